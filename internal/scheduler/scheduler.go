@@ -1,0 +1,160 @@
+// Package scheduler defines the interface between the controller and its
+// scheduling policies, and the cluster state they start from.
+//
+// A Scheduler is a deterministic state machine in the style of etcd's raft
+// package: it never reads a clock, touches a socket or starts a goroutine.
+// The controller's driver feeds it events (a request arrived, a worker
+// answered, an action finished transmitting, time passed), each stamped with
+// the controller's clock, and collects what it decided with Ready: actions to
+// transmit to workers, responses to return to clients, telemetry records, and
+// the time at which it wants to be woken next. Tests drive the same machine
+// with scripted events and a fake clock; a simulator drives it in virtual
+// time.
+//
+// One goroutine owns a Scheduler; its methods are not safe for concurrent use.
+package scheduler
+
+import (
+	"io"
+
+	"github.com/clockwork-go/clockwork/internal/telemetry"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// Scheduler is a scheduling policy.
+type Scheduler interface {
+	// Infer admits a client request that arrived at now (r.Arrival == now).
+	// Every admitted request is answered exactly once through Ready.
+	Infer(now int64, r *Request)
+
+	// Result delivers a worker's answer to an action this scheduler sent.
+	// Timestamps in res are already in the controller's clock.
+	Result(now int64, worker int, res workerapi.Result)
+
+	// Sent reports that the transmission of an action to a worker finished:
+	// err is nil when it was written completely, non-nil when the
+	// connection failed (the action will get no result).
+	Sent(now int64, worker int, actionID int32, err error)
+
+	// Tick tells the scheduler that time has reached now. The driver calls
+	// it when the wake time from Ready arrives (it may call it more often).
+	Tick(now int64)
+
+	// Ready appends everything decided since the last call to out (which the
+	// caller has reset) and sets out.Wake.
+	Ready(out *Output)
+}
+
+// Request is one admitted inference request.
+type Request struct {
+	UserRequestID int32
+	UserID        int32
+	ModelID       int
+	BatchSize     uint32 // echoed in the response; each request is one item
+	SLOFactor     float32
+	Input         []byte // LZ4-compressed item, or empty
+	Arrival       int64
+
+	// Tag belongs to the driver (it routes the response); schedulers never
+	// read it.
+	Tag any
+}
+
+// Response answers one Request.
+type Response struct {
+	Req     *Request
+	Status  int32 // clientapi / workerapi status code
+	Message string
+	Output  []byte
+
+	// Telemetry (not on the wire).
+	Deadline       int64 // the request's real deadline; 0 if none
+	Departure      int64
+	ArrivalCount   int // copies of the model loaded when the request arrived
+	DepartureCount int // ... and when it was answered
+}
+
+// Send is an action to transmit to a worker now.
+type Send struct {
+	Worker int
+	Action workerapi.Action
+}
+
+// Output is what a Scheduler decided since the previous Ready.
+type Output struct {
+	Sends     []Send
+	Responses []Response
+	Actions   []telemetry.ActionRecord
+	// Wake is when the scheduler next wants Tick; 0 means only on events.
+	Wake int64
+}
+
+// Reset empties o for reuse, keeping its capacity.
+func (o *Output) Reset() {
+	clear(o.Sends)
+	clear(o.Responses)
+	o.Sends, o.Responses, o.Actions, o.Wake = o.Sends[:0], o.Responses[:0], o.Actions[:0], 0
+}
+
+// Config holds the controller options shared by schedulers (spec/controller.md §1.2, §11).
+type Config struct {
+	DefaultSLO     int64 // ns; SLO when a request's slo_factor is ≤ 0
+	LatestDelta    int64 // ns; slack past the predicted start before a worker rejects an action
+	ScheduleAhead  int64 // ns; how far ahead work is queued on a GPU or PCIe link
+	MaxExec        int64 // ns; batch sizes > 1 with longer profiled exec are not used
+	MaxBatch       int   // largest batch size used
+	GenerateInputs bool  // substitute generated inputs for empty request inputs
+	MaxGPUs        int   // cap on GPUs used, spread evenly over workers
+
+	// Inputs returns an LZ4-compressed input item of the given uncompressed
+	// size; used when GenerateInputs is set.
+	Inputs func(size uint64) []byte
+
+	// Log receives the scheduler's console lines (start-up summary etc.).
+	Log io.Writer
+}
+
+// State is the cluster found by the controller's startup phase (the
+// original's ClockworkState).
+type State struct {
+	PageSize uint64
+	Workers  []Worker
+}
+
+// Worker is one worker's GPUs and models.
+type Worker struct {
+	ID     int
+	GPUs   []GPU
+	Models []Model // ascending id
+}
+
+// GPU is one GPU of a worker.
+type GPU struct {
+	ID               int // worker-local
+	WeightsCacheSize uint64
+	TotalPages       int
+	LoadedModels     []int // ids with resident weights at startup
+}
+
+// Model is a model instance known to a worker.
+type Model struct {
+	ID              int
+	Path            string
+	InputSize       uint64
+	OutputSize      uint64
+	WeightsSize     uint64
+	NumWeightsPages int
+	WeightsTransfer int64   // profiled weights load ns (0 if unknown)
+	BatchSizes      []int   // ascending
+	ExecDurations   []int64 // profiled ns, parallel to BatchSizes
+}
+
+// Exec returns the profiled exec time of batch size b, or 0.
+func (m *Model) Exec(b int) int64 {
+	for i, s := range m.BatchSizes {
+		if s == b {
+			return m.ExecDurations[i]
+		}
+	}
+	return 0
+}

@@ -1,0 +1,275 @@
+package wire
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/clockwork-go/clockwork/internal/clock"
+)
+
+// ErrClosed is returned by Send on a closed connection.
+var ErrClosed = errors.New("wire: connection closed")
+
+// Stats are a connection's cumulative traffic counters. As in the original,
+// bytes count the body plus the 48-byte pre-header (headers are not counted).
+type Stats struct {
+	MsgsSent, BytesSent, MsgsRecv, BytesRecv uint64
+}
+
+// Conn is a framed, full-duplex connection. One goroutine may call Receive;
+// any goroutine may call Send, which queues the message for a dedicated
+// writer so that messages are written whole and in order.
+type Conn struct {
+	nc      net.Conn
+	r       *bufio.Reader
+	now     func() int64
+	maxBody uint64
+
+	mu     sync.Mutex // guards skew, queue, closed
+	skew   Skew
+	queue  []*Message
+	wake   chan struct{}
+	closed bool
+	err    error
+	done   chan struct{}
+
+	msgsSent, bytesSent, msgsRecv, bytesRecv atomic.Uint64
+}
+
+// Option configures a Conn.
+type Option func(*Conn)
+
+// WithMaxBody sets the largest body accepted by Receive.
+func WithMaxBody(n uint64) Option { return func(c *Conn) { c.maxBody = n } }
+
+// WithClock sets the clock used for the pre-header timestamps.
+func WithClock(now func() int64) Option { return func(c *Conn) { c.now = now } }
+
+// NewConn wraps nc and starts its writer. TCP connections get TCP_NODELAY.
+func NewConn(nc net.Conn, opts ...Option) *Conn {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	c := &Conn{
+		nc:      nc,
+		r:       bufio.NewReaderSize(nc, 64<<10),
+		now:     clock.Now,
+		maxBody: DefaultMaxBodySize,
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	go c.writeLoop()
+	return c
+}
+
+// RemoteAddr is the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Receive reads the next message. It also updates the clock-skew estimate
+// from the message's pre-header. Any error leaves the stream unusable: the
+// caller should Close the connection.
+func (c *Conn) Receive() (*Message, error) {
+	var pre [PreHeaderSize]byte
+	if _, err := io.ReadFull(c.r, pre[:]); err != nil {
+		return nil, err
+	}
+	rx := c.now()
+	ph, err := DecodePreHeader(pre[:], c.maxBody)
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Type: ph.Type, ID: ph.ID, Header: make([]byte, ph.HeaderLen)}
+	if _, err := io.ReadFull(c.r, m.Header); err != nil {
+		return nil, fmt.Errorf("wire: reading header: %w", err)
+	}
+	c.mu.Lock()
+	c.skew.Observe(rx, ph.SendTime, ph.Delta)
+	c.mu.Unlock()
+	if ph.BodyLen > 0 {
+		if m.Body, err = readBody(c.r, ph.BodyLen); err != nil {
+			return nil, fmt.Errorf("wire: reading body: %w", err)
+		}
+	}
+	c.msgsRecv.Add(1)
+	c.bytesRecv.Add(ph.BodyLen + PreHeaderSize)
+	return m, nil
+}
+
+// readBody reads n bytes, growing the buffer as data arrives so that a
+// corrupt length does not allocate more than the peer actually sends.
+func readBody(r io.Reader, n uint64) ([]byte, error) {
+	const chunk = 4 << 20
+	if n <= chunk {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	b := make([]byte, 0, chunk)
+	for uint64(len(b)) < n {
+		want := n - uint64(len(b))
+		if want > chunk {
+			want = chunk
+		}
+		start := len(b)
+		b = append(b, make([]byte, want)...)
+		if _, err := io.ReadFull(r, b[start:]); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// Send queues m for writing. It never blocks on the network.
+func (c *Conn) Send(m *Message) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		if m.Sent != nil {
+			m.Sent(ErrClosed)
+		}
+		return ErrClosed
+	}
+	c.queue = append(c.queue, m)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (c *Conn) writeLoop() {
+	var batch []*Message
+	var pre [PreHeaderSize]byte
+	for {
+		c.mu.Lock()
+		for len(c.queue) == 0 && !c.closed {
+			c.mu.Unlock()
+			<-c.wake
+			c.mu.Lock()
+		}
+		if c.closed {
+			batch = append(batch[:0], c.queue...)
+			c.queue = nil
+			c.mu.Unlock()
+			for _, m := range batch {
+				if m.Sent != nil {
+					m.Sent(ErrClosed)
+				}
+			}
+			close(c.done)
+			return
+		}
+		batch, c.queue = c.queue, batch[:0]
+		c.mu.Unlock()
+		for i, m := range batch {
+			err := c.write(m, pre[:])
+			if m.Sent != nil {
+				m.Sent(err)
+			}
+			if err != nil {
+				c.fail(err)
+				for _, rest := range batch[i+1:] {
+					if rest.Sent != nil {
+						rest.Sent(ErrClosed)
+					}
+				}
+				break
+			}
+		}
+		clear(batch)
+	}
+}
+
+func (c *Conn) write(m *Message, pre []byte) error {
+	body := m.BodyLen()
+	c.mu.Lock()
+	delta := c.skew.LocalDelta()
+	c.mu.Unlock()
+	ph := PreHeader{
+		HeaderLen: uint64(len(m.Header)),
+		BodyLen:   uint64(body),
+		Type:      m.Type,
+		ID:        m.ID,
+		SendTime:  uint64(c.now()),
+		Delta:     delta,
+	}
+	ph.Encode(pre)
+	bufs := make(net.Buffers, 0, 3+len(m.BodyParts))
+	bufs = append(bufs, pre, m.Header)
+	if len(m.Body) > 0 {
+		bufs = append(bufs, m.Body)
+	}
+	for _, p := range m.BodyParts {
+		if len(p) > 0 {
+			bufs = append(bufs, p)
+		}
+	}
+	if _, err := bufs.WriteTo(c.nc); err != nil {
+		return err
+	}
+	c.msgsSent.Add(1)
+	c.bytesSent.Add(uint64(body) + PreHeaderSize)
+	return nil
+}
+
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+	c.Close()
+}
+
+// Close closes the connection; queued messages are dropped (their Sent
+// callbacks get ErrClosed). It is safe to call more than once.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return c.nc.Close()
+}
+
+// Done is closed once the connection is closed and its writer has stopped.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// ClockDelta estimates this side's clock minus the peer's clock.
+func (c *Conn) ClockDelta() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.skew.ClockDelta()
+}
+
+// RTT estimates the round-trip time to the peer.
+func (c *Conn) RTT() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.skew.RTT()
+}
+
+// Stats returns the traffic counters.
+func (c *Conn) Stats() Stats {
+	return Stats{
+		MsgsSent:  c.msgsSent.Load(),
+		BytesSent: c.bytesSent.Load(),
+		MsgsRecv:  c.msgsRecv.Load(),
+		BytesRecv: c.bytesRecv.Load(),
+	}
+}
