@@ -1,0 +1,159 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/wire"
+)
+
+// clientServer accepts client connections and turns their requests into
+// events for the controller's loop.
+type clientServer struct {
+	l      net.Listener
+	events chan<- event
+	mu     sync.Mutex
+	conns  map[*clientConn]struct{}
+}
+
+type clientConn struct {
+	conn *wire.Conn
+}
+
+func newClientServer(l net.Listener, events chan<- event) *clientServer {
+	return &clientServer{l: l, events: events, conns: make(map[*clientConn]struct{})}
+}
+
+func (s *clientServer) serve(ctx context.Context) {
+	for {
+		nc, err := s.l.Accept()
+		if err != nil {
+			return
+		}
+		c := &clientConn{conn: wire.NewConn(nc)}
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		go s.read(ctx, c)
+	}
+}
+
+func (s *clientServer) close() {
+	s.l.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.conn.Close()
+	}
+}
+
+func (s *clientServer) read(ctx context.Context, c *clientConn) {
+	defer func() {
+		c.conn.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	for {
+		msg, err := c.conn.Receive()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				slog.Warn("closing client connection", "peer", c.conn.RemoteAddr(), "err", err)
+			}
+			return
+		}
+		req, err := clientapi.DecodeRequest(msg)
+		if err != nil {
+			// Past a frame we cannot parse the stream is not trustworthy.
+			slog.Warn("closing client connection after a bad request", "peer", c.conn.RemoteAddr(), "err", err)
+			return
+		}
+		select {
+		case s.events <- event{kind: evClientRequest, client: c, msgID: msg.ID, req: req}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// send writes a response to the client; a failure only means the client
+// has gone.
+func (c *clientConn) send(rsp clientapi.Response, msgID uint64) {
+	msg, err := clientapi.EncodeResponse(rsp, msgID)
+	if err != nil {
+		slog.Error("encoding a response", "err", err)
+		return
+	}
+	c.conn.Send(msg)
+}
+
+// clientRef routes an inference response (scheduler.Request.Tag).
+type clientRef struct {
+	conn  *clientConn
+	msgID uint64
+}
+
+// clientRequest handles a client request at now.
+func (c *Controller) clientRequest(now int64, ev event) {
+	r := func(rsp clientapi.Response) { ev.client.send(rsp, ev.msgID) }
+	if c.sched == nil {
+		c.startup.request(now, ev.req, r)
+		return
+	}
+	h := ev.req.Head()
+	switch req := ev.req.(type) {
+	case *clientapi.InferRequest:
+		c.sched.Infer(now, &scheduler.Request{
+			UserRequestID: h.UserRequestID, UserID: h.UserID, ModelID: int(req.ModelID),
+			BatchSize: req.BatchSize, SLOFactor: req.SLOFactor, Input: req.Input, Arrival: now,
+			Tag: clientRef{conn: ev.client, msgID: ev.msgID},
+		})
+	case *clientapi.LSRequest:
+		rsp := *c.ls
+		rsp.UserRequestID = h.UserRequestID
+		r(&rsp)
+	case *clientapi.LoadModelRequest:
+		r(&clientapi.LoadModelResponse{ResponseHeader: errHeader(h, clientapi.StatusInvalidRequest, "Controller startup phase has completed")})
+	default:
+		// The original crashed on Evict and UploadModel.
+		r(bounceResponse(ev.req, errHeader(h, clientapi.StatusInvalidRequest,
+			fmt.Sprintf("%T is not supported by this controller: the scheduler manages weights", ev.req))))
+	}
+}
+
+// respondInfer sends the scheduler's answer to an inference request.
+func (c *Controller) respondInfer(r *scheduler.Response) {
+	ref, ok := r.Req.Tag.(clientRef)
+	if !ok {
+		return
+	}
+	ref.conn.send(&clientapi.InferResponse{
+		ResponseHeader: clientapi.ResponseHeader{UserRequestID: r.Req.UserRequestID, Status: r.Status, Message: r.Message},
+		ModelID:        uint32(r.Req.ModelID),
+		BatchSize:      r.Req.BatchSize,
+		Output:         r.Output,
+	}, ref.msgID)
+}
+
+// lsResponse lists every model the workers hold, each id once, ascending.
+func lsResponse(s *scheduler.State) *clientapi.LSResponse {
+	seen := map[int]bool{}
+	var ms []clientapi.ModelInfo
+	for _, w := range s.Workers {
+		for _, m := range w.Models {
+			if !seen[m.ID] {
+				seen[m.ID] = true
+				ms = append(ms, clientapi.ModelInfo{ModelID: uint32(m.ID), Path: m.Path, InputSize: m.InputSize, OutputSize: m.OutputSize})
+			}
+		}
+	}
+	sortModels(ms)
+	return &clientapi.LSResponse{Models: ms}
+}

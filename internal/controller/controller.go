@@ -1,0 +1,303 @@
+// Package controller is Clockwork's controller: it connects to every
+// worker, runs the startup phases (query worker state, load the models
+// clients ask for), then hands inference requests to a scheduler and carries
+// out its decisions. All decisions are the scheduler's (a deterministic
+// state machine, package scheduler); this package does the I/O around it,
+// from one goroutine that owns the scheduler.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/clock"
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/telemetry"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// Options configure a controller.
+type Options struct {
+	Workers    []string // host:port of each worker; the index is the worker id
+	ClientAddr string   // where clients connect (":12346")
+	Console    io.Writer
+
+	// NewScheduler builds the scheduler once startup has found the cluster.
+	NewScheduler func(state *scheduler.State) (scheduler.Scheduler, error)
+
+	// Limits sent with every LoadModelFromDisk during startup.
+	MaxBatch uint32
+	MaxExec  uint64
+
+	// Telemetry receives every response and completed action after startup
+	// (nil: none).
+	Telemetry Telemetry
+
+	// ConnectTimeout bounds the wait for each worker (default 30 s).
+	ConnectTimeout time.Duration
+}
+
+// Telemetry is where the controller reports what happened.
+type Telemetry interface {
+	// Response records one answered inference request.
+	Response(r *scheduler.Response)
+	// Actions records completed actions.
+	Actions(recs []telemetry.ActionRecord)
+	// Tick lets periodic summaries print; it returns when it next wants to
+	// be called (0: no preference).
+	Tick(now int64) int64
+	// Close flushes and closes the logs.
+	Close() error
+}
+
+// Controller is a running controller.
+type Controller struct {
+	opts    Options
+	out     io.Writer
+	events  chan event
+	workers []*workerConn
+	clients *clientServer
+
+	startup *startup
+	sched   scheduler.Scheduler
+	state   *scheduler.State
+	output  scheduler.Output
+	ls      *clientapi.LSResponse // answer to LS after startup
+}
+
+type eventKind int
+
+const (
+	evClientRequest eventKind = iota
+	evWorkerResult
+	evWorkerSent
+	evWorkerDown
+)
+
+type event struct {
+	kind     eventKind
+	client   *clientConn
+	msgID    uint64
+	req      clientapi.Request
+	worker   int
+	result   workerapi.Result
+	actionID int32
+	err      error
+}
+
+// Run starts the controller and serves until ctx is done or the cluster
+// cannot be served (a worker unreachable at start, or lost during startup).
+func Run(ctx context.Context, opts Options) error {
+	if len(opts.Workers) == 0 {
+		return errors.New("controller: no workers")
+	}
+	if opts.ConnectTimeout == 0 {
+		opts.ConnectTimeout = 30 * time.Second
+	}
+	c := &Controller{opts: opts, out: opts.Console, events: make(chan event, 4096)}
+	l, err := net.Listen("tcp4", opts.ClientAddr)
+	if err != nil {
+		return fmt.Errorf("controller: listening for clients on %s: %w", opts.ClientAddr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.clients = newClientServer(l, c.events)
+	for i, addr := range opts.Workers {
+		fmt.Fprintf(c.out, "Connecting to worker %s\n", addr)
+		if i == 0 {
+			fmt.Fprintf(c.out, "IO service thread listening for clients on %s\n", listenAddr(l))
+		}
+		w, err := dialWorker(ctx, i, addr, opts.ConnectTimeout, c.events)
+		if err != nil {
+			l.Close()
+			c.closeWorkers()
+			return err
+		}
+		c.workers = append(c.workers, w)
+		fmt.Fprintln(c.out, "Connection established")
+	}
+	go c.clients.serve(ctx)
+	defer c.closeWorkers()
+	defer c.clients.close()
+	return c.loop(ctx)
+}
+
+func listenAddr(l net.Listener) string {
+	if a, ok := l.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		return fmt.Sprintf("0.0.0.0:%d", a.Port)
+	}
+	return l.Addr().String()
+}
+
+func (c *Controller) closeWorkers() {
+	for _, w := range c.workers {
+		w.conn.Close()
+	}
+}
+
+func (c *Controller) loop(ctx context.Context) error {
+	c.startup = newStartup(c.out, len(c.workers), c.opts.MaxBatch, c.opts.MaxExec, c.sendStartup)
+	c.startup.begin()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case ev := <-c.events:
+			if err := c.handle(clock.Now(), ev); err != nil {
+				return err
+			}
+			// Take what else is queued before deciding, so that a burst of
+			// requests is scheduled together.
+			for n := 0; n < 256; n++ {
+				select {
+				case ev := <-c.events:
+					if err := c.handle(clock.Now(), ev); err != nil {
+						return err
+					}
+					continue
+				default:
+				}
+				break
+			}
+		case <-timer.C:
+		case <-ctx.Done():
+			if c.opts.Telemetry != nil {
+				return c.opts.Telemetry.Close()
+			}
+			return nil
+		}
+		now := clock.Now()
+		wake := int64(0)
+		if c.sched == nil {
+			if c.startup.tick(now) {
+				if err := c.transition(now); err != nil {
+					return err
+				}
+			} else {
+				wake = c.startup.wake()
+			}
+		}
+		if c.sched != nil {
+			c.sched.Tick(now)
+			wake = c.flush(now)
+		}
+		if c.opts.Telemetry != nil && c.sched != nil {
+			if t := c.opts.Telemetry.Tick(now); t != 0 && (wake == 0 || t < wake) {
+				wake = t
+			}
+		}
+		d := time.Hour
+		if wake != 0 {
+			d = time.Duration(wake - clock.Now())
+		}
+		resetTimer(timer, d)
+	}
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(max(d, 0))
+}
+
+// handle processes one event at now.
+func (c *Controller) handle(now int64, ev event) error {
+	switch ev.kind {
+	case evClientRequest:
+		c.clientRequest(now, ev)
+	case evWorkerResult:
+		w := c.workers[ev.worker]
+		if c.sched == nil {
+			return c.startup.result(now, ev.worker, ev.result)
+		}
+		if !w.answered(ev.result.ActionID()) {
+			fmt.Fprintf(c.out, "Ignoring result for unknown action from worker %d: %s\n", ev.worker, ev.result)
+			return nil
+		}
+		c.sched.Result(now, ev.worker, ev.result)
+	case evWorkerSent:
+		w := c.workers[ev.worker]
+		if ev.err != nil {
+			w.forget(ev.actionID)
+			c.sched.Sent(now, ev.worker, ev.actionID, ev.err)
+			return nil
+		}
+		c.sched.Sent(now, ev.worker, ev.actionID, nil)
+		if typ, ok := w.written(ev.actionID); ok && w.down != nil {
+			// Written just before the connection died: it will get no
+			// result, so fail it here.
+			w.forget(ev.actionID)
+			c.sched.Result(now, ev.worker, lostResult(ev.actionID, typ, w.down))
+		}
+	case evWorkerDown:
+		w := c.workers[ev.worker]
+		if w.down != nil {
+			return nil
+		}
+		w.down = ev.err
+		fmt.Fprintf(c.out, "Lost connection to worker %d (%s): %v\n", ev.worker, w.addr, ev.err)
+		if c.sched == nil {
+			return fmt.Errorf("controller: worker %d (%s) disconnected during startup: %w", ev.worker, w.addr, ev.err)
+		}
+		for id, typ := range w.takeWritten() {
+			c.sched.Result(now, ev.worker, lostResult(id, typ, ev.err))
+		}
+	}
+	return nil
+}
+
+// lostResult is the error result of an action lost with its worker.
+func lostResult(id int32, typ workerapi.ActionType, err error) workerapi.Result {
+	return &workerapi.ErrorResult{ID: id, ActionType: typ, Code: workerapi.ErrRuntimeError,
+		Message: fmt.Sprintf("worker connection lost: %v", err)}
+}
+
+// transition ends startup and starts the scheduler.
+func (c *Controller) transition(now int64) error {
+	c.state = c.startup.finish()
+	sched, err := c.opts.NewScheduler(c.state)
+	if err != nil {
+		return fmt.Errorf("controller: starting the scheduler: %w", err)
+	}
+	c.sched = sched
+	c.ls = lsResponse(c.state)
+	for _, pl := range c.startup.queuedLoads {
+		c.startup.respond(pl.reply, &clientapi.LoadModelResponse{ResponseHeader: errHeader(pl.req.Head(),
+			clientapi.StatusInvalidRequest, "loadModel phase has completed")})
+	}
+	fmt.Fprintln(c.out, " * Admitting inference requests")
+	return nil
+}
+
+// flush carries out what the scheduler decided and returns its wake time.
+func (c *Controller) flush(now int64) int64 {
+	out := &c.output
+	out.Reset()
+	c.sched.Ready(out)
+	for _, s := range out.Sends {
+		c.sendScheduled(s.Worker, s.Action)
+	}
+	for i := range out.Responses {
+		r := &out.Responses[i]
+		if r.Departure == 0 {
+			r.Departure = now
+		}
+		c.respondInfer(r)
+		if c.opts.Telemetry != nil {
+			c.opts.Telemetry.Response(r)
+		}
+	}
+	if c.opts.Telemetry != nil && len(out.Actions) > 0 {
+		c.opts.Telemetry.Actions(out.Actions)
+	}
+	return out.Wake
+}

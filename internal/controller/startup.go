@@ -1,0 +1,342 @@
+package controller
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// Startup timing (spec/controller.md §2.3, §11).
+const (
+	loadStageTimeout   = int64(1e9)  // idle time that ends the load stage
+	bounceHold         = int64(12e9) // how long LS/Infer are held before "initializing"
+	maxStartupInFlight = 4           // LoadModelFromDisk actions in flight per worker
+)
+
+// reply routes a response to the client that asked.
+type reply func(clientapi.Response)
+
+// startup runs the controller's startup phases: query every worker's
+// state, forward clients' LoadModel requests to every worker until none has
+// arrived for a second, and meanwhile hold LS and Infer requests, answering
+// them "Controller initializing" after 12 s (or at the end of startup) so
+// that retrying clients slow down. It is driven by the controller's event
+// loop with the time, and acts through send and the reply of each request.
+type startup struct {
+	out     io.Writer
+	send    func(worker int, a workerapi.Action)
+	workers int
+	// Limits forwarded with every LoadModelFromDisk.
+	maxBatch uint32
+	maxExec  uint64
+
+	state    scheduler.State
+	queried  int  // GetWorkerState answers so far
+	loading  bool // the load stage has begun (state known)
+	done     bool
+	pageSize uint64
+
+	held []heldRequest // LS/Infer waiting to be bounced
+
+	queuedLoads []pendingLoad // LoadModel requests before the load stage
+	modelSeed   int
+	actionSeed  int32
+	lastAction  int64
+	warnAt      int64
+	perWorker   [][]*workerapi.LoadModelFromDisk // not yet sent
+	inFlight    []int
+	loads       map[int32]*loadRequest // by action id
+}
+
+type heldRequest struct {
+	req     clientapi.Request
+	reply   reply
+	arrived int64
+}
+
+type pendingLoad struct {
+	req   *clientapi.LoadModelRequest
+	reply reply
+}
+
+// loadRequest is one client LoadModel forwarded to every worker.
+type loadRequest struct {
+	pendingLoad
+	firstID int
+	results []workerapi.Result // per worker
+	missing int
+}
+
+func newStartup(out io.Writer, workers int, maxBatch uint32, maxExec uint64, send func(int, workerapi.Action)) *startup {
+	return &startup{
+		out: out, send: send, workers: workers, maxBatch: maxBatch, maxExec: maxExec,
+		perWorker: make([][]*workerapi.LoadModelFromDisk, workers),
+		inFlight:  make([]int, workers),
+		loads:     make(map[int32]*loadRequest),
+	}
+}
+
+// begin prints the first phases and queries the workers.
+func (s *startup) begin() {
+	fmt.Fprintln(s.out, "(Startup) Running ControllerStartup")
+	fmt.Fprintln(s.out, "(Startup-1) Bouncing LS and Infer requests until startup is complete")
+	fmt.Fprintln(s.out, "(Startup-2) Querying current worker state")
+	s.state.Workers = make([]scheduler.Worker, s.workers)
+	for w := 0; w < s.workers; w++ {
+		s.send(w, &workerapi.GetWorkerState{ID: int32(w)})
+	}
+}
+
+// request handles a client request during startup.
+func (s *startup) request(now int64, req clientapi.Request, r reply) {
+	fmt.Fprintf(s.out, "Client  --> %s\n", req)
+	switch req := req.(type) {
+	case *clientapi.LoadModelRequest:
+		if req.Copies < 1 {
+			s.respond(r, &clientapi.LoadModelResponse{ResponseHeader: errHeader(req.Head(), clientapi.StatusInvalidRequest,
+				fmt.Sprintf("no_of_copies must be at least 1, not %d", req.Copies))})
+			return
+		}
+		if !s.loading {
+			s.queuedLoads = append(s.queuedLoads, pendingLoad{req, r})
+			return
+		}
+		s.forward(now, pendingLoad{req, r})
+	default:
+		s.held = append(s.held, heldRequest{req: req, reply: r, arrived: now})
+	}
+}
+
+func errHeader(h *clientapi.RequestHeader, status int32, msg string) clientapi.ResponseHeader {
+	return clientapi.ResponseHeader{UserRequestID: h.UserRequestID, Status: status, Message: msg}
+}
+
+func (s *startup) respond(r reply, rsp clientapi.Response) {
+	fmt.Fprintf(s.out, "Client <--  %s\n", rsp)
+	r(rsp)
+}
+
+// bounce answers a held request with status 5.
+func (s *startup) bounce(h heldRequest) {
+	hdr := errHeader(h.req.Head(), clientapi.StatusInitializing, clientapi.MessageControllerInitializing)
+	s.respond(h.reply, bounceResponse(h.req, hdr))
+}
+
+// bounceResponse builds the response of req's type carrying hdr.
+func bounceResponse(req clientapi.Request, hdr clientapi.ResponseHeader) clientapi.Response {
+	switch req := req.(type) {
+	case *clientapi.InferRequest:
+		return &clientapi.InferResponse{ResponseHeader: hdr, ModelID: req.ModelID, BatchSize: req.BatchSize}
+	case *clientapi.LSRequest:
+		return &clientapi.LSResponse{ResponseHeader: hdr}
+	case *clientapi.LoadModelRequest:
+		return &clientapi.LoadModelResponse{ResponseHeader: hdr}
+	case *clientapi.EvictRequest:
+		return &clientapi.EvictResponse{ResponseHeader: hdr}
+	default:
+		return &clientapi.UploadModelResponse{ResponseHeader: hdr}
+	}
+}
+
+// result handles a worker result during startup. It returns an error for a
+// cluster that cannot be served (workers disagreeing on the page size).
+func (s *startup) result(now int64, worker int, r workerapi.Result) error {
+	if !s.loading {
+		gws, ok := r.(*workerapi.GetWorkerStateResult)
+		if !ok || int(gws.ID) != worker {
+			fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d while querying state: %s\n", worker, r)
+			return nil
+		}
+		if s.queried == 0 {
+			s.pageSize = gws.Memory.PageSize
+		} else if gws.Memory.PageSize != s.pageSize {
+			return fmt.Errorf("workers disagree on the page size (%d vs %d)", s.pageSize, gws.Memory.PageSize)
+		}
+		s.state.Workers[worker] = workerState(worker, &gws.Memory)
+		if s.queried++; s.queried == s.workers {
+			s.startLoading(now)
+		}
+		return nil
+	}
+	lr := s.loads[r.ActionID()]
+	if lr == nil || lr.results[worker] != nil {
+		fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d: %s\n", worker, r)
+		return nil
+	}
+	fmt.Fprintf(s.out, "Worker  --> %s\n", r)
+	s.activity(now)
+	lr.results[worker] = r
+	s.inFlight[worker]--
+	s.pump(now, worker)
+	if lr.missing--; lr.missing == 0 {
+		s.finishLoad(lr)
+	}
+	return nil
+}
+
+func (s *startup) startLoading(now int64) {
+	s.state.PageSize = s.pageSize
+	fmt.Fprint(s.out, describeState(&s.state)+"\n")
+	for _, w := range s.state.Workers {
+		for _, m := range w.Models {
+			s.modelSeed = max(s.modelSeed, m.ID+1)
+		}
+	}
+	fmt.Fprintln(s.out, "(Startup-3) Awaiting LoadModel requests from clients")
+	s.loading = true
+	for _, pl := range s.queuedLoads {
+		s.forward(now, pl)
+	}
+	s.queuedLoads = nil
+}
+
+func (s *startup) activity(now int64) {
+	s.lastAction = now
+	s.warnAt = max(s.warnAt, now+loadStageTimeout/2)
+}
+
+// forward sends one LoadModel request to every worker.
+func (s *startup) forward(now int64, pl pendingLoad) {
+	if s.lastAction == 0 {
+		fmt.Fprintln(s.out, "(Startup-4) LoadModelStage has begun")
+	}
+	s.activity(now)
+	lr := &loadRequest{pendingLoad: pl, firstID: s.modelSeed, results: make([]workerapi.Result, s.workers), missing: s.workers}
+	s.modelSeed += int(pl.req.Copies)
+	for w := 0; w < s.workers; w++ {
+		a := &workerapi.LoadModelFromDisk{
+			ID: s.actionSeed, ModelID: int32(lr.firstID), Path: pl.req.Path, Earliest: 0, Latest: workerapi.NoLatest,
+			Copies: pl.req.Copies, MaxBatchSize: s.maxBatch, MaxExecDuration: s.maxExec,
+		}
+		s.loads[a.ID] = lr
+		s.actionSeed++
+		s.perWorker[w] = append(s.perWorker[w], a)
+		s.pump(now, w)
+	}
+}
+
+// pump sends worker w's queued loads while fewer than 4 are in flight.
+func (s *startup) pump(now int64, w int) {
+	for s.inFlight[w] < maxStartupInFlight && len(s.perWorker[w]) > 0 {
+		a := s.perWorker[w][0]
+		s.perWorker[w] = s.perWorker[w][1:]
+		s.inFlight[w]++
+		fmt.Fprintf(s.out, "Worker <--  %s\n", a.Describe(uint64(now)))
+		s.send(w, a)
+	}
+}
+
+// finishLoad answers a LoadModel once every worker has. Unlike the
+// original, workers that disagree (some failed, or different sizes) are an
+// error answer, not a crash.
+func (s *startup) finishLoad(lr *loadRequest) {
+	for id, l := range s.loads {
+		if l == lr {
+			delete(s.loads, id)
+		}
+	}
+	h := lr.req.Head()
+	var ok []*workerapi.LoadModelFromDiskResult
+	var firstErr *workerapi.ErrorResult
+	for _, r := range lr.results {
+		switch r := r.(type) {
+		case *workerapi.LoadModelFromDiskResult:
+			ok = append(ok, r)
+		case *workerapi.ErrorResult:
+			if firstErr == nil {
+				firstErr = r
+			}
+		}
+	}
+	fail := func(msg string) {
+		s.respond(lr.reply, &clientapi.LoadModelResponse{ResponseHeader: errHeader(h, clientapi.StatusError, msg)})
+	}
+	switch {
+	case firstErr != nil && len(ok) == 0:
+		fail(firstErr.Message)
+		return
+	case firstErr != nil:
+		fail(fmt.Sprintf("model loaded on %d of %d workers; error: %s", len(ok), s.workers, firstErr.Message))
+		return
+	case len(ok) != s.workers:
+		fail("unexpected results from workers")
+		return
+	}
+	r0 := ok[0]
+	for _, r := range ok[1:] {
+		if r.InputSize != r0.InputSize || r.OutputSize != r0.OutputSize || r.WeightsSizeInCache != r0.WeightsSizeInCache ||
+			fmt.Sprint(r.BatchSizes) != fmt.Sprint(r0.BatchSizes) {
+			fail("workers disagree on the model's sizes or batch sizes")
+			return
+		}
+	}
+	for w, r := range ok {
+		addModels(&s.state.Workers[w], loadedModels(lr.firstID, lr.req.Path, r))
+	}
+	s.respond(lr.reply, &clientapi.LoadModelResponse{
+		ResponseHeader: clientapi.ResponseHeader{UserRequestID: h.UserRequestID},
+		ModelID:        uint32(lr.firstID), InputSize: r0.InputSize, OutputSize: r0.OutputSize, CopiesCreated: r0.CopiesCreated,
+	})
+}
+
+// tick bounces requests held 12 s, prints the countdown, and reports
+// whether the load stage is complete.
+func (s *startup) tick(now int64) bool {
+	n := 0
+	for _, h := range s.held {
+		if now-h.arrived >= bounceHold {
+			s.bounce(h)
+		} else {
+			s.held[n] = h
+			n++
+		}
+	}
+	clear(s.held[n:])
+	s.held = s.held[:n]
+	if !s.loading || s.lastAction == 0 {
+		return false
+	}
+	idle := len(s.loads) == 0
+	if idle && s.warnAt != 0 && now < s.lastAction+loadStageTimeout && s.warnAt < now {
+		fmt.Fprintf(s.out, "(Startup-5) LoadModelStage ending in %d seconds...\r", (s.lastAction+loadStageTimeout-now)/1e9)
+		s.warnAt += 1e9
+	}
+	return idle && now > s.lastAction+loadStageTimeout
+}
+
+// wake is when tick next has something to do (0: nothing time-driven).
+func (s *startup) wake() int64 {
+	w := int64(0)
+	for _, h := range s.held {
+		if t := h.arrived + bounceHold; w == 0 || t < w {
+			w = t
+		}
+	}
+	if s.loading && s.lastAction != 0 && len(s.loads) == 0 {
+		end := s.lastAction + loadStageTimeout + 1
+		if w == 0 || end < w {
+			w = end
+		}
+		if s.warnAt != 0 && s.warnAt+1 < end && s.warnAt+1 < w {
+			w = s.warnAt + 1
+		}
+	}
+	return w
+}
+
+// finish ends startup: it prints the loaded models, bounces every held
+// request, and returns the cluster state for the scheduler.
+func (s *startup) finish() *scheduler.State {
+	fmt.Fprintln(s.out, "(Startup-6) LoadModelStage complete.  Printing loaded models: ")
+	fmt.Fprint(s.out, describeState(&s.state)+"\n")
+	fmt.Fprintln(s.out, "(Startup-end) Transitioning to scheduler")
+	for _, h := range s.held {
+		s.bounce(h)
+	}
+	s.held = nil
+	s.done = true
+	return &s.state
+}

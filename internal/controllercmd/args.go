@@ -1,0 +1,191 @@
+// Package controllercmd is the controller's command line: the original's
+// positional form
+//
+//	controller TYPE WORKERS [generate_inputs] [max_gpus] [schedule_ahead] [default_slo] [max_exec] [max_batch]
+//
+// plus equivalent named flags, which may appear anywhere.
+package controllercmd
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Args are the parsed command line.
+type Args struct {
+	Type    string
+	Workers []string
+
+	GenerateInputs bool
+	MaxGPUs        int
+	ScheduleAhead  int64 // ns; 0 = the type's default
+	DefaultSLO     int64
+	MaxExec        int64
+	MaxBatch       int // 0 = the type's default
+
+	Port   int    // client port
+	LogDir string // "" = $CLOCKWORK_LOG_DIR or /local
+	Help   bool
+}
+
+// positional option names, in order after TYPE and WORKERS.
+var positional = []string{"generate_inputs", "max_gpus", "schedule_ahead", "default_slo", "max_exec", "max_batch"}
+
+// Parse parses args (without the program name).
+func Parse(args []string) (*Args, error) {
+	a := &Args{MaxGPUs: 100, DefaultSLO: 100e6, MaxExec: 250e6, Port: 12346}
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "-h" || arg == "--help" || arg == "-help" {
+			a.Help = true
+			continue
+		}
+		if !strings.HasPrefix(arg, "-") || arg == "-" {
+			pos = append(pos, arg)
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		name = strings.ReplaceAll(name, "-", "_")
+		if !hasVal {
+			if name == "generate_inputs" {
+				val = "1"
+			} else {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("flag %s needs a value", arg)
+				}
+				i++
+				val = args[i]
+			}
+		}
+		if err := a.set(name, val); err != nil {
+			return nil, err
+		}
+	}
+	if a.Help {
+		return a, nil
+	}
+	if len(pos) < 2 {
+		return nil, errors.New("expected a controller TYPE and a comma-separated list of workers")
+	}
+	a.Type = strings.ToUpper(pos[0])
+	for _, w := range strings.Split(pos[1], ",") {
+		host, port, err := splitWorker(w)
+		if err != nil {
+			return nil, err
+		}
+		a.Workers = append(a.Workers, host+":"+port)
+	}
+	if len(pos)-2 > len(positional) {
+		return nil, fmt.Errorf("too many options: %q", pos[2+len(positional):])
+	}
+	for i, v := range pos[2:] {
+		if err := a.set(positional[i], v); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func splitWorker(w string) (host, port string, err error) {
+	host, port, ok := strings.Cut(strings.TrimSpace(w), ":")
+	if !ok || host == "" || port == "" {
+		return "", "", fmt.Errorf("worker %q must be host:port", w)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return "", "", fmt.Errorf("worker %q has an invalid port", w)
+	}
+	return host, port, nil
+}
+
+func (a *Args) set(name, val string) error {
+	var err error
+	switch name {
+	case "generate_inputs":
+		var n int64
+		n, err = strconv.ParseInt(val, 10, 64)
+		if err != nil {
+			var b bool
+			b, err = strconv.ParseBool(val)
+			a.GenerateInputs = b
+		} else {
+			a.GenerateInputs = n != 0
+		}
+	case "max_gpus":
+		a.MaxGPUs, err = positiveInt(val)
+	case "schedule_ahead":
+		a.ScheduleAhead, err = nanos(val)
+	case "default_slo":
+		a.DefaultSLO, err = nanos(val)
+	case "max_exec":
+		a.MaxExec, err = nanos(val)
+	case "max_batch":
+		a.MaxBatch, err = positiveInt(val)
+	case "port", "p":
+		a.Port, err = strconv.Atoi(val)
+		if err == nil && (a.Port < 0 || a.Port > 65535) {
+			err = errors.New("out of range")
+		}
+	case "log_dir":
+		a.LogDir = val
+	default:
+		return fmt.Errorf("unknown flag -%s", name)
+	}
+	if err != nil {
+		return fmt.Errorf("bad value %q for %s: %v", val, name, err)
+	}
+	return nil
+}
+
+func positiveInt(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err == nil && n < 1 {
+		err = errors.New("must be at least 1")
+	}
+	return n, err
+}
+
+// nanos parses a duration given as integer nanoseconds (the original's
+// form) or with a unit ("10ms").
+func nanos(s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n <= 0 {
+			return 0, errors.New("must be positive")
+		}
+		return n, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("want nanoseconds or a duration such as 10ms")
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return int64(d), nil
+}
+
+// Usage is the help text.
+const Usage = `Usage: controller [flags] TYPE WORKERS [generate_inputs] [max_gpus] [schedule_ahead] [default_slo] [max_exec] [max_batch]
+
+TYPE is the scheduler:
+  INFER5     Clockwork's scheduler (ConcurrentInferAndLoadScheduler).
+  BASELINE   A conventional server for comparison: per-model FIFO queues,
+             AIMD batch sizes, weights loaded on demand, nothing dropped.
+  ECHO       Answers every request at once with an empty output (tests).
+
+WORKERS is a comma-separated list of host:port (workers listen on 12345).
+
+Options, positional as in the original or as named flags anywhere:
+  generate_inputs  -generate-inputs  1: substitute generated inputs for empty ones (default 0)
+  max_gpus         -max-gpus N       use at most N GPUs, spread over workers (default 100)
+  schedule_ahead   -schedule-ahead   ns (or 10ms) of work queued per GPU (default 10ms; 15ms with generate_inputs)
+  default_slo      -default-slo      ns SLO of requests without an SLO factor (default 100ms)
+  max_exec         -max-exec         ns; batch sizes slower than this are not used (default 250ms)
+  max_batch        -max-batch N      largest batch size (default 8)
+Other flags:
+  -port N      client port (default 12346)
+  -log-dir DIR telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)
+`

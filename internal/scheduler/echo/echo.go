@@ -1,0 +1,50 @@
+// Package echo is the original's ECHO scheduler, a test of everything but
+// scheduling: every inference request is answered at once with success and
+// an empty output, and nothing is sent to workers.
+package echo
+
+import (
+	"fmt"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// Scheduler answers every request immediately.
+type Scheduler struct {
+	cfg     scheduler.Config
+	pending []scheduler.Response
+}
+
+// New returns an ECHO scheduler and prints its start-up line.
+func New(cfg scheduler.Config) *Scheduler {
+	if cfg.Log != nil {
+		fmt.Fprintln(cfg.Log, "EchoScheduler started")
+	}
+	return &Scheduler{cfg: cfg}
+}
+
+// Infer implements scheduler.Scheduler.
+func (s *Scheduler) Infer(now int64, r *scheduler.Request) {
+	s.pending = append(s.pending, scheduler.Response{Req: r, Departure: now})
+}
+
+// Result implements scheduler.Scheduler; ECHO sends no actions.
+func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
+	if s.cfg.Log != nil {
+		fmt.Fprintf(s.cfg.Log, "Unexpectedly received a result from a worker: %s\n", res)
+	}
+}
+
+// Sent implements scheduler.Scheduler.
+func (s *Scheduler) Sent(int64, int, int32, error) {}
+
+// Tick implements scheduler.Scheduler.
+func (s *Scheduler) Tick(int64) {}
+
+// Ready implements scheduler.Scheduler.
+func (s *Scheduler) Ready(out *scheduler.Output) {
+	out.Responses = append(out.Responses, s.pending...)
+	clear(s.pending)
+	s.pending = s.pending[:0]
+}

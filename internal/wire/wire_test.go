@@ -1,0 +1,222 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestSlidingMin(t *testing.T) {
+	var w slidingMin
+	if w.min() != math.MaxInt64 {
+		t.Fatal("empty window must read MaxInt64")
+	}
+	// A naive reference over the last SkewWindow values.
+	var all []int64
+	x := int64(12345)
+	for i := 0; i < 5000; i++ {
+		x = (x*1103515245 + 12345) % 1000003
+		v := x - 500000
+		if i%700 == 0 {
+			v = -1e6 // an outlier minimum that must expire
+		}
+		w.insert(v)
+		all = append(all, v)
+		want := int64(math.MaxInt64)
+		for _, u := range all[max(0, len(all)-SkewWindow):] {
+			want = min(want, u)
+		}
+		if got := w.min(); got != want {
+			t.Fatalf("after %d inserts min = %d, want %d", i+1, got, want)
+		}
+	}
+}
+
+func TestSkewEstimate(t *testing.T) {
+	// Peer clock = my clock − θ; one-way delays vary but their minima are
+	// dIn (peer → me) and dOut (me → peer).
+	const theta, dIn, dOut = 5_000_000, 40_000, 60_000
+	var me, peer Skew
+	if me.ClockDelta() != 0 || me.RTT() != 0 {
+		t.Fatal("estimates before any sample must be 0")
+	}
+	now := int64(1e18)
+	for i := 0; i < 100; i++ {
+		jitter := int64(i%7) * 3000
+		// peer → me
+		sent := now - theta
+		me.Observe(now+dIn+jitter, uint64(sent), peer.LocalDelta())
+		now += 100_000
+		// me → peer
+		peer.Observe(now-theta+dOut+jitter, uint64(now), me.LocalDelta())
+		now += 100_000
+	}
+	if d := me.ClockDelta(); d != theta+(dIn-dOut)/2 {
+		t.Errorf("clock delta %d, want θ + asymmetry/2 = %d", d, theta+(dIn-dOut)/2)
+	}
+	if r := me.RTT(); r != dIn+dOut {
+		t.Errorf("RTT %d, want %d", r, dIn+dOut)
+	}
+	if d := peer.ClockDelta(); d != -theta+(dOut-dIn)/2 {
+		t.Errorf("peer's clock delta %d", d)
+	}
+}
+
+func TestAdjust(t *testing.T) {
+	for _, tc := range []struct {
+		t    uint64
+		d    int64
+		want uint64
+	}{
+		{1000, 5, 1005},
+		{1000, -5, 995},
+		{0, -5, 0},
+		{0, 5, 5},
+		{math.MaxUint64, 5, math.MaxUint64},
+		{math.MaxUint64, -5, math.MaxUint64 - 5},
+		{3, -5, 3},
+		{math.MaxUint64 - 2, 5, math.MaxUint64 - 2},
+	} {
+		if got := Adjust(tc.t, tc.d); got != tc.want {
+			t.Errorf("Adjust(%d, %d) = %d, want %d", tc.t, tc.d, got, tc.want)
+		}
+	}
+}
+
+func pipe(t *testing.T) (*Conn, *Conn) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ch := make(chan net.Conn)
+	go func() {
+		c, _ := l.Accept()
+		ch <- c
+	}()
+	a, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := <-ch
+	ca, cb := NewConn(a), NewConn(b)
+	t.Cleanup(func() { ca.Close(); cb.Close() })
+	return ca, cb
+}
+
+func TestRoundTrip(t *testing.T) {
+	a, b := pipe(t)
+	sent := make(chan error, 1)
+	m := &Message{Type: 3, ID: 42, Header: []byte("hdr"), Body: []byte("ab"), BodyParts: [][]byte{[]byte("cd"), nil, []byte("e")},
+		Sent: func(err error) { sent <- err }}
+	if err := a.Send(m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != 3 || got.ID != 42 || string(got.Header) != "hdr" || string(got.Body) != "abcde" {
+		t.Fatalf("received %+v", got)
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("Sent callback: %v", err)
+	}
+	if s := a.Stats(); s.MsgsSent != 1 || s.BytesSent != 5+PreHeaderSize {
+		t.Errorf("sender stats %+v", s)
+	}
+	if s := b.Stats(); s.MsgsRecv != 1 || s.BytesRecv != 5+PreHeaderSize {
+		t.Errorf("receiver stats %+v", s)
+	}
+	// Order is kept across many concurrent-looking sends.
+	for i := 0; i < 100; i++ {
+		a.Send(&Message{Type: uint64(i), Header: []byte{byte(i)}})
+	}
+	for i := 0; i < 100; i++ {
+		m, err := b.Receive()
+		if err != nil || m.Type != uint64(i) {
+			t.Fatalf("message %d: %+v, %v", i, m, err)
+		}
+	}
+	// Both sides now know each other's deltas.
+	b.Send(&Message{Type: 1, Header: []byte{1}})
+	if _, err := a.Receive(); err != nil {
+		t.Fatal(err)
+	}
+	if a.RTT() <= 0 || a.RTT() > int64(time.Second) {
+		t.Errorf("RTT estimate %d", a.RTT())
+	}
+}
+
+func TestSendAfterClose(t *testing.T) {
+	a, _ := pipe(t)
+	a.Close()
+	var got error
+	if err := a.Send(&Message{Sent: func(err error) { got = err }}); !errors.Is(err, ErrClosed) || !errors.Is(got, ErrClosed) {
+		t.Fatalf("Send on closed conn: %v, callback %v", err, got)
+	}
+	<-a.Done()
+}
+
+func TestOversizedFrames(t *testing.T) {
+	pre := make([]byte, PreHeaderSize)
+	binary.LittleEndian.PutUint64(pre[0:], MaxHeaderSize+1)
+	if _, err := DecodePreHeader(pre, DefaultMaxBodySize); !errors.Is(err, ErrFrameTooLarge) {
+		t.Errorf("oversized header: %v", err)
+	}
+	binary.LittleEndian.PutUint64(pre[0:], 10)
+	binary.LittleEndian.PutUint64(pre[8:], 1<<40)
+	if _, err := DecodePreHeader(pre, DefaultMaxBodySize); !errors.Is(err, ErrFrameTooLarge) {
+		t.Errorf("oversized body: %v", err)
+	}
+	if _, err := DecodePreHeader(pre[:10], DefaultMaxBodySize); err == nil {
+		t.Error("short pre-header accepted")
+	}
+	// A body claimed larger than what arrives fails without allocating it.
+	a, b := pipe(t)
+	b2 := NewConn(b.nc, WithMaxBody(1<<30))
+	binary.LittleEndian.PutUint64(pre[8:], 512<<20)
+	a.nc.Write(append(pre, make([]byte, 10)...))
+	a.nc.Write(make([]byte, 1000))
+	a.nc.Close()
+	if _, err := b2.Receive(); err == nil {
+		t.Fatal("truncated body accepted")
+	}
+}
+
+// FuzzDecodePreHeader checks that any 48 bytes decode or fail cleanly.
+func FuzzDecodePreHeader(f *testing.F) {
+	f.Add(make([]byte, PreHeaderSize))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := DecodePreHeader(b, DefaultMaxBodySize)
+		if err == nil {
+			var out [PreHeaderSize]byte
+			p.Encode(out[:])
+			if !bytes.Equal(out[:], b[:PreHeaderSize]) {
+				t.Fatal("re-encoding differs")
+			}
+		}
+	})
+}
+
+// FuzzReceive feeds arbitrary byte streams to a connection's reader.
+func FuzzReceive(f *testing.F) {
+	good := make([]byte, PreHeaderSize)
+	binary.LittleEndian.PutUint64(good[0:], 2)
+	binary.LittleEndian.PutUint64(good[8:], 3)
+	f.Add(append(good, 'h', 'h', 'b', 'b', 'b'))
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := &Conn{r: bufio.NewReader(bytes.NewReader(b)), now: func() int64 { return 1 }, maxBody: 1 << 16}
+		for i := 0; i < 4; i++ {
+			if _, err := c.Receive(); err != nil {
+				return
+			}
+		}
+	})
+}

@@ -1,0 +1,308 @@
+// Package worker is the worker engine shared by worker_dummy and the real
+// worker: it decides when each action runs, checks its window, allocates
+// weights pages, tracks model versions and builds the results with the
+// original's status codes (spec/worker.md §3-6). The bytes are moved and the
+// models run by a runtime.Runtime (simulated, CPU or CUDA).
+//
+// The Engine is a deterministic state machine: it never reads a clock or
+// starts a goroutine. Its driver (Server) feeds it actions and the
+// completions of the runtime operations it asked for, with the time, and
+// carries out what Ready returns. Tests drive it with a fake clock.
+package worker
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// inputLead is how long before an Infer's earliest time its input may be
+// copied (the real worker's copy-input stage).
+const inputLead = 5_000_000
+
+// Config describes the worker's devices and memory.
+type Config struct {
+	GPUs                int
+	PageSize            uint64
+	Pages               int    // weights pages per GPU
+	WeightsCacheSize    uint64 // per GPU, as configured (reported)
+	IOPoolSize          uint64 // reported
+	WorkspacePoolSize   uint64 // reported
+	HostIOPoolSize      uint64 // reported
+	AllowZeroSizeInputs bool
+	// InputStage gives Infer a copy-input stage that may start 5 ms before
+	// earliest (the real worker); without it the exec stage checks inputs
+	// and reports the exec codes (worker_dummy).
+	InputStage bool
+}
+
+// Engine is the worker's decision core.
+type Engine struct {
+	cfg    Config
+	models map[int32]*loadedModel
+	gpus   []*gpu
+	loader executor
+
+	ops     []*Op
+	results []Outcome
+}
+
+type loadedModel struct {
+	id        int32
+	path      string
+	rt        runtime.Model
+	info      runtime.ModelInfo
+	instances []*instance // per GPU
+}
+
+// instance is a model on one GPU.
+type instance struct {
+	m        *loadedModel
+	gpu      int
+	version  uint64
+	weights  *allocation // resident weights, nil if none
+	inFlight *allocation // pages of a load in progress
+}
+
+type gpu struct {
+	id                           int
+	cache                        *pageCache
+	weights, input, exec, output executor
+}
+
+// task is one action on its way through the engine.
+type task struct {
+	action   workerapi.Action
+	tag      any
+	received int64
+
+	// Infer pipeline state.
+	inst      *instance
+	padded    int
+	generated bool // empty request body: inputs generated, no output returned
+	io        runtime.IO
+	version   uint64
+	copyIn    workerapi.Timing
+	exec      runtime.ExecTiming
+}
+
+// Outcome is a result to send, with the tag its action was submitted with.
+type Outcome struct {
+	Result workerapi.Result
+	Tag    any
+}
+
+// Output is what the engine decided since the last Ready.
+type Output struct {
+	Ops     []*Op     // runtime operations to run now
+	Results []Outcome // results to send
+	// Wake is when a queued task becomes eligible (0: none is waiting).
+	Wake int64
+}
+
+// NewEngine returns an engine for cfg.
+func NewEngine(cfg Config) *Engine {
+	e := &Engine{cfg: cfg, models: make(map[int32]*loadedModel), loader: executor{name: "CPU"}}
+	for g := 0; g < cfg.GPUs; g++ {
+		e.gpus = append(e.gpus, &gpu{id: g, cache: newPageCache(cfg.Pages)})
+	}
+	return e
+}
+
+// Submit hands the engine an action received at now (worker clock; its
+// window already converted to the worker clock). tag comes back with the
+// action's result.
+func (e *Engine) Submit(now int64, a workerapi.Action, tag any) {
+	t := &task{action: a, tag: tag, received: now}
+	switch a := a.(type) {
+	case *workerapi.ClearCache:
+		e.clearCache()
+		e.result(t, &workerapi.ClearCacheResult{ID: a.ID})
+	case *workerapi.GetWorkerState:
+		e.result(t, &workerapi.GetWorkerStateResult{ID: a.ID, Memory: e.memoryInfo()})
+	case *workerapi.LoadModelFromDisk:
+		e.loader.push(int64(min(a.Earliest, 1<<63-1)), t)
+	case *workerapi.LoadWeights:
+		if g := e.gpu(t, a.GPU); g != nil {
+			g.weights.push(eligible(a.Earliest), t)
+		}
+	case *workerapi.EvictWeights:
+		if g := e.gpu(t, a.GPU); g != nil {
+			g.weights.push(eligible(a.Earliest), t)
+		}
+	case *workerapi.Infer:
+		if g := e.gpu(t, a.GPU); g != nil {
+			if e.cfg.InputStage {
+				lead := int64(0)
+				if a.Earliest > inputLead {
+					lead = eligible(a.Earliest - inputLead)
+				}
+				g.input.push(lead, t)
+			} else {
+				g.exec.push(eligible(a.Earliest), t)
+			}
+		}
+	default:
+		e.fail(t, workerapi.ErrInvalidAction, "Invalid Action")
+	}
+}
+
+func eligible(earliest uint64) int64 { return int64(min(earliest, 1<<63-1)) }
+
+// gpu returns the GPU an action names, or answers it with status 13.
+func (e *Engine) gpu(t *task, id uint32) *gpu {
+	if int(id) >= len(e.gpus) {
+		e.fail(t, workerapi.ErrInvalidGPU, fmt.Sprintf("Invalid GPU %d (worker has %d)", id, len(e.gpus)))
+		return nil
+	}
+	return e.gpus[id]
+}
+
+// Ready starts every task that is eligible at now and moves what the
+// engine decided into out (which the caller has reset).
+func (e *Engine) Ready(now int64, out *Output) {
+	e.advance(now)
+	out.Ops = append(out.Ops, e.ops...)
+	out.Results = append(out.Results, e.results...)
+	clear(e.ops)
+	clear(e.results)
+	e.ops, e.results = e.ops[:0], e.results[:0]
+	out.Wake = e.wake()
+}
+
+func (e *Engine) advance(now int64) {
+	for t := e.loader.next(now); t != nil; t = e.loader.next(now) {
+		e.startLoadModel(now, t)
+	}
+	for _, g := range e.gpus {
+		for t := g.weights.next(now); t != nil; t = g.weights.next(now) {
+			switch a := t.action.(type) {
+			case *workerapi.LoadWeights:
+				e.startLoadWeights(now, g, t, a)
+			case *workerapi.EvictWeights:
+				e.evict(now, g, t, a)
+			}
+		}
+		for t := g.input.next(now); t != nil; t = g.input.next(now) {
+			e.startCopyInput(now, g, t)
+		}
+		for t := g.exec.next(now); t != nil; t = g.exec.next(now) {
+			e.startExec(now, g, t)
+		}
+		for t := g.output.next(now); t != nil; t = g.output.next(now) {
+			e.startCopyOutput(now, g, t)
+		}
+	}
+}
+
+func (e *Engine) wake() int64 {
+	w := e.loader.wake()
+	for _, g := range e.gpus {
+		for _, ex := range []*executor{&g.weights, &g.input, &g.exec, &g.output} {
+			if x := ex.wake(); x != 0 && (w == 0 || x < w) {
+				w = x
+			}
+		}
+	}
+	return w
+}
+
+// Shutdown answers every queued action with status 1 (cancelled).
+func (e *Engine) Shutdown() {
+	cancel := func(ex *executor) {
+		for _, t := range ex.drain() {
+			e.fail(t, workerapi.ErrCancelled, "Action cancelled: worker shutting down")
+		}
+	}
+	cancel(&e.loader)
+	for _, g := range e.gpus {
+		for _, ex := range []*executor{&g.weights, &g.input, &g.exec, &g.output} {
+			cancel(ex)
+		}
+	}
+}
+
+func (e *Engine) result(t *task, r workerapi.Result) {
+	r.SetStamps(uint64(t.received), 0)
+	e.results = append(e.results, Outcome{Result: r, Tag: t.tag})
+}
+
+func (e *Engine) fail(t *task, code int32, msg string) {
+	e.result(t, &workerapi.ErrorResult{ID: t.action.ActionID(), ActionType: t.action.Type(), Code: code, Message: msg})
+}
+
+// tooLate reports a stage started after the action's latest time.
+func (e *Engine) tooLate(now int64, t *task, latest uint64, code int32, stage string) bool {
+	if latest == workerapi.NoLatest || uint64(now) <= latest {
+		return false
+	}
+	e.fail(t, code, fmt.Sprintf("%s could not start in time (now %s, latest %s)", stage,
+		workerapi.Millis(uint64(now)), workerapi.Millis(latest)))
+	return true
+}
+
+func (e *Engine) instance(id int32, g int) *instance {
+	if m := e.models[id]; m != nil && g < len(m.instances) {
+		return m.instances[g]
+	}
+	return nil
+}
+
+func (e *Engine) clearCache() {
+	for _, m := range e.models {
+		for _, in := range m.instances {
+			in.version++
+			cache := e.gpus[in.gpu].cache
+			cache.release(in.weights)
+			cache.release(in.inFlight)
+			in.weights, in.inFlight = nil, nil
+		}
+	}
+}
+
+func (e *Engine) memoryInfo() workerapi.WorkerMemoryInfo {
+	w := workerapi.WorkerMemoryInfo{
+		PageSize:             e.cfg.PageSize,
+		HostWeightsCacheSize: ^uint64(0),
+		HostIOPoolSize:       e.cfg.HostIOPoolSize,
+	}
+	ids := make([]int32, 0, len(e.models))
+	for id := range e.models {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, g := range e.gpus {
+		size := e.cfg.WeightsCacheSize
+		if size == 0 {
+			size = uint64(g.cache.total) * e.cfg.PageSize
+		}
+		info := workerapi.GPUInfo{
+			ID:                     int32(g.id),
+			WeightsCacheSize:       size,
+			WeightsCacheTotalPages: int32(g.cache.total),
+			IOPoolSize:             e.cfg.IOPoolSize,
+			WorkspacePoolSize:      e.cfg.WorkspacePoolSize,
+		}
+		for _, id := range ids {
+			if e.models[id].instances[g.id].weights != nil {
+				info.Models = append(info.Models, uint32(id))
+			}
+		}
+		w.GPUs = append(w.GPUs, info)
+	}
+	for _, id := range ids {
+		m := e.models[id]
+		mi := workerapi.ModelInfo{
+			ID: id, Source: m.path, InputSize: m.info.InputSize, OutputSize: m.info.OutputSize,
+			WeightsSize: m.info.WeightsSize, NumWeightsPages: uint32(m.info.NumPages),
+			WeightsLoadTime: m.info.WeightsLoadTime, ExecTimes: m.info.ExecTimes,
+		}
+		for _, b := range m.info.BatchSizes {
+			mi.BatchSizes = append(mi.BatchSizes, uint32(b))
+		}
+		w.Models = append(w.Models, mi)
+	}
+	return w
+}

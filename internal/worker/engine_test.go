@@ -1,0 +1,213 @@
+package worker
+
+import (
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/model"
+	"github.com/clockwork-go/clockwork/internal/runtime/sim"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+func u(t int64) uint64 { return uint64(t) }
+
+func TestLoadModelFromDisk(t *testing.T) {
+	h := newHarness(t, sim.New(2), Config{Pages: 10, AllowZeroSizeInputs: true})
+	p := testZoo(t)
+	id := h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: 3, Path: p, Latest: workerapi.NoLatest,
+		Copies: 2, MaxBatchSize: 4, MaxExecDuration: u(3 * ms)})
+	r := h.status(id, workerapi.Success).(*workerapi.LoadModelFromDiskResult)
+	want := &workerapi.LoadModelFromDiskResult{ID: id, InputSize: 100, OutputSize: 10, BatchSizes: []uint32{1, 2},
+		WeightsSizeInCache: 2 * model.PageSize, NumWeightsPages: 2, WeightsLoadTime: u(10 * ms),
+		ExecTimes: []uint64{u(ms), u(2 * ms)}, CopiesCreated: 2, ActionReceived: u(h.now),
+		Timing: workerapi.Timing{Begin: u(h.now), End: u(h.now)}}
+	if !reflect.DeepEqual(r, want) {
+		t.Fatalf("result\n got %+v\nwant %+v", r, want)
+	}
+	// Copies get consecutive ids on every GPU; reusing one is status 40.
+	state := h.status(h.submit(&workerapi.GetWorkerState{ID: h.id()}), 0).(*workerapi.GetWorkerStateResult)
+	if len(state.Memory.Models) != 2 || state.Memory.Models[1].ID != 4 || state.Memory.Models[1].NumWeightsPages != 2 {
+		t.Fatalf("models %+v", state.Memory.Models)
+	}
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: 4, Path: p, Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 8}), workerapi.ErrInvalidModelID)
+}
+
+func TestLoadModelFromDiskErrors(t *testing.T) {
+	h := newHarness(t, sim.New(1), Config{Pages: 10})
+	p := testZoo(t)
+	load := func(path string, latest uint64, copies int32) int32 {
+		return h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: 0, Path: path, Latest: latest, Copies: copies, MaxBatchSize: 8, MaxExecDuration: u(ms * 100)})
+	}
+	h.status(load(p+"x", workerapi.NoLatest, 1), workerapi.ErrInvalidModelPath)
+	h.status(load(p, u(h.now-1), 1), workerapi.ErrCouldNotStartInTime)
+	h.status(load(p, workerapi.NoLatest, 0), workerapi.ErrInvalidAction)
+	os.WriteFile(model.MeasurementsFile(p), []byte("weights = oops;"), 0o644)
+	h.status(load(p, workerapi.NoLatest, 1), workerapi.ErrInvalidModelPath)
+	os.Remove(model.MeasurementsFile(p))
+	h.status(load(p, workerapi.NoLatest, 1), workerapi.ErrUnknownModel)
+}
+
+func TestLoadModelWaitsForEarliest(t *testing.T) {
+	h := newHarness(t, sim.New(1), Config{Pages: 10})
+	id := h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Earliest: u(h.now + 5*ms), Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 8})
+	h.after(5*ms - 1)
+	if !h.pending(id) {
+		t.Fatal("started before earliest")
+	}
+	h.after(1)
+	h.status(id, workerapi.Success)
+}
+
+func TestLoadWeights(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	start := h.now + 2*ms
+	id := h.submit(&workerapi.LoadWeights{ID: h.id(), Earliest: u(start), Latest: workerapi.NoLatest})
+	second := h.submit(&workerapi.LoadWeights{ID: h.id(), Earliest: u(start), Latest: workerapi.NoLatest})
+	h.advance(start + 10*ms - 1)
+	if !h.pending(id) {
+		t.Fatal("load finished before its profiled duration")
+	}
+	h.after(1)
+	r := h.status(id, 0).(*workerapi.LoadWeightsResult)
+	if r.Timing != (workerapi.Timing{Begin: u(start), End: u(start + 10*ms), Duration: u(10 * ms)}) {
+		t.Fatalf("timing %+v", r.Timing)
+	}
+	// One transfer at a time per GPU: the reload starts when the first ends.
+	h.after(10 * ms)
+	if r := h.status(second, 0).(*workerapi.LoadWeightsResult); r.Timing.Begin != u(start+10*ms) {
+		t.Fatalf("second load began at %d", r.Timing.Begin)
+	}
+	// A reload keeps the same pages: only one of three pages is free.
+	st := h.status(h.submit(&workerapi.GetWorkerState{ID: h.id()}), 0).(*workerapi.GetWorkerStateResult)
+	if !reflect.DeepEqual(st.Memory.GPUs[0].Models, []uint32{0}) || h.e.gpus[0].cache.freePages() != 1 {
+		t.Fatalf("gpu state %+v, %d free", st.Memory.GPUs[0], h.e.gpus[0].cache.freePages())
+	}
+}
+
+func TestLoadWeightsErrors(t *testing.T) {
+	h, p := loaded(t, 1, 3)
+	h.status(h.submit(&workerapi.LoadWeights{ID: h.id(), ModelID: 9, Latest: workerapi.NoLatest}), workerapi.LoadWeightsUnknownModel)
+	h.status(h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: u(h.now - 1)}), workerapi.LoadWeightsTooLate)
+	h.status(h.submit(&workerapi.LoadWeights{ID: h.id(), GPU: 1, Latest: workerapi.NoLatest}), workerapi.ErrInvalidGPU)
+	// A second model of 2 pages does not fit beside the first.
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: 1, Path: p, Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 8}), 0)
+	first := h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	h.status(first, 0)
+	h.status(h.submit(&workerapi.LoadWeights{ID: h.id(), ModelID: 1, Latest: workerapi.NoLatest}), workerapi.LoadWeightsInsufficientCache)
+}
+
+func TestClearCacheDuringLoad(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	id := h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+	h.after(5 * ms)
+	h.status(h.submit(&workerapi.ClearCache{ID: h.id()}), 0)
+	h.after(5 * ms)
+	h.status(id, workerapi.LoadWeightsConcurrentModification)
+	if f := h.e.gpus[0].cache.freePages(); f != 3 {
+		t.Fatalf("%d pages free after ClearCache and a failed load, want all 3", f)
+	}
+}
+
+func TestEvict(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	h.status(h.submit(&workerapi.EvictWeights{ID: h.id(), Latest: workerapi.NoLatest}), workerapi.EvictWeightsNotInCache)
+	h.status(h.submit(&workerapi.EvictWeights{ID: h.id(), ModelID: 7, Latest: workerapi.NoLatest}), workerapi.EvictWeightsUnknownModel)
+	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	h.status(h.submit(&workerapi.EvictWeights{ID: h.id(), Latest: u(h.now - 1)}), workerapi.EvictWeightsTooLate)
+	r := h.status(h.submit(&workerapi.EvictWeights{ID: h.id(), Latest: workerapi.NoLatest}), 0).(*workerapi.EvictWeightsResult)
+	if r.Timing.Begin != u(h.now) || r.Timing.Duration != 0 || h.e.gpus[0].cache.freePages() != 3 {
+		t.Fatalf("evict %+v, %d free", r, h.e.gpus[0].cache.freePages())
+	}
+}
+
+func infer(h *harness, batch uint32, input []byte, earliest, latest int64) int32 {
+	return h.submit(&workerapi.Infer{ID: h.id(), BatchSize: batch, Input: input, Earliest: u(earliest), Latest: u(latest)})
+}
+
+func TestInfer(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	h.status(infer(h, 1, nil, 0, int64(workerapi.NoLatest>>1)), workerapi.ExecWeightsMissing)
+	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+
+	start := h.now + 3*ms
+	a := infer(h, 3, make([]byte, 300), start, start+ms) // padded to 4: 4 ms
+	b := infer(h, 1, nil, start, start+4*ms+1)           // waits for a; generated input
+	c := infer(h, 1, nil, start, start+5*ms-1)           // waits for b: too late
+	h.advance(start + 4*ms)
+	ra := h.status(a, 0).(*workerapi.InferResult)
+	if ra.Exec != (workerapi.Timing{Begin: u(start), End: u(start + 4*ms), Duration: u(4 * ms)}) ||
+		len(ra.Output) != 30 || ra.GPUClock != sim.Clock || ra.CopyOutput.Begin != u(start+4*ms) {
+		t.Fatalf("result %+v", ra)
+	}
+	h.after(ms)
+	h.status(c, workerapi.ExecTooLate)
+	if rb := h.status(b, 0).(*workerapi.InferResult); len(rb.Output) != 0 || rb.Exec.Begin != u(start+4*ms) {
+		t.Fatalf("generated-input result %+v", rb)
+	}
+}
+
+func TestInferErrors(t *testing.T) {
+	h, _ := loaded(t, 2, 3)
+	late := int64(1 << 62)
+	h.status(h.submit(&workerapi.Infer{ID: h.id(), ModelID: 5, BatchSize: 1, Latest: u(late)}), workerapi.CopyInputUnknownModel)
+	h.status(infer(h, 0, nil, 0, late), workerapi.CopyInputInvalidBatchSize)
+	h.status(infer(h, 9, nil, 0, late), workerapi.CopyInputInvalidBatchSize)
+	h.status(infer(h, 2, make([]byte, 150), 0, late), workerapi.CopyInputInvalidInput)
+	h.status(h.submit(&workerapi.Infer{ID: h.id(), GPU: 2, BatchSize: 1, Latest: u(late)}), workerapi.ErrInvalidGPU)
+	// Compressed inputs are not validated by the simulated worker.
+	h.submit(&workerapi.LoadWeights{ID: h.id(), GPU: 1, Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	id := h.submit(&workerapi.Infer{ID: h.id(), GPU: 1, BatchSize: 2, Input: []byte{1, 2, 3}, InputSizes: []uint32{1, 2}, Latest: u(late)})
+	h.after(2 * ms)
+	h.status(id, 0)
+
+	// Without zero-size inputs an empty body is an error, not an abort.
+	h2, _ := loaded(t, 1, 3)
+	h2.e.cfg.AllowZeroSizeInputs = false
+	h2.submit(&workerapi.LoadWeights{ID: h2.id(), Latest: workerapi.NoLatest})
+	h2.after(10 * ms)
+	h2.status(infer(h2, 1, nil, 0, late), workerapi.CopyInputInvalidInput)
+}
+
+func TestInferRacingWeights(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	a := infer(h, 8, nil, 0, 1<<62) // 8 ms
+	h.after(ms)
+	h.status(h.submit(&workerapi.EvictWeights{ID: h.id(), Latest: workerapi.NoLatest}), 0)
+	h.after(7 * ms)
+	h.status(a, workerapi.ExecConcurrentWeightsModification)
+}
+
+func TestShutdownCancels(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	id := h.submit(&workerapi.LoadWeights{ID: h.id(), Earliest: u(h.now + ms), Latest: workerapi.NoLatest})
+	h.e.Shutdown()
+	h.settle()
+	h.status(id, workerapi.ErrCancelled)
+}
+
+func TestGetWorkerState(t *testing.T) {
+	h, p := loaded(t, 2, 5)
+	h.submit(&workerapi.LoadWeights{ID: h.id(), GPU: 1, Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	st := h.status(h.submit(&workerapi.GetWorkerState{ID: h.id()}), 0).(*workerapi.GetWorkerStateResult)
+	want := workerapi.WorkerMemoryInfo{
+		PageSize: model.PageSize, HostWeightsCacheSize: ^uint64(0),
+		GPUs: []workerapi.GPUInfo{
+			{ID: 0, WeightsCacheSize: 5 * model.PageSize, WeightsCacheTotalPages: 5},
+			{ID: 1, WeightsCacheSize: 5 * model.PageSize, WeightsCacheTotalPages: 5, Models: []uint32{0}},
+		},
+		Models: []workerapi.ModelInfo{{ID: 0, Source: p, InputSize: 100, OutputSize: 10, BatchSizes: []uint32{1, 2, 4, 8},
+			WeightsSize: 20 << 20, NumWeightsPages: 2, WeightsLoadTime: u(10 * ms),
+			ExecTimes: []uint64{u(ms), u(2 * ms), u(4 * ms), u(8 * ms)}}},
+	}
+	if !reflect.DeepEqual(st.Memory, want) {
+		t.Fatalf("state\n got %+v\nwant %+v", st.Memory, want)
+	}
+}

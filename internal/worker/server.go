@@ -1,0 +1,369 @@
+package worker
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clockwork-go/clockwork/internal/clock"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/wire"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// StatusInterval is the period of each connection's status line.
+const StatusInterval = 10 * time.Second
+
+// Server is the worker's network side and the driver of its Engine: it
+// accepts controller connections, converts action windows into the worker
+// clock, feeds the engine, runs the runtime operations it decides, and
+// sends each result back on the connection its action came from, converted
+// into that controller's clock.
+type Server struct {
+	rt      runtime.Runtime
+	engine  *Engine
+	out     io.Writer // console
+	now     func() int64
+	instant bool
+	status  time.Duration
+
+	actions     chan incoming
+	completions chan Completion
+
+	mu    sync.Mutex
+	conns map[*peer]struct{}
+
+	firstInfer atomic.Bool
+}
+
+type incoming struct {
+	action workerapi.Action
+	tag    *tag
+}
+
+// tag travels with an action through the engine.
+type tag struct {
+	peer  *peer
+	delta int64 // worker clock − controller clock when the action arrived
+}
+
+// peer is one controller connection.
+type peer struct {
+	conn *wire.Conn
+
+	loads, infers, evicts, errors atomic.Int64 // since the last status line
+	pending                       atomic.Int64
+}
+
+// Options configure a Server.
+type Options struct {
+	Console        io.Writer     // the original's console lines (required)
+	StatusInterval time.Duration // default StatusInterval
+}
+
+// NewServer returns a server for an engine configured by cfg on rt.
+func NewServer(cfg Config, rt runtime.Runtime, opts Options) *Server {
+	cfg.GPUs = rt.NumGPUs()
+	cfg.InputStage = rt.InputStage()
+	s := &Server{
+		rt:          rt,
+		engine:      NewEngine(cfg),
+		out:         opts.Console,
+		now:         clock.Now,
+		status:      opts.StatusInterval,
+		actions:     make(chan incoming, 1024),
+		completions: make(chan Completion, 1024),
+		conns:       make(map[*peer]struct{}),
+	}
+	if s.status == 0 {
+		s.status = StatusInterval
+	}
+	if in, ok := rt.(runtime.Instant); ok {
+		s.instant = in.Instant()
+	}
+	return s
+}
+
+// Serve accepts controller connections on l and runs the engine until ctx
+// is done; then it cancels queued actions, closes l and every connection.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	fmt.Fprintf(s.out, "IO service thread listening on %s\n", listenAddr(l))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
+	done := make(chan struct{})
+	go func() {
+		s.run(ctx)
+		close(done)
+	}()
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			cancel()
+			<-done
+			s.closeAll()
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go s.handle(ctx, nc)
+	}
+}
+
+// listenAddr renders l's address as the original does (0.0.0.0:<port>
+// for the wildcard address).
+func listenAddr(l net.Listener) string {
+	if a, ok := l.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		return fmt.Sprintf("0.0.0.0:%d", a.Port)
+	}
+	return l.Addr().String()
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p := range s.conns {
+		p.conn.Close()
+	}
+}
+
+func (s *Server) handle(ctx context.Context, nc net.Conn) {
+	p := &peer{conn: wire.NewConn(nc)}
+	s.mu.Lock()
+	s.conns[p] = struct{}{}
+	s.mu.Unlock()
+	stop := make(chan struct{})
+	go s.printStatus(p, stop)
+	defer func() {
+		close(stop)
+		p.conn.Close()
+		s.mu.Lock()
+		delete(s.conns, p)
+		s.mu.Unlock()
+	}()
+	for {
+		msg, err := p.conn.Receive()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				fmt.Fprintf(s.out, "Closing connection %s, reason: %v\n", p.conn.RemoteAddr(), err)
+			}
+			return
+		}
+		a, err := workerapi.DecodeAction(msg)
+		if err != nil {
+			// The stream cannot be trusted past a frame we do not
+			// understand: drop this connection, keep serving.
+			fmt.Fprintf(s.out, "Closing connection %s, reason: %v\n", p.conn.RemoteAddr(), err)
+			slog.Warn("bad action frame", "peer", p.conn.RemoteAddr(), "err", err)
+			return
+		}
+		switch a.(type) {
+		case *workerapi.LoadModelFromDisk, *workerapi.GetWorkerState:
+			fmt.Fprintf(s.out, "Received %s\n", a.Describe(uint64(s.now())))
+		case *workerapi.LoadWeights:
+			p.loads.Add(1)
+		case *workerapi.Infer:
+			p.infers.Add(1)
+			s.networkStatus(a.(*workerapi.Infer))
+		case *workerapi.EvictWeights:
+			p.evicts.Add(1)
+		}
+		delta := p.conn.ClockDelta()
+		if w, ok := a.(workerapi.Windowed); ok {
+			e, l := w.Window()
+			w.SetWindow(wire.Adjust(e, delta), wire.Adjust(l, delta))
+		}
+		p.pending.Add(1)
+		select {
+		case s.actions <- incoming{action: a, tag: &tag{peer: p, delta: delta}}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// networkStatus prints, once, where the real worker's inputs come from.
+func (s *Server) networkStatus(a *workerapi.Infer) {
+	if !s.engine.cfg.InputStage || s.firstInfer.Swap(true) {
+		return
+	}
+	if a.InputLen() == 0 {
+		fmt.Fprintln(s.out, "Network Status: Controller ✘✘✘✘✘ Worker (inputs generated by worker)")
+	} else {
+		fmt.Fprintln(s.out, "Network Status: Controller ✔✔✔✔✔ Worker (inputs forwarded by controller)")
+	}
+}
+
+func (s *Server) printStatus(p *peer, stop <-chan struct{}) {
+	t := time.NewTicker(s.status)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			fmt.Fprintf(s.out, "Clock Skew=%d  RTT=%d  LdWts=%d  Inf=%d  Evct=%d  || Total Pending=%d  Errors=%d\n",
+				p.conn.ClockDelta(), p.conn.RTT(), p.loads.Swap(0), p.infers.Swap(0), p.evicts.Swap(0),
+				p.pending.Load(), p.errors.Swap(0))
+		}
+	}
+}
+
+// run is the engine's goroutine.
+func (s *Server) run(ctx context.Context) {
+	var (
+		due   completionHeap // completions whose end lies in the future
+		out   Output
+		last  int64
+		timer = time.NewTimer(time.Hour)
+	)
+	defer timer.Stop()
+	tick := func() int64 {
+		// The engine's clock never runs backwards, even when a due
+		// completion is processed after an action that arrived later.
+		if n := s.now(); n > last {
+			last = n
+		}
+		return last
+	}
+	for {
+		select {
+		case in := <-s.actions:
+			s.engine.Submit(tick(), in.action, in.tag)
+		case c := <-s.completions:
+			heap.Push(&due, c)
+		case <-timer.C:
+		case <-ctx.Done():
+			s.engine.Shutdown()
+			out.Ops, out.Results = out.Ops[:0], out.Results[:0]
+			s.engine.Ready(tick(), &out)
+			s.send(out.Results)
+			return
+		}
+		for {
+			now := tick()
+			for len(due) > 0 && due[0].Done() <= now {
+				c := heap.Pop(&due).(Completion)
+				s.engine.Complete(max(c.Done(), last), &c)
+			}
+			out.Ops, out.Results = out.Ops[:0], out.Results[:0]
+			s.engine.Ready(now, &out)
+			s.send(out.Results)
+			ran := false
+			for _, op := range out.Ops {
+				// Model loads read files: never on this goroutine (the
+				// original's dummy stalled every GPU while loading).
+				if s.instant && op.Kind != OpLoadModel {
+					heap.Push(&due, op.Run(s.rt))
+					ran = true
+				} else {
+					go func(op *Op) { s.completions <- op.Run(s.rt) }(op)
+				}
+			}
+			if !ran || len(due) == 0 || due[0].Done() > s.now() {
+				break
+			}
+		}
+		wake := out.Wake
+		if len(due) > 0 && (wake == 0 || due[0].Done() < wake) {
+			wake = due[0].Done()
+		}
+		d := time.Hour
+		if wake != 0 {
+			d = time.Duration(wake - s.now())
+		}
+		resetTimer(timer, d)
+	}
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(max(d, 0))
+}
+
+// send converts results into their controller's clock and sends them.
+func (s *Server) send(results []Outcome) {
+	for _, o := range results {
+		tg, _ := o.Tag.(*tag)
+		if tg == nil {
+			continue
+		}
+		r := o.Result
+		toController(r, tg.delta)
+		received, _ := r.Stamps()
+		r.SetStamps(received, uint64(s.now()-tg.delta))
+		p := tg.peer
+		p.pending.Add(-1)
+		if r.Status() != workerapi.Success {
+			p.errors.Add(1)
+		}
+		switch r.(type) {
+		case *workerapi.LoadModelFromDiskResult, *workerapi.GetWorkerStateResult:
+			fmt.Fprintf(s.out, "Sending %s\n", r)
+		}
+		msg, err := workerapi.EncodeResult(r)
+		if err == nil {
+			err = p.conn.Send(msg)
+		}
+		if err != nil {
+			fmt.Fprintf(s.out, "Dropping result %s\n", r)
+		}
+	}
+}
+
+// toController converts a result's worker-clock timestamps (spec/worker.md
+// §2.7); durations stay as they are.
+func toController(r workerapi.Result, delta int64) {
+	conv := func(t *workerapi.Timing) {
+		t.Begin, t.End = wire.Adjust(t.Begin, -delta), wire.Adjust(t.End, -delta)
+	}
+	switch r := r.(type) {
+	case *workerapi.LoadModelFromDiskResult:
+		conv(&r.Timing)
+	case *workerapi.LoadWeightsResult:
+		conv(&r.Timing)
+	case *workerapi.EvictWeightsResult:
+		conv(&r.Timing)
+	case *workerapi.InferResult:
+		conv(&r.CopyInput)
+		conv(&r.Exec)
+		conv(&r.CopyOutput)
+	case *workerapi.ClearCacheResult, *workerapi.GetWorkerStateResult:
+		// The original reports no receipt time for these.
+		r.SetStamps(0, 0)
+		return
+	}
+	received, sent := r.Stamps()
+	r.SetStamps(wire.Adjust(received, -delta), sent)
+}
+
+type completionHeap []Completion
+
+func (h completionHeap) Len() int           { return len(h) }
+func (h completionHeap) Less(i, j int) bool { return h[i].Done() < h[j].Done() }
+func (h completionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *completionHeap) Push(x any)        { *h = append(*h, x.(Completion)) }
+func (h *completionHeap) Pop() any {
+	old := *h
+	n := len(old)
+	x := old[n-1]
+	old[n-1] = Completion{}
+	*h = old[:n-1]
+	return x
+}

@@ -1,0 +1,116 @@
+// Package workercmd is the command line shared by worker and worker_dummy:
+// parse the original's options, load the configuration, build a runtime and
+// serve until interrupted.
+package workercmd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/clockwork-go/clockwork/internal/config"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/worker"
+)
+
+// Spec describes one of the two worker binaries.
+type Spec struct {
+	Name  string // binary name, for usage
+	Usage string // extra usage text
+	// Flags registers binary-specific flags.
+	Flags func(fs *flag.FlagSet)
+	// Runtime builds the runtime once the configuration is loaded. It may
+	// print start-up lines to out.
+	Runtime func(cfg *config.Worker, out io.Writer) (runtime.Runtime, error)
+}
+
+// Main runs the worker and returns its exit status.
+func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(spec.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		port     = 12345
+		cfgFile  string
+		bindHost string
+	)
+	fs.IntVar(&port, "p", port, "")
+	fs.IntVar(&port, "port", port, "")
+	fs.StringVar(&cfgFile, "c", "", "")
+	fs.StringVar(&cfgFile, "config", "", "")
+	fs.StringVar(&bindHost, "bind", "", "")
+	if spec.Flags != nil {
+		spec.Flags(fs)
+	}
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: %s [options]\n", spec.Name)
+		fmt.Fprintf(w, "  -p, --port PORT      port to listen on for the controller (default 12345; 0 picks a free port)\n")
+		fmt.Fprintf(w, "  -c, --config FILE    worker config overriding config/default.cfg (default: $CLOCKWORK_CONFIG_FILE)\n")
+		fmt.Fprintf(w, "      --bind HOST      address to listen on (default: all interfaces)\n")
+		fmt.Fprint(w, spec.Usage)
+		fmt.Fprintf(w, "  -h, --help           show this help\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return 0
+		}
+		if msg := err.Error(); strings.HasPrefix(msg, "flag provided but not defined: ") {
+			fmt.Fprintf(stderr, "Unknown option %s\n", strings.TrimPrefix(msg, "flag provided but not defined: "))
+		} else {
+			fmt.Fprintln(stderr, msg)
+		}
+		usage(stderr)
+		return 1
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "Unknown option %s\n", fs.Arg(0))
+		usage(stderr)
+		return 1
+	}
+	if port < 0 || port > 65535 {
+		fmt.Fprintf(stderr, "Invalid port %d\n", port)
+		return 1
+	}
+	fmt.Fprintln(stdout, "Starting Clockwork Worker")
+	cfg, err := config.Load(config.DefaultPath(), config.UserPath(cfgFile), stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "Bad worker configuration: %v\n", err)
+		return 1
+	}
+	rt, err := spec.Runtime(cfg, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "Cannot start the worker's runtime: %v\n", err)
+		return 1
+	}
+	defer rt.Close()
+	l, err := net.Listen("tcp4", net.JoinHostPort(bindHost, strconv.Itoa(port)))
+	if err != nil {
+		fmt.Fprintf(stderr, "Cannot listen on port %d: %v\n", port, err)
+		return 1
+	}
+	srv := worker.NewServer(worker.Config{
+		PageSize:            cfg.PageSize,
+		Pages:               cfg.Pages(),
+		WeightsCacheSize:    cfg.WeightsCacheSize,
+		IOPoolSize:          cfg.IOPoolSize,
+		WorkspacePoolSize:   cfg.WorkspacePoolSize,
+		HostIOPoolSize:      cfg.HostIOPoolSize,
+		AllowZeroSizeInputs: cfg.AllowZeroSizeInputs,
+	}, rt, worker.Options{Console: stdout})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Serve(ctx, l); err != nil {
+		fmt.Fprintf(stderr, "Server error: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "Clockwork Worker Exiting")
+	return 0
+}
