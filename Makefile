@@ -1,0 +1,50 @@
+# Clockwork in Go. `make` builds every binary into build/ and writes the
+# simulated model zoo; `make test` runs the test suite; `make demo` runs a
+# local cluster (worker_dummy + controller + client) for about 30 seconds.
+
+GO      ?= go
+BUILD   := build
+FUZZTIME ?= 5s
+
+.PHONY: all binaries zoo models test vet fuzz demo bench fig5 proto clean
+
+all: binaries zoo
+
+binaries:
+	$(GO) build -o $(BUILD)/ ./cmd/...
+
+zoo: binaries
+	$(BUILD)/genzoo -out $(BUILD)/zoo
+
+# ONNX models with deterministic random weights for the real worker.
+models: binaries
+	$(BUILD)/genmodels -out $(BUILD)/models
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+test: vet
+	$(GO) test -race -timeout 30m ./...
+	$(MAKE) fuzz
+
+# Every fuzz target, briefly.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	  done; \
+	done
+
+demo: all
+	scripts/demo.sh
+
+# Benchmarks of the hot paths (figures, not pass/fail).
+bench:
+	$(GO) test -run XXX -bench . -benchtime 2s ./internal/wire ./internal/scheduler/... ./internal/engine/...
+
+proto:
+	protoc --go_out=. --go_opt=module=github.com/clockwork-go/clockwork api/clockwork.proto internal/onnx/onnx.proto
+
+clean:
+	rm -rf $(BUILD)

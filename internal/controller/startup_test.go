@@ -1,0 +1,176 @@
+package controller
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+const sec = int64(1e9)
+
+// startupRig drives a startup with two workers in virtual time.
+type startupRig struct {
+	t       *testing.T
+	s       *startup
+	out     bytes.Buffer
+	sent    [][]workerapi.Action // per worker
+	replies []clientapi.Response
+}
+
+func newRig(t *testing.T) *startupRig {
+	r := &startupRig{t: t, sent: make([][]workerapi.Action, 2)}
+	r.s = newStartup(&r.out, 2, 8, 250e6, func(w int, a workerapi.Action) { r.sent[w] = append(r.sent[w], a) })
+	return r
+}
+
+func (r *startupRig) reply() reply {
+	return func(rsp clientapi.Response) { r.replies = append(r.replies, rsp) }
+}
+
+func state(pages int32, models ...int32) *workerapi.GetWorkerStateResult {
+	m := workerapi.WorkerMemoryInfo{PageSize: 16 << 20, GPUs: []workerapi.GPUInfo{{ID: 0, WeightsCacheSize: uint64(pages) << 24, WeightsCacheTotalPages: pages}}}
+	for _, id := range models {
+		m.Models = append(m.Models, workerapi.ModelInfo{ID: id, Source: "/old", BatchSizes: []uint32{1}, ExecTimes: []uint64{1e6}, NumWeightsPages: 1})
+	}
+	return &workerapi.GetWorkerStateResult{Memory: m}
+}
+
+func loadOK(id int32, copies int32) *workerapi.LoadModelFromDiskResult {
+	return &workerapi.LoadModelFromDiskResult{ID: id, InputSize: 100, OutputSize: 10, BatchSizes: []uint32{1, 2}, ExecTimes: []uint64{1e6, 2e6},
+		WeightsSizeInCache: 16 << 20, NumWeightsPages: 1, WeightsLoadTime: 5e6, CopiesCreated: copies}
+}
+
+func TestStartupPhases(t *testing.T) {
+	r := newRig(t)
+	r.s.begin()
+	if len(r.sent[0]) != 1 || len(r.sent[1]) != 1 {
+		t.Fatal("GetWorkerState not sent to every worker")
+	}
+	// Requests before the state is known: LS is held, LoadModel queued.
+	r.s.request(1*sec, &clientapi.LSRequest{RequestHeader: clientapi.RequestHeader{UserRequestID: 7}}, r.reply())
+	r.s.request(1*sec, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 2}, r.reply())
+	w0 := state(100, 3)
+	w0.ID = 0
+	w1 := state(100, 3)
+	w1.ID = 1
+	r.s.result(2*sec, 0, w0)
+	if len(r.sent[0]) != 1 {
+		t.Fatal("load forwarded before every worker answered")
+	}
+	r.s.result(2*sec, 1, w1)
+	// The queued load goes to both workers with ids after the existing model 3.
+	for w := 0; w < 2; w++ {
+		a, ok := r.sent[w][1].(*workerapi.LoadModelFromDisk)
+		if !ok || a.ModelID != 4 || a.Copies != 2 || a.MaxBatchSize != 8 || a.Latest != workerapi.NoLatest {
+			t.Fatalf("worker %d got %+v", w, r.sent[w][1])
+		}
+	}
+	if r.s.tick(10 * sec) {
+		t.Fatal("load stage ended with loads outstanding")
+	}
+	r.s.result(3*sec, 0, loadOK(0, 2))
+	r.s.result(3*sec, 1, loadOK(1, 2))
+	rsp := r.replies[len(r.replies)-1].(*clientapi.LoadModelResponse)
+	if rsp.Status != 0 || rsp.ModelID != 4 || rsp.CopiesCreated != 2 {
+		t.Fatalf("load response %+v", rsp)
+	}
+	// The held LS is bounced 12 s after it arrived.
+	if r.s.tick(3*sec + 6*sec/10) {
+		t.Fatal("ended before the idle timeout")
+	}
+	if !r.s.tick(4*sec + 1) {
+		t.Fatal("load stage did not end after 1 s idle")
+	}
+	st := r.s.finish()
+	if len(st.Workers) != 2 || len(st.Workers[1].Models) != 3 || st.Workers[1].Models[2].ID != 5 {
+		t.Fatalf("state %+v", st)
+	}
+	ls := r.replies[len(r.replies)-1].(*clientapi.LSResponse)
+	if ls.Status != clientapi.StatusInitializing || ls.UserRequestID != 7 || ls.Message != "Controller initializing" {
+		t.Fatalf("bounced LS %+v", ls)
+	}
+	for _, want := range []string{
+		"(Startup-2) Querying current worker state",
+		"Worker 1 1 GPUs 1 models",
+		"(Startup-3) Awaiting LoadModel requests from clients",
+		"(Startup-4) LoadModelStage has begun",
+		"Client <--  Rsp0:LoadModel model_id=[4->5] input=100 output=10",
+		"(Startup-5) LoadModelStage ending in 0 seconds...\r",
+		"(Startup-6) LoadModelStage complete.",
+		"M-5 src=/z/a/model input=100 output=10 weights=16.0 MB (1 pages) xfer=5.0 b1=1.0 b2=2.0",
+		"(Startup-end) Transitioning to scheduler",
+		"Client <--  Rsp7:LS error 5: Controller initializing",
+	} {
+		if !strings.Contains(r.out.String(), want) {
+			t.Errorf("output lacks %q\n%s", want, r.out.String())
+		}
+	}
+}
+
+func TestStartupBouncesAfter12s(t *testing.T) {
+	r := newRig(t)
+	r.s.begin()
+	r.s.request(0, &clientapi.InferRequest{ModelID: 1, BatchSize: 1}, r.reply())
+	if w := r.s.wake(); w != 12*sec {
+		t.Fatalf("wake %d", w)
+	}
+	r.s.tick(12*sec - 1)
+	if len(r.replies) != 0 {
+		t.Fatal("bounced early")
+	}
+	r.s.tick(12 * sec)
+	if rsp := r.replies[0].(*clientapi.InferResponse); rsp.Status != 5 || rsp.ModelID != 1 {
+		t.Fatalf("bounce %+v", rsp)
+	}
+}
+
+func TestStartupLoadFailures(t *testing.T) {
+	r := newRig(t)
+	r.s.begin()
+	w0, w1 := state(10), state(10)
+	w1.ID = 1
+	r.s.result(0, 0, w0)
+	r.s.result(0, 1, w1)
+	// Mixed success and failure is an error answer, not a crash.
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1}, r.reply())
+	r.s.result(sec, 0, loadOK(0, 1))
+	r.s.result(sec, 1, &workerapi.ErrorResult{ID: 1, Code: 41, Message: "no model"})
+	if rsp := r.replies[0].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusError || !strings.Contains(rsp.Message, "no model") {
+		t.Fatalf("mixed response %+v", rsp)
+	}
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 0}, r.reply())
+	if rsp := r.replies[1].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusInvalidRequest {
+		t.Fatalf("zero copies %+v", rsp)
+	}
+	// A worker reporting another page size is a configuration error.
+	r2 := newRig(t)
+	r2.s.begin()
+	r2.s.result(0, 0, state(10))
+	bad := state(10)
+	bad.ID, bad.Memory.PageSize = 1, 8<<20
+	if err := r2.s.result(0, 1, bad); err == nil {
+		t.Fatal("page size mismatch accepted")
+	}
+}
+
+func TestLoadsInFlightPerWorker(t *testing.T) {
+	r := newRig(t)
+	r.s.begin()
+	w1 := state(10)
+	w1.ID = 1
+	r.s.result(0, 0, state(10))
+	r.s.result(0, 1, w1)
+	for i := 0; i < 6; i++ {
+		r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1}, r.reply())
+	}
+	if n := len(r.sent[0]) - 1; n != maxStartupInFlight {
+		t.Fatalf("%d loads in flight to worker 0, want %d", n, maxStartupInFlight)
+	}
+	r.s.result(sec, 0, loadOK(0, 1))
+	if n := len(r.sent[0]) - 1; n != maxStartupInFlight+1 {
+		t.Fatalf("%d loads sent after one completed", n)
+	}
+}
