@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/cuda"
+	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
+)
+
+// TestProbeOnFakeCUDA runs the whole probe, in a fresh process, against
+// fakecuda, the CPU stand-in for the NVIDIA libraries: every check but the
+// wall-clock ones (the fake computes on the CPU while the launching thread
+// waits) must pass.
+func TestProbeOnFakeCUDA(t *testing.T) {
+	if os.Getenv(cuda.EnvLibDir) != "" {
+		t.Skip("a library directory is set")
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not found")
+	}
+	dir := t.TempDir()
+	if err := fakecuda.Build(dir); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProbeChild$", "-test.v")
+	cmd.Env = append(os.Environ(), cuda.EnvLibDir+"="+dir, "GPUPROBE_CHILD=1")
+	out, _ := cmd.CombinedOutput()
+	t.Logf("\n%s", out)
+	passed := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "PASS" || f[0] == "FAIL") {
+			passed[f[1]] = f[0] == "PASS"
+		}
+	}
+	for _, name := range []string{
+		"libcuda", "libnvidia-ml", "libnvrtc", "libcublas", "libcudnn", "device", "nvml-device",
+		"weights-cache", "h2d-pages", "cublas", "sgemm", "nvrtc-kernel", "cudnn",
+		"conv-b1", "graph-b1", "replay-b1-gpu", "rebind-b1", "overlap-b1",
+		"conv-b3", "graph-b3", "replay-b3-gpu", "rebind-b3",
+	} {
+		if !passed[name] {
+			t.Errorf("%s did not pass", name)
+		}
+	}
+	if strings.Contains(string(out), "panic") {
+		t.Error("a check panicked")
+	}
+}
+
+func TestProbeChild(t *testing.T) {
+	if os.Getenv("GPUPROBE_CHILD") == "" {
+		t.Skip("run by TestProbeOnFakeCUDA")
+	}
+	side = 4
+	runtime.LockOSThread()
+	r := &runner{}
+	newProbe(options{batches: []int{1, 3}, layers: 2, replays: 20, reps: 3, spinCPU: -1}).run(r)
+	t.Logf("%d PASS, %d FAIL", r.pass, r.fail)
+}

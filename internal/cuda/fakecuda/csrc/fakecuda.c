@@ -1,0 +1,1488 @@
+/*
+ * fakecuda: a stand-in for libcuda.so.1, libcudnn.so.9, libcublas.so.13,
+ * libnvrtc.so.13 and libnvidia-ml.so.1 that runs on the CPU, for tests of
+ * code that uses package cuda on machines without a GPU.
+ *
+ * Device memory is host memory. Work runs synchronously when it is queued;
+ * each stream keeps a virtual GPU clock that every piece of work advances
+ * by a modelled duration, so event timings are deterministic. Stream
+ * capture records work into graphs that launch replays. The fake is strict
+ * where the real libraries are: calls need cuInit and a current context,
+ * unsafe calls during a capture fail, cuBLAS refuses to be captured without
+ * a workspace (and cublasSetStream drops the workspace), and parameters are
+ * checked.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef unsigned long long dptr;
+
+#define CU_OK 0
+#define CU_INVALID_VALUE 1
+#define CU_NOT_INITIALIZED 3
+#define CU_NO_DEVICE 100
+#define CU_INVALID_DEVICE 101
+#define CU_INVALID_IMAGE 200
+#define CU_INVALID_CONTEXT 201
+#define CU_INVALID_HANDLE 400
+#define CU_NOT_FOUND 500
+#define CU_NOT_READY 600
+#define CU_LAUNCH_FAILED 719
+#define CU_CAPTURE_UNSUPPORTED 900
+#define CU_CAPTURE_INVALIDATED 901
+#define CU_UPDATE_FAILURE 910
+
+/* ---------------------------------------------------------------- work */
+
+enum { OP_COPY, OP_SET8, OP_SET32, OP_RECORD, OP_CONV, OP_ACT, OP_POOL, OP_ADD, OP_SOFTMAX, OP_GAP, OP_SCALE, OP_GEMM };
+
+typedef struct {
+	int nd;
+	int dims[8], strides[8];
+	int dtype;
+} tensor;
+
+typedef struct {
+	int k, c, h, w;
+	int dtype, format;
+} filter;
+
+typedef struct {
+	int padh, padw, u, v, dilh, dilw, mode, compute, groups, math;
+} convd;
+
+typedef struct {
+	int mode, nan;
+	double coef;
+} actd;
+
+typedef struct {
+	int mode, nan, wh, ww, padh, padw, sh, sw;
+} poold;
+
+typedef struct event event;
+
+typedef struct {
+	int kind;
+	long long cost; /* ns of virtual GPU time */
+	union {
+		struct {
+			void *dst;
+			const void *src;
+			size_t n;
+		} copy;
+		struct {
+			void *dst;
+			unsigned v;
+			size_t n;
+		} set;
+		event *ev;
+		struct {
+			tensor x, z, b, y;
+			filter w;
+			convd cv;
+			actd act;
+			dptr xp, wp, zp, bp, yp;
+			float alpha1, alpha2;
+			int fused;
+		} conv;
+		struct {
+			tensor x, y;
+			actd act;
+			poold pool;
+			dptr xp, yp;
+			float alpha, beta;
+			int algo, mode;
+		} unary;
+		struct {
+			dptr x, y;
+			int planes, hw, threads;
+			float scale;
+		} gap;
+		struct {
+			dptr x;
+			int n, threads;
+			float k;
+		} scale;
+		struct {
+			int ta, tb, m, n, k, lda, ldb, ldc;
+			float alpha, beta;
+			dptr a, b, c;
+		} gemm;
+	} u;
+} op;
+
+typedef struct {
+	op *ops;
+	int n, cap;
+	int invalid;
+} graph;
+
+typedef struct {
+	long long clock;
+	graph *capture;
+	int mode;
+	pthread_t thread;
+} stream;
+
+struct event {
+	long long t;
+	int recorded;
+};
+
+static stream legacy;
+static stream *S(void *s) { return s != NULL ? s : &legacy; }
+
+static int initialized;
+static __thread void *current;
+static char primary_ctx;
+static unsigned primary_flags;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static int global_captures;             /* streams capturing in global mode */
+static __thread int thread_captures;    /* streams this thread captures in thread-local mode */
+
+static void run(op *o);
+
+static void append(graph *g, const op *o) {
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 16;
+		g->ops = realloc(g->ops, g->cap * sizeof(op));
+	}
+	g->ops[g->n++] = *o;
+}
+
+static int submit(void *s, op *o) {
+	stream *st = S(s);
+	if (st->capture != NULL) {
+		append(st->capture, o);
+		return CU_OK;
+	}
+	if (o->kind == OP_RECORD) {
+		o->u.ev->t = st->clock;
+		o->u.ev->recorded = 1;
+		return CU_OK;
+	}
+	run(o);
+	st->clock += o->cost;
+	return CU_OK;
+}
+
+/* unsafe is whether a call that may synchronise or allocate must fail now
+ * because of a capture. */
+static int unsafe(void) {
+	pthread_mutex_lock(&mu);
+	int g = global_captures;
+	pthread_mutex_unlock(&mu);
+	return g > 0 || thread_captures > 0;
+}
+
+#define NEED_INIT() \
+	if (!initialized) return CU_NOT_INITIALIZED
+#define NEED_CTX() \
+	NEED_INIT(); \
+	if (current == NULL) return CU_INVALID_CONTEXT
+
+/* ------------------------------------------------------------ driver */
+
+int cuInit(unsigned flags) {
+	if (flags != 0) return CU_INVALID_VALUE;
+	initialized = 1;
+	return CU_OK;
+}
+
+int cuDriverGetVersion(int *v) {
+	*v = 13000;
+	return CU_OK;
+}
+
+static const char *names[][2] = {
+	{"CUDA_SUCCESS", "no error"},
+	{"CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+	{"CUDA_ERROR_NOT_INITIALIZED", "initialization error"},
+	{"CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
+	{"CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
+	{"CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+	{"CUDA_ERROR_NOT_READY", "device not ready"},
+	{"CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
+	{"CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", "operation failed due to a previous error during capture"},
+	{"CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE", "the graph update was not performed"},
+	{"CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
+	{"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
+	{"CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
+};
+static const int codes[] = {0, 1, 3, 201, 400, 500, 600, 900, 901, 910, 200, 719, 101};
+
+static int error_index(int e) {
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		if (codes[i] == e) return (int)i;
+	}
+	return -1;
+}
+
+int cuGetErrorName(int e, const char **s) {
+	int i = error_index(e);
+	*s = i < 0 ? NULL : names[i][0];
+	return i < 0 ? CU_INVALID_VALUE : CU_OK;
+}
+
+int cuGetErrorString(int e, const char **s) {
+	int i = error_index(e);
+	*s = i < 0 ? NULL : names[i][1];
+	return i < 0 ? CU_INVALID_VALUE : CU_OK;
+}
+
+int cuDeviceGetCount(int *n) {
+	NEED_INIT();
+	*n = 1;
+	return CU_OK;
+}
+
+int cuDeviceGet(int *d, int ordinal) {
+	NEED_INIT();
+	if (ordinal != 0) return CU_INVALID_DEVICE;
+	*d = 0;
+	return CU_OK;
+}
+
+int cuDeviceGetName(char *name, int len, int d) {
+	NEED_INIT();
+	if (d != 0) return CU_INVALID_DEVICE;
+	snprintf(name, len, "Fake GPU (fakecuda)");
+	return CU_OK;
+}
+
+int cuDeviceGetAttribute(int *v, int attr, int d) {
+	NEED_INIT();
+	if (d != 0) return CU_INVALID_DEVICE;
+	switch (attr) {
+	case 1: *v = 1024; break;       /* max threads per block */
+	case 16: *v = 132; break;       /* SMs */
+	case 19: *v = 1; break;         /* can map host memory */
+	case 33: *v = 0x3b; break;      /* PCI bus */
+	case 34: *v = 0; break;         /* PCI device */
+	case 40: *v = 3; break;         /* async engines */
+	case 41: *v = 1; break;         /* unified addressing */
+	case 50: *v = 0; break;         /* PCI domain */
+	case 75: *v = 9; break;         /* compute capability */
+	case 76: *v = 0; break;
+	case 78: *v = 1; break;         /* stream priorities */
+	default: return CU_INVALID_VALUE;
+	}
+	return CU_OK;
+}
+
+int cuDeviceTotalMem_v2(size_t *n, int d) {
+	NEED_INIT();
+	if (d != 0) return CU_INVALID_DEVICE;
+	*n = 80ull << 30;
+	return CU_OK;
+}
+
+int cuDevicePrimaryCtxSetFlags_v2(int d, unsigned flags) {
+	NEED_INIT();
+	if (d != 0) return CU_INVALID_DEVICE;
+	if ((flags & 7) > 4 || (flags & 7) == 3) return CU_INVALID_VALUE;
+	primary_flags = flags;
+	return CU_OK;
+}
+
+int cuDevicePrimaryCtxRetain(void **ctx, int d) {
+	NEED_INIT();
+	if (d != 0) return CU_INVALID_DEVICE;
+	*ctx = &primary_ctx;
+	return CU_OK;
+}
+
+int cuDevicePrimaryCtxRelease_v2(int d) {
+	NEED_INIT();
+	return d == 0 ? CU_OK : CU_INVALID_DEVICE;
+}
+
+int cuCtxSetCurrent(void *ctx) {
+	NEED_INIT();
+	if (ctx != NULL && ctx != &primary_ctx) return CU_INVALID_CONTEXT;
+	current = ctx;
+	return CU_OK;
+}
+
+int cuCtxGetCurrent(void **ctx) {
+	NEED_INIT();
+	*ctx = current;
+	return CU_OK;
+}
+
+int cuCtxSetFlags(unsigned flags) {
+	NEED_CTX();
+	primary_flags = flags;
+	return CU_OK;
+}
+
+int cuCtxSynchronize(void) {
+	NEED_CTX();
+	return unsafe() ? CU_CAPTURE_UNSUPPORTED : CU_OK;
+}
+
+int cuCtxGetStreamPriorityRange(int *least, int *greatest) {
+	NEED_CTX();
+	*least = 0;
+	*greatest = -5;
+	return CU_OK;
+}
+
+int cuMemGetInfo_v2(size_t *free, size_t *total) {
+	NEED_CTX();
+	*free = 79ull << 30;
+	*total = 80ull << 30;
+	return CU_OK;
+}
+
+int cuMemAlloc_v2(dptr *p, size_t n) {
+	NEED_CTX();
+	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
+	if (n == 0) return CU_INVALID_VALUE;
+	void *m = aligned_alloc(256, (n + 255) & ~(size_t)255);
+	if (m == NULL) return 2;
+	*p = (dptr)(uintptr_t)m;
+	return CU_OK;
+}
+
+int cuMemFree_v2(dptr p) {
+	NEED_CTX();
+	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
+	free((void *)(uintptr_t)p);
+	return CU_OK;
+}
+
+int cuMemHostAlloc(void **p, size_t n, unsigned flags) {
+	NEED_CTX();
+	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
+	if (flags > 7) return CU_INVALID_VALUE;
+	*p = aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
+	return *p != NULL ? CU_OK : 2;
+}
+
+int cuMemFreeHost(void *p) {
+	NEED_CTX();
+	free(p);
+	return CU_OK;
+}
+
+static int copy(void *dst, const void *src, size_t n, void *s, long long rate) {
+	NEED_CTX();
+	op o = {.kind = OP_COPY, .cost = 1000 + (long long)n / rate};
+	o.u.copy.dst = dst;
+	o.u.copy.src = src;
+	o.u.copy.n = n;
+	return submit(s, &o);
+}
+
+/* Host copies run at 50 GB/s, device copies at 1 TB/s. */
+int cuMemcpyHtoDAsync_v2(dptr dst, const void *src, size_t n, void *s) {
+	return copy((void *)(uintptr_t)dst, src, n, s, 50);
+}
+
+int cuMemcpyDtoHAsync_v2(void *dst, dptr src, size_t n, void *s) {
+	return copy(dst, (void *)(uintptr_t)src, n, s, 50);
+}
+
+int cuMemcpyDtoDAsync_v2(dptr dst, dptr src, size_t n, void *s) {
+	return copy((void *)(uintptr_t)dst, (void *)(uintptr_t)src, n, s, 1000);
+}
+
+int cuMemsetD8Async(dptr dst, unsigned char v, size_t n, void *s) {
+	NEED_CTX();
+	op o = {.kind = OP_SET8, .cost = 1000 + (long long)n / 1000};
+	o.u.set.dst = (void *)(uintptr_t)dst;
+	o.u.set.v = v;
+	o.u.set.n = n;
+	return submit(s, &o);
+}
+
+int cuMemsetD32Async(dptr dst, unsigned v, size_t n, void *s) {
+	NEED_CTX();
+	op o = {.kind = OP_SET32, .cost = 1000 + (long long)n / 250};
+	o.u.set.dst = (void *)(uintptr_t)dst;
+	o.u.set.v = v;
+	o.u.set.n = n;
+	return submit(s, &o);
+}
+
+int cuStreamCreateWithPriority(void **s, unsigned flags, int prio) {
+	NEED_CTX();
+	if (flags > 1 || prio > 0 || prio < -5) return CU_INVALID_VALUE;
+	*s = calloc(1, sizeof(stream));
+	return CU_OK;
+}
+
+int cuStreamDestroy_v2(void *s) {
+	NEED_INIT();
+	if (s == NULL) return CU_INVALID_HANDLE;
+	free(s);
+	return CU_OK;
+}
+
+int cuStreamSynchronize(void *s) {
+	NEED_CTX();
+	if (S(s)->capture != NULL || unsafe()) return CU_CAPTURE_UNSUPPORTED;
+	return CU_OK;
+}
+
+int cuStreamBeginCapture_v2(void *s, int mode) {
+	NEED_CTX();
+	stream *st = S(s);
+	if (s == NULL || st->capture != NULL || mode < 0 || mode > 2) return CU_INVALID_VALUE;
+	st->capture = calloc(1, sizeof(graph));
+	st->mode = mode;
+	st->thread = pthread_self();
+	pthread_mutex_lock(&mu);
+	global_captures += mode == 0;
+	pthread_mutex_unlock(&mu);
+	thread_captures += mode == 1;
+	return CU_OK;
+}
+
+int cuStreamEndCapture(void *s, void **g) {
+	NEED_CTX();
+	stream *st = S(s);
+	if (st->capture == NULL) return CU_INVALID_VALUE;
+	if (st->mode == 1 && !pthread_equal(st->thread, pthread_self())) return CU_INVALID_VALUE;
+	pthread_mutex_lock(&mu);
+	global_captures -= st->mode == 0;
+	pthread_mutex_unlock(&mu);
+	thread_captures -= st->mode == 1;
+	graph *cap = st->capture;
+	st->capture = NULL;
+	if (cap->invalid) {
+		free(cap->ops);
+		free(cap);
+		*g = NULL;
+		return CU_CAPTURE_INVALIDATED;
+	}
+	*g = cap;
+	return CU_OK;
+}
+
+int cuEventCreate(void **e, unsigned flags) {
+	NEED_CTX();
+	if (flags > 7) return CU_INVALID_VALUE;
+	*e = calloc(1, sizeof(event));
+	return CU_OK;
+}
+
+int cuEventRecord(void *e, void *s) {
+	NEED_CTX();
+	if (e == NULL) return CU_INVALID_HANDLE;
+	op o = {.kind = OP_RECORD};
+	o.u.ev = e;
+	return submit(s, &o);
+}
+
+/* Work runs when it is queued: a recorded event is complete. */
+int cuEventQuery(void *e) {
+	NEED_INIT();
+	return e != NULL ? CU_OK : CU_INVALID_HANDLE;
+}
+
+int cuEventSynchronize(void *e) {
+	NEED_INIT();
+	return e != NULL ? CU_OK : CU_INVALID_HANDLE;
+}
+
+int cuEventElapsedTime(float *ms, void *start, void *end) {
+	NEED_INIT();
+	event *a = start, *b = end;
+	if (a == NULL || b == NULL || !a->recorded || !b->recorded) return CU_INVALID_HANDLE;
+	*ms = (float)(b->t - a->t) / 1e6f;
+	return CU_OK;
+}
+
+int cuEventDestroy_v2(void *e) {
+	NEED_INIT();
+	free(e);
+	return CU_OK;
+}
+
+static graph *graph_clone(const graph *g) {
+	graph *c = calloc(1, sizeof(graph));
+	for (int i = 0; i < g->n; i++) append(c, &g->ops[i]);
+	return c;
+}
+
+int cuGraphInstantiateWithFlags(void **e, void *g, unsigned long long flags) {
+	NEED_CTX();
+	if (g == NULL || flags > 15) return CU_INVALID_VALUE;
+	*e = graph_clone(g);
+	return CU_OK;
+}
+
+typedef struct {
+	int result;
+	void *errorNode, *errorFromNode;
+} update_info;
+
+int cuGraphExecUpdate_v2(void *e, void *g, update_info *info) {
+	NEED_CTX();
+	graph *x = e, *y = g;
+	info->result = 0;
+	info->errorNode = info->errorFromNode = NULL;
+	if (x == NULL || y == NULL) return CU_INVALID_VALUE;
+	if (x->n != y->n) {
+		info->result = 2; /* topology changed */
+		return CU_UPDATE_FAILURE;
+	}
+	for (int i = 0; i < x->n; i++) {
+		if (x->ops[i].kind != y->ops[i].kind) {
+			info->result = 3; /* node type changed */
+			return CU_UPDATE_FAILURE;
+		}
+	}
+	for (int i = 0; i < x->n; i++) x->ops[i] = y->ops[i];
+	return CU_OK;
+}
+
+int cuGraphUpload(void *e, void *s) {
+	NEED_CTX();
+	(void)s;
+	return e != NULL ? CU_OK : CU_INVALID_HANDLE;
+}
+
+int cuGraphLaunch(void *e, void *s) {
+	NEED_CTX();
+	graph *g = e;
+	if (g == NULL) return CU_INVALID_HANDLE;
+	stream *st = S(s);
+	if (st->capture != NULL) return CU_CAPTURE_UNSUPPORTED;
+	for (int i = 0; i < g->n; i++) submit(s, &g->ops[i]);
+	return CU_OK;
+}
+
+static void free_graph(graph *g) {
+	if (g != NULL) free(g->ops);
+	free(g);
+}
+
+int cuGraphExecDestroy(void *e) {
+	NEED_INIT();
+	free_graph(e);
+	return CU_OK;
+}
+
+int cuGraphDestroy(void *g) {
+	NEED_INIT();
+	free_graph(g);
+	return CU_OK;
+}
+
+/* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
+#define CUBIN_MAGIC "FAKECUBIN\n"
+enum { FN_GAP = 1, FN_SCALE = 2 };
+static int fn_ids[] = {FN_GAP, FN_SCALE};
+
+int cuModuleLoadData(void **m, const void *image) {
+	NEED_CTX();
+	if (strncmp(image, CUBIN_MAGIC, strlen(CUBIN_MAGIC)) != 0) return CU_INVALID_IMAGE;
+	*m = strdup((const char *)image + strlen(CUBIN_MAGIC));
+	return CU_OK;
+}
+
+int cuModuleGetFunction(void **f, void *m, const char *name) {
+	NEED_CTX();
+	char decl[128];
+	snprintf(decl, sizeof decl, "void %s(", name);
+	if (m == NULL || strstr(m, decl) == NULL) return CU_NOT_FOUND;
+	if (strcmp(name, "global_avg_pool") == 0) {
+		*f = &fn_ids[0];
+	} else if (strcmp(name, "scale") == 0) {
+		*f = &fn_ids[1];
+	} else {
+		return CU_NOT_FOUND;
+	}
+	return CU_OK;
+}
+
+int cuModuleUnload(void *m) {
+	NEED_CTX();
+	free(m);
+	return CU_OK;
+}
+
+/* Kernels: global_avg_pool(const float *x, float *y, int planes, int hw,
+ * float scale), one warp per plane; scale(float *x, int n, float k), one
+ * thread per element. */
+int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+	unsigned shared, void *s, void **params, void **extra) {
+	NEED_CTX();
+	if (f == NULL || params == NULL || extra != NULL || bx * by * bz > 1024 || shared > 48 * 1024) return CU_INVALID_VALUE;
+	int threads = (int)(gx * gy * gz * bx * by * bz);
+	op o;
+	memset(&o, 0, sizeof o);
+	switch (*(int *)f) {
+	case FN_GAP:
+		o.kind = OP_GAP;
+		memcpy(&o.u.gap.x, params[0], 8);
+		memcpy(&o.u.gap.y, params[1], 8);
+		memcpy(&o.u.gap.planes, params[2], 4);
+		memcpy(&o.u.gap.hw, params[3], 4);
+		memcpy(&o.u.gap.scale, params[4], 4);
+		o.u.gap.threads = threads;
+		o.cost = 2000 + (long long)o.u.gap.planes * o.u.gap.hw / 1000;
+		break;
+	case FN_SCALE:
+		o.kind = OP_SCALE;
+		memcpy(&o.u.scale.x, params[0], 8);
+		memcpy(&o.u.scale.n, params[1], 4);
+		memcpy(&o.u.scale.k, params[2], 4);
+		o.u.scale.threads = threads;
+		o.cost = 2000;
+		break;
+	default:
+		return CU_INVALID_HANDLE;
+	}
+	return submit(s, &o);
+}
+
+/* ------------------------------------------------------------- cuDNN */
+
+#define DNN_OK 0
+#define DNN_NOT_INITIALIZED 1001
+#define DNN_BAD_PARAM 2000
+#define DNN_NOT_SUPPORTED 3000
+#define DNN_EXECUTION_FAILED 5000
+
+static __thread char dnn_last[256];
+
+static int dnn_fail(int status, const char *msg) {
+	snprintf(dnn_last, sizeof dnn_last, "%s", msg);
+	return status;
+}
+
+size_t cudnnGetVersion(void) { return 91400; }
+
+const char *cudnnGetErrorString(int status) {
+	switch (status) {
+	case DNN_OK: return "CUDNN_STATUS_SUCCESS";
+	case DNN_NOT_INITIALIZED: return "CUDNN_STATUS_NOT_INITIALIZED";
+	case DNN_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
+	case DNN_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
+	case DNN_EXECUTION_FAILED: return "CUDNN_STATUS_EXECUTION_FAILED";
+	}
+	return "CUDNN_STATUS_UNKNOWN";
+}
+
+void cudnnGetLastErrorString(char *msg, size_t n) {
+	snprintf(msg, n, "%s", dnn_last);
+	dnn_last[0] = 0;
+}
+
+typedef struct {
+	void *stream;
+} dnn;
+
+int cudnnCreate(void **h) {
+	if (!initialized || current == NULL) return dnn_fail(DNN_NOT_INITIALIZED, "no current CUDA context");
+	*h = calloc(1, sizeof(dnn));
+	return DNN_OK;
+}
+
+int cudnnDestroy(void *h) {
+	free(h);
+	return DNN_OK;
+}
+
+int cudnnSetStream(void *h, void *s) {
+	if (h == NULL) return dnn_fail(DNN_BAD_PARAM, "null handle");
+	((dnn *)h)->stream = s;
+	return DNN_OK;
+}
+
+#define CREATE(name, type) \
+	int name(void **d) { *d = calloc(1, sizeof(type)); return DNN_OK; }
+#define DESTROY(name) \
+	int name(void *d) { free(d); return DNN_OK; }
+CREATE(cudnnCreateTensorDescriptor, tensor)
+DESTROY(cudnnDestroyTensorDescriptor)
+CREATE(cudnnCreateFilterDescriptor, filter)
+DESTROY(cudnnDestroyFilterDescriptor)
+CREATE(cudnnCreateActivationDescriptor, actd)
+DESTROY(cudnnDestroyActivationDescriptor)
+CREATE(cudnnCreatePoolingDescriptor, poold)
+DESTROY(cudnnDestroyPoolingDescriptor)
+DESTROY(cudnnDestroyConvolutionDescriptor)
+
+int cudnnCreateConvolutionDescriptor(void **d) {
+	convd *c = calloc(1, sizeof(convd));
+	c->groups = 1;
+	*d = c;
+	return DNN_OK;
+}
+
+int cudnnSetTensor4dDescriptor(void *d, int format, int dtype, int n, int c, int h, int w) {
+	tensor *t = d;
+	if (format != 0) return dnn_fail(DNN_NOT_SUPPORTED, "fake cuDNN: only NCHW");
+	if (dtype != 0) return dnn_fail(DNN_NOT_SUPPORTED, "fake cuDNN: only float");
+	if (n <= 0 || c <= 0 || h <= 0 || w <= 0) return dnn_fail(DNN_BAD_PARAM, "dimensions must be positive");
+	t->nd = 4;
+	t->dtype = dtype;
+	int dims[4] = {n, c, h, w};
+	for (int i = 3, s = 1; i >= 0; s *= dims[i], i--) {
+		t->dims[i] = dims[i];
+		t->strides[i] = s;
+	}
+	return DNN_OK;
+}
+
+int cudnnSetTensorNdDescriptor(void *d, int dtype, int nd, const int *dims, const int *strides) {
+	tensor *t = d;
+	if (dtype != 0) return dnn_fail(DNN_NOT_SUPPORTED, "fake cuDNN: only float");
+	if (nd < 3 || nd > 8) return dnn_fail(DNN_BAD_PARAM, "nbDims must be 3 to 8");
+	memset(t, 0, sizeof *t);
+	t->nd = nd;
+	for (int i = 0; i < nd; i++) {
+		if (dims[i] <= 0 || strides[i] <= 0) return dnn_fail(DNN_BAD_PARAM, "dimensions and strides must be positive");
+		t->dims[i] = dims[i];
+		t->strides[i] = strides[i];
+	}
+	return DNN_OK;
+}
+
+int cudnnSetFilter4dDescriptor(void *d, int dtype, int format, int k, int c, int h, int w) {
+	filter *f = d;
+	if (dtype != 0 || format != 0) return dnn_fail(DNN_NOT_SUPPORTED, "fake cuDNN: only float NCHW filters");
+	if (k <= 0 || c <= 0 || h <= 0 || w <= 0) return dnn_fail(DNN_BAD_PARAM, "dimensions must be positive");
+	*f = (filter){k, c, h, w, dtype, format};
+	return DNN_OK;
+}
+
+int cudnnSetConvolution2dDescriptor(void *d, int padh, int padw, int u, int v, int dilh, int dilw, int mode, int compute) {
+	convd *c = d;
+	if (padh < 0 || padw < 0 || u <= 0 || v <= 0 || dilh <= 0 || dilw <= 0 || mode < 0 || mode > 1 || compute != 0)
+		return dnn_fail(DNN_BAD_PARAM, "bad convolution descriptor");
+	c->padh = padh, c->padw = padw, c->u = u, c->v = v, c->dilh = dilh, c->dilw = dilw, c->mode = mode, c->compute = compute;
+	return DNN_OK;
+}
+
+int cudnnSetConvolutionGroupCount(void *d, int groups) {
+	if (groups <= 0) return dnn_fail(DNN_BAD_PARAM, "groups must be positive");
+	((convd *)d)->groups = groups;
+	return DNN_OK;
+}
+
+int cudnnSetConvolutionMathType(void *d, int math) {
+	if (math < 0 || math > 3) return dnn_fail(DNN_BAD_PARAM, "bad math type");
+	((convd *)d)->math = math;
+	return DNN_OK;
+}
+
+static int out_dim(int in, int pad, int k, int dil, int stride) { return (in + 2 * pad - ((k - 1) * dil + 1)) / stride + 1; }
+
+int cudnnGetConvolution2dForwardOutputDim(void *conv, void *x, void *w, int *n, int *c, int *h, int *wd) {
+	convd *cv = conv;
+	tensor *t = x;
+	filter *f = w;
+	if (t->nd != 4 || t->dims[1] != f->c * cv->groups || f->k % cv->groups != 0)
+		return dnn_fail(DNN_BAD_PARAM, "input channels do not match the filter and groups");
+	*n = t->dims[0];
+	*c = f->k;
+	*h = out_dim(t->dims[2], cv->padh, f->h, cv->dilh, cv->u);
+	*wd = out_dim(t->dims[3], cv->padw, f->w, cv->dilw, cv->v);
+	return DNN_OK;
+}
+
+/* Algorithms: IMPLICIT_PRECOMP_GEMM (1, FMA, 1 MiB workspace) and
+ * WINOGRAD_NONFUSED (7, tensor-op math, faster), and FFT (4), which fails. */
+typedef struct {
+	int algo, status;
+	float time;
+	size_t memory;
+	int determinism, mathType, reserved[3];
+} perf;
+
+static size_t ws_need(int algo) { return algo == 1 ? 1 << 20 : algo == 7 ? 4 << 20 : 0; }
+
+static int check_conv(tensor *x, filter *w, convd *cv, tensor *y) {
+	int n, c, h, wd;
+	int rc = cudnnGetConvolution2dForwardOutputDim(cv, x, w, &n, &c, &h, &wd);
+	if (rc != DNN_OK) return rc;
+	if (y->nd != 4 || y->dims[0] != n || y->dims[1] != c || y->dims[2] != h || y->dims[3] != wd)
+		return dnn_fail(DNN_BAD_PARAM, "output descriptor does not match the convolution");
+	return DNN_OK;
+}
+
+int cudnnFindConvolutionForwardAlgorithmEx(void *h, void *xd, dptr x, void *wdesc, dptr w, void *conv, void *yd, dptr y,
+	int requested, int *returned, perf *perfs, dptr ws, size_t wssize) {
+	(void)x, (void)w, (void)y, (void)ws;
+	if (h == NULL) return dnn_fail(DNN_BAD_PARAM, "null handle");
+	if (unsafe()) return dnn_fail(DNN_EXECUTION_FAILED, "Find during stream capture");
+	int rc = check_conv(xd, wdesc, conv, yd);
+	if (rc != DNN_OK) return rc;
+	perf all[3] = {
+		{7, 0, 0.04f, ws_need(7), 1, 1, {0}},
+		{1, 0, 0.05f, ws_need(1), 1, 3, {0}},
+		{4, 4000, -1, 0, 0, 0, {0}},
+	};
+	*returned = 0;
+	for (int i = 0; i < 3 && i < requested; i++) {
+		if (all[i].status == 0 && all[i].memory > wssize) all[i].status = 4000;
+		perfs[(*returned)++] = all[i];
+	}
+	return DNN_OK;
+}
+
+int cudnnGetConvolutionForwardWorkspaceSize(void *h, void *xd, void *wdesc, void *conv, void *yd, int algo, size_t *size) {
+	if (h == NULL) return dnn_fail(DNN_BAD_PARAM, "null handle");
+	int rc = check_conv(xd, wdesc, conv, yd);
+	if (rc != DNN_OK) return rc;
+	if (algo != 0 && algo != 1 && algo != 7) return dnn_fail(DNN_NOT_SUPPORTED, "fake cuDNN: algorithm not available");
+	*size = ws_need(algo);
+	return DNN_OK;
+}
+
+static long long conv_cost(const tensor *y, const filter *w) {
+	long long macs = (long long)y->dims[0] * y->dims[1] * y->dims[2] * y->dims[3] * w->c * w->h * w->w;
+	return 3000 + macs / 20000;
+}
+
+static int conv_common(void *h, int algo, dptr ws, size_t wssize, tensor *x, filter *w, convd *cv, tensor *y, op *o) {
+	if (h == NULL) return dnn_fail(DNN_BAD_PARAM, "null handle");
+	int rc = check_conv(x, w, cv, y);
+	if (rc != DNN_OK) return rc;
+	if (algo != 0 && algo != 1 && algo != 7) return dnn_fail(DNN_NOT_SUPPORTED, "fake cuDNN: algorithm not available");
+	if (wssize < ws_need(algo) || (ws_need(algo) > 0 && ws == 0)) return dnn_fail(DNN_BAD_PARAM, "workspace too small");
+	memset(o, 0, sizeof *o);
+	o->kind = OP_CONV;
+	o->cost = conv_cost(y, w);
+	o->u.conv.x = *x;
+	o->u.conv.w = *w;
+	o->u.conv.cv = *cv;
+	o->u.conv.y = *y;
+	return DNN_OK;
+}
+
+int cudnnConvolutionForward(void *h, const float *alpha, void *xd, dptr x, void *wdesc, dptr w, void *conv, int algo,
+	dptr ws, size_t wssize, const float *beta, void *yd, dptr y) {
+	op o;
+	int rc = conv_common(h, algo, ws, wssize, xd, wdesc, conv, yd, &o);
+	if (rc != DNN_OK) return rc;
+	o.u.conv.xp = x, o.u.conv.wp = w, o.u.conv.yp = y, o.u.conv.zp = y;
+	o.u.conv.z = *(tensor *)yd;
+	o.u.conv.alpha1 = *alpha, o.u.conv.alpha2 = *beta;
+	o.u.conv.act.mode = 5;
+	return submit(((dnn *)h)->stream, &o);
+}
+
+int cudnnConvolutionBiasActivationForward(void *h, const float *alpha1, void *xd, dptr x, void *wdesc, dptr w,
+	void *conv, int algo, dptr ws, size_t wssize, const float *alpha2, void *zd, dptr z, void *bd, dptr b,
+	void *act, void *yd, dptr y) {
+	op o;
+	int rc = conv_common(h, algo, ws, wssize, xd, wdesc, conv, yd, &o);
+	if (rc != DNN_OK) return rc;
+	actd *a = act;
+	if (a->mode != 1 && a->mode != 5) return dnn_fail(DNN_NOT_SUPPORTED, "activation must be RELU or IDENTITY");
+	if (a->mode == 5 && algo != 1) return dnn_fail(DNN_NOT_SUPPORTED, "IDENTITY needs IMPLICIT_PRECOMP_GEMM");
+	tensor *bt = bd, *zt = zd, *yt = yd;
+	if (bt->nd != 4 || bt->dims[0] != 1 || bt->dims[1] != yt->dims[1] || bt->dims[2] != 1 || bt->dims[3] != 1)
+		return dnn_fail(DNN_BAD_PARAM, "bias must be 1xKx1x1");
+	if (memcmp(zt->dims, yt->dims, sizeof zt->dims) != 0) return dnn_fail(DNN_BAD_PARAM, "z must have y's shape");
+	if (x == y) return dnn_fail(DNN_BAD_PARAM, "x and y must not alias");
+	o.u.conv.xp = x, o.u.conv.wp = w, o.u.conv.yp = y, o.u.conv.zp = z, o.u.conv.bp = b;
+	o.u.conv.z = *zt;
+	o.u.conv.b = *bt;
+	o.u.conv.act = *a;
+	o.u.conv.alpha1 = *alpha1, o.u.conv.alpha2 = *alpha2;
+	o.u.conv.fused = 1;
+	return submit(((dnn *)h)->stream, &o);
+}
+
+int cudnnSetActivationDescriptor(void *d, int mode, int nan, double coef) {
+	if (mode < 0 || mode > 6 || nan < 0 || nan > 1) return dnn_fail(DNN_BAD_PARAM, "bad activation descriptor");
+	*(actd *)d = (actd){mode, nan, coef};
+	return DNN_OK;
+}
+
+static size_t elems(const tensor *t) {
+	size_t n = 1;
+	for (int i = 0; i < t->nd; i++) n *= t->dims[i];
+	return n;
+}
+
+static int same_shape(const tensor *a, const tensor *b) {
+	return a->nd == b->nd && memcmp(a->dims, b->dims, sizeof a->dims) == 0;
+}
+
+int cudnnActivationForward(void *h, void *act, const float *alpha, void *xd, dptr x, const float *beta, void *yd, dptr y) {
+	if (h == NULL) return dnn_fail(DNN_BAD_PARAM, "null handle");
+	if (!same_shape(xd, yd)) return dnn_fail(DNN_BAD_PARAM, "x and y differ in shape");
+	op o = {.kind = OP_ACT, .cost = 2000 + (long long)elems(xd) / 1000};
+	o.u.unary.x = *(tensor *)xd, o.u.unary.y = *(tensor *)yd, o.u.unary.act = *(actd *)act;
+	o.u.unary.xp = x, o.u.unary.yp = y, o.u.unary.alpha = *alpha, o.u.unary.beta = *beta;
+	return submit(((dnn *)h)->stream, &o);
+}
+
+int cudnnSetPooling2dDescriptor(void *d, int mode, int nan, int wh, int ww, int padh, int padw, int sh, int sw) {
+	if (mode < 0 || mode > 3 || wh <= 0 || ww <= 0 || padh < 0 || padw < 0 || sh <= 0 || sw <= 0)
+		return dnn_fail(DNN_BAD_PARAM, "bad pooling descriptor");
+	*(poold *)d = (poold){mode, nan, wh, ww, padh, padw, sh, sw};
+	return DNN_OK;
+}
+
+int cudnnPoolingForward(void *h, void *pool, const float *alpha, void *xd, dptr x, const float *beta, void *yd, dptr y) {
+	if (h == NULL) return dnn_fail(DNN_BAD_PARAM, "null handle");
+	tensor *xt = xd, *yt = yd;
+	poold *p = pool;
+	if (xt->nd != 4 || yt->nd != 4 || xt->dims[0] != yt->dims[0] || xt->dims[1] != yt->dims[1] ||
+		yt->dims[2] != (xt->dims[2] + 2 * p->padh - p->wh) / p->sh + 1 ||
+		yt->dims[3] != (xt->dims[3] + 2 * p->padw - p->ww) / p->sw + 1)
+		return dnn_fail(DNN_BAD_PARAM, "output descriptor does not match the pooling");
+	op o = {.kind = OP_POOL, .cost = 2000 + (long long)elems(xt) / 1000};
+	o.u.unary.x = *xt, o.u.unary.y = *yt, o.u.unary.pool = *p;
+	o.u.unary.xp = x, o.u.unary.yp = y, o.u.unary.alpha = *alpha, o.u.unary.beta = *beta;
+	return submit(((dnn *)h)->stream, &o);
+}
+
+int cudnnAddTensor(void *h, const float *alpha, void *ad, dptr a, const float *beta, void *cd, dptr c) {
+	if (h == NULL) return dnn_fail(DNN_BAD_PARAM, "null handle");
+	tensor *at = ad, *ct = cd;
+	if (at->nd != ct->nd) return dnn_fail(DNN_BAD_PARAM, "A and C differ in rank");
+	for (int i = 0; i < at->nd; i++) {
+		if (at->dims[i] != 1 && at->dims[i] != ct->dims[i]) return dnn_fail(DNN_BAD_PARAM, "A does not broadcast to C");
+	}
+	op o = {.kind = OP_ADD, .cost = 2000 + (long long)elems(ct) / 1000};
+	o.u.unary.x = *at, o.u.unary.y = *ct, o.u.unary.xp = a, o.u.unary.yp = c;
+	o.u.unary.alpha = *alpha, o.u.unary.beta = *beta;
+	return submit(((dnn *)h)->stream, &o);
+}
+
+int cudnnSoftmaxForward(void *h, int algo, int mode, const float *alpha, void *xd, dptr x, const float *beta, void *yd, dptr y) {
+	if (h == NULL) return dnn_fail(DNN_BAD_PARAM, "null handle");
+	if (!same_shape(xd, yd) || algo < 0 || algo > 2 || mode < 0 || mode > 1) return dnn_fail(DNN_BAD_PARAM, "bad softmax");
+	op o = {.kind = OP_SOFTMAX, .cost = 2000 + (long long)elems(xd) / 1000};
+	o.u.unary.x = *(tensor *)xd, o.u.unary.y = *(tensor *)yd, o.u.unary.xp = x, o.u.unary.yp = y;
+	o.u.unary.alpha = *alpha, o.u.unary.beta = *beta, o.u.unary.algo = algo, o.u.unary.mode = mode;
+	return submit(((dnn *)h)->stream, &o);
+}
+
+/* ------------------------------------------------------------ cuBLAS */
+
+#define BLAS_OK 0
+#define BLAS_NOT_INITIALIZED 1
+#define BLAS_INVALID_VALUE 7
+#define BLAS_NOT_SUPPORTED 15
+
+typedef struct {
+	void *stream;
+	dptr ws;
+	size_t wssize;
+	int math;
+} blas;
+
+int cublasCreate_v2(void **h) {
+	if (!initialized || current == NULL) return BLAS_NOT_INITIALIZED;
+	*h = calloc(1, sizeof(blas));
+	return BLAS_OK;
+}
+
+int cublasDestroy_v2(void *h) {
+	free(h);
+	return BLAS_OK;
+}
+
+int cublasGetVersion_v2(void *h, int *v) {
+	(void)h;
+	*v = 130100;
+	return BLAS_OK;
+}
+
+/* As the real one, setting the stream drops the user workspace. */
+int cublasSetStream_v2(void *h, void *s) {
+	blas *b = h;
+	b->stream = s;
+	b->ws = 0;
+	b->wssize = 0;
+	return BLAS_OK;
+}
+
+int cublasSetWorkspace_v2(void *h, dptr ws, size_t n) {
+	blas *b = h;
+	if (ws % 256 != 0) return BLAS_INVALID_VALUE;
+	b->ws = ws;
+	b->wssize = n;
+	return BLAS_OK;
+}
+
+int cublasSetMathMode(void *h, int mode) {
+	if ((mode & ~16) > 4) return BLAS_INVALID_VALUE;
+	((blas *)h)->math = mode;
+	return BLAS_OK;
+}
+
+const char *cublasGetStatusName(int s) {
+	switch (s) {
+	case BLAS_OK: return "CUBLAS_STATUS_SUCCESS";
+	case BLAS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+	case BLAS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+	case BLAS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+	}
+	return "CUBLAS_STATUS_UNKNOWN";
+}
+
+const char *cublasGetStatusString(int s) {
+	switch (s) {
+	case BLAS_OK: return "the operation completed successfully";
+	case BLAS_NOT_INITIALIZED: return "the library was not initialized";
+	case BLAS_INVALID_VALUE: return "an invalid numeric value was used as an argument";
+	case BLAS_NOT_SUPPORTED: return "the functionality requested is not supported";
+	}
+	return "unknown error";
+}
+
+static int gemm(void *h, int ta, int tb, int m, int n, int k, const float *alpha, dptr a, int lda, long long sa, dptr b,
+	int ldb, long long sb, const float *beta, dptr c, int ldc, long long sc, int count) {
+	blas *hb = h;
+	if (h == NULL) return BLAS_NOT_INITIALIZED;
+	if (ta < 0 || ta > 1 || tb < 0 || tb > 1 || m < 0 || n < 0 || k < 0 || count < 0 || lda < (ta ? k : m) ||
+		ldb < (tb ? n : k) || ldc < m || lda < 1 || ldb < 1 || ldc < 1)
+		return BLAS_INVALID_VALUE;
+	if (S(hb->stream)->capture != NULL && hb->wssize == 0) return BLAS_NOT_SUPPORTED; /* would allocate */
+	for (int i = 0; i < count; i++) {
+		op o = {.kind = OP_GEMM, .cost = 2000 + (long long)m * n * k / 20000};
+		o.u.gemm.ta = ta, o.u.gemm.tb = tb, o.u.gemm.m = m, o.u.gemm.n = n, o.u.gemm.k = k;
+		o.u.gemm.lda = lda, o.u.gemm.ldb = ldb, o.u.gemm.ldc = ldc;
+		o.u.gemm.alpha = *alpha, o.u.gemm.beta = *beta;
+		o.u.gemm.a = a + 4 * (dptr)(sa * i), o.u.gemm.b = b + 4 * (dptr)(sb * i), o.u.gemm.c = c + 4 * (dptr)(sc * i);
+		submit(hb->stream, &o);
+	}
+	return BLAS_OK;
+}
+
+int cublasSgemm_v2(void *h, int ta, int tb, int m, int n, int k, const float *alpha, dptr a, int lda, dptr b, int ldb,
+	const float *beta, dptr c, int ldc) {
+	return gemm(h, ta, tb, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+}
+
+int cublasSgemmStridedBatched(void *h, int ta, int tb, int m, int n, int k, const float *alpha, dptr a, int lda,
+	long long sa, dptr b, int ldb, long long sb, const float *beta, dptr c, int ldc, long long sc, int count) {
+	return gemm(h, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, count);
+}
+
+/* ------------------------------------------------------------- NVRTC */
+
+typedef struct {
+	char *src, *log;
+	int compiled;
+} program;
+
+int nvrtcVersion(int *major, int *minor) {
+	*major = 13;
+	*minor = 0;
+	return 0;
+}
+
+const char *nvrtcGetErrorString(int rc) {
+	switch (rc) {
+	case 0: return "NVRTC_SUCCESS";
+	case 3: return "NVRTC_ERROR_INVALID_INPUT";
+	case 5: return "NVRTC_ERROR_INVALID_OPTION";
+	case 6: return "NVRTC_ERROR_COMPILATION";
+	}
+	return "NVRTC_ERROR_UNKNOWN";
+}
+
+int nvrtcCreateProgram(void **p, const char *src, const char *name, int nh, const char *const *headers,
+	const char *const *includes) {
+	(void)name, (void)headers, (void)includes;
+	if (src == NULL || nh != 0) return 3;
+	program *pr = calloc(1, sizeof(program));
+	pr->src = strdup(src);
+	pr->log = strdup("");
+	*p = pr;
+	return 0;
+}
+
+int nvrtcCompileProgram(void *p, int n, const char *const *opts) {
+	program *pr = p;
+	int arch = 0;
+	for (int i = 0; i < n; i++) {
+		if (strncmp(opts[i], "--gpu-architecture=sm_", 22) == 0 || strncmp(opts[i], "-arch=sm_", 9) == 0) arch = 1;
+	}
+	if (!arch) return 5;
+	if (strstr(pr->src, "__global__") == NULL) {
+		free(pr->log);
+		pr->log = strdup("fake.cu: error: no __global__ function");
+		return 6;
+	}
+	pr->compiled = 1;
+	return 0;
+}
+
+int nvrtcGetProgramLogSize(void *p, size_t *n) {
+	*n = strlen(((program *)p)->log) + 1;
+	return 0;
+}
+
+int nvrtcGetProgramLog(void *p, char *log) {
+	strcpy(log, ((program *)p)->log);
+	return 0;
+}
+
+int nvrtcGetCUBINSize(void *p, size_t *n) {
+	program *pr = p;
+	if (!pr->compiled) return 3;
+	*n = strlen(CUBIN_MAGIC) + strlen(pr->src) + 1;
+	return 0;
+}
+
+int nvrtcGetCUBIN(void *p, char *cubin) {
+	program *pr = p;
+	if (!pr->compiled) return 3;
+	strcpy(cubin, CUBIN_MAGIC);
+	strcat(cubin, pr->src);
+	return 0;
+}
+
+int nvrtcGetPTXSize(void *p, size_t *n) { return nvrtcGetCUBINSize(p, n); }
+int nvrtcGetPTX(void *p, char *ptx) { return nvrtcGetCUBIN(p, ptx); }
+
+int nvrtcDestroyProgram(void **p) {
+	program *pr = *p;
+	free(pr->src);
+	free(pr->log);
+	free(pr);
+	*p = NULL;
+	return 0;
+}
+
+/* -------------------------------------------------------------- NVML */
+
+static int nvml_up;
+static char nvml_dev;
+
+#define NVML_UNINITIALIZED 1
+#define NVML_INVALID_ARGUMENT 2
+#define NVML_NOT_SUPPORTED 3
+#define NEED_NVML() \
+	if (!nvml_up) return NVML_UNINITIALIZED
+#define NEED_DEV(d) \
+	NEED_NVML(); \
+	if ((d) != &nvml_dev) return NVML_INVALID_ARGUMENT
+
+int nvmlInit_v2(void) {
+	nvml_up = 1;
+	return 0;
+}
+
+int nvmlShutdown(void) {
+	NEED_NVML();
+	nvml_up = 0;
+	return 0;
+}
+
+const char *nvmlErrorString(int rc) {
+	switch (rc) {
+	case 0: return "Success";
+	case NVML_UNINITIALIZED: return "Uninitialized";
+	case NVML_INVALID_ARGUMENT: return "Invalid Argument";
+	case NVML_NOT_SUPPORTED: return "Not Supported";
+	}
+	return "Unknown Error";
+}
+
+int nvmlSystemGetDriverVersion(char *v, unsigned n) {
+	NEED_NVML();
+	snprintf(v, n, "580.00-fake");
+	return 0;
+}
+
+int nvmlDeviceGetCount_v2(unsigned *n) {
+	NEED_NVML();
+	*n = 1;
+	return 0;
+}
+
+int nvmlDeviceGetHandleByIndex_v2(unsigned i, void **d) {
+	NEED_NVML();
+	if (i != 0) return NVML_INVALID_ARGUMENT;
+	*d = &nvml_dev;
+	return 0;
+}
+
+int nvmlDeviceGetHandleByPciBusId_v2(const char *id, void **d) {
+	NEED_NVML();
+	unsigned dom, bus, dev;
+	if (sscanf(id, "%x:%x:%x", &dom, &bus, &dev) != 3 || dom != 0 || bus != 0x3b || dev != 0) return 6; /* not found */
+	*d = &nvml_dev;
+	return 0;
+}
+
+int nvmlDeviceGetName(void *d, char *name, unsigned n) {
+	NEED_DEV(d);
+	snprintf(name, n, "Fake GPU (fakecuda)");
+	return 0;
+}
+
+int nvmlDeviceGetClockInfo(void *d, int type, unsigned *mhz) {
+	NEED_DEV(d);
+	if (type < 0 || type > 3) return NVML_INVALID_ARGUMENT;
+	*mhz = type == 2 ? 2619 : 1980;
+	return 0;
+}
+
+int nvmlDeviceGetMaxClockInfo(void *d, int type, unsigned *mhz) { return nvmlDeviceGetClockInfo(d, type, mhz); }
+
+int nvmlDeviceGetApplicationsClock(void *d, int type, unsigned *mhz) {
+	NEED_DEV(d);
+	(void)type, (void)mhz;
+	return NVML_NOT_SUPPORTED;
+}
+
+int nvmlDeviceGetPersistenceMode(void *d, int *mode) {
+	NEED_DEV(d);
+	*mode = 1;
+	return 0;
+}
+
+int nvmlDeviceGetComputeMode(void *d, int *mode) {
+	NEED_DEV(d);
+	*mode = 0;
+	return 0;
+}
+
+int nvmlDeviceGetCurrPcieLinkWidth(void *d, unsigned *w) {
+	NEED_DEV(d);
+	*w = 16;
+	return 0;
+}
+
+int nvmlDeviceGetCudaComputeCapability(void *d, int *major, int *minor) {
+	NEED_DEV(d);
+	*major = 9;
+	*minor = 0;
+	return 0;
+}
+
+typedef struct {
+	unsigned long long total, free, used;
+} nvml_memory;
+
+int nvmlDeviceGetMemoryInfo(void *d, nvml_memory *m) {
+	NEED_DEV(d);
+	m->total = 80ull << 30;
+	m->used = 1ull << 30;
+	m->free = m->total - m->used;
+	return 0;
+}
+
+int nvmlDeviceGetCpuAffinity(void *d, unsigned n, unsigned long *set) {
+	NEED_DEV(d);
+	if (n == 0) return NVML_INVALID_ARGUMENT;
+	memset(set, 0, n * sizeof *set);
+	set[0] = 0x3;
+	return 0;
+}
+
+/* ------------------------------------------------------- computation */
+
+static float *F(dptr p) { return (float *)(uintptr_t)p; }
+
+static float activate(const actd *a, double v) {
+	switch (a->mode) {
+	case 0: return (float)(1 / (1 + exp(-v)));
+	case 1: return (float)(v > 0 ? v : 0);
+	case 2: return (float)tanh(v);
+	case 3: return (float)(v < 0 ? 0 : v > a->coef ? a->coef : v);
+	case 4: return (float)(v > 0 ? v : a->coef * (exp(v) - 1));
+	case 6: return (float)(v / (1 + exp(-v)));
+	}
+	return (float)v;
+}
+
+/* offset of element (n, c, h, w) of a 4-d tensor */
+static size_t at4(const tensor *t, int n, int c, int h, int w) {
+	return (size_t)n * t->strides[0] + (size_t)c * t->strides[1] + (size_t)h * t->strides[2] + (size_t)w * t->strides[3];
+}
+
+static void run_conv(op *o) {
+	tensor *x = &o->u.conv.x, *y = &o->u.conv.y, *z = &o->u.conv.z;
+	filter *f = &o->u.conv.w;
+	convd *cv = &o->u.conv.cv;
+	float *xp = F(o->u.conv.xp), *wp = F(o->u.conv.wp), *yp = F(o->u.conv.yp), *zp = F(o->u.conv.zp), *bp = F(o->u.conv.bp);
+	int N = y->dims[0], K = y->dims[1], OH = y->dims[2], OW = y->dims[3], H = x->dims[2], W = x->dims[3];
+	int kpg = K / cv->groups;
+	size_t total = (size_t)N * K * OH * OW;
+	float *out = malloc(total * sizeof(float));
+	for (int n = 0; n < N; n++)
+		for (int k = 0; k < K; k++) {
+			int g = k / kpg;
+			for (int oh = 0; oh < OH; oh++)
+				for (int ow = 0; ow < OW; ow++) {
+					double s = 0;
+					for (int c = 0; c < f->c; c++)
+						for (int r = 0; r < f->h; r++)
+							for (int q = 0; q < f->w; q++) {
+								int ih = oh * cv->u - cv->padh + r * cv->dilh, iw = ow * cv->v - cv->padw + q * cv->dilw;
+								if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+								int rr = cv->mode == 0 ? f->h - 1 - r : r, qq = cv->mode == 0 ? f->w - 1 - q : q;
+								s += (double)wp[((size_t)(k * f->c + c) * f->h + rr) * f->w + qq] * xp[at4(x, n, g * f->c + c, ih, iw)];
+							}
+					out[((size_t)(n * K + k) * OH + oh) * OW + ow] = (float)s;
+				}
+		}
+	for (int n = 0; n < N; n++)
+		for (int k = 0; k < K; k++)
+			for (int oh = 0; oh < OH; oh++)
+				for (int ow = 0; ow < OW; ow++) {
+					double v = o->u.conv.alpha1 * (double)out[((size_t)(n * K + k) * OH + oh) * OW + ow];
+					if (o->u.conv.alpha2 != 0) v += o->u.conv.alpha2 * (double)zp[at4(z, n, k, oh, ow)];
+					if (o->u.conv.fused) v += bp[k];
+					yp[at4(y, n, k, oh, ow)] = activate(&o->u.conv.act, v);
+				}
+	free(out);
+}
+
+static void run_pool(op *o) {
+	tensor *x = &o->u.unary.x, *y = &o->u.unary.y;
+	poold *p = &o->u.unary.pool;
+	float *xp = F(o->u.unary.xp), *yp = F(o->u.unary.yp);
+	for (int n = 0; n < y->dims[0]; n++)
+		for (int c = 0; c < y->dims[1]; c++)
+			for (int oh = 0; oh < y->dims[2]; oh++)
+				for (int ow = 0; ow < y->dims[3]; ow++) {
+					double best = -INFINITY, sum = 0;
+					int count = 0;
+					for (int r = 0; r < p->wh; r++)
+						for (int q = 0; q < p->ww; q++) {
+							int ih = oh * p->sh - p->padh + r, iw = ow * p->sw - p->padw + q;
+							if (ih < 0 || ih >= x->dims[2] || iw < 0 || iw >= x->dims[3]) continue;
+							double v = xp[at4(x, n, c, ih, iw)];
+							best = v > best ? v : best;
+							sum += v;
+							count++;
+						}
+					double v = p->mode == 0 || p->mode == 3 ? best
+						: p->mode == 1 ? sum / (p->wh * p->ww) : sum / count;
+					size_t i = at4(y, n, c, oh, ow);
+					yp[i] = (float)(o->u.unary.alpha * v + (o->u.unary.beta != 0 ? o->u.unary.beta * yp[i] : 0));
+				}
+}
+
+/* index of element i (in row-major order of dims) through strides */
+static size_t strided(const tensor *t, size_t i) {
+	size_t off = 0;
+	for (int d = t->nd - 1; d >= 0; d--) {
+		off += (i % t->dims[d]) * t->strides[d];
+		i /= t->dims[d];
+	}
+	return off;
+}
+
+static void run_add(op *o) {
+	tensor *a = &o->u.unary.x, *c = &o->u.unary.y;
+	float *ap = F(o->u.unary.xp), *cp = F(o->u.unary.yp);
+	size_t total = elems(c);
+	for (size_t i = 0; i < total; i++) {
+		size_t rest = i, aoff = 0;
+		for (int d = c->nd - 1; d >= 0; d--) {
+			size_t idx = rest % c->dims[d];
+			rest /= c->dims[d];
+			if (a->dims[d] != 1) aoff += idx * a->strides[d];
+		}
+		size_t ci = strided(c, i);
+		cp[ci] = (float)(o->u.unary.alpha * ap[aoff] + o->u.unary.beta * cp[ci]);
+	}
+}
+
+static void run_softmax(op *o) {
+	tensor *x = &o->u.unary.x, *y = &o->u.unary.y;
+	float *xp = F(o->u.unary.xp), *yp = F(o->u.unary.yp);
+	int N = x->dims[0], C = x->dims[1];
+	int inner = 1;
+	for (int d = 2; d < x->nd; d++) inner *= x->dims[d];
+	/* INSTANCE: over C×inner of each n; CHANNEL: over C at each (n, inner) */
+	int instance = o->u.unary.mode == 0;
+	int groups = instance ? N : N * inner, len = instance ? C * inner : C;
+#define LIN(g, j) (instance ? (size_t)(g) * C * inner + (j) : ((size_t)((g) / inner) * C + (j)) * inner + (g) % inner)
+	for (int g = 0; g < groups; g++) {
+		double m = -INFINITY, s = 0;
+		for (int j = 0; j < len; j++) {
+			double v = xp[strided(x, LIN(g, j))];
+			m = v > m ? v : m;
+		}
+		for (int j = 0; j < len; j++) s += exp(xp[strided(x, LIN(g, j))] - m);
+		for (int j = 0; j < len; j++) {
+			double v = xp[strided(x, LIN(g, j))] - m;
+			double r = o->u.unary.algo == 2 ? v - log(s) : exp(v) / s;
+			size_t yi = strided(y, LIN(g, j));
+			yp[yi] = (float)(o->u.unary.alpha * r + (o->u.unary.beta != 0 ? o->u.unary.beta * yp[yi] : 0));
+		}
+	}
+#undef LIN
+}
+
+static void run(op *o) {
+	switch (o->kind) {
+	case OP_COPY:
+		memmove(o->u.copy.dst, o->u.copy.src, o->u.copy.n);
+		break;
+	case OP_SET8:
+		memset(o->u.set.dst, (int)o->u.set.v, o->u.set.n);
+		break;
+	case OP_SET32:
+		for (size_t i = 0; i < o->u.set.n; i++) ((unsigned *)o->u.set.dst)[i] = o->u.set.v;
+		break;
+	case OP_CONV:
+		run_conv(o);
+		break;
+	case OP_ACT: {
+		size_t n = elems(&o->u.unary.x);
+		float *xp = F(o->u.unary.xp), *yp = F(o->u.unary.yp);
+		for (size_t i = 0; i < n; i++) {
+			size_t xi = strided(&o->u.unary.x, i), yi = strided(&o->u.unary.y, i);
+			yp[yi] = (float)(o->u.unary.alpha * activate(&o->u.unary.act, xp[xi]) +
+				(o->u.unary.beta != 0 ? o->u.unary.beta * yp[yi] : 0));
+		}
+		break;
+	}
+	case OP_POOL:
+		run_pool(o);
+		break;
+	case OP_ADD:
+		run_add(o);
+		break;
+	case OP_SOFTMAX:
+		run_softmax(o);
+		break;
+	case OP_GAP: {
+		/* one warp per plane: planes beyond the launched warps are left alone */
+		int warps = o->u.gap.threads / 32;
+		for (int p = 0; p < o->u.gap.planes && p < warps; p++) {
+			double s = 0;
+			for (int i = 0; i < o->u.gap.hw; i++) s += F(o->u.gap.x)[(size_t)p * o->u.gap.hw + i];
+			F(o->u.gap.y)[p] = (float)(s * o->u.gap.scale);
+		}
+		break;
+	}
+	case OP_SCALE:
+		for (int i = 0; i < o->u.scale.n && i < o->u.scale.threads; i++) F(o->u.scale.x)[i] *= o->u.scale.k;
+		break;
+	case OP_GEMM: {
+		int m = o->u.gemm.m, n = o->u.gemm.n, k = o->u.gemm.k;
+		float *a = F(o->u.gemm.a), *b = F(o->u.gemm.b), *c = F(o->u.gemm.c);
+		for (int j = 0; j < n; j++)
+			for (int i = 0; i < m; i++) {
+				double s = 0;
+				for (int l = 0; l < k; l++) {
+					float av = o->u.gemm.ta ? a[l + (size_t)i * o->u.gemm.lda] : a[i + (size_t)l * o->u.gemm.lda];
+					float bv = o->u.gemm.tb ? b[j + (size_t)l * o->u.gemm.ldb] : b[l + (size_t)j * o->u.gemm.ldb];
+					s += (double)av * bv;
+				}
+				float *cv = &c[i + (size_t)j * o->u.gemm.ldc];
+				*cv = (float)(o->u.gemm.alpha * s + (o->u.gemm.beta != 0 ? o->u.gemm.beta * *cv : 0));
+			}
+		break;
+	}
+	}
+}

@@ -1,0 +1,58 @@
+// Package fakecuda builds a stand-in for the NVIDIA libraries that package
+// cuda loads (the driver API, cuDNN, cuBLAS, NVRTC and NVML) which runs on
+// the CPU, so that code using package cuda can be tested end to end on
+// machines without a GPU.
+//
+// Device memory is host memory and work runs when it is queued, but the
+// fake keeps the rules of the real libraries that code can get wrong: the
+// driver must be initialised and a context current on the calling thread;
+// allocating or synchronising during a stream capture fails; captured
+// graphs replay the recorded work with the parameters of capture time and
+// cuGraphExecUpdate accepts only graphs of the same shape; cuBLAS cannot
+// be captured without a workspace, and cublasSetStream drops it; cuDNN
+// checks descriptors, workspace sizes and the activations that
+// cudnnConvolutionBiasActivationForward supports. Each stream has a virtual
+// GPU clock that work advances by a modelled duration (50 GB/s for host
+// copies, 20 TMAC/s for convolutions and GEMMs), so event timings are
+// deterministic.
+//
+// The fake NVRTC "compiles" any source with a __global__ function; its
+// cubins run two kernels: global_avg_pool(const float *x, float *y,
+// int planes, int hw, float scale), one warp per plane, and
+// scale(float *x, int n, float k), one thread per element.
+package fakecuda
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+//go:embed csrc/fakecuda.c
+var source []byte
+
+// Libraries are the sonames the fake stands for.
+var Libraries = []string{"libcuda.so.1", "libnvidia-ml.so.1", "libcudnn.so.9", "libcublas.so.13", "libnvrtc.so.13"}
+
+// Build compiles the fake with gcc into dir and links each name of
+// Libraries to it; point CLOCKWORK_CUDA_LIB_DIR at dir, in a process that
+// has not loaded the libraries yet.
+func Build(dir string) error {
+	src := filepath.Join(dir, "fakecuda.c")
+	if err := os.WriteFile(src, source, 0o644); err != nil {
+		return err
+	}
+	lib := filepath.Join(dir, "libfakecuda.so")
+	out, err := exec.Command("gcc", "-shared", "-fPIC", "-O2", "-o", lib, src, "-lm", "-lpthread").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("fakecuda: gcc: %v\n%s", err, out)
+	}
+	for _, name := range Libraries {
+		if err := os.Symlink("libfakecuda.so", filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package cuda
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+)
+
+// gpu locks the test to its OS thread and makes device 0's primary context
+// current, or skips the test where there is no GPU.
+func gpu(t *testing.T) Device {
+	t.Helper()
+	if _, err := LoadDriver(); err != nil {
+		t.Skipf("no CUDA driver: %v", err)
+	}
+	if err := Init(); err != nil {
+		t.Skipf("no usable CUDA driver: %v", err)
+	}
+	if n, err := DeviceCount(); err != nil || n == 0 {
+		t.Skipf("no CUDA device (%d, %v)", n, err)
+	}
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+	dev, err := GetDevice(0)
+	check(t, err)
+	ctx, err := dev.PrimaryCtxRetain()
+	check(t, err)
+	t.Cleanup(func() { dev.PrimaryCtxRelease() })
+	check(t, ctx.SetCurrent())
+	return dev
+}
+
+func check(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func alloc(t *testing.T, n uint64) DevicePtr {
+	t.Helper()
+	p, err := MemAlloc(n)
+	check(t, err)
+	t.Cleanup(func() { MemFree(p) })
+	return p
+}
+
+func hostAlloc(t *testing.T, n int) *HostMem {
+	t.Helper()
+	h, err := MemHostAlloc(n, HostAllocPortable)
+	check(t, err)
+	t.Cleanup(func() { h.Free() })
+	return h
+}
+
+// TestGPUCopiesAndGraphs copies through device memory, directly and
+// through a captured graph that is then pointed at another buffer.
+func TestGPUCopiesAndGraphs(t *testing.T) {
+	gpu(t)
+	const n = 1 << 20
+	host := hostAlloc(t, 2*n)
+	a, b, c := alloc(t, n), alloc(t, n), alloc(t, n)
+	s, err := NewStream(StreamNonBlocking, 0)
+	check(t, err)
+	defer s.Destroy()
+	in, out := host.Bytes()[:n], host.Bytes()[n:]
+	for i := range in {
+		in[i] = byte(i * 7)
+	}
+	want := bytes.Clone(in)
+	copy(want, bytes.Repeat([]byte{0xAB}, 16))
+
+	capture := func(dst DevicePtr) Graph {
+		check(t, s.BeginCapture(CaptureThreadLocal))
+		check(t, MemcpyDtoDAsync(dst, a, n, s))
+		check(t, MemsetD8Async(dst, 0xAB, 16, s))
+		g, err := s.EndCapture()
+		check(t, err)
+		t.Cleanup(func() { g.Destroy() })
+		return g
+	}
+	exec, err := capture(b).Instantiate(0)
+	check(t, err)
+	defer exec.Destroy()
+
+	check(t, MemcpyHtoDAsync(a, host.Ptr(0), n, s))
+	check(t, exec.Launch(s))
+	check(t, MemcpyDtoHAsync(host.Ptr(n), b, n, s))
+	check(t, s.Synchronize())
+	if !bytes.Equal(out, want) {
+		t.Fatal("graph output differs")
+	}
+
+	if r, err := exec.Update(capture(c)); err != nil {
+		t.Fatalf("Update: %v (%v)", err, r)
+	}
+	check(t, exec.Upload(s))
+	clear(out)
+	start, err := NewEvent(EventDefault)
+	check(t, err)
+	end, err := NewEvent(EventDefault)
+	check(t, err)
+	check(t, start.Record(s))
+	check(t, exec.Launch(s))
+	check(t, end.Record(s))
+	check(t, MemcpyDtoHAsync(host.Ptr(n), c, n, s))
+	for done := false; !done; {
+		done, err = end.Query()
+		check(t, err)
+	}
+	check(t, s.Synchronize())
+	if !bytes.Equal(out, want) {
+		t.Fatal("updated graph output differs")
+	}
+	ms, err := ElapsedTime(start, end)
+	check(t, err)
+	t.Logf("1 MiB device copy through a graph: %.3f ms", ms)
+}
+
+// TestGPUKernel compiles a kernel with NVRTC and runs it.
+func TestGPUKernel(t *testing.T) {
+	dev := gpu(t)
+	if _, err := LoadNVRTC(); err != nil {
+		t.Skipf("no NVRTC: %v", err)
+	}
+	major, minor, err := dev.ComputeCapability()
+	check(t, err)
+	cubin, err := CompileCUBIN(`extern "C" __global__ void scale(float *x, int n, float k) {
+	int i = blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < n) x[i] *= k;
+}`, "scale.cu", major, minor)
+	check(t, err)
+	mod, err := ModuleLoadData(cubin)
+	check(t, err)
+	defer mod.Unload()
+	fn, err := mod.Function("scale")
+	check(t, err)
+
+	const n = 1000
+	host := hostAlloc(t, 4*n)
+	x := alloc(t, 4*n)
+	for i := range host.Float32s() {
+		host.Float32s()[i] = float32(i)
+	}
+	var s Stream
+	var args KernelArgs
+	check(t, MemcpyHtoDAsync(x, host.Ptr(0), 4*n, s))
+	check(t, fn.Launch(Dim3{(n + 255) / 256, 1, 1}, Dim3{256, 1, 1}, 0, s, args.Ptr(x).Int32(n).Float32(2)))
+	check(t, MemcpyDtoHAsync(host.Ptr(0), x, 4*n, s))
+	check(t, s.Synchronize())
+	for i, v := range host.Float32s() {
+		if v != 2*float32(i) {
+			t.Fatalf("x[%d] = %v, want %v", i, v, 2*float32(i))
+		}
+	}
+}
