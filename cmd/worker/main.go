@@ -1,0 +1,41 @@
+// Command worker is a Clockwork worker that runs real models (ONNX files):
+// on NVIDIA GPUs with the CUDA runtime, or on the CPU where there is none.
+//
+//	worker [-p PORT] [-c CONFIG] [-device auto|cpu|cuda]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/clockwork-go/clockwork/internal/config"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/runtime/device"
+	"github.com/clockwork-go/clockwork/internal/workercmd"
+)
+
+func main() {
+	kind := device.Auto
+	tf32 := false
+	os.Exit(workercmd.Main(workercmd.Spec{
+		Name: "worker",
+		Usage: "      --device KIND    where models run: auto (GPUs if present, else CPU), cpu or cuda (default auto)\n" +
+			"      --tf32           allow TF32 tensor cores on GPUs (faster, less exact; default off)\n",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&kind, "device", kind, "")
+			fs.BoolVar(&tf32, "tf32", false, "")
+		},
+		Runtime: func(cfg *config.Worker, out io.Writer) (runtime.Runtime, error) {
+			rt, err := device.Open(kind, device.Config{
+				PageSize: cfg.PageSize, WeightsCacheSize: cfg.WeightsCacheSize, IOPoolSize: cfg.IOPoolSize,
+				WorkspacePoolSize: cfg.WorkspacePoolSize, HostIOPoolSize: cfg.HostIOPoolSize, Measure: true, TF32: tf32,
+			}, out)
+			if err == nil {
+				fmt.Fprintf(out, "Runtime: %s\n", rt.Name())
+			}
+			return rt, err
+		},
+	}, os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,61 @@
+// Package device chooses the runtime a real worker (or check_model) runs
+// models on: the CUDA runtime where NVIDIA GPUs and libraries are present,
+// else the pure-Go CPU runtime.
+package device
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/runtime/cpu"
+)
+
+// Kinds accepted by Open.
+const (
+	Auto = "auto"
+	CPU  = "cpu"
+	CUDA = "cuda"
+)
+
+// Config is what a runtime needs from the worker configuration.
+type Config struct {
+	PageSize          uint64
+	WeightsCacheSize  uint64 // per device
+	IOPoolSize        uint64 // per device
+	WorkspacePoolSize uint64 // per device
+	HostIOPoolSize    uint64
+	// Measure times models at load (workers); tools that time models
+	// themselves (check_model) turn it off.
+	Measure bool
+	// TF32 lets CUDA use TF32 tensor cores (faster, less exact).
+	TF32 bool
+}
+
+// Open returns the runtime of the given kind. With Auto it tries CUDA and
+// falls back to the CPU, saying why on log.
+func Open(kind string, cfg Config, log io.Writer) (runtime.Runtime, error) {
+	switch kind {
+	case CPU:
+		return openCPU(cfg)
+	case CUDA:
+		return openCUDA(cfg, log)
+	case Auto, "":
+		rt, err := openCUDA(cfg, log)
+		if err == nil {
+			return rt, nil
+		}
+		fmt.Fprintf(log, "No usable GPU (%v); running models on the CPU\n", err)
+		return openCPU(cfg)
+	}
+	return nil, fmt.Errorf("unknown device %q (want auto, cpu or cuda)", kind)
+}
+
+func openCPU(cfg Config) (runtime.Runtime, error) {
+	return cpu.New(cpu.Config{PageSize: cfg.PageSize, CacheBytes: cfg.WeightsCacheSize, SkipMeasure: !cfg.Measure})
+}
+
+// openCUDA is replaced when the CUDA runtime is built.
+var openCUDA = func(cfg Config, log io.Writer) (runtime.Runtime, error) {
+	return nil, fmt.Errorf("this build has no CUDA runtime")
+}
