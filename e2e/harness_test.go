@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 	}
 	bin = filepath.Join(dir, "bin")
 	zoo = filepath.Join(dir, "zoo")
-	build := exec.Command("go", "build", "-o", bin+"/", "../cmd/worker_dummy", "../cmd/controller")
+	build := exec.Command("go", "build", "-o", bin+"/", "../cmd/worker_dummy", "../cmd/controller", "../cmd/client")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the binaries:", err)
@@ -180,3 +180,6 @@ func startController(t *testing.T, typ string, workerPorts []string, extra ...st
 	port := c.waitFor(`IO service thread listening for clients on 0\.0\.0\.0:(\d+)`, 10*time.Second)[1]
 	return c, port
 }
+
+// schedulerTypes are the controller types that run real workloads.
+var schedulerTypes = []string{"INFER5", "BASELINE", "ECHO"}

@@ -18,6 +18,7 @@ import (
 	"github.com/clockwork-go/clockwork/internal/clock"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/telemetry"
+	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -48,9 +49,9 @@ type Telemetry interface {
 	Response(r *scheduler.Response)
 	// Actions records completed actions.
 	Actions(recs []telemetry.ActionRecord)
-	// Tick lets periodic summaries print; it returns when it next wants to
-	// be called (0: no preference).
-	Tick(now int64) int64
+	// Tick lets periodic summaries print; net is the traffic to and from
+	// the workers so far. It returns when it next wants to be called.
+	Tick(now int64, net wire.Stats) int64
 	// Close flushes and closes the logs.
 	Close() error
 }
@@ -187,7 +188,7 @@ func (c *Controller) loop(ctx context.Context) error {
 			wake = c.flush(now)
 		}
 		if c.opts.Telemetry != nil && c.sched != nil {
-			if t := c.opts.Telemetry.Tick(now); t != 0 && (wake == 0 || t < wake) {
+			if t := c.opts.Telemetry.Tick(now, c.networkStats()); t != 0 && (wake == 0 || t < wake) {
 				wake = t
 			}
 		}
@@ -300,4 +301,17 @@ func (c *Controller) flush(now int64) int64 {
 		c.opts.Telemetry.Actions(out.Actions)
 	}
 	return out.Wake
+}
+
+// networkStats sums the traffic of every worker connection.
+func (c *Controller) networkStats() wire.Stats {
+	var t wire.Stats
+	for _, w := range c.workers {
+		s := w.conn.Stats()
+		t.MsgsSent += s.MsgsSent
+		t.BytesSent += s.BytesSent
+		t.MsgsRecv += s.MsgsRecv
+		t.BytesRecv += s.BytesRecv
+	}
+	return t
 }

@@ -26,6 +26,10 @@ type Args struct {
 	MaxExec        int64
 	MaxBatch       int // 0 = the type's default
 
+	// LoadSatisfied makes INFER5 also load models whose demand the GPUs
+	// holding them already serve (the original's behaviour, see README).
+	LoadSatisfied bool
+
 	Port   int    // client port
 	LogDir string // "" = $CLOCKWORK_LOG_DIR or /local
 	Help   bool
@@ -51,7 +55,7 @@ func Parse(args []string) (*Args, error) {
 		name, val, hasVal := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 		name = strings.ReplaceAll(name, "-", "_")
 		if !hasVal {
-			if name == "generate_inputs" {
+			if name == "generate_inputs" || name == "load_satisfied" {
 				val = "1"
 			} else {
 				if i+1 >= len(args) {
@@ -129,6 +133,8 @@ func (a *Args) set(name, val string) error {
 		if err == nil && (a.Port < 0 || a.Port > 65535) {
 			err = errors.New("out of range")
 		}
+	case "load_satisfied":
+		a.LoadSatisfied, err = strconv.ParseBool(val)
 	case "log_dir":
 		a.LogDir = val
 	default:
@@ -186,6 +192,9 @@ Options, positional as in the original or as named flags anywhere:
   max_exec         -max-exec         ns; batch sizes slower than this are not used (default 250ms)
   max_batch        -max-batch N      largest batch size (default 8)
 Other flags:
-  -port N      client port (default 12346)
-  -log-dir DIR telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)
+  -port N          client port (default 12346)
+  -log-dir DIR     telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)
+  -load-satisfied  INFER5: also load models onto idle GPUs when the GPUs holding
+                   them already serve their demand (the original's behaviour,
+                   caused by a bug; default off)
 `

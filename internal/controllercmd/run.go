@@ -11,7 +11,9 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/controller"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/scheduler/baseline"
 	"github.com/clockwork-go/clockwork/internal/scheduler/echo"
+	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
 )
 
 // kind is one controller TYPE.
@@ -19,12 +21,20 @@ type kind struct {
 	maxBatch  int  // default max_batch
 	telemetry bool // writes the TSV logs
 	// announce prints the scheduler's parameter block before connecting.
-	announce func(cfg scheduler.Config, w io.Writer)
-	build    func(cfg scheduler.Config, s *scheduler.State) (scheduler.Scheduler, error)
+	announce func(w io.Writer, cfg scheduler.Config)
+	build    func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error)
 }
 
 var kinds = map[string]kind{
-	"ECHO": {maxBatch: 32, build: func(cfg scheduler.Config, _ *scheduler.State) (scheduler.Scheduler, error) {
+	"INFER5": {maxBatch: 8, telemetry: true, announce: infer5.PrintConfig,
+		build: func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error) {
+			return infer5.New(cfg, s, infer5.LoadSatisfiedModels(a.LoadSatisfied))
+		}},
+	"BASELINE": {maxBatch: 8, telemetry: true, announce: baseline.PrintConfig,
+		build: func(cfg scheduler.Config, s *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
+			return baseline.New(cfg, s)
+		}},
+	"ECHO": {maxBatch: 32, build: func(cfg scheduler.Config, _ *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
 		return echo.New(cfg), nil
 	}},
 }
@@ -76,7 +86,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if k.announce != nil {
-		k.announce(cfg, stdout)
+		k.announce(stdout, cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -94,7 +104,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		Workers:      args.Workers,
 		ClientAddr:   ":" + strconv.Itoa(args.Port),
 		Console:      stdout,
-		NewScheduler: func(s *scheduler.State) (scheduler.Scheduler, error) { return k.build(cfg, s) },
+		NewScheduler: func(s *scheduler.State) (scheduler.Scheduler, error) { return k.build(cfg, s, args) },
 		MaxBatch:     uint32(cfg.MaxBatch),
 		MaxExec:      uint64(cfg.MaxExec),
 		Telemetry:    tel,

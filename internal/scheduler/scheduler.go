@@ -158,3 +158,12 @@ func (m *Model) Exec(b int) int64 {
 	}
 	return 0
 }
+
+// Record converts the response into a row of the request log.
+func (r *Response) Record() telemetry.RequestRecord {
+	return telemetry.RequestRecord{
+		RequestID: r.Req.UserRequestID, UserID: r.Req.UserID, ModelID: r.Req.ModelID, SLOFactor: r.Req.SLOFactor,
+		Result: r.Status, Arrival: r.Req.Arrival, Departure: r.Departure, Deadline: r.Deadline,
+		ArrivalCount: r.ArrivalCount, DepartureCount: r.DepartureCount,
+	}
+}

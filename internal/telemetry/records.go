@@ -1,6 +1,13 @@
 // Package telemetry writes the controller's request and action logs
 // (clockwork_request_log.tsv, clockwork_action_log.tsv) and prints the
-// periodic console summaries derived from them.
+// periodic console summaries derived from them (spec/controller.md §8).
+//
+// Records hold raw facts (absolute controller-clock timestamps, statuses,
+// counts); every derived column — relative times, the residual clock-skew
+// correction, deadline rules, goodput — is computed here, when a row is
+// written, so that schedulers stay free of presentation rules. The package
+// depends on nothing else in the project: the scheduler package imports it,
+// so the controller builds RequestRecords from scheduler responses itself.
 package telemetry
 
 // Action log action_type codes.
@@ -44,4 +51,21 @@ type ActionRecord struct {
 	GoodputFraction float64
 	RequestsQueued  int
 	CopiesLoaded    int
+}
+
+// RequestRecord is the raw telemetry of one answered inference request: a
+// row of the request log.
+type RequestRecord struct {
+	RequestID int32 // the client's user_request_id
+	UserID    int32
+	ModelID   int
+	SLOFactor float32
+	Result    int32 // the response's status
+
+	Arrival   int64 // when the controller admitted the request
+	Departure int64 // when it was answered
+	Deadline  int64 // the request's real deadline (arrival + SLO); 0 if none
+
+	ArrivalCount   int // copies of the model loaded at arrival
+	DepartureCount int // ... and at departure
 }

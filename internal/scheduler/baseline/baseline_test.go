@@ -1,0 +1,142 @@
+package baseline_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/scheduler/baseline"
+	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+var ms = schedtest.Ms
+
+func factory(cfg scheduler.Config, st *scheduler.State) (scheduler.Scheduler, error) {
+	return baseline.New(cfg, st)
+}
+
+func warm(t *testing.T) *schedtest.Harness {
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	return schedtest.New(t, factory, schedtest.Config(), st)
+}
+
+func TestBatchSizeGrowsAdditivelyAndHalvesWhenLate(t *testing.T) {
+	h := warm(t)
+	h.At(0).InferN(0, 40)
+
+	// One Infer at a time; each batch that meets its SLO lets the next one
+	// grow to the next supported size.
+	for i, want := range []int{1, 2, 4, 8} {
+		in := h.Infers()
+		if len(in) != i+1 || int(in[i].Infer().BatchSize) != want {
+			t.Fatalf("Infer %d: batch sizes so far %v, want the last to be %d", i, sizes(in), want)
+		}
+		if e, l := in[i].Infer().Window(); e != 0 || l != workerapi.NoLatest {
+			t.Errorf("window [%d, %d], want unbounded", e, l)
+		}
+		h.After(ms(1)).Succeed(in[i], ms(1))
+	}
+	// The next batch of 8 finishes after its requests' 100 ms SLO: halve.
+	h.At(ms(150)).Succeed(h.Infers()[4], ms(10))
+	if got := sizes(h.Infers()); !slices.Equal(got, []int{1, 2, 4, 8, 8, 4}) {
+		t.Errorf("batch sizes %v, want [1 2 4 8 8 4]", got)
+	}
+	for _, a := range h.Answers[15:23] {
+		if a.Status != 0 || a.Departure <= a.Deadline {
+			t.Errorf("late request answered %+v, want success after its deadline", a.Response)
+		}
+	}
+}
+
+func TestColdModelLoadsOnTheLeastQueuedGPUEvictingLRU(t *testing.T) {
+	st := schedtest.NewCluster(1, 2).Pages(14).Model(schedtest.ResNet50(), 5).
+		Resident(0, 0, 0, 1).Resident(0, 1, 2, 3).State()
+	h := schedtest.New(t, factory, schedtest.Config(), st)
+
+	h.At(0).InferN(0, 3) // GPU 0 now has queued requests
+	h.Infer(3)           // model 3 on GPU 1 was used; model 2 was not
+	h.Infer(4)
+
+	ev, ld := h.Evicts(), h.Loads()
+	if len(ev) != 1 || ev[0].Evict().ModelID != 2 || ev[0].Evict().GPU != 1 {
+		t.Fatalf("evictions %v, want model 2 from GPU 1", ev)
+	}
+	if len(ld) != 1 || ld[0].Load().ModelID != 4 || ld[0].Load().GPU != 1 {
+		t.Fatalf("loads %v, want model 4 onto GPU 1", ld)
+	}
+	r := h.Requests[len(h.Requests)-1]
+	h.At(ms(4)).Succeed(h.Infers()[1], ms(4)) // model 3's
+	h.At(ms(9)).Succeed(ld[0], ms(9))
+	h.At(ms(13)).Succeed(h.Infers()[2], ms(4)) // model 4's
+	if a := h.MustAnswer(r); a.Status != 0 || a.ArrivalCount != 0 || a.DepartureCount != 1 {
+		t.Errorf("cold request answered %+v", a.Response)
+	}
+}
+
+func TestWorkerErrorsReachTheClient(t *testing.T) {
+	h := warm(t)
+	rs := h.At(0).InferN(0, 2)
+	h.After(ms(1)).Fail(h.Infers()[0], workerapi.ExecWeightsMissing, "weights not present")
+	if a := h.MustAnswer(rs[0]); a.Status != workerapi.ExecWeightsMissing || a.Message != "weights not present" {
+		t.Errorf("answer %+v, want the worker's error", a.Response)
+	}
+	h.After(ms(4)).Succeed(h.Infers()[1], ms(3))
+	h.CheckExactlyOnce()
+}
+
+func TestStartupLines(t *testing.T) {
+	var log bytes.Buffer
+	cfg := schedtest.Config()
+	cfg.Log = &log
+	baseline.PrintConfig(&log, cfg)
+	if _, err := baseline.New(cfg, schedtest.NewCluster(2, 2).Model(schedtest.ResNet50(), 3).State()); err != nil {
+		t.Fatal(err)
+	}
+	want := "BaselineScheduler using:\n\t default_slo=100000000\n\t max_batch_size=8\n\t max_gpus=100\n" +
+		"Created 3 models\nCreated 4 GPUs on 2 Workers\n"
+	if log.String() != want {
+		t.Errorf("start-up lines:\n%s\nwant:\n%s", log.String(), want)
+	}
+}
+
+// TestEveryRequestIsAnsweredOnce runs random workloads against faulty
+// simulated workers.
+func TestEveryRequestIsAnsweredOnce(t *testing.T) {
+	for seed := range uint64(100) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		st := schedtest.NewCluster(1+rng.IntN(2), 1+rng.IntN(2)).Pages(14).Model(schedtest.ResNet50(), 1+rng.IntN(5)).State()
+		sim := schedtest.NewSim(st)
+		sim.Rand, sim.ErrorRate, sim.DropRate, sim.DupRate, sim.MaxJitter = rng, 0.05, 0.02, 0.02, ms(5)
+		h := schedtest.New(t, factory, schedtest.Config(), st).WithSim(sim)
+		h.D.SendError = func(scheduler.Send) error {
+			if rng.IntN(30) == 0 {
+				return errTransmit
+			}
+			return nil
+		}
+		now := int64(0)
+		for range 200 {
+			now += rng.Int64N(ms(5))
+			h.At(now).Infer(rng.IntN(len(st.Workers[0].Models) + 1))
+		}
+		h.At(now + ms(60_000))
+		h.CheckExactlyOnce()
+	}
+}
+
+type transmitError struct{}
+
+func (transmitError) Error() string { return "connection dropped" }
+
+var errTransmit = transmitError{}
+
+func sizes(sends []schedtest.Sent) []int {
+	var out []int
+	for _, s := range sends {
+		out = append(out, int(s.Infer().BatchSize))
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+package baseline
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// load starts loading each model that has queued requests but no copy,
+// onto the GPU with the fewest queued requests that can make room for it.
+func (s *Scheduler) load() {
+	for _, m := range s.models {
+		if m == nil || len(m.queue) == 0 || len(m.resident) > 0 || m.loadingOn != nil {
+			continue
+		}
+		gpus := slices.Clone(s.gpus)
+		slices.SortStableFunc(gpus, func(a, b *gpu) int { return s.queued(a) - s.queued(b) })
+		for _, g := range gpus {
+			if s.makeRoom(g, m.pages) {
+				s.startLoad(g, m)
+				break
+			}
+		}
+	}
+}
+
+// queued is the number of requests waiting for the models on g.
+func (s *Scheduler) queued(g *gpu) int {
+	n := 0
+	for _, m := range g.models {
+		n += len(m.queue)
+	}
+	return n
+}
+
+// makeRoom evicts least-recently-used models from g, other than ones being
+// loaded or running, until need pages are free. It evicts nothing if that
+// cannot free enough.
+func (s *Scheduler) makeRoom(g *gpu, need int) bool {
+	var victims []*model
+	free := g.free
+	for _, m := range g.models {
+		if m.loadingOn != g && !(g.busy && g.current == m) {
+			victims = append(victims, m)
+		}
+	}
+	slices.SortStableFunc(victims, func(a, b *model) int { return cmp.Compare(g.lastUse[a.id], g.lastUse[b.id]) })
+	n := 0
+	for ; free < need && n < len(victims); n++ {
+		free += victims[n].pages
+	}
+	if free < need {
+		return false
+	}
+	for _, m := range victims[:n] {
+		s.evict(g, m)
+	}
+	return true
+}
+
+func (s *Scheduler) evict(g *gpu, m *model) {
+	g.models = slices.DeleteFunc(g.models, func(x *model) bool { return x == m })
+	m.resident = slices.DeleteFunc(m.resident, func(x *gpu) bool { return x == g })
+	g.free += m.pages
+	a := s.newAction(workerapi.EvictWeightsType, g, m)
+	a.copies++ // counted before the eviction, as INFER5 logs it
+	a.wire = &workerapi.EvictWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
+	s.send(a)
+}
+
+func (s *Scheduler) startLoad(g *gpu, m *model) {
+	g.free -= m.pages
+	g.models = append(g.models, m)
+	m.loadingOn = g
+	a := s.newAction(workerapi.LoadWeightsType, g, m)
+	a.wire = &workerapi.LoadWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
+	s.send(a)
+}
+
+// dispatch gives every idle GPU a batch: of the model on it whose oldest
+// queued request is the oldest, as many requests as the model's adaptive
+// maximum allows.
+func (s *Scheduler) dispatch() {
+	for _, g := range s.gpus {
+		if g.busy {
+			continue
+		}
+		var best *model
+		for _, m := range g.models {
+			if m.loadingOn == g || len(m.queue) == 0 {
+				continue
+			}
+			if best == nil || m.queue[0].seq < best.queue[0].seq {
+				best = m
+			}
+		}
+		if best != nil {
+			s.startInfer(g, best)
+		}
+	}
+}
+
+func (s *Scheduler) startInfer(g *gpu, m *model) {
+	n := min(len(m.queue), m.batch[m.maxBatch])
+	a := s.newAction(workerapi.InferType, g, m)
+	a.reqs = slices.Clone(m.queue[:n])
+	clear(m.queue[:n])
+	m.queue = m.queue[n:]
+	a.queued = len(m.queue)
+	for i, b := range m.batch {
+		if b >= n {
+			a.expDuration = m.exec[i]
+			break
+		}
+	}
+	in := &workerapi.Infer{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest,
+		ExpectedDuration: uint64(a.expDuration), BatchSize: uint32(n),
+		InputSizes: make([]uint32, n), InputParts: make([][]byte, n)}
+	for i, q := range a.reqs {
+		input := q.req.Input
+		if len(input) == 0 && s.cfg.GenerateInputs {
+			input = s.cfg.Inputs(m.inputSize)
+			a.generated = true
+		}
+		in.InputParts[i] = input
+		in.InputSizes[i] = uint32(len(input))
+	}
+	a.wire = in
+	g.busy, g.current = true, m
+	s.touch(g, m)
+	s.send(a)
+}
+
+// adapt grows the model's maximum batch to the next supported size after a
+// batch that met every SLO, and halves it after one that did not.
+func (m *model) adapt(late bool) {
+	if !late {
+		m.maxBatch = min(m.maxBatch+1, len(m.batch)-1)
+		return
+	}
+	half := m.batch[m.maxBatch] / 2
+	for m.maxBatch > 0 && m.batch[m.maxBatch] > half {
+		m.maxBatch--
+	}
+}
+
+func (s *Scheduler) touch(g *gpu, m *model) {
+	s.useSeq++
+	g.lastUse[m.id] = s.useSeq
+}

@@ -1,0 +1,200 @@
+package baseline
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/telemetry"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+func (s *Scheduler) newAction(kind workerapi.ActionType, g *gpu, m *model) *action {
+	a := &action{id: s.nextID, kind: kind, g: g, m: m, sent: s.now, queued: len(m.queue), copies: len(m.resident)}
+	s.nextID++
+	return a
+}
+
+func (s *Scheduler) send(a *action) {
+	s.inflight[a.id] = a
+	s.sends = append(s.sends, scheduler.Send{Worker: a.g.worker, Action: a.wire})
+}
+
+// Sent implements scheduler.Scheduler.
+func (s *Scheduler) Sent(now int64, worker int, id int32, err error) {
+	s.setNow(now)
+	a := s.inflight[id]
+	switch {
+	case a == nil:
+	case err != nil:
+		s.fail(a, workerapi.NetworkSendTooLate, "Could not send action to worker: "+err.Error())
+	default:
+		a.due = s.now + a.expDuration + resultTimeout
+		s.overdue = append(s.overdue, a)
+	}
+}
+
+// giveUpOnLostResults fails transmitted actions whose result is overdue.
+func (s *Scheduler) giveUpOnLostResults() {
+	kept := s.overdue[:0]
+	for _, a := range s.overdue {
+		switch {
+		case s.inflight[a.id] != a:
+		case a.due <= s.now:
+			fmt.Fprintf(s.log, "No result from worker %d for action %d; giving up on it\n", a.g.worker, a.id)
+			s.fail(a, clientapi.StatusTimeout, "Worker did not return a result in time")
+		default:
+			kept = append(kept, a)
+		}
+	}
+	clear(s.overdue[len(kept):])
+	s.overdue = kept
+}
+
+// Result implements scheduler.Scheduler.
+func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
+	s.setNow(now)
+	if res == nil {
+		return
+	}
+	a := s.inflight[res.ActionID()]
+	if a == nil || a.g.worker != worker {
+		fmt.Fprintf(s.log, "Ignoring result from worker %d for an action not awaited: %s\n", worker, res)
+		return
+	}
+	switch r := res.(type) {
+	case *workerapi.ErrorResult:
+		if r != nil {
+			s.failed(a, r.Code, r.Message, int64(r.ActionReceived), int64(r.ResultSent))
+			return
+		}
+	case *workerapi.InferResult:
+		if r != nil && a.kind == workerapi.InferType {
+			s.inferDone(a, r)
+			return
+		}
+	case *workerapi.LoadWeightsResult:
+		if r != nil && a.kind == workerapi.LoadWeightsType {
+			s.loadDone(a, r)
+			return
+		}
+	case *workerapi.EvictWeightsResult:
+		if r != nil && a.kind == workerapi.EvictWeightsType {
+			delete(s.inflight, a.id)
+			rec := s.record(a, 0)
+			rec.WorkerDuration = int64(r.Timing.Duration)
+			rec.WorkerActionReceived, rec.WorkerResultSent = int64(r.ActionReceived), int64(r.ResultSent)
+			rec.GoodputFraction = 1
+			s.records = append(s.records, rec)
+			return
+		}
+	}
+	s.fail(a, workerapi.ErrRuntimeError, fmt.Sprintf("Unexpected %s result for %s action", res.Type(), a.kind))
+}
+
+func (s *Scheduler) fail(a *action, code int32, message string) {
+	s.failed(a, code, message, s.now, s.now)
+}
+
+func (s *Scheduler) failed(a *action, code int32, message string, received, sent int64) {
+	delete(s.inflight, a.id)
+	if code == workerapi.Success {
+		code = workerapi.ErrRuntimeError
+	}
+	g, m := a.g, a.m
+	switch a.kind {
+	case workerapi.InferType:
+		for _, q := range a.reqs {
+			s.respond(q, m, code, message, nil)
+		}
+		g.busy, g.current = false, nil
+	case workerapi.LoadWeightsType:
+		if m.loadingOn == g {
+			m.loadingOn = nil
+			g.models = slices.DeleteFunc(g.models, func(x *model) bool { return x == m })
+			g.free += m.pages
+			// As a conventional server does, fail the requests waiting for
+			// the model; new ones will try loading it again.
+			for _, q := range m.queue {
+				s.respond(q, m, code, message, nil)
+			}
+			clear(m.queue)
+			m.queue = m.queue[:0]
+		}
+	case workerapi.EvictWeightsType:
+		fmt.Fprintf(s.log, "EvictWeights of model %d on W%d-GPU%d failed: %d %s\n", m.id, g.worker, g.local, code, message)
+	}
+	rec := s.record(a, code)
+	rec.WorkerActionReceived, rec.WorkerResultSent = received, sent
+	s.records = append(s.records, rec)
+}
+
+func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
+	delete(s.inflight, a.id)
+	g, m := a.g, a.m
+	g.busy, g.current = false, nil
+	per := 0
+	if !a.generated {
+		per = len(res.Output) / len(a.reqs)
+	}
+	good, late := 0, false
+	for i, q := range a.reqs {
+		var out []byte
+		if per > 0 {
+			out = res.Output[i*per : (i+1)*per : (i+1)*per]
+		}
+		s.respond(q, m, workerapi.Success, "", out)
+		if s.now <= q.deadline {
+			good++
+		} else {
+			late = true
+		}
+	}
+	m.adapt(late)
+
+	rec := s.record(a, 0)
+	rec.WorkerDuration, rec.WorkerExecComplete = int64(res.Exec.Duration), int64(res.Exec.End)
+	rec.WorkerGPUClockBefore, rec.WorkerGPUClock = int(res.GPUClockBefore), int(res.GPUClock)
+	rec.WorkerCopyOutputEnd = int64(res.CopyOutput.End)
+	rec.WorkerActionReceived, rec.WorkerResultSent = int64(res.ActionReceived), int64(res.ResultSent)
+	rec.GoodputFraction = float64(good) / float64(len(a.reqs))
+	s.records = append(s.records, rec)
+}
+
+func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult) {
+	delete(s.inflight, a.id)
+	g, m := a.g, a.m
+	if m.loadingOn == g {
+		m.loadingOn = nil
+		m.resident = append(m.resident, g)
+		s.touch(g, m)
+	}
+	rec := s.record(a, 0)
+	rec.WorkerDuration, rec.WorkerExecComplete = int64(res.Timing.Duration), int64(res.Timing.End)
+	rec.WorkerActionReceived, rec.WorkerResultSent = int64(res.ActionReceived), int64(res.ResultSent)
+	rec.GoodputFraction = 1
+	s.records = append(s.records, rec)
+}
+
+// respond answers q unless it was answered already.
+func (s *Scheduler) respond(q *request, m *model, status int32, message string, output []byte) {
+	if q.answered {
+		return
+	}
+	q.answered = true
+	s.responses = append(s.responses, scheduler.Response{
+		Req: q.req, Status: status, Message: message, Output: output,
+		Deadline: q.deadline, Departure: s.now, ArrivalCount: q.arrivalCount, DepartureCount: len(m.resident),
+	})
+}
+
+func (s *Scheduler) record(a *action, status int32) telemetry.ActionRecord {
+	batch := max(len(a.reqs), 1)
+	return telemetry.ActionRecord{
+		ActionID: a.id, ActionType: int(a.kind), Status: status,
+		Worker: a.g.worker, GPU: a.g.local, ModelID: a.m.id, BatchSize: batch,
+		ExpectedDuration: a.expDuration, Sent: a.sent, ResultReceived: s.now, Processed: s.now,
+		RequestsQueued: a.queued, CopiesLoaded: a.copies,
+	}
+}

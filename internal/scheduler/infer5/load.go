@@ -1,0 +1,107 @@
+package infer5
+
+import (
+	"fmt"
+
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// runLoad offers every GPU with PCIe slack a load, in rounds of one load per
+// GPU (starting one GPU further each time, as the original's round-robin
+// load threads do), until no GPU loads anything. It notes when a GPU whose
+// PCIe link is busy will have slack again.
+func (s *Scheduler) runLoad() {
+	s.loadWake = never
+	if !s.tracker.wantsLoad() {
+		return
+	}
+	for {
+		loaded := false
+		for i := range s.gpus {
+			if !s.tracker.wantsLoad() {
+				return
+			}
+			g := s.gpus[(s.nextLoad+i)%len(s.gpus)]
+			free := g.pcie.available(s.now)
+			if free >= s.now+s.cfg.ScheduleAhead {
+				s.loadWake = min(s.loadWake, g.pcie.readyAt(s.now, s.cfg.ScheduleAhead))
+				continue
+			}
+			if s.scheduleLoad(g, free) {
+				loaded = true
+			}
+		}
+		s.nextLoad = (s.nextLoad + 1) % len(s.gpus)
+		if !loaded {
+			return
+		}
+	}
+}
+
+// scheduleLoad is the original's GPU.schedule_load for a GPU whose PCIe
+// link is free at free: load the model the tracker picks, evicting models
+// to make room. It reports whether it sent a LoadWeights.
+func (s *Scheduler) scheduleLoad(g *gpu, free int64) bool {
+	id := s.tracker.loadModel(g.idx)
+	if id < 0 {
+		return false
+	}
+	m := s.models[id]
+	inst := &g.instances[id]
+	if inst.loaded || inst.loading {
+		// The tracker and the instances disagree; the original crashes.
+		fmt.Fprintf(s.log, "Load tracker chose model %d for W%d-GPU%d, which already has it\n", id, g.worker, g.local)
+		return false
+	}
+	s.evictPages(g, m.pages)
+	if g.free < m.pages {
+		s.tracker.loadComplete(id, g.idx, false)
+		return false
+	}
+	g.free -= m.pages
+
+	inst.version++
+	inst.loading = true
+	a := s.newAction(workerapi.LoadWeightsType, g, m)
+	a.inst, a.version = inst, inst.version
+	earliest, latest := s.window(a, free, m.weights)
+	a.resultFrom = latest + m.weights
+	a.wire = &workerapi.LoadWeights{
+		ID: a.id, ModelID: int32(id), GPU: uint32(g.local),
+		Earliest: uint64(earliest), Latest: uint64(latest), ExpectedDuration: uint64(m.weights),
+	}
+	g.pcie.add(a.id, m.weights, s.now)
+	s.send(a)
+	return true
+}
+
+// evictPages evicts models from g, as the tracker picks them, until need
+// pages are free or nothing more can go. Pages count as free as soon as the
+// eviction is decided; Infers of an evicted model still in flight will fail
+// at the worker.
+func (s *Scheduler) evictPages(g *gpu, need int) {
+	for g.free < need {
+		id := s.tracker.evictModel(g.idx)
+		if id < 0 {
+			return
+		}
+		m := s.models[id]
+		inst := &g.instances[id]
+		inst.version++
+		inst.loading = false
+		if inst.loaded {
+			inst.loaded = false
+			m.removeLoaded(inst)
+		}
+		g.free += m.pages
+
+		a := s.newAction(workerapi.EvictWeightsType, g, m)
+		a.inst = inst
+		a.copiesLoaded++ // the original logs the count before the eviction
+		a.resultFrom = s.now
+		a.wire = &workerapi.EvictWeights{
+			ID: a.id, ModelID: int32(id), GPU: uint32(g.local), Latest: workerapi.NoLatest,
+		}
+		s.send(a)
+	}
+}

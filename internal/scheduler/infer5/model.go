@@ -1,0 +1,229 @@
+package infer5
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+)
+
+// model is one model id: its usable batch sizes and their execution
+// estimates, and its queued requests.
+//
+// The original keeps one FIFO per batch size and appends every request to
+// all of them; requests only ever leave a FIFO at its front. So every FIFO
+// is a suffix of the same arrival sequence, and here they are one ring of
+// requests indexed by sequence number plus one head per batch size.
+type model struct {
+	id         int
+	path       string
+	pages      int
+	inputSize  uint64
+	outputSize uint64
+
+	batch     []int   // usable batch sizes, ascending
+	estimates []int64 // per batch size: exec estimate in ns × MHz
+	windows   []window
+	weights   int64 // weights transfer estimate, ns
+	weightsW  window
+	b1        int64 // profiled b1 exec: the base of slo_factor, never updated
+
+	ring  []*request // requests with seqno in [low, tail), at seqno & (len-1)
+	low   uint64
+	tail  uint64
+	heads []uint64 // per batch size: seqno of its queue's front
+
+	loaded []*instance // instances with the weights loaded: len is copies_loaded
+}
+
+// newModel builds a model from worker 0's profile, keeping batch size 1 and
+// every size within max_batch whose profiled time is known, positive and
+// within max_exec. It returns nil if no batch size is usable.
+func newModel(p *scheduler.Model, cfg scheduler.Config, log io.Writer) *model {
+	type size struct {
+		b   int
+		est int64
+	}
+	var sizes []size
+	for i, b := range p.BatchSizes {
+		est := int64(defaultExecEstimate)
+		if i < len(p.ExecDurations) {
+			est = p.ExecDurations[i]
+		}
+		sizes = append(sizes, size{b, est})
+	}
+	slices.SortStableFunc(sizes, func(a, b size) int { return a.b - b.b })
+
+	m := &model{
+		id: p.ID, path: p.Path, pages: p.NumWeightsPages,
+		inputSize: p.InputSize, outputSize: p.OutputSize, weights: p.WeightsTransfer,
+	}
+	for _, s := range sizes {
+		if s.b < 1 || slices.Contains(m.batch, s.b) {
+			continue
+		}
+		if s.b != 1 && (s.est <= 0 || s.est > cfg.MaxExec || s.b > cfg.MaxBatch) {
+			fmt.Fprintf(log, "Excluding b%d with estimate %dmodel=%s\n", s.b, s.est, p.Path)
+			continue
+		}
+		m.batch = append(m.batch, s.b)
+		m.estimates = append(m.estimates, s.est*defaultClock)
+	}
+	if len(m.batch) == 0 {
+		return nil
+	}
+	m.windows = make([]window, len(m.batch))
+	m.heads = make([]uint64, len(m.batch))
+	m.ring = make([]*request, 8)
+	m.b1 = m.estimate(1, defaultClock)
+	return m
+}
+
+// lookup returns the index of the largest usable batch size ≤ n (the
+// largest if n exceeds it), or −1 if n is below the smallest.
+func (m *model) lookup(n int) int {
+	i := len(m.batch) - 1
+	for i >= 0 && m.batch[i] > n {
+		i--
+	}
+	return i
+}
+
+// estimate is the expected exec time of a batch of n at the given clock.
+func (m *model) estimate(n int, clock int64) int64 {
+	if i := m.lookup(n); i >= 0 {
+		return m.estimates[i] / clock
+	}
+	return defaultExecEstimate * defaultClock / clock
+}
+
+// measure adds the measured exec time of batch size index i at clock MHz.
+// After the first measurement only measurements count.
+func (m *model) measure(i int, duration, clock int64) {
+	m.windows[i].insert(duration * clock)
+	m.estimates[i] = m.windows[i].percentile(estimatePercentile)
+}
+
+func (m *model) measureWeights(duration int64) {
+	m.weightsW.insert(duration)
+	m.weights = m.weightsW.percentile(estimatePercentile)
+}
+
+// enqueue appends q to every batch size's queue.
+func (m *model) enqueue(q *request) {
+	if int(m.tail-m.low) == len(m.ring) {
+		ring := make([]*request, 2*len(m.ring))
+		for s := m.low; s < m.tail; s++ {
+			ring[s&uint64(len(ring)-1)] = m.ring[s&uint64(len(m.ring)-1)]
+		}
+		m.ring = ring
+	}
+	q.seqno = m.tail
+	m.ring[m.tail&uint64(len(m.ring)-1)] = q
+	m.tail++
+}
+
+func (m *model) at(seqno uint64) *request { return m.ring[seqno&uint64(len(m.ring)-1)] }
+
+func (m *model) queued(i int) int { return int(m.tail - m.heads[i]) }
+
+// requestsQueued is the number of requests in the batch-1 queue, for
+// telemetry.
+func (m *model) requestsQueued() int { return m.queued(0) }
+
+// strategies appends to dst a strategy per non-empty queue of batch size
+// ≤ maxBatch, largest first: its priority is the latest time the queue's
+// front request could start at that batch size (at the reference clock).
+func (m *model) strategies(dst []strategy, maxBatch int) []strategy {
+	for i := len(m.batch) - 1; i >= 0; i-- {
+		if m.heads[i] == m.tail || m.batch[i] > maxBatch {
+			continue
+		}
+		front := m.at(m.heads[i])
+		dst = append(dst, strategy{
+			priority: front.deadline - m.estimates[i]/defaultClock,
+			batch:    int32(m.batch[i]),
+			model:    int32(m.id),
+		})
+	}
+	return dst
+}
+
+// tryDequeue takes the next batch for a GPU free at freeAt running at clock
+// MHz, if one of at least minBatch requests is possible. Requests that
+// cannot finish by their deadline at a batch size leave the front of that
+// size's queue. The batch size tried is the largest whose queue (and every
+// smaller one) holds a full batch; its batch is the first requests, in
+// arrival order, that can finish in time, falling back to smaller sizes if
+// there are too few. Every queue then skips past the last request taken, so
+// requests passed over are abandoned: they will time out. It returns the
+// batch, appended to dst, and the index of its size.
+//
+// The original checks only the front of a queue, so when a model's
+// requests have different SLOs a request behind the front could be batched
+// after its deadline, or after it had timed out; here every request taken
+// is checked. When deadlines follow arrival order, as they do when a
+// model's requests share an SLO, nothing is passed over and the two agree.
+func (m *model) tryDequeue(dst []*request, freeAt, clock int64, minBatch int) ([]*request, int) {
+	for i := range m.batch {
+		done := freeAt + m.estimates[i]/clock
+		for m.heads[i] < m.tail && m.at(m.heads[i]).deadline < done {
+			m.heads[i]++
+		}
+	}
+	i := 0
+	for i < len(m.batch)-1 && m.queued(i+1) >= m.batch[i+1] {
+		i++
+	}
+	for ; i >= 0 && m.batch[i] >= minBatch && m.queued(i) >= m.batch[i]; i-- {
+		b, done := m.batch[i], freeAt+m.estimates[i]/clock
+		found, s := 0, m.heads[i]
+		for ; s < m.tail && found < b; s++ {
+			if m.at(s).deadline >= done {
+				found++
+			}
+		}
+		if found < b {
+			continue
+		}
+		for k := m.heads[i]; k < s; k++ {
+			if q := m.at(k); q.deadline >= done {
+				q.locked = true
+				dst = append(dst, q)
+			}
+		}
+		for j := range m.heads {
+			m.heads[j] = max(m.heads[j], s)
+		}
+		m.trim()
+		return dst, i
+	}
+	m.trim()
+	return dst, 0
+}
+
+// trim drops ring entries that no queue holds any more.
+func (m *model) trim() {
+	low := slices.Min(m.heads)
+	for s := m.low; s < low; s++ {
+		m.ring[s&uint64(len(m.ring)-1)] = nil
+	}
+	m.low = low
+}
+
+func (m *model) addLoaded(inst *instance) {
+	inst.loadedAt = len(m.loaded)
+	m.loaded = append(m.loaded, inst)
+}
+
+func (m *model) removeLoaded(inst *instance) {
+	last := m.loaded[len(m.loaded)-1]
+	m.loaded[inst.loadedAt] = last
+	last.loadedAt = inst.loadedAt
+	m.loaded = m.loaded[:len(m.loaded)-1]
+	inst.loadedAt = -1
+}
+
+// copies is the number of GPUs the scheduler believes hold the weights.
+func (m *model) copies() int { return len(m.loaded) }

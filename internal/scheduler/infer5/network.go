@@ -1,0 +1,108 @@
+package infer5
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// network is the original's NetworkExecutor: actions are transmitted in
+// the order they were decided, at most networkConcurrency at a time across
+// all workers, so that each transmission — an Infer may carry megabytes of
+// inputs — gets the link to itself rather than sharing it with all the
+// others. An Infer still waiting when its send-by time has passed is not
+// sent; it fails with status 45 at its report time instead.
+type network struct {
+	pending []*action // from head on
+	head    int
+	busy    []int32 // ids being transmitted
+}
+
+// send queues a for transmission.
+func (s *Scheduler) send(a *action) {
+	s.inflight[a.id] = a
+	s.net.pending = append(s.net.pending, a)
+	s.transmit()
+}
+
+// transmit starts transmissions while slots are free.
+func (s *Scheduler) transmit() {
+	n := &s.net
+	for n.head < len(n.pending) && len(n.busy) < networkConcurrency {
+		a := n.pending[n.head]
+		n.pending[n.head] = nil
+		n.head++
+		if a.sendBy < s.now {
+			s.tooLate.push(max(a.errorAt, s.now), tooLate{a, s.now})
+			continue
+		}
+		n.busy = append(n.busy, a.id)
+		s.sends = append(s.sends, scheduler.Send{Worker: a.g.worker, Action: a.wire})
+	}
+	if n.head == len(n.pending) {
+		n.pending, n.head = n.pending[:0], 0
+	} else if n.head > 1024 && 2*n.head > len(n.pending) {
+		k := copy(n.pending, n.pending[n.head:])
+		clear(n.pending[k:])
+		n.pending, n.head = n.pending[:k], 0
+	}
+}
+
+// tooLate is a synthetic network error: the action could not be sent in
+// time, as decided at at.
+type tooLate struct {
+	a  *action
+	at int64
+}
+
+// Sent implements scheduler.Scheduler.
+func (s *Scheduler) Sent(now int64, worker int, id int32, err error) {
+	s.setNow(now)
+	i := slices.Index(s.net.busy, id)
+	if i < 0 {
+		fmt.Fprintf(s.log, "Ignoring transmission report from worker %d for action %d, which was not being sent\n", worker, id)
+		return
+	}
+	s.net.busy = slices.Delete(s.net.busy, i, i+1)
+	if a := s.inflight[id]; a != nil {
+		if err != nil {
+			// The worker will never see it: fail it as a worker would.
+			s.fail(a, workerapi.NetworkSendTooLate, "Could not send action to worker: "+err.Error(), s.now)
+		} else {
+			s.overdue.push(max(a.resultFrom, s.now)+s.opts.resultTimeout, a)
+		}
+	}
+	s.transmit()
+}
+
+// deliverTooLate fails the actions the network gave up on, once their
+// report time has come.
+func (s *Scheduler) deliverTooLate() {
+	for s.tooLate.len() > 0 {
+		if at, _ := s.tooLate.top(); at > s.now {
+			return
+		}
+		e := s.tooLate.pop()
+		if s.inflight[e.a.id] == e.a {
+			s.fail(e.a, workerapi.NetworkSendTooLate, "Could not send action to worker in time", e.at)
+		}
+	}
+}
+
+// deliverOverdue fails transmitted actions whose result never came.
+func (s *Scheduler) deliverOverdue() {
+	for s.overdue.len() > 0 {
+		if at, _ := s.overdue.top(); at > s.now {
+			return
+		}
+		a := s.overdue.pop()
+		if s.inflight[a.id] != a {
+			continue
+		}
+		fmt.Fprintf(s.log, "No result from worker %d for action %d; giving up on it\n", a.g.worker, a.id)
+		s.fail(a, clientapi.StatusTimeout, "Worker did not return a result in time", s.now)
+	}
+}

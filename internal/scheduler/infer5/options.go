@@ -1,0 +1,73 @@
+package infer5
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+)
+
+// The original's compile-time constants (spec/controller.md §4.2).
+const (
+	ms = 1_000_000
+
+	defaultClock        = 1380      // MHz; exec estimates are stored as ns × MHz
+	buffer              = 5 * ms    // aim this far before the real SLO
+	estimateWindow      = 10        // measurements per rolling estimate
+	estimatePercentile  = 0.99      // of the window, used as the estimate
+	defaultExecEstimate = ms / 10   // for a batch size without a profile
+	lag                 = 10 * ms   // how overdue work may be before a tracker assumes it done
+	future              = 1 * ms    // minimum lead time of anything scheduled
+	maxLoadWeightsSLO   = 25 * ms   // cap on a request's load-weights deadline
+	sendByMargin        = 5 * ms    // an Infer must start transmission by latest − this
+	networkConcurrency  = 2         // concurrent action transmissions, cluster-wide
+	defaultResultWait   = 1000 * ms // see ResultTimeout
+)
+
+// maxSLO caps a request's SLO so that deadlines stay far from overflow: an
+// slo_factor of +Inf (or one large enough) means "whenever", about 13 days.
+const maxSLO = 1 << 50
+
+// never is the wake time of something that time alone will not bring about.
+const never = int64(^uint64(0) >> 1)
+
+// An Option adjusts a Scheduler beyond the controller's Config.
+type Option func(*options)
+
+type options struct {
+	loadSatisfied bool
+	resultTimeout int64
+}
+
+// LoadSatisfiedModels restores the original's behaviour of loading any model
+// with outstanding demand onto any GPU with PCIe slack, even when the GPUs
+// already holding it serve that demand. The original meant to skip such
+// models but compared a pointer instead of the priority, so the guard never
+// fired (spec/controller.md §4.14 item 2). Off by default: the guard works.
+func LoadSatisfiedModels(on bool) Option {
+	return func(o *options) { o.loadSatisfied = on }
+}
+
+// ResultTimeout sets how long after an action's window closes (for an
+// Infer: its latest start plus its expected duration; for an eviction: its
+// transmission) the scheduler waits for the worker's result before failing
+// the action itself, so that its requests are still answered when a worker
+// connection dies with work in flight. Default 1 s. The original waited
+// forever.
+func ResultTimeout(ns int64) Option {
+	return func(o *options) { o.resultTimeout = ns }
+}
+
+// PrintConfig writes the block the original prints when its scheduler is
+// constructed, before the controller connects to workers. Both INFER4 and
+// INFER5 print the INFER4 class name.
+func PrintConfig(w io.Writer, cfg scheduler.Config) {
+	gen := 0
+	if cfg.GenerateInputs {
+		gen = 1
+	}
+	fmt.Fprintf(w, "ConcurrentInferAndLoadScheduler using:\n"+
+		"\t default_slo=%d\n\t latest_delta=%d\n\t schedule_ahead=%d\n"+
+		"\t max_allowable_exec_time=%d\n\t max_batch_size=%d\n\t generate_inputs=%d\n\t max_gpus=%d\n",
+		cfg.DefaultSLO, cfg.LatestDelta, cfg.ScheduleAhead, cfg.MaxExec, cfg.MaxBatch, gen, cfg.MaxGPUs)
+}

@@ -1,0 +1,129 @@
+package infer5
+
+import (
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+)
+
+// request is an admitted inference request.
+type request struct {
+	req          *scheduler.Request
+	model        *model
+	seqno        uint64
+	deadline     int64 // the scheduling (exec) deadline: arrival + exec_slo
+	realDeadline int64 // arrival + slo, reported in the response
+	arrivalCount int
+	demand       demand
+	locked       bool // placed in an action, which now answers it
+	answered     bool
+}
+
+// slos computes a request's SLO and its internal deadlines relative to
+// arrival (spec/controller.md §4.5). The SLO is default_slo, or the model's
+// profiled b1 time × slo_factor when the factor is positive; a factor that
+// is NaN, zero or negative means the default, and products beyond maxSLO
+// (+Inf included) are capped. The exec SLO aims buffer before the SLO and
+// the load-weights SLO leaves room for a load, a b1 execution, buffer and
+// schedule_ahead; both are floored at schedule_ahead + buffer, so a tight
+// SLO may be served after its reported deadline.
+func slos(defaultSLO, scheduleAhead, b1, weights int64, factor float32) (slo, execSLO, weightsSLO int64) {
+	slo = defaultSLO
+	if f := float64(factor); f > 0 {
+		slo = maxSLO
+		if x := float64(b1) * f; x < maxSLO {
+			slo = int64(x)
+		}
+	}
+	floor := scheduleAhead + buffer
+
+	// The original computes min(slo, slo − x) in unsigned arithmetic, where
+	// the subtraction wraps when x > slo, leaving slo.
+	execSLO = slo
+	if slo >= buffer {
+		execSLO = slo - buffer
+	}
+	execSLO = max(execSLO, floor)
+
+	weightsSLO = slo
+	if x := weights + b1 + buffer + scheduleAhead; slo >= x {
+		weightsSLO = slo - x
+	}
+	weightsSLO = max(min(weightsSLO, maxLoadWeightsSLO), floor)
+	return slo, execSLO, weightsSLO
+}
+
+// admit handles a request for a known model: deadlines, demand, queueing,
+// and activation of the model on the GPUs holding it.
+func (s *Scheduler) admit(r *scheduler.Request, m *model) {
+	arrival := r.Arrival
+	if arrival == 0 {
+		arrival = s.now
+	}
+	slo, execSLO, weightsSLO := slos(s.cfg.DefaultSLO, s.cfg.ScheduleAhead, m.b1, m.weights, r.SLOFactor)
+
+	q := s.newRequest()
+	*q = request{
+		req:          r,
+		model:        m,
+		deadline:     arrival + execSLO,
+		realDeadline: arrival + slo,
+		arrivalCount: m.copies(),
+	}
+	q.demand = s.tracker.addRequest(m.id, m.estimate(1, defaultClock), execSLO, weightsSLO)
+	m.enqueue(q)
+	s.timeouts.push(q.deadline, q)
+
+	// The original activates the model on every GPU; only GPUs holding its
+	// weights can use strategies, and those already active keep theirs.
+	for _, inst := range m.loaded {
+		s.activate(inst)
+	}
+}
+
+// newRequest hands out requests from chunks to keep admission cheap.
+func (s *Scheduler) newRequest() *request {
+	if len(s.slab) == 0 {
+		s.slab = make([]request, 256)
+	}
+	q := &s.slab[0]
+	s.slab = s.slab[1:]
+	return q
+}
+
+// expire answers, with status 4, every request whose exec deadline has come
+// without it being placed in an action. Such requests stay in their model's
+// queues until a dequeue attempt drops them; they can never be placed
+// there, because every placement predicts a completion after now.
+func (s *Scheduler) expire() {
+	for s.timeouts.len() > 0 {
+		if at, _ := s.timeouts.top(); at > s.now {
+			return
+		}
+		q := s.timeouts.pop()
+		if q.locked || q.answered {
+			continue
+		}
+		s.respond(q, clientapi.StatusTimeout, "", nil)
+		s.tracker.cancelled(q.model.id, &q.demand)
+	}
+}
+
+// respond answers q unless it was answered already, and reports whether it
+// answered it now.
+func (s *Scheduler) respond(q *request, status int32, message string, output []byte) bool {
+	if q.answered {
+		return false
+	}
+	q.answered = true
+	s.responses = append(s.responses, scheduler.Response{
+		Req:            q.req,
+		Status:         status,
+		Message:        message,
+		Output:         output,
+		Deadline:       q.realDeadline,
+		Departure:      s.now,
+		ArrivalCount:   q.arrivalCount,
+		DepartureCount: q.model.copies(),
+	})
+	return true
+}

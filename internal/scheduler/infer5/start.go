@@ -1,0 +1,184 @@
+package infer5
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+)
+
+// maxModelID bounds the model table, which is indexed by id.
+const maxModelID = 1 << 22
+
+// New builds the scheduler for the cluster found at start-up
+// (spec/controller.md §4.4) and prints its start-up lines to cfg.Log. The
+// model table comes from worker 0; GPUs are taken from each worker in turn,
+// spreading max_gpus evenly. Models already resident on a GPU count as
+// loaded there. Where the original crashes on an inconsistent cluster, New
+// returns an error.
+func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler, error) {
+	o := options{resultTimeout: defaultResultWait}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := validate(cfg, st, o); err != nil {
+		return nil, err
+	}
+	s := &Scheduler{cfg: cfg, opts: o, log: cfg.Log, inflight: make(map[int32]*action)}
+	if s.log == nil {
+		s.log = io.Discard
+	}
+
+	s.buildModels(st.Workers[0].Models)
+	s.selectGPUs(st)
+	if len(s.gpus) == 0 {
+		return nil, fmt.Errorf("infer5: max_gpus=%d leaves no GPU to use", cfg.MaxGPUs)
+	}
+	s.tracker = newLoadTracker(len(s.gpus), len(s.models), cfg.DefaultSLO, o.loadSatisfied)
+	s.instances = make([]instance, len(s.gpus)*len(s.models))
+	for _, g := range s.gpus {
+		g.instances = s.instances[g.idx*len(s.models) : (g.idx+1)*len(s.models)]
+		for id := range g.instances {
+			g.instances[id] = instance{g: g, m: s.models[id], loadedAt: -1}
+		}
+	}
+	s.adoptResident(st)
+	s.printCapacity()
+	return s, nil
+}
+
+func validate(cfg scheduler.Config, st *scheduler.State, o options) error {
+	switch {
+	case cfg.DefaultSLO <= 0:
+		return fmt.Errorf("infer5: default_slo must be positive, not %d", cfg.DefaultSLO)
+	case cfg.ScheduleAhead <= future:
+		return fmt.Errorf("infer5: schedule_ahead must exceed %d ns, not %d", int64(future), cfg.ScheduleAhead)
+	case cfg.LatestDelta < 0:
+		return fmt.Errorf("infer5: latest_delta must not be negative, not %d", cfg.LatestDelta)
+	case cfg.GenerateInputs && cfg.Inputs == nil:
+		return errors.New("infer5: generate_inputs needs an input generator")
+	case o.resultTimeout <= 0:
+		return fmt.Errorf("infer5: result timeout must be positive, not %d", o.resultTimeout)
+	case st == nil || len(st.Workers) == 0:
+		return errors.New("infer5: no workers")
+	case len(st.Workers[0].GPUs) == 0:
+		return errors.New("infer5: worker 0 has no GPUs")
+	}
+	pages := st.Workers[0].GPUs[0].TotalPages
+	for w := range st.Workers {
+		for _, g := range st.Workers[w].GPUs {
+			if g.TotalPages != pages {
+				return fmt.Errorf("infer5: GPUs differ in weights cache size: W%d-GPU%d has %d pages, W0-GPU0 %d",
+					w, g.ID, g.TotalPages, pages)
+			}
+		}
+	}
+	for _, m := range st.Workers[0].Models {
+		if m.ID < 0 || m.ID >= maxModelID {
+			return fmt.Errorf("infer5: model id %d out of range", m.ID)
+		}
+		for w := 1; w < len(st.Workers); w++ {
+			if !hasModel(&st.Workers[w], m.ID) {
+				return fmt.Errorf("infer5: worker %d lacks model %d of worker 0", w, m.ID)
+			}
+		}
+	}
+	return nil
+}
+
+func hasModel(w *scheduler.Worker, id int) bool {
+	for i := range w.Models {
+		if w.Models[i].ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// buildModels creates the model table, indexed by id, from worker 0's
+// models; ids without a model (or without a usable batch size) stay nil and
+// are invalid in requests.
+func (s *Scheduler) buildModels(models []scheduler.Model) {
+	size := 0
+	for i := range models {
+		size = max(size, models[i].ID+1)
+	}
+	s.models = make([]*model, size)
+	for i := range models {
+		p := &models[i]
+		if s.models[p.ID] != nil {
+			continue // duplicate id: the original's map keeps one
+		}
+		if m := newModel(p, s.cfg, s.log); m != nil {
+			s.models[p.ID] = m
+		} else {
+			fmt.Fprintf(s.log, "Excluding model %d without usable batch sizes model=%s\n", p.ID, p.Path)
+		}
+	}
+	fmt.Fprintf(s.log, "Created %d models\n", len(s.models))
+}
+
+// selectGPUs takes, from each worker in order, its first
+// min(#GPUs, remaining/workers left) GPUs.
+func (s *Scheduler) selectGPUs(st *scheduler.State) {
+	remaining := max(s.cfg.MaxGPUs, 0)
+	for w := range st.Workers {
+		gpus := st.Workers[w].GPUs
+		n := min(len(gpus), remaining/(len(st.Workers)-w))
+		for i := range n {
+			s.gpus = append(s.gpus, &gpu{
+				idx: len(s.gpus), worker: w, local: gpus[i].ID,
+				pages: gpus[i].TotalPages, free: gpus[i].TotalPages,
+				exec: newWorkerTracker(), pcie: newWorkerTracker(),
+			})
+		}
+		remaining -= n
+	}
+	fmt.Fprintf(s.log, "Created %d GPUs on %d Workers\n", len(s.gpus), len(st.Workers))
+}
+
+// adoptResident marks models whose weights a GPU already holds as loaded
+// there (the original ignored them, and so over-counted free pages).
+func (s *Scheduler) adoptResident(st *scheduler.State) {
+	for _, g := range s.gpus {
+		var spec *scheduler.GPU
+		for i := range st.Workers[g.worker].GPUs {
+			if st.Workers[g.worker].GPUs[i].ID == g.local {
+				spec = &st.Workers[g.worker].GPUs[i]
+			}
+		}
+		for _, id := range spec.LoadedModels {
+			if id < 0 || id >= len(s.models) || s.models[id] == nil {
+				continue
+			}
+			m, inst := s.models[id], &g.instances[id]
+			if inst.loaded || g.free < m.pages {
+				fmt.Fprintf(s.log, "Ignoring resident model %d on W%d-GPU%d\n", id, g.worker, g.local)
+				continue
+			}
+			g.free -= m.pages
+			inst.loaded = true
+			m.addLoaded(inst)
+			s.tracker.resident(id, g.idx)
+		}
+	}
+}
+
+func (s *Scheduler) printCapacity() {
+	gpuPages, modelPages := 0, 0
+	for _, g := range s.gpus {
+		gpuPages += g.pages
+	}
+	for _, m := range s.models {
+		if m != nil {
+			modelPages += m.pages
+		}
+	}
+	pct := 0
+	if gpuPages > 0 {
+		pct = 100 * modelPages / gpuPages
+	}
+	fmt.Fprintf(s.log, "Total GPU capacity %d pages (%d per GPU).\n", gpuPages, gpuPages/len(s.gpus))
+	fmt.Fprintf(s.log, "Total model pages %d (%d%% oversubscription).\n", modelPages, pct)
+}

@@ -1,0 +1,138 @@
+package infer5_test
+
+import (
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
+	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
+	"github.com/clockwork-go/clockwork/internal/telemetry"
+)
+
+func TestColdModelLoadsThenRuns(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	r := h.At(ms(10)).Infer(0)
+
+	if len(h.Infers()) != 0 || len(h.Loads()) != 1 {
+		t.Fatalf("sent %d Infers and %d loads, want only a load", len(h.Infers()), len(h.Loads()))
+	}
+	ld := h.Loads()[0]
+	if ld.Load().ModelID != 0 || ld.Load().ExpectedDuration != uint64(load) {
+		t.Errorf("load %+v, want model 0 expected to take the profiled %d", ld.Load(), load)
+	}
+	if e, l := window(ld); e != ms(10) || l != ms(21) {
+		t.Errorf("load window [%d, %d], want [10 ms, 21 ms]", e, l)
+	}
+
+	h.After(load).Succeed(ld, load)
+
+	if len(h.Infers()) != 1 {
+		t.Fatalf("sent %d Infers once the weights were loaded, want 1", len(h.Infers()))
+	}
+	h.After(b1).Succeed(h.Infers()[0], b1)
+	a := h.MustAnswer(r)
+	if a.Status != clientapi.Success || a.ArrivalCount != 0 || a.DepartureCount != 1 {
+		t.Errorf("answer %+v, want a cold start: success, 0 copies at arrival, 1 at departure", a.Response)
+	}
+	if len(h.Actions) != 2 || h.Actions[0].ActionType != telemetry.ActionLoadWeights || h.Actions[0].GoodputFraction != 1 {
+		t.Errorf("telemetry %+v, want the load then the Infer", h.Actions)
+	}
+}
+
+// twoSlots is one GPU with room for two ResNet50s, both resident, and a
+// third model that is not.
+func twoSlots(t *testing.T) *schedtest.Harness {
+	st := schedtest.NewCluster(1, 1).Pages(14).Model(schedtest.ResNet50(), 3).Resident(0, 0, 0, 1).State()
+	return schedtest.New(t, factory(), schedtest.Config(), st)
+}
+
+func TestEvictionTakesTheLeastRecentlyUsedModel(t *testing.T) {
+	h := twoSlots(t)
+
+	h.At(0).Infer(1)
+	h.After(b1).Succeed(h.Infers()[0], b1)
+	h.At(ms(5)).Infer(0)
+	h.After(b1).Succeed(h.Infers()[1], b1)
+	h.At(ms(20)).Infer(2) // needs the pages of one of them
+
+	ev := h.Evicts()
+	if len(ev) != 1 || ev[0].Evict().ModelID != 1 {
+		t.Fatalf("evictions %v, want model 1, used least recently", ev)
+	}
+	if e, l := window(ev[0]); e != 0 || l != -1 {
+		t.Errorf("eviction window [%d, %d], want unbounded", e, l)
+	}
+	if lds := h.Loads(); len(lds) != 1 || lds[0].Load().ModelID != 2 {
+		t.Fatalf("loads %v, want model 2", lds)
+	}
+	if h.Sends[len(h.Sends)-2].Action != ev[0].Action {
+		t.Error("the eviction must be sent before the load that needs its pages")
+	}
+}
+
+func TestEvictionPrefersIdleModels(t *testing.T) {
+	h := twoSlots(t)
+
+	// Model 0 keeps demand: a request that cannot be served in time but has
+	// not timed out yet. Model 1 is used more recently but is idle.
+	h.At(0).InferN(1, 8)
+	h.At(ms(0.5)).Infer(0, schedtest.SLOFactor(2))
+	h.At(b8).Succeed(h.Infers()[0], b8)
+	h.At(ms(13)).Infer(2)
+
+	if ev := h.Evicts(); len(ev) != 1 || ev[0].Evict().ModelID != 1 {
+		t.Fatalf("evictions %v, want idle model 1 rather than model 0 with demand", ev)
+	}
+}
+
+func TestLoadErrorFreesThePages(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Pages(7).Model(schedtest.ResNet50(), 1).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	h.At(0).Infer(0)
+	h.At(ms(1)).Fail(h.Loads()[0], 51, "load too late")
+
+	// With its pages back and the demand still there, the GPU tries again.
+	if len(h.Loads()) != 2 {
+		t.Fatalf("sent %d loads, want a retry after the failure", len(h.Loads()))
+	}
+	h.After(load).Succeed(h.Loads()[1], load)
+	if len(h.Infers()) != 1 {
+		t.Errorf("sent %d Infers after the retry succeeded, want 1", len(h.Infers()))
+	}
+}
+
+func TestSatisfiedDemandLoadsNoMoreCopies(t *testing.T) {
+	st := schedtest.NewCluster(1, 4).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	fixed := schedtest.New(t, factory(), schedtest.Config(), st)
+	fixed.At(0).Infer(0)
+	if n := len(fixed.Loads()); n != 0 {
+		t.Errorf("loaded %d more copies of a model whose one copy serves its demand", n)
+	}
+
+	// The original's broken guard loads a copy onto every GPU with slack.
+	orig := schedtest.New(t, factory(infer5.LoadSatisfiedModels(true)), schedtest.Config(), st)
+	orig.At(0).Infer(0)
+	if n := len(orig.Loads()); n != 3 {
+		t.Errorf("with LoadSatisfiedModels, loaded %d copies, want 3", n)
+	}
+}
+
+func TestEvictionErrorIsSurvived(t *testing.T) {
+	h := twoSlots(t)
+	h.At(0).Infer(2)
+	ev := h.Evicts()
+	if len(ev) != 1 {
+		t.Fatalf("sent %d evictions, want 1", len(ev))
+	}
+	h.At(ms(1)).Fail(ev[0], 63, "not in cache")
+	if got := h.Actions[len(h.Actions)-1]; got.Status != 63 || got.ActionType != telemetry.ActionEvictWeights {
+		t.Errorf("last telemetry %+v, want the failed eviction", got)
+	}
+	h.After(load).Succeed(h.Loads()[0], load)
+	if len(h.Infers()) != 1 {
+		t.Errorf("sent %d Infers, want the request served after the failed eviction", len(h.Infers()))
+	}
+}
