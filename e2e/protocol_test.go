@@ -27,6 +27,9 @@ type field struct {
 
 func varint(n protowire.Number, v uint64) field { return field{n, protowire.VarintType, v, nil} }
 func fixed(n protowire.Number, v uint64) field  { return field{n, protowire.Fixed64Type, v, nil} }
+func fixed32(n protowire.Number, v uint32) field {
+	return field{n, protowire.Fixed32Type, uint64(v), nil}
+}
 func bytesField(n protowire.Number, b []byte) field {
 	return field{n, protowire.BytesType, 0, b}
 }
@@ -40,6 +43,8 @@ func encode(fields ...field) []byte {
 			b = protowire.AppendVarint(b, f.val)
 		case protowire.Fixed64Type:
 			b = protowire.AppendFixed64(b, f.val)
+		case protowire.Fixed32Type:
+			b = protowire.AppendFixed32(b, uint32(f.val))
 		case protowire.BytesType:
 			b = protowire.AppendBytes(b, f.buf)
 		}

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/clockwork-go/clockwork/client"
+)
+
+// TestControllerSurvivesBadInput sends the controller what the original
+// aborted on: unknown model ids, NaN and negative SLO factors, garbage
+// frames and connections cut mid-message. Each is answered or costs only
+// its own connection; the controller keeps serving.
+func TestControllerSurvivesBadInput(t *testing.T) {
+	_, wport := startWorker(t, "-n", "1")
+	c, cport := startController(t, "INFER5", []string{wport})
+	cl, err := client.Connect("localhost:" + cport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	models, err := cl.LoadRemoteModels(zoo+"/resnet18_v2/model", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := cl.AwaitReady(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := models[0]
+	m.DisableInputs()
+
+	// Garbage on other connections, while the client keeps going.
+	for _, junk := range [][]byte{
+		[]byte("GET / HTTP/1.1\r\nHost: clockwork\r\n\r\n" + string(make([]byte, 64))),
+		frame(2, []byte{0xff, 0xff, 0xff}, nil), // unparsable header
+		frame(77, []byte{0x08, 0x01}, nil),      // unknown message type
+		frame(2, make([]byte, 4), nil)[:60],     // cut mid-message
+		frame(2, []byte{0x08, 0x01}, nil)[:20],  // cut mid-pre-header
+		preheaderOnly(1<<40, 0),                 // absurd header length
+	} {
+		nc, err := net.Dial("tcp", "localhost:"+cport)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.Write(junk)
+		nc.Close()
+	}
+
+	if _, err := m.Infer(nil); err != nil {
+		t.Fatalf("a valid request failed: %v", err)
+	}
+	for _, f := range []float32{float32(math.NaN()), -1, float32(math.Inf(1)), float32(math.Inf(-1)), 1e30} {
+		m.SetSLOFactor(f)
+		if _, err := m.Infer(nil); err != nil && client.StatusOf(err) != client.StatusTimeout {
+			t.Errorf("slo_factor %v: %v", f, err)
+		}
+	}
+	m.SetSLOFactor(0)
+	unknown := &rawClient{t: t, port: cport}
+	if status := unknown.infer(9999); status != client.StatusFailed {
+		t.Errorf("unknown model id: status %d, want 1", status)
+	}
+	if status := unknown.infer(1 << 31); status != client.StatusFailed {
+		t.Errorf("huge model id: status %d, want 1", status)
+	}
+	if _, err := m.Infer(nil); err != nil {
+		t.Fatalf("controller stopped serving: %v", err)
+	}
+	if c.has(`panic|fatal error`) {
+		t.Fatal("the controller panicked")
+	}
+}
+
+func frame(typ uint64, header, body []byte) []byte {
+	pre := make([]byte, 48)
+	binary.LittleEndian.PutUint64(pre[0:], uint64(len(header)))
+	binary.LittleEndian.PutUint64(pre[8:], uint64(len(body)))
+	binary.LittleEndian.PutUint64(pre[16:], typ)
+	binary.LittleEndian.PutUint64(pre[40:], math.MaxInt64)
+	return append(append(pre, header...), body...)
+}
+
+func preheaderOnly(headerLen, bodyLen uint64) []byte {
+	pre := make([]byte, 48)
+	binary.LittleEndian.PutUint64(pre[0:], headerLen)
+	binary.LittleEndian.PutUint64(pre[8:], bodyLen)
+	binary.LittleEndian.PutUint64(pre[16:], 2)
+	return pre
+}
+
+// rawClient sends hand-made Infer requests (the library never sends an
+// id it does not know).
+type rawClient struct {
+	t    *testing.T
+	port string
+}
+
+func (r *rawClient) infer(model uint64) int32 {
+	r.t.Helper()
+	nc, err := net.Dial("tcp", "localhost:"+r.port)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer nc.Close()
+	// ModelInferenceReqProto{header{user_id 0, user_request_id 5}, model_id, batch_size 1, slo_factor 0}
+	hdr := encode(bytesField(1, encode(varint(1, 0), varint(2, 5))), varint(2, model), varint(3, 1), fixed32(4, 0))
+	nc.Write(frame(2, hdr, nil))
+	c := &rawConn{r.t, nc}
+	typ, d, _ := c.recv()
+	if typ != 102 {
+		r.t.Fatalf("response type %d", typ)
+	}
+	return int32(decode(r.t, d[1][0].buf).u(2))
+}
