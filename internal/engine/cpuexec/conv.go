@@ -1,0 +1,238 @@
+package cpuexec
+
+import (
+	"fmt"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// Conv tiles: each unit computes up to tileM output channels × a tile of
+// output positions of one image and group. The position tile is sized so
+// that its patch matrix (positions × kdim floats) stays within about
+// tileBytes, in L2.
+const (
+	tileM     = 64
+	tileP     = 128
+	minTileP  = 16
+	tileBytes = 256 << 10
+)
+
+// convKernel computes a convolution as GEMMs. For each unit: the patches
+// of its positions are gathered into scratch as rows (patches[j] is the
+// receptive field of position j, kdim floats: "im2row"), the output is
+// initialised with bias + residual, the GEMM W · patchesᵀ is accumulated
+// (a dot product per output, which gonum runs fastest), and the activation
+// applied.
+type convKernel struct {
+	op                   *engine.Conv
+	n, c, h, w           int
+	m, oh, ow, p         int
+	groups, cg, mg, kdim int
+	pt, nPT, nMT, units  int
+}
+
+func newConv(o *engine.Conv) (kernel, int, error) {
+	x, w, y := o.X.Shape, o.W.Shape, o.Y.Shape
+	if len(x) != 4 || len(w) != 4 || len(y) != 4 || o.Groups < 1 || y[2] < 1 || y[3] < 1 {
+		return nil, 0, fmt.Errorf("bad shapes X%v W%v Y%v", x, w, y)
+	}
+	k := &convKernel{op: o, n: x[0], c: x[1], h: x[2], w: x[3], m: w[0], oh: y[2], ow: y[3], groups: o.Groups}
+	k.p = k.oh * k.ow
+	k.cg, k.mg = k.c/o.Groups, k.m/o.Groups
+	k.kdim = k.cg * w[2] * w[3]
+	if y[0] != k.n || y[1] != k.m || k.cg != w[1] || k.cg*o.Groups != k.c || k.mg*o.Groups != k.m ||
+		w[2] != o.KernelH || w[3] != o.KernelW || o.StrideH < 1 || o.StrideW < 1 || o.DilationH < 1 || o.DilationW < 1 ||
+		k.oh != (k.h+o.PadTop+o.PadBottom-o.DilationH*(o.KernelH-1)-1)/o.StrideH+1 ||
+		k.ow != (k.w+o.PadLeft+o.PadRight-o.DilationW*(o.KernelW-1)-1)/o.StrideW+1 {
+		return nil, 0, fmt.Errorf("inconsistent geometry X%v W%v Y%v", x, w, y)
+	}
+	if o.B.Present() && o.B.Elems() != k.m {
+		return nil, 0, fmt.Errorf("bias %v for %d channels", o.B.Shape, k.m)
+	}
+	if o.Z.Present() && o.Z.Elems() != o.Y.Elems() {
+		return nil, 0, fmt.Errorf("residual %v for output %v", o.Z.Shape, y)
+	}
+	if k.cg == 1 && k.mg == 1 {
+		return &depthwiseKernel{conv: k}, 0, nil
+	}
+	k.pt = min(k.p, max(minTileP, min(tileP, tileBytes/4/max(1, k.kdim))))
+	k.nPT = (k.p + k.pt - 1) / k.pt
+	k.pt = (k.p + k.nPT - 1) / k.nPT // even tiles: no sliver at the end
+	k.nMT = (k.mg + tileM - 1) / tileM
+	k.units = k.n * k.groups * k.nPT * k.nMT
+	return k, k.kdim * k.pt, nil
+}
+
+func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
+	o := k.op
+	x, wt, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.Y)
+	bias, z := mem.f32(o.B), mem.f32(o.Z)
+	lo, hi := span(k.units, part, parts)
+	built := -1 // the (image, group, position tile) whose patches are in scratch
+	for u := lo; u < hi; u++ {
+		mt := u % k.nMT
+		colTile := u / k.nMT
+		pti := colTile % k.nPT
+		g := colTile / k.nPT % k.groups
+		n := colTile / k.nPT / k.groups
+		p0 := pti * k.pt
+		np := min(k.pt, k.p-p0)
+		m0 := g*k.mg + mt*tileM
+		nm := min(tileM, k.mg-mt*tileM)
+		if built != colTile {
+			k.im2row(x[(n*k.c+g*k.cg)*k.h*k.w:], scratch, p0, np)
+			built = colTile
+		}
+		ybase := (n*k.m+m0)*k.p + p0
+		for i := range nm {
+			row := y[ybase+i*k.p:][:np]
+			var b float32
+			if bias != nil {
+				b = bias[m0+i]
+			}
+			if z != nil {
+				for j, zv := range z[ybase+i*k.p:][:np] {
+					row[j] = zv + b
+				}
+			} else {
+				for j := range row {
+					row[j] = b
+				}
+			}
+		}
+		gemmAcc(false, true, nm, np, k.kdim, 1, wt[m0*k.kdim:], k.kdim, scratch, k.kdim, y[ybase:], k.p)
+		if o.Act.Kind != engine.ActNone {
+			for i := range nm {
+				activate(o.Act, y[ybase+i*k.p:][:np])
+			}
+		}
+	}
+}
+
+// im2row writes the patches of positions [p0, p0+np) of one group's input
+// xg into rows ([np, kdim]), patch element (c, kh, kw) at c·KH·KW + kh·KW + kw
+// as in W.
+func (k *convKernel) im2row(xg, rows []float32, p0, np int) {
+	o := k.op
+	kk := o.KernelH * o.KernelW
+	if kk == 1 && o.StrideH == 1 && o.StrideW == 1 && o.PadTop == 0 && o.PadLeft == 0 {
+		// 1×1 unit stride: the patch of position p is x[:, p], so this
+		// is a transpose, done a few channels at a time so that each
+		// write is a short contiguous run.
+		const block = 16
+		hw := k.h * k.w
+		for c0 := 0; c0 < k.cg; c0 += block {
+			cb := min(block, k.cg-c0)
+			for j := range np {
+				d := rows[j*k.kdim+c0:][:cb]
+				src := xg[c0*hw+p0+j:]
+				for c := range d {
+					d[c] = src[c*hw]
+				}
+			}
+		}
+		return
+	}
+	for j := range np {
+		p := p0 + j
+		oh, ow := p/k.ow, p%k.ow
+		dst := rows[j*k.kdim:][:k.kdim]
+		h0, w0 := oh*o.StrideH-o.PadTop, ow*o.StrideW-o.PadLeft
+		for c := range k.cg {
+			plane := xg[c*k.h*k.w:][:k.h*k.w]
+			for kh := range o.KernelH {
+				d := dst[(c*o.KernelH+kh)*o.KernelW:][:o.KernelW]
+				ih := h0 + kh*o.DilationH
+				if ih < 0 || ih >= k.h {
+					clear(d)
+					continue
+				}
+				src := plane[ih*k.w:][:k.w]
+				iw := w0
+				if o.DilationW == 1 && iw >= 0 && iw+len(d) <= k.w {
+					s := src[iw:][:len(d)] // the whole kernel row is inside
+					for t := range d {
+						d[t] = s[t]
+					}
+					continue
+				}
+				for t := range d {
+					if iw >= 0 && iw < k.w {
+						d[t] = src[iw]
+					} else {
+						d[t] = 0
+					}
+					iw += o.DilationW
+				}
+			}
+		}
+	}
+}
+
+// depthwiseKernel computes a convolution with one input and one output
+// channel per group directly, one (image, channel) plane per unit.
+type depthwiseKernel struct {
+	conv *convKernel
+}
+
+func (d *depthwiseKernel) run(mem *memory, part, parts int, _ []float32) {
+	k := d.conv
+	o := k.op
+	x, wt, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.Y)
+	bias, z := mem.f32(o.B), mem.f32(o.Z)
+	kk := o.KernelH * o.KernelW
+	lo, hi := span(k.n*k.m, part, parts)
+	for u := lo; u < hi; u++ {
+		ch := u % k.m
+		src := x[u*k.h*k.w:][:k.h*k.w]
+		dst := y[u*k.p:][:k.p]
+		w := wt[ch*kk:][:kk]
+		var b float32
+		if bias != nil {
+			b = bias[ch]
+		}
+		if z != nil {
+			for j, zv := range z[u*k.p:][:k.p] {
+				dst[j] = zv + b
+			}
+		} else {
+			for j := range dst {
+				dst[j] = b
+			}
+		}
+		for oh := range k.oh {
+			out := dst[oh*k.ow:][:k.ow]
+			for kh := range o.KernelH {
+				ih := oh*o.StrideH - o.PadTop + kh*o.DilationH
+				if ih < 0 || ih >= k.h {
+					continue
+				}
+				in := src[ih*k.w:][:k.w]
+				for kw := range o.KernelW {
+					wv := w[kh*o.KernelW+kw]
+					off := kw*o.DilationW - o.PadLeft
+					// Output columns whose input column ow·s + off is inside.
+					owLo := 0
+					if off < 0 {
+						owLo = (-off + o.StrideW - 1) / o.StrideW
+					}
+					owHi := min(k.ow, (k.w-1-off)/o.StrideW+1)
+					if k.w-1-off < 0 || owLo >= owHi {
+						continue
+					}
+					if o.StrideW == 1 {
+						seg := in[owLo+off : owHi+off]
+						for t, xv := range seg {
+							out[owLo+t] += wv * xv
+						}
+						continue
+					}
+					for ow := owLo; ow < owHi; ow++ {
+						out[ow] += wv * in[ow*o.StrideW+off]
+					}
+				}
+			}
+		}
+		activate(o.Act, dst)
+	}
+}

@@ -1,0 +1,15 @@
+// Package cpuexec runs an engine.Plan on the CPU in pure Go. It is the
+// numerical reference for the GPU engine and what serves models where
+// there is no GPU (tests, CI, laptops).
+//
+// Convolutions are lowered to matrix products (im2col, skipped for 1×1
+// stride-1 convolutions whose input already is the column matrix; direct
+// loops for depthwise convolutions) and multiplied with gonum's SGEMM.
+// Each op's work is cut into independent tiles shared out among a fixed set
+// of worker goroutines (Workers), so one inference uses every core at any
+// batch size. Nothing is allocated per run: tensors are bound to the
+// caller's IO, workspace and weights page buffers, and im2col tiles use
+// per-worker scratch owned by the Workers. That scratch is the only memory
+// the CPU needs beyond the plan's workspace; it is kept separate because
+// it is a property of this executor, not of the model.
+package cpuexec

@@ -1,0 +1,247 @@
+package cpuexec
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// chunk is the number of elements per unit of elementwise work.
+const chunk = 16384
+
+// binaryKernel computes a Binary op row by row over its merged dims: the
+// last dim is the row, cut into chunks.
+type binaryKernel struct {
+	op                   *engine.Binary
+	rows, inner, nChunks int
+}
+
+func newBinary(o *engine.Binary) (kernel, error) {
+	d := o.Dims
+	if len(d) == 0 || len(o.StrideA) != len(d) || len(o.StrideB) != len(d) || numElems(d) != o.Y.Elems() {
+		return nil, fmt.Errorf("bad dims %v for Y%v", d, o.Y.Shape)
+	}
+	lastA, lastB := 0, 0
+	for i, n := range d {
+		if n < 1 || o.StrideA[i] < 0 || o.StrideB[i] < 0 {
+			return nil, fmt.Errorf("bad dims %v", d)
+		}
+		lastA += (n - 1) * o.StrideA[i]
+		lastB += (n - 1) * o.StrideB[i]
+	}
+	if lastA >= o.A.Elems() || lastB >= o.B.Elems() {
+		return nil, fmt.Errorf("strides %v, %v overrun A%v or B%v", o.StrideA, o.StrideB, o.A.Shape, o.B.Shape)
+	}
+	inner := d[len(d)-1]
+	k := &binaryKernel{op: o, rows: numElems(d[:len(d)-1]), inner: inner, nChunks: (inner + chunk - 1) / chunk}
+	return k, nil
+}
+
+func numElems(d []int) int {
+	n := 1
+	for _, v := range d {
+		n *= v
+	}
+	return n
+}
+
+func (k *binaryKernel) run(mem *memory, part, parts int, _ []float32) {
+	o := k.op
+	a, b, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.Y)
+	last := len(o.Dims) - 1
+	sa, sb := o.StrideA[last], o.StrideB[last]
+	lo, hi := span(k.rows*k.nChunks, part, parts)
+	for u := lo; u < hi; u++ {
+		row, c := u/k.nChunks, u%k.nChunks
+		// Offsets of the row's first element in A and B.
+		ao, bo, r := 0, 0, row
+		for d := last - 1; d >= 0; d-- {
+			i := r % o.Dims[d]
+			r /= o.Dims[d]
+			ao += i * o.StrideA[d]
+			bo += i * o.StrideB[d]
+		}
+		j0 := c * chunk
+		n := min(chunk, k.inner-j0)
+		out := y[row*k.inner+j0:][:n]
+		ao += j0 * sa
+		bo += j0 * sb
+		add := o.Op == engine.Add
+		switch {
+		case sa == 1 && sb == 1:
+			av, bv := a[ao:][:n], b[bo:][:n]
+			if add {
+				for j := range out {
+					out[j] = av[j] + bv[j]
+				}
+			} else {
+				for j := range out {
+					out[j] = av[j] * bv[j]
+				}
+			}
+		case sa == 1 && sb == 0:
+			av, s := a[ao:][:n], b[bo]
+			if add {
+				for j := range out {
+					out[j] = av[j] + s
+				}
+			} else {
+				for j := range out {
+					out[j] = av[j] * s
+				}
+			}
+		case sa == 0 && sb == 1:
+			s, bv := a[ao], b[bo:][:n]
+			if add {
+				for j := range out {
+					out[j] = s + bv[j]
+				}
+			} else {
+				for j := range out {
+					out[j] = s * bv[j]
+				}
+			}
+		default:
+			for j := range out {
+				if add {
+					out[j] = a[ao+j*sa] + b[bo+j*sb]
+				} else {
+					out[j] = a[ao+j*sa] * b[bo+j*sb]
+				}
+			}
+		}
+		activate(o.Act, out)
+	}
+}
+
+// affineKernel scales and shifts one (image, channel) plane per unit.
+type affineKernel struct {
+	op                  *engine.Affine
+	planes, chans, size int
+}
+
+func newAffine(o *engine.Affine) (kernel, error) {
+	x := o.X.Shape
+	if len(x) < 2 || o.Y.Elems() != o.X.Elems() || o.Scale.Elems() != x[1] || o.Shift.Elems() != x[1] {
+		return nil, fmt.Errorf("bad shapes X%v Y%v scale%v shift%v", x, o.Y.Shape, o.Scale.Shape, o.Shift.Shape)
+	}
+	return &affineKernel{op: o, planes: x[0] * x[1], chans: x[1], size: numElems(x[2:])}, nil
+}
+
+func (k *affineKernel) run(mem *memory, part, parts int, _ []float32) {
+	o := k.op
+	x, y, sc, sh := mem.f32(o.X), mem.f32(o.Y), mem.f32(o.Scale), mem.f32(o.Shift)
+	lo, hi := span(k.planes, part, parts)
+	for u := lo; u < hi; u++ {
+		s, t := sc[u%k.chans], sh[u%k.chans]
+		out := y[u*k.size:][:k.size]
+		for j, v := range x[u*k.size:][:k.size] {
+			out[j] = v*s + t
+		}
+		activate(o.Act, out)
+	}
+}
+
+// unaryKernel applies an activation (or none: a copy) in chunks.
+type unaryKernel struct {
+	x, y engine.TensorRef
+	act  engine.Activation
+	n    int
+}
+
+func newUnary(x, y engine.TensorRef, act engine.Activation) (kernel, error) {
+	if x.Elems() != y.Elems() {
+		return nil, fmt.Errorf("X%v and Y%v differ in size", x.Shape, y.Shape)
+	}
+	return &unaryKernel{x: x, y: y, act: act, n: x.Elems()}, nil
+}
+
+func (k *unaryKernel) run(mem *memory, part, parts int, _ []float32) {
+	x, y := mem.f32(k.x), mem.f32(k.y)
+	lo, hi := span((k.n+chunk-1)/chunk, part, parts)
+	for u := lo; u < hi; u++ {
+		j0 := u * chunk
+		out := y[j0:min(k.n, j0+chunk)]
+		copy(out, x[j0:])
+		activate(k.act, out)
+	}
+}
+
+// concatKernel copies one (outer index, input) block per unit.
+type concatKernel struct {
+	op           *engine.Concat
+	outer, inner int
+	blocks       []int // elements per outer index of each input
+	starts       []int // their offsets within an outer slice of Y
+	yRow         int
+}
+
+func newConcat(o *engine.Concat) (kernel, error) {
+	y := o.Y.Shape
+	if o.Axis < 0 || o.Axis >= len(y) {
+		return nil, fmt.Errorf("axis %d for Y%v", o.Axis, y)
+	}
+	k := &concatKernel{op: o, outer: numElems(y[:o.Axis]), inner: numElems(y[o.Axis+1:])}
+	for _, x := range o.Xs {
+		if len(x.Shape) != len(y) {
+			return nil, fmt.Errorf("input %v for Y%v", x.Shape, y)
+		}
+		k.starts = append(k.starts, k.yRow)
+		k.blocks = append(k.blocks, x.Shape[o.Axis]*k.inner)
+		k.yRow += x.Shape[o.Axis] * k.inner
+		if x.Elems() != k.outer*x.Shape[o.Axis]*k.inner {
+			return nil, fmt.Errorf("input %v for Y%v", x.Shape, y)
+		}
+	}
+	if k.yRow*k.outer != o.Y.Elems() {
+		return nil, fmt.Errorf("inputs do not fill Y%v", y)
+	}
+	return k, nil
+}
+
+func (k *concatKernel) run(mem *memory, part, parts int, _ []float32) {
+	y := mem.f32(k.op.Y)
+	n := len(k.op.Xs)
+	lo, hi := span(k.outer*n, part, parts)
+	for u := lo; u < hi; u++ {
+		o, i := u/n, u%n
+		b := k.blocks[i]
+		x := mem.f32(k.op.Xs[i])
+		copy(y[o*k.yRow+k.starts[i]:][:b], x[o*b:][:b])
+	}
+}
+
+// softmaxKernel normalises one group per unit, accumulating in float64.
+type softmaxKernel struct {
+	op *engine.Softmax
+}
+
+func newSoftmax(o *engine.Softmax) (kernel, error) {
+	if o.Outer < 0 || o.Len < 1 || o.Inner < 1 || o.Outer*o.Len*o.Inner != o.X.Elems() || o.X.Elems() != o.Y.Elems() {
+		return nil, fmt.Errorf("bad geometry %d×%d×%d for X%v", o.Outer, o.Len, o.Inner, o.X.Shape)
+	}
+	return &softmaxKernel{op: o}, nil
+}
+
+func (k *softmaxKernel) run(mem *memory, part, parts int, _ []float32) {
+	o := k.op
+	x, y := mem.f32(o.X), mem.f32(o.Y)
+	lo, hi := span(o.Outer*o.Inner, part, parts)
+	for u := lo; u < hi; u++ {
+		base := u/o.Inner*o.Len*o.Inner + u%o.Inner
+		m := float32(math.Inf(-1))
+		for j := range o.Len {
+			m = max(m, x[base+j*o.Inner])
+		}
+		var sum float64
+		for j := range o.Len {
+			e := math.Exp(float64(x[base+j*o.Inner] - m))
+			y[base+j*o.Inner] = float32(e)
+			sum += e
+		}
+		for j := range o.Len {
+			y[base+j*o.Inner] = float32(float64(y[base+j*o.Inner]) / sum)
+		}
+	}
+}

@@ -1,0 +1,208 @@
+package cpuexec
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// Memory binds a plan to buffers: the batch's IO region and workspace (at
+// least Plan.IOBytes and Plan.WorkspaceBytes) and the model's weights
+// pages, indexed by page number within the model.
+type Memory struct {
+	IO        []byte
+	Workspace []byte
+	Pages     [][]byte
+}
+
+// Executor runs one Plan.
+type Executor struct {
+	plan    *engine.Plan
+	kernels []kernel
+	scratch int     // floats of scratch each worker needs
+	pageEnd []int64 // bytes of each weights page the plan reads
+}
+
+// kernel is an op prepared for the CPU. run does part part of parts of the
+// op's work with the worker's scratch.
+type kernel interface {
+	run(m *memory, part, parts int, scratch []float32)
+}
+
+// New prepares a plan. It checks every op's operands, so a Run with
+// buffers of the plan's sizes cannot fail or fault.
+func New(plan *engine.Plan) (*Executor, error) {
+	e := &Executor{plan: plan}
+	for _, op := range plan.Ops {
+		for _, t := range append(op.Reads(), op.Writes()) {
+			if err := e.checkRef(t); err != nil {
+				return nil, fmt.Errorf("cpuexec: %s op %q: %v", op.Kind(), op.Source(), err)
+			}
+		}
+		k, scratch, err := newKernel(op)
+		if err != nil {
+			return nil, fmt.Errorf("cpuexec: %s op %q: %v", op.Kind(), op.Source(), err)
+		}
+		e.kernels = append(e.kernels, k)
+		e.scratch = max(e.scratch, scratch)
+	}
+	return e, nil
+}
+
+func (e *Executor) checkRef(t engine.TensorRef) error {
+	if t.Offset < 0 || t.Offset%4 != 0 {
+		return fmt.Errorf("tensor %v: misaligned offset", t)
+	}
+	end := t.Offset + t.Bytes()
+	switch t.Region {
+	case engine.IO:
+		if end > e.plan.IOBytes {
+			return fmt.Errorf("tensor %v beyond the IO region (%d bytes)", t, e.plan.IOBytes)
+		}
+	case engine.Workspace:
+		if end > e.plan.WorkspaceBytes {
+			return fmt.Errorf("tensor %v beyond the workspace (%d bytes)", t, e.plan.WorkspaceBytes)
+		}
+	case engine.Weights:
+		if t.Page < 0 || t.Page > 1<<20 {
+			return fmt.Errorf("tensor %v: invalid page", t)
+		}
+		for len(e.pageEnd) <= t.Page {
+			e.pageEnd = append(e.pageEnd, 0)
+		}
+		e.pageEnd[t.Page] = max(e.pageEnd[t.Page], end)
+	default:
+		return fmt.Errorf("tensor %v: invalid region", t)
+	}
+	return nil
+}
+
+// Run executes the plan with w. It fails only if the buffers are too small
+// or misaligned.
+func (e *Executor) Run(w *Workers, mem Memory) error {
+	if err := e.check(mem); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.reserve(e.scratch)
+	w.mem = memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages}
+	for _, k := range e.kernels {
+		w.do(k, &w.mem)
+	}
+	w.mem = memory{}
+	return nil
+}
+
+func (e *Executor) check(mem Memory) error {
+	if int64(len(mem.IO)) < e.plan.IOBytes {
+		return fmt.Errorf("cpuexec: IO buffer of %d bytes, plan needs %d", len(mem.IO), e.plan.IOBytes)
+	}
+	if int64(len(mem.Workspace)) < e.plan.WorkspaceBytes {
+		return fmt.Errorf("cpuexec: workspace of %d bytes, plan needs %d", len(mem.Workspace), e.plan.WorkspaceBytes)
+	}
+	if len(mem.Pages) < len(e.pageEnd) {
+		return fmt.Errorf("cpuexec: %d weights pages, plan reads %d", len(mem.Pages), len(e.pageEnd))
+	}
+	for p, end := range e.pageEnd {
+		if int64(len(mem.Pages[p])) < end {
+			return fmt.Errorf("cpuexec: weights page %d has %d bytes, plan reads %d", p, len(mem.Pages[p]), end)
+		}
+		if !aligned(mem.Pages[p]) {
+			return fmt.Errorf("cpuexec: weights page %d is not 4-byte aligned", p)
+		}
+	}
+	if !aligned(mem.IO) || !aligned(mem.Workspace) {
+		return fmt.Errorf("cpuexec: IO or workspace buffer is not 4-byte aligned")
+	}
+	return nil
+}
+
+func aligned(b []byte) bool {
+	return len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%4 == 0
+}
+
+// memory is Memory during a run.
+type memory struct {
+	io, ws []byte
+	pages  [][]byte
+}
+
+// f32 views a tensor as float32s in place. Offsets were checked by New and
+// the buffers by Run.
+func (m *memory) f32(t engine.TensorRef) []float32 {
+	if !t.Present() {
+		return nil
+	}
+	var base []byte
+	switch t.Region {
+	case engine.IO:
+		base = m.io
+	case engine.Workspace:
+		base = m.ws
+	default:
+		base = m.pages[t.Page]
+	}
+	n := t.Elems()
+	if n == 0 {
+		return nil
+	}
+	b := base[t.Offset : t.Offset+4*int64(n)]
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
+}
+
+func newKernel(op engine.Op) (kernel, int, error) {
+	switch o := op.(type) {
+	case *engine.Conv:
+		return newConv(o)
+	case *engine.Gemm:
+		k, err := newGemm(o)
+		return k, 0, err
+	case *engine.Pool:
+		k, err := newPool(o)
+		return k, 0, err
+	case *engine.GlobalAvgPool:
+		k, err := newGlobalAvgPool(o)
+		return k, 0, err
+	case *engine.Binary:
+		k, err := newBinary(o)
+		return k, 0, err
+	case *engine.Affine:
+		k, err := newAffine(o)
+		return k, 0, err
+	case *engine.Activate:
+		k, err := newUnary(o.X, o.Y, o.Act)
+		return k, 0, err
+	case *engine.Copy:
+		k, err := newUnary(o.X, o.Y, engine.Activation{})
+		return k, 0, err
+	case *engine.Concat:
+		k, err := newConcat(o)
+		return k, 0, err
+	case *engine.Softmax:
+		k, err := newSoftmax(o)
+		return k, 0, err
+	}
+	return nil, 0, fmt.Errorf("unsupported op %T", op)
+}
+
+// activate applies act to v in place.
+func activate(act engine.Activation, v []float32) {
+	switch act.Kind {
+	case engine.ActNone:
+	case engine.ActRelu:
+		for i, x := range v {
+			v[i] = max(x, 0)
+		}
+	case engine.ActClip:
+		lo, hi := act.Min, act.Max
+		for i, x := range v {
+			v[i] = min(max(x, lo), hi)
+		}
+	default:
+		for i, x := range v {
+			v[i] = act.Apply(x)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package cpuexec
+
+import (
+	"fmt"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// gemmKernel computes a Gemm op in tiles of blockM × blockN of its block of
+// Y: initialise with Beta·C, accumulate Alpha·op(A)·op(B), activate.
+type gemmKernel struct {
+	op         *engine.Gemm
+	nMT, units int
+}
+
+func newGemm(o *engine.Gemm) (kernel, error) {
+	rowsA, colsA := o.M, o.K
+	if o.TransA {
+		rowsA, colsA = o.K, o.M
+	}
+	rowsB, colsB := o.K, o.N
+	if o.TransB {
+		rowsB, colsB = o.N, o.K
+	}
+	ok := o.M >= 0 && o.N >= 0 && o.K >= 0 && o.N0 >= 0 && o.N0+o.N <= o.LDY &&
+		o.LDA >= max(colsA, 1) && o.LDB >= max(colsB, 1) &&
+		need(rowsA, colsA, o.LDA) <= o.A.Elems() && need(rowsB, colsB, o.LDB) <= o.B.Elems() &&
+		need(o.M, o.LDY, o.LDY) <= o.Y.Elems() && o.CRowStride >= 0 && o.CColStride >= 0
+	if ok && o.C.Present() && o.M > 0 && o.N > 0 {
+		ok = o.CRowStride*(o.M-1)+o.CColStride*(o.N0+o.N-1) < o.C.Elems()
+	}
+	if !ok {
+		return nil, fmt.Errorf("inconsistent geometry M=%d N=%d K=%d N0=%d A%v B%v C%v Y%v", o.M, o.N, o.K, o.N0, o.A.Shape, o.B.Shape, o.C.Shape, o.Y.Shape)
+	}
+	k := &gemmKernel{op: o, nMT: (o.M + blockM - 1) / blockM}
+	k.units = k.nMT * ((o.N + blockN - 1) / blockN)
+	return k, nil
+}
+
+// need is the number of elements a rows×cols matrix with row stride ld
+// spans.
+func need(rows, cols, ld int) int {
+	if rows == 0 || cols == 0 {
+		return 0
+	}
+	return (rows-1)*ld + cols
+}
+
+func (k *gemmKernel) run(mem *memory, part, parts int, _ []float32) {
+	o := k.op
+	a, b, c, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.C), mem.f32(o.Y)
+	lo, hi := span(k.units, part, parts)
+	for u := lo; u < hi; u++ {
+		i0 := u % k.nMT * blockM
+		j0 := u / k.nMT * blockN
+		mb, nb := min(blockM, o.M-i0), min(blockN, o.N-j0)
+		for i := i0; i < i0+mb; i++ {
+			row := y[i*o.LDY+o.N0+j0:][:nb]
+			if c == nil || o.Beta == 0 {
+				clear(row)
+				continue
+			}
+			ci := i*o.CRowStride + (o.N0+j0)*o.CColStride
+			for j := range row {
+				row[j] = o.Beta * c[ci+j*o.CColStride]
+			}
+		}
+		if o.K > 0 {
+			ao := i0 * o.LDA
+			if o.TransA {
+				ao = i0
+			}
+			bo := j0
+			if o.TransB {
+				bo = j0 * o.LDB
+			}
+			gemmAcc(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, y[i0*o.LDY+o.N0+j0:], o.LDY)
+		}
+		if o.Act.Kind != engine.ActNone {
+			for i := i0; i < i0+mb; i++ {
+				activate(o.Act, y[i*o.LDY+o.N0+j0:][:nb])
+			}
+		}
+	}
+}

@@ -1,0 +1,275 @@
+package cpuexec_test
+
+import (
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+	"github.com/clockwork-go/clockwork/internal/modelgen"
+	"github.com/clockwork-go/clockwork/internal/onnx"
+)
+
+type attrs = []*onnx.AttributeProto
+
+var (
+	ints = modelgen.Ints
+	num  = modelgen.Int
+	flt  = modelgen.Float
+	str  = modelgen.String
+)
+
+// graph builds a test model: build adds nodes to b reading input x and
+// returns the output tensor.
+type graph struct {
+	name  string
+	input []int // per item
+	build func(b *modelgen.Builder, x string) string
+	opts  engine.Options
+	opset int64
+}
+
+func (g graph) model() *onnx.ModelProto {
+	b := modelgen.NewBuilder(g.name, modelgen.Seed(g.name))
+	y := g.build(b, b.Input("x", g.input...))
+	b.OutputAny(y)
+	m := b.Model()
+	if g.opset != 0 {
+		m.OpsetImport[0].Version = g.opset
+	}
+	return m
+}
+
+// conv adds a convolution with random weights (and bias unless noBias).
+func conv(b *modelgen.Builder, x string, cin, cout, k, group int, noBias bool, at ...*onnx.AttributeProto) string {
+	in := []string{x, b.Normal(b.Fresh("w"), 0, 0.3, cout, cin/group, k, k)}
+	if !noBias {
+		in = append(in, b.Normal(b.Fresh("b"), 0, 0.3, cout))
+	}
+	return b.Node("Conv", in, append(at, num("group", group))...)
+}
+
+func bn(b *modelgen.Builder, x string, c int) string {
+	return b.Node("BatchNormalization", []string{x,
+		b.Uniform(b.Fresh("scale"), 0.5, 1.5, c), b.Uniform(b.Fresh("bias"), -1, 1, c),
+		b.Uniform(b.Fresh("mean"), -1, 1, c), b.Uniform(b.Fresh("var"), 0.5, 2, c)}, flt("epsilon", 1e-3))
+}
+
+func TestOperators(t *testing.T) {
+	for _, g := range []graph{
+		{name: "conv3x3", input: []int{3, 9, 9}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 5, 3, 1, false, ints("pads", 1, 1, 1, 1))
+		}},
+		{name: "conv-stride-asym-pads-dilation", input: []int{4, 11, 10}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 4, 6, 3, 1, false, ints("pads", 1, 0, 2, 1), ints("strides", 2, 3), ints("dilations", 2, 1))
+		}},
+		{name: "conv-rect-kernel-nobias", input: []int{2, 7, 8}, build: func(b *modelgen.Builder, x string) string {
+			w := b.Normal("w", 0, 0.3, 3, 2, 2, 3)
+			return b.Node("Conv", []string{x, w}, ints("kernel_shape", 2, 3), ints("pads", 0, 1, 1, 0))
+		}},
+		{name: "conv-grouped", input: []int{6, 8, 8}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 6, 9, 3, 3, false, ints("pads", 1, 1, 1, 1))
+		}},
+		{name: "conv-depthwise", input: []int{5, 9, 9}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 5, 5, 3, 5, false, ints("pads", 1, 1, 1, 1))
+		}},
+		{name: "conv-depthwise-stride2-dilated", input: []int{4, 13, 12}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 4, 4, 3, 4, true, ints("pads", 2, 1, 0, 2), ints("strides", 2, 2), ints("dilations", 2, 1))
+		}},
+		{name: "conv-depthwise-multiplier", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 6, 3, 3, false, ints("pads", 1, 1, 1, 1))
+		}},
+		{name: "conv-same-upper", input: []int{3, 9, 8}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 4, 4, 1, false, str("auto_pad", "SAME_UPPER"), ints("strides", 2, 2))
+		}},
+		{name: "conv-same-lower", input: []int{3, 9, 8}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 4, 4, 1, false, str("auto_pad", "SAME_LOWER"), ints("strides", 2, 2))
+		}},
+		{name: "conv-valid", input: []int{3, 9, 8}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 4, 3, 1, false, str("auto_pad", "VALID"), ints("strides", 2, 2))
+		}},
+		{name: "conv1x1-many-tiles", input: []int{20, 20, 20}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 20, 70, 1, 1, false)
+		}},
+		{name: "conv1x1-strided", input: []int{8, 9, 9}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 8, 12, 1, 1, false, ints("strides", 2, 2))
+		}},
+		{name: "conv3x3-wide", input: []int{64, 12, 12}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 64, 66, 3, 1, false, ints("pads", 1, 1, 1, 1))
+		}},
+		{name: "conv-bn-folded", input: []int{3, 7, 7}, build: func(b *modelgen.Builder, x string) string {
+			return bn(b, conv(b, x, 3, 4, 3, 1, false, ints("pads", 1, 1, 1, 1)), 4)
+		}},
+		{name: "conv-bn-add-relu", input: []int{4, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			y := bn(b, conv(b, x, 4, 4, 3, 1, true, ints("pads", 1, 1, 1, 1)), 4)
+			return b.Node("Relu", []string{b.Node("Add", []string{x, y})})
+		}},
+		{name: "conv-relu6", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			lo, hi := b.Const("lo", []float32{0}), b.Const("hi", []float32{0.5})
+			return b.Node("Clip", []string{conv(b, x, 3, 4, 3, 1, false), lo, hi})
+		}},
+		{name: "batchnorm-standalone-hardswish", input: []int{3, 5, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("HardSwish", []string{bn(b, b.Node("Relu", []string{x}), 3)})
+		}},
+		{name: "clip-min-only", input: []int{10}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Clip", []string{x, b.Const("lo", []float32{-0.3})})
+		}},
+		{name: "clip-opset6-attrs", input: []int{10}, opset: 6, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Clip", []string{x}, flt("min", -0.5), flt("max", 0.25))
+		}},
+		{name: "hardsigmoid", input: []int{4, 3}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("HardSigmoid", []string{x}, flt("alpha", 0.3), flt("beta", 0.4))
+		}},
+		{name: "maxpool", input: []int{3, 9, 9}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("MaxPool", []string{x}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1))
+		}},
+		{name: "maxpool-ceil-dilated", input: []int{2, 10, 9}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("MaxPool", []string{x}, ints("kernel_shape", 2, 3), ints("strides", 2, 2), ints("dilations", 2, 1), num("ceil_mode", 1))
+		}},
+		{name: "avgpool-exclude-pad", input: []int{2, 7, 7}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("AveragePool", []string{x}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1))
+		}},
+		{name: "avgpool-include-pad", input: []int{2, 7, 7}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("AveragePool", []string{x}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 2, 1, 0), num("count_include_pad", 1))
+		}},
+		{name: "avgpool-ceil-include-pad", input: []int{2, 8, 8}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("AveragePool", []string{x}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), num("count_include_pad", 1), num("ceil_mode", 1))
+		}},
+		{name: "avgpool-same-upper", input: []int{2, 7, 6}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("AveragePool", []string{x}, ints("kernel_shape", 2, 2), ints("strides", 2, 2), str("auto_pad", "SAME_UPPER"))
+		}},
+		{name: "globalavgpool", input: []int{5, 4, 3}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("GlobalAveragePool", []string{x})
+		}},
+		{name: "add-same-shape", input: []int{3, 4, 5}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Add", []string{x, b.Node("Relu", []string{x})})
+		}},
+		{name: "add-per-channel-const", input: []int{3, 4, 5}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Add", []string{x, b.Normal("c", 0, 1, 1, 3, 1, 1)})
+		}},
+		{name: "mul-per-channel-const-relu", input: []int{3, 4, 5}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Relu", []string{b.Node("Mul", []string{b.Normal("c", 0, 1, 3, 1, 1), x})})
+		}},
+		{name: "mul-scalar", input: []int{7}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Mul", []string{x, b.Const("s", []float32{-1.5})})
+		}},
+		{name: "mul-squeeze-excite", input: []int{4, 5, 5}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Mul", []string{x, b.Node("GlobalAveragePool", []string{x})})
+		}},
+		{name: "add-two-sided-broadcast", input: []int{4, 5, 6}, build: func(b *modelgen.Builder, x string) string {
+			g := b.Node("GlobalAveragePool", []string{x}) // [N,4,1,1]
+			c := conv(b, x, 4, 1, 1, 1, false)            // [N,1,5,6]
+			return b.Node("Add", []string{g, c})
+		}},
+		{name: "add-last-dim-const", input: []int{3, 8}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Add", []string{x, b.Normal("c", 0, 1, 8)})
+		}},
+		{name: "gemm-transB-bias", input: []int{12}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 7, 12), b.Normal("c", 0, 1, 7)}, num("transB", 1))
+		}},
+		{name: "gemm-alpha-beta-rowC-relu", input: []int{12}, build: func(b *modelgen.Builder, x string) string {
+			g := b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 12, 9), b.Normal("c", 0, 1, 1, 9)}, flt("alpha", 0.5), flt("beta", -2))
+			return b.Node("Relu", []string{g})
+		}},
+		{name: "gemm-scalar-C", input: []int{5}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 5, 3), b.Const("c", []float32{0.7})})
+		}},
+		{name: "gemm-no-C", input: []int{5}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 4, 5)}, num("transB", 1))
+		}},
+		{name: "gemm-then-add", input: []int{6}, build: func(b *modelgen.Builder, x string) string {
+			y := b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 6, 6)})
+			return b.Node("Add", []string{y, x})
+		}},
+		{name: "gemm-split-transB", input: []int{40}, opts: engine.Options{PageSize: 4096}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 50, 40), b.Normal("c", 0, 1, 50)}, num("transB", 1))
+		}},
+		{name: "matmul-split", input: []int{40}, opts: engine.Options{PageSize: 4096}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("MatMul", []string{x, b.Normal("w", 0, 0.3, 40, 50)})
+		}},
+		{name: "matmul-3d-bias", input: []int{5, 8}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Add", []string{b.Node("MatMul", []string{x, b.Normal("w", 0, 0.3, 8, 3)}), b.Normal("c", 0, 1, 3)})
+		}},
+		{name: "concat-axis1", input: []int{2, 3, 3}, build: func(b *modelgen.Builder, x string) string {
+			r := b.Node("Relu", []string{x})
+			c := conv(b, x, 2, 3, 1, 1, false)
+			return b.Node("Concat", []string{x, c, r}, num("axis", 1))
+		}},
+		{name: "concat-last-axis", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Concat", []string{x, b.Node("Relu", []string{x})}, num("axis", -1))
+		}},
+		{name: "softmax", input: []int{10}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Softmax", []string{x}, num("axis", 1))
+		}},
+		{name: "softmax-inner-axis", input: []int{3, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Softmax", []string{x}, num("axis", 1))
+		}},
+		{name: "softmax-opset11-flattens", input: []int{3, 4}, opset: 11, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Softmax", []string{x}, num("axis", 1))
+		}},
+		{name: "flatten-reshape-views", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			f := b.Node("Flatten", []string{b.Node("Relu", []string{x})}, num("axis", 1))
+			r := b.Node("Reshape", []string{f, b.Int64s("s", []int64{0, -1, 2}, 3)})
+			i := b.Node("Identity", []string{b.Node("Dropout", []string{r})})
+			return b.Node("Softmax", []string{i}, num("axis", -1))
+		}},
+		{name: "reshape-output-copy", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Reshape", []string{b.Node("Relu", []string{x}), b.Int64s("s", []int64{-1, 6}, 2)})
+		}},
+		{name: "identity-of-input", input: []int{4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Identity", []string{x})
+		}},
+		{name: "constant-node", input: []int{3}, build: func(b *modelgen.Builder, x string) string {
+			c := b.Node("Constant", nil, &onnx.AttributeProto{Name: "value_floats", Type: onnx.AttributeProto_FLOATS, Floats: []float32{1, -2, 3}})
+			return b.Node("Mul", []string{x, c})
+		}},
+	} {
+		t.Run(g.name, func(t *testing.T) {
+			checkModel(t, g.model(), g.opts, 1, 3)
+		})
+	}
+}
+
+// TestWorkspaceReuse runs a chain long enough that the planner reuses
+// workspace bytes, with a tensor that must survive the whole chain: a
+// wrong plan overwrites it and the final Add goes wrong.
+func TestWorkspaceReuse(t *testing.T) {
+	g := graph{name: "reuse", input: []int{4, 8, 8}, build: func(b *modelgen.Builder, x string) string {
+		keep := b.Node("Relu", []string{conv(b, x, 4, 4, 3, 1, false, ints("pads", 1, 1, 1, 1))})
+		y := keep
+		for range 8 {
+			y = b.Node("Relu", []string{conv(b, y, 4, 4, 3, 1, false, ints("pads", 1, 1, 1, 1))})
+			y = b.Node("Mul", []string{y, b.Const(b.Fresh("half"), []float32{0.5})})
+		}
+		return b.Node("Add", []string{b.Node("Concat", []string{y, keep}, num("axis", 1)), b.Node("Concat", []string{keep, y}, num("axis", 1))})
+	}}
+	m := g.model()
+	checkModel(t, m, engine.Options{}, 2)
+	em, err := engine.ImportProto(m, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := em.Plan(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, op := range p.Ops {
+		if w := op.Writes(); w.Region == engine.Workspace {
+			sum += w.Bytes()
+		}
+	}
+	if p.WorkspaceBytes >= sum/2 {
+		t.Errorf("workspace %d bytes for %d bytes of intermediates: little reuse", p.WorkspaceBytes, sum)
+	}
+}
+
+func TestZooModels(t *testing.T) {
+	for _, name := range []string{"mlp", "tinycnn"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := modelgen.Generate(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkModel(t, m, engine.Options{}, 1, 2)
+		})
+	}
+}

@@ -1,0 +1,210 @@
+package engine
+
+// fuse rewrites the graph for execution: views of constants become
+// constants, nodes no output depends on go, BatchNormalization folds into the convolution before it, and
+// Conv + residual Add, MatMul + bias Add and op + activation chains become
+// single nodes. A fused node takes the place of the last node of its chain,
+// where all its inputs are available.
+func (m *Model) fuse() error {
+	if err := m.foldConstViews(); err != nil {
+		return err
+	}
+	m.pruneDead()
+	s1, err := m.infer(1)
+	if err != nil {
+		return err
+	}
+	s2, err := m.infer(2)
+	if err != nil {
+		return err
+	}
+	m.foldBatchNorm()
+	m.fuseResidual(s1, s2)
+	m.fuseMatMulBias(s1)
+	m.fuseActivations()
+	return nil
+}
+
+// usage counts the live readers of every value; graph outputs count too.
+func (m *Model) usage() (uses []int, isOutput []bool) {
+	uses = make([]int, len(m.values))
+	isOutput = make([]bool, len(m.values))
+	for i := range m.nodes {
+		if m.nodes[i].dead {
+			continue
+		}
+		for _, v := range m.nodes[i].in {
+			if v >= 0 {
+				uses[v]++
+			}
+		}
+	}
+	for _, o := range m.outputs {
+		uses[o]++
+		isOutput[o] = true
+	}
+	return uses, isOutput
+}
+
+// producer returns the live node producing v if its only reader is one
+// node (not a graph output), else -1.
+func (m *Model) soleProducer(v int, uses []int, isOutput []bool) int {
+	if v < 0 || m.values[v].kind != valNode || uses[v] != 1 || isOutput[v] {
+		return -1
+	}
+	return m.values[v].prod
+}
+
+// merge moves producer p, already rewritten, into the slot of its consumer
+// c and gives it c's output.
+func (m *Model) merge(p, c int) {
+	pn := m.nodes[p]
+	pn.out = m.nodes[c].out
+	pn.name += "+" + m.nodes[c].name
+	m.nodes[c] = pn
+	m.nodes[p] = node{dead: true}
+	m.values[pn.out].prod = c
+}
+
+func (m *Model) foldConstViews() error {
+	for i := range m.nodes {
+		n := &m.nodes[i]
+		if n.dead || n.kind != nView || m.values[n.in[0]].kind != valConst {
+			continue
+		}
+		c := m.values[n.in[0]].c
+		dims, err := n.viewShape(c.dims)
+		if err != nil {
+			return err
+		}
+		v := &m.values[n.out]
+		v.kind, v.c = valConst, &tensor{dims: dims, dtype: c.dtype, f32: c.f32, i64: c.i64}
+		n.dead = true
+	}
+	return nil
+}
+
+// pruneDead drops the nodes whose outputs no graph output depends on.
+func (m *Model) pruneDead() {
+	live := make([]bool, len(m.values))
+	for _, o := range m.outputs {
+		live[o] = true
+	}
+	for i := len(m.nodes) - 1; i >= 0; i-- {
+		n := &m.nodes[i]
+		if n.dead {
+			continue
+		}
+		if !live[n.out] {
+			n.dead = true
+			continue
+		}
+		for _, v := range n.in {
+			if v >= 0 {
+				live[v] = true
+			}
+		}
+	}
+}
+
+func (m *Model) foldBatchNorm() {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		bn := &m.nodes[c]
+		if bn.dead || bn.kind != nAffine || bn.act.Kind != ActNone {
+			continue
+		}
+		p := m.soleProducer(bn.in[0], uses, isOutput)
+		if p < 0 || m.nodes[p].kind != nConv || m.nodes[p].act.Kind != ActNone || m.nodes[p].in[3] >= 0 {
+			continue
+		}
+		conv := &m.nodes[p]
+		scale, shift := m.values[bn.in[1]].c.f32, m.values[bn.in[2]].c.f32
+		w := m.values[conv.in[1]]
+		per := len(w.c.f32) / len(scale)
+		fw := make([]float32, len(w.c.f32))
+		fb := make([]float32, len(scale))
+		for o, s := range scale {
+			for j := o * per; j < (o+1)*per; j++ {
+				fw[j] = w.c.f32[j] * s
+			}
+			var b float32
+			if conv.in[2] >= 0 {
+				b = m.values[conv.in[2]].c.f32[o]
+			}
+			fb[o] = b*s + shift[o]
+		}
+		conv.in[1] = m.addValue(value{name: w.name + "+" + bn.name, kind: valConst, c: floatTensor(fw, w.c.dims...)})
+		conv.in[2] = m.addValue(value{name: bn.name + ".bias", kind: valConst, c: floatTensor(fb, len(fb))})
+		m.merge(p, c)
+	}
+}
+
+func (m *Model) fuseResidual(s1, s2 [][]int) {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		add := &m.nodes[c]
+		if add.dead || add.kind != nBinary || add.binop != Add || add.act.Kind != ActNone {
+			continue
+		}
+		for i := range 2 {
+			x, z := add.in[i], add.in[1-i]
+			p := m.soleProducer(x, uses, isOutput)
+			if p < 0 || x == z || m.nodes[p].kind != nConv || m.nodes[p].act.Kind != ActNone || m.nodes[p].in[3] >= 0 {
+				continue
+			}
+			if !equalShapes(s1[z], s1[add.out]) || !equalShapes(s2[z], s2[add.out]) {
+				continue
+			}
+			m.nodes[p].in[3] = z
+			m.merge(p, c)
+			break
+		}
+	}
+}
+
+func (m *Model) fuseMatMulBias(s1 [][]int) {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		add := &m.nodes[c]
+		if add.dead || add.kind != nBinary || add.binop != Add || add.act.Kind != ActNone {
+			continue
+		}
+		for i := range 2 {
+			x, bias := add.in[i], add.in[1-i]
+			p := m.soleProducer(x, uses, isOutput)
+			if p < 0 || m.nodes[p].kind != nGemm || !m.nodes[p].gemm.matmul || len(m.nodes[p].in) > 2 || m.nodes[p].act.Kind != ActNone {
+				continue
+			}
+			bv := m.values[bias]
+			n := s1[x][len(s1[x])-1]
+			if bv.kind != valConst || bv.c.f32 == nil || !(equalShapes(bv.c.dims, []int{n}) || equalShapes(bv.c.dims, []int{1, n})) {
+				continue
+			}
+			mm := &m.nodes[p]
+			mm.in = append(mm.in, bias)
+			mm.gemm.beta = 1
+			m.merge(p, c)
+			break
+		}
+	}
+}
+
+func (m *Model) fuseActivations() {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		a := &m.nodes[c]
+		if a.dead || a.kind != nActivate {
+			continue
+		}
+		p := m.soleProducer(a.in[0], uses, isOutput)
+		if p < 0 || m.nodes[p].act.Kind != ActNone {
+			continue
+		}
+		switch m.nodes[p].kind {
+		case nConv, nGemm, nBinary, nAffine:
+			m.nodes[p].act = a.act
+			m.merge(p, c)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package engine_test
+
+import (
+	"errors"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+	"github.com/clockwork-go/clockwork/internal/engine/cpuexec"
+	"github.com/clockwork-go/clockwork/internal/modelgen"
+	"github.com/clockwork-go/clockwork/internal/onnx"
+)
+
+// FuzzImport feeds arbitrary bytes to Import. Whatever the bytes, import
+// and planning either fail with an *engine.Error or give a plan whose
+// memory is sound and which the CPU executor accepts and runs.
+func FuzzImport(f *testing.F) {
+	// Small graphs, so that mutations are cheap to run.
+	for _, m := range []*onnx.ModelProto{
+		single([]int{2, 5, 5}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 1, 3, 3)}, modelgen.Int("group", 2), ints("pads", 1, 1, 1, 1))
+			p := b.Node("MaxPool", []string{c}, ints("kernel_shape", 2, 2), num("ceil_mode", 1))
+			r := b.Node("Reshape", []string{p, b.Int64s("s", []int64{0, -1}, 2)})
+			return b.Node("Softmax", []string{r})
+		}),
+		single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 1, 1), b.Normal("b", 0, 1, 2)})
+			p := b.Const("p", []float32{1, 2}, 2)
+			n := b.Node("BatchNormalization", []string{c, p, p, p, p})
+			a := b.Node("Relu", []string{b.Node("Add", []string{x, n})})
+			g := b.Node("GlobalAveragePool", []string{a})
+			m := b.Node("Mul", []string{a, b.Node("HardSigmoid", []string{g})})
+			cat := b.Node("Concat", []string{m, b.Node("AveragePool", []string{x}, ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1))}, num("axis", 1))
+			f := b.Node("Flatten", []string{cat})
+			return b.Node("Gemm", []string{f, b.Normal("fc", 0, 1, 3, 64), b.Normal("fb", 0, 1, 3)}, num("transB", 1))
+		}),
+		single([]int{6}, func(b *modelgen.Builder, x string) string {
+			y := b.Node("MatMul", []string{x, b.Normal("w", 0, 1, 6, 3)})
+			lo, hi := b.Const("lo", []float32{0}), b.Const("hi", []float32{6})
+			return b.Node("Clip", []string{b.Node("Add", []string{y, b.Normal("c", 0, 1, 3)}), lo, hi})
+		}),
+	} {
+		data, err := proto.Marshal(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte{})
+	workers := cpuexec.NewWorkers(2)
+	f.Cleanup(workers.Close)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e *engine.Error
+		m, err := engine.Import(data, engine.Options{PageSize: 1 << 16})
+		if err != nil {
+			if !errors.As(err, &e) {
+				t.Fatalf("import error %v is a %T", err, err)
+			}
+			return
+		}
+		for _, b := range []int{1, 3} {
+			p, err := m.Plan(b)
+			if err != nil {
+				if !errors.As(err, &e) {
+					t.Fatalf("plan error %v is a %T", err, err)
+				}
+				continue
+			}
+			if err := checkPlan(p, pageSizes(m)); err != nil {
+				t.Fatal(err)
+			}
+			if p.IOBytes+p.WorkspaceBytes > 1<<22 || work(p) > 1e8 {
+				continue // legitimate but too slow for fuzzing
+			}
+			x, err := cpuexec.New(p)
+			if err != nil {
+				t.Fatalf("executor rejects the plan: %v", err)
+			}
+			mem := cpuexec.Memory{IO: make([]byte, p.IOBytes), Workspace: make([]byte, p.WorkspaceBytes), Pages: m.Weights.Pages}
+			if err := x.Run(workers, mem); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// work estimates the multiply-adds of a plan.
+func work(p *engine.Plan) float64 {
+	var w float64
+	for _, op := range p.Ops {
+		out := float64(op.Writes().Elems())
+		switch o := op.(type) {
+		case *engine.Conv:
+			w += out * float64(o.W.Elems()/max(1, o.W.Shape[0]))
+		case *engine.Gemm:
+			w += float64(o.M) * float64(o.N) * float64(o.K)
+		case *engine.Pool:
+			w += out * float64(o.KernelH) * float64(o.KernelW)
+		default:
+			w += out + float64(len(op.Reads()))
+		}
+	}
+	return w
+}

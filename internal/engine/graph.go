@@ -1,0 +1,103 @@
+package engine
+
+// The import builds a small graph of its own from the ONNX one: values
+// (graph inputs, constants known at import, node outputs) and nodes in
+// execution order. Fusion rewrites it in place; Plan turns it into Ops for
+// one batch size.
+
+type valueKind uint8
+
+const (
+	valInput valueKind = iota // a graph input; shape from the file, batch first
+	valConst                  // a constant: initializer, Constant node or folded
+	valNode                   // the output of a node
+)
+
+type value struct {
+	name  string
+	kind  valueKind
+	input int     // index in Model.Inputs (valInput)
+	c     *tensor // valConst
+	prod  int     // producing node (valNode)
+	err   error   // why a constant could not be decoded; reported when used
+}
+
+// tensor is a constant. Float constants may become weights; integer ones
+// only parameterise nodes at import (Reshape shapes, Clip bounds).
+type tensor struct {
+	dims  []int
+	dtype int32     // onnx.TensorProto_DataType
+	f32   []float32 // FLOAT
+	i64   []int64   // INT64, INT32 (widened)
+}
+
+type nodeKind uint8
+
+const (
+	nConv nodeKind = iota
+	nGemm
+	nPool
+	nGlobalAvgPool
+	nBinary
+	nAffine
+	nActivate
+	nConcat
+	nSoftmax
+	nView // Flatten, Reshape, Identity, Dropout: the output aliases the input
+)
+
+// node is one operation. Inputs are value indices, -1 for an absent
+// optional input. Conv: X, W, B, Z. Gemm: A, B, C. Affine: X, scale,
+// shift. Binary: A, B. Others: their data inputs.
+type node struct {
+	kind          nodeKind
+	op            string // ONNX op_type, for errors
+	name          string // ONNX node name(s), "+"-joined once fused
+	in            []int
+	out           int
+	dead          bool
+	conv          convParams
+	pool          poolParams
+	gemm          gemmParams
+	act           Activation
+	binop         BinaryOp
+	axis          int   // Concat, Softmax, Flatten
+	legacySoftmax bool  // Softmax before opset 13: normalise over all dims from axis
+	shape         []int // Reshape target (0 and -1 resolved per plan), nil for Flatten
+	view          viewKind
+	zero          bool // Reshape allowzero
+}
+
+type viewKind uint8
+
+const (
+	viewIdentity viewKind = iota
+	viewFlatten
+	viewReshape
+)
+
+type convParams struct {
+	group     int
+	kernel    []int // from the attribute; checked against W
+	strides   [2]int
+	dilations [2]int
+	pads      [4]int // top, left, bottom, right
+	autoPad   string
+}
+
+type poolParams struct {
+	mode            PoolMode
+	kernel          [2]int
+	strides         [2]int
+	dilations       [2]int
+	pads            [4]int
+	autoPad         string
+	ceil            bool
+	countIncludePad bool
+}
+
+type gemmParams struct {
+	transA, transB bool
+	alpha, beta    float32
+	matmul         bool // MatMul: A of any rank ≥ 2, output A.shape[:-1] + [N]
+}

@@ -1,0 +1,383 @@
+package engine_test
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+	"github.com/clockwork-go/clockwork/internal/modelgen"
+	"github.com/clockwork-go/clockwork/internal/onnx"
+)
+
+var (
+	ints = modelgen.Ints
+	num  = modelgen.Int
+)
+
+func TestImportErrors(t *testing.T) {
+	conv := func(b *modelgen.Builder, x string, w string) string {
+		return b.Node("Conv", []string{x, w}, ints("kernel_shape", 3, 3))
+	}
+	for _, tc := range []struct {
+		name  string
+		model func() *onnx.ModelProto
+		data  []byte // instead of model
+		opts  engine.Options
+		want  []string
+	}{
+		{name: "garbage", data: []byte{0xff, 0xff, 0xff}, want: []string{"malformed file"}},
+		{name: "unsupported operator", model: func() *onnx.ModelProto {
+			m := single([]int{4}, func(b *modelgen.Builder, x string) string {
+				b.NodeOut("Sigmoid", "sig", []string{x})
+				return "sig"
+			})
+			return m
+		}, want: []string{"Sigmoid", `"sig"`, "unsupported operator"}},
+		{name: "custom domain", model: func() *onnx.ModelProto {
+			m := single([]int{4}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
+			m.Graph.Node[0].Domain = "com.microsoft"
+			return m
+		}, want: []string{"com.microsoft.Relu", "unsupported operator"}},
+		{name: "broadcast mismatch", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Add", []string{x, b.Const("c", []float32{1, 2, 3, 4}, 4)})
+			})
+		}, want: []string{"Add", "do not broadcast"}},
+		{name: "conv channels", model: func() *onnx.ModelProto {
+			return single([]int{3, 8, 8}, func(b *modelgen.Builder, x string) string {
+				return conv(b, x, b.Normal("w", 0, 1, 4, 5, 3, 3))
+			})
+		}, want: []string{"Conv", "do not match"}},
+		{name: "unknown tensor", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Add", []string{x, "nope"}) })
+		}, want: []string{`unknown tensor "nope"`, "Add"}},
+		{name: "external data", model: func() *onnx.ModelProto {
+			m := single([]int{3, 8, 8}, func(b *modelgen.Builder, x string) string {
+				return conv(b, x, b.Normal("w", 0, 1, 4, 3, 3, 3))
+			})
+			w := m.Graph.Initializer[0]
+			w.RawData, w.DataLocation = nil, onnx.TensorProto_EXTERNAL
+			w.ExternalData = []*onnx.StringStringEntryProto{{Key: "location", Value: "weights.bin"}}
+			return m
+		}, want: []string{`"w"`, "external data"}},
+		{name: "double weights", model: func() *onnx.ModelProto {
+			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})
+			})
+			c := m.Graph.Initializer[0]
+			c.DataType, c.RawData, c.DoubleData = int32(onnx.TensorProto_DOUBLE), nil, []float64{1, 2, 3}
+			return m
+		}, want: []string{`"c"`, "DOUBLE", "float32 only"}},
+		{name: "int64 input", model: func() *onnx.ModelProto {
+			m := single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
+			m.Graph.Input[0].Type.GetTensorType().ElemType = int32(onnx.TensorProto_INT64)
+			return m
+		}, want: []string{`input "x"`, "INT64", "float32 only"}},
+		{name: "int64 constant as data", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Add", []string{x, b.Int64s("c", []int64{1, 2, 3}, 3)})
+			})
+		}, want: []string{`"c"`, "INT64", "float32 only"}},
+		{name: "reshape shape not constant", model: func() *onnx.ModelProto {
+			return single([]int{4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Reshape", []string{x, b.Node("Relu", []string{x})})
+			})
+		}, want: []string{"Reshape", "must be a constant"}},
+		{name: "weight larger than page", opts: engine.Options{PageSize: 1024}, model: func() *onnx.ModelProto {
+			return single([]int{3, 8, 8}, func(b *modelgen.Builder, x string) string {
+				return conv(b, x, b.Normal("bigw", 0, 1, 16, 3, 3, 3))
+			})
+		}, want: []string{`"bigw"`, "larger than a page"}},
+		{name: "no opset", model: func() *onnx.ModelProto {
+			m := single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
+			m.OpsetImport = nil
+			return m
+		}, want: []string{"opset_import"}},
+		{name: "no graph", model: func() *onnx.ModelProto { return &onnx.ModelProto{IrVersion: 8} }, want: []string{"no graph"}},
+		{name: "fixed batch", model: func() *onnx.ModelProto {
+			m := single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
+			m.Graph.Input[0].Type.GetTensorType().Shape.Dim[0].Value = &onnx.TensorShapeProto_Dimension_DimValue{DimValue: 8}
+			return m
+		}, want: []string{"leading dimension 8"}},
+		{name: "symbolic inner dim", model: func() *onnx.ModelProto {
+			m := single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
+			m.Graph.Input[0].Type.GetTensorType().Shape.Dim[1].Value = &onnx.TensorShapeProto_Dimension_DimParam{DimParam: "L"}
+			return m
+		}, want: []string{"dimension 1", "symbolic"}},
+		{name: "maxpool indices", model: func() *onnx.ModelProto {
+			m := single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
+				b.NodeOut("MaxPool", "mp", []string{x}, ints("kernel_shape", 2, 2))
+				return "idx"
+			})
+			m.Graph.Node[0].Output = append(m.Graph.Node[0].Output, "idx")
+			return m
+		}, want: []string{`"idx"`, "output 1 of MaxPool"}},
+		{name: "dropout training", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				on := &onnx.TensorProto{Name: "on", DataType: int32(onnx.TensorProto_BOOL), RawData: []byte{1}}
+				r := b.Const("ratio", []float32{0.5})
+				y := b.Node("Dropout", []string{x, r, "on"})
+				b.Model().Graph.Initializer = append(b.Model().Graph.Initializer, on)
+				return y
+			})
+		}, want: []string{"Dropout", "training_mode"}},
+		{name: "clip bound not constant", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Clip", []string{x, x}) })
+		}, want: []string{"Clip", "must be a constant"}},
+		{name: "defined twice", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				b.NodeOut("Relu", "r", []string{x})
+				b.NodeOut("Relu", "r", []string{x})
+				return "r"
+			})
+		}, want: []string{`"r"`, "already defined"}},
+		{name: "3-D convolution", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3, 3)})
+			})
+		}, want: []string{"Conv", "only 2-D"}},
+		{name: "output not batched", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Reshape", []string{x, b.Int64s("s", []int64{1, -1}, 2)})
+			})
+		}, want: []string{"does not scale with the batch"}},
+		{name: "batchnorm training", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				p := b.Const("p", []float32{1, 1}, 2)
+				return b.Node("BatchNormalization", []string{x, p, p, p, p}, num("training_mode", 1))
+			})
+		}, want: []string{"BatchNormalization", "training_mode"}},
+		{name: "gemm rank", model: func() *onnx.ModelProto {
+			return single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Gemm", []string{x, b.Normal("w", 0, 1, 3, 3)})
+			})
+		}, want: []string{"Gemm", "want rank 2"}},
+		{name: "attribute type", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Softmax", []string{x}, modelgen.Float("axis", 1))
+			})
+		}, want: []string{"Softmax", `"axis"`, "FLOAT"}},
+		{name: "raw data size", model: func() *onnx.ModelProto {
+			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})
+			})
+			m.Graph.Initializer[0].RawData = m.Graph.Initializer[0].RawData[:11]
+			return m
+		}, want: []string{`"c"`, "raw_data holds 11 bytes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := tc.data
+			if tc.model != nil {
+				var err error
+				if data, err = proto.Marshal(tc.model()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := engine.Import(data, tc.opts)
+			if err == nil {
+				_, err = m.Plan(1)
+			}
+			var e *engine.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("got %v (%T), want an *engine.Error", err, err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFusion(t *testing.T) {
+	t.Run("conv-bn-add-relu", func(t *testing.T) {
+		m := single([]int{4, 6, 6}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 4, 4, 3, 3)}, ints("pads", 1, 1, 1, 1))
+			p := b.Const("p", []float32{1, 2, 3, 4}, 4)
+			n := b.Node("BatchNormalization", []string{c, p, p, p, p})
+			return b.Node("Relu", []string{b.Node("Add", []string{x, n})})
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		if len(p.Ops) != 1 {
+			t.Fatalf("%d ops, want one fused Conv: %v", len(p.Ops), p.Ops)
+		}
+		c, ok := p.Ops[0].(*engine.Conv)
+		if !ok || !c.B.Present() || !c.Z.Present() || c.Z.Region != engine.IO || c.Z.Offset != 0 || c.Act.Kind != engine.ActRelu || c.Y.Region != engine.IO {
+			t.Errorf("fused op %+v", p.Ops[0])
+		}
+		if strings.Count(c.Source(), "+") != 3 {
+			t.Errorf("source %q does not name the four fused nodes", c.Source())
+		}
+	})
+	t.Run("shared conv output is not fused", func(t *testing.T) {
+		m := single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 1, 1)})
+			r := b.Node("Relu", []string{c})
+			return b.Node("Add", []string{r, c})
+		})
+		k := kinds(mustPlan(t, mustImport(t, m, engine.Options{}), 1))
+		if k[engine.KindConv] != 1 || k[engine.KindActivate] != 1 || k[engine.KindBinary] != 1 {
+			t.Errorf("ops %v", k)
+		}
+	})
+	t.Run("dead branch", func(t *testing.T) {
+		m := single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
+			b.Node("Conv", []string{x, b.Normal("unused", 0, 1, 2, 2, 1, 1)})
+			return b.Node("Relu", []string{x})
+		})
+		em := mustImport(t, m, engine.Options{})
+		if p := mustPlan(t, em, 1); len(p.Ops) != 1 || len(em.Weights.Tensors) != 0 {
+			t.Errorf("ops %v, weights %v", p.Ops, em.Weights.Tensors)
+		}
+	})
+	t.Run("matmul bias", func(t *testing.T) {
+		m := single([]int{6}, func(b *modelgen.Builder, x string) string {
+			y := b.Node("MatMul", []string{x, b.Normal("w", 0, 1, 6, 3)})
+			return b.Node("Relu", []string{b.Node("Add", []string{b.Normal("c", 0, 1, 3), y})})
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 1)
+		g, ok := p.Ops[0].(*engine.Gemm)
+		if len(p.Ops) != 1 || !ok || !g.C.Present() || g.Beta != 1 || g.CRowStride != 0 || g.CColStride != 1 || g.Act.Kind != engine.ActRelu {
+			t.Errorf("ops %v", p.Ops)
+		}
+	})
+	for _, tc := range []struct {
+		model string
+		want  map[engine.OpKind]int
+	}{
+		{"resnet18", map[engine.OpKind]int{engine.KindConv: 20, engine.KindPool: 1, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+		{"mobilenet_v2", map[engine.OpKind]int{engine.KindConv: 52, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			if testing.Short() {
+				t.Skip("generates a large model")
+			}
+			got := kinds(mustPlan(t, mustImport(t, zoo(t, tc.model), engine.Options{}), 1))
+			for k, n := range tc.want {
+				if got[k] != n {
+					t.Errorf("%d %s ops, want %d (all: %v)", got[k], k, n, got)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("op kinds %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// weightValues reads a weight tensor from the host pages.
+func weightValues(m *engine.Model, name string) []float32 {
+	for _, w := range m.Weights.Tensors {
+		if w.Name != name {
+			continue
+		}
+		n := 1
+		for _, d := range w.Shape {
+			n *= d
+		}
+		out := make([]float32, n)
+		page := m.Weights.Pages[w.Page][w.Offset:]
+		for i := range out {
+			out[i] = math.Float32frombits(uint32(page[4*i]) | uint32(page[4*i+1])<<8 | uint32(page[4*i+2])<<16 | uint32(page[4*i+3])<<24)
+		}
+		return out
+	}
+	return nil
+}
+
+func TestBatchNormFolding(t *testing.T) {
+	w := []float32{1, 2, 3, 4, 5, 6, 7, 8} // [2, 2, 1, 2]
+	bias := []float32{0.5, -1}
+	gamma, beta, mean, vr := []float32{2, 3}, []float32{0.1, 0.2}, []float32{1, -1}, []float32{4, 0.25}
+	const eps = 1e-5
+	m := single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+		c := b.Node("Conv", []string{x, b.Const("w", w, 2, 2, 1, 2), b.Const("b", bias, 2)})
+		b.NodeOut("BatchNormalization", "bn", []string{c, b.Const("g", gamma, 2), b.Const("be", beta, 2),
+			b.Const("mu", mean, 2), b.Const("var", vr, 2)}, modelgen.Float("epsilon", eps))
+		return "bn"
+	})
+	em := mustImport(t, m, engine.Options{})
+	p := mustPlan(t, em, 1)
+	if len(p.Ops) != 1 || p.Ops[0].Kind() != engine.KindConv {
+		t.Fatalf("ops %v, want one Conv", p.Ops)
+	}
+	gotW, gotB := weightValues(em, "w+bn"), weightValues(em, "bn.bias")
+	for o := range 2 {
+		s := float64(gamma[o]) / math.Sqrt(float64(vr[o])+eps)
+		for j := range 4 {
+			if want := float64(w[o*4+j]) * s; math.Abs(float64(gotW[o*4+j])-want) > 1e-6*math.Abs(want) {
+				t.Errorf("folded w[%d] = %g, want %g", o*4+j, gotW[o*4+j], want)
+			}
+		}
+		if want := (float64(bias[o])-float64(mean[o]))*s + float64(beta[o]); math.Abs(float64(gotB[o])-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Errorf("folded b[%d] = %g, want %g", o, gotB[o], want)
+		}
+	}
+
+	// A batch norm after something other than a conv stays, as Affine.
+	m = single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+		r := b.Node("Relu", []string{x})
+		return b.Node("BatchNormalization", []string{r, b.Const("g", gamma, 2), b.Const("be", beta, 2),
+			b.Const("mu", mean, 2), b.Const("var", vr, 2)})
+	})
+	k := kinds(mustPlan(t, mustImport(t, m, engine.Options{}), 1))
+	if k[engine.KindAffine] != 1 || k[engine.KindActivate] != 1 {
+		t.Errorf("ops %v, want Activate and Affine", k)
+	}
+}
+
+func TestIOLayout(t *testing.T) {
+	m := mustImport(t, zoo(t, "tinycnn"), engine.Options{})
+	if got := m.InputSize(); got != 3*32*32*4 {
+		t.Errorf("input size %d", got)
+	}
+	if got := m.OutputSize(); got != 10*4 {
+		t.Errorf("output size %d", got)
+	}
+	for _, b := range []int{1, 2, 5, 16} {
+		p := mustPlan(t, m, b)
+		if p.Inputs[0].Offset != 0 || p.Inputs[0].Region != engine.IO || p.Inputs[0].Shape[0] != b {
+			t.Errorf("b%d: input %v", b, p.Inputs[0])
+		}
+		if p.InputBytes != int64(b)*m.InputSize() || p.OutputBytes != int64(b)*m.OutputSize() || p.IOBytes != p.InputBytes+p.OutputBytes {
+			t.Errorf("b%d: io sizes %d + %d = %d", b, p.InputBytes, p.OutputBytes, p.IOBytes)
+		}
+		if o := p.Outputs[0]; o.Offset != p.InputBytes || o.Bytes() != p.OutputBytes {
+			t.Errorf("b%d: output %v", b, o)
+		}
+		if last := p.Ops[len(p.Ops)-1].Writes(); last.Region != engine.IO || last.Offset != p.InputBytes {
+			t.Errorf("b%d: last op writes %v, not the output", b, last)
+		}
+	}
+	if _, err := m.Plan(0); err == nil {
+		t.Error("Plan(0) succeeded")
+	}
+}
+
+// TestBatchDimension accepts a leading dimension that is symbolic, 1 or
+// unknown, and plans any batch size from it.
+func TestBatchDimension(t *testing.T) {
+	for name, dim := range map[string]*onnx.TensorShapeProto_Dimension{
+		"symbolic": {Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: "batch"}},
+		"one":      {Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: 1}},
+		"unknown":  {},
+	} {
+		m := single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+			return b.Node("Softmax", []string{b.Node("Flatten", []string{x})})
+		})
+		m.Graph.Input[0].Type.GetTensorType().Shape.Dim[0] = dim
+		em := mustImport(t, m, engine.Options{})
+		if got := em.Inputs[0].Shape; len(got) != 2 || got[0] != 3 || got[1] != 4 {
+			t.Errorf("%s: item shape %v", name, got)
+		}
+		if p := mustPlan(t, em, 4); p.Outputs[0].Shape[0] != 4 || p.Outputs[0].Shape[1] != 12 {
+			t.Errorf("%s: output %v at batch 4", name, p.Outputs[0])
+		}
+	}
+}

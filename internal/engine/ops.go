@@ -1,0 +1,250 @@
+package engine
+
+import "fmt"
+
+// OpKind names the concrete type of an Op.
+type OpKind uint8
+
+// Op kinds, one per concrete Op type.
+const (
+	KindConv          OpKind = iota + 1 // *Conv
+	KindGemm                            // *Gemm
+	KindPool                            // *Pool
+	KindGlobalAvgPool                   // *GlobalAvgPool
+	KindBinary                          // *Binary
+	KindAffine                          // *Affine
+	KindActivate                        // *Activate
+	KindConcat                          // *Concat
+	KindSoftmax                         // *Softmax
+	KindCopy                            // *Copy
+)
+
+var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy"}
+
+func (k OpKind) String() string {
+	if int(k) < len(kindNames) && k != 0 {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("OpKind(%d)", uint8(k))
+}
+
+// Op is one step of a Plan. Ops run in order; an op's output never overlaps
+// its inputs. Use a type switch on the concrete types listed at OpKind.
+type Op interface {
+	Kind() OpKind
+	// Source names the ONNX node or nodes the op computes, joined by "+"
+	// when import fused several.
+	Source() string
+	// Reads lists the tensors the op reads, absent ones omitted.
+	Reads() []TensorRef
+	// Writes is the tensor the op writes.
+	Writes() TensorRef
+}
+
+// Conv is a 2-D convolution with bias, residual and activation fused:
+//
+//	Y = Act(conv(X, W) + B + Z)
+//
+// as cudnnConvolutionBiasActivationForward computes it (with alpha1 = alpha2
+// = 1). X is [N, C, H, W], W is [M, C/Groups, KernelH, KernelW], B (optional)
+// is [M], Z (optional) and Y are [N, M, OH, OW]. BatchNormalization has been
+// folded into W and B. Padding is explicit (auto_pad is resolved).
+type Conv struct {
+	Nodes                                string
+	X, W, B, Z, Y                        TensorRef
+	Groups                               int
+	KernelH, KernelW                     int
+	StrideH, StrideW                     int
+	DilationH, DilationW                 int
+	PadTop, PadLeft, PadBottom, PadRight int
+	Act                                  Activation
+}
+
+// Gemm computes columns [N0, N0+N) of a row-major M×LDY matrix Y:
+//
+//	Y[i, N0+j] = Act(Alpha · Σk opA[i,k]·opB[k,j] + Beta · C[i, N0+j])
+//
+// opA is A (M×K, row stride LDA) or, with TransA, Aᵀ where A is K×M. opB is
+// B (K×N, row stride LDB) or, with TransB, Bᵀ where B is N×K. A may have any
+// rank (MatMul flattens its leading dimensions into M). C is optional and
+// broadcast over Y: element C[i, n] is at CRowStride·i + CColStride·n (a
+// stride of 0 repeats it), so a bias row has strides (0, 1). A weight too
+// large for one page is split by columns into several Gemm ops that each
+// hold one part in B and write their own columns of the same Y; N0 is 0 and
+// N = LDY when it is not split.
+type Gemm struct {
+	Nodes                  string
+	A, B, C, Y             TensorRef
+	M, N, K                int
+	N0                     int
+	TransA, TransB         bool
+	LDA, LDB, LDY          int
+	Alpha, Beta            float32
+	CRowStride, CColStride int
+	Act                    Activation
+}
+
+// PoolMode is max or average pooling.
+type PoolMode uint8
+
+// Pooling modes.
+const (
+	PoolMax PoolMode = iota
+	PoolAvg
+)
+
+func (m PoolMode) String() string {
+	if m == PoolMax {
+		return "max"
+	}
+	return "avg"
+}
+
+// Pool is 2-D max or average pooling of X [N, C, H, W] into Y [N, C, OH,
+// OW]. Window (oh, ow) covers input rows oh·StrideH − PadTop + kh·DilationH
+// for kh < KernelH, and columns likewise. Max pooling ignores positions
+// outside the input. Average pooling divides by the number of positions
+// inside the input, or with CountIncludePad inside the padded input
+// [−PadTop, H+PadBottom) × [−PadLeft, W+PadRight).
+type Pool struct {
+	Nodes                                string
+	Mode                                 PoolMode
+	X, Y                                 TensorRef
+	KernelH, KernelW                     int
+	StrideH, StrideW                     int
+	DilationH, DilationW                 int
+	PadTop, PadLeft, PadBottom, PadRight int
+	CountIncludePad                      bool
+}
+
+// GlobalAvgPool averages each channel of X [N, C, spatial...] into Y
+// [N, C, 1, ...].
+type GlobalAvgPool struct {
+	Nodes string
+	X, Y  TensorRef
+}
+
+// BinaryOp is an elementwise arithmetic operator.
+type BinaryOp uint8
+
+// Binary operators.
+const (
+	Add BinaryOp = iota
+	Mul
+)
+
+func (o BinaryOp) String() string {
+	if o == Add {
+		return "add"
+	}
+	return "mul"
+}
+
+// Binary computes Y = Act(A op B) with numpy broadcasting. Dims is Y's shape
+// with adjacent dimensions merged where both operands broadcast alike, and
+// StrideA, StrideB are the operands' element strides over Dims (0 where an
+// operand is broadcast): element (i0, i1, ...) of Y is
+// A[Σ i·StrideA] op B[Σ i·StrideB]. A per-channel operand on [N, C, H, W]
+// gives Dims [N, C, H·W] and strides [0, 1, 0].
+type Binary struct {
+	Nodes            string
+	Op               BinaryOp
+	A, B, Y          TensorRef
+	Dims             []int
+	StrideA, StrideB []int
+	Act              Activation
+}
+
+// Affine is a BatchNormalization that could not be folded into a
+// convolution: Y[n, c, ...] = Act(X[n, c, ...]·Scale[c] + Shift[c]) with X
+// and Y [N, C, ...] and Scale, Shift [C].
+type Affine struct {
+	Nodes              string
+	X, Scale, Shift, Y TensorRef
+	Act                Activation
+}
+
+// Activate applies Act elementwise: Y = Act(X).
+type Activate struct {
+	Nodes string
+	X, Y  TensorRef
+	Act   Activation
+}
+
+// Concat joins Xs along Axis into Y. All shapes agree except on Axis.
+type Concat struct {
+	Nodes string
+	Xs    []TensorRef
+	Y     TensorRef
+	Axis  int
+}
+
+// Softmax normalises X into Y over groups of Len elements Inner apart:
+// viewing X as [Outer, Len, Inner], Y[o, :, i] = softmax(X[o, :, i]).
+type Softmax struct {
+	Nodes             string
+	X, Y              TensorRef
+	Outer, Len, Inner int
+}
+
+// Copy copies X into Y (same number of elements). Import adds one where a
+// graph output is not computed in place: a view, an input, a constant, or a
+// tensor that is also another output.
+type Copy struct {
+	Nodes string
+	X, Y  TensorRef
+}
+
+func present(ts ...TensorRef) []TensorRef {
+	out := make([]TensorRef, 0, len(ts))
+	for _, t := range ts {
+		if t.Present() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (o *Conv) Kind() OpKind          { return KindConv }
+func (o *Gemm) Kind() OpKind          { return KindGemm }
+func (o *Pool) Kind() OpKind          { return KindPool }
+func (o *GlobalAvgPool) Kind() OpKind { return KindGlobalAvgPool }
+func (o *Binary) Kind() OpKind        { return KindBinary }
+func (o *Affine) Kind() OpKind        { return KindAffine }
+func (o *Activate) Kind() OpKind      { return KindActivate }
+func (o *Concat) Kind() OpKind        { return KindConcat }
+func (o *Softmax) Kind() OpKind       { return KindSoftmax }
+func (o *Copy) Kind() OpKind          { return KindCopy }
+
+func (o *Conv) Source() string          { return o.Nodes }
+func (o *Gemm) Source() string          { return o.Nodes }
+func (o *Pool) Source() string          { return o.Nodes }
+func (o *GlobalAvgPool) Source() string { return o.Nodes }
+func (o *Binary) Source() string        { return o.Nodes }
+func (o *Affine) Source() string        { return o.Nodes }
+func (o *Activate) Source() string      { return o.Nodes }
+func (o *Concat) Source() string        { return o.Nodes }
+func (o *Softmax) Source() string       { return o.Nodes }
+func (o *Copy) Source() string          { return o.Nodes }
+
+func (o *Conv) Reads() []TensorRef          { return present(o.X, o.W, o.B, o.Z) }
+func (o *Gemm) Reads() []TensorRef          { return present(o.A, o.B, o.C) }
+func (o *Pool) Reads() []TensorRef          { return present(o.X) }
+func (o *GlobalAvgPool) Reads() []TensorRef { return present(o.X) }
+func (o *Binary) Reads() []TensorRef        { return present(o.A, o.B) }
+func (o *Affine) Reads() []TensorRef        { return present(o.X, o.Scale, o.Shift) }
+func (o *Activate) Reads() []TensorRef      { return present(o.X) }
+func (o *Concat) Reads() []TensorRef        { return present(o.Xs...) }
+func (o *Softmax) Reads() []TensorRef       { return present(o.X) }
+func (o *Copy) Reads() []TensorRef          { return present(o.X) }
+
+func (o *Conv) Writes() TensorRef          { return o.Y }
+func (o *Gemm) Writes() TensorRef          { return o.Y }
+func (o *Pool) Writes() TensorRef          { return o.Y }
+func (o *GlobalAvgPool) Writes() TensorRef { return o.Y }
+func (o *Binary) Writes() TensorRef        { return o.Y }
+func (o *Affine) Writes() TensorRef        { return o.Y }
+func (o *Activate) Writes() TensorRef      { return o.Y }
+func (o *Concat) Writes() TensorRef        { return o.Y }
+func (o *Softmax) Writes() TensorRef       { return o.Y }
+func (o *Copy) Writes() TensorRef          { return o.Y }

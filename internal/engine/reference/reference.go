@@ -1,0 +1,585 @@
+// Package reference evaluates ONNX graphs the plainest possible way, for
+// tests: each operator is a direct loop over its definition, accumulating
+// in float64, straight from the ONNX nodes. It shares no code with the
+// engine (no import, no fusion, no planning), so agreement between the
+// two is evidence that both are right. It is slow; keep test models small.
+package reference
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/clockwork-go/clockwork/internal/onnx"
+)
+
+// Tensor is a dense row-major float32 tensor.
+type Tensor struct {
+	Shape []int
+	Data  []float32
+}
+
+func size(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+func newTensor(shape ...int) Tensor {
+	return Tensor{Shape: append([]int{}, shape...), Data: make([]float32, size(shape))}
+}
+
+// value is a float tensor or, for shapes and Clip bounds, int64 data.
+type value struct {
+	t    Tensor
+	ints []int64
+}
+
+// Run evaluates the graph's outputs for the given inputs.
+func Run(m *onnx.ModelProto, inputs map[string]Tensor) (map[string]Tensor, error) {
+	g := m.GetGraph()
+	opset := int64(0)
+	for _, o := range m.GetOpsetImport() {
+		if o.GetDomain() == "" || o.GetDomain() == "ai.onnx" {
+			opset = o.GetVersion()
+		}
+	}
+	env := map[string]value{}
+	for _, t := range g.GetInitializer() {
+		v, err := decode(t)
+		if err != nil {
+			return nil, err
+		}
+		env[t.GetName()] = v
+	}
+	for name, t := range inputs {
+		env[name] = value{t: t}
+	}
+	for _, n := range g.GetNode() {
+		out, err := evalNode(n, env, opset)
+		if err != nil {
+			return nil, fmt.Errorf("reference: %s node %q: %v", n.GetOpType(), n.GetName(), err)
+		}
+		env[n.GetOutput()[0]] = out
+	}
+	res := map[string]Tensor{}
+	for _, o := range g.GetOutput() {
+		v, ok := env[o.GetName()]
+		if !ok {
+			return nil, fmt.Errorf("reference: output %q not computed", o.GetName())
+		}
+		res[o.GetName()] = v.t
+	}
+	return res, nil
+}
+
+func decode(t *onnx.TensorProto) (value, error) {
+	shape := make([]int, len(t.GetDims()))
+	for i, d := range t.GetDims() {
+		shape[i] = int(d)
+	}
+	n := size(shape)
+	switch onnx.TensorProto_DataType(t.GetDataType()) {
+	case onnx.TensorProto_FLOAT:
+		out := newTensor(shape...)
+		if raw := t.GetRawData(); len(raw) > 0 {
+			for i := range n {
+				out.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+			}
+		} else {
+			copy(out.Data, t.GetFloatData())
+		}
+		return value{t: out}, nil
+	case onnx.TensorProto_INT64:
+		v := value{t: Tensor{Shape: shape}, ints: make([]int64, n)}
+		if raw := t.GetRawData(); len(raw) > 0 {
+			for i := range n {
+				v.ints[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
+			}
+		} else {
+			copy(v.ints, t.GetInt64Data())
+		}
+		return v, nil
+	}
+	return value{}, fmt.Errorf("reference: tensor %q of type %d", t.GetName(), t.GetDataType())
+}
+
+// node gives access to a node's attributes and inputs.
+type node struct {
+	n   *onnx.NodeProto
+	env map[string]value
+}
+
+func (n node) attr(name string) *onnx.AttributeProto {
+	for _, a := range n.n.GetAttribute() {
+		if a.GetName() == name {
+			return a
+		}
+	}
+	return nil
+}
+
+func (n node) i(name string, def int) int {
+	if a := n.attr(name); a != nil {
+		return int(a.GetI())
+	}
+	return def
+}
+
+func (n node) f(name string, def float32) float32 {
+	if a := n.attr(name); a != nil {
+		return a.GetF()
+	}
+	return def
+}
+
+func (n node) s(name, def string) string {
+	if a := n.attr(name); a != nil {
+		return string(a.GetS())
+	}
+	return def
+}
+
+func (n node) ints(name string, def ...int) []int {
+	a := n.attr(name)
+	if a == nil {
+		return def
+	}
+	out := make([]int, len(a.GetInts()))
+	for i, v := range a.GetInts() {
+		out[i] = int(v)
+	}
+	return out
+}
+
+// in returns input i; ok is false if it is absent.
+func (n node) in(i int) (value, bool) {
+	if i >= len(n.n.GetInput()) || n.n.GetInput()[i] == "" {
+		return value{}, false
+	}
+	v, ok := n.env[n.n.GetInput()[i]]
+	return v, ok
+}
+
+func (n node) x(i int) Tensor {
+	v, _ := n.in(i)
+	return v.t
+}
+
+func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, error) {
+	n := node{n: p, env: env}
+	for i, name := range p.GetInput() {
+		if _, ok := env[name]; name != "" && !ok {
+			return value{}, fmt.Errorf("input %d %q undefined", i, name)
+		}
+	}
+	switch p.GetOpType() {
+	case "Constant":
+		if a := n.attr("value"); a != nil {
+			return decode(a.GetT())
+		}
+		if a := n.attr("value_floats"); a != nil {
+			return value{t: Tensor{Shape: []int{len(a.GetFloats())}, Data: a.GetFloats()}}, nil
+		}
+		if a := n.attr("value_float"); a != nil {
+			return value{t: Tensor{Shape: []int{}, Data: []float32{a.GetF()}}}, nil
+		}
+		if a := n.attr("value_ints"); a != nil {
+			return value{t: Tensor{Shape: []int{len(a.GetInts())}}, ints: a.GetInts()}, nil
+		}
+		return value{}, fmt.Errorf("unsupported Constant attribute")
+	case "Conv":
+		return value{t: conv(n)}, nil
+	case "BatchNormalization":
+		return value{t: batchNorm(n)}, nil
+	case "Relu":
+		return unary(n.x(0), func(x float64) float64 { return math.Max(x, 0) }), nil
+	case "Clip":
+		lo, hi := math.Inf(-1), math.Inf(1)
+		if opset < 11 {
+			lo, hi = float64(n.f("min", float32(lo))), float64(n.f("max", float32(hi)))
+		} else {
+			if v, ok := n.in(1); ok {
+				lo = float64(v.t.Data[0])
+			}
+			if v, ok := n.in(2); ok {
+				hi = float64(v.t.Data[0])
+			}
+		}
+		return unary(n.x(0), func(x float64) float64 { return math.Min(math.Max(x, lo), hi) }), nil
+	case "HardSigmoid":
+		a, b := float64(n.f("alpha", 0.2)), float64(n.f("beta", 0.5))
+		return unary(n.x(0), func(x float64) float64 { return math.Max(0, math.Min(1, a*x+b)) }), nil
+	case "HardSwish":
+		return unary(n.x(0), func(x float64) float64 { return x * math.Max(0, math.Min(1, x/6+0.5)) }), nil
+	case "Add":
+		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a + b })}, nil
+	case "Mul":
+		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a * b })}, nil
+	case "MaxPool", "AveragePool":
+		return value{t: pool(n)}, nil
+	case "GlobalAveragePool":
+		return value{t: globalAvgPool(n.x(0))}, nil
+	case "Flatten":
+		x := n.x(0)
+		axis := n.i("axis", 1)
+		if axis < 0 {
+			axis += len(x.Shape)
+		}
+		return value{t: Tensor{Shape: []int{size(x.Shape[:axis]), size(x.Shape[axis:])}, Data: x.Data}}, nil
+	case "Reshape":
+		return value{t: reshape(n)}, nil
+	case "Identity", "Dropout":
+		return value{t: n.x(0)}, nil
+	case "Gemm":
+		return value{t: gemm(n)}, nil
+	case "MatMul":
+		return value{t: matmul(n.x(0), n.x(1))}, nil
+	case "Concat":
+		return value{t: concat(n)}, nil
+	case "Softmax":
+		return value{t: softmax(n, opset)}, nil
+	}
+	return value{}, fmt.Errorf("operator not in the reference")
+}
+
+func unary(x Tensor, f func(float64) float64) value {
+	y := newTensor(x.Shape...)
+	for i, v := range x.Data {
+		y.Data[i] = float32(f(float64(v)))
+	}
+	return value{t: y}
+}
+
+// pads resolves ONNX padding for one spatial axis: begin, end and output
+// size.
+func pads(autoPad string, in, k, s, d, pb, pe int, ceil bool) (int, int, int) {
+	ek := (k-1)*d + 1
+	switch autoPad {
+	case "VALID":
+		return 0, 0, (in-ek)/s + 1
+	case "SAME_UPPER", "SAME_LOWER":
+		out := (in + s - 1) / s
+		total := max(0, (out-1)*s+ek-in)
+		if autoPad == "SAME_UPPER" {
+			return total / 2, total - total/2, out
+		}
+		return total - total/2, total / 2, out
+	}
+	num := in + pb + pe - ek
+	if !ceil {
+		return pb, pe, num/s + 1
+	}
+	out := int(math.Ceil(float64(num)/float64(s))) + 1
+	if (out-1)*s >= in+pb {
+		out--
+	}
+	return pb, pe, out
+}
+
+func conv(n node) Tensor {
+	x, w := n.x(0), n.x(1)
+	b, hasB := n.in(2)
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	M, KH, KW := w.Shape[0], w.Shape[2], w.Shape[3]
+	G := n.i("group", 1)
+	s := n.ints("strides", 1, 1)
+	d := n.ints("dilations", 1, 1)
+	p := n.ints("pads", 0, 0, 0, 0)
+	ap := n.s("auto_pad", "NOTSET")
+	pt, _, OH := pads(ap, H, KH, s[0], d[0], p[0], p[2], false)
+	pl, _, OW := pads(ap, W, KW, s[1], d[1], p[1], p[3], false)
+	cg, mg := C/G, M/G
+	y := newTensor(N, M, OH, OW)
+	for in := range N {
+		for m := range M {
+			g := m / mg
+			for oh := range OH {
+				for ow := range OW {
+					var sum float64
+					if hasB {
+						sum = float64(b.t.Data[m])
+					}
+					for c := range cg {
+						for kh := range KH {
+							ih := oh*s[0] - pt + kh*d[0]
+							if ih < 0 || ih >= H {
+								continue
+							}
+							for kw := range KW {
+								iw := ow*s[1] - pl + kw*d[1]
+								if iw < 0 || iw >= W {
+									continue
+								}
+								xv := x.Data[((in*C+g*cg+c)*H+ih)*W+iw]
+								wv := w.Data[((m*cg+c)*KH+kh)*KW+kw]
+								sum += float64(xv) * float64(wv)
+							}
+						}
+					}
+					y.Data[((in*M+m)*OH+oh)*OW+ow] = float32(sum)
+				}
+			}
+		}
+	}
+	return y
+}
+
+func batchNorm(n node) Tensor {
+	x, scale, bias, mean, vr := n.x(0), n.x(1), n.x(2), n.x(3), n.x(4)
+	eps := float64(n.f("epsilon", 1e-5))
+	y := newTensor(x.Shape...)
+	C := x.Shape[1]
+	inner := size(x.Shape[2:])
+	for i, v := range x.Data {
+		c := i / inner % C
+		norm := (float64(v) - float64(mean.Data[c])) / math.Sqrt(float64(vr.Data[c])+eps)
+		y.Data[i] = float32(norm*float64(scale.Data[c]) + float64(bias.Data[c]))
+	}
+	return y
+}
+
+// broadcast applies f with numpy broadcasting.
+func broadcast(a, b Tensor, f func(a, b float64) float64) Tensor {
+	r := max(len(a.Shape), len(b.Shape))
+	pad := func(s []int) []int {
+		out := make([]int, r)
+		for i := range out {
+			out[i] = 1
+		}
+		copy(out[r-len(s):], s)
+		return out
+	}
+	as, bs := pad(a.Shape), pad(b.Shape)
+	ys := make([]int, r)
+	for i := range ys {
+		ys[i] = max(as[i], bs[i])
+	}
+	y := newTensor(ys...)
+	idx := make([]int, r)
+	for k := range y.Data {
+		rem := k
+		for i := r - 1; i >= 0; i-- {
+			idx[i] = rem % ys[i]
+			rem /= ys[i]
+		}
+		ai, bi := 0, 0
+		for i := range r {
+			ai = ai*as[i] + idx[i]%as[i]
+			bi = bi*bs[i] + idx[i]%bs[i]
+		}
+		y.Data[k] = float32(f(float64(a.Data[ai]), float64(b.Data[bi])))
+	}
+	return y
+}
+
+func pool(n node) Tensor {
+	x := n.x(0)
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	k := n.ints("kernel_shape")
+	s := n.ints("strides", 1, 1)
+	d := n.ints("dilations", 1, 1)
+	p := n.ints("pads", 0, 0, 0, 0)
+	ap := n.s("auto_pad", "NOTSET")
+	ceil := n.i("ceil_mode", 0) == 1
+	countPad := n.i("count_include_pad", 0) == 1
+	isMax := n.n.GetOpType() == "MaxPool"
+	pt, pb, OH := pads(ap, H, k[0], s[0], d[0], p[0], p[2], ceil)
+	pl, pr, OW := pads(ap, W, k[1], s[1], d[1], p[1], p[3], ceil)
+	y := newTensor(N, C, OH, OW)
+	for nc := range N * C {
+		for oh := range OH {
+			for ow := range OW {
+				best, sum, count, padded := math.Inf(-1), 0.0, 0, 0
+				for kh := range k[0] {
+					for kw := range k[1] {
+						ih, iw := oh*s[0]-pt+kh*d[0], ow*s[1]-pl+kw*d[1]
+						if ih >= -pt && ih < H+pb && iw >= -pl && iw < W+pr {
+							padded++
+						}
+						if ih < 0 || ih >= H || iw < 0 || iw >= W {
+							continue
+						}
+						v := float64(x.Data[(nc*H+ih)*W+iw])
+						best = math.Max(best, v)
+						sum += v
+						count++
+					}
+				}
+				out := best
+				if !isMax {
+					div := count
+					if countPad {
+						div = padded
+					}
+					out = sum / float64(div)
+				}
+				y.Data[(nc*OH+oh)*OW+ow] = float32(out)
+			}
+		}
+	}
+	return y
+}
+
+func globalAvgPool(x Tensor) Tensor {
+	shape := []int{x.Shape[0], x.Shape[1]}
+	for range x.Shape[2:] {
+		shape = append(shape, 1)
+	}
+	y := newTensor(shape...)
+	inner := size(x.Shape[2:])
+	for i := range y.Data {
+		var s float64
+		for _, v := range x.Data[i*inner : (i+1)*inner] {
+			s += float64(v)
+		}
+		y.Data[i] = float32(s / float64(inner))
+	}
+	return y
+}
+
+func reshape(n node) Tensor {
+	x := n.x(0)
+	sv, _ := n.in(1)
+	shape := make([]int, len(sv.ints))
+	known, infer := 1, -1
+	for i, d := range sv.ints {
+		switch {
+		case d == -1:
+			infer = i
+			continue
+		case d == 0 && n.i("allowzero", 0) == 0:
+			d = int64(x.Shape[i])
+		}
+		shape[i] = int(d)
+		known *= int(d)
+	}
+	if infer >= 0 {
+		shape[infer] = size(x.Shape) / known
+	}
+	return Tensor{Shape: shape, Data: x.Data}
+}
+
+func gemm(n node) Tensor {
+	a, b := n.x(0), n.x(1)
+	c, hasC := n.in(2)
+	alpha, beta := float64(n.f("alpha", 1)), float64(n.f("beta", 1))
+	ta, tb := n.i("transA", 0) == 1, n.i("transB", 0) == 1
+	M, K := a.Shape[0], a.Shape[1]
+	if ta {
+		M, K = K, M
+	}
+	N := b.Shape[1]
+	if tb {
+		N = b.Shape[0]
+	}
+	at := func(i, k int) float64 {
+		if ta {
+			return float64(a.Data[k*M+i])
+		}
+		return float64(a.Data[i*K+k])
+	}
+	bt := func(k, j int) float64 {
+		if tb {
+			return float64(b.Data[j*K+k])
+		}
+		return float64(b.Data[k*N+j])
+	}
+	y := newTensor(M, N)
+	var cb Tensor
+	if hasC {
+		cb = broadcast(y, c.t, func(_, c float64) float64 { return c })
+	}
+	for i := range M {
+		for j := range N {
+			var s float64
+			for k := range K {
+				s += at(i, k) * bt(k, j)
+			}
+			s *= alpha
+			if hasC {
+				s += beta * float64(cb.Data[i*N+j])
+			}
+			y.Data[i*N+j] = float32(s)
+		}
+	}
+	return y
+}
+
+func matmul(a, b Tensor) Tensor {
+	K, N := b.Shape[0], b.Shape[1]
+	M := size(a.Shape) / K
+	y := newTensor(append(append([]int{}, a.Shape[:len(a.Shape)-1]...), N)...)
+	for i := range M {
+		for j := range N {
+			var s float64
+			for k := range K {
+				s += float64(a.Data[i*K+k]) * float64(b.Data[k*N+j])
+			}
+			y.Data[i*N+j] = float32(s)
+		}
+	}
+	return y
+}
+
+func concat(n node) Tensor {
+	axis := n.i("axis", 0)
+	first := n.x(0)
+	if axis < 0 {
+		axis += len(first.Shape)
+	}
+	shape := append([]int{}, first.Shape...)
+	shape[axis] = 0
+	for i := range n.n.GetInput() {
+		shape[axis] += n.x(i).Shape[axis]
+	}
+	y := newTensor(shape...)
+	outer, inner := size(shape[:axis]), size(shape[axis+1:])
+	off := 0
+	for i := range n.n.GetInput() {
+		x := n.x(i)
+		blk := x.Shape[axis] * inner
+		for o := range outer {
+			copy(y.Data[o*shape[axis]*inner+off:], x.Data[o*blk:(o+1)*blk])
+		}
+		off += blk
+	}
+	return y
+}
+
+func softmax(n node, opset int64) Tensor {
+	x := n.x(0)
+	r := len(x.Shape)
+	def := -1
+	if opset < 13 {
+		def = 1
+	}
+	axis := n.i("axis", def)
+	if axis < 0 {
+		axis += r
+	}
+	outer, length, inner := size(x.Shape[:axis]), x.Shape[axis], size(x.Shape[axis+1:])
+	if opset < 13 {
+		length, inner = size(x.Shape[axis:]), 1
+	}
+	y := newTensor(x.Shape...)
+	for o := range outer {
+		for in := range inner {
+			at := func(j int) int { return (o*length+j)*inner + in }
+			m := math.Inf(-1)
+			for j := range length {
+				m = math.Max(m, float64(x.Data[at(j)]))
+			}
+			var s float64
+			for j := range length {
+				s += math.Exp(float64(x.Data[at(j)]) - m)
+			}
+			for j := range length {
+				y.Data[at(j)] = float32(math.Exp(float64(x.Data[at(j)])-m) / s)
+			}
+		}
+	}
+	return y
+}

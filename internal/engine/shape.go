@@ -1,0 +1,399 @@
+package engine
+
+// infer computes the shape of every value at batch size batch, checking
+// each node's operands.
+func (m *Model) infer(batch int) ([][]int, error) {
+	shapes := make([][]int, len(m.values))
+	for i, v := range m.values {
+		switch v.kind {
+		case valInput:
+			shapes[i] = append([]int{batch}, m.Inputs[v.input].Shape...)
+		case valConst:
+			if v.c != nil {
+				shapes[i] = v.c.dims
+			}
+		}
+	}
+	for i := range m.nodes {
+		n := &m.nodes[i]
+		if n.dead {
+			continue
+		}
+		in := make([][]int, len(n.in))
+		for j, v := range n.in {
+			if v >= 0 {
+				in[j] = shapes[v]
+			}
+		}
+		s, err := n.outShape(in)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := checkedElems(s); !ok {
+			return nil, nodeErrorf(n.op, n.name, "output shape %v is too large", s)
+		}
+		shapes[n.out] = s
+	}
+	return shapes, nil
+}
+
+func (n *node) errorf(format string, args ...any) error {
+	return nodeErrorf(n.op, n.name, format, args...)
+}
+
+// outShape checks a node's input shapes and returns its output shape.
+func (n *node) outShape(in [][]int) ([]int, error) {
+	x := in[0]
+	switch n.kind {
+	case nConv:
+		g, err := n.convGeom(x, in[1])
+		if err != nil {
+			return nil, err
+		}
+		y := []int{x[0], in[1][0], g.oh, g.ow}
+		if z := in[3]; z != nil && !equalShapes(z, y) {
+			return nil, n.errorf("residual input has shape %v, want %v", z, y)
+		}
+		return y, nil
+	case nPool:
+		g, err := n.poolGeom(x)
+		if err != nil {
+			return nil, err
+		}
+		return []int{x[0], x[1], g.oh, g.ow}, nil
+	case nGlobalAvgPool:
+		if len(x) < 3 {
+			return nil, n.errorf("input has shape %v, want [N, C, spatial...]", x)
+		}
+		y := []int{x[0], x[1]}
+		for range x[2:] {
+			y = append(y, 1)
+		}
+		return y, nil
+	case nGemm:
+		g, err := n.gemmGeom(in)
+		if err != nil {
+			return nil, err
+		}
+		return g.y, nil
+	case nBinary:
+		y, ok := broadcastShape(in[0], in[1])
+		if !ok {
+			return nil, n.errorf("shapes %v and %v do not broadcast", in[0], in[1])
+		}
+		return y, nil
+	case nAffine:
+		if len(x) < 2 || x[1] != in[1][0] {
+			return nil, n.errorf("input has shape %v, want [N, %d, ...]", x, in[1][0])
+		}
+		return x, nil
+	case nActivate:
+		return x, nil
+	case nConcat:
+		return n.concatShape(in)
+	case nSoftmax:
+		if _, err := normAxis(n, n.axis, len(x)); err != nil {
+			return nil, err
+		}
+		return x, nil
+	case nView:
+		return n.viewShape(x)
+	}
+	return nil, n.errorf("internal error: unknown node kind %d", n.kind)
+}
+
+func normAxis(n *node, axis, rank int) (int, error) {
+	if axis < -rank || axis >= rank {
+		return 0, n.errorf("axis %d out of range for rank %d", axis, rank)
+	}
+	if axis < 0 {
+		axis += rank
+	}
+	return axis, nil
+}
+
+// geom is the resolved geometry of a convolution or pooling window.
+type geom struct {
+	oh, ow                               int
+	padTop, padLeft, padBottom, padRight int
+}
+
+func (n *node) convGeom(x, w []int) (geom, error) {
+	p := &n.conv
+	if len(x) != 4 {
+		return geom{}, n.errorf("input has shape %v: only 2-D convolutions ([N, C, H, W]) are supported", x)
+	}
+	if w[1]*p.group != x[1] || w[0]%p.group != 0 {
+		return geom{}, n.errorf("weights %v with group %d do not match input %v", w, p.group, x)
+	}
+	if p.kernel != nil && (p.kernel[0] != w[2] || p.kernel[1] != w[3]) {
+		return geom{}, n.errorf("kernel_shape %v does not match weights %v", p.kernel, w)
+	}
+	return windowGeom(n, x, [2]int{w[2], w[3]}, p.strides, p.dilations, p.pads, p.autoPad, false)
+}
+
+func (n *node) poolGeom(x []int) (geom, error) {
+	p := &n.pool
+	if len(x) != 4 {
+		return geom{}, n.errorf("input has shape %v: only 2-D pooling ([N, C, H, W]) is supported", x)
+	}
+	return windowGeom(n, x, p.kernel, p.strides, p.dilations, p.pads, p.autoPad, p.ceil)
+}
+
+func windowGeom(n *node, x []int, k, s, d [2]int, pads [4]int, autoPad string, ceil bool) (geom, error) {
+	var g geom
+	var err error
+	if g.oh, g.padTop, g.padBottom, err = window1(x[2], k[0], s[0], d[0], pads[0], pads[2], autoPad, ceil); err != nil {
+		return g, n.errorf("height: %v", err)
+	}
+	if g.ow, g.padLeft, g.padRight, err = window1(x[3], k[1], s[1], d[1], pads[1], pads[3], autoPad, ceil); err != nil {
+		return g, n.errorf("width: %v", err)
+	}
+	return g, nil
+}
+
+// window1 computes one spatial dimension's output size and padding.
+func window1(in, k, stride, dil, padBegin, padEnd int, autoPad string, ceil bool) (out, pb, pe int, err error) {
+	ek := dil*(k-1) + 1
+	switch autoPad {
+	case "VALID":
+		if in < ek {
+			return 0, 0, 0, errorf("window %d larger than input %d", ek, in)
+		}
+		return (in-ek)/stride + 1, 0, 0, nil
+	case "SAME_UPPER", "SAME_LOWER":
+		out = (in + stride - 1) / stride
+		total := max(0, (out-1)*stride+ek-in)
+		pb = total / 2
+		if autoPad == "SAME_LOWER" {
+			pb = total - total/2
+		}
+		return out, pb, total - pb, nil
+	}
+	span := in + padBegin + padEnd - ek
+	if span < 0 {
+		return 0, 0, 0, errorf("window %d larger than padded input %d", ek, in+padBegin+padEnd)
+	}
+	if !ceil {
+		return span/stride + 1, padBegin, padEnd, nil
+	}
+	out = (span+stride-1)/stride + 1
+	if (out-1)*stride >= in+padBegin {
+		out-- // the last window would start in the end padding
+	}
+	return out, padBegin, padEnd, nil
+}
+
+// gemmShape is the resolved geometry of a Gemm or MatMul.
+type gemmShape struct {
+	m, n, k    int
+	y          []int
+	cRow, cCol int // element strides of C over Y, 0 to broadcast
+}
+
+func (n *node) gemmGeom(in [][]int) (gemmShape, error) {
+	a, b := in[0], in[1]
+	p := &n.gemm
+	var g gemmShape
+	if len(b) != 2 {
+		return g, n.errorf("B has shape %v: only 2-D B is supported", b)
+	}
+	if p.matmul {
+		if len(a) < 2 {
+			return g, n.errorf("A has shape %v: want rank ≥ 2", a)
+		}
+		g.k = a[len(a)-1]
+		g.m = numElems(a[:len(a)-1])
+		g.n = b[1]
+		if b[0] != g.k {
+			return g, n.errorf("shapes %v and %v do not multiply", a, b)
+		}
+		g.y = append(append([]int{}, a[:len(a)-1]...), g.n)
+	} else {
+		if len(a) != 2 {
+			return g, n.errorf("A has shape %v: want rank 2", a)
+		}
+		g.m, g.k = a[0], a[1]
+		if p.transA {
+			g.m, g.k = a[1], a[0]
+		}
+		kb, nb := b[0], b[1]
+		if p.transB {
+			kb, nb = b[1], b[0]
+		}
+		if kb != g.k {
+			return g, n.errorf("shapes %v and %v (transA=%v, transB=%v) do not multiply", a, b, p.transA, p.transB)
+		}
+		g.n = nb
+		g.y = []int{g.m, g.n}
+	}
+	if len(in) > 2 && in[2] != nil {
+		c := in[2]
+		if len(c) > 2 {
+			return g, n.errorf("C has shape %v, does not broadcast to [%d, %d]", c, g.m, g.n)
+		}
+		cm, cn := 1, 1
+		if len(c) == 2 {
+			cm, cn = c[0], c[1]
+		} else if len(c) == 1 {
+			cn = c[0]
+		}
+		switch {
+		case cn == g.n:
+			g.cCol = 1
+		case cn != 1:
+			return g, n.errorf("C has shape %v, does not broadcast to [%d, %d]", c, g.m, g.n)
+		}
+		switch {
+		case cm == g.m:
+			g.cRow = cn
+		case cm != 1:
+			return g, n.errorf("C has shape %v, does not broadcast to [%d, %d]", c, g.m, g.n)
+		}
+		if g.m == 1 {
+			g.cRow = 0
+		}
+		if g.n == 1 {
+			g.cCol = 0
+		}
+	}
+	return g, nil
+}
+
+func (n *node) concatShape(in [][]int) ([]int, error) {
+	x := in[0]
+	axis, err := normAxis(n, n.axis, len(x))
+	if err != nil {
+		return nil, err
+	}
+	y := append([]int{}, x...)
+	for _, s := range in[1:] {
+		if len(s) != len(x) {
+			return nil, n.errorf("inputs have shapes %v and %v", x, s)
+		}
+		for d := range s {
+			if d != axis && s[d] != x[d] {
+				return nil, n.errorf("inputs have shapes %v and %v", x, s)
+			}
+		}
+		y[axis] += s[axis]
+	}
+	return y, nil
+}
+
+func (n *node) viewShape(x []int) ([]int, error) {
+	switch n.view {
+	case viewFlatten:
+		axis := n.axis
+		if axis < -len(x) || axis > len(x) {
+			return nil, n.errorf("axis %d out of range for rank %d", axis, len(x))
+		}
+		if axis < 0 {
+			axis += len(x)
+		}
+		return []int{numElems(x[:axis]), numElems(x[axis:])}, nil
+	case viewReshape:
+		return reshape(n, x, n.shape, n.zero)
+	}
+	return x, nil
+}
+
+// reshape resolves a Reshape target against the input shape.
+func reshape(n *node, x, target []int, allowZero bool) ([]int, error) {
+	y := make([]int, len(target))
+	infer := -1
+	known := 1
+	for i, d := range target {
+		switch {
+		case d == -1:
+			if infer >= 0 {
+				return nil, n.errorf("shape %v has more than one -1", target)
+			}
+			infer = i
+			continue
+		case d == 0 && !allowZero:
+			if i >= len(x) {
+				return nil, n.errorf("shape %v copies dimension %d of input %v", target, i, x)
+			}
+			d = x[i]
+		}
+		y[i] = d
+		if d > 0 && known > maxElems/d {
+			return nil, n.errorf("shape %v is too large", target)
+		}
+		known *= d
+	}
+	total := numElems(x)
+	if infer >= 0 {
+		if known == 0 || total%known != 0 {
+			return nil, n.errorf("cannot reshape %v into %v", x, target)
+		}
+		y[infer] = total / known
+		known = total
+	}
+	if known != total {
+		return nil, n.errorf("cannot reshape %v into %v", x, target)
+	}
+	return y, nil
+}
+
+// broadcastShape is the numpy broadcast of a and b.
+func broadcastShape(a, b []int) ([]int, bool) {
+	r := max(len(a), len(b))
+	y := make([]int, r)
+	for i := range y {
+		da, db := dimFromRight(a, r-1-i), dimFromRight(b, r-1-i)
+		switch {
+		case da == db || db == 1:
+			y[i] = da
+		case da == 1:
+			y[i] = db
+		default:
+			return nil, false
+		}
+	}
+	return y, true
+}
+
+// dimFromRight is dimension i counted from the right, 1 if a is shorter.
+func dimFromRight(a []int, i int) int {
+	if i >= len(a) {
+		return 1
+	}
+	return a[len(a)-1-i]
+}
+
+// broadcastStrides merges Y's dimensions for a Binary op and gives each
+// operand's element strides over them (see Binary).
+func broadcastStrides(a, b, y []int) (dims, sa, sb []int) {
+	r := len(y)
+	strides := func(s []int) []int {
+		st := make([]int, r)
+		acc := 1
+		for i := r - 1; i >= 0; i-- {
+			d := dimFromRight(s, r-1-i)
+			if d != 1 {
+				st[i] = acc
+			}
+			acc *= d
+		}
+		return st
+	}
+	fa, fb := strides(a), strides(b)
+	for i := 0; i < r; i++ {
+		if y[i] == 1 {
+			continue
+		}
+		k := len(dims) - 1
+		if k >= 0 && sa[k] == fa[i]*y[i] && sb[k] == fb[i]*y[i] {
+			dims[k] *= y[i]
+			sa[k], sb[k] = fa[i], fb[i]
+			continue
+		}
+		dims, sa, sb = append(dims, y[i]), append(sa, fa[i]), append(sb, fb[i])
+	}
+	if len(dims) == 0 {
+		return []int{1}, []int{0}, []int{0}
+	}
+	return dims, sa, sb
+}

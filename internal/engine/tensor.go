@@ -1,0 +1,121 @@
+package engine
+
+import "fmt"
+
+// Region says which memory holds a tensor.
+type Region uint8
+
+// Regions. The zero Region marks an absent optional operand.
+const (
+	Absent    Region = iota
+	Weights          // page Page of the model's weights, at Offset
+	IO               // the batch's IO region: inputs from 0, outputs after them
+	Workspace        // the batch's workspace
+)
+
+func (r Region) String() string {
+	switch r {
+	case Absent:
+		return "absent"
+	case Weights:
+		return "weights"
+	case IO:
+		return "io"
+	case Workspace:
+		return "workspace"
+	}
+	return fmt.Sprintf("Region(%d)", uint8(r))
+}
+
+// TensorRef locates a dense, row-major float32 tensor.
+type TensorRef struct {
+	Region Region
+	Page   int   // weights page index within the model (Weights only)
+	Offset int64 // byte offset in the page or region
+	Shape  []int
+}
+
+// Present reports whether the operand exists.
+func (t TensorRef) Present() bool { return t.Region != Absent }
+
+// Elems is the number of elements.
+func (t TensorRef) Elems() int { return numElems(t.Shape) }
+
+// Bytes is the tensor's size in bytes.
+func (t TensorRef) Bytes() int64 { return int64(t.Elems()) * 4 }
+
+func (t TensorRef) String() string {
+	if t.Region == Weights {
+		return fmt.Sprintf("weights[%d]+%d%v", t.Page, t.Offset, t.Shape)
+	}
+	return fmt.Sprintf("%s+%d%v", t.Region, t.Offset, t.Shape)
+}
+
+func numElems(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// ActKind is an elementwise activation.
+type ActKind uint8
+
+// Activations.
+const (
+	ActNone        ActKind = iota
+	ActRelu                // max(x, 0)
+	ActClip                // min(max(x, Min), Max); Relu6 is Clip(0, 6)
+	ActHardSigmoid         // max(0, min(1, Alpha·x + Beta))
+	ActHardSwish           // x · max(0, min(1, Alpha·x + Beta)), Alpha = 1/6, Beta = 0.5
+)
+
+func (k ActKind) String() string {
+	switch k {
+	case ActNone:
+		return "none"
+	case ActRelu:
+		return "relu"
+	case ActClip:
+		return "clip"
+	case ActHardSigmoid:
+		return "hardsigmoid"
+	case ActHardSwish:
+		return "hardswish"
+	}
+	return fmt.Sprintf("ActKind(%d)", uint8(k))
+}
+
+// Activation is an activation applied to an op's result before it is
+// stored. The zero Activation is the identity.
+type Activation struct {
+	Kind        ActKind
+	Min, Max    float32 // ActClip
+	Alpha, Beta float32 // ActHardSigmoid, ActHardSwish
+}
+
+// Apply computes the activation of x.
+func (a Activation) Apply(x float32) float32 {
+	switch a.Kind {
+	case ActRelu:
+		return max(x, 0)
+	case ActClip:
+		return min(max(x, a.Min), a.Max)
+	case ActHardSigmoid:
+		return max(0, min(1, a.Alpha*x+a.Beta))
+	case ActHardSwish:
+		return x * max(0, min(1, a.Alpha*x+a.Beta))
+	}
+	return x
+}
+
+func (a Activation) String() string {
+	switch a.Kind {
+	case ActClip:
+		return fmt.Sprintf("clip(%g,%g)", a.Min, a.Max)
+	case ActHardSigmoid, ActHardSwish:
+		return fmt.Sprintf("%s(%g,%g)", a.Kind, a.Alpha, a.Beta)
+	}
+	return a.Kind.String()
+}

@@ -1,0 +1,403 @@
+package engine
+
+import (
+	"math"
+
+	"github.com/clockwork-go/clockwork/internal/onnx"
+)
+
+// translate fills n from the ONNX node.
+func (r *nodeReader) translate(n *node) error {
+	a := r.a
+	var err error
+	switch op := r.np.GetOpType(); op {
+	case "Conv":
+		return r.conv(n)
+	case "BatchNormalization":
+		return r.batchNorm(n)
+	case "Relu":
+		n.kind, n.act = nActivate, Activation{Kind: ActRelu}
+		return r.unary(n)
+	case "Clip":
+		return r.clip(n)
+	case "HardSigmoid":
+		n.kind, n.act.Kind = nActivate, ActHardSigmoid
+		if n.act.Alpha, err = a.float("alpha", 0.2); err != nil {
+			return err
+		}
+		if n.act.Beta, err = a.float("beta", 0.5); err != nil {
+			return err
+		}
+		return r.unary(n)
+	case "HardSwish":
+		n.kind, n.act = nActivate, Activation{Kind: ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5}
+		return r.unary(n)
+	case "Add", "Mul":
+		n.kind, n.binop = nBinary, Add
+		if op == "Mul" {
+			n.binop = Mul
+		}
+		if a.has("axis") {
+			return r.errorf("legacy broadcast with an axis attribute is not supported")
+		}
+		return r.dataInputs(n, 2, 2)
+	case "MaxPool", "AveragePool":
+		return r.poolNode(n)
+	case "GlobalAveragePool":
+		n.kind = nGlobalAvgPool
+		return r.unary(n)
+	case "Flatten":
+		n.kind, n.view = nView, viewFlatten
+		if n.axis, err = a.int("axis", 1, -maxDim, maxDim); err != nil {
+			return err
+		}
+		return r.unary(n)
+	case "Reshape":
+		return r.reshape(n)
+	case "Identity":
+		n.kind, n.view = nView, viewIdentity
+		return r.unary(n)
+	case "Dropout":
+		return r.dropout(n)
+	case "Gemm", "MatMul":
+		return r.gemmNode(n)
+	case "Concat":
+		n.kind = nConcat
+		if !a.has("axis") {
+			return r.errorf("missing attribute \"axis\"")
+		}
+		if n.axis, err = a.int("axis", 0, -maxDim, maxDim); err != nil {
+			return err
+		}
+		return r.dataInputs(n, 1, 1<<20)
+	case "Softmax":
+		n.kind = nSoftmax
+		def := int64(-1)
+		if r.b.m.opset < 13 {
+			def, n.legacySoftmax = 1, true
+		}
+		if n.axis, err = a.int("axis", def, -maxDim, maxDim); err != nil {
+			return err
+		}
+		return r.unary(n)
+	default:
+		return r.errorf("unsupported operator")
+	}
+}
+
+// unary reads exactly one data input.
+func (r *nodeReader) unary(n *node) error { return r.dataInputs(n, 1, 1) }
+
+func (r *nodeReader) dataInputs(n *node, lo, hi int) error {
+	if err := r.inputs(lo, hi); err != nil {
+		return err
+	}
+	n.in = make([]int, len(r.np.GetInput()))
+	for i := range n.in {
+		v, err := r.required(i)
+		if err != nil {
+			return err
+		}
+		n.in[i] = v
+	}
+	return nil
+}
+
+func (r *nodeReader) conv(n *node) error {
+	a := r.a
+	n.kind = nConv
+	if err := r.inputs(2, 3); err != nil {
+		return err
+	}
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	w, wv, err := r.floatConst(1, -1)
+	if err != nil {
+		return err
+	}
+	if w == nil {
+		return r.errorf("missing weights")
+	}
+	if len(w.dims) != 4 {
+		return r.errorf("weights have shape %v: only 2-D convolutions are supported", w.dims)
+	}
+	bias, bv, err := r.floatConst(2, 1)
+	if err != nil {
+		return err
+	}
+	if bias != nil && bias.dims[0] != w.dims[0] {
+		return r.errorf("bias has shape %v, want [%d]", bias.dims, w.dims[0])
+	}
+	n.in = []int{x, wv, bv, -1}
+	p := &n.conv
+	if p.group, err = a.int("group", 1, 1, maxGroup); err != nil {
+		return err
+	}
+	if p.kernel, err = a.ints("kernel_shape", 2, 1, maxDim); err != nil {
+		return err
+	}
+	return r.window(&p.strides, &p.dilations, &p.pads, &p.autoPad)
+}
+
+// window reads the strides, dilations, pads and auto_pad attributes
+// shared by Conv and the pools.
+func (r *nodeReader) window(strides, dilations *[2]int, pads *[4]int, autoPad *string) error {
+	a := r.a
+	*strides, *dilations = [2]int{1, 1}, [2]int{1, 1}
+	s, err := a.ints("strides", 2, 1, maxDim)
+	if err != nil {
+		return err
+	}
+	if s != nil {
+		copy(strides[:], s)
+	}
+	d, err := a.ints("dilations", 2, 1, maxDim)
+	if err != nil {
+		return err
+	}
+	if d != nil {
+		copy(dilations[:], d)
+	}
+	p, err := a.ints("pads", 4, 0, maxDim)
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		copy(pads[:], p)
+	}
+	if *autoPad, err = a.str("auto_pad", "NOTSET"); err != nil {
+		return err
+	}
+	switch *autoPad {
+	case "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER":
+	default:
+		return r.errorf("invalid auto_pad %q", *autoPad)
+	}
+	if *autoPad != "NOTSET" && p != nil {
+		return r.errorf("pads given with auto_pad %s", *autoPad)
+	}
+	return nil
+}
+
+func (r *nodeReader) batchNorm(n *node) error {
+	a := r.a
+	if err := r.inputs(5, 5); err != nil {
+		return err
+	}
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	var p [4]*tensor
+	for i := range p {
+		if p[i], _, err = r.floatConst(i+1, 1); err != nil {
+			return err
+		}
+		if p[i] == nil {
+			return r.errorf("missing input %d", i+1)
+		}
+		if p[i].dims[0] != p[0].dims[0] {
+			return r.errorf("input %d has shape %v, want [%d]", i+1, p[i].dims, p[0].dims[0])
+		}
+	}
+	eps, err := a.float("epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	if t, err := a.int("training_mode", 0, 0, 1); err != nil || t != 0 {
+		if err == nil {
+			err = r.errorf("training_mode is not supported")
+		}
+		return err
+	}
+	if s, err := a.int("spatial", 1, 0, 1); err != nil || s != 1 {
+		if err == nil {
+			err = r.errorf("spatial = 0 is not supported")
+		}
+		return err
+	}
+	gamma, beta, mean, vari := p[0].f32, p[1].f32, p[2].f32, p[3].f32
+	scale := make([]float32, len(gamma))
+	shift := make([]float32, len(gamma))
+	for c := range gamma {
+		s := float64(gamma[c]) / math.Sqrt(float64(vari[c])+float64(eps))
+		scale[c] = float32(s)
+		shift[c] = float32(float64(beta[c]) - float64(mean[c])*s)
+	}
+	m := r.b.m
+	out := r.np.GetOutput()[0]
+	sv := m.addValue(value{name: out + ".bn_scale", kind: valConst, c: floatTensor(scale, len(scale))})
+	tv := m.addValue(value{name: out + ".bn_shift", kind: valConst, c: floatTensor(shift, len(shift))})
+	n.kind = nAffine
+	n.in = []int{x, sv, tv}
+	return nil
+}
+
+func floatTensor(data []float32, dims ...int) *tensor {
+	return &tensor{dims: dims, dtype: int32(onnx.TensorProto_FLOAT), f32: data}
+}
+
+func (r *nodeReader) clip(n *node) error {
+	n.kind = nActivate
+	n.act = Activation{Kind: ActClip, Min: -math.MaxFloat32, Max: math.MaxFloat32}
+	var err error
+	if r.b.m.opset < 11 {
+		if n.act.Min, err = r.a.float("min", -math.MaxFloat32); err != nil {
+			return err
+		}
+		if n.act.Max, err = r.a.float("max", math.MaxFloat32); err != nil {
+			return err
+		}
+		return r.unary(n)
+	}
+	if err := r.inputs(1, 3); err != nil {
+		return err
+	}
+	if n.act.Min, err = r.scalar(1, n.act.Min); err != nil {
+		return err
+	}
+	if n.act.Max, err = r.scalar(2, n.act.Max); err != nil {
+		return err
+	}
+	x, err := r.required(0)
+	n.in = []int{x}
+	return err
+}
+
+func (r *nodeReader) poolNode(n *node) error {
+	a := r.a
+	n.kind = nPool
+	p := &n.pool
+	if r.np.GetOpType() == "AveragePool" {
+		p.mode = PoolAvg
+		c, err := a.int("count_include_pad", 0, 0, 1)
+		if err != nil {
+			return err
+		}
+		p.countIncludePad = c == 1
+	}
+	k, err := a.ints("kernel_shape", -1, 1, maxDim)
+	if err != nil {
+		return err
+	}
+	if len(k) != 2 {
+		return r.errorf("kernel_shape %v: only 2-D pooling is supported", k)
+	}
+	copy(p.kernel[:], k)
+	ceil, err := a.int("ceil_mode", 0, 0, 1)
+	if err != nil {
+		return err
+	}
+	p.ceil = ceil == 1
+	if err := r.window(&p.strides, &p.dilations, &p.pads, &p.autoPad); err != nil {
+		return err
+	}
+	return r.unary(n)
+}
+
+func (r *nodeReader) reshape(n *node) error {
+	n.kind, n.view = nView, viewReshape
+	var target []int64
+	if r.b.m.opset < 5 {
+		at, err := r.a.get("shape", onnx.AttributeProto_INTS)
+		if err != nil {
+			return err
+		}
+		if at == nil {
+			return r.errorf("missing attribute \"shape\"")
+		}
+		target = at.GetInts()
+		if err := r.unary(n); err != nil {
+			return err
+		}
+	} else {
+		if err := r.inputs(2, 2); err != nil {
+			return err
+		}
+		c, _, err := r.constant(1)
+		if err != nil {
+			return err
+		}
+		if c == nil || c.i64 == nil || len(c.dims) != 1 {
+			return r.errorf("the shape must be a constant 1-D int64 tensor")
+		}
+		target = c.i64
+		x, err := r.required(0)
+		if err != nil {
+			return err
+		}
+		n.in = []int{x}
+	}
+	z, err := r.a.int("allowzero", 0, 0, 1)
+	if err != nil {
+		return err
+	}
+	n.zero = z == 1
+	n.shape = make([]int, len(target))
+	for i, d := range target {
+		if d < -1 || d > maxElems {
+			return r.errorf("invalid shape value %d", d)
+		}
+		n.shape[i] = int(d)
+	}
+	return nil
+}
+
+func (r *nodeReader) dropout(n *node) error {
+	n.kind, n.view = nView, viewIdentity
+	if err := r.inputs(1, 3); err != nil {
+		return err
+	}
+	c, v, err := r.constant(2)
+	if err != nil {
+		return err
+	}
+	if v >= 0 && (len(c.i64) != 1 || c.i64[0] != 0) {
+		return r.errorf("training_mode must be a constant false")
+	}
+	x, err := r.required(0)
+	n.in = []int{x}
+	return err
+}
+
+func (r *nodeReader) gemmNode(n *node) error {
+	a := r.a
+	n.kind = nGemm
+	p := &n.gemm
+	p.alpha, p.beta = 1, 1
+	if r.np.GetOpType() == "MatMul" {
+		p.matmul = true
+		return r.dataInputs(n, 2, 2)
+	}
+	var err error
+	if p.alpha, err = a.float("alpha", 1); err != nil {
+		return err
+	}
+	if p.beta, err = a.float("beta", 1); err != nil {
+		return err
+	}
+	ta, err := a.int("transA", 0, 0, 1)
+	if err != nil {
+		return err
+	}
+	tb, err := a.int("transB", 0, 0, 1)
+	if err != nil {
+		return err
+	}
+	p.transA, p.transB = ta == 1, tb == 1
+	if err := r.inputs(2, 3); err != nil {
+		return err
+	}
+	n.in = []int{-1, -1, -1}
+	for i := range n.in {
+		if n.in[i], err = r.input(i); err != nil {
+			return err
+		}
+	}
+	if n.in[0] < 0 || n.in[1] < 0 {
+		return r.errorf("missing input")
+	}
+	return nil
+}

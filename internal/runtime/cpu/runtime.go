@@ -1,0 +1,125 @@
+// Package cpu is the runtime that runs models on the CPU, in pure Go, as
+// one device ("GPU 0"). It is what a worker uses on a machine without a
+// GPU and the reference the CUDA runtime is checked against.
+//
+// A model path P names the ONNX file P.onnx. Load imports it with package
+// engine, plans batch sizes 1, 2, 4, 8 and 16 up to the requested maximum
+// and times each on this machine, as the original measured its kernels
+// when loading, so that the controller schedules with real figures. The
+// weights live in a PageStore cut into pages like a GPU's weights cache;
+// LoadWeights copies a model's pages into the pages the worker chose and
+// Exec reads them from there.
+package cpu
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+	"github.com/clockwork-go/clockwork/internal/engine/cpuexec"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// Clock is the nominal SM clock (MHz) reported with exec timings, that of
+// the V100s the original was measured on.
+const Clock = 1380
+
+// batchSizes are the sizes Load prepares, up to LoadOptions.MaxBatch.
+var batchSizes = []int{1, 2, 4, 8, 16}
+
+// Config configures the runtime.
+type Config struct {
+	// PageSize is the weights page size (0: engine.DefaultPageSize).
+	PageSize uint64
+	// CacheBytes is the weights cache size; it holds
+	// CacheBytes / PageSize pages, allocated as they are first used.
+	CacheBytes uint64
+	// Workers is the number of goroutines an inference uses (0: one per
+	// CPU, GOMAXPROCS).
+	Workers int
+	// SkipMeasure leaves exec and weights-load times 0 instead of timing
+	// them at Load; for tools that time models themselves (check_model).
+	SkipMeasure bool
+}
+
+// Runtime runs models on the CPU.
+type Runtime struct {
+	cfg     Config
+	pages   *PageStore
+	workers *cpuexec.Workers
+
+	// mu serialises inferences, which share the workspace and the
+	// workers, and guards workspace.
+	mu        sync.Mutex
+	workspace []byte
+}
+
+// New returns a CPU runtime.
+func New(cfg Config) (*Runtime, error) {
+	if cfg.PageSize == 0 {
+		cfg.PageSize = engine.DefaultPageSize
+	}
+	if cfg.PageSize > 1<<40 {
+		return nil, fmt.Errorf("cpu runtime: page size %d too large", cfg.PageSize)
+	}
+	n := cfg.CacheBytes / cfg.PageSize
+	if n > 1<<24 {
+		return nil, fmt.Errorf("cpu runtime: weights cache of %d pages too large", n)
+	}
+	w := cpuexec.NewWorkers(cfg.Workers)
+	return &Runtime{cfg: cfg, pages: NewPageStore(int64(cfg.PageSize), int(n)), workers: w}, nil
+}
+
+// Name implements runtime.Runtime.
+func (r *Runtime) Name() string { return fmt.Sprintf("cpu (%d threads, pure Go)", r.workers.Size()) }
+
+// NumGPUs implements runtime.Runtime: the CPU is one device.
+func (r *Runtime) NumGPUs() int { return 1 }
+
+// InputStage implements runtime.Runtime: inputs are copied in a stage of
+// their own, as on a GPU.
+func (r *Runtime) InputStage() bool { return true }
+
+// Pages is the device's weights cache.
+func (r *Runtime) Pages() *PageStore { return r.pages }
+
+// Close implements runtime.Runtime.
+func (r *Runtime) Close() error {
+	r.workers.Close()
+	return nil
+}
+
+// checkGPU validates a device index.
+func checkGPU(gpu int) error {
+	if gpu != 0 {
+		return runtime.Errorf(workerapi.ErrInvalidGPU, "invalid GPU %d (the CPU runtime has GPU 0 only)", gpu)
+	}
+	return nil
+}
+
+// reserveWorkspace grows the shared workspace to n bytes.
+func (r *Runtime) reserveWorkspace(n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if int64(len(r.workspace)) < n {
+		r.workspace = make([]byte, n)
+	}
+}
+
+// run executes v with the given weights pages on the shared workspace.
+func (r *Runtime) run(v *variant, io []byte, pages [][]byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return v.exec.Run(r.workers, cpuexec.Memory{IO: io, Workspace: r.workspace, Pages: pages})
+}
+
+// batchesUpTo lists the prepared batch sizes not above max (1 at least).
+func batchesUpTo(max int) []int {
+	i := 1
+	for i < len(batchSizes) && batchSizes[i] <= max {
+		i++
+	}
+	return slices.Clone(batchSizes[:i])
+}
