@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/clockwork-go/clockwork/internal/model"
+	"github.com/clockwork-go/clockwork/internal/modelgen"
 )
 
 // bin is the directory holding the binaries built for this test run.
@@ -23,6 +24,9 @@ var bin string
 
 // zoo is a simulated model zoo written for this test run.
 var zoo string
+
+// models holds small ONNX models (mlp, tinycnn) for the real worker.
+var models string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "clockwork-e2e")
@@ -32,7 +36,7 @@ func TestMain(m *testing.M) {
 	}
 	bin = filepath.Join(dir, "bin")
 	zoo = filepath.Join(dir, "zoo")
-	build := exec.Command("go", "build", "-o", bin+"/", "../cmd/worker_dummy", "../cmd/controller", "../cmd/client")
+	build := exec.Command("go", "build", "-o", bin+"/", "../cmd/worker_dummy", "../cmd/worker", "../cmd/controller", "../cmd/client")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the binaries:", err)
@@ -41,6 +45,13 @@ func TestMain(m *testing.M) {
 	if _, err := model.WriteSimulatedZoo(zoo); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	models = filepath.Join(dir, "models")
+	for _, name := range []string{"mlp", "tinycnn"} {
+		if _, err := modelgen.Write(models, name); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -163,7 +174,12 @@ func (p *proc) has(re string) bool {
 
 // startWorker starts worker_dummy on a free port and returns it and its port.
 func startWorker(t *testing.T, args ...string) (*proc, string) {
-	w := start(t, nil, "worker_dummy", append([]string{"-p", "0"}, args...)...)
+	return startBinary(t, "worker_dummy", args...)
+}
+
+// startBinary starts a worker binary on a free port.
+func startBinary(t *testing.T, name string, args ...string) (*proc, string) {
+	w := start(t, nil, name, append([]string{"-p", "0"}, args...)...)
 	port := w.waitFor(`IO service thread listening on 0\.0\.0\.0:(\d+)`, 10*time.Second)[1]
 	return w, port
 }

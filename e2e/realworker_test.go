@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clockwork-go/clockwork/client"
+	"github.com/clockwork-go/clockwork/internal/engine/reference"
+	"github.com/clockwork-go/clockwork/internal/onnx"
+)
+
+// TestRealWorkerEndToEnd runs the real worker on the CPU behind the INFER5
+// controller and checks the outputs clients get against a reference
+// computed here by a plain interpreter of the same ONNX files.
+func TestRealWorkerEndToEnd(t *testing.T) {
+	_, wport := startBinary(t, "worker", "--device", "cpu")
+	_, cport := startController(t, "INFER5", []string{wport})
+	cl, err := client.Connect("localhost:" + cport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	names := []string{"mlp", "tinycnn"}
+	loaded := map[string]*client.Model{}
+	for _, name := range names {
+		ms, err := cl.LoadRemoteModels(filepath.Join(models, name, "model"), 2)
+		if err != nil {
+			t.Fatalf("loading %s: %v", name, err)
+		}
+		loaded[name] = ms[1]
+	}
+	bad := filepath.Join(t.TempDir(), "bad")
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, "model.onnx"), []byte("not an onnx file"), 0o644)
+	if _, err := cl.LoadRemoteModel(filepath.Join(bad, "model")); client.StatusOf(err) != client.StatusFailed {
+		t.Fatalf("malformed model: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := cl.AwaitReady(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, name := range names {
+		m := loaded[name]
+		mp := readModel(t, filepath.Join(models, name, "model.onnx"))
+		var first []float32
+		for i := 0; i < 5; i++ {
+			in := make([]float32, m.InputSize()/4)
+			for j := range in {
+				in[j] = r.Float32()*2 - 1
+			}
+			out, err := m.Infer(floatBytes(in))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			want := runReference(t, mp, in)
+			got := bytesFloat(out)
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d outputs, want %d", name, len(got), len(want))
+			}
+			for j := range want {
+				if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*math.Max(1, math.Abs(float64(want[j]))) {
+					t.Fatalf("%s output %d: %g, reference %g", name, j, got[j], want[j])
+				}
+			}
+			if first == nil {
+				first = got
+			} else if equalFloats(first, got) {
+				t.Fatalf("%s: different inputs gave identical outputs", name)
+			}
+		}
+	}
+}
+
+func equalFloats(a, b []float32) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func readModel(t *testing.T, path string) *onnx.ModelProto {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnx.ModelProto
+	if err := proto.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
+
+// runReference computes one item's output with the reference interpreter.
+func runReference(t *testing.T, m *onnx.ModelProto, in []float32) []float32 {
+	t.Helper()
+	g := m.GetGraph()
+	inits := map[string]bool{}
+	for _, i := range g.GetInitializer() {
+		inits[i.GetName()] = true
+	}
+	var name string
+	var shape []int
+	for _, vi := range g.GetInput() {
+		if inits[vi.GetName()] {
+			continue
+		}
+		name = vi.GetName()
+		shape = []int{1}
+		for _, d := range vi.GetType().GetTensorType().GetShape().GetDim()[1:] {
+			shape = append(shape, int(d.GetDimValue()))
+		}
+		break
+	}
+	outs, err := reference.Run(m, map[string]reference.Tensor{name: {Shape: shape, Data: in}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outs[g.GetOutput()[0].GetName()].Data
+}
+
+func floatBytes(f []float32) []byte {
+	b := make([]byte, 4*len(f))
+	for i, v := range f {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return b
+}
+
+func bytesFloat(b []byte) []float32 {
+	f := make([]float32, len(b)/4)
+	for i := range f {
+		f[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return f
+}
