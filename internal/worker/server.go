@@ -94,6 +94,15 @@ func NewServer(cfg Config, rt runtime.Runtime, opts Options) *Server {
 // Serve accepts controller connections on l and runs the engine until ctx
 // is done; then it cancels queued actions, closes l and every connection.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	if s.engine.cfg.InputStage {
+		// The real worker's executors, named as the original's threads.
+		fmt.Fprintln(s.out, "CPU-0 started")
+		for g := 0; g < s.engine.cfg.GPUs; g++ {
+			for _, stage := range []string{"GPU", "PCIe_H2D_Inputs", "PCIe_H2D_Weights", "PCIe_D2H_Output"} {
+				fmt.Fprintf(s.out, "GPU%d-%s-0 started\n", g, stage)
+			}
+		}
+	}
 	fmt.Fprintf(s.out, "IO service thread listening on %s\n", listenAddr(l))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
