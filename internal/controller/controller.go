@@ -111,7 +111,7 @@ func Run(ctx context.Context, opts Options) error {
 	for i, addr := range opts.Workers {
 		fmt.Fprintf(c.out, "Connecting to worker %s\n", addr)
 		if i == 0 {
-			fmt.Fprintf(c.out, "IO service thread listening for clients on %s\n", listenAddr(l))
+			fmt.Fprintf(c.out, "IO service thread listening for clients on %s\n", wire.ListenAddr(l))
 		}
 		w, err := dialWorker(ctx, i, addr, opts.ConnectTimeout, c.events)
 		if err != nil {
@@ -126,13 +126,6 @@ func Run(ctx context.Context, opts Options) error {
 	defer c.closeWorkers()
 	defer c.clients.close()
 	return c.loop(ctx)
-}
-
-func listenAddr(l net.Listener) string {
-	if a, ok := l.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
-		return fmt.Sprintf("0.0.0.0:%d", a.Port)
-	}
-	return l.Addr().String()
 }
 
 func (c *Controller) closeWorkers() {
@@ -192,22 +185,8 @@ func (c *Controller) loop(ctx context.Context) error {
 				wake = t
 			}
 		}
-		d := time.Hour
-		if wake != 0 {
-			d = time.Duration(wake - clock.Now())
-		}
-		resetTimer(timer, d)
+		timer.Reset(clock.Until(wake))
 	}
-}
-
-func resetTimer(t *time.Timer, d time.Duration) {
-	if !t.Stop() {
-		select {
-		case <-t.C:
-		default:
-		}
-	}
-	t.Reset(max(d, 0))
 }
 
 // handle processes one event at now.

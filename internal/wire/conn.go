@@ -273,3 +273,12 @@ func (c *Conn) Stats() Stats {
 		BytesRecv: c.bytesRecv.Load(),
 	}
 }
+
+// ListenAddr renders a listener's address as the original's start-up lines
+// do: 0.0.0.0:<port> for the wildcard address.
+func ListenAddr(l net.Listener) string {
+	if a, ok := l.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		return fmt.Sprintf("0.0.0.0:%d", a.Port)
+	}
+	return l.Addr().String()
+}

@@ -103,7 +103,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			}
 		}
 	}
-	fmt.Fprintf(s.out, "IO service thread listening on %s\n", listenAddr(l))
+	fmt.Fprintf(s.out, "IO service thread listening on %s\n", wire.ListenAddr(l))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -128,15 +128,6 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 		go s.handle(ctx, nc)
 	}
-}
-
-// listenAddr renders l's address as the original does (0.0.0.0:<port>
-// for the wildcard address).
-func listenAddr(l net.Listener) string {
-	if a, ok := l.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
-		return fmt.Sprintf("0.0.0.0:%d", a.Port)
-	}
-	return l.Addr().String()
 }
 
 func (s *Server) closeAll() {
@@ -288,22 +279,8 @@ func (s *Server) run(ctx context.Context) {
 		if len(due) > 0 && (wake == 0 || due[0].Done() < wake) {
 			wake = due[0].Done()
 		}
-		d := time.Hour
-		if wake != 0 {
-			d = time.Duration(wake - s.now())
-		}
-		resetTimer(timer, d)
+		timer.Reset(clock.Until(wake))
 	}
-}
-
-func resetTimer(t *time.Timer, d time.Duration) {
-	if !t.Stop() {
-		select {
-		case <-t.C:
-		default:
-		}
-	}
-	t.Reset(max(d, 0))
 }
 
 // send converts results into their controller's clock and sends them.
