@@ -6,7 +6,7 @@ GO      ?= go
 BUILD   := build
 FUZZTIME ?= 5s
 
-.PHONY: all binaries zoo models test vet fuzz demo bench fig5 proto clean
+.PHONY: all binaries zoo models test vet fuzz demo bench fig5 sim-fig5 proto clean
 
 all: binaries zoo
 
@@ -42,6 +42,14 @@ demo: all
 # Benchmarks of the hot paths (figures, not pass/fail).
 bench:
 	$(GO) test -run XXX -bench . -benchtime 2s ./internal/wire ./internal/scheduler/... ./internal/engine/...
+
+# Figure 5 of the paper on the real binaries (~7 min: 12 runs of ~32 s) and
+# in the virtual-time simulator (~10 s).
+fig5: all
+	$(BUILD)/clockwork-bench fig5 -bin $(BUILD) -zoo $(BUILD)/zoo
+
+sim-fig5: binaries
+	$(BUILD)/clockwork-bench sim fig5
 
 proto:
 	protoc --go_out=. --go_opt=module=github.com/clockwork-go/clockwork api/clockwork.proto internal/onnx/onnx.proto

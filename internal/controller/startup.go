@@ -155,7 +155,7 @@ func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 		} else if gws.Memory.PageSize != s.pageSize {
 			return fmt.Errorf("workers disagree on the page size (%d vs %d)", s.pageSize, gws.Memory.PageSize)
 		}
-		s.state.Workers[worker] = workerState(worker, &gws.Memory)
+		s.state.Workers[worker] = scheduler.WorkerFromMemory(worker, &gws.Memory)
 		if s.queried++; s.queried == s.workers {
 			s.startLoading(now)
 		}
@@ -274,7 +274,7 @@ func (s *startup) finishLoad(lr *loadRequest) {
 		}
 	}
 	for w, r := range ok {
-		addModels(&s.state.Workers[w], loadedModels(lr.firstID, lr.req.Path, r))
+		s.state.Workers[w].AddModels(scheduler.ModelsFromLoad(lr.firstID, lr.req.Path, r))
 	}
 	s.respond(lr.reply, &clientapi.LoadModelResponse{
 		ResponseHeader: clientapi.ResponseHeader{UserRequestID: h.UserRequestID},

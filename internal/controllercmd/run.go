@@ -1,12 +1,14 @@
 package controllercmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/clockwork-go/clockwork/internal/controller"
@@ -50,33 +52,16 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, Usage)
 		return 0
 	}
-	k, ok := kinds[args.Type]
+	k, ok := kinds[args.kind()]
 	if !ok {
 		fmt.Fprintf(stderr, "Invalid controller type %s\n\n%s", args.Type, Usage)
 		return 1
 	}
 	fmt.Fprintln(stdout, "Starting Clockwork Controller")
-	cfg := scheduler.Config{
-		DefaultSLO:     args.DefaultSLO,
-		ScheduleAhead:  args.ScheduleAhead,
-		MaxExec:        args.MaxExec,
-		MaxBatch:       args.MaxBatch,
-		GenerateInputs: args.GenerateInputs,
-		MaxGPUs:        args.MaxGPUs,
-		Log:            stdout,
-	}
-	if cfg.ScheduleAhead == 0 {
-		cfg.ScheduleAhead = 10e6
-		if cfg.GenerateInputs {
-			cfg.ScheduleAhead = 15e6
-		}
-	}
-	cfg.LatestDelta = cfg.ScheduleAhead
-	if cfg.MaxBatch == 0 {
-		cfg.MaxBatch = k.maxBatch
-	}
-	if cfg.GenerateInputs {
-		cfg.Inputs = generatedInputs()
+	cfg, err := args.SchedulerConfig(stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
 	}
 	var tel controller.Telemetry
 	if k.telemetry {
@@ -85,9 +70,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if k.announce != nil {
-		k.announce(stdout, cfg)
-	}
+	args.Announce(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 1)
@@ -104,7 +87,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		Workers:      args.Workers,
 		ClientAddr:   ":" + strconv.Itoa(args.Port),
 		Console:      stdout,
-		NewScheduler: func(s *scheduler.State) (scheduler.Scheduler, error) { return k.build(cfg, s, args) },
+		NewScheduler: func(s *scheduler.State) (scheduler.Scheduler, error) { return args.NewScheduler(cfg, s) },
 		MaxBatch:     uint32(cfg.MaxBatch),
 		MaxExec:      uint64(cfg.MaxExec),
 		Telemetry:    tel,
@@ -115,4 +98,59 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "Clockwork Controller Exiting")
 	return code
+}
+
+// kind is the controller type, INFER5 when unset.
+func (a *Args) kind() string {
+	if a.Type == "" {
+		return "INFER5"
+	}
+	return strings.ToUpper(a.Type)
+}
+
+// SchedulerConfig builds the scheduler configuration the controller runs
+// with: the options, where zero, take the type's defaults (schedule_ahead
+// 10 ms, or 15 ms with generate_inputs; default_slo 100 ms; max_exec
+// 250 ms; max_gpus 100; max_batch 8). Schedulers print to log.
+func (a *Args) SchedulerConfig(log io.Writer) (scheduler.Config, error) {
+	k, ok := kinds[a.kind()]
+	if !ok {
+		return scheduler.Config{}, fmt.Errorf("invalid controller type %s", a.Type)
+	}
+	cfg := scheduler.Config{
+		DefaultSLO: cmp.Or(a.DefaultSLO, 100e6), ScheduleAhead: a.ScheduleAhead, MaxExec: cmp.Or(a.MaxExec, 250e6),
+		MaxBatch: cmp.Or(a.MaxBatch, k.maxBatch), GenerateInputs: a.GenerateInputs, MaxGPUs: cmp.Or(a.MaxGPUs, 100), Log: log,
+	}
+	if cfg.ScheduleAhead == 0 {
+		cfg.ScheduleAhead = 10e6
+		if cfg.GenerateInputs {
+			cfg.ScheduleAhead = 15e6
+		}
+	}
+	cfg.LatestDelta = cfg.ScheduleAhead
+	if cfg.GenerateInputs {
+		cfg.Inputs = generatedInputs()
+	}
+	if cfg.DefaultSLO < 0 || cfg.MaxExec < 0 || cfg.ScheduleAhead < 0 || cfg.MaxBatch < 0 || cfg.MaxGPUs < 0 {
+		return cfg, fmt.Errorf("negative controller option in %+v", *a)
+	}
+	return cfg, nil
+}
+
+// Announce prints the scheduler's parameter block, as the controller does
+// before connecting to workers.
+func (a *Args) Announce(cfg scheduler.Config) {
+	if k := kinds[a.kind()]; k.announce != nil && cfg.Log != nil {
+		k.announce(cfg.Log, cfg)
+	}
+}
+
+// NewScheduler builds the controller type's scheduler for the cluster
+// found at start-up.
+func (a *Args) NewScheduler(cfg scheduler.Config, st *scheduler.State) (scheduler.Scheduler, error) {
+	k, ok := kinds[a.kind()]
+	if !ok {
+		return nil, fmt.Errorf("invalid controller type %s", a.Type)
+	}
+	return k.build(cfg, st, a)
 }

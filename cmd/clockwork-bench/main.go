@@ -1,0 +1,55 @@
+// Command clockwork-bench runs Clockwork's experiments and prints their
+// figures as markdown tables.
+//
+//	clockwork-bench fig5 [flags]                  Figure 5 on the real binaries (worker_dummy, controller, client)
+//	clockwork-bench sim [flags] fig5              the same sweep in the virtual-time simulator
+//	clockwork-bench sim [flags] WORKLOAD [ARGS]   any client workload in the simulator
+//
+// Both measure the controller's request log with the same code (package
+// bench), so their tables compare row for row.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "fig5":
+		return fig5Main(ctx, args[1:], stdout, stderr)
+	case "sim":
+		return simMain(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  clockwork-bench fig5 [flags]                 Figure 5 on the real binaries
+  clockwork-bench sim [flags] fig5             Figure 5 in the virtual-time simulator
+  clockwork-bench sim [flags] WORKLOAD [ARGS]  any client workload in the simulator
+
+Run "clockwork-bench fig5 -h" or "clockwork-bench sim -h" for the flags.
+`)
+}

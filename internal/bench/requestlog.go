@@ -1,0 +1,104 @@
+// Package bench turns the controller's request log
+// (clockwork_request_log.tsv) into the figures of a serving experiment:
+// goodput, throughput, latency percentiles, late successes and the share
+// of each response status over a measurement window, and renders them as
+// a markdown table.
+//
+// It reads only the log, never the processes that wrote it, so a run of
+// the real binaries and a run of the virtual-time simulator (package
+// simulate) are measured by the same code and their tables compare row
+// for row.
+package bench
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// columns the analysis needs; others are ignored, so the log may grow.
+var columns = []string{"t", "result", "latency", "deadline", "deadline_met"}
+
+// Row is the part of a request-log row the analysis uses.
+type Row struct {
+	T           int64 // departure, controller clock (ns)
+	Result      int32 // response status
+	Latency     int64 // ns, arrival to departure
+	Deadline    int64 // the SLO in ns; -1: no deadline; 0: already past at arrival
+	DeadlineMet bool
+}
+
+// ReadRequestLog calls fn for every row of a request log, in file order.
+// Columns are found by their header names.
+func ReadRequestLog(r io.Reader, fn func(Row)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return err
+		}
+		return errors.New("request log: empty (no header)")
+	}
+	idx, err := headerIndex(sc.Text())
+	if err != nil {
+		return err
+	}
+	fields := make([]string, 0, 16)
+	for line := 2; sc.Scan(); line++ {
+		fields = splitTabs(fields[:0], sc.Text())
+		row, err := parseRow(fields, idx)
+		if err != nil {
+			return fmt.Errorf("request log line %d: %w", line, err)
+		}
+		fn(row)
+	}
+	return sc.Err()
+}
+
+// headerIndex maps each needed column to its position.
+func headerIndex(header string) ([]int, error) {
+	names := strings.Split(header, "\t")
+	idx := make([]int, len(columns))
+	for i, c := range columns {
+		idx[i] = -1
+		for j, n := range names {
+			if n == c {
+				idx[i] = j
+				break
+			}
+		}
+		if idx[i] < 0 {
+			return nil, fmt.Errorf("request log: no column %q in header %q", c, header)
+		}
+	}
+	return idx, nil
+}
+
+func splitTabs(dst []string, s string) []string {
+	for {
+		i := strings.IndexByte(s, '\t')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
+}
+
+func parseRow(fields []string, idx []int) (Row, error) {
+	var v [5]int64
+	for i, j := range idx {
+		if j >= len(fields) {
+			return Row{}, fmt.Errorf("%d fields, want column %d (%s)", len(fields), j+1, columns[i])
+		}
+		n, err := strconv.ParseInt(fields[j], 10, 64)
+		if err != nil {
+			return Row{}, fmt.Errorf("column %s: %w", columns[i], err)
+		}
+		v[i] = n
+	}
+	return Row{T: v[0], Result: int32(v[1]), Latency: v[2], Deadline: v[3], DeadlineMet: v[4] != 0}, nil
+}
