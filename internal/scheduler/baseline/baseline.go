@@ -82,6 +82,9 @@ type gpu struct {
 	current            *model         // ... of this model
 	models             []*model       // resident or loading here
 	lastUse            map[int]uint64 // model id → recency
+	// unserved holds the models loaded here that have not run a batch
+	// since: they are not evicted for another model's sake.
+	unserved map[int]bool
 }
 
 type request struct {
@@ -154,7 +157,7 @@ func New(cfg scheduler.Config, st *scheduler.State) (*Scheduler, error) {
 		n := min(len(st.Workers[w].GPUs), remaining/(len(st.Workers)-w))
 		for _, spec := range st.Workers[w].GPUs[:n] {
 			g := &gpu{idx: len(s.gpus), worker: w, local: spec.ID, pages: spec.TotalPages,
-				free: spec.TotalPages, lastUse: map[int]uint64{}}
+				free: spec.TotalPages, lastUse: map[int]uint64{}, unserved: map[int]bool{}}
 			for _, id := range spec.LoadedModels {
 				if id >= 0 && id < len(s.models) && s.models[id] != nil && s.models[id].pages <= g.free {
 					m := s.models[id]

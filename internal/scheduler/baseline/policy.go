@@ -34,18 +34,26 @@ func (s *Scheduler) queued(g *gpu) int {
 	return n
 }
 
-// makeRoom evicts least-recently-used models from g, other than ones being
-// loaded or running, until need pages are free. It evicts nothing if that
-// cannot free enough.
+// makeRoom evicts models from g until need pages are free: idle models
+// first, least recently used first, then models with queued requests
+// likewise. It never evicts a model being loaded or running, nor one
+// loaded here that has not yet run a batch: otherwise, under memory
+// pressure, loads and evictions alternate and almost nothing runs. It
+// evicts nothing if that cannot free enough.
 func (s *Scheduler) makeRoom(g *gpu, need int) bool {
 	var victims []*model
 	free := g.free
 	for _, m := range g.models {
-		if m.loadingOn != g && !(g.busy && g.current == m) {
+		if m.loadingOn != g && !(g.busy && g.current == m) && !g.unserved[m.id] {
 			victims = append(victims, m)
 		}
 	}
-	slices.SortStableFunc(victims, func(a, b *model) int { return cmp.Compare(g.lastUse[a.id], g.lastUse[b.id]) })
+	slices.SortStableFunc(victims, func(a, b *model) int {
+		if c := cmp.Compare(min(len(a.queue), 1), min(len(b.queue), 1)); c != 0 {
+			return c // idle models first
+		}
+		return cmp.Compare(g.lastUse[a.id], g.lastUse[b.id])
+	})
 	n := 0
 	for ; free < need && n < len(victims); n++ {
 		free += victims[n].pages
@@ -63,6 +71,7 @@ func (s *Scheduler) evict(g *gpu, m *model) {
 	g.models = slices.DeleteFunc(g.models, func(x *model) bool { return x == m })
 	m.resident = slices.DeleteFunc(m.resident, func(x *gpu) bool { return x == g })
 	g.free += m.pages
+	delete(g.unserved, m.id)
 	a := s.newAction(workerapi.EvictWeightsType, g, m)
 	a.copies++ // counted before the eviction, as INFER5 logs it
 	a.wire = &workerapi.EvictWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
@@ -73,6 +82,7 @@ func (s *Scheduler) startLoad(g *gpu, m *model) {
 	g.free -= m.pages
 	g.models = append(g.models, m)
 	m.loadingOn = g
+	g.unserved[m.id] = true
 	a := s.newAction(workerapi.LoadWeightsType, g, m)
 	a.wire = &workerapi.LoadWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
 	s.send(a)
@@ -128,6 +138,7 @@ func (s *Scheduler) startInfer(g *gpu, m *model) {
 	}
 	a.wire = in
 	g.busy, g.current = true, m
+	delete(g.unserved, m.id)
 	s.touch(g, m)
 	s.send(a)
 }

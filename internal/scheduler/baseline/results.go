@@ -114,6 +114,7 @@ func (s *Scheduler) failed(a *action, code int32, message string, received, sent
 			m.loadingOn = nil
 			g.models = slices.DeleteFunc(g.models, func(x *model) bool { return x == m })
 			g.free += m.pages
+			delete(g.unserved, m.id)
 			// As a conventional server does, fail the requests waiting for
 			// the model; new ones will try loading it again.
 			for _, q := range m.queue {
