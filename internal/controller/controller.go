@@ -137,8 +137,8 @@ func (c *Controller) closeWorkers() {
 func (c *Controller) loop(ctx context.Context) error {
 	c.startup = newStartup(c.out, len(c.workers), c.opts.MaxBatch, c.opts.MaxExec, c.sendStartup)
 	c.startup.begin()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	alarm := clock.NewAlarm()
+	defer alarm.Stop()
 	for {
 		select {
 		case ev := <-c.events:
@@ -158,7 +158,7 @@ func (c *Controller) loop(ctx context.Context) error {
 				}
 				break
 			}
-		case <-timer.C:
+		case <-alarm.C:
 		case <-ctx.Done():
 			if c.opts.Telemetry != nil {
 				return c.opts.Telemetry.Close()
@@ -185,7 +185,7 @@ func (c *Controller) loop(ctx context.Context) error {
 				wake = t
 			}
 		}
-		timer.Reset(clock.Until(wake))
+		alarm.Set(wake)
 	}
 }
 

@@ -226,9 +226,9 @@ func (s *Server) run(ctx context.Context) {
 		due   completionHeap // completions whose end lies in the future
 		out   Output
 		last  int64
-		timer = time.NewTimer(time.Hour)
+		alarm = clock.NewAlarm()
 	)
-	defer timer.Stop()
+	defer alarm.Stop()
 	tick := func() int64 {
 		// The engine's clock never runs backwards, even when a due
 		// completion is processed after an action that arrived later.
@@ -243,7 +243,7 @@ func (s *Server) run(ctx context.Context) {
 			s.engine.Submit(tick(), in.action, in.tag)
 		case c := <-s.completions:
 			heap.Push(&due, c)
-		case <-timer.C:
+		case <-alarm.C:
 		case <-ctx.Done():
 			s.engine.Shutdown()
 			out.Ops, out.Results = out.Ops[:0], out.Results[:0]
@@ -279,7 +279,7 @@ func (s *Server) run(ctx context.Context) {
 		if len(due) > 0 && (wake == 0 || due[0].Done() < wake) {
 			wake = due[0].Done()
 		}
-		timer.Reset(clock.Until(wake))
+		alarm.Set(wake)
 	}
 }
 
