@@ -87,6 +87,17 @@ func (a *KernelArgs) Int64(v int64) *KernelArgs { return a.put(uint64(v), 8) }
 // Float32 appends a float argument.
 func (a *KernelArgs) Float32(v float32) *KernelArgs { return a.put(uint64(math.Float32bits(v)), 4) }
 
+// Bytes appends an argument passed by value as raw bytes, such as a
+// struct, aligned to align bytes (the struct's alignment, a power of 2).
+func (a *KernelArgs) Bytes(b []byte, align int) *KernelArgs {
+	for len(a.buf)%align != 0 {
+		a.buf = append(a.buf, 0)
+	}
+	a.offsets = append(a.offsets, C.uint(len(a.buf)))
+	a.buf = append(a.buf, b...)
+	return a
+}
+
 // Launch queues the kernel on s. The arguments are copied at launch (or
 // into the graph being captured), so a may be reused at once. The kernel
 // image gives each argument's size: a must match its parameter list.

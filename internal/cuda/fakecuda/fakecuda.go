@@ -17,9 +17,12 @@
 // deterministic.
 //
 // The fake NVRTC "compiles" any source with a __global__ function; its
-// cubins run two kernels: global_avg_pool(const float *x, float *y,
-// int planes, int hw, float scale), one warp per plane, and
-// scale(float *x, int n, float k), one thread per element.
+// cubins run the kernels the fake has CPU twins of, found by name:
+// global_avg_pool(const float *x, float *y, int planes, int hw, float
+// scale), one warp per plane; scale(float *x, int n, float k), one thread
+// per element; and the CUDA runtime's kernels channel_act, gemm_epilogue,
+// binary, concat and depthwise_conv (internal/runtime/cuda/kernels.go),
+// whose parameter lists the twins in csrc/fakecuda.c must match.
 package fakecuda
 
 import (

@@ -9,6 +9,7 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/runtime/cpu"
+	cudart "github.com/clockwork-go/clockwork/internal/runtime/cuda"
 )
 
 // Kinds accepted by Open.
@@ -55,7 +56,17 @@ func openCPU(cfg Config) (runtime.Runtime, error) {
 	return cpu.New(cpu.Config{PageSize: cfg.PageSize, CacheBytes: cfg.WeightsCacheSize, SkipMeasure: !cfg.Measure})
 }
 
-// openCUDA is replaced when the CUDA runtime is built.
+// openCUDA opens the CUDA runtime on every GPU of the machine; it prints
+// the original's "Using CUDA Driver" line to log. Setting
+// CLOCKWORK_CUDA_VERBOSE adds a line per model load and LoadWeights.
 var openCUDA = func(cfg Config, log io.Writer) (runtime.Runtime, error) {
-	return nil, fmt.Errorf("this build has no CUDA runtime")
+	rt, err := cudart.New(cudart.Config{
+		PageSize: cfg.PageSize, WeightsCacheSize: cfg.WeightsCacheSize, IOPoolSize: cfg.IOPoolSize,
+		WorkspacePoolSize: cfg.WorkspacePoolSize, HostIOPoolSize: cfg.HostIOPoolSize,
+		Measure: cfg.Measure, TF32: cfg.TF32, Verbose: cudart.VerboseFromEnv(), Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rt, nil
 }

@@ -39,7 +39,11 @@ typedef unsigned long long dptr;
 
 /* ---------------------------------------------------------------- work */
 
-enum { OP_COPY, OP_SET8, OP_SET32, OP_RECORD, OP_CONV, OP_ACT, OP_POOL, OP_ADD, OP_SOFTMAX, OP_GAP, OP_SCALE, OP_GEMM };
+enum { OP_COPY, OP_SET8, OP_SET32, OP_RECORD, OP_CONV, OP_ACT, OP_POOL, OP_ADD, OP_SOFTMAX, OP_GAP, OP_SCALE, OP_GEMM, OP_KERNEL };
+
+/* Arguments of a launch of one of the runtime's kernels (see "kernels"
+ * below), packed as the kernel's parameter list lays them out. */
+#define KERNEL_ARGS 1024
 
 typedef struct {
 	int nd;
@@ -114,6 +118,10 @@ typedef struct {
 			float alpha, beta;
 			dptr a, b, c;
 		} gemm;
+		struct {
+			int fn;
+			unsigned char args[KERNEL_ARGS];
+		} kernel;
 	} u;
 } op;
 
@@ -580,8 +588,23 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2 };
-static int fn_ids[] = {FN_GAP, FN_SCALE};
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_COUNT };
+
+/* The kernels the fake can run, by name, with their parameter lists: p a
+ * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
+static const struct {
+	int id;
+	const char *name, *sig;
+} kernels[] = {
+	{FN_GAP, "global_avg_pool", "ppiif"},
+	{FN_SCALE, "scale", "pif"},
+	{FN_CHANNEL_ACT, "channel_act", "ppiiipppiff"},
+	{FN_GEMM_EPILOGUE, "gemm_epilogue", "piiipiififf"},
+	{FN_BINARY, "binary", "ppp" "iiiiiiiiiiiiii" "ff"},
+	{FN_CONCAT, "concat", "piiC"},
+	{FN_DEPTHWISE, "depthwise_conv", "ppppp" "iiiiiiiiiiiiiiii" "ff"},
+};
+#define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
 int cuModuleLoadData(void **m, const void *image) {
 	NEED_CTX();
@@ -595,14 +618,13 @@ int cuModuleGetFunction(void **f, void *m, const char *name) {
 	char decl[128];
 	snprintf(decl, sizeof decl, "void %s(", name);
 	if (m == NULL || strstr(m, decl) == NULL) return CU_NOT_FOUND;
-	if (strcmp(name, "global_avg_pool") == 0) {
-		*f = &fn_ids[0];
-	} else if (strcmp(name, "scale") == 0) {
-		*f = &fn_ids[1];
-	} else {
-		return CU_NOT_FOUND;
+	for (int i = 0; i < NKERNELS; i++) {
+		if (strcmp(name, kernels[i].name) == 0) {
+			*f = (void *)&kernels[i].id;
+			return CU_OK;
+		}
 	}
-	return CU_OK;
+	return CU_NOT_FOUND;
 }
 
 int cuModuleUnload(void *m) {
@@ -611,9 +633,32 @@ int cuModuleUnload(void *m) {
 	return CU_OK;
 }
 
+/* The concat kernel's parts: up to 32 inputs copied into Y in one launch. */
+#define CONCAT_PARTS 32
+typedef struct {
+	dptr x[CONCAT_PARTS];
+	int block[CONCAT_PARTS], cum[CONCAT_PARTS], start[CONCAT_PARTS];
+	int count, pad;
+} concat_parts;
+
+/* pack copies the parameters of a kernel with signature sig into buf,
+ * each at its natural alignment; it returns the bytes used, or -1. */
+static int pack(const char *sig, void **params, unsigned char *buf) {
+	size_t off = 0;
+	for (int i = 0; sig[i]; i++) {
+		size_t size = sig[i] == 'p' ? 8 : sig[i] == 'C' ? sizeof(concat_parts) : 4;
+		size_t align = size >= 8 ? 8 : 4;
+		off = (off + align - 1) / align * align;
+		if (off + size > KERNEL_ARGS) return -1;
+		memcpy(buf + off, params[i], size);
+		off += size;
+	}
+	return (int)off;
+}
+
 /* Kernels: global_avg_pool(const float *x, float *y, int planes, int hw,
  * float scale), one warp per plane; scale(float *x, int n, float k), one
- * thread per element. */
+ * thread per element; and the runtime's kernels (see run_kernel). */
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
 	unsigned shared, void *s, void **params, void **extra) {
 	NEED_CTX();
@@ -640,8 +685,19 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
 		o.u.scale.threads = threads;
 		o.cost = 2000;
 		break;
-	default:
-		return CU_INVALID_HANDLE;
+	default: {
+		int id = *(int *)f;
+		if (id <= FN_SCALE || id >= FN_COUNT) return CU_INVALID_HANDLE;
+		o.kind = OP_KERNEL;
+		o.u.kernel.fn = id;
+		int n = -1;
+		for (int i = 0; i < NKERNELS; i++) {
+			if (kernels[i].id == id) n = pack(kernels[i].sig, params, o.u.kernel.args);
+		}
+		if (n < 0) return CU_INVALID_VALUE;
+		o.cost = 2000 + (long long)threads / 1000;
+		break;
+	}
 	}
 	return submit(s, &o);
 }
@@ -1422,8 +1478,137 @@ static void run_softmax(op *o) {
 #undef LIN
 }
 
+/* ---------------------------------------------- the runtime's kernels */
+
+static float act_apply(int kind, float v, float p0, float p1) {
+	switch (kind) {
+	case 1: return v > 0 ? v : 0;                      /* relu */
+	case 2: return fminf(fmaxf(v, p0), p1);            /* clip(p0, p1) */
+	case 3: return fmaxf(0, fminf(1, p0 * v + p1));     /* hardsigmoid(p0, p1) */
+	case 4: return v * fmaxf(0, fminf(1, p0 * v + p1)); /* hardswish(p0, p1) */
+	}
+	return v;
+}
+
+/* arg reads the next parameter of type T from a packed argument buffer. */
+#define ARG(T, buf, off) (off = (off + sizeof(T) - 1) / sizeof(T) * sizeof(T), off += sizeof(T), *(T *)((buf) + off - sizeof(T)))
+
+/* run_kernel is the CPU twin of the runtime's NVRTC kernels, with the
+ * parameter lists of their CUDA sources:
+ *   channel_act(x, y, n, inner, channels, scale, shift, z, act, p0, p1):
+ *     y[i] = act(x[i]·scale[c] + shift[c] + z[i]), c = i / inner % channels,
+ *     each of scale, shift and z optional (null);
+ *   gemm_epilogue(y, rows, cols, ldy, c, cRow, cCol, beta, act, p0, p1):
+ *     y[r·ldy + j] = act(y[r·ldy + j] + beta·c[r·cRow + j·cCol]), c optional;
+ *   binary(a, b, y, n, d1, d2, d3, sa0..sa3, sb0..sb3, op, act, p0, p1):
+ *     y[i] = act(a[Σ i_k·sa_k] op b[Σ i_k·sb_k]) over dims [n/(d1·d2·d3), d1, d2, d3], op 0 add, 1 mul;
+ *   concat(y, outer, yRow, parts): for each part k and outer index o, the
+ *     block[k] elements x[k][o·block[k]:] go to y[o·yRow + start[k]:];
+ *   depthwise_conv(x, w, bias, z, y, n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act, p0, p1):
+ *     a convolution with c groups of one input channel and m/c filters each,
+ *     plus bias and residual z (either null), then the activation. */
+static void run_kernel(op *o) {
+	unsigned char *b = o->u.kernel.args;
+	size_t off = 0;
+	switch (o->u.kernel.fn) {
+	case FN_CHANNEL_ACT: {
+		float *x = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int n = ARG(int, b, off), inner = ARG(int, b, off), channels = ARG(int, b, off);
+		float *scale = F(ARG(dptr, b, off)), *shift = F(ARG(dptr, b, off)), *z = F(ARG(dptr, b, off));
+		int kind = ARG(int, b, off);
+		float p0 = ARG(float, b, off), p1 = ARG(float, b, off);
+		for (int i = 0; i < n; i++) {
+			int c = i / inner % channels;
+			float v = x[i];
+			if (scale != NULL) v *= scale[c];
+			if (shift != NULL) v += shift[c];
+			if (z != NULL) v += z[i];
+			y[i] = act_apply(kind, v, p0, p1);
+		}
+		break;
+	}
+	case FN_GEMM_EPILOGUE: {
+		float *y = F(ARG(dptr, b, off));
+		int rows = ARG(int, b, off), cols = ARG(int, b, off), ldy = ARG(int, b, off);
+		float *c = F(ARG(dptr, b, off));
+		int crow = ARG(int, b, off), ccol = ARG(int, b, off);
+		float beta = ARG(float, b, off);
+		int kind = ARG(int, b, off);
+		float p0 = ARG(float, b, off), p1 = ARG(float, b, off);
+		for (int r = 0; r < rows; r++)
+			for (int j = 0; j < cols; j++) {
+				float v = y[(size_t)r * ldy + j];
+				if (c != NULL) v += beta * c[(size_t)r * crow + (size_t)j * ccol];
+				y[(size_t)r * ldy + j] = act_apply(kind, v, p0, p1);
+			}
+		break;
+	}
+	case FN_BINARY: {
+		float *a = F(ARG(dptr, b, off)), *bb = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int n = ARG(int, b, off), d[4], sa[4], sb[4];
+		for (int k = 1; k < 4; k++) d[k] = ARG(int, b, off);
+		for (int k = 0; k < 4; k++) sa[k] = ARG(int, b, off);
+		for (int k = 0; k < 4; k++) sb[k] = ARG(int, b, off);
+		int mul = ARG(int, b, off), kind = ARG(int, b, off);
+		float p0 = ARG(float, b, off), p1 = ARG(float, b, off);
+		for (int i = 0; i < n; i++) {
+			int r = i, idx[4];
+			for (int k = 3; k > 0; k--) idx[k] = r % d[k], r /= d[k];
+			idx[0] = r;
+			size_t ai = 0, bi = 0;
+			for (int k = 0; k < 4; k++) ai += (size_t)idx[k] * sa[k], bi += (size_t)idx[k] * sb[k];
+			y[i] = act_apply(kind, mul ? a[ai] * bb[bi] : a[ai] + bb[bi], p0, p1);
+		}
+		break;
+	}
+	case FN_CONCAT: {
+		float *y = F(ARG(dptr, b, off));
+		int outer = ARG(int, b, off), yrow = ARG(int, b, off);
+		off = (off + 7) / 8 * 8;
+		concat_parts *p = (concat_parts *)(b + off);
+		for (int k = 0; k < p->count; k++)
+			for (int q = 0; q < outer; q++)
+				memcpy(y + (size_t)q * yrow + p->start[k], F(p->x[k]) + (size_t)q * p->block[k], (size_t)p->block[k] * 4);
+		break;
+	}
+	case FN_DEPTHWISE: {
+		float *x = F(ARG(dptr, b, off)), *w = F(ARG(dptr, b, off)), *bias = F(ARG(dptr, b, off));
+		float *z = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int g[15];
+		for (int k = 0; k < 15; k++) g[k] = ARG(int, b, off);
+		int n = g[0], c = g[1], h = g[2], wd = g[3], m = g[4], oh = g[5], ow = g[6], kh = g[7], kw = g[8];
+		int sh = g[9], sw = g[10], ph = g[11], pw = g[12], dh = g[13], dw = g[14];
+		int kind = ARG(int, b, off);
+		float p0 = ARG(float, b, off), p1 = ARG(float, b, off);
+		int mult = m / c;
+		for (int i = 0; i < n * m * oh * ow; i++) {
+			int ox = i % ow, t = i / ow, oy = t % oh;
+			t /= oh;
+			int oc = t % m, bb = t / m;
+			const float *xp = x + ((size_t)bb * c + oc / mult) * h * wd, *wp = w + (size_t)oc * kh * kw;
+			float s = 0;
+			for (int ky = 0; ky < kh; ky++) {
+				int iy = oy * sh - ph + ky * dh;
+				if (iy < 0 || iy >= h) continue;
+				for (int kx = 0; kx < kw; kx++) {
+					int ix = ox * sw - pw + kx * dw;
+					if (ix >= 0 && ix < wd) s += xp[iy * wd + ix] * wp[ky * kw + kx];
+				}
+			}
+			if (bias != NULL) s += bias[oc];
+			if (z != NULL) s += z[i];
+			y[i] = act_apply(kind, s, p0, p1);
+		}
+		break;
+	}
+	}
+}
+
 static void run(op *o) {
 	switch (o->kind) {
+	case OP_KERNEL:
+		run_kernel(o);
+		break;
 	case OP_COPY:
 		memmove(o->u.copy.dst, o->u.copy.src, o->u.copy.n);
 		break;

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// fillerID is the model id of the small model loaded between a model's
+// eviction and its reload, so that the reload gets other pages.
+const fillerID = 1000
+
+// bench drives one worker through the check of each model.
+type bench struct {
+	o      *options
+	w      *workerProc
+	c      *client
+	models string            // directory of the generated models
+	refs   map[string][]byte // CPU outputs of batch size 1, by model
+	start  time.Time
+}
+
+// modelRun is what the check measured of one model.
+type modelRun struct {
+	name, path string
+	err        error // the model could not be checked at all
+	info       *workerapi.LoadModelFromDiskResult
+	load       [2]loadResult // first load, reload into other pages
+	rows       []*row
+	cpuErr     float64 // relative error of b1 against the CPU (NaN: not checked)
+}
+
+// loadResult is one LoadWeights: its reported timing and the runtime's
+// console line about it.
+type loadResult struct {
+	err    error
+	timing workerapi.Timing
+	line   loadLine
+	logged bool
+}
+
+// row is one model and batch size.
+type row struct {
+	batch      int
+	err        error
+	exec, e2e  dist
+	worker     dist      // from the start of copy-input to the end of copy-output
+	clocks     [2]uint32 // lowest and highest SM clock (MHz) seen
+	warmups    int
+	first      []byte // output of the first inference
+	changed    int    // later outputs that differ from the first
+	reloadErr  error  // the inferences after the reload
+	reloadSame bool   // their outputs equal the first
+	reloaded   bool
+}
+
+func (bn *bench) path(name string) string { return filepath.Join(bn.models, name, "model") }
+
+// window is "run as soon as possible".
+const latest = math.MaxUint64
+
+func (bn *bench) loadModel(id int32, path string, maxBatch int) (*workerapi.LoadModelFromDiskResult, error) {
+	r, _, err := bn.c.do(&workerapi.LoadModelFromDisk{ModelID: id, Path: path, Latest: latest, Copies: 1,
+		MaxBatchSize: uint32(maxBatch), MaxExecDuration: math.MaxUint64})
+	if err != nil {
+		return nil, err
+	}
+	return r.(*workerapi.LoadModelFromDiskResult), nil
+}
+
+func (bn *bench) loadWeights(id int32, path string) loadResult {
+	n := bn.w.loadCount(path)
+	r, _, err := bn.c.do(&workerapi.LoadWeights{ModelID: id, Latest: latest})
+	if err != nil {
+		return loadResult{err: err}
+	}
+	lr := loadResult{timing: r.(*workerapi.LoadWeightsResult).Timing}
+	lr.line, lr.logged = bn.w.waitLoad(path, n)
+	return lr
+}
+
+func (bn *bench) evict(id int32) error {
+	_, _, err := bn.c.do(&workerapi.EvictWeights{ModelID: id, Latest: latest})
+	return err
+}
+
+func (bn *bench) infer(id int32, b int, in []byte) (*workerapi.InferResult, time.Duration, error) {
+	r, e2e, err := bn.c.do(&workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: in})
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.(*workerapi.InferResult), e2e, nil
+}
+
+// loadFiller loads the filler model from disk.
+func (bn *bench) loadFiller() error {
+	_, err := bn.loadModel(fillerID, bn.path(fillerModel), 1)
+	return err
+}
+
+// runModel checks one model: load, LoadWeights, n inferences per batch
+// size, eviction, the filler into the cache, a reload (into other pages),
+// and inferences whose outputs must equal those before the reload.
+func (bn *bench) runModel(id int32, name string) *modelRun {
+	o := bn.o
+	mr := &modelRun{name: name, path: bn.path(name), cpuErr: math.NaN()}
+	info, err := bn.loadModel(id, mr.path, slices.Max(o.batches))
+	if err != nil {
+		mr.err = fmt.Errorf("LoadModelFromDisk: %w", err)
+		return mr
+	}
+	mr.info = info
+	fmt.Printf("  %s loaded in %.1f s: batch sizes %v, exec %s, weights %.2f ms\n", name,
+		float64(info.Timing.Duration)/1e9, info.BatchSizes, msList(info.ExecTimes), float64(info.WeightsLoadTime)/1e6)
+	if mr.load[0] = bn.loadWeights(id, mr.path); mr.load[0].err != nil {
+		mr.err = fmt.Errorf("LoadWeights: %w", mr.load[0].err)
+		return mr
+	}
+	for _, b := range o.batches {
+		r := &row{batch: b}
+		mr.rows = append(mr.rows, r)
+		if !slices.Contains(info.BatchSizes, uint32(b)) {
+			r.err = fmt.Errorf("batch size %d not supported (have %v)", b, info.BatchSizes)
+			continue
+		}
+		if bn.overBudget() {
+			r.err = errors.New("skipped: out of time")
+			continue
+		}
+		r.err = bn.measure(id, r, info.InputSize)
+	}
+	if ref, ok := bn.refs[name]; ok && len(mr.rows) > 0 && mr.rows[0].batch == 1 && mr.rows[0].first != nil {
+		mr.cpuErr = relErr(mr.rows[0].first, ref)
+	}
+	// Evict, put the filler in the cache, reload: other pages.
+	if err := bn.evict(id); err != nil {
+		mr.load[1].err = fmt.Errorf("EvictWeights: %w", err)
+		return mr
+	}
+	filler := bn.loadWeights(fillerID, bn.path(fillerModel))
+	mr.load[1] = bn.loadWeights(id, mr.path)
+	if filler.err == nil {
+		bn.evict(fillerID)
+	}
+	if mr.load[1].err != nil {
+		return mr
+	}
+	for _, r := range mr.rows {
+		if r.first == nil || bn.overBudget() {
+			continue
+		}
+		r.reloaded = true
+		r.reloadSame, r.reloadErr = bn.again(id, r, info.InputSize)
+	}
+	bn.evict(id)
+	return mr
+}
+
+// minWarmup is the least time spent warming up a batch size: the GPU's
+// clock ramps up under load.
+const minWarmup = 300 * time.Millisecond
+
+// measure runs warm-ups (o.warmup inferences and minWarmup at least),
+// then o.n timed inferences of batch size r.batch.
+func (bn *bench) measure(id int32, r *row, itemSize uint64) error {
+	in := input(r.batch, itemSize)
+	var exec, e2e, worker []time.Duration
+	r.clocks = [2]uint32{math.MaxUint32, 0}
+	t0 := time.Now()
+	for i := 0; len(exec) < bn.o.n; i++ {
+		res, t, err := bn.infer(id, r.batch, in)
+		if err != nil {
+			return fmt.Errorf("inference %d: %w", i, err)
+		}
+		if r.first == nil {
+			r.first = res.Output
+		} else if !bytes.Equal(res.Output, r.first) {
+			r.changed++
+		}
+		if i < bn.o.warmup || time.Since(t0) < minWarmup {
+			r.warmups++
+			continue
+		}
+		exec = append(exec, time.Duration(res.Exec.Duration))
+		e2e = append(e2e, t)
+		worker = append(worker, time.Duration(res.CopyOutput.End-res.CopyInput.Begin))
+		for _, c := range []uint32{res.GPUClockBefore, res.GPUClock} {
+			r.clocks[0], r.clocks[1] = min(r.clocks[0], c), max(r.clocks[1], c)
+		}
+	}
+	r.exec, r.e2e, r.worker = summarize(exec), summarize(e2e), summarize(worker)
+	return nil
+}
+
+// again runs o.nReload inferences and reports whether every output equals
+// the first one before the reload.
+func (bn *bench) again(id int32, r *row, itemSize uint64) (bool, error) {
+	in := input(r.batch, itemSize)
+	same := true
+	for i := range bn.o.nReload {
+		res, _, err := bn.infer(id, r.batch, in)
+		if err != nil {
+			return false, fmt.Errorf("inference %d after the reload: %w", i, err)
+		}
+		same = same && bytes.Equal(res.Output, r.first)
+	}
+	return same, nil
+}
+
+func (bn *bench) overBudget() bool { return time.Since(bn.start) > bn.o.budget }
+
+func msList(ns []uint64) string {
+	var b bytes.Buffer
+	for i, v := range ns {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%.2f", float64(v)/1e6)
+	}
+	return "[" + b.String() + "] ms"
+}

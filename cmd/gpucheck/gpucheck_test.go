@@ -1,0 +1,59 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseLoadLine(t *testing.T) {
+	w := &workerProc{loads: map[string][]loadLine{}}
+	w.parse("cuda: LoadWeights gpu=0 model=/z/resnet18/model pages=[4 5 6] bytes=46738944 copy_ms=0.862 gbps=54.2 rebind_ms=b1:1.108,b16:0.933 total_ms=4.698", nil)
+	w.parse("cuda: LoadWeights gpu=0 model=/z/resnet18/model pages=[4 5 6] bytes=46738944 copy_ms=0.862 gbps=54.2 rebind_ms= total_ms=0.900", nil)
+	l, ok := w.waitLoad("/z/resnet18/model", 0)
+	if !ok || l.pages != "4 5 6" || l.gbps != 54.2 || l.copyMs != 0.862 || l.totalMs != 4.698 ||
+		l.rebindMs[1] != 1.108 || l.rebindMs[16] != 0.933 || len(l.rebindMs) != 2 {
+		t.Errorf("line 0 = %+v, %v", l, ok)
+	}
+	if l, ok := w.waitLoad("/z/resnet18/model", 1); !ok || len(l.rebindMs) != 0 || l.totalMs != 0.9 {
+		t.Errorf("line 1 = %+v, %v", l, ok)
+	}
+	port := make(chan string, 1)
+	w.parse("IO service thread listening on 0.0.0.0:40265", port)
+	if p := <-port; p != "40265" {
+		t.Errorf("port %q", p)
+	}
+}
+
+func TestReadActionLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "clockwork_action_log.tsv")
+	rows := []string{
+		"t\taction_id\taction_type\tstatus\tworker_id\tgpu_id\tmodel_id\tbatch_size\texpected_exec_duration\tworker_exec_duration",
+		"1\t1\t1\t0\t0\t0\t0\t1\t9000000\t9500000", // a LoadWeights
+		"2\t2\t2\t0\t0\t0\t0\t1\t2000000\t2000000",
+		"3\t3\t2\t0\t0\t0\t0\t4\t3300000\t3000000",
+		"4\t4\t2\t81\t0\t0\t0\t4\t3300000\t0",
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := readActionLog(path)
+	if r.err != nil || r.rows != 2 || r.errs != 1 || r.p50 != 0 || math.Abs(r.p99-0.1) > 1e-9 ||
+		r.byBatch != "b1 1 rows p50 0.00% p99 0.00%, b4 1 rows p50 10.00% p99 10.00%" {
+		t.Errorf("result %+v", r)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	var ds []time.Duration
+	for i := 1; i <= 1000; i++ {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	d := summarize(ds)
+	if d.n != 1000 || d.p50 != 500 || d.p99 != 990 || d.p999 != 999 || d.max != 1000 || d.tail() != 999.0/500 {
+		t.Errorf("summary %+v", d)
+	}
+}

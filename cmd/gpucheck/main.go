@@ -1,0 +1,232 @@
+// Command gpucheck checks the CUDA runtime end to end on a GPU host, the
+// way a controller uses it: it generates the model zoo, starts the real
+// worker on the GPU and drives it over the worker protocol (load, load
+// weights, inferences at every batch size, eviction, a reload into other
+// pages, inferences again), compares outputs with the CPU runtime and
+// across the reload, and times everything. Then it serves a client
+// workload through `controller INFER5` and measures how well the
+// controller predicts exec times.
+//
+// It prints one row per model and batch size (exec GPU time and
+// end-to-end time percentiles, the PyTorch CUDA-graph figures of the
+// repository's H200 profile, LoadWeights and rebind times) and a PASS or
+// FAIL line per target; with $OUT set the report also goes to
+// $OUT/gpu-check.txt, next to the processes' logs. A failing model or
+// batch size is reported and the check goes on. It exits 1 if a target
+// failed.
+//
+// The binaries it runs (worker, genmodels, controller, client) are taken
+// from -bin, by default its own directory. The rebind times come from the
+// CUDA runtime's verbose lines (CLOCKWORK_CUDA_VERBOSE, set for the
+// worker it starts).
+//
+// Usage:
+//
+//	gpucheck [-quick] [-bin DIR] [-models resnet18,...] [-batches 1,2,4,8,16]
+//	         [-n 1000] [-reload 100] [-infer5 30s] [-infer5-model resnet50]
+//	         [-profile FILE] [-budget 5m30s]
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// fillerModel is loaded into the cache between a model's eviction and its
+// reload.
+const fillerModel = "tinycnn"
+
+var fullModels = []string{"resnet18", "resnet50", "resnet152", "mobilenet_v2", "vgg16", "densenet121"}
+
+type options struct {
+	bin, profile, logDir string
+	infer5Model          string
+	models, cpuModels    []string
+	batches              []int
+	n, warmup, nReload   int
+	infer5, budget       time.Duration
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gpucheck:", err)
+		os.Exit(2)
+	}
+	ok, err := run(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gpucheck:", err)
+		os.Exit(1)
+	}
+	if !ok {
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (*options, error) {
+	fs := flag.NewFlagSet("gpucheck", flag.ContinueOnError)
+	exe, _ := os.Executable()
+	var (
+		quick                             = fs.Bool("quick", false, "a short check: resnet18 and mobilenet_v2, batch sizes 1 and 16, 200 inferences, INFER5 for 10 s")
+		bin                               = fs.String("bin", filepath.Dir(exe), "directory of the worker, genmodels, controller and client binaries")
+		models                            = fs.String("models", "", "models to check (default "+strings.Join(fullModels, ",")+")")
+		cpuModels                         = fs.String("cpu", "", "models whose batch size 1 is compared with the CPU runtime (default: all checked)")
+		batches                           = fs.String("batches", "", "batch sizes (default 1,2,4,8,16)")
+		n                                 = fs.Int("n", 0, "timed inferences per model and batch size (default 1000)")
+		reload                            = fs.Int("reload", 0, "inferences per batch size after the reload (default 100)")
+		infer5                            = fs.Duration("infer5", -1, "how long to run INFER5 with the client (0 skips; default 30s)")
+		infer5Model                       = fs.String("infer5-model", "resnet50", "the model INFER5 serves (as resnet50_v2, the client's model)")
+		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with")
+		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
+		defModels, defBatches, defN, defR = fullModels, []int{1, 2, 4, 8, 16}, 1000, 100
+		defInfer5, defBudget              = 30 * time.Second, 330 * time.Second
+	)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if *quick {
+		defModels, defBatches, defN, defR = []string{"resnet18", "mobilenet_v2"}, []int{1, 16}, 200, 20
+		defInfer5, defBudget = 10*time.Second, 90*time.Second
+	}
+	o := &options{bin: *bin, profile: *profile, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
+		infer5Model: *infer5Model}
+	o.models = split(*models, defModels)
+	o.cpuModels = split(*cpuModels, o.models)
+	for _, b := range split(*batches, nil) {
+		v, err := strconv.Atoi(b)
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("bad batch size %q", b)
+		}
+		o.batches = append(o.batches, v)
+	}
+	if len(o.batches) == 0 {
+		o.batches = defBatches
+	}
+	slices.Sort(o.batches)
+	if o.n <= 0 {
+		o.n = defN
+	}
+	if o.nReload <= 0 {
+		o.nReload = defR
+	}
+	if o.infer5 < 0 {
+		o.infer5 = defInfer5
+	}
+	if o.budget <= 0 {
+		o.budget = defBudget
+	}
+	return o, nil
+}
+
+func split(s string, def []string) []string {
+	if s == "" {
+		return def
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// run does the check and reports whether every target passed.
+func run(o *options) (bool, error) {
+	start := time.Now()
+	tmp, err := os.MkdirTemp("", "gpucheck-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(tmp)
+	o.logDir = tmp
+	if out := os.Getenv("OUT"); out != "" {
+		o.logDir = out
+	}
+	fmt.Printf("gpucheck: models %v, batch sizes %v, %d inferences each (+%d warm-up), %d after the reload; logs in %s\n",
+		o.models, o.batches, o.n, o.warmup, o.nReload, o.logDir)
+
+	models := filepath.Join(tmp, "models")
+	if err := generate(o, models, append(slices.Clone(o.models), fillerModel)...); err != nil {
+		return false, err
+	}
+	fmt.Printf("generated the models in %.1f s\n", time.Since(start).Seconds())
+
+	bn := &bench{o: o, models: models, refs: map[string][]byte{}}
+	for _, name := range o.cpuModels {
+		t0 := time.Now()
+		out, err := cpuOutput(bn.path(name))
+		if err != nil {
+			fmt.Printf("CPU reference of %s: %v\n", name, err)
+			continue
+		}
+		bn.refs[name] = out
+		fmt.Printf("CPU reference of %s b1 in %.1f s\n", name, time.Since(t0).Seconds())
+	}
+
+	var runs []*modelRun
+	gpuErr := func() error {
+		w, err := startWorker(o.bin, filepath.Join(o.logDir, "worker.log"))
+		if err != nil {
+			return err
+		}
+		defer w.stop()
+		if rt := w.runtimeName(); !strings.HasPrefix(rt, "cuda") {
+			return fmt.Errorf("the worker runs on %q, not on a GPU (see worker.log)", rt)
+		}
+		fmt.Printf("worker on %s: %s\n", w.addr, w.runtimeName())
+		c, err := dial(w.addr)
+		if err != nil {
+			return err
+		}
+		defer c.close()
+		bn.w, bn.c, bn.start = w, c, time.Now()
+		if err := bn.loadFiller(); err != nil {
+			return fmt.Errorf("loading the filler model %s: %w", fillerModel, err)
+		}
+		for i, name := range o.models {
+			fmt.Printf("checking %s\n", name)
+			runs = append(runs, bn.runModel(int32(10*i), name))
+		}
+		return nil
+	}()
+
+	var i5 infer5Result
+	if o.infer5 > 0 {
+		i5 = runInfer5(o, tmp, models)
+	} else {
+		i5.skipped = "-infer5 0"
+	}
+
+	prof, perr := readProfile(o.profile)
+	if perr != nil {
+		fmt.Printf("no PyTorch profile: %v\n", perr)
+	}
+	rep := report(runs, gpuErr, i5, prof, o)
+	fmt.Print(rep.text)
+	fmt.Printf("gpucheck took %.1f s\n", time.Since(start).Seconds())
+	if out := os.Getenv("OUT"); out != "" {
+		if err := os.WriteFile(filepath.Join(out, "gpu-check.txt"), []byte(rep.text), 0o644); err != nil {
+			return false, err
+		}
+	}
+	return rep.ok, nil
+}
+
+// generate writes the named models into dir with the genmodels binary.
+func generate(o *options, dir string, names ...string) error {
+	cmd := exec.Command(filepath.Join(o.bin, "genmodels"), "-out", dir, "-only", strings.Join(names, ","))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return errors.Join(fmt.Errorf("genmodels: %w", err), errors.New(strings.TrimSpace(string(out))))
+	}
+	return nil
+}

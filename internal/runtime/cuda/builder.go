@@ -1,0 +1,108 @@
+package cuda
+
+import (
+	"errors"
+	"time"
+
+	cu "github.com/clockwork-go/clockwork/internal/cuda"
+)
+
+// builder is a stream with its own cuDNN and cuBLAS handles on which op
+// lists are run eagerly, timed and captured into graphs. cuDNN and cuBLAS
+// calls cost tens of µs of host time each, so they happen only here, never
+// on the serving path.
+type builder struct {
+	s          cu.Stream
+	dnn        cu.DNN
+	blas       cu.BLAS
+	start, end cu.Event
+	w          *waiter // on end, for the completion checker
+	args       cu.KernelArgs
+	buf        []byte // the concat kernel's struct argument
+}
+
+func newBuilder(tf32 bool) (*builder, error) {
+	b := &builder{buf: make([]byte, concatStructSize)}
+	var err error
+	if b.s, err = cu.NewStream(cu.StreamNonBlocking, 0); err != nil {
+		return nil, err
+	}
+	if b.start, err = cu.NewEvent(cu.EventDefault); err != nil {
+		return nil, err
+	}
+	if b.end, err = cu.NewEvent(cu.EventDefault); err != nil {
+		return nil, err
+	}
+	b.w = newWaiter(cu.Event{}, b.end)
+	if b.dnn, err = cu.NewDNN(); err != nil {
+		return nil, err
+	}
+	if err := b.dnn.SetStream(b.s); err != nil {
+		return nil, err
+	}
+	if b.blas, err = cu.NewBLAS(); err != nil {
+		return nil, err
+	}
+	math := cu.BLASDefaultMath // fp32 GEMMs in fp32
+	if tf32 {
+		math = cu.BLASTF32Math
+	}
+	return b, b.blas.SetMathMode(math)
+}
+
+// useBLASWorkspace points cuBLAS at n bytes at ws, so that it allocates
+// nothing while captured. cublasSetStream drops the workspace, hence both.
+func (b *builder) useBLASWorkspace(ws cu.DevicePtr, n uint64) error {
+	if err := b.blas.SetStream(b.s); err != nil {
+		return err
+	}
+	return b.blas.SetWorkspace(ws, n)
+}
+
+// capture records what enqueue queues on the builder's stream into a
+// graph; other threads may go on using the GPU meanwhile.
+func (b *builder) capture(enqueue func() error) (cu.Graph, error) {
+	if err := b.s.BeginCapture(cu.CaptureThreadLocal); err != nil {
+		return cu.Graph{}, err
+	}
+	err := enqueue()
+	g, endErr := b.s.EndCapture() // ends the capture even after an error
+	if err := errors.Join(err, endErr); err != nil {
+		if endErr == nil {
+			g.Destroy()
+		}
+		return cu.Graph{}, err
+	}
+	return g, nil
+}
+
+// timed runs enqueue on the stream between the builder's events and
+// returns the GPU time it took.
+func (b *builder) timed(enqueue func() error) (time.Duration, error) {
+	if err := b.start.Record(b.s); err != nil {
+		return 0, err
+	}
+	if err := enqueue(); err != nil {
+		return 0, err
+	}
+	if err := b.end.Record(b.s); err != nil {
+		return 0, err
+	}
+	if err := b.end.Synchronize(); err != nil {
+		return 0, err
+	}
+	ms, err := cu.ElapsedTime(b.start, b.end)
+	return time.Duration(float64(ms) * 1e6), err
+}
+
+func (b *builder) destroy() {
+	if b.dnn != (cu.DNN{}) {
+		b.dnn.Destroy()
+	}
+	if b.blas != (cu.BLAS{}) {
+		b.blas.Destroy()
+	}
+	b.start.Destroy()
+	b.end.Destroy()
+	b.s.Destroy()
+}

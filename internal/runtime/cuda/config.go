@@ -1,0 +1,43 @@
+package cuda
+
+import (
+	"io"
+	"os"
+)
+
+// Config configures the runtime; the sizes are per GPU except the host IO
+// pool, as in the worker's configuration (spec/worker.md §4.1).
+type Config struct {
+	PageSize          uint64 // weights page size
+	WeightsCacheSize  uint64 // weights cache; less if it does not fit (said on Log)
+	IOPoolSize        uint64 // device memory for the inputs and outputs of Infers in flight
+	WorkspacePoolSize uint64 // device memory for activations and cuDNN/cuBLAS workspaces
+	HostIOPoolSize    uint64 // pinned host memory for staging inputs and outputs
+
+	// Measure times each batch size and the weights transfer at Load
+	// (workers); tools that time models themselves turn it off.
+	Measure bool
+	// TF32 lets cuDNN and cuBLAS use TF32 tensor cores (faster, less
+	// exact). Off, results match the CPU runtime to about 1e-5.
+	TF32 bool
+	// ProfilePages is the size, in pages, of each GPU's area for the
+	// weights of a model being loaded (0: DefaultProfilePages).
+	ProfilePages int
+	// Verbose writes a line per model load and per LoadWeights with the
+	// figures behind them (algorithms, copy and rebind times) to Log.
+	Verbose bool
+	// Log receives the start-up lines of the original ("Using CUDA
+	// Driver …") and warnings.
+	Log io.Writer
+}
+
+// DefaultProfilePages is the default size of the profiling weights area:
+// 1 GiB of 16 MiB pages, more than the largest model of the zoo.
+const DefaultProfilePages = 64
+
+// EnvVerbose names the environment variable that turns Config.Verbose on
+// in workers (any non-empty value).
+const EnvVerbose = "CLOCKWORK_CUDA_VERBOSE"
+
+// VerboseFromEnv reports whether EnvVerbose is set.
+func VerboseFromEnv() bool { return os.Getenv(EnvVerbose) != "" }

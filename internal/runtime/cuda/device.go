@@ -1,0 +1,323 @@
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	goruntime "runtime"
+	"sync"
+	"sync/atomic"
+
+	cu "github.com/clockwork-go/clockwork/internal/cuda"
+)
+
+// Sizes of the fixed parts of a GPU's memory.
+const (
+	zeroBytes  = 256 << 10 // a zero bias for convolutions without one (65536 channels)
+	blasWSSize = 32 << 20  // cuBLAS workspace (NVIDIA's advice for Hopper)
+	reserve    = 1 << 30   // left free for the libraries when the cache is sized from free memory
+)
+
+// device is one GPU and everything the runtime set up on it at start-up.
+// Nothing on it is allocated afterwards.
+type device struct {
+	id   int
+	dev  cu.Device
+	ctx  cu.Context
+	name string
+	cc   [2]int
+
+	// The serving stages, each used by one goroutine at a time (the
+	// worker's executors), and the completion checker they wait on.
+	in, exec, out, weights stage
+	chk                    *checker
+
+	// load builds and times graphs at Load (under loadMu) in the
+	// profiling area; rebinders re-capture graphs when weights move
+	// (under rebindMu), one per batch size, in parallel. Each has its own
+	// stream and cuDNN and cuBLAS handles.
+	loadMu, rebindMu sync.Mutex
+	load             *builder
+	rebinders        []*builder
+	findCache        map[string]convChoice // under loadMu
+	scratch          *cu.HostMem           // pinned, for checks at Load; under loadMu
+
+	k     *kernels
+	zeros cu.DevicePtr
+
+	cache       cu.DevicePtr // pages × page size
+	pages       int
+	pageSize    uint64
+	io          cu.DevicePtr
+	ioPool      *pool
+	ws          region // serving workspace: every graph's activations, slot and library workspaces
+	prof        region // the same for graphs being built and timed at Load
+	profWeights region // profiling weights area, profPages pages
+
+	clock atomic.Uint32 // SM clock in MHz (0 without NVML)
+	fault atomic.Pointer[error]
+}
+
+// region is a block of device memory.
+type region struct {
+	base cu.DevicePtr
+	size uint64
+}
+
+// stage is a stream with a pair of timing events and a waiter on the
+// checker, which times the work between them.
+type stage struct {
+	s          cu.Stream
+	start, end cu.Event
+	w          *waiter
+}
+
+func newStage(priority int) (stage, error) {
+	var st stage
+	var err error
+	if st.s, err = cu.NewStream(cu.StreamNonBlocking, priority); err != nil {
+		return st, err
+	}
+	if st.start, err = cu.NewEvent(cu.EventDefault); err != nil {
+		return st, err
+	}
+	if st.end, err = cu.NewEvent(cu.EventDefault); err != nil {
+		return st, err
+	}
+	st.w = newWaiter(st.start, st.end)
+	return st, nil
+}
+
+func (st *stage) destroy() {
+	st.s.Destroy()
+	st.start.Destroy()
+	st.end.Destroy()
+}
+
+// openDevice sets up CUDA device i. cubins caches the compiled kernels by
+// compute capability.
+func openDevice(i int, cfg *Config, cubins map[[2]int][]byte) (d *device, err error) {
+	d = &device{id: i, pageSize: cfg.PageSize, findCache: map[string]convChoice{}}
+	if d.dev, err = cu.GetDevice(i); err != nil {
+		return nil, err
+	}
+	if d.name, err = d.dev.Name(); err != nil {
+		return nil, err
+	}
+	if d.cc[0], d.cc[1], err = d.dev.ComputeCapability(); err != nil {
+		return nil, err
+	}
+	sms, err := d.dev.Attribute(cu.AttrMultiprocessorCount)
+	if err != nil {
+		return nil, err
+	}
+	// Threads waiting on the GPU spin rather than sleep.
+	if err := d.dev.PrimaryCtxSetFlags(cu.CtxSchedSpin); err != nil {
+		return nil, err
+	}
+	if d.ctx, err = d.dev.PrimaryCtxRetain(); err != nil {
+		return nil, err
+	}
+	if err := d.enter(); err != nil {
+		d.dev.PrimaryCtxRelease()
+		return nil, err
+	}
+	defer d.leave()
+	defer func() {
+		if err != nil {
+			d.free()
+		}
+	}()
+	_, greatest, err := cu.StreamPriorityRange()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		st   *stage
+		prio int
+	}{{&d.in, greatest}, {&d.exec, 0}, {&d.out, greatest}, {&d.weights, 0}} {
+		if *s.st, err = newStage(s.prio); err != nil {
+			return nil, err
+		}
+	}
+	if d.load, err = newBuilder(cfg.TF32); err != nil {
+		return nil, err
+	}
+	for range batchSizes {
+		b, err := newBuilder(cfg.TF32)
+		if err != nil {
+			return nil, err
+		}
+		d.rebinders = append(d.rebinders, b)
+	}
+	cubin, ok := cubins[d.cc]
+	if !ok {
+		if cubin, err = compileKernels(d.cc[0], d.cc[1]); err != nil {
+			return nil, err
+		}
+		cubins[d.cc] = cubin
+	}
+	if d.k, err = loadKernels(cubin, sms); err != nil {
+		return nil, err
+	}
+	if err := d.allocate(cfg); err != nil {
+		return nil, err
+	}
+	if d.chk, err = startChecker(d.ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// allocate makes the GPU's memory: the zero bias, the workspaces, the
+// profiling weights area, the IO pool and last the weights cache, which
+// gets what is left if the configured size does not fit.
+func (d *device) allocate(cfg *Config) error {
+	var err error
+	if d.zeros, err = cu.MemAlloc(zeroBytes); err != nil {
+		return err
+	}
+	if d.ws, err = allocRegion(cfg.WorkspacePoolSize, "workspace pool"); err != nil {
+		return err
+	}
+	if d.prof, err = allocRegion(cfg.WorkspacePoolSize, "profiling workspace"); err != nil {
+		return err
+	}
+	if d.profWeights, err = allocRegion(uint64(cfg.ProfilePages)*cfg.PageSize, "profiling weights area"); err != nil {
+		return err
+	}
+	if cfg.IOPoolSize < poolAlign {
+		return fmt.Errorf("IO pool of %d bytes is too small", cfg.IOPoolSize)
+	}
+	if d.io, err = cu.MemAlloc(cfg.IOPoolSize); err != nil {
+		return fmt.Errorf("IO pool of %d bytes: %w", cfg.IOPoolSize, err)
+	}
+	d.ioPool = newPool(cfg.IOPoolSize)
+	want := int(cfg.WeightsCacheSize / cfg.PageSize)
+	d.pages = want
+	if want > 0 {
+		if d.cache, err = cu.MemAlloc(uint64(want) * cfg.PageSize); err != nil {
+			free, _, ferr := cu.MemGetInfo()
+			if ferr != nil {
+				return errors.Join(err, ferr)
+			}
+			d.pages = int(max(free, reserve+cfg.PageSize)-reserve) / int(cfg.PageSize)
+			if d.cache, err = cu.MemAlloc(uint64(d.pages) * cfg.PageSize); err != nil {
+				return fmt.Errorf("weights cache of %d pages: %w", d.pages, err)
+			}
+			fmt.Fprintf(cfg.Log, "GPU%d: a weights cache of %d pages (%.1f GiB) does not fit in %.1f GiB of free memory; using %d pages (%.1f GiB)\n",
+				d.id, want, gib(uint64(want)*cfg.PageSize), gib(free), d.pages, gib(uint64(d.pages)*cfg.PageSize))
+		}
+	}
+	for _, r := range []region{d.ws, d.prof, d.profWeights, {d.zeros, zeroBytes}} {
+		if err := cu.MemsetD8Async(r.base, 0, r.size, d.load.s); err != nil {
+			return err
+		}
+	}
+	return d.load.s.Synchronize()
+}
+
+func gib(n uint64) float64 { return float64(n) / (1 << 30) }
+
+func allocRegion(n uint64, what string) (region, error) {
+	if n < poolAlign {
+		return region{}, fmt.Errorf("%s of %d bytes is too small", what, n)
+	}
+	p, err := cu.MemAlloc(n)
+	if err != nil {
+		return region{}, fmt.Errorf("%s of %d bytes: %w", what, n, err)
+	}
+	return region{p, n}, nil
+}
+
+// enter locks the calling goroutine to its OS thread and makes the GPU's
+// context current there; leave undoes the lock.
+func (d *device) enter() error {
+	goruntime.LockOSThread()
+	if err := d.ctx.SetCurrent(); err != nil {
+		goruntime.UnlockOSThread()
+		return err
+	}
+	return nil
+}
+
+func (d *device) leave() { goruntime.UnlockOSThread() }
+
+// failed returns the sticky error that broke the GPU's context, if any.
+func (d *device) failed() error {
+	if p := d.fault.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// note records err if it is one of CUDA's sticky errors (an illegal
+// address, a failed launch): the context is then unusable and every later
+// call on this GPU fails with it. It returns err.
+func (d *device) note(err error) error {
+	var ce *cu.Error
+	if errors.As(err, &ce) && ce.Code >= 700 && ce.Code < 800 { // only the driver has codes there
+		e := fmt.Errorf("GPU %d is unusable after %w", d.id, err)
+		d.fault.CompareAndSwap(nil, &e)
+	}
+	return err
+}
+
+// close frees everything; the device must be idle.
+func (d *device) close() error {
+	if d.chk != nil {
+		d.chk.close()
+		d.chk = nil
+	}
+	if err := d.enter(); err != nil {
+		return err
+	}
+	d.free()
+	d.leave()
+	return d.dev.PrimaryCtxRelease()
+}
+
+// free releases what openDevice made, in the current context.
+func (d *device) free() {
+	if d.scratch != nil {
+		d.scratch.Free()
+	}
+	for _, p := range []cu.DevicePtr{d.cache, d.io, d.ws.base, d.prof.base, d.profWeights.base, d.zeros} {
+		if p != 0 {
+			cu.MemFree(p)
+		}
+	}
+	for _, b := range append([]*builder{d.load}, d.rebinders...) {
+		if b != nil {
+			b.destroy()
+		}
+	}
+	if d.k != nil {
+		d.k.mod.Unload()
+	}
+	for _, st := range []*stage{&d.in, &d.exec, &d.out, &d.weights} {
+		if st.w != nil {
+			st.destroy()
+		}
+	}
+}
+
+// hostScratch returns at least n bytes of pinned host memory for checks
+// at Load (under loadMu).
+func (d *device) hostScratch(n int) (*cu.HostMem, error) {
+	if d.scratch != nil && d.scratch.Len() >= n {
+		return d.scratch, nil
+	}
+	if d.scratch != nil {
+		d.scratch.Free()
+		d.scratch = nil
+	}
+	h, err := cu.MemHostAlloc(n, cu.HostAllocPortable)
+	if err != nil {
+		return nil, err
+	}
+	d.scratch = h
+	return h, nil
+}
+
+// pageAddr is the address of cache page p.
+func (d *device) pageAddr(p int) cu.DevicePtr { return d.cache.Add(uint64(p) * d.pageSize) }

@@ -1,0 +1,320 @@
+package cuda
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	cu "github.com/clockwork-go/clockwork/internal/cuda"
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// kernelSource holds the small kernels cuDNN and cuBLAS lack, compiled
+// with NVRTC once per device architecture at start-up. Each has a CPU twin
+// in internal/cuda/fakecuda (same name and parameter list), so that tests
+// run the runtime end to end without a GPU. Every kernel is a grid-stride
+// loop over 32-bit indices (Load rejects larger tensors).
+const kernelSource = `
+__device__ __forceinline__ float act(float v, int kind, float p0, float p1) {
+	switch (kind) {
+	case 1: return fmaxf(v, 0.f);
+	case 2: return fminf(fmaxf(v, p0), p1);
+	case 3: return fmaxf(0.f, fminf(1.f, p0 * v + p1));
+	case 4: return v * fmaxf(0.f, fminf(1.f, p0 * v + p1));
+	}
+	return v;
+}
+
+// y[i] = act(x[i]*scale[c] + shift[c] + z[i]) with c = i / inner % channels;
+// scale, shift and z may be null; x may be y.
+extern "C" __global__ void channel_act(const float *x, float *y, int n, int inner, int channels,
+		const float *__restrict__ scale, const float *__restrict__ shift, const float *z,
+		int kind, float p0, float p1) {
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+		int c = i / inner % channels;
+		float v = x[i];
+		if (scale) v *= scale[c];
+		if (shift) v += shift[c];
+		if (z) v += z[i];
+		y[i] = act(v, kind, p0, p1);
+	}
+}
+
+// y[r*ldy + j] = act(y[r*ldy + j] + beta*c[r*cRow + j*cCol]) for r < rows, j < cols; c may be null.
+extern "C" __global__ void gemm_epilogue(float *y, int rows, int cols, int ldy,
+		const float *__restrict__ c, int cRow, int cCol, float beta, int kind, float p0, float p1) {
+	int n = rows * cols;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+		int r = i / cols, j = i - r * cols;
+		float *p = y + (long long)r * ldy + j;
+		float v = *p;
+		if (c) v += beta * c[(long long)r * cRow + (long long)j * cCol];
+		*p = act(v, kind, p0, p1);
+	}
+}
+
+// y[i] = act(a[.] op b[.]) over dims [n/(d1*d2*d3), d1, d2, d3] with element
+// strides sa, sb; op 0 adds, 1 multiplies.
+extern "C" __global__ void binary(const float *__restrict__ a, const float *__restrict__ b, float *__restrict__ y,
+		int n, int d1, int d2, int d3, int sa0, int sa1, int sa2, int sa3, int sb0, int sb1, int sb2, int sb3,
+		int op, int kind, float p0, float p1) {
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+		int r = i;
+		int i3 = r % d3; r /= d3;
+		int i2 = r % d2; r /= d2;
+		int i1 = r % d1;
+		int i0 = r / d1;
+		float u = a[i0 * sa0 + i1 * sa1 + i2 * sa2 + i3 * sa3];
+		float v = b[i0 * sb0 + i1 * sb1 + i2 * sb2 + i3 * sb3];
+		y[i] = act(op ? u * v : u + v, kind, p0, p1);
+	}
+}
+
+// The inputs of one concat launch: part k's block[k] elements per outer
+// index go to y[o*yRow + start[k]...]; cum[k] is the sum of the blocks before it.
+struct ConcatParts {
+	const float *x[32];
+	int block[32], cum[32], start[32];
+	int count;
+};
+
+extern "C" __global__ void concat(float *__restrict__ y, int outer, int yRow, ConcatParts p) {
+	int row = p.cum[p.count - 1] + p.block[p.count - 1];
+	int n = outer * row;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+		int o = i / row, r = i - o * row;
+		int k = 0;
+		while (k + 1 < p.count && r >= p.cum[k + 1]) k++;
+		int j = r - p.cum[k];
+		y[o * yRow + p.start[k] + j] = p.x[k][o * p.block[k] + j];
+	}
+}
+
+// Depthwise convolution (groups = input channels, m/c filters each) with
+// bias, residual and activation: a thread per output.
+extern "C" __global__ void depthwise_conv(const float *__restrict__ x, const float *__restrict__ w,
+		const float *__restrict__ bias, const float *__restrict__ z, float *__restrict__ y,
+		int n, int c, int h, int wd, int m, int oh, int ow, int kh, int kw,
+		int sh, int sw, int ph, int pw, int dh, int dw, int kind, float p0, float p1) {
+	int total = n * m * oh * ow, mult = m / c;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+		int ox = i % ow, t = i / ow;
+		int oy = t % oh;
+		t /= oh;
+		int oc = t % m, b = t / m;
+		const float *xp = x + ((long long)b * c + oc / mult) * h * wd;
+		const float *wp = w + (long long)oc * kh * kw;
+		float s = 0.f;
+		for (int ky = 0; ky < kh; ky++) {
+			int iy = oy * sh - ph + ky * dh;
+			if (iy < 0 || iy >= h) continue;
+			for (int kx = 0; kx < kw; kx++) {
+				int ix = ox * sw - pw + kx * dw;
+				if (ix >= 0 && ix < wd) s += xp[iy * wd + ix] * wp[ky * kw + kx];
+			}
+		}
+		if (bias) s += bias[oc];
+		if (z) s += z[i];
+		y[i] = act(s, kind, p0, p1);
+	}
+}
+
+// One warp averages each plane of hw elements.
+extern "C" __global__ void global_avg_pool(const float *__restrict__ x, float *__restrict__ y,
+		int planes, int hw, float scale) {
+	int warp = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+	int lane = threadIdx.x & 31;
+	if (warp >= planes) return;
+	const float *p = x + (long long)warp * hw;
+	float s = 0.f;
+	for (int i = lane; i < hw; i += 32) s += p[i];
+	for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
+	if (lane == 0) y[warp] = s * scale;
+}
+`
+
+// concatParts is the number of inputs one concat launch copies.
+const concatParts = 32
+
+// blockSize is the thread block size of the elementwise kernels.
+const blockSize = 256
+
+// kernels are the compiled kernels of one device.
+type kernels struct {
+	mod                                                          cu.Module
+	channelAct, gemmEpilogue, binaryOp, concat, gapFn, depthwise cu.Function
+	maxBlocks                                                    int // grid cap: enough blocks to fill the device
+}
+
+// compileKernels compiles kernelSource for compute capability major.minor.
+func compileKernels(major, minor int) ([]byte, error) {
+	cubin, err := cu.CompileCUBIN(kernelSource, "clockwork_kernels.cu", major, minor)
+	if err != nil {
+		return nil, fmt.Errorf("compiling the runtime's kernels for sm_%d%d: %w", major, minor, err)
+	}
+	return cubin, nil
+}
+
+// loadKernels loads a cubin into the current context.
+func loadKernels(cubin []byte, sms int) (*kernels, error) {
+	mod, err := cu.ModuleLoadData(cubin)
+	if err != nil {
+		return nil, err
+	}
+	k := &kernels{mod: mod, maxBlocks: max(1, sms) * 16}
+	for _, f := range []struct {
+		fn   *cu.Function
+		name string
+	}{
+		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
+		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
+	} {
+		if *f.fn, err = mod.Function(f.name); err != nil {
+			mod.Unload()
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// grid covers n elements with blockSize threads each, up to maxBlocks.
+func (k *kernels) grid(n int) cu.Dim3 {
+	return cu.Dim3{X: uint32(max(1, min((n+blockSize-1)/blockSize, k.maxBlocks))), Y: 1, Z: 1}
+}
+
+var threads = cu.Dim3{X: blockSize, Y: 1, Z: 1}
+
+// actArgs encodes an activation as the kernels' (kind, p0, p1).
+func actArgs(a engine.Activation) (int32, float32, float32) {
+	switch a.Kind {
+	case engine.ActRelu:
+		return 1, 0, 0
+	case engine.ActClip:
+		return 2, a.Min, a.Max
+	case engine.ActHardSigmoid:
+		return 3, a.Alpha, a.Beta
+	case engine.ActHardSwish:
+		return 4, a.Alpha, a.Beta
+	}
+	return 0, 0, 0
+}
+
+// channelActArgs are the arguments of one channel_act launch.
+type channelActArgs struct {
+	x, y, scale, shift, z cu.DevicePtr
+	n, inner, channels    int
+	act                   engine.Activation
+}
+
+func (k *kernels) launchChannelAct(s cu.Stream, args *cu.KernelArgs, c channelActArgs) error {
+	kind, p0, p1 := actArgs(c.act)
+	args.Reset()
+	args.Ptr(c.x).Ptr(c.y).Int32(int32(c.n)).Int32(int32(c.inner)).Int32(int32(c.channels)).
+		Ptr(c.scale).Ptr(c.shift).Ptr(c.z).Int32(kind).Float32(p0).Float32(p1)
+	return k.channelAct.Launch(k.grid(c.n), threads, 0, s, args)
+}
+
+// gemmEpilogueArgs are the arguments of one gemm_epilogue launch.
+type gemmEpilogueArgs struct {
+	y, c            cu.DevicePtr
+	rows, cols, ldy int
+	cRow, cCol      int
+	beta            float32
+	act             engine.Activation
+}
+
+func (k *kernels) launchGemmEpilogue(s cu.Stream, args *cu.KernelArgs, g gemmEpilogueArgs) error {
+	kind, p0, p1 := actArgs(g.act)
+	args.Reset()
+	args.Ptr(g.y).Int32(int32(g.rows)).Int32(int32(g.cols)).Int32(int32(g.ldy)).
+		Ptr(g.c).Int32(int32(g.cRow)).Int32(int32(g.cCol)).Float32(g.beta).Int32(kind).Float32(p0).Float32(p1)
+	return k.gemmEpilogue.Launch(k.grid(g.rows*g.cols), threads, 0, s, args)
+}
+
+// binaryArgs are the arguments of one binary launch: dims and strides
+// padded on the left to four.
+type binaryArgs struct {
+	a, b, y cu.DevicePtr
+	n       int
+	dims    [4]int
+	sa, sb  [4]int
+	mul     bool
+	act     engine.Activation
+}
+
+func (k *kernels) launchBinary(s cu.Stream, args *cu.KernelArgs, b binaryArgs) error {
+	kind, p0, p1 := actArgs(b.act)
+	args.Reset()
+	args.Ptr(b.a).Ptr(b.b).Ptr(b.y).Int32(int32(b.n))
+	for _, d := range b.dims[1:] {
+		args.Int32(int32(d))
+	}
+	for _, v := range b.sa {
+		args.Int32(int32(v))
+	}
+	for _, v := range b.sb {
+		args.Int32(int32(v))
+	}
+	op := int32(0)
+	if b.mul {
+		op = 1
+	}
+	args.Int32(op).Int32(kind).Float32(p0).Float32(p1)
+	return k.binaryOp.Launch(k.grid(b.n), threads, 0, s, args)
+}
+
+// concatPart is one input of a concat launch.
+type concatPart struct {
+	x            cu.DevicePtr
+	block, start int
+}
+
+// concatStructSize is sizeof(ConcatParts): 32 pointers, 4 × 32 ints and
+// the count, padded to 8 bytes.
+const concatStructSize = 8*concatParts + 4*3*concatParts + 8
+
+// launchConcat copies up to concatParts inputs into y; buf is scratch
+// for the struct argument.
+func (k *kernels) launchConcat(s cu.Stream, args *cu.KernelArgs, buf []byte, y cu.DevicePtr, outer, yRow int, parts []concatPart) error {
+	if len(parts) == 0 || len(parts) > concatParts {
+		return fmt.Errorf("concat of %d parts in one launch", len(parts))
+	}
+	buf = buf[:concatStructSize]
+	clear(buf)
+	le := binary.LittleEndian
+	cum, ints := 0, 8*concatParts
+	for i, p := range parts {
+		le.PutUint64(buf[8*i:], uint64(p.x))
+		le.PutUint32(buf[ints+4*i:], uint32(p.block))
+		le.PutUint32(buf[ints+4*concatParts+4*i:], uint32(cum))
+		le.PutUint32(buf[ints+8*concatParts+4*i:], uint32(p.start))
+		cum += p.block
+	}
+	le.PutUint32(buf[ints+12*concatParts:], uint32(len(parts)))
+	args.Reset()
+	args.Ptr(y).Int32(int32(outer)).Int32(int32(yRow)).Bytes(buf, 8)
+	return k.concat.Launch(k.grid(outer*cum), threads, 0, s, args)
+}
+
+// launchGAP averages planes planes of hw elements of x into y.
+func (k *kernels) launchGAP(s cu.Stream, args *cu.KernelArgs, x, y cu.DevicePtr, planes, hw int) error {
+	args.Reset()
+	args.Ptr(x).Ptr(y).Int32(int32(planes)).Int32(int32(hw)).Float32(1 / float32(hw))
+	grid := (planes*32 + blockSize - 1) / blockSize
+	return k.gapFn.Launch(cu.Dim3{X: uint32(grid), Y: 1, Z: 1}, threads, 0, s, args)
+}
+
+// launchDepthwise runs convolution o, a depthwise one, with its bias,
+// residual and activation; x, w, bias, z, y are its operands' addresses
+// (bias and z 0 if absent).
+func (k *kernels) launchDepthwise(s cu.Stream, args *cu.KernelArgs, o *engine.Conv, x, w, bias, z, y cu.DevicePtr) error {
+	kind, p0, p1 := actArgs(o.Act)
+	xs, ys := o.X.Shape, o.Y.Shape
+	args.Reset()
+	args.Ptr(x).Ptr(w).Ptr(bias).Ptr(z).Ptr(y)
+	for _, v := range []int{xs[0], xs[1], xs[2], xs[3], ys[1], ys[2], ys[3], o.KernelH, o.KernelW,
+		o.StrideH, o.StrideW, o.PadTop, o.PadLeft, o.DilationH, o.DilationW} {
+		args.Int32(int32(v))
+	}
+	args.Int32(kind).Float32(p0).Float32(p1)
+	return k.depthwise.Launch(k.grid(o.Y.Elems()), threads, 0, s, args)
+}

@@ -1,0 +1,410 @@
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	cu "github.com/clockwork-go/clockwork/internal/cuda"
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// step is an engine op prepared for one GPU: its cuDNN descriptors and
+// chosen algorithm, or the geometry of its kernel. enqueue queues it on
+// the builder's stream with the tensors where m puts them; it runs at
+// Load (eagerly, then captured) and at LoadWeights (captured).
+type step interface {
+	enqueue(b *builder, k *kernels, m *binding) error
+	destroy()
+}
+
+// binding says where a variant's tensors live: weights page i of the
+// model at pages[i], the IO region at slot, the activations at ws, the
+// cuDNN workspace at conv and cuBLAS's at blas (set on the handle).
+type binding struct {
+	pages    []cu.DevicePtr
+	slot, ws cu.DevicePtr
+	conv     cu.DevicePtr
+	convSize uint64
+	blas     cu.DevicePtr
+	blasSize uint64
+	zeros    cu.DevicePtr
+}
+
+func (m *binding) addr(t engine.TensorRef) cu.DevicePtr {
+	switch t.Region {
+	case engine.Weights:
+		return m.pages[t.Page].Add(uint64(t.Offset))
+	case engine.IO:
+		return m.slot.Add(uint64(t.Offset))
+	case engine.Workspace:
+		return m.ws.Add(uint64(t.Offset))
+	}
+	return 0
+}
+
+// opt is addr for an optional operand: 0 where it is absent.
+func (m *binding) opt(t engine.TensorRef) cu.DevicePtr {
+	if !t.Present() {
+		return 0
+	}
+	return m.addr(t)
+}
+
+// errUnsupported marks an op the GPU engine cannot run; Load answers 41.
+var errUnsupported = errors.New("not supported on the GPU")
+
+// compile prepares the ops of p. pages is the number of weights pages.
+func compile(p *engine.Plan, pages int, tf32 bool) ([]step, error) {
+	var steps []step
+	fail := func(op engine.Op, err error) ([]step, error) {
+		for _, s := range steps {
+			s.destroy()
+		}
+		return nil, fmt.Errorf("%s op %q: %w", op.Kind(), op.Source(), err)
+	}
+	for _, op := range p.Ops {
+		for _, t := range append(op.Reads(), op.Writes()) {
+			if err := checkRef(p, t, pages); err != nil {
+				return fail(op, err)
+			}
+		}
+		s, err := newStep(op, tf32)
+		if err != nil {
+			return fail(op, err)
+		}
+		steps = append(steps, s)
+	}
+	return steps, nil
+}
+
+// checkRef checks that t lies inside its region and that the kernels'
+// 32-bit indices reach all of it.
+func checkRef(p *engine.Plan, t engine.TensorRef, pages int) error {
+	end := t.Offset + t.Bytes()
+	var size int64
+	switch t.Region {
+	case engine.IO:
+		size = p.IOBytes
+	case engine.Workspace:
+		size = p.WorkspaceBytes
+	case engine.Weights:
+		if t.Page < 0 || t.Page >= pages {
+			return fmt.Errorf("tensor %v: no weights page %d", t, t.Page)
+		}
+		size = math.MaxInt64
+	default:
+		return fmt.Errorf("tensor %v: invalid region", t)
+	}
+	if t.Offset < 0 || t.Offset%4 != 0 || end > size {
+		return fmt.Errorf("tensor %v outside its region", t)
+	}
+	if t.Elems() >= math.MaxInt32 {
+		return fmt.Errorf("tensor %v has %d elements: %w (2^31 at most)", t, t.Elems(), errUnsupported)
+	}
+	return nil
+}
+
+func newStep(op engine.Op, tf32 bool) (step, error) {
+	switch o := op.(type) {
+	case *engine.Conv:
+		return newConvStep(o, tf32)
+	case *engine.Gemm:
+		return &gemmStep{op: o}, nil
+	case *engine.Pool:
+		return newPoolStep(o)
+	case *engine.GlobalAvgPool:
+		return newGAPStep(o)
+	case *engine.Binary:
+		return newBinaryStep(o)
+	case *engine.Affine:
+		return newAffineStep(o)
+	case *engine.Activate:
+		return &actStep{x: o.X, y: o.Y, act: o.Act}, nil
+	case *engine.Concat:
+		return newConcatStep(o)
+	case *engine.Softmax:
+		return newSoftmaxStep(o)
+	case *engine.Copy:
+		if o.X.Bytes() != o.Y.Bytes() {
+			return nil, fmt.Errorf("copy of %v into %v", o.X, o.Y)
+		}
+		return &copyStep{op: o}, nil
+	}
+	return nil, fmt.Errorf("op %T: %w", op, errUnsupported)
+}
+
+// gemmStep is cublasSgemm on the row-major operands seen as column-major
+// transposes (Yᵀ = op(B)ᵀ·op(A)ᵀ), then, if needed, the epilogue kernel
+// for Beta·C and the activation.
+type gemmStep struct{ op *engine.Gemm }
+
+func (s *gemmStep) enqueue(b *builder, k *kernels, m *binding) error {
+	o := s.op
+	if o.M == 0 || o.N == 0 {
+		return nil
+	}
+	opA, opB := cu.OpN, cu.OpN
+	if o.TransA {
+		opA = cu.OpT
+	}
+	if o.TransB {
+		opB = cu.OpT
+	}
+	y := m.addr(o.Y).Add(4 * uint64(o.N0))
+	if err := b.blas.Sgemm(opB, opA, o.N, o.M, o.K, o.Alpha, m.addr(o.B), o.LDB, m.addr(o.A), o.LDA, 0, y, o.LDY); err != nil {
+		return err
+	}
+	withC := o.C.Present() && o.Beta != 0
+	if !withC && o.Act.Kind == engine.ActNone {
+		return nil
+	}
+	g := gemmEpilogueArgs{y: y, rows: o.M, cols: o.N, ldy: o.LDY, act: o.Act}
+	if withC {
+		g.c = m.addr(o.C).Add(4 * uint64(o.N0*o.CColStride))
+		g.cRow, g.cCol, g.beta = o.CRowStride, o.CColStride, o.Beta
+	}
+	return k.launchGemmEpilogue(b.s, &b.args, g)
+}
+
+func (s *gemmStep) destroy() {}
+
+// poolStep is cudnnPoolingForward: symmetric padding, no dilation and
+// the output size cuDNN computes (ONNX ceil_mode is not supported).
+type poolStep struct {
+	op   *engine.Pool
+	x, y cu.TensorDesc
+	pool cu.PoolingDesc
+}
+
+func newPoolStep(o *engine.Pool) (step, error) {
+	x, y := o.X.Shape, o.Y.Shape
+	if len(x) != 4 || len(y) != 4 || o.DilationH != 1 || o.DilationW != 1 ||
+		o.PadTop != o.PadBottom || o.PadLeft != o.PadRight || o.PadTop >= o.KernelH || o.PadLeft >= o.KernelW ||
+		y[2] != (x[2]+2*o.PadTop-o.KernelH)/o.StrideH+1 || y[3] != (x[3]+2*o.PadLeft-o.KernelW)/o.StrideW+1 {
+		return nil, fmt.Errorf("pooling X%v into Y%v with kernel %dx%d, pads %d,%d,%d,%d, dilations %d,%d: %w",
+			x, y, o.KernelH, o.KernelW, o.PadTop, o.PadLeft, o.PadBottom, o.PadRight, o.DilationH, o.DilationW, errUnsupported)
+	}
+	mode := cu.PoolMax
+	if o.Mode == engine.PoolAvg {
+		mode = cu.PoolAvgExcludePadding
+		if o.CountIncludePad {
+			mode = cu.PoolAvgIncludePadding
+		}
+	}
+	s := &poolStep{op: o}
+	var err error
+	if s.x, err = tensor4d(x); err != nil {
+		return nil, err
+	}
+	if s.y, err = tensor4d(y); err != nil {
+		return nil, err
+	}
+	if s.pool, err = cu.NewPoolingDesc(); err != nil {
+		return nil, err
+	}
+	if err := s.pool.Set2d(mode, cu.NotPropagateNaN, o.KernelH, o.KernelW, o.PadTop, o.PadLeft, o.StrideH, o.StrideW); err != nil {
+		s.destroy()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *poolStep) enqueue(b *builder, k *kernels, m *binding) error {
+	return b.dnn.PoolingForward(s.pool, 1, s.x, m.addr(s.op.X), 0, s.y, m.addr(s.op.Y))
+}
+
+func (s *poolStep) destroy() {
+	s.x.Destroy()
+	s.y.Destroy()
+	s.pool.Destroy()
+}
+
+// tensor4d describes a packed NCHW tensor.
+func tensor4d(shape []int) (cu.TensorDesc, error) {
+	d, err := cu.NewTensorDesc()
+	if err != nil {
+		return d, err
+	}
+	if err := d.Set4d(cu.FormatNCHW, cu.DataFloat, shape[0], shape[1], shape[2], shape[3]); err != nil {
+		d.Destroy()
+		return d, err
+	}
+	return d, nil
+}
+
+// gapStep is the global average pool kernel, a warp per plane.
+type gapStep struct {
+	op         *engine.GlobalAvgPool
+	planes, hw int
+}
+
+func newGAPStep(o *engine.GlobalAvgPool) (step, error) {
+	x := o.X.Shape
+	if len(x) < 3 || x[0]*x[1] == 0 || o.Y.Elems() != x[0]*x[1] {
+		return nil, fmt.Errorf("global average pool of X%v into Y%v", x, o.Y.Shape)
+	}
+	return &gapStep{op: o, planes: x[0] * x[1], hw: o.X.Elems() / (x[0] * x[1])}, nil
+}
+
+func (s *gapStep) enqueue(b *builder, k *kernels, m *binding) error {
+	return k.launchGAP(b.s, &b.args, m.addr(s.op.X), m.addr(s.op.Y), s.planes, s.hw)
+}
+
+func (s *gapStep) destroy() {}
+
+// binaryStep is the broadcasting add/mul kernel over up to four merged
+// dimensions.
+type binaryStep struct {
+	op   *engine.Binary
+	args binaryArgs
+}
+
+func newBinaryStep(o *engine.Binary) (step, error) {
+	r := len(o.Dims)
+	if r == 0 || r > 4 || len(o.StrideA) != r || len(o.StrideB) != r {
+		return nil, fmt.Errorf("broadcast over %d dimensions: %w (4 at most)", r, errUnsupported)
+	}
+	s := &binaryStep{op: o, args: binaryArgs{n: o.Y.Elems(), mul: o.Op == engine.Mul, act: o.Act}}
+	s.args.dims = [4]int{1, 1, 1, 1}
+	lastA, lastB := 0, 0
+	for i := range r {
+		j := 4 - r + i
+		s.args.dims[j], s.args.sa[j], s.args.sb[j] = o.Dims[i], o.StrideA[i], o.StrideB[i]
+		lastA += (o.Dims[i] - 1) * o.StrideA[i]
+		lastB += (o.Dims[i] - 1) * o.StrideB[i]
+	}
+	if s.args.dims[0]*s.args.dims[1]*s.args.dims[2]*s.args.dims[3] != s.args.n || lastA >= o.A.Elems() || lastB >= o.B.Elems() {
+		return nil, fmt.Errorf("dims %v, strides %v, %v for A%v B%v Y%v", o.Dims, o.StrideA, o.StrideB, o.A.Shape, o.B.Shape, o.Y.Shape)
+	}
+	return s, nil
+}
+
+func (s *binaryStep) enqueue(b *builder, k *kernels, m *binding) error {
+	a := s.args
+	a.a, a.b, a.y = m.addr(s.op.A), m.addr(s.op.B), m.addr(s.op.Y)
+	return k.launchBinary(b.s, &b.args, a)
+}
+
+func (s *binaryStep) destroy() {}
+
+// affineStep is a batch normalization that was not folded: the channel
+// kernel with scale and shift.
+type affineStep struct {
+	op                 *engine.Affine
+	n, inner, channels int
+}
+
+func newAffineStep(o *engine.Affine) (step, error) {
+	x := o.X.Shape
+	if len(x) < 2 || x[0]*x[1] == 0 || o.Y.Elems() != o.X.Elems() || o.Scale.Elems() != x[1] || o.Shift.Elems() != x[1] {
+		return nil, fmt.Errorf("affine of X%v into Y%v with scale%v shift%v", x, o.Y.Shape, o.Scale.Shape, o.Shift.Shape)
+	}
+	return &affineStep{op: o, n: o.X.Elems(), inner: o.X.Elems() / (x[0] * x[1]), channels: x[1]}, nil
+}
+
+func (s *affineStep) enqueue(b *builder, k *kernels, m *binding) error {
+	o := s.op
+	return k.launchChannelAct(b.s, &b.args, channelActArgs{x: m.addr(o.X), y: m.addr(o.Y), scale: m.addr(o.Scale),
+		shift: m.addr(o.Shift), n: s.n, inner: max(1, s.inner), channels: s.channels, act: o.Act})
+}
+
+func (s *affineStep) destroy() {}
+
+// actStep applies an activation elementwise.
+type actStep struct {
+	x, y engine.TensorRef
+	act  engine.Activation
+}
+
+func (s *actStep) enqueue(b *builder, k *kernels, m *binding) error {
+	return k.launchChannelAct(b.s, &b.args, channelActArgs{x: m.addr(s.x), y: m.addr(s.y), n: s.y.Elems(),
+		inner: 1, channels: 1, act: s.act})
+}
+
+func (s *actStep) destroy() {}
+
+// concatStep copies its inputs into Y, up to 32 per kernel launch.
+type concatStep struct {
+	op          *engine.Concat
+	outer, yRow int
+	parts       []concatPart // x filled in at enqueue
+	xs          []engine.TensorRef
+}
+
+func newConcatStep(o *engine.Concat) (step, error) {
+	y := o.Y.Shape
+	if o.Axis < 0 || o.Axis >= len(y) || len(o.Xs) == 0 {
+		return nil, fmt.Errorf("concat on axis %d of Y%v", o.Axis, y)
+	}
+	inner := 1
+	for _, d := range y[o.Axis+1:] {
+		inner *= d
+	}
+	s := &concatStep{op: o, outer: 1, yRow: y[o.Axis] * inner}
+	for _, d := range y[:o.Axis] {
+		s.outer *= d
+	}
+	start := 0
+	for _, x := range o.Xs {
+		if len(x.Shape) != len(y) || x.Elems() != s.outer*x.Shape[o.Axis]*inner {
+			return nil, fmt.Errorf("concat of X%v into Y%v", x.Shape, y)
+		}
+		s.parts = append(s.parts, concatPart{block: x.Shape[o.Axis] * inner, start: start})
+		s.xs = append(s.xs, x)
+		start += x.Shape[o.Axis] * inner
+	}
+	if start != s.yRow || s.outer*s.yRow != o.Y.Elems() {
+		return nil, fmt.Errorf("concat inputs do not fill Y%v", y)
+	}
+	return s, nil
+}
+
+func (s *concatStep) enqueue(b *builder, k *kernels, m *binding) error {
+	for i, x := range s.xs {
+		s.parts[i].x = m.addr(x)
+	}
+	y := m.addr(s.op.Y)
+	for i := 0; i < len(s.parts); i += concatParts {
+		parts := s.parts[i:min(len(s.parts), i+concatParts)]
+		if err := k.launchConcat(b.s, &b.args, b.buf, y, s.outer, s.yRow, parts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *concatStep) destroy() {}
+
+// softmaxStep is cudnnSoftmaxForward over the channels of an
+// [Outer, Len, Inner, 1] tensor.
+type softmaxStep struct {
+	op   *engine.Softmax
+	desc cu.TensorDesc
+}
+
+func newSoftmaxStep(o *engine.Softmax) (step, error) {
+	if o.Outer < 1 || o.Len < 1 || o.Inner < 1 || o.Outer*o.Len*o.Inner != o.X.Elems() || o.X.Elems() != o.Y.Elems() {
+		return nil, fmt.Errorf("softmax of %d×%d×%d over X%v", o.Outer, o.Len, o.Inner, o.X.Shape)
+	}
+	d, err := tensor4d([]int{o.Outer, o.Len, o.Inner, 1})
+	if err != nil {
+		return nil, err
+	}
+	return &softmaxStep{op: o, desc: d}, nil
+}
+
+func (s *softmaxStep) enqueue(b *builder, k *kernels, m *binding) error {
+	return b.dnn.SoftmaxForward(cu.SoftmaxAccurate, cu.SoftmaxChannel, 1, s.desc, m.addr(s.op.X), 0, s.desc, m.addr(s.op.Y))
+}
+
+func (s *softmaxStep) destroy() { s.desc.Destroy() }
+
+// copyStep copies a tensor (captured as a memcpy node).
+type copyStep struct{ op *engine.Copy }
+
+func (s *copyStep) enqueue(b *builder, k *kernels, m *binding) error {
+	return cu.MemcpyDtoDAsync(m.addr(s.op.Y), m.addr(s.op.X), uint64(s.op.Y.Bytes()), b.s)
+}
+
+func (s *copyStep) destroy() {}

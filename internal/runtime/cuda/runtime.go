@@ -1,0 +1,161 @@
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	cu "github.com/clockwork-go/clockwork/internal/cuda"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// Runtime runs models on every CUDA device of the machine; device g is
+// the protocol's GPU g.
+type Runtime struct {
+	cfg     Config
+	log     io.Writer
+	devices []*device
+	host    *cu.HostMem // the pinned host IO pool
+	hostIO  *pool
+	clocks  *clockMonitor
+	ios     sync.Pool // of *ioBlock
+	name    string
+}
+
+// New opens the NVIDIA libraries and sets up every GPU: contexts,
+// streams, memory (the weights cache, IO pool, workspace and profiling
+// areas), cuDNN and cuBLAS handles, the runtime's kernels and a
+// completion checker. It fails if a library or a GPU is missing.
+func New(cfg Config) (*Runtime, error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.ProfilePages <= 0 {
+		cfg.ProfilePages = DefaultProfilePages
+	}
+	if cfg.PageSize == 0 || cfg.PageSize%poolAlign != 0 {
+		return nil, fmt.Errorf("cuda runtime: page size %d is not a positive multiple of %d", cfg.PageSize, poolAlign)
+	}
+	if _, err := cu.LoadDriver(); err != nil {
+		return nil, err
+	}
+	if err := cu.Init(); err != nil {
+		return nil, err
+	}
+	n, err := cu.DeviceCount()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errors.New("cuda runtime: no CUDA device")
+	}
+	// cuDNN opens cuBLAS and NVRTC by soname: load them first.
+	for _, load := range []func() (*cu.Library, error){cu.LoadNVRTC, cu.LoadCUBLAS, cu.LoadCUDNN} {
+		if _, err := load(); err != nil {
+			return nil, err
+		}
+	}
+	drv, err := cu.DriverVersion()
+	if err != nil {
+		return nil, err
+	}
+	major, minor, err := cu.NVRTCVersion()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Log, "Using CUDA Driver %d Runtime %d\n", drv, major*1000+minor*10)
+
+	r := &Runtime{cfg: cfg, log: cfg.Log, hostIO: newPool(cfg.HostIOPoolSize)}
+	r.ios.New = func() any { return new(ioBlock) }
+	cubins := map[[2]int][]byte{}
+	for i := range n {
+		d, err := openDevice(i, &r.cfg, cubins)
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("cuda runtime: GPU %d: %w", i, err)
+		}
+		r.devices = append(r.devices, d)
+	}
+	if err := r.devices[0].enter(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.host, err = cu.MemHostAlloc(int(max(cfg.HostIOPoolSize, poolAlign)), cu.HostAllocPortable)
+	r.devices[0].leave()
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("cuda runtime: host IO pool of %d bytes: %w", cfg.HostIOPoolSize, err)
+	}
+	r.clocks = startClockMonitor(r.devices, r.log)
+
+	names := map[string]int{}
+	var order []string
+	for _, d := range r.devices {
+		if names[d.name] == 0 {
+			order = append(order, d.name)
+		}
+		names[d.name]++
+	}
+	var parts []string
+	for _, nm := range order {
+		parts = append(parts, fmt.Sprintf("%d × %s", names[nm], nm))
+	}
+	v := cu.CUDNNVersion()
+	tf32 := "off"
+	if cfg.TF32 {
+		tf32 = "on"
+	}
+	r.name = fmt.Sprintf("cuda (%s; CUDA driver %d.%d, NVRTC %d.%d, cuDNN %d.%d.%d; TF32 %s)",
+		strings.Join(parts, ", "), drv/1000, drv%1000/10, major, minor, v/10000, v%10000/100, v%100, tf32)
+	return r, nil
+}
+
+// Name implements runtime.Runtime.
+func (r *Runtime) Name() string { return r.name }
+
+// NumGPUs implements runtime.Runtime.
+func (r *Runtime) NumGPUs() int { return len(r.devices) }
+
+// InputStage implements runtime.Runtime: inputs are copied to the GPU in
+// a stage of their own, as the original did.
+func (r *Runtime) InputStage() bool { return true }
+
+// Pages is the number of weights pages of GPU gpu's cache (possibly fewer
+// than configured, see Config.WeightsCacheSize).
+func (r *Runtime) Pages(gpu int) int {
+	if gpu < 0 || gpu >= len(r.devices) {
+		return 0
+	}
+	return r.devices[gpu].pages
+}
+
+// Close implements runtime.Runtime. Models must be closed or no longer in
+// use.
+func (r *Runtime) Close() error {
+	if r.clocks != nil {
+		r.clocks.close()
+		r.clocks = nil
+	}
+	var errs []error
+	if r.host != nil && len(r.devices) > 0 && r.devices[0].enter() == nil {
+		errs = append(errs, r.host.Free())
+		r.devices[0].leave()
+		r.host = nil
+	}
+	for _, d := range r.devices {
+		errs = append(errs, d.close())
+	}
+	r.devices = nil
+	return errors.Join(errs...)
+}
+
+// device returns GPU gpu, or an error with status 13.
+func (r *Runtime) device(gpu int) (*device, error) {
+	if gpu < 0 || gpu >= len(r.devices) {
+		return nil, runtime.Errorf(workerapi.ErrInvalidGPU, "invalid GPU %d (%d GPUs)", gpu, len(r.devices))
+	}
+	return r.devices[gpu], nil
+}

@@ -1,0 +1,452 @@
+package cuda
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/clock"
+	cu "github.com/clockwork-go/clockwork/internal/cuda"
+	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
+	"github.com/clockwork-go/clockwork/internal/modelgen"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/runtime/cpu"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// testPage is the page size of the tests: small, so that the MLP's
+// weights span several pages.
+const testPage = 1 << 20
+
+// TestFakeCUDA runs the TestGPU tests in a fresh process against
+// fakecuda, the CPU stand-in for the NVIDIA libraries (on a GPU host they
+// also run directly, on the GPU).
+func TestFakeCUDA(t *testing.T) {
+	if os.Getenv(cu.EnvLibDir) != "" {
+		t.Skip("a library directory is set")
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not found")
+	}
+	dir := t.TempDir()
+	if err := fakecuda.Build(dir); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGPU", "-test.v")
+	cmd.Env = append(os.Environ(), cu.EnvLibDir+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "--- SKIP") || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("GPU tests on fakecuda: %v\n%s", err, out)
+	}
+	t.Logf("\n%s", out)
+}
+
+// newTestRuntime opens the CUDA runtime, or skips the test where there is
+// no GPU (or fake).
+func newTestRuntime(t *testing.T, tf32 bool) *Runtime {
+	t.Helper()
+	var log bytes.Buffer
+	rt, err := New(Config{
+		PageSize: testPage, WeightsCacheSize: 16 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 64 << 20,
+		HostIOPoolSize: 16 << 20, Measure: true, TF32: tf32, ProfilePages: 2, Verbose: true, Log: &log,
+	})
+	if err != nil {
+		t.Skipf("no CUDA runtime: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := rt.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		t.Logf("log:\n%s", log.String())
+	})
+	if !strings.HasPrefix(log.String(), "Using CUDA Driver ") {
+		t.Errorf("start-up line %q", log.String())
+	}
+	return rt
+}
+
+// zoo generates models into a directory shared by the tests.
+func zoo(t *testing.T, name string) string {
+	t.Helper()
+	path, err := modelgen.Write(t.TempDir(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// reference runs the model on the CPU runtime.
+type reference struct {
+	m runtime.Model
+}
+
+func newReference(t *testing.T, path string) *reference {
+	t.Helper()
+	rt, err := cpu.New(cpu.Config{PageSize: testPage, CacheBytes: 64 * testPage, SkipMeasure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 16, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := make([]int, m.Info().NumPages)
+	for i := range pages {
+		pages[i] = i
+	}
+	if _, err := m.LoadWeights(0, pages, 0); err != nil {
+		t.Fatal(err)
+	}
+	return &reference{m: m}
+}
+
+func (r *reference) infer(t *testing.T, batch, padded int, input []byte) []byte {
+	t.Helper()
+	pages := make([]int, r.m.Info().NumPages)
+	for i := range pages {
+		pages[i] = i
+	}
+	out, err := infer(r.m, 0, batch, padded, input, pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// infer runs one Infer through the three stages.
+func infer(m runtime.Model, gpu, batch, padded int, input []byte, pages []int) ([]byte, error) {
+	io, _, err := m.CopyInput(gpu, batch, padded, input, clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	defer m.Release(gpu, io)
+	if _, err := m.Exec(gpu, io, pages, clock.Now()); err != nil {
+		return nil, err
+	}
+	out := make([]byte, uint64(batch)*m.Info().OutputSize)
+	_, err = m.CopyOutput(gpu, io, out, clock.Now())
+	return out, err
+}
+
+func randomInput(seed uint64, n uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := uint64(0); i+4 <= n; i += 4 {
+		binary.LittleEndian.PutUint32(b[i:], math.Float32bits(float32(r.Float64()*2-1)))
+	}
+	return b
+}
+
+// relErr is max |got − want| / max |want| over float32s.
+func relErr(got, want []byte) float64 {
+	var d, m float64
+	for i := 0; i+4 <= len(want); i += 4 {
+		g := float64(math.Float32frombits(binary.LittleEndian.Uint32(got[i:])))
+		w := float64(math.Float32frombits(binary.LittleEndian.Uint32(want[i:])))
+		if math.IsNaN(g) || math.IsInf(g, 0) {
+			return math.Inf(1)
+		}
+		d, m = max(d, math.Abs(g-w)), max(m, math.Abs(w))
+	}
+	if m == 0 {
+		return d
+	}
+	return d / m
+}
+
+// TestGPUModels loads the test models, runs every batch size (and a
+// padded one) against the CPU runtime, moves the weights to other pages
+// and checks the outputs again, bit for bit.
+func TestGPUModels(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	for _, name := range []string{"tinycnn", "mlp"} {
+		t.Run(name, func(t *testing.T) {
+			path := zoo(t, name)
+			ref := newReference(t, path)
+			m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 4, MaxExec: math.MaxUint64, PageSize: testPage})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			info := m.Info()
+			if !slices.Equal(info.BatchSizes, []int{1, 2, 4}) || len(info.ExecTimes) != 3 || info.WeightsLoadTime == 0 {
+				t.Errorf("info = %+v", info)
+			}
+			for _, ns := range info.ExecTimes {
+				if ns == 0 {
+					t.Errorf("exec times %v", info.ExecTimes)
+				}
+			}
+			if want := ref.m.Info(); info.InputSize != want.InputSize || info.OutputSize != want.OutputSize ||
+				info.NumPages != want.NumPages || info.WeightsSize != want.WeightsSize {
+				t.Errorf("info %+v, CPU runtime %+v", info, want)
+			}
+			pagesA := make([]int, info.NumPages)
+			pagesB := make([]int, info.NumPages)
+			for i := range pagesA {
+				pagesA[i] = 2 * i
+				pagesB[i] = 15 - i
+			}
+			if _, err := m.Exec(0, nil, pagesA, 0); runtime.Code(err, 0) != workerapi.ErrRuntimeError {
+				t.Errorf("Exec before LoadWeights: %v", err)
+			}
+			tm, err := m.LoadWeights(0, pagesA, clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tm.Duration == 0 || tm.End < tm.Begin {
+				t.Errorf("LoadWeights timing %+v", tm)
+			}
+			cases := []struct{ batch, padded int }{{1, 1}, {2, 2}, {3, 4}, {4, 4}}
+			first := map[int][]byte{}
+			for _, c := range cases {
+				input := randomInput(uint64(c.batch), uint64(c.batch)*info.InputSize)
+				got, err := infer(m, 0, c.batch, c.padded, input, pagesA)
+				if err != nil {
+					t.Fatalf("batch %d: %v", c.batch, err)
+				}
+				want := ref.infer(t, c.batch, c.padded, input)
+				if relErr(want, make([]byte, len(want))) == 0 {
+					t.Fatalf("batch %d: the CPU's output is all zeros", c.batch)
+				}
+				if e := relErr(got, want); e > 1e-4 {
+					t.Errorf("batch %d (padded %d): relative error %.3g against the CPU", c.batch, c.padded, e)
+				}
+				first[c.batch] = got
+			}
+
+			// Evict and reload elsewhere, then fill the old pages with
+			// NaNs: a graph still reading them would show.
+			if _, err := m.LoadWeights(0, pagesB, clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			poison(t, rt, pagesA)
+			for _, c := range cases {
+				input := randomInput(uint64(c.batch), uint64(c.batch)*info.InputSize)
+				got, err := infer(m, 0, c.batch, c.padded, input, pagesB)
+				if err != nil {
+					t.Fatalf("batch %d after the reload: %v", c.batch, err)
+				}
+				if !bytes.Equal(got, first[c.batch]) {
+					t.Errorf("batch %d: output changed after moving the weights (relative %.3g)", c.batch, relErr(got, first[c.batch]))
+				}
+			}
+		})
+	}
+}
+
+// TestGPUCopies loads a model's weights into many page sets, as the
+// copies of a model do, and runs each copy: every one must give the same
+// output. It then loads a model into pages overlapping a set's, which
+// reuses that set.
+func TestGPUCopies(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	m, err := rt.Load(zoo(t, "tinycnn"), runtime.LoadOptions{MaxBatch: 2, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	const copies = 16 // the whole cache
+	for p := range copies {
+		if _, err := m.LoadWeights(0, []int{p}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	input := randomInput(5, 2*m.Info().InputSize)
+	want, err := infer(m, 0, 2, 2, input, []int{copies - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range copies {
+		got, err := infer(m, 0, 2, 2, input, []int{p})
+		if err != nil {
+			t.Fatalf("copy in page %d: %v", p, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("copy in page %d: output differs (relative %.3g)", p, relErr(got, want))
+		}
+	}
+	if n := len(m.(*Model).inst[0].sets); n != copies {
+		t.Errorf("%d graph sets for %d copies", n, copies)
+	}
+
+	mlp, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mlp.Close()
+	input = randomInput(6, mlp.Info().InputSize)
+	var first []byte
+	for _, pages := range [][]int{{0, 1, 2}, {3, 4, 5}, {5, 6, 7}} {
+		if _, err := mlp.LoadWeights(0, pages, 0); err != nil {
+			t.Fatal(err)
+		}
+		got, err := infer(mlp, 0, 1, 1, input, pages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = got
+		} else if !bytes.Equal(got, first) {
+			t.Errorf("pages %v: output differs", pages)
+		}
+	}
+	in := mlp.(*Model).inst[0]
+	if n := len(in.sets); n != 1+spareSets {
+		t.Errorf("%d graph sets, want %d (the set of pages 3-5 reused)", n, 1+spareSets)
+	}
+	if got, err := infer(mlp, 0, 1, 1, input, []int{0, 1, 2}); err != nil || !bytes.Equal(got, first) {
+		t.Errorf("pages 0-2 after the other loads: %v", err)
+	}
+}
+
+// poison fills cache pages of GPU 0 with NaNs.
+func poison(t *testing.T, rt *Runtime, pages []int) {
+	t.Helper()
+	d := rt.devices[0]
+	if err := d.enter(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.leave()
+	for _, p := range pages {
+		if err := cu.MemsetD32Async(d.pageAddr(p), math.Float32bits(float32(math.NaN())), d.pageSize/4, d.load.s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.load.s.Synchronize(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGPUServingPathAllocations checks that an Infer allocates nothing in
+// the runtime once warm.
+func TestGPUServingPathAllocations(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	m, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	pages := []int{0, 1, 2}
+	if _, err := m.LoadWeights(0, pages, 0); err != nil {
+		t.Fatal(err)
+	}
+	input := randomInput(1, m.Info().InputSize)
+	out := make([]byte, m.Info().OutputSize)
+	allocs := testing.AllocsPerRun(50, func() {
+		io, _, err := m.CopyInput(0, 1, 1, input, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Exec(0, io, pages, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.CopyOutput(0, io, out, 0); err != nil {
+			t.Fatal(err)
+		}
+		m.Release(0, io)
+	})
+	if allocs > 0 {
+		t.Errorf("%v allocations per Infer, want 0", allocs)
+	}
+}
+
+// TestGPUErrors checks the status codes of bad models and bad calls.
+func TestGPUErrors(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage", "model")
+	if err := os.MkdirAll(filepath.Dir(garbage), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(File(garbage), []byte("not an ONNX file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage}
+	for _, path := range []string{garbage, filepath.Join(dir, "missing", "model")} {
+		if _, err := rt.Load(path, opts); runtime.Code(err, 0) != workerapi.ErrInvalidModelPath {
+			t.Errorf("Load(%s) = %v, want status 41", path, err)
+		}
+	}
+	if _, err := rt.Load(garbage, runtime.LoadOptions{MaxBatch: 1, PageSize: 2 * testPage}); runtime.Code(err, 0) != workerapi.ErrInvalidModelPath {
+		t.Errorf("Load with another page size = %v, want status 41", err)
+	}
+	m, err := rt.Load(zoo(t, "tinycnn"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, c := range []struct {
+		name string
+		err  error
+		code int32
+	}{
+		{"LoadWeights beyond the cache", second(m.LoadWeights(0, []int{16}, 0)), workerapi.LoadWeightsInsufficientCache},
+		{"LoadWeights with too many pages", second(m.LoadWeights(0, []int{0, 1}, 0)), workerapi.ErrRuntimeError},
+		{"LoadWeights on GPU 7", second(m.LoadWeights(7, []int{0}, 0)), workerapi.ErrInvalidGPU},
+		{"CopyInput batch 2", third(m.CopyInput(0, 2, 2, nil, 0)), workerapi.CopyInputInvalidBatchSize},
+		{"CopyInput short input", third(m.CopyInput(0, 1, 1, []byte{1, 2, 3}, 0)), workerapi.CopyInputInvalidInput},
+		{"Exec of a foreign IO", second(m.Exec(0, struct{}{}, []int{0}, 0)), workerapi.ErrRuntimeError},
+	} {
+		if got := runtime.Code(c.err, -1); got != c.code {
+			t.Errorf("%s: %v (status %d), want status %d", c.name, c.err, got, c.code)
+		}
+	}
+	// The IO pool (16 MiB) holds a limited number of Infers in flight.
+	var ios []runtime.IO
+	var err76 error
+	for range 10000 {
+		io, _, err := m.CopyInput(0, 1, 1, nil, 0)
+		if err != nil {
+			err76 = err
+			break
+		}
+		ios = append(ios, io)
+	}
+	if runtime.Code(err76, 0) != workerapi.CopyInputIOPoolExhausted {
+		t.Errorf("after %d Infers in flight: %v, want status 76", len(ios), err76)
+	}
+	for _, io := range ios {
+		m.Release(0, io)
+	}
+	if _, _, err := m.CopyInput(0, 1, 1, nil, 0); err != nil {
+		t.Errorf("CopyInput after releasing: %v", err)
+	}
+}
+
+func second[T any](_ T, err error) error        { return err }
+func third[T, U any](_ T, _ U, err error) error { return err }
+
+// TestGPUTF32 runs the MLP and the small CNN with TF32 allowed.
+func TestGPUTF32(t *testing.T) {
+	rt := newTestRuntime(t, true)
+	path := zoo(t, "tinycnn")
+	ref := newReference(t, path)
+	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 2, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.LoadWeights(0, []int{3}, 0); err != nil {
+		t.Fatal(err)
+	}
+	input := randomInput(9, 2*m.Info().InputSize)
+	got, err := infer(m, 0, 2, 2, input, []int{3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr(got, ref.infer(t, 2, 2, input)); e > 1e-2 {
+		t.Errorf("relative error %.3g with TF32", e)
+	}
+	if !strings.Contains(rt.Name(), "TF32 on") {
+		t.Errorf("Name() = %q", rt.Name())
+	}
+}

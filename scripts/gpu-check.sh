@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Checks the CUDA runtime end to end on a GPU host with cmd/gpucheck: the
+# generated zoo on the real worker, driven over the worker protocol (load,
+# LoadWeights, inferences at every batch size, eviction, reload into other
+# pages), outputs against the CPU runtime, latencies against the PyTorch
+# profile of internal/model/profiles, then INFER5 with the client. It
+# prints a table and PASS/FAIL per target; with $OUT set the table goes to
+# $OUT/gpu-check.txt, next to the processes' logs.
+#
+# The host has no Go: build on the development machine and carry the
+# binaries in the git-ignored folder .devcarry/:
+#
+#   CGO_ENABLED=1 go build -o .devcarry/ ./cmd/worker ./cmd/genmodels ./cmd/gpucheck ./cmd/controller ./cmd/client
+#   CGO_ENABLED=1 go test -c -o .devcarry/runtime-cuda.test ./internal/runtime/cuda   # optional
+#
+# Usage: scripts/gpu-check.sh [gpucheck flags, e.g. -quick]
+# $GPUCHECK_BIN names the binaries' folder if it is elsewhere.
+set -u
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 2
+bin=${GPUCHECK_BIN:-$root/.devcarry}
+for b in gpucheck worker genmodels; do
+	if [ ! -x "$bin/$b" ]; then
+		echo "gpu-check.sh: no $b in $bin (build them into .devcarry/, see the top of this script)" >&2
+		exit 2
+	fi
+done
+
+section() { printf '\n== %s\n' "$*"; }
+
+section nvidia-smi
+nvidia-smi --query-gpu=index,name,driver_version,clocks.sm,clocks.max.sm,memory.total,memory.used --format=csv 2>/dev/null ||
+	echo "nvidia-smi failed"
+echo "CPUs: $(nproc); $(uname -r)"
+
+# The original's recommendations for workers (spec/worker.md §7.2).
+export CUDA_CACHE_DISABLE=1
+unset CUDA_FORCE_PTX_JIT CLOCKWORK_CONFIG_FILE
+
+tests="$bin/runtime-cuda.test"
+if [ -x "$tests" ]; then
+	section "internal/runtime/cuda tests on the GPU"
+	(cd "$root/internal/runtime/cuda" && timeout 60 "$tests" -test.run '^TestGPU' -test.count=1 2>&1 | tail -20)
+fi
+
+section "gpucheck $*"
+# gpucheck stops starting measurements after its -budget; the timeout is a
+# last resort for a hang.
+timeout --kill-after=10 470 "$bin/gpucheck" -bin "$bin" -profile "$root/internal/model/profiles/zoo_profile_h200.json" "$@"
+rc=$?
+if [ "$rc" -ge 124 ]; then
+	echo "gpu-check.sh: gpucheck did not finish in time (status $rc)"
+fi
+exit $rc
