@@ -144,7 +144,7 @@ func (s *Scheduler) startInfer(g *gpu, m *model) {
 }
 
 // adapt grows the model's maximum batch to the next supported size after a
-// batch that met every SLO, and halves it after one that did not.
+// batch processed within the SLO, and halves it after one that was not.
 func (m *model) adapt(late bool) {
 	if !late {
 		m.maxBatch = min(m.maxBatch+1, len(m.batch)-1)

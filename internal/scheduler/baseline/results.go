@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
@@ -139,7 +140,7 @@ func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 	if !a.generated {
 		per = len(res.Output) / len(a.reqs)
 	}
-	good, late := 0, false
+	good, slo := 0, int64(math.MaxInt64)
 	for i, q := range a.reqs {
 		var out []byte
 		if per > 0 {
@@ -148,11 +149,12 @@ func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 		s.respond(q, m, workerapi.Success, "", out)
 		if s.now <= q.deadline {
 			good++
-		} else {
-			late = true
 		}
+		slo = min(slo, q.deadline-q.req.Arrival)
 	}
-	m.adapt(late)
+	// As Clipper's AIMD does, adapt to how long the batch itself took, not
+	// to its requests' queueing: a backlog is no reason for smaller batches.
+	m.adapt(s.now-a.sent > slo)
 
 	rec := s.record(a, 0)
 	rec.WorkerDuration, rec.WorkerExecComplete = int64(res.Exec.Duration), int64(res.Exec.End)
