@@ -61,12 +61,3 @@ func (f *Fake) Advance(d int64) int64 {
 	f.t += d
 	return f.t
 }
-
-// Until returns how long to sleep until wake, a time on the process clock;
-// 0 means no wake time, and gives an hour (the caller wakes on events).
-func Until(wake int64) time.Duration {
-	if wake == 0 {
-		return time.Hour
-	}
-	return max(time.Duration(wake-Now()), 0)
-}
