@@ -2,6 +2,7 @@ package cpu_test
 
 import (
 	"encoding/binary"
+	"github.com/clockwork-go/clockwork/internal/engine"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -161,7 +162,7 @@ func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		prefix := dir + "/" + name
-		if err := os.WriteFile(cpu.File(prefix), data, 0o644); err != nil {
+		if err := os.WriteFile(engine.File(prefix), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return prefix

@@ -1,9 +1,6 @@
 package cpu
 
 import (
-	"errors"
-	"io/fs"
-	"os"
 	"slices"
 	"sync"
 
@@ -14,10 +11,6 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
-// File is the model file of the model at path prefix.
-func File(prefix string) string { return prefix + ".onnx" }
-
-// Model is a model loaded by the CPU runtime.
 type Model struct {
 	rt       *Runtime
 	m        *engine.Model
@@ -49,16 +42,9 @@ func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, er
 	if opts.PageSize != 0 && opts.PageSize != r.cfg.PageSize {
 		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "page size %d differs from the runtime's %d", opts.PageSize, r.cfg.PageSize)
 	}
-	data, err := os.ReadFile(File(path))
+	em, err := engine.ReadFile(path, int64(r.cfg.PageSize))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "invalid model path %s: no model file %s", path, File(path))
-		}
-		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "invalid model path %s: %v", path, err)
-	}
-	em, err := engine.Import(data, engine.Options{PageSize: int64(r.cfg.PageSize)})
-	if err != nil {
-		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: %v", File(path), err)
+		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%v", err)
 	}
 	m := &Model{rt: r, m: em, pageBufs: make([][]byte, em.Weights.NumPages())}
 	m.info = runtime.ModelInfo{
@@ -70,18 +56,18 @@ func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, er
 	for _, b := range batchesUpTo(opts.MaxBatch) {
 		p, err := em.Plan(b)
 		if err != nil {
-			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", File(path), b, err)
+			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", engine.File(path), b, err)
 		}
 		e, err := cpuexec.New(p)
 		if err != nil {
-			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", File(path), b, err)
+			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", engine.File(path), b, err)
 		}
 		r.reserveWorkspace(p.WorkspaceBytes)
 		v := &variant{batch: b, plan: p, exec: e}
 		var ns uint64
 		if !r.cfg.SkipMeasure {
 			if ns, err = m.measureExec(v); err != nil {
-				return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", File(path), b, err)
+				return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", engine.File(path), b, err)
 			}
 			if b > 1 && ns > opts.MaxExec {
 				break // larger batches are slower still

@@ -26,9 +26,6 @@ import (
 // the V100s the original was measured on.
 const Clock = 1380
 
-// batchSizes are the sizes Load prepares, up to LoadOptions.MaxBatch.
-var batchSizes = []int{1, 2, 4, 8, 16}
-
 // Config configures the runtime.
 type Config struct {
 	// PageSize is the weights page size (0: engine.DefaultPageSize).
@@ -118,8 +115,8 @@ func (r *Runtime) run(v *variant, io []byte, pages [][]byte) error {
 // batchesUpTo lists the prepared batch sizes not above max (1 at least).
 func batchesUpTo(max int) []int {
 	i := 1
-	for i < len(batchSizes) && batchSizes[i] <= max {
+	for i < len(engine.BatchSizes) && engine.BatchSizes[i] <= max {
 		i++
 	}
-	return slices.Clone(batchSizes[:i])
+	return slices.Clone(engine.BatchSizes[:i])
 }

@@ -3,6 +3,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"github.com/clockwork-go/clockwork/internal/engine"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
@@ -142,7 +143,7 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte) (d *device, err er
 	if d.load, err = newBuilder(cfg.TF32); err != nil {
 		return nil, err
 	}
-	for range batchSizes {
+	for range engine.BatchSizes {
 		b, err := newBuilder(cfg.TF32)
 		if err != nil {
 			return nil, err

@@ -1,9 +1,6 @@
 package cuda
 
 import (
-	"errors"
-	"io/fs"
-	"os"
 	"slices"
 	"sync"
 
@@ -13,11 +10,6 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
-// File is the ONNX file of the model at path prefix P: P.onnx, as for the
-// CPU runtime.
-func File(prefix string) string { return prefix + ".onnx" }
-
-// batchSizes are the sizes Load prepares, up to LoadOptions.MaxBatch.
 var batchSizes = []int{1, 2, 4, 8, 16}
 
 // Model is a model prepared on every GPU of a runtime.
@@ -86,25 +78,18 @@ func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, er
 	if opts.PageSize != 0 && opts.PageSize != r.cfg.PageSize {
 		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "page size %d differs from the runtime's %d", opts.PageSize, r.cfg.PageSize)
 	}
-	data, err := os.ReadFile(File(path))
+	em, err := engine.ReadFile(path, int64(r.cfg.PageSize))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "invalid model path %s: no model file %s", path, File(path))
-		}
-		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "invalid model path %s: %v", path, err)
-	}
-	em, err := engine.Import(data, engine.Options{PageSize: int64(r.cfg.PageSize)})
-	if err != nil {
-		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: %v", File(path), err)
+		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%v", err)
 	}
 	var plans []*engine.Plan
-	for _, b := range batchSizes {
+	for _, b := range engine.BatchSizes {
 		if b > 1 && b > opts.MaxBatch {
 			break
 		}
 		p, err := em.Plan(b)
 		if err != nil {
-			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", File(path), b, err)
+			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", engine.File(path), b, err)
 		}
 		plans = append(plans, p)
 	}

@@ -3,6 +3,7 @@ package cuda
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/clockwork-go/clockwork/internal/engine"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -367,7 +368,7 @@ func TestGPUErrors(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(garbage), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(File(garbage), []byte("not an ONNX file"), 0o644); err != nil {
+	if err := os.WriteFile(engine.File(garbage), []byte("not an ONNX file"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	opts := runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage}
