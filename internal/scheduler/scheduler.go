@@ -167,3 +167,13 @@ func (r *Response) Record() telemetry.RequestRecord {
 		ArrivalCount: r.ArrivalCount, DepartureCount: r.DepartureCount,
 	}
 }
+
+// Input returns what to send a worker for r: its input, or, when it has
+// none and GenerateInputs is set, a generated input of the model's size
+// (generated reports that; clients then get no output).
+func (c *Config) Input(r *Request, inputSize uint64) (in []byte, generated bool) {
+	if len(r.Input) == 0 && c.GenerateInputs {
+		return c.Inputs(inputSize), true
+	}
+	return r.Input, false
+}

@@ -128,13 +128,9 @@ func (s *Scheduler) startInfer(g *gpu, m *model) {
 		ExpectedDuration: uint64(a.expDuration), BatchSize: uint32(n),
 		InputSizes: make([]uint32, n), InputParts: make([][]byte, n)}
 	for i, q := range a.reqs {
-		input := q.req.Input
-		if len(input) == 0 && s.cfg.GenerateInputs {
-			input = s.cfg.Inputs(m.inputSize)
-			a.generated = true
-		}
-		in.InputParts[i] = input
-		in.InputSizes[i] = uint32(len(input))
+		input, generated := s.cfg.Input(q.req, m.inputSize)
+		a.generated = a.generated || generated
+		in.InputParts[i], in.InputSizes[i] = input, uint32(len(input))
 	}
 	a.wire = in
 	g.busy, g.current = true, m

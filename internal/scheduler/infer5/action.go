@@ -93,13 +93,9 @@ func (s *Scheduler) sendInfer(inst *instance, batch []*request, batchIdx int, st
 	infer.BatchSize = uint32(len(reqs))
 	s.logNetworkStatus(reqs[0])
 	for i, q := range reqs {
-		in := q.req.Input
-		if len(in) == 0 && s.cfg.GenerateInputs {
-			in = s.cfg.Inputs(m.inputSize)
-			a.generated = true
-		}
-		infer.InputParts[i] = in
-		infer.InputSizes[i] = uint32(len(in))
+		in, generated := s.cfg.Input(q.req, m.inputSize)
+		a.generated = a.generated || generated
+		infer.InputParts[i], infer.InputSizes[i] = in, uint32(len(in))
 	}
 	a.wire = infer
 	clear(batch)
