@@ -3,20 +3,19 @@
 package e2e
 
 import (
-	"bufio"
+	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clockwork-go/clockwork/internal/model"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
+	process "github.com/clockwork-go/clockwork/internal/proc"
 )
 
 // bin is the directory holding the binaries built for this test run.
@@ -58,119 +57,41 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// proc is a running binary whose output is collected line by line.
+// proc is a running binary (see internal/proc) bound to a test.
 type proc struct {
-	t    *testing.T
-	name string
-	cmd  *exec.Cmd
-
-	mu    sync.Mutex
-	lines []string
-	cond  *sync.Cond
-	done  bool
+	*process.Proc
+	t *testing.T
 }
 
-// start runs binary name with args and extra environment.
+// start runs binary name with args and extra environment; it is stopped
+// when the test ends, and its output logged if the test failed.
 func start(t *testing.T, env []string, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, cmd: exec.Command(filepath.Join(bin, name), args...)}
-	p.cond = sync.NewCond(&p.mu)
-	p.cmd.Env = append(os.Environ(), env...)
-	r, w := io.Pipe()
-	p.cmd.Stdout, p.cmd.Stderr = w, w
-	if err := p.cmd.Start(); err != nil {
+	p, err := process.Start(t.TempDir(), filepath.Join(bin, name), env, args...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.lines = append(p.lines, sc.Text())
-			p.cond.Broadcast()
-			p.mu.Unlock()
-		}
-		p.mu.Lock()
-		p.done = true
-		p.cond.Broadcast()
-		p.mu.Unlock()
-	}()
-	go func() {
-		p.cmd.Wait()
-		w.Close()
-	}()
 	t.Cleanup(func() {
-		p.stop()
+		p.Stop()
 		if t.Failed() {
-			t.Logf("--- output of %s:\n%s", name, p.output())
+			t.Logf("--- output of %s:\n%s", name, p.Output())
 		}
 	})
-	return p
-}
-
-// stop interrupts the process and waits for it to exit.
-func (p *proc) stop() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(os.Interrupt)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for !p.done {
-		if time.Now().After(deadline) {
-			p.cmd.Process.Kill()
-			break
-		}
-		p.mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
-		p.mu.Lock()
-	}
-}
-
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.lines, "\n")
+	return &proc{p, t}
 }
 
 // waitFor waits until a line matches re and returns its submatches.
 func (p *proc) waitFor(re string, timeout time.Duration) []string {
 	p.t.Helper()
-	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() {
-		p.mu.Lock()
-		p.cond.Broadcast()
-		p.mu.Unlock()
-	})
-	defer timer.Stop()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := 0; ; {
-		for ; i < len(p.lines); i++ {
-			if m := rx.FindStringSubmatch(p.lines[i]); m != nil {
-				return m
-			}
-		}
-		if p.done || time.Now().After(deadline) {
-			p.t.Fatalf("%s: no line matching %q within %v", p.name, re, timeout)
-		}
-		p.cond.Wait()
+	m, err := p.WaitFor(context.Background(), regexp.MustCompile(re), timeout)
+	if err != nil {
+		p.t.Fatal(err)
 	}
+	return m
 }
 
 // has reports whether any line so far matches re.
-func (p *proc) has(re string) bool {
-	rx := regexp.MustCompile(re)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, l := range p.lines {
-		if rx.MatchString(l) {
-			return true
-		}
-	}
-	return false
-}
+func (p *proc) has(re string) bool { return p.Has(regexp.MustCompile(re)) }
 
 // startWorker starts worker_dummy on a free port and returns it and its port.
 func startWorker(t *testing.T, args ...string) (*proc, string) {

@@ -44,18 +44,13 @@ func TestSLOExperimentSteps(t *testing.T) {
 
 // waitExit waits for p to exit and returns its error status.
 func waitExit(p *proc, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		p.mu.Lock()
-		done := p.done
-		p.mu.Unlock()
-		if done {
-			if p.cmd.ProcessState != nil && !p.cmd.ProcessState.Success() {
-				return &exec.ExitError{ProcessState: p.cmd.ProcessState}
-			}
-			return nil
+	select {
+	case <-p.Done():
+		if !p.Cmd.ProcessState.Success() {
+			return &exec.ExitError{ProcessState: p.Cmd.ProcessState}
 		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	case <-time.After(timeout):
+		return os.ErrDeadlineExceeded
 	}
-	return os.ErrDeadlineExceeded
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/clockwork-go/clockwork/internal/proc"
 	"io"
 	"os"
 	"path/filepath"
@@ -165,24 +166,24 @@ func (o *fig5Options) serve(ctx context.Context, p point, dir string) (int64, er
 	}
 	bin := func(name string) string { return filepath.Join(o.bin, name) }
 
-	worker, err := startProc(dir, bin("worker_dummy"), nil, "-n", "1", "-p", "0")
+	worker, err := proc.Start(dir, bin("worker_dummy"), nil, "-n", "1", "-p", "0")
 	if err != nil {
 		return 0, err
 	}
-	defer worker.stop()
-	m, err := worker.waitFor(ctx, workerListening, startTimeout)
+	defer worker.Stop()
+	m, err := worker.WaitFor(ctx, workerListening, startTimeout)
 	if err != nil {
 		return 0, err
 	}
 
-	ctrl, err := startProc(dir, bin("controller"), []string{"CLOCKWORK_LOG_DIR=" + logs},
+	ctrl, err := proc.Start(dir, bin("controller"), []string{"CLOCKWORK_LOG_DIR=" + logs},
 		"-port", "0", "-max-batch", strconv.Itoa(o.sweep.maxBatch),
 		p.scheduler, "localhost:"+m[1], "0", "1", strconv.FormatInt(int64(o.ahead), 10), strconv.FormatInt(int64(p.slo), 10))
 	if err != nil {
 		return 0, err
 	}
-	defer ctrl.stop()
-	if m, err = ctrl.waitFor(ctx, controllerListening, startTimeout); err != nil {
+	defer ctrl.Stop()
+	if m, err = ctrl.WaitFor(ctx, controllerListening, startTimeout); err != nil {
 		return 0, err
 	}
 
@@ -190,25 +191,25 @@ func (o *fig5Options) serve(ctx context.Context, p point, dir string) (int64, er
 	if o.sweep.inputs {
 		inputs = "0"
 	}
-	client, err := startProc(dir, bin("client"), []string{"CLOCKWORK_MODEL_DIR=" + o.zoo, "CLOCKWORK_DISABLE_INPUTS=" + inputs},
+	client, err := proc.Start(dir, bin("client"), []string{"CLOCKWORK_MODEL_DIR=" + o.zoo, "CLOCKWORK_DISABLE_INPUTS=" + inputs},
 		append([]string{"localhost:" + m[1], "comparison_experiment2"}, o.sweep.workloadArgs()...)...)
 	if err != nil {
 		return 0, err
 	}
-	defer client.stop()
-	if _, err := client.waitFor(ctx, clientSummary, summaryTimeout); err != nil {
+	defer client.Stop()
+	if _, err := client.WaitFor(ctx, clientSummary, summaryTimeout); err != nil {
 		return 0, err
 	}
 	select {
 	case <-time.After(o.duration):
 	case <-ctx.Done():
 		return 0, ctx.Err()
-	case <-client.done:
-		return 0, fmt.Errorf("client exited (%v):\n%s", client.cmd.ProcessState, client.tail(20))
+	case <-client.Done():
+		return 0, fmt.Errorf("client exited (%v):\n%s", client.Cmd.ProcessState, client.Tail(20))
 	}
 	end := time.Now().UnixNano()
-	client.stop()
-	ctrl.stop() // flushes the logs
-	worker.stop()
+	client.Stop()
+	ctrl.Stop() // flushes the logs
+	worker.Stop()
 	return end, nil
 }
