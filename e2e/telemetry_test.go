@@ -49,4 +49,3 @@ func TestTelemetryFlushedOnInterrupt(t *testing.T) {
 		}
 	}
 }
-
