@@ -123,7 +123,7 @@ func (e *Engine) Submit(now int64, a workerapi.Action, tag any) {
 	case *workerapi.GetWorkerState:
 		e.result(t, &workerapi.GetWorkerStateResult{ID: a.ID, Memory: e.memoryInfo()})
 	case *workerapi.LoadModelFromDisk:
-		e.loader.push(int64(min(a.Earliest, 1<<63-1)), t)
+		e.loader.push(eligible(a.Earliest), t)
 	case *workerapi.LoadWeights:
 		if g := e.gpu(t, a.GPU); g != nil {
 			g.weights.push(eligible(a.Earliest), t)
