@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/clockwork-go/clockwork/internal/engine/reference"
 	"math"
 	"path/filepath"
 	"slices"
@@ -136,7 +137,7 @@ func (bn *bench) runModel(id int32, name string) *modelRun {
 		r.err = bn.measure(id, r, info.InputSize)
 	}
 	if ref, ok := bn.refs[name]; ok && len(mr.rows) > 0 && mr.rows[0].batch == 1 && mr.rows[0].first != nil {
-		mr.cpuErr = relErr(mr.rows[0].first, ref)
+		mr.cpuErr = reference.RelErr(mr.rows[0].first, ref)
 	}
 	// Evict, put the filler in the cache, reload: other pages.
 	if err := bn.evict(id); err != nil {

@@ -59,24 +59,3 @@ func cpuOutput(path string) ([]byte, error) {
 	_, err = m.CopyOutput(0, io, out, clock.Now())
 	return out, err
 }
-
-// relErr is max |got − want| / max |want| over float32s (+Inf for a NaN
-// or a length mismatch).
-func relErr(got, want []byte) float64 {
-	if len(got) != len(want) {
-		return math.Inf(1)
-	}
-	var d, m float64
-	for i := 0; i+4 <= len(want); i += 4 {
-		g := float64(math.Float32frombits(binary.LittleEndian.Uint32(got[i:])))
-		w := float64(math.Float32frombits(binary.LittleEndian.Uint32(want[i:])))
-		if math.IsNaN(g) || math.IsInf(g, 0) {
-			return math.Inf(1)
-		}
-		d, m = max(d, math.Abs(g-w)), max(m, math.Abs(w))
-	}
-	if m == 0 {
-		return d
-	}
-	return d / m
-}

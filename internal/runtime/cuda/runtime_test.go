@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"github.com/clockwork-go/clockwork/internal/engine"
+	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -146,23 +147,6 @@ func randomInput(seed uint64, n uint64) []byte {
 	return b
 }
 
-// relErr is max |got − want| / max |want| over float32s.
-func relErr(got, want []byte) float64 {
-	var d, m float64
-	for i := 0; i+4 <= len(want); i += 4 {
-		g := float64(math.Float32frombits(binary.LittleEndian.Uint32(got[i:])))
-		w := float64(math.Float32frombits(binary.LittleEndian.Uint32(want[i:])))
-		if math.IsNaN(g) || math.IsInf(g, 0) {
-			return math.Inf(1)
-		}
-		d, m = max(d, math.Abs(g-w)), max(m, math.Abs(w))
-	}
-	if m == 0 {
-		return d
-	}
-	return d / m
-}
-
 // TestGPUModels loads the test models, runs every batch size (and a
 // padded one) against the CPU runtime, moves the weights to other pages
 // and checks the outputs again, bit for bit.
@@ -215,10 +199,10 @@ func TestGPUModels(t *testing.T) {
 					t.Fatalf("batch %d: %v", c.batch, err)
 				}
 				want := ref.infer(t, c.batch, c.padded, input)
-				if relErr(want, make([]byte, len(want))) == 0 {
+				if onnxref.RelErr(want, make([]byte, len(want))) == 0 {
 					t.Fatalf("batch %d: the CPU's output is all zeros", c.batch)
 				}
-				if e := relErr(got, want); e > 1e-4 {
+				if e := onnxref.RelErr(got, want); e > 1e-4 {
 					t.Errorf("batch %d (padded %d): relative error %.3g against the CPU", c.batch, c.padded, e)
 				}
 				first[c.batch] = got
@@ -237,7 +221,7 @@ func TestGPUModels(t *testing.T) {
 					t.Fatalf("batch %d after the reload: %v", c.batch, err)
 				}
 				if !bytes.Equal(got, first[c.batch]) {
-					t.Errorf("batch %d: output changed after moving the weights (relative %.3g)", c.batch, relErr(got, first[c.batch]))
+					t.Errorf("batch %d: output changed after moving the weights (relative %.3g)", c.batch, onnxref.RelErr(got, first[c.batch]))
 				}
 			}
 		})
@@ -272,7 +256,7 @@ func TestGPUCopies(t *testing.T) {
 			t.Fatalf("copy in page %d: %v", p, err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("copy in page %d: output differs (relative %.3g)", p, relErr(got, want))
+			t.Errorf("copy in page %d: output differs (relative %.3g)", p, onnxref.RelErr(got, want))
 		}
 	}
 	if n := len(m.(*Model).inst[0].sets); n != copies {
@@ -444,7 +428,7 @@ func TestGPUTF32(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := relErr(got, ref.infer(t, 2, 2, input)); e > 1e-2 {
+	if e := onnxref.RelErr(got, ref.infer(t, 2, 2, input)); e > 1e-2 {
 		t.Errorf("relative error %.3g with TF32", e)
 	}
 	if !strings.Contains(rt.Name(), "TF32 on") {
