@@ -12,6 +12,8 @@
 #
 #   CGO_ENABLED=1 go build -o .devcarry/ ./cmd/worker ./cmd/genmodels ./cmd/gpucheck ./cmd/controller ./cmd/client
 #   CGO_ENABLED=1 go test -c -o .devcarry/runtime-cuda.test ./internal/runtime/cuda   # optional
+#   CGO_ENABLED=1 go test -c -o .devcarry/cuda.test ./internal/cuda                     # optional
+#   CGO_ENABLED=1 go build -o .devcarry/ ./cmd/gpuprobe                                 # optional
 #
 # Usage: scripts/gpu-check.sh [gpucheck flags, e.g. -quick]
 # $GPUCHECK_BIN names the binaries' folder if it is elsewhere.
@@ -38,10 +40,20 @@ echo "CPUs: $(nproc); $(uname -r)"
 export CUDA_CACHE_DISABLE=1
 unset CUDA_FORCE_PTX_JIT CLOCKWORK_CONFIG_FILE
 
-tests="$bin/runtime-cuda.test"
-if [ -x "$tests" ]; then
+# The optional parts, each bounded: the bindings' and the runtime's tests
+# on the GPU, and the probe's quick run (its vmm-remap check times what
+# LoadWeights does to rebind a model's graphs).
+if [ -x "$bin/cuda.test" ]; then
+	section "internal/cuda tests on the GPU"
+	(cd "$root/internal/cuda" && timeout 60 "$bin/cuda.test" -test.run '^TestGPU' -test.count=1 -test.v 2>&1 | grep -E '^(---|ok|FAIL|PASS)|Error|error' | tail -20)
+fi
+if [ -x "$bin/runtime-cuda.test" ]; then
 	section "internal/runtime/cuda tests on the GPU"
-	(cd "$root/internal/runtime/cuda" && timeout 60 "$tests" -test.run '^TestGPU' -test.count=1 2>&1 | tail -20)
+	(cd "$root/internal/runtime/cuda" && timeout 60 "$bin/runtime-cuda.test" -test.run '^TestGPU' -test.count=1 2>&1 | tail -20)
+fi
+if [ -x "$bin/gpuprobe" ]; then
+	section "gpuprobe -quick"
+	timeout 90 "$bin/gpuprobe" -quick 2>&1 | grep -E '^(PASS|FAIL|SUMMARY)' | cut -c1-400
 fi
 
 section "gpucheck $*"

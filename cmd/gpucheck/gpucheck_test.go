@@ -11,14 +11,14 @@ import (
 
 func TestParseLoadLine(t *testing.T) {
 	w := &workerProc{loads: map[string][]loadLine{}}
-	w.parse("cuda: LoadWeights gpu=0 model=/z/resnet18/model pages=[4 5 6] bytes=46738944 copy_ms=0.862 gbps=54.2 rebind_ms=b1:1.108,b16:0.933 total_ms=4.698", nil)
-	w.parse("cuda: LoadWeights gpu=0 model=/z/resnet18/model pages=[4 5 6] bytes=46738944 copy_ms=0.862 gbps=54.2 rebind_ms= total_ms=0.900", nil)
+	w.parse("cuda: LoadWeights gpu=0 model=/z/resnet18/model pages=[4 5 6] bytes=46738944 copy_ms=0.862 gbps=54.2 map_ms=0.041 total_ms=4.698", nil)
+	w.parse("cuda: LoadWeights gpu=0 model=/z/resnet18/model pages=[4 5 6] bytes=46738944 copy_ms=0.862 gbps=54.2 map_ms= total_ms=0.900", nil)
 	l, ok := w.waitLoad("/z/resnet18/model", 0)
 	if !ok || l.pages != "4 5 6" || l.gbps != 54.2 || l.copyMs != 0.862 || l.totalMs != 4.698 ||
-		l.rebindMs[1] != 1.108 || l.rebindMs[16] != 0.933 || len(l.rebindMs) != 2 {
+		l.mapMs != 0.041 || !l.mapped {
 		t.Errorf("line 0 = %+v, %v", l, ok)
 	}
-	if l, ok := w.waitLoad("/z/resnet18/model", 1); !ok || len(l.rebindMs) != 0 || l.totalMs != 0.9 {
+	if l, ok := w.waitLoad("/z/resnet18/model", 1); !ok || l.mapped || l.totalMs != 0.9 {
 		t.Errorf("line 1 = %+v, %v", l, ok)
 	}
 	port := make(chan string, 1)

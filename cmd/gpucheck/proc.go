@@ -30,17 +30,18 @@ type workerProc struct {
 
 // loadLine is one "cuda: LoadWeights" line.
 type loadLine struct {
-	pages    string
-	bytes    float64
-	copyMs   float64
-	gbps     float64
-	rebindMs map[int]float64 // by batch size
-	totalMs  float64
+	pages   string
+	bytes   float64
+	copyMs  float64
+	gbps    float64
+	mapMs   float64 // pages mapped into a graph set: the rebind of every batch size
+	mapped  bool    // whether there was a mapping
+	totalMs float64
 }
 
 var (
 	listenRE = regexp.MustCompile(`IO service thread listening on \S*:(\d+)`)
-	loadRE   = regexp.MustCompile(`cuda: LoadWeights gpu=\d+ model=(\S+) pages=\[([^\]]*)\] bytes=(\d+) copy_ms=([\d.]+) gbps=([\d.]+) rebind_ms=(\S*) total_ms=([\d.]+)`)
+	loadRE   = regexp.MustCompile(`cuda: LoadWeights gpu=\d+ model=(\S+) pages=\[([^\]]*)\] bytes=(\d+) copy_ms=([\d.]+) gbps=([\d.]+) map_ms=([\d.]*) total_ms=([\d.]+)`)
 )
 
 // startWorker runs bin/worker on a free port with its console in logPath
@@ -105,21 +106,13 @@ func (w *workerProc) parse(line string, port chan<- string) {
 	if m == nil {
 		return
 	}
-	l := loadLine{pages: m[2], rebindMs: map[int]float64{}}
+	l := loadLine{pages: m[2]}
 	l.bytes, _ = strconv.ParseFloat(m[3], 64)
 	l.copyMs, _ = strconv.ParseFloat(m[4], 64)
 	l.gbps, _ = strconv.ParseFloat(m[5], 64)
 	l.totalMs, _ = strconv.ParseFloat(m[7], 64)
-	for _, part := range strings.Split(m[6], ",") {
-		b, v, ok := strings.Cut(part, ":")
-		if !ok {
-			continue
-		}
-		batch, err1 := strconv.Atoi(strings.TrimPrefix(b, "b"))
-		ms, err2 := strconv.ParseFloat(v, 64)
-		if err1 == nil && err2 == nil {
-			l.rebindMs[batch] = ms
-		}
+	if v, err := strconv.ParseFloat(m[6], 64); err == nil {
+		l.mapMs, l.mapped = v, true
 	}
 	w.mu.Lock()
 	w.loads[m[1]] = append(w.loads[m[1]], l)

@@ -12,7 +12,7 @@ const (
 	maxGPUTail    = 1.05 // exec p99.9 / p50 (GPU time)
 	maxE2ETail    = 1.15 // end-to-end p99.9 / p50
 	minGBps       = 40   // LoadWeights copy rate
-	maxRebindMs   = 1.0  // rebind per batch size
+	maxRebindMs   = 1.0  // rebind per batch size (one mapping rebinds them all)
 	maxPredErr    = 0.05 // INFER5 |expected − actual| / actual at p99
 	maxCPUErr     = 1e-4 // relative to the CPU runtime
 )
@@ -55,7 +55,7 @@ func report(runs []*modelRun, gpuErr error, i5 infer5Result, prof torchProfile, 
 	gpuTail := &target{name: fmt.Sprintf("GPU p99.9/p50 <= %.2f", maxGPUTail)}
 	e2eTail := &target{name: fmt.Sprintf("end-to-end p99.9/p50 <= %.2f", maxE2ETail)}
 	gbps := &target{name: fmt.Sprintf("LoadWeights >= %d GB/s", minGBps)}
-	rebind := &target{name: fmt.Sprintf("rebind <= %.1f ms per batch size", maxRebindMs)}
+	rebind := &target{name: fmt.Sprintf("rebind (map into a graph set) <= %.1f ms", maxRebindMs)}
 	outputs := &target{name: "outputs (CPU 1e-4, reload identical, stable)"}
 	models := &target{name: "every model and batch size ran"}
 	pred := &target{name: fmt.Sprintf("INFER5 prediction error p99 <= %.0f%%", 100*maxPredErr)}
@@ -113,17 +113,19 @@ func report(runs []*modelRun, gpuErr error, i5 infer5Result, prof torchProfile, 
 			} else {
 				fmt.Fprintf(&b, "%13s | ", "")
 			}
+			// Rebind: one mapping serves every batch size; the
+			// slower of the two loads, on the first row.
 			rb := math.NaN()
 			for _, l := range mr.load {
-				if v, ok := l.line.rebindMs[r.batch]; l.logged && ok {
-					rb = max(v, nanToZero(rb))
+				if i == 0 && l.logged && l.line.mapped {
+					rb = max(l.line.mapMs, nanToZero(rb))
 				}
 			}
 			if !math.IsNaN(rb) {
-				rebind.check(rb <= maxRebindMs, fmt.Sprintf("%s b%d %.2f ms", mr.name, r.batch, rb))
-				fmt.Fprintf(&b, "%6.2f | ", rb)
+				rebind.check(rb <= maxRebindMs, fmt.Sprintf("%s %.3f ms", mr.name, rb))
+				fmt.Fprintf(&b, "%6.3f | ", rb)
 			} else {
-				fmt.Fprintf(&b, "%6s | ", "-")
+				fmt.Fprintf(&b, "%6s | ", "")
 			}
 			checks := []string{fmt.Sprintf("worker %.2f/%.2f", r.worker.p50, r.worker.p999)}
 			if r.clocks[0] == r.clocks[1] {

@@ -122,6 +122,7 @@ const (
 	AttrComputeCapabilityMajor  DeviceAttribute = 75
 	AttrComputeCapabilityMinor  DeviceAttribute = 76
 	AttrStreamPrioritiesSupport DeviceAttribute = 78
+	AttrVirtualMemoryManagement DeviceAttribute = 102
 )
 
 // Attribute returns one attribute of the device.

@@ -14,6 +14,28 @@ typedef struct {
 	void *errorFromNode;
 } cw_graph_update_info;
 
+/* CUmemLocation, CUmemAllocationProp and CUmemAccessDesc of the virtual
+ * memory management API (CUDA 11+ layout: 32 and 12 bytes). */
+typedef struct {
+	int type; /* CU_MEM_LOCATION_TYPE_DEVICE = 1 */
+	int id;
+} cw_mem_location;
+
+typedef struct {
+	int type;                 /* CU_MEM_ALLOCATION_TYPE_PINNED = 1 */
+	int requestedHandleTypes; /* CU_MEM_HANDLE_TYPE_NONE = 0 */
+	cw_mem_location location;
+	void *win32HandleMetaData;
+	unsigned char compressionType, gpuDirectRDMACapable;
+	unsigned short usage;
+	unsigned char reserved[4];
+} cw_mem_prop;
+
+typedef struct {
+	cw_mem_location location;
+	int flags; /* CU_MEM_ACCESS_FLAGS_PROT_READWRITE = 3 */
+} cw_mem_access;
+
 #define CW_DRIVER_API(X) \
 	X(int, cuInit, cuInit, (unsigned int flags), (flags)) \
 	X(int, cuDriverGetVersion, cuDriverGetVersion, (int *v), (v)) \
@@ -35,6 +57,19 @@ typedef struct {
 	X(int, cuMemGetInfo, cuMemGetInfo_v2, (size_t *free, size_t *total), (free, total)) \
 	X(int, cuMemAlloc, cuMemAlloc_v2, (cw_dptr *p, size_t n), (p, n)) \
 	X(int, cuMemFree, cuMemFree_v2, (cw_dptr p), (p)) \
+	X(int, cuMemGetAllocationGranularity, cuMemGetAllocationGranularity, \
+		(size_t *g, const cw_mem_prop *prop, int option), (g, prop, option)) \
+	X(int, cuMemCreate, cuMemCreate, (unsigned long long *h, size_t n, const cw_mem_prop *prop, unsigned long long flags), \
+		(h, n, prop, flags)) \
+	X(int, cuMemRelease, cuMemRelease, (unsigned long long h), (h)) \
+	X(int, cuMemAddressReserve, cuMemAddressReserve, \
+		(cw_dptr *p, size_t n, size_t align, cw_dptr addr, unsigned long long flags), (p, n, align, addr, flags)) \
+	X(int, cuMemAddressFree, cuMemAddressFree, (cw_dptr p, size_t n), (p, n)) \
+	X(int, cuMemMap, cuMemMap, (cw_dptr p, size_t n, size_t off, unsigned long long h, unsigned long long flags), \
+		(p, n, off, h, flags)) \
+	X(int, cuMemUnmap, cuMemUnmap, (cw_dptr p, size_t n), (p, n)) \
+	X(int, cuMemSetAccess, cuMemSetAccess, (cw_dptr p, size_t n, const cw_mem_access *desc, size_t count), \
+		(p, n, desc, count)) \
 	X(int, cuMemHostAlloc, cuMemHostAlloc, (void **p, size_t n, unsigned int flags), (p, n, flags)) \
 	X(int, cuMemFreeHost, cuMemFreeHost, (void *p), (p)) \
 	X(int, cuMemcpyHtoDAsync, cuMemcpyHtoDAsync_v2, (cw_dptr dst, const void *src, size_t n, void *s), (dst, src, n, s)) \

@@ -33,9 +33,9 @@ type device struct {
 	chk                    *checker
 
 	// load builds and times graphs at Load (under loadMu) in the
-	// profiling area; rebinders re-capture graphs when weights move
-	// (under rebindMu), one per batch size, in parallel. Each has its own
-	// stream and cuDNN and cuBLAS handles.
+	// profiling area; rebinders capture graph sets (under rebindMu), one
+	// per batch size, in parallel. Each has its own stream and cuDNN and
+	// cuBLAS handles.
 	loadMu, rebindMu sync.Mutex
 	load             *builder
 	rebinders        []*builder
@@ -45,7 +45,11 @@ type device struct {
 	k     *kernels
 	zeros cu.DevicePtr
 
-	cache       cu.DevicePtr // pages × page size
+	// The weights cache: pages physical allocations of pageSize bytes
+	// (handles), mapped in order at cache, where LoadWeights copies into
+	// them; graph sets map them again at addresses of their own.
+	cache       cu.DevicePtr
+	handles     []cu.MemHandle
 	pages       int
 	pageSize    uint64
 	io          cu.DevicePtr
@@ -193,21 +197,8 @@ func (d *device) allocate(cfg *Config) error {
 		return fmt.Errorf("IO pool of %d bytes: %w", cfg.IOPoolSize, err)
 	}
 	d.ioPool = newPool(cfg.IOPoolSize)
-	want := int(cfg.WeightsCacheSize / cfg.PageSize)
-	d.pages = want
-	if want > 0 {
-		if d.cache, err = cu.MemAlloc(uint64(want) * cfg.PageSize); err != nil {
-			free, _, ferr := cu.MemGetInfo()
-			if ferr != nil {
-				return errors.Join(err, ferr)
-			}
-			d.pages = int(max(free, reserve+cfg.PageSize)-reserve) / int(cfg.PageSize)
-			if d.cache, err = cu.MemAlloc(uint64(d.pages) * cfg.PageSize); err != nil {
-				return fmt.Errorf("weights cache of %d pages: %w", d.pages, err)
-			}
-			fmt.Fprintf(cfg.Log, "GPU%d: a weights cache of %d pages (%.1f GiB) does not fit in %.1f GiB of free memory; using %d pages (%.1f GiB)\n",
-				d.id, want, gib(uint64(want)*cfg.PageSize), gib(free), d.pages, gib(uint64(d.pages)*cfg.PageSize))
-		}
+	if err := d.allocateCache(cfg); err != nil {
+		return err
 	}
 	for _, r := range []region{d.ws, d.prof, d.profWeights, {d.zeros, zeroBytes}} {
 		if err := cu.MemsetD8Async(r.base, 0, r.size, d.load.s); err != nil {
@@ -215,6 +206,66 @@ func (d *device) allocate(cfg *Config) error {
 		}
 	}
 	return d.load.s.Synchronize()
+}
+
+// allocateCache makes the weights cache: a physical allocation per page,
+// mapped in order at one reserved range. If the configured size does not
+// fit, it takes what is free less reserve, and says so.
+func (d *device) allocateCache(cfg *Config) error {
+	if ok, err := d.dev.Attribute(cu.AttrVirtualMemoryManagement); err != nil || ok == 0 {
+		return errors.Join(fmt.Errorf("GPU %d does not support virtual memory management, which the weights cache needs", d.id), err)
+	}
+	gran, err := cu.AllocationGranularity(d.dev)
+	if err != nil {
+		return err
+	}
+	if gran == 0 || cfg.PageSize%gran != 0 {
+		return fmt.Errorf("page size %d is not a multiple of GPU %d's allocation granularity (%d bytes)", cfg.PageSize, d.id, gran)
+	}
+	want := int(cfg.WeightsCacheSize / cfg.PageSize)
+	free, _, err := cu.MemGetInfo()
+	if err != nil {
+		return err
+	}
+	d.pages = want
+	if fit := int(max(free, reserve)-reserve) / int(cfg.PageSize); fit < want {
+		d.pages = fit
+		fmt.Fprintf(cfg.Log, "GPU%d: a weights cache of %d pages (%.1f GiB) does not fit in %.1f GiB of free memory; using %d pages (%.1f GiB)\n",
+			d.id, want, gib(uint64(want)*cfg.PageSize), gib(free), d.pages, gib(uint64(d.pages)*cfg.PageSize))
+	}
+	if d.pages == 0 {
+		return nil
+	}
+	size := uint64(d.pages) * cfg.PageSize
+	if d.cache, err = cu.MemAddressReserve(size); err != nil {
+		return fmt.Errorf("weights cache of %d pages: reserving addresses: %w", d.pages, err)
+	}
+	for p := range d.pages {
+		h, err := cu.MemCreate(d.dev, cfg.PageSize)
+		if err != nil {
+			return fmt.Errorf("weights cache page %d of %d: %w", p, d.pages, err)
+		}
+		d.handles = append(d.handles, h)
+		if err := cu.MemMap(d.pageAddr(p), cfg.PageSize, h); err != nil {
+			return fmt.Errorf("weights cache page %d of %d: %w", p, d.pages, err)
+		}
+	}
+	return cu.MemSetAccess(d.cache, size, d.dev)
+}
+
+// freeCache undoes allocateCache, in the current context.
+func (d *device) freeCache() {
+	if d.cache == 0 {
+		return
+	}
+	for p := range d.handles {
+		cu.MemUnmap(d.pageAddr(p), d.pageSize)
+	}
+	for _, h := range d.handles {
+		h.Release()
+	}
+	cu.MemAddressFree(d.cache, uint64(d.pages)*d.pageSize)
+	d.cache, d.handles = 0, nil
 }
 
 func gib(n uint64) float64 { return float64(n) / (1 << 30) }
@@ -282,7 +333,8 @@ func (d *device) free() {
 	if d.scratch != nil {
 		d.scratch.Free()
 	}
-	for _, p := range []cu.DevicePtr{d.cache, d.io, d.ws.base, d.prof.base, d.profWeights.base, d.zeros} {
+	d.freeCache()
+	for _, p := range []cu.DevicePtr{d.io, d.ws.base, d.prof.base, d.profWeights.base, d.zeros} {
 		if p != 0 {
 			cu.MemFree(p)
 		}

@@ -10,47 +10,93 @@ import (
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
 )
 
-// Graph sets. A graph bakes in the addresses of the weights it reads, and
-// the copies of a model (LoadModelFromDisk with copies > 1) share one
-// runtime model while each holds its own pages. So an instance keeps
-// several sets of executable graphs, one per page set loaded: Exec picks
-// the set of its pages, and LoadWeights into new pages updates a set that
-// is no longer in use (cuGraphExecUpdate is much cheaper than a new
-// instantiation) or makes a new one. Should a copy's set have been reused
-// meanwhile, Exec rebinds one for it first.
+// Graph sets. A graph bakes in the addresses it reads, but the pages of a
+// model's weights change with every LoadWeights, and the copies of a model
+// (LoadModelFromDisk with copies > 1) share one runtime model while each
+// holds pages of its own. So a graph set reads the weights at a fixed
+// device address of its own, a reserved range the size of the model's
+// pages, and LoadWeights maps the cache pages it filled there: moving a
+// set to other pages is an unmap, a map per page and an access change,
+// microseconds of host time, where re-capturing every graph took
+// milliseconds per batch size. An instance has loadSets sets from Load
+// (the first LoadWeights maps one, another copy or a reload while the
+// first drains the other) and makes more, up to maxGraphSets, for more
+// copies; Exec picks the set of its pages, and remaps one first if a
+// copy's set was taken meanwhile.
 
-// maxGraphSets bounds the graph sets of an instance; spareSets are made
-// at Load besides the graphs that were timed.
+// maxGraphSets bounds the graph sets of an instance; loadSets are
+// captured at Load.
 const (
 	maxGraphSets = 64
-	spareSets    = 2
+	loadSets     = 2
 )
 
-// graphSet is an executable graph per batch size, all reading the same
-// weights pages.
+// graphSet is an executable graph per batch size, all reading the
+// model's weights at va, where the cache pages pages are mapped.
 type graphSet struct {
-	pages []int // cache pages the graphs read
-	// serving is whether the graphs read pages and the serving
-	// workspace; false for the graphs as built at Load (the profiling
-	// area) and for a set being rebound.
-	serving bool
-	execs   []cu.GraphExec // parallel to instance.variants; zero until made
-	used    uint64         // instance.uses at its last use
+	va     cu.DevicePtr // reserved for the model's pages; 0 without weights
+	mapped bool         // whether pages are mapped at va (and the set serves them)
+	pages  []int
+	execs  []cu.GraphExec // parallel to instance.variants; nil until captured
+	// inflight counts the Execs launched with the set and not yet
+	// complete: its pages are not unmapped before they are (a GPU reading
+	// an unmapped address faults, and that error is sticky).
+	inflight int
+	used     uint64 // instance.uses at its last use
 }
 
-func (s *graphSet) destroy() {
+// newSet reserves a set's address range; its graphs come with capture.
+func (in *instance) newSet() (*graphSet, error) {
+	s := &graphSet{}
+	if n := in.weightsSpan(); n > 0 {
+		if err := in.d.enter(); err != nil {
+			return nil, err
+		}
+		va, err := cu.MemAddressReserve(n)
+		in.d.leave()
+		if err != nil {
+			return nil, fmt.Errorf("reserving %d bytes of address space: %w", n, err)
+		}
+		s.va = va
+	}
+	return s, nil
+}
+
+// weightsSpan is the size of a set's address range: the model's pages.
+func (in *instance) weightsSpan() uint64 { return uint64(len(in.m.pageLens)) * in.d.pageSize }
+
+// vaPages are the addresses of the model's pages in s's range.
+func (in *instance) vaPages(s *graphSet) []cu.DevicePtr {
+	out := make([]cu.DevicePtr, len(in.m.pageLens))
+	for i := range out {
+		out[i] = s.va.Add(uint64(i) * in.d.pageSize)
+	}
+	return out
+}
+
+// destroySet frees the set's graphs and address range; it must be idle,
+// in the GPU's context.
+func (in *instance) destroySet(s *graphSet) {
 	for _, e := range s.execs {
 		if e != (cu.GraphExec{}) {
 			e.Destroy()
 		}
 	}
 	s.execs = nil
+	if s.mapped {
+		cu.MemUnmap(s.va, in.weightsSpan())
+		s.mapped = false
+	}
+	if s.va != 0 {
+		cu.MemAddressFree(s.va, in.weightsSpan())
+		s.va = 0
+	}
 }
 
-// find returns the set reading pages, or nil; under in.mu.
+// find returns the set serving pages, or nil; under in.mu.
 func (in *instance) find(pages []int) *graphSet {
 	for _, s := range in.sets {
-		if s.serving && slices.Equal(s.pages, pages) {
+		if s.mapped && slices.Equal(s.pages, pages) {
 			in.uses++
 			s.used = in.uses
 			return s
@@ -59,25 +105,23 @@ func (in *instance) find(pages []int) *graphSet {
 	return nil
 }
 
-// victim returns the set to rebind to pages: one reading some of those
-// pages (its weights were evicted, since the worker hands out only free
-// pages), else one not serving, else a new one while there are fewer than
-// maxGraphSets, else the least recently used; under in.mu.
+// victim returns the set to map pages into: one serving some of those
+// pages (their weights were evicted, since the worker hands out only free
+// pages), else an unmapped one, else nil if there may be a new one, else
+// the least recently used; under in.mu.
 func (in *instance) victim(pages []int) *graphSet {
 	for _, s := range in.sets {
-		if s.serving && overlap(s.pages, pages) {
+		if s.mapped && overlap(s.pages, pages) {
 			return s
 		}
 	}
 	for _, s := range in.sets {
-		if !s.serving {
+		if !s.mapped {
 			return s
 		}
 	}
 	if len(in.sets) < maxGraphSets {
-		s := &graphSet{execs: make([]cu.GraphExec, len(in.variants))}
-		in.sets = append(in.sets, s)
-		return s
+		return nil
 	}
 	lru := in.sets[0]
 	for _, s := range in.sets {
@@ -88,71 +132,120 @@ func (in *instance) victim(pages []int) *graphSet {
 	return lru
 }
 
-// bindServing makes sure a graph set reads the cache pages pages: it
-// returns at once if one does, and otherwise rebinds a set (victim) and
-// waits for its graphs to be uploaded. It returns the host time each
-// batch size's rebind took and whether there was one.
-func (in *instance) bindServing(pages []int) ([]time.Duration, bool, error) {
+// bindServing makes sure a graph set serves the cache pages pages: it
+// returns at once if one does; otherwise it takes a set (victim, or a new
+// one whose graphs it captures first), waits for the set's Execs in
+// flight, and maps the pages at the set's address. It returns the host
+// time that took and whether there was anything to do.
+func (in *instance) bindServing(pages []int) (time.Duration, bool, error) {
 	d := in.d
-	addrs := make([]cu.DevicePtr, len(pages))
-	for i, p := range pages {
+	for _, p := range pages {
 		if p < 0 || p >= d.pages {
-			return nil, false, fmt.Errorf("page %d is outside GPU %d's weights cache of %d pages", p, d.id, d.pages)
+			return 0, false, fmt.Errorf("page %d is outside GPU %d's weights cache of %d pages", p, d.id, d.pages)
 		}
-		addrs[i] = d.pageAddr(p)
 	}
 	d.rebindMu.Lock()
 	defer d.rebindMu.Unlock()
+	t0 := time.Now()
 	in.mu.Lock()
 	if in.find(pages) != nil {
 		in.mu.Unlock()
-		return nil, false, nil
+		return 0, false, nil
 	}
 	s := in.victim(pages)
-	s.serving, s.pages = false, nil
+	if s == nil {
+		in.mu.Unlock()
+		var err error
+		if s, err = in.newSet(); err == nil {
+			err = in.capture(s)
+		}
+		if err != nil {
+			if s != nil {
+				in.destroyIdle(s)
+			}
+			return 0, true, err
+		}
+		in.mu.Lock()
+		in.sets = append(in.sets, s)
+	}
+	for s.inflight > 0 {
+		in.idle.Wait()
+	}
+	// Unserving under in.mu: no Exec picks the set from here on.
+	wasMapped := s.mapped
+	s.mapped, s.pages = false, nil
 	in.mu.Unlock()
-	ds, err := in.rebind(d.ws, addrs, s)
-	if err != nil {
-		return nil, true, err
+	if err := in.remap(s, wasMapped, pages); err != nil {
+		return time.Since(t0), true, err
 	}
 	in.mu.Lock()
-	s.serving, s.pages = true, slices.Clone(pages)
+	s.mapped, s.pages = true, slices.Clone(pages)
 	in.uses++
 	s.used = in.uses
 	in.mu.Unlock()
-	return ds, true, nil
+	return time.Since(t0), true, nil
 }
 
-// rebind points set s's graphs at the weights at pages and the rest in
-// region r: each variant's op list is re-captured, its graph updated and
-// uploaded, on a builder of its own and all variants at once (each
-// re-capture is host work, tens of µs per cuDNN call). It returns once
-// the uploads are done, with the host time each variant took; the caller
-// holds d.rebindMu.
-func (in *instance) rebind(r region, pages []cu.DevicePtr, s *graphSet) ([]time.Duration, error) {
-	out := make([]time.Duration, len(in.variants))
+// remap maps the cache pages pages at s's address range, unmapping what
+// was there first (wasMapped); s is not serving and has no Exec in
+// flight.
+func (in *instance) remap(s *graphSet, wasMapped bool, pages []int) error {
+	d := in.d
+	if s.va == 0 {
+		return nil
+	}
+	if err := d.enter(); err != nil {
+		return err
+	}
+	defer d.leave()
+	n := in.weightsSpan()
+	if wasMapped {
+		if err := cu.MemUnmap(s.va, n); err != nil {
+			return err
+		}
+	}
+	for i, p := range pages {
+		if err := cu.MemMap(s.va.Add(uint64(i)*d.pageSize), d.pageSize, d.handles[p]); err != nil {
+			if i > 0 {
+				cu.MemUnmap(s.va, uint64(i)*d.pageSize)
+			}
+			return err
+		}
+	}
+	if err := cu.MemSetAccess(s.va, n, d.dev); err != nil {
+		cu.MemUnmap(s.va, n)
+		return err
+	}
+	return nil
+}
+
+// capture captures set s's graphs: every variant's op list with the
+// weights at s's address range and the rest in the serving workspace,
+// each on a builder of its own and all at once (a capture is host work,
+// tens of µs per cuDNN call). It returns once the graphs are uploaded.
+func (in *instance) capture(s *graphSet) error {
+	d := in.d
+	s.execs = make([]cu.GraphExec, len(in.variants))
+	pages := in.vaPages(s)
 	errs := make([]error, len(in.variants))
 	var wg sync.WaitGroup
 	for i := range in.variants {
-		wg.Go(func() {
-			out[i], errs[i] = in.rebindVariant(in.d.rebinders[i], r, pages, s, i)
-		})
+		wg.Go(func() { s.execs[i], errs[i] = in.captureVariant(d.rebinders[i], pages, i) })
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
-// rebindVariant is rebind's work for variant i on builder b.
-func (in *instance) rebindVariant(b *builder, r region, pages []cu.DevicePtr, s *graphSet, i int) (time.Duration, error) {
+// captureVariant is capture's work for variant i on builder b.
+func (in *instance) captureVariant(b *builder, pages []cu.DevicePtr, i int) (cu.GraphExec, error) {
 	d, v := in.d, in.variants[i]
 	if err := d.enter(); err != nil {
-		return 0, err
+		return cu.GraphExec{}, err
 	}
 	defer d.leave()
-	t0 := time.Now()
-	bind := v.lay.bind(r, pages, d.zeros)
+	bind := v.lay.bind(d.ws, pages, d.zeros)
 	if err := b.useBLASWorkspace(bind.blas, bind.blasSize); err != nil {
-		return 0, err
+		return cu.GraphExec{}, err
 	}
 	g, err := b.capture(func() error {
 		for _, st := range v.steps {
@@ -163,45 +256,39 @@ func (in *instance) rebindVariant(b *builder, r region, pages []cu.DevicePtr, s 
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return cu.GraphExec{}, err
 	}
-	err = in.update(s, i, g, b.s)
-	g.Destroy()
+	defer g.Destroy()
+	e, err := g.Instantiate(0)
+	if err != nil {
+		return cu.GraphExec{}, err
+	}
+	err = errors.Join(e.Upload(b.s), b.end.Record(b.s))
 	if err == nil {
-		err = b.end.Record(b.s)
+		_, _, err = d.chk.wait(b.w)
 	}
 	if err != nil {
-		return 0, err
+		e.Destroy()
+		return cu.GraphExec{}, err
 	}
-	_, _, err = d.chk.wait(b.w)
-	return time.Since(t0), err
+	return e, nil
 }
 
-// update points s's graph of variant i at g (cuGraphExecUpdate, or a new
-// instantiation where there is none or the update fails) and queues its
-// upload on stream.
-func (in *instance) update(s *graphSet, i int, g cu.Graph, stream cu.Stream) error {
+// destroyIdle is destroySet from outside the GPU's context.
+func (in *instance) destroyIdle(s *graphSet) {
+	if in.d.enter() == nil {
+		in.destroySet(s)
+		in.d.leave()
+	}
+}
+
+// done ends an Exec launched with s (launch counted it in flight).
+func (in *instance) done(s *graphSet) {
 	in.mu.Lock()
-	defer in.mu.Unlock()
-	if e := s.execs[i]; e != (cu.GraphExec{}) {
-		_, err := e.Update(g)
-		if err == nil {
-			return e.Upload(stream)
-		}
-		fresh, ierr := g.Instantiate(0)
-		if ierr != nil {
-			return errors.Join(err, ierr)
-		}
-		e.Destroy()
-		s.execs[i] = fresh
-		return fresh.Upload(stream)
+	if s.inflight--; s.inflight == 0 {
+		in.idle.Broadcast()
 	}
-	fresh, err := g.Instantiate(0)
-	if err != nil {
-		return err
-	}
-	s.execs[i] = fresh
-	return fresh.Upload(stream)
+	in.mu.Unlock()
 }
 
 func overlap(a, b []int) bool {

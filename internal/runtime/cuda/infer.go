@@ -138,17 +138,19 @@ func (m *Model) Exec(gpu int, x runtime.IO, pages []int, start int64) (runtime.E
 		return runtime.ExecTiming{}, runtimeError(d, err)
 	}
 	before := d.clock.Load()
+	var set *graphSet
 	err = d.failed()
 	if err != nil {
 		err = runtimeError(d, err)
 	} else {
-		err = blk.in.launch(blk, pages)
+		set, err = blk.in.launch(blk, pages)
 	}
 	d.leave()
 	if err != nil {
 		return runtime.ExecTiming{}, err
 	}
 	end, dur, err := d.chk.wait(d.exec.w)
+	blk.in.done(set)
 	if err != nil {
 		return runtime.ExecTiming{}, runtimeError(d, err)
 	}
@@ -160,9 +162,9 @@ func (m *Model) Exec(gpu int, x runtime.IO, pages []int, start int64) (runtime.E
 }
 
 // launch queues blk's exec on the exec stage with the graph set that
-// reads pages, rebinding one first if none does (a copy of the model
-// whose set was reused).
-func (in *instance) launch(blk *ioBlock, pages []int) error {
+// serves pages, mapping them into one first if none does (a copy of the
+// model whose set was taken), and counts the set in flight until done.
+func (in *instance) launch(blk *ioBlock, pages []int) (*graphSet, error) {
 	d, v := in.d, blk.v
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -172,11 +174,11 @@ func (in *instance) launch(blk *ioBlock, pages []int) error {
 		_, _, err := in.bindServing(pages)
 		in.mu.Lock()
 		if err != nil {
-			return runtimeError(d, fmt.Errorf("Exec: rebinding the graphs to pages %v: %w", pages, err))
+			return nil, runtimeError(d, fmt.Errorf("Exec: mapping pages %v into a graph set: %w", pages, err))
 		}
 		if s = in.find(pages); s == nil {
-			return runtime.Errorf(workerapi.ExecConcurrentWeightsModification,
-				"Exec: the graphs of model %s on GPU %d were rebound while it started", in.m.path, d.id)
+			return nil, runtime.Errorf(workerapi.ExecConcurrentWeightsModification,
+				"Exec: the graphs of model %s on GPU %d were taken for other pages while it started", in.m.path, d.id)
 		}
 	}
 	st := &d.exec
@@ -196,9 +198,10 @@ func (in *instance) launch(blk *ioBlock, pages []int) error {
 		err = st.end.Record(st.s)
 	}
 	if err != nil {
-		return runtimeError(d, err)
+		return nil, runtimeError(d, err)
 	}
-	return nil
+	s.inflight++
+	return s, nil
 }
 
 // CopyOutput implements runtime.Model: the first len(output) bytes of the

@@ -30,9 +30,10 @@ type instance struct {
 	d        *device
 	m        *Model
 	variants []*variant // parallel to info.BatchSizes
-	// mu orders graph launches (Exec) and graph updates (LoadWeights)
-	// and guards sets.
+	// mu guards sets and what they serve; idle (on mu) is signalled when
+	// a set's last Exec in flight completes.
 	mu   sync.Mutex
+	idle sync.Cond
 	sets []*graphSet
 	uses uint64 // clock of graphSet.used
 }
@@ -188,7 +189,7 @@ func (in *instance) close() {
 	}
 	defer in.d.leave()
 	for _, s := range in.sets {
-		s.destroy()
+		in.destroySet(s)
 	}
 	for _, v := range in.variants {
 		v.destroy()

@@ -31,13 +31,13 @@ type poolError struct {
 
 func (e *poolError) Error() string { return e.msg }
 
-// prepare builds m on d in the profiling area, under d.loadMu: for each
-// plan (ascending batch sizes) it compiles the ops, chooses convolution
-// algorithms, runs the op list once, captures it into a graph and, with
-// Config.Measure, times it. On GPU 0 it drops batch sizes that do not fit
-// the pools or run longer than opts.MaxExec; other GPUs must prepare every
-// plan they are given. It returns the instance and, for GPU 0 with
-// Measure, the weights transfer time including a rebind of every graph.
+// prepare builds m on d, under d.loadMu: for each plan (ascending batch
+// sizes) it compiles the ops, chooses convolution algorithms, runs the op
+// list once in the profiling area, captures it and, with Config.Measure,
+// times it there. On GPU 0 it drops batch sizes that do not fit the pools
+// or run longer than opts.MaxExec; other GPUs must prepare every plan they
+// are given. Then it captures the serving graph sets and, on GPU 0 with
+// Measure, times the weights transfer and the mapping of pages into a set.
 func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOptions) (*instance, error) {
 	d.loadMu.Lock()
 	defer d.loadMu.Unlock()
@@ -50,13 +50,7 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 	}
 	cfg := &m.rt.cfg
 	in := &instance{d: d, m: m}
-	// The graphs as built read the profiling area; so do the spare sets,
-	// which the first LoadWeights into new pages update instead of
-	// instantiating graphs of their own.
-	for range 1 + spareSets {
-		in.sets = append(in.sets, &graphSet{})
-	}
-	prof := in.sets[0]
+	in.idle.L = &in.mu
 	pages := d.profilePages(len(m.pageLens))
 	if err := d.copyWeights(d.load, m, pages, min(len(pages), cfg.ProfilePages)); err != nil {
 		return nil, loadError(m, d, err)
@@ -65,7 +59,7 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 		return nil, loadError(m, d, err)
 	}
 	for i, p := range plans {
-		v, execs, err := d.build(m, p, pages, len(in.sets))
+		v, g, err := d.build(m, p, pages)
 		var pe *poolError
 		if errors.As(err, &pe) && d.id == 0 && i > 0 {
 			break
@@ -79,49 +73,83 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 		}
 		v.index = len(in.variants)
 		in.variants = append(in.variants, v)
-		for k, set := range in.sets {
-			set.execs = append(set.execs, execs[k])
+		if cfg.Measure {
+			v.execNs, err = d.timeExec(v, g)
 		}
-		if !cfg.Measure {
-			continue
-		}
-		if v.execNs, err = d.timeExec(v, execs[0]); err != nil {
+		g.Destroy()
+		if err != nil {
 			in.close()
 			return nil, loadError(m, d, fmt.Errorf("timing batch size %d: %w", p.Batch, err))
 		}
-		if d.id == 0 && p.Batch > 1 && v.execNs > opts.MaxExec {
+		if cfg.Measure && d.id == 0 && p.Batch > 1 && v.execNs > opts.MaxExec {
 			in.variants = in.variants[:v.index]
-			for _, set := range in.sets {
-				set.execs[v.index].Destroy()
-				set.execs = set.execs[:v.index]
-			}
 			v.destroy()
 			break
 		}
 	}
+	t0 := time.Now()
+	if err := in.captureSets(); err != nil {
+		in.close()
+		return nil, loadError(m, d, fmt.Errorf("capturing the serving graphs: %w", err))
+	}
+	captured := time.Since(t0)
 	if d.id == 0 && cfg.Measure {
 		copyNs, err := d.timeWeights(m, pages)
 		if err != nil {
 			in.close()
 			return nil, loadError(m, d, fmt.Errorf("timing the weights transfer: %w", err))
 		}
-		t0 := time.Now()
-		d.rebindMu.Lock()
-		rebind, err := in.rebind(d.prof, pages, prof)
-		d.rebindMu.Unlock()
-		wall := time.Since(t0)
+		mapNs, err := in.timeRemap()
 		if err != nil {
 			in.close()
-			return nil, loadError(m, d, fmt.Errorf("rebinding the graphs: %w", err))
+			return nil, loadError(m, d, fmt.Errorf("timing a mapping of the weights: %w", err))
 		}
-		// LoadWeights rebinds while it copies.
-		m.info.WeightsLoadTime = max(copyNs, uint64(wall))
+		// LoadWeights maps the pages while it copies.
+		m.info.WeightsLoadTime = max(copyNs, mapNs)
 		if cfg.Verbose {
-			fmt.Fprintf(cfg.Log, "cuda: Load gpu=%d model=%s pages=%d copy_ms=%.3f rebind_ms=%s %s\n",
-				d.id, m.path, len(pages), ms(int64(copyNs)), rebindList(in, rebind), in.summary())
+			fmt.Fprintf(cfg.Log, "cuda: Load gpu=%d model=%s pages=%d copy_ms=%.3f map_ms=%.3f capture_ms=%.3f %s\n",
+				d.id, m.path, len(pages), ms(int64(copyNs)), ms(int64(mapNs)), ms(int64(captured)), in.summary())
 		}
 	}
 	return in, nil
+}
+
+// captureSets makes the instance's loadSets graph sets, unmapped.
+func (in *instance) captureSets() error {
+	in.d.rebindMu.Lock() // the rebinders' builders
+	defer in.d.rebindMu.Unlock()
+	for range loadSets {
+		s, err := in.newSet()
+		if err == nil {
+			in.sets = append(in.sets, s)
+			err = in.capture(s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timeRemap is the host time of mapping the model's pages into a graph
+// set, as LoadWeights does (into the first cache pages; mapping reads and
+// writes nothing), or 0 if the cache is smaller than the model.
+func (in *instance) timeRemap() (uint64, error) {
+	n := len(in.m.pageLens)
+	if n == 0 || n > in.d.pages {
+		return 0, nil
+	}
+	first := make([]int, n)
+	for i := range first {
+		first[i] = i
+	}
+	s := in.sets[0]
+	t0 := time.Now()
+	if err := in.remap(s, false, first); err != nil {
+		return 0, err
+	}
+	t := time.Since(t0)
+	return uint64(t), cu.MemUnmap(s.va, in.weightsSpan())
 }
 
 func loadError(m *Model, d *device, err error) error {
@@ -151,22 +179,22 @@ func (d *device) copyWeights(b *builder, m *Model, pages []cu.DevicePtr, n int) 
 }
 
 // build prepares plan p on d with the weights at pages in the profiling
-// area: ops compiled, algorithms chosen, the op list run once, captured
-// and instantiated n times (the first one uploaded).
-func (d *device) build(m *Model, p *engine.Plan, pages []cu.DevicePtr, n int) (*variant, []cu.GraphExec, error) {
+// area: ops compiled, algorithms chosen, the op list run once and
+// captured.
+func (d *device) build(m *Model, p *engine.Plan, pages []cu.DevicePtr) (*variant, cu.Graph, error) {
 	cfg := &m.rt.cfg
 	lay := newLayout(p, d.prof.size)
 	if uint64(p.IOBytes) > d.ioPool.size {
-		return nil, nil, &poolError{workerapi.CopyInputIOPoolExhausted,
+		return nil, cu.Graph{}, &poolError{workerapi.CopyInputIOPoolExhausted,
 			fmt.Sprintf("batch size %d needs %d bytes of IO memory, the IO pool has %d", p.Batch, p.IOBytes, d.ioPool.size)}
 	}
 	if lay.conv > d.prof.size {
-		return nil, nil, &poolError{workerapi.ExecWorkspacePoolExhausted,
+		return nil, cu.Graph{}, &poolError{workerapi.ExecWorkspacePoolExhausted,
 			fmt.Sprintf("batch size %d needs %d bytes of workspace, the workspace pool has %d", p.Batch, lay.conv, d.prof.size)}
 	}
 	steps, err := compile(p, len(pages), cfg.TF32)
 	if err != nil {
-		return nil, nil, err
+		return nil, cu.Graph{}, err
 	}
 	v := &variant{batch: p.Batch, plan: p, steps: steps}
 	b := d.load
@@ -174,14 +202,14 @@ func (d *device) build(m *Model, p *engine.Plan, pages []cu.DevicePtr, n int) (*
 	bind := lay.bind(d.prof, pages, d.zeros)
 	if err := b.useBLASWorkspace(bind.blas, bind.blasSize); err != nil {
 		v.destroy()
-		return nil, nil, err
+		return nil, cu.Graph{}, err
 	}
 	var need uint64
 	for _, s := range steps {
 		if c, ok := s.(*convStep); ok {
 			if err := c.choose(d, b, &bind, cfg.TF32); err != nil {
 				v.destroy()
-				return nil, nil, fmt.Errorf("%s op %q: %w", c.op.Kind(), c.op.Source(), err)
+				return nil, cu.Graph{}, fmt.Errorf("%s op %q: %w", c.op.Kind(), c.op.Source(), err)
 			}
 			need = max(need, c.choice.ws)
 		}
@@ -201,38 +229,25 @@ func (d *device) build(m *Model, p *engine.Plan, pages []cu.DevicePtr, n int) (*
 	// loaded before the capture.
 	if err := errors.Join(run(), b.s.Synchronize()); err != nil {
 		v.destroy()
-		return nil, nil, err
+		return nil, cu.Graph{}, err
 	}
 	g, err := b.capture(run)
 	if err != nil {
 		v.destroy()
-		return nil, nil, err
+		return nil, cu.Graph{}, err
 	}
-	defer g.Destroy()
-	var execs []cu.GraphExec
-	fail := func(err error) (*variant, []cu.GraphExec, error) {
-		for _, e := range execs {
-			e.Destroy()
-		}
-		v.destroy()
-		return nil, nil, err
-	}
-	for range n {
-		e, err := g.Instantiate(0)
-		if err != nil {
-			return fail(err)
-		}
-		execs = append(execs, e)
-	}
-	if err := errors.Join(execs[0].Upload(b.s), b.s.Synchronize()); err != nil {
-		return fail(err)
-	}
-	return v, execs, nil
+	return v, g, nil
 }
 
-// timeExec is the median GPU time of v's exec stage in the profiling
-// area: input into the slot, graph, output out of it, as Exec runs it.
-func (d *device) timeExec(v *variant, exec cu.GraphExec) (uint64, error) {
+// timeExec is the median GPU time of v's exec stage with graph g in the
+// profiling area: input into the slot, graph, output out of it, as Exec
+// runs it.
+func (d *device) timeExec(v *variant, g cu.Graph) (uint64, error) {
+	exec, err := g.Instantiate(0)
+	if err != nil {
+		return 0, err
+	}
+	defer exec.Destroy()
 	in, out := uint64(v.plan.InputBytes), uint64(v.plan.OutputBytes)
 	slot := d.prof.base.Add(v.lay.slot)
 	var io cu.DevicePtr
@@ -285,15 +300,6 @@ func medianOf(warmups, n int, f func() (time.Duration, error)) (uint64, error) {
 }
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
-
-// rebindList renders per-batch-size rebind times as b1:0.123,b2:0.140.
-func rebindList(in *instance, ds []time.Duration) string {
-	parts := make([]string, len(ds))
-	for i, t := range ds {
-		parts[i] = fmt.Sprintf("b%d:%.3f", in.variants[i].batch, ms(int64(t)))
-	}
-	return strings.Join(parts, ",")
-}
 
 // summary describes the instance's batch sizes and convolution choices
 // for the verbose log.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clockwork-go/clockwork/internal/clock"
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
@@ -285,8 +286,8 @@ func TestGPUCopies(t *testing.T) {
 		}
 	}
 	in := mlp.(*Model).inst[0]
-	if n := len(in.sets); n != 1+spareSets {
-		t.Errorf("%d graph sets, want %d (the set of pages 3-5 reused)", n, 1+spareSets)
+	if n := len(in.sets); n != loadSets {
+		t.Errorf("%d graph sets, want %d (the set of pages 3-5 remapped)", n, loadSets)
 	}
 	if got, err := infer(mlp, 0, 1, 1, input, []int{0, 1, 2}); err != nil || !bytes.Equal(got, first) {
 		t.Errorf("pages 0-2 after the other loads: %v", err)
@@ -433,5 +434,50 @@ func TestGPUTF32(t *testing.T) {
 	}
 	if !strings.Contains(rt.Name(), "TF32 on") {
 		t.Errorf("Name() = %q", rt.Name())
+	}
+}
+
+// TestGPURemapWaitsForExec checks that LoadWeights does not unmap a graph
+// set's pages while an Exec launched with the set is in flight (a GPU
+// reading an unmapped address faults), and remaps it once it completes.
+func TestGPURemapWaitsForExec(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	m, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	first, next := []int{0, 1, 2}, []int{2, 3, 4}
+	if _, err := m.LoadWeights(0, first, 0); err != nil {
+		t.Fatal(err)
+	}
+	in := m.(*Model).inst[0]
+	in.mu.Lock()
+	s := in.find(first)
+	s.inflight++ // as launch does
+	in.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.LoadWeights(0, next, 0) // overlaps first: takes s
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("LoadWeights returned (%v) while an Exec with the set it remaps was in flight", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	in.done(s)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	in.mu.Lock()
+	got := in.find(next)
+	in.mu.Unlock()
+	if got != s {
+		t.Errorf("pages %v are served by another set than the one remapped", next)
+	}
+	input := randomInput(3, m.Info().InputSize)
+	if _, err := infer(m, 0, 1, 1, input, next); err != nil {
+		t.Fatal(err)
 	}
 }

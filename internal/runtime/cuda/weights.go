@@ -12,12 +12,12 @@ import (
 
 // LoadWeights implements runtime.Model: it copies the pinned weights page
 // by page into the given cache pages on the GPU's weights stream and, if
-// no graph set reads those pages yet, meanwhile re-captures every batch
-// size's op list with the new addresses, updates a set's executable graph
-// (cuGraphExecUpdate, or a fresh instantiation where that fails) and
-// uploads it. It returns once both are done. The reported duration is the
-// copy's GPU time, or with a rebind the time from the first copy to the
-// end of both, so that the controller's estimate covers the rebind.
+// no graph set serves those pages yet, meanwhile maps them at a set's
+// address (graphs.go). It returns once both are done. The reported
+// duration is the copy's GPU time, or with a mapping the time from the
+// first copy to the end of both, so that the controller's estimate covers
+// the mapping (microseconds; milliseconds if a new set had to be
+// captured for another copy of the model).
 func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing, error) {
 	d, err := m.rt.device(gpu)
 	if err != nil {
@@ -53,17 +53,17 @@ func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing
 		d.leave()
 		return workerapi.Timing{}, runtimeError(d, err)
 	}
-	// The rebind needs only the addresses: it runs while the copy does.
+	// The mapping needs only the pages: it runs while the copy does.
 	in := m.inst[gpu]
-	rebind, rebound, rebindErr := in.bindServing(pages)
+	remap, remapped, remapErr := in.bindServing(pages)
 	d.leave()
 	end, copyNs, err := d.chk.wait(st.w)
-	if err := errors.Join(err, rebindErr); err != nil {
+	if err := errors.Join(err, remapErr); err != nil {
 		return workerapi.Timing{}, runtimeError(d, fmt.Errorf("LoadWeights: %w", err))
 	}
 	t := workerapi.Timing{Begin: uint64(start), End: uint64(end), Duration: copyNs}
-	if rebound {
-		// Busy until both the copy and the rebind are done.
+	if remapped {
+		// Busy until both the copy and the mapping are done.
 		t.End = uint64(max(end, clock.Now()))
 		t.Duration = max(copyNs, t.End-uint64(t0))
 	}
@@ -72,8 +72,12 @@ func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing
 		for _, n := range m.pageLens {
 			bytes += n
 		}
-		fmt.Fprintf(cfg.Log, "cuda: LoadWeights gpu=%d model=%s pages=%v bytes=%d copy_ms=%.3f gbps=%.1f rebind_ms=%s total_ms=%.3f\n",
-			gpu, m.path, pages, bytes, ms(int64(copyNs)), float64(bytes)/float64(max(copyNs, 1)), rebindList(in, rebind), ms(int64(t.Duration)))
+		mapped := ""
+		if remapped {
+			mapped = fmt.Sprintf("%.3f", ms(int64(remap)))
+		}
+		fmt.Fprintf(cfg.Log, "cuda: LoadWeights gpu=%d model=%s pages=%v bytes=%d copy_ms=%.3f gbps=%.1f map_ms=%s total_ms=%.3f\n",
+			gpu, m.path, pages, bytes, ms(int64(copyNs)), float64(bytes)/float64(max(copyNs, 1)), mapped, ms(int64(t.Duration)))
 	}
 	return t, nil
 }

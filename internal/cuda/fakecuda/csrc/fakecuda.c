@@ -10,7 +10,9 @@
  * where the real libraries are: calls need cuInit and a current context,
  * unsafe calls during a capture fail, cuBLAS refuses to be captured without
  * a workspace (and cublasSetStream drops the workspace), and parameters are
- * checked.
+ * checked. Virtual memory management is emulated with a memfd (the
+ * physical allocations) mapped into reserved host address ranges, so a
+ * graph that reads an unmapped range faults as it would on a GPU.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -19,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 typedef unsigned long long dptr;
 
@@ -279,6 +283,7 @@ int cuDeviceGetAttribute(int *v, int attr, int d) {
 	case 75: *v = 9; break;         /* compute capability */
 	case 76: *v = 0; break;
 	case 78: *v = 1; break;         /* stream priorities */
+	case 102: *v = 1; break;        /* virtual memory management */
 	default: return CU_INVALID_VALUE;
 	}
 	return CU_OK;
@@ -364,6 +369,192 @@ int cuMemFree_v2(dptr p) {
 	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
 	free((void *)(uintptr_t)p);
 	return CU_OK;
+}
+
+/* ------------------------------------------------- virtual memory (VMM) */
+
+/* The granularity of sizes and addresses: small, so that tests can use
+ * 1 MiB pages, but checked like the GPU's 2 MiB. */
+#define GRAN (64u << 10)
+
+typedef struct { int type, id; } mem_location;
+typedef struct {
+	int type, handle_types;
+	mem_location location;
+	void *win32;
+	unsigned char comp, rdma;
+	unsigned short usage;
+	unsigned char reserved[4];
+} mem_prop;
+typedef struct {
+	mem_location location;
+	int flags;
+} mem_access;
+
+typedef struct { size_t off, n; int released; } physical;   /* handle = index + 1 */
+typedef struct { char *base; size_t n; } reservation;
+typedef struct { char *p; size_t n; unsigned long long h; } mapping;
+
+static pthread_mutex_t vmu = PTHREAD_MUTEX_INITIALIZER;
+static int memfd = -1;
+static size_t memfd_size;
+static physical *phys;
+static int nphys;
+static reservation *resv;
+static int nresv;
+static mapping *maps;
+static int nmaps;
+
+static int prop_ok(const mem_prop *p) {
+	return p != NULL && p->type == 1 && p->handle_types == 0 && p->location.type == 1 && p->location.id == 0;
+}
+
+int cuMemGetAllocationGranularity(size_t *g, const mem_prop *prop, int option) {
+	NEED_INIT();
+	if (!prop_ok(prop) || (option != 0 && option != 1)) return CU_INVALID_VALUE;
+	*g = option == 1 ? 2 * GRAN : GRAN;
+	return CU_OK;
+}
+
+int cuMemCreate(unsigned long long *h, size_t n, const mem_prop *prop, unsigned long long flags) {
+	NEED_CTX();
+	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
+	if (!prop_ok(prop) || flags != 0 || n == 0 || n % GRAN != 0) return CU_INVALID_VALUE;
+	pthread_mutex_lock(&vmu);
+	int rc = CU_OK;
+	if (memfd < 0 && (memfd = memfd_create("fakecuda-vmm", 0)) < 0) rc = 2;
+	if (rc == CU_OK && ftruncate(memfd, (off_t)(memfd_size + n)) != 0) rc = 2; /* out of memory */
+	if (rc == CU_OK) {
+		phys = realloc(phys, (nphys + 1) * sizeof *phys);
+		phys[nphys++] = (physical){memfd_size, n, 0};
+		memfd_size += n;
+		*h = (unsigned long long)nphys;
+	}
+	pthread_mutex_unlock(&vmu);
+	return rc;
+}
+
+/* physical_of returns the live allocation of handle h, or NULL; under vmu. */
+static physical *physical_of(unsigned long long h) {
+	if (h == 0 || h > (unsigned long long)nphys || phys[h - 1].released) return NULL;
+	return &phys[h - 1];
+}
+
+int cuMemRelease(unsigned long long h) {
+	NEED_INIT();
+	pthread_mutex_lock(&vmu);
+	physical *p = physical_of(h);
+	if (p != NULL) p->released = 1; /* the memory lives on while mapped */
+	pthread_mutex_unlock(&vmu);
+	return p != NULL ? CU_OK : CU_INVALID_VALUE;
+}
+
+int cuMemAddressReserve(dptr *out, size_t n, size_t align, dptr addr, unsigned long long flags) {
+	NEED_INIT();
+	if (n == 0 || n % GRAN != 0 || (align != 0 && align % GRAN != 0) || addr != 0 || flags != 0) return CU_INVALID_VALUE;
+	size_t a = align > GRAN ? align : GRAN;
+	char *m = mmap(NULL, n + a, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) return 2;
+	char *base = (char *)(((uintptr_t)m + a - 1) & ~(uintptr_t)(a - 1));
+	if (base > m) munmap(m, base - m);
+	munmap(base + n, (m + n + a) - (base + n));
+	pthread_mutex_lock(&vmu);
+	resv = realloc(resv, (nresv + 1) * sizeof *resv);
+	resv[nresv++] = (reservation){base, n};
+	pthread_mutex_unlock(&vmu);
+	*out = (dptr)(uintptr_t)base;
+	return CU_OK;
+}
+
+/* mapped_in is whether a mapping overlaps [p, p+n); under vmu. */
+static int mapped_in(const char *p, size_t n) {
+	for (int i = 0; i < nmaps; i++) {
+		if (maps[i].p < p + n && p < maps[i].p + maps[i].n) return 1;
+	}
+	return 0;
+}
+
+/* whole_mappings is whether [p, p+n) is exactly covered by mappings; under vmu. */
+static int whole_mappings(const char *p, size_t n) {
+	size_t covered = 0;
+	for (int i = 0; i < nmaps; i++) {
+		if (maps[i].p < p + n && p < maps[i].p + maps[i].n) {
+			if (maps[i].p < p || maps[i].p + maps[i].n > p + n) return 0;
+			covered += maps[i].n;
+		}
+	}
+	return n > 0 && covered == n;
+}
+
+int cuMemAddressFree(dptr ptr, size_t n) {
+	NEED_INIT();
+	char *p = (char *)(uintptr_t)ptr;
+	pthread_mutex_lock(&vmu);
+	int rc = CU_INVALID_VALUE;
+	for (int i = 0; i < nresv; i++) {
+		if (resv[i].base == p && resv[i].n == n && !mapped_in(p, n)) {
+			munmap(p, n);
+			resv[i] = resv[--nresv];
+			rc = CU_OK;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vmu);
+	return rc;
+}
+
+int cuMemMap(dptr ptr, size_t n, size_t off, unsigned long long h, unsigned long long flags) {
+	NEED_INIT();
+	char *p = (char *)(uintptr_t)ptr;
+	if (off != 0 || flags != 0 || n == 0 || n % GRAN != 0 || (uintptr_t)p % GRAN != 0) return CU_INVALID_VALUE;
+	pthread_mutex_lock(&vmu);
+	int rc = CU_INVALID_VALUE;
+	physical *ph = physical_of(h);
+	int inside = 0;
+	for (int i = 0; i < nresv; i++) {
+		inside |= resv[i].base <= p && p + n <= resv[i].base + resv[i].n;
+	}
+	if (ph != NULL && n <= ph->n && inside && !mapped_in(p, n) &&
+	    mmap(p, n, PROT_NONE, MAP_SHARED | MAP_FIXED, memfd, (off_t)ph->off) != MAP_FAILED) {
+		maps = realloc(maps, (nmaps + 1) * sizeof *maps);
+		maps[nmaps++] = (mapping){p, n, h};
+		rc = CU_OK;
+	}
+	pthread_mutex_unlock(&vmu);
+	return rc;
+}
+
+int cuMemUnmap(dptr ptr, size_t n) {
+	NEED_INIT();
+	char *p = (char *)(uintptr_t)ptr;
+	pthread_mutex_lock(&vmu);
+	int rc = CU_INVALID_VALUE;
+	if (whole_mappings(p, n) &&
+	    mmap(p, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED) {
+		for (int i = 0; i < nmaps;) {
+			if (maps[i].p >= p && maps[i].p < p + n) {
+				maps[i] = maps[--nmaps];
+			} else {
+				i++;
+			}
+		}
+		rc = CU_OK;
+	}
+	pthread_mutex_unlock(&vmu);
+	return rc;
+}
+
+int cuMemSetAccess(dptr ptr, size_t n, const mem_access *desc, size_t count) {
+	NEED_INIT();
+	char *p = (char *)(uintptr_t)ptr;
+	if (count != 1 || desc == NULL || desc->location.type != 1) return CU_INVALID_VALUE;
+	if (desc->location.id != 0) return CU_INVALID_DEVICE;
+	int prot = desc->flags == 3 ? PROT_READ | PROT_WRITE : desc->flags == 1 ? PROT_READ : desc->flags == 0 ? PROT_NONE : -1;
+	if (prot < 0) return CU_INVALID_VALUE;
+	pthread_mutex_lock(&vmu);
+	int rc = whole_mappings(p, n) && mprotect(p, n, prot) == 0 ? CU_OK : CU_INVALID_VALUE;
+	pthread_mutex_unlock(&vmu);
+	return rc;
 }
 
 int cuMemHostAlloc(void **p, size_t n, unsigned flags) {

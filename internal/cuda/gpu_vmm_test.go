@@ -1,0 +1,88 @@
+package cuda
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestGPUVirtualMemory maps two physical allocations in turn at one
+// reserved address and replays a graph captured once against that
+// address: it reads whichever allocation is mapped, the way the CUDA
+// runtime's graph sets read a model's weights pages.
+func TestGPUVirtualMemory(t *testing.T) {
+	dev := gpu(t)
+	if ok, err := dev.Attribute(AttrVirtualMemoryManagement); err != nil || ok == 0 {
+		t.Skipf("no virtual memory management (%d, %v)", ok, err)
+	}
+	g, err := AllocationGranularity(dev)
+	check(t, err)
+	if g == 0 || g&(g-1) != 0 {
+		t.Fatalf("granularity %d", g)
+	}
+	n := g
+	var phys [2]MemHandle
+	for i := range phys {
+		phys[i], err = MemCreate(dev, n)
+		check(t, err)
+	}
+	if _, err := MemCreate(dev, n+1); err == nil {
+		t.Error("MemCreate of a size that is not a multiple of the granularity succeeded")
+	}
+	// Each allocation is also mapped at an address of its own, to fill it.
+	own, err := MemAddressReserve(2 * n)
+	check(t, err)
+	for i, h := range phys {
+		check(t, MemMap(own.Add(uint64(i)*n), n, h))
+	}
+	check(t, MemSetAccess(own, 2*n, dev))
+	va, err := MemAddressReserve(n)
+	check(t, err)
+	if err := MemMap(va.Add(n/2), n, phys[0]); err == nil {
+		t.Error("MemMap past the end of a reservation succeeded")
+	}
+
+	s, err := NewStream(StreamNonBlocking, 0)
+	check(t, err)
+	defer s.Destroy()
+	host := hostAlloc(t, 3*int(n))
+	for i := range 2 * n {
+		host.Bytes()[i] = byte(i*13 + i/n)
+	}
+	check(t, MemcpyHtoDAsync(own, host.Ptr(0), 2*n, s))
+	out := alloc(t, n)
+	check(t, s.BeginCapture(CaptureThreadLocal))
+	check(t, MemcpyDtoDAsync(out, va, n, s))
+	graph, err := s.EndCapture()
+	check(t, err)
+	defer graph.Destroy()
+	exec, err := graph.Instantiate(0)
+	check(t, err)
+	defer exec.Destroy()
+
+	for _, i := range []int{0, 1, 0} {
+		check(t, MemMap(va, n, phys[i]))
+		if err := MemMap(va, n, phys[1-i]); err == nil {
+			t.Error("MemMap over a mapped range succeeded")
+		}
+		check(t, MemSetAccess(va, n, dev))
+		check(t, exec.Launch(s))
+		check(t, MemcpyDtoHAsync(host.Ptr(2*int(n)), out, n, s))
+		check(t, s.Synchronize())
+		if want := host.Bytes()[uint64(i)*n : uint64(i+1)*n]; !bytes.Equal(host.Bytes()[2*n:], want) {
+			t.Fatalf("graph read allocation %d wrongly through the fixed address", i)
+		}
+		if err := MemAddressFree(va, n); err == nil {
+			t.Error("MemAddressFree of a mapped range succeeded")
+		}
+		check(t, MemUnmap(va, n))
+	}
+	if err := MemUnmap(va, n); err == nil {
+		t.Error("MemUnmap of an unmapped range succeeded")
+	}
+	check(t, MemAddressFree(va, n))
+	check(t, MemUnmap(own, 2*n)) // one call over two mappings
+	check(t, MemAddressFree(own, 2*n))
+	for _, h := range phys {
+		check(t, h.Release())
+	}
+}
