@@ -28,6 +28,25 @@ func TestSlowerClockMeansLongerEstimates(t *testing.T) {
 	}
 }
 
+// TestProfileAtUnknownClock: a profiled exec time ran at the worker's
+// clock of the time, which the controller does not know, so a batch size
+// not yet measured is expected to take its profiled time whatever the
+// GPU's clock; the original rescaled it from 1380 MHz and predicted b1
+// 30% short on a GPU at 1980 MHz once a b2 result had reported the clock.
+func TestProfileAtUnknownClock(t *testing.T) {
+	h := warm(t)
+	h.At(0).InferN(0, 2)
+	h.After(b2).SucceedAtClock(h.Infers()[0], b2, 1980)
+	h.At(ms(20)).Infer(0)
+	if got := h.Infers()[1].Infer().ExpectedDuration; got != uint64(b1) {
+		t.Errorf("expected duration of the first b1 at 1980 MHz: %d, want the profiled %d", got, b1)
+	}
+	h.At(ms(40)).InferN(0, 2)
+	if got := h.Infers()[2].Infer().ExpectedDuration; got != uint64(b2) {
+		t.Errorf("expected duration of b2 at 1980 MHz after one measurement of %d: %d", b2, got)
+	}
+}
+
 func TestEstimatesFollowMeasurements(t *testing.T) {
 	h := warm(t)
 	slow := ms(4)

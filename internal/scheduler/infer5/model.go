@@ -22,8 +22,11 @@ type model struct {
 	inputSize  uint64
 	outputSize uint64
 
-	batch     []int   // usable batch sizes, ascending
-	estimates []int64 // per batch size: exec estimate in ns × MHz
+	batch []int // usable batch sizes, ascending
+	// estimates per batch size: the profiled exec time in ns until the
+	// first measurement, then the measurements' estimate in ns × MHz
+	// (see exec).
+	estimates []int64
 	windows   []window
 	weights   int64 // weights transfer estimate, ns
 	weightsW  window
@@ -68,7 +71,7 @@ func newModel(p *scheduler.Model, cfg scheduler.Config, log io.Writer) *model {
 			continue
 		}
 		m.batch = append(m.batch, s.b)
-		m.estimates = append(m.estimates, s.est*defaultClock)
+		m.estimates = append(m.estimates, s.est)
 	}
 	if len(m.batch) == 0 {
 		return nil
@@ -93,9 +96,23 @@ func (m *model) lookup(n int) int {
 // estimate is the expected exec time of a batch of n at the given clock.
 func (m *model) estimate(n int, clock int64) int64 {
 	if i := m.lookup(n); i >= 0 {
-		return m.estimates[i] / clock
+		return m.exec(i, clock)
 	}
 	return defaultExecEstimate * defaultClock / clock
+}
+
+// exec is the expected exec time of batch size index i at clock MHz.
+// Measurements are normalised by the clock they ran at. A profiled time
+// ran at whatever clock the worker's GPU had when it loaded the model,
+// which the controller does not know, so it is used as it is until the
+// first measurement. (The original stores it as if measured at 1380 MHz:
+// on a GPU running at 1980 MHz every batch size was predicted 30% short
+// from the first result on the GPU until its own first measurement.)
+func (m *model) exec(i int, clock int64) int64 {
+	if m.windows[i].n == 0 {
+		return m.estimates[i]
+	}
+	return m.estimates[i] / clock
 }
 
 // measure adds the measured exec time of batch size index i at clock MHz.
@@ -142,7 +159,7 @@ func (m *model) strategies(dst []strategy, maxBatch int) []strategy {
 		}
 		front := m.at(m.heads[i])
 		dst = append(dst, strategy{
-			priority: front.deadline - m.estimates[i]/defaultClock,
+			priority: front.deadline - m.exec(i, defaultClock),
 			batch:    int32(m.batch[i]),
 			model:    int32(m.id),
 		})
@@ -167,7 +184,7 @@ func (m *model) strategies(dst []strategy, maxBatch int) []strategy {
 // model's requests share an SLO, nothing is passed over and the two agree.
 func (m *model) tryDequeue(dst []*request, freeAt, clock int64, minBatch int) ([]*request, int) {
 	for i := range m.batch {
-		done := freeAt + m.estimates[i]/clock
+		done := freeAt + m.exec(i, clock)
 		for m.heads[i] < m.tail && m.at(m.heads[i]).deadline < done {
 			m.heads[i]++
 		}
@@ -177,7 +194,7 @@ func (m *model) tryDequeue(dst []*request, freeAt, clock int64, minBatch int) ([
 		i++
 	}
 	for ; i >= 0 && m.batch[i] >= minBatch && m.queued(i) >= m.batch[i]; i-- {
-		b, done := m.batch[i], freeAt+m.estimates[i]/clock
+		b, done := m.batch[i], freeAt+m.exec(i, clock)
 		found, s := 0, m.heads[i]
 		for ; s < m.tail && found < b; s++ {
 			if m.at(s).deadline >= done {
