@@ -111,4 +111,12 @@ int cw_driver_nsyms(void);
 int cw_launch(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
 	unsigned shared, void *s, char *args, const unsigned *offsets, int n);
 
+/* cw_exec queues, in one call so that no Go scheduling falls between
+ * them: a record of start, a device copy of nin bytes in_src -> in_dst,
+ * the graph, a device copy of nout bytes out_src -> out_dst, a record of
+ * end (copies of 0 bytes are left out). It returns the first failure and
+ * sets *step to its index (0-4). */
+int cw_exec(void *s, void *start, cw_dptr in_dst, cw_dptr in_src, size_t nin, void *graph,
+	cw_dptr out_dst, cw_dptr out_src, size_t nout, void *end, int *step);
+
 #endif

@@ -9,6 +9,8 @@ package cuda
 #cgo nocallback cw_cuGraphInstantiate
 #cgo noescape cw_cuGraphExecUpdate
 #cgo nocallback cw_cuGraphExecUpdate
+#cgo noescape cw_exec
+#cgo nocallback cw_exec
 */
 import "C"
 
@@ -131,4 +133,32 @@ func (e GraphExec) Launch(s Stream) error {
 // Destroy releases e.
 func (e GraphExec) Destroy() error {
 	return drvCheck("cuGraphExecDestroy", C.cw_cuGraphExecDestroy(e.p))
+}
+
+// Exec describes a graph launch bracketed by device copies and timing
+// events: In.N bytes copied from In.Src to In.Dst, the graph, Out.N bytes
+// from Out.Src to Out.Dst (copies of 0 bytes are left out).
+type Exec struct {
+	Start, End Event
+	In, Out    DeviceCopy
+	Graph      GraphExec
+}
+
+// DeviceCopy is a device-to-device copy of N bytes.
+type DeviceCopy struct {
+	Dst, Src DevicePtr
+	N        uint64
+}
+
+var execSteps = [...]string{"cuEventRecord", "cuMemcpyDtoDAsync", "cuGraphLaunch", "cuMemcpyDtoDAsync", "cuEventRecord"}
+
+// Launch queues e on stream s in a single call into C, so that the Go
+// scheduler (a preemption, a garbage collector's pause) cannot hold the
+// GPU idle between the start event and the work: the time between the
+// events is the work's.
+func (e *Exec) Launch(s Stream) error {
+	var step C.int
+	rc := C.cw_exec(s.p, e.Start.p, C.cw_dptr(e.In.Dst), C.cw_dptr(e.In.Src), C.size_t(e.In.N), e.Graph.p,
+		C.cw_dptr(e.Out.Dst), C.cw_dptr(e.Out.Src), C.size_t(e.Out.N), e.End.p, &step)
+	return drvCheck(execSteps[step], rc)
 }

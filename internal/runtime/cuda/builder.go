@@ -95,6 +95,19 @@ func (b *builder) timed(enqueue func() error) (time.Duration, error) {
 	return time.Duration(float64(ms) * 1e6), err
 }
 
+// timedExec runs x (with the builder's events) on its stream and returns
+// the GPU time between the events.
+func (b *builder) timedExec(x *cu.Exec) (time.Duration, error) {
+	if err := x.Launch(b.s); err != nil {
+		return 0, err
+	}
+	if err := b.end.Synchronize(); err != nil {
+		return 0, err
+	}
+	ms, err := cu.ElapsedTime(b.start, b.end)
+	return time.Duration(float64(ms) * 1e6), err
+}
+
 func (b *builder) destroy() {
 	if b.dnn != (cu.DNN{}) {
 		b.dnn.Destroy()

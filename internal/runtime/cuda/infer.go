@@ -182,26 +182,26 @@ func (in *instance) launch(blk *ioBlock, pages []int) (*graphSet, error) {
 		}
 	}
 	st := &d.exec
-	slot := d.ws.base.Add(v.lay.slot)
-	nIn, nOut := uint64(v.plan.InputBytes), uint64(v.plan.OutputBytes)
-	err := st.start.Record(st.s)
-	if err == nil && nIn > 0 {
-		err = cu.MemcpyDtoDAsync(slot, blk.dev, nIn, st.s)
-	}
-	if err == nil {
-		err = s.execs[v.index].Launch(st.s)
-	}
-	if err == nil && nOut > 0 {
-		err = cu.MemcpyDtoDAsync(blk.dev.Add(nIn), slot.Add(nIn), nOut, st.s)
-	}
-	if err == nil {
-		err = st.end.Record(st.s)
-	}
-	if err != nil {
+	x := v.exec(d.ws, blk.dev, s.execs[v.index], st.start, st.end)
+	if err := x.Launch(st.s); err != nil {
 		return nil, runtimeError(d, err)
 	}
 	s.inflight++
 	return s, nil
+}
+
+// exec is v's exec stage in workspace region r with graph g, its inputs
+// and outputs in the IO block at io (none if 0), between events start and
+// end.
+func (v *variant) exec(r region, io cu.DevicePtr, g cu.GraphExec, start, end cu.Event) cu.Exec {
+	x := cu.Exec{Start: start, End: end, Graph: g}
+	if io != 0 {
+		slot := r.base.Add(v.lay.slot)
+		nIn := uint64(v.plan.InputBytes)
+		x.In = cu.DeviceCopy{Dst: slot, Src: io, N: nIn}
+		x.Out = cu.DeviceCopy{Dst: io.Add(nIn), Src: slot.Add(nIn), N: uint64(v.plan.OutputBytes)}
+	}
+	return x
 }
 
 // CopyOutput implements runtime.Model: the first len(output) bytes of the

@@ -248,29 +248,14 @@ func (d *device) timeExec(v *variant, g cu.Graph) (uint64, error) {
 		return 0, err
 	}
 	defer exec.Destroy()
-	in, out := uint64(v.plan.InputBytes), uint64(v.plan.OutputBytes)
-	slot := d.prof.base.Add(v.lay.slot)
 	var io cu.DevicePtr
 	if off, ok := d.ioPool.alloc(uint64(v.plan.IOBytes)); ok {
 		defer d.ioPool.free(off)
 		io = d.io.Add(off)
 	}
 	b := d.load
-	run := func() error {
-		if io != 0 && in > 0 {
-			if err := cu.MemcpyDtoDAsync(slot, io, in, b.s); err != nil {
-				return err
-			}
-		}
-		if err := exec.Launch(b.s); err != nil {
-			return err
-		}
-		if io != 0 && out > 0 {
-			return cu.MemcpyDtoDAsync(io.Add(in), slot.Add(in), out, b.s)
-		}
-		return nil
-	}
-	return medianOf(warmupRuns, timedRuns, func() (time.Duration, error) { return b.timed(run) })
+	x := v.exec(d.prof, io, exec, b.start, b.end)
+	return medianOf(warmupRuns, timedRuns, func() (time.Duration, error) { return b.timedExec(&x) })
 }
 
 // timeWeights is the median GPU time of copying the weights from pinned
