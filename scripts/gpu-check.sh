@@ -64,4 +64,12 @@ rc=$?
 if [ "$rc" -ge 124 ]; then
 	echo "gpu-check.sh: gpucheck did not finish in time (status $rc)"
 fi
+# Where each model's exec time goes (CLOCKWORK_CUDA_PROFILE_OPS, set by
+# gpucheck for its workers): all of it in ops.txt, the batch-1 breakdown
+# by op kind here.
+if [ -n "${OUT:-}" ] && [ -f "$OUT/worker.log" ]; then
+	grep -h "cuda: ops" "$OUT/worker.log" >"$OUT/ops.txt"
+	section "exec time by op kind, batch size 1 (all in ops.txt)"
+	awk '/cuda: ops gpu=/ { keep = / b=1 ops=/ } keep && !/   #/' "$OUT/ops.txt" | sed 's/^cuda: ops //' | cut -c1-120
+fi
 exit $rc

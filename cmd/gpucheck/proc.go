@@ -53,7 +53,7 @@ func startWorker(bin, logPath string) (*workerProc, error) {
 	}
 	w := &workerProc{loads: map[string][]loadLine{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(bin+"/worker", "-p", "0")
-	w.cmd.Env = append(os.Environ(), "CLOCKWORK_CUDA_VERBOSE=1")
+	w.cmd.Env = append(os.Environ(), "CLOCKWORK_CUDA_VERBOSE=1", "CLOCKWORK_CUDA_PROFILE_OPS=1")
 	pr, pw := io.Pipe()
 	w.cmd.Stdout, w.cmd.Stderr = pw, pw
 	if err := w.cmd.Start(); err != nil {

@@ -24,8 +24,12 @@ type Config struct {
 	// weights of a model being loaded (0: DefaultProfilePages).
 	ProfilePages int
 	// Verbose writes a line per model load and per LoadWeights with the
-	// figures behind them (algorithms, copy and rebind times) to Log.
+	// figures behind them (algorithms, copy and mapping times) to Log.
 	Verbose bool
+	// ProfileOps times every op of every batch size on GPU 0 at Load, on
+	// its own, and writes where the exec time goes to Log (a diagnostic:
+	// it lengthens Load).
+	ProfileOps bool
 	// Log receives the start-up lines of the original ("Using CUDA
 	// Driver …") and warnings.
 	Log io.Writer
@@ -41,3 +45,10 @@ const EnvVerbose = "CLOCKWORK_CUDA_VERBOSE"
 
 // VerboseFromEnv reports whether EnvVerbose is set.
 func VerboseFromEnv() bool { return os.Getenv(EnvVerbose) != "" }
+
+// EnvProfileOps names the environment variable that turns
+// Config.ProfileOps on in workers (any non-empty value).
+const EnvProfileOps = "CLOCKWORK_CUDA_PROFILE_OPS"
+
+// ProfileOpsFromEnv reports whether EnvProfileOps is set.
+func ProfileOpsFromEnv() bool { return os.Getenv(EnvProfileOps) != "" }

@@ -86,6 +86,11 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 			v.destroy()
 			break
 		}
+		if cfg.ProfileOps && d.id == 0 {
+			if err := d.profileOps(cfg.Log, m, v, pages); err != nil {
+				fmt.Fprintf(cfg.Log, "cuda: ops gpu=%d model=%s b=%d: profile failed: %v\n", d.id, m.path, v.batch, err)
+			}
+		}
 	}
 	t0 := time.Now()
 	if err := in.captureSets(); err != nil {

@@ -481,3 +481,32 @@ func TestGPURemapWaitsForExec(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGPUProfileOps checks the per-op profile of Config.ProfileOps: a
+// header per batch size, the time by op kind, the slowest ops.
+func TestGPUProfileOps(t *testing.T) {
+	var log bytes.Buffer
+	rt, err := New(Config{
+		PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 64 << 20,
+		HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 2, ProfileOps: true, Log: &log,
+	})
+	if err != nil {
+		t.Skipf("no CUDA runtime: %v", err)
+	}
+	defer rt.Close()
+	m, err := rt.Load(zoo(t, "tinycnn"), runtime.LoadOptions{MaxBatch: 2, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	out := log.String()
+	for _, want := range []string{"cuda: ops gpu=0 model=", " b=1 ops=", " b=2 ops=", "Conv 3x3 depthwise", "   #"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("profile lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "profile failed") {
+		t.Errorf("profile failed:\n%s", out)
+	}
+	t.Logf("\n%s", out)
+}
