@@ -95,6 +95,34 @@ func (b *builder) timed(enqueue func() error) (time.Duration, error) {
 	return time.Duration(float64(ms) * 1e6), err
 }
 
+// timedGraph captures reps runs of enqueue into a graph and returns the
+// GPU time of one run: the median over replays of the graph, so that no
+// host time between eager launches (tens of µs per cuDNN call) is counted.
+func (b *builder) timedGraph(reps int, enqueue func() error) (time.Duration, error) {
+	g, err := b.capture(func() error {
+		for range reps {
+			if err := enqueue(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer g.Destroy()
+	e, err := g.Instantiate(0)
+	if err != nil {
+		return 0, err
+	}
+	defer e.Destroy()
+	if err := e.Upload(b.s); err != nil {
+		return 0, err
+	}
+	t, err := medianOf(1, 3, func() (time.Duration, error) { return b.timed(func() error { return e.Launch(b.s) }) })
+	return time.Duration(t) / time.Duration(reps), err
+}
+
 // timedExec runs x (with the builder's events) on its stream and returns
 // the GPU time between the events.
 func (b *builder) timedExec(x *cu.Exec) (time.Duration, error) {

@@ -12,15 +12,18 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// opProfileTop is how many of the slowest ops the profile lists.
-const opProfileTop = 12
+// opProfileTop is how many of the slowest ops the profile lists;
+// opProfileReps how many runs of an op each timed graph holds.
+const (
+	opProfileTop  = 12
+	opProfileReps = 4
+)
 
-// profileOps times each op of v on its own (eagerly, in the profiling
-// area with the weights at pages: the median of a few runs between two
-// events) and writes where v's exec time goes to w: the total, the time
+// profileOps times each op of v on its own (in the profiling area with
+// the weights at pages, replayed in a graph: builder.timedGraph) and writes where v's exec time goes to w: the total, the time
 // by op kind and convolution choice, and the slowest ops. It is a
-// diagnostic for Config.ProfileOps; the sum exceeds the graph's time by
-// the gaps between eager launches.
+// diagnostic for Config.ProfileOps; the sum differs from the exec time by
+// the input and output copies and the overlap of consecutive kernels.
 func (d *device) profileOps(w io.Writer, m *Model, v *variant, pages []cu.DevicePtr) error {
 	b := d.load
 	bind := v.lay.bind(d.prof, pages, d.zeros)
@@ -36,14 +39,12 @@ func (d *device) profileOps(w io.Writer, m *Model, v *variant, pages []cu.Device
 	times := make([]opTime, len(v.steps))
 	var sum time.Duration
 	for i, st := range v.steps {
-		t, err := medianOf(2, 7, func() (time.Duration, error) {
-			return b.timed(func() error { return st.enqueue(b, d.k, &bind) })
-		})
+		t, err := b.timedGraph(opProfileReps, func() error { return st.enqueue(b, d.k, &bind) })
 		if err != nil {
 			return fmt.Errorf("op %d: %w", i, err)
 		}
-		times[i] = opTime{i, opGroup(v.plan.Ops[i], st), time.Duration(t)}
-		sum += time.Duration(t)
+		times[i] = opTime{i, opGroup(v.plan.Ops[i], st), t}
+		sum += t
 	}
 	fmt.Fprintf(w, "cuda: ops gpu=%d model=%s b=%d ops=%d sum_ms=%.3f exec_ms=%.3f\n",
 		d.id, m.path, v.batch, len(v.steps), ms(int64(sum)), ms(int64(v.execNs)))
