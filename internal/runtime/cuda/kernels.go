@@ -161,19 +161,27 @@ func loadKernels(cubin []byte, sms int) (*kernels, error) {
 		return nil, err
 	}
 	k := &kernels{mod: mod, maxBlocks: max(1, sms) * 16}
-	for _, f := range []struct {
-		fn   *cu.Function
-		name string
-	}{
-		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
-		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
-	} {
+	for _, f := range k.funcs() {
 		if *f.fn, err = mod.Function(f.name); err != nil {
 			mod.Unload()
 			return nil, err
 		}
 	}
 	return k, nil
+}
+
+// kernelFunc is a kernel of kernelSource and where its handle goes.
+type kernelFunc struct {
+	fn   *cu.Function
+	name string
+}
+
+// funcs lists the kernels the runtime launches.
+func (k *kernels) funcs() []kernelFunc {
+	return []kernelFunc{
+		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
+		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
+	}
 }
 
 // grid covers n elements with blockSize threads each, up to maxBlocks.

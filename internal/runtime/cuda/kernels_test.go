@@ -1,0 +1,66 @@
+package cuda
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+// clangPrelude declares what NVRTC predefines and kernelSource uses, for
+// clang's CUDA front end without a CUDA installation.
+const clangPrelude = `#define __global__ __attribute__((global))
+#define __device__ __attribute__((device))
+#define __shared__ __attribute__((shared))
+#define __forceinline__ __inline__ __attribute__((always_inline))
+#include <__clang_cuda_builtin_vars.h>
+__device__ float fminf(float, float);
+__device__ float fmaxf(float, float);
+__device__ float __shfl_down_sync(unsigned mask, float v, unsigned delta, int width = 32);
+`
+
+// TestKernelSourceCompiles compiles kernelSource to PTX with clang's CUDA
+// front end, where a clang is installed (.ci/run installs one): NVRTC
+// compiles it only on a GPU host, at worker start-up, so an error there
+// would otherwise stop every worker before any test saw it. It also checks
+// that the kernels the runtime loads are the source's entry points.
+func TestKernelSourceCompiles(t *testing.T) {
+	var clang string
+	for _, name := range []string{"clang", "clang-19", "clang-18", "clang-17", "clang-16", "clang-15", "clang-14"} {
+		if p, err := exec.LookPath(name); err == nil {
+			clang = p
+			break
+		}
+	}
+	if clang == "" {
+		t.Skip("no clang to compile CUDA with")
+	}
+	dir := t.TempDir()
+	prelude, src, ptx := filepath.Join(dir, "prelude.h"), filepath.Join(dir, "kernels.cu"), filepath.Join(dir, "kernels.ptx")
+	if err := os.WriteFile(prelude, []byte(clangPrelude), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, []byte(kernelSource), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(clang, "-x", "cuda", "--cuda-device-only", "--cuda-gpu-arch=sm_80", "-nocudainc", "-nocudalib",
+		"-include", prelude, "-Wall", "-Wextra", "-Werror", "-S", "-o", ptx, src).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", clang, err, out)
+	}
+	b, err := os.ReadFile(ptx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for _, m := range regexp.MustCompile(`\.entry (\w+)\(`).FindAllSubmatch(b, -1) {
+		entries = append(entries, string(m[1]))
+	}
+	for _, f := range (&kernels{}).funcs() {
+		if !slices.Contains(entries, f.name) {
+			t.Errorf("kernel %s is not an entry point of the compiled source (entries: %v)", f.name, entries)
+		}
+	}
+}
