@@ -89,6 +89,28 @@ extern "C" __global__ void concat(float *__restrict__ y, int outer, int yRow, Co
 	}
 }
 
+// The sum of one depthwise output over its filter, rows outer, columns
+// inner; KH and KW > 0 fix the filter size at compile time so that the
+// loops unroll (3×3 and 5×5 are nearly all depthwise layers), 0 takes kh
+// and kw.
+template <int KH, int KW>
+__device__ __forceinline__ float depthwise_sum(const float *__restrict__ xp, const float *__restrict__ wp,
+		int h, int wd, int kh, int kw, int iy0, int ix0, int dh, int dw) {
+	const int nh = KH > 0 ? KH : kh, nw = KW > 0 ? KW : kw;
+	float s = 0.f;
+#pragma unroll
+	for (int ky = 0; ky < nh; ky++) {
+		int iy = iy0 + ky * dh;
+		if (iy < 0 || iy >= h) continue;
+#pragma unroll
+		for (int kx = 0; kx < nw; kx++) {
+			int ix = ix0 + kx * dw;
+			if (ix >= 0 && ix < wd) s += xp[iy * wd + ix] * wp[ky * nw + kx];
+		}
+	}
+	return s;
+}
+
 // Depthwise convolution (groups = input channels, m/c filters each) with
 // bias, residual and activation: a thread per output.
 extern "C" __global__ void depthwise_conv(const float *__restrict__ x, const float *__restrict__ w,
@@ -103,14 +125,14 @@ extern "C" __global__ void depthwise_conv(const float *__restrict__ x, const flo
 		int oc = t % m, b = t / m;
 		const float *xp = x + ((long long)b * c + oc / mult) * h * wd;
 		const float *wp = w + (long long)oc * kh * kw;
-		float s = 0.f;
-		for (int ky = 0; ky < kh; ky++) {
-			int iy = oy * sh - ph + ky * dh;
-			if (iy < 0 || iy >= h) continue;
-			for (int kx = 0; kx < kw; kx++) {
-				int ix = ox * sw - pw + kx * dw;
-				if (ix >= 0 && ix < wd) s += xp[iy * wd + ix] * wp[ky * kw + kx];
-			}
+		int iy0 = oy * sh - ph, ix0 = ox * sw - pw;
+		float s;
+		if (kh == 3 && kw == 3) {
+			s = depthwise_sum<3, 3>(xp, wp, h, wd, kh, kw, iy0, ix0, dh, dw);
+		} else if (kh == 5 && kw == 5) {
+			s = depthwise_sum<5, 5>(xp, wp, h, wd, kh, kw, iy0, ix0, dh, dw);
+		} else {
+			s = depthwise_sum<0, 0>(xp, wp, h, wd, kh, kw, iy0, ix0, dh, dw);
 		}
 		if (bias) s += bias[oc];
 		if (z) s += z[i];
