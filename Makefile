@@ -6,7 +6,7 @@ GO      ?= go
 BUILD   := build
 FUZZTIME ?= 5s
 
-.PHONY: all binaries zoo models test vet fuzz demo bench fig5 sim-fig5 proto clean
+.PHONY: all binaries zoo models test vet fuzz demo bench fig5 sim-fig5 devcarry proto clean
 
 all: binaries zoo
 
@@ -50,6 +50,13 @@ fig5: all
 
 sim-fig5: binaries
 	$(BUILD)/clockwork-bench sim fig5
+
+# What scripts/gpu-check.sh runs on a GPU host, which has no Go: built
+# here into the git-ignored .devcarry/ and carried there.
+devcarry:
+	CGO_ENABLED=1 $(GO) build -ldflags=-s\ -w -o .devcarry/ ./cmd/worker ./cmd/genmodels ./cmd/gpucheck ./cmd/controller ./cmd/client ./cmd/gpuprobe ./cmd/check_model
+	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o .devcarry/runtime-cuda.test ./internal/runtime/cuda
+	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o .devcarry/cuda.test ./internal/cuda
 
 proto:
 	protoc --go_out=. --go_opt=module=github.com/clockwork-go/clockwork api/clockwork.proto internal/onnx/onnx.proto

@@ -8,12 +8,9 @@
 # $OUT/gpu-check.txt, next to the processes' logs.
 #
 # The host has no Go: build on the development machine and carry the
-# binaries in the git-ignored folder .devcarry/:
-#
-#   CGO_ENABLED=1 go build -o .devcarry/ ./cmd/worker ./cmd/genmodels ./cmd/gpucheck ./cmd/controller ./cmd/client
-#   CGO_ENABLED=1 go test -c -o .devcarry/runtime-cuda.test ./internal/runtime/cuda   # optional
-#   CGO_ENABLED=1 go test -c -o .devcarry/cuda.test ./internal/cuda                     # optional
-#   CGO_ENABLED=1 go build -o .devcarry/ ./cmd/gpuprobe                                 # optional
+# binaries in the git-ignored folder .devcarry/ (`make devcarry` builds
+# them all; worker, genmodels, gpucheck, controller and client are needed,
+# the tests and gpuprobe optional).
 #
 # Usage: scripts/gpu-check.sh [gpucheck flags, e.g. -quick]
 # $GPUCHECK_BIN names the binaries' folder if it is elsewhere.
