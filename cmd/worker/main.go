@@ -2,12 +2,18 @@
 // on NVIDIA GPUs with the CUDA runtime, or on the CPU where there is none.
 //
 //	worker [-p PORT] [-c CONFIG] [-device auto|cpu|cuda]
+//
+// With CLOCKWORK_WORKER_PPROF=host:port set it also serves net/http/pprof
+// there, to profile the serving path under a real load (cmd/gpucheck
+// -overhead).
 package main
 
 import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 
 	"github.com/clockwork-go/clockwork/internal/config"
@@ -16,7 +22,13 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workercmd"
 )
 
+// envPprof names the variable with the address to serve pprof on.
+const envPprof = "CLOCKWORK_WORKER_PPROF"
+
 func main() {
+	if addr := os.Getenv(envPprof); addr != "" {
+		go func() { fmt.Fprintf(os.Stderr, "pprof: %v\n", http.ListenAndServe(addr, nil)) }()
+	}
 	kind := device.Auto
 	tf32 := false
 	os.Exit(workercmd.Main(workercmd.Spec{

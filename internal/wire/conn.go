@@ -29,6 +29,7 @@ type Conn struct {
 	r       *bufio.Reader
 	now     func() int64
 	maxBody uint64
+	pool    bool // bodies from the buffer pools (WithBodyPool)
 
 	mu     sync.Mutex // guards skew, queue, closed
 	skew   Skew
@@ -46,6 +47,14 @@ type Option func(*Conn)
 
 // WithMaxBody sets the largest body accepted by Receive.
 func WithMaxBody(n uint64) Option { return func(c *Conn) { c.maxBody = n } }
+
+// WithBodyPool makes Receive read bodies into buffers of the wire's pools
+// (buffers.go), for a receiver that gives each body back with
+// Message.Release once done with it, as the worker does with every
+// action's: it saves the allocation, the zeroing and the garbage
+// collections of large bodies. A receiver that keeps its bodies should not
+// use it (pooled buffers are rounded up to a size class).
+func WithBodyPool() Option { return func(c *Conn) { c.pool = true } }
 
 // WithClock sets the clock used for the pre-header timestamps.
 func WithClock(now func() int64) Option { return func(c *Conn) { c.now = now } }
@@ -75,7 +84,8 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
 // Receive reads the next message. It also updates the clock-skew estimate
 // from the message's pre-header. Any error leaves the stream unusable: the
-// caller should Close the connection.
+// caller should Close the connection. With WithBodyPool, the caller gives
+// the message's body back with Message.Release once done with it.
 func (c *Conn) Receive() (*Message, error) {
 	var pre [PreHeaderSize]byte
 	if _, err := io.ReadFull(c.r, pre[:]); err != nil {
@@ -94,7 +104,7 @@ func (c *Conn) Receive() (*Message, error) {
 	c.skew.Observe(rx, ph.SendTime, ph.Delta)
 	c.mu.Unlock()
 	if ph.BodyLen > 0 {
-		if m.Body, err = readBody(c.r, ph.BodyLen); err != nil {
+		if m.Body, m.pooled, err = readBody(c.r, ph.BodyLen, c.pool); err != nil {
 			return nil, fmt.Errorf("wire: reading body: %w", err)
 		}
 	}
@@ -103,14 +113,25 @@ func (c *Conn) Receive() (*Message, error) {
 	return m, nil
 }
 
-// readBody reads n bytes, growing the buffer as data arrives so that a
-// corrupt length does not allocate more than the peer actually sends.
-func readBody(r io.Reader, n uint64) ([]byte, error) {
+// readBody reads an n-byte body, into a buffer of the pools if pool is
+// set and n is at most maxPooled (reporting whether it did). Otherwise the
+// buffer grows as the data arrives, so that a corrupt length does not
+// allocate more than the peer actually sends; a corrupt length within
+// maxPooled on a pooled connection allocates its size once.
+func readBody(r io.Reader, n uint64, pool bool) ([]byte, bool, error) {
+	if pool && n <= maxPooled {
+		b := GetBuffer(int(n))
+		if _, err := io.ReadFull(r, b); err != nil {
+			PutBuffer(b)
+			return nil, false, err
+		}
+		return b, true, nil
+	}
 	const chunk = 4 << 20
 	if n <= chunk {
 		b := make([]byte, n)
 		_, err := io.ReadFull(r, b)
-		return b, err
+		return b, false, err
 	}
 	b := make([]byte, 0, chunk)
 	for uint64(len(b)) < n {
@@ -121,10 +142,10 @@ func readBody(r io.Reader, n uint64) ([]byte, error) {
 		start := len(b)
 		b = append(b, make([]byte, want)...)
 		if _, err := io.ReadFull(r, b[start:]); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return b, nil
+	return b, false, nil
 }
 
 // Send queues m for writing. It never blocks on the network.

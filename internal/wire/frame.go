@@ -90,6 +90,21 @@ type Message struct {
 	// Sent, if set, is called by the connection's writer once the message
 	// has been written completely (err nil) or could not be (err non-nil).
 	Sent func(err error)
+
+	pooled bool // Body is a received body from the buffer pools
+}
+
+// Release gives the body of a message received on a connection with
+// WithBodyPool back to the buffer pools (buffers.go), and clears m.Body:
+// nothing may use the body afterwards, including slices of it taken
+// before. On other messages it only clears m.Body; more than once is
+// harmless.
+func (m *Message) Release() {
+	if m.pooled {
+		m.pooled = false
+		PutBuffer(m.Body)
+	}
+	m.Body = nil
 }
 
 // BodyLen is the total body length of m as it will be written.

@@ -88,7 +88,8 @@ func TestAdjust(t *testing.T) {
 	}
 }
 
-func pipe(t *testing.T) (*Conn, *Conn) {
+// pipe connects two Conns over loopback; opts apply to the second.
+func pipe(t *testing.T, opts ...Option) (*Conn, *Conn) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func pipe(t *testing.T) (*Conn, *Conn) {
 		t.Fatal(err)
 	}
 	b := <-ch
-	ca, cb := NewConn(a), NewConn(b)
+	ca, cb := NewConn(a), NewConn(b, opts...)
 	t.Cleanup(func() { ca.Close(); cb.Close() })
 	return ca, cb
 }
@@ -212,10 +213,14 @@ func FuzzReceive(f *testing.F) {
 	f.Add(append(good, 'h', 'h', 'b', 'b', 'b'))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c := &Conn{r: bufio.NewReader(bytes.NewReader(b)), now: func() int64 { return 1 }, maxBody: 1 << 16}
-		for i := 0; i < 4; i++ {
-			if _, err := c.Receive(); err != nil {
-				return
+		for _, pool := range []bool{false, true} {
+			c := &Conn{r: bufio.NewReader(bytes.NewReader(b)), now: func() int64 { return 1 }, maxBody: 1 << 16, pool: pool}
+			for i := 0; i < 4; i++ {
+				m, err := c.Receive()
+				if err != nil {
+					break
+				}
+				m.Release()
 			}
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -88,9 +89,14 @@ func (op *Op) Run(rt runtime.Runtime) (c Completion) {
 	case OpLoadWeights:
 		c.Timing, c.Err = op.model.LoadWeights(op.GPU, op.pages, op.Start)
 	case OpCopyInput:
-		var input []byte
-		if input, c.Err = decodeInput(op); c.Err == nil {
+		input, pooled, err := decodeInput(op)
+		if c.Err = err; err == nil {
 			c.IO, c.Timing, c.Err = op.model.CopyInput(op.GPU, op.batch, op.padded, input, op.Start)
+		}
+		if pooled {
+			// Every runtime copies the input before CopyInput returns
+			// (into pinned memory, or its IO buffer).
+			wire.PutBuffer(input)
 		}
 	case OpExec:
 		io := op.io
@@ -105,7 +111,8 @@ func (op *Op) Run(rt runtime.Runtime) (c Completion) {
 		c.Exec, c.Err = op.model.Exec(op.GPU, io, op.pages, op.Start)
 	case OpCopyOutput:
 		if op.outLen > 0 {
-			c.Output = make([]byte, op.outLen)
+			// Overwritten whole; Server.send gives it back once written.
+			c.Output = wire.GetBuffer(op.outLen)
 		}
 		c.Timing, c.Err = op.model.CopyOutput(op.GPU, op.io, c.Output, op.Start)
 		op.model.Release(op.GPU, op.io)

@@ -52,6 +52,10 @@ type incoming struct {
 type tag struct {
 	peer  *peer
 	delta int64 // worker clock − controller clock when the action arrived
+	// msg is the action's frame: its body (an Infer's input) goes back to
+	// the wire's buffer pools once the action's result is sent, when no
+	// stage can read it any more.
+	msg *wire.Message
 }
 
 // peer is one controller connection.
@@ -139,7 +143,8 @@ func (s *Server) closeAll() {
 }
 
 func (s *Server) handle(ctx context.Context, nc net.Conn) {
-	p := &peer{conn: wire.NewConn(nc)}
+	// Every action's body goes back to the pools once its result is sent.
+	p := &peer{conn: wire.NewConn(nc, wire.WithBodyPool())}
 	s.mu.Lock()
 	s.conns[p] = struct{}{}
 	s.mu.Unlock()
@@ -186,7 +191,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 		}
 		p.pending.Add(1)
 		select {
-		case s.actions <- incoming{action: a, tag: &tag{peer: p, delta: delta}}:
+		case s.actions <- incoming{action: a, tag: &tag{peer: p, delta: delta, msg: msg}}:
 		case <-ctx.Done():
 			return
 		}
@@ -304,12 +309,20 @@ func (s *Server) send(results []Outcome) {
 			fmt.Fprintf(s.out, "Sending %s\n", r)
 		}
 		msg, err := workerapi.EncodeResult(r)
+		if ir, ok := r.(*workerapi.InferResult); ok && err == nil && len(ir.Output) > 0 {
+			// The output buffer (Op.Run) is reused once written.
+			out := ir.Output
+			msg.Sent = func(error) { wire.PutBuffer(out) }
+		}
 		if err == nil {
 			err = p.conn.Send(msg)
 		}
 		if err != nil {
 			fmt.Fprintf(s.out, "Dropping result %s\n", r)
 		}
+		// After the result is on its way: nothing can read the action's
+		// body (an Infer's input) any more.
+		tg.msg.Release()
 	}
 }
 

@@ -1,0 +1,70 @@
+package worker
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// TestDecompress checks the compressed forms of an Infer's input, decoded
+// by one goroutine and by several: the same bytes, and the error of the
+// first failing item.
+func TestDecompress(t *testing.T) {
+	const items = 4
+	good := compressedOp(t, items)
+	want := make([]byte, 0, items*good.itemSize)
+	for i := range items {
+		want = append(want, imageItem(uint64(i))...)
+	}
+	gen := generatedInput(good.itemSize)
+	withSizes := func(sizes []uint32, body []byte) *Op {
+		op := *good
+		op.inputSizes, op.input = sizes, body
+		return &op
+	}
+	s := good.inputSizes
+	corrupt := bytes.Clone(good.input)
+	copy(corrupt[int(s[0])+int(s[1]):], bytes.Repeat([]byte{0xff}, 64)) // item 2
+	cases := []struct {
+		name string
+		op   *Op
+		code int32  // 0: success
+		msg  string // start of the error
+		want []byte
+	}{
+		{name: "all items", op: good, want: want},
+		{name: "items missing at the end are generated", op: withSizes(s[:2], good.input[:s[0]+s[1]]),
+			want: concat(want[:2*good.itemSize], gen, gen)},
+		{name: "an item of size 0 is generated", op: withSizes([]uint32{s[0], 0, s[1], s[2]}, good.input[:s[0]+s[1]+s[2]]),
+			want: concat(want[:good.itemSize], gen, want[good.itemSize:3*good.itemSize])},
+		{name: "overrun", op: withSizes([]uint32{s[0], s[1], s[2], s[3] + 1}, good.input),
+			code: workerapi.CopyInputBadSizes, msg: "compressed input 3 ("},
+		{name: "corrupt item before an overrun", op: withSizes([]uint32{s[0], s[1], s[2], s[3] + 1}, corrupt),
+			code: workerapi.CopyInputBadDecompress, msg: "input 2 does not decompress"},
+		{name: "corrupt item", op: withSizes(s, corrupt), code: workerapi.CopyInputBadDecompress, msg: "input 2 does not decompress"},
+	}
+	for _, c := range cases {
+		for _, workers := range []int{1, 3} {
+			out := make([]byte, items*good.itemSize)
+			err := decompress(out, c.op, workers)
+			switch {
+			case c.code == 0 && err != nil:
+				t.Errorf("%s, %d goroutines: %v", c.name, workers, err)
+			case c.code == 0 && !bytes.Equal(out, c.want):
+				t.Errorf("%s, %d goroutines: wrong bytes", c.name, workers)
+			case c.code != 0 && (runtime.Code(err, 0) != c.code || !bytes.HasPrefix([]byte(err.Error()), []byte(c.msg))):
+				t.Errorf("%s, %d goroutines: error %v, want code %d %q…", c.name, workers, err, c.code, c.msg)
+			}
+		}
+	}
+	if _, _, err := decodeInput(withSizes(make([]uint32, items+1), nil)); runtime.Code(err, 0) != workerapi.CopyInputBadSizes {
+		t.Errorf("more items than the batch: %v", err)
+	}
+	if in, pooled, err := decodeInput(good); err != nil || !pooled || !bytes.Equal(in, want) {
+		t.Errorf("decodeInput: pooled %v, %v", pooled, err)
+	}
+}
+
+func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
