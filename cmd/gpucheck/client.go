@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clockwork-go/clockwork/internal/clock"
 	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
@@ -21,10 +22,11 @@ type client struct {
 	err     error
 }
 
-// reply is a result and when it arrived.
+// reply is a result and when it arrived (clock.Now, the clock the
+// worker's timestamps are converted into).
 type reply struct {
 	r  workerapi.Result
-	at time.Time
+	at int64
 }
 
 // How long to wait for a result: a model load chooses algorithms and
@@ -47,7 +49,7 @@ func dial(addr string) (*client, error) {
 func (c *client) read() {
 	for {
 		msg, err := c.conn.Receive()
-		at := time.Now()
+		at := clock.Now()
 		if err == nil {
 			var r workerapi.Result
 			if r, err = workerapi.DecodeResult(msg); err == nil {
@@ -76,10 +78,17 @@ func (c *client) read() {
 // from the send to its arrival. An ErrorResult is returned as an error
 // (*workerError).
 func (c *client) do(a workerapi.Action) (workerapi.Result, time.Duration, error) {
+	r, sent, at, err := c.doStamped(a)
+	return r, time.Duration(at - sent), err
+}
+
+// doStamped is do with the clock.Now times of the send and of the result's
+// arrival (both 0 if a could not be sent).
+func (c *client) doStamped(a workerapi.Action) (r workerapi.Result, sent, at int64, err error) {
 	c.mu.Lock()
 	if c.err != nil {
 		defer c.mu.Unlock()
-		return nil, 0, c.err
+		return nil, 0, 0, c.err
 	}
 	c.next++
 	id := c.next
@@ -100,29 +109,31 @@ func (c *client) do(a workerapi.Action) (workerapi.Result, time.Duration, error)
 	}
 	msg, err := workerapi.EncodeAction(a)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	timeout := actionTimeout
 	if _, ok := a.(*workerapi.LoadModelFromDisk); ok {
 		timeout = loadTimeout
 	}
-	t0 := time.Now()
+	sent = clock.Now()
 	if err := c.conn.Send(msg); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
 	select {
 	case rep, ok := <-ch:
 		if !ok {
 			c.mu.Lock()
 			defer c.mu.Unlock()
-			return nil, 0, c.err
+			return nil, 0, 0, c.err
 		}
 		if e, isErr := rep.r.(*workerapi.ErrorResult); isErr {
-			return nil, rep.at.Sub(t0), &workerError{e.Code, e.Message}
+			return nil, sent, rep.at, &workerError{e.Code, e.Message}
 		}
-		return rep.r, rep.at.Sub(t0), nil
-	case <-time.After(timeout):
-		return nil, 0, fmt.Errorf("no result for %T after %v", a, timeout)
+		return rep.r, sent, rep.at, nil
+	case <-timer.C:
+		return nil, 0, 0, fmt.Errorf("no result for %T after %v", a, timeout)
 	}
 }
 

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pierrec/lz4/v4"
 )
 
 func TestParseLoadLine(t *testing.T) {
@@ -55,5 +58,34 @@ func TestSummarize(t *testing.T) {
 	d := summarize(ds)
 	if d.n != 1000 || d.p50 != 500 || d.p99 != 990 || d.p999 != 999 || d.max != 1000 || d.tail() != 999.0/500 {
 		t.Errorf("summary %+v", d)
+	}
+}
+
+// TestIOModel checks the -overhead mode's model: ImageNet's input and
+// output sizes, runnable by the CPU runtime.
+func TestIOModel(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeIOModel(dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cpuOutput(filepath.Join(dir, ioModel, "model"))
+	if err != nil || len(out) != 4000 {
+		t.Fatalf("CPU output of %d bytes, %v", len(out), err)
+	}
+}
+
+func TestInferInput(t *testing.T) {
+	raw := inferInput(3, 2, 602112, false)
+	lz := inferInput(3, 2, 602112, true)
+	if raw.ModelID != 3 || raw.BatchSize != 2 || len(raw.Input) != 2*602112 || raw.InputSizes != nil {
+		t.Fatalf("raw input %d bytes, sizes %v", len(raw.Input), raw.InputSizes)
+	}
+	if len(lz.InputSizes) != 2 || int(lz.InputSizes[0]+lz.InputSizes[1]) != len(lz.Input) {
+		t.Fatalf("compressed input %d bytes, sizes %v", len(lz.Input), lz.InputSizes)
+	}
+	item := make([]byte, 602112)
+	if n, err := lz4.UncompressBlock(lz.Input[lz.InputSizes[0]:], item); err != nil || n != len(item) ||
+		!bytes.Equal(item, raw.Input[602112:]) {
+		t.Fatalf("item 1 decompresses to %d bytes, %v", n, err)
 	}
 }

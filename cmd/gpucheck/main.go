@@ -20,11 +20,16 @@
 // CUDA runtime's verbose lines (CLOCKWORK_CUDA_VERBOSE, set for the
 // worker it starts).
 //
+// With -overhead it measures only what the worker's host side adds to each
+// Infer (overhead.go), on a GPU or, with -fakecuda, on any machine.
+//
 // Usage:
 //
 //	gpucheck [-quick] [-bin DIR] [-models resnet18,...] [-batches 1,2,4,8,16]
 //	         [-n 1000] [-reload 100] [-infer5 30s] [-infer5-model resnet50]
 //	         [-profile FILE] [-budget 5m30s]
+//	gpucheck -overhead [-fakecuda] [-lz4] [-bin DIR] [-baseline DIR]
+//	         [-models mlp,imagenet_io] [-batches 1,16] [-n 2000]
 package main
 
 import (
@@ -53,6 +58,9 @@ type options struct {
 	batches              []int
 	n, warmup, nReload   int
 	infer5, budget       time.Duration
+	overhead, fakeCUDA   bool
+	lz4                  bool
+	baseline             string
 }
 
 func main() {
@@ -60,6 +68,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpucheck:", err)
 		os.Exit(2)
+	}
+	if o.overhead {
+		if err := runOverhead(o); err != nil {
+			fmt.Fprintln(os.Stderr, "gpucheck:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	ok, err := run(o)
 	if err != nil {
@@ -86,6 +101,10 @@ func parseFlags(args []string) (*options, error) {
 		infer5Model                       = fs.String("infer5-model", "resnet50", "the model INFER5 serves (as resnet50_v2, the client's model)")
 		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with")
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
+		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
+		fakeCUDA                          = fs.Bool("fakecuda", false, "with -overhead: run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries")
+		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")
+		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
 		defModels, defBatches, defN, defR = fullModels, []int{1, 2, 4, 8, 16}, 1000, 100
 		defInfer5, defBudget              = 30 * time.Second, 330 * time.Second
 	)
@@ -96,8 +115,11 @@ func parseFlags(args []string) (*options, error) {
 		defModels, defBatches, defN, defR = []string{"resnet18", "mobilenet_v2"}, []int{1, 16}, 200, 20
 		defInfer5, defBudget = 10*time.Second, 90*time.Second
 	}
+	if *overhead {
+		defModels, defBatches, defN = []string{"mlp", ioModel}, []int{1, 16}, 2000
+	}
 	o := &options{bin: *bin, profile: *profile, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
-		infer5Model: *infer5Model}
+		infer5Model: *infer5Model, overhead: *overhead, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline}
 	o.models = split(*models, defModels)
 	o.cpuModels = split(*cpuModels, o.models)
 	for _, b := range split(*batches, nil) {
