@@ -94,7 +94,8 @@ type Model interface {
 
 	// CopyInput stages batch items (input holds batch × InputSize bytes,
 	// already decompressed) for execution with batch size padded (a
-	// supported size ≥ batch).
+	// supported size ≥ batch). The input is not kept after it returns
+	// (the worker reuses the buffer).
 	CopyInput(gpu, batch, padded int, input []byte, start int64) (IO, workerapi.Timing, error)
 
 	// Exec runs the padded batch staged in io with the weights in pages.

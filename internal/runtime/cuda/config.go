@@ -30,6 +30,10 @@ type Config struct {
 	// its own, and writes where the exec time goes to Log (a diagnostic:
 	// it lengthens Load).
 	ProfileOps bool
+	// Spin says whether a stage waiting for the GPU spins near the work's
+	// expected end instead of parking (checker.go): SpinAuto, the zero
+	// value, where GOMAXPROCS leaves spinCores per GPU and four more.
+	Spin SpinMode
 	// Log receives the start-up lines of the original ("Using CUDA
 	// Driver …") and warnings.
 	Log io.Writer
@@ -52,3 +56,24 @@ const EnvProfileOps = "CLOCKWORK_CUDA_PROFILE_OPS"
 
 // ProfileOpsFromEnv reports whether EnvProfileOps is set.
 func ProfileOpsFromEnv() bool { return os.Getenv(EnvProfileOps) != "" }
+
+// SpinMode is Config.Spin.
+type SpinMode int
+
+// Spin modes.
+const (
+	SpinAuto SpinMode = iota
+	SpinOn
+	SpinOff
+)
+
+// spins decides a SpinMode for gpus GPUs and procs usable cores.
+func (m SpinMode) spins(gpus, procs int) bool {
+	switch m {
+	case SpinOn:
+		return true
+	case SpinOff:
+		return false
+	}
+	return procs >= spinCores*gpus+4
+}

@@ -100,7 +100,7 @@ func (st *stage) destroy() {
 
 // openDevice sets up CUDA device i. cubins caches the compiled kernels by
 // compute capability.
-func openDevice(i int, cfg *Config, cubins map[[2]int][]byte) (d *device, err error) {
+func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (d *device, err error) {
 	d = &device{id: i, pageSize: cfg.PageSize, findCache: map[string]convChoice{}}
 	if d.dev, err = cu.GetDevice(i); err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte) (d *device, err er
 	if err := d.allocate(cfg); err != nil {
 		return nil, err
 	}
-	if d.chk, err = startChecker(d.ctx); err != nil {
+	if d.chk, err = startChecker(d.ctx, spin); err != nil {
 		return nil, err
 	}
 	return d, nil

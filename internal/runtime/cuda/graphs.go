@@ -265,7 +265,7 @@ func (in *instance) captureVariant(b *builder, pages []cu.DevicePtr, i int) (cu.
 	}
 	err = errors.Join(e.Upload(b.s), b.end.Record(b.s))
 	if err == nil {
-		_, _, err = d.chk.wait(b.w)
+		_, _, err = d.chk.wait(b.w, -1)
 	}
 	if err != nil {
 		e.Destroy()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	goruntime "runtime"
 	"strings"
 	"sync"
 
@@ -72,7 +73,7 @@ func New(cfg Config) (*Runtime, error) {
 	r.ios.New = func() any { return new(ioBlock) }
 	cubins := map[[2]int][]byte{}
 	for i := range n {
-		d, err := openDevice(i, &r.cfg, cubins)
+		d, err := openDevice(i, &r.cfg, cubins, r.cfg.Spin.spins(n, goruntime.GOMAXPROCS(0)))
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("cuda runtime: GPU %d: %w", i, err)
@@ -108,8 +109,12 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.TF32 {
 		tf32 = "on"
 	}
-	r.name = fmt.Sprintf("cuda (%s; CUDA driver %d.%d, NVRTC %d.%d, cuDNN %d.%d.%d; TF32 %s)",
-		strings.Join(parts, ", "), drv/1000, drv%1000/10, major, minor, v/10000, v%10000/100, v%100, tf32)
+	waits := "parked"
+	if r.cfg.Spin.spins(n, goruntime.GOMAXPROCS(0)) {
+		waits = "spinning"
+	}
+	r.name = fmt.Sprintf("cuda (%s; CUDA driver %d.%d, NVRTC %d.%d, cuDNN %d.%d.%d; TF32 %s; waits %s)",
+		strings.Join(parts, ", "), drv/1000, drv%1000/10, major, minor, v/10000, v%10000/100, v%100, tf32, waits)
 	return r, nil
 }
 

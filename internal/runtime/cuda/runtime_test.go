@@ -510,3 +510,81 @@ func TestGPUProfileOps(t *testing.T) {
 	}
 	t.Logf("\n%s", out)
 }
+
+// TestGPUSpinningWaits runs Infers as the worker's stages do, a goroutine
+// per stage, with spinning waits on (Config.Spin), and checks every
+// output against a run with parked waits.
+func TestGPUSpinningWaits(t *testing.T) {
+	outputs := func(spin SpinMode) [][]byte {
+		rt, err := New(Config{
+			PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 64 << 20,
+			HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 2, Spin: spin,
+		})
+		if err != nil {
+			t.Skipf("no CUDA runtime: %v", err)
+		}
+		defer rt.Close()
+		if want := map[SpinMode]string{SpinOn: "waits spinning", SpinOff: "waits parked"}[spin]; !strings.Contains(rt.Name(), want) {
+			t.Errorf("Name() = %q, want %q in it", rt.Name(), want)
+		}
+		m, err := rt.Load(zoo(t, "tinycnn"), runtime.LoadOptions{MaxBatch: 2, MaxExec: math.MaxUint64, PageSize: testPage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if _, err := m.LoadWeights(0, []int{1}, 0); err != nil {
+			t.Fatal(err)
+		}
+		const n = 60
+		ios, execd := make(chan runtime.IO, 4), make(chan runtime.IO, 4)
+		errs := make(chan error, 3)
+		go func() {
+			defer close(ios)
+			for i := range n {
+				b := 1 + i%2
+				io, _, err := m.CopyInput(0, b, b, randomInput(uint64(i), uint64(b)*m.Info().InputSize), clock.Now())
+				if err != nil {
+					errs <- err
+					return
+				}
+				ios <- io
+			}
+		}()
+		go func() {
+			defer close(execd)
+			for io := range ios {
+				if _, err := m.Exec(0, io, []int{1}, clock.Now()); err != nil {
+					errs <- err
+					return
+				}
+				execd <- io
+			}
+		}()
+		var outs [][]byte
+		i := 0
+		for io := range execd {
+			out := make([]byte, uint64(1+i%2)*m.Info().OutputSize)
+			if _, err := m.CopyOutput(0, io, out, clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			m.Release(0, io)
+			outs = append(outs, out)
+			i++
+		}
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		default:
+		}
+		if len(outs) != n {
+			t.Fatalf("%d outputs of %d", len(outs), n)
+		}
+		return outs
+	}
+	parked, spun := outputs(SpinOff), outputs(SpinOn)
+	for i := range parked {
+		if !bytes.Equal(parked[i], spun[i]) {
+			t.Fatalf("Infer %d: outputs differ with spinning waits", i)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing
 	in := m.inst[gpu]
 	remap, remapped, remapErr := in.bindServing(pages)
 	d.leave()
-	end, copyNs, err := d.chk.wait(st.w)
+	end, copyNs, err := d.chk.wait(st.w, -1)
 	if err := errors.Join(err, remapErr); err != nil {
 		return workerapi.Timing{}, runtimeError(d, fmt.Errorf("LoadWeights: %w", err))
 	}
