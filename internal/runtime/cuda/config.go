@@ -77,3 +77,18 @@ func (m SpinMode) spins(gpus, procs int) bool {
 	}
 	return procs >= spinCores*gpus+4
 }
+
+// EnvSpin names the environment variable that sets Config.Spin in workers:
+// "on" or "off" (anything else: auto).
+const EnvSpin = "CLOCKWORK_CUDA_SPIN"
+
+// SpinFromEnv reads EnvSpin.
+func SpinFromEnv() SpinMode {
+	switch os.Getenv(EnvSpin) {
+	case "on":
+		return SpinOn
+	case "off":
+		return SpinOff
+	}
+	return SpinAuto
+}
