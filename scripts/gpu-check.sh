@@ -69,4 +69,11 @@ if [ -n "${OUT:-}" ] && [ -f "$OUT/worker.log" ]; then
 	section "exec time by op kind, batch size 1 (all in ops.txt)"
 	awk '/cuda: ops gpu=/ { keep = / b=1 ops=/ } keep && !/   #/' "$OUT/ops.txt" | sed 's/^cuda: ops //' | cut -c1-120
 fi
+# The worker's host overhead per Infer, stage by stage (gpucheck -overhead),
+# with the stages' spinning waits (the default on this many cores) and
+# without them.
+for spin in on off; do
+	section "gpucheck -overhead, CLOCKWORK_CUDA_SPIN=$spin"
+	CLOCKWORK_CUDA_SPIN=$spin timeout 120 "$bin/gpucheck" -overhead -bin "$bin" -models imagenet_io -batches 1,16 -n 500 2>&1 | tail -40
+done
 exit $rc
