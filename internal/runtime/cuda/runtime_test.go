@@ -24,9 +24,19 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
-// testPage is the page size of the tests: small, so that the MLP's
-// weights span several pages.
-const testPage = 1 << 20
+// testPage is the page size of the tests: the smallest a GPU maps (the
+// allocation granularity, 2 MiB on Hopper), so that the MLP's weights span
+// two pages.
+const testPage = 2 << 20
+
+// span is the n pages from first on.
+func span(first, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = first + i
+	}
+	return out
+}
 
 // TestFakeCUDA runs the TestGPU tests in a fresh process against
 // fakecuda, the CPU stand-in for the NVIDIA libraries (on a GPU host they
@@ -271,7 +281,11 @@ func TestGPUCopies(t *testing.T) {
 	defer mlp.Close()
 	input = randomInput(6, mlp.Info().InputSize)
 	var first []byte
-	for _, pages := range [][]int{{0, 1, 2}, {3, 4, 5}, {5, 6, 7}} {
+	n := mlp.Info().NumPages
+	if n < 2 {
+		t.Fatalf("the MLP spans %d pages, want several", n)
+	}
+	for _, pages := range [][]int{span(0, n), span(n, n), span(2*n-1, n)} {
 		if _, err := mlp.LoadWeights(0, pages, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -286,11 +300,11 @@ func TestGPUCopies(t *testing.T) {
 		}
 	}
 	in := mlp.(*Model).inst[0]
-	if n := len(in.sets); n != loadSets {
-		t.Errorf("%d graph sets, want %d (the set of pages 3-5 remapped)", n, loadSets)
+	if sets := len(in.sets); sets != loadSets {
+		t.Errorf("%d graph sets, want %d (the second set remapped)", sets, loadSets)
 	}
-	if got, err := infer(mlp, 0, 1, 1, input, []int{0, 1, 2}); err != nil || !bytes.Equal(got, first) {
-		t.Errorf("pages 0-2 after the other loads: %v", err)
+	if got, err := infer(mlp, 0, 1, 1, input, span(0, n)); err != nil || !bytes.Equal(got, first) {
+		t.Errorf("the first pages after the other loads: %v", err)
 	}
 }
 
@@ -321,7 +335,7 @@ func TestGPUServingPathAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	pages := []int{0, 1, 2}
+	pages := span(0, m.Info().NumPages)
 	if _, err := m.LoadWeights(0, pages, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +461,8 @@ func TestGPURemapWaitsForExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	first, next := []int{0, 1, 2}, []int{2, 3, 4}
+	n := m.Info().NumPages
+	first, next := span(0, n), span(n-1, n)
 	if _, err := m.LoadWeights(0, first, 0); err != nil {
 		t.Fatal(err)
 	}

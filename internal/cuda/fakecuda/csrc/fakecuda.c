@@ -373,9 +373,9 @@ int cuMemFree_v2(dptr p) {
 
 /* ------------------------------------------------- virtual memory (VMM) */
 
-/* The granularity of sizes and addresses: small, so that tests can use
- * 1 MiB pages, but checked like the GPU's 2 MiB. */
-#define GRAN (64u << 10)
+/* The granularity of sizes and addresses: Hopper's 2 MiB, so that what
+ * passes here maps on the GPU. */
+#define GRAN (2u << 20)
 
 typedef struct { int type, id; } mem_location;
 typedef struct {
@@ -412,7 +412,7 @@ static int prop_ok(const mem_prop *p) {
 int cuMemGetAllocationGranularity(size_t *g, const mem_prop *prop, int option) {
 	NEED_INIT();
 	if (!prop_ok(prop) || (option != 0 && option != 1)) return CU_INVALID_VALUE;
-	*g = option == 1 ? 2 * GRAN : GRAN;
+	*g = GRAN; /* minimum and recommended alike, as on Hopper */
 	return CU_OK;
 }
 
