@@ -225,6 +225,16 @@ func (in *instance) remap(s *graphSet, wasMapped bool, pages []int) error {
 // tens of µs per cuDNN call). It returns once the graphs are uploaded.
 func (in *instance) capture(s *graphSet) error {
 	d := in.d
+	// The drivers and libraries may look up an address they are given (a
+	// copy's direction, a pointer's memory type) even while captured, and
+	// an unmapped range fails there: the set's range is backed by the first
+	// cache pages meanwhile. Nothing runs, so nothing is read or written.
+	if n := len(in.m.pageLens); s.va != 0 && !s.mapped && n <= d.pages {
+		if err := in.remap(s, false, firstPages(n)); err != nil {
+			return err
+		}
+		defer in.unmapIdle(s)
+	}
 	s.execs = make([]cu.GraphExec, len(in.variants))
 	pages := in.vaPages(s)
 	errs := make([]error, len(in.variants))
@@ -272,6 +282,24 @@ func (in *instance) captureVariant(b *builder, pages []cu.DevicePtr, i int) (cu.
 		return cu.GraphExec{}, err
 	}
 	return e, nil
+}
+
+// unmapIdle unmaps an unmapped set's range after a capture, from outside
+// the GPU's context.
+func (in *instance) unmapIdle(s *graphSet) {
+	if in.d.enter() == nil {
+		cu.MemUnmap(s.va, in.weightsSpan())
+		in.d.leave()
+	}
+}
+
+// firstPages is cache pages 0 to n−1.
+func firstPages(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // destroyIdle is destroySet from outside the GPU's context.

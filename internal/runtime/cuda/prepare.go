@@ -144,13 +144,9 @@ func (in *instance) timeRemap() (uint64, error) {
 	if n == 0 || n > in.d.pages {
 		return 0, nil
 	}
-	first := make([]int, n)
-	for i := range first {
-		first[i] = i
-	}
 	s := in.sets[0]
 	t0 := time.Now()
-	if err := in.remap(s, false, first); err != nil {
+	if err := in.remap(s, false, firstPages(n)); err != nil {
 		return 0, err
 	}
 	t := time.Since(t0)
