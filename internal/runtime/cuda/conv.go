@@ -215,8 +215,9 @@ func (s *convStep) enqueue(b *builder, k *kernels, m *binding) error {
 // are each captured into a graph of convTimingReps runs and timed as
 // replays, and the fastest whose output agrees with the first's is kept.
 const (
-	convTopAlgos   = 3 // cuDNN algorithms tried per mode, fastest first by cuDNN's timing
-	convTimingReps = 8 // runs per timed graph
+	convTopAlgos   = 3        // cuDNN algorithms tried per mode, fastest first by cuDNN's timing
+	convTimingReps = 8        // runs per timed graph
+	convCheckBytes = 16 << 20 // of each candidate's output compared with the first's
 )
 
 // choose picks the convolution's algorithm and mode on d by timing the
@@ -247,7 +248,10 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 	if tf32 {
 		tol = 1e-2
 	}
-	yBytes := int(o.Y.Bytes())
+	// Outputs are compared over their first convCheckBytes: a batch of 16
+	// of VGG's first layers is 205 MB, and a wrong way of calling shows
+	// everywhere.
+	yBytes := min(int(o.Y.Bytes()), convCheckBytes)
 	host, err := d.hostScratch(yBytes)
 	if err != nil {
 		return err
