@@ -148,9 +148,10 @@ func (c *checker) loop(ready chan<- error) {
 // in the tail, three times per Infer (cmd/gpucheck -overhead). So where
 // the cores allow (checker.spin), a stage waiting for work it expects to
 // end within spinLead spins on its waiter's state instead, parked until
-// then, and parks again spinTail past the expected end.
+// then, and parks again spinTail past the expected end. The lead covers a
+// Go timer waking up to a millisecond late.
 const (
-	spinLead = 500 * time.Microsecond
+	spinLead = 2 * time.Millisecond
 	spinTail = time.Millisecond
 )
 
