@@ -111,6 +111,17 @@ type Model interface {
 	Close()
 }
 
+// Evicter is implemented by models that keep state per set of weights
+// pages (the CUDA runtime's graph sets, which read the weights at fixed
+// addresses where their pages are mapped): the worker says when weights
+// leave pages, so that the state can serve the next pages instead of new
+// state being built.
+type Evicter interface {
+	// Evicted says that the model's weights on device gpu no longer
+	// occupy pages (evicted, cleared, or a failed load).
+	Evicted(gpu int, pages []int)
+}
+
 // Error is a runtime failure with the worker status code to report.
 type Error struct {
 	Code int32

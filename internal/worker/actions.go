@@ -119,6 +119,8 @@ func (e *Engine) completeLoadWeights(now int64, c *Completion) {
 	}
 	if c.Err != nil {
 		// A failed copy leaves no usable weights, fresh or reloaded.
+		e.evicted(in, in.inFlight)
+		e.evicted(in, in.weights)
 		g.cache.release(in.inFlight)
 		g.cache.release(in.weights)
 		in.inFlight, in.weights = nil, nil
@@ -146,6 +148,7 @@ func (e *Engine) evict(now int64, g *gpu, t *task, a *workerapi.EvictWeights) {
 		return
 	}
 	in.version++
+	e.evicted(in, in.weights)
 	g.cache.release(in.weights)
 	in.weights = nil
 	e.result(t, &workerapi.EvictWeightsResult{ID: a.ID, Timing: workerapi.Timing{Begin: uint64(now), End: uint64(now)}})

@@ -45,8 +45,9 @@ type Engine struct {
 	gpus   []*gpu
 	loader executor
 
-	ops     []*Op
-	results []Outcome
+	ops       []*Op
+	results   []Outcome
+	evictions []Eviction
 }
 
 type loadedModel struct {
@@ -94,10 +95,26 @@ type Outcome struct {
 	Tag    any
 }
 
+// Eviction says that a model's weights left pages of a GPU; the driver
+// tells a runtime.Evicter before it runs the Ops of the same Output.
+type Eviction struct {
+	Model runtime.Model
+	GPU   int
+	Pages []int
+}
+
+// Deliver tells x.Model, if it keeps state per set of pages.
+func (x Eviction) Deliver() {
+	if ev, ok := x.Model.(runtime.Evicter); ok {
+		ev.Evicted(x.GPU, x.Pages)
+	}
+}
+
 // Output is what the engine decided since the last Ready.
 type Output struct {
-	Ops     []*Op     // runtime operations to run now
-	Results []Outcome // results to send
+	Ops       []*Op      // runtime operations to run now
+	Results   []Outcome  // results to send
+	Evictions []Eviction // to deliver before the Ops run
 	// Wake is when a queued task becomes eligible (0: none is waiting).
 	Wake int64
 }
@@ -166,9 +183,11 @@ func (e *Engine) Ready(now int64, out *Output) {
 	e.advance(now)
 	out.Ops = append(out.Ops, e.ops...)
 	out.Results = append(out.Results, e.results...)
+	out.Evictions = append(out.Evictions, e.evictions...)
 	clear(e.ops)
 	clear(e.results)
-	e.ops, e.results = e.ops[:0], e.results[:0]
+	clear(e.evictions)
+	e.ops, e.results, e.evictions = e.ops[:0], e.results[:0], e.evictions[:0]
 	out.Wake = e.wake()
 }
 
@@ -255,10 +274,19 @@ func (e *Engine) clearCache() {
 		for _, in := range m.instances {
 			in.version++
 			cache := e.gpus[in.gpu].cache
+			e.evicted(in, in.weights)
+			e.evicted(in, in.inFlight)
 			cache.release(in.weights)
 			cache.release(in.inFlight)
 			in.weights, in.inFlight = nil, nil
 		}
+	}
+}
+
+// evicted notes that in's weights leave the pages of a (if any).
+func (e *Engine) evicted(in *instance, a *allocation) {
+	if a != nil && !a.freed {
+		e.evictions = append(e.evictions, Eviction{Model: in.m.rt, GPU: in.gpu, Pages: a.pages})
 	}
 }
 

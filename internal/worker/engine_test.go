@@ -121,6 +121,17 @@ func TestEvict(t *testing.T) {
 	if r.Timing.Begin != u(h.now) || r.Timing.Duration != 0 || h.e.gpus[0].cache.freePages() != 3 {
 		t.Fatalf("evict %+v, %d free", r, h.e.gpus[0].cache.freePages())
 	}
+	// The runtime hears of it (runtime.Evicter), once, with the pages.
+	n := h.e.models[0].info.NumPages
+	if len(h.evictions) != 1 || h.evictions[0].GPU != 0 || len(h.evictions[0].Pages) != n || h.evictions[0].Model == nil {
+		t.Fatalf("evictions %+v, want one of the model's %d pages on GPU 0", h.evictions, n)
+	}
+	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	h.status(h.submit(&workerapi.ClearCache{ID: h.id()}), 0)
+	if len(h.evictions) != 2 || len(h.evictions[1].Pages) != n {
+		t.Fatalf("evictions %+v after ClearCache, want a second of %d pages", h.evictions, n)
+	}
 }
 
 func infer(h *harness, batch uint32, input []byte, earliest, latest int64) int32 {

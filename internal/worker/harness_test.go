@@ -25,6 +25,8 @@ type harness struct {
 	results map[int32]workerapi.Result
 	order   []int32
 	nextID  int32
+	// evictions are the engine's Output.Evictions so far, as delivered.
+	evictions []Eviction
 }
 
 func newHarness(t *testing.T, rt runtime.Runtime, cfg Config) *harness {
@@ -54,6 +56,10 @@ func (h *harness) settle() {
 		}
 		var out Output
 		h.e.Ready(h.now, &out)
+		for _, x := range out.Evictions {
+			x.Deliver()
+		}
+		h.evictions = append(h.evictions, out.Evictions...)
 		for _, o := range out.Results {
 			id := o.Result.ActionID()
 			if _, dup := h.results[id]; dup {
@@ -77,6 +83,10 @@ func (h *harness) advance(t int64) {
 		next := t
 		var out Output
 		h.e.Ready(h.now, &out)
+		for _, x := range out.Evictions {
+			x.Deliver()
+		}
+		h.evictions = append(h.evictions, out.Evictions...)
 		if len(out.Ops) > 0 || len(out.Results) > 0 {
 			h.t.Fatal("advance with unsettled engine")
 		}

@@ -251,9 +251,10 @@ func (s *Server) run(ctx context.Context) {
 		case <-alarm.C:
 		case <-ctx.Done():
 			s.engine.Shutdown()
-			out.Ops, out.Results = out.Ops[:0], out.Results[:0]
+			out.Ops, out.Results, out.Evictions = out.Ops[:0], out.Results[:0], out.Evictions[:0]
 			s.engine.Ready(tick(), &out)
 			s.send(out.Results)
+			deliver(out.Evictions)
 			return
 		}
 		for {
@@ -262,9 +263,10 @@ func (s *Server) run(ctx context.Context) {
 				c := heap.Pop(&due).(Completion)
 				s.engine.Complete(max(c.Done(), last), &c)
 			}
-			out.Ops, out.Results = out.Ops[:0], out.Results[:0]
+			out.Ops, out.Results, out.Evictions = out.Ops[:0], out.Results[:0], out.Evictions[:0]
 			s.engine.Ready(now, &out)
 			s.send(out.Results)
+			deliver(out.Evictions)
 			ran := false
 			for _, op := range out.Ops {
 				// Model loads read files: never on this goroutine (the
@@ -285,6 +287,15 @@ func (s *Server) run(ctx context.Context) {
 			wake = due[0].Done()
 		}
 		alarm.Set(wake)
+	}
+}
+
+// deliver tells the runtime's models of their evictions; the evictions
+// are cleared (they hold models).
+func deliver(evictions []Eviction) {
+	for i, x := range evictions {
+		x.Deliver()
+		evictions[i] = Eviction{}
 	}
 }
 

@@ -37,7 +37,10 @@ type graphSet struct {
 	va     cu.DevicePtr // reserved for the model's pages; 0 without weights
 	mapped bool         // whether pages are mapped at va (and the set serves them)
 	pages  []int
-	execs  []cu.GraphExec // parallel to instance.variants; nil until captured
+	// evicted says the worker evicted the weights from pages: the set is
+	// the first to take other pages (Model.Evicted).
+	evicted bool
+	execs   []cu.GraphExec // parallel to instance.variants; nil until captured
 	// inflight counts the Execs launched with the set and not yet
 	// complete: its pages are not unmapped before they are (a GPU reading
 	// an unmapped address faults, and that error is sticky).
@@ -105,13 +108,14 @@ func (in *instance) find(pages []int) *graphSet {
 	return nil
 }
 
-// victim returns the set to map pages into: one serving some of those
-// pages (their weights were evicted, since the worker hands out only free
-// pages), else an unmapped one, else nil if there may be a new one, else
-// the least recently used; under in.mu.
+// victim returns the set to map pages into: one whose weights were
+// evicted (told by the worker, or known since it serves some of those
+// pages and the worker hands out only free ones), else an unmapped one,
+// else nil if there may be a new one, else the least recently used; under
+// in.mu.
 func (in *instance) victim(pages []int) *graphSet {
 	for _, s := range in.sets {
-		if s.mapped && overlap(s.pages, pages) {
+		if s.mapped && (s.evicted || overlap(s.pages, pages)) {
 			return s
 		}
 	}
@@ -148,7 +152,8 @@ func (in *instance) bindServing(pages []int) (time.Duration, bool, error) {
 	defer d.rebindMu.Unlock()
 	t0 := time.Now()
 	in.mu.Lock()
-	if in.find(pages) != nil {
+	if s := in.find(pages); s != nil {
+		s.evicted = false // reloaded into the same pages
 		in.mu.Unlock()
 		return 0, false, nil
 	}
@@ -179,7 +184,7 @@ func (in *instance) bindServing(pages []int) (time.Duration, bool, error) {
 		return time.Since(t0), true, err
 	}
 	in.mu.Lock()
-	s.mapped, s.pages = true, slices.Clone(pages)
+	s.mapped, s.pages, s.evicted = true, slices.Clone(pages), false
 	in.uses++
 	s.used = in.uses
 	in.mu.Unlock()
@@ -307,6 +312,23 @@ func (in *instance) destroyIdle(s *graphSet) {
 	if in.d.enter() == nil {
 		in.destroySet(s)
 		in.d.leave()
+	}
+}
+
+// Evicted implements runtime.Evicter: the set serving pages on gpu (if
+// any) is the first to take the model's next pages, with a remap instead
+// of a capture.
+func (m *Model) Evicted(gpu int, pages []int) {
+	if gpu < 0 || gpu >= len(m.inst) {
+		return
+	}
+	in := m.inst[gpu]
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, s := range in.sets {
+		if s.mapped && slices.Equal(s.pages, pages) {
+			s.evicted = true
+		}
 	}
 }
 

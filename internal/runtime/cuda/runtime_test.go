@@ -451,6 +451,47 @@ func TestGPUTF32(t *testing.T) {
 	}
 }
 
+// TestGPUEvictedSetReused checks that a graph set whose weights the
+// worker evicted takes the model's next pages, even where they do not
+// overlap, instead of a new set being captured.
+func TestGPUEvictedSetReused(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	m, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	n := m.Info().NumPages
+	input := randomInput(4, m.Info().InputSize)
+	var want []byte
+	for _, pages := range [][]int{span(0, n), span(n, n)} { // both sets of Load mapped
+		if _, err := m.LoadWeights(0, pages, 0); err != nil {
+			t.Fatal(err)
+		}
+		if want, err = infer(m, 0, 1, 1, input, pages); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := m.(*Model).inst[0]
+	in.mu.Lock()
+	first := in.find(span(0, n))
+	in.mu.Unlock()
+	m.(runtime.Evicter).Evicted(0, span(0, n))
+	next := span(2*n, n)
+	if _, err := m.LoadWeights(0, next, 0); err != nil {
+		t.Fatal(err)
+	}
+	in.mu.Lock()
+	got, sets := in.find(next), len(in.sets)
+	in.mu.Unlock()
+	if got != first || sets != loadSets {
+		t.Errorf("pages %v: served by a new set (%d sets), want the evicted one of %d", next, sets, loadSets)
+	}
+	if out, err := infer(m, 0, 1, 1, input, next); err != nil || !bytes.Equal(out, want) {
+		t.Errorf("after the remap: %v, same output %v", err, bytes.Equal(out, want))
+	}
+}
+
 // TestGPURemapWaitsForExec checks that LoadWeights does not unmap a graph
 // set's pages while an Exec launched with the set is in flight (a GPU
 // reading an unmapped address faults), and remaps it once it completes.
