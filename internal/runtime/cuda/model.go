@@ -176,7 +176,7 @@ func (m *Model) Close() {
 		in.close()
 	}
 	m.inst = nil
-	if m.host != nil && m.rt.devices[0].enter() == nil {
+	if m.host != nil && len(m.rt.devices) > 0 && m.rt.devices[0].enter() == nil {
 		m.host.Free()
 		m.rt.devices[0].leave()
 		m.host = nil

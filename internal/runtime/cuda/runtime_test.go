@@ -85,6 +85,18 @@ func newTestRuntime(t *testing.T, tf32 bool) *Runtime {
 	return rt
 }
 
+// load loads model name of the zoo with batch sizes up to maxBatch, closed
+// when the test ends (before the runtime of newTestRuntime).
+func load(t *testing.T, rt *Runtime, name string, maxBatch int) runtime.Model {
+	t.Helper()
+	m, err := rt.Load(zoo(t, name), runtime.LoadOptions{MaxBatch: maxBatch, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
 // zoo generates models into a directory shared by the tests.
 func zoo(t *testing.T, name string) string {
 	t.Helper()
@@ -245,11 +257,7 @@ func TestGPUModels(t *testing.T) {
 // reuses that set.
 func TestGPUCopies(t *testing.T) {
 	rt := newTestRuntime(t, false)
-	m, err := rt.Load(zoo(t, "tinycnn"), runtime.LoadOptions{MaxBatch: 2, MaxExec: math.MaxUint64, PageSize: testPage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := load(t, rt, "tinycnn", 2)
 	const copies = 16 // the whole cache
 	for p := range copies {
 		if _, err := m.LoadWeights(0, []int{p}, 0); err != nil {
@@ -274,11 +282,7 @@ func TestGPUCopies(t *testing.T) {
 		t.Errorf("%d graph sets for %d copies", n, copies)
 	}
 
-	mlp, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mlp.Close()
+	mlp := load(t, rt, "mlp", 1)
 	input = randomInput(6, mlp.Info().InputSize)
 	var first []byte
 	n := mlp.Info().NumPages
@@ -330,11 +334,7 @@ func poison(t *testing.T, rt *Runtime, pages []int) {
 // the runtime once warm.
 func TestGPUServingPathAllocations(t *testing.T) {
 	rt := newTestRuntime(t, false)
-	m, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := load(t, rt, "mlp", 1)
 	pages := span(0, m.Info().NumPages)
 	if _, err := m.LoadWeights(0, pages, 0); err != nil {
 		t.Fatal(err)
@@ -456,11 +456,7 @@ func TestGPUTF32(t *testing.T) {
 // overlap, instead of a new set being captured.
 func TestGPUEvictedSetReused(t *testing.T) {
 	rt := newTestRuntime(t, false)
-	m, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := load(t, rt, "mlp", 1)
 	n := m.Info().NumPages
 	input := randomInput(4, m.Info().InputSize)
 	var want []byte
@@ -468,6 +464,7 @@ func TestGPUEvictedSetReused(t *testing.T) {
 		if _, err := m.LoadWeights(0, pages, 0); err != nil {
 			t.Fatal(err)
 		}
+		var err error
 		if want, err = infer(m, 0, 1, 1, input, pages); err != nil {
 			t.Fatal(err)
 		}
@@ -497,11 +494,7 @@ func TestGPUEvictedSetReused(t *testing.T) {
 // reading an unmapped address faults), and remaps it once it completes.
 func TestGPURemapWaitsForExec(t *testing.T) {
 	rt := newTestRuntime(t, false)
-	m, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := load(t, rt, "mlp", 1)
 	n := m.Info().NumPages
 	first, next := span(0, n), span(n-1, n)
 	if _, err := m.LoadWeights(0, first, 0); err != nil {
@@ -587,7 +580,7 @@ func TestGPUSpinningWaits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer m.Close()
+		defer m.Close() // before rt's
 		if _, err := m.LoadWeights(0, []int{1}, 0); err != nil {
 			t.Fatal(err)
 		}
