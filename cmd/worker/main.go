@@ -18,6 +18,7 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/config"
 	"github.com/clockwork-go/clockwork/internal/runtime"
+	cudart "github.com/clockwork-go/clockwork/internal/runtime/cuda"
 	"github.com/clockwork-go/clockwork/internal/runtime/device"
 	"github.com/clockwork-go/clockwork/internal/workercmd"
 )
@@ -30,7 +31,7 @@ func main() {
 		go func() { fmt.Fprintf(os.Stderr, "pprof: %v\n", http.ListenAndServe(addr, nil)) }()
 	}
 	kind := device.Auto
-	tf32 := false
+	tf32, versionPrinted := false, false
 	os.Exit(workercmd.Main(workercmd.Spec{
 		Name: "worker",
 		Usage: "      --device KIND    where models run: auto (GPUs if present, else CPU), cpu or cuda (default auto)\n" +
@@ -39,10 +40,21 @@ func main() {
 			fs.StringVar(&kind, "device", kind, "")
 			fs.BoolVar(&tf32, "tf32", false, "")
 		},
+		// The original's first line is the CUDA versions.
+		Banner: func(out io.Writer) {
+			if kind == device.CPU {
+				return
+			}
+			if line, err := cudart.VersionLine(); err == nil {
+				fmt.Fprintln(out, line)
+				versionPrinted = true
+			}
+		},
 		Runtime: func(cfg *config.Worker, out io.Writer) (runtime.Runtime, error) {
 			rt, err := device.Open(kind, device.Config{
 				PageSize: cfg.PageSize, WeightsCacheSize: cfg.WeightsCacheSize, IOPoolSize: cfg.IOPoolSize,
 				WorkspacePoolSize: cfg.WorkspacePoolSize, HostIOPoolSize: cfg.HostIOPoolSize, Measure: true, TF32: tf32,
+				VersionPrinted: versionPrinted,
 			}, out)
 			if err == nil {
 				fmt.Fprintf(out, "Runtime: %s\n", rt.Name())

@@ -27,6 +27,9 @@ type Spec struct {
 	Usage string // extra usage text
 	// Flags registers binary-specific flags.
 	Flags func(fs *flag.FlagSet)
+	// Banner, if set, prints what comes before "Starting Clockwork
+	// Worker" (the real worker's CUDA versions).
+	Banner func(out io.Writer)
 	// Runtime builds the runtime once the configuration is loaded. It may
 	// print start-up lines to out.
 	Runtime func(cfg *config.Worker, out io.Writer) (runtime.Runtime, error)
@@ -78,6 +81,9 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 	if port < 0 || port > 65535 {
 		fmt.Fprintf(stderr, "Invalid port %d\n", port)
 		return 1
+	}
+	if spec.Banner != nil {
+		spec.Banner(stdout)
 	}
 	fmt.Fprintln(stdout, "Starting Clockwork Worker")
 	cfg, err := config.Load(config.DefaultPath(), config.UserPath(cfgFile), stdout)

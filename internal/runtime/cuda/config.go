@@ -34,6 +34,9 @@ type Config struct {
 	// expected end instead of parking (checker.go): SpinAuto, the zero
 	// value, where GOMAXPROCS leaves spinCores per GPU and four more.
 	Spin SpinMode
+	// SkipVersionLine leaves out the "Using CUDA Driver …" line: the
+	// worker prints it first (VersionLine), as the original did.
+	SkipVersionLine bool
 	// Log receives the start-up lines of the original ("Using CUDA
 	// Driver …") and warnings.
 	Log io.Writer

@@ -67,7 +67,9 @@ func New(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cfg.Log, "Using CUDA Driver %d Runtime %d\n", drv, major*1000+minor*10)
+	if !cfg.SkipVersionLine {
+		fmt.Fprintln(cfg.Log, versionLine(drv, major, minor))
+	}
 
 	r := &Runtime{cfg: cfg, log: cfg.Log, hostIO: newPool(cfg.HostIOPoolSize)}
 	r.ios.New = func() any { return new(ioBlock) }
@@ -116,6 +118,32 @@ func New(cfg Config) (*Runtime, error) {
 	r.name = fmt.Sprintf("cuda (%s; CUDA driver %d.%d, NVRTC %d.%d, cuDNN %d.%d.%d; TF32 %s; waits %s)",
 		strings.Join(parts, ", "), drv/1000, drv%1000/10, major, minor, v/10000, v%10000/100, v%100, tf32, waits)
 	return r, nil
+}
+
+// versionLine is the original's "Using CUDA Driver 13000 Runtime 13000".
+func versionLine(drv, major, minor int) string {
+	return fmt.Sprintf("Using CUDA Driver %d Runtime %d", drv, major*1000+minor*10)
+}
+
+// VersionLine is the original worker's first start-up line, which it
+// prints before "Starting Clockwork Worker": the driver's CUDA version and
+// NVRTC's. It loads the two libraries but sets up no GPU.
+func VersionLine() (string, error) {
+	if _, err := cu.LoadDriver(); err != nil {
+		return "", err
+	}
+	if _, err := cu.LoadNVRTC(); err != nil {
+		return "", err
+	}
+	drv, err := cu.DriverVersion()
+	if err != nil {
+		return "", err
+	}
+	major, minor, err := cu.NVRTCVersion()
+	if err != nil {
+		return "", err
+	}
+	return versionLine(drv, major, minor), nil
 }
 
 // Name implements runtime.Runtime.

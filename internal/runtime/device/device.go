@@ -31,6 +31,8 @@ type Config struct {
 	Measure bool
 	// TF32 lets CUDA use TF32 tensor cores (faster, less exact).
 	TF32 bool
+	// VersionPrinted says the caller printed cuda.VersionLine already.
+	VersionPrinted bool
 }
 
 // Open returns the runtime of the given kind. With Auto it tries CUDA and
@@ -63,7 +65,7 @@ var openCUDA = func(cfg Config, log io.Writer) (runtime.Runtime, error) {
 	rt, err := cudart.New(cudart.Config{
 		PageSize: cfg.PageSize, WeightsCacheSize: cfg.WeightsCacheSize, IOPoolSize: cfg.IOPoolSize,
 		WorkspacePoolSize: cfg.WorkspacePoolSize, HostIOPoolSize: cfg.HostIOPoolSize,
-		Measure: cfg.Measure, TF32: cfg.TF32, Verbose: cudart.VerboseFromEnv(), ProfileOps: cudart.ProfileOpsFromEnv(), Spin: cudart.SpinFromEnv(), Log: log,
+		Measure: cfg.Measure, TF32: cfg.TF32, Verbose: cudart.VerboseFromEnv(), ProfileOps: cudart.ProfileOpsFromEnv(), Spin: cudart.SpinFromEnv(), SkipVersionLine: cfg.VersionPrinted, Log: log,
 	})
 	if err != nil {
 		return nil, err
