@@ -13,6 +13,8 @@
 # the tests and gpuprobe optional).
 #
 # Usage: scripts/gpu-check.sh [gpucheck flags, e.g. -quick]
+# (GPU_CHECK_SECONDS bounds the whole run; gpucheck's -budget follows
+# from it unless given.)
 # $GPUCHECK_BIN names the binaries' folder if it is elsewhere.
 set -u
 
@@ -27,6 +29,12 @@ for b in gpucheck worker genmodels; do
 done
 
 section() { printf '\n== %s\n' "$*"; }
+
+# The whole script stays within GPU_CHECK_SECONDS (default 540, under the
+# device's 600 s per call): the optional parts get short timeouts and are
+# skipped when time runs short; gpucheck gets what is left but a minute.
+deadline=$((SECONDS + ${GPU_CHECK_SECONDS:-540}))
+left() { echo $((deadline - SECONDS)); }
 
 section nvidia-smi
 nvidia-smi --query-gpu=index,name,driver_version,clocks.sm,clocks.max.sm,memory.total,memory.used --format=csv 2>/dev/null ||
@@ -56,7 +64,11 @@ fi
 section "gpucheck $*"
 # gpucheck stops starting measurements after its -budget; the timeout is a
 # last resort for a hang.
-timeout --kill-after=10 470 "$bin/gpucheck" -bin "$bin" -profile "$root/internal/model/profiles/zoo_profile_h200.json" "$@"
+# Without a -budget of the caller's, measurements get what is left less
+# 100 s for INFER5 and the report.
+budget=()
+case " $* " in *" -budget"*) ;; *) budget=(-budget "$(($(left) - 170))s") ;; esac
+timeout --kill-after=10 $(($(left) - 70)) "$bin/gpucheck" -bin "$bin" -profile "$root/internal/model/profiles/zoo_profile_h200.json" "${budget[@]}" "$@"
 rc=$?
 if [ "$rc" -ge 124 ]; then
 	echo "gpu-check.sh: gpucheck did not finish in time (status $rc)"
@@ -73,7 +85,11 @@ fi
 # with the stages' spinning waits (the default on this many cores) and
 # without them.
 for spin in on off; do
+	if [ "$(left)" -lt 40 ]; then
+		echo "gpu-check.sh: no time left for gpucheck -overhead"
+		break
+	fi
 	section "gpucheck -overhead, CLOCKWORK_CUDA_SPIN=$spin"
-	CLOCKWORK_CUDA_SPIN=$spin timeout 120 "$bin/gpucheck" -overhead -bin "$bin" -models imagenet_io -batches 1,16 -n 500 2>&1 | tail -40
+	CLOCKWORK_CUDA_SPIN=$spin timeout $(($(left) / 2)) "$bin/gpucheck" -overhead -bin "$bin" -models imagenet_io -batches 1,16 -n 500 2>&1 | tail -40
 done
 exit $rc
