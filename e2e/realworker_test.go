@@ -22,7 +22,14 @@ import (
 // computed here by a plain interpreter of the same ONNX files.
 func TestRealWorkerEndToEnd(t *testing.T) {
 	_, wport := startBinary(t, "worker", "--device", "cpu")
-	// The CPU runtime under the race detector, on a loaded 2-core machine,
+	checkOutputs(t, wport)
+}
+
+// checkOutputs serves the mlp and tinycnn models (two copies each) from
+// the worker on wport behind INFER5, round robin over the four, and checks
+// every output against the reference interpreter.
+func checkOutputs(t *testing.T, wport string) {
+	// The runtimes under the race detector, on a loaded 2-core machine,
 	// can take more than the default 100 ms SLO: this test is about
 	// outputs, not latency.
 	_, cport := startController(t, "INFER5", []string{wport}, "-default-slo", "10s")
@@ -32,13 +39,13 @@ func TestRealWorkerEndToEnd(t *testing.T) {
 	}
 	defer cl.Close()
 	names := []string{"mlp", "tinycnn"}
-	loaded := map[string]*client.Model{}
+	loaded := map[string][]*client.Model{} // two copies each
 	for _, name := range names {
 		ms, err := cl.LoadRemoteModels(filepath.Join(models, name, "model"), 2)
 		if err != nil {
 			t.Fatalf("loading %s: %v", name, err)
 		}
-		loaded[name] = ms[1]
+		loaded[name] = ms
 	}
 	bad := filepath.Join(t.TempDir(), "bad")
 	os.MkdirAll(bad, 0o755)
@@ -52,34 +59,37 @@ func TestRealWorkerEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(7, 7))
+	protos := map[string]*onnx.ModelProto{}
+	firsts := map[string][]float32{}
 	for _, name := range names {
-		m := loaded[name]
-		mp := readModel(t, filepath.Join(models, name, "model.onnx"))
-		var first []float32
-		for i := 0; i < 5; i++ {
-			in := make([]float32, m.InputSize()/4)
-			for j := range in {
-				in[j] = r.Float32()*2 - 1
+		protos[name] = readModel(t, filepath.Join(models, name, "model.onnx"))
+	}
+	for i := 0; i < 12; i++ {
+		// Round robin over the four model ids: a small cache evicts.
+		name := names[i%2]
+		m, mp, first := loaded[name][i/2%2], protos[name], firsts[name]
+		in := make([]float32, m.InputSize()/4)
+		for j := range in {
+			in[j] = r.Float32()*2 - 1
+		}
+		out, err := m.Infer(floatBytes(in))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := runReference(t, mp, in)
+		got := bytesFloat(out)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d outputs, want %d", name, len(got), len(want))
+		}
+		for j := range want {
+			if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*math.Max(1, math.Abs(float64(want[j]))) {
+				t.Fatalf("%s output %d: %g, reference %g", name, j, got[j], want[j])
 			}
-			out, err := m.Infer(floatBytes(in))
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			want := runReference(t, mp, in)
-			got := bytesFloat(out)
-			if len(got) != len(want) {
-				t.Fatalf("%s: %d outputs, want %d", name, len(got), len(want))
-			}
-			for j := range want {
-				if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*math.Max(1, math.Abs(float64(want[j]))) {
-					t.Fatalf("%s output %d: %g, reference %g", name, j, got[j], want[j])
-				}
-			}
-			if first == nil {
-				first = got
-			} else if equalFloats(first, got) {
-				t.Fatalf("%s: different inputs gave identical outputs", name)
-			}
+		}
+		if first == nil {
+			firsts[name] = got
+		} else if equalFloats(first, got) {
+			t.Fatalf("%s: different inputs gave identical outputs", name)
 		}
 	}
 }
