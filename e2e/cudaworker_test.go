@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,21 +14,42 @@ import (
 	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
 )
 
+// fake is fakecuda built once for the test run (see startCUDAWorker).
+var fake struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// startCUDAWorker starts the real worker on the CUDA runtime over
+// fakecuda, the CPU stand-in for the NVIDIA libraries, with extra
+// environment and arguments, and returns it and its port.
+func startCUDAWorker(t *testing.T, env []string, args ...string) (*proc, string) {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not found")
+	}
+	fake.once.Do(func() {
+		fake.dir = filepath.Join(root, "fakecuda")
+		if fake.err = os.MkdirAll(fake.dir, 0o755); fake.err == nil {
+			fake.err = fakecuda.Build(fake.dir)
+		}
+	})
+	if fake.err != nil {
+		t.Fatal(fake.err)
+	}
+	w := start(t, append([]string{cuda.EnvLibDir + "=" + fake.dir}, env...), "worker",
+		append([]string{"-p", "0", "--device", "cuda"}, args...)...)
+	return w, w.waitFor(`IO service thread listening on 0\.0\.0\.0:(\d+)`, 30*time.Second)[1]
+}
+
 // TestCUDAWorkerStartup starts the real worker on the CUDA runtime, over
 // fakecuda (the CPU stand-in for the NVIDIA libraries), and checks the
 // original's start-up lines in their order: the CUDA versions first and
 // once, then "Starting Clockwork Worker", the configuration, the
 // executors, the listening line.
 func TestCUDAWorkerStartup(t *testing.T) {
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found")
-	}
-	dir := t.TempDir()
-	if err := fakecuda.Build(dir); err != nil {
-		t.Fatal(err)
-	}
-	w := start(t, []string{cuda.EnvLibDir + "=" + dir}, "worker", "-p", "0", "--device", "cuda")
-	w.waitFor(`IO service thread listening on 0\.0\.0\.0:(\d+)`, 30*time.Second)
+	w, _ := startCUDAWorker(t, nil)
 	out := w.Output()
 	lines := strings.Split(out, "\n")
 	if !regexp.MustCompile(`^Using CUDA Driver \d+ Runtime \d+$`).MatchString(lines[0]) || lines[1] != "Starting Clockwork Worker" {
@@ -48,22 +70,14 @@ func TestCUDAWorkerStartup(t *testing.T) {
 // gets vary, and graph sets are remapped to them (with the worker's
 // eviction notices). Every output is checked against the reference.
 func TestCUDAWorkerEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found")
-	}
-	dir := t.TempDir()
-	if err := fakecuda.Build(dir); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "worker.cfg")
+	cfg := filepath.Join(t.TempDir(), "worker.cfg")
 	if err := os.WriteFile(cfg, []byte(`WorkerConfig: { memory_settings: {
 		weights_cache_size = 50331648L; io_pool_size = 67108864L;
 		workspace_pool_size = 134217728L; host_io_pool_size = 67108864L; }; };
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w := start(t, []string{cuda.EnvLibDir + "=" + dir, "CLOCKWORK_CUDA_VERBOSE=1"}, "worker", "-p", "0", "--device", "cuda", "-c", cfg)
-	port := w.waitFor(`IO service thread listening on 0\.0\.0\.0:(\d+)`, 30*time.Second)[1]
+	w, port := startCUDAWorker(t, []string{"CLOCKWORK_CUDA_VERBOSE=1"}, "-c", cfg)
 	checkOutputs(t, port)
 	loads := regexp.MustCompile(`cuda: LoadWeights gpu=0 model=\S+ pages=\[(\d+)\]`).FindAllStringSubmatch(w.Output(), -1)
 	pages := map[string]bool{}
@@ -74,4 +88,14 @@ func TestCUDAWorkerEndToEnd(t *testing.T) {
 		t.Errorf("%d loads into pages %v: want evictions and reloads into several pages", len(loads), pages)
 	}
 	t.Logf("%d LoadWeights into pages %v", len(loads), pages)
+}
+
+// TestCUDAWorkerProtocol drives the real worker on the CUDA runtime (over
+// fakecuda) with the independent protocol implementation, as
+// TestRealWorkerProtocol does the CPU one.
+func TestCUDAWorkerProtocol(t *testing.T) {
+	_, port := startCUDAWorker(t, nil)
+	// Loading chooses convolutions by running them, which fakecuda does
+	// on the CPU: seconds for batch sizes up to 16.
+	checkProtocol(t, port, 2*time.Minute)
 }

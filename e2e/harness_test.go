@@ -27,12 +27,16 @@ var zoo string
 // models holds small ONNX models (mlp, tinycnn) for the real worker.
 var models string
 
+// root is the test run's temporary directory.
+var root string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "clockwork-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	root = dir
 	bin = filepath.Join(dir, "bin")
 	zoo = filepath.Join(dir, "zoo")
 	build := exec.Command("go", "build", "-o", bin+"/", "../cmd/worker_dummy", "../cmd/worker", "../cmd/controller", "../cmd/client")

@@ -92,8 +92,9 @@ func (d decoded) u(n protowire.Number) uint64 {
 }
 
 type rawConn struct {
-	t  *testing.T
-	nc net.Conn
+	t    *testing.T
+	nc   net.Conn
+	wait time.Duration // for each result
 }
 
 func dialRaw(t *testing.T, port string) *rawConn {
@@ -102,7 +103,7 @@ func dialRaw(t *testing.T, port string) *rawConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	return &rawConn{t, nc}
+	return &rawConn{t: t, nc: nc, wait: 5 * time.Second}
 }
 
 func (c *rawConn) send(typ uint64, header, body []byte) {
@@ -120,7 +121,7 @@ func (c *rawConn) send(typ uint64, header, body []byte) {
 // recv reads one message and returns its type, header fields and body.
 func (c *rawConn) recv() (uint64, decoded, []byte) {
 	c.t.Helper()
-	c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.nc.SetReadDeadline(time.Now().Add(c.wait))
 	pre := make([]byte, 48)
 	if _, err := io.ReadFull(c.nc, pre); err != nil {
 		c.t.Fatalf("reading a result: %v", err)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/clockwork-go/clockwork/client"
 )
@@ -13,13 +14,20 @@ import (
 // cases of its copy-input / exec / copy-output pipeline.
 func TestRealWorkerProtocol(t *testing.T) {
 	_, port := startBinary(t, "worker", "--device", "cpu")
+	checkProtocol(t, port, 5*time.Second)
+}
+
+// checkProtocol runs the protocol checks against the real worker on port
+// (one device), waiting up to wait for each result.
+func checkProtocol(t *testing.T, port string, wait time.Duration) {
 	c := dialRaw(t, port)
+	c.wait = wait
 	tiny := filepath.Join(models, "tinycnn", "model")
 
 	c.send(6, encode(varint(1, 1)), nil)
 	d, _ := c.expect(106, 0)
 	if mem := decode(t, d[2][0].buf); len(mem[4]) != 1 {
-		t.Fatalf("the CPU worker reports %d devices", len(mem[4]))
+		t.Fatalf("the worker reports %d devices, want 1", len(mem[4]))
 	}
 	c.send(1, loadModelFromDisk(2, 0, tiny, 2), nil)
 	d, _ = c.expect(101, 0)

@@ -111,7 +111,7 @@ func (r *rawClient) infer(model uint64) int32 {
 	// ModelInferenceReqProto{header{user_id 0, user_request_id 5}, model_id, batch_size 1, slo_factor 0}
 	hdr := encode(bytesField(1, encode(varint(1, 0), varint(2, 5))), varint(2, model), varint(3, 1), fixed32(4, 0))
 	nc.Write(frame(2, hdr, nil))
-	c := &rawConn{r.t, nc}
+	c := &rawConn{t: r.t, nc: nc, wait: 5 * time.Second}
 	typ, d, _ := c.recv()
 	if typ != 102 {
 		r.t.Fatalf("response type %d", typ)

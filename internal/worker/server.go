@@ -36,6 +36,7 @@ type Server struct {
 
 	actions     chan incoming
 	completions chan Completion
+	running     sync.WaitGroup // operations on goroutines of their own
 
 	mu    sync.Mutex
 	conns map[*peer]struct{}
@@ -124,6 +125,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		if err != nil {
 			cancel()
 			<-done
+			// Operations still running use the runtime, which the caller
+			// closes once Serve returns.
+			s.running.Wait()
 			s.closeAll()
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
@@ -275,7 +279,15 @@ func (s *Server) run(ctx context.Context) {
 					heap.Push(&due, op.Run(s.rt))
 					ran = true
 				} else {
-					go func(op *Op) { s.completions <- op.Run(s.rt) }(op)
+					s.running.Add(1)
+					go func(op *Op) {
+						defer s.running.Done()
+						c := op.Run(s.rt)
+						select {
+						case s.completions <- c:
+						case <-ctx.Done(): // shutting down: nobody reads
+						}
+					}(op)
 				}
 			}
 			if !ran || len(due) == 0 || due[0].Done() > s.now() {

@@ -314,8 +314,13 @@ func (d *device) note(err error) error {
 	return err
 }
 
-// close frees everything; the device must be idle.
+// close frees everything; the device must be idle. It waits for a Load
+// or a capture still running, which would use what is freed.
 func (d *device) close() error {
+	d.loadMu.Lock()
+	defer d.loadMu.Unlock()
+	d.rebindMu.Lock()
+	defer d.rebindMu.Unlock()
 	if d.chk != nil {
 		d.chk.close()
 		d.chk = nil
