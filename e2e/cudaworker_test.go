@@ -99,3 +99,27 @@ func TestCUDAWorkerProtocol(t *testing.T) {
 	// on the CPU: seconds for batch sizes up to 16.
 	checkProtocol(t, port, 2*time.Minute)
 }
+
+// TestCUDAWorkerStopDuringLoad interrupts the CUDA worker while it loads a
+// model (choosing convolutions takes seconds on fakecuda): it must wait
+// for the load and exit cleanly, not free device memory under it.
+func TestCUDAWorkerStopDuringLoad(t *testing.T) {
+	w, port := startCUDAWorker(t, nil)
+	c := dialRaw(t, port)
+	// Batch size 1 only, so that the load ends within the grace that
+	// Stop gives before it kills.
+	c.send(1, encode(varint(1, 1), varint(2, 0), bytesField(3, []byte(filepath.Join(models, "tinycnn", "model"))),
+		fixed(4, 0), fixed(5, never), varint(6, 1), varint(7, 1), varint(8, 1e9)), nil)
+	w.waitFor(`Received A1:LoadModelFromDisk`, 10*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	t0 := time.Now()
+	w.Stop()
+	t.Logf("stopped in %v", time.Since(t0).Round(time.Millisecond))
+	out := w.Output()
+	if strings.Contains(out, "SIGSEGV") || strings.Contains(out, "panic") || !strings.Contains(out, "Clockwork Worker Exiting") {
+		t.Errorf("the worker did not exit cleanly:\n%s", w.Tail(30))
+	}
+	if code := w.Cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+}
