@@ -22,8 +22,9 @@ var fake struct {
 }
 
 // startCUDAWorker starts the real worker on the CUDA runtime over
-// fakecuda, the CPU stand-in for the NVIDIA libraries, with extra
-// environment and arguments, and returns it and its port.
+// fakecuda, the CPU stand-in for the NVIDIA libraries, on a small GPU
+// (three weights pages), with extra environment and arguments, and returns
+// it and its port.
 func startCUDAWorker(t *testing.T, env []string, args ...string) (*proc, string) {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
@@ -38,8 +39,17 @@ func startCUDAWorker(t *testing.T, env []string, args ...string) (*proc, string)
 	if fake.err != nil {
 		t.Fatal(fake.err)
 	}
+	// A small GPU: three 16 MiB weights pages and small pools, which the
+	// fake backs with host memory.
+	cfg := filepath.Join(t.TempDir(), "worker.cfg")
+	if err := os.WriteFile(cfg, []byte(`WorkerConfig: { memory_settings: {
+		weights_cache_size = 50331648L; io_pool_size = 67108864L;
+		workspace_pool_size = 134217728L; host_io_pool_size = 67108864L; }; };
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	w := start(t, append([]string{cuda.EnvLibDir + "=" + fake.dir}, env...), "worker",
-		append([]string{"-p", "0", "--device", "cuda"}, args...)...)
+		append([]string{"-p", "0", "--device", "cuda", "-c", cfg}, args...)...)
 	return w, w.waitFor(`IO service thread listening on 0\.0\.0\.0:(\d+)`, 30*time.Second)[1]
 }
 
@@ -70,14 +80,7 @@ func TestCUDAWorkerStartup(t *testing.T) {
 // gets vary, and graph sets are remapped to them (with the worker's
 // eviction notices). Every output is checked against the reference.
 func TestCUDAWorkerEndToEnd(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "worker.cfg")
-	if err := os.WriteFile(cfg, []byte(`WorkerConfig: { memory_settings: {
-		weights_cache_size = 50331648L; io_pool_size = 67108864L;
-		workspace_pool_size = 134217728L; host_io_pool_size = 67108864L; }; };
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w, port := startCUDAWorker(t, []string{"CLOCKWORK_CUDA_VERBOSE=1"}, "-c", cfg)
+	w, port := startCUDAWorker(t, []string{"CLOCKWORK_CUDA_VERBOSE=1"})
 	checkOutputs(t, port)
 	loads := regexp.MustCompile(`cuda: LoadWeights gpu=0 model=\S+ pages=\[(\d+)\]`).FindAllStringSubmatch(w.Output(), -1)
 	pages := map[string]bool{}
