@@ -33,14 +33,15 @@ type device struct {
 	chk                    *checker
 
 	// load builds and times graphs at Load (under loadMu) in the
-	// profiling area; rebinders capture graph sets (under rebindMu), one
-	// per batch size, in parallel. Each has its own stream and cuDNN and
-	// cuBLAS handles.
-	loadMu, rebindMu sync.Mutex
-	load             *builder
-	rebinders        []*builder
-	findCache        map[string]convChoice // under loadMu
-	scratch          *cu.HostMem           // pinned, for checks at Load; under loadMu
+	// profiling area; capturers capture graph sets, one per batch size,
+	// in parallel, and setsMu orders the changes to any graph set of the
+	// GPU (captures and remaps). Each builder has its own stream and
+	// cuDNN and cuBLAS handles.
+	loadMu, setsMu sync.Mutex
+	load           *builder
+	capturers      []*builder
+	findCache      map[string]convChoice // under loadMu
+	scratch        *cu.HostMem           // pinned, for checks at Load; under loadMu
 
 	k     *kernels
 	zeros cu.DevicePtr
@@ -152,7 +153,7 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (d *dev
 		if err != nil {
 			return nil, err
 		}
-		d.rebinders = append(d.rebinders, b)
+		d.capturers = append(d.capturers, b)
 	}
 	cubin, ok := cubins[d.cc]
 	if !ok {
@@ -319,8 +320,8 @@ func (d *device) note(err error) error {
 func (d *device) close() error {
 	d.loadMu.Lock()
 	defer d.loadMu.Unlock()
-	d.rebindMu.Lock()
-	defer d.rebindMu.Unlock()
+	d.setsMu.Lock()
+	defer d.setsMu.Unlock()
 	if d.chk != nil {
 		d.chk.close()
 		d.chk = nil
@@ -344,7 +345,7 @@ func (d *device) free() {
 			cu.MemFree(p)
 		}
 	}
-	for _, b := range append([]*builder{d.load}, d.rebinders...) {
+	for _, b := range append([]*builder{d.load}, d.capturers...) {
 		if b != nil {
 			b.destroy()
 		}

@@ -148,8 +148,8 @@ func (in *instance) bindServing(pages []int) (time.Duration, bool, error) {
 			return 0, false, fmt.Errorf("page %d is outside GPU %d's weights cache of %d pages", p, d.id, d.pages)
 		}
 	}
-	d.rebindMu.Lock()
-	defer d.rebindMu.Unlock()
+	d.setsMu.Lock()
+	defer d.setsMu.Unlock()
 	t0 := time.Now()
 	in.mu.Lock()
 	if s := in.find(pages); s != nil {
@@ -245,7 +245,7 @@ func (in *instance) capture(s *graphSet) error {
 	errs := make([]error, len(in.variants))
 	var wg sync.WaitGroup
 	for i := range in.variants {
-		wg.Go(func() { s.execs[i], errs[i] = in.captureVariant(d.rebinders[i], pages, i) })
+		wg.Go(func() { s.execs[i], errs[i] = in.captureVariant(d.capturers[i], pages, i) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)

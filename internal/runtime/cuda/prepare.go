@@ -121,8 +121,8 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 
 // captureSets makes the instance's loadSets graph sets, unmapped.
 func (in *instance) captureSets() error {
-	in.d.rebindMu.Lock() // the rebinders' builders
-	defer in.d.rebindMu.Unlock()
+	in.d.setsMu.Lock() // the capturers' builders
+	defer in.d.setsMu.Unlock()
 	for range loadSets {
 		s, err := in.newSet()
 		if err == nil {
