@@ -1,14 +1,15 @@
 package cuda
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/engine"
+	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 )
 
 // convMode is how a convolution and its epilogue (bias, residual,
@@ -257,7 +258,7 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 		return err
 	}
 	var (
-		ref     []float32 // the output of the first candidate that ran
+		ref     []byte // the output of the first candidate that ran
 		refName convChoice
 		best    convChoice
 		found   bool
@@ -279,10 +280,10 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 		run := func() error { return s.enqueue(b, d.k, m) }
 		err := errors.Join(run(), cu.MemcpyDtoHAsync(host.Ptr(0), m.addr(o.Y), uint64(yBytes), b.s), b.s.Synchronize())
 		if err == nil {
-			out := host.Float32s()[:yBytes/4]
+			out := host.Bytes()[:yBytes]
 			if ref == nil {
-				ref, refName = append([]float32(nil), out...), c
-			} else if e := relErr32(out, ref); e > tol {
+				ref, refName = bytes.Clone(out), c
+			} else if e := onnxref.RelErr(out, ref); e > tol {
 				err = fmt.Errorf("output differs from %v's by %.2g", refName, e)
 			}
 		}
@@ -353,20 +354,4 @@ func algoList(perfs []cu.ConvFwdAlgoPerf) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// relErr32 is max |got − want| / max |want|.
-func relErr32(got, want []float32) float64 {
-	var d, m float64
-	for i, w := range want {
-		g := float64(got[i])
-		if math.IsNaN(g) || math.IsInf(g, 0) {
-			return math.Inf(1)
-		}
-		d, m = max(d, math.Abs(g-float64(w))), max(m, math.Abs(float64(w)))
-	}
-	if m == 0 {
-		return d
-	}
-	return d / m
 }
