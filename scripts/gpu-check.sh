@@ -50,7 +50,7 @@ unset CUDA_FORCE_PTX_JIT CLOCKWORK_CONFIG_FILE
 # LoadWeights does to rebind a model's graphs).
 if [ -x "$bin/cuda.test" ]; then
 	section "internal/cuda tests on the GPU"
-	(cd "$root/internal/cuda" && timeout 60 "$bin/cuda.test" -test.run '^TestGPU' -test.count=1 -test.v 2>&1 | grep -E '^(---|ok|FAIL|PASS)|Error|error' | tail -20)
+	(cd "$root/internal/cuda" && timeout 60 "$bin/cuda.test" -test.run '^TestGPU' -test.count=1 -test.v 2>&1 | grep -E '^(---|ok|FAIL|PASS)|_test\.go:[0-9]+:|Error|error' | tail -30)
 fi
 if [ -x "$bin/runtime-cuda.test" ]; then
 	section "internal/runtime/cuda tests on the GPU"

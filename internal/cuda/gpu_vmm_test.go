@@ -2,8 +2,19 @@ package cuda
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
+
+// isFake reports whether dev is fakecuda's. fakecuda enforces the virtual
+// memory API's rules strictly, so that the runtime cannot come to depend
+// on breaking one; the tests check those rules on it alone, since the
+// driver documents no error for some of them, and a misuse it accepts
+// would leave the test's mappings in an unknown state.
+func isFake(dev Device) bool {
+	name, _ := dev.Name()
+	return strings.Contains(name, "fakecuda")
+}
 
 // TestGPUVirtualMemory maps two physical allocations in turn at one
 // reserved address and replays a graph captured once against that
@@ -25,7 +36,8 @@ func TestGPUVirtualMemory(t *testing.T) {
 		phys[i], err = MemCreate(dev, n)
 		check(t, err)
 	}
-	if _, err := MemCreate(dev, n+1); err == nil {
+	fake := isFake(dev)
+	if _, err := MemCreate(dev, n+1); fake && err == nil {
 		t.Error("MemCreate of a size that is not a multiple of the granularity succeeded")
 	}
 	// Each allocation is also mapped at an address of its own, to fill it.
@@ -37,7 +49,7 @@ func TestGPUVirtualMemory(t *testing.T) {
 	check(t, MemSetAccess(own, 2*n, dev))
 	va, err := MemAddressReserve(n)
 	check(t, err)
-	if err := MemMap(va.Add(n/2), n, phys[0]); err == nil {
+	if fake && MemMap(va.Add(n/2), n, phys[0]) == nil {
 		t.Error("MemMap past the end of a reservation succeeded")
 	}
 
@@ -61,7 +73,7 @@ func TestGPUVirtualMemory(t *testing.T) {
 
 	for _, i := range []int{0, 1, 0} {
 		check(t, MemMap(va, n, phys[i]))
-		if err := MemMap(va, n, phys[1-i]); err == nil {
+		if fake && MemMap(va, n, phys[1-i]) == nil {
 			t.Error("MemMap over a mapped range succeeded")
 		}
 		check(t, MemSetAccess(va, n, dev))
@@ -71,12 +83,12 @@ func TestGPUVirtualMemory(t *testing.T) {
 		if want := host.Bytes()[uint64(i)*n : uint64(i+1)*n]; !bytes.Equal(host.Bytes()[2*n:], want) {
 			t.Fatalf("graph read allocation %d wrongly through the fixed address", i)
 		}
-		if err := MemAddressFree(va, n); err == nil {
+		if fake && MemAddressFree(va, n) == nil {
 			t.Error("MemAddressFree of a mapped range succeeded")
 		}
 		check(t, MemUnmap(va, n))
 	}
-	if err := MemUnmap(va, n); err == nil {
+	if fake && MemUnmap(va, n) == nil {
 		t.Error("MemUnmap of an unmapped range succeeded")
 	}
 	check(t, MemAddressFree(va, n))
