@@ -1,15 +1,12 @@
 package cuda
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/engine"
-	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 )
 
 // convMode is how a convolution and its epilogue (bias, residual,
@@ -211,15 +208,10 @@ func (s *convStep) enqueue(b *builder, k *kernels, m *binding) error {
 // (cudnnFindConvolutionForwardAlgorithmEx) times cudnnConvolutionForward
 // alone, not the calls the step makes (the fused call, or the convolution
 // and the epilogue kernel), and tiny convolutions are timed with the host
-// gaps between eager launches. So the candidates, cuDNN's fastest few
-// algorithms in each way of calling them and the runtime's own kernels,
-// are each captured into a graph of convTimingReps runs and timed as
-// replays, and the fastest whose output agrees with the first's is kept.
-const (
-	convTopAlgos   = 3        // cuDNN algorithms tried per mode, fastest first by cuDNN's timing
-	convTimingReps = 8        // runs per timed graph
-	convCheckBytes = 16 << 20 // of each candidate's output compared with the first's
-)
+// gaps between eager launches. So cuDNN's fastest few algorithms in each
+// way of calling them and the runtime's own kernels are timed as they run
+// (choose.go).
+const convTopAlgos = 3 // cuDNN algorithms tried per mode, fastest first by cuDNN's timing
 
 // choose picks the convolution's algorithm and mode on d by timing the
 // candidates on m's buffers with at most m.convSize bytes of workspace
@@ -245,75 +237,50 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 	if len(usable) == 0 {
 		return fmt.Errorf("no usable convolution algorithm within %d bytes of workspace (found: %s)", m.convSize, algoList(perfs))
 	}
-	tol := 1e-4
-	if tf32 {
-		tol = 1e-2
-	}
-	// Outputs are compared over their first convCheckBytes: a batch of 16
-	// of VGG's first layers is 205 MB, and a wrong way of calling shows
+	ways := convCandidates(o, usable)
+	// Outputs are compared over their first checkBytes: a batch of 16 of
+	// VGG's first layers is 205 MB, and a wrong way of calling shows
 	// everywhere.
-	yBytes := min(int(o.Y.Bytes()), convCheckBytes)
-	host, err := d.hostScratch(yBytes)
-	if err != nil {
-		return err
+	yBytes := min(int(o.Y.Bytes()), checkBytes)
+	c := candidates{
+		n: len(ways),
+		set: func(i int) error {
+			w := ways[i]
+			if w.library() {
+				ws, err := b.dnn.ConvolutionForwardWorkspaceSize(s.x, s.w, s.conv, s.y, w.algo)
+				if err != nil {
+					return err
+				}
+				if ws > m.convSize {
+					return fmt.Errorf("needs %d bytes of workspace", ws)
+				}
+				w.ws = ws
+			}
+			s.choice = w
+			return nil
+		},
+		name: func(i int) string { return ways[i].String() },
+		out:  func() ([]byte, error) { return b.readBack(d, m.addr(o.Y), yBytes) },
+		tol:  tolerance(tf32),
 	}
-	var (
-		ref     []byte // the output of the first candidate that ran
-		refName convChoice
-		best    convChoice
-		found   bool
-		tried   []string
-	)
-	for _, c := range candidates(o, usable) {
-		if c.library() {
-			ws, err := b.dnn.ConvolutionForwardWorkspaceSize(s.x, s.w, s.conv, s.y, c.algo)
-			if err == nil && ws > m.convSize {
-				err = fmt.Errorf("needs %d bytes of workspace", ws)
-			}
-			if err != nil {
-				tried = append(tried, fmt.Sprintf("%v: %v", c, err))
-				continue
-			}
-			c.ws = ws
-		}
-		s.choice = c
-		run := func() error { return s.enqueue(b, d.k, m) }
-		err := errors.Join(run(), cu.MemcpyDtoHAsync(host.Ptr(0), m.addr(o.Y), uint64(yBytes), b.s), b.s.Synchronize())
-		if err == nil {
-			out := host.Bytes()[:yBytes]
-			if ref == nil {
-				ref, refName = bytes.Clone(out), c
-			} else if e := onnxref.RelErr(out, ref); e > tol {
-				err = fmt.Errorf("output differs from %v's by %.2g", refName, e)
-			}
-		}
-		var t time.Duration
-		if err == nil {
-			t, err = b.timedGraph(convTimingReps, run)
-		}
-		if err != nil {
-			tried = append(tried, fmt.Sprintf("%v: %v", c, err))
-			continue
-		}
-		c.ms = float32(t.Seconds() * 1e3)
-		if !found || c.ms < best.ms {
-			best, found = c, true
-		}
-	}
-	if !found {
+	best, t, tried, ok := b.fastest(c, func() error { return s.enqueue(b, d.k, m) })
+	if !ok {
 		return fmt.Errorf("no convolution algorithm runs: %s (found: %s)", strings.Join(tried, "; "), algoList(perfs))
 	}
-	s.choice = best
-	d.findCache[s.key] = best
+	if err := c.set(best); err != nil {
+		return err
+	}
+	s.choice.ms = float32(t.Seconds() * 1e3)
+	d.findCache[s.key] = s.choice
 	return nil
 }
 
-// candidates lists the ways to compute o that choose times: the fused
+// convCandidates lists the ways to compute o that choose times: the fused
 // call and the plain call with the epilogue kernel for cuDNN's fastest
 // algorithms (the fused call takes any algorithm with ReLU, only
 // IMPLICIT_PRECOMP_GEMM with identity), the runtime's depthwise kernel
 // for a depthwise convolution and cuBLAS for a pointwise one.
-func candidates(o *engine.Conv, usable []cu.ConvFwdAlgoPerf) []convChoice {
+func convCandidates(o *engine.Conv, usable []cu.ConvFwdAlgoPerf) []convChoice {
 	var out []convChoice
 	top := usable[:min(len(usable), convTopAlgos)]
 	if o.Act.Kind == engine.ActRelu {

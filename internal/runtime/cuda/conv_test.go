@@ -40,7 +40,7 @@ func TestConvCandidates(t *testing.T) {
 			"depthwise_conv"}},
 	} {
 		var got []string
-		for _, c := range candidates(tc.op, usable) {
+		for _, c := range convCandidates(tc.op, usable) {
 			got = append(got, c.String())
 		}
 		if !slices.Equal(got, tc.want) {

@@ -41,6 +41,7 @@ type device struct {
 	load           *builder
 	capturers      []*builder
 	findCache      map[string]convChoice // under loadMu
+	gemmCache      map[string]gemmMode   // under loadMu
 	scratch        *cu.HostMem           // pinned, for checks at Load; under loadMu
 
 	k     *kernels
@@ -101,8 +102,8 @@ func (st *stage) destroy() {
 
 // openDevice sets up CUDA device i. cubins caches the compiled kernels by
 // compute capability.
-func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (d *device, err error) {
-	d = &device{id: i, pageSize: cfg.PageSize, findCache: map[string]convChoice{}}
+func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *device, err error) {
+	d := &device{id: i, pageSize: cfg.PageSize, findCache: map[string]convChoice{}, gemmCache: map[string]gemmMode{}}
 	if d.dev, err = cu.GetDevice(i); err != nil {
 		return nil, err
 	}

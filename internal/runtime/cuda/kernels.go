@@ -140,6 +140,134 @@ extern "C" __global__ void depthwise_conv(const float *__restrict__ x, const flo
 	}
 }
 
+// A Gemm of a few rows (a batch of activations) against weights stored a
+// row per output column (ONNX Gemm with transB), which cuBLAS runs at a
+// fraction of the memory bandwidth the weights need:
+// y[r*ldy + j] = act(alpha * sum_q a[r*lda + q]*b[j*ldb + q] + beta*c[r*cRow + j*cCol])
+// for r < m (at most 16) and j < n; c may be null. Block x computes COLS
+// columns from COLS*x, its threads splitting q and the sums reduced in a
+// fixed order, so the result does not vary from run to run. M rounds m up
+// (rows past m repeat the last and are not written).
+struct alignas(16) f4 {
+	float x, y, z, w;
+};
+
+__device__ __forceinline__ int imin(int a, int b) { return a < b ? a : b; }
+
+template <int M, int COLS>
+__device__ __forceinline__ void gemm_rows_tile(const float *__restrict__ a, const float *__restrict__ b,
+		float *__restrict__ y, int m, int n, int k, int lda, int ldb, int ldy, float alpha,
+		const float *__restrict__ c, int cRow, int cCol, float beta, int kind, float p0, float p1,
+		float *part) {
+	float acc[COLS][M];
+#pragma unroll
+	for (int j = 0; j < COLS; j++)
+#pragma unroll
+		for (int r = 0; r < M; r++) acc[j][r] = 0.f;
+	const int j0 = blockIdx.x * COLS;
+	const float *bp[COLS];
+#pragma unroll
+	for (int j = 0; j < COLS; j++) bp[j] = b + (long long)imin(j0 + j, n - 1) * ldb;
+	const float *ap[M];
+#pragma unroll
+	for (int r = 0; r < M; r++) ap[r] = a + (long long)imin(r, m - 1) * lda;
+	bool vec = ((k | lda | ldb) & 3) == 0 && (((unsigned long long)a | (unsigned long long)b) & 15) == 0;
+	if (vec) {
+		// Four steps' weights are loaded before any is used, so that each
+		// thread has that many loads in flight: there are few blocks
+		// (a block per column or four) to hide the memory's latency.
+		const int k4 = k >> 2, T = blockDim.x;
+		int q = threadIdx.x;
+		for (; q + 3 * T < k4; q += 4 * T) {
+			f4 bv[4][COLS];
+#pragma unroll
+			for (int u = 0; u < 4; u++)
+#pragma unroll
+				for (int j = 0; j < COLS; j++) bv[u][j] = ((const f4 *)bp[j])[q + u * T];
+#pragma unroll
+			for (int u = 0; u < 4; u++)
+#pragma unroll
+				for (int r = 0; r < M; r++) {
+					f4 av = ((const f4 *)ap[r])[q + u * T];
+#pragma unroll
+					for (int j = 0; j < COLS; j++)
+						acc[j][r] += av.x * bv[u][j].x + av.y * bv[u][j].y + av.z * bv[u][j].z + av.w * bv[u][j].w;
+				}
+		}
+		for (; q < k4; q += T) {
+			f4 bv[COLS];
+#pragma unroll
+			for (int j = 0; j < COLS; j++) bv[j] = ((const f4 *)bp[j])[q];
+#pragma unroll
+			for (int r = 0; r < M; r++) {
+				f4 av = ((const f4 *)ap[r])[q];
+#pragma unroll
+				for (int j = 0; j < COLS; j++)
+					acc[j][r] += av.x * bv[j].x + av.y * bv[j].y + av.z * bv[j].z + av.w * bv[j].w;
+			}
+		}
+	} else {
+		for (int q = threadIdx.x; q < k; q += blockDim.x) {
+			float bv[COLS];
+#pragma unroll
+			for (int j = 0; j < COLS; j++) bv[j] = bp[j][q];
+#pragma unroll
+			for (int r = 0; r < M; r++) {
+				float av = ap[r][q];
+#pragma unroll
+				for (int j = 0; j < COLS; j++) acc[j][r] += av * bv[j];
+			}
+		}
+	}
+	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+#pragma unroll
+	for (int j = 0; j < COLS; j++)
+#pragma unroll
+		for (int r = 0; r < M; r++) {
+			float v = acc[j][r];
+			for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+			if (lane == 0) part[warp * COLS * M + j * M + r] = v;
+		}
+	__syncthreads();
+	const int t = threadIdx.x;
+	if (t < COLS * M) {
+		const int j = j0 + t / M, r = t % M;
+		if (r < m && j < n) {
+			float s = 0.f;
+			for (int w = 0; w < warps; w++) s += part[w * COLS * M + t];
+			float v = alpha * s;
+			if (c) v += beta * c[(long long)r * cRow + (long long)j * cCol];
+			y[(long long)r * ldy + j] = act(v, kind, p0, p1);
+		}
+	}
+}
+
+#define GEMM_ROWS_THREADS 256
+
+extern "C" __global__ void __launch_bounds__(GEMM_ROWS_THREADS) gemm_rows(const float *__restrict__ a,
+		const float *__restrict__ b, float *__restrict__ y, int m, int n, int k, int lda, int ldb, int ldy,
+		float alpha, const float *__restrict__ c, int cRow, int cCol, float beta, int cols,
+		int kind, float p0, float p1) {
+	__shared__ float part[(GEMM_ROWS_THREADS / 32) * 4 * 16];
+#define GEMM_ROWS(M)                                                                                       \
+	if (cols == 1)                                                                                     \
+		gemm_rows_tile<M, 1>(a, b, y, m, n, k, lda, ldb, ldy, alpha, c, cRow, cCol, beta, kind, p0, p1, part); \
+	else                                                                                               \
+		gemm_rows_tile<M, 4>(a, b, y, m, n, k, lda, ldb, ldy, alpha, c, cRow, cCol, beta, kind, p0, p1, part)
+	if (m <= 1) {
+		GEMM_ROWS(1);
+	} else if (m <= 2) {
+		GEMM_ROWS(2);
+	} else if (m <= 4) {
+		GEMM_ROWS(4);
+	} else if (m <= 8) {
+		GEMM_ROWS(8);
+	} else {
+		GEMM_ROWS(16);
+	}
+#undef GEMM_ROWS
+}
+
 // One warp averages each plane of hw elements.
 extern "C" __global__ void global_avg_pool(const float *__restrict__ x, float *__restrict__ y,
 		int planes, int hw, float scale) {
@@ -164,6 +292,7 @@ const blockSize = 256
 type kernels struct {
 	mod                                                          cu.Module
 	channelAct, gemmEpilogue, binaryOp, concat, gapFn, depthwise cu.Function
+	gemmRows                                                     cu.Function
 	maxBlocks                                                    int // grid cap: enough blocks to fill the device
 }
 
@@ -203,6 +332,7 @@ func (k *kernels) funcs() []kernelFunc {
 	return []kernelFunc{
 		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
 		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
+		{&k.gemmRows, "gemm_rows"},
 	}
 }
 
@@ -347,4 +477,33 @@ func (k *kernels) launchDepthwise(s cu.Stream, args *cu.KernelArgs, o *engine.Co
 	}
 	args.Int32(kind).Float32(p0).Float32(p1)
 	return k.depthwise.Launch(k.grid(o.Y.Elems()), threads, 0, s, args)
+}
+
+// gemmRowsMax is the most rows gemm_rows computes, and gemmRowsThreads
+// its block size (GEMM_ROWS_THREADS).
+const (
+	gemmRowsMax     = 16
+	gemmRowsThreads = 256
+)
+
+// gemmRowsArgs are the arguments of one gemm_rows launch: cols output
+// columns per block (1 or 4).
+type gemmRowsArgs struct {
+	a, b, y, c       cu.DevicePtr
+	m, n, k          int
+	lda, ldb, ldy    int
+	alpha, beta      float32
+	cRow, cCol, cols int
+	act              engine.Activation
+}
+
+func (k *kernels) launchGemmRows(s cu.Stream, args *cu.KernelArgs, g gemmRowsArgs) error {
+	kind, p0, p1 := actArgs(g.act)
+	args.Reset()
+	args.Ptr(g.a).Ptr(g.b).Ptr(g.y).Int32(int32(g.m)).Int32(int32(g.n)).Int32(int32(g.k)).
+		Int32(int32(g.lda)).Int32(int32(g.ldb)).Int32(int32(g.ldy)).Float32(g.alpha).
+		Ptr(g.c).Int32(int32(g.cRow)).Int32(int32(g.cCol)).Float32(g.beta).Int32(int32(g.cols)).
+		Int32(kind).Float32(p0).Float32(p1)
+	grid := cu.Dim3{X: uint32((g.n + g.cols - 1) / g.cols), Y: 1, Z: 1}
+	return k.gemmRows.Launch(grid, cu.Dim3{X: gemmRowsThreads, Y: 1, Z: 1}, 0, s, args)
 }

@@ -15,10 +15,12 @@ const clangPrelude = `#define __global__ __attribute__((global))
 #define __device__ __attribute__((device))
 #define __shared__ __attribute__((shared))
 #define __forceinline__ __inline__ __attribute__((always_inline))
+#define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))
 #include <__clang_cuda_builtin_vars.h>
 __device__ float fminf(float, float);
 __device__ float fmaxf(float, float);
 __device__ float __shfl_down_sync(unsigned mask, float v, unsigned delta, int width = 32);
+__device__ float __shfl_xor_sync(unsigned mask, float v, int lane, int width = 32);
 `
 
 // TestKernelSourceCompiles compiles kernelSource to PTX with clang's CUDA

@@ -74,8 +74,12 @@ func total(ts []time.Duration) time.Duration {
 	return s
 }
 
-// opGroup is the op's kind, with a convolution's shape class and choice.
+// opGroup is the op's kind, with a convolution's shape class and choice
+// and a Gemm's mode.
 func opGroup(op engine.Op, st step) string {
+	if g, ok := st.(*gemmStep); ok {
+		return fmt.Sprintf("Gemm %s", g.mode)
+	}
 	c, ok := st.(*convStep)
 	if !ok {
 		return fmt.Sprint(op.Kind())
@@ -96,6 +100,10 @@ func opDetail(op engine.Op, st step) string {
 		o := c.op
 		return fmt.Sprintf("Conv %v→%v k%dx%d s%d g%d act %v: %s (%s)", o.X.Shape, o.Y.Shape, o.KernelH, o.KernelW,
 			o.StrideH, o.Groups, o.Act.Kind, c.choice, op.Source())
+	}
+	if g, ok := st.(*gemmStep); ok {
+		o := g.op
+		return fmt.Sprintf("Gemm m%d n%d k%d: %s (%s)", o.M, o.N, o.K, g.mode, op.Source())
 	}
 	return fmt.Sprintf("%v %v (%s)", op.Kind(), op.Writes().Shape, op.Source())
 }

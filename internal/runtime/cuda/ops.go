@@ -134,41 +134,6 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 	return nil, fmt.Errorf("op %T: %w", op, errUnsupported)
 }
 
-// gemmStep is cublasSgemm on the row-major operands seen as column-major
-// transposes (Yᵀ = op(B)ᵀ·op(A)ᵀ), then, if needed, the epilogue kernel
-// for Beta·C and the activation.
-type gemmStep struct{ op *engine.Gemm }
-
-func (s *gemmStep) enqueue(b *builder, k *kernels, m *binding) error {
-	o := s.op
-	if o.M == 0 || o.N == 0 {
-		return nil
-	}
-	opA, opB := cu.OpN, cu.OpN
-	if o.TransA {
-		opA = cu.OpT
-	}
-	if o.TransB {
-		opB = cu.OpT
-	}
-	y := m.addr(o.Y).Add(4 * uint64(o.N0))
-	if err := b.blas.Sgemm(opB, opA, o.N, o.M, o.K, o.Alpha, m.addr(o.B), o.LDB, m.addr(o.A), o.LDA, 0, y, o.LDY); err != nil {
-		return err
-	}
-	withC := o.C.Present() && o.Beta != 0
-	if !withC && o.Act.Kind == engine.ActNone {
-		return nil
-	}
-	g := gemmEpilogueArgs{y: y, rows: o.M, cols: o.N, ldy: o.LDY, act: o.Act}
-	if withC {
-		g.c = m.addr(o.C).Add(4 * uint64(o.N0*o.CColStride))
-		g.cRow, g.cCol, g.beta = o.CRowStride, o.CColStride, o.Beta
-	}
-	return k.launchGemmEpilogue(b.s, &b.args, g)
-}
-
-func (s *gemmStep) destroy() {}
-
 // poolStep is cudnnPoolingForward: symmetric padding, no dilation and
 // the output size cuDNN computes (ONNX ceil_mode is not supported).
 type poolStep struct {

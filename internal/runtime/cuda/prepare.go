@@ -207,12 +207,18 @@ func (d *device) build(m *Model, p *engine.Plan, pages []cu.DevicePtr) (*variant
 	}
 	var need uint64
 	for _, s := range steps {
-		if c, ok := s.(*convStep); ok {
+		switch c := s.(type) {
+		case *convStep:
 			if err := c.choose(d, b, &bind, cfg.TF32); err != nil {
 				v.destroy()
 				return nil, cu.Graph{}, fmt.Errorf("%s op %q: %w", c.op.Kind(), c.op.Source(), err)
 			}
 			need = max(need, c.choice.ws)
+		case *gemmStep:
+			if err := c.choose(d, b, &bind, cfg.TF32); err != nil {
+				v.destroy()
+				return nil, cu.Graph{}, fmt.Errorf("%s op %q: %w", c.op.Kind(), c.op.Source(), err)
+			}
 		}
 	}
 	lay.convSize = alignUp(need, poolAlign)
@@ -287,7 +293,7 @@ func medianOf(warmups, n int, f func() (time.Duration, error)) (uint64, error) {
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
 
-// summary describes the instance's batch sizes and convolution choices
+// summary describes the instance's batch sizes and convolution and Gemm choices
 // for the verbose log.
 func (in *instance) summary() string {
 	var b strings.Builder
@@ -295,8 +301,11 @@ func (in *instance) summary() string {
 		fmt.Fprintf(&b, "b%d=%.3fms", v.batch, ms(int64(v.execNs)))
 		count := map[string]int{}
 		for _, s := range v.steps {
-			if c, ok := s.(*convStep); ok {
+			switch c := s.(type) {
+			case *convStep:
 				count[c.choice.String()]++
+			case *gemmStep:
+				count[c.mode.String()]++
 			}
 		}
 		var parts []string

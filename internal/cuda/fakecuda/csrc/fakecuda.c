@@ -779,7 +779,7 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_COUNT };
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_COUNT };
 
 /* The kernels the fake can run, by name, with their parameter lists: p a
  * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
@@ -794,6 +794,7 @@ static const struct {
 	{FN_BINARY, "binary", "ppp" "iiiiiiiiiiiiii" "ff"},
 	{FN_CONCAT, "concat", "piiC"},
 	{FN_DEPTHWISE, "depthwise_conv", "ppppp" "iiiiiiiiiiiiiiii" "ff"},
+	{FN_GEMM_ROWS, "gemm_rows", "ppp" "iiiiii" "f" "p" "ii" "f" "i" "i" "ff"},
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
@@ -806,9 +807,21 @@ int cuModuleLoadData(void **m, const void *image) {
 
 int cuModuleGetFunction(void **f, void *m, const char *name) {
 	NEED_CTX();
+	/* An entry point: " name(" on a line declaring a __global__ function
+	 * (after "void" and any __launch_bounds__). */
 	char decl[128];
-	snprintf(decl, sizeof decl, "void %s(", name);
-	if (m == NULL || strstr(m, decl) == NULL) return CU_NOT_FOUND;
+	snprintf(decl, sizeof decl, " %s(", name);
+	int declared = 0;
+	for (const char *p = m; m != NULL && !declared && (p = strstr(p, decl)) != NULL; p++) {
+		const char *line = p;
+		while (line > (const char *)m && line[-1] != '\n') line--;
+		char head[256];
+		size_t n = (size_t)(p - line) < sizeof head - 1 ? (size_t)(p - line) : sizeof head - 1;
+		memcpy(head, line, n);
+		head[n] = 0;
+		declared = strstr(head, "__global__") != NULL && strstr(head, "void") != NULL;
+	}
+	if (!declared) return CU_NOT_FOUND;
 	for (int i = 0; i < NKERNELS; i++) {
 		if (strcmp(name, kernels[i].name) == 0) {
 			*f = (void *)&kernels[i].id;
@@ -1697,7 +1710,10 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *     block[k] elements x[k][o·block[k]:] go to y[o·yRow + start[k]:];
  *   depthwise_conv(x, w, bias, z, y, n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act, p0, p1):
  *     a convolution with c groups of one input channel and m/c filters each,
- *     plus bias and residual z (either null), then the activation. */
+ *     plus bias and residual z (either null), then the activation;
+ *   gemm_rows(a, b, y, m, n, k, lda, ldb, ldy, alpha, c, cRow, cCol, beta, cols, act, p0, p1):
+ *     y[r·ldy + j] = act(alpha·Σ_q a[r·lda + q]·b[j·ldb + q] + beta·c[r·cRow + j·cCol]), c optional
+ *     (cols, the columns per block, changes nothing here). */
 static void run_kernel(op *o) {
 	unsigned char *b = o->u.kernel.args;
 	size_t off = 0;
@@ -1760,6 +1776,27 @@ static void run_kernel(op *o) {
 		for (int k = 0; k < p->count; k++)
 			for (int q = 0; q < outer; q++)
 				memcpy(y + (size_t)q * yrow + p->start[k], F(p->x[k]) + (size_t)q * p->block[k], (size_t)p->block[k] * 4);
+		break;
+	}
+	case FN_GEMM_ROWS: {
+		float *a = F(ARG(dptr, b, off)), *w = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int m = ARG(int, b, off), n = ARG(int, b, off), k = ARG(int, b, off);
+		int lda = ARG(int, b, off), ldb = ARG(int, b, off), ldy = ARG(int, b, off);
+		float alpha = ARG(float, b, off);
+		float *c = F(ARG(dptr, b, off));
+		int crow = ARG(int, b, off), ccol = ARG(int, b, off);
+		float beta = ARG(float, b, off);
+		(void)ARG(int, b, off); /* cols */
+		int kind = ARG(int, b, off);
+		float p0 = ARG(float, b, off), p1 = ARG(float, b, off);
+		for (int r = 0; r < m; r++)
+			for (int j = 0; j < n; j++) {
+				float s = 0;
+				for (int q = 0; q < k; q++) s += a[(size_t)r * lda + q] * w[(size_t)j * ldb + q];
+				float v = alpha * s;
+				if (c != NULL) v += beta * c[(size_t)r * crow + (size_t)j * ccol];
+				y[(size_t)r * ldy + j] = act_apply(kind, v, p0, p1);
+			}
 		break;
 	}
 	case FN_DEPTHWISE: {

@@ -1,0 +1,94 @@
+package cuda
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clockwork-go/clockwork/internal/modelgen"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
+)
+
+// gemmModel writes a model of three fully connected layers (PyTorch's
+// layout, transB) to dir: in features 30 (not a multiple of 4, gemm_rows'
+// scalar path), then 52 and 4112 (its vector path; 4112 long enough for
+// its loop of four steps at once, and a remainder), with ReLU and a bias.
+func gemmModel(t *testing.T, dir string) string {
+	t.Helper()
+	b := modelgen.NewBuilder("gemms", 7)
+	x := b.Input("input", 30)
+	for i, l := range []struct{ in, out int }{{30, 52}, {52, 4112}, {4112, 9}} {
+		name := b.Fresh("fc")
+		w := b.Normal(name+".weight", 0, math.Sqrt(1/float64(l.in)), l.out, l.in)
+		bias := b.Normal(name+".bias", 0, 0.1, l.out)
+		out := name
+		if i == 2 {
+			out = "output"
+		}
+		b.NodeOut("Gemm", out, []string{x, w, bias}, modelgen.Float("alpha", 1), modelgen.Float("beta", 1),
+			modelgen.Int("transB", 1))
+		x = out
+		if i < 2 {
+			x = b.Node("Relu", []string{x})
+		}
+	}
+	b.Output("output", 9)
+	data, err := proto.Marshal(b.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(dir, "model")
+	if err := os.WriteFile(prefix+".onnx", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return prefix
+}
+
+// TestGPUGemmModes runs a model of Gemms with each way of computing them
+// alone (cuBLAS, gemm_rows with one and four columns per block) at batch
+// sizes 1 to 16 against the CPU runtime.
+func TestGPUGemmModes(t *testing.T) {
+	path := gemmModel(t, t.TempDir())
+	ref := newReference(t, path)
+	defer func(w []gemmMode) { gemmWays = w }(gemmWays)
+	for _, mode := range []gemmMode{gemmBLAS, gemmRows1, gemmRows4} {
+		t.Run(mode.String(), func(t *testing.T) {
+			gemmWays = []gemmMode{mode}
+			rt := newTestRuntime(t, false)
+			m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 16, MaxExec: math.MaxUint64, PageSize: testPage})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			for _, v := range m.(*Model).inst[0].variants {
+				for _, s := range v.steps {
+					if g, ok := s.(*gemmStep); ok && g.mode != mode {
+						t.Fatalf("batch size %d: a Gemm runs as %v", v.batch, g.mode)
+					}
+				}
+			}
+			pages := make([]int, m.Info().NumPages)
+			for i := range pages {
+				pages[i] = i
+			}
+			if _, err := m.LoadWeights(0, pages, 0); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ batch, padded int }{{1, 1}, {2, 2}, {3, 4}, {7, 8}, {16, 16}} {
+				input := randomInput(uint64(c.batch), uint64(c.batch)*m.Info().InputSize)
+				got, err := infer(m, 0, c.batch, c.padded, input, pages)
+				if err != nil {
+					t.Fatalf("batch %d: %v", c.batch, err)
+				}
+				want := ref.infer(t, c.batch, c.padded, input)
+				if e := onnxref.RelErr(got, want); e > 1e-5 {
+					t.Errorf("batch %d (padded %d): relative error %.3g against the CPU", c.batch, c.padded, e)
+				}
+			}
+		})
+	}
+}
