@@ -91,12 +91,14 @@ func (bn *bench) evict(id int32) error {
 	return err
 }
 
-func (bn *bench) infer(id int32, b int, in []byte) (*workerapi.InferResult, time.Duration, error) {
-	r, e2e, err := bn.c.do(&workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: in})
+// infer runs one Infer of batch size b and returns its result and
+// end-to-end time; the result's Output is valid until release is called.
+func (bn *bench) infer(id int32, b int, in []byte) (res *workerapi.InferResult, e2e time.Duration, release func(), err error) {
+	rep, sent, err := bn.c.doStamped(&workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: in})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return r.(*workerapi.InferResult), e2e, nil
+	return rep.r.(*workerapi.InferResult), time.Duration(rep.at - sent), rep.release, nil
 }
 
 // loadFiller loads the filler model from disk.
@@ -175,15 +177,16 @@ func (bn *bench) measure(id int32, r *row, itemSize uint64) error {
 	r.clocks = [2]uint32{math.MaxUint32, 0}
 	t0 := time.Now()
 	for i := 0; len(exec) < bn.o.n; i++ {
-		res, t, err := bn.infer(id, r.batch, in)
+		res, t, release, err := bn.infer(id, r.batch, in)
 		if err != nil {
 			return fmt.Errorf("inference %d: %w", i, err)
 		}
 		if r.first == nil {
-			r.first = res.Output
+			r.first = bytes.Clone(res.Output)
 		} else if !bytes.Equal(res.Output, r.first) {
 			r.changed++
 		}
+		release()
 		if i < bn.o.warmup || time.Since(t0) < minWarmup {
 			r.warmups++
 			continue
@@ -205,11 +208,12 @@ func (bn *bench) again(id int32, r *row, itemSize uint64) (bool, error) {
 	in := input(r.batch, itemSize)
 	same := true
 	for i := range bn.o.nReload {
-		res, _, err := bn.infer(id, r.batch, in)
+		res, _, release, err := bn.infer(id, r.batch, in)
 		if err != nil {
 			return false, fmt.Errorf("inference %d after the reload: %w", i, err)
 		}
 		same = same && bytes.Equal(res.Output, r.first)
+		release()
 	}
 	return same, nil
 }

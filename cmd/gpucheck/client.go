@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -25,8 +26,9 @@ type client struct {
 // reply is a result and when it arrived (clock.Now, the clock the
 // worker's timestamps are converted into).
 type reply struct {
-	r  workerapi.Result
-	at int64
+	r   workerapi.Result
+	at  int64
+	msg *wire.Message // the result's; its body (an InferResult's Output) is from the wire's pools
 }
 
 // How long to wait for a result: a model load chooses algorithms and
@@ -41,7 +43,12 @@ func dial(addr string) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &client{conn: wire.NewConn(nc), waiting: map[int32]chan reply{}}
+	// Result bodies come from the wire's pools (the harness's own
+	// garbage collections would show in the end-to-end tails): the
+	// timed paths give them back (release), the others leave them to
+	// the collector.
+	// Actions are written by the caller of do, which waits anyway.
+	c := &client{conn: wire.NewConn(nc, wire.WithBodyPool(), wire.WithDirectWrites(math.MaxInt)), waiting: map[int32]chan reply{}}
 	go c.read()
 	return c, nil
 }
@@ -58,7 +65,7 @@ func (c *client) read() {
 				delete(c.waiting, r.ActionID())
 				c.mu.Unlock()
 				if ch != nil {
-					ch <- reply{r, at}
+					ch <- reply{r, at, msg}
 				}
 				continue
 			}
@@ -78,17 +85,25 @@ func (c *client) read() {
 // from the send to its arrival. An ErrorResult is returned as an error
 // (*workerError).
 func (c *client) do(a workerapi.Action) (workerapi.Result, time.Duration, error) {
-	r, sent, at, err := c.doStamped(a)
-	return r, time.Duration(at - sent), err
+	rep, sent, err := c.doStamped(a)
+	return rep.r, time.Duration(rep.at - sent), err
 }
 
-// doStamped is do with the clock.Now times of the send and of the result's
-// arrival (both 0 if a could not be sent).
-func (c *client) doStamped(a workerapi.Action) (r workerapi.Result, sent, at int64, err error) {
+// release gives the reply's body back to the wire's pools: nothing may
+// read the result's Output after it.
+func (r reply) release() {
+	if r.msg != nil {
+		r.msg.Release()
+	}
+}
+
+// doStamped is do with the reply (its arrival time at) and the clock.Now
+// time of the send (0 if a could not be sent).
+func (c *client) doStamped(a workerapi.Action) (rep reply, sent int64, err error) {
 	c.mu.Lock()
 	if c.err != nil {
 		defer c.mu.Unlock()
-		return nil, 0, 0, c.err
+		return reply{}, 0, c.err
 	}
 	c.next++
 	id := c.next
@@ -109,7 +124,7 @@ func (c *client) doStamped(a workerapi.Action) (r workerapi.Result, sent, at int
 	}
 	msg, err := workerapi.EncodeAction(a)
 	if err != nil {
-		return nil, 0, 0, err
+		return reply{}, 0, err
 	}
 	timeout := actionTimeout
 	if _, ok := a.(*workerapi.LoadModelFromDisk); ok {
@@ -117,23 +132,24 @@ func (c *client) doStamped(a workerapi.Action) (r workerapi.Result, sent, at int
 	}
 	sent = clock.Now()
 	if err := c.conn.Send(msg); err != nil {
-		return nil, 0, 0, err
+		return reply{}, 0, err
 	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
-	case rep, ok := <-ch:
+	case r, ok := <-ch:
+		rep = r
 		if !ok {
 			c.mu.Lock()
 			defer c.mu.Unlock()
-			return nil, 0, 0, c.err
+			return reply{}, 0, c.err
 		}
 		if e, isErr := rep.r.(*workerapi.ErrorResult); isErr {
-			return nil, sent, rep.at, &workerError{e.Code, e.Message}
+			return reply{at: rep.at}, sent, &workerError{e.Code, e.Message}
 		}
-		return rep.r, sent, rep.at, nil
+		return rep, sent, nil
 	case <-timer.C:
-		return nil, 0, 0, fmt.Errorf("no result for %T after %v", a, timeout)
+		return reply{}, 0, fmt.Errorf("no result for %T after %v", a, timeout)
 	}
 }
 

@@ -230,11 +230,14 @@ func (bn *bench) warm(a workerapi.Infer) error {
 // samples appends n timed inferences of a to out.
 func (bn *bench) samples(out []sample, a workerapi.Infer, n int) ([]sample, error) {
 	for i := range n {
-		r, sent, at, err := bn.c.doStamped(&a)
+		rep, sent, err := bn.c.doStamped(&a)
 		if err != nil {
 			return out, fmt.Errorf("inference %d: %w", len(out)+i, err)
 		}
-		out = append(out, sample{sent: sent, arrived: at, r: r.(*workerapi.InferResult)})
+		r := rep.r.(*workerapi.InferResult)
+		rep.release()
+		r.Output = nil // released: only the timestamps are kept
+		out = append(out, sample{sent: sent, arrived: rep.at, r: r})
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package wire
 import (
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"testing"
 )
@@ -24,17 +25,25 @@ func BenchmarkPreHeaderEncodeDecode(b *testing.B) {
 // ("alloc", as every receiver did before the buffer pools) or reads it
 // into a pooled buffer that it gives back once read ("pool", as the
 // worker does).
+//
+// The "direct" variants write with WithDirectWrites on both sides (pooled
+// bodies), side by side with "pool", which hands every message to the
+// connection's writer goroutine.
 func BenchmarkLoopbackRoundTrip(b *testing.B) {
 	for _, size := range []int{0, 4000, 602112, 16 * 602112} {
-		for _, pool := range []bool{false, true} {
-			b.Run(byteSize(size)+map[bool]string{false: "/alloc", true: "/pool"}[pool], func(b *testing.B) {
-				loopbackRoundTrip(b, size, pool)
+		for _, mode := range []string{"alloc", "pool", "direct"} {
+			b.Run(byteSize(size)+"/"+mode, func(b *testing.B) {
+				loopbackRoundTrip(b, size, mode != "alloc", mode == "direct")
 			})
 		}
 	}
 }
 
-func loopbackRoundTrip(b *testing.B, size int, pool bool) {
+func loopbackRoundTrip(b *testing.B, size int, pool, direct bool) {
+	var clientOpts []Option
+	if direct {
+		clientOpts = append(clientOpts, WithDirectWrites(math.MaxInt))
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -48,6 +57,9 @@ func loopbackRoundTrip(b *testing.B, size int, pool bool) {
 		var opts []Option
 		if pool {
 			opts = append(opts, WithBodyPool())
+		}
+		if direct {
+			opts = append(opts, WithDirectWrites(math.MaxInt))
 		}
 		c := NewConn(nc, opts...)
 		defer c.Close()
@@ -64,7 +76,7 @@ func loopbackRoundTrip(b *testing.B, size int, pool bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := NewConn(nc)
+	c := NewConn(nc, clientOpts...)
 	defer c.Close()
 	body := make([]byte, size)
 	hdr := make([]byte, 30)

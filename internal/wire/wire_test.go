@@ -7,6 +7,8 @@ import (
 	"errors"
 	"math"
 	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -224,4 +226,60 @@ func FuzzReceive(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDirectWrites sends from several goroutines over a connection whose
+// Send writes small messages itself: a message sent with nothing queued
+// is written (its Sent callback run) before Send returns, each sender's
+// messages arrive in order, large ones go through the writer, and Done
+// waits for every callback.
+func TestDirectWrites(t *testing.T) {
+	b, a := pipe(t, WithDirectWrites(1000))
+	written := false
+	a.Send(&Message{Type: 1, Header: []byte{1}, Sent: func(error) { written = true }})
+	if !written {
+		t.Error("a small message with nothing queued was not written by Send")
+	}
+	if m, err := b.Receive(); err != nil || m.Type != 1 {
+		t.Fatalf("first message: %+v, %v", m, err)
+	}
+
+	const senders, each = 4, 200
+	var callbacks atomic.Int64
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				m := &Message{Type: uint64(g), ID: uint64(i), Header: []byte{byte(g)},
+					Sent: func(err error) {
+						if err == nil {
+							callbacks.Add(1)
+						}
+					}}
+				if i%10 == 0 {
+					m.Body = make([]byte, 64<<10) // past the direct limit
+				}
+				a.Send(m)
+			}
+		}()
+	}
+	next := make([]uint64, senders)
+	for range senders * each {
+		m, err := b.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ID != next[m.Type] {
+			t.Fatalf("sender %d: message %d arrived, expected %d", m.Type, m.ID, next[m.Type])
+		}
+		next[m.Type]++
+	}
+	wg.Wait()
+	a.Close()
+	<-a.Done()
+	if n := callbacks.Load(); n != senders*each {
+		t.Errorf("%d Sent callbacks reported success, want %d", n, senders*each)
+	}
 }

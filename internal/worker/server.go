@@ -146,9 +146,15 @@ func (s *Server) closeAll() {
 	}
 }
 
+// resultDirectMax is the largest result the serving loop writes itself.
+const resultDirectMax = 4 << 20
+
 func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	// Every action's body goes back to the pools once its result is sent.
-	p := &peer{conn: wire.NewConn(nc, wire.WithBodyPool())}
+	// The loop writes results itself (no hand-off to the connection's
+	// writer), up to resultDirectMax bytes: an Infer's output at batch
+	// size 16 is 64 KB.
+	p := &peer{conn: wire.NewConn(nc, wire.WithBodyPool(), wire.WithDirectWrites(resultDirectMax))}
 	s.mu.Lock()
 	s.conns[p] = struct{}{}
 	s.mu.Unlock()

@@ -8,9 +8,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/runtime"
-	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 )
 
 // gemmModel writes a model of three fully connected layers (PyTorch's
