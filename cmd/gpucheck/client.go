@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net"
-	"sync"
+	goruntime "runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/clockwork-go/clockwork/internal/clock"
@@ -12,15 +14,15 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
-// client speaks the worker protocol as a controller does: actions out,
-// results back, matched by action id.
+// client speaks the worker protocol as a controller does, one action at a
+// time: the caller of do writes the action and reads until its result
+// arrives, so that no goroutine hand-off (a wake-up, tens of
+// microseconds) lies between the worker's result and the time taken.
 type client struct {
-	conn *wire.Conn
-
-	mu      sync.Mutex
-	next    int32
-	waiting map[int32]chan reply
-	err     error
+	conn     *wire.Conn
+	next     int32
+	err      error       // the connection is unusable
+	timedOut atomic.Bool // set by the timer that closes the connection
 }
 
 // reply is a result and when it arrived (clock.Now, the clock the
@@ -38,47 +40,29 @@ const (
 	actionTimeout = 30 * time.Second
 )
 
-func dial(addr string) (*client, error) {
+// minSpinProcs is the fewest processors with which dial's reads poll.
+const minSpinProcs = 8
+
+// dial connects to the worker at addr. With spin > 0, reads poll the
+// socket for that long before parking (wire.WithSpinReads), where there
+// are minSpinProcs processors or more.
+func dial(addr string, spin time.Duration) (*client, error) {
 	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	// Result bodies come from the wire's pools (the harness's own
-	// garbage collections would show in the end-to-end tails): the
-	// timed paths give them back (release), the others leave them to
-	// the collector.
-	// Actions are written by the caller of do, which waits anyway.
-	c := &client{conn: wire.NewConn(nc, wire.WithBodyPool(), wire.WithDirectWrites(math.MaxInt)), waiting: map[int32]chan reply{}}
-	go c.read()
-	return c, nil
-}
-
-func (c *client) read() {
-	for {
-		msg, err := c.conn.Receive()
-		at := clock.Now()
-		if err == nil {
-			var r workerapi.Result
-			if r, err = workerapi.DecodeResult(msg); err == nil {
-				c.mu.Lock()
-				ch := c.waiting[r.ActionID()]
-				delete(c.waiting, r.ActionID())
-				c.mu.Unlock()
-				if ch != nil {
-					ch <- reply{r, at, msg}
-				}
-				continue
-			}
-		}
-		c.mu.Lock()
-		c.err = fmt.Errorf("connection to the worker: %w", err)
-		for id, ch := range c.waiting {
-			close(ch)
-			delete(c.waiting, id)
-		}
-		c.mu.Unlock()
-		return
+	// garbage collections would show in the end-to-end tails): the timed
+	// paths give them back (release), the others leave them to the
+	// collector. Actions are written by the caller of do, which waits
+	// anyway.
+	opts := []wire.Option{wire.WithBodyPool(), wire.WithDirectWrites(math.MaxInt)}
+	// A polling reader holds a processor: on a small machine it would
+	// take one from the worker.
+	if spin > 0 && goruntime.GOMAXPROCS(0) >= minSpinProcs {
+		opts = append(opts, wire.WithSpinReads(spin))
 	}
+	return &client{conn: wire.NewConn(nc, opts...)}, nil
 }
 
 // do sends a and waits for its result; it returns the result and the time
@@ -98,18 +82,14 @@ func (r reply) release() {
 }
 
 // doStamped is do with the reply (its arrival time at) and the clock.Now
-// time of the send (0 if a could not be sent).
+// time of the send (0 if a could not be sent). A result that does not
+// come within the action's timeout closes the connection.
 func (c *client) doStamped(a workerapi.Action) (rep reply, sent int64, err error) {
-	c.mu.Lock()
 	if c.err != nil {
-		defer c.mu.Unlock()
 		return reply{}, 0, c.err
 	}
 	c.next++
 	id := c.next
-	ch := make(chan reply, 1)
-	c.waiting[id] = ch
-	c.mu.Unlock()
 	switch a := a.(type) {
 	case *workerapi.LoadModelFromDisk:
 		a.ID = id
@@ -130,27 +110,48 @@ func (c *client) doStamped(a workerapi.Action) (rep reply, sent int64, err error
 	if _, ok := a.(*workerapi.LoadModelFromDisk); ok {
 		timeout = loadTimeout
 	}
+	timer := time.AfterFunc(timeout, func() {
+		c.timedOut.Store(true)
+		c.conn.Close()
+	})
+	defer timer.Stop()
 	sent = clock.Now()
 	if err := c.conn.Send(msg); err != nil {
-		return reply{}, 0, err
+		return reply{}, 0, c.fail(err, a, timeout)
 	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case r, ok := <-ch:
-		rep = r
-		if !ok {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			return reply{}, 0, c.err
+	for {
+		m, err := c.conn.Receive()
+		at := clock.Now()
+		if err != nil {
+			return reply{}, 0, c.fail(err, a, timeout)
 		}
-		if e, isErr := rep.r.(*workerapi.ErrorResult); isErr {
-			return reply{at: rep.at}, sent, &workerError{e.Code, e.Message}
+		r, err := workerapi.DecodeResult(m)
+		if err != nil {
+			return reply{}, 0, c.fail(err, a, timeout)
 		}
-		return rep, sent, nil
-	case <-timer.C:
-		return reply{}, 0, fmt.Errorf("no result for %T after %v", a, timeout)
+		if r.ActionID() != id {
+			m.Release() // an earlier action's, given up on
+			continue
+		}
+		if e, isErr := r.(*workerapi.ErrorResult); isErr {
+			m.Release()
+			return reply{at: at}, sent, &workerError{e.Code, e.Message}
+		}
+		return reply{r, at, m}, sent, nil
 	}
+}
+
+// fail marks the connection unusable after err while waiting for a's
+// result.
+func (c *client) fail(err error, a workerapi.Action, timeout time.Duration) error {
+	if c.timedOut.Load() {
+		err = fmt.Errorf("no result for %T after %v", a, timeout)
+	} else if !errors.Is(err, wire.ErrClosed) {
+		err = fmt.Errorf("connection to the worker: %w", err)
+	}
+	c.err = err
+	c.conn.Close()
+	return err
 }
 
 func (c *client) close() { c.conn.Close() }

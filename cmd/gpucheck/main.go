@@ -61,6 +61,7 @@ type options struct {
 	overhead, fakeCUDA   bool
 	lz4                  bool
 	baseline             string
+	spinReads            time.Duration // dial's
 }
 
 func main() {
@@ -105,6 +106,7 @@ func parseFlags(args []string) (*options, error) {
 		fakeCUDA                          = fs.Bool("fakecuda", false, "with -overhead: run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries")
 		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")
 		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
+		spinReads                         = fs.Duration("spin-reads", 0, "poll the worker's socket this long for a result before parking, with 8 or more processors (0: park at once)")
 		defModels, defBatches, defN, defR = fullModels, []int{1, 2, 4, 8, 16}, 1000, 100
 		defInfer5, defBudget              = 30 * time.Second, 330 * time.Second
 	)
@@ -119,7 +121,7 @@ func parseFlags(args []string) (*options, error) {
 		defModels, defBatches, defN = []string{"mlp", ioModel}, []int{1, 16}, 2000
 	}
 	o := &options{bin: *bin, profile: *profile, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
-		infer5Model: *infer5Model, overhead: *overhead, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline}
+		infer5Model: *infer5Model, overhead: *overhead, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads}
 	o.models = split(*models, defModels)
 	o.cpuModels = split(*cpuModels, o.models)
 	for _, b := range split(*batches, nil) {
@@ -205,7 +207,7 @@ func run(o *options) (bool, error) {
 			return fmt.Errorf("the worker runs on %q, not on a GPU (see worker.log)", rt)
 		}
 		fmt.Printf("worker on %s: %s\n", w.addr, w.runtimeName())
-		c, err := dial(w.addr)
+		c, err := dial(w.addr, o.spinReads)
 		if err != nil {
 			return err
 		}

@@ -100,7 +100,7 @@ func runOverhead(o *options) error {
 			return err
 		}
 		defer w.stop()
-		c, err := dial(w.addr)
+		c, err := dial(w.addr, o.spinReads)
 		if err != nil {
 			return err
 		}

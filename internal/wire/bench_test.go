@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"testing"
+	"time"
 )
 
 func BenchmarkPreHeaderEncodeDecode(b *testing.B) {
@@ -28,21 +29,24 @@ func BenchmarkPreHeaderEncodeDecode(b *testing.B) {
 //
 // The "direct" variants write with WithDirectWrites on both sides (pooled
 // bodies), side by side with "pool", which hands every message to the
-// connection's writer goroutine.
+// connection's writer goroutine; "spin" adds WithSpinReads on both sides.
 func BenchmarkLoopbackRoundTrip(b *testing.B) {
 	for _, size := range []int{0, 4000, 602112, 16 * 602112} {
-		for _, mode := range []string{"alloc", "pool", "direct"} {
+		for _, mode := range []string{"alloc", "pool", "direct", "spin"} {
 			b.Run(byteSize(size)+"/"+mode, func(b *testing.B) {
-				loopbackRoundTrip(b, size, mode != "alloc", mode == "direct")
+				loopbackRoundTrip(b, size, mode != "alloc", mode == "direct" || mode == "spin", mode == "spin")
 			})
 		}
 	}
 }
 
-func loopbackRoundTrip(b *testing.B, size int, pool, direct bool) {
+func loopbackRoundTrip(b *testing.B, size int, pool, direct, spin bool) {
 	var clientOpts []Option
 	if direct {
 		clientOpts = append(clientOpts, WithDirectWrites(math.MaxInt))
+	}
+	if spin {
+		clientOpts = append(clientOpts, WithSpinReads(10*time.Millisecond))
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,6 +64,9 @@ func loopbackRoundTrip(b *testing.B, size int, pool, direct bool) {
 		}
 		if direct {
 			opts = append(opts, WithDirectWrites(math.MaxInt))
+		}
+		if spin {
+			opts = append(opts, WithSpinReads(10*time.Millisecond))
 		}
 		c := NewConn(nc, opts...)
 		defer c.Close()

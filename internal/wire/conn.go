@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/clockwork-go/clockwork/internal/clock"
 )
@@ -30,8 +31,9 @@ type Conn struct {
 	r       *bufio.Reader
 	now     func() int64
 	maxBody uint64
-	pool    bool // bodies from the buffer pools (WithBodyPool)
-	direct  int  // Send writes messages up to this long itself (WithDirectWrites)
+	pool    bool          // bodies from the buffer pools (WithBodyPool)
+	direct  int           // Send writes messages up to this long itself (WithDirectWrites)
+	spin    time.Duration // Receive polls this long before parking (WithSpinReads)
 
 	mu      sync.Mutex // guards skew, queue, writing, closed
 	skew    Skew
@@ -87,6 +89,9 @@ func NewConn(nc net.Conn, opts ...Option) *Conn {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.spin > 0 {
+		c.r = bufio.NewReaderSize(newSpinReader(nc, c.spin), 64<<10)
 	}
 	go c.writeLoop()
 	return c

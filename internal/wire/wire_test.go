@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"net"
 	"sync"
@@ -281,5 +282,34 @@ func TestDirectWrites(t *testing.T) {
 	<-a.Done()
 	if n := callbacks.Load(); n != senders*each {
 		t.Errorf("%d Sent callbacks reported success, want %d", n, senders*each)
+	}
+}
+
+// TestSpinReads receives over a connection that polls its socket: messages
+// that arrive within the window and after it (when the reader has parked)
+// are read whole, and the peer's close ends the stream with io.EOF.
+func TestSpinReads(t *testing.T) {
+	a, b := pipe(t, WithSpinReads(2*time.Millisecond))
+	if _, ok := newSpinReader(b.nc, time.Millisecond).(*spinReader); !ok {
+		t.Fatal("a TCP connection does not poll")
+	}
+	body := make([]byte, 3<<20) // several reads
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	for i, pause := range []time.Duration{0, 0, 5 * time.Millisecond, time.Millisecond, 20 * time.Millisecond} {
+		time.Sleep(pause)
+		a.Send(&Message{Type: uint64(i), Header: []byte{byte(i)}, Body: body})
+		m, err := b.Receive()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if m.Type != uint64(i) || !bytes.Equal(m.Body, body) {
+			t.Fatalf("message %d: type %d, body of %d bytes differs", i, m.Type, len(m.Body))
+		}
+	}
+	a.Close()
+	if _, err := b.Receive(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the peer closed: %v, want EOF", err)
 	}
 }

@@ -33,6 +33,8 @@ type Server struct {
 	now     func() int64
 	instant bool
 	status  time.Duration
+	// spinReads is Options.SpinReads.
+	spinReads time.Duration
 
 	actions     chan incoming
 	completions chan Completion
@@ -71,6 +73,9 @@ type peer struct {
 type Options struct {
 	Console        io.Writer     // the original's console lines (required)
 	StatusInterval time.Duration // default StatusInterval
+	// SpinReads makes the connections' reads poll their sockets this long
+	// before parking (wire.WithSpinReads; 0: park at once).
+	SpinReads time.Duration
 }
 
 // NewServer returns a server for an engine configured by cfg on rt.
@@ -83,6 +88,7 @@ func NewServer(cfg Config, rt runtime.Runtime, opts Options) *Server {
 		out:         opts.Console,
 		now:         clock.Now,
 		status:      opts.StatusInterval,
+		spinReads:   opts.SpinReads,
 		actions:     make(chan incoming, 1024),
 		completions: make(chan Completion, 1024),
 		conns:       make(map[*peer]struct{}),
@@ -154,7 +160,11 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	// The loop writes results itself (no hand-off to the connection's
 	// writer), up to resultDirectMax bytes: an Infer's output at batch
 	// size 16 is 64 KB.
-	p := &peer{conn: wire.NewConn(nc, wire.WithBodyPool(), wire.WithDirectWrites(resultDirectMax))}
+	opts := []wire.Option{wire.WithBodyPool(), wire.WithDirectWrites(resultDirectMax)}
+	if s.spinReads > 0 {
+		opts = append(opts, wire.WithSpinReads(s.spinReads))
+	}
+	p := &peer{conn: wire.NewConn(nc, opts...)}
 	s.mu.Lock()
 	s.conns[p] = struct{}{}
 	s.mu.Unlock()

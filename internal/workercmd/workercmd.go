@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/clockwork-go/clockwork/internal/config"
 	"github.com/clockwork-go/clockwork/internal/runtime"
@@ -110,7 +111,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		WorkspacePoolSize:   cfg.WorkspacePoolSize,
 		HostIOPoolSize:      cfg.HostIOPoolSize,
 		AllowZeroSizeInputs: cfg.AllowZeroSizeInputs,
-	}, rt, worker.Options{Console: stdout})
+	}, rt, worker.Options{Console: stdout, SpinReads: spinReadsFromEnv(stderr)})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Serve(ctx, l); err != nil {
@@ -119,4 +120,23 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "Clockwork Worker Exiting")
 	return 0
+}
+
+// EnvSpinReads names the environment variable that makes the worker's
+// network reads poll their sockets for a while before parking
+// (worker.Options.SpinReads): a duration such as "5ms"; unset, reads park
+// at once.
+const EnvSpinReads = "CLOCKWORK_WORKER_SPIN_READS"
+
+func spinReadsFromEnv(stderr io.Writer) time.Duration {
+	v := os.Getenv(EnvSpinReads)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		fmt.Fprintf(stderr, "Ignoring %s=%q: not a duration such as 5ms\n", EnvSpinReads, v)
+		return 0
+	}
+	return d
 }

@@ -24,6 +24,7 @@ type Runtime struct {
 	clocks  *clockMonitor
 	ios     sync.Pool // of *ioBlock
 	name    string
+	spin    bool // stages' waits spin (Config.Spin)
 }
 
 // New opens the NVIDIA libraries and sets up every GPU: contexts,
@@ -71,11 +72,11 @@ func New(cfg Config) (*Runtime, error) {
 		fmt.Fprintln(cfg.Log, versionLine(drv, major, minor))
 	}
 
-	r := &Runtime{cfg: cfg, log: cfg.Log, hostIO: newPool(cfg.HostIOPoolSize)}
+	r := &Runtime{cfg: cfg, log: cfg.Log, hostIO: newPool(cfg.HostIOPoolSize), spin: cfg.Spin.spins(n, goruntime.GOMAXPROCS(0))}
 	r.ios.New = func() any { return new(ioBlock) }
 	cubins := map[[2]int][]byte{}
 	for i := range n {
-		d, err := openDevice(i, &r.cfg, cubins, r.cfg.Spin.spins(n, goruntime.GOMAXPROCS(0)))
+		d, err := openDevice(i, &r.cfg, cubins, r.spin)
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("cuda runtime: GPU %d: %w", i, err)
@@ -112,7 +113,7 @@ func New(cfg Config) (*Runtime, error) {
 		tf32 = "on"
 	}
 	waits := "parked"
-	if r.cfg.Spin.spins(n, goruntime.GOMAXPROCS(0)) {
+	if r.spin {
 		waits = "spinning"
 	}
 	r.name = fmt.Sprintf("cuda (%s; CUDA driver %d.%d, NVRTC %d.%d, cuDNN %d.%d.%d; TF32 %s; waits %s)",
