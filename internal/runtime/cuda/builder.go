@@ -124,16 +124,20 @@ func (b *builder) timedGraph(reps int, enqueue func() error) (time.Duration, err
 }
 
 // timedExec runs x (with the builder's events) on its stream and returns
-// the GPU time between the events.
-func (b *builder) timedExec(x *cu.Exec) (time.Duration, error) {
+// the GPU time between the events, and the host time the launch took
+// (where it nears the GPU time, the GPU may wait for the work's
+// submission inside the timed interval).
+func (b *builder) timedExec(x *cu.Exec) (gpu, launch time.Duration, err error) {
+	t0 := time.Now()
 	if err := x.Launch(b.s); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	launch = time.Since(t0)
 	if err := b.end.Synchronize(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	ms, err := cu.ElapsedTime(b.start, b.end)
-	return time.Duration(float64(ms) * 1e6), err
+	return time.Duration(float64(ms) * 1e6), launch, err
 }
 
 func (b *builder) destroy() {

@@ -46,6 +46,9 @@ type variant struct {
 	steps  []step
 	lay    layout
 	execNs uint64 // measured median exec time
+	// launchNs is the median host time of the exec launch when execNs
+	// was measured (GPU 0; the op profile shows it).
+	launchNs uint64
 }
 
 // layout places a variant in a workspace region (the serving workspace or

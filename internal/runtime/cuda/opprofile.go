@@ -23,7 +23,8 @@ const (
 // the weights at pages, replayed in a graph: builder.timedGraph) and writes where v's exec time goes to w: the total, the time
 // by op kind and convolution choice, and the slowest ops. It is a
 // diagnostic for Config.ProfileOps; the sum differs from the exec time by
-// the input and output copies and the overlap of consecutive kernels.
+// the input and output copies and the overlap of consecutive kernels. It
+// also gives the host time of the exec's launch (variant.launchNs).
 func (d *device) profileOps(w io.Writer, m *Model, v *variant, pages []cu.DevicePtr) error {
 	b := d.load
 	bind := v.lay.bind(d.prof, pages, d.zeros)
@@ -46,8 +47,8 @@ func (d *device) profileOps(w io.Writer, m *Model, v *variant, pages []cu.Device
 		times[i] = opTime{i, opGroup(v.plan.Ops[i], st), t}
 		sum += t
 	}
-	fmt.Fprintf(w, "cuda: ops gpu=%d model=%s b=%d ops=%d sum_ms=%.3f exec_ms=%.3f\n",
-		d.id, m.path, v.batch, len(v.steps), ms(int64(sum)), ms(int64(v.execNs)))
+	fmt.Fprintf(w, "cuda: ops gpu=%d model=%s b=%d ops=%d sum_ms=%.3f exec_ms=%.3f launch_ms=%.3f\n",
+		d.id, m.path, v.batch, len(v.steps), ms(int64(sum)), ms(int64(v.execNs)), ms(int64(v.launchNs)))
 	byGroup := map[string][]time.Duration{}
 	for _, o := range times {
 		byGroup[o.group] = append(byGroup[o.group], o.t)

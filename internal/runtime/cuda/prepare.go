@@ -262,7 +262,18 @@ func (d *device) timeExec(v *variant, g cu.Graph) (uint64, error) {
 	}
 	b := d.load
 	x := v.exec(d.prof, io, exec, b.start, b.end)
-	return medianOf(warmupRuns, timedRuns, func() (time.Duration, error) { return b.timedExec(&x) })
+	var launches []time.Duration
+	gpu, err := medianOf(warmupRuns, timedRuns, func() (time.Duration, error) {
+		t, launch, err := b.timedExec(&x)
+		launches = append(launches, launch)
+		return t, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	slices.Sort(launches)
+	v.launchNs = uint64(launches[len(launches)/2])
+	return gpu, nil
 }
 
 // timeWeights is the median GPU time of copying the weights from pinned
