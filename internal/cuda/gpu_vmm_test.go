@@ -62,6 +62,10 @@ func TestGPUVirtualMemory(t *testing.T) {
 	}
 	check(t, MemcpyHtoDAsync(own, host.Ptr(0), 2*n, s))
 	out := alloc(t, n)
+	// The driver rejects a copy of reserved addresses that are not mapped,
+	// at capture too: the graph is captured with allocation 0 mapped.
+	check(t, MemMap(va, n, phys[0]))
+	check(t, MemSetAccess(va, n, dev))
 	check(t, s.BeginCapture(CaptureThreadLocal))
 	check(t, MemcpyDtoDAsync(out, va, n, s))
 	graph, err := s.EndCapture()
@@ -71,12 +75,14 @@ func TestGPUVirtualMemory(t *testing.T) {
 	check(t, err)
 	defer exec.Destroy()
 
-	for _, i := range []int{0, 1, 0} {
-		check(t, MemMap(va, n, phys[i]))
+	for k, i := range []int{0, 1, 0} {
+		if k > 0 {
+			check(t, MemMap(va, n, phys[i]))
+			check(t, MemSetAccess(va, n, dev))
+		}
 		if fake && MemMap(va, n, phys[1-i]) == nil {
 			t.Error("MemMap over a mapped range succeeded")
 		}
-		check(t, MemSetAccess(va, n, dev))
 		check(t, exec.Launch(s))
 		check(t, MemcpyDtoHAsync(host.Ptr(2*int(n)), out, n, s))
 		check(t, s.Synchronize())

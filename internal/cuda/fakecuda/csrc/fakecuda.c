@@ -474,6 +474,27 @@ static int mapped_in(const char *p, size_t n) {
 	return 0;
 }
 
+/* addressable is whether a copy may read or write [p, p+n): outside every
+ * reservation (other memory is not tracked), or wholly mapped. The driver
+ * rejects a copy of reserved addresses that are not mapped with
+ * CUDA_ERROR_INVALID_VALUE, at capture too. */
+static int addressable(const void *ptr, size_t n) {
+	const char *p = ptr;
+	pthread_mutex_lock(&vmu);
+	int reserved = 0;
+	for (int i = 0; i < nresv && !reserved; i++) {
+		reserved = resv[i].base < p + n && p < resv[i].base + resv[i].n;
+	}
+	size_t covered = 0;
+	for (int i = 0; reserved && i < nmaps; i++) {
+		const char *lo = maps[i].p > p ? maps[i].p : p;
+		const char *hi = maps[i].p + maps[i].n < p + n ? maps[i].p + maps[i].n : p + n;
+		if (lo < hi) covered += (size_t)(hi - lo);
+	}
+	pthread_mutex_unlock(&vmu);
+	return !reserved || covered == n;
+}
+
 /* whole_mappings is whether [p, p+n) is exactly covered by mappings; under vmu. */
 static int whole_mappings(const char *p, size_t n) {
 	size_t covered = 0;
@@ -573,6 +594,7 @@ int cuMemFreeHost(void *p) {
 
 static int copy(void *dst, const void *src, size_t n, void *s, long long rate) {
 	NEED_CTX();
+	if (!addressable(dst, n) || !addressable(src, n)) return CU_INVALID_VALUE;
 	op o = {.kind = OP_COPY, .cost = 1000 + (long long)n / rate};
 	o.u.copy.dst = dst;
 	o.u.copy.src = src;
@@ -595,6 +617,7 @@ int cuMemcpyDtoDAsync_v2(dptr dst, dptr src, size_t n, void *s) {
 
 int cuMemsetD8Async(dptr dst, unsigned char v, size_t n, void *s) {
 	NEED_CTX();
+	if (!addressable((void *)(uintptr_t)dst, n)) return CU_INVALID_VALUE;
 	op o = {.kind = OP_SET8, .cost = 1000 + (long long)n / 1000};
 	o.u.set.dst = (void *)(uintptr_t)dst;
 	o.u.set.v = v;
@@ -604,6 +627,7 @@ int cuMemsetD8Async(dptr dst, unsigned char v, size_t n, void *s) {
 
 int cuMemsetD32Async(dptr dst, unsigned v, size_t n, void *s) {
 	NEED_CTX();
+	if (!addressable((void *)(uintptr_t)dst, 4 * n)) return CU_INVALID_VALUE;
 	op o = {.kind = OP_SET32, .cost = 1000 + (long long)n / 250};
 	o.u.set.dst = (void *)(uintptr_t)dst;
 	o.u.set.v = v;
