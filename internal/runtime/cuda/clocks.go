@@ -22,9 +22,10 @@ type clockMonitor struct {
 	stop, done chan struct{}
 }
 
-// startClockMonitor starts polling; without NVML it returns nil and the
-// clocks read 0.
-func startClockMonitor(devs []*device, log io.Writer) *clockMonitor {
+// startClockMonitor starts polling every poll (clockPoll if 0; if
+// negative, the clocks are read once and nil returned); without NVML it
+// returns nil and the clocks read 0.
+func startClockMonitor(devs []*device, log io.Writer, poll time.Duration) *clockMonitor {
 	if _, err := cu.LoadNVML(); err != nil {
 		return nil
 	}
@@ -58,6 +59,13 @@ func startClockMonitor(devs []*device, log io.Writer) *clockMonitor {
 		}
 	}
 	read()
+	if poll < 0 {
+		cu.NVMLShutdown()
+		return nil
+	}
+	if poll == 0 {
+		poll = clockPoll
+	}
 	c := &clockMonitor{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
@@ -67,7 +75,7 @@ func startClockMonitor(devs []*device, log io.Writer) *clockMonitor {
 			printed[i] = d.clock.Load()
 		}
 		var last time.Time
-		t := time.NewTicker(clockPoll)
+		t := time.NewTicker(poll)
 		defer t.Stop()
 		for {
 			select {

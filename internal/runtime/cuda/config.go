@@ -3,6 +3,7 @@ package cuda
 import (
 	"io"
 	"os"
+	"time"
 )
 
 // Config configures the runtime; the sizes are per GPU except the host IO
@@ -34,6 +35,10 @@ type Config struct {
 	// expected end instead of parking (checker.go): SpinAuto, the zero
 	// value, where GOMAXPROCS leaves spinCores per GPU and four more.
 	Spin SpinMode
+	// ClockPoll is how often the SM clocks are read from NVML (clocks.go):
+	// 0 is every 5 ms, a negative value once at start-up (a diagnostic:
+	// whether the polling disturbs the GPU's timing).
+	ClockPoll time.Duration
 	// SkipVersionLine leaves out the "Using CUDA Driver …" line: the
 	// worker prints it first (VersionLine), as the original did.
 	SkipVersionLine bool
@@ -94,4 +99,21 @@ func SpinFromEnv() SpinMode {
 		return SpinOff
 	}
 	return SpinAuto
+}
+
+// EnvClockPoll names the environment variable that sets Config.ClockPoll
+// in workers: a duration such as "5ms", or "off" (read once).
+const EnvClockPoll = "CLOCKWORK_CUDA_CLOCK_POLL"
+
+// ClockPollFromEnv reads EnvClockPoll; unset or not a positive duration,
+// the default.
+func ClockPollFromEnv() time.Duration {
+	v := os.Getenv(EnvClockPoll)
+	if v == "off" {
+		return -1
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d
+	}
+	return 0
 }

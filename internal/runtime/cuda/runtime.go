@@ -93,7 +93,7 @@ func New(cfg Config) (*Runtime, error) {
 		r.Close()
 		return nil, fmt.Errorf("cuda runtime: host IO pool of %d bytes: %w", cfg.HostIOPoolSize, err)
 	}
-	r.clocks = startClockMonitor(r.devices, r.log)
+	r.clocks = startClockMonitor(r.devices, r.log, cfg.ClockPoll)
 
 	names := map[string]int{}
 	var order []string

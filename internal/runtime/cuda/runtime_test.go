@@ -637,3 +637,23 @@ func TestGPUSpinningWaits(t *testing.T) {
 		}
 	}
 }
+
+// TestGPUClockPollOff starts a runtime whose SM clocks are read once
+// (Config.ClockPoll < 0): no polling goroutine, and the clocks are known.
+func TestGPUClockPollOff(t *testing.T) {
+	var log bytes.Buffer
+	rt, err := New(Config{
+		PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 16 << 20,
+		HostIOPoolSize: 16 << 20, ProfilePages: 1, ClockPoll: -1, Log: &log,
+	})
+	if err != nil {
+		t.Skipf("no CUDA runtime: %v", err)
+	}
+	defer rt.Close()
+	if rt.clocks != nil {
+		t.Error("a clock monitor polls")
+	}
+	if _, err := cu.LoadNVML(); err == nil && rt.devices[0].clock.Load() == 0 {
+		t.Error("the SM clock was not read at start-up")
+	}
+}
