@@ -12,9 +12,13 @@ import (
 // reader is woken through the network poller and often another processor,
 // which costs tens of microseconds and far more at the tail on a machine
 // whose idle processors sleep; polling keeps a processor busy instead.
-// The worker reads so where its runtime spins too (runtime.Spinner), and
-// gpucheck while it waits for a result. Connections that do not expose
-// their file descriptor (syscall.Conn) read as usual.
+// Each poll takes the socket's lock, which the peer's writes into it need
+// too, so a message that arrives in pieces arrives more slowly: on an H200
+// host (16 cores) polling saved the result's wake-up in gpucheck but
+// slowed 600 KB inputs, so the worker polls only when asked
+// (CLOCKWORK_WORKER_SPIN_READS); gpucheck polls with -spin-reads while it
+// waits for a result. Connections that do not expose their file
+// descriptor (syscall.Conn) read as usual.
 func WithSpinReads(window time.Duration) Option { return func(c *Conn) { c.spin = window } }
 
 // spinReader reads from nc, polling its descriptor (non-blocking, as Go

@@ -22,7 +22,7 @@ const (
 	chooseTolTF = 1e-2     // with TF32
 )
 
-// candidates are the ways one step can run, tried by fastest.
+// candidates are the ways one step can run, for fastest to try.
 type candidates struct {
 	n    int
 	set  func(i int) error      // makes way i the step's; an error where it cannot run here

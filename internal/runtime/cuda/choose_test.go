@@ -1,0 +1,55 @@
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	cu "github.com/clockwork-go/clockwork/internal/cuda"
+)
+
+// TestGPUFastest tries four ways of filling a buffer: the second writes
+// other values than the first and the fourth cannot run, so the fastest
+// is the first or the third, and the other two are reported with why.
+func TestGPUFastest(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	d := rt.devices[0]
+	d.loadMu.Lock()
+	defer d.loadMu.Unlock()
+	if err := d.enter(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.leave()
+	const n = 4096
+	off, ok := d.ioPool.alloc(n)
+	if !ok {
+		t.Fatal("no IO memory")
+	}
+	defer d.ioPool.free(off)
+	p := d.io.Add(off)
+	values := []uint32{1, 2, 1, 1}
+	way := -1
+	c := candidates{
+		n: len(values),
+		set: func(i int) error {
+			if i == 3 {
+				return errors.New("cannot run here")
+			}
+			way = i
+			return nil
+		},
+		name: func(i int) string { return fmt.Sprint("way ", i) },
+		out:  func() ([]byte, error) { return d.load.readBack(d, p, n) },
+		tol:  chooseTol,
+	}
+	b := d.load
+	best, tm, tried, ok := b.fastest(c, func() error { return cu.MemsetD32Async(p, values[way], n/4, b.s) })
+	if !ok || best != 0 && best != 2 || tm <= 0 {
+		t.Fatalf("fastest = way %d in %v (ok %v), want way 0 or 2", best, tm, ok)
+	}
+	if len(tried) != 2 || !strings.HasPrefix(tried[0], "way 1: output differs from way 0's") ||
+		tried[1] != "way 3: cannot run here" {
+		t.Errorf("tried %q", tried)
+	}
+}
