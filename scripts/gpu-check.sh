@@ -117,4 +117,10 @@ if [ "$(left)" -ge 45 ]; then
 		-n 1000 -reload 10 -infer5 0 -spin-reads 50ms -budget "$(($(left) - 25))s" 2>&1 |
 		grep -E '^(model|mobilenet_v2)|GPU p99.9'
 fi
+# The device hands back at most 8 files of $OUT: the smaller logs go into
+# one archive beside the report, samples.csv, ops.txt and worker.log.
+if [ -n "${OUT:-}" ]; then
+	(cd "$OUT" && logs=$(ls -d infer5-* worker-new.log 2>/dev/null) && [ -n "$logs" ] &&
+		tar czf logs.tgz $logs && rm -rf $logs)
+fi
 exit $rc

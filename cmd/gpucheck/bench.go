@@ -25,6 +25,7 @@ type bench struct {
 	models string            // directory of the generated models
 	refs   map[string][]byte // CPU outputs of batch size 1, by model
 	start  time.Time
+	log    *sampleLog // every timed inference (nil: none kept)
 }
 
 // modelRun is what the check measured of one model.
@@ -91,14 +92,15 @@ func (bn *bench) evict(id int32) error {
 	return err
 }
 
-// infer runs one Infer of batch size b and returns its result and
-// end-to-end time; the result's Output is valid until release is called.
-func (bn *bench) infer(id int32, b int, in []byte) (res *workerapi.InferResult, e2e time.Duration, release func(), err error) {
+// infer runs one Infer of batch size b and returns its result, when it
+// was sent (clock.Now) and its end-to-end time; the result's Output is
+// valid until release is called.
+func (bn *bench) infer(id int32, b int, in []byte) (res *workerapi.InferResult, sent int64, e2e time.Duration, release func(), err error) {
 	rep, sent, err := bn.c.doStamped(&workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: in})
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, 0, nil, err
 	}
-	return rep.r.(*workerapi.InferResult), time.Duration(rep.at - sent), rep.release, nil
+	return rep.r.(*workerapi.InferResult), sent, time.Duration(rep.at - sent), rep.release, nil
 }
 
 // loadFiller loads the filler model from disk.
@@ -136,7 +138,7 @@ func (bn *bench) runModel(id int32, name string) *modelRun {
 			r.err = errors.New("skipped: out of time")
 			continue
 		}
-		r.err = bn.measure(id, r, info.InputSize)
+		r.err = bn.measure(id, name, r, info.InputSize)
 	}
 	if ref, ok := bn.refs[name]; ok && len(mr.rows) > 0 && mr.rows[0].batch == 1 && mr.rows[0].first != nil {
 		mr.cpuErr = reference.RelErr(mr.rows[0].first, ref)
@@ -170,14 +172,14 @@ func (bn *bench) runModel(id int32, name string) *modelRun {
 const minWarmup = 300 * time.Millisecond
 
 // measure runs warm-ups (o.warmup inferences and minWarmup at least),
-// then o.n timed inferences of batch size r.batch.
-func (bn *bench) measure(id int32, r *row, itemSize uint64) error {
+// then o.n timed inferences of batch size r.batch of model name.
+func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 	in := input(r.batch, itemSize)
 	var exec, e2e, worker []time.Duration
 	r.clocks = [2]uint32{math.MaxUint32, 0}
 	t0 := time.Now()
 	for i := 0; len(exec) < bn.o.n; i++ {
-		res, t, release, err := bn.infer(id, r.batch, in)
+		res, sent, t, release, err := bn.infer(id, r.batch, in)
 		if err != nil {
 			return fmt.Errorf("inference %d: %w", i, err)
 		}
@@ -191,6 +193,7 @@ func (bn *bench) measure(id int32, r *row, itemSize uint64) error {
 			r.warmups++
 			continue
 		}
+		bn.log.add(name, r.batch, len(exec), sent, sent+int64(t), res)
 		exec = append(exec, time.Duration(res.Exec.Duration))
 		e2e = append(e2e, t)
 		worker = append(worker, time.Duration(res.CopyOutput.End-res.CopyInput.Begin))
@@ -208,7 +211,7 @@ func (bn *bench) again(id int32, r *row, itemSize uint64) (bool, error) {
 	in := input(r.batch, itemSize)
 	same := true
 	for i := range bn.o.nReload {
-		res, _, release, err := bn.infer(id, r.batch, in)
+		res, _, _, release, err := bn.infer(id, r.batch, in)
 		if err != nil {
 			return false, fmt.Errorf("inference %d after the reload: %w", i, err)
 		}

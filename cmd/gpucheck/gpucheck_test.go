@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/pierrec/lz4/v4"
+
+	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
 func TestParseLoadLine(t *testing.T) {
@@ -87,5 +89,35 @@ func TestInferInput(t *testing.T) {
 	if n, err := lz4.UncompressBlock(lz.Input[lz.InputSizes[0]:], item); err != nil || n != len(item) ||
 		!bytes.Equal(item, raw.Input[602112:]) {
 		t.Fatalf("item 1 decompresses to %d bytes, %v", n, err)
+	}
+}
+
+func TestSampleLog(t *testing.T) {
+	dir := t.TempDir()
+	l, err := openSampleLog(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &workerapi.InferResult{
+		CopyInput:  workerapi.Timing{Begin: 1_010_000, End: 1_100_000},
+		Exec:       workerapi.Timing{Begin: 1_100_000, End: 2_500_000, Duration: 1_350_000},
+		CopyOutput: workerapi.Timing{Begin: 2_500_000, End: 2_520_000}, GPUClockBefore: 1980, GPUClock: 1980,
+	}
+	l.add("resnet50", 1, 0, 1_000_000, 2_600_000, r)
+	l.add("resnet50", 1, 1, 3_000_000, 4_000_000, &workerapi.InferResult{}) // no stamps: empty fields
+	if err := l.close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "samples.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	want := []string{
+		"resnet50,1,0,0.0,10.0,100.0,100.0,1500.0,1500.0,1520.0,1600.0,1350.0,1980,1980",
+		"resnet50,1,1,2000.0,,,,,,,3000.0,0.0,0,0",
+	}
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "model,batch,i,sent_us,") || lines[1] != want[0] || lines[2] != want[1] {
+		t.Errorf("samples.csv:\n%s", b)
 	}
 }

@@ -11,7 +11,9 @@
 // end-to-end time percentiles, the PyTorch CUDA-graph figures of the
 // repository's H200 profile, LoadWeights and rebind times) and a PASS or
 // FAIL line per target; with $OUT set the report also goes to
-// $OUT/gpu-check.txt, next to the processes' logs. A failing model or
+// $OUT/gpu-check.txt, next to the processes' logs and samples.csv (every
+// timed inference: when it was sent, its stages in the worker, when its
+// result arrived). A failing model or
 // batch size is reported and the check goes on. It exits 1 if a target
 // failed.
 //
@@ -213,6 +215,14 @@ func run(o *options) (bool, error) {
 		}
 		defer c.close()
 		bn.w, bn.c, bn.start = w, c, time.Now()
+		if bn.log, err = openSampleLog(o.logDir); err != nil {
+			return err
+		}
+		defer func() {
+			if err := bn.log.close(); err != nil {
+				fmt.Printf("samples.csv: %v\n", err)
+			}
+		}()
 		if err := bn.loadFiller(); err != nil {
 			return fmt.Errorf("loading the filler model %s: %w", fillerModel, err)
 		}
