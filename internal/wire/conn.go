@@ -2,10 +2,13 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,9 +69,10 @@ func WithBodyPool() Option { return func(c *Conn) { c.pool = true } }
 // (header and body) itself, in the caller's goroutine, when no other is
 // queued or being written, rather than hand it to the writer: the hand-off
 // wakes a goroutine, which costs tens of microseconds, and more at the
-// tail, on a machine whose idle processors sleep. The caller then waits
-// for the socket to take the message, which a peer that reads keeps short;
-// the worker sends its results so.
+// tail, on a machine whose idle processors sleep. The caller waits for
+// the socket to take the message, at most directWait (1 ms): what a peer
+// that does not read leaves untaken, the writer finishes. The worker sends
+// its results so.
 func WithDirectWrites(maxLen int) Option { return func(c *Conn) { c.direct = maxLen } }
 
 // WithClock sets the clock used for the pre-header timestamps.
@@ -179,26 +183,57 @@ func (c *Conn) Send(m *Message) error {
 	if c.direct > 0 && !c.writing && len(c.queue) == 0 && len(m.Header)+m.BodyLen() <= c.direct {
 		c.writing = true
 		c.mu.Unlock()
-		err := c.write(m, c.pre[:])
-		c.mu.Lock()
-		c.writing = false
-		wake := len(c.queue) > 0 || c.closed // the writer waits for this write to close
-		c.mu.Unlock()
-		if wake {
-			c.wakeWriter()
-		}
-		if m.Sent != nil {
-			m.Sent(err)
-		}
-		if err != nil {
-			c.fail(err)
-		}
+		c.sendDirect(m)
 		return nil
 	}
 	c.queue = append(c.queue, m)
 	c.mu.Unlock()
 	c.wakeWriter()
 	return nil
+}
+
+// directWait is how long a direct Send waits for the socket to take its
+// message; the writer finishes what it did not take.
+const directWait = time.Millisecond
+
+// sendDirect writes m in the caller's goroutine (c.writing is set). If the
+// socket does not take all of it within directWait (a peer that does not
+// read), the rest goes to the writer ahead of anything queued since, so
+// that a slow peer never holds the caller up for longer.
+func (c *Conn) sendDirect(m *Message) {
+	bufs := c.frame(m, c.pre[:])
+	parts := len(bufs)
+	_ = c.nc.SetWriteDeadline(time.Now().Add(directWait))
+	_, err := bufs.WriteTo(c.nc) // consumes bufs as it writes
+	_ = c.nc.SetWriteDeadline(time.Time{})
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		if len(bufs) == parts {
+			bufs[0] = bytes.Clone(bufs[0]) // the pre-header, in c.pre
+		}
+		rest := &Message{Sent: m.Sent, rest: bufs, restBody: m.BodyLen()}
+		c.mu.Lock()
+		c.queue = slices.Insert(c.queue, 0, rest)
+		c.writing = false
+		c.mu.Unlock()
+		c.wakeWriter()
+		return
+	}
+	if err == nil {
+		c.sent(m.BodyLen())
+	}
+	c.mu.Lock()
+	c.writing = false
+	wake := len(c.queue) > 0 || c.closed // the writer waits for this write to close
+	c.mu.Unlock()
+	if wake {
+		c.wakeWriter()
+	}
+	if m.Sent != nil {
+		m.Sent(err)
+	}
+	if err != nil {
+		c.fail(err)
+	}
 }
 
 func (c *Conn) wakeWriter() {
@@ -258,6 +293,20 @@ func (c *Conn) writeLoop() {
 }
 
 func (c *Conn) write(m *Message, pre []byte) error {
+	bufs := m.rest
+	body := m.restBody
+	if bufs == nil {
+		bufs, body = c.frame(m, pre), m.BodyLen()
+	}
+	if _, err := bufs.WriteTo(c.nc); err != nil {
+		return err
+	}
+	c.sent(body)
+	return nil
+}
+
+// frame lays out m for writing after a new pre-header, encoded into pre.
+func (c *Conn) frame(m *Message, pre []byte) net.Buffers {
 	body := m.BodyLen()
 	c.mu.Lock()
 	delta := c.skew.LocalDelta()
@@ -281,12 +330,13 @@ func (c *Conn) write(m *Message, pre []byte) error {
 			bufs = append(bufs, p)
 		}
 	}
-	if _, err := bufs.WriteTo(c.nc); err != nil {
-		return err
-	}
+	return bufs
+}
+
+// sent counts a message written whole.
+func (c *Conn) sent(body int) {
 	c.msgsSent.Add(1)
 	c.bytesSent.Add(uint64(body) + PreHeaderSize)
-	return nil
 }
 
 func (c *Conn) fail(err error) {

@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 )
 
 // PreHeaderSize is the size of the fixed pre-header.
@@ -92,6 +93,12 @@ type Message struct {
 	Sent func(err error)
 
 	pooled bool // Body is a received body from the buffer pools
+
+	// rest, if set, is the unwritten end of a message a direct Send began
+	// (WithDirectWrites), for the writer to finish; restBody is that
+	// message's body length.
+	rest     net.Buffers
+	restBody int
 }
 
 // Release gives the body of a message received on a connection with

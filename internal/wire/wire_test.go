@@ -313,3 +313,50 @@ func TestSpinReads(t *testing.T) {
 		t.Fatalf("after the peer closed: %v, want EOF", err)
 	}
 }
+
+// TestDirectWritesToSlowPeer sends past what the sockets hold to a peer
+// that reads nothing yet: a direct Send hands what the socket does not
+// take to the writer rather than wait for the peer, and once the peer
+// reads, every message arrives whole and in order.
+func TestDirectWritesToSlowPeer(t *testing.T) {
+	b, a := pipe(t, WithDirectWrites(1<<20))
+	const n, size = 300, 64 << 10 // 19 MiB: more than the sockets hold
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i * 3)
+	}
+	var ok atomic.Int64
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for i := range n {
+			a.Send(&Message{Type: 1, ID: uint64(i), Header: []byte{7}, Body: body, Sent: func(err error) {
+				if err == nil {
+					ok.Add(1)
+				}
+			}})
+		}
+	}()
+	select {
+	case <-sent:
+	case <-time.After(time.Minute):
+		t.Fatal("Send waited for a peer that does not read")
+	}
+	for i := range n {
+		m, err := b.Receive()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if m.ID != uint64(i) || len(m.Header) != 1 || m.Header[0] != 7 || !bytes.Equal(m.Body, body) {
+			t.Fatalf("message %d arrived as id %d with a %d-byte body", i, m.ID, len(m.Body))
+		}
+	}
+	a.Close()
+	<-a.Done()
+	if ok.Load() != n {
+		t.Errorf("%d Sent callbacks reported success, want %d", ok.Load(), n)
+	}
+	if s := a.Stats(); s.MsgsSent != n || s.BytesSent != n*(size+PreHeaderSize) {
+		t.Errorf("stats %+v", s)
+	}
+}
