@@ -210,7 +210,7 @@ func (c *Conn) sendDirect(m *Message) {
 		if len(bufs) == parts {
 			bufs[0] = bytes.Clone(bufs[0]) // the pre-header, in c.pre
 		}
-		rest := &Message{Sent: m.Sent, rest: bufs, restBody: m.BodyLen()}
+		rest := &Message{Sent: m.Sent, cont: true, rest: bufs, restBody: m.BodyLen()}
 		c.mu.Lock()
 		c.queue = slices.Insert(c.queue, 0, rest)
 		c.writing = false
@@ -293,9 +293,8 @@ func (c *Conn) writeLoop() {
 }
 
 func (c *Conn) write(m *Message, pre []byte) error {
-	bufs := m.rest
-	body := m.restBody
-	if bufs == nil {
+	bufs, body := m.rest, m.restBody
+	if !m.cont {
 		bufs, body = c.frame(m, pre), m.BodyLen()
 	}
 	if _, err := bufs.WriteTo(c.nc); err != nil {

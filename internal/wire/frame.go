@@ -94,9 +94,10 @@ type Message struct {
 
 	pooled bool // Body is a received body from the buffer pools
 
-	// rest, if set, is the unwritten end of a message a direct Send began
+	// cont marks the unwritten end, rest, of a message a direct Send began
 	// (WithDirectWrites), for the writer to finish; restBody is that
 	// message's body length.
+	cont     bool
 	rest     net.Buffers
 	restBody int
 }
