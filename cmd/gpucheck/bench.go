@@ -173,13 +173,26 @@ const minWarmup = 300 * time.Millisecond
 
 // measure runs warm-ups (o.warmup inferences and minWarmup at least),
 // then o.n timed inferences of batch size r.batch of model name.
+//
+// With -inflight k > 1, k inferences are kept in the worker at once, so
+// that the GPU runs them back to back; their end-to-end times then
+// include the wait behind the others.
 func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 	in := input(r.batch, itemSize)
 	var exec, e2e, worker []time.Duration
 	r.clocks = [2]uint32{math.MaxUint32, 0}
+	next := func() (*workerapi.InferResult, int64, time.Duration, func(), error) { return bn.infer(id, r.batch, in) }
+	if k := bn.o.inflight; k > 1 {
+		p := &pipeline{c: bn.c, k: k, sent: map[int32]int64{},
+			infer: func() workerapi.Action {
+				return &workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(r.batch), Input: in}
+			}}
+		defer p.drain()
+		next = p.next
+	}
 	t0 := time.Now()
 	for i := 0; len(exec) < bn.o.n; i++ {
-		res, sent, t, release, err := bn.infer(id, r.batch, in)
+		res, sent, t, release, err := next()
 		if err != nil {
 			return fmt.Errorf("inference %d: %w", i, err)
 		}
@@ -232,4 +245,56 @@ func msList(ns []uint64) string {
 		fmt.Fprintf(&b, "%.2f", float64(v)/1e6)
 	}
 	return "[" + b.String() + "] ms"
+}
+
+// pipeline keeps k Infers in the worker (-inflight): next tops them up,
+// then returns the next result to arrive, as infer does.
+type pipeline struct {
+	c     *client
+	k     int
+	infer func() workerapi.Action // a new Infer
+	sent  map[int32]int64         // outstanding: id → send time
+}
+
+func (p *pipeline) next() (*workerapi.InferResult, int64, time.Duration, func(), error) {
+	for len(p.sent) < p.k {
+		id, sent, err := p.c.send(p.infer())
+		if err != nil {
+			return nil, 0, 0, nil, err
+		}
+		p.sent[id] = sent
+	}
+	for {
+		rep, err := p.c.receive(actionTimeout, "Infer")
+		if err != nil {
+			return nil, 0, 0, nil, err
+		}
+		sent, ok := p.sent[rep.r.ActionID()]
+		if !ok {
+			rep.release() // an earlier action's, given up on
+			continue
+		}
+		delete(p.sent, rep.r.ActionID())
+		switch r := rep.r.(type) {
+		case *workerapi.InferResult:
+			return r, sent, time.Duration(rep.at - sent), rep.release, nil
+		case *workerapi.ErrorResult:
+			rep.release()
+			return nil, 0, 0, nil, &workerError{r.Code, r.Message}
+		}
+		rep.release()
+		return nil, 0, 0, nil, fmt.Errorf("unexpected %T for action %d", rep.r, rep.r.ActionID())
+	}
+}
+
+// drain reads the results still outstanding.
+func (p *pipeline) drain() {
+	for len(p.sent) > 0 {
+		rep, err := p.c.receive(actionTimeout, "Infer")
+		if err != nil {
+			return
+		}
+		delete(p.sent, rep.r.ActionID())
+		rep.release()
+	}
 }

@@ -85,11 +85,43 @@ func (r reply) release() {
 // time of the send (0 if a could not be sent). A result that does not
 // come within the action's timeout closes the connection.
 func (c *client) doStamped(a workerapi.Action) (rep reply, sent int64, err error) {
+	id, sent, err := c.send(a)
+	if err != nil {
+		return reply{}, 0, err
+	}
+	for {
+		rep, err := c.receive(timeoutOf(a), fmt.Sprintf("%T", a))
+		if err != nil {
+			return reply{}, 0, err
+		}
+		if rep.r.ActionID() != id {
+			rep.release() // an earlier action's, given up on
+			continue
+		}
+		if e, isErr := rep.r.(*workerapi.ErrorResult); isErr {
+			rep.release()
+			return reply{at: rep.at}, sent, &workerError{e.Code, e.Message}
+		}
+		return rep, sent, nil
+	}
+}
+
+// timeoutOf is how long to wait for a's result.
+func timeoutOf(a workerapi.Action) time.Duration {
+	if _, ok := a.(*workerapi.LoadModelFromDisk); ok {
+		return loadTimeout
+	}
+	return actionTimeout
+}
+
+// send numbers a, writes it and returns its id and the clock.Now time it
+// was sent; receive reads the results (in whatever order they come).
+func (c *client) send(a workerapi.Action) (id int32, sent int64, err error) {
 	if c.err != nil {
-		return reply{}, 0, c.err
+		return 0, 0, c.err
 	}
 	c.next++
-	id := c.next
+	id = c.next
 	switch a := a.(type) {
 	case *workerapi.LoadModelFromDisk:
 		a.ID = id
@@ -104,48 +136,42 @@ func (c *client) doStamped(a workerapi.Action) (rep reply, sent int64, err error
 	}
 	msg, err := workerapi.EncodeAction(a)
 	if err != nil {
-		return reply{}, 0, err
+		return 0, 0, err
 	}
-	timeout := actionTimeout
-	if _, ok := a.(*workerapi.LoadModelFromDisk); ok {
-		timeout = loadTimeout
+	sent = clock.Now()
+	if err := c.conn.Send(msg); err != nil {
+		return 0, 0, c.fail(err, fmt.Sprintf("sending %T", a), 0)
+	}
+	return id, sent, nil
+}
+
+// receive reads the next result; if none comes within timeout, the
+// connection is closed. what names the wait for errors.
+func (c *client) receive(timeout time.Duration, what string) (reply, error) {
+	if c.err != nil {
+		return reply{}, c.err
 	}
 	timer := time.AfterFunc(timeout, func() {
 		c.timedOut.Store(true)
 		c.conn.Close()
 	})
 	defer timer.Stop()
-	sent = clock.Now()
-	if err := c.conn.Send(msg); err != nil {
-		return reply{}, 0, c.fail(err, a, timeout)
+	m, err := c.conn.Receive()
+	at := clock.Now()
+	if err != nil {
+		return reply{}, c.fail(err, what, timeout)
 	}
-	for {
-		m, err := c.conn.Receive()
-		at := clock.Now()
-		if err != nil {
-			return reply{}, 0, c.fail(err, a, timeout)
-		}
-		r, err := workerapi.DecodeResult(m)
-		if err != nil {
-			return reply{}, 0, c.fail(err, a, timeout)
-		}
-		if r.ActionID() != id {
-			m.Release() // an earlier action's, given up on
-			continue
-		}
-		if e, isErr := r.(*workerapi.ErrorResult); isErr {
-			m.Release()
-			return reply{at: at}, sent, &workerError{e.Code, e.Message}
-		}
-		return reply{r, at, m}, sent, nil
+	r, err := workerapi.DecodeResult(m)
+	if err != nil {
+		return reply{}, c.fail(err, what, timeout)
 	}
+	return reply{r, at, m}, nil
 }
 
-// fail marks the connection unusable after err while waiting for a's
-// result.
-func (c *client) fail(err error, a workerapi.Action, timeout time.Duration) error {
+// fail marks the connection unusable after err while waiting for what.
+func (c *client) fail(err error, what string, timeout time.Duration) error {
 	if c.timedOut.Load() {
-		err = fmt.Errorf("no result for %T after %v", a, timeout)
+		err = fmt.Errorf("no result for %s after %v", what, timeout)
 	} else if !errors.Is(err, wire.ErrClosed) {
 		err = fmt.Errorf("connection to the worker: %w", err)
 	}

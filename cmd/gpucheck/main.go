@@ -64,6 +64,7 @@ type options struct {
 	lz4                  bool
 	baseline             string
 	spinReads            time.Duration // dial's
+	inflight             int           // Infers kept in the worker at once
 }
 
 func main() {
@@ -108,6 +109,7 @@ func parseFlags(args []string) (*options, error) {
 		fakeCUDA                          = fs.Bool("fakecuda", false, "with -overhead: run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries")
 		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")
 		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
+		inflight                          = fs.Int("inflight", 1, "Infers kept in the worker at once (more than 1: back to back on the GPU; end-to-end times include queueing)")
 		spinReads                         = fs.Duration("spin-reads", 0, "poll the worker's socket this long for a result before parking, with 8 or more processors (0: park at once)")
 		defModels, defBatches, defN, defR = fullModels, []int{1, 2, 4, 8, 16}, 1000, 100
 		defInfer5, defBudget              = 30 * time.Second, 330 * time.Second
@@ -123,7 +125,8 @@ func parseFlags(args []string) (*options, error) {
 		defModels, defBatches, defN = []string{"mlp", ioModel}, []int{1, 16}, 2000
 	}
 	o := &options{bin: *bin, profile: *profile, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
-		infer5Model: *infer5Model, overhead: *overhead, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads}
+		infer5Model: *infer5Model, overhead: *overhead, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
+		inflight: max(1, *inflight)}
 	o.models = split(*models, defModels)
 	o.cpuModels = split(*cpuModels, o.models)
 	for _, b := range split(*batches, nil) {

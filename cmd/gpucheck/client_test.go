@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"net"
+	"slices"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/wire"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// fakeWorker answers every Infer with an InferResult whose output is its
+// action id, holding back `hold` results and answering them in reverse
+// order; the Infer of batch size 0 gets an ErrorResult, and a stale
+// result for action 1000 goes out before the first answer.
+func fakeWorker(t *testing.T, hold int) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c := wire.NewConn(nc)
+		defer c.Close()
+		send := func(r workerapi.Result) {
+			if m, err := workerapi.EncodeResult(r); err == nil {
+				c.Send(m)
+			}
+		}
+		send(&workerapi.InferResult{ID: 1000, Output: []byte{0}})
+		var held []int32
+		for {
+			m, err := c.Receive()
+			if err != nil {
+				return
+			}
+			a, err := workerapi.DecodeAction(m)
+			if err != nil {
+				return
+			}
+			in := a.(*workerapi.Infer)
+			if in.BatchSize == 0 {
+				send(&workerapi.ErrorResult{ID: in.ID, Code: 73, Message: "batch size 0"})
+				continue
+			}
+			held = append(held, in.ID)
+			if len(held) < hold {
+				continue
+			}
+			for _, id := range slices.Backward(held) {
+				send(&workerapi.InferResult{ID: id, Output: []byte{byte(id)}})
+			}
+			held = held[:0]
+		}
+	}()
+	return l.Addr().String()
+}
+
+func TestClientOneAtATime(t *testing.T) {
+	c, err := dial(fakeWorker(t, 1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	for want := int32(1); want <= 3; want++ {
+		rep, sent, err := c.doStamped(&workerapi.Infer{BatchSize: 1, Input: []byte{1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rep.r.(*workerapi.InferResult)
+		if r.ID != want || r.Output[0] != byte(want) || sent == 0 || rep.at < sent {
+			t.Fatalf("result %+v sent %d at %d, want action %d", r, sent, rep.at, want)
+		}
+		rep.release()
+	}
+	var we *workerError
+	if _, _, err := c.doStamped(&workerapi.Infer{BatchSize: 0}); !errors.As(err, &we) || we.code != 73 {
+		t.Fatalf("ErrorResult: %v", err)
+	}
+}
+
+func TestClientPipeline(t *testing.T) {
+	c, err := dial(fakeWorker(t, 3), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	// The stale result for action 1000 comes first and is passed over;
+	// then the worker answers actions 3, 2, 1, and so on.
+	p := &pipeline{c: c, k: 3, sent: map[int32]int64{},
+		infer: func() workerapi.Action { return &workerapi.Infer{BatchSize: 1, Input: []byte{1}} }}
+	var got []int32
+	for range 6 {
+		r, sent, e2e, release, err := p.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sent == 0 || e2e <= 0 || r.Output[0] != byte(r.ID) {
+			t.Fatalf("result %+v sent %d e2e %v", r, sent, e2e)
+		}
+		got = append(got, r.ID)
+		release()
+	}
+	// Actions 7 and 8 are outstanding; a ninth completes the worker's
+	// batch, and drain reads all three.
+	id, sent, err := c.send(p.infer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.sent[id] = sent
+	p.drain()
+	if len(p.sent) != 0 {
+		t.Errorf("outstanding after drain: %v", p.sent)
+	}
+	if want := []int32{3, 2, 1, 6, 5, 4}; !slices.Equal(got, want) {
+		t.Errorf("results of actions %v, want %v", got, want)
+	}
+}
