@@ -264,27 +264,21 @@ func (p *pipeline) next() (*workerapi.InferResult, int64, time.Duration, func(),
 		}
 		p.sent[id] = sent
 	}
-	for {
-		rep, err := p.c.receive(actionTimeout, "Infer")
-		if err != nil {
-			return nil, 0, 0, nil, err
-		}
-		sent, ok := p.sent[rep.r.ActionID()]
-		if !ok {
-			rep.release() // an earlier action's, given up on
-			continue
-		}
+	rep, err := p.c.await(actionTimeout, "Infer", func(id int32) bool { _, ok := p.sent[id]; return ok })
+	var sent int64
+	if rep.r != nil { // answered, if with an error
+		sent = p.sent[rep.r.ActionID()]
 		delete(p.sent, rep.r.ActionID())
-		switch r := rep.r.(type) {
-		case *workerapi.InferResult:
-			return r, sent, time.Duration(rep.at - sent), rep.release, nil
-		case *workerapi.ErrorResult:
-			rep.release()
-			return nil, 0, 0, nil, &workerError{r.Code, r.Message}
-		}
+	}
+	if err != nil {
+		return nil, 0, 0, nil, err
+	}
+	r, ok := rep.r.(*workerapi.InferResult)
+	if !ok {
 		rep.release()
 		return nil, 0, 0, nil, fmt.Errorf("unexpected %T for action %d", rep.r, rep.r.ActionID())
 	}
+	return r, sent, time.Duration(rep.at - sent), rep.release, nil
 }
 
 // drain reads the results still outstanding.

@@ -89,20 +89,32 @@ func (c *client) doStamped(a workerapi.Action) (rep reply, sent int64, err error
 	if err != nil {
 		return reply{}, 0, err
 	}
+	rep, err = c.await(timeoutOf(a), fmt.Sprintf("%T", a), func(got int32) bool { return got == id })
+	if err != nil {
+		return reply{at: rep.at}, sent, err
+	}
+	return rep, sent, nil
+}
+
+// await reads results until one for an action awaiting says it waits for
+// comes, passing over others (earlier actions', given up on). An
+// ErrorResult is returned as an error (*workerError) with its arrival
+// time.
+func (c *client) await(timeout time.Duration, what string, awaiting func(id int32) bool) (reply, error) {
 	for {
-		rep, err := c.receive(timeoutOf(a), fmt.Sprintf("%T", a))
+		rep, err := c.receive(timeout, what)
 		if err != nil {
-			return reply{}, 0, err
+			return reply{}, err
 		}
-		if rep.r.ActionID() != id {
-			rep.release() // an earlier action's, given up on
+		if !awaiting(rep.r.ActionID()) {
+			rep.release()
 			continue
 		}
 		if e, isErr := rep.r.(*workerapi.ErrorResult); isErr {
 			rep.release()
-			return reply{at: rep.at}, sent, &workerError{e.Code, e.Message}
+			return reply{r: rep.r, at: rep.at}, &workerError{e.Code, e.Message}
 		}
-		return rep, sent, nil
+		return rep, nil
 	}
 }
 

@@ -122,3 +122,20 @@ func TestClientPipeline(t *testing.T) {
 		t.Errorf("results of actions %v, want %v", got, want)
 	}
 }
+
+func TestClientPipelineError(t *testing.T) {
+	c, err := dial(fakeWorker(t, 1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	p := &pipeline{c: c, k: 1, sent: map[int32]int64{},
+		infer: func() workerapi.Action { return &workerapi.Infer{BatchSize: 0} }}
+	var we *workerError
+	if _, _, _, _, err := p.next(); !errors.As(err, &we) || we.code != 73 {
+		t.Fatalf("ErrorResult: %v", err)
+	}
+	if len(p.sent) != 0 {
+		t.Errorf("the failed action is still outstanding: %v", p.sent)
+	}
+}
