@@ -41,8 +41,8 @@ func TestProbeOnFakeCUDA(t *testing.T) {
 	for _, name := range []string{
 		"libcuda", "libnvidia-ml", "libnvrtc", "libcublas", "libcudnn", "device", "nvml-device",
 		"weights-cache", "h2d-pages", "cublas", "sgemm", "nvrtc-kernel", "cudnn",
-		"conv-b1", "graph-b1", "replay-b1-gpu", "rebind-b1", "overlap-b1",
-		"conv-b3", "graph-b3", "replay-b3-gpu", "rebind-b3",
+		"conv-b1", "graph-b1", "replay-b1-gpu", "replay-b1-gate", "rebind-b1", "overlap-b1",
+		"conv-b3", "graph-b3", "replay-b3-gpu", "replay-b3-gate", "rebind-b3",
 	} {
 		if !passed[name] {
 			t.Errorf("%s did not pass", name)

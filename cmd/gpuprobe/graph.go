@@ -121,11 +121,21 @@ func (p *probe) capture(c *batchCase) (string, error) {
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
-// timedLaunch replays the graph once and waits for the spinner to see it
-// complete; it returns the GPU time and the host wall-clock time in µs.
-func (p *probe) timedLaunch(c *batchCase) (gpu, wall float64, err error) {
+// timedLaunch replays the graph once, behind gate if not nil, and waits
+// for the spinner to see it complete; it returns the GPU time and the host
+// wall-clock time in µs.
+func (p *probe) timedLaunch(c *batchCase, gate *cuda.Gate) (gpu, wall float64, err error) {
 	t0 := nanotime()
-	if err := need(c.start.Record(p.exec), c.exec.Launch(p.exec), c.end.Record(p.exec)); err != nil {
+	err = func() error {
+		if gate != nil {
+			if err := gate.Hold(p.exec); err != nil {
+				return err
+			}
+			defer gate.Open()
+		}
+		return need(c.start.Record(p.exec), c.exec.Launch(p.exec), c.end.Record(p.exec))
+	}()
+	if err != nil {
 		return 0, 0, err
 	}
 	done, err := p.spin.wait(c.end)
@@ -139,7 +149,7 @@ func (p *probe) timedLaunch(c *batchCase) (gpu, wall float64, err error) {
 // replays runs n timed replays after a few untimed ones.
 func (p *probe) replays(c *batchCase, n int) (gpu, wall []float64, err error) {
 	for i := range n + 20 {
-		g, w, err := p.timedLaunch(c)
+		g, w, err := p.timedLaunch(c, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -209,6 +219,47 @@ func (p *probe) replayWall(c *batchCase) (string, error) {
 	return msg, nil
 }
 
+// gated times the replays in turns behind a gate (cuda.Gate) and without
+// one. Without, the start event runs as soon as it is queued on the idle
+// GPU, so the GPU time includes the host's submission of the launch;
+// behind a gate it is the GPU's work alone. The wall clock shows what the
+// gate costs a caller.
+func (p *probe) gated(c *batchCase) (string, error) {
+	if c.replayErr != nil {
+		return "", c.replayErr
+	}
+	gate, err := cuda.NewGate(p.exec)
+	if err != nil {
+		return "", err
+	}
+	defer gate.Free()
+	var gpu, wall [2][]float64 // ungated, gated
+	for i := range 2 * (p.opt.replays + 20) {
+		on := i % 2
+		g := (*cuda.Gate)(nil)
+		if on == 1 {
+			g = gate
+		}
+		gt, wt, err := p.timedLaunch(c, g)
+		if err != nil {
+			return "", err
+		}
+		if i >= 40 {
+			gpu[on], wall[on] = append(gpu[on], gt), append(wall[on], wt)
+		}
+	}
+	if err := p.sameOutput(c); err != nil {
+		return "", err
+	}
+	off, on := summarize(gpu[0]), summarize(gpu[1])
+	msg := fmt.Sprintf("GPU time gated %v (limit 1.10); ungated p50 %.1f, p99.9 %.1f µs, p99.9/p50 %.3f; wall p50 gated %.1f, ungated %.1f µs",
+		on, off.p50, off.p999, off.tail(), summarize(wall[1]).p50, summarize(wall[0]).p50)
+	if on.tail() > 1.10 {
+		return "", fmt.Errorf("unpredictable: %s", msg)
+	}
+	return msg, nil
+}
+
 // rebind moves the weights to another page as LoadWeights does, re-captures
 // the graph, updates the executable graph in place and checks that its
 // output has not changed; the old page is filled with NaNs first, so a
@@ -262,7 +313,7 @@ func (p *probe) rebind(c *batchCase) (string, error) {
 	inst := time.Since(t0)
 	fresh.Destroy()
 
-	_, firstWall, err := p.timedLaunch(c)
+	_, firstWall, err := p.timedLaunch(c, nil)
 	if err != nil {
 		return "", err
 	}

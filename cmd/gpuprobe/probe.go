@@ -102,6 +102,7 @@ func (p *probe) run(r *runner) {
 		r.check(fmt.Sprintf("graph-b%d", b), func() (string, error) { return p.capture(c) })
 		r.check(fmt.Sprintf("replay-b%d-gpu", b), func() (string, error) { return p.replayGPU(c) })
 		r.check(fmt.Sprintf("replay-b%d-wall", b), func() (string, error) { return p.replayWall(c) })
+		r.check(fmt.Sprintf("replay-b%d-gate", b), func() (string, error) { return p.gated(c) })
 		r.check(fmt.Sprintf("rebind-b%d", b), func() (string, error) { return p.rebind(c) })
 		if i == 0 {
 			r.check("vmm-remap", func() (string, error) { return p.vmm(c) })

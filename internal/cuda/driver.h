@@ -72,6 +72,7 @@ typedef struct {
 		(p, n, desc, count)) \
 	X(int, cuMemHostAlloc, cuMemHostAlloc, (void **p, size_t n, unsigned int flags), (p, n, flags)) \
 	X(int, cuMemFreeHost, cuMemFreeHost, (void *p), (p)) \
+	X(int, cuMemHostGetDevicePointer, cuMemHostGetDevicePointer_v2, (cw_dptr *d, void *p, unsigned int flags), (d, p, flags)) \
 	X(int, cuMemcpyHtoDAsync, cuMemcpyHtoDAsync_v2, (cw_dptr dst, const void *src, size_t n, void *s), (dst, src, n, s)) \
 	X(int, cuMemcpyDtoHAsync, cuMemcpyDtoHAsync_v2, (void *dst, cw_dptr src, size_t n, void *s), (dst, src, n, s)) \
 	X(int, cuMemcpyDtoDAsync, cuMemcpyDtoDAsync_v2, (cw_dptr dst, cw_dptr src, size_t n, void *s), (dst, src, n, s)) \
@@ -82,6 +83,8 @@ typedef struct {
 	X(int, cuStreamSynchronize, cuStreamSynchronize, (void *s), (s)) \
 	X(int, cuStreamBeginCapture, cuStreamBeginCapture_v2, (void *s, int mode), (s, mode)) \
 	X(int, cuStreamEndCapture, cuStreamEndCapture, (void *s, void **g), (s, g)) \
+	X(int, cuStreamWaitValue32, cuStreamWaitValue32_v2, (void *s, cw_dptr addr, unsigned int value, unsigned int flags), \
+		(s, addr, value, flags)) \
 	X(int, cuEventCreate, cuEventCreate, (void **e, unsigned int flags), (e, flags)) \
 	X(int, cuEventRecord, cuEventRecord, (void *e, void *s), (e, s)) \
 	X(int, cuEventQuery, cuEventQuery, (void *e), (e)) \

@@ -2,6 +2,8 @@ package cuda
 
 import (
 	"bytes"
+	"errors"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -200,4 +202,106 @@ func TestGPUExec(t *testing.T) {
 	if err := x.Launch(s); err == nil || !strings.Contains(err.Error(), "cuGraphLaunch") {
 		t.Errorf("Launch without a graph: %v, want a cuGraphLaunch error", err)
 	}
+}
+
+// TestGPUGate holds a stream's work behind a gate: nothing behind it runs
+// until it opens, an exec sequence behind it gives the same output, and
+// the gate's counter survives wrapping. On fakecuda, a gate never opened
+// is reported where a GPU would wait for ever.
+func TestGPUGate(t *testing.T) {
+	dev := gpu(t)
+	s, err := NewStream(StreamNonBlocking, 0)
+	check(t, err)
+	defer s.Destroy()
+	g, err := NewGate(s)
+	if errors.Is(err, ErrGateUnsupported) {
+		t.Skipf("NewGate: %v", err)
+	}
+	check(t, err)
+	defer g.Free()
+	ev, err := NewEvent(EventDisableTiming)
+	check(t, err)
+	defer ev.Destroy()
+
+	const n = 4096
+	host := hostAlloc(t, 2*n)
+	buf := alloc(t, n)
+	in, out := host.Bytes()[:n], host.Bytes()[n:]
+	for i := range in {
+		in[i] = byte(i*7 + 1)
+	}
+	for _, seq := range []uint32{0, math.MaxUint32} {
+		g.seq = seq
+		g.Open()
+		clear(out)
+		check(t, g.Hold(s))
+		check(t, MemcpyHtoDAsync(buf, host.Ptr(0), n, s))
+		check(t, MemcpyDtoHAsync(host.Ptr(n), buf, n, s))
+		check(t, ev.Record(s))
+		done, err := ev.Query()
+		check(t, err)
+		if done || !bytes.Equal(out, make([]byte, n)) {
+			t.Errorf("seq %d: work behind the closed gate ran (event complete: %v)", seq, done)
+		}
+		g.Open()
+		check(t, ev.Synchronize())
+		if !bytes.Equal(out, in) {
+			t.Errorf("seq %d: the copies behind the gate did not run once it opened", seq)
+		}
+	}
+	if g.seq != 0 {
+		t.Errorf("after wrapping, seq = %d, want 0", g.seq)
+	}
+
+	// An exec sequence behind the gate (Exec.Gate).
+	slot := alloc(t, 2*n)
+	check(t, s.BeginCapture(CaptureThreadLocal))
+	check(t, MemcpyDtoDAsync(slot.Add(n), slot, n, s))
+	graph, err := s.EndCapture()
+	check(t, err)
+	defer graph.Destroy()
+	ge, err := graph.Instantiate(0)
+	check(t, err)
+	defer ge.Destroy()
+	start, err := NewEvent(EventDefault)
+	check(t, err)
+	defer start.Destroy()
+	end, err := NewEvent(EventDefault)
+	check(t, err)
+	defer end.Destroy()
+	block := alloc(t, 2*n)
+	check(t, MemcpyHtoDAsync(block, host.Ptr(0), n, s))
+	x := Exec{Start: start, End: end, Graph: ge, Gate: g,
+		In:  DeviceCopy{Dst: slot, Src: block, N: n},
+		Out: DeviceCopy{Dst: block.Add(n), Src: slot.Add(n), N: n}}
+	for range 3 {
+		clear(out)
+		check(t, x.Launch(s))
+		check(t, MemcpyDtoHAsync(host.Ptr(n), block.Add(n), n, s))
+		check(t, s.Synchronize())
+		if !bytes.Equal(out, in) {
+			t.Error("the exec sequence behind the gate did not copy its input through")
+		}
+		if ms, err := ElapsedTime(start, end); err != nil || ms < 0 {
+			t.Errorf("exec time %v ms, %v", ms, err)
+		}
+	}
+	// A failed launch still opens the gate: the stream goes on.
+	x.Graph = GraphExec{}
+	if err := x.Launch(s); err == nil {
+		t.Error("Launch without a graph succeeded")
+	}
+	check(t, ev.Record(s))
+	check(t, ev.Synchronize())
+
+	if !isFake(dev) {
+		return
+	}
+	check(t, g.Hold(s))
+	check(t, ev.Record(s))
+	if err := ev.Synchronize(); err == nil || !strings.Contains(err.Error(), "CUDA_ERROR_LAUNCH_TIMEOUT") {
+		t.Errorf("Synchronize behind a gate never opened: %v, want CUDA_ERROR_LAUNCH_TIMEOUT", err)
+	}
+	g.Open()
+	check(t, s.Synchronize())
 }

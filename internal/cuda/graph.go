@@ -137,11 +137,13 @@ func (e GraphExec) Destroy() error {
 
 // Exec describes a graph launch bracketed by device copies and timing
 // events: In.N bytes copied from In.Src to In.Dst, the graph, Out.N bytes
-// from Out.Src to Out.Dst (copies of 0 bytes are left out).
+// from Out.Src to Out.Dst (copies of 0 bytes are left out). With a Gate,
+// the GPU starts it only once all of it is queued.
 type Exec struct {
 	Start, End Event
 	In, Out    DeviceCopy
 	Graph      GraphExec
+	Gate       *Gate
 }
 
 // DeviceCopy is a device-to-device copy of N bytes.
@@ -152,11 +154,18 @@ type DeviceCopy struct {
 
 var execSteps = [...]string{"cuEventRecord", "cuMemcpyDtoDAsync", "cuGraphLaunch", "cuMemcpyDtoDAsync", "cuEventRecord"}
 
-// Launch queues e on stream s in a single call into C, so that the Go
-// scheduler (a preemption, a garbage collector's pause) cannot hold the
-// GPU idle between the start event and the work: the time between the
-// events is the work's.
+// Launch queues e on stream s in a single call into C. Without a gate,
+// that keeps the Go scheduler (a preemption, a garbage collector's pause)
+// from holding the GPU idle between the start event and the work; the
+// host's own submission still falls between them, which the gate keeps
+// out.
 func (e *Exec) Launch(s Stream) error {
+	if e.Gate != nil {
+		if err := e.Gate.Hold(s); err != nil {
+			return err
+		}
+		defer e.Gate.Open()
+	}
 	var step C.int
 	rc := C.cw_exec(s.p, e.Start.p, C.cw_dptr(e.In.Dst), C.cw_dptr(e.In.Src), C.size_t(e.In.N), e.Graph.p,
 		C.cw_dptr(e.Out.Dst), C.cw_dptr(e.Out.Src), C.size_t(e.Out.N), e.End.p, &step)

@@ -16,7 +16,8 @@ type builder struct {
 	dnn        cu.DNN
 	blas       cu.BLAS
 	start, end cu.Event
-	w          *waiter // on end, for the completion checker
+	w          *waiter  // on end, for the completion checker
+	gate       *cu.Gate // for timings as the exec stage runs (nil: none)
 	args       cu.KernelArgs
 	buf        []byte // the concat kernel's struct argument
 }
@@ -77,15 +78,26 @@ func (b *builder) capture(enqueue func() error) (cu.Graph, error) {
 }
 
 // timed runs enqueue on the stream between the builder's events and
-// returns the GPU time it took.
-func (b *builder) timed(enqueue func() error) (time.Duration, error) {
-	if err := b.start.Record(b.s); err != nil {
-		return 0, err
-	}
-	if err := enqueue(); err != nil {
-		return 0, err
-	}
-	if err := b.end.Record(b.s); err != nil {
+// returns the GPU time it took. gated puts it behind the builder's gate,
+// as the exec stage runs its work (its GPU time does not count the host's
+// submission); the weights stage runs ungated.
+func (b *builder) timed(gated bool, enqueue func() error) (time.Duration, error) {
+	err := func() error {
+		if gated && b.gate != nil {
+			if err := b.gate.Hold(b.s); err != nil {
+				return err
+			}
+			defer b.gate.Open()
+		}
+		if err := b.start.Record(b.s); err != nil {
+			return err
+		}
+		if err := enqueue(); err != nil {
+			return err
+		}
+		return b.end.Record(b.s)
+	}()
+	if err != nil {
 		return 0, err
 	}
 	if err := b.end.Synchronize(); err != nil {
@@ -119,15 +131,16 @@ func (b *builder) timedGraph(reps int, enqueue func() error) (time.Duration, err
 	if err := e.Upload(b.s); err != nil {
 		return 0, err
 	}
-	t, err := medianOf(1, 3, func() (time.Duration, error) { return b.timed(func() error { return e.Launch(b.s) }) })
+	t, err := medianOf(1, 3, func() (time.Duration, error) { return b.timed(true, func() error { return e.Launch(b.s) }) })
 	return time.Duration(t) / time.Duration(reps), err
 }
 
-// timedExec runs x (with the builder's events) on its stream and returns
-// the GPU time between the events, and the host time the launch took
-// (where it nears the GPU time, the GPU may wait for the work's
-// submission inside the timed interval).
+// timedExec runs x (with the builder's events, behind its gate) on its
+// stream and returns the GPU time between the events, and the host time
+// the launch took (without a gate, where it nears the GPU time, the GPU
+// may wait for the work's submission inside the timed interval).
 func (b *builder) timedExec(x *cu.Exec) (gpu, launch time.Duration, err error) {
+	x.Gate = b.gate
 	t0 := time.Now()
 	if err := x.Launch(b.s); err != nil {
 		return 0, 0, err
@@ -150,4 +163,7 @@ func (b *builder) destroy() {
 	b.start.Destroy()
 	b.end.Destroy()
 	b.s.Destroy()
+	if b.gate != nil {
+		b.gate.Free()
+	}
 }

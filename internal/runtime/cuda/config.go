@@ -39,6 +39,9 @@ type Config struct {
 	// 0 is every 5 ms, a negative value once at start-up (a diagnostic:
 	// whether the polling disturbs the GPU's timing).
 	ClockPoll time.Duration
+	// Ungated queues each exec without a gate (cuda.Gate): its GPU time
+	// then includes the host's submission of the work (a diagnostic).
+	Ungated bool
 	// SkipVersionLine leaves out the "Using CUDA Driver …" line: the
 	// worker prints it first (VersionLine), as the original did.
 	SkipVersionLine bool
@@ -100,6 +103,13 @@ func SpinFromEnv() SpinMode {
 	}
 	return SpinAuto
 }
+
+// EnvGate names the environment variable that sets Config.Ungated in
+// workers: "off" runs the exec stage without its gate.
+const EnvGate = "CLOCKWORK_CUDA_GATE"
+
+// UngatedFromEnv reads EnvGate.
+func UngatedFromEnv() bool { return os.Getenv(EnvGate) == "off" }
 
 // EnvClockPoll names the environment variable that sets Config.ClockPoll
 // in workers: a duration such as "5ms", or "off" (read once).

@@ -71,11 +71,14 @@ type region struct {
 }
 
 // stage is a stream with a pair of timing events and a waiter on the
-// checker, which times the work between them.
+// checker, which times the work between them. The exec stage queues its
+// work behind a gate, so that the GPU starts it only once it is all
+// queued (nil: ungated).
 type stage struct {
 	s          cu.Stream
 	start, end cu.Event
 	w          *waiter
+	gate       *cu.Gate
 }
 
 func newStage(priority int) (stage, error) {
@@ -98,6 +101,9 @@ func (st *stage) destroy() {
 	st.s.Destroy()
 	st.start.Destroy()
 	st.end.Destroy()
+	if st.gate != nil {
+		st.gate.Free()
+	}
 }
 
 // openDevice sets up CUDA device i. cubins caches the compiled kernels by
@@ -156,6 +162,11 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *dev
 		}
 		d.capturers = append(d.capturers, b)
 	}
+	if !cfg.Ungated {
+		if err := d.gateStreams(cfg); err != nil {
+			return nil, err
+		}
+	}
 	cubin, ok := cubins[d.cc]
 	if !ok {
 		if cubin, err = compileKernels(d.cc[0], d.cc[1]); err != nil {
@@ -173,6 +184,27 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *dev
 		return nil, err
 	}
 	return d, nil
+}
+
+// gateStreams puts the exec stage and the builder that times exec graphs behind
+// gates. Where the driver cannot gate a stream, both run ungated, which
+// is said on cfg.Log.
+func (d *device) gateStreams(cfg *Config) error {
+	var err error
+	if d.exec.gate, err = cu.NewGate(d.exec.s); err == nil {
+		d.load.gate, err = cu.NewGate(d.load.s)
+	}
+	if errors.Is(err, cu.ErrGateUnsupported) {
+		if d.exec.gate != nil {
+			d.exec.gate.Free()
+			d.exec.gate = nil
+		}
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "cuda: GPU %d runs Infers ungated (%v): their GPU time includes the host's submission\n", d.id, err)
+		}
+		return nil
+	}
+	return err
 }
 
 // allocate makes the GPU's memory: the zero bias, the workspaces, the

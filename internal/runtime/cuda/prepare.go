@@ -281,7 +281,7 @@ func (d *device) timeExec(v *variant, g cu.Graph) (uint64, error) {
 func (d *device) timeWeights(m *Model, pages []cu.DevicePtr) (uint64, error) {
 	b := d.load
 	return medianOf(1, copyRuns, func() (time.Duration, error) {
-		return b.timed(func() error { return d.copyWeights(b, m, pages, len(pages)) })
+		return b.timed(false, func() error { return d.copyWeights(b, m, pages, len(pages)) })
 	})
 }
 

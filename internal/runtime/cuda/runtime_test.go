@@ -657,3 +657,51 @@ func TestGPUClockPollOff(t *testing.T) {
 		t.Error("the SM clock was not read at start-up")
 	}
 }
+
+// TestGPUGates checks that the exec stage and the builder that times exec
+// graphs run behind gates by default and not with Config.Ungated, and
+// that the outputs and the measured exec times are there either way.
+func TestGPUGates(t *testing.T) {
+	var outs [][]byte
+	for _, ungated := range []bool{false, true} {
+		var log bytes.Buffer
+		rt, err := New(Config{
+			PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 16 << 20,
+			HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 1, Ungated: ungated, Log: &log,
+		})
+		if err != nil {
+			t.Skipf("no CUDA runtime: %v", err)
+		}
+		d := rt.devices[0]
+		if gated := d.exec.gate != nil && d.load.gate != nil; gated == ungated {
+			t.Errorf("Ungated %v: exec gate %v, load gate %v; log:\n%s", ungated, d.exec.gate, d.load.gate, log.String())
+		}
+		m, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 2, MaxExec: math.MaxUint64, PageSize: testPage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ns := m.Info().ExecTimes; len(ns) != 2 || ns[0] == 0 || ns[1] == 0 {
+			t.Errorf("Ungated %v: exec times %v", ungated, ns)
+		}
+		pages := span(0, m.Info().NumPages)
+		if _, err := m.LoadWeights(0, pages, 0); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			out, err := infer(m, 0, 2, 2, randomInput(2, 2*m.Info().InputSize), pages)
+			if err != nil {
+				t.Fatalf("Ungated %v, Infer %d: %v", ungated, i, err)
+			}
+			if i == 0 {
+				outs = append(outs, out)
+			}
+		}
+		m.Close()
+		if err := rt.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	if len(outs) == 2 && !bytes.Equal(outs[0], outs[1]) {
+		t.Error("outputs differ with and without the gate")
+	}
+}

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef unsigned long long dptr;
@@ -36,6 +37,7 @@ typedef unsigned long long dptr;
 #define CU_INVALID_HANDLE 400
 #define CU_NOT_FOUND 500
 #define CU_NOT_READY 600
+#define CU_LAUNCH_TIMEOUT 702
 #define CU_LAUNCH_FAILED 719
 #define CU_CAPTURE_UNSUPPORTED 900
 #define CU_CAPTURE_INVALIDATED 901
@@ -43,7 +45,7 @@ typedef unsigned long long dptr;
 
 /* ---------------------------------------------------------------- work */
 
-enum { OP_COPY, OP_SET8, OP_SET32, OP_RECORD, OP_CONV, OP_ACT, OP_POOL, OP_ADD, OP_SOFTMAX, OP_GAP, OP_SCALE, OP_GEMM, OP_KERNEL };
+enum { OP_COPY, OP_SET8, OP_SET32, OP_RECORD, OP_WAIT, OP_CONV, OP_ACT, OP_POOL, OP_ADD, OP_SOFTMAX, OP_GAP, OP_SCALE, OP_GEMM, OP_KERNEL };
 
 /* Arguments of a launch of one of the runtime's kernels (see "kernels"
  * below), packed as the kernel's parameter list lays them out. */
@@ -90,6 +92,10 @@ typedef struct {
 			size_t n;
 		} set;
 		event *ev;
+		struct {
+			const volatile unsigned *addr;
+			unsigned value, flags;
+		} wait;
 		struct {
 			tensor x, z, b, y;
 			filter w;
@@ -140,11 +146,13 @@ typedef struct {
 	graph *capture;
 	int mode;
 	pthread_t thread;
+	graph held; /* work queued behind a wait not yet met, in order; under hmu */
 } stream;
 
 struct event {
 	long long t;
 	int recorded;
+	int held; /* records of it held behind a wait; under hmu */
 };
 
 static stream legacy;
@@ -168,20 +176,117 @@ static void append(graph *g, const op *o) {
 	g->ops[g->n++] = *o;
 }
 
+/* Waits on memory (cuStreamWaitValue32). The fake cannot see the host
+ * write the word, so a stream whose wait is not met when it is queued
+ * holds that work and all work queued after it, and runs it once the wait
+ * is met, checked whenever work is queued or an event or stream is
+ * queried or synchronised (release_held). The streams holding work are
+ * listed in holders; hmu guards every stream's held work and every event's
+ * held count. */
+static pthread_mutex_t hmu = PTHREAD_MUTEX_INITIALIZER;
+static stream *holders[64];
+static int nholders;
+
+static int met(const op *o) {
+	unsigned v = *o->u.wait.addr, want = o->u.wait.value;
+	switch (o->u.wait.flags) {
+	case 0: return (int)(v - want) >= 0; /* CU_STREAM_WAIT_VALUE_GEQ, cyclic */
+	case 1: return v == want;            /* EQ */
+	case 2: return (v & want) != 0;      /* AND */
+	default: return ~(v | want) != 0;    /* NOR */
+	}
+}
+
+static void execute(stream *st, op *o) {
+	switch (o->kind) {
+	case OP_RECORD:
+		o->u.ev->t = st->clock;
+		o->u.ev->recorded = 1;
+		return;
+	case OP_WAIT:
+		return;
+	}
+	run(o);
+	st->clock += o->cost;
+}
+
+/* release_held_locked runs the held work whose waits are now met; under hmu. */
+static void release_held_locked(void) {
+	for (int i = 0; i < nholders;) {
+		stream *st = holders[i];
+		int k = 0;
+		while (k < st->held.n && (st->held.ops[k].kind != OP_WAIT || met(&st->held.ops[k]))) {
+			op *o = &st->held.ops[k++];
+			if (o->kind == OP_RECORD) o->u.ev->held--;
+			execute(st, o);
+		}
+		memmove(st->held.ops, st->held.ops + k, (size_t)(st->held.n - k) * sizeof(op));
+		st->held.n -= k;
+		if (st->held.n == 0) {
+			holders[i] = holders[--nholders];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* hold keeps o on st behind an unmet wait; under hmu. */
+static int hold(stream *st, op *o) {
+	if (st->held.n == 0) {
+		if (nholders == (int)(sizeof holders / sizeof holders[0])) return CU_INVALID_VALUE;
+		holders[nholders++] = st;
+	}
+	if (o->kind == OP_RECORD) o->u.ev->held++;
+	append(&st->held, o);
+	return CU_OK;
+}
+
 static int submit(void *s, op *o) {
 	stream *st = S(s);
 	if (st->capture != NULL) {
 		append(st->capture, o);
 		return CU_OK;
 	}
-	if (o->kind == OP_RECORD) {
-		o->u.ev->t = st->clock;
-		o->u.ev->recorded = 1;
-		return CU_OK;
+	pthread_mutex_lock(&hmu);
+	release_held_locked();
+	if (st->held.n > 0 || (o->kind == OP_WAIT && !met(o))) {
+		int rc = hold(st, o);
+		pthread_mutex_unlock(&hmu);
+		return rc;
 	}
-	run(o);
-	st->clock += o->cost;
+	pthread_mutex_unlock(&hmu);
+	execute(st, o);
 	return CU_OK;
+}
+
+static double now_s(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* await waits for what is held by test(arg) to run: a real GPU would wait
+ * for ever for a word nobody writes, the fake gives up after 1 s with
+ * CUDA_ERROR_LAUNCH_TIMEOUT, saying so. */
+static int await(int (*test)(void *), void *arg, const char *what) {
+	for (double deadline = now_s() + 1;;) {
+		pthread_mutex_lock(&hmu);
+		release_held_locked();
+		int busy = test(arg);
+		pthread_mutex_unlock(&hmu);
+		if (!busy) return CU_OK;
+		if (now_s() > deadline) break;
+		usleep(50);
+	}
+	fprintf(stderr, "fakecuda: %s waits on a cuStreamWaitValue32 not met after 1 s (a GPU would wait for ever)\n", what);
+	return CU_LAUNCH_TIMEOUT;
+}
+
+static int stream_holds(void *st) { return ((stream *)st)->held.n > 0; }
+static int event_held(void *e) { return ((event *)e)->held > 0; }
+static int any_holds(void *unused) {
+	(void)unused;
+	return nholders > 0;
 }
 
 /* unsafe is whether a call that may synchronise or allocate must fail now
@@ -226,8 +331,9 @@ static const char *names[][2] = {
 	{"CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
 	{"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
 	{"CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
+	{"CUDA_ERROR_LAUNCH_TIMEOUT", "the launch timed out and was terminated"},
 };
-static const int codes[] = {0, 1, 3, 201, 400, 500, 600, 900, 901, 910, 200, 719, 101};
+static const int codes[] = {0, 1, 3, 201, 400, 500, 600, 900, 901, 910, 200, 719, 101, 702};
 
 static int error_index(int e) {
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -337,7 +443,8 @@ int cuCtxSetFlags(unsigned flags) {
 
 int cuCtxSynchronize(void) {
 	NEED_CTX();
-	return unsafe() ? CU_CAPTURE_UNSUPPORTED : CU_OK;
+	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
+	return await(any_holds, NULL, "cuCtxSynchronize");
 }
 
 int cuCtxGetStreamPriorityRange(int *least, int *greatest) {
@@ -578,17 +685,55 @@ int cuMemSetAccess(dptr ptr, size_t n, const mem_access *desc, size_t count) {
 	return rc;
 }
 
+/* Pinned host allocations, for cuMemHostGetDevicePointer; under hostmu. */
+static struct {
+	char *p;
+	size_t n;
+} *hosts;
+static int nhosts, caphosts;
+static pthread_mutex_t hostmu = PTHREAD_MUTEX_INITIALIZER;
+
 int cuMemHostAlloc(void **p, size_t n, unsigned flags) {
 	NEED_CTX();
 	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
 	if (flags > 7) return CU_INVALID_VALUE;
 	*p = aligned_alloc(4096, (n + 4095) & ~(size_t)4095);
-	return *p != NULL ? CU_OK : 2;
+	if (*p == NULL) return 2;
+	pthread_mutex_lock(&hostmu);
+	if (nhosts == caphosts) {
+		caphosts = caphosts ? 2 * caphosts : 16;
+		hosts = realloc(hosts, (size_t)caphosts * sizeof *hosts);
+	}
+	hosts[nhosts].p = *p;
+	hosts[nhosts++].n = n;
+	pthread_mutex_unlock(&hostmu);
+	return CU_OK;
 }
 
 int cuMemFreeHost(void *p) {
 	NEED_CTX();
+	pthread_mutex_lock(&hostmu);
+	for (int i = 0; i < nhosts; i++) {
+		if (hosts[i].p == p) hosts[i] = hosts[--nhosts];
+	}
+	pthread_mutex_unlock(&hostmu);
 	free(p);
+	return CU_OK;
+}
+
+/* With unified addressing, as on every 64-bit platform, the device
+ * address of pinned host memory is its host address. */
+int cuMemHostGetDevicePointer_v2(dptr *d, void *p, unsigned flags) {
+	NEED_CTX();
+	if (flags != 0) return CU_INVALID_VALUE;
+	int found = 0;
+	pthread_mutex_lock(&hostmu);
+	for (int i = 0; i < nhosts && !found; i++) {
+		found = hosts[i].p <= (char *)p && (char *)p < hosts[i].p + hosts[i].n;
+	}
+	pthread_mutex_unlock(&hostmu);
+	if (!found) return CU_INVALID_VALUE;
+	*d = (dptr)(uintptr_t)p;
 	return CU_OK;
 }
 
@@ -642,9 +787,21 @@ int cuStreamCreateWithPriority(void **s, unsigned flags, int prio) {
 	return CU_OK;
 }
 
+/* A stream destroyed while it holds work drops the work (a GPU would run
+ * it once the wait is met). */
 int cuStreamDestroy_v2(void *s) {
 	NEED_INIT();
 	if (s == NULL) return CU_INVALID_HANDLE;
+	stream *st = s;
+	pthread_mutex_lock(&hmu);
+	for (int i = 0; i < nholders; i++) {
+		if (holders[i] == st) holders[i--] = holders[--nholders];
+	}
+	for (int i = 0; i < st->held.n; i++) {
+		if (st->held.ops[i].kind == OP_RECORD) st->held.ops[i].u.ev->held--;
+	}
+	pthread_mutex_unlock(&hmu);
+	free(st->held.ops);
 	free(s);
 	return CU_OK;
 }
@@ -652,7 +809,20 @@ int cuStreamDestroy_v2(void *s) {
 int cuStreamSynchronize(void *s) {
 	NEED_CTX();
 	if (S(s)->capture != NULL || unsafe()) return CU_CAPTURE_UNSUPPORTED;
-	return CU_OK;
+	return await(stream_holds, S(s), "cuStreamSynchronize");
+}
+
+/* cuStreamWaitValue32_v2: GEQ, EQ, AND and NOR; the flush flag needs
+ * platform support the fake does not claim, and waits are not captured. */
+int cuStreamWaitValue32_v2(void *s, dptr addr, unsigned value, unsigned flags) {
+	NEED_CTX();
+	if (S(s)->capture != NULL) return CU_CAPTURE_UNSUPPORTED;
+	if (addr == 0 || addr % 4 != 0 || flags > 3 || !addressable((void *)(uintptr_t)addr, 4)) return CU_INVALID_VALUE;
+	op o = {.kind = OP_WAIT};
+	o.u.wait.addr = (const volatile unsigned *)(uintptr_t)addr;
+	o.u.wait.value = value;
+	o.u.wait.flags = flags;
+	return submit(s, &o);
 }
 
 int cuStreamBeginCapture_v2(void *s, int mode) {
@@ -705,21 +875,34 @@ int cuEventRecord(void *e, void *s) {
 	return submit(s, &o);
 }
 
-/* Work runs when it is queued: a recorded event is complete. */
+/* Work runs when it is queued: a recorded event is complete unless its
+ * record is held behind a wait. */
 int cuEventQuery(void *e) {
 	NEED_INIT();
-	return e != NULL ? CU_OK : CU_INVALID_HANDLE;
+	if (e == NULL) return CU_INVALID_HANDLE;
+	pthread_mutex_lock(&hmu);
+	release_held_locked();
+	int held = event_held(e);
+	pthread_mutex_unlock(&hmu);
+	return held ? CU_NOT_READY : CU_OK;
 }
 
 int cuEventSynchronize(void *e) {
 	NEED_INIT();
-	return e != NULL ? CU_OK : CU_INVALID_HANDLE;
+	if (e == NULL) return CU_INVALID_HANDLE;
+	return await(event_held, e, "cuEventSynchronize");
 }
 
 int cuEventElapsedTime(float *ms, void *start, void *end) {
 	NEED_INIT();
 	event *a = start, *b = end;
-	if (a == NULL || b == NULL || !a->recorded || !b->recorded) return CU_INVALID_HANDLE;
+	if (a == NULL || b == NULL) return CU_INVALID_HANDLE;
+	pthread_mutex_lock(&hmu);
+	release_held_locked();
+	int held = a->held > 0 || b->held > 0;
+	pthread_mutex_unlock(&hmu);
+	if (held) return CU_NOT_READY;
+	if (!a->recorded || !b->recorded) return CU_INVALID_HANDLE;
 	*ms = (float)(b->t - a->t) / 1e6f;
 	return CU_OK;
 }
