@@ -53,6 +53,7 @@ type row struct {
 	err        error
 	exec, e2e  dist
 	worker     dist      // from the start of copy-input to the end of copy-output
+	samples    []sample  // the timed inferences' stamps
 	clocks     [2]uint32 // lowest and highest SM clock (MHz) seen
 	warmups    int
 	first      []byte // output of the first inference
@@ -179,7 +180,6 @@ const minWarmup = 300 * time.Millisecond
 // include the wait behind the others.
 func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 	in := input(r.batch, itemSize)
-	var exec, e2e, worker []time.Duration
 	r.clocks = [2]uint32{math.MaxUint32, 0}
 	next := func() (*workerapi.InferResult, int64, time.Duration, func(), error) { return bn.infer(id, r.batch, in) }
 	if k := bn.o.inflight; k > 1 {
@@ -191,7 +191,7 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 		next = p.next
 	}
 	t0 := time.Now()
-	for i := 0; len(exec) < bn.o.n; i++ {
+	for i := 0; len(r.samples) < bn.o.n; i++ {
 		res, sent, t, release, err := next()
 		if err != nil {
 			return fmt.Errorf("inference %d: %w", i, err)
@@ -206,13 +206,19 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 			r.warmups++
 			continue
 		}
-		bn.log.add(name, r.batch, len(exec), sent, sent+int64(t), res)
-		exec = append(exec, time.Duration(res.Exec.Duration))
-		e2e = append(e2e, t)
-		worker = append(worker, time.Duration(res.CopyOutput.End-res.CopyInput.Begin))
+		res.Output = nil // released
+		r.samples = append(r.samples, sample{sent: sent, arrived: sent + int64(t), r: res})
+		bn.log.add(name, r.batch, len(r.samples)-1, &r.samples[len(r.samples)-1])
 		for _, c := range []uint32{res.GPUClockBefore, res.GPUClock} {
 			r.clocks[0], r.clocks[1] = min(r.clocks[0], c), max(r.clocks[1], c)
 		}
+	}
+	var exec, e2e, worker []time.Duration
+	for i := range r.samples {
+		s := &r.samples[i]
+		exec = append(exec, time.Duration(s.r.Exec.Duration))
+		e2e = append(e2e, time.Duration(s.e2e()))
+		worker = append(worker, time.Duration(s.r.CopyOutput.End-s.r.CopyInput.Begin))
 	}
 	r.exec, r.e2e, r.worker = summarize(exec), summarize(e2e), summarize(worker)
 	return nil

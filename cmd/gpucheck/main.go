@@ -13,9 +13,11 @@
 // FAIL line per target; with $OUT set the report also goes to
 // $OUT/gpu-check.txt, next to the processes' logs and samples.csv (every
 // timed inference: when it was sent, its stages in the worker, when its
-// result arrived). A failing model or
-// batch size is reported and the check goes on. It exits 1 if a target
-// failed.
+// result arrived). The report ends with an anatomy of the end-to-end
+// tails (anatomy.go): which leg of each slow inference grew, and whether
+// it met one of the worker's garbage collections (the worker runs with
+// GODEBUG=gctrace=1). A failing model or batch size is reported and the
+// check goes on. It exits 1 if a target failed.
 //
 // The binaries it runs (worker, genmodels, controller, client) are taken
 // from -bin, by default its own directory. The rebind times come from the
@@ -202,12 +204,14 @@ func run(o *options) (bool, error) {
 	}
 
 	var runs []*modelRun
+	var gcs []gcEvent
 	gpuErr := func() error {
 		w, err := startWorker(o.bin, filepath.Join(o.logDir, "worker.log"))
 		if err != nil {
 			return err
 		}
 		defer w.stop()
+		defer func() { gcs = w.gcEvents() }()
 		if rt := w.runtimeName(); !strings.HasPrefix(rt, "cuda") {
 			return fmt.Errorf("the worker runs on %q, not on a GPU (see worker.log)", rt)
 		}
@@ -247,7 +251,7 @@ func run(o *options) (bool, error) {
 	if perr != nil {
 		fmt.Printf("no PyTorch profile: %v\n", perr)
 	}
-	rep := report(runs, gpuErr, i5, prof, o)
+	rep := report(runs, gcs, gpuErr, i5, prof, o)
 	fmt.Print(rep.text)
 	fmt.Printf("gpucheck took %.1f s\n", time.Since(start).Seconds())
 	if out := os.Getenv("OUT"); out != "" {

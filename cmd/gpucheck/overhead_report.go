@@ -3,18 +3,9 @@ package main
 import (
 	"fmt"
 	"strings"
-
-	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
 // What the -overhead mode reports (overhead.go).
-
-// sample is one timed Infer; every time is on gpucheck's clock (the
-// worker's timestamps arrive converted into it).
-type sample struct {
-	sent, arrived int64
-	r             *workerapi.InferResult
-}
 
 // overheadRow is the summary of one model and batch size: each metric's
 // distribution in ms.

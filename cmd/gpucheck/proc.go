@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/clockwork-go/clockwork/internal/clock"
 )
 
 // workerProc is a real worker started by gpucheck, with the lines of its
@@ -25,6 +28,8 @@ type workerProc struct {
 	mu      sync.Mutex
 	runtime string
 	loads   map[string][]loadLine // by model path, in order
+	started int64                 // clock.Now just before the start: its runtime's time 0, within about a ms
+	gcs     []gcEvent             // the worker's garbage collections (GODEBUG=gctrace=1)
 	exited  chan struct{}
 }
 
@@ -53,9 +58,10 @@ func startWorker(bin, logPath string) (*workerProc, error) {
 	}
 	w := &workerProc{loads: map[string][]loadLine{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(bin+"/worker", "-p", "0")
-	w.cmd.Env = append(os.Environ(), "CLOCKWORK_CUDA_VERBOSE=1", "CLOCKWORK_CUDA_PROFILE_OPS=1")
+	w.cmd.Env = append(withGCTrace(os.Environ()), "CLOCKWORK_CUDA_VERBOSE=1", "CLOCKWORK_CUDA_PROFILE_OPS=1")
 	pr, pw := io.Pipe()
 	w.cmd.Stdout, w.cmd.Stderr = pw, pw
+	w.started = clock.Now()
 	if err := w.cmd.Start(); err != nil {
 		log.Close()
 		return nil, err
@@ -88,7 +94,26 @@ func startWorker(bin, logPath string) (*workerProc, error) {
 	}
 }
 
+// withGCTrace adds gctrace=1 to GODEBUG in env: the worker's garbage
+// collections, one line each, for the report's tail anatomy.
+func withGCTrace(env []string) []string {
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
+			out := slices.Clone(env)
+			out[i] = "GODEBUG=gctrace=1," + v // the caller's setting wins
+			return out
+		}
+	}
+	return append(slices.Clone(env), "GODEBUG=gctrace=1")
+}
+
 func (w *workerProc) parse(line string, port chan<- string) {
+	if g, ok := parseGC(line, w.started); ok {
+		w.mu.Lock()
+		w.gcs = append(w.gcs, g)
+		w.mu.Unlock()
+		return
+	}
 	if m := listenRE.FindStringSubmatch(line); m != nil {
 		select {
 		case port <- m[1]:
@@ -117,6 +142,13 @@ func (w *workerProc) parse(line string, port chan<- string) {
 	w.mu.Lock()
 	w.loads[m[1]] = append(w.loads[m[1]], l)
 	w.mu.Unlock()
+}
+
+// gcEvents are the worker's garbage collections so far.
+func (w *workerProc) gcEvents() []gcEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.gcs)
 }
 
 // runtimeName is the runtime the worker reported.

@@ -49,7 +49,7 @@ func (t *target) line() (string, bool) {
 	return fmt.Sprintf("PASS %-42s %d checked", t.name, t.checked), true
 }
 
-func report(runs []*modelRun, gpuErr error, i5 infer5Result, prof torchProfile, o *options) checkReport {
+func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof torchProfile, o *options) checkReport {
 	var b strings.Builder
 	ratio := &target{name: fmt.Sprintf("exec p50 <= %.2f x PyTorch p50", maxTorchRatio)}
 	gpuTail := &target{name: fmt.Sprintf("GPU p99.9/p50 <= %.2f", maxGPUTail)}
@@ -174,6 +174,10 @@ func report(runs []*modelRun, gpuErr error, i5 infer5Result, prof torchProfile, 
 				outputs.check(false, mr.name+" was reloaded into the same pages")
 			}
 		}
+	}
+
+	if e2eTail.skip == "" {
+		b.WriteString(anatomy(runs, gcs))
 	}
 
 	switch {

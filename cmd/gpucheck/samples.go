@@ -9,6 +9,32 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
+// sample is one timed Infer: when gpucheck sent it and when its result
+// arrived, and the result with the worker's stamps. gpucheck's and the
+// worker's clock.Now read the same system clock, so all are on one clock.
+type sample struct {
+	sent, arrived int64
+	r             *workerapi.InferResult // its Output released
+}
+
+// stamps are the sample's times in order: sent, the worker's receipt of
+// the action, each stage's begin and end, the result's sending, and its
+// arrival.
+func (s *sample) stamps() [len(legs) + 1]int64 {
+	r := s.r
+	return [...]int64{s.sent, int64(r.ActionReceived), int64(r.CopyInput.Begin), int64(r.CopyInput.End),
+		int64(r.Exec.Begin), int64(r.Exec.End), int64(r.CopyOutput.Begin), int64(r.CopyOutput.End),
+		int64(r.ResultSent), s.arrived}
+}
+
+// leg is the time between stamps i and i+1 (legs[i]).
+func (s *sample) leg(i int) int64 {
+	st := s.stamps()
+	return st[i+1] - st[i]
+}
+
+func (s *sample) e2e() int64 { return s.arrived - s.sent }
+
 // sampleLog writes every timed inference of the check to samples.csv
 // beside the report: when it was sent, when each of the worker's stages
 // began and ended, and when its result arrived, all in µs from the first
@@ -28,18 +54,18 @@ func openSampleLog(dir string) (*sampleLog, error) {
 		return nil, err
 	}
 	l := &sampleLog{f: f, w: bufio.NewWriterSize(f, 1<<20)}
-	fmt.Fprintln(l.w, "model,batch,i,sent_us,copy_input_begin_us,copy_input_end_us,exec_begin_us,exec_end_us,"+
-		"copy_output_begin_us,copy_output_end_us,arrived_us,exec_gpu_us,clock_before_mhz,clock_after_mhz")
+	fmt.Fprintln(l.w, "model,batch,i,sent_us,received_us,copy_input_begin_us,copy_input_end_us,exec_begin_us,exec_end_us,"+
+		"copy_output_begin_us,copy_output_end_us,result_sent_us,arrived_us,exec_gpu_us,clock_before_mhz,clock_after_mhz")
 	return l, nil
 }
 
 // add records the i-th timed inference of model at batch size batch.
-func (l *sampleLog) add(model string, batch, i int, sent, arrived int64, r *workerapi.InferResult) {
+func (l *sampleLog) add(model string, batch, i int, s *sample) {
 	if l == nil {
 		return
 	}
 	if l.base == 0 {
-		l.base = sent
+		l.base = s.sent
 	}
 	us := func(t int64) string {
 		if t == 0 {
@@ -47,10 +73,11 @@ func (l *sampleLog) add(model string, batch, i int, sent, arrived int64, r *work
 		}
 		return fmt.Sprintf("%.1f", float64(t-l.base)/1e3)
 	}
-	fmt.Fprintf(l.w, "%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%.1f,%d,%d\n", model, batch, i, us(sent),
-		us(int64(r.CopyInput.Begin)), us(int64(r.CopyInput.End)), us(int64(r.Exec.Begin)), us(int64(r.Exec.End)),
-		us(int64(r.CopyOutput.Begin)), us(int64(r.CopyOutput.End)), us(arrived), float64(r.Exec.Duration)/1e3,
-		r.GPUClockBefore, r.GPUClock)
+	fmt.Fprintf(l.w, "%s,%d,%d", model, batch, i)
+	for _, t := range s.stamps() {
+		fmt.Fprintf(l.w, ",%s", us(t))
+	}
+	fmt.Fprintf(l.w, ",%.1f,%d,%d\n", float64(s.r.Exec.Duration)/1e3, s.r.GPUClockBefore, s.r.GPUClock)
 }
 
 func (l *sampleLog) close() error {
