@@ -84,6 +84,12 @@ if [ -n "${OUT:-}" ] && [ -f "$OUT/worker.log" ]; then
 	grep -h "cuda: ops" "$OUT/worker.log" >"$OUT/ops.txt"
 	section "exec time by op kind, batch size 1 (all in ops.txt)"
 	awk '/cuda: ops gpu=/ { keep = / b=1 ops=/ } keep && !/   #/' "$OUT/ops.txt" | sed 's/^cuda: ops //' | cut -c1-120
+	# Convolutions that could not try some of cuDNN's algorithms for want
+	# of workspace (the verbose Load lines).
+	section "batch sizes whose convolutions were short of workspace"
+	grep "cuda: Load gpu=" "$OUT/worker.log" | grep "workspace short" | while read -r line; do
+		echo "$(echo "$line" | grep -o 'model=[^ ]*') $(echo "$line" | grep -o 'b[0-9]*=[0-9.]*ms[^ ]*{workspace short[^}]*}' | tr '\n' ' ')"
+	done
 fi
 # The worker's host overhead per Infer, stage by stage (gpucheck -overhead):
 # the stages' waits spinning (the default on this many cores) with the

@@ -3,6 +3,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
@@ -45,6 +46,12 @@ type convChoice struct {
 	mode convMode
 	ws   uint64 // cuDNN workspace bytes
 	ms   float32
+	// The algorithms cuDNN could not try for want of workspace, the most
+	// any of them needs, and the workspace there was (the verbose log:
+	// whether a larger workspace pool would open faster algorithms).
+	short     []cu.ConvFwdAlgo
+	shortNeed uint64
+	room      uint64
 }
 
 func (c convChoice) String() string {
@@ -237,6 +244,7 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 	if len(usable) == 0 {
 		return fmt.Errorf("no usable convolution algorithm within %d bytes of workspace (found: %s)", m.convSize, algoList(perfs))
 	}
+	short, shortNeed := s.shortOfWorkspace(b, perfs, m.convSize)
 	ways := convCandidates(o, usable)
 	// Outputs are compared over their first checkBytes: a batch of 16 of
 	// VGG's first layers is 205 MB, and a wrong way of calling shows
@@ -271,8 +279,27 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 		return err
 	}
 	s.choice.ms = float32(t.Seconds() * 1e3)
+	s.choice.short, s.choice.shortNeed, s.choice.room = short, shortNeed, m.convSize
 	d.findCache[s.key] = s.choice
 	return nil
+}
+
+// shortOfWorkspace lists the algorithms of perfs that did not run and
+// need more than room bytes of workspace, and the most one needs.
+func (s *convStep) shortOfWorkspace(b *builder, perfs []cu.ConvFwdAlgoPerf, room uint64) ([]cu.ConvFwdAlgo, uint64) {
+	var short []cu.ConvFwdAlgo
+	var most uint64
+	for _, p := range perfs {
+		if (p.Status == 0 && p.Memory <= room) || slices.Contains(short, p.Algo) {
+			continue
+		}
+		need, err := b.dnn.ConvolutionForwardWorkspaceSize(s.x, s.w, s.conv, s.y, p.Algo)
+		if err == nil && need > room {
+			short = append(short, p.Algo)
+			most = max(most, need)
+		}
+	}
+	return short, most
 }
 
 // convCandidates lists the ways to compute o that choose times: the fused

@@ -304,6 +304,37 @@ func medianOf(warmups, n int, f func() (time.Duration, error)) (uint64, error) {
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
 
+// shortOfWorkspace says, for the verbose log, how many of v's
+// convolutions could not try some of cuDNN's algorithms for want of
+// workspace, which, what they needed at most and what was left.
+func (v *variant) shortOfWorkspace() string {
+	var n int
+	var algos []string
+	var need, room uint64
+	for _, s := range v.steps {
+		c, ok := s.(*convStep)
+		if !ok || len(c.choice.short) == 0 {
+			continue
+		}
+		if n == 0 || c.choice.room < room {
+			room = c.choice.room
+		}
+		n++
+		need = max(need, c.choice.shortNeed)
+		for _, a := range c.choice.short {
+			if name := a.String(); !slices.Contains(algos, name) {
+				algos = append(algos, name)
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	slices.Sort(algos)
+	return fmt.Sprintf("{workspace short for %d convs: %s need up to %.1f MiB, %.1f MiB left}",
+		n, strings.Join(algos, ","), float64(need)/(1<<20), float64(room)/(1<<20))
+}
+
 // summary describes the instance's batch sizes and convolution and Gemm choices
 // for the verbose log.
 func (in *instance) summary() string {
@@ -326,6 +357,7 @@ func (in *instance) summary() string {
 		if len(parts) > 0 {
 			fmt.Fprintf(&b, "[%s]", strings.Join(parts, ","))
 		}
+		b.WriteString(v.shortOfWorkspace())
 		b.WriteByte(' ')
 	}
 	return strings.TrimSpace(b.String())

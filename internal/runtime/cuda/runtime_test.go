@@ -705,3 +705,30 @@ func TestGPUGates(t *testing.T) {
 		t.Error("outputs differ with and without the gate")
 	}
 }
+
+// TestGPUWorkspaceShort loads a model with a workspace pool that leaves
+// too little for some of cuDNN's algorithms (on fakecuda, 4 MiB for
+// WINOGRAD_NONFUSED): the verbose log says which, and the model runs with
+// the others.
+func TestGPUWorkspaceShort(t *testing.T) {
+	var log bytes.Buffer
+	rt, err := New(Config{
+		PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 4 << 20,
+		HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 1, Verbose: true, Log: &log,
+	})
+	if err != nil {
+		t.Skipf("no CUDA runtime: %v", err)
+	}
+	defer rt.Close()
+	m, err := rt.Load(zoo(t, "tinycnn"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	defer m.Close()
+	if !strings.Contains(rt.devices[0].name, "fakecuda") {
+		return // which algorithms need more than what is left depends on the GPU
+	}
+	if !strings.Contains(log.String(), "{workspace short for ") || !strings.Contains(log.String(), "WINOGRAD_NONFUSED need up to 4.0 MiB") {
+		t.Errorf("the verbose log does not say which algorithms lacked workspace:\n%s", log.String())
+	}
+}
