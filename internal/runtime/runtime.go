@@ -111,6 +111,19 @@ type Model interface {
 	Close()
 }
 
+// HostMemory is implemented by runtimes that copy inputs fastest from
+// memory of their own: the CUDA runtime's pinned host memory, which the
+// GPU reads with no staging copy. The worker reads and decompresses Infer
+// inputs into it where it can; CopyInput takes such an input as any other.
+type HostMemory interface {
+	// AllocHost returns n bytes of it, or nil where it has none to lend
+	// now.
+	AllocHost(n int) []byte
+	// FreeHost takes back a buffer from AllocHost and reports true; for
+	// any other buffer it reports false.
+	FreeHost(b []byte) bool
+}
+
 // Evicter is implemented by models that keep state per set of weights
 // pages (the CUDA runtime's graph sets, which read the weights at fixed
 // addresses where their pages are mapped): the worker says when weights

@@ -38,6 +38,23 @@ func class(n int) (idx, size int) {
 	return 4*(k-1-minShift) + q - 5, q * step
 }
 
+// An Allocator provides the buffers a connection reads message bodies
+// into (WithBodyAllocator). Alloc returns a buffer of length n for the
+// body of a message of type typ; Free takes back a buffer from Alloc.
+// Both may be called from several goroutines.
+type Allocator interface {
+	Alloc(typ uint64, n int) []byte
+	Free(b []byte)
+}
+
+// Pools is the Allocator of the buffer pools (WithBodyPool).
+var Pools Allocator = pooled{}
+
+type pooled struct{}
+
+func (pooled) Alloc(_ uint64, n int) []byte { return GetBuffer(n) }
+func (pooled) Free(b []byte)                { PutBuffer(b) }
+
 // GetBuffer returns a buffer of length n, from a pool if n is in the
 // pooled range. Its contents are undefined.
 func GetBuffer(n int) []byte {

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"bytes"
+	"net"
+	"sync"
 	"testing"
 )
 
@@ -41,13 +43,95 @@ func TestReleasedBodies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(m.Body, body) || !m.pooled {
-			t.Fatalf("message %d: body differs or not pooled (%v)", i, m.pooled)
+		if !bytes.Equal(m.Body, body) || m.alloc != Pools {
+			t.Fatalf("message %d: body differs or not pooled (%v)", i, m.alloc)
 		}
 		m.Release()
 		m.Release()
 		if m.Body != nil {
 			t.Fatalf("message %d: body kept after Release", i)
 		}
+	}
+}
+
+// counting is an Allocator that lends its own buffers for messages of
+// type 5 and pool buffers for others, and counts what is outstanding.
+type counting struct {
+	mu    sync.Mutex
+	lent  map[*byte]int
+	allocs, frees int
+}
+
+func (c *counting) Alloc(typ uint64, n int) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allocs++
+	b := make([]byte, n)
+	if typ != 5 {
+		b = GetBuffer(n)
+	}
+	if n > 0 {
+		c.lent[&b[0]] = n
+	}
+	return b
+}
+
+func (c *counting) Free(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frees++
+	if len(b) > 0 {
+		if _, ok := c.lent[&b[0]]; !ok {
+			panic("Free of a buffer not lent")
+		}
+		delete(c.lent, &b[0])
+	}
+}
+
+// TestBodyAllocator reads bodies into an allocator's buffers: each goes
+// back once on Release, a body larger than maxPooled is left to the
+// garbage collector, and a body cut short goes back at once.
+func TestBodyAllocator(t *testing.T) {
+	al := &counting{lent: map[*byte]int{}}
+	a, b := pipe(t, WithBodyAllocator(al))
+	for i, typ := range []uint64{5, 3, 5} {
+		body := bytes.Repeat([]byte{byte(i + 1)}, 100_000+i)
+		a.Send(&Message{Type: typ, Header: []byte{1}, Body: body})
+		m, err := b.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(m.Body, body) || m.alloc != al {
+			t.Fatalf("message %d: body differs or not from the allocator", i)
+		}
+		m.Release()
+		m.Release()
+	}
+	big := make([]byte, maxPooled+1)
+	a.Send(&Message{Type: 5, Header: []byte{1}, Body: big})
+	m, err := b.Receive()
+	if err != nil || len(m.Body) != len(big) || m.alloc != nil {
+		t.Fatalf("body over maxPooled: %d bytes, allocator %v, %v", len(m.Body), m.alloc, err)
+	}
+	if al.allocs != 3 || al.frees != 3 || len(al.lent) != 0 {
+		t.Errorf("%d allocations, %d frees, %d outstanding; want 3, 3, 0", al.allocs, al.frees, len(al.lent))
+	}
+
+	// A body cut short by the peer's close.
+	nc, peer := net.Pipe()
+	c := NewConn(peer, WithBodyAllocator(al))
+	defer c.Close()
+	go func() {
+		var pre [PreHeaderSize]byte
+		ph := PreHeader{HeaderLen: 1, BodyLen: 1000, Type: 5}
+		ph.Encode(pre[:])
+		nc.Write(append(pre[:], 1, 2, 3))
+		nc.Close()
+	}()
+	if _, err := c.Receive(); err == nil {
+		t.Fatal("Receive of a body cut short succeeded")
+	}
+	if al.allocs != 4 || al.frees != 4 {
+		t.Errorf("after a body cut short: %d allocations, %d frees", al.allocs, al.frees)
 	}
 }

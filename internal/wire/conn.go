@@ -34,7 +34,7 @@ type Conn struct {
 	r       *bufio.Reader
 	now     func() int64
 	maxBody uint64
-	pool    bool          // bodies from the buffer pools (WithBodyPool)
+	alloc   Allocator     // what bodies are read into (WithBodyPool, WithBodyAllocator)
 	direct  int           // Send writes messages up to this long itself (WithDirectWrites)
 	spin    time.Duration // Receive polls this long before parking (WithSpinReads)
 
@@ -63,7 +63,14 @@ func WithMaxBody(n uint64) Option { return func(c *Conn) { c.maxBody = n } }
 // action's: it saves the allocation, the zeroing and the garbage
 // collections of large bodies. A receiver that keeps its bodies should not
 // use it (pooled buffers are rounded up to a size class).
-func WithBodyPool() Option { return func(c *Conn) { c.pool = true } }
+func WithBodyPool() Option { return WithBodyAllocator(Pools) }
+
+// WithBodyAllocator makes Receive read bodies of up to maxPooled bytes
+// into buffers from a, and Message.Release give them back to it: as
+// WithBodyPool, with memory of the receiver's choice (the worker reads
+// Infer inputs into the GPU runtime's pinned memory, which the GPU copies
+// from without staging).
+func WithBodyAllocator(a Allocator) Option { return func(c *Conn) { c.alloc = a } }
 
 // WithDirectWrites makes Send write a message of at most maxLen bytes
 // (header and body) itself, in the caller's goroutine, when no other is
@@ -126,7 +133,7 @@ func (c *Conn) Receive() (*Message, error) {
 	c.skew.Observe(rx, ph.SendTime, ph.Delta)
 	c.mu.Unlock()
 	if ph.BodyLen > 0 {
-		if m.Body, m.pooled, err = readBody(c.r, ph.BodyLen, c.pool); err != nil {
+		if m.Body, m.alloc, err = readBody(c.r, ph.Type, ph.BodyLen, c.alloc); err != nil {
 			return nil, fmt.Errorf("wire: reading body: %w", err)
 		}
 	}
@@ -135,25 +142,26 @@ func (c *Conn) Receive() (*Message, error) {
 	return m, nil
 }
 
-// readBody reads an n-byte body, into a buffer of the pools if pool is
-// set and n is at most maxPooled (reporting whether it did). Otherwise the
-// buffer grows as the data arrives, so that a corrupt length does not
-// allocate more than the peer actually sends; a corrupt length within
-// maxPooled on a pooled connection allocates its size once.
-func readBody(r io.Reader, n uint64, pool bool) ([]byte, bool, error) {
-	if pool && n <= maxPooled {
-		b := GetBuffer(int(n))
+// readBody reads the n-byte body of a message of type typ, into a buffer
+// from a if a is set and n is at most maxPooled (returning a, which the
+// buffer goes back to). Otherwise the buffer grows as the data arrives, so
+// that a corrupt length does not allocate more than the peer actually
+// sends; a corrupt length within maxPooled on a connection with an
+// allocator allocates its size once.
+func readBody(r io.Reader, typ, n uint64, a Allocator) ([]byte, Allocator, error) {
+	if a != nil && n <= maxPooled {
+		b := a.Alloc(typ, int(n))
 		if _, err := io.ReadFull(r, b); err != nil {
-			PutBuffer(b)
-			return nil, false, err
+			a.Free(b)
+			return nil, nil, err
 		}
-		return b, true, nil
+		return b, a, nil
 	}
 	const chunk = 4 << 20
 	if n <= chunk {
 		b := make([]byte, n)
 		_, err := io.ReadFull(r, b)
-		return b, false, err
+		return b, nil, err
 	}
 	b := make([]byte, 0, chunk)
 	for uint64(len(b)) < n {
@@ -164,10 +172,10 @@ func readBody(r io.Reader, n uint64, pool bool) ([]byte, bool, error) {
 		start := len(b)
 		b = append(b, make([]byte, want)...)
 		if _, err := io.ReadFull(r, b[start:]); err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 	}
-	return b, false, nil
+	return b, nil, nil
 }
 
 // Send queues m for writing. It never blocks on the network.

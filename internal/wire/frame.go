@@ -92,7 +92,7 @@ type Message struct {
 	// has been written completely (err nil) or could not be (err non-nil).
 	Sent func(err error)
 
-	pooled bool // Body is a received body from the buffer pools
+	alloc Allocator // what a received Body goes back to (nil: the garbage collector)
 
 	// cont marks the unwritten end, rest, of a message a direct Send began
 	// (WithDirectWrites), for the writer to finish; restBody is that
@@ -103,14 +103,14 @@ type Message struct {
 }
 
 // Release gives the body of a message received on a connection with
-// WithBodyPool back to the buffer pools (buffers.go), and clears m.Body:
-// nothing may use the body afterwards, including slices of it taken
-// before. On other messages it only clears m.Body; more than once is
-// harmless.
+// WithBodyPool or WithBodyAllocator back where it came from, and clears
+// m.Body: nothing may use the body afterwards, including slices of it
+// taken before. On other messages it only clears m.Body; more than once
+// is harmless.
 func (m *Message) Release() {
-	if m.pooled {
-		m.pooled = false
-		PutBuffer(m.Body)
+	if m.alloc != nil {
+		m.alloc.Free(m.Body)
+		m.alloc = nil
 	}
 	m.Body = nil
 }

@@ -216,8 +216,8 @@ func FuzzReceive(f *testing.F) {
 	f.Add(append(good, 'h', 'h', 'b', 'b', 'b'))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, pool := range []bool{false, true} {
-			c := &Conn{r: bufio.NewReader(bytes.NewReader(b)), now: func() int64 { return 1 }, maxBody: 1 << 16, pool: pool}
+		for _, alloc := range []Allocator{nil, Pools} {
+			c := &Conn{r: bufio.NewReader(bytes.NewReader(b)), now: func() int64 { return 1 }, maxBody: 1 << 16, alloc: alloc}
 			for i := 0; i < 4; i++ {
 				m, err := c.Receive()
 				if err != nil {

@@ -12,14 +12,53 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
+// inputBuffers hands out the buffers that inputs are read and
+// decompressed into: memory of the runtime's where it lends some
+// (runtime.HostMemory: the CUDA runtime's pinned memory, which the GPU
+// copies from without a staging copy), else the wire's pools (a batch of
+// 16 ImageNet items is 9.6 MB, and allocating it afresh for every Infer
+// costs its zeroing and frequent garbage collections). As a
+// wire.Allocator it serves the bodies of Infer actions: the raw input, or
+// its compressed items.
+type inputBuffers struct{ host runtime.HostMemory }
+
+func newInputBuffers(rt runtime.Runtime) inputBuffers {
+	hm, _ := rt.(runtime.HostMemory)
+	return inputBuffers{hm}
+}
+
+func (ib inputBuffers) get(n int) []byte {
+	if ib.host != nil {
+		if b := ib.host.AllocHost(n); b != nil {
+			return b
+		}
+	}
+	return wire.GetBuffer(n)
+}
+
+func (ib inputBuffers) put(b []byte) {
+	if ib.host == nil || !ib.host.FreeHost(b) {
+		wire.PutBuffer(b)
+	}
+}
+
+// Alloc implements wire.Allocator.
+func (ib inputBuffers) Alloc(typ uint64, n int) []byte {
+	if typ == workerapi.MsgInfer {
+		return ib.get(n)
+	}
+	return wire.GetBuffer(n)
+}
+
+// Free implements wire.Allocator.
+func (ib inputBuffers) Free(b []byte) { ib.put(b) }
+
 // decodeInput turns an Infer's body into batch × itemSize bytes of input
 // (spec/worker.md §3.5): generated when the body is empty, LZ4-decompressed
 // item by item when input_sizes are given (an item of size 0 is generated),
-// or taken as is. pooled says the input is a buffer of the wire's pools,
-// which the caller gives back (wire.PutBuffer) once it has been copied:
-// a batch of 16 ImageNet items is 9.6 MB, and allocating it afresh for
-// every Infer costs its zeroing and frequent garbage collections.
-func decodeInput(op *Op) (input []byte, pooled bool, err error) {
+// or taken as is. owned says the input is a buffer from bufs, which the
+// caller gives back (bufs.put) once it has been copied.
+func decodeInput(op *Op, bufs inputBuffers) (input []byte, owned bool, err error) {
 	n := uint64(op.batch) * op.itemSize
 	switch {
 	case op.generate:
@@ -32,9 +71,9 @@ func decodeInput(op *Op) (input []byte, pooled bool, err error) {
 	case len(op.inputSizes) > op.batch:
 		return nil, false, runtime.Errorf(workerapi.CopyInputBadSizes, "%d compressed inputs for batch size %d", len(op.inputSizes), op.batch)
 	}
-	out := wire.GetBuffer(int(n))
+	out := bufs.get(int(n))
 	if err := decompress(out, op, decodeWorkers(n, len(op.inputSizes))); err != nil {
-		wire.PutBuffer(out)
+		bufs.put(out)
 		return nil, false, err
 	}
 	return out, true, nil

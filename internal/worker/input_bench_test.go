@@ -68,7 +68,7 @@ func BenchmarkDecodeInput(b *testing.B) {
 			return decompress(out, op, 1)
 		})
 		run("decodeInput", func() error {
-			in, pooled, err := decodeInput(op)
+			in, pooled, err := decodeInput(op, inputBuffers{})
 			if pooled {
 				wire.PutBuffer(in)
 			}

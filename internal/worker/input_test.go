@@ -59,12 +59,73 @@ func TestDecompress(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := decodeInput(withSizes(make([]uint32, items+1), nil)); runtime.Code(err, 0) != workerapi.CopyInputBadSizes {
+	if _, _, err := decodeInput(withSizes(make([]uint32, items+1), nil), inputBuffers{}); runtime.Code(err, 0) != workerapi.CopyInputBadSizes {
 		t.Errorf("more items than the batch: %v", err)
 	}
-	if in, pooled, err := decodeInput(good); err != nil || !pooled || !bytes.Equal(in, want) {
-		t.Errorf("decodeInput: pooled %v, %v", pooled, err)
+	if in, owned, err := decodeInput(good, inputBuffers{}); err != nil || !owned || !bytes.Equal(in, want) {
+		t.Errorf("decodeInput: owned %v, %v", owned, err)
 	}
+
+	// Into a runtime's memory where it lends some, and back to it; into
+	// the pools where it does not.
+	host := &lender{room: 1}
+	bufs := inputBuffers{host}
+	in, owned, err := decodeInput(good, bufs)
+	if err != nil || !owned || !bytes.Equal(in, want) || host.lent != 1 {
+		t.Fatalf("decodeInput into lent memory: owned %v, %d lent, %v", owned, host.lent, err)
+	}
+	bufs.put(in)
+	if host.lent != 0 || host.frees != 1 {
+		t.Errorf("after put: %d lent, %d frees", host.lent, host.frees)
+	}
+	host.room = 0
+	if in, _, err := decodeInput(good, bufs); err != nil || host.lent != 0 || !bytes.Equal(in, want) {
+		t.Errorf("decodeInput with nothing lent: %d lent, %v", host.lent, err)
+	} else {
+		bufs.put(in)
+	}
+	host.room = 2
+	if b := bufs.Alloc(workerapi.MsgInfer, 100); host.lent != 1 {
+		t.Error("an Infer's body is not read into lent memory")
+	} else {
+		bufs.Free(b)
+	}
+	if bufs.Alloc(workerapi.MsgLoadWeights, 100); host.lent != 0 {
+		t.Error("a LoadWeights' body is read into lent memory")
+	}
+	if host.frees != 2 || host.foreign != 1 {
+		t.Errorf("%d frees, %d of buffers not lent", host.frees, host.foreign)
+	}
+}
+
+// lender is a runtime.HostMemory that lends up to room buffers at once.
+type lender struct {
+	room, lent, frees, foreign int
+	mine                       map[*byte]bool
+}
+
+func (l *lender) AllocHost(n int) []byte {
+	if l.lent >= l.room {
+		return nil
+	}
+	if l.mine == nil {
+		l.mine = map[*byte]bool{}
+	}
+	b := make([]byte, n)
+	l.mine[&b[0]] = true
+	l.lent++
+	return b
+}
+
+func (l *lender) FreeHost(b []byte) bool {
+	if len(b) == 0 || !l.mine[&b[0]] {
+		l.foreign++
+		return false
+	}
+	delete(l.mine, &b[0])
+	l.lent--
+	l.frees++
+	return true
 }
 
 func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }

@@ -89,14 +89,15 @@ func (op *Op) Run(rt runtime.Runtime) (c Completion) {
 	case OpLoadWeights:
 		c.Timing, c.Err = op.model.LoadWeights(op.GPU, op.pages, op.Start)
 	case OpCopyInput:
-		input, pooled, err := decodeInput(op)
+		bufs := newInputBuffers(rt)
+		input, owned, err := decodeInput(op, bufs)
 		if c.Err = err; err == nil {
 			c.IO, c.Timing, c.Err = op.model.CopyInput(op.GPU, op.batch, op.padded, input, op.Start)
 		}
-		if pooled {
+		if owned {
 			// Every runtime copies the input before CopyInput returns
-			// (into pinned memory, or its IO buffer).
-			wire.PutBuffer(input)
+			// (to the GPU, into pinned memory, or its IO buffer).
+			bufs.put(input)
 		}
 	case OpExec:
 		io := op.io

@@ -156,11 +156,12 @@ func (s *Server) closeAll() {
 const resultDirectMax = 4 << 20
 
 func (s *Server) handle(ctx context.Context, nc net.Conn) {
-	// Every action's body goes back to the pools once its result is sent.
-	// The loop writes results itself (no hand-off to the connection's
-	// writer), up to resultDirectMax bytes: an Infer's output at batch
-	// size 16 is 64 KB.
-	opts := []wire.Option{wire.WithBodyPool(), wire.WithDirectWrites(resultDirectMax)}
+	// Every action's body goes back where it came from once its result is
+	// sent: an Infer's to the runtime's pinned memory (inputBuffers), any
+	// other to the pools. The loop writes results itself (no hand-off to
+	// the connection's writer), up to resultDirectMax bytes: an Infer's
+	// output at batch size 16 is 64 KB.
+	opts := []wire.Option{wire.WithBodyAllocator(newInputBuffers(s.rt)), wire.WithDirectWrites(resultDirectMax)}
 	if s.spinReads > 0 {
 		opts = append(opts, wire.WithSpinReads(s.spinReads))
 	}

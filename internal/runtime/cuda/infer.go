@@ -31,9 +31,9 @@ type ioBlock struct {
 }
 
 // CopyInput implements runtime.Model: the input is staged in the pinned
-// host IO pool and copied into a new IO block on the GPU's input stream.
-// An empty input leaves the batch's inputs as they are (zero-size
-// inputs).
+// host IO pool, unless it lies there already (AllocHost), and copied into
+// a new IO block on the GPU's input stream. An empty input leaves the
+// batch's inputs as they are (zero-size inputs).
 func (m *Model) CopyInput(gpu, batch, padded int, input []byte, start int64) (runtime.IO, workerapi.Timing, error) {
 	d, err := m.rt.device(gpu)
 	if err != nil {
@@ -61,11 +61,17 @@ func (m *Model) CopyInput(gpu, batch, padded int, input []byte, start int64) (ru
 		now := uint64(clock.Now())
 		return blk, workerapi.Timing{Begin: uint64(start), End: max(now, uint64(start))}, nil
 	}
-	t, err := m.copy(d, &d.in, n, func(host *cu.HostMem, hoff uint64) {
-		stageInput(host.Bytes()[hoff:hoff+n], input)
-	}, func(host *cu.HostMem, hoff uint64) error {
+	enqueue := func(host *cu.HostMem, hoff uint64) error {
 		return cu.MemcpyHtoDAsync(blk.dev, host.Ptr(int(hoff)), n, d.in.s)
-	}, nil, workerapi.CopyInputHostAlloc, start)
+	}
+	var t workerapi.Timing
+	if hoff, ok := m.rt.hostOffset(input); ok {
+		t, err = m.copyAt(d, &d.in, n, hoff, enqueue, nil, start)
+	} else {
+		t, err = m.copy(d, &d.in, n, func(host *cu.HostMem, hoff uint64) {
+			stageInput(host.Bytes()[hoff:hoff+n], input)
+		}, enqueue, nil, workerapi.CopyInputHostAlloc, start)
+	}
 	if err != nil {
 		m.Release(gpu, blk)
 		return nil, workerapi.Timing{}, err
@@ -75,9 +81,8 @@ func (m *Model) CopyInput(gpu, batch, padded int, input []byte, start int64) (ru
 
 // copy runs one host-device copy of n bytes through the pinned host IO
 // pool on stage st: fill (if any) writes the host memory first, outside
-// the GPU's context and the timed span, enqueue queues the copy, then
-// after its completion done (if any) reads the host memory. hostCode is
-// the status when the host pool is full.
+// the GPU's context and the timed span, then copyAt. hostCode is the
+// status when the host pool is full.
 func (m *Model) copy(d *device, st *stage, n uint64, fill func(*cu.HostMem, uint64), enqueue, done func(*cu.HostMem, uint64) error,
 	hostCode int32, start int64) (workerapi.Timing, error) {
 	r := m.rt
@@ -90,6 +95,15 @@ func (m *Model) copy(d *device, st *stage, n uint64, fill func(*cu.HostMem, uint
 	if fill != nil {
 		fill(r.host, hoff)
 	}
+	return m.copyAt(d, st, n, hoff, enqueue, done, start)
+}
+
+// copyAt runs one host-device copy of the n bytes at hoff in the pinned
+// host IO pool on stage st: enqueue queues it, timed, then after its
+// completion done (if any) reads the host memory.
+func (m *Model) copyAt(d *device, st *stage, n, hoff uint64, enqueue, done func(*cu.HostMem, uint64) error,
+	start int64) (workerapi.Timing, error) {
+	r := m.rt
 	if err := d.enter(); err != nil {
 		return workerapi.Timing{}, runtimeError(d, err)
 	}

@@ -67,14 +67,15 @@ func (p *pool) alloc(n uint64) (uint64, bool) {
 	return off, true
 }
 
-// free gives back the block at off; space is reclaimed from the oldest
-// block on.
-func (p *pool) free(off uint64) {
+// free gives back the block at off and returns its size (0 if there is
+// no such block); space is reclaimed from the oldest block on.
+func (p *pool) free(off uint64) uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var size uint64
 	for i := range p.n {
 		if b := p.at(i); b.off == off && !b.freed {
-			b.freed = true
+			b.freed, size = true, b.size
 			break
 		}
 	}
@@ -82,6 +83,7 @@ func (p *pool) free(off uint64) {
 		p.head = (p.head + 1) % len(p.fifo)
 		p.n--
 	}
+	return size
 }
 
 // used is the number of bytes held by outstanding blocks.

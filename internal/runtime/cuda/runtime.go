@@ -7,6 +7,8 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/runtime"
@@ -19,8 +21,10 @@ type Runtime struct {
 	cfg     Config
 	log     io.Writer
 	devices []*device
-	host    *cu.HostMem // the pinned host IO pool
-	hostIO  *pool
+	host    *cu.HostMem // the pinned host IO pool: staging, then lending
+	hostIO  *pool        // staging, at the start of host
+	lendIO  *pool        // AllocHost's, after hostIO
+	lent    atomic.Int64 // bytes lent by AllocHost
 	clocks  *clockMonitor
 	ios     sync.Pool // of *ioBlock
 	name    string
@@ -72,7 +76,9 @@ func New(cfg Config) (*Runtime, error) {
 		fmt.Fprintln(cfg.Log, versionLine(drv, major, minor))
 	}
 
-	r := &Runtime{cfg: cfg, log: cfg.Log, hostIO: newPool(cfg.HostIOPoolSize), spin: cfg.Spin.spins(n, goruntime.GOMAXPROCS(0))}
+	staging := min(alignUp(cfg.HostIOPoolSize-cfg.HostIOPoolSize/lendShare, poolAlign), cfg.HostIOPoolSize)
+	r := &Runtime{cfg: cfg, log: cfg.Log, hostIO: newPool(staging), lendIO: newPool(cfg.HostIOPoolSize - staging),
+		spin: cfg.Spin.spins(n, goruntime.GOMAXPROCS(0))}
 	r.ios.New = func() any { return new(ioBlock) }
 	cubins := map[[2]int][]byte{}
 	for i := range n {
@@ -174,7 +180,10 @@ func (r *Runtime) Close() error {
 		r.clocks = nil
 	}
 	var errs []error
-	if r.host != nil && len(r.devices) > 0 && r.devices[0].enter() == nil {
+	if n := r.lent.Load(); n > 0 {
+		// Freeing it under a buffer still in use would crash the process.
+		errs = append(errs, fmt.Errorf("cuda runtime: closed with %d bytes of pinned host memory still lent; left allocated", n))
+	} else if r.host != nil && len(r.devices) > 0 && r.devices[0].enter() == nil {
 		errs = append(errs, r.host.Free())
 		r.devices[0].leave()
 		r.host = nil
@@ -184,6 +193,51 @@ func (r *Runtime) Close() error {
 	}
 	r.devices = nil
 	return errors.Join(errs...)
+}
+
+// lendShare is the part of the pinned host IO pool that AllocHost lends
+// (one half); the rest stages the copies of outputs, and of inputs in
+// other memory. The two are separate pools: a pool gives space back in
+// allocation order, and an input lent for the whole of its Infer would
+// hold back every staging block after it.
+const lendShare = 2
+
+// AllocHost implements runtime.HostMemory with the lending part of the
+// pinned host IO pool: an input read or decompressed into it is copied to
+// the GPU without staging.
+func (r *Runtime) AllocHost(n int) []byte {
+	if n <= 0 || r.host == nil {
+		return nil
+	}
+	off, ok := r.lendIO.alloc(uint64(n))
+	if !ok {
+		return nil
+	}
+	r.lent.Add(int64(alignUp(uint64(n), poolAlign))) // the block's size
+	off += r.hostIO.size
+	return r.host.Bytes()[off : off+uint64(n) : off+uint64(n)]
+}
+
+// FreeHost implements runtime.HostMemory.
+func (r *Runtime) FreeHost(b []byte) bool {
+	off, ok := r.hostOffset(b)
+	if !ok || off < r.hostIO.size {
+		return false
+	}
+	r.lent.Add(-int64(r.lendIO.free(off - r.hostIO.size)))
+	return true
+}
+
+// hostOffset reports whether b lies in the pinned host IO pool, and where.
+func (r *Runtime) hostOffset(b []byte) (uint64, bool) {
+	if len(b) == 0 || r.host == nil {
+		return 0, false
+	}
+	base, p := uintptr(r.host.Ptr(0)), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < base || p-base+uintptr(len(b)) > uintptr(r.host.Len()) {
+		return 0, false
+	}
+	return uint64(p - base), true
 }
 
 // device returns GPU gpu, or an error with status 13.

@@ -732,3 +732,86 @@ func TestGPUWorkspaceShort(t *testing.T) {
 		t.Errorf("the verbose log does not say which algorithms lacked workspace:\n%s", log.String())
 	}
 }
+
+// TestGPUHostInput runs an input that lies in the runtime's pinned memory
+// (AllocHost): the same output as from Go memory, copied without staging
+// (it runs with the staging pool taken, where a staged input fails), no
+// more lent than the lending pool holds (half the host IO pool), and a
+// Close with memory still lent leaves the memory allocated.
+func TestGPUHostInput(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	m := load(t, rt, "mlp", 2)
+	pages := span(0, m.Info().NumPages)
+	if _, err := m.LoadWeights(0, pages, 0); err != nil {
+		t.Fatal(err)
+	}
+	n := 2 * m.Info().InputSize
+	input := randomInput(3, n)
+	want, err := infer(m, 0, 2, 2, input, pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := rt.AllocHost(int(n))
+	if host == nil {
+		t.Fatal("AllocHost lent nothing")
+	}
+	copy(host, input)
+	// Take the staging pool: staging is impossible now.
+	var taken []uint64
+	for {
+		off, ok := rt.hostIO.alloc(1 << 20)
+		if !ok {
+			break
+		}
+		taken = append(taken, off)
+	}
+	if _, _, err := m.CopyInput(0, 2, 2, input, 0); runtime.Code(err, 0) != workerapi.CopyInputHostAlloc {
+		t.Errorf("a Go input with the host pool full: %v, want status %d", err, workerapi.CopyInputHostAlloc)
+	}
+	io, _, err := m.CopyInput(0, 2, 2, host, 0)
+	for _, off := range taken {
+		rt.hostIO.free(off)
+	}
+	if err != nil {
+		t.Fatalf("an input in pinned memory with the host pool full: %v", err)
+	}
+	defer m.Release(0, io)
+	if _, err := m.Exec(0, io, pages, 0); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want))
+	if _, err := m.CopyOutput(0, io, got, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("the output differs with the input in pinned memory")
+	}
+	if !rt.FreeHost(host) || rt.FreeHost(input) || rt.lent.Load() != 0 {
+		t.Errorf("FreeHost: pinned buffer not taken back, or a Go buffer taken; %d bytes lent", rt.lent.Load())
+	}
+
+	// No more than the lending pool, half the host IO pool.
+	var lent [][]byte
+	for b := rt.AllocHost(1 << 20); b != nil; b = rt.AllocHost(1 << 20) {
+		lent = append(lent, b)
+	}
+	if got, max := uint64(len(lent))<<20, rt.lendIO.size; got > max || got+2<<20 < max || max != 8<<20 {
+		t.Errorf("lent %d bytes of a %d-byte lending pool (host pool %d bytes)", got, max, rt.cfg.HostIOPoolSize)
+	}
+	for _, b := range lent {
+		rt.FreeHost(b)
+	}
+
+	var log bytes.Buffer
+	rt2, err := New(Config{
+		PageSize: testPage, WeightsCacheSize: 2 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 16 << 20,
+		HostIOPoolSize: 16 << 20, ProfilePages: 1, Log: &log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt2.AllocHost(1000)
+	if err := rt2.Close(); err == nil || !strings.Contains(err.Error(), "still lent") {
+		t.Errorf("Close with pinned memory lent: %v", err)
+	}
+}
