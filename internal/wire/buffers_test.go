@@ -57,8 +57,8 @@ func TestReleasedBodies(t *testing.T) {
 // counting is an Allocator that lends its own buffers for messages of
 // type 5 and pool buffers for others, and counts what is outstanding.
 type counting struct {
-	mu    sync.Mutex
-	lent  map[*byte]int
+	mu            sync.Mutex
+	lent          map[*byte]int
 	allocs, frees int
 }
 

@@ -21,7 +21,7 @@ type Runtime struct {
 	cfg     Config
 	log     io.Writer
 	devices []*device
-	host    *cu.HostMem // the pinned host IO pool: staging, then lending
+	host    *cu.HostMem  // the pinned host IO pool: staging, then lending
 	hostIO  *pool        // staging, at the start of host
 	lendIO  *pool        // AllocHost's, after hostIO
 	lent    atomic.Int64 // bytes lent by AllocHost
