@@ -228,7 +228,7 @@ func (p *probe) gated(c *batchCase) (string, error) {
 	if c.replayErr != nil {
 		return "", c.replayErr
 	}
-	gate, err := cuda.NewGate(p.exec)
+	gate, err := cuda.NewGate()
 	if err != nil {
 		return "", err
 	}

@@ -32,21 +32,21 @@ type Gate struct {
 	seq  uint32 // the value of the last Hold; the word holds it once opened
 }
 
-// ErrGateUnsupported says that the driver or the device cannot hold a
-// stream on a host word; the stream is untouched.
+// ErrGateUnsupported says that streams cannot be held on a host word
+// here: the driver refused the wait, the wait held nothing back, or work
+// behind an opened gate did not run.
 var ErrGateUnsupported = errors.New("cuda: streams cannot wait on host memory here")
 
 // gateOpenTimeout bounds NewGate's wait for its check's work to run once
 // the gate opens (microseconds on a GPU).
 const gateOpenTimeout = time.Second
 
-// NewGate makes a gate and checks on stream s, which must have no work
-// pending, that it holds work back and lets it go: an event recorded
-// behind it must be pending until it opens and complete soon after. The
-// error wraps ErrGateUnsupported where the stream is left as it was (the
-// driver refused the wait, or the wait held nothing back); any other
-// error means that work on s may be stuck behind the gate.
-func NewGate(s Stream) (*Gate, error) {
+// NewGate makes a gate for any one stream of the current context and
+// checks, on a stream of its own, that it holds work back and lets it go:
+// an event recorded behind it must be pending until it opens and complete
+// soon after. An error wrapping ErrGateUnsupported means that streams are
+// better run without a gate; others are failures to allocate.
+func NewGate() (*Gate, error) {
 	word, err := MemHostAlloc(4, HostAllocPortable|HostAllocDeviceMap)
 	if err != nil {
 		return nil, err
@@ -59,27 +59,36 @@ func NewGate(s Stream) (*Gate, error) {
 		return nil, fmt.Errorf("%w: %v", ErrGateUnsupported, err)
 	}
 	g.dev = DevicePtr(dev)
-	ev, err := NewEvent(EventDisableTiming)
+	s, err := NewStream(StreamNonBlocking, 0)
 	if err != nil {
 		word.Free()
 		return nil, err
 	}
-	defer ev.Destroy()
-	if err := g.check(s, ev); err != nil {
-		if errors.Is(err, ErrGateUnsupported) {
-			word.Free()
+	ev, err := NewEvent(EventDisableTiming)
+	if err != nil {
+		s.Destroy()
+		word.Free()
+		return nil, err
+	}
+	stuck, err := g.check(s, ev)
+	ev.Destroy()
+	s.Destroy() // returns at once, even with work stuck behind the gate
+	if err != nil {
+		if !stuck {
+			word.Free() // else the stuck stream may still read it
 		}
 		return nil, err
 	}
 	return g, nil
 }
 
-// check runs NewGate's check with event ev.
-func (g *Gate) check(s Stream, ev Event) error {
+// check runs NewGate's check on stream s with event ev; stuck says that
+// work behind the opened gate did not run.
+func (g *Gate) check(s Stream, ev Event) (stuck bool, err error) {
 	if err := g.Hold(s); err != nil {
-		return fmt.Errorf("%w: %v", ErrGateUnsupported, err)
+		return false, fmt.Errorf("%w: %v", ErrGateUnsupported, err)
 	}
-	err := ev.Record(s)
+	err = ev.Record(s)
 	var done bool
 	if err == nil {
 		done, err = ev.Query()
@@ -87,16 +96,16 @@ func (g *Gate) check(s Stream, ev Event) error {
 	g.Open()
 	switch {
 	case err != nil:
-		return err
+		return false, err
 	case done:
-		return fmt.Errorf("%w: work queued behind a closed gate ran", ErrGateUnsupported)
+		return false, fmt.Errorf("%w: work queued behind a closed gate ran", ErrGateUnsupported)
 	}
 	for deadline := time.Now().Add(gateOpenTimeout); ; {
 		if done, err := ev.Query(); err != nil || done {
-			return err
+			return false, err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("cuda: work behind an opened gate did not run within %v", gateOpenTimeout)
+			return true, fmt.Errorf("%w: work behind an opened gate did not run within %v", ErrGateUnsupported, gateOpenTimeout)
 		}
 		time.Sleep(10 * time.Microsecond)
 	}

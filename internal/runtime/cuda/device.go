@@ -191,8 +191,8 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *dev
 // is said on cfg.Log.
 func (d *device) gateStreams(cfg *Config) error {
 	var err error
-	if d.exec.gate, err = cu.NewGate(d.exec.s); err == nil {
-		d.load.gate, err = cu.NewGate(d.load.s)
+	if d.exec.gate, err = cu.NewGate(); err == nil {
+		d.load.gate, err = cu.NewGate()
 	}
 	if errors.Is(err, cu.ErrGateUnsupported) {
 		if d.exec.gate != nil {
