@@ -35,6 +35,10 @@ section() { printf '\n== %s\n' "$*"; }
 # skipped when time runs short; gpucheck gets what is left but a minute.
 deadline=$((SECONDS + ${GPU_CHECK_SECONDS:-540}))
 left() { echo $((deadline - SECONDS)); }
+max() { echo $(($1 > $2 ? $1 : $2)); }
+# The optional parts before the main run start only while this much is
+# left for it.
+reserve=240
 
 section nvidia-smi
 nvidia-smi --query-gpu=index,name,driver_version,clocks.sm,clocks.max.sm,memory.total,memory.used --format=csv 2>/dev/null ||
@@ -48,15 +52,16 @@ unset CUDA_FORCE_PTX_JIT CLOCKWORK_CONFIG_FILE
 # The optional parts, each bounded: the bindings' and the runtime's tests
 # on the GPU, and the probe's quick run (its vmm-remap check times what
 # LoadWeights does to rebind a model's graphs).
-if [ -x "$bin/cuda.test" ]; then
+if [ -x "$bin/cuda.test" ] && [ "$(left)" -gt "$reserve" ]; then
 	section "internal/cuda tests on the GPU"
 	(cd "$root/internal/cuda" && timeout 60 "$bin/cuda.test" -test.run '^TestGPU' -test.count=1 -test.v 2>&1 | grep -E '^(---|ok|FAIL|PASS)|_test\.go:[0-9]+:|Error|error' | tail -30)
 fi
-if [ -x "$bin/runtime-cuda.test" ]; then
+if [ -x "$bin/runtime-cuda.test" ] && [ "$(left)" -gt "$reserve" ]; then
 	section "internal/runtime/cuda tests on the GPU"
-	(cd "$root/internal/runtime/cuda" && timeout 60 "$bin/runtime-cuda.test" -test.run '^TestGPU' -test.count=1 2>&1 | tail -20)
+	(cd "$root/internal/runtime/cuda" && timeout 120 "$bin/runtime-cuda.test" -test.run '^TestGPU' -test.count=1 -test.v 2>&1 |
+		grep -E '^(--- |ok|FAIL|PASS)|_test\.go:[0-9]+:' | grep -v '_test\.go:[0-9]*: log:' | tail -40)
 fi
-if [ -x "$bin/gpuprobe" ]; then
+if [ -x "$bin/gpuprobe" ] && [ "$(left)" -gt "$reserve" ]; then
 	section "gpuprobe -quick"
 	timeout 90 "$bin/gpuprobe" -quick 2>&1 | grep -E '^(PASS|FAIL|SUMMARY)' | cut -c1-400
 fi
@@ -67,11 +72,11 @@ section "gpucheck $*"
 # Without a -budget of the caller's, measurements get what is left less
 # 100 s for INFER5 and the report.
 budget=()
-case " $* " in *" -budget"*) ;; *) budget=(-budget "$(($(left) - 170))s") ;; esac
+case " $* " in *" -budget"*) ;; *) budget=(-budget "$(max 60 $(($(left) - 170)))s") ;; esac
 # The harness waits for each result polling its socket (-spin-reads), as a
 # caller that spins would: a parked reader's wake-up is not the worker's
 # latency. The worker runs as configured by default (its reads park).
-timeout --kill-after=10 $(($(left) - 70)) "$bin/gpucheck" -bin "$bin" -profile "$root/internal/model/profiles/zoo_profile_h200.json" \
+timeout --kill-after=10 "$(max 120 $(($(left) - 70)))" "$bin/gpucheck" -bin "$bin" -profile "$root/internal/model/profiles/zoo_profile_h200.json" \
 	-spin-reads 50ms "${budget[@]}" "$@"
 rc=$?
 if [ "$rc" -ge 124 ]; then

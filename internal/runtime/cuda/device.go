@@ -186,9 +186,9 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *dev
 	return d, nil
 }
 
-// gateStreams puts the exec stage and the builder that times exec graphs behind
-// gates. Where the driver cannot gate a stream, both run ungated, which
-// is said on cfg.Log.
+// gateStreams puts the exec stage, and the builder that times exec
+// graphs, behind gates. Where streams cannot be gated (NewGate's check),
+// both run ungated, which is said on cfg.Log.
 func (d *device) gateStreams(cfg *Config) error {
 	var err error
 	if d.exec.gate, err = cu.NewGate(); err == nil {
