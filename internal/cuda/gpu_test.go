@@ -56,6 +56,34 @@ func hostAlloc(t *testing.T, n int) *HostMem {
 	return h
 }
 
+// captured is the executable graph of what enqueue queues on s.
+func captured(t *testing.T, s Stream, enqueue func() error) GraphExec {
+	t.Helper()
+	check(t, s.BeginCapture(CaptureThreadLocal))
+	err := enqueue()
+	g, endErr := s.EndCapture()
+	check(t, err)
+	check(t, endErr)
+	t.Cleanup(func() { g.Destroy() })
+	ge, err := g.Instantiate(0)
+	check(t, err)
+	t.Cleanup(func() { ge.Destroy() })
+	return ge
+}
+
+// timingEvents are a start and an end event that can time the work between.
+func timingEvents(t *testing.T) (start, end Event) {
+	t.Helper()
+	var err error
+	start, err = NewEvent(EventDefault)
+	check(t, err)
+	t.Cleanup(func() { start.Destroy() })
+	end, err = NewEvent(EventDefault)
+	check(t, err)
+	t.Cleanup(func() { end.Destroy() })
+	return start, end
+}
+
 // TestGPUCopiesAndGraphs copies through device memory, directly and
 // through a captured graph that is then pointed at another buffer.
 func TestGPUCopiesAndGraphs(t *testing.T) {
@@ -169,18 +197,9 @@ func TestGPUExec(t *testing.T) {
 	s, err := NewStream(StreamNonBlocking, 0)
 	check(t, err)
 	defer s.Destroy()
-	check(t, s.BeginCapture(CaptureThreadLocal))
-	check(t, MemcpyDtoDAsync(slot.Add(n), slot, n, s)) // the "model": output = input
-	g, err := s.EndCapture()
-	check(t, err)
-	defer g.Destroy()
-	ge, err := g.Instantiate(0)
-	check(t, err)
-	defer ge.Destroy()
-	start, err := NewEvent(EventDefault)
-	check(t, err)
-	end, err := NewEvent(EventDefault)
-	check(t, err)
+	// The "model": output = input.
+	ge := captured(t, s, func() error { return MemcpyDtoDAsync(slot.Add(n), slot, n, s) })
+	start, end := timingEvents(t)
 	in := host.Bytes()[:n]
 	for i := range in {
 		in[i] = byte(i * 5)
@@ -255,20 +274,8 @@ func TestGPUGate(t *testing.T) {
 
 	// An exec sequence behind the gate (Exec.Gate).
 	slot := alloc(t, 2*n)
-	check(t, s.BeginCapture(CaptureThreadLocal))
-	check(t, MemcpyDtoDAsync(slot.Add(n), slot, n, s))
-	graph, err := s.EndCapture()
-	check(t, err)
-	defer graph.Destroy()
-	ge, err := graph.Instantiate(0)
-	check(t, err)
-	defer ge.Destroy()
-	start, err := NewEvent(EventDefault)
-	check(t, err)
-	defer start.Destroy()
-	end, err := NewEvent(EventDefault)
-	check(t, err)
-	defer end.Destroy()
+	ge := captured(t, s, func() error { return MemcpyDtoDAsync(slot.Add(n), slot, n, s) })
+	start, end := timingEvents(t)
 	block := alloc(t, 2*n)
 	check(t, MemcpyHtoDAsync(block, host.Ptr(0), n, s))
 	x := Exec{Start: start, End: end, Graph: ge, Gate: g,

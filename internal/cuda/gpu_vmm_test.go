@@ -66,14 +66,7 @@ func TestGPUVirtualMemory(t *testing.T) {
 	// at capture too: the graph is captured with allocation 0 mapped.
 	check(t, MemMap(va, n, phys[0]))
 	check(t, MemSetAccess(va, n, dev))
-	check(t, s.BeginCapture(CaptureThreadLocal))
-	check(t, MemcpyDtoDAsync(out, va, n, s))
-	graph, err := s.EndCapture()
-	check(t, err)
-	defer graph.Destroy()
-	exec, err := graph.Instantiate(0)
-	check(t, err)
-	defer exec.Destroy()
+	exec := captured(t, s, func() error { return MemcpyDtoDAsync(out, va, n, s) })
 
 	for k, i := range []int{0, 1, 0} {
 		if k > 0 {

@@ -3,6 +3,7 @@ package cuda
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"github.com/clockwork-go/clockwork/internal/engine"
 	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"math"
@@ -28,6 +29,14 @@ import (
 // allocation granularity, 2 MiB on Hopper), so that the MLP's weights span
 // two pages.
 const testPage = 2 << 20
+
+// smallConfig is a runtime configuration small enough for every test: a
+// cache of 4 test pages, IO, workspace and host IO pools of 16 MiB, one
+// profiling page, measuring at Load. Tests change what they are about.
+func smallConfig(log io.Writer) Config {
+	return Config{PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 16 << 20,
+		HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 1, Log: log}
+}
 
 // span is the n pages from first on.
 func span(first, n int) []int {
@@ -535,10 +544,9 @@ func TestGPURemapWaitsForExec(t *testing.T) {
 // header per batch size, the time by op kind, the slowest ops.
 func TestGPUProfileOps(t *testing.T) {
 	var log bytes.Buffer
-	rt, err := New(Config{
-		PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 64 << 20,
-		HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 2, ProfileOps: true, Log: &log,
-	})
+	cfg := smallConfig(&log)
+	cfg.WorkspacePoolSize, cfg.ProfilePages, cfg.ProfileOps = 64<<20, 2, true
+	rt, err := New(cfg)
 	if err != nil {
 		t.Skipf("no CUDA runtime: %v", err)
 	}
@@ -565,10 +573,9 @@ func TestGPUProfileOps(t *testing.T) {
 // output against a run with parked waits.
 func TestGPUSpinningWaits(t *testing.T) {
 	outputs := func(spin SpinMode) [][]byte {
-		rt, err := New(Config{
-			PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 64 << 20,
-			HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 2, Spin: spin,
-		})
+		cfg := smallConfig(nil)
+		cfg.WorkspacePoolSize, cfg.ProfilePages, cfg.Spin = 64<<20, 2, spin
+		rt, err := New(cfg)
 		if err != nil {
 			t.Skipf("no CUDA runtime: %v", err)
 		}
@@ -642,10 +649,9 @@ func TestGPUSpinningWaits(t *testing.T) {
 // (Config.ClockPoll < 0): no polling goroutine, and the clocks are known.
 func TestGPUClockPollOff(t *testing.T) {
 	var log bytes.Buffer
-	rt, err := New(Config{
-		PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 16 << 20,
-		HostIOPoolSize: 16 << 20, ProfilePages: 1, ClockPoll: -1, Log: &log,
-	})
+	cfg := smallConfig(&log)
+	cfg.ClockPoll = -1
+	rt, err := New(cfg)
 	if err != nil {
 		t.Skipf("no CUDA runtime: %v", err)
 	}
@@ -665,10 +671,9 @@ func TestGPUGates(t *testing.T) {
 	var outs [][]byte
 	for _, ungated := range []bool{false, true} {
 		var log bytes.Buffer
-		rt, err := New(Config{
-			PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 16 << 20,
-			HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 1, Ungated: ungated, Log: &log,
-		})
+		cfg := smallConfig(&log)
+		cfg.Ungated = ungated
+		rt, err := New(cfg)
 		if err != nil {
 			t.Skipf("no CUDA runtime: %v", err)
 		}
@@ -712,10 +717,9 @@ func TestGPUGates(t *testing.T) {
 // the others.
 func TestGPUWorkspaceShort(t *testing.T) {
 	var log bytes.Buffer
-	rt, err := New(Config{
-		PageSize: testPage, WeightsCacheSize: 4 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 4 << 20,
-		HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 1, Verbose: true, Log: &log,
-	})
+	cfg := smallConfig(&log)
+	cfg.WorkspacePoolSize, cfg.Verbose = 4<<20, true
+	rt, err := New(cfg)
 	if err != nil {
 		t.Skipf("no CUDA runtime: %v", err)
 	}
@@ -803,10 +807,7 @@ func TestGPUHostInput(t *testing.T) {
 	}
 
 	var log bytes.Buffer
-	rt2, err := New(Config{
-		PageSize: testPage, WeightsCacheSize: 2 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 16 << 20,
-		HostIOPoolSize: 16 << 20, ProfilePages: 1, Log: &log,
-	})
+	rt2, err := New(smallConfig(&log))
 	if err != nil {
 		t.Fatal(err)
 	}
