@@ -3,9 +3,9 @@ package cuda
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"github.com/clockwork-go/clockwork/internal/engine"
 	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
