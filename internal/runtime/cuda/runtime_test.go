@@ -38,6 +38,22 @@ func smallConfig(log io.Writer) Config {
 		HostIOPoolSize: 16 << 20, Measure: true, ProfilePages: 1, Log: log}
 }
 
+// openRuntime opens the CUDA runtime with cfg, closed when the test ends,
+// or skips the test where there is no GPU (or fake).
+func openRuntime(t *testing.T, cfg Config) *Runtime {
+	t.Helper()
+	rt, err := New(cfg)
+	if err != nil {
+		t.Skipf("no CUDA runtime: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := rt.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return rt
+}
+
 // span is the n pages from first on.
 func span(first, n int) []int {
 	out := make([]int, n)
@@ -75,17 +91,11 @@ func TestFakeCUDA(t *testing.T) {
 func newTestRuntime(t *testing.T, tf32 bool) *Runtime {
 	t.Helper()
 	var log bytes.Buffer
-	rt, err := New(Config{
-		PageSize: testPage, WeightsCacheSize: 16 * testPage, IOPoolSize: 16 << 20, WorkspacePoolSize: 64 << 20,
-		HostIOPoolSize: 16 << 20, Measure: true, TF32: tf32, ProfilePages: 2, Verbose: true, Log: &log,
-	})
-	if err != nil {
-		t.Skipf("no CUDA runtime: %v", err)
-	}
+	cfg := smallConfig(&log)
+	cfg.WeightsCacheSize, cfg.WorkspacePoolSize, cfg.ProfilePages = 16*testPage, 64<<20, 2
+	cfg.TF32, cfg.Verbose = tf32, true
+	rt := openRuntime(t, cfg)
 	t.Cleanup(func() {
-		if err := rt.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
 		t.Logf("log:\n%s", log.String())
 	})
 	if !strings.HasPrefix(log.String(), "Using CUDA Driver ") {
@@ -546,11 +556,7 @@ func TestGPUProfileOps(t *testing.T) {
 	var log bytes.Buffer
 	cfg := smallConfig(&log)
 	cfg.WorkspacePoolSize, cfg.ProfilePages, cfg.ProfileOps = 64<<20, 2, true
-	rt, err := New(cfg)
-	if err != nil {
-		t.Skipf("no CUDA runtime: %v", err)
-	}
-	defer rt.Close()
+	rt := openRuntime(t, cfg)
 	m, err := rt.Load(zoo(t, "tinycnn"), runtime.LoadOptions{MaxBatch: 2, MaxExec: math.MaxUint64, PageSize: testPage})
 	if err != nil {
 		t.Fatal(err)
@@ -575,11 +581,7 @@ func TestGPUSpinningWaits(t *testing.T) {
 	outputs := func(spin SpinMode) [][]byte {
 		cfg := smallConfig(nil)
 		cfg.WorkspacePoolSize, cfg.ProfilePages, cfg.Spin = 64<<20, 2, spin
-		rt, err := New(cfg)
-		if err != nil {
-			t.Skipf("no CUDA runtime: %v", err)
-		}
-		defer rt.Close()
+		rt := openRuntime(t, cfg)
 		if want := map[SpinMode]string{SpinOn: "waits spinning", SpinOff: "waits parked"}[spin]; !strings.Contains(rt.Name(), want) {
 			t.Errorf("Name() = %q, want %q in it", rt.Name(), want)
 		}
@@ -651,11 +653,7 @@ func TestGPUClockPollOff(t *testing.T) {
 	var log bytes.Buffer
 	cfg := smallConfig(&log)
 	cfg.ClockPoll = -1
-	rt, err := New(cfg)
-	if err != nil {
-		t.Skipf("no CUDA runtime: %v", err)
-	}
-	defer rt.Close()
+	rt := openRuntime(t, cfg)
 	if rt.clocks != nil {
 		t.Error("a clock monitor polls")
 	}
@@ -719,11 +717,7 @@ func TestGPUWorkspaceShort(t *testing.T) {
 	var log bytes.Buffer
 	cfg := smallConfig(&log)
 	cfg.WorkspacePoolSize, cfg.Verbose = 4<<20, true
-	rt, err := New(cfg)
-	if err != nil {
-		t.Skipf("no CUDA runtime: %v", err)
-	}
-	defer rt.Close()
+	rt := openRuntime(t, cfg)
 	m, err := rt.Load(zoo(t, "tinycnn"), runtime.LoadOptions{MaxBatch: 1, MaxExec: math.MaxUint64, PageSize: testPage})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
