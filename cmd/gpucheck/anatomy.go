@@ -56,7 +56,7 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 		ratio float64
 	}
 	var slows []slow
-	var total int
+	var total, harness int
 	var spans [][2]int64 // each row's timed span
 	for _, mr := range runs {
 		for _, r := range mr.rows {
@@ -64,6 +64,7 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 				continue
 			}
 			total += len(r.samples)
+			harness += countFunc(r.samples, func(s sample) bool { return s.harnessGC })
 			spans = append(spans, [2]int64{r.samples[0].sent, r.samples[len(r.samples)-1].arrived})
 			var med [len(legs)]int64
 			for l := range legs {
@@ -110,7 +111,11 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 				bursts++
 			}
 		}
-		fmt.Fprintf(&b, "  they came in %d bursts (apart by more than %d ms)\n", bursts, burstGap/1e6)
+		plural := "s"
+		if bursts == 1 {
+			plural = ""
+		}
+		fmt.Fprintf(&b, "  they came in %d burst%s (apart by more than %d ms)\n", bursts, plural, burstGap/1e6)
 	}
 	during, met := 0, 0
 	for _, g := range gcs {
@@ -122,6 +127,8 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 	}
 	fmt.Fprintf(&b, "  worker garbage collections: %d, %d of them while inferences were timed; slow inferences that met one: %d\n",
 		len(gcs), during, met)
+	fmt.Fprintf(&b, "  gpucheck's own garbage collections during an inference: %d, of them during a slow one: %d\n",
+		harness, countFunc(slows, func(x slow) bool { return x.s.harnessGC }))
 	slices.SortFunc(slows, func(a, b slow) int { return cmp.Compare(b.ratio, a.ratio) })
 	if len(slows) > 0 {
 		fmt.Fprintf(&b, "  the slowest against their p50, legs in ms (%s), row medians in brackets:\n", strings.Join(legs[:], ", "))

@@ -39,6 +39,7 @@ func TestAnatomy(t *testing.T) {
 			d[4] += 100e3
 		}
 		r.samples = append(r.samples, inference(int64(i)*10e6, d))
+		r.samples[i].harnessGC = i == 101 || i == 500
 	}
 	runs := []*modelRun{{name: "m", rows: []*row{r}}}
 	gcs := []gcEvent{{at: 700*10e6 + 1e6, dur: 500e3}, {at: 20e9, dur: 1e6}} // the second after the run
@@ -49,6 +50,7 @@ func TestAnatomy(t *testing.T) {
 		"→ caller               1      3.00 ms    3.000 ms",
 		"they came in 2 bursts",
 		"worker garbage collections: 2, 1 of them while inferences were timed; slow inferences that met one: 1",
+		"gpucheck's own garbage collections during an inference: 2, of them during a slow one: 1",
 		"m b1 #700: 4.28 ms, 3.34 × p50",
 	} {
 		if !strings.Contains(got, want) {

@@ -7,6 +7,7 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine/reference"
 	"math"
 	"path/filepath"
+	"runtime/metrics"
 	"slices"
 	"time"
 
@@ -191,8 +192,17 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 		next = p.next
 	}
 	t0 := time.Now()
+	// The harness's own garbage collections, counted around each
+	// inference (one at a time; with -inflight the anatomy is not made).
+	gc := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	cycles := func() uint64 {
+		metrics.Read(gc)
+		return gc[0].Value.Uint64()
+	}
 	for i := 0; len(r.samples) < bn.o.n; i++ {
+		before := cycles()
 		res, sent, t, release, err := next()
+		harnessGC := cycles() != before
 		if err != nil {
 			return fmt.Errorf("inference %d: %w", i, err)
 		}
@@ -207,7 +217,7 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 			continue
 		}
 		res.Output = nil // released
-		r.samples = append(r.samples, sample{sent: sent, arrived: sent + int64(t), r: res})
+		r.samples = append(r.samples, sample{sent: sent, arrived: sent + int64(t), r: res, harnessGC: harnessGC})
 		bn.log.add(name, r.batch, len(r.samples)-1, &r.samples[len(r.samples)-1])
 		for _, c := range []uint32{res.GPUClockBefore, res.GPUClock} {
 			r.clocks[0], r.clocks[1] = min(r.clocks[0], c), max(r.clocks[1], c)

@@ -15,6 +15,7 @@ import (
 type sample struct {
 	sent, arrived int64
 	r             *workerapi.InferResult // its Output released
+	harnessGC     bool                   // gpucheck collected garbage while it waited for the result
 }
 
 // stamps are the sample's times in order: sent, the worker's receipt of
