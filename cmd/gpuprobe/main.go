@@ -3,7 +3,8 @@
 // weights copied page by page at PCIe speed, cuDNN, cuBLAS and NVRTC
 // results equal to a CPU reference with TF32 off, the latency of CUDA-graph
 // replays and its tail (GPU time, and host wall clock with a goroutine
-// spinning on cuEventQuery), rebinding a graph to weights on other pages,
+// spinning on cuEventQuery; with and without a gate that holds the work
+// until it is all queued), rebinding a graph to weights on other pages,
 // and remapping pages at a graph's fixed weights address.
 //
 // It prints one PASS or FAIL line per check and a summary, and exits 1 if
