@@ -14,7 +14,8 @@ import (
 // collections where the pools leave 8 (cmd/gpucheck -overhead). A
 // connection made WithBodyPool reads bodies into these buffers and its
 // receiver gives each back with Message.Release; the worker also
-// decompresses inputs into them and copies outputs out through them.
+// decompresses inputs into them (where its runtime lends no pinned memory)
+// and copies outputs out through them.
 //
 // Sizes are rounded up to classes a quarter of a power of two apart (at
 // most 25% unused), so that bodies of about the same size, such as the

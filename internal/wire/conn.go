@@ -113,8 +113,9 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
 // Receive reads the next message. It also updates the clock-skew estimate
 // from the message's pre-header. Any error leaves the stream unusable: the
-// caller should Close the connection. With WithBodyPool, the caller gives
-// the message's body back with Message.Release once done with it.
+// caller should Close the connection. With WithBodyPool or
+// WithBodyAllocator, the caller gives the message's body back with
+// Message.Release once done with it.
 func (c *Conn) Receive() (*Message, error) {
 	var pre [PreHeaderSize]byte
 	if _, err := io.ReadFull(c.r, pre[:]); err != nil {
