@@ -54,6 +54,7 @@ type row struct {
 	err        error
 	exec, e2e  dist
 	worker     dist      // from the start of copy-input to the end of copy-output
+	copyIn     dist      // the copy-input stage
 	samples    []sample  // the timed inferences' stamps
 	clocks     [2]uint32 // lowest and highest SM clock (MHz) seen
 	warmups    int
@@ -223,14 +224,15 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 			r.clocks[0], r.clocks[1] = min(r.clocks[0], c), max(r.clocks[1], c)
 		}
 	}
-	var exec, e2e, worker []time.Duration
+	var exec, e2e, worker, copyIn []time.Duration
 	for i := range r.samples {
 		s := &r.samples[i]
 		exec = append(exec, time.Duration(s.r.Exec.Duration))
 		e2e = append(e2e, time.Duration(s.e2e()))
 		worker = append(worker, time.Duration(s.r.CopyOutput.End-s.r.CopyInput.Begin))
+		copyIn = append(copyIn, time.Duration(s.r.CopyInput.End-s.r.CopyInput.Begin))
 	}
-	r.exec, r.e2e, r.worker = summarize(exec), summarize(e2e), summarize(worker)
+	r.exec, r.e2e, r.worker, r.copyIn = summarize(exec), summarize(e2e), summarize(worker), summarize(copyIn)
 	return nil
 }
 

@@ -68,7 +68,7 @@ func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof
 
 	fmt.Fprintf(&b, "\n%-13s %3s | %-37s %5s | %-23s %5s | %-17s %5s | %-13s | %6s | %s\n",
 		"model", "b", "exec GPU ms: p50 p99 p99.9 max", "tail", "end-to-end ms: p50 p99 p99.9", "tail",
-		"PyTorch p50 p99.9", "ratio", "LoadWeights", "rebind", "checks (in-worker ms p50/p99.9, SM MHz)")
+		"PyTorch p50 p99.9", "ratio", "LoadWeights", "rebind", "checks (in-worker ms p50/p99.9, copy-input stage p50, SM MHz)")
 	if gpuErr != nil {
 		fmt.Fprintf(&b, "GPU check failed: %v\n", gpuErr)
 		models.check(false, gpuErr.Error())
@@ -132,7 +132,7 @@ func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof
 			} else {
 				fmt.Fprintf(&b, "%6s | ", "")
 			}
-			checks := []string{fmt.Sprintf("worker %.2f/%.2f", r.worker.p50, r.worker.p999)}
+			checks := []string{fmt.Sprintf("worker %.2f/%.2f, copy-in %.3f", r.worker.p50, r.worker.p999, r.copyIn.p50)}
 			if r.clocks[0] == r.clocks[1] {
 				checks = append(checks, fmt.Sprintf("%d MHz", r.clocks[0]))
 			} else {
