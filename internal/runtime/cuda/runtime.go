@@ -25,6 +25,10 @@ type Runtime struct {
 	hostIO  *pool        // staging, at the start of host
 	lendIO  *pool        // AllocHost's, after hostIO
 	lent    atomic.Int64 // bytes lent by AllocHost
+	closed  atomic.Bool  // AllocHost lends no more (Close)
+	// Where host lies, for telling its buffers (hostOffset), kept apart
+	// because Close clears host when it frees it.
+	hostBase, hostEnd uintptr
 	clocks  *clockMonitor
 	ios     sync.Pool // of *ioBlock
 	name    string
@@ -99,6 +103,8 @@ func New(cfg Config) (*Runtime, error) {
 		r.Close()
 		return nil, fmt.Errorf("cuda runtime: host IO pool of %d bytes: %w", cfg.HostIOPoolSize, err)
 	}
+	r.hostBase = uintptr(r.host.Ptr(0))
+	r.hostEnd = r.hostBase + uintptr(r.host.Len())
 	r.clocks = startClockMonitor(r.devices, r.log, cfg.ClockPoll)
 
 	names := map[string]int{}
@@ -180,13 +186,15 @@ func (r *Runtime) Close() error {
 		r.clocks = nil
 	}
 	var errs []error
+	// Lending stops first: an AllocHost either sees it stopped, or has
+	// counted its buffer in lent before it is read here.
+	r.closed.Store(true)
 	if n := r.lent.Load(); n > 0 {
 		// Freeing it under a buffer still in use would crash the process.
 		errs = append(errs, fmt.Errorf("cuda runtime: closed with %d bytes of pinned host memory still lent; left allocated", n))
 	} else if r.host != nil && len(r.devices) > 0 && r.devices[0].enter() == nil {
 		errs = append(errs, r.host.Free())
 		r.devices[0].leave()
-		r.host = nil
 	}
 	for _, d := range r.devices {
 		errs = append(errs, d.close())
@@ -206,14 +214,20 @@ const lendShare = 2
 // pinned host IO pool: an input read or decompressed into it is copied to
 // the GPU without staging.
 func (r *Runtime) AllocHost(n int) []byte {
-	if n <= 0 || r.host == nil {
+	if n <= 0 {
+		return nil
+	}
+	size := int64(alignUp(uint64(n), poolAlign)) // the block's size
+	r.lent.Add(size)
+	if r.closed.Load() {
+		r.lent.Add(-size)
 		return nil
 	}
 	off, ok := r.lendIO.alloc(uint64(n))
 	if !ok {
+		r.lent.Add(-size)
 		return nil
 	}
-	r.lent.Add(int64(alignUp(uint64(n), poolAlign))) // the block's size
 	off += r.hostIO.size
 	return r.host.Bytes()[off : off+uint64(n) : off+uint64(n)]
 }
@@ -230,14 +244,14 @@ func (r *Runtime) FreeHost(b []byte) bool {
 
 // hostOffset reports whether b lies in the pinned host IO pool, and where.
 func (r *Runtime) hostOffset(b []byte) (uint64, bool) {
-	if len(b) == 0 || r.host == nil {
+	if len(b) == 0 {
 		return 0, false
 	}
-	base, p := uintptr(r.host.Ptr(0)), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	if p < base || p-base+uintptr(len(b)) > uintptr(r.host.Len()) {
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < r.hostBase || p+uintptr(len(b)) > r.hostEnd {
 		return 0, false
 	}
-	return uint64(p - base), true
+	return uint64(p - r.hostBase), true
 }
 
 // device returns GPU gpu, or an error with status 13.

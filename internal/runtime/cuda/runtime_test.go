@@ -735,7 +735,8 @@ func TestGPUWorkspaceShort(t *testing.T) {
 // (AllocHost): the same output as from Go memory, copied without staging
 // (it runs with the staging pool taken, where a staged input fails), no
 // more lent than the lending pool holds (half the host IO pool), and a
-// Close with memory still lent leaves the memory allocated.
+// Close with memory still lent leaves the memory allocated and lends no
+// more.
 func TestGPUHostInput(t *testing.T) {
 	rt := newTestRuntime(t, false)
 	m := load(t, rt, "mlp", 2)
@@ -805,8 +806,15 @@ func TestGPUHostInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt2.AllocHost(1000)
+	held := rt2.AllocHost(1000)
 	if err := rt2.Close(); err == nil || !strings.Contains(err.Error(), "still lent") {
 		t.Errorf("Close with pinned memory lent: %v", err)
+	}
+	if rt2.AllocHost(1000) != nil {
+		t.Error("AllocHost lent memory after Close")
+	}
+	held[999] = 1 // still allocated
+	if !rt2.FreeHost(held) || rt2.lent.Load() != 0 {
+		t.Errorf("FreeHost after Close: %d bytes still lent", rt2.lent.Load())
 	}
 }
