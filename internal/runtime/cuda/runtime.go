@@ -29,10 +29,10 @@ type Runtime struct {
 	// Where host lies, for telling its buffers (hostOffset), kept apart
 	// because Close clears host when it frees it.
 	hostBase, hostEnd uintptr
-	clocks  *clockMonitor
-	ios     sync.Pool // of *ioBlock
-	name    string
-	spin    bool // stages' waits spin (Config.Spin)
+	clocks            *clockMonitor
+	ios               sync.Pool // of *ioBlock
+	name              string
+	spin              bool // stages' waits spin (Config.Spin)
 }
 
 // New opens the NVIDIA libraries and sets up every GPU: contexts,
