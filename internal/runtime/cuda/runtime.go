@@ -26,13 +26,14 @@ type Runtime struct {
 	lendIO  *pool        // AllocHost's, after hostIO
 	lent    atomic.Int64 // bytes lent by AllocHost
 	closed  atomic.Bool  // AllocHost lends no more (Close)
+	clocks  *clockMonitor
+	ios     sync.Pool // of *ioBlock
+	name    string
+	spin    bool // stages' waits spin (Config.Spin)
+
 	// Where host lies, for telling its buffers (hostOffset), kept apart
 	// because Close clears host when it frees it.
 	hostBase, hostEnd uintptr
-	clocks            *clockMonitor
-	ios               sync.Pool // of *ioBlock
-	name              string
-	spin              bool // stages' waits spin (Config.Spin)
 }
 
 // New opens the NVIDIA libraries and sets up every GPU: contexts,
