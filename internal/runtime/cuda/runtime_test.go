@@ -679,6 +679,9 @@ func TestGPUGates(t *testing.T) {
 		if gated := d.exec.gate != nil && d.load.gate != nil; gated == ungated {
 			t.Errorf("Ungated %v: exec gate %v, load gate %v; log:\n%s", ungated, d.exec.gate, d.load.gate, log.String())
 		}
+		if want := map[bool]string{false: "exec gated)", true: "exec ungated)"}[ungated]; !strings.HasSuffix(rt.Name(), want) {
+			t.Errorf("Ungated %v: name %q", ungated, rt.Name())
+		}
 		m, err := rt.Load(zoo(t, "mlp"), runtime.LoadOptions{MaxBatch: 2, MaxExec: math.MaxUint64, PageSize: testPage})
 		if err != nil {
 			t.Fatal(err)
