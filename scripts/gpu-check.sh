@@ -138,7 +138,7 @@ done
 # The device hands back at most 8 files of $OUT: the smaller logs go into
 # one archive beside the report, samples.csv, ops.txt and worker.log.
 if [ -n "${OUT:-}" ]; then
-	(cd "$OUT" && logs=$(ls -d infer5-* worker-new.log 2>/dev/null) && [ -n "$logs" ] &&
+	(cd "$OUT" && logs=$(ls -d infer5-* worker-new.log 2>/dev/null; true) && [ -n "$logs" ] &&
 		tar czf logs.tgz $logs && rm -rf $logs)
 fi
 exit $rc
