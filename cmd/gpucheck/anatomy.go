@@ -146,13 +146,13 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 // burstGap separates bursts of slow inferences.
 const burstGap int64 = 50e6
 
+// median is the nearest-rank median of f over ss.
 func median(ss []sample, f func(*sample) int64) int64 {
-	v := make([]int64, len(ss))
+	v := make([]float64, len(ss))
 	for i := range ss {
-		v[i] = f(&ss[i])
+		v[i] = float64(f(&ss[i]))
 	}
-	slices.Sort(v)
-	return v[(len(v)-1)/2]
+	return int64(percentile(v, 0.5))
 }
 
 func countFunc[T any](s []T, f func(T) bool) int {
