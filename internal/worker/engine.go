@@ -140,14 +140,14 @@ func (e *Engine) Submit(now int64, a workerapi.Action, tag any) {
 	case *workerapi.GetWorkerState:
 		e.result(t, &workerapi.GetWorkerStateResult{ID: a.ID, Memory: e.memoryInfo()})
 	case *workerapi.LoadModelFromDisk:
-		e.loader.push(eligible(a.Earliest), t)
+		e.loader.push(now, eligible(a.Earliest), t)
 	case *workerapi.LoadWeights:
 		if g := e.gpu(t, a.GPU); g != nil {
-			g.weights.push(eligible(a.Earliest), t)
+			g.weights.push(now, eligible(a.Earliest), t)
 		}
 	case *workerapi.EvictWeights:
 		if g := e.gpu(t, a.GPU); g != nil {
-			g.weights.push(eligible(a.Earliest), t)
+			g.weights.push(now, eligible(a.Earliest), t)
 		}
 	case *workerapi.Infer:
 		if g := e.gpu(t, a.GPU); g != nil {
@@ -156,9 +156,9 @@ func (e *Engine) Submit(now int64, a workerapi.Action, tag any) {
 				if a.Earliest > inputLead {
 					lead = eligible(a.Earliest - inputLead)
 				}
-				g.input.push(lead, t)
+				g.input.push(now, lead, t)
 			} else {
-				g.exec.push(eligible(a.Earliest), t)
+				g.exec.push(now, eligible(a.Earliest), t)
 			}
 		}
 	default:

@@ -3,6 +3,7 @@ package worker
 import (
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/model"
@@ -158,6 +159,30 @@ func TestInfer(t *testing.T) {
 	h.status(c, workerapi.ExecTooLate)
 	if rb := h.status(b, 0).(*workerapi.InferResult); len(rb.Output) != 0 || rb.Exec.Begin != u(start+4*ms) {
 		t.Fatalf("generated-input result %+v", rb)
+	}
+}
+
+// TestInferPastDueInArrivalOrder: Infers already eligible when they
+// arrive run in the order they arrived. Ordered by earliest time alone, a
+// stream of Infers eligible ever further in the past (Earliest 0 shifted
+// by a clock delta that the estimate lowers now and then) overtook one
+// Infer for as long as the queue never emptied.
+func TestInferPastDueInArrivalOrder(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	past := h.now - 100*ms
+	first := infer(h, 1, nil, past, 1<<62) // runs at once, 1 ms
+	second := infer(h, 1, nil, past, 1<<62)
+	var later []int32
+	for i := range 5 {
+		later = append(later, infer(h, 1, nil, past-int64(i+1)*ms, 1<<62))
+		h.after(ms)
+	}
+	h.after(10 * ms)
+	want := append([]int32{first, second}, later...)
+	if !slices.Equal(h.order[len(h.order)-len(want):], want) {
+		t.Errorf("answered in the order %v, want %v", h.order[len(h.order)-len(want):], want)
 	}
 }
 

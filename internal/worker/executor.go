@@ -3,10 +3,17 @@ package worker
 import "container/heap"
 
 // executor is one serial stage of a GPU (or the worker-wide model loader):
-// a queue of tasks ordered by the time they become eligible (ties in
-// arrival order) and at most one operation in flight. A task never starts
-// before it is eligible; whether it started too late is the task's own
-// check.
+// a queue of tasks ordered by the time they become eligible, or joined the
+// queue if that is later (ties in arrival order), and at most one
+// operation in flight. A task never starts before it is eligible; whether
+// it started too late is the task's own check.
+//
+// Tasks already eligible when they join run in the order they joined: by
+// eligible time alone, a stream of tasks eligible ever further in the past
+// (Earliest 0 shifted by a clock delta that the estimate lowers now and
+// then) overtook one task for as long as the queue never emptied, and in
+// the real worker that task's IO block held up the whole FIFO IO pool
+// (status 76 after some hundred Infers).
 type executor struct {
 	name  string
 	queue taskQueue
@@ -40,9 +47,10 @@ func (q *taskQueue) Pop() any {
 	return x
 }
 
-func (e *executor) push(eligible int64, t *task) {
+// push queues t, eligible at eligible, at now.
+func (e *executor) push(now, eligible int64, t *task) {
 	e.seq++
-	heap.Push(&e.queue, queued{eligible: eligible, seq: e.seq, t: t})
+	heap.Push(&e.queue, queued{eligible: max(eligible, now), seq: e.seq, t: t})
 }
 
 // next pops the head if the executor is idle and the head is eligible at now.

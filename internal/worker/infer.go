@@ -80,7 +80,7 @@ func (e *Engine) completeCopyInput(now int64, c *Completion) {
 		return
 	}
 	t.io, t.copyIn = c.IO, c.Timing
-	g.exec.push(eligible(t.action.(*workerapi.Infer).Earliest), t)
+	g.exec.push(now, eligible(t.action.(*workerapi.Infer).Earliest), t)
 }
 
 func (e *Engine) startExec(now int64, g *gpu, t *task) {
@@ -122,7 +122,7 @@ func (e *Engine) completeExec(now int64, c *Completion) {
 	}
 	t.exec = c.Exec
 	if e.cfg.InputStage {
-		g.output.push(0, t)
+		g.output.push(now, 0, t)
 		return
 	}
 	// worker_dummy: the result follows the exec directly; its output
