@@ -96,45 +96,37 @@ if [ -n "${OUT:-}" ] && [ -f "$OUT/worker.log" ]; then
 		echo "$(echo "$line" | grep -o 'model=[^ ]*') $(echo "$line" | grep -o 'b[0-9]*=[0-9.]*ms[^ ]*{workspace short[^}]*}' | tr '\n' ' ')"
 	done
 fi
-# The worker's host overhead per Infer, stage by stage (gpucheck -overhead):
-# the stages' waits spinning (the default on this many cores) with the
-# network reads parked, then with the worker's and the harness's reads
-# spinning too (CLOCKWORK_WORKER_SPIN_READS, -spin-reads; off by default),
-# then every wait parked.
-for variant in "on park" "on spin" "off park"; do
-	set -- $variant
-	if [ "$(left)" -lt 30 ]; then
-		echo "gpu-check.sh: no time left for gpucheck -overhead"
-		break
+# Experiments, each a short gpucheck of its own beside the main run (OUT
+# unset: the main run's report and logs stay), while time is left:
+# - MobileNetV2 with four Infers in the worker at once (back to back on
+#   the GPU, as PyTorch's figures are measured), with the IO slot copies
+#   made by the copy_io kernel (the default) and by cuMemcpyDtoDAsync
+#   (CLOCKWORK_CUDA_SLOT_COPY=memcpy), which the driver may queue behind
+#   the next Infer's input copy on a copy engine;
+# - INFER5 over ResNet-50 for 15 s with the slot copies by memcpy: its
+#   prediction error against the main run's (copy_io);
+# - end-to-end tails with the worker polling its socket
+#   (CLOCKWORK_WORKER_SPIN_READS) against the main run's parked reads.
+experiment() {
+	local title=$1 envs=$2
+	shift 2
+	if [ "$(left)" -lt 40 ]; then
+		echo "gpu-check.sh: no time left for: $title"
+		return
 	fi
-	section "gpucheck -overhead, CLOCKWORK_CUDA_SPIN=$1, network reads: $2"
-	reads=()
-	if [ "$2" = spin ]; then
-		export CLOCKWORK_WORKER_SPIN_READS=5ms
-		reads=(-spin-reads 50ms)
-	else
-		unset CLOCKWORK_WORKER_SPIN_READS
-	fi
-	CLOCKWORK_CUDA_SPIN=$1 timeout $(($(left) / 2)) "$bin/gpucheck" -overhead -bin "$bin" -models imagenet_io -batches 1,16 -n 300 "${reads[@]}" 2>&1 | tail -30
-done
-unset CLOCKWORK_WORKER_SPIN_READS
-# Experiments on MobileNetV2's GPU-time tail (1.05-1.16 on the H200
-# before the exec gate, where other models were within 1.05): the same rows
-# without the gate (CLOCKWORK_CUDA_GATE=off: the GPU time then includes
-# the host's submission), with the NVML clock poll off, then with four
-# Infers in the worker at once (back to back on the GPU, as PyTorch's
-# figures are measured). OUT unset: the main run's report and logs stay.
-for variant in "CLOCKWORK_CUDA_GATE=off -inflight 1" "CLOCKWORK_CUDA_CLOCK_POLL=off -inflight 1" "CLOCKWORK_CUDA_CLOCK_POLL=5ms -inflight 4"; do
-	set -- $variant
-	if [ "$(left)" -lt 45 ]; then
-		break
-	fi
-	section "MobileNetV2 with $1, $2 $3"
-	OUT= env "$1" timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
-		-profile "$root/internal/model/profiles/zoo_profile_h200.json" -models mobilenet_v2 -batches 1,4 \
-		-n 1000 -reload 10 -infer5 0 -spin-reads 50ms "$2" "$3" -budget "$(($(left) - 25))s" 2>&1 |
-		grep -E '^(model|mobilenet_v2)|GPU p99.9'
-done
+	section "$title"
+	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
+		-profile "$root/internal/model/profiles/zoo_profile_h200.json" -spin-reads 50ms "$@" -budget "$(($(left) - 25))s" 2>&1 |
+		grep -E '^(model |resnet|mobilenet|vgg|densenet)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5 \(|worker error'
+}
+experiment "MobileNetV2, -inflight 4, IO slots by copy_io" "CLOCKWORK_CUDA_SLOT_COPY=kernel" \
+	-models mobilenet_v2 -batches 1,4 -n 1000 -reload 10 -infer5 0 -inflight 4
+experiment "MobileNetV2, -inflight 4, IO slots by memcpy" "CLOCKWORK_CUDA_SLOT_COPY=memcpy" \
+	-models mobilenet_v2 -batches 1,4 -n 1000 -reload 10 -infer5 0 -inflight 4
+experiment "INFER5 (15 s) with IO slots by memcpy" "CLOCKWORK_CUDA_SLOT_COPY=memcpy" \
+	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s
+experiment "end to end with the worker's reads polling (CLOCKWORK_WORKER_SPIN_READS=5ms)" "CLOCKWORK_WORKER_SPIN_READS=5ms" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 # The device hands back at most 8 files of $OUT: the smaller logs go into
 # one archive beside the report, samples.csv, ops.txt and worker.log.
 if [ -n "${OUT:-}" ]; then
