@@ -19,33 +19,17 @@ int cw_launch(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsig
 	return cw_cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shared, s, n > 0 ? params : NULL, NULL);
 }
 
-/* cw_copy queues a device copy of n bytes src -> dst on s: with the
- * kernel fn (copy_io: src, dst, n, width; grid-stride, 256 threads a
- * block, at most blocks blocks) in the widest words that src, dst and n
- * allow, or without one (fn null) as cuMemcpyDtoDAsync. */
-static int cw_copy(void *fn, unsigned blocks, cw_dptr dst, cw_dptr src, size_t n, void *s) {
-	if (fn == NULL) {
-		return cw_cuMemcpyDtoDAsync(dst, src, n, s);
-	}
-	unsigned long long all = dst | src | n, nn = n;
-	int width = (all & 15) == 0 ? 16 : (all & 3) == 0 ? 4 : 1;
-	unsigned long long need = (n / width + 255) / 256;
-	unsigned grid = need < blocks ? (unsigned)need : blocks;
-	void *params[] = {&src, &dst, &nn, &width};
-	return cw_cuLaunchKernel(fn, grid > 0 ? grid : 1, 1, 1, 256, 1, 1, 0, s, params, NULL);
-}
-
-int cw_exec(void *s, void *start, void *copy_fn, unsigned copy_blocks, cw_dptr in_dst, cw_dptr in_src, size_t nin,
-	void *graph, cw_dptr out_dst, cw_dptr out_src, size_t nout, void *end, int *step) {
+int cw_exec(void *s, void *start, cw_dptr in_dst, cw_dptr in_src, size_t nin, void *graph,
+	cw_dptr out_dst, cw_dptr out_src, size_t nout, void *end, int *step) {
 	int rc;
 	*step = 0;
 	if ((rc = cw_cuEventRecord(start, s)) != 0) return rc;
 	*step = 1;
-	if (nin > 0 && (rc = cw_copy(copy_fn, copy_blocks, in_dst, in_src, nin, s)) != 0) return rc;
+	if (nin > 0 && (rc = cw_cuMemcpyDtoDAsync(in_dst, in_src, nin, s)) != 0) return rc;
 	*step = 2;
 	if ((rc = cw_cuGraphLaunch(graph, s)) != 0) return rc;
 	*step = 3;
-	if (nout > 0 && (rc = cw_copy(copy_fn, copy_blocks, out_dst, out_src, nout, s)) != 0) return rc;
+	if (nout > 0 && (rc = cw_cuMemcpyDtoDAsync(out_dst, out_src, nout, s)) != 0) return rc;
 	*step = 4;
 	return cw_cuEventRecord(end, s);
 }

@@ -117,11 +117,9 @@ int cw_launch(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsig
 /* cw_exec queues, in one call so that no Go scheduling falls between
  * them: a record of start, a device copy of nin bytes in_src -> in_dst,
  * the graph, a device copy of nout bytes out_src -> out_dst, a record of
- * end (copies of 0 bytes are left out). The copies run as the kernel
- * copy_fn on at most copy_blocks blocks (see cw_copy), or without one
- * (null) as cuMemcpyDtoDAsync. It returns the first failure and sets
- * *step to its index (0-4). */
-int cw_exec(void *s, void *start, void *copy_fn, unsigned copy_blocks, cw_dptr in_dst, cw_dptr in_src, size_t nin,
-	void *graph, cw_dptr out_dst, cw_dptr out_src, size_t nout, void *end, int *step);
+ * end (copies of 0 bytes are left out). It returns the first failure and
+ * sets *step to its index (0-4). */
+int cw_exec(void *s, void *start, cw_dptr in_dst, cw_dptr in_src, size_t nin, void *graph,
+	cw_dptr out_dst, cw_dptr out_src, size_t nout, void *end, int *step);
 
 #endif

@@ -138,14 +138,12 @@ func (e GraphExec) Destroy() error {
 // Exec describes a graph launch bracketed by device copies and timing
 // events: In.N bytes copied from In.Src to In.Dst, the graph, Out.N bytes
 // from Out.Src to Out.Dst (copies of 0 bytes are left out). With a Gate,
-// the GPU starts it only once all of it is queued. With a Copier, the
-// copies run as its kernel; without, as cuMemcpyDtoDAsync.
+// the GPU starts it only once all of it is queued.
 type Exec struct {
 	Start, End Event
 	In, Out    DeviceCopy
 	Graph      GraphExec
 	Gate       *Gate
-	Copier     *Copier
 }
 
 // DeviceCopy is a device-to-device copy of N bytes.
@@ -155,8 +153,6 @@ type DeviceCopy struct {
 }
 
 var execSteps = [...]string{"cuEventRecord", "cuMemcpyDtoDAsync", "cuGraphLaunch", "cuMemcpyDtoDAsync", "cuEventRecord"}
-
-const copierStep = "cuLaunchKernel (device copy)"
 
 // Launch queues e on stream s in a single call into C. Without a gate,
 // that keeps the Go scheduler (a preemption, a garbage collector's pause)
@@ -170,19 +166,8 @@ func (e *Exec) Launch(s Stream) error {
 		}
 		defer e.Gate.Open()
 	}
-	var (
-		step   C.int
-		fn     unsafe.Pointer
-		blocks C.uint
-	)
-	if e.Copier != nil {
-		fn, blocks = e.Copier.Fn.p, C.uint(max(1, e.Copier.Blocks))
-	}
-	rc := C.cw_exec(s.p, e.Start.p, fn, blocks, C.cw_dptr(e.In.Dst), C.cw_dptr(e.In.Src), C.size_t(e.In.N), e.Graph.p,
+	var step C.int
+	rc := C.cw_exec(s.p, e.Start.p, C.cw_dptr(e.In.Dst), C.cw_dptr(e.In.Src), C.size_t(e.In.N), e.Graph.p,
 		C.cw_dptr(e.Out.Dst), C.cw_dptr(e.Out.Src), C.size_t(e.Out.N), e.End.p, &step)
-	name := execSteps[step]
-	if fn != nil && (step == 1 || step == 3) {
-		name = copierStep
-	}
-	return drvCheck(name, rc)
+	return drvCheck(execSteps[step], rc)
 }

@@ -12,10 +12,10 @@ import (
 // reader is woken through the network poller and often another processor,
 // which costs tens of microseconds and far more at the tail on a machine
 // whose idle processors sleep; polling keeps a processor busy instead.
-// On Linux a poll asks for readiness (ppoll), which does not take the
-// socket's lock that the peer's writes into it need: polling with reads,
-// as at first, saved the result's wake-up in gpucheck on an H200 host but
-// slowed 600 KB inputs. The worker polls only when asked
+// Each poll takes the socket's lock, which the peer's writes into it need
+// too, so a message that arrives in pieces arrives more slowly: on an H200
+// host (16 cores) polling saved the result's wake-up in gpucheck but
+// slowed 600 KB inputs, so the worker polls only when asked
 // (CLOCKWORK_WORKER_SPIN_READS); gpucheck polls with -spin-reads while it
 // waits for a result. Connections that do not expose their file
 // descriptor (syscall.Conn) read as usual.
@@ -55,9 +55,7 @@ func (s *spinReader) Read(p []byte) (int, error) {
 			errno error
 		)
 		if err := s.raw.Read(func(fd uintptr) bool {
-			if n, errno = 0, syscall.EAGAIN; readable(fd) {
-				n, errno = syscall.Read(int(fd), p)
-			}
+			n, errno = syscall.Read(int(fd), p)
 			return true // never wait for readiness here
 		}); err != nil {
 			return 0, err // closed
@@ -74,10 +72,9 @@ func (s *spinReader) Read(p []byte) (int, error) {
 		if !now.Before(end) {
 			return s.nc.Read(p)
 		}
-		// Where a poll is a read (not Linux), it takes the socket's
-		// lock, which the sender's writes into it need too: poll every
-		// pollGap, not back to back.
-		for next := now.Add(pollGap); lockingPoll && time.Now().Before(next); {
+		// Each poll takes the socket's lock, which the sender's writes
+		// into it need too: poll every pollGap, not back to back.
+		for next := now.Add(pollGap); time.Now().Before(next); {
 		}
 	}
 }

@@ -42,11 +42,6 @@ type Config struct {
 	// Ungated queues each exec without a gate (cuda.Gate): its GPU time
 	// then includes the host's submission of the work (a diagnostic).
 	Ungated bool
-	// SlotMemcpy makes the copies between an Infer's IO block and the
-	// graphs' IO slot with cuMemcpyDtoDAsync, which the driver may run
-	// on a copy engine, instead of the copy_io kernel (a diagnostic: an
-	// exec's copies then can wait behind other streams' host copies).
-	SlotMemcpy bool
 	// SkipVersionLine leaves out the "Using CUDA Driver …" line: the
 	// worker prints it first (VersionLine), as the original did.
 	SkipVersionLine bool
@@ -115,13 +110,6 @@ const EnvGate = "CLOCKWORK_CUDA_GATE"
 
 // UngatedFromEnv reads EnvGate.
 func UngatedFromEnv() bool { return os.Getenv(EnvGate) == "off" }
-
-// EnvSlotCopy names the environment variable that sets Config.SlotMemcpy
-// in workers: "memcpy" copies IO slots with cuMemcpyDtoDAsync.
-const EnvSlotCopy = "CLOCKWORK_CUDA_SLOT_COPY"
-
-// SlotMemcpyFromEnv reads EnvSlotCopy.
-func SlotMemcpyFromEnv() bool { return os.Getenv(EnvSlotCopy) == "memcpy" }
 
 // EnvClockPoll names the environment variable that sets Config.ClockPoll
 // in workers: a duration such as "5ms", or "off" (read once).

@@ -44,9 +44,8 @@ type device struct {
 	gemmCache      map[string]gemmMode   // under loadMu
 	scratch        *cu.HostMem           // pinned, for checks at Load; under loadMu
 
-	k      *kernels
-	copier *cu.Copier // the exec's IO slot copies; nil: cuMemcpyDtoDAsync
-	zeros  cu.DevicePtr
+	k     *kernels
+	zeros cu.DevicePtr
 
 	// The weights cache: pages physical allocations of pageSize bytes
 	// (handles), mapped in order at cache, where LoadWeights copies into
@@ -177,9 +176,6 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *dev
 	}
 	if d.k, err = loadKernels(cubin, sms); err != nil {
 		return nil, err
-	}
-	if !cfg.SlotMemcpy {
-		d.copier = &cu.Copier{Fn: d.k.copyIO, Blocks: uint32(d.k.maxBlocks)}
 	}
 	if err := d.allocate(cfg); err != nil {
 		return nil, err

@@ -230,7 +230,7 @@ func (in *instance) launch(blk *ioBlock, pages []int) (*graphSet, error) {
 	}
 	st := &d.exec
 	x := v.exec(d.ws, blk.dev, s.execs[v.index], st.start, st.end)
-	x.Gate, x.Copier = st.gate, d.copier
+	x.Gate = st.gate
 	if err := x.Launch(st.s); err != nil {
 		return nil, runtimeError(d, err)
 	}

@@ -12,9 +12,8 @@ import (
 // with NVRTC once per device architecture at start-up. Each has a CPU twin
 // in internal/cuda/fakecuda (same name and parameter list), so that tests
 // run the runtime end to end without a GPU. Every kernel is a grid-stride
-// loop over 32-bit indices (Load rejects larger tensors), but for the
-// Copier's copy_io, which comes first.
-const kernelSource = cu.CopierSource + `
+// loop over 32-bit indices (Load rejects larger tensors).
+const kernelSource = `
 __device__ __forceinline__ float act(float v, int kind, float p0, float p1) {
 	switch (kind) {
 	case 1: return fmaxf(v, 0.f);
@@ -293,7 +292,7 @@ const blockSize = 256
 type kernels struct {
 	mod                                                          cu.Module
 	channelAct, gemmEpilogue, binaryOp, concat, gapFn, depthwise cu.Function
-	gemmRows, copyIO                                             cu.Function
+	gemmRows                                                     cu.Function
 	maxBlocks                                                    int // grid cap: enough blocks to fill the device
 }
 
@@ -333,7 +332,7 @@ func (k *kernels) funcs() []kernelFunc {
 	return []kernelFunc{
 		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
 		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
-		{&k.gemmRows, "gemm_rows"}, {&k.copyIO, "copy_io"},
+		{&k.gemmRows, "gemm_rows"},
 	}
 }
 

@@ -262,7 +262,6 @@ func (d *device) timeExec(v *variant, g cu.Graph) (uint64, error) {
 	}
 	b := d.load
 	x := v.exec(d.prof, io, exec, b.start, b.end)
-	x.Copier = d.copier
 	var launches []time.Duration
 	gpu, err := medianOf(warmupRuns, timedRuns, func() (time.Duration, error) {
 		t, launch, err := b.timedExec(&x)

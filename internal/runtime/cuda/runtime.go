@@ -135,9 +135,6 @@ func New(cfg Config) (*Runtime, error) {
 			exec = "ungated"
 		}
 	}
-	if cfg.SlotMemcpy {
-		exec += ", IO slots by memcpy"
-	}
 	r.name = fmt.Sprintf("cuda (%s; CUDA driver %d.%d, NVRTC %d.%d, cuDNN %d.%d.%d; TF32 %s; waits %s; exec %s)",
 		strings.Join(parts, ", "), drv/1000, drv%1000/10, major, minor, v/10000, v%10000/100, v%100, tf32, waits, exec)
 	return r, nil

@@ -986,7 +986,7 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_COPY_IO, FN_COUNT };
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_COUNT };
 
 /* The kernels the fake can run, by name, with their parameter lists: p a
  * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
@@ -1002,7 +1002,6 @@ static const struct {
 	{FN_CONCAT, "concat", "piiC"},
 	{FN_DEPTHWISE, "depthwise_conv", "ppppp" "iiiiiiiiiiiiiiii" "ff"},
 	{FN_GEMM_ROWS, "gemm_rows", "ppp" "iiiiii" "f" "p" "ii" "f" "i" "i" "ff"},
-	{FN_COPY_IO, "copy_io", "pppi"}, /* n, an unsigned long long, packs as a p */
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
@@ -1921,9 +1920,7 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *     plus bias and residual z (either null), then the activation;
  *   gemm_rows(a, b, y, m, n, k, lda, ldb, ldy, alpha, c, cRow, cCol, beta, cols, act, p0, p1):
  *     y[r·ldy + j] = act(alpha·Σ_q a[r·lda + q]·b[j·ldb + q] + beta·c[r·cRow + j·cCol]), c optional
- *     (cols, the columns per block, changes nothing here);
- *   copy_io(src, dst, n, width): the n bytes at src to dst, in words of
- *     width bytes (1, 4 or 16), which src, dst and n must be multiples of. */
+ *     (cols, the columns per block, changes nothing here). */
 static void run_kernel(op *o) {
 	unsigned char *b = o->u.kernel.args;
 	size_t off = 0;
@@ -2007,12 +2004,6 @@ static void run_kernel(op *o) {
 				if (c != NULL) v += beta * c[(size_t)r * crow + (size_t)j * ccol];
 				y[(size_t)r * ldy + j] = act_apply(kind, v, p0, p1);
 			}
-		break;
-	}
-	case FN_COPY_IO: {
-		dptr src = ARG(dptr, b, off), dst = ARG(dptr, b, off), n = ARG(dptr, b, off);
-		(void)ARG(int, b, off); /* width */
-		memmove((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, (size_t)n);
 		break;
 	}
 	case FN_DEPTHWISE: {
