@@ -49,11 +49,12 @@ const gcMargin int64 = 2e6
 // whether they came alone or in bursts, and shows the slowest.
 func anatomy(runs []*modelRun, gcs []gcEvent) string {
 	type slow struct {
-		row   string
-		i     int
-		s     *sample
-		med   [len(legs)]int64
-		ratio float64
+		row      string
+		i        int
+		s        *sample
+		med      [len(legs)]int64
+		medWrite int64 // the row's median write (sent to written), -1 if none is known
+		ratio    float64
 	}
 	var slows []slow
 	var total, harness int
@@ -70,11 +71,15 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 			for l := range legs {
 				med[l] = median(r.samples, func(s *sample) int64 { return s.leg(l) })
 			}
+			medWrite := int64(-1)
+			if w := slices.DeleteFunc(slices.Clone(r.samples), func(s sample) bool { return s.written == 0 }); len(w) > 0 {
+				medWrite = median(w, (*sample).write)
+			}
 			p50 := median(r.samples, (*sample).e2e)
 			for i := range r.samples {
 				s := &r.samples[i]
 				if float64(s.e2e()) > maxE2ETail*float64(p50) {
-					slows = append(slows, slow{fmt.Sprintf("%s b%d", mr.name, r.batch), i, s, med, float64(s.e2e()) / float64(p50)})
+					slows = append(slows, slow{fmt.Sprintf("%s b%d", mr.name, r.batch), i, s, med, medWrite, float64(s.e2e()) / float64(p50)})
 				}
 			}
 		}
@@ -87,6 +92,7 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 	if len(slows) > 0 {
 		var count [len(legs)]int
 		var excess, worst [len(legs)]int64
+		inWrite, unwritten := 0, 0 // of those charged to the first leg
 		for _, x := range slows {
 			main, grew := 0, int64(0)
 			for l := range legs {
@@ -97,12 +103,27 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 			count[main]++
 			excess[main] += grew
 			worst[main] = max(worst[main], grew)
+			switch {
+			case main != 0:
+			case x.s.written == 0 || x.medWrite < 0:
+				unwritten++
+			case 2*(x.s.write()-x.medWrite) > grew:
+				inWrite++
+			}
 		}
 		b.WriteString("  the leg that grew most, against its row's median: slow inferences, total and largest growth\n")
 		for l, name := range legs {
 			if count[l] > 0 {
 				fmt.Fprintf(&b, "    %-18s %5d  %8.2f ms  %7.3f ms\n", name, count[l], float64(excess[l])/1e6, float64(worst[l])/1e6)
 			}
+		}
+		if count[0] > 0 {
+			fmt.Fprintf(&b, "  of the %d charged to %s, gpucheck's write (until the socket took the whole action) grew by more than half as much in %d",
+				count[0], legs[0], inWrite)
+			if unwritten > 0 {
+				fmt.Fprintf(&b, "; %d have no write stamp", unwritten)
+			}
+			b.WriteString("\n")
 		}
 		slices.SortFunc(slows, func(a, b slow) int { return cmp.Compare(a.s.sent, b.s.sent) })
 		bursts := 1

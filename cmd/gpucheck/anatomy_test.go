@@ -37,18 +37,30 @@ func TestAnatomy(t *testing.T) {
 			d[8] += 3e6
 		case 800: // slower, but within 1.15 × p50
 			d[4] += 100e3
+		case 300, 400, 450: // the way to the worker: in gpucheck's write at 300
+			d[0] += 1e6
 		}
 		r.samples = append(r.samples, inference(int64(i)*10e6, d))
-		r.samples[i].harnessGC = i == 101 || i == 500
+		s := &r.samples[i]
+		s.harnessGC = i == 101 || i == 500
+		s.written = s.sent + 20e3
+		switch i {
+		case 300:
+			s.written += 900e3
+		case 400: // not known
+			s.written = 0
+		}
 	}
 	runs := []*modelRun{{name: "m", rows: []*row{r}}}
 	gcs := []gcEvent{{at: 700*10e6 + 1e6, dur: 500e3}, {at: 20e9, dur: 1e6}} // the second after the run
 	got := anatomy(runs, gcs)
 	for _, want := range []string{
-		"3 of 1000 timed inferences took more than 1.15",
+		"6 of 1000 timed inferences took more than 1.15",
+		"send → worker          3      3.00 ms    1.000 ms",
+		"of the 3 charged to send → worker, gpucheck's write (until the socket took the whole action) grew by more than half as much in 1; 1 have no write stamp\n",
 		"copy-input             2      2.00 ms    1.000 ms",
 		"→ caller               1      3.00 ms    3.000 ms",
-		"they came in 2 bursts",
+		"they came in 5 bursts",
 		"worker garbage collections: 2, 1 of them while inferences were timed; slow inferences that met one: 1",
 		"gpucheck's own garbage collections during an inference: 2, of them during a slow one: 1",
 		"m b1 #700: 4.28 ms, 3.34 × p50",

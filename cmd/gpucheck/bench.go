@@ -95,15 +95,22 @@ func (bn *bench) evict(id int32) error {
 	return err
 }
 
-// infer runs one Infer of batch size b and returns its result, when it
-// was sent (clock.Now) and its end-to-end time; the result's Output is
-// valid until release is called.
-func (bn *bench) infer(id int32, b int, in []byte) (res *workerapi.InferResult, sent int64, e2e time.Duration, release func(), err error) {
+// timed is an Infer's result with gpucheck's clock.Now stamps: sent,
+// written whole (0 if not known) and the result's arrival. The result's
+// Output is valid until release is called.
+type timed struct {
+	res                    *workerapi.InferResult
+	sent, written, arrived int64
+	release                func()
+}
+
+// infer runs one Infer of batch size b.
+func (bn *bench) infer(id int32, b int, in []byte) (timed, error) {
 	rep, sent, err := bn.c.doStamped(&workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: in})
 	if err != nil {
-		return nil, 0, 0, nil, err
+		return timed{}, err
 	}
-	return rep.r.(*workerapi.InferResult), sent, time.Duration(rep.at - sent), rep.release, nil
+	return timed{rep.r.(*workerapi.InferResult), sent, rep.written, rep.at, rep.release}, nil
 }
 
 // loadFiller loads the filler model from disk.
@@ -183,7 +190,7 @@ const minWarmup = 300 * time.Millisecond
 func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 	in := input(r.batch, itemSize)
 	r.clocks = [2]uint32{math.MaxUint32, 0}
-	next := func() (*workerapi.InferResult, int64, time.Duration, func(), error) { return bn.infer(id, r.batch, in) }
+	next := func() (timed, error) { return bn.infer(id, r.batch, in) }
 	if k := bn.o.inflight; k > 1 {
 		p := &pipeline{c: bn.c, k: k, sent: map[int32]int64{},
 			infer: func() workerapi.Action {
@@ -202,23 +209,24 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 	}
 	for i := 0; len(r.samples) < bn.o.n; i++ {
 		before := cycles()
-		res, sent, t, release, err := next()
+		t, err := next()
 		harnessGC := cycles() != before
 		if err != nil {
 			return fmt.Errorf("inference %d: %w", i, err)
 		}
+		res := t.res
 		if r.first == nil {
 			r.first = bytes.Clone(res.Output)
 		} else if !bytes.Equal(res.Output, r.first) {
 			r.changed++
 		}
-		release()
+		t.release()
 		if i < bn.o.warmup || time.Since(t0) < minWarmup {
 			r.warmups++
 			continue
 		}
 		res.Output = nil // released
-		r.samples = append(r.samples, sample{sent: sent, arrived: sent + int64(t), r: res, harnessGC: harnessGC})
+		r.samples = append(r.samples, sample{sent: t.sent, written: t.written, arrived: t.arrived, r: res, harnessGC: harnessGC})
 		bn.log.add(name, r.batch, len(r.samples)-1, &r.samples[len(r.samples)-1])
 		for _, c := range []uint32{res.GPUClockBefore, res.GPUClock} {
 			r.clocks[0], r.clocks[1] = min(r.clocks[0], c), max(r.clocks[1], c)
@@ -242,12 +250,12 @@ func (bn *bench) again(id int32, r *row, itemSize uint64) (bool, error) {
 	in := input(r.batch, itemSize)
 	same := true
 	for i := range bn.o.nReload {
-		res, _, _, release, err := bn.infer(id, r.batch, in)
+		t, err := bn.infer(id, r.batch, in)
 		if err != nil {
 			return false, fmt.Errorf("inference %d after the reload: %w", i, err)
 		}
-		same = same && bytes.Equal(res.Output, r.first)
-		release()
+		same = same && bytes.Equal(t.res.Output, r.first)
+		t.release()
 	}
 	return same, nil
 }
@@ -274,29 +282,30 @@ type pipeline struct {
 	sent  map[int32]int64         // outstanding: id → send time
 }
 
-func (p *pipeline) next() (*workerapi.InferResult, int64, time.Duration, func(), error) {
+func (p *pipeline) next() (timed, error) {
 	for len(p.sent) < p.k {
 		id, sent, err := p.c.send(p.infer())
 		if err != nil {
-			return nil, 0, 0, nil, err
+			return timed{}, err
 		}
 		p.sent[id] = sent
 	}
 	rep, err := p.c.await(actionTimeout, "Infer", func(id int32) bool { _, ok := p.sent[id]; return ok })
-	var sent int64
+	var sent, written int64
 	if rep.r != nil { // answered, if with an error
-		sent = p.sent[rep.r.ActionID()]
-		delete(p.sent, rep.r.ActionID())
+		id := rep.r.ActionID()
+		sent, written = p.sent[id], p.c.takeWritten(id)
+		delete(p.sent, id)
 	}
 	if err != nil {
-		return nil, 0, 0, nil, err
+		return timed{}, err
 	}
 	r, ok := rep.r.(*workerapi.InferResult)
 	if !ok {
 		rep.release()
-		return nil, 0, 0, nil, fmt.Errorf("unexpected %T for action %d", rep.r, rep.r.ActionID())
+		return timed{}, fmt.Errorf("unexpected %T for action %d", rep.r, rep.r.ActionID())
 	}
-	return r, sent, time.Duration(rep.at - sent), rep.release, nil
+	return timed{r, sent, written, rep.at, rep.release}, nil
 }
 
 // drain reads the results still outstanding.
@@ -307,6 +316,7 @@ func (p *pipeline) drain() {
 			return
 		}
 		delete(p.sent, rep.r.ActionID())
+		p.c.takeWritten(rep.r.ActionID())
 		rep.release()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	goruntime "runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,14 +24,18 @@ type client struct {
 	next     int32
 	err      error       // the connection is unusable
 	timedOut atomic.Bool // set by the timer that closes the connection
+
+	mu      sync.Mutex
+	written map[int32]int64 // when each Infer's message was written whole, until its reply takes it
 }
 
 // reply is a result and when it arrived (clock.Now, the clock the
 // worker's timestamps are converted into).
 type reply struct {
-	r   workerapi.Result
-	at  int64
-	msg *wire.Message // the result's; its body (an InferResult's Output) is from the wire's pools
+	r       workerapi.Result
+	at      int64
+	written int64         // when the action's message was written whole (Infers; 0 if not known)
+	msg     *wire.Message // the result's; its body (an InferResult's Output) is from the wire's pools
 }
 
 // How long to wait for a result: a model load chooses algorithms and
@@ -90,9 +95,11 @@ func (c *client) doStamped(a workerapi.Action) (rep reply, sent int64, err error
 		return reply{}, 0, err
 	}
 	rep, err = c.await(timeoutOf(a), fmt.Sprintf("%T", a), func(got int32) bool { return got == id })
+	written := c.takeWritten(id)
 	if err != nil {
 		return reply{at: rep.at}, sent, err
 	}
+	rep.written = written
 	return rep, sent, nil
 }
 
@@ -150,11 +157,39 @@ func (c *client) send(a workerapi.Action) (id int32, sent int64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	if _, ok := a.(*workerapi.Infer); ok {
+		// The write's end splits the way to the worker into gpucheck's
+		// write and the worker's read.
+		msg.Sent = func(err error) {
+			if err == nil {
+				c.noteWritten(id, clock.Now())
+			}
+		}
+	}
 	sent = clock.Now()
 	if err := c.conn.Send(msg); err != nil {
 		return 0, 0, c.fail(err, fmt.Sprintf("sending %T", a), 0)
 	}
 	return id, sent, nil
+}
+
+func (c *client) noteWritten(id int32, at int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.written == nil {
+		c.written = make(map[int32]int64)
+	}
+	c.written[id] = at
+}
+
+// takeWritten returns when Infer id's message was written whole, 0 if
+// that is not known (yet).
+func (c *client) takeWritten(id int32) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at := c.written[id]
+	delete(c.written, id)
+	return at
 }
 
 // receive reads the next result; if none comes within timeout, the
@@ -177,7 +212,7 @@ func (c *client) receive(timeout time.Duration, what string) (reply, error) {
 	if err != nil {
 		return reply{}, c.fail(err, what, timeout)
 	}
-	return reply{r, at, m}, nil
+	return reply{r: r, at: at, msg: m}, nil
 }
 
 // fail marks the connection unusable after err while waiting for what.

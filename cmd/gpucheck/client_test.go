@@ -77,6 +77,11 @@ func TestClientOneAtATime(t *testing.T) {
 		if r.ID != want || r.Output[0] != byte(want) || sent == 0 || rep.at < sent {
 			t.Fatalf("result %+v sent %d at %d, want action %d", r, sent, rep.at, want)
 		}
+		// Written whole between the send and the result's arrival (or
+		// not known, if the writer's callback lost the race).
+		if rep.written != 0 && (rep.written < sent || rep.written > rep.at) {
+			t.Errorf("written at %d, outside [%d, %d]", rep.written, sent, rep.at)
+		}
 		rep.release()
 	}
 	var we *workerError
@@ -97,15 +102,18 @@ func TestClientPipeline(t *testing.T) {
 		infer: func() workerapi.Action { return &workerapi.Infer{BatchSize: 1, Input: []byte{1}} }}
 	var got []int32
 	for range 6 {
-		r, sent, e2e, release, err := p.next()
+		x, err := p.next()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sent == 0 || e2e <= 0 || r.Output[0] != byte(r.ID) {
-			t.Fatalf("result %+v sent %d e2e %v", r, sent, e2e)
+		if r := x.res; x.sent == 0 || x.arrived <= x.sent || r.Output[0] != byte(r.ID) {
+			t.Fatalf("result %+v sent %d arrived %d", r, x.sent, x.arrived)
 		}
-		got = append(got, r.ID)
-		release()
+		if x.written != 0 && (x.written < x.sent || x.written > x.arrived) {
+			t.Errorf("written at %d, outside [%d, %d]", x.written, x.sent, x.arrived)
+		}
+		got = append(got, x.res.ID)
+		x.release()
 	}
 	// Actions 7 and 8 are outstanding; a ninth completes the worker's
 	// batch, and drain reads all three.
@@ -117,6 +125,9 @@ func TestClientPipeline(t *testing.T) {
 	p.drain()
 	if len(p.sent) != 0 {
 		t.Errorf("outstanding after drain: %v", p.sent)
+	}
+	if len(c.written) != 0 {
+		t.Errorf("write stamps kept after drain: %v", c.written)
 	}
 	if want := []int32{3, 2, 1, 6, 5, 4}; !slices.Equal(got, want) {
 		t.Errorf("results of actions %v, want %v", got, want)
@@ -132,7 +143,7 @@ func TestClientPipelineError(t *testing.T) {
 	p := &pipeline{c: c, k: 1, sent: map[int32]int64{},
 		infer: func() workerapi.Action { return &workerapi.Infer{BatchSize: 0} }}
 	var we *workerError
-	if _, _, _, _, err := p.next(); !errors.As(err, &we) || we.code != 73 {
+	if _, err := p.next(); !errors.As(err, &we) || we.code != 73 {
 		t.Fatalf("ErrorResult: %v", err)
 	}
 	if len(p.sent) != 0 {

@@ -105,7 +105,7 @@ func TestSampleLog(t *testing.T) {
 		CopyOutput:     workerapi.Timing{Begin: 2_500_000, End: 2_520_000}, ResultSent: 2_530_000,
 		GPUClockBefore: 1980, GPUClock: 1980,
 	}
-	l.add("resnet50", 1, 0, &sample{sent: 1_000_000, arrived: 2_600_000, r: r})
+	l.add("resnet50", 1, 0, &sample{sent: 1_000_000, written: 1_004_000, arrived: 2_600_000, r: r})
 	l.add("resnet50", 1, 1, &sample{sent: 3_000_000, arrived: 4_000_000, r: &workerapi.InferResult{}}) // no stamps: empty fields
 	if err := l.close(); err != nil {
 		t.Fatal(err)
@@ -116,8 +116,8 @@ func TestSampleLog(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	want := []string{
-		"resnet50,1,0,0.0,5.0,10.0,100.0,100.0,1500.0,1500.0,1520.0,1530.0,1600.0,1350.0,1980,1980",
-		"resnet50,1,1,2000.0,,,,,,,,,3000.0,0.0,0,0",
+		"resnet50,1,0,0.0,5.0,10.0,100.0,100.0,1500.0,1500.0,1520.0,1530.0,1600.0,1350.0,1980,1980,4.0",
+		"resnet50,1,1,2000.0,,,,,,,,,3000.0,0.0,0,0,",
 	}
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "model,batch,i,sent_us,") || lines[1] != want[0] || lines[2] != want[1] {
 		t.Errorf("samples.csv:\n%s", b)

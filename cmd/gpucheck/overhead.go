@@ -237,7 +237,7 @@ func (bn *bench) samples(out []sample, a workerapi.Infer, n int) ([]sample, erro
 		r := rep.r.(*workerapi.InferResult)
 		rep.release()
 		r.Output = nil // released: only the timestamps are kept
-		out = append(out, sample{sent: sent, arrived: rep.at, r: r})
+		out = append(out, sample{sent: sent, written: rep.written, arrived: rep.at, r: r})
 	}
 	return out, nil
 }

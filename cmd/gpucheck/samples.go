@@ -9,13 +9,14 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
-// sample is one timed Infer: when gpucheck sent it and when its result
-// arrived, and the result with the worker's stamps. gpucheck's and the
-// worker's clock.Now read the same system clock, so all are on one clock.
+// sample is one timed Infer: when gpucheck sent it, when its message was
+// written whole (0 if not known) and when its result arrived, and the
+// result with the worker's stamps. gpucheck's and the worker's clock.Now
+// read the same system clock, so all are on one clock.
 type sample struct {
-	sent, arrived int64
-	r             *workerapi.InferResult // its Output released
-	harnessGC     bool                   // gpucheck collected garbage while it waited for the result
+	sent, written, arrived int64
+	r                      *workerapi.InferResult // its Output released
+	harnessGC              bool                   // gpucheck collected garbage while it waited for the result
 }
 
 // stamps are the sample's times in order: sent, the worker's receipt of
@@ -35,6 +36,9 @@ func (s *sample) leg(i int) int64 {
 }
 
 func (s *sample) e2e() int64 { return s.arrived - s.sent }
+
+// write is how long gpucheck took to write the action (sent to written).
+func (s *sample) write() int64 { return s.written - s.sent }
 
 // sampleLog writes every timed inference of the check to samples.csv
 // beside the report: when it was sent, when each of the worker's stages
@@ -56,7 +60,7 @@ func openSampleLog(dir string) (*sampleLog, error) {
 	}
 	l := &sampleLog{f: f, w: bufio.NewWriterSize(f, 1<<20)}
 	fmt.Fprintln(l.w, "model,batch,i,sent_us,received_us,copy_input_begin_us,copy_input_end_us,exec_begin_us,exec_end_us,"+
-		"copy_output_begin_us,copy_output_end_us,result_sent_us,arrived_us,exec_gpu_us,clock_before_mhz,clock_after_mhz")
+		"copy_output_begin_us,copy_output_end_us,result_sent_us,arrived_us,exec_gpu_us,clock_before_mhz,clock_after_mhz,written_us")
 	return l, nil
 }
 
@@ -78,7 +82,7 @@ func (l *sampleLog) add(model string, batch, i int, s *sample) {
 	for _, t := range s.stamps() {
 		fmt.Fprintf(l.w, ",%s", us(t))
 	}
-	fmt.Fprintf(l.w, ",%.1f,%d,%d\n", float64(s.r.Exec.Duration)/1e3, s.r.GPUClockBefore, s.r.GPUClock)
+	fmt.Fprintf(l.w, ",%.1f,%d,%d,%s\n", float64(s.r.Exec.Duration)/1e3, s.r.GPUClockBefore, s.r.GPUClock, us(s.written))
 }
 
 func (l *sampleLog) close() error {
