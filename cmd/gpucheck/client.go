@@ -25,8 +25,11 @@ type client struct {
 	err      error       // the connection is unusable
 	timedOut atomic.Bool // set by the timer that closes the connection
 
-	mu      sync.Mutex
-	written map[int32]int64 // when each Infer's message was written whole, until its reply takes it
+	mu sync.Mutex
+	// written holds when each Infer's message was written whole, until its
+	// reply takes it. A writer that reports after the reply was taken (a
+	// rare race) leaves its entry behind: one int64 each, so it stays.
+	written map[int32]int64
 }
 
 // reply is a result and when it arrived (clock.Now, the clock the

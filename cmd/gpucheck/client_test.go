@@ -62,12 +62,20 @@ func fakeWorker(t *testing.T, hold int) string {
 	return l.Addr().String()
 }
 
-func TestClientOneAtATime(t *testing.T) {
-	c, err := dial(fakeWorker(t, 1), 0)
+// dialFake connects a client to a fakeWorker that holds back hold
+// results; the client is closed when the test ends.
+func dialFake(t *testing.T, hold int) *client {
+	t.Helper()
+	c, err := dial(fakeWorker(t, hold), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.close()
+	t.Cleanup(c.close)
+	return c
+}
+
+func TestClientOneAtATime(t *testing.T) {
+	c := dialFake(t, 1)
 	for want := int32(1); want <= 3; want++ {
 		rep, sent, err := c.doStamped(&workerapi.Infer{BatchSize: 1, Input: []byte{1}})
 		if err != nil {
@@ -91,11 +99,7 @@ func TestClientOneAtATime(t *testing.T) {
 }
 
 func TestClientPipeline(t *testing.T) {
-	c, err := dial(fakeWorker(t, 3), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
+	c := dialFake(t, 3)
 	// The stale result for action 1000 comes first and is passed over;
 	// then the worker answers actions 3, 2, 1, and so on.
 	p := &pipeline{c: c, k: 3, sent: map[int32]int64{},
@@ -135,11 +139,7 @@ func TestClientPipeline(t *testing.T) {
 }
 
 func TestClientPipelineError(t *testing.T) {
-	c, err := dial(fakeWorker(t, 1), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
+	c := dialFake(t, 1)
 	p := &pipeline{c: c, k: 1, sent: map[int32]int64{},
 		infer: func() workerapi.Action { return &workerapi.Infer{BatchSize: 0} }}
 	var we *workerError

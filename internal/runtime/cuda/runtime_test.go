@@ -116,6 +116,17 @@ func load(t *testing.T, rt *Runtime, name string, maxBatch int) runtime.Model {
 	return m
 }
 
+// resident loads m's weights on GPU 0 into the first pages and returns
+// them.
+func resident(t *testing.T, m runtime.Model) []int {
+	t.Helper()
+	pages := span(0, m.Info().NumPages)
+	if _, err := m.LoadWeights(0, pages, 0); err != nil {
+		t.Fatal(err)
+	}
+	return pages
+}
+
 // zoo generates models into a directory shared by the tests.
 func zoo(t *testing.T, name string) string {
 	t.Helper()
@@ -354,10 +365,7 @@ func poison(t *testing.T, rt *Runtime, pages []int) {
 func TestGPUServingPathAllocations(t *testing.T) {
 	rt := newTestRuntime(t, false)
 	m := load(t, rt, "mlp", 1)
-	pages := span(0, m.Info().NumPages)
-	if _, err := m.LoadWeights(0, pages, 0); err != nil {
-		t.Fatal(err)
-	}
+	pages := resident(t, m)
 	input := randomInput(1, m.Info().InputSize)
 	out := make([]byte, m.Info().OutputSize)
 	allocs := testing.AllocsPerRun(50, func() {
@@ -689,10 +697,7 @@ func TestGPUGates(t *testing.T) {
 		if ns := m.Info().ExecTimes; len(ns) != 2 || ns[0] == 0 || ns[1] == 0 {
 			t.Errorf("Ungated %v: exec times %v", ungated, ns)
 		}
-		pages := span(0, m.Info().NumPages)
-		if _, err := m.LoadWeights(0, pages, 0); err != nil {
-			t.Fatal(err)
-		}
+		pages := resident(t, m)
 		for i := range 3 {
 			out, err := infer(m, 0, 2, 2, randomInput(2, 2*m.Info().InputSize), pages)
 			if err != nil {
@@ -743,10 +748,7 @@ func TestGPUWorkspaceShort(t *testing.T) {
 func TestGPUHostInput(t *testing.T) {
 	rt := newTestRuntime(t, false)
 	m := load(t, rt, "mlp", 2)
-	pages := span(0, m.Info().NumPages)
-	if _, err := m.LoadWeights(0, pages, 0); err != nil {
-		t.Fatal(err)
-	}
+	pages := resident(t, m)
 	n := 2 * m.Info().InputSize
 	input := randomInput(3, n)
 	want, err := infer(m, 0, 2, 2, input, pages)
