@@ -1,7 +1,5 @@
 package worker
 
-import "container/heap"
-
 // executor is one serial stage of a GPU (or the worker-wide model loader):
 // a queue of tasks ordered by the time they become eligible, or joined the
 // queue if that is later (ties in arrival order), and at most one
@@ -16,7 +14,7 @@ import "container/heap"
 // (status 76 after some hundred Infers).
 type executor struct {
 	name  string
-	queue taskQueue
+	queue minHeap[queued]
 	busy  bool // an operation is in flight
 	seq   uint64
 }
@@ -27,54 +25,42 @@ type queued struct {
 	t        *task
 }
 
-type taskQueue []queued
-
-func (q taskQueue) Len() int { return len(q) }
-func (q taskQueue) Less(i, j int) bool {
-	if q[i].eligible != q[j].eligible {
-		return q[i].eligible < q[j].eligible
+// before orders the queue: by eligible time, then arrival.
+func (q queued) before(o queued) bool {
+	if q.eligible != o.eligible {
+		return q.eligible < o.eligible
 	}
-	return q[i].seq < q[j].seq
-}
-func (q taskQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *taskQueue) Push(x any)   { *q = append(*q, x.(queued)) }
-func (q *taskQueue) Pop() any {
-	old := *q
-	n := len(old)
-	x := old[n-1]
-	old[n-1] = queued{}
-	*q = old[:n-1]
-	return x
+	return q.seq < o.seq
 }
 
 // push queues t, eligible at eligible, at now.
 func (e *executor) push(now, eligible int64, t *task) {
 	e.seq++
-	heap.Push(&e.queue, queued{eligible: max(eligible, now), seq: e.seq, t: t})
+	e.queue.Push(queued{eligible: max(eligible, now), seq: e.seq, t: t})
 }
 
 // next pops the head if the executor is idle and the head is eligible at now.
 func (e *executor) next(now int64) *task {
-	if e.busy || len(e.queue) == 0 || e.queue[0].eligible > now {
+	if e.busy || e.queue.Len() == 0 || e.queue.Min().eligible > now {
 		return nil
 	}
-	return heap.Pop(&e.queue).(queued).t
+	return e.queue.Pop().t
 }
 
 // wake is when the executor next needs attention (0: not time-driven).
 func (e *executor) wake() int64 {
-	if e.busy || len(e.queue) == 0 {
+	if e.busy || e.queue.Len() == 0 {
 		return 0
 	}
-	return e.queue[0].eligible
+	return e.queue.Min().eligible
 }
 
 // drain removes and returns every queued task.
 func (e *executor) drain() []*task {
-	out := make([]*task, 0, len(e.queue))
-	for _, q := range e.queue {
+	out := make([]*task, 0, e.queue.Len())
+	for _, q := range e.queue.All() {
 		out = append(out, q.t)
 	}
-	e.queue = nil
+	e.queue.Clear()
 	return out
 }

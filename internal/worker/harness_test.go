@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"container/heap"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,7 +20,7 @@ type harness struct {
 	e       *Engine
 	rt      runtime.Runtime
 	now     int64
-	due     completionHeap
+	due     completions
 	results map[int32]workerapi.Result
 	order   []int32
 	nextID  int32
@@ -50,8 +49,8 @@ func (h *harness) id() int32 { h.nextID++; return h.nextID }
 // settle runs everything that is due at the current time.
 func (h *harness) settle() {
 	for {
-		for len(h.due) > 0 && h.due[0].Done() <= h.now {
-			c := heap.Pop(&h.due).(Completion)
+		for h.due.Len() > 0 && h.due.Min().Done() <= h.now {
+			c := h.due.Pop()
 			h.e.Complete(max(c.Done(), h.now), &c)
 		}
 		var out Output
@@ -69,9 +68,9 @@ func (h *harness) settle() {
 			h.order = append(h.order, id)
 		}
 		for _, op := range out.Ops {
-			heap.Push(&h.due, op.Run(h.rt))
+			h.due.Push(op.Run(h.rt))
 		}
-		if len(out.Ops) == 0 && (len(h.due) == 0 || h.due[0].Done() > h.now) {
+		if len(out.Ops) == 0 && (h.due.Len() == 0 || h.due.Min().Done() > h.now) {
 			return
 		}
 	}
@@ -93,8 +92,8 @@ func (h *harness) advance(t int64) {
 		if out.Wake != 0 && out.Wake < next {
 			next = out.Wake
 		}
-		if len(h.due) > 0 && h.due[0].Done() < next {
-			next = h.due[0].Done()
+		if h.due.Len() > 0 && h.due.Min().Done() < next {
+			next = h.due.Min().Done()
 		}
 		h.now = max(h.now, next)
 		h.settle()

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -249,7 +248,7 @@ func (s *Server) printStatus(p *peer, stop <-chan struct{}) {
 // run is the engine's goroutine.
 func (s *Server) run(ctx context.Context) {
 	var (
-		due   completionHeap // completions whose end lies in the future
+		due   completions // those whose end lies in the future
 		out   Output
 		last  int64
 		alarm = clock.NewAlarm()
@@ -268,7 +267,7 @@ func (s *Server) run(ctx context.Context) {
 		case in := <-s.actions:
 			s.engine.Submit(tick(), in.action, in.tag)
 		case c := <-s.completions:
-			heap.Push(&due, c)
+			due.Push(c)
 		case <-alarm.C:
 		case <-ctx.Done():
 			s.engine.Shutdown()
@@ -280,8 +279,8 @@ func (s *Server) run(ctx context.Context) {
 		}
 		for {
 			now := tick()
-			for len(due) > 0 && due[0].Done() <= now {
-				c := heap.Pop(&due).(Completion)
+			for due.Len() > 0 && due.Min().Done() <= now {
+				c := due.Pop()
 				s.engine.Complete(max(c.Done(), last), &c)
 			}
 			out.Ops, out.Results, out.Evictions = out.Ops[:0], out.Results[:0], out.Evictions[:0]
@@ -293,7 +292,7 @@ func (s *Server) run(ctx context.Context) {
 				// Model loads read files: never on this goroutine (the
 				// original's dummy stalled every GPU while loading).
 				if s.instant && op.Kind != OpLoadModel {
-					heap.Push(&due, op.Run(s.rt))
+					due.Push(op.Run(s.rt))
 					ran = true
 				} else {
 					s.running.Add(1)
@@ -307,13 +306,13 @@ func (s *Server) run(ctx context.Context) {
 					}(op)
 				}
 			}
-			if !ran || len(due) == 0 || due[0].Done() > s.now() {
+			if !ran || due.Len() == 0 || due.Min().Done() > s.now() {
 				break
 			}
 		}
 		wake := out.Wake
-		if len(due) > 0 && (wake == 0 || due[0].Done() < wake) {
-			wake = due[0].Done()
+		if due.Len() > 0 && (wake == 0 || due.Min().Done() < wake) {
+			wake = due.Min().Done()
 		}
 		alarm.Set(wake)
 	}
@@ -392,17 +391,7 @@ func toController(r workerapi.Result, delta int64) {
 	r.SetStamps(wire.Adjust(received, -delta), sent)
 }
 
-type completionHeap []Completion
+// completions are ordered by their end.
+type completions = minHeap[Completion]
 
-func (h completionHeap) Len() int           { return len(h) }
-func (h completionHeap) Less(i, j int) bool { return h[i].Done() < h[j].Done() }
-func (h completionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *completionHeap) Push(x any)        { *h = append(*h, x.(Completion)) }
-func (h *completionHeap) Pop() any {
-	old := *h
-	n := len(old)
-	x := old[n-1]
-	old[n-1] = Completion{}
-	*h = old[:n-1]
-	return x
-}
+func (c Completion) before(o Completion) bool { return c.Done() < o.Done() }

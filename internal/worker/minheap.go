@@ -1,0 +1,58 @@
+package worker
+
+// ordered values know their order.
+type ordered[T any] interface{ before(T) bool }
+
+// minHeap is a binary min-heap of values ordered by before. Unlike
+// container/heap it stores the values themselves, so that pushing and
+// popping allocate nothing once the slice has grown: the worker pushes
+// and pops a completion (and queues a task) for every stage of every
+// Infer, and boxing each into an interface was a third of its garbage.
+type minHeap[T ordered[T]] struct{ items []T }
+
+func (h *minHeap[T]) Len() int { return len(h.items) }
+
+// Min is the least value; the heap must not be empty.
+func (h *minHeap[T]) Min() *T { return &h.items[0] }
+
+// All is the values in no particular order.
+func (h *minHeap[T]) All() []T { return h.items }
+
+func (h *minHeap[T]) Push(x T) {
+	h.items = append(h.items, x)
+	for i := len(h.items) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.items[i].before(h.items[p]) {
+			break
+		}
+		h.items[i], h.items[p] = h.items[p], h.items[i]
+		i = p
+	}
+}
+
+// Pop removes and returns the least value; the heap must not be empty.
+func (h *minHeap[T]) Pop() T {
+	n := len(h.items) - 1
+	top := h.items[0]
+	h.items[0] = h.items[n]
+	var zero T
+	h.items[n] = zero // drop what it references
+	h.items = h.items[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && h.items[l].before(h.items[m]) {
+			m = l
+		}
+		if r := l + 1; r < n && h.items[r].before(h.items[m]) {
+			m = r
+		}
+		if m == i {
+			return top
+		}
+		h.items[i], h.items[m] = h.items[m], h.items[i]
+		i = m
+	}
+}
+
+// Clear empties the heap.
+func (h *minHeap[T]) Clear() { clear(h.items); h.items = h.items[:0] }
