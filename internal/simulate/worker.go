@@ -47,7 +47,7 @@ type reply struct{ res workerapi.Result }
 // actions (state queries, model loads from disk) finish at once.
 func (w *simWorker) call(now int64, a workerapi.Action) (workerapi.Result, error) {
 	rp := &reply{}
-	w.eng.Submit(now, a, rp)
+	w.eng.Submit(now, now, a, rp)
 	w.settle(now)
 	if rp.res == nil {
 		return nil, fmt.Errorf("simulate: worker %d did not answer %s at once", w.id, a.Describe(uint64(now)))
@@ -70,7 +70,7 @@ func (w *simWorker) state(now int64, actionID int32) (scheduler.Worker, error) {
 
 // deliver submits an action that arrived from the controller at now.
 func (w *simWorker) deliver(now int64, a workerapi.Action) {
-	w.eng.Submit(now, a, nil)
+	w.eng.Submit(now, now, a, nil)
 	w.settle(now)
 }
 

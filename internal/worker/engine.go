@@ -128,11 +128,12 @@ func NewEngine(cfg Config) *Engine {
 	return e
 }
 
-// Submit hands the engine an action received at now (worker clock; its
-// window already converted to the worker clock). tag comes back with the
-// action's result.
-func (e *Engine) Submit(now int64, a workerapi.Action, tag any) {
-	t := &task{action: a, tag: tag, received: now}
+// Submit hands the engine, at now, an action that finished arriving at
+// received (worker clock, at most now: the Server reads actions on other
+// goroutines; its window already converted to the worker clock). tag
+// comes back with the action's result.
+func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
+	t := &task{action: a, tag: tag, received: min(received, now)}
 	switch a := a.(type) {
 	case *workerapi.ClearCache:
 		e.clearCache()

@@ -34,6 +34,19 @@ func TestLoadModelFromDisk(t *testing.T) {
 	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: 4, Path: p, Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 8}), workerapi.ErrInvalidModelID)
 }
 
+// The receipt stamp is when the action finished arriving, which the
+// Server takes on the connection's goroutine before handing it over, never
+// later than the engine's now.
+func TestReceivedStamp(t *testing.T) {
+	h := newHarness(t, sim.New(1), Config{Pages: 10})
+	for _, received := range []int64{h.now - 3*ms, h.now, h.now + ms} {
+		r := h.status(h.submitReceived(received, &workerapi.GetWorkerState{ID: h.id()}), workerapi.Success)
+		if got, _ := r.Stamps(); got != u(min(received, h.now)) {
+			t.Errorf("received at %d (now %d): stamp %d", received, h.now, got)
+		}
+	}
+}
+
 func TestLoadModelFromDiskErrors(t *testing.T) {
 	h := newHarness(t, sim.New(1), Config{Pages: 10})
 	p := testZoo(t)

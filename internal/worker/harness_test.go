@@ -38,8 +38,12 @@ func newHarness(t *testing.T, rt runtime.Runtime, cfg Config) *harness {
 }
 
 // submit hands the engine an action at the current time and returns its id.
-func (h *harness) submit(a workerapi.Action) int32 {
-	h.e.Submit(h.now, a, nil)
+func (h *harness) submit(a workerapi.Action) int32 { return h.submitReceived(h.now, a) }
+
+// submitReceived hands the engine, at the current time, an action that
+// finished arriving at received, and returns its id.
+func (h *harness) submitReceived(received int64, a workerapi.Action) int32 {
+	h.e.Submit(h.now, received, a, nil)
 	h.settle()
 	return a.ActionID()
 }

@@ -46,8 +46,9 @@ type Server struct {
 }
 
 type incoming struct {
-	action workerapi.Action
-	tag    *tag
+	action   workerapi.Action
+	received int64 // when it finished arriving: the original's receipt stamp
+	tag      *tag
 }
 
 // tag travels with an action through the engine.
@@ -179,6 +180,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	}()
 	for {
 		msg, err := p.conn.Receive()
+		received := s.now()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				fmt.Fprintf(s.out, "Closing connection %s, reason: %v\n", p.conn.RemoteAddr(), err)
@@ -211,7 +213,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 		}
 		p.pending.Add(1)
 		select {
-		case s.actions <- incoming{action: a, tag: &tag{peer: p, delta: delta, msg: msg}}:
+		case s.actions <- incoming{action: a, received: received, tag: &tag{peer: p, delta: delta, msg: msg}}:
 		case <-ctx.Done():
 			return
 		}
@@ -265,7 +267,7 @@ func (s *Server) run(ctx context.Context) {
 	for {
 		select {
 		case in := <-s.actions:
-			s.engine.Submit(tick(), in.action, in.tag)
+			s.engine.Submit(tick(), in.received, in.action, in.tag)
 		case c := <-s.completions:
 			due.Push(c)
 		case <-alarm.C:
