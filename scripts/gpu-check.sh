@@ -14,7 +14,8 @@
 #
 # Usage: scripts/gpu-check.sh [gpucheck flags, e.g. -quick]
 # (GPU_CHECK_SECONDS bounds the whole run; gpucheck's -budget follows
-# from it unless given.)
+# from it unless given. GPU_CHECK_MAIN=0 skips the tests, the probe and
+# the main run: only the experiments at the end run.)
 # $GPUCHECK_BIN names the binaries' folder if it is elsewhere.
 set -u
 
@@ -52,6 +53,10 @@ unset CUDA_FORCE_PTX_JIT CLOCKWORK_CONFIG_FILE
 # The optional parts, each bounded: the bindings' and the runtime's tests
 # on the GPU, and the probe's quick run (its vmm-remap check times what
 # LoadWeights does to rebind a model's graphs).
+main=${GPU_CHECK_MAIN:-1}
+if [ "$main" = 0 ]; then
+	reserve=$((1 << 30)) # no optional part starts
+fi
 if [ -x "$bin/cuda.test" ] && [ "$(left)" -gt "$reserve" ]; then
 	section "internal/cuda tests on the GPU"
 	(cd "$root/internal/cuda" && timeout 60 "$bin/cuda.test" -test.run '^TestGPU' -test.count=1 -test.v 2>&1 | grep -E '^(---|ok|FAIL|PASS)|_test\.go:[0-9]+:|Error|error' | tail -30)
@@ -66,44 +71,56 @@ if [ -x "$bin/gpuprobe" ] && [ "$(left)" -gt "$reserve" ]; then
 	timeout 90 "$bin/gpuprobe" -quick 2>&1 | grep -E '^(PASS|FAIL|SUMMARY)' | cut -c1-400
 fi
 
-section "gpucheck $*"
-# gpucheck stops starting measurements after its -budget; the timeout is a
-# last resort for a hang.
-# Without a -budget of the caller's, measurements get what is left less
-# 100 s for INFER5 and the report.
-budget=()
-case " $* " in *" -budget"*) ;; *) budget=(-budget "$(max 60 $(($(left) - 170)))s") ;; esac
-# The harness waits for each result polling its socket (-spin-reads), as a
-# caller that spins would: a parked reader's wake-up is not the worker's
-# latency. The worker runs as configured by default (its reads park).
-timeout --kill-after=10 "$(max 120 $(($(left) - 70)))" "$bin/gpucheck" -bin "$bin" -profile "$root/internal/model/profiles/zoo_profile_h200.json" \
-	-spin-reads 50ms "${budget[@]}" "$@"
-rc=$?
-if [ "$rc" -ge 124 ]; then
-	echo "gpu-check.sh: gpucheck did not finish in time (status $rc)"
-fi
-# Where each model's exec time goes (CLOCKWORK_CUDA_PROFILE_OPS, set by
-# gpucheck for its workers): all of it in ops.txt, the batch-1 breakdown
-# by op kind here.
-if [ -n "${OUT:-}" ] && [ -f "$OUT/worker.log" ]; then
-	grep -h "cuda: ops" "$OUT/worker.log" >"$OUT/ops.txt"
-	section "exec time by op kind, batch size 1 (all in ops.txt)"
-	awk '/cuda: ops gpu=/ { keep = / b=1 ops=/ } keep && !/   #/' "$OUT/ops.txt" | sed 's/^cuda: ops //' | cut -c1-120
-	# Convolutions that could not try some of cuDNN's algorithms for want
-	# of workspace (the verbose Load lines).
-	section "batch sizes whose convolutions were short of workspace"
-	grep "cuda: Load gpu=" "$OUT/worker.log" | grep "workspace short" | while read -r line; do
-		echo "$(echo "$line" | grep -o 'model=[^ ]*') $(echo "$line" | grep -o 'b[0-9]*=[0-9.]*ms[^ ]*{workspace short[^}]*}' | tr '\n' ' ')"
-	done
+rc=0
+if [ "$main" != 0 ]; then
+	section "gpucheck $*"
+	# gpucheck stops starting measurements after its -budget; the timeout is a
+	# last resort for a hang.
+	# Without a -budget of the caller's, measurements get what is left less
+	# 100 s for INFER5 and the report.
+	budget=()
+	case " $* " in *" -budget"*) ;; *) budget=(-budget "$(max 60 $(($(left) - 170)))s") ;; esac
+	# The harness waits for each result polling its socket (-spin-reads), as a
+	# caller that spins would: a parked reader's wake-up is not the worker's
+	# latency. The worker runs as configured by default (its reads park).
+	timeout --kill-after=10 "$(max 120 $(($(left) - 70)))" "$bin/gpucheck" -bin "$bin" -profile "$root/internal/model/profiles/zoo_profile_h200.json" \
+		-spin-reads 50ms "${budget[@]}" "$@"
+	rc=$?
+	if [ "$rc" -ge 124 ]; then
+		echo "gpu-check.sh: gpucheck did not finish in time (status $rc)"
+	fi
+	# Where each model's exec time goes (CLOCKWORK_CUDA_PROFILE_OPS, set by
+	# gpucheck for its workers): all of it in ops.txt, the batch-1 breakdown
+	# by op kind here.
+	if [ -n "${OUT:-}" ] && [ -f "$OUT/worker.log" ]; then
+		grep -h "cuda: ops" "$OUT/worker.log" >"$OUT/ops.txt"
+		section "exec time by op kind, batch size 1 (all in ops.txt)"
+		awk '/cuda: ops gpu=/ { keep = / b=1 ops=/ } keep && !/   #/' "$OUT/ops.txt" | sed 's/^cuda: ops //' | cut -c1-120
+		# Convolutions that could not try some of cuDNN's algorithms for want
+		# of workspace (the verbose Load lines).
+		section "batch sizes whose convolutions were short of workspace"
+		grep "cuda: Load gpu=" "$OUT/worker.log" | grep "workspace short" | while read -r line; do
+			echo "$(echo "$line" | grep -o 'model=[^ ]*') $(echo "$line" | grep -o 'b[0-9]*=[0-9.]*ms[^ ]*{workspace short[^}]*}' | tr '\n' ' ')"
+		done
+	fi
 fi
 # Experiments, each a short gpucheck of its own beside the main run (OUT
-# unset: the main run's report and logs stay), while time is left. INFER5's
-# prediction error at p99 was 2.68 % on the H200 before the exec gate and
-# 7.4-7.8 % in three gated runs since, where 1-2 % of its ResNet-50 execs
-# were 4-10 % slower than the rest; MobileNetV2 with four Infers in the
-# worker at once (back to back on the GPU) had GPU p99.9/p50 1.10-1.16 at
-# b4, where one at a time gives 1.005. Both again without the gate
-# (CLOCKWORK_CUDA_GATE=off), to tell whether the gate is the cause.
+# unset: the main run's report and logs stay), while time is left, the
+# most telling first.
+#
+# INFER5's prediction error at p99 was 2.68 % on the H200 before the exec
+# gate and 7.4-7.8 % in three gated runs since, where about 1 % of its
+# ResNet-50 execs were 4-10 % slower than the rest; alone, one at a time,
+# the same execs have GPU p99.9/p50 1.005. -mix runs fixed patterns of
+# two copies at batch sizes 1 and 2, one at a time and two in flight, to
+# tell which of INFER5's differences (other weights before, another batch
+# size before, the next exec queued) makes execs slow; it and INFER5 run
+# again without the gate (CLOCKWORK_CUDA_GATE=off), to tell whether the
+# gate is the cause. The host path alone (-overhead with imagenet_io,
+# whose exec is a few microseconds) tells whether the end-to-end tail is
+# there without GPU work. MobileNetV2 with
+# four Infers in the worker had GPU p99.9/p50 1.10-1.16 at b4, back to
+# back, against 1.005 one at a time.
 experiment() {
 	local title=$1 envs=$2
 	shift 2
@@ -114,10 +131,13 @@ experiment() {
 	section "$title"
 	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
 		-profile "$root/internal/model/profiles/zoo_profile_h200.json" -spin-reads 50ms "$@" -budget "$(($(left) - 25))s" 2>&1 |
-		grep -E '^(model |resnet|mobilenet|vgg|densenet)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5 \(|worker error'
+		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5 \(|worker error|^gpucheck:'
 }
+experiment "-mix: what INFER5's slow execs depend on, gated" "CLOCKWORK_CUDA_GATE=on" -mix -n 500
 experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s
+experiment "-mix without the exec gate" "CLOCKWORK_CUDA_GATE=off" -mix -n 500
+experiment "the host path: -overhead, imagenet_io (next to no GPU work)" "" -overhead -models imagenet_io -batches 1,16 -n 1000
 experiment "MobileNetV2, -inflight 4, gated" "CLOCKWORK_CUDA_GATE=on" \
 	-models mobilenet_v2 -batches 1,4 -n 1000 -reload 10 -infer5 0 -inflight 4
 experiment "MobileNetV2, -inflight 4, without the exec gate" "CLOCKWORK_CUDA_GATE=off" \

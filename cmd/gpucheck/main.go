@@ -25,7 +25,9 @@
 // worker it starts).
 //
 // With -overhead it measures only what the worker's host side adds to each
-// Infer (overhead.go), on a GPU or, with -fakecuda, on any machine.
+// Infer (overhead.go), on a GPU or, with -fakecuda, on any machine. With
+// -mix it runs only fixed patterns of Infers of two copies of a model
+// (mix.go), to tell what INFER5's slow execs depend on.
 //
 // Usage:
 //
@@ -34,6 +36,7 @@
 //	         [-profile FILE] [-budget 5m30s]
 //	gpucheck -overhead [-fakecuda] [-lz4] [-bin DIR] [-baseline DIR]
 //	         [-models mlp,imagenet_io] [-batches 1,16] [-n 2000]
+//	gpucheck -mix [-fakecuda] [-bin DIR] [-infer5-model resnet50] [-n 1000]
 package main
 
 import (
@@ -62,7 +65,8 @@ type options struct {
 	batches              []int
 	n, warmup, nReload   int
 	infer5, budget       time.Duration
-	overhead, fakeCUDA   bool
+	overhead, mix        bool
+	fakeCUDA             bool
 	lz4                  bool
 	baseline             string
 	spinReads            time.Duration // dial's
@@ -75,8 +79,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gpucheck:", err)
 		os.Exit(2)
 	}
-	if o.overhead {
-		if err := runOverhead(o); err != nil {
+	if o.overhead || o.mix {
+		run := runOverhead
+		if o.mix {
+			run = runMix
+		}
+		if err := run(o); err != nil {
 			fmt.Fprintln(os.Stderr, "gpucheck:", err)
 			os.Exit(1)
 		}
@@ -108,7 +116,8 @@ func parseFlags(args []string) (*options, error) {
 		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with")
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
 		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
-		fakeCUDA                          = fs.Bool("fakecuda", false, "with -overhead: run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries")
+		mix                               = fs.Bool("mix", false, "run only fixed patterns of Infers of two copies of -infer5-model at batch sizes 1 and 2, one at a time and two in flight, to tell what INFER5's slow execs depend on (default 1000 a row)")
+		fakeCUDA                          = fs.Bool("fakecuda", false, "with -overhead or -mix: run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries")
 		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")
 		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
 		inflight                          = fs.Int("inflight", 1, "Infers kept in the worker at once (more than 1: back to back on the GPU; end-to-end times include queueing)")
@@ -119,6 +128,9 @@ func parseFlags(args []string) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if *overhead && *mix {
+		return nil, errors.New("-overhead and -mix are separate modes: give one")
+	}
 	if *quick {
 		defModels, defBatches, defN, defR = []string{"resnet18", "mobilenet_v2"}, []int{1, 16}, 200, 20
 		defInfer5, defBudget = 10*time.Second, 90*time.Second
@@ -127,7 +139,7 @@ func parseFlags(args []string) (*options, error) {
 		defModels, defBatches, defN = []string{"mlp", ioModel}, []int{1, 16}, 2000
 	}
 	o := &options{bin: *bin, profile: *profile, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
-		infer5Model: *infer5Model, overhead: *overhead, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
+		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
 		inflight: max(1, *inflight)}
 	o.models = split(*models, defModels)
 	o.cpuModels = split(*cpuModels, o.models)

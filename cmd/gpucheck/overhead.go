@@ -74,15 +74,9 @@ func runOverhead(o *options) error {
 		logDir = out
 	}
 	if o.fakeCUDA {
-		dir := filepath.Join(tmp, "fakecuda")
-		if err := os.Mkdir(dir, 0o755); err != nil {
+		if err := useFakeCUDA(tmp); err != nil {
 			return err
 		}
-		if err := fakecuda.Build(dir); err != nil {
-			return err
-		}
-		// The workers inherit the environment.
-		os.Setenv(cu.EnvLibDir, dir)
 	}
 	models := filepath.Join(tmp, "models")
 	if err := writeModels(o, models); err != nil {
@@ -120,6 +114,19 @@ func runOverhead(o *options) error {
 	}
 	fmt.Print(overheadTable(subs, rows))
 	return nil
+}
+
+// useFakeCUDA builds fakecuda in tmp and points the workers gpucheck
+// starts (they inherit the environment) at it.
+func useFakeCUDA(tmp string) error {
+	dir := filepath.Join(tmp, "fakecuda")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	if err := fakecuda.Build(dir); err != nil {
+		return err
+	}
+	return os.Setenv(cu.EnvLibDir, dir)
 }
 
 // writeModels writes the models of the -overhead mode into dir.
