@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
@@ -70,7 +71,21 @@ func dial(addr string, spin time.Duration) (*client, error) {
 	if spin > 0 && goruntime.GOMAXPROCS(0) >= minSpinProcs {
 		opts = append(opts, wire.WithSpinReads(spin))
 	}
-	return &client{conn: wire.NewConn(nc, opts...)}, nil
+	c := &client{conn: wire.NewConn(nc, opts...)}
+	if v := os.Getenv(wire.EnvSocketBuffer); v != "" {
+		// Say what the kernel gave, since a limit can leave it out.
+		snd, rcv, err := wire.SocketBuffers(nc)
+		fmt.Printf("gpucheck: %s=%s: this end's buffers %d (send) and %d (receive) bytes, as the kernel counts them%s\n",
+			wire.EnvSocketBuffer, v, snd, rcv, errSuffix(err))
+	}
+	return c, nil
+}
+
+func errSuffix(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
 }
 
 // do sends a and waits for its result; it returns the result and the time

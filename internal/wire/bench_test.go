@@ -29,19 +29,24 @@ func BenchmarkPreHeaderEncodeDecode(b *testing.B) {
 //
 // The "direct" variants write with WithDirectWrites on both sides (pooled
 // bodies), side by side with "pool", which hands every message to the
-// connection's writer goroutine; "spin" adds WithSpinReads on both sides.
+// connection's writer goroutine; "spin" adds WithSpinReads on both sides,
+// "sockbuf" WithSocketBuffers of 16 MiB (instead of spin).
 func BenchmarkLoopbackRoundTrip(b *testing.B) {
 	for _, size := range []int{0, 4000, 602112, 16 * 602112} {
-		for _, mode := range []string{"alloc", "pool", "direct", "spin"} {
+		for _, mode := range []string{"alloc", "pool", "direct", "spin", "sockbuf"} {
 			b.Run(byteSize(size)+"/"+mode, func(b *testing.B) {
-				loopbackRoundTrip(b, size, mode != "alloc", mode == "direct" || mode == "spin", mode == "spin")
+				var sockBuf int
+				if mode == "sockbuf" {
+					sockBuf = 16 << 20
+				}
+				loopbackRoundTrip(b, size, mode != "alloc", mode == "direct" || mode == "spin" || mode == "sockbuf", mode == "spin", sockBuf)
 			})
 		}
 	}
 }
 
-func loopbackRoundTrip(b *testing.B, size int, pool, direct, spin bool) {
-	var clientOpts []Option
+func loopbackRoundTrip(b *testing.B, size int, pool, direct, spin bool, sockBuf int) {
+	clientOpts := []Option{WithSocketBuffers(sockBuf)}
 	if direct {
 		clientOpts = append(clientOpts, WithDirectWrites(math.MaxInt))
 	}
@@ -58,7 +63,7 @@ func loopbackRoundTrip(b *testing.B, size int, pool, direct, spin bool) {
 		if err != nil {
 			return
 		}
-		var opts []Option
+		opts := []Option{WithSocketBuffers(sockBuf)}
 		if pool {
 			opts = append(opts, WithBodyPool())
 		}

@@ -37,6 +37,7 @@ type Conn struct {
 	alloc   Allocator     // what bodies are read into (WithBodyPool, WithBodyAllocator)
 	direct  int           // Send writes messages up to this long itself (WithDirectWrites)
 	spin    time.Duration // Receive polls this long before parking (WithSpinReads)
+	sockBuf int           // kernel buffer sizes asked for (WithSocketBuffers)
 
 	mu      sync.Mutex // guards skew, queue, writing, closed
 	skew    Skew
@@ -85,7 +86,9 @@ func WithDirectWrites(maxLen int) Option { return func(c *Conn) { c.direct = max
 // WithClock sets the clock used for the pre-header timestamps.
 func WithClock(now func() int64) Option { return func(c *Conn) { c.now = now } }
 
-// NewConn wraps nc and starts its writer. TCP connections get TCP_NODELAY.
+// NewConn wraps nc and starts its writer. TCP connections get TCP_NODELAY,
+// and buffers of CLOCKWORK_SOCKET_BUFFER bytes if it is set (unless
+// WithSocketBuffers says otherwise).
 func NewConn(nc net.Conn, opts ...Option) *Conn {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
@@ -95,12 +98,14 @@ func NewConn(nc net.Conn, opts ...Option) *Conn {
 		r:       bufio.NewReaderSize(nc, 64<<10),
 		now:     clock.Now,
 		maxBody: DefaultMaxBodySize,
+		sockBuf: socketBufferDefault(),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	applySocketBuffers(nc, c.sockBuf)
 	if c.spin > 0 {
 		c.r = bufio.NewReaderSize(newSpinReader(nc, c.spin), 64<<10)
 	}
