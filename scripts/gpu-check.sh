@@ -119,7 +119,8 @@ fi
 # gate is the cause. The host path alone (-overhead with imagenet_io,
 # whose exec is a few microseconds) tells whether the end-to-end tail is
 # there without GPU work; 16 MiB socket buffers for every connection
-# (CLOCKWORK_SOCKET_BUFFER), against the main table's rows, whether an
+# (CLOCKWORK_SOCKET_BUFFER), against the same rows with the kernel's own
+# sizes just before (the main run may be skipped), whether an
 # input that crosses in one write, not in turns of the receiver's window,
 # has a shorter tail (on the 2-core development machine the mean round
 # trip did not change). MobileNetV2 with
@@ -142,6 +143,8 @@ experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s
 experiment "-mix without the exec gate" "CLOCKWORK_CUDA_GATE=off" -mix -n 500
 experiment "the host path: -overhead, imagenet_io (next to no GPU work)" "" -overhead -models imagenet_io -batches 1,16 -n 1000
+experiment "end to end with the kernel's socket buffers" "" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with 16 MiB socket buffers" "CLOCKWORK_SOCKET_BUFFER=16777216" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "MobileNetV2, -inflight 4, gated" "CLOCKWORK_CUDA_GATE=on" \
