@@ -23,10 +23,21 @@ func WithSpinReads(window time.Duration) Option { return func(c *Conn) { c.spin 
 
 // spinReader reads from nc, polling its descriptor (non-blocking, as Go
 // keeps every socket) for up to window per Read before a blocking Read.
+//
+// A poll allocates nothing: the function handed to the descriptor and
+// what it reads and writes live in the reader. (A closure per poll put
+// three allocations on the heap every 5 µs of waiting, tens of KB per
+// result awaited: on the H200, gpucheck polling for results collected
+// garbage 1,641 times during its 30,000 timed inferences.)
 type spinReader struct {
 	nc     net.Conn
 	raw    syscall.RawConn
 	window time.Duration
+
+	p      []byte // what poll reads into, for the time of one poll
+	n      int
+	errno  error
+	readFn func(fd uintptr) bool // the reader's read, made once
 }
 
 func newSpinReader(nc net.Conn, window time.Duration) io.Reader {
@@ -38,7 +49,21 @@ func newSpinReader(nc net.Conn, window time.Duration) io.Reader {
 	if err != nil {
 		return nc
 	}
-	return &spinReader{nc: nc, raw: raw, window: window}
+	s := &spinReader{nc: nc, raw: raw, window: window}
+	s.readFn = func(fd uintptr) bool {
+		s.n, s.errno = syscall.Read(int(fd), s.p)
+		return true // never wait for readiness here
+	}
+	return s
+}
+
+// poll reads once without waiting: what syscall.Read returned, or err if
+// the connection is closed.
+func (s *spinReader) poll(p []byte) (n int, errno, err error) {
+	s.p = p
+	err = s.raw.Read(s.readFn)
+	s.p = nil
+	return s.n, s.errno, err
 }
 
 // pollGap is the time between polls.
@@ -50,14 +75,8 @@ func (s *spinReader) Read(p []byte) (int, error) {
 	}
 	end := time.Now().Add(s.window)
 	for {
-		var (
-			n     int
-			errno error
-		)
-		if err := s.raw.Read(func(fd uintptr) bool {
-			n, errno = syscall.Read(int(fd), p)
-			return true // never wait for readiness here
-		}); err != nil {
+		n, errno, err := s.poll(p)
+		if err != nil {
 			return 0, err // closed
 		}
 		switch {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -307,6 +308,17 @@ func TestSpinReads(t *testing.T) {
 		if m.Type != uint64(i) || !bytes.Equal(m.Body, body) {
 			t.Fatalf("message %d: type %d, body of %d bytes differs", i, m.Type, len(m.Body))
 		}
+	}
+	// A poll that finds nothing allocates nothing: polling for a result
+	// must not make garbage at the rate it polls.
+	s := newSpinReader(b.nc, time.Millisecond).(*spinReader)
+	buf := make([]byte, 64)
+	if allocs := testing.AllocsPerRun(100, func() {
+		if _, errno, err := s.poll(buf); err != nil || errno != syscall.EAGAIN {
+			t.Fatalf("poll of an empty socket: %v, %v", errno, err)
+		}
+	}); allocs != 0 {
+		t.Errorf("%v allocations per poll", allocs)
 	}
 	a.Close()
 	if _, err := b.Receive(); !errors.Is(err, io.EOF) {
