@@ -106,26 +106,27 @@ if [ "$main" != 0 ]; then
 fi
 # Experiments, each a short gpucheck of its own beside the main run (OUT
 # unset: the main run's report and logs stay), while time is left, the
-# most telling first.
+# most telling first:
 #
-# INFER5's prediction error at p99 was 2.68 % on the H200 before the exec
-# gate and 7.4-7.8 % in three gated runs since, where about 1 % of its
-# ResNet-50 execs were 4-10 % slower than the rest; alone, one at a time,
-# the same execs have GPU p99.9/p50 1.005. -mix runs fixed patterns of
-# two copies at batch sizes 1 and 2, one at a time and two in flight, to
-# tell which of INFER5's differences (other weights before, another batch
-# size before, the next exec queued) makes execs slow; it and INFER5 run
-# again without the gate (CLOCKWORK_CUDA_GATE=off), to tell whether the
-# gate is the cause. The host path alone (-overhead with imagenet_io,
-# whose exec is a few microseconds) tells whether the end-to-end tail is
-# there without GPU work; 16 MiB socket buffers for every connection
-# (CLOCKWORK_SOCKET_BUFFER), against the same rows with the kernel's own
-# sizes just before (the main run may be skipped), whether an
-# input that crosses in one write, not in turns of the receiver's window,
-# has a shorter tail (on the 2-core development machine the mean round
-# trip did not change). MobileNetV2 with
-# four Infers in the worker had GPU p99.9/p50 1.10-1.16 at b4, back to
-# back, against 1.005 one at a time.
+# - -mix, gated and ungated, and INFER5 ungated. INFER5's prediction
+#   error at p99 was 2.68 % on the H200 before the exec gate and 7.4-7.8 %
+#   in three gated runs since, where about 1 % of its ResNet-50 execs were
+#   4-10 % slower than the rest; alone, one at a time, the same execs have
+#   GPU p99.9/p50 1.005. -mix runs fixed patterns of two copies at batch
+#   sizes 1 and 2, one at a time and two in flight: which of INFER5's
+#   differences (other weights before, another batch size before, the
+#   next exec queued) makes execs slow, and whether the gate does.
+# - The host path alone (-overhead with imagenet_io, whose exec is a few
+#   microseconds): is the end-to-end tail there without GPU work?
+# - End to end with the kernel's socket buffers, then with 16 MiB ones
+#   (CLOCKWORK_SOCKET_BUFFER: does an input that crosses in one write, not
+#   in turns of the receiver's window, have a shorter tail? On the 2-core
+#   development machine the mean round trip did not change), then with
+#   the worker's reads polling for 5 ms (CLOCKWORK_WORKER_SPIN_READS,
+#   measured before while each poll still allocated).
+# - MobileNetV2 with four Infers in the worker, gated and ungated: GPU
+#   p99.9/p50 was 1.10-1.16 at b4, back to back, against 1.005 one at a
+#   time.
 experiment() {
 	local title=$1 envs=$2
 	shift 2
@@ -146,6 +147,8 @@ experiment "the host path: -overhead, imagenet_io (next to no GPU work)" "" -ove
 experiment "end to end with the kernel's socket buffers" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with 16 MiB socket buffers" "CLOCKWORK_SOCKET_BUFFER=16777216" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
+experiment "end to end with the worker's reads polling" "CLOCKWORK_WORKER_SPIN_READS=5ms" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "MobileNetV2, -inflight 4, gated" "CLOCKWORK_CUDA_GATE=on" \
 	-models mobilenet_v2 -batches 1,4 -n 1000 -reload 10 -infer5 0 -inflight 4
