@@ -118,12 +118,16 @@ fi
 #   next exec queued) makes execs slow, and whether the gate does.
 # - The host path alone (-overhead with imagenet_io, whose exec is a few
 #   microseconds): is the end-to-end tail there without GPU work?
-# - End to end with the kernel's socket buffers, then with 16 MiB ones
-#   (CLOCKWORK_SOCKET_BUFFER: does an input that crosses in one write, not
-#   in turns of the receiver's window, have a shorter tail? On the 2-core
-#   development machine the mean round trip did not change), then with
-#   the worker's reads polling for 5 ms (CLOCKWORK_WORKER_SPIN_READS,
-#   measured before while each poll still allocated).
+# - End to end as configured by default (the baseline of the next three,
+#   since the main run may be skipped); then with the worker waiting for
+#   each input to arrive whole before reading it (CLOCKWORK_WORKER_LOWAT_
+#   READS: one wake-up for an input rather than one per 64 KB piece; on
+#   the 2-core development machine a 9.6 MB round trip in one process
+#   took 3.6 ms against 6.6), with 16 MiB socket buffers (CLOCKWORK_SOCKET_
+#   BUFFER: an input crosses in one write, not in turns of the receiver's
+#   window; no change there), and with the worker's reads polling for 5 ms
+#   (CLOCKWORK_WORKER_SPIN_READS, measured before while each poll still
+#   allocated).
 # - MobileNetV2 with four Infers in the worker, gated and ungated: GPU
 #   p99.9/p50 was 1.10-1.16 at b4, back to back, against 1.005 one at a
 #   time.
@@ -144,7 +148,9 @@ experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s
 experiment "-mix without the exec gate" "CLOCKWORK_CUDA_GATE=off" -mix -n 500
 experiment "the host path: -overhead, imagenet_io (next to no GPU work)" "" -overhead -models imagenet_io -batches 1,16 -n 1000
-experiment "end to end with the kernel's socket buffers" "" \
+experiment "end to end as configured by default" "" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
+experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_WORKER_LOWAT_READS=on" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with 16 MiB socket buffers" "CLOCKWORK_SOCKET_BUFFER=16777216" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"slices"
 	"testing"
 	"time"
 )
@@ -30,28 +31,33 @@ func BenchmarkPreHeaderEncodeDecode(b *testing.B) {
 // The "direct" variants write with WithDirectWrites on both sides (pooled
 // bodies), side by side with "pool", which hands every message to the
 // connection's writer goroutine; "spin" adds WithSpinReads on both sides,
-// "sockbuf" WithSocketBuffers of 16 MiB (instead of spin).
+// "sockbuf" WithSocketBuffers of 16 MiB and "lowat" WithLowWaterReads
+// (each instead of spin).
 func BenchmarkLoopbackRoundTrip(b *testing.B) {
 	for _, size := range []int{0, 4000, 602112, 16 * 602112} {
-		for _, mode := range []string{"alloc", "pool", "direct", "spin", "sockbuf"} {
+		for _, mode := range []string{"alloc", "pool", "direct", "spin", "sockbuf", "lowat"} {
 			b.Run(byteSize(size)+"/"+mode, func(b *testing.B) {
-				var sockBuf int
-				if mode == "sockbuf" {
-					sockBuf = 16 << 20
+				var opts []Option
+				switch mode {
+				case "spin":
+					opts = append(opts, WithSpinReads(10*time.Millisecond))
+				case "sockbuf":
+					opts = append(opts, WithSocketBuffers(16<<20))
+				case "lowat":
+					opts = append(opts, WithLowWaterReads())
 				}
-				loopbackRoundTrip(b, size, mode != "alloc", mode == "direct" || mode == "spin" || mode == "sockbuf", mode == "spin", sockBuf)
+				loopbackRoundTrip(b, size, mode != "alloc", mode != "alloc" && mode != "pool", opts)
 			})
 		}
 	}
 }
 
-func loopbackRoundTrip(b *testing.B, size int, pool, direct, spin bool, sockBuf int) {
-	clientOpts := []Option{WithSocketBuffers(sockBuf)}
+// loopbackRoundTrip runs the exchange with pooled bodies or not, direct
+// writes or not, and opts on both sides.
+func loopbackRoundTrip(b *testing.B, size int, pool, direct bool, opts []Option) {
+	clientOpts := slices.Clone(opts)
 	if direct {
 		clientOpts = append(clientOpts, WithDirectWrites(math.MaxInt))
-	}
-	if spin {
-		clientOpts = append(clientOpts, WithSpinReads(10*time.Millisecond))
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,15 +69,12 @@ func loopbackRoundTrip(b *testing.B, size int, pool, direct, spin bool, sockBuf 
 		if err != nil {
 			return
 		}
-		opts := []Option{WithSocketBuffers(sockBuf)}
+		opts := slices.Clone(opts)
 		if pool {
 			opts = append(opts, WithBodyPool())
 		}
 		if direct {
 			opts = append(opts, WithDirectWrites(math.MaxInt))
-		}
-		if spin {
-			opts = append(opts, WithSpinReads(10*time.Millisecond))
 		}
 		c := NewConn(nc, opts...)
 		defer c.Close()

@@ -38,6 +38,8 @@ type Conn struct {
 	direct  int           // Send writes messages up to this long itself (WithDirectWrites)
 	spin    time.Duration // Receive polls this long before parking (WithSpinReads)
 	sockBuf int           // kernel buffer sizes asked for (WithSocketBuffers)
+	lowat   bool          // wait for large bodies whole (WithLowWaterReads)
+	lr      *lowatReader  // the socket's reader under r, with lowat
 
 	mu      sync.Mutex // guards skew, queue, writing, closed
 	skew    Skew
@@ -108,6 +110,10 @@ func NewConn(nc net.Conn, opts ...Option) *Conn {
 	applySocketBuffers(nc, c.sockBuf)
 	if c.spin > 0 {
 		c.r = bufio.NewReaderSize(newSpinReader(nc, c.spin), 64<<10)
+	} else if c.lowat {
+		if c.lr = newLowatReader(nc); c.lr != nil {
+			c.r = bufio.NewReaderSize(c.lr, 64<<10)
+		}
 	}
 	go c.writeLoop()
 	return c
@@ -139,6 +145,10 @@ func (c *Conn) Receive() (*Message, error) {
 	c.skew.Observe(rx, ph.SendTime, ph.Delta)
 	c.mu.Unlock()
 	if ph.BodyLen > 0 {
+		if c.lr != nil {
+			c.lr.expect(int(ph.BodyLen) - c.r.Buffered())
+			defer c.lr.expect(0)
+		}
 		if m.Body, m.alloc, err = readBody(c.r, ph.Type, ph.BodyLen, c.alloc); err != nil {
 			return nil, fmt.Errorf("wire: reading body: %w", err)
 		}
