@@ -65,6 +65,22 @@ type row struct {
 	reloaded   bool
 }
 
+// startBench starts bin's worker with its console in logPath, connects to
+// it and returns a bench on it, with models in models; stop closes the
+// connection and stops the worker.
+func startBench(o *options, bin, logPath, models string) (bn *bench, stop func(), err error) {
+	w, err := startWorker(bin, logPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := dial(w.addr, o.spinReads)
+	if err != nil {
+		w.stop()
+		return nil, nil, err
+	}
+	return &bench{o: o, w: w, c: c, models: models, start: time.Now()}, func() { c.close(); w.stop() }, nil
+}
+
 func (bn *bench) path(name string) string { return filepath.Join(bn.models, name, "model") }
 
 // window is "run as soon as possible".

@@ -67,18 +67,12 @@ func runMix(o *options) error {
 	if out := os.Getenv("OUT"); out != "" {
 		logDir = out
 	}
-	w, err := startWorker(o.bin, filepath.Join(logDir, "worker-mix.log"))
+	bn, stop, err := startBench(o, o.bin, filepath.Join(logDir, "worker-mix.log"), models)
 	if err != nil {
 		return err
 	}
-	defer w.stop()
-	c, err := dial(w.addr, o.spinReads)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	bn := &bench{o: o, w: w, c: c, models: models, start: time.Now()}
-	path := bn.path(o.infer5Model)
+	defer stop()
+	c, path := bn.c, bn.path(o.infer5Model)
 	info, _, err := c.do(&workerapi.LoadModelFromDisk{ModelID: 0, Path: path, Latest: latest, Copies: 2,
 		MaxBatchSize: 2, MaxExecDuration: latest})
 	if err != nil {
@@ -92,7 +86,7 @@ func runMix(o *options) error {
 	itemSize := info.(*workerapi.LoadModelFromDiskResult).InputSize
 	inputs := map[int][]byte{1: input(1, itemSize), 2: input(2, itemSize)}
 	fmt.Printf("mix: %s on %s, two copies; %d execs of batch size 1 a row, after %d warm-ups and %v\n",
-		o.infer5Model, w.runtimeName(), o.n, o.warmup, minWarmup)
+		o.infer5Model, bn.w.runtimeName(), o.n, o.warmup, minWarmup)
 	// Each row as it is measured: a run cut short still tells something.
 	fmt.Print(mixHeader)
 	var base map[int]float64

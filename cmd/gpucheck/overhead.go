@@ -89,18 +89,13 @@ func runOverhead(o *options) error {
 	var subs []subject
 	for _, b := range bins {
 		log := filepath.Join(logDir, "worker-"+b[0]+".log")
-		w, err := startWorker(b[1], log)
+		bn, stop, err := startBench(o, b[1], log, models)
 		if err != nil {
 			return err
 		}
-		defer w.stop()
-		c, err := dial(w.addr, o.spinReads)
-		if err != nil {
-			return err
-		}
-		defer c.close()
-		fmt.Printf("overhead: %s worker %s/worker on %s (%s); log %s\n", b[0], b[1], w.addr, w.runtimeName(), log)
-		subs = append(subs, subject{b[0], &bench{o: o, w: w, c: c, models: models, start: time.Now()}})
+		defer stop()
+		fmt.Printf("overhead: %s worker %s/worker on %s (%s); log %s\n", b[0], b[1], bn.w.addr, bn.w.runtimeName(), log)
+		subs = append(subs, subject{b[0], bn})
 	}
 	form := "raw"
 	if o.lz4 {

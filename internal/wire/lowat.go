@@ -38,12 +38,8 @@ type lowatReader struct {
 }
 
 func newLowatReader(nc net.Conn) *lowatReader {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	raw := rawConn(nc)
+	if raw == nil {
 		return nil
 	}
 	l := &lowatReader{nc: nc, raw: raw, mark: 1}

@@ -41,12 +41,8 @@ type spinReader struct {
 }
 
 func newSpinReader(nc net.Conn, window time.Duration) io.Reader {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nc
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	raw := rawConn(nc)
+	if raw == nil {
 		return nc
 	}
 	s := &spinReader{nc: nc, raw: raw, window: window}
@@ -64,6 +60,19 @@ func (s *spinReader) poll(p []byte) (n int, errno, err error) {
 	err = s.raw.Read(s.readFn)
 	s.p = nil
 	return s.n, s.errno, err
+}
+
+// rawConn is nc's descriptor, nil if it does not expose one.
+func rawConn(nc net.Conn) syscall.RawConn {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
 }
 
 // pollGap is the time between polls.
