@@ -44,7 +44,7 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 				case "sockbuf":
 					opts = append(opts, WithSocketBuffers(16<<20))
 				case "lowat":
-					opts = append(opts, WithLowWaterReads())
+					opts = append(opts, WithLowWaterReads(true))
 				}
 				loopbackRoundTrip(b, size, mode != "alloc", mode != "alloc" && mode != "pool", opts)
 			})

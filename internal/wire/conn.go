@@ -89,8 +89,9 @@ func WithDirectWrites(maxLen int) Option { return func(c *Conn) { c.direct = max
 func WithClock(now func() int64) Option { return func(c *Conn) { c.now = now } }
 
 // NewConn wraps nc and starts its writer. TCP connections get TCP_NODELAY,
-// and buffers of CLOCKWORK_SOCKET_BUFFER bytes if it is set (unless
-// WithSocketBuffers says otherwise).
+// buffers of CLOCKWORK_SOCKET_BUFFER bytes if it is set and low-water
+// reads if CLOCKWORK_LOWAT_READS is on (unless WithSocketBuffers and
+// WithLowWaterReads say otherwise).
 func NewConn(nc net.Conn, opts ...Option) *Conn {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
@@ -101,6 +102,7 @@ func NewConn(nc net.Conn, opts ...Option) *Conn {
 		now:     clock.Now,
 		maxBody: DefaultMaxBodySize,
 		sockBuf: socketBufferDefault(),
+		lowat:   lowWaterDefault(),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}

@@ -2,11 +2,32 @@ package wire
 
 import (
 	"io"
+	"log/slog"
 	"net"
+	"os"
+	"sync"
 	"syscall"
 )
 
-// WithLowWaterReads makes Receive wait for a large body to arrive whole
+// EnvLowWaterReads names the environment variable that sets the default
+// of WithLowWaterReads for every connection of the process: "on", or
+// "off" (the default, until a GPU host has measured it).
+const EnvLowWaterReads = "CLOCKWORK_LOWAT_READS"
+
+// lowWaterDefault is EnvLowWaterReads's value, read once.
+var lowWaterDefault = sync.OnceValue(func() bool {
+	switch v := os.Getenv(EnvLowWaterReads); v {
+	case "", "off":
+		return false
+	case "on":
+		return true
+	default:
+		slog.Warn("ignoring "+EnvLowWaterReads+": not on or off", "value", v)
+		return false
+	}
+})
+
+// WithLowWaterReads(true) makes Receive wait for a large body to arrive whole
 // (or for as much of it as the socket can hold) before it reads it, with
 // the socket's receive low-water mark (SO_RCVLOWAT), instead of waking for
 // every piece as it comes: a 602,112-byte input crosses loopback in
@@ -15,8 +36,9 @@ import (
 // still wakes the reader when the receive window closes, so a body larger
 // than the socket's buffer cannot stall. Connections that do not expose
 // their descriptor, and with WithSpinReads (which polls instead), read as
-// usual.
-func WithLowWaterReads() Option { return func(c *Conn) { c.lowat = true } }
+// usual. A worker takes every Infer's input so, a controller every
+// client's.
+func WithLowWaterReads(on bool) Option { return func(c *Conn) { c.lowat = on } }
 
 // lowatMin is the least part of a body worth waiting for whole: smaller
 // remainders are read as they come.

@@ -14,7 +14,7 @@ import (
 // messages right after large ones (the mark must not hold them back), a
 // pause mid-stream, and the peer's close all arrive as sent.
 func TestLowWaterReads(t *testing.T) {
-	a, b := pipe(t, WithLowWaterReads())
+	a, b := pipe(t, WithLowWaterReads(true))
 	if b.lr == nil {
 		t.Fatal("a TCP connection reads without the low-water mark")
 	}
@@ -55,7 +55,7 @@ func TestLowWaterReads(t *testing.T) {
 // once the body is read the mark goes back to 1 before the reader waits
 // again (a small message is not held back).
 func TestLowWaterMark(t *testing.T) {
-	a, b := pipe(t, WithLowWaterReads())
+	a, b := pipe(t, WithLowWaterReads(true))
 	const size = 602112
 	ph := PreHeader{HeaderLen: 1, BodyLen: size, Type: 2, ID: 9, Delta: 1 << 62}
 	frame := make([]byte, PreHeaderSize, PreHeaderSize+1+size)

@@ -32,9 +32,8 @@ type Server struct {
 	now     func() int64
 	instant bool
 	status  time.Duration
-	// spinReads and lowat are Options.SpinReads and LowWaterReads.
+	// spinReads is Options.SpinReads.
 	spinReads time.Duration
-	lowat     bool
 
 	actions     chan incoming
 	completions chan Completion
@@ -77,10 +76,6 @@ type Options struct {
 	// SpinReads makes the connections' reads poll their sockets this long
 	// before parking (wire.WithSpinReads; 0: park at once).
 	SpinReads time.Duration
-	// LowWaterReads makes the connections wait for a large body (an
-	// Infer's input) to arrive whole before reading it, rather than wake
-	// for each piece (wire.WithLowWaterReads; without SpinReads).
-	LowWaterReads bool
 }
 
 // NewServer returns a server for an engine configured by cfg on rt.
@@ -94,7 +89,6 @@ func NewServer(cfg Config, rt runtime.Runtime, opts Options) *Server {
 		now:         clock.Now,
 		status:      opts.StatusInterval,
 		spinReads:   opts.SpinReads,
-		lowat:       opts.LowWaterReads,
 		actions:     make(chan incoming, 1024),
 		completions: make(chan Completion, 1024),
 		conns:       make(map[*peer]struct{}),
@@ -170,8 +164,6 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	opts := []wire.Option{wire.WithBodyAllocator(newInputBuffers(s.rt)), wire.WithDirectWrites(resultDirectMax)}
 	if s.spinReads > 0 {
 		opts = append(opts, wire.WithSpinReads(s.spinReads))
-	} else if s.lowat {
-		opts = append(opts, wire.WithLowWaterReads())
 	}
 	p := &peer{conn: wire.NewConn(nc, opts...)}
 	s.mu.Lock()

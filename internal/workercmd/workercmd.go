@@ -111,7 +111,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		WorkspacePoolSize:   cfg.WorkspacePoolSize,
 		HostIOPoolSize:      cfg.HostIOPoolSize,
 		AllowZeroSizeInputs: cfg.AllowZeroSizeInputs,
-	}, rt, worker.Options{Console: stdout, SpinReads: spinReadsFromEnv(stderr), LowWaterReads: lowWaterReadsFromEnv(stderr)})
+	}, rt, worker.Options{Console: stdout, SpinReads: spinReadsFromEnv(stderr)})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Serve(ctx, l); err != nil {
@@ -127,23 +127,6 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 // (worker.Options.SpinReads): a duration such as "5ms"; unset, reads park
 // at once.
 const EnvSpinReads = "CLOCKWORK_WORKER_SPIN_READS"
-
-// EnvLowWaterReads names the environment variable that makes the worker
-// wait for a large Infer input to arrive whole before reading it
-// (worker.Options.LowWaterReads): "on" or "off" (the default).
-const EnvLowWaterReads = "CLOCKWORK_WORKER_LOWAT_READS"
-
-func lowWaterReadsFromEnv(stderr io.Writer) bool {
-	switch v := os.Getenv(EnvLowWaterReads); v {
-	case "", "off":
-		return false
-	case "on":
-		return true
-	default:
-		fmt.Fprintf(stderr, "Ignoring %s=%q: not on or off\n", EnvLowWaterReads, v)
-		return false
-	}
-}
 
 func spinReadsFromEnv(stderr io.Writer) time.Duration {
 	v := os.Getenv(EnvSpinReads)
