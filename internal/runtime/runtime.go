@@ -101,7 +101,8 @@ type Model interface {
 	// Exec runs the padded batch staged in io with the weights in pages.
 	Exec(gpu int, io IO, pages []int, start int64) (ExecTiming, error)
 
-	// CopyOutput copies the first len(output)/OutputSize items' outputs.
+	// CopyOutput copies the first len(output)/OutputSize items' outputs,
+	// overwriting output whole (the worker hands it a reused buffer).
 	CopyOutput(gpu int, io IO, output []byte, start int64) (workerapi.Timing, error)
 
 	// Release frees io.

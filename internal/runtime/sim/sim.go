@@ -113,7 +113,10 @@ func (m *simModel) Exec(gpu int, io runtime.IO, pages []int, start int64) (runti
 	return runtime.ExecTiming{}, runtime.Errorf(workerapi.CopyInputInvalidBatchSize, "unsupported batch size %d", padded)
 }
 
+// CopyOutput writes zeros, the dummy's outputs: the buffer is reused and
+// holds whatever it last held, another Infer's input or output.
 func (m *simModel) CopyOutput(gpu int, io runtime.IO, output []byte, start int64) (workerapi.Timing, error) {
+	clear(output)
 	return span(start, 0), nil
 }
 
