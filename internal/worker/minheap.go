@@ -7,7 +7,8 @@ type ordered[T any] interface{ before(T) bool }
 // container/heap it stores the values themselves, so that pushing and
 // popping allocate nothing once the slice has grown: the worker pushes
 // and pops a completion (and queues a task) for every stage of every
-// Infer, and boxing each into an interface was a third of its garbage.
+// Infer, and boxing each into an interface was a sixth of its garbage
+// (17 of 106 MB in an allocation profile on fakecuda).
 type minHeap[T ordered[T]] struct{ items []T }
 
 func (h *minHeap[T]) Len() int { return len(h.items) }
