@@ -72,6 +72,9 @@ func runMix(o *options) error {
 		return err
 	}
 	defer stop()
+	if rt := bn.w.runtimeName(); !strings.HasPrefix(rt, "cuda") {
+		return fmt.Errorf("the worker runs on %q, not on a GPU (or on fakecuda with -fakecuda)", rt)
+	}
 	c, path := bn.c, bn.path(o.infer5Model)
 	info, _, err := c.do(&workerapi.LoadModelFromDisk{ModelID: 0, Path: path, Latest: latest, Copies: 2,
 		MaxBatchSize: 2, MaxExecDuration: latest})
