@@ -149,7 +149,11 @@ func TestRunAgainstFakeController(t *testing.T) {
 			t.Fatalf("line %d: want %q; output:\n%s", i+1, w, out)
 		}
 	}
-	if n := fc.infers(); n < 100 || n > 400 {
+	// The rate itself is checked in virtual time (internal/workload's
+	// TestPoissonRate); in wall time a loaded machine only sends fewer
+	// (52 once, with -race beside a busy fakecuda worker on 2 cores), never
+	// more.
+	if n := fc.infers(); n == 0 || n > 400 {
 		t.Errorf("controller saw %d requests in 1 s at 200 r/s", n)
 	}
 	if !fc.sawEmptyInputs() {
