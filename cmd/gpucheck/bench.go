@@ -111,22 +111,24 @@ func (bn *bench) evict(id int32) error {
 	return err
 }
 
-// timed is an Infer's result with gpucheck's clock.Now stamps: sent,
-// written whole (0 if not known) and the result's arrival. The result's
-// Output is valid until release is called.
+// timed is an Infer's result, the Infer, and gpucheck's clock.Now stamps:
+// sent, written whole (0 if not known) and the result's arrival. The
+// result's Output is valid until release is called.
 type timed struct {
 	res                    *workerapi.InferResult
+	a                      *workerapi.Infer
 	sent, written, arrived int64
 	release                func()
 }
 
 // infer runs one Infer of batch size b.
 func (bn *bench) infer(id int32, b int, in []byte) (timed, error) {
-	rep, sent, err := bn.c.doStamped(&workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: in})
+	a := &workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: in}
+	rep, sent, err := bn.c.doStamped(a)
 	if err != nil {
 		return timed{}, err
 	}
-	return timed{rep.r.(*workerapi.InferResult), sent, rep.written, rep.at, rep.release}, nil
+	return timed{rep.r.(*workerapi.InferResult), a, sent, rep.written, rep.at, rep.release}, nil
 }
 
 // loadFiller loads the filler model from disk.
@@ -208,8 +210,8 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 	r.clocks = [2]uint32{math.MaxUint32, 0}
 	next := func() (timed, error) { return bn.infer(id, r.batch, in) }
 	if k := bn.o.inflight; k > 1 {
-		p := &pipeline{c: bn.c, k: k, sent: map[int32]int64{},
-			infer: func() workerapi.Action {
+		p := &pipeline{c: bn.c, k: k,
+			infer: func() *workerapi.Infer {
 				return &workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(r.batch), Input: in}
 			}}
 		defer p.drain()
@@ -289,29 +291,48 @@ func msList(ns []uint64) string {
 	return "[" + b.String() + "] ms"
 }
 
-// pipeline keeps k Infers in the worker (-inflight): next tops them up,
-// then returns the next result to arrive, as infer does.
+// pipeline keeps k Infers in the worker (-inflight, -mix): next tops them
+// up, then returns the next result to arrive, as infer does, with the
+// Infer it answers.
 type pipeline struct {
 	c     *client
 	k     int
-	infer func() workerapi.Action // a new Infer
-	sent  map[int32]int64         // outstanding: id → send time
+	infer func() *workerapi.Infer // a new Infer
+	out   map[int32]outstanding   // by id
+}
+
+type outstanding struct {
+	sent int64
+	a    *workerapi.Infer
+}
+
+// send sends a new Infer.
+func (p *pipeline) send() error {
+	a := p.infer()
+	id, sent, err := p.c.send(a)
+	if err != nil {
+		return err
+	}
+	if p.out == nil {
+		p.out = map[int32]outstanding{}
+	}
+	p.out[id] = outstanding{sent, a}
+	return nil
 }
 
 func (p *pipeline) next() (timed, error) {
-	for len(p.sent) < p.k {
-		id, sent, err := p.c.send(p.infer())
-		if err != nil {
+	for len(p.out) < p.k {
+		if err := p.send(); err != nil {
 			return timed{}, err
 		}
-		p.sent[id] = sent
 	}
-	rep, err := p.c.await(actionTimeout, "Infer", func(id int32) bool { _, ok := p.sent[id]; return ok })
-	var sent, written int64
+	rep, err := p.c.await(actionTimeout, "Infer", func(id int32) bool { _, ok := p.out[id]; return ok })
+	var o outstanding
+	var written int64
 	if rep.r != nil { // answered, if with an error
 		id := rep.r.ActionID()
-		sent, written = p.sent[id], p.c.takeWritten(id)
-		delete(p.sent, id)
+		o, written = p.out[id], p.c.takeWritten(id)
+		delete(p.out, id)
 	}
 	if err != nil {
 		return timed{}, err
@@ -321,17 +342,17 @@ func (p *pipeline) next() (timed, error) {
 		rep.release()
 		return timed{}, fmt.Errorf("unexpected %T for action %d", rep.r, rep.r.ActionID())
 	}
-	return timed{r, sent, written, rep.at, rep.release}, nil
+	return timed{r, o.a, o.sent, written, rep.at, rep.release}, nil
 }
 
 // drain reads the results still outstanding.
 func (p *pipeline) drain() {
-	for len(p.sent) > 0 {
+	for len(p.out) > 0 {
 		rep, err := p.c.receive(actionTimeout, "Infer")
 		if err != nil {
 			return
 		}
-		delete(p.sent, rep.r.ActionID())
+		delete(p.out, rep.r.ActionID())
 		p.c.takeWritten(rep.r.ActionID())
 		rep.release()
 	}

@@ -102,8 +102,7 @@ func TestClientPipeline(t *testing.T) {
 	c := dialFake(t, 3)
 	// The stale result for action 1000 comes first and is passed over;
 	// then the worker answers actions 3, 2, 1, and so on.
-	p := &pipeline{c: c, k: 3, sent: map[int32]int64{},
-		infer: func() workerapi.Action { return &workerapi.Infer{BatchSize: 1, Input: []byte{1}} }}
+	p := &pipeline{c: c, k: 3, infer: func() *workerapi.Infer { return &workerapi.Infer{BatchSize: 1, Input: []byte{1}} }}
 	var got []int32
 	for range 6 {
 		x, err := p.next()
@@ -116,19 +115,20 @@ func TestClientPipeline(t *testing.T) {
 		if x.written != 0 && (x.written < x.sent || x.written > x.arrived) {
 			t.Errorf("written at %d, outside [%d, %d]", x.written, x.sent, x.arrived)
 		}
+		if x.a == nil || x.a.ID != x.res.ID {
+			t.Fatalf("result of action %d returned with %+v", x.res.ID, x.a)
+		}
 		got = append(got, x.res.ID)
 		x.release()
 	}
 	// Actions 7 and 8 are outstanding; a ninth completes the worker's
 	// batch, and drain reads all three.
-	id, sent, err := c.send(p.infer())
-	if err != nil {
+	if err := p.send(); err != nil {
 		t.Fatal(err)
 	}
-	p.sent[id] = sent
 	p.drain()
-	if len(p.sent) != 0 {
-		t.Errorf("outstanding after drain: %v", p.sent)
+	if len(p.out) != 0 {
+		t.Errorf("outstanding after drain: %v", p.out)
 	}
 	if len(c.written) != 0 {
 		t.Errorf("write stamps kept after drain: %v", c.written)
@@ -140,13 +140,12 @@ func TestClientPipeline(t *testing.T) {
 
 func TestClientPipelineError(t *testing.T) {
 	c := dialFake(t, 1)
-	p := &pipeline{c: c, k: 1, sent: map[int32]int64{},
-		infer: func() workerapi.Action { return &workerapi.Infer{BatchSize: 0} }}
+	p := &pipeline{c: c, k: 1, infer: func() *workerapi.Infer { return &workerapi.Infer{BatchSize: 0} }}
 	var we *workerError
 	if _, err := p.next(); !errors.As(err, &we) || we.code != 73 {
 		t.Fatalf("ErrorResult: %v", err)
 	}
-	if len(p.sent) != 0 {
-		t.Errorf("the failed action is still outstanding: %v", p.sent)
+	if len(p.out) != 0 {
+		t.Errorf("the failed action is still outstanding: %v", p.out)
 	}
 }

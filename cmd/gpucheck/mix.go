@@ -113,50 +113,28 @@ func runMix(o *options) error {
 // batch size 1.
 func (bn *bench) mixRow(p mixPattern, k int, inputs map[int][]byte) (mixRow, error) {
 	r := mixRow{pattern: p.name, inflight: k, exec: map[int][]time.Duration{}}
-	steps := map[int32]mixStep{} // outstanding: id → its step
+	next := 0
+	pl := &pipeline{c: bn.c, k: k, infer: func() *workerapi.Infer {
+		s := p.steps[next%len(p.steps)]
+		next++
+		return &workerapi.Infer{ModelID: int32(s.copy), Latest: latest, BatchSize: uint32(s.batch), Input: inputs[s.batch]}
+	}}
+	defer pl.drain() // the last ones still in the worker
 	t0 := time.Now()
-	kept, done := 0, 0
-	for next := 0; kept < bn.o.n; {
-		for len(steps) < k {
-			s := p.steps[next%len(p.steps)]
-			next++
-			id, _, err := bn.c.send(&workerapi.Infer{ModelID: int32(s.copy), Latest: latest,
-				BatchSize: uint32(s.batch), Input: inputs[s.batch]})
-			if err != nil {
-				return r, err
-			}
-			steps[id] = s
-		}
-		rep, err := bn.c.await(actionTimeout, "Infer", func(id int32) bool { _, ok := steps[id]; return ok })
-		var s mixStep
-		if rep.r != nil { // answered, if with an error
-			id := rep.r.ActionID()
-			s = steps[id]
-			delete(steps, id)
-			bn.c.takeWritten(id)
-		}
+	for done, kept := 1, 0; kept < bn.o.n; done++ {
+		t, err := pl.next()
 		if err != nil {
 			return r, err
 		}
-		res := rep.r.(*workerapi.InferResult)
-		rep.release()
-		done++
+		t.release()
 		if done <= bn.o.warmup || time.Since(t0) < minWarmup {
 			continue
 		}
-		r.exec[s.batch] = append(r.exec[s.batch], time.Duration(res.Exec.Duration))
-		if s.batch == 1 {
+		batch := int(t.a.BatchSize)
+		r.exec[batch] = append(r.exec[batch], time.Duration(t.res.Exec.Duration))
+		if batch == 1 {
 			kept++
 		}
-	}
-	for len(steps) > 0 { // the last ones still in the worker
-		rep, err := bn.c.await(actionTimeout, "Infer", func(id int32) bool { _, ok := steps[id]; return ok })
-		if err != nil {
-			return r, err
-		}
-		delete(steps, rep.r.ActionID())
-		bn.c.takeWritten(rep.r.ActionID())
-		rep.release()
 	}
 	return r, nil
 }

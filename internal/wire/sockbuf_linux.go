@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -10,9 +11,9 @@ import (
 )
 
 func setSocketBuffers(tc *net.TCPConn, n int) error {
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return err
+	raw := rawConn(tc)
+	if raw == nil {
+		return errors.New("no descriptor")
 	}
 	var errs []string
 	cerr := raw.Control(func(fd uintptr) {
@@ -49,9 +50,9 @@ func setSocketBuffers(tc *net.TCPConn, n int) error {
 }
 
 func socketBuffers(tc *net.TCPConn) (snd, rcv int, err error) {
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return 0, 0, err
+	raw := rawConn(tc)
+	if raw == nil {
+		return 0, 0, errors.New("no descriptor")
 	}
 	var e1, e2 error
 	if err := raw.Control(func(fd uintptr) {
