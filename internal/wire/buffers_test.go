@@ -32,6 +32,42 @@ func TestBufferClasses(t *testing.T) {
 	PutBuffer(make([]byte, 602112)) // not a class size: left to the GC
 }
 
+// TestBufferReuse checks that a buffer given back is handed out again
+// whole, and that neither giving back nor taking a pooled buffer
+// allocates (the worker does both for every Infer).
+func TestBufferReuse(t *testing.T) {
+	b := GetBuffer(4000)
+	_, size := class(4000)
+	if cap(b) != size {
+		t.Fatalf("cap %d, want the class size %d", cap(b), size)
+	}
+	PutBuffer(b)
+	// sync.Pool may drop an item (always at a collection, now and then
+	// under the race detector); ten tries in a row will not all miss.
+	reused := false
+	for range 10 {
+		b := GetBuffer(4000)
+		first := &b[0]
+		PutBuffer(b)
+		again := GetBuffer(3900) // the same class
+		if cap(again) != size || len(again) != 3900 {
+			t.Fatalf("GetBuffer(3900): len %d cap %d", len(again), cap(again))
+		}
+		reused = reused || &again[0] == first
+		PutBuffer(again)
+	}
+	if !reused {
+		t.Error("a buffer given back was never handed out again")
+	}
+	small := make([]byte, 10)
+	if n := testing.AllocsPerRun(100, func() { PutBuffer(small) }); n != 0 {
+		t.Errorf("PutBuffer of an unpooled buffer: %v allocations", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { PutBuffer(GetBuffer(4000)) }); n != 0 && !raceEnabled {
+		t.Errorf("GetBuffer and PutBuffer: %v allocations", n)
+	}
+}
+
 // TestReleasedBodies checks that bodies given back and received again
 // hold exactly what was sent.
 func TestReleasedBodies(t *testing.T) {

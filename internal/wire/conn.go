@@ -34,22 +34,26 @@ type Conn struct {
 	r       *bufio.Reader
 	now     func() int64
 	maxBody uint64
-	alloc   Allocator     // what bodies are read into (WithBodyPool, WithBodyAllocator)
-	direct  int           // Send writes messages up to this long itself (WithDirectWrites)
-	spin    time.Duration // Receive polls this long before parking (WithSpinReads)
-	sockBuf int           // kernel buffer sizes asked for (WithSocketBuffers)
-	lowat   bool          // wait for large bodies whole (WithLowWaterReads)
-	lr      *lowatReader  // the socket's reader under r, with lowat
+	alloc   Allocator           // what bodies are read into (WithBodyPool, WithBodyAllocator)
+	direct  int                 // Send writes messages up to this long itself (WithDirectWrites)
+	spin    time.Duration       // Receive polls this long before parking (WithSpinReads)
+	sockBuf int                 // kernel buffer sizes asked for (WithSocketBuffers)
+	lowat   bool                // wait for large bodies whole (WithLowWaterReads)
+	lr      *lowatReader        // the socket's reader under r, with lowat
+	rpre    [PreHeaderSize]byte // Receive's pre-header
 
 	mu      sync.Mutex // guards skew, queue, writing, closed
 	skew    Skew
 	queue   []*Message
 	writing bool // a goroutine (the writer or a direct Send) is writing
 	pre     [PreHeaderSize]byte
-	wake    chan struct{}
-	closed  bool
-	err     error
-	done    chan struct{}
+	// out is the frame being written, laid out in the backing of frames
+	// (both the writing goroutine's); frames keeps its capacity.
+	out, frames net.Buffers
+	wake        chan struct{}
+	closed      bool
+	err         error
+	done        chan struct{}
 
 	msgsSent, bytesSent, msgsRecv, bytesRecv atomic.Uint64
 }
@@ -130,16 +134,20 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // WithBodyAllocator, the caller gives the message's body back with
 // Message.Release once done with it.
 func (c *Conn) Receive() (*Message, error) {
-	var pre [PreHeaderSize]byte
-	if _, err := io.ReadFull(c.r, pre[:]); err != nil {
+	if _, err := io.ReadFull(c.r, c.rpre[:]); err != nil {
 		return nil, err
 	}
 	rx := c.now()
-	ph, err := DecodePreHeader(pre[:], c.maxBody)
+	ph, err := DecodePreHeader(c.rpre[:], c.maxBody)
 	if err != nil {
 		return nil, err
 	}
-	m := &Message{Type: ph.Type, ID: ph.ID, Header: make([]byte, ph.HeaderLen)}
+	m := &Message{Type: ph.Type, ID: ph.ID}
+	if ph.HeaderLen <= uint64(len(m.hdr)) {
+		m.Header = m.hdr[:ph.HeaderLen]
+	} else {
+		m.Header = make([]byte, ph.HeaderLen)
+	}
 	if _, err := io.ReadFull(c.r, m.Header); err != nil {
 		return nil, fmt.Errorf("wire: reading header: %w", err)
 	}
@@ -228,15 +236,16 @@ const directWait = time.Millisecond
 // that a slow peer never holds the caller up for longer.
 func (c *Conn) sendDirect(m *Message) {
 	bufs := c.frame(m, c.pre[:])
-	parts := len(bufs)
+	parts := len(*bufs)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(directWait))
 	_, err := bufs.WriteTo(c.nc) // consumes bufs as it writes
 	_ = c.nc.SetWriteDeadline(time.Time{})
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		if len(bufs) == parts {
-			bufs[0] = bytes.Clone(bufs[0]) // the pre-header, in c.pre
+		rest := &Message{Sent: m.Sent, cont: true, rest: slices.Clone(*bufs), restBody: m.BodyLen()}
+		if len(rest.rest) == parts {
+			rest.rest[0] = bytes.Clone(rest.rest[0]) // the pre-header, in c.pre
 		}
-		rest := &Message{Sent: m.Sent, cont: true, rest: bufs, restBody: m.BodyLen()}
+		clear(*bufs)
 		c.mu.Lock()
 		c.queue = slices.Insert(c.queue, 0, rest)
 		c.writing = false
@@ -247,6 +256,7 @@ func (c *Conn) sendDirect(m *Message) {
 	if err == nil {
 		c.sent(m.BodyLen())
 	}
+	clear(*bufs) // what a failed write left
 	c.mu.Lock()
 	c.writing = false
 	wake := len(c.queue) > 0 || c.closed // the writer waits for this write to close
@@ -319,19 +329,23 @@ func (c *Conn) writeLoop() {
 }
 
 func (c *Conn) write(m *Message, pre []byte) error {
-	bufs, body := m.rest, m.restBody
+	bufs, body := &m.rest, m.restBody
 	if !m.cont {
 		bufs, body = c.frame(m, pre), m.BodyLen()
 	}
-	if _, err := bufs.WriteTo(c.nc); err != nil {
+	_, err := bufs.WriteTo(c.nc)
+	clear(*bufs) // what a failed write left
+	if err != nil {
 		return err
 	}
 	c.sent(body)
 	return nil
 }
 
-// frame lays out m for writing after a new pre-header, encoded into pre.
-func (c *Conn) frame(m *Message, pre []byte) net.Buffers {
+// frame lays out m for writing after a new pre-header, encoded into pre,
+// in c.out: the caller must be the writing goroutine (c.writing set), and
+// done with the frame before it lets go of that.
+func (c *Conn) frame(m *Message, pre []byte) *net.Buffers {
 	body := m.BodyLen()
 	c.mu.Lock()
 	delta := c.skew.LocalDelta()
@@ -345,8 +359,7 @@ func (c *Conn) frame(m *Message, pre []byte) net.Buffers {
 		Delta:     delta,
 	}
 	ph.Encode(pre)
-	bufs := make(net.Buffers, 0, 3+len(m.BodyParts))
-	bufs = append(bufs, pre, m.Header)
+	bufs := append(c.frames[:0], pre, m.Header)
 	if len(m.Body) > 0 {
 		bufs = append(bufs, m.Body)
 	}
@@ -355,7 +368,8 @@ func (c *Conn) frame(m *Message, pre []byte) net.Buffers {
 			bufs = append(bufs, p)
 		}
 	}
-	return bufs
+	c.frames, c.out = bufs[:0], bufs
+	return &c.out
 }
 
 // sent counts a message written whole.

@@ -93,6 +93,9 @@ type Message struct {
 	Sent func(err error)
 
 	alloc Allocator // what a received Body goes back to (nil: the garbage collector)
+	// hdr holds a small Header, received or marshalled (HeaderBuffer): one
+	// allocation a message instead of two.
+	hdr [smallHeader]byte
 
 	// cont marks the unwritten end, rest, of a message a direct Send began
 	// (WithDirectWrites), for the writer to finish; restBody is that
@@ -101,6 +104,15 @@ type Message struct {
 	rest     net.Buffers
 	restBody int
 }
+
+// smallHeader is the largest header kept inside its Message: an Infer's
+// or an InferResult's is well within it.
+const smallHeader = 128
+
+// HeaderBuffer returns an empty slice with room for a small header inside
+// m, to marshal m's Header into (appending more than its capacity
+// allocates as usual).
+func (m *Message) HeaderBuffer() []byte { return m.hdr[:0] }
 
 // Release gives the body of a message received on a connection with
 // WithBodyPool or WithBodyAllocator back where it came from, and clears

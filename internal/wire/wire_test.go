@@ -158,6 +158,46 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestHeaderSizes sends headers about the size kept inside a Message
+// (smallHeader), marshalled into HeaderBuffer as encoders do, direct and
+// queued, and checks that each received message keeps its own.
+func TestHeaderSizes(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		b, a := pipe(t) // a sends, queued by its writer
+		if direct {
+			b, a = pipe(t, WithDirectWrites(1<<20)) // pipe's options are its second end's
+		}
+		sizes := []int{0, 1, smallHeader - 1, smallHeader, smallHeader + 1, 4096, 70000}
+		var got []*Message
+		for i, n := range sizes {
+			m := &Message{Type: uint64(i)}
+			m.Header = m.HeaderBuffer()
+			for j := 0; j < n; j++ {
+				m.Header = append(m.Header, byte(i+j))
+			}
+			if err := a.Send(m); err != nil {
+				t.Fatal(err)
+			}
+			r, err := b.Receive()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r)
+		}
+		for i, n := range sizes {
+			h := got[i].Header
+			if len(h) != n {
+				t.Fatalf("direct %v: header %d has %d bytes, want %d", direct, i, len(h), n)
+			}
+			for j := range h {
+				if h[j] != byte(i+j) {
+					t.Fatalf("direct %v: header %d byte %d is %d", direct, i, j, h[j])
+				}
+			}
+		}
+	}
+}
+
 func TestSendAfterClose(t *testing.T) {
 	a, _ := pipe(t)
 	a.Close()
