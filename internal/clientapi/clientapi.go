@@ -224,11 +224,13 @@ func rspHeaderOf(p *pb.ResponseHeaderProto) ResponseHeader {
 }
 
 func frame(typ, id uint64, m proto.Message, body []byte) (*wire.Message, error) {
-	h, err := proto.Marshal(m)
+	msg := &wire.Message{Type: typ, ID: id, Body: body}
+	h, err := proto.MarshalOptions{}.MarshalAppend(msg.HeaderBuffer(), m)
 	if err != nil {
 		return nil, err
 	}
-	return &wire.Message{Type: typ, ID: id, Header: h, Body: body}, nil
+	msg.Header = h
+	return msg, nil
 }
 
 func unmarshal(msg *wire.Message, m proto.Message) error {

@@ -62,7 +62,7 @@ func EncodeAction(a Action) (*wire.Message, error) {
 	default:
 		return nil, fmt.Errorf("workerapi: cannot encode action %T", a)
 	}
-	h, err := proto.Marshal(m)
+	h, err := proto.MarshalOptions{}.MarshalAppend(msg.HeaderBuffer(), m)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +135,17 @@ func unmarshal(msg *wire.Message, m proto.Message) error {
 	return nil
 }
 
-func timingPB(t *Timing) *pb.TimingProto {
-	return &pb.TimingProto{Begin: &t.Begin, End: &t.End, Duration: &t.Duration}
+// timingPB points p's fields at t's and returns p.
+func timingPB(p *pb.TimingProto, t *Timing) *pb.TimingProto {
+	p.Begin, p.End, p.Duration = &t.Begin, &t.End, &t.Duration
+	return p
+}
+
+// inferResultPB is an InferResult's protobuf with its three timings, in one
+// allocation: one is encoded for every Infer.
+type inferResultPB struct {
+	p                     pb.InferResultProto
+	copyIn, exec, copyOut pb.TimingProto
 }
 
 func timingOf(p *pb.TimingProto) Timing {
@@ -157,7 +166,7 @@ func EncodeResult(r Result) (*wire.Message, error) {
 		}
 	case *LoadModelFromDiskResult:
 		typ, m = MsgLoadModelFromDiskResult, &pb.LoadModelFromDiskResultProto{
-			ActionId: &r.ID, Timing: timingPB(&r.Timing), InputSize: &r.InputSize, OutputSize: &r.OutputSize,
+			ActionId: &r.ID, Timing: timingPB(new(pb.TimingProto), &r.Timing), InputSize: &r.InputSize, OutputSize: &r.OutputSize,
 			SupportedBatchSizes: r.BatchSizes, WeightsSizeInCache: &r.WeightsSizeInCache,
 			NumWeightsPages: &r.NumWeightsPages, WeightsLoadTimeNanos: &r.WeightsLoadTime,
 			BatchSizeExecTimesNanos: r.ExecTimes, CopiesCreated: &r.CopiesCreated,
@@ -165,21 +174,23 @@ func EncodeResult(r Result) (*wire.Message, error) {
 		}
 	case *LoadWeightsResult:
 		typ, m = MsgLoadWeightsResult, &pb.LoadWeightsResultProto{
-			ActionId: &r.ID, Timing: timingPB(&r.Timing),
+			ActionId: &r.ID, Timing: timingPB(new(pb.TimingProto), &r.Timing),
 			ActionReceived: &r.ActionReceived, ResultSent: &r.ResultSent,
 		}
 	case *EvictWeightsResult:
 		typ, m = MsgEvictWeightsResult, &pb.EvictWeightsResultProto{
-			ActionId: &r.ID, Timing: timingPB(&r.Timing),
+			ActionId: &r.ID, Timing: timingPB(new(pb.TimingProto), &r.Timing),
 			ActionReceived: &r.ActionReceived, ResultSent: &r.ResultSent,
 		}
 	case *InferResult:
-		typ, m = MsgInferResult, &pb.InferResultProto{
-			ActionId: &r.ID, CopyInputTiming: timingPB(&r.CopyInput), ExecTiming: timingPB(&r.Exec),
-			CopyOutputTiming: timingPB(&r.CopyOutput), GpuId: &r.GPU,
-			GpuClockBefore: &r.GPUClockBefore, GpuClock: &r.GPUClock,
-			ActionReceived: &r.ActionReceived, ResultSent: &r.ResultSent,
-		}
+		x := new(inferResultPB)
+		x.p.ActionId, x.p.GpuId = &r.ID, &r.GPU
+		x.p.CopyInputTiming = timingPB(&x.copyIn, &r.CopyInput)
+		x.p.ExecTiming = timingPB(&x.exec, &r.Exec)
+		x.p.CopyOutputTiming = timingPB(&x.copyOut, &r.CopyOutput)
+		x.p.GpuClockBefore, x.p.GpuClock = &r.GPUClockBefore, &r.GPUClock
+		x.p.ActionReceived, x.p.ResultSent = &r.ActionReceived, &r.ResultSent
+		typ, m = MsgInferResult, &x.p
 		msg.Body = r.Output
 	case *ClearCacheResult:
 		typ, m = MsgClearCacheResult, &pb.ClearCacheResultProto{
@@ -193,7 +204,7 @@ func EncodeResult(r Result) (*wire.Message, error) {
 	default:
 		return nil, fmt.Errorf("workerapi: cannot encode result %T", r)
 	}
-	h, err := proto.Marshal(m)
+	h, err := proto.MarshalOptions{}.MarshalAppend(msg.HeaderBuffer(), m)
 	if err != nil {
 		return nil, err
 	}
