@@ -27,7 +27,7 @@ func (e *Engine) startLoadModel(now int64, t *task) {
 		maxBatch = 1
 	}
 	e.loader.busy = true
-	e.ops = append(e.ops, &Op{Kind: OpLoadModel, Start: now, task: t, path: a.Path,
+	e.start(t, Op{Kind: OpLoadModel, Start: now, path: a.Path,
 		opts: runtime.LoadOptions{MaxBatch: maxBatch, MaxExec: a.MaxExecDuration, PageSize: e.cfg.PageSize}})
 }
 
@@ -102,7 +102,7 @@ func (e *Engine) startLoadWeights(now int64, g *gpu, t *task, a *workerapi.LoadW
 		in.inFlight = alloc
 	}
 	g.weights.busy = true
-	e.ops = append(e.ops, &Op{Kind: OpLoadWeights, GPU: g.id, Start: now, task: t, model: in.m.rt, pages: alloc.pages})
+	e.start(t, Op{Kind: OpLoadWeights, GPU: g.id, Start: now, model: in.m.rt, pages: alloc.pages})
 }
 
 func (e *Engine) completeLoadWeights(now int64, c *Completion) {

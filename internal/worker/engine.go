@@ -87,6 +87,18 @@ type task struct {
 	version   uint64
 	copyIn    workerapi.Timing
 	exec      runtime.ExecTiming
+
+	// op is the task's operation in flight (start): a task has at most
+	// one at a time, so each stage's needs no allocation of its own.
+	op Op
+}
+
+// start has the driver run op for t: its next operation, which replaces
+// the last (whose completion the engine has taken).
+func (e *Engine) start(t *task, op Op) {
+	op.task = t
+	t.op = op
+	e.ops = append(e.ops, &t.op)
 }
 
 // Outcome is a result to send, with the tag its action was submitted with.

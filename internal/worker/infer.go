@@ -66,7 +66,7 @@ func (e *Engine) startCopyInput(now int64, g *gpu, t *task) {
 		return
 	}
 	g.input.busy = true
-	e.ops = append(e.ops, &Op{Kind: OpCopyInput, GPU: g.id, Start: now, task: t, model: t.inst.m.rt,
+	e.start(t, Op{Kind: OpCopyInput, GPU: g.id, Start: now, model: t.inst.m.rt,
 		batch: int(a.BatchSize), padded: t.padded, input: a.Input, inputSizes: a.InputSizes,
 		generate: t.generated, itemSize: t.inst.m.info.InputSize})
 }
@@ -100,7 +100,7 @@ func (e *Engine) startExec(now int64, g *gpu, t *task) {
 	}
 	t.version = in.version
 	g.exec.busy = true
-	e.ops = append(e.ops, &Op{Kind: OpExec, GPU: g.id, Start: now, task: t, model: in.m.rt, io: t.io,
+	e.start(t, Op{Kind: OpExec, GPU: g.id, Start: now, model: in.m.rt, io: t.io,
 		pages: in.weights.pages, batch: int(a.BatchSize), padded: t.padded})
 }
 
@@ -156,7 +156,7 @@ func (e *Engine) inferResult(t *task, copyIn, copyOut workerapi.Timing) *workera
 
 func (e *Engine) startCopyOutput(now int64, g *gpu, t *task) {
 	g.output.busy = true
-	e.ops = append(e.ops, &Op{Kind: OpCopyOutput, GPU: g.id, Start: now, task: t, model: t.inst.m.rt, io: t.io, outLen: e.outputLen(t)})
+	e.start(t, Op{Kind: OpCopyOutput, GPU: g.id, Start: now, model: t.inst.m.rt, io: t.io, outLen: e.outputLen(t)})
 	t.io = nil // the copy-output operation releases it
 }
 
@@ -177,7 +177,7 @@ func (e *Engine) completeCopyOutput(now int64, c *Completion) {
 // copy-input stage.
 func (e *Engine) release(g *gpu, t *task) {
 	if t.io != nil {
-		e.ops = append(e.ops, &Op{Kind: OpRelease, GPU: g.id, task: t, model: t.inst.m.rt, io: t.io})
+		e.start(t, Op{Kind: OpRelease, GPU: g.id, model: t.inst.m.rt, io: t.io})
 		t.io = nil
 	}
 }

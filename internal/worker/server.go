@@ -37,7 +37,10 @@ type Server struct {
 
 	actions     chan incoming
 	completions chan Completion
-	running     sync.WaitGroup // operations on goroutines of their own
+	// idle runners take operations from ops (runOff); running counts the
+	// operations being run.
+	ops     chan *Op
+	running sync.WaitGroup
 
 	mu    sync.Mutex
 	conns map[*peer]struct{}
@@ -91,6 +94,7 @@ func NewServer(cfg Config, rt runtime.Runtime, opts Options) *Server {
 		spinReads:   opts.SpinReads,
 		actions:     make(chan incoming, 1024),
 		completions: make(chan Completion, 1024),
+		ops:         make(chan *Op),
 		conns:       make(map[*peer]struct{}),
 	}
 	if s.status == 0 {
@@ -297,15 +301,7 @@ func (s *Server) run(ctx context.Context) {
 					due.Push(op.Run(s.rt))
 					ran = true
 				} else {
-					s.running.Add(1)
-					go func(op *Op) {
-						defer s.running.Done()
-						c := op.Run(s.rt)
-						select {
-						case s.completions <- c:
-						case <-ctx.Done(): // shutting down: nobody reads
-						}
-					}(op)
+					s.runOff(ctx, op)
 				}
 			}
 			if !ran || due.Len() == 0 || due.Min().Done() > s.now() {
@@ -317,6 +313,38 @@ func (s *Server) run(ctx context.Context) {
 			wake = due.Min().Done()
 		}
 		alarm.Set(wake)
+	}
+}
+
+// runOff runs op off the engine's goroutine, on an idle runner or, if
+// none is idle, a new one: runners are kept, as the original keeps its
+// executor threads, because a goroutine an operation (three an Infer)
+// was two allocations each.
+func (s *Server) runOff(ctx context.Context, op *Op) {
+	s.running.Add(1)
+	select {
+	case s.ops <- op: // taken only by a runner waiting for one
+	default:
+		go s.runner(ctx, op)
+	}
+}
+
+// runner runs op, hands its completion to the engine, and waits for the
+// next operation until ctx is done.
+func (s *Server) runner(ctx context.Context, op *Op) {
+	for {
+		c := op.Run(s.rt)
+		s.running.Done()
+		select {
+		case s.completions <- c:
+		case <-ctx.Done(): // shutting down: nobody reads
+			return
+		}
+		select {
+		case op = <-s.ops:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
