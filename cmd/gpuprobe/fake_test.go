@@ -2,12 +2,10 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
 )
 
@@ -17,19 +15,7 @@ import (
 // waits, and remaps host memory) must pass; vmm-remap may fail only on its
 // time limit.
 func TestProbeOnFakeCUDA(t *testing.T) {
-	if os.Getenv(cuda.EnvLibDir) != "" {
-		t.Skip("a library directory is set")
-	}
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found")
-	}
-	dir := t.TempDir()
-	if err := fakecuda.Build(dir); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestProbeChild$", "-test.v")
-	cmd.Env = append(os.Environ(), cuda.EnvLibDir+"="+dir, "GPUPROBE_CHILD=1")
-	out, _ := cmd.CombinedOutput()
+	out, _ := fakecuda.RunTests(t, "^TestProbeChild$", "GPUPROBE_CHILD=1")
 	t.Logf("\n%s", out)
 	passed := map[string]bool{}
 	for _, line := range strings.Split(string(out), "\n") {

@@ -138,19 +138,10 @@ func TestFakeLibrariesChild(t *testing.T) {
 // TestFakeCUDARunsGPUTests runs the tests that need a GPU against fakecuda, a
 // CPU stand-in for the NVIDIA libraries, in a fresh process.
 func TestFakeCUDARunsGPUTests(t *testing.T) {
-	if os.Getenv(EnvLibDir) != "" {
-		t.Skip("a library directory is set")
+	if fakecuda.EnvLibDir != EnvLibDir {
+		t.Fatalf("fakecuda.EnvLibDir %q, want %q", fakecuda.EnvLibDir, EnvLibDir)
 	}
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found")
-	}
-	dir := t.TempDir()
-	if err := fakecuda.Build(dir); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGPU", "-test.v")
-	cmd.Env = append(os.Environ(), EnvLibDir+"="+dir)
-	out, err := cmd.CombinedOutput()
+	out, err := fakecuda.RunTests(t, "^TestGPU")
 	if err != nil || strings.Contains(string(out), "--- SKIP") {
 		t.Fatalf("GPU tests on fakecuda: %v\n%s", err, out)
 	}

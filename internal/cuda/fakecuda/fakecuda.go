@@ -59,3 +59,39 @@ func Build(dir string) error {
 	}
 	return nil
 }
+
+// EnvLibDir is the variable package cuda finds its libraries by
+// (cuda.EnvLibDir, which a test of package cuda checks this against:
+// fakecuda cannot import cuda, whose tests use fakecuda).
+const EnvLibDir = "CLOCKWORK_CUDA_LIB_DIR"
+
+// TB is what RunTests needs of a test (*testing.T).
+type TB interface {
+	Helper()
+	Skip(args ...any)
+	Fatal(args ...any)
+	TempDir() string
+}
+
+// RunTests runs the tests of the running test binary that match pattern
+// (-test.run) in a fresh process whose libraries are the fake, built in a
+// temporary directory, with env added to its environment, and returns the
+// process's output and its error. It skips t where EnvLibDir is set
+// already (the tests then run on the libraries it names) and where there
+// is no gcc.
+func RunTests(t TB, pattern string, env ...string) ([]byte, error) {
+	t.Helper()
+	if os.Getenv(EnvLibDir) != "" {
+		t.Skip("a library directory is set")
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not found")
+	}
+	dir := t.TempDir()
+	if err := Build(dir); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run="+pattern, "-test.v")
+	cmd.Env = append(append(os.Environ(), EnvLibDir+"="+dir), env...)
+	return cmd.CombinedOutput()
+}

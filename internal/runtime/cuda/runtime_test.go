@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -67,19 +66,7 @@ func span(first, n int) []int {
 // fakecuda, the CPU stand-in for the NVIDIA libraries (on a GPU host they
 // also run directly, on the GPU).
 func TestFakeCUDA(t *testing.T) {
-	if os.Getenv(cu.EnvLibDir) != "" {
-		t.Skip("a library directory is set")
-	}
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found")
-	}
-	dir := t.TempDir()
-	if err := fakecuda.Build(dir); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGPU", "-test.v")
-	cmd.Env = append(os.Environ(), cu.EnvLibDir+"="+dir)
-	out, err := cmd.CombinedOutput()
+	out, err := fakecuda.RunTests(t, "^TestGPU")
 	if err != nil || strings.Contains(string(out), "--- SKIP") || !strings.Contains(string(out), "--- PASS") {
 		t.Fatalf("GPU tests on fakecuda: %v\n%s", err, out)
 	}
