@@ -125,9 +125,11 @@ fi
 #   the 2-core development machine a 9.6 MB round trip in one process
 #   took 3.6 ms against 6.6), with 16 MiB socket buffers (CLOCKWORK_SOCKET_
 #   BUFFER: an input crosses in one write, not in turns of the receiver's
-#   window; no change there), and with the worker's reads polling for 5 ms
-#   (CLOCKWORK_WORKER_SPIN_READS, measured before while each poll still
-#   allocated).
+#   window; no change there), with a quarter of the garbage collections
+#   (GOGC=400, the worker's and gpucheck's: 66 of the 680 slow inferences
+#   of the first H200 run met one of the worker's), and with the worker's
+#   reads polling for 5 ms (CLOCKWORK_WORKER_SPIN_READS, measured before
+#   while each poll still allocated).
 # - MobileNetV2 with four Infers in the worker, gated and ungated: GPU
 #   p99.9/p50 was 1.10-1.16 at b4, back to back, against 1.005 one at a
 #   time.
@@ -153,6 +155,8 @@ experiment "end to end as configured by default" "" \
 experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_LOWAT_READS=on" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with 16 MiB socket buffers" "CLOCKWORK_SOCKET_BUFFER=16777216" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
+experiment "end to end with a quarter of the collections" "GOGC=400" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with the worker's reads polling" "CLOCKWORK_WORKER_SPIN_READS=5ms" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
