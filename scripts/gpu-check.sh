@@ -143,7 +143,7 @@ experiment() {
 	section "$title"
 	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
 		-profile "$root/internal/model/profiles/zoo_profile_h200.json" -spin-reads 50ms "$@" -budget "$(($(left) - 25))s" 2>&1 |
-		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5 \(|worker error|^gpucheck:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own)|^    [a-z→]'
+		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own)|^    [a-z→]'
 }
 experiment "-mix: what INFER5's slow execs depend on, gated" "CLOCKWORK_CUDA_GATE=on" -mix -n 500
 experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +25,7 @@ type infer5Result struct {
 	p50     float64 // |expected − actual| / actual
 	p99     float64
 	byBatch string // count, p50 and p99 per batch size
+	anatomy []string
 }
 
 // runInfer5 serves the client's workload through `controller INFER5` on a
@@ -163,6 +163,7 @@ func readActionLog(path string) infer5Result {
 	defer f.Close()
 	var res infer5Result
 	var rel []float64
+	var execs []infer5Exec
 	batches := map[int][]float64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -180,9 +181,13 @@ func readActionLog(path string) infer5Result {
 		if err0 != nil || err1 != nil || err2 != nil || actual <= 0 {
 			continue
 		}
-		e := math.Abs(expected-actual) / actual
+		x := infer5Exec{batch: batch, expected: expected, actual: actual}
+		e := relErr(x)
 		rel = append(rel, e)
 		batches[batch] = append(batches[batch], e)
+		if len(col) >= 19 && parseExec(col, &x) {
+			execs = append(execs, x)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return infer5Result{err: err}
@@ -199,5 +204,25 @@ func readActionLog(path string) infer5Result {
 		parts = append(parts, fmt.Sprintf("b%d %d rows p50 %.2f%% p99 %.2f%%", b, len(v), 100*percentile(v, 0.5), 100*percentile(v, 0.99)))
 	}
 	res.byBatch = strings.Join(parts, ", ")
+	res.anatomy = infer5Anatomy(execs)
 	return res
+}
+
+// parseExec fills in x's GPU, model, clocks and end from an Infer row of
+// the action log: the exec ended worker_exec_complete after the action
+// was sent, which was controller_result_enqueue before t.
+func parseExec(col []string, x *infer5Exec) bool {
+	var v [8]int64
+	for i, c := range []int{0, 4, 5, 6, 11, 13, 14, 18} {
+		n, err := strconv.ParseInt(col[c], 10, 64)
+		if err != nil {
+			return false
+		}
+		v[i] = n
+	}
+	x.gpu = [2]int{int(v[1]), int(v[2])}
+	x.model = int(v[3])
+	x.end = float64(v[0] - v[7] + v[4])
+	x.clockBefore, x.clock = int(v[5]), int(v[6])
+	return true
 }

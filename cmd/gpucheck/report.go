@@ -191,6 +191,9 @@ func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof
 		pred.check(i5.p99 <= maxPredErr, fmt.Sprintf("p99 %.1f%%", 100*i5.p99))
 		fmt.Fprintf(&b, "\nINFER5 (%v): %d Infers, %d errors; |expected - actual| / actual p50 %.2f%%, p99 %.2f%%; by batch size: %s\n",
 			o.infer5, i5.rows, i5.errs, 100*i5.p50, 100*i5.p99, i5.byBatch)
+		for _, line := range i5.anatomy {
+			b.WriteString(line + "\n")
+		}
 	}
 
 	b.WriteString("\n")
