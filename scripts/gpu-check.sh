@@ -113,9 +113,12 @@ fi
 #   in three gated runs since, where about 1 % of its ResNet-50 execs were
 #   4-10 % slower than the rest; alone, one at a time, the same execs have
 #   GPU p99.9/p50 1.005. -mix runs fixed patterns of two copies at batch
-#   sizes 1 and 2, one at a time and two in flight: which of INFER5's
-#   differences (other weights before, another batch size before, the
-#   next exec queued) makes execs slow, and whether the gate does.
+#   sizes 1 and 2, one at a time and two in flight, and one copy with the
+#   GPU idle 2 and 20 ms between execs: which of INFER5's differences
+#   (other weights before, another batch size before, the next exec
+#   queued, idle time, in which the clock drops) makes execs slow, and
+#   whether the gate does. INFER5's own report breaks its slow execs down
+#   the same ways.
 # - The host path alone (-overhead with imagenet_io, whose exec is a few
 #   microseconds): is the end-to-end tail there without GPU work?
 # - End to end as configured by default (the baseline of the next three,

@@ -17,9 +17,13 @@ import (
 // same model alone, one Infer at a time, has GPU p99.9/p50 1.005. INFER5
 // differs in three ways: execs of several copies of the model (other
 // weights) follow each other, batch sizes 1 and 2 alternate, and the
-// next exec is queued while one runs. -mix loads two copies and runs
-// fixed patterns of Infers, each one at a time and two in flight, and
-// reports the batch-size-1 execs of each against those of one copy alone.
+// next exec is queued while one runs; and the GPU idles between execs,
+// for as long as there is no work (a GPU's clock drops when it idles:
+// the H200 reported 345 MHz idle, 1,980 under load). -mix loads two
+// copies and runs fixed patterns of Infers, each one at a time and two
+// in flight (the idle ones only one at a time), and reports the
+// batch-size-1 execs of each against those of one copy alone, with the
+// SM clocks the worker read around them.
 
 // mixStep is one Infer of a pattern: which copy, which batch size.
 type mixStep struct{ copy, batch int }
@@ -27,13 +31,16 @@ type mixStep struct{ copy, batch int }
 type mixPattern struct {
 	name  string
 	steps []mixStep
+	idle  time.Duration // between an Infer's result and the next Infer
 }
 
 var mixPatterns = []mixPattern{
-	{"one copy: b1", []mixStep{{0, 1}}},
-	{"two copies: b1, b1", []mixStep{{0, 1}, {1, 1}}},
-	{"one copy: b1, b2", []mixStep{{0, 1}, {0, 2}}},
-	{"two copies: b1, b2", []mixStep{{0, 1}, {1, 2}}},
+	{"one copy: b1", []mixStep{{0, 1}}, 0},
+	{"two copies: b1, b1", []mixStep{{0, 1}, {1, 1}}, 0},
+	{"one copy: b1, b2", []mixStep{{0, 1}, {0, 2}}, 0},
+	{"two copies: b1, b2", []mixStep{{0, 1}, {1, 2}}, 0},
+	{"one copy: b1, 2 ms idle", []mixStep{{0, 1}}, 2 * time.Millisecond},
+	{"one copy: b1, 20 ms idle", []mixStep{{0, 1}}, 20 * time.Millisecond},
 }
 
 // slowFactor marks an exec as slow: this much over the baseline's p50.
@@ -45,6 +52,7 @@ type mixRow struct {
 	pattern  string
 	inflight int
 	exec     map[int][]time.Duration
+	clocks   [2]uint32 // the lowest and highest SM clock read around its execs (MHz)
 }
 
 // runMix runs the -mix mode and prints its table.
@@ -95,6 +103,9 @@ func runMix(o *options) error {
 	var base map[int]float64
 	for _, k := range []int{1, 2} {
 		for _, p := range mixPatterns {
+			if p.idle > 0 && k > 1 {
+				continue
+			}
 			r, err := bn.mixRow(p, k, inputs)
 			if err != nil {
 				return fmt.Errorf("%s, %d in flight: %w", p.name, k, err)
@@ -127,11 +138,18 @@ func (bn *bench) mixRow(p mixPattern, k int, inputs map[int][]byte) (mixRow, err
 			return r, err
 		}
 		t.release()
+		time.Sleep(p.idle)
 		if done <= bn.o.warmup || time.Since(t0) < minWarmup {
 			continue
 		}
 		batch := int(t.a.BatchSize)
 		r.exec[batch] = append(r.exec[batch], time.Duration(t.res.Exec.Duration))
+		for _, c := range []uint32{t.res.GPUClockBefore, t.res.GPUClock} {
+			if r.clocks[0] == 0 || c < r.clocks[0] {
+				r.clocks[0] = c
+			}
+			r.clocks[1] = max(r.clocks[1], c)
+		}
 		if batch == 1 {
 			kept++
 		}
@@ -139,8 +157,8 @@ func (bn *bench) mixRow(p mixPattern, k int, inputs map[int][]byte) (mixRow, err
 	return r, nil
 }
 
-var mixHeader = fmt.Sprintf("\n%-20s %8s %3s | %6s %8s %8s %8s %8s %6s | %s\n", "pattern", "inflight", "b",
-	"execs", "p50", "p99", "p99.9", "max", "tail", fmt.Sprintf("slow (> %.2f × base p50)", slowFactor))
+var mixHeader = fmt.Sprintf("\n%-24s %8s %3s | %6s %8s %8s %8s %8s %6s | %s\n", "pattern", "inflight", "b",
+	"execs", "p50", "p99", "p99.9", "max", "tail", fmt.Sprintf("slow (> %.2f × base p50); SM clock", slowFactor))
 
 // p50s is the row's GPU-time p50 (ms) by batch size.
 func (r mixRow) p50s() map[int]float64 {
@@ -173,9 +191,9 @@ func (r mixRow) lines(base map[int]float64) string {
 				slow++
 			}
 		}
-		fmt.Fprintf(&b, "%-20s %8d %3d | %6d %8.3f %8.3f %8.3f %8.3f %6.3f | %d (%.2f %%) over %.3f ms\n",
+		fmt.Fprintf(&b, "%-24s %8d %3d | %6d %8.3f %8.3f %8.3f %8.3f %6.3f | %d (%.2f %%) over %.3f ms; %d-%d MHz\n",
 			r.pattern, r.inflight, batch, d.n, d.p50, d.p99, d.p999, d.max, d.tail(), slow,
-			100*float64(slow)/float64(len(ds)), slowFactor*ref)
+			100*float64(slow)/float64(len(ds)), slowFactor*ref, r.clocks[0], r.clocks[1])
 	}
 	return b.String()
 }
