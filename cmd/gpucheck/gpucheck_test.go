@@ -56,7 +56,7 @@ func TestReadActionLog(t *testing.T) {
 
 // TestInfer5Anatomy reads a made-up action log of five execs on one GPU
 // and checks what the anatomy says of its one slow exec and its largest
-// error.
+// errors.
 func TestInfer5Anatomy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "clockwork_action_log.tsv")
 	// An exec ending at end (ms) is received 0.5 ms later, 0.7 ms after
@@ -71,7 +71,7 @@ func TestInfer5Anatomy(t *testing.T) {
 		row(2, 1, 2, 2.0, 2.0, 12.01, 1980), // 0.01 ms after
 		row(3, 0, 1, 1.0, 1.1, 13.12, 1980), // slow, 0.01 ms after the other model's b2
 		row(4, 0, 1, 1.1, 1.0, 20, 1980),    // over-predicted after the slow one
-		row(5, 0, 1, 1.0, 1.0, 21.5, 1755),  // at a lower clock
+		row(5, 0, 1, 1.1, 1.0, 21.5, 1755),  // as over-predicted, at a lower clock
 	}
 	if err := os.WriteFile(path, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestInfer5Anatomy(t *testing.T) {
 		"INFER5 slow by what ran before on the GPU: b1 after other model b2 1 of 1 (100.0 %); b1 after same model b1 0 of 2 (0.0 %); b2 after other model b1 0 of 1 (0.0 %); nothing 0 of 1 (0.0 %)",
 		"INFER5 slow by the GPU's idle time before: 0.05-1 ms 0 of 1 (0.0 %); first on its GPU 0 of 1 (0.0 %); over 1 ms 0 of 1 (0.0 %); under 0.05 ms 1 of 2 (50.0 %)",
 		"INFER5 slow by SM clock (highest seen 1980 MHz): at 1980 MHz throughout 1 of 4 (25.0 %); below it or changing 0 of 1 (0.0 %)",
-		"INFER5 the 1 largest errors (10.00 % and over): 1 over-predicted, 1 of them with a slow exec among the last 10 of the same model and batch size; 0 under-predicted, 0 of them slow execs",
+		"INFER5 the 2 largest errors (10.00 % and over): 2 over-predicted, 2 of them with a slow exec among the last 10 of the same model and batch size; 0 under-predicted, 0 of them slow execs; 1 with a clock below 1980 MHz read around them or one of the last 10",
 	}
 	if r.err != nil || r.rows != 5 || !slices.Equal(r.anatomy, want) {
 		t.Errorf("err %v, %d rows; anatomy:\n%s\nwant:\n%s", r.err, r.rows, strings.Join(r.anatomy, "\n"), strings.Join(want, "\n"))

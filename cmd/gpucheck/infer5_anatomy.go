@@ -90,48 +90,56 @@ func infer5Anatomy(execs []infer5Exec) []string {
 		"INFER5 slow by the GPU's idle time before: " + byGap.String(),
 		fmt.Sprintf("INFER5 slow by SM clock (highest seen %d MHz): %s", topClock, byClock),
 	}
-	return append(lines, largestErrors(execs, slow))
+	return append(lines, largestErrors(execs, slow, topClock))
 }
 
 // largestErrors says of the 1 % largest prediction errors how many
 // over-predicted with a slow exec of the same model and batch size among
-// the last estimateWindow (which the estimate carries), and how many
-// under-predicted a slow exec itself.
-func largestErrors(execs []infer5Exec, slow []bool) string {
+// the last estimateWindow (which the estimate carries), how many
+// under-predicted a slow exec itself, and how many of either kind had a
+// clock other than topClock read around them or around one of the last
+// estimateWindow (the estimate is measured in ns × MHz and divided by
+// the GPU's last clock).
+func largestErrors(execs []infer5Exec, slow []bool, topClock int) string {
 	errs := make([]float64, len(execs))
 	for i, e := range execs {
 		errs[i] = relErr(e)
 	}
 	cut := percentile(slices.Clone(errs), 0.99)
-	recent := map[execKey][]bool{} // slow flags of the last execs of each key
-	var n, over, overSlow, under, underSlow int
+	if cut == 0 {
+		return "INFER5 the 1 % largest errors: 0 (every prediction exact)"
+	}
+	type flags struct{ slow, clock bool }
+	recent := map[execKey][]flags{} // the last execs of each key
+	var n, over, overSlow, under, underSlow, clocked int
 	for i, e := range execs {
 		k := execKey{e.model, e.batch}
 		w := recent[k]
-		if errs[i] > cut || errs[i] == cut && cut > 0 {
+		f := flags{slow[i], e.clockBefore != topClock || e.clock != topClock}
+		if errs[i] > cut || errs[i] == cut {
 			n++
 			if e.expected > e.actual {
 				over++
-				if slices.Contains(w, true) {
+				if slices.ContainsFunc(w, func(f flags) bool { return f.slow }) {
 					overSlow++
 				}
 			} else {
 				under++
-				if slow[i] {
+				if f.slow {
 					underSlow++
 				}
 			}
+			if f.clock || slices.ContainsFunc(w, func(f flags) bool { return f.clock }) {
+				clocked++
+			}
 		}
-		if w = append(w, slow[i]); len(w) > estimateWindow {
+		if w = append(w, f); len(w) > estimateWindow {
 			w = w[1:]
 		}
 		recent[k] = w
 	}
-	if cut == 0 {
-		return "INFER5 the 1 % largest errors: 0 (every prediction exact)"
-	}
-	return fmt.Sprintf("INFER5 the %d largest errors (%.2f %% and over): %d over-predicted, %d of them with a slow exec among the last %d of the same model and batch size; %d under-predicted, %d of them slow execs",
-		n, 100*cut, over, overSlow, estimateWindow, under, underSlow)
+	return fmt.Sprintf("INFER5 the %d largest errors (%.2f %% and over): %d over-predicted, %d of them with a slow exec among the last %d of the same model and batch size; %d under-predicted, %d of them slow execs; %d with a clock below %d MHz read around them or one of the last %d",
+		n, 100*cut, over, overSlow, estimateWindow, under, underSlow, clocked, topClock, estimateWindow)
 }
 
 // relErr is |expected − actual| / actual.
