@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
 // fake is fakecuda built once for the test run (see startCUDAWorker).
@@ -101,6 +104,74 @@ func TestCUDAWorkerProtocol(t *testing.T) {
 	// Loading chooses convolutions by running them, which fakecuda does
 	// on the CPU: seconds for batch sizes up to 16.
 	checkProtocol(t, port, 2*time.Minute)
+}
+
+// TestCUDAWorkerTwoGPUs serves a model from both GPUs of a worker on two
+// fake ones: the start-up lines name both, the worker's state lists
+// both, and the model's weights loaded onto each give each GPU's Infers
+// the reference's outputs; evicted from one, the other still serves.
+func TestCUDAWorkerTwoGPUs(t *testing.T) {
+	w, port := startCUDAWorker(t, []string{"FAKECUDA_DEVICES=2", "CLOCKWORK_CUDA_VERBOSE=1"})
+	out := w.Output()
+	for _, line := range []string{"Runtime: cuda (2 × Fake GPU (fakecuda)", "GPU1-GPU-0 started", "GPU1-PCIe_H2D_Weights-0 started"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("no %q in the start-up lines:\n%s", line, out)
+		}
+	}
+	c := dialRaw(t, port)
+	c.wait = time.Minute // loading chooses convolutions by running them, on the CPU
+	c.send(6, encode(varint(1, 1)), nil)
+	d, _ := c.expect(106, 0)
+	if mem := decode(t, d[2][0].buf); len(mem[4]) != 2 {
+		t.Fatalf("the worker reports %d GPUs, want 2", len(mem[4]))
+	}
+	path := filepath.Join(models, "tinycnn", "model")
+	c.send(1, encode(varint(1, 2), varint(2, 0), bytesField(3, []byte(path)),
+		fixed(4, 0), fixed(5, never), varint(6, 1), varint(7, 1), varint(8, 1e9)), nil)
+	d, _ = c.expect(101, 0)
+	in := make([]float32, d.u(3)/4)
+	r := rand.New(rand.NewPCG(3, 3))
+	for i := range in {
+		in[i] = r.Float32()*2 - 1
+	}
+	want := runReference(t, readModel(t, path+".onnx"), in)
+	id := 3
+	infer := func(gpu, status int) {
+		t.Helper()
+		c.send(3, inferAction(id, 0, gpu, 1, never), floatBytes(in))
+		id++
+		if status != 0 {
+			c.expect(100, status)
+			return
+		}
+		_, body := c.expect(103, 0)
+		got := bytesFloat(body)
+		if len(got) != len(want) {
+			t.Fatalf("GPU %d: %d outputs, want %d", gpu, len(got), len(want))
+		}
+		for j := range want {
+			if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*math.Max(1, math.Abs(float64(want[j]))) {
+				t.Fatalf("GPU %d output %d: %g, reference %g", gpu, j, got[j], want[j])
+			}
+		}
+	}
+	for gpu := range 2 {
+		c.send(2, weightsAction(id, 0, gpu, never), nil)
+		id++
+		c.expect(102, 0)
+	}
+	for range 3 {
+		infer(1, 0)
+		infer(0, 0)
+	}
+	c.send(4, evictAction(id, 0, 1), nil)
+	id++
+	c.expect(104, 0)
+	infer(1, int(workerapi.ExecWeightsMissing))
+	infer(0, 0)
+	if !w.has(`cuda: LoadWeights gpu=1 `) {
+		t.Errorf("no LoadWeights on GPU 1 in the worker's log:\n%s", w.Tail(20))
+	}
 }
 
 // TestCUDAWorkerStopDuringLoad interrupts the CUDA worker while it loads a

@@ -16,6 +16,11 @@
 // copies, 20 TMAC/s for convolutions and GEMMs), so event timings are
 // deterministic.
 //
+// FAKECUDA_DEVICES=N (1 to 8; default 1) gives the fake N GPUs, each with
+// its primary context and NVML device; a stream belongs to the context it
+// was made in, and work queued on it with another context current fails,
+// so that code driving several GPUs is tested on machines with none.
+//
 // The fake NVRTC "compiles" any source with a __global__ function; its
 // cubins run the kernels the fake has CPU twins of, found by name:
 // global_avg_pool(const float *x, float *y, int planes, int hw, float

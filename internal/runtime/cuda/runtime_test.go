@@ -63,10 +63,10 @@ func span(first, n int) []int {
 }
 
 // TestFakeCUDA runs the TestGPU tests in a fresh process against
-// fakecuda, the CPU stand-in for the NVIDIA libraries (on a GPU host they
-// also run directly, on the GPU).
+// fakecuda, the CPU stand-in for the NVIDIA libraries, with two fake GPUs
+// (on a GPU host they also run directly, on the GPUs there).
 func TestFakeCUDA(t *testing.T) {
-	out, err := fakecuda.RunTests(t, "^TestGPU")
+	out, err := fakecuda.RunTests(t, "^TestGPU", "FAKECUDA_DEVICES=2")
 	if err != nil || strings.Contains(string(out), "--- SKIP") || !strings.Contains(string(out), "--- PASS") {
 		t.Fatalf("GPU tests on fakecuda: %v\n%s", err, out)
 	}

@@ -13,6 +13,12 @@
  * checked. Virtual memory management is emulated with a memfd (the
  * physical allocations) mapped into reserved host address ranges, so a
  * graph that reads an unmapped range faults as it would on a GPU.
+ *
+ * FAKECUDA_DEVICES=N (1 to 8, default 1) makes N GPUs, each with its
+ * primary context and its NVML device (PCI bus 0x3b + ordinal). A stream
+ * belongs to the context current when it was made: work queued on it with
+ * another context current fails with CUDA_ERROR_INVALID_HANDLE, as
+ * launching on another GPU's stream does on real ones.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -142,6 +148,7 @@ typedef struct {
 } graph;
 
 typedef struct {
+	void *ctx; /* the context it was made in (NULL: the legacy stream) */
 	long long clock;
 	graph *capture;
 	int mode;
@@ -160,8 +167,25 @@ static stream *S(void *s) { return s != NULL ? s : &legacy; }
 
 static int initialized;
 static __thread void *current;
-static char primary_ctx;
-static unsigned primary_flags;
+#define MAXDEV 8
+static char primary_ctx[MAXDEV];
+static unsigned primary_flags[MAXDEV];
+static int ndev;
+static pthread_once_t ndev_once = PTHREAD_ONCE_INIT;
+
+static void count_devices(void) {
+	const char *v = getenv("FAKECUDA_DEVICES");
+	int n = v != NULL ? atoi(v) : 1;
+	ndev = n < 1 ? 1 : n > MAXDEV ? MAXDEV : n;
+}
+
+/* devices is the number of fake GPUs (FAKECUDA_DEVICES). */
+static int devices(void) {
+	pthread_once(&ndev_once, count_devices);
+	return ndev;
+}
+
+#define BAD_DEV(d) ((d) < 0 || (d) >= devices())
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int global_captures;             /* streams capturing in global mode */
 static __thread int thread_captures;    /* streams this thread captures in thread-local mode */
@@ -241,8 +265,12 @@ static int hold(stream *st, op *o) {
 	return CU_OK;
 }
 
+/* foreign says whether s was made in a context other than the current one. */
+static int foreign(void *s) { return s != NULL && ((stream *)s)->ctx != current; }
+
 static int submit(void *s, op *o) {
 	stream *st = S(s);
+	if (foreign(s)) return CU_INVALID_HANDLE;
 	if (st->capture != NULL) {
 		append(st->capture, o);
 		return CU_OK;
@@ -356,32 +384,32 @@ int cuGetErrorString(int e, const char **s) {
 
 int cuDeviceGetCount(int *n) {
 	NEED_INIT();
-	*n = 1;
+	*n = devices();
 	return CU_OK;
 }
 
 int cuDeviceGet(int *d, int ordinal) {
 	NEED_INIT();
-	if (ordinal != 0) return CU_INVALID_DEVICE;
-	*d = 0;
+	if (BAD_DEV(ordinal)) return CU_INVALID_DEVICE;
+	*d = ordinal;
 	return CU_OK;
 }
 
 int cuDeviceGetName(char *name, int len, int d) {
 	NEED_INIT();
-	if (d != 0) return CU_INVALID_DEVICE;
+	if (BAD_DEV(d)) return CU_INVALID_DEVICE;
 	snprintf(name, len, "Fake GPU (fakecuda)");
 	return CU_OK;
 }
 
 int cuDeviceGetAttribute(int *v, int attr, int d) {
 	NEED_INIT();
-	if (d != 0) return CU_INVALID_DEVICE;
+	if (BAD_DEV(d)) return CU_INVALID_DEVICE;
 	switch (attr) {
 	case 1: *v = 1024; break;       /* max threads per block */
 	case 16: *v = 132; break;       /* SMs */
 	case 19: *v = 1; break;         /* can map host memory */
-	case 33: *v = 0x3b; break;      /* PCI bus */
+	case 33: *v = 0x3b + d; break;  /* PCI bus */
 	case 34: *v = 0; break;         /* PCI device */
 	case 40: *v = 3; break;         /* async engines */
 	case 41: *v = 1; break;         /* unified addressing */
@@ -397,34 +425,34 @@ int cuDeviceGetAttribute(int *v, int attr, int d) {
 
 int cuDeviceTotalMem_v2(size_t *n, int d) {
 	NEED_INIT();
-	if (d != 0) return CU_INVALID_DEVICE;
+	if (BAD_DEV(d)) return CU_INVALID_DEVICE;
 	*n = 80ull << 30;
 	return CU_OK;
 }
 
 int cuDevicePrimaryCtxSetFlags_v2(int d, unsigned flags) {
 	NEED_INIT();
-	if (d != 0) return CU_INVALID_DEVICE;
+	if (BAD_DEV(d)) return CU_INVALID_DEVICE;
 	if ((flags & 7) > 4 || (flags & 7) == 3) return CU_INVALID_VALUE;
-	primary_flags = flags;
+	primary_flags[d] = flags;
 	return CU_OK;
 }
 
 int cuDevicePrimaryCtxRetain(void **ctx, int d) {
 	NEED_INIT();
-	if (d != 0) return CU_INVALID_DEVICE;
-	*ctx = &primary_ctx;
+	if (BAD_DEV(d)) return CU_INVALID_DEVICE;
+	*ctx = &primary_ctx[d];
 	return CU_OK;
 }
 
 int cuDevicePrimaryCtxRelease_v2(int d) {
 	NEED_INIT();
-	return d == 0 ? CU_OK : CU_INVALID_DEVICE;
+	return BAD_DEV(d) ? CU_INVALID_DEVICE : CU_OK;
 }
 
 int cuCtxSetCurrent(void *ctx) {
 	NEED_INIT();
-	if (ctx != NULL && ctx != &primary_ctx) return CU_INVALID_CONTEXT;
+	if (ctx != NULL && ((char *)ctx < primary_ctx || (char *)ctx >= primary_ctx + devices())) return CU_INVALID_CONTEXT;
 	current = ctx;
 	return CU_OK;
 }
@@ -437,7 +465,7 @@ int cuCtxGetCurrent(void **ctx) {
 
 int cuCtxSetFlags(unsigned flags) {
 	NEED_CTX();
-	primary_flags = flags;
+	primary_flags[(char *)current - primary_ctx] = flags;
 	return CU_OK;
 }
 
@@ -513,7 +541,7 @@ static mapping *maps;
 static int nmaps;
 
 static int prop_ok(const mem_prop *p) {
-	return p != NULL && p->type == 1 && p->handle_types == 0 && p->location.type == 1 && p->location.id == 0;
+	return p != NULL && p->type == 1 && p->handle_types == 0 && p->location.type == 1 && !BAD_DEV(p->location.id);
 }
 
 int cuMemGetAllocationGranularity(size_t *g, const mem_prop *prop, int option) {
@@ -676,7 +704,7 @@ int cuMemSetAccess(dptr ptr, size_t n, const mem_access *desc, size_t count) {
 	NEED_INIT();
 	char *p = (char *)(uintptr_t)ptr;
 	if (count != 1 || desc == NULL || desc->location.type != 1) return CU_INVALID_VALUE;
-	if (desc->location.id != 0) return CU_INVALID_DEVICE;
+	if (BAD_DEV(desc->location.id)) return CU_INVALID_DEVICE;
 	int prot = desc->flags == 3 ? PROT_READ | PROT_WRITE : desc->flags == 1 ? PROT_READ : desc->flags == 0 ? PROT_NONE : -1;
 	if (prot < 0) return CU_INVALID_VALUE;
 	pthread_mutex_lock(&vmu);
@@ -783,7 +811,9 @@ int cuMemsetD32Async(dptr dst, unsigned v, size_t n, void *s) {
 int cuStreamCreateWithPriority(void **s, unsigned flags, int prio) {
 	NEED_CTX();
 	if (flags > 1 || prio > 0 || prio < -5) return CU_INVALID_VALUE;
-	*s = calloc(1, sizeof(stream));
+	stream *st = calloc(1, sizeof(stream));
+	st->ctx = current;
+	*s = st;
 	return CU_OK;
 }
 
@@ -829,6 +859,7 @@ int cuStreamBeginCapture_v2(void *s, int mode) {
 	NEED_CTX();
 	stream *st = S(s);
 	if (s == NULL || st->capture != NULL || mode < 0 || mode > 2) return CU_INVALID_VALUE;
+	if (foreign(s)) return CU_INVALID_HANDLE;
 	st->capture = calloc(1, sizeof(graph));
 	st->mode = mode;
 	st->thread = pthread_self();
@@ -960,7 +991,7 @@ int cuGraphUpload(void *e, void *s) {
 int cuGraphLaunch(void *e, void *s) {
 	NEED_CTX();
 	graph *g = e;
-	if (g == NULL) return CU_INVALID_HANDLE;
+	if (g == NULL || foreign(s)) return CU_INVALID_HANDLE;
 	stream *st = S(s);
 	if (st->capture != NULL) return CU_CAPTURE_UNSUPPORTED;
 	for (int i = 0; i < g->n; i++) submit(s, &g->ops[i]);
@@ -1438,6 +1469,7 @@ int cudnnSoftmaxForward(void *h, int algo, int mode, const float *alpha, void *x
 #define BLAS_OK 0
 #define BLAS_NOT_INITIALIZED 1
 #define BLAS_INVALID_VALUE 7
+#define BLAS_EXECUTION_FAILED 13
 #define BLAS_NOT_SUPPORTED 15
 
 typedef struct {
@@ -1515,6 +1547,7 @@ static int gemm(void *h, int ta, int tb, int m, int n, int k, const float *alpha
 		ldb < (tb ? n : k) || ldc < m || lda < 1 || ldb < 1 || ldc < 1)
 		return BLAS_INVALID_VALUE;
 	if (S(hb->stream)->capture != NULL && hb->wssize == 0) return BLAS_NOT_SUPPORTED; /* would allocate */
+	if (foreign(hb->stream)) return BLAS_EXECUTION_FAILED;
 	for (int i = 0; i < count; i++) {
 		op o = {.kind = OP_GEMM, .cost = 2000 + (long long)m * n * k / 20000};
 		o.u.gemm.ta = ta, o.u.gemm.tb = tb, o.u.gemm.m = m, o.u.gemm.n = n, o.u.gemm.k = k;
@@ -1626,7 +1659,7 @@ int nvrtcDestroyProgram(void **p) {
 /* -------------------------------------------------------------- NVML */
 
 static int nvml_up;
-static char nvml_dev;
+static char nvml_dev[MAXDEV];
 
 #define NVML_UNINITIALIZED 1
 #define NVML_INVALID_ARGUMENT 2
@@ -1635,7 +1668,7 @@ static char nvml_dev;
 	if (!nvml_up) return NVML_UNINITIALIZED
 #define NEED_DEV(d) \
 	NEED_NVML(); \
-	if ((d) != &nvml_dev) return NVML_INVALID_ARGUMENT
+	if ((char *)(d) < nvml_dev || (char *)(d) >= nvml_dev + devices()) return NVML_INVALID_ARGUMENT
 
 int nvmlInit_v2(void) {
 	nvml_up = 1;
@@ -1666,22 +1699,22 @@ int nvmlSystemGetDriverVersion(char *v, unsigned n) {
 
 int nvmlDeviceGetCount_v2(unsigned *n) {
 	NEED_NVML();
-	*n = 1;
+	*n = devices();
 	return 0;
 }
 
 int nvmlDeviceGetHandleByIndex_v2(unsigned i, void **d) {
 	NEED_NVML();
-	if (i != 0) return NVML_INVALID_ARGUMENT;
-	*d = &nvml_dev;
+	if (BAD_DEV((int)i)) return NVML_INVALID_ARGUMENT;
+	*d = &nvml_dev[i];
 	return 0;
 }
 
 int nvmlDeviceGetHandleByPciBusId_v2(const char *id, void **d) {
 	NEED_NVML();
 	unsigned dom, bus, dev;
-	if (sscanf(id, "%x:%x:%x", &dom, &bus, &dev) != 3 || dom != 0 || bus != 0x3b || dev != 0) return 6; /* not found */
-	*d = &nvml_dev;
+	if (sscanf(id, "%x:%x:%x", &dom, &bus, &dev) != 3 || dom != 0 || bus < 0x3b || BAD_DEV((int)(bus - 0x3b)) || dev != 0) return 6; /* not found */
+	*d = &nvml_dev[bus - 0x3b];
 	return 0;
 }
 
