@@ -15,6 +15,7 @@ import (
 	"github.com/clockwork-go/clockwork/client"
 	"github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/onnx"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
 // TestRealWorkerEndToEnd runs the real worker on the CPU behind the INFER5
@@ -72,7 +73,7 @@ func checkOutputs(t *testing.T, wport string) {
 		for j := range in {
 			in[j] = r.Float32()*2 - 1
 		}
-		out, err := m.Infer(floatBytes(in))
+		out, err := inferInTime(t, m, floatBytes(in))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -91,6 +92,25 @@ func checkOutputs(t *testing.T, wport string) {
 		} else if equalFloats(first, got) {
 			t.Fatalf("%s: different inputs gave identical outputs", name)
 		}
+	}
+}
+
+// inferInTime runs an Infer, again (up to four more times) when it was
+// answered too late to run: under the race detector, with other test
+// packages on the same two cores, a stage can miss the 10 ms window
+// INFER5 gives it, and this test is about outputs.
+func inferInTime(t *testing.T, m *client.Model, input []byte) ([]byte, error) {
+	t.Helper()
+	for try := 1; ; try++ {
+		out, err := m.Infer(input)
+		switch client.StatusOf(err) {
+		case workerapi.CopyInputTooLate, workerapi.ExecTooLate, workerapi.CopyOutputTooLate, client.StatusTimeout:
+			if try < 5 {
+				t.Logf("try %d: %v", try, err)
+				continue
+			}
+		}
+		return out, err
 	}
 }
 
