@@ -6,34 +6,29 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
-// runLoad offers every GPU with PCIe slack a load, in rounds of one load per
-// GPU (starting one GPU further each time, as the original's round-robin
-// load threads do), until no GPU loads anything. It notes when a GPU whose
-// PCIe link is busy will have slack again.
+// runLoad offers the GPUs with PCIe slack a load in turns, as the
+// original's round-robin load threads do: each offer goes to the GPU after
+// the one offered last, until every GPU in a row has declined, so that
+// successive loads go to successive GPUs. (Turning once a round of offers
+// made the turn depend on how many rounds found nothing to load: with an
+// even number of GPUs, every load went to the same half of them, GPU 0
+// evicting while GPU 1 stood empty.) It notes when a GPU whose PCIe link
+// is busy will have slack again.
 func (s *Scheduler) runLoad() {
 	s.loadWake = never
-	if !s.tracker.wantsLoad() {
-		return
-	}
-	for {
-		loaded := false
-		for i := range s.gpus {
-			if !s.tracker.wantsLoad() {
-				return
-			}
-			g := s.gpus[(s.nextLoad+i)%len(s.gpus)]
-			free := g.pcie.available(s.now)
-			if free >= s.now+s.cfg.ScheduleAhead {
-				s.loadWake = min(s.loadWake, g.pcie.readyAt(s.now, s.cfg.ScheduleAhead))
-				continue
-			}
-			if s.scheduleLoad(g, free) {
-				loaded = true
-			}
-		}
+	for declined := 0; declined < len(s.gpus) && s.tracker.wantsLoad(); {
+		g := s.gpus[s.nextLoad]
 		s.nextLoad = (s.nextLoad + 1) % len(s.gpus)
-		if !loaded {
-			return
+		free := g.pcie.available(s.now)
+		if free >= s.now+s.cfg.ScheduleAhead {
+			s.loadWake = min(s.loadWake, g.pcie.readyAt(s.now, s.cfg.ScheduleAhead))
+			declined++
+			continue
+		}
+		if s.scheduleLoad(g, free) {
+			declined = 0
+		} else {
+			declined++
 		}
 	}
 }

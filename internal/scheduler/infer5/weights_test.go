@@ -136,3 +136,31 @@ func TestEvictionErrorIsSurvived(t *testing.T) {
 		t.Errorf("sent %d Infers, want the request served after the failed eviction", len(h.Infers()))
 	}
 }
+
+// TestLoadsTakeTurnsOverGPUs asks for four models one after the other on
+// two GPUs with room for two each: the load goes to the GPUs in turns, as
+// the original's round-robin load threads offer it, so that all four fit
+// and nothing is evicted. (Advancing the turn once a round, and a round
+// once more when nothing was left to load, gave every load to GPU 0 with
+// two GPUs, and to the even ones with any even number.)
+func TestLoadsTakeTurnsOverGPUs(t *testing.T) {
+	for _, gpus := range []int{2, 4} {
+		st := schedtest.NewCluster(1, gpus).Pages(14).Model(schedtest.ResNet50(), 2*gpus).State()
+		h := schedtest.New(t, factory(), schedtest.Config(), st)
+		perGPU := map[uint32]int{}
+		for m := range 2 * gpus {
+			h.At(ms(float64(100 * m))).Infer(m)
+			lds := h.Loads()
+			if len(lds) != m+1 {
+				t.Fatalf("%d GPUs: %d loads after %d models", gpus, len(lds), m+1)
+			}
+			ld := lds[m]
+			perGPU[ld.Load().GPU]++
+			h.After(load).Succeed(ld, load)
+			h.After(b1).Succeed(h.Infers()[m], b1)
+		}
+		if ev := h.Evicts(); len(ev) != 0 || len(perGPU) != gpus {
+			t.Errorf("%d GPUs: loads per GPU %v and %d evictions, want two on each and none", gpus, perGPU, len(ev))
+		}
+	}
+}
