@@ -153,3 +153,30 @@ func TestRequestThatCannotMeetItsDeadlineTimesOutAtIt(t *testing.T) {
 		t.Errorf("sent %d Infers, want 1", len(h.Infers()))
 	}
 }
+
+// TestRequestsTakeTurnsOverGPUs sends requests for a model resident on two
+// (or four) idle GPUs one after the other: they go to the GPUs in turns, as
+// the original's round-robin infer threads take GPUs, rather than all to
+// the first GPU holding the model.
+func TestRequestsTakeTurnsOverGPUs(t *testing.T) {
+	for _, gpus := range []int{2, 4} {
+		c := schedtest.NewCluster(1, gpus).Model(schedtest.ResNet50(), 1)
+		for g := range gpus {
+			c.Resident(0, g, 0)
+		}
+		h := schedtest.New(t, factory(), schedtest.Config(), c.State())
+		perGPU := map[uint32]int{}
+		for i := range 4 * gpus {
+			h.At(ms(float64(10 * i))).Infer(0)
+			inf := h.Infers()[i]
+			perGPU[inf.Infer().GPU]++
+			h.After(b1).Succeed(inf, b1)
+		}
+		for g := range gpus {
+			if perGPU[uint32(g)] != 4 {
+				t.Errorf("%d GPUs: Infers per GPU %v, want 4 on each", gpus, perGPU)
+				break
+			}
+		}
+	}
+}
