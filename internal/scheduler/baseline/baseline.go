@@ -7,8 +7,9 @@
 // decrease (grow to the next supported batch size while batches finish
 // within their requests' SLOs, halve when one does not); one Infer in
 // flight per GPU, the next sent when the previous result arrives; weights
-// loaded on demand onto the GPU with the fewest queued requests, evicting
-// the least recently used models not in use to make room, and failing the
+// loaded on demand onto the GPU with the fewest queued requests (of those,
+// the one with the most free pages), evicting the least recently used
+// models not in use to make room, and failing the
 // requests waiting for a model whose load fails. Actions carry no deadline
 // (earliest 0, latest ∞) so workers never reject them, and requests are
 // never dropped: late requests still run and succeed, and only the request

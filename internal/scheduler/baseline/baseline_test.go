@@ -76,6 +76,26 @@ func TestColdModelLoadsOnTheLeastQueuedGPUEvictingLRU(t *testing.T) {
 	}
 }
 
+// TestColdModelsFillFreePagesFirst asks for four models one after the
+// other on two empty GPUs with room for two each: among the GPUs with the
+// fewest queued requests, a model goes where it fits without an eviction,
+// so all four fit and nothing is evicted.
+func TestColdModelsFillFreePagesFirst(t *testing.T) {
+	st := schedtest.NewCluster(1, 2).Pages(14).Model(schedtest.ResNet50(), 4).State()
+	h := schedtest.New(t, factory, schedtest.Config(), st)
+	perGPU := map[uint32]int{}
+	for m := range 4 {
+		h.At(ms(float64(100 * m))).Infer(m)
+		ld := h.Loads()[m]
+		perGPU[ld.Load().GPU]++
+		h.After(ms(9)).Succeed(ld, ms(9))
+		h.After(ms(4)).Succeed(h.Infers()[m], ms(4))
+	}
+	if ev := h.Evicts(); len(ev) != 0 || perGPU[0] != 2 || perGPU[1] != 2 {
+		t.Errorf("loads per GPU %v and %d evictions, want two on each and none", perGPU, len(ev))
+	}
+}
+
 func TestWorkerErrorsReachTheClient(t *testing.T) {
 	h := warm(t)
 	rs := h.At(0).InferN(0, 2)

@@ -8,14 +8,22 @@ import (
 )
 
 // load starts loading each model that has queued requests but no copy,
-// onto the GPU with the fewest queued requests that can make room for it.
+// onto the GPU with the fewest queued requests that can make room for it,
+// and among those the one with the most free pages: one where the model
+// fits without evicting anything if there is such a GPU (by queue length
+// alone, the first GPU evicted while an empty one stood by).
 func (s *Scheduler) load() {
 	for _, m := range s.models {
 		if m == nil || len(m.queue) == 0 || len(m.resident) > 0 || m.loadingOn != nil {
 			continue
 		}
 		gpus := slices.Clone(s.gpus)
-		slices.SortStableFunc(gpus, func(a, b *gpu) int { return s.queued(a) - s.queued(b) })
+		slices.SortStableFunc(gpus, func(a, b *gpu) int {
+			if c := cmp.Compare(s.queued(a), s.queued(b)); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.free, a.free)
+		})
 		for _, g := range gpus {
 			if s.makeRoom(g, m.pages) {
 				s.startLoad(g, m)
