@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"math"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -145,15 +145,7 @@ func TestCUDAWorkerTwoGPUs(t *testing.T) {
 			return
 		}
 		_, body := c.expect(103, 0)
-		got := bytesFloat(body)
-		if len(got) != len(want) {
-			t.Fatalf("GPU %d: %d outputs, want %d", gpu, len(got), len(want))
-		}
-		for j := range want {
-			if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*math.Max(1, math.Abs(float64(want[j]))) {
-				t.Fatalf("GPU %d output %d: %g, reference %g", gpu, j, got[j], want[j])
-			}
-		}
+		checkOutput(t, fmt.Sprintf("GPU %d", gpu), bytesFloat(body), want)
 	}
 	for gpu := range 2 {
 		c.send(2, weightsAction(id, 0, gpu, never), nil)

@@ -77,16 +77,8 @@ func checkOutputs(t *testing.T, wport string) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		want := runReference(t, mp, in)
 		got := bytesFloat(out)
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d outputs, want %d", name, len(got), len(want))
-		}
-		for j := range want {
-			if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*math.Max(1, math.Abs(float64(want[j]))) {
-				t.Fatalf("%s output %d: %g, reference %g", name, j, got[j], want[j])
-			}
-		}
+		checkOutput(t, name, got, runReference(t, mp, in))
 		if first == nil {
 			firsts[name] = got
 		} else if equalFloats(first, got) {
@@ -111,6 +103,20 @@ func inferInTime(t *testing.T, m *client.Model, input []byte) ([]byte, error) {
 			}
 		}
 		return out, err
+	}
+}
+
+// checkOutput fails the test unless got is the reference's want, within
+// 1e-5 relative (absolute below 1).
+func checkOutput(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d outputs, want %d", what, len(got), len(want))
+	}
+	for j := range want {
+		if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*math.Max(1, math.Abs(float64(want[j]))) {
+			t.Fatalf("%s output %d: %g, reference %g", what, j, got[j], want[j])
+		}
 	}
 }
 
