@@ -166,6 +166,24 @@ func TestCUDAWorkerTwoGPUs(t *testing.T) {
 	}
 }
 
+// TestCUDAWorkerTwoGPUsBehindINFER5 serves the outputs check's four model
+// ids (three pages of cache on each GPU) from a worker on two fake GPUs
+// behind INFER5: the loads go to both GPUs (two each, unless a slow run
+// makes INFER5 add copies), and every output is the reference's.
+func TestCUDAWorkerTwoGPUsBehindINFER5(t *testing.T) {
+	w, port := startCUDAWorker(t, []string{"FAKECUDA_DEVICES=2", "CLOCKWORK_CUDA_VERBOSE=1"})
+	checkOutputs(t, port)
+	loads := regexp.MustCompile(`cuda: LoadWeights gpu=(\d) `).FindAllStringSubmatch(w.Output(), -1)
+	perGPU := map[string]int{}
+	for _, l := range loads {
+		perGPU[l[1]]++
+	}
+	if perGPU["0"] == 0 || perGPU["1"] == 0 {
+		t.Errorf("LoadWeights per GPU %v, want loads on both", perGPU)
+	}
+	t.Logf("LoadWeights per GPU %v", perGPU)
+}
+
 // TestCUDAWorkerStopDuringLoad interrupts the CUDA worker while it loads a
 // model (choosing convolutions takes seconds on fakecuda): it must wait
 // for the load and exit cleanly, not free device memory under it.
