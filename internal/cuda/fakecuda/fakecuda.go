@@ -18,8 +18,9 @@
 //
 // FAKECUDA_DEVICES=N (1 to 8; default 1) gives the fake N GPUs, each with
 // its primary context and NVML device; a stream belongs to the context it
-// was made in, and work queued on it with another context current fails,
-// so that code driving several GPUs is tested on machines with none.
+// was made in, and any work queued on it with another context current
+// fails (real GPUs refuse only kernel launches so), so that code driving
+// several GPUs is tested on machines with none.
 //
 // The fake NVRTC "compiles" any source with a __global__ function; its
 // cubins run the kernels the fake has CPU twins of, found by name:

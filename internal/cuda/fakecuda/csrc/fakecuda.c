@@ -16,9 +16,10 @@
  *
  * FAKECUDA_DEVICES=N (1 to 8, default 1) makes N GPUs, each with its
  * primary context and its NVML device (PCI bus 0x3b + ordinal). A stream
- * belongs to the context current when it was made: work queued on it with
- * another context current fails with CUDA_ERROR_INVALID_HANDLE, as
- * launching on another GPU's stream does on real ones.
+ * belongs to the context current when it was made: any work queued on it
+ * with another context current fails with CUDA_ERROR_INVALID_HANDLE.
+ * Real GPUs refuse kernel launches so but take copies; the fake is
+ * stricter, to catch code that drives a GPU from another's context.
  */
 #define _GNU_SOURCE
 #include <math.h>
