@@ -12,10 +12,20 @@ import (
 // successive loads go to successive GPUs. (Turning once a round of offers
 // made the turn depend on how many rounds found nothing to load: with an
 // even number of GPUs, every load went to the same half of them, GPU 0
-// evicting while GPU 1 stood empty.) It notes when a GPU whose PCIe link
-// is busy will have slack again.
+// evicting while GPU 1 stood empty.) The offers go first only to GPUs where
+// the model they would load fits in free pages, then to all: a model is
+// not loaded by evicting others while another GPU has room for it. With
+// one GPU the decisions are the original's. It notes when a GPU whose PCIe
+// link is busy will have slack again.
 func (s *Scheduler) runLoad() {
 	s.loadWake = never
+	s.offerLoads(true)
+	s.offerLoads(false)
+}
+
+// offerLoads is one series of offers in turns; with fitting, a GPU takes
+// an offer only if the model it would load fits in its free pages.
+func (s *Scheduler) offerLoads(fitting bool) {
 	for declined := 0; declined < len(s.gpus) && s.tracker.wantsLoad(); {
 		g := s.gpus[s.nextLoad]
 		s.nextLoad = (s.nextLoad + 1) % len(s.gpus)
@@ -24,6 +34,12 @@ func (s *Scheduler) runLoad() {
 			s.loadWake = min(s.loadWake, g.pcie.readyAt(s.now, s.cfg.ScheduleAhead))
 			declined++
 			continue
+		}
+		if fitting {
+			if id := s.tracker.wouldLoad(g.idx); id < 0 || g.free < s.models[id].pages {
+				declined++
+				continue
+			}
 		}
 		if s.scheduleLoad(g, free) {
 			declined = 0

@@ -164,3 +164,24 @@ func TestLoadsTakeTurnsOverGPUs(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadPrefersFreePages asks for a model that is nowhere while the GPU
+// whose turn it is to load is full of idle models and another GPU has
+// room: the model loads onto the GPU with room and nothing is evicted.
+// (The original offered the load to whichever GPU its load threads
+// reached first, which evicted there as often as not.)
+func TestLoadPrefersFreePages(t *testing.T) {
+	st := schedtest.NewCluster(1, 2).Pages(14).Model(schedtest.ResNet50(), 4).
+		Resident(0, 0, 0, 1).Resident(0, 1, 2).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	h.At(ms(10)).Infer(3)
+
+	lds := h.Loads()
+	if len(lds) != 1 || lds[0].Load().GPU != 1 {
+		t.Fatalf("loads %v, want model 3 onto GPU 1, which has room", lds)
+	}
+	if ev := h.Evicts(); len(ev) != 0 {
+		t.Errorf("evictions %v, want none", ev)
+	}
+}
