@@ -53,7 +53,7 @@ func infer5Anatomy(execs []infer5Exec) []string {
 	byBatch, byBefore, byGap, byClock := shares{}, shares{}, shares{}, shares{}
 	topClock := 0
 	for _, e := range execs {
-		topClock = max(topClock, e.clock)
+		topClock = max(topClock, e.clockBefore, e.clock)
 	}
 	last := map[[2]int]int{} // the last exec on each GPU, by index
 	for i, e := range execs {
