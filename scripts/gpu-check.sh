@@ -121,10 +121,14 @@ fi
 #   the same ways.
 # - The host path alone (-overhead with imagenet_io, whose exec is a few
 #   microseconds): is the end-to-end tail there without GPU work?
-# - End to end as configured by default (the baseline of the next three,
-#   since the main run may be skipped); then with the worker waiting for
-#   each input to arrive whole before reading it (CLOCKWORK_LOWAT_READS:
-#   one wake-up for an input rather than one per 64 KB piece; on
+# - End to end as configured by default (the baseline of the next ones,
+#   since the main run may be skipped); then with gpucheck's own reads
+#   parked rather than polling its socket (every table so far polled:
+#   the polls take the socket lock that gpucheck's writes of the inputs
+#   need, as the worker's polls slowed its reads of them); with the
+#   worker waiting for each input to arrive whole before reading it
+#   (CLOCKWORK_LOWAT_READS: one wake-up for an input rather than one per
+#   64 KB piece; on
 #   the 2-core development machine a 9.6 MB round trip in one process
 #   took 3.6 ms against 6.6), with 16 MiB socket buffers (CLOCKWORK_SOCKET_
 #   BUFFER: an input crosses in one write, not in turns of the receiver's
@@ -155,6 +159,8 @@ experiment "-mix without the exec gate" "CLOCKWORK_CUDA_GATE=off" -mix -n 500
 experiment "the host path: -overhead, imagenet_io (next to no GPU work)" "" -overhead -models imagenet_io -batches 1,16 -n 1000
 experiment "end to end as configured by default" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
+experiment "end to end with gpucheck's reads parked" "" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -spin-reads 0
 experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_LOWAT_READS=on" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with 16 MiB socket buffers" "CLOCKWORK_SOCKET_BUFFER=16777216" \
