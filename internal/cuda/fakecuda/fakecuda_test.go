@@ -62,6 +62,7 @@ func TestDevicesChild(t *testing.T) {
 		t.Error("device 2 of 2 exists")
 	}
 	var ctxs []cuda.Context
+	nvml := map[cuda.NVMLDevice]bool{}
 	for i := range n {
 		d, err := cuda.GetDevice(i)
 		if err != nil {
@@ -75,14 +76,15 @@ func TestDevicesChild(t *testing.T) {
 		if byIndex, err2 := cuda.NVMLDeviceByIndex(i); err != nil || err2 != nil || nd != byIndex {
 			t.Errorf("GPU %d at %s: NVML device %v (%v), by index %v (%v)", i, bus, nd, err, byIndex, err2)
 		}
+		nvml[nd] = true
 		ctx, err := d.PrimaryCtxRetain()
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctxs = append(ctxs, ctx)
 	}
-	if ctxs[0] == ctxs[1] {
-		t.Fatal("the two GPUs share a context")
+	if ctxs[0] == ctxs[1] || len(nvml) != 2 {
+		t.Fatalf("the two GPUs share a context (%v) or an NVML device (%d devices)", ctxs[0] == ctxs[1], len(nvml))
 	}
 	if err := ctxs[0].SetCurrent(); err != nil {
 		t.Fatal(err)
