@@ -35,13 +35,12 @@ func (s *Scheduler) offerLoads(fitting bool) {
 			declined++
 			continue
 		}
-		if fitting {
-			if id := s.tracker.wouldLoad(g.idx); id < 0 || g.free < s.models[id].pages {
-				declined++
-				continue
-			}
+		id := s.tracker.choose(g.idx)
+		if id < 0 || fitting && g.free < s.models[id].pages {
+			declined++
+			continue
 		}
-		if s.scheduleLoad(g, free) {
+		if s.scheduleLoad(g, free, id) {
 			declined = 0
 		} else {
 			declined++
@@ -50,13 +49,10 @@ func (s *Scheduler) offerLoads(fitting bool) {
 }
 
 // scheduleLoad is the original's GPU.schedule_load for a GPU whose PCIe
-// link is free at free: load the model the tracker picks, evicting models
-// to make room. It reports whether it sent a LoadWeights.
-func (s *Scheduler) scheduleLoad(g *gpu, free int64) bool {
-	id := s.tracker.loadModel(g.idx)
-	if id < 0 {
-		return false
-	}
+// link is free at free: load model id, which the tracker chose for it,
+// evicting models to make room. It reports whether it sent a LoadWeights.
+func (s *Scheduler) scheduleLoad(g *gpu, free int64, id int) bool {
+	s.tracker.loadModel(id, g.idx)
 	m := s.models[id]
 	inst := &g.instances[id]
 	if inst.loaded || inst.loading {

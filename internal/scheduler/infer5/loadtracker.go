@@ -299,10 +299,10 @@ func (t *loadTracker) totalWeight(lm *ltModel) float64 {
 // wantsLoad reports whether some model wants loading somewhere.
 func (t *loadTracker) wantsLoad() bool { return len(t.wanted) > 0 }
 
-// choose is the model GPU g should load — the one with the most unmet
-// demand among those not on g, the most recently used on g first among
-// equals — or nil.
-func (t *loadTracker) choose(g int) *ltModel {
+// choose is the id of the model GPU g should load — the one with the most
+// unmet demand among those not on g, the most recently used on g first
+// among equals — or −1.
+func (t *loadTracker) choose(g int) int {
 	var best *ltModel
 	for _, m := range t.wanted {
 		lm := &t.models[m]
@@ -315,30 +315,20 @@ func (t *loadTracker) choose(g int) *ltModel {
 			best = lm
 		}
 	}
-	return best
-}
-
-// wouldLoad is the id of the model loadModel(g) would pick, which it
-// leaves unpicked, or −1.
-func (t *loadTracker) wouldLoad(g int) int {
-	if lm := t.choose(g); lm != nil {
-		return int(lm.id)
-	}
-	return -1
-}
-
-// loadModel picks the model GPU g should load (choose), records it as
-// loading there and returns its id, or −1.
-func (t *loadTracker) loadModel(g int) int {
-	best := t.choose(g)
 	if best == nil {
 		return -1
 	}
-	t.addGPU(best, g)
-	best.lastUsed[g] = t.next()
-	t.distribute(best)
-	t.reprioritise(best)
 	return int(best.id)
+}
+
+// loadModel records model m, as chosen for GPU g (choose), as loading
+// there.
+func (t *loadTracker) loadModel(m, g int) {
+	lm := &t.models[m]
+	t.addGPU(lm, g)
+	lm.lastUsed[g] = t.next()
+	t.distribute(lm)
+	t.reprioritise(lm)
 }
 
 // evictModel picks the model GPU g should evict — the least recently used
