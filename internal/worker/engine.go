@@ -94,7 +94,9 @@ type task struct {
 }
 
 // start has the driver run op for t: its next operation, which replaces
-// the last (whose completion the engine has taken).
+// the last in t.op. A completion points at t.op, so its handler reads
+// what it needs of its Op before it starts another (completeExec's
+// release does so on failure).
 func (e *Engine) start(t *task, op Op) {
 	op.task = t
 	t.op = op
