@@ -20,6 +20,14 @@
  * with another context current fails with CUDA_ERROR_INVALID_HANDLE.
  * Real GPUs refuse kernel launches so but take copies; the fake is
  * stricter, to catch code that drives a GPU from another's context.
+ *
+ * FAKECUDA_FAULT=D:PATH makes the first graph launch on GPU D once the
+ * file PATH exists fault, as a kernel reading an illegal address does
+ * (a test creates the file when it wants the fault): its work does not
+ * run, the launch itself succeeds (on a GPU the error shows at the next
+ * call that synchronises), and from then on every call with D's context
+ * current, and every query of an event made there, fails with
+ * CUDA_ERROR_ILLEGAL_ADDRESS, CUDA's sticky error. Other GPUs go on.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -44,6 +52,7 @@ typedef unsigned long long dptr;
 #define CU_INVALID_HANDLE 400
 #define CU_NOT_FOUND 500
 #define CU_NOT_READY 600
+#define CU_ILLEGAL_ADDRESS 700
 #define CU_LAUNCH_TIMEOUT 702
 #define CU_LAUNCH_FAILED 719
 #define CU_CAPTURE_UNSUPPORTED 900
@@ -158,6 +167,7 @@ typedef struct {
 } stream;
 
 struct event {
+	void *ctx; /* the context it was made in */
 	long long t;
 	int recorded;
 	int held; /* records of it held behind a wait; under hmu */
@@ -174,10 +184,26 @@ static unsigned primary_flags[MAXDEV];
 static int ndev;
 static pthread_once_t ndev_once = PTHREAD_ONCE_INIT;
 
+/* The injected fault (FAKECUDA_FAULT): GPU fault_dev's first graph
+ * launch once the file fault_path exists; broken[d] once GPU d's context
+ * met it. */
+static int fault_dev = -1;
+static char fault_path[4096];
+static int broken[MAXDEV];
+
 static void count_devices(void) {
 	const char *v = getenv("FAKECUDA_DEVICES");
 	int n = v != NULL ? atoi(v) : 1;
 	ndev = n < 1 ? 1 : n > MAXDEV ? MAXDEV : n;
+	const char *f = getenv("FAKECUDA_FAULT");
+	int d, at = 0;
+	if (f != NULL && sscanf(f, "%d:%n", &d, &at) == 1 && at > 0 && f[at] != 0 && d >= 0 && d < ndev &&
+	    strlen(f + at) < sizeof fault_path) {
+		fault_dev = d;
+		strcpy(fault_path, f + at);
+	} else if (f != NULL && *f != 0) {
+		fprintf(stderr, "fakecuda: ignoring FAKECUDA_FAULT=%s (want GPU:PATH, as 1:/tmp/fault)\n", f);
+	}
 }
 
 /* devices is the number of fake GPUs (FAKECUDA_DEVICES). */
@@ -327,11 +353,17 @@ static int unsafe(void) {
 	return g > 0 || thread_captures > 0;
 }
 
+/* is_broken says whether ctx met the injected fault. */
+static int is_broken(void *ctx) {
+	return ctx != NULL && __atomic_load_n(&broken[(char *)ctx - primary_ctx], __ATOMIC_ACQUIRE);
+}
+
 #define NEED_INIT() \
 	if (!initialized) return CU_NOT_INITIALIZED
 #define NEED_CTX() \
 	NEED_INIT(); \
-	if (current == NULL) return CU_INVALID_CONTEXT
+	if (current == NULL) return CU_INVALID_CONTEXT; \
+	if (is_broken(current)) return CU_ILLEGAL_ADDRESS
 
 /* ------------------------------------------------------------ driver */
 
@@ -361,8 +393,9 @@ static const char *names[][2] = {
 	{"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
 	{"CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
 	{"CUDA_ERROR_LAUNCH_TIMEOUT", "the launch timed out and was terminated"},
+	{"CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
 };
-static const int codes[] = {0, 1, 3, 201, 400, 500, 600, 900, 901, 910, 200, 719, 101, 702};
+static const int codes[] = {0, 1, 3, 201, 400, 500, 600, 900, 901, 910, 200, 719, 101, 702, 700};
 
 static int error_index(int e) {
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -895,7 +928,9 @@ int cuStreamEndCapture(void *s, void **g) {
 int cuEventCreate(void **e, unsigned flags) {
 	NEED_CTX();
 	if (flags > 7) return CU_INVALID_VALUE;
-	*e = calloc(1, sizeof(event));
+	event *ev = calloc(1, sizeof(event));
+	ev->ctx = current;
+	*e = ev;
 	return CU_OK;
 }
 
@@ -912,6 +947,7 @@ int cuEventRecord(void *e, void *s) {
 int cuEventQuery(void *e) {
 	NEED_INIT();
 	if (e == NULL) return CU_INVALID_HANDLE;
+	if (is_broken(((event *)e)->ctx)) return CU_ILLEGAL_ADDRESS;
 	pthread_mutex_lock(&hmu);
 	release_held_locked();
 	int held = event_held(e);
@@ -922,6 +958,7 @@ int cuEventQuery(void *e) {
 int cuEventSynchronize(void *e) {
 	NEED_INIT();
 	if (e == NULL) return CU_INVALID_HANDLE;
+	if (is_broken(((event *)e)->ctx)) return CU_ILLEGAL_ADDRESS;
 	return await(event_held, e, "cuEventSynchronize");
 }
 
@@ -929,6 +966,7 @@ int cuEventElapsedTime(float *ms, void *start, void *end) {
 	NEED_INIT();
 	event *a = start, *b = end;
 	if (a == NULL || b == NULL) return CU_INVALID_HANDLE;
+	if (is_broken(a->ctx) || is_broken(b->ctx)) return CU_ILLEGAL_ADDRESS;
 	pthread_mutex_lock(&hmu);
 	release_held_locked();
 	int held = a->held > 0 || b->held > 0;
@@ -995,6 +1033,12 @@ int cuGraphLaunch(void *e, void *s) {
 	if (g == NULL || foreign(s)) return CU_INVALID_HANDLE;
 	stream *st = S(s);
 	if (st->capture != NULL) return CU_CAPTURE_UNSUPPORTED;
+	int d = (int)((char *)current - primary_ctx);
+	devices(); /* reads FAKECUDA_FAULT */
+	if (d == fault_dev && access(fault_path, F_OK) == 0) {
+		__atomic_store_n(&broken[d], 1, __ATOMIC_RELEASE);
+		return CU_OK; /* the fault shows at the next call */
+	}
 	for (int i = 0; i < g->n; i++) submit(s, &g->ops[i]);
 	return CU_OK;
 }
