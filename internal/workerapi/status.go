@@ -4,14 +4,23 @@ package workerapi
 // declares but never produces are kept for completeness; this worker produces
 // some of them where the original crashed instead (see README).
 const (
-	Success                           int32 = 0
-	ErrCancelled                      int32 = 1
-	ErrRuntimeError                   int32 = 2
-	ErrShuttingDown                   int32 = 3
-	ErrUnknownModel                   int32 = 10
-	ErrCouldNotStartInTime            int32 = 11
-	ErrInvalidAction                  int32 = 12
-	ErrInvalidGPU                     int32 = 13
+	Success                int32 = 0
+	ErrCancelled           int32 = 1
+	ErrRuntimeError        int32 = 2
+	ErrShuttingDown        int32 = 3
+	ErrUnknownModel        int32 = 10
+	ErrCouldNotStartInTime int32 = 11
+	ErrInvalidAction       int32 = 12
+	ErrInvalidGPU          int32 = 13
+	// ErrGPUUnusable (not in the original) answers every action on a GPU
+	// that hit one of CUDA's sticky errors (an illegal address, a failed
+	// launch, a GPU fallen off the bus), from the action that met the
+	// error on: the GPU's context is unusable until the process ends. The
+	// original aborts the whole worker on any CUDA error; this worker
+	// keeps serving its other GPUs, and this repository's controllers take
+	// the GPU out of service when they see the code. A C++ controller sees
+	// an unknown error code and answers the action's requests with it.
+	ErrGPUUnusable                    int32 = 14
 	ErrWeightsNotPresent              int32 = 20
 	ErrWeightsAlreadyLoaded           int32 = 21
 	ErrWeightsInUse                   int32 = 22

@@ -3,12 +3,14 @@ package cuda
 import (
 	"errors"
 	"fmt"
-	"github.com/clockwork-go/clockwork/internal/engine"
+	"io"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
+	"github.com/clockwork-go/clockwork/internal/engine"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
 // Sizes of the fixed parts of a GPU's memory.
@@ -62,6 +64,7 @@ type device struct {
 
 	clock atomic.Uint32 // SM clock in MHz (0 without NVML)
 	fault atomic.Pointer[error]
+	log   io.Writer // the runtime's
 }
 
 // region is a block of device memory.
@@ -109,7 +112,7 @@ func (st *stage) destroy() {
 // openDevice sets up CUDA device i. cubins caches the compiled kernels by
 // compute capability.
 func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *device, err error) {
-	d := &device{id: i, pageSize: cfg.PageSize, findCache: map[string]convChoice{}, gemmCache: map[string]gemmMode{}}
+	d := &device{id: i, log: cfg.Log, pageSize: cfg.PageSize, findCache: map[string]convChoice{}, gemmCache: map[string]gemmMode{}}
 	if d.dev, err = cu.GetDevice(i); err != nil {
 		return nil, err
 	}
@@ -338,14 +341,30 @@ func (d *device) failed() error {
 
 // note records err if it is one of CUDA's sticky errors (an illegal
 // address, a failed launch): the context is then unusable and every later
-// call on this GPU fails with it. It returns err.
+// call on this GPU fails with it. The first such error is said on the log.
+// It returns err, saying that the GPU is unusable if it is.
 func (d *device) note(err error) error {
 	var ce *cu.Error
-	if errors.As(err, &ce) && ce.Code >= 700 && ce.Code < 800 { // only the driver has codes there
-		e := fmt.Errorf("GPU %d is unusable after %w", d.id, err)
-		d.fault.CompareAndSwap(nil, &e)
+	if !errors.As(err, &ce) || ce.Code < 700 || ce.Code >= 800 { // only the driver has codes there
+		return err
 	}
-	return err
+	if f := d.failed(); f != nil && errors.Is(err, f) {
+		return err // the fault itself, as failed returned it
+	}
+	e := fmt.Errorf("GPU %d is unusable after %w", d.id, err)
+	if d.fault.CompareAndSwap(nil, &e) {
+		fmt.Fprintf(d.log, "cuda: %v; every later action on it fails with status %d\n", e, workerapi.ErrGPUUnusable)
+	}
+	return e
+}
+
+// code is the status of a CUDA failure on this GPU: ErrGPUUnusable once
+// its context is unusable, else other.
+func (d *device) code(other int32) int32 {
+	if d.failed() != nil {
+		return workerapi.ErrGPUUnusable
+	}
+	return other
 }
 
 // close frees everything; the device must be idle. It waits for a Load

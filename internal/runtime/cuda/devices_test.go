@@ -1,10 +1,15 @@
 package cuda
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/clock"
+	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
 	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -57,5 +62,70 @@ func TestGPUEveryDevice(t *testing.T) {
 		} else if e := onnxref.RelErr(outs[g], want); e > 1e-4 {
 			t.Errorf("GPU %d: relative error %.3g against the CPU", g, e)
 		}
+	}
+}
+
+// TestFakeCUDAFault runs TestFaultChild on two fake GPUs, with a fault
+// (fakecuda's FAKECUDA_FAULT) ready for GPU 1.
+func TestFakeCUDAFault(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "fault")
+	out, err := fakecuda.RunTests(t, "^TestFaultChild$", "FAKECUDA_DEVICES=2", "FAKECUDA_FAULT=1:"+file, "CLOCKWORK_TEST_FAULT="+file)
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestFaultChild") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// TestFaultChild: a GPU whose exec meets one of CUDA's sticky errors
+// answers that Exec, and every later call on it, with status 14
+// (ErrGPUUnusable) and says so once on the log; the other GPU serves on.
+func TestFaultChild(t *testing.T) {
+	file := os.Getenv("CLOCKWORK_TEST_FAULT")
+	if file == "" {
+		t.Skip("run by TestFakeCUDAFault")
+	}
+	var log bytes.Buffer
+	cfg := smallConfig(&log)
+	cfg.WeightsCacheSize, cfg.WorkspacePoolSize, cfg.ProfilePages = 16*testPage, 64<<20, 2
+	rt := openRuntime(t, cfg)
+	m := load(t, rt, "tinycnn", 2)
+	ref := newReference(t, zoo(t, "tinycnn"))
+	info := m.Info()
+	pages := span(0, info.NumPages)
+	input := randomInput(3, info.InputSize)
+	want := ref.infer(t, 1, 1, input)
+	for g := range 2 {
+		if _, err := m.LoadWeights(g, pages, clock.Now()); err != nil {
+			t.Fatalf("GPU %d: %v", g, err)
+		}
+		if _, err := infer(m, g, 1, 1, input, pages); err != nil {
+			t.Fatalf("GPU %d before the fault: %v", g, err)
+		}
+	}
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unusable := func(what string, err error) {
+		t.Helper()
+		if code := runtime.Code(err, 0); code != workerapi.ErrGPUUnusable || !strings.Contains(err.Error(), "GPU 1 is unusable after") {
+			t.Errorf("%s on GPU 1: status %d, %v; want %d", what, code, err, workerapi.ErrGPUUnusable)
+		}
+	}
+	_, err := infer(m, 1, 1, 1, input, pages)
+	unusable("the Infer that faults", err)
+	_, err = infer(m, 1, 1, 1, input, pages)
+	unusable("an Infer after the fault", err)
+	_, err = m.LoadWeights(1, span(info.NumPages, info.NumPages), clock.Now())
+	unusable("LoadWeights after the fault", err)
+	for range 3 {
+		out, err := infer(m, 0, 1, 1, input, pages)
+		if err != nil {
+			t.Fatalf("GPU 0 after GPU 1's fault: %v", err)
+		}
+		if e := onnxref.RelErr(out, want); e > 1e-4 {
+			t.Errorf("GPU 0 after GPU 1's fault: relative error %.3g against the CPU", e)
+		}
+	}
+	if n := strings.Count(log.String(), "is unusable after"); n != 1 {
+		t.Errorf("the log says %d times that a GPU is unusable, want once:\n%s", n, log.String())
 	}
 }

@@ -154,7 +154,8 @@ func (in *instance) timeRemap() (uint64, error) {
 }
 
 func loadError(m *Model, d *device, err error) error {
-	return runtime.Errorf(workerapi.ErrInvalidModelPath, "%s on GPU %d: %v", m.path, d.id, d.note(err))
+	err = d.note(err)
+	return runtime.Errorf(d.code(workerapi.ErrInvalidModelPath), "%s on GPU %d: %v", m.path, d.id, err)
 }
 
 // profilePages places n weights pages in the profiling area; pages beyond

@@ -82,8 +82,10 @@ func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing
 	return t, nil
 }
 
-// runtimeError is a CUDA failure on the serving path: status 2, and the
-// GPU marked unusable if the error is sticky.
+// runtimeError is a CUDA failure on the serving path: status 2, or 14
+// (ErrGPUUnusable) once the error, or an earlier one, left the GPU
+// unusable.
 func runtimeError(d *device, err error) error {
-	return runtime.Errorf(workerapi.ErrRuntimeError, "%v", d.note(err))
+	err = d.note(err)
+	return runtime.Errorf(d.code(workerapi.ErrRuntimeError), "%v", err)
 }
