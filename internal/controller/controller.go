@@ -228,6 +228,7 @@ func (c *Controller) handle(now int64, ev event) error {
 		if c.sched == nil {
 			return fmt.Errorf("controller: worker %d (%s) disconnected during startup: %w", ev.worker, w.addr, ev.err)
 		}
+		c.sched.WorkerLost(now, ev.worker)
 		for id, typ := range w.takeWritten() {
 			c.sched.Result(now, ev.worker, lostResult(id, typ, ev.err))
 		}

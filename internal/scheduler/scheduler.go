@@ -28,8 +28,16 @@ type Scheduler interface {
 	Infer(now int64, r *Request)
 
 	// Result delivers a worker's answer to an action this scheduler sent.
-	// Timestamps in res are already in the controller's clock.
+	// Timestamps in res are already in the controller's clock. An error
+	// with status workerapi.ErrGPUUnusable means that the GPU the action
+	// named is broken for good: it gets no more work.
 	Result(now int64, worker int, res workerapi.Result)
+
+	// WorkerLost reports that the connection to a worker is gone for good
+	// (the controller does not reconnect): its GPUs get no more work. The
+	// controller answers the actions it had written to the worker with
+	// errors, through Result; Sent reports those it could not write.
+	WorkerLost(now int64, worker int)
 
 	// Sent reports that the transmission of an action to a worker finished:
 	// err is nil when it was written completely, non-nil when the

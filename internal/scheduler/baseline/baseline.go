@@ -80,6 +80,7 @@ type gpu struct {
 	idx, worker, local int
 	pages, free        int
 	busy               bool           // an Infer is in flight
+	down               bool           // out of service for good (gpuDown)
 	current            *model         // ... of this model
 	models             []*model       // resident or loading here
 	lastUse            map[int]uint64 // model id → recency
@@ -190,7 +191,7 @@ func (s *Scheduler) Infer(now int64, r *scheduler.Request) {
 	case m == nil:
 		s.reject(q, "Invalid model ID")
 	case !s.fits(m):
-		s.reject(q, "Model does not fit on any GPU")
+		s.reject(q, noGPU)
 	default:
 		arrival := r.Arrival
 		if arrival == 0 {
@@ -213,9 +214,13 @@ func (s *Scheduler) reject(q *request, message string) {
 	})
 }
 
+// noGPU answers the requests for a model that no GPU in service can hold.
+const noGPU = "Model does not fit on any GPU in service"
+
+// fits reports whether some GPU in service can hold m.
 func (s *Scheduler) fits(m *model) bool {
 	for _, g := range s.gpus {
-		if m.pages <= g.pages {
+		if !g.down && m.pages <= g.pages {
 			return true
 		}
 	}

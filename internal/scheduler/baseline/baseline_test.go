@@ -123,13 +123,17 @@ func TestStartupLines(t *testing.T) {
 }
 
 // TestEveryRequestIsAnsweredOnce runs random workloads against faulty
-// simulated workers.
+// simulated workers, some with a GPU that breaks for good.
 func TestEveryRequestIsAnsweredOnce(t *testing.T) {
 	for seed := range uint64(100) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		st := schedtest.NewCluster(1+rng.IntN(2), 1+rng.IntN(2)).Pages(14).Model(schedtest.ResNet50(), 1+rng.IntN(5)).State()
+		workers, gpus := 1+rng.IntN(2), 1+rng.IntN(2)
+		st := schedtest.NewCluster(workers, gpus).Pages(14).Model(schedtest.ResNet50(), 1+rng.IntN(5)).State()
 		sim := schedtest.NewSim(st)
 		sim.Rand, sim.ErrorRate, sim.DropRate, sim.DupRate, sim.MaxJitter = rng, 0.05, 0.02, 0.02, ms(5)
+		if rng.IntN(3) == 0 { // a GPU breaks for good
+			sim.Break(rng.IntN(workers), rng.IntN(gpus), rng.Int64N(ms(1000)))
+		}
 		h := schedtest.New(t, factory, schedtest.Config(), st).WithSim(sim)
 		h.D.SendError = func(scheduler.Send) error {
 			if rng.IntN(30) == 0 {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 
+	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -11,13 +12,22 @@ import (
 // onto the GPU with the fewest queued requests that can make room for it,
 // and among those the one with the most free pages: one where the model
 // fits without evicting anything if there is such a GPU (by queue length
-// alone, the first GPU evicted while an empty one stood by).
+// alone, the first GPU evicted while an empty one stood by). The requests
+// of a model that no GPU in service can hold (they went down) fail.
 func (s *Scheduler) load() {
 	for _, m := range s.models {
 		if m == nil || len(m.queue) == 0 || len(m.resident) > 0 || m.loadingOn != nil {
 			continue
 		}
-		gpus := slices.Clone(s.gpus)
+		if !s.fits(m) {
+			for _, q := range m.queue {
+				s.respond(q, m, clientapi.StatusError, noGPU, nil)
+			}
+			clear(m.queue)
+			m.queue = m.queue[:0]
+			continue
+		}
+		gpus := slices.DeleteFunc(slices.Clone(s.gpus), func(g *gpu) bool { return g.down })
 		slices.SortStableFunc(gpus, func(a, b *gpu) int {
 			if c := cmp.Compare(s.queued(a), s.queued(b)); c != 0 {
 				return c
@@ -101,7 +111,7 @@ func (s *Scheduler) startLoad(g *gpu, m *model) {
 // maximum allows.
 func (s *Scheduler) dispatch() {
 	for _, g := range s.gpus {
-		if g.busy {
+		if g.busy || g.down {
 			continue
 		}
 		var best *model

@@ -130,6 +130,7 @@ func (s *Scheduler) failed(a *action, code int32, message string, received, sent
 	rec := s.record(a, code)
 	rec.WorkerActionReceived, rec.WorkerResultSent = received, sent
 	s.records = append(s.records, rec)
+	s.noteUnusable(a, code, message)
 }
 
 func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {

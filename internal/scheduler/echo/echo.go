@@ -39,6 +39,9 @@ func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
 // Sent implements scheduler.Scheduler.
 func (s *Scheduler) Sent(int64, int, int32, error) {}
 
+// WorkerLost implements scheduler.Scheduler; ECHO uses no workers.
+func (s *Scheduler) WorkerLost(int64, int) {}
+
 // Tick implements scheduler.Scheduler.
 func (s *Scheduler) Tick(int64) {}
 

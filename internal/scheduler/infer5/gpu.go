@@ -19,6 +19,7 @@ type gpu struct {
 
 	candidate bool  // queued for an infer pass
 	wakeAt    int64 // pending infer wake-up, or 0
+	down      bool  // out of service for good (gpuDown)
 }
 
 // instance is a model on a GPU.
@@ -175,7 +176,7 @@ func (s *Scheduler) scheduleInfer(g *gpu) bool {
 
 // markCandidate queues g for an infer pass.
 func (s *Scheduler) markCandidate(g *gpu) {
-	if !g.candidate {
+	if !g.candidate && !g.down {
 		g.candidate = true
 		s.candidates = append(s.candidates, g)
 	}
@@ -183,7 +184,7 @@ func (s *Scheduler) markCandidate(g *gpu) {
 
 // wakeGPU asks for an infer pass on g at time at.
 func (s *Scheduler) wakeGPU(g *gpu, at int64) {
-	if at == never || (g.wakeAt > s.now && g.wakeAt <= at) {
+	if at == never || g.down || (g.wakeAt > s.now && g.wakeAt <= at) {
 		return
 	}
 	g.wakeAt = at

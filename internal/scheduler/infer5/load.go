@@ -29,6 +29,10 @@ func (s *Scheduler) offerLoads(fitting bool) {
 	for declined := 0; declined < len(s.gpus) && s.tracker.wantsLoad(); {
 		g := s.gpus[s.nextLoad]
 		s.nextLoad = (s.nextLoad + 1) % len(s.gpus)
+		if g.down {
+			declined++
+			continue
+		}
 		free := g.pcie.available(s.now)
 		if free >= s.now+s.cfg.ScheduleAhead {
 			s.loadWake = min(s.loadWake, g.pcie.readyAt(s.now, s.cfg.ScheduleAhead))

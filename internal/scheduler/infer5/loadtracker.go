@@ -356,6 +356,17 @@ func (t *loadTracker) evictModel(g int) int {
 	return int(victim.id)
 }
 
+// dropGPU removes every model from GPU g, which is down: their demand
+// goes to the GPUs left.
+func (t *loadTracker) dropGPU(g int) {
+	for len(t.gpus[g].models) > 0 {
+		lm := &t.models[t.gpus[g].models[0]]
+		t.removeGPU(lm, g)
+		t.distribute(lm)
+		t.reprioritise(lm)
+	}
+}
+
 // resident records model m as loaded on GPU g from the start.
 func (t *loadTracker) resident(m, g int) {
 	lm := &t.models[m]

@@ -16,10 +16,10 @@ import (
 
 // TestRandomRunsKeepTheirPromises drives the scheduler through random
 // clusters, configurations and workloads against workers that fail, lose,
-// duplicate and reorder results, on a network that delays and drops
-// transmissions, and checks its two promises: every request is answered
-// exactly once, and no batch is scheduled to finish after the exec
-// deadline of any request in it. The exec deadline is computed here from
+// duplicate and reorder results and whose GPUs may break for good, on a
+// network that delays and drops transmissions, and checks its two
+// promises: every request is answered exactly once, and no batch is
+// scheduled to finish after the exec deadline of any request in it. The exec deadline is computed here from
 // the spec, independently of the scheduler.
 func TestRandomRunsKeepTheirPromises(t *testing.T) {
 	runs := 1000
@@ -82,6 +82,10 @@ func chaos(t *testing.T, seed uint64) {
 	sim.ErrorRate, sim.DropRate, sim.DupRate = 0.05, 0.02, 0.02
 	sim.MaxJitter = pick(0, ms(2), ms(20))
 	sim.Latency = pick(0, ms(0.2))
+
+	if rng.IntN(3) == 0 { // a GPU breaks for good
+		sim.Break(rng.IntN(workers), rng.IntN(gpus), rng.Int64N(ms(600)))
+	}
 
 	h := schedtest.New(t, factory(opts...), cfg, st).WithSim(sim)
 	onWire := 0

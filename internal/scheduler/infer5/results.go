@@ -93,6 +93,7 @@ func (s *Scheduler) failed(a *action, e *workerapi.ErrorResult, received int64) 
 	r := s.record(a, code, received)
 	r.WorkerActionReceived, r.WorkerResultSent = int64(e.ActionReceived), int64(e.ResultSent)
 	s.records = append(s.records, r)
+	s.noteUnusable(a, e)
 }
 
 func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {

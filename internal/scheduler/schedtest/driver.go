@@ -51,6 +51,12 @@ func (d *Driver) Deliver(worker int, res workerapi.Result) {
 	d.Flush()
 }
 
+// WorkerLost reports, now, that the connection to a worker is gone.
+func (d *Driver) WorkerLost(worker int) {
+	d.S.WorkerLost(d.Now, worker)
+	d.Flush()
+}
+
 // Ack reports, now, the end of an action's transmission.
 func (d *Driver) Ack(s scheduler.Send, err error) {
 	d.S.Sent(d.Now, s.Worker, s.Action.ActionID(), err)

@@ -201,6 +201,13 @@ func (h *Harness) Result(worker int, res workerapi.Result) {
 	h.check()
 }
 
+// WorkerLost reports, now, that the connection to worker is gone.
+func (h *Harness) WorkerLost(worker int) {
+	h.T.Helper()
+	h.D.WorkerLost(worker)
+	h.check()
+}
+
 // Ack reports, now, that the transmission of s ended, failed if err is set.
 func (h *Harness) Ack(s Sent, err error) {
 	h.T.Helper()
@@ -245,6 +252,20 @@ func (s Sent) Load() *workerapi.LoadWeights { a, _ := s.Action.(*workerapi.LoadW
 
 // Evict returns the action as an EvictWeights, or nil.
 func (s Sent) Evict() *workerapi.EvictWeights { a, _ := s.Action.(*workerapi.EvictWeights); return a }
+
+// GPU is the worker-local GPU the action names (Infer, LoadWeights or
+// EvictWeights), or −1.
+func (s Sent) GPU() int {
+	switch a := s.Action.(type) {
+	case *workerapi.Infer:
+		return int(a.GPU)
+	case *workerapi.LoadWeights:
+		return int(a.GPU)
+	case *workerapi.EvictWeights:
+		return int(a.GPU)
+	}
+	return -1
+}
 
 // Answer returns r's response, if it has one.
 func (h *Harness) Answer(r *scheduler.Request) (Answer, bool) {

@@ -15,7 +15,8 @@ import (
 // whose weights were evicted or replaced meanwhile fails (82, 84, 54).
 //
 // Optional faults: results that are errors, never arrive, arrive twice, or
-// arrive after a random extra delay (and so out of order).
+// arrive after a random extra delay (and so out of order); a GPU that
+// breaks (Break).
 type Sim struct {
 	// Latency delays every action's arrival and every result's return.
 	Latency int64
@@ -38,6 +39,7 @@ type simWorker struct {
 }
 
 type simGPU struct {
+	brokenAt int64 // from when its work fails with status 14; 0: never
 	clock    uint32
 	execFree int64
 	pcieFree int64
@@ -95,6 +97,11 @@ func NewSim(st *scheduler.State) *Sim {
 // SetClock sets a GPU's clock in MHz: it runs proportionally slower below
 // 1380 and reports the clock with its results.
 func (s *Sim) SetClock(worker, gpu int, mhz uint32) { s.workers[worker].gpus[gpu].clock = mhz }
+
+// Break makes a GPU break at time at, as one hitting a sticky CUDA error:
+// every Infer and LoadWeights on it that would succeed at or after at
+// fails with status 14 (ErrGPUUnusable) instead.
+func (s *Sim) Break(worker, gpu int, at int64) { s.workers[worker].gpus[gpu].brokenAt = max(at, 1) }
 
 // Resident reports whether a GPU holds a model's weights.
 func (s *Sim) Resident(worker, gpu, model int) bool {
@@ -247,6 +254,11 @@ func (s *Sim) evict(arrive int64, worker int, w *simWorker, a *workerapi.EvictWe
 // deliver schedules a result to reach the controller, subject to faults.
 func (s *Sim) deliver(sent int64, e simEvent) {
 	at := sent + s.Latency
+	if e.gpu != nil && e.gpu.brokenAt > 0 && sent >= e.gpu.brokenAt {
+		e.res = errorResult(e.res, workerapi.ErrGPUUnusable, "GPU is unusable after an injected fault")
+		e.gpu.free += e.pages
+		e.check = checkNone
+	}
 	if s.Rand != nil {
 		switch r := s.Rand.Float64(); {
 		case r < s.DropRate:

@@ -1,0 +1,62 @@
+package baseline_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// TestUnusableGPUGetsNoMoreWork: an Infer on the GPU holding the model
+// fails with status 14 (the worker's GPU hit a sticky CUDA error). The
+// GPU gets nothing more: the model loads onto the other GPU and the
+// requests queued meanwhile run there.
+func TestUnusableGPUGetsNoMoreWork(t *testing.T) {
+	st := schedtest.NewCluster(1, 2).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory, schedtest.Config(), st)
+
+	h.At(0).InferN(0, 2)
+	in := h.Infers()
+	if len(in) != 1 || in[0].GPU() != 0 {
+		t.Fatalf("Infers %v, want one on GPU 0", in)
+	}
+	h.At(ms(1)).Fail(in[0], workerapi.ErrGPUUnusable, "GPU 0 is unusable after cuda: cuGraphLaunch: CUDA_ERROR_ILLEGAL_ADDRESS")
+	if !strings.Contains(h.Log(), "W0-GPU0 is down (GPU 0 is unusable after ") {
+		t.Errorf("log lacks the GPU's down line:\n%s", h.Log())
+	}
+	lds := h.Loads()
+	if len(lds) != 1 || lds[0].GPU() != 1 {
+		t.Fatalf("loads %v, want one onto GPU 1", lds)
+	}
+	h.After(ms(10)).Succeed(lds[0], ms(10))
+	in = h.Infers()
+	if len(in) != 2 || in[1].GPU() != 1 {
+		t.Fatalf("Infers %v, want the second on GPU 1", in)
+	}
+	h.After(ms(4)).Succeed(in[1], ms(4))
+	if a := h.Answers; len(a) != 2 || a[0].Status != workerapi.ErrGPUUnusable || a[1].Status != 0 {
+		t.Errorf("answers %+v, want the failed Infer's status 14, then success", a)
+	}
+	h.CheckExactlyOnce()
+}
+
+// TestEveryGPUDown: once its only worker is lost, the requests queued for
+// a model and those that come later fail with status 1 rather than wait
+// for ever.
+func TestEveryGPUDown(t *testing.T) {
+	h := warm(t)
+	h.At(0).InferN(0, 2)
+	in := h.Infers()
+	h.At(ms(1)).WorkerLost(0)
+	h.Fail(in[0], workerapi.ErrRuntimeError, "worker connection lost: closed by worker")
+	r := h.Infer(0)
+	if a := h.MustAnswer(r); a.Status != clientapi.StatusError || a.Message != "Model does not fit on any GPU in service" {
+		t.Errorf("a request after the loss: %+v, want status 1", a.Response)
+	}
+	if len(h.Sends) != 1 {
+		t.Errorf("sent %d actions, want only the first Infer", len(h.Sends))
+	}
+	h.CheckExactlyOnce()
+}

@@ -1,0 +1,58 @@
+package infer5
+
+import (
+	"fmt"
+
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// WorkerLost implements scheduler.Scheduler: the worker's GPUs are down.
+func (s *Scheduler) WorkerLost(now int64, worker int) {
+	s.setNow(now)
+	for _, g := range s.gpus {
+		if g.worker == worker {
+			s.gpuDown(g, "connection to its worker lost")
+		}
+	}
+}
+
+// noteUnusable takes a's GPU out of service if the worker said it is
+// broken (e, status 14).
+func (s *Scheduler) noteUnusable(a *action, e *workerapi.ErrorResult) {
+	if e.Code == workerapi.ErrGPUUnusable {
+		s.gpuDown(a.g, e.Message)
+	}
+}
+
+// gpuDown takes g out of service for good: it gets no more Infers, loads
+// or evictions, and its models count as not there, so that their demand
+// loads them elsewhere. What is in flight there is answered as usual, by
+// its results or their timeouts. The original had no such state: its
+// worker aborted on any CUDA error, and a GPU behind a lost connection kept
+// being offered work that could only fail.
+func (s *Scheduler) gpuDown(g *gpu, reason string) {
+	if g.down {
+		return
+	}
+	g.down = true
+	lost := 0
+	for i := range g.instances {
+		inst := &g.instances[i]
+		inst.gen++ // drops its strategies
+		inst.active = false
+		if inst.loaded || inst.loading {
+			inst.version++ // a load in flight no longer counts
+		}
+		inst.loading = false
+		if inst.loaded {
+			inst.loaded = false
+			inst.m.removeLoaded(inst)
+			lost++
+		}
+	}
+	clear(g.activated)
+	g.activated, g.strategies = g.activated[:0], g.strategies[:0]
+	g.free = 0
+	s.tracker.dropGPU(g.idx)
+	fmt.Fprintf(s.log, "W%d-GPU%d is down (%s); it gets no more work (model copies lost: %d)\n", g.worker, g.local, reason, lost)
+}

@@ -1,0 +1,138 @@
+package infer5_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// sendsTo counts the actions sent to worker's GPU gpu from index from of
+// sends on.
+func sendsTo(sends []schedtest.Sent, from, worker, gpu int) int {
+	n := 0
+	for _, s := range sends[from:] {
+		if s.Worker == worker && s.GPU() == gpu {
+			n++
+		}
+	}
+	return n
+}
+
+// TestUnusableGPUGetsNoMoreWork: ResNet-50 is on both GPUs; an Infer on
+// one fails with status 14 (the worker's GPU hit a sticky CUDA error). Its
+// request gets the worker's answer, and every later request runs on the
+// other GPU.
+func TestUnusableGPUGetsNoMoreWork(t *testing.T) {
+	st := schedtest.NewCluster(1, 2).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).Resident(0, 1, 0).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	r := h.At(0).Infer(0)
+	first := h.Infers()[0]
+	broken := first.GPU()
+	h.At(b1).Fail(first, workerapi.ErrGPUUnusable, "GPU 1 is unusable after cuda: cuGraphLaunch: CUDA_ERROR_ILLEGAL_ADDRESS")
+	if a := h.MustAnswer(r); a.Status != workerapi.ErrGPUUnusable {
+		t.Errorf("the failed request's answer %+v, want status 14", a.Response)
+	}
+	if want := fmt.Sprintf("W0-GPU%d is down (GPU 1 is unusable after ", broken); !strings.Contains(h.Log(), want) {
+		t.Errorf("log lacks %q:\n%s", want, h.Log())
+	}
+
+	mark := len(h.Sends)
+	for i := range 6 {
+		r := h.After(ms(20)).Infer(0)
+		in := h.Infers()
+		h.After(b1).Succeed(in[len(in)-1], b1)
+		if a := h.MustAnswer(r); a.Status != 0 {
+			t.Fatalf("request %d after the fault: %+v", i, a.Response)
+		}
+	}
+	if n := sendsTo(h.Sends, mark, 0, broken); n != 0 {
+		t.Errorf("%d actions went to the broken GPU %d after its fault", n, broken)
+	}
+	h.CheckExactlyOnce()
+}
+
+// TestLostWorkerModelsLoadElsewhere: ResNet-50 is on worker 1 only, when
+// its connection is lost. The next request loads it onto worker 0 and runs
+// there.
+func TestLostWorkerModelsLoadElsewhere(t *testing.T) {
+	st := schedtest.NewCluster(2, 1).Model(schedtest.ResNet50(), 1).Resident(1, 0, 0).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	h.At(ms(1)).WorkerLost(1)
+	if want := "W1-GPU0 is down (connection to its worker lost); it gets no more work (model copies lost: 1)"; !strings.Contains(h.Log(), want) {
+		t.Errorf("log lacks %q:\n%s", want, h.Log())
+	}
+	r := h.At(ms(2)).Infer(0)
+	lds := h.Loads()
+	if len(lds) != 1 || lds[0].Worker != 0 {
+		t.Fatalf("loads %v, want one, onto worker 0", lds)
+	}
+	h.After(load).Succeed(lds[0], load)
+	in := h.Infers()
+	if len(in) != 1 || in[0].Worker != 0 {
+		t.Fatalf("Infers %v, want one, on worker 0", in)
+	}
+	h.After(b1).Succeed(in[0], b1)
+	if a := h.MustAnswer(r); a.Status != 0 {
+		t.Errorf("answer %+v, want success", a.Response)
+	}
+	if n := sendsTo(h.Sends, 0, 1, 0); n != 0 {
+		t.Errorf("%d actions went to the lost worker", n)
+	}
+}
+
+// TestLoadInFlightOnALostWorker: the connection to the worker loading a
+// model is lost mid-load, and the controller fails the load as lost.
+// That model, and another wanted since, both load onto the GPU left (in
+// turns, the second would have gone to the lost one).
+func TestLoadInFlightOnALostWorker(t *testing.T) {
+	st := schedtest.NewCluster(2, 1).Model(schedtest.ResNet50(), 2).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	rs := []*scheduler.Request{h.At(0).Infer(0)}
+	lds := h.Loads()
+	if len(lds) != 1 {
+		t.Fatalf("loads %v, want one", lds)
+	}
+	lost := lds[0].Worker
+	h.At(ms(1)).WorkerLost(lost)
+	h.Fail(lds[0], workerapi.ErrRuntimeError, "worker connection lost: closed by worker")
+	rs = append(rs, h.Infer(1))
+	lds = h.Loads()[1:]
+	if len(lds) != 2 || lds[0].Worker == lost || lds[1].Worker == lost {
+		t.Fatalf("loads after the loss %v, want two, onto worker %d", lds, 1-lost)
+	}
+	h.After(load).Succeed(lds[0], load)
+	h.After(load).Succeed(lds[1], load)
+	for i := 0; i < 2; i++ {
+		in := h.Infers()
+		if len(in) <= i || in[i].Worker == lost {
+			t.Fatalf("Infers %v, want two, on worker %d", in, 1-lost)
+		}
+		h.After(b1).Succeed(in[i], b1)
+	}
+	for _, r := range rs {
+		if a := h.MustAnswer(r); a.Status != 0 {
+			t.Errorf("answer %+v, want success", a.Response)
+		}
+	}
+}
+
+// TestEveryGPUDown: with its only worker lost, the scheduler sends nothing
+// and still answers every request (at its deadline, as requests it cannot
+// run in time).
+func TestEveryGPUDown(t *testing.T) {
+	h := warm(t)
+	h.At(0).WorkerLost(0)
+	h.InferN(0, 3)
+	h.At(ms(200))
+	if len(h.Sends) != 0 {
+		t.Errorf("sent %v to no GPU", h.Sends)
+	}
+	h.CheckExactlyOnce()
+}
