@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clockwork-go/clockwork/client"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// TestLostWorker stops one of two workers while a client is served
+// behind INFER5 and BASELINE: the controller takes the worker's GPU out of
+// service and loads its model onto the GPU left, and every request after
+// that succeeds. (The lost GPU used to keep getting its share of the
+// work, all of which failed.)
+func TestLostWorker(t *testing.T) {
+	for _, typ := range []string{"INFER5", "BASELINE"} {
+		t.Run(typ, func(t *testing.T) {
+			_, p0 := startWorker(t, "-n", "1")
+			w1, p1 := startWorker(t, "-n", "1")
+			c, cport := startController(t, typ, []string{p0, p1})
+			ms := loadAndServe(t, cport, filepath.Join(zoo, "resnet50_v2", "model"), 2)
+
+			w1.Stop()
+			c.waitFor(`^Lost connection to worker 1 `, 10*time.Second)
+			// The two models took turns over the two GPUs: worker 1 held one.
+			c.waitFor(`^W1-GPU0 is down \(connection to its worker lost\); it gets no more work \(model copies lost: 1\)$`, time.Second)
+			serve(t, ms, 10)
+		})
+	}
+}
+
+// TestCUDAWorkerGPUFault serves two model ids from a CUDA worker on two
+// fake GPUs behind INFER5, then breaks GPU 1 (fakecuda's FAKECUDA_FAULT,
+// as an illegal address would): the Infer that meets the fault and the
+// GPU's later actions fail with status 14, the worker says so once and
+// serves on from GPU 0, the controller takes GPU 1 out of service, and
+// every request after that succeeds.
+func TestCUDAWorkerGPUFault(t *testing.T) {
+	fault := filepath.Join(t.TempDir(), "fault")
+	w, wport := startCUDAWorker(t, []string{"FAKECUDA_DEVICES=2", "FAKECUDA_FAULT=1:" + fault, "CLOCKWORK_CUDA_VERBOSE=1"})
+	c, cport := startController(t, "INFER5", []string{wport}, "-default-slo", "10s")
+	ms := loadAndServe(t, cport, filepath.Join(models, "mlp", "model"), 2)
+	if !w.has(`cuda: LoadWeights gpu=1 `) {
+		t.Fatalf("GPU 1 loaded nothing:\n%s", w.Tail(20))
+	}
+
+	if err := os.WriteFile(fault, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Requests for both models until one meets the fault on GPU 1.
+	input := make([]byte, ms[0].InputSize())
+	met := false
+	for i := 0; i < 20 && !met; i++ {
+		for _, m := range ms {
+			if _, err := m.Infer(input); client.StatusOf(err) == workerapi.ErrGPUUnusable {
+				met = true
+			} else if err != nil {
+				t.Logf("request %d: %v", i, err)
+			}
+		}
+	}
+	if !met {
+		t.Fatal("no request met GPU 1's fault")
+	}
+	w.waitFor(`^cuda: GPU 1 is unusable after .*CUDA_ERROR_ILLEGAL_ADDRESS.*; every later action on it fails with status 14$`, time.Second)
+	c.waitFor(`^W0-GPU1 is down \(GPU 1 is unusable after .*\(model copies lost: 1\)$`, 5*time.Second)
+	serve(t, ms, 10)
+	if n := strings.Count(w.Output(), "is unusable after"); n != 1 {
+		t.Errorf("the worker said %d times that GPU 1 is unusable, want once", n)
+	}
+}
+
+// loadAndServe loads copies of the model at path through the controller
+// on cport and serves each copy ten requests.
+func loadAndServe(t *testing.T, cport, path string, copies int) []*client.Model {
+	t.Helper()
+	cl, err := client.Connect("localhost:" + cport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	ms, err := cl.LoadRemoteModels(path, copies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := cl.AwaitReady(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, ms, 10)
+	return ms
+}
+
+// serve sends each model n requests in turns, one at a time, and fails
+// the test unless each succeeds (at the latest on its fifth try, when it
+// was answered too late to run: see inferInTime).
+func serve(t *testing.T, ms []*client.Model, n int) {
+	t.Helper()
+	input := make([]byte, ms[0].InputSize())
+	for i := range n {
+		for j, m := range ms {
+			if _, err := inferInTime(t, m, input); err != nil {
+				t.Fatalf("request %d for model %d: %v", i, j, err)
+			}
+		}
+	}
+}
