@@ -112,8 +112,9 @@ func TestDevicesChild(t *testing.T) {
 
 // TestFault checks, through package cuda, the injected fault with two
 // GPUs (in a fresh process): GPU 1's first graph launch once the fault's
-// file exists succeeds but does not run, and from then on GPU 1's calls
-// and events fail with CUDA_ERROR_ILLEGAL_ADDRESS, while GPU 0 goes on.
+// file exists succeeds but does not run, the next call that synchronises
+// shows the fault, and from then on GPU 1's calls and events fail with
+// CUDA_ERROR_ILLEGAL_ADDRESS, while GPU 0 goes on.
 func TestFault(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "fault")
 	out, err := RunTests(t, "^TestFaultChild$", "FAKECUDA_DEVICES=2", "FAKECUDA_FAULT=1:"+file, "FAKECUDA_CHILD=1", "FAULT_FILE="+file)
@@ -182,16 +183,18 @@ func TestFaultChild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// launch launches GPU i's graph and records its event (errors there
+	// are the launch's), then queries the event.
 	launch := func(i int) (launchErr, queryErr error) {
 		g := &gpus[i]
 		if err := g.ctx.SetCurrent(); err != nil {
 			t.Fatal(err)
 		}
-		if launchErr = g.exec.Launch(g.s); launchErr != nil {
-			return launchErr, nil
+		if launchErr = g.exec.Launch(g.s); launchErr == nil {
+			launchErr = g.event.Record(g.s)
 		}
-		if err := g.event.Record(g.s); err != nil {
-			return nil, err
+		if launchErr != nil {
+			return launchErr, nil
 		}
 		_, queryErr = g.event.Query()
 		return nil, queryErr
@@ -204,7 +207,8 @@ func TestFaultChild(t *testing.T) {
 	if err := os.WriteFile(os.Getenv("FAULT_FILE"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The next launch faults: it succeeds, what follows fails.
+	// The next launch faults: it and the record after it succeed, the
+	// query (a call that synchronises) and what follows fail.
 	if l, q := launch(1); l != nil || !sticky(q) {
 		t.Fatalf("GPU 1's launch once the fault's file exists: %v, then %v; want nil, then CUDA_ERROR_ILLEGAL_ADDRESS", l, q)
 	}

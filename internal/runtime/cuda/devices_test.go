@@ -77,7 +77,8 @@ func TestFakeCUDAFault(t *testing.T) {
 
 // TestFaultChild: a GPU whose exec meets one of CUDA's sticky errors
 // answers that Exec, and every later call on it, with status 14
-// (ErrGPUUnusable) and says so once on the log; the other GPU serves on.
+// (ErrGPUUnusable) and says so once on the log; the other GPU serves on
+// (run by TestFakeCUDAFault).
 func TestFaultChild(t *testing.T) {
 	file := os.Getenv("CLOCKWORK_TEST_FAULT")
 	if file == "" {
@@ -110,8 +111,13 @@ func TestFaultChild(t *testing.T) {
 			t.Errorf("%s on GPU 1: status %d, %v; want %d", what, code, err, workerapi.ErrGPUUnusable)
 		}
 	}
+	// The fault shows where a GPU shows it: at the next call that
+	// synchronises, the completion checker's event query.
 	_, err := infer(m, 1, 1, 1, input, pages)
 	unusable("the Infer that faults", err)
+	if err != nil && !strings.Contains(err.Error(), "cuEventQuery") {
+		t.Errorf("the Infer that faults: %v, want the checker's cuEventQuery to show the fault", err)
+	}
 	_, err = infer(m, 1, 1, 1, input, pages)
 	unusable("an Infer after the fault", err)
 	_, err = m.LoadWeights(1, span(info.NumPages, info.NumPages), clock.Now())

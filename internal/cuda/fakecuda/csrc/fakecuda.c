@@ -24,10 +24,12 @@
  * FAKECUDA_FAULT=D:PATH makes the first graph launch on GPU D once the
  * file PATH exists fault, as a kernel reading an illegal address does
  * (a test creates the file when it wants the fault): its work does not
- * run, the launch itself succeeds (on a GPU the error shows at the next
- * call that synchronises), and from then on every call with D's context
- * current, and every query of an event made there, fails with
- * CUDA_ERROR_ILLEGAL_ADDRESS, CUDA's sticky error. Other GPUs go on.
+ * run, and the launch and what is queued after it succeed, as on a GPU,
+ * where the error shows at the next call that synchronises (an event's
+ * query, synchronisation or elapsed time, a stream's or the context's
+ * synchronisation). That call fails with CUDA_ERROR_ILLEGAL_ADDRESS,
+ * CUDA's sticky error, and so does every later call with D's context
+ * current or on an event made there. Other GPUs go on.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -185,11 +187,11 @@ static int ndev;
 static pthread_once_t ndev_once = PTHREAD_ONCE_INIT;
 
 /* The injected fault (FAKECUDA_FAULT): GPU fault_dev's first graph
- * launch once the file fault_path exists; broken[d] once GPU d's context
- * met it. */
+ * launch once the file fault_path exists; faulted[d] once GPU d's context
+ * met it, broken[d] once a call that synchronises showed it. */
 static int fault_dev = -1;
 static char fault_path[4096];
-static int broken[MAXDEV];
+static int faulted[MAXDEV], broken[MAXDEV];
 
 static void count_devices(void) {
 	const char *v = getenv("FAKECUDA_DEVICES");
@@ -353,9 +355,19 @@ static int unsafe(void) {
 	return g > 0 || thread_captures > 0;
 }
 
-/* is_broken says whether ctx met the injected fault. */
+/* is_broken says whether ctx met the injected fault and a call that
+ * synchronises showed it. */
 static int is_broken(void *ctx) {
 	return ctx != NULL && __atomic_load_n(&broken[(char *)ctx - primary_ctx], __ATOMIC_ACQUIRE);
+}
+
+/* synced is called by the calls that synchronise with ctx's work: the
+ * fault it met shows now. It says whether ctx is broken. */
+static int synced(void *ctx) {
+	if (ctx == NULL) return 0;
+	int d = (int)((char *)ctx - primary_ctx);
+	if (__atomic_load_n(&faulted[d], __ATOMIC_ACQUIRE)) __atomic_store_n(&broken[d], 1, __ATOMIC_RELEASE);
+	return is_broken(ctx);
 }
 
 #define NEED_INIT() \
@@ -505,6 +517,7 @@ int cuCtxSetFlags(unsigned flags) {
 
 int cuCtxSynchronize(void) {
 	NEED_CTX();
+	if (synced(current)) return CU_ILLEGAL_ADDRESS;
 	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
 	return await(any_holds, NULL, "cuCtxSynchronize");
 }
@@ -872,6 +885,7 @@ int cuStreamDestroy_v2(void *s) {
 
 int cuStreamSynchronize(void *s) {
 	NEED_CTX();
+	if (synced(current)) return CU_ILLEGAL_ADDRESS;
 	if (S(s)->capture != NULL || unsafe()) return CU_CAPTURE_UNSUPPORTED;
 	return await(stream_holds, S(s), "cuStreamSynchronize");
 }
@@ -947,7 +961,7 @@ int cuEventRecord(void *e, void *s) {
 int cuEventQuery(void *e) {
 	NEED_INIT();
 	if (e == NULL) return CU_INVALID_HANDLE;
-	if (is_broken(((event *)e)->ctx)) return CU_ILLEGAL_ADDRESS;
+	if (synced(((event *)e)->ctx)) return CU_ILLEGAL_ADDRESS;
 	pthread_mutex_lock(&hmu);
 	release_held_locked();
 	int held = event_held(e);
@@ -958,7 +972,7 @@ int cuEventQuery(void *e) {
 int cuEventSynchronize(void *e) {
 	NEED_INIT();
 	if (e == NULL) return CU_INVALID_HANDLE;
-	if (is_broken(((event *)e)->ctx)) return CU_ILLEGAL_ADDRESS;
+	if (synced(((event *)e)->ctx)) return CU_ILLEGAL_ADDRESS;
 	return await(event_held, e, "cuEventSynchronize");
 }
 
@@ -966,7 +980,7 @@ int cuEventElapsedTime(float *ms, void *start, void *end) {
 	NEED_INIT();
 	event *a = start, *b = end;
 	if (a == NULL || b == NULL) return CU_INVALID_HANDLE;
-	if (is_broken(a->ctx) || is_broken(b->ctx)) return CU_ILLEGAL_ADDRESS;
+	if (synced(a->ctx) || synced(b->ctx)) return CU_ILLEGAL_ADDRESS;
 	pthread_mutex_lock(&hmu);
 	release_held_locked();
 	int held = a->held > 0 || b->held > 0;
@@ -1035,9 +1049,9 @@ int cuGraphLaunch(void *e, void *s) {
 	if (st->capture != NULL) return CU_CAPTURE_UNSUPPORTED;
 	int d = (int)((char *)current - primary_ctx);
 	devices(); /* reads FAKECUDA_FAULT */
-	if (d == fault_dev && access(fault_path, F_OK) == 0) {
-		__atomic_store_n(&broken[d], 1, __ATOMIC_RELEASE);
-		return CU_OK; /* the fault shows at the next call */
+	if (d == fault_dev && !__atomic_load_n(&faulted[d], __ATOMIC_ACQUIRE) && access(fault_path, F_OK) == 0) {
+		__atomic_store_n(&faulted[d], 1, __ATOMIC_RELEASE);
+		return CU_OK; /* the fault shows at the next call that synchronises */
 	}
 	for (int i = 0; i < g->n; i++) submit(s, &g->ops[i]);
 	return CU_OK;
