@@ -12,9 +12,9 @@ const (
 	ErrCouldNotStartInTime int32 = 11
 	ErrInvalidAction       int32 = 12
 	ErrInvalidGPU          int32 = 13
-	// ErrGPUUnusable (not in the original) answers every action on a GPU
-	// that hit one of CUDA's sticky errors (an illegal address, a failed
-	// launch, a GPU fallen off the bus), from the action that met the
+	// ErrGPUUnusable (not in the original) answers the actions on a GPU
+	// that hit one of CUDA's sticky errors (the driver's codes 700-799: an
+	// illegal address, a failed launch), from the action that met the
 	// error on: the GPU's context is unusable until the process ends. The
 	// original aborts the whole worker on any CUDA error; this worker
 	// keeps serving its other GPUs, and this repository's controllers take
