@@ -16,11 +16,14 @@ import (
 // behind INFER5 and BASELINE: the controller takes the worker's GPU out of
 // service and loads its model onto the GPU left, and every request after
 // that succeeds. (The lost GPU used to keep getting its share of the
-// work, all of which failed.)
+// work, all of which failed.) Then a new worker starts at the lost one's
+// address: the controller reconnects, loads the cluster's models there
+// and puts its GPU back in service; once the other worker is lost too,
+// every request is served by the one that rejoined.
 func TestLostWorker(t *testing.T) {
 	for _, typ := range []string{"INFER5", "BASELINE"} {
 		t.Run(typ, func(t *testing.T) {
-			_, p0 := startWorker(t, "-n", "1")
+			w0, p0 := startWorker(t, "-n", "1")
 			w1, p1 := startWorker(t, "-n", "1")
 			c, cport := startController(t, typ, []string{p0, p1})
 			ms := loadAndServe(t, cport, filepath.Join(zoo, "resnet50_v2", "model"), 2)
@@ -29,6 +32,19 @@ func TestLostWorker(t *testing.T) {
 			c.waitFor(`^Lost connection to worker 1 `, 10*time.Second)
 			// The two models took turns over the two GPUs: worker 1 held one.
 			c.waitFor(`^W1-GPU0 is down \(connection to its worker lost\); it gets no more work \(model copies lost: 1\)$`, time.Second)
+			c.waitFor(`^Reconnecting to worker 1 \(localhost:`+p1+`\) every 1s$`, time.Second)
+			serve(t, ms, 10)
+
+			again := start(t, nil, "worker_dummy", "-p", p1, "-n", "1")
+			again.waitFor(`IO service thread listening on 0\.0\.0\.0:`+p1, 10*time.Second)
+			c.waitFor(`^Reconnected to worker 1 \(localhost:`+p1+`\)$`, 10*time.Second)
+			c.waitFor(`^Worker 1 \(localhost:`+p1+`\) rejoined with 1 GPUs$`, 10*time.Second)
+			c.waitFor(`^W1-GPU0 is back in service \(\d+ pages, model copies resident: 0\)$`, time.Second)
+			again.waitFor(`^Received A-\d+:GetWorkerState$`, time.Second)
+			again.waitFor(`^Received A-\d+:LoadModelFromDisk model=0 .*/resnet50_v2/model$`, time.Second)
+
+			w0.Stop()
+			c.waitFor(`^W0-GPU0 is down \(connection to its worker lost\)`, 10*time.Second)
 			serve(t, ms, 10)
 		})
 	}

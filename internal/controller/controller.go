@@ -64,11 +64,15 @@ type Controller struct {
 	workers []*workerConn
 	clients *clientServer
 
+	stop    <-chan struct{} // closed when Run returns
 	startup *startup
 	sched   scheduler.Scheduler
 	state   *scheduler.State
 	output  scheduler.Output
 	ls      *clientapi.LSResponse // answer to LS after startup
+
+	rejoinSeq int32      // the last rejoin action's id (rejoin.go)
+	retired   wire.Stats // traffic of worker connections replaced by rejoins
 }
 
 type eventKind int
@@ -78,6 +82,7 @@ const (
 	evWorkerResult
 	evWorkerSent
 	evWorkerDown
+	evWorkerBack // a lost worker answered again (rejoin.go)
 )
 
 type event struct {
@@ -89,6 +94,7 @@ type event struct {
 	result   workerapi.Result
 	actionID int32
 	err      error
+	conn     net.Conn // evWorkerBack
 }
 
 // Run starts the controller and serves until ctx is done or the cluster
@@ -107,6 +113,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	c.stop = ctx.Done()
 	c.clients = newClientServer(l, c.events)
 	for i, addr := range opts.Workers {
 		fmt.Fprintf(c.out, "Connecting to worker %s\n", addr)
@@ -199,6 +206,10 @@ func (c *Controller) handle(now int64, ev event) error {
 		if c.sched == nil {
 			return c.startup.result(now, ev.worker, ev.result)
 		}
+		if w.rejoin != nil {
+			c.rejoinResult(now, w, ev.result)
+			return nil
+		}
 		if !w.answered(ev.result.ActionID()) {
 			fmt.Fprintf(c.out, "Ignoring result for unknown action from worker %d: %s\n", ev.worker, ev.result)
 			return nil
@@ -232,6 +243,10 @@ func (c *Controller) handle(now int64, ev event) error {
 		for id, typ := range w.takeWritten() {
 			c.sched.Result(now, ev.worker, lostResult(id, typ, ev.err))
 		}
+		fmt.Fprintf(c.out, "Reconnecting to worker %d (%s) every %v\n", ev.worker, w.addr, redialPeriod)
+		go c.redial(ev.worker, w.addr)
+	case evWorkerBack:
+		c.startRejoin(ev.worker, ev.conn)
 	}
 	return nil
 }
@@ -283,15 +298,19 @@ func (c *Controller) flush(now int64) int64 {
 	return out.Wake
 }
 
-// networkStats sums the traffic of every worker connection.
+// networkStats sums the traffic of every worker connection, those
+// replaced by a rejoin included, so that it never goes down.
 func (c *Controller) networkStats() wire.Stats {
-	var t wire.Stats
+	t := c.retired
 	for _, w := range c.workers {
-		s := w.conn.Stats()
-		t.MsgsSent += s.MsgsSent
-		t.BytesSent += s.BytesSent
-		t.MsgsRecv += s.MsgsRecv
-		t.BytesRecv += s.BytesRecv
+		addStats(&t, w.conn.Stats())
 	}
 	return t
+}
+
+func addStats(t *wire.Stats, s wire.Stats) {
+	t.MsgsSent += s.MsgsSent
+	t.BytesSent += s.BytesSent
+	t.MsgsRecv += s.MsgsRecv
+	t.BytesRecv += s.BytesRecv
 }

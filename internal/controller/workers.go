@@ -19,6 +19,9 @@ type workerConn struct {
 	addr string
 	conn *wire.Conn
 	down error // set once the connection is lost
+	// rejoin is set while a reconnected worker is brought to the
+	// cluster's models (rejoin.go); the scheduler's actions wait.
+	rejoin *rejoin
 
 	// Scheduler actions sent and not yet answered, so that a lost
 	// connection can fail them (the original hung or crashed).
@@ -94,6 +97,10 @@ func (c *Controller) sendScheduled(worker int, a workerapi.Action) {
 		return
 	}
 	w := c.workers[worker]
+	if w.rejoin != nil {
+		c.sched.Sent(0, worker, id, fmt.Errorf("worker %d is rejoining", worker))
+		return
+	}
 	msg, err := workerapi.EncodeAction(a)
 	if err != nil {
 		c.sched.Sent(0, worker, id, err)

@@ -33,11 +33,18 @@ type Scheduler interface {
 	// named is broken for good: it gets no more work.
 	Result(now int64, worker int, res workerapi.Result)
 
-	// WorkerLost reports that the connection to a worker is gone for good
-	// (the controller does not reconnect): its GPUs get no more work. The
-	// controller answers the actions it had written to the worker with
-	// errors, through Result; Sent reports those it could not write.
+	// WorkerLost reports that the connection to a worker is gone: its
+	// GPUs get no more work until it rejoins. The controller answers the
+	// actions it had written to the worker with errors, through Result;
+	// Sent reports those it could not write.
 	WorkerLost(now int64, worker int)
+
+	// WorkerRejoined reports that a lost worker (w.ID) is connected again
+	// and holds the cluster's models: its GPUs that w lists are back in
+	// service, holding the weights w says they hold (GPUs out of service
+	// for a status 14 are not). The controller hears nothing from the old
+	// connection after WorkerLost.
+	WorkerRejoined(now int64, w *Worker)
 
 	// Sent reports that the transmission of an action to a worker finished:
 	// err is nil when it was written completely, non-nil when the

@@ -45,6 +45,16 @@ func ModelsFromLoad(first int, path string, r *workerapi.LoadModelFromDiskResult
 	return out
 }
 
+// GPU returns w's GPU with the worker-local id, or nil.
+func (w *Worker) GPU(id int) *GPU {
+	for i := range w.GPUs {
+		if w.GPUs[i].ID == id {
+			return &w.GPUs[i]
+		}
+	}
+	return nil
+}
+
 // AddModels adds models to w, keeping ids ascending.
 func (w *Worker) AddModels(ms []Model) {
 	w.Models = append(w.Models, ms...)

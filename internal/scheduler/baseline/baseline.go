@@ -80,7 +80,8 @@ type gpu struct {
 	idx, worker, local int
 	pages, free        int
 	busy               bool           // an Infer is in flight
-	down               bool           // out of service for good (gpuDown)
+	down               bool           // out of service (gpuDown)
+	broken             bool           // ... for good: its worker answered status 14
 	current            *model         // ... of this model
 	models             []*model       // resident or loading here
 	lastUse            map[int]uint64 // model id → recency
@@ -160,14 +161,7 @@ func New(cfg scheduler.Config, st *scheduler.State) (*Scheduler, error) {
 		for _, spec := range st.Workers[w].GPUs[:n] {
 			g := &gpu{idx: len(s.gpus), worker: w, local: spec.ID, pages: spec.TotalPages,
 				free: spec.TotalPages, lastUse: map[int]uint64{}, unserved: map[int]bool{}}
-			for _, id := range spec.LoadedModels {
-				if id >= 0 && id < len(s.models) && s.models[id] != nil && s.models[id].pages <= g.free {
-					m := s.models[id]
-					g.free -= m.pages
-					g.models = append(g.models, m)
-					m.resident = append(m.resident, g)
-				}
-			}
+			s.adopt(g, &spec)
 			s.gpus = append(s.gpus, g)
 		}
 		remaining -= n
@@ -177,6 +171,22 @@ func New(cfg scheduler.Config, st *scheduler.State) (*Scheduler, error) {
 		return nil, fmt.Errorf("baseline: max_gpus=%d leaves no GPU to use", cfg.MaxGPUs)
 	}
 	return s, nil
+}
+
+// adopt counts the models whose weights spec says g holds as loaded
+// there. It returns how many it adopted.
+func (s *Scheduler) adopt(g *gpu, spec *scheduler.GPU) int {
+	n := 0
+	for _, id := range spec.LoadedModels {
+		if id >= 0 && id < len(s.models) && s.models[id] != nil && s.models[id].pages <= g.free {
+			m := s.models[id]
+			g.free -= m.pages
+			g.models = append(g.models, m)
+			m.resident = append(m.resident, g)
+			n++
+		}
+	}
+	return n
 }
 
 // Infer implements scheduler.Scheduler.

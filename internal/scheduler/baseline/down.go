@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -17,8 +18,25 @@ func (s *Scheduler) WorkerLost(now int64, worker int) {
 	}
 }
 
-// gpuDown takes g out of service for good, as INFER5 does: it gets no
-// more actions, and its models count as not there, so that their queues
+// WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that
+// went down with its connection are back in service, with the weights w
+// says they hold; those that broke (status 14) stay down.
+func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
+	s.setNow(now)
+	for _, g := range s.gpus {
+		spec := w.GPU(g.local)
+		if g.worker != w.ID || !g.down || g.broken || spec == nil {
+			continue
+		}
+		g.down = false
+		g.pages, g.free = spec.TotalPages, spec.TotalPages
+		n := s.adopt(g, spec)
+		fmt.Fprintf(s.log, "W%d-GPU%d is back in service (%d pages, model copies resident: %d)\n", g.worker, g.local, g.pages, n)
+	}
+}
+
+// gpuDown takes g out of service, as INFER5 does, until its worker
+// rejoins if it is not broken: it gets no more actions, and its models count as not there, so that their queues
 // load them elsewhere; requests for a model that no GPU left can hold
 // fail (load). What is in flight there is answered as usual, by its
 // results or their timeouts.
@@ -46,6 +64,7 @@ func (s *Scheduler) gpuDown(g *gpu, reason string) {
 // broken (status 14).
 func (s *Scheduler) noteUnusable(a *action, code int32, message string) {
 	if code == workerapi.ErrGPUUnusable {
+		a.g.broken = true
 		s.gpuDown(a.g, message)
 	}
 }

@@ -60,3 +60,27 @@ func TestEveryGPUDown(t *testing.T) {
 	}
 	h.CheckExactlyOnce()
 }
+
+// TestLostWorkerRejoins: worker 1 is lost and rejoins holding ResNet-50;
+// once worker 0 is lost in turn, the model runs on worker 1 without a
+// load.
+func TestLostWorkerRejoins(t *testing.T) {
+	st := schedtest.NewCluster(2, 1).Pages(14).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory, schedtest.Config(), st)
+
+	h.At(ms(1)).WorkerLost(1)
+	h.At(ms(1000)).WorkerRejoined(1, map[int][]int{0: {0}})
+	if want := "W1-GPU0 is back in service (14 pages, model copies resident: 1)"; !strings.Contains(h.Log(), want) {
+		t.Errorf("log lacks %q:\n%s", want, h.Log())
+	}
+	h.WorkerLost(0)
+	r := h.At(ms(1001)).Infer(0)
+	in := h.Infers()
+	if len(in) != 1 || in[0].Worker != 1 || len(h.Loads()) != 0 {
+		t.Fatalf("Infers %v and loads %v, want one Infer on worker 1 and no load", in, h.Loads())
+	}
+	h.After(ms(4)).Succeed(in[0], ms(4))
+	if a := h.MustAnswer(r); a.Status != 0 {
+		t.Errorf("answer %+v, want success", a.Response)
+	}
+}

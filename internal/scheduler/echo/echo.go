@@ -42,6 +42,9 @@ func (s *Scheduler) Sent(int64, int, int32, error) {}
 // WorkerLost implements scheduler.Scheduler; ECHO uses no workers.
 func (s *Scheduler) WorkerLost(int64, int) {}
 
+// WorkerRejoined implements scheduler.Scheduler; ECHO uses no workers.
+func (s *Scheduler) WorkerRejoined(int64, *scheduler.Worker) {}
+
 // Tick implements scheduler.Scheduler.
 func (s *Scheduler) Tick(int64) {}
 

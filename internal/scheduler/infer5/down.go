@@ -3,6 +3,7 @@ package infer5
 import (
 	"fmt"
 
+	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -16,17 +17,36 @@ func (s *Scheduler) WorkerLost(now int64, worker int) {
 	}
 }
 
+// WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that
+// went down with its connection are back in service, with the weights w
+// says they hold; those that broke (status 14) stay down.
+func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
+	s.setNow(now)
+	for _, g := range s.gpus {
+		spec := w.GPU(g.local)
+		if g.worker != w.ID || !g.down || g.broken || spec == nil {
+			continue
+		}
+		g.down = false
+		g.pages, g.free = spec.TotalPages, spec.TotalPages
+		n := s.adopt(g, spec)
+		s.markCandidate(g)
+		fmt.Fprintf(s.log, "W%d-GPU%d is back in service (%d pages, model copies resident: %d)\n", g.worker, g.local, g.pages, n)
+	}
+}
+
 // noteUnusable takes a's GPU out of service if the worker said it is
 // broken (e, status 14).
 func (s *Scheduler) noteUnusable(a *action, e *workerapi.ErrorResult) {
 	if e.Code == workerapi.ErrGPUUnusable {
+		a.g.broken = true
 		s.gpuDown(a.g, e.Message)
 	}
 }
 
-// gpuDown takes g out of service for good: it gets no more Infers, loads
-// or evictions, and its models count as not there, so that their demand
-// loads them elsewhere. What is in flight there is answered as usual, by
+// gpuDown takes g out of service, until its worker rejoins if it is not
+// broken: it gets no more Infers, loads or evictions, and its models count
+// as not there, so that their demand loads them elsewhere. What is in flight there is answered as usual, by
 // its results or their timeouts. The original had no such state: its
 // worker aborted on any CUDA error, and a GPU behind a lost connection kept
 // being offered work that could only fail.

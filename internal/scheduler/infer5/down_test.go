@@ -136,3 +136,63 @@ func TestEveryGPUDown(t *testing.T) {
 	}
 	h.CheckExactlyOnce()
 }
+
+// TestLostWorkerRejoins: worker 1 is lost and rejoins empty; once worker
+// 0 is lost in turn, ResNet-50 loads onto worker 1 and runs there.
+func TestLostWorkerRejoins(t *testing.T) {
+	st := schedtest.NewCluster(2, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	h.At(ms(1)).WorkerLost(1)
+	h.At(ms(1000)).WorkerRejoined(1, nil)
+	if want := "W1-GPU0 is back in service (100 pages, model copies resident: 0)"; !strings.Contains(h.Log(), want) {
+		t.Errorf("log lacks %q:\n%s", want, h.Log())
+	}
+	h.At(ms(1001)).WorkerLost(0)
+	r := h.At(ms(1002)).Infer(0)
+	lds := h.Loads()
+	if len(lds) != 1 || lds[0].Worker != 1 {
+		t.Fatalf("loads %v, want one, onto worker 1", lds)
+	}
+	h.After(load).Succeed(lds[0], load)
+	in := h.Infers()
+	if len(in) != 1 || in[0].Worker != 1 {
+		t.Fatalf("Infers %v, want one, on worker 1", in)
+	}
+	h.After(b1).Succeed(in[0], b1)
+	if a := h.MustAnswer(r); a.Status != 0 {
+		t.Errorf("answer %+v, want success", a.Response)
+	}
+}
+
+// TestRejoinedWorkerKeepsItsBrokenGPUDown: GPU 1 broke (status 14), then
+// its worker's connection was lost and came back: GPU 0 is back in
+// service, GPU 1 stays down, and a model wanted on a second GPU is not
+// loaded there.
+func TestRejoinedWorkerKeepsItsBrokenGPUDown(t *testing.T) {
+	st := schedtest.NewCluster(1, 2).Model(schedtest.ResNet50(), 2).Resident(0, 0, 0).Resident(0, 1, 1).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	h.At(0).Infer(1)
+	h.At(b1).Fail(h.Infers()[0], workerapi.ErrGPUUnusable, "GPU 1 is unusable after cuda: cuEventQuery: CUDA_ERROR_ILLEGAL_ADDRESS")
+	h.At(ms(10)).WorkerLost(0)
+	h.At(ms(1000)).WorkerRejoined(0, map[int][]int{0: {0}})
+	if !strings.Contains(h.Log(), "W0-GPU0 is back in service") || strings.Contains(h.Log(), "W0-GPU1 is back") {
+		t.Errorf("log, want GPU 0 back and GPU 1 not:\n%s", h.Log())
+	}
+	mark := len(h.Sends)
+	r := h.At(ms(1001)).Infer(1)
+	lds := h.Loads()
+	if len(lds) != 1 || lds[0].GPU() != 0 {
+		t.Fatalf("loads %v, want one, onto GPU 0", lds)
+	}
+	h.After(load).Succeed(lds[0], load)
+	in := h.Infers()
+	h.After(b1).Succeed(in[len(in)-1], b1)
+	if a := h.MustAnswer(r); a.Status != 0 {
+		t.Errorf("answer %+v, want success", a.Response)
+	}
+	if n := sendsTo(h.Sends, mark, 0, 1); n != 0 {
+		t.Errorf("%d actions went to the broken GPU after its worker rejoined", n)
+	}
+}

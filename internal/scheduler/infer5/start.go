@@ -142,27 +142,30 @@ func (s *Scheduler) selectGPUs(st *scheduler.State) {
 // there (the original ignored them, and so over-counted free pages).
 func (s *Scheduler) adoptResident(st *scheduler.State) {
 	for _, g := range s.gpus {
-		var spec *scheduler.GPU
-		for i := range st.Workers[g.worker].GPUs {
-			if st.Workers[g.worker].GPUs[i].ID == g.local {
-				spec = &st.Workers[g.worker].GPUs[i]
-			}
-		}
-		for _, id := range spec.LoadedModels {
-			if id < 0 || id >= len(s.models) || s.models[id] == nil {
-				continue
-			}
-			m, inst := s.models[id], &g.instances[id]
-			if inst.loaded || g.free < m.pages {
-				fmt.Fprintf(s.log, "Ignoring resident model %d on W%d-GPU%d\n", id, g.worker, g.local)
-				continue
-			}
-			g.free -= m.pages
-			inst.loaded = true
-			m.addLoaded(inst)
-			s.tracker.resident(id, g.idx)
-		}
+		s.adopt(g, st.Workers[g.worker].GPU(g.local))
 	}
+}
+
+// adopt marks the models whose weights spec says g holds as loaded there.
+// It returns how many it adopted.
+func (s *Scheduler) adopt(g *gpu, spec *scheduler.GPU) int {
+	n := 0
+	for _, id := range spec.LoadedModels {
+		if id < 0 || id >= len(s.models) || s.models[id] == nil {
+			continue
+		}
+		m, inst := s.models[id], &g.instances[id]
+		if inst.loaded || g.free < m.pages {
+			fmt.Fprintf(s.log, "Ignoring resident model %d on W%d-GPU%d\n", id, g.worker, g.local)
+			continue
+		}
+		g.free -= m.pages
+		inst.loaded = true
+		m.addLoaded(inst)
+		s.tracker.resident(id, g.idx)
+		n++
+	}
+	return n
 }
 
 func (s *Scheduler) printCapacity() {

@@ -57,6 +57,12 @@ func (d *Driver) WorkerLost(worker int) {
 	d.Flush()
 }
 
+// WorkerRejoined reports, now, that a lost worker is back with w's state.
+func (d *Driver) WorkerRejoined(w *scheduler.Worker) {
+	d.S.WorkerRejoined(d.Now, w)
+	d.Flush()
+}
+
 // Ack reports, now, the end of an action's transmission.
 func (d *Driver) Ack(s scheduler.Send, err error) {
 	d.S.Sent(d.Now, s.Worker, s.Action.ActionID(), err)

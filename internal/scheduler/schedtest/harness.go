@@ -2,6 +2,7 @@ package schedtest
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
@@ -205,6 +206,19 @@ func (h *Harness) Result(worker int, res workerapi.Result) {
 func (h *Harness) WorkerLost(worker int) {
 	h.T.Helper()
 	h.D.WorkerLost(worker)
+	h.check()
+}
+
+// WorkerRejoined reports, now, that a lost worker is back with its GPUs as
+// at the start (State), holding the models resident lists per GPU.
+func (h *Harness) WorkerRejoined(worker int, resident map[int][]int) {
+	h.T.Helper()
+	w := h.State.Workers[worker]
+	w.GPUs = slices.Clone(w.GPUs)
+	for i := range w.GPUs {
+		w.GPUs[i].LoadedModels = resident[w.GPUs[i].ID]
+	}
+	h.D.WorkerRejoined(&w)
 	h.check()
 }
 

@@ -1,0 +1,149 @@
+package controller
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/wire"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// Rejoining. The original did not reconnect to a worker it lost (nor
+// survive losing one). Here the controller dials a lost worker's address
+// again every redialPeriod, and once it answers, brings it to the models
+// the cluster serves before the scheduler gets its GPUs back:
+// GetWorkerState, then LoadModelFromDisk for the models it lacks (a run of
+// consecutive ids of one path in one action, as the startup loaded them),
+// then Scheduler.WorkerRejoined. A worker that cannot rejoin (another page
+// size, a model under another path, a load that fails) is dropped again and
+// dialled again later. Its actions have negative ids, which the scheduler's
+// never are.
+const redialPeriod = time.Second
+
+// rejoin is a reconnected worker's progress towards rejoining.
+type rejoin struct {
+	pending map[int32]bool              // actions sent, not answered
+	state   *workerapi.WorkerMemoryInfo // its answer to GetWorkerState
+	failed  bool                        // given up: the connection is closing
+}
+
+// redial dials worker id's address every redialPeriod until it answers or
+// the controller stops, and hands the connection to the event loop. It
+// runs on a goroutine of its own.
+func (c *Controller) redial(id int, addr string) {
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-time.After(redialPeriod):
+		}
+		nc, err := net.DialTimeout("tcp", addr, redialPeriod)
+		if err != nil {
+			continue
+		}
+		select {
+		case c.events <- event{kind: evWorkerBack, worker: id, conn: nc}:
+		case <-c.stop:
+			nc.Close()
+		}
+		return
+	}
+}
+
+// startRejoin replaces lost worker id's connection with nc and asks for
+// its state.
+func (c *Controller) startRejoin(id int, nc net.Conn) {
+	old := c.workers[id]
+	addStats(&c.retired, old.conn.Stats())
+	w := &workerConn{id: id, addr: old.addr, conn: wire.NewConn(nc), outstanding: make(map[int32]*outAction),
+		rejoin: &rejoin{pending: make(map[int32]bool)}}
+	c.workers[id] = w
+	go w.read(c.events)
+	fmt.Fprintf(c.out, "Reconnected to worker %d (%s)\n", id, w.addr)
+	c.sendRejoin(w, &workerapi.GetWorkerState{ID: c.rejoinID()})
+}
+
+func (c *Controller) rejoinID() int32 {
+	c.rejoinSeq--
+	return c.rejoinSeq
+}
+
+func (c *Controller) sendRejoin(w *workerConn, a workerapi.Action) {
+	w.rejoin.pending[a.ActionID()] = true
+	c.sendStartup(w.id, a)
+}
+
+// rejoinResult takes a result on a rejoining worker's connection.
+func (c *Controller) rejoinResult(now int64, w *workerConn, r workerapi.Result) {
+	rj := w.rejoin
+	if rj.failed {
+		return
+	}
+	if !rj.pending[r.ActionID()] {
+		fmt.Fprintf(c.out, "Ignoring unexpected result from rejoining worker %d: %s\n", w.id, r)
+		return
+	}
+	delete(rj.pending, r.ActionID())
+	switch r := r.(type) {
+	case *workerapi.GetWorkerStateResult:
+		if err := c.loadMissing(w, &r.Memory); err != nil {
+			c.dropRejoin(w, err)
+			return
+		}
+	case *workerapi.LoadModelFromDiskResult:
+	default:
+		c.dropRejoin(w, fmt.Errorf("%s", r))
+		return
+	}
+	if len(rj.pending) == 0 {
+		w.rejoin = nil
+		st := scheduler.WorkerFromMemory(w.id, rj.state)
+		fmt.Fprintf(c.out, "Worker %d (%s) rejoined with %d GPUs\n", w.id, w.addr, len(st.GPUs))
+		c.sched.WorkerRejoined(now, &st)
+	}
+}
+
+// loadMissing checks a rejoining worker's state against the cluster's and
+// sends it LoadModelFromDisk for the models it lacks.
+func (c *Controller) loadMissing(w *workerConn, mem *workerapi.WorkerMemoryInfo) error {
+	if mem.PageSize != c.state.PageSize {
+		return fmt.Errorf("page size %d, not the cluster's %d", mem.PageSize, c.state.PageSize)
+	}
+	w.rejoin.state = mem
+	has := make(map[int]string, len(mem.Models))
+	for _, m := range mem.Models {
+		has[int(m.ID)] = m.Source
+	}
+	var load *workerapi.LoadModelFromDisk
+	for _, m := range c.state.Workers[w.id].Models { // ascending ids
+		if path, ok := has[m.ID]; ok {
+			if path != m.Path {
+				return fmt.Errorf("model %d is %s there, not %s", m.ID, path, m.Path)
+			}
+			continue
+		}
+		if load != nil && load.Path == m.Path && int(load.ModelID)+int(load.Copies) == m.ID {
+			load.Copies++
+			continue
+		}
+		if load != nil {
+			c.sendRejoin(w, load)
+		}
+		load = &workerapi.LoadModelFromDisk{ID: c.rejoinID(), ModelID: int32(m.ID), Path: m.Path, Latest: workerapi.NoLatest,
+			Copies: 1, MaxBatchSize: c.opts.MaxBatch, MaxExecDuration: c.opts.MaxExec}
+	}
+	if load != nil {
+		c.sendRejoin(w, load)
+	}
+	return nil
+}
+
+// dropRejoin gives up on a rejoining worker's connection; its reader then
+// reports it lost, and it is dialled again.
+func (c *Controller) dropRejoin(w *workerConn, err error) {
+	fmt.Fprintf(c.out, "Worker %d (%s) cannot rejoin: %v\n", w.id, w.addr, err)
+	w.rejoin.failed = true
+	w.conn.Close()
+}

@@ -1,0 +1,122 @@
+package controller
+
+import (
+	"bytes"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/wire"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// rejoinRig is a controller whose worker 0 is rejoining over a pipe; the
+// cluster serves models 0 and 1 (one load of two copies of /a), 2 (/b)
+// and 4 (/a).
+type rejoinRig struct {
+	c    *Controller
+	w    *workerConn
+	peer *wire.Conn
+	out  bytes.Buffer
+}
+
+func newRejoinRig(t *testing.T) *rejoinRig {
+	r := &rejoinRig{}
+	ours, theirs := net.Pipe()
+	t.Cleanup(func() { ours.Close(); theirs.Close() })
+	r.peer = wire.NewConn(theirs)
+	models := []scheduler.Model{{ID: 0, Path: "/a"}, {ID: 1, Path: "/a"}, {ID: 2, Path: "/b"}, {ID: 4, Path: "/a"}}
+	r.c = &Controller{out: &r.out, events: make(chan event, 16), opts: Options{MaxBatch: 8, MaxExec: 250e6},
+		state: &scheduler.State{PageSize: 16 << 20, Workers: []scheduler.Worker{{ID: 0, Models: models}}}}
+	r.w = &workerConn{id: 0, addr: "pipe", conn: wire.NewConn(ours), outstanding: map[int32]*outAction{},
+		rejoin: &rejoin{pending: map[int32]bool{}}}
+	r.c.workers = []*workerConn{r.w}
+	return r
+}
+
+// received is the next action the worker end of the pipe got.
+func (r *rejoinRig) received(t *testing.T) workerapi.Action {
+	t.Helper()
+	msg, err := r.peer.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := workerapi.DecodeAction(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestRejoinLoadsWhatIsMissing: a worker that has model 2 gets the other
+// models, consecutive ids of one path in one LoadModelFromDisk, with the
+// controller's limits and negative action ids.
+func TestRejoinLoadsWhatIsMissing(t *testing.T) {
+	r := newRejoinRig(t)
+	mem := &workerapi.WorkerMemoryInfo{PageSize: 16 << 20, Models: []workerapi.ModelInfo{{ID: 2, Source: "/b"}}}
+	done := make(chan error, 1)
+	go func() { done <- r.c.loadMissing(r.w, mem) }()
+	want := []workerapi.LoadModelFromDisk{
+		{ModelID: 0, Path: "/a", Copies: 2, Latest: workerapi.NoLatest, MaxBatchSize: 8, MaxExecDuration: 250e6},
+		{ModelID: 4, Path: "/a", Copies: 1, Latest: workerapi.NoLatest, MaxBatchSize: 8, MaxExecDuration: 250e6},
+	}
+	for i, w := range want {
+		a, ok := r.received(t).(*workerapi.LoadModelFromDisk)
+		if !ok || a.ID >= 0 || a.ModelID != w.ModelID || a.Path != w.Path || a.Copies != w.Copies ||
+			a.Latest != w.Latest || a.MaxBatchSize != w.MaxBatchSize || a.MaxExecDuration != w.MaxExecDuration {
+			t.Fatalf("load %d: %+v, want %+v with a negative id", i, a, w)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(r.w.rejoin.pending) != 2 {
+		t.Errorf("%d actions pending, want the two loads", len(r.w.rejoin.pending))
+	}
+}
+
+// TestRejoinRefusesAnotherCluster: a worker with another page size, or a
+// model id under another path, cannot rejoin.
+func TestRejoinRefusesAnotherCluster(t *testing.T) {
+	for _, tc := range []struct {
+		mem  workerapi.WorkerMemoryInfo
+		want string
+	}{
+		{workerapi.WorkerMemoryInfo{PageSize: 8 << 20}, "page size 8388608, not the cluster's 16777216"},
+		{workerapi.WorkerMemoryInfo{PageSize: 16 << 20, Models: []workerapi.ModelInfo{{ID: 1, Source: "/c"}}}, "model 1 is /c there, not /a"},
+	} {
+		r := newRejoinRig(t)
+		if err := r.c.loadMissing(r.w, &tc.mem); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("loadMissing = %v, want %q", err, tc.want)
+		}
+	}
+}
+
+// TestTrafficSurvivesRejoins: the traffic counted for the network line
+// keeps what a replaced connection carried (a smaller total underflowed
+// the line's differences).
+func TestTrafficSurvivesRejoins(t *testing.T) {
+	r := newRejoinRig(t)
+	go func() {
+		for {
+			if _, err := r.peer.Receive(); err != nil {
+				return
+			}
+		}
+	}()
+	for id := range int32(3) {
+		r.c.sendRejoin(r.w, &workerapi.GetWorkerState{ID: -1 - id})
+	}
+	for r.c.networkStats().MsgsSent < 3 {
+		runtime.Gosched()
+	}
+	before := r.c.networkStats()
+	ours, theirs := net.Pipe()
+	t.Cleanup(func() { ours.Close(); theirs.Close() })
+	r.c.startRejoin(0, ours)
+	if after := r.c.networkStats(); after.MsgsSent < before.MsgsSent || after.BytesSent < before.BytesSent {
+		t.Errorf("traffic %+v after the rejoin, %+v before", after, before)
+	}
+}
