@@ -55,7 +55,8 @@ func TestLostWorker(t *testing.T) {
 // as an illegal address would): the Infer that meets the fault and the
 // GPU's later actions fail with status 14, the worker says so once and
 // serves on from GPU 0, the controller takes GPU 1 out of service, and
-// every request after that succeeds.
+// every request after that succeeds. Then the worker restarts, as a
+// broken GPU needs: the controller reconnects, and both GPUs are back.
 func TestCUDAWorkerGPUFault(t *testing.T) {
 	fault := filepath.Join(t.TempDir(), "fault")
 	w, wport := startCUDAWorker(t, []string{"FAKECUDA_DEVICES=2", "FAKECUDA_FAULT=1:" + fault, "CLOCKWORK_CUDA_VERBOSE=1"})
@@ -89,6 +90,12 @@ func TestCUDAWorkerGPUFault(t *testing.T) {
 	if n := strings.Count(w.Output(), "is unusable after"); n != 1 {
 		t.Errorf("the worker said %d times that GPU 1 is unusable, want once", n)
 	}
+
+	w.Stop()
+	startCUDAWorker(t, []string{"FAKECUDA_DEVICES=2"}, "-p", wport)
+	c.waitFor(`^Worker 0 \(localhost:`+wport+`\) rejoined with 2 GPUs$`, 60*time.Second)
+	c.waitFor(`^W0-GPU1 is back in service `, time.Second)
+	serve(t, ms, 10)
 }
 
 // loadAndServe loads copies of the model at path through the controller

@@ -41,9 +41,10 @@ type Scheduler interface {
 
 	// WorkerRejoined reports that a lost worker (w.ID) is connected again
 	// and holds the cluster's models: its GPUs that w lists are back in
-	// service, holding the weights w says they hold (GPUs out of service
-	// for a status 14 are not). The controller hears nothing from the old
-	// connection after WorkerLost.
+	// service, holding the weights w says they hold. (A GPU that answered
+	// status 14 is not listed by its worker until the worker restarts.)
+	// The controller hears nothing from the old connection after
+	// WorkerLost.
 	WorkerRejoined(now int64, w *Worker)
 
 	// Sent reports that the transmission of an action to a worker finished:

@@ -71,6 +71,11 @@ type gpu struct {
 	id                           int
 	cache                        *pageCache
 	weights, input, exec, output executor
+	// unusable is set once an action on the GPU failed with status 14
+	// (ErrGPUUnusable): GetWorkerState leaves the GPU out from then on,
+	// so that a controller reconnecting to this process does not put it
+	// back in service (a new process gets a usable GPU back).
+	unusable bool
 }
 
 // task is one action on its way through the engine.
@@ -264,7 +269,28 @@ func (e *Engine) result(t *task, r workerapi.Result) {
 }
 
 func (e *Engine) fail(t *task, code int32, msg string) {
+	if code == workerapi.ErrGPUUnusable {
+		e.markUnusable(t.action)
+	}
 	e.result(t, &workerapi.ErrorResult{ID: t.action.ActionID(), ActionType: t.action.Type(), Code: code, Message: msg})
+}
+
+// markUnusable notes that the GPU action a names is unusable.
+func (e *Engine) markUnusable(a workerapi.Action) {
+	var id uint32
+	switch a := a.(type) {
+	case *workerapi.Infer:
+		id = a.GPU
+	case *workerapi.LoadWeights:
+		id = a.GPU
+	case *workerapi.EvictWeights:
+		id = a.GPU
+	default:
+		return
+	}
+	if int(id) < len(e.gpus) {
+		e.gpus[id].unusable = true
+	}
 }
 
 // tooLate reports a stage started after the action's latest time.
@@ -317,6 +343,9 @@ func (e *Engine) memoryInfo() workerapi.WorkerMemoryInfo {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, g := range e.gpus {
+		if g.unusable {
+			continue
+		}
 		size := e.cfg.WeightsCacheSize
 		if size == 0 {
 			size = uint64(g.cache.total) * e.cfg.PageSize

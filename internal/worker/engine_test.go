@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/model"
+	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/runtime/sim"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
@@ -258,5 +259,54 @@ func TestGetWorkerState(t *testing.T) {
 	}
 	if !reflect.DeepEqual(st.Memory, want) {
 		t.Fatalf("state\n got %+v\nwant %+v", st.Memory, want)
+	}
+}
+
+// brokenGPU is the simulated runtime whose GPU gpu answers every exec
+// with status 14, as a GPU that hit a sticky CUDA error does.
+type brokenGPU struct {
+	runtime.Runtime
+	gpu int
+}
+
+type brokenModel struct {
+	runtime.Model
+	gpu int
+}
+
+func (b brokenGPU) Load(path string, opts runtime.LoadOptions) (runtime.Model, error) {
+	m, err := b.Runtime.Load(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return brokenModel{m, b.gpu}, nil
+}
+
+func (m brokenModel) Exec(gpu int, io runtime.IO, pages []int, start int64) (runtime.ExecTiming, error) {
+	if gpu == m.gpu {
+		return runtime.ExecTiming{}, runtime.Errorf(workerapi.ErrGPUUnusable, "GPU %d is unusable after an injected fault", gpu)
+	}
+	return m.Model.Exec(gpu, io, pages, start)
+}
+
+// TestUnusableGPULeavesTheState: once an Infer on GPU 1 failed with
+// status 14, GetWorkerState lists GPU 0 only, so that a controller
+// reconnecting to this process does not put GPU 1 back in service.
+func TestUnusableGPULeavesTheState(t *testing.T) {
+	h := newHarness(t, brokenGPU{sim.New(2), 1}, Config{Pages: 5, AllowZeroSizeInputs: true})
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Latest: workerapi.NoLatest,
+		Copies: 1, MaxBatchSize: 8, MaxExecDuration: uint64(1000 * ms)}), workerapi.Success)
+	for g := range uint32(2) {
+		h.submit(&workerapi.LoadWeights{ID: h.id(), GPU: g, Latest: workerapi.NoLatest})
+	}
+	h.after(20 * ms)
+	bad := h.submit(&workerapi.Infer{ID: h.id(), GPU: 1, BatchSize: 1, Latest: workerapi.NoLatest})
+	good := h.submit(&workerapi.Infer{ID: h.id(), GPU: 0, BatchSize: 1, Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	h.status(bad, workerapi.ErrGPUUnusable)
+	h.status(good, workerapi.Success)
+	st := h.status(h.submit(&workerapi.GetWorkerState{ID: h.id()}), 0).(*workerapi.GetWorkerStateResult)
+	if len(st.Memory.GPUs) != 1 || st.Memory.GPUs[0].ID != 0 {
+		t.Errorf("GPUs in the state %+v, want GPU 0 only", st.Memory.GPUs)
 	}
 }

@@ -81,7 +81,6 @@ type gpu struct {
 	pages, free        int
 	busy               bool           // an Infer is in flight
 	down               bool           // out of service (gpuDown)
-	broken             bool           // ... for good: its worker answered status 14
 	current            *model         // ... of this model
 	models             []*model       // resident or loading here
 	lastUse            map[int]uint64 // model id → recency

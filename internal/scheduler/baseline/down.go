@@ -18,14 +18,14 @@ func (s *Scheduler) WorkerLost(now int64, worker int) {
 	}
 }
 
-// WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that
-// went down with its connection are back in service, with the weights w
-// says they hold; those that broke (status 14) stay down.
+// WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that w
+// lists are back in service, with the weights w says they hold. (Ours
+// leaves out a GPU that answered status 14 until the process restarts.)
 func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 	s.setNow(now)
 	for _, g := range s.gpus {
 		spec := w.GPU(g.local)
-		if g.worker != w.ID || !g.down || g.broken || spec == nil {
+		if g.worker != w.ID || !g.down || spec == nil {
 			continue
 		}
 		g.down = false
@@ -35,11 +35,11 @@ func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 	}
 }
 
-// gpuDown takes g out of service, as INFER5 does, until its worker
-// rejoins if it is not broken: it gets no more actions, and its models count as not there, so that their queues
-// load them elsewhere; requests for a model that no GPU left can hold
-// fail (load). What is in flight there is answered as usual, by its
-// results or their timeouts.
+// gpuDown takes g out of service until its worker rejoins listing it, as
+// INFER5 does: it gets no more actions, and its models count as not
+// there, so that their queues load them elsewhere; requests for a model
+// that no GPU left can hold fail (load). What is in flight there is
+// answered as usual, by its results or their timeouts.
 func (s *Scheduler) gpuDown(g *gpu, reason string) {
 	if g.down {
 		return
@@ -64,7 +64,6 @@ func (s *Scheduler) gpuDown(g *gpu, reason string) {
 // broken (status 14).
 func (s *Scheduler) noteUnusable(a *action, code int32, message string) {
 	if code == workerapi.ErrGPUUnusable {
-		a.g.broken = true
 		s.gpuDown(a.g, message)
 	}
 }

@@ -17,14 +17,14 @@ func (s *Scheduler) WorkerLost(now int64, worker int) {
 	}
 }
 
-// WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that
-// went down with its connection are back in service, with the weights w
-// says they hold; those that broke (status 14) stay down.
+// WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that w
+// lists are back in service, with the weights w says they hold. (Ours
+// leaves out a GPU that answered status 14 until the process restarts.)
 func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 	s.setNow(now)
 	for _, g := range s.gpus {
 		spec := w.GPU(g.local)
-		if g.worker != w.ID || !g.down || g.broken || spec == nil {
+		if g.worker != w.ID || !g.down || spec == nil {
 			continue
 		}
 		g.down = false
@@ -39,17 +39,17 @@ func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 // broken (e, status 14).
 func (s *Scheduler) noteUnusable(a *action, e *workerapi.ErrorResult) {
 	if e.Code == workerapi.ErrGPUUnusable {
-		a.g.broken = true
 		s.gpuDown(a.g, e.Message)
 	}
 }
 
-// gpuDown takes g out of service, until its worker rejoins if it is not
-// broken: it gets no more Infers, loads or evictions, and its models count
-// as not there, so that their demand loads them elsewhere. What is in flight there is answered as usual, by
-// its results or their timeouts. The original had no such state: its
-// worker aborted on any CUDA error, and a GPU behind a lost connection kept
-// being offered work that could only fail.
+// gpuDown takes g out of service until its worker rejoins listing it: it
+// gets no more Infers, loads or evictions, and its models count as not
+// there, so that their demand loads them elsewhere. What is in flight
+// there is answered as usual, by its results or their timeouts. The
+// original had no such state: its worker aborted on any CUDA error, and a
+// GPU behind a lost connection kept being offered work that could only
+// fail.
 func (s *Scheduler) gpuDown(g *gpu, reason string) {
 	if g.down {
 		return

@@ -144,7 +144,7 @@ func TestLostWorkerRejoins(t *testing.T) {
 	h := schedtest.New(t, factory(), schedtest.Config(), st)
 
 	h.At(ms(1)).WorkerLost(1)
-	h.At(ms(1000)).WorkerRejoined(1, nil)
+	h.At(ms(1000)).WorkerRejoined(1, map[int][]int{0: nil})
 	if want := "W1-GPU0 is back in service (100 pages, model copies resident: 0)"; !strings.Contains(h.Log(), want) {
 		t.Errorf("log lacks %q:\n%s", want, h.Log())
 	}
@@ -165,11 +165,12 @@ func TestLostWorkerRejoins(t *testing.T) {
 	}
 }
 
-// TestRejoinedWorkerKeepsItsBrokenGPUDown: GPU 1 broke (status 14), then
-// its worker's connection was lost and came back: GPU 0 is back in
-// service, GPU 1 stays down, and a model wanted on a second GPU is not
-// loaded there.
-func TestRejoinedWorkerKeepsItsBrokenGPUDown(t *testing.T) {
+// TestRejoinBringsBackTheGPUsListed: GPU 1 broke (status 14), then its
+// worker's connection was lost. The worker rejoins listing GPU 0 only (as
+// ours does while the process lives): GPU 0 is back in service, GPU 1
+// gets nothing. Later it rejoins listing both (a new process): GPU 1 is
+// back too.
+func TestRejoinBringsBackTheGPUsListed(t *testing.T) {
 	st := schedtest.NewCluster(1, 2).Model(schedtest.ResNet50(), 2).Resident(0, 0, 0).Resident(0, 1, 1).State()
 	h := schedtest.New(t, factory(), schedtest.Config(), st)
 
@@ -193,6 +194,12 @@ func TestRejoinedWorkerKeepsItsBrokenGPUDown(t *testing.T) {
 		t.Errorf("answer %+v, want success", a.Response)
 	}
 	if n := sendsTo(h.Sends, mark, 0, 1); n != 0 {
-		t.Errorf("%d actions went to the broken GPU after its worker rejoined", n)
+		t.Errorf("%d actions went to the GPU its worker did not list", n)
+	}
+
+	h.At(ms(1100)).WorkerLost(0)
+	h.At(ms(2000)).WorkerRejoined(0, map[int][]int{0: {0}, 1: nil})
+	if !strings.Contains(h.Log(), "W0-GPU1 is back in service") {
+		t.Errorf("log, want GPU 1 back once its worker lists it:\n%s", h.Log())
 	}
 }

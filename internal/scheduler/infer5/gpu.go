@@ -20,7 +20,6 @@ type gpu struct {
 	candidate bool  // queued for an infer pass
 	wakeAt    int64 // pending infer wake-up, or 0
 	down      bool  // out of service (gpuDown)
-	broken    bool  // ... for good: its worker answered status 14
 }
 
 // instance is a model on a GPU.

@@ -2,7 +2,6 @@ package schedtest
 
 import (
 	"bytes"
-	"slices"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
@@ -209,14 +208,18 @@ func (h *Harness) WorkerLost(worker int) {
 	h.check()
 }
 
-// WorkerRejoined reports, now, that a lost worker is back with its GPUs as
-// at the start (State), holding the models resident lists per GPU.
-func (h *Harness) WorkerRejoined(worker int, resident map[int][]int) {
+// WorkerRejoined reports, now, that a lost worker is back, listing the
+// GPUs that are keys of gpus (as at the start, State), each holding the
+// models its value lists.
+func (h *Harness) WorkerRejoined(worker int, gpus map[int][]int) {
 	h.T.Helper()
 	w := h.State.Workers[worker]
-	w.GPUs = slices.Clone(w.GPUs)
-	for i := range w.GPUs {
-		w.GPUs[i].LoadedModels = resident[w.GPUs[i].ID]
+	w.GPUs = nil
+	for _, g := range h.State.Workers[worker].GPUs {
+		if resident, ok := gpus[g.ID]; ok {
+			g.LoadedModels = resident
+			w.GPUs = append(w.GPUs, g)
+		}
 	}
 	h.D.WorkerRejoined(&w)
 	h.check()
