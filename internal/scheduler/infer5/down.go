@@ -30,6 +30,11 @@ func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 		g.down = false
 		g.pages, g.free = spec.TotalPages, spec.TotalPages
 		n := s.adopt(g, spec)
+		for i := range g.instances {
+			if g.instances[i].loaded { // its queued requests may run here now
+				s.activate(&g.instances[i])
+			}
+		}
 		s.markCandidate(g)
 		fmt.Fprintf(s.log, "W%d-GPU%d is back in service (%d pages, model copies resident: %d)\n", g.worker, g.local, g.pages, n)
 	}

@@ -203,3 +203,23 @@ func TestRejoinBringsBackTheGPUsListed(t *testing.T) {
 		t.Errorf("log, want GPU 1 back once its worker lists it:\n%s", h.Log())
 	}
 }
+
+// TestRejoinRunsWhatWaits: a request waits for its model, which only the
+// lost worker held, until the worker rejoins holding it; then it runs
+// there without a load.
+func TestRejoinRunsWhatWaits(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	h.At(ms(1)).WorkerLost(0)
+	r := h.At(ms(2)).Infer(0, schedtest.SLOFactor(100)) // 332 ms
+	h.At(ms(50)).WorkerRejoined(0, map[int][]int{0: {0}})
+	in := h.Infers()
+	if len(in) != 1 || len(h.Loads()) != 0 {
+		t.Fatalf("Infers %v and loads %v, want one Infer and no load", in, h.Loads())
+	}
+	h.After(b1).Succeed(in[0], b1)
+	if a := h.MustAnswer(r); a.Status != 0 {
+		t.Errorf("answer %+v, want success", a.Response)
+	}
+}
