@@ -20,7 +20,8 @@ type workerConn struct {
 	conn *wire.Conn
 	down error // set once the connection is lost
 	// rejoin is set while a reconnected worker is brought to the
-	// cluster's models (rejoin.go); the scheduler's actions wait.
+	// cluster's models (rejoin.go); a scheduler's action for it fails
+	// meanwhile (none is sent to a lost worker's GPUs).
 	rejoin *rejoin
 
 	// Scheduler actions sent and not yet answered, so that a lost
