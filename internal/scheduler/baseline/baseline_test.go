@@ -123,7 +123,8 @@ func TestStartupLines(t *testing.T) {
 }
 
 // TestEveryRequestIsAnsweredOnce runs random workloads against faulty
-// simulated workers, some with a GPU that breaks for good.
+// simulated workers, some with a GPU that breaks for good or a connection
+// that is lost (the worker rejoining later).
 func TestEveryRequestIsAnsweredOnce(t *testing.T) {
 	for seed := range uint64(100) {
 		rng := rand.New(rand.NewPCG(seed, 7))
@@ -134,9 +135,10 @@ func TestEveryRequestIsAnsweredOnce(t *testing.T) {
 		if rng.IntN(3) == 0 { // a GPU breaks for good
 			sim.Break(rng.IntN(workers), rng.IntN(gpus), rng.Int64N(ms(1000)))
 		}
+		lost := schedtest.NewLoss(rng, workers, gpus, ms(500))
 		h := schedtest.New(t, factory, schedtest.Config(), st).WithSim(sim)
-		h.D.SendError = func(scheduler.Send) error {
-			if rng.IntN(30) == 0 {
+		h.D.SendError = func(s scheduler.Send) error {
+			if rng.IntN(30) == 0 || lost.Lost(s.Worker) {
 				return errTransmit
 			}
 			return nil
@@ -144,6 +146,7 @@ func TestEveryRequestIsAnsweredOnce(t *testing.T) {
 		now := int64(0)
 		for range 200 {
 			now += rng.Int64N(ms(5))
+			lost.Play(h, sim, now)
 			h.At(now).Infer(rng.IntN(len(st.Workers[0].Models) + 1))
 		}
 		h.At(now + ms(60_000))

@@ -16,9 +16,9 @@ import (
 
 // TestRandomRunsKeepTheirPromises drives the scheduler through random
 // clusters, configurations and workloads against workers that fail, lose,
-// duplicate and reorder results and whose GPUs may break for good, on a
-// network that delays and drops transmissions, and checks its two
-// promises: every request is answered exactly once, and no batch is
+// duplicate and reorder results, whose GPUs may break for good and whose
+// connections may be lost (the worker rejoining later), on a network that
+// delays and drops transmissions, and checks its two promises: every request is answered exactly once, and no batch is
 // scheduled to finish after the exec deadline of any request in it. The exec deadline is computed here from
 // the spec, independently of the scheduler.
 func TestRandomRunsKeepTheirPromises(t *testing.T) {
@@ -86,12 +86,14 @@ func chaos(t *testing.T, seed uint64) {
 	if rng.IntN(3) == 0 { // a GPU breaks for good
 		sim.Break(rng.IntN(workers), rng.IntN(gpus), rng.Int64N(ms(600)))
 	}
+	// A worker's connection may be lost, and the worker restart and rejoin.
+	lost := schedtest.NewLoss(rng, workers, gpus, ms(400))
 
 	h := schedtest.New(t, factory(opts...), cfg, st).WithSim(sim)
 	onWire := 0
-	h.D.SendError = func(scheduler.Send) error {
+	h.D.SendError = func(s scheduler.Send) error {
 		onWire--
-		if rng.Float64() < 0.03 {
+		if rng.Float64() < 0.03 || lost.Lost(s.Worker) {
 			return errors.New("connection dropped")
 		}
 		return nil
@@ -132,6 +134,7 @@ func chaos(t *testing.T, seed uint64) {
 		if model < len(models) {
 			deadlines[uint32(i)] = now + execSLO(cfg, models[model].Exec[1], f)
 		}
+		lost.Play(h, sim, now)
 		h.At(now).Infer(model, schedtest.SLOFactor(f), schedtest.Input(tag))
 	}
 	h.At(now + ms(10_000)) // past every deadline and result timeout

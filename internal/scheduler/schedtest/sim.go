@@ -40,6 +40,7 @@ type simWorker struct {
 
 type simGPU struct {
 	brokenAt int64 // from when its work fails with status 14; 0: never
+	pages    int
 	clock    uint32
 	execFree int64
 	pcieFree int64
@@ -79,7 +80,7 @@ func NewSim(st *scheduler.State) *Sim {
 			wk.models[m.ID] = m
 		}
 		for _, g := range st.Workers[w].GPUs {
-			sg := &simGPU{clock: 1380, free: g.TotalPages,
+			sg := &simGPU{clock: 1380, pages: g.TotalPages, free: g.TotalPages,
 				weights: make([]bool, len(wk.models)), version: make([]int, len(wk.models))}
 			for _, id := range g.LoadedModels {
 				if m := wk.model(int32(id)); m != nil && !sg.weights[id] {
@@ -102,6 +103,42 @@ func (s *Sim) SetClock(worker, gpu int, mhz uint32) { s.workers[worker].gpus[gpu
 // every Infer and LoadWeights on it that would succeed at or after at
 // fails with status 14 (ErrGPUUnusable) instead.
 func (s *Sim) Break(worker, gpu int, at int64) { s.workers[worker].gpus[gpu].brokenAt = max(at, 1) }
+
+// Lose simulates losing the connection to worker: the results it had yet
+// to return never come. It returns what the controller answers instead,
+// now: an error (status 2) for each of those actions.
+func (s *Sim) Lose(worker int) []workerapi.Result {
+	var keep []simEvent
+	var at []int64
+	var lost []workerapi.Result
+	seen := map[int32]bool{}
+	for s.events.len() > 0 {
+		t, e := s.events.pop()
+		if e.worker != worker {
+			keep, at = append(keep, e), append(at, t)
+			continue
+		}
+		if id := e.res.ActionID(); !seen[id] { // results may come twice (DupRate)
+			seen[id] = true
+			lost = append(lost, errorResult(e.res, workerapi.ErrRuntimeError, "worker connection lost"))
+		}
+	}
+	for i, e := range keep { // in their order, so that equal times keep it
+		s.events.push(at[i], e)
+	}
+	return lost
+}
+
+// Restart makes worker a new process: its GPUs hold no weights.
+func (s *Sim) Restart(worker int) {
+	for _, g := range s.workers[worker].gpus {
+		g.free = g.pages
+		for id := range g.weights {
+			g.weights[id] = false
+			g.version[id]++
+		}
+	}
+}
 
 // Resident reports whether a GPU holds a model's weights.
 func (s *Sim) Resident(worker, gpu, model int) bool {

@@ -70,3 +70,32 @@ func TestDriverTicksAtWakeTimes(t *testing.T) {
 		t.Errorf("ticks %v, now %d; want ticks at 3 and 7 ms, now 10 ms", ticks, d.Now)
 	}
 }
+
+// TestSimLoseAndRestart: losing worker 1 turns its pending result into
+// the controller's error and leaves worker 0's alone; a restart empties
+// its GPUs, and a GPU that breaks fails what it would have finished.
+func TestSimLoseAndRestart(t *testing.T) {
+	st := NewCluster(2, 1).Model(ResNet50(), 1).Resident(0, 0, 0).Resident(1, 0, 0).State()
+	sim := NewSim(st)
+	sim.Submit(0, 0, &workerapi.Infer{ID: 1, BatchSize: 1, Latest: workerapi.NoLatest})
+	sim.Submit(0, 1, &workerapi.Infer{ID: 2, BatchSize: 1, Latest: workerapi.NoLatest})
+	lost := sim.Lose(1)
+	if len(lost) != 1 || lost[0].ActionID() != 2 || lost[0].Status() != workerapi.ErrRuntimeError {
+		t.Errorf("lost %v, want action 2's error", lost)
+	}
+	if _, w, res := sim.Pop(); w != 0 || res.ActionID() != 1 || res.Status() != 0 {
+		t.Errorf("worker %d's %v, want worker 0's action 1 done", w, res)
+	}
+	if _, ok := sim.Next(); ok {
+		t.Error("a result is left")
+	}
+	sim.Restart(1)
+	if sim.Resident(1, 0, 0) {
+		t.Error("worker 1 holds the model after its restart")
+	}
+	sim.Break(0, 0, Ms(1))
+	sim.Submit(Ms(2), 0, &workerapi.Infer{ID: 3, BatchSize: 1, Latest: workerapi.NoLatest})
+	if _, _, res := sim.Pop(); res.Status() != workerapi.ErrGPUUnusable {
+		t.Errorf("an Infer on the broken GPU: %v, want status 14", res)
+	}
+}
