@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,4 +136,73 @@ func serve(t *testing.T, ms []*client.Model, n int) {
 			}
 		}
 	}
+}
+
+// TestWorkerRejoinsAfterANetworkFault cuts the connection between the
+// controller and a worker (through a proxy here) while the worker process
+// lives on: the controller reconnects through the proxy, finds the
+// cluster's models still loaded there and the weights still resident,
+// and puts the GPU back in service without loading anything.
+func TestWorkerRejoinsAfterANetworkFault(t *testing.T) {
+	w, wport := startWorker(t, "-n", "1")
+	px := newProxy(t, "localhost:"+wport)
+	c, cport := startController(t, "INFER5", []string{px.port})
+	ms := loadAndServe(t, cport, filepath.Join(zoo, "resnet50_v2", "model"), 2)
+
+	px.cut()
+	c.waitFor(`^Lost connection to worker 0 `, 10*time.Second)
+	c.waitFor(`^W0-GPU0 is down \(connection to its worker lost\); it gets no more work \(model copies lost: 2\)$`, time.Second)
+	c.waitFor(`^Worker 0 \(localhost:`+px.port+`\) rejoined with 1 GPUs$`, 10*time.Second)
+	c.waitFor(`^W0-GPU0 is back in service \(\d+ pages, model copies resident: 2\)$`, time.Second)
+	if n := strings.Count(w.Output(), "LoadModelFromDisk model="); n != 1 {
+		t.Errorf("the worker received %d LoadModelFromDisk, want the startup's one", n)
+	}
+	serve(t, ms, 10)
+}
+
+// proxy forwards TCP connections to an address until cut.
+type proxy struct {
+	port  string
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newProxy(t *testing.T, to string) *proxy {
+	l, err := net.Listen("tcp", "localhost:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	p := &proxy{port: port}
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", to)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, in, out)
+			p.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+	t.Cleanup(p.cut)
+	return p
+}
+
+// cut closes every connection forwarded so far; new ones are accepted.
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }
