@@ -277,19 +277,8 @@ func (e *Engine) fail(t *task, code int32, msg string) {
 
 // markUnusable notes that the GPU action a names is unusable.
 func (e *Engine) markUnusable(a workerapi.Action) {
-	var id uint32
-	switch a := a.(type) {
-	case *workerapi.Infer:
-		id = a.GPU
-	case *workerapi.LoadWeights:
-		id = a.GPU
-	case *workerapi.EvictWeights:
-		id = a.GPU
-	default:
-		return
-	}
-	if int(id) < len(e.gpus) {
-		e.gpus[id].unusable = true
+	if g, ok := a.(workerapi.OnGPU); ok && int(g.GPUID()) < len(e.gpus) {
+		e.gpus[g.GPUID()].unusable = true
 	}
 }
 

@@ -49,6 +49,12 @@ type Windowed interface {
 	SetWindow(earliest, latest uint64)
 }
 
+// OnGPU is an action on one GPU: LoadWeights, EvictWeights or Infer.
+type OnGPU interface {
+	Action
+	GPUID() uint32
+}
+
 // LoadModelFromDisk asks the worker to read a model and create copies of it
 // with consecutive ids on every GPU.
 type LoadModelFromDisk struct {
@@ -123,6 +129,10 @@ func (a *LoadModelFromDisk) Window() (uint64, uint64) { return a.Earliest, a.Lat
 func (a *LoadWeights) Window() (uint64, uint64)       { return a.Earliest, a.Latest }
 func (a *EvictWeights) Window() (uint64, uint64)      { return a.Earliest, a.Latest }
 func (a *Infer) Window() (uint64, uint64)             { return a.Earliest, a.Latest }
+
+func (a *LoadWeights) GPUID() uint32  { return a.GPU }
+func (a *EvictWeights) GPUID() uint32 { return a.GPU }
+func (a *Infer) GPUID() uint32        { return a.GPU }
 
 func (a *LoadModelFromDisk) SetWindow(e, l uint64) { a.Earliest, a.Latest = e, l }
 func (a *LoadWeights) SetWindow(e, l uint64)       { a.Earliest, a.Latest = e, l }

@@ -273,13 +273,8 @@ func (s Sent) Evict() *workerapi.EvictWeights { a, _ := s.Action.(*workerapi.Evi
 // GPU is the worker-local GPU the action names (Infer, LoadWeights or
 // EvictWeights), or −1.
 func (s Sent) GPU() int {
-	switch a := s.Action.(type) {
-	case *workerapi.Infer:
-		return int(a.GPU)
-	case *workerapi.LoadWeights:
-		return int(a.GPU)
-	case *workerapi.EvictWeights:
-		return int(a.GPU)
+	if g, ok := s.Action.(workerapi.OnGPU); ok {
+		return int(g.GPUID())
 	}
 	return -1
 }
