@@ -13,14 +13,7 @@ export CLOCKWORK_MODEL_DIR=${CLOCKWORK_MODEL_DIR:-$PWD/$BUILD/zoo}
 export CLOCKWORK_LOG_DIR=${CLOCKWORK_LOG_DIR:-$PWD/$BUILD/logs}
 mkdir -p "$CLOCKWORK_LOG_DIR"
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-  sleep 1
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
+. scripts/procs.sh
 
 run() { # name command...
   local name=$1; shift

@@ -14,27 +14,21 @@ P0=${P0:-23451} P1=${P1:-23452} PC=${PC:-23460}
 export CLOCKWORK_MODEL_DIR=${CLOCKWORK_MODEL_DIR:-$PWD/build/zoo}
 out=$(mktemp -d)
 export CLOCKWORK_LOG_DIR=$out
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-  sleep 1
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
+. scripts/procs.sh
 "$BUILD/worker_dummy" -n 1 -p "$P0" >"$out/worker0.txt" 2>&1 & pids+=($!)
 "$BUILD/worker_dummy" -n 1 -p "$P1" >"$out/worker1.txt" 2>&1 & w1=$!; pids+=($w1)
 sleep 0.5
-"$BUILD/controller" -port "$PC" INFER5 "localhost:$P0,localhost:$P1" >"$out/controller.txt" 2>&1 & pids+=($!)
+"$BUILD/controller" -port "$PC" INFER5 "localhost:$P0,localhost:$P1" >"$out/controller.txt" 2>&1 & c=$!; pids+=($c)
 sleep 0.5
-"$BUILD/client" "localhost:$PC" simple >"$out/client.txt" 2>&1 & pids+=($!)
+"$BUILD/client" "localhost:$PC" simple >"$out/client.txt" 2>&1 & cl=$!; pids+=($cl)
 sleep "$LOSE_AT"
 kill -KILL "$w1"
 wait "$w1" 2>/dev/null || true
 sleep $((RESTART_AT - LOSE_AT))
 "$BUILD/worker_dummy" -n 1 -p "$P1" >"$out/worker1-again.txt" 2>&1 & pids+=($!)
 sleep $((END - RESTART_AT))
-cleanup
-trap - EXIT
+kill -INT "$cl" "$c" # before the workers, so that it does not report them lost
+wait "$cl" "$c" 2>/dev/null || true
+stop_all
 grep -E "Client throughput|is down|back in service|rejoined|Lost connection" "$out/controller.txt" || true
 echo "(logs in $out)"
