@@ -32,6 +32,24 @@ func TestSimWorkload(t *testing.T) {
 	}
 }
 
+// TestSimLosesAWorker: -lose loses worker 1 at 4 s and brings it back
+// at 6 s; every request is answered, and the run reports it.
+func TestSimLosesAWorker(t *testing.T) {
+	var out, errs bytes.Buffer
+	args := []string{"sim", "-v", "-duration", "8s", "-warmup", "1s", "-workers", "2", "-lose", "1@4s:6s", "simple"}
+	if code := run(context.Background(), args, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	}
+	for _, want := range []string{"Lost connection to worker 1", "Worker 1 rejoined with 1 GPUs"} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	if !strings.Contains(out.String(), "| 100 | INFER5 |") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -45,6 +63,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sim", "-slos", "0s", "fig5"}, 2, "not a positive duration"},
 		{[]string{"sim", "nosuchworkload"}, 1, "unknown workload"},
 		{[]string{"sim", "-duration", "5s", "fig5"}, 2, "must exceed -warmup"},
+		{[]string{"sim", "-lose", "1@0s", "simple"}, 2, "want a positive duration"},
+		{[]string{"sim", "-lose", "1@5s:2s", "simple"}, 2, "want a duration after 5s"},
+		{[]string{"sim", "-lose", "x@5s", "simple"}, 2, "want W@T or W@T:R"},
+		{[]string{"sim", "-lose", "3@5s", "-duration", "12s", "simple"}, 1, "lost worker 3 of 1"},
 	} {
 		var out, errs bytes.Buffer
 		code := run(context.Background(), tc.args, &out, &errs)

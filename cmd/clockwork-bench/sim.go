@@ -47,6 +47,7 @@ func simFlags(o *simOptions) *flag.FlagSet {
 	fs.Uint64Var(&c.Seed, "seed", 0, "the clients' random seed")
 	fs.StringVar(&c.ModelDir, "zoo", os.Getenv("CLOCKWORK_MODEL_DIR"), "model zoo (default $CLOCKWORK_MODEL_DIR, else the simulated zoo in a temporary directory)")
 	fs.StringVar(&c.TraceDir, "traces", os.Getenv("AZURE_TRACE_DIR"), "Azure trace directory (default $AZURE_TRACE_DIR)")
+	fs.Var(losses{&c.Losses}, "lose", "lose worker `W@T[:R]`: its connection at T after the start, a new process rejoining at R (repeatable)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "virtual time each workload runs")
 	fs.StringVar(&o.logs, "logs", "", "keep each run's logs under this directory (default: a temporary one, removed)")
 	fs.BoolVar(&o.verbose, "v", false, "print the simulated processes' console lines to stderr")
@@ -217,5 +218,45 @@ func (n nanos) Set(s string) error {
 		return errors.New("must be positive")
 	}
 	*n.p = v
+	return nil
+}
+
+// losses is the repeatable -lose flag: W@T or W@T:R, worker W lost at T
+// after the workload starts and back as a new process at R.
+type losses struct{ p *[]simulate.Loss }
+
+func (l losses) String() string {
+	if l.p == nil {
+		return ""
+	}
+	var parts []string
+	for _, x := range *l.p {
+		s := fmt.Sprintf("%d@%v", x.Worker, x.At)
+		if x.Rejoin != 0 {
+			s += ":" + x.Rejoin.String()
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l losses) Set(s string) error {
+	w, times, ok := strings.Cut(s, "@")
+	worker, err := strconv.Atoi(w)
+	if !ok || err != nil || worker < 0 {
+		return errors.New("want W@T or W@T:R, as 1@20s:40s")
+	}
+	at, rejoin, hasRejoin := strings.Cut(times, ":")
+	var x simulate.Loss
+	x.Worker = worker
+	if x.At, err = time.ParseDuration(at); err != nil || x.At <= 0 {
+		return fmt.Errorf("loss time %q: want a positive duration", at)
+	}
+	if hasRejoin {
+		if x.Rejoin, err = time.ParseDuration(rejoin); err != nil || x.Rejoin <= x.At {
+			return fmt.Errorf("rejoin time %q: want a duration after %v", rejoin, x.At)
+		}
+	}
+	*l.p = append(*l.p, x)
 	return nil
 }

@@ -116,26 +116,13 @@ func (c *Controller) loadMissing(w *workerConn, mem *workerapi.WorkerMemoryInfo)
 	for _, m := range mem.Models {
 		has[int(m.ID)] = m.Source
 	}
-	var load *workerapi.LoadModelFromDisk
-	for _, m := range c.state.Workers[w.id].Models { // ascending ids
-		if path, ok := has[m.ID]; ok {
-			if path != m.Path {
-				return fmt.Errorf("model %d is %s there, not %s", m.ID, path, m.Path)
-			}
-			continue
-		}
-		if load != nil && load.Path == m.Path && int(load.ModelID)+int(load.Copies) == m.ID {
-			load.Copies++
-			continue
-		}
-		if load != nil {
-			c.sendRejoin(w, load)
-		}
-		load = &workerapi.LoadModelFromDisk{ID: c.rejoinID(), ModelID: int32(m.ID), Path: m.Path, Latest: workerapi.NoLatest,
-			Copies: 1, MaxBatchSize: c.opts.MaxBatch, MaxExecDuration: c.opts.MaxExec}
+	loads, err := scheduler.ModelLoads(c.state.Workers[w.id].Models, has)
+	if err != nil {
+		return err
 	}
-	if load != nil {
-		c.sendRejoin(w, load)
+	for _, a := range loads {
+		a.ID, a.Latest, a.MaxBatchSize, a.MaxExecDuration = c.rejoinID(), workerapi.NoLatest, c.opts.MaxBatch, c.opts.MaxExec
+		c.sendRejoin(w, a)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -43,6 +44,29 @@ func ModelsFromLoad(first int, path string, r *workerapi.LoadModelFromDiskResult
 		out = append(out, m)
 	}
 	return out
+}
+
+// ModelLoads are the LoadModelFromDisk actions (model id, path and copies
+// set; the caller sets the rest) that give a worker holding the models in
+// has (id → path) every model of ms (ascending ids) that it lacks: one per
+// run of consecutive ids of one path, as the controller's startup loaded
+// them. A model in has under another path is an error.
+func ModelLoads(ms []Model, has map[int]string) ([]*workerapi.LoadModelFromDisk, error) {
+	var out []*workerapi.LoadModelFromDisk
+	for _, m := range ms {
+		if path, ok := has[m.ID]; ok {
+			if path != m.Path {
+				return nil, fmt.Errorf("model %d is %s there, not %s", m.ID, path, m.Path)
+			}
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].Path == m.Path && int(out[n-1].ModelID)+int(out[n-1].Copies) == m.ID {
+			out[n-1].Copies++
+			continue
+		}
+		out = append(out, &workerapi.LoadModelFromDisk{ModelID: int32(m.ID), Path: m.Path, Copies: 1})
+	}
+	return out, nil
 }
 
 // GPU returns w's GPU with the worker-local id, or nil.

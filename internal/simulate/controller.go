@@ -77,10 +77,19 @@ func (s *sim) transmit(now int64, snd scheduler.Send) {
 	w, a := s.workers[snd.Worker], snd.Action
 	sent, arrives := w.down.send(now, actionSize(a))
 	s.at(sent, func() {
-		s.sched.Sent(sent, w.id, id, nil)
+		if w.lost {
+			s.sched.Sent(sent, w.id, id, errLost)
+		} else {
+			w.outstanding[id] = a.Type()
+			s.sched.Sent(sent, w.id, id, nil)
+		}
 		s.decideSoon()
 	})
-	s.at(arrives, func() { w.deliver(arrives, a) })
+	s.at(arrives, func() {
+		if !w.lost {
+			w.deliver(arrives, a)
+		}
+	})
 }
 
 // respond logs a response and returns it to its client.

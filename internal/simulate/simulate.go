@@ -78,6 +78,10 @@ type Config struct {
 	Duration time.Duration
 	Drain    time.Duration
 
+	// Losses are workers whose connection the controller loses while the
+	// workload runs, and which may come back as new processes.
+	Losses []Loss
+
 	LogDir  string    // receives the request and action logs (created)
 	Console io.Writer // the processes' console lines; nil discards them
 }
@@ -122,6 +126,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 	res = &Result{Start: s.now(), RequestLog: s.reqPath, ActionLog: s.actPath}
+	if err := s.scheduleLosses(res.Start); err != nil {
+		return nil, err
+	}
 	s.engine.StopAfter(cfg.Duration)
 	if err := s.engine.Run(ctx); err != nil {
 		return nil, err
@@ -143,7 +150,9 @@ type sim struct {
 	engine *workload.Engine
 
 	workers []*simWorker
+	wcfg    *config.Worker  // the workers' configuration
 	state   scheduler.State // as the controller's startup phase finds it
+	console io.Writer
 
 	schedCfg scheduler.Config
 	sched    scheduler.Scheduler
@@ -180,7 +189,7 @@ func newSim(cfg Config) (*sim, error) {
 	if console == nil {
 		console = io.Discard
 	}
-	s := &sim{cfg: cfg, net: cfg.Network.withDefaults(), clock: new(workload.Virtual)}
+	s := &sim{cfg: cfg, net: cfg.Network.withDefaults(), clock: new(workload.Virtual), console: console}
 	s.decideFn = s.decide
 	s.engine = workload.NewEngine(workload.Options{Clock: s.clock, Out: console, Seed: cfg.Seed})
 	var err error
@@ -191,6 +200,7 @@ func newSim(cfg Config) (*sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulate: worker configuration: %w", err)
 	}
+	s.wcfg = wcfg
 	for i := range cfg.Workers {
 		w := newWorker(s, i, cfg.GPUs, wcfg)
 		s.workers = append(s.workers, w)

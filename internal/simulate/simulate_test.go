@@ -143,3 +143,49 @@ func TestSmallCaches(t *testing.T) {
 		})
 	}
 }
+
+// TestLostWorkers runs `simple` on two workers with a GPU each: worker 1
+// is lost at 10 s and a new process rejoins at 20 s; worker 0 is lost at
+// 25 s. Every request is answered once, and in the windows after each
+// loss nearly all succeed: the lost worker's model loads onto the other
+// GPU, and after the second loss the rejoined worker serves everything.
+func TestLostWorkers(t *testing.T) {
+	z := zoo(t)
+	for _, typ := range []string{"INFER5", "BASELINE"} {
+		t.Run(typ, func(t *testing.T) {
+			var console bytes.Buffer
+			res, err := Run(context.Background(), Config{
+				Controller: Controller{Type: typ}, Workers: 2, Workload: "simple", ModelDir: z,
+				Duration: 35 * time.Second, LogDir: t.TempDir(), Console: &console,
+				Losses: []Loss{{Worker: 1, At: 10 * time.Second, Rejoin: 20 * time.Second}, {Worker: 0, At: 25 * time.Second}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Requests == 0 || res.Answered != res.Requests || res.Duplicates != 0 {
+				t.Fatalf("requests %d, answered %d, duplicates %d", res.Requests, res.Answered, res.Duplicates)
+			}
+			for _, want := range []string{"Lost connection to worker 1", "W1-GPU0 is down (connection to its worker lost)",
+				"Worker 1 rejoined with 1 GPUs", "W1-GPU0 is back in service", "Lost connection to worker 0"} {
+				if !bytes.Contains(console.Bytes(), []byte(want)) {
+					t.Errorf("console lacks %q", want)
+				}
+			}
+			for _, w := range []struct{ from, to time.Duration }{{11 * time.Second, 20 * time.Second}, {26 * time.Second, 35 * time.Second}} {
+				f, err := os.Open(res.RequestLog)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := bench.Analyze(f, bench.Window{Warmup: w.from, End: res.Start + int64(w.to)})
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok := float64(st.Successes) / float64(st.Answered); st.Answered == 0 || ok < 0.99 {
+					t.Errorf("from %v to %v: %d of %d requests succeeded (statuses %v)", w.from, w.to, st.Successes, st.Answered, st.Statuses)
+				}
+				t.Logf("from %v to %v: %d of %d requests succeeded, %.0f r/s", w.from, w.to, st.Successes, st.Answered, st.Throughput)
+			}
+		})
+	}
+}

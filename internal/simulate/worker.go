@@ -22,6 +22,12 @@ type simWorker struct {
 	down, up *link // controller → worker, worker → controller
 	out      worker.Output
 	wakeAt   int64 // pending wake-up, or 0
+
+	// The controller's side of the connection (loss.go): the actions
+	// transmitted and not answered, and whether the connection is lost
+	// (this process's results never arrive; a rejoin is a new simWorker).
+	outstanding map[int32]workerapi.ActionType
+	lost        bool
 }
 
 func newWorker(s *sim, id, gpus int, c *config.Worker) *simWorker {
@@ -37,7 +43,8 @@ func newWorker(s *sim, id, gpus int, c *config.Worker) *simWorker {
 		HostIOPoolSize:      c.HostIOPoolSize,
 		AllowZeroSizeInputs: c.AllowZeroSizeInputs,
 	})
-	return &simWorker{id: id, s: s, eng: eng, rt: rt, down: newLink(s.net), up: newLink(s.net)}
+	return &simWorker{id: id, s: s, eng: eng, rt: rt, down: newLink(s.net), up: newLink(s.net),
+		outstanding: make(map[int32]workerapi.ActionType)}
 }
 
 // reply is the tag of a startup action: its result is kept, not sent.
@@ -134,5 +141,11 @@ func (w *simWorker) send(now int64, o worker.Outcome) {
 	received, _ := r.Stamps()
 	r.SetStamps(received, uint64(now))
 	_, arrives := w.up.send(now, resultSize(r))
-	w.s.at(arrives, func() { w.s.result(arrives, w.id, r) })
+	w.s.at(arrives, func() {
+		if w.lost {
+			return // the connection is gone
+		}
+		delete(w.outstanding, r.ActionID())
+		w.s.result(arrives, w.id, r)
+	})
 }
