@@ -75,24 +75,7 @@ func (s *sim) rejoin(id int) {
 	}
 	now := s.now()
 	w := newWorker(s, id, s.cfg.GPUs, s.wcfg)
-	loads, err := scheduler.ModelLoads(s.state.Workers[id].Models, nil)
-	for _, a := range loads {
-		if err != nil {
-			break
-		}
-		a.ID, a.Latest = s.nextAction, workerapi.NoLatest
-		a.MaxBatchSize, a.MaxExecDuration = uint32(s.schedCfg.MaxBatch), uint64(s.schedCfg.MaxExec)
-		s.nextAction++
-		var res workerapi.Result
-		if res, err = w.call(now, a); err == nil && res.Status() != workerapi.Success {
-			err = fmt.Errorf("loading %s: %s", a.Path, res)
-		}
-	}
-	var st scheduler.Worker
-	if err == nil {
-		st, err = w.state(now, s.nextAction)
-		s.nextAction++
-	}
+	st, err := s.bringUp(now, w)
 	if err != nil {
 		s.fail(fmt.Errorf("simulate: worker %d cannot rejoin: %w", id, err))
 		return
@@ -101,4 +84,28 @@ func (s *sim) rejoin(id int) {
 	fmt.Fprintf(s.console, "Worker %d rejoined with %d GPUs\n", id, len(st.GPUs))
 	s.sched.WorkerRejoined(now, &st)
 	s.decideSoon()
+}
+
+// bringUp loads the cluster's models into a new worker process, as the
+// controller's rejoin does, and returns its state.
+func (s *sim) bringUp(now int64, w *simWorker) (scheduler.Worker, error) {
+	loads, err := scheduler.ModelLoads(s.state.Workers[w.id].Models, nil)
+	if err != nil {
+		return scheduler.Worker{}, err
+	}
+	for _, a := range loads {
+		a.ID, a.Latest = s.nextAction, workerapi.NoLatest
+		a.MaxBatchSize, a.MaxExecDuration = uint32(s.schedCfg.MaxBatch), uint64(s.schedCfg.MaxExec)
+		s.nextAction++
+		res, err := w.call(now, a)
+		if err == nil && res.Status() != workerapi.Success {
+			err = fmt.Errorf("loading %s: %s", a.Path, res)
+		}
+		if err != nil {
+			return scheduler.Worker{}, err
+		}
+	}
+	query := s.nextAction
+	s.nextAction++
+	return w.state(now, query)
 }

@@ -22,6 +22,25 @@ func sendsTo(sends []schedtest.Sent, from, worker, gpu int) int {
 	return n
 }
 
+// loadsThenRuns checks that the sends from index from on are a load of
+// r's model onto worker's GPU gpu and, once it succeeds, an Infer there,
+// whose success answers r.
+func loadsThenRuns(t *testing.T, h *schedtest.Harness, r *scheduler.Request, from, worker, gpu int) {
+	t.Helper()
+	on := func(s schedtest.Sent) bool { return s.Worker == worker && s.GPU() == gpu }
+	if sends := h.Sends[from:]; len(sends) != 1 || sends[0].Load() == nil || !on(sends[0]) {
+		t.Fatalf("sends %v, want one load, onto W%d-GPU%d", sends, worker, gpu)
+	}
+	h.After(load).Succeed(h.Sends[from], load)
+	if sends := h.Sends[from+1:]; len(sends) != 1 || sends[0].Infer() == nil || !on(sends[0]) {
+		t.Fatalf("sends after the load %v, want one Infer, on W%d-GPU%d", sends, worker, gpu)
+	}
+	h.After(b1).Succeed(h.Sends[from+1], b1)
+	if a := h.MustAnswer(r); a.Status != 0 {
+		t.Errorf("answer %+v, want success", a.Response)
+	}
+}
+
 // TestUnusableGPUGetsNoMoreWork: ResNet-50 is on both GPUs; an Infer on
 // one fails with status 14 (the worker's GPU hit a sticky CUDA error). Its
 // request gets the worker's answer, and every later request runs on the
@@ -67,23 +86,7 @@ func TestLostWorkerModelsLoadElsewhere(t *testing.T) {
 	if want := "W1-GPU0 is down (connection to its worker lost); it gets no more work (model copies lost: 1)"; !strings.Contains(h.Log(), want) {
 		t.Errorf("log lacks %q:\n%s", want, h.Log())
 	}
-	r := h.At(ms(2)).Infer(0)
-	lds := h.Loads()
-	if len(lds) != 1 || lds[0].Worker != 0 {
-		t.Fatalf("loads %v, want one, onto worker 0", lds)
-	}
-	h.After(load).Succeed(lds[0], load)
-	in := h.Infers()
-	if len(in) != 1 || in[0].Worker != 0 {
-		t.Fatalf("Infers %v, want one, on worker 0", in)
-	}
-	h.After(b1).Succeed(in[0], b1)
-	if a := h.MustAnswer(r); a.Status != 0 {
-		t.Errorf("answer %+v, want success", a.Response)
-	}
-	if n := sendsTo(h.Sends, 0, 1, 0); n != 0 {
-		t.Errorf("%d actions went to the lost worker", n)
-	}
+	loadsThenRuns(t, h, h.At(ms(2)).Infer(0), 0, 0, 0)
 }
 
 // TestLoadInFlightOnALostWorker: the connection to the worker loading a
@@ -149,20 +152,7 @@ func TestLostWorkerRejoins(t *testing.T) {
 		t.Errorf("log lacks %q:\n%s", want, h.Log())
 	}
 	h.At(ms(1001)).WorkerLost(0)
-	r := h.At(ms(1002)).Infer(0)
-	lds := h.Loads()
-	if len(lds) != 1 || lds[0].Worker != 1 {
-		t.Fatalf("loads %v, want one, onto worker 1", lds)
-	}
-	h.After(load).Succeed(lds[0], load)
-	in := h.Infers()
-	if len(in) != 1 || in[0].Worker != 1 {
-		t.Fatalf("Infers %v, want one, on worker 1", in)
-	}
-	h.After(b1).Succeed(in[0], b1)
-	if a := h.MustAnswer(r); a.Status != 0 {
-		t.Errorf("answer %+v, want success", a.Response)
-	}
+	loadsThenRuns(t, h, h.At(ms(1002)).Infer(0), 0, 1, 0)
 }
 
 // TestRejoinBringsBackTheGPUsListed: GPU 1 broke (status 14), then its
@@ -181,21 +171,8 @@ func TestRejoinBringsBackTheGPUsListed(t *testing.T) {
 	if !strings.Contains(h.Log(), "W0-GPU0 is back in service") || strings.Contains(h.Log(), "W0-GPU1 is back") {
 		t.Errorf("log, want GPU 0 back and GPU 1 not:\n%s", h.Log())
 	}
-	mark := len(h.Sends)
-	r := h.At(ms(1001)).Infer(1)
-	lds := h.Loads()
-	if len(lds) != 1 || lds[0].GPU() != 0 {
-		t.Fatalf("loads %v, want one, onto GPU 0", lds)
-	}
-	h.After(load).Succeed(lds[0], load)
-	in := h.Infers()
-	h.After(b1).Succeed(in[len(in)-1], b1)
-	if a := h.MustAnswer(r); a.Status != 0 {
-		t.Errorf("answer %+v, want success", a.Response)
-	}
-	if n := sendsTo(h.Sends, mark, 0, 1); n != 0 {
-		t.Errorf("%d actions went to the GPU its worker did not list", n)
-	}
+	from := len(h.Sends)
+	loadsThenRuns(t, h, h.At(ms(1001)).Infer(1), from, 0, 0) // not GPU 1, which its worker did not list
 
 	h.At(ms(1100)).WorkerLost(0)
 	h.At(ms(2000)).WorkerRejoined(0, map[int][]int{0: {0}, 1: nil})
