@@ -69,7 +69,7 @@ func drvError(fn string, rc C.int) error {
 	if desc != nil {
 		msg += ": " + C.GoString(desc)
 	}
-	return &Error{Func: fn, Code: int(rc), Msg: msg}
+	return &Error{Func: fn, Code: int(rc), Msg: msg, driver: true}
 }
 
 // Init initialises the driver (cuInit). It must precede every other call

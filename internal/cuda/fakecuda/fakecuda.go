@@ -22,6 +22,13 @@
 // fails (real GPUs refuse only kernel launches so), so that code driving
 // several GPUs is tested on machines with none.
 //
+// FAKECUDA_FAULT=D[@CODE]:PATH breaks GPU D at its first graph launch once
+// the file PATH exists (a test writes it when it wants the fault), as a
+// kernel that faults does: the next call that synchronises fails with CODE
+// (default 700, an illegal address), and so does every later call in D's
+// context. Codes 701 and 720 are refused by that launch itself, once, and
+// break nothing, as a GPU refuses a launch out of resources.
+//
 // The fake NVRTC "compiles" any source with a __global__ function; its
 // cubins run the kernels the fake has CPU twins of, found by name:
 // global_avg_pool(const float *x, float *y, int planes, int hw, float

@@ -340,12 +340,12 @@ func (d *device) failed() error {
 }
 
 // note records err if it is one of CUDA's sticky errors (an illegal
-// address, a failed launch): the context is then unusable and every later
-// call on this GPU fails with it. The first such error is said on the log.
-// It returns err, saying that the GPU is unusable if it is.
+// address, a failed launch; cu.Error.Sticky): the context is then unusable
+// and every later call on this GPU fails with it. The first such error is
+// said on the log. It returns err, saying that the GPU is unusable if it is.
 func (d *device) note(err error) error {
 	var ce *cu.Error
-	if !errors.As(err, &ce) || ce.Code < 700 || ce.Code >= 800 { // only the driver has codes there
+	if !errors.As(err, &ce) || !ce.Sticky() {
 		return err
 	}
 	if f := d.failed(); f != nil && errors.Is(err, f) {

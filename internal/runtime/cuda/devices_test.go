@@ -68,21 +68,32 @@ func TestGPUEveryDevice(t *testing.T) {
 // TestFakeCUDAFault runs TestFaultChild on two fake GPUs, with a fault
 // (fakecuda's FAKECUDA_FAULT) ready for GPU 1.
 func TestFakeCUDAFault(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "fault")
-	out, err := fakecuda.RunTests(t, "^TestFaultChild$", "FAKECUDA_DEVICES=2", "FAKECUDA_FAULT=1:"+file, "CLOCKWORK_TEST_FAULT="+file)
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestFaultChild") {
-		t.Fatalf("%v\n%s", err, out)
+	for _, fault := range []string{"700", "719", "701"} {
+		t.Run(fault, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "fault")
+			out, err := fakecuda.RunTests(t, "^TestFaultChild$", "FAKECUDA_DEVICES=2", "FAKECUDA_FAULT=1@"+fault+":"+file,
+				"CLOCKWORK_TEST_FAULT="+file, "CLOCKWORK_TEST_FAULT_CODE="+fault)
+			if err != nil || !strings.Contains(string(out), "--- PASS: TestFaultChild") {
+				t.Fatalf("%v\n%s", err, out)
+			}
+		})
 	}
 }
 
-// TestFaultChild: a GPU whose exec meets one of CUDA's sticky errors
-// answers that Exec, and every later call on it, with status 14
-// (ErrGPUUnusable) and says so once on the log; the other GPU serves on
-// (run by TestFakeCUDAFault).
+// TestFaultChild: a GPU whose exec meets one of CUDA's sticky errors (700,
+// an illegal address; 719, a failed launch) answers that Exec, and every
+// later call on it, with status 14 (ErrGPUUnusable) and says so once on
+// the log; the other GPU serves on. An error that fails one call only
+// (701, a launch out of resources) fails that Exec with status 2 and
+// leaves the GPU in service (run by TestFakeCUDAFault).
 func TestFaultChild(t *testing.T) {
 	file := os.Getenv("CLOCKWORK_TEST_FAULT")
 	if file == "" {
 		t.Skip("run by TestFakeCUDAFault")
+	}
+	if os.Getenv("CLOCKWORK_TEST_FAULT_CODE") == "701" {
+		transientFault(t, file)
+		return
 	}
 	var log bytes.Buffer
 	cfg := smallConfig(&log)
@@ -133,5 +144,41 @@ func TestFaultChild(t *testing.T) {
 	}
 	if n := strings.Count(log.String(), "is unusable after"); n != 1 {
 		t.Errorf("the log says %d times that a GPU is unusable, want once:\n%s", n, log.String())
+	}
+}
+
+// transientFault: a launch refused with 701 fails that Infer with status 2
+// and nothing else; the GPU serves the next one and nothing is logged.
+func transientFault(t *testing.T, file string) {
+	var log bytes.Buffer
+	cfg := smallConfig(&log)
+	cfg.WeightsCacheSize, cfg.WorkspacePoolSize, cfg.ProfilePages = 16*testPage, 64<<20, 2
+	rt := openRuntime(t, cfg)
+	m := load(t, rt, "tinycnn", 2)
+	ref := newReference(t, zoo(t, "tinycnn"))
+	pages := span(0, m.Info().NumPages)
+	input := randomInput(3, m.Info().InputSize)
+	want := ref.infer(t, 1, 1, input)
+	if _, err := m.LoadWeights(1, pages, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := infer(m, 1, 1, 1, input, pages)
+	if code := runtime.Code(err, 0); code != workerapi.ErrRuntimeError || !strings.Contains(err.Error(), "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES") {
+		t.Errorf("the refused launch: status %d, %v; want %d with CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", code, err, workerapi.ErrRuntimeError)
+	}
+	for range 3 {
+		out, err := infer(m, 1, 1, 1, input, pages)
+		if err != nil {
+			t.Fatalf("GPU 1 after a refused launch: %v", err)
+		}
+		if e := onnxref.RelErr(out, want); e > 1e-4 {
+			t.Errorf("GPU 1 after a refused launch: relative error %.3g against the CPU", e)
+		}
+	}
+	if strings.Contains(log.String(), "unusable") {
+		t.Errorf("the log says a GPU is unusable after a refused launch:\n%s", log.String())
 	}
 }

@@ -30,6 +30,9 @@
  * synchronisation). That call fails with CUDA_ERROR_ILLEGAL_ADDRESS,
  * CUDA's sticky error, and so does every later call with D's context
  * current or on an event made there. Other GPUs go on.
+ * FAKECUDA_FAULT=D@CODE:PATH faults with CODE instead; 701 and 720 (a
+ * launch out of resources, a cooperative launch too large) are refused
+ * by that launch itself, once, as a GPU refuses them, and break nothing.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -55,8 +58,10 @@ typedef unsigned long long dptr;
 #define CU_NOT_FOUND 500
 #define CU_NOT_READY 600
 #define CU_ILLEGAL_ADDRESS 700
+#define CU_LAUNCH_OUT_OF_RESOURCES 701
 #define CU_LAUNCH_TIMEOUT 702
 #define CU_LAUNCH_FAILED 719
+#define CU_COOPERATIVE_TOO_LARGE 720
 #define CU_CAPTURE_UNSUPPORTED 900
 #define CU_CAPTURE_INVALIDATED 901
 #define CU_UPDATE_FAILURE 910
@@ -187,9 +192,10 @@ static int ndev;
 static pthread_once_t ndev_once = PTHREAD_ONCE_INIT;
 
 /* The injected fault (FAKECUDA_FAULT): GPU fault_dev's first graph
- * launch once the file fault_path exists; faulted[d] once GPU d's context
- * met it, broken[d] once a call that synchronises showed it. */
-static int fault_dev = -1;
+ * launch once the file fault_path exists; faulted[d] is 1 once GPU d's
+ * context met it (2 once a launch refused it), broken[d] once a call that
+ * synchronises showed it. */
+static int fault_dev = -1, fault_code = CU_ILLEGAL_ADDRESS;
 static char fault_path[4096];
 static int faulted[MAXDEV], broken[MAXDEV];
 
@@ -198,13 +204,14 @@ static void count_devices(void) {
 	int n = v != NULL ? atoi(v) : 1;
 	ndev = n < 1 ? 1 : n > MAXDEV ? MAXDEV : n;
 	const char *f = getenv("FAKECUDA_FAULT");
-	int d, at = 0;
-	if (f != NULL && sscanf(f, "%d:%n", &d, &at) == 1 && at > 0 && f[at] != 0 && d >= 0 && d < ndev &&
-	    strlen(f + at) < sizeof fault_path) {
+	int d, code = CU_ILLEGAL_ADDRESS, at = 0;
+	if (f != NULL && (sscanf(f, "%d@%d:%n", &d, &code, &at) == 2 || sscanf(f, "%d:%n", &d, &at) == 1) && at > 0 &&
+	    f[at] != 0 && d >= 0 && d < ndev && code > 0 && strlen(f + at) < sizeof fault_path) {
 		fault_dev = d;
+		fault_code = code;
 		strcpy(fault_path, f + at);
 	} else if (f != NULL && *f != 0) {
-		fprintf(stderr, "fakecuda: ignoring FAKECUDA_FAULT=%s (want GPU:PATH, as 1:/tmp/fault)\n", f);
+		fprintf(stderr, "fakecuda: ignoring FAKECUDA_FAULT=%s (want GPU[@CODE]:PATH, as 1:/tmp/fault)\n", f);
 	}
 }
 
@@ -366,7 +373,7 @@ static int is_broken(void *ctx) {
 static int synced(void *ctx) {
 	if (ctx == NULL) return 0;
 	int d = (int)((char *)ctx - primary_ctx);
-	if (__atomic_load_n(&faulted[d], __ATOMIC_ACQUIRE)) __atomic_store_n(&broken[d], 1, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&faulted[d], __ATOMIC_ACQUIRE) == 1) __atomic_store_n(&broken[d], 1, __ATOMIC_RELEASE);
 	return is_broken(ctx);
 }
 
@@ -375,7 +382,7 @@ static int synced(void *ctx) {
 #define NEED_CTX() \
 	NEED_INIT(); \
 	if (current == NULL) return CU_INVALID_CONTEXT; \
-	if (is_broken(current)) return CU_ILLEGAL_ADDRESS
+	if (is_broken(current)) return fault_code
 
 /* ------------------------------------------------------------ driver */
 
@@ -406,8 +413,10 @@ static const char *names[][2] = {
 	{"CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
 	{"CUDA_ERROR_LAUNCH_TIMEOUT", "the launch timed out and was terminated"},
 	{"CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+	{"CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
+	{"CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE", "too many blocks in cooperative launch"},
 };
-static const int codes[] = {0, 1, 3, 201, 400, 500, 600, 900, 901, 910, 200, 719, 101, 702, 700};
+static const int codes[] = {0, 1, 3, 201, 400, 500, 600, 900, 901, 910, 200, 719, 101, 702, 700, 701, 720};
 
 static int error_index(int e) {
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -517,7 +526,7 @@ int cuCtxSetFlags(unsigned flags) {
 
 int cuCtxSynchronize(void) {
 	NEED_CTX();
-	if (synced(current)) return CU_ILLEGAL_ADDRESS;
+	if (synced(current)) return fault_code;
 	if (unsafe()) return CU_CAPTURE_UNSUPPORTED;
 	return await(any_holds, NULL, "cuCtxSynchronize");
 }
@@ -885,7 +894,7 @@ int cuStreamDestroy_v2(void *s) {
 
 int cuStreamSynchronize(void *s) {
 	NEED_CTX();
-	if (synced(current)) return CU_ILLEGAL_ADDRESS;
+	if (synced(current)) return fault_code;
 	if (S(s)->capture != NULL || unsafe()) return CU_CAPTURE_UNSUPPORTED;
 	return await(stream_holds, S(s), "cuStreamSynchronize");
 }
@@ -961,7 +970,7 @@ int cuEventRecord(void *e, void *s) {
 int cuEventQuery(void *e) {
 	NEED_INIT();
 	if (e == NULL) return CU_INVALID_HANDLE;
-	if (synced(((event *)e)->ctx)) return CU_ILLEGAL_ADDRESS;
+	if (synced(((event *)e)->ctx)) return fault_code;
 	pthread_mutex_lock(&hmu);
 	release_held_locked();
 	int held = event_held(e);
@@ -972,7 +981,7 @@ int cuEventQuery(void *e) {
 int cuEventSynchronize(void *e) {
 	NEED_INIT();
 	if (e == NULL) return CU_INVALID_HANDLE;
-	if (synced(((event *)e)->ctx)) return CU_ILLEGAL_ADDRESS;
+	if (synced(((event *)e)->ctx)) return fault_code;
 	return await(event_held, e, "cuEventSynchronize");
 }
 
@@ -980,7 +989,7 @@ int cuEventElapsedTime(float *ms, void *start, void *end) {
 	NEED_INIT();
 	event *a = start, *b = end;
 	if (a == NULL || b == NULL) return CU_INVALID_HANDLE;
-	if (synced(a->ctx) || synced(b->ctx)) return CU_ILLEGAL_ADDRESS;
+	if (synced(a->ctx) || synced(b->ctx)) return fault_code;
 	pthread_mutex_lock(&hmu);
 	release_held_locked();
 	int held = a->held > 0 || b->held > 0;
@@ -1050,6 +1059,10 @@ int cuGraphLaunch(void *e, void *s) {
 	int d = (int)((char *)current - primary_ctx);
 	devices(); /* reads FAKECUDA_FAULT */
 	if (d == fault_dev && !__atomic_load_n(&faulted[d], __ATOMIC_ACQUIRE) && access(fault_path, F_OK) == 0) {
+		if (fault_code == CU_LAUNCH_OUT_OF_RESOURCES || fault_code == CU_COOPERATIVE_TOO_LARGE) {
+			__atomic_store_n(&faulted[d], 2, __ATOMIC_RELEASE); /* refused once; nothing broken */
+			return fault_code;
+		}
 		__atomic_store_n(&faulted[d], 1, __ATOMIC_RELEASE);
 		return CU_OK; /* the fault shows at the next call that synchronises */
 	}
