@@ -14,6 +14,7 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/bench"
 	"github.com/clockwork-go/clockwork/internal/model"
+	simrt "github.com/clockwork-go/clockwork/internal/runtime/sim"
 	"github.com/clockwork-go/clockwork/internal/simulate"
 )
 
@@ -40,6 +41,8 @@ func simFlags(o *simOptions) *flag.FlagSet {
 	fs.IntVar(&c.Controller.MaxGPUs, "max-gpus", 0, "controller max_gpus (default 100; fig5: 1)")
 	fs.BoolVar(&c.Controller.GenerateInputs, "generate-inputs", false, "controller generate_inputs")
 	fs.BoolVar(&c.Controller.LoadSatisfied, "load-satisfied", false, "INFER5 -load-satisfied")
+	fs.IntVar(&c.Controller.EstimateWindow, "estimate-window", 10, "INFER5 -estimate-window")
+	fs.Float64Var(&c.Controller.EstimatePercentile, "estimate-percentile", 0.99, "INFER5 -estimate-percentile")
 	fs.Var(nanos{&c.WorkerTimerSlack}, "worker-timer-slack", "how late the workers' timers fire (default 0; worker_dummy on Linux: up to 1ms)")
 	fs.Var(nanos{&c.Network.WorkerLatency}, "worker-latency", "one-way controller↔worker latency (default 50µs)")
 	fs.Var(nanos{&c.Network.ClientLatency}, "client-latency", "one-way client↔controller latency (default 50µs)")
@@ -47,6 +50,7 @@ func simFlags(o *simOptions) *flag.FlagSet {
 	fs.Uint64Var(&c.Seed, "seed", 0, "the clients' random seed")
 	fs.StringVar(&c.ModelDir, "zoo", os.Getenv("CLOCKWORK_MODEL_DIR"), "model zoo (default $CLOCKWORK_MODEL_DIR, else the simulated zoo in a temporary directory)")
 	fs.StringVar(&c.TraceDir, "traces", os.Getenv("AZURE_TRACE_DIR"), "Azure trace directory (default $AZURE_TRACE_DIR)")
+	fs.Var(slowExecs{&c.SlowExecs}, "slow-execs", "make `SHARE:MIN-MAX` of the execs run longer than profiled, as 1%:4%-10% (a real GPU's slow execs; default none)")
 	fs.Var(losses{&c.Losses}, "lose", "lose worker `W@T[:R]`: its connection at T after the start, a new process rejoining at R (repeatable)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "virtual time each workload runs")
 	fs.StringVar(&o.logs, "logs", "", "keep each run's logs under this directory (default: a temporary one, removed)")
@@ -170,6 +174,12 @@ func simRun(ctx context.Context, o simOptions, p point, logs string, stderr io.W
 	out.Stats, out.Err = measure(res.RequestLog, bench.Window{Warmup: o.sweep.warmup, End: res.Stop})
 	fmt.Fprintf(stderr, "sim %v: %v virtual in %.2fs, %d requests, %d answered, logs in %s\n",
 		p, time.Duration(res.Stop-res.Start), time.Since(begin).Seconds(), res.Requests, res.Answered, cfg.LogDir)
+	if pred, err := predictions(res.ActionLog); err != nil {
+		out.Err = errors.Join(out.Err, err)
+	} else if pred.Infers > 0 {
+		fmt.Fprintf(stderr, "sim %v: exec predictions of %d Infers: |expected - actual| / actual p50 %.2f%%, p99 %.2f%%; %.2f%% ran over theirs by more than 1%%\n",
+			p, pred.Infers, 100*pred.P50, 100*pred.P99, 100*pred.Under)
+	}
 	if res.Answered != res.Requests {
 		out.Err = errors.Join(out.Err, fmt.Errorf("%d requests unanswered after the drain", res.Requests-res.Answered))
 	}
@@ -223,6 +233,20 @@ func (n nanos) Set(s string) error {
 
 // losses is the repeatable -lose flag: W@T or W@T:R, worker W lost at T
 // after the workload starts and back as a new process at R.
+type slowExecs struct{ p *simrt.SlowExecs }
+
+func (s slowExecs) String() string {
+	if s.p == nil {
+		return "0"
+	}
+	return s.p.String()
+}
+
+func (s slowExecs) Set(v string) (err error) {
+	*s.p, err = simrt.ParseSlowExecs(v)
+	return err
+}
+
 type losses struct{ p *[]simulate.Loss }
 
 func (l losses) String() string {

@@ -37,12 +37,13 @@ func TestParseLoadLine(t *testing.T) {
 
 func TestReadActionLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "clockwork_action_log.tsv")
+	rest := strings.Repeat("\t0", 13) // expected_exec_complete to copies_loaded
 	rows := []string{
-		"t\taction_id\taction_type\tstatus\tworker_id\tgpu_id\tmodel_id\tbatch_size\texpected_exec_duration\tworker_exec_duration",
-		"1\t1\t1\t0\t0\t0\t0\t1\t9000000\t9500000", // a LoadWeights
-		"2\t2\t2\t0\t0\t0\t0\t1\t2000000\t2000000",
-		"3\t3\t2\t0\t0\t0\t0\t4\t3300000\t3000000",
-		"4\t4\t2\t81\t0\t0\t0\t4\t3300000\t0",
+		actionHeader,
+		"1\t1\t1\t0\t0\t0\t0\t1\t9000000\t9500000" + rest, // a LoadWeights
+		"2\t2\t2\t0\t0\t0\t0\t1\t2000000\t2000000" + rest,
+		"3\t3\t2\t0\t0\t0\t0\t4\t3300000\t3000000" + rest,
+		"4\t4\t2\t81\t0\t0\t0\t4\t3300000\t0" + rest,
 	}
 	if err := os.WriteFile(path, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -67,6 +68,7 @@ func TestInfer5Anatomy(t *testing.T) {
 			ns(end+0.5), id, model, batch, ns(expected), ns(actual), clockBefore)
 	}
 	rows := []string{
+		actionHeader,
 		row(1, 0, 1, 1.0, 1.0, 10, 1980),
 		row(2, 1, 2, 2.0, 2.0, 12.01, 1980), // 0.01 ms after
 		row(3, 0, 1, 1.0, 1.1, 13.12, 1980), // slow, 0.01 ms after the other model's b2
@@ -83,6 +85,15 @@ func TestInfer5Anatomy(t *testing.T) {
 		"INFER5 slow by the GPU's idle time before: 0.05-1 ms 0 of 1 (0.0 %); first on its GPU 0 of 1 (0.0 %); over 1 ms 0 of 1 (0.0 %); under 0.05 ms 1 of 2 (50.0 %)",
 		"INFER5 slow by SM clock (highest seen 1980 MHz): at 1980 MHz throughout 1 of 4 (25.0 %); below it or changing 0 of 1 (0.0 %)",
 		"INFER5 the 2 largest errors (10.00 % and over): 2 over-predicted, 2 of them with a slow exec among the last 10 of the same model and batch size; 0 under-predicted, 0 of them slow execs; 1 with a clock below 1980 MHz read around them or one of the last 10",
+		// Replayed, the slow exec is predicted from one measurement, and the
+		// next two from the slow one and one or two usual ones: with the
+		// original's estimate 1.099 ms (9.9 %) and 1.098; at the median 1.05
+		// and 1.0, which leaves the slow exec itself the largest, 1/1.1.
+		"INFER5 the same execs predicted again from the last N at percentile P (bench.Replay): " +
+			"10 at 0.99: p99 9.90% (20.00% of the execs over theirs by more than 1%); " +
+			"20 at 0.9: p99 9.09% (20.00% of the execs over theirs by more than 1%); " +
+			"100 at 0.95: p99 9.50% (20.00% of the execs over theirs by more than 1%); " +
+			"10 at 0.5: p99 9.09% (20.00% of the execs over theirs by more than 1%)",
 	}
 	if r.err != nil || r.rows != 5 || !slices.Equal(r.anatomy, want) {
 		t.Errorf("err %v, %d rows; anatomy:\n%s\nwant:\n%s", r.err, r.rows, strings.Join(r.anatomy, "\n"), strings.Join(want, "\n"))
@@ -160,3 +171,10 @@ func TestSampleLog(t *testing.T) {
 		t.Errorf("samples.csv:\n%s", b)
 	}
 }
+
+// actionHeader is the controller's action-log header (telemetry.ActionLog).
+const actionHeader = "t\taction_id\taction_type\tstatus\tworker_id\tgpu_id\tmodel_id\tbatch_size\t" +
+	"expected_exec_duration\tworker_exec_duration\texpected_exec_complete\tworker_exec_complete\t" +
+	"expected_gpu_clock\tworker_gpu_clock_before\tworker_gpu_clock\tworker_copy_output_complete\t" +
+	"worker_action_received\tworker_result_sent\tcontroller_result_enqueue\tcontroller_action_duration\t" +
+	"goodput\trequests_queued\tcopies_loaded"

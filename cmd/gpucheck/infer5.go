@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"maps"
@@ -13,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	logs "github.com/clockwork-go/clockwork/internal/bench"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
 // infer5Result is the outcome of the INFER5 run: the p99 relative error
@@ -59,7 +61,7 @@ func runInfer5(o *options, tmp, models string) infer5Result {
 		return infer5Result{err: err}
 	}
 	ctl, err := startLogged(filepath.Join(o.logDir, "infer5-controller.log"), []string{"CLOCKWORK_LOG_DIR=" + logs},
-		filepath.Join(o.bin, "controller"), "-port", strconv.Itoa(port), "INFER5", w.addr)
+		filepath.Join(o.bin, "controller"), append([]string{"-port", strconv.Itoa(port), "INFER5", w.addr}, o.infer5Estimate...)...)
 	if err != nil {
 		return infer5Result{err: err}
 	}
@@ -162,67 +164,65 @@ func readActionLog(path string) infer5Result {
 	}
 	defer f.Close()
 	var res infer5Result
-	var rel []float64
-	var execs []infer5Exec
-	batches := map[int][]float64{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		col := strings.Split(sc.Text(), "\t")
-		if len(col) < 10 || col[2] != "2" {
-			continue // header, or not an Infer
-		}
-		if col[3] != "0" {
+	var rows []logs.ActionRow
+	err = logs.ReadActionLog(f, func(r logs.ActionRow) {
+		switch {
+		case r.Type != workerapi.InferType:
+		case r.Status != 0:
 			res.errs++
-			continue
+		case r.PredictedInfer():
+			rows = append(rows, r)
 		}
-		batch, err0 := strconv.Atoi(col[7])
-		expected, err1 := strconv.ParseFloat(col[8], 64)
-		actual, err2 := strconv.ParseFloat(col[9], 64)
-		if err0 != nil || err1 != nil || err2 != nil || actual <= 0 {
-			continue
-		}
-		x := infer5Exec{batch: batch, expected: expected, actual: actual}
-		e := relErr(x)
-		rel = append(rel, e)
-		batches[batch] = append(batches[batch], e)
-		if len(col) >= 19 && parseExec(col, &x) {
-			execs = append(execs, x)
-		}
-	}
-	if err := sc.Err(); err != nil {
+	})
+	if err != nil {
 		return infer5Result{err: err}
 	}
-	res.rows = len(rel)
+	p := logs.Predictions(rows)
+	res.rows, res.p50, res.p99 = p.Infers, p.P50, p.P99
 	if res.rows == 0 {
 		res.err = errors.New("no successful Infer in the action log")
 		return res
 	}
-	res.p50, res.p99 = percentile(rel, 0.5), percentile(rel, 0.99)
+	batches := map[int][]float64{}
+	execs := make([]infer5Exec, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		batches[r.Batch] = append(batches[r.Batch], r.PredictionError())
+		// The exec ended worker_exec_complete after the action was sent,
+		// which was controller_result_enqueue before t.
+		execs[i] = infer5Exec{
+			gpu: [2]int{r.Worker, r.GPU}, model: r.Model, batch: r.Batch,
+			expected: float64(r.Expected), actual: float64(r.Actual),
+			end:         float64(r.T - r.ResultEnqueue + r.ExecComplete),
+			clockBefore: r.ClockBefore, clock: r.Clock,
+		}
+	}
 	var parts []string
 	for _, b := range slices.Sorted(maps.Keys(batches)) {
 		v := batches[b]
 		parts = append(parts, fmt.Sprintf("b%d %d rows p50 %.2f%% p99 %.2f%%", b, len(v), 100*percentile(v, 0.5), 100*percentile(v, 0.99)))
 	}
 	res.byBatch = strings.Join(parts, ", ")
-	res.anatomy = infer5Anatomy(execs)
+	res.anatomy = append(infer5Anatomy(execs), replayLine(rows))
 	return res
 }
 
-// parseExec fills in x's GPU, model, clocks and end from an Infer row of
-// the action log: the exec ended worker_exec_complete after the action
-// was sent, which was controller_result_enqueue before t.
-func parseExec(col []string, x *infer5Exec) bool {
-	var v [8]int64
-	for i, c := range []int{0, 4, 5, 6, 11, 13, 14, 18} {
-		n, err := strconv.ParseInt(col[c], 10, 64)
-		if err != nil {
-			return false
-		}
-		v[i] = n
+// replayEstimates are the estimates replayLine tries on a run's execs: the
+// original's, then ones that a rare slow exec does not raise (bench.Replay,
+// spec/controller.md §4.6).
+var replayEstimates = []struct {
+	size int
+	p    float64
+}{{10, 0.99}, {20, 0.9}, {100, 0.95}, {10, 0.5}}
+
+// replayLine says what INFER5's prediction error would have been on the
+// same execs with other estimates (controller -estimate-window and
+// -estimate-percentile): the window's size and percentile, and the p99.
+func replayLine(rows []logs.ActionRow) string {
+	var parts []string
+	for _, e := range replayEstimates {
+		p := logs.Replay(rows, e.size, e.p)
+		parts = append(parts, fmt.Sprintf("%d at %g: p99 %.2f%% (%.2f%% of the execs over theirs by more than 1%%)", e.size, e.p, 100*p.P99, 100*p.Under))
 	}
-	x.gpu = [2]int{int(v[1]), int(v[2])}
-	x.model = int(v[3])
-	x.end = float64(v[0] - v[7] + v[4])
-	x.clockBefore, x.clock = int(v[5]), int(v[6])
-	return true
+	return "INFER5 the same execs predicted again from the last N at percentile P (bench.Replay): " + strings.Join(parts, "; ")
 }

@@ -61,6 +61,7 @@ var fullModels = []string{"resnet18", "resnet50", "resnet152", "mobilenet_v2", "
 type options struct {
 	bin, profile, logDir string
 	infer5Model          string
+	infer5Estimate       []string // the controller's estimate flags, if any
 	models, cpuModels    []string
 	batches              []int
 	n, warmup, nReload   int
@@ -113,6 +114,7 @@ func parseFlags(args []string) (*options, error) {
 		reload                            = fs.Int("reload", 0, "inferences per batch size after the reload (default 100)")
 		infer5                            = fs.Duration("infer5", -1, "how long to run INFER5 with the client (0 skips; default 30s)")
 		infer5Model                       = fs.String("infer5-model", "resnet50", "the model INFER5 serves (as resnet50_v2, the client's model)")
+		infer5Estimate                    = fs.String("infer5-estimate", "", "`N:P`: INFER5 estimates exec times as the percentile P of the last N (controller -estimate-window, -estimate-percentile; default the original's 10:0.99)")
 		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with")
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
 		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
@@ -141,6 +143,13 @@ func parseFlags(args []string) (*options, error) {
 	o := &options{bin: *bin, profile: *profile, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
 		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
 		inflight: max(1, *inflight)}
+	if *infer5Estimate != "" {
+		n, p, ok := strings.Cut(*infer5Estimate, ":")
+		if !ok || n == "" || p == "" {
+			return nil, fmt.Errorf("-infer5-estimate %q: want N:P, as 20:0.9", *infer5Estimate)
+		}
+		o.infer5Estimate = []string{"-estimate-window", n, "-estimate-percentile", p} // the controller checks them
+	}
 	o.models = split(*models, defModels)
 	o.cpuModels = split(*cpuModels, o.models)
 	for _, b := range split(*batches, nil) {

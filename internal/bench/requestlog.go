@@ -12,9 +12,9 @@ package bench
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -34,44 +34,54 @@ type Row struct {
 // ReadRequestLog calls fn for every row of a request log, in file order.
 // Columns are found by their header names.
 func ReadRequestLog(r io.Reader, fn func(Row)) error {
+	return readTSV(r, "request log", columns, func(v []int64) {
+		fn(Row{T: v[0], Result: int32(v[1]), Latency: v[2], Deadline: v[3], DeadlineMet: v[4] != 0})
+	})
+}
+
+// readTSV calls fn with the integer values of the named columns of every
+// row of a controller log (a header row, then tab-separated integers), in
+// file order. Columns are found by their header names.
+func readTSV(r io.Reader, what string, columns []string, fn func([]int64)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	if !sc.Scan() {
 		if err := sc.Err(); err != nil {
 			return err
 		}
-		return errors.New("request log: empty (no header)")
+		return fmt.Errorf("%s: empty (no header)", what)
 	}
-	idx, err := headerIndex(sc.Text())
+	idx, err := headerIndex(sc.Text(), columns)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 32)
+	v := make([]int64, len(columns))
 	for line := 2; sc.Scan(); line++ {
 		fields = splitTabs(fields[:0], sc.Text())
-		row, err := parseRow(fields, idx)
-		if err != nil {
-			return fmt.Errorf("request log line %d: %w", line, err)
+		for i, j := range idx {
+			if j >= len(fields) {
+				return fmt.Errorf("%s line %d: %d fields, want column %d (%s)", what, line, len(fields), j+1, columns[i])
+			}
+			n, err := strconv.ParseInt(fields[j], 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s line %d: column %s: %w", what, line, columns[i], err)
+			}
+			v[i] = n
 		}
-		fn(row)
+		fn(v)
 	}
 	return sc.Err()
 }
 
 // headerIndex maps each needed column to its position.
-func headerIndex(header string) ([]int, error) {
+func headerIndex(header string, columns []string) ([]int, error) {
 	names := strings.Split(header, "\t")
 	idx := make([]int, len(columns))
 	for i, c := range columns {
-		idx[i] = -1
-		for j, n := range names {
-			if n == c {
-				idx[i] = j
-				break
-			}
-		}
+		idx[i] = slices.Index(names, c)
 		if idx[i] < 0 {
-			return nil, fmt.Errorf("request log: no column %q in header %q", c, header)
+			return nil, fmt.Errorf("no column %q in header %q", c, header)
 		}
 	}
 	return idx, nil
@@ -86,19 +96,4 @@ func splitTabs(dst []string, s string) []string {
 		dst = append(dst, s[:i])
 		s = s[i+1:]
 	}
-}
-
-func parseRow(fields []string, idx []int) (Row, error) {
-	var v [5]int64
-	for i, j := range idx {
-		if j >= len(fields) {
-			return Row{}, fmt.Errorf("%d fields, want column %d (%s)", len(fields), j+1, columns[i])
-		}
-		n, err := strconv.ParseInt(fields[j], 10, 64)
-		if err != nil {
-			return Row{}, fmt.Errorf("column %s: %w", columns[i], err)
-		}
-		v[i] = n
-	}
-	return Row{T: v[0], Result: int32(v[1]), Latency: v[2], Deadline: v[3], DeadlineMet: v[4] != 0}, nil
 }

@@ -29,6 +29,11 @@ type Args struct {
 	// LoadSatisfied makes INFER5 also load models whose demand the GPUs
 	// holding them already serve (the original's behaviour, see README).
 	LoadSatisfied bool
+	// EstimateWindow and EstimatePercentile are INFER5's exec and weights
+	// estimates: that percentile of the last that many measurements (zero:
+	// the original's 10 and 0.99).
+	EstimateWindow     int
+	EstimatePercentile float64
 
 	Port   int    // client port
 	LogDir string // "" = $CLOCKWORK_LOG_DIR or /local
@@ -40,7 +45,7 @@ var positional = []string{"generate_inputs", "max_gpus", "schedule_ahead", "defa
 
 // Parse parses args (without the program name).
 func Parse(args []string) (*Args, error) {
-	a := &Args{MaxGPUs: 100, DefaultSLO: 100e6, MaxExec: 250e6, Port: 12346}
+	a := &Args{MaxGPUs: 100, DefaultSLO: 100e6, MaxExec: 250e6, Port: 12346, EstimateWindow: 10, EstimatePercentile: 0.99}
 	var pos []string
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
@@ -135,6 +140,16 @@ func (a *Args) set(name, val string) error {
 		}
 	case "load_satisfied":
 		a.LoadSatisfied, err = strconv.ParseBool(val)
+	case "estimate_window":
+		a.EstimateWindow, err = positiveInt(val)
+		if err == nil && a.EstimateWindow > 1000 {
+			err = errors.New("at most 1000")
+		}
+	case "estimate_percentile":
+		a.EstimatePercentile, err = strconv.ParseFloat(val, 64)
+		if err == nil && !(a.EstimatePercentile > 0 && a.EstimatePercentile <= 1) {
+			err = errors.New("must be above 0 and at most 1")
+		}
 	case "log_dir":
 		a.LogDir = val
 	default:
@@ -197,4 +212,8 @@ Other flags:
   -load-satisfied  INFER5: also load models onto idle GPUs when the GPUs holding
                    them already serve their demand (the original's behaviour,
                    caused by a bug; default off)
+  -estimate-window N, -estimate-percentile P
+                   INFER5: estimate exec and weights transfer times as the P
+                   percentile (0 < P ≤ 1) of the last N measurements (default 10
+                   and 0.99, the original's: about the largest of the last 10)
 `

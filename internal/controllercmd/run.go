@@ -30,7 +30,7 @@ type kind struct {
 var kinds = map[string]kind{
 	"INFER5": {maxBatch: 8, telemetry: true, announce: infer5.PrintConfig,
 		build: func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error) {
-			return infer5.New(cfg, s, infer5.LoadSatisfiedModels(a.LoadSatisfied))
+			return infer5.New(cfg, s, infer5.LoadSatisfiedModels(a.LoadSatisfied), infer5.Estimates(cmp.Or(a.EstimateWindow, 10), cmp.Or(a.EstimatePercentile, 0.99)))
 		}},
 	"BASELINE": {maxBatch: 8, telemetry: true, announce: baseline.PrintConfig,
 		build: func(cfg scheduler.Config, s *scheduler.State, _ *Args) (scheduler.Scheduler, error) {

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/clockwork-go/clockwork/internal/config"
+	simrt "github.com/clockwork-go/clockwork/internal/runtime/sim"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/telemetry"
 	"github.com/clockwork-go/clockwork/internal/workload"
@@ -60,6 +61,10 @@ type Config struct {
 	// millisecond up to one (golang/go#53824).
 	WorkerTimerSlack int64
 	Network          Network
+	// SlowExecs makes a share of the execs run longer than profiled, as a
+	// real GPU's occasional slow execs do (simulated GPUs are otherwise
+	// exact); drawn from Seed.
+	SlowExecs simrt.SlowExecs
 	// Inputs makes clients send an input with every request, as the client
 	// does unless CLOCKWORK_DISABLE_INPUTS=1; otherwise requests carry none.
 	Inputs bool
@@ -149,10 +154,11 @@ type sim struct {
 	clock  *workload.Virtual
 	engine *workload.Engine
 
-	workers []*simWorker
-	wcfg    *config.Worker  // the workers' configuration
-	state   scheduler.State // as the controller's startup phase finds it
-	console io.Writer
+	workers     []*simWorker
+	workersMade int             // processes started, rejoins included (seeds their slow execs)
+	wcfg        *config.Worker  // the workers' configuration
+	state       scheduler.State // as the controller's startup phase finds it
+	console     io.Writer
 
 	schedCfg scheduler.Config
 	sched    scheduler.Scheduler

@@ -32,6 +32,12 @@ type simWorker struct {
 
 func newWorker(s *sim, id, gpus int, c *config.Worker) *simWorker {
 	rt := simrt.New(gpus)
+	if s.cfg.SlowExecs.Share > 0 {
+		// Each process draws its own: a rejoining worker (loss.go) a new
+		// sequence, as a new process would.
+		rt.SetSlowExecs(s.cfg.SlowExecs, s.cfg.Seed^uint64(id)<<32^uint64(s.workersMade))
+	}
+	s.workersMade++
 	eng := worker.NewEngine(worker.Config{
 		GPUs:                rt.NumGPUs(),
 		InputStage:          rt.InputStage(),

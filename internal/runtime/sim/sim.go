@@ -9,7 +9,9 @@ package sim
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"sync"
 
 	"github.com/clockwork-go/clockwork/internal/model"
 	"github.com/clockwork-go/clockwork/internal/runtime"
@@ -23,10 +25,36 @@ const Clock = 1380
 // Runtime simulates GPUs.
 type Runtime struct {
 	gpus int
+
+	mu   sync.Mutex // guards rng (worker_dummy's stages call Exec concurrently)
+	slow SlowExecs
+	rng  *rand.Rand
 }
 
 // New returns a runtime simulating n GPUs.
 func New(n int) *Runtime { return &Runtime{gpus: n} }
+
+// SetSlowExecs makes a share of the execs from now on run longer than
+// profiled, drawn from a generator seeded with seed; see SlowExecs.
+func (r *Runtime) SetSlowExecs(s SlowExecs, seed uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.slow, r.rng = s, rand.New(rand.NewPCG(seed, 0x51_0e_ec))
+}
+
+// execTime is the duration of an exec profiled at ns.
+func (r *Runtime) execTime(ns uint64) uint64 {
+	if r.slow.Share == 0 {
+		return ns
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rng.Float64() >= r.slow.Share {
+		return ns
+	}
+	f := r.slow.Min + (r.slow.Max-r.slow.Min)*r.rng.Float64()
+	return ns + uint64(f*float64(ns))
+}
 
 // Name implements runtime.Runtime.
 func (r *Runtime) Name() string { return fmt.Sprintf("simulated (%d GPUs)", r.gpus) }
@@ -61,7 +89,7 @@ func (r *Runtime) Load(prefix string, opts runtime.LoadOptions) (runtime.Model, 
 		}
 		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%v", err)
 	}
-	m := &simModel{info: runtime.ModelInfo{
+	m := &simModel{rt: r, info: runtime.ModelInfo{
 		InputSize:       spec.InputSize,
 		OutputSize:      spec.OutputSize,
 		WeightsLoadTime: meas.Weights,
@@ -86,6 +114,7 @@ func (r *Runtime) Load(prefix string, opts runtime.LoadOptions) (runtime.Model, 
 }
 
 type simModel struct {
+	rt   *Runtime
 	info runtime.ModelInfo
 }
 
@@ -107,7 +136,7 @@ func (m *simModel) Exec(gpu int, io runtime.IO, pages []int, start int64) (runti
 	padded, _ := io.(int)
 	for i, b := range m.info.BatchSizes {
 		if b == padded {
-			return runtime.ExecTiming{Timing: span(start, m.info.ExecTimes[i]), ClockBefore: Clock, Clock: Clock}, nil
+			return runtime.ExecTiming{Timing: span(start, m.rt.execTime(m.info.ExecTimes[i])), ClockBefore: Clock, Clock: Clock}, nil
 		}
 	}
 	return runtime.ExecTiming{}, runtime.Errorf(workerapi.CopyInputInvalidBatchSize, "unsupported batch size %d", padded)

@@ -162,3 +162,44 @@ func TestInconsistentClustersAreRejected(t *testing.T) {
 		}
 	}
 }
+
+// TestOneSlowExec: after one exec 10 % slower than the others, the
+// original's estimate (the 0.99 percentile of the last ten) predicts the
+// next ones close to the slow one, until ten more have run; Estimates(20,
+// 0.9) keeps to the usual time.
+func TestOneSlowExec(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []infer5.Option
+		want int64
+	}{
+		{"original", nil, (b1+b1/10)*91/100 + b1*9/100}, // 0.91 × slow + 0.09 × usual
+		{"20 at 0.9", []infer5.Option{infer5.Estimates(20, 0.9)}, b1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+			h := schedtest.New(t, factory(tc.opts...), schedtest.Config(), st)
+			for i := range 20 {
+				d := b1
+				if i == 14 {
+					d = b1 + b1/10
+				}
+				h.At(ms(float64(20 * i))).Infer(0)
+				h.After(d).Succeed(h.Infers()[i], d)
+			}
+			h.At(ms(500)).Infer(0)
+			if got := int64(h.Infers()[20].Infer().ExpectedDuration); got < tc.want-1 || got > tc.want+1 {
+				t.Errorf("expected duration five execs after a slow one: %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEstimatesAreChecked(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).State()
+	for _, o := range []infer5.Option{infer5.Estimates(0, 0.99), infer5.Estimates(1001, 0.99), infer5.Estimates(10, 1.5), infer5.Estimates(10, math.NaN())} {
+		if _, err := infer5.New(schedtest.Config(), st, o); err == nil || !strings.Contains(err.Error(), "estimate") {
+			t.Errorf("an estimator out of range: error %v", err)
+		}
+	}
+}

@@ -27,9 +27,9 @@ type model struct {
 	// first measurement, then the measurements' estimate in ns × MHz
 	// (see exec).
 	estimates []int64
-	windows   []window
+	windows   []scheduler.Window
 	weights   int64 // weights transfer estimate, ns
-	weightsW  window
+	weightsW  scheduler.Window
 	b1        int64 // profiled b1 exec: the base of slo_factor, never updated
 
 	ring  []*request // requests with seqno in [low, tail), at seqno & (len-1)
@@ -43,7 +43,7 @@ type model struct {
 // newModel builds a model from worker 0's profile, keeping batch size 1 and
 // every size within max_batch whose profiled time is known, positive and
 // within max_exec. It returns nil if no batch size is usable.
-func newModel(p *scheduler.Model, cfg scheduler.Config, log io.Writer) *model {
+func newModel(p *scheduler.Model, cfg scheduler.Config, est estimator, log io.Writer) *model {
 	type size struct {
 		b   int
 		est int64
@@ -76,7 +76,11 @@ func newModel(p *scheduler.Model, cfg scheduler.Config, log io.Writer) *model {
 	if len(m.batch) == 0 {
 		return nil
 	}
-	m.windows = make([]window, len(m.batch))
+	m.windows = make([]scheduler.Window, len(m.batch))
+	for i := range m.windows {
+		m.windows[i] = scheduler.NewWindow(est.size, est.p)
+	}
+	m.weightsW = scheduler.NewWindow(est.size, est.p)
 	m.heads = make([]uint64, len(m.batch))
 	m.ring = make([]*request, 8)
 	m.b1 = m.estimate(1, defaultClock)
@@ -109,7 +113,7 @@ func (m *model) estimate(n int, clock int64) int64 {
 // on a GPU running at 1980 MHz every batch size was predicted 30% short
 // from the first result on the GPU until its own first measurement.)
 func (m *model) exec(i int, clock int64) int64 {
-	if m.windows[i].n == 0 {
+	if m.windows[i].Len() == 0 {
 		return m.estimates[i]
 	}
 	return m.estimates[i] / clock
@@ -118,13 +122,13 @@ func (m *model) exec(i int, clock int64) int64 {
 // measure adds the measured exec time of batch size index i at clock MHz.
 // After the first measurement only measurements count.
 func (m *model) measure(i int, duration, clock int64) {
-	m.windows[i].insert(duration * clock)
-	m.estimates[i] = m.windows[i].percentile(estimatePercentile)
+	m.windows[i].Insert(duration * clock)
+	m.estimates[i] = m.windows[i].Estimate()
 }
 
 func (m *model) measureWeights(duration int64) {
-	m.weightsW.insert(duration)
-	m.weights = m.weightsW.percentile(estimatePercentile)
+	m.weightsW.Insert(duration)
+	m.weights = m.weightsW.Estimate()
 }
 
 // enqueue appends q to every batch size's queue.

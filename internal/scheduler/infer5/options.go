@@ -11,17 +11,17 @@ import (
 const (
 	ms = 1_000_000
 
-	defaultClock        = 1380      // MHz; exec estimates are stored as ns × MHz
-	buffer              = 5 * ms    // aim this far before the real SLO
-	estimateWindow      = 10        // measurements per rolling estimate
-	estimatePercentile  = 0.99      // of the window, used as the estimate
-	defaultExecEstimate = ms / 10   // for a batch size without a profile
-	lag                 = 10 * ms   // how overdue work may be before a tracker assumes it done
-	future              = 1 * ms    // minimum lead time of anything scheduled
-	maxLoadWeightsSLO   = 25 * ms   // cap on a request's load-weights deadline
-	sendByMargin        = 5 * ms    // an Infer must start transmission by latest − this
-	networkConcurrency  = 2         // concurrent action transmissions, cluster-wide
-	defaultResultWait   = 1000 * ms // see ResultTimeout
+	defaultClock        = scheduler.ReferenceClock // MHz; exec estimates are stored as ns × MHz
+	buffer              = 5 * ms                   // aim this far before the real SLO
+	estimateWindow      = 10                       // measurements per rolling estimate
+	estimatePercentile  = 0.99                     // of the window, used as the estimate
+	defaultExecEstimate = ms / 10                  // for a batch size without a profile
+	lag                 = 10 * ms                  // how overdue work may be before a tracker assumes it done
+	future              = 1 * ms                   // minimum lead time of anything scheduled
+	maxLoadWeightsSLO   = 25 * ms                  // cap on a request's load-weights deadline
+	sendByMargin        = 5 * ms                   // an Infer must start transmission by latest − this
+	networkConcurrency  = 2                        // concurrent action transmissions, cluster-wide
+	defaultResultWait   = 1000 * ms                // see ResultTimeout
 )
 
 // maxSLO caps a request's SLO so that deadlines stay far from overflow: an
@@ -37,6 +37,29 @@ type Option func(*options)
 type options struct {
 	loadSatisfied bool
 	resultTimeout int64
+	estimator     estimator
+}
+
+// estimator is how measurements become an estimate: the p-th percentile
+// of the last size of them (scheduler.Window).
+type estimator struct {
+	size int
+	p    float64
+}
+
+// maxEstimateWindow bounds Estimates' window: each measurement sorts it.
+const maxEstimateWindow = 1000
+
+// Estimates sets how INFER5 estimates a model's exec time at a batch size,
+// and its weights transfer time, from the measurements: the percentile p
+// (0 to 1) of the last size of them (1 to 1000). The original's are 10 and
+// 0.99, "effectively the max" of the last ten, so that one slow exec
+// raises the next ten predictions: on the H200 1 % of execs ran 4–10 %
+// longer than the rest, and that alone put the p99 prediction error at
+// 7–8 %. A larger window at the same percentile keeps the estimate above
+// the rare slow exec without following each one.
+func Estimates(size int, p float64) Option {
+	return func(o *options) { o.estimator = estimator{size, p} }
 }
 
 // LoadSatisfiedModels restores the original's behaviour of loading any model

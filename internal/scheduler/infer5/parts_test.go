@@ -23,20 +23,6 @@ func TestSLOsWorkedExample(t *testing.T) {
 	}
 }
 
-func TestPercentileInterpolates(t *testing.T) {
-	var w window
-	w.insert(5000)
-	if got := w.percentile(0.99); got != 5000 {
-		t.Errorf("one sample: %d, want it", got)
-	}
-	for i := int64(1); i <= 12; i++ { // the window keeps 3000..12000
-		w.insert(i * 1000)
-	}
-	if got := w.percentile(0.99); got != 11910 { // 0.91 × 12000 + 0.09 × 11000
-		t.Errorf("ten samples: %d, want 11910", got)
-	}
-}
-
 func TestReadyAtMatchesAvailable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for range 10000 {

@@ -3,6 +3,7 @@ package infer5
 import (
 	"fmt"
 
+	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/telemetry"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
@@ -101,7 +102,7 @@ func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 	g, m := a.g, a.m
 	g.exec.success(a.id, int64(res.Exec.End))
 	g.exec.setClock(res.GPUClock)
-	m.measure(a.batchIdx, int64(res.Exec.Duration), measuredClock(res))
+	m.measure(a.batchIdx, int64(res.Exec.Duration), scheduler.MeasuredClock(int64(res.GPUClockBefore), int64(res.GPUClock)))
 
 	// Outputs are split evenly; clients whose inputs the controller made
 	// up get none.
@@ -130,21 +131,6 @@ func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 	r.WorkerActionReceived, r.WorkerResultSent = int64(res.ActionReceived), int64(res.ResultSent)
 	r.GoodputFraction = float64(good) / float64(len(a.reqs))
 	s.records = append(s.records, r)
-}
-
-// measuredClock is the clock an exec ran at: the mean of the clocks at its
-// start and end, ignoring clocks a worker did not report.
-func measuredClock(res *workerapi.InferResult) int64 {
-	before, after := int64(res.GPUClockBefore), int64(res.GPUClock)
-	switch {
-	case before == 0 && after == 0:
-		return defaultClock
-	case before == 0:
-		return after
-	case after == 0:
-		return before
-	}
-	return (before + after) / 2
 }
 
 func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult) {

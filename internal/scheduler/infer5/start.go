@@ -18,7 +18,7 @@ const maxModelID = 1 << 22
 // loaded there. Where the original crashes on an inconsistent cluster, New
 // returns an error.
 func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler, error) {
-	o := options{resultTimeout: defaultResultWait}
+	o := options{resultTimeout: defaultResultWait, estimator: estimator{estimateWindow, estimatePercentile}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -60,6 +60,10 @@ func validate(cfg scheduler.Config, st *scheduler.State, o options) error {
 		return errors.New("infer5: generate_inputs needs an input generator")
 	case o.resultTimeout <= 0:
 		return fmt.Errorf("infer5: result timeout must be positive, not %d", o.resultTimeout)
+	case o.estimator.size < 1 || o.estimator.size > maxEstimateWindow:
+		return fmt.Errorf("infer5: estimate window must hold 1 to %d measurements, not %d", maxEstimateWindow, o.estimator.size)
+	case !(o.estimator.p >= 0 && o.estimator.p <= 1):
+		return fmt.Errorf("infer5: estimate percentile must be within [0, 1], not %g", o.estimator.p)
 	case st == nil || len(st.Workers) == 0:
 		return errors.New("infer5: no workers")
 	case len(st.Workers[0].GPUs) == 0:
@@ -110,7 +114,7 @@ func (s *Scheduler) buildModels(models []scheduler.Model) {
 		if s.models[p.ID] != nil {
 			continue // duplicate id: the original's map keeps one
 		}
-		if m := newModel(p, s.cfg, s.log); m != nil {
+		if m := newModel(p, s.cfg, s.opts.estimator, s.log); m != nil {
 			s.models[p.ID] = m
 		} else {
 			fmt.Fprintf(s.log, "Excluding model %d without usable batch sizes model=%s\n", p.ID, p.Path)

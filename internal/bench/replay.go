@@ -1,0 +1,57 @@
+package bench
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/clockwork-go/clockwork/internal/scheduler"
+)
+
+// Replay predicts again the exec of every Infer among rows, as INFER5
+// would have with another estimate (scheduler.Window: the percentile p of
+// the last size measurements of the model at the batch size), and
+// measures those predictions as Predictions does. Each Infer is predicted
+// from the results received before it was sent, each measurement
+// normalised by its GPU clock as INFER5 does, and divided by the clock its
+// prediction assumed; before a model's first result at a batch size, the
+// prediction is the one logged (the profile). What the other estimate
+// would have changed in the scheduling itself (other batches, other
+// drops) is not replayed, so a run with it (controller
+// -estimate-window/-estimate-percentile) is the final word; with the
+// run's own estimate the replay gives back the run's predictions.
+func Replay(rows []ActionRow, size int, p float64) Prediction {
+	var infers []ActionRow
+	for i := range rows {
+		if rows[i].PredictedInfer() {
+			infers = append(infers, rows[i])
+		}
+	}
+	byResult := slices.Clone(infers)
+	slices.SortStableFunc(byResult, func(a, b ActionRow) int { return cmp.Compare(a.T, b.T) })
+	sent := func(r *ActionRow) int64 { return r.T - r.ResultEnqueue }
+	slices.SortStableFunc(infers, func(a, b ActionRow) int { return cmp.Compare(sent(&a), sent(&b)) })
+
+	type key struct{ model, batch int }
+	windows := map[key]*scheduler.Window{}
+	next := 0
+	out := make([]ActionRow, len(infers))
+	for i := range infers {
+		r := &infers[i]
+		for ; next < len(byResult) && byResult[next].T < sent(r); next++ {
+			d := &byResult[next]
+			k := key{d.Model, d.Batch}
+			w := windows[k]
+			if w == nil {
+				nw := scheduler.NewWindow(size, p)
+				w = &nw
+				windows[k] = w
+			}
+			w.Insert(d.Actual * scheduler.MeasuredClock(int64(d.ClockBefore), int64(d.Clock)))
+		}
+		out[i] = *r
+		if w := windows[key{r.Model, r.Batch}]; w != nil && r.ExpectedClock > 0 {
+			out[i].Expected = w.Estimate() / int64(r.ExpectedClock)
+		}
+	}
+	return Predictions(out)
+}
