@@ -4,6 +4,7 @@
 //	clockwork-bench fig5 [flags]                  Figure 5 on the real binaries (worker_dummy, controller, client)
 //	clockwork-bench sim [flags] fig5              the same sweep in the virtual-time simulator
 //	clockwork-bench sim [flags] WORKLOAD [ARGS]   any client workload in the simulator
+//	clockwork-bench replay [flags] ACTION_LOG...  a run's exec predictions again with other estimates
 //
 // Both measure the controller's request log with the same code (package
 // bench), so their tables compare row for row.
@@ -35,6 +36,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fig5Main(ctx, args[1:], stdout, stderr)
 	case "sim":
 		return simMain(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return replayMain(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
@@ -49,7 +52,8 @@ func usage(w io.Writer) {
   clockwork-bench fig5 [flags]                 Figure 5 on the real binaries
   clockwork-bench sim [flags] fig5             Figure 5 in the virtual-time simulator
   clockwork-bench sim [flags] WORKLOAD [ARGS]  any client workload in the simulator
+  clockwork-bench replay [flags] ACTION_LOG... a run's exec predictions again with other estimates
 
-Run "clockwork-bench fig5 -h" or "clockwork-bench sim -h" for the flags.
+Run "clockwork-bench COMMAND -h" for the flags.
 `)
 }

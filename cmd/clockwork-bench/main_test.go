@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,6 +73,45 @@ func TestUsageErrors(t *testing.T) {
 		code := run(context.Background(), tc.args, &out, &errs)
 		if code != tc.code || !strings.Contains(errs.String(), tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, code, errs.String(), tc.code, tc.want)
+		}
+	}
+}
+
+// TestSlowExecsAndReplay: a simulated run with slow execs reports its
+// prediction error, and replay reads its action log back: as logged, and
+// with the original's estimate the same figures.
+func TestSlowExecsAndReplay(t *testing.T) {
+	logs := t.TempDir()
+	var out, errs bytes.Buffer
+	args := []string{"sim", "-duration", "5s", "-warmup", "1s", "-slow-execs", "1%:4%-10%", "-logs", logs, "comparison_experiment2", "3", "4"}
+	if code := run(context.Background(), args, &out, &errs); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	}
+	if !strings.Contains(errs.String(), "exec predictions of ") || !strings.Contains(errs.String(), "p99 ") {
+		t.Errorf("no prediction line:\n%s", errs.String())
+	}
+	out.Reset()
+	errs.Reset()
+	log := filepath.Join(logs, "INFER5-100ms", "clockwork_action_log.tsv")
+	if code := run(context.Background(), []string{"replay", "-estimates", "10:0.99,20:0.9", log}, &out, &errs); code != 0 {
+		t.Fatalf("replay: exit %d\n%s%s", code, out.String(), errs.String())
+	}
+	lines := strings.Split(out.String(), "\n")
+	var logged, original string
+	for _, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "| as logged |"); ok {
+			logged = rest
+		}
+		if rest, ok := strings.CutPrefix(l, "| last 10 at 0.99 |"); ok {
+			original = rest
+		}
+	}
+	if logged == "" || logged != original || !strings.Contains(out.String(), "| last 20 at 0.9 |") {
+		t.Errorf("replay output:\n%s", out.String())
+	}
+	for _, bad := range [][]string{{"replay"}, {"replay", "-estimates", "0:0.9", log}, {"replay", "-estimates", "10:1.5", log}, {"replay", filepath.Join(logs, "none.tsv")}} {
+		if code := run(context.Background(), bad, &out, &errs); code == 0 {
+			t.Errorf("%q: exit 0", bad)
 		}
 	}
 }

@@ -18,23 +18,6 @@ func measure(path string, w bench.Window) (bench.Stats, error) {
 	return bench.Analyze(f, w)
 }
 
-// predictions measures the prediction error of the Infers in the action
-// log at path.
-func predictions(path string) (bench.Prediction, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return bench.Prediction{}, err
-	}
-	defer f.Close()
-	var rows []bench.ActionRow
-	err = bench.ReadActionLog(f, func(r bench.ActionRow) {
-		if r.PredictedInfer() {
-			rows = append(rows, r)
-		}
-	})
-	return bench.Predictions(rows), err
-}
-
 // report prints the table (and for Figure 5 the target line); a failed run
 // or an interruption makes the exit status 1.
 func report(stdout, stderr io.Writer, results []bench.Result, fig5 bool, interrupted error) int {

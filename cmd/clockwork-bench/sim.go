@@ -174,9 +174,9 @@ func simRun(ctx context.Context, o simOptions, p point, logs string, stderr io.W
 	out.Stats, out.Err = measure(res.RequestLog, bench.Window{Warmup: o.sweep.warmup, End: res.Stop})
 	fmt.Fprintf(stderr, "sim %v: %v virtual in %.2fs, %d requests, %d answered, logs in %s\n",
 		p, time.Duration(res.Stop-res.Start), time.Since(begin).Seconds(), res.Requests, res.Answered, cfg.LogDir)
-	if pred, err := predictions(res.ActionLog); err != nil {
+	if rows, err := readActions(res.ActionLog); err != nil {
 		out.Err = errors.Join(out.Err, err)
-	} else if pred.Infers > 0 {
+	} else if pred := bench.Predictions(rows); pred.Infers > 0 {
 		fmt.Fprintf(stderr, "sim %v: exec predictions of %d Infers: |expected - actual| / actual p50 %.2f%%, p99 %.2f%%; %.2f%% ran over theirs by more than 1%%\n",
 			p, pred.Infers, 100*pred.P50, 100*pred.P99, 100*pred.Under)
 	}

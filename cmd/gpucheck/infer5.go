@@ -207,22 +207,14 @@ func readActionLog(path string) infer5Result {
 	return res
 }
 
-// replayEstimates are the estimates replayLine tries on a run's execs: the
-// original's, then ones that a rare slow exec does not raise (bench.Replay,
-// spec/controller.md §4.6).
-var replayEstimates = []struct {
-	size int
-	p    float64
-}{{10, 0.99}, {20, 0.9}, {100, 0.95}, {10, 0.5}}
-
 // replayLine says what INFER5's prediction error would have been on the
 // same execs with other estimates (controller -estimate-window and
 // -estimate-percentile): the window's size and percentile, and the p99.
 func replayLine(rows []logs.ActionRow) string {
 	var parts []string
-	for _, e := range replayEstimates {
-		p := logs.Replay(rows, e.size, e.p)
-		parts = append(parts, fmt.Sprintf("%d at %g: p99 %.2f%% (%.2f%% of the execs over theirs by more than 1%%)", e.size, e.p, 100*p.P99, 100*p.Under))
+	for _, e := range logs.Estimates {
+		p := logs.Replay(rows, e)
+		parts = append(parts, fmt.Sprintf("%d at %g: p99 %.2f%% (%.2f%% of the execs over theirs by more than 1%%)", e.Size, e.P, 100*p.P99, 100*p.Under))
 	}
 	return "INFER5 the same execs predicted again from the last N at percentile P (bench.Replay): " + strings.Join(parts, "; ")
 }

@@ -2,14 +2,27 @@ package bench
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 )
 
+// Estimate is how INFER5 estimates an exec: the percentile P of the last
+// Size measurements of the model at the batch size (scheduler.Window).
+type Estimate struct {
+	Size int
+	P    float64
+}
+
+func (e Estimate) String() string { return fmt.Sprintf("last %d at %g", e.Size, e.P) }
+
+// Estimates are the ones worth trying on a run: the original's first,
+// then ones that a rare slow exec does not raise.
+var Estimates = []Estimate{{10, 0.99}, {20, 0.9}, {100, 0.95}, {10, 0.5}}
+
 // Replay predicts again the exec of every Infer among rows, as INFER5
-// would have with another estimate (scheduler.Window: the percentile p of
-// the last size measurements of the model at the batch size), and
+// would have with another estimate, and
 // measures those predictions as Predictions does. Each Infer is predicted
 // from the results received before it was sent, each measurement
 // normalised by its GPU clock as INFER5 does, and divided by the clock its
@@ -19,7 +32,7 @@ import (
 // drops) is not replayed, so a run with it (controller
 // -estimate-window/-estimate-percentile) is the final word; with the
 // run's own estimate the replay gives back the run's predictions.
-func Replay(rows []ActionRow, size int, p float64) Prediction {
+func Replay(rows []ActionRow, e Estimate) Prediction {
 	var infers []ActionRow
 	for i := range rows {
 		if rows[i].PredictedInfer() {
@@ -42,7 +55,7 @@ func Replay(rows []ActionRow, size int, p float64) Prediction {
 			k := key{d.Model, d.Batch}
 			w := windows[k]
 			if w == nil {
-				nw := scheduler.NewWindow(size, p)
+				nw := scheduler.NewWindow(e.Size, e.P)
 				w = &nw
 				windows[k] = w
 			}

@@ -43,10 +43,10 @@ func TestSlowExecs(t *testing.T) {
 	if live.Infers < 2000 || live.P99 < 0.06 || live.P99 > 0.10 {
 		t.Errorf("the original estimate: %+v; want p99 between 6 and 10 %% over thousands of Infers", live)
 	}
-	if replay := bench.Replay(original, 10, 0.99); replay != live {
+	if replay := bench.Replay(original, bench.Estimate{Size: 10, P: 0.99}); replay != live {
 		t.Errorf("replaying the run's own estimate: %+v, want the run's %+v", replay, live)
 	}
-	replay := bench.Replay(original, 20, 0.9)
+	replay := bench.Replay(original, bench.Estimate{Size: 20, P: 0.9})
 	other := bench.Predictions(run(20, 0.9))
 	if replay.P99 >= 0.05 || other.P99 >= 0.05 {
 		t.Errorf("estimates of 20 at 0.9: replayed p99 %.2f %%, run %.2f %%; want both under 5 %%", 100*replay.P99, 100*other.P99)
