@@ -12,6 +12,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -56,4 +58,21 @@ func usage(w io.Writer) {
 
 Run "clockwork-bench COMMAND -h" for the flags.
 `)
+}
+
+// parseOperands parses a command's flags and requires operands after them.
+// done says the command ends there, with code: 0 after -h, 2 after a bad
+// flag or without operands (the usage printed).
+func parseOperands(fs *flag.FlagSet, args []string) (code int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, true
+		}
+		return 2, true
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2, true
+	}
+	return 0, false
 }

@@ -79,15 +79,8 @@ fig5 only.
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
+	if code, done := parseOperands(fs, args); done {
+		return code
 	}
 	if err := errors.Join(o.sweep.check(), o.checkDuration()); err != nil {
 		fmt.Fprintf(stderr, "sim: %v\n", err)

@@ -91,30 +91,26 @@ func TestFaultChild(t *testing.T) {
 	if file == "" {
 		t.Skip("run by TestFakeCUDAFault")
 	}
-	if os.Getenv("CLOCKWORK_TEST_FAULT_CODE") == "701" {
-		transientFault(t, file)
-		return
-	}
-	var log bytes.Buffer
-	cfg := smallConfig(&log)
-	cfg.WeightsCacheSize, cfg.WorkspacePoolSize, cfg.ProfilePages = 16*testPage, 64<<20, 2
-	rt := openRuntime(t, cfg)
-	m := load(t, rt, "tinycnn", 2)
-	ref := newReference(t, zoo(t, "tinycnn"))
-	info := m.Info()
-	pages := span(0, info.NumPages)
-	input := randomInput(3, info.InputSize)
-	want := ref.infer(t, 1, 1, input)
+	f := newFaultRig(t)
 	for g := range 2 {
-		if _, err := m.LoadWeights(g, pages, clock.Now()); err != nil {
+		if _, err := f.m.LoadWeights(g, f.pages, clock.Now()); err != nil {
 			t.Fatalf("GPU %d: %v", g, err)
 		}
-		if _, err := infer(m, g, 1, 1, input, pages); err != nil {
-			t.Fatalf("GPU %d before the fault: %v", g, err)
-		}
 	}
+	f.serves(1, "before the fault")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("CLOCKWORK_TEST_FAULT_CODE") == "701" {
+		_, err := infer(f.m, 1, 1, 1, f.input, f.pages)
+		if code := runtime.Code(err, 0); code != workerapi.ErrRuntimeError || !strings.Contains(err.Error(), "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES") {
+			t.Errorf("the refused launch: status %d, %v; want %d with CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", code, err, workerapi.ErrRuntimeError)
+		}
+		f.serves(1, "after a refused launch")
+		if strings.Contains(f.log.String(), "unusable") {
+			t.Errorf("the log says a GPU is unusable after a refused launch:\n%s", f.log.String())
+		}
+		return
 	}
 	unusable := func(what string, err error) {
 		t.Helper()
@@ -124,61 +120,52 @@ func TestFaultChild(t *testing.T) {
 	}
 	// The fault shows where a GPU shows it: at the next call that
 	// synchronises, the completion checker's event query.
-	_, err := infer(m, 1, 1, 1, input, pages)
+	_, err := infer(f.m, 1, 1, 1, f.input, f.pages)
 	unusable("the Infer that faults", err)
 	if err != nil && !strings.Contains(err.Error(), "cuEventQuery") {
 		t.Errorf("the Infer that faults: %v, want the checker's cuEventQuery to show the fault", err)
 	}
-	_, err = infer(m, 1, 1, 1, input, pages)
+	_, err = infer(f.m, 1, 1, 1, f.input, f.pages)
 	unusable("an Infer after the fault", err)
-	_, err = m.LoadWeights(1, span(info.NumPages, info.NumPages), clock.Now())
+	_, err = f.m.LoadWeights(1, span(f.m.Info().NumPages, f.m.Info().NumPages), clock.Now())
 	unusable("LoadWeights after the fault", err)
-	for range 3 {
-		out, err := infer(m, 0, 1, 1, input, pages)
-		if err != nil {
-			t.Fatalf("GPU 0 after GPU 1's fault: %v", err)
-		}
-		if e := onnxref.RelErr(out, want); e > 1e-4 {
-			t.Errorf("GPU 0 after GPU 1's fault: relative error %.3g against the CPU", e)
-		}
-	}
-	if n := strings.Count(log.String(), "is unusable after"); n != 1 {
-		t.Errorf("the log says %d times that a GPU is unusable, want once:\n%s", n, log.String())
+	f.serves(0, "after GPU 1's fault")
+	if n := strings.Count(f.log.String(), "is unusable after"); n != 1 {
+		t.Errorf("the log says %d times that a GPU is unusable, want once:\n%s", n, f.log.String())
 	}
 }
 
-// transientFault: a launch refused with 701 fails that Infer with status 2
-// and nothing else; the GPU serves the next one and nothing is logged.
-func transientFault(t *testing.T, file string) {
-	var log bytes.Buffer
-	cfg := smallConfig(&log)
+// faultRig is tinycnn on two fake GPUs, with an input and the CPU's output.
+type faultRig struct {
+	t     *testing.T
+	log   bytes.Buffer
+	m     runtime.Model
+	pages []int
+	input []byte
+	want  []byte
+}
+
+func newFaultRig(t *testing.T) *faultRig {
+	f := &faultRig{t: t}
+	cfg := smallConfig(&f.log)
 	cfg.WeightsCacheSize, cfg.WorkspacePoolSize, cfg.ProfilePages = 16*testPage, 64<<20, 2
-	rt := openRuntime(t, cfg)
-	m := load(t, rt, "tinycnn", 2)
-	ref := newReference(t, zoo(t, "tinycnn"))
-	pages := span(0, m.Info().NumPages)
-	input := randomInput(3, m.Info().InputSize)
-	want := ref.infer(t, 1, 1, input)
-	if _, err := m.LoadWeights(1, pages, clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := infer(m, 1, 1, 1, input, pages)
-	if code := runtime.Code(err, 0); code != workerapi.ErrRuntimeError || !strings.Contains(err.Error(), "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES") {
-		t.Errorf("the refused launch: status %d, %v; want %d with CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", code, err, workerapi.ErrRuntimeError)
-	}
+	f.m = load(t, openRuntime(t, cfg), "tinycnn", 2)
+	f.pages = span(0, f.m.Info().NumPages)
+	f.input = randomInput(3, f.m.Info().InputSize)
+	f.want = newReference(t, zoo(t, "tinycnn")).infer(t, 1, 1, f.input)
+	return f
+}
+
+// serves checks that three Infers on GPU g give the CPU's output.
+func (f *faultRig) serves(g int, when string) {
+	f.t.Helper()
 	for range 3 {
-		out, err := infer(m, 1, 1, 1, input, pages)
+		out, err := infer(f.m, g, 1, 1, f.input, f.pages)
 		if err != nil {
-			t.Fatalf("GPU 1 after a refused launch: %v", err)
+			f.t.Fatalf("GPU %d %s: %v", g, when, err)
 		}
-		if e := onnxref.RelErr(out, want); e > 1e-4 {
-			t.Errorf("GPU 1 after a refused launch: relative error %.3g against the CPU", e)
+		if e := onnxref.RelErr(out, f.want); e > 1e-4 {
+			f.t.Errorf("GPU %d %s: relative error %.3g against the CPU", g, when, e)
 		}
-	}
-	if strings.Contains(log.String(), "unusable") {
-		t.Errorf("the log says a GPU is unusable after a refused launch:\n%s", log.String())
 	}
 }
