@@ -22,16 +22,15 @@ func (e Estimate) String() string { return fmt.Sprintf("last %d at %g", e.Size, 
 var Estimates = []Estimate{{10, 0.99}, {20, 0.9}, {100, 0.95}, {10, 0.5}}
 
 // Replay predicts again the exec of every Infer among rows, as INFER5
-// would have with another estimate, and
-// measures those predictions as Predictions does. Each Infer is predicted
-// from the results received before it was sent, each measurement
-// normalised by its GPU clock as INFER5 does, and divided by the clock its
-// prediction assumed; before a model's first result at a batch size, the
-// prediction is the one logged (the profile). What the other estimate
-// would have changed in the scheduling itself (other batches, other
-// drops) is not replayed, so a run with it (controller
-// -estimate-window/-estimate-percentile) is the final word; with the
-// run's own estimate the replay gives back the run's predictions.
+// would have with the estimate e, and measures those predictions as
+// Predictions does. Each Infer is predicted from the results received
+// before it was sent, each measurement normalised by its GPU clock as
+// INFER5 does, and divided by the clock its prediction assumed; before a
+// model's first result at a batch size, the prediction is the one logged
+// (the profile). What e would have changed in the scheduling itself
+// (other batches, other drops) is not replayed, so a run with it
+// (controller -estimate-window/-estimate-percentile) is the final word;
+// with the run's own estimate the replay gives back the run's predictions.
 func Replay(rows []ActionRow, e Estimate) Prediction {
 	var infers []ActionRow
 	for i := range rows {
