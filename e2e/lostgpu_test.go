@@ -19,10 +19,11 @@ import (
 // behind INFER5 and BASELINE: the controller takes the worker's GPU out of
 // service and loads its model onto the GPU left, and every request after
 // that succeeds. (The lost GPU used to keep getting its share of the
-// work, all of which failed.) Then a new worker starts at the lost one's
-// address: the controller reconnects, loads the cluster's models there
-// and puts its GPU back in service; once the other worker is lost too,
-// every request is served by the one that rejoined.
+// work, all of which failed.) Then a new worker, with a GPU more, starts
+// at the lost one's address: the controller reconnects, loads the
+// cluster's models there, puts its GPU back in service and the new GPU
+// in; once the other worker is lost too, every request is served by the
+// one that rejoined.
 func TestLostWorker(t *testing.T) {
 	for _, typ := range []string{"INFER5", "BASELINE"} {
 		t.Run(typ, func(t *testing.T) {
@@ -38,11 +39,12 @@ func TestLostWorker(t *testing.T) {
 			c.waitFor(`^Reconnecting to worker 1 \(localhost:`+p1+`\) every 1s$`, time.Second)
 			serve(t, ms, 10)
 
-			again := start(t, nil, "worker_dummy", "-p", p1, "-n", "1")
+			again := start(t, nil, "worker_dummy", "-p", p1, "-n", "2")
 			again.waitFor(`IO service thread listening on 0\.0\.0\.0:`+p1, 10*time.Second)
 			c.waitFor(`^Reconnected to worker 1 \(localhost:`+p1+`\)$`, 10*time.Second)
-			c.waitFor(`^Worker 1 \(localhost:`+p1+`\) rejoined with 1 GPUs$`, 10*time.Second)
+			c.waitFor(`^Worker 1 \(localhost:`+p1+`\) rejoined with 2 GPUs$`, 10*time.Second)
 			c.waitFor(`^W1-GPU0 is back in service \(\d+ pages, model copies resident: 0\)$`, time.Second)
+			c.waitFor(`^W1-GPU1 joins the cluster \(\d+ pages, model copies resident: 0\)$`, time.Second)
 			again.waitFor(`^Received A-\d+:GetWorkerState$`, time.Second)
 			again.waitFor(`^Received A-\d+:LoadModelFromDisk model=0 .*/resnet50_v2/model$`, time.Second)
 

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -77,6 +78,26 @@ func (w *Worker) GPU(id int) *GPU {
 		}
 	}
 	return nil
+}
+
+// Joining returns the GPUs w lists that a scheduler rejoining w has not
+// had in service (had says which it has), as many as inService leaves
+// room for under maxGPUs; it says on log of each other new one that it
+// is not used. A worker may rejoin with GPUs it lacked at startup: it
+// restarted on another machine, or a GPU that had failed is back.
+func (w *Worker) Joining(had func(local int) bool, inService, maxGPUs int, log io.Writer) []*GPU {
+	var out []*GPU
+	for i := range w.GPUs {
+		g := &w.GPUs[i]
+		switch {
+		case had(g.ID):
+		case inService+len(out) >= maxGPUs:
+			fmt.Fprintf(log, "W%d-GPU%d is not used: max_gpus=%d GPUs are in use\n", w.ID, g.ID, maxGPUs)
+		default:
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // AddModels adds models to w, keeping ids ascending.

@@ -157,11 +157,9 @@ func New(cfg scheduler.Config, st *scheduler.State) (*Scheduler, error) {
 	remaining := max(cfg.MaxGPUs, 0)
 	for w := range st.Workers {
 		n := min(len(st.Workers[w].GPUs), remaining/(len(st.Workers)-w))
-		for _, spec := range st.Workers[w].GPUs[:n] {
-			g := &gpu{idx: len(s.gpus), worker: w, local: spec.ID, pages: spec.TotalPages,
-				free: spec.TotalPages, lastUse: map[int]uint64{}, unserved: map[int]bool{}}
-			s.adopt(g, &spec)
-			s.gpus = append(s.gpus, g)
+		for i := range st.Workers[w].GPUs[:n] {
+			spec := &st.Workers[w].GPUs[i]
+			s.adopt(s.newGPU(w, spec), spec)
 		}
 		remaining -= n
 	}
@@ -170,6 +168,14 @@ func New(cfg scheduler.Config, st *scheduler.State) (*Scheduler, error) {
 		return nil, fmt.Errorf("baseline: max_gpus=%d leaves no GPU to use", cfg.MaxGPUs)
 	}
 	return s, nil
+}
+
+// newGPU appends worker's GPU spec to the scheduler's GPUs.
+func (s *Scheduler) newGPU(worker int, spec *scheduler.GPU) *gpu {
+	g := &gpu{idx: len(s.gpus), worker: worker, local: spec.ID, pages: spec.TotalPages,
+		free: spec.TotalPages, lastUse: map[int]uint64{}, unserved: map[int]bool{}}
+	s.gpus = append(s.gpus, g)
+	return g
 }
 
 // adopt counts the models whose weights spec says g holds as loaded

@@ -21,6 +21,8 @@ func (s *Scheduler) WorkerLost(now int64, worker int) {
 // WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that w
 // lists are back in service, with the weights w says they hold. (Ours
 // leaves out a GPU that answered status 14 until the process restarts.)
+// GPUs it lists that were not in service before join, as far as max_gpus
+// allows.
 func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 	s.setNow(now)
 	for _, g := range s.gpus {
@@ -32,6 +34,14 @@ func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 		g.pages, g.free = spec.TotalPages, spec.TotalPages
 		n := s.adopt(g, spec)
 		fmt.Fprintf(s.log, "W%d-GPU%d is back in service (%d pages, model copies resident: %d)\n", g.worker, g.local, g.pages, n)
+	}
+	had := func(local int) bool {
+		return slices.ContainsFunc(s.gpus, func(g *gpu) bool { return g.worker == w.ID && g.local == local })
+	}
+	for _, spec := range w.Joining(had, len(s.gpus), s.cfg.MaxGPUs, s.log) {
+		g := s.newGPU(w.ID, spec)
+		n := s.adopt(g, spec)
+		fmt.Fprintf(s.log, "W%d-GPU%d joins the cluster (%d pages, model copies resident: %d)\n", g.worker, g.local, g.pages, n)
 	}
 }
 

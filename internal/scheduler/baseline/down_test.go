@@ -84,3 +84,25 @@ func TestLostWorkerRejoins(t *testing.T) {
 		t.Errorf("answer %+v, want success", a.Response)
 	}
 }
+
+// TestRejoinWithAnotherGPU: a worker that had one GPU rejoins with two;
+// the new one joins the cluster with the weights it holds and serves.
+func TestRejoinWithAnotherGPU(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Pages(14).Model(schedtest.ResNet50(), 1).State()
+	h := schedtest.New(t, factory, schedtest.Config(), st)
+
+	h.At(ms(1)).WorkerLost(0)
+	h.At(ms(1000)).WorkerRejoined(0, map[int][]int{0: nil, 1: {0}})
+	if want := "W0-GPU1 joins the cluster (14 pages, model copies resident: 1)"; !strings.Contains(h.Log(), want) {
+		t.Errorf("log lacks %q:\n%s", want, h.Log())
+	}
+	r := h.At(ms(1001)).Infer(0)
+	in := h.Infers()
+	if len(in) != 1 || in[0].GPU() != 1 || len(h.Loads()) != 0 {
+		t.Fatalf("Infers %v and loads %v, want one Infer on GPU 1, which holds the model, and no load", in, h.Loads())
+	}
+	h.After(ms(4)).Succeed(in[0], ms(4))
+	if a := h.MustAnswer(r); a.Status != 0 {
+		t.Errorf("answer %+v, want success", a.Response)
+	}
+}

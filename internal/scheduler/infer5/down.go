@@ -2,6 +2,7 @@ package infer5
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -20,6 +21,8 @@ func (s *Scheduler) WorkerLost(now int64, worker int) {
 // WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that w
 // lists are back in service, with the weights w says they hold. (Ours
 // leaves out a GPU that answered status 14 until the process restarts.)
+// GPUs it lists that were not in service before join, as far as max_gpus
+// allows, if their weights caches are the size of the others'.
 func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 	s.setNow(now)
 	for _, g := range s.gpus {
@@ -29,15 +32,34 @@ func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 		}
 		g.down = false
 		g.pages, g.free = spec.TotalPages, spec.TotalPages
-		n := s.adopt(g, spec)
-		for i := range g.instances {
-			if g.instances[i].loaded { // its queued requests may run here now
-				s.activate(&g.instances[i])
-			}
-		}
-		s.markCandidate(g)
-		fmt.Fprintf(s.log, "W%d-GPU%d is back in service (%d pages, model copies resident: %d)\n", g.worker, g.local, g.pages, n)
+		s.serve(g, spec, "is back in service")
 	}
+	had := func(local int) bool {
+		return slices.ContainsFunc(s.gpus, func(g *gpu) bool { return g.worker == w.ID && g.local == local })
+	}
+	for _, spec := range w.Joining(had, len(s.gpus), s.cfg.MaxGPUs, s.log) {
+		if spec.TotalPages != s.pagesPerGPU { // the original requires caches of one size
+			fmt.Fprintf(s.log, "W%d-GPU%d is not used: its weights cache has %d pages, the others %d\n",
+				w.ID, spec.ID, spec.TotalPages, s.pagesPerGPU)
+			continue
+		}
+		g := s.newGPU(w.ID, spec)
+		s.makeInstances(g, make([]instance, len(s.models)))
+		s.tracker.growGPUs()
+		s.serve(g, spec, "joins the cluster")
+	}
+}
+
+// serve puts g in service with the weights spec says it holds.
+func (s *Scheduler) serve(g *gpu, spec *scheduler.GPU, how string) {
+	n := s.adopt(g, spec)
+	for i := range g.instances {
+		if g.instances[i].loaded { // its queued requests may run here now
+			s.activate(&g.instances[i])
+		}
+	}
+	s.markCandidate(g)
+	fmt.Fprintf(s.log, "W%d-GPU%d %s (%d pages, model copies resident: %d)\n", g.worker, g.local, how, g.pages, n)
 }
 
 // noteUnusable takes a's GPU out of service if the worker said it is

@@ -200,3 +200,51 @@ func TestRejoinRunsWhatWaits(t *testing.T) {
 		t.Errorf("answer %+v, want success", a.Response)
 	}
 }
+
+// TestRejoinWithAnotherGPU: a worker that had one GPU rejoins with two;
+// the new one joins the cluster with the weights it holds and takes
+// requests. Under max_gpus, or with a weights cache of another size, it
+// is not used.
+func TestRejoinWithAnotherGPU(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 2).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+	h.At(ms(1)).WorkerLost(0)
+	h.At(ms(50)).WorkerRejoined(0, map[int][]int{0: {0}, 1: {1}})
+	if !strings.Contains(h.Log(), "W0-GPU0 is back in service") ||
+		!strings.Contains(h.Log(), "W0-GPU1 joins the cluster (100 pages, model copies resident: 1)") {
+		t.Fatalf("log, want GPU 0 back and GPU 1 joining:\n%s", h.Log())
+	}
+	from := len(h.Sends)
+	r := h.At(ms(60)).Infer(1)
+	in := h.Infers()
+	if len(h.Sends) != from+1 || len(in) != 1 || in[0].GPU() != 1 {
+		t.Fatalf("sends %v, want one Infer on GPU 1, which holds model 1", h.Sends[from:])
+	}
+	h.After(b1).Succeed(in[0], b1)
+	if a := h.MustAnswer(r); a.Status != 0 {
+		t.Errorf("answer %+v, want success", a.Response)
+	}
+	// It stays in the cluster: lost and back again, it is back in service.
+	h.At(ms(100)).WorkerLost(0)
+	h.At(ms(150)).WorkerRejoined(0, map[int][]int{0: nil, 1: nil})
+	if !strings.Contains(h.Log(), "W0-GPU1 is back in service") {
+		t.Errorf("log, want GPU 1 back:\n%s", h.Log())
+	}
+
+	capped := schedtest.Config()
+	capped.MaxGPUs = 1
+	h = schedtest.New(t, factory(), capped, schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State())
+	h.At(ms(1)).WorkerLost(0)
+	h.At(ms(50)).WorkerRejoined(0, map[int][]int{0: {0}, 1: {0}})
+	if !strings.Contains(h.Log(), "W0-GPU1 is not used: max_gpus=1 GPUs are in use") || strings.Contains(h.Log(), "joins") {
+		t.Errorf("log under max_gpus=1:\n%s", h.Log())
+	}
+
+	h = schedtest.New(t, factory(), schedtest.Config(), schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).State())
+	h.State.Workers[0].GPUs = append(h.State.Workers[0].GPUs, scheduler.GPU{ID: 1, TotalPages: 7})
+	h.At(ms(1)).WorkerLost(0)
+	h.At(ms(50)).WorkerRejoined(0, map[int][]int{0: nil, 1: nil})
+	if !strings.Contains(h.Log(), "W0-GPU1 is not used: its weights cache has 7 pages, the others 100") {
+		t.Errorf("log with a smaller cache:\n%s", h.Log())
+	}
+}

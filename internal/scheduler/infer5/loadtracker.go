@@ -93,25 +93,49 @@ func newLoadTracker(nGPUs, nModels int, capacity int64, loadSatisfied bool) *loa
 	for g := range t.gpus {
 		t.gpus[g] = ltGPU{outstanding: ms, weight: 0.01}
 	}
-	n := nGPUs * nModels
-	present, loading := make([]bool, n), make([]bool, n)
-	alloc, lastUsed, pos := make([]int64, n), make([]uint64, n), make([]int32, n)
 	for m := range t.models {
-		lo, hi := m*nGPUs, (m+1)*nGPUs
-		lm := &t.models[m]
-		*lm = ltModel{
-			id: int32(m), empty: true, wantedAt: -1,
-			present: present[lo:hi], loading: loading[lo:hi], alloc: alloc[lo:hi],
-			lastUsed: lastUsed[lo:hi], pos: pos[lo:hi],
-		}
-		for g := range lm.lastUsed {
-			lm.lastUsed[g] = t.next()
+		t.models[m] = ltModel{id: int32(m), empty: true, wantedAt: -1}
+	}
+	t.layout()
+	for m := range t.models {
+		for g := range t.models[m].lastUsed {
+			t.models[m].lastUsed[g] = t.next()
 		}
 	}
 	return t
 }
 
+// layout gives every model its per-GPU slices of flat arrays as wide as
+// t.gpus, keeping what they held.
+func (t *loadTracker) layout() {
+	nGPUs := len(t.gpus)
+	n := nGPUs * len(t.models)
+	present, loading := make([]bool, n), make([]bool, n)
+	alloc, lastUsed, pos := make([]int64, n), make([]uint64, n), make([]int32, n)
+	for m := range t.models {
+		lo, hi := m*nGPUs, (m+1)*nGPUs
+		lm := &t.models[m]
+		copy(present[lo:hi], lm.present)
+		copy(loading[lo:hi], lm.loading)
+		copy(alloc[lo:hi], lm.alloc)
+		copy(lastUsed[lo:hi], lm.lastUsed)
+		copy(pos[lo:hi], lm.pos)
+		lm.present, lm.loading, lm.alloc = present[lo:hi], loading[lo:hi], alloc[lo:hi]
+		lm.lastUsed, lm.pos = lastUsed[lo:hi], pos[lo:hi]
+	}
+}
+
 func (t *loadTracker) next() uint64 { t.seq++; return t.seq }
+
+// growGPUs adds a GPU, with nothing on it, after the last: a worker
+// rejoined with a GPU the scheduler has not had.
+func (t *loadTracker) growGPUs() {
+	t.gpus = append(t.gpus, ltGPU{outstanding: ms, weight: 0.01})
+	t.layout()
+	for m := range t.models {
+		t.models[m].lastUsed[len(t.gpus)-1] = t.next()
+	}
+}
 
 // addRequest records a new request for model m whose b1 execution takes
 // size and which must start executing within execBy and loading within

@@ -71,7 +71,7 @@ func chaos(t *testing.T, seed uint64) {
 	cfg.DefaultSLO = pick(ms(10), ms(30), ms(100), ms(300))
 	cfg.MaxBatch = int(pick(1, 2, 4, 8, 16))
 	cfg.MaxExec = pick(ms(5), ms(50), ms(250))
-	cfg.MaxGPUs = 1 + rng.IntN(workers*gpus)
+	cfg.MaxGPUs = 1 + rng.IntN(workers*gpus+1) // all, and one more that may join later
 	opts := []infer5.Option{
 		infer5.LoadSatisfiedModels(rng.IntN(2) == 0),
 		infer5.ResultTimeout(pick(ms(50), ms(1000))),

@@ -15,11 +15,11 @@ type Scheduler struct {
 	opts options
 	log  io.Writer
 
-	models    []*model // by id; nil for ids worker 0 does not have
-	gpus      []*gpu
-	instances []instance // GPU-major; gpu.instances are rows of it
-	tracker   *loadTracker
-	net       network
+	models      []*model // by id; nil for ids worker 0 does not have
+	gpus        []*gpu
+	pagesPerGPU int // every GPU's weights cache at startup (validate)
+	tracker     *loadTracker
+	net         network
 
 	now      int64
 	nextID   int32

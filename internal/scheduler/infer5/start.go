@@ -25,7 +25,8 @@ func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler,
 	if err := validate(cfg, st, o); err != nil {
 		return nil, err
 	}
-	s := &Scheduler{cfg: cfg, opts: o, log: cfg.Log, inflight: make(map[int32]*action)}
+	s := &Scheduler{cfg: cfg, opts: o, log: cfg.Log, inflight: make(map[int32]*action),
+		pagesPerGPU: st.Workers[0].GPUs[0].TotalPages}
 	if s.log == nil {
 		s.log = io.Discard
 	}
@@ -36,12 +37,9 @@ func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler,
 		return nil, fmt.Errorf("infer5: max_gpus=%d leaves no GPU to use", cfg.MaxGPUs)
 	}
 	s.tracker = newLoadTracker(len(s.gpus), len(s.models), cfg.DefaultSLO, o.loadSatisfied)
-	s.instances = make([]instance, len(s.gpus)*len(s.models))
+	instances := make([]instance, len(s.gpus)*len(s.models)) // GPU-major
 	for _, g := range s.gpus {
-		g.instances = s.instances[g.idx*len(s.models) : (g.idx+1)*len(s.models)]
-		for id := range g.instances {
-			g.instances[id] = instance{g: g, m: s.models[id], loadedAt: -1}
-		}
+		s.makeInstances(g, instances[g.idx*len(s.models):(g.idx+1)*len(s.models)])
 	}
 	s.adoptResident(st)
 	s.printCapacity()
@@ -131,15 +129,30 @@ func (s *Scheduler) selectGPUs(st *scheduler.State) {
 		gpus := st.Workers[w].GPUs
 		n := min(len(gpus), remaining/(len(st.Workers)-w))
 		for i := range n {
-			s.gpus = append(s.gpus, &gpu{
-				idx: len(s.gpus), worker: w, local: gpus[i].ID,
-				pages: gpus[i].TotalPages, free: gpus[i].TotalPages,
-				exec: newWorkerTracker(), pcie: newWorkerTracker(),
-			})
+			s.newGPU(w, &gpus[i])
 		}
 		remaining -= n
 	}
 	fmt.Fprintf(s.log, "Created %d GPUs on %d Workers\n", len(s.gpus), len(st.Workers))
+}
+
+// newGPU appends worker's GPU spec to the scheduler's GPUs.
+func (s *Scheduler) newGPU(worker int, spec *scheduler.GPU) *gpu {
+	g := &gpu{
+		idx: len(s.gpus), worker: worker, local: spec.ID,
+		pages: spec.TotalPages, free: spec.TotalPages,
+		exec: newWorkerTracker(), pcie: newWorkerTracker(),
+	}
+	s.gpus = append(s.gpus, g)
+	return g
+}
+
+// makeInstances gives g its row of instances, one per model id.
+func (s *Scheduler) makeInstances(g *gpu, row []instance) {
+	g.instances = row
+	for id := range row {
+		row[id] = instance{g: g, m: s.models[id], loadedAt: -1}
+	}
 }
 
 // adoptResident marks models whose weights a GPU already holds as loaded

@@ -2,6 +2,8 @@ package schedtest
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
@@ -209,13 +211,20 @@ func (h *Harness) WorkerLost(worker int) {
 }
 
 // WorkerRejoined reports, now, that a lost worker is back, listing the
-// GPUs that are keys of gpus (as at the start, State), each holding the
-// models its value lists.
+// GPUs that are keys of gpus (as at the start, State; an id the worker did
+// not have is a new GPU of its first GPU's size, added to State), each
+// holding the models its value lists.
 func (h *Harness) WorkerRejoined(worker int, gpus map[int][]int) {
 	h.T.Helper()
-	w := h.State.Workers[worker]
+	known := &h.State.Workers[worker]
+	for _, id := range slices.Sorted(maps.Keys(gpus)) {
+		if known.GPU(id) == nil { // a GPU it did not have before, sized as its first
+			known.GPUs = append(known.GPUs, scheduler.GPU{ID: id, TotalPages: known.GPUs[0].TotalPages})
+		}
+	}
+	w := *known
 	w.GPUs = nil
-	for _, g := range h.State.Workers[worker].GPUs {
+	for _, g := range known.GPUs {
 		if resident, ok := gpus[g.ID]; ok {
 			g.LoadedModels = resident
 			w.GPUs = append(w.GPUs, g)

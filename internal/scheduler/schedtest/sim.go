@@ -129,9 +129,15 @@ func (s *Sim) Lose(worker int) []workerapi.Result {
 	return lost
 }
 
-// Restart makes worker a new process: its GPUs hold no weights.
-func (s *Sim) Restart(worker int) {
-	for _, g := range s.workers[worker].gpus {
+// Restart makes worker a new process with gpus GPUs (if more than it had,
+// the new ones as big as its first): its GPUs hold no weights.
+func (s *Sim) Restart(worker, gpus int) {
+	w := &s.workers[worker]
+	for len(w.gpus) < gpus {
+		w.gpus = append(w.gpus, &simGPU{clock: 1380, pages: w.gpus[0].pages,
+			weights: make([]bool, len(w.models)), version: make([]int, len(w.models))})
+	}
+	for _, g := range w.gpus {
 		g.free = g.pages
 		for id := range g.weights {
 			g.weights[id] = false

@@ -89,8 +89,8 @@ func TestSimLoseAndRestart(t *testing.T) {
 	if _, ok := sim.Next(); ok {
 		t.Error("a result is left")
 	}
-	sim.Restart(1)
-	if sim.Resident(1, 0, 0) {
+	sim.Restart(1, 2)
+	if sim.Resident(1, 0, 0) || sim.Resident(1, 1, 0) {
 		t.Error("worker 1 holds the model after its restart")
 	}
 	sim.Break(0, 0, Ms(1))
