@@ -3,6 +3,7 @@ package infer5_test
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -192,6 +193,33 @@ func TestOneSlowExec(t *testing.T) {
 				t.Errorf("expected duration five execs after a slow one: %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestOptionsAreSaid: the start-up lines say which options differ from
+// the original's behaviour, and nothing when none does.
+func TestOptionsAreSaid(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).State()
+	for _, tc := range []struct {
+		opts []infer5.Option
+		want []string
+	}{
+		{nil, nil},
+		{[]infer5.Option{infer5.Estimates(10, 0.99), infer5.LoadSatisfiedModels(false)}, nil},
+		{[]infer5.Option{infer5.Estimates(20, 0.9)}, []string{"Estimating exec and weights times as the 0.9 percentile of the last 20 measurements"}},
+		{[]infer5.Option{infer5.LoadSatisfiedModels(true)}, []string{"Loading models onto GPUs with PCIe slack even when their demand is served (-load-satisfied)"}},
+	} {
+		var log bytes.Buffer
+		cfg := schedtest.Config()
+		cfg.Log = &log
+		if _, err := infer5.New(cfg, st, tc.opts...); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+		if got := lines[len(lines)-len(tc.want):]; len(tc.want) > 0 && !slices.Equal(got, tc.want) ||
+			len(tc.want) == 0 && !strings.HasPrefix(lines[len(lines)-1], "Total model pages") {
+			t.Errorf("options %d: start-up lines end\n%s", len(tc.opts), log.String())
+		}
 	}
 }
 

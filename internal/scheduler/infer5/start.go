@@ -43,7 +43,19 @@ func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler,
 	}
 	s.adoptResident(st)
 	s.printCapacity()
+	s.printOptions()
 	return s, nil
+}
+
+// printOptions says which options differ from the original's behaviour,
+// so that a run's log tells how it was scheduled.
+func (s *Scheduler) printOptions() {
+	if e := s.opts.estimator; e != (estimator{estimateWindow, estimatePercentile}) {
+		fmt.Fprintf(s.log, "Estimating exec and weights times as the %g percentile of the last %d measurements\n", e.p, e.size)
+	}
+	if s.opts.loadSatisfied {
+		fmt.Fprintln(s.log, "Loading models onto GPUs with PCIe slack even when their demand is served (-load-satisfied)")
+	}
 }
 
 func validate(cfg scheduler.Config, st *scheduler.State, o options) error {
