@@ -208,3 +208,33 @@ func (p *proxy) cut() {
 	}
 	p.conns = nil
 }
+
+// TestWorkerLostDuringStartup stops one of two workers while the
+// controller is starting up (the original ended there): the controller
+// goes on without it, loads the client's model on the other, serves, and
+// once a new worker answers at the lost one's address, its GPU joins the
+// cluster; after the first worker is lost too, the one that joined serves.
+func TestWorkerLostDuringStartup(t *testing.T) {
+	for _, typ := range []string{"INFER5", "BASELINE"} {
+		t.Run(typ, func(t *testing.T) {
+			w0, p0 := startWorker(t, "-n", "1")
+			w1, p1 := startWorker(t, "-n", "1")
+			c, cport := startController(t, typ, []string{p0, p1})
+			c.waitFor(`^\(Startup-3\) Awaiting LoadModel requests from clients$`, 10*time.Second)
+			w1.Stop()
+			c.waitFor(`^\(Startup\) Going on without worker 1; it may rejoin once startup is complete$`, 10*time.Second)
+			ms := loadAndServe(t, cport, filepath.Join(zoo, "resnet50_v2", "model"), 2)
+			c.waitFor(`^Reconnecting to worker 1 \(localhost:`+p1+`\) every 1s$`, time.Second)
+
+			again := start(t, nil, "worker_dummy", "-p", p1, "-n", "1")
+			again.waitFor(`IO service thread listening on 0\.0\.0\.0:`+p1, 10*time.Second)
+			c.waitFor(`^Worker 1 \(localhost:`+p1+`\) rejoined with 1 GPUs$`, 10*time.Second)
+			c.waitFor(`^W1-GPU0 joins the cluster \(\d+ pages, model copies resident: 0\)$`, time.Second)
+			again.waitFor(`^Received A-\d+:LoadModelFromDisk model=0 .*/resnet50_v2/model$`, time.Second)
+
+			w0.Stop()
+			c.waitFor(`^W0-GPU0 is down \(connection to its worker lost\)`, 10*time.Second)
+			serve(t, ms, 10)
+		})
+	}
+}

@@ -98,7 +98,8 @@ type event struct {
 }
 
 // Run starts the controller and serves until ctx is done or the cluster
-// cannot be served (a worker unreachable at start, or lost during startup).
+// cannot be served (a worker unreachable at start, or every worker lost
+// during startup).
 func Run(ctx context.Context, opts Options) error {
 	if len(opts.Workers) == 0 {
 		return errors.New("controller: no workers")
@@ -237,14 +238,17 @@ func (c *Controller) handle(now int64, ev event) error {
 		w.down = ev.err
 		fmt.Fprintf(c.out, "Lost connection to worker %d (%s): %v\n", ev.worker, w.addr, ev.err)
 		if c.sched == nil {
-			return fmt.Errorf("controller: worker %d (%s) disconnected during startup: %w", ev.worker, w.addr, ev.err)
+			// Dialled again once the startup is over (transition).
+			if err := c.startup.lost(now, ev.worker); err != nil {
+				return fmt.Errorf("controller: %w", err)
+			}
+			return nil
 		}
 		c.sched.WorkerLost(now, ev.worker)
 		for id, typ := range w.takeWritten() {
 			c.sched.Result(now, ev.worker, lostResult(id, typ, ev.err))
 		}
-		fmt.Fprintf(c.out, "Reconnecting to worker %d (%s) every %v\n", ev.worker, w.addr, redialPeriod)
-		go c.redial(ev.worker, w.addr)
+		c.redialLater(ev.worker)
 	case evWorkerBack:
 		c.startRejoin(ev.worker, ev.conn)
 	}
@@ -271,7 +275,20 @@ func (c *Controller) transition(now int64) error {
 			clientapi.StatusInvalidRequest, "loadModel phase has completed")})
 	}
 	fmt.Fprintln(c.out, " * Admitting inference requests")
+	for id, w := range c.workers {
+		if w.down != nil {
+			c.redialLater(id)
+		}
+	}
 	return nil
+}
+
+// redialLater dials lost worker id again every redialPeriod until it
+// answers (rejoin.go).
+func (c *Controller) redialLater(id int) {
+	w := c.workers[id]
+	fmt.Fprintf(c.out, "Reconnecting to worker %d (%s) every %v\n", id, w.addr, redialPeriod)
+	go c.redial(id, w.addr)
 }
 
 // flush carries out what the scheduler decided and returns its wake time.

@@ -1,8 +1,10 @@
 package controller
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
@@ -34,8 +36,10 @@ type startup struct {
 	maxExec  uint64
 
 	state    scheduler.State
-	queried  int  // GetWorkerState answers so far
-	loading  bool // the load stage has begun (state known)
+	queried  int    // workers whose state is known (or that were lost)
+	answered []bool // by worker: its state is known
+	absent   []bool // by worker: lost during startup (lost)
+	loading  bool   // the load stage has begun (state known)
 	done     bool
 	pageSize uint64
 
@@ -75,6 +79,8 @@ func newStartup(out io.Writer, workers int, maxBatch uint32, maxExec uint64, sen
 		out: out, send: send, workers: workers, maxBatch: maxBatch, maxExec: maxExec,
 		perWorker: make([][]*workerapi.LoadModelFromDisk, workers),
 		inFlight:  make([]int, workers),
+		answered:  make([]bool, workers),
+		absent:    make([]bool, workers),
 		loads:     make(map[int32]*loadRequest),
 	}
 }
@@ -144,18 +150,22 @@ func bounceResponse(req clientapi.Request, hdr clientapi.ResponseHeader) clienta
 // result handles a worker result during startup. It returns an error for a
 // cluster that cannot be served (workers disagreeing on the page size).
 func (s *startup) result(now int64, worker int, r workerapi.Result) error {
+	if s.absent[worker] {
+		return nil // what a lost worker sent before the loss came through
+	}
 	if !s.loading {
 		gws, ok := r.(*workerapi.GetWorkerStateResult)
-		if !ok || int(gws.ID) != worker {
+		if !ok || int(gws.ID) != worker || s.answered[worker] {
 			fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d while querying state: %s\n", worker, r)
 			return nil
 		}
-		if s.queried == 0 {
+		if s.pageSize == 0 {
 			s.pageSize = gws.Memory.PageSize
 		} else if gws.Memory.PageSize != s.pageSize {
 			return fmt.Errorf("workers disagree on the page size (%d vs %d)", s.pageSize, gws.Memory.PageSize)
 		}
 		s.state.Workers[worker] = scheduler.WorkerFromMemory(worker, &gws.Memory)
+		s.answered[worker] = true
 		if s.queried++; s.queried == s.workers {
 			s.startLoading(now)
 		}
@@ -204,9 +214,12 @@ func (s *startup) forward(now int64, pl pendingLoad) {
 		fmt.Fprintln(s.out, "(Startup-4) LoadModelStage has begun")
 	}
 	s.activity(now)
-	lr := &loadRequest{pendingLoad: pl, firstID: s.modelSeed, results: make([]workerapi.Result, s.workers), missing: s.workers}
+	lr := &loadRequest{pendingLoad: pl, firstID: s.modelSeed, results: make([]workerapi.Result, s.workers), missing: s.present()}
 	s.modelSeed += int(pl.req.Copies)
 	for w := 0; w < s.workers; w++ {
+		if s.absent[w] {
+			continue
+		}
 		a := &workerapi.LoadModelFromDisk{
 			ID: s.actionSeed, ModelID: int32(lr.firstID), Path: pl.req.Path, Earliest: 0, Latest: workerapi.NoLatest,
 			Copies: pl.req.Copies, MaxBatchSize: s.maxBatch, MaxExecDuration: s.maxExec,
@@ -261,8 +274,8 @@ func (s *startup) finishLoad(lr *loadRequest) {
 	case firstErr != nil:
 		fail(fmt.Sprintf("model loaded on %d of %d workers; error: %s", len(ok), s.workers, firstErr.Message))
 		return
-	case len(ok) != s.workers:
-		fail("unexpected results from workers")
+	case len(ok) == 0:
+		fail("every worker was lost")
 		return
 	}
 	r0 := ok[0]
@@ -273,8 +286,10 @@ func (s *startup) finishLoad(lr *loadRequest) {
 			return
 		}
 	}
-	for w, r := range ok {
-		s.state.Workers[w].AddModels(scheduler.ModelsFromLoad(lr.firstID, lr.req.Path, r))
+	for w, r := range lr.results {
+		if r, isOK := r.(*workerapi.LoadModelFromDiskResult); isOK {
+			s.state.Workers[w].AddModels(scheduler.ModelsFromLoad(lr.firstID, lr.req.Path, r))
+		}
 	}
 	s.respond(lr.reply, &clientapi.LoadModelResponse{
 		ResponseHeader: clientapi.ResponseHeader{UserRequestID: h.UserRequestID},
@@ -327,9 +342,73 @@ func (s *startup) wake() int64 {
 	return w
 }
 
+// present is how many workers are not lost.
+func (s *startup) present() int {
+	n := 0
+	for _, a := range s.absent {
+		if !a {
+			n++
+		}
+	}
+	return n
+}
+
+// lost takes worker, whose connection was lost, out of the startup, which
+// goes on without it (the original ended): it gets no more actions, what
+// it owed counts as not needed, and the scheduler starts with it holding
+// the cluster's models and no GPUs, so that it joins with its GPUs when
+// it rejoins. It returns an error once every worker is lost.
+func (s *startup) lost(now int64, worker int) error {
+	if s.absent[worker] {
+		return nil
+	}
+	s.absent[worker] = true
+	if s.present() == 0 {
+		return errors.New("every worker was lost during startup")
+	}
+	fmt.Fprintf(s.out, "(Startup) Going on without worker %d; it may rejoin once startup is complete\n", worker)
+	s.perWorker[worker], s.inFlight[worker] = nil, 0
+	if !s.loading {
+		if !s.answered[worker] {
+			s.state.Workers[worker] = scheduler.Worker{ID: worker}
+			s.queried++
+		}
+		if s.queried == s.workers {
+			s.startLoading(now)
+		}
+		return nil
+	}
+	var owed []*loadRequest
+	for _, lr := range s.loads {
+		if lr.results[worker] == nil && !slices.Contains(owed, lr) {
+			owed = append(owed, lr)
+		}
+	}
+	for _, lr := range owed {
+		if lr.missing--; lr.missing == 0 {
+			s.finishLoad(lr)
+		}
+	}
+	return nil
+}
+
 // finish ends startup: it prints the loaded models, bounces every held
-// request, and returns the cluster state for the scheduler.
+// request, and returns the cluster state for the scheduler. A worker lost
+// during startup has no GPUs there and the models of the first worker
+// that was not.
 func (s *startup) finish() *scheduler.State {
+	var models []scheduler.Model
+	for w := range s.state.Workers {
+		if !s.absent[w] {
+			models = s.state.Workers[w].Models
+			break
+		}
+	}
+	for w := range s.state.Workers {
+		if s.absent[w] {
+			s.state.Workers[w] = scheduler.Worker{ID: w, Models: slices.Clone(models)}
+		}
+	}
 	fmt.Fprintln(s.out, "(Startup-6) LoadModelStage complete.  Printing loaded models: ")
 	fmt.Fprint(s.out, describeState(&s.state)+"\n")
 	fmt.Fprintln(s.out, "(Startup-end) Transitioning to scheduler")

@@ -174,3 +174,61 @@ func TestLoadsInFlightPerWorker(t *testing.T) {
 		t.Fatalf("%d loads sent after one completed", n)
 	}
 }
+
+// TestStartupGoesOnWithoutALostWorker: a worker lost before it answered
+// GetWorkerState, or with a load outstanding, is left out; the loads are
+// answered from the other worker, and the lost one ends with the
+// cluster's models and no GPUs (it joins when it rejoins). Once every
+// worker is lost, startup fails.
+func TestStartupGoesOnWithoutALostWorker(t *testing.T) {
+	w0 := state(100)
+	w0.ID = 0
+
+	// Lost while the state is queried.
+	r := newRig(t)
+	r.s.begin()
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, r.reply())
+	r.s.result(sec, 0, w0)
+	if err := r.s.lost(2*sec, 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.sent[0]) != 2 || len(r.sent[1]) != 1 {
+		t.Fatalf("sent %v, want the load to worker 0 only", r.sent)
+	}
+	r.s.result(3*sec, 0, loadOK(r.sent[0][1].ActionID(), 1))
+	if rsp := r.replies[len(r.replies)-1].(*clientapi.LoadModelResponse); rsp.Status != 0 || rsp.ModelID != 0 {
+		t.Fatalf("load response %+v, want success from worker 0", rsp)
+	}
+	if !r.s.tick(4*sec + 1) {
+		t.Fatal("load stage did not end")
+	}
+	st := r.s.finish()
+	if w := st.Workers[1]; w.ID != 1 || len(w.GPUs) != 0 || len(w.Models) != 1 || w.Models[0].Path != "/z/a/model" {
+		t.Fatalf("the lost worker's state %+v, want the cluster's model and no GPUs", w)
+	}
+	if !strings.Contains(r.out.String(), "(Startup) Going on without worker 1; it may rejoin once startup is complete") {
+		t.Errorf("output:\n%s", r.out.String())
+	}
+
+	// Lost with a load outstanding, after worker 0 answered it.
+	r = newRig(t)
+	r.s.begin()
+	w1 := state(100)
+	w1.ID = 1
+	r.s.result(sec, 0, w0)
+	r.s.result(sec, 1, w1)
+	r.s.request(2*sec, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, r.reply())
+	r.s.result(3*sec, 0, loadOK(r.sent[0][1].ActionID(), 1))
+	if len(r.replies) != 0 {
+		t.Fatal("answered before worker 1")
+	}
+	if err := r.s.lost(4*sec, 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.replies) != 1 || r.replies[0].(*clientapi.LoadModelResponse).Status != 0 {
+		t.Fatalf("replies %v, want the load answered once worker 1 was lost", r.replies)
+	}
+	if err := r.s.lost(4*sec, 0); err == nil {
+		t.Error("every worker lost, and startup goes on")
+	}
+}

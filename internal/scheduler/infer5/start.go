@@ -26,7 +26,7 @@ func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler,
 		return nil, err
 	}
 	s := &Scheduler{cfg: cfg, opts: o, log: cfg.Log, inflight: make(map[int32]*action),
-		pagesPerGPU: st.Workers[0].GPUs[0].TotalPages}
+		pagesPerGPU: firstGPU(st).TotalPages}
 	if s.log == nil {
 		s.log = io.Discard
 	}
@@ -76,15 +76,15 @@ func validate(cfg scheduler.Config, st *scheduler.State, o options) error {
 		return fmt.Errorf("infer5: estimate percentile must be within [0, 1], not %g", o.estimator.p)
 	case st == nil || len(st.Workers) == 0:
 		return errors.New("infer5: no workers")
-	case len(st.Workers[0].GPUs) == 0:
-		return errors.New("infer5: worker 0 has no GPUs")
+	case firstGPU(st) == nil:
+		return errors.New("infer5: no GPUs in the cluster")
 	}
-	pages := st.Workers[0].GPUs[0].TotalPages
+	first := firstGPU(st)
 	for w := range st.Workers {
 		for _, g := range st.Workers[w].GPUs {
-			if g.TotalPages != pages {
-				return fmt.Errorf("infer5: GPUs differ in weights cache size: W%d-GPU%d has %d pages, W0-GPU0 %d",
-					w, g.ID, g.TotalPages, pages)
+			if g.TotalPages != first.TotalPages {
+				return fmt.Errorf("infer5: GPUs differ in weights cache size: W%d-GPU%d has %d pages, the first %d",
+					w, g.ID, g.TotalPages, first.TotalPages)
 			}
 		}
 	}
@@ -96,6 +96,17 @@ func validate(cfg scheduler.Config, st *scheduler.State, o options) error {
 			if !hasModel(&st.Workers[w], m.ID) {
 				return fmt.Errorf("infer5: worker %d lacks model %d of worker 0", w, m.ID)
 			}
+		}
+	}
+	return nil
+}
+
+// firstGPU is the first GPU of the first worker with any (a worker lost
+// during the controller's startup has none), or nil.
+func firstGPU(st *scheduler.State) *scheduler.GPU {
+	for w := range st.Workers {
+		if len(st.Workers[w].GPUs) > 0 {
+			return &st.Workers[w].GPUs[0]
 		}
 	}
 	return nil
