@@ -21,8 +21,8 @@ func (s *Scheduler) WorkerLost(now int64, worker int) {
 // WorkerRejoined implements scheduler.Scheduler: the worker's GPUs that w
 // lists are back in service, with the weights w says they hold. (Ours
 // leaves out a GPU that answered status 14 until the process restarts.)
-// GPUs it lists that were not in service before join, as far as max_gpus
-// allows.
+// The GPUs it lists that the scheduler has not had join the cluster, as
+// far as max_gpus allows.
 func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 	s.setNow(now)
 	for _, g := range s.gpus {
