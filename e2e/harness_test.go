@@ -39,7 +39,8 @@ func TestMain(m *testing.M) {
 	root = dir
 	bin = filepath.Join(dir, "bin")
 	zoo = filepath.Join(dir, "zoo")
-	build := exec.Command("go", "build", "-o", bin+"/", "../cmd/worker_dummy", "../cmd/worker", "../cmd/controller", "../cmd/client")
+	build := exec.Command("go", "build", "-o", bin+"/", "../cmd/worker_dummy", "../cmd/worker", "../cmd/controller", "../cmd/client",
+		"../cmd/gpucheck", "../cmd/genmodels")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the binaries:", err)

@@ -72,13 +72,13 @@ func runInfer5(o *options, tmp, models string) infer5Result {
 		return infer5Result{skipped: "`controller INFER5` exited at start-up (see infer5-controller.log): INFER5 not available"}
 	}
 	cli, err := startLogged(filepath.Join(o.logDir, "infer5-client.log"), []string{"CLOCKWORK_MODEL_DIR=" + zoo},
-		filepath.Join(o.bin, "client"), fmt.Sprintf("127.0.0.1:%d", port), "comparison_experiment2", "3", "4")
+		filepath.Join(o.bin, "client"), "-summary-period", "1s", fmt.Sprintf("127.0.0.1:%d", port), "comparison_experiment2", "3", "4")
 	if err != nil {
 		interrupt(ctl)
 		return infer5Result{err: err}
 	}
 	// The controller loads the models before it serves: start the clock
-	// when the client reports its first throughput.
+	// when the client reports its first throughput (every second here).
 	ready := min(3*time.Minute, o.budget/2)
 	if !waitFor(filepath.Join(o.logDir, "infer5-client.log"), "throughput=", ready) {
 		interrupt(cli)

@@ -119,7 +119,7 @@ func parseFlags(args []string) (*options, error) {
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
 		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
 		mix                               = fs.Bool("mix", false, "run only fixed patterns of Infers of two copies of -infer5-model at batch sizes 1 and 2, one at a time and two in flight, to tell what INFER5's slow execs depend on (default 1000 a row)")
-		fakeCUDA                          = fs.Bool("fakecuda", false, "with -overhead or -mix: run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries")
+		fakeCUDA                          = fs.Bool("fakecuda", false, "run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries (tests the harness; its timings are the fake's)")
 		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")
 		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
 		inflight                          = fs.Int("inflight", 1, "Infers kept in the worker at once (more than 1: back to back on the GPU; end-to-end times include queueing)")
@@ -199,6 +199,11 @@ func run(o *options) (bool, error) {
 		return false, err
 	}
 	defer os.RemoveAll(tmp)
+	if o.fakeCUDA {
+		if err := useFakeCUDA(tmp); err != nil {
+			return false, err
+		}
+	}
 	o.logDir = tmp
 	if out := os.Getenv("OUT"); out != "" {
 		o.logDir = out

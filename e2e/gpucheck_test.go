@@ -1,0 +1,47 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// TestGPUCheckOnFakeCUDA runs scripts/gpu-check.sh's harness, gpucheck,
+// through every part of its main mode on fakecuda with one small model:
+// the table, the tail anatomy, INFER5 with another estimate, its anatomy
+// and replay, and the target lines. GPU hosts, where its figures mean
+// something, are lent rarely; this keeps the harness working between
+// them. (Its timings are the fake's, so targets fail and it exits 1.)
+func TestGPUCheckOnFakeCUDA(t *testing.T) {
+	out := t.TempDir()
+	cmd := exec.Command(filepath.Join(bin, "gpucheck"), "-fakecuda", "-bin", bin, "-models", "tinycnn", "-batches", "1",
+		"-n", "10", "-reload", "2", "-infer5", "3s", "-infer5-model", "tinycnn", "-infer5-estimate", "20:0.9",
+		"-profile", "../internal/model/profiles/zoo_profile_h200.json")
+	cmd.Env = append(os.Environ(), "OUT="+out)
+	b, err := cmd.CombinedOutput()
+	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
+		t.Fatal(err)
+	}
+	report := string(b)
+	for _, want := range []string{
+		`(?m)^tinycnn +1 \|`,
+		`(?m)^End-to-end tails: \d+ of 10 timed inferences`,
+		`(?m)^INFER5 \(3s\): [1-9]\d* Infers`,
+		`(?m)^INFER5 the same execs predicted again from the last N at percentile P \(bench\.Replay\): 10 at 0\.99: p99 `,
+		`(?m)^PASS outputs \(CPU 1e-4, reload identical, stable\)`,
+		`(?m)^(PASS|FAIL) INFER5 prediction error p99 <= 5%`,
+	} {
+		if !regexp.MustCompile(want).MatchString(report) {
+			t.Errorf("the report lacks %q:\n%s", want, report)
+		}
+	}
+	ctl, err := os.ReadFile(filepath.Join(out, "infer5-controller.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^Estimating exec and weights times as the 0\.9 percentile of the last 20 measurements$`).Match(ctl) {
+		t.Errorf("the controller did not take -infer5-estimate:\n%s", ctl)
+	}
+}
