@@ -25,15 +25,17 @@
 // worker it starts).
 //
 // With -overhead it measures only what the worker's host side adds to each
-// Infer (overhead.go), on a GPU or, with -fakecuda, on any machine. With
-// -mix it runs only fixed patterns of Infers of two copies of a model
-// (mix.go), to tell what INFER5's slow execs depend on.
+// Infer (overhead.go). With -mix it runs only fixed patterns of Infers of
+// two copies of a model (mix.go), to tell what INFER5's slow execs depend
+// on. Every mode runs on a GPU or, with -fakecuda, on any machine, where
+// only the outputs and the harness itself are checked (the timings are
+// the fake's).
 //
 // Usage:
 //
-//	gpucheck [-quick] [-bin DIR] [-models resnet18,...] [-batches 1,2,4,8,16]
+//	gpucheck [-quick] [-fakecuda] [-bin DIR] [-models resnet18,...] [-batches 1,2,4,8,16]
 //	         [-n 1000] [-reload 100] [-infer5 30s] [-infer5-model resnet50]
-//	         [-profile FILE] [-budget 5m30s]
+//	         [-infer5-estimate N:P] [-profile FILE] [-budget 5m30s]
 //	gpucheck -overhead [-fakecuda] [-lz4] [-bin DIR] [-baseline DIR]
 //	         [-models mlp,imagenet_io] [-batches 1,16] [-n 2000]
 //	gpucheck -mix [-fakecuda] [-bin DIR] [-infer5-model resnet50] [-n 1000]
