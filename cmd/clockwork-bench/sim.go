@@ -224,8 +224,7 @@ func (n nanos) Set(s string) error {
 	return nil
 }
 
-// losses is the repeatable -lose flag: W@T or W@T:R, worker W lost at T
-// after the workload starts and back as a new process at R.
+// slowExecs is the -slow-execs flag: SHARE:MIN-MAX (simrt.ParseSlowExecs).
 type slowExecs struct{ p *simrt.SlowExecs }
 
 func (s slowExecs) String() string {
@@ -240,6 +239,8 @@ func (s slowExecs) Set(v string) (err error) {
 	return err
 }
 
+// losses is the repeatable -lose flag: W@T or W@T:R, worker W lost at T
+// after the workload starts and back as a new process at R.
 type losses struct{ p *[]simulate.Loss }
 
 func (l losses) String() string {

@@ -26,19 +26,18 @@ const Clock = 1380
 type Runtime struct {
 	gpus int
 
+	slow SlowExecs  // set before the runtime is used
 	mu   sync.Mutex // guards rng (worker_dummy's stages call Exec concurrently)
-	slow SlowExecs
 	rng  *rand.Rand
 }
 
 // New returns a runtime simulating n GPUs.
 func New(n int) *Runtime { return &Runtime{gpus: n} }
 
-// SetSlowExecs makes a share of the execs from now on run longer than
-// profiled, drawn from a generator seeded with seed; see SlowExecs.
+// SetSlowExecs makes a share of the execs run longer than profiled, drawn
+// from a generator seeded with seed; see SlowExecs. Call it before the
+// runtime is used.
 func (r *Runtime) SetSlowExecs(s SlowExecs, seed uint64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.slow, r.rng = s, rand.New(rand.NewPCG(seed, 0x51_0e_ec))
 }
 
