@@ -187,15 +187,15 @@ func readActionLog(path string) infer5Result {
 	execs := make([]infer5Exec, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		batches[r.Batch] = append(batches[r.Batch], r.PredictionError())
 		// The exec ended worker_exec_complete after the action was sent,
 		// which was controller_result_enqueue before t.
 		execs[i] = infer5Exec{
 			gpu: [2]int{r.Worker, r.GPU}, model: r.Model, batch: r.Batch,
-			expected: float64(r.Expected), actual: float64(r.Actual),
+			expected: float64(r.Expected), actual: float64(r.Actual), err: r.PredictionError(),
 			end:         float64(r.T - r.ResultEnqueue + r.ExecComplete),
 			clockBefore: r.ClockBefore, clock: r.Clock,
 		}
+		batches[r.Batch] = append(batches[r.Batch], execs[i].err)
 	}
 	var parts []string
 	for _, b := range slices.Sorted(maps.Keys(batches)) {

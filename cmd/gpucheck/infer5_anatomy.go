@@ -13,6 +13,7 @@ type infer5Exec struct {
 	gpu                [2]int // worker, GPU
 	model, batch       int
 	expected, actual   float64 // ns
+	err                float64 // |expected − actual| / actual (bench.ActionRow.PredictionError)
 	end                float64 // when the exec ended, controller clock (ns)
 	clockBefore, clock int     // MHz
 }
@@ -103,7 +104,7 @@ func infer5Anatomy(execs []infer5Exec) []string {
 func largestErrors(execs []infer5Exec, slow []bool, topClock int) string {
 	errs := make([]float64, len(execs))
 	for i, e := range execs {
-		errs[i] = relErr(e)
+		errs[i] = e.err
 	}
 	cut := percentile(slices.Clone(errs), 0.99)
 	if cut == 0 {
@@ -140,15 +141,6 @@ func largestErrors(execs []infer5Exec, slow []bool, topClock int) string {
 	}
 	return fmt.Sprintf("INFER5 the %d largest errors (%.2f %% and over): %d over-predicted, %d of them with a slow exec among the last %d of the same model and batch size; %d under-predicted, %d of them slow execs; %d with a clock below %d MHz read around them or one of the last %d",
 		n, 100*cut, over, overSlow, estimateWindow, under, underSlow, clocked, topClock, estimateWindow)
-}
-
-// relErr is |expected − actual| / actual.
-func relErr(e infer5Exec) float64 {
-	d := e.expected - e.actual
-	if d < 0 {
-		d = -d
-	}
-	return d / e.actual
 }
 
 // shares counts slow execs per class.
