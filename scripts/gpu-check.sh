@@ -2,8 +2,9 @@
 # Checks the CUDA runtime end to end on a GPU host with cmd/gpucheck: the
 # generated zoo on the real worker, driven over the worker protocol (load,
 # LoadWeights, inferences at every batch size, eviction, reload into other
-# pages), outputs against the CPU runtime, latencies against the PyTorch
-# profile of internal/model/profiles, then INFER5 with the client. It
+# pages), outputs against the CPU runtime, latencies against PyTorch's on
+# the same GPU (the profile in internal/model/profiles on an H200, else
+# measured first by scripts/torch-profile.py), then INFER5 with the client. It
 # prints a table and PASS/FAIL per target; with $OUT set the table goes to
 # $OUT/gpu-check.txt, next to the processes' logs.
 #
@@ -71,6 +72,45 @@ if [ -x "$bin/gpuprobe" ] && [ "$(left)" -gt "$reserve" ]; then
 	timeout 90 "$bin/gpuprobe" -quick 2>&1 | grep -E '^(PASS|FAIL|SUMMARY)' | cut -c1-400
 fi
 
+# PyTorch's figures that the worker's exec times are compared with: the
+# repository's H200 profile on an H200, else measured on this GPU by
+# scripts/torch-profile.py before the main run (GPU_CHECK_TORCH=auto, the
+# default; =on measures on an H200 too, printing each figure against the
+# repository's; =off never measures). gpucheck -gpu judges exec p50 only
+# against figures of this GPU. GPU_CHECK_PYTHON names the Python with
+# torch and torchvision, GPU_CHECK_TORCH_MODELS the models (default the
+# main run's six).
+gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+profile=$root/internal/model/profiles/zoo_profile_h200.json
+profile_gpu=$(sed -n 's/^ *"device": *"\([^"]*\)".*/\1/p' "$profile" | head -1)
+measure=0
+case ${GPU_CHECK_TORCH:-auto} in
+on) measure=1 ;;
+auto) [ "$main" != 0 ] && [ -n "$gpu_name" ] && [ "$gpu_name" != "$profile_gpu" ] && measure=1 ;;
+esac
+# It may take what the main run and the experiments can spare, 3 minutes
+# at most (about 1 for the six models on an H200, an estimate).
+room=$(($(left) - (main != 0 ? reserve : 60)))
+room=$((room > 180 ? 180 : room))
+if [ "$measure" = 1 ] && [ "$room" -lt 60 ]; then
+	echo "gpu-check.sh: no time left to measure PyTorch on this GPU"
+	measure=0
+fi
+if [ "$measure" = 1 ]; then
+	section "PyTorch's CUDA-graph figures on this GPU ($gpu_name)"
+	measured=${OUT:-$(mktemp -d)}/torch-profile.json
+	if PYTHONUNBUFFERED=1 timeout "$room" \
+		"${GPU_CHECK_PYTHON:-python3}" "$root/scripts/torch-profile.py" --out "$measured" --compare "$profile" \
+		${GPU_CHECK_TORCH_MODELS:+--models "$GPU_CHECK_TORCH_MODELS"}; then
+		if [ "$gpu_name" != "$profile_gpu" ]; then
+			profile=$measured
+		fi
+	else
+		echo "gpu-check.sh: PyTorch's figures were not measured here; exec p50 is judged only against figures of this GPU"
+	fi
+fi
+gpu_flags=(-profile "$profile" -gpu "$gpu_name")
+
 rc=0
 if [ "$main" != 0 ]; then
 	section "gpucheck $*"
@@ -83,7 +123,7 @@ if [ "$main" != 0 ]; then
 	# The harness waits for each result polling its socket (-spin-reads), as a
 	# caller that spins would: a parked reader's wake-up is not the worker's
 	# latency. The worker runs as configured by default (its reads park).
-	timeout --kill-after=10 "$(max 120 $(($(left) - 70)))" "$bin/gpucheck" -bin "$bin" -profile "$root/internal/model/profiles/zoo_profile_h200.json" \
+	timeout --kill-after=10 "$(max 120 $(($(left) - 70)))" "$bin/gpucheck" -bin "$bin" "${gpu_flags[@]}" \
 		-spin-reads 50ms "${budget[@]}" "$@"
 	rc=$?
 	if [ "$rc" -ge 124 ]; then
@@ -154,7 +194,7 @@ experiment() {
 	fi
 	section "$title"
 	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
-		-profile "$root/internal/model/profiles/zoo_profile_h200.json" -spin-reads 50ms "$@" -budget "$(($(left) - 25))s" 2>&1 |
+		"${gpu_flags[@]}" -spin-reads 50ms "$@" -budget "$(($(left) - 25))s" 2>&1 |
 		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own)|^    [a-z→]'
 }
 experiment "-mix: what INFER5's slow execs depend on, gated" "CLOCKWORK_CUDA_GATE=on" -mix -n 500

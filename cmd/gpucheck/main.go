@@ -8,8 +8,9 @@
 // controller predicts exec times.
 //
 // It prints one row per model and batch size (exec GPU time and
-// end-to-end time percentiles, the PyTorch CUDA-graph figures of the
-// repository's H200 profile, LoadWeights and rebind times) and a PASS or
+// end-to-end time percentiles, PyTorch's CUDA-graph figures for the same
+// GPU (-profile: the repository's H200 profile, or one measured on the GPU
+// by scripts/torch-profile.py), LoadWeights and rebind times) and a PASS or
 // FAIL line per target; with $OUT set the report also goes to
 // $OUT/gpu-check.txt, next to the processes' logs and samples.csv (every
 // timed inference: when it was sent, its stages in the worker, when its
@@ -35,7 +36,7 @@
 //
 //	gpucheck [-quick] [-fakecuda] [-bin DIR] [-models resnet18,...] [-batches 1,2,4,8,16]
 //	         [-n 1000] [-reload 100] [-infer5 30s] [-infer5-model resnet50]
-//	         [-infer5-estimate N:P] [-profile FILE] [-budget 5m30s]
+//	         [-infer5-estimate N:P] [-profile FILE] [-gpu NAME] [-budget 5m30s]
 //	gpucheck -overhead [-fakecuda] [-lz4] [-bin DIR] [-baseline DIR]
 //	         [-models mlp,imagenet_io] [-batches 1,16] [-n 2000]
 //	gpucheck -mix [-fakecuda] [-bin DIR] [-infer5-model resnet50] [-n 1000]
@@ -62,6 +63,7 @@ var fullModels = []string{"resnet18", "resnet50", "resnet152", "mobilenet_v2", "
 
 type options struct {
 	bin, profile, logDir string
+	gpu                  string // the GPU's name, to tell whether the profile is this GPU's
 	infer5Model          string
 	infer5Estimate       []string // the controller's estimate flags, if any
 	models, cpuModels    []string
@@ -117,7 +119,8 @@ func parseFlags(args []string) (*options, error) {
 		infer5                            = fs.Duration("infer5", -1, "how long to run INFER5 with the client (0 skips; default 30s)")
 		infer5Model                       = fs.String("infer5-model", "resnet50", "the model INFER5 serves (as resnet50_v2, the client's model)")
 		infer5Estimate                    = fs.String("infer5-estimate", "", "`N:P`: INFER5 estimates exec times as the percentile P of the last N (controller -estimate-window, -estimate-percentile; default the original's 10:0.99)")
-		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with")
+		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with (scripts/torch-profile.py measures one on this GPU)")
+		gpu                               = fs.String("gpu", "", "the GPU's name, as nvidia-smi gives it: where the profile is another GPU's, exec p50 is not judged against it")
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
 		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
 		mix                               = fs.Bool("mix", false, "run only fixed patterns of Infers of two copies of -infer5-model at batch sizes 1 and 2, one at a time and two in flight, to tell what INFER5's slow execs depend on (default 1000 a row)")
@@ -142,7 +145,7 @@ func parseFlags(args []string) (*options, error) {
 	if *overhead {
 		defModels, defBatches, defN = []string{"mlp", ioModel}, []int{1, 16}, 2000
 	}
-	o := &options{bin: *bin, profile: *profile, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
+	o := &options{bin: *bin, profile: *profile, gpu: *gpu, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
 		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
 		inflight: max(1, *inflight)}
 	if *infer5Estimate != "" {

@@ -6,17 +6,27 @@ import (
 	"strconv"
 )
 
-// torchProfile holds the PyTorch CUDA-graph figures of the repository's
-// H200 profile (internal/model/profiles/zoo_profile_h200.json): exec p50
-// and p99.9 in ms by model and batch size.
-type torchProfile map[string]map[int]struct{ p50, p999 float64 }
+// torchProfile holds PyTorch's CUDA-graph figures for the model zoo on one
+// GPU: the repository's H200 profile
+// (internal/model/profiles/zoo_profile_h200.json), or one that
+// scripts/torch-profile.py measured on the GPU being checked, in the same
+// format.
+type torchProfile struct {
+	path, device, torch string
+	exec                map[string]map[int]torchFigures // by model and batch size
+}
 
-func readProfile(path string) (torchProfile, error) {
+// torchFigures are exec p50 and p99.9 in ms.
+type torchFigures struct{ p50, p999 float64 }
+
+func readProfile(path string) (*torchProfile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var f struct {
+		Device string `json:"device"`
+		Torch  string `json:"torch"`
 		Models []struct {
 			Model string `json:"model"`
 			Exec  map[string]struct {
@@ -28,14 +38,23 @@ func readProfile(path string) (torchProfile, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, err
 	}
-	p := torchProfile{}
+	p := &torchProfile{path: path, device: f.Device, torch: f.Torch, exec: map[string]map[int]torchFigures{}}
 	for _, m := range f.Models {
-		p[m.Model] = map[int]struct{ p50, p999 float64 }{}
+		p.exec[m.Model] = map[int]torchFigures{}
 		for k, e := range m.Exec {
 			if b, err := strconv.Atoi(k); err == nil {
-				p[m.Model][b] = struct{ p50, p999 float64 }{e.P50, e.P999}
+				p.exec[m.Model][b] = torchFigures{e.P50, e.P999}
 			}
 		}
 	}
 	return p, nil
+}
+
+// otherGPU says why the profile's figures cannot judge the GPU named gpu
+// ("" when they can, or when either name is unknown).
+func (p *torchProfile) otherGPU(gpu string) string {
+	if gpu == "" || p.device == "" || gpu == p.device {
+		return ""
+	}
+	return "the PyTorch figures are " + p.device + "'s; this GPU is " + gpu
 }

@@ -49,7 +49,7 @@ func (t *target) line() (string, bool) {
 	return fmt.Sprintf("PASS %-42s %d checked", t.name, t.checked), true
 }
 
-func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof torchProfile, o *options) checkReport {
+func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof *torchProfile, o *options) checkReport {
 	var b strings.Builder
 	ratio := &target{name: fmt.Sprintf("exec p50 <= %.2f x PyTorch p50", maxTorchRatio)}
 	gpuTail := &target{name: fmt.Sprintf("GPU p99.9/p50 <= %.2f", maxGPUTail)}
@@ -62,8 +62,13 @@ func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof
 	outputs := &target{name: "outputs (CPU 1e-4, reload identical, stable)"}
 	models := &target{name: "every model and batch size ran"}
 	pred := &target{name: fmt.Sprintf("INFER5 prediction error p99 <= %.0f%%", 100*maxPredErr)}
+	var torch map[string]map[int]torchFigures
 	if prof == nil {
 		ratio.skip = "no PyTorch profile"
+	} else {
+		torch = prof.exec
+		fmt.Fprintf(&b, "\nPyTorch figures: %s, torch %s (%s)\n", prof.device, prof.torch, prof.path)
+		ratio.skip = prof.otherGPU(o.gpu)
 	}
 
 	fmt.Fprintf(&b, "\n%-13s %3s | %-37s %5s | %-23s %5s | %-17s %5s | %-13s | %6s | %s\n",
@@ -102,9 +107,11 @@ func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof
 			e2eTail.check(r.e2e.tail() <= maxE2ETail, fmt.Sprintf("%s b%d %.3f", mr.name, r.batch, r.e2e.tail()))
 			fmt.Fprintf(&b, "%8.3f %8.3f %8.3f %8.3f %5.3f | %7.3f %7.3f %7.3f %5.3f | ",
 				r.exec.p50, r.exec.p99, r.exec.p999, r.exec.max, r.exec.tail(), r.e2e.p50, r.e2e.p99, r.e2e.p999, r.e2e.tail())
-			if t, ok := prof[mr.name][r.batch]; ok {
+			if t, ok := torch[mr.name][r.batch]; ok {
 				q := r.exec.p50 / t.p50
-				ratio.check(q <= maxTorchRatio, fmt.Sprintf("%s b%d %.2f", mr.name, r.batch, q))
+				if ratio.skip == "" {
+					ratio.check(q <= maxTorchRatio, fmt.Sprintf("%s b%d %.2f", mr.name, r.batch, q))
+				}
 				fmt.Fprintf(&b, "%8.3f %8.3f %5.2f | ", t.p50, t.p999, q)
 			} else {
 				fmt.Fprintf(&b, "%8s %8s %5s | ", "-", "-", "-")
