@@ -41,6 +41,16 @@ var kinds = map[string]kind{
 	}},
 }
 
+// notImplemented says what the original's other controller types were,
+// for users who follow its documentation (which runs INFER4).
+var notImplemented = map[string]string{
+	"INFER4": "the original's earlier scheduler, which its documentation still names; INFER5 is its successor " +
+		"and takes the same options (INFER4's max_batch default was 16: -max-batch 16)",
+	"SMART":  "a scheduler the fork added, left unfinished (spec/controller.md §6 lists its bugs)",
+	"DIRECT": "one of the original's test controllers (every request to worker 0, unscheduled)",
+	"STRESS": "one of the original's test controllers (a load, evict and infer stress on the workers, no clients)",
+}
+
 // Main runs the controller and returns its exit status.
 func Main(argv []string, stdout, stderr io.Writer) int {
 	args, err := Parse(argv)
@@ -54,7 +64,11 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 	}
 	k, ok := kinds[args.kind()]
 	if !ok {
-		fmt.Fprintf(stderr, "Invalid controller type %s\n\n%s", args.Type, Usage)
+		fmt.Fprintf(stderr, "Invalid controller type %s\n", args.Type)
+		if why, theirs := notImplemented[args.kind()]; theirs {
+			fmt.Fprintf(stderr, "%s is not implemented here: it is %s.\n", args.kind(), why)
+		}
+		fmt.Fprintf(stderr, "\n%s", Usage)
 		return 1
 	}
 	fmt.Fprintln(stdout, "Starting Clockwork Controller")
