@@ -124,4 +124,4 @@ func startController(t *testing.T, typ string, workerPorts []string, extra ...st
 }
 
 // schedulerTypes are the controller types that run real workloads.
-var schedulerTypes = []string{"INFER5", "BASELINE", "ECHO"}
+var schedulerTypes = []string{"INFER5", "INFER4", "BASELINE", "ECHO"}

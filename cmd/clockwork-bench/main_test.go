@@ -60,7 +60,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, 2, "Usage"},
 		{[]string{"fig6"}, 2, "unknown command"},
 		{[]string{"fig5", "-bin", "/nonexistent"}, 1, "run make"},
-		{[]string{"fig5", "-schedulers", "ECHO"}, 2, "not INFER5 or BASELINE"},
+		{[]string{"fig5", "-schedulers", "ECHO"}, 2, "not INFER5, INFER4 or BASELINE"},
 		{[]string{"sim", "-slos", "0s", "fig5"}, 2, "not a positive duration"},
 		{[]string{"sim", "nosuchworkload"}, 1, "unknown workload"},
 		{[]string{"sim", "-duration", "5s", "fig5"}, 2, "must exceed -warmup"},

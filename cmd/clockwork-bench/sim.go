@@ -31,7 +31,7 @@ func simFlags(o *simOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	o.sweep.register(fs)
 	c := &o.cfg
-	fs.StringVar(&c.Controller.Type, "scheduler", "INFER5", "controller type for a named workload: INFER5 or BASELINE")
+	fs.StringVar(&c.Controller.Type, "scheduler", "INFER5", "controller type for a named workload: INFER5, INFER4 or BASELINE")
 	fs.IntVar(&c.Workers, "workers", 1, "simulated workers (fig5: 1)")
 	fs.IntVar(&c.GPUs, "gpus", 1, "GPUs per worker (fig5: 1)")
 	fs.StringVar(&c.WorkerConfigFile, "worker-config", "", "worker configuration overrides, as worker_dummy -c")
@@ -40,9 +40,9 @@ func simFlags(o *simOptions) *flag.FlagSet {
 	fs.Var(nanos{&c.Controller.MaxExec}, "max-exec", "controller max_exec (default 250ms)")
 	fs.IntVar(&c.Controller.MaxGPUs, "max-gpus", 0, "controller max_gpus (default 100; fig5: 1)")
 	fs.BoolVar(&c.Controller.GenerateInputs, "generate-inputs", false, "controller generate_inputs")
-	fs.BoolVar(&c.Controller.LoadSatisfied, "load-satisfied", false, "INFER5 -load-satisfied")
-	fs.IntVar(&c.Controller.EstimateWindow, "estimate-window", 10, "INFER5 -estimate-window")
-	fs.Float64Var(&c.Controller.EstimatePercentile, "estimate-percentile", 0.99, "INFER5 -estimate-percentile")
+	fs.BoolVar(&c.Controller.LoadSatisfied, "load-satisfied", false, "INFER5 and INFER4 -load-satisfied")
+	fs.IntVar(&c.Controller.EstimateWindow, "estimate-window", 10, "INFER5 and INFER4 -estimate-window")
+	fs.Float64Var(&c.Controller.EstimatePercentile, "estimate-percentile", 0.99, "INFER5 and INFER4 -estimate-percentile")
 	fs.Var(nanos{&c.WorkerTimerSlack}, "worker-timer-slack", "how late the workers' timers fire (default 0; worker_dummy on Linux: up to 1ms)")
 	fs.Var(nanos{&c.Network.WorkerLatency}, "worker-latency", "one-way controller↔worker latency (default 50µs)")
 	fs.Var(nanos{&c.Network.ClientLatency}, "client-latency", "one-way client↔controller latency (default 50µs)")
@@ -66,13 +66,13 @@ func simMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), `Usage: clockwork-bench sim [flags] fig5
        clockwork-bench sim [flags] WORKLOAD [ARGS...]
 
-Runs a Clockwork cluster in virtual time: the real INFER5 or BASELINE
+Runs a Clockwork cluster in virtual time: the real INFER5, INFER4 or BASELINE
 scheduler, worker engines on the simulated runtime of worker_dummy, and the
 client's workload engine, over a network model. "fig5" sweeps Figure 5
 (-slos × -schedulers, comparison_experiment2 on one simulated GPU, max_batch
 16 unless -max-batch says otherwise); any other name is a client workload (see
 "client -h") run once with -scheduler and -default-slo, and the controller's
-default max_batch (8) unless -max-batch is given. Prints the same table as
+default max_batch (8, INFER4 16) unless -max-batch is given. Prints the same table as
 "clockwork-bench fig5"; -slos, -schedulers, -models and -concurrency apply to
 fig5 only.
 

@@ -31,7 +31,7 @@ func (s *sweep) register(fs *flag.FlagSet) {
 		100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond}
 	s.schedulers = names{"INFER5", "BASELINE"}
 	fs.Var(&s.slos, "slos", "comma-separated default SLOs to sweep")
-	fs.Var(&s.schedulers, "schedulers", "comma-separated controller types to compare")
+	fs.Var(&s.schedulers, "schedulers", "comma-separated controller types to compare (INFER5, INFER4, BASELINE)")
 	fs.IntVar(&s.models, "models", 15, "copies of resnet50_v2 (comparison_experiment2's N)")
 	fs.IntVar(&s.concurrency, "concurrency", 16, "closed-loop requests per copy")
 	fs.IntVar(&s.maxBatch, "max-batch", fig5MaxBatch, "the controller's max_batch (the original INFER5's default is 8)")
@@ -101,8 +101,8 @@ func (n *names) Set(s string) error {
 	*n = nil
 	for _, f := range strings.Split(s, ",") {
 		f = strings.ToUpper(strings.TrimSpace(f))
-		if f != "INFER5" && f != "BASELINE" {
-			return fmt.Errorf("%q is not INFER5 or BASELINE", f)
+		if f != "INFER5" && f != "INFER4" && f != "BASELINE" {
+			return fmt.Errorf("%q is not INFER5, INFER4 or BASELINE", f)
 		}
 		*n = append(*n, f)
 	}

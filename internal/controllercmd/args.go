@@ -193,6 +193,9 @@ const Usage = `Usage: controller [flags] TYPE WORKERS [generate_inputs] [max_gpu
 
 TYPE is the scheduler:
   INFER5     Clockwork's scheduler (ConcurrentInferAndLoadScheduler).
+  INFER4     Its predecessor, which the original's documentation runs: a
+             strategy per request and batch size, one queue per model,
+             paced loads (max_batch 16 and schedule_ahead 10ms by default).
   BASELINE   A conventional server for comparison: per-model FIFO queues,
              AIMD batch sizes, weights loaded on demand, nothing dropped.
   ECHO       Answers every request at once with an empty output (tests).
@@ -202,18 +205,19 @@ WORKERS is a comma-separated list of host:port (workers listen on 12345).
 Options, positional as in the original or as named flags anywhere:
   generate_inputs  -generate-inputs  1: substitute generated inputs for empty ones (default 0)
   max_gpus         -max-gpus N       use at most N GPUs, spread over workers (default 100)
-  schedule_ahead   -schedule-ahead   ns (or 10ms) of work queued per GPU (default 10ms; 15ms with generate_inputs)
+  schedule_ahead   -schedule-ahead   ns (or 10ms) of work queued per GPU (default 10ms; 15ms with generate_inputs, not for INFER4)
   default_slo      -default-slo      ns SLO of requests without an SLO factor (default 100ms)
   max_exec         -max-exec         ns; batch sizes slower than this are not used (default 250ms)
-  max_batch        -max-batch N      largest batch size (default 8)
+  max_batch        -max-batch N      largest batch size (default 8; INFER4 16)
 Other flags:
   -port N          client port (default 12346)
   -log-dir DIR     telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)
-  -load-satisfied  INFER5: also load models onto idle GPUs when the GPUs holding
-                   them already serve their demand (the original's behaviour,
-                   caused by a bug; default off)
+  -load-satisfied  INFER5, INFER4: also load models onto idle GPUs when the
+                   GPUs holding them already serve their demand (the original's
+                   behaviour, caused by a bug; default off)
   -estimate-window N, -estimate-percentile P
-                   INFER5: estimate exec and weights transfer times as the P
-                   percentile (0 < P ≤ 1) of the last N measurements (default 10
-                   and 0.99, the original's: about the largest of the last 10)
+                   INFER5, INFER4: estimate exec and weights transfer times as
+                   the P percentile (0 < P ≤ 1) of the last N measurements
+                   (default 10 and 0.99, the original's: about the largest of
+                   the last 10)
 `

@@ -22,6 +22,9 @@ import (
 type kind struct {
 	maxBatch  int  // default max_batch
 	telemetry bool // writes the TSV logs
+	// fixedAhead: schedule_ahead defaults to 10 ms even with
+	// generate_inputs (INFER4; the others take 15 ms then).
+	fixedAhead bool
 	// announce prints the scheduler's parameter block before connecting.
 	announce func(w io.Writer, cfg scheduler.Config)
 	build    func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error)
@@ -31,6 +34,10 @@ var kinds = map[string]kind{
 	"INFER5": {maxBatch: 8, telemetry: true, announce: infer5.PrintConfig,
 		build: func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error) {
 			return infer5.New(cfg, s, infer5.LoadSatisfiedModels(a.LoadSatisfied), infer5.Estimates(cmp.Or(a.EstimateWindow, 10), cmp.Or(a.EstimatePercentile, 0.99)))
+		}},
+	"INFER4": {maxBatch: 16, telemetry: true, fixedAhead: true, announce: infer5.PrintConfig,
+		build: func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error) {
+			return infer5.New(cfg, s, infer5.Infer4(), infer5.LoadSatisfiedModels(a.LoadSatisfied), infer5.Estimates(cmp.Or(a.EstimateWindow, 10), cmp.Or(a.EstimatePercentile, 0.99)))
 		}},
 	"BASELINE": {maxBatch: 8, telemetry: true, announce: baseline.PrintConfig,
 		build: func(cfg scheduler.Config, s *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
@@ -44,8 +51,6 @@ var kinds = map[string]kind{
 // notImplemented says what the original's other controller types were,
 // for users who follow its documentation (which runs INFER4).
 var notImplemented = map[string]string{
-	"INFER4": "the original's earlier scheduler, which its documentation still names; INFER5 is its successor " +
-		"and takes the same options (INFER4's max_batch default was 16: -max-batch 16)",
 	"SMART":  "a scheduler the fork added, left unfinished (spec/controller.md §6 lists its bugs)",
 	"DIRECT": "one of the original's test controllers (every request to worker 0, unscheduled)",
 	"STRESS": "one of the original's test controllers (a load, evict and infer stress on the workers, no clients)",
@@ -124,8 +129,9 @@ func (a *Args) kind() string {
 
 // SchedulerConfig builds the scheduler configuration the controller runs
 // with: the options, where zero, take the type's defaults (schedule_ahead
-// 10 ms, or 15 ms with generate_inputs; default_slo 100 ms; max_exec
-// 250 ms; max_gpus 100; max_batch 8). Schedulers print to log.
+// 10 ms, or 15 ms with generate_inputs except for INFER4; default_slo
+// 100 ms; max_exec 250 ms; max_gpus 100; max_batch 8, INFER4's 16).
+// Schedulers print to log.
 func (a *Args) SchedulerConfig(log io.Writer) (scheduler.Config, error) {
 	k, ok := kinds[a.kind()]
 	if !ok {
@@ -137,7 +143,7 @@ func (a *Args) SchedulerConfig(log io.Writer) (scheduler.Config, error) {
 	}
 	if cfg.ScheduleAhead == 0 {
 		cfg.ScheduleAhead = 10e6
-		if cfg.GenerateInputs {
+		if cfg.GenerateInputs && !k.fixedAhead {
 			cfg.ScheduleAhead = 15e6
 		}
 	}

@@ -8,10 +8,9 @@ import (
 
 // TestOtherTypes: the original's controller types that are not
 // implemented here are refused before anything starts, saying what they
-// were; INFER4, which the original's documentation runs, points to INFER5.
+// were.
 func TestOtherTypes(t *testing.T) {
 	for typ, want := range map[string]string{
-		"INFER4": "INFER4 is not implemented here: it is the original's earlier scheduler, which its documentation still names; INFER5 is its successor",
 		"smart":  "SMART is not implemented here: it is a scheduler the fork added",
 		"DIRECT": "DIRECT is not implemented here: it is one of the original's test controllers",
 		"STRESS": "STRESS is not implemented here: it is one of the original's test controllers",
@@ -33,6 +32,33 @@ func TestOtherTypes(t *testing.T) {
 		}
 		if want == "" && strings.Contains(got, "not implemented here") {
 			t.Errorf("%s: %q", typ, got)
+		}
+	}
+}
+
+// TestTypeDefaults: max_batch and schedule_ahead default by type; INFER4's
+// schedule_ahead stays 10 ms with generate_inputs.
+func TestTypeDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		typ      string
+		generate bool
+		batch    int
+		ahead    int64
+	}{
+		{"INFER5", false, 8, 10e6},
+		{"INFER5", true, 8, 15e6},
+		{"INFER4", false, 16, 10e6},
+		{"INFER4", true, 16, 10e6},
+		{"BASELINE", false, 8, 10e6},
+	} {
+		a := &Args{Type: tc.typ, GenerateInputs: tc.generate}
+		cfg, err := a.SchedulerConfig(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.MaxBatch != tc.batch || cfg.ScheduleAhead != tc.ahead || cfg.LatestDelta != tc.ahead {
+			t.Errorf("%s generate_inputs=%v: max_batch %d, schedule_ahead %d, latest_delta %d; want %d and %d",
+				tc.typ, tc.generate, cfg.MaxBatch, cfg.ScheduleAhead, cfg.LatestDelta, tc.batch, tc.ahead)
 		}
 	}
 }

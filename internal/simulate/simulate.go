@@ -1,6 +1,6 @@
 // Package simulate runs a Clockwork cluster in virtual time, in one
 // goroutine, from the same pieces the real processes are made of: the
-// scheduler core the controller drives (INFER5 or BASELINE, built from the
+// scheduler core the controller drives (INFER5, INFER4 or BASELINE, built from the
 // same options and the same start-up State), workers each running the real
 // worker.Engine on the simulated runtime of worker_dummy, and clients
 // running the real workload engine. Only the I/O around them is replaced:

@@ -23,6 +23,10 @@
 // once per Ready and only touches the GPUs holding it. Nothing polls: Ready
 // returns the next time something time-based is due.
 //
+// With the Infer4 option it is INFER4, the original's earlier scheduler
+// (spec/controller.md §5), which differs in how a GPU picks its next batch
+// and in how loads are paced (infer4.go); the rest is shared.
+//
 // The behaviour follows spec/controller.md §4; deliberate differences from
 // the original — mostly bug fixes — are listed in DIFFERENCES.md.
 package infer5

@@ -100,6 +100,7 @@ func (s *Scheduler) gpuDown(g *gpu, reason string) {
 	}
 	clear(g.activated)
 	g.activated, g.strategies = g.activated[:0], g.strategies[:0]
+	g.strategies4 = timers[*strategy4]{}
 	g.free = 0
 	s.tracker.dropGPU(g.idx)
 	fmt.Fprintf(s.log, "W%d-GPU%d is down (%s); it gets no more work (model copies lost: %d)\n", g.worker, g.local, reason, lost)

@@ -17,6 +17,13 @@ type gpu struct {
 	activated  []*instance // instances whose strategies need computing
 	instances  []instance  // one per model id
 
+	// INFER4: the strategies of the requests for the models the GPU
+	// holds, by priority (a latest start time); and its loads' pacing.
+	strategies4 timers[*strategy4]
+	loads       int   // LoadWeights outstanding
+	lastLoad    int64 // when it last consulted the load tracker, if consulted
+	consulted   bool
+
 	candidate bool  // queued for an infer pass
 	wakeAt    int64 // pending infer wake-up, or 0
 	down      bool  // out of service (gpuDown)
@@ -138,6 +145,9 @@ func (s *Scheduler) addStrategies(inst *instance, maxBatch int) {
 // GPU has less than schedule_ahead of work queued, try its most urgent
 // strategy; send at most one Infer. It reports whether it sent one.
 func (s *Scheduler) scheduleInfer(g *gpu) bool {
+	if s.opts.infer4 {
+		return s.scheduleInfer4(g)
+	}
 	now := s.now
 	for _, inst := range g.activated {
 		s.addStrategies(inst, math.MaxInt)

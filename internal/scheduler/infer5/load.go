@@ -39,11 +39,21 @@ func (s *Scheduler) offerLoads(fitting bool) {
 			declined++
 			continue
 		}
-		id := s.tracker.choose(g.idx)
-		if id < 0 || fitting && g.free < s.models[id].pages {
+		if !s.loadPaced(g) {
 			declined++
 			continue
 		}
+		id := s.tracker.choose(g.idx)
+		if id < 0 || fitting && g.free < s.models[id].pages {
+			// A choice declined for want of room is not a consultation:
+			// the offers to all GPUs come next.
+			if id < 0 {
+				g.lastLoad, g.consulted = s.now, true
+			}
+			declined++
+			continue
+		}
+		g.lastLoad, g.consulted = s.now, true
 		if s.scheduleLoad(g, free, id) {
 			declined = 0
 		} else {
@@ -82,6 +92,7 @@ func (s *Scheduler) scheduleLoad(g *gpu, free int64, id int) bool {
 		Earliest: uint64(earliest), Latest: uint64(latest), ExpectedDuration: uint64(m.weights),
 	}
 	g.pcie.add(a.id, m.weights, s.now)
+	g.loads++
 	s.send(a)
 	return true
 }

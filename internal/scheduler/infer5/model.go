@@ -38,6 +38,8 @@ type model struct {
 	heads []uint64 // per batch size: seqno of its queue's front
 
 	loaded []*instance // instances with the weights loaded: len is copies_loaded
+
+	q4 queue4 // INFER4's single queue (the ring above stays empty there)
 }
 
 // newModel builds a model from worker 0's profile, keeping batch size 1 and
@@ -150,8 +152,9 @@ func (m *model) at(seqno uint64) *request { return m.ring[seqno&uint64(len(m.rin
 func (m *model) queued(i int) int { return int(m.tail - m.heads[i]) }
 
 // requestsQueued is the number of requests in the batch-1 queue, for
-// telemetry.
-func (m *model) requestsQueued() int { return m.queued(0) }
+// telemetry. (One of the two terms is always zero: INFER5 queues in the
+// ring, INFER4 in q4.)
+func (m *model) requestsQueued() int { return m.queued(0) + m.q4.len() }
 
 // strategies appends to dst a strategy per non-empty queue of batch size
 // ≤ maxBatch, largest first: its priority is the latest time the queue's

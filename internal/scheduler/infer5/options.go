@@ -35,6 +35,7 @@ const never = int64(^uint64(0) >> 1)
 type Option func(*options)
 
 type options struct {
+	infer4        bool // the original's earlier scheduler (infer4.go)
 	loadSatisfied bool
 	resultTimeout int64
 	estimator     estimator

@@ -31,7 +31,18 @@ func TestRandomRunsKeepTheirPromises(t *testing.T) {
 	}
 }
 
-func chaos(t *testing.T, seed uint64) {
+// TestInfer4RandomRunsKeepTheirPromises is the same for INFER4.
+func TestInfer4RandomRunsKeepTheirPromises(t *testing.T) {
+	runs := 500
+	if testing.Short() {
+		runs = 50
+	}
+	for seed := range uint64(runs) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { chaos(t, seed, infer5.Infer4()) })
+	}
+}
+
+func chaos(t *testing.T, seed uint64, extra ...infer5.Option) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	pick := func(xs ...int64) int64 { return xs[rng.IntN(len(xs))] }
 
@@ -76,6 +87,7 @@ func chaos(t *testing.T, seed uint64) {
 		infer5.LoadSatisfiedModels(rng.IntN(2) == 0),
 		infer5.ResultTimeout(pick(ms(50), ms(1000))),
 	}
+	opts = append(opts, extra...)
 
 	sim := schedtest.NewSim(st)
 	sim.Rand = rand.New(rand.NewPCG(seed, 0x51))

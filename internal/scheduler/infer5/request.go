@@ -16,6 +16,7 @@ type request struct {
 	demand       demand
 	locked       bool // placed in an action, which now answers it
 	answered     bool
+	dequeued     bool // INFER4: taken off its model's queue
 }
 
 // slos computes a request's SLO and its internal deadlines relative to
@@ -70,8 +71,12 @@ func (s *Scheduler) admit(r *scheduler.Request, m *model) {
 		arrivalCount: m.copies(),
 	}
 	q.demand = s.tracker.addRequest(m.id, m.estimate(1, defaultClock), execSLO, weightsSLO)
-	m.enqueue(q)
 	s.timeouts.push(q.deadline, q)
+	if s.opts.infer4 {
+		s.admit4(q, m)
+		return
+	}
+	m.enqueue(q)
 
 	// The original activates the model on every GPU; only GPUs holding its
 	// weights can use strategies, and those already active keep theirs.

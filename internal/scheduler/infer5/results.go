@@ -86,6 +86,7 @@ func (s *Scheduler) failed(a *action, e *workerapi.ErrorResult, received int64) 
 			s.tracker.loadComplete(m.id, g.idx, false)
 		}
 		g.pcie.error(a.id, s.now)
+		g.loads--
 	case workerapi.EvictWeightsType:
 		// The pages were reclaimed when the eviction was decided; the
 		// original crashes here instead.
@@ -144,6 +145,7 @@ func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult) {
 		s.activate(inst)
 	}
 	g.pcie.success(a.id, int64(res.Timing.End))
+	g.loads--
 	m.measureWeights(int64(res.Timing.Duration))
 
 	r := s.record(a, workerapi.Success, s.now)
