@@ -26,12 +26,13 @@ type Args struct {
 	MaxExec        int64
 	MaxBatch       int // 0 = the type's default
 
-	// LoadSatisfied makes INFER5 also load models whose demand the GPUs
-	// holding them already serve (the original's behaviour, see README).
+	// LoadSatisfied makes INFER5 (and INFER4) also load models whose
+	// demand the GPUs holding them already serve (the original's
+	// behaviour, see README).
 	LoadSatisfied bool
-	// EstimateWindow and EstimatePercentile are INFER5's exec and weights
-	// estimates: that percentile of the last that many measurements (zero:
-	// the original's 10 and 0.99).
+	// EstimateWindow and EstimatePercentile are INFER5's (and INFER4's)
+	// exec and weights estimates: that percentile of the last that many
+	// measurements (zero: the original's 10 and 0.99).
 	EstimateWindow     int
 	EstimatePercentile float64
 

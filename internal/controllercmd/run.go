@@ -33,11 +33,11 @@ type kind struct {
 var kinds = map[string]kind{
 	"INFER5": {maxBatch: 8, telemetry: true, announce: infer5.PrintConfig,
 		build: func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error) {
-			return infer5.New(cfg, s, infer5.LoadSatisfiedModels(a.LoadSatisfied), infer5.Estimates(cmp.Or(a.EstimateWindow, 10), cmp.Or(a.EstimatePercentile, 0.99)))
+			return infer5.New(cfg, s, a.infer5Options()...)
 		}},
 	"INFER4": {maxBatch: 16, telemetry: true, fixedAhead: true, announce: infer5.PrintConfig,
 		build: func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error) {
-			return infer5.New(cfg, s, infer5.Infer4(), infer5.LoadSatisfiedModels(a.LoadSatisfied), infer5.Estimates(cmp.Or(a.EstimateWindow, 10), cmp.Or(a.EstimatePercentile, 0.99)))
+			return infer5.New(cfg, s, append(a.infer5Options(), infer5.Infer4())...)
 		}},
 	"BASELINE": {maxBatch: 8, telemetry: true, announce: baseline.PrintConfig,
 		build: func(cfg scheduler.Config, s *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
@@ -49,7 +49,7 @@ var kinds = map[string]kind{
 }
 
 // notImplemented says what the original's other controller types were,
-// for users who follow its documentation (which runs INFER4).
+// for users who follow its documentation.
 var notImplemented = map[string]string{
 	"SMART":  "a scheduler the fork added, left unfinished (spec/controller.md §6 lists its bugs)",
 	"DIRECT": "one of the original's test controllers (every request to worker 0, unscheduled)",
@@ -117,6 +117,14 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "Clockwork Controller Exiting")
 	return code
+}
+
+// infer5Options are INFER5's and INFER4's options from the command line.
+func (a *Args) infer5Options() []infer5.Option {
+	return []infer5.Option{
+		infer5.LoadSatisfiedModels(a.LoadSatisfied),
+		infer5.Estimates(cmp.Or(a.EstimateWindow, 10), cmp.Or(a.EstimatePercentile, 0.99)),
+	}
 }
 
 // kind is the controller type, INFER5 when unset.
