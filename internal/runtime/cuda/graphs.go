@@ -319,7 +319,7 @@ func (in *instance) destroyIdle(s *graphSet) {
 // any) is the first to take the model's next pages, with a remap instead
 // of a capture.
 func (m *Model) Evicted(gpu int, pages []int) {
-	if gpu < 0 || gpu >= len(m.inst) {
+	if gpu < 0 || gpu >= len(m.inst) || m.inst[gpu] == nil {
 		return
 	}
 	in := m.inst[gpu]

@@ -35,11 +35,10 @@ type ioBlock struct {
 // a new IO block on the GPU's input stream. An empty input leaves the
 // batch's inputs as they are (zero-size inputs).
 func (m *Model) CopyInput(gpu, batch, padded int, input []byte, start int64) (runtime.IO, workerapi.Timing, error) {
-	d, err := m.rt.device(gpu)
+	d, in, err := m.instance(gpu)
 	if err != nil {
 		return nil, workerapi.Timing{}, err
 	}
-	in := m.inst[gpu]
 	v := in.variant(padded)
 	if v == nil || batch < 0 || batch > padded {
 		return nil, workerapi.Timing{}, runtime.Errorf(workerapi.CopyInputInvalidBatchSize,

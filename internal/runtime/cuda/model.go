@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"slices"
 	"sync"
 
@@ -21,7 +22,7 @@ type Model struct {
 	// pageLens[i] bytes of it used.
 	host     *cu.HostMem
 	pageLens []uint64
-	inst     []*instance // per GPU
+	inst     []*instance // per GPU; nil on a GPU that was unusable at Load
 }
 
 // instance is the model on one GPU: its op list per batch size and sets
@@ -76,8 +77,12 @@ func (l layout) bind(r region, pages []cu.DevicePtr, zeros cu.DevicePtr) binding
 // Load implements runtime.Runtime: it imports P.onnx, pins its weights
 // and, on every GPU, chooses convolution algorithms, captures a graph per
 // batch size and (with Config.Measure) times it and the weights
-// transfer, reporting GPU 0's figures. Errors have status 41, or 76/83
-// when batch size 1 does not fit the IO or workspace pool.
+// transfer, reporting the first GPU's figures. Errors have status 41, or
+// 76/83 when batch size 1 does not fit the IO or workspace pool. A GPU
+// whose context a sticky error left unusable, before or during the Load,
+// is left out: the model loads on the others, and actions for it on that
+// GPU answer status 14 as every action there does. Only when no GPU is
+// usable does the Load fail, with status 14.
 func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, error) {
 	if opts.PageSize != 0 && opts.PageSize != r.cfg.PageSize {
 		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "page size %d differs from the runtime's %d", opts.PageSize, r.cfg.PageSize)
@@ -104,17 +109,26 @@ func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, er
 		NumPages:    em.Weights.NumPages(),
 	}}
 	if err := m.pin(em.Weights); err != nil {
-		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: pinning %d bytes of weights: %v", path, m.hostBytes(), err)
+		return nil, err
 	}
+	m.inst = make([]*instance, len(r.devices))
+	var first *instance
 	for _, d := range r.devices {
-		in, err := d.prepare(m, plans, opts)
+		if d.failed() != nil {
+			continue
+		}
+		in, err := d.prepare(m, plans, opts, first == nil)
+		if err != nil && d.failed() != nil {
+			continue // it broke now
+		}
 		if err != nil {
 			m.Close()
 			return nil, err
 		}
-		m.inst = append(m.inst, in)
-		if d.id == 0 {
-			// Later GPUs prepare the batch sizes GPU 0 kept.
+		m.inst[d.id] = in
+		if first == nil {
+			// Later GPUs prepare the batch sizes the first kept.
+			first = in
 			plans = plans[:len(in.variants)]
 			for _, v := range in.variants {
 				m.info.BatchSizes = append(m.info.BatchSizes, v.batch)
@@ -122,7 +136,45 @@ func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, er
 			}
 		}
 	}
+	if first == nil {
+		m.Close()
+		return nil, unusableEverywhere(r, path)
+	}
 	return m, nil
+}
+
+// unusableEverywhere is the error of a Load with no usable GPU: status 14,
+// with the first GPU's fault.
+func unusableEverywhere(r *Runtime, path string) error {
+	var why error = errors.New("no GPU")
+	if len(r.devices) > 0 {
+		why = r.devices[0].failed()
+	}
+	return runtime.Errorf(workerapi.ErrGPUUnusable, "%s: every GPU is unusable (%v)", path, why)
+}
+
+// usableDevice is the first GPU whose context is usable, or nil.
+func (r *Runtime) usableDevice() *device {
+	for _, d := range r.devices {
+		if d.failed() == nil {
+			return d
+		}
+	}
+	return nil
+}
+
+// instance is m's instance on gpu, or an error if m is not on gpu: status
+// 13 for a GPU the machine lacks, 14 for one that was unusable at Load.
+func (m *Model) instance(gpu int) (*device, *instance, error) {
+	d, err := m.rt.device(gpu)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := m.inst[gpu]
+	if in == nil {
+		return nil, nil, runtime.Errorf(workerapi.ErrGPUUnusable, "%v", d.failed())
+	}
+	return d, in, nil
 }
 
 func (m *Model) hostBytes() uint64 {
@@ -139,14 +191,20 @@ func (m *Model) pin(w *engine.WeightLayout) error {
 	for _, p := range w.Pages {
 		m.pageLens = append(m.pageLens, uint64(len(p)))
 	}
-	d := m.rt.devices[0]
+	d := m.rt.usableDevice()
+	if d == nil {
+		return unusableEverywhere(m.rt, m.path)
+	}
+	pinErr := func(err error) error {
+		return runtime.Errorf(d.code(workerapi.ErrInvalidModelPath), "%s: pinning %d bytes of weights: %v", m.path, m.hostBytes(), d.note(err))
+	}
 	if err := d.enter(); err != nil {
-		return err
+		return pinErr(err)
 	}
 	defer d.leave()
 	var err error
 	if m.host, err = cu.MemHostAlloc(int(max(m.hostBytes(), 1)), cu.HostAllocPortable); err != nil {
-		return err
+		return pinErr(err)
 	}
 	buf := m.host.Bytes()
 	for i, p := range w.Pages {
@@ -158,16 +216,20 @@ func (m *Model) pin(w *engine.WeightLayout) error {
 // Info implements runtime.Model.
 func (m *Model) Info() runtime.ModelInfo { return m.info }
 
-// WorkspaceSize is the device workspace of batch size batch on GPU 0:
-// activations and library workspaces (0 if not prepared).
+// WorkspaceSize is the device workspace of batch size batch on the first
+// GPU it was loaded on: activations and library workspaces (0 if not
+// prepared).
 func (m *Model) WorkspaceSize(batch int) uint64 {
-	if len(m.inst) == 0 {
-		return 0
-	}
-	for _, v := range m.inst[0].variants {
-		if v.batch == batch {
-			return v.lay.conv + v.lay.convSize - v.lay.ws
+	for _, in := range m.inst {
+		if in == nil {
+			continue
 		}
+		for _, v := range in.variants {
+			if v.batch == batch {
+				return v.lay.conv + v.lay.convSize - v.lay.ws
+			}
+		}
+		return 0
 	}
 	return 0
 }
@@ -176,12 +238,13 @@ func (m *Model) WorkspaceSize(batch int) uint64 {
 // weights. The model must not be in use.
 func (m *Model) Close() {
 	for _, in := range m.inst {
-		in.close()
+		if in != nil {
+			in.close()
+		}
 	}
 	m.inst = nil
-	if m.host != nil && len(m.rt.devices) > 0 && m.rt.devices[0].enter() == nil {
-		m.host.Free()
-		m.rt.devices[0].leave()
+	if m.host != nil {
+		m.rt.freeHost(m.host)
 		m.host = nil
 	}
 }

@@ -34,11 +34,12 @@ func (e *poolError) Error() string { return e.msg }
 // prepare builds m on d, under d.loadMu: for each plan (ascending batch
 // sizes) it compiles the ops, chooses convolution algorithms, runs the op
 // list once in the profiling area, captures it and, with Config.Measure,
-// times it there. On GPU 0 it drops batch sizes that do not fit the pools
-// or run longer than opts.MaxExec; other GPUs must prepare every plan they
-// are given. Then it captures the serving graph sets and, on GPU 0 with
-// Measure, times the weights transfer and the mapping of pages into a set.
-func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOptions) (*instance, error) {
+// times it there. On the first GPU it is prepared on it drops batch sizes
+// that do not fit the pools or run longer than opts.MaxExec; other GPUs
+// must prepare every plan they are given. Then it captures the serving
+// graph sets and, on the first GPU with Measure, times the weights
+// transfer and the mapping of pages into a set.
+func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOptions, first bool) (*instance, error) {
 	d.loadMu.Lock()
 	defer d.loadMu.Unlock()
 	if err := d.enter(); err != nil {
@@ -61,7 +62,7 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 	for i, p := range plans {
 		v, g, err := d.build(m, p, pages)
 		var pe *poolError
-		if errors.As(err, &pe) && d.id == 0 && i > 0 {
+		if errors.As(err, &pe) && first && i > 0 {
 			break
 		}
 		if err != nil {
@@ -81,12 +82,12 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 			in.close()
 			return nil, loadError(m, d, fmt.Errorf("timing batch size %d: %w", p.Batch, err))
 		}
-		if cfg.Measure && d.id == 0 && p.Batch > 1 && v.execNs > opts.MaxExec {
+		if cfg.Measure && first && p.Batch > 1 && v.execNs > opts.MaxExec {
 			in.variants = in.variants[:v.index]
 			v.destroy()
 			break
 		}
-		if cfg.ProfileOps && d.id == 0 {
+		if cfg.ProfileOps && first {
 			if err := d.profileOps(cfg.Log, m, v, pages); err != nil {
 				fmt.Fprintf(cfg.Log, "cuda: ops gpu=%d model=%s b=%d: profile failed: %v\n", d.id, m.path, v.batch, err)
 			}
@@ -98,7 +99,7 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 		return nil, loadError(m, d, fmt.Errorf("capturing the serving graphs: %w", err))
 	}
 	captured := time.Since(t0)
-	if d.id == 0 && cfg.Measure {
+	if first && cfg.Measure {
 		copyNs, err := d.timeWeights(m, pages)
 		if err != nil {
 			in.close()

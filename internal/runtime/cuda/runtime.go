@@ -199,15 +199,29 @@ func (r *Runtime) Close() error {
 	if n := r.lent.Load(); n > 0 {
 		// Freeing it under a buffer still in use would crash the process.
 		errs = append(errs, fmt.Errorf("cuda runtime: closed with %d bytes of pinned host memory still lent; left allocated", n))
-	} else if r.host != nil && len(r.devices) > 0 && r.devices[0].enter() == nil {
-		errs = append(errs, r.host.Free())
-		r.devices[0].leave()
+	} else if r.host != nil {
+		errs = append(errs, r.freeHost(r.host))
 	}
 	for _, d := range r.devices {
 		errs = append(errs, d.close())
 	}
 	r.devices = nil
 	return errors.Join(errs...)
+}
+
+// freeHost frees pinned host memory (allocated portable, for every
+// context) in the context of a usable GPU. Where none is left, it stays:
+// a broken context can free nothing, and the process's end reclaims it.
+func (r *Runtime) freeHost(h *cu.HostMem) error {
+	d := r.usableDevice()
+	if d == nil {
+		return nil
+	}
+	if err := d.enter(); err != nil {
+		return err
+	}
+	defer d.leave()
+	return h.Free()
 }
 
 // lendShare is the part of the pinned host IO pool that AllocHost lends

@@ -19,7 +19,7 @@ import (
 // the mapping (microseconds; milliseconds if a new set had to be
 // captured for another copy of the model).
 func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing, error) {
-	d, err := m.rt.device(gpu)
+	d, in, err := m.instance(gpu)
 	if err != nil {
 		return workerapi.Timing{}, err
 	}
@@ -54,7 +54,6 @@ func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing
 		return workerapi.Timing{}, runtimeError(d, err)
 	}
 	// The mapping needs only the pages: it runs while the copy does.
-	in := m.inst[gpu]
 	remap, remapped, remapErr := in.bindServing(pages)
 	d.leave()
 	end, copyNs, err := d.chk.wait(st.w, -1)
