@@ -27,9 +27,9 @@ type Config struct {
 	// Verbose writes a line per model load and per LoadWeights with the
 	// figures behind them (algorithms, copy and mapping times) to Log.
 	Verbose bool
-	// ProfileOps times every op of every batch size on GPU 0 at Load, on
-	// its own, and writes where the exec time goes to Log (a diagnostic:
-	// it lengthens Load).
+	// ProfileOps times every op of every batch size on the first usable
+	// GPU (GPU 0 unless broken) at Load, on its own, and writes where the
+	// exec time goes to Log (a diagnostic: it lengthens Load).
 	ProfileOps bool
 	// Spin says whether a stage waiting for the GPU spins near the work's
 	// expected end instead of parking (checker.go): SpinAuto, the zero

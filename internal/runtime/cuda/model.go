@@ -48,7 +48,7 @@ type variant struct {
 	lay    layout
 	execNs uint64 // measured median exec time
 	// launchNs is the median host time of the exec launch when execNs
-	// was measured (GPU 0; the op profile shows it).
+	// was measured (on the first usable GPU; the op profile shows it).
 	launchNs uint64
 }
 
