@@ -16,16 +16,16 @@ import (
 )
 
 // TestLostWorker stops one of two workers while a client is served
-// behind INFER5 and BASELINE: the controller takes the worker's GPU out of
-// service and loads its model onto the GPU left, and every request after
-// that succeeds. (The lost GPU used to keep getting its share of the
-// work, all of which failed.) Then a new worker, with a GPU more, starts
+// behind INFER5, INFER4 and BASELINE: the controller takes the worker's
+// GPU out of service and loads its model onto the GPU left, and every
+// request after that succeeds. (The lost GPU used to keep getting its
+// share of the work, all of which failed.) Then a new worker, with a GPU more, starts
 // at the lost one's address: the controller reconnects, loads the
 // cluster's models there, puts its GPU back in service and the new GPU
 // in; once the other worker is lost too, every request is served by the
 // one that rejoined.
 func TestLostWorker(t *testing.T) {
-	for _, typ := range []string{"INFER5", "BASELINE"} {
+	for _, typ := range []string{"INFER5", "INFER4", "BASELINE"} {
 		t.Run(typ, func(t *testing.T) {
 			w0, p0 := startWorker(t, "-n", "1")
 			w1, p1 := startWorker(t, "-n", "1")
@@ -215,7 +215,7 @@ func (p *proxy) cut() {
 // once a new worker answers at the lost one's address, its GPU joins the
 // cluster; after the first worker is lost too, the one that joined serves.
 func TestWorkerLostDuringStartup(t *testing.T) {
-	for _, typ := range []string{"INFER5", "BASELINE"} {
+	for _, typ := range []string{"INFER5", "INFER4", "BASELINE"} {
 		t.Run(typ, func(t *testing.T) {
 			w0, p0 := startWorker(t, "-n", "1")
 			w1, p1 := startWorker(t, "-n", "1")
