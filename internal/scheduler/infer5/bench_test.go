@@ -27,7 +27,14 @@ func BenchmarkCore(b *testing.B) {
 	}
 }
 
-func benchmarkCore(b *testing.B, rate float64) {
+// BenchmarkCoreInfer4 is BenchmarkCore for INFER4.
+func BenchmarkCoreInfer4(b *testing.B) {
+	for _, rate := range []float64{60_000, 150_000} {
+		b.Run(fmt.Sprintf("rate=%.0f", rate), func(b *testing.B) { benchmarkCore(b, rate, infer5.Infer4()) })
+	}
+}
+
+func benchmarkCore(b *testing.B, rate float64, opts ...infer5.Option) {
 	const (
 		workers, gpusPerWorker = 10, 10
 		nGPUs                  = workers * gpusPerWorker
@@ -45,7 +52,7 @@ func benchmarkCore(b *testing.B, rate float64) {
 		}
 	}
 	st := c.State()
-	s, err := infer5.New(schedtest.Config(), st)
+	s, err := infer5.New(schedtest.Config(), st, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
