@@ -120,7 +120,7 @@ func parseFlags(args []string) (*options, error) {
 		infer5Model                       = fs.String("infer5-model", "resnet50", "the model INFER5 serves (as resnet50_v2, the client's model)")
 		infer5Estimate                    = fs.String("infer5-estimate", "", "`N:P`: INFER5 estimates exec times as the percentile P of the last N (controller -estimate-window, -estimate-percentile; default the original's 10:0.99)")
 		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with (scripts/torch-profile.py measures one on this GPU)")
-		gpu                               = fs.String("gpu", "", "the GPU's name, as nvidia-smi gives it: where the profile is another GPU's, exec p50 is not judged against it")
+		gpu                               = fs.String("gpu", "", "the GPU's name, as nvidia-smi gives it: where the profile is another GPU's, exec p50 is not judged against it (default: the worker's first GPU)")
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
 		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
 		mix                               = fs.Bool("mix", false, "run only fixed patterns of Infers of two copies of -infer5-model at batch sizes 1 and 2, one at a time and two in flight, to tell what INFER5's slow execs depend on (default 1000 a row)")
@@ -247,6 +247,9 @@ func run(o *options) (bool, error) {
 			return fmt.Errorf("the worker runs on %q, not on a GPU (see worker.log)", rt)
 		}
 		fmt.Printf("worker on %s: %s\n", w.addr, w.runtimeName())
+		if o.gpu == "" {
+			o.gpu = gpuName(w.runtimeName())
+		}
 		c, err := dial(w.addr, o.spinReads)
 		if err != nil {
 			return err

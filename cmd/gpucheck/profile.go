@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // torchProfile holds PyTorch's CUDA-graph figures for the model zoo on one
@@ -48,6 +49,24 @@ func readProfile(path string) (*torchProfile, error) {
 		}
 	}
 	return p, nil
+}
+
+// gpuName is the first GPU's name in a CUDA worker's runtime name, as
+// "cuda (1 × NVIDIA H200; CUDA driver 13.0, …)", or "".
+func gpuName(runtime string) string {
+	_, rest, ok := strings.Cut(runtime, " × ")
+	if !ok {
+		return ""
+	}
+	devices, _, ok := strings.Cut(rest, ";") // the GPUs' part ends the list at ";"
+	if !ok {
+		devices, ok = strings.CutSuffix(rest, ")") // or at the closing parenthesis
+	}
+	if !ok {
+		return ""
+	}
+	first, _, _ := strings.Cut(devices, ", ")
+	return first
 }
 
 // otherGPU says why the profile's figures cannot judge the GPU named gpu

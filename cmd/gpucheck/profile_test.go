@@ -10,6 +10,21 @@ import (
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
+func TestGPUName(t *testing.T) {
+	for rt, want := range map[string]string{
+		"cuda (1 × NVIDIA H200; CUDA driver 13.0, NVRTC 13.0, cuDNN 9.14.0; TF32 off; waits spinning; exec gated)": "NVIDIA H200",
+		"cuda (2 × NVIDIA H100 80GB HBM3, 1 × NVIDIA A100; CUDA driver 13.0)":                                      "NVIDIA H100 80GB HBM3",
+		"cuda (1 × Fake GPU (fakecuda); CUDA driver 13.0)":                                                         "Fake GPU (fakecuda)",
+		"cuda (1 × NVIDIA H200)": "NVIDIA H200",
+		"cpu (2 cores)":          "",
+		"cuda (1 × ":             "",
+	} {
+		if got := gpuName(rt); got != want {
+			t.Errorf("gpuName(%q) = %q, want %q", rt, got, want)
+		}
+	}
+}
+
 // TestProfileOfAnotherGPU: exec p50 is judged against PyTorch's figures
 // only where they were measured on the GPU being checked.
 func TestProfileOfAnotherGPU(t *testing.T) {
