@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -57,5 +58,54 @@ func TestProfileOfAnotherGPU(t *testing.T) {
 				t.Errorf("-gpu %q: the report lacks %q:\n%s", tc.gpu, want, rep.text)
 			}
 		}
+	}
+}
+
+// TestTorchProfileScript runs scripts/torch-profile.py, which GPU hosts
+// run where the GPU is not the repository profile's, against a stand-in
+// for torch (testdata/faketorch): its output must be a profile that
+// readProfile reads, with what it measured, and its comparison lines must
+// name each model. The torch calls themselves run only on GPU hosts.
+func TestTorchProfileScript(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	out := filepath.Join(t.TempDir(), "profile.json")
+	cmd := exec.Command(py, "../../scripts/torch-profile.py", "--out", out, "--models", "resnet50,mobilenet_v2,nosuch",
+		"--batches", "1,16", "--reps", "50", "--compare", "../../internal/model/profiles/zoo_profile_h200.json")
+	cmd.Env = append(os.Environ(), "PYTHONPATH=testdata/faketorch", "PYTHONDONTWRITEBYTECODE=1")
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	for _, want := range []string{
+		`(?m)^PyTorch fake on Fake GPU: CUDA-graph replays, fp32, TF32 off, cudnn\.benchmark False, 50 replays per batch size$`,
+		`(?m)^  resnet50 +p50/p99\.9 ms: b1 1\.0\d\d/1\.0\d\d  b16 1\.0\d\d/1\.0\d\d  \(`,
+		`(?m)^  nosuch: ValueError: torchvision has no model 'nosuch'$`,
+		`(?m)^against \.\./\.\./internal/model/profiles/zoo_profile_h200\.json \(NVIDIA H200, torch 2\.11\.0\+cu130\): p50 here / p50 there$`,
+		`(?m)^  mobilenet_v2 +b1 \d\.\d{3}  b16 \d\.\d{3}$`,
+	} {
+		if !regexp.MustCompile(want).Match(b) {
+			t.Errorf("the output lacks %q:\n%s", want, b)
+		}
+	}
+	prof, err := readProfile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prof.device != "Fake GPU" || prof.torch != "fake" || len(prof.exec) != 2 {
+		t.Fatalf("profile of %q, torch %q, models %v", prof.device, prof.torch, prof.exec)
+	}
+	for _, m := range []string{"resnet50", "mobilenet_v2"} {
+		for _, batch := range []int{1, 16} {
+			f, ok := prof.exec[m][batch]
+			if !ok || f.p50 < 1 || f.p50 > f.p999 || f.p999 > 1.01 {
+				t.Errorf("%s b%d: %+v", m, batch, f)
+			}
+		}
+	}
+	if got := prof.otherGPU("NVIDIA H100 80GB HBM3"); got != "the PyTorch figures are Fake GPU's; this GPU is NVIDIA H100 80GB HBM3" {
+		t.Errorf("otherGPU: %q", got)
 	}
 }
