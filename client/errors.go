@@ -23,6 +23,11 @@ const (
 	StatusTimeout        = clientapi.StatusTimeout
 	StatusInitializing   = clientapi.StatusInitializing
 	StatusInvalidRequest = clientapi.StatusInvalidRequest
+	// INFER4 answers a request it drops with these rather than
+	// StatusTimeout: passed over by a batch behind it (7), or too late
+	// for the GPU's next slot (8).
+	StatusSkipped             = clientapi.StatusControllerSkipped
+	StatusCouldNotStartInTime = clientapi.StatusCouldNotStartInTime
 )
 
 // IsInitializing reports whether err is the controller's "still starting
