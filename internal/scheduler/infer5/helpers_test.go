@@ -26,11 +26,11 @@ func factory(opts ...infer5.Option) schedtest.Factory {
 }
 
 // warm is one GPU holding ResNet50 (model 0) from the start, with the
-// default configuration.
-func warm(t *testing.T) *schedtest.Harness {
+// default configuration and opts.
+func warm(t *testing.T, opts ...infer5.Option) *schedtest.Harness {
 	t.Helper()
 	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
-	return schedtest.New(t, factory(), schedtest.Config(), st)
+	return schedtest.New(t, factory(opts...), schedtest.Config(), st)
 }
 
 // window returns an Infer's or LoadWeights' [earliest, latest].

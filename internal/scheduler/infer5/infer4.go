@@ -180,25 +180,26 @@ func (s *Scheduler) tryDequeue4(m *model, dst []*request, freeAt, clock int64, s
 	}
 	// A larger batch, if the strategy's deadline allows it and enough
 	// requests finish in time at that size.
-	eligible := func(done int64) int {
-		n := 0
-		for i := range q.len() {
+	// enough reports whether n queued requests finish in time at done,
+	// looking no further than the n-th.
+	enough := func(done int64, n int) bool {
+		for i := 0; i < q.len() && n > 0; i++ {
 			if q.at(i).deadline >= done {
-				n++
+				n--
 			}
 		}
-		return n
+		return n == 0
 	}
 	if larger := m.batch[max(m.lookup(available), 0)]; b < larger {
 		done := freeAt + m.estimate(larger, clock)
 		if done > deadline {
 			return dst, 0
 		}
-		if eligible(done) >= larger {
+		if enough(done, larger) {
 			b, completion = larger, done
 		}
 	}
-	if eligible(completion) < b {
+	if !enough(completion, b) {
 		return dst, 0
 	}
 	for q.len() > 0 && q.front() != st.owner && q.front().deadline < completion {

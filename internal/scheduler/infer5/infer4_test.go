@@ -9,18 +9,11 @@ import (
 	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
 )
 
-// warm4 is warm for INFER4: one GPU holding ResNet50 (model 0).
-func warm4(t *testing.T) *schedtest.Harness {
-	t.Helper()
-	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
-	return schedtest.New(t, factory(infer5.Infer4()), schedtest.Config(), st)
-}
-
 // TestInfer4BatchesAsInfer5 sends five requests at once: INFER4 tries each
 // request's strategies, largest batch size first, and sends as much as
 // fits in schedule_ahead in one pass, here a batch of 4 and one of 1.
 func TestInfer4BatchesAsInfer5(t *testing.T) {
-	h := warm4(t)
+	h := warm(t, infer5.Infer4())
 	h.WithSim(schedtest.NewSim(h.State))
 	h.At(0).InferN(0, 5)
 	if got := batchSizes(h.Infers()); !slices.Equal(got, []int{4, 1}) {
@@ -40,7 +33,7 @@ func TestInfer4BatchesAsInfer5(t *testing.T) {
 // status 7 (the original answered it so at its deadline; INFER5 leaves it
 // to time out with status 4).
 func TestInfer4SkipsWhatABatchPassesOver(t *testing.T) {
-	h := warm4(t)
+	h := warm(t, infer5.Infer4())
 	h.At(0).InferN(0, 8)                                    // b8 until 12.4 ms
 	tight := h.At(ms(0.5)).Infer(0, schedtest.SLOFactor(2)) // exec deadline 15.5 ms
 	later := h.At(ms(0.6)).Infer(0, schedtest.Input([]byte("later")))
@@ -66,7 +59,7 @@ func TestInfer4SkipsWhatABatchPassesOver(t *testing.T) {
 // TestInfer4AnswersTooLateAtTheFront: a request at its queue's front that
 // the GPU's next slot starts after is answered at once with status 8.
 func TestInfer4AnswersTooLateAtTheFront(t *testing.T) {
-	h := warm4(t)
+	h := warm(t, infer5.Infer4())
 	h.At(0).InferN(0, 8)                                    // b8 until 12.4 ms
 	h.At(ms(0.2)).Infer(0)                                  // runs alone next, until 15.76 ms
 	tight := h.At(ms(0.5)).Infer(0, schedtest.SLOFactor(2)) // exec deadline 15.5 ms
