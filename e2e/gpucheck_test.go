@@ -5,12 +5,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
 // TestGPUCheckOnFakeCUDA runs scripts/gpu-check.sh's harness, gpucheck,
 // through every part of its main mode on fakecuda with one small model:
-// the table, the tail anatomy, INFER5 with another estimate, its anatomy
+// the table, the tail anatomy with the stall probe's stalls, INFER5 with another estimate, its anatomy
 // and replay, and the target lines. GPU hosts, where its figures mean
 // something, are lent rarely; this keeps the harness working between
 // them. (Its timings are the fake's, so targets fail and it exits 1.)
@@ -27,7 +28,10 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	report := string(b)
 	for _, want := range []string{
 		`(?m)^tinycnn +1 \|`,
+		`(?m)^stall probe: threads on CPUs \[-?\d+( -?\d+)?\] sleeping 1ms at a time; the machine alone for 2s: \d+ wakes later than 200µs$`,
 		`(?m)^End-to-end tails: \d+ of 10 timed inferences`,
+		`(?m)^  machine stalls \(a probe thread on CPU .* \d+ in 2\.0 s before the worker started; \d+ while inferences were timed`,
+		`(?m)^  slow inferences that met a stall: \d+ of \d+ .*; of all timed inferences: \d+ of 10$`,
 		`(?m)^INFER5 \(3s\): [1-9]\d* Infers`,
 		`(?m)^INFER5 the same execs predicted again from the last N at percentile P \(bench\.Replay\): 10 at 0\.99: p99 `,
 		`(?m)^PASS outputs \(CPU 1e-4, reload identical, stable\)`,
@@ -38,6 +42,9 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 		if !regexp.MustCompile(want).MatchString(report) {
 			t.Errorf("the report lacks %q:\n%s", want, report)
 		}
+	}
+	if st, err := os.ReadFile(filepath.Join(out, "stalls.csv")); err != nil || !strings.HasPrefix(string(st), "at_us,late_us,queued_us,cpu,idle\n") {
+		t.Errorf("stalls.csv: %v\n%.200s", err, st)
 	}
 	ctl, err := os.ReadFile(filepath.Join(out, "infer5-controller.log"))
 	if err != nil {

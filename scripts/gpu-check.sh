@@ -185,6 +185,13 @@ fi
 # - MobileNetV2 with four Infers in the worker, gated and ungated: GPU
 #   p99.9/p50 was 1.10-1.16 at b4, back to back, against 1.005 one at a
 #   time.
+# Every main-mode gpucheck watches the machine with its stall probe
+# (internal/stalls: two threads pinned to the first and the last CPU
+# waking from 1 ms sleeps) and says which slow inferences met a stall,
+# and whether the probe's thread waited in the run queue meanwhile (the
+# machine was busy) or not (no thread of the VM could run). The main run
+# and the default end-to-end experiment first watch the machine alone for
+# 2 s; the other experiments skip that.
 experiment() {
 	local title=$1 envs=$2
 	shift 2
@@ -194,8 +201,8 @@ experiment() {
 	fi
 	section "$title"
 	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
-		"${gpu_flags[@]}" -spin-reads 50ms "$@" -budget "$(($(left) - 25))s" 2>&1 |
-		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own)|^    [a-z→]'
+		"${gpu_flags[@]}" -spin-reads 50ms -stalls-idle 0 "$@" -budget "$(($(left) - 25))s" 2>&1 |
+		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|slow inferences that met)|^    [a-z→]'
 }
 experiment "-mix: what INFER5's slow execs depend on, gated" "CLOCKWORK_CUDA_GATE=on" -mix -n 500
 experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \
@@ -205,7 +212,7 @@ experiment "INFER5 (15 s) with estimates from the last 20 at 0.9" "" \
 experiment "-mix without the exec gate" "CLOCKWORK_CUDA_GATE=off" -mix -n 500
 experiment "the host path: -overhead, imagenet_io (next to no GPU work)" "" -overhead -models imagenet_io -batches 1,16 -n 1000
 experiment "end to end as configured by default" "" \
-	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -stalls-idle 2s
 experiment "end to end with gpucheck's reads parked" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -spin-reads 0
 experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_LOWAT_READS=on" \
@@ -223,7 +230,7 @@ experiment "MobileNetV2, -inflight 4, without the exec gate" "CLOCKWORK_CUDA_GAT
 # The device hands back at most 8 files of $OUT: the smaller logs go into
 # one archive beside the report, samples.csv, ops.txt and worker.log.
 if [ -n "${OUT:-}" ]; then
-	(cd "$OUT" && logs=$(ls -d infer5-* worker-new.log 2>/dev/null; true) && [ -n "$logs" ] &&
+	(cd "$OUT" && logs=$(ls -d infer5-* worker-new.log stalls.csv torch-profile.json 2>/dev/null; true) && [ -n "$logs" ] &&
 		tar czf logs.tgz $logs && rm -rf $logs)
 fi
 exit $rc

@@ -46,8 +46,9 @@ const gcMargin int64 = 2e6
 // inference slower than maxE2ETail × its row's end-to-end p50 is charged
 // to the leg that grew most against that leg's median in the row. It also
 // says whether the slow ones met the worker's garbage collections, and
-// whether they came alone or in bursts, and shows the slowest.
-func anatomy(runs []*modelRun, gcs []gcEvent) string {
+// whether they came alone or in bursts, and shows the slowest. With m (nil:
+// no stall probe ran) it also says which met a stall of the machine.
+func anatomy(runs []*modelRun, gcs []gcEvent, m *machine) string {
 	type slow struct {
 		row      string
 		i        int
@@ -59,6 +60,7 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 	var slows []slow
 	var total, harness int
 	var spans [][2]int64 // each row's timed span
+	var all []*sample
 	for _, mr := range runs {
 		for _, r := range mr.rows {
 			if len(r.samples) == 0 {
@@ -78,6 +80,7 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 			p50 := median(r.samples, (*sample).e2e)
 			for i := range r.samples {
 				s := &r.samples[i]
+				all = append(all, s)
 				if float64(s.e2e()) > maxE2ETail*float64(p50) {
 					slows = append(slows, slow{fmt.Sprintf("%s b%d", mr.name, r.batch), i, s, med, medWrite, float64(s.e2e()) / float64(p50)})
 				}
@@ -150,6 +153,13 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 		len(gcs), during, met)
 	fmt.Fprintf(&b, "  gpucheck's own garbage collections during an inference: %d, of them during a slow one: %d\n",
 		harness, countFunc(slows, func(x slow) bool { return x.s.harnessGC }))
+	if m != nil {
+		slow := make([]*sample, len(slows))
+		for i, x := range slows {
+			slow[i] = x.s
+		}
+		m.report(&b, spans, slow, all)
+	}
 	slices.SortFunc(slows, func(a, b slow) int { return cmp.Compare(b.ratio, a.ratio) })
 	if len(slows) > 0 {
 		fmt.Fprintf(&b, "  the slowest against their p50, legs in ms (%s), row medians in brackets:\n", strings.Join(legs[:], ", "))
@@ -159,7 +169,11 @@ func anatomy(runs []*modelRun, gcs []gcEvent) string {
 		for l := range legs {
 			parts[l] = fmt.Sprintf("%.3f [%.3f]", float64(x.s.leg(l))/1e6, float64(x.med[l])/1e6)
 		}
-		fmt.Fprintf(&b, "    %s #%d: %.2f ms, %.2f × p50: %s\n", x.row, x.i, float64(x.s.e2e())/1e6, x.ratio, strings.Join(parts, ", "))
+		met := ""
+		if m != nil {
+			met = m.metStall(x.s)
+		}
+		fmt.Fprintf(&b, "    %s #%d: %.2f ms, %.2f × p50: %s%s\n", x.row, x.i, float64(x.s.e2e())/1e6, x.ratio, strings.Join(parts, ", "), met)
 	}
 	return b.String()
 }

@@ -53,7 +53,7 @@ func TestAnatomy(t *testing.T) {
 	}
 	runs := []*modelRun{{name: "m", rows: []*row{r}}}
 	gcs := []gcEvent{{at: 700*10e6 + 1e6, dur: 500e3}, {at: 20e9, dur: 1e6}} // the second after the run
-	got := anatomy(runs, gcs)
+	got := anatomy(runs, gcs, nil)
 	for _, want := range []string{
 		"6 of 1000 timed inferences took more than 1.15",
 		"send → worker          3      3.00 ms    1.000 ms",
@@ -70,7 +70,7 @@ func TestAnatomy(t *testing.T) {
 		}
 	}
 	t.Log(got)
-	if anatomy(nil, gcs) != "" {
+	if anatomy(nil, gcs, nil) != "" {
 		t.Error("an anatomy without samples")
 	}
 }

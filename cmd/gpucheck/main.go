@@ -17,7 +17,10 @@
 // result arrived). The report ends with an anatomy of the end-to-end
 // tails (anatomy.go): which leg of each slow inference grew, and whether
 // it met one of the worker's garbage collections (the worker runs with
-// GODEBUG=gctrace=1). A failing model or batch size is reported and the
+// GODEBUG=gctrace=1) or a stall of the machine: a stall probe
+// (internal/stalls, machine.go) watches the machine alone for 2 s before
+// the worker starts and then throughout, and its stalls go to stalls.csv
+// beside samples.csv. A failing model or batch size is reported and the
 // check goes on. It exits 1 if a target failed.
 //
 // The binaries it runs (worker, genmodels, controller, client) are taken
@@ -72,6 +75,8 @@ type options struct {
 	infer5, budget       time.Duration
 	overhead, mix        bool
 	fakeCUDA             bool
+	stalls               bool          // run the stall probe (machine.go)
+	stallsIdle           time.Duration // how long it watches the machine alone
 	lz4                  bool
 	baseline             string
 	spinReads            time.Duration // dial's
@@ -129,6 +134,8 @@ func parseFlags(args []string) (*options, error) {
 		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
 		inflight                          = fs.Int("inflight", 1, "Infers kept in the worker at once (more than 1: back to back on the GPU; end-to-end times include queueing)")
 		spinReads                         = fs.Duration("spin-reads", 0, "poll the worker's socket this long for a result before parking, with 8 or more processors (0: park at once)")
+		stallProbe                        = fs.Bool("stalls", true, "watch the machine for stalls (threads pinned to its first and last CPU waking late from 1 ms sleeps) and set them beside the slow inferences")
+		stallsIdle                        = fs.Duration("stalls-idle", 2*time.Second, "how long the stall probe watches the machine alone, before the worker starts")
 		defModels, defBatches, defN, defR = fullModels, []int{1, 2, 4, 8, 16}, 1000, 100
 		defInfer5, defBudget              = 30 * time.Second, 330 * time.Second
 	)
@@ -147,7 +154,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 	o := &options{bin: *bin, profile: *profile, gpu: *gpu, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
 		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
-		inflight: max(1, *inflight)}
+		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle)}
 	if *infer5Estimate != "" {
 		n, p, ok := strings.Cut(*infer5Estimate, ":")
 		if !ok || n == "" || p == "" {
@@ -236,7 +243,17 @@ func run(o *options) (bool, error) {
 
 	var runs []*modelRun
 	var gcs []gcEvent
+	var mach *machine
+	var firstSent int64 // samples.csv's base
 	gpuErr := func() error {
+		if o.stalls {
+			mw, err := watchMachine(o.stallsIdle)
+			if err != nil {
+				fmt.Printf("no stall probe: %v\n", err)
+			} else {
+				defer func() { mach = mw.stop() }()
+			}
+		}
 		w, err := startWorker(o.bin, filepath.Join(o.logDir, "worker.log"))
 		if err != nil {
 			return err
@@ -260,6 +277,7 @@ func run(o *options) (bool, error) {
 			return err
 		}
 		defer func() {
+			firstSent = bn.log.base
 			if err := bn.log.close(); err != nil {
 				fmt.Printf("samples.csv: %v\n", err)
 			}
@@ -274,6 +292,12 @@ func run(o *options) (bool, error) {
 		return nil
 	}()
 
+	if mach != nil {
+		if err := mach.writeCSV(filepath.Join(o.logDir, "stalls.csv"), firstSent); err != nil {
+			fmt.Printf("stalls.csv: %v\n", err)
+		}
+	}
+
 	var i5 infer5Result
 	if o.infer5 > 0 {
 		i5 = runInfer5(o, tmp, models)
@@ -285,7 +309,7 @@ func run(o *options) (bool, error) {
 	if perr != nil {
 		fmt.Printf("no PyTorch profile: %v\n", perr)
 	}
-	rep := report(runs, gcs, gpuErr, i5, prof, o)
+	rep := report(runs, gcs, mach, gpuErr, i5, prof, o)
 	fmt.Print(rep.text)
 	fmt.Printf("gpucheck took %.1f s\n", time.Since(start).Seconds())
 	if out := os.Getenv("OUT"); out != "" {

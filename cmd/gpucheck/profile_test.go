@@ -52,7 +52,7 @@ func TestProfileOfAnotherGPU(t *testing.T) {
 		{"", `(?m)^FAIL exec p50 <= 1\.10 x PyTorch p50 +1 of 1: resnet50 b1 1\.50$`},
 		{"NVIDIA H100 80GB HBM3", `(?m)^SKIP exec p50 <= 1\.10 x PyTorch p50 +the PyTorch figures are NVIDIA H200's; this GPU is NVIDIA H100 80GB HBM3$`},
 	} {
-		rep := report(runs, nil, nil, infer5Result{skipped: "-infer5 0"}, prof, &options{gpu: tc.gpu, inflight: 1})
+		rep := report(runs, nil, nil, nil, infer5Result{skipped: "-infer5 0"}, prof, &options{gpu: tc.gpu, inflight: 1})
 		for _, want := range []string{tc.want, `(?m)^PyTorch figures: NVIDIA H200, torch 2\.11\.0\+cu130 \(.*profile\.json\)$`, `(?m)^resnet50 +1 \|.* 2\.000 +2\.100  1\.50 \|`} {
 			if !regexp.MustCompile(want).MatchString(rep.text) {
 				t.Errorf("-gpu %q: the report lacks %q:\n%s", tc.gpu, want, rep.text)

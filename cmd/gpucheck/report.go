@@ -49,7 +49,7 @@ func (t *target) line() (string, bool) {
 	return fmt.Sprintf("PASS %-42s %d checked", t.name, t.checked), true
 }
 
-func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof *torchProfile, o *options) checkReport {
+func report(runs []*modelRun, gcs []gcEvent, mach *machine, gpuErr error, i5 infer5Result, prof *torchProfile, o *options) checkReport {
 	var b strings.Builder
 	ratio := &target{name: fmt.Sprintf("exec p50 <= %.2f x PyTorch p50", maxTorchRatio)}
 	gpuTail := &target{name: fmt.Sprintf("GPU p99.9/p50 <= %.2f", maxGPUTail)}
@@ -184,7 +184,7 @@ func report(runs []*modelRun, gcs []gcEvent, gpuErr error, i5 infer5Result, prof
 	}
 
 	if e2eTail.skip == "" {
-		b.WriteString(anatomy(runs, gcs))
+		b.WriteString(anatomy(runs, gcs, mach))
 	}
 
 	switch {

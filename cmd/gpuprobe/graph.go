@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clockwork-go/clockwork/internal/affinity"
 	"github.com/clockwork-go/clockwork/internal/cuda"
 )
 
@@ -407,7 +408,7 @@ func startSpinner(ctx cuda.Context, cpu int) (*spinner, error) {
 func (sp *spinner) loop(ctx cuda.Context, cpu int, ready chan<- error) {
 	runtime.LockOSThread() // for good: the thread dies with the goroutine
 	if cpu >= 0 {
-		if err := pinCPU(cpu); err != nil {
+		if err := affinity.Pin(cpu); err != nil {
 			ready <- err
 			return
 		}

@@ -1,0 +1,48 @@
+// Package affinity binds OS threads to CPUs (sched_setaffinity(2)) and
+// tells which CPUs the process may run on. The probes that measure the
+// machine pin their threads: a measurement of one CPU, or of a spinning
+// thread that must not move.
+package affinity
+
+import (
+	"fmt"
+	"math/bits"
+	"syscall"
+	"unsafe"
+)
+
+// mask is a CPU set of up to 1024 CPUs.
+type mask [16]uint64
+
+// Pin binds the calling OS thread to cpu. The caller must have locked its
+// goroutine to the thread (runtime.LockOSThread).
+func Pin(cpu int) error {
+	var m mask
+	if cpu < 0 || cpu >= len(m)*64 {
+		return fmt.Errorf("CPU %d out of range", cpu)
+	}
+	m[cpu/64] |= 1 << (cpu % 64)
+	_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, unsafe.Sizeof(m), uintptr(unsafe.Pointer(&m)))
+	if e != 0 {
+		return fmt.Errorf("sched_setaffinity CPU %d: %w", cpu, e)
+	}
+	return nil
+}
+
+// Allowed lists the CPUs the calling thread may run on, in order.
+func Allowed() ([]int, error) {
+	var m mask
+	_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, unsafe.Sizeof(m), uintptr(unsafe.Pointer(&m)))
+	if e != 0 {
+		return nil, fmt.Errorf("sched_getaffinity: %w", e)
+	}
+	var cpus []int
+	for i, w := range m {
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			cpus = append(cpus, 64*i+b)
+			w &^= 1 << b
+		}
+	}
+	return cpus, nil
+}
