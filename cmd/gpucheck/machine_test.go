@@ -65,3 +65,36 @@ func TestAnatomyWithStalls(t *testing.T) {
 		t.Errorf("stalls.csv:\n%s\nwant\n%s", b, want)
 	}
 }
+
+// TestOverheadStalls: the -overhead mode judges each worker's samples
+// against its own row's p50.
+func TestOverheadStalls(t *testing.T) {
+	base := [len(legs)]int64{50e3, 10e3, 100e3, 5e3, 1000e3, 5e3, 50e3, 10e3, 50e3} // 1.28 ms
+	var subs [2][]sample
+	for i := range 20 {
+		for w := range subs {
+			d := base
+			d[4] += int64(w) * 5e6 // the second worker is slower throughout
+			if i == 5+w {
+				d[0] += 1e6
+			}
+			subs[w] = append(subs[w], inference(int64(i)*20e6+int64(w)*10e6, d))
+		}
+	}
+	rows := []*overheadRow{{model: "m", batch: 1, samples: subs[:]}}
+	m := &machine{cpus: []int{0, 1}, period: time.Millisecond, threshold: 200 * time.Microsecond,
+		stalls: stalls.NewSet([]stalls.Stall{{At: 5*20e6 + 0.5e6, Late: 0.4e6, Queued: 0, CPU: 1}})}
+	got := overheadStalls(m, rows)
+	for _, want := range []string{
+		"End-to-end tails: 2 of 40 timed inferences took more than 1.15 × their row's p50 on their worker.\n",
+		"the machine alone not watched; 1 while inferences were timed",
+		"  slow inferences that met a stall: 1 of 2 (the largest they met: 0 busy, 1 not, 0 on more than one CPU at once); of all timed inferences: 1 of 40\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("overheadStalls lacks %q:\n%s", want, got)
+		}
+	}
+	if overheadStalls(m, []*overheadRow{{model: "m", batch: 1}}) != "" {
+		t.Error("a report without samples")
+	}
+}

@@ -82,6 +82,14 @@ func runOverhead(o *options) error {
 	if err := writeModels(o, models); err != nil {
 		return err
 	}
+	var mw *machineWatch
+	if o.stalls {
+		if mw, err = watchMachine(o.stallsIdle); err != nil {
+			fmt.Printf("no stall probe: %v\n", err)
+		} else {
+			defer mw.stop() // if a worker fails to start
+		}
+	}
 	bins := [][2]string{{"new", o.bin}}
 	if o.baseline != "" {
 		bins = append([][2]string{{"base", o.baseline}}, bins...)
@@ -108,6 +116,21 @@ func runOverhead(o *options) error {
 		rows = append(rows, overheadModel(subs, int32(i), name)...)
 	}
 	fmt.Print(overheadTable(subs, rows))
+	if mw != nil {
+		m := mw.stop()
+		fmt.Print(overheadStalls(m, rows))
+		first := int64(0)
+		for _, r := range rows {
+			for _, ss := range r.samples {
+				if len(ss) > 0 && (first == 0 || ss[0].sent < first) {
+					first = ss[0].sent
+				}
+			}
+		}
+		if err := m.writeCSV(filepath.Join(logDir, "stalls.csv"), first); err != nil {
+			fmt.Printf("stalls.csv: %v\n", err)
+		}
+	}
 	return nil
 }
 
@@ -187,6 +210,7 @@ func overheadModel(subs []subject, id int32, name string) []*overheadRow {
 				}
 			}
 		}
+		r.samples = samples
 		for _, m := range overheadMetrics {
 			ms := make([]dist, len(subs))
 			for i := range subs {
