@@ -45,7 +45,13 @@ reserve=240
 section nvidia-smi
 nvidia-smi --query-gpu=index,name,driver_version,clocks.sm,clocks.max.sm,memory.total,memory.used --format=csv 2>/dev/null ||
 	echo "nvidia-smi failed"
-echo "CPUs: $(nproc); $(uname -r)"
+echo "CPUs: $(nproc) ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)); $(uname -r)"
+# What tells a virtual machine's stalls from ours (gpucheck's stall probe
+# reports them): the hypervisor flag, the clock source, cpuidle's driver.
+echo "hypervisor flag: $(grep -q '^flags.* hypervisor' /proc/cpuinfo && echo yes || echo no);" \
+	"clock source $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo '?');" \
+	"cpuidle $(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo '?');" \
+	"transparent huge pages $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo '?')"
 
 # The original's recommendations for workers (spec/worker.md §7.2).
 export CUDA_CACHE_DISABLE=1
