@@ -41,8 +41,11 @@ func watchMachine(idle time.Duration) (*machineWatch, error) {
 	}
 	time.Sleep(idle)
 	w := &machineWatch{p: p, idle: idle, idleEnd: clock.Now()}
-	fmt.Printf("stall probe: threads on CPUs %v sleeping %v at a time; the machine alone for %v: %d wakes later than %v\n",
-		p.CPUs(), p.Period(), idle, len(p.Stalls()), p.Threshold())
+	fmt.Printf("stall probe: threads on CPUs %v sleeping %v at a time", p.CPUs(), p.Period())
+	if idle > 0 {
+		fmt.Printf("; the machine alone for %v: %d wakes later than %v", idle, len(p.Stalls()), p.Threshold())
+	}
+	fmt.Println()
 	return w, nil
 }
 
