@@ -11,17 +11,22 @@ const precise = 3 * time.Millisecond
 
 // Alarm wakes the goroutine that owns it at a time on the process clock.
 // Go's timers round waits up to whole milliseconds on Linux
-// (golang/go#53824); a simulated GPU woken that late would sit idle for most
-// of a millisecond after every operation, and the scheduler would send work
-// late. So waits shorter than a few milliseconds are slept with nanosleep(2)
-// on a thread of their own, which wakes within tens of microseconds.
+// (golang/go#53824): an alarm 3.3 ms ahead, a simulated ResNet-50 exec,
+// rang 0.9-1.0 ms late (BenchmarkAlarmLateness), and a simulated GPU woken
+// so late holds every result that long and the scheduler sends work late.
+// So the last few milliseconds of any wait are slept with nanosleep(2) on a
+// goroutine of its own (sleepUntil: a timer slack of 1 ns, and a spin over
+// the last stretch), which rings within tens of microseconds on a
+// virtual machine, most of them the owner's own wake-up; a longer wait
+// runs a Go timer until that stretch begins.
 //
 // C may also receive when no wake time is due (a superseded wake); owners
 // simply re-check what is due. Set must be called by one goroutine.
 type Alarm struct {
 	C       <-chan struct{}
 	c       chan struct{}
-	timer   *time.Timer
+	timer   *time.Timer  // for a long wait, until its last stretch
+	target  atomic.Int64 // the wake time the timer leads to
 	sleeper atomic.Int64 // wake time of the running precise sleeper, 0 if none
 }
 
@@ -29,7 +34,7 @@ type Alarm struct {
 func NewAlarm() *Alarm {
 	a := &Alarm{c: make(chan struct{}, 1)}
 	a.C = a.c
-	a.timer = time.AfterFunc(time.Hour, a.ring)
+	a.timer = time.AfterFunc(time.Hour, func() { a.sleep(a.target.Load()) })
 	a.timer.Stop()
 	return a
 }
@@ -48,25 +53,38 @@ func (a *Alarm) Set(wake int64) {
 		return
 	}
 	d := time.Duration(wake - Now())
-	if d <= 0 {
+	switch {
+	case d <= 0:
 		a.timer.Stop()
 		a.ring()
-		return
+	case d >= precise:
+		a.target.Store(wake)
+		a.timer.Reset(d - precise)
+	default:
+		a.timer.Stop()
+		if !a.covered(wake) {
+			go a.sleep(wake)
+		}
 	}
-	if d >= precise {
-		a.timer.Reset(d)
+}
+
+// covered reports whether a running sleeper rings by wake.
+func (a *Alarm) covered(wake int64) bool {
+	cur := a.sleeper.Load()
+	return cur != 0 && cur <= wake
+}
+
+// sleep rings at wake, unless a running sleeper rings by then. (The timer's
+// sleeper and Set's may race here: both then ring, the later one a
+// superseded wake.)
+func (a *Alarm) sleep(wake int64) {
+	if a.covered(wake) {
 		return
-	}
-	a.timer.Stop()
-	if cur := a.sleeper.Load(); cur != 0 && cur <= wake {
-		return // a sleeper already wakes us in time
 	}
 	a.sleeper.Store(wake)
-	go func() {
-		sleepUntil(wake)
-		a.sleeper.CompareAndSwap(wake, 0)
-		a.ring()
-	}()
+	sleepUntil(wake)
+	a.sleeper.CompareAndSwap(wake, 0)
+	a.ring()
 }
 
 // Stop disarms the alarm.
