@@ -1,6 +1,9 @@
 package clock
 
-import "syscall"
+import (
+	"runtime"
+	"syscall"
+)
 
 // prSetTimerSlack is prctl(2)'s PR_SET_TIMERSLACK.
 const prSetTimerSlack = 29
@@ -25,5 +28,6 @@ func sleepUntil(t int64) {
 		syscall.Nanosleep(&ts, nil) // EINTR: loop and sleep the rest
 	}
 	for Now() < t {
+		runtime.Gosched() // the process's other goroutines first
 	}
 }
