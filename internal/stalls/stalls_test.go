@@ -1,6 +1,7 @@
 package stalls
 
 import (
+	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -111,12 +112,14 @@ func TestProbeRuns(t *testing.T) {
 	if len(p.CPUs()) == 0 || p.Wakes() < int64(len(p.CPUs())) {
 		t.Fatalf("%d wakes on CPUs %v", p.Wakes(), p.CPUs())
 	}
+	_, err = os.Stat("/proc/thread-self/schedstat")
+	known := runtime.GOOS == "linux" && err == nil
 	for _, s := range p.Stalls() {
-		if s.Late <= int64(DefaultThreshold) || !slices.Contains(p.CPUs(), s.CPU) || s.Queued > s.Late+int64(DefaultPeriod) {
+		if s.Late <= int64(DefaultThreshold) || !slices.Contains(p.CPUs(), s.CPU) {
 			t.Errorf("stall %+v", s)
 		}
-		if runtime.GOOS == "linux" && s.Queued < 0 {
-			t.Errorf("stall %+v: run-queue wait unknown on Linux", s)
+		if known != (s.Queued >= 0) {
+			t.Errorf("stall %+v: run-queue wait known %v, want %v", s, s.Queued >= 0, known)
 		}
 	}
 	t.Logf("%d wakes on CPUs %v in 100 ms, %d stalls", p.Wakes(), p.CPUs(), len(p.Stalls()))
