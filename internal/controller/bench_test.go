@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -183,7 +182,7 @@ func fastModel(b *testing.B) string {
 	if err := spec.Write(p); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(model.MeasurementsFile(p), []byte(meas.Format()), 0o644); err != nil {
+	if err := meas.Write(p); err != nil {
 		b.Fatal(err)
 	}
 	return p

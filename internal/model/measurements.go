@@ -84,3 +84,8 @@ func (m *Measurements) Format() string {
 	}
 	return b.String()
 }
+
+// Write writes m as the measurements file of the model at prefix.
+func (m *Measurements) Write(prefix string) error {
+	return os.WriteFile(MeasurementsFile(prefix), []byte(m.Format()), 0o644)
+}

@@ -158,7 +158,7 @@ func WriteSimulatedZoo(dir string) (int, error) {
 		if err := m.Spec.Write(prefix); err != nil {
 			return 0, err
 		}
-		if err := os.WriteFile(MeasurementsFile(prefix), []byte(m.Measurements.Format()), 0o644); err != nil {
+		if err := m.Measurements.Write(prefix); err != nil {
 			return 0, err
 		}
 	}

@@ -196,9 +196,6 @@ func NewSet(ss []Stall) *Set {
 	return set
 }
 
-// Len is the number of stalls in the set.
-func (set *Set) Len() int { return len(set.s) }
-
 // All returns the set's stalls in the order of their At.
 func (set *Set) All() []Stall { return slices.Clone(set.s) }
 

@@ -146,7 +146,9 @@ func testZoo(t *testing.T) string {
 		t.Fatal(err)
 	}
 	meas := model.Measurements{Weights: uint64(10 * ms), Exec: map[int]uint64{1: uint64(ms), 2: uint64(2 * ms), 4: uint64(4 * ms), 8: uint64(8 * ms)}}
-	os.WriteFile(model.MeasurementsFile(p), []byte(meas.Format()), 0o644)
+	if err := meas.Write(p); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"os"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/model"
@@ -49,7 +48,7 @@ func instantModel(b *testing.B) string {
 	if err := spec.Write(p); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(model.MeasurementsFile(p), []byte(meas.Format()), 0o644); err != nil {
+	if err := meas.Write(p); err != nil {
 		b.Fatal(err)
 	}
 	return p
