@@ -20,7 +20,8 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	cmd := exec.Command(filepath.Join(bin, "gpucheck"), "-fakecuda", "-bin", bin, "-models", "tinycnn", "-batches", "1",
 		"-n", "10", "-reload", "2", "-infer5", "3s", "-infer5-model", "tinycnn", "-infer5-estimate", "20:0.9",
 		"-profile", "../internal/model/profiles/zoo_profile_h200.json")
-	cmd.Env = append(os.Environ(), "OUT="+out)
+	choices := filepath.Join(out, "choices.json")
+	cmd.Env = append(os.Environ(), "OUT="+out, "CLOCKWORK_CUDA_CHOICES="+choices)
 	b, err := cmd.CombinedOutput()
 	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
 		t.Fatal(err)
@@ -45,6 +46,12 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	}
 	if st, err := os.ReadFile(filepath.Join(out, "stalls.csv")); err != nil || !strings.HasPrefix(string(st), "at_us,late_us,queued_us,cpu,idle\n") {
 		t.Errorf("stalls.csv: %v\n%.200s", err, st)
+	}
+	// The workers took the choices file from the environment, as
+	// gpu-check.sh has them: the first timed tinycnn's choices into it.
+	if c, err := os.ReadFile(choices); err != nil || !strings.Contains(string(c), `"format": "clockwork cuda choices 1"`) ||
+		!strings.Contains(string(c), `"conv x[1 `) {
+		t.Errorf("choices file: %v\n%.300s", err, c)
 	}
 	ctl, err := os.ReadFile(filepath.Join(out, "infer5-controller.log"))
 	if err != nil {

@@ -56,6 +56,12 @@ echo "hypervisor flag: $(grep -q '^flags.* hypervisor' /proc/cpuinfo && echo yes
 # The original's recommendations for workers (spec/worker.md §7.2).
 export CUDA_CACHE_DISABLE=1
 unset CUDA_FORCE_PTX_JIT CLOCKWORK_CONFIG_FILE
+# Every worker of the run takes the ways of computing convolutions and
+# Gemms that the first to load a geometry timed (CLOCKWORK_CUDA_CHOICES):
+# a model loads in a fraction of the time after that (timing them is most
+# of a Load), which leaves the experiments more of the device's time, and
+# they run the kernels the main run ran. The file goes into logs.tgz.
+export CLOCKWORK_CUDA_CHOICES=${CLOCKWORK_CUDA_CHOICES:-$(mktemp -d)/cuda-choices.json}
 
 # The optional parts, each bounded: the bindings' and the runtime's tests
 # on the GPU, and the probe's quick run (its vmm-remap check times what
@@ -236,7 +242,8 @@ experiment "MobileNetV2, -inflight 4, without the exec gate" "CLOCKWORK_CUDA_GAT
 # The device hands back at most 8 files of $OUT: the smaller logs go into
 # one archive beside the report, samples.csv, ops.txt and worker.log.
 if [ -n "${OUT:-}" ]; then
-	(cd "$OUT" && logs=$(ls -d infer5-* worker-new.log stalls.csv torch-profile.json 2>/dev/null; true) && [ -n "$logs" ] &&
+	cp "$CLOCKWORK_CUDA_CHOICES" "$OUT/cuda-choices.json" 2>/dev/null
+	(cd "$OUT" && logs=$(ls -d infer5-* worker-new.log stalls.csv torch-profile.json cuda-choices.json 2>/dev/null; true) && [ -n "$logs" ] &&
 		tar czf logs.tgz $logs && rm -rf $logs)
 fi
 exit $rc

@@ -275,10 +275,23 @@ var convFwdAlgoNames = [...]string{
 }
 
 func (a ConvFwdAlgo) String() string {
-	if a >= 0 && a < convFwdAlgoCount {
+	if a.Valid() {
 		return convFwdAlgoNames[a]
 	}
 	return fmt.Sprintf("algo %d", int32(a))
+}
+
+// Valid is whether a is one of cuDNN's algorithms.
+func (a ConvFwdAlgo) Valid() bool { return a >= 0 && a < convFwdAlgoCount }
+
+// ParseConvFwdAlgo is the algorithm named as String names it.
+func ParseConvFwdAlgo(name string) (ConvFwdAlgo, bool) {
+	for i, n := range convFwdAlgoNames {
+		if n == name {
+			return ConvFwdAlgo(i), true
+		}
+	}
+	return 0, false
 }
 
 // ConvFwdAlgoPerf is one result of FindConvolutionForwardAlgorithmEx.

@@ -173,4 +173,12 @@ func TestNames(t *testing.T) {
 			t.Errorf("got %q, want %q", got, want)
 		}
 	}
+	for a := range convFwdAlgoCount {
+		if b, ok := ParseConvFwdAlgo(a.String()); !ok || b != a {
+			t.Errorf("ParseConvFwdAlgo(%q) = %v, %v", a.String(), b, ok)
+		}
+	}
+	if _, ok := ParseConvFwdAlgo("algo 42"); ok {
+		t.Error(`ParseConvFwdAlgo("algo 42") is ok`)
+	}
 }

@@ -42,6 +42,12 @@ type Config struct {
 	// Ungated queues each exec without a gate (cuda.Gate): its GPU time
 	// then includes the host's submission of the work (a diagnostic).
 	Ungated bool
+	// ChoicesFile keeps the ways chosen to compute convolutions and Gemms
+	// (their algorithms and kernels, timed at Load) across processes: read
+	// at start-up, where they were chosen on the same GPU with the same
+	// driver and libraries, and added to after a Load that chose more
+	// (choices.go). Empty: they last as long as the process.
+	ChoicesFile string
 	// SkipVersionLine leaves out the "Using CUDA Driver …" line: the
 	// worker prints it first (VersionLine), as the original did.
 	SkipVersionLine bool

@@ -38,7 +38,12 @@ const (
 
 var convModeNames = [...]string{"fused", "fused+act", "conv+epilogue", "depthwise", "gemm+epilogue"}
 
-func (m convMode) String() string { return convModeNames[m] }
+func (m convMode) String() string {
+	if int(m) < len(convModeNames) {
+		return convModeNames[m]
+	}
+	return fmt.Sprintf("mode %d", m)
+}
 
 // convChoice is the algorithm and mode of a convolution on one GPU.
 type convChoice struct {
@@ -143,8 +148,10 @@ func newConvStep(o *engine.Conv, tf32 bool) (step, error) {
 		s.destroy()
 		return nil, err
 	}
-	relu := o.Act.Kind == engine.ActRelu
-	s.key = fmt.Sprint(x, w, o.PadTop, o.PadLeft, o.StrideH, o.StrideW, o.DilationH, o.DilationW, o.Groups, relu, tf32)
+	// The activation's kind is in the key: it decides which fused modes
+	// compute the op (fusedMode).
+	s.key = fmt.Sprintf("conv x%v w%v pad%d,%d stride%d,%d dilation%d,%d groups%d act=%v tf32=%v",
+		x, w, o.PadTop, o.PadLeft, o.StrideH, o.StrideW, o.DilationH, o.DilationW, o.Groups, o.Act.Kind, tf32)
 	return s, nil
 }
 
@@ -222,13 +229,14 @@ const convTopAlgos = 3 // cuDNN algorithms tried per mode, fastest first by cuDN
 
 // choose picks the convolution's algorithm and mode on d by timing the
 // candidates on m's buffers with at most m.convSize bytes of workspace
-// (see above). Choices are cached per GPU by geometry; it runs under
-// d.loadMu.
+// (see above). Choices are cached per GPU by geometry (d.choices, which
+// may come from a file); it runs under d.loadMu.
 func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
-	if c, ok := d.findCache[s.key]; ok && c.ws <= m.convSize {
-		s.choice = c
+	if c, ok := d.choices.conv[s.key]; ok && s.reuse(b, c, m.convSize) {
+		d.choices.reused++
 		return nil
 	}
+	d.choices.timed++
 	o := s.op
 	perfs, err := b.dnn.FindConvolutionForwardAlgorithmEx(s.x, m.addr(o.X), s.w, m.addr(o.W), s.conv, s.y, m.addr(o.Y),
 		m.conv, m.convSize)
@@ -280,8 +288,27 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 	}
 	s.choice.ms = float32(t.Seconds() * 1e3)
 	s.choice.short, s.choice.shortNeed, s.choice.room = short, shortNeed, m.convSize
-	d.findCache[s.key] = s.choice
+	d.choices.setConv(s.key, s.choice)
 	return nil
+}
+
+// reuse makes c the step's choice if it computes the op (a file's choice
+// is checked as much as cuDNN's own) with at most room bytes of
+// workspace, which it asks cuDNN for again.
+func (s *convStep) reuse(b *builder, c convChoice, room uint64) bool {
+	if !convApplies(s.op, c) {
+		return false
+	}
+	c.ws = 0
+	if c.library() {
+		ws, err := b.dnn.ConvolutionForwardWorkspaceSize(s.x, s.w, s.conv, s.y, c.algo)
+		if err != nil || ws > room {
+			return false
+		}
+		c.ws = ws
+	}
+	s.choice = c
+	return true
 }
 
 // shortOfWorkspace lists the algorithms of perfs that did not run and
@@ -310,32 +337,69 @@ func (s *convStep) shortOfWorkspace(b *builder, perfs []cu.ConvFwdAlgoPerf, room
 func convCandidates(o *engine.Conv, usable []cu.ConvFwdAlgoPerf) []convChoice {
 	var out []convChoice
 	top := usable[:min(len(usable), convTopAlgos)]
-	if o.Act.Kind == engine.ActRelu {
-		for _, p := range top {
-			out = append(out, convChoice{algo: p.Algo, mode: convFused})
-		}
-	} else {
-		for _, p := range usable {
-			if p.Algo == cu.AlgoImplicitPrecompGemm {
-				mode := convFused
-				if o.Act.Kind != engine.ActNone {
-					mode = convFusedThenAct
-				}
-				out = append(out, convChoice{algo: p.Algo, mode: mode})
-			}
+	fusable := top
+	if o.Act.Kind != engine.ActRelu {
+		fusable = usable // only IMPLICIT_PRECOMP_GEMM, wherever cuDNN ranks it
+	}
+	for _, p := range fusable {
+		if mode, ok := fusedMode(o, p.Algo); ok {
+			out = append(out, convChoice{algo: p.Algo, mode: mode})
 		}
 	}
 	for _, p := range top {
 		out = append(out, convChoice{algo: p.Algo, mode: convPlain})
 	}
-	if o.Groups > 1 && o.Groups == o.X.Shape[1] {
+	if depthwise(o) {
 		out = append(out, convChoice{mode: convDepthwise})
 	}
-	if o.KernelH == 1 && o.KernelW == 1 && o.StrideH == 1 && o.StrideW == 1 && o.Groups == 1 &&
-		o.PadTop == 0 && o.PadLeft == 0 && o.PadBottom == 0 && o.PadRight == 0 {
+	if pointwise(o) {
 		out = append(out, convChoice{mode: convGemm})
 	}
 	return out
+}
+
+// fusedMode is the mode of the fused call computing o with algo, if it
+// can: cudnnConvolutionBiasActivationForward takes any algorithm with
+// ReLU, only IMPLICIT_PRECOMP_GEMM with identity (then followed by the
+// activation kernel for another activation).
+func fusedMode(o *engine.Conv, algo cu.ConvFwdAlgo) (convMode, bool) {
+	switch {
+	case o.Act.Kind == engine.ActRelu:
+		return convFused, true
+	case algo != cu.AlgoImplicitPrecompGemm:
+		return 0, false
+	case o.Act.Kind == engine.ActNone:
+		return convFused, true
+	}
+	return convFusedThenAct, true
+}
+
+// depthwise is whether the runtime's depthwise kernel computes o: one
+// group per input channel.
+func depthwise(o *engine.Conv) bool { return o.Groups > 1 && o.Groups == o.X.Shape[1] }
+
+// pointwise is whether o is a GEMM per image: 1×1, stride 1, no padding,
+// one group.
+func pointwise(o *engine.Conv) bool {
+	return o.KernelH == 1 && o.KernelW == 1 && o.StrideH == 1 && o.StrideW == 1 && o.Groups == 1 &&
+		o.PadTop == 0 && o.PadLeft == 0 && o.PadBottom == 0 && o.PadRight == 0
+}
+
+// convApplies is whether c is one of the ways convCandidates could list
+// for o (given cuDNN's timings).
+func convApplies(o *engine.Conv, c convChoice) bool {
+	switch c.mode {
+	case convFused, convFusedThenAct:
+		mode, ok := fusedMode(o, c.algo)
+		return ok && mode == c.mode && c.algo.Valid()
+	case convPlain:
+		return c.algo.Valid()
+	case convDepthwise:
+		return depthwise(o)
+	case convGemm:
+		return pointwise(o)
+	}
+	return false
 }
 
 func algoList(perfs []cu.ConvFwdAlgoPerf) string {

@@ -48,3 +48,46 @@ func TestConvCandidates(t *testing.T) {
 		}
 	}
 }
+
+// TestConvApplies checks the rules by which a cached choice, possibly
+// read from a file, is reused: every way convCandidates lists applies,
+// and ways it could never list do not.
+func TestConvApplies(t *testing.T) {
+	all := make([]cu.ConvFwdAlgoPerf, 0, 8)
+	for a := cu.AlgoImplicitGemm; a.Valid(); a++ {
+		all = append(all, cu.ConvFwdAlgoPerf{Algo: a})
+	}
+	conv := func(k, stride, groups, c int, act engine.ActKind) *engine.Conv {
+		return &engine.Conv{KernelH: k, KernelW: k, StrideH: stride, StrideW: stride, Groups: groups,
+			X: engine.TensorRef{Shape: []int{1, c, 8, 8}}, Act: engine.Activation{Kind: act}}
+	}
+	ops := map[string]*engine.Conv{
+		"3x3 relu": conv(3, 1, 1, 16, engine.ActRelu), "3x3 clip": conv(3, 1, 1, 16, engine.ActClip),
+		"pointwise": conv(1, 1, 1, 16, engine.ActNone), "depthwise": conv(3, 1, 16, 16, engine.ActHardSwish),
+	}
+	for name, op := range ops {
+		for _, c := range convCandidates(op, all) {
+			if !convApplies(op, c) {
+				t.Errorf("%s: candidate %v does not apply", name, c)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		op string
+		c  convChoice
+	}{
+		{"3x3 clip", convChoice{algo: cu.AlgoImplicitGemm, mode: convFused}},               // the fused call takes only IMPLICIT_PRECOMP_GEMM
+		{"3x3 clip", convChoice{algo: cu.AlgoImplicitPrecompGemm, mode: convFused}},        // and would leave out the clip
+		{"3x3 relu", convChoice{algo: cu.AlgoImplicitPrecompGemm, mode: convFusedThenAct}}, // ReLU fuses
+		{"pointwise", convChoice{algo: cu.AlgoImplicitGemm, mode: convFusedThenAct}},
+		{"3x3 relu", convChoice{mode: convGemm}},
+		{"3x3 relu", convChoice{mode: convDepthwise}},
+		{"3x3 relu", convChoice{algo: 42, mode: convPlain}},
+		{"3x3 relu", convChoice{algo: 42, mode: convFused}},
+		{"3x3 relu", convChoice{mode: 9}},
+	} {
+		if convApplies(ops[tc.op], tc.c) {
+			t.Errorf("%s: %v (mode %d) applies", tc.op, tc.c, tc.c.mode)
+		}
+	}
+}

@@ -42,9 +42,9 @@ type device struct {
 	loadMu, setsMu sync.Mutex
 	load           *builder
 	capturers      []*builder
-	findCache      map[string]convChoice // under loadMu
-	gemmCache      map[string]gemmMode   // under loadMu
-	scratch        *cu.HostMem           // pinned, for checks at Load; under loadMu
+	choices        choices     // under loadMu
+	fp             fingerprint // what choices depend on
+	scratch        *cu.HostMem // pinned, for checks at Load; under loadMu
 
 	k     *kernels
 	zeros cu.DevicePtr
@@ -112,7 +112,7 @@ func (st *stage) destroy() {
 // openDevice sets up CUDA device i. cubins caches the compiled kernels by
 // compute capability.
 func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *device, err error) {
-	d := &device{id: i, log: cfg.Log, pageSize: cfg.PageSize, findCache: map[string]convChoice{}, gemmCache: map[string]gemmMode{}}
+	d := &device{id: i, log: cfg.Log, pageSize: cfg.PageSize, choices: newChoices()}
 	if d.dev, err = cu.GetDevice(i); err != nil {
 		return nil, err
 	}
@@ -158,6 +158,12 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *dev
 	if d.load, err = newBuilder(cfg.TF32); err != nil {
 		return nil, err
 	}
+	blas, err := d.load.blas.Version()
+	if err != nil {
+		return nil, err
+	}
+	d.fp = fingerprint{GPU: d.name, CC: fmt.Sprintf("%d.%d", d.cc[0], d.cc[1]), SMs: sms, CUDNN: cu.CUDNNVersion(),
+		CUBLAS: blas, Kernels: kernelsHash()}
 	for range engine.BatchSizes {
 		b, err := newBuilder(cfg.TF32)
 		if err != nil {

@@ -99,19 +99,21 @@ func (s *gemmStep) enqueue(b *builder, k *kernels, m *binding) error {
 }
 
 // choose picks the mode on d by timing cuBLAS and gemm_rows where the
-// kernel applies (choose.go); choices are cached per GPU by geometry. It
-// runs under d.loadMu.
+// kernel applies (choose.go); choices are cached per GPU by geometry
+// (d.choices, which may come from a file). It runs under d.loadMu.
 func (s *gemmStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 	s.mode = gemmBLAS
 	if !s.rowsKernel() {
 		return nil
 	}
 	o := s.op
-	key := fmt.Sprintf("gemm m%d n%d k%d lda%d ldb%d ldy%d c%v", o.M, o.N, o.K, o.LDA, o.LDB, o.LDY, o.C.Present())
-	if mode, ok := d.gemmCache[key]; ok {
+	key := fmt.Sprintf("gemm m%d n%d k%d lda%d ldb%d ldy%d c=%v tf32=%v", o.M, o.N, o.K, o.LDA, o.LDB, o.LDY, o.C.Present(), tf32)
+	if mode, ok := d.choices.gemm[key]; ok {
 		s.mode = mode
+		d.choices.reused++
 		return nil
 	}
+	d.choices.timed++
 	ways := gemmWays
 	// The output is the op's columns of Y's first M rows.
 	rows := 4 * ((o.M-1)*o.LDY + o.N0 + o.N)
@@ -138,7 +140,7 @@ func (s *gemmStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 		return fmt.Errorf("no way to compute the Gemm runs: %s", strings.Join(tried, "; "))
 	}
 	s.mode = ways[best]
-	d.gemmCache[key] = s.mode
+	d.choices.setGemm(key, s.mode)
 	return nil
 }
 

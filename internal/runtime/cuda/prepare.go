@@ -49,6 +49,9 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 	if err := d.failed(); err != nil {
 		return nil, loadError(m, d, err)
 	}
+	// What was chosen is kept even if the Load fails later.
+	defer m.rt.saveChoices(d)
+	timed, reused := d.choices.timed, d.choices.reused
 	cfg := &m.rt.cfg
 	in := &instance{d: d, m: m}
 	in.idle.L = &in.mu
@@ -113,8 +116,9 @@ func (d *device) prepare(m *Model, plans []*engine.Plan, opts runtime.LoadOption
 		// LoadWeights maps the pages while it copies.
 		m.info.WeightsLoadTime = max(copyNs, mapNs)
 		if cfg.Verbose {
-			fmt.Fprintf(cfg.Log, "cuda: Load gpu=%d model=%s pages=%d copy_ms=%.3f map_ms=%.3f capture_ms=%.3f %s\n",
-				d.id, m.path, len(pages), ms(int64(copyNs)), ms(int64(mapNs)), ms(int64(captured)), in.summary())
+			fmt.Fprintf(cfg.Log, "cuda: Load gpu=%d model=%s pages=%d copy_ms=%.3f map_ms=%.3f capture_ms=%.3f choices_timed=%d choices_reused=%d %s\n",
+				d.id, m.path, len(pages), ms(int64(copyNs)), ms(int64(mapNs)), ms(int64(captured)),
+				d.choices.timed-timed, d.choices.reused-reused, in.summary())
 		}
 	}
 	return in, nil

@@ -31,6 +31,11 @@ type Runtime struct {
 	name    string
 	spin    bool // stages' waits spin (Config.Spin)
 
+	// Saves to Config.ChoicesFile, one at a time; choicesOff once one
+	// failed or the file is not a choices file.
+	choicesMu  sync.Mutex
+	choicesOff bool
+
 	// Where host lies, for telling its buffers (hostOffset), kept apart
 	// because Close clears host when it frees it.
 	hostBase, hostEnd uintptr
@@ -107,6 +112,14 @@ func New(cfg Config) (*Runtime, error) {
 	r.hostBase = uintptr(r.host.Ptr(0))
 	r.hostEnd = r.hostBase + uintptr(r.host.Len())
 	r.clocks = startClockMonitor(r.devices, r.log, cfg.ClockPoll)
+	driver := fmt.Sprintf("CUDA %d", drv)
+	if v, err := cu.NVMLDriverVersion(); err == nil && r.clocks != nil {
+		driver = v
+	}
+	for _, d := range r.devices {
+		d.fp.Driver = driver
+	}
+	r.loadChoices()
 
 	names := map[string]int{}
 	var order []string

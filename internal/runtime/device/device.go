@@ -65,7 +65,7 @@ var openCUDA = func(cfg Config, log io.Writer) (runtime.Runtime, error) {
 	rt, err := cudart.New(cudart.Config{
 		PageSize: cfg.PageSize, WeightsCacheSize: cfg.WeightsCacheSize, IOPoolSize: cfg.IOPoolSize,
 		WorkspacePoolSize: cfg.WorkspacePoolSize, HostIOPoolSize: cfg.HostIOPoolSize,
-		Measure: cfg.Measure, TF32: cfg.TF32, Verbose: cudart.VerboseFromEnv(), ProfileOps: cudart.ProfileOpsFromEnv(), Spin: cudart.SpinFromEnv(), ClockPoll: cudart.ClockPollFromEnv(), Ungated: cudart.UngatedFromEnv(), SkipVersionLine: cfg.VersionPrinted, Log: log,
+		Measure: cfg.Measure, TF32: cfg.TF32, Verbose: cudart.VerboseFromEnv(), ProfileOps: cudart.ProfileOpsFromEnv(), Spin: cudart.SpinFromEnv(), ClockPoll: cudart.ClockPollFromEnv(), Ungated: cudart.UngatedFromEnv(), ChoicesFile: cudart.ChoicesFromEnv(), SkipVersionLine: cfg.VersionPrinted, Log: log,
 	})
 	if err != nil {
 		return nil, err
