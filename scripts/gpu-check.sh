@@ -214,7 +214,7 @@ experiment() {
 	section "$title"
 	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
 		"${gpu_flags[@]}" -spin-reads 50ms -stalls-idle 0 "$@" -budget "$(($(left) - 25))s" 2>&1 |
-		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|slow inferences that met)|^    [a-z→]'
+		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|slow inferences that met|[a-z0-9_]+ loaded in)|^    [a-z→]'
 }
 experiment "-mix: what INFER5's slow execs depend on, gated" "CLOCKWORK_CUDA_GATE=on" -mix -n 500
 experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \
