@@ -69,6 +69,9 @@ type Controller struct {
 	sched   scheduler.Scheduler
 	state   *scheduler.State
 	output  scheduler.Output
+	// refused is set when an action of the scheduler's is failed back to
+	// it while its output is carried out (sendScheduled).
+	refused bool
 	ls      *clientapi.LSResponse // answer to LS after startup
 
 	rejoinSeq int32      // the last rejoin action's id (rejoin.go)
@@ -292,7 +295,19 @@ func (c *Controller) redialLater(id int) {
 }
 
 // flush carries out what the scheduler decided and returns its wake time.
+// An action refused at once (for a worker rejoining, say) is reported to
+// the scheduler then, so what that decides is carried out too.
 func (c *Controller) flush(now int64) int64 {
+	for {
+		c.refused = false
+		wake := c.flushOnce(now)
+		if !c.refused {
+			return wake
+		}
+	}
+}
+
+func (c *Controller) flushOnce(now int64) int64 {
 	out := &c.output
 	out.Reset()
 	c.sched.Ready(out)

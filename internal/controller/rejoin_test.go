@@ -120,3 +120,41 @@ func TestTrafficSurvivesRejoins(t *testing.T) {
 		t.Errorf("traffic %+v after the rejoin, %+v before", after, before)
 	}
 }
+
+// refusingSched sends one Infer to worker 0 at its first Ready and counts
+// the calls; the refusal of the Infer asks for another.
+type refusingSched struct {
+	readies int
+	refused []int32
+}
+
+func (s *refusingSched) Infer(int64, *scheduler.Request)         {}
+func (s *refusingSched) Result(int64, int, workerapi.Result)     {}
+func (s *refusingSched) WorkerLost(int64, int)                   {}
+func (s *refusingSched) WorkerRejoined(int64, *scheduler.Worker) {}
+func (s *refusingSched) Tick(int64)                              {}
+func (s *refusingSched) Sent(_ int64, _ int, id int32, err error) {
+	if err != nil {
+		s.refused = append(s.refused, id)
+	}
+}
+func (s *refusingSched) Ready(out *scheduler.Output) {
+	s.readies++
+	if s.readies == 1 {
+		out.Sends = append(out.Sends, scheduler.Send{Worker: 0, Action: &workerapi.Infer{ID: 7}})
+	}
+	out.Wake = int64(s.readies)
+}
+
+// TestFlushHearsRefusalsAtOnce: an action for a rejoining worker is
+// refused while the scheduler's output is carried out; the scheduler is
+// asked again before the controller waits, so that what the refusal
+// decides (answers, other sends) does not wait for the next event.
+func TestFlushHearsRefusalsAtOnce(t *testing.T) {
+	r := newRejoinRig(t)
+	s := &refusingSched{}
+	r.c.sched = s
+	if wake := r.c.flush(1); s.readies != 2 || len(s.refused) != 1 || s.refused[0] != 7 || wake != 2 {
+		t.Errorf("Ready called %d times, refused %v, wake %d; want 2 calls, action 7 refused, the second wake", s.readies, s.refused, wake)
+	}
+}

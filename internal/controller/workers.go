@@ -93,18 +93,22 @@ func (c *Controller) sendStartup(worker int, a workerapi.Action) {
 // transmission's end through Sent.
 func (c *Controller) sendScheduled(worker int, a workerapi.Action) {
 	id := a.ActionID()
+	refuse := func(err error) {
+		c.sched.Sent(0, worker, id, err)
+		c.refused = true
+	}
 	if worker < 0 || worker >= len(c.workers) {
-		c.sched.Sent(0, worker, id, fmt.Errorf("no worker %d", worker))
+		refuse(fmt.Errorf("no worker %d", worker))
 		return
 	}
 	w := c.workers[worker]
 	if w.rejoin != nil {
-		c.sched.Sent(0, worker, id, fmt.Errorf("worker %d is rejoining", worker))
+		refuse(fmt.Errorf("worker %d is rejoining", worker))
 		return
 	}
 	msg, err := workerapi.EncodeAction(a)
 	if err != nil {
-		c.sched.Sent(0, worker, id, err)
+		refuse(err)
 		return
 	}
 	w.outstanding[id] = &outAction{typ: a.Type()}

@@ -38,7 +38,8 @@ import (
 // requests are answered even when a worker connection dies.
 const resultTimeout = 1_000_000_000
 
-// maxSLO caps slo_factor × b1 (a factor of +Inf means "whenever").
+// maxSLO caps slo_factor × b1 (a factor of +Inf means "whenever") and
+// default_slo, so that deadlines on a Unix clock do not wrap.
 const maxSLO = 1 << 50
 
 // Scheduler is the baseline policy. Create it with New.
@@ -212,7 +213,7 @@ func (s *Scheduler) Infer(now int64, r *scheduler.Request) {
 		if arrival == 0 {
 			arrival = s.now
 		}
-		slo := s.cfg.DefaultSLO
+		slo := min(s.cfg.DefaultSLO, maxSLO)
 		if f := float64(r.SLOFactor); f > 0 {
 			slo = int64(math.Min(float64(m.b1)*f, maxSLO))
 		}

@@ -167,3 +167,19 @@ func sizes(sends []schedtest.Sent) []int {
 	}
 	return out
 }
+
+// TestHugeDefaultSLO: a default_slo meant as "none" (8e18 ns) is capped,
+// so that a deadline on the controller's Unix clock does not wrap
+// negative.
+func TestHugeDefaultSLO(t *testing.T) {
+	cfg := schedtest.Config()
+	cfg.DefaultSLO = 8e18
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory, cfg, st)
+	now := int64(1_750_000_000_000_000_000) // 2025, in Unix ns
+	r := h.At(now).Infer(0)
+	h.After(ms(1)).Succeed(h.Infers()[0], ms(1))
+	if a := h.MustAnswer(r); a.Status != 0 || a.Deadline != now+1<<50 {
+		t.Errorf("answer %+v, want success with the deadline 2^50 ns after arrival", a.Response)
+	}
+}

@@ -104,4 +104,8 @@ func (s *Scheduler) gpuDown(g *gpu, reason string) {
 	g.free = 0
 	s.tracker.dropGPU(g.idx)
 	fmt.Fprintf(s.log, "W%d-GPU%d is down (%s); it gets no more work (model copies lost: %d)\n", g.worker, g.local, reason, lost)
+	// Its actions still queued for the network are never sent: one
+	// decided before the loss of a worker would reach the process that
+	// rejoins in its place.
+	s.dropLate(g)
 }

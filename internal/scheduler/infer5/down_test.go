@@ -248,3 +248,42 @@ func TestRejoinWithAnotherGPU(t *testing.T) {
 		t.Errorf("log with a smaller cache:\n%s", h.Log())
 	}
 }
+
+// TestActionsQueuedForALostWorkerAreNotSent: both network slots carry
+// transfers to W1 when W0-GPU0 is decided an eviction of model 0 and a
+// load of model 2, which wait in the queue. W0 is lost, and a new process
+// rejoins in its place holding model 0. The queued actions failed with the
+// loss: the eviction never reaches the new process, and model 0 runs there
+// as the scheduler believes. (They used to be sent once the slots freed.)
+func TestActionsQueuedForALostWorkerAreNotSent(t *testing.T) {
+	st := schedtest.NewCluster(2, 1).Pages(7).Model(schedtest.ResNet50(), 3).Resident(0, 0, 0).Resident(1, 0, 1).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st).ManualAck()
+	h.At(0).Infer(1)
+	h.Infer(1)
+	h.Infer(2) // W0-GPU0 evicts model 0 for model 2: both queued
+	slow := h.Sends
+	if len(slow) != 2 {
+		t.Fatalf("%d sends, want the two transfers to W1", len(slow))
+	}
+	h.At(ms(1)).WorkerLost(0)
+	h.At(ms(1000)).WorkerRejoined(0, map[int][]int{0: {0}})
+	h.D.ManualAck = false
+	for _, s := range slow {
+		h.Ack(s, nil)
+	}
+	r0 := h.At(ms(1002)).Infer(0)
+	for _, s := range h.Sends[2:] {
+		if s.Worker == 0 && s.Infer() == nil {
+			t.Errorf("%T sent to the rejoined W0: %+v", s.Action, s.Action)
+		}
+	}
+	if n := sendsTo(h.Sends, 2, 0, 0); n != 1 {
+		t.Fatalf("%d actions sent to W0 after the rejoin, want model 0's Infer", n)
+	}
+	h.After(b1).Succeed(h.Sends[len(h.Sends)-1], b1)
+	if a := h.MustAnswer(r0); a.Status != 0 {
+		t.Errorf("model 0 on the rejoined W0: %+v, want success", a.Response)
+	}
+	h.At(ms(5000))
+	h.CheckExactlyOnce()
+}

@@ -84,6 +84,22 @@ func TestSLOFactor(t *testing.T) {
 	}
 }
 
+// TestHugeDefaultSLO: a default_slo meant as "none" (8e18 ns) is capped
+// as slo_factor products are, so that a deadline on the controller's Unix
+// clock does not wrap negative and fail every request at once.
+func TestHugeDefaultSLO(t *testing.T) {
+	cfg := schedtest.Config()
+	cfg.DefaultSLO = 8e18
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory(), cfg, st)
+	now := int64(1_750_000_000_000_000_000) // 2025, in Unix ns
+	r := h.At(now).Infer(0)
+	h.After(b1).Succeed(h.Infers()[0], b1)
+	if a := h.MustAnswer(r); a.Status != 0 || a.Deadline != now+1<<50 {
+		t.Errorf("answer %+v, want success with the deadline 2^50 ns after arrival", a.Response)
+	}
+}
+
 func TestGeneratedInputs(t *testing.T) {
 	cfg := schedtest.Config()
 	cfg.GenerateInputs = true

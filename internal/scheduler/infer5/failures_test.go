@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
 	"github.com/clockwork-go/clockwork/internal/telemetry"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -78,8 +79,9 @@ func TestActionsNotSentInTimeFailWith45(t *testing.T) {
 		t.Fatalf("%d actions on the wire, want 2", len(h.Sends))
 	}
 
-	// The third had to start transmission by latest − 5 ms = 6 ms. When a
-	// slot frees at 7 ms it is too late; its requests learn so when the
+	// The third had to start transmission by latest − 5 ms = 6 ms. Just
+	// after, with both slots still busy, it is too late (the original saw
+	// so only when a slot freed, at 7 ms); its requests learn so when the
 	// action would have finished: latest + b1.
 	h.At(ms(7)).Ack(h.Sends[0], nil)
 	if len(h.Sends) != 2 {
@@ -105,8 +107,8 @@ func TestActionsNotSentInTimeFailWith45(t *testing.T) {
 			late = rec
 		}
 	}
-	if late.Status != workerapi.NetworkSendTooLate || late.ResultReceived != ms(7) || late.Processed != ms(11)+b1 {
-		t.Errorf("late action's telemetry %+v, want 45 decided at 7 ms and reported at %d", late, ms(11)+b1)
+	if late.Status != workerapi.NetworkSendTooLate || late.ResultReceived != ms(6)+1 || late.Processed != ms(11)+b1 {
+		t.Errorf("late action's telemetry %+v, want 45 decided at 6 ms + 1 ns and reported at %d", late, ms(11)+b1)
 	}
 }
 
@@ -120,5 +122,36 @@ func TestInvalidModelIDs(t *testing.T) {
 	}
 	if len(h.Sends) != 0 {
 		t.Errorf("sent %d actions for invalid models", len(h.Sends))
+	}
+}
+
+// TestTransmissionsThatNeverEnd: a worker stops reading, so the two
+// transmissions to it never end. The Infers queued behind them, for
+// another worker, fail once their send-by time passes, and the stuck ones
+// once their result is overdue: every request is answered. (The original
+// checked send-by times only when a slot freed, and started the result
+// timeout at the end of a transmission: none was answered.)
+func TestTransmissionsThatNeverEnd(t *testing.T) {
+	st := schedtest.NewCluster(2, 1).Model(schedtest.ResNet50(), 2).Resident(0, 0, 0).Resident(1, 0, 1).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st).ManualAck()
+	stuck := []*scheduler.Request{h.At(0).Infer(1), h.At(ms(1)).Infer(1)} // both slots to W1, never acked
+	var queued []*scheduler.Request
+	for i := range 5 {
+		queued = append(queued, h.At(ms(10+20*float64(i))).Infer(0))
+	}
+	h.At(ms(5000))
+	h.CheckExactlyOnce()
+	if len(h.Sends) != 2 {
+		t.Errorf("%d actions sent, want only the two stuck ones", len(h.Sends))
+	}
+	for _, r := range queued {
+		if a := h.MustAnswer(r); a.Status != workerapi.NetworkSendTooLate || a.At > r.Arrival+ms(20)+b1 {
+			t.Errorf("queued request at %d: %+v at %d, want 45 by its deadline", r.Arrival, a.Response, a.At)
+		}
+	}
+	for _, r := range stuck {
+		if a := h.MustAnswer(r); a.Status != 4 || a.At > r.Arrival+ms(20)+b1+ms(1000) {
+			t.Errorf("stuck request at %d: %+v at %d, want status 4 a result timeout after its window", r.Arrival, a.Response, a.At)
+		}
 	}
 }

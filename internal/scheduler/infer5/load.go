@@ -76,7 +76,11 @@ func (s *Scheduler) scheduleLoad(g *gpu, free int64, id int) bool {
 	}
 	s.evictPages(g, m.pages)
 	if g.free < m.pages {
+		// Applied before the next offer, as the original's tracker thread
+		// applies it within microseconds: until then the model counts as
+		// loading here, and no other GPU is offered it.
 		s.tracker.loadComplete(id, g.idx, false)
+		s.tracker.update(s.now)
 		return false
 	}
 	g.free -= m.pages

@@ -13,8 +13,12 @@ import (
 // the order they were decided, at most networkConcurrency at a time across
 // all workers, so that each transmission — an Infer may carry megabytes of
 // inputs — gets the link to itself rather than sharing it with all the
-// others. An Infer still waiting when its send-by time has passed is not
-// sent; it fails with status 45 at its report time instead.
+// others. An action still waiting when its send-by time has passed is not
+// sent; it fails with status 45 at its report time instead. The original
+// noticed that only when a transmission ended; ours notices it when the
+// send-by time passes, so that transmissions that never end (a worker that
+// stopped reading) hold back no answers, and the result timeout of an
+// action runs from the start of its transmission.
 type network struct {
 	pending []*action // from head on
 	head    int
@@ -41,6 +45,7 @@ func (s *Scheduler) transmit() {
 		}
 		n.busy = append(n.busy, a.id)
 		s.sends = append(s.sends, scheduler.Send{Worker: a.g.worker, Action: a.wire})
+		s.overdue.push(max(a.resultFrom, s.now)+s.opts.resultTimeout, a)
 	}
 	if n.head == len(n.pending) {
 		n.pending, n.head = n.pending[:0], 0
@@ -67,15 +72,52 @@ func (s *Scheduler) Sent(now int64, worker int, id int32, err error) {
 		return
 	}
 	s.net.busy = slices.Delete(s.net.busy, i, i+1)
-	if a := s.inflight[id]; a != nil {
-		if err != nil {
-			// The worker will never see it: fail it as a worker would.
-			s.fail(a, workerapi.NetworkSendTooLate, "Could not send action to worker: "+err.Error(), s.now)
-		} else {
-			s.overdue.push(max(a.resultFrom, s.now)+s.opts.resultTimeout, a)
-		}
+	if a := s.inflight[id]; a != nil && err != nil {
+		// The worker will never see it: fail it as a worker would.
+		s.fail(a, workerapi.NetworkSendTooLate, "Could not send action to worker: "+err.Error(), s.now)
 	}
 	s.transmit()
+}
+
+// dropLate takes the actions whose send-by time has passed out of the
+// queue while every slot is busy (transmit drops them otherwise), and
+// those of GPU g, if not nil, which is down: they fail at their report
+// time, and at once, as a worker's lost actions do.
+func (s *Scheduler) dropLate(g *gpu) {
+	n := &s.net
+	if g == nil && len(n.busy) < networkConcurrency {
+		return
+	}
+	k := n.head
+	for _, a := range n.pending[n.head:] {
+		switch {
+		case g != nil && a.g == g:
+			s.fail(a, workerapi.ErrRuntimeError, "GPU out of service before the action was sent", s.now)
+		case a.sendBy < s.now:
+			s.tooLate.push(max(a.errorAt, s.now), tooLate{a, s.now})
+		default:
+			n.pending[k] = a
+			k++
+		}
+	}
+	clear(n.pending[k:])
+	n.pending = n.pending[:k]
+}
+
+// sendByWake is when dropLate has work: just after the earliest send-by
+// time in the queue while every slot is busy (never otherwise).
+func (s *Scheduler) sendByWake() int64 {
+	n := &s.net
+	w := never
+	if len(n.busy) < networkConcurrency {
+		return w
+	}
+	for _, a := range n.pending[n.head:] {
+		if a.sendBy < never {
+			w = min(w, a.sendBy+1)
+		}
+	}
+	return w
 }
 
 // deliverTooLate fails the actions the network gave up on, once their

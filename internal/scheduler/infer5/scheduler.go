@@ -86,6 +86,7 @@ func (s *Scheduler) setNow(now int64) { s.now = max(s.now, now) }
 // results, infer, load and tracker threads would do.
 func (s *Scheduler) advance() {
 	for {
+		s.dropLate(nil)
 		s.deliverTooLate()
 		s.deliverOverdue()
 		s.expire()
@@ -119,12 +120,12 @@ func (s *Scheduler) due() bool {
 }
 
 // wake is the earliest future time at which something must happen without
-// an event: a request's exec deadline, a synthetic error's report time, a
-// result's deadline, or a busy GPU or PCIe link getting room for more
-// work. Load demand expiring is not among them: it only ever makes loads
+// an event: a request's exec deadline, a queued action's send-by time, a
+// synthetic error's report time, a result's deadline, or a busy GPU or
+// PCIe link getting room for more work. Load demand expiring is not among them: it only ever makes loads
 // less likely, and it is applied before any load decision.
 func (s *Scheduler) wake() int64 {
-	w := s.loadWake
+	w := min(s.loadWake, s.sendByWake())
 	for s.timeouts.len() > 0 {
 		at, q := s.timeouts.top()
 		if !q.locked && !q.answered {

@@ -185,3 +185,36 @@ func TestLoadPrefersFreePages(t *testing.T) {
 		t.Errorf("evictions %v, want none", ev)
 	}
 }
+
+// TestFailedLoadIsOfferedToAnotherGPUAtOnce: GPU 0 is loading a 14-page
+// model, so nothing there can be evicted; GPU 1 holds an idle 7-page model
+// and is loading another. A request for a third 7-page model is offered to
+// GPU 0 first, whose eviction fails; GPU 1, which can evict its idle model,
+// loads it at once. (The failure used to count only from the next event:
+// until then the model counted as loading on GPU 0, and with no other
+// event it was never loaded. The original's tracker thread applies it
+// within microseconds.)
+func TestFailedLoadIsOfferedToAnotherGPUAtOnce(t *testing.T) {
+	big, small := schedtest.ResNet50(), schedtest.ResNet50()
+	big.Pages, big.Path = 14, "/zoo/big/model"
+	small.Path = "/zoo/small/model"
+	// Model ids: 0 big, 1-3 small.
+	st := schedtest.NewCluster(1, 2).Pages(14).Model(big, 1).Model(small, 3).Resident(0, 1, 1).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+
+	h.At(0).Infer(0)       // loads big onto GPU 0
+	h.At(ms(0.1)).Infer(2) // loads model 2 onto GPU 1, beside model 1
+	h.At(ms(0.2)).Infer(3)
+	var onto []int
+	for _, s := range h.Loads() {
+		if s.Load().ModelID == 3 {
+			onto = append(onto, s.GPU())
+		}
+	}
+	if len(onto) != 1 || onto[0] != 1 {
+		t.Fatalf("model 3 loaded onto GPUs %v at 0.2 ms, want GPU 1 (evicting idle model 1)", onto)
+	}
+	if ev := h.Evicts(); len(ev) != 1 || ev[0].Evict().ModelID != 1 || ev[0].GPU() != 1 {
+		t.Errorf("evictions %v, want model 1 on GPU 1", ev)
+	}
+}
