@@ -69,6 +69,11 @@ func TestControllerSurvivesBadInput(t *testing.T) {
 	if status := unknown.infer(1 << 31); status != client.StatusFailed {
 		t.Errorf("huge model id: status %d, want 1", status)
 	}
+	// An input no LZ4 block of ResNet-18's 602,112-byte input could be:
+	// answered at once, never batched with others' requests.
+	if status := unknown.inferWith(uint64(m.ID()), make([]byte, 2<<20)); status != 6 {
+		t.Errorf("2 MiB input: status %d, want 6", status)
+	}
 	if _, err := m.Infer(nil); err != nil {
 		t.Fatalf("controller stopped serving: %v", err)
 	}
@@ -103,6 +108,13 @@ type rawClient struct {
 
 func (r *rawClient) infer(model uint64) int32 {
 	r.t.Helper()
+	return r.inferWith(model, nil)
+}
+
+// inferWith sends an Infer request with input as its body and returns the
+// response's status.
+func (r *rawClient) inferWith(model uint64, input []byte) int32 {
+	r.t.Helper()
 	nc, err := net.Dial("tcp", "localhost:"+r.port)
 	if err != nil {
 		r.t.Fatal(err)
@@ -110,7 +122,7 @@ func (r *rawClient) infer(model uint64) int32 {
 	defer nc.Close()
 	// ModelInferenceReqProto{header{user_id 0, user_request_id 5}, model_id, batch_size 1, slo_factor 0}
 	hdr := encode(bytesField(1, encode(varint(1, 0), varint(2, 5))), varint(2, model), varint(3, 1), fixed32(4, 0))
-	nc.Write(frame(2, hdr, nil))
+	nc.Write(frame(2, hdr, input))
 	c := &rawConn{t: r.t, nc: nc, wait: 5 * time.Second}
 	typ, d, _ := c.recv()
 	if typ != 102 {

@@ -9,6 +9,8 @@ import (
 	"net"
 	"sync"
 
+	"github.com/pierrec/lz4/v4"
+
 	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/wire"
@@ -19,25 +21,36 @@ import (
 type clientServer struct {
 	l      net.Listener
 	events chan<- event
+	log    io.Writer // the console
 	mu     sync.Mutex
 	conns  map[*clientConn]struct{}
 }
+
+// clientSendLimit is the most the controller queues for a client that
+// does not read its responses; past it, that connection is closed.
+const clientSendLimit = 256 << 20
 
 type clientConn struct {
 	conn *wire.Conn
 }
 
-func newClientServer(l net.Listener, events chan<- event) *clientServer {
-	return &clientServer{l: l, events: events, conns: make(map[*clientConn]struct{})}
+func newClientServer(l net.Listener, events chan<- event, log io.Writer) *clientServer {
+	return &clientServer{l: l, events: events, log: log, conns: make(map[*clientConn]struct{})}
 }
 
+// serve accepts clients until the listener is closed; an error that does
+// not pass ends the controller (evClientsDown) rather than leave it
+// running deaf.
 func (s *clientServer) serve(ctx context.Context) {
 	for {
-		nc, err := s.l.Accept()
+		nc, err := wire.Accept(s.l, s.log)
 		if err != nil {
+			if !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+				s.events <- event{kind: evClientsDown, err: err}
+			}
 			return
 		}
-		c := &clientConn{conn: wire.NewConn(nc)}
+		c := &clientConn{conn: wire.NewConn(nc, wire.WithSendLimit(clientSendLimit))}
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
@@ -110,11 +123,16 @@ func (c *Controller) clientRequest(now int64, ev event) {
 	h := ev.req.Head()
 	switch req := ev.req.(type) {
 	case *clientapi.InferRequest:
-		c.sched.Infer(now, &scheduler.Request{
+		sr := &scheduler.Request{
 			UserRequestID: h.UserRequestID, UserID: h.UserID, ModelID: int(req.ModelID),
 			BatchSize: req.BatchSize, SLOFactor: req.SLOFactor, Input: req.Input, Arrival: now,
 			Tag: clientRef{conn: ev.client, msgID: ev.msgID},
-		})
+		}
+		if msg := c.badInput(sr); msg != "" {
+			c.answer(&scheduler.Response{Req: sr, Status: clientapi.StatusInvalidRequest, Message: msg, Departure: now})
+			return
+		}
+		c.sched.Infer(now, sr)
 	case *clientapi.LSRequest:
 		rsp := *c.ls
 		rsp.UserRequestID = h.UserRequestID
@@ -125,6 +143,31 @@ func (c *Controller) clientRequest(now int64, ev event) {
 		// The original crashed on Evict and UploadModel.
 		r(bounceResponse(ev.req, errHeader(h, clientapi.StatusInvalidRequest,
 			fmt.Sprintf("%T is not supported by this controller: the scheduler manages weights", ev.req))))
+	}
+}
+
+// badInput says why r's input cannot be its model's, or "". Inputs go to
+// workers as LZ4 blocks, each of which must decompress to the model's input
+// size (or be empty), and a batch's inputs go in one frame: an input longer
+// than any block of that size could be would fail the whole batch, the
+// other clients' requests with it, and one of hundreds of MB took the
+// batch's frame past the worker's limit, which then dropped the
+// connection and every action on it.
+func (c *Controller) badInput(r *scheduler.Request) string {
+	size, ok := c.inputSizes[r.ModelID]
+	if bound := lz4.CompressBlockBound(int(size)); ok && len(r.Input) > bound {
+		return fmt.Sprintf("Input of %d bytes for model %d, whose inputs are %d bytes (LZ4 blocks of at most %d)",
+			len(r.Input), r.ModelID, size, bound)
+	}
+	return ""
+}
+
+// answer sends a response decided by the controller or the scheduler and
+// records it.
+func (c *Controller) answer(r *scheduler.Response) {
+	c.respondInfer(r)
+	if c.opts.Telemetry != nil {
+		c.opts.Telemetry.Response(r)
 	}
 }
 

@@ -73,6 +73,8 @@ type Controller struct {
 	// it while its output is carried out (sendScheduled).
 	refused bool
 	ls      *clientapi.LSResponse // answer to LS after startup
+	// inputSizes are the models' input sizes by id, after startup.
+	inputSizes map[int]uint64
 
 	rejoinSeq int32      // the last rejoin action's id (rejoin.go)
 	retired   wire.Stats // traffic of worker connections replaced by rejoins
@@ -85,7 +87,8 @@ const (
 	evWorkerResult
 	evWorkerSent
 	evWorkerDown
-	evWorkerBack // a lost worker answered again (rejoin.go)
+	evWorkerBack  // a lost worker answered again (rejoin.go)
+	evClientsDown // clients can no longer connect (err)
 )
 
 type event struct {
@@ -118,7 +121,7 @@ func Run(ctx context.Context, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.stop = ctx.Done()
-	c.clients = newClientServer(l, c.events)
+	c.clients = newClientServer(l, c.events, c.out)
 	for i, addr := range opts.Workers {
 		fmt.Fprintf(c.out, "Connecting to worker %s\n", addr)
 		if i == 0 {
@@ -254,6 +257,8 @@ func (c *Controller) handle(now int64, ev event) error {
 		c.redialLater(ev.worker)
 	case evWorkerBack:
 		c.startRejoin(ev.worker, ev.conn)
+	case evClientsDown:
+		return fmt.Errorf("controller: accepting clients: %w", ev.err)
 	}
 	return nil
 }
@@ -273,6 +278,12 @@ func (c *Controller) transition(now int64) error {
 	}
 	c.sched = sched
 	c.ls = lsResponse(c.state)
+	c.inputSizes = make(map[int]uint64)
+	if len(c.state.Workers) > 0 {
+		for _, m := range c.state.Workers[0].Models {
+			c.inputSizes[m.ID] = m.InputSize
+		}
+	}
 	for _, pl := range c.startup.queuedLoads {
 		c.startup.respond(pl.reply, &clientapi.LoadModelResponse{ResponseHeader: errHeader(pl.req.Head(),
 			clientapi.StatusInvalidRequest, "loadModel phase has completed")})
@@ -319,10 +330,7 @@ func (c *Controller) flushOnce(now int64) int64 {
 		if r.Departure == 0 {
 			r.Departure = now
 		}
-		c.respondInfer(r)
-		if c.opts.Telemetry != nil {
-			c.opts.Telemetry.Response(r)
-		}
+		c.answer(r)
 	}
 	if c.opts.Telemetry != nil && len(out.Actions) > 0 {
 		c.opts.Telemetry.Actions(out.Actions)

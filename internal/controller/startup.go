@@ -106,6 +106,11 @@ func (s *startup) request(now int64, req clientapi.Request, r reply) {
 				fmt.Sprintf("no_of_copies must be at least 1, not %d", req.Copies))})
 			return
 		}
+		if left := workerapi.MaxModels - s.modelSeed - s.queuedCopies(); int(req.Copies) > left {
+			s.respond(r, &clientapi.LoadModelResponse{ResponseHeader: errHeader(req.Head(), clientapi.StatusInvalidRequest,
+				fmt.Sprintf("no_of_copies %d: a cluster serves at most %d models, and %d more may be asked for", req.Copies, workerapi.MaxModels, max(left, 0)))})
+			return
+		}
 		if !s.loading {
 			s.queuedLoads = append(s.queuedLoads, pendingLoad{req, r})
 			return
@@ -114,6 +119,16 @@ func (s *startup) request(now int64, req clientapi.Request, r reply) {
 	default:
 		s.held = append(s.held, heldRequest{req: req, reply: r, arrived: now})
 	}
+}
+
+// queuedCopies are the copies asked for by the LoadModel requests that
+// wait for the load stage (model ids are given them then).
+func (s *startup) queuedCopies() int {
+	n := 0
+	for _, pl := range s.queuedLoads {
+		n += int(pl.req.Copies)
+	}
+	return n
 }
 
 func errHeader(h *clientapi.RequestHeader, status int32, msg string) clientapi.ResponseHeader {
@@ -279,6 +294,12 @@ func (s *startup) finishLoad(lr *loadRequest) {
 		return
 	}
 	r0 := ok[0]
+	for _, r := range ok {
+		if r.CopiesCreated != lr.req.Copies {
+			fail(fmt.Sprintf("a worker created %d copies of the %d asked for", r.CopiesCreated, lr.req.Copies))
+			return
+		}
+	}
 	for _, r := range ok[1:] {
 		if r.InputSize != r0.InputSize || r.OutputSize != r0.OutputSize || r.WeightsSizeInCache != r0.WeightsSizeInCache ||
 			fmt.Sprint(r.BatchSizes) != fmt.Sprint(r0.BatchSizes) {

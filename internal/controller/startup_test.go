@@ -145,6 +145,21 @@ func TestStartupLoadFailures(t *testing.T) {
 	if rsp := r.replies[1].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusInvalidRequest {
 		t.Fatalf("zero copies %+v", rsp)
 	}
+	// More copies than a cluster serves (id 0 is taken), and a
+	// worker that says it created a number of copies not asked for (-1
+	// panicked the controller): error answers.
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: workerapi.MaxModels}, r.reply())
+	if rsp := r.replies[2].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusInvalidRequest ||
+		!strings.Contains(rsp.Message, "at most 65536 models, and 65535 more") {
+		t.Fatalf("too many copies %+v", rsp)
+	}
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 2}, r.reply())
+	r.s.result(sec, 0, loadOK(2, -1))
+	r.s.result(sec, 1, loadOK(3, 2))
+	if rsp := r.replies[3].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusError ||
+		!strings.Contains(rsp.Message, "created -1 copies of the 2 asked for") {
+		t.Fatalf("copies_created -1: %+v", rsp)
+	}
 	// A worker reporting another page size is a configuration error.
 	r2 := newRig(t)
 	r2.s.begin()

@@ -42,11 +42,14 @@ type Conn struct {
 	lr      *lowatReader        // the socket's reader under r, with lowat
 	rpre    [PreHeaderSize]byte // Receive's pre-header
 
-	mu      sync.Mutex // guards skew, queue, writing, closed
-	skew    Skew
-	queue   []*Message
-	writing bool // a goroutine (the writer or a direct Send) is writing
-	pre     [PreHeaderSize]byte
+	mu        sync.Mutex // guards skew, queue, queued, writing, closed
+	skew      Skew
+	queue     []*Message
+	queued    int           // bytes in queue
+	sendLimit int           // most bytes queue may hold (WithSendLimit); 0: no limit
+	stall     time.Duration // WithWriteStall
+	writing   bool          // a goroutine (the writer or a direct Send) is writing
+	pre       [PreHeaderSize]byte
 	// out is the frame being written, laid out in the backing of frames
 	// (both the writing goroutine's); frames keeps its capacity.
 	out, frames net.Buffers
@@ -89,6 +92,25 @@ func WithBodyAllocator(a Allocator) Option { return func(c *Conn) { c.alloc = a 
 // its results so.
 func WithDirectWrites(maxLen int) Option { return func(c *Conn) { c.direct = maxLen } }
 
+// WithSendLimit bounds what Send queues for a peer that does not read:
+// a message that would take the queue past n bytes closes the connection
+// instead (its Sent gets the error, and so do those queued). Servers set
+// it for their peers' connections; by default there is no bound.
+func WithSendLimit(n int) Option { return func(c *Conn) { c.sendLimit = n } }
+
+// WithWriteStall sets how long the peer may take to take a message
+// before the connection is closed: d plus writeStallPerMiB for each MiB
+// of its body (default DefaultWriteStall), so that a peer that stopped
+// reading fails what was sent to it rather than holding it for ever.
+func WithWriteStall(d time.Duration) Option { return func(c *Conn) { c.stall = d } }
+
+// DefaultWriteStall is WithWriteStall's default; writeStallPerMiB is added
+// for each MiB of a message's body.
+const (
+	DefaultWriteStall = 30 * time.Second
+	writeStallPerMiB  = time.Second
+)
+
 // WithClock sets the clock used for the pre-header timestamps.
 func WithClock(now func() int64) Option { return func(c *Conn) { c.now = now } }
 
@@ -107,6 +129,7 @@ func NewConn(nc net.Conn, opts ...Option) *Conn {
 		maxBody: DefaultMaxBodySize,
 		sockBuf: socketBufferDefault(),
 		lowat:   lowWaterDefault(),
+		stall:   DefaultWriteStall,
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
@@ -220,7 +243,18 @@ func (c *Conn) Send(m *Message) error {
 		c.sendDirect(m)
 		return nil
 	}
+	size := len(m.Header) + m.BodyLen()
+	if c.sendLimit > 0 && c.queued+size > c.sendLimit {
+		err := fmt.Errorf("wire: the peer does not read: %d bytes queued, %d more would pass the limit of %d", c.queued, size, c.sendLimit)
+		c.mu.Unlock()
+		if m.Sent != nil {
+			m.Sent(err)
+		}
+		c.fail(err)
+		return err
+	}
 	c.queue = append(c.queue, m)
+	c.queued += size
 	c.mu.Unlock()
 	c.wakeWriter()
 	return nil
@@ -304,6 +338,7 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		batch, c.queue = c.queue, batch[:0]
+		c.queued = 0
 		c.writing = true
 		c.mu.Unlock()
 		for i, m := range batch {
@@ -333,8 +368,14 @@ func (c *Conn) write(m *Message, pre []byte) error {
 	if !m.cont {
 		bufs, body = c.frame(m, pre), m.BodyLen()
 	}
+	stall := c.stall + time.Duration(body>>20)*writeStallPerMiB
+	_ = c.nc.SetWriteDeadline(time.Now().Add(stall))
 	_, err := bufs.WriteTo(c.nc)
+	_ = c.nc.SetWriteDeadline(time.Time{})
 	clear(*bufs) // what a failed write left
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("wire: the peer took no message of %d bytes in %v: %w", body, stall, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -411,4 +412,60 @@ func TestDirectWritesToSlowPeer(t *testing.T) {
 	if s := a.Stats(); s.MsgsSent != n || s.BytesSent != n*(size+PreHeaderSize) {
 		t.Errorf("stats %+v", s)
 	}
+}
+
+// TestSendLimit: a peer that does not read fills the sockets, then the
+// queue; the message that would take the queue past the limit closes the
+// connection, and every message not written hears so.
+func TestSendLimit(t *testing.T) {
+	_, a := pipe(t, WithSendLimit(1<<20))
+	body := make([]byte, 64<<10)
+	var failed atomic.Int64
+	var err error
+	sent := 0
+	for ; sent < 4000 && err == nil; sent++ { // 250 MiB at most
+		err = a.Send(&Message{Type: 1, Header: []byte{1}, Body: body, Sent: func(err error) {
+			if err != nil {
+				failed.Add(1)
+			}
+		}})
+	}
+	if err == nil || !strings.Contains(err.Error(), "the peer does not read") {
+		t.Fatalf("after %d sends: %v, want the send limit's error", sent, err)
+	}
+	select {
+	case <-a.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("the connection stayed open")
+	}
+	if w := a.Stats().MsgsSent; int64(sent)-int64(w) != failed.Load() {
+		t.Errorf("%d sent, %d written, %d failed: some Sent callback did not run", sent, w, failed.Load())
+	}
+}
+
+// TestWriteStall: a message the peer does not take within the stall
+// closes the connection with an error saying so.
+func TestWriteStall(t *testing.T) {
+	_, a := pipe(t, WithWriteStall(100*time.Millisecond))
+	body := make([]byte, 64<<10)
+	errs := make(chan error, 1)
+	for range 1000 { // 62 MiB, more than the sockets hold
+		a.Send(&Message{Type: 1, Header: []byte{1}, Body: body, Sent: func(err error) {
+			if err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		}})
+	}
+	select {
+	case err := <-errs:
+		if !strings.Contains(err.Error(), "the peer took no message of 65536 bytes in 100ms") {
+			t.Errorf("error %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no write failed")
+	}
+	<-a.Done()
 }

@@ -18,6 +18,11 @@ func (e *Engine) startLoadModel(now int64, t *task) {
 		e.fail(t, workerapi.ErrInvalidAction, fmt.Sprintf("LoadModelFromDisk needs model_id >= 0 and no_of_copies >= 1 (got %d, %d)", a.ModelID, a.Copies))
 		return
 	}
+	if len(e.models)+int(a.Copies) > workerapi.MaxModels {
+		e.fail(t, workerapi.ErrInvalidAction, fmt.Sprintf("LoadModelFromDisk of %d copies: the worker holds %d models, and at most %d",
+			a.Copies, len(e.models), workerapi.MaxModels))
+		return
+	}
 	if err := e.checkFreeIDs(a.ModelID, a.Copies); err != nil {
 		e.fail(t, workerapi.ErrInvalidModelID, err.Error())
 		return

@@ -57,6 +57,10 @@ func TestLoadModelFromDiskErrors(t *testing.T) {
 	h.status(load(p+"x", workerapi.NoLatest, 1), workerapi.ErrInvalidModelPath)
 	h.status(load(p, u(h.now-1), 1), workerapi.ErrCouldNotStartInTime)
 	h.status(load(p, workerapi.NoLatest, 0), workerapi.ErrInvalidAction)
+	// More models than a worker holds: refused at once (2^31 − 1 copies
+	// used to stall the engine for seconds and then take its memory).
+	h.status(load(p, workerapi.NoLatest, workerapi.MaxModels+1), workerapi.ErrInvalidAction)
+	h.status(load(p, workerapi.NoLatest, 1<<31-1), workerapi.ErrInvalidAction)
 	os.WriteFile(model.MeasurementsFile(p), []byte("weights = oops;"), 0o644)
 	h.status(load(p, workerapi.NoLatest, 1), workerapi.ErrInvalidModelPath)
 	os.Remove(model.MeasurementsFile(p))

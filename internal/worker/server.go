@@ -131,18 +131,19 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		close(done)
 	}()
 	for {
-		nc, err := l.Accept()
+		nc, err := wire.Accept(l, s.out)
 		if err != nil {
+			stopped := ctx.Err() != nil || errors.Is(err, net.ErrClosed)
 			cancel()
 			<-done
 			// Operations still running use the runtime, which the caller
 			// closes once Serve returns.
 			s.running.Wait()
 			s.closeAll()
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+			if stopped {
 				return nil
 			}
-			return err
+			return fmt.Errorf("accepting connections: %w", err)
 		}
 		go s.handle(ctx, nc)
 	}
@@ -159,13 +160,18 @@ func (s *Server) closeAll() {
 // resultDirectMax is the largest result the serving loop writes itself.
 const resultDirectMax = 4 << 20
 
+// peerSendLimit is the most the worker queues for a controller that does
+// not read its results; past it, that connection is closed.
+const peerSendLimit = 256 << 20
+
 func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	// Every action's body goes back where it came from once its result is
 	// sent: an Infer's to the runtime's pinned memory (inputBuffers), any
 	// other to the pools. The loop writes results itself (no hand-off to
 	// the connection's writer), up to resultDirectMax bytes: an Infer's
 	// output at batch size 16 is 64 KB.
-	opts := []wire.Option{wire.WithBodyAllocator(newInputBuffers(s.rt)), wire.WithDirectWrites(resultDirectMax)}
+	opts := []wire.Option{wire.WithBodyAllocator(newInputBuffers(s.rt)), wire.WithDirectWrites(resultDirectMax),
+		wire.WithSendLimit(peerSendLimit)}
 	if s.spinReads > 0 {
 		opts = append(opts, wire.WithSpinReads(s.spinReads))
 	}
@@ -194,7 +200,9 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 		a, err := workerapi.DecodeAction(msg)
 		if err != nil {
 			// The stream cannot be trusted past a frame we do not
-			// understand: drop this connection, keep serving.
+			// understand: drop this connection, keep serving. Its body
+			// may be the runtime's pinned memory, which must go back.
+			msg.Release()
 			fmt.Fprintf(s.out, "Closing connection %s, reason: %v\n", p.conn.RemoteAddr(), err)
 			slog.Warn("bad action frame", "peer", p.conn.RemoteAddr(), "err", err)
 			return
@@ -219,6 +227,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 		select {
 		case s.actions <- incoming{action: a, received: received, tag: &tag{peer: p, delta: delta, msg: msg}}:
 		case <-ctx.Done():
+			msg.Release()
 			return
 		}
 	}

@@ -33,6 +33,12 @@ func (t ActionType) String() string {
 // NoLatest is the "no upper bound" window value.
 const NoLatest = ^uint64(0)
 
+// MaxModels is the most models a worker holds, and so a cluster (the
+// original had no bound: a client's LoadModel of 2^31 copies took a
+// worker's and the controller's memory, and a worker's GetWorkerState
+// answer must fit in one frame's 10 MiB header, about 120 bytes a model).
+const MaxModels = 1 << 16
+
 // Action is one of the six worker actions.
 type Action interface {
 	ActionID() int32

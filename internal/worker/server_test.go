@@ -1,0 +1,82 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/runtime/sim"
+	"github.com/clockwork-go/clockwork/internal/wire"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// lendingRuntime is a simulated runtime that lends host memory (as the
+// CUDA runtime lends pinned memory) and counts what is out.
+type lendingRuntime struct {
+	runtime.Runtime
+	mu   sync.Mutex
+	lend lender
+}
+
+func (r *lendingRuntime) AllocHost(n int) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lend.AllocHost(n)
+}
+
+func (r *lendingRuntime) FreeHost(b []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lend.FreeHost(b)
+}
+
+func (r *lendingRuntime) lent() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lend.lent
+}
+
+// TestBadInferFrameGivesItsInputBack: an Infer frame whose header does not
+// decode closes its connection, and the body the worker read into the
+// runtime's lent memory goes back (it stayed lent, and the pinned pool,
+// which frees in order, could lend nothing after it).
+func TestBadInferFrameGivesItsInputBack(t *testing.T) {
+	rt := &lendingRuntime{Runtime: sim.New(1), lend: lender{room: 4}}
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4}, rt, Options{Console: io.Discard})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	nc, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wire.NewConn(nc)
+	defer c.Close()
+	if err := c.Send(&wire.Message{Type: workerapi.MsgInfer, Header: []byte{0xff, 0xff, 0xff}, Body: make([]byte, 3<<20)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Receive(); err == nil {
+		t.Fatal("the worker answered a frame it cannot decode")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for rt.lent() != 0 || rt.lend.frees == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d buffers still lent, %d given back", rt.lent(), rt.lend.frees)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
