@@ -1,8 +1,10 @@
 package cuda
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -51,5 +53,36 @@ func TestGPUFastest(t *testing.T) {
 	if len(tried) != 2 || !strings.HasPrefix(tried[0], "way 1: output differs from way 0's") ||
 		tried[1] != "way 3: cannot run here" {
 		t.Errorf("tried %q", tried)
+	}
+}
+
+// TestGPUProfilingAreaHoldsNoise: the workspace where choose runs the ways
+// it compares starts with floats in [-1, 1), not zeros, so that the ways
+// compute something from their inputs on the first Load too.
+func TestGPUProfilingAreaHoldsNoise(t *testing.T) {
+	rt := newTestRuntime(t, false)
+	d := rt.devices[0]
+	d.loadMu.Lock()
+	defer d.loadMu.Unlock()
+	if err := d.enter(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.leave()
+	for _, off := range []uint64{0, d.prof.size - 4096} {
+		b, err := d.load.readBack(d, d.prof.base.Add(off), 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		distinct := map[uint32]bool{}
+		for i := 0; i < len(b); i += 4 {
+			bits := binary.LittleEndian.Uint32(b[i:])
+			if f := math.Float32frombits(bits); !(f >= -1 && f < 1) {
+				t.Fatalf("offset %d: %v", off+uint64(i), f)
+			}
+			distinct[bits] = true
+		}
+		if len(distinct) < 1000 {
+			t.Errorf("offset %d: %d distinct values in 1024", off, len(distinct))
+		}
 	}
 }

@@ -1,9 +1,12 @@
 package cuda
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
@@ -243,12 +246,42 @@ func (d *device) allocate(cfg *Config) error {
 	if err := d.allocateCache(cfg); err != nil {
 		return err
 	}
-	for _, r := range []region{d.ws, d.prof, d.profWeights, {d.zeros, zeroBytes}} {
+	for _, r := range []region{d.ws, d.profWeights, {d.zeros, zeroBytes}} {
 		if err := cu.MemsetD8Async(r.base, 0, r.size, d.load.s); err != nil {
 			return err
 		}
 	}
+	if err := d.fillNoise(d.prof); err != nil {
+		return err
+	}
 	return d.load.s.Synchronize()
+}
+
+// noiseChunk is the length of the pattern fillNoise repeats.
+const noiseChunk = 4 << 20
+
+// fillNoise fills r with floats in [-1, 1) from a fixed generator, on the
+// load stream. The profiling workspace holds the inputs of the ways choose
+// compares at Load: zero inputs make every convolution's output its bias,
+// whatever a way does with the weights, so on the first Load after
+// start-up a wrong way agreed with the right one (and its choice may be
+// kept in a choices file).
+func (d *device) fillNoise(r region) error {
+	h, err := d.hostScratch(noiseChunk)
+	if err != nil {
+		return err
+	}
+	b := h.Bytes()[:noiseChunk]
+	rng := rand.New(rand.NewPCG(0x5eed, 0xc10c))
+	for i := 0; i+4 <= len(b); i += 4 {
+		binary.LittleEndian.PutUint32(b[i:], math.Float32bits(float32(rng.Float64()*2-1)))
+	}
+	for off := uint64(0); off < r.size; off += noiseChunk {
+		if err := cu.MemcpyHtoDAsync(r.base.Add(off), h.Ptr(0), min(noiseChunk, r.size-off), d.load.s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // allocateCache makes the weights cache: a physical allocation per page,
@@ -375,7 +408,7 @@ func (d *device) code(other int32) int32 {
 
 // close frees everything; the device must be idle. It waits for a Load
 // or a capture still running, which would use what is freed.
-func (d *device) close() error {
+func (d *device) close(keepContext bool) error {
 	d.loadMu.Lock()
 	defer d.loadMu.Unlock()
 	d.setsMu.Lock()
@@ -389,6 +422,9 @@ func (d *device) close() error {
 	}
 	d.free()
 	d.leave()
+	if keepContext {
+		return nil
+	}
 	return d.dev.PrimaryCtxRelease()
 }
 

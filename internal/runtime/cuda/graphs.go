@@ -218,7 +218,7 @@ func (in *instance) remap(s *graphSet, wasMapped bool, pages []int) error {
 		}
 	}
 	if err := cu.MemSetAccess(s.va, n, d.dev); err != nil {
-		cu.MemUnmap(s.va, n)
+		cu.MemUnmap(s.va, uint64(len(pages))*d.pageSize) // what was mapped
 		return err
 	}
 	return nil

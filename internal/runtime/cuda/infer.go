@@ -180,6 +180,16 @@ func (m *Model) Exec(gpu int, x runtime.IO, pages []int, start int64) (runtime.E
 	if err != nil {
 		return runtime.ExecTiming{}, err
 	}
+	// Other pages than the model's would leave a graph set mapped in part,
+	// which no later mapping could replace.
+	if len(pages) != len(m.pageLens) {
+		return runtime.ExecTiming{}, runtime.Errorf(workerapi.ExecWeightsMissing, "Exec given %d pages, model %s needs %d", len(pages), m.path, len(m.pageLens))
+	}
+	for _, p := range pages {
+		if p < 0 || p >= d.pages {
+			return runtime.ExecTiming{}, runtime.Errorf(workerapi.ExecWeightsMissing, "Exec: page %d is outside GPU %d's weights cache of %d pages", p, gpu, d.pages)
+		}
+	}
 	if err := d.enter(); err != nil {
 		return runtime.ExecTiming{}, runtimeError(d, err)
 	}

@@ -78,6 +78,15 @@ func compile(p *engine.Plan, pages int, tf32 bool) ([]step, error) {
 	return steps, nil
 }
 
+// The kernels index in 32 bits: a tensor's elements, plus the stride of a
+// grid (at most 2^24 threads: kernels.grid's maxBlocks of 16 blocks an SM
+// for up to 4,096 SMs), stay below 2^31, and the global average pool's
+// thread index (32 a plane) below 2^32.
+const (
+	maxElems     = math.MaxInt32 - 1<<24
+	maxGAPPlanes = 1 << 26
+)
+
 // checkRef checks that t lies inside its region and that the kernels'
 // 32-bit indices reach all of it.
 func checkRef(p *engine.Plan, t engine.TensorRef, pages int) error {
@@ -99,8 +108,8 @@ func checkRef(p *engine.Plan, t engine.TensorRef, pages int) error {
 	if t.Offset < 0 || t.Offset%4 != 0 || end > size {
 		return fmt.Errorf("tensor %v outside its region", t)
 	}
-	if t.Elems() >= math.MaxInt32 {
-		return fmt.Errorf("tensor %v has %d elements: %w (2^31 at most)", t, t.Elems(), errUnsupported)
+	if t.Elems() > maxElems {
+		return fmt.Errorf("tensor %v has %d elements: %w (%d at most)", t, t.Elems(), errUnsupported, maxElems)
 	}
 	return nil
 }
@@ -208,6 +217,9 @@ func newGAPStep(o *engine.GlobalAvgPool) (step, error) {
 	x := o.X.Shape
 	if len(x) < 3 || x[0]*x[1] == 0 || o.Y.Elems() != x[0]*x[1] {
 		return nil, fmt.Errorf("global average pool of X%v into Y%v", x, o.Y.Shape)
+	}
+	if x[0]*x[1] > maxGAPPlanes { // a warp a plane: 32 threads each in 32-bit indices
+		return nil, fmt.Errorf("global average pool of %d planes: %w (%d at most)", x[0]*x[1], errUnsupported, maxGAPPlanes)
 	}
 	return &gapStep{op: o, planes: x[0] * x[1], hw: o.X.Elems() / (x[0] * x[1])}, nil
 }

@@ -209,14 +209,17 @@ func (r *Runtime) Close() error {
 	// Lending stops first: an AllocHost either sees it stopped, or has
 	// counted its buffer in lent before it is read here.
 	r.closed.Store(true)
-	if n := r.lent.Load(); n > 0 {
+	lent := r.lent.Load()
+	if lent > 0 {
 		// Freeing it under a buffer still in use would crash the process.
-		errs = append(errs, fmt.Errorf("cuda runtime: closed with %d bytes of pinned host memory still lent; left allocated", n))
+		errs = append(errs, fmt.Errorf("cuda runtime: closed with %d bytes of pinned host memory still lent; left allocated", lent))
 	} else if r.host != nil {
 		errs = append(errs, r.freeHost(r.host))
 	}
-	for _, d := range r.devices {
-		errs = append(errs, d.close())
+	for i, d := range r.devices {
+		// The pool lives in GPU 0's primary context, which its last
+		// release would reset, freeing the pool with it.
+		errs = append(errs, d.close(i == 0 && lent > 0 && r.host != nil))
 	}
 	r.devices = nil
 	return errors.Join(errs...)

@@ -414,6 +414,26 @@ func TestGPUErrors(t *testing.T) {
 			t.Errorf("%s: %v (status %d), want status %d", c.name, c.err, got, c.code)
 		}
 	}
+	// Exec with other pages than the model's is refused, and leaves no
+	// graph set mapped in part (one was never mapped again).
+	io, _, err := m.CopyInput(0, 1, 1, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pages := range [][]int{{}, {0, 1}, {-1}, {16}} {
+		if _, err := m.Exec(0, io, pages, 0); runtime.Code(err, -1) != workerapi.ExecWeightsMissing {
+			t.Errorf("Exec with pages %v: %v, want status %d", pages, err, workerapi.ExecWeightsMissing)
+		}
+	}
+	m.Release(0, io)
+	for _, first := range []int{0, 3} {
+		if _, err := infer(m, 0, 1, 1, nil, resident(t, m)); err != nil {
+			t.Errorf("Infer after the refused Execs: %v", err)
+		}
+		if _, err := m.LoadWeights(0, []int{first + 1}, 0); err != nil {
+			t.Errorf("LoadWeights into page %d: %v", first+1, err)
+		}
+	}
 	// The IO pool (16 MiB) holds a limited number of Infers in flight.
 	var ios []runtime.IO
 	var err76 error
