@@ -11,18 +11,28 @@ import (
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
 )
 
+// loadingDevice opens a runtime and returns its GPU 0 as Load has it:
+// under its load lock, in its context, until the test ends.
+func loadingDevice(t *testing.T) *device {
+	t.Helper()
+	d := newTestRuntime(t, false).devices[0]
+	d.loadMu.Lock()
+	if err := d.enter(); err != nil {
+		d.loadMu.Unlock()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.leave()
+		d.loadMu.Unlock()
+	})
+	return d
+}
+
 // TestGPUFastest tries four ways of filling a buffer: the second writes
 // other values than the first and the fourth cannot run, so the fastest
 // is the first or the third, and the other two are reported with why.
 func TestGPUFastest(t *testing.T) {
-	rt := newTestRuntime(t, false)
-	d := rt.devices[0]
-	d.loadMu.Lock()
-	defer d.loadMu.Unlock()
-	if err := d.enter(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.leave()
+	d := loadingDevice(t)
 	const n = 4096
 	off, ok := d.ioPool.alloc(n)
 	if !ok {
@@ -60,14 +70,7 @@ func TestGPUFastest(t *testing.T) {
 // it compares starts with floats in [-1, 1), not zeros, so that the ways
 // compute something from their inputs on the first Load too.
 func TestGPUProfilingAreaHoldsNoise(t *testing.T) {
-	rt := newTestRuntime(t, false)
-	d := rt.devices[0]
-	d.loadMu.Lock()
-	defer d.loadMu.Unlock()
-	if err := d.enter(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.leave()
+	d := loadingDevice(t)
 	for _, off := range []uint64{0, d.prof.size - 4096} {
 		b, err := d.load.readBack(d, d.prof.base.Add(off), 4096)
 		if err != nil {
