@@ -91,10 +91,14 @@ func (w *simWorker) deliver(now int64, a workerapi.Action) {
 // operations run, and those that end now complete at once.
 func (w *simWorker) settle(now int64) {
 	for {
-		w.out.Ops, w.out.Results = w.out.Ops[:0], w.out.Results[:0]
+		clear(w.out.Evictions)
+		w.out.Ops, w.out.Results, w.out.Evictions = w.out.Ops[:0], w.out.Results[:0], w.out.Evictions[:0]
 		w.eng.Ready(now, &w.out)
 		for _, o := range w.out.Results {
 			w.send(now, o)
+		}
+		for _, x := range w.out.Evictions { // as the worker's server does
+			x.Deliver()
 		}
 		ran := false
 		for _, op := range w.out.Ops {

@@ -14,7 +14,7 @@ func (e *Engine) startLoadModel(now int64, t *task) {
 	if e.tooLate(now, t, a.Latest, workerapi.ErrCouldNotStartInTime, "LoadModelFromDiskTask") {
 		return
 	}
-	if a.Copies < 1 || a.ModelID < 0 || int64(a.ModelID)+int64(a.Copies) > 1<<31-1 {
+	if a.Copies < 1 || a.ModelID < 0 || int64(a.ModelID)+int64(a.Copies) > 1<<31 { // ids up to 2^31 − 1
 		e.fail(t, workerapi.ErrInvalidAction, fmt.Sprintf("LoadModelFromDisk needs model_id >= 0 and no_of_copies >= 1 (got %d, %d)", a.ModelID, a.Copies))
 		return
 	}

@@ -181,20 +181,27 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 				g.exec.push(now, eligible(a.Earliest), t)
 			}
 		}
-	default:
-		e.fail(t, workerapi.ErrInvalidAction, "Invalid Action")
+	default: // unreachable: decoding knows the types
+		e.fail(t, workerapi.ErrRuntimeError, "Invalid Action")
 	}
 }
 
 func eligible(earliest uint64) int64 { return int64(min(earliest, 1<<63-1)) }
 
-// gpu returns the GPU an action names, or answers it with status 13.
+// gpu returns the GPU an action names, or answers it with status 13, or
+// with 14 once the GPU is unusable: every action that names it, also one
+// the engine would answer without the runtime (an eviction, an unknown
+// model's load).
 func (e *Engine) gpu(t *task, id uint32) *gpu {
 	if int(id) >= len(e.gpus) {
 		e.fail(t, workerapi.ErrInvalidGPU, fmt.Sprintf("Invalid GPU %d (worker has %d)", id, len(e.gpus)))
 		return nil
 	}
-	return e.gpus[id]
+	if g := e.gpus[id]; !g.unusable {
+		return g
+	}
+	e.fail(t, workerapi.ErrGPUUnusable, fmt.Sprintf("GPU %d is unusable after an earlier error", id))
+	return nil
 }
 
 // Ready starts every task that is eligible at now and moves what the

@@ -313,4 +313,43 @@ func TestUnusableGPULeavesTheState(t *testing.T) {
 	if len(st.Memory.GPUs) != 1 || st.Memory.GPUs[0].ID != 0 {
 		t.Errorf("GPUs in the state %+v, want GPU 0 only", st.Memory.GPUs)
 	}
+	// Every later action that names GPU 1 gets 14, also those the engine
+	// answers without the runtime (they answered 0 and 52).
+	h.status(h.submit(&workerapi.EvictWeights{ID: h.id(), GPU: 1, Latest: workerapi.NoLatest}), workerapi.ErrGPUUnusable)
+	h.status(h.submit(&workerapi.LoadWeights{ID: h.id(), ModelID: 99, GPU: 1, Latest: workerapi.NoLatest}), workerapi.ErrGPUUnusable)
+	h.status(h.submit(&workerapi.EvictWeights{ID: h.id(), GPU: 0, Latest: workerapi.NoLatest}), workerapi.Success)
+}
+
+// withInputStage is the simulated runtime run by the real worker's
+// pipeline (a copy-input stage of its own).
+type withInputStage struct{ runtime.Runtime }
+
+func (withInputStage) InputStage() bool { return true }
+
+// TestDummyTakesAnEmptyBodyWithInputSizes: with zero-size inputs
+// disallowed, the dummy still takes an Infer whose body is empty but which
+// lists input_sizes (what the controller sends where nobody sent inputs),
+// as the original's dummy did; the real worker's pipeline refuses it (the
+// original's aborted).
+func TestDummyTakesAnEmptyBodyWithInputSizes(t *testing.T) {
+	for _, real := range []bool{false, true} {
+		var rt runtime.Runtime = sim.New(1)
+		if real {
+			rt = withInputStage{rt}
+		}
+		h := newHarness(t, rt, Config{Pages: 5})
+		h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Latest: workerapi.NoLatest,
+			Copies: 1, MaxBatchSize: 8, MaxExecDuration: uint64(1000 * ms)}), workerapi.Success)
+		h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+		h.after(20 * ms)
+		for _, sizes := range [][]uint32{{0, 0}, nil} {
+			id := h.submit(&workerapi.Infer{ID: h.id(), BatchSize: 2, InputSizes: sizes, Latest: workerapi.NoLatest})
+			h.after(20 * ms)
+			want := workerapi.Success
+			if real || sizes == nil {
+				want = workerapi.CopyInputInvalidInput
+			}
+			h.status(id, want)
+		}
+	}
 }
