@@ -71,6 +71,7 @@ type model struct {
 	batch     []int   // supported batch sizes ≤ max_batch, ascending
 	exec      []int64 // profiled exec ns, parallel to batch
 	b1        int64
+	weights   int64 // profiled weights transfer, ns
 	queue     []*request
 	maxBatch  int    // index into batch: the adaptive maximum
 	resident  []*gpu // GPUs with the weights loaded
@@ -82,6 +83,7 @@ type gpu struct {
 	pages, free        int
 	busy               bool           // an Infer is in flight
 	down               bool           // out of service (gpuDown)
+	loadsEnd           int64          // when the loads sent to it are expected to be done
 	current            *model         // ... of this model
 	models             []*model       // resident or loading here
 	lastUse            map[int]uint64 // model id → recency
@@ -108,6 +110,7 @@ type action struct {
 	wire      workerapi.Action
 
 	sent, expDuration int64
+	expEnd            int64 // when its result is expected (a load: behind the loads before it)
 	due               int64 // when its result is overdue, once transmitted
 	queued, copies    int
 }
@@ -142,7 +145,7 @@ func New(cfg scheduler.Config, st *scheduler.State) (*Scheduler, error) {
 		for len(s.models) <= p.ID {
 			s.models = append(s.models, nil)
 		}
-		m := &model{id: p.ID, pages: p.NumWeightsPages, inputSize: p.InputSize, b1: p.Exec(1)}
+		m := &model{id: p.ID, pages: p.NumWeightsPages, inputSize: p.InputSize, b1: p.Exec(1), weights: p.WeightsTransfer}
 		for j, b := range p.BatchSizes {
 			if b >= 1 && b <= max(cfg.MaxBatch, 1) && j < len(p.ExecDurations) {
 				m.batch = append(m.batch, b)

@@ -102,7 +102,15 @@ func (s *Scheduler) startLoad(g *gpu, m *model) {
 	m.loadingOn = g
 	g.unserved[m.id] = true
 	a := s.newAction(workerapi.LoadWeightsType, g, m)
-	a.wire = &workerapi.LoadWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
+	// Loads may queue on the GPU's weights link: each is expected to end
+	// after those before it, and its result is overdue only a timeout
+	// after that (a load behind more than the timeout of others used to
+	// be given up while the worker went on to load it).
+	a.expDuration = m.weights
+	g.loadsEnd = max(g.loadsEnd, s.now) + m.weights
+	a.expEnd = g.loadsEnd
+	a.wire = &workerapi.LoadWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest,
+		ExpectedDuration: uint64(m.weights)}
 	s.send(a)
 }
 
@@ -139,6 +147,7 @@ func (s *Scheduler) startInfer(g *gpu, m *model) {
 	for i, b := range m.batch {
 		if b >= n {
 			a.expDuration = m.exec[i]
+			a.expEnd = s.now + a.expDuration
 			break
 		}
 	}

@@ -31,7 +31,7 @@ func (s *Scheduler) Sent(now int64, worker int, id int32, err error) {
 	case err != nil:
 		s.fail(a, workerapi.NetworkSendTooLate, "Could not send action to worker: "+err.Error())
 	default:
-		a.due = s.now + a.expDuration + resultTimeout
+		a.due = max(s.now+a.expDuration, a.expEnd) + resultTimeout
 		s.overdue = append(s.overdue, a)
 	}
 }
@@ -198,7 +198,7 @@ func (s *Scheduler) record(a *action, status int32) telemetry.ActionRecord {
 	return telemetry.ActionRecord{
 		ActionID: a.id, ActionType: int(a.kind), Status: status,
 		Worker: a.g.worker, GPU: a.g.local, ModelID: a.m.id, BatchSize: batch,
-		ExpectedDuration: a.expDuration, Sent: a.sent, ResultReceived: s.now, Processed: s.now,
+		ExpectedDuration: a.expDuration, ExpectedExecComplete: a.expEnd, Sent: a.sent, ResultReceived: s.now, Processed: s.now,
 		RequestsQueued: a.queued, CopiesLoaded: a.copies,
 	}
 }
