@@ -13,8 +13,8 @@ import (
 // the order they were decided, at most networkConcurrency at a time across
 // all workers, so that each transmission — an Infer may carry megabytes of
 // inputs — gets the link to itself rather than sharing it with all the
-// others. An action still waiting when its send-by time has passed is not
-// sent; it fails with status 45 at its report time instead. The original
+// others. An Infer still waiting when its send-by time has passed (other
+// actions have none) is not sent; it fails with status 45 at its report time instead. The original
 // noticed that only when a transmission ended; ours notices it when the
 // send-by time passes, so that transmissions that never end (a worker that
 // stopped reading) hold back no answers, and the result timeout of an
