@@ -55,7 +55,8 @@ type Scheduler struct {
 	useSeq   uint64 // recency clock for LRU eviction
 	reqSeq   uint64
 	inflight map[int32]*action
-	overdue  []*action // transmitted actions, checked for lost results
+	overdue  []*action         // transmitted actions, checked for lost results
+	givenUp  map[int32]*action // loads whose result timed out, by id (lateLoad)
 
 	sends     []scheduler.Send
 	responses []scheduler.Response

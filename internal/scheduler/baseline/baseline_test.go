@@ -212,3 +212,22 @@ func TestLoadsQueuedOnALink(t *testing.T) {
 		t.Errorf("answers by status %v, want all 152 successful", statuses)
 	}
 }
+
+// TestLateLoadIsEvicted: a load given up on (no result within its
+// expected time and the result timeout) whose success comes after all is
+// evicted, as INFER5 does: the worker holds the weights in pages counted
+// free here.
+func TestLateLoadIsEvicted(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).State()
+	h := schedtest.New(t, factory, schedtest.Config(), st)
+	r := h.At(ms(10)).Infer(0)
+	ld := h.Loads()[0]
+	h.At(ms(2000))
+	if a := h.MustAnswer(r); a.Status != 4 {
+		t.Fatalf("answer %+v, want status 4 after the load was given up", a.Response)
+	}
+	h.Succeed(ld, ms(8.372))
+	if ev := h.Evicts(); len(ev) != 1 || ev[0].Evict().ModelID != 0 {
+		t.Errorf("evictions %v, want model 0's", ev)
+	}
+}

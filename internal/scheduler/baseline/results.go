@@ -36,6 +36,26 @@ func (s *Scheduler) Sent(now int64, worker int, id int32, err error) {
 	}
 }
 
+// maxGivenUp bounds the loads given up on whose results are still
+// watched for (lateLoad); results that never come are forgotten so.
+const maxGivenUp = 4096
+
+// lateLoad handles the result of a LoadWeights given up on, as INFER5
+// does: if it succeeded, the worker holds the weights in pages counted
+// free here, so they are evicted, unless the model is resident or loading
+// there again (which takes the same pages).
+func (s *Scheduler) lateLoad(worker int, a *action, res workerapi.Result) {
+	delete(s.givenUp, a.id)
+	fmt.Fprintf(s.log, "Late result from worker %d for action %d, given up on: %s\n", worker, a.id, res)
+	g, m := a.g, a.m
+	if _, ok := res.(*workerapi.LoadWeightsResult); !ok || g.worker != worker || g.down || slices.Contains(g.models, m) {
+		return
+	}
+	e := s.newAction(workerapi.EvictWeightsType, g, m)
+	e.wire = &workerapi.EvictWeights{ID: e.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
+	s.send(e)
+}
+
 // giveUpOnLostResults fails transmitted actions whose result is overdue.
 func (s *Scheduler) giveUpOnLostResults() {
 	kept := s.overdue[:0]
@@ -45,6 +65,12 @@ func (s *Scheduler) giveUpOnLostResults() {
 		case a.due <= s.now:
 			fmt.Fprintf(s.log, "No result from worker %d for action %d; giving up on it\n", a.g.worker, a.id)
 			s.fail(a, clientapi.StatusTimeout, "Worker did not return a result in time")
+			if a.kind == workerapi.LoadWeightsType {
+				if s.givenUp == nil || len(s.givenUp) >= maxGivenUp {
+					s.givenUp = make(map[int32]*action)
+				}
+				s.givenUp[a.id] = a
+			}
 		default:
 			kept = append(kept, a)
 		}
@@ -60,6 +86,10 @@ func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
 		return
 	}
 	a := s.inflight[res.ActionID()]
+	if late := s.givenUp[res.ActionID()]; a == nil && late != nil {
+		s.lateLoad(worker, late, res)
+		return
+	}
 	if a == nil || a.g.worker != worker {
 		fmt.Fprintf(s.log, "Ignoring result from worker %d for an action not awaited: %s\n", worker, res)
 		return

@@ -146,5 +146,32 @@ func (s *Scheduler) deliverOverdue() {
 		}
 		fmt.Fprintf(s.log, "No result from worker %d for action %d; giving up on it\n", a.g.worker, a.id)
 		s.fail(a, clientapi.StatusTimeout, "Worker did not return a result in time", s.now)
+		if a.kind == workerapi.LoadWeightsType {
+			if s.givenUp == nil || len(s.givenUp) >= maxGivenUp {
+				s.givenUp = make(map[int32]*action)
+			}
+			s.givenUp[a.id] = a
+		}
 	}
+}
+
+// maxGivenUp bounds the loads given up on whose results are still
+// watched for (lateLoad); results that never come are forgotten so.
+const maxGivenUp = 4096
+
+// lateLoad handles the result of a LoadWeights given up on: if it
+// succeeded, the worker holds the weights in pages counted free here, so
+// they are evicted, unless the model is being loaded there again (which
+// takes the same pages).
+func (s *Scheduler) lateLoad(worker int, a *action, res workerapi.Result) {
+	delete(s.givenUp, a.id)
+	fmt.Fprintf(s.log, "Late result from worker %d for action %d, given up on: %s\n", worker, a.id, res)
+	g, inst := a.g, a.inst
+	if _, ok := res.(*workerapi.LoadWeightsResult); !ok || g.worker != worker || g.down || inst.loaded || inst.loading {
+		return
+	}
+	e := s.newAction(workerapi.EvictWeightsType, g, a.m)
+	e.inst, e.resultFrom = inst, s.now
+	e.wire = &workerapi.EvictWeights{ID: e.id, ModelID: int32(a.m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
+	s.send(e)
 }

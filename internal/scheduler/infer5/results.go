@@ -19,6 +19,10 @@ func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
 	}
 	a := s.inflight[res.ActionID()]
 	if a == nil {
+		if late := s.givenUp[res.ActionID()]; late != nil {
+			s.lateLoad(worker, late, res)
+			return
+		}
 		fmt.Fprintf(s.log, "Ignoring result from worker %d for an action not awaited: %s\n", worker, res)
 		return
 	}

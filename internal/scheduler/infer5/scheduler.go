@@ -25,10 +25,11 @@ type Scheduler struct {
 	nextID   int32
 	inflight map[int32]*action
 
-	timeouts timers[*request] // exec deadlines
-	tooLate  timers[tooLate]  // synthetic network errors, by report time
-	overdue  timers[*action]  // result deadlines
-	gpuWakes timers[*gpu]     // when busy GPUs can take more work
+	timeouts timers[*request]  // exec deadlines
+	tooLate  timers[tooLate]   // synthetic network errors, by report time
+	overdue  timers[*action]   // result deadlines
+	givenUp  map[int32]*action // loads whose result timed out, by id (lateLoad)
+	gpuWakes timers[*gpu]      // when busy GPUs can take more work
 
 	candidates  []*gpu // GPUs due an infer pass
 	rr          int    // rotates the GPU an infer round starts at

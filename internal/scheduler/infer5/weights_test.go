@@ -1,6 +1,7 @@
 package infer5_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
@@ -216,5 +217,43 @@ func TestFailedLoadIsOfferedToAnotherGPUAtOnce(t *testing.T) {
 	}
 	if ev := h.Evicts(); len(ev) != 1 || ev[0].Evict().ModelID != 1 || ev[0].GPU() != 1 {
 		t.Errorf("evictions %v, want model 1 on GPU 1", ev)
+	}
+}
+
+// TestLateLoadIsEvicted: a load whose result does not come within its
+// window and the result timeout is given up: its request is answered 4
+// and its pages count free again. When its success comes after all, the
+// worker holds the weights in those pages, so they are evicted; unless
+// the model is being loaded there again by then, which takes the same
+// pages. (The late success used to be only logged, and the worker kept
+// pages the scheduler counted free: later loads failed with 53.)
+func TestLateLoadIsEvicted(t *testing.T) {
+	for _, again := range []bool{false, true} {
+		st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).State()
+		h := schedtest.New(t, factory(), schedtest.Config(), st)
+		r := h.At(ms(10)).Infer(0)
+		first := h.Loads()[0]
+		h.At(ms(2000))
+		if a := h.MustAnswer(r); a.Status != 4 {
+			t.Fatalf("answer %+v, want status 4 after the load was given up", a.Response)
+		}
+		if again {
+			h.Infer(0) // loads it again
+			if n := len(h.Loads()); n != 2 {
+				t.Fatalf("%d loads, want a second", n)
+			}
+		}
+		h.At(ms(2001)).Succeed(first, load)
+		h.Succeed(first, load) // a duplicate is only logged
+		evicts := h.Evicts()
+		switch {
+		case again && len(evicts) != 0:
+			t.Errorf("evictions %v while the model loads again", evicts)
+		case !again && (len(evicts) != 1 || evicts[0].Evict().ModelID != 0):
+			t.Errorf("evictions %v, want model 0's", evicts)
+		}
+		if !strings.Contains(h.Log(), "Late result from worker 0 for action 0, given up on") {
+			t.Errorf("log:\n%s", h.Log())
+		}
 	}
 }
