@@ -43,6 +43,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
 )
 
@@ -286,12 +287,8 @@ func (a ConvFwdAlgo) Valid() bool { return a >= 0 && a < convFwdAlgoCount }
 
 // ParseConvFwdAlgo is the algorithm named as String names it.
 func ParseConvFwdAlgo(name string) (ConvFwdAlgo, bool) {
-	for i, n := range convFwdAlgoNames {
-		if n == name {
-			return ConvFwdAlgo(i), true
-		}
-	}
-	return 0, false
+	i := slices.Index(convFwdAlgoNames[:], name)
+	return ConvFwdAlgo(max(i, 0)), i >= 0
 }
 
 // ConvFwdAlgoPerf is one result of FindConvolutionForwardAlgorithmEx.

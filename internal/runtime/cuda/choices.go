@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
@@ -145,18 +146,18 @@ func (doc *choicesDoc) section(f fingerprint) *gpuChoices {
 // convolution choices are checked against each op when reused.
 func (c *choices) seed(g *gpuChoices) (took, bad int) {
 	for k, v := range g.Conv {
-		mode, ok1 := parseMode(convModeNames[:], v.Mode)
-		algo, ok2 := cu.ParseConvFwdAlgo(v.Algo)
+		mode := slices.Index(convModeNames[:], v.Mode)
+		algo, ok := cu.ParseConvFwdAlgo(v.Algo)
 		if v.Algo == "" {
-			algo, ok2 = 0, mode == int(convDepthwise) || mode == int(convGemm)
+			algo, ok = 0, mode == int(convDepthwise) || mode == int(convGemm) // no cuDNN algorithm
 		}
 		ch := convChoice{algo: algo, mode: convMode(mode), ms: v.Ms, shortNeed: v.ShortNeed, room: v.Room}
 		for _, s := range v.Short {
-			a, ok := cu.ParseConvFwdAlgo(s)
-			ok2 = ok2 && ok
+			a, known := cu.ParseConvFwdAlgo(s)
+			ok = ok && known
 			ch.short = append(ch.short, a)
 		}
-		if !ok1 || !ok2 {
+		if mode < 0 || !ok {
 			bad++
 			continue
 		}
@@ -164,8 +165,8 @@ func (c *choices) seed(g *gpuChoices) (took, bad int) {
 		took++
 	}
 	for k, v := range g.Gemm {
-		mode, ok := parseMode(gemmModeNames[:], v)
-		if !ok {
+		mode := slices.Index(gemmModeNames[:], v)
+		if mode < 0 {
 			bad++
 			continue
 		}
@@ -196,15 +197,6 @@ func (c *choices) put(g *gpuChoices) {
 	for k, v := range c.gemm {
 		g.Gemm[k] = v.String()
 	}
-}
-
-func parseMode(names []string, name string) (int, bool) {
-	for i, n := range names {
-		if n == name {
-			return i, true
-		}
-	}
-	return 0, false
 }
 
 // writeChoices replaces the file at path with doc, through a temporary

@@ -90,10 +90,16 @@ func (s *Scheduler) evict(g *gpu, m *model) {
 	m.resident = slices.DeleteFunc(m.resident, func(x *gpu) bool { return x == g })
 	g.free += m.pages
 	delete(g.unserved, m.id)
-	a := s.newAction(workerapi.EvictWeightsType, g, m)
+	a := s.evictAction(g, m)
 	a.copies++ // counted before the eviction, as INFER5 logs it
-	a.wire = &workerapi.EvictWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
 	s.send(a)
+}
+
+// evictAction is an EvictWeights of m on g.
+func (s *Scheduler) evictAction(g *gpu, m *model) *action {
+	a := s.newAction(workerapi.EvictWeightsType, g, m)
+	a.wire = &workerapi.EvictWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
+	return a
 }
 
 func (s *Scheduler) startLoad(g *gpu, m *model) {

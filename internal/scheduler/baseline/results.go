@@ -51,9 +51,7 @@ func (s *Scheduler) lateLoad(worker int, a *action, res workerapi.Result) {
 	if _, ok := res.(*workerapi.LoadWeightsResult); !ok || g.worker != worker || g.down || slices.Contains(g.models, m) {
 		return
 	}
-	e := s.newAction(workerapi.EvictWeightsType, g, m)
-	e.wire = &workerapi.EvictWeights{ID: e.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
-	s.send(e)
+	s.send(s.evictAction(g, m))
 }
 
 // giveUpOnLostResults fails transmitted actions whose result is overdue.

@@ -121,13 +121,16 @@ func (s *Scheduler) evictPages(g *gpu, need int) {
 		}
 		g.free += m.pages
 
-		a := s.newAction(workerapi.EvictWeightsType, g, m)
-		a.inst = inst
+		a := s.evictAction(g, m, inst)
 		a.copiesLoaded++ // the original logs the count before the eviction
-		a.resultFrom = s.now
-		a.wire = &workerapi.EvictWeights{
-			ID: a.id, ModelID: int32(id), GPU: uint32(g.local), Latest: workerapi.NoLatest,
-		}
 		s.send(a)
 	}
+}
+
+// evictAction is an EvictWeights of m's instance inst on g.
+func (s *Scheduler) evictAction(g *gpu, m *model, inst *instance) *action {
+	a := s.newAction(workerapi.EvictWeightsType, g, m)
+	a.inst, a.resultFrom = inst, s.now
+	a.wire = &workerapi.EvictWeights{ID: a.id, ModelID: int32(m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
+	return a
 }

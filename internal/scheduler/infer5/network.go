@@ -170,8 +170,5 @@ func (s *Scheduler) lateLoad(worker int, a *action, res workerapi.Result) {
 	if _, ok := res.(*workerapi.LoadWeightsResult); !ok || g.worker != worker || g.down || inst.loaded || inst.loading {
 		return
 	}
-	e := s.newAction(workerapi.EvictWeightsType, g, a.m)
-	e.inst, e.resultFrom = inst, s.now
-	e.wire = &workerapi.EvictWeights{ID: e.id, ModelID: int32(a.m.id), GPU: uint32(g.local), Latest: workerapi.NoLatest}
-	s.send(e)
+	s.send(s.evictAction(g, a.m, inst))
 }
