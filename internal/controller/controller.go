@@ -3,7 +3,9 @@
 // clients ask for), then hands inference requests to a scheduler and carries
 // out its decisions. All decisions are the scheduler's (a deterministic
 // state machine, package scheduler); this package does the I/O around it,
-// from one goroutine that owns the scheduler.
+// from one goroutine that owns the scheduler. It also runs the original's
+// two test controllers, DIRECT and STRESS, which schedule nothing
+// (mode.go).
 package controller
 
 import (
@@ -41,6 +43,12 @@ type Options struct {
 
 	// ConnectTimeout bounds the wait for each worker (default 30 s).
 	ConnectTimeout time.Duration
+
+	// Test, when set, runs one of the original's test controllers instead
+	// of the startup phase and a scheduler: TestDirect or TestStress
+	// (mode.go). NewScheduler and Telemetry are then unused.
+	Test   string
+	Stress StressOptions // TestStress's
 }
 
 // Telemetry is where the controller reports what happened.
@@ -139,6 +147,9 @@ func Run(ctx context.Context, opts Options) error {
 	go c.clients.serve(ctx)
 	defer c.closeWorkers()
 	defer c.clients.close()
+	if opts.Test != "" {
+		return c.testLoop(ctx)
+	}
 	return c.loop(ctx)
 }
 
@@ -238,11 +249,9 @@ func (c *Controller) handle(now int64, ev event) error {
 		}
 	case evWorkerDown:
 		w := c.workers[ev.worker]
-		if w.down != nil {
+		if !c.workerDown(ev) {
 			return nil
 		}
-		w.down = ev.err
-		fmt.Fprintf(c.out, "Lost connection to worker %d (%s): %v\n", ev.worker, w.addr, ev.err)
 		if c.sched == nil {
 			// Dialled again once the startup is over (transition).
 			if err := c.startup.lost(now, ev.worker); err != nil {
@@ -258,9 +267,24 @@ func (c *Controller) handle(now int64, ev event) error {
 	case evWorkerBack:
 		c.startRejoin(ev.worker, ev.conn)
 	case evClientsDown:
-		return fmt.Errorf("controller: accepting clients: %w", ev.err)
+		return clientsDown(ev)
 	}
 	return nil
+}
+
+// workerDown marks a worker's connection lost; false if it already was.
+func (c *Controller) workerDown(ev event) bool {
+	w := c.workers[ev.worker]
+	if w.down != nil {
+		return false
+	}
+	w.down = ev.err
+	fmt.Fprintf(c.out, "Lost connection to worker %d (%s): %v\n", ev.worker, w.addr, ev.err)
+	return true
+}
+
+func clientsDown(ev event) error {
+	return fmt.Errorf("controller: accepting clients: %w", ev.err)
 }
 
 // lostResult is the error result of an action lost with its worker.

@@ -55,14 +55,20 @@ func (c *Controller) redial(id int, addr string) {
 // startRejoin replaces lost worker id's connection with nc and asks for
 // its state.
 func (c *Controller) startRejoin(id int, nc net.Conn) {
+	w := c.reconnect(id, nc, &rejoin{pending: make(map[int32]bool)})
+	c.sendRejoin(w, &workerapi.GetWorkerState{ID: c.rejoinID()})
+}
+
+// reconnect replaces lost worker id's connection with nc, rejoining rj
+// (nil for a test controller's worker), and starts its reader.
+func (c *Controller) reconnect(id int, nc net.Conn, rj *rejoin) *workerConn {
 	old := c.workers[id]
 	addStats(&c.retired, old.conn.Stats())
-	w := &workerConn{id: id, addr: old.addr, conn: wire.NewConn(nc), outstanding: make(map[int32]*outAction),
-		rejoin: &rejoin{pending: make(map[int32]bool)}}
+	w := &workerConn{id: id, addr: old.addr, conn: wire.NewConn(nc), outstanding: make(map[int32]*outAction), rejoin: rj}
 	c.workers[id] = w
 	go w.read(c.events)
 	fmt.Fprintf(c.out, "Reconnected to worker %d (%s)\n", id, w.addr)
-	c.sendRejoin(w, &workerapi.GetWorkerState{ID: c.rejoinID()})
+	return w
 }
 
 func (c *Controller) rejoinID() int32 {

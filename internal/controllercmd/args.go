@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
 // Args are the parsed command line.
@@ -35,6 +37,11 @@ type Args struct {
 	// measurements (zero: the original's 10 and 0.99).
 	EstimateWindow     int
 	EstimatePercentile float64
+
+	// StressModel and StressCopies are STRESS's model and copies per
+	// worker (zero: $CLOCKWORK_MODEL_DIR/resnet50_v2/model and 40).
+	StressModel  string
+	StressCopies int
 
 	Port   int    // client port
 	LogDir string // "" = $CLOCKWORK_LOG_DIR or /local
@@ -153,6 +160,13 @@ func (a *Args) set(name, val string) error {
 		}
 	case "log_dir":
 		a.LogDir = val
+	case "stress_model":
+		a.StressModel = val
+	case "stress_copies":
+		a.StressCopies, err = positiveInt(val)
+		if err == nil && a.StressCopies > workerapi.MaxModels {
+			err = fmt.Errorf("at most %d", workerapi.MaxModels)
+		}
 	default:
 		return fmt.Errorf("unknown flag -%s", name)
 	}
@@ -200,6 +214,11 @@ TYPE is the scheduler:
   BASELINE   A conventional server for comparison: per-model FIFO queues,
              AIMD batch sizes, weights loaded on demand, nothing dropped.
   ECHO       Answers every request at once with an empty output (tests).
+  DIRECT     The original's test controller: each request goes to worker 0
+             as it arrives, unscheduled, and everything is printed.
+  STRESS     The original's worker stress test: no clients; loads copies of
+             a model on every worker and keeps loading, evicting and
+             running them on every GPU, printing figures every second.
 
 WORKERS is a comma-separated list of host:port (workers listen on 12345).
 
@@ -213,6 +232,8 @@ Options, positional as in the original or as named flags anywhere:
 Other flags:
   -port N          client port (default 12346)
   -log-dir DIR     telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)
+  -stress-model P  STRESS: the model (default $CLOCKWORK_MODEL_DIR/resnet50_v2/model)
+  -stress-copies N STRESS: copies of it on each worker (default 40)
   -load-satisfied  INFER5, INFER4: also load models onto idle GPUs when the
                    GPUs holding them already serve their demand (the original's
                    behaviour, caused by a bug; default off)

@@ -3,10 +3,12 @@ package controllercmd
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,7 +29,9 @@ type kind struct {
 	fixedAhead bool
 	// announce prints the scheduler's parameter block before connecting.
 	announce func(w io.Writer, cfg scheduler.Config)
-	build    func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error)
+	// test names a test controller, which has no scheduler (build unset).
+	test  string
+	build func(cfg scheduler.Config, s *scheduler.State, a *Args) (scheduler.Scheduler, error)
 }
 
 var kinds = map[string]kind{
@@ -43,6 +47,10 @@ var kinds = map[string]kind{
 		build: func(cfg scheduler.Config, s *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
 			return baseline.New(cfg, s)
 		}},
+	// The original's test controllers (no scheduler; mode.go in package
+	// controller). They load models with batch size 1 only, all they run.
+	"DIRECT": {maxBatch: 1, test: controller.TestDirect},
+	"STRESS": {maxBatch: 1, test: controller.TestStress},
 	"ECHO": {maxBatch: 32, build: func(cfg scheduler.Config, _ *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
 		return echo.New(cfg), nil
 	}},
@@ -51,9 +59,7 @@ var kinds = map[string]kind{
 // notImplemented says what the original's other controller types were,
 // for users who follow its documentation.
 var notImplemented = map[string]string{
-	"SMART":  "a scheduler the fork added, left unfinished (spec/controller.md §6 lists its bugs)",
-	"DIRECT": "one of the original's test controllers (every request to worker 0, unscheduled)",
-	"STRESS": "one of the original's test controllers (a load, evict and infer stress on the workers, no clients)",
+	"SMART": "a scheduler the fork added, left unfinished (spec/controller.md §6 lists its bugs)",
 }
 
 // Main runs the controller and returns its exit status.
@@ -74,6 +80,11 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s is not implemented here: it is %s.\n", args.kind(), why)
 		}
 		fmt.Fprintf(stderr, "\n%s", Usage)
+		return 1
+	}
+	stress, err := args.stressOptions()
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, "Starting Clockwork Controller")
@@ -110,6 +121,8 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		MaxBatch:     uint32(cfg.MaxBatch),
 		MaxExec:      uint64(cfg.MaxExec),
 		Telemetry:    tel,
+		Test:         k.test,
+		Stress:       stress,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
@@ -125,6 +138,24 @@ func (a *Args) infer5Options() []infer5.Option {
 		infer5.LoadSatisfiedModels(a.LoadSatisfied),
 		infer5.Estimates(cmp.Or(a.EstimateWindow, 10), cmp.Or(a.EstimatePercentile, 0.99)),
 	}
+}
+
+// stressOptions are STRESS's options: the model (default
+// $CLOCKWORK_MODEL_DIR/resnet50_v2/model, the original's) and its copies
+// (default 40).
+func (a *Args) stressOptions() (controller.StressOptions, error) {
+	o := controller.StressOptions{Model: a.StressModel, Copies: cmp.Or(a.StressCopies, 40)}
+	if a.kind() != controller.TestStress {
+		return o, nil
+	}
+	if o.Model == "" {
+		dir := os.Getenv("CLOCKWORK_MODEL_DIR")
+		if dir == "" {
+			return o, errors.New("STRESS needs a model: -stress-model PATH, or CLOCKWORK_MODEL_DIR holding resnet50_v2")
+		}
+		o.Model = filepath.Join(dir, "resnet50_v2", "model")
+	}
+	return o, nil
 }
 
 // kind is the controller type, INFER5 when unset.

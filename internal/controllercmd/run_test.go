@@ -11,10 +11,8 @@ import (
 // were.
 func TestOtherTypes(t *testing.T) {
 	for typ, want := range map[string]string{
-		"smart":  "SMART is not implemented here: it is a scheduler the fork added",
-		"DIRECT": "DIRECT is not implemented here: it is one of the original's test controllers",
-		"STRESS": "STRESS is not implemented here: it is one of the original's test controllers",
-		"NOPE":   "",
+		"smart": "SMART is not implemented here: it is a scheduler the fork added",
+		"NOPE":  "",
 	} {
 		var stdout, stderr bytes.Buffer
 		if rc := Main([]string{typ, "localhost:1"}, &stdout, &stderr); rc != 1 {
@@ -33,6 +31,37 @@ func TestOtherTypes(t *testing.T) {
 		if want == "" && strings.Contains(got, "not implemented here") {
 			t.Errorf("%s: %q", typ, got)
 		}
+	}
+}
+
+// TestStressNeedsAModel: STRESS loads $CLOCKWORK_MODEL_DIR/resnet50_v2
+// unless told another model; with neither it does not start.
+func TestStressNeedsAModel(t *testing.T) {
+	t.Setenv("CLOCKWORK_MODEL_DIR", "")
+	var stdout, stderr bytes.Buffer
+	if rc := Main([]string{"STRESS", "localhost:1"}, &stdout, &stderr); rc != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "STRESS needs a model") {
+		t.Errorf("exit %d, %q", rc, stderr.String())
+	}
+	t.Setenv("CLOCKWORK_MODEL_DIR", "/zoo")
+	for _, tc := range []struct {
+		args   []string
+		model  string
+		copies int
+	}{
+		{[]string{"STRESS", "w:1"}, "/zoo/resnet50_v2/model", 40},
+		{[]string{"-stress-model", "/m/model", "-stress-copies", "3", "STRESS", "w:1"}, "/m/model", 3},
+	} {
+		a, err := Parse(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := a.stressOptions()
+		if err != nil || o.Model != tc.model || o.Copies != tc.copies {
+			t.Errorf("%q: %+v, %v", tc.args, o, err)
+		}
+	}
+	if _, err := Parse([]string{"-stress-copies", "70000", "STRESS", "w:1"}); err == nil {
+		t.Error("70000 copies accepted")
 	}
 }
 

@@ -1,0 +1,282 @@
+package controller
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// directRig drives a DIRECT controller in virtual time: sent holds what
+// it sent to worker 0, replies what it answered, in order.
+type directRig struct {
+	t       *testing.T
+	d       *direct
+	out     bytes.Buffer
+	sent    []workerapi.Action
+	replies []clientapi.Response
+}
+
+func newDirectRig(t *testing.T) *directRig {
+	r := &directRig{t: t}
+	r.d = newDirect(&r.out, func(w int, a workerapi.Action) {
+		if w != 0 {
+			t.Fatalf("sent %s to worker %d", a.Describe(0), w)
+		}
+		r.sent = append(r.sent, a)
+	}, 1, 250e6)
+	return r
+}
+
+func (r *directRig) ask(now int64, req clientapi.Request) {
+	r.d.request(now, req, func(rsp clientapi.Response) { r.replies = append(r.replies, rsp) })
+}
+
+// took returns the actions sent since n were, checking their types.
+func (r *directRig) took(n int, types ...workerapi.ActionType) []workerapi.Action {
+	r.t.Helper()
+	got := r.sent[n:]
+	if len(got) != len(types) {
+		r.t.Fatalf("sent %d actions, want %v: %v", len(got), types, got)
+	}
+	for i, a := range got {
+		if a.Type() != types[i] {
+			r.t.Fatalf("action %d is %s, want %s", i, a.Type(), types[i])
+		}
+	}
+	return got
+}
+
+func (r *directRig) answer(now int64, res workerapi.Result) {
+	r.t.Helper()
+	if err := r.d.result(now, 0, res); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *directRig) last() clientapi.Response { return r.replies[len(r.replies)-1] }
+
+func infer(id int32, model uint32, input string) *clientapi.InferRequest {
+	return &clientapi.InferRequest{RequestHeader: clientapi.RequestHeader{UserRequestID: id}, ModelID: model, BatchSize: 1, Input: []byte(input)}
+}
+
+// twoGPUs is worker 0's state: two GPUs, model 3 loaded, its weights on
+// GPU 0.
+func twoGPUs() *workerapi.GetWorkerStateResult {
+	st := state(100, 3)
+	st.Memory.GPUs = append(st.Memory.GPUs, workerapi.GPUInfo{ID: 1, WeightsCacheSize: 100 << 24, WeightsCacheTotalPages: 100})
+	st.Memory.GPUs[0].Models = []uint32{3}
+	return st
+}
+
+func TestDirectForwardsInfersToWorker0(t *testing.T) {
+	r := newDirectRig(t)
+	r.d.begin(0)
+	getState := r.took(0, workerapi.GetWorkerStateType)[0]
+
+	// Held until worker 0 has said what it holds.
+	r.ask(sec, infer(4, 3, "even"))
+	r.ask(sec, infer(5, 3, "odd"))
+	if len(r.sent) != 1 || len(r.replies) != 0 {
+		t.Fatalf("acted before the worker's state: %v %v", r.sent, r.replies)
+	}
+	st := twoGPUs()
+	st.ID = getState.ActionID()
+	r.answer(2*sec, st)
+
+	// Request 4 (even) goes to GPU 1, where model 3's weights must be
+	// loaded first: its Infer waits for the load. Request 5 (odd) goes to
+	// GPU 0, which holds them.
+	a := r.took(1, workerapi.LoadWeightsType, workerapi.InferType)
+	lw, in5 := a[0].(*workerapi.LoadWeights), a[1].(*workerapi.Infer)
+	if lw.GPU != 1 || lw.ModelID != 3 || lw.Earliest != uint64(2*sec) || lw.Latest != uint64(12*sec) {
+		t.Errorf("load %+v", lw)
+	}
+	if in5.GPU != 0 || in5.Earliest != uint64(2*sec) || in5.Latest != uint64(12*sec) || in5.BatchSize != 1 ||
+		string(in5.Input) != "odd" || len(in5.InputSizes) != 1 || in5.InputSizes[0] != 3 {
+		t.Errorf("infer of request 5 %+v", in5)
+	}
+	r.answer(3*sec, &workerapi.LoadWeightsResult{ID: lw.ID})
+	in4 := r.took(3, workerapi.InferType)[0].(*workerapi.Infer)
+	if in4.GPU != 1 || in4.Earliest != uint64(3*sec) || in4.Latest != uint64(13*sec) || string(in4.Input) != "even" {
+		t.Errorf("infer of request 4 %+v", in4)
+	}
+
+	// Answers go back to the clients who asked, in the order they come.
+	r.answer(4*sec, &workerapi.InferResult{ID: in5.ID, Output: []byte("out5")})
+	r.answer(4*sec, &workerapi.ErrorResult{ID: in4.ID, ActionType: workerapi.InferType, Code: 84, Message: "evicted meanwhile"})
+	if len(r.replies) != 2 {
+		t.Fatalf("%d replies", len(r.replies))
+	}
+	ok, bad := r.replies[0].(*clientapi.InferResponse), r.replies[1].(*clientapi.InferResponse)
+	if ok.UserRequestID != 5 || ok.Status != 0 || string(ok.Output) != "out5" || ok.ModelID != 3 || ok.BatchSize != 1 {
+		t.Errorf("success %+v", ok)
+	}
+	if bad.UserRequestID != 4 || bad.Status != clientapi.StatusError || bad.Message != "evicted meanwhile" {
+		t.Errorf("failure %+v", bad)
+	}
+
+	// Loaded once, the weights are not loaded again.
+	n := len(r.sent)
+	r.ask(5*sec, infer(6, 3, ""))
+	if in := r.took(n, workerapi.InferType)[0].(*workerapi.Infer); len(in.Input) != 0 || len(in.InputSizes) != 1 || in.InputSizes[0] != 0 {
+		t.Errorf("an empty input goes as one empty item: %+v", in)
+	}
+	// Infers wait for a load in flight; a failed load fails them, and
+	// the next Infer loads again.
+	r.ask(5*sec, infer(7, 9, ""))
+	r.ask(5*sec, infer(9, 9, ""))
+	lw9 := r.took(n+1, workerapi.LoadWeightsType)[0]
+	r.answer(6*sec, &workerapi.ErrorResult{ID: lw9.ActionID(), ActionType: workerapi.LoadWeightsType, Code: 52, Message: "no model 9"})
+	for _, rsp := range r.replies[2:] {
+		if h := rsp.Head(); h.Status != clientapi.StatusError || h.Message != "no model 9" {
+			t.Errorf("waiting on a failed load: %s", rsp)
+		}
+	}
+	if len(r.replies) != 4 {
+		t.Errorf("%d replies, want 4", len(r.replies))
+	}
+	r.ask(7*sec, infer(11, 9, ""))
+	r.took(n+2, workerapi.LoadWeightsType)
+
+	for _, want := range []string{
+		"Client  -> Req4:Infer model=3 b=1 input=4\n",
+		"Worker <-  A1:LoadWeights model=3 gpu=1 [0.0, 10000.0]\n",
+		"Worker <-  A2:Infer model=3 gpu=0 batch=1 input=3 [0.0, 10000.0]\n",
+		"Worker  -> R1:LoadWeights",
+		"Client <-  Rsp5:Infer model_id=3 b=1 output=4\n",
+		"Client <-  Rsp4:Infer error 1: evicted meanwhile\n",
+	} {
+		if !strings.Contains(r.out.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, r.out.String())
+		}
+	}
+}
+
+// TestDirectGPUs: requests alternate between GPUs as the original's did
+// on its two (GPU 1 for even ids), and spread over any other number.
+func TestDirectGPUs(t *testing.T) {
+	for _, tc := range []struct {
+		gpus int
+		ids  []int32
+		want []uint32
+	}{
+		{1, []int32{0, 1, -1}, []uint32{0, 0, 0}},
+		{2, []int32{0, 1, 2, -1, -2}, []uint32{1, 0, 1, 0, 1}},
+		{3, []int32{0, 1, 2, 3, -2}, []uint32{1, 2, 0, 1, 2}},
+	} {
+		r := newDirectRig(t)
+		r.d.begin(0)
+		st := &workerapi.GetWorkerStateResult{ID: 0}
+		for g := range tc.gpus {
+			st.Memory.GPUs = append(st.Memory.GPUs, workerapi.GPUInfo{ID: int32(g), Models: []uint32{0}})
+		}
+		r.answer(0, st)
+		for i, id := range tc.ids {
+			r.ask(sec, infer(id, 0, ""))
+			if in := r.sent[len(r.sent)-1].(*workerapi.Infer); in.GPU != tc.want[i] {
+				t.Errorf("%d GPUs: request %d went to GPU %d, want %d", tc.gpus, id, in.GPU, tc.want[i])
+			}
+		}
+	}
+}
+
+func TestDirectLoadsAndLists(t *testing.T) {
+	r := newDirectRig(t)
+	r.d.begin(0)
+	st := twoGPUs()
+	r.answer(0, st)
+
+	// New model ids follow those worker 0 holds.
+	r.ask(sec, &clientapi.LoadModelRequest{RequestHeader: clientapi.RequestHeader{UserRequestID: 1}, Path: "/z/a/model", Copies: 2})
+	load := r.took(1, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk)
+	if load.ModelID != 4 || load.Copies != 2 || load.Path != "/z/a/model" || load.MaxBatchSize != 1 || load.Latest != workerapi.NoLatest {
+		t.Fatalf("load %+v", load)
+	}
+	r.answer(2*sec, loadOK(load.ID, 2))
+	if rsp := r.last().(*clientapi.LoadModelResponse); rsp.Status != 0 || rsp.ModelID != 4 || rsp.CopiesCreated != 2 || rsp.InputSize != 100 {
+		t.Fatalf("load response %+v", rsp)
+	}
+	// A failed load uses its ids up, as in the original.
+	r.ask(3*sec, &clientapi.LoadModelRequest{Path: "/nope", Copies: 1})
+	bad := r.took(2, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk)
+	r.answer(3*sec, &workerapi.ErrorResult{ID: bad.ID, ActionType: workerapi.LoadModelFromDiskType, Code: 51, Message: "no such file"})
+	if rsp := r.last().(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusError || rsp.Message != "no such file" {
+		t.Fatalf("failed load %+v", rsp)
+	}
+	r.ask(4*sec, &clientapi.LoadModelRequest{Path: "/z/b/model", Copies: 1})
+	if next := r.took(3, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk); next.ModelID != 7 {
+		t.Errorf("next load got id %d, want 7", next.ModelID)
+	}
+
+	r.ask(5*sec, &clientapi.LSRequest{})
+	ls := r.last().(*clientapi.LSResponse)
+	var ids []uint32
+	for _, m := range ls.Models {
+		ids = append(ids, m.ModelID)
+	}
+	if ls.Status != 0 || len(ids) != 3 || ids[0] != 3 || ids[1] != 4 || ids[2] != 5 || ls.Models[1].Path != "/z/a/model" {
+		t.Errorf("LS %+v", ls)
+	}
+
+	// What DIRECT cannot do is refused, never answered with a false success.
+	for _, req := range []clientapi.Request{
+		&clientapi.LoadModelRequest{Path: "/p", Copies: 0},
+		&clientapi.LoadModelRequest{Path: "/p", Copies: workerapi.MaxModels},
+		&clientapi.EvictRequest{ModelID: 3},
+		&clientapi.UploadModelRequest{},
+	} {
+		n := len(r.sent)
+		r.ask(6*sec, req)
+		if len(r.sent) != n || r.last().Head().Status != clientapi.StatusInvalidRequest {
+			t.Errorf("%s: sent %v, answered %s", req, r.sent[n:], r.last())
+		}
+	}
+}
+
+// TestDirectWorkerLost: what worker 0 was asked fails when it is lost,
+// requests meanwhile are refused, and once it is back DIRECT starts over
+// with its state.
+func TestDirectWorkerLost(t *testing.T) {
+	r := newDirectRig(t)
+	r.d.begin(0)
+	r.answer(0, twoGPUs())
+	r.ask(sec, infer(1, 3, ""))
+	r.ask(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1})
+	lost := errors.New("closed by worker")
+	r.d.lost(2*sec, 0, lost)
+	if len(r.replies) != 2 {
+		t.Fatalf("%d replies to the 2 requests in flight", len(r.replies))
+	}
+	for _, rsp := range r.replies {
+		if h := rsp.Head(); h.Status != clientapi.StatusError || !strings.Contains(h.Message, "worker connection lost") {
+			t.Errorf("in flight: %s", rsp)
+		}
+	}
+	n := len(r.sent)
+	r.ask(3*sec, infer(2, 3, ""))
+	if len(r.sent) != n || r.last().Head().Status != clientapi.StatusError || !strings.Contains(r.last().Head().Message, "worker 0 is lost") {
+		t.Errorf("while lost: sent %v, answered %s", r.sent[n:], r.last())
+	}
+
+	r.d.back(4*sec, 0)
+	st := r.took(n, workerapi.GetWorkerStateType)[0]
+	r.ask(4*sec, infer(3, 3, ""))
+	if len(r.sent) != n+1 {
+		t.Fatal("request not held for the returned worker's state")
+	}
+	fresh := &workerapi.GetWorkerStateResult{ID: st.ActionID()}
+	fresh.Memory.GPUs = []workerapi.GPUInfo{{ID: 0}}
+	r.answer(5*sec, fresh)
+	// Another process: nothing is resident, so the weights are loaded.
+	r.took(n+1, workerapi.LoadWeightsType)
+
+	// Results of actions nobody sent are logged and dropped.
+	r.answer(6*sec, &workerapi.InferResult{ID: 999})
+	if !strings.Contains(r.out.String(), "Ignoring result for unknown action from worker 0: R999:Infer") {
+		t.Errorf("unknown result not reported:\n%s", r.out.String())
+	}
+}

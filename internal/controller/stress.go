@@ -1,0 +1,333 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
+
+// StressOptions configure the STRESS test controller.
+type StressOptions struct {
+	Model  string // the model directory's model file, as LoadModelFromDisk takes it
+	Copies int    // copies loaded on each worker (the original's 40)
+}
+
+// stress is the original's STRESS controller: it serves no clients and
+// drives the workers itself. It loads Copies copies of one model on every
+// worker; then on every GPU it keeps two LoadWeights and two Infers in
+// flight, evicting the oldest model while more than 20 are resident, so
+// that weights come and go as fast as the GPU takes them while it
+// infers; and every second it prints, per GPU, the transfers' and then the
+// inferences' measured and end-to-end times since the last print:
+//
+//	LoadWeights W0 GPU0 errors=0 profiled=8400000 min=… max=… mean=… e2e=… e2emax=… throughput=… utilization=…
+//	Infer W0 GPU0 errors=0 profiled=3300000 …
+//
+// Where it differs from the original (README): the model and the copies
+// are options (the original's path was a developer's home directory); the
+// GPUs are the worker's own (it assumed two), and fewer than 20 models
+// stay resident where 20 would not fit in the GPU's pages; an error is
+// printed and counted, never fatal; a lost worker's GPUs leave the stress
+// and it is set up again when it is back; clients are answered status 6
+// (the original aborted).
+type stress struct {
+	out  io.Writer
+	send func(worker int, a workerapi.Action)
+	opts StressOptions
+
+	workers []*stressWorker
+	gpus    []*stressGPU // the GPUs being stressed, in the order they were set up
+	pending map[int32]stressCall
+	seq     int32
+
+	profiledLoad, profiledExec uint64 // from the last LoadModelFromDisk result
+	lastPrint                  int64  // 0 until a worker is set up
+}
+
+const (
+	stressMaxResident = 20   // models left resident per GPU (fewer where they do not fit)
+	stressMaxLoads    = 2    // LoadWeights in flight per GPU
+	stressMaxInfers   = 2    // Infers in flight per GPU
+	stressInferSkip   = 6    // Infers skip the oldest resident models, the next to be evicted
+	stressWindow      = 10e9 // ns: LoadWeights', EvictWeights' and Infers' latest start, after they are sent
+	stressPrint       = int64(1e9)
+)
+
+type stressWorker struct {
+	state  *workerapi.WorkerMemoryInfo
+	first  int // the first copy's model id
+	gpus   []*stressGPU
+	failed bool // cannot be stressed
+}
+
+// stressGPU is one GPU's part in the stress and its figures since the last
+// print.
+type stressGPU struct {
+	worker, id  int // worker and worker-local GPU id
+	maxResident int
+	resident    []int // oldest first
+	absent      []int
+	loads       int // in flight
+	infers      int
+
+	loadErrs, inferErrs int
+	load, infer         stressFigures
+}
+
+type stressFigures struct{ measured, e2e []uint64 }
+
+func (f *stressFigures) add(measured uint64, e2e int64) {
+	f.measured = append(f.measured, measured)
+	f.e2e = append(f.e2e, uint64(max(e2e, 0)))
+}
+
+type stressCall struct {
+	worker int
+	typ    workerapi.ActionType
+	gpu    *stressGPU
+	model  int
+	sent   int64
+}
+
+func newStress(out io.Writer, send func(int, workerapi.Action), workers int, opts StressOptions) *stress {
+	s := &stress{out: out, send: send, opts: opts, pending: make(map[int32]stressCall)}
+	for range workers {
+		s.workers = append(s.workers, &stressWorker{})
+	}
+	return s
+}
+
+func (s *stress) begin(now int64) {
+	fmt.Fprintf(s.out, "STRESS: %d copies of %s on every worker\n", s.opts.Copies, s.opts.Model)
+	for w := range s.workers {
+		s.call(now, w, &workerapi.GetWorkerState{ID: s.nextID()}, nil, 0)
+	}
+}
+
+func (s *stress) nextID() int32 {
+	id := s.seq
+	if s.seq++; s.seq < 0 {
+		s.seq = 0
+	}
+	return id
+}
+
+func (s *stress) call(now int64, worker int, a workerapi.Action, g *stressGPU, model int) {
+	s.pending[a.ActionID()] = stressCall{worker: worker, typ: a.Type(), gpu: g, model: model, sent: now}
+	s.send(worker, a)
+}
+
+// request refuses clients: this controller serves none.
+func (s *stress) request(_ int64, req clientapi.Request, r reply) {
+	r(bounceResponse(req, errHeader(req.Head(), clientapi.StatusInvalidRequest, "the STRESS controller serves no clients")))
+}
+
+func (s *stress) result(now int64, worker int, res workerapi.Result) error {
+	c, ok := s.pending[res.ActionID()]
+	if !ok || c.worker != worker {
+		fmt.Fprintf(s.out, "Ignoring result for unknown action from worker %d: %s\n", worker, res)
+		return nil
+	}
+	delete(s.pending, res.ActionID())
+	switch c.typ {
+	case workerapi.GetWorkerStateType, workerapi.LoadModelFromDiskType:
+		s.setUp(now, worker, res)
+		if s.lastPrint == 0 && len(s.gpus) > 0 {
+			s.lastPrint = now
+		}
+		if err := s.hopeless(); err != nil {
+			return err
+		}
+	case workerapi.LoadWeightsType:
+		g := c.gpu
+		g.loads--
+		if res.Status() != 0 {
+			fmt.Fprintf(s.out, "LoadWeights error %s\n", res)
+			g.loadErrs++
+			g.absent = append(g.absent, c.model)
+			break
+		}
+		g.resident = append(g.resident, c.model)
+		g.load.add(res.(*workerapi.LoadWeightsResult).Timing.Duration, now-c.sent)
+	case workerapi.EvictWeightsType:
+		if res.Status() != 0 {
+			fmt.Fprintf(s.out, "EvictWeights error %s\n", res)
+		}
+		c.gpu.absent = append(c.gpu.absent, c.model)
+	case workerapi.InferType:
+		g := c.gpu
+		g.infers--
+		if res.Status() != 0 {
+			fmt.Fprintf(s.out, "Infer error %s\n", res)
+			g.inferErrs++
+			break
+		}
+		g.infer.add(res.(*workerapi.InferResult).Exec.Duration, now-c.sent)
+	}
+	s.refill(now)
+	return nil
+}
+
+// setUp takes a worker's answer during its set-up: its state, then the
+// copies' load.
+func (s *stress) setUp(now int64, worker int, res workerapi.Result) {
+	w := s.workers[worker]
+	fail := func(why string) {
+		fmt.Fprintf(s.out, "STRESS: worker %d cannot be stressed: %s\n", worker, why)
+		w.failed = true
+	}
+	switch res := res.(type) {
+	case *workerapi.GetWorkerStateResult:
+		w.state = &res.Memory
+		for _, m := range res.Memory.Models {
+			w.first = max(w.first, int(m.ID)+1)
+		}
+		if w.first+s.opts.Copies > workerapi.MaxModels {
+			fail(fmt.Sprintf("it holds models up to id %d, and %d more would pass %d", w.first-1, s.opts.Copies, workerapi.MaxModels))
+			return
+		}
+		s.call(now, worker, &workerapi.LoadModelFromDisk{ID: s.nextID(), ModelID: int32(w.first), Path: s.opts.Model,
+			Copies: int32(s.opts.Copies), Latest: workerapi.NoLatest, MaxBatchSize: 1}, nil, 0)
+	case *workerapi.LoadModelFromDiskResult:
+		if len(res.ExecTimes) > 0 {
+			s.profiledExec = res.ExecTimes[0]
+		}
+		s.profiledLoad = res.WeightsLoadTime
+		for _, g := range w.state.GPUs {
+			// Room for the resident models, one more before its eviction
+			// is sent, and the loads in flight.
+			fit := stressMaxResident
+			if res.NumWeightsPages > 0 {
+				fit = min(fit, int(g.WeightsCacheTotalPages/int32(res.NumWeightsPages))-1-stressMaxLoads)
+			}
+			if fit < 1 {
+				fmt.Fprintf(s.out, "STRESS: worker %d GPU %d has %d pages, too few for copies of %d pages\n",
+					worker, g.ID, g.WeightsCacheTotalPages, res.NumWeightsPages)
+				continue
+			}
+			sg := &stressGPU{worker: worker, id: int(g.ID), maxResident: fit}
+			for j := range s.opts.Copies {
+				sg.absent = append(sg.absent, w.first+j)
+			}
+			w.gpus = append(w.gpus, sg)
+		}
+		if len(w.gpus) == 0 {
+			fail("no GPU has room for the model")
+			return
+		}
+		s.gpus = append(s.gpus, w.gpus...)
+		fmt.Fprintf(s.out, "STRESS: worker %d holds models %d-%d; stressing %d GPUs\n", worker, w.first, w.first+s.opts.Copies-1, len(w.gpus))
+	default:
+		fail(res.String())
+	}
+}
+
+// hopeless says why the stress cannot go on: every worker failed its
+// set-up.
+func (s *stress) hopeless() error {
+	for _, w := range s.workers {
+		if !w.failed {
+			return nil
+		}
+	}
+	return errors.New("STRESS: no worker can be stressed")
+}
+
+// refill keeps every GPU as busy as the stress allows.
+func (s *stress) refill(now int64) {
+	for _, g := range s.gpus {
+		for len(g.resident) > g.maxResident {
+			m := g.resident[0]
+			g.resident = g.resident[1:]
+			s.call(now, g.worker, &workerapi.EvictWeights{ID: s.nextID(), ModelID: int32(m), GPU: uint32(g.id),
+				Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
+		}
+		for len(g.absent) > 0 && g.loads < stressMaxLoads {
+			m := g.absent[0]
+			g.absent = g.absent[1:]
+			g.loads++
+			s.call(now, g.worker, &workerapi.LoadWeights{ID: s.nextID(), ModelID: int32(m), GPU: uint32(g.id),
+				Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
+		}
+		skip := min(stressInferSkip, g.maxResident/2)
+		for g.infers < stressMaxInfers && len(g.resident) > skip+g.infers {
+			m := g.resident[skip+g.infers]
+			g.infers++
+			// No input: the worker generates one (input_sizes full of
+			// zeros, as the controller sends).
+			s.call(now, g.worker, &workerapi.Infer{ID: s.nextID(), ModelID: int32(m), GPU: uint32(g.id), BatchSize: 1,
+				InputSizes: []uint32{0}, Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
+		}
+	}
+}
+
+// lost takes a worker's GPUs out of the stress; the actions it was sent
+// get no results.
+func (s *stress) lost(_ int64, worker int, _ error) {
+	for id, c := range s.pending {
+		if c.worker == worker {
+			delete(s.pending, id)
+		}
+	}
+	w := s.workers[worker]
+	s.gpus = slices.DeleteFunc(s.gpus, func(g *stressGPU) bool { return g.worker == worker })
+	if len(w.gpus) > 0 {
+		fmt.Fprintf(s.out, "STRESS: worker %d's GPUs leave the stress until it is back\n", worker)
+	}
+	s.workers[worker] = &stressWorker{}
+}
+
+// back sets a worker dialled again up anew: it may be another process.
+func (s *stress) back(now int64, worker int) {
+	s.call(now, worker, &workerapi.GetWorkerState{ID: s.nextID()}, nil, 0)
+}
+
+// tick prints the figures every second once a worker is set up.
+func (s *stress) tick(now int64) int64 {
+	if s.lastPrint == 0 {
+		return 0
+	}
+	if now >= s.lastPrint+stressPrint {
+		s.print(now - s.lastPrint)
+		s.lastPrint = now
+	}
+	return s.lastPrint + stressPrint
+}
+
+func (s *stress) print(interval int64) {
+	var b strings.Builder
+	for _, g := range s.gpus {
+		fmt.Fprintf(&b, "LoadWeights W%d GPU%d errors=%d %s\n", g.worker, g.id, g.loadErrs, g.load.summary(s.profiledLoad, interval))
+	}
+	for _, g := range s.gpus {
+		fmt.Fprintf(&b, "Infer W%d GPU%d errors=%d %s\n", g.worker, g.id, g.inferErrs, g.infer.summary(s.profiledExec, interval))
+	}
+	for _, g := range s.gpus {
+		g.loadErrs, g.inferErrs = 0, 0
+		g.load, g.infer = stressFigures{}, stressFigures{}
+	}
+	io.WriteString(s.out, b.String())
+}
+
+// summary renders the figures as the original did: times in ns, mean and
+// e2e (the mean end-to-end time) to two places, throughput per second and
+// utilization (measured time over the interval).
+func (f *stressFigures) summary(profiled uint64, interval int64) string {
+	if len(f.measured) == 0 {
+		return "throughput=0"
+	}
+	var sum, sumE2E float64
+	for i, v := range f.measured {
+		sum += float64(v)
+		sumE2E += float64(f.e2e[i])
+	}
+	n := float64(len(f.measured))
+	return fmt.Sprintf("profiled=%d min=%d max=%d mean=%.2f e2e=%.2f e2emax=%d throughput=%.2f utilization=%.2f",
+		profiled, slices.Min(f.measured), slices.Max(f.measured), sum/n, sumE2E/n, slices.Max(f.e2e),
+		n*1e9/float64(interval), sum/float64(interval))
+}
