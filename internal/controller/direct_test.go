@@ -150,9 +150,7 @@ func TestDirectForwardsInfersToWorker0(t *testing.T) {
 		"Client <-  Rsp5:Infer model_id=3 b=1 output=4\n",
 		"Client <-  Rsp4:Infer error 1: evicted meanwhile\n",
 	} {
-		if !strings.Contains(r.out.String(), want) {
-			t.Errorf("console lacks %q:\n%s", want, r.out.String())
-		}
+		wantOutput(t, r.out.String(), want)
 	}
 }
 

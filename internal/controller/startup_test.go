@@ -104,9 +104,15 @@ func TestStartupPhases(t *testing.T) {
 		"(Startup-end) Transitioning to scheduler",
 		"Client <--  Rsp7:LS error 5: Controller initializing",
 	} {
-		if !strings.Contains(r.out.String(), want) {
-			t.Errorf("output lacks %q\n%s", want, r.out.String())
-		}
+		wantOutput(t, r.out.String(), want)
+	}
+}
+
+// wantOutput fails the test unless out contains want.
+func wantOutput(t *testing.T, out, want string) {
+	t.Helper()
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q\n%s", want, out)
 	}
 }
 

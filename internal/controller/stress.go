@@ -146,31 +146,36 @@ func (s *stress) result(now int64, worker int, res workerapi.Result) error {
 	case workerapi.LoadWeightsType:
 		g := c.gpu
 		g.loads--
-		if res.Status() != 0 {
-			fmt.Fprintf(s.out, "LoadWeights error %s\n", res)
-			g.loadErrs++
+		if r, ok := res.(*workerapi.LoadWeightsResult); ok {
+			g.resident = append(g.resident, c.model)
+			g.load.add(r.Timing.Duration, now-c.sent)
+		} else {
+			g.loadErrs += s.failed("LoadWeights", res)
 			g.absent = append(g.absent, c.model)
-			break
 		}
-		g.resident = append(g.resident, c.model)
-		g.load.add(res.(*workerapi.LoadWeightsResult).Timing.Duration, now-c.sent)
 	case workerapi.EvictWeightsType:
-		if res.Status() != 0 {
-			fmt.Fprintf(s.out, "EvictWeights error %s\n", res)
+		if _, ok := res.(*workerapi.EvictWeightsResult); !ok {
+			s.failed("EvictWeights", res)
 		}
 		c.gpu.absent = append(c.gpu.absent, c.model)
 	case workerapi.InferType:
 		g := c.gpu
 		g.infers--
-		if res.Status() != 0 {
-			fmt.Fprintf(s.out, "Infer error %s\n", res)
-			g.inferErrs++
-			break
+		if r, ok := res.(*workerapi.InferResult); ok {
+			g.infer.add(r.Exec.Duration, now-c.sent)
+		} else {
+			g.inferErrs += s.failed("Infer", res)
 		}
-		g.infer.add(res.(*workerapi.InferResult).Exec.Duration, now-c.sent)
 	}
 	s.refill(now)
 	return nil
+}
+
+// failed prints an action's error (or a result of another action's
+// type) and counts it: 1.
+func (s *stress) failed(what string, res workerapi.Result) int {
+	fmt.Fprintf(s.out, "%s error %s\n", what, res)
+	return 1
 }
 
 // setUp takes a worker's answer during its set-up: its state, then the

@@ -268,3 +268,23 @@ func TestStressWorkerLost(t *testing.T) {
 			len(r.s.gpus), r.models[1][len(r.models[1])-1])
 	}
 }
+
+// TestStressTakesWrongResults: a result of another action's type for an
+// action is an error, not a crash.
+func TestStressTakesWrongResults(t *testing.T) {
+	r := newStressRig(t, 100, 1)
+	r.s.begin(0)
+	for i := 0; i < 60 && r.step(); i++ {
+	}
+	// Each failed load is tried again: answer 50 actions so.
+	for range 50 {
+		sa := r.queue[0]
+		r.queue = r.queue[1:]
+		if err := r.s.result(r.now, 0, &workerapi.ClearCacheResult{ID: sa.a.ActionID()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(r.out.String(), "LoadWeights error R") || !strings.Contains(r.out.String(), "Infer error R") {
+		t.Errorf("console:\n%s", r.out.String())
+	}
+}
