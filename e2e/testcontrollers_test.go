@@ -89,7 +89,7 @@ func TestDirectControllerOutputs(t *testing.T) {
 func TestStressController(t *testing.T) {
 	_, wport := startWorker(t, "-n", "2")
 	c, cport := startController(t, "STRESS", []string{wport}, "-stress-model", zoo+"/resnet50_v2/model", "-stress-copies", "30")
-	c.waitFor(`^STRESS: worker 0 holds models 0-29; stressing 2 GPUs$`, 10*time.Second)
+	c.waitFor(`^STRESS: worker 0 holds 30 copies \(models 0-29\); stressing 2 GPUs$`, 10*time.Second)
 	num := `[0-9]+\.[0-9]{2}`
 	for _, what := range []string{"LoadWeights W0 GPU1 errors=0 profiled=[0-9]+", "Infer W0 GPU1 errors=0 profiled=[0-9]+"} {
 		m := c.waitFor(`^`+what+` min=[0-9]+ max=[0-9]+ mean=`+num+` e2e=`+num+` e2emax=[0-9]+ throughput=(`+num+`) utilization=`+num+`$`, 10*time.Second)
@@ -108,4 +108,10 @@ func TestStressController(t *testing.T) {
 	if _, err := cl.LS(); client.StatusOf(err) != client.StatusInvalidRequest {
 		t.Fatalf("LS: %v", err)
 	}
+
+	// Another stress of the same worker takes the copies it holds.
+	c.Stop()
+	c2, _ := startController(t, "STRESS", []string{wport}, "-stress-model", zoo+"/resnet50_v2/model", "-stress-copies", "30")
+	c2.waitFor(`^STRESS: worker 0 already holds 30 copies \(models 0-29\); stressing 2 GPUs$`, 10*time.Second)
+	c2.waitFor(`^Infer W0 GPU0 errors=0 profiled=[0-9]+ min=`, 10*time.Second)
 }

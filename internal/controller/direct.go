@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
@@ -249,9 +250,10 @@ func (d *direct) load(now int64, req *clientapi.LoadModelRequest, r reply) {
 		fail(clientapi.StatusInvalidRequest, fmt.Sprintf("no_of_copies must be at least 1, not %d", req.Copies))
 		return
 	}
-	if left := workerapi.MaxModels - d.modelSeed; int(req.Copies) > left {
-		fail(clientapi.StatusInvalidRequest, fmt.Sprintf("no_of_copies %d: a worker holds at most %d models, and %d more may be asked for",
-			req.Copies, workerapi.MaxModels, max(left, 0)))
+	// Ids are used up by failed loads too, as in the original; how many
+	// models the worker holds is the worker's to limit.
+	if left := math.MaxInt32 + 1 - d.modelSeed; int(req.Copies) > left {
+		fail(clientapi.StatusInvalidRequest, fmt.Sprintf("no_of_copies %d: model ids run out (%d left)", req.Copies, max(left, 0)))
 		return
 	}
 	first := d.modelSeed

@@ -3,6 +3,7 @@ package controller
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -223,7 +224,7 @@ func TestDirectLoadsAndLists(t *testing.T) {
 	// What DIRECT cannot do is refused, never answered with a false success.
 	for _, req := range []clientapi.Request{
 		&clientapi.LoadModelRequest{Path: "/p", Copies: 0},
-		&clientapi.LoadModelRequest{Path: "/p", Copies: workerapi.MaxModels},
+		&clientapi.LoadModelRequest{Path: "/p", Copies: math.MaxInt32 - 6},
 		&clientapi.EvictRequest{ModelID: 3},
 		&clientapi.UploadModelRequest{},
 	} {
@@ -232,6 +233,21 @@ func TestDirectLoadsAndLists(t *testing.T) {
 		if len(r.sent) != n || r.last().Head().Status != clientapi.StatusInvalidRequest {
 			t.Errorf("%s: sent %v, answered %s", req, r.sent[n:], r.last())
 		}
+	}
+}
+
+// TestDirectFailedLoadKeepsIDs: a failed load of many copies uses their
+// ids up, as in the original, but later loads still get ids.
+func TestDirectFailedLoadKeepsIDs(t *testing.T) {
+	r := newDirectRig(t)
+	r.d.begin(0)
+	r.answer(0, twoGPUs())
+	r.ask(sec, &clientapi.LoadModelRequest{Path: "/typo", Copies: workerapi.MaxModels})
+	bad := r.took(1, workerapi.LoadModelFromDiskType)[0]
+	r.answer(sec, &workerapi.ErrorResult{ID: bad.ActionID(), ActionType: workerapi.LoadModelFromDiskType, Code: 12, Message: "too many"})
+	r.ask(2*sec, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 40})
+	if next := r.took(2, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk); int(next.ModelID) != 4+workerapi.MaxModels {
+		t.Errorf("next load got id %d", next.ModelID)
 	}
 }
 

@@ -31,10 +31,12 @@ type StressOptions struct {
 // Where it differs from the original (README): the model and the copies
 // are options (the original's path was a developer's home directory); the
 // GPUs are the worker's own (it assumed two), and fewer than 20 models
-// stay resident where 20 would not fit in the GPU's pages; an error is
-// printed and counted, never fatal; a lost worker's GPUs leave the stress
-// and it is set up again when it is back; clients are answered status 6
-// (the original aborted).
+// stay resident where 20 would not fit in the GPU's pages or the copies
+// would stop coming and going; copies the worker holds already are used;
+// each worker starts once it is set up; an error is printed and counted,
+// and fails at most a worker's setup; a lost worker's GPUs leave the
+// stress and it is set up again when it is back; clients are answered
+// status 6 (the original aborted).
 type stress struct {
 	out  io.Writer
 	send func(worker int, a workerapi.Action)
@@ -136,7 +138,7 @@ func (s *stress) result(now int64, worker int, res workerapi.Result) error {
 	delete(s.pending, res.ActionID())
 	switch c.typ {
 	case workerapi.GetWorkerStateType, workerapi.LoadModelFromDiskType:
-		s.setUp(now, worker, res)
+		s.setUp(now, worker, c.typ, res)
 		if s.lastPrint == 0 && len(s.gpus) > 0 {
 			s.lastPrint = now
 		}
@@ -178,58 +180,97 @@ func (s *stress) failed(what string, res workerapi.Result) int {
 	return 1
 }
 
-// setUp takes a worker's answer during its set-up: its state, then the
-// copies' load.
-func (s *stress) setUp(now int64, worker int, res workerapi.Result) {
+// setUp takes a worker's answer during its set-up: its state, then,
+// unless it already holds the copies (from an earlier stress, or from
+// before it was lost), the copies' load.
+func (s *stress) setUp(now int64, worker int, typ workerapi.ActionType, res workerapi.Result) {
 	w := s.workers[worker]
-	fail := func(why string) {
-		fmt.Fprintf(s.out, "STRESS: worker %d cannot be stressed: %s\n", worker, why)
-		w.failed = true
-	}
-	switch res := res.(type) {
+	switch r := res.(type) {
 	case *workerapi.GetWorkerStateResult:
-		w.state = &res.Memory
-		for _, m := range res.Memory.Models {
+		if typ != workerapi.GetWorkerStateType {
+			break
+		}
+		w.state = &r.Memory
+		var have []int
+		var info *workerapi.ModelInfo
+		for i, m := range r.Memory.Models {
 			w.first = max(w.first, int(m.ID)+1)
+			if m.Source == s.opts.Model && len(have) < s.opts.Copies {
+				have, info = append(have, int(m.ID)), &r.Memory.Models[i]
+			}
+		}
+		if len(have) == s.opts.Copies {
+			s.start(worker, have, info.NumWeightsPages, info.WeightsLoadTime, info.ExecTimes, "already holds")
+			return
 		}
 		if w.first+s.opts.Copies > workerapi.MaxModels {
-			fail(fmt.Sprintf("it holds models up to id %d, and %d more would pass %d", w.first-1, s.opts.Copies, workerapi.MaxModels))
+			s.fail(worker, fmt.Sprintf("it holds models up to id %d, and %d more would pass %d", w.first-1, s.opts.Copies, workerapi.MaxModels))
 			return
 		}
 		s.call(now, worker, &workerapi.LoadModelFromDisk{ID: s.nextID(), ModelID: int32(w.first), Path: s.opts.Model,
 			Copies: int32(s.opts.Copies), Latest: workerapi.NoLatest, MaxBatchSize: 1}, nil, 0)
+		return
 	case *workerapi.LoadModelFromDiskResult:
-		if len(res.ExecTimes) > 0 {
-			s.profiledExec = res.ExecTimes[0]
+		if typ != workerapi.LoadModelFromDiskType || w.state == nil || r.CopiesCreated != int32(s.opts.Copies) {
+			break
 		}
-		s.profiledLoad = res.WeightsLoadTime
-		for _, g := range w.state.GPUs {
-			// Room for the resident models, one more before its eviction
-			// is sent, and the loads in flight.
-			fit := stressMaxResident
-			if res.NumWeightsPages > 0 {
-				fit = min(fit, int(g.WeightsCacheTotalPages/int32(res.NumWeightsPages))-1-stressMaxLoads)
-			}
-			if fit < 1 {
-				fmt.Fprintf(s.out, "STRESS: worker %d GPU %d has %d pages, too few for copies of %d pages\n",
-					worker, g.ID, g.WeightsCacheTotalPages, res.NumWeightsPages)
-				continue
-			}
-			sg := &stressGPU{worker: worker, id: int(g.ID), maxResident: fit}
-			for j := range s.opts.Copies {
-				sg.absent = append(sg.absent, w.first+j)
-			}
-			w.gpus = append(w.gpus, sg)
+		ids := make([]int, s.opts.Copies)
+		for j := range ids {
+			ids[j] = w.first + j
 		}
-		if len(w.gpus) == 0 {
-			fail("no GPU has room for the model")
-			return
-		}
-		s.gpus = append(s.gpus, w.gpus...)
-		fmt.Fprintf(s.out, "STRESS: worker %d holds models %d-%d; stressing %d GPUs\n", worker, w.first, w.first+s.opts.Copies-1, len(w.gpus))
-	default:
-		fail(res.String())
+		s.start(worker, ids, r.NumWeightsPages, r.WeightsLoadTime, r.ExecTimes, "holds")
+		return
 	}
+	s.fail(worker, res.String())
+}
+
+func (s *stress) fail(worker int, why string) {
+	fmt.Fprintf(s.out, "STRESS: worker %d cannot be stressed: %s\n", worker, why)
+	s.workers[worker].failed = true
+}
+
+// start stresses a worker's GPUs with the copies ids, of pages pages each,
+// profiled as given; those a GPU holds stay resident there.
+func (s *stress) start(worker int, ids []int, pages uint32, profiledLoad uint64, execs []uint64, holds string) {
+	w := s.workers[worker]
+	s.profiledLoad = profiledLoad
+	if len(execs) > 0 {
+		s.profiledExec = execs[0]
+	}
+	// Room for the resident models, one more before its eviction is sent,
+	// and the loads in flight; and as many absent, so that they churn.
+	keep := min(stressMaxResident, len(ids)-1-stressMaxLoads)
+	if keep < 1 {
+		s.fail(worker, fmt.Sprintf("%d copies are too few to churn; at least %d are", len(ids), 2+stressMaxLoads))
+		return
+	}
+	for _, g := range w.state.GPUs {
+		fit := keep
+		if pages > 0 {
+			fit = min(fit, int(int64(g.WeightsCacheTotalPages)/int64(pages))-1-stressMaxLoads)
+		}
+		if fit < 1 {
+			fmt.Fprintf(s.out, "STRESS: worker %d GPU %d has %d pages, too few for %d copies of %d pages\n",
+				worker, g.ID, g.WeightsCacheTotalPages, len(ids), pages)
+			continue
+		}
+		sg := &stressGPU{worker: worker, id: int(g.ID), maxResident: fit}
+		for _, id := range ids {
+			if slices.Contains(g.Models, uint32(id)) {
+				sg.resident = append(sg.resident, id)
+			} else {
+				sg.absent = append(sg.absent, id)
+			}
+		}
+		w.gpus = append(w.gpus, sg)
+	}
+	if len(w.gpus) == 0 {
+		s.fail(worker, "no GPU has room for the copies")
+		return
+	}
+	s.gpus = append(s.gpus, w.gpus...)
+	fmt.Fprintf(s.out, "STRESS: worker %d %s %d copies (models %d-%d); stressing %d GPUs\n",
+		worker, holds, len(ids), ids[0], ids[len(ids)-1], len(w.gpus))
 }
 
 // hopeless says why the stress cannot go on: every worker failed its

@@ -238,7 +238,7 @@ func TestStressFitsTheGPU(t *testing.T) {
 	small.queue = nil
 	res := &workerapi.LoadModelFromDiskResult{ID: sa.a.ActionID(), NumWeightsPages: 7, CopiesCreated: 40}
 	err := small.s.result(0, 0, res)
-	if err == nil || !strings.Contains(small.out.String(), "STRESS: worker 0 GPU 0 has 21 pages, too few for copies of 7 pages") {
+	if err == nil || !strings.Contains(small.out.String(), "STRESS: worker 0 GPU 0 has 21 pages, too few for 40 copies of 7 pages") {
 		t.Errorf("error %v; console:\n%s", err, small.out.String())
 	}
 }
@@ -287,4 +287,84 @@ func TestStressTakesWrongResults(t *testing.T) {
 	if !strings.Contains(r.out.String(), "LoadWeights error R") || !strings.Contains(r.out.String(), "Infer error R") {
 		t.Errorf("console:\n%s", r.out.String())
 	}
+}
+
+// TestStressWrongSetupResults: answers of another action's type during
+// set-up leave the worker out, never crash.
+func TestStressWrongSetupResults(t *testing.T) {
+	for _, wrong := range []workerapi.Result{
+		&workerapi.LoadModelFromDiskResult{NumWeightsPages: 7, CopiesCreated: 40},
+		&workerapi.InferResult{},
+	} {
+		r := newStressRig(t, 100, 1)
+		r.s.begin(0)
+		sa := r.queue[0] // GetWorkerState
+		wrong.SetStamps(0, 0)
+		setID(wrong, sa.a.ActionID())
+		if err := r.s.result(0, 0, wrong); err == nil || !strings.Contains(r.out.String(), "STRESS: worker 0 cannot be stressed") {
+			t.Errorf("%T for GetWorkerState: error %v; console %q", wrong, err, r.out.String())
+		}
+	}
+	// The copies' load answered with too few copies.
+	r := newStressRig(t, 100, 1)
+	r.s.begin(0)
+	r.step()
+	sa := r.queue[0]
+	if err := r.s.result(0, 0, &workerapi.LoadModelFromDiskResult{ID: sa.a.ActionID(), NumWeightsPages: 7, CopiesCreated: 2}); err == nil {
+		t.Errorf("2 of 40 copies taken: %q", r.out.String())
+	}
+}
+
+func setID(res workerapi.Result, id int32) {
+	switch r := res.(type) {
+	case *workerapi.LoadModelFromDiskResult:
+		r.ID = id
+	case *workerapi.InferResult:
+		r.ID = id
+	}
+}
+
+// TestStressFewCopies: with fewer copies than 20, fewer stay resident,
+// so that they still come and go, and inferences run.
+func TestStressFewCopies(t *testing.T) {
+	r := newStressRig(t, 1000, 1)
+	r.s.opts.Copies = 5
+	r.s.begin(0)
+	for i := 0; i < 2000 && r.step(); i++ {
+	}
+	g := r.s.gpus[0]
+	if g.maxResident != 2 || len(g.load.measured) < 100 || len(g.infer.measured) < 100 || g.loadErrs+g.inferErrs != 0 {
+		t.Errorf("5 copies: %d resident, %d loads, %d infers, %d errors", g.maxResident, len(g.load.measured), len(g.infer.measured), g.loadErrs+g.inferErrs)
+	}
+}
+
+// TestStressReusesCopies: a worker that holds the copies already (from an
+// earlier stress) is stressed with them, its resident weights kept.
+func TestStressReusesCopies(t *testing.T) {
+	r := newStressRig(t, 100, 1)
+	r.s.opts.Copies = 5
+	r.s.begin(0)
+	st := &workerapi.GetWorkerStateResult{ID: r.queue[0].a.ActionID()}
+	st.Memory.GPUs = []workerapi.GPUInfo{{ID: 0, WeightsCacheTotalPages: 100, Models: []uint32{13}}}
+	for id := range int32(10) {
+		src := "/other/model"
+		if id >= 10-5 {
+			src = r.s.opts.Model
+		}
+		st.Memory.Models = append(st.Memory.Models, workerapi.ModelInfo{ID: id + 7, Source: src, NumWeightsPages: 7, WeightsLoadTime: 9e6, ExecTimes: []uint64{4e6}})
+	}
+	r.queue = nil
+	if err := r.s.result(0, 0, st); err != nil {
+		t.Fatal(err)
+	}
+	g := r.s.gpus[0]
+	if len(g.resident) != 1 || g.resident[0] != 13 || !slices.Equal(g.absent, []int{15, 16}) || g.loads != 2 || r.s.profiledLoad != 9e6 || r.s.profiledExec != 4e6 {
+		t.Errorf("resident %v, absent %v, profiled %d and %d", g.resident, g.absent, r.s.profiledLoad, r.s.profiledExec)
+	}
+	for _, sa := range r.queue {
+		if sa.a.Type() == workerapi.LoadModelFromDiskType {
+			t.Error("the copies were loaded again")
+		}
+	}
+	wantOutput(t, r.out.String(), "STRESS: worker 0 already holds 5 copies (models 12-16); stressing 1 GPUs\n")
 }

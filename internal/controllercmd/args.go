@@ -163,9 +163,10 @@ func (a *Args) set(name, val string) error {
 	case "stress_model":
 		a.StressModel = val
 	case "stress_copies":
-		a.StressCopies, err = positiveInt(val)
-		if err == nil && a.StressCopies > workerapi.MaxModels {
-			err = fmt.Errorf("at most %d", workerapi.MaxModels)
+		a.StressCopies, err = strconv.Atoi(val)
+		if err == nil && (a.StressCopies < 4 || a.StressCopies > workerapi.MaxModels) {
+			// Fewer would not churn: 2 loading, 1 evicting, 1 resident.
+			err = fmt.Errorf("must be from 4 to %d", workerapi.MaxModels)
 		}
 	default:
 		return fmt.Errorf("unknown flag -%s", name)

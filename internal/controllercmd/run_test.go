@@ -49,7 +49,7 @@ func TestStressNeedsAModel(t *testing.T) {
 		copies int
 	}{
 		{[]string{"STRESS", "w:1"}, "/zoo/resnet50_v2/model", 40},
-		{[]string{"-stress-model", "/m/model", "-stress-copies", "3", "STRESS", "w:1"}, "/m/model", 3},
+		{[]string{"-stress-model", "/m/model", "-stress-copies", "5", "STRESS", "w:1"}, "/m/model", 5},
 	} {
 		a, err := Parse(tc.args)
 		if err != nil {
@@ -60,8 +60,10 @@ func TestStressNeedsAModel(t *testing.T) {
 			t.Errorf("%q: %+v, %v", tc.args, o, err)
 		}
 	}
-	if _, err := Parse([]string{"-stress-copies", "70000", "STRESS", "w:1"}); err == nil {
-		t.Error("70000 copies accepted")
+	for _, n := range []string{"70000", "3"} {
+		if _, err := Parse([]string{"-stress-copies", n, "STRESS", "w:1"}); err == nil {
+			t.Errorf("%s copies accepted", n)
+		}
 	}
 }
 
