@@ -41,6 +41,8 @@ type Conn struct {
 	lowat   bool                // wait for large bodies whole (WithLowWaterReads)
 	lr      *lowatReader        // the socket's reader under r, with lowat
 	rpre    [PreHeaderSize]byte // Receive's pre-header
+	rstall  time.Duration       // WithReadStall
+	armed   bool                // Receive set a read deadline
 
 	mu        sync.Mutex // guards skew, queue, queued, writing, closed
 	skew      Skew
@@ -104,11 +106,21 @@ func WithSendLimit(n int) Option { return func(c *Conn) { c.sendLimit = n } }
 // reading fails what was sent to it rather than holding it for ever.
 func WithWriteStall(d time.Duration) Option { return func(c *Conn) { c.stall = d } }
 
-// DefaultWriteStall is WithWriteStall's default; writeStallPerMiB is added
-// for each MiB of a message's body.
+// WithReadStall sets how long a message, once its first byte has come,
+// may take to arrive whole before Receive gives up on the connection: d
+// plus stallPerMiB for each MiB of its body (default DefaultReadStall),
+// so that a peer that stops mid-message, or sends a large one a byte at
+// a time, does not hold the connection and its buffers for ever. Waiting
+// for a message to begin has no limit: clients may be idle.
+func WithReadStall(d time.Duration) Option { return func(c *Conn) { c.rstall = d } }
+
+// DefaultWriteStall and DefaultReadStall are WithWriteStall's and
+// WithReadStall's defaults; stallPerMiB is added for each MiB of a
+// message's body.
 const (
 	DefaultWriteStall = 30 * time.Second
-	writeStallPerMiB  = time.Second
+	DefaultReadStall  = 30 * time.Second
+	stallPerMiB       = time.Second
 )
 
 // WithClock sets the clock used for the pre-header timestamps.
@@ -130,6 +142,7 @@ func NewConn(nc net.Conn, opts ...Option) *Conn {
 		sockBuf: socketBufferDefault(),
 		lowat:   lowWaterDefault(),
 		stall:   DefaultWriteStall,
+		rstall:  DefaultReadStall,
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
@@ -157,6 +170,35 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // WithBodyAllocator, the caller gives the message's body back with
 // Message.Release once done with it.
 func (c *Conn) Receive() (*Message, error) {
+	// Wait for a message to begin without a limit; once it has, the rest
+	// must come within the read stall.
+	if _, err := c.r.Peek(1); err != nil {
+		return nil, err
+	}
+	c.armed = false
+	if c.r.Buffered() < PreHeaderSize {
+		c.armStall(0)
+	}
+	m, err := c.receive()
+	if c.armed {
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("wire: the peer stopped sending mid-message: %w", err)
+	}
+	return m, err
+}
+
+// armStall sets the read deadline for the rest of a message whose body is
+// body bytes.
+func (c *Conn) armStall(body uint64) {
+	if c.rstall > 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.rstall + time.Duration(body>>20)*stallPerMiB))
+		c.armed = true
+	}
+}
+
+func (c *Conn) receive() (*Message, error) {
 	if _, err := io.ReadFull(c.r, c.rpre[:]); err != nil {
 		return nil, err
 	}
@@ -164,6 +206,9 @@ func (c *Conn) Receive() (*Message, error) {
 	ph, err := DecodePreHeader(c.rpre[:], c.maxBody)
 	if err != nil {
 		return nil, err
+	}
+	if uint64(c.r.Buffered()) < ph.HeaderLen+ph.BodyLen {
+		c.armStall(ph.BodyLen) // (again, for its size)
 	}
 	m := &Message{Type: ph.Type, ID: ph.ID}
 	if ph.HeaderLen <= uint64(len(m.hdr)) {
@@ -368,7 +413,7 @@ func (c *Conn) write(m *Message, pre []byte) error {
 	if !m.cont {
 		bufs, body = c.frame(m, pre), m.BodyLen()
 	}
-	stall := c.stall + time.Duration(body>>20)*writeStallPerMiB
+	stall := c.stall + time.Duration(body>>20)*stallPerMiB
 	_ = c.nc.SetWriteDeadline(time.Now().Add(stall))
 	_, err := bufs.WriteTo(c.nc)
 	_ = c.nc.SetWriteDeadline(time.Time{})

@@ -3,6 +3,7 @@ package wire
 import (
 	"net"
 	"testing"
+	"time"
 )
 
 // frameConn is a net.Conn whose reads replay one frame forever, at most
@@ -20,7 +21,8 @@ func (c *frameConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (c *frameConn) Close() error { return nil }
+func (c *frameConn) Close() error                    { return nil }
+func (c *frameConn) SetReadDeadline(time.Time) error { return nil }
 
 func newFrameConn(body int) *frameConn {
 	hdr := make([]byte, 40)

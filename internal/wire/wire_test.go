@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -468,4 +469,102 @@ func TestWriteStall(t *testing.T) {
 		t.Fatal("no write failed")
 	}
 	<-a.Done()
+}
+
+// rawPipe connects a raw TCP connection to a Conn made with opts.
+func rawPipe(t *testing.T, opts ...Option) (net.Conn, *Conn) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ch := make(chan net.Conn)
+	go func() {
+		c, _ := l.Accept()
+		ch <- c
+	}()
+	raw, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewConn(<-ch, opts...)
+	t.Cleanup(func() { raw.Close(); c.Close() })
+	return raw, c
+}
+
+func frame(typ uint64, body []byte) []byte {
+	b := make([]byte, PreHeaderSize+1, PreHeaderSize+1+len(body))
+	(&PreHeader{HeaderLen: 1, BodyLen: uint64(len(body)), Type: typ}).Encode(b)
+	return append(b, body...)
+}
+
+// TestReadStall: a connection may idle between messages for as long as it
+// likes, and a message may come in parts, but one whose rest stops coming
+// ends the connection after the read stall.
+func TestReadStall(t *testing.T) {
+	raw, c := rawPipe(t, WithReadStall(200*time.Millisecond))
+	got := make(chan error, 10)
+	go func() {
+		for {
+			m, err := c.Receive()
+			if err != nil {
+				got <- err
+				return
+			}
+			got <- fmt.Errorf("type %d, %d bytes", m.Type, len(m.Body))
+		}
+	}()
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case err := <-got:
+			if !strings.Contains(err.Error(), want) {
+				t.Fatalf("got %q, want %q", err, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("nothing received, want %q", want)
+		}
+	}
+	time.Sleep(400 * time.Millisecond) // idle: no limit
+	raw.Write(frame(1, []byte("abc")))
+	expect("type 1, 3 bytes")
+	// In parts, each within the stall, and then idle again.
+	f := frame(2, make([]byte, 100))
+	raw.Write(f[:10])
+	time.Sleep(100 * time.Millisecond)
+	raw.Write(f[10:60])
+	time.Sleep(100 * time.Millisecond)
+	raw.Write(f[60:])
+	expect("type 2, 100 bytes")
+	time.Sleep(400 * time.Millisecond)
+	raw.Write(frame(3, nil))
+	expect("type 3, 0 bytes")
+	// Half a pre-header, then nothing.
+	start := time.Now()
+	raw.Write(frame(4, []byte("x"))[:20])
+	expect("the peer stopped sending mid-message")
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("gave up after %v, before the stall", d)
+	}
+}
+
+// TestReadStallInBody: the same with the pre-header whole and the body
+// cut short.
+func TestReadStallInBody(t *testing.T) {
+	raw, c := rawPipe(t, WithReadStall(100*time.Millisecond))
+	f := frame(1, make([]byte, 1000))
+	raw.Write(f[:PreHeaderSize+1+500])
+	errs := make(chan error, 1)
+	go func() {
+		_, err := c.Receive()
+		errs <- err
+	}()
+	select {
+	case err := <-errs:
+		if err == nil || !strings.Contains(err.Error(), "stopped sending mid-message") {
+			t.Fatalf("err %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still waiting for the rest of the body")
+	}
 }
