@@ -115,3 +115,42 @@ func TestStressController(t *testing.T) {
 	c2.waitFor(`^STRESS: worker 0 already holds 30 copies \(models 0-29\); stressing 2 GPUs$`, 10*time.Second)
 	c2.waitFor(`^Infer W0 GPU0 errors=0 profiled=[0-9]+ min=`, 10*time.Second)
 }
+
+// TestDirectControllerSurvivesBadInput: what DIRECT forwards unchecked is
+// the worker's to refuse (here the real one on the CPU, which decodes
+// inputs), and each refusal comes back as status 1.
+func TestDirectControllerSurvivesBadInput(t *testing.T) {
+	_, wport := startBinary(t, "worker", "--device", "cpu")
+	c, cport := startController(t, "DIRECT", []string{wport})
+	cl, err := client.Connect("localhost:" + cport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	m, err := cl.LoadRemoteModel(filepath.Join(models, "mlp", "model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.DisableInputs()
+	raw := &rawClient{t: t, port: cport}
+	for _, tc := range []struct {
+		model uint64
+		input []byte
+	}{
+		{9999, nil},
+		{1 << 31, nil},
+		{uint64(m.ID()), make([]byte, 2<<20)}, // no LZ4 block of its input size
+		{uint64(m.ID()), []byte("not lz4")},
+	} {
+		if status := raw.inferWith(tc.model, tc.input); status != client.StatusFailed {
+			t.Errorf("model %d, %d input bytes: status %d, want 1", tc.model, len(tc.input), status)
+		}
+	}
+	if _, err := m.Infer(nil); err != nil {
+		t.Fatalf("DIRECT stopped serving: %v", err)
+	}
+	c.waitFor(`^Worker  -> R[0-9]+:Error 7[0-9]: `, time.Second)
+	if c.has(`panic|fatal error`) {
+		t.Fatal("the controller panicked")
+	}
+}
