@@ -207,7 +207,7 @@ func nanos(s string) (int64, error) {
 // Usage is the help text.
 const Usage = `Usage: controller [flags] TYPE WORKERS [generate_inputs] [max_gpus] [schedule_ahead] [default_slo] [max_exec] [max_batch]
 
-TYPE is the scheduler:
+TYPE is one of:
   INFER5     Clockwork's scheduler (ConcurrentInferAndLoadScheduler).
   INFER4     Its predecessor, which the original's documentation runs: a
              strategy per request and batch size, one queue per model,
@@ -220,6 +220,7 @@ TYPE is the scheduler:
   STRESS     The original's worker stress test: no clients; loads copies of
              a model on every worker and keeps loading, evicting and
              running them on every GPU, printing figures every second.
+             DIRECT and STRESS take no scheduler options.
 
 WORKERS is a comma-separated list of host:port (workers listen on 12345).
 
