@@ -24,9 +24,9 @@ const redialPeriod = time.Second
 
 // rejoin is a reconnected worker's progress towards rejoining.
 type rejoin struct {
-	pending map[int32]bool              // actions sent, not answered
-	state   *workerapi.WorkerMemoryInfo // its answer to GetWorkerState
-	failed  bool                        // given up: the connection is closing
+	pending map[int32]workerapi.ActionType // actions sent, not answered
+	state   *workerapi.WorkerMemoryInfo    // its answer to GetWorkerState
+	failed  bool                           // given up: the connection is closing
 }
 
 // redial dials worker id's address every redialPeriod until it answers or
@@ -55,7 +55,7 @@ func (c *Controller) redial(id int, addr string) {
 // startRejoin replaces lost worker id's connection with nc and asks for
 // its state.
 func (c *Controller) startRejoin(id int, nc net.Conn) {
-	w := c.reconnect(id, nc, &rejoin{pending: make(map[int32]bool)})
+	w := c.reconnect(id, nc, &rejoin{pending: make(map[int32]workerapi.ActionType)})
 	c.sendRejoin(w, &workerapi.GetWorkerState{ID: c.rejoinID()})
 }
 
@@ -77,7 +77,7 @@ func (c *Controller) rejoinID() int32 {
 }
 
 func (c *Controller) sendRejoin(w *workerConn, a workerapi.Action) {
-	w.rejoin.pending[a.ActionID()] = true
+	w.rejoin.pending[a.ActionID()] = a.Type()
 	c.sendStartup(w.id, a)
 }
 
@@ -87,28 +87,43 @@ func (c *Controller) rejoinResult(now int64, w *workerConn, r workerapi.Result) 
 	if rj.failed {
 		return
 	}
-	if !rj.pending[r.ActionID()] {
+	typ, ok := rj.pending[r.ActionID()]
+	if !ok {
 		fmt.Fprintf(c.out, "Ignoring unexpected result from rejoining worker %d: %s\n", w.id, r)
 		return
 	}
 	delete(rj.pending, r.ActionID())
 	switch r := r.(type) {
 	case *workerapi.GetWorkerStateResult:
+		if typ != workerapi.GetWorkerStateType {
+			break
+		}
 		if err := c.loadMissing(w, &r.Memory); err != nil {
 			c.dropRejoin(w, err)
+		}
+		c.rejoined(now, w)
+		return
+	case *workerapi.LoadModelFromDiskResult:
+		if typ == workerapi.LoadModelFromDiskType {
+			c.rejoined(now, w)
 			return
 		}
-	case *workerapi.LoadModelFromDiskResult:
-	default:
-		c.dropRejoin(w, fmt.Errorf("%s", r))
+	}
+	// An error, or an answer of another action's type.
+	c.dropRejoin(w, fmt.Errorf("%s", r))
+}
+
+// rejoined hands a rejoining worker's GPUs to the scheduler once it has
+// answered everything it was asked.
+func (c *Controller) rejoined(now int64, w *workerConn) {
+	rj := w.rejoin
+	if rj.failed || len(rj.pending) > 0 || rj.state == nil {
 		return
 	}
-	if len(rj.pending) == 0 {
-		w.rejoin = nil
-		st := scheduler.WorkerFromMemory(w.id, rj.state)
-		fmt.Fprintf(c.out, "Worker %d (%s) rejoined with %d GPUs\n", w.id, w.addr, len(st.GPUs))
-		c.sched.WorkerRejoined(now, &st)
-	}
+	w.rejoin = nil
+	st := scheduler.WorkerFromMemory(w.id, rj.state)
+	fmt.Fprintf(c.out, "Worker %d (%s) rejoined with %d GPUs\n", w.id, w.addr, len(st.GPUs))
+	c.sched.WorkerRejoined(now, &st)
 }
 
 // loadMissing checks a rejoining worker's state against the cluster's and

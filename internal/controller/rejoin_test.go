@@ -31,7 +31,7 @@ func newRejoinRig(t *testing.T) *rejoinRig {
 	r.c = &Controller{out: &r.out, events: make(chan event, 16), opts: Options{MaxBatch: 8, MaxExec: 250e6},
 		state: &scheduler.State{PageSize: 16 << 20, Workers: []scheduler.Worker{{ID: 0, Models: models}}}}
 	r.w = &workerConn{id: 0, addr: "pipe", conn: wire.NewConn(ours), outstanding: map[int32]*outAction{},
-		rejoin: &rejoin{pending: map[int32]bool{}}}
+		rejoin: &rejoin{pending: map[int32]workerapi.ActionType{}}}
 	r.c.workers = []*workerConn{r.w}
 	return r
 }
@@ -156,5 +156,44 @@ func TestFlushHearsRefusalsAtOnce(t *testing.T) {
 	r.c.sched = s
 	if wake := r.c.flush(1); s.readies != 2 || len(s.refused) != 1 || s.refused[0] != 7 || wake != 2 {
 		t.Errorf("Ready called %d times, refused %v, wake %d; want 2 calls, action 7 refused, the second wake", s.readies, s.refused, wake)
+	}
+}
+
+// rejoinedSched records the workers that rejoined.
+type rejoinedSched struct {
+	refusingSched
+	rejoined []int
+}
+
+func (s *rejoinedSched) WorkerRejoined(_ int64, w *scheduler.Worker) {
+	s.rejoined = append(s.rejoined, w.ID)
+}
+
+// TestRejoinTakesOnlyItsAnswers: a rejoining worker that answers its
+// GetWorkerState with another action's result is dropped (that result
+// used to end the rejoin with no state, and the controller panicked); one
+// that answers it holding every model rejoins.
+func TestRejoinTakesOnlyItsAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		res  workerapi.Result
+		want bool
+	}{
+		{&workerapi.LoadModelFromDiskResult{ID: -1, CopiesCreated: 1}, false},
+		{&workerapi.InferResult{ID: -1}, false},
+		{&workerapi.ErrorResult{ID: -1, Code: 1, Message: "no"}, false},
+		{&workerapi.GetWorkerStateResult{ID: -1, Memory: workerapi.WorkerMemoryInfo{PageSize: 16 << 20, Models: []workerapi.ModelInfo{
+			{ID: 0, Source: "/a"}, {ID: 1, Source: "/a"}, {ID: 2, Source: "/b"}, {ID: 4, Source: "/a"}}}}, true},
+	} {
+		r := newRejoinRig(t)
+		s := &rejoinedSched{}
+		r.c.sched = s
+		r.w.rejoin.pending[-1] = workerapi.GetWorkerStateType
+		r.c.rejoinResult(0, r.w, tc.res)
+		if got := len(s.rejoined) == 1; got != tc.want {
+			t.Errorf("%s: rejoined %v, want %v; console %q", tc.res, got, tc.want, r.out.String())
+		}
+		if !tc.want && (r.w.rejoin == nil || !r.w.rejoin.failed) {
+			t.Errorf("%s: rejoin not given up", tc.res)
+		}
 	}
 }

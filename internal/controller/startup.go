@@ -8,6 +8,7 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -299,6 +300,10 @@ func (s *startup) finishLoad(lr *loadRequest) {
 			fail(fmt.Sprintf("a worker created %d copies of the %d asked for", r.CopiesCreated, lr.req.Copies))
 			return
 		}
+	}
+	if r0.InputSize > wire.DefaultMaxBodySize || r0.OutputSize > wire.DefaultMaxBodySize {
+		fail(fmt.Sprintf("inputs of %d bytes and outputs of %d: a message carries at most %d", r0.InputSize, r0.OutputSize, wire.DefaultMaxBodySize))
+		return
 	}
 	for _, r := range ok[1:] {
 		if r.InputSize != r0.InputSize || r.OutputSize != r0.OutputSize || r.WeightsSizeInCache != r0.WeightsSizeInCache ||

@@ -166,6 +166,16 @@ func TestStartupLoadFailures(t *testing.T) {
 		!strings.Contains(rsp.Message, "created -1 copies of the 2 asked for") {
 		t.Fatalf("copies_created -1: %+v", rsp)
 	}
+	// Inputs no message could carry: an error answer.
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1}, r.reply())
+	huge0, huge1 := loadOK(4, 1), loadOK(5, 1)
+	huge0.InputSize, huge1.InputSize = 1<<50, 1<<50
+	r.s.result(sec, 0, huge0)
+	r.s.result(sec, 1, huge1)
+	if rsp := r.replies[4].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusError ||
+		!strings.Contains(rsp.Message, "a message carries at most 268435456") {
+		t.Fatalf("2^50-byte inputs: %+v", rsp)
+	}
 	// A worker reporting another page size is a configuration error.
 	r2 := newRig(t)
 	r2.s.begin()

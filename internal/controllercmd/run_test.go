@@ -93,3 +93,15 @@ func TestTypeDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedInputsOfImpossibleSizes: a worker's bogus input size gets
+// no input rather than the controller's memory (2^50 bytes panicked).
+func TestGeneratedInputsOfImpossibleSizes(t *testing.T) {
+	gen := generatedInputs()
+	if in := gen(1 << 50); in != nil {
+		t.Errorf("%d bytes for an input of 2^50", len(in))
+	}
+	if in := gen(4000); len(in) == 0 {
+		t.Error("no input of 4000 bytes")
+	}
+}
