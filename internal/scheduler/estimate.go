@@ -31,6 +31,9 @@ func (w *Window) Insert(x int64) {
 	w.n = min(w.n+1, len(w.v))
 }
 
+// Reset empties the window.
+func (w *Window) Reset() { w.n, w.next = 0, 0 }
+
 // Estimate returns the window's percentile; the window must not be empty.
 // The original interpolates in single precision; this uses double.
 func (w *Window) Estimate() int64 {
@@ -50,10 +53,22 @@ func (w *Window) Estimate() int64 {
 // none: the V100s' the original was measured on.
 const ReferenceClock = 1380
 
+// PlausibleClock reports whether mhz could be a GPU's SM clock: a worker's
+// reading outside 100–10,000 MHz is taken for none (a clock of 1 MHz
+// would have INFER5 predict every exec 1,380 times too long, and run
+// nothing on the GPU again).
+func PlausibleClock(mhz int64) bool { return mhz >= 100 && mhz <= 10000 }
+
 // MeasuredClock is the clock an exec ran at, by which INFER5 normalises
 // its duration: the mean of the clocks read at its start and end, ignoring
-// clocks a worker did not report (0).
+// clocks a worker did not report (0) or that are not plausible.
 func MeasuredClock(before, after int64) int64 {
+	if !PlausibleClock(before) {
+		before = 0
+	}
+	if !PlausibleClock(after) {
+		after = 0
+	}
 	switch {
 	case before == 0 && after == 0:
 		return ReferenceClock

@@ -74,7 +74,10 @@ func (s *Scheduler) scheduleLoad(g *gpu, free int64, id int) bool {
 		fmt.Fprintf(s.log, "Load tracker chose model %d for W%d-GPU%d, which already has it\n", id, g.worker, g.local)
 		return false
 	}
-	s.evictPages(g, m.pages)
+	if m.pages <= g.pages {
+		// (One that could never fit evicts nothing.)
+		s.evictPages(g, m.pages)
+	}
 	if g.free < m.pages {
 		// Applied before the next offer, as the original's tracker thread
 		// applies it within microseconds: until then the model counts as

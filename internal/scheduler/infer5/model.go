@@ -30,7 +30,12 @@ type model struct {
 	windows   []scheduler.Window
 	weights   int64 // weights transfer estimate, ns
 	weightsW  scheduler.Window
-	b1        int64 // profiled b1 exec: the base of slo_factor, never updated
+	// profiled are the estimates and weights transfer time before any
+	// measurement, which forget goes back to.
+	profiled        []int64
+	profiledWeights int64
+	measured        int64 // when an exec of the model last ended, 0 if none
+	b1              int64 // profiled b1 exec: the base of slo_factor, never updated
 
 	ring  []*request // requests with seqno in [low, tail), at seqno & (len-1)
 	low   uint64
@@ -83,6 +88,7 @@ func newModel(p *scheduler.Model, cfg scheduler.Config, est estimator, log io.Wr
 		m.windows[i] = scheduler.NewWindow(est.size, est.p)
 	}
 	m.weightsW = scheduler.NewWindow(est.size, est.p)
+	m.profiled, m.profiledWeights = slices.Clone(m.estimates), m.weights
 	m.heads = make([]uint64, len(m.batch))
 	m.ring = make([]*request, 8)
 	m.b1 = m.estimate(1, defaultClock)
@@ -123,13 +129,33 @@ func (m *model) exec(i int, clock int64) int64 {
 
 // measure adds the measured exec time of batch size index i at clock MHz.
 // After the first measurement only measurements count.
-func (m *model) measure(i int, duration, clock int64) {
-	m.windows[i].Insert(duration * clock)
+func (m *model) measure(i int, duration, clock, now int64) {
+	m.windows[i].Insert(bounded(duration) * clock)
 	m.estimates[i] = m.windows[i].Estimate()
+	m.measured = now
+}
+
+// maxMeasured bounds a measured duration (about 18 minutes): a worker's
+// figure of 2^62 ns, normalised by its clock, wrapped to a negative
+// estimate.
+const maxMeasured = 1 << 40
+
+func bounded(duration int64) int64 { return min(max(duration, 0), maxMeasured) }
+
+// forget drops the model's measurements: its estimates are the profiled
+// times again.
+func (m *model) forget() {
+	for i := range m.windows {
+		m.windows[i].Reset()
+	}
+	copy(m.estimates, m.profiled)
+	m.weightsW.Reset()
+	m.weights = m.profiledWeights
+	m.measured = 0
 }
 
 func (m *model) measureWeights(duration int64) {
-	m.weightsW.Insert(duration)
+	m.weightsW.Insert(bounded(duration))
 	m.weights = m.weightsW.Estimate()
 }
 

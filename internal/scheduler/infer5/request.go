@@ -1,6 +1,7 @@
 package infer5
 
 import (
+	"fmt"
 	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 )
@@ -110,7 +111,27 @@ func (s *Scheduler) expire() {
 		}
 		s.respond(q, clientapi.StatusTimeout, "", nil)
 		s.tracker.cancelled(q.model.id, &q.demand)
+		s.starving(q.model)
 	}
+}
+
+// estimateExpiry is how long a model may go without running while its
+// requests time out before its estimates go back to the profiled times.
+// One slow exec (a GPU's hiccup, a worker's bogus figure) can raise a
+// model's estimate past its requests' deadlines; then none of them runs,
+// no measurement comes to lower it, and the original never served the
+// model again.
+const estimateExpiry = 10_000 * ms
+
+// starving resets m's estimates if it has not run for estimateExpiry
+// (called as one of its requests times out unrun).
+func (s *Scheduler) starving(m *model) {
+	if m.measured == 0 || s.now-m.measured < estimateExpiry {
+		return
+	}
+	m.forget()
+	fmt.Fprintf(s.log, "Model %d has not run for %ds while its requests timed out: its estimates are the profiled times again\n",
+		m.id, estimateExpiry/(1000*ms))
 }
 
 // respond answers q unless it was answered already, and reports whether it

@@ -102,12 +102,18 @@ func (s *Scheduler) failed(a *action, e *workerapi.ErrorResult, received int64) 
 	s.noteUnusable(a, e)
 }
 
+// reported is a completion time a worker reported, at most now: a time
+// ahead of the controller's (a worker's clock set wrong, or a bug) would
+// hold its GPU's trackers busy until then, and no work would go to the GPU
+// meanwhile.
+func (s *Scheduler) reported(end int64) int64 { return min(end, s.now) }
+
 func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 	delete(s.inflight, a.id)
 	g, m := a.g, a.m
-	g.exec.success(a.id, int64(res.Exec.End))
+	g.exec.success(a.id, s.reported(int64(res.Exec.End)))
 	g.exec.setClock(res.GPUClock)
-	m.measure(a.batchIdx, int64(res.Exec.Duration), scheduler.MeasuredClock(int64(res.GPUClockBefore), int64(res.GPUClock)))
+	m.measure(a.batchIdx, int64(res.Exec.Duration), scheduler.MeasuredClock(int64(res.GPUClockBefore), int64(res.GPUClock)), s.now)
 
 	// Outputs are split evenly; clients whose inputs the controller made
 	// up get none.
@@ -148,7 +154,7 @@ func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult) {
 		s.tracker.loadComplete(m.id, g.idx, true)
 		s.activate(inst)
 	}
-	g.pcie.success(a.id, int64(res.Timing.End))
+	g.pcie.success(a.id, s.reported(int64(res.Timing.End)))
 	g.loads--
 	m.measureWeights(int64(res.Timing.Duration))
 

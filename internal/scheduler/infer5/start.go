@@ -6,10 +6,13 @@ import (
 	"io"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
-// maxModelID bounds the model table, which is indexed by id.
-const maxModelID = 1 << 22
+// maxModelID bounds the model table, which is indexed by id (with a
+// tracker and an instance per model and GPU: a worker reporting a model of
+// id 4,194,303 had New allocate 1.5 GiB a GPU).
+const maxModelID = workerapi.MaxModels
 
 // New builds the scheduler for the cluster found at start-up
 // (spec/controller.md §4.4) and prints its start-up lines to cfg.Log. The

@@ -1,5 +1,7 @@
 package infer5
 
+import "github.com/clockwork-go/clockwork/internal/scheduler"
+
 // workerTracker predicts when a GPU (or its PCIe link) will have finished
 // the work the scheduler has sent it. Work is stored as expected
 // nanoseconds × clock so that a clock change rescales what is outstanding.
@@ -100,7 +102,7 @@ func (t *workerTracker) remove(id int32, at int64, ok bool) {
 // setClock changes the clock future conversions use. Workers that report
 // no clock (0) leave it unchanged.
 func (t *workerTracker) setClock(mhz uint32) {
-	if mhz > 0 {
+	if scheduler.PlausibleClock(int64(mhz)) {
 		t.clock = int64(mhz)
 	}
 }
