@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
@@ -140,7 +141,7 @@ func New(cfg scheduler.Config, st *scheduler.State) (*Scheduler, error) {
 	}
 	for i := range st.Workers[0].Models {
 		p := &st.Workers[0].Models[i]
-		if p.ID < 0 || p.ID >= 1<<22 {
+		if p.ID < 0 || p.ID >= workerapi.MaxModels {
 			return nil, fmt.Errorf("baseline: model id %d out of range", p.ID)
 		}
 		for len(s.models) <= p.ID {
@@ -188,7 +189,7 @@ func (s *Scheduler) newGPU(worker int, spec *scheduler.GPU) *gpu {
 func (s *Scheduler) adopt(g *gpu, spec *scheduler.GPU) int {
 	n := 0
 	for _, id := range spec.LoadedModels {
-		if id >= 0 && id < len(s.models) && s.models[id] != nil && s.models[id].pages <= g.free {
+		if id >= 0 && id < len(s.models) && s.models[id] != nil && s.models[id].pages <= g.free && !slices.Contains(g.models, s.models[id]) {
 			m := s.models[id]
 			g.free -= m.pages
 			g.models = append(g.models, m)

@@ -231,3 +231,15 @@ func TestLateLoadIsEvicted(t *testing.T) {
 		t.Errorf("evictions %v, want model 0's", ev)
 	}
 }
+
+// TestResidentListedTwice: a worker listing a model twice among a GPU's
+// resident ones has it once (its pages were taken twice, and the next
+// model evicted it for room it had).
+func TestResidentListedTwice(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Pages(14).Model(schedtest.ResNet50(), 2).Resident(0, 0, 0).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory, schedtest.Config(), st)
+	h.At(0).Infer(1)
+	if len(h.Loads()) != 1 || len(h.Evicts()) != 0 {
+		t.Errorf("%d loads and %d evictions, want model 1 loaded into the free pages", len(h.Loads()), len(h.Evicts()))
+	}
+}
