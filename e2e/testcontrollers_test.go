@@ -56,18 +56,26 @@ func TestDirectController(t *testing.T) {
 	cli.waitFor(nonZeroThroughput, 15*time.Second)
 }
 
-func TestDirectControllerOutputs(t *testing.T) {
+// directMLP runs DIRECT over the real worker on the CPU and loads the mlp
+// model through it; it returns the controller, its client port and the
+// model.
+func directMLP(t *testing.T) (*proc, string, *client.Model) {
 	_, wport := startBinary(t, "worker", "--device", "cpu")
-	_, cport := startController(t, "DIRECT", []string{wport})
+	c, cport := startController(t, "DIRECT", []string{wport})
 	cl, err := client.Connect("localhost:" + cport)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(func() { cl.Close() })
 	m, err := cl.LoadRemoteModel(filepath.Join(models, "mlp", "model"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, cport, m
+}
+
+func TestDirectControllerOutputs(t *testing.T) {
+	_, _, m := directMLP(t)
 	proto := readModel(t, filepath.Join(models, "mlp", "model.onnx"))
 	r := rand.New(rand.NewPCG(3, 3))
 	for range 3 {
@@ -120,17 +128,7 @@ func TestStressController(t *testing.T) {
 // the worker's to refuse (here the real one on the CPU, which decodes
 // inputs), and each refusal comes back as status 1.
 func TestDirectControllerSurvivesBadInput(t *testing.T) {
-	_, wport := startBinary(t, "worker", "--device", "cpu")
-	c, cport := startController(t, "DIRECT", []string{wport})
-	cl, err := client.Connect("localhost:" + cport)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	m, err := cl.LoadRemoteModel(filepath.Join(models, "mlp", "model"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cport, m := directMLP(t)
 	m.DisableInputs()
 	raw := &rawClient{t: t, port: cport}
 	for _, tc := range []struct {

@@ -118,6 +118,9 @@ func Run(ctx context.Context, opts Options) error {
 	if len(opts.Workers) == 0 {
 		return errors.New("controller: no workers")
 	}
+	if opts.Test != "" && opts.Test != TestDirect && opts.Test != TestStress {
+		return fmt.Errorf("controller: no test controller %q", opts.Test)
+	}
 	if opts.ConnectTimeout == 0 {
 		opts.ConnectTimeout = 30 * time.Second
 	}

@@ -35,14 +35,13 @@ type testMode interface {
 	tick(now int64) int64
 }
 
-// newTestMode builds the test controller opts.Test names.
+// newTestMode builds the test controller opts.Test names (Run checked
+// that it is one).
 func (c *Controller) newTestMode() testMode {
-	switch c.opts.Test {
-	case TestDirect:
+	if c.opts.Test == TestDirect {
 		return newDirect(c.out, c.sendStartup, c.opts.MaxBatch, c.opts.MaxExec)
-	default:
-		return newStress(c.out, c.sendStartup, len(c.workers), c.opts.Stress)
 	}
+	return newStress(c.out, c.sendStartup, len(c.workers), c.opts.Stress)
 }
 
 // testLoop is the controller's loop for a test controller.

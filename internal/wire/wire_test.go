@@ -96,6 +96,14 @@ func TestAdjust(t *testing.T) {
 
 // pipe connects two Conns over loopback; opts apply to the second.
 func pipe(t *testing.T, opts ...Option) (*Conn, *Conn) {
+	a, b := tcpPair(t)
+	ca, cb := NewConn(a), NewConn(b, opts...)
+	t.Cleanup(func() { ca.Close(); cb.Close() })
+	return ca, cb
+}
+
+// tcpPair is a loopback TCP connection's two ends: dialled, accepted.
+func tcpPair(t *testing.T) (net.Conn, net.Conn) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -110,10 +118,7 @@ func pipe(t *testing.T, opts ...Option) (*Conn, *Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := <-ch
-	ca, cb := NewConn(a), NewConn(b, opts...)
-	t.Cleanup(func() { ca.Close(); cb.Close() })
-	return ca, cb
+	return a, <-ch
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -473,21 +478,8 @@ func TestWriteStall(t *testing.T) {
 
 // rawPipe connects a raw TCP connection to a Conn made with opts.
 func rawPipe(t *testing.T, opts ...Option) (net.Conn, *Conn) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	ch := make(chan net.Conn)
-	go func() {
-		c, _ := l.Accept()
-		ch <- c
-	}()
-	raw, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := NewConn(<-ch, opts...)
+	raw, b := tcpPair(t)
+	c := NewConn(b, opts...)
 	t.Cleanup(func() { raw.Close(); c.Close() })
 	return raw, c
 }
