@@ -28,7 +28,7 @@ func WorkerFromMemory(id int, m *workerapi.WorkerMemoryInfo) Worker {
 			WeightsSize: uint64(mi.NumWeightsPages) * m.PageSize, NumWeightsPages: int(mi.NumWeightsPages),
 			WeightsTransfer: int64(mi.WeightsLoadTime),
 		}
-		md.BatchSizes, md.ExecDurations = batches(mi.InputSize, mi.BatchSizes, mi.ExecTimes)
+		md.BatchSizes, md.ExecDurations = batches(mi.InputSize, mi.OutputSize, mi.BatchSizes, mi.ExecTimes)
 		w.Models = append(w.Models, md)
 	}
 	return w
@@ -44,7 +44,7 @@ func ModelsFromLoad(first int, path string, r *workerapi.LoadModelFromDiskResult
 			WeightsSize: r.WeightsSizeInCache, NumWeightsPages: int(r.NumWeightsPages),
 			WeightsTransfer: int64(r.WeightsLoadTime),
 		}
-		m.BatchSizes, m.ExecDurations = batches(r.InputSize, r.BatchSizes, r.ExecTimes)
+		m.BatchSizes, m.ExecDurations = batches(r.InputSize, r.OutputSize, r.BatchSizes, r.ExecTimes)
 		out = append(out, m)
 	}
 	return out
@@ -109,17 +109,18 @@ func (w *Worker) AddModels(ms []Model) {
 	sort.Slice(w.Models, func(i, j int) bool { return w.Models[i].ID < w.Models[j].ID })
 }
 
-// batches converts reported batch sizes and exec times (0 where missing).
-// batches are a model's batch sizes and their exec times, less those
-// whose batch of inputs might not fit in one frame: a batch goes to its
-// worker in one message, whose body a worker takes up to
-// wire.DefaultMaxBodySize, and each item may be as long as an LZ4 block of
-// the input size can be. A larger batch would have the worker drop the
-// connection, and every action on it (a model with 40 MiB inputs keeps
-// batch sizes up to 4 of 16). Batch size 1 stays: its input is one
-// client's, which came in a frame of that limit.
-func batches(inputSize uint64, sizes []uint32, times []uint64) ([]int, []int64) {
-	item := uint64(lz4.CompressBlockBound(int(min(inputSize, wire.DefaultMaxBodySize))))
+// batches are a model's batch sizes and their exec times (0 where
+// missing), less those whose batch of inputs, or of outputs, might not fit
+// in one frame: a batch goes to its worker in one message, and its result
+// comes back in one, whose bodies the worker and the controller take up to
+// wire.DefaultMaxBodySize; each input may be as long as an LZ4 block of
+// the input size can be. A larger batch would have the worker (or the
+// controller) drop the connection, and every action on it (a model with
+// 40 MiB inputs keeps batch sizes up to 4 of 16). Batch size 1 stays: its
+// input is one client's, which came in a frame of that limit, and the
+// controller refuses models whose outputs no frame could carry.
+func batches(inputSize, outputSize uint64, sizes []uint32, times []uint64) ([]int, []int64) {
+	item := max(uint64(lz4.CompressBlockBound(int(min(inputSize, wire.DefaultMaxBodySize)))), min(outputSize, wire.DefaultMaxBodySize))
 	bs, ts := make([]int, 0, len(sizes)), make([]int64, 0, len(sizes))
 	for i, b := range sizes {
 		if b > 1 && uint64(b)*item > wire.DefaultMaxBodySize {

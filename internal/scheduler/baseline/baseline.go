@@ -189,7 +189,7 @@ func (s *Scheduler) newGPU(worker int, spec *scheduler.GPU) *gpu {
 func (s *Scheduler) adopt(g *gpu, spec *scheduler.GPU) int {
 	n := 0
 	for _, id := range spec.LoadedModels {
-		if id >= 0 && id < len(s.models) && s.models[id] != nil && s.models[id].pages <= g.free && !slices.Contains(g.models, s.models[id]) {
+		if id >= 0 && id < len(s.models) && s.models[id] != nil && s.models[id].pages <= g.free && !slices.Contains(s.models[id].resident, g) {
 			m := s.models[id]
 			g.free -= m.pages
 			g.models = append(g.models, m)

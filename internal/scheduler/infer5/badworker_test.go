@@ -152,3 +152,18 @@ func TestModelIDsWithinTheClusterLimit(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestIdleModelKeepsItsEstimates: a model that has not run for a while
+// and whose requests time out behind a GPU that does not answer keeps its
+// estimates: they are not what holds its requests back.
+func TestIdleModelKeepsItsEstimates(t *testing.T) {
+	h := firstExec(t, &workerapi.InferResult{Exec: workerapi.Timing{Duration: uint64(b1)}})
+	h.At(ms(15000)).InferN(0, 40) // the GPU answers none of these
+	h.At(ms(16000))
+	if h.Answers[len(h.Answers)-1].Status != 4 {
+		t.Fatalf("last answer %+v, want a timeout", h.Answers[len(h.Answers)-1].Response)
+	}
+	if strings.Contains(h.Log(), "has not run for") {
+		t.Errorf("estimates reset:\n%s", h.Log())
+	}
+}

@@ -224,7 +224,7 @@ func (s *Scheduler) dropQueued(r *request, status int32) {
 	r.dequeued = true
 	if s.respond(r, status, "", nil) {
 		s.tracker.cancelled(r.model.id, &r.demand)
-		s.starving(r.model)
+		s.starving(r)
 	}
 }
 

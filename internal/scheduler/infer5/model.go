@@ -67,7 +67,7 @@ func newModel(p *scheduler.Model, cfg scheduler.Config, est estimator, log io.Wr
 
 	m := &model{
 		id: p.ID, path: p.Path, pages: p.NumWeightsPages,
-		inputSize: p.InputSize, outputSize: p.OutputSize, weights: p.WeightsTransfer,
+		inputSize: p.InputSize, outputSize: p.OutputSize, weights: bounded(p.WeightsTransfer),
 	}
 	for _, s := range sizes {
 		if s.b < 1 || slices.Contains(m.batch, s.b) {
@@ -78,7 +78,7 @@ func newModel(p *scheduler.Model, cfg scheduler.Config, est estimator, log io.Wr
 			continue
 		}
 		m.batch = append(m.batch, s.b)
-		m.estimates = append(m.estimates, s.est)
+		m.estimates = append(m.estimates, bounded(s.est))
 	}
 	if len(m.batch) == 0 {
 		return nil
@@ -135,9 +135,9 @@ func (m *model) measure(i int, duration, clock, now int64) {
 	m.measured = now
 }
 
-// maxMeasured bounds a measured duration (about 18 minutes): a worker's
-// figure of 2^62 ns, normalised by its clock, wrapped to a negative
-// estimate.
+// maxMeasured bounds a measured or profiled duration (about 18 minutes):
+// a worker's figure of 2^62 ns, normalised by its clock, wrapped to a
+// negative estimate, and summed with others, the trackers' work.
 const maxMeasured = 1 << 40
 
 func bounded(duration int64) int64 { return min(max(duration, 0), maxMeasured) }

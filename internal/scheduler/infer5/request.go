@@ -111,7 +111,7 @@ func (s *Scheduler) expire() {
 		}
 		s.respond(q, clientapi.StatusTimeout, "", nil)
 		s.tracker.cancelled(q.model.id, &q.demand)
-		s.starving(q.model)
+		s.starving(q)
 	}
 }
 
@@ -123,10 +123,12 @@ func (s *Scheduler) expire() {
 // model again.
 const estimateExpiry = 10_000 * ms
 
-// starving resets m's estimates if it has not run for estimateExpiry
-// (called as one of its requests times out unrun).
-func (s *Scheduler) starving(m *model) {
-	if m.measured == 0 || s.now-m.measured < estimateExpiry {
+// starving resets the estimates of q's model, as q times out unrun, if
+// the model has not run for estimateExpiry and its batch-1 estimate alone
+// put q past its deadline (not a queue, a load or a busy GPU).
+func (s *Scheduler) starving(q *request) {
+	m := q.model
+	if m.measured == 0 || s.now-m.measured < estimateExpiry || m.exec(0, defaultClock) <= q.deadline-q.req.Arrival-future {
 		return
 	}
 	m.forget()
