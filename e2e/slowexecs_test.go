@@ -38,7 +38,7 @@ func TestDummySlowExecs(t *testing.T) {
 	}
 	usual := rows[0].Expected // the profile's b1
 	slow, followed := 0, 0
-	for _, r := range rows {
+	for i, r := range rows {
 		switch {
 		case r.Actual == usual:
 		case r.Actual == usual+usual/2:
@@ -46,14 +46,16 @@ func TestDummySlowExecs(t *testing.T) {
 		default:
 			t.Fatalf("an exec of %d ns, profiled %d", r.Actual, usual)
 		}
-		if r.Expected != usual {
+		// Until the window holds 20, a few slow execs among its first
+		// can move the median; count after.
+		if i > 20 && r.Expected != usual {
 			followed++
 		}
 	}
 	if len(rows) < 90 || slow < len(rows)/10 || slow > len(rows)*3/10 {
 		t.Errorf("%d of %d b1 execs slow, want about a fifth", slow, len(rows))
 	}
-	if followed > len(rows)/20 {
-		t.Errorf("%d of %d predictions off the usual %d ns: the median of the last 20 followed the slow execs", followed, len(rows), usual)
+	if rest := len(rows) - 21; followed > rest/20 {
+		t.Errorf("%d of %d predictions with a full window off the usual %d ns: the median of the last 20 followed the slow execs", followed, rest, usual)
 	}
 }
