@@ -22,13 +22,18 @@ func (s *Scheduler) WorkerLost(now int64, worker int) {
 // lists are back in service, with the weights w says they hold. (Ours
 // leaves out a GPU that answered status 14 until the process restarts.)
 // The GPUs it lists that the scheduler has not had join the cluster, as
-// far as max_gpus allows, if their weights caches are the size of the
-// others'.
+// far as max_gpus allows. Either kind serves only if its weights cache is
+// the size of the others'.
 func (s *Scheduler) WorkerRejoined(now int64, w *scheduler.Worker) {
 	s.setNow(now)
 	for _, g := range s.gpus {
 		spec := w.GPU(g.local)
 		if g.worker != w.ID || !g.down || spec == nil {
+			continue
+		}
+		if spec.TotalPages != s.pagesPerGPU { // as for a GPU that joins
+			fmt.Fprintf(s.log, "W%d-GPU%d stays out of service: its weights cache has %d pages, the others %d\n",
+				g.worker, g.local, spec.TotalPages, s.pagesPerGPU)
 			continue
 		}
 		g.down = false

@@ -287,3 +287,22 @@ func TestActionsQueuedForALostWorkerAreNotSent(t *testing.T) {
 	h.At(ms(5000))
 	h.CheckExactlyOnce()
 }
+
+// TestRejoinWithAnotherCacheSize: a GPU back with a weights cache of
+// another size than the cluster's stays out of service, as a new GPU of
+// that size is not used (the scheduler's decisions take one size).
+func TestRejoinWithAnotherCacheSize(t *testing.T) {
+	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
+	h := schedtest.New(t, factory(), schedtest.Config(), st)
+	h.At(ms(1)).WorkerLost(0)
+	h.State.Workers[0].GPUs[0].TotalPages = 50
+	h.At(ms(50)).WorkerRejoined(0, map[int][]int{0: {0}})
+	if !strings.Contains(h.Log(), "W0-GPU0 stays out of service: its weights cache has 50 pages, the others 100") {
+		t.Fatalf("log:\n%s", h.Log())
+	}
+	h.At(ms(60)).Infer(0)
+	h.At(ms(200))
+	if n := len(h.Infers()); n != 0 {
+		t.Errorf("%d Infers sent to a GPU out of service", n)
+	}
+}
