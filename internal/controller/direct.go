@@ -49,7 +49,7 @@ type direct struct {
 	models    map[uint32]clientapi.ModelInfo // what LS lists
 	weights   map[[2]int]*directWeights      // by (model, GPU index): resident or loading
 	modelSeed int
-	seq       int32
+	seq       actionIDs
 	pending   map[int32]directCall
 }
 
@@ -61,9 +61,8 @@ type directCall struct {
 
 // directWeights are a model's weights on a GPU, resident or loading.
 type directWeights struct {
-	loading bool
-	// waiting are the Infers sent once the load succeeds, or failed with
-	// its error.
+	// waiting, non-nil while the weights load, are the Infers sent once
+	// the load succeeds, or failed with its error.
 	waiting []func(now int64, loadErr *workerapi.ErrorResult)
 }
 
@@ -80,16 +79,7 @@ func (d *direct) begin(now int64) {
 }
 
 func (d *direct) askState(now int64) {
-	d.call(now, &workerapi.GetWorkerState{ID: d.nextID()}, d.gotState)
-}
-
-func (d *direct) nextID() int32 {
-	id := d.seq
-	d.seq++
-	if d.seq < 0 {
-		d.seq = 0
-	}
-	return id
+	d.call(now, &workerapi.GetWorkerState{ID: d.seq.next()}, d.gotState)
 }
 
 // call prints and sends a to worker 0; done gets its result.
@@ -188,7 +178,7 @@ func (d *direct) infer(now int64, req *clientapi.InferRequest, r reply) {
 			d.respond(r, rsp)
 			return
 		}
-		in := &workerapi.Infer{ID: d.nextID(), ModelID: int32(req.ModelID), GPU: gpuID, BatchSize: 1,
+		in := &workerapi.Infer{ID: d.seq.next(), ModelID: int32(req.ModelID), GPU: gpuID, BatchSize: 1,
 			Earliest: uint64(now), Latest: uint64(now + directWindow),
 			InputSizes: []uint32{uint32(len(req.Input))}, Input: req.Input}
 		d.call(now, in, func(_ int64, res workerapi.Result) {
@@ -206,12 +196,12 @@ func (d *direct) infer(now int64, req *clientapi.InferRequest, r reply) {
 	w := d.weights[key]
 	switch {
 	case w == nil:
-		w = &directWeights{loading: true, waiting: []func(int64, *workerapi.ErrorResult){send}}
+		w = &directWeights{waiting: []func(int64, *workerapi.ErrorResult){send}}
 		d.weights[key] = w
-		lw := &workerapi.LoadWeights{ID: d.nextID(), ModelID: int32(req.ModelID), GPU: gpuID,
+		lw := &workerapi.LoadWeights{ID: d.seq.next(), ModelID: int32(req.ModelID), GPU: gpuID,
 			Earliest: uint64(now), Latest: uint64(now + directWindow)}
 		d.call(now, lw, func(now int64, res workerapi.Result) { d.loaded(now, key, w, res) })
-	case w.loading:
+	case w.waiting != nil:
 		w.waiting = append(w.waiting, send)
 	default:
 		send(now, nil)
@@ -229,11 +219,8 @@ func (d *direct) loaded(now int64, key [2]int, w *directWeights, res workerapi.R
 	default:
 		loadErr = &workerapi.ErrorResult{Message: "Internal Controller Error"}
 	}
-	if d.weights[key] == w {
-		if loadErr != nil {
-			delete(d.weights, key) // the next Infer loads them again
-		}
-		w.loading = false
+	if loadErr != nil && d.weights[key] == w {
+		delete(d.weights, key) // the next Infer loads them again
 	}
 	waiting := w.waiting
 	w.waiting = nil
@@ -258,7 +245,7 @@ func (d *direct) load(now int64, req *clientapi.LoadModelRequest, r reply) {
 	}
 	first := d.modelSeed
 	d.modelSeed += int(req.Copies)
-	a := &workerapi.LoadModelFromDisk{ID: d.nextID(), ModelID: int32(first), Path: req.Path, Copies: req.Copies,
+	a := &workerapi.LoadModelFromDisk{ID: d.seq.next(), ModelID: int32(first), Path: req.Path, Copies: req.Copies,
 		Latest: workerapi.NoLatest, MaxBatchSize: d.maxBatch, MaxExecDuration: d.maxExec}
 	d.call(now, a, func(_ int64, res workerapi.Result) {
 		switch res := res.(type) {

@@ -35,6 +35,18 @@ type testMode interface {
 	tick(now int64) int64
 }
 
+// actionIDs hands out a test controller's action ids: 0, 1, …, from 0
+// again past 2^31−1 (the rejoin's are negative).
+type actionIDs int32
+
+func (a *actionIDs) next() int32 {
+	id := int32(*a)
+	if *a++; *a < 0 {
+		*a = 0
+	}
+	return id
+}
+
 // newTestMode builds the test controller opts.Test names (Run checked
 // that it is one).
 func (c *Controller) newTestMode() testMode {

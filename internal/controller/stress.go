@@ -45,7 +45,7 @@ type stress struct {
 	workers []*stressWorker
 	gpus    []*stressGPU // the GPUs being stressed, in the order they were set up
 	pending map[int32]stressCall
-	seq     int32
+	seq     actionIDs
 
 	profiledLoad, profiledExec uint64 // from the last LoadModelFromDisk result
 	lastPrint                  int64  // 0 until a worker is set up
@@ -107,16 +107,8 @@ func newStress(out io.Writer, send func(int, workerapi.Action), workers int, opt
 func (s *stress) begin(now int64) {
 	fmt.Fprintf(s.out, "STRESS: %d copies of %s on every worker\n", s.opts.Copies, s.opts.Model)
 	for w := range s.workers {
-		s.call(now, w, &workerapi.GetWorkerState{ID: s.nextID()}, nil, 0)
+		s.call(now, w, &workerapi.GetWorkerState{ID: s.seq.next()}, nil, 0)
 	}
-}
-
-func (s *stress) nextID() int32 {
-	id := s.seq
-	if s.seq++; s.seq < 0 {
-		s.seq = 0
-	}
-	return id
 }
 
 func (s *stress) call(now int64, worker int, a workerapi.Action, g *stressGPU, model int) {
@@ -207,7 +199,7 @@ func (s *stress) setUp(now int64, worker int, typ workerapi.ActionType, res work
 			s.fail(worker, fmt.Sprintf("it holds models up to id %d, and %d more would pass %d", w.first-1, s.opts.Copies, workerapi.MaxModels))
 			return
 		}
-		s.call(now, worker, &workerapi.LoadModelFromDisk{ID: s.nextID(), ModelID: int32(w.first), Path: s.opts.Model,
+		s.call(now, worker, &workerapi.LoadModelFromDisk{ID: s.seq.next(), ModelID: int32(w.first), Path: s.opts.Model,
 			Copies: int32(s.opts.Copies), Latest: workerapi.NoLatest, MaxBatchSize: 1}, nil, 0)
 		return
 	case *workerapi.LoadModelFromDiskResult:
@@ -290,14 +282,14 @@ func (s *stress) refill(now int64) {
 		for len(g.resident) > g.maxResident {
 			m := g.resident[0]
 			g.resident = g.resident[1:]
-			s.call(now, g.worker, &workerapi.EvictWeights{ID: s.nextID(), ModelID: int32(m), GPU: uint32(g.id),
+			s.call(now, g.worker, &workerapi.EvictWeights{ID: s.seq.next(), ModelID: int32(m), GPU: uint32(g.id),
 				Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
 		}
 		for len(g.absent) > 0 && g.loads < stressMaxLoads {
 			m := g.absent[0]
 			g.absent = g.absent[1:]
 			g.loads++
-			s.call(now, g.worker, &workerapi.LoadWeights{ID: s.nextID(), ModelID: int32(m), GPU: uint32(g.id),
+			s.call(now, g.worker, &workerapi.LoadWeights{ID: s.seq.next(), ModelID: int32(m), GPU: uint32(g.id),
 				Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
 		}
 		skip := min(stressInferSkip, g.maxResident/2)
@@ -306,7 +298,7 @@ func (s *stress) refill(now int64) {
 			g.infers++
 			// No input: the worker generates one (input_sizes full of
 			// zeros, as the controller sends).
-			s.call(now, g.worker, &workerapi.Infer{ID: s.nextID(), ModelID: int32(m), GPU: uint32(g.id), BatchSize: 1,
+			s.call(now, g.worker, &workerapi.Infer{ID: s.seq.next(), ModelID: int32(m), GPU: uint32(g.id), BatchSize: 1,
 				InputSizes: []uint32{0}, Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
 		}
 	}
@@ -330,7 +322,7 @@ func (s *stress) lost(_ int64, worker int, _ error) {
 
 // back sets a worker dialled again up anew: it may be another process.
 func (s *stress) back(now int64, worker int) {
-	s.call(now, worker, &workerapi.GetWorkerState{ID: s.nextID()}, nil, 0)
+	s.call(now, worker, &workerapi.GetWorkerState{ID: s.seq.next()}, nil, 0)
 }
 
 // tick prints the figures every second once a worker is set up.
