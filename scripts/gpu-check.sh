@@ -157,8 +157,11 @@ if [ "$main" != 0 ]; then
 	fi
 fi
 # Experiments, each a short gpucheck of its own beside the main run (OUT
-# unset: the main run's report and logs stay), while time is left, the
-# most telling first:
+# unset: the main run's report and logs stay), while time is left: first
+# those whose answer could change a default (INFER5 without the gate and
+# with other estimates; the end-to-end levers, one at a time against the
+# default, then together), then those that only diagnose (-mix, the host
+# path, polling reads, four Infers in flight):
 #
 # - -mix, gated and ungated, and INFER5 ungated. INFER5's prediction
 #   error at p99 was 2.68 % on the H200 before the exec gate and 7.4-7.8 %
@@ -204,6 +207,7 @@ fi
 # machine was busy) or not (no thread of the VM could run). The main run
 # and the default end-to-end experiment first watch the machine alone for
 # 2 s; the other experiments skip that.
+nexp=0
 experiment() {
 	local title=$1 envs=$2
 	shift 2
@@ -212,27 +216,34 @@ experiment() {
 		return
 	fi
 	section "$title"
+	# The whole output goes into logs.tgz (experiment-N.txt), the lines
+	# that answer the question to the console.
+	nexp=$((nexp + 1))
+	local raw=/dev/null
+	[ -n "${OUT:-}" ] && raw=$OUT/experiment-$nexp.txt && echo "# $title ($envs) $*" >"$raw"
 	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
 		"${gpu_flags[@]}" -spin-reads 50ms -stalls-idle 0 "$@" -budget "$(($(left) - 25))s" 2>&1 |
-		grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|slow inferences that met|[a-z0-9_]+ loaded in)|^    [a-z→]'
+		tee -a "$raw" | grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|slow inferences that met|[a-z0-9_]+ loaded in)|^    [a-z→]'
 }
-experiment "-mix: what INFER5's slow execs depend on, gated" "CLOCKWORK_CUDA_GATE=on" -mix -n 500
 experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s
 experiment "INFER5 (15 s) with estimates from the last 20 at 0.9" "" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s -infer5-estimate 20:0.9
-experiment "-mix without the exec gate" "CLOCKWORK_CUDA_GATE=off" -mix -n 500
-experiment "the host path: -overhead, imagenet_io (next to no GPU work)" "" -overhead -models imagenet_io -batches 1,16 -n 1000
 experiment "end to end as configured by default" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -stalls-idle 2s
-experiment "end to end with gpucheck's reads parked" "" \
-	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -spin-reads 0
 experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_LOWAT_READS=on" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
+experiment "end to end with gpucheck's reads parked" "" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -spin-reads 0
 experiment "end to end with 16 MiB socket buffers" "CLOCKWORK_SOCKET_BUFFER=16777216" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with a quarter of the collections" "GOGC=400" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
+experiment "end to end with whole inputs, 16 MiB socket buffers and a quarter of the collections" "CLOCKWORK_LOWAT_READS=on CLOCKWORK_SOCKET_BUFFER=16777216 GOGC=400" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
+experiment "-mix: what INFER5's slow execs depend on, gated" "CLOCKWORK_CUDA_GATE=on" -mix -n 500
+experiment "-mix without the exec gate" "CLOCKWORK_CUDA_GATE=off" -mix -n 500
+experiment "the host path: -overhead, imagenet_io (next to no GPU work)" "" -overhead -models imagenet_io -batches 1,16 -n 1000
 experiment "end to end with the worker's reads polling" "CLOCKWORK_WORKER_SPIN_READS=5ms" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "MobileNetV2, -inflight 4, gated" "CLOCKWORK_CUDA_GATE=on" \
@@ -243,7 +254,7 @@ experiment "MobileNetV2, -inflight 4, without the exec gate" "CLOCKWORK_CUDA_GAT
 # one archive beside the report, samples.csv, ops.txt and worker.log.
 if [ -n "${OUT:-}" ]; then
 	cp "$CLOCKWORK_CUDA_CHOICES" "$OUT/cuda-choices.json" 2>/dev/null
-	(cd "$OUT" && logs=$(ls -d infer5-* worker-new.log stalls.csv torch-profile.json cuda-choices.json 2>/dev/null; true) && [ -n "$logs" ] &&
+	(cd "$OUT" && logs=$(ls -d infer5-* experiment-* worker-new.log stalls.csv torch-profile.json cuda-choices.json 2>/dev/null; true) && [ -n "$logs" ] &&
 		tar czf logs.tgz $logs && rm -rf $logs)
 fi
 exit $rc
