@@ -18,7 +18,7 @@ import (
 func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	out := t.TempDir()
 	cmd := exec.Command(filepath.Join(bin, "gpucheck"), "-fakecuda", "-bin", bin, "-models", "tinycnn", "-batches", "1",
-		"-n", "10", "-reload", "2", "-infer5", "3s", "-infer5-model", "tinycnn", "-infer5-estimate", "20:0.9",
+		"-n", "10", "-reload", "2", "-infer5", "3s", "-infer5-model", "tinycnn", "-infer5-estimate", "100:0.95",
 		"-profile", "../internal/model/profiles/zoo_profile_h200.json")
 	choices := filepath.Join(out, "choices.json")
 	cmd.Env = append(os.Environ(), "OUT="+out, "CLOCKWORK_CUDA_CHOICES="+choices)
@@ -57,7 +57,7 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`(?m)^Estimating exec and weights times as the 0\.9 percentile of the last 20 measurements$`).Match(ctl) {
+	if !regexp.MustCompile(`(?m)^Estimating exec and weights times as the 0\.95 percentile of the last 100 measurements \(the original: 0\.99 of the last 10\)$`).Match(ctl) {
 		t.Errorf("the controller did not take -infer5-estimate:\n%s", ctl)
 	}
 }

@@ -97,16 +97,18 @@ func TestSlowExecsAndReplay(t *testing.T) {
 		t.Fatalf("replay: exit %d\n%s%s", code, out.String(), errs.String())
 	}
 	lines := strings.Split(out.String(), "\n")
-	var logged, original string
+	// The run used the default estimate, the last 20 at 0.9: replayed, it
+	// gives the run's predictions back.
+	var logged, own string
 	for _, l := range lines {
 		if rest, ok := strings.CutPrefix(l, "| as logged |"); ok {
 			logged = rest
 		}
-		if rest, ok := strings.CutPrefix(l, "| last 10 at 0.99 |"); ok {
-			original = rest
+		if rest, ok := strings.CutPrefix(l, "| last 20 at 0.9 |"); ok {
+			own = rest
 		}
 	}
-	if logged == "" || logged != original || !strings.Contains(out.String(), "| last 20 at 0.9 |") {
+	if logged == "" || logged != own || !strings.Contains(out.String(), "| last 10 at 0.99 |") {
 		t.Errorf("replay output:\n%s", out.String())
 	}
 	for _, bad := range [][]string{{"replay"}, {"replay", "-estimates", "0:0.9", log}, {"replay", "-estimates", "10:1.5", log}, {"replay", filepath.Join(logs, "none.tsv")}} {

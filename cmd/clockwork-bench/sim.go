@@ -15,6 +15,7 @@ import (
 	"github.com/clockwork-go/clockwork/internal/bench"
 	"github.com/clockwork-go/clockwork/internal/model"
 	simrt "github.com/clockwork-go/clockwork/internal/runtime/sim"
+	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
 	"github.com/clockwork-go/clockwork/internal/simulate"
 )
 
@@ -41,8 +42,8 @@ func simFlags(o *simOptions) *flag.FlagSet {
 	fs.IntVar(&c.Controller.MaxGPUs, "max-gpus", 0, "controller max_gpus (default 100; fig5: 1)")
 	fs.BoolVar(&c.Controller.GenerateInputs, "generate-inputs", false, "controller generate_inputs")
 	fs.BoolVar(&c.Controller.LoadSatisfied, "load-satisfied", false, "INFER5 and INFER4 -load-satisfied")
-	fs.IntVar(&c.Controller.EstimateWindow, "estimate-window", 10, "INFER5 and INFER4 -estimate-window")
-	fs.Float64Var(&c.Controller.EstimatePercentile, "estimate-percentile", 0.99, "INFER5 and INFER4 -estimate-percentile")
+	fs.IntVar(&c.Controller.EstimateWindow, "estimate-window", infer5.DefaultEstimateWindow, "INFER5 and INFER4 -estimate-window (the original's: 10)")
+	fs.Float64Var(&c.Controller.EstimatePercentile, "estimate-percentile", infer5.DefaultEstimatePercentile, "INFER5 and INFER4 -estimate-percentile (the original's: 0.99)")
 	fs.Var(nanos{&c.WorkerTimerSlack}, "worker-timer-slack", "how late the workers' timers fire (default 0; worker_dummy on Linux: up to 1ms)")
 	fs.Var(nanos{&c.Network.WorkerLatency}, "worker-latency", "one-way controller↔worker latency (default 50µs)")
 	fs.Var(nanos{&c.Network.ClientLatency}, "client-latency", "one-way client↔controller latency (default 50µs)")

@@ -48,8 +48,8 @@ func TestReadActionLog(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := readActionLog(path)
-	if r.err != nil || r.rows != 2 || r.errs != 1 || r.p50 != 0 || math.Abs(r.p99-0.1) > 1e-9 ||
+	r := readActionLog(path, 10)
+	if r.err != nil || r.rows != 2 || r.errors() != "1 error (status 81 ×1)" || r.p50 != 0 || math.Abs(r.p99-0.1) > 1e-9 ||
 		r.byBatch != "b1 1 rows p50 0.00% p99 0.00%, b4 1 rows p50 10.00% p99 10.00%" {
 		t.Errorf("result %+v", r)
 	}
@@ -78,7 +78,7 @@ func TestInfer5Anatomy(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := readActionLog(path)
+	r := readActionLog(path, 10)
 	want := []string{
 		"INFER5 slow execs (over 1.03 × the p50 of their model and batch size): b1 1 of 4 (25.0 %); b2 0 of 1 (0.0 %)",
 		"INFER5 slow by what ran before on the GPU: b1 after other model b2 1 of 1 (100.0 %); b1 after same model b1 0 of 2 (0.0 %); b2 after other model b1 0 of 1 (0.0 %); nothing 0 of 1 (0.0 %)",

@@ -14,20 +14,47 @@ import (
 	"time"
 
 	logs "github.com/clockwork-go/clockwork/internal/bench"
+	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
+
+// defaultEstimateWindow is the controller's estimate window unless
+// -infer5-estimate says otherwise.
+const defaultEstimateWindow = infer5.DefaultEstimateWindow
 
 // infer5Result is the outcome of the INFER5 run: the p99 relative error
 // of the controller's exec predictions over Infer actions.
 type infer5Result struct {
 	skipped string // why it did not run; empty if it ran
 	err     error
-	rows    int     // successful Infer rows in the action log
-	errs    int     // Infer rows with an error status
-	p50     float64 // |expected − actual| / actual
+	rows    int           // successful Infer rows in the action log
+	errs    map[int32]int // Infer rows with an error status, by status
+	p50     float64       // |expected − actual| / actual
 	p99     float64
 	byBatch string // count, p50 and p99 per batch size
 	anatomy []string
+}
+
+// errors says how many Infer rows failed, by status: "10 errors (status
+// 81 ×7, 82 ×3)". An under-predicted exec or weights transfer shows as
+// the next actions' lateness (71, 81) or as weights not there yet (82).
+func (r infer5Result) errors() string {
+	n := 0
+	for _, c := range r.errs {
+		n += c
+	}
+	if n == 0 {
+		return "0 errors"
+	}
+	parts := make([]string, 0, len(r.errs))
+	for _, st := range slices.Sorted(maps.Keys(r.errs)) {
+		parts = append(parts, fmt.Sprintf("%d ×%d", st, r.errs[st]))
+	}
+	noun := "errors"
+	if n == 1 {
+		noun = "error"
+	}
+	return fmt.Sprintf("%d %s (status %s)", n, noun, strings.Join(parts, ", "))
 }
 
 // runInfer5 serves the client's workload through `controller INFER5` on a
@@ -89,7 +116,7 @@ func runInfer5(o *options, tmp, models string) infer5Result {
 	time.Sleep(o.infer5)
 	interrupt(cli)
 	interrupt(ctl)
-	return readActionLog(filepath.Join(logs, "clockwork_action_log.tsv"))
+	return readActionLog(filepath.Join(logs, "clockwork_action_log.tsv"), o.infer5Window)
 }
 
 // infer5Zoo is a model directory with resnet50_v2, the model the client's
@@ -157,7 +184,7 @@ func interrupt(cmd *exec.Cmd) {
 }
 
 // readActionLog computes the prediction error of the Infer rows.
-func readActionLog(path string) infer5Result {
+func readActionLog(path string, window int) infer5Result {
 	f, err := os.Open(path)
 	if err != nil {
 		return infer5Result{err: err}
@@ -169,7 +196,10 @@ func readActionLog(path string) infer5Result {
 		switch {
 		case r.Type != workerapi.InferType:
 		case r.Status != 0:
-			res.errs++
+			if res.errs == nil {
+				res.errs = map[int32]int{}
+			}
+			res.errs[r.Status]++
 		case r.PredictedInfer():
 			rows = append(rows, r)
 		}
@@ -203,7 +233,7 @@ func readActionLog(path string) infer5Result {
 		parts = append(parts, fmt.Sprintf("b%d %d rows p50 %.2f%% p99 %.2f%%", b, len(v), 100*percentile(v, 0.5), 100*percentile(v, 0.99)))
 	}
 	res.byBatch = strings.Join(parts, ", ")
-	res.anatomy = append(infer5Anatomy(execs), replayLine(rows))
+	res.anatomy = append(infer5Anatomy(execs, window), replayLine(rows))
 	return res
 }
 

@@ -20,18 +20,15 @@ type infer5Exec struct {
 
 func (e *infer5Exec) start() float64 { return e.end - e.actual }
 
-// estimateWindow is how many of a model's last execs at a batch size the
-// controller's estimate is taken from (the p99 of them, as the original).
-const estimateWindow = 10
-
 // execKey is a model at a batch size: what the controller estimates.
 type execKey struct{ model, batch int }
 
 // infer5Anatomy says what INFER5's slow execs (over slowFactor × the p50
 // of their model and batch size) have in common, and where its largest
 // prediction errors come from: report lines, each starting "INFER5 ".
-// The execs are sorted by their end.
-func infer5Anatomy(execs []infer5Exec) []string {
+// The execs are sorted by their end. window is how many of a model's last
+// execs at a batch size the controller's estimate is taken from.
+func infer5Anatomy(execs []infer5Exec, window int) []string {
 	if len(execs) == 0 {
 		return nil
 	}
@@ -91,17 +88,17 @@ func infer5Anatomy(execs []infer5Exec) []string {
 		"INFER5 slow by the GPU's idle time before: " + byGap.String(),
 		fmt.Sprintf("INFER5 slow by SM clock (highest seen %d MHz): %s", topClock, byClock),
 	}
-	return append(lines, largestErrors(execs, slow, topClock))
+	return append(lines, largestErrors(execs, slow, topClock, window))
 }
 
 // largestErrors says of the 1 % largest prediction errors how many
 // over-predicted with a slow exec of the same model and batch size among
-// the last estimateWindow (which the estimate carries), how many
+// the last window (which the estimate is taken from), how many
 // under-predicted a slow exec itself, and how many of either kind had a
 // clock other than topClock read around them or around one of the last
-// estimateWindow (the estimate is measured in ns × MHz and divided by
-// the GPU's last clock).
-func largestErrors(execs []infer5Exec, slow []bool, topClock int) string {
+// window (the estimate is measured in ns × MHz and divided by the GPU's
+// last clock).
+func largestErrors(execs []infer5Exec, slow []bool, topClock, window int) string {
 	errs := make([]float64, len(execs))
 	for i, e := range execs {
 		errs[i] = e.err
@@ -134,13 +131,13 @@ func largestErrors(execs []infer5Exec, slow []bool, topClock int) string {
 				clocked++
 			}
 		}
-		if w = append(w, f); len(w) > estimateWindow {
+		if w = append(w, f); len(w) > window {
 			w = w[1:]
 		}
 		recent[k] = w
 	}
 	return fmt.Sprintf("INFER5 the %d largest errors (%.2f %% and over): %d over-predicted, %d of them with a slow exec among the last %d of the same model and batch size; %d under-predicted, %d of them slow execs; %d with a clock below %d MHz read around them or one of the last %d",
-		n, 100*cut, over, overSlow, estimateWindow, under, underSlow, clocked, topClock, estimateWindow)
+		n, 100*cut, over, overSlow, window, under, underSlow, clocked, topClock, window)
 }
 
 // shares counts slow execs per class.

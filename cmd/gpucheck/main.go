@@ -69,6 +69,7 @@ type options struct {
 	gpu                  string // the GPU's name, to tell whether the profile is this GPU's
 	infer5Model          string
 	infer5Estimate       []string // the controller's estimate flags, if any
+	infer5Window         int      // the controller's estimate window
 	models, cpuModels    []string
 	batches              []int
 	n, warmup, nReload   int
@@ -123,7 +124,7 @@ func parseFlags(args []string) (*options, error) {
 		reload                            = fs.Int("reload", 0, "inferences per batch size after the reload (default 100)")
 		infer5                            = fs.Duration("infer5", -1, "how long to run INFER5 with the client (0 skips; default 30s)")
 		infer5Model                       = fs.String("infer5-model", "resnet50", "the model INFER5 serves (as resnet50_v2, the client's model)")
-		infer5Estimate                    = fs.String("infer5-estimate", "", "`N:P`: INFER5 estimates exec times as the percentile P of the last N (controller -estimate-window, -estimate-percentile; default the original's 10:0.99)")
+		infer5Estimate                    = fs.String("infer5-estimate", "", "`N:P`: INFER5 estimates exec times as the percentile P of the last N (controller -estimate-window, -estimate-percentile; default the controller's, 20:0.9; the original's was 10:0.99)")
 		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with (scripts/torch-profile.py measures one on this GPU)")
 		gpu                               = fs.String("gpu", "", "the GPU's name, as nvidia-smi gives it: where the profile is another GPU's, exec p50 is not judged against it (default: the worker's first GPU)")
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
@@ -154,12 +155,14 @@ func parseFlags(args []string) (*options, error) {
 	}
 	o := &options{bin: *bin, profile: *profile, gpu: *gpu, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
 		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
-		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle)}
+		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle), infer5Window: defaultEstimateWindow}
 	if *infer5Estimate != "" {
 		n, p, ok := strings.Cut(*infer5Estimate, ":")
-		if !ok || n == "" || p == "" {
-			return nil, fmt.Errorf("-infer5-estimate %q: want N:P, as 20:0.9", *infer5Estimate)
+		w, err := strconv.Atoi(n)
+		if !ok || err != nil || p == "" {
+			return nil, fmt.Errorf("-infer5-estimate %q: want N:P, as 100:0.95", *infer5Estimate)
 		}
+		o.infer5Window = w
 		o.infer5Estimate = []string{"-estimate-window", n, "-estimate-percentile", p} // the controller checks them
 	}
 	o.models = split(*models, defModels)

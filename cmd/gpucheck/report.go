@@ -196,8 +196,8 @@ func report(runs []*modelRun, gcs []gcEvent, mach *machine, gpuErr error, i5 inf
 		fmt.Fprintf(&b, "\nINFER5: %v\n", i5.err)
 	default:
 		pred.check(i5.p99 <= maxPredErr, fmt.Sprintf("p99 %.1f%%", 100*i5.p99))
-		fmt.Fprintf(&b, "\nINFER5 (%v): %d Infers, %d errors; |expected - actual| / actual p50 %.2f%%, p99 %.2f%%; by batch size: %s\n",
-			o.infer5, i5.rows, i5.errs, 100*i5.p50, 100*i5.p99, i5.byBatch)
+		fmt.Fprintf(&b, "\nINFER5 (%v): %d Infers, %s; |expected - actual| / actual p50 %.2f%%, p99 %.2f%%; by batch size: %s\n",
+			o.infer5, i5.rows, i5.errors(), 100*i5.p50, 100*i5.p99, i5.byBatch)
 		for _, line := range i5.anatomy {
 			b.WriteString(line + "\n")
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -34,7 +35,9 @@ type Args struct {
 	LoadSatisfied bool
 	// EstimateWindow and EstimatePercentile are INFER5's (and INFER4's)
 	// exec and weights estimates: that percentile of the last that many
-	// measurements (zero: the original's 10 and 0.99).
+	// measurements (zero: infer5.DefaultEstimateWindow and
+	// DefaultEstimatePercentile, 20 and 0.9; the original's were 10 and
+	// 0.99).
 	EstimateWindow     int
 	EstimatePercentile float64
 
@@ -53,7 +56,7 @@ var positional = []string{"generate_inputs", "max_gpus", "schedule_ahead", "defa
 
 // Parse parses args (without the program name).
 func Parse(args []string) (*Args, error) {
-	a := &Args{MaxGPUs: 100, DefaultSLO: 100e6, MaxExec: 250e6, Port: 12346, EstimateWindow: 10, EstimatePercentile: 0.99}
+	a := &Args{MaxGPUs: 100, DefaultSLO: 100e6, MaxExec: 250e6, Port: 12346, EstimateWindow: infer5.DefaultEstimateWindow, EstimatePercentile: infer5.DefaultEstimatePercentile}
 	var pos []string
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
@@ -242,6 +245,7 @@ Other flags:
   -estimate-window N, -estimate-percentile P
                    INFER5, INFER4: estimate exec and weights transfer times as
                    the P percentile (0 < P ≤ 1) of the last N measurements
-                   (default 10 and 0.99, the original's: about the largest of
-                   the last 10)
+                   (default 20 and 0.9; the original's were 10 and 0.99,
+                   about the largest of the last 10, which carries one slow
+                   exec into the next ten predictions)
 `

@@ -12,7 +12,7 @@ func TestParsePositional(t *testing.T) {
 	}
 	want := &Args{Type: "INFER5", Workers: []string{"w1:12345", "w2:12345"}, GenerateInputs: true, MaxGPUs: 6,
 		ScheduleAhead: 5e6, DefaultSLO: 86400000000000, MaxExec: 25e6, MaxBatch: 4, Port: 12346,
-		EstimateWindow: 10, EstimatePercentile: 0.99}
+		EstimateWindow: 20, EstimatePercentile: 0.9}
 	if !reflect.DeepEqual(a, want) {
 		t.Fatalf("got %+v\nwant %+v", a, want)
 	}

@@ -136,7 +136,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 func (a *Args) infer5Options() []infer5.Option {
 	return []infer5.Option{
 		infer5.LoadSatisfiedModels(a.LoadSatisfied),
-		infer5.Estimates(cmp.Or(a.EstimateWindow, 10), cmp.Or(a.EstimatePercentile, 0.99)),
+		infer5.Estimates(cmp.Or(a.EstimateWindow, infer5.DefaultEstimateWindow), cmp.Or(a.EstimatePercentile, infer5.DefaultEstimatePercentile)),
 	}
 }
 

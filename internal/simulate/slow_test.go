@@ -38,7 +38,7 @@ func TestSlowExecs(t *testing.T) {
 		}
 		return rows
 	}
-	original := run(0, 0)
+	original := run(10, 0.99)
 	live := bench.Predictions(original)
 	if live.Infers < 2000 || live.P99 < 0.06 || live.P99 > 0.10 {
 		t.Errorf("the original estimate: %+v; want p99 between 6 and 10 %% over thousands of Infers", live)

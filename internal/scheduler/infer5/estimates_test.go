@@ -143,7 +143,8 @@ func TestStartupLines(t *testing.T) {
 		"Created 2 models\n" +
 		"Created 7 GPUs on 3 Workers\n" +
 		"Total GPU capacity 350 pages (50 per GPU).\n" +
-		"Total model pages 14 (4% oversubscription).\n"
+		"Total model pages 14 (4% oversubscription).\n" +
+		"Estimating exec and weights times as the 0.9 percentile of the last 20 measurements (the original: 0.99 of the last 10)\n"
 	if log.String() != want {
 		t.Errorf("start-up lines:\n%s\nwant:\n%s", log.String(), want)
 	}
@@ -182,15 +183,16 @@ func TestInconsistentClustersAreRejected(t *testing.T) {
 
 // TestOneSlowExec: after one exec 10 % slower than the others, the
 // original's estimate (the 0.99 percentile of the last ten) predicts the
-// next ones close to the slow one, until ten more have run; Estimates(20,
-// 0.9) keeps to the usual time.
+// next ones close to the slow one, until ten more have run; the default,
+// the 0.9 percentile of the last 20, keeps to the usual time.
 func TestOneSlowExec(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opts []infer5.Option
 		want int64
 	}{
-		{"original", nil, (b1+b1/10)*91/100 + b1*9/100}, // 0.91 × slow + 0.09 × usual
+		{"original", []infer5.Option{infer5.Estimates(10, 0.99)}, (b1+b1/10)*91/100 + b1*9/100}, // 0.91 × slow + 0.09 × usual
+		{"default", nil, b1},
 		{"20 at 0.9", []infer5.Option{infer5.Estimates(20, 0.9)}, b1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,16 +215,17 @@ func TestOneSlowExec(t *testing.T) {
 }
 
 // TestOptionsAreSaid: the start-up lines say which options differ from
-// the original's behaviour, and nothing when none does.
+// the original's behaviour (the default estimate does), and nothing when
+// none does.
 func TestOptionsAreSaid(t *testing.T) {
 	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).State()
 	for _, tc := range []struct {
 		opts []infer5.Option
 		want []string
 	}{
-		{nil, nil},
+		{nil, []string{"Estimating exec and weights times as the 0.9 percentile of the last 20 measurements (the original: 0.99 of the last 10)"}},
 		{[]infer5.Option{infer5.Estimates(10, 0.99), infer5.LoadSatisfiedModels(false)}, nil},
-		{[]infer5.Option{infer5.Estimates(20, 0.9)}, []string{"Estimating exec and weights times as the 0.9 percentile of the last 20 measurements"}},
+		{[]infer5.Option{infer5.Estimates(100, 0.95)}, []string{"Estimating exec and weights times as the 0.95 percentile of the last 100 measurements (the original: 0.99 of the last 10)"}},
 		{[]infer5.Option{infer5.LoadSatisfiedModels(true)}, []string{"Loading models onto GPUs with PCIe slack even when their demand is served (-load-satisfied)"}},
 	} {
 		var log bytes.Buffer

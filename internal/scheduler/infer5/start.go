@@ -21,7 +21,7 @@ const maxModelID = workerapi.MaxModels
 // loaded there. Where the original crashes on an inconsistent cluster, New
 // returns an error.
 func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler, error) {
-	o := options{resultTimeout: defaultResultWait, estimator: estimator{estimateWindow, estimatePercentile}}
+	o := options{resultTimeout: defaultResultWait, estimator: estimator{DefaultEstimateWindow, DefaultEstimatePercentile}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -53,8 +53,9 @@ func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler,
 // printOptions says which options differ from the original's behaviour,
 // so that a run's log tells how it was scheduled.
 func (s *Scheduler) printOptions() {
-	if e := s.opts.estimator; e != (estimator{estimateWindow, estimatePercentile}) {
-		fmt.Fprintf(s.log, "Estimating exec and weights times as the %g percentile of the last %d measurements\n", e.p, e.size)
+	if e := s.opts.estimator; e != (estimator{originalEstimateWindow, originalEstimatePercentile}) {
+		fmt.Fprintf(s.log, "Estimating exec and weights times as the %g percentile of the last %d measurements (the original: %g of the last %d)\n",
+			e.p, e.size, originalEstimatePercentile, originalEstimateWindow)
 	}
 	if s.opts.loadSatisfied {
 		fmt.Fprintln(s.log, "Loading models onto GPUs with PCIe slack even when their demand is served (-load-satisfied)")
