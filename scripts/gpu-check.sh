@@ -16,7 +16,9 @@
 # Usage: scripts/gpu-check.sh [gpucheck flags, e.g. -quick]
 # (GPU_CHECK_SECONDS bounds the whole run; gpucheck's -budget follows
 # from it unless given. GPU_CHECK_MAIN=0 skips the tests, the probe and
-# the main run: only the experiments at the end run.)
+# the main run: only the experiments at the end run. GPU_CHECK_ONLY=RE
+# runs only the experiments whose titles match the extended regular
+# expression RE.)
 # $GPUCHECK_BIN names the binaries' folder if it is elsewhere.
 set -u
 
@@ -163,22 +165,24 @@ fi
 # default, then together), then those that only diagnose (-mix, the host
 # path, polling reads, four Infers in flight):
 #
-# - -mix, gated and ungated, and INFER5 ungated. INFER5's prediction
-#   error at p99 was 2.68 % on the H200 before the exec gate and 7.4-7.8 %
-#   in three gated runs since, where about 1 % of its ResNet-50 execs were
-#   4-10 % slower than the rest; alone, one at a time, the same execs have
-#   GPU p99.9/p50 1.005. -mix runs fixed patterns of two copies at batch
-#   sizes 1 and 2, one at a time and two in flight, and one copy with the
-#   GPU idle 2 and 20 ms between execs: which of INFER5's differences
-#   (other weights before, another batch size before, the next exec
-#   queued, idle time, in which the clock drops) makes execs slow, and
-#   whether the gate does. INFER5's own report breaks its slow execs down
-#   the same ways, and predicts its execs again with other estimates
-#   (bench.Replay); the simulator (clockwork-bench sim -slow-execs
-#   1%:4%-10%) gave 7.7-8.4 % at p99 with the original's estimate, about
-#   the H200's, and 4.2-5.3 % with estimates a rare slow exec does not
-#   raise. INFER5 with -estimate-window 20 -estimate-percentile 0.9 runs
-#   the second: does the replay hold on the GPU?
+# - INFER5 as configured (its estimate the 0.9 percentile of the last 20
+#   measurements), with the original's estimate (0.99 of the last ten),
+#   and ungated. The original's estimate carries each rare slow exec into
+#   the next ten predictions: 7.4-7.8 % at p99 in three gated H200 runs;
+#   on the H100 (2026-11-27) 7.1 % replayed from a run at 20:0.9, whose
+#   own error was 4.0 %, and 19.0 % ungated. gpucheck's INFER5 report
+#   breaks its slow execs down (what ran before, idle time, SM clock),
+#   predicts its execs again with other estimates (bench.Replay), and
+#   counts its failed Infers by status.
+# - -mix, gated and ungated: fixed patterns of two copies at batch sizes 1
+#   and 2, one at a time and two in flight, and one copy with the GPU idle
+#   2 and 20 ms between execs; which of INFER5's differences (other
+#   weights before, another batch size before, the next exec queued, idle
+#   time) makes execs slow, and whether the gate does. Gated, no pattern
+#   had more than 0.2 % slow on the H100; ungated, up to 7 %.
+# - A bare round trip of an Infer's bytes over loopback TCP between two
+#   processes (-netbase): the end-to-end tail of the machine itself, with
+#   no worker, beside the worker's end to end as configured by default.
 # - The host path alone (-overhead with imagenet_io, whose exec is a few
 #   microseconds): is the end-to-end tail there without GPU work?
 # - End to end as configured by default (the baseline of the next ones,
@@ -211,6 +215,9 @@ nexp=0
 experiment() {
 	local title=$1 envs=$2
 	shift 2
+	if [ -n "${GPU_CHECK_ONLY:-}" ] && ! printf '%s\n' "$title" | grep -qE -- "$GPU_CHECK_ONLY"; then
+		return
+	fi
 	if [ "$(left)" -lt 40 ]; then
 		echo "gpu-check.sh: no time left for: $title"
 		return
@@ -223,12 +230,15 @@ experiment() {
 	[ -n "${OUT:-}" ] && raw=$OUT/experiment-$nexp.txt && echo "# $title ($envs) $*" >"$raw"
 	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
 		"${gpu_flags[@]}" -spin-reads 50ms -stalls-idle 0 "$@" -budget "$(($(left) - 25))s" 2>&1 |
-		tee -a "$raw" | grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|slow inferences that met|[a-z0-9_]+ loaded in)|^    [a-z→]'
+		tee -a "$raw" | grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|netbase|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|slow inferences that met|[a-z0-9_]+ loaded in)|^    [a-z→]'
 }
+experiment "INFER5 (60 s) as configured by default" "" \
+	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 60s
+experiment "INFER5 (30 s) with the original's estimate, the last 10 at 0.99" "" \
+	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 30s -infer5-estimate 10:0.99
 experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s
-experiment "INFER5 (15 s) with estimates from the last 20 at 0.9" "" \
-	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s -infer5-estimate 20:0.9
+experiment "a bare loopback round trip (-netbase): the machine's own end-to-end tail" "" -netbase -n 1000
 experiment "end to end as configured by default" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -stalls-idle 2s
 experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_LOWAT_READS=on" \

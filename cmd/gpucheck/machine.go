@@ -168,3 +168,32 @@ func (m *machine) writeCSV(path string, base int64) error {
 	}
 	return err
 }
+
+// stallReport sets the stall probe's stalls beside the slow ones of
+// groups (those over maxE2ETail × their group's p50): what (as "timed
+// inferences") of how many were slow, against what (as "on their
+// worker"), and which of them met a stall. Empty if no group has one.
+func stallReport(m *machine, groups [][]sample, what, against string) string {
+	var spans [][2]int64
+	var slow, all []*sample
+	for _, ss := range groups {
+		if len(ss) == 0 {
+			continue
+		}
+		spans = append(spans, [2]int64{ss[0].sent, ss[len(ss)-1].arrived})
+		p50 := median(ss, (*sample).e2e)
+		for i := range ss {
+			all = append(all, &ss[i])
+			if float64(ss[i].e2e()) > maxE2ETail*float64(p50) {
+				slow = append(slow, &ss[i])
+			}
+		}
+	}
+	if len(all) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nEnd-to-end tails: %d of %d %s took more than %.2f × their row's p50 %s.\n", len(slow), len(all), what, maxE2ETail, against)
+	m.report(&b, spans, slow, all)
+	return b.String()
+}

@@ -31,9 +31,11 @@
 // With -overhead it measures only what the worker's host side adds to each
 // Infer (overhead.go). With -mix it runs only fixed patterns of Infers of
 // two copies of a model (mix.go), to tell what INFER5's slow execs depend
-// on. Every mode runs on a GPU or, with -fakecuda, on any machine, where
-// only the outputs and the harness itself are checked (the timings are
-// the fake's).
+// on. With -netbase it runs no worker: a bare round trip of an Infer's
+// bytes over loopback TCP between two processes (netbase.go), the tail
+// that the machine itself sets. Every mode runs on a GPU or, with
+// -fakecuda, on any machine, where only the outputs and the harness itself
+// are checked (the timings are the fake's); -netbase needs neither.
 //
 // Usage:
 //
@@ -43,6 +45,7 @@
 //	gpucheck -overhead [-fakecuda] [-lz4] [-bin DIR] [-baseline DIR]
 //	         [-models mlp,imagenet_io] [-batches 1,16] [-n 2000]
 //	gpucheck -mix [-fakecuda] [-bin DIR] [-infer5-model resnet50] [-n 1000]
+//	gpucheck -netbase [-batches 1,16] [-n 1000]
 package main
 
 import (
@@ -75,6 +78,7 @@ type options struct {
 	n, warmup, nReload   int
 	infer5, budget       time.Duration
 	overhead, mix        bool
+	netbase              bool
 	fakeCUDA             bool
 	stalls               bool          // run the stall probe (machine.go)
 	stallsIdle           time.Duration // how long it watches the machine alone
@@ -85,15 +89,21 @@ type options struct {
 }
 
 func main() {
+	if os.Getenv(netbasePeerEnv) != "" {
+		os.Exit(netbasePeer())
+	}
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpucheck:", err)
 		os.Exit(2)
 	}
-	if o.overhead || o.mix {
+	if o.overhead || o.mix || o.netbase {
 		run := runOverhead
-		if o.mix {
+		switch {
+		case o.mix:
 			run = runMix
+		case o.netbase:
+			run = runNetbase
 		}
 		if err := run(o); err != nil {
 			fmt.Fprintln(os.Stderr, "gpucheck:", err)
@@ -130,6 +140,7 @@ func parseFlags(args []string) (*options, error) {
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
 		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
 		mix                               = fs.Bool("mix", false, "run only fixed patterns of Infers of two copies of -infer5-model at batch sizes 1 and 2, one at a time and two in flight, to tell what INFER5's slow execs depend on (default 1000 a row)")
+		netbase                           = fs.Bool("netbase", false, "run no worker: time a bare round trip of a batch's input and output over loopback TCP between two processes, the machine's own end-to-end tail (default batch sizes 1,16, 1000 a row)")
 		fakeCUDA                          = fs.Bool("fakecuda", false, "run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries (tests the harness; its timings are the fake's)")
 		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")
 		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
@@ -143,8 +154,8 @@ func parseFlags(args []string) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if *overhead && *mix {
-		return nil, errors.New("-overhead and -mix are separate modes: give one")
+	if btoi(*overhead)+btoi(*mix)+btoi(*netbase) > 1 {
+		return nil, errors.New("-overhead, -mix and -netbase are separate modes: give one")
 	}
 	if *quick {
 		defModels, defBatches, defN, defR = []string{"resnet18", "mobilenet_v2"}, []int{1, 16}, 200, 20
@@ -153,8 +164,11 @@ func parseFlags(args []string) (*options, error) {
 	if *overhead {
 		defModels, defBatches, defN = []string{"mlp", ioModel}, []int{1, 16}, 2000
 	}
+	if *netbase {
+		defBatches = []int{1, 16}
+	}
 	o := &options{bin: *bin, profile: *profile, gpu: *gpu, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
-		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
+		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, netbase: *netbase, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
 		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle), infer5Window: defaultEstimateWindow}
 	if *infer5Estimate != "" {
 		n, p, ok := strings.Cut(*infer5Estimate, ":")
@@ -191,6 +205,13 @@ func parseFlags(args []string) (*options, error) {
 		o.budget = defBudget
 	}
 	return o, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func split(s string, def []string) []string {

@@ -78,30 +78,11 @@ func overheadTable(subs []subject, rows []*overheadRow) string {
 }
 
 // overheadStalls sets the stall probe's stalls beside the rows' slow
-// inferences (end to end above maxE2ETail × the row's p50 on its worker).
+// inferences (stallReport).
 func overheadStalls(m *machine, rows []*overheadRow) string {
-	var spans [][2]int64
-	var slow, all []*sample
+	var groups [][]sample
 	for _, r := range rows {
-		for _, ss := range r.samples {
-			if len(ss) == 0 {
-				continue
-			}
-			spans = append(spans, [2]int64{ss[0].sent, ss[len(ss)-1].arrived})
-			p50 := median(ss, (*sample).e2e)
-			for i := range ss {
-				all = append(all, &ss[i])
-				if float64(ss[i].e2e()) > maxE2ETail*float64(p50) {
-					slow = append(slow, &ss[i])
-				}
-			}
-		}
+		groups = append(groups, r.samples...)
 	}
-	if len(all) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "\nEnd-to-end tails: %d of %d timed inferences took more than %.2f × their row's p50 on their worker.\n", len(slow), len(all), maxE2ETail)
-	m.report(&b, spans, slow, all)
-	return b.String()
+	return stallReport(m, groups, "timed inferences", "on their worker")
 }

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/clockwork-go/clockwork/internal/clock"
+)
+
+// -netbase measures the machine's own end-to-end tail: a bare round trip
+// over loopback TCP between gpucheck and a child process of itself, with
+// the sizes of an Infer's input and output and nothing else (no worker,
+// no protocol, no GPU). Its p99.9/p50 is what any program that moves
+// these bytes between two processes gets on this machine; the worker's
+// end-to-end rows cannot be steadier than this. It runs beside the stall
+// probe, as the other modes do.
+
+// netbasePeerEnv, set in a gpucheck process's environment, makes it the
+// peer: it listens on loopback, prints its address, and answers each
+// message with the reply it asks for.
+const netbasePeerEnv = "GPUCHECK_NETBASE_PEER"
+
+const (
+	netbaseInput  = 3 * 224 * 224 * 4 // bytes of one item's input (ResNet-50's, 602,112)
+	netbaseOutput = 1000 * 4          // bytes of one item's output
+	netbaseTurn   = 50                // round trips of a size before the next size's
+	netbaseMax    = 1 << 28           // the largest message the peer takes, as the worker's frame limit
+)
+
+// runNetbase runs the -netbase mode and prints its table.
+func runNetbase(o *options) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var mw *machineWatch
+	if o.stalls {
+		if mw, err = watchMachine(o.stallsIdle); err != nil {
+			fmt.Printf("no stall probe: %v\n", err)
+		} else {
+			defer mw.stop() // if the peer fails
+		}
+	}
+	addr, stop, err := startNetbasePeer(exe)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	fmt.Printf("netbase: a bare round trip over loopback TCP between gpucheck and a child process of itself (no worker, no GPU): a batch's input (%d bytes an item) there, its output (%d bytes an item) back, reads parked; %d a row after %d warm-ups, in turns of %d\n",
+		netbaseInput, netbaseOutput, o.n, o.warmup, netbaseTurn)
+	msgs := make([][]byte, len(o.batches))
+	for i, b := range o.batches {
+		if msgs[i], err = netbaseMessage(b); err != nil {
+			return err
+		}
+	}
+	reply := make([]byte, netbaseOutput*o.batches[len(o.batches)-1])
+	samples := make([][]sample, len(o.batches))
+	for i, m := range msgs {
+		for range o.warmup {
+			if _, err := netbaseRoundTrip(conn, m, reply); err != nil {
+				return err
+			}
+		}
+		samples[i] = make([]sample, 0, o.n)
+	}
+	for done := false; !done; {
+		done = true
+		for i, m := range msgs {
+			for k := 0; k < netbaseTurn && len(samples[i]) < o.n; k++ {
+				s, err := netbaseRoundTrip(conn, m, reply)
+				if err != nil {
+					return err
+				}
+				samples[i] = append(samples[i], s)
+			}
+			done = done && len(samples[i]) == o.n
+		}
+	}
+	fmt.Print(netbaseTable(o.batches, samples))
+	if mw != nil {
+		fmt.Print(stallReport(mw.stop(), samples, "round trips", "(the machine alone, no worker)"))
+	}
+	return nil
+}
+
+// startNetbasePeer starts exe as the peer and returns its address and a
+// function that ends it.
+func startNetbasePeer(exe string) (addr string, stop func(), err error) {
+	peer := exec.Command(exe)
+	peer.Env = append(os.Environ(), netbasePeerEnv+"=1")
+	peer.Stderr = os.Stderr
+	out, err := peer.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := peer.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() {
+		peer.Process.Kill()
+		peer.Wait()
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "netbase peer on ")
+	if err != nil || !ok {
+		stop()
+		return "", nil, fmt.Errorf("netbase peer did not start: %q, %v", line, err)
+	}
+	return addr, stop, nil
+}
+
+// netbaseMessage is the message of a batch of b: a header saying how
+// long the body is and how long a reply the peer sends, then the body.
+func netbaseMessage(b int) ([]byte, error) {
+	body, reply := netbaseInput*b, netbaseOutput*b
+	if body > netbaseMax {
+		return nil, fmt.Errorf("-netbase: batch size %d makes a %d-byte message, over %d", b, body, netbaseMax)
+	}
+	m := make([]byte, 16+body)
+	binary.LittleEndian.PutUint64(m, uint64(body))
+	binary.LittleEndian.PutUint64(m[8:], uint64(reply))
+	for i := 16; i < len(m); i += 4096 {
+		m[i] = byte(i) // touched, as an input would be
+	}
+	return m, nil
+}
+
+// netbaseRoundTrip sends m whole and reads its reply into reply.
+func netbaseRoundTrip(conn net.Conn, m, reply []byte) (sample, error) {
+	s := sample{sent: clock.Now()}
+	if _, err := conn.Write(m); err != nil {
+		return s, err
+	}
+	s.written = clock.Now()
+	n := binary.LittleEndian.Uint64(m[8:])
+	if _, err := io.ReadFull(conn, reply[:n]); err != nil {
+		return s, err
+	}
+	s.arrived = clock.Now()
+	return s, nil
+}
+
+// netbaseTable is one row per batch size: the round trip's percentiles
+// and its write's (until the socket took the whole message).
+func netbaseTable(batches []int, samples [][]sample) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-13s %3s | %-41s | %s\n", "netbase", "b", "round trip ms: p50 p99 p99.9 max     tail", "write ms: p50 p99.9")
+	within := 0
+	for i, bs := range batches {
+		rt := make([]time.Duration, len(samples[i]))
+		wr := make([]time.Duration, len(samples[i]))
+		for k, s := range samples[i] {
+			rt[k], wr[k] = time.Duration(s.arrived-s.sent), time.Duration(s.written-s.sent)
+		}
+		d, w := summarize(rt), summarize(wr)
+		if d.tail() <= maxE2ETail {
+			within++
+		}
+		fmt.Fprintf(&b, "%-13s %3d | %8.3f %8.3f %8.3f %8.3f %5.3f | %8.3f %8.3f\n", "netbase", bs, d.p50, d.p99, d.p999, d.max, d.tail(), w.p50, w.p999)
+	}
+	fmt.Fprintf(&b, "netbase: p99.9/p50 within %.2f for %d of %d sizes\n", maxE2ETail, within, len(batches))
+	return b.String()
+}
+
+// netbasePeer is the peer's side: it answers every message on one
+// connection until it closes. It returns the process's exit status.
+func netbasePeer() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gpucheck netbase peer:", err)
+		return 1
+	}
+	fmt.Printf("netbase peer on %s\n", ln.Addr())
+	conn, err := ln.Accept()
+	ln.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gpucheck netbase peer:", err)
+		return 1
+	}
+	defer conn.Close()
+	var head [16]byte
+	var body, reply []byte
+	for {
+		if _, err := io.ReadFull(conn, head[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0
+			}
+			fmt.Fprintln(os.Stderr, "gpucheck netbase peer:", err)
+			return 1
+		}
+		n, r := binary.LittleEndian.Uint64(head[:]), binary.LittleEndian.Uint64(head[8:])
+		if n > netbaseMax || r > netbaseMax {
+			fmt.Fprintf(os.Stderr, "gpucheck netbase peer: a message of %d bytes asking for %d\n", n, r)
+			return 1
+		}
+		if uint64(cap(body)) < n {
+			body = make([]byte, n)
+		}
+		if uint64(cap(reply)) < r {
+			reply = make([]byte, r)
+		}
+		if _, err := io.ReadFull(conn, body[:n]); err != nil {
+			fmt.Fprintln(os.Stderr, "gpucheck netbase peer:", err)
+			return 1
+		}
+		if _, err := conn.Write(reply[:r]); err != nil {
+			fmt.Fprintln(os.Stderr, "gpucheck netbase peer:", err)
+			return 1
+		}
+	}
+}
