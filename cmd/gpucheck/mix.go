@@ -12,8 +12,9 @@ import (
 
 // The -mix mode asks what INFER5's slow execs depend on. Under INFER5
 // about 1 % of ResNet-50's execs ran 4-10 % longer than the rest, and a
-// controller that predicts the p99 of the last ten carries each into ten
-// predictions (7.4-7.8 % error at p99 where the target is 5 %), while the
+// controller that predicts the p99 of the last ten (the original's
+// estimate) carries each into ten predictions (7.4-7.8 % error at p99 on
+// the H200 where the target is 5 %), while the
 // same model alone, one Infer at a time, has GPU p99.9/p50 1.005. INFER5
 // differs in three ways: execs of several copies of the model (other
 // weights) follow each other, batch sizes 1 and 2 alternate, and the
