@@ -164,6 +164,9 @@ func (c *Controller) closeWorkers() {
 
 func (c *Controller) loop(ctx context.Context) error {
 	c.startup = newStartup(c.out, len(c.workers), c.opts.MaxBatch, c.opts.MaxExec, c.sendStartup)
+	// A worker the startup leaves out is dropped as a lost one: its reader
+	// reports the closed connection, and it is dialled again later.
+	c.startup.refuse = func(w int) { c.workers[w].conn.Close() }
 	c.startup.begin()
 	alarm := clock.NewAlarm()
 	defer alarm.Stop()

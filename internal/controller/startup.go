@@ -31,18 +31,19 @@ type reply func(clientapi.Response)
 type startup struct {
 	out     io.Writer
 	send    func(worker int, a workerapi.Action)
+	refuse  func(worker int) // closes the connection of a worker left out (vet); may be nil
 	workers int
 	// Limits forwarded with every LoadModelFromDisk.
 	maxBatch uint32
 	maxExec  uint64
 
-	state    scheduler.State
-	queried  int    // workers whose state is known (or that were lost)
-	answered []bool // by worker: its state is known
-	absent   []bool // by worker: lost during startup (lost)
-	loading  bool   // the load stage has begun (state known)
-	done     bool
-	pageSize uint64
+	state     scheduler.State
+	queried   int      // workers whose state is known (or that were lost)
+	answered  []bool   // by worker: its state is known
+	absent    []bool   // by worker: lost or left out during startup (lost, vet)
+	pageSizes []uint64 // by worker, as it answered
+	loading   bool     // the load stage has begun (state known)
+	done      bool
 
 	held []heldRequest // LS/Infer waiting to be bounced
 
@@ -82,6 +83,7 @@ func newStartup(out io.Writer, workers int, maxBatch uint32, maxExec uint64, sen
 		inFlight:  make([]int, workers),
 		answered:  make([]bool, workers),
 		absent:    make([]bool, workers),
+		pageSizes: make([]uint64, workers),
 		loads:     make(map[int32]*loadRequest),
 	}
 }
@@ -164,7 +166,7 @@ func bounceResponse(req clientapi.Request, hdr clientapi.ResponseHeader) clienta
 }
 
 // result handles a worker result during startup. It returns an error for a
-// cluster that cannot be served (workers disagreeing on the page size).
+// cluster that cannot be served (no worker's state can be, vet).
 func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 	if s.absent[worker] {
 		return nil // what a lost worker sent before the loss came through
@@ -175,15 +177,11 @@ func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 			fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d while querying state: %s\n", worker, r)
 			return nil
 		}
-		if s.pageSize == 0 {
-			s.pageSize = gws.Memory.PageSize
-		} else if gws.Memory.PageSize != s.pageSize {
-			return fmt.Errorf("workers disagree on the page size (%d vs %d)", s.pageSize, gws.Memory.PageSize)
-		}
 		s.state.Workers[worker] = scheduler.WorkerFromMemory(worker, &gws.Memory)
+		s.pageSizes[worker] = gws.Memory.PageSize
 		s.answered[worker] = true
 		if s.queried++; s.queried == s.workers {
-			s.startLoading(now)
+			return s.startLoading(now)
 		}
 		return nil
 	}
@@ -203,12 +201,19 @@ func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 	return nil
 }
 
-func (s *startup) startLoading(now int64) {
-	s.state.PageSize = s.pageSize
+// startLoading begins the load stage once every worker's state is known.
+func (s *startup) startLoading(now int64) error {
+	ref, err := s.vet()
+	if err != nil {
+		return err
+	}
+	s.state.PageSize = s.pageSizes[ref]
 	fmt.Fprint(s.out, describeState(&s.state)+"\n")
-	for _, w := range s.state.Workers {
-		for _, m := range w.Models {
-			s.modelSeed = max(s.modelSeed, m.ID+1)
+	for w, st := range s.state.Workers {
+		for _, m := range st.Models {
+			if !s.absent[w] {
+				s.modelSeed = max(s.modelSeed, m.ID+1)
+			}
 		}
 	}
 	fmt.Fprintln(s.out, "(Startup-3) Awaiting LoadModel requests from clients")
@@ -217,6 +222,70 @@ func (s *startup) startLoading(now int64) {
 		s.forward(now, pl)
 	}
 	s.queuedLoads = nil
+	return nil
+}
+
+// vet leaves out the workers whose state the cluster cannot take, where
+// the original ended: a page size of 0 or other than the first good
+// worker's, a model id outside 0 to workerapi.MaxModels-1, or a model of
+// that worker missing or from another file. A worker left out is absent,
+// as a lost one is, and its connection is closed: it is dialled again once
+// the startup is over and rejoins as a lost worker does, loading the
+// cluster's models it lacks (rejoin.go). vet returns the first good
+// worker, or an error if there is none.
+func (s *startup) vet() (int, error) {
+	ref := -1
+	for w := range s.state.Workers {
+		if s.absent[w] {
+			continue
+		}
+		if why := s.misfit(w, ref); why != "" {
+			fmt.Fprintf(s.out, "(Startup) Leaving out worker %d: %s; it may rejoin once startup is complete\n", w, why)
+			s.absent[w] = true
+			s.state.Workers[w] = scheduler.Worker{ID: w}
+			if s.refuse != nil {
+				s.refuse(w)
+			}
+			continue
+		}
+		if ref < 0 {
+			ref = w
+		}
+	}
+	if ref < 0 {
+		return 0, errors.New("no worker is left to serve")
+	}
+	return ref, nil
+}
+
+// misfit says why worker w's state does not fit the cluster, whose first
+// good worker is ref (-1 if none is yet), or "" if it fits.
+func (s *startup) misfit(w, ref int) string {
+	st := &s.state.Workers[w]
+	if s.pageSizes[w] == 0 {
+		return "it reports pages of 0 bytes"
+	}
+	for _, m := range st.Models {
+		if m.ID < 0 || m.ID >= workerapi.MaxModels {
+			return fmt.Sprintf("its model id %d is out of range (0 to %d)", m.ID, workerapi.MaxModels-1)
+		}
+	}
+	if ref < 0 {
+		return ""
+	}
+	if s.pageSizes[w] != s.pageSizes[ref] {
+		return fmt.Sprintf("its pages are %d bytes, worker %d's %d", s.pageSizes[w], ref, s.pageSizes[ref])
+	}
+	for _, m := range s.state.Workers[ref].Models {
+		i := slices.IndexFunc(st.Models, func(o scheduler.Model) bool { return o.ID == m.ID })
+		switch {
+		case i < 0:
+			return fmt.Sprintf("it lacks model %d (%s) of worker %d", m.ID, m.Path, ref)
+		case st.Models[i].Path != m.Path:
+			return fmt.Sprintf("its model %d is %s, worker %d's %s", m.ID, st.Models[i].Path, ref, m.Path)
+		}
+	}
+	return ""
 }
 
 func (s *startup) activity(now int64) {
@@ -400,7 +469,7 @@ func (s *startup) lost(now int64, worker int) error {
 			s.queried++
 		}
 		if s.queried == s.workers {
-			s.startLoading(now)
+			return s.startLoading(now)
 		}
 		return nil
 	}

@@ -2,10 +2,13 @@ package controller
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -176,14 +179,82 @@ func TestStartupLoadFailures(t *testing.T) {
 		!strings.Contains(rsp.Message, "a message carries at most 268435456") {
 		t.Fatalf("2^50-byte inputs: %+v", rsp)
 	}
-	// A worker reporting another page size is a configuration error.
-	r2 := newRig(t)
-	r2.s.begin()
-	r2.s.result(0, 0, state(10))
-	bad := state(10)
-	bad.ID, bad.Memory.PageSize = 1, 8<<20
-	if err := r2.s.result(0, 1, bad); err == nil {
-		t.Fatal("page size mismatch accepted")
+}
+
+// TestStartupLeavesOutMisfits: a worker whose state the cluster cannot
+// take is left out, as a lost one (the original ended), with its
+// connection closed; the first good worker sets the page size and the
+// models. Only when no worker is good does the startup fail.
+func TestStartupLeavesOutMisfits(t *testing.T) {
+	otherPages := func(s *workerapi.GetWorkerStateResult) { s.Memory.PageSize = 8 << 20 }
+	noPages := func(s *workerapi.GetWorkerStateResult) { s.Memory.PageSize = 0 }
+	badID := func(s *workerapi.GetWorkerStateResult) { s.Memory.Models[0].ID = workerapi.MaxModels }
+	otherFile := func(s *workerapi.GetWorkerStateResult) { s.Memory.Models[0].Source = "/other" }
+	lacks := func(s *workerapi.GetWorkerStateResult) { s.Memory.Models = s.Memory.Models[:0] }
+	for _, tc := range []struct {
+		name   string
+		w0, w1 func(*workerapi.GetWorkerStateResult)
+		out    int    // the worker left out, -1 if both
+		why    string // what the output says
+	}{
+		{"another page size", nil, otherPages, 1, "its pages are 8388608 bytes, worker 0's 16777216"},
+		{"pages of 0 bytes", noPages, nil, 0, "it reports pages of 0 bytes"},
+		{"model id out of range", badID, nil, 0, "its model id 65536 is out of range (0 to 65535)"},
+		{"a model from another file", nil, otherFile, 1, "its model 3 is /other, worker 0's /old"},
+		{"a model missing", nil, lacks, 1, "it lacks model 3 (/old) of worker 0"},
+		{"both", badID, noPages, -1, "no worker is left to serve"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			var refused []int
+			r.s.refuse = func(w int) { refused = append(refused, w) }
+			r.s.begin()
+			r.s.request(0, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, r.reply())
+			states := []*workerapi.GetWorkerStateResult{state(10, 3), state(10, 3)}
+			for w, f := range []func(*workerapi.GetWorkerStateResult){tc.w0, tc.w1} {
+				states[w].ID = int32(w)
+				if f != nil {
+					f(states[w])
+				}
+			}
+			if err := r.s.result(sec, 0, states[0]); err != nil {
+				t.Fatal(err)
+			}
+			err := r.s.result(sec, 1, states[1])
+			if tc.out < 0 {
+				if err == nil || !strings.Contains(err.Error(), tc.why) {
+					t.Fatalf("error %v, want %q", err, tc.why)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("(Startup) Leaving out worker %d: %s; it may rejoin once startup is complete", tc.out, tc.why)
+			if !strings.Contains(r.out.String(), want) || !slices.Equal(refused, []int{tc.out}) {
+				t.Fatalf("refused %v; output:\n%s\nwant %q", refused, r.out.String(), want)
+			}
+			good := 1 - tc.out
+			if len(r.sent[good]) != 2 || len(r.sent[tc.out]) != 1 {
+				t.Fatalf("sent %v, want the queued load to worker %d only", r.sent, good)
+			}
+			r.s.result(2*sec, good, loadOK(r.sent[good][1].ActionID(), 1))
+			if rsp := r.replies[0].(*clientapi.LoadModelResponse); rsp.Status != 0 || rsp.ModelID != 4 {
+				t.Fatalf("load response %+v, want model 4 from worker %d", rsp, good)
+			}
+			// Its connection closed, the worker is reported lost: nothing more.
+			if err := r.s.lost(2*sec, tc.out); err != nil {
+				t.Fatal(err)
+			}
+			if !r.s.tick(4 * sec) {
+				t.Fatal("load stage did not end")
+			}
+			st := r.s.finish()
+			if st.PageSize != 16<<20 || len(st.Workers[tc.out].GPUs) != 0 ||
+				!slices.EqualFunc(st.Workers[tc.out].Models, st.Workers[good].Models, func(a, b scheduler.Model) bool { return a.ID == b.ID && a.Path == b.Path }) {
+				t.Errorf("state %+v: the worker left out should hold the good worker's models and no GPUs", st)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package infer5_test
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -150,9 +151,27 @@ func TestStartupLines(t *testing.T) {
 	}
 }
 
+// TestUnevenCachesLeaveGPUsOut: a GPU whose weights cache is not the
+// first GPU's size is not used (the original required one size, and
+// crashed), as when it joins later.
+func TestUnevenCachesLeaveGPUsOut(t *testing.T) {
+	st := schedtest.NewCluster(2, 2).Model(schedtest.ResNet50(), 1).State()
+	st.Workers[1].GPUs[0].TotalPages = 3
+	var log bytes.Buffer
+	cfg := schedtest.Config()
+	cfg.Log = &log
+	if _, err := infer5.New(cfg, st); err != nil {
+		t.Fatal(err)
+	}
+	first := st.Workers[0].GPUs[0].TotalPages
+	for _, want := range []string{fmt.Sprintf("W1-GPU0 is not used: its weights cache has 3 pages, the others %d\n", first), "Created 3 GPUs on 2 Workers\n"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("start-up lines lack %q:\n%s", want, log.String())
+		}
+	}
+}
+
 func TestInconsistentClustersAreRejected(t *testing.T) {
-	uneven := schedtest.NewCluster(2, 1).Model(schedtest.ResNet50(), 1).State()
-	uneven.Workers[1].GPUs[0].TotalPages = 3
 	missing := schedtest.NewCluster(2, 1).Model(schedtest.ResNet50(), 2).State()
 	missing.Workers[1].Models = missing.Workers[1].Models[:1]
 	fine := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 1).State()
@@ -167,7 +186,6 @@ func TestInconsistentClustersAreRejected(t *testing.T) {
 		st   *scheduler.State
 		err  string
 	}{
-		{"uneven caches", schedtest.Config(), uneven, "differ in weights cache size"},
 		{"missing model", schedtest.Config(), missing, "worker 1 lacks model 1"},
 		{"no GPUs", schedtest.Config(), schedtest.NewCluster(1, 0).State(), "no GPUs"},
 		{"no workers", schedtest.Config(), &scheduler.State{}, "no workers"},

@@ -83,15 +83,6 @@ func validate(cfg scheduler.Config, st *scheduler.State, o options) error {
 	case firstGPU(st) == nil:
 		return errors.New("infer5: no GPUs in the cluster")
 	}
-	first := firstGPU(st)
-	for w := range st.Workers {
-		for _, g := range st.Workers[w].GPUs {
-			if g.TotalPages != first.TotalPages {
-				return fmt.Errorf("infer5: GPUs differ in weights cache size: W%d-GPU%d has %d pages, the first %d",
-					w, g.ID, g.TotalPages, first.TotalPages)
-			}
-		}
-	}
 	for _, m := range st.Workers[0].Models {
 		if m.ID < 0 || m.ID >= maxModelID {
 			return fmt.Errorf("infer5: model id %d out of range", m.ID)
@@ -153,10 +144,19 @@ func (s *Scheduler) buildModels(models []scheduler.Model) {
 func (s *Scheduler) selectGPUs(st *scheduler.State) {
 	remaining := max(s.cfg.MaxGPUs, 0)
 	for w := range st.Workers {
-		gpus := st.Workers[w].GPUs
+		var gpus []*scheduler.GPU
+		for i := range st.Workers[w].GPUs {
+			g := &st.Workers[w].GPUs[i]
+			if g.TotalPages != s.pagesPerGPU { // the original requires caches of one size (and crashed)
+				fmt.Fprintf(s.log, "W%d-GPU%d is not used: its weights cache has %d pages, the others %d\n",
+					w, g.ID, g.TotalPages, s.pagesPerGPU)
+				continue
+			}
+			gpus = append(gpus, g)
+		}
 		n := min(len(gpus), remaining/(len(st.Workers)-w))
-		for i := range n {
-			s.newGPU(w, &gpus[i])
+		for _, g := range gpus[:n] {
+			s.newGPU(w, g)
 		}
 		remaining -= n
 	}
