@@ -49,6 +49,21 @@ func watchMachine(idle time.Duration) (*machineWatch, error) {
 	return w, nil
 }
 
+// startProbe starts the stall probe if o asks for it (-stalls) and
+// watches the machine alone for o.stallsIdle; nil if it does not ask, or
+// if the probe could not start (said on stdout: the check goes on without).
+func startProbe(o *options) *machineWatch {
+	if !o.stalls {
+		return nil
+	}
+	mw, err := watchMachine(o.stallsIdle)
+	if err != nil {
+		fmt.Printf("no stall probe: %v\n", err)
+		return nil
+	}
+	return mw
+}
+
 // stop stops the probe and returns what it saw.
 func (w *machineWatch) stop() *machine {
 	w.p.Stop()

@@ -270,13 +270,8 @@ func run(o *options) (bool, error) {
 	var mach *machine
 	var firstSent int64 // samples.csv's base
 	gpuErr := func() error {
-		if o.stalls {
-			mw, err := watchMachine(o.stallsIdle)
-			if err != nil {
-				fmt.Printf("no stall probe: %v\n", err)
-			} else {
-				defer func() { mach = mw.stop() }()
-			}
+		if mw := startProbe(o); mw != nil {
+			defer func() { mach = mw.stop() }()
 		}
 		w, err := startWorker(o.bin, filepath.Join(o.logDir, "worker.log"))
 		if err != nil {

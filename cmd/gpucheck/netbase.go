@@ -41,13 +41,9 @@ func runNetbase(o *options) error {
 	if err != nil {
 		return err
 	}
-	var mw *machineWatch
-	if o.stalls {
-		if mw, err = watchMachine(o.stallsIdle); err != nil {
-			fmt.Printf("no stall probe: %v\n", err)
-		} else {
-			defer mw.stop() // if the peer fails
-		}
+	mw := startProbe(o)
+	if mw != nil {
+		defer mw.stop() // if the peer fails
 	}
 	addr, stop, err := startNetbasePeer(exe)
 	if err != nil {

@@ -17,9 +17,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestNetbaseRoundTrips runs the peer as a process of its own and times
-// round trips of two sizes through it, as -netbase does.
-func TestNetbaseRoundTrips(t *testing.T) {
+// dialNetbasePeer starts the peer as a process of its own (the test
+// binary, as gpucheck runs itself) and connects to it; both end with the
+// test.
+func dialNetbasePeer(t *testing.T) net.Conn {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -28,12 +29,19 @@ func TestNetbaseRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	t.Cleanup(stop)
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestNetbaseRoundTrips runs the peer as a process of its own and times
+// round trips of two sizes through it, as -netbase does.
+func TestNetbaseRoundTrips(t *testing.T) {
+	conn := dialNetbasePeer(t)
 	batches := []int{1, 3}
 	reply := make([]byte, netbaseOutput*3)
 	samples := make([][]sample, len(batches))
@@ -73,17 +81,7 @@ func TestNetbaseRoundTrips(t *testing.T) {
 // TestNetbasePeerRefusesHugeMessages: a header over the frame limit ends
 // the peer (it would allocate it) rather than leaving the caller waiting.
 func TestNetbasePeerRefusesHugeMessages(t *testing.T) {
-	exe, _ := os.Executable()
-	addr, stop, err := startNetbasePeer(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialNetbasePeer(t)
 	var head [16]byte
 	binary.LittleEndian.PutUint64(head[:], netbaseMax+1)
 	if _, err := conn.Write(head[:]); err != nil {

@@ -82,13 +82,9 @@ func runOverhead(o *options) error {
 	if err := writeModels(o, models); err != nil {
 		return err
 	}
-	var mw *machineWatch
-	if o.stalls {
-		if mw, err = watchMachine(o.stallsIdle); err != nil {
-			fmt.Printf("no stall probe: %v\n", err)
-		} else {
-			defer mw.stop() // if a worker fails to start
-		}
+	mw := startProbe(o)
+	if mw != nil {
+		defer mw.stop() // if a worker fails to start
 	}
 	bins := [][2]string{{"new", o.bin}}
 	if o.baseline != "" {
