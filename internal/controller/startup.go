@@ -186,7 +186,7 @@ func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 		return nil
 	}
 	lr := s.loads[r.ActionID()]
-	if lr == nil || lr.results[worker] != nil {
+	if lr == nil || lr.results[worker] != nil || !loadAnswer(r) {
 		fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d: %s\n", worker, r)
 		return nil
 	}
@@ -437,6 +437,31 @@ func (s *startup) wake() int64 {
 	return w
 }
 
+// commonModels are the models every worker still present holds (those of
+// the first, by id and path, that each other has too): what a worker
+// absent at the end of the startup holds for the scheduler, which takes
+// its model table from worker 0 and wants every worker to hold it. (A
+// worker may hold more than the first good one, vet; if the first good one
+// is lost after, its models are not the cluster's.)
+func (s *startup) commonModels() []scheduler.Model {
+	var models []scheduler.Model
+	first := true
+	for w := range s.state.Workers {
+		if s.absent[w] {
+			continue
+		}
+		held := s.state.Workers[w].Models
+		if first {
+			models, first = slices.Clone(held), false
+			continue
+		}
+		models = slices.DeleteFunc(models, func(m scheduler.Model) bool {
+			return !slices.ContainsFunc(held, func(o scheduler.Model) bool { return o.ID == m.ID && o.Path == m.Path })
+		})
+	}
+	return models
+}
+
 // present is how many workers are not lost.
 func (s *startup) present() int {
 	n := 0
@@ -492,13 +517,7 @@ func (s *startup) lost(now int64, worker int) error {
 // during startup has no GPUs there and the models of the first worker
 // that was not.
 func (s *startup) finish() *scheduler.State {
-	var models []scheduler.Model
-	for w := range s.state.Workers {
-		if !s.absent[w] {
-			models = s.state.Workers[w].Models
-			break
-		}
-	}
+	models := s.commonModels()
 	for w := range s.state.Workers {
 		if s.absent[w] {
 			s.state.Workers[w] = scheduler.Worker{ID: w, Models: slices.Clone(models)}
@@ -513,4 +532,18 @@ func (s *startup) finish() *scheduler.State {
 	s.held = nil
 	s.done = true
 	return &s.state
+}
+
+// loadAnswer reports whether r can answer a LoadModelFromDisk: a result of
+// that type or an error about one. Another result with a load's id (a
+// second GetWorkerState answer, whose id is its worker's index, as the
+// first loads' are) would be taken for the load's answer.
+func loadAnswer(r workerapi.Result) bool {
+	switch r := r.(type) {
+	case *workerapi.LoadModelFromDiskResult:
+		return true
+	case *workerapi.ErrorResult:
+		return r.ActionType == workerapi.LoadModelFromDiskType
+	}
+	return false
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
+	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -332,5 +334,74 @@ func TestStartupGoesOnWithoutALostWorker(t *testing.T) {
 	}
 	if err := r.s.lost(4*sec, 0); err == nil {
 		t.Error("every worker lost, and startup goes on")
+	}
+}
+
+// TestStartupStateServesAfterLosses: whatever workers hold more models
+// than the first good one and whichever of them is lost, the state the
+// startup ends with is one INFER5 takes (it ended the controller: a worker
+// lost after vet left its place to another's extra model).
+func TestStartupStateServesAfterLosses(t *testing.T) {
+	for lost := range 3 {
+		var out bytes.Buffer
+		sent := make([][]workerapi.Action, 3)
+		s := newStartup(&out, 3, 8, 250e6, func(w int, a workerapi.Action) { sent[w] = append(sent[w], a) })
+		s.begin()
+		s.request(0, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, func(clientapi.Response) {})
+		for w, ids := range [][]int32{{3}, {3, 9}, {3}} {
+			st := state(10, ids...)
+			st.ID = int32(w)
+			if err := s.result(sec, w, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for w := range 3 {
+			s.result(2*sec, w, loadOK(sent[w][1].ActionID(), 1))
+		}
+		if err := s.lost(2*sec, lost); err != nil {
+			t.Fatal(err)
+		}
+		if !s.tick(4 * sec) {
+			t.Fatal("load stage did not end")
+		}
+		st := s.finish()
+		// The load took id 10, after worker 1's model 9.
+		if got := st.Workers[lost].Models; len(got) != 2 || got[0].ID != 3 || got[1].ID != 10 {
+			t.Errorf("worker %d lost: it holds %+v, want models 3 and 10, those every other holds", lost, got)
+		}
+		if _, err := infer5.New(schedtest.Config(), st); err != nil {
+			t.Errorf("worker %d lost: INFER5 refuses the state: %v", lost, err)
+		}
+	}
+}
+
+// TestStartupTakesOnlyLoadAnswers: a second GetWorkerState answer in the
+// load stage has a load's id (its worker's index) but does not answer it.
+func TestStartupTakesOnlyLoadAnswers(t *testing.T) {
+	r := newRig(t)
+	r.s.begin()
+	r.s.request(0, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, r.reply())
+	for w := range 2 {
+		st := state(10, 3)
+		st.ID = int32(w)
+		r.s.result(sec, w, st)
+	}
+	if id := r.sent[1][1].ActionID(); id != 1 {
+		t.Fatalf("worker 1's load has id %d; the test wants 1, its GetWorkerState's", id)
+	}
+	again := state(10, 3)
+	again.ID = 1
+	r.s.result(sec, 1, again)
+	r.s.result(sec, 1, &workerapi.ErrorResult{ID: 1, ActionType: workerapi.GetWorkerStateType, Code: 1, Message: "late"})
+	if len(r.replies) != 0 || !strings.Contains(r.out.String(), "Ignoring unexpected result from worker 1: ") {
+		t.Fatalf("replies %v; output:\n%s", r.replies, r.out.String())
+	}
+	r.s.result(2*sec, 0, loadOK(r.sent[0][1].ActionID(), 1))
+	r.s.result(2*sec, 1, loadOK(r.sent[1][1].ActionID(), 1))
+	if !r.s.tick(4 * sec) {
+		t.Fatal("load stage did not end")
+	}
+	if _, err := infer5.New(schedtest.Config(), r.s.finish()); err != nil {
+		t.Fatalf("INFER5 refuses the state: %v", err)
 	}
 }
