@@ -36,8 +36,9 @@ type infer5Result struct {
 }
 
 // errors says how many Infer rows failed, by status: "10 errors (status
-// 81 ×7, 82 ×3)". An under-predicted exec or weights transfer shows as
-// the next actions' lateness (71, 81) or as weights not there yet (82).
+// 81 ×7, 82 ×3)". Actions late at the worker (71, 81) follow whatever
+// delays it, an exec predicted short or a machine that stalls; 82 is
+// weights not there yet, a transfer predicted short.
 func (r infer5Result) errors() string {
 	n := 0
 	for _, c := range r.errs {

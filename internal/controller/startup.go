@@ -514,8 +514,8 @@ func (s *startup) lost(now int64, worker int) error {
 
 // finish ends startup: it prints the loaded models, bounces every held
 // request, and returns the cluster state for the scheduler. A worker lost
-// during startup has no GPUs there and the models of the first worker
-// that was not.
+// or left out during startup has no GPUs there and the models every other
+// worker holds (commonModels).
 func (s *startup) finish() *scheduler.State {
 	models := s.commonModels()
 	for w := range s.state.Workers {
