@@ -19,7 +19,7 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	out := t.TempDir()
 	cmd := exec.Command(filepath.Join(bin, "gpucheck"), "-fakecuda", "-bin", bin, "-models", "tinycnn", "-batches", "1",
 		"-n", "10", "-reload", "2", "-infer5", "3s", "-infer5-model", "tinycnn", "-infer5-estimate", "100:0.95",
-		"-profile", "../internal/model/profiles/zoo_profile_h200.json")
+		"-profile", "../internal/model/profiles/zoo_profile_h200.json", "-netbase-beside")
 	choices := filepath.Join(out, "choices.json")
 	cmd.Env = append(os.Environ(), "OUT="+out, "CLOCKWORK_CUDA_CHOICES="+choices)
 	b, err := cmd.CombinedOutput()
@@ -33,12 +33,13 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 		`(?m)^End-to-end tails: \d+ of 10 timed inferences`,
 		`(?m)^  machine stalls \(a probe thread on CPU .* \d+ in 2\.0 s before the worker started; \d+ while inferences were timed`,
 		`(?m)^  slow inferences that met a stall: \d+ of \d+ .*; of all timed inferences: \d+ of 10$`,
-		`(?m)^INFER5 \(3s\): [1-9]\d* Infers`,
+		`(?m)^INFER5 \(3s\): [1-9]\d* Infers, \d+ errors?( \(status [^)]+\))?;`,
 		`(?m)^INFER5 the same execs predicted again from the last N at percentile P \(bench\.Replay\): 10 at 0\.99: p99 `,
 		`(?m)^PASS outputs \(CPU 1e-4, reload identical, stable\)`,
 		`(?m)^(PASS|FAIL) INFER5 prediction error p99 <= 5%`,
 		// The worker's GPU is not the profile's H200: exec p50 is not judged.
 		`(?m)^SKIP exec p50 <= 1\.10 x PyTorch p50 +the PyTorch figures are NVIDIA H200's; this GPU is Fake GPU \(fakecuda\)$`,
+		`(?m)^netbase beside the worker: [1-9]\d* round trips of 602112 bytes there and 4000 back, one every 2ms while the worker loaded and served the models: ms p50 [\d.]+ .*p99\.9-p50 [\d.]+ ms$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(report) {
 			t.Errorf("the report lacks %q:\n%s", want, report)

@@ -181,8 +181,13 @@ fi
 #   time) makes execs slow, and whether the gate does. Gated, no pattern
 #   had more than 0.2 % slow on the H100; ungated, up to 7 %.
 # - A bare round trip of an Infer's bytes over loopback TCP between two
-#   processes (-netbase): the end-to-end tail of the machine itself, with
-#   no worker, beside the worker's end to end as configured by default.
+#   processes (-netbase): the tail loopback itself adds, with no worker,
+#   beside the worker's end to end as configured by default; then the same
+#   round trips in the background of the worker's (-netbase-beside). On the
+#   H100 loopback alone added 0.13-0.17 ms at p99.9 over p50 at batch size
+#   1, the worker's ResNet-50 rows 0.46-4.4 ms: if the round trips beside
+#   the worker grow as much, its activity slows the machine for everyone;
+#   if not, the worker's way of taking its inputs is what grows.
 # - The host path alone (-overhead with imagenet_io, whose exec is a few
 #   microseconds): is the end-to-end tail there without GPU work?
 # - End to end as configured by default (the baseline of the next ones,
@@ -238,9 +243,11 @@ experiment "INFER5 (30 s) with the original's estimate, the last 10 at 0.99" "" 
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 30s -infer5-estimate 10:0.99
 experiment "INFER5 (15 s) without the exec gate" "CLOCKWORK_CUDA_GATE=off" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 15s
-experiment "a bare loopback round trip (-netbase): the machine's own end-to-end tail" "" -netbase -n 1000
+experiment "a bare loopback round trip (-netbase): the tail loopback itself adds" "" -netbase -n 1000
 experiment "end to end as configured by default" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -stalls-idle 2s
+experiment "end to end with bare round trips beside (-netbase-beside)" "" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -netbase-beside
 experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_LOWAT_READS=on" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with gpucheck's reads parked" "" \

@@ -42,6 +42,7 @@
 //	gpucheck [-quick] [-fakecuda] [-bin DIR] [-models resnet18,...] [-batches 1,2,4,8,16]
 //	         [-n 1000] [-reload 100] [-infer5 30s] [-infer5-model resnet50]
 //	         [-infer5-estimate N:P] [-profile FILE] [-gpu NAME] [-budget 5m30s]
+//	         [-netbase-beside]
 //	gpucheck -overhead [-fakecuda] [-lz4] [-bin DIR] [-baseline DIR]
 //	         [-models mlp,imagenet_io] [-batches 1,16] [-n 2000]
 //	gpucheck -mix [-fakecuda] [-bin DIR] [-infer5-model resnet50] [-n 1000]
@@ -79,6 +80,7 @@ type options struct {
 	infer5, budget       time.Duration
 	overhead, mix        bool
 	netbase              bool
+	netbaseBeside        bool // bare round trips in the background of the timed inferences
 	fakeCUDA             bool
 	stalls               bool          // run the stall probe (machine.go)
 	stallsIdle           time.Duration // how long it watches the machine alone
@@ -141,6 +143,7 @@ func parseFlags(args []string) (*options, error) {
 		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
 		mix                               = fs.Bool("mix", false, "run only fixed patterns of Infers of two copies of -infer5-model at batch sizes 1 and 2, one at a time and two in flight, to tell what INFER5's slow execs depend on (default 1000 a row)")
 		netbase                           = fs.Bool("netbase", false, "run no worker: time a bare round trip of a batch's input and output over loopback TCP between two processes, the machine's own end-to-end tail (default batch sizes 1,16, 1000 a row)")
+		netbaseBeside                     = fs.Bool("netbase-beside", false, "while the timed inferences run, time -netbase's round trips of a batch-size-1 input in the background, one every 2 ms, and report their tail after the targets")
 		fakeCUDA                          = fs.Bool("fakecuda", false, "run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries (tests the harness; its timings are the fake's)")
 		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")
 		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
@@ -168,7 +171,7 @@ func parseFlags(args []string) (*options, error) {
 		defBatches = []int{1, 16}
 	}
 	o := &options{bin: *bin, profile: *profile, gpu: *gpu, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
-		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, netbase: *netbase, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
+		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, netbase: *netbase, netbaseBeside: *netbaseBeside, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
 		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle), infer5Window: defaultEstimateWindow}
 	if *infer5Estimate != "" {
 		n, p, ok := strings.Cut(*infer5Estimate, ":")
@@ -269,6 +272,7 @@ func run(o *options) (bool, error) {
 	var gcs []gcEvent
 	var mach *machine
 	var firstSent int64 // samples.csv's base
+	var beside string   // -netbase-beside's line
 	gpuErr := func() error {
 		if mw := startProbe(o); mw != nil {
 			defer func() { mach = mw.stop() }()
@@ -292,6 +296,14 @@ func run(o *options) (bool, error) {
 		}
 		defer c.close()
 		bn.w, bn.c, bn.start = w, c, time.Now()
+		if o.netbaseBeside {
+			nb, err := startNetbaseBeside()
+			if err != nil {
+				fmt.Printf("no netbase beside: %v\n", err)
+			} else {
+				defer func() { beside = nb.finish() }()
+			}
+		}
 		if bn.log, err = openSampleLog(o.logDir); err != nil {
 			return err
 		}
@@ -329,6 +341,7 @@ func run(o *options) (bool, error) {
 		fmt.Printf("no PyTorch profile: %v\n", perr)
 	}
 	rep := report(runs, gcs, mach, gpuErr, i5, prof, o)
+	rep.text += beside
 	fmt.Print(rep.text)
 	fmt.Printf("gpucheck took %.1f s\n", time.Since(start).Seconds())
 	if out := os.Getenv("OUT"); out != "" {

@@ -228,3 +228,87 @@ func netbasePeer() int {
 		}
 	}
 }
+
+// netbaseBesidePace is how often -netbase-beside sends its round trip:
+// about 300 MB/s of loopback at batch size 1, little beside the worker's.
+const netbaseBesidePace = 2 * time.Millisecond
+
+// netbaseBeside times bare loopback round trips of a batch-size-1 input
+// and output (as -netbase) in the background, one every
+// netbaseBesidePace, while the worker serves the timed inferences
+// (-netbase-beside). Beside -netbase's figures with no worker, they tell
+// whether the worker's activity (its GPU work, its spinning threads)
+// slows the machine's loopback for everyone, or whether the worker's own
+// way of reading its inputs is what grows.
+type netbaseBeside struct {
+	stop, done chan struct{}
+	samples    []sample // written by the round trips' goroutine until done
+	err        error
+	end        func()
+}
+
+// startNetbaseBeside starts the peer and the round trips.
+func startNetbaseBeside() (*netbaseBeside, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	addr, stopPeer, err := startNetbasePeer(exe)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		stopPeer()
+		return nil, err
+	}
+	m, err := netbaseMessage(1)
+	if err != nil {
+		conn.Close()
+		stopPeer()
+		return nil, err
+	}
+	b := &netbaseBeside{stop: make(chan struct{}), done: make(chan struct{})}
+	b.end = func() {
+		conn.Close()
+		stopPeer()
+	}
+	go func() {
+		defer close(b.done)
+		reply := make([]byte, netbaseOutput)
+		tick := time.NewTicker(netbaseBesidePace)
+		defer tick.Stop()
+		for {
+			select {
+			case <-b.stop:
+				return
+			case <-tick.C:
+			}
+			s, err := netbaseRoundTrip(conn, m, reply)
+			if err != nil {
+				b.err = err
+				return
+			}
+			b.samples = append(b.samples, s)
+		}
+	}()
+	return b, nil
+}
+
+// finish stops the round trips and says what they saw, in one line.
+func (b *netbaseBeside) finish() string {
+	close(b.stop)
+	<-b.done
+	b.end()
+	rt := make([]time.Duration, len(b.samples))
+	for i, s := range b.samples {
+		rt[i] = time.Duration(s.arrived - s.sent)
+	}
+	d := summarize(rt)
+	line := fmt.Sprintf("netbase beside the worker: %d round trips of %d bytes there and %d back, one every %v while the worker loaded and served the models: ms p50 %.3f p99 %.3f p99.9 %.3f max %.3f; p99.9/p50 %.3f, p99.9-p50 %.3f ms",
+		d.n, netbaseInput, netbaseOutput, netbaseBesidePace, d.p50, d.p99, d.p999, d.max, d.tail(), d.p999-d.p50)
+	if b.err != nil {
+		line += fmt.Sprintf(" (stopped early: %v)", b.err)
+	}
+	return line + "\n"
+}
