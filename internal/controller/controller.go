@@ -328,11 +328,21 @@ func (c *Controller) transition(now int64) error {
 }
 
 // redialLater dials lost worker id again every redialPeriod until it
-// answers (rejoin.go).
+// answers, first after redialDelay (rejoin.go).
 func (c *Controller) redialLater(id int) {
 	w := c.workers[id]
-	fmt.Fprintf(c.out, "Reconnecting to worker %d (%s) every %v\n", id, w.addr, redialPeriod)
-	go c.redial(id, w.addr)
+	first := redialDelay(w.refusals)
+	if first == redialPeriod {
+		fmt.Fprintf(c.out, "Reconnecting to worker %d (%s) every %v\n", id, w.addr, redialPeriod)
+	} else {
+		times := fmt.Sprintf("%d times in a row", w.refusals)
+		if w.refusals == 1 {
+			times = "once"
+		}
+		fmt.Fprintf(c.out, "Reconnecting to worker %d (%s) in %v (it could not rejoin %s), then every %v\n",
+			id, w.addr, first, times, redialPeriod)
+	}
+	go c.redial(id, w.addr, first)
 }
 
 // flush carries out what the scheduler decided and returns its wake time.

@@ -18,9 +18,21 @@ import (
 // consecutive ids of one path in one action, as the startup loaded them),
 // then Scheduler.WorkerRejoined. A worker that cannot rejoin (another page
 // size, a model under another path, a load that fails) is dropped again and
-// dialled again later. Its actions have negative ids, which the scheduler's
+// dialled again later, first after a longer wait each time in a row
+// (redialDelay). Its actions have negative ids, which the scheduler's
 // never are.
 const redialPeriod = time.Second
+
+// maxRedialDoublings bounds redialDelay: 64 s.
+const maxRedialDoublings = 6
+
+// redialDelay is how long after losing a worker the controller dials it
+// first: redialPeriod, doubled for each rejoin in a row that failed, so
+// that a worker that answers but cannot rejoin (another page size, say)
+// is not asked every second for ever.
+func redialDelay(refusals int) time.Duration {
+	return redialPeriod << min(max(refusals, 0), maxRedialDoublings)
+}
 
 // rejoin is a reconnected worker's progress towards rejoining.
 type rejoin struct {
@@ -29,15 +41,15 @@ type rejoin struct {
 	failed  bool                           // given up: the connection is closing
 }
 
-// redial dials worker id's address every redialPeriod until it answers or
-// the controller stops, and hands the connection to the event loop. It
-// runs on a goroutine of its own.
-func (c *Controller) redial(id int, addr string) {
-	for {
+// redial dials worker id's address after first, then every redialPeriod,
+// until it answers or the controller stops, and hands the connection to
+// the event loop. It runs on a goroutine of its own.
+func (c *Controller) redial(id int, addr string, first time.Duration) {
+	for wait := first; ; wait = redialPeriod {
 		select {
 		case <-c.stop:
 			return
-		case <-time.After(redialPeriod):
+		case <-time.After(wait):
 		}
 		nc, err := net.DialTimeout("tcp", addr, redialPeriod)
 		if err != nil {
@@ -64,7 +76,8 @@ func (c *Controller) startRejoin(id int, nc net.Conn) {
 func (c *Controller) reconnect(id int, nc net.Conn, rj *rejoin) *workerConn {
 	old := c.workers[id]
 	addStats(&c.retired, old.conn.Stats())
-	w := &workerConn{id: id, addr: old.addr, conn: wire.NewConn(nc), outstanding: make(map[int32]*outAction), rejoin: rj}
+	w := &workerConn{id: id, addr: old.addr, conn: wire.NewConn(nc), outstanding: make(map[int32]*outAction), rejoin: rj,
+		refusals: old.refusals}
 	c.workers[id] = w
 	go w.read(c.events)
 	fmt.Fprintf(c.out, "Reconnected to worker %d (%s)\n", id, w.addr)
@@ -120,7 +133,7 @@ func (c *Controller) rejoined(now int64, w *workerConn) {
 	if rj.failed || len(rj.pending) > 0 || rj.state == nil {
 		return
 	}
-	w.rejoin = nil
+	w.rejoin, w.refusals = nil, 0
 	st := scheduler.WorkerFromMemory(w.id, rj.state)
 	fmt.Fprintf(c.out, "Worker %d (%s) rejoined with %d GPUs\n", w.id, w.addr, len(st.GPUs))
 	c.sched.WorkerRejoined(now, &st)
@@ -153,5 +166,6 @@ func (c *Controller) loadMissing(w *workerConn, mem *workerapi.WorkerMemoryInfo)
 func (c *Controller) dropRejoin(w *workerConn, err error) {
 	fmt.Fprintf(c.out, "Worker %d (%s) cannot rejoin: %v\n", w.id, w.addr, err)
 	w.rejoin.failed = true
+	w.refusals++
 	w.conn.Close()
 }

@@ -2,10 +2,12 @@ package controller
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/wire"
@@ -195,5 +197,37 @@ func TestRejoinTakesOnlyItsAnswers(t *testing.T) {
 		if !tc.want && (r.w.rejoin == nil || !r.w.rejoin.failed) {
 			t.Errorf("%s: rejoin not given up", tc.res)
 		}
+	}
+}
+
+// TestRefusedRejoinsBackOff: each rejoin that ends without the worker back
+// doubles the wait before the next dial (up to 64 s); the count survives
+// the reconnection.
+func TestRefusedRejoinsBackOff(t *testing.T) {
+	for n, want := range []time.Duration{1, 2, 4, 8, 16, 32, 64, 64, 64} {
+		if got := redialDelay(n); got != want*time.Second {
+			t.Errorf("redialDelay(%d) = %v, want %v", n, got, want*time.Second)
+		}
+	}
+	r := newRejoinRig(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	r.c.stop = stop
+	for range 3 {
+		r.w.rejoin.failed = false
+		r.c.dropRejoin(r.w, errors.New("page size 8388608, not the cluster's 16777216"))
+	}
+	if r.w.refusals != 3 {
+		t.Fatalf("%d refusals counted, want 3", r.w.refusals)
+	}
+	r.c.redialLater(0)
+	if want := "Reconnecting to worker 0 (pipe) in 8s (it could not rejoin 3 times in a row), then every 1s\n"; !strings.Contains(r.out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, r.out.String())
+	}
+	ours, theirs := net.Pipe()
+	defer ours.Close()
+	defer theirs.Close()
+	if w := r.c.reconnect(0, ours, &rejoin{pending: map[int32]workerapi.ActionType{}}); w.refusals != 3 {
+		t.Errorf("the reconnected worker carries %d refusals, want 3", w.refusals)
 	}
 }

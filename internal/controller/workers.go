@@ -23,6 +23,10 @@ type workerConn struct {
 	// cluster's models (rejoin.go); a scheduler's action for it fails
 	// meanwhile (none is sent to a lost worker's GPUs).
 	rejoin *rejoin
+	// refusals is how many rejoins in a row ended without the worker
+	// back (dropRejoin), carried over reconnections: the next redial
+	// waits the longer (redialDelay).
+	refusals int
 
 	// Scheduler actions sent and not yet answered, so that a lost
 	// connection can fail them (the original hung or crashed).
