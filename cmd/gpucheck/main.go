@@ -273,6 +273,9 @@ func run(o *options) (bool, error) {
 	var mach *machine
 	var firstSent int64 // samples.csv's base
 	var beside string   // -netbase-beside's line
+	if o.netbaseBeside {
+		beside = "netbase beside the worker: not run (the worker did not serve)\n"
+	}
 	gpuErr := func() error {
 		if mw := startProbe(o); mw != nil {
 			defer func() { mach = mw.stop() }()
@@ -299,7 +302,7 @@ func run(o *options) (bool, error) {
 		if o.netbaseBeside {
 			nb, err := startNetbaseBeside()
 			if err != nil {
-				fmt.Printf("no netbase beside: %v\n", err)
+				beside = fmt.Sprintf("netbase beside the worker: not run (%v)\n", err)
 			} else {
 				defer func() { beside = nb.finish() }()
 			}

@@ -244,7 +244,8 @@ type netbaseBeside struct {
 	stop, done chan struct{}
 	samples    []sample // written by the round trips' goroutine until done
 	err        error
-	end        func()
+	conn       net.Conn
+	stopPeer   func()
 }
 
 // startNetbaseBeside starts the peer and the round trips.
@@ -262,17 +263,14 @@ func startNetbaseBeside() (*netbaseBeside, error) {
 		stopPeer()
 		return nil, err
 	}
-	m, err := netbaseMessage(1)
-	if err != nil {
-		conn.Close()
-		stopPeer()
-		return nil, err
-	}
-	b := &netbaseBeside{stop: make(chan struct{}), done: make(chan struct{})}
-	b.end = func() {
-		conn.Close()
-		stopPeer()
-	}
+	return newNetbaseBeside(conn, stopPeer), nil
+}
+
+// newNetbaseBeside starts the round trips over conn to a peer that
+// stopPeer ends.
+func newNetbaseBeside(conn net.Conn, stopPeer func()) *netbaseBeside {
+	m, _ := netbaseMessage(1) // 602,112 bytes, under netbaseMax
+	b := &netbaseBeside{stop: make(chan struct{}), done: make(chan struct{}), conn: conn, stopPeer: stopPeer}
 	go func() {
 		defer close(b.done)
 		reply := make([]byte, netbaseOutput)
@@ -286,20 +284,34 @@ func startNetbaseBeside() (*netbaseBeside, error) {
 			}
 			s, err := netbaseRoundTrip(conn, m, reply)
 			if err != nil {
-				b.err = err
+				select {
+				case <-b.stop: // finish closed the connection under it
+				default:
+					b.err = err
+				}
 				return
 			}
 			b.samples = append(b.samples, s)
 		}
 	}()
-	return b, nil
+	return b
 }
 
-// finish stops the round trips and says what they saw, in one line.
+// finish stops the round trips and says what they saw, in one line. It
+// closes the connection first, so that a round trip a stuck peer never
+// answers does not hold it.
 func (b *netbaseBeside) finish() string {
 	close(b.stop)
+	b.conn.Close()
 	<-b.done
-	b.end()
+	b.stopPeer()
+	if len(b.samples) == 0 {
+		why := "stopped before the first"
+		if b.err != nil {
+			why = b.err.Error()
+		}
+		return fmt.Sprintf("netbase beside the worker: no round trip finished (%s)\n", why)
+	}
 	rt := make([]time.Duration, len(b.samples))
 	for i, s := range b.samples {
 		rt[i] = time.Duration(s.arrived - s.sent)

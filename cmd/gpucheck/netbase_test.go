@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/binary"
+	"io"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +109,55 @@ func TestNetbaseFlags(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-netbase", "-mix"}); err == nil {
 		t.Error("-netbase -mix accepted")
+	}
+}
+
+// TestNetbaseBesideStopsAStuckPeer: finish returns at once even when the
+// peer never answers (it used to wait for the round trip for ever, and
+// gpucheck never printed its report), and says that none finished.
+func TestNetbaseBesideStopsAStuckPeer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.Copy(io.Discard, c) // reads everything, answers nothing
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	b := newNetbaseBeside(conn, func() { stopped = true })
+	time.Sleep(20 * time.Millisecond) // a round trip is waiting for its reply
+	line := make(chan string, 1)
+	go func() { line <- b.finish() }()
+	select {
+	case got := <-line:
+		if got != "netbase beside the worker: no round trip finished (stopped before the first)\n" || !stopped {
+			t.Errorf("finish said %q, peer stopped %v", got, stopped)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("finish still waiting 5 s after a peer that never answers")
+	}
+}
+
+// TestNetbaseBeside runs the round trips against the real peer and reads
+// finish's line.
+func TestNetbaseBeside(t *testing.T) {
+	b, err := startNetbaseBeside()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	got := b.finish()
+	if !regexp.MustCompile(`^netbase beside the worker: [1-9]\d* round trips of 602112 bytes there and 4000 back, one every 2ms while the worker loaded and served the models: ms p50 [\d.]+ .*p99\.9-p50 [\d.]+ ms\n$`).MatchString(got) {
+		t.Errorf("finish said %q", got)
 	}
 }

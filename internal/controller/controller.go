@@ -269,6 +269,9 @@ func (c *Controller) handle(now int64, ev event) error {
 		for id, typ := range w.takeWritten() {
 			c.sched.Result(now, ev.worker, lostResult(id, typ, ev.err))
 		}
+		if w.rejoin != nil && !w.rejoin.failed {
+			w.refusals++ // a rejoin cut off midway failed too (a worker that accepts and hangs up)
+		}
 		c.redialLater(ev.worker)
 	case evWorkerBack:
 		c.startRejoin(ev.worker, ev.conn)

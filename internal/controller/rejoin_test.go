@@ -231,3 +231,32 @@ func TestRefusedRejoinsBackOff(t *testing.T) {
 		t.Errorf("the reconnected worker carries %d refusals, want 3", w.refusals)
 	}
 }
+
+// TestCutOffRejoinsCount: a rejoin whose connection is lost before it ends
+// (a worker that accepts and hangs up) counts as failed too, and one that
+// ends with the worker back clears the count.
+func TestCutOffRejoinsCount(t *testing.T) {
+	r := newRejoinRig(t)
+	r.c.sched = &refusingSched{}
+	stop := make(chan struct{})
+	defer close(stop)
+	r.c.stop = stop
+	r.w.refusals = 1
+	if err := r.c.handle(0, event{kind: evWorkerDown, worker: 0, err: errors.New("closed by worker")}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Reconnecting to worker 0 (pipe) in 4s (it could not rejoin 2 times in a row), then every 1s\n"; r.w.refusals != 2 || !strings.Contains(r.out.String(), want) {
+		t.Errorf("%d refusals; output lacks %q:\n%s", r.w.refusals, want, r.out.String())
+	}
+
+	r = newRejoinRig(t)
+	s := &rejoinedSched{}
+	r.c.sched = s
+	r.w.refusals = 5
+	r.w.rejoin.pending[-1] = workerapi.GetWorkerStateType
+	r.c.rejoinResult(0, r.w, &workerapi.GetWorkerStateResult{ID: -1, Memory: workerapi.WorkerMemoryInfo{PageSize: 16 << 20, Models: []workerapi.ModelInfo{
+		{ID: 0, Source: "/a"}, {ID: 1, Source: "/a"}, {ID: 2, Source: "/b"}, {ID: 4, Source: "/a"}}}})
+	if len(s.rejoined) != 1 || r.w.refusals != 0 {
+		t.Errorf("rejoined %v with %d refusals left, want worker 0 back and none", s.rejoined, r.w.refusals)
+	}
+}

@@ -24,8 +24,8 @@ type workerConn struct {
 	// meanwhile (none is sent to a lost worker's GPUs).
 	rejoin *rejoin
 	// refusals is how many rejoins in a row ended without the worker
-	// back (dropRejoin), carried over reconnections: the next redial
-	// waits the longer (redialDelay).
+	// back, refused (dropRejoin) or cut off with the connection, carried
+	// over reconnections: the next redial waits the longer (redialDelay).
 	refusals int
 
 	// Scheduler actions sent and not yet answered, so that a lost
