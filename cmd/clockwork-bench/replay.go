@@ -54,10 +54,10 @@ Reads controller action logs (clockwork_action_log.tsv, of real runs or of
 the simulator's) and prints the exec predictions' error of their Infers as
 logged, then as INFER5 would have predicted the same execs with each
 estimate (the percentile P of the last N measurements of the model at the
-batch size; the controller's default is 20:0.9, the original's 10:0.99). Only the predictions are replayed:
-what another estimate would have changed in the scheduling is not, so a run
-with it (controller -estimate-window N -estimate-percentile P) has the last
-word.
+batch size; the controller's default is 20:0.9, the original's 10:0.99).
+Only the predictions are replayed: what another estimate would have
+changed in the scheduling is not, so a run with it (controller
+-estimate-window N -estimate-percentile P) has the last word.
 
 `)
 		fs.PrintDefaults()
