@@ -33,7 +33,7 @@
 // two copies of a model (mix.go), to tell what INFER5's slow execs depend
 // on. With -netbase it runs no worker: a bare round trip of an Infer's
 // bytes over loopback TCP between two processes (netbase.go), the tail
-// that the machine itself sets. Every mode runs on a GPU or, with
+// that loopback itself adds. Every mode runs on a GPU or, with
 // -fakecuda, on any machine, where only the outputs and the harness itself
 // are checked (the timings are the fake's); -netbase needs neither.
 //
@@ -142,7 +142,7 @@ func parseFlags(args []string) (*options, error) {
 		budget                            = fs.Duration("budget", 0, "stop starting new measurements after this long (default 5m30s)")
 		overhead                          = fs.Bool("overhead", false, "measure only the worker's host overhead per Infer (default models mlp,imagenet_io, batch sizes 1,16, 2000 inferences)")
 		mix                               = fs.Bool("mix", false, "run only fixed patterns of Infers of two copies of -infer5-model at batch sizes 1 and 2, one at a time and two in flight, to tell what INFER5's slow execs depend on (default 1000 a row)")
-		netbase                           = fs.Bool("netbase", false, "run no worker: time a bare round trip of a batch's input and output over loopback TCP between two processes, the machine's own end-to-end tail (default batch sizes 1,16, 1000 a row)")
+		netbase                           = fs.Bool("netbase", false, "run no worker: time a bare round trip of a batch's input and output over loopback TCP between two processes, the tail loopback itself adds (default batch sizes 1,16, 1000 a row)")
 		netbaseBeside                     = fs.Bool("netbase-beside", false, "while the timed inferences run, time -netbase's round trips of a batch-size-1 input in the background, one every 2 ms, and report their tail after the targets")
 		fakeCUDA                          = fs.Bool("fakecuda", false, "run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries (tests the harness; its timings are the fake's)")
 		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")

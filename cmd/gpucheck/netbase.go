@@ -15,7 +15,7 @@ import (
 	"github.com/clockwork-go/clockwork/internal/clock"
 )
 
-// -netbase measures the machine's own end-to-end tail: a bare round trip
+// -netbase measures the tail that loopback itself adds: a bare round trip
 // over loopback TCP between gpucheck and a child process of itself, with
 // the sizes of an Infer's input and output and nothing else (no worker,
 // no protocol, no GPU). How far its p99.9 is above its p50 is what any
@@ -164,12 +164,7 @@ func netbaseTable(batches []int, samples [][]sample) string {
 	fmt.Fprintf(&b, "%-13s %3s | %-41s | %-10s | %s\n", "netbase", "b", "round trip ms: p50 p99 p99.9 max     tail", "p99.9-p50", "write ms: p50 p99.9")
 	within := 0
 	for i, bs := range batches {
-		rt := make([]time.Duration, len(samples[i]))
-		wr := make([]time.Duration, len(samples[i]))
-		for k, s := range samples[i] {
-			rt[k], wr[k] = time.Duration(s.arrived-s.sent), time.Duration(s.written-s.sent)
-		}
-		d, w := summarize(rt), summarize(wr)
+		d, w := summarizeSamples(samples[i], (*sample).e2e), summarizeSamples(samples[i], (*sample).write)
 		if d.tail() <= maxE2ETail {
 			within++
 		}
@@ -312,11 +307,7 @@ func (b *netbaseBeside) finish() string {
 		}
 		return fmt.Sprintf("netbase beside the worker: no round trip finished (%s)\n", why)
 	}
-	rt := make([]time.Duration, len(b.samples))
-	for i, s := range b.samples {
-		rt[i] = time.Duration(s.arrived - s.sent)
-	}
-	d := summarize(rt)
+	d := summarizeSamples(b.samples, (*sample).e2e)
 	line := fmt.Sprintf("netbase beside the worker: %d round trips of %d bytes there and %d back, one every %v while the worker loaded and served the models: ms p50 %.3f p99 %.3f p99.9 %.3f max %.3f; p99.9/p50 %.3f, p99.9-p50 %.3f ms",
 		d.n, netbaseInput, netbaseOutput, netbaseBesidePace, d.p50, d.p99, d.p999, d.max, d.tail(), d.p999-d.p50)
 	if b.err != nil {

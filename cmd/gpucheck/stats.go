@@ -26,6 +26,15 @@ func summarize(ds []time.Duration) dist {
 	return dist{n: len(s), p50: rank(0.5), p99: rank(0.99), p999: rank(0.999), max: s[len(s)-1]}
 }
 
+// summarizeSamples summarises f (ns) of each of ss, as (*sample).e2e.
+func summarizeSamples(ss []sample, f func(*sample) int64) dist {
+	ds := make([]time.Duration, len(ss))
+	for i := range ss {
+		ds[i] = time.Duration(f(&ss[i]))
+	}
+	return summarize(ds)
+}
+
 // tail is p99.9/p50, the predictability figure of spec/runtime.md.
 func (d dist) tail() float64 {
 	if d.p50 == 0 {
