@@ -188,6 +188,12 @@ fi
 #   1, the worker's ResNet-50 rows 0.46-4.4 ms: if the round trips beside
 #   the worker grow as much, its activity slows the machine for everyone;
 #   if not, the worker's way of taking its inputs is what grows.
+# - The same with every CPU kept awake (-awake: a SCHED_IDLE thread spins
+#   on each, so no virtual CPU halts): the stall probe saw most stalls
+#   "not busy", no thread of the guest running, which is what a halted
+#   virtual CPU that the host wakes late looks like. If the tails shrink
+#   with it, they are the virtual machine's wake-ups; the steal time line
+#   says whether the host took the CPUs meanwhile.
 # - The host path alone (-overhead with imagenet_io, whose exec is a few
 #   microseconds): is the end-to-end tail there without GPU work?
 # - End to end as configured by default (the baseline of the next ones,
@@ -235,7 +241,7 @@ experiment() {
 	[ -n "${OUT:-}" ] && raw=$OUT/experiment-$nexp.txt && echo "# $title ($envs) $*" >"$raw"
 	OUT= env $envs timeout $(($(left) - 5)) "$bin/gpucheck" -bin "$bin" \
 		"${gpu_flags[@]}" -spin-reads 50ms -stalls-idle 0 "$@" -budget "$(($(left) - 25))s" 2>&1 |
-		tee -a "$raw" | grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|netbase|pattern|one copy|two copies|mix:|overhead:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|slow inferences that met|[a-z0-9_]+ loaded in)|^    [a-z→]'
+		tee -a "$raw" | grep -E '^(model |resnet|mobilenet|vgg|densenet|imagenet_io|netbase|pattern|one copy|two copies|mix:|overhead:|awake:)|^(PASS|FAIL) (GPU|end-to-end|INFER5)|^INFER5|worker error|^gpucheck:|^stall probe:|^End-to-end tails|^  (of the|the leg|they came|worker garbage|gpucheck.s own|machine stalls|steal time|slow inferences that met|[a-z0-9_]+ loaded in)|^    [a-z→]'
 }
 experiment "INFER5 (60 s) as configured by default" "" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 60s
@@ -248,6 +254,11 @@ experiment "end to end as configured by default" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -stalls-idle 2s
 experiment "end to end with bare round trips beside (-netbase-beside)" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -netbase-beside
+experiment "a bare loopback round trip with every CPU kept awake (-netbase -awake)" "" -netbase -n 1000 -awake
+experiment "end to end with every CPU kept awake (-awake)" "" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -awake
+experiment "INFER5 (60 s) with every CPU kept awake (-awake)" "" \
+	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 60s -awake
 experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_LOWAT_READS=on" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with gpucheck's reads parked" "" \

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,12 @@ type machine struct {
 	idleFor           time.Duration
 	idle              []stalls.Stall // before the worker started
 	stalls            *stalls.Set    // after
+	// steal is the steal time the kernel counted over all CPUs (a
+	// virtual CPU ready to run while the hypervisor ran something
+	// else) from the end of the idle watch to the stop, which took
+	// watched; stealOK is false where /proc/stat has no such count.
+	steal, watched time.Duration
+	stealOK        bool
 }
 
 // machineWatch is a running stall probe.
@@ -30,6 +37,8 @@ type machineWatch struct {
 	p       *stalls.Probe
 	idle    time.Duration
 	idleEnd int64
+	steal   time.Duration // at idleEnd
+	stealOK bool
 }
 
 // watchMachine starts the stall probe and watches the machine alone for
@@ -41,6 +50,7 @@ func watchMachine(idle time.Duration) (*machineWatch, error) {
 	}
 	time.Sleep(idle)
 	w := &machineWatch{p: p, idle: idle, idleEnd: clock.Now()}
+	w.steal, w.stealOK = stealTime()
 	fmt.Printf("stall probe: threads on CPUs %v sleeping %v at a time", p.CPUs(), p.Period())
 	if idle > 0 {
 		fmt.Printf("; the machine alone for %v: %d wakes later than %v", idle, len(p.Stalls()), p.Threshold())
@@ -69,8 +79,36 @@ func (w *machineWatch) stop() *machine {
 	w.p.Stop()
 	all := w.p.Stalls()
 	i, _ := slices.BinarySearchFunc(all, w.idleEnd, func(s stalls.Stall, t int64) int { return cmp.Compare(s.At, t) })
-	return &machine{cpus: w.p.CPUs(), period: w.p.Period(), threshold: w.p.Threshold(), idleFor: w.idle,
-		idle: all[:i], stalls: stalls.NewSet(all[i:])}
+	m := &machine{cpus: w.p.CPUs(), period: w.p.Period(), threshold: w.p.Threshold(), idleFor: w.idle,
+		idle: all[:i], stalls: stalls.NewSet(all[i:]), watched: time.Duration(clock.Now() - w.idleEnd)}
+	if steal, ok := stealTime(); ok && w.stealOK {
+		m.steal, m.stealOK = steal-w.steal, true
+	}
+	return m
+}
+
+// stealTime is the steal time /proc/stat counts over all CPUs (its
+// first line's eighth field, in USER_HZ ticks taken as 10 ms: Linux's
+// on every architecture we run on); ok is false where it cannot be read.
+func stealTime() (d time.Duration, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	return parseSteal(string(b))
+}
+
+func parseSteal(stat string) (time.Duration, bool) {
+	line, _, _ := strings.Cut(stat, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, false
+	}
+	ticks, err := strconv.ParseInt(f[8], 10, 64)
+	if err != nil || ticks < 0 {
+		return 0, false
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, true
 }
 
 // worst is the longest of ss (ok false if there is none).
@@ -121,6 +159,10 @@ func (m *machine) report(b *strings.Builder, spans [][2]int64, slow, all []*samp
 			float64(w.Late)/1e6, busy, other, together)
 	}
 	b.WriteString("\n")
+	if m.stealOK {
+		fmt.Fprintf(b, "  steal time (/proc/stat, all CPUs: a virtual CPU ready to run, the hypervisor running another): %d ms over the %.1f s watched\n",
+			m.steal.Milliseconds(), m.watched.Seconds())
+	}
 	met := func(ss []*sample) (n int, busy, other, together int) {
 		for _, s := range ss {
 			if in := m.stalls.Within(s.sent, s.arrived); len(in) > 0 {

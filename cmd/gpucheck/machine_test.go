@@ -25,6 +25,7 @@ func TestAnatomyWithStalls(t *testing.T) {
 	runs := []*modelRun{{name: "m", rows: []*row{r}}}
 	// Inference i runs from i × 10 ms for 1.28 ms (3.28 ms if slow).
 	m := &machine{cpus: []int{0, 15}, period: time.Millisecond, threshold: 200 * time.Microsecond, idleFor: 2 * time.Second,
+		steal: 230 * time.Millisecond, watched: 1500 * time.Millisecond, stealOK: true,
 		idle: []stalls.Stall{{At: -5e9, Late: 1e6, CPU: 0}},
 		stalls: stalls.NewSet([]stalls.Stall{
 			{At: 100e6 + 1e6, Late: 1.5e6, Queued: 0, CPU: 0},      // slow #10, not busy, and on CPU 15 too:
@@ -39,6 +40,7 @@ func TestAnatomyWithStalls(t *testing.T) {
 		"  machine stalls (a probe thread on CPU 0 or 15 woke more than 0.20 ms late from a 1 ms sleep): 1 in 2.0 s before the worker started; " +
 			"4 while inferences were timed (4.0 a second), largest 2.00 ms; 1 busy (the thread waited in the run queue: its CPU ran another), " +
 			"3 not (no thread could run: a virtual CPU stopped, or interrupts); 2 on more than one CPU at once\n",
+		"  steal time (/proc/stat, all CPUs: a virtual CPU ready to run, the hypervisor running another): 230 ms over the 1.5 s watched\n",
 		"  slow inferences that met a stall: 2 of 3 (the largest they met: 1 busy, 1 not, 1 on more than one CPU at once); of all timed inferences: 3 of 100\n",
 		"; met a stall of 2.000 ms on CPU 15 (busy)\n",
 		"; met a stall of 1.500 ms on CPU 0 (not busy)\n",
@@ -96,5 +98,26 @@ func TestOverheadStalls(t *testing.T) {
 	}
 	if overheadStalls(m, []*overheadRow{{model: "m", batch: 1}}) != "" {
 		t.Error("a report without samples")
+	}
+}
+
+// TestParseSteal reads /proc/stat's eighth count of its first line, in
+// ticks of 10 ms, and refuses what is not that line.
+func TestParseSteal(t *testing.T) {
+	for _, c := range []struct {
+		stat string
+		want time.Duration
+		ok   bool
+	}{
+		{"cpu  4705 150 1120 16250856 1543 0 41 37 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n", 370 * time.Millisecond, true},
+		{"cpu  1 2 3 4 5 6 7\n", 0, false},   // a kernel before steal time
+		{"cpu0 1 2 3 4 5 6 7 8\n", 0, false}, // not the sum over CPUs
+		{"cpu  1 2 3 4 5 6 7 x\n", 0, false},
+		{"", 0, false},
+	} {
+		got, ok := parseSteal(c.stat)
+		if got != c.want || ok != c.ok {
+			t.Errorf("parseSteal(%q) = %v, %v; want %v, %v", c.stat, got, ok, c.want, c.ok)
+		}
 	}
 }

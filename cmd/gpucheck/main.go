@@ -47,6 +47,10 @@
 //	         [-models mlp,imagenet_io] [-batches 1,16] [-n 2000]
 //	gpucheck -mix [-fakecuda] [-bin DIR] [-infer5-model resnet50] [-n 1000]
 //	gpucheck -netbase [-batches 1,16] [-n 1000]
+//
+// -awake, in any mode, keeps every CPU from idling while gpucheck runs
+// (awake.go): the experiment that tells whether the tails come from
+// virtual CPUs waking late.
 package main
 
 import (
@@ -88,16 +92,33 @@ type options struct {
 	baseline             string
 	spinReads            time.Duration // dial's
 	inflight             int           // Infers kept in the worker at once
+	awake                bool          // keep the CPUs from idling (awake.go)
 }
 
 func main() {
-	if os.Getenv(netbasePeerEnv) != "" {
+	switch {
+	case os.Getenv(netbasePeerEnv) != "":
 		os.Exit(netbasePeer())
+	case os.Getenv(awakeEnv) != "":
+		os.Exit(awakeChild())
 	}
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpucheck:", err)
 		os.Exit(2)
+	}
+	os.Exit(runMode(o))
+}
+
+// runMode runs the mode o asks for; the exit status.
+func runMode(o *options) int {
+	if o.awake {
+		stop, err := startAwake()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gpucheck:", err)
+			return 1
+		}
+		defer stop()
 	}
 	if o.overhead || o.mix || o.netbase {
 		run := runOverhead
@@ -109,18 +130,19 @@ func main() {
 		}
 		if err := run(o); err != nil {
 			fmt.Fprintln(os.Stderr, "gpucheck:", err)
-			os.Exit(1)
+			return 1
 		}
-		return
+		return 0
 	}
 	ok, err := run(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpucheck:", err)
-		os.Exit(1)
+		return 1
 	}
 	if !ok {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -151,6 +173,7 @@ func parseFlags(args []string) (*options, error) {
 		spinReads                         = fs.Duration("spin-reads", 0, "poll the worker's socket this long for a result before parking, with 8 or more processors (0: park at once)")
 		stallProbe                        = fs.Bool("stalls", true, "watch the machine for stalls (threads pinned to its first and last CPU waking late from 1 ms sleeps) and set them beside the slow inferences")
 		stallsIdle                        = fs.Duration("stalls-idle", 2*time.Second, "how long the stall probe watches the machine alone, before the worker starts")
+		keepAwake                         = fs.Bool("awake", false, "keep every CPU from idling meanwhile: a child process spins a SCHED_IDLE thread on each (a virtual CPU that halts wakes late)")
 		defModels, defBatches, defN, defR = fullModels, []int{1, 2, 4, 8, 16}, 1000, 100
 		defInfer5, defBudget              = 30 * time.Second, 330 * time.Second
 	)
@@ -172,7 +195,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 	o := &options{bin: *bin, profile: *profile, gpu: *gpu, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
 		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, netbase: *netbase, netbaseBeside: *netbaseBeside, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
-		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle), infer5Window: defaultEstimateWindow}
+		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle), infer5Window: defaultEstimateWindow, awake: *keepAwake}
 	if *infer5Estimate != "" {
 		n, p, ok := strings.Cut(*infer5Estimate, ":")
 		w, err := strconv.Atoi(n)
