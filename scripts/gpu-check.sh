@@ -259,6 +259,18 @@ experiment "end to end with every CPU kept awake (-awake)" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -awake
 experiment "INFER5 (60 s) with every CPU kept awake (-awake)" "" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 60s -awake
+# The worker's CPUs alone kept awake: the upper half of the CPUs but the
+# last (the stall probe's), the worker pinned to them (--cpus, --awake).
+ncpu=$(nproc)
+wcpus="$((ncpu / 2))-$((ncpu - 2))"
+if [ "$ncpu" -ge 4 ]; then
+	experiment "INFER5 (60 s) with the worker's CPUs kept awake (--cpus $wcpus --awake)" "" \
+		-models resnet50 -batches 1 -n 100 -reload 10 -infer5 60s -worker-flags "--cpus $wcpus --awake"
+	experiment "end to end with the worker's CPUs kept awake (--cpus $wcpus --awake)" "" \
+		-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -worker-flags "--cpus $wcpus --awake"
+	experiment "end to end with the worker on CPUs $wcpus (--cpus $wcpus)" "" \
+		-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -worker-flags "--cpus $wcpus"
+fi
 experiment "end to end with the worker waiting for whole inputs" "CLOCKWORK_LOWAT_READS=on" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0
 experiment "end to end with gpucheck's reads parked" "" \

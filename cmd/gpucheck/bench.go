@@ -69,7 +69,7 @@ type row struct {
 // it and returns a bench on it, with models in models; stop closes the
 // connection and stops the worker.
 func startBench(o *options, bin, logPath, models string) (bn *bench, stop func(), err error) {
-	w, err := startWorker(bin, logPath)
+	w, err := startWorker(bin, logPath, o.workerFlags)
 	if err != nil {
 		return nil, nil, err
 	}

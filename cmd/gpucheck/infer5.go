@@ -72,7 +72,7 @@ func runInfer5(o *options, tmp, models string) infer5Result {
 	if err != nil {
 		return infer5Result{err: err}
 	}
-	w, err := startWorker(o.bin, filepath.Join(o.logDir, "infer5-worker.log"))
+	w, err := startWorker(o.bin, filepath.Join(o.logDir, "infer5-worker.log"), o.workerFlags)
 	if err != nil {
 		return infer5Result{err: err}
 	}

@@ -50,7 +50,8 @@
 //
 // -awake, in any mode, keeps every CPU from idling while gpucheck runs
 // (awake.go): the experiment that tells whether the tails come from
-// virtual CPUs waking late.
+// virtual CPUs waking late. -worker-flags passes flags to every worker it
+// starts, as "--cpus 8-15 --awake".
 package main
 
 import (
@@ -93,14 +94,12 @@ type options struct {
 	spinReads            time.Duration // dial's
 	inflight             int           // Infers kept in the worker at once
 	awake                bool          // keep the CPUs from idling (awake.go)
+	workerFlags          []string      // more flags for the worker
 }
 
 func main() {
-	switch {
-	case os.Getenv(netbasePeerEnv) != "":
+	if os.Getenv(netbasePeerEnv) != "" {
 		os.Exit(netbasePeer())
-	case os.Getenv(awakeEnv) != "":
-		os.Exit(awakeChild())
 	}
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
@@ -173,7 +172,8 @@ func parseFlags(args []string) (*options, error) {
 		spinReads                         = fs.Duration("spin-reads", 0, "poll the worker's socket this long for a result before parking, with 8 or more processors (0: park at once)")
 		stallProbe                        = fs.Bool("stalls", true, "watch the machine for stalls (threads pinned to its first and last CPU waking late from 1 ms sleeps) and set them beside the slow inferences")
 		stallsIdle                        = fs.Duration("stalls-idle", 2*time.Second, "how long the stall probe watches the machine alone, before the worker starts")
-		keepAwake                         = fs.Bool("awake", false, "keep every CPU from idling meanwhile: a child process spins a SCHED_IDLE thread on each (a virtual CPU that halts wakes late)")
+		keepAwake                         = fs.Bool("awake", false, "keep every CPU from idling meanwhile: a SCHED_IDLE thread spins on each (a virtual CPU that halts wakes late)")
+		workerFlags                       = fs.String("worker-flags", "", "more flags for the worker, separated by spaces (as \"--cpus 8-15 --awake\")")
 		defModels, defBatches, defN, defR = fullModels, []int{1, 2, 4, 8, 16}, 1000, 100
 		defInfer5, defBudget              = 30 * time.Second, 330 * time.Second
 	)
@@ -195,7 +195,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 	o := &options{bin: *bin, profile: *profile, gpu: *gpu, n: *n, nReload: *reload, infer5: *infer5, budget: *budget, warmup: 10,
 		infer5Model: *infer5Model, overhead: *overhead, mix: *mix, netbase: *netbase, netbaseBeside: *netbaseBeside, fakeCUDA: *fakeCUDA, lz4: *lz4, baseline: *baseline, spinReads: *spinReads,
-		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle), infer5Window: defaultEstimateWindow, awake: *keepAwake}
+		inflight: max(1, *inflight), stalls: *stallProbe, stallsIdle: max(0, *stallsIdle), infer5Window: defaultEstimateWindow, awake: *keepAwake, workerFlags: strings.Fields(*workerFlags)}
 	if *infer5Estimate != "" {
 		n, p, ok := strings.Cut(*infer5Estimate, ":")
 		w, err := strconv.Atoi(n)
@@ -303,7 +303,7 @@ func run(o *options) (bool, error) {
 		if mw := startProbe(o); mw != nil {
 			defer func() { mach = mw.stop() }()
 		}
-		w, err := startWorker(o.bin, filepath.Join(o.logDir, "worker.log"))
+		w, err := startWorker(o.bin, filepath.Join(o.logDir, "worker.log"), o.workerFlags)
 		if err != nil {
 			return err
 		}

@@ -49,15 +49,15 @@ var (
 	loadRE   = regexp.MustCompile(`cuda: LoadWeights gpu=\d+ model=(\S+) pages=\[([^\]]*)\] bytes=(\d+) copy_ms=([\d.]+) gbps=([\d.]+) map_ms=([\d.]*) total_ms=([\d.]+)`)
 )
 
-// startWorker runs bin/worker on a free port with its console in logPath
-// and waits until it listens.
-func startWorker(bin, logPath string) (*workerProc, error) {
+// startWorker runs bin/worker on a free port, with flags, its console in
+// logPath, and waits until it listens.
+func startWorker(bin, logPath string, flags []string) (*workerProc, error) {
 	log, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	w := &workerProc{loads: map[string][]loadLine{}, exited: make(chan struct{})}
-	w.cmd = exec.Command(bin+"/worker", "-p", "0")
+	w.cmd = exec.Command(bin+"/worker", append([]string{"-p", "0"}, flags...)...)
 	w.cmd.Env = append(withGCTrace(os.Environ()), "CLOCKWORK_CUDA_VERBOSE=1", "CLOCKWORK_CUDA_PROFILE_OPS=1")
 	pr, pw := io.Pipe()
 	w.cmd.Stdout, w.cmd.Stderr = pw, pw

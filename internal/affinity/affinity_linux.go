@@ -7,6 +7,8 @@ package affinity
 import (
 	"fmt"
 	"math/bits"
+	"os"
+	"strconv"
 	"syscall"
 	"unsafe"
 )
@@ -45,4 +47,60 @@ func Allowed() ([]int, error) {
 		}
 	}
 	return cpus, nil
+}
+
+// PinProcess binds every thread of the process to cpus, and so every
+// thread it starts later (a thread inherits its creator's CPUs): the
+// threads that libraries start on their own, as the CUDA driver does,
+// included once they are started after it.
+func PinProcess(cpus []int) error {
+	var m mask
+	for _, c := range cpus {
+		if c < 0 || c >= len(m)*64 {
+			return fmt.Errorf("CPU %d out of range", c)
+		}
+		m[c/64] |= 1 << (c % 64)
+	}
+	if len(cpus) == 0 {
+		return fmt.Errorf("no CPU to pin the process to")
+	}
+	// A thread may start another while they are pinned: go round until a
+	// round finds none it had not pinned.
+	pinned := map[int]bool{}
+	for {
+		tids, err := threads()
+		if err != nil {
+			return err
+		}
+		fresh := 0
+		for _, tid := range tids {
+			if pinned[tid] {
+				continue
+			}
+			_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, uintptr(tid), unsafe.Sizeof(m), uintptr(unsafe.Pointer(&m)))
+			if e != 0 && e != syscall.ESRCH { // ESRCH: it ended meanwhile
+				return fmt.Errorf("sched_setaffinity CPUs %v: %w", cpus, e)
+			}
+			pinned[tid] = true
+			fresh++
+		}
+		if fresh == 0 {
+			return nil
+		}
+	}
+}
+
+// threads lists the ids of the process's threads.
+func threads() ([]int, error) {
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return nil, err
+	}
+	var tids []int
+	for _, e := range ents {
+		if tid, err := strconv.Atoi(e.Name()); err == nil {
+			tids = append(tids, tid)
+		}
+	}
+	return tids, nil
 }

@@ -13,3 +13,6 @@ func Pin(cpu int) error { return errUnsupported }
 
 // Allowed is not supported here.
 func Allowed() ([]int, error) { return nil, errUnsupported }
+
+// PinProcess is not supported here.
+func PinProcess(cpus []int) error { return errUnsupported }

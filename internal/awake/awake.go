@@ -1,25 +1,27 @@
 // Package awake keeps CPUs from going idle, so that a thread woken on
 // one runs at once.
 //
-// On a virtual machine an idle virtual CPU halts, and the hypervisor
+// On a virtual machine an idle virtual CPU halts and the hypervisor
 // deschedules it; a thread woken there (a read's data arrived, a sleep
-// ended) waits until the host runs that virtual CPU again, which on the
-// GPU hosts took up to several milliseconds (gpucheck's stall probe calls
-// these stalls "not busy"). Spin keeps every CPU it is given running: one
-// thread per CPU, pinned to it and scheduled SCHED_IDLE, spinning. Such a
-// thread runs only when nothing else on its CPU can, and yields the CPU
-// to any other thread that wakes there at once, within the guest.
+// ended, a driver's thread was signalled) waits until the host runs that
+// virtual CPU again, which on the GPU hosts took up to several
+// milliseconds (gpucheck's stall probe calls these stalls "not busy").
+// Start keeps the CPUs it is given running: one thread per CPU, pinned to
+// it and scheduled SCHED_IDLE, spinning. Such a thread runs only when
+// nothing else on its CPU can, and yields the CPU at once, within the
+// guest, to any other thread that wakes there.
 //
-// The price is that the CPUs are always busy to the host: they draw
-// power, and on a host that shares its cores they take time that other
-// machines could use. gpucheck's -awake runs it in a child process to
-// measure what it does to the tails.
+// The threads are C threads (pthreads): they hold none of Go's Ps, and
+// the Go scheduler and collector never wait for them.
+//
+// The price is CPUs that are always busy to the host: they draw power,
+// they may slow the other hyperthread of their core, and on a host that
+// shares its cores they take time other machines could use. So it is an
+// option (the worker's --awake, with --cpus), measured by gpucheck.
 package awake
 
 import "errors"
 
-// Ready is the line a process running Spin prints on its standard output
-// once every thread spins, followed by the number of CPUs.
-const Ready = "awake on CPUs:"
-
-var errUnsupported = errors.New("keeping CPUs awake needs Linux")
+// ErrUnsupported says that this build cannot keep CPUs awake: it needs
+// Linux and cgo.
+var ErrUnsupported = errors.New("keeping CPUs awake needs Linux and cgo")

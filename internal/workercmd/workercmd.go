@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clockwork-go/clockwork/internal/affinity"
+	"github.com/clockwork-go/clockwork/internal/awake"
 	"github.com/clockwork-go/clockwork/internal/config"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/worker"
@@ -44,12 +46,16 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		port     = 12345
 		cfgFile  string
 		bindHost string
+		cpuList  string
+		awakeOn  bool
 	)
 	fs.IntVar(&port, "p", port, "")
 	fs.IntVar(&port, "port", port, "")
 	fs.StringVar(&cfgFile, "c", "", "")
 	fs.StringVar(&cfgFile, "config", "", "")
 	fs.StringVar(&bindHost, "bind", "", "")
+	fs.StringVar(&cpuList, "cpus", "", "")
+	fs.BoolVar(&awakeOn, "awake", false, "")
 	if spec.Flags != nil {
 		spec.Flags(fs)
 	}
@@ -58,6 +64,9 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "  -p, --port PORT      port to listen on for the controller (default 12345; 0 picks a free port)\n")
 		fmt.Fprintf(w, "  -c, --config FILE    worker config overriding config/default.cfg (default: $CLOCKWORK_CONFIG_FILE)\n")
 		fmt.Fprintf(w, "      --bind HOST      address to listen on (default: all interfaces)\n")
+		fmt.Fprintf(w, "      --cpus LIST      run on these CPUs only, as 8-15 or 2,4-7 (default: all the process may use)\n")
+		fmt.Fprintf(w, "      --awake          keep the worker's CPUs from idling: a SCHED_IDLE thread spins on each\n")
+		fmt.Fprintf(w, "                       (on a virtual machine, a halted CPU wakes late; best with --cpus)\n")
 		fmt.Fprint(w, spec.Usage)
 		fmt.Fprintf(w, "  -h, --help           show this help\n")
 	}
@@ -83,10 +92,32 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Invalid port %d\n", port)
 		return 1
 	}
+	// Before anything starts threads of its own (the CUDA driver does):
+	// they inherit the CPUs.
+	var cpus []int
+	if cpuList != "" || awakeOn {
+		var err error
+		if cpus, err = pinCPUs(cpuList); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
 	if spec.Banner != nil {
 		spec.Banner(stdout)
 	}
 	fmt.Fprintln(stdout, "Starting Clockwork Worker")
+	if cpuList != "" {
+		fmt.Fprintf(stdout, "Running on CPUs %s\n", affinity.FormatList(cpus))
+	}
+	if awakeOn {
+		s, err := awake.Start(cpus)
+		if err != nil {
+			fmt.Fprintf(stderr, "Cannot keep CPUs %s awake: %v\n", affinity.FormatList(cpus), err)
+			return 1
+		}
+		defer s.Stop()
+		fmt.Fprintf(stdout, "Keeping CPUs %s awake: a SCHED_IDLE thread spins on each\n", affinity.FormatList(cpus))
+	}
 	cfg, err := config.Load(config.DefaultPath(), config.UserPath(cfgFile), stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "Bad worker configuration: %v\n", err)
@@ -120,6 +151,26 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "Clockwork Worker Exiting")
 	return 0
+}
+
+// pinCPUs pins the process to the CPUs of list (all it may use if list is
+// empty) and returns them.
+func pinCPUs(list string) ([]int, error) {
+	if list == "" {
+		cpus, err := affinity.Allowed()
+		if err != nil {
+			return nil, fmt.Errorf("Cannot tell the worker's CPUs: %v", err)
+		}
+		return cpus, nil
+	}
+	cpus, err := affinity.ParseList(list)
+	if err != nil {
+		return nil, fmt.Errorf("Invalid --cpus: %v", err)
+	}
+	if err := affinity.PinProcess(cpus); err != nil {
+		return nil, fmt.Errorf("Cannot run on CPUs %s: %v", affinity.FormatList(cpus), err)
+	}
+	return cpus, nil
 }
 
 // EnvSpinReads names the environment variable that makes the worker's
