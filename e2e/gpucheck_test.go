@@ -11,15 +11,16 @@ import (
 
 // TestGPUCheckOnFakeCUDA runs scripts/gpu-check.sh's harness, gpucheck,
 // through every part of its main mode on fakecuda with one small model:
-// the table, the tail anatomy with the stall probe's stalls, INFER5 with another estimate, its anatomy
-// and replay, and the target lines. GPU hosts, where its figures mean
+// the table, the tail anatomy with the stall probe's stalls and the
+// steal time, INFER5 with another estimate, its anatomy and replay, the
+// target lines, and flags passed to its workers. GPU hosts, where its figures mean
 // something, are lent rarely; this keeps the harness working between
 // them. (Its timings are the fake's, so targets fail and it exits 1.)
 func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	out := t.TempDir()
 	cmd := exec.Command(filepath.Join(bin, "gpucheck"), "-fakecuda", "-bin", bin, "-models", "tinycnn", "-batches", "1",
 		"-n", "10", "-reload", "2", "-infer5", "3s", "-infer5-model", "tinycnn", "-infer5-estimate", "100:0.95",
-		"-profile", "../internal/model/profiles/zoo_profile_h200.json", "-netbase-beside")
+		"-profile", "../internal/model/profiles/zoo_profile_h200.json", "-netbase-beside", "-worker-flags", "--awake --cpus 0")
 	choices := filepath.Join(out, "choices.json")
 	cmd.Env = append(os.Environ(), "OUT="+out, "CLOCKWORK_CUDA_CHOICES="+choices)
 	b, err := cmd.CombinedOutput()
@@ -28,10 +29,11 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	}
 	report := string(b)
 	for _, want := range []string{
-		`(?m)^tinycnn +1 \|`,
+		`(?m)^tinycnn +1 \|.*, steal \d+ ms(, |$)`,
 		`(?m)^stall probe: threads on CPUs \[-?\d+( -?\d+)?\] sleeping 1ms at a time; the machine alone for 2s: \d+ wakes later than 200µs$`,
 		`(?m)^End-to-end tails: \d+ of 10 timed inferences`,
 		`(?m)^  machine stalls \(a probe thread on CPU .* \d+ in 2\.0 s before the worker started; \d+ while inferences were timed`,
+		`(?m)^  steal time \(/proc/stat, all CPUs: a virtual CPU ready to run, the hypervisor running another\): \d+ ms over the [\d.]+ s watched$`,
 		`(?m)^  slow inferences that met a stall: \d+ of \d+ .*; of all timed inferences: \d+ of 10$`,
 		`(?m)^INFER5 \(3s\): [1-9]\d* Infers, \d+ errors?( \(status [^)]+\))?;`,
 		`(?m)^INFER5 the same execs predicted again from the last N at percentile P \(bench\.Replay\): 10 at 0\.99: p99 `,
@@ -53,6 +55,12 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	if c, err := os.ReadFile(choices); err != nil || !strings.Contains(string(c), `"format": "clockwork cuda choices 1"`) ||
 		!strings.Contains(string(c), `"conv x[1 `) {
 		t.Errorf("choices file: %v\n%.300s", err, c)
+	}
+	// -worker-flags reach every worker it starts.
+	for _, log := range []string{"worker.log", "infer5-worker.log"} {
+		if w, err := os.ReadFile(filepath.Join(out, log)); err != nil || !regexp.MustCompile(`(?m)^Keeping CPUs [\d,-]+ awake: a SCHED_IDLE thread spins on each$`).Match(w) {
+			t.Errorf("%s: %v; the worker did not take -worker-flags --awake", log, err)
+		}
 	}
 	ctl, err := os.ReadFile(filepath.Join(out, "infer5-controller.log"))
 	if err != nil {

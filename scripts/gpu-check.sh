@@ -193,7 +193,11 @@ fi
 #   "not busy", no thread of the guest running, which is what a halted
 #   virtual CPU that the host wakes late looks like. If the tails shrink
 #   with it, they are the virtual machine's wake-ups; the steal time line
-#   says whether the host took the CPUs meanwhile.
+#   says whether the host took the CPUs meanwhile. On the H100: INFER5 had
+#   no slow exec in two 60 s runs with every CPU awake (304 by default on
+#   the same machine), but the end-to-end rows got worse (ResNet-50 b1
+#   3.2-3.4 against 1.1-1.2); the worker's CPUs alone awake (--cpus,
+#   --awake) halved INFER5's slow execs and left the rows in their spread.
 # - The host path alone (-overhead with imagenet_io, whose exec is a few
 #   microseconds): is the end-to-end tail there without GPU work?
 # - End to end as configured by default (the baseline of the next ones,
@@ -259,6 +263,8 @@ experiment "end to end with every CPU kept awake (-awake)" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -awake
 experiment "INFER5 (60 s) with every CPU kept awake (-awake)" "" \
 	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 60s -awake
+experiment "INFER5 (60 s) with the worker keeping every CPU awake (--awake)" "" \
+	-models resnet50 -batches 1 -n 100 -reload 10 -infer5 60s -worker-flags "--awake"
 # The worker's CPUs alone kept awake: the upper half of the CPUs but the
 # last (the stall probe's), the worker pinned to them (--cpus, --awake).
 ncpu=$(nproc)

@@ -53,10 +53,12 @@ type row struct {
 	batch      int
 	err        error
 	exec, e2e  dist
-	worker     dist      // from the start of copy-input to the end of copy-output
-	copyIn     dist      // the copy-input stage
-	samples    []sample  // the timed inferences' stamps
-	clocks     [2]uint32 // lowest and highest SM clock (MHz) seen
+	worker     dist          // from the start of copy-input to the end of copy-output
+	copyIn     dist          // the copy-input stage
+	samples    []sample      // the timed inferences' stamps
+	clocks     [2]uint32     // lowest and highest SM clock (MHz) seen
+	steal      time.Duration // the machine's steal time while the row ran
+	stealOK    bool          // whether /proc/stat counts it
 	warmups    int
 	first      []byte // output of the first inference
 	changed    int    // later outputs that differ from the first
@@ -218,6 +220,12 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 		next = p.next
 	}
 	t0 := time.Now()
+	steal0, ok := stealTime()
+	defer func() {
+		if steal1, ok1 := stealTime(); ok && ok1 {
+			r.steal, r.stealOK = steal1-steal0, true
+		}
+	}()
 	// The harness's own garbage collections, counted around each
 	// inference (one at a time; with -inflight the anatomy is not made).
 	gc := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}

@@ -73,7 +73,7 @@ func report(runs []*modelRun, gcs []gcEvent, mach *machine, gpuErr error, i5 inf
 
 	fmt.Fprintf(&b, "\n%-13s %3s | %-37s %5s | %-23s %5s | %-17s %5s | %-13s | %6s | %s\n",
 		"model", "b", "exec GPU ms: p50 p99 p99.9 max", "tail", "end-to-end ms: p50 p99 p99.9", "tail",
-		"PyTorch p50 p99.9", "ratio", "LoadWeights", "rebind", "checks (in-worker ms p50/p99.9, copy-input stage p50, SM MHz)")
+		"PyTorch p50 p99.9", "ratio", "LoadWeights", "rebind", "checks (in-worker ms p50/p99.9, copy-input stage p50, SM MHz, the machine's steal time in the row)")
 	if gpuErr != nil {
 		fmt.Fprintf(&b, "GPU check failed: %v\n", gpuErr)
 		models.check(false, gpuErr.Error())
@@ -144,6 +144,9 @@ func report(runs []*modelRun, gcs []gcEvent, mach *machine, gpuErr error, i5 inf
 				checks = append(checks, fmt.Sprintf("%d MHz", r.clocks[0]))
 			} else {
 				checks = append(checks, fmt.Sprintf("%d-%d MHz", r.clocks[0], r.clocks[1]))
+			}
+			if r.stealOK {
+				checks = append(checks, fmt.Sprintf("steal %d ms", r.steal.Milliseconds()))
 			}
 			if i == 0 && r.batch == 1 && !math.IsNaN(mr.cpuErr) {
 				checks = append(checks, fmt.Sprintf("CPU %.1e", mr.cpuErr))
