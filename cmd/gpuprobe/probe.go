@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/clockwork-go/clockwork/internal/affinity"
 	"github.com/clockwork-go/clockwork/internal/cuda"
-	"github.com/clockwork-go/clockwork/internal/envcheck"
 )
 
 const (
@@ -308,7 +308,7 @@ func (p *probe) nvmlDevice() (string, error) {
 	major, minor, err := d.ComputeCapability()
 	add("cc %v", fmt.Sprintf("%d.%d", major, minor), err)
 	cpus, err := d.CPUAffinity()
-	add("CPUs %v", envcheck.CPUList(cpus), err)
+	add("CPUs %v", affinity.FormatList(cpus), err)
 	return strings.Join(parts, ", "), nil
 }
 

@@ -15,6 +15,7 @@ func TestParseList(t *testing.T) {
 		{"5", []int{5}, "5"},
 		{" 3 , 1-2,2", []int{1, 2, 3}, "1-3"},
 		{"7-7", []int{7}, "7"},
+		{"0-2,5,7-8", []int{0, 1, 2, 5, 7, 8}, "0-2,5,7-8"},
 	} {
 		got, err := ParseList(c.in)
 		if err != nil || !slices.Equal(got, c.want) {
@@ -23,6 +24,9 @@ func TestParseList(t *testing.T) {
 		if s := FormatList(got); s != c.out {
 			t.Errorf("FormatList(%v) = %q, want %q", got, s, c.out)
 		}
+	}
+	if s := FormatList(nil); s != "" {
+		t.Errorf("FormatList(nil) = %q", s)
 	}
 	for _, bad := range []string{"", "a", "3-1", "-1", "1-", "0-1024", "1,,2"} {
 		if got, err := ParseList(bad); err == nil {

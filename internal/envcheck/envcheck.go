@@ -12,6 +12,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/clockwork-go/clockwork/internal/affinity"
 )
 
 // Level says how an item counts.
@@ -265,7 +267,7 @@ func Status(w io.Writer, sys System) error {
 			if cc == "" {
 				cc = "?"
 			}
-			cpus := CPUList(g.CPUs)
+			cpus := affinity.FormatList(g.CPUs)
 			if cpus == "" {
 				cpus = "?"
 			}
@@ -274,24 +276,4 @@ func Status(w io.Writer, sys System) error {
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
-}
-
-// CPUList renders CPUs as ranges, "0-15,32-47".
-func CPUList(cpus []int) string {
-	var b strings.Builder
-	for i := 0; i < len(cpus); {
-		j := i
-		for j+1 < len(cpus) && cpus[j+1] == cpus[j]+1 {
-			j++
-		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(cpus[i]))
-		if j > i {
-			b.WriteString("-" + strconv.Itoa(cpus[j]))
-		}
-		i = j + 1
-	}
-	return b.String()
 }

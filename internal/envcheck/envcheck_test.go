@@ -151,17 +151,6 @@ func TestStatus(t *testing.T) {
 	}
 }
 
-func TestCPUList(t *testing.T) {
-	for _, tc := range []struct {
-		cpus []int
-		want string
-	}{{nil, ""}, {[]int{3}, "3"}, {[]int{0, 1, 2, 5, 7, 8}, "0-2,5,7-8"}} {
-		if got := CPUList(tc.cpus); got != tc.want {
-			t.Errorf("CPUList(%v) = %q, want %q", tc.cpus, got, tc.want)
-		}
-	}
-}
-
 // The real host's checks run without a GPU and without panicking.
 func TestHost(t *testing.T) {
 	items := Check(Host())
