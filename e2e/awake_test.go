@@ -8,16 +8,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clockwork-go/clockwork/internal/affinity"
 )
 
 // TestWorkerCPUsAndAwake: a worker started with --cpus runs every thread
 // on those CPUs, with --awake it keeps a SCHED_IDLE thread spinning on
-// each, and it serves; a bad list ends it at start with the reason.
+// each, and it serves; a bad list, or CPUs it cannot have, end it at
+// start with the reason.
 func TestWorkerCPUsAndAwake(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("Linux only")
 	}
-	last := fmt.Sprint(runtime.NumCPU() - 1)
+	cpus, err := affinity.Allowed() // under a cpuset, not 0 to NumCPU-1
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := fmt.Sprint(cpus[len(cpus)-1])
 	w, port := startWorker(t, "-n", "1", "--cpus", last, "--awake")
 	w.waitFor(`^Running on CPUs `+last+`$`, time.Second)
 	w.waitFor(`^Keeping CPUs `+last+` awake: a SCHED_IDLE thread spins on each$`, time.Second)
@@ -44,13 +51,18 @@ func TestWorkerCPUsAndAwake(t *testing.T) {
 	ms := loadAndServe(t, cport, filepath.Join(zoo, "resnet50_v2", "model"), 1)
 	serve(t, ms, 10)
 
-	bad := start(t, nil, "worker_dummy", "-p", "0", "--cpus", "3-1")
-	select {
-	case <-bad.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("a worker with --cpus 3-1 did not end")
-	}
-	if code := bad.Cmd.ProcessState.ExitCode(); code != 1 || !bad.has(`^Invalid --cpus: bad CPU list "3-1"`) {
-		t.Errorf("--cpus 3-1: exit %d, output:\n%s", code, bad.Output())
+	for list, want := range map[string]string{
+		"3-1":  `^Invalid --cpus: bad CPU list "3-1"`,
+		"1023": `^Cannot run on CPUs 1023: sched_setaffinity: invalid argument \(the worker may use CPUs [\d,-]+\)$`, // no machine here has it
+	} {
+		bad := start(t, nil, "worker_dummy", "-p", "0", "--cpus", list)
+		select {
+		case <-bad.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("a worker with --cpus %s did not end", list)
+		}
+		if code := bad.Cmd.ProcessState.ExitCode(); code != 1 || !bad.has(want) {
+			t.Errorf("--cpus %s: exit %d, output:\n%s", list, code, bad.Output())
+		}
 	}
 }

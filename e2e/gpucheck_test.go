@@ -5,8 +5,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/affinity"
 )
 
 // TestGPUCheckOnFakeCUDA runs scripts/gpu-check.sh's harness, gpucheck,
@@ -20,7 +23,7 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	out := t.TempDir()
 	cmd := exec.Command(filepath.Join(bin, "gpucheck"), "-fakecuda", "-bin", bin, "-models", "tinycnn", "-batches", "1",
 		"-n", "10", "-reload", "2", "-infer5", "3s", "-infer5-model", "tinycnn", "-infer5-estimate", "100:0.95",
-		"-profile", "../internal/model/profiles/zoo_profile_h200.json", "-netbase-beside", "-worker-flags", "--awake --cpus 0")
+		"-profile", "../internal/model/profiles/zoo_profile_h200.json", "-netbase-beside", "-worker-flags", "--awake --cpus "+firstCPU(t))
 	choices := filepath.Join(out, "choices.json")
 	cmd.Env = append(os.Environ(), "OUT="+out, "CLOCKWORK_CUDA_CHOICES="+choices)
 	b, err := cmd.CombinedOutput()
@@ -69,4 +72,13 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^Estimating exec and weights times as the 0\.95 percentile of the last 100 measurements \(the original: 0\.99 of the last 10\)$`).Match(ctl) {
 		t.Errorf("the controller did not take -infer5-estimate:\n%s", ctl)
 	}
+}
+
+// firstCPU is the first CPU the tests may use.
+func firstCPU(t *testing.T) string {
+	cpus, err := affinity.Allowed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Itoa(cpus[0])
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -64,10 +65,11 @@ func PinProcess(cpus []int) error {
 	if len(cpus) == 0 {
 		return fmt.Errorf("no CPU to pin the process to")
 	}
-	// A thread may start another while they are pinned: go round until a
-	// round finds none it had not pinned.
+	// A thread may start another while they are pinned, and a thread
+	// shows in /proc a moment after it took its creator's CPUs: go round
+	// until two rounds a millisecond apart find none it had not pinned.
 	pinned := map[int]bool{}
-	for {
+	for quiet := 0; quiet < 2; {
 		tids, err := threads()
 		if err != nil {
 			return err
@@ -79,15 +81,19 @@ func PinProcess(cpus []int) error {
 			}
 			_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, uintptr(tid), unsafe.Sizeof(m), uintptr(unsafe.Pointer(&m)))
 			if e != 0 && e != syscall.ESRCH { // ESRCH: it ended meanwhile
-				return fmt.Errorf("sched_setaffinity CPUs %v: %w", cpus, e)
+				return fmt.Errorf("sched_setaffinity: %w", e)
 			}
 			pinned[tid] = true
 			fresh++
 		}
 		if fresh == 0 {
-			return nil
+			quiet++
+			time.Sleep(time.Millisecond)
+		} else {
+			quiet = 0
 		}
 	}
+	return nil
 }
 
 // threads lists the ids of the process's threads.

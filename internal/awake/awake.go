@@ -7,9 +7,10 @@
 // virtual CPU again, which on the GPU hosts took up to several
 // milliseconds (gpucheck's stall probe calls these stalls "not busy").
 // Start keeps the CPUs it is given running: one thread per CPU, pinned to
-// it and scheduled SCHED_IDLE, spinning. Such a thread runs only when
-// nothing else on its CPU can, and yields the CPU at once, within the
-// guest, to any other thread that wakes there.
+// it and scheduled SCHED_IDLE, spinning. Such a thread has the lowest
+// priority there is: it has its CPU when no other thread wants it (and a
+// sliver of it otherwise), and yields it at once, within the guest, to
+// any other thread that wakes there.
 //
 // The threads are C threads (pthreads): they hold none of Go's Ps, and
 // the Go scheduler and collector never wait for them.

@@ -6,17 +6,14 @@ package awake
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+// The threads of one Start share this; the last to end frees it.
 typedef struct {
-	int n;
-	volatile int stop;
-	volatile int ready; // threads that reached their loop, or failed
-	int err;            // the first failure's errno
-	int errCPU;
-	pthread_t *threads;
-	int *cpus;
+	int stop;
+	int live;
 } cw_awake;
 
 static void cw_awake_pause(void) {
@@ -27,94 +24,80 @@ static void cw_awake_pause(void) {
 #endif
 }
 
-typedef struct {
-	cw_awake *a;
-	int cpu;
-} cw_awake_arg;
-
 static void *cw_awake_run(void *p) {
-	cw_awake_arg arg = *(cw_awake_arg *)p;
-	free(p);
-	cw_awake *a = arg.a;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(arg.cpu, &set);
-	int e = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-	if (e == 0) {
-		struct sched_param sp;
-		memset(&sp, 0, sizeof sp);
-		e = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-	}
-	if (e != 0 && __sync_bool_compare_and_swap(&a->err, 0, e)) {
-		a->errCPU = arg.cpu;
-	}
-	__sync_fetch_and_add(&a->ready, 1);
-	if (e != 0) {
-		return NULL;
-	}
-	while (!a->stop) {
+	cw_awake *a = p;
+	while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
 		cw_awake_pause();
+	}
+	if (__atomic_sub_fetch(&a->live, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(a);
 	}
 	return NULL;
 }
 
-// cw_awake_start starts a spinning thread on each of cpus and waits until
-// each spins or failed; NULL if it could not start them all (*err and
-// *errCPU say why; every thread started is stopped).
+// cw_awake_stop tells the threads to end and returns at once: a thread
+// of the lowest priority on a busy CPU may take a while to see it.
+static void cw_awake_stop(cw_awake *a) {
+	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	if (__atomic_sub_fetch(&a->live, 1, __ATOMIC_ACQ_REL) == 0) { // the starter's share
+		free(a);
+	}
+}
+
+// cw_awake_start starts a detached thread on each of cpus, pinned to it
+// from its creation, with every signal blocked (a process's signals go
+// to threads that run), and makes it SCHED_IDLE. On a failure it returns
+// NULL with *err (an errno) and *errCPU; the threads started end.
 static cw_awake *cw_awake_start(const int *cpus, int n, int *err, int *errCPU) {
 	cw_awake *a = calloc(1, sizeof *a);
 	if (!a) {
 		*err = 12; // ENOMEM
+		*errCPU = cpus[0];
 		return NULL;
 	}
-	a->threads = calloc(n, sizeof(pthread_t));
-	a->cpus = calloc(n, sizeof(int));
-	if (!a->threads || !a->cpus) {
-		free(a->threads), free(a->cpus), free(a);
-		*err = 12;
-		return NULL;
-	}
-	memcpy(a->cpus, cpus, n * sizeof(int));
-	for (int i = 0; i < n; i++) {
-		cw_awake_arg *arg = malloc(sizeof *arg);
-		int e = arg ? 0 : 12;
-		if (arg) {
-			arg->a = a;
-			arg->cpu = cpus[i];
-			e = pthread_create(&a->threads[i], NULL, cw_awake_run, arg);
+	a->live = 1; // the starter's share, until Stop
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int e = 0;
+	for (int i = 0; i < n && e == 0; i++) {
+		pthread_attr_t attr;
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpus[i], &set);
+		pthread_t t;
+		e = pthread_attr_init(&attr);
+		if (e == 0) {
+			e = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		}
+		if (e == 0) {
+			e = pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+		}
+		if (e == 0) {
+			__atomic_add_fetch(&a->live, 1, __ATOMIC_ACQ_REL);
+			e = pthread_create(&t, &attr, cw_awake_run, a);
 			if (e != 0) {
-				free(arg);
+				__atomic_sub_fetch(&a->live, 1, __ATOMIC_ACQ_REL);
+			} else {
+				// Not in attr: glibc takes only SCHED_OTHER, FIFO and RR
+				// there. The thread cannot have ended: stop is not set.
+				struct sched_param sp;
+				memset(&sp, 0, sizeof sp);
+				e = pthread_setschedparam(t, SCHED_IDLE, &sp);
 			}
 		}
+		pthread_attr_destroy(&attr);
 		if (e != 0) {
-			a->err = e;
-			a->errCPU = cpus[i];
-			break;
+			*err = e;
+			*errCPU = cpus[i];
 		}
-		a->n++;
 	}
-	while (a->ready < a->n) {
-		cw_awake_pause();
-	}
-	*err = a->err;
-	*errCPU = a->errCPU;
-	if (a->err != 0) {
-		a->stop = 1;
-		for (int i = 0; i < a->n; i++) {
-			pthread_join(a->threads[i], NULL);
-		}
-		free(a->threads), free(a->cpus), free(a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		cw_awake_stop(a);
 		return NULL;
 	}
 	return a;
-}
-
-static void cw_awake_stop(cw_awake *a) {
-	a->stop = 1;
-	for (int i = 0; i < a->n; i++) {
-		pthread_join(a->threads[i], NULL);
-	}
-	free(a->threads), free(a->cpus), free(a);
 }
 */
 import "C"
@@ -132,10 +115,10 @@ type Spinners struct {
 }
 
 // Start starts a spinning thread on each of cpus, pinned to it and
-// SCHED_IDLE, and returns once all of them spin.
+// SCHED_IDLE.
 func Start(cpus []int) (*Spinners, error) {
 	if len(cpus) == 0 {
-		return nil, fmt.Errorf("awake: no CPU to keep awake")
+		return nil, fmt.Errorf("no CPU to keep awake")
 	}
 	cc := make([]C.int, len(cpus))
 	for i, c := range cpus {
@@ -144,13 +127,14 @@ func Start(cpus []int) (*Spinners, error) {
 	var e, cpu C.int
 	a := C.cw_awake_start(&cc[0], C.int(len(cc)), &e, &cpu)
 	if a == nil {
-		return nil, fmt.Errorf("awake: CPU %d: %w", int(cpu), syscall.Errno(e))
+		return nil, fmt.Errorf("CPU %d: %w", int(cpu), syscall.Errno(e))
 	}
 	return &Spinners{a: a}, nil
 }
 
-// Stop ends the threads and waits for them. It may be called more than
-// once.
+// Stop tells the threads to end and returns at once (a thread of the
+// lowest priority on a busy CPU may take a while to see it; they stop
+// spinning as soon as they run). It may be called more than once.
 func (s *Spinners) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,7 +169,20 @@ func pinCPUs(list string) ([]int, error) {
 		return nil, fmt.Errorf("Invalid --cpus: %v", err)
 	}
 	if err := affinity.PinProcess(cpus); err != nil {
-		return nil, fmt.Errorf("Cannot run on CPUs %s: %v", affinity.FormatList(cpus), err)
+		may := "?"
+		if now, err := affinity.Allowed(); err == nil {
+			may = affinity.FormatList(now)
+		}
+		return nil, fmt.Errorf("Cannot run on CPUs %s: %v (the worker may use CPUs %s)", affinity.FormatList(cpus), err, may)
+	}
+	// The kernel leaves out, silently, CPUs the machine lacks or the
+	// process's cpuset does not have.
+	got, err := affinity.Allowed()
+	if err != nil {
+		return nil, fmt.Errorf("Cannot tell the worker's CPUs: %v", err)
+	}
+	if !slices.Equal(got, cpus) {
+		return nil, fmt.Errorf("Cannot run on CPUs %s: only %s of them are available here", affinity.FormatList(cpus), affinity.FormatList(got))
 	}
 	return cpus, nil
 }
