@@ -122,6 +122,9 @@ func Start(cpus []int) (*Spinners, error) {
 	}
 	cc := make([]C.int, len(cpus))
 	for i, c := range cpus {
+		if c < 0 || c >= C.CPU_SETSIZE {
+			return nil, fmt.Errorf("CPU %d out of range", c)
+		}
 		cc[i] = C.int(c)
 	}
 	var e, cpu C.int

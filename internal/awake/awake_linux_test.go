@@ -63,6 +63,9 @@ func TestStartFails(t *testing.T) {
 	if _, err := Start(nil); err == nil {
 		t.Error("Start(nil) succeeded")
 	}
+	if _, err := Start([]int{-1}); err == nil {
+		t.Error("Start on CPU -1 succeeded")
+	}
 	if s, err := Start([]int{1023}); err == nil { // no machine here has it
 		s.Stop()
 		t.Error("Start on CPU 1023 succeeded")
