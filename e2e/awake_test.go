@@ -53,7 +53,7 @@ func TestWorkerCPUsAndAwake(t *testing.T) {
 
 	for list, want := range map[string]string{
 		"3-1":  `^Invalid --cpus: bad CPU list "3-1"`,
-		"1023": `^Cannot run on CPUs 1023: sched_setaffinity: invalid argument \(the worker may use CPUs [\d,-]+\)$`, // no machine here has it
+		"1023": `^Cannot run on CPUs 1023: sched_setaffinity: invalid argument \(the worker runs on CPUs [\d,-]+\)$`, // no machine here has it
 	} {
 		bad := start(t, nil, "worker_dummy", "-p", "0", "--cpus", list)
 		select {

@@ -68,6 +68,8 @@ func PinProcess(cpus []int) error {
 	// A thread may start another while they are pinned, and a thread
 	// shows in /proc a moment after it took its creator's CPUs: go round
 	// until two rounds a millisecond apart find none it had not pinned.
+	// That narrows the race with a thread being started rather than
+	// closing it; a process pins itself before it starts much.
 	pinned := map[int]bool{}
 	for quiet := 0; quiet < 2; {
 		tids, err := threads()
@@ -86,11 +88,14 @@ func PinProcess(cpus []int) error {
 			pinned[tid] = true
 			fresh++
 		}
-		if fresh == 0 {
-			quiet++
-			time.Sleep(time.Millisecond)
-		} else {
+		switch {
+		case fresh > 0:
 			quiet = 0
+		case quiet == 0:
+			quiet = 1
+			time.Sleep(time.Millisecond)
+		default:
+			quiet = 2
 		}
 	}
 	return nil

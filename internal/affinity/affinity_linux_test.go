@@ -15,6 +15,9 @@ func TestPinProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(all) == 1 {
+		t.Skip("the process may use one CPU: pinning to it changes nothing")
+	}
 	defer func() {
 		if err := PinProcess(all); err != nil {
 			t.Error(err)

@@ -66,12 +66,28 @@ static cw_awake *cw_awake_start(const int *cpus, int n, int *err, int *errCPU) {
 		CPU_ZERO(&set);
 		CPU_SET(cpus[i], &set);
 		pthread_t t;
+		struct sched_param sp;
+		memset(&sp, 0, sizeof sp);
 		e = pthread_attr_init(&attr);
-		if (e == 0) {
-			e = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (e != 0) {
+			*err = e;
+			*errCPU = cpus[i];
+			break;
 		}
+		e = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		if (e == 0) {
 			e = pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+		}
+		// SCHED_OTHER from the start, not the creator's policy (under
+		// chrt -f a spinner would start as SCHED_FIFO).
+		if (e == 0) {
+			e = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		}
+		if (e == 0) {
+			e = pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+		}
+		if (e == 0) {
+			e = pthread_attr_setschedparam(&attr, &sp);
 		}
 		if (e == 0) {
 			__atomic_add_fetch(&a->live, 1, __ATOMIC_ACQ_REL);
@@ -81,8 +97,6 @@ static cw_awake *cw_awake_start(const int *cpus, int n, int *err, int *errCPU) {
 			} else {
 				// Not in attr: glibc takes only SCHED_OTHER, FIFO and RR
 				// there. The thread cannot have ended: stop is not set.
-				struct sched_param sp;
-				memset(&sp, 0, sizeof sp);
 				e = pthread_setschedparam(t, SCHED_IDLE, &sp);
 			}
 		}
@@ -137,7 +151,9 @@ func Start(cpus []int) (*Spinners, error) {
 
 // Stop tells the threads to end and returns at once (a thread of the
 // lowest priority on a busy CPU may take a while to see it; they stop
-// spinning as soon as they run). It may be called more than once.
+// spinning as soon as they run). It may be called more than once. The
+// process's exit waits for them likewise, with or without Stop: on a
+// CPU busy with other work, seconds.
 func (s *Spinners) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

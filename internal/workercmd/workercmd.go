@@ -173,7 +173,7 @@ func pinCPUs(list string) ([]int, error) {
 		if now, err := affinity.Allowed(); err == nil {
 			may = affinity.FormatList(now)
 		}
-		return nil, fmt.Errorf("Cannot run on CPUs %s: %v (the worker may use CPUs %s)", affinity.FormatList(cpus), err, may)
+		return nil, fmt.Errorf("Cannot run on CPUs %s: %v (the worker runs on CPUs %s)", affinity.FormatList(cpus), err, may)
 	}
 	// The kernel leaves out, silently, CPUs the machine lacks or the
 	// process's cpuset does not have.
