@@ -197,7 +197,8 @@ fi
 #   no slow exec in two 60 s runs with every CPU awake (304 by default on
 #   the same machine), but the end-to-end rows got worse (ResNet-50 b1
 #   3.2-3.4 against 1.1-1.2); the worker's CPUs alone awake (--cpus,
-#   --awake) halved INFER5's slow execs and left the rows in their spread.
+#   --awake) cut INFER5's slow execs from 171 to 69 and left the rows in
+#   their spread.
 # - The host path alone (-overhead with imagenet_io, whose exec is a few
 #   microseconds): is the end-to-end tail there without GPU work?
 # - End to end as configured by default (the baseline of the next ones,
