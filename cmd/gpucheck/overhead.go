@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	cwclient "github.com/clockwork-go/clockwork/client"
-	cu "github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -140,7 +139,7 @@ func useFakeCUDA(tmp string) error {
 	if err := fakecuda.Build(dir); err != nil {
 		return err
 	}
-	return os.Setenv(cu.EnvLibDir, dir)
+	return os.Setenv(fakecuda.EnvLibDir, dir)
 }
 
 // writeModels writes the models of the -overhead mode into dir.

@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 // Command gpuprobe checks on a GPU host that the bindings of internal/cuda
 // work end to end, and measures the facts the CUDA runtime rests on:
 // weights copied page by page at PCIe speed, cuDNN, cuBLAS and NVRTC

@@ -18,7 +18,6 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/config"
 	"github.com/clockwork-go/clockwork/internal/runtime"
-	cudart "github.com/clockwork-go/clockwork/internal/runtime/cuda"
 	"github.com/clockwork-go/clockwork/internal/runtime/device"
 	"github.com/clockwork-go/clockwork/internal/workercmd"
 )
@@ -45,7 +44,7 @@ func main() {
 			if kind == device.CPU {
 				return
 			}
-			if line, err := cudart.VersionLine(); err == nil {
+			if line, err := device.VersionLine(); err == nil {
 				fmt.Fprintln(out, line)
 				versionPrinted = true
 			}

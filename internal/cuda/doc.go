@@ -12,6 +12,10 @@
 // ErrNoSymbol instead of calling a null pointer. Every other failure is an
 // *Error carrying the library's own status code and message.
 //
+// The package needs cgo on Linux. Other builds (CGO_ENABLED=0, macOS)
+// leave it empty, as they do package runtime/cuda; package runtime/device
+// then says the CUDA runtime is missing and the worker runs on the CPU.
+//
 // Libraries are searched for in the directories of $CLOCKWORK_CUDA_LIB_DIR,
 // then by the dynamic loader (LD_LIBRARY_PATH, the ld.so cache), then in
 // the usual CUDA and driver directories, and last in the nvidia/*/lib

@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 package cuda
 
 // CodeNoSymbol is the Code of an Error whose function could not be called

@@ -1,12 +1,8 @@
 package envcheck
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"syscall"
-
-	"github.com/clockwork-go/clockwork/internal/cuda"
 )
 
 // Host is the System of this machine; GPUs come from NVML.
@@ -20,49 +16,4 @@ func getrlimit(resource int) (uint64, error) {
 		return 0, err
 	}
 	return r.Cur, nil
-}
-
-// nvmlGPUs asks NVML for the GPUs. A query a GPU does not support leaves
-// its field unknown.
-func nvmlGPUs() ([]GPU, error) {
-	if _, err := cuda.LoadNVML(); err != nil {
-		var le *cuda.LoadError
-		if errors.As(err, &le) && len(le.Failed) == 0 {
-			return nil, fmt.Errorf("no NVIDIA driver: %s not found", le.Names[0])
-		}
-		return nil, err
-	}
-	if err := cuda.NVMLInit(); err != nil {
-		return nil, err
-	}
-	defer cuda.NVMLShutdown()
-	n, err := cuda.NVMLDeviceCount()
-	if err != nil {
-		return nil, err
-	}
-	gpus := make([]GPU, n)
-	for i := range gpus {
-		d, err := cuda.NVMLDeviceByIndex(i)
-		if err != nil {
-			return nil, err
-		}
-		g := &gpus[i]
-		g.Index = i
-		g.Name, _ = d.Name()
-		if pm, err := d.PersistenceMode(); err == nil {
-			g.Persistence = &pm
-		}
-		if cm, err := d.ComputeMode(); err == nil {
-			g.ComputeMode = cm.String()
-		}
-		g.SMClock, _ = d.Clock(cuda.ClockSM)
-		g.MaxSMClock, _ = d.MaxClock(cuda.ClockSM)
-		g.AppSMClock, _ = d.ApplicationsClock(cuda.ClockSM)
-		g.PCIeWidth, _ = d.PCIeLinkWidth()
-		if major, minor, err := d.ComputeCapability(); err == nil {
-			g.CC = fmt.Sprintf("%d.%d", major, minor)
-		}
-		g.CPUs, _ = d.CPUAffinity()
-	}
-	return gpus, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/runtime/cpu"
-	cudart "github.com/clockwork-go/clockwork/internal/runtime/cuda"
 )
 
 // Kinds accepted by Open.
@@ -31,7 +30,7 @@ type Config struct {
 	Measure bool
 	// TF32 lets CUDA use TF32 tensor cores (faster, less exact).
 	TF32 bool
-	// VersionPrinted says the caller printed cuda.VersionLine already.
+	// VersionPrinted says the caller printed VersionLine already.
 	VersionPrinted bool
 }
 
@@ -56,19 +55,4 @@ func Open(kind string, cfg Config, log io.Writer) (runtime.Runtime, error) {
 
 func openCPU(cfg Config) (runtime.Runtime, error) {
 	return cpu.New(cpu.Config{PageSize: cfg.PageSize, CacheBytes: cfg.WeightsCacheSize, SkipMeasure: !cfg.Measure})
-}
-
-// openCUDA opens the CUDA runtime on every GPU of the machine; it prints
-// the original's "Using CUDA Driver" line to log. Setting
-// CLOCKWORK_CUDA_VERBOSE adds a line per model load and LoadWeights.
-var openCUDA = func(cfg Config, log io.Writer) (runtime.Runtime, error) {
-	rt, err := cudart.New(cudart.Config{
-		PageSize: cfg.PageSize, WeightsCacheSize: cfg.WeightsCacheSize, IOPoolSize: cfg.IOPoolSize,
-		WorkspacePoolSize: cfg.WorkspacePoolSize, HostIOPoolSize: cfg.HostIOPoolSize,
-		Measure: cfg.Measure, TF32: cfg.TF32, Verbose: cudart.VerboseFromEnv(), ProfileOps: cudart.ProfileOpsFromEnv(), Spin: cudart.SpinFromEnv(), ClockPoll: cudart.ClockPollFromEnv(), Ungated: cudart.UngatedFromEnv(), ChoicesFile: cudart.ChoicesFromEnv(), SkipVersionLine: cfg.VersionPrinted, Log: log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return rt, nil
 }
