@@ -259,6 +259,12 @@ experiment "end to end as configured by default" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -stalls-idle 2s
 experiment "end to end with bare round trips beside (-netbase-beside)" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -netbase-beside
+# NVML's clock reads are ioctls into the driver every 5 ms, the one thing
+# the worker does to the machine at a steady rate whatever it serves:
+# whether they slow the machine's loopback (the bare round trips beside)
+# and the worker's own tail.
+experiment "end to end with bare round trips beside and the SM clocks read once (CLOCKWORK_CUDA_CLOCK_POLL=off)" "CLOCKWORK_CUDA_CLOCK_POLL=off" \
+	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -netbase-beside
 experiment "a bare loopback round trip with every CPU kept awake (-netbase -awake)" "" -netbase -n 1000 -awake
 experiment "end to end with every CPU kept awake (-awake)" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -awake
