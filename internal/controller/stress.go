@@ -34,7 +34,10 @@ type StressOptions struct {
 // stay resident where 20 would not fit in the GPU's pages or the copies
 // would stop coming and going; copies the worker holds already are used;
 // each worker starts once it is set up; an error is printed and counted,
-// and fails at most a worker's setup; a lost worker's GPUs leave the
+// and fails at most a worker's setup; after a failed LoadWeights (or
+// Infer) the GPU's next ones wait, 10 ms and twice as long after each
+// round of failures in a row up to 1 s (the original sent them again at
+// once, a busy loop against a broken GPU); a lost worker's GPUs leave the
 // stress and it is set up again when it is back; clients are answered
 // status 6 (the original aborted).
 type stress struct {
@@ -49,6 +52,7 @@ type stress struct {
 
 	profiledLoad, profiledExec uint64 // from the last LoadModelFromDisk result
 	lastPrint                  int64  // 0 until a worker is set up
+	retryAt                    int64  // when a GPU waiting after failures is refilled (0: none waits)
 }
 
 const (
@@ -58,6 +62,8 @@ const (
 	stressInferSkip   = 6    // Infers skip the oldest resident models, the next to be evicted
 	stressWindow      = 10e9 // ns: LoadWeights', EvictWeights' and Infers' latest start, after they are sent
 	stressPrint       = int64(1e9)
+	stressBackoffMin  = int64(10e6) // ns: the wait after a first failure
+	stressBackoffMax  = int64(1e9)  // ns: the longest wait
 )
 
 type stressWorker struct {
@@ -76,10 +82,34 @@ type stressGPU struct {
 	absent      []int
 	loads       int // in flight
 	infers      int
+	// After failures, no new LoadWeights (Infer) is sent before
+	// loadRetry.at (inferRetry.at).
+	loadRetry, inferRetry stressRetry
 
 	loadErrs, inferErrs int
 	load, infer         stressFigures
 }
+
+// stressRetry is the wait before the next action of a kind whose last
+// ones failed.
+type stressRetry struct {
+	wait  int64 // ns; 0 after a success
+	since int64 // when the wait began
+	at    int64 // no action before
+}
+
+// failed doubles the wait, from stressBackoffMin up to stressBackoffMax,
+// for an action sent at sent that failed at now. The actions sent before
+// the wait began failed with the one that began it: they count once.
+func (r *stressRetry) failed(now, sent int64) {
+	if r.wait > 0 && sent < r.since {
+		return
+	}
+	r.wait = min(max(2*r.wait, stressBackoffMin), stressBackoffMax)
+	r.since, r.at = now, now+r.wait
+}
+
+func (r *stressRetry) succeeded() { *r = stressRetry{} }
 
 type stressFigures struct{ measured, e2e []uint64 }
 
@@ -143,9 +173,11 @@ func (s *stress) result(now int64, worker int, res workerapi.Result) error {
 		if r, ok := res.(*workerapi.LoadWeightsResult); ok {
 			g.resident = append(g.resident, c.model)
 			g.load.add(r.Timing.Duration, now-c.sent)
+			g.loadRetry.succeeded()
 		} else {
 			g.loadErrs += s.failed("LoadWeights", res)
 			g.absent = append(g.absent, c.model)
+			g.loadRetry.failed(now, c.sent)
 		}
 	case workerapi.EvictWeightsType:
 		if _, ok := res.(*workerapi.EvictWeightsResult); !ok {
@@ -157,11 +189,13 @@ func (s *stress) result(now int64, worker int, res workerapi.Result) error {
 		g.infers--
 		if r, ok := res.(*workerapi.InferResult); ok {
 			g.infer.add(r.Exec.Duration, now-c.sent)
+			g.inferRetry.succeeded()
 		} else {
 			g.inferErrs += s.failed("Infer", res)
+			g.inferRetry.failed(now, c.sent)
 		}
 	}
-	s.refill(now)
+	s.retryAt = s.refill(now)
 	return nil
 }
 
@@ -276,8 +310,14 @@ func (s *stress) hopeless() error {
 	return errors.New("STRESS: no worker can be stressed")
 }
 
-// refill keeps every GPU as busy as the stress allows.
-func (s *stress) refill(now int64) {
+// refill keeps every GPU as busy as the stress allows, and says when a
+// GPU waiting after failures may be refilled next (0: none waits).
+func (s *stress) refill(now int64) (next int64) {
+	later := func(at int64) {
+		if next == 0 || at < next {
+			next = at
+		}
+	}
 	for _, g := range s.gpus {
 		for len(g.resident) > g.maxResident {
 			m := g.resident[0]
@@ -285,7 +325,10 @@ func (s *stress) refill(now int64) {
 			s.call(now, g.worker, &workerapi.EvictWeights{ID: s.seq.next(), ModelID: int32(m), GPU: uint32(g.id),
 				Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
 		}
-		for len(g.absent) > 0 && g.loads < stressMaxLoads {
+		if len(g.absent) > 0 && g.loads < stressMaxLoads && now < g.loadRetry.at {
+			later(g.loadRetry.at)
+		}
+		for len(g.absent) > 0 && g.loads < stressMaxLoads && now >= g.loadRetry.at {
 			m := g.absent[0]
 			g.absent = g.absent[1:]
 			g.loads++
@@ -293,7 +336,10 @@ func (s *stress) refill(now int64) {
 				Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
 		}
 		skip := min(stressInferSkip, g.maxResident/2)
-		for g.infers < stressMaxInfers && len(g.resident) > skip+g.infers {
+		if g.infers < stressMaxInfers && len(g.resident) > skip+g.infers && now < g.inferRetry.at {
+			later(g.inferRetry.at)
+		}
+		for g.infers < stressMaxInfers && len(g.resident) > skip+g.infers && now >= g.inferRetry.at {
 			m := g.resident[skip+g.infers]
 			g.infers++
 			// No input: the worker generates one (input_sizes full of
@@ -302,6 +348,7 @@ func (s *stress) refill(now int64) {
 				InputSizes: []uint32{0}, Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
 		}
 	}
+	return next
 }
 
 // lost takes a worker's GPUs out of the stress; the actions it was sent
@@ -325,14 +372,21 @@ func (s *stress) back(now int64, worker int) {
 	s.call(now, worker, &workerapi.GetWorkerState{ID: s.seq.next()}, nil, 0)
 }
 
-// tick prints the figures every second once a worker is set up.
+// tick refills the GPUs whose wait after failures is over, and prints
+// the figures every second once a worker is set up.
 func (s *stress) tick(now int64) int64 {
+	if s.retryAt != 0 && now >= s.retryAt {
+		s.retryAt = s.refill(now)
+	}
 	if s.lastPrint == 0 {
-		return 0
+		return s.retryAt
 	}
 	if now >= s.lastPrint+stressPrint {
 		s.print(now - s.lastPrint)
 		s.lastPrint = now
+	}
+	if s.retryAt != 0 {
+		return min(s.retryAt, s.lastPrint+stressPrint)
 	}
 	return s.lastPrint + stressPrint
 }

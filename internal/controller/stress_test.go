@@ -27,6 +27,7 @@ type stressRig struct {
 	resident []map[uint32]map[int32]bool
 	models   [][]int32
 	pages    uint32 // each model's
+	broken   int32  // while not 0, every LoadWeights and Infer fails with this status
 	// what the workers saw
 	maxLoads, maxInfers int
 	loads, infers       map[[2]int]int
@@ -98,6 +99,10 @@ func (r *stressRig) step() bool {
 	case *workerapi.LoadWeights:
 		r.loads[[2]int{w, int(a.GPU)}]--
 		on := r.resident[w][a.GPU]
+		if r.broken != 0 {
+			fail(r.broken, "GPU broken")
+			break
+		}
 		if int32(len(on)+1)*int32(r.pages) > r.gpus[w][a.GPU].WeightsCacheTotalPages {
 			fail(53, "out of pages")
 			break
@@ -109,6 +114,10 @@ func (r *stressRig) step() bool {
 		res = &workerapi.EvictWeightsResult{ID: a.ID}
 	case *workerapi.Infer:
 		r.infers[[2]int{w, int(a.GPU)}]--
+		if r.broken != 0 {
+			fail(r.broken, "GPU broken")
+			break
+		}
 		if !r.resident[w][a.GPU][a.ModelID] {
 			r.badInfers++
 			fail(82, "no weights")
@@ -120,6 +129,28 @@ func (r *stressRig) step() bool {
 		r.t.Fatal(err)
 	}
 	return true
+}
+
+// run answers actions, a millisecond each, and calls tick when it asks,
+// until virtual time until.
+func (r *stressRig) run(until int64) {
+	for r.now < until {
+		if r.step() {
+			r.s.tick(r.now)
+			continue
+		}
+		wake := r.s.tick(r.now)
+		if len(r.queue) > 0 {
+			continue
+		}
+		if wake == 0 || wake > until {
+			return
+		}
+		if wake <= r.now {
+			r.t.Fatalf("tick at %d sent nothing and asks to be called again at %d", r.now, wake)
+		}
+		r.now = wake
+	}
 }
 
 func TestStressKeepsEveryGPUBusy(t *testing.T) {
@@ -276,8 +307,15 @@ func TestStressTakesWrongResults(t *testing.T) {
 	r.s.begin(0)
 	for i := 0; i < 60 && r.step(); i++ {
 	}
-	// Each failed load is tried again: answer 50 actions so.
+	// Each failed load is tried again, after a wait: answer 50 actions so.
 	for range 50 {
+		for i := 0; len(r.queue) == 0; i++ {
+			if i == 100 {
+				t.Fatal("no action sent after 100 ticks")
+			}
+			r.now = r.s.tick(r.now)
+			r.s.tick(r.now)
+		}
 		sa := r.queue[0]
 		r.queue = r.queue[1:]
 		if err := r.s.result(r.now, 0, &workerapi.ClearCacheResult{ID: sa.a.ActionID()}); err != nil {
@@ -367,4 +405,78 @@ func TestStressReusesCopies(t *testing.T) {
 		}
 	}
 	wantOutput(t, r.out.String(), "STRESS: worker 0 already holds 5 copies (models 12-16); stressing 1 GPUs\n")
+}
+
+// TestStressBacksOff: on a GPU whose every LoadWeights and Infer fails,
+// each kind waits after a failure, 10 ms and twice as long after each
+// round of failures in a row up to a second, rather than sending the next
+// at once; the first success ends the wait.
+func TestStressBacksOff(t *testing.T) {
+	r := newStressRig(t, 100, 1)
+	r.s.begin(0)
+	r.run(sec) // set up and churning
+	g := r.s.gpus[0]
+	if g.loadErrs+g.inferErrs != 0 || len(g.load.measured) < 50 {
+		t.Fatalf("healthy GPU: %d errors, %d loads", g.loadErrs+g.inferErrs, len(g.load.measured))
+	}
+
+	r.broken = workerapi.ErrGPUUnusable
+	var loads, infers []int64 // when each was sent
+	send := r.s.send
+	r.s.send = func(w int, a workerapi.Action) {
+		switch a.Type() {
+		case workerapi.LoadWeightsType:
+			loads = append(loads, r.now)
+		case workerapi.InferType:
+			infers = append(infers, r.now)
+		}
+		send(w, a)
+	}
+	broke := r.now
+	r.run(broke + 20*sec)
+	// Two of each kind are in flight each round: the first round failed
+	// when the GPU broke, and the next is sent after each wait (without
+	// the waits, a round every 2 ms: 20,000 sends in 20 s).
+	for _, k := range []struct {
+		what string
+		at   []int64
+	}{{"LoadWeights", loads}, {"Infer", infers}} {
+		if len(k.at) < 30 || len(k.at) > 60 {
+			t.Fatalf("%s sent %d times in 20 s on a broken GPU: %v", k.what, len(k.at), ms(k.at))
+		}
+		var gaps []int64
+		for i := 1; i < len(k.at); i++ {
+			if gap := k.at[i] - k.at[i-1]; gap > 5e6 {
+				gaps = append(gaps, gap)
+			}
+		}
+		// Each wait starts when the round's failure is seen, a millisecond
+		// or two after its send, so the gaps are the waits plus that; the
+		// first, of 10 ms, followed the round sent before the GPU broke.
+		want := []int64{20e6, 40e6, 80e6, 160e6, 320e6, 640e6, 1e9, 1e9, 1e9}
+		for i, w := range want {
+			if i >= len(gaps) || gaps[i] < w || gaps[i] > w+4e6 {
+				t.Fatalf("%s gaps between sends %v ms, want about %v", k.what, ms(gaps), ms(want))
+			}
+		}
+	}
+	if !strings.Contains(r.out.String(), "LoadWeights error R") || !strings.Contains(r.out.String(), "Error 14: GPU broken") {
+		t.Errorf("console:\n%s", r.out.String())
+	}
+
+	// Mended: the next round succeeds and the GPU churns at full speed.
+	r.broken = 0
+	n := len(loads)
+	r.run(r.now + 2*sec)
+	if g.loadRetry.wait != 0 || g.inferRetry.wait != 0 || len(loads)-n < 100 {
+		t.Errorf("after the GPU mended: waits %d and %d ns, %d loads in 2 s", g.loadRetry.wait, g.inferRetry.wait, len(loads)-n)
+	}
+}
+
+func ms(ns []int64) []float64 {
+	out := make([]float64, len(ns))
+	for i, v := range ns {
+		out[i] = float64(v) / 1e6
+	}
+	return out
 }
