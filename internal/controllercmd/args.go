@@ -9,6 +9,7 @@ package controllercmd
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,9 @@ type Args struct {
 
 	Port   int    // client port
 	LogDir string // "" = $CLOCKWORK_LOG_DIR or /local
-	Help   bool
+	// Metrics is the host:port to serve Prometheus metrics on ("": none).
+	Metrics string
+	Help    bool
 }
 
 // positional option names, in order after TYPE and WORKERS.
@@ -163,6 +166,10 @@ func (a *Args) set(name, val string) error {
 		}
 	case "log_dir":
 		a.LogDir = val
+	case "metrics":
+		if _, _, err = net.SplitHostPort(val); err == nil {
+			a.Metrics = val
+		}
 	case "stress_model":
 		a.StressModel = val
 	case "stress_copies":
@@ -237,6 +244,8 @@ Options, positional as in the original or as named flags anywhere:
 Other flags:
   -port N          client port (default 12346)
   -log-dir DIR     telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)
+  -metrics ADDR    serve Prometheus metrics at http://ADDR/metrics (ADDR is
+                   host:port, such as :8002; INFER5, INFER4 and BASELINE)
   -stress-model P  STRESS: the model (default $CLOCKWORK_MODEL_DIR/resnet50_v2/model)
   -stress-copies N STRESS: copies of it on each worker (default 40)
   -load-satisfied  INFER5, INFER4: also load models onto idle GPUs when the

@@ -18,6 +18,7 @@ import (
 	"github.com/clockwork-go/clockwork/internal/scheduler/baseline"
 	"github.com/clockwork-go/clockwork/internal/scheduler/echo"
 	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
+	"github.com/clockwork-go/clockwork/internal/telemetry"
 )
 
 // kind is one controller TYPE.
@@ -93,12 +94,29 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
+	var metrics *telemetry.Metrics
+	if args.Metrics != "" {
+		if !k.telemetry {
+			fmt.Fprintf(stderr, "-metrics: the %s controller keeps no telemetry\n", args.kind())
+			return 1
+		}
+		metrics = telemetry.NewMetrics()
+	}
 	var tel controller.Telemetry
 	if k.telemetry {
-		if tel, err = openTelemetry(args.LogDir, stdout); err != nil {
+		if tel, err = openTelemetry(args.LogDir, metrics, stdout); err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 			return 1
 		}
+	}
+	if metrics != nil {
+		ms, err := serveMetrics(args.Metrics, metrics, stdout, stderr)
+		if err != nil {
+			tel.Close()
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+		defer ms.Close()
 	}
 	args.Announce(cfg)
 	ctx, cancel := context.WithCancel(context.Background())

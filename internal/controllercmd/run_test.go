@@ -2,6 +2,7 @@ package controllercmd
 
 import (
 	"bytes"
+	"net"
 	"strings"
 	"testing"
 )
@@ -103,5 +104,30 @@ func TestGeneratedInputsOfImpossibleSizes(t *testing.T) {
 	}
 	if in := gen(4000); len(in) == 0 {
 		t.Error("no input of 4000 bytes")
+	}
+}
+
+// TestMetricsRefused: -metrics needs host:port, a free port, and a
+// controller that keeps telemetry; each refusal says why before the
+// controller connects to anything.
+func TestMetricsRefused(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-metrics", "8002", "INFER5", "localhost:1"}, `bad value "8002" for metrics: address 8002: missing port in address`},
+		{[]string{"-metrics", ":0", "DIRECT", "localhost:1"}, "-metrics: the DIRECT controller keeps no telemetry"},
+		{[]string{"-metrics", ":0", "ECHO", "localhost:1"}, "-metrics: the ECHO controller keeps no telemetry"},
+		{[]string{"-log-dir", t.TempDir(), "-metrics", busy.Addr().String(), "INFER5", "localhost:1"}, "cannot serve metrics: listen tcp " + busy.Addr().String() + ": bind: address already in use"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if rc := Main(tc.args, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stdout.String(), "Connecting") {
+			t.Errorf("%q: exit %d, stderr %q, stdout %q", tc.args, rc, stderr.String(), stdout.String())
+		}
 	}
 }

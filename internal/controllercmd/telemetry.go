@@ -20,12 +20,18 @@ const summaryInterval = int64(10e9)
 // defaultLogDir is the original's telemetry directory.
 const defaultLogDir = "/local"
 
-// sink writes the request and action logs and prints the console summaries.
+// metricsInterval is how often the network totals of the metrics are
+// brought up to date.
+const metricsInterval = int64(1e9)
+
+// sink writes the request and action logs, prints the console summaries
+// and, with -metrics, keeps the metrics served to scrapers.
 type sink struct {
 	out     io.Writer
 	reqs    *telemetry.RequestLog
 	actions *telemetry.ActionLog
 	sum     *telemetry.Summary
+	metrics *telemetry.Metrics // nil without -metrics
 
 	nextPrint int64
 	lastNet   wire.Stats
@@ -36,8 +42,8 @@ type sink struct {
 // in dir (if empty: $CLOCKWORK_LOG_DIR, else /local) and prints their
 // paths. A directory named by the user is created if missing; the default
 // /local, which most machines lack, falls back to the working directory
-// with a note.
-func openTelemetry(dir string, out io.Writer) (controller.Telemetry, error) {
+// with a note. Records also go to metrics, unless it is nil.
+func openTelemetry(dir string, metrics *telemetry.Metrics, out io.Writer) (controller.Telemetry, error) {
 	if dir == "" {
 		dir = os.Getenv("CLOCKWORK_LOG_DIR")
 	}
@@ -51,7 +57,7 @@ func openTelemetry(dir string, out io.Writer) (controller.Telemetry, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("telemetry directory %s: %w", dir, err)
 	}
-	s := &sink{out: out, sum: telemetry.NewSummary(clock.Now())}
+	s := &sink{out: out, sum: telemetry.NewSummary(clock.Now()), metrics: metrics}
 	s.sum.Interval = summaryInterval
 	open := func(name string) (*os.File, error) {
 		path := filepath.Join(dir, name)
@@ -90,17 +96,34 @@ func (s *sink) Response(r *scheduler.Response) {
 	rec := r.Record()
 	s.reqs.Log(&rec)
 	s.sum.AddRequest(&rec)
+	if s.metrics != nil {
+		s.metrics.AddRequest(&rec)
+	}
 }
 
 func (s *sink) Actions(recs []telemetry.ActionRecord) {
 	for i := range recs {
 		s.actions.Log(&recs[i])
 		s.sum.AddAction(&recs[i])
+		if s.metrics != nil {
+			s.metrics.AddAction(&recs[i])
+		}
 	}
 }
 
-// Tick prints the summaries every 10 s, the network line included.
+// Tick prints the summaries every 10 s, the network line included, and
+// brings the metrics' network totals up to date every second.
 func (s *sink) Tick(now int64, net wire.Stats) int64 {
+	next := s.print(now, net)
+	if s.metrics == nil {
+		return next
+	}
+	s.metrics.SetNetwork(telemetry.NetworkTotals{BytesSent: net.BytesSent, MsgsSent: net.MsgsSent, BytesRecv: net.BytesRecv, MsgsRecv: net.MsgsRecv})
+	return min(next, now+metricsInterval)
+}
+
+// print prints the summaries if they are due and says when they are next.
+func (s *sink) print(now int64, net wire.Stats) int64 {
 	if s.nextPrint == 0 {
 		s.nextPrint, s.lastNet, s.lastNetAt = now+summaryInterval, net, now
 		return s.nextPrint

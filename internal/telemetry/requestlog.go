@@ -26,23 +26,38 @@ func (l *RequestLog) Log(r *RequestRecord) error {
 	t.float(r.SLOFactor)
 	t.int(r.Departure - r.Arrival)
 
+	switch {
+	case r.Deadline == 0:
+		t.int(-1)
+	case r.Deadline < r.Arrival:
+		t.int(0)
+	default:
+		t.int(r.Deadline - r.Arrival) // the SLO
+	}
+	t.bool(DeadlineMet(r))
+	t.int(int64(r.ArrivalCount))
+	t.int(int64(r.DepartureCount))
+	t.bool(ColdStart(r))
+	return t.end()
+}
+
+// DeadlineMet is the request log's deadline_met: the request succeeded,
+// by its deadline if it had one (one before its arrival is never met).
+func DeadlineMet(r *RequestRecord) bool {
 	ok := r.Result == 0
 	switch {
 	case r.Deadline == 0: // no deadline: success is all that counts
-		t.int(-1)
-		t.bool(ok)
+		return ok
 	case r.Deadline < r.Arrival:
-		t.int(0)
-		t.bool(false)
-	default:
-		t.int(r.Deadline - r.Arrival) // the SLO
-		t.bool(ok && r.Departure <= r.Deadline)
+		return false
 	}
+	return ok && r.Departure <= r.Deadline
+}
 
-	t.int(int64(r.ArrivalCount))
-	t.int(int64(r.DepartureCount))
-	t.bool(r.DepartureCount > r.ArrivalCount && r.ArrivalCount == 0)
-	return t.end()
+// ColdStart is the request log's is_coldstart: no copy of the model was
+// loaded when the request arrived, and one was when it was answered.
+func ColdStart(r *RequestRecord) bool {
+	return r.DepartureCount > r.ArrivalCount && r.ArrivalCount == 0
 }
 
 // Flush writes buffered rows to the underlying writer.

@@ -1,0 +1,308 @@
+package telemetry
+
+import (
+	"bufio"
+	"cmp"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// Metrics counts the controller's answered requests and completed actions
+// since it started, for scraping in Prometheus's text format (the
+// original had nothing of the kind; NVIDIA Triton serves the like). It
+// reads the same records as the logs and the console summaries, so its
+// figures agree with theirs: a request's SLO is met as the request log's
+// deadline_met column says, an Infer's prediction error is
+// |expected − worker| / worker exec duration, and goodput is the action
+// log's goodput column.
+//
+// Safe for concurrent use: the controller's loop adds records while an
+// HTTP handler writes them out.
+type Metrics struct {
+	mu       sync.Mutex
+	requests map[requestKey]uint64
+	models   map[int]*modelMetrics
+	actions  map[actionKey]uint64
+	gpus     map[gpuKey]*gpuMetrics
+	predErr  histogram
+	net      NetworkTotals
+}
+
+// NetworkTotals is the traffic between the controller and its workers so
+// far.
+type NetworkTotals struct {
+	BytesSent, MsgsSent, BytesRecv, MsgsRecv uint64
+}
+
+type requestKey struct {
+	model  int
+	status int32
+}
+
+type modelMetrics struct {
+	sloMet, coldStarts uint64
+	latency            histogram // its sum unused: latencyNs is exact
+	latencyNs          int64
+}
+
+type actionKey struct {
+	worker, gpu, actionType int
+	status                  int32
+}
+
+type gpuKey struct{ worker, gpu int }
+
+type gpuMetrics struct {
+	execNs, loadNs, goodputNs int64
+	items                     uint64
+}
+
+// Bucket bounds: latencies in seconds, from a millisecond to the 10 s a
+// request may wait at most; prediction errors as fractions.
+var (
+	latencyBounds = []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}
+	errorBounds   = []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1}
+)
+
+// histogram counts observations at or below each bound (not cumulative
+// until written) and their sum.
+type histogram struct {
+	counts []uint64 // per bound, then above the last
+	sum    float64
+}
+
+func (h *histogram) observe(bounds []float64, v float64) {
+	if h.counts == nil {
+		h.counts = make([]uint64, len(bounds)+1)
+	}
+	i, _ := slices.BinarySearch(bounds, v)
+	h.counts[i]++
+	h.sum += v
+}
+
+// NewMetrics returns empty metrics.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		requests: make(map[requestKey]uint64),
+		models:   make(map[int]*modelMetrics),
+		actions:  make(map[actionKey]uint64),
+		gpus:     make(map[gpuKey]*gpuMetrics),
+	}
+}
+
+// AddRequest counts one answered request.
+func (m *Metrics) AddRequest(r *RequestRecord) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests[requestKey{r.ModelID, r.Result}]++
+	mm := m.models[r.ModelID]
+	if mm == nil {
+		mm = &modelMetrics{}
+		m.models[r.ModelID] = mm
+	}
+	if DeadlineMet(r) {
+		mm.sloMet++
+	}
+	if ColdStart(r) {
+		mm.coldStarts++
+	}
+	l := max(r.Departure-r.Arrival, 0)
+	mm.latency.observe(latencyBounds, float64(l)/1e9)
+	mm.latencyNs += l
+}
+
+// AddAction counts one completed action.
+func (m *Metrics) AddAction(r *ActionRecord) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.actions[actionKey{r.Worker, r.GPU, r.ActionType, r.Status}]++
+	if r.Status != 0 {
+		return
+	}
+	k := gpuKey{r.Worker, r.GPU}
+	g := m.gpus[k]
+	if g == nil {
+		g = &gpuMetrics{}
+		m.gpus[k] = g
+	}
+	switch r.ActionType {
+	case ActionInfer:
+		g.execNs += r.WorkerDuration
+		g.goodputNs += Goodput(r)
+		g.items += uint64(max(r.BatchSize, 0))
+		if r.WorkerDuration > 0 && r.ExpectedDuration > 0 {
+			m.predErr.observe(errorBounds, math.Abs(float64(r.ExpectedDuration-r.WorkerDuration))/float64(r.WorkerDuration))
+		}
+	case ActionLoadWeights:
+		g.loadNs += r.WorkerDuration
+	}
+}
+
+// SetNetwork records the traffic with the workers so far.
+func (m *Metrics) SetNetwork(n NetworkTotals) {
+	m.mu.Lock()
+	m.net = n
+	m.mu.Unlock()
+}
+
+// WriteTo writes the metrics in Prometheus's text exposition format
+// (version 0.0.4), every series in a fixed order.
+func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := &exposition{w: bufio.NewWriter(w)}
+
+	e.family("clockwork_requests_total", "counter", "Inference requests answered, by model and status (0: success).")
+	for _, k := range sortedKeys(m.requests, func(a, b requestKey) int {
+		return cmp.Or(cmp.Compare(a.model, b.model), cmp.Compare(a.status, b.status))
+	}) {
+		e.sample("clockwork_requests_total", labels{"model", itoa(k.model), "status", itoa(int(k.status))}, "", float64(m.requests[k]))
+	}
+	models := sortedKeys(m.models, cmp.Compare[int])
+	e.family("clockwork_requests_slo_met_total", "counter", "Requests answered successfully within their SLO (the request log's deadline_met), by model.")
+	for _, id := range models {
+		e.sample("clockwork_requests_slo_met_total", labels{"model", itoa(id)}, "", float64(m.models[id].sloMet))
+	}
+	e.family("clockwork_requests_cold_start_total", "counter", "Requests that arrived with no copy of their model loaded and left with one (the request log's is_coldstart), by model.")
+	for _, id := range models {
+		e.sample("clockwork_requests_cold_start_total", labels{"model", itoa(id)}, "", float64(m.models[id].coldStarts))
+	}
+	e.family("clockwork_request_latency_seconds", "histogram", "Time from a request's admission to its answer, by model.")
+	for _, id := range models {
+		mm := m.models[id]
+		e.histogram("clockwork_request_latency_seconds", labels{"model", itoa(id)}, latencyBounds, &mm.latency, float64(mm.latencyNs)/1e9)
+	}
+
+	e.family("clockwork_actions_total", "counter", "Actions completed by the workers, by worker, GPU, action and status (0: success).")
+	for _, k := range sortedKeys(m.actions, func(a, b actionKey) int {
+		return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu), cmp.Compare(a.actionType, b.actionType), cmp.Compare(a.status, b.status))
+	}) {
+		e.sample("clockwork_actions_total", labels{"worker", itoa(k.worker), "gpu", itoa(k.gpu), "action", actionName(k.actionType), "status", itoa(int(k.status))}, "", float64(m.actions[k]))
+	}
+	gpus := sortedKeys(m.gpus, func(a, b gpuKey) int { return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu)) })
+	gpuFamily := func(name, typ, help string, v func(*gpuMetrics) float64) {
+		e.family(name, typ, help)
+		for _, k := range gpus {
+			e.sample(name, labels{"worker", itoa(k.worker), "gpu", itoa(k.gpu)}, "", v(m.gpus[k]))
+		}
+	}
+	gpuFamily("clockwork_gpu_exec_seconds_total", "counter", "GPU time of successful Infers as the workers measured it; its rate is the GPU's utilization.",
+		func(g *gpuMetrics) float64 { return float64(g.execNs) / 1e9 })
+	gpuFamily("clockwork_gpu_goodput_seconds_total", "counter", "The part of that GPU time spent on requests answered successfully within their SLO (the action log's goodput).",
+		func(g *gpuMetrics) float64 { return float64(g.goodputNs) / 1e9 })
+	gpuFamily("clockwork_gpu_load_seconds_total", "counter", "Transfer time of successful LoadWeights as the workers measured it.",
+		func(g *gpuMetrics) float64 { return float64(g.loadNs) / 1e9 })
+	gpuFamily("clockwork_gpu_infer_items_total", "counter", "Batch items of successful Infers; divided by the Infers, the mean batch size.",
+		func(g *gpuMetrics) float64 { return float64(g.items) })
+	e.family("clockwork_infer_prediction_error_ratio", "histogram", "|expected - measured| / measured exec time of successful Infers: how well the scheduler predicts.")
+	e.histogram("clockwork_infer_prediction_error_ratio", nil, errorBounds, &m.predErr, m.predErr.sum)
+
+	for _, f := range []struct {
+		name, help string
+		sent, recv uint64
+	}{
+		{"clockwork_network_bytes_total", "Bytes to and from the workers.", m.net.BytesSent, m.net.BytesRecv},
+		{"clockwork_network_messages_total", "Messages to and from the workers.", m.net.MsgsSent, m.net.MsgsRecv},
+	} {
+		e.family(f.name, "counter", f.help)
+		e.sample(f.name, labels{"direction", "sent"}, "", float64(f.sent))
+		e.sample(f.name, labels{"direction", "received"}, "", float64(f.recv))
+	}
+	return e.n, e.flush()
+}
+
+func actionName(t int) string {
+	switch t {
+	case ActionLoadWeights:
+		return "load_weights"
+	case ActionInfer:
+		return "infer"
+	case ActionEvictWeights:
+		return "evict_weights"
+	}
+	return itoa(t)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compare)
+	return keys
+}
+
+// labels are name, value pairs; values here need no escaping (numbers
+// and fixed words).
+type labels []string
+
+// exposition writes the text format, counting bytes and keeping the
+// first error.
+type exposition struct {
+	w   *bufio.Writer
+	n   int64
+	err error
+}
+
+func (e *exposition) str(s string) {
+	if e.err == nil {
+		var n int
+		n, e.err = e.w.WriteString(s)
+		e.n += int64(n)
+	}
+}
+
+func (e *exposition) family(name, typ, help string) {
+	e.str("# HELP " + name + " " + help + "\n# TYPE " + name + " " + typ + "\n")
+}
+
+// sample writes name+suffix{ls, extra} v; extra is one more label pair
+// already formatted (a histogram's le), or "".
+func (e *exposition) sample(name string, ls labels, extra string, v float64) {
+	e.str(name)
+	if len(ls) > 0 || extra != "" {
+		e.str("{")
+		for i := 0; i+1 < len(ls); i += 2 {
+			if i > 0 {
+				e.str(",")
+			}
+			e.str(ls[i] + `="` + ls[i+1] + `"`)
+		}
+		if extra != "" {
+			if len(ls) > 0 {
+				e.str(",")
+			}
+			e.str(extra)
+		}
+		e.str("}")
+	}
+	e.str(" " + strconv.FormatFloat(v, 'f', -1, 64) + "\n")
+}
+
+func (e *exposition) histogram(name string, ls labels, bounds []float64, h *histogram, sum float64) {
+	var cum uint64
+	for i, b := range bounds {
+		if h.counts != nil {
+			cum += h.counts[i]
+		}
+		e.sample(name+"_bucket", ls, `le="`+strconv.FormatFloat(b, 'g', -1, 64)+`"`, float64(cum))
+	}
+	if h.counts != nil {
+		cum += h.counts[len(bounds)]
+	}
+	e.sample(name+"_bucket", ls, `le="+Inf"`, float64(cum))
+	e.sample(name+"_sum", ls, "", sum)
+	e.sample(name+"_count", ls, "", float64(cum))
+}
+
+func (e *exposition) flush() error {
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	return e.err
+}

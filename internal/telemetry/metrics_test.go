@@ -1,0 +1,173 @@
+package telemetry
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestMetrics(t *testing.T) {
+	m := NewMetrics()
+	ms := int64(1e6)
+	for _, r := range []RequestRecord{
+		{ModelID: 3, Result: 0, Arrival: 0, Departure: 4 * ms, Deadline: 10 * ms, ArrivalCount: 1, DepartureCount: 1},     // met
+		{ModelID: 3, Result: 0, Arrival: 0, Departure: 12 * ms, Deadline: 10 * ms, ArrivalCount: 0, DepartureCount: 1},    // late, cold
+		{ModelID: 3, Result: 4, Arrival: 0, Departure: 10 * ms, Deadline: 10 * ms, ArrivalCount: 1, DepartureCount: 1},    // dropped
+		{ModelID: 0, Result: 1, Arrival: 5 * ms, Departure: 5 * ms, ArrivalCount: 0, DepartureCount: 0},                   // invalid model
+		{ModelID: 0, Result: 0, Arrival: 5 * ms, Departure: 5*ms + 1000, Deadline: 0, ArrivalCount: 1, DepartureCount: 1}, // no deadline
+	} {
+		m.AddRequest(&r)
+	}
+	for _, r := range []ActionRecord{
+		{Worker: 0, GPU: 1, ActionType: ActionInfer, BatchSize: 4, ExpectedDuration: 3_300_000, WorkerDuration: 3_000_000, GoodputFraction: 0.5},
+		{Worker: 0, GPU: 1, ActionType: ActionInfer, BatchSize: 1, ExpectedDuration: 1_000_000, WorkerDuration: 1_000_000, GoodputFraction: 1},
+		{Worker: 0, GPU: 1, ActionType: ActionInfer, Status: 71, BatchSize: 2, ExpectedDuration: 2e6},
+		{Worker: 0, GPU: 0, ActionType: ActionLoadWeights, WorkerDuration: 8_000_000, GoodputFraction: 1},
+		{Worker: 0, GPU: 0, ActionType: ActionEvictWeights, GoodputFraction: 1},
+	} {
+		m.AddAction(&r)
+	}
+	m.SetNetwork(NetworkTotals{BytesSent: 1000, MsgsSent: 10, BytesRecv: 2000, MsgsRecv: 9})
+
+	var b bytes.Buffer
+	n, err := m.WriteTo(&b)
+	if err != nil || n != int64(b.Len()) {
+		t.Fatalf("WriteTo: %d, %v (wrote %d)", n, err, b.Len())
+	}
+	got := b.String()
+	checkExposition(t, got)
+	for _, want := range []string{
+		"# TYPE clockwork_requests_total counter\n" +
+			"clockwork_requests_total{model=\"0\",status=\"0\"} 1\n" +
+			"clockwork_requests_total{model=\"0\",status=\"1\"} 1\n" +
+			"clockwork_requests_total{model=\"3\",status=\"0\"} 2\n" +
+			"clockwork_requests_total{model=\"3\",status=\"4\"} 1\n",
+		"clockwork_requests_slo_met_total{model=\"0\"} 1\nclockwork_requests_slo_met_total{model=\"3\"} 1\n",
+		"clockwork_requests_cold_start_total{model=\"0\"} 0\nclockwork_requests_cold_start_total{model=\"3\"} 1\n",
+		// Model 3: 4, 10 and 12 ms.
+		"clockwork_request_latency_seconds_bucket{model=\"3\",le=\"0.002\"} 0\n" +
+			"clockwork_request_latency_seconds_bucket{model=\"3\",le=\"0.005\"} 1\n" +
+			"clockwork_request_latency_seconds_bucket{model=\"3\",le=\"0.01\"} 2\n" +
+			"clockwork_request_latency_seconds_bucket{model=\"3\",le=\"0.02\"} 3\n",
+		"clockwork_request_latency_seconds_bucket{model=\"3\",le=\"+Inf\"} 3\n" +
+			"clockwork_request_latency_seconds_sum{model=\"3\"} 0.026\n" +
+			"clockwork_request_latency_seconds_count{model=\"3\"} 3\n",
+		"clockwork_actions_total{worker=\"0\",gpu=\"0\",action=\"load_weights\",status=\"0\"} 1\n" +
+			"clockwork_actions_total{worker=\"0\",gpu=\"0\",action=\"evict_weights\",status=\"0\"} 1\n" +
+			"clockwork_actions_total{worker=\"0\",gpu=\"1\",action=\"infer\",status=\"0\"} 2\n" +
+			"clockwork_actions_total{worker=\"0\",gpu=\"1\",action=\"infer\",status=\"71\"} 1\n",
+		"clockwork_gpu_exec_seconds_total{worker=\"0\",gpu=\"0\"} 0\nclockwork_gpu_exec_seconds_total{worker=\"0\",gpu=\"1\"} 0.004\n",
+		"clockwork_gpu_goodput_seconds_total{worker=\"0\",gpu=\"1\"} 0.0025\n",
+		"clockwork_gpu_load_seconds_total{worker=\"0\",gpu=\"0\"} 0.008\n",
+		"clockwork_gpu_infer_items_total{worker=\"0\",gpu=\"1\"} 5\n",
+		// Errors of 0.1 and 0.
+		"clockwork_infer_prediction_error_ratio_bucket{le=\"0.001\"} 1\n",
+		"clockwork_infer_prediction_error_ratio_bucket{le=\"0.05\"} 1\nclockwork_infer_prediction_error_ratio_bucket{le=\"0.1\"} 2\n",
+		"clockwork_infer_prediction_error_ratio_count 2\n",
+		"clockwork_network_bytes_total{direction=\"sent\"} 1000\nclockwork_network_bytes_total{direction=\"received\"} 2000\n",
+		"clockwork_network_messages_total{direction=\"sent\"} 10\nclockwork_network_messages_total{direction=\"received\"} 9\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing:\n%s\nin:\n%s", want, got)
+		}
+	}
+}
+
+// TestMetricsEmpty: with nothing recorded every family is declared, the
+// histogram without labels has zero buckets, and the text is valid.
+func TestMetricsEmpty(t *testing.T) {
+	var b bytes.Buffer
+	NewMetrics().WriteTo(&b)
+	checkExposition(t, b.String())
+	if !strings.Contains(b.String(), "clockwork_infer_prediction_error_ratio_bucket{le=\"+Inf\"} 0\n") ||
+		!strings.Contains(b.String(), "# TYPE clockwork_requests_total counter\n") {
+		t.Errorf("empty metrics:\n%s", b.String())
+	}
+}
+
+// checkExposition checks the text format: each sample belongs to the
+// family declared last (HELP, then TYPE), is name{labels} value, and a
+// histogram's buckets only grow.
+func checkExposition(t *testing.T, text string) {
+	t.Helper()
+	family, typ := "", ""
+	var lastBucket float64 = -1
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "# HELP "):
+			family = strings.Fields(l)[2]
+			lastBucket = -1
+		case strings.HasPrefix(l, "# TYPE "):
+			f := strings.Fields(l)
+			if len(f) != 4 || f[2] != family {
+				t.Fatalf("TYPE line %q after HELP of %s", l, family)
+			}
+			typ = f[3]
+		default:
+			name, rest, _ := strings.Cut(l, " ")
+			base, labels, hasLabels := strings.Cut(name, "{")
+			if hasLabels && !strings.HasSuffix(labels, "}") {
+				t.Fatalf("bad labels in %q", l)
+			}
+			if typ == "histogram" {
+				switch {
+				case strings.HasSuffix(base, "_bucket"), strings.HasSuffix(base, "_sum"), strings.HasSuffix(base, "_count"):
+					base = base[:strings.LastIndex(base, "_")]
+				}
+			}
+			if base != family {
+				t.Fatalf("sample %q outside its family (%s)", l, family)
+			}
+			var v float64
+			if _, err := fmt.Sscan(rest, &v); err != nil {
+				t.Fatalf("value of %q: %v", l, err)
+			}
+			if strings.Contains(name, "_bucket{") {
+				if strings.Contains(name, `le="0.001"`) {
+					lastBucket = -1
+				}
+				if v < lastBucket {
+					t.Fatalf("bucket %q below the one before (%g)", l, lastBucket)
+				}
+				lastBucket = v
+			}
+		}
+	}
+}
+
+// TestMetricsConcurrent: records added while the metrics are written (run
+// with -race).
+func TestMetricsConcurrent(t *testing.T) {
+	m := NewMetrics()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range 1000 {
+			m.AddRequest(&RequestRecord{ModelID: i % 7, Departure: int64(i)})
+			m.AddAction(&ActionRecord{ActionType: ActionInfer, GPU: i % 2, WorkerDuration: 1e6, ExpectedDuration: 1e6})
+		}
+	})
+	for range 20 {
+		m.WriteTo(&bytes.Buffer{})
+	}
+	wg.Wait()
+	var b bytes.Buffer
+	m.WriteTo(&b)
+	if !strings.Contains(b.String(), "clockwork_infer_prediction_error_ratio_count 1000\n") {
+		t.Errorf("after 1000 Infers:\n%s", b.String())
+	}
+}
+
+// BenchmarkMetricsAdd is what -metrics adds to the controller's loop per
+// answered request (and per Infer of batch size 1).
+func BenchmarkMetricsAdd(b *testing.B) {
+	m := NewMetrics()
+	req := RequestRecord{ModelID: 3, Arrival: 1e9, Departure: 1e9 + 4e6, Deadline: 1e9 + 1e8, ArrivalCount: 1, DepartureCount: 1}
+	act := ActionRecord{Worker: 0, GPU: 1, ActionType: ActionInfer, BatchSize: 1, ExpectedDuration: 3.3e6, WorkerDuration: 3.2e6, GoodputFraction: 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.AddRequest(&req)
+		m.AddAction(&act)
+	}
+}
