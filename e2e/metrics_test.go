@@ -17,7 +17,7 @@ import (
 // scrapes /metrics once the client has gone and the counts have settled,
 // and checks them against the request and action logs written by the same
 // controller: requests by model and status, SLOs met, and actions by GPU,
-// type and status.
+// type and status; requests for unknown model ids are counted apart.
 func TestMetricsAgreeWithTheLogs(t *testing.T) {
 	logs := t.TempDir()
 	_, wport := startWorker(t, "-n", "2")
@@ -28,6 +28,12 @@ func TestMetricsAgreeWithTheLogs(t *testing.T) {
 		"client", "-summary-period", "1s", "localhost:"+cport, "simple")
 	cl.waitFor(nonZeroThroughput, 30*time.Second)
 	cl.Stop()
+	unknown := &rawClient{t: t, port: cport}
+	for _, id := range []uint64{9999, 1 << 31, 12345} {
+		if status := unknown.infer(id); status != 1 {
+			t.Fatalf("model %d: status %d, want 1", id, status)
+		}
+	}
 
 	// Scrape until two scrapes a quarter of a second apart agree.
 	var m, last map[string]float64
@@ -48,6 +54,10 @@ func TestMetricsAgreeWithTheLogs(t *testing.T) {
 	want := map[string]float64{}
 	rows := tsvRows(t, filepath.Join(logs, "clockwork_request_log.tsv"))
 	for _, r := range rows {
+		if id, _ := strconv.Atoi(r[4]); id < 0 || id >= 2 { // simple loads models 0 and 1
+			want[`clockwork_requests_unknown_model_total`]++
+			continue
+		}
 		want[`clockwork_requests_total{model="`+r[4]+`",status="`+r[2]+`"}`]++
 		if r[8] == "1" {
 			want[`clockwork_requests_slo_met_total{model="`+r[4]+`"}`]++

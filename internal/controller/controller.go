@@ -38,7 +38,7 @@ type Options struct {
 	MaxExec  uint64
 
 	// Telemetry receives every response and completed action after startup
-	// (nil: none).
+	// (nil: none). Run closes it when it returns, whatever ended it.
 	Telemetry Telemetry
 
 	// ConnectTimeout bounds the wait for each worker (default 30 s).
@@ -113,8 +113,12 @@ type event struct {
 
 // Run starts the controller and serves until ctx is done or the cluster
 // cannot be served (a worker unreachable at start, or every worker lost
-// during startup).
-func Run(ctx context.Context, opts Options) error {
+// during startup). It closes opts.Telemetry as it returns, so that what
+// was measured reaches the logs on an error too.
+func Run(ctx context.Context, opts Options) (err error) {
+	if opts.Telemetry != nil {
+		defer func() { err = errors.Join(err, opts.Telemetry.Close()) }()
+	}
 	if len(opts.Workers) == 0 {
 		return errors.New("controller: no workers")
 	}
@@ -191,9 +195,6 @@ func (c *Controller) loop(ctx context.Context) error {
 			}
 		case <-alarm.C:
 		case <-ctx.Done():
-			if c.opts.Telemetry != nil {
-				return c.opts.Telemetry.Close()
-			}
 			return nil
 		}
 		now := clock.Now()

@@ -43,7 +43,7 @@ func serveMetrics(addr string, m *telemetry.Metrics, out, errOut io.Writer) (*me
 		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute},
 		done: make(chan struct{}),
 	}
-	fmt.Fprintf(out, "Serving metrics at http://%s/metrics\n", ln.Addr())
+	fmt.Fprintf(out, "Serving metrics at %s\n", metricsURL(ln.Addr()))
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -51,6 +51,16 @@ func serveMetrics(addr string, m *telemetry.Metrics, out, errOut io.Writer) (*me
 		}
 	}()
 	return s, nil
+}
+
+// metricsURL is where a scraper on this machine finds the metrics served
+// on a; on every interface, localhost's address says so.
+func metricsURL(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || !ta.IP.IsUnspecified() {
+		return "http://" + a.String() + "/metrics"
+	}
+	return fmt.Sprintf("http://localhost:%d/metrics (every interface)", ta.Port)
 }
 
 // Close stops serving, letting a scrape in progress finish for up to a

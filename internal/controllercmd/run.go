@@ -101,6 +101,14 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		metrics = telemetry.NewMetrics()
+		// Before the logs are opened: a busy port leaves the last run's
+		// logs as they are.
+		ms, err := serveMetrics(args.Metrics, metrics, stdout, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+		defer ms.Close()
 	}
 	var tel controller.Telemetry
 	if k.telemetry {
@@ -108,15 +116,6 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%v\n", err)
 			return 1
 		}
-	}
-	if metrics != nil {
-		ms, err := serveMetrics(args.Metrics, metrics, stdout, stderr)
-		if err != nil {
-			tel.Close()
-			fmt.Fprintf(stderr, "%v\n", err)
-			return 1
-		}
-		defer ms.Close()
 	}
 	args.Announce(cfg)
 	ctx, cancel := context.WithCancel(context.Background())

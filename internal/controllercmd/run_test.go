@@ -3,6 +3,7 @@ package controllercmd
 import (
 	"bytes"
 	"net"
+	"os"
 	"strings"
 	"testing"
 )
@@ -116,6 +117,7 @@ func TestMetricsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
+	logs := t.TempDir()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -123,11 +125,32 @@ func TestMetricsRefused(t *testing.T) {
 		{[]string{"-metrics", "8002", "INFER5", "localhost:1"}, `bad value "8002" for metrics: address 8002: missing port in address`},
 		{[]string{"-metrics", ":0", "DIRECT", "localhost:1"}, "-metrics: the DIRECT controller keeps no telemetry"},
 		{[]string{"-metrics", ":0", "ECHO", "localhost:1"}, "-metrics: the ECHO controller keeps no telemetry"},
-		{[]string{"-log-dir", t.TempDir(), "-metrics", busy.Addr().String(), "INFER5", "localhost:1"}, "cannot serve metrics: listen tcp " + busy.Addr().String() + ": bind: address already in use"},
+		{[]string{"-log-dir", logs, "-metrics", busy.Addr().String(), "INFER5", "localhost:1"}, "cannot serve metrics: listen tcp " + busy.Addr().String() + ": bind: address already in use"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if rc := Main(tc.args, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stdout.String(), "Connecting") {
 			t.Errorf("%q: exit %d, stderr %q, stdout %q", tc.args, rc, stderr.String(), stdout.String())
+		}
+	}
+	// The busy port was found before the logs were opened.
+	if files, _ := os.ReadDir(logs); len(files) != 0 {
+		t.Errorf("the logs were opened: %v", files)
+	}
+}
+
+func TestMetricsURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8002": "http://127.0.0.1:8002/metrics",
+		"[::1]:8002":     "http://[::1]:8002/metrics",
+		"0.0.0.0:8002":   "http://localhost:8002/metrics (every interface)",
+		"[::]:8002":      "http://localhost:8002/metrics (every interface)",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := metricsURL(a); got != want {
+			t.Errorf("%s: %q, want %q", addr, got, want)
 		}
 	}
 }

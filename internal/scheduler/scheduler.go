@@ -17,6 +17,7 @@ package scheduler
 import (
 	"io"
 
+	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/telemetry"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
@@ -88,6 +89,9 @@ type Response struct {
 	Departure      int64
 	ArrivalCount   int // copies of the model loaded when the request arrived
 	DepartureCount int // ... and when it was answered
+	// UnknownModel says the request named a model id the scheduler does
+	// not know (status 1, "Invalid model ID").
+	UnknownModel bool
 }
 
 // Send is an action to transmit to a worker now.
@@ -175,12 +179,18 @@ func (m *Model) Exec(b int) int64 {
 	return 0
 }
 
+// UnknownModel is the answer at now to r, which names a model id the
+// scheduler does not know: status 1, as the original.
+func UnknownModel(r *Request, now int64) Response {
+	return Response{Req: r, Status: clientapi.StatusError, Message: "Invalid model ID", Departure: now, UnknownModel: true}
+}
+
 // Record converts the response into a row of the request log.
 func (r *Response) Record() telemetry.RequestRecord {
 	return telemetry.RequestRecord{
 		RequestID: r.Req.UserRequestID, UserID: r.Req.UserID, ModelID: r.Req.ModelID, SLOFactor: r.Req.SLOFactor,
 		Result: r.Status, Arrival: r.Req.Arrival, Departure: r.Departure, Deadline: r.Deadline,
-		ArrivalCount: r.ArrivalCount, DepartureCount: r.DepartureCount,
+		ArrivalCount: r.ArrivalCount, DepartureCount: r.DepartureCount, UnknownModel: r.UnknownModel,
 	}
 }
 

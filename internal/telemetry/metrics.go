@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"cmp"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -19,10 +21,16 @@ import (
 // |expected − worker| / worker exec duration, and goodput is the action
 // log's goodput column.
 //
+// Requests for a model id no scheduler knows are counted apart, without
+// a series of their own: a client sweeping ids would otherwise grow the
+// metrics without bound.
+//
 // Safe for concurrent use: the controller's loop adds records while an
-// HTTP handler writes them out.
+// HTTP handler writes them out, from a copy taken under the lock, so
+// that a slow scraper never holds the loop up.
 type Metrics struct {
 	mu       sync.Mutex
+	unknown  uint64 // requests for unknown model ids
 	requests map[requestKey]uint64
 	models   map[int]*modelMetrics
 	actions  map[actionKey]uint64
@@ -74,6 +82,8 @@ type histogram struct {
 	sum    float64
 }
 
+func (h *histogram) clone() histogram { return histogram{counts: slices.Clone(h.counts), sum: h.sum} }
+
 func (h *histogram) observe(bounds []float64, v float64) {
 	if h.counts == nil {
 		h.counts = make([]uint64, len(bounds)+1)
@@ -97,6 +107,10 @@ func NewMetrics() *Metrics {
 func (m *Metrics) AddRequest(r *RequestRecord) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if r.UnknownModel {
+		m.unknown++
+		return
+	}
 	m.requests[requestKey{r.ModelID, r.Result}]++
 	mm := m.models[r.ModelID]
 	if mm == nil {
@@ -148,11 +162,30 @@ func (m *Metrics) SetNetwork(n NetworkTotals) {
 	m.mu.Unlock()
 }
 
+// snapshot is a copy of m, taken under its lock.
+func (m *Metrics) snapshot() *Metrics {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := &Metrics{
+		unknown: m.unknown, requests: maps.Clone(m.requests), models: make(map[int]*modelMetrics, len(m.models)),
+		actions: maps.Clone(m.actions), gpus: make(map[gpuKey]*gpuMetrics, len(m.gpus)), predErr: m.predErr.clone(), net: m.net,
+	}
+	for id, mm := range m.models {
+		cm := *mm
+		cm.latency = mm.latency.clone()
+		c.models[id] = &cm
+	}
+	for k, g := range m.gpus {
+		cg := *g
+		c.gpus[k] = &cg
+	}
+	return c
+}
+
 // WriteTo writes the metrics in Prometheus's text exposition format
 // (version 0.0.4), every series in a fixed order.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m = m.snapshot()
 	e := &exposition{w: bufio.NewWriter(w)}
 
 	e.family("clockwork_requests_total", "counter", "Inference requests answered, by model and status (0: success).")
@@ -161,6 +194,8 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	}) {
 		e.sample("clockwork_requests_total", labels{"model", itoa(k.model), "status", itoa(int(k.status))}, "", float64(m.requests[k]))
 	}
+	e.family("clockwork_requests_unknown_model_total", "counter", "Requests for a model id the scheduler does not know (status 1), not counted above.")
+	e.sample("clockwork_requests_unknown_model_total", nil, "", float64(m.unknown))
 	models := sortedKeys(m.models, cmp.Compare[int])
 	e.family("clockwork_requests_slo_met_total", "counter", "Requests answered successfully within their SLO (the request log's deadline_met), by model.")
 	for _, id := range models {
@@ -257,8 +292,11 @@ func (e *exposition) str(s string) {
 	}
 }
 
+// helpEscaper escapes what HELP text may not hold as it is.
+var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+
 func (e *exposition) family(name, typ, help string) {
-	e.str("# HELP " + name + " " + help + "\n# TYPE " + name + " " + typ + "\n")
+	e.str("# HELP " + name + " " + helpEscaper.Replace(help) + "\n# TYPE " + name + " " + typ + "\n")
 }
 
 // sample writes name+suffix{ls, extra} v; extra is one more label pair

@@ -1,11 +1,14 @@
 package telemetry
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestMetrics(t *testing.T) {
@@ -17,6 +20,8 @@ func TestMetrics(t *testing.T) {
 		{ModelID: 3, Result: 4, Arrival: 0, Departure: 10 * ms, Deadline: 10 * ms, ArrivalCount: 1, DepartureCount: 1},    // dropped
 		{ModelID: 0, Result: 1, Arrival: 5 * ms, Departure: 5 * ms, ArrivalCount: 0, DepartureCount: 0},                   // invalid model
 		{ModelID: 0, Result: 0, Arrival: 5 * ms, Departure: 5*ms + 1000, Deadline: 0, ArrivalCount: 1, DepartureCount: 1}, // no deadline
+		{ModelID: 77, Result: 1, UnknownModel: true},
+		{ModelID: -5, Result: 1, UnknownModel: true},
 	} {
 		m.AddRequest(&r)
 	}
@@ -38,12 +43,16 @@ func TestMetrics(t *testing.T) {
 	}
 	got := b.String()
 	checkExposition(t, got)
+	if strings.Contains(got, `model="77"`) || strings.Contains(got, `model="-5"`) {
+		t.Error("unknown model ids have series of their own")
+	}
 	for _, want := range []string{
 		"# TYPE clockwork_requests_total counter\n" +
 			"clockwork_requests_total{model=\"0\",status=\"0\"} 1\n" +
 			"clockwork_requests_total{model=\"0\",status=\"1\"} 1\n" +
 			"clockwork_requests_total{model=\"3\",status=\"0\"} 2\n" +
 			"clockwork_requests_total{model=\"3\",status=\"4\"} 1\n",
+		"clockwork_requests_unknown_model_total 2\n",
 		"clockwork_requests_slo_met_total{model=\"0\"} 1\nclockwork_requests_slo_met_total{model=\"3\"} 1\n",
 		"clockwork_requests_cold_start_total{model=\"0\"} 0\nclockwork_requests_cold_start_total{model=\"3\"} 1\n",
 		// Model 3: 4, 10 and 12 ms.
@@ -169,5 +178,43 @@ func BenchmarkMetricsAdd(b *testing.B) {
 	for b.Loop() {
 		m.AddRequest(&req)
 		m.AddAction(&act)
+	}
+}
+
+// TestMetricsScraperDoesNotBlock: a scraper that stops reading holds no
+// lock the controller's loop needs.
+func TestMetricsScraperDoesNotBlock(t *testing.T) {
+	m := NewMetrics()
+	for id := range 100 {
+		m.AddRequest(&RequestRecord{ModelID: id})
+	}
+	r, w := io.Pipe()
+	defer r.Close()
+	go m.WriteTo(w) // nobody reads: the first write blocks
+	// Wait until the scrape is writing, then add.
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(r, first); err != nil {
+		t.Fatal(err)
+	}
+	added := make(chan struct{})
+	go func() {
+		m.AddRequest(&RequestRecord{ModelID: 1})
+		m.AddAction(&ActionRecord{ActionType: ActionInfer})
+		close(added)
+	}()
+	select {
+	case <-added:
+	case <-time.After(10 * time.Second):
+		t.Fatal("adding a record waited for a scraper that does not read")
+	}
+}
+
+func TestHelpEscaped(t *testing.T) {
+	var b bytes.Buffer
+	e := &exposition{w: bufio.NewWriter(&b)}
+	e.family("x", "counter", "a\\b\nc")
+	e.flush()
+	if want := "# HELP x a\\\\b\\nc\n# TYPE x counter\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }

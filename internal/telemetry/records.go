@@ -68,4 +68,7 @@ type RequestRecord struct {
 
 	ArrivalCount   int // copies of the model loaded at arrival
 	DepartureCount int // ... and at departure
+	// UnknownModel says ModelID named no model (not a column of the log;
+	// the metrics count such requests without a series per id).
+	UnknownModel bool
 }

@@ -210,7 +210,7 @@ func (s *Scheduler) Infer(now int64, r *scheduler.Request) {
 	q := &request{req: r}
 	switch {
 	case m == nil:
-		s.reject(q, "Invalid model ID")
+		s.responses = append(s.responses, scheduler.UnknownModel(r, s.now))
 	case !s.fits(m):
 		s.reject(q, noGPU)
 	default:

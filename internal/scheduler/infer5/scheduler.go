@@ -3,7 +3,6 @@ package infer5
 import (
 	"io"
 
-	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/telemetry"
 )
@@ -55,9 +54,7 @@ var _ scheduler.Scheduler = (*Scheduler)(nil)
 func (s *Scheduler) Infer(now int64, r *scheduler.Request) {
 	s.setNow(now)
 	if r.ModelID < 0 || r.ModelID >= len(s.models) || s.models[r.ModelID] == nil {
-		s.responses = append(s.responses, scheduler.Response{
-			Req: r, Status: clientapi.StatusError, Message: "Invalid model ID", Departure: s.now,
-		})
+		s.responses = append(s.responses, scheduler.UnknownModel(r, s.now))
 		return
 	}
 	s.admit(r, s.models[r.ModelID])
