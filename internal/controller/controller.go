@@ -46,7 +46,7 @@ type Options struct {
 
 	// Test, when set, runs one of the original's test controllers instead
 	// of the startup phase and a scheduler: TestDirect or TestStress
-	// (mode.go). NewScheduler and Telemetry are then unused.
+	// (mode.go). NewScheduler is then unused, and Telemetry only closed.
 	Test   string
 	Stress StressOptions // TestStress's
 }

@@ -43,7 +43,11 @@ func serveMetrics(addr string, m *telemetry.Metrics, out, errOut io.Writer) (*me
 		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute},
 		done: make(chan struct{}),
 	}
-	fmt.Fprintf(out, "Serving metrics at %s\n", metricsURL(ln.Addr()))
+	where := "at"
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		where = "on every interface, at"
+	}
+	fmt.Fprintf(out, "Serving metrics %s %s\n", where, metricsURL(ln.Addr()))
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -54,13 +58,13 @@ func serveMetrics(addr string, m *telemetry.Metrics, out, errOut io.Writer) (*me
 }
 
 // metricsURL is where a scraper on this machine finds the metrics served
-// on a; on every interface, localhost's address says so.
+// on a: localhost where a is every interface.
 func metricsURL(a net.Addr) string {
 	ta, ok := a.(*net.TCPAddr)
 	if !ok || !ta.IP.IsUnspecified() {
 		return "http://" + a.String() + "/metrics"
 	}
-	return fmt.Sprintf("http://localhost:%d/metrics (every interface)", ta.Port)
+	return fmt.Sprintf("http://localhost:%d/metrics", ta.Port)
 }
 
 // Close stops serving, letting a scrape in progress finish for up to a

@@ -142,8 +142,8 @@ func TestMetricsURL(t *testing.T) {
 	for addr, want := range map[string]string{
 		"127.0.0.1:8002": "http://127.0.0.1:8002/metrics",
 		"[::1]:8002":     "http://[::1]:8002/metrics",
-		"0.0.0.0:8002":   "http://localhost:8002/metrics (every interface)",
-		"[::]:8002":      "http://localhost:8002/metrics (every interface)",
+		"0.0.0.0:8002":   "http://localhost:8002/metrics",
+		"[::]:8002":      "http://localhost:8002/metrics",
 	} {
 		a, err := net.ResolveTCPAddr("tcp", addr)
 		if err != nil {

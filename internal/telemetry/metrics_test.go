@@ -18,7 +18,7 @@ func TestMetrics(t *testing.T) {
 		{ModelID: 3, Result: 0, Arrival: 0, Departure: 4 * ms, Deadline: 10 * ms, ArrivalCount: 1, DepartureCount: 1},     // met
 		{ModelID: 3, Result: 0, Arrival: 0, Departure: 12 * ms, Deadline: 10 * ms, ArrivalCount: 0, DepartureCount: 1},    // late, cold
 		{ModelID: 3, Result: 4, Arrival: 0, Departure: 10 * ms, Deadline: 10 * ms, ArrivalCount: 1, DepartureCount: 1},    // dropped
-		{ModelID: 0, Result: 1, Arrival: 5 * ms, Departure: 5 * ms, ArrivalCount: 0, DepartureCount: 0},                   // invalid model
+		{ModelID: 0, Result: 1, Arrival: 5 * ms, Departure: 5 * ms, ArrivalCount: 0, DepartureCount: 0},                   // failed
 		{ModelID: 0, Result: 0, Arrival: 5 * ms, Departure: 5*ms + 1000, Deadline: 0, ArrivalCount: 1, DepartureCount: 1}, // no deadline
 		{ModelID: 77, Result: 1, UnknownModel: true},
 		{ModelID: -5, Result: 1, UnknownModel: true},

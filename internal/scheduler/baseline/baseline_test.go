@@ -107,6 +107,21 @@ func TestWorkerErrorsReachTheClient(t *testing.T) {
 	h.CheckExactlyOnce()
 }
 
+// TestInvalidModelIDs: a model id the scheduler does not know is answered
+// at once, status 1, marked for the metrics.
+func TestInvalidModelIDs(t *testing.T) {
+	h := warm(t)
+	for _, id := range []int{1, -1, 1 << 20} {
+		r := h.Infer(id)
+		if a := h.MustAnswer(r); a.Status != 1 || a.Message != "Invalid model ID" || !a.UnknownModel {
+			t.Errorf("model %d: %+v, want status 1 Invalid model ID", id, a.Response)
+		}
+	}
+	if len(h.Sends) != 0 {
+		t.Errorf("sent %d actions for invalid models", len(h.Sends))
+	}
+}
+
 func TestStartupLines(t *testing.T) {
 	var log bytes.Buffer
 	cfg := schedtest.Config()

@@ -116,7 +116,7 @@ func TestInvalidModelIDs(t *testing.T) {
 	h := warm(t)
 	for _, id := range []int{1, 2, -1} { // the original indexed past the table for id == 1
 		r := h.Infer(id)
-		if a := h.MustAnswer(r); a.Status != 1 || a.Message != "Invalid model ID" || a.Deadline != 0 {
+		if a := h.MustAnswer(r); a.Status != 1 || a.Message != "Invalid model ID" || a.Deadline != 0 || !a.UnknownModel {
 			t.Errorf("model %d: %+v, want status 1 Invalid model ID", id, a.Response)
 		}
 	}
