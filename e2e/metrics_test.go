@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clockwork-go/clockwork/internal/promtext"
 )
 
 // TestMetricsAgreeWithTheLogs runs INFER5 with -metrics behind a client,
@@ -101,8 +103,11 @@ func scrape(t *testing.T, url string) map[string]float64 {
 	}
 	defer rsp.Body.Close()
 	b, err := io.ReadAll(rsp.Body)
-	if err != nil || rsp.StatusCode != http.StatusOK || !strings.HasPrefix(rsp.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
+	if err != nil || rsp.StatusCode != http.StatusOK || rsp.Header.Get("Content-Type") != promtext.ContentType {
 		t.Fatalf("GET %s: %s, %q, %v", url, rsp.Status, rsp.Header.Get("Content-Type"), err)
+	}
+	if err := promtext.Validate(string(b)); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 	m := map[string]float64{}
 	sample := regexp.MustCompile(`^([a-z_]+(?:\{[^}]*\})?) (\S+)$`)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/clockwork-go/clockwork/internal/controller"
+	"github.com/clockwork-go/clockwork/internal/promtext"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/scheduler/baseline"
 	"github.com/clockwork-go/clockwork/internal/scheduler/echo"
@@ -103,7 +104,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		metrics = telemetry.NewMetrics()
 		// Before the logs are opened: a busy port leaves the last run's
 		// logs as they are.
-		ms, err := serveMetrics(args.Metrics, metrics, stdout, stderr)
+		ms, err := promtext.Serve(args.Metrics, func(w io.Writer) { metrics.WriteTo(w) }, stdout, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 			return 1

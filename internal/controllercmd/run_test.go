@@ -137,20 +137,3 @@ func TestMetricsRefused(t *testing.T) {
 		t.Errorf("the logs were opened: %v", files)
 	}
 }
-
-func TestMetricsURL(t *testing.T) {
-	for addr, want := range map[string]string{
-		"127.0.0.1:8002": "http://127.0.0.1:8002/metrics",
-		"[::1]:8002":     "http://[::1]:8002/metrics",
-		"0.0.0.0:8002":   "http://localhost:8002/metrics",
-		"[::]:8002":      "http://localhost:8002/metrics",
-	} {
-		a, err := net.ResolveTCPAddr("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := metricsURL(a); got != want {
-			t.Errorf("%s: %q, want %q", addr, got, want)
-		}
-	}
-}

@@ -1,15 +1,15 @@
 package telemetry
 
 import (
-	"bufio"
 	"cmp"
 	"io"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
+
+	"github.com/clockwork-go/clockwork/internal/promtext"
 )
 
 // Metrics counts the controller's answered requests and completed actions
@@ -35,7 +35,7 @@ type Metrics struct {
 	models   map[int]*modelMetrics
 	actions  map[actionKey]uint64
 	gpus     map[gpuKey]*gpuMetrics
-	predErr  histogram
+	predErr  promtext.Histogram
 	net      NetworkTotals
 }
 
@@ -52,7 +52,7 @@ type requestKey struct {
 
 type modelMetrics struct {
 	sloMet, coldStarts uint64
-	latency            histogram // its sum unused: latencyNs is exact
+	latency            promtext.Histogram // its Sum unused: latencyNs is exact
 	latencyNs          int64
 }
 
@@ -74,24 +74,6 @@ var (
 	latencyBounds = []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}
 	errorBounds   = []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1}
 )
-
-// histogram counts observations at or below each bound (not cumulative
-// until written) and their sum.
-type histogram struct {
-	counts []uint64 // per bound, then above the last
-	sum    float64
-}
-
-func (h *histogram) clone() histogram { return histogram{counts: slices.Clone(h.counts), sum: h.sum} }
-
-func (h *histogram) observe(bounds []float64, v float64) {
-	if h.counts == nil {
-		h.counts = make([]uint64, len(bounds)+1)
-	}
-	i, _ := slices.BinarySearch(bounds, v)
-	h.counts[i]++
-	h.sum += v
-}
 
 // NewMetrics returns empty metrics.
 func NewMetrics() *Metrics {
@@ -124,7 +106,7 @@ func (m *Metrics) AddRequest(r *RequestRecord) {
 		mm.coldStarts++
 	}
 	l := max(r.Departure-r.Arrival, 0)
-	mm.latency.observe(latencyBounds, float64(l)/1e9)
+	mm.latency.Observe(latencyBounds, float64(l)/1e9)
 	mm.latencyNs += l
 }
 
@@ -148,7 +130,7 @@ func (m *Metrics) AddAction(r *ActionRecord) {
 		g.goodputNs += Goodput(r)
 		g.items += uint64(max(r.BatchSize, 0))
 		if r.WorkerDuration > 0 && r.ExpectedDuration > 0 {
-			m.predErr.observe(errorBounds, math.Abs(float64(r.ExpectedDuration-r.WorkerDuration))/float64(r.WorkerDuration))
+			m.predErr.Observe(errorBounds, math.Abs(float64(r.ExpectedDuration-r.WorkerDuration))/float64(r.WorkerDuration))
 		}
 	case ActionLoadWeights:
 		g.loadNs += r.WorkerDuration
@@ -168,11 +150,11 @@ func (m *Metrics) snapshot() *Metrics {
 	defer m.mu.Unlock()
 	c := &Metrics{
 		unknown: m.unknown, requests: maps.Clone(m.requests), models: make(map[int]*modelMetrics, len(m.models)),
-		actions: maps.Clone(m.actions), gpus: make(map[gpuKey]*gpuMetrics, len(m.gpus)), predErr: m.predErr.clone(), net: m.net,
+		actions: maps.Clone(m.actions), gpus: make(map[gpuKey]*gpuMetrics, len(m.gpus)), predErr: m.predErr.Clone(), net: m.net,
 	}
 	for id, mm := range m.models {
 		cm := *mm
-		cm.latency = mm.latency.clone()
+		cm.latency = mm.latency.Clone()
 		c.models[id] = &cm
 	}
 	for k, g := range m.gpus {
@@ -186,42 +168,43 @@ func (m *Metrics) snapshot() *Metrics {
 // (version 0.0.4), every series in a fixed order.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	m = m.snapshot()
-	e := &exposition{w: bufio.NewWriter(w)}
+	e := promtext.NewWriter(w)
 
-	e.family("clockwork_requests_total", "counter", "Inference requests answered, by model and status (0: success).")
+	e.Family("clockwork_requests_total", "counter", "Inference requests answered, by model and status (0: success).")
 	for _, k := range sortedKeys(m.requests, func(a, b requestKey) int {
 		return cmp.Or(cmp.Compare(a.model, b.model), cmp.Compare(a.status, b.status))
 	}) {
-		e.sample("clockwork_requests_total", labels{"model", itoa(k.model), "status", itoa(int(k.status))}, "", float64(m.requests[k]))
+		e.Sample("clockwork_requests_total", []string{"model", itoa(k.model), "status", itoa(int(k.status))}, float64(m.requests[k]))
 	}
-	e.family("clockwork_requests_unknown_model_total", "counter", "Requests for a model id the scheduler does not know (status 1), not counted above.")
-	e.sample("clockwork_requests_unknown_model_total", nil, "", float64(m.unknown))
+	e.Family("clockwork_requests_unknown_model_total", "counter", "Requests for a model id the scheduler does not know (status 1), not counted above.")
+	e.Sample("clockwork_requests_unknown_model_total", nil, float64(m.unknown))
 	models := sortedKeys(m.models, cmp.Compare[int])
-	e.family("clockwork_requests_slo_met_total", "counter", "Requests answered successfully within their SLO (the request log's deadline_met), by model.")
+	e.Family("clockwork_requests_slo_met_total", "counter", "Requests answered successfully within their SLO (the request log's deadline_met), by model.")
 	for _, id := range models {
-		e.sample("clockwork_requests_slo_met_total", labels{"model", itoa(id)}, "", float64(m.models[id].sloMet))
+		e.Sample("clockwork_requests_slo_met_total", []string{"model", itoa(id)}, float64(m.models[id].sloMet))
 	}
-	e.family("clockwork_requests_cold_start_total", "counter", "Requests that arrived with no copy of their model loaded and left with one (the request log's is_coldstart), by model.")
+	e.Family("clockwork_requests_cold_start_total", "counter", "Requests that arrived with no copy of their model loaded and left with one (the request log's is_coldstart), by model.")
 	for _, id := range models {
-		e.sample("clockwork_requests_cold_start_total", labels{"model", itoa(id)}, "", float64(m.models[id].coldStarts))
+		e.Sample("clockwork_requests_cold_start_total", []string{"model", itoa(id)}, float64(m.models[id].coldStarts))
 	}
-	e.family("clockwork_request_latency_seconds", "histogram", "Time from a request's admission to its answer, by model.")
+	e.Family("clockwork_request_latency_seconds", "histogram", "Time from a request's admission to its answer, by model.")
 	for _, id := range models {
-		mm := m.models[id]
-		e.histogram("clockwork_request_latency_seconds", labels{"model", itoa(id)}, latencyBounds, &mm.latency, float64(mm.latencyNs)/1e9)
+		h := m.models[id].latency
+		h.Sum = float64(m.models[id].latencyNs) / 1e9
+		e.Histogram("clockwork_request_latency_seconds", []string{"model", itoa(id)}, latencyBounds, &h)
 	}
 
-	e.family("clockwork_actions_total", "counter", "Actions completed by the workers, by worker, GPU, action and status (0: success).")
+	e.Family("clockwork_actions_total", "counter", "Actions completed by the workers, by worker, GPU, action and status (0: success).")
 	for _, k := range sortedKeys(m.actions, func(a, b actionKey) int {
 		return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu), cmp.Compare(a.actionType, b.actionType), cmp.Compare(a.status, b.status))
 	}) {
-		e.sample("clockwork_actions_total", labels{"worker", itoa(k.worker), "gpu", itoa(k.gpu), "action", actionName(k.actionType), "status", itoa(int(k.status))}, "", float64(m.actions[k]))
+		e.Sample("clockwork_actions_total", []string{"worker", itoa(k.worker), "gpu", itoa(k.gpu), "action", actionName(k.actionType), "status", itoa(int(k.status))}, float64(m.actions[k]))
 	}
 	gpus := sortedKeys(m.gpus, func(a, b gpuKey) int { return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu)) })
 	gpuFamily := func(name, typ, help string, v func(*gpuMetrics) float64) {
-		e.family(name, typ, help)
+		e.Family(name, typ, help)
 		for _, k := range gpus {
-			e.sample(name, labels{"worker", itoa(k.worker), "gpu", itoa(k.gpu)}, "", v(m.gpus[k]))
+			e.Sample(name, []string{"worker", itoa(k.worker), "gpu", itoa(k.gpu)}, v(m.gpus[k]))
 		}
 	}
 	gpuFamily("clockwork_gpu_exec_seconds_total", "counter", "GPU time of successful Infers as the workers measured it; its rate is the GPU's utilization.",
@@ -232,8 +215,8 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 		func(g *gpuMetrics) float64 { return float64(g.loadNs) / 1e9 })
 	gpuFamily("clockwork_gpu_infer_items_total", "counter", "Batch items of successful Infers; divided by the Infers, the mean batch size.",
 		func(g *gpuMetrics) float64 { return float64(g.items) })
-	e.family("clockwork_infer_prediction_error_ratio", "histogram", "|expected - measured| / measured exec time of successful Infers: how well the scheduler predicts.")
-	e.histogram("clockwork_infer_prediction_error_ratio", nil, errorBounds, &m.predErr, m.predErr.sum)
+	e.Family("clockwork_infer_prediction_error_ratio", "histogram", "|expected - measured| / measured exec time of successful Infers: how well the scheduler predicts.")
+	e.Histogram("clockwork_infer_prediction_error_ratio", nil, errorBounds, &m.predErr)
 
 	for _, f := range []struct {
 		name, help string
@@ -242,11 +225,11 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 		{"clockwork_network_bytes_total", "Bytes to and from the workers.", m.net.BytesSent, m.net.BytesRecv},
 		{"clockwork_network_messages_total", "Messages to and from the workers.", m.net.MsgsSent, m.net.MsgsRecv},
 	} {
-		e.family(f.name, "counter", f.help)
-		e.sample(f.name, labels{"direction", "sent"}, "", float64(f.sent))
-		e.sample(f.name, labels{"direction", "received"}, "", float64(f.recv))
+		e.Family(f.name, "counter", f.help)
+		e.Sample(f.name, []string{"direction", "sent"}, float64(f.sent))
+		e.Sample(f.name, []string{"direction", "received"}, float64(f.recv))
 	}
-	return e.n, e.flush()
+	return e.Flush()
 }
 
 func actionName(t int) string {
@@ -270,77 +253,4 @@ func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
 	}
 	slices.SortFunc(keys, compare)
 	return keys
-}
-
-// labels are name, value pairs; values here need no escaping (numbers
-// and fixed words).
-type labels []string
-
-// exposition writes the text format, counting bytes and keeping the
-// first error.
-type exposition struct {
-	w   *bufio.Writer
-	n   int64
-	err error
-}
-
-func (e *exposition) str(s string) {
-	if e.err == nil {
-		var n int
-		n, e.err = e.w.WriteString(s)
-		e.n += int64(n)
-	}
-}
-
-// helpEscaper escapes what HELP text may not hold as it is.
-var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-
-func (e *exposition) family(name, typ, help string) {
-	e.str("# HELP " + name + " " + helpEscaper.Replace(help) + "\n# TYPE " + name + " " + typ + "\n")
-}
-
-// sample writes name+suffix{ls, extra} v; extra is one more label pair
-// already formatted (a histogram's le), or "".
-func (e *exposition) sample(name string, ls labels, extra string, v float64) {
-	e.str(name)
-	if len(ls) > 0 || extra != "" {
-		e.str("{")
-		for i := 0; i+1 < len(ls); i += 2 {
-			if i > 0 {
-				e.str(",")
-			}
-			e.str(ls[i] + `="` + ls[i+1] + `"`)
-		}
-		if extra != "" {
-			if len(ls) > 0 {
-				e.str(",")
-			}
-			e.str(extra)
-		}
-		e.str("}")
-	}
-	e.str(" " + strconv.FormatFloat(v, 'f', -1, 64) + "\n")
-}
-
-func (e *exposition) histogram(name string, ls labels, bounds []float64, h *histogram, sum float64) {
-	var cum uint64
-	for i, b := range bounds {
-		if h.counts != nil {
-			cum += h.counts[i]
-		}
-		e.sample(name+"_bucket", ls, `le="`+strconv.FormatFloat(b, 'g', -1, 64)+`"`, float64(cum))
-	}
-	if h.counts != nil {
-		cum += h.counts[len(bounds)]
-	}
-	e.sample(name+"_bucket", ls, `le="+Inf"`, float64(cum))
-	e.sample(name+"_sum", ls, "", sum)
-	e.sample(name+"_count", ls, "", float64(cum))
-}
-
-func (e *exposition) flush() error {
-	if e.err == nil {
-		e.err = e.w.Flush()
-	}
-	return e.err
 }

@@ -1,4 +1,4 @@
-package controllercmd
+package promtext
 
 import (
 	"context"
@@ -8,19 +8,21 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/clockwork-go/clockwork/internal/telemetry"
 )
 
-// metricsServer serves GET /metrics in Prometheus's text format.
-type metricsServer struct {
+// ContentType is the text format's media type.
+const ContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// Server serves GET /metrics.
+type Server struct {
 	srv  *http.Server
 	done chan struct{}
 }
 
-// serveMetrics listens on addr (host:port; port 0 picks one) and serves
-// m there, saying where on out.
-func serveMetrics(addr string, m *telemetry.Metrics, out, errOut io.Writer) (*metricsServer, error) {
+// Serve listens on addr (host:port; port 0 picks one) and answers GET
+// /metrics with what write writes, saying where on out ("Serving metrics
+// at URL"); errors of the server after it started go to errOut.
+func Serve(addr string, write func(io.Writer), out, errOut io.Writer) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot serve metrics: %w", err)
@@ -32,12 +34,12 @@ func serveMetrics(addr string, m *telemetry.Metrics, out, errOut io.Writer) (*me
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.Header().Set("Content-Type", ContentType)
 		if r.Method == http.MethodGet {
-			m.WriteTo(w)
+			write(w)
 		}
 	})
-	s := &metricsServer{
+	s := &Server{
 		// The timeouts keep a slow or stuck scraper from holding a
 		// connection open for ever.
 		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute},
@@ -47,7 +49,7 @@ func serveMetrics(addr string, m *telemetry.Metrics, out, errOut io.Writer) (*me
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
 		where = "on every interface, at"
 	}
-	fmt.Fprintf(out, "Serving metrics %s %s\n", where, metricsURL(ln.Addr()))
+	fmt.Fprintf(out, "Serving metrics %s %s\n", where, URL(ln.Addr()))
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -57,9 +59,9 @@ func serveMetrics(addr string, m *telemetry.Metrics, out, errOut io.Writer) (*me
 	return s, nil
 }
 
-// metricsURL is where a scraper on this machine finds the metrics served
-// on a: localhost where a is every interface.
-func metricsURL(a net.Addr) string {
+// URL is where a scraper on this machine finds the metrics served on a:
+// localhost where a is every interface.
+func URL(a net.Addr) string {
 	ta, ok := a.(*net.TCPAddr)
 	if !ok || !ta.IP.IsUnspecified() {
 		return "http://" + a.String() + "/metrics"
@@ -69,7 +71,7 @@ func metricsURL(a net.Addr) string {
 
 // Close stops serving, letting a scrape in progress finish for up to a
 // second.
-func (s *metricsServer) Close() {
+func (s *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if s.srv.Shutdown(ctx) != nil {
