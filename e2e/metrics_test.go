@@ -19,10 +19,12 @@ import (
 // scrapes /metrics once the client has gone and the counts have settled,
 // and checks them against the request and action logs written by the same
 // controller: requests by model and status, SLOs met, and actions by GPU,
-// type and status; requests for unknown model ids are counted apart.
+// type and status; requests for unknown model ids are counted apart. The
+// worker's own metrics agree with the controller's on what each GPU did.
 func TestMetricsAgreeWithTheLogs(t *testing.T) {
 	logs := t.TempDir()
-	_, wport := startWorker(t, "-n", "2")
+	w, wport := startWorker(t, "-n", "2", "--metrics", "127.0.0.1:0")
+	wurl := w.waitFor(`^Serving metrics at (http://127\.0\.0\.1:\d+/metrics)$`, time.Second)[1]
 	c := start(t, nil, "controller", "-port", "0", "-log-dir", logs, "-metrics", "127.0.0.1:0", "INFER5", "localhost:"+wport)
 	url := c.waitFor(`^Serving metrics at (http://127\.0\.0\.1:\d+/metrics)$`, 10*time.Second)[1]
 	cport := c.waitFor(`IO service thread listening for clients on 0\.0\.0\.0:(\d+)`, 10*time.Second)[1]
@@ -85,6 +87,19 @@ func TestMetricsAgreeWithTheLogs(t *testing.T) {
 				t.Errorf("%s = %g, not in the logs", k, v)
 			}
 		}
+	}
+	wm := scrape(t, wurl)
+	for g := range 2 {
+		for _, a := range []string{"infer", "load_weights"} {
+			ours := fmt.Sprintf(`clockwork_worker_gpu_actions_total{gpu="%d",action="%s",status="0"}`, g, a)
+			theirs := fmt.Sprintf(`clockwork_actions_total{worker="0",gpu="%d",action="%s",status="0"}`, g, a)
+			if wm[ours] != m[theirs] || m[theirs] == 0 {
+				t.Errorf("the worker says %s = %g, the controller %s = %g", ours, wm[ours], theirs, m[theirs])
+			}
+		}
+	}
+	if wm["clockwork_worker_models"] != 2 || wm[`clockwork_worker_weights_cache_pages{gpu="1",state="used"}`] == 0 {
+		t.Errorf("worker memory: %v", wm)
 	}
 	for _, k := range []string{`clockwork_network_bytes_total{direction="sent"}`, `clockwork_network_messages_total{direction="received"}`,
 		`clockwork_gpu_exec_seconds_total{worker="0",gpu="0"}`, `clockwork_infer_prediction_error_ratio_count`} {

@@ -45,6 +45,8 @@ type Server struct {
 	mu    sync.Mutex
 	conns map[*peer]struct{}
 
+	metrics *metrics // nil unless Options.Metrics
+
 	firstInfer atomic.Bool
 }
 
@@ -62,6 +64,9 @@ type tag struct {
 	// the wire's buffer pools once the action's result is sent, when no
 	// stage can read it any more.
 	msg *wire.Message
+	// typ and gpu (-1: none) are the action's, for the metrics.
+	typ workerapi.ActionType
+	gpu int
 }
 
 // peer is one controller connection.
@@ -79,6 +84,9 @@ type Options struct {
 	// SpinReads makes the connections' reads poll their sockets this long
 	// before parking (wire.WithSpinReads; 0: park at once).
 	SpinReads time.Duration
+	// Metrics makes the server count what it answers and holds, for
+	// WriteMetrics.
+	Metrics bool
 }
 
 // NewServer returns a server for an engine configured by cfg on rt.
@@ -103,7 +111,24 @@ func NewServer(cfg Config, rt runtime.Runtime, opts Options) *Server {
 	if in, ok := rt.(runtime.Instant); ok {
 		s.instant = in.Instant()
 	}
+	if opts.Metrics {
+		s.metrics = newMetrics(cfg.GPUs)
+		s.metrics.memory(s.engine)
+	}
 	return s
+}
+
+// WriteMetrics writes what the server answered and holds in Prometheus's
+// text format (nothing unless Options.Metrics). Safe to call from any
+// goroutine.
+func (s *Server) WriteMetrics(w io.Writer) {
+	if s.metrics == nil {
+		return
+	}
+	s.mu.Lock()
+	conns := len(s.conns)
+	s.mu.Unlock()
+	s.metrics.write(w, conns)
 }
 
 // Serve accepts controller connections on l and runs the engine until ctx
@@ -223,9 +248,13 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 			e, l := w.Window()
 			w.SetWindow(wire.Adjust(e, delta), wire.Adjust(l, delta))
 		}
+		gpu := -1
+		if g, ok := a.(workerapi.OnGPU); ok {
+			gpu = int(min(g.GPUID(), 1<<20)) // beyond any GPU: counted as invalid
+		}
 		p.pending.Add(1)
 		select {
-		case s.actions <- incoming{action: a, received: received, tag: &tag{peer: p, delta: delta, msg: msg}}:
+		case s.actions <- incoming{action: a, received: received, tag: &tag{peer: p, delta: delta, msg: msg, typ: a.Type(), gpu: gpu}}:
 		case <-ctx.Done():
 			msg.Release()
 			return
@@ -368,6 +397,9 @@ func deliver(evictions []Eviction) {
 
 // send converts results into their controller's clock and sends them.
 func (s *Server) send(results []Outcome) {
+	if s.metrics != nil && len(results) > 0 {
+		s.count(results)
+	}
 	for _, o := range results {
 		tg, _ := o.Tag.(*tag)
 		if tg == nil {
@@ -401,6 +433,24 @@ func (s *Server) send(results []Outcome) {
 		// After the result is on its way: nothing can read the action's
 		// body (an Infer's input) any more.
 		tg.msg.Release()
+	}
+}
+
+// count counts results in the metrics, and takes the engine's memory
+// again after any but a successful Infer (the others may change pages,
+// models or a GPU's state).
+func (s *Server) count(results []Outcome) {
+	changed := false
+	for _, o := range results {
+		if tg, _ := o.Tag.(*tag); tg != nil {
+			s.metrics.result(tg.typ, tg.gpu, o.Result)
+		}
+		if _, infer := o.Result.(*workerapi.InferResult); !infer {
+			changed = true
+		}
+	}
+	if changed {
+		s.metrics.memory(s.engine)
 	}
 }
 

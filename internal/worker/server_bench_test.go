@@ -20,7 +20,8 @@ import (
 // loopback TCP, one at a time, and reports the garbage each leaves: on the
 // CPU runtime (the real worker's path: an input stage, operations run off
 // the engine's goroutine) with the small mlp model, and on the simulated
-// runtime of worker_dummy with a model whose execs take no time.
+// runtime of worker_dummy with a model whose execs take no time, without
+// and with the metrics counted (--metrics).
 // Allocations are the whole process's, the client's side included.
 func BenchmarkServerInfer(b *testing.B) {
 	b.Run("cpu", func(b *testing.B) {
@@ -32,10 +33,13 @@ func BenchmarkServerInfer(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		benchmarkInfers(b, rt, prefix)
+		benchmarkInfers(b, rt, prefix, false)
 	})
 	b.Run("sim", func(b *testing.B) {
-		benchmarkInfers(b, sim.New(1), instantModel(b))
+		benchmarkInfers(b, sim.New(1), instantModel(b), false)
+	})
+	b.Run("sim-metrics", func(b *testing.B) {
+		benchmarkInfers(b, sim.New(1), instantModel(b), true)
 	})
 }
 
@@ -54,12 +58,12 @@ func instantModel(b *testing.B) string {
 	return p
 }
 
-func benchmarkInfers(b *testing.B, rt runtime.Runtime, prefix string) {
+func benchmarkInfers(b *testing.B, rt runtime.Runtime, prefix string, metrics bool) {
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := worker.NewServer(worker.Config{PageSize: 16 << 20, Pages: 4}, rt, worker.Options{Console: io.Discard})
+	srv := worker.NewServer(worker.Config{PageSize: 16 << 20, Pages: 4}, rt, worker.Options{Console: io.Discard, Metrics: metrics})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, l) }()

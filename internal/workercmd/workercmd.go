@@ -21,6 +21,7 @@ import (
 	"github.com/clockwork-go/clockwork/internal/affinity"
 	"github.com/clockwork-go/clockwork/internal/awake"
 	"github.com/clockwork-go/clockwork/internal/config"
+	"github.com/clockwork-go/clockwork/internal/promtext"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/worker"
 )
@@ -49,6 +50,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		bindHost string
 		cpuList  string
 		awakeOn  bool
+		metrics  string
 	)
 	fs.IntVar(&port, "p", port, "")
 	fs.IntVar(&port, "port", port, "")
@@ -57,6 +59,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&bindHost, "bind", "", "")
 	fs.StringVar(&cpuList, "cpus", "", "")
 	fs.BoolVar(&awakeOn, "awake", false, "")
+	fs.StringVar(&metrics, "metrics", "", "")
 	if spec.Flags != nil {
 		spec.Flags(fs)
 	}
@@ -68,6 +71,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "      --cpus LIST      run on these CPUs only, as 8-15 or 2,4-7 (default: all the process may use)\n")
 		fmt.Fprintf(w, "      --awake          keep the worker's CPUs from idling: a SCHED_IDLE thread spins on each\n")
 		fmt.Fprintf(w, "                       (on a virtual machine, a halted CPU wakes late; best with --cpus)\n")
+		fmt.Fprintf(w, "      --metrics ADDR   serve Prometheus metrics at http://ADDR/metrics (ADDR is host:port, such as :8003)\n")
 		fmt.Fprint(w, spec.Usage)
 		fmt.Fprintf(w, "  -h, --help           show this help\n")
 	}
@@ -92,6 +96,12 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 	if port < 0 || port > 65535 {
 		fmt.Fprintf(stderr, "Invalid port %d\n", port)
 		return 1
+	}
+	if metrics != "" {
+		if _, _, err := net.SplitHostPort(metrics); err != nil {
+			fmt.Fprintf(stderr, "Invalid --metrics %q: %v\n", metrics, err)
+			return 1
+		}
 	}
 	// Before anything starts threads of its own (the CUDA driver does):
 	// they inherit the CPUs.
@@ -143,7 +153,16 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		WorkspacePoolSize:   cfg.WorkspacePoolSize,
 		HostIOPoolSize:      cfg.HostIOPoolSize,
 		AllowZeroSizeInputs: cfg.AllowZeroSizeInputs,
-	}, rt, worker.Options{Console: stdout, SpinReads: spinReadsFromEnv(stderr)})
+	}, rt, worker.Options{Console: stdout, SpinReads: spinReadsFromEnv(stderr), Metrics: metrics != ""})
+	if metrics != "" {
+		ms, err := promtext.Serve(metrics, srv.WriteMetrics, stdout, stderr)
+		if err != nil {
+			l.Close()
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer ms.Close()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Serve(ctx, l); err != nil {
