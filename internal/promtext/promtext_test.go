@@ -58,13 +58,18 @@ func TestValidateRefuses(t *testing.T) {
 		"# HELP a x\n# TYPE a nope\n",
 		"# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
 		"# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",
+		ok + "a 2\n",
+		"# HELP h x\n# TYPE h histogram\nh 3\n",
+		"# HELP h x\n# TYPE h histogram\nh_bucket{a=\"1\",le=\"+Inf\"} 2\nh_sum{a=\"1\"} 1\nh_count{a=\"1\"} 2\nh_sum{a=\"2\"} 1\nh_count{a=\"2\"} 2\n",
 	} {
 		if Validate(bad) == nil {
 			t.Errorf("accepted %q", bad)
 		}
 	}
-	if err := Validate(ok); err != nil {
-		t.Error(err)
+	for _, good := range []string{ok, "# HELP x_bucket x\n# TYPE x_bucket counter\nx_bucket{a=\"1\"} 5\nx_bucket{a=\"2\"} 3\n"} {
+		if err := Validate(good); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

@@ -12,13 +12,15 @@ var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-z
 
 // Validate checks text as a scraper would read it: every sample is
 // name{labels} value of the family declared last (HELP, then TYPE), no
-// family is declared twice, and a histogram's buckets never fall and end
-// with +Inf, equal to its count. Tests of the metrics' owners use it.
+// family or series appears twice, a histogram has only _bucket, _sum and
+// _count samples, and its buckets never fall and end with +Inf, equal to
+// its count. Tests of the metrics' owners use it.
 func Validate(text string) error {
 	if text == "" || !strings.HasSuffix(text, "\n") {
 		return fmt.Errorf("empty, or no newline at the end")
 	}
 	seen := map[string]bool{}
+	series := map[string]bool{}
 	family, typ := "", ""
 	lastBucket, inf := -1.0, -1.0
 	for n, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
@@ -53,13 +55,20 @@ func Validate(text string) error {
 			if err != nil {
 				return fail("value: %v", err)
 			}
-			base := m[1]
+			if series[m[1]+m[2]] {
+				return fail("a series written twice")
+			}
+			series[m[1]+m[2]] = true
+			base, suffix := m[1], ""
 			if typ == "histogram" {
-				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-					if strings.HasSuffix(base, suffix) {
-						base = strings.TrimSuffix(base, suffix)
+				for _, s := range []string{"_bucket", "_sum", "_count"} {
+					if strings.HasSuffix(base, s) {
+						base, suffix = strings.TrimSuffix(base, s), s
 						break
 					}
+				}
+				if suffix == "" {
+					return fail("a histogram's sample is _bucket, _sum or _count")
 				}
 			}
 			if base != family || typ == "" {
@@ -68,8 +77,8 @@ func Validate(text string) error {
 			if typ == "counter" && v < 0 {
 				return fail("a negative counter")
 			}
-			switch {
-			case strings.HasSuffix(m[1], "_bucket"):
+			switch suffix {
+			case "_bucket":
 				if v < lastBucket {
 					return fail("a bucket below the one before (%g)", lastBucket)
 				}
@@ -77,10 +86,11 @@ func Validate(text string) error {
 				if strings.Contains(m[2], `le="+Inf"`) {
 					inf, lastBucket = v, -1
 				}
-			case typ == "histogram" && strings.HasSuffix(m[1], "_count"):
-				if v != inf {
-					return fail("count %g, +Inf bucket %g", v, inf)
+			case "_count":
+				if inf < 0 || v != inf {
+					return fail("count %g, +Inf bucket %g (-1: none)", v, inf)
 				}
+				inf = -1
 			}
 		}
 	}

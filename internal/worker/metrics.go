@@ -103,13 +103,13 @@ func (m *metrics) write(w io.Writer, connections int) {
 	keys := slices.SortedFunc(maps.Keys(results), func(a, b resultKey) int {
 		return cmp.Or(cmp.Compare(a.gpu, b.gpu), cmp.Compare(a.action, b.action), cmp.Compare(a.status, b.status))
 	})
-	e.Family("clockwork_worker_actions_total", "counter", "Actions on no GPU answered, by action and status (0: success).")
+	e.Family("clockwork_worker_actions_total", "counter", "Actions on no GPU finished, by action and status (0: success), their results sent or, on a broken connection, dropped.")
 	for _, k := range keys {
 		if k.gpu < 0 {
 			e.Sample("clockwork_worker_actions_total", []string{"action", actionLabel(k.action), "status", strconv.Itoa(int(k.status))}, float64(results[k]))
 		}
 	}
-	e.Family("clockwork_worker_gpu_actions_total", "counter", "Actions on a GPU answered, by GPU (invalid: one the worker lacks), action and status (0: success).")
+	e.Family("clockwork_worker_gpu_actions_total", "counter", "Actions on a GPU finished, by GPU (invalid: one the worker lacks), action and status (0: success), their results sent or, on a broken connection, dropped.")
 	for _, k := range keys {
 		if k.gpu >= 0 {
 			e.Sample("clockwork_worker_gpu_actions_total", []string{"gpu", gpuLabel(k.gpu), "action", actionLabel(k.action), "status", strconv.Itoa(int(k.status))}, float64(results[k]))
@@ -125,7 +125,7 @@ func (m *metrics) write(w io.Writer, connections int) {
 		func(g *gpuMetrics) float64 { return float64(g.execNs) / 1e9 })
 	perGPU("clockwork_worker_gpu_load_seconds_total", "counter", "Transfer time of successful LoadWeights.",
 		func(g *gpuMetrics) float64 { return float64(g.loadNs) / 1e9 })
-	e.Family("clockwork_worker_weights_cache_pages", "gauge", "Pages of each GPU's weights cache, used (by resident weights and loads in flight) or free.")
+	e.Family("clockwork_worker_weights_cache_pages", "gauge", "Pages of each GPU's weights cache, used or free, as of the last result other than an Infer's.")
 	for i, g := range gpus {
 		e.Sample("clockwork_worker_weights_cache_pages", []string{"gpu", strconv.Itoa(i), "state", "used"}, float64(g.pages-g.freePages))
 		e.Sample("clockwork_worker_weights_cache_pages", []string{"gpu", strconv.Itoa(i), "state", "free"}, float64(g.freePages))

@@ -1,13 +1,17 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/clockwork-go/clockwork/internal/promtext"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/runtime/sim"
 	"github.com/clockwork-go/clockwork/internal/wire"
@@ -78,5 +82,69 @@ func TestBadInferFrameGivesItsInputBack(t *testing.T) {
 			t.Fatalf("%d buffers still lent, %d given back", rt.lent(), rt.lend.frees)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestServerMetrics: a server with Options.Metrics counts each result by
+// the action's type and GPU as it sends it (a GPU id it lacks as
+// invalid), and counts its connections; one without writes nothing.
+func TestServerMetrics(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4}, sim.New(2), Options{Console: io.Discard, Metrics: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	nc, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wire.NewConn(nc)
+	defer c.Close()
+	for _, a := range []workerapi.Action{
+		&workerapi.GetWorkerState{ID: 1},
+		&workerapi.LoadWeights{ID: 2, ModelID: 5, GPU: 1, Latest: workerapi.NoLatest},
+		&workerapi.EvictWeights{ID: 3, ModelID: 5, GPU: 1 << 30, Latest: workerapi.NoLatest},
+	} {
+		msg, err := workerapi.EncodeAction(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Receive(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	srv.WriteMetrics(&b)
+	if err := promtext.Validate(b.String()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`clockwork_worker_actions_total{action="get_worker_state",status="0"} 1`,
+		`clockwork_worker_gpu_actions_total{gpu="1",action="load_weights",status="` + strconv.Itoa(int(workerapi.LoadWeightsUnknownModel)) + `"} 1`,
+		`clockwork_worker_gpu_actions_total{gpu="invalid",action="evict_weights",status="` + strconv.Itoa(int(workerapi.ErrInvalidGPU)) + `"} 1`,
+		`clockwork_worker_weights_cache_pages{gpu="1",state="free"} 4`,
+		"clockwork_worker_connections 1",
+	} {
+		if !strings.Contains(b.String(), want+"\n") {
+			t.Errorf("missing %s in:\n%s", want, b.String())
+		}
+	}
+
+	b.Reset()
+	NewServer(Config{PageSize: 16 << 20, Pages: 4}, sim.New(1), Options{Console: io.Discard}).WriteMetrics(&b)
+	if b.Len() != 0 {
+		t.Errorf("without Options.Metrics: %q", b.String())
 	}
 }

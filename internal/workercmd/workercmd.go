@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -129,6 +130,22 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		defer s.Stop()
 		fmt.Fprintf(stdout, "Keeping CPUs %s awake: a SCHED_IDLE thread spins on each\n", affinity.FormatList(cpus))
 	}
+	// The metrics port is bound before the runtime starts (on a GPU,
+	// seconds), so that a busy one fails at once; until the server exists
+	// a scrape gets no metrics.
+	var served atomic.Pointer[worker.Server]
+	if metrics != "" {
+		ms, err := promtext.Serve(metrics, func(w io.Writer) {
+			if s := served.Load(); s != nil {
+				s.WriteMetrics(w)
+			}
+		}, stdout, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer ms.Close()
+	}
 	cfg, err := config.Load(config.DefaultPath(), config.UserPath(cfgFile), stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "Bad worker configuration: %v\n", err)
@@ -154,15 +171,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		HostIOPoolSize:      cfg.HostIOPoolSize,
 		AllowZeroSizeInputs: cfg.AllowZeroSizeInputs,
 	}, rt, worker.Options{Console: stdout, SpinReads: spinReadsFromEnv(stderr), Metrics: metrics != ""})
-	if metrics != "" {
-		ms, err := promtext.Serve(metrics, srv.WriteMetrics, stdout, stderr)
-		if err != nil {
-			l.Close()
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		defer ms.Close()
-	}
+	served.Store(srv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Serve(ctx, l); err != nil {

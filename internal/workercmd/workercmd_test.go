@@ -13,7 +13,8 @@ import (
 )
 
 // TestMetricsRefused: --metrics needs host:port and a free port; either
-// refusal says why and the worker exits with status 1.
+// refusal says why, before the configuration and the runtime, and the
+// worker exits with status 1.
 func TestMetricsRefused(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,7 +31,7 @@ func TestMetricsRefused(t *testing.T) {
 	} {
 		t.Setenv("CLOCKWORK_CONFIG_FILE", "")
 		var stdout, stderr bytes.Buffer
-		if rc := Main(spec, tc.args, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stdout.String(), "IO service thread") {
+		if rc := Main(spec, tc.args, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stdout.String(), "Loading Clockwork worker") {
 			t.Errorf("%q: exit %d, stderr %q, stdout %q", tc.args, rc, stderr.String(), stdout.String())
 		}
 	}
