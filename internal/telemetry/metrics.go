@@ -171,14 +171,14 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	e := promtext.NewWriter(w)
 
 	e.Family("clockwork_requests_total", "counter", "Inference requests answered, by model and status (0: success).")
-	for _, k := range sortedKeys(m.requests, func(a, b requestKey) int {
+	for _, k := range slices.SortedFunc(maps.Keys(m.requests), func(a, b requestKey) int {
 		return cmp.Or(cmp.Compare(a.model, b.model), cmp.Compare(a.status, b.status))
 	}) {
 		e.Sample("clockwork_requests_total", []string{"model", itoa(k.model), "status", itoa(int(k.status))}, float64(m.requests[k]))
 	}
 	e.Family("clockwork_requests_unknown_model_total", "counter", "Requests for a model id the scheduler does not know (status 1), not counted above.")
 	e.Sample("clockwork_requests_unknown_model_total", nil, float64(m.unknown))
-	models := sortedKeys(m.models, cmp.Compare[int])
+	models := slices.Sorted(maps.Keys(m.models))
 	e.Family("clockwork_requests_slo_met_total", "counter", "Requests answered successfully within their SLO (the request log's deadline_met), by model.")
 	for _, id := range models {
 		e.Sample("clockwork_requests_slo_met_total", []string{"model", itoa(id)}, float64(m.models[id].sloMet))
@@ -195,12 +195,12 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	}
 
 	e.Family("clockwork_actions_total", "counter", "Actions completed by the workers, by worker, GPU, action and status (0: success).")
-	for _, k := range sortedKeys(m.actions, func(a, b actionKey) int {
+	for _, k := range slices.SortedFunc(maps.Keys(m.actions), func(a, b actionKey) int {
 		return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu), cmp.Compare(a.actionType, b.actionType), cmp.Compare(a.status, b.status))
 	}) {
 		e.Sample("clockwork_actions_total", []string{"worker", itoa(k.worker), "gpu", itoa(k.gpu), "action", actionName(k.actionType), "status", itoa(int(k.status))}, float64(m.actions[k]))
 	}
-	gpus := sortedKeys(m.gpus, func(a, b gpuKey) int { return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu)) })
+	gpus := slices.SortedFunc(maps.Keys(m.gpus), func(a, b gpuKey) int { return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu)) })
 	gpuFamily := func(name, typ, help string, v func(*gpuMetrics) float64) {
 		e.Family(name, typ, help)
 		for _, k := range gpus {
@@ -245,12 +245,3 @@ func actionName(t int) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
-func sortedKeys[K comparable, V any](m map[K]V, compare func(a, b K) int) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compare)
-	return keys
-}
