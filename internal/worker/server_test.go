@@ -44,32 +44,40 @@ func (r *lendingRuntime) lent() int {
 	return r.lend.lent
 }
 
+// serveOne serves a worker of 4 pages a GPU on rt over loopback until the
+// test ends, and returns it and a connection to it.
+func serveOne(t *testing.T, rt runtime.Runtime, opts Options) (*Server, *wire.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4}, rt, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	})
+	nc, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wire.NewConn(nc)
+	t.Cleanup(func() { c.Close() })
+	return srv, c
+}
+
 // TestBadInferFrameGivesItsInputBack: an Infer frame whose header does not
 // decode closes its connection, and the body the worker read into the
 // runtime's lent memory goes back (it stayed lent, and the pinned pool,
 // which frees in order, could lend nothing after it).
 func TestBadInferFrameGivesItsInputBack(t *testing.T) {
 	rt := &lendingRuntime{Runtime: sim.New(1), lend: lender{room: 4}}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4}, rt, Options{Console: io.Discard})
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, l) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}()
-	nc, err := net.Dial("tcp4", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := wire.NewConn(nc)
-	defer c.Close()
+	_, c := serveOne(t, rt, Options{Console: io.Discard})
 	if err := c.Send(&wire.Message{Type: workerapi.MsgInfer, Header: []byte{0xff, 0xff, 0xff}, Body: make([]byte, 3<<20)}); err != nil {
 		t.Fatal(err)
 	}
@@ -89,26 +97,7 @@ func TestBadInferFrameGivesItsInputBack(t *testing.T) {
 // the action's type and GPU as it sends it (a GPU id it lacks as
 // invalid), and counts its connections; one without writes nothing.
 func TestServerMetrics(t *testing.T) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4}, sim.New(2), Options{Console: io.Discard, Metrics: true})
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, l) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}()
-	nc, err := net.Dial("tcp4", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := wire.NewConn(nc)
-	defer c.Close()
+	srv, c := serveOne(t, sim.New(2), Options{Console: io.Discard, Metrics: true})
 	for _, a := range []workerapi.Action{
 		&workerapi.GetWorkerState{ID: 1},
 		&workerapi.LoadWeights{ID: 2, ModelID: 5, GPU: 1, Latest: workerapi.NoLatest},
