@@ -111,6 +111,16 @@ func (r *stressRetry) failed(now, sent int64) {
 
 func (r *stressRetry) succeeded() { *r = stressRetry{} }
 
+// due says whether an action that is wanted may be sent at now; one that
+// must wait tells wait when it may.
+func (r *stressRetry) due(now int64, wanted bool, wait func(at int64)) bool {
+	if wanted && now < r.at {
+		wait(r.at)
+		return false
+	}
+	return wanted
+}
+
 type stressFigures struct{ measured, e2e []uint64 }
 
 func (f *stressFigures) add(measured uint64, e2e int64) {
@@ -325,10 +335,7 @@ func (s *stress) refill(now int64) (next int64) {
 			s.call(now, g.worker, &workerapi.EvictWeights{ID: s.seq.next(), ModelID: int32(m), GPU: uint32(g.id),
 				Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
 		}
-		if len(g.absent) > 0 && g.loads < stressMaxLoads && now < g.loadRetry.at {
-			later(g.loadRetry.at)
-		}
-		for len(g.absent) > 0 && g.loads < stressMaxLoads && now >= g.loadRetry.at {
+		for g.loadRetry.due(now, len(g.absent) > 0 && g.loads < stressMaxLoads, later) {
 			m := g.absent[0]
 			g.absent = g.absent[1:]
 			g.loads++
@@ -336,10 +343,7 @@ func (s *stress) refill(now int64) (next int64) {
 				Earliest: uint64(now), Latest: uint64(now + stressWindow)}, g, m)
 		}
 		skip := min(stressInferSkip, g.maxResident/2)
-		if g.infers < stressMaxInfers && len(g.resident) > skip+g.infers && now < g.inferRetry.at {
-			later(g.inferRetry.at)
-		}
-		for g.infers < stressMaxInfers && len(g.resident) > skip+g.infers && now >= g.inferRetry.at {
+		for g.inferRetry.due(now, g.infers < stressMaxInfers && len(g.resident) > skip+g.infers, later) {
 			m := g.resident[skip+g.infers]
 			g.infers++
 			// No input: the worker generates one (input_sizes full of
