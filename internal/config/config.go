@@ -190,8 +190,17 @@ func (w *Worker) validate() error {
 	if w.WeightsCacheSize < w.PageSize {
 		return fmt.Errorf("weights_cache_size (%d) is smaller than one page (%d)", w.WeightsCacheSize, w.PageSize)
 	}
+	if n := w.WeightsCacheSize / w.PageSize; n > MaxPages {
+		return fmt.Errorf("weights_cache_size / weights_cache_page_size is %d pages; at most %d (make the pages larger)", n, MaxPages)
+	}
 	return nil
 }
+
+// MaxPages bounds a GPU's weights cache in pages. The worker keeps a free
+// list of its pages, and GetWorkerState reports their number as an int32;
+// 2^20 pages of the default 16 MiB are 16 TiB, where a page size of 1 byte
+// would have had start-up allocate a free list of billions.
+const MaxPages = 1 << 20
 
 // UserPath picks the user config file: the flag value if set, else
 // CLOCKWORK_CONFIG_FILE, else none.

@@ -66,6 +66,7 @@ func TestBadUserFiles(t *testing.T) {
 		"negative":      "WorkerConfig: { memory_settings: { io_pool_size = -1L; }; };",
 		"syntax":        "WorkerConfig: { ",
 		"tiny cache":    "WorkerConfig: { memory_settings: { weights_cache_size = 5L; }; };",
+		"tiny pages":    "WorkerConfig: { memory_settings: { weights_cache_page_size = 1L; }; };",
 		"unknown group": "WorkerConfig: { gpu_settings: { a = 1L; }; };",
 	} {
 		p := filepath.Join(dir, "bad.cfg")

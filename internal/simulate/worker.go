@@ -43,7 +43,6 @@ func newWorker(s *sim, id, gpus int, c *config.Worker) *simWorker {
 		InputStage:          rt.InputStage(),
 		PageSize:            c.PageSize,
 		Pages:               c.Pages(),
-		WeightsCacheSize:    c.WeightsCacheSize,
 		IOPoolSize:          c.IOPoolSize,
 		WorkspacePoolSize:   c.WorkspacePoolSize,
 		HostIOPoolSize:      c.HostIOPoolSize,

@@ -55,6 +55,15 @@ func (e *Engine) completeLoadModel(now int64, c *Completion) {
 	}
 	// The ids were free when the load started and loads run one at a time.
 	info := c.Model.Info()
+	last := (&loadedModel{id: a.ModelID + a.Copies - 1, path: a.Path, info: info}).apiInfo() // the largest id
+	grow, budget := int(a.Copies)*workerapi.ModelInfoSize(&last), workerapi.ModelsBudget(len(e.gpus), e.cfg.Pages)
+	if e.infoBytes+grow > budget {
+		c.Model.Close()
+		e.fail(t, workerapi.ErrInvalidAction, fmt.Sprintf("LoadModelFromDisk of %d copies of %s: the worker's state would not fit in a message "+
+			"(its models may take %d bytes, take %d, and these %d more)", a.Copies, a.Path, budget, e.infoBytes, grow))
+		return
+	}
+	e.infoBytes += grow
 	for i := int32(0); i < a.Copies; i++ {
 		m := &loadedModel{id: a.ModelID + i, path: a.Path, rt: c.Model, info: info}
 		for g := range e.gpus {

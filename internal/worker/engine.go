@@ -27,7 +27,6 @@ type Config struct {
 	GPUs                int
 	PageSize            uint64
 	Pages               int    // weights pages per GPU
-	WeightsCacheSize    uint64 // per GPU, as configured (reported)
 	IOPoolSize          uint64 // reported
 	WorkspacePoolSize   uint64 // reported
 	HostIOPoolSize      uint64 // reported
@@ -44,6 +43,10 @@ type Engine struct {
 	models map[int32]*loadedModel
 	gpus   []*gpu
 	loader executor
+
+	// infoBytes is what the models take of a GetWorkerState answer, which
+	// must fit in one frame (workerapi.ModelsBudget).
+	infoBytes int
 
 	ops       []*Op
 	results   []Outcome
@@ -342,13 +345,11 @@ func (e *Engine) memoryInfo() workerapi.WorkerMemoryInfo {
 		if g.unusable {
 			continue
 		}
-		size := e.cfg.WeightsCacheSize
-		if size == 0 {
-			size = uint64(g.cache.total) * e.cfg.PageSize
-		}
 		info := workerapi.GPUInfo{
-			ID:                     int32(g.id),
-			WeightsCacheSize:       size,
+			ID: int32(g.id),
+			// The cache as made, whole pages (the original's rounding),
+			// which may be less than configured where a GPU lacks room.
+			WeightsCacheSize:       uint64(g.cache.total) * e.cfg.PageSize,
 			WeightsCacheTotalPages: int32(g.cache.total),
 			IOPoolSize:             e.cfg.IOPoolSize,
 			WorkspacePoolSize:      e.cfg.WorkspacePoolSize,
@@ -361,16 +362,20 @@ func (e *Engine) memoryInfo() workerapi.WorkerMemoryInfo {
 		w.GPUs = append(w.GPUs, info)
 	}
 	for _, id := range ids {
-		m := e.models[id]
-		mi := workerapi.ModelInfo{
-			ID: id, Source: m.path, InputSize: m.info.InputSize, OutputSize: m.info.OutputSize,
-			WeightsSize: m.info.WeightsSize, NumWeightsPages: uint32(m.info.NumPages),
-			WeightsLoadTime: m.info.WeightsLoadTime, ExecTimes: m.info.ExecTimes,
-		}
-		for _, b := range m.info.BatchSizes {
-			mi.BatchSizes = append(mi.BatchSizes, uint32(b))
-		}
-		w.Models = append(w.Models, mi)
+		w.Models = append(w.Models, e.models[id].apiInfo())
 	}
 	return w
+}
+
+// apiInfo describes m as GetWorkerState does.
+func (m *loadedModel) apiInfo() workerapi.ModelInfo {
+	mi := workerapi.ModelInfo{
+		ID: m.id, Source: m.path, InputSize: m.info.InputSize, OutputSize: m.info.OutputSize,
+		WeightsSize: m.info.WeightsSize, NumWeightsPages: uint32(m.info.NumPages),
+		WeightsLoadTime: m.info.WeightsLoadTime, ExecTimes: m.info.ExecTimes,
+	}
+	for _, b := range m.info.BatchSizes {
+		mi.BatchSizes = append(mi.BatchSizes, uint32(b))
+	}
+	return mi
 }

@@ -2,13 +2,16 @@ package worker
 
 import (
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/model"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/runtime/sim"
+	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -65,6 +68,41 @@ func TestLoadModelFromDiskErrors(t *testing.T) {
 	h.status(load(p, workerapi.NoLatest, 1), workerapi.ErrInvalidModelPath)
 	os.Remove(model.MeasurementsFile(p))
 	h.status(load(p, workerapi.NoLatest, 1), workerapi.ErrUnknownModel)
+}
+
+// TestWorkerStateFitsInAFrame: models are refused (status 12) once the
+// GetWorkerState answer would pass a frame's header limit, as models with
+// long paths would otherwise make it well before MaxModels (the answer
+// then failed on every controller that asked for it).
+func TestWorkerStateFitsInAFrame(t *testing.T) {
+	h := newHarness(t, sim.New(2), Config{Pages: 10})
+	p := testZoo(t)
+	long := filepath.Dir(p) + strings.Repeat("/.", 2000) + "/" + filepath.Base(p) // 4 KiB, the same model
+	next, refused := int32(0), false
+	for i := 0; i < 10 && !refused; i++ {
+		r := h.result(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: next, Path: long, Latest: workerapi.NoLatest, Copies: 400, MaxBatchSize: 8}))
+		switch r.Status() {
+		case workerapi.Success:
+			next += 400
+		case workerapi.ErrInvalidAction:
+			refused = true
+		default:
+			t.Fatalf("%s", r)
+		}
+	}
+	if !refused {
+		t.Fatalf("%d models with 4 KiB paths all loaded", next)
+	}
+	state := h.status(h.submit(&workerapi.GetWorkerState{ID: h.id()}), workerapi.Success)
+	msg, err := workerapi.EncodeResult(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(msg.Header); n > wire.MaxHeaderSize || n < wire.MaxHeaderSize-400*4200 {
+		t.Errorf("%d models: a GetWorkerState header of %d bytes; want at most %d, and no room left for 400 more models", next, n, wire.MaxHeaderSize)
+	}
+	// Models with short paths still load.
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: next, Path: p, Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 8}), workerapi.Success)
 }
 
 func TestLoadModelWaitsForEarliest(t *testing.T) {

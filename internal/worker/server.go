@@ -406,9 +406,9 @@ func (s *Server) send(results []Outcome) {
 			continue
 		}
 		r := o.Result
-		toController(r, tg.delta)
+		sentDelta := toController(r, tg.delta)
 		received, _ := r.Stamps()
-		r.SetStamps(received, uint64(s.now()-tg.delta))
+		r.SetStamps(received, uint64(s.now()-sentDelta))
 		p := tg.peer
 		p.pending.Add(-1)
 		if r.Status() != workerapi.Success {
@@ -455,8 +455,9 @@ func (s *Server) count(results []Outcome) {
 }
 
 // toController converts a result's worker-clock timestamps (spec/worker.md
-// §2.7); durations stay as they are.
-func toController(r workerapi.Result, delta int64) {
+// §2.7); durations stay as they are. It returns the delta that converts the
+// result's result_sent.
+func toController(r workerapi.Result, delta int64) int64 {
 	conv := func(t *workerapi.Timing) {
 		t.Begin, t.End = wire.Adjust(t.Begin, -delta), wire.Adjust(t.End, -delta)
 	}
@@ -472,12 +473,14 @@ func toController(r workerapi.Result, delta int64) {
 		conv(&r.Exec)
 		conv(&r.CopyOutput)
 	case *workerapi.ClearCacheResult, *workerapi.GetWorkerStateResult:
-		// The original reports no receipt time for these.
+		// The original reports no receipt time for these, and their
+		// result_sent in the worker's own clock (spec/worker.md §1.3).
 		r.SetStamps(0, 0)
-		return
+		return 0
 	}
 	received, sent := r.Stamps()
 	r.SetStamps(wire.Adjust(received, -delta), sent)
+	return delta
 }
 
 // completions are ordered by their end.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clockwork-go/clockwork/internal/clock"
 	"github.com/clockwork-go/clockwork/internal/promtext"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/runtime/sim"
@@ -46,7 +47,7 @@ func (r *lendingRuntime) lent() int {
 
 // serveOne serves a worker of 4 pages a GPU on rt over loopback until the
 // test ends, and returns it and a connection to it.
-func serveOne(t *testing.T, rt runtime.Runtime, opts Options) (*Server, *wire.Conn) {
+func serveOne(t *testing.T, rt runtime.Runtime, opts Options, connOpts ...wire.Option) (*Server, *wire.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -66,9 +67,64 @@ func serveOne(t *testing.T, rt runtime.Runtime, opts Options) (*Server, *wire.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := wire.NewConn(nc)
+	c := wire.NewConn(nc, connOpts...)
 	t.Cleanup(func() { c.Close() })
 	return srv, c
+}
+
+// roundTrip sends a and returns its result.
+func roundTrip(t *testing.T, c *wire.Conn, a workerapi.Action) workerapi.Result {
+	t.Helper()
+	msg, err := workerapi.EncodeAction(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(msg); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := c.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := workerapi.DecodeResult(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestResultStampsClocks: results carry action_received and result_sent in
+// the controller's clock, except ClearCache's and GetWorkerState's, which
+// carry no receipt time and result_sent in the worker's own clock, as the
+// original's (spec/worker.md §1.3 rule 4). The controller here runs 1000 s
+// behind the worker.
+func TestResultStampsClocks(t *testing.T) {
+	const behind = int64(1000 * time.Second)
+	_, c := serveOne(t, sim.New(1), Options{Console: io.Discard}, wire.WithClock(func() int64 { return clock.Now() - behind }))
+	for _, tc := range []struct {
+		a        workerapi.Action
+		workerTS bool
+	}{
+		{&workerapi.GetWorkerState{ID: 1}, true},
+		{&workerapi.ClearCache{ID: 2}, true},
+		{&workerapi.LoadWeights{ID: 3, ModelID: 5, Latest: workerapi.NoLatest}, false}, // no such model: an error result
+	} {
+		before := clock.Now()
+		r := roundTrip(t, c, tc.a)
+		after := clock.Now()
+		received, sent := r.Stamps()
+		if tc.workerTS {
+			if received != 0 || int64(sent) < before || int64(sent) > after {
+				t.Errorf("%s: received %d, sent %d; want 0 and within [%d, %d] (the worker's clock)", r, received, sent, before, after)
+			}
+			continue
+		}
+		// The delta estimate adds at most the one-way delay; a second's slack.
+		lo, hi := before-behind-int64(time.Second), after-behind
+		if int64(received) < lo || int64(received) > hi || int64(sent) < lo || int64(sent) > hi || received > sent {
+			t.Errorf("%s: received %d, sent %d; want both within [%d, %d] (the controller's clock)", r, received, sent, lo, hi)
+		}
+	}
 }
 
 // TestBadInferFrameGivesItsInputBack: an Infer frame whose header does not
@@ -103,16 +159,7 @@ func TestServerMetrics(t *testing.T) {
 		&workerapi.LoadWeights{ID: 2, ModelID: 5, GPU: 1, Latest: workerapi.NoLatest},
 		&workerapi.EvictWeights{ID: 3, ModelID: 5, GPU: 1 << 30, Latest: workerapi.NoLatest},
 	} {
-		msg, err := workerapi.EncodeAction(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Send(msg); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Receive(); err != nil {
-			t.Fatal(err)
-		}
+		roundTrip(t, c, a)
 	}
 	var b bytes.Buffer
 	srv.WriteMetrics(&b)

@@ -3,6 +3,7 @@ package workerapi
 import (
 	"fmt"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/clockwork-go/clockwork/api"
@@ -224,14 +225,34 @@ func memoryPB(w *WorkerMemoryInfo) *pb.WorkerMemoryInfoProto {
 		})
 	}
 	for i := range w.Models {
-		m := &w.Models[i]
-		p.Models = append(p.Models, &pb.ModelInfoProto{
-			Id: &m.ID, Source: &m.Source, InputSize: &m.InputSize, OutputSize: &m.OutputSize,
-			SupportedBatchSizes: m.BatchSizes, WeightsSize: &m.WeightsSize, NumWeightsPages: &m.NumWeightsPages,
-			WeightsLoadTimeNanos: &m.WeightsLoadTime, BatchSizeExecTimesNanos: m.ExecTimes,
-		})
+		p.Models = append(p.Models, modelInfoPB(&w.Models[i]))
 	}
 	return p
+}
+
+func modelInfoPB(m *ModelInfo) *pb.ModelInfoProto {
+	return &pb.ModelInfoProto{
+		Id: &m.ID, Source: &m.Source, InputSize: &m.InputSize, OutputSize: &m.OutputSize,
+		SupportedBatchSizes: m.BatchSizes, WeightsSize: &m.WeightsSize, NumWeightsPages: &m.NumWeightsPages,
+		WeightsLoadTimeNanos: &m.WeightsLoadTime, BatchSizeExecTimesNanos: m.ExecTimes,
+	}
+}
+
+// ModelInfoSize is how many bytes m takes in a GetWorkerState result's
+// header: the entry, its tag and its length.
+func ModelInfoSize(m *ModelInfo) int {
+	n := proto.Size(modelInfoPB(m))
+	return 1 + protowire.SizeVarint(uint64(n)) + n
+}
+
+// ModelsBudget is how many bytes a GetWorkerState result's models may take
+// so that the whole result fits in one frame's header (wire.MaxHeaderSize)
+// for a worker of gpus GPUs with pages weights pages each, however many
+// models are resident on them (a GPU lists each, at most 6 bytes an id).
+func ModelsBudget(gpus, pages int) int {
+	const fixed = 4 << 10 // the result's and each GPU's other fields, generously
+	resident := min(pages, MaxModels)
+	return wire.MaxHeaderSize - fixed - gpus*(fixed+6*resident)
 }
 
 func memoryOf(p *pb.WorkerMemoryInfoProto) WorkerMemoryInfo {

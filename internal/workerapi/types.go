@@ -35,8 +35,9 @@ const NoLatest = ^uint64(0)
 
 // MaxModels is the most models a worker holds, and so a cluster (the
 // original had no bound: a client's LoadModel of 2^31 copies took a
-// worker's and the controller's memory, and a worker's GetWorkerState
-// answer must fit in one frame's 10 MiB header, about 120 bytes a model).
+// worker's and the controller's memory). A worker's GetWorkerState answer
+// must also fit in one frame's 10 MiB header, which bounds the models'
+// bytes (ModelsBudget): fewer models fit where their paths are long.
 const MaxModels = 1 << 16
 
 // Action is one of the six worker actions.

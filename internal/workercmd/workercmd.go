@@ -165,7 +165,6 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 	srv := worker.NewServer(worker.Config{
 		PageSize:            cfg.PageSize,
 		Pages:               cfg.Pages(),
-		WeightsCacheSize:    cfg.WeightsCacheSize,
 		IOPoolSize:          cfg.IOPoolSize,
 		WorkspacePoolSize:   cfg.WorkspacePoolSize,
 		HostIOPoolSize:      cfg.HostIOPoolSize,
