@@ -41,7 +41,7 @@ func simFlags(o *simOptions) *flag.FlagSet {
 	fs.Var(nanos{&c.Controller.MaxExec}, "max-exec", "controller max_exec (default 250ms)")
 	fs.IntVar(&c.Controller.MaxGPUs, "max-gpus", 0, "controller max_gpus (default 100; fig5: 1)")
 	fs.BoolVar(&c.Controller.GenerateInputs, "generate-inputs", false, "controller generate_inputs")
-	fs.BoolVar(&c.Controller.LoadSatisfied, "load-satisfied", false, "INFER5 and INFER4 -load-satisfied")
+	fs.BoolVar(&c.Controller.DemandGuard, "demand-guard", false, "INFER5 and INFER4 -demand-guard")
 	fs.IntVar(&c.Controller.EstimateWindow, "estimate-window", infer5.DefaultEstimateWindow, "INFER5 and INFER4 -estimate-window (the original's: 10)")
 	fs.Float64Var(&c.Controller.EstimatePercentile, "estimate-percentile", infer5.DefaultEstimatePercentile, "INFER5 and INFER4 -estimate-percentile (the original's: 0.99)")
 	fs.Var(nanos{&c.WorkerTimerSlack}, "worker-timer-slack", "how late the workers' timers fire (default 0; worker_dummy on Linux: up to 1ms)")

@@ -30,10 +30,10 @@ type Args struct {
 	MaxExec        int64
 	MaxBatch       int // 0 = the type's default
 
-	// LoadSatisfied makes INFER5 (and INFER4) also load models whose
-	// demand the GPUs holding them already serve (the original's
-	// behaviour, see README).
-	LoadSatisfied bool
+	// DemandGuard makes INFER5 (and INFER4) load a model only while the
+	// GPUs holding it cannot serve its demand (the guard the original
+	// meant to have, see README).
+	DemandGuard bool
 	// EstimateWindow and EstimatePercentile are INFER5's (and INFER4's)
 	// exec and weights estimates: that percentile of the last that many
 	// measurements (zero: infer5.DefaultEstimateWindow and
@@ -74,7 +74,7 @@ func Parse(args []string) (*Args, error) {
 		name, val, hasVal := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 		name = strings.ReplaceAll(name, "-", "_")
 		if !hasVal {
-			if name == "generate_inputs" || name == "load_satisfied" {
+			if name == "generate_inputs" || name == "demand_guard" {
 				val = "1"
 			} else {
 				if i+1 >= len(args) {
@@ -152,8 +152,8 @@ func (a *Args) set(name, val string) error {
 		if err == nil && (a.Port < 0 || a.Port > 65535) {
 			err = errors.New("out of range")
 		}
-	case "load_satisfied":
-		a.LoadSatisfied, err = strconv.ParseBool(val)
+	case "demand_guard":
+		a.DemandGuard, err = strconv.ParseBool(val)
 	case "estimate_window":
 		a.EstimateWindow, err = positiveInt(val)
 		if err == nil && a.EstimateWindow > 1000 {
@@ -248,9 +248,10 @@ Other flags:
                    host:port, such as :8002; INFER5, INFER4 and BASELINE)
   -stress-model P  STRESS: the model (default $CLOCKWORK_MODEL_DIR/resnet50_v2/model)
   -stress-copies N STRESS: copies of it on each worker (default 40)
-  -load-satisfied  INFER5, INFER4: also load models onto idle GPUs when the
-                   GPUs holding them already serve their demand (the original's
-                   behaviour, caused by a bug; default off)
+  -demand-guard    INFER5, INFER4: load a model onto another GPU only while
+                   the GPUs holding it cannot serve its demand (the guard the
+                   original meant to have; default off: as the original, any
+                   model with requests is loaded wherever PCIe is free)
   -estimate-window N, -estimate-percentile P
                    INFER5, INFER4: estimate exec and weights transfer times as
                    the P percentile (0 < P ≤ 1) of the last N measurements

@@ -153,7 +153,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 // infer5Options are INFER5's and INFER4's options from the command line.
 func (a *Args) infer5Options() []infer5.Option {
 	return []infer5.Option{
-		infer5.LoadSatisfiedModels(a.LoadSatisfied),
+		infer5.DemandGuard(a.DemandGuard),
 		infer5.Estimates(cmp.Or(a.EstimateWindow, infer5.DefaultEstimateWindow), cmp.Or(a.EstimatePercentile, infer5.DefaultEstimatePercentile)),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
 	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
@@ -95,7 +96,7 @@ func TestLostWorkerModelsLoadElsewhere(t *testing.T) {
 // turns, the second would have gone to the lost one).
 func TestLoadInFlightOnALostWorker(t *testing.T) {
 	st := schedtest.NewCluster(2, 1).Model(schedtest.ResNet50(), 2).State()
-	h := schedtest.New(t, factory(), schedtest.Config(), st)
+	h := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st)
 
 	rs := []*scheduler.Request{h.At(0).Infer(0)}
 	lds := h.Loads()
@@ -207,7 +208,7 @@ func TestRejoinRunsWhatWaits(t *testing.T) {
 // is not used.
 func TestRejoinWithAnotherGPU(t *testing.T) {
 	st := schedtest.NewCluster(1, 1).Model(schedtest.ResNet50(), 2).Resident(0, 0, 0).State()
-	h := schedtest.New(t, factory(), schedtest.Config(), st)
+	h := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st)
 	h.At(ms(1)).WorkerLost(0)
 	h.At(ms(50)).WorkerRejoined(0, map[int][]int{0: {0}, 1: {1}})
 	if !strings.Contains(h.Log(), "W0-GPU0 is back in service") ||
@@ -257,7 +258,7 @@ func TestRejoinWithAnotherGPU(t *testing.T) {
 // as the scheduler believes. (They used to be sent once the slots freed.)
 func TestActionsQueuedForALostWorkerAreNotSent(t *testing.T) {
 	st := schedtest.NewCluster(2, 1).Pages(7).Model(schedtest.ResNet50(), 3).Resident(0, 0, 0).Resident(1, 0, 1).State()
-	h := schedtest.New(t, factory(), schedtest.Config(), st).ManualAck()
+	h := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st).ManualAck()
 	h.At(0).Infer(1)
 	h.Infer(1)
 	h.Infer(2) // W0-GPU0 evicts model 0 for model 2: both queued

@@ -242,9 +242,9 @@ func TestOptionsAreSaid(t *testing.T) {
 		want []string
 	}{
 		{nil, []string{"Estimating exec and weights times as the 0.9 percentile of the last 20 measurements (the original: 0.99 of the last 10)"}},
-		{[]infer5.Option{infer5.Estimates(10, 0.99), infer5.LoadSatisfiedModels(false)}, nil},
+		{[]infer5.Option{infer5.Estimates(10, 0.99), infer5.DemandGuard(false)}, nil},
 		{[]infer5.Option{infer5.Estimates(100, 0.95)}, []string{"Estimating exec and weights times as the 0.95 percentile of the last 100 measurements (the original: 0.99 of the last 10)"}},
-		{[]infer5.Option{infer5.LoadSatisfiedModels(true)}, []string{"Loading models onto GPUs with PCIe slack even when their demand is served (-load-satisfied)"}},
+		{[]infer5.Option{infer5.DemandGuard(true)}, []string{"Loading a model onto another GPU only while the GPUs holding it cannot serve its demand (-demand-guard)"}},
 	} {
 		var log bytes.Buffer
 		cfg := schedtest.Config()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/scheduler"
+	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
 	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
 	"github.com/clockwork-go/clockwork/internal/telemetry"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -72,7 +73,7 @@ func TestActionsNotSentInTimeFailWith45(t *testing.T) {
 	// decided at once; only two may be on the wire.
 	st := schedtest.NewCluster(1, 3).Model(schedtest.ResNet50(), 3).
 		Resident(0, 0, 0).Resident(0, 1, 1).Resident(0, 2, 2).State()
-	h := schedtest.New(t, factory(), schedtest.Config(), st).ManualAck()
+	h := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st).ManualAck()
 
 	r0, r1, r2 := h.At(0).Infer(0), h.Infer(1), h.Infer(2)
 	if len(h.Sends) != 2 {
@@ -133,7 +134,7 @@ func TestInvalidModelIDs(t *testing.T) {
 // timeout at the end of a transmission: none was answered.)
 func TestTransmissionsThatNeverEnd(t *testing.T) {
 	st := schedtest.NewCluster(2, 1).Model(schedtest.ResNet50(), 2).Resident(0, 0, 0).Resident(1, 0, 1).State()
-	h := schedtest.New(t, factory(), schedtest.Config(), st).ManualAck()
+	h := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st).ManualAck()
 	stuck := []*scheduler.Request{h.At(0).Infer(1), h.At(ms(1)).Infer(1)} // both slots to W1, never acked
 	var queued []*scheduler.Request
 	for i := range 5 {

@@ -25,14 +25,14 @@ import (
 // queries scan the few models that want loading (load) or the models on one
 // GPU (evict) instead of keeping per-GPU orders.
 type loadTracker struct {
-	capacity      int64 // the default SLO
-	loadSatisfied bool  // see LoadSatisfiedModels
-	models        []ltModel
-	gpus          []ltGPU
-	seq           uint64 // recency clock for last-used marks
-	stale         []int32
-	expiries      timers[expiry]
-	wanted        []int32 // models a GPU without them should load, unordered
+	capacity    int64 // the default SLO
+	demandGuard bool  // see DemandGuard
+	models      []ltModel
+	gpus        []ltGPU
+	seq         uint64 // recency clock for last-used marks
+	stale       []int32
+	expiries    timers[expiry]
+	wanted      []int32 // models a GPU without them should load, unordered
 }
 
 type ltGPU struct {
@@ -83,12 +83,12 @@ type expiry struct {
 // are zeroed as they are credited.
 type demand struct{ exec, load int64 }
 
-func newLoadTracker(nGPUs, nModels int, capacity int64, loadSatisfied bool) *loadTracker {
+func newLoadTracker(nGPUs, nModels int, capacity int64, demandGuard bool) *loadTracker {
 	t := &loadTracker{
-		capacity:      capacity,
-		loadSatisfied: loadSatisfied,
-		models:        make([]ltModel, nModels),
-		gpus:          make([]ltGPU, nGPUs),
+		capacity:    capacity,
+		demandGuard: demandGuard,
+		models:      make([]ltModel, nModels),
+		gpus:        make([]ltGPU, nGPUs),
 	}
 	for g := range t.gpus {
 		t.gpus[g] = ltGPU{outstanding: ms, weight: 0.01}
@@ -298,7 +298,7 @@ func (t *loadTracker) reprioritise(lm *ltModel) {
 	lm.priority = p
 	lm.empty = lm.outstandingLoad == 0 && lm.outstandingExec == 0
 
-	want := !lm.empty && (p > 0 || t.loadSatisfied)
+	want := !lm.empty && (p > 0 || !t.demandGuard)
 	switch {
 	case want && lm.wantedAt < 0:
 		lm.wantedAt = len(t.wanted)

@@ -51,7 +51,7 @@ func TestReadyAtMatchesAvailable(t *testing.T) {
 }
 
 func TestLoadDemandExpires(t *testing.T) {
-	lt := newLoadTracker(1, 1, 100*ms, false)
+	lt := newLoadTracker(1, 1, 100*ms, true)
 	lt.addRequest(0, 3*ms, 95*ms, 25*ms)
 	lt.update(0)
 	if !lt.wantsLoad() {
@@ -72,7 +72,7 @@ func TestLoadDemandExpires(t *testing.T) {
 }
 
 func TestLoadDemandIsCreditedOnce(t *testing.T) {
-	lt := newLoadTracker(1, 1, 100*ms, false)
+	lt := newLoadTracker(1, 1, 100*ms, true)
 	d := lt.addRequest(0, 3*ms, 95*ms, 25*ms)
 	lt.update(0)
 	lt.executing(0, &d, 0) // starts before its load deadline...

@@ -84,7 +84,7 @@ func chaos(t *testing.T, seed uint64, extra ...infer5.Option) {
 	cfg.MaxExec = pick(ms(5), ms(50), ms(250))
 	cfg.MaxGPUs = 1 + rng.IntN(workers*gpus+1) // all, and one more that may join later
 	opts := []infer5.Option{
-		infer5.LoadSatisfiedModels(rng.IntN(2) == 0),
+		infer5.DemandGuard(rng.IntN(2) == 0),
 		infer5.ResultTimeout(pick(ms(50), ms(1000))),
 	}
 	opts = append(opts, extra...)

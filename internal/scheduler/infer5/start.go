@@ -39,7 +39,7 @@ func New(cfg scheduler.Config, st *scheduler.State, opts ...Option) (*Scheduler,
 	if len(s.gpus) == 0 {
 		return nil, fmt.Errorf("infer5: max_gpus=%d leaves no GPU to use", cfg.MaxGPUs)
 	}
-	s.tracker = newLoadTracker(len(s.gpus), len(s.models), cfg.DefaultSLO, o.loadSatisfied)
+	s.tracker = newLoadTracker(len(s.gpus), len(s.models), cfg.DefaultSLO, o.demandGuard)
 	instances := make([]instance, len(s.gpus)*len(s.models)) // GPU-major
 	for _, g := range s.gpus {
 		s.makeInstances(g, instances[g.idx*len(s.models):(g.idx+1)*len(s.models)])
@@ -57,8 +57,8 @@ func (s *Scheduler) printOptions() {
 		fmt.Fprintf(s.log, "Estimating exec and weights times as the %g percentile of the last %d measurements (the original: %g of the last %d)\n",
 			e.p, e.size, originalEstimatePercentile, originalEstimateWindow)
 	}
-	if s.opts.loadSatisfied {
-		fmt.Fprintln(s.log, "Loading models onto GPUs with PCIe slack even when their demand is served (-load-satisfied)")
+	if s.opts.demandGuard {
+		fmt.Fprintln(s.log, "Loading a model onto another GPU only while the GPUs holding it cannot serve its demand (-demand-guard)")
 	}
 }
 

@@ -105,19 +105,21 @@ func TestLoadErrorFreesThePages(t *testing.T) {
 	}
 }
 
-func TestSatisfiedDemandLoadsNoMoreCopies(t *testing.T) {
+// TestSatisfiedDemandLoads: as the original, a model with requests is
+// loaded onto every GPU with PCIe slack, also while one copy serves them;
+// with DemandGuard, no more copies are loaded.
+func TestSatisfiedDemandLoads(t *testing.T) {
 	st := schedtest.NewCluster(1, 4).Model(schedtest.ResNet50(), 1).Resident(0, 0, 0).State()
-	fixed := schedtest.New(t, factory(), schedtest.Config(), st)
-	fixed.At(0).Infer(0)
-	if n := len(fixed.Loads()); n != 0 {
-		t.Errorf("loaded %d more copies of a model whose one copy serves its demand", n)
-	}
-
-	// The original's broken guard loads a copy onto every GPU with slack.
-	orig := schedtest.New(t, factory(infer5.LoadSatisfiedModels(true)), schedtest.Config(), st)
+	orig := schedtest.New(t, factory(), schedtest.Config(), st)
 	orig.At(0).Infer(0)
 	if n := len(orig.Loads()); n != 3 {
-		t.Errorf("with LoadSatisfiedModels, loaded %d copies, want 3", n)
+		t.Errorf("loaded %d copies, want 3", n)
+	}
+
+	guarded := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st)
+	guarded.At(0).Infer(0)
+	if n := len(guarded.Loads()); n != 0 {
+		t.Errorf("with DemandGuard, loaded %d more copies of a model whose one copy serves its demand", n)
 	}
 }
 
@@ -147,7 +149,7 @@ func TestEvictionErrorIsSurvived(t *testing.T) {
 func TestLoadsTakeTurnsOverGPUs(t *testing.T) {
 	for _, gpus := range []int{2, 4} {
 		st := schedtest.NewCluster(1, gpus).Pages(14).Model(schedtest.ResNet50(), 2*gpus).State()
-		h := schedtest.New(t, factory(), schedtest.Config(), st)
+		h := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st)
 		perGPU := map[uint32]int{}
 		for m := range 2 * gpus {
 			h.At(ms(float64(100 * m))).Infer(m)
@@ -174,7 +176,7 @@ func TestLoadsTakeTurnsOverGPUs(t *testing.T) {
 func TestLoadPrefersFreePages(t *testing.T) {
 	st := schedtest.NewCluster(1, 2).Pages(14).Model(schedtest.ResNet50(), 4).
 		Resident(0, 0, 0, 1).Resident(0, 1, 2).State()
-	h := schedtest.New(t, factory(), schedtest.Config(), st)
+	h := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st)
 
 	h.At(ms(10)).Infer(3)
 
@@ -201,7 +203,7 @@ func TestFailedLoadIsOfferedToAnotherGPUAtOnce(t *testing.T) {
 	small.Path = "/zoo/small/model"
 	// Model ids: 0 big, 1-3 small.
 	st := schedtest.NewCluster(1, 2).Pages(14).Model(big, 1).Model(small, 3).Resident(0, 1, 1).State()
-	h := schedtest.New(t, factory(), schedtest.Config(), st)
+	h := schedtest.New(t, factory(infer5.DemandGuard(true)), schedtest.Config(), st)
 
 	h.At(0).Infer(0)       // loads big onto GPU 0
 	h.At(ms(0.1)).Infer(2) // loads model 2 onto GPU 1, beside model 1
