@@ -52,6 +52,13 @@ type Instant interface {
 	Instant() bool
 }
 
+// Paged is implemented by runtimes whose weights cache on a device may hold
+// fewer pages than configured (the CUDA runtime, on a GPU without the free
+// memory): the worker then offers that device's pages as Pages says.
+type Paged interface {
+	Pages(gpu int) int
+}
+
 // LoadOptions bounds the batch sizes a model is prepared for.
 type LoadOptions struct {
 	MaxBatch int    // largest batch size kept

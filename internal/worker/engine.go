@@ -27,6 +27,7 @@ type Config struct {
 	GPUs                int
 	PageSize            uint64
 	Pages               int    // weights pages per GPU
+	GPUPages            []int  // per GPU where set (runtime.Paged), else Pages
 	IOPoolSize          uint64 // reported
 	WorkspacePoolSize   uint64 // reported
 	HostIOPoolSize      uint64 // reported
@@ -145,7 +146,11 @@ type Output struct {
 func NewEngine(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, models: make(map[int32]*loadedModel), loader: executor{name: "CPU"}}
 	for g := 0; g < cfg.GPUs; g++ {
-		e.gpus = append(e.gpus, &gpu{id: g, cache: newPageCache(cfg.Pages)})
+		pages := cfg.Pages
+		if g < len(cfg.GPUPages) {
+			pages = cfg.GPUPages[g]
+		}
+		e.gpus = append(e.gpus, &gpu{id: g, cache: newPageCache(pages)})
 	}
 	return e
 }

@@ -93,6 +93,12 @@ type Options struct {
 func NewServer(cfg Config, rt runtime.Runtime, opts Options) *Server {
 	cfg.GPUs = rt.NumGPUs()
 	cfg.InputStage = rt.InputStage()
+	if p, ok := rt.(runtime.Paged); ok {
+		cfg.GPUPages = make([]int, cfg.GPUs)
+		for g := range cfg.GPUPages {
+			cfg.GPUPages[g] = min(cfg.Pages, p.Pages(g))
+		}
+	}
 	s := &Server{
 		rt:          rt,
 		engine:      NewEngine(cfg),

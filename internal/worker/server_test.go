@@ -149,6 +149,36 @@ func TestBadInferFrameGivesItsInputBack(t *testing.T) {
 	}
 }
 
+// pagedRuntime is a simulated runtime whose GPU 1 made a smaller cache.
+type pagedRuntime struct{ runtime.Runtime }
+
+func (pagedRuntime) Pages(gpu int) int { return 4 - 2*gpu }
+
+// TestRuntimeWithFewerPages: a GPU whose runtime made fewer pages than
+// configured (runtime.Paged) is offered with those, in GetWorkerState and
+// when pages are given out: a model needing more gets status 53 there.
+func TestRuntimeWithFewerPages(t *testing.T) {
+	_, c := serveOne(t, pagedRuntime{sim.New(2)}, Options{Console: io.Discard})
+	state := roundTrip(t, c, &workerapi.GetWorkerState{ID: 1}).(*workerapi.GetWorkerStateResult)
+	for g, want := range []int32{4, 2} {
+		if gi := state.Memory.GPUs[g]; gi.WeightsCacheTotalPages != want || gi.WeightsCacheSize != uint64(want)<<24 {
+			t.Errorf("GPU %d: %d pages, %d bytes; want %d pages", g, gi.WeightsCacheTotalPages, gi.WeightsCacheSize, want)
+		}
+	}
+	if r := roundTrip(t, c, &workerapi.LoadModelFromDisk{ID: 2, Path: testZoo(t), Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 1}); r.Status() != workerapi.Success {
+		t.Fatal(r)
+	}
+	if r := roundTrip(t, c, &workerapi.LoadWeights{ID: 3, GPU: 1, Latest: workerapi.NoLatest}); r.Status() != workerapi.Success {
+		t.Fatal(r)
+	}
+	if r := roundTrip(t, c, &workerapi.LoadModelFromDisk{ID: 4, ModelID: 1, Path: testZoo(t), Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 1}); r.Status() != workerapi.Success {
+		t.Fatal(r)
+	}
+	if r := roundTrip(t, c, &workerapi.LoadWeights{ID: 5, ModelID: 1, GPU: 1, Latest: workerapi.NoLatest}); r.Status() != workerapi.LoadWeightsInsufficientCache {
+		t.Errorf("a second 2-page model on GPU 1's 2 pages: %s, want status 53", r)
+	}
+}
+
 // TestServerMetrics: a server with Options.Metrics counts each result by
 // the action's type and GPU as it sends it (a GPU id it lacks as
 // invalid), and counts its connections; one without writes nothing.

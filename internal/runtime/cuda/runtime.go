@@ -191,6 +191,9 @@ func (r *Runtime) NumGPUs() int { return len(r.devices) }
 // a stage of their own, as the original did.
 func (r *Runtime) InputStage() bool { return true }
 
+// The worker offers each GPU's cache as made.
+var _ runtime.Paged = (*Runtime)(nil)
+
 // Pages is the number of weights pages of GPU gpu's cache (possibly fewer
 // than configured, see Config.WeightsCacheSize).
 func (r *Runtime) Pages(gpu int) int {
