@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"io"
 	"net"
 	"os"
@@ -204,8 +205,8 @@ func (c *Client) LoadRemoteModel(path string) (*Model, error) {
 // consecutive model ids. The controller accepts this only during its load
 // stage, before the first LS or Infer is answered.
 func (c *Client) LoadRemoteModels(path string, copies int) ([]*Model, error) {
-	if copies < 1 {
-		return nil, fmt.Errorf("client: copies must be at least 1, not %d", copies)
+	if copies < 1 || copies > math.MaxInt32 {
+		return nil, fmt.Errorf("client: copies must be from 1 to %d, not %d", math.MaxInt32, copies)
 	}
 	rsp, err := c.callSync(&clientapi.LoadModelRequest{RequestHeader: c.header(), Path: path, Copies: int32(copies)})
 	if err != nil {

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +36,7 @@ func TestStartupAndEcho(t *testing.T) {
 	if _, err := cl.LoadRemoteModel(zoo + "/resnet18_v2/model"); client.StatusOf(err) != client.StatusInvalidRequest {
 		t.Fatalf("loading after startup: %v", err)
 	}
-	if err := models[0].Evict(); client.StatusOf(err) != client.StatusInvalidRequest {
+	if err := models[0].Evict(); client.StatusOf(err) != client.StatusInvalidRequest || !strings.Contains(err.Error(), "Evict is not supported by this controller") {
 		t.Fatalf("evict: %v", err)
 	}
 	for i := 0; i < 10; i++ {
@@ -56,6 +58,12 @@ func TestStartupAndEcho(t *testing.T) {
 		`^ \* Admitting inference requests$`,
 	} {
 		c.waitFor(re, 5*time.Second)
+	}
+	// ECHO logs its requests, as the original (the 10 Infers above).
+	reqLog := c.waitFor(`^Logging requests to (.*)$`, time.Second)[1]
+	c.Stop()
+	if b, err := os.ReadFile(reqLog); err != nil || strings.Count(string(b), "\n") != 11 {
+		t.Errorf("request log %s (%v):\n%s", reqLog, err, b)
 	}
 	w.waitFor(`^Received A0:GetWorkerState$`, time.Second)
 	w.waitFor(`^ GPU-1 weights_cache=21\.5GB \(1376 pages\) io_pool=512\.0MB workspace_pool=512\.0MB 0 models currently on GPU$`, time.Second)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,5 +48,22 @@ func TestTelemetryFlushedOnInterrupt(t *testing.T) {
 				t.Fatalf("%s row %d has %d columns: %q", tc.file, i+1, strings.Count(l, "\t")+1, l)
 			}
 		}
+	}
+}
+
+// TestInterruptWhileConnecting: a SIGINT while the controller waits for a
+// worker ends it as one later does: the original's lines and exit status 2
+// (it used to report the cancelled dial as an error and exit 1).
+func TestInterruptWhileConnecting(t *testing.T) {
+	l, err := net.Listen("tcp", "localhost:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close() // nothing listens there: the controller dials again and again
+	c := start(t, []string{"CLOCKWORK_LOG_DIR=" + t.TempDir()}, "controller", "-port", "0", "INFER5", l.Addr().String())
+	c.waitFor(`^Connecting to worker `, 10*time.Second)
+	c.Stop()
+	if !c.has(`^Interrupt signal \(2\) received\.$`) || !c.has(`^Clockwork Controller Exiting$`) || c.Cmd.ProcessState.ExitCode() != 2 {
+		t.Fatalf("exit status %d:\n%s", c.Cmd.ProcessState.ExitCode(), c.Tail(5))
 	}
 }

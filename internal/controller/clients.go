@@ -141,8 +141,12 @@ func (c *Controller) clientRequest(now int64, ev event) {
 		r(&clientapi.LoadModelResponse{ResponseHeader: errHeader(h, clientapi.StatusInvalidRequest, "Controller startup phase has completed")})
 	default:
 		// The original crashed on Evict and UploadModel.
+		kind := "UploadModel"
+		if _, ok := ev.req.(*clientapi.EvictRequest); ok {
+			kind = "Evict"
+		}
 		r(bounceResponse(ev.req, errHeader(h, clientapi.StatusInvalidRequest,
-			fmt.Sprintf("%T is not supported by this controller: the scheduler manages weights", ev.req))))
+			kind+" is not supported by this controller: the scheduler manages weights")))
 	}
 }
 

@@ -36,6 +36,9 @@ type Options struct {
 	// Limits sent with every LoadModelFromDisk during startup.
 	MaxBatch uint32
 	MaxExec  uint64
+	// LoadStageTimeout is how long startup's load stage waits for another
+	// LoadModel before it ends (default 1 s; the original's ECHO: 10 s).
+	LoadStageTimeout time.Duration
 
 	// Telemetry receives every response and completed action after startup
 	// (nil: none). Run closes it when it returns, whatever ended it.
@@ -168,6 +171,9 @@ func (c *Controller) closeWorkers() {
 
 func (c *Controller) loop(ctx context.Context) error {
 	c.startup = newStartup(c.out, len(c.workers), c.opts.MaxBatch, c.opts.MaxExec, c.sendStartup)
+	if c.opts.LoadStageTimeout > 0 {
+		c.startup.loadStage = int64(c.opts.LoadStageTimeout)
+	}
 	// A worker the startup leaves out is dropped as a lost one: its reader
 	// reports the closed connection, and it is dialled again later.
 	c.startup.refuse = func(w int) { c.workers[w].conn.Close() }

@@ -14,7 +14,7 @@ import (
 
 // Startup timing (spec/controller.md §2.3, §11).
 const (
-	loadStageTimeout   = int64(1e9)  // idle time that ends the load stage
+	loadStageTimeout   = int64(1e9)  // idle time that ends the load stage, by default
 	bounceHold         = int64(12e9) // how long LS/Infer are held before "initializing"
 	maxStartupInFlight = 4           // LoadModelFromDisk actions in flight per worker
 )
@@ -36,6 +36,8 @@ type startup struct {
 	// Limits forwarded with every LoadModelFromDisk.
 	maxBatch uint32
 	maxExec  uint64
+	// loadStage is the idle time that ends the load stage.
+	loadStage int64
 
 	state     scheduler.State
 	queried   int      // workers whose state is known (or that were lost)
@@ -78,7 +80,7 @@ type loadRequest struct {
 
 func newStartup(out io.Writer, workers int, maxBatch uint32, maxExec uint64, send func(int, workerapi.Action)) *startup {
 	return &startup{
-		out: out, send: send, workers: workers, maxBatch: maxBatch, maxExec: maxExec,
+		out: out, send: send, workers: workers, maxBatch: maxBatch, maxExec: maxExec, loadStage: loadStageTimeout,
 		perWorker: make([][]*workerapi.LoadModelFromDisk, workers),
 		inFlight:  make([]int, workers),
 		answered:  make([]bool, workers),
@@ -290,7 +292,7 @@ func (s *startup) misfit(w, ref int) string {
 
 func (s *startup) activity(now int64) {
 	s.lastAction = now
-	s.warnAt = max(s.warnAt, now+loadStageTimeout/2)
+	s.warnAt = max(s.warnAt, now+s.loadStage/2)
 }
 
 // forward sends one LoadModel request to every worker.
@@ -410,11 +412,11 @@ func (s *startup) tick(now int64) bool {
 		return false
 	}
 	idle := len(s.loads) == 0
-	if idle && s.warnAt != 0 && now < s.lastAction+loadStageTimeout && s.warnAt < now {
-		fmt.Fprintf(s.out, "(Startup-5) LoadModelStage ending in %d seconds...\r", (s.lastAction+loadStageTimeout-now)/1e9)
+	if idle && s.warnAt != 0 && now < s.lastAction+s.loadStage && s.warnAt < now {
+		fmt.Fprintf(s.out, "(Startup-5) LoadModelStage ending in %d seconds...\r", (s.lastAction+s.loadStage-now)/1e9)
 		s.warnAt += 1e9
 	}
-	return idle && now > s.lastAction+loadStageTimeout
+	return idle && now > s.lastAction+s.loadStage
 }
 
 // wake is when tick next has something to do (0: nothing time-driven).
@@ -426,7 +428,7 @@ func (s *startup) wake() int64 {
 		}
 	}
 	if s.loading && s.lastAction != 0 && len(s.loads) == 0 {
-		end := s.lastAction + loadStageTimeout + 1
+		end := s.lastAction + s.loadStage + 1
 		if w == 0 || end < w {
 			w = end
 		}

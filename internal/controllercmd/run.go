@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/clockwork-go/clockwork/internal/controller"
 	"github.com/clockwork-go/clockwork/internal/promtext"
@@ -24,8 +26,10 @@ import (
 
 // kind is one controller TYPE.
 type kind struct {
-	maxBatch  int  // default max_batch
-	telemetry bool // writes the TSV logs
+	maxBatch  int           // default max_batch
+	maxExec   int64         // default max_exec (0: 250 ms)
+	loadStage time.Duration // idle time that ends startup's load stage (0: 1 s)
+	telemetry bool          // writes the TSV logs
 	// fixedAhead: schedule_ahead defaults to 10 ms even with
 	// generate_inputs (INFER4; the others take 15 ms then).
 	fixedAhead bool
@@ -53,9 +57,12 @@ var kinds = map[string]kind{
 	// controller). They load models with batch size 1 only, all they run.
 	"DIRECT": {maxBatch: 1, test: controller.TestDirect},
 	"STRESS": {maxBatch: 1, test: controller.TestStress},
-	"ECHO": {maxBatch: 32, build: func(cfg scheduler.Config, _ *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
-		return echo.New(cfg), nil
-	}},
+	// ECHO: the original's startup limits and load stage, and its request
+	// log and client summary (no actions to log).
+	"ECHO": {maxBatch: 32, maxExec: 1e9, loadStage: 10 * time.Second, telemetry: true,
+		build: func(cfg scheduler.Config, _ *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
+			return echo.New(cfg), nil
+		}},
 }
 
 // notImplemented says what the original's other controller types were,
@@ -123,31 +130,33 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	code := 0
+	var code atomic.Int32 // the signal that ended the run
 	go func() {
 		s := <-sigs
 		n := int(s.(syscall.Signal))
 		fmt.Fprintf(stdout, "Interrupt signal (%d) received.\n", n)
-		code = n
+		code.Store(int32(n))
 		cancel()
 	}()
 	err = controller.Run(ctx, controller.Options{
-		Workers:      args.Workers,
-		ClientAddr:   ":" + strconv.Itoa(args.Port),
-		Console:      stdout,
-		NewScheduler: func(s *scheduler.State) (scheduler.Scheduler, error) { return args.NewScheduler(cfg, s) },
-		MaxBatch:     uint32(cfg.MaxBatch),
-		MaxExec:      uint64(cfg.MaxExec),
-		Telemetry:    tel,
-		Test:         k.test,
-		Stress:       stress,
+		Workers:          args.Workers,
+		ClientAddr:       ":" + strconv.Itoa(args.Port),
+		Console:          stdout,
+		NewScheduler:     func(s *scheduler.State) (scheduler.Scheduler, error) { return args.NewScheduler(cfg, s) },
+		MaxBatch:         uint32(cfg.MaxBatch),
+		MaxExec:          uint64(cfg.MaxExec),
+		LoadStageTimeout: k.loadStage,
+		Telemetry:        tel,
+		Test:             k.test,
+		Stress:           stress,
 	})
-	if err != nil {
+	// A signal while connecting to the workers ends the run as one after.
+	if err != nil && (code.Load() == 0 || ctx.Err() == nil) {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, "Clockwork Controller Exiting")
-	return code
+	return int(code.Load())
 }
 
 // infer5Options are INFER5's and INFER4's options from the command line.
@@ -187,7 +196,8 @@ func (a *Args) kind() string {
 // SchedulerConfig builds the scheduler configuration the controller runs
 // with: the options, where zero, take the type's defaults (schedule_ahead
 // 10 ms, or 15 ms with generate_inputs except for INFER4; default_slo
-// 100 ms; max_exec 250 ms; max_gpus 100; max_batch 8, INFER4's 16).
+// 100 ms; max_exec 250 ms, ECHO's 1 s; max_gpus 100; max_batch 8, INFER4's
+// 16, ECHO's 32).
 // Schedulers print to log.
 func (a *Args) SchedulerConfig(log io.Writer) (scheduler.Config, error) {
 	k, ok := kinds[a.kind()]
@@ -195,7 +205,7 @@ func (a *Args) SchedulerConfig(log io.Writer) (scheduler.Config, error) {
 		return scheduler.Config{}, fmt.Errorf("invalid controller type %s", a.Type)
 	}
 	cfg := scheduler.Config{
-		DefaultSLO: cmp.Or(a.DefaultSLO, 100e6), ScheduleAhead: a.ScheduleAhead, MaxExec: cmp.Or(a.MaxExec, 250e6),
+		DefaultSLO: cmp.Or(a.DefaultSLO, 100e6), ScheduleAhead: a.ScheduleAhead, MaxExec: cmp.Or(a.MaxExec, k.maxExec, 250e6),
 		MaxBatch: cmp.Or(a.MaxBatch, k.maxBatch), GenerateInputs: a.GenerateInputs, MaxGPUs: cmp.Or(a.MaxGPUs, 100), Log: log,
 	}
 	if cfg.ScheduleAhead == 0 {

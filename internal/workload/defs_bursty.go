@@ -82,8 +82,16 @@ func burstyTrace(n int) [][]uint32 {
 	return counts
 }
 
+// burstyMaxModels bounds bursty_experiment's majors: its trace holds
+// n × (300 + n) counts, 400 MB at this bound (the original's too; 100,000
+// ran the client out of memory).
+const burstyMaxModels = 10_000
+
 func buildBursty(env *Env, a Args) error {
 	n := a.Int("num_models")
+	if n > burstyMaxModels {
+		return usageErrorf("workload bursty_experiment: num_models is at most %d, not %d (its trace holds num_models × (300 + num_models) counts)", burstyMaxModels, n)
+	}
 	counts := burstyTrace(n)
 	show := func(i int) {
 		var b strings.Builder

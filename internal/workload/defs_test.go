@@ -298,4 +298,11 @@ func TestEnvErrors(t *testing.T) {
 	if err := Lookup("slo-exp-2").Build(env, a); !errors.As(err, &ue) {
 		t.Errorf("slo-exp-2 with nothing to run: %v", err)
 	}
+	a, _ = Lookup("bursty_experiment").Parse([]string{"100000"})
+	if err := Lookup("bursty_experiment").Build(env, a); !errors.As(err, &ue) {
+		t.Errorf("bursty_experiment 100000: %v", err)
+	}
+	if len(l.loads) != 0 {
+		t.Errorf("loaded %v before failing", l.loads)
+	}
 }
