@@ -14,7 +14,8 @@ import (
 //	throughput=401.83 min=3.82 max=7.74 mean=4.96
 //
 // (successful responses per second, and their client-measured latency in
-// milliseconds). A period without successes prints "throughput=0.00".
+// milliseconds). As the original's, a period without successes prints
+// "throughput=0" once a success has been seen, and nothing before.
 type Summary struct {
 	mu        sync.Mutex
 	submits   int
@@ -23,6 +24,7 @@ type Summary struct {
 	min, max  time.Duration
 	total     time.Duration
 	last      time.Time
+	succeeded bool // some period had a success
 }
 
 // NewSummary returns a Summary whose first period starts now.
@@ -56,15 +58,20 @@ func (s *Summary) Counts() (submitted, successes, errors int) {
 	return s.submits, s.successes, s.errors
 }
 
-// Line ends the current period at now and returns its summary line.
+// Line ends the current period at now and returns its summary line, or
+// "" where there is none to print.
 func (s *Summary) Line(now time.Time) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	secs := now.Sub(s.last).Seconds()
 	var line string
-	if s.successes == 0 || secs <= 0 {
-		line = "throughput=0.00"
-	} else {
+	switch {
+	case s.successes == 0 || secs <= 0:
+		if s.succeeded {
+			line = "throughput=0"
+		}
+	default:
+		s.succeeded = true
 		ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
 		line = fmt.Sprintf("throughput=%.2f min=%.2f max=%.2f mean=%.2f", float64(s.successes)/secs,
 			ms(s.min), ms(s.max), ms(s.total/time.Duration(s.successes)))
@@ -83,7 +90,9 @@ func (s *Summary) Run(w io.Writer, period time.Duration, stop <-chan struct{}) {
 		case <-stop:
 			return
 		case now := <-t.C:
-			fmt.Fprintln(w, s.Line(now))
+			if line := s.Line(now); line != "" {
+				fmt.Fprintln(w, line)
+			}
 		}
 	}
 }

@@ -10,6 +10,11 @@ func TestSummaryLine(t *testing.T) {
 	s := NewSummary()
 	start := s.last
 	s.submitted()
+	s.error()
+	if got := s.Line(start.Add(time.Second)); got != "" {
+		t.Fatalf("period before any success: %q, want no line", got)
+	}
+	s.submitted()
 	s.submitted()
 	s.success(3 * time.Millisecond)
 	s.success(5 * time.Millisecond)
@@ -17,11 +22,11 @@ func TestSummaryLine(t *testing.T) {
 	if sub, ok, bad := s.Counts(); sub != 2 || ok != 2 || bad != 1 {
 		t.Fatalf("counts %d %d %d", sub, ok, bad)
 	}
-	if got, want := s.Line(start.Add(2*time.Second)), "throughput=1.00 min=3.00 max=5.00 mean=4.00"; got != want {
+	if got, want := s.Line(start.Add(3*time.Second)), "throughput=1.00 min=3.00 max=5.00 mean=4.00"; got != want {
 		t.Fatalf("line %q, want %q", got, want)
 	}
-	if got := s.Line(start.Add(3 * time.Second)); got != "throughput=0.00" {
-		t.Fatalf("empty period: %q", got)
+	if got := s.Line(start.Add(4 * time.Second)); got != "throughput=0" {
+		t.Fatalf("empty period after a success: %q", got)
 	}
 }
 
