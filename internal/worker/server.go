@@ -223,7 +223,11 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 		msg, err := p.conn.Receive()
 		received := s.now()
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			switch {
+			case errors.Is(err, net.ErrClosed): // the worker's own shutdown
+			case errors.Is(err, io.EOF): // the peer closed it; asio's words
+				fmt.Fprintf(s.out, "Closing connection %s, reason: End of file\n", p.conn.RemoteAddr())
+			default:
 				fmt.Fprintf(s.out, "Closing connection %s, reason: %v\n", p.conn.RemoteAddr(), err)
 			}
 			return

@@ -149,6 +149,44 @@ func TestBadInferFrameGivesItsInputBack(t *testing.T) {
 	}
 }
 
+// console is a worker's console written by its goroutines and read by a test.
+type console struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.b.Write(p)
+}
+
+// waitFor waits up to 5 s for s on the console.
+func (c *console) waitFor(t *testing.T, s string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		found := strings.Contains(c.b.String(), s)
+		c.mu.Unlock()
+		if found {
+			return
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t.Fatalf("no %q on the console:\n%s", s, c.b.String())
+}
+
+// TestClosingConnectionLine: a connection the controller closes is logged
+// as the original's asio did, "End of file".
+func TestClosingConnectionLine(t *testing.T) {
+	var out console
+	_, c := serveOne(t, sim.New(1), Options{Console: &out})
+	roundTrip(t, c, &workerapi.GetWorkerState{ID: 1})
+	c.Close()
+	out.waitFor(t, ", reason: End of file\n")
+}
+
 // pagedRuntime is a simulated runtime whose GPU 1 made a smaller cache.
 type pagedRuntime struct{ runtime.Runtime }
 
