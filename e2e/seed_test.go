@@ -18,7 +18,9 @@ func TestSeedRun(t *testing.T) {
 			cl.waitFor("^Running workload `simple` on localhost:"+cport+"$", 5*time.Second)
 			cl.waitFor(`^Client is sending inputs with requests\.  Set CLOCKWORK_DISABLE_INPUTS=1 to disable inputs\.$`, time.Second)
 			cl.waitFor(`^Found 35 models in `, 5*time.Second)
-			cl.waitFor(`^Clockwork initializing, retrying Controller initializing$`, 10*time.Second)
+			// ECHO's load stage waits 10 s for another LoadModel (the
+			// original's), the others' 1 s.
+			cl.waitFor(`^Clockwork initializing, retrying Controller initializing$`, 20*time.Second)
 			cl.waitFor(nonZeroThroughput, 30*time.Second)
 			c.waitFor(`^ \* Admitting inference requests$`, time.Second)
 			w.waitFor(`^Received A0:LoadModelFromDisk model=0 \[0\.0, [0-9.]+\] .*/resnet50_v2/model$`, time.Second)

@@ -1,8 +1,8 @@
 package cpu_test
 
 import (
+	"bytes"
 	"encoding/binary"
-	"github.com/clockwork-go/clockwork/internal/engine"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/clockwork-go/clockwork/internal/clock"
+	"github.com/clockwork-go/clockwork/internal/engine"
 	"github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/runtime"
@@ -137,12 +138,29 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCacheBoundedByMemory: a cache larger than MaxCacheBytes gets the
+// whole pages that fit, offered as such (runtime.Paged), and says so.
+func TestCacheBoundedByMemory(t *testing.T) {
+	var log bytes.Buffer
+	rt := newRuntime(t, cpu.Config{CacheBytes: 23085449216, MaxCacheBytes: 10<<24 + 5, Log: &log})
+	if n := rt.Pages(1); n != 10 || rt.PageStore().Len() != 10 {
+		t.Errorf("%d pages, want 10", n)
+	}
+	if want := "CPU: a weights cache of 21.5 GiB does not fit in 0.2 GiB (half this machine's memory); using 10 pages (0.2 GiB)\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+	log.Reset()
+	if rt := newRuntime(t, cpu.Config{CacheBytes: 5 << 24, MaxCacheBytes: 10 << 24, Log: &log}); rt.Pages(0) != 5 || log.Len() != 0 {
+		t.Errorf("a cache that fits: %d pages, log %q", rt.Pages(0), log.String())
+	}
+}
+
 func TestPagesAllocatedOnUse(t *testing.T) {
 	rt := newRuntime(t, cpu.Config{CacheBytes: 23085449216})
-	if n := rt.Pages().Len(); n != 1376 {
+	if n := rt.PageStore().Len(); n != 1376 {
 		t.Errorf("%d pages, want 1376", n)
 	}
-	if n := rt.Pages().Allocated(); n != 0 {
+	if n := rt.PageStore().Allocated(); n != 0 {
 		t.Errorf("%d pages allocated before use", n)
 	}
 	m, err := rt.Load(writeModel(t, "mlp"), runtime.LoadOptions{MaxBatch: 1})
@@ -152,7 +170,7 @@ func TestPagesAllocatedOnUse(t *testing.T) {
 	if _, err := m.LoadWeights(0, []int{1375}, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if n := rt.Pages().Allocated(); n != 1 {
+	if n := rt.PageStore().Allocated(); n != 1 {
 		t.Errorf("%d pages allocated after loading one", n)
 	}
 }

@@ -13,6 +13,7 @@ package cpu
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 
@@ -33,6 +34,11 @@ type Config struct {
 	// CacheBytes is the weights cache size; it holds
 	// CacheBytes / PageSize pages, allocated as they are first used.
 	CacheBytes uint64
+	// MaxCacheBytes, if set, is half the machine's memory (device.Open
+	// sets it), which bounds the cache: a larger CacheBytes gets the whole
+	// pages that fit, said on Log.
+	MaxCacheBytes uint64
+	Log           io.Writer
 	// Workers is the number of goroutines an inference uses (0: one per
 	// CPU, GOMAXPROCS).
 	Workers int
@@ -53,6 +59,15 @@ type Runtime struct {
 	workspace []byte
 }
 
+func gib(b uint64) float64 { return float64(b) / (1 << 30) }
+
+// The worker offers the cache as made.
+var _ runtime.Paged = (*Runtime)(nil)
+
+// Pages is the number of pages of the weights cache, the same for every
+// GPU (runtime.Paged).
+func (r *Runtime) Pages(int) int { return r.pages.Len() }
+
 // New returns a CPU runtime.
 func New(cfg Config) (*Runtime, error) {
 	if cfg.PageSize == 0 {
@@ -62,6 +77,13 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("cpu runtime: page size %d too large", cfg.PageSize)
 	}
 	n := cfg.CacheBytes / cfg.PageSize
+	if cfg.MaxCacheBytes > 0 && cfg.CacheBytes > cfg.MaxCacheBytes {
+		n = cfg.MaxCacheBytes / cfg.PageSize
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "CPU: a weights cache of %.1f GiB does not fit in %.1f GiB (half this machine's memory); using %d pages (%.1f GiB)\n",
+				gib(cfg.CacheBytes), gib(cfg.MaxCacheBytes), n, gib(n*cfg.PageSize))
+		}
+	}
 	if n > 1<<24 {
 		return nil, fmt.Errorf("cpu runtime: weights cache of %d pages too large", n)
 	}
@@ -79,8 +101,8 @@ func (r *Runtime) NumGPUs() int { return 1 }
 // their own, as on a GPU.
 func (r *Runtime) InputStage() bool { return true }
 
-// Pages is the device's weights cache.
-func (r *Runtime) Pages() *PageStore { return r.pages }
+// PageStore is the weights cache.
+func (r *Runtime) PageStore() *PageStore { return r.pages }
 
 // Close implements runtime.Runtime.
 func (r *Runtime) Close() error {

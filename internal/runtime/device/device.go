@@ -39,7 +39,7 @@ type Config struct {
 func Open(kind string, cfg Config, log io.Writer) (runtime.Runtime, error) {
 	switch kind {
 	case CPU:
-		return openCPU(cfg)
+		return openCPU(cfg, log)
 	case CUDA:
 		return openCUDA(cfg, log)
 	case Auto, "":
@@ -48,11 +48,16 @@ func Open(kind string, cfg Config, log io.Writer) (runtime.Runtime, error) {
 			return rt, nil
 		}
 		fmt.Fprintf(log, "No usable GPU (%v); running models on the CPU\n", err)
-		return openCPU(cfg)
+		return openCPU(cfg, log)
 	}
 	return nil, fmt.Errorf("unknown device %q (want auto, cpu or cuda)", kind)
 }
 
-func openCPU(cfg Config) (runtime.Runtime, error) {
-	return cpu.New(cpu.Config{PageSize: cfg.PageSize, CacheBytes: cfg.WeightsCacheSize, SkipMeasure: !cfg.Measure})
+// openCPU opens the CPU runtime with a weights cache of at most half the
+// machine's memory: its pages are allocated as models use them, and a
+// cache advertised larger than memory (the default 21.5 GiB, sized for a
+// GPU) would have the controller fill it until the worker was killed.
+func openCPU(cfg Config, log io.Writer) (runtime.Runtime, error) {
+	return cpu.New(cpu.Config{PageSize: cfg.PageSize, CacheBytes: cfg.WeightsCacheSize, MaxCacheBytes: hostMemory() / 2,
+		Log: log, SkipMeasure: !cfg.Measure})
 }
