@@ -175,6 +175,46 @@ func TestPagesAllocatedOnUse(t *testing.T) {
 	}
 }
 
+// TestReloadDuringExec: a LoadWeights into the pages an inference reads
+// (the worker reloads resident weights in place) waits for it; under
+// -race an unguarded copy was reported as a data race.
+func TestReloadDuringExec(t *testing.T) {
+	rt := newRuntime(t, cpu.Config{CacheBytes: 4 << 24, SkipMeasure: true})
+	m, err := rt.Load(writeModel(t, "mlp"), runtime.LoadOptions{MaxBatch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := []int{0}
+	if _, err := m.LoadWeights(0, pages, 0); err != nil {
+		t.Fatal(err)
+	}
+	input := make([]byte, m.Info().InputSize)
+	done := make(chan error)
+	go func() {
+		for range 20 {
+			if _, err := m.LoadWeights(0, pages, 0); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for range 20 {
+		io, _, err := m.CopyInput(0, 1, 1, input, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = m.Exec(0, io, pages, 0)
+		m.Release(0, io)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	rt := newRuntime(t, cpu.Config{})
 	dir := t.TempDir()

@@ -159,6 +159,8 @@ func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing
 	if len(pages) != len(host) {
 		return workerapi.Timing{}, runtime.Errorf(workerapi.ErrRuntimeError, "LoadWeights given %d pages, model needs %d", len(pages), len(host))
 	}
+	m.rt.mu.Lock()
+	defer m.rt.mu.Unlock()
 	for i, p := range pages {
 		dst, err := m.rt.pages.Page(p)
 		if err != nil {

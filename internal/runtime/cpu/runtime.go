@@ -54,7 +54,10 @@ type Runtime struct {
 	workers *cpuexec.Workers
 
 	// mu serialises inferences, which share the workspace and the
-	// workers, and guards workspace.
+	// workers, and guards workspace and the pages' contents: a
+	// LoadWeights into pages an inference reads waits for it (a reload
+	// writes the same bytes, and an inference on refilled pages fails,
+	// but unguarded both were data races).
 	mu        sync.Mutex
 	workspace []byte
 }
