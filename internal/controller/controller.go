@@ -109,6 +109,7 @@ type event struct {
 	req      clientapi.Request
 	worker   int
 	result   workerapi.Result
+	at       int64 // when result was read off its connection
 	actionID int32
 	err      error
 	conn     net.Conn // evWorkerBack
@@ -245,7 +246,7 @@ func (c *Controller) handle(now int64, ev event) error {
 			fmt.Fprintf(c.out, "Ignoring result for unknown action from worker %d: %s\n", ev.worker, ev.result)
 			return nil
 		}
-		c.sched.Result(now, ev.worker, ev.result)
+		c.sched.Result(now, ev.at, ev.worker, ev.result)
 	case evWorkerSent:
 		w := c.workers[ev.worker]
 		if ev.err != nil {
@@ -258,7 +259,7 @@ func (c *Controller) handle(now int64, ev event) error {
 			// Written just before the connection died: it will get no
 			// result, so fail it here.
 			w.forget(ev.actionID)
-			c.sched.Result(now, ev.worker, lostResult(ev.actionID, typ, w.down))
+			c.sched.Result(now, now, ev.worker, lostResult(ev.actionID, typ, w.down))
 		}
 	case evWorkerDown:
 		w := c.workers[ev.worker]
@@ -274,7 +275,7 @@ func (c *Controller) handle(now int64, ev event) error {
 		}
 		c.sched.WorkerLost(now, ev.worker)
 		for id, typ := range w.takeWritten() {
-			c.sched.Result(now, ev.worker, lostResult(id, typ, ev.err))
+			c.sched.Result(now, now, ev.worker, lostResult(id, typ, ev.err))
 		}
 		if w.rejoin != nil && !w.rejoin.failed {
 			w.refusals++ // a rejoin cut off midway failed too (a worker that accepts and hangs up)

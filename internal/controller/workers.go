@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/clockwork-go/clockwork/internal/clock"
 	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
@@ -66,10 +67,11 @@ func dialWorker(ctx context.Context, id int, addr string, timeout time.Duration,
 func (w *workerConn) read(events chan<- event) {
 	for {
 		msg, err := w.conn.Receive()
+		at := clock.Now()
 		if err == nil {
 			var r workerapi.Result
 			if r, err = workerapi.DecodeResult(msg); err == nil {
-				events <- event{kind: evWorkerResult, worker: w.id, result: r}
+				events <- event{kind: evWorkerResult, worker: w.id, result: r, at: at}
 				continue
 			}
 		}

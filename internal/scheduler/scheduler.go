@@ -28,11 +28,14 @@ type Scheduler interface {
 	// Every admitted request is answered exactly once through Ready.
 	Infer(now int64, r *Request)
 
-	// Result delivers a worker's answer to an action this scheduler sent.
-	// Timestamps in res are already in the controller's clock. An error
-	// with status workerapi.ErrGPUUnusable means that the GPU the action
-	// named is broken for good: it gets no more work.
-	Result(now int64, worker int, res workerapi.Result)
+	// Result delivers a worker's answer to an action this scheduler sent,
+	// which reached the controller at received (no later than now: the
+	// action log's result_received, against which the time the scheduler
+	// took it up shows queueing in the controller). Timestamps in res are
+	// already in the controller's clock. An error with status
+	// workerapi.ErrGPUUnusable means that the GPU the action named is
+	// broken for good: it gets no more work.
+	Result(now, received int64, worker int, res workerapi.Result)
 
 	// WorkerLost reports that the connection to a worker is gone: its
 	// GPUs get no more work until it rejoins. The controller answers the

@@ -14,7 +14,7 @@ import (
 
 // result hands the scheduler a worker's result arriving at now.
 func (s *sim) result(now int64, worker int, r workerapi.Result) {
-	s.sched.Result(now, worker, r)
+	s.sched.Result(now, now, worker, r)
 	s.decideSoon()
 }
 

@@ -61,7 +61,7 @@ func (s *sim) lose(id int) {
 	}
 	slices.Sort(ids) // deterministic runs
 	for _, a := range ids {
-		s.sched.Result(now, id, &workerapi.ErrorResult{ID: a, ActionType: w.outstanding[a], Code: workerapi.ErrRuntimeError,
+		s.sched.Result(now, now, id, &workerapi.ErrorResult{ID: a, ActionType: w.outstanding[a], Code: workerapi.ErrRuntimeError,
 			Message: "worker connection lost: " + errLost.Error(), ActionReceived: uint64(now), ResultSent: uint64(now)})
 	}
 	clear(w.outstanding)

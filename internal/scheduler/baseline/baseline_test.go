@@ -258,3 +258,15 @@ func TestResidentListedTwice(t *testing.T) {
 		t.Errorf("%d loads and %d evictions, want model 1 loaded into the free pages", len(h.Loads()), len(h.Evicts()))
 	}
 }
+
+// TestResultReceivedIsWhenItArrived: the action log's result_received is
+// when the result reached the controller, processed when it was taken up.
+func TestResultReceivedIsWhenItArrived(t *testing.T) {
+	h := warm(t)
+	h.At(0).Infer(0)
+	s := h.Infers()[0]
+	h.After(ms(5)).ResultAt(ms(3), s.Worker, &workerapi.InferResult{ID: s.Action.ActionID(), GPUClock: 1380})
+	if len(h.Actions) != 1 || h.Actions[0].ResultReceived != ms(3) || h.Actions[0].Processed != ms(5) {
+		t.Fatalf("records %+v, want one received at 3 ms, processed at 5 ms", h.Actions)
+	}
+}

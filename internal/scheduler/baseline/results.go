@@ -78,8 +78,9 @@ func (s *Scheduler) giveUpOnLostResults() {
 }
 
 // Result implements scheduler.Scheduler.
-func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
+func (s *Scheduler) Result(now, received int64, worker int, res workerapi.Result) {
 	s.setNow(now)
+	received = min(received, s.now)
 	if res == nil {
 		return
 	}
@@ -95,23 +96,23 @@ func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
 	switch r := res.(type) {
 	case *workerapi.ErrorResult:
 		if r != nil {
-			s.failed(a, r.Code, r.Message, int64(r.ActionReceived), int64(r.ResultSent))
+			s.failed(a, r, received)
 			return
 		}
 	case *workerapi.InferResult:
 		if r != nil && a.kind == workerapi.InferType {
-			s.inferDone(a, r)
+			s.inferDone(a, r, received)
 			return
 		}
 	case *workerapi.LoadWeightsResult:
 		if r != nil && a.kind == workerapi.LoadWeightsType {
-			s.loadDone(a, r)
+			s.loadDone(a, r, received)
 			return
 		}
 	case *workerapi.EvictWeightsResult:
 		if r != nil && a.kind == workerapi.EvictWeightsType {
 			delete(s.inflight, a.id)
-			rec := s.record(a, 0)
+			rec := s.record(a, 0, received)
 			rec.WorkerDuration = int64(r.Timing.Duration)
 			rec.WorkerActionReceived, rec.WorkerResultSent = int64(r.ActionReceived), int64(r.ResultSent)
 			rec.GoodputFraction = 1
@@ -122,12 +123,18 @@ func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
 	s.fail(a, workerapi.ErrRuntimeError, fmt.Sprintf("Unexpected %s result for %s action", res.Type(), a.kind))
 }
 
+// fail ends a with an error the scheduler determined itself, now.
 func (s *Scheduler) fail(a *action, code int32, message string) {
-	s.failed(a, code, message, s.now, s.now)
+	s.failed(a, &workerapi.ErrorResult{
+		ID: a.id, ActionType: a.kind, Code: code, Message: message,
+		ActionReceived: uint64(s.now), ResultSent: uint64(s.now),
+	}, s.now)
 }
 
-func (s *Scheduler) failed(a *action, code int32, message string, received, sent int64) {
+// failed ends a with error e, received at received.
+func (s *Scheduler) failed(a *action, e *workerapi.ErrorResult, received int64) {
 	delete(s.inflight, a.id)
+	code, message := e.Code, e.Message
 	if code == workerapi.Success {
 		code = workerapi.ErrRuntimeError
 	}
@@ -155,13 +162,13 @@ func (s *Scheduler) failed(a *action, code int32, message string, received, sent
 	case workerapi.EvictWeightsType:
 		fmt.Fprintf(s.log, "EvictWeights of model %d on W%d-GPU%d failed: %d %s\n", m.id, g.worker, g.local, code, message)
 	}
-	rec := s.record(a, code)
-	rec.WorkerActionReceived, rec.WorkerResultSent = received, sent
+	rec := s.record(a, code, received)
+	rec.WorkerActionReceived, rec.WorkerResultSent = int64(e.ActionReceived), int64(e.ResultSent)
 	s.records = append(s.records, rec)
 	s.noteUnusable(a, code, message)
 }
 
-func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
+func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult, received int64) {
 	delete(s.inflight, a.id)
 	g, m := a.g, a.m
 	g.busy, g.current = false, nil
@@ -185,7 +192,7 @@ func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 	// to its requests' queueing: a backlog is no reason for smaller batches.
 	m.adapt(s.now-a.sent > slo)
 
-	rec := s.record(a, 0)
+	rec := s.record(a, 0, received)
 	rec.WorkerDuration, rec.WorkerExecComplete = int64(res.Exec.Duration), int64(res.Exec.End)
 	rec.WorkerGPUClockBefore, rec.WorkerGPUClock = int(res.GPUClockBefore), int(res.GPUClock)
 	rec.WorkerCopyOutputEnd = int64(res.CopyOutput.End)
@@ -194,7 +201,7 @@ func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 	s.records = append(s.records, rec)
 }
 
-func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult) {
+func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult, received int64) {
 	delete(s.inflight, a.id)
 	g, m := a.g, a.m
 	if m.loadingOn == g {
@@ -202,7 +209,7 @@ func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult) {
 		m.resident = append(m.resident, g)
 		s.touch(g, m)
 	}
-	rec := s.record(a, 0)
+	rec := s.record(a, 0, received)
 	rec.WorkerDuration, rec.WorkerExecComplete = int64(res.Timing.Duration), int64(res.Timing.End)
 	rec.WorkerActionReceived, rec.WorkerResultSent = int64(res.ActionReceived), int64(res.ResultSent)
 	rec.GoodputFraction = 1
@@ -221,12 +228,14 @@ func (s *Scheduler) respond(q *request, m *model, status int32, message string, 
 	})
 }
 
-func (s *Scheduler) record(a *action, status int32) telemetry.ActionRecord {
+// record starts the telemetry of a's completion, whose result reached the
+// controller at received.
+func (s *Scheduler) record(a *action, status int32, received int64) telemetry.ActionRecord {
 	batch := max(len(a.reqs), 1)
 	return telemetry.ActionRecord{
 		ActionID: a.id, ActionType: int(a.kind), Status: status,
 		Worker: a.g.worker, GPU: a.g.local, ModelID: a.m.id, BatchSize: batch,
-		ExpectedDuration: a.expDuration, ExpectedExecComplete: a.expEnd, Sent: a.sent, ResultReceived: s.now, Processed: s.now,
+		ExpectedDuration: a.expDuration, ExpectedExecComplete: a.expEnd, Sent: a.sent, ResultReceived: received, Processed: s.now,
 		RequestsQueued: a.queued, CopiesLoaded: a.copies,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
 	"github.com/clockwork-go/clockwork/internal/telemetry"
+	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
 func TestWarmRequestRunsAlone(t *testing.T) {
@@ -178,5 +179,31 @@ func TestRequestsTakeTurnsOverGPUs(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestResultReceivedIsWhenItArrived: the action log's result_received
+// (controller_result_enqueue) is when the result reached the controller,
+// and processed (controller_action_duration) when the scheduler took it up:
+// the two differ by the time it queued in the controller.
+func TestResultReceivedIsWhenItArrived(t *testing.T) {
+	h := warm(t)
+	h.At(ms(100)).Infer(0)
+	s := h.Infers()[0]
+	h.After(b1 + ms(3))
+	end := uint64(ms(100) + b1)
+	h.ResultAt(h.Now()-ms(2), s.Worker, &workerapi.InferResult{ID: s.Action.ActionID(),
+		Exec: workerapi.Timing{Begin: end - uint64(b1), End: end, Duration: uint64(b1)}, GPUClockBefore: 1380, GPUClock: 1380,
+		ActionReceived: uint64(ms(100)), ResultSent: end})
+	if len(h.Actions) != 1 || h.Actions[0].ResultReceived != h.Now()-ms(2) || h.Actions[0].Processed != h.Now() {
+		t.Fatalf("records %+v, want one received 2 ms before it was processed, at %d", h.Actions, h.Now())
+	}
+	// A receipt stamped after now (the controller's clocks disagree) is now.
+	h.At(h.Now() + ms(1)).Infer(0)
+	s = h.Infers()[1]
+	h.After(b1)
+	h.ResultAt(h.Now()+ms(5), s.Worker, &workerapi.InferResult{ID: s.Action.ActionID(), GPUClock: 1380})
+	if got := h.Actions[1].ResultReceived; got != h.Now() {
+		t.Errorf("received %d, want now (%d)", got, h.Now())
 	}
 }

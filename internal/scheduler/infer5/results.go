@@ -12,8 +12,9 @@ import (
 // no longer awaits (late, duplicated, unknown, or from the wrong worker) are
 // logged and ignored. Response outputs are slices of an InferResult's
 // Output, not copies.
-func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
+func (s *Scheduler) Result(now, received int64, worker int, res workerapi.Result) {
 	s.setNow(now)
+	received = min(received, s.now)
 	if res == nil {
 		return
 	}
@@ -33,26 +34,26 @@ func (s *Scheduler) Result(now int64, worker int, res workerapi.Result) {
 	switch r := res.(type) {
 	case *workerapi.ErrorResult:
 		if r != nil {
-			s.failed(a, r, s.now)
+			s.failed(a, r, received)
 			return
 		}
 	case *workerapi.InferResult:
 		if r != nil && a.kind == workerapi.InferType {
-			s.inferDone(a, r)
+			s.inferDone(a, r, received)
 			return
 		}
 	case *workerapi.LoadWeightsResult:
 		if r != nil && a.kind == workerapi.LoadWeightsType {
-			s.loadDone(a, r)
+			s.loadDone(a, r, received)
 			return
 		}
 	case *workerapi.EvictWeightsResult:
 		if r != nil && a.kind == workerapi.EvictWeightsType {
-			s.evictDone(a, r)
+			s.evictDone(a, r, received)
 			return
 		}
 	}
-	s.fail(a, workerapi.ErrRuntimeError, fmt.Sprintf("Unexpected %s result for %s action", res.Type(), a.kind), s.now)
+	s.fail(a, workerapi.ErrRuntimeError, fmt.Sprintf("Unexpected %s result for %s action", res.Type(), a.kind), received)
 }
 
 // fail ends a with an error the scheduler determined itself, at time at.
@@ -108,7 +109,7 @@ func (s *Scheduler) failed(a *action, e *workerapi.ErrorResult, received int64) 
 // meanwhile.
 func (s *Scheduler) reported(end int64) int64 { return min(end, s.now) }
 
-func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
+func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult, received int64) {
 	delete(s.inflight, a.id)
 	g, m := a.g, a.m
 	g.exec.success(a.id, s.reported(int64(res.Exec.End)))
@@ -134,7 +135,7 @@ func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 	}
 	s.markCandidate(g)
 
-	r := s.record(a, workerapi.Success, s.now)
+	r := s.record(a, workerapi.Success, received)
 	r.WorkerDuration = int64(res.Exec.Duration)
 	r.WorkerExecComplete = int64(res.Exec.End)
 	r.WorkerGPUClockBefore, r.WorkerGPUClock = int(res.GPUClockBefore), int(res.GPUClock)
@@ -144,7 +145,7 @@ func (s *Scheduler) inferDone(a *action, res *workerapi.InferResult) {
 	s.records = append(s.records, r)
 }
 
-func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult) {
+func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult, received int64) {
 	delete(s.inflight, a.id)
 	g, m, inst := a.g, a.m, a.inst
 	if inst.version == a.version && inst.loading {
@@ -158,16 +159,16 @@ func (s *Scheduler) loadDone(a *action, res *workerapi.LoadWeightsResult) {
 	g.loads--
 	m.measureWeights(int64(res.Timing.Duration))
 
-	r := s.record(a, workerapi.Success, s.now)
+	r := s.record(a, workerapi.Success, received)
 	r.WorkerDuration, r.WorkerExecComplete = int64(res.Timing.Duration), int64(res.Timing.End)
 	r.WorkerActionReceived, r.WorkerResultSent = int64(res.ActionReceived), int64(res.ResultSent)
 	r.GoodputFraction = 1
 	s.records = append(s.records, r)
 }
 
-func (s *Scheduler) evictDone(a *action, res *workerapi.EvictWeightsResult) {
+func (s *Scheduler) evictDone(a *action, res *workerapi.EvictWeightsResult, received int64) {
 	delete(s.inflight, a.id)
-	r := s.record(a, workerapi.Success, s.now)
+	r := s.record(a, workerapi.Success, received)
 	r.WorkerDuration = int64(res.Timing.Duration)
 	r.WorkerActionReceived, r.WorkerResultSent = int64(res.ActionReceived), int64(res.ResultSent)
 	r.GoodputFraction = 1

@@ -45,9 +45,10 @@ func (d *Driver) Infer(r *scheduler.Request) {
 	d.Flush()
 }
 
-// Deliver hands the scheduler a result from a worker, now.
-func (d *Driver) Deliver(worker int, res workerapi.Result) {
-	d.S.Result(d.Now, worker, res)
+// Deliver hands the scheduler, now, a result from a worker that reached
+// the controller at received.
+func (d *Driver) Deliver(received int64, worker int, res workerapi.Result) {
+	d.S.Result(d.Now, received, worker, res)
 	d.Flush()
 }
 
@@ -89,7 +90,7 @@ func (d *Driver) RunUntil(t int64) {
 				break
 			}
 			_, w, res := d.Sim.Pop()
-			d.S.Result(d.Now, w, res)
+			d.S.Result(d.Now, d.Now, w, res)
 		}
 		for d.acks.len() > 0 && d.acks.top() <= d.Now {
 			_, s := d.acks.pop()

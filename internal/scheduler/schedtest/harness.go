@@ -199,7 +199,14 @@ func (h *Harness) Fail(s Sent, code int32, message string) {
 // Result hands the scheduler a worker's result now.
 func (h *Harness) Result(worker int, res workerapi.Result) {
 	h.T.Helper()
-	h.D.Deliver(worker, res)
+	h.ResultAt(h.D.Now, worker, res)
+}
+
+// ResultAt hands the scheduler, now, a worker's result that reached the
+// controller at received (and waited in its queue since).
+func (h *Harness) ResultAt(received int64, worker int, res workerapi.Result) {
+	h.T.Helper()
+	h.D.Deliver(received, worker, res)
 	h.check()
 }
 
