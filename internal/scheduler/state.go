@@ -25,7 +25,7 @@ func WorkerFromMemory(id int, m *workerapi.WorkerMemoryInfo) Worker {
 	for _, mi := range m.Models {
 		md := Model{
 			ID: int(mi.ID), Path: mi.Source, InputSize: mi.InputSize, OutputSize: mi.OutputSize,
-			WeightsSize: uint64(mi.NumWeightsPages) * m.PageSize, NumWeightsPages: int(mi.NumWeightsPages),
+			WeightsSize: mi.WeightsSize, NumWeightsPages: int(mi.NumWeightsPages), // the raw size, as the original prints it
 			WeightsTransfer: int64(mi.WeightsLoadTime),
 		}
 		md.BatchSizes, md.ExecDurations = batches(mi.InputSize, mi.OutputSize, mi.BatchSizes, mi.ExecTimes)
