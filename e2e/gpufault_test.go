@@ -23,7 +23,10 @@ import (
 func TestCUDAWorkerGPUFault(t *testing.T) {
 	fault := filepath.Join(t.TempDir(), "fault")
 	w, wport := startCUDAWorker(t, []string{"FAKECUDA_DEVICES=2", "FAKECUDA_FAULT=1:" + fault, "CLOCKWORK_CUDA_VERBOSE=1"})
-	c, cport := startController(t, "INFER5", []string{wport}, "-default-slo", "10s")
+	// With the demand guard each model stays on a GPU of its own, so one
+	// of them is served from GPU 1 (without it, INFER5 may serve both from
+	// GPU 0 and no request meets the fault).
+	c, cport := startController(t, "INFER5", []string{wport}, "-default-slo", "10s", "-demand-guard")
 	ms := loadAndServe(t, cport, filepath.Join(models, "mlp", "model"), 2)
 	if !w.has(`cuda: LoadWeights gpu=1 `) {
 		t.Fatalf("GPU 1 loaded nothing:\n%s", w.Tail(20))
