@@ -159,14 +159,10 @@ func (m *Model) LoadWeights(gpu int, pages []int, start int64) (workerapi.Timing
 	if len(pages) != len(host) {
 		return workerapi.Timing{}, runtime.Errorf(workerapi.ErrRuntimeError, "LoadWeights given %d pages, model needs %d", len(pages), len(host))
 	}
-	m.rt.mu.Lock()
-	defer m.rt.mu.Unlock()
 	for i, p := range pages {
-		dst, err := m.rt.pages.Page(p)
-		if err != nil {
+		if err := m.rt.pages.Write(p, host[i]); err != nil {
 			return workerapi.Timing{}, runtime.Errorf(workerapi.ErrRuntimeError, "LoadWeights: %v", err)
 		}
-		copy(dst, host[i])
 	}
 	return timing(start, t0), nil
 }
@@ -217,14 +213,11 @@ func (m *Model) Exec(gpu int, x runtime.IO, pages []int, start int64) (runtime.E
 	r := m.rt
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, p := range pages {
-		buf, err := r.pages.Page(p)
-		if err != nil {
-			return runtime.ExecTiming{}, runtime.Errorf(workerapi.ErrRuntimeError, "Exec: %v", err)
-		}
-		m.pageBufs[i] = buf
+	if err := r.pages.Read(pages, m.pageBufs); err != nil {
+		return runtime.ExecTiming{}, runtime.Errorf(workerapi.ErrRuntimeError, "Exec: %v", err)
 	}
 	err = io.v.exec.Run(r.workers, cpuexec.Memory{IO: io.buf, Workspace: r.workspace, Pages: m.pageBufs})
+	r.pages.Done(pages)
 	clear(m.pageBufs)
 	if err != nil {
 		return runtime.ExecTiming{}, runtime.Errorf(workerapi.ErrRuntimeError, "Exec: %v", err)

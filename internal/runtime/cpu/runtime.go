@@ -34,7 +34,7 @@ type Config struct {
 	// CacheBytes is the weights cache size; it holds
 	// CacheBytes / PageSize pages, allocated as they are first used.
 	CacheBytes uint64
-	// MaxCacheBytes, if set, is half the machine's memory (device.Open
+	// MaxCacheBytes, if set, is half the memory the process may use (device.Open
 	// sets it), which bounds the cache: a larger CacheBytes gets the whole
 	// pages that fit, said on Log.
 	MaxCacheBytes uint64
@@ -54,10 +54,8 @@ type Runtime struct {
 	workers *cpuexec.Workers
 
 	// mu serialises inferences, which share the workspace and the
-	// workers, and guards workspace and the pages' contents: a
-	// LoadWeights into pages an inference reads waits for it (a reload
-	// writes the same bytes, and an inference on refilled pages fails,
-	// but unguarded both were data races).
+	// workers, and guards workspace. (The pages have locks of their own:
+	// PageStore.)
 	mu        sync.Mutex
 	workspace []byte
 }
@@ -83,7 +81,7 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.MaxCacheBytes > 0 && cfg.CacheBytes > cfg.MaxCacheBytes {
 		n = cfg.MaxCacheBytes / cfg.PageSize
 		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, "CPU: a weights cache of %.1f GiB does not fit in %.1f GiB (half this machine's memory); using %d pages (%.1f GiB)\n",
+			fmt.Fprintf(cfg.Log, "CPU: a weights cache of %.1f GiB does not fit in %.1f GiB (half the memory this process may use); using %d pages (%.1f GiB)\n",
 				gib(cfg.CacheBytes), gib(cfg.MaxCacheBytes), n, gib(n*cfg.PageSize))
 		}
 	}
