@@ -146,7 +146,7 @@ func TestCacheBoundedByMemory(t *testing.T) {
 	if n := rt.Pages(1); n != 10 || rt.PageStore().Len() != 10 {
 		t.Errorf("%d pages, want 10", n)
 	}
-	if want := "CPU: a weights cache of 21.5 GiB does not fit in 0.2 GiB (half this machine's memory); using 10 pages (0.2 GiB)\n"; log.String() != want {
+	if want := "CPU: a weights cache of 21.5 GiB does not fit in 0.2 GiB (half the memory this process may use); using 10 pages (0.2 GiB)\n"; log.String() != want {
 		t.Errorf("log %q, want %q", log.String(), want)
 	}
 	log.Reset()

@@ -54,7 +54,7 @@ func Open(kind string, cfg Config, log io.Writer) (runtime.Runtime, error) {
 }
 
 // openCPU opens the CPU runtime with a weights cache of at most half the
-// machine's memory: its pages are allocated as models use them, and a
+// memory the process may use (hostMemory): its pages are allocated as models use them, and a
 // cache advertised larger than memory (the default 21.5 GiB, sized for a
 // GPU) would have the controller fill it until the worker was killed.
 func openCPU(cfg Config, log io.Writer) (runtime.Runtime, error) {
