@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -56,14 +57,23 @@ func (e *Engine) completeLoadModel(now int64, c *Completion) {
 	// The ids were free when the load started and loads run one at a time.
 	info := c.Model.Info()
 	last := (&loadedModel{id: a.ModelID + a.Copies - 1, path: a.Path, info: info}).apiInfo() // the largest id
-	grow, budget := int(a.Copies)*workerapi.ModelInfoSize(&last), workerapi.ModelsBudget(len(e.gpus), e.cfg.Pages)
-	if e.infoBytes+grow > budget {
+	infoBytes, paged, unpaged := e.infoBytes+int(a.Copies)*workerapi.ModelInfoSize(&last), e.paged, e.unpaged
+	if info.NumPages > 0 {
+		paged += int(a.Copies)
+	} else {
+		unpaged += int(a.Copies)
+	}
+	resident := make([]int, len(e.gpus))
+	for g, gp := range e.gpus {
+		resident[g] = unpaged + min(paged, gp.cache.total)
+	}
+	if n := workerapi.StateSize(infoBytes, resident, max(e.maxID, last.ID)); n > wire.MaxHeaderSize {
 		c.Model.Close()
-		e.fail(t, workerapi.ErrInvalidAction, fmt.Sprintf("LoadModelFromDisk of %d copies of %s: the worker's state would not fit in a message "+
-			"(its models may take %d bytes, take %d, and these %d more)", a.Copies, a.Path, budget, e.infoBytes, grow))
+		e.fail(t, workerapi.ErrInvalidAction, fmt.Sprintf("LoadModelFromDisk of %d copies of %s: the worker's state could take %d bytes, "+
+			"more than a message's %d", a.Copies, a.Path, n, wire.MaxHeaderSize))
 		return
 	}
-	e.infoBytes += grow
+	e.infoBytes, e.paged, e.unpaged, e.maxID = infoBytes, paged, unpaged, max(e.maxID, last.ID)
 	for i := int32(0); i < a.Copies; i++ {
 		m := &loadedModel{id: a.ModelID + i, path: a.Path, rt: c.Model, info: info}
 		for g := range e.gpus {

@@ -46,8 +46,12 @@ type Engine struct {
 	loader executor
 
 	// infoBytes is what the models take of a GetWorkerState answer, which
-	// must fit in one frame (workerapi.ModelsBudget).
-	infoBytes int
+	// must fit in one frame (workerapi.StateSize); paged and unpaged count
+	// the models with weights pages and without (a GPU may list any of the
+	// latter, and of the former as many as it has pages), of ids up to maxID.
+	infoBytes      int
+	paged, unpaged int
+	maxID          int32
 
 	ops       []*Op
 	results   []Outcome

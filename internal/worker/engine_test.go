@@ -105,6 +105,21 @@ func TestWorkerStateFitsInAFrame(t *testing.T) {
 	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: next, Path: p, Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 8}), workerapi.Success)
 }
 
+// TestWorkerStateBoundCountsGPUs: the bound on a GetWorkerState answer
+// counts what its GPUs can list: a model without weights pages on every
+// GPU (65,536 of them on 24 GPUs would pass the limit), and on each GPU no
+// more models with pages than it has pages (900 GPUs of 1,376 pages used
+// to leave no room for a single model).
+func TestWorkerStateBoundCountsGPUs(t *testing.T) {
+	h := newHarness(t, sim.New(24), Config{Pages: 10})
+	p := testZooPages(t, 0)
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: p, Latest: workerapi.NoLatest, Copies: workerapi.MaxModels, MaxBatchSize: 8}), workerapi.ErrInvalidAction)
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: p, Latest: workerapi.NoLatest, Copies: 1000, MaxBatchSize: 8}), workerapi.Success)
+
+	h = newHarness(t, sim.New(900), Config{Pages: 1376})
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 8}), workerapi.Success)
+}
+
 func TestLoadModelWaitsForEarliest(t *testing.T) {
 	h := newHarness(t, sim.New(1), Config{Pages: 10})
 	id := h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Earliest: u(h.now + 5*ms), Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 8})

@@ -136,12 +136,19 @@ func (h *harness) status(id int32, want int32) workerapi.Result {
 
 // testZoo writes a simulated model "m" (2 pages, weights 10 ms, b1 1 ms,
 // b2 2 ms, b4 4 ms, b8 8 ms) and returns its prefix.
-func testZoo(t *testing.T) string {
+func testZoo(t *testing.T) string { return testZooPages(t, 2) }
+
+// testZooPages is testZoo's model with pages weights pages (20 MiB of
+// weights, or none).
+func testZooPages(t *testing.T, pages int) string {
 	dir := filepath.Join(t.TempDir(), "m")
 	os.MkdirAll(dir, 0o755)
 	p := model.Prefix(dir)
-	spec := model.Spec{InputSize: 100, OutputSize: 10, WeightsSize: 20 << 20, WeightsPages: 2,
+	spec := model.Spec{InputSize: 100, OutputSize: 10, WeightsSize: 20 << 20, WeightsPages: pages,
 		PageSize: model.PageSize, BatchSizes: []int{1, 2, 4, 8}}
+	if pages == 0 {
+		spec.WeightsSize = 0
+	}
 	if err := spec.Write(p); err != nil {
 		t.Fatal(err)
 	}

@@ -245,14 +245,17 @@ func ModelInfoSize(m *ModelInfo) int {
 	return 1 + protowire.SizeVarint(uint64(n)) + n
 }
 
-// ModelsBudget is how many bytes a GetWorkerState result's models may take
-// so that the whole result fits in one frame's header (wire.MaxHeaderSize)
-// for a worker of gpus GPUs with pages weights pages each, however many
-// models are resident on them (a GPU lists each, at most 6 bytes an id).
-func ModelsBudget(gpus, pages int) int {
-	const fixed = 4 << 10 // the result's and each GPU's other fields, generously
-	resident := min(pages, MaxModels)
-	return wire.MaxHeaderSize - fixed - gpus*(fixed+6*resident)
+// StateSize bounds the header of a GetWorkerState result whose models take
+// modelBytes (ModelInfoSize each) and whose GPUs list at most resident[g]
+// models each, of ids up to maxID. It must be at most wire.MaxHeaderSize
+// for any controller to read it.
+func StateSize(modelBytes int, resident []int, maxID int32) int {
+	perID := 1 + protowire.SizeVarint(uint64(maxID))
+	n := 256 + modelBytes // and the result's other fields
+	for _, r := range resident {
+		n += 64 + perID*r // and the GPU's other fields
+	}
+	return n
 }
 
 func memoryOf(p *pb.WorkerMemoryInfoProto) WorkerMemoryInfo {

@@ -36,8 +36,8 @@ const NoLatest = ^uint64(0)
 // MaxModels is the most models a worker holds, and so a cluster (the
 // original had no bound: a client's LoadModel of 2^31 copies took a
 // worker's and the controller's memory). A worker's GetWorkerState answer
-// must also fit in one frame's 10 MiB header, which bounds the models'
-// bytes (ModelsBudget): fewer models fit where their paths are long.
+// must also fit in one frame's 10 MiB header (StateSize): fewer models fit
+// where their paths are long.
 const MaxModels = 1 << 16
 
 // Action is one of the six worker actions.
