@@ -245,7 +245,7 @@ Other flags:
   -port N          client port (default 12346)
   -log-dir DIR     telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)
   -metrics ADDR    serve Prometheus metrics at http://ADDR/metrics (ADDR is
-                   host:port, such as :8002; INFER5, INFER4 and BASELINE)
+                   host:port, such as :8002; INFER5, INFER4, BASELINE, ECHO)
   -stress-model P  STRESS: the model (default $CLOCKWORK_MODEL_DIR/resnet50_v2/model)
   -stress-copies N STRESS: copies of it on each worker (default 40)
   -demand-guard    INFER5, INFER4: load a model onto another GPU only while

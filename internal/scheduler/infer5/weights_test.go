@@ -173,6 +173,9 @@ func TestLoadsTakeTurnsOverGPUs(t *testing.T) {
 // room: the model loads onto the GPU with room and nothing is evicted.
 // (The original offered the load to whichever GPU its load threads
 // reached first, which evicted there as often as not.)
+// By default, as the original, the model is then loaded onto GPU 0 as
+// well, evicting an idle model there; the first copy still goes where it
+// fits.
 func TestLoadPrefersFreePages(t *testing.T) {
 	st := schedtest.NewCluster(1, 2).Pages(14).Model(schedtest.ResNet50(), 4).
 		Resident(0, 0, 0, 1).Resident(0, 1, 2).State()
@@ -186,6 +189,12 @@ func TestLoadPrefersFreePages(t *testing.T) {
 	}
 	if ev := h.Evicts(); len(ev) != 0 {
 		t.Errorf("evictions %v, want none", ev)
+	}
+
+	h = schedtest.New(t, factory(), schedtest.Config(), st)
+	h.At(ms(10)).Infer(3)
+	if lds := h.Loads(); len(lds) == 0 || lds[0].Load().GPU != 1 || h.Sends[0].Action != lds[0].Action {
+		t.Fatalf("by default: loads %v, want model 3 onto GPU 1 first", lds)
 	}
 }
 
