@@ -115,7 +115,7 @@ func TestCUDAWorkerProtocol(t *testing.T) {
 func TestCUDAWorkerTwoGPUs(t *testing.T) {
 	w, port := startCUDAWorker(t, []string{"FAKECUDA_DEVICES=2", "CLOCKWORK_CUDA_VERBOSE=1"})
 	out := w.Output()
-	for _, line := range []string{"Runtime: cuda (2 × Fake GPU (fakecuda)", "GPU1-GPU-0 started", "GPU1-PCIe_H2D_Weights-0 started"} {
+	for _, line := range []string{"Runtime: cuda (2 × Fake GPU (fakecuda)", "GPU1-GPU-0 started", "GPU1-PCIe_H2D_Weights-0 started", "AsyncTaskChecker-0 started"} {
 		if !strings.Contains(out, line) {
 			t.Errorf("no %q in the start-up lines:\n%s", line, out)
 		}

@@ -147,6 +147,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			for _, stage := range []string{"GPU", "PCIe_H2D_Inputs", "PCIe_H2D_Weights", "PCIe_D2H_Output"} {
 				fmt.Fprintf(s.out, "GPU%d-%s-0 started\n", g, stage)
 			}
+			fmt.Fprintln(s.out, "AsyncTaskChecker-0 started") // one a GPU, all -0
 		}
 	}
 	fmt.Fprintf(s.out, "IO service thread listening on %s\n", wire.ListenAddr(l))
