@@ -427,7 +427,11 @@ func (s *Server) send(results []Outcome) {
 		}
 		switch r.(type) {
 		case *workerapi.LoadModelFromDiskResult, *workerapi.GetWorkerStateResult:
-			fmt.Fprintf(s.out, "Sending %s\n", r)
+			select {
+			case <-p.conn.Done(): // closed: only "Dropping result", as the original
+			default:
+				fmt.Fprintf(s.out, "Sending %s\n", r)
+			}
 		}
 		msg, err := workerapi.EncodeResult(r)
 		if ir, ok := r.(*workerapi.InferResult); ok && err == nil && len(ir.Output) > 0 {

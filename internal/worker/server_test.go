@@ -187,6 +187,30 @@ func TestClosingConnectionLine(t *testing.T) {
 	out.waitFor(t, ", reason: End of file\n")
 }
 
+// TestResultForAClosedConnection: a result whose connection has closed is
+// dropped with one line, as the original's ("Sending" was printed first).
+func TestResultForAClosedConnection(t *testing.T) {
+	var out console
+	_, c := serveOne(t, sim.New(1), Options{Console: &out})
+	msg, err := workerapi.EncodeAction(&workerapi.LoadModelFromDisk{ID: 7, Path: testZoo(t), Copies: 1, MaxBatchSize: 1,
+		Earliest: uint64(clock.Now() + int64(300*time.Millisecond)), Latest: workerapi.NoLatest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(msg); err != nil {
+		t.Fatal(err)
+	}
+	out.waitFor(t, "Received A7:LoadModelFromDisk")
+	c.Close()
+	out.waitFor(t, ", reason: End of file\n")
+	out.waitFor(t, "Dropping result R7:LoadModelFromDisk")
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	if strings.Contains(out.b.String(), "Sending R7") {
+		t.Errorf("a dropped result was also sent:\n%s", out.b.String())
+	}
+}
+
 // pagedRuntime is a simulated runtime whose GPU 1 made a smaller cache.
 type pagedRuntime struct{ runtime.Runtime }
 
