@@ -61,7 +61,8 @@ type Telemetry interface {
 	// Actions records completed actions.
 	Actions(recs []telemetry.ActionRecord)
 	// Tick lets periodic summaries print; net is the traffic to and from
-	// the workers so far. It returns when it next wants to be called.
+	// the workers so far. It returns when it next wants to be called. The
+	// first call comes as the scheduler starts.
 	Tick(now int64, net wire.Stats) int64
 	// Close flushes and closes the logs.
 	Close() error

@@ -124,7 +124,8 @@ func (s *sink) Tick(now int64, net wire.Stats) int64 {
 
 // print prints the summaries if they are due and says when they are next.
 func (s *sink) print(now int64, net wire.Stats) int64 {
-	if s.nextPrint == 0 {
+	if s.nextPrint == 0 { // the scheduler's first tick: the intervals begin
+		s.sum.Start(now)
 		s.nextPrint, s.lastNet, s.lastNetAt = now+summaryInterval, net, now
 		return s.nextPrint
 	}

@@ -67,6 +67,11 @@ func NewSummary(start int64) *Summary {
 	}
 }
 
+// Start begins the first intervals at now: the controller's sink calls it
+// when the scheduler starts, so that the first lines do not count the
+// startup phase, however long it waited for clients.
+func (s *Summary) Start(now int64) { s.actionsLast, s.clientLast = now, now }
+
 // AddAction accounts for one completed action. Only successful LoadWeights
 // and Infer actions appear in the lines.
 func (s *Summary) AddAction(r *ActionRecord) {
