@@ -9,8 +9,8 @@ import (
 )
 
 // generatedInputs returns the source of inputs for requests that came
-// without one (generate_inputs): one LZ4-compressed input of random
-// float32 values per input size, made once (the original used sample
+// without one (generate_inputs): one LZ4-compressed image-like input
+// (client.ImageInput) per input size, made once (the original used sample
 // images of four fixed sizes and crashed on any other size). A size no
 // frame could carry, which only a worker's bogus figure gives, gets no
 // input (the worker then makes one up itself) rather than the
@@ -27,13 +27,7 @@ func generatedInputs() func(size uint64) []byte {
 		if b, ok := cache[size]; ok {
 			return b
 		}
-		raw := make([]byte, size)
-		r := rand.New(rand.NewPCG(size, 2))
-		for i := uint64(0); i+4 <= size; i += 4 {
-			bits := 0x3f800000 | r.Uint32()>>9 // a float32 in [1, 2)
-			raw[i], raw[i+1], raw[i+2], raw[i+3] = byte(bits), byte(bits>>8), byte(bits>>16), byte(bits>>24)
-		}
-		b := client.Compress(raw)
+		b := client.Compress(client.ImageInput(rand.New(rand.NewPCG(size, 2)), size))
 		cache[size] = b
 		return b
 	}
