@@ -142,6 +142,14 @@ func openDevice(i int, cfg *Config, cubins map[[2]int][]byte, spin bool) (_ *dev
 		d.dev.PrimaryCtxRelease()
 		return nil, err
 	}
+	// On an error, what was made is freed in the context, then the context
+	// is let go (a worker that falls back to the CPU kept it, and the GPU
+	// memory it held, for good).
+	defer func() {
+		if err != nil {
+			d.dev.PrimaryCtxRelease()
+		}
+	}()
 	defer d.leave()
 	defer func() {
 		if err != nil {
