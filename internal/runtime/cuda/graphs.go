@@ -150,6 +150,15 @@ func (in *instance) bindServing(pages []int) (time.Duration, bool, error) {
 			return 0, false, fmt.Errorf("page %d is outside GPU %d's weights cache of %d pages", p, d.id, d.pages)
 		}
 	}
+	// A set that serves the pages already needs nothing, and no wait for
+	// the sets' lock, which a concurrent Load holds while it captures.
+	in.mu.Lock()
+	if s := in.find(pages); s != nil {
+		s.evicted = false // reloaded into the same pages
+		in.mu.Unlock()
+		return 0, false, nil
+	}
+	in.mu.Unlock()
 	d.setsMu.Lock()
 	defer d.setsMu.Unlock()
 	t0 := time.Now()
@@ -179,10 +188,17 @@ func (in *instance) bindServing(pages []int) (time.Duration, bool, error) {
 		in.idle.Wait()
 	}
 	// Unserving under in.mu: no Exec picks the set from here on.
-	wasMapped := s.mapped
+	wasMapped, old := s.mapped, s.pages
 	s.mapped, s.pages = false, nil
 	in.mu.Unlock()
 	if err := in.remap(s, wasMapped, pages); err != nil {
+		if errors.Is(err, errStillMapped) {
+			// Its range still holds the old pages: it may serve them (if
+			// they were not evicted) or be taken again, never mapped over.
+			in.mu.Lock()
+			s.mapped, s.pages = true, old
+			in.mu.Unlock()
+		}
 		return time.Since(t0), true, err
 	}
 	in.mu.Lock()
@@ -192,6 +208,9 @@ func (in *instance) bindServing(pages []int) (time.Duration, bool, error) {
 	in.mu.Unlock()
 	return time.Since(t0), true, nil
 }
+
+// errStillMapped is remap's error when the old mapping could not be undone.
+var errStillMapped = errors.New("unmapping a graph set's old pages")
 
 // remap maps the cache pages pages at s's address range, unmapping what
 // was there first (wasMapped); s is not serving and has no Exec in
@@ -208,7 +227,7 @@ func (in *instance) remap(s *graphSet, wasMapped bool, pages []int) error {
 	n := in.weightsSpan()
 	if wasMapped {
 		if err := cu.MemUnmap(s.va, n); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", errStillMapped, err)
 		}
 	}
 	for i, p := range pages {
