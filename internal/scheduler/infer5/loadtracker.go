@@ -22,8 +22,12 @@ import (
 // set per GPU each time — O(GPUs · log models) per update. Here updates
 // accumulate the same way and are applied per model when the scheduler next
 // makes decisions, at a cost proportional to the GPUs holding the model;
-// queries scan the few models that want loading (load) or the models on one
-// GPU (evict) instead of keeping per-GPU orders.
+// queries scan the models that want loading (load) or the models on one
+// GPU (evict) instead of keeping per-GPU orders. With the original's loads
+// (no DemandGuard) every model with requests wants loading, and a GPU that
+// holds them all, the usual case, would scan them at every decision for
+// nothing: each GPU counts the wanted models it lacks, and a load query
+// there returns at once when there are none.
 type loadTracker struct {
 	capacity    int64 // the default SLO
 	demandGuard bool  // see DemandGuard
@@ -39,6 +43,7 @@ type ltGPU struct {
 	outstanding int64   // exec demand allocated here, plus a 1 ms floor
 	weight      float64 // capacity / outstanding, as of the last allocation here
 	models      []int32 // models present (loaded or loading), unordered
+	lacking     int     // wanted models not present here
 }
 
 type ltModel struct {
@@ -130,7 +135,7 @@ func (t *loadTracker) next() uint64 { t.seq++; return t.seq }
 // growGPUs adds a GPU, with nothing on it, after the last: a worker
 // rejoined with a GPU the scheduler has not had.
 func (t *loadTracker) growGPUs() {
-	t.gpus = append(t.gpus, ltGPU{outstanding: ms, weight: 0.01})
+	t.gpus = append(t.gpus, ltGPU{outstanding: ms, weight: 0.01, lacking: len(t.wanted)})
 	t.layout()
 	for m := range t.models {
 		t.models[m].lastUsed[len(t.gpus)-1] = t.next()
@@ -303,12 +308,23 @@ func (t *loadTracker) reprioritise(lm *ltModel) {
 	case want && lm.wantedAt < 0:
 		lm.wantedAt = len(t.wanted)
 		t.wanted = append(t.wanted, lm.id)
+		t.countLacking(lm, 1)
 	case !want && lm.wantedAt >= 0:
 		last := t.wanted[len(t.wanted)-1]
 		t.wanted[lm.wantedAt] = last
 		t.models[last].wantedAt = lm.wantedAt
 		t.wanted = t.wanted[:len(t.wanted)-1]
 		lm.wantedAt = -1
+		t.countLacking(lm, -1)
+	}
+}
+
+// countLacking adds d to the lacking count of every GPU without lm.
+func (t *loadTracker) countLacking(lm *ltModel, d int) {
+	for g := range t.gpus {
+		if !lm.present[g] {
+			t.gpus[g].lacking += d
+		}
 	}
 }
 
@@ -327,6 +343,9 @@ func (t *loadTracker) wantsLoad() bool { return len(t.wanted) > 0 }
 // unmet demand among those not on g, the most recently used on g first
 // among equals — or −1.
 func (t *loadTracker) choose(g int) int {
+	if t.gpus[g].lacking == 0 {
+		return -1
+	}
 	var best *ltModel
 	for _, m := range t.wanted {
 		lm := &t.models[m]
@@ -402,6 +421,9 @@ func (t *loadTracker) resident(m, g int) {
 }
 
 func (t *loadTracker) addGPU(lm *ltModel, g int) {
+	if lm.wantedAt >= 0 && !lm.present[g] {
+		t.gpus[g].lacking--
+	}
 	lm.present[g], lm.loading[g] = true, true
 	i, _ := slices.BinarySearch(lm.gpus, int32(g))
 	lm.gpus = slices.Insert(lm.gpus, i, int32(g))
@@ -411,6 +433,9 @@ func (t *loadTracker) addGPU(lm *ltModel, g int) {
 }
 
 func (t *loadTracker) removeGPU(lm *ltModel, g int) {
+	if lm.wantedAt >= 0 && lm.present[g] {
+		t.gpus[g].lacking++
+	}
 	lm.present[g], lm.loading[g] = false, false
 	if i, ok := slices.BinarySearch(lm.gpus, int32(g)); ok {
 		lm.gpus = slices.Delete(lm.gpus, i, i+1)

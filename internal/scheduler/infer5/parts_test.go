@@ -87,3 +87,65 @@ func TestLoadDemandIsCreditedOnce(t *testing.T) {
 		t.Errorf("model not empty after its request completed: %+v", m)
 	}
 }
+
+// TestLackingCounts drives a load tracker at random, in both modes, and
+// checks after every step that each GPU's count of the wanted models it
+// lacks, which lets a load query return at once, is what a scan finds, and
+// that the query agrees with a scan.
+func TestLackingCounts(t *testing.T) {
+	for _, guard := range []bool{false, true} {
+		rng := rand.New(rand.NewPCG(3, uint64(len(t.Name()))))
+		lt := newLoadTracker(3, 12, 100*ms, guard)
+		var ds []demand
+		var models []int
+		now := int64(0)
+		for step := range 5000 {
+			now += int64(rng.IntN(3)) * ms
+			m, g := rng.IntN(len(lt.models)), rng.IntN(len(lt.gpus))
+			switch rng.IntN(8) {
+			case 0, 1:
+				ds = append(ds, lt.addRequest(m, 3*ms, 95*ms, 25*ms))
+				models = append(models, m)
+			case 2:
+				if len(ds) > 0 {
+					i := rng.IntN(len(ds))
+					lt.completed(models[i], &ds[i], g)
+				}
+			case 3:
+				if id := lt.choose(g); id >= 0 {
+					lt.loadModel(id, g)
+				}
+			case 4:
+				if len(lt.gpus[g].models) > 0 {
+					lt.loadComplete(int(lt.gpus[g].models[0]), g, rng.IntN(4) > 0)
+				}
+			case 5:
+				lt.evictModel(g)
+			case 6:
+				if rng.IntN(50) == 0 {
+					lt.dropGPU(g)
+				}
+			case 7:
+				if rng.IntN(200) == 0 && len(lt.gpus) < 6 {
+					lt.growGPUs()
+				}
+			}
+			lt.update(now)
+			for g := range lt.gpus {
+				lacking, best := 0, -1
+				for _, id := range lt.wanted {
+					if !lt.models[id].present[g] {
+						lacking++
+						best = int(id)
+					}
+				}
+				if lt.gpus[g].lacking != lacking {
+					t.Fatalf("guard %v, step %d: GPU %d counts %d wanted models lacking, a scan %d", guard, step, g, lt.gpus[g].lacking, lacking)
+				}
+				if (best < 0) != (lt.choose(g) < 0) {
+					t.Fatalf("guard %v, step %d: GPU %d: choose %d, a scan finds %d", guard, step, g, lt.choose(g), best)
+				}
+			}
+		}
+	}
+}
