@@ -39,7 +39,7 @@ typedef struct {
 
 #define CW_ENTRY(ret, name, sym, params, args) {#sym, (void **)&p_##name},
 
-/* dlopen with RTLD_LAZY|RTLD_GLOBAL; on failure copies dlerror into err. */
+/* dlopen with RTLD_NOW|RTLD_GLOBAL; on failure copies dlerror into err. */
 void *cw_dlopen(const char *path, char *err, size_t errlen);
 
 /* The file the dynamic loader opened for handle h. */

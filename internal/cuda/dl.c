@@ -5,8 +5,12 @@
 
 #include "cw.h"
 
+/* RTLD_NOW binds every symbol the library and its dependencies use when it
+ * opens, so that a broken installation (a dependency of another version,
+ * lacking a symbol) is an error at start-up rather than the process ending
+ * at the first call that needs it. */
 void *cw_dlopen(const char *path, char *err, size_t errlen) {
-	void *h = dlopen(path, RTLD_LAZY | RTLD_GLOBAL);
+	void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
 	if (h == NULL && errlen > 0) {
 		const char *e = dlerror();
 		snprintf(err, errlen, "%s", e != NULL ? e : "unknown dlopen error");

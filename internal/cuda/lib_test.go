@@ -5,6 +5,7 @@ package cuda
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -46,6 +47,31 @@ func TestLoadBrokenLibrary(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cuda: libclockwork-broken.so.1 could not be loaded: ") ||
 		!strings.Contains(err.Error(), filepath.Join(dir, "libclockwork-broken.so.1")) {
 		t.Fatalf("err = %v, want a could-not-be-loaded error naming the file", err)
+	}
+}
+
+// TestLoadLibraryWithUnboundSymbol opens a library that calls a function
+// no library defines, as one built against another version of its
+// dependency would: the open fails naming the symbol, where a lazy open
+// succeeded and the process would have ended at the first call.
+func TestLoadLibraryWithUnboundSymbol(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not found")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "unbound.c")
+	code := "extern int clockwork_nowhere(void);\nint clockwork_call(void) { return clockwork_nowhere(); }\n"
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(dir, "libclockwork-unbound.so.1")
+	if out, err := exec.Command("gcc", "-shared", "-fPIC", "-o", lib, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	_, err := open(libSpec{names: []string{"libclockwork-unbound.so.1"}}, env(map[string]string{EnvLibDir: dir}))
+	if err == nil || !strings.Contains(err.Error(), "cuda: libclockwork-unbound.so.1 could not be loaded: ") ||
+		!strings.Contains(err.Error(), "undefined symbol: clockwork_nowhere") {
+		t.Fatalf("err = %v, want a could-not-be-loaded error naming the undefined symbol", err)
 	}
 }
 
