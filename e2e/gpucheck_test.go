@@ -76,6 +76,30 @@ func TestGPUCheckOnFakeCUDA(t *testing.T) {
 	}
 }
 
+// TestGPUCheckLZ4OnFakeCUDA runs gpucheck's main mode with its inputs as a
+// client sends them (-lz4): image-like items, LZ4-compressed, which the
+// worker decompresses. Its outputs must still equal the CPU runtime's on
+// the same images, and stay equal across the reload.
+func TestGPUCheckLZ4OnFakeCUDA(t *testing.T) {
+	cmd := exec.Command(filepath.Join(bin, "gpucheck"), "-fakecuda", "-bin", bin, "-models", "tinycnn", "-batches", "1,2",
+		"-n", "10", "-reload", "2", "-infer5", "0", "-stalls=false", "-lz4",
+		"-profile", "../internal/model/profiles/zoo_profile_h200.json")
+	cmd.Env = append(os.Environ(), "OUT="+t.TempDir())
+	b, err := cmd.CombinedOutput()
+	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`(?m)^gpucheck: models \[tinycnn\], batch sizes \[1 2\], .*, image-like inputs, LZ4-compressed; logs in `,
+		`(?m)^tinycnn +2 \|.*reload identical$`,
+		`(?m)^PASS outputs \(CPU 1e-4, reload identical, stable\) +\d+ checked$`,
+	} {
+		if !regexp.MustCompile(want).Match(b) {
+			t.Errorf("the report lacks %q:\n%s", want, b)
+		}
+	}
+}
+
 // firstCPU is the first CPU the tests may use.
 func firstCPU(t *testing.T) string {
 	cpus, err := affinity.Allowed()

@@ -123,14 +123,13 @@ type timed struct {
 	release                func()
 }
 
-// infer runs one Infer of batch size b.
-func (bn *bench) infer(id int32, b int, in []byte) (timed, error) {
-	a := &workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: in}
-	rep, sent, err := bn.c.doStamped(a)
+// infer runs one Infer, a copy of a (its input shared).
+func (bn *bench) infer(a workerapi.Infer) (timed, error) {
+	rep, sent, err := bn.c.doStamped(&a)
 	if err != nil {
 		return timed{}, err
 	}
-	return timed{rep.r.(*workerapi.InferResult), a, sent, rep.written, rep.at, rep.release}, nil
+	return timed{rep.r.(*workerapi.InferResult), &a, sent, rep.written, rep.at, rep.release}, nil
 }
 
 // loadFiller loads the filler model from disk.
@@ -208,13 +207,14 @@ const minWarmup = 300 * time.Millisecond
 // that the GPU runs them back to back; their end-to-end times then
 // include the wait behind the others.
 func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
-	in := input(r.batch, itemSize)
+	in := inferInput(id, r.batch, itemSize, bn.o.lz4)
 	r.clocks = [2]uint32{math.MaxUint32, 0}
-	next := func() (timed, error) { return bn.infer(id, r.batch, in) }
+	next := func() (timed, error) { return bn.infer(in) }
 	if k := bn.o.inflight; k > 1 {
 		p := &pipeline{c: bn.c, k: k,
 			infer: func() *workerapi.Infer {
-				return &workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(r.batch), Input: in}
+				a := in
+				return &a
 			}}
 		defer p.drain()
 		next = p.next
@@ -273,10 +273,10 @@ func (bn *bench) measure(id int32, name string, r *row, itemSize uint64) error {
 // again runs o.nReload inferences and reports whether every output equals
 // the first one before the reload.
 func (bn *bench) again(id int32, r *row, itemSize uint64) (bool, error) {
-	in := input(r.batch, itemSize)
+	in := inferInput(id, r.batch, itemSize, bn.o.lz4)
 	same := true
 	for i := range bn.o.nReload {
-		t, err := bn.infer(id, r.batch, in)
+		t, err := bn.infer(in)
 		if err != nil {
 			return false, fmt.Errorf("inference %d after the reload: %w", i, err)
 		}

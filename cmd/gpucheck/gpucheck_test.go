@@ -118,7 +118,7 @@ func TestIOModel(t *testing.T) {
 	if err := writeIOModel(dir); err != nil {
 		t.Fatal(err)
 	}
-	out, err := cpuOutput(filepath.Join(dir, ioModel, "model"))
+	out, err := cpuOutput(filepath.Join(dir, ioModel, "model"), false)
 	if err != nil || len(out) != 4000 {
 		t.Fatalf("CPU output of %d bytes, %v", len(out), err)
 	}
@@ -133,10 +133,18 @@ func TestInferInput(t *testing.T) {
 	if len(lz.InputSizes) != 2 || int(lz.InputSizes[0]+lz.InputSizes[1]) != len(lz.Input) {
 		t.Fatalf("compressed input %d bytes, sizes %v", len(lz.Input), lz.InputSizes)
 	}
+	// Compressed, the items are image-like: about 95 KB each, as a
+	// client's; the random floats would not shrink.
+	if lz.InputSizes[0] > 150_000 || lz.InputSizes[1] > 150_000 {
+		t.Errorf("compressed items of %v bytes, want about 95 KB", lz.InputSizes)
+	}
 	item := make([]byte, 602112)
 	if n, err := lz4.UncompressBlock(lz.Input[lz.InputSizes[0]:], item); err != nil || n != len(item) ||
-		!bytes.Equal(item, raw.Input[602112:]) {
+		!bytes.Equal(item, input(2, 602112, true)[602112:]) {
 		t.Fatalf("item 1 decompresses to %d bytes, %v", n, err)
+	}
+	if bytes.Equal(raw.Input[:602112], input(1, 602112, true)) || !bytes.Equal(raw.Input[:602112], input(1, 602112, false)) {
+		t.Errorf("raw inputs are not input's random floats")
 	}
 }
 

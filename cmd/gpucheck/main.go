@@ -42,7 +42,7 @@
 //	gpucheck [-quick] [-fakecuda] [-bin DIR] [-models resnet18,...] [-batches 1,2,4,8,16]
 //	         [-n 1000] [-reload 100] [-infer5 30s] [-infer5-model resnet50]
 //	         [-infer5-estimate N:P] [-profile FILE] [-gpu NAME] [-budget 5m30s]
-//	         [-netbase-beside]
+//	         [-netbase-beside] [-lz4]
 //	gpucheck -overhead [-fakecuda] [-lz4] [-bin DIR] [-baseline DIR]
 //	         [-models mlp,imagenet_io] [-batches 1,16] [-n 2000]
 //	gpucheck -mix [-fakecuda] [-bin DIR] [-infer5-model resnet50] [-n 1000]
@@ -51,7 +51,11 @@
 // -awake, in any mode, keeps every CPU from idling while gpucheck runs
 // (awake.go): the experiment that tells whether the tails come from
 // virtual CPUs waking late. -worker-flags passes flags to every worker it
-// starts, as "--cpus 8-15 --awake".
+// starts, as "--cpus 8-15 --awake". -lz4, in the main mode and with
+// -overhead, sends each input as a client sends it and the controller
+// forwards it to a worker: image-like values, LZ4-compressed item by item
+// (about 95 KB of a ResNet's 602 KB), which the worker decompresses; by
+// default inputs are random floats, sent raw.
 package main
 
 import (
@@ -166,7 +170,7 @@ func parseFlags(args []string) (*options, error) {
 		netbase                           = fs.Bool("netbase", false, "run no worker: time a bare round trip of a batch's input and output over loopback TCP between two processes, the tail loopback itself adds (default batch sizes 1,16, 1000 a row)")
 		netbaseBeside                     = fs.Bool("netbase-beside", false, "while the timed inferences run, time -netbase's round trips of a batch-size-1 input in the background, one every 2 ms, and report their tail after the targets")
 		fakeCUDA                          = fs.Bool("fakecuda", false, "run the worker on fakecuda, the CPU stand-in for the NVIDIA libraries (tests the harness; its timings are the fake's)")
-		lz4                               = fs.Bool("lz4", false, "with -overhead: send inputs LZ4-compressed item by item, as clients do (default raw)")
+		lz4                               = fs.Bool("lz4", false, "send inputs as clients do and the controller forwards them: image-like values LZ4-compressed item by item (default raw random floats)")
 		baseline                          = fs.String("baseline", "", "with -overhead: directory of a second worker binary measured in turns with the first (side by side)")
 		inflight                          = fs.Int("inflight", 1, "Infers kept in the worker at once (more than 1: back to back on the GPU; end-to-end times include queueing)")
 		spinReads                         = fs.Duration("spin-reads", 0, "poll the worker's socket this long for a result before parking, with 8 or more processors (0: park at once)")
@@ -270,8 +274,12 @@ func run(o *options) (bool, error) {
 	if out := os.Getenv("OUT"); out != "" {
 		o.logDir = out
 	}
-	fmt.Printf("gpucheck: models %v, batch sizes %v, %d inferences each (+%d warm-up), %d after the reload; logs in %s\n",
-		o.models, o.batches, o.n, o.warmup, o.nReload, o.logDir)
+	form := "raw random inputs"
+	if o.lz4 {
+		form = "image-like inputs, LZ4-compressed"
+	}
+	fmt.Printf("gpucheck: models %v, batch sizes %v, %d inferences each (+%d warm-up), %d after the reload, %s; logs in %s\n",
+		o.models, o.batches, o.n, o.warmup, o.nReload, form, o.logDir)
 
 	models := filepath.Join(tmp, "models")
 	if err := generate(o, models, append(slices.Clone(o.models), fillerModel)...); err != nil {
@@ -282,7 +290,7 @@ func run(o *options) (bool, error) {
 	bn := &bench{o: o, models: models, refs: map[string][]byte{}}
 	for _, name := range o.cpuModels {
 		t0 := time.Now()
-		out, err := cpuOutput(bn.path(name))
+		out, err := cpuOutput(bn.path(name), o.lz4)
 		if err != nil {
 			fmt.Printf("CPU reference of %s: %v\n", name, err)
 			continue

@@ -96,7 +96,7 @@ func runMix(o *options) error {
 		}
 	}
 	itemSize := info.(*workerapi.LoadModelFromDiskResult).InputSize
-	inputs := map[int][]byte{1: input(1, itemSize), 2: input(2, itemSize)}
+	inputs := map[int][]byte{1: input(1, itemSize, false), 2: input(2, itemSize, false)}
 	fmt.Printf("mix: %s on %s, two copies; %d execs of batch size 1 a row, after %d warm-ups and %v\n",
 		o.infer5Model, bn.w.runtimeName(), o.n, o.warmup, minWarmup)
 	// Each row as it is measured: a run cut short still tells something.

@@ -9,7 +9,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	cwclient "github.com/clockwork-go/clockwork/client"
 	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -219,22 +218,6 @@ func overheadModel(subs []subject, id int32, name string) []*overheadRow {
 		}
 	}
 	return rows
-}
-
-// inferInput is the Infer of a batch of b items of n bytes, raw or, with
-// compressed, LZ4-compressed item by item as the client sends them.
-func inferInput(id int32, b int, n uint64, compressed bool) workerapi.Infer {
-	a := workerapi.Infer{ModelID: id, Latest: latest, BatchSize: uint32(b), Input: input(b, n)}
-	if compressed {
-		raw := a.Input
-		a.Input = nil
-		for i := range b {
-			item := cwclient.Compress(raw[uint64(i)*n : uint64(i+1)*n])
-			a.Input = append(a.Input, item...)
-			a.InputSizes = append(a.InputSizes, uint32(len(item)))
-		}
-	}
-	return a
 }
 
 // warm runs o.warmup inferences, for minWarmup at least.
