@@ -39,7 +39,7 @@ demo: all
 
 # Benchmarks of the hot paths (figures, not pass/fail).
 bench:
-	$(GO) test -run XXX -bench . -benchtime 2s ./internal/wire ./internal/worker ./internal/scheduler/... ./internal/engine/...
+	$(GO) test -run XXX -bench . -benchtime 2s ./...
 
 # Figure 5 of the paper on the real binaries (~7 min: 12 runs of ~32 s) and
 # in the virtual-time simulator (~10 s).

@@ -15,18 +15,38 @@ mkdir -p "$CLOCKWORK_LOG_DIR"
 
 . scripts/procs.sh
 
+names=()
 run() { # name command...
   local name=$1; shift
   "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
   pids+=("$!")
+  names+=("$name")
+}
+
+# alive fails the demo if a process it started has exited: most often a
+# port another program holds (the controller would otherwise drive
+# whatever listens on the worker's port).
+alive() {
+  local i rc
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      rc=0
+      wait "${pids[$i]}" || rc=$?
+      echo "demo: the ${names[$i]} exited (status $rc); is a port taken? Set WORKER_PORT (now $WORKER_PORT) or CLIENT_PORT (now $CLIENT_PORT)." >&2
+      exit 1
+    fi
+  done
 }
 
 echo "Running Clockwork for ${SECONDS_TO_RUN}s: worker_dummy -n 2, controller INFER5, client simple"
 echo "Model zoo: $CLOCKWORK_MODEL_DIR   Telemetry: $CLOCKWORK_LOG_DIR"
 run worker "$BUILD/worker_dummy" -n 2 -p "$WORKER_PORT"
 sleep 0.5
+alive
 run controller "$BUILD/controller" -port "$CLIENT_PORT" INFER5 "localhost:$WORKER_PORT"
 sleep 0.5
+alive
 run client "$BUILD/client" "localhost:$CLIENT_PORT" simple
 sleep "$SECONDS_TO_RUN"
+alive
 echo "Stopping."

@@ -15,6 +15,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -33,6 +34,11 @@ const (
 	defaultWarmups    = 10
 )
 
+const usage = "Usage: check_model <model_path> [-p|--page_size N] [-i|--iterations N] [--input FILE]\n"
+
+// errHelp is parseArgs' answer to -h: the usage, and exit status 0.
+var errHelp = errors.New("help")
+
 type options struct {
 	path       string
 	pageSize   uint64
@@ -42,8 +48,12 @@ type options struct {
 
 func main() {
 	opts, err := parseArgs(os.Args[1:])
+	if errors.Is(err, errHelp) {
+		fmt.Print(usage)
+		return
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintf(os.Stderr, "%v\n%s", err, usage)
 		os.Exit(1)
 	}
 	if err := check(os.Stdout, opts); err != nil {
@@ -85,7 +95,12 @@ func parseArgs(args []string) (options, error) {
 				return o, err
 			}
 			o.input = v
+		case "-h", "-help", "--help":
+			return o, errHelp
 		default:
+			if len(a) > 1 && a[0] == '-' {
+				return o, fmt.Errorf("Unknown option %s", a)
+			}
 			paths = append(paths, a)
 		}
 	}

@@ -27,6 +27,9 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"m", "-i"}, err: "needs a value"},
 		{args: []string{"m", "-i", "x"}, err: "invalid value"},
 		{args: []string{"m", "-p", "0"}, err: "invalid value"},
+		{args: []string{"m", "--bogus"}, err: "Unknown option --bogus"},
+		{args: []string{"-h"}, err: "help"},
+		{args: []string{"m", "--help"}, err: "help"},
 	} {
 		got, err := parseArgs(tc.args)
 		if tc.err != "" {

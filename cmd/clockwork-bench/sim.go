@@ -44,7 +44,7 @@ func simFlags(o *simOptions) *flag.FlagSet {
 	fs.BoolVar(&c.Controller.DemandGuard, "demand-guard", false, "INFER5 and INFER4 -demand-guard")
 	fs.IntVar(&c.Controller.EstimateWindow, "estimate-window", infer5.DefaultEstimateWindow, "INFER5 and INFER4 -estimate-window (the original's: 10)")
 	fs.Float64Var(&c.Controller.EstimatePercentile, "estimate-percentile", infer5.DefaultEstimatePercentile, "INFER5 and INFER4 -estimate-percentile (the original's: 0.99)")
-	fs.Var(nanos{&c.WorkerTimerSlack}, "worker-timer-slack", "how late the workers' timers fire (default 0; worker_dummy on Linux: up to 1ms)")
+	fs.Var(nanos{&c.WorkerTimerSlack}, "worker-timer-slack", "how late the workers' timers fire (default 0: on time, as worker_dummy's within a few µs)")
 	fs.Var(nanos{&c.Network.WorkerLatency}, "worker-latency", "one-way controller↔worker latency (default 50µs)")
 	fs.Var(nanos{&c.Network.ClientLatency}, "client-latency", "one-way client↔controller latency (default 50µs)")
 	fs.Float64Var(&c.Network.Bandwidth, "bandwidth", 0, "controller↔worker link bandwidth, bytes/s (default 1.25e9 = 10 Gbit/s)")

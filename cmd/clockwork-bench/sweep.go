@@ -34,7 +34,7 @@ func (s *sweep) register(fs *flag.FlagSet) {
 	fs.Var(&s.schedulers, "schedulers", "comma-separated controller types to compare (INFER5, INFER4, BASELINE)")
 	fs.IntVar(&s.models, "models", 15, "copies of resnet50_v2 (comparison_experiment2's N)")
 	fs.IntVar(&s.concurrency, "concurrency", 16, "closed-loop requests per copy")
-	fs.IntVar(&s.maxBatch, "max-batch", fig5MaxBatch, "the controller's max_batch (the original INFER5's default is 8)")
+	fs.IntVar(&s.maxBatch, "max-batch", fig5MaxBatch, "the controller's max_batch (the original INFER5's default is 8, which sim gives a named workload unless this is set)")
 	fs.DurationVar(&s.warmup, "warmup", 5*time.Second, "measure from this long after the first response")
 	fs.BoolVar(&s.inputs, "inputs", false, "clients send inputs (the paper did; default off: CLOCKWORK_DISABLE_INPUTS=1 keeps loopback traffic low)")
 }

@@ -159,7 +159,7 @@ func parseFlags(args []string) (*options, error) {
 		batches                           = fs.String("batches", "", "batch sizes (default 1,2,4,8,16)")
 		n                                 = fs.Int("n", 0, "timed inferences per model and batch size (default 1000)")
 		reload                            = fs.Int("reload", 0, "inferences per batch size after the reload (default 100)")
-		infer5                            = fs.Duration("infer5", -1, "how long to run INFER5 with the client (0 skips; default 30s)")
+		infer5                            = fs.Duration("infer5", -1, "how long to run INFER5 with the client (0 skips; -quick: 10s)")
 		infer5Model                       = fs.String("infer5-model", "resnet50", "the model INFER5 serves (as resnet50_v2, the client's model)")
 		infer5Estimate                    = fs.String("infer5-estimate", "", "`N:P`: INFER5 estimates exec times as the percentile P of the last N (controller -estimate-window, -estimate-percentile; default the controller's, 20:0.9; the original's was 10:0.99)")
 		profile                           = fs.String("profile", "internal/model/profiles/zoo_profile_h200.json", "the PyTorch profile to compare with (scripts/torch-profile.py measures one on this GPU)")
@@ -181,6 +181,7 @@ func parseFlags(args []string) (*options, error) {
 		defModels, defBatches, defN, defR = fullModels, []int{1, 2, 4, 8, 16}, 1000, 100
 		defInfer5, defBudget              = 30 * time.Second, 330 * time.Second
 	)
+	fs.Lookup("infer5").DefValue = defInfer5.String() // not the sentinel -1
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ var kinds = map[string]kind{
 // notImplemented says what the original's other controller types were,
 // for users who follow its documentation.
 var notImplemented = map[string]string{
-	"SMART": "a scheduler the fork added, left unfinished (spec/controller.md §6 lists its bugs)",
+	"SMART": "a scheduler the fork added, left unfinished (it answered with 0-byte outputs, dropped the requests it could serve and its multi-GPU assignment was wrong); INFER5 is the paper's scheduler",
 }
 
 // Main runs the controller and returns its exit status.

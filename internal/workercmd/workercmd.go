@@ -82,7 +82,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		if msg := err.Error(); strings.HasPrefix(msg, "flag provided but not defined: ") {
-			fmt.Fprintf(stderr, "Unknown option %s\n", strings.TrimPrefix(msg, "flag provided but not defined: "))
+			fmt.Fprintf(stderr, "Unknown option %s\n", asGiven(args, strings.TrimPrefix(msg, "flag provided but not defined: ")))
 		} else {
 			fmt.Fprintln(stderr, msg)
 		}
@@ -231,4 +231,19 @@ func spinReadsFromEnv(stderr io.Writer) time.Duration {
 		return 0
 	}
 	return d
+}
+
+// asGiven is the argument among args that the flag package reports as
+// name (always with one dash), as the user wrote it: --bogus, not -bogus.
+func asGiven(args []string, name string) string {
+	want := strings.TrimLeft(name, "-")
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && n == want {
+			return a
+		}
+	}
+	return name
 }

@@ -36,3 +36,21 @@ func TestMetricsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownOption names an unknown option as it was given.
+func TestUnknownOption(t *testing.T) {
+	spec := Spec{Name: "worker_dummy", Runtime: func(*config.Worker, io.Writer) (runtime.Runtime, error) { return sim.New(1), nil }}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "Unknown option --bogus\n"},
+		{[]string{"-p", "0", "-bogus=1"}, "Unknown option -bogus=1\n"},
+		{[]string{"-p", "0", "extra"}, "Unknown option extra\n"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if rc := Main(spec, tc.args, &stdout, &stderr); rc != 1 || !strings.HasPrefix(stderr.String(), tc.want) {
+			t.Errorf("%q: exit %d, stderr %q", tc.args, rc, stderr.String())
+		}
+	}
+}
