@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,6 +239,44 @@ func TestOversizedFrames(t *testing.T) {
 	a.nc.Close()
 	if _, err := b2.Receive(); err == nil {
 		t.Fatal("truncated body accepted")
+	}
+}
+
+// TestClaimedLengthsCostLittle sends pre-headers that claim a large header
+// or body, then a few bytes, then closes: the reader allocates next to
+// nothing for the claim (it used to allocate the whole header, 4 MiB of a
+// body, or a pooled body's whole buffer, and hold it until the read
+// stall).
+func TestClaimedLengthsCostLittle(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		head, body uint64
+		opts       []Option
+	}{
+		{"a 10 MiB header", MaxHeaderSize, 0, nil},
+		{"a 200 MiB body", 1, 200 << 20, nil},
+		{"a 32 MiB pooled body", 1, maxPooled, []Option{WithBodyPool()}},
+	} {
+		nc, peer := net.Pipe()
+		c := NewConn(peer, tc.opts...)
+		go func() {
+			var pre [PreHeaderSize]byte
+			ph := PreHeader{HeaderLen: tc.head, BodyLen: tc.body, Type: 2}
+			ph.Encode(pre[:])
+			nc.Write(append(pre[:], make([]byte, 100)...))
+			nc.Close()
+		}()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := c.Receive()
+		runtime.ReadMemStats(&after)
+		c.Close()
+		if err == nil {
+			t.Fatalf("%s: a frame cut short was received", tc.name)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+			t.Errorf("%s: %d bytes allocated for 148 bytes sent", tc.name, grew)
+		}
 	}
 }
 
