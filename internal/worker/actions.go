@@ -15,8 +15,11 @@ func (e *Engine) startLoadModel(now int64, t *task) {
 	if e.tooLate(now, t, a.Latest, workerapi.ErrCouldNotStartInTime, "LoadModelFromDiskTask") {
 		return
 	}
-	if a.Copies < 1 || a.ModelID < 0 || int64(a.ModelID)+int64(a.Copies) > 1<<31 { // ids up to 2^31 − 1
-		e.fail(t, workerapi.ErrInvalidAction, fmt.Sprintf("LoadModelFromDisk needs model_id >= 0 and no_of_copies >= 1 (got %d, %d)", a.ModelID, a.Copies))
+	// Ids below MaxModels, as controllers take them (one past would leave
+	// this worker out of every controller's start-up).
+	if a.Copies < 1 || a.ModelID < 0 || int64(a.ModelID)+int64(a.Copies) > workerapi.MaxModels {
+		e.fail(t, workerapi.ErrInvalidAction, fmt.Sprintf("LoadModelFromDisk needs model ids from 0 to %d: model_id >= 0, no_of_copies >= 1 and model_id + no_of_copies <= %d (got %d, %d)",
+			workerapi.MaxModels-1, workerapi.MaxModels, a.ModelID, a.Copies))
 		return
 	}
 	if len(e.models)+int(a.Copies) > workerapi.MaxModels {

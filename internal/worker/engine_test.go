@@ -64,6 +64,14 @@ func TestLoadModelFromDiskErrors(t *testing.T) {
 	// used to stall the engine for seconds and then take its memory).
 	h.status(load(p, workerapi.NoLatest, workerapi.MaxModels+1), workerapi.ErrInvalidAction)
 	h.status(load(p, workerapi.NoLatest, 1<<31-1), workerapi.ErrInvalidAction)
+	// Ids a controller cannot take: refused, so that no controller leaves
+	// this worker out at start-up.
+	for _, first := range []int32{workerapi.MaxModels - 1, workerapi.MaxModels, 100000, 1<<31 - 2} {
+		h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: first, Path: p, Latest: workerapi.NoLatest, Copies: 2,
+			MaxBatchSize: 8, MaxExecDuration: u(ms * 100)}), workerapi.ErrInvalidAction)
+	}
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: workerapi.MaxModels - 2, Path: p, Latest: workerapi.NoLatest, Copies: 2,
+		MaxBatchSize: 8, MaxExecDuration: u(ms * 100)}), workerapi.Success)
 	os.WriteFile(model.MeasurementsFile(p), []byte("weights = oops;"), 0o644)
 	h.status(load(p, workerapi.NoLatest, 1), workerapi.ErrInvalidModelPath)
 	os.Remove(model.MeasurementsFile(p))
