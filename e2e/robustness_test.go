@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"net"
 	"testing"
 	"time"
@@ -73,6 +74,23 @@ func TestControllerSurvivesBadInput(t *testing.T) {
 	// answered at once, never batched with others' requests.
 	if status := unknown.inferWith(uint64(m.ID()), make([]byte, 2<<20)); status != 6 {
 		t.Errorf("2 MiB input: status %d, want 6", status)
+	}
+	// Inputs of a plausible length that do not decompress to 602,112
+	// bytes: answered 6 too (they used to fail the whole batch at the
+	// worker, status 78); an image's block is served.
+	img := client.Compress(client.ImageInput(rand.New(rand.NewPCG(1, 1)), 602112))
+	noise := make([]byte, len(img))
+	for i := range noise {
+		noise[i] = byte(i*7919 + i>>8)
+	}
+	for name, in := range map[string][]byte{"noise": noise, "a block cut short": img[:len(img)-100],
+		"another model's block": client.Compress(client.ImageInput(rand.New(rand.NewPCG(1, 1)), 3136))} {
+		if status := unknown.inferWith(uint64(m.ID()), in); status != 6 {
+			t.Errorf("%s: status %d, want 6", name, status)
+		}
+	}
+	if status := unknown.inferWith(uint64(m.ID()), img); status != 0 {
+		t.Errorf("an image's block: status %d, want 0", status)
 	}
 	if _, err := m.Infer(nil); err != nil {
 		t.Fatalf("controller stopped serving: %v", err)

@@ -114,6 +114,10 @@ type event struct {
 	actionID int32
 	err      error
 	conn     net.Conn // evWorkerBack
+	// An Infer's input as its reader checked it (badInput), once the
+	// scheduler runs.
+	inputChecked bool
+	badInput     string
 }
 
 // Run starts the controller and serves until ctx is done or the cluster
@@ -326,6 +330,7 @@ func (c *Controller) transition(now int64) error {
 			c.inputSizes[m.ID] = m.InputSize
 		}
 	}
+	c.clients.inputSizes.Store(&c.inputSizes)
 	for _, pl := range c.startup.queuedLoads {
 		c.startup.respond(pl.reply, &clientapi.LoadModelResponse{ResponseHeader: errHeader(pl.req.Head(),
 			clientapi.StatusInvalidRequest, "loadModel phase has completed")})
