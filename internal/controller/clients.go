@@ -195,12 +195,17 @@ func badInput(sizes map[int]uint64, model int, input []byte) string {
 }
 
 // answer sends a response decided by the controller or the scheduler and
-// records it.
+// records it. The request then lets go of its input and its client: a
+// scheduler may keep an answered request for a while (INFER5 leaves a
+// timed-out one in its model's queue until the queue drains past it, and
+// allocates requests 256 at a time), and with a long queue the inputs it
+// kept grew by about 7 MB a second.
 func (c *Controller) answer(r *scheduler.Response) {
 	c.respondInfer(r)
 	if c.opts.Telemetry != nil {
 		c.opts.Telemetry.Response(r)
 	}
+	r.Req.Input, r.Req.Tag = nil, nil
 }
 
 // respondInfer sends the scheduler's answer to an inference request.

@@ -36,3 +36,16 @@ func TestRunClosesTelemetry(t *testing.T) {
 		t.Errorf("unreachable worker: error %v, telemetry closed %d times", err, tel.closed)
 	}
 }
+
+// TestAnsweredRequestLetsGoOfItsInput: a scheduler may keep an answered
+// request (INFER5 leaves a timed-out one in its model's queue until the
+// queue drains past it), so answering it drops its input and its client,
+// which would otherwise stay in memory for as long as the queue is long.
+func TestAnsweredRequestLetsGoOfItsInput(t *testing.T) {
+	c := &Controller{}
+	r := &scheduler.Response{Req: &scheduler.Request{Input: make([]byte, 602112), Tag: "a client"}, Status: 4}
+	c.answer(r)
+	if r.Req.Input != nil || r.Req.Tag != nil {
+		t.Errorf("the answered request still holds %d bytes of input and its tag %v", len(r.Req.Input), r.Req.Tag)
+	}
+}
