@@ -32,8 +32,14 @@ type clientServer struct {
 }
 
 // clientSendLimit is the most the controller queues for a client that
-// does not read its responses; past it, that connection is closed.
-const clientSendLimit = 256 << 20
+// does not read its responses; past it, that connection is closed. Before
+// that, past clientReadPause, the controller stops reading the client's
+// requests until it reads (a flood of LS requests never read from took
+// the controller's loop and 829 MB).
+const (
+	clientSendLimit = 256 << 20
+	clientReadPause = 16 << 20
+)
 
 type clientConn struct {
 	conn *wire.Conn
@@ -55,7 +61,7 @@ func (s *clientServer) serve(ctx context.Context) {
 			}
 			return
 		}
-		c := &clientConn{conn: wire.NewConn(nc, wire.WithSendLimit(clientSendLimit))}
+		c := &clientConn{conn: wire.NewConn(nc, wire.WithSendLimit(clientSendLimit), wire.WithReceivePause(clientReadPause))}
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()

@@ -43,6 +43,13 @@ type Conn struct {
 	rpre    [PreHeaderSize]byte // Receive's pre-header
 	rstall  time.Duration       // WithReadStall
 	armed   bool                // Receive set a read deadline
+	// unsent counts the messages handed to the writer and not yet
+	// written, in bytes plus msgOverhead each; with WithReceivePause
+	// Receive waits while it is over pauseAt, and the writer signals
+	// space as it drops.
+	unsent  atomic.Int64
+	pauseAt int64
+	space   chan struct{}
 
 	mu        sync.Mutex // guards skew, queue, queued, writing, closed
 	skew      Skew
@@ -100,6 +107,21 @@ func WithDirectWrites(maxLen int) Option { return func(c *Conn) { c.direct = max
 // it for their peers' connections; by default there is no bound.
 func WithSendLimit(n int) Option { return func(c *Conn) { c.sendLimit = n } }
 
+// WithReceivePause makes Receive wait, before it reads the next message,
+// until what is queued for the peer is at most n bytes: a peer that sends
+// requests and does not read the answers is not read from either, and so
+// cannot make the connection hold more than about n bytes of answers (the
+// write stall then closes it). Without it, a client flooding LS requests
+// and reading nothing had the controller queue 829 MB of small answers and
+// spend its time on that client's requests. Each message counts
+// msgOverhead bytes more than its length, for what holding it costs.
+func WithReceivePause(n int) Option { return func(c *Conn) { c.pauseAt = int64(n) } }
+
+// msgOverhead is what a queued message costs beyond its bytes (the
+// Message, its queue slot and its frame), counted against WithSendLimit
+// and WithReceivePause, so that many small messages count what they hold.
+const msgOverhead = 128
+
 // WithWriteStall sets how long the peer may take to take a message
 // before the connection is closed: d plus writeStallPerMiB for each MiB
 // of its body (default DefaultWriteStall), so that a peer that stopped
@@ -144,6 +166,7 @@ func NewConn(nc net.Conn, opts ...Option) *Conn {
 		stall:   DefaultWriteStall,
 		rstall:  DefaultReadStall,
 		wake:    make(chan struct{}, 1),
+		space:   make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -170,6 +193,11 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // WithBodyAllocator, the caller gives the message's body back with
 // Message.Release once done with it.
 func (c *Conn) Receive() (*Message, error) {
+	if c.pauseAt > 0 {
+		if err := c.waitForSpace(); err != nil {
+			return nil, err
+		}
+	}
 	// Wait for a message to begin without a limit; once it has, the rest
 	// must come within the read stall.
 	if _, err := c.r.Peek(1); err != nil {
@@ -317,9 +345,10 @@ func (c *Conn) Send(m *Message) error {
 		c.sendDirect(m)
 		return nil
 	}
-	size := len(m.Header) + m.BodyLen()
+	size := len(m.Header) + m.BodyLen() + msgOverhead
 	if c.sendLimit > 0 && c.queued+size > c.sendLimit {
-		err := fmt.Errorf("wire: the peer does not read: %d bytes queued, %d more would pass the limit of %d", c.queued, size, c.sendLimit)
+		err := fmt.Errorf("wire: the peer does not read: %d bytes queued (counting %d a message), %d more would pass the limit of %d",
+			c.queued, msgOverhead, size, c.sendLimit)
 		c.mu.Unlock()
 		if m.Sent != nil {
 			m.Sent(err)
@@ -329,8 +358,36 @@ func (c *Conn) Send(m *Message) error {
 	}
 	c.queue = append(c.queue, m)
 	c.queued += size
+	c.unsent.Add(int64(size))
 	c.mu.Unlock()
 	c.wakeWriter()
+	return nil
+}
+
+// written takes a message the writer wrote (or failed to) off unsent, and
+// tells a Receive waiting for space.
+func (c *Conn) written(m *Message) {
+	if m.cont {
+		return // the end of a direct Send's message, never counted
+	}
+	if left := c.unsent.Add(-int64(len(m.Header) + m.BodyLen() + msgOverhead)); c.pauseAt > 0 && left <= c.pauseAt {
+		select {
+		case c.space <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// waitForSpace waits until what is queued for the peer is at most
+// pauseAt, or the connection closes.
+func (c *Conn) waitForSpace() error {
+	for c.unsent.Load() > c.pauseAt {
+		select {
+		case <-c.space:
+		case <-c.done:
+			return ErrClosed
+		}
+	}
 	return nil
 }
 
@@ -417,6 +474,7 @@ func (c *Conn) writeLoop() {
 		c.mu.Unlock()
 		for i, m := range batch {
 			err := c.write(m, pre[:])
+			c.written(m)
 			if m.Sent != nil {
 				m.Sent(err)
 			}

@@ -599,3 +599,43 @@ func TestReadStallInBody(t *testing.T) {
 		t.Fatal("still waiting for the rest of the body")
 	}
 }
+
+// TestReceivePause: with WithReceivePause, a connection whose peer does
+// not read what it is sent is not read from either, until the peer reads.
+func TestReceivePause(t *testing.T) {
+	p1, p2 := net.Pipe() // no buffering: a write waits for the reader
+	b := NewConn(p1, WithReceivePause(1000))
+	a := NewConn(p2)
+	defer a.Close()
+	defer b.Close()
+	for range 3 {
+		b.Send(&Message{Type: 1, Header: []byte{1}, Body: make([]byte, 1000)}) // a reads none of them yet
+	}
+	a.Send(&Message{Type: 2, Header: []byte{2}})
+	got := make(chan *Message, 1)
+	go func() {
+		m, err := b.Receive()
+		if err != nil {
+			t.Error(err)
+		}
+		got <- m
+	}()
+	select {
+	case m := <-got:
+		t.Fatalf("received %+v while 3 KB for the peer were unread", m)
+	case <-time.After(100 * time.Millisecond):
+	}
+	for range 3 {
+		if _, err := a.Receive(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case m := <-got:
+		if m == nil || m.Type != 2 {
+			t.Fatalf("received %+v", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Receive still waits once the peer has read everything")
+	}
+}
