@@ -32,19 +32,10 @@ func Decoded(src []byte, limit int) (int, error) {
 		si++
 		lit := int(token >> 4)
 		if lit == 0xF {
-			for {
-				if si >= len(src) {
-					return 0, ErrCorrupt
-				}
-				x := src[si]
-				si++
-				lit += int(x)
-				if lit > len(src) {
-					return 0, ErrCorrupt // more literals than the block holds
-				}
-				if x != 0xFF {
-					break
-				}
+			var err error
+			// More literals than the block holds is a corrupt block.
+			if lit, si, err = extend(src, si, lit, len(src), ErrCorrupt); err != nil {
+				return 0, err
 			}
 		}
 		if lit > len(src)-si {
@@ -70,19 +61,9 @@ func Decoded(src []byte, limit int) (int, error) {
 		}
 		match += minMatch
 		if match == 0xF+minMatch {
-			for {
-				if si >= len(src) {
-					return 0, ErrCorrupt
-				}
-				x := src[si]
-				si++
-				match += int(x)
-				if match > limit {
-					return 0, ErrTooLong
-				}
-				if x != 0xFF {
-					break
-				}
+			var err error
+			if match, si, err = extend(src, si, match, limit, ErrTooLong); err != nil {
+				return 0, err
 			}
 		}
 		if match > limit-di {
@@ -91,4 +72,23 @@ func Decoded(src []byte, limit int) (int, error) {
 		di += match
 	}
 	return di, nil
+}
+
+// extend adds to n the length bytes at src[si:] (a byte of 255 says
+// another follows) and returns the sum and where the bytes end: errOver if
+// the sum passes most, ErrCorrupt if the block ends first.
+func extend(src []byte, si, n, most int, errOver error) (int, int, error) {
+	for {
+		if si >= len(src) {
+			return 0, 0, ErrCorrupt
+		}
+		x := src[si]
+		si++
+		if n += int(x); n > most {
+			return 0, 0, errOver
+		}
+		if x != 0xFF {
+			return n, si, nil
+		}
+	}
 }

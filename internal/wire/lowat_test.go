@@ -66,14 +66,7 @@ func TestLowWaterMark(t *testing.T) {
 	if _, err := a.nc.Write(frame[:first]); err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan *Message, 1)
-	go func() {
-		m, err := b.Receive()
-		if err != nil {
-			t.Error(err)
-		}
-		got <- m
-	}()
+	got := receiveAsync(t, b)
 	mark := func() int {
 		var v int
 		var err error
@@ -102,13 +95,7 @@ func TestLowWaterMark(t *testing.T) {
 		t.Fatalf("received %+v", m)
 	}
 	// The next wait resets the mark: a 10-byte message arrives.
-	go func() {
-		m, err := b.Receive()
-		if err != nil {
-			t.Error(err)
-		}
-		got <- m
-	}()
+	got = receiveAsync(t, b)
 	time.Sleep(20 * time.Millisecond)
 	a.Send(&Message{Type: 1, ID: 10, Body: make([]byte, 10)})
 	select {

@@ -612,14 +612,7 @@ func TestReceivePause(t *testing.T) {
 		b.Send(&Message{Type: 1, Header: []byte{1}, Body: make([]byte, 1000)}) // a reads none of them yet
 	}
 	a.Send(&Message{Type: 2, Header: []byte{2}})
-	got := make(chan *Message, 1)
-	go func() {
-		m, err := b.Receive()
-		if err != nil {
-			t.Error(err)
-		}
-		got <- m
-	}()
+	got := receiveAsync(t, b)
 	select {
 	case m := <-got:
 		t.Fatalf("received %+v while 3 KB for the peer were unread", m)
@@ -638,4 +631,18 @@ func TestReceivePause(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Receive still waits once the peer has read everything")
 	}
+}
+
+// receiveAsync receives c's next message in a goroutine of its own: the
+// channel gets it, or nil after an error (reported).
+func receiveAsync(t *testing.T, c *Conn) <-chan *Message {
+	got := make(chan *Message, 1)
+	go func() {
+		m, err := c.Receive()
+		if err != nil {
+			t.Error(err)
+		}
+		got <- m
+	}()
+	return got
 }
