@@ -84,6 +84,11 @@ func (s *clientServer) read(ctx context.Context, c *clientConn) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		// Its requests that have not run yet will not (ClientGone).
+		select {
+		case s.events <- event{kind: evClientGone, client: c}:
+		case <-ctx.Done():
+		}
 	}()
 	for {
 		msg, err := c.conn.Receive()

@@ -101,6 +101,7 @@ const (
 	evWorkerDown
 	evWorkerBack  // a lost worker answered again (rejoin.go)
 	evClientsDown // clients can no longer connect (err)
+	evClientGone  // a client's connection closed (client)
 )
 
 type event struct {
@@ -290,6 +291,13 @@ func (c *Controller) handle(now int64, ev event) error {
 		c.startRejoin(ev.worker, ev.conn)
 	case evClientsDown:
 		return clientsDown(ev)
+	case evClientGone:
+		if c.sched != nil {
+			c.sched.ClientGone(now, func(r *scheduler.Request) bool {
+				ref, ok := r.Tag.(clientRef)
+				return ok && ref.conn == ev.client
+			})
+		}
 	}
 	return nil
 }

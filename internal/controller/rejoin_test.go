@@ -130,11 +130,12 @@ type refusingSched struct {
 	refused []int32
 }
 
-func (s *refusingSched) Infer(int64, *scheduler.Request)            {}
-func (s *refusingSched) Result(int64, int64, int, workerapi.Result) {}
-func (s *refusingSched) WorkerLost(int64, int)                      {}
-func (s *refusingSched) WorkerRejoined(int64, *scheduler.Worker)    {}
-func (s *refusingSched) Tick(int64)                                 {}
+func (s *refusingSched) Infer(int64, *scheduler.Request)                 {}
+func (s *refusingSched) Result(int64, int64, int, workerapi.Result)      {}
+func (s *refusingSched) WorkerLost(int64, int)                           {}
+func (s *refusingSched) WorkerRejoined(int64, *scheduler.Worker)         {}
+func (s *refusingSched) ClientGone(int64, func(*scheduler.Request) bool) {}
+func (s *refusingSched) Tick(int64)                                      {}
 func (s *refusingSched) Sent(_ int64, _ int, id int32, err error) {
 	if err != nil {
 		s.refused = append(s.refused, id)

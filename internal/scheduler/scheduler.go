@@ -56,6 +56,14 @@ type Scheduler interface {
 	// connection failed (the action will get no result).
 	Sent(now int64, worker int, actionID int32, err error)
 
+	// ClientGone answers at once, with status 1, every admitted request for
+	// which gone is true that no action holds yet: its client has
+	// disconnected, so running it would only delay other clients' requests
+	// (the original ran them: a client that queued 100,000 requests and
+	// left held the GPUs for a minute and a half). Requests already in an
+	// action run; their answers go nowhere.
+	ClientGone(now int64, gone func(*Request) bool)
+
 	// Tick tells the scheduler that time has reached now. The driver calls
 	// it when the wake time from Ready arrives (it may call it more often).
 	Tick(now int64)
@@ -75,8 +83,8 @@ type Request struct {
 	Input         []byte // LZ4-compressed item, or empty
 	Arrival       int64
 
-	// Tag belongs to the driver (it routes the response); schedulers never
-	// read it.
+	// Tag belongs to the driver (it routes the response, and ClientGone's
+	// predicate may read it); schedulers never read it.
 	Tag any
 }
 

@@ -229,6 +229,24 @@ func (s *Scheduler) Infer(now int64, r *scheduler.Request) {
 	}
 }
 
+// ClientGone implements scheduler.Scheduler: the gone client's queued
+// requests leave their queues, answered with status 1.
+func (s *Scheduler) ClientGone(now int64, gone func(*scheduler.Request) bool) {
+	s.setNow(now)
+	for _, m := range s.models {
+		if m == nil {
+			continue
+		}
+		m.queue = slices.DeleteFunc(m.queue, func(q *request) bool {
+			if !gone(q.req) {
+				return false
+			}
+			s.respond(q, m, clientapi.StatusError, "the client disconnected before the request ran", nil)
+			return true
+		})
+	}
+}
+
 func (s *Scheduler) reject(q *request, message string) {
 	s.responses = append(s.responses, scheduler.Response{
 		Req: q.req, Status: clientapi.StatusError, Message: message, Departure: s.now,

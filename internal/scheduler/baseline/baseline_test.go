@@ -270,3 +270,43 @@ func TestResultReceivedIsWhenItArrived(t *testing.T) {
 		t.Fatalf("records %+v, want one received at 3 ms, processed at 5 ms", h.Actions)
 	}
 }
+
+// TestClientGoneRequestsDoNotRun: client A queues 40 requests and
+// disconnects while its first batch runs. That batch is answered as usual;
+// A's other requests at once, status 1, and never run; B's request, sent
+// next, is the only one the GPU runs after that.
+func TestClientGoneRequestsDoNotRun(t *testing.T) {
+	h := warm(t)
+	as := h.At(0).InferN(0, 40, schedtest.Tag("A"))
+	first := h.Infers()
+	if len(first) != 1 {
+		t.Fatalf("%d Infers for A's requests, want 1 (batch size 1 to start)", len(first))
+	}
+	h.After(ms(1)).ClientGone("A")
+	b := h.Infer(0, schedtest.Tag("B"))
+	for done := 0; done < len(h.Infers()); done++ {
+		h.After(ms(4)).Succeed(h.Infers()[done], ms(3))
+	}
+	ran := 0
+	for _, s := range h.Infers()[1:] {
+		ran += int(s.Infer().BatchSize)
+	}
+	if ran != 1 {
+		t.Errorf("after A left the GPU ran batches of %v, want only B's request", sizes(h.Infers()[1:]))
+	}
+	if a := h.MustAnswer(b); a.Status != 0 {
+		t.Errorf("B's request: %+v", a.Response)
+	}
+	for i, r := range as {
+		a := h.MustAnswer(r)
+		if want := int32(1); i < int(first[0].Infer().BatchSize) {
+			want = 0
+			if a.Status != want {
+				t.Errorf("A's request %d, in flight when A left: %+v", i, a.Response)
+			}
+		} else if a.Status != want || a.Message != "the client disconnected before the request ran" {
+			t.Errorf("A's request %d, queued when A left: %+v", i, a.Response)
+		}
+	}
+	h.CheckExactlyOnce()
+}

@@ -45,6 +45,10 @@ func (s *Scheduler) WorkerLost(int64, int) {}
 // WorkerRejoined implements scheduler.Scheduler; ECHO uses no workers.
 func (s *Scheduler) WorkerRejoined(int64, *scheduler.Worker) {}
 
+// ClientGone implements scheduler.Scheduler; ECHO answers every request
+// at once, so it holds none.
+func (s *Scheduler) ClientGone(int64, func(*scheduler.Request) bool) {}
+
 // Tick implements scheduler.Scheduler.
 func (s *Scheduler) Tick(int64) {}
 

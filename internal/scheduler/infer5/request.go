@@ -115,6 +115,27 @@ func (s *Scheduler) expire() {
 	}
 }
 
+// goneMessage is the answer to a request whose client disconnected before
+// it ran (it goes nowhere; the request log has it).
+const goneMessage = "the client disconnected before the request ran"
+
+// ClientGone implements scheduler.Scheduler. Every request not yet placed
+// in an action is still in the timeouts heap; those of the gone client are
+// answered now and left in their models' queues as a timed-out request is
+// (their deadline moved to now, so no placement takes them).
+func (s *Scheduler) ClientGone(now int64, gone func(*scheduler.Request) bool) {
+	s.setNow(now)
+	for i := range s.timeouts.items {
+		q := s.timeouts.items[i].v
+		if q.locked || q.answered || !gone(q.req) {
+			continue
+		}
+		s.respond(q, clientapi.StatusError, goneMessage, nil)
+		s.tracker.cancelled(q.model.id, &q.demand)
+		q.deadline = min(q.deadline, s.now)
+	}
+}
+
 // estimateExpiry is how long a model may go without running while its
 // requests time out before its estimates go back to the profiled times.
 // One slow exec (a GPU's hiccup, a worker's bogus figure) can raise a

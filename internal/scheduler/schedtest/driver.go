@@ -58,6 +58,13 @@ func (d *Driver) WorkerLost(worker int) {
 	d.Flush()
 }
 
+// ClientGone reports, now, that the client of the requests gone picks
+// has disconnected.
+func (d *Driver) ClientGone(gone func(*scheduler.Request) bool) {
+	d.S.ClientGone(d.Now, gone)
+	d.Flush()
+}
+
 // WorkerRejoined reports, now, that a lost worker is back with w's state.
 func (d *Driver) WorkerRejoined(w *scheduler.Worker) {
 	d.S.WorkerRejoined(d.Now, w)

@@ -116,6 +116,9 @@ type RequestOption func(*scheduler.Request)
 // SLOFactor sets the request's slo_factor.
 func SLOFactor(f float32) RequestOption { return func(r *scheduler.Request) { r.SLOFactor = f } }
 
+// Tag sets the request's tag (the driver's: here, which client sent it).
+func Tag(v any) RequestOption { return func(r *scheduler.Request) { r.Tag = v } }
+
 // Input sets the request's input.
 func Input(b []byte) RequestOption { return func(r *scheduler.Request) { r.Input = b } }
 
@@ -214,6 +217,14 @@ func (h *Harness) ResultAt(received int64, worker int, res workerapi.Result) {
 func (h *Harness) WorkerLost(worker int) {
 	h.T.Helper()
 	h.D.WorkerLost(worker)
+	h.check()
+}
+
+// ClientGone reports, now, that the client whose requests carry tag has
+// disconnected.
+func (h *Harness) ClientGone(tag any) {
+	h.T.Helper()
+	h.D.ClientGone(func(r *scheduler.Request) bool { return r.Tag == tag })
 	h.check()
 }
 
