@@ -73,6 +73,10 @@ type Scheduler interface {
 	Ready(out *Output)
 }
 
+// ClientGoneMessage is the message of ClientGone's answers (they go
+// nowhere; the request log has them).
+const ClientGoneMessage = "the client disconnected before the request ran"
+
 // Request is one admitted inference request.
 type Request struct {
 	UserRequestID int32

@@ -241,7 +241,7 @@ func (s *Scheduler) ClientGone(now int64, gone func(*scheduler.Request) bool) {
 			if !gone(q.req) {
 				return false
 			}
-			s.respond(q, m, clientapi.StatusError, "the client disconnected before the request ran", nil)
+			s.respond(q, m, clientapi.StatusError, scheduler.ClientGoneMessage, nil)
 			return true
 		})
 	}

@@ -304,7 +304,7 @@ func TestClientGoneRequestsDoNotRun(t *testing.T) {
 			if a.Status != want {
 				t.Errorf("A's request %d, in flight when A left: %+v", i, a.Response)
 			}
-		} else if a.Status != want || a.Message != "the client disconnected before the request ran" {
+		} else if a.Status != want || a.Message != scheduler.ClientGoneMessage {
 			t.Errorf("A's request %d, queued when A left: %+v", i, a.Response)
 		}
 	}

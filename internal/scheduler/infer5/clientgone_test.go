@@ -3,6 +3,7 @@ package infer5_test
 import (
 	"testing"
 
+	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/scheduler/infer5"
 	"github.com/clockwork-go/clockwork/internal/scheduler/schedtest"
 )
@@ -25,7 +26,7 @@ func TestClientGoneRequestsDoNotRun(t *testing.T) {
 			cancelled := 0
 			for _, r := range as {
 				if a, ok := h.Answer(r); ok {
-					if a.Status != 1 || a.Message != "the client disconnected before the request ran" {
+					if a.Status != 1 || a.Message != scheduler.ClientGoneMessage {
 						t.Fatalf("A's request answered %+v", a.Response)
 					}
 					cancelled++

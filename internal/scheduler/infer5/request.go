@@ -115,10 +115,6 @@ func (s *Scheduler) expire() {
 	}
 }
 
-// goneMessage is the answer to a request whose client disconnected before
-// it ran (it goes nowhere; the request log has it).
-const goneMessage = "the client disconnected before the request ran"
-
 // ClientGone implements scheduler.Scheduler. Every request not yet placed
 // in an action is still in the timeouts heap; those of the gone client are
 // answered now and left in their models' queues as a timed-out request is
@@ -130,7 +126,7 @@ func (s *Scheduler) ClientGone(now int64, gone func(*scheduler.Request) bool) {
 		if q.locked || q.answered || !gone(q.req) {
 			continue
 		}
-		s.respond(q, clientapi.StatusError, goneMessage, nil)
+		s.respond(q, clientapi.StatusError, scheduler.ClientGoneMessage, nil)
 		s.tracker.cancelled(q.model.id, &q.demand)
 		q.deadline = min(q.deadline, s.now)
 	}
