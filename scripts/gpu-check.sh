@@ -92,10 +92,10 @@ fi
 # scripts/torch-profile.py), else measured on this GPU by that script
 # before the main run (GPU_CHECK_TORCH=auto, the default; =on measures
 # where a profile exists too, printing each figure against the stored
-# one's, which still judges; =off never measures). gpucheck -gpu judges exec p50 only against figures
-# of this GPU. GPU_CHECK_PYTHON names the Python with torch and
-# torchvision, GPU_CHECK_TORCH_MODELS the models (default the main run's
-# six).
+# one's, which still judges; =off never measures). gpucheck -gpu judges
+# exec p50 only against figures of this GPU. GPU_CHECK_PYTHON names the
+# Python with torch and torchvision, GPU_CHECK_TORCH_MODELS the models
+# (default the main run's six).
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
 profile_device() { sed -n 's/^ *"device": *"\([^"]*\)".*/\1/p' "$1" | head -1; }
 h200=$root/internal/model/profiles/zoo_profile_h200.json
