@@ -44,17 +44,17 @@ type Conn struct {
 	rstall  time.Duration       // WithReadStall
 	armed   bool                // Receive set a read deadline
 	// unsent counts the messages handed to the writer and not yet
-	// written, in bytes plus msgOverhead each; with WithReceivePause
+	// written (queued, or in the batch it is writing), in bytes plus
+	// msgOverhead each: WithSendLimit bounds it, with WithReceivePause
 	// Receive waits while it is over pauseAt, and the writer signals
 	// space as it drops.
 	unsent  atomic.Int64
 	pauseAt int64
 	space   chan struct{}
 
-	mu        sync.Mutex // guards skew, queue, queued, writing, closed
+	mu        sync.Mutex // guards skew, queue, writing, closed
 	skew      Skew
 	queue     []*Message
-	queued    int           // bytes in queue
 	sendLimit int           // most bytes queue may hold (WithSendLimit); 0: no limit
 	stall     time.Duration // WithWriteStall
 	writing   bool          // a goroutine (the writer or a direct Send) is writing
@@ -101,10 +101,12 @@ func WithBodyAllocator(a Allocator) Option { return func(c *Conn) { c.alloc = a 
 // its results so.
 func WithDirectWrites(maxLen int) Option { return func(c *Conn) { c.direct = maxLen } }
 
-// WithSendLimit bounds what Send queues for a peer that does not read:
-// a message that would take the queue past n bytes closes the connection
-// instead (its Sent gets the error, and so do those queued). Servers set
-// it for their peers' connections; by default there is no bound.
+// WithSendLimit bounds what Send hands the writer for a peer that does not
+// read: a message that would take what is not yet written (queued, or in
+// the writer's hands) past n bytes, counting msgOverhead a message, closes
+// the connection instead (its Sent gets the error, and so do those
+// queued). Servers set it for their peers' connections; by default there
+// is no bound.
 func WithSendLimit(n int) Option { return func(c *Conn) { c.sendLimit = n } }
 
 // WithReceivePause makes Receive wait, before it reads the next message,
@@ -345,10 +347,10 @@ func (c *Conn) Send(m *Message) error {
 		c.sendDirect(m)
 		return nil
 	}
-	size := len(m.Header) + m.BodyLen() + msgOverhead
-	if c.sendLimit > 0 && c.queued+size > c.sendLimit {
-		err := fmt.Errorf("wire: the peer does not read: %d bytes queued (counting %d a message), %d more would pass the limit of %d",
-			c.queued, msgOverhead, size, c.sendLimit)
+	size := int64(len(m.Header) + m.BodyLen() + msgOverhead)
+	if unsent := c.unsent.Load(); c.sendLimit > 0 && unsent+size > int64(c.sendLimit) {
+		err := fmt.Errorf("wire: the peer does not read: %d bytes unsent (counting %d a message), %d more would pass the limit of %d",
+			unsent, msgOverhead, size, c.sendLimit)
 		c.mu.Unlock()
 		if m.Sent != nil {
 			m.Sent(err)
@@ -357,8 +359,7 @@ func (c *Conn) Send(m *Message) error {
 		return err
 	}
 	c.queue = append(c.queue, m)
-	c.queued += size
-	c.unsent.Add(int64(size))
+	c.unsent.Add(size)
 	c.mu.Unlock()
 	c.wakeWriter()
 	return nil
@@ -469,7 +470,6 @@ func (c *Conn) writeLoop() {
 			return
 		}
 		batch, c.queue = c.queue, batch[:0]
-		c.queued = 0
 		c.writing = true
 		c.mu.Unlock()
 		for i, m := range batch {
