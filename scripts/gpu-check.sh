@@ -272,6 +272,11 @@ experiment "end to end as configured by default" "" \
 # KB of ResNet-50's 602 KB, decompressed by the worker), where every table
 # so far sent random floats raw: the serving path's own end-to-end tail,
 # with a sixth of the bytes on loopback and a decompression in the worker.
+# On an H100 (2026-11-27) neither was within 1.15 (ResNet-50 b1 1.243 raw,
+# 1.234 LZ4); with LZ4 the slow inferences grew most in the copy-input
+# stage (0.52 ms p50 at b1, 1.6 ms at b16: the decompression), raw on the
+# input's way to the worker. `scripts/gpu-check.sh -lz4` runs the main
+# table so.
 experiment "end to end with inputs as the controller forwards them (-lz4)" "" \
 	-models resnet50,mobilenet_v2 -batches 1,16 -n 1000 -reload 10 -infer5 0 -lz4
 experiment "end to end with bare round trips beside (-netbase-beside)" "" \

@@ -1,27 +1,20 @@
 package worker
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/pierrec/lz4/v4"
 
+	"github.com/clockwork-go/clockwork/client"
 	"github.com/clockwork-go/clockwork/internal/wire"
 )
 
-// imageItem is an ImageNet input item as the client's workloads make them:
-// float32 values k/255 (internal/workload/inputs.go).
+// imageItem is an ImageNet input item as clients send them
+// (client.ImageInput: about 95 KB compressed).
 func imageItem(seed uint64) []byte {
-	const size = 3 * 224 * 224 * 4
-	r := rand.New(rand.NewPCG(seed, 7))
-	b := make([]byte, size)
-	for i := 0; i < size; i += 4 {
-		binary.LittleEndian.PutUint32(b[i:], math.Float32bits(float32(r.IntN(256))/255))
-	}
-	return b
+	return client.ImageInput(rand.New(rand.NewPCG(seed, 7)), 3*224*224*4)
 }
 
 // compressedOp is the copy-input operation of a batch of b LZ4-compressed
