@@ -55,6 +55,7 @@ devcarry:
 	CGO_ENABLED=1 $(GO) build -ldflags=-s\ -w -o .devcarry/ ./cmd/worker ./cmd/genmodels ./cmd/gpucheck ./cmd/controller ./cmd/client ./cmd/gpuprobe ./cmd/check_model
 	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o .devcarry/runtime-cuda.test ./internal/runtime/cuda
 	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o .devcarry/cuda.test ./internal/cuda
+	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o .devcarry/worker.test ./internal/worker
 
 proto:
 	protoc --go_out=. --go_opt=module=github.com/clockwork-go/clockwork api/clockwork.proto internal/onnx/onnx.proto
