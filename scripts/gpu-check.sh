@@ -86,13 +86,17 @@ if [ -x "$bin/gpuprobe" ] && [ "$(left)" -gt "$reserve" ]; then
 	timeout 90 "$bin/gpuprobe" -quick 2>&1 | grep -E '^(PASS|FAIL|SUMMARY)' | cut -c1-400
 fi
 # The worker's LZ4 decompression of client-like inputs on this machine's
-# CPUs: one goroutine (-cpu 1) and all of them, each with every CPU kept
-# awake beside (the "awake" rows). On an H100 one goroutine took 0.42-0.49
-# ms an item, and four took 0.72 ms for sixteen.
+# CPUs, what the copy-input stage of -lz4 rows spends (on an H100 one
+# goroutine took 0.42-0.49 ms a ResNet item, sixteen 0.72-0.77 ms for 16),
+# with one goroutine and with all. GOMAXPROCS rather than -test.cpu: the
+# first run of a sub-benchmark has the process's GOMAXPROCS whatever
+# -test.cpu says.
 if [ -x "$bin/worker.test" ] && [ "$(left)" -gt "$reserve" ]; then
-	section "the worker's LZ4 decompression (BenchmarkDecodeInput)"
-	(cd "$root/internal/worker" && timeout 60 "$bin/worker.test" -test.run '^$' -test.bench '^BenchmarkDecodeInput$' \
-		-test.cpu "1,$(nproc)" -test.benchtime 200x 2>&1 | grep -E '^(Benchmark|---|FAIL)|skip')
+	section "the worker's LZ4 decompression (BenchmarkDecodeInput), GOMAXPROCS 1 and $(nproc)"
+	for procs in 1 "$(nproc)"; do
+		(cd "$root/internal/worker" && GOMAXPROCS=$procs timeout 30 "$bin/worker.test" -test.run '^$' \
+			-test.bench '^BenchmarkDecodeInput$' -test.benchtime 200x 2>&1 | grep -E '^(Benchmark|---|FAIL)')
+	done
 fi
 
 # PyTorch's figures that the worker's exec times are compared with: the

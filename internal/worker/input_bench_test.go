@@ -8,8 +8,6 @@ import (
 	"github.com/pierrec/lz4/v4"
 
 	"github.com/clockwork-go/clockwork/client"
-	"github.com/clockwork-go/clockwork/internal/affinity"
-	"github.com/clockwork-go/clockwork/internal/awake"
 	"github.com/clockwork-go/clockwork/internal/wire"
 )
 
@@ -39,21 +37,14 @@ func compressedOp(tb testing.TB, b int) *Op {
 // BenchmarkDecodeInput is the worker's decompression of an Infer's
 // LZ4-compressed ImageNet items at batch sizes 1 and 16: "alloc" as it was
 // (a fresh buffer, one goroutine), "pooled" with a buffer of the wire's
-// pools, "decodeInput" as it is now (pooled, and items decompressed in
-// parallel when the batch is large enough), and "awake" the same with
-// every CPU kept from idling (internal/awake, as the worker's --awake
-// does). On an H100 host one goroutine took 0.42-0.49 ms an item and four
-// took 0.72 ms for sixteen, 2.4 times faster an item: "awake" asks
-// whether a lone busy virtual CPU is the slow one there.
+// pools, and "decodeInput" as it is now (pooled, and items decompressed in
+// parallel when the batch is large enough).
 func BenchmarkDecodeInput(b *testing.B) {
 	for _, batch := range []int{1, 16} {
 		op := compressedOp(b, batch)
 		n := uint64(batch) * op.itemSize
 		run := func(name string, f func() error) {
 			b.Run(fmt.Sprintf("b%d/%s", batch, name), func(b *testing.B) {
-				if name == "awake" {
-					keepAwake(b)
-				}
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
 				for b.Loop() {
@@ -63,34 +54,18 @@ func BenchmarkDecodeInput(b *testing.B) {
 				}
 			})
 		}
-		decode := func() error {
-			in, pooled, err := decodeInput(op, inputBuffers{})
-			if pooled {
-				wire.PutBuffer(in)
-			}
-			return err
-		}
 		run("alloc", func() error { return decompress(make([]byte, n), op, 1) })
 		run("pooled", func() error {
 			out := wire.GetBuffer(int(n))
 			defer wire.PutBuffer(out)
 			return decompress(out, op, 1)
 		})
-		run("decodeInput", decode)
-		run("awake", decode)
+		run("decodeInput", func() error {
+			in, pooled, err := decodeInput(op, inputBuffers{})
+			if pooled {
+				wire.PutBuffer(in)
+			}
+			return err
+		})
 	}
-}
-
-// keepAwake keeps every CPU the process may use from idling until the
-// benchmark ends, or skips it where that cannot be done.
-func keepAwake(b *testing.B) {
-	cpus, err := affinity.Allowed()
-	if err != nil {
-		b.Skip(err)
-	}
-	s, err := awake.Start(cpus)
-	if err != nil {
-		b.Skip(err)
-	}
-	b.Cleanup(s.Stop)
 }
