@@ -88,9 +88,9 @@ fi
 # The worker's LZ4 decompression of client-like inputs on this machine's
 # CPUs, what the copy-input stage of -lz4 rows spends (on an H100 one
 # goroutine took 0.42-0.49 ms a ResNet item, sixteen 0.72-0.77 ms for 16),
-# with one goroutine and with all. GOMAXPROCS rather than -test.cpu: the
-# first run of a sub-benchmark has the process's GOMAXPROCS whatever
-# -test.cpu says.
+# with one goroutine and with all. GOMAXPROCS rather than a -test.cpu
+# list: with one, sub-benchmarks do not run at the GOMAXPROCS their names
+# say (-cpu 1,2 ran both rows at 2).
 if [ -x "$bin/worker.test" ] && [ "$(left)" -gt "$reserve" ]; then
 	section "the worker's LZ4 decompression (BenchmarkDecodeInput), GOMAXPROCS 1 and $(nproc)"
 	for procs in 1 "$(nproc)"; do
