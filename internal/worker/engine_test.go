@@ -288,6 +288,30 @@ func TestInferErrors(t *testing.T) {
 	h2.status(infer(h2, 1, nil, 0, late), workerapi.CopyInputInvalidInput)
 }
 
+// TestInferOutputPastAMessage: an Infer whose output no message could
+// carry is answered 73 before anything is computed: a model claiming 2^62
+// bytes of output an item took worker_dummy down allocating them (b1), or
+// wrapped the length to a negative one and answered 0 with no output (b2);
+// a real output over 256 MiB closed the controller's connection.
+func TestInferOutputPastAMessage(t *testing.T) {
+	for _, out := range []uint64{1 << 62, maxOutput/2 + 1} {
+		h := newHarness(t, sim.New(1), Config{Pages: 3, AllowZeroSizeInputs: true})
+		p := testModel(t, model.Spec{InputSize: 100, OutputSize: out, WeightsSize: 1 << 20, WeightsPages: 1,
+			PageSize: model.PageSize, BatchSizes: []int{1, 2, 4, 8}})
+		h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: p, Latest: workerapi.NoLatest, Copies: 1,
+			MaxBatchSize: 8, MaxExecDuration: uint64(1000 * ms)}), workerapi.Success)
+		h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+		h.after(10 * ms)
+		for _, b := range []uint32{2, 4} {
+			h.status(infer(h, b, make([]byte, b*100), 0, 1<<62), workerapi.CopyInputInvalidBatchSize)
+		}
+		// Without an input nothing is sent back: the exec runs.
+		id := infer(h, 2, nil, 0, 1<<62)
+		h.after(10 * ms)
+		h.status(id, workerapi.Success)
+	}
+}
+
 func TestInferRacingWeights(t *testing.T) {
 	h, _ := loaded(t, 1, 3)
 	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})

@@ -141,14 +141,20 @@ func testZoo(t *testing.T) string { return testZooPages(t, 2) }
 // testZooPages is testZoo's model with pages weights pages (20 MiB of
 // weights, or none).
 func testZooPages(t *testing.T, pages int) string {
-	dir := filepath.Join(t.TempDir(), "m")
-	os.MkdirAll(dir, 0o755)
-	p := model.Prefix(dir)
 	spec := model.Spec{InputSize: 100, OutputSize: 10, WeightsSize: 20 << 20, WeightsPages: pages,
 		PageSize: model.PageSize, BatchSizes: []int{1, 2, 4, 8}}
 	if pages == 0 {
 		spec.WeightsSize = 0
 	}
+	return testModel(t, spec)
+}
+
+// testModel writes a simulated model of spec with testZoo's measurements
+// and returns its prefix.
+func testModel(t *testing.T, spec model.Spec) string {
+	dir := filepath.Join(t.TempDir(), "m")
+	os.MkdirAll(dir, 0o755)
+	p := model.Prefix(dir)
 	if err := spec.Write(p); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/clockwork-go/clockwork/internal/runtime"
+	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
 
@@ -57,9 +58,24 @@ func (e *Engine) checkInfer(g *gpu, t *task, a *workerapi.Infer, unknownCode, in
 			body, uint64(a.BatchSize)*in.m.info.InputSize, a.BatchSize, in.m.info.InputSize))
 		return false
 	}
+	if !t.generated && in.m.info.OutputSize > maxOutput/uint64(a.BatchSize) {
+		e.fail(t, workerapi.CopyInputInvalidBatchSize, fmt.Sprintf(
+			"Infer batch size %d: an output of %d bytes an item is more than one message may carry (%d bytes)",
+			a.BatchSize, in.m.info.OutputSize, maxOutput))
+		return false
+	}
 	t.inst, t.padded = in, padded
 	return true
 }
+
+// maxOutput is the largest Infer output the worker computes: a result's
+// output is its body, and one larger than the wire's largest body (which
+// the controller's connection takes) would also pass the send limit
+// (peerSendLimit) and close the connection, failing every action on it.
+// (The original computed and sent any; a simulated model claiming a
+// terabyte of output took worker_dummy down allocating it.) 64 KiB are
+// left for the result's header.
+const maxOutput = wire.DefaultMaxBodySize - 64<<10
 
 func (e *Engine) startCopyInput(now int64, g *gpu, t *task) {
 	a := t.action.(*workerapi.Infer)
