@@ -46,6 +46,9 @@ type Server struct {
 	conns map[*peer]struct{}
 
 	metrics *metrics // nil unless Options.Metrics
+	// lines prints the console lines about results off the engine's
+	// goroutine, while Serve runs.
+	lines *resultLines
 
 	firstInfer atomic.Bool
 }
@@ -151,6 +154,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 	}
 	fmt.Fprintf(s.out, "IO service thread listening on %s\n", wire.ListenAddr(l))
+	s.lines = newResultLines(s.out)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -172,6 +176,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			// closes once Serve returns.
 			s.running.Wait()
 			s.closeAll()
+			s.lines.close()
 			if stopped {
 				return nil
 			}
@@ -430,7 +435,7 @@ func (s *Server) send(results []Outcome) {
 			select {
 			case <-p.conn.Done(): // closed: only "Dropping result", as the original
 			default:
-				fmt.Fprintf(s.out, "Sending %s\n", r)
+				s.lines.add("Sending", r)
 			}
 		}
 		msg, err := workerapi.EncodeResult(r)
@@ -443,7 +448,7 @@ func (s *Server) send(results []Outcome) {
 			err = p.conn.Send(msg)
 		}
 		if err != nil {
-			fmt.Fprintf(s.out, "Dropping result %s\n", r)
+			s.lines.add("Dropping result", r)
 		}
 		// After the result is on its way: nothing can read the action's
 		// body (an Infer's input) any more.

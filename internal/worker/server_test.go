@@ -187,6 +187,63 @@ func TestClosingConnectionLine(t *testing.T) {
 	out.waitFor(t, ", reason: End of file\n")
 }
 
+// stuckConsole is a console whose writes of a line containing stuck
+// block until release is closed.
+type stuckConsole struct {
+	console
+	stuck   string
+	release chan struct{}
+}
+
+func (c *stuckConsole) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.stuck) {
+		<-c.release
+	}
+	return c.console.Write(p)
+}
+
+// TestResultLinesDoNotHoldTheEngine: the console lines about results are
+// written off the engine's goroutine, which sends every result. With the
+// console stuck on the "Sending" line of a GetWorkerState (half a megabyte
+// of text at 3,600 models, 14-28 ms to format, during which no GPU got its
+// next operation), that result and the next one still arrive.
+func TestResultLinesDoNotHoldTheEngine(t *testing.T) {
+	out := &stuckConsole{stuck: "Sending R1:", release: make(chan struct{})}
+	_, c := serveOne(t, sim.New(1), Options{Console: out})
+	release := sync.OnceFunc(func() { close(out.release) })
+	t.Cleanup(release) // before the server stops
+	for id := int32(1); id <= 2; id++ {
+		msg, err := workerapi.EncodeAction(&workerapi.GetWorkerState{ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(msg); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan *wire.Message, 1)
+		go func() {
+			m, _ := c.Receive()
+			got <- m
+		}()
+		select {
+		case m := <-got:
+			if r, err := workerapi.DecodeResult(m); err != nil || r.ActionID() != id {
+				t.Fatalf("result %v, %v; want GetWorkerState %d's", r, err, id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no result for GetWorkerState %d while the console is stuck", id)
+		}
+	}
+	// The lines keep their order once the console moves again.
+	release()
+	out.waitFor(t, "Sending R2:")
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	if b := out.b.String(); strings.Index(b, "Sending R1:") > strings.Index(b, "Sending R2:") {
+		t.Errorf("the lines out of order:\n%s", b)
+	}
+}
+
 // TestResultForAClosedConnection: a result whose connection has closed is
 // dropped with one line, as the original's ("Sending" was printed first).
 func TestResultForAClosedConnection(t *testing.T) {
