@@ -289,10 +289,10 @@ func TestInferErrors(t *testing.T) {
 }
 
 // TestInferOutputPastAMessage: an Infer whose output no message could
-// carry is answered 73 before anything is computed: a model claiming 2^62
-// bytes of output an item took worker_dummy down allocating them (b1), or
-// wrapped the length to a negative one and answered 0 with no output (b2);
-// a real output over 256 MiB closed the controller's connection.
+// carry is answered 73 before anything is computed. A model claiming 10^12
+// bytes of output an item took worker_dummy down allocating them; 2^62 at
+// batch size 2 wrapped the length to a negative one and answered 0 with no
+// output; a real output over 256 MiB closed the controller's connection.
 func TestInferOutputPastAMessage(t *testing.T) {
 	for _, out := range []uint64{1 << 62, maxOutput/2 + 1} {
 		h := newHarness(t, sim.New(1), Config{Pages: 3, AllowZeroSizeInputs: true})
