@@ -124,6 +124,9 @@ func WithReceivePause(n int) Option { return func(c *Conn) { c.pauseAt = int64(n
 // and WithReceivePause, so that many small messages count what they hold.
 const msgOverhead = 128
 
+// cost is what m counts against WithSendLimit and WithReceivePause.
+func cost(m *Message) int64 { return int64(len(m.Header) + m.BodyLen() + msgOverhead) }
+
 // WithWriteStall sets how long the peer may take to take a message
 // before the connection is closed: d plus writeStallPerMiB for each MiB
 // of its body (default DefaultWriteStall), so that a peer that stopped
@@ -347,7 +350,7 @@ func (c *Conn) Send(m *Message) error {
 		c.sendDirect(m)
 		return nil
 	}
-	size := int64(len(m.Header) + m.BodyLen() + msgOverhead)
+	size := cost(m)
 	if unsent := c.unsent.Load(); c.sendLimit > 0 && unsent+size > int64(c.sendLimit) {
 		err := fmt.Errorf("wire: the peer does not read: %d bytes unsent (counting %d a message), %d more would pass the limit of %d",
 			unsent, msgOverhead, size, c.sendLimit)
@@ -371,7 +374,7 @@ func (c *Conn) written(m *Message) {
 	if m.cont {
 		return // the end of a direct Send's message, never counted
 	}
-	if left := c.unsent.Add(-int64(len(m.Header) + m.BodyLen() + msgOverhead)); c.pauseAt > 0 && left <= c.pauseAt {
+	if left := c.unsent.Add(-cost(m)); c.pauseAt > 0 && left <= c.pauseAt {
 		select {
 		case c.space <- struct{}{}:
 		default:
