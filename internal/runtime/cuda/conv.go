@@ -83,6 +83,19 @@ type convStep struct {
 	relu, ident cu.ActivationDesc
 	key         string // what algorithm choices are cached by
 	choice      convChoice
+	pad         *padding // for cuDNN and asymmetric padding; nil where cuDNN pads
+}
+
+// padding is the explicit padding of an asymmetrically padded
+// convolution's input, which cuDNN's descriptors cannot express: pad2d
+// copies X into the start of the convolution workspace with the rows and
+// columns of zeros that the symmetric part of the padding (which cuDNN
+// applies) leaves out, and cuDNN's workspace follows it. The depthwise
+// kernel pads by itself.
+type padding struct {
+	shape     []int  // X padded
+	top, left int    // zero rows above X and columns before it
+	bytes     uint64 // the padded X's size, rounded up to poolAlign
 }
 
 func newConvStep(o *engine.Conv, tf32 bool) (step, error) {
@@ -90,8 +103,16 @@ func newConvStep(o *engine.Conv, tf32 bool) (step, error) {
 	if len(x) != 4 || len(w) != 4 || len(y) != 4 || o.Groups < 1 {
 		return nil, fmt.Errorf("convolution of X%v with W%v into Y%v", x, w, y)
 	}
+	// cuDNN's padding: the symmetric part.
+	padH, padW := min(o.PadTop, o.PadBottom), min(o.PadLeft, o.PadRight)
+	var pad *padding
 	if o.PadTop != o.PadBottom || o.PadLeft != o.PadRight {
-		return nil, fmt.Errorf("asymmetric padding %d,%d,%d,%d: %w", o.PadTop, o.PadLeft, o.PadBottom, o.PadRight, errUnsupported)
+		xp := []int{x[0], x[1], x[2] + o.PadTop + o.PadBottom - 2*padH, x[3] + o.PadLeft + o.PadRight - 2*padW}
+		n := xp[0] * xp[1] * xp[2] * xp[3]
+		if n > maxElems {
+			return nil, fmt.Errorf("X%v padded to %v: %w (%d elements at most)", x, xp, errUnsupported, maxElems)
+		}
+		pad = &padding{shape: xp, top: o.PadTop - padH, left: o.PadLeft - padW, bytes: alignUp(uint64(n)*4, poolAlign)}
 	}
 	if y[1]*4 > zeroBytes {
 		return nil, fmt.Errorf("%d output channels: %w (%d at most)", y[1], errUnsupported, zeroBytes/4)
@@ -103,10 +124,14 @@ func newConvStep(o *engine.Conv, tf32 bool) (step, error) {
 	if tf32 {
 		math = cu.MathDefault
 	}
-	s := &convStep{op: o}
+	s := &convStep{op: o, pad: pad}
 	err := func() error {
 		var err error
-		if s.x, err = tensor4d(x); err != nil {
+		xd := x // what cuDNN convolves
+		if pad != nil {
+			xd = pad.shape
+		}
+		if s.x, err = tensor4d(xd); err != nil {
 			return err
 		}
 		if s.y, err = tensor4d(y); err != nil {
@@ -129,7 +154,7 @@ func newConvStep(o *engine.Conv, tf32 bool) (step, error) {
 		}
 		if err := errors.Join(
 			s.w.Set4d(cu.DataFloat, cu.FormatNCHW, w[0], w[1], w[2], w[3]),
-			s.conv.Set2d(o.PadTop, o.PadLeft, o.StrideH, o.StrideW, o.DilationH, o.DilationW, cu.CrossCorrelation, cu.DataFloat),
+			s.conv.Set2d(padH, padW, o.StrideH, o.StrideW, o.DilationH, o.DilationW, cu.CrossCorrelation, cu.DataFloat),
 			s.conv.SetGroupCount(o.Groups),
 			s.conv.SetMathType(math),
 			s.relu.Set(cu.ActivationRelu, cu.NotPropagateNaN, 0),
@@ -151,9 +176,13 @@ func newConvStep(o *engine.Conv, tf32 bool) (step, error) {
 		return nil, err
 	}
 	// The activation's kind is in the key: it decides which fused modes
-	// compute the op (fusedMode).
-	s.key = fmt.Sprintf("conv x%v w%v pad%d,%d stride%d,%d dilation%d,%d groups%d act=%v tf32=%v",
-		x, w, o.PadTop, o.PadLeft, o.StrideH, o.StrideW, o.DilationH, o.DilationW, o.Groups, o.Act.Kind, tf32)
+	// compute the op (fusedMode). Asymmetric padding has all four.
+	pads := fmt.Sprintf("%d,%d", o.PadTop, o.PadLeft)
+	if pad != nil {
+		pads = fmt.Sprintf("%d,%d,%d,%d", o.PadTop, o.PadLeft, o.PadBottom, o.PadRight)
+	}
+	s.key = fmt.Sprintf("conv x%v w%v pad%s stride%d,%d dilation%d,%d groups%d act=%v tf32=%v",
+		x, w, pads, o.StrideH, o.StrideW, o.DilationH, o.DilationW, o.Groups, o.Act.Kind, tf32)
 	return s, nil
 }
 
@@ -167,17 +196,48 @@ func (s *convStep) destroy() {
 	s.ident.Destroy()
 }
 
+// operands is where the convolution library reads X from, and where its
+// workspace is and how large: past the padded X (padding) where the
+// padding is the step's, else the whole convolution workspace.
+func (s *convStep) operands(m *binding) (x, ws cu.DevicePtr, room uint64, err error) {
+	if s.pad == nil {
+		return m.addr(s.op.X), m.conv, m.convSize, nil
+	}
+	if s.pad.bytes > m.convSize {
+		return 0, 0, 0, fmt.Errorf("X padded to %v takes %d bytes of the convolution workspace, %d reserved",
+			s.pad.shape, s.pad.bytes, m.convSize)
+	}
+	return m.conv, m.conv.Add(s.pad.bytes), m.convSize - s.pad.bytes, nil
+}
+
+// workspace is how much of the convolution workspace the step's choice
+// takes: the padded X, if any, and cuDNN's.
+func (s *convStep) workspace() uint64 {
+	if s.pad == nil || s.choice.mode == convDepthwise {
+		return s.choice.ws
+	}
+	return s.pad.bytes + s.choice.ws
+}
+
 func (s *convStep) enqueue(b *builder, k *kernels, m *binding) error {
 	o, c := s.op, s.choice
-	if c.ws > m.convSize {
-		return fmt.Errorf("convolution needs %d bytes of workspace, %d reserved", c.ws, m.convSize)
-	}
-	x, w, y := m.addr(o.X), m.addr(o.W), m.addr(o.Y)
+	w, y := m.addr(o.W), m.addr(o.Y)
 	if c.mode == convDepthwise {
-		return k.launchDepthwise(b.s, &b.args, o, x, w, m.opt(o.B), m.opt(o.Z), y)
+		return k.launchDepthwise(b.s, &b.args, o, m.addr(o.X), w, m.opt(o.B), m.opt(o.Z), y)
+	}
+	x, ws, room, err := s.operands(m)
+	if err != nil {
+		return err
+	}
+	if c.ws > room {
+		return fmt.Errorf("convolution needs %d bytes of workspace, %d reserved", c.ws, room)
+	}
+	if s.pad != nil {
+		if err := k.launchPad2d(b.s, &b.args, m.addr(o.X), x, o.X.Shape, s.pad.shape, s.pad.top, s.pad.left); err != nil {
+			return err
+		}
 	}
 	if c.mode == convPlain || c.mode == convGemm {
-		var err error
 		if c.mode == convGemm {
 			// Per image, row-major Y[Cout×HW] = W[Cout×Cin]·X[Cin×HW]:
 			// column-major Yᵀ = Xᵀ·Wᵀ.
@@ -186,7 +246,7 @@ func (s *convStep) enqueue(b *builder, k *kernels, m *binding) error {
 			err = b.blas.SgemmStridedBatched(cu.OpN, cu.OpN, hw, cout, cin, 1, x, hw, int64(cin*hw), w, cin, 0,
 				0, y, hw, int64(cout*hw), xs[0])
 		} else {
-			err = b.dnn.ConvolutionForward(1, s.x, x, s.w, w, s.conv, c.algo, m.conv, c.ws, 0, s.y, y)
+			err = b.dnn.ConvolutionForward(1, s.x, x, s.w, w, s.conv, c.algo, ws, c.ws, 0, s.y, y)
 		}
 		if err != nil {
 			return err
@@ -210,7 +270,7 @@ func (s *convStep) enqueue(b *builder, k *kernels, m *binding) error {
 	if c.mode == convFused && o.Act.Kind == engine.ActRelu {
 		act = s.relu
 	}
-	if err := b.dnn.ConvolutionBiasActivationForward(1, s.x, x, s.w, w, s.conv, c.algo, m.conv, c.ws,
+	if err := b.dnn.ConvolutionBiasActivationForward(1, s.x, x, s.w, w, s.conv, c.algo, ws, c.ws,
 		alpha2, s.y, z, s.bias, bias, act, s.y, y); err != nil {
 		return err
 	}
@@ -231,30 +291,39 @@ const convTopAlgos = 3 // cuDNN algorithms tried per mode, fastest first by cuDN
 
 // choose picks the convolution's algorithm and mode on d by timing the
 // candidates on m's buffers with at most m.convSize bytes of workspace
-// (see above). Choices are cached per GPU by geometry (d.choices, which
-// may come from a file); it runs under d.loadMu.
+// (see above), the padded X included. Choices are cached per GPU by
+// geometry (d.choices, which may come from a file); it runs under
+// d.loadMu.
 func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
-	if c, ok := d.choices.conv[s.key]; ok && s.reuse(b, c, m.convSize) {
+	o := s.op
+	x, ws, room, err := s.operands(m)
+	if err != nil {
+		if !depthwise(o) {
+			return err
+		}
+		// The depthwise kernel needs no room: it pads by itself.
+		s.choice = convChoice{mode: convDepthwise}
+		return nil
+	}
+	if c, ok := d.choices.conv[s.key]; ok && s.reuse(b, c, room) {
 		d.choices.reused++
 		return nil
 	}
 	d.choices.timed++
-	o := s.op
-	perfs, err := b.dnn.FindConvolutionForwardAlgorithmEx(s.x, m.addr(o.X), s.w, m.addr(o.W), s.conv, s.y, m.addr(o.Y),
-		m.conv, m.convSize)
+	perfs, err := b.dnn.FindConvolutionForwardAlgorithmEx(s.x, x, s.w, m.addr(o.W), s.conv, s.y, m.addr(o.Y), ws, room)
 	if err != nil {
 		return err
 	}
 	var usable []cu.ConvFwdAlgoPerf
 	for _, p := range perfs {
-		if p.Status == 0 && p.Memory <= m.convSize && (tf32 || p.MathType == cu.MathFMA || p.MathType == cu.MathDefault) {
+		if p.Status == 0 && p.Memory <= room && (tf32 || p.MathType == cu.MathFMA || p.MathType == cu.MathDefault) {
 			usable = append(usable, p)
 		}
 	}
 	if len(usable) == 0 {
-		return fmt.Errorf("no usable convolution algorithm within %d bytes of workspace (found: %s)", m.convSize, algoList(perfs))
+		return fmt.Errorf("no usable convolution algorithm within %d bytes of workspace (found: %s)", room, algoList(perfs))
 	}
-	short, shortNeed := s.shortOfWorkspace(b, perfs, m.convSize)
+	short, shortNeed := s.shortOfWorkspace(b, perfs, room)
 	ways := convCandidates(o, usable)
 	// Outputs are compared over their first checkBytes: a batch of 16 of
 	// VGG's first layers is 205 MB, and a wrong way of calling shows
@@ -265,14 +334,14 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 		set: func(i int) error {
 			w := ways[i]
 			if w.library() {
-				ws, err := b.dnn.ConvolutionForwardWorkspaceSize(s.x, s.w, s.conv, s.y, w.algo)
+				need, err := b.dnn.ConvolutionForwardWorkspaceSize(s.x, s.w, s.conv, s.y, w.algo)
 				if err != nil {
 					return err
 				}
-				if ws > m.convSize {
-					return fmt.Errorf("needs %d bytes of workspace", ws)
+				if need > room {
+					return fmt.Errorf("needs %d bytes of workspace", need)
 				}
-				w.ws = ws
+				w.ws = need
 			}
 			s.choice = w
 			return nil
@@ -289,7 +358,7 @@ func (s *convStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 		return err
 	}
 	s.choice.ms = float32(t.Seconds() * 1e3)
-	s.choice.short, s.choice.shortNeed, s.choice.room = short, shortNeed, m.convSize
+	s.choice.short, s.choice.shortNeed, s.choice.room = short, shortNeed, room
 	d.choices.setConv(s.key, s.choice)
 	return nil
 }

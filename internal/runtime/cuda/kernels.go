@@ -142,6 +142,65 @@ extern "C" __global__ void depthwise_conv(const float *__restrict__ x, const flo
 	}
 }
 
+// The number of window positions start + i*dil (i < k) inside [0, n).
+__device__ __forceinline__ int window_count(int start, int k, int dil, int n) {
+	if (start >= n) return 0;
+	int lo = start < 0 ? (-start + dil - 1) / dil : 0;
+	int hi = (n - 1 - start) / dil + 1;
+	if (hi > k) hi = k;
+	return hi > lo ? hi - lo : 0;
+}
+
+// 2-D pooling of planes (image × channel) of h×w into oh×ow, a thread per
+// output, for the pools cudnnPoolingForward does not compute: asymmetric
+// padding (ONNX ceil_mode among them), dilation, padding as wide as the
+// window. mode 0 is the maximum over the window's positions inside the
+// input, 1 their average, 2 the sum over the count of positions inside
+// the padded input (count_include_pad), as the CPU executor computes them.
+extern "C" __global__ void pool2d(const float *__restrict__ x, float *__restrict__ y, int planes, int h, int w,
+		int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw, int mode) {
+	int total = planes * oh * ow;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+		int ox = i % ow, t = i / ow;
+		int oy = t % oh, p = t / oh;
+		const float *xp = x + (long long)p * h * w;
+		int y0 = oy * sh - pt, x0 = ox * sw - pl;
+		float acc = mode == 0 ? -__int_as_float(0x7f800000) : 0.f; // -inf for the maximum
+		int n = 0;
+		for (int ky = 0; ky < kh; ky++) {
+			int iy = y0 + ky * dh;
+			if (iy < 0 || iy >= h) continue;
+			for (int kx = 0; kx < kw; kx++) {
+				int ix = x0 + kx * dw;
+				if (ix < 0 || ix >= w) continue;
+				float v = xp[iy * w + ix];
+				acc = mode == 0 ? fmaxf(acc, v) : acc + v;
+				n++;
+			}
+		}
+		if (mode != 0) {
+			int div = mode == 1 ? n
+				: window_count(y0 + pt, kh, dh, h + pt + pb) * window_count(x0 + pl, kw, dw, w + pl + pr);
+			if (div > 0) acc /= (float)div;
+		}
+		y[i] = acc;
+	}
+}
+
+// Planes of h×w copied into larger ones of oh×ow, top rows and left
+// columns of zeros before them and zeros after: a convolution's input
+// padded where cuDNN's symmetric padding cannot.
+extern "C" __global__ void pad2d(const float *__restrict__ x, float *__restrict__ y, int planes, int h, int w,
+		int oh, int ow, int top, int left) {
+	int total = planes * oh * ow;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+		int ox = i % ow, t = i / ow;
+		int oy = t % oh, p = t / oh;
+		int iy = oy - top, ix = ox - left;
+		y[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((long long)p * h + iy) * w + ix] : 0.f;
+	}
+}
+
 // A Gemm of a few rows (a batch of activations) against weights stored a
 // row per output column (ONNX Gemm with transB), which cuBLAS runs at a
 // fraction of the memory bandwidth the weights need:
@@ -294,7 +353,7 @@ const blockSize = 256
 type kernels struct {
 	mod                                                          cu.Module
 	channelAct, gemmEpilogue, binaryOp, concat, gapFn, depthwise cu.Function
-	gemmRows                                                     cu.Function
+	gemmRows, pool2d, pad2d                                      cu.Function
 	maxBlocks                                                    int // grid cap: enough blocks to fill the device
 }
 
@@ -334,7 +393,7 @@ func (k *kernels) funcs() []kernelFunc {
 	return []kernelFunc{
 		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
 		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
-		{&k.gemmRows, "gemm_rows"},
+		{&k.gemmRows, "gemm_rows"}, {&k.pool2d, "pool2d"}, {&k.pad2d, "pad2d"},
 	}
 }
 
@@ -479,6 +538,38 @@ func (k *kernels) launchDepthwise(s cu.Stream, args *cu.KernelArgs, o *engine.Co
 	}
 	args.Int32(kind).Float32(p0).Float32(p1)
 	return k.depthwise.Launch(k.grid(o.Y.Elems()), threads, 0, s, args)
+}
+
+// launchPool2d runs pool o with the pool2d kernel; x and y are its
+// operands' addresses.
+func (k *kernels) launchPool2d(s cu.Stream, args *cu.KernelArgs, o *engine.Pool, x, y cu.DevicePtr) error {
+	xs, ys := o.X.Shape, o.Y.Shape
+	mode := int32(0)
+	if o.Mode == engine.PoolAvg {
+		mode = 1
+		if o.CountIncludePad {
+			mode = 2
+		}
+	}
+	args.Reset()
+	args.Ptr(x).Ptr(y)
+	for _, v := range []int{xs[0] * xs[1], xs[2], xs[3], ys[2], ys[3], o.KernelH, o.KernelW, o.StrideH, o.StrideW,
+		o.PadTop, o.PadLeft, o.PadBottom, o.PadRight, o.DilationH, o.DilationW} {
+		args.Int32(int32(v))
+	}
+	args.Int32(mode)
+	return k.pool2d.Launch(k.grid(o.Y.Elems()), threads, 0, s, args)
+}
+
+// launchPad2d copies the planes of x, shaped [n, c, h, w], into y, shaped
+// [n, c, oh, ow], after top rows and left columns of zeros, zeros after.
+func (k *kernels) launchPad2d(s cu.Stream, args *cu.KernelArgs, x, y cu.DevicePtr, xs, ys []int, top, left int) error {
+	args.Reset()
+	args.Ptr(x).Ptr(y)
+	for _, v := range []int{xs[0] * xs[1], xs[2], xs[3], ys[2], ys[3], top, left} {
+		args.Int32(int32(v))
+	}
+	return k.pad2d.Launch(k.grid(ys[0]*ys[1]*ys[2]*ys[3]), threads, 0, s, args)
 }
 
 // gemmRowsMax is the most rows gemm_rows computes, and gemmRowsThreads

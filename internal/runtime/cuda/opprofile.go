@@ -77,11 +77,14 @@ func total(ts []time.Duration) time.Duration {
 	return s
 }
 
-// opGroup is the op's kind, with a convolution's shape class and choice
-// and a Gemm's mode.
+// opGroup is the op's kind, with a convolution's shape class and choice,
+// a Gemm's mode and a pool's kernel where it is not cuDNN's.
 func opGroup(op engine.Op, st step) string {
 	if g, ok := st.(*gemmStep); ok {
 		return fmt.Sprintf("Gemm %s", g.mode)
+	}
+	if _, ok := st.(*poolKernelStep); ok {
+		return "Pool pool2d"
 	}
 	c, ok := st.(*convStep)
 	if !ok {
@@ -93,6 +96,9 @@ func opGroup(op engine.Op, st step) string {
 		if c.op.Groups == c.op.X.Shape[1] {
 			class = fmt.Sprintf("%dx%d depthwise", c.op.KernelH, c.op.KernelW)
 		}
+	}
+	if c.pad != nil && c.choice.library() {
+		class += " padded" // pad2d first
 	}
 	return fmt.Sprintf("Conv %s %s", class, c.choice)
 }

@@ -145,8 +145,9 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 	return nil, fmt.Errorf("op %T: %w", op, errUnsupported)
 }
 
-// poolStep is cudnnPoolingForward: symmetric padding, no dilation and
-// the output size cuDNN computes (ONNX ceil_mode is not supported).
+// poolStep is cudnnPoolingForward: symmetric padding narrower than the
+// window, no dilation and the output size cuDNN computes (ONNX's floor).
+// Other pools are poolKernelSteps.
 type poolStep struct {
 	op   *engine.Pool
 	x, y cu.TensorDesc
@@ -155,11 +156,15 @@ type poolStep struct {
 
 func newPoolStep(o *engine.Pool) (step, error) {
 	x, y := o.X.Shape, o.Y.Shape
-	if len(x) != 4 || len(y) != 4 || o.DilationH != 1 || o.DilationW != 1 ||
-		o.PadTop != o.PadBottom || o.PadLeft != o.PadRight || o.PadTop >= o.KernelH || o.PadLeft >= o.KernelW ||
+	if len(x) != 4 || len(y) != 4 || x[0] != y[0] || x[1] != y[1] || o.KernelH < 1 || o.KernelW < 1 ||
+		o.StrideH < 1 || o.StrideW < 1 || o.DilationH < 1 || o.DilationW < 1 {
+		return nil, fmt.Errorf("pooling X%v into Y%v with kernel %dx%d, strides %d,%d, dilations %d,%d",
+			x, y, o.KernelH, o.KernelW, o.StrideH, o.StrideW, o.DilationH, o.DilationW)
+	}
+	if o.DilationH != 1 || o.DilationW != 1 || o.PadTop != o.PadBottom || o.PadLeft != o.PadRight ||
+		o.PadTop >= o.KernelH || o.PadLeft >= o.KernelW ||
 		y[2] != (x[2]+2*o.PadTop-o.KernelH)/o.StrideH+1 || y[3] != (x[3]+2*o.PadLeft-o.KernelW)/o.StrideW+1 {
-		return nil, fmt.Errorf("pooling X%v into Y%v with kernel %dx%d, pads %d,%d,%d,%d, dilations %d,%d: %w",
-			x, y, o.KernelH, o.KernelW, o.PadTop, o.PadLeft, o.PadBottom, o.PadRight, o.DilationH, o.DilationW, errUnsupported)
+		return &poolKernelStep{op: o}, nil
 	}
 	mode := cu.PoolMax
 	if o.Mode == engine.PoolAvg {
@@ -195,6 +200,16 @@ func (s *poolStep) destroy() {
 	s.y.Destroy()
 	s.pool.Destroy()
 }
+
+// poolKernelStep is the pool2d kernel, for the pools cuDNN does not
+// compute: ceil_mode, asymmetric or wide padding, dilation.
+type poolKernelStep struct{ op *engine.Pool }
+
+func (s *poolKernelStep) enqueue(b *builder, k *kernels, m *binding) error {
+	return k.launchPool2d(b.s, &b.args, s.op, m.addr(s.op.X), m.addr(s.op.Y))
+}
+
+func (s *poolKernelStep) destroy() {}
 
 // tensor4d describes a packed NCHW tensor.
 func tensor4d(shape []int) (cu.TensorDesc, error) {

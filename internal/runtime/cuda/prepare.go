@@ -221,7 +221,7 @@ func (d *device) build(m *Model, p *engine.Plan, pages []cu.DevicePtr) (*variant
 				v.destroy()
 				return nil, cu.Graph{}, fmt.Errorf("%s op %q: %w", c.op.Kind(), c.op.Source(), err)
 			}
-			need = max(need, c.choice.ws)
+			need = max(need, c.workspace())
 		case *gemmStep:
 			if err := c.choose(d, b, &bind, cfg.TF32); err != nil {
 				v.destroy()

@@ -1089,7 +1089,7 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_COUNT };
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_COUNT };
 
 /* The kernels the fake can run, by name, with their parameter lists: p a
  * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
@@ -1105,6 +1105,8 @@ static const struct {
 	{FN_CONCAT, "concat", "piiC"},
 	{FN_DEPTHWISE, "depthwise_conv", "ppppp" "iiiiiiiiiiiiiiii" "ff"},
 	{FN_GEMM_ROWS, "gemm_rows", "ppp" "iiiiii" "f" "p" "ii" "f" "i" "i" "ff"},
+	{FN_POOL2D, "pool2d", "pp" "iiiiiiiiiiiiiiii"},
+	{FN_PAD2D, "pad2d", "pp" "iiiiiii"},
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
@@ -2025,7 +2027,12 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *     plus bias and residual z (either null), then the activation;
  *   gemm_rows(a, b, y, m, n, k, lda, ldb, ldy, alpha, c, cRow, cCol, beta, cols, act, p0, p1):
  *     y[r·ldy + j] = act(alpha·Σ_q a[r·lda + q]·b[j·ldb + q] + beta·c[r·cRow + j·cCol]), c optional
- *     (cols, the columns per block, changes nothing here). */
+ *     (cols, the columns per block, changes nothing here);
+ *   pool2d(x, y, planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, mode):
+ *     pooling with any padding and dilation: mode 0 the maximum over the window's positions
+ *     inside the input, 1 their average, 2 their sum over the positions inside the padded input;
+ *   pad2d(x, y, planes, h, w, oh, ow, top, left): each h×w plane of x at (top, left) in an
+ *     oh×ow plane of y, zeros around it. */
 static void run_kernel(op *o) {
 	unsigned char *b = o->u.kernel.args;
 	size_t off = 0;
@@ -2109,6 +2116,53 @@ static void run_kernel(op *o) {
 				if (c != NULL) v += beta * c[(size_t)r * crow + (size_t)j * ccol];
 				y[(size_t)r * ldy + j] = act_apply(kind, v, p0, p1);
 			}
+		break;
+	}
+	case FN_POOL2D: {
+		float *x = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int g[16];
+		for (int k = 0; k < 16; k++) g[k] = ARG(int, b, off);
+		int planes = g[0], h = g[1], w = g[2], oh = g[3], ow = g[4], kh = g[5], kw = g[6], sh = g[7], sw = g[8];
+		int pt = g[9], pl = g[10], pb = g[11], pr = g[12], dh = g[13], dw = g[14], mode = g[15];
+		for (int i = 0; i < planes * oh * ow; i++) {
+			int ox = i % ow, t = i / ow, oy = t % oh, p = t / oh;
+			const float *xp = x + (size_t)p * h * w;
+			int y0 = oy * sh - pt, x0 = ox * sw - pl, n = 0;
+			float acc = mode == 0 ? -INFINITY : 0;
+			for (int ky = 0; ky < kh; ky++) {
+				int iy = y0 + ky * dh;
+				if (iy < 0 || iy >= h) continue;
+				for (int kx = 0; kx < kw; kx++) {
+					int ix = x0 + kx * dw;
+					if (ix < 0 || ix >= w) continue;
+					acc = mode == 0 ? fmaxf(acc, xp[iy * w + ix]) : acc + xp[iy * w + ix];
+					n++;
+				}
+			}
+			if (mode != 0) {
+				int div = n;
+				if (mode == 2) {
+					/* positions inside the padded input, rows times columns */
+					int rows = 0, cols = 0;
+					for (int k = 0; k < kh; k++) rows += y0 + pt + k * dh >= 0 && y0 + pt + k * dh < h + pt + pb;
+					for (int k = 0; k < kw; k++) cols += x0 + pl + k * dw >= 0 && x0 + pl + k * dw < w + pl + pr;
+					div = rows * cols;
+				}
+				if (div > 0) acc /= (float)div;
+			}
+			y[i] = acc;
+		}
+		break;
+	}
+	case FN_PAD2D: {
+		float *x = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int g[7];
+		for (int k = 0; k < 7; k++) g[k] = ARG(int, b, off);
+		int planes = g[0], h = g[1], w = g[2], oh = g[3], ow = g[4], top = g[5], left = g[6];
+		for (int i = 0; i < planes * oh * ow; i++) {
+			int ox = i % ow, t = i / ow, oy = t % oh, p = t / oh, iy = oy - top, ix = ox - left;
+			y[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((size_t)p * h + iy) * w + ix] : 0;
+		}
 		break;
 	}
 	case FN_DEPTHWISE: {

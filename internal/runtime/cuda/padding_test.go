@@ -1,0 +1,124 @@
+//go:build linux && cgo
+
+package cuda
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
+	"github.com/clockwork-go/clockwork/internal/modelgen"
+	"github.com/clockwork-go/clockwork/internal/onnx"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+)
+
+// paddingModel writes to dir a model of the windows cuDNN's descriptors
+// cannot express, as models exported from TensorFlow (SAME padding) and
+// Caffe (ceil_mode pools) have them, on a 3×33×33 input:
+//
+//   - convolutions padded asymmetrically: explicit pads with bias and
+//     ReLU (stride 2), a depthwise one, a grouped one with SAME_UPPER and
+//     a 4×3 kernel, a SAME_LOWER one whose residual Add and ReLU fuse
+//     into it;
+//   - pools: MaxPool with ceil_mode, AveragePool with ceil_mode counting
+//     the padding (its last column's window reaches past the padded
+//     input), AveragePool padded asymmetrically not counting it, and a
+//     dilated MaxPool; each flattened, then concatenated into the output.
+func paddingModel(t *testing.T, dir string) string {
+	t.Helper()
+	b := modelgen.NewBuilder("padding", 11)
+	ints, one := modelgen.Ints, modelgen.Int
+	conv := func(x string, cin, cout, kh, kw, groups int, attrs ...*onnx.AttributeProto) string {
+		name := b.Fresh("conv")
+		w := b.Normal(name+".weight", 0, math.Sqrt(2/float64(cin/groups*kh*kw)), cout, cin/groups, kh, kw)
+		bias := b.Normal(name+".bias", 0, 0.1, cout)
+		attrs = append(attrs, ints("kernel_shape", kh, kw), one("group", groups))
+		return b.Node("Conv", []string{x, w, bias}, attrs...)
+	}
+	flat := func(x string) string {
+		return b.Node("Reshape", []string{x, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)})
+	}
+	x := b.Input("input", 3, 33, 33)
+	c1 := b.Node("Relu", []string{conv(x, 3, 8, 3, 3, 1, ints("strides", 2, 2), ints("pads", 0, 0, 1, 1))}) // 8×16×16
+	c2 := b.Node("Relu", []string{conv(c1, 8, 8, 3, 3, 8, ints("pads", 1, 0, 2, 1))})                       // 8×17×15
+	c3 := conv(c2, 8, 16, 4, 3, 2, ints("strides", 2, 2), modelgen.String("auto_pad", "SAME_UPPER"))        // 16×9×8
+	c4 := conv(c3, 16, 16, 2, 2, 1, modelgen.String("auto_pad", "SAME_LOWER"))                              // 16×9×8
+	r := b.Node("Relu", []string{b.Node("Add", []string{c4, c3})})
+	pools := []string{
+		b.Node("MaxPool", []string{r}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), one("ceil_mode", 1)), // 4×4
+		b.Node("AveragePool", []string{r}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1),
+			one("ceil_mode", 1), one("count_include_pad", 1)), // 5×5
+		b.Node("AveragePool", []string{r}, ints("kernel_shape", 2, 2), ints("strides", 2, 2), ints("pads", 0, 0, 1, 1)), // 5×4
+		b.Node("MaxPool", []string{r}, ints("kernel_shape", 2, 2), ints("dilations", 2, 2)),                             // 7×6
+	}
+	var parts []string
+	for _, p := range pools {
+		parts = append(parts, flat(p))
+	}
+	b.NodeOut("Concat", "output", parts, one("axis", 1))
+	b.Output("output", 16*(4*4+5*5+5*4+7*6))
+	data, err := proto.Marshal(b.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(dir, "model")
+	if err := os.WriteFile(prefix+".onnx", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return prefix
+}
+
+// TestGPUPadding runs paddingModel at batch sizes 1 to 4 against the CPU
+// runtime. Its asymmetric convolutions other than the depthwise one pad
+// their input (pad2d) for cuDNN (the depthwise kernel pads by itself), and
+// its pools run as pool2d; at Load every way of computing each
+// convolution is checked against the first.
+func TestGPUPadding(t *testing.T) {
+	path := paddingModel(t, t.TempDir())
+	ref := newReference(t, path)
+	rt := newTestRuntime(t, false)
+	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 4, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, v := range m.(*Model).inst[0].variants {
+		asym, padded, pools := 0, 0, 0
+		for _, s := range v.steps {
+			switch s := s.(type) {
+			case *convStep:
+				if s.pad != nil {
+					asym++
+				}
+				if s.pad != nil && s.choice.mode != convDepthwise {
+					padded++
+				}
+			case *poolKernelStep:
+				pools++
+			case *poolStep:
+				t.Errorf("batch size %d: pool %q runs on cuDNN", v.batch, s.op.Source())
+			}
+		}
+		// The depthwise one may run on cuDNN too, where that timed faster.
+		if asym != 4 || padded < 3 || pools != 4 {
+			t.Errorf("batch size %d: %d convolutions padded asymmetrically, %d of them padded for cuDNN, %d pools on pool2d; want 4, 3 or 4, and 4",
+				v.batch, asym, padded, pools)
+		}
+	}
+	pages := resident(t, m)
+	for _, c := range []struct{ batch, padded int }{{1, 1}, {2, 2}, {3, 4}, {4, 4}} {
+		input := randomInput(uint64(c.batch), uint64(c.batch)*m.Info().InputSize)
+		got, err := infer(m, 0, c.batch, c.padded, input, pages)
+		if err != nil {
+			t.Fatalf("batch %d: %v", c.batch, err)
+		}
+		want := ref.infer(t, c.batch, c.padded, input)
+		if e := onnxref.RelErr(got, want); e > 1e-4 {
+			t.Errorf("batch %d (padded %d): relative error %.3g against the CPU", c.batch, c.padded, e)
+		}
+	}
+}
