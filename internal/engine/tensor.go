@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Region says which memory holds a tensor.
 type Region uint8
@@ -69,6 +72,9 @@ const (
 	ActClip                // min(max(x, Min), Max); Relu6 is Clip(0, 6)
 	ActHardSigmoid         // max(0, min(1, Alpha·x + Beta))
 	ActHardSwish           // x · max(0, min(1, Alpha·x + Beta)), Alpha = 1/6, Beta = 0.5
+	ActSigmoid             // 1 / (1 + e^-x)
+	ActTanh                // tanh x
+	ActLeakyRelu           // x if x ≥ 0, else Alpha·x
 )
 
 func (k ActKind) String() string {
@@ -83,6 +89,12 @@ func (k ActKind) String() string {
 		return "hardsigmoid"
 	case ActHardSwish:
 		return "hardswish"
+	case ActSigmoid:
+		return "sigmoid"
+	case ActTanh:
+		return "tanh"
+	case ActLeakyRelu:
+		return "leakyrelu"
 	}
 	return fmt.Sprintf("ActKind(%d)", uint8(k))
 }
@@ -92,7 +104,7 @@ func (k ActKind) String() string {
 type Activation struct {
 	Kind        ActKind
 	Min, Max    float32 // ActClip
-	Alpha, Beta float32 // ActHardSigmoid, ActHardSwish
+	Alpha, Beta float32 // ActHardSigmoid, ActHardSwish; Alpha also ActLeakyRelu
 }
 
 // Apply computes the activation of x.
@@ -106,6 +118,15 @@ func (a Activation) Apply(x float32) float32 {
 		return max(0, min(1, a.Alpha*x+a.Beta))
 	case ActHardSwish:
 		return x * max(0, min(1, a.Alpha*x+a.Beta))
+	case ActSigmoid:
+		return float32(1 / (1 + math.Exp(-float64(x))))
+	case ActTanh:
+		return float32(math.Tanh(float64(x)))
+	case ActLeakyRelu:
+		if x < 0 {
+			return a.Alpha * x
+		}
+		return x
 	}
 	return x
 }
@@ -116,6 +137,8 @@ func (a Activation) String() string {
 		return fmt.Sprintf("clip(%g,%g)", a.Min, a.Max)
 	case ActHardSigmoid, ActHardSwish:
 		return fmt.Sprintf("%s(%g,%g)", a.Kind, a.Alpha, a.Beta)
+	case ActLeakyRelu:
+		return fmt.Sprintf("%s(%g)", a.Kind, a.Alpha)
 	}
 	return a.Kind.String()
 }

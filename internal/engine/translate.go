@@ -32,6 +32,18 @@ func (r *nodeReader) translate(n *node) error {
 	case "HardSwish":
 		n.kind, n.act = nActivate, Activation{Kind: ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5}
 		return r.unary(n)
+	case "Sigmoid":
+		n.kind, n.act = nActivate, Activation{Kind: ActSigmoid}
+		return r.unary(n)
+	case "Tanh":
+		n.kind, n.act = nActivate, Activation{Kind: ActTanh}
+		return r.unary(n)
+	case "LeakyRelu":
+		n.kind, n.act.Kind = nActivate, ActLeakyRelu
+		if n.act.Alpha, err = a.float("alpha", 0.01); err != nil {
+			return err
+		}
+		return r.unary(n)
 	case "Add", "Mul":
 		n.kind, n.binop = nBinary, Add
 		if op == "Mul" {

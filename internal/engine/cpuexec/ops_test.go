@@ -118,6 +118,25 @@ func TestOperators(t *testing.T) {
 		{name: "hardsigmoid", input: []int{4, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("HardSigmoid", []string{x}, flt("alpha", 0.3), flt("beta", 0.4))
 		}},
+		{name: "sigmoid", input: []int{4, 3}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Sigmoid", []string{b.Node("Mul", []string{x, b.Const("k", []float32{8})})})
+		}},
+		{name: "tanh", input: []int{4, 3}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Tanh", []string{b.Node("Mul", []string{x, b.Const("k", []float32{4})})})
+		}},
+		{name: "leakyrelu-default-alpha", input: []int{9}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("LeakyRelu", []string{x})
+		}},
+		{name: "conv-leakyrelu", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("LeakyRelu", []string{conv(b, x, 3, 4, 3, 1, false)}, flt("alpha", 0.1))
+		}},
+		{name: "conv-swish", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			c := conv(b, x, 3, 4, 3, 1, false, ints("pads", 1, 1, 1, 1))
+			return b.Node("Mul", []string{c, b.Node("Sigmoid", []string{c})})
+		}},
+		{name: "gemm-tanh", input: []int{12}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Tanh", []string{b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 7, 12), b.Normal("c", 0, 1, 7)}, num("transB", 1))})
+		}},
 		{name: "maxpool", input: []int{3, 9, 9}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("MaxPool", []string{x}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1))
 		}},

@@ -214,6 +214,13 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return unary(n.x(0), func(x float64) float64 { return math.Max(0, math.Min(1, a*x+b)) }), nil
 	case "HardSwish":
 		return unary(n.x(0), func(x float64) float64 { return x * math.Max(0, math.Min(1, x/6+0.5)) }), nil
+	case "Sigmoid":
+		return unary(n.x(0), func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }), nil
+	case "Tanh":
+		return unary(n.x(0), math.Tanh), nil
+	case "LeakyRelu":
+		a := float64(n.f("alpha", 0.01))
+		return unary(n.x(0), func(x float64) float64 { return max(x, 0) + a*min(x, 0) }), nil
 	case "Add":
 		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a + b })}, nil
 	case "Mul":

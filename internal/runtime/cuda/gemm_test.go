@@ -4,11 +4,7 @@ package cuda
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"google.golang.org/protobuf/proto"
 
 	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
@@ -39,15 +35,7 @@ func gemmModel(t *testing.T, dir string) string {
 		}
 	}
 	b.Output("output", 9)
-	data, err := proto.Marshal(b.Model())
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := filepath.Join(dir, "model")
-	if err := os.WriteFile(prefix+".onnx", data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return prefix
+	return writeModel(t, dir, b)
 }
 
 // TestGPUGemmModes runs a model of Gemms with each way of computing them

@@ -22,6 +22,9 @@ __device__ __forceinline__ float act(float v, int kind, float p0, float p1) {
 	case 2: return fminf(fmaxf(v, p0), p1);
 	case 3: return fmaxf(0.f, fminf(1.f, p0 * v + p1));
 	case 4: return v * fmaxf(0.f, fminf(1.f, p0 * v + p1));
+	case 5: return 1.f / (1.f + expf(-v));
+	case 6: return tanhf(v);
+	case 7: return v < 0.f ? p0 * v : v;
 	}
 	return v;
 }
@@ -415,6 +418,12 @@ func actArgs(a engine.Activation) (int32, float32, float32) {
 		return 3, a.Alpha, a.Beta
 	case engine.ActHardSwish:
 		return 4, a.Alpha, a.Beta
+	case engine.ActSigmoid:
+		return 5, 0, 0
+	case engine.ActTanh:
+		return 6, 0, 0
+	case engine.ActLeakyRelu:
+		return 7, a.Alpha, 0
 	}
 	return 0, 0, 0
 }

@@ -24,6 +24,8 @@ __device__ float fmaxf(float, float);
 __device__ float __shfl_down_sync(unsigned mask, float v, unsigned delta, int width = 32);
 __device__ float __shfl_xor_sync(unsigned mask, float v, int lane, int width = 32);
 __device__ float __int_as_float(int);
+__device__ float expf(float);
+__device__ float tanhf(float);
 `
 
 // TestKernelSourceCompiles compiles kernelSource to PTX with clang's CUDA

@@ -4,11 +4,7 @@ package cuda
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"google.golang.org/protobuf/proto"
 
 	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
@@ -61,15 +57,7 @@ func paddingModel(t *testing.T, dir string) string {
 	}
 	b.NodeOut("Concat", "output", parts, one("axis", 1))
 	b.Output("output", 16*(4*4+5*5+5*4+7*6))
-	data, err := proto.Marshal(b.Model())
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := filepath.Join(dir, "model")
-	if err := os.WriteFile(prefix+".onnx", data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return prefix
+	return writeModel(t, dir, b)
 }
 
 // TestGPUPadding runs paddingModel at batch sizes 1 to 4 against the CPU
@@ -109,6 +97,13 @@ func TestGPUPadding(t *testing.T) {
 				v.batch, asym, padded, pools)
 		}
 	}
+	matchesCPU(t, m, ref)
+}
+
+// matchesCPU runs m, loaded with batch sizes up to 4, at batch sizes 1 to
+// 4 (3 padded to 4) on GPU 0 and checks its outputs against ref's.
+func matchesCPU(t *testing.T, m runtime.Model, ref *reference) {
+	t.Helper()
 	pages := resident(t, m)
 	for _, c := range []struct{ batch, padded int }{{1, 1}, {2, 2}, {3, 4}, {4, 4}} {
 		input := randomInput(uint64(c.batch), uint64(c.batch)*m.Info().InputSize)

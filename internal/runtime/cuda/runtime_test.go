@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/clockwork-go/clockwork/internal/clock"
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
@@ -124,6 +126,21 @@ func zoo(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// writeModel writes b's model to dir/model.onnx and returns the model
+// path prefix.
+func writeModel(t *testing.T, dir string, b *modelgen.Builder) string {
+	t.Helper()
+	data, err := proto.Marshal(b.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(dir, "model")
+	if err := os.WriteFile(prefix+".onnx", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return prefix
 }
 
 // reference runs the model on the CPU runtime.

@@ -2004,6 +2004,9 @@ static float act_apply(int kind, float v, float p0, float p1) {
 	case 2: return fminf(fmaxf(v, p0), p1);            /* clip(p0, p1) */
 	case 3: return fmaxf(0, fminf(1, p0 * v + p1));     /* hardsigmoid(p0, p1) */
 	case 4: return v * fmaxf(0, fminf(1, p0 * v + p1)); /* hardswish(p0, p1) */
+	case 5: return 1 / (1 + expf(-v));                 /* sigmoid */
+	case 6: return tanhf(v);                           /* tanh */
+	case 7: return v < 0 ? p0 * v : v;                 /* leakyrelu(p0) */
 	}
 	return v;
 }

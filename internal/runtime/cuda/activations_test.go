@@ -1,0 +1,56 @@
+//go:build linux && cgo
+
+package cuda
+
+import (
+	"math"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/modelgen"
+	"github.com/clockwork-go/clockwork/internal/runtime"
+)
+
+// activationModel writes to dir a model of the activations that cuDNN's
+// fused convolution does not compute, each where it fuses into an op or
+// stands alone, on a 3×12×12 input: a convolution with LeakyReLU, Swish
+// (x · Sigmoid(x), EfficientNet's: a Sigmoid alone, then Mul), a depthwise
+// convolution with Sigmoid, and a Gemm with Tanh; the last two
+// concatenated into the output.
+func activationModel(t *testing.T, dir string) string {
+	t.Helper()
+	b := modelgen.NewBuilder("activations", 13)
+	conv := func(x string, cin, cout, groups int) string {
+		name := b.Fresh("conv")
+		w := b.Normal(name+".weight", 0, math.Sqrt(2/float64(cin/groups*9)), cout, cin/groups, 3, 3)
+		bias := b.Normal(name+".bias", 0, 0.5, cout)
+		return b.Node("Conv", []string{x, w, bias}, modelgen.Ints("kernel_shape", 3, 3), modelgen.Ints("pads", 1, 1, 1, 1),
+			modelgen.Int("group", groups))
+	}
+	flat := func(x string) string {
+		return b.Node("Reshape", []string{x, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)})
+	}
+	x := b.Input("input", 3, 12, 12)
+	c1 := b.Node("LeakyRelu", []string{conv(x, 3, 8, 1)}, modelgen.Float("alpha", 0.1))
+	c2 := conv(c1, 8, 8, 1)
+	swish := b.Node("Mul", []string{c2, b.Node("Sigmoid", []string{c2})})
+	c3 := b.Node("Sigmoid", []string{conv(swish, 8, 8, 8)})
+	g := flat(b.Node("GlobalAveragePool", []string{swish}))
+	fc := b.Node("Gemm", []string{g, b.Normal("fc.weight", 0, 1, 10, 8), b.Normal("fc.bias", 0, 0.5, 10)}, modelgen.Int("transB", 1))
+	b.NodeOut("Concat", "output", []string{flat(c3), b.Node("Tanh", []string{fc})}, modelgen.Int("axis", 1))
+	b.Output("output", 8*12*12+10)
+	return writeModel(t, dir, b)
+}
+
+// TestGPUActivations runs activationModel at batch sizes 1 to 4 against
+// the CPU runtime.
+func TestGPUActivations(t *testing.T) {
+	path := activationModel(t, t.TempDir())
+	ref := newReference(t, path)
+	rt := newTestRuntime(t, false)
+	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 4, MaxExec: math.MaxUint64, PageSize: testPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	matchesCPU(t, m, ref)
+}
