@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/clockwork-go/clockwork/client"
 	"github.com/clockwork-go/clockwork/internal/workload"
@@ -18,13 +19,22 @@ type remote struct {
 func (r remote) LoadRemoteModels(path string, copies int) ([]workload.Model, error) {
 	ms, err := r.c.LoadRemoteModels(path, copies)
 	if err != nil {
-		return nil, err
+		return nil, lostOr(err)
 	}
 	out := make([]workload.Model, len(ms))
 	for i, m := range ms {
 		out[i] = remoteModel{Model: m, lost: r.lost}
 	}
 	return out, nil
+}
+
+// lostOr says a closed connection is the controller lost, as a run that
+// loses it mid-way says; other errors stay as they are.
+func lostOr(err error) error {
+	if errors.Is(err, client.ErrClosed) {
+		return fmt.Errorf("%w: %v", errConnectionLost, err)
+	}
+	return err
 }
 
 type remoteModel struct {

@@ -92,6 +92,7 @@ func runWorkload(args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &se) {
 			err = fmt.Errorf("LS error: %s", se.Message)
 		}
+		err = lostOr(err)
 		return exitStatus(ctx, stderr, err)
 	}
 

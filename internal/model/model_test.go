@@ -84,7 +84,7 @@ func TestWriteAndDiscover(t *testing.T) {
 	if err != nil || len(entries) != 35 {
 		t.Fatalf("Discover = %d entries, %v", len(entries), err)
 	}
-	if entries[0].Name != "alexnet" || !filepath.IsAbs(entries[0].Path) || filepath.Base(entries[0].Path) != "model" {
+	if entries[0].Name != "alexnet" || entries[0].Path != filepath.Join(dir, "alexnet", "model") {
 		t.Errorf("first entry %+v", entries[0])
 	}
 	e, ok := Lookup(entries, "resnet50_v2")
@@ -101,6 +101,15 @@ func TestWriteAndDiscover(t *testing.T) {
 	}
 	if _, err := Discover(filepath.Join(dir, "missing")); err == nil {
 		t.Error("Discover of a missing dir succeeded")
+	}
+	// A relative zoo gives relative paths, for the worker to resolve.
+	t.Chdir(dir)
+	entries, err = Discover(".")
+	if err != nil || len(entries) != 35 {
+		t.Fatalf("Discover(\".\") = %d entries, %v", len(entries), err)
+	}
+	if entries[0].Path != filepath.Join("alexnet", "model") {
+		t.Errorf("Discover(\".\"): first entry %+v", entries[0])
 	}
 }
 

@@ -33,7 +33,10 @@ type Entry struct {
 
 // Discover lists the models in zoo in alphabetical order of name (the
 // original client iterates a std::map, so workloads that walk the zoo load
-// models in this order).
+// models in this order). Paths start with zoo as given: a relative zoo
+// gives paths the worker resolves from its own working directory, as the
+// original's did (the client's absolute path need not exist on the
+// worker's machine).
 func Discover(zoo string) ([]Entry, error) {
 	dirs, err := os.ReadDir(zoo)
 	if err != nil {
@@ -47,11 +50,7 @@ func Discover(zoo string) ([]Entry, error) {
 		dir := filepath.Join(zoo, d.Name())
 		for _, m := range markers {
 			if _, err := os.Stat(filepath.Join(dir, m)); err == nil {
-				abs, err := filepath.Abs(dir)
-				if err != nil {
-					abs = dir
-				}
-				out = append(out, Entry{Name: d.Name(), Path: Prefix(abs)})
+				out = append(out, Entry{Name: d.Name(), Path: Prefix(dir)})
 				break
 			}
 		}

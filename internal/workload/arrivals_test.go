@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -229,6 +230,46 @@ func TestClosedLoopOutstandingNeverExceedsConcurrency(t *testing.T) {
 	}
 	if n := m.requests(); n < 8*333 || n > 8*334 {
 		t.Errorf("%d requests in 1 s with 8 × 3 ms loops", n)
+	}
+}
+
+// cancelAfter is a model that cancels a context at its nth request.
+type cancelAfter struct {
+	*fakeModel
+	n      int
+	cancel func()
+}
+
+func (m cancelAfter) InferAsync(input []byte, compressed bool, done func([]byte, error)) {
+	m.fakeModel.InferAsync(input, compressed, done)
+	if m.requests() == m.n {
+		m.cancel()
+	}
+}
+
+// TestClosedLoopLargeConcurrencyStops interrupts a closed loop while it
+// sends its first of a million requests: the engine stops after the
+// callback that was sending, not after the million. With a concurrency
+// of 2,500 and requests answered after the first steps, the loop keeps
+// 2,500 outstanding all the same.
+func TestClosedLoopLargeConcurrencyStops(t *testing.T) {
+	e, clock, _ := virtualEngine(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	m := cancelAfter{&fakeModel{clock: clock, size: 16, delay: time.Hour}, 1500, cancel}
+	e.Add(&ClosedLoop{Models: []Model{m}, Concurrency: 1_000_000})
+	if err := e.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run = %v, want context.Canceled", err)
+	}
+	if n := m.requests(); n != 2*firstSteps {
+		t.Errorf("%d requests sent before stopping, want %d", n, 2*firstSteps)
+	}
+
+	e, clock, _ = virtualEngine(0)
+	f := &fakeModel{clock: clock, size: 16, delay: time.Millisecond}
+	e.Add(&ClosedLoop{Models: []Model{f}, Concurrency: 2500, Requests: 10_000})
+	run(t, e, 0)
+	if f.maxOut != 2500 || f.requests() != 10_000 || f.outstanding != 0 {
+		t.Errorf("max outstanding %d, %d requests, %d left; want 2500, 10000, 0", f.maxOut, f.requests(), f.outstanding)
 	}
 }
 

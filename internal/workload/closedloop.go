@@ -19,8 +19,14 @@ type ClosedLoop struct {
 	e           *Engine
 	next        int // index into Models
 	sent        int
+	started     int // of the first Concurrency requests
 	outstanding int
 }
+
+// firstSteps is the most of a closed loop's first requests one engine
+// callback sends: the engine stops (an interrupt, a time limit) between
+// callbacks, and a concurrency of millions takes seconds to send.
+const firstSteps = 1000
 
 // Start implements Workload.
 func (l *ClosedLoop) Start(e *Engine) {
@@ -34,10 +40,14 @@ func (l *ClosedLoop) Start(e *Engine) {
 }
 
 func (l *ClosedLoop) begin() {
-	for i := 0; i < l.Concurrency && l.more(); i++ {
+	for i := 0; i < firstSteps && l.started < l.Concurrency && l.more(); i++ {
+		l.started++
 		l.send()
 	}
-	if l.outstanding == 0 {
+	switch {
+	case l.started < l.Concurrency && l.more():
+		l.e.SetTimeout(0, l.begin) // the rest in the next callback
+	case l.sent == 0:
 		l.e.Done() // nothing to send at all
 	}
 }

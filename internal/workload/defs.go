@@ -13,6 +13,9 @@ type Def struct {
 	Name   string
 	Params []Param
 	Help   []string // what it does, one line each
+	// Check, if set, checks what the parameters' kinds cannot: values
+	// that must agree, bounds. Parse calls it, before anything connects.
+	Check func(a Args) error
 	// Build loads the workload's models through env.Loader and adds its
 	// workloads to env.Engine; a Loader error is returned as is (wrapped).
 	Build func(env *Env, a Args) error

@@ -39,7 +39,7 @@ var azureDefs = []*Def{
 			{Name: "use_all_models", Kind: Bool, Default: "1", Help: "load every zoo model, or just resnet50_v2"},
 			{Name: "load_factor", Kind: Positive, Default: "1.0", Help: "approximate load relative to what the workers can handle (0.5: half, 2.0: twice)"},
 			mlfParam,
-			{Name: "interval", Kind: Positive, Default: "60", Help: "seconds of replay per trace minute"},
+			{Name: "interval", Kind: Seconds, Default: "60", Help: "seconds of replay per trace minute"},
 			{Name: "trace", Kind: Uint, Default: "1", Choices: traceChoices, Help: "day of the Azure Functions trace to replay"},
 			{Name: "randomise", Kind: Bool, Default: "0", Help: "start each function at a random point of the trace"},
 		},
@@ -57,7 +57,7 @@ var azureDefs = []*Def{
 			{Name: "load_factor_min", Kind: Positive, Default: "0.1", Help: "starting load factor"},
 			{Name: "load_factor_max", Kind: Positive, Default: "2.0", Help: "the run ends once the load factor exceeds this"},
 			{Name: "load_factor_inc", Kind: Positive, Default: "2.0", Help: "factor applied to the load factor every period"},
-			{Name: "load_factor_period", Kind: Positive, Default: "1.0", Help: "seconds between load factor changes"},
+			{Name: "load_factor_period", Kind: Seconds, Default: "1.0", Help: "seconds between load factor changes"},
 			mlfParam,
 		},
 		Help: []string{
@@ -71,7 +71,7 @@ var azureDefs = []*Def{
 		Params: []Param{
 			{Name: "trace", Kind: Uint, Default: "1", Choices: traceChoices, Help: "day of the trace"},
 			{Name: "scale_factor", Kind: Positive, Default: "1.0", Help: "multiplies every per-minute count"},
-			{Name: "interval", Kind: Positive, Default: "60", Help: "seconds of replay per trace minute"},
+			{Name: "interval", Kind: Seconds, Default: "60", Help: "seconds of replay per trace minute"},
 			{Name: "randomise", Kind: Bool, Default: "0", Help: "start each function at a random point of the trace"},
 			{Name: "use_all_models", Kind: Bool, Default: "1", Help: "split num_models evenly over every zoo model, or just resnet50_v2"},
 			{Name: "num_models", Kind: Count, Default: "3100", Help: "model instances in total"},

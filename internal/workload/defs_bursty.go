@@ -15,6 +15,7 @@ var burstyDefs = []*Def{
 			"second 300+k, one more active each second; one more 'minor' instance gets 200 r/s throughout.",
 			"Never ends (the major trace loops).",
 		},
+		Check: checkBursty,
 		Build: buildBursty,
 	},
 	{
@@ -87,11 +88,15 @@ func burstyTrace(n int) [][]uint32 {
 // ran the client out of memory).
 const burstyMaxModels = 10_000
 
+func checkBursty(a Args) error {
+	if n := a.Int("num_models"); n > burstyMaxModels {
+		return fmt.Errorf("num_models is at most %d, not %d (its trace holds num_models × (300 + num_models) counts)", burstyMaxModels, n)
+	}
+	return nil
+}
+
 func buildBursty(env *Env, a Args) error {
 	n := a.Int("num_models")
-	if n > burstyMaxModels {
-		return usageErrorf("workload bursty_experiment: num_models is at most %d, not %d (its trace holds num_models × (300 + num_models) counts)", burstyMaxModels, n)
-	}
 	counts := burstyTrace(n)
 	show := func(i int) {
 		var b strings.Builder

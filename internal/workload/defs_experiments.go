@@ -1,6 +1,10 @@
 package workload
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 var (
 	distChoices = []string{"poisson", "fixed-rate"}
@@ -16,7 +20,7 @@ var experimentDefs = []*Def{
 			{Name: "rate-max", Kind: Positive, Help: "the run ends once the total rate exceeds this"},
 			{Name: "rate-factor", Kind: Positive, Help: "rate increment (add: requests/second; mul: factor)"},
 			{Name: "rate-op", Kind: String, Choices: opChoices, Help: "how rate-factor is applied"},
-			{Name: "period", Kind: Positive, Help: "seconds between rate changes"},
+			{Name: "period", Kind: Seconds, Help: "seconds between rate changes"},
 		},
 		Help: []string{
 			"One Poisson open loop per model, the total rate split evenly; every period the rate changes",
@@ -31,11 +35,11 @@ var experimentDefs = []*Def{
 			{Name: "copies", Kind: Count, Help: "number of model instances"},
 			{Name: "dist", Kind: String, Choices: distChoices, Help: "arrival process"},
 			{Name: "rate", Kind: Positive, Help: "total requests/second, split evenly across the instances"},
-			{Name: "slo-start", Kind: Positive, Help: "starting SLO multiplier"},
+			{Name: "slo-start", Kind: Float, Help: "starting SLO multiplier (0: the controller's default SLO)"},
 			{Name: "slo-end", Kind: Float, Help: "the run ends once the multiplier exceeds this"},
 			{Name: "slo-factor", Kind: Float, Help: "multiplier change per period"},
 			{Name: "slo-op", Kind: String, Choices: opChoices, Help: "how slo-factor is applied"},
-			{Name: "period", Kind: Positive, Help: "seconds between SLO changes"},
+			{Name: "period", Kind: Seconds, Help: "seconds between SLO changes"},
 		},
 		Help: []string{
 			"Open loops with an SLO sweep (paper Fig. 7), e.g. `slo-exp-1 resnet50_v2 4 poisson 100 2 32 2 mul 7`",
@@ -49,20 +53,21 @@ var experimentDefs = []*Def{
 			{Name: "model", Kind: String, Help: "zoo model, e.g. resnet50_v2"},
 			{Name: "copies-fg", Kind: Uint, Help: "number of foreground (latency-sensitive) instances"},
 			{Name: "dist-fg", Kind: String, Choices: distChoices, Help: "FG arrival process"},
-			{Name: "rate-fg", Kind: Positive, Help: "total FG requests/second, split evenly"},
-			{Name: "slo-start-fg", Kind: Positive, Help: "starting FG SLO multiplier"},
+			{Name: "rate-fg", Kind: Float, Help: "total FG requests/second, split evenly (> 0 with FG instances)"},
+			{Name: "slo-start-fg", Kind: Float, Help: "starting FG SLO multiplier (0: the controller's default SLO)"},
 			{Name: "slo-end-fg", Kind: Float, Help: "the run ends once the FG multiplier exceeds this"},
 			{Name: "slo-factor-fg", Kind: Float, Help: "FG multiplier change per period"},
 			{Name: "slo-op-fg", Kind: String, Choices: opChoices, Help: "how slo-factor-fg is applied"},
-			{Name: "period-fg", Kind: Positive, Help: "seconds between FG SLO changes"},
+			{Name: "period-fg", Kind: Seconds, Help: "seconds between FG SLO changes"},
 			{Name: "copies-bg", Kind: Uint, Help: "number of background (batch) instances, loaded after the FG ones"},
-			{Name: "concurrency-bg", Kind: Count, Help: "closed-loop concurrency per BG instance"},
+			{Name: "concurrency-bg", Kind: Uint, Help: "closed-loop concurrency per BG instance (≥ 1 with BG instances)"},
 			{Name: "slo-bg", Kind: Float, Help: "BG SLO multiplier (0: the controller's default SLO)"},
 		},
 		Help: []string{
 			"Latency-sensitive FG open loops with an SLO sweep, next to BG closed loops that start after 10 s",
 			"(paper Fig. 8). Ends with the FG sweep; with copies-fg 0 it never ends.",
 		},
+		Check: checkSLO2,
 		Build: buildSLO2,
 	},
 }
@@ -106,11 +111,24 @@ func buildSLO1(env *Env, a Args) error {
 	return nil
 }
 
+// checkSLO2 checks the FG parameters only where there are FG instances
+// and the BG ones only where there are BG instances, as the original did
+// (the paper's Fig. 8 runs with copies-bg and concurrency-bg 0).
+func checkSLO2(a Args) error {
+	nFG, nBG := a.Int("copies-fg"), a.Int("copies-bg")
+	switch {
+	case nFG == 0 && nBG == 0:
+		return errors.New("copies-fg and copies-bg are both 0: nothing to run")
+	case nFG > 0 && a.Float("rate-fg") <= 0:
+		return fmt.Errorf("rate-fg: %q is not a number > 0", a.String("rate-fg"))
+	case nBG > 0 && a.Int("concurrency-bg") < 1:
+		return fmt.Errorf("concurrency-bg: %q is not an integer ≥ 1", a.String("concurrency-bg"))
+	}
+	return nil
+}
+
 func buildSLO2(env *Env, a Args) error {
 	nFG, nBG := a.Int("copies-fg"), a.Int("copies-bg")
-	if nFG == 0 && nBG == 0 {
-		return &UsageError{Msg: "workload slo-exp-2: copies-fg and copies-bg are both 0: nothing to run"}
-	}
 	path, err := env.ModelPath(a.String("model"))
 	if err != nil {
 		return err

@@ -293,16 +293,37 @@ func TestEnvErrors(t *testing.T) {
 	if len(l.loads) != 0 {
 		t.Errorf("loaded %v before failing", l.loads)
 	}
-	a, _ = Lookup("slo-exp-2").Parse(strings.Fields("resnet50_v2 0 poisson 200 2 8 2 mul 7 0 1 100"))
-	var ue *UsageError
-	if err := Lookup("slo-exp-2").Build(env, a); !errors.As(err, &ue) {
-		t.Errorf("slo-exp-2 with nothing to run: %v", err)
-	}
-	a, _ = Lookup("bursty_experiment").Parse([]string{"100000"})
-	if err := Lookup("bursty_experiment").Build(env, a); !errors.As(err, &ue) {
-		t.Errorf("bursty_experiment 100000: %v", err)
-	}
 	if len(l.loads) != 0 {
 		t.Errorf("loaded %v before failing", l.loads)
+	}
+}
+
+// TestParseChecks checks the arguments that depend on each other or on
+// bounds, which Parse refuses before the client connects, and the values
+// the original accepted.
+func TestParseChecks(t *testing.T) {
+	for _, c := range []struct {
+		workload, args, err string // err "": accepted
+	}{
+		// The paper's Fig. 8: no BG instances, concurrency-bg irrelevant.
+		{"slo-exp-2", "resnet50_v2 6 poisson 200 1 100 1.5 mul 30 0 0 0", ""},
+		{"slo-exp-2", "resnet50_v2 0 poisson 0 2 8 2 mul 7 2 4 100", ""},
+		{"slo-exp-2", "resnet50_v2 0 poisson 200 2 8 2 mul 7 0 1 100", "copies-fg and copies-bg are both 0"},
+		{"slo-exp-2", "resnet50_v2 2 poisson 0 2 8 2 mul 7 0 1 100", `rate-fg: "0" is not a number > 0`},
+		{"slo-exp-2", "resnet50_v2 0 poisson 200 2 8 2 mul 7 2 0 100", `concurrency-bg: "0" is not an integer ≥ 1`},
+		{"slo-exp-1", "resnet50_v2 4 poisson 100 0 10 2 add 5", ""}, // 0: the controller's default SLO
+		{"slo-exp-1", "resnet50_v2 1 poisson 10 2 32 1 mul 1e-10", `period: "1e-10" is not a number of seconds ≥ 0.001`},
+		{"azure", "8 1 1.0 1 1e-10 1 1", `interval: "1e-10" is not a number of seconds ≥ 0.001`},
+		{"bursty_experiment", "10000", ""},
+		{"bursty_experiment", "10001", "num_models is at most 10000, not 10001"},
+	} {
+		_, err := Lookup(c.workload).Parse(strings.Fields(c.args))
+		var ue *UsageError
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%s %s: %v", c.workload, c.args, err)
+		case c.err != "" && (!errors.As(err, &ue) || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%s %s: %v, want a usage error saying %q", c.workload, c.args, err, c.err)
+		}
 	}
 }

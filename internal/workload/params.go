@@ -20,10 +20,16 @@ const (
 	Float         // any finite number
 	Positive      // finite number > 0
 	Bool          // 0, 1, false or true
+	Seconds       // a duration in seconds, at least minSeconds
 )
 
 var kindNames = [...]string{String: "string", Count: "count", Uint: "int", Float: "float",
-	Positive: "float>0", Bool: "bool"}
+	Positive: "float>0", Bool: "bool", Seconds: "seconds≥0.001"}
+
+// minSeconds is the shortest period or interval a workload takes: shorter
+// ones round to nothing (a timer due again at once, for ever) or keep the
+// client busy with nothing but its timers.
+const minSeconds = 0.001
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -66,7 +72,7 @@ func (a Args) Float(name string) float64 {
 // Bool returns the value of a Bool parameter.
 func (a Args) Bool(name string) bool { return a[name] == "1" || a[name] == "true" }
 
-// Seconds returns the value of a numeric parameter given in seconds.
+// Seconds returns the value of a Seconds parameter.
 func (a Args) Seconds(name string) time.Duration { return seconds(a.Float(name)) }
 
 // Parse checks a workload's command-line arguments: positional values in
@@ -108,6 +114,11 @@ func (d *Def) Parse(args []string) (Args, error) {
 			return nil, usageErrorf("workload %s: %s: %v", d.Name, p.Name, err)
 		}
 	}
+	if d.Check != nil {
+		if err := d.Check(a); err != nil {
+			return nil, usageErrorf("workload %s: %v", d.Name, err)
+		}
+	}
 	return a, nil
 }
 
@@ -134,13 +145,16 @@ func (p *Param) check(v string) error {
 		if n, err := strconv.Atoi(v); err != nil || n < least {
 			return fmt.Errorf("%q is not an integer ≥ %d", v, least)
 		}
-	case Float, Positive:
+	case Float, Positive, Seconds:
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return fmt.Errorf("%q is not a number", v)
 		}
 		if p.Kind == Positive && f <= 0 {
 			return fmt.Errorf("%q is not a number > 0", v)
+		}
+		if p.Kind == Seconds && f < minSeconds {
+			return fmt.Errorf("%q is not a number of seconds ≥ %g", v, minSeconds)
 		}
 	case Bool:
 		if v != "0" && v != "1" && v != "true" && v != "false" {
