@@ -65,7 +65,9 @@ type node struct {
 	legacySoftmax bool  // Softmax before opset 13: normalise over all dims from axis
 	shape         []int // Reshape target (0 and -1 resolved per plan), nil for Flatten
 	view          viewKind
-	zero          bool // Reshape allowzero
+	zero          bool  // Reshape allowzero
+	axes          []int // ReduceMean's, as given: the spatial ones
+	squeeze       bool  // ReduceMean with keepdims 0: the output drops them
 }
 
 type viewKind uint8

@@ -37,6 +37,16 @@ func TestImportErrors(t *testing.T) {
 			})
 			return m
 		}, want: []string{"Erf", `"sig"`, "unsupported operator"}},
+		{name: "mean over channels", model: func() *onnx.ModelProto {
+			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 1, 2, 3))
+			})
+		}, want: []string{"ReduceMean", "only over the spatial axes (2 to 3)"}},
+		{name: "mean over everything", model: func() *onnx.ModelProto {
+			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ReduceMean", []string{x})
+			})
+		}, want: []string{"ReduceMean", "a mean over every axis is not supported"}},
 		{name: "custom domain", model: func() *onnx.ModelProto {
 			m := single([]int{4}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
 			m.Graph.Node[0].Domain = "com.microsoft"

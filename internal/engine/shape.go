@@ -65,9 +65,14 @@ func (n *node) outShape(in [][]int) ([]int, error) {
 		if len(x) < 3 {
 			return nil, n.errorf("input has shape %v, want [N, C, spatial...]", x)
 		}
+		if n.axes != nil && !spatialAxes(n.axes, len(x)) {
+			return nil, n.errorf("a mean over axes %v of a rank-%d input: only over the spatial axes (2 to %d) is supported", n.axes, len(x), len(x)-1)
+		}
 		y := []int{x[0], x[1]}
-		for range x[2:] {
-			y = append(y, 1)
+		if !n.squeeze {
+			for range x[2:] {
+				y = append(y, 1)
+			}
 		}
 		return y, nil
 	case nGemm:
@@ -396,4 +401,20 @@ func broadcastStrides(a, b, y []int) (dims, sa, sb []int) {
 		return []int{1}, []int{0}, []int{0}
 	}
 	return dims, sa, sb
+}
+
+// spatialAxes is whether axes (negative ones counted from the end) are
+// each of 2 … rank-1 once.
+func spatialAxes(axes []int, rank int) bool {
+	seen := make([]bool, rank)
+	for _, a := range axes {
+		if a < 0 {
+			a += rank
+		}
+		if a < 2 || a >= rank || seen[a] {
+			return false
+		}
+		seen[a] = true
+	}
+	return len(axes) == rank-2
 }

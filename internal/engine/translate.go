@@ -58,6 +58,8 @@ func (r *nodeReader) translate(n *node) error {
 	case "GlobalAveragePool":
 		n.kind = nGlobalAvgPool
 		return r.unary(n)
+	case "ReduceMean":
+		return r.reduceMean(n)
 	case "Flatten":
 		n.kind, n.view = nView, viewFlatten
 		if n.axis, err = a.int("axis", 1, -maxDim, maxDim); err != nil {
@@ -307,6 +309,59 @@ func (r *nodeReader) poolNode(n *node) error {
 		return err
 	}
 	return r.unary(n)
+}
+
+// reduceMean reads a ReduceMean, which the engine computes only over the
+// spatial axes of [N, C, spatial...] (checked with the shapes): a
+// GlobalAveragePool, whose output drops those axes with keepdims 0. It is
+// how some models write global pooling (MNASNet, Keras exports).
+func (r *nodeReader) reduceMean(n *node) error {
+	n.kind = nGlobalAvgPool
+	var axes []int64
+	if r.b.m.opset < 18 {
+		at, err := r.a.get("axes", onnx.AttributeProto_INTS)
+		if err != nil {
+			return err
+		}
+		axes = at.GetInts()
+		if err := r.unary(n); err != nil {
+			return err
+		}
+	} else {
+		if err := r.inputs(1, 2); err != nil {
+			return err
+		}
+		c, _, err := r.constant(1)
+		if err != nil {
+			return err
+		}
+		if c != nil {
+			if c.i64 == nil || len(c.dims) != 1 {
+				return r.errorf("the axes must be a constant 1-D int64 tensor")
+			}
+			axes = c.i64
+		}
+		x, err := r.required(0)
+		if err != nil {
+			return err
+		}
+		n.in = []int{x}
+	}
+	if len(axes) == 0 {
+		return r.errorf("a mean over every axis is not supported (only over the spatial axes, as GlobalAveragePool)")
+	}
+	keep, err := r.a.int("keepdims", 1, 0, 1)
+	if err != nil {
+		return err
+	}
+	n.squeeze = keep == 0
+	for _, a := range axes {
+		if a < -maxDim || a > maxDim {
+			return r.errorf("axis %d out of range", a)
+		}
+		n.axes = append(n.axes, int(a))
+	}
+	return nil
 }
 
 func (r *nodeReader) reshape(n *node) error {

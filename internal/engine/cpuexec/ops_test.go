@@ -158,6 +158,16 @@ func TestOperators(t *testing.T) {
 		{name: "globalavgpool", input: []int{5, 4, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("GlobalAveragePool", []string{x})
 		}},
+		{name: "reducemean-spatial", input: []int{3, 5, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("ReduceMean", []string{x}, ints("axes", 2, 3))
+		}},
+		{name: "reducemean-squeezed-negative-axes", input: []int{3, 5, 4}, build: func(b *modelgen.Builder, x string) string {
+			m := b.Node("ReduceMean", []string{b.Node("Relu", []string{x})}, ints("axes", -1, -2), num("keepdims", 0))
+			return b.Node("Gemm", []string{m, b.Normal("w", 0, 0.3, 4, 3)}, num("transB", 1))
+		}},
+		{name: "reducemean-opset18-axes-input", input: []int{2, 3, 3}, opset: 18, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("ReduceMean", []string{x, b.Int64s("axes", []int64{3, 2}, 2)}, num("keepdims", 0))
+		}},
 		{name: "add-same-shape", input: []int{3, 4, 5}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Add", []string{x, b.Node("Relu", []string{x})})
 		}},

@@ -229,6 +229,14 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: pool(n)}, nil
 	case "GlobalAveragePool":
 		return value{t: globalAvgPool(n.x(0))}, nil
+	case "ReduceMean":
+		axes := n.ints("axes")
+		if v, ok := n.in(1); ok {
+			for _, a := range v.ints {
+				axes = append(axes, int(a))
+			}
+		}
+		return value{t: reduceMean(n.x(0), axes, n.i("keepdims", 1) == 1)}, nil
 	case "Flatten":
 		x := n.x(0)
 		axis := n.i("axis", 1)
@@ -443,6 +451,55 @@ func globalAvgPool(x Tensor) Tensor {
 			s += float64(v)
 		}
 		y.Data[i] = float32(s / float64(inner))
+	}
+	return y
+}
+
+// reduceMean averages x over axes (all if none), in float64.
+func reduceMean(x Tensor, axes []int, keep bool) Tensor {
+	r := len(x.Shape)
+	reduced := make([]bool, r)
+	for _, a := range axes {
+		reduced[(a+r)%r] = true
+	}
+	if len(axes) == 0 {
+		for i := range reduced {
+			reduced[i] = true
+		}
+	}
+	var shape []int
+	for i, d := range x.Shape {
+		switch {
+		case !reduced[i]:
+			shape = append(shape, d)
+		case keep:
+			shape = append(shape, 1)
+		}
+	}
+	sums := make([]float64, size(shape))
+	count := 0
+	idx := make([]int, r)
+	for _, v := range x.Data {
+		o := 0
+		for i := range r {
+			if !reduced[i] {
+				o = o*x.Shape[i] + idx[i]
+			}
+		}
+		sums[o] += float64(v)
+		for i := r - 1; i >= 0; i-- { // next index, last axis fastest
+			if idx[i]++; idx[i] < x.Shape[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	if len(sums) > 0 {
+		count = len(x.Data) / len(sums)
+	}
+	y := newTensor(shape...)
+	for i, s := range sums {
+		y.Data[i] = float32(s / float64(count))
 	}
 	return y
 }

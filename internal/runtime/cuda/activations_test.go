@@ -14,8 +14,8 @@ import (
 // fused convolution does not compute, each where it fuses into an op or
 // stands alone, on a 3×12×12 input: a convolution with LeakyReLU, Swish
 // (x · Sigmoid(x), EfficientNet's: a Sigmoid alone, then Mul), a depthwise
-// convolution with Sigmoid, and a Gemm with Tanh; the last two
-// concatenated into the output.
+// convolution with Sigmoid, and a Gemm with Tanh of the Swish's mean
+// (ReduceMean, keepdims 0); the last two concatenated into the output.
 func activationModel(t *testing.T, dir string) string {
 	t.Helper()
 	b := modelgen.NewBuilder("activations", 13)
@@ -34,7 +34,7 @@ func activationModel(t *testing.T, dir string) string {
 	c2 := conv(c1, 8, 8, 1)
 	swish := b.Node("Mul", []string{c2, b.Node("Sigmoid", []string{c2})})
 	c3 := b.Node("Sigmoid", []string{conv(swish, 8, 8, 8)})
-	g := flat(b.Node("GlobalAveragePool", []string{swish}))
+	g := b.Node("ReduceMean", []string{swish}, modelgen.Ints("axes", 2, 3), modelgen.Int("keepdims", 0)) // [N, 8]
 	fc := b.Node("Gemm", []string{g, b.Normal("fc.weight", 0, 1, 10, 8), b.Normal("fc.bias", 0, 0.5, 10)}, modelgen.Int("transB", 1))
 	b.NodeOut("Concat", "output", []string{flat(c3), b.Node("Tanh", []string{fc})}, modelgen.Int("axis", 1))
 	b.Output("output", 8*12*12+10)
