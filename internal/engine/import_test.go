@@ -37,6 +37,11 @@ func TestImportErrors(t *testing.T) {
 			})
 			return m
 		}, want: []string{"Erf", `"sig"`, "unsupported operator"}},
+		{name: "sub of two tensors", model: func() *onnx.ModelProto {
+			return single([]int{4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Sub", []string{x, b.Node("Relu", []string{x})})
+			})
+		}, want: []string{"Sub", "only by a constant", "must be a constant initializer"}},
 		{name: "mean over channels", model: func() *onnx.ModelProto {
 			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 1, 2, 3))

@@ -53,6 +53,8 @@ func (r *nodeReader) translate(n *node) error {
 			return r.errorf("legacy broadcast with an axis attribute is not supported")
 		}
 		return r.dataInputs(n, 2, 2)
+	case "Sub", "Div":
+		return r.byConstant(n, op)
 	case "MaxPool", "AveragePool":
 		return r.poolNode(n)
 	case "GlobalAveragePool":
@@ -97,6 +99,44 @@ func (r *nodeReader) translate(n *node) error {
 	default:
 		return r.errorf("unsupported operator")
 	}
+}
+
+// byConstant reads a Sub or Div whose second input is a constant c, as
+// Add of −c or Mul by 1/c (a new constant): the input normalisation some
+// models begin with. (x·(1/c) may differ from x/c in the last bit.) Sub
+// or Div of two computed tensors is not supported.
+func (r *nodeReader) byConstant(n *node, op string) error {
+	if err := r.inputs(2, 2); err != nil {
+		return err
+	}
+	if r.a.has("axis") {
+		return r.errorf("legacy broadcast with an axis attribute is not supported")
+	}
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	c, _, err := r.floatConst(1, -1)
+	if err != nil {
+		return r.errorf("only by a constant: %v", err)
+	}
+	if c == nil {
+		return r.errorf("missing input 1")
+	}
+	k := make([]float32, len(c.f32))
+	n.kind, n.binop = nBinary, Add
+	for i, v := range c.f32 {
+		k[i] = -v
+		if op == "Div" {
+			k[i] = 1 / v
+		}
+	}
+	if op == "Div" {
+		n.binop = Mul
+	}
+	kc := &tensor{dims: c.dims, dtype: int32(onnx.TensorProto_FLOAT), f32: k}
+	n.in = []int{x, r.b.m.addValue(value{name: r.name + "/" + op + "/constant", kind: valConst, c: kc})}
+	return nil
 }
 
 // unary reads exactly one data input.

@@ -168,6 +168,13 @@ func TestOperators(t *testing.T) {
 		{name: "reducemean-opset18-axes-input", input: []int{2, 3, 3}, opset: 18, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("ReduceMean", []string{x, b.Int64s("axes", []int64{3, 2}, 2)}, num("keepdims", 0))
 		}},
+		{name: "sub-div-normalise-then-conv", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			mean, std := b.Const("mean", []float32{0.485, 0.456, 0.406}, 1, 3, 1, 1), b.Const("std", []float32{0.229, 0.224, 0.225}, 1, 3, 1, 1)
+			return conv(b, b.Node("Div", []string{b.Node("Sub", []string{x, mean}), std}), 3, 4, 3, 1, false)
+		}},
+		{name: "div-scalar", input: []int{7}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Div", []string{x, b.Const("k", []float32{255})})
+		}},
 		{name: "add-same-shape", input: []int{3, 4, 5}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Add", []string{x, b.Node("Relu", []string{x})})
 		}},

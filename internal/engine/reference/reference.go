@@ -225,6 +225,10 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a + b })}, nil
 	case "Mul":
 		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a * b })}, nil
+	case "Sub":
+		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a - b })}, nil
+	case "Div":
+		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a / b })}, nil
 	case "MaxPool", "AveragePool":
 		return value{t: pool(n)}, nil
 	case "GlobalAveragePool":
