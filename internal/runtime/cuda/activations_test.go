@@ -3,11 +3,9 @@
 package cuda
 
 import (
-	"math"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/modelgen"
-	"github.com/clockwork-go/clockwork/internal/runtime"
 )
 
 // activationModel writes to dir a model of the activations that cuDNN's
@@ -21,14 +19,7 @@ func activationModel(t *testing.T, dir string) string {
 	t.Helper()
 	b := modelgen.NewBuilder("activations", 13)
 	conv := func(x string, cin, cout, groups int) string {
-		name := b.Fresh("conv")
-		w := b.Normal(name+".weight", 0, math.Sqrt(2/float64(cin/groups*9)), cout, cin/groups, 3, 3)
-		bias := b.Normal(name+".bias", 0, 0.5, cout)
-		return b.Node("Conv", []string{x, w, bias}, modelgen.Ints("kernel_shape", 3, 3), modelgen.Ints("pads", 1, 1, 1, 1),
-			modelgen.Int("group", groups))
-	}
-	flat := func(x string) string {
-		return b.Node("Reshape", []string{x, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)})
+		return convNode(b, x, cin, cout, 3, 3, groups, modelgen.Ints("pads", 1, 1, 1, 1))
 	}
 	x := b.Input("input", 3, 12, 12)
 	mean, std := b.Const("mean", []float32{0.485, 0.456, 0.406}, 1, 3, 1, 1), b.Const("std", []float32{0.229, 0.224, 0.225}, 1, 3, 1, 1)
@@ -39,7 +30,7 @@ func activationModel(t *testing.T, dir string) string {
 	c3 := b.Node("Sigmoid", []string{conv(swish, 8, 8, 8)})
 	g := b.Node("ReduceMean", []string{swish}, modelgen.Ints("axes", 2, 3), modelgen.Int("keepdims", 0)) // [N, 8]
 	fc := b.Node("Gemm", []string{g, b.Normal("fc.weight", 0, 1, 10, 8), b.Normal("fc.bias", 0, 0.5, 10)}, modelgen.Int("transB", 1))
-	b.NodeOut("Concat", "output", []string{flat(c3), b.Node("Tanh", []string{fc})}, modelgen.Int("axis", 1))
+	b.NodeOut("Concat", "output", []string{flatNode(b, c3), b.Node("Tanh", []string{fc})}, modelgen.Int("axis", 1))
 	b.Output("output", 8*12*12+10)
 	return writeModel(t, dir, b)
 }
@@ -49,11 +40,6 @@ func activationModel(t *testing.T, dir string) string {
 func TestGPUActivations(t *testing.T) {
 	path := activationModel(t, t.TempDir())
 	ref := newReference(t, path)
-	rt := newTestRuntime(t, false)
-	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 4, MaxExec: math.MaxUint64, PageSize: testPage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	matchesCPU(t, m, ref)
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, ref, resident(t, m), 1e-4, upTo4)
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"testing"
 
-	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 )
@@ -68,17 +67,7 @@ func TestGPUGemmModes(t *testing.T) {
 			if _, err := m.LoadWeights(0, pages, 0); err != nil {
 				t.Fatal(err)
 			}
-			for _, c := range []struct{ batch, padded int }{{1, 1}, {2, 2}, {3, 4}, {7, 8}, {16, 16}} {
-				input := randomInput(uint64(c.batch), uint64(c.batch)*m.Info().InputSize)
-				got, err := infer(m, 0, c.batch, c.padded, input, pages)
-				if err != nil {
-					t.Fatalf("batch %d: %v", c.batch, err)
-				}
-				want := ref.infer(t, c.batch, c.padded, input)
-				if e := onnxref.RelErr(got, want); e > 1e-5 {
-					t.Errorf("batch %d (padded %d): relative error %.3g against the CPU", c.batch, c.padded, e)
-				}
-			}
+			matchesCPU(t, m, ref, pages, 1e-5, []batchCase{{1, 1}, {2, 2}, {3, 4}, {7, 8}, {16, 16}})
 		})
 	}
 }

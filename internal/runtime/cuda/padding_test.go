@@ -3,13 +3,10 @@
 package cuda
 
 import (
-	"math"
 	"testing"
 
-	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/onnx"
-	"github.com/clockwork-go/clockwork/internal/runtime"
 )
 
 // paddingModel writes to dir a model of the windows cuDNN's descriptors
@@ -29,14 +26,7 @@ func paddingModel(t *testing.T, dir string) string {
 	b := modelgen.NewBuilder("padding", 11)
 	ints, one := modelgen.Ints, modelgen.Int
 	conv := func(x string, cin, cout, kh, kw, groups int, attrs ...*onnx.AttributeProto) string {
-		name := b.Fresh("conv")
-		w := b.Normal(name+".weight", 0, math.Sqrt(2/float64(cin/groups*kh*kw)), cout, cin/groups, kh, kw)
-		bias := b.Normal(name+".bias", 0, 0.1, cout)
-		attrs = append(attrs, ints("kernel_shape", kh, kw), one("group", groups))
-		return b.Node("Conv", []string{x, w, bias}, attrs...)
-	}
-	flat := func(x string) string {
-		return b.Node("Reshape", []string{x, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)})
+		return convNode(b, x, cin, cout, kh, kw, groups, attrs...)
 	}
 	x := b.Input("input", 3, 33, 33)
 	c1 := b.Node("Relu", []string{conv(x, 3, 8, 3, 3, 1, ints("strides", 2, 2), ints("pads", 0, 0, 1, 1))}) // 8×16×16
@@ -53,7 +43,7 @@ func paddingModel(t *testing.T, dir string) string {
 	}
 	var parts []string
 	for _, p := range pools {
-		parts = append(parts, flat(p))
+		parts = append(parts, flatNode(b, p))
 	}
 	b.NodeOut("Concat", "output", parts, one("axis", 1))
 	b.Output("output", 16*(4*4+5*5+5*4+7*6))
@@ -68,12 +58,7 @@ func paddingModel(t *testing.T, dir string) string {
 func TestGPUPadding(t *testing.T) {
 	path := paddingModel(t, t.TempDir())
 	ref := newReference(t, path)
-	rt := newTestRuntime(t, false)
-	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 4, MaxExec: math.MaxUint64, PageSize: testPage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	for _, v := range m.(*Model).inst[0].variants {
 		asym, padded, pools := 0, 0, 0
 		for _, s := range v.steps {
@@ -97,23 +82,5 @@ func TestGPUPadding(t *testing.T) {
 				v.batch, asym, padded, pools)
 		}
 	}
-	matchesCPU(t, m, ref)
-}
-
-// matchesCPU runs m, loaded with batch sizes up to 4, at batch sizes 1 to
-// 4 (3 padded to 4) on GPU 0 and checks its outputs against ref's.
-func matchesCPU(t *testing.T, m runtime.Model, ref *reference) {
-	t.Helper()
-	pages := resident(t, m)
-	for _, c := range []struct{ batch, padded int }{{1, 1}, {2, 2}, {3, 4}, {4, 4}} {
-		input := randomInput(uint64(c.batch), uint64(c.batch)*m.Info().InputSize)
-		got, err := infer(m, 0, c.batch, c.padded, input, pages)
-		if err != nil {
-			t.Fatalf("batch %d: %v", c.batch, err)
-		}
-		want := ref.infer(t, c.batch, c.padded, input)
-		if e := onnxref.RelErr(got, want); e > 1e-4 {
-			t.Errorf("batch %d (padded %d): relative error %.3g against the CPU", c.batch, c.padded, e)
-		}
-	}
+	matchesCPU(t, m, ref, resident(t, m), 1e-4, upTo4)
 }

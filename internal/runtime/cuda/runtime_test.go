@@ -23,6 +23,7 @@ import (
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
+	"github.com/clockwork-go/clockwork/internal/onnx"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/runtime/cpu"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -99,7 +100,13 @@ func newTestRuntime(t *testing.T, tf32 bool) *Runtime {
 // when the test ends (before the runtime of newTestRuntime).
 func load(t *testing.T, rt *Runtime, name string, maxBatch int) runtime.Model {
 	t.Helper()
-	m, err := rt.Load(zoo(t, name), runtime.LoadOptions{MaxBatch: maxBatch, MaxExec: math.MaxUint64, PageSize: testPage})
+	return loadPath(t, rt, zoo(t, name), maxBatch)
+}
+
+// loadPath loads the model at path likewise.
+func loadPath(t *testing.T, rt *Runtime, path string, maxBatch int) runtime.Model {
+	t.Helper()
+	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: maxBatch, MaxExec: math.MaxUint64, PageSize: testPage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +148,43 @@ func writeModel(t *testing.T, dir string, b *modelgen.Builder) string {
 		t.Fatal(err)
 	}
 	return prefix
+}
+
+// convNode adds a convolution of x with a bias and weights of He's scale.
+func convNode(b *modelgen.Builder, x string, cin, cout, kh, kw, groups int, attrs ...*onnx.AttributeProto) string {
+	name := b.Fresh("conv")
+	w := b.Normal(name+".weight", 0, math.Sqrt(2/float64(cin/groups*kh*kw)), cout, cin/groups, kh, kw)
+	bias := b.Normal(name+".bias", 0, 0.1, cout)
+	attrs = append(attrs, modelgen.Ints("kernel_shape", kh, kw), modelgen.Int("group", groups))
+	return b.Node("Conv", []string{x, w, bias}, attrs...)
+}
+
+// flatNode adds x reshaped to [N, -1].
+func flatNode(b *modelgen.Builder, x string) string {
+	return b.Node("Reshape", []string{x, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)})
+}
+
+// batchCase is a batch size and the one it is padded to.
+type batchCase struct{ batch, padded int }
+
+// upTo4 are the cases of a model loaded with batch sizes up to 4.
+var upTo4 = []batchCase{{1, 1}, {2, 2}, {3, 4}, {4, 4}}
+
+// matchesCPU runs m with its weights in pages on GPU 0 at each case and
+// checks its outputs against ref's within relative error tol.
+func matchesCPU(t *testing.T, m runtime.Model, ref *reference, pages []int, tol float64, cases []batchCase) {
+	t.Helper()
+	for _, c := range cases {
+		input := randomInput(uint64(c.batch), uint64(c.batch)*m.Info().InputSize)
+		got, err := infer(m, 0, c.batch, c.padded, input, pages)
+		if err != nil {
+			t.Fatalf("batch %d: %v", c.batch, err)
+		}
+		want := ref.infer(t, c.batch, c.padded, input)
+		if e := onnxref.RelErr(got, want); e > tol {
+			t.Errorf("batch %d (padded %d): relative error %.3g against the CPU", c.batch, c.padded, e)
+		}
+	}
 }
 
 // reference runs the model on the CPU runtime.
