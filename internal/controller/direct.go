@@ -3,7 +3,6 @@ package controller
 import (
 	"fmt"
 	"io"
-	"math"
 	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
@@ -46,11 +45,11 @@ type direct struct {
 	held  []heldRequest
 	down  error // worker 0's connection is lost
 
-	models    map[uint32]clientapi.ModelInfo // what LS lists
-	weights   map[[2]int]*directWeights      // by (model, GPU index): resident or loading
-	modelSeed int
-	seq       actionIDs
-	pending   map[int32]directCall
+	models  map[uint32]clientapi.ModelInfo // what LS lists
+	weights map[[2]int]*directWeights      // by (model, GPU index): resident or loading
+	ids     modelIDs
+	seq     actionIDs
+	pending map[int32]directCall
 }
 
 // directCall is an action sent to worker 0 and what to do with its result.
@@ -112,7 +111,7 @@ func (d *direct) gotState(now int64, res workerapi.Result) {
 	d.state = &st.Memory
 	for _, m := range d.state.Models {
 		d.models[uint32(m.ID)] = clientapi.ModelInfo{ModelID: uint32(m.ID), Path: m.Source, InputSize: m.InputSize, OutputSize: m.OutputSize}
-		d.modelSeed = max(d.modelSeed, int(m.ID)+1)
+		d.ids.reserve(int(m.ID) + 1)
 	}
 	for i, g := range d.state.GPUs {
 		for _, m := range g.Models {
@@ -237,14 +236,15 @@ func (d *direct) load(now int64, req *clientapi.LoadModelRequest, r reply) {
 		fail(clientapi.StatusInvalidRequest, fmt.Sprintf("no_of_copies must be at least 1, not %d", req.Copies))
 		return
 	}
-	// Ids are used up by failed loads too, as in the original; how many
-	// models the worker holds is the worker's to limit.
-	if left := math.MaxInt32 + 1 - d.modelSeed; int(req.Copies) > left {
-		fail(clientapi.StatusInvalidRequest, fmt.Sprintf("no_of_copies %d: model ids run out (%d left)", req.Copies, max(left, 0)))
+	// A failed load gives its ids back (the original used them up, and
+	// its ids were not bounded; a worker takes ids below
+	// workerapi.MaxModels).
+	first, ok := d.ids.take(int(req.Copies))
+	if !ok {
+		fail(clientapi.StatusInvalidRequest, fmt.Sprintf("no_of_copies %d: a worker serves at most %d models, and %d more may be asked for",
+			req.Copies, workerapi.MaxModels, d.ids.room()))
 		return
 	}
-	first := d.modelSeed
-	d.modelSeed += int(req.Copies)
 	a := &workerapi.LoadModelFromDisk{ID: d.seq.next(), ModelID: int32(first), Path: req.Path, Copies: req.Copies,
 		Latest: workerapi.NoLatest, MaxBatchSize: d.maxBatch, MaxExecDuration: d.maxExec}
 	d.call(now, a, func(_ int64, res workerapi.Result) {
@@ -259,7 +259,8 @@ func (d *direct) load(now int64, req *clientapi.LoadModelRequest, r reply) {
 			}
 			d.respond(r, &clientapi.LoadModelResponse{ResponseHeader: clientapi.ResponseHeader{UserRequestID: req.UserRequestID},
 				ModelID: uint32(first), InputSize: res.InputSize, OutputSize: res.OutputSize, CopiesCreated: res.CopiesCreated})
-		case *workerapi.ErrorResult:
+		case *workerapi.ErrorResult: // the worker created none of them
+			d.ids.give(first, int(req.Copies))
 			fail(clientapi.StatusError, res.Message)
 		default:
 			fail(clientapi.StatusError, "Internal Controller Error")

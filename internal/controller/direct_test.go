@@ -199,7 +199,7 @@ func TestDirectLoadsAndLists(t *testing.T) {
 	if rsp := r.last().(*clientapi.LoadModelResponse); rsp.Status != 0 || rsp.ModelID != 4 || rsp.CopiesCreated != 2 || rsp.InputSize != 100 {
 		t.Fatalf("load response %+v", rsp)
 	}
-	// A failed load uses its ids up, as in the original.
+	// A failed load gives its ids back (the original used them up).
 	r.ask(3*sec, &clientapi.LoadModelRequest{Path: "/nope", Copies: 1})
 	bad := r.took(2, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk)
 	r.answer(3*sec, &workerapi.ErrorResult{ID: bad.ID, ActionType: workerapi.LoadModelFromDiskType, Code: 51, Message: "no such file"})
@@ -207,8 +207,8 @@ func TestDirectLoadsAndLists(t *testing.T) {
 		t.Fatalf("failed load %+v", rsp)
 	}
 	r.ask(4*sec, &clientapi.LoadModelRequest{Path: "/z/b/model", Copies: 1})
-	if next := r.took(3, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk); next.ModelID != 7 {
-		t.Errorf("next load got id %d, want 7", next.ModelID)
+	if next := r.took(3, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk); next.ModelID != 6 {
+		t.Errorf("next load got id %d, want 6", next.ModelID)
 	}
 
 	r.ask(5*sec, &clientapi.LSRequest{})
@@ -236,18 +236,24 @@ func TestDirectLoadsAndLists(t *testing.T) {
 	}
 }
 
-// TestDirectFailedLoadKeepsIDs: a failed load of many copies uses their
-// ids up, as in the original, but later loads still get ids.
-func TestDirectFailedLoadKeepsIDs(t *testing.T) {
+// TestDirectFailedLoadGivesIDsBack: a failed load of every id left gives
+// them back, so that later loads still get ids (the original used them up,
+// and past 65,536 every later load failed at the worker); a load of more
+// ids than are left is refused with 6.
+func TestDirectFailedLoadGivesIDsBack(t *testing.T) {
 	r := newDirectRig(t)
 	r.d.begin(0)
-	r.answer(0, twoGPUs())
-	r.ask(sec, &clientapi.LoadModelRequest{Path: "/typo", Copies: workerapi.MaxModels})
+	r.answer(0, twoGPUs()) // worker 0 holds ids up to 3
+	r.ask(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: workerapi.MaxModels - 3})
+	if len(r.sent) != 1 || r.last().Head().Status != clientapi.StatusInvalidRequest {
+		t.Fatalf("a load of more ids than are left: sent %v, answered %s", r.sent[1:], r.last())
+	}
+	r.ask(sec, &clientapi.LoadModelRequest{Path: "/typo", Copies: workerapi.MaxModels - 4})
 	bad := r.took(1, workerapi.LoadModelFromDiskType)[0]
 	r.answer(sec, &workerapi.ErrorResult{ID: bad.ActionID(), ActionType: workerapi.LoadModelFromDiskType, Code: 12, Message: "too many"})
 	r.ask(2*sec, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 40})
-	if next := r.took(2, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk); int(next.ModelID) != 4+workerapi.MaxModels {
-		t.Errorf("next load got id %d", next.ModelID)
+	if next := r.took(2, workerapi.LoadModelFromDiskType)[0].(*workerapi.LoadModelFromDisk); next.ModelID != 4 {
+		t.Errorf("next load got id %d, want 4", next.ModelID)
 	}
 }
 

@@ -50,7 +50,7 @@ type startup struct {
 	held []heldRequest // LS/Infer waiting to be bounced
 
 	queuedLoads []pendingLoad // LoadModel requests before the load stage
-	modelSeed   int
+	ids         modelIDs
 	actionSeed  int32
 	lastAction  int64
 	warnAt      int64
@@ -76,6 +76,7 @@ type loadRequest struct {
 	firstID int
 	results []workerapi.Result // per worker
 	missing int
+	asked   int // workers it was sent to
 }
 
 func newStartup(out io.Writer, workers int, maxBatch uint32, maxExec uint64, send func(int, workerapi.Action)) *startup {
@@ -111,9 +112,8 @@ func (s *startup) request(now int64, req clientapi.Request, r reply) {
 				fmt.Sprintf("no_of_copies must be at least 1, not %d", req.Copies))})
 			return
 		}
-		if left := workerapi.MaxModels - s.modelSeed - s.queuedCopies(); int(req.Copies) > left {
-			s.respond(r, &clientapi.LoadModelResponse{ResponseHeader: errHeader(req.Head(), clientapi.StatusInvalidRequest,
-				fmt.Sprintf("no_of_copies %d: a cluster serves at most %d models, and %d more may be asked for", req.Copies, workerapi.MaxModels, max(left, 0)))})
+		if left := s.ids.room() - s.queuedCopies(); int(req.Copies) > left {
+			s.tooMany(r, req, left)
 			return
 		}
 		if !s.loading {
@@ -124,6 +124,13 @@ func (s *startup) request(now int64, req clientapi.Request, r reply) {
 	default:
 		s.held = append(s.held, heldRequest{req: req, reply: r, arrived: now})
 	}
+}
+
+// tooMany refuses req, which asks for more consecutive model ids than
+// the cluster has left (left).
+func (s *startup) tooMany(r reply, req *clientapi.LoadModelRequest, left int) {
+	s.respond(r, &clientapi.LoadModelResponse{ResponseHeader: errHeader(req.Head(), clientapi.StatusInvalidRequest,
+		fmt.Sprintf("no_of_copies %d: a cluster serves at most %d models, and %d more may be asked for", req.Copies, workerapi.MaxModels, max(left, 0)))})
 }
 
 // queuedCopies are the copies asked for by the LoadModel requests that
@@ -214,7 +221,7 @@ func (s *startup) startLoading(now int64) error {
 	for w, st := range s.state.Workers {
 		for _, m := range st.Models {
 			if !s.absent[w] {
-				s.modelSeed = max(s.modelSeed, m.ID+1)
+				s.ids.reserve(m.ID + 1)
 			}
 		}
 	}
@@ -301,8 +308,12 @@ func (s *startup) forward(now int64, pl pendingLoad) {
 		fmt.Fprintln(s.out, "(Startup-4) LoadModelStage has begun")
 	}
 	s.activity(now)
-	lr := &loadRequest{pendingLoad: pl, firstID: s.modelSeed, results: make([]workerapi.Result, s.workers), missing: s.present()}
-	s.modelSeed += int(pl.req.Copies)
+	first, ok := s.ids.take(int(pl.req.Copies))
+	if !ok { // the loads before it took the ids it was checked against
+		s.tooMany(pl.reply, pl.req, s.ids.room())
+		return
+	}
+	lr := &loadRequest{pendingLoad: pl, firstID: first, results: make([]workerapi.Result, s.workers), missing: s.present(), asked: s.present()}
 	for w := 0; w < s.workers; w++ {
 		if s.absent[w] {
 			continue
@@ -341,15 +352,20 @@ func (s *startup) finishLoad(lr *loadRequest) {
 	h := lr.req.Head()
 	var ok []*workerapi.LoadModelFromDiskResult
 	var firstErr *workerapi.ErrorResult
+	errs := 0
 	for _, r := range lr.results {
 		switch r := r.(type) {
 		case *workerapi.LoadModelFromDiskResult:
 			ok = append(ok, r)
 		case *workerapi.ErrorResult:
+			errs++
 			if firstErr == nil {
 				firstErr = r
 			}
 		}
+	}
+	if errs == lr.asked { // no worker holds any of its models: the ids come back
+		s.ids.give(lr.firstID, int(lr.req.Copies))
 	}
 	fail := func(msg string) {
 		s.respond(lr.reply, &clientapi.LoadModelResponse{ResponseHeader: errHeader(h, clientapi.StatusError, msg)})

@@ -183,6 +183,46 @@ func TestStartupLoadFailures(t *testing.T) {
 	}
 }
 
+// TestStartupFailedLoadGivesIDsBack: a load that every worker refused
+// (a mistyped path with many copies) gives its model ids back, so that
+// other clients' loads still get ids (the original used them up); one
+// that some worker created keeps them, and so does one that a later load
+// has ids above, until that one fails too.
+func TestStartupFailedLoadGivesIDsBack(t *testing.T) {
+	r := newRig(t)
+	r.s.begin()
+	w1 := state(10)
+	w1.ID = 1
+	r.s.result(0, 0, state(10))
+	r.s.result(0, 1, w1)
+	loadID := func(n int) int32 { // the model id of the nth load sent to worker 0
+		return r.sent[0][n].(*workerapi.LoadModelFromDisk).ModelID
+	}
+	fail := func(id int32) *workerapi.ErrorResult {
+		return &workerapi.ErrorResult{ID: id, ActionType: workerapi.LoadModelFromDiskType, Code: 41, Message: "no model"}
+	}
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/typo", Copies: workerapi.MaxModels - 1}, r.reply())
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1}, r.reply())
+	if loadID(1) != 0 || loadID(2) != workerapi.MaxModels-1 {
+		t.Fatalf("model ids %d and %d", loadID(1), loadID(2))
+	}
+	r.s.result(sec, 0, fail(0)) // the first fails everywhere, under the second's id
+	r.s.result(sec, 1, fail(1))
+	r.s.result(sec, 0, fail(2)) // the second fails everywhere too: all ids are back
+	r.s.result(sec, 1, fail(3))
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: workerapi.MaxModels}, r.reply())
+	if loadID(3) != 0 {
+		t.Fatalf("after two failed loads, a load of every id got id %d", loadID(3))
+	}
+	r.s.result(sec, 0, loadOK(4, workerapi.MaxModels)) // created on worker 0 only: the ids stay taken
+	r.s.result(sec, 1, fail(5))
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1}, r.reply())
+	if rsp := r.replies[len(r.replies)-1].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusInvalidRequest ||
+		!strings.Contains(rsp.Message, "and 0 more") {
+		t.Fatalf("a load after one created somewhere took every id: %+v", rsp)
+	}
+}
+
 // TestStartupLeavesOutMisfits: a worker whose state the cluster cannot
 // take is left out, as a lost one (the original ended), with its
 // connection closed; the first good worker sets the page size and the
