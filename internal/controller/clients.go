@@ -36,9 +36,17 @@ type clientServer struct {
 // that, past clientReadPause, the controller stops reading the client's
 // requests until it reads (a flood of LS requests never read from took
 // the controller's loop and 829 MB).
+//
+// clientHoldLimit bounds what the controller keeps of one client's
+// requests until it answers them (their bytes and requestOverhead each):
+// past it, it reads no more from that client until it answers some.
+// Without it a client's requests with far deadlines (a huge slo_factor,
+// or held during startup) took 4 GB in a minute.
 const (
 	clientSendLimit = 256 << 20
 	clientReadPause = 16 << 20
+	clientHoldLimit = 256 << 20
+	requestOverhead = 512
 )
 
 type clientConn struct {
@@ -61,7 +69,8 @@ func (s *clientServer) serve(ctx context.Context) {
 			}
 			return
 		}
-		c := &clientConn{conn: wire.NewConn(nc, wire.WithSendLimit(clientSendLimit), wire.WithReceivePause(clientReadPause))}
+		c := &clientConn{conn: wire.NewConn(nc, wire.WithSendLimit(clientSendLimit), wire.WithReceivePause(clientReadPause),
+			wire.WithHoldLimit(clientHoldLimit))}
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
@@ -104,7 +113,9 @@ func (s *clientServer) read(ctx context.Context, c *clientConn) {
 			slog.Warn("closing client connection after a bad request", "peer", c.conn.RemoteAddr(), "err", err)
 			return
 		}
-		ev := event{kind: evClientRequest, client: c, msgID: msg.ID, req: req}
+		ev := event{kind: evClientRequest, client: c, msgID: msg.ID, req: req,
+			held: int64(len(msg.Header)+msg.BodyLen()) + requestOverhead}
+		c.conn.Hold(ev.held) // until its answer (replier, respondInfer)
 		if sizes := s.inputSizes.Load(); sizes != nil {
 			ev.inputChecked = true
 			if in, ok := req.(*clientapi.InferRequest); ok {
@@ -116,6 +127,15 @@ func (s *clientServer) read(ctx context.Context, c *clientConn) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// replier is the reply to ev's request: its response sent, and what the
+// request held given up.
+func (c *clientConn) replier(ev event) reply {
+	return func(rsp clientapi.Response) {
+		c.send(rsp, ev.msgID)
+		c.conn.Unhold(ev.held)
 	}
 }
 
@@ -134,11 +154,12 @@ func (c *clientConn) send(rsp clientapi.Response, msgID uint64) {
 type clientRef struct {
 	conn  *clientConn
 	msgID uint64
+	held  int64 // event.held
 }
 
 // clientRequest handles a client request at now.
 func (c *Controller) clientRequest(now int64, ev event) {
-	r := func(rsp clientapi.Response) { ev.client.send(rsp, ev.msgID) }
+	r := ev.client.replier(ev)
 	if c.sched == nil {
 		c.startup.request(now, ev.req, r)
 		return
@@ -149,7 +170,7 @@ func (c *Controller) clientRequest(now int64, ev event) {
 		sr := &scheduler.Request{
 			UserRequestID: h.UserRequestID, UserID: h.UserID, ModelID: int(req.ModelID),
 			BatchSize: req.BatchSize, SLOFactor: req.SLOFactor, Input: req.Input, Arrival: now,
-			Tag: clientRef{conn: ev.client, msgID: ev.msgID},
+			Tag: clientRef{conn: ev.client, msgID: ev.msgID, held: ev.held},
 		}
 		msg := ev.badInput
 		if !ev.inputChecked { // read before the scheduler started
@@ -231,6 +252,7 @@ func (c *Controller) respondInfer(r *scheduler.Response) {
 		BatchSize:      r.Req.BatchSize,
 		Output:         r.Output,
 	}, ref.msgID)
+	ref.conn.conn.Unhold(ref.held)
 }
 
 // lsResponse lists every model the workers hold, each id once, ascending.

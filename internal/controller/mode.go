@@ -79,7 +79,7 @@ func (c *Controller) testLoop(ctx context.Context) error {
 func (c *Controller) handleTest(m testMode, now int64, ev event) error {
 	switch ev.kind {
 	case evClientRequest:
-		m.request(now, ev.req, func(rsp clientapi.Response) { ev.client.send(rsp, ev.msgID) })
+		m.request(now, ev.req, ev.client.replier(ev))
 	case evWorkerResult:
 		return m.result(now, ev.worker, ev.result)
 	case evWorkerDown:

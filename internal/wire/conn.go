@@ -51,6 +51,10 @@ type Conn struct {
 	unsent  atomic.Int64
 	pauseAt int64
 	space   chan struct{}
+	// held counts what the receiver holds for the peer (Hold): with
+	// WithHoldLimit Receive also waits while it is over holdAt.
+	held   atomic.Int64
+	holdAt int64
 
 	mu        sync.Mutex // guards skew, queue, writing, closed
 	skew      Skew
@@ -118,6 +122,29 @@ func WithSendLimit(n int) Option { return func(c *Conn) { c.sendLimit = n } }
 // spend its time on that client's requests. Each message counts
 // msgOverhead bytes more than its length, for what holding it costs.
 func WithReceivePause(n int) Option { return func(c *Conn) { c.pauseAt = int64(n) } }
+
+// WithHoldLimit makes Receive wait, before it reads the next message,
+// until what the receiver holds for the peer (Hold, Unhold) is at most n
+// bytes: a server that keeps a peer's requests until it answers them
+// bounds what one peer can make it keep.
+func WithHoldLimit(n int) Option { return func(c *Conn) { c.holdAt = int64(n) } }
+
+// Hold counts n bytes more as held for the peer (WithHoldLimit).
+func (c *Conn) Hold(n int64) { c.held.Add(n) }
+
+// Unhold counts n bytes held by Hold as given up, and tells a Receive
+// waiting for them.
+func (c *Conn) Unhold(n int64) {
+	if left := c.held.Add(-n); c.holdAt > 0 && left <= c.holdAt {
+		select {
+		case c.space <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Held is what Hold counts now.
+func (c *Conn) Held() int64 { return c.held.Load() }
 
 // msgOverhead is what a queued message costs beyond its bytes (the
 // Message, its queue slot and its frame), counted against WithSendLimit
@@ -198,7 +225,7 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // WithBodyAllocator, the caller gives the message's body back with
 // Message.Release once done with it.
 func (c *Conn) Receive() (*Message, error) {
-	if c.pauseAt > 0 {
+	if c.pauseAt > 0 || c.holdAt > 0 {
 		if err := c.waitForSpace(); err != nil {
 			return nil, err
 		}
@@ -383,9 +410,10 @@ func (c *Conn) written(m *Message) {
 }
 
 // waitForSpace waits until what is queued for the peer is at most
-// pauseAt, or the connection closes.
+// pauseAt (WithReceivePause) and what is held for it at most holdAt
+// (WithHoldLimit), or the connection closes.
 func (c *Conn) waitForSpace() error {
-	for c.unsent.Load() > c.pauseAt {
+	for c.pauseAt > 0 && c.unsent.Load() > c.pauseAt || c.holdAt > 0 && c.held.Load() > c.holdAt {
 		select {
 		case <-c.space:
 		case <-c.done:

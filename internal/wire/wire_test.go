@@ -633,6 +633,42 @@ func TestReceivePause(t *testing.T) {
 	}
 }
 
+// TestHoldLimit: with WithHoldLimit, a connection that holds more than the
+// limit for its peer (Hold) is not read from until it gives some up.
+func TestHoldLimit(t *testing.T) {
+	p1, p2 := net.Pipe()
+	b := NewConn(p1, WithHoldLimit(1000))
+	a := NewConn(p2)
+	defer a.Close()
+	defer b.Close()
+	go func() {
+		for i := range 3 {
+			a.Send(&Message{Type: uint64(i + 1), Header: []byte{1}})
+		}
+	}()
+	for range 2 {
+		if _, err := b.Receive(); err != nil {
+			t.Fatal(err)
+		}
+		b.Hold(600)
+	}
+	got := receiveAsync(t, b)
+	select {
+	case m := <-got:
+		t.Fatalf("received %+v while holding %d bytes", m, b.Held())
+	case <-time.After(100 * time.Millisecond):
+	}
+	b.Unhold(600)
+	select {
+	case m := <-got:
+		if m == nil || m.Type != 3 || b.Held() != 600 {
+			t.Fatalf("received %+v, holding %d", m, b.Held())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Receive still waits once the hold is under the limit")
+	}
+}
+
 // receiveAsync receives c's next message in a goroutine of its own: the
 // channel gets it, or nil after an error (reported).
 func receiveAsync(t *testing.T, c *Conn) <-chan *Message {
