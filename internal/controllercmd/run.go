@@ -60,8 +60,8 @@ var kinds = map[string]kind{
 	// ECHO: the original's startup limits and load stage, and its request
 	// log and client summary (no actions to log).
 	"ECHO": {maxBatch: 32, maxExec: 1e9, loadStage: 10 * time.Second, telemetry: true,
-		build: func(cfg scheduler.Config, _ *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
-			return echo.New(cfg), nil
+		build: func(cfg scheduler.Config, s *scheduler.State, _ *Args) (scheduler.Scheduler, error) {
+			return echo.New(cfg, s), nil
 		}},
 }
 
