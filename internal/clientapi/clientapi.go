@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/clockwork-go/clockwork/api"
+	"github.com/clockwork-go/clockwork/internal/console"
 	"github.com/clockwork-go/clockwork/internal/wire"
 )
 
@@ -152,7 +153,7 @@ func (r *InferRequest) String() string {
 	return fmt.Sprintf("Req%d:Infer model=%d b=%d input=%d", r.UserRequestID, r.ModelID, r.BatchSize, len(r.Input))
 }
 func (r *LoadModelRequest) String() string {
-	return fmt.Sprintf("Req%d:LoadModel path=%s", r.UserRequestID, r.Path)
+	return fmt.Sprintf("Req%d:LoadModel path=%s", r.UserRequestID, console.Safe(r.Path))
 }
 func (r *LSRequest) String() string { return fmt.Sprintf("Req%d:LS", r.UserRequestID) }
 func (r *EvictRequest) String() string {
@@ -188,7 +189,7 @@ func (r *LSResponse) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Rsp%d:LS %d models:", r.UserRequestID, len(r.Models))
 	for _, m := range r.Models {
-		fmt.Fprintf(&b, "\n M-%d src=%s input=%d output=%d", m.ModelID, m.Path, m.InputSize, m.OutputSize)
+		fmt.Fprintf(&b, "\n M-%d src=%s input=%d output=%d", m.ModelID, console.Safe(m.Path), m.InputSize, m.OutputSize)
 	}
 	return b.String()
 }

@@ -232,8 +232,8 @@ func (d *direct) load(now int64, req *clientapi.LoadModelRequest, r reply) {
 	fail := func(status int32, msg string) {
 		d.respond(r, &clientapi.LoadModelResponse{ResponseHeader: errHeader(req.Head(), status, msg)})
 	}
-	if req.Copies < 1 {
-		fail(clientapi.StatusInvalidRequest, fmt.Sprintf("no_of_copies must be at least 1, not %d", req.Copies))
+	if msg := badLoad(req); msg != "" {
+		fail(clientapi.StatusInvalidRequest, msg)
 		return
 	}
 	// A failed load gives its ids back (the original used them up, and

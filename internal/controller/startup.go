@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/console"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -107,9 +110,8 @@ func (s *startup) request(now int64, req clientapi.Request, r reply) {
 	fmt.Fprintf(s.out, "Client  --> %s\n", req)
 	switch req := req.(type) {
 	case *clientapi.LoadModelRequest:
-		if req.Copies < 1 {
-			s.respond(r, &clientapi.LoadModelResponse{ResponseHeader: errHeader(req.Head(), clientapi.StatusInvalidRequest,
-				fmt.Sprintf("no_of_copies must be at least 1, not %d", req.Copies))})
+		if msg := badLoad(req); msg != "" {
+			s.respond(r, &clientapi.LoadModelResponse{ResponseHeader: errHeader(req.Head(), clientapi.StatusInvalidRequest, msg)})
 			return
 		}
 		if left := s.ids.room() - s.queuedCopies(); int(req.Copies) > left {
@@ -124,6 +126,19 @@ func (s *startup) request(now int64, req clientapi.Request, r reply) {
 	default:
 		s.held = append(s.held, heldRequest{req: req, reply: r, arrived: now})
 	}
+}
+
+// badLoad says why req cannot be forwarded to workers, or "": no copies,
+// or a path with a control character, which no model file has and which
+// would break the console lines that print it.
+func badLoad(req *clientapi.LoadModelRequest) string {
+	switch {
+	case req.Copies < 1:
+		return fmt.Sprintf("no_of_copies must be at least 1, not %d", req.Copies)
+	case strings.ContainsFunc(req.Path, unicode.IsControl):
+		return fmt.Sprintf("the path %s holds a control character", console.Safe(req.Path))
+	}
+	return ""
 }
 
 // tooMany refuses req, which asks for more consecutive model ids than

@@ -223,6 +223,23 @@ func TestStartupFailedLoadGivesIDsBack(t *testing.T) {
 	}
 }
 
+// TestStartupRefusesControlCharacters: a LoadModel path with a control
+// character is refused with 6 and printed quoted, so that it cannot forge
+// console lines (a newline then "Lost connection to worker 0" did).
+func TestStartupRefusesControlCharacters(t *testing.T) {
+	r := newRig(t)
+	r.s.begin()
+	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/x\nLost connection to worker 0", Copies: 1}, r.reply())
+	if rsp := r.replies[0].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusInvalidRequest ||
+		!strings.Contains(rsp.Message, "holds a control character") {
+		t.Fatalf("response %+v", rsp)
+	}
+	if out := r.out.String(); strings.Contains(out, "\nLost connection") ||
+		!strings.Contains(out, `LoadModel path="/x\nLost connection to worker 0"`) {
+		t.Errorf("console:\n%s", out)
+	}
+}
+
 // TestStartupLeavesOutMisfits: a worker whose state the cluster cannot
 // take is left out, as a lost one (the original ended), with its
 // connection closed; the first good worker sets the page size and the

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
+	"github.com/clockwork-go/clockwork/internal/console"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 )
 
@@ -30,7 +31,7 @@ func describeState(s *scheduler.State) string {
 
 func describeModel(m *scheduler.Model) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "M-%d src=%s input=%d output=%d weights=%.1f MB (%d pages) xfer=%.1f", m.ID, m.Path,
+	fmt.Fprintf(&b, "M-%d src=%s input=%d output=%d weights=%.1f MB (%d pages) xfer=%.1f", m.ID, console.Safe(m.Path),
 		m.InputSize, m.OutputSize, float64(m.WeightsSize)/(1<<20), m.NumWeightsPages, float64(m.WeightsTransfer)/1e6)
 	for i, bs := range m.BatchSizes {
 		fmt.Fprintf(&b, " b%d=%.1f", bs, float64(m.ExecDurations[i])/1e6)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/clockwork-go/clockwork/internal/console"
 )
 
 // Millis renders nanoseconds as the original's console does: whole
@@ -30,7 +32,7 @@ func mb(b uint64) string { return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1
 func ms(ns uint64) string { return strconv.FormatFloat(float64(ns)/1e6, 'f', 1, 64) }
 
 func (a *LoadModelFromDisk) Describe(now uint64) string {
-	return fmt.Sprintf("A%d:LoadModelFromDisk model=%d %s %s", a.ID, a.ModelID, Window(a.Earliest, a.Latest, now), a.Path)
+	return fmt.Sprintf("A%d:LoadModelFromDisk model=%d %s %s", a.ID, a.ModelID, Window(a.Earliest, a.Latest, now), console.Safe(a.Path))
 }
 
 func (a *LoadWeights) Describe(now uint64) string {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/clockwork-go/clockwork/internal/console"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 )
 
@@ -74,7 +75,7 @@ func newModel(p *scheduler.Model, cfg scheduler.Config, est estimator, log io.Wr
 			continue
 		}
 		if s.b != 1 && (s.est <= 0 || s.est > cfg.MaxExec || s.b > cfg.MaxBatch) {
-			fmt.Fprintf(log, "Excluding b%d with estimate %dmodel=%s\n", s.b, s.est, p.Path)
+			fmt.Fprintf(log, "Excluding b%d with estimate %dmodel=%s\n", s.b, s.est, console.Safe(p.Path))
 			continue
 		}
 		m.batch = append(m.batch, s.b)

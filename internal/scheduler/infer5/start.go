@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/clockwork-go/clockwork/internal/console"
 	"github.com/clockwork-go/clockwork/internal/scheduler"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
 )
@@ -133,7 +134,7 @@ func (s *Scheduler) buildModels(models []scheduler.Model) {
 		if m := newModel(p, s.cfg, s.opts.estimator, s.log); m != nil {
 			s.models[p.ID] = m
 		} else {
-			fmt.Fprintf(s.log, "Excluding model %d without usable batch sizes model=%s\n", p.ID, p.Path)
+			fmt.Fprintf(s.log, "Excluding model %d without usable batch sizes model=%s\n", p.ID, console.Safe(p.Path))
 		}
 	}
 	fmt.Fprintf(s.log, "Created %d models\n", len(s.models))
