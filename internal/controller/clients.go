@@ -189,13 +189,17 @@ func (c *Controller) clientRequest(now int64, ev event) {
 		r(&clientapi.LoadModelResponse{ResponseHeader: errHeader(h, clientapi.StatusInvalidRequest, "Controller startup phase has completed")})
 	default:
 		// The original crashed on Evict and UploadModel.
-		kind := "UploadModel"
-		if _, ok := ev.req.(*clientapi.EvictRequest); ok {
-			kind = "Evict"
-		}
 		r(bounceResponse(ev.req, errHeader(h, clientapi.StatusInvalidRequest,
-			kind+" is not supported by this controller: the scheduler manages weights")))
+			weightsRequest(ev.req)+" is not supported by this controller: the scheduler manages weights")))
 	}
+}
+
+// weightsRequest names req, an Evict or UploadModel request.
+func weightsRequest(req clientapi.Request) string {
+	if _, ok := req.(*clientapi.EvictRequest); ok {
+		return "Evict"
+	}
+	return "UploadModel"
 }
 
 // badInput says why input cannot be model's, or "". Inputs go to workers
@@ -209,7 +213,15 @@ func (c *Controller) clientRequest(now int64, ev event) {
 // in parallel, rather than the controller's loop.
 func badInput(sizes map[int]uint64, model int, input []byte) string {
 	size, ok := sizes[model]
-	if !ok || len(input) == 0 {
+	if !ok {
+		return ""
+	}
+	return badInputOf(size, model, input)
+}
+
+// badInputOf is badInput for a model whose inputs are size bytes.
+func badInputOf(size uint64, model int, input []byte) string {
+	if len(input) == 0 {
 		return ""
 	}
 	if bound := lz4.CompressBlockBound(int(size)); len(input) > bound {

@@ -150,7 +150,7 @@ func (d *direct) request(now int64, req clientapi.Request, r reply) {
 		d.respond(r, rsp)
 	default:
 		d.respond(r, bounceResponse(req, errHeader(h, clientapi.StatusInvalidRequest,
-			fmt.Sprintf("%T is not supported by the DIRECT controller", req))))
+			weightsRequest(req)+" is not supported by the DIRECT controller")))
 	}
 }
 
@@ -163,8 +163,20 @@ func (d *direct) infer(now int64, req *clientapi.InferRequest, r reply) {
 	rsp := &clientapi.InferResponse{ResponseHeader: clientapi.ResponseHeader{UserRequestID: req.UserRequestID},
 		ModelID: req.ModelID, BatchSize: 1}
 	n := int64(len(d.state.GPUs))
-	if n == 0 {
+	m, known := d.models[req.ModelID]
+	switch {
+	case n == 0:
 		rsp.Status, rsp.Message = clientapi.StatusError, "worker 0 has no GPUs"
+	case !known: // the original sent it on, as model -1 past 2^31
+		rsp.Status, rsp.Message = clientapi.StatusError, "Invalid model ID"
+	default:
+		// Checked as the schedulers' requests are (the original sent
+		// anything on, which the dummy answered with success).
+		if msg := badInputOf(m.InputSize, int(req.ModelID), req.Input); msg != "" {
+			rsp.Status, rsp.Message = clientapi.StatusInvalidRequest, msg
+		}
+	}
+	if rsp.Status != 0 {
 		d.respond(r, rsp)
 		return
 	}

@@ -3,9 +3,12 @@ package controller
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/pierrec/lz4/v4"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -60,14 +63,37 @@ func (r *directRig) answer(now int64, res workerapi.Result) {
 
 func (r *directRig) last() clientapi.Response { return r.replies[len(r.replies)-1] }
 
+// infer is an Infer request for model with input, which is LZ4-compressed
+// unless empty: an item of testInputSize bytes, all input[0].
 func infer(id int32, model uint32, input string) *clientapi.InferRequest {
-	return &clientapi.InferRequest{RequestHeader: clientapi.RequestHeader{UserRequestID: id}, ModelID: model, BatchSize: 1, Input: []byte(input)}
+	return &clientapi.InferRequest{RequestHeader: clientapi.RequestHeader{UserRequestID: id}, ModelID: model, BatchSize: 1,
+		Input: lz4Item(input)}
 }
 
-// twoGPUs is worker 0's state: two GPUs, model 3 loaded, its weights on
-// GPU 0.
+// testInputSize is the input size of twoGPUs' models.
+const testInputSize = 64
+
+// lz4Item is an LZ4 block of testInputSize bytes of s[0], or nothing.
+func lz4Item(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	item := bytes.Repeat([]byte{s[0]}, testInputSize)
+	out := make([]byte, lz4.CompressBlockBound(len(item)))
+	n, err := lz4.CompressBlock(item, out, nil)
+	if err != nil || n == 0 {
+		panic(fmt.Sprintf("compressing: %d, %v", n, err))
+	}
+	return out[:n]
+}
+
+// twoGPUs is worker 0's state: two GPUs, model 3 loaded (inputs of
+// testInputSize bytes), its weights on GPU 0.
 func twoGPUs() *workerapi.GetWorkerStateResult {
 	st := state(100, 3)
+	for i := range st.Memory.Models {
+		st.Memory.Models[i].InputSize = testInputSize
+	}
 	st.Memory.GPUs = append(st.Memory.GPUs, workerapi.GPUInfo{ID: 1, WeightsCacheSize: 100 << 24, WeightsCacheTotalPages: 100})
 	st.Memory.GPUs[0].Models = []uint32{3}
 	return st
@@ -86,6 +112,7 @@ func TestDirectForwardsInfersToWorker0(t *testing.T) {
 	}
 	st := twoGPUs()
 	st.ID = getState.ActionID()
+	st.Memory.Models = append(st.Memory.Models, workerapi.ModelInfo{ID: 9, InputSize: testInputSize}) // on no GPU
 	r.answer(2*sec, st)
 
 	// Request 4 (even) goes to GPU 1, where model 3's weights must be
@@ -97,12 +124,12 @@ func TestDirectForwardsInfersToWorker0(t *testing.T) {
 		t.Errorf("load %+v", lw)
 	}
 	if in5.GPU != 0 || in5.Earliest != uint64(2*sec) || in5.Latest != uint64(12*sec) || in5.BatchSize != 1 ||
-		string(in5.Input) != "odd" || len(in5.InputSizes) != 1 || in5.InputSizes[0] != 3 {
+		!bytes.Equal(in5.Input, lz4Item("odd")) || len(in5.InputSizes) != 1 || int(in5.InputSizes[0]) != len(in5.Input) {
 		t.Errorf("infer of request 5 %+v", in5)
 	}
 	r.answer(3*sec, &workerapi.LoadWeightsResult{ID: lw.ID})
 	in4 := r.took(3, workerapi.InferType)[0].(*workerapi.Infer)
-	if in4.GPU != 1 || in4.Earliest != uint64(3*sec) || in4.Latest != uint64(13*sec) || string(in4.Input) != "even" {
+	if in4.GPU != 1 || in4.Earliest != uint64(3*sec) || in4.Latest != uint64(13*sec) || !bytes.Equal(in4.Input, lz4Item("even")) {
 		t.Errorf("infer of request 4 %+v", in4)
 	}
 
@@ -144,14 +171,45 @@ func TestDirectForwardsInfersToWorker0(t *testing.T) {
 	r.took(n+2, workerapi.LoadWeightsType)
 
 	for _, want := range []string{
-		"Client  -> Req4:Infer model=3 b=1 input=4\n",
+		fmt.Sprintf("Client  -> Req4:Infer model=3 b=1 input=%d\n", len(lz4Item("even"))),
 		"Worker <-  A1:LoadWeights model=3 gpu=1 [0.0, 10000.0]\n",
-		"Worker <-  A2:Infer model=3 gpu=0 batch=1 input=3 [0.0, 10000.0]\n",
+		fmt.Sprintf("Worker <-  A2:Infer model=3 gpu=0 batch=1 input=%d [0.0, 10000.0]\n", len(lz4Item("odd"))),
 		"Worker  -> R1:LoadWeights",
 		"Client <-  Rsp5:Infer model_id=3 b=1 output=4\n",
 		"Client <-  Rsp4:Infer error 1: evicted meanwhile\n",
 	} {
 		wantOutput(t, r.out.String(), want)
+	}
+}
+
+// TestDirectChecksRequests: an Infer for a model worker 0 does not hold
+// is answered 1 and one whose input does not decompress to the model's
+// input size 6, as the schedulers answer them, without a word to the
+// worker (the original sent them on: an id past 2^31 as model -1, and any
+// input, which worker_dummy answered with success); what DIRECT does not
+// do is named in its answer.
+func TestDirectChecksRequests(t *testing.T) {
+	r := newDirectRig(t)
+	r.d.begin(0)
+	r.answer(0, twoGPUs())
+	n := len(r.sent)
+	for _, c := range []struct {
+		req    clientapi.Request
+		status int32
+		msg    string
+	}{
+		{infer(1, 1<<31, "x"), clientapi.StatusError, "Invalid model ID"},
+		{&clientapi.InferRequest{ModelID: 3, BatchSize: 1, Input: []byte("garbage, not LZ4")}, clientapi.StatusInvalidRequest, "does not decompress"},
+		{&clientapi.InferRequest{ModelID: 3, BatchSize: 1, Input: lz4Item("x")[:3]}, clientapi.StatusInvalidRequest, "does not decompress"},
+		{&clientapi.EvictRequest{ModelID: 3}, clientapi.StatusInvalidRequest, "Evict is not supported by the DIRECT controller"},
+	} {
+		r.ask(sec, c.req)
+		if h := r.last().Head(); h.Status != c.status || !strings.Contains(h.Message, c.msg) {
+			t.Errorf("%s: answered %s, want status %d saying %q", c.req, r.last(), c.status, c.msg)
+		}
+	}
+	if len(r.sent) != n {
+		t.Errorf("sent %v", r.sent[n:])
 	}
 }
 
@@ -170,6 +228,7 @@ func TestDirectGPUs(t *testing.T) {
 		r := newDirectRig(t)
 		r.d.begin(0)
 		st := &workerapi.GetWorkerStateResult{ID: 0}
+		st.Memory.Models = []workerapi.ModelInfo{{ID: 0}}
 		for g := range tc.gpus {
 			st.Memory.GPUs = append(st.Memory.GPUs, workerapi.GPUInfo{ID: int32(g), Models: []uint32{0}})
 		}
@@ -290,8 +349,10 @@ func TestDirectWorkerLost(t *testing.T) {
 	}
 	fresh := &workerapi.GetWorkerStateResult{ID: st.ActionID()}
 	fresh.Memory.GPUs = []workerapi.GPUInfo{{ID: 0}}
+	fresh.Memory.Models = []workerapi.ModelInfo{{ID: 3, InputSize: testInputSize}}
 	r.answer(5*sec, fresh)
-	// Another process: nothing is resident, so the weights are loaded.
+	// Another process, which has the model: nothing is resident, so the
+	// weights are loaded.
 	r.took(n+1, workerapi.LoadWeightsType)
 
 	// Results of actions nobody sent are logged and dropped.
