@@ -124,31 +124,32 @@ func TestStressController(t *testing.T) {
 	c2.waitFor(`^Infer W0 GPU0 errors=0 profiled=[0-9]+ min=`, 10*time.Second)
 }
 
-// TestDirectControllerSurvivesBadInput: what DIRECT forwards unchecked is
-// the worker's to refuse (here the real one on the CPU, which decodes
-// inputs), and each refusal comes back as status 1.
+// TestDirectControllerSurvivesBadInput: DIRECT answers an Infer for a
+// model worker 0 does not hold with 1 and one whose input does not
+// decompress to the model's input size with 6, as the schedulers do (the
+// original sent both on to the worker), and serves on.
 func TestDirectControllerSurvivesBadInput(t *testing.T) {
 	c, cport, m := directMLP(t)
 	m.DisableInputs()
 	raw := &rawClient{t: t, port: cport}
 	for _, tc := range []struct {
-		model uint64
-		input []byte
+		model  uint64
+		input  []byte
+		status int32
 	}{
-		{9999, nil},
-		{1 << 31, nil},
-		{uint64(m.ID()), make([]byte, 2<<20)}, // no LZ4 block of its input size
-		{uint64(m.ID()), []byte("not lz4")},
+		{9999, nil, client.StatusFailed},
+		{1 << 31, nil, client.StatusFailed},
+		{uint64(m.ID()), make([]byte, 2<<20), client.StatusInvalidRequest}, // no LZ4 block of its input size
+		{uint64(m.ID()), []byte("not lz4"), client.StatusInvalidRequest},
 	} {
-		if status := raw.inferWith(tc.model, tc.input); status != client.StatusFailed {
-			t.Errorf("model %d, %d input bytes: status %d, want 1", tc.model, len(tc.input), status)
+		if status := raw.inferWith(tc.model, tc.input); status != tc.status {
+			t.Errorf("model %d, %d input bytes: status %d, want %d", tc.model, len(tc.input), status, tc.status)
 		}
 	}
 	if _, err := m.Infer(nil); err != nil {
 		t.Fatalf("DIRECT stopped serving: %v", err)
 	}
-	c.waitFor(`^Worker  -> R[0-9]+:Error 7[0-9]: `, time.Second)
-	if c.has(`panic|fatal error`) {
-		t.Fatal("the controller panicked")
+	if c.has(`panic|fatal error`) || c.has(`^Worker  -> R[0-9]+:Error 7[0-9]: `) {
+		t.Fatal("the controller panicked, or sent the worker an input it cannot decode")
 	}
 }
