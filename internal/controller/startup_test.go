@@ -48,6 +48,18 @@ func loadOK(id int32, copies int32) *workerapi.LoadModelFromDiskResult {
 		WeightsSizeInCache: 16 << 20, NumWeightsPages: 1, WeightsLoadTime: 5e6, CopiesCreated: copies}
 }
 
+// loadingRig is a rig whose two workers have answered their state (10
+// pages each, no models): the load stage has begun.
+func loadingRig(t *testing.T) *startupRig {
+	r := newRig(t)
+	r.s.begin()
+	w1 := state(10)
+	w1.ID = 1
+	r.s.result(0, 0, state(10))
+	r.s.result(0, 1, w1)
+	return r
+}
+
 func TestStartupPhases(t *testing.T) {
 	r := newRig(t)
 	r.s.begin()
@@ -139,12 +151,7 @@ func TestStartupBouncesAfter12s(t *testing.T) {
 }
 
 func TestStartupLoadFailures(t *testing.T) {
-	r := newRig(t)
-	r.s.begin()
-	w0, w1 := state(10), state(10)
-	w1.ID = 1
-	r.s.result(0, 0, w0)
-	r.s.result(0, 1, w1)
+	r := loadingRig(t)
 	// Mixed success and failure is an error answer, not a crash.
 	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1}, r.reply())
 	r.s.result(sec, 0, loadOK(0, 1))
@@ -189,12 +196,7 @@ func TestStartupLoadFailures(t *testing.T) {
 // that some worker created keeps them, and so does one that a later load
 // has ids above, until that one fails too.
 func TestStartupFailedLoadGivesIDsBack(t *testing.T) {
-	r := newRig(t)
-	r.s.begin()
-	w1 := state(10)
-	w1.ID = 1
-	r.s.result(0, 0, state(10))
-	r.s.result(0, 1, w1)
+	r := loadingRig(t)
 	loadID := func(n int) int32 { // the model id of the nth load sent to worker 0
 		return r.sent[0][n].(*workerapi.LoadModelFromDisk).ModelID
 	}
@@ -318,12 +320,7 @@ func TestStartupLeavesOutMisfits(t *testing.T) {
 }
 
 func TestLoadsInFlightPerWorker(t *testing.T) {
-	r := newRig(t)
-	r.s.begin()
-	w1 := state(10)
-	w1.ID = 1
-	r.s.result(0, 0, state(10))
-	r.s.result(0, 1, w1)
+	r := loadingRig(t)
 	for i := 0; i < 6; i++ {
 		r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1}, r.reply())
 	}
