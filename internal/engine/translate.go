@@ -357,35 +357,9 @@ func (r *nodeReader) poolNode(n *node) error {
 // how some models write global pooling (MNASNet, Keras exports).
 func (r *nodeReader) reduceMean(n *node) error {
 	n.kind = nGlobalAvgPool
-	var axes []int64
-	if r.b.m.opset < 18 {
-		at, err := r.a.get("axes", onnx.AttributeProto_INTS)
-		if err != nil {
-			return err
-		}
-		axes = at.GetInts()
-		if err := r.unary(n); err != nil {
-			return err
-		}
-	} else {
-		if err := r.inputs(1, 2); err != nil {
-			return err
-		}
-		c, _, err := r.constant(1)
-		if err != nil {
-			return err
-		}
-		if c != nil {
-			if c.i64 == nil || len(c.dims) != 1 {
-				return r.errorf("the axes must be a constant 1-D int64 tensor")
-			}
-			axes = c.i64
-		}
-		x, err := r.required(0)
-		if err != nil {
-			return err
-		}
-		n.in = []int{x}
+	axes, err := r.listAttrOrInput(n, "axes", 18)
+	if err != nil {
+		return err
 	}
 	if len(axes) == 0 {
 		return r.errorf("a mean over every axis is not supported (only over the spatial axes, as GlobalAveragePool)")
@@ -404,38 +378,46 @@ func (r *nodeReader) reduceMean(n *node) error {
 	return nil
 }
 
+// listAttrOrInput reads the int64 list called name, an attribute in
+// opsets before since and from then on input 1, a constant 1-D int64
+// tensor (nil if absent either way), and takes input 0 as n's data input.
+func (r *nodeReader) listAttrOrInput(n *node, name string, since int64) ([]int64, error) {
+	if r.b.m.opset < since {
+		at, err := r.a.get(name, onnx.AttributeProto_INTS)
+		if err != nil {
+			return nil, err
+		}
+		return at.GetInts(), r.unary(n)
+	}
+	if err := r.inputs(1, 2); err != nil {
+		return nil, err
+	}
+	c, _, err := r.constant(1)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil && (c.i64 == nil || len(c.dims) != 1) {
+		return nil, r.errorf("the %s must be a constant 1-D int64 tensor", name)
+	}
+	x, err := r.required(0)
+	if err != nil {
+		return nil, err
+	}
+	n.in = []int{x}
+	if c == nil {
+		return nil, nil
+	}
+	return c.i64, nil
+}
+
 func (r *nodeReader) reshape(n *node) error {
 	n.kind, n.view = nView, viewReshape
-	var target []int64
-	if r.b.m.opset < 5 {
-		at, err := r.a.get("shape", onnx.AttributeProto_INTS)
-		if err != nil {
-			return err
-		}
-		if at == nil {
-			return r.errorf("missing attribute \"shape\"")
-		}
-		target = at.GetInts()
-		if err := r.unary(n); err != nil {
-			return err
-		}
-	} else {
-		if err := r.inputs(2, 2); err != nil {
-			return err
-		}
-		c, _, err := r.constant(1)
-		if err != nil {
-			return err
-		}
-		if c == nil || c.i64 == nil || len(c.dims) != 1 {
-			return r.errorf("the shape must be a constant 1-D int64 tensor")
-		}
-		target = c.i64
-		x, err := r.required(0)
-		if err != nil {
-			return err
-		}
-		n.in = []int{x}
+	target, err := r.listAttrOrInput(n, "shape", 5)
+	if err != nil {
+		return err
+	}
+	if target == nil {
+		return r.errorf("missing shape")
 	}
 	z, err := r.a.int("allowzero", 0, 0, 1)
 	if err != nil {
