@@ -1,6 +1,10 @@
 package controller
 
-import "github.com/clockwork-go/clockwork/internal/workerapi"
+import (
+	"slices"
+
+	"github.com/clockwork-go/clockwork/internal/workerapi"
+)
 
 // modelIDs hands out model ids, 0 to workerapi.MaxModels-1, in runs: the
 // copies of one LoadModel get consecutive ids. A load that created no
@@ -43,7 +47,7 @@ func (m *modelIDs) take(n int) (first int, ok bool) {
 			first = r.first
 			r.first, r.n = r.first+n, r.n-n
 			if r.n == 0 {
-				m.free = append(m.free[:i], m.free[i+1:]...)
+				m.free = slices.Delete(m.free, i, i+1)
 			}
 			return first, true
 		}
@@ -58,21 +62,16 @@ func (m *modelIDs) take(n int) (first int, ok bool) {
 
 // give takes back the run of n ids from first, handed out by take.
 func (m *modelIDs) give(first, n int) {
-	i := 0
-	for i < len(m.free) && m.free[i].first < first {
-		i++
-	}
-	m.free = append(m.free, idRun{})
-	copy(m.free[i+1:], m.free[i:])
-	m.free[i] = idRun{first, n}
+	i, _ := slices.BinarySearchFunc(m.free, first, func(r idRun, f int) int { return r.first - f })
+	m.free = slices.Insert(m.free, i, idRun{first, n})
 	// Merge with the neighbours, then give the top run back to next.
 	if i+1 < len(m.free) && m.free[i].first+m.free[i].n == m.free[i+1].first {
 		m.free[i].n += m.free[i+1].n
-		m.free = append(m.free[:i+1], m.free[i+2:]...)
+		m.free = slices.Delete(m.free, i+1, i+2)
 	}
 	if i > 0 && m.free[i-1].first+m.free[i-1].n == m.free[i].first {
 		m.free[i-1].n += m.free[i].n
-		m.free = append(m.free[:i], m.free[i+1:]...)
+		m.free = slices.Delete(m.free, i, i+1)
 	}
 	if last := len(m.free) - 1; m.free[last].first+m.free[last].n == m.next {
 		m.next = m.free[last].first
