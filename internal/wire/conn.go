@@ -136,10 +136,15 @@ func (c *Conn) Hold(n int64) { c.held.Add(n) }
 // waiting for them.
 func (c *Conn) Unhold(n int64) {
 	if left := c.held.Add(-n); c.holdAt > 0 && left <= c.holdAt {
-		select {
-		case c.space <- struct{}{}:
-		default:
-		}
+		c.signalSpace()
+	}
+}
+
+// signalSpace wakes a Receive waiting for space (waitForSpace), if any.
+func (c *Conn) signalSpace() {
+	select {
+	case c.space <- struct{}{}:
+	default:
 	}
 }
 
@@ -402,10 +407,7 @@ func (c *Conn) written(m *Message) {
 		return // the end of a direct Send's message, never counted
 	}
 	if left := c.unsent.Add(-cost(m)); c.pauseAt > 0 && left <= c.pauseAt {
-		select {
-		case c.space <- struct{}{}:
-		default:
-		}
+		c.signalSpace()
 	}
 }
 
