@@ -21,6 +21,25 @@ type builder struct {
 	// indices, Dropout masks, BatchNormalization statistics), which the
 	// engine does not compute; using one is an error.
 	extra map[string]string
+	// shapes are the values' shapes at batch sizes 1, 2 and 3 through
+	// nodes[:inferred], inferred as far as the graph goes when a Shape
+	// node needs one.
+	shapes   [3][][]int
+	inferred int
+}
+
+// shapesOf is value v's shape at batch sizes 1, 2 and 3.
+func (b *builder) shapesOf(v int) ([3][]int, error) {
+	var out [3][]int
+	for k := range b.shapes {
+		s, err := b.m.inferFrom(k+1, b.shapes[k], b.inferred)
+		if err != nil {
+			return out, err
+		}
+		b.shapes[k], out[k] = s, s[v]
+	}
+	b.inferred = len(b.m.nodes)
+	return out, nil
 }
 
 func (m *Model) build(mp *onnx.ModelProto) error {
@@ -242,8 +261,24 @@ func (b *builder) node(np *onnx.NodeProto) error {
 		}
 		return b.define(r, value{kind: valConst, c: c})
 	}
+	if c, ok, err := r.fold(); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return b.define(r, value{kind: valConst, c: c})
+	}
 	if err := r.translate(&n); err != nil {
 		return err
+	}
+	if n.kind == nView && b.m.values[n.in[0]].kind == valConst {
+		// A view of a constant is a constant, for what reads it at import
+		// (a Reshape target) and at run time (weights).
+		c := b.m.values[n.in[0]].c
+		dims, err := n.viewShape(c.dims, -1)
+		if err != nil {
+			return err
+		}
+		return b.define(r, value{kind: valConst, c: &tensor{dims: dims, dtype: c.dtype, f32: c.f32, i64: c.i64, perBatch: c.perBatch}})
 	}
 	b.m.nodes = append(b.m.nodes, n)
 	idx := len(b.m.nodes) - 1

@@ -30,7 +30,11 @@
 // Conv + bias + residual Add + Relu/Clip into one Conv op (what cuDNN's
 // cudnnConvolutionBiasActivationForward computes), and activations into the
 // Gemm, Add/Mul or BatchNormalization before them. Flatten, Reshape,
-// Identity and Dropout are views and cost nothing. Only float32 tensors are
-// supported. Any malformed or unsupported input yields an *Error; Import
+// Squeeze, Unsqueeze, Identity, Dropout and Cast to float are views and
+// cost nothing. Shape arithmetic (Shape, then Gather, Slice, Concat,
+// Squeeze, Unsqueeze, Cast, Add, Sub, Mul and Div on integers, as
+// exporters write x.view(x.size(0), -1)) is folded at import into
+// constants that may grow with the batch size (shapefold.go). Only
+// float32 tensors are computed. Any malformed or unsupported input yields an *Error; Import
 // never panics, whatever the bytes.
 package engine

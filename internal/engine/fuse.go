@@ -1,14 +1,11 @@
 package engine
 
-// fuse rewrites the graph for execution: views of constants become
-// constants, nodes no output depends on go, BatchNormalization folds into the convolution before it, and
-// Conv + residual Add, MatMul + bias Add and op + activation chains become
+// fuse rewrites the graph for execution: nodes no output depends on go,
+// BatchNormalization folds into the convolution before it, and Conv +
+// residual Add, MatMul + bias Add and op + activation chains become
 // single nodes. A fused node takes the place of the last node of its chain,
 // where all its inputs are available.
 func (m *Model) fuse() error {
-	if err := m.foldConstViews(); err != nil {
-		return err
-	}
 	m.pruneDead()
 	s1, err := m.infer(1)
 	if err != nil {
@@ -64,24 +61,6 @@ func (m *Model) merge(p, c int) {
 	m.nodes[c] = pn
 	m.nodes[p] = node{dead: true}
 	m.values[pn.out].prod = c
-}
-
-func (m *Model) foldConstViews() error {
-	for i := range m.nodes {
-		n := &m.nodes[i]
-		if n.dead || n.kind != nView || m.values[n.in[0]].kind != valConst {
-			continue
-		}
-		c := m.values[n.in[0]].c
-		dims, err := n.viewShape(c.dims)
-		if err != nil {
-			return err
-		}
-		v := &m.values[n.out]
-		v.kind, v.c = valConst, &tensor{dims: dims, dtype: c.dtype, f32: c.f32, i64: c.i64}
-		n.dead = true
-	}
-	return nil
 }
 
 // pruneDead drops the nodes whose outputs no graph output depends on.

@@ -40,6 +40,14 @@ func FuzzImport(f *testing.F) {
 			lo, hi := b.Const("lo", []float32{0}), b.Const("hi", []float32{6})
 			return b.Node("Clip", []string{b.Node("Add", []string{y, b.Normal("c", 0, 1, 3)}), lo, hi})
 		}),
+		single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
+			s := b.Node("Shape", []string{x})
+			n := b.Node("Unsqueeze", []string{b.Node("Gather", []string{s, b.Int64s("i", []int64{0})}), b.Int64s("a", []int64{0}, 1)})
+			hw := b.Node("Mul", []string{b.Node("Slice", []string{s, b.Int64s("st", []int64{1}, 1), b.Int64s("en", []int64{3}, 1)}), b.Int64s("k", []int64{1, 1}, 2)})
+			u := b.Node("Unsqueeze", []string{x, b.Int64s("ax", []int64{1}, 1)})
+			r := b.Node("Reshape", []string{b.Node("Squeeze", []string{u, b.Int64s("ax2", []int64{1}, 1)}), b.Node("Concat", []string{n, hw}, num("axis", 0))})
+			return b.Node("Cast", []string{r}, num("to", 1))
+		}),
 	} {
 		data, err := proto.Marshal(m)
 		if err != nil {

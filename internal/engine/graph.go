@@ -24,11 +24,17 @@ type value struct {
 
 // tensor is a constant. Float constants may become weights; integer ones
 // only parameterise nodes at import (Reshape shapes, Clip bounds).
+//
+// An integer constant computed from a tensor's shape (Shape and the shape
+// arithmetic after it, folded at import) may depend on the batch size:
+// its element k is i64[k] + perBatch[k] × batch. perBatch is nil when no
+// element depends on it.
 type tensor struct {
-	dims  []int
-	dtype int32     // onnx.TensorProto_DataType
-	f32   []float32 // FLOAT
-	i64   []int64   // INT64, INT32 (widened)
+	dims     []int
+	dtype    int32     // onnx.TensorProto_DataType
+	f32      []float32 // FLOAT
+	i64      []int64   // INT64, INT32 (widened), BOOL
+	perBatch []int64   // with i64, see above
 }
 
 type nodeKind uint8
@@ -43,7 +49,7 @@ const (
 	nActivate
 	nConcat
 	nSoftmax
-	nView // Flatten, Reshape, Identity, Dropout: the output aliases the input
+	nView // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 
 // node is one operation. Inputs are value indices, -1 for an absent
@@ -64,9 +70,10 @@ type node struct {
 	axis          int   // Concat, Softmax, Flatten
 	legacySoftmax bool  // Softmax before opset 13: normalise over all dims from axis
 	shape         []int // Reshape target (0 and -1 resolved per plan), nil for Flatten
+	shapeBatch    []int // with shape: target[i] = shape[i] + shapeBatch[i] × batch; nil if none depends on it
 	view          viewKind
 	zero          bool  // Reshape allowzero
-	axes          []int // ReduceMean's, as given: the spatial ones
+	axes          []int // ReduceMean's (the spatial ones), Squeeze's and Unsqueeze's, as given
 	squeeze       bool  // ReduceMean with keepdims 0: the output drops them
 }
 
@@ -76,6 +83,8 @@ const (
 	viewIdentity viewKind = iota
 	viewFlatten
 	viewReshape
+	viewSqueeze
+	viewUnsqueeze
 )
 
 type convParams struct {

@@ -176,6 +176,61 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Softmax", []string{x}, modelgen.Float("axis", 1))
 			})
 		}, want: []string{"Softmax", `"axis"`, "FLOAT"}},
+		{name: "gather of a computed tensor", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Gather", []string{x, b.Int64s("i", []int64{0})})
+			})
+		}, want: []string{"Gather", "only on constant integer tensors"}},
+		{name: "batch times batch", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				n := b.Node("Shape", []string{x}, num("end", 1))
+				return b.Node("Reshape", []string{x, b.Node("Mul", []string{n, n})})
+			})
+		}, want: []string{"Mul", "a product of two values that depend on the batch size"}},
+		{name: "batch divided unevenly", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				n := b.Node("Shape", []string{x}, num("end", 1))
+				return b.Node("Reshape", []string{x, b.Node("Div", []string{n, b.Int64s("two", []int64{2}, 1)})})
+			})
+		}, want: []string{"Div", "does not come out whole"}},
+		{name: "integer division by zero", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				q := b.Node("Div", []string{b.Int64s("a", []int64{3}, 1), b.Int64s("z", []int64{0}, 1)})
+				return b.Node("Reshape", []string{x, q})
+			})
+		}, want: []string{"Div", "division by zero"}},
+		{name: "gather index out of range", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				n := b.Node("Gather", []string{b.Node("Shape", []string{x}), b.Int64s("i", []int64{-3})})
+				return b.Node("Reshape", []string{x, n})
+			})
+		}, want: []string{"Gather", "index -3 out of range for axis of size 2"}},
+		{name: "slice step 0", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				z := b.Int64s("z", []int64{0}, 1)
+				return b.Node("Reshape", []string{x, b.Node("Slice", []string{b.Node("Shape", []string{x}), z, b.Int64s("e", []int64{2}, 1), z, z})})
+			})
+		}, want: []string{"Slice", "step 0"}},
+		{name: "shape arithmetic too large", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				big := b.Node("Mul", []string{b.Int64s("a", make([]int64, 300), 300, 1), b.Int64s("b", make([]int64, 300), 1, 300)})
+				return b.Node("Reshape", []string{x, big})
+			})
+		}, want: []string{"Mul", "[300 300] elements: at most 65536"}},
+		{name: "squeeze without axes", model: func() *onnx.ModelProto {
+			return single([]int{1, 3}, func(b *modelgen.Builder, x string) string { return b.Node("Squeeze", []string{x}) })
+		}, want: []string{"Squeeze", "missing axes"}},
+		{name: "cast of a computed tensor", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Cast", []string{x}, num("to", int(onnx.TensorProto_INT64)))
+			})
+		}, want: []string{"Cast", "to INT64 is not supported"}},
+		{name: "constant reshaped by the batch size", model: func() *onnx.ModelProto {
+			return single([]int{4}, func(b *modelgen.Builder, x string) string {
+				target := b.Node("Concat", []string{b.Node("Shape", []string{x}, num("end", 1)), b.Int64s("m", []int64{-1}, 1)}, num("axis", 0))
+				return b.Node("Add", []string{x, b.Node("Reshape", []string{b.Const("c", []float32{1, 2, 3, 4}, 4), target})})
+			})
+		}, want: []string{"Reshape", "reshapes a constant to a shape that depends on the batch size"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})

@@ -2,10 +2,17 @@ package engine
 
 // infer computes the shape of every value at batch size batch, checking
 // each node's operands.
-func (m *Model) infer(batch int) ([][]int, error) {
-	shapes := make([][]int, len(m.values))
-	for i, v := range m.values {
-		switch v.kind {
+func (m *Model) infer(batch int) ([][]int, error) { return m.inferFrom(batch, nil, 0) }
+
+// inferFrom extends shapes, the shapes at batch size batch of the values
+// that existed when nodes[:from] had been inferred, to the values added
+// since and the outputs of nodes[from:]. The import infers the graph so
+// far this way, each node once, when a Shape node needs a shape.
+func (m *Model) inferFrom(batch int, shapes [][]int, from int) ([][]int, error) {
+	known := len(shapes)
+	shapes = append(shapes, make([][]int, len(m.values)-known)...)
+	for i := known; i < len(m.values); i++ {
+		switch v := &m.values[i]; v.kind {
 		case valInput:
 			shapes[i] = append([]int{batch}, m.Inputs[v.input].Shape...)
 		case valConst:
@@ -14,7 +21,7 @@ func (m *Model) infer(batch int) ([][]int, error) {
 			}
 		}
 	}
-	for i := range m.nodes {
+	for i := from; i < len(m.nodes); i++ {
 		n := &m.nodes[i]
 		if n.dead {
 			continue
@@ -25,7 +32,7 @@ func (m *Model) infer(batch int) ([][]int, error) {
 				in[j] = shapes[v]
 			}
 		}
-		s, err := n.outShape(in)
+		s, err := n.outShape(in, batch)
 		if err != nil {
 			return nil, err
 		}
@@ -41,8 +48,9 @@ func (n *node) errorf(format string, args ...any) error {
 	return nodeErrorf(n.op, n.name, format, args...)
 }
 
-// outShape checks a node's input shapes and returns its output shape.
-func (n *node) outShape(in [][]int) ([]int, error) {
+// outShape checks a node's input shapes at batch size batch and returns
+// its output shape.
+func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 	x := in[0]
 	switch n.kind {
 	case nConv:
@@ -102,7 +110,7 @@ func (n *node) outShape(in [][]int) ([]int, error) {
 		}
 		return x, nil
 	case nView:
-		return n.viewShape(x)
+		return n.viewShape(x, batch)
 	}
 	return nil, n.errorf("internal error: unknown node kind %d", n.kind)
 }
@@ -286,7 +294,9 @@ func (n *node) concatShape(in [][]int) ([]int, error) {
 	return y, nil
 }
 
-func (n *node) viewShape(x []int) ([]int, error) {
+// viewShape is a view's output shape for input shape x at batch size
+// batch; batch < 0 for a constant, which no batch size reshapes.
+func (n *node) viewShape(x []int, batch int) ([]int, error) {
 	switch n.view {
 	case viewFlatten:
 		axis := n.axis
@@ -298,9 +308,72 @@ func (n *node) viewShape(x []int) ([]int, error) {
 		}
 		return []int{numElems(x[:axis]), numElems(x[axis:])}, nil
 	case viewReshape:
-		return reshape(n, x, n.shape, n.zero)
+		target := n.shape
+		if n.shapeBatch != nil {
+			if batch < 0 {
+				return nil, n.errorf("reshapes a constant to a shape that depends on the batch size")
+			}
+			target = make([]int, len(n.shape))
+			for i, d := range n.shape {
+				target[i] = d + n.shapeBatch[i]*batch
+			}
+		}
+		return reshape(n, x, target, n.zero)
+	case viewSqueeze:
+		return n.squeezeShape(x)
+	case viewUnsqueeze:
+		return n.unsqueezeShape(x)
 	}
 	return x, nil
+}
+
+// squeezeShape drops the axes of x that n.axes names, each of size 1.
+func (n *node) squeezeShape(x []int) ([]int, error) {
+	drop := make([]bool, len(x))
+	for _, a := range n.axes {
+		i, err := normAxis(n, a, len(x))
+		if err != nil {
+			return nil, err
+		}
+		if x[i] != 1 || drop[i] {
+			return nil, n.errorf("cannot squeeze axis %d of shape %v", a, x)
+		}
+		drop[i] = true
+	}
+	var y []int
+	for i, d := range x {
+		if !drop[i] {
+			y = append(y, d)
+		}
+	}
+	return y, nil
+}
+
+// unsqueezeShape inserts an axis of size 1 into x at each of n.axes,
+// which count in the output's rank.
+func (n *node) unsqueezeShape(x []int) ([]int, error) {
+	rank := len(x) + len(n.axes)
+	ones := make([]bool, rank)
+	for _, a := range n.axes {
+		i, err := normAxis(n, a, rank)
+		if err != nil {
+			return nil, err
+		}
+		if ones[i] {
+			return nil, n.errorf("axis %d given twice", a)
+		}
+		ones[i] = true
+	}
+	y := make([]int, rank)
+	j := 0
+	for i := range y {
+		y[i] = 1
+		if !ones[i] {
+			y[i] = x[j]
+			j++
+		}
+	}
+	return y, nil
 }
 
 // reshape resolves a Reshape target against the input shape.
@@ -316,6 +389,8 @@ func reshape(n *node, x, target []int, allowZero bool) ([]int, error) {
 			}
 			infer = i
 			continue
+		case d < -1:
+			return nil, n.errorf("invalid shape value %d in %v", d, target)
 		case d == 0 && !allowZero:
 			if i >= len(x) {
 				return nil, n.errorf("shape %v copies dimension %d of input %v", target, i, x)

@@ -70,6 +70,12 @@ func (r *nodeReader) translate(n *node) error {
 		return r.unary(n)
 	case "Reshape":
 		return r.reshape(n)
+	case "Squeeze", "Unsqueeze":
+		return r.squeezeNode(n, op)
+	case "Cast":
+		return r.castNode(n)
+	case "Gather", "Slice":
+		return r.errorf("supported only on constant integer tensors (shape arithmetic)")
 	case "Identity":
 		n.kind, n.view = nView, viewIdentity
 		return r.unary(n)
@@ -357,11 +363,10 @@ func (r *nodeReader) poolNode(n *node) error {
 // how some models write global pooling (MNASNet, Keras exports).
 func (r *nodeReader) reduceMean(n *node) error {
 	n.kind = nGlobalAvgPool
-	axes, err := r.listAttrOrInput(n, "axes", 18)
-	if err != nil {
+	if err := r.axes(n, 18); err != nil {
 		return err
 	}
-	if len(axes) == 0 {
+	if len(n.axes) == 0 {
 		return r.errorf("a mean over every axis is not supported (only over the spatial axes, as GlobalAveragePool)")
 	}
 	keep, err := r.a.int("keepdims", 1, 0, 1)
@@ -369,6 +374,50 @@ func (r *nodeReader) reduceMean(n *node) error {
 		return err
 	}
 	n.squeeze = keep == 0
+	return nil
+}
+
+// squeezeNode reads a Squeeze or Unsqueeze of a computed tensor, a view.
+// Squeeze must name its axes: without them it would drop the batch axis
+// at batch size 1 only.
+func (r *nodeReader) squeezeNode(n *node, op string) error {
+	n.kind, n.view = nView, viewSqueeze
+	if op == "Unsqueeze" {
+		n.view = viewUnsqueeze
+	}
+	if err := r.axes(n, 13); err != nil {
+		return err
+	}
+	if n.axes == nil {
+		return r.errorf("missing axes")
+	}
+	return nil
+}
+
+// castNode reads a Cast of a computed tensor, which is float32: to FLOAT
+// it is a view.
+func (r *nodeReader) castNode(n *node) error {
+	to, err := r.a.int("to", 0, 0, 1<<30)
+	if err != nil {
+		return err
+	}
+	if to != int(onnx.TensorProto_FLOAT) {
+		return r.errorf("a cast of a computed tensor to %s is not supported (float32 only)", dtypeName(int32(to)))
+	}
+	n.kind, n.view = nView, viewIdentity
+	return r.unary(n)
+}
+
+// axes reads n's axes (an attribute before opset since, input 1 from
+// it; nil if absent) and takes input 0 as its data input.
+func (r *nodeReader) axes(n *node, since int64) error {
+	axes, perBatch, err := r.listAttrOrInput(n, "axes", since)
+	if err != nil {
+		return err
+	}
+	if perBatch != nil {
+		return r.errorf("the axes depend on the batch size")
+	}
 	for _, a := range axes {
 		if a < -maxDim || a > maxDim {
 			return r.errorf("axis %d out of range", a)
@@ -381,38 +430,40 @@ func (r *nodeReader) reduceMean(n *node) error {
 // listAttrOrInput reads the int64 list called name, an attribute in
 // opsets before since and from then on input 1, a constant 1-D int64
 // tensor (nil if absent either way), and takes input 0 as n's data input.
-func (r *nodeReader) listAttrOrInput(n *node, name string, since int64) ([]int64, error) {
+// perBatch is the list's growth with the batch size if it is computed
+// from shapes (see tensor), else nil.
+func (r *nodeReader) listAttrOrInput(n *node, name string, since int64) (list, perBatch []int64, err error) {
 	if r.b.m.opset < since {
 		at, err := r.a.get(name, onnx.AttributeProto_INTS)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return at.GetInts(), r.unary(n)
+		return at.GetInts(), nil, r.unary(n)
 	}
 	if err := r.inputs(1, 2); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, _, err := r.constant(1)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c != nil && (c.i64 == nil || len(c.dims) != 1) {
-		return nil, r.errorf("the %s must be a constant 1-D int64 tensor", name)
+		return nil, nil, r.errorf("the %s must be a constant 1-D int64 tensor", name)
 	}
 	x, err := r.required(0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	n.in = []int{x}
 	if c == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return c.i64, nil
+	return c.i64, c.perBatch, nil
 }
 
 func (r *nodeReader) reshape(n *node) error {
 	n.kind, n.view = nView, viewReshape
-	target, err := r.listAttrOrInput(n, "shape", 5)
+	target, perBatch, err := r.listAttrOrInput(n, "shape", 5)
 	if err != nil {
 		return err
 	}
@@ -426,10 +477,21 @@ func (r *nodeReader) reshape(n *node) error {
 	n.zero = z == 1
 	n.shape = make([]int, len(target))
 	for i, d := range target {
-		if d < -1 || d > maxElems {
+		if d < -1 && perBatch == nil || d < -maxElems || d > maxElems {
 			return r.errorf("invalid shape value %d", d)
 		}
 		n.shape[i] = int(d)
+	}
+	if perBatch != nil {
+		// Resolved per plan (viewShape); bounded so that it cannot
+		// overflow at any batch size.
+		n.shapeBatch = make([]int, len(perBatch))
+		for i, p := range perBatch {
+			if p < -maxElems || p > maxElems {
+				return r.errorf("invalid shape value %d × batch size", p)
+			}
+			n.shapeBatch[i] = int(p)
+		}
 	}
 	return nil
 }

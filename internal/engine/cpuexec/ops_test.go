@@ -257,6 +257,43 @@ func TestOperators(t *testing.T) {
 			c := b.Node("Constant", nil, &onnx.AttributeProto{Name: "value_floats", Type: onnx.AttributeProto_FLOATS, Floats: []float32{1, -2, 3}})
 			return b.Node("Mul", []string{x, c})
 		}},
+		// PyTorch's x.view(x.size(0), -1): the target is computed from
+		// the batch size, which Plan resolves per batch.
+		{name: "shape-view-batch-minus-one", input: []int{3, 4, 4}, build: func(b *modelgen.Builder, x string) string {
+			r := b.Node("Relu", []string{x})
+			n := b.Node("Gather", []string{b.Node("Shape", []string{r}), b.Int64s("zero", []int64{0})}, num("axis", 0))
+			n1 := b.Node("Unsqueeze", []string{n, b.Int64s("ax0", []int64{0}, 1)})
+			target := b.Node("Concat", []string{n1, b.Int64s("minus1", []int64{-1}, 1)}, num("axis", 0))
+			return b.Node("MatMul", []string{b.Node("Reshape", []string{r, target}), b.Normal("w", 0, 0.3, 48, 5)})
+		}},
+		{name: "shape-arith-slice-div", input: []int{4, 3, 3}, build: func(b *modelgen.Builder, x string) string {
+			s := b.Node("Shape", []string{x})
+			c := b.Node("Gather", []string{s, b.Int64s("one", []int64{1}, 1)})
+			half := b.Node("Div", []string{c, b.Int64s("two", []int64{2}, 1)})
+			hw := b.Node("Slice", []string{s, b.Int64s("st", []int64{-2}, 1), b.Int64s("en", []int64{1 << 40}, 1)})
+			n := b.Node("Slice", []string{s, b.Int64s("s0", []int64{0}, 1), b.Int64s("e1", []int64{1}, 1), b.Int64s("a0", []int64{0}, 1), b.Int64s("st1", []int64{1}, 1)})
+			target := b.Node("Concat", []string{n, b.Int64s("g", []int64{2}, 1), half, hw}, num("axis", 0))
+			y := b.Node("Softmax", []string{b.Node("Reshape", []string{x, target})}, num("axis", 1))
+			// Back to [N, C·H·W] with the product written out.
+			chw := b.Node("Mul", []string{b.Node("Mul", []string{c, b.Node("Gather", []string{hw, b.Int64s("i0", []int64{0}, 1)})}),
+				b.Node("Gather", []string{hw, b.Int64s("i1", []int64{1}, 1)})})
+			return b.Node("Reshape", []string{y, b.Node("Concat", []string{n, chw}, num("axis", 0))})
+		}},
+		{name: "shape-start-end-cast", input: []int{2, 3, 5}, opset: 15, build: func(b *modelgen.Builder, x string) string {
+			item := b.Node("Shape", []string{x}, num("start", -3))
+			asFloat := b.Node("Cast", []string{item}, num("to", int(onnx.TensorProto_FLOAT)))
+			back := b.Node("Cast", []string{asFloat}, num("to", int(onnx.TensorProto_INT64)))
+			target := b.Node("Concat", []string{b.Int64s("m1", []int64{-1}, 1), back}, num("axis", 0))
+			return b.Node("Relu", []string{b.Node("Reshape", []string{x, target})})
+		}},
+		{name: "unsqueeze-squeeze-cast-views", input: []int{3, 4}, build: func(b *modelgen.Builder, x string) string {
+			u := b.Node("Unsqueeze", []string{b.Node("Relu", []string{x}), b.Int64s("ax", []int64{1, -1}, 2)})
+			sq := b.Node("Squeeze", []string{b.Node("Sigmoid", []string{u}), b.Int64s("sax", []int64{-1, 1}, 2)})
+			return b.Node("Cast", []string{sq}, num("to", int(onnx.TensorProto_FLOAT)))
+		}},
+		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
+		}},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			checkModel(t, g.model(), g.opts, 1, 3)

@@ -221,6 +221,14 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 	case "LeakyRelu":
 		a := float64(n.f("alpha", 0.01))
 		return unary(n.x(0), func(x float64) float64 { return max(x, 0) + a*min(x, 0) }), nil
+	case "Shape", "Gather", "Squeeze", "Unsqueeze", "Slice", "Cast":
+		return shapeOp(n, opset)
+	case "Add", "Sub", "Mul", "Div", "Concat":
+		if a, _ := n.in(0); a.ints != nil {
+			return intOp(n)
+		}
+	}
+	switch p.GetOpType() {
 	case "Add":
 		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a + b })}, nil
 	case "Mul":
@@ -362,7 +370,18 @@ func batchNorm(n node) Tensor {
 
 // broadcast applies f with numpy broadcasting.
 func broadcast(a, b Tensor, f func(a, b float64) float64) Tensor {
-	r := max(len(a.Shape), len(b.Shape))
+	ys, ai, bi := broadcastIndex(a.Shape, b.Shape)
+	y := newTensor(ys...)
+	for k := range y.Data {
+		y.Data[k] = float32(f(float64(a.Data[ai[k]]), float64(b.Data[bi[k]])))
+	}
+	return y
+}
+
+// broadcastIndex is the numpy broadcast of shapes as and bs, and for each
+// output element the elements of a and b it combines.
+func broadcastIndex(as, bs []int) (ys, ai, bi []int) {
+	r := max(len(as), len(bs))
 	pad := func(s []int) []int {
 		out := make([]int, r)
 		for i := range out {
@@ -371,27 +390,26 @@ func broadcast(a, b Tensor, f func(a, b float64) float64) Tensor {
 		copy(out[r-len(s):], s)
 		return out
 	}
-	as, bs := pad(a.Shape), pad(b.Shape)
-	ys := make([]int, r)
+	as, bs = pad(as), pad(bs)
+	ys = make([]int, r)
 	for i := range ys {
 		ys[i] = max(as[i], bs[i])
 	}
-	y := newTensor(ys...)
 	idx := make([]int, r)
-	for k := range y.Data {
+	for k := range size(ys) {
 		rem := k
 		for i := r - 1; i >= 0; i-- {
 			idx[i] = rem % ys[i]
 			rem /= ys[i]
 		}
-		ai, bi := 0, 0
+		a, b := 0, 0
 		for i := range r {
-			ai = ai*as[i] + idx[i]%as[i]
-			bi = bi*bs[i] + idx[i]%bs[i]
+			a = a*as[i] + idx[i]%as[i]
+			b = b*bs[i] + idx[i]%bs[i]
 		}
-		y.Data[k] = float32(f(float64(a.Data[ai]), float64(b.Data[bi])))
+		ai, bi = append(ai, a), append(bi, b)
 	}
-	return y
+	return ys, ai, bi
 }
 
 func pool(n node) Tensor {

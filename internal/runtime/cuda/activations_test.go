@@ -14,7 +14,9 @@ import (
 // (the engine's Add and Mul): a convolution with LeakyReLU, Swish
 // (x · Sigmoid(x), EfficientNet's: a Sigmoid alone, then Mul), a depthwise
 // convolution with Sigmoid, and a Gemm with Tanh of the Swish's mean
-// (ReduceMean, keepdims 0); the last two concatenated into the output.
+// (ReduceMean, keepdims 0); the last two concatenated into the output,
+// the convolution's flattened as PyTorch exports x.view(x.size(0), -1)
+// (a Reshape to a target computed from the batch size).
 func activationModel(t *testing.T, dir string) string {
 	t.Helper()
 	b := modelgen.NewBuilder("activations", 13)
@@ -30,7 +32,10 @@ func activationModel(t *testing.T, dir string) string {
 	c3 := b.Node("Sigmoid", []string{conv(swish, 8, 8, 8)})
 	g := b.Node("ReduceMean", []string{swish}, modelgen.Ints("axes", 2, 3), modelgen.Int("keepdims", 0)) // [N, 8]
 	fc := b.Node("Gemm", []string{g, b.Normal("fc.weight", 0, 1, 10, 8), b.Normal("fc.bias", 0, 0.5, 10)}, modelgen.Int("transB", 1))
-	b.NodeOut("Concat", "output", []string{flatNode(b, c3), b.Node("Tanh", []string{fc})}, modelgen.Int("axis", 1))
+	n := b.Node("Gather", []string{b.Node("Shape", []string{c3}), b.Int64s("zero", []int64{0})})
+	target := b.Node("Concat", []string{b.Node("Unsqueeze", []string{n, b.Int64s("axis0", []int64{0}, 1)}), b.Int64s("rest", []int64{-1}, 1)}, modelgen.Int("axis", 0))
+	view := b.Node("Reshape", []string{c3, target})
+	b.NodeOut("Concat", "output", []string{view, b.Node("Tanh", []string{fc})}, modelgen.Int("axis", 1))
 	b.Output("output", 8*12*12+10)
 	return writeModel(t, dir, b)
 }
