@@ -26,6 +26,7 @@ type builder struct {
 	// node needs one.
 	shapes   [3][][]int
 	inferred int
+	one      int // the constant 1 of the transposes, -1 until one needs it
 }
 
 // shapesOf is value v's shape at batch sizes 1, 2 and 3.
@@ -56,7 +57,7 @@ func (m *Model) build(mp *onnx.ModelProto) error {
 	if m.opset < 1 {
 		return errorf("file has no opset_import for the default ONNX domain")
 	}
-	b := &builder{m: m, names: make(map[string]int), extra: make(map[string]string)}
+	b := &builder{m: m, names: make(map[string]int), extra: make(map[string]string), one: -1}
 	for _, t := range g.GetInitializer() {
 		if t.GetName() == "" {
 			return errorf("initializer without a name")

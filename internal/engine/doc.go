@@ -34,7 +34,8 @@
 // cost nothing. Shape arithmetic (Shape, then Gather, Slice, Concat,
 // Squeeze, Unsqueeze, Cast, Add, Sub, Mul and Div on integers, as
 // exporters write x.view(x.size(0), -1)) is folded at import into
-// constants that may grow with the batch size (shapefold.go). Only
-// float32 tensors are computed. Any malformed or unsupported input yields an *Error; Import
+// constants that may grow with the batch size (shapefold.go). Transpose
+// runs as a Binary op (Y = X·1 with X's strides permuted), which both
+// executors already have. Only float32 tensors are computed. Any malformed or unsupported input yields an *Error; Import
 // never panics, whatever the bytes.
 package engine

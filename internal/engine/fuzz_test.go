@@ -46,7 +46,8 @@ func FuzzImport(f *testing.F) {
 			hw := b.Node("Mul", []string{b.Node("Slice", []string{s, b.Int64s("st", []int64{1}, 1), b.Int64s("en", []int64{3}, 1)}), b.Int64s("k", []int64{1, 1}, 2)})
 			u := b.Node("Unsqueeze", []string{x, b.Int64s("ax", []int64{1}, 1)})
 			r := b.Node("Reshape", []string{b.Node("Squeeze", []string{u, b.Int64s("ax2", []int64{1}, 1)}), b.Node("Concat", []string{n, hw}, num("axis", 0))})
-			return b.Node("Cast", []string{r}, num("to", 1))
+			t := b.Node("Transpose", []string{r}, ints("perm", 0, 2, 1))
+			return b.Node("Cast", []string{b.Node("MatMul", []string{t, b.Node("Transpose", []string{b.Normal("w", 0, 1, 2, 2)})})}, num("to", 1))
 		}),
 	} {
 		data, err := proto.Marshal(m)

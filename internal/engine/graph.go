@@ -49,12 +49,14 @@ const (
 	nActivate
 	nConcat
 	nSoftmax
+	nTranspose // runs as a Binary: Y = X·1, X read with its strides permuted
 	nView // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 
 // node is one operation. Inputs are value indices, -1 for an absent
 // optional input. Conv: X, W, B, Z. Gemm: A, B, C. Affine: X, scale,
-// shift. Binary: A, B. Others: their data inputs.
+// shift. Binary: A, B. Transpose: X, the constant 1. Others: their data
+// inputs.
 type node struct {
 	kind          nodeKind
 	op            string // ONNX op_type, for errors
@@ -74,6 +76,7 @@ type node struct {
 	view          viewKind
 	zero          bool  // Reshape allowzero
 	axes          []int // ReduceMean's (the spatial ones), Squeeze's and Unsqueeze's, as given
+	perm          []int // Transpose's, nil to reverse the axes
 	squeeze       bool  // ReduceMean with keepdims 0: the output drops them
 }
 

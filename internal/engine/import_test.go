@@ -231,6 +231,16 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Add", []string{x, b.Node("Reshape", []string{b.Const("c", []float32{1, 2, 3, 4}, 4), target})})
 			})
 		}, want: []string{"Reshape", "reshapes a constant to a shape that depends on the batch size"}},
+		{name: "transpose perm repeats an axis", model: func() *onnx.ModelProto {
+			return single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Transpose", []string{x}, ints("perm", 0, 1, 1))
+			})
+		}, want: []string{"Transpose", "perm [0 1 1] is not a permutation of the axes of a rank-3 input"}},
+		{name: "transpose perm of another rank", model: func() *onnx.ModelProto {
+			return single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Transpose", []string{x}, ints("perm", 0, 1))
+			})
+		}, want: []string{"Transpose", "perm [0 1] for an input of rank 3"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})

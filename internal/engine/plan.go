@@ -214,6 +214,13 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 	case nBinary:
 		dims, sa, sb := broadcastStrides(in[0], in[1], pl.shapes[n.out])
 		return []Op{&Binary{Nodes: n.name, Op: n.binop, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sa, StrideB: sb, Act: n.act}}, nil
+	case nTranspose:
+		perm, err := n.permFor(len(in[0]))
+		if err != nil {
+			return nil, err
+		}
+		dims, sx, sOne := transposeStrides(in[0], perm, pl.shapes[n.out])
+		return []Op{&Binary{Nodes: n.name, Op: Mul, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne}}, nil
 	case nAffine:
 		return []Op{&Affine{Nodes: n.name, X: x, Scale: pl.ref(n.in[1]), Shift: pl.ref(n.in[2]), Y: y, Act: n.act}}, nil
 	case nActivate:

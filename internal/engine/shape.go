@@ -109,6 +109,12 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 			return nil, err
 		}
 		return x, nil
+	case nTranspose:
+		perm, err := n.permFor(len(x))
+		if err != nil {
+			return nil, err
+		}
+		return permuted(x, perm), nil
 	case nView:
 		return n.viewShape(x, batch)
 	}
@@ -459,7 +465,36 @@ func broadcastStrides(a, b, y []int) (dims, sa, sb []int) {
 		}
 		return st
 	}
-	fa, fb := strides(a), strides(b)
+	return mergeDims(y, strides(a), strides(b))
+}
+
+// transposeStrides merges the dimensions of a Transpose's output y for
+// its Binary and gives X's element strides over them: dimension d of y
+// is dimension perm[d] of x.
+func transposeStrides(x, perm, y []int) (dims, sx, sOne []int) {
+	xs := rowMajorStrides(x)
+	fx := make([]int, len(y))
+	for d, p := range perm {
+		fx[d] = xs[p]
+	}
+	return mergeDims(y, fx, make([]int, len(y)))
+}
+
+func rowMajorStrides(x []int) []int {
+	st := make([]int, len(x))
+	acc := 1
+	for i := len(x) - 1; i >= 0; i-- {
+		st[i] = acc
+		acc *= x[i]
+	}
+	return st
+}
+
+// mergeDims drops Y's dimensions of size 1 and merges each dimension into
+// the one before it where both operands' strides (fa, fb) continue
+// across them.
+func mergeDims(y, fa, fb []int) (dims, sa, sb []int) {
+	r := len(y)
 	for i := 0; i < r; i++ {
 		if y[i] == 1 {
 			continue
@@ -492,4 +527,36 @@ func spatialAxes(axes []int, rank int) bool {
 		seen[a] = true
 	}
 	return len(axes) == rank-2
+}
+
+// permFor is n's permutation for an input of the given rank: its perm,
+// which must name each axis once, or the axes reversed.
+func (n *node) permFor(rank int) ([]int, error) {
+	if n.perm == nil {
+		p := make([]int, rank)
+		for i := range p {
+			p[i] = rank - 1 - i
+		}
+		return p, nil
+	}
+	if len(n.perm) != rank {
+		return nil, n.errorf("perm %v for an input of rank %d", n.perm, rank)
+	}
+	seen := make([]bool, rank)
+	for _, a := range n.perm {
+		if a >= rank || seen[a] {
+			return nil, n.errorf("perm %v is not a permutation of the axes of a rank-%d input", n.perm, rank)
+		}
+		seen[a] = true
+	}
+	return n.perm, nil
+}
+
+// permuted is x's dimensions in the order perm gives.
+func permuted(x, perm []int) []int {
+	y := make([]int, len(perm))
+	for d, p := range perm {
+		y[d] = x[p]
+	}
+	return y
 }

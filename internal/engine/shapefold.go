@@ -54,19 +54,24 @@ func (o intTensor) set(k int, s sym) {
 
 // fold computes the node at import if it is shape arithmetic: Shape of
 // any tensor; Gather, Unsqueeze, Squeeze, Concat, Slice, Add, Sub, Mul
-// and Div of integer constants; Cast of a constant. ok is false for any
-// other node, which translate reads.
+// and Div of integer constants; Cast of a constant. It also transposes
+// constants, as exporters write weights stored the other way round. ok is
+// false for any other node, which translate reads.
 func (r *nodeReader) fold() (c *tensor, ok bool, err error) {
 	op := r.np.GetOpType()
 	switch op {
 	case "Shape":
 		c, err = r.shape()
 		return c, true, err
-	case "Cast":
+	case "Cast", "Transpose":
 		if !r.constInputs(false) {
 			return nil, false, nil
 		}
-		c, err = r.castConst()
+		if op == "Cast" {
+			c, err = r.castConst()
+		} else {
+			c, err = r.transposeConst()
+		}
 		return c, true, err
 	case "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Add", "Sub", "Mul", "Div":
 		if !r.constInputs(true) {
@@ -107,6 +112,15 @@ func (r *nodeReader) constInputs(ints bool) bool {
 		}
 	}
 	return len(r.np.GetInput()) > 0
+}
+
+// constInput returns input i, a constant that must be present.
+func (r *nodeReader) constInput(i int) (*tensor, error) {
+	c, _, err := r.constant(i)
+	if err == nil && c == nil {
+		err = r.errorf("missing input %d", i)
+	}
+	return c, err
 }
 
 // intInput returns input i, a constant (nil if absent) that must not
@@ -178,13 +192,16 @@ func (r *nodeReader) gather() (*tensor, error) {
 	if err := r.inputs(2, 2); err != nil {
 		return nil, err
 	}
-	data, _, err := r.constant(0)
+	data, err := r.constInput(0)
 	if err != nil {
 		return nil, err
 	}
 	idx, err := r.intInput(1, "indices")
 	if err != nil {
 		return nil, err
+	}
+	if idx == nil {
+		return nil, r.errorf("missing input 1")
 	}
 	if len(data.dims) == 0 {
 		return nil, r.errorf("data is a scalar")
@@ -332,7 +349,7 @@ func (r *nodeReader) slice() (*tensor, error) {
 			}
 		}
 	}
-	data, _, err := r.constant(0)
+	data, err := r.constInput(0)
 	if err != nil {
 		return nil, err
 	}
@@ -415,11 +432,11 @@ func (r *nodeReader) arith(op string) (*tensor, error) {
 	if err := r.inputs(2, 2); err != nil {
 		return nil, err
 	}
-	a, _, err := r.constant(0)
+	a, err := r.constInput(0)
 	if err != nil {
 		return nil, err
 	}
-	b, _, err := r.constant(1)
+	b, err := r.constInput(1)
 	if err != nil {
 		return nil, err
 	}
@@ -504,7 +521,7 @@ func (r *nodeReader) castConst() (*tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, _, err := r.constant(0)
+	c, err := r.constInput(0)
 	if err != nil {
 		return nil, err
 	}
@@ -540,4 +557,50 @@ func (r *nodeReader) castConst() (*tensor, error) {
 		return out.t, nil
 	}
 	return nil, r.errorf("a cast to %s is not supported (float32, and int64 or int32 for shape arithmetic)", dtypeName(int32(to)))
+}
+
+// transposeConst is Transpose of a constant, float or integer.
+func (r *nodeReader) transposeConst() (*tensor, error) {
+	if err := r.inputs(1, 1); err != nil {
+		return nil, err
+	}
+	n := &node{op: "Transpose", name: r.name}
+	var err error
+	if n.perm, err = r.a.ints("perm", -1, 0, maxDim); err != nil {
+		return nil, err
+	}
+	c, err := r.constInput(0)
+	if err != nil {
+		return nil, err
+	}
+	perm, err := n.permFor(len(c.dims))
+	if err != nil {
+		return nil, err
+	}
+	out := &tensor{dims: permuted(c.dims, perm), dtype: c.dtype}
+	out.f32 = transposed(c.f32, c.dims, perm)
+	out.i64 = transposed(c.i64, c.dims, perm)
+	out.perBatch = transposed(c.perBatch, c.dims, perm)
+	return out, nil
+}
+
+// transposed is data, of shape dims, with its axes in the order perm
+// gives; nil if data is.
+func transposed[T any](data []T, dims, perm []int) []T {
+	if data == nil {
+		return nil
+	}
+	xs := rowMajorStrides(dims)
+	ys := permuted(dims, perm)
+	out := make([]T, len(data))
+	idx := make([]int, len(ys))
+	for k := range out {
+		src := 0
+		for d, p := range perm {
+			src += idx[d] * xs[p]
+		}
+		out[k] = data[src]
+		advance(idx, ys)
+	}
+	return out
 }

@@ -74,6 +74,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.squeezeNode(n, op)
 	case "Cast":
 		return r.castNode(n)
+	case "Transpose":
+		return r.transposeNode(n)
 	case "Gather", "Slice":
 		return r.errorf("supported only on constant integer tensors (shape arithmetic)")
 	case "Identity":
@@ -391,6 +393,27 @@ func (r *nodeReader) squeezeNode(n *node, op string) error {
 	if n.axes == nil {
 		return r.errorf("missing axes")
 	}
+	return nil
+}
+
+// transposeNode reads a Transpose of a computed tensor. It runs as the
+// strided elementwise Binary, Y = X·1 with X's strides permuted (exact),
+// so that it needs no kernel of its own; the 1 is a constant of the
+// model, shared by its transposes.
+func (r *nodeReader) transposeNode(n *node) error {
+	n.kind = nTranspose
+	var err error
+	if n.perm, err = r.a.ints("perm", -1, 0, maxDim); err != nil {
+		return err
+	}
+	if err := r.unary(n); err != nil {
+		return err
+	}
+	b := r.b
+	if b.one < 0 {
+		b.one = b.m.addValue(value{name: "transpose/one", kind: valConst, c: floatTensor([]float32{1}, 1)})
+	}
+	n.in = append(n.in, b.one)
 	return nil
 }
 

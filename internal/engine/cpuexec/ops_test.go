@@ -291,6 +291,27 @@ func TestOperators(t *testing.T) {
 			sq := b.Node("Squeeze", []string{b.Node("Sigmoid", []string{u}), b.Int64s("sax", []int64{-1, 1}, 2)})
 			return b.Node("Cast", []string{sq}, num("to", int(onnx.TensorProto_FLOAT)))
 		}},
+		{name: "transpose-nhwc-input-to-conv", input: []int{7, 6, 3}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, b.Node("Transpose", []string{x}, ints("perm", 0, 3, 1, 2)), 3, 4, 3, 1, false)
+		}},
+		// ShuffleNet's channel shuffle: [N, g·c, H, W] as [N, g, c, H, W],
+		// its two group axes swapped, and back.
+		{name: "transpose-channel-shuffle", input: []int{6, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			r := b.Node("Relu", []string{x})
+			g := b.Node("Reshape", []string{r, b.Int64s("g", []int64{0, 2, 3, 3, 4}, 5)})
+			t := b.Node("Transpose", []string{g}, ints("perm", 0, 2, 1, 3, 4))
+			return b.Node("Sigmoid", []string{b.Node("Reshape", []string{t, b.Int64s("back", []int64{0, -1, 3, 4}, 4)})})
+		}},
+		// Depth to space: six axes of which no two stay adjacent.
+		{name: "transpose-6d-depth-to-space", input: []int{8, 2, 3}, build: func(b *modelgen.Builder, x string) string {
+			s := b.Node("Reshape", []string{x, b.Int64s("s", []int64{0, 2, 2, 2, 2, 3}, 6)})
+			t := b.Node("Transpose", []string{s}, ints("perm", 0, 1, 4, 2, 5, 3))
+			return b.Node("Reshape", []string{t, b.Int64s("d", []int64{0, 2, 4, 6}, 4)})
+		}},
+		{name: "transpose-default-perm-and-constant-weight", input: []int{4, 5}, build: func(b *modelgen.Builder, x string) string {
+			w := b.Node("Transpose", []string{b.Normal("w", 0, 0.3, 3, 4)}) // stored [out, in]
+			return b.Node("MatMul", []string{b.Node("Transpose", []string{x}, ints("perm", 0, 2, 1)), w})
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

@@ -221,7 +221,7 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 	case "LeakyRelu":
 		a := float64(n.f("alpha", 0.01))
 		return unary(n.x(0), func(x float64) float64 { return max(x, 0) + a*min(x, 0) }), nil
-	case "Shape", "Gather", "Squeeze", "Unsqueeze", "Slice", "Cast":
+	case "Shape", "Gather", "Squeeze", "Unsqueeze", "Slice", "Cast", "Transpose":
 		return shapeOp(n, opset)
 	case "Add", "Sub", "Mul", "Div", "Concat":
 		if a, _ := n.in(0); a.ints != nil {

@@ -6,9 +6,9 @@ import (
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
 
-// The operators exporters use for shape arithmetic, on float or int64
-// tensors as ONNX defines them. Each structural one computes, for every
-// output element, the input element it takes (take).
+// The operators exporters use for shape arithmetic, and Transpose, on
+// float or int64 tensors as ONNX defines them. Each structural one
+// computes, for every output element, the input element it takes (take).
 
 // take is the tensor of v's elements src, shaped shape.
 func take(v value, shape []int, src []int) value {
@@ -113,6 +113,35 @@ func shapeOp(n node, opset int64) (value, error) {
 		return value{t: Tensor{Shape: ys, Data: x.t.Data}, ints: x.ints}, nil
 	case "Slice":
 		return slice(n, x, opset), nil
+	case "Transpose":
+		perm := n.ints("perm")
+		if perm == nil {
+			for i := range r {
+				perm = append(perm, r-1-i)
+			}
+		}
+		ys := make([]int, r)
+		for d, p := range perm {
+			ys[d] = shape[p]
+		}
+		src := make([]int, size(ys))
+		idx := make([]int, r)
+		for k := range src {
+			rem := k
+			for d := r - 1; d >= 0; d-- {
+				idx[d] = rem % ys[d]
+				rem /= ys[d]
+			}
+			// The element of x at idx permuted back.
+			xi := make([]int, r)
+			for d, p := range perm {
+				xi[p] = idx[d]
+			}
+			for d := range r {
+				src[k] = src[k]*shape[d] + xi[d]
+			}
+		}
+		return take(x, ys, src), nil
 	}
 	return cast(n, x)
 }

@@ -11,7 +11,8 @@ import (
 // activationModel writes to dir a model of the activations that cuDNN's
 // fused convolution does not compute, each where it fuses into an op or
 // stands alone, on a 3×12×12 input normalised by Sub and Div of constants
-// (the engine's Add and Mul): a convolution with LeakyReLU, Swish
+// (the engine's Add and Mul): a convolution with LeakyReLU, its channels
+// shuffled as ShuffleNet does (Reshape, Transpose, Reshape), Swish
 // (x · Sigmoid(x), EfficientNet's: a Sigmoid alone, then Mul), a depthwise
 // convolution with Sigmoid, and a Gemm with Tanh of the Swish's mean
 // (ReduceMean, keepdims 0); the last two concatenated into the output,
@@ -27,6 +28,9 @@ func activationModel(t *testing.T, dir string) string {
 	mean, std := b.Const("mean", []float32{0.485, 0.456, 0.406}, 1, 3, 1, 1), b.Const("std", []float32{0.229, 0.224, 0.225}, 1, 3, 1, 1)
 	x = b.Node("Div", []string{b.Node("Sub", []string{x, mean}), std})
 	c1 := b.Node("LeakyRelu", []string{conv(x, 3, 8, 1)}, modelgen.Float("alpha", 0.1))
+	groups := b.Node("Reshape", []string{c1, b.Int64s("groups", []int64{0, 2, 4, 12, 12}, 5)})
+	shuffled := b.Node("Transpose", []string{groups}, modelgen.Ints("perm", 0, 2, 1, 3, 4))
+	c1 = b.Node("Reshape", []string{shuffled, b.Int64s("shuffled", []int64{0, -1, 12, 12}, 4)})
 	c2 := conv(c1, 8, 8, 1)
 	swish := b.Node("Mul", []string{c2, b.Node("Sigmoid", []string{c2})})
 	c3 := b.Node("Sigmoid", []string{conv(swish, 8, 8, 8)})
