@@ -50,7 +50,7 @@ const (
 	nConcat
 	nSoftmax
 	nTranspose // runs as a Binary: Y = X·1, X read with its strides permuted
-	nView // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
+	nView      // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 
 // node is one operation. Inputs are value indices, -1 for an absent
