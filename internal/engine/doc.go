@@ -26,16 +26,18 @@
 // anywhere in its page cache. A Plan is a pure description: it holds no
 // memory and executors bind it to buffers at run time.
 //
-// Import folds BatchNormalization into the preceding convolution and fuses
-// Conv + bias + residual Add + Relu/Clip into one Conv op (what cuDNN's
-// cudnnConvolutionBiasActivationForward computes), and activations into the
-// Gemm, Add/Mul or BatchNormalization before them. Flatten, Reshape,
-// Squeeze, Unsqueeze, Identity, Dropout and Cast to float are views and
-// cost nothing. Shape arithmetic (Shape, then Gather, Slice, Concat,
-// Squeeze, Unsqueeze, Cast, Add, Sub, Mul and Div on integers, as
+// Import folds BatchNormalization into the preceding convolution, a Pad of
+// zeros into the convolution (or counting average pool) after it, and
+// fuses Conv + bias + residual Add + Relu/Clip into one Conv op (what
+// cuDNN's cudnnConvolutionBiasActivationForward computes), and activations
+// into the Gemm, Add/Mul or BatchNormalization before them. Flatten,
+// Reshape, Squeeze, Unsqueeze, Identity, Dropout and Cast to float are
+// views and cost nothing. Shape arithmetic (Shape, then Gather, Slice,
+// Concat, Squeeze, Unsqueeze, Cast, Add, Sub, Mul and Div on integers, as
 // exporters write x.view(x.size(0), -1)) is folded at import into
 // constants that may grow with the batch size (shapefold.go). Transpose
 // runs as a Binary op (Y = X·1 with X's strides permuted), which both
-// executors already have. Only float32 tensors are computed. Any malformed or unsupported input yields an *Error; Import
-// never panics, whatever the bytes.
+// executors already have. Only float32 tensors are computed. Any malformed
+// or unsupported input yields an *Error; Import never panics, whatever the
+// bytes.
 package engine

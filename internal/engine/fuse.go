@@ -1,6 +1,7 @@
 package engine
 
 // fuse rewrites the graph for execution: nodes no output depends on go,
+// a Pad of zeros folds into the convolution or average pool after it,
 // BatchNormalization folds into the convolution before it, and Conv +
 // residual Add, MatMul + bias Add and op + activation chains become
 // single nodes. A fused node takes the place of the last node of its chain,
@@ -15,6 +16,7 @@ func (m *Model) fuse() error {
 	if err != nil {
 		return err
 	}
+	m.fusePads(s1)
 	m.foldBatchNorm()
 	m.fuseResidual(s1, s2)
 	m.fuseMatMulBias(s1)
@@ -83,6 +85,46 @@ func (m *Model) pruneDead() {
 				live[v] = true
 			}
 		}
+	}
+}
+
+// fusePads folds a Pad into the convolution, or the average pool that
+// counts its padding, that alone reads it: their own padding is zeros
+// too, and a convolution pads asymmetrically as well (pad2d on the GPU).
+func (m *Model) fusePads(s1 [][]int) {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		n := &m.nodes[c]
+		var pads *[4]int
+		var autoPad *string
+		switch {
+		case n.dead:
+			continue
+		case n.kind == nConv:
+			pads, autoPad = &n.conv.pads, &n.conv.autoPad
+		case n.kind == nPool && n.pool.mode == PoolAvg && n.pool.countIncludePad && !n.pool.ceil:
+			pads, autoPad = &n.pool.pads, &n.pool.autoPad
+		default:
+			continue
+		}
+		p := m.soleProducer(n.in[0], uses, isOutput)
+		if p < 0 || m.nodes[p].kind != nPad || *autoPad != "NOTSET" && *autoPad != "VALID" {
+			continue
+		}
+		pad := &m.nodes[p]
+		g, err := pad.padGeom(s1[pad.in[0]])
+		if err != nil {
+			continue
+		}
+		if *autoPad == "VALID" {
+			*pads, *autoPad = [4]int{}, "NOTSET"
+		}
+		for i := range pads {
+			pads[i] += g[i]
+		}
+		n.in[0] = pad.in[0]
+		n.name = pad.name + "+" + n.name
+		*pad = node{dead: true}
 	}
 }
 

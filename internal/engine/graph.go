@@ -50,7 +50,8 @@ const (
 	nConcat
 	nSoftmax
 	nTranspose // runs as a Binary: Y = X·1, X read with its strides permuted
-	nView      // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
+	nPad
+	nView // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 
 // node is one operation. Inputs are value indices, -1 for an absent
@@ -77,6 +78,7 @@ type node struct {
 	zero          bool  // Reshape allowzero
 	axes          []int // ReduceMean's (the spatial ones), Squeeze's and Unsqueeze's, as given
 	perm          []int // Transpose's, nil to reverse the axes
+	pads          []int // Pad's, as given: begins then ends, of every axis or of axes
 	squeeze       bool  // ReduceMean with keepdims 0: the output drops them
 }
 

@@ -241,6 +241,26 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Transpose", []string{x}, ints("perm", 0, 1))
 			})
 		}, want: []string{"Transpose", "perm [0 1] for an input of rank 3"}},
+		{name: "pad of the channels", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 1, 0, 0, 0, 0, 0, 0}, 8)})
+			})
+		}, want: []string{"Pad", "only the spatial axes of [N, C, H, W] can be padded"}},
+		{name: "pad reflecting", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 0, 1, 1, 0, 0, 1, 1}, 8)}, modelgen.String("mode", "reflect"))
+			})
+		}, want: []string{"Pad", `mode "reflect" is not supported`}},
+		{name: "pad with ones", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 0, 1, 1, 0, 0, 1, 1}, 8), b.Const("one", []float32{1})})
+			})
+		}, want: []string{"Pad", "padding with 1 is not supported"}},
+		{name: "pad cropping", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 0, -1, 0, 0, 0, 0, 0}, 8)})
+			})
+		}, want: []string{"Pad", "negative pads"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})
@@ -324,6 +344,35 @@ func TestFusion(t *testing.T) {
 		g, ok := p.Ops[0].(*engine.Gemm)
 		if len(p.Ops) != 1 || !ok || !g.C.Present() || g.Beta != 1 || g.CRowStride != 0 || g.CColStride != 1 || g.Act.Kind != engine.ActRelu {
 			t.Errorf("ops %v", p.Ops)
+		}
+	})
+	t.Run("pads", func(t *testing.T) {
+		m := single([]int{3, 6, 6}, func(b *modelgen.Builder, x string) string {
+			p1 := b.Node("Pad", []string{x, b.Int64s("p1", []int64{0, 0, 2, 1, 0, 0, 1, 0}, 8)})
+			c := b.Node("Conv", []string{p1, b.Normal("w", 0, 1, 3, 3, 3, 3)}, ints("pads", 1, 1, 1, 1))
+			p2 := b.Node("Pad", []string{c, b.Int64s("p2", []int64{0, 0, 1, 1, 0, 0, 1, 1}, 8)})
+			a := b.Node("AveragePool", []string{p2}, ints("kernel_shape", 2, 2), num("count_include_pad", 1), modelgen.String("auto_pad", "VALID"))
+			p3 := b.Node("Pad", []string{a, b.Int64s("p3", []int64{0, 0, 0, 1, 0, 0, 0, 0}, 8)})
+			return b.Node("AveragePool", []string{p3}, ints("kernel_shape", 2, 2)) // pads excluded: not folded
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 1)
+		if len(p.Ops) != 4 {
+			t.Fatalf("ops %v, want Conv, Pool, Pad, Pool", p.Ops)
+		}
+		c, ok1 := p.Ops[0].(*engine.Conv)
+		a, ok2 := p.Ops[1].(*engine.Pool)
+		pad, ok3 := p.Ops[2].(*engine.Pad)
+		if !ok1 || !ok2 || !ok3 {
+			t.Fatalf("ops %v, want Conv, Pool, Pad, Pool", p.Ops)
+		}
+		if c.PadTop != 3 || c.PadLeft != 2 || c.PadBottom != 2 || c.PadRight != 1 || c.Source() != "Pad_1+Conv_1" {
+			t.Errorf("conv pads %d %d %d %d from %q, want 3 2 2 1 from Pad_1+Conv_1", c.PadTop, c.PadLeft, c.PadBottom, c.PadRight, c.Source())
+		}
+		if a.PadTop != 1 || a.PadLeft != 1 || a.PadBottom != 1 || a.PadRight != 1 || !a.CountIncludePad {
+			t.Errorf("average pool pads %d %d %d %d", a.PadTop, a.PadLeft, a.PadBottom, a.PadRight)
+		}
+		if pad.Top != 0 || pad.Left != 1 || pad.Bottom != 0 || pad.Right != 0 {
+			t.Errorf("pad %+v", pad)
 		}
 	})
 	for _, tc := range []struct {

@@ -17,9 +17,10 @@ const (
 	KindConcat                          // *Concat
 	KindSoftmax                         // *Softmax
 	KindCopy                            // *Copy
+	KindPad                             // *Pad
 )
 
-var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy"}
+var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -195,6 +196,15 @@ type Copy struct {
 	X, Y  TensorRef
 }
 
+// Pad copies X, [N, C, H, W], into Y, [N, C, Top+H+Bottom, Left+W+Right],
+// with zeros around it: an ONNX Pad of zeros over the spatial axes that
+// no convolution or average pool after it absorbed into its own padding.
+type Pad struct {
+	Nodes                    string
+	X, Y                     TensorRef
+	Top, Left, Bottom, Right int
+}
+
 func present(ts ...TensorRef) []TensorRef {
 	out := make([]TensorRef, 0, len(ts))
 	for _, t := range ts {
@@ -215,6 +225,7 @@ func (o *Activate) Kind() OpKind      { return KindActivate }
 func (o *Concat) Kind() OpKind        { return KindConcat }
 func (o *Softmax) Kind() OpKind       { return KindSoftmax }
 func (o *Copy) Kind() OpKind          { return KindCopy }
+func (o *Pad) Kind() OpKind           { return KindPad }
 
 func (o *Conv) Source() string          { return o.Nodes }
 func (o *Gemm) Source() string          { return o.Nodes }
@@ -226,6 +237,7 @@ func (o *Activate) Source() string      { return o.Nodes }
 func (o *Concat) Source() string        { return o.Nodes }
 func (o *Softmax) Source() string       { return o.Nodes }
 func (o *Copy) Source() string          { return o.Nodes }
+func (o *Pad) Source() string           { return o.Nodes }
 
 func (o *Conv) Reads() []TensorRef          { return present(o.X, o.W, o.B, o.Z) }
 func (o *Gemm) Reads() []TensorRef          { return present(o.A, o.B, o.C) }
@@ -237,6 +249,7 @@ func (o *Activate) Reads() []TensorRef      { return present(o.X) }
 func (o *Concat) Reads() []TensorRef        { return present(o.Xs...) }
 func (o *Softmax) Reads() []TensorRef       { return present(o.X) }
 func (o *Copy) Reads() []TensorRef          { return present(o.X) }
+func (o *Pad) Reads() []TensorRef           { return present(o.X) }
 
 func (o *Conv) Writes() TensorRef          { return o.Y }
 func (o *Gemm) Writes() TensorRef          { return o.Y }
@@ -248,3 +261,4 @@ func (o *Activate) Writes() TensorRef      { return o.Y }
 func (o *Concat) Writes() TensorRef        { return o.Y }
 func (o *Softmax) Writes() TensorRef       { return o.Y }
 func (o *Copy) Writes() TensorRef          { return o.Y }
+func (o *Pad) Writes() TensorRef           { return o.Y }

@@ -214,6 +214,12 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 	case nBinary:
 		dims, sa, sb := broadcastStrides(in[0], in[1], pl.shapes[n.out])
 		return []Op{&Binary{Nodes: n.name, Op: n.binop, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sa, StrideB: sb, Act: n.act}}, nil
+	case nPad:
+		g, err := n.padGeom(in[0])
+		if err != nil {
+			return nil, err
+		}
+		return []Op{&Pad{Nodes: n.name, X: x, Y: y, Top: g[0], Left: g[1], Bottom: g[2], Right: g[3]}}, nil
 	case nTranspose:
 		perm, err := n.permFor(len(in[0]))
 		if err != nil {

@@ -109,6 +109,12 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 			return nil, err
 		}
 		return x, nil
+	case nPad:
+		g, err := n.padGeom(x)
+		if err != nil {
+			return nil, err
+		}
+		return []int{x[0], x[1], g[0] + x[2] + g[2], g[1] + x[3] + g[3]}, nil
 	case nTranspose:
 		perm, err := n.permFor(len(x))
 		if err != nil {
@@ -559,4 +565,34 @@ func permuted(x, perm []int) []int {
 		y[d] = x[p]
 	}
 	return y
+}
+
+// padGeom is a Pad's padding of an input of shape x as top, left, bottom
+// and right: zeros around the spatial axes of [N, C, H, W] only.
+func (n *node) padGeom(x []int) ([4]int, error) {
+	r := len(x)
+	axes := n.axes
+	if axes == nil {
+		for a := range r {
+			axes = append(axes, a)
+		}
+	}
+	if len(n.pads) != 2*len(axes) {
+		return [4]int{}, n.errorf("pads %v for %d axes", n.pads, len(axes))
+	}
+	begin, end := make([]int, r), make([]int, r)
+	for i, a := range axes {
+		d, err := normAxis(n, a, r)
+		if err != nil {
+			return [4]int{}, err
+		}
+		begin[d], end[d] = n.pads[i], n.pads[len(axes)+i]
+		if begin[d] < 0 || end[d] < 0 {
+			return [4]int{}, n.errorf("negative pads %v (cropping) are not supported", n.pads)
+		}
+	}
+	if r != 4 || begin[0]+end[0]+begin[1]+end[1] != 0 {
+		return [4]int{}, n.errorf("pads %v of a rank-%d input: only the spatial axes of [N, C, H, W] can be padded", n.pads, r)
+	}
+	return [4]int{begin[2], begin[3], end[2], end[3]}, nil
 }

@@ -76,6 +76,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.castNode(n)
 	case "Transpose":
 		return r.transposeNode(n)
+	case "Pad":
+		return r.padNode(n)
 	case "Gather", "Slice":
 		return r.errorf("supported only on constant integer tensors (shape arithmetic)")
 	case "Identity":
@@ -414,6 +416,79 @@ func (r *nodeReader) transposeNode(n *node) error {
 		b.one = b.m.addValue(value{name: "transpose/one", kind: valConst, c: floatTensor([]float32{1}, 1)})
 	}
 	n.in = append(n.in, b.one)
+	return nil
+}
+
+// padNode reads a Pad, which the engine computes for zeros around the
+// spatial axes only (checked with the shapes): pads as attributes before
+// opset 11, inputs from it, with the axes they apply to an input from 18.
+func (r *nodeReader) padNode(n *node) error {
+	n.kind = nPad
+	mode, err := r.a.str("mode", "constant")
+	if err != nil {
+		return err
+	}
+	if mode != "constant" {
+		return r.errorf("mode %q is not supported (only constant zeros)", mode)
+	}
+	var pads []int64
+	value := float32(0)
+	if r.b.m.opset < 11 {
+		at, err := r.a.get("pads", onnx.AttributeProto_INTS)
+		if err != nil {
+			return err
+		}
+		if pads = at.GetInts(); pads == nil {
+			return r.errorf("missing attribute \"pads\"")
+		}
+		if value, err = r.a.float("value", 0); err != nil {
+			return err
+		}
+		if err := r.unary(n); err != nil {
+			return err
+		}
+	} else {
+		if err := r.inputs(2, 4); err != nil {
+			return err
+		}
+		c, err := r.intInput(1, "pads")
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			return r.errorf("missing input 1")
+		}
+		pads = c.i64
+		if value, err = r.scalar(2, 0); err != nil {
+			return err
+		}
+		axes, err := r.intInput(3, "axes")
+		if err != nil {
+			return err
+		}
+		x, err := r.required(0)
+		if err != nil {
+			return err
+		}
+		n.in = []int{x}
+		if axes != nil {
+			for _, a := range axes.i64 {
+				if a < -maxDim || a > maxDim {
+					return r.errorf("axis %d out of range", a)
+				}
+				n.axes = append(n.axes, int(a))
+			}
+		}
+	}
+	if value != 0 {
+		return r.errorf("padding with %v is not supported (only zeros)", value)
+	}
+	for _, p := range pads {
+		if p < -maxDim || p > maxDim {
+			return r.errorf("pad %d out of range", p)
+		}
+		n.pads = append(n.pads, int(p))
+	}
 	return nil
 }
 

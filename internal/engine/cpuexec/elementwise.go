@@ -212,6 +212,35 @@ func (k *concatKernel) run(mem *memory, part, parts int, _ []float32) {
 	}
 }
 
+// padKernel writes one row of Y per unit: zeros, or X's row between
+// zeros.
+type padKernel struct {
+	op                   *engine.Pad
+	planes, h, w, oh, ow int
+}
+
+func newPad(o *engine.Pad) (kernel, error) {
+	x, y := o.X.Shape, o.Y.Shape
+	if len(x) != 4 || len(y) != 4 || x[0] != y[0] || x[1] != y[1] || min(o.Top, o.Left, o.Bottom, o.Right) < 0 ||
+		y[2] != o.Top+x[2]+o.Bottom || y[3] != o.Left+x[3]+o.Right {
+		return nil, fmt.Errorf("pad of X%v into Y%v by %d, %d, %d, %d", x, y, o.Top, o.Left, o.Bottom, o.Right)
+	}
+	return &padKernel{op: o, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}, nil
+}
+
+func (k *padKernel) run(mem *memory, part, parts int, _ []float32) {
+	x, y := mem.f32(k.op.X), mem.f32(k.op.Y)
+	lo, hi := span(k.planes*k.oh, part, parts)
+	for u := lo; u < hi; u++ {
+		p, oy := u/k.oh, u%k.oh
+		row := y[u*k.ow:][:k.ow]
+		clear(row)
+		if iy := oy - k.op.Top; iy >= 0 && iy < k.h {
+			copy(row[k.op.Left:], x[(p*k.h+iy)*k.w:][:k.w])
+		}
+	}
+}
+
 // softmaxKernel normalises one group per unit, accumulating in float64.
 type softmaxKernel struct {
 	op *engine.Softmax

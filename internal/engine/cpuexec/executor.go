@@ -183,6 +183,9 @@ func newKernel(op engine.Op) (kernel, int, error) {
 	case *engine.Softmax:
 		k, err := newSoftmax(o)
 		return k, 0, err
+	case *engine.Pad:
+		k, err := newPad(o)
+		return k, 0, err
 	}
 	return nil, 0, fmt.Errorf("unsupported op %T", op)
 }

@@ -312,6 +312,20 @@ func TestOperators(t *testing.T) {
 			w := b.Node("Transpose", []string{b.Normal("w", 0, 0.3, 3, 4)}) // stored [out, in]
 			return b.Node("MatMul", []string{b.Node("Transpose", []string{x}, ints("perm", 0, 2, 1)), w})
 		}},
+		// Keras' ZeroPadding2D before a convolution and a pool: the first
+		// Pad folds into the convolution, the second stands alone before
+		// MaxPool, the third folds into an average pool counting pads.
+		{name: "pad-conv-maxpool-avgpool", input: []int{3, 7, 6}, build: func(b *modelgen.Builder, x string) string {
+			p1 := b.Node("Pad", []string{x, b.Int64s("p1", []int64{0, 0, 2, 1, 0, 0, 1, 0}, 8)})
+			c := b.Node("Relu", []string{conv(b, p1, 3, 4, 3, 1, false, ints("strides", 2, 2))})
+			p2 := b.Node("Pad", []string{c, b.Int64s("p2", []int64{0, 0, 1, 1, 0, 0, 0, 2}, 8), b.Const("zero", []float32{0})})
+			m := b.Node("MaxPool", []string{p2}, ints("kernel_shape", 2, 2))
+			p3 := b.Node("Pad", []string{m, b.Int64s("p3", []int64{1, 1, 0, 2}, 4), b.Const("zero2", []float32{0}), b.Int64s("ax", []int64{-2, -1}, 2)})
+			return b.Node("AveragePool", []string{p3}, ints("kernel_shape", 3, 3), num("count_include_pad", 1), ints("pads", 1, 0, 0, 1))
+		}, opset: 18},
+		{name: "pad-opset2-attrs-output", input: []int{2, 3, 3}, opset: 2, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Pad", []string{b.Node("Relu", []string{x})}, ints("pads", 0, 0, 1, 0, 0, 0, 0, 3))
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

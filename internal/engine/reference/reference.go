@@ -239,6 +239,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a / b })}, nil
 	case "MaxPool", "AveragePool":
 		return value{t: pool(n)}, nil
+	case "Pad":
+		return value{t: pad(n, opset)}, nil
 	case "GlobalAveragePool":
 		return value{t: globalAvgPool(n.x(0))}, nil
 	case "ReduceMean":
@@ -410,6 +412,53 @@ func broadcastIndex(as, bs []int) (ys, ai, bi []int) {
 		ai, bi = append(ai, a), append(bi, b)
 	}
 	return ys, ai, bi
+}
+
+// pad pads x with the constant value (mode constant) by the pads given
+// as an attribute (before opset 11) or inputs.
+func pad(n node, opset int64) Tensor {
+	x := n.x(0)
+	r := len(x.Shape)
+	pads, value := n.ints("pads"), n.f("value", 0)
+	var axes []int
+	if opset >= 11 {
+		pads = n.listInput("pads", 1, opset, 11)
+		if v, ok := n.in(2); ok {
+			value = v.t.Data[0]
+		}
+		axes = n.listInput("axes", 3, opset, 18)
+	}
+	if axes == nil {
+		for a := range r {
+			axes = append(axes, a)
+		}
+	}
+	begin, ys := make([]int, r), append([]int{}, x.Shape...)
+	for i, a := range axes {
+		a = (a + r) % r
+		begin[a] = pads[i]
+		ys[a] += pads[i] + pads[len(axes)+i]
+	}
+	y := newTensor(ys...)
+	idx := make([]int, r)
+	for k := range y.Data {
+		rem := k
+		for d := r - 1; d >= 0; d-- {
+			idx[d] = rem % ys[d]
+			rem /= ys[d]
+		}
+		src, inside := 0, true
+		for d := range r {
+			i := idx[d] - begin[d]
+			inside = inside && i >= 0 && i < x.Shape[d]
+			src = src*x.Shape[d] + i
+		}
+		y.Data[k] = value
+		if inside {
+			y.Data[k] = x.Data[src]
+		}
+	}
+	return y
 }
 
 func pool(n node) Tensor {

@@ -136,6 +136,8 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 		return newConcatStep(o)
 	case *engine.Softmax:
 		return newSoftmaxStep(o)
+	case *engine.Pad:
+		return newPadStep(o)
 	case *engine.Copy:
 		if o.X.Bytes() != o.Y.Bytes() {
 			return nil, fmt.Errorf("copy of %v into %v", o.X, o.Y)
@@ -317,6 +319,26 @@ func (s *actStep) enqueue(b *builder, k *kernels, m *binding) error {
 }
 
 func (s *actStep) destroy() {}
+
+// padStep is a Pad no convolution absorbed: pad2d, which writes the zeros
+// too.
+type padStep struct{ op *engine.Pad }
+
+func newPadStep(o *engine.Pad) (step, error) {
+	x, y := o.X.Shape, o.Y.Shape
+	if len(x) != 4 || len(y) != 4 || x[0] != y[0] || x[1] != y[1] || min(o.Top, o.Left, o.Bottom, o.Right) < 0 ||
+		y[2] != o.Top+x[2]+o.Bottom || y[3] != o.Left+x[3]+o.Right {
+		return nil, fmt.Errorf("pad of X%v into Y%v by %d, %d, %d, %d", x, y, o.Top, o.Left, o.Bottom, o.Right)
+	}
+	return &padStep{op: o}, nil
+}
+
+func (s *padStep) enqueue(b *builder, k *kernels, m *binding) error {
+	o := s.op
+	return k.launchPad2d(b.s, &b.args, m.addr(o.X), m.addr(o.Y), o.X.Shape, o.Y.Shape, o.Top, o.Left)
+}
+
+func (s *padStep) destroy() {}
 
 // concatStep copies its inputs into Y, up to 32 per kernel launch.
 type concatStep struct {

@@ -20,7 +20,11 @@ import (
 //   - pools: MaxPool with ceil_mode, AveragePool with ceil_mode counting
 //     the padding (its last column's window reaches past the padded
 //     input), AveragePool padded asymmetrically not counting it, and a
-//     dilated MaxPool; each flattened, then concatenated into the output.
+//     dilated MaxPool; and a Pad (pad2d); each flattened, then
+//     concatenated into the output.
+//
+// The first convolution's padding is a Pad before it, as Keras exports
+// ZeroPadding2D, which the import folds into it.
 func paddingModel(t *testing.T, dir string) string {
 	t.Helper()
 	b := modelgen.NewBuilder("padding", 11)
@@ -29,10 +33,11 @@ func paddingModel(t *testing.T, dir string) string {
 		return convNode(b, x, cin, cout, kh, kw, groups, attrs...)
 	}
 	x := b.Input("input", 3, 33, 33)
-	c1 := b.Node("Relu", []string{conv(x, 3, 8, 3, 3, 1, ints("strides", 2, 2), ints("pads", 0, 0, 1, 1))}) // 8×16×16
-	c2 := b.Node("Relu", []string{conv(c1, 8, 8, 3, 3, 8, ints("pads", 1, 0, 2, 1))})                       // 8×17×15
-	c3 := conv(c2, 8, 16, 4, 3, 2, ints("strides", 2, 2), modelgen.String("auto_pad", "SAME_UPPER"))        // 16×9×8
-	c4 := conv(c3, 16, 16, 2, 2, 1, modelgen.String("auto_pad", "SAME_LOWER"))                              // 16×9×8
+	padded := b.Node("Pad", []string{x, b.Int64s("keras_pad", []int64{0, 0, 0, 0, 0, 0, 1, 1}, 8)})  // folds into c1
+	c1 := b.Node("Relu", []string{conv(padded, 3, 8, 3, 3, 1, ints("strides", 2, 2))})               // 8×16×16
+	c2 := b.Node("Relu", []string{conv(c1, 8, 8, 3, 3, 8, ints("pads", 1, 0, 2, 1))})                // 8×17×15
+	c3 := conv(c2, 8, 16, 4, 3, 2, ints("strides", 2, 2), modelgen.String("auto_pad", "SAME_UPPER")) // 16×9×8
+	c4 := conv(c3, 16, 16, 2, 2, 1, modelgen.String("auto_pad", "SAME_LOWER"))                       // 16×9×8
 	r := b.Node("Relu", []string{b.Node("Add", []string{c4, c3})})
 	pools := []string{
 		b.Node("MaxPool", []string{r}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), one("ceil_mode", 1)), // 4×4
@@ -41,12 +46,13 @@ func paddingModel(t *testing.T, dir string) string {
 		b.Node("AveragePool", []string{r}, ints("kernel_shape", 2, 2), ints("strides", 2, 2), ints("pads", 0, 0, 1, 1)), // 5×4
 		b.Node("MaxPool", []string{r}, ints("kernel_shape", 2, 2), ints("dilations", 2, 2)),                             // 7×6
 	}
+	pools = append(pools, b.Node("Pad", []string{r, b.Int64s("pad", []int64{0, 0, 1, 0, 0, 0, 0, 2}, 8)})) // 10×10, alone
 	var parts []string
 	for _, p := range pools {
 		parts = append(parts, flatNode(b, p))
 	}
 	b.NodeOut("Concat", "output", parts, one("axis", 1))
-	b.Output("output", 16*(4*4+5*5+5*4+7*6))
+	b.Output("output", 16*(4*4+5*5+5*4+7*6+10*10))
 	return writeModel(t, dir, b)
 }
 
@@ -60,9 +66,11 @@ func TestGPUPadding(t *testing.T) {
 	ref := newReference(t, path)
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	for _, v := range m.(*Model).inst[0].variants {
-		asym, padded, pools := 0, 0, 0
+		asym, padded, pools, pads := 0, 0, 0, 0
 		for _, s := range v.steps {
 			switch s := s.(type) {
+			case *padStep:
+				pads++
 			case *convStep:
 				if s.pad != nil {
 					asym++
@@ -77,9 +85,9 @@ func TestGPUPadding(t *testing.T) {
 			}
 		}
 		// The depthwise one may run on cuDNN too, where that timed faster.
-		if asym != 4 || padded < 3 || pools != 4 {
-			t.Errorf("batch size %d: %d convolutions padded asymmetrically, %d of them padded for cuDNN, %d pools on pool2d; want 4, 3 or 4, and 4",
-				v.batch, asym, padded, pools)
+		if asym != 4 || padded < 3 || pools != 4 || pads != 1 {
+			t.Errorf("batch size %d: %d convolutions padded asymmetrically, %d of them padded for cuDNN, %d pools on pool2d, %d Pads; want 4, 3 or 4, 4 and 1",
+				v.batch, asym, padded, pools, pads)
 		}
 	}
 	matchesCPU(t, m, ref, resident(t, m), 1e-4, upTo4)
