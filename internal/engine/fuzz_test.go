@@ -20,6 +20,7 @@ func FuzzImport(f *testing.F) {
 	for _, m := range []*onnx.ModelProto{
 		single([]int{2, 5, 5}, func(b *modelgen.Builder, x string) string {
 			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 1, 3, 3)}, modelgen.Int("group", 2), ints("pads", 1, 1, 1, 1))
+			c = b.Node("Pad", []string{c, b.Int64s("pads", []int64{0, 0, 1, 0, 0, 0, 0, 2}, 8)})
 			p := b.Node("MaxPool", []string{c}, ints("kernel_shape", 2, 2), num("ceil_mode", 1))
 			r := b.Node("Reshape", []string{p, b.Int64s("s", []int64{0, -1}, 2)})
 			return b.Node("Softmax", []string{r})
