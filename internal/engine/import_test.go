@@ -261,6 +261,9 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 0, -1, 0, 0, 0, 0, 0}, 8)})
 			})
 		}, want: []string{"Pad", "negative pads"}},
+		{name: "sum of three", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Sum", []string{x, x, x}) })
+		}, want: []string{"Sum", "a sum of 3 inputs is not supported"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})

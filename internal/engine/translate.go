@@ -55,6 +55,16 @@ func (r *nodeReader) translate(n *node) error {
 		return r.dataInputs(n, 2, 2)
 	case "Sub", "Div":
 		return r.byConstant(n, op)
+	case "Sum": // Caffe2's residual Add
+		switch len(r.np.GetInput()) {
+		case 1:
+			n.kind, n.view = nView, viewIdentity
+			return r.unary(n)
+		case 2:
+			n.kind, n.binop = nBinary, Add
+			return r.dataInputs(n, 2, 2)
+		}
+		return r.errorf("a sum of %d inputs is not supported (1 or 2)", len(r.np.GetInput()))
 	case "MaxPool", "AveragePool":
 		return r.poolNode(n)
 	case "GlobalAveragePool":

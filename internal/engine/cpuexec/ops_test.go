@@ -326,6 +326,10 @@ func TestOperators(t *testing.T) {
 		{name: "pad-opset2-attrs-output", input: []int{2, 3, 3}, opset: 2, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Pad", []string{b.Node("Relu", []string{x})}, ints("pads", 0, 0, 1, 0, 0, 0, 0, 3))
 		}},
+		{name: "sum-residual-caffe2", input: []int{3, 5, 5}, opset: 8, build: func(b *modelgen.Builder, x string) string {
+			c := conv(b, x, 3, 3, 3, 1, false, ints("pads", 1, 1, 1, 1))
+			return b.Node("Relu", []string{b.Node("Sum", []string{b.Node("Sum", []string{c}), x})})
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

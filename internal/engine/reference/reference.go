@@ -229,6 +229,12 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		}
 	}
 	switch p.GetOpType() {
+	case "Sum":
+		y := n.x(0)
+		for i := 1; i < len(p.GetInput()); i++ {
+			y = broadcast(y, n.x(i), func(a, b float64) float64 { return a + b })
+		}
+		return value{t: y}, nil
 	case "Add":
 		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a + b })}, nil
 	case "Mul":
