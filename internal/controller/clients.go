@@ -24,6 +24,7 @@ type clientServer struct {
 	l      net.Listener
 	events chan<- event
 	log    io.Writer // the console
+	gate   *wire.Gate
 	mu     sync.Mutex
 	conns  map[*clientConn]struct{}
 	// inputSizes is each model's input size once the scheduler runs
@@ -53,8 +54,8 @@ type clientConn struct {
 	conn *wire.Conn
 }
 
-func newClientServer(l net.Listener, events chan<- event, log io.Writer) *clientServer {
-	return &clientServer{l: l, events: events, log: log, conns: make(map[*clientConn]struct{})}
+func newClientServer(l net.Listener, events chan<- event, gate *wire.Gate, log io.Writer) *clientServer {
+	return &clientServer{l: l, events: events, gate: gate, log: log, conns: make(map[*clientConn]struct{})}
 }
 
 // serve accepts clients until the listener is closed; an error that does
@@ -68,6 +69,9 @@ func (s *clientServer) serve(ctx context.Context) {
 				s.events <- event{kind: evClientsDown, err: err}
 			}
 			return
+		}
+		if !s.gate.Admit(nc) {
+			continue
 		}
 		c := &clientConn{conn: wire.NewConn(nc, wire.WithSendLimit(clientSendLimit), wire.WithReceivePause(clientReadPause),
 			wire.WithHoldLimit(clientHoldLimit))}
@@ -93,6 +97,7 @@ func (s *clientServer) read(ctx context.Context, c *clientConn) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		s.gate.Leave()
 		// Its requests that have not run yet will not (ClientGone).
 		select {
 		case s.events <- event{kind: evClientGone, client: c}:

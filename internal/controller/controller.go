@@ -47,6 +47,10 @@ type Options struct {
 	// ConnectTimeout bounds the wait for each worker (default 30 s).
 	ConnectTimeout time.Duration
 
+	// MaxClients bounds the client connections served at once (0:
+	// wire.DefaultConnLimit); past it new ones are closed (wire.Gate).
+	MaxClients int
+
 	// Test, when set, runs one of the original's test controllers instead
 	// of the startup phase and a scheduler: TestDirect or TestStress
 	// (mode.go). NewScheduler is then unused, and Telemetry only closed.
@@ -152,7 +156,10 @@ func Run(ctx context.Context, opts Options) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.stop = ctx.Done()
-	c.clients = newClientServer(l, c.events, c.out)
+	if opts.MaxClients == 0 {
+		opts.MaxClients = wire.DefaultConnLimit()
+	}
+	c.clients = newClientServer(l, c.events, wire.NewGate(opts.MaxClients, c.out), c.out)
 	for i, addr := range opts.Workers {
 		fmt.Fprintf(c.out, "Connecting to worker %s\n", addr)
 		if i == 0 {

@@ -47,6 +47,10 @@ type Args struct {
 	StressModel  string
 	StressCopies int
 
+	// MaxClients bounds the client connections served at once (0:
+	// wire.DefaultConnLimit).
+	MaxClients int
+
 	Port   int    // client port
 	LogDir string // "" = $CLOCKWORK_LOG_DIR or /local
 	// Metrics is the host:port to serve Prometheus metrics on ("": none).
@@ -164,6 +168,8 @@ func (a *Args) set(name, val string) error {
 		if err == nil && !(a.EstimatePercentile > 0 && a.EstimatePercentile <= 1) {
 			err = errors.New("must be above 0 and at most 1")
 		}
+	case "max_clients":
+		a.MaxClients, err = positiveInt(val)
 	case "log_dir":
 		a.LogDir = val
 	case "metrics":
@@ -243,6 +249,9 @@ Options, positional as in the original or as named flags anywhere:
   max_batch        -max-batch N      largest batch size (default 8; INFER4 16)
 Other flags:
   -port N          client port (default 12346)
+  -max-clients N   serve at most N clients at once; past it a new client's
+                   connection is closed at once (default: the open-file limit
+                   less an eighth, at most 4096)
   -log-dir DIR     telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)
   -metrics ADDR    serve Prometheus metrics at http://ADDR/metrics (ADDR is
                    host:port, such as :8002; INFER5, INFER4, BASELINE, ECHO)

@@ -20,12 +20,12 @@ func TestParsePositional(t *testing.T) {
 
 func TestParseFlagsAnywhere(t *testing.T) {
 	a, err := Parse([]string{"-port", "0", "infer5", "localhost:1", "--default-slo=25ms", "-generate-inputs", "-max-batch", "16",
-		"-estimate-window", "100", "-estimate-percentile=0.9"})
+		"-estimate-window", "100", "-estimate-percentile=0.9", "-max-clients", "64"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Type != "INFER5" || a.Port != 0 || a.DefaultSLO != 25e6 || !a.GenerateInputs || a.MaxBatch != 16 || a.MaxGPUs != 100 || a.MaxExec != 250e6 ||
-		a.EstimateWindow != 100 || a.EstimatePercentile != 0.9 {
+		a.EstimateWindow != 100 || a.EstimatePercentile != 0.9 || a.MaxClients != 64 {
 		t.Fatalf("got %+v", a)
 	}
 }
@@ -48,6 +48,7 @@ func TestParseErrors(t *testing.T) {
 		{"INFER5", "h:1", "-estimate-percentile", "NaN"},
 		{"INFER5", "h:1", "-estimate-percentile", "-0.1"},
 		{"INFER5", "h:1", "-estimate-percentile", "0"},
+		{"INFER5", "h:1", "-max-clients", "0"},
 	} {
 		if _, err := Parse(args); err == nil {
 			t.Errorf("Parse(%q) succeeded", args)

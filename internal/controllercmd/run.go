@@ -149,6 +149,7 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 		Telemetry:        tel,
 		Test:             k.test,
 		Stress:           stress,
+		MaxClients:       args.MaxClients,
 	})
 	// A signal while connecting to the workers ends the run as one after.
 	if err != nil && (code.Load() == 0 || ctx.Err() == nil) {

@@ -44,6 +44,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[*peer]struct{}
+	gate  *wire.Gate
 
 	metrics *metrics // nil unless Options.Metrics
 	// lines prints the console lines about results off the engine's
@@ -90,6 +91,9 @@ type Options struct {
 	// Metrics makes the server count what it answers and holds, for
 	// WriteMetrics.
 	Metrics bool
+	// MaxConns bounds the controller connections served at once (0:
+	// wire.DefaultConnLimit); past it new ones are closed (wire.Gate).
+	MaxConns int
 }
 
 // NewServer returns a server for an engine configured by cfg on rt.
@@ -117,6 +121,10 @@ func NewServer(cfg Config, rt runtime.Runtime, opts Options) *Server {
 	if s.status == 0 {
 		s.status = StatusInterval
 	}
+	if opts.MaxConns == 0 {
+		opts.MaxConns = wire.DefaultConnLimit()
+	}
+	s.gate = wire.NewGate(opts.MaxConns, s.out)
 	if in, ok := rt.(runtime.Instant); ok {
 		s.instant = in.Instant()
 	}
@@ -182,7 +190,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			}
 			return fmt.Errorf("accepting connections: %w", err)
 		}
-		go s.handle(ctx, nc)
+		if s.gate.Admit(nc) {
+			go s.handle(ctx, nc)
+		}
 	}
 }
 
@@ -224,6 +234,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 		s.mu.Lock()
 		delete(s.conns, p)
 		s.mu.Unlock()
+		s.gate.Leave()
 	}()
 	for {
 		msg, err := p.conn.Receive()

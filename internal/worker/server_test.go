@@ -190,6 +190,25 @@ func TestClosingConnectionLine(t *testing.T) {
 	out.waitFor(t, ", reason: End of file\n")
 }
 
+// TestConnectionLimit: a connection past MaxConns is closed at once (the
+// peer reads EOF), the console says so, and the one admitted is served.
+func TestConnectionLimit(t *testing.T) {
+	var out console
+	_, c := serveOne(t, sim.New(1), Options{Console: &out, MaxConns: 1})
+	roundTrip(t, c, &workerapi.GetWorkerState{ID: 1}) // admitted before the next dial
+	nc, err := net.Dial("tcp4", c.RemoteAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := nc.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the connection past the limit reads %v, want EOF", err)
+	}
+	out.waitFor(t, "Refused 1 connection(s)")
+	roundTrip(t, c, &workerapi.GetWorkerState{ID: 2})
+}
+
 // stuckConsole is a console whose writes of a line containing stuck
 // block until release is closed.
 type stuckConsole struct {
