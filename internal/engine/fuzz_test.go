@@ -47,8 +47,12 @@ func FuzzImport(f *testing.F) {
 			hw := b.Node("Mul", []string{b.Node("Slice", []string{s, b.Int64s("st", []int64{1}, 1), b.Int64s("en", []int64{3}, 1)}), b.Int64s("k", []int64{1, 1}, 2)})
 			u := b.Node("Unsqueeze", []string{x, b.Int64s("ax", []int64{1}, 1)})
 			r := b.Node("Reshape", []string{b.Node("Squeeze", []string{u, b.Int64s("ax2", []int64{1}, 1)}), b.Node("Concat", []string{n, hw}, num("axis", 0))})
+			b.NodeOuts("Split", []string{"s1", "s2"}, []string{r}, num("axis", 1))
+			g := b.Node("Unsqueeze", []string{b.Node("Gather", []string{"s2", b.Int64s("g", []int64{0})}, num("axis", 1)), b.Int64s("ga", []int64{1}, 1)})
+			sl := b.Node("Slice", []string{"s1", b.Int64s("ss", []int64{0}, 1), b.Int64s("se", []int64{3}, 1), b.Int64s("sa", []int64{2}, 1), b.Int64s("sst", []int64{2}, 1)})
+			r = b.Node("Concat", []string{b.Node("Reshape", []string{sl, b.Int64s("sr", []int64{0, 1, 2}, 3)}), g}, num("axis", 2))
 			t := b.Node("Transpose", []string{r}, ints("perm", 0, 2, 1))
-			return b.Node("Cast", []string{b.Node("MatMul", []string{t, b.Node("Transpose", []string{b.Normal("w", 0, 1, 2, 2)})})}, num("to", 1))
+			return b.Node("Cast", []string{b.Node("MatMul", []string{t, b.Node("Transpose", []string{b.Normal("w", 0, 1, 3, 1)})})}, num("to", 1))
 		}),
 	} {
 		data, err := proto.Marshal(m)

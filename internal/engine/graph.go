@@ -51,13 +51,14 @@ const (
 	nSoftmax
 	nTranspose // runs as a Binary: Y = X·1, X read with its strides permuted
 	nPad
-	nView // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
+	nSlice // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
+	nView  // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 
 // node is one operation. Inputs are value indices, -1 for an absent
 // optional input. Conv: X, W, B, Z. Gemm: A, B, C. Affine: X, scale,
-// shift. Binary: A, B. Transpose: X, the constant 1. Others: their data
-// inputs.
+// shift. Binary: A, B. Transpose, Slice: X, the constant 1. Others:
+// their data inputs.
 type node struct {
 	kind          nodeKind
 	op            string // ONNX op_type, for errors
@@ -79,7 +80,9 @@ type node struct {
 	axes          []int // ReduceMean's (the spatial ones), Squeeze's and Unsqueeze's, as given
 	perm          []int // Transpose's, nil to reverse the axes
 	pads          []int // Pad's, as given: begins then ends, of every axis or of axes
-	squeeze       bool  // ReduceMean with keepdims 0: the output drops them
+	slice         sliceArgs
+	gather        *gatherArgs // a Gather's (nSlice), nil for a Slice or Split
+	squeeze       bool        // ReduceMean with keepdims 0: the output drops them
 }
 
 type viewKind uint8
@@ -116,4 +119,12 @@ type gemmParams struct {
 	transA, transB bool
 	alpha, beta    float32
 	matmul         bool // MatMul: A of any rank ≥ 2, output A.shape[:-1] + [N]
+}
+
+// gatherArgs are a Gather of one constant index: the element index along
+// axis, that axis dropped if the index is a scalar.
+type gatherArgs struct {
+	index  int64
+	axis   int
+	scalar bool
 }

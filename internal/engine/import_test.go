@@ -176,11 +176,38 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Softmax", []string{x}, modelgen.Float("axis", 1))
 			})
 		}, want: []string{"Softmax", `"axis"`, "FLOAT"}},
-		{name: "gather of a computed tensor", model: func() *onnx.ModelProto {
+		{name: "gather of several indices", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Gather", []string{x, b.Int64s("i", []int64{0, 2}, 2)}, num("axis", 1))
+			})
+		}, want: []string{"Gather", "only a Gather of one constant index"}},
+		{name: "gather of the batch axis", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Gather", []string{x, b.Int64s("i", []int64{0})})
 			})
-		}, want: []string{"Gather", "only on constant integer tensors"}},
+		}, want: []string{"Gather", "slices the batch axis of [1 3]"}},
+		{name: "slice of the batch axis", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Slice", []string{x, b.Int64s("s", []int64{0}, 1), b.Int64s("e", []int64{1}, 1)})
+			})
+		}, want: []string{"Slice", "slices the batch axis"}},
+		{name: "slice backwards", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Slice", []string{x, b.Int64s("s", []int64{-1}, 1), b.Int64s("e", []int64{-1 << 40}, 1), b.Int64s("a", []int64{1}, 1), b.Int64s("st", []int64{-1}, 1)})
+			})
+		}, want: []string{"Slice", "step -1: only positive steps"}},
+		{name: "split unevenly before opset 18", model: func() *onnx.ModelProto {
+			return single([]int{5}, func(b *modelgen.Builder, x string) string {
+				b.NodeOuts("Split", []string{"a", "b"}, []string{x}, num("axis", 1))
+				return "a"
+			})
+		}, want: []string{"Split", "cannot split an axis of 5 into 2 equal parts"}},
+		{name: "split sizes that do not add up", model: func() *onnx.ModelProto {
+			return single([]int{5}, func(b *modelgen.Builder, x string) string {
+				b.NodeOuts("Split", []string{"a", "b"}, []string{x, b.Int64s("sz", []int64{2, 2}, 2)}, num("axis", 1))
+				return "a"
+			})
+		}, want: []string{"Split", "split sizes [2 2] for 2 outputs of an axis of 5"}},
 		{name: "batch times batch", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string {
 				n := b.Node("Shape", []string{x}, num("end", 1))

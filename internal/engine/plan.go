@@ -220,6 +220,27 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 			return nil, err
 		}
 		return []Op{&Pad{Nodes: n.name, X: x, Y: y, Top: g[0], Left: g[1], Bottom: g[2], Right: g[3]}}, nil
+	case nSlice:
+		first, step, counts, _, err := n.sliceGeom(in[0])
+		if err != nil {
+			return nil, err
+		}
+		xs := rowMajorStrides(in[0])
+		off, fx := 0, make([]int, len(xs))
+		for d := range xs {
+			off += first[d] * xs[d]
+			fx[d] = xs[d] * step[d]
+		}
+		dims, sx, sOne := mergeDims(counts, fx, make([]int, len(fx)))
+		span := 1
+		for d := range dims {
+			span += (dims[d] - 1) * sx[d]
+		}
+		// A is the span of X the slice reads, from its first element.
+		a := x
+		a.Offset += 4 * int64(off)
+		a.Shape = []int{span}
+		return []Op{&Binary{Nodes: n.name, Op: Mul, A: a, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne}}, nil
 	case nTranspose:
 		perm, err := n.permFor(len(in[0]))
 		if err != nil {

@@ -1,5 +1,7 @@
 package engine
 
+import "slices"
+
 // infer computes the shape of every value at batch size batch, checking
 // each node's operands.
 func (m *Model) infer(batch int) ([][]int, error) { return m.inferFrom(batch, nil, 0) }
@@ -115,6 +117,9 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 			return nil, err
 		}
 		return []int{x[0], x[1], g[0] + x[2] + g[2], g[1] + x[3] + g[3]}, nil
+	case nSlice:
+		_, _, _, y, err := n.sliceGeom(x)
+		return y, err
 	case nTranspose:
 		perm, err := n.permFor(len(x))
 		if err != nil {
@@ -595,4 +600,44 @@ func (n *node) padGeom(x []int) ([4]int, error) {
 		return [4]int{}, n.errorf("pads %v of a rank-%d input: only the spatial axes of [N, C, H, W] can be padded", n.pads, r)
 	}
 	return [4]int{begin[2], begin[3], end[2], end[3]}, nil
+}
+
+// sliceGeom is a Slice's or Gather's first element, step and count of
+// elements along each axis of x, and its output shape.
+func (n *node) sliceGeom(x []int) (first, step, counts, y []int, err error) {
+	g := n.gather
+	if g == nil {
+		if first, step, counts, err = n.slice.resolve(n, x); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		y = counts
+	} else {
+		d, err := normAxis(n, g.axis, len(x))
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		size, i := int64(x[d]), g.index
+		if i < -size || i >= size {
+			return nil, nil, nil, nil, n.errorf("index %d out of range for axis of size %d", i, size)
+		}
+		if i < 0 {
+			i += size
+		}
+		first, step, counts = make([]int, len(x)), make([]int, len(x)), slices.Clone(x)
+		for a := range step {
+			step[a] = 1
+		}
+		first[d], counts[d] = int(i), 1
+		y = counts
+		if g.scalar {
+			y = slices.Delete(slices.Clone(counts), d, d+1)
+		}
+	}
+	if numElems(counts) == 0 {
+		return nil, nil, nil, nil, n.errorf("the slice of %v is empty", x)
+	}
+	if len(x) > 0 && (first[0] != 0 || step[0] != 1 || counts[0] != x[0] || g != nil && g.scalar && g.axis%len(x) == 0) {
+		return nil, nil, nil, nil, n.errorf("it slices the batch axis of %v", x)
+	}
+	return first, step, counts, y, nil
 }

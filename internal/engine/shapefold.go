@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
@@ -314,78 +315,114 @@ func (r *nodeReader) concatConst() (*tensor, error) {
 	return out.t, nil
 }
 
-// slice is Slice of an integer constant: starts, ends, axes and steps are
-// inputs from opset 10, attributes (without steps) before.
+// slice is Slice of an integer constant.
 func (r *nodeReader) slice() (*tensor, error) {
-	var starts, ends, axes, steps []int64
+	args, err := r.readSlice()
+	if err != nil {
+		return nil, err
+	}
+	data, err := r.constInput(0)
+	if err != nil {
+		return nil, err
+	}
+	first, step, dims, err := args.resolve(&node{op: "Slice", name: r.name}, data.dims)
+	if err != nil {
+		return nil, err
+	}
+	out, err := newIntTensor(r, dims)
+	if err != nil {
+		return nil, err
+	}
+	stride := rowMajorStrides(data.dims)
+	idx := make([]int, len(dims))
+	for k := range len(out.t.i64) {
+		src := 0
+		for d := range idx {
+			src += (first[d] + idx[d]*step[d]) * stride[d]
+		}
+		out.set(k, data.at(src))
+		advance(idx, dims)
+	}
+	return out.t, nil
+}
+
+// sliceArgs are a Slice's starts, ends, axes and steps as given (axes and
+// steps nil if absent).
+type sliceArgs struct{ starts, ends, axes, steps []int64 }
+
+// readSlice reads the node's sliceArgs: attributes (without steps) before
+// opset 10, constant inputs from it.
+func (r *nodeReader) readSlice() (sliceArgs, error) {
+	var s sliceArgs
 	if r.b.m.opset < 10 {
 		if err := r.inputs(1, 1); err != nil {
-			return nil, err
+			return s, err
 		}
 		for _, p := range []struct {
 			name string
 			to   *[]int64
-		}{{"starts", &starts}, {"ends", &ends}, {"axes", &axes}} {
+		}{{"starts", &s.starts}, {"ends", &s.ends}, {"axes", &s.axes}} {
 			at, err := r.a.get(p.name, onnx.AttributeProto_INTS)
 			if err != nil {
-				return nil, err
+				return s, err
 			}
 			*p.to = at.GetInts()
 		}
 	} else {
 		if err := r.inputs(3, 5); err != nil {
-			return nil, err
+			return s, err
 		}
 		for i, p := range []struct {
 			name string
 			to   *[]int64
-		}{{"starts", &starts}, {"ends", &ends}, {"axes", &axes}, {"steps", &steps}} {
+		}{{"starts", &s.starts}, {"ends", &s.ends}, {"axes", &s.axes}, {"steps", &s.steps}} {
 			c, err := r.intInput(i+1, p.name)
 			if err != nil {
-				return nil, err
+				return s, err
 			}
 			if c != nil {
 				*p.to = c.i64
 			}
 		}
 	}
-	data, err := r.constInput(0)
-	if err != nil {
-		return nil, err
+	if s.starts == nil || len(s.ends) != len(s.starts) || s.axes != nil && len(s.axes) != len(s.starts) || s.steps != nil && len(s.steps) != len(s.starts) {
+		return s, r.errorf("starts, ends, axes and steps must have one value per sliced axis")
 	}
-	rank := len(data.dims)
-	if starts == nil || len(ends) != len(starts) || axes != nil && len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
-		return nil, r.errorf("starts, ends, axes and steps must have one value per sliced axis")
-	}
-	// Per axis: the first element, the step and the count.
-	first, step, dims := make([]int, rank), make([]int, rank), append([]int{}, data.dims...)
+	return s, nil
+}
+
+// resolve is, for an input of shape dims, each axis's first element, step
+// and count of elements, clamped as ONNX clamps them.
+func (s sliceArgs) resolve(n *node, dims []int) (first, step, counts []int, err error) {
+	rank := len(dims)
+	first, step, counts = make([]int, rank), make([]int, rank), slices.Clone(dims)
 	for d := range step {
 		step[d] = 1
 	}
 	seen := make([]bool, rank)
-	n := &node{op: "Slice", name: r.name}
-	for i := range starts {
+	for i := range s.starts {
 		a := int64(i)
-		if axes != nil {
-			a = axes[i]
+		if s.axes != nil {
+			a = s.axes[i]
 		}
 		if a < -int64(rank) || a >= int64(rank) {
-			return nil, r.errorf("axis %d out of range for rank %d", a, rank)
+			return nil, nil, nil, n.errorf("axis %d out of range for rank %d", a, rank)
 		}
 		d, _ := normAxis(n, int(a), rank)
 		if seen[d] {
-			return nil, r.errorf("axis %d given twice", a)
+			return nil, nil, nil, n.errorf("axis %d given twice", a)
 		}
 		seen[d] = true
+		size := int64(dims[d])
 		st := int64(1)
-		if steps != nil {
-			st = steps[i]
+		if s.steps != nil {
+			// Past ±(size+1) a step takes the first element only, as that.
+			st = min(max(s.steps[i], -size-1), size+1)
 		}
 		if st == 0 {
-			return nil, r.errorf("step 0")
+			return nil, nil, nil, n.errorf("step 0")
 		}
-		size := int64(data.dims[d])
-		b, e := starts[i], ends[i]
+		b, e := min(max(s.starts[i], -size-1), size+1), min(max(s.ends[i], -size-1), size+1)
 		if b < 0 {
 			b += size
 		}
@@ -397,31 +434,12 @@ func (r *nodeReader) slice() (*tensor, error) {
 			b, e = min(max(b, 0), size), min(max(e, 0), size)
 			count = max(0, (e-b+st-1)/st)
 		} else {
-			b, e = min(max(b, -1), size-1), min(max(e, -1), size-1)
+			b, e = min(max(b, 0), size-1), min(max(e, -1), size-1)
 			count = max(0, (b-e-st-1)/-st)
 		}
-		first[d], step[d], dims[d] = int(b), int(st), int(count)
+		first[d], step[d], counts[d] = int(b), int(st), int(count)
 	}
-	out, err := newIntTensor(r, dims)
-	if err != nil {
-		return nil, err
-	}
-	stride := make([]int, rank)
-	acc := 1
-	for d := rank - 1; d >= 0; d-- {
-		stride[d] = acc
-		acc *= data.dims[d]
-	}
-	idx := make([]int, rank)
-	for k := range len(out.t.i64) {
-		src := 0
-		for d := range idx {
-			src += (first[d] + idx[d]*step[d]) * stride[d]
-		}
-		out.set(k, data.at(src))
-		advance(idx, dims)
-	}
-	return out.t, nil
+	return first, step, counts, nil
 }
 
 // arith is Add, Sub, Mul or Div of two integer constants, broadcasting.

@@ -46,6 +46,10 @@ func TestShapeArithmetic(t *testing.T) {
 		{"slice negative step to the start", []int{24}, func(b *modelgen.Builder, x string) string {
 			return slice(b, i64(b, []int64{1, 2, 3, 4}), []int64{-1}, []int64{-1 << 40}, []int64{0}, []int64{-1})
 		}, []int{4, 3, 2, 1}, 0},
+		{"slice negative step from before the start", []int{12}, func(b *modelgen.Builder, x string) string {
+			// ONNX clamps the start to the first element: one element.
+			return b.Node("Concat", []string{slice(b, i64(b, []int64{6, 7, 8}), []int64{-10}, []int64{-10}, []int64{0}, []int64{-1}), i64(b, []int64{2})}, num("axis", 0))
+		}, []int{6, 2}, 0},
 		{"slice last axis of 2-D", []int{40}, func(b *modelgen.Builder, x string) string {
 			return flat(b, slice(b, i64(b, []int64{9, 1, 2, 9, 4, 5}, 2, 3), []int64{1}, []int64{3}, []int64{-1}))
 		}, []int{1, 2, 4, 5}, 0},

@@ -88,8 +88,10 @@ func (r *nodeReader) translate(n *node) error {
 		return r.transposeNode(n)
 	case "Pad":
 		return r.padNode(n)
-	case "Gather", "Slice":
-		return r.errorf("supported only on constant integer tensors (shape arithmetic)")
+	case "Slice":
+		return r.sliceNode(n)
+	case "Gather":
+		return r.gatherNode(n)
 	case "Identity":
 		n.kind, n.view = nView, viewIdentity
 		return r.unary(n)
@@ -408,10 +410,60 @@ func (r *nodeReader) squeezeNode(n *node, op string) error {
 	return nil
 }
 
+// sliceNode reads a Slice of a computed tensor: a copy of its elements
+// at the first of each axis and strides on (positive steps only), which
+// runs as the strided Binary as Transpose does.
+func (r *nodeReader) sliceNode(n *node) error {
+	var err error
+	if n.slice, err = r.readSlice(); err != nil {
+		return err
+	}
+	for _, st := range n.slice.steps {
+		if st < 1 {
+			return r.errorf("step %d: only positive steps are supported", st)
+		}
+	}
+	return r.stridedCopy(n)
+}
+
+// gatherNode reads a Gather of a computed tensor with one constant index,
+// such as x[:, 0]: a slice of one element along the axis, which a scalar
+// index drops.
+func (r *nodeReader) gatherNode(n *node) error {
+	if err := r.inputs(2, 2); err != nil {
+		return err
+	}
+	idx, err := r.intInput(1, "indices")
+	if err != nil {
+		return err
+	}
+	if idx == nil || len(idx.i64) != 1 {
+		return r.errorf("only a Gather of one constant index is supported")
+	}
+	axis, err := r.a.int("axis", 0, -maxDim, maxDim)
+	if err != nil {
+		return err
+	}
+	n.gather = &gatherArgs{index: idx.i64[0], axis: axis, scalar: len(idx.dims) == 0}
+	return r.stridedCopy(n)
+}
+
+// stridedCopy makes n an nSlice of input 0, with the constant 1 its Binary
+// multiplies by.
+func (r *nodeReader) stridedCopy(n *node) error {
+	n.kind = nSlice
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	n.in = []int{x, r.b.oneValue()}
+	return nil
+}
+
 // transposeNode reads a Transpose of a computed tensor. It runs as the
 // strided elementwise Binary, Y = X·1 with X's strides permuted (exact),
 // so that it needs no kernel of its own; the 1 is a constant of the
-// model, shared by its transposes.
+// model (builder.oneValue).
 func (r *nodeReader) transposeNode(n *node) error {
 	n.kind = nTranspose
 	var err error
@@ -421,11 +473,7 @@ func (r *nodeReader) transposeNode(n *node) error {
 	if err := r.unary(n); err != nil {
 		return err
 	}
-	b := r.b
-	if b.one < 0 {
-		b.one = b.m.addValue(value{name: "transpose/one", kind: valConst, c: floatTensor([]float32{1}, 1)})
-	}
-	n.in = append(n.in, b.one)
+	n.in = append(n.in, r.b.oneValue())
 	return nil
 }
 

@@ -148,8 +148,14 @@ func (b *Builder) Node(op string, inputs []string, attrs ...*onnx.AttributeProto
 
 // NodeOut adds a node whose output is named out.
 func (b *Builder) NodeOut(op, out string, inputs []string, attrs ...*onnx.AttributeProto) {
+	b.NodeOuts(op, []string{out}, inputs, attrs...)
+}
+
+// NodeOuts adds a node with the outputs outs (a Split's), named after
+// the first.
+func (b *Builder) NodeOuts(op string, outs, inputs []string, attrs ...*onnx.AttributeProto) {
 	b.g.Node = append(b.g.Node, &onnx.NodeProto{
-		Name: out, OpType: op, Input: inputs, Output: []string{out}, Attribute: attrs,
+		Name: outs[0], OpType: op, Input: inputs, Output: outs, Attribute: attrs,
 	})
 }
 

@@ -330,6 +330,44 @@ func TestOperators(t *testing.T) {
 			c := conv(b, x, 3, 3, 3, 1, false, ints("pads", 1, 1, 1, 1))
 			return b.Node("Relu", []string{b.Node("Sum", []string{b.Node("Sum", []string{c}), x})})
 		}},
+		// torchvision's GoogLeNet and Inception v3 transform_input: each
+		// channel x[:, i] rescaled, then concatenated again.
+		{name: "gather-slice-channels-transform-input", input: []int{3, 5, 5}, build: func(b *modelgen.Builder, x string) string {
+			var chans []string
+			for i := range 3 {
+				var c string
+				if i < 2 {
+					g := b.Node("Gather", []string{x, b.Int64s(b.Fresh("i"), []int64{int64(i)})}, num("axis", 1))
+					c = b.Node("Unsqueeze", []string{g, b.Int64s(b.Fresh("ax"), []int64{1}, 1)})
+				} else {
+					c = b.Node("Slice", []string{x, b.Int64s("s", []int64{-1}, 1), b.Int64s("e", []int64{1 << 40}, 1), b.Int64s("a", []int64{1}, 1)})
+				}
+				c = b.Node("Add", []string{b.Node("Mul", []string{c, b.Const(b.Fresh("scale"), []float32{0.5 + float32(i)/10}, 1)}), b.Const(b.Fresh("shift"), []float32{float32(i) - 1}, 1)})
+				chans = append(chans, c)
+			}
+			return conv(b, b.Node("Concat", chans, num("axis", 1)), 3, 4, 3, 1, false)
+		}},
+		// ShuffleNet v2's unit: the channels split in two, one half
+		// convolved, concatenated with the other, then shuffled.
+		{name: "split-concat-shuffle", input: []int{4, 3, 3}, build: func(b *modelgen.Builder, x string) string {
+			b.NodeOuts("Split", []string{"half1", "half2"}, []string{x, b.Int64s("sz", []int64{2, 2}, 2)}, num("axis", 1))
+			cat := b.Node("Concat", []string{"half1", b.Node("Relu", []string{conv(b, "half2", 2, 2, 1, 1, false)})}, num("axis", 1))
+			g := b.Node("Reshape", []string{cat, b.Int64s("g", []int64{0, 2, 2, 3, 3}, 5)})
+			return b.Node("Reshape", []string{b.Node("Transpose", []string{g}, ints("perm", 0, 2, 1, 3, 4)), b.Int64s("back", []int64{0, 4, 3, 3}, 4)})
+		}},
+		{name: "split-equal-opset18-uneven", input: []int{7, 2}, opset: 18, build: func(b *modelgen.Builder, x string) string {
+			b.NodeOuts("Split", []string{"p1", "p2", "p3"}, []string{x}, num("axis", -2), num("num_outputs", 3))
+			return b.Node("Concat", []string{"p3", "p1", b.Node("Sigmoid", []string{"p2"})}, num("axis", 1))
+		}},
+		// YOLOv5's Focus: every other row and column, four ways.
+		{name: "slice-steps-space-to-depth", input: []int{2, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			var parts []string
+			for _, o := range [][2]int64{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+				parts = append(parts, b.Node("Slice", []string{x, b.Int64s(b.Fresh("s"), []int64{o[0], o[1]}, 2), b.Int64s(b.Fresh("e"), []int64{1 << 40, 1 << 40}, 2),
+					b.Int64s(b.Fresh("a"), []int64{2, 3}, 2), b.Int64s(b.Fresh("st"), []int64{2, 2}, 2)}))
+			}
+			return b.Node("Concat", parts, num("axis", 1))
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

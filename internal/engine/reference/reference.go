@@ -58,6 +58,12 @@ func Run(m *onnx.ModelProto, inputs map[string]Tensor) (map[string]Tensor, error
 		env[name] = value{t: t}
 	}
 	for _, n := range g.GetNode() {
+		if n.GetOpType() == "Split" {
+			for i, v := range split(node{n: n, env: env}, opset) {
+				env[n.GetOutput()[i]] = v
+			}
+			continue
+		}
 		out, err := evalNode(n, env, opset)
 		if err != nil {
 			return nil, fmt.Errorf("reference: %s node %q: %v", n.GetOpType(), n.GetName(), err)

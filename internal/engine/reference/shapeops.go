@@ -180,7 +180,7 @@ func slice(n node, x value, opset int64) value {
 				count++
 			}
 		} else {
-			b, e = min(max(b, -1), shape[d]-1), min(max(e, -1), shape[d]-1)
+			b, e = min(max(b, 0), shape[d]-1), min(max(e, -1), shape[d]-1)
 			for j := b; j > e; j += st {
 				count++
 			}
@@ -272,4 +272,48 @@ func intOp(n node) (value, error) {
 		}
 	}
 	return out, nil
+}
+
+// split is Split's outputs: the sizes given, else equal parts (the last
+// smaller).
+func split(n node, opset int64) []value {
+	x, _ := n.in(0)
+	shape := x.t.Shape
+	r := len(shape)
+	axis := (n.i("axis", 0) + r) % r
+	sizes := n.listInput("split", 1, opset, 13)
+	outs := len(n.n.GetOutput())
+	if sizes == nil {
+		part := (shape[axis] + outs - 1) / outs
+		for k := range outs {
+			sizes = append(sizes, min(part, shape[axis]-k*part))
+		}
+	}
+	var vals []value
+	start := 0
+	for _, sz := range sizes {
+		ys := append([]int{}, shape...)
+		ys[axis] = sz
+		var src []int
+		idx := make([]int, r)
+		for k := range size(ys) {
+			rem := k
+			for d := r - 1; d >= 0; d-- {
+				idx[d] = rem % ys[d]
+				rem /= ys[d]
+			}
+			off := 0
+			for d := range r {
+				i := idx[d]
+				if d == axis {
+					i += start
+				}
+				off = off*shape[d] + i
+			}
+			src = append(src, off)
+		}
+		vals = append(vals, take(x, ys, src))
+		start += sz
+	}
+	return vals
 }

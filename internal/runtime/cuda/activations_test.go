@@ -11,7 +11,8 @@ import (
 // activationModel writes to dir a model of the activations that cuDNN's
 // fused convolution does not compute, each where it fuses into an op or
 // stands alone, on a 3×12×12 input normalised by Sub and Div of constants
-// (the engine's Add and Mul): a convolution with LeakyReLU, its channels
+// (the engine's Add and Mul) and rearranged by strided copies (Gather,
+// Slice, Split): a convolution with LeakyReLU, its channels
 // shuffled as ShuffleNet does (Reshape, Transpose, Reshape), Swish
 // (x · Sigmoid(x), EfficientNet's: a Sigmoid alone, then Mul), a depthwise
 // convolution with Sigmoid, and a Gemm with Tanh of the Swish's mean
@@ -27,6 +28,14 @@ func activationModel(t *testing.T, dir string) string {
 	x := b.Input("input", 3, 12, 12)
 	mean, std := b.Const("mean", []float32{0.485, 0.456, 0.406}, 1, 3, 1, 1), b.Const("std", []float32{0.229, 0.224, 0.225}, 1, 3, 1, 1)
 	x = b.Node("Div", []string{b.Node("Sub", []string{x, mean}), std})
+	// Channel 0 rescaled alone, as torchvision's GoogLeNet transforms its
+	// input (Gather of x[:, 0], Slice of the rest), then the two halves of
+	// the result swapped (Split).
+	first := b.Node("Unsqueeze", []string{b.Node("Gather", []string{x, b.Int64s("channel0", []int64{0})}, modelgen.Int("axis", 1)), b.Int64s("axis1", []int64{1}, 1)})
+	rest := b.Node("Slice", []string{x, b.Int64s("from1", []int64{1}, 1), b.Int64s("to3", []int64{3}, 1), b.Int64s("channels", []int64{1}, 1)})
+	x = b.Node("Concat", []string{b.Node("Mul", []string{first, b.Const("twice", []float32{2}, 1)}), rest}, modelgen.Int("axis", 1))
+	b.NodeOuts("Split", []string{"top", "bottom"}, []string{x, b.Int64s("halves", []int64{6, 6}, 2)}, modelgen.Int("axis", 2))
+	x = b.Node("Concat", []string{"bottom", "top"}, modelgen.Int("axis", 2))
 	c1 := b.Node("LeakyRelu", []string{conv(x, 3, 8, 1)}, modelgen.Float("alpha", 0.1))
 	groups := b.Node("Reshape", []string{c1, b.Int64s("groups", []int64{0, 2, 4, 12, 12}, 5)})
 	shuffled := b.Node("Transpose", []string{groups}, modelgen.Ints("perm", 0, 2, 1, 3, 4))
