@@ -29,15 +29,6 @@ type builder struct {
 	one      int // the constant 1 of the strided copies, -1 until one needs it
 }
 
-// oneValue is the constant 1 that the strided copies (Transpose, Slice)
-// multiply by as Binary ops, shared by all of them.
-func (b *builder) oneValue() int {
-	if b.one < 0 {
-		b.one = b.m.addValue(value{name: "strided copy/one", kind: valConst, c: floatTensor([]float32{1}, 1)})
-	}
-	return b.one
-}
-
 // shapesOf is value v's shape at batch sizes 1, 2 and 3.
 func (b *builder) shapesOf(v int) ([3][]int, error) {
 	var out [3][]int
@@ -354,100 +345,4 @@ func (r *nodeReader) constantNode() (*tensor, error) {
 		return nil, r.errorf("attribute %q of type %s is not supported", name, at.GetType())
 	}
 	return nil, nil
-}
-
-// split translates a Split into a strided copy (nSlice) per output: the
-// sizes given, attribute before opset 13 and input from it, or equal
-// parts (the last smaller where they do not divide, from opset 18).
-func (b *builder) split(r *nodeReader) error {
-	a := r.a
-	axis, err := a.int("axis", 0, -maxDim, maxDim)
-	if err != nil {
-		return err
-	}
-	var sizes []int64
-	if b.m.opset < 13 {
-		if err := r.inputs(1, 1); err != nil {
-			return err
-		}
-		at, err := a.get("split", onnx.AttributeProto_INTS)
-		if err != nil {
-			return err
-		}
-		sizes = at.GetInts()
-	} else {
-		if err := r.inputs(1, 2); err != nil {
-			return err
-		}
-		c, err := r.intInput(1, "split sizes")
-		if err != nil {
-			return err
-		}
-		if c != nil {
-			sizes = c.i64
-		}
-	}
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	s, err := b.shapesOf(x)
-	if err != nil {
-		return err
-	}
-	n := &node{op: "Split", name: r.name}
-	d, err := normAxis(n, axis, len(s[0]))
-	if err != nil {
-		return err
-	}
-	size := s[0][d]
-	if s[1][d] != size {
-		return r.errorf("splitting the batch axis is not supported")
-	}
-	outs := r.np.GetOutput()
-	if sizes == nil {
-		parts := len(outs)
-		if b.m.opset >= 18 {
-			if parts, err = a.int("num_outputs", int64(len(outs)), 1, maxDim); err != nil {
-				return err
-			}
-		}
-		if parts != len(outs) || b.m.opset < 18 && size%parts != 0 {
-			return r.errorf("cannot split an axis of %d into %d equal parts", size, len(outs))
-		}
-		part := (size + parts - 1) / parts
-		for k := range parts {
-			sizes = append(sizes, int64(max(0, min(part, size-k*part))))
-		}
-	}
-	var sum int64
-	for _, p := range sizes {
-		if p < 0 || p > maxDim {
-			return r.errorf("invalid split size %d", p)
-		}
-		sum += p
-	}
-	if len(sizes) != len(outs) || sum != int64(size) {
-		return r.errorf("split sizes %v for %d outputs of an axis of %d", sizes, len(outs), size)
-	}
-	one := b.oneValue()
-	var start int64
-	for k, o := range outs {
-		part := node{op: "Split", name: r.name, kind: nSlice, in: []int{x, one},
-			slice: sliceArgs{starts: []int64{start}, ends: []int64{start + sizes[k]}, axes: []int64{int64(d)}}}
-		start += sizes[k]
-		if o == "" {
-			continue
-		}
-		if _, dup := b.names[o]; dup {
-			return r.errorf("output %q is already defined", o)
-		}
-		if _, dup := b.extra[o]; dup {
-			return r.errorf("output %q is already defined", o)
-		}
-		b.m.nodes = append(b.m.nodes, part)
-		b.m.nodes[len(b.m.nodes)-1].out = b.m.addValue(value{name: o, kind: valNode, prod: len(b.m.nodes) - 1})
-		b.names[o] = len(b.m.values) - 1
-	}
-	return nil
 }

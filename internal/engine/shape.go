@@ -1,7 +1,5 @@
 package engine
 
-import "slices"
-
 // infer computes the shape of every value at batch size batch, checking
 // each node's operands.
 func (m *Model) infer(batch int) ([][]int, error) { return m.inferFrom(batch, nil, 0) }
@@ -479,18 +477,6 @@ func broadcastStrides(a, b, y []int) (dims, sa, sb []int) {
 	return mergeDims(y, strides(a), strides(b))
 }
 
-// transposeStrides merges the dimensions of a Transpose's output y for
-// its Binary and gives X's element strides over them: dimension d of y
-// is dimension perm[d] of x.
-func transposeStrides(x, perm, y []int) (dims, sx, sOne []int) {
-	xs := rowMajorStrides(x)
-	fx := make([]int, len(y))
-	for d, p := range perm {
-		fx[d] = xs[p]
-	}
-	return mergeDims(y, fx, make([]int, len(y)))
-}
-
 func rowMajorStrides(x []int) []int {
 	st := make([]int, len(x))
 	acc := 1
@@ -540,38 +526,6 @@ func spatialAxes(axes []int, rank int) bool {
 	return len(axes) == rank-2
 }
 
-// permFor is n's permutation for an input of the given rank: its perm,
-// which must name each axis once, or the axes reversed.
-func (n *node) permFor(rank int) ([]int, error) {
-	if n.perm == nil {
-		p := make([]int, rank)
-		for i := range p {
-			p[i] = rank - 1 - i
-		}
-		return p, nil
-	}
-	if len(n.perm) != rank {
-		return nil, n.errorf("perm %v for an input of rank %d", n.perm, rank)
-	}
-	seen := make([]bool, rank)
-	for _, a := range n.perm {
-		if a >= rank || seen[a] {
-			return nil, n.errorf("perm %v is not a permutation of the axes of a rank-%d input", n.perm, rank)
-		}
-		seen[a] = true
-	}
-	return n.perm, nil
-}
-
-// permuted is x's dimensions in the order perm gives.
-func permuted(x, perm []int) []int {
-	y := make([]int, len(perm))
-	for d, p := range perm {
-		y[d] = x[p]
-	}
-	return y
-}
-
 // padGeom is a Pad's padding of an input of shape x as top, left, bottom
 // and right: zeros around the spatial axes of [N, C, H, W] only.
 func (n *node) padGeom(x []int) ([4]int, error) {
@@ -600,44 +554,4 @@ func (n *node) padGeom(x []int) ([4]int, error) {
 		return [4]int{}, n.errorf("pads %v of a rank-%d input: only the spatial axes of [N, C, H, W] can be padded", n.pads, r)
 	}
 	return [4]int{begin[2], begin[3], end[2], end[3]}, nil
-}
-
-// sliceGeom is a Slice's or Gather's first element, step and count of
-// elements along each axis of x, and its output shape.
-func (n *node) sliceGeom(x []int) (first, step, counts, y []int, err error) {
-	g := n.gather
-	if g == nil {
-		if first, step, counts, err = n.slice.resolve(n, x); err != nil {
-			return nil, nil, nil, nil, err
-		}
-		y = counts
-	} else {
-		d, err := normAxis(n, g.axis, len(x))
-		if err != nil {
-			return nil, nil, nil, nil, err
-		}
-		size, i := int64(x[d]), g.index
-		if i < -size || i >= size {
-			return nil, nil, nil, nil, n.errorf("index %d out of range for axis of size %d", i, size)
-		}
-		if i < 0 {
-			i += size
-		}
-		first, step, counts = make([]int, len(x)), make([]int, len(x)), slices.Clone(x)
-		for a := range step {
-			step[a] = 1
-		}
-		first[d], counts[d] = int(i), 1
-		y = counts
-		if g.scalar {
-			y = slices.Delete(slices.Clone(counts), d, d+1)
-		}
-	}
-	if numElems(counts) == 0 {
-		return nil, nil, nil, nil, n.errorf("the slice of %v is empty", x)
-	}
-	if len(x) > 0 && (first[0] != 0 || step[0] != 1 || counts[0] != x[0] || g != nil && g.scalar && g.axis%len(x) == 0) {
-		return nil, nil, nil, nil, n.errorf("it slices the batch axis of %v", x)
-	}
-	return first, step, counts, y, nil
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math"
-	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
@@ -346,102 +345,6 @@ func (r *nodeReader) slice() (*tensor, error) {
 	return out.t, nil
 }
 
-// sliceArgs are a Slice's starts, ends, axes and steps as given (axes and
-// steps nil if absent).
-type sliceArgs struct{ starts, ends, axes, steps []int64 }
-
-// readSlice reads the node's sliceArgs: attributes (without steps) before
-// opset 10, constant inputs from it.
-func (r *nodeReader) readSlice() (sliceArgs, error) {
-	var s sliceArgs
-	if r.b.m.opset < 10 {
-		if err := r.inputs(1, 1); err != nil {
-			return s, err
-		}
-		for _, p := range []struct {
-			name string
-			to   *[]int64
-		}{{"starts", &s.starts}, {"ends", &s.ends}, {"axes", &s.axes}} {
-			at, err := r.a.get(p.name, onnx.AttributeProto_INTS)
-			if err != nil {
-				return s, err
-			}
-			*p.to = at.GetInts()
-		}
-	} else {
-		if err := r.inputs(3, 5); err != nil {
-			return s, err
-		}
-		for i, p := range []struct {
-			name string
-			to   *[]int64
-		}{{"starts", &s.starts}, {"ends", &s.ends}, {"axes", &s.axes}, {"steps", &s.steps}} {
-			c, err := r.intInput(i+1, p.name)
-			if err != nil {
-				return s, err
-			}
-			if c != nil {
-				*p.to = c.i64
-			}
-		}
-	}
-	if s.starts == nil || len(s.ends) != len(s.starts) || s.axes != nil && len(s.axes) != len(s.starts) || s.steps != nil && len(s.steps) != len(s.starts) {
-		return s, r.errorf("starts, ends, axes and steps must have one value per sliced axis")
-	}
-	return s, nil
-}
-
-// resolve is, for an input of shape dims, each axis's first element, step
-// and count of elements, clamped as ONNX clamps them.
-func (s sliceArgs) resolve(n *node, dims []int) (first, step, counts []int, err error) {
-	rank := len(dims)
-	first, step, counts = make([]int, rank), make([]int, rank), slices.Clone(dims)
-	for d := range step {
-		step[d] = 1
-	}
-	seen := make([]bool, rank)
-	for i := range s.starts {
-		a := int64(i)
-		if s.axes != nil {
-			a = s.axes[i]
-		}
-		if a < -int64(rank) || a >= int64(rank) {
-			return nil, nil, nil, n.errorf("axis %d out of range for rank %d", a, rank)
-		}
-		d, _ := normAxis(n, int(a), rank)
-		if seen[d] {
-			return nil, nil, nil, n.errorf("axis %d given twice", a)
-		}
-		seen[d] = true
-		size := int64(dims[d])
-		st := int64(1)
-		if s.steps != nil {
-			// Past ±(size+1) a step takes the first element only, as that.
-			st = min(max(s.steps[i], -size-1), size+1)
-		}
-		if st == 0 {
-			return nil, nil, nil, n.errorf("step 0")
-		}
-		b, e := min(max(s.starts[i], -size-1), size+1), min(max(s.ends[i], -size-1), size+1)
-		if b < 0 {
-			b += size
-		}
-		if e < 0 {
-			e += size
-		}
-		var count int64
-		if st > 0 {
-			b, e = min(max(b, 0), size), min(max(e, 0), size)
-			count = max(0, (e-b+st-1)/st)
-		} else {
-			b, e = min(max(b, 0), size-1), min(max(e, -1), size-1)
-			count = max(0, (b-e-st-1)/-st)
-		}
-		first[d], step[d], counts[d] = int(b), int(st), int(count)
-	}
-	return first, step, counts, nil
-}
-
 // arith is Add, Sub, Mul or Div of two integer constants, broadcasting.
 // A product of two elements that both depend on the batch size, and a
 // division of one that does not come out whole, are not supported.
@@ -575,50 +478,4 @@ func (r *nodeReader) castConst() (*tensor, error) {
 		return out.t, nil
 	}
 	return nil, r.errorf("a cast to %s is not supported (float32, and int64 or int32 for shape arithmetic)", dtypeName(int32(to)))
-}
-
-// transposeConst is Transpose of a constant, float or integer.
-func (r *nodeReader) transposeConst() (*tensor, error) {
-	if err := r.inputs(1, 1); err != nil {
-		return nil, err
-	}
-	n := &node{op: "Transpose", name: r.name}
-	var err error
-	if n.perm, err = r.a.ints("perm", -1, 0, maxDim); err != nil {
-		return nil, err
-	}
-	c, err := r.constInput(0)
-	if err != nil {
-		return nil, err
-	}
-	perm, err := n.permFor(len(c.dims))
-	if err != nil {
-		return nil, err
-	}
-	out := &tensor{dims: permuted(c.dims, perm), dtype: c.dtype}
-	out.f32 = transposed(c.f32, c.dims, perm)
-	out.i64 = transposed(c.i64, c.dims, perm)
-	out.perBatch = transposed(c.perBatch, c.dims, perm)
-	return out, nil
-}
-
-// transposed is data, of shape dims, with its axes in the order perm
-// gives; nil if data is.
-func transposed[T any](data []T, dims, perm []int) []T {
-	if data == nil {
-		return nil
-	}
-	xs := rowMajorStrides(dims)
-	ys := permuted(dims, perm)
-	out := make([]T, len(data))
-	idx := make([]int, len(ys))
-	for k := range out {
-		src := 0
-		for d, p := range perm {
-			src += idx[d] * xs[p]
-		}
-		out[k] = data[src]
-		advance(idx, ys)
-	}
-	return out
 }
