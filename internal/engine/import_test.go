@@ -411,6 +411,12 @@ func TestFusion(t *testing.T) {
 	}{
 		{"resnet18", map[engine.OpKind]int{engine.KindConv: 20, engine.KindPool: 1, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
 		{"mobilenet_v2", map[engine.OpKind]int{engine.KindConv: 52, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+		{"squeezenet1_1", map[engine.OpKind]int{engine.KindConv: 26, engine.KindPool: 3, engine.KindGlobalAvgPool: 1, engine.KindConcat: 8, engine.KindCopy: 1}},
+		// Its 16 channel shuffles' Transposes and 13 Splits' halves are
+		// strided copies (Binary); the Reshapes around them are views.
+		{"shufflenet_v2_x1_0", map[engine.OpKind]int{engine.KindConv: 56, engine.KindBinary: 16 + 2*13, engine.KindConcat: 16, engine.KindPool: 1, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+		// transform_input: a Gather, Mul and Add per channel.
+		{"googlenet", map[engine.OpKind]int{engine.KindConv: 57, engine.KindBinary: 9, engine.KindConcat: 10, engine.KindPool: 13, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
 		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {

@@ -23,6 +23,10 @@ var zoo = map[string]func(*Builder){
 	"mobilenet_v2": mobileNetV2,
 	"vgg16":        vgg16,
 	"densenet121":  denseNet121,
+	// Written as torch.onnx.export writes them (zoo_export.go).
+	"squeezenet1_1":      squeezeNet11,
+	"shufflenet_v2_x1_0": shuffleNetV2,
+	"googlenet":          googLeNet,
 }
 
 // Names lists the models Generate knows, sorted.

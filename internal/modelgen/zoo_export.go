@@ -1,0 +1,122 @@
+package modelgen
+
+// Models written as torch.onnx.export writes them, with the shape
+// arithmetic and data movement that brings: a batch size read with
+// Shape and Gather, channels split, shuffled and sliced.
+
+// ceilPool is a MaxPool with ceil_mode, as Caffe-derived PyTorch models
+// pool.
+func (b *Builder) ceilPool(x string, k, stride, pad int) string {
+	return b.Node("MaxPool", []string{x}, Ints("kernel_shape", k, k), Ints("strides", stride, stride),
+		Ints("pads", pad, pad, pad, pad), Int("ceil_mode", 1))
+}
+
+// batchTarget is a Reshape target whose first element is x's batch size
+// (Shape, Gather, Unsqueeze) and the rest dims, as PyTorch exports
+// x.view(x.size(0), ...).
+func (b *Builder) batchTarget(x string, dims ...int64) string {
+	n := b.Node("Gather", []string{b.Node("Shape", []string{x}), b.Int64s(b.Fresh("zero"), []int64{0})}, Int("axis", 0))
+	n = b.Node("Unsqueeze", []string{n, b.Int64s(b.Fresh("axes"), []int64{0}, 1)})
+	return b.Node("Concat", []string{n, b.Int64s(b.Fresh("dims"), dims, len(dims))}, Int("axis", 0))
+}
+
+// squeezeNet11 follows torchvision's SqueezeNet 1.1.
+func squeezeNet11(b *Builder) {
+	fire := func(x string, cin, s, e int) string {
+		sq := b.relu(b.conv(x, cin, s, 1, 1, 0, 1, true))
+		e1 := b.relu(b.conv(sq, s, e, 1, 1, 0, 1, true))
+		e3 := b.relu(b.conv(sq, s, e, 3, 1, 1, 1, true))
+		return b.Node("Concat", []string{e1, e3}, Int("axis", 1))
+	}
+	x := b.Input("input", 3, 224, 224)
+	x = b.ceilPool(b.relu(b.conv(x, 3, 64, 3, 2, 0, 1, true)), 3, 2, 0)
+	x = b.ceilPool(fire(fire(x, 64, 16, 64), 128, 16, 64), 3, 2, 0)
+	x = b.ceilPool(fire(fire(x, 128, 32, 128), 256, 32, 128), 3, 2, 0)
+	x = fire(fire(fire(fire(x, 256, 48, 192), 384, 48, 192), 384, 64, 256), 512, 64, 256)
+	x = b.relu(b.conv(b.Node("Dropout", []string{x}), 512, 1000, 1, 1, 0, 1, true))
+	g := b.Node("GlobalAveragePool", []string{x})
+	b.finish(b.Node("Flatten", []string{g}, Int("axis", 1)), 1000)
+}
+
+// shuffleNetV2 follows torchvision's ShuffleNet V2 1.0×: stride-1 units
+// split their channels in two (Split), and every unit ends in a channel
+// shuffle (Reshape to five axes, Transpose, Reshape back).
+func shuffleNetV2(b *Builder) {
+	shuffle := func(x string, c, hw int) string {
+		g := b.Node("Reshape", []string{x, b.batchTarget(x, 2, int64(c/2), int64(hw), int64(hw))})
+		t := b.Node("Transpose", []string{g}, Ints("perm", 0, 2, 1, 3, 4))
+		return b.Node("Reshape", []string{t, b.batchTarget(t, -1, int64(hw), int64(hw))})
+	}
+	x := b.Input("input", 3, 224, 224)
+	x = b.relu(b.convBN(x, 3, 24, 3, 2, 1, 1))
+	x = b.maxPool(x, 3, 2, 1) // 24×56×56
+	cin, hw := 24, 56
+	for stage, n := range []int{4, 8, 4} {
+		cout := []int{116, 232, 464}[stage]
+		half := cout / 2
+		for i := range n {
+			var left, right string
+			if i == 0 { // stride 2: both branches read x
+				hw /= 2
+				left = b.convBN(x, cin, cin, 3, 2, 1, cin)
+				left = b.relu(b.convBN(left, cin, half, 1, 1, 0, 1))
+				right = b.relu(b.convBN(x, cin, half, 1, 1, 0, 1))
+				right = b.convBN(right, half, half, 3, 2, 1, half)
+			} else {
+				l, r := b.Fresh("split"), b.Fresh("split")
+				b.NodeOuts("Split", []string{l, r}, []string{x, b.Int64s(b.Fresh("halves"), []int64{int64(half), int64(half)}, 2)}, Int("axis", 1))
+				left = l
+				right = b.relu(b.convBN(r, half, half, 1, 1, 0, 1))
+				right = b.convBN(right, half, half, 3, 1, 1, half)
+			}
+			// A smaller scale on the branch's last batch norm keeps the
+			// activations of order one through 16 units.
+			right = b.relu(b.bn(b.conv(right, half, half, 1, 1, 0, 1, false), half, 0.2, 0.5))
+			x = shuffle(b.Node("Concat", []string{left, right}, Int("axis", 1)), cout, hw)
+			cin = cout
+		}
+	}
+	x = b.relu(b.convBN(x, cin, 1024, 1, 1, 0, 1))
+	m := b.Node("ReduceMean", []string{x}, Ints("axes", 2, 3), Int("keepdims", 0))
+	b.finish(b.fc(m, 1024, 1000), 1000)
+}
+
+// googLeNet follows torchvision's GoogLeNet with transform_input, as its
+// ImageNet weights have it: each input channel rescaled from ImageNet's
+// normalisation to [-1, 1] alone (x[:, i], a Gather) and concatenated
+// again. Its convolutions are BasicConv2d: no bias, batch norm, ReLU.
+func googLeNet(b *Builder) {
+	basic := func(x string, cin, cout, k, stride, pad int) string {
+		return b.relu(b.convBN(x, cin, cout, k, stride, pad, 1))
+	}
+	inception := func(x string, cin, c1, c3r, c3, c5r, c5, pool int) string {
+		b1 := basic(x, cin, c1, 1, 1, 0)
+		b2 := basic(basic(x, cin, c3r, 1, 1, 0), c3r, c3, 3, 1, 1)
+		b3 := basic(basic(x, cin, c5r, 1, 1, 0), c5r, c5, 3, 1, 1) // 3×3, as torchvision's
+		b4 := basic(b.ceilPool(x, 3, 1, 1), cin, pool, 1, 1, 0)
+		return b.Node("Concat", []string{b1, b2, b3, b4}, Int("axis", 1))
+	}
+	x := b.Input("input", 3, 224, 224)
+	mean, std := []float64{0.485, 0.456, 0.406}, []float64{0.229, 0.224, 0.225}
+	var chans []string
+	for i := range 3 {
+		c := b.Node("Gather", []string{x, b.Int64s(b.Fresh("channel"), []int64{int64(i)})}, Int("axis", 1))
+		c = b.Node("Unsqueeze", []string{c, b.Int64s(b.Fresh("axes"), []int64{1}, 1)})
+		c = b.Node("Mul", []string{c, b.Const(b.Fresh("scale"), []float32{float32(std[i] / 0.5)})})
+		chans = append(chans, b.Node("Add", []string{c, b.Const(b.Fresh("shift"), []float32{float32((mean[i] - 0.5) / 0.5)})}))
+	}
+	x = b.Node("Concat", chans, Int("axis", 1))
+	x = b.ceilPool(basic(x, 3, 64, 7, 2, 3), 3, 2, 0)
+	x = b.ceilPool(basic(basic(x, 64, 64, 1, 1, 0), 64, 192, 3, 1, 1), 3, 2, 0)
+	x = inception(inception(x, 192, 64, 96, 128, 16, 32, 32), 256, 128, 128, 192, 32, 96, 64)
+	x = b.ceilPool(x, 3, 2, 0)
+	for _, c := range [][7]int{{480, 192, 96, 208, 16, 48, 64}, {512, 160, 112, 224, 24, 64, 64}, {512, 128, 128, 256, 24, 64, 64},
+		{512, 112, 144, 288, 32, 64, 64}, {528, 256, 160, 320, 32, 128, 128}} {
+		x = inception(x, c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+	}
+	x = b.ceilPool(x, 2, 2, 0)
+	x = inception(inception(x, 832, 256, 160, 320, 32, 128, 128), 832, 384, 192, 384, 48, 128, 128)
+	g := b.Node("GlobalAveragePool", []string{x})
+	f := b.Node("Dropout", []string{b.Node("Flatten", []string{g}, Int("axis", 1))})
+	b.finish(b.fc(f, 1024, 1000), 1000)
+}
