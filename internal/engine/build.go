@@ -293,6 +293,14 @@ func (b *builder) node(np *onnx.NodeProto) error {
 	return nil
 }
 
+// defined is whether a value or an output the engine does not compute is
+// called name.
+func (b *builder) defined(name string) bool {
+	_, v := b.names[name]
+	_, x := b.extra[name]
+	return v || x
+}
+
 // define registers the node's first output as v and its other outputs as
 // unsupported.
 func (b *builder) define(r *nodeReader, v value) error {
@@ -301,10 +309,7 @@ func (b *builder) define(r *nodeReader, v value) error {
 		if o == "" {
 			continue
 		}
-		if _, dup := b.names[o]; dup {
-			return r.errorf("output %q is already defined", o)
-		}
-		if _, dup := b.extra[o]; dup {
+		if b.defined(o) {
 			return r.errorf("output %q is already defined", o)
 		}
 		if i > 0 {

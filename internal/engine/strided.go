@@ -168,10 +168,7 @@ func (b *builder) split(r *nodeReader) error {
 		if o == "" {
 			continue
 		}
-		if _, dup := b.names[o]; dup {
-			return r.errorf("output %q is already defined", o)
-		}
-		if _, dup := b.extra[o]; dup {
+		if b.defined(o) {
 			return r.errorf("output %q is already defined", o)
 		}
 		b.m.nodes = append(b.m.nodes, part)

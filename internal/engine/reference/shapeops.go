@@ -147,12 +147,15 @@ func shapeOp(n node, opset int64) (value, error) {
 }
 
 func slice(n node, x value, opset int64) value {
+	return sliceOf(x, n.listInput("starts", 1, opset, 10), n.listInput("ends", 2, opset, 10),
+		n.listInput("axes", 3, opset, 10), n.listInput("steps", 4, opset, 10))
+}
+
+// sliceOf is Slice's output for x with the given arguments (axes and
+// steps nil if absent).
+func sliceOf(x value, starts, ends, axes, steps []int) value {
 	shape := x.t.Shape
 	r := len(shape)
-	starts := n.listInput("starts", 1, opset, 10)
-	ends := n.listInput("ends", 2, opset, 10)
-	axes := n.listInput("axes", 3, opset, 10)
-	steps := n.listInput("steps", 4, opset, 10)
 	first, step, ys := make([]int, r), make([]int, r), append([]int{}, shape...)
 	for d := range step {
 		step[d] = 1
@@ -279,8 +282,7 @@ func intOp(n node) (value, error) {
 func split(n node, opset int64) []value {
 	x, _ := n.in(0)
 	shape := x.t.Shape
-	r := len(shape)
-	axis := (n.i("axis", 0) + r) % r
+	axis := (n.i("axis", 0) + len(shape)) % len(shape)
 	sizes := n.listInput("split", 1, opset, 13)
 	outs := len(n.n.GetOutput())
 	if sizes == nil {
@@ -292,27 +294,7 @@ func split(n node, opset int64) []value {
 	var vals []value
 	start := 0
 	for _, sz := range sizes {
-		ys := append([]int{}, shape...)
-		ys[axis] = sz
-		var src []int
-		idx := make([]int, r)
-		for k := range size(ys) {
-			rem := k
-			for d := r - 1; d >= 0; d-- {
-				idx[d] = rem % ys[d]
-				rem /= ys[d]
-			}
-			off := 0
-			for d := range r {
-				i := idx[d]
-				if d == axis {
-					i += start
-				}
-				off = off*shape[d] + i
-			}
-			src = append(src, off)
-		}
-		vals = append(vals, take(x, ys, src))
+		vals = append(vals, sliceOf(x, []int{start}, []int{start + sz}, []int{axis}, nil))
 		start += sz
 	}
 	return vals
