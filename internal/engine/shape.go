@@ -477,6 +477,7 @@ func broadcastStrides(a, b, y []int) (dims, sa, sb []int) {
 	return mergeDims(y, strides(a), strides(b))
 }
 
+// rowMajorStrides are the element strides of a dense tensor of shape x.
 func rowMajorStrides(x []int) []int {
 	st := make([]int, len(x))
 	acc := 1
@@ -539,12 +540,16 @@ func (n *node) padGeom(x []int) ([4]int, error) {
 	if len(n.pads) != 2*len(axes) {
 		return [4]int{}, n.errorf("pads %v for %d axes", n.pads, len(axes))
 	}
-	begin, end := make([]int, r), make([]int, r)
+	begin, end, seen := make([]int, r), make([]int, r), make([]bool, r)
 	for i, a := range axes {
 		d, err := normAxis(n, a, r)
 		if err != nil {
 			return [4]int{}, err
 		}
+		if seen[d] {
+			return [4]int{}, n.errorf("axis %d given twice", a)
+		}
+		seen[d] = true
 		begin[d], end[d] = n.pads[i], n.pads[len(axes)+i]
 		if begin[d] < 0 || end[d] < 0 {
 			return [4]int{}, n.errorf("negative pads %v (cropping) are not supported", n.pads)
