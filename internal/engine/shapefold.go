@@ -31,24 +31,23 @@ func (t *tensor) at(k int) sym {
 	return s
 }
 
-// intTensor is an INT64 constant of the given shape, filled by set.
-type intTensor struct{ t *tensor }
-
-func newIntTensor(r *nodeReader, dims []int) (intTensor, error) {
+// newIntTensor is a zero INT64 constant of shape dims, which set fills.
+func newIntTensor(r *nodeReader, dims []int) (*tensor, error) {
 	n, ok := checkedElems(dims)
 	if !ok || n > maxFoldElems {
-		return intTensor{}, r.errorf("shape arithmetic with %v elements: at most %d are supported", dims, maxFoldElems)
+		return nil, r.errorf("shape arithmetic with %v elements: at most %d are supported", dims, maxFoldElems)
 	}
-	return intTensor{&tensor{dims: dims, dtype: int32(onnx.TensorProto_INT64), i64: make([]int64, n)}}, nil
+	return &tensor{dims: dims, dtype: int32(onnx.TensorProto_INT64), i64: make([]int64, n)}, nil
 }
 
-func (o intTensor) set(k int, s sym) {
-	o.t.i64[k] = s.c
+// set makes element k of an integer constant s.
+func (t *tensor) set(k int, s sym) {
+	t.i64[k] = s.c
 	if s.n != 0 {
-		if o.t.perBatch == nil {
-			o.t.perBatch = make([]int64, len(o.t.i64))
+		if t.perBatch == nil {
+			t.perBatch = make([]int64, len(t.i64))
 		}
-		o.t.perBatch[k] = s.n
+		t.perBatch[k] = s.n
 	}
 }
 
@@ -176,7 +175,7 @@ func (r *nodeReader) shape() (*tensor, error) {
 		}
 		out.set(k-start, d)
 	}
-	return out.t, nil
+	return out, nil
 }
 
 // clampAxis counts a negative axis from the end and clamps it to
@@ -236,7 +235,7 @@ func (r *nodeReader) gather() (*tensor, error) {
 			}
 		}
 	}
-	return out.t, nil
+	return out, nil
 }
 
 // squeezeConst is Squeeze or Unsqueeze of an integer constant: the same
@@ -311,7 +310,7 @@ func (r *nodeReader) concatConst() (*tensor, error) {
 			}
 		}
 	}
-	return out.t, nil
+	return out, nil
 }
 
 // slice is Slice of an integer constant.
@@ -334,7 +333,7 @@ func (r *nodeReader) slice() (*tensor, error) {
 	}
 	stride := rowMajorStrides(data.dims)
 	idx := make([]int, len(dims))
-	for k := range len(out.t.i64) {
+	for k := range len(out.i64) {
 		src := 0
 		for d := range idx {
 			src += (first[d] + idx[d]*step[d]) * stride[d]
@@ -342,7 +341,7 @@ func (r *nodeReader) slice() (*tensor, error) {
 		out.set(k, data.at(src))
 		advance(idx, dims)
 	}
-	return out.t, nil
+	return out, nil
 }
 
 // arith is Add, Sub, Mul or Div of two integer constants, broadcasting.
@@ -371,7 +370,7 @@ func (r *nodeReader) arith(op string) (*tensor, error) {
 	}
 	bd, sa, sb := broadcastStrides(a.dims, b.dims, dims)
 	idx := make([]int, len(bd))
-	for k := range len(out.t.i64) {
+	for k := range len(out.i64) {
 		ia, ib := 0, 0
 		for d := range idx {
 			ia += idx[d] * sa[d]
@@ -384,7 +383,7 @@ func (r *nodeReader) arith(op string) (*tensor, error) {
 		out.set(k, y)
 		advance(idx, bd)
 	}
-	return out.t, nil
+	return out, nil
 }
 
 // advance steps idx to the next index of a row-major tensor of shape
@@ -473,9 +472,9 @@ func (r *nodeReader) castConst() (*tensor, error) {
 			if !(v > -foldLimit && v < foldLimit) {
 				return nil, r.errorf("value %v out of range for a cast to %s", v, dtypeName(int32(to)))
 			}
-			out.t.i64[i] = int64(v)
+			out.i64[i] = int64(v)
 		}
-		return out.t, nil
+		return out, nil
 	}
 	return nil, r.errorf("a cast to %s is not supported (float32, and int64 or int32 for shape arithmetic)", dtypeName(int32(to)))
 }
