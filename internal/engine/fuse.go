@@ -1,10 +1,15 @@
 package engine
 
+import (
+	"math"
+	"strings"
+)
+
 // fuse rewrites the graph for execution: nodes no output depends on go,
 // a Pad of zeros folds into the convolution or average pool after it,
 // BatchNormalization folds into the convolution before it, and Conv +
 // residual Add, MatMul + bias Add and op + activation chains become
-// single nodes. A fused node takes the place of the last node of its chain,
+// single nodes; PyTorch's GELU, five nodes, becomes one activation. A fused node takes the place of the last node of its chain,
 // where all its inputs are available.
 func (m *Model) fuse() error {
 	m.pruneDead()
@@ -20,6 +25,7 @@ func (m *Model) fuse() error {
 	m.foldBatchNorm()
 	m.fuseResidual(s1, s2)
 	m.fuseMatMulBias(s1)
+	m.fuseGelu()
 	m.fuseActivations()
 	return nil
 }
@@ -226,6 +232,61 @@ func (m *Model) fuseActivations() {
 		case nConv, nGemm, nBinary, nAffine:
 			m.nodes[p].act = a.act
 			m.merge(p, c)
+		}
+	}
+}
+
+// fuseGelu turns GELU as PyTorch exports it, Mul(Mul(x, Add(Erf(Div(x,
+// √2)), 1)), 0.5) (the Div read as a Mul by 1/√2), into one activation
+// of x, which fuseActivations may then fold into x's producer.
+func (m *Model) fuseGelu() {
+	uses, isOutput := m.usage()
+	// operand returns the producer of the input of binary node n other
+	// than the scalar constant want (within rel), and that input.
+	operand := func(n *node, op BinaryOp, want, rel float64) (int, int) {
+		if n.kind != nBinary || n.binop != op || n.act.Kind != ActNone {
+			return -1, -1
+		}
+		for i := range 2 {
+			c := m.values[n.in[1-i]]
+			if c.kind == valConst && len(c.c.f32) == 1 && len(c.c.dims) <= 1 && math.Abs(float64(c.c.f32[0])-want) <= rel*want {
+				return m.soleProducer(n.in[i], uses, isOutput), n.in[i]
+			}
+		}
+		return -1, -1
+	}
+	for h := range m.nodes {
+		if m.nodes[h].dead {
+			continue
+		}
+		g, _ := operand(&m.nodes[h], Mul, 0.5, 0)
+		if g < 0 || m.nodes[g].kind != nBinary || m.nodes[g].binop != Mul || m.nodes[g].act.Kind != ActNone {
+			continue
+		}
+		for i := range 2 {
+			x := m.nodes[g].in[i]
+			f := m.soleProducer(m.nodes[g].in[1-i], uses, isOutput)
+			if f < 0 {
+				continue
+			}
+			e, _ := operand(&m.nodes[f], Add, 1, 0)
+			if e < 0 || m.nodes[e].kind != nActivate || m.nodes[e].act.Kind != ActErf {
+				continue
+			}
+			d := m.soleProducer(m.nodes[e].in[0], uses, isOutput)
+			if d < 0 {
+				continue
+			}
+			if _, dx := operand(&m.nodes[d], Mul, 1/math.Sqrt2, 1e-6); dx != x {
+				continue
+			}
+			names := []string{m.nodes[d].name, m.nodes[e].name, m.nodes[f].name, m.nodes[g].name, m.nodes[h].name}
+			m.nodes[h] = node{kind: nActivate, op: "Gelu", name: strings.Join(names, "+"), in: []int{x}, out: m.nodes[h].out,
+				act: Activation{Kind: ActGelu}}
+			for _, k := range []int{d, e, f, g} {
+				m.nodes[k] = node{dead: true}
+			}
+			break
 		}
 	}
 }

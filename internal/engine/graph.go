@@ -51,13 +51,14 @@ const (
 	nSoftmax
 	nTranspose // runs as a Binary: Y = X·1, X read with its strides permuted
 	nPad
+	nLayerNorm
 	nSlice // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
 	nView  // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 
 // node is one operation. Inputs are value indices, -1 for an absent
 // optional input. Conv: X, W, B, Z. Gemm: A, B, C. Affine: X, scale,
-// shift. Binary: A, B. Transpose, Slice: X, the constant 1. Others:
+// shift. LayerNorm: X, scale, bias (or -1). Binary: A, B. Transpose, Slice: X, the constant 1. Others:
 // their data inputs.
 type node struct {
 	kind          nodeKind
@@ -71,10 +72,11 @@ type node struct {
 	gemm          gemmParams
 	act           Activation
 	binop         BinaryOp
-	axis          int   // Concat, Softmax, Flatten
-	legacySoftmax bool  // Softmax before opset 13: normalise over all dims from axis
-	shape         []int // Reshape target (0 and -1 resolved per plan), nil for Flatten
-	shapeBatch    []int // with shape: target[i] = shape[i] + shapeBatch[i] × batch; nil if none depends on it
+	axis          int     // Concat, Softmax, Flatten, LayerNormalization
+	epsilon       float32 // LayerNormalization
+	legacySoftmax bool    // Softmax before opset 13: normalise over all dims from axis
+	shape         []int   // Reshape target (0 and -1 resolved per plan), nil for Flatten
+	shapeBatch    []int   // with shape: target[i] = shape[i] + shapeBatch[i] × batch; nil if none depends on it
 	view          viewKind
 	zero          bool  // Reshape allowzero
 	axes          []int // ReduceMean's (the spatial ones), Squeeze's and Unsqueeze's, as given

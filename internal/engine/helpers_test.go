@@ -57,6 +57,12 @@ func single(item []int, build func(b *modelgen.Builder, x string) string) *onnx.
 	return b.Model()
 }
 
+// opset sets m's default-domain opset version.
+func opset(v int64, m *onnx.ModelProto) *onnx.ModelProto {
+	m.OpsetImport[0].Version = v
+	return m
+}
+
 func kinds(p *engine.Plan) map[engine.OpKind]int {
 	k := map[engine.OpKind]int{}
 	for _, op := range p.Ops {

@@ -32,11 +32,11 @@ func TestImportErrors(t *testing.T) {
 		{name: "garbage", data: []byte{0xff, 0xff, 0xff}, want: []string{"malformed file"}},
 		{name: "unsupported operator", model: func() *onnx.ModelProto {
 			m := single([]int{4}, func(b *modelgen.Builder, x string) string {
-				b.NodeOut("Erf", "sig", []string{x})
+				b.NodeOut("LRN", "sig", []string{x}, modelgen.Int("size", 3))
 				return "sig"
 			})
 			return m
-		}, want: []string{"Erf", `"sig"`, "unsupported operator"}},
+		}, want: []string{"LRN", `"sig"`, "unsupported operator"}},
 		{name: "sub of two tensors", model: func() *onnx.ModelProto {
 			return single([]int{4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Sub", []string{x, b.Node("Relu", []string{x})})
@@ -291,6 +291,37 @@ func TestImportErrors(t *testing.T) {
 		{name: "sum of three", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Sum", []string{x, x, x}) })
 		}, want: []string{"Sum", "a sum of 3 inputs is not supported"}},
+		{name: "layernorm before opset 17", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("LayerNormalization", []string{x, b.Const("s", []float32{1, 1, 1}, 3)})
+			})
+		}, want: []string{"LayerNormalization", "opset 17", "imports opset 14"}},
+		{name: "layernorm over the batch axis", model: func() *onnx.ModelProto {
+			return opset(17, single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("LayerNormalization", []string{x, b.Const("s", []float32{1, 1, 1}, 3)}, modelgen.Int("axis", 0))
+			}))
+		}, want: []string{"LayerNormalization", "over the batch axis"}},
+		{name: "layernorm scale size", model: func() *onnx.ModelProto {
+			return opset(17, single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("LayerNormalization", []string{x, b.Const("s", []float32{1, 1}, 2)})
+			}))
+		}, want: []string{"LayerNormalization", "input 1 has shape [2], want 3 elements"}},
+		{name: "layernorm computed scale", model: func() *onnx.ModelProto {
+			return opset(17, single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("LayerNormalization", []string{x, x})
+			}))
+		}, want: []string{"LayerNormalization", "must be a constant initializer"}},
+		{name: "layernorm negative epsilon", model: func() *onnx.ModelProto {
+			return opset(17, single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("LayerNormalization", []string{x, b.Const("s", []float32{1, 1, 1}, 3)}, modelgen.Float("epsilon", -1))
+			}))
+		}, want: []string{"LayerNormalization", "epsilon -1 is not a finite number"}},
+		{name: "layernorm mean output", model: func() *onnx.ModelProto {
+			return opset(17, single([]int{3}, func(b *modelgen.Builder, x string) string {
+				b.NodeOuts("LayerNormalization", []string{"y", "mean"}, []string{x, b.Const("s", []float32{1, 1, 1}, 3)})
+				return b.Node("Add", []string{"y", "mean"})
+			}))
+		}, want: []string{`"mean"`, "output 1 of LayerNormalization"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})
@@ -376,6 +407,30 @@ func TestFusion(t *testing.T) {
 			t.Errorf("ops %v", p.Ops)
 		}
 	})
+	t.Run("gelu", func(t *testing.T) {
+		// A Linear and nn.GELU as PyTorch exports them: one Gemm.
+		m := single([]int{6}, func(b *modelgen.Builder, x string) string {
+			y := b.Node("Add", []string{b.Node("MatMul", []string{x, b.Normal("w", 0, 1, 6, 3)}), b.Normal("c", 0, 1, 3)})
+			return b.Gelu(y)
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 1)
+		g, ok := p.Ops[0].(*engine.Gemm)
+		if len(p.Ops) != 1 || !ok || !g.C.Present() || g.Act.Kind != engine.ActGelu || strings.Count(g.Source(), "+") != 6 {
+			t.Errorf("ops %v", p.Ops)
+		}
+	})
+	t.Run("gelu of another constant", func(t *testing.T) {
+		m := single([]int{6}, func(b *modelgen.Builder, x string) string {
+			d := b.Node("Div", []string{x, b.Const("c", []float32{1.5})})
+			e := b.Node("Add", []string{b.Node("Erf", []string{d}), b.Const("one", []float32{1})})
+			return b.Node("Mul", []string{b.Node("Mul", []string{x, e}), b.Const("half", []float32{0.5})})
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 1)
+		// The Erf folds into the Mul by 1/1.5 before it.
+		if k := kinds(p); len(p.Ops) != 4 || k[engine.KindBinary] != 4 || p.Ops[0].(*engine.Binary).Act.Kind != engine.ActErf {
+			t.Errorf("ops %v", p.Ops)
+		}
+	})
 	t.Run("pads", func(t *testing.T) {
 		m := single([]int{3, 6, 6}, func(b *modelgen.Builder, x string) string {
 			p1 := b.Node("Pad", []string{x, b.Int64s("p1", []int64{0, 0, 2, 1, 0, 0, 1, 0}, 8)})
@@ -417,6 +472,12 @@ func TestFusion(t *testing.T) {
 		{"shufflenet_v2_x1_0", map[engine.OpKind]int{engine.KindConv: 56, engine.KindBinary: 16 + 2*13, engine.KindConcat: 16, engine.KindPool: 1, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
 		// transform_input: a Gather, Mul and Add per channel.
 		{"googlenet", map[engine.OpKind]int{engine.KindConv: 57, engine.KindBinary: 9, engine.KindConcat: 10, engine.KindPool: 13, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+		// Per block: the depthwise Conv, a LayerNorm, two Gemms (GELU
+		// fused into the first), two Transposes, the layer scale's Mul and
+		// the residual Add; LayerNorm2d (stem, downsamples, head) is a
+		// LayerNorm between two Transposes.
+		{"convnext_tiny", map[engine.OpKind]int{engine.KindConv: 1 + 18 + 3, engine.KindLayerNorm: 18 + 5, engine.KindGemm: 2*18 + 1,
+			engine.KindBinary: 4*18 + 2*5, engine.KindGlobalAvgPool: 1}},
 		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {

@@ -18,9 +18,10 @@ const (
 	KindSoftmax                         // *Softmax
 	KindCopy                            // *Copy
 	KindPad                             // *Pad
+	KindLayerNorm                       // *LayerNorm
 )
 
-var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad"}
+var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -188,6 +189,20 @@ type Softmax struct {
 	Outer, Len, Inner int
 }
 
+// LayerNorm normalises each of Outer rows of Len elements of X to mean 0
+// and variance 1, then scales and shifts it elementwise:
+//
+//	Y[o, j] = (X[o, j] − mean_o) / √(var_o + Epsilon) · Scale[j] + Bias[j]
+//
+// with the variance biased (divided by Len), as ONNX's LayerNormalization.
+// Scale and Bias have Len elements; Bias is optional.
+type LayerNorm struct {
+	Nodes             string
+	X, Scale, Bias, Y TensorRef
+	Outer, Len        int
+	Epsilon           float32
+}
+
 // Copy copies X into Y (same number of elements). Import adds one where a
 // graph output is not computed in place: a view, an input, a constant, or a
 // tensor that is also another output.
@@ -226,6 +241,7 @@ func (o *Concat) Kind() OpKind        { return KindConcat }
 func (o *Softmax) Kind() OpKind       { return KindSoftmax }
 func (o *Copy) Kind() OpKind          { return KindCopy }
 func (o *Pad) Kind() OpKind           { return KindPad }
+func (o *LayerNorm) Kind() OpKind     { return KindLayerNorm }
 
 func (o *Conv) Source() string          { return o.Nodes }
 func (o *Gemm) Source() string          { return o.Nodes }
@@ -238,6 +254,7 @@ func (o *Concat) Source() string        { return o.Nodes }
 func (o *Softmax) Source() string       { return o.Nodes }
 func (o *Copy) Source() string          { return o.Nodes }
 func (o *Pad) Source() string           { return o.Nodes }
+func (o *LayerNorm) Source() string     { return o.Nodes }
 
 func (o *Conv) Reads() []TensorRef          { return present(o.X, o.W, o.B, o.Z) }
 func (o *Gemm) Reads() []TensorRef          { return present(o.A, o.B, o.C) }
@@ -250,6 +267,7 @@ func (o *Concat) Reads() []TensorRef        { return present(o.Xs...) }
 func (o *Softmax) Reads() []TensorRef       { return present(o.X) }
 func (o *Copy) Reads() []TensorRef          { return present(o.X) }
 func (o *Pad) Reads() []TensorRef           { return present(o.X) }
+func (o *LayerNorm) Reads() []TensorRef     { return present(o.X, o.Scale, o.Bias) }
 
 func (o *Conv) Writes() TensorRef          { return o.Y }
 func (o *Gemm) Writes() TensorRef          { return o.Y }
@@ -262,3 +280,4 @@ func (o *Concat) Writes() TensorRef        { return o.Y }
 func (o *Softmax) Writes() TensorRef       { return o.Y }
 func (o *Copy) Writes() TensorRef          { return o.Y }
 func (o *Pad) Writes() TensorRef           { return o.Y }
+func (o *LayerNorm) Writes() TensorRef     { return o.Y }

@@ -250,6 +250,13 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 		return []Op{&Binary{Nodes: n.name, Op: Mul, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne}}, nil
 	case nAffine:
 		return []Op{&Affine{Nodes: n.name, X: x, Scale: pl.ref(n.in[1]), Shift: pl.ref(n.in[2]), Y: y, Act: n.act}}, nil
+	case nLayerNorm:
+		axis, err := n.normAxis(in[0])
+		if err != nil {
+			return nil, err
+		}
+		return []Op{&LayerNorm{Nodes: n.name, X: x, Scale: pl.ref(n.in[1]), Bias: pl.ref(n.in[2]), Y: y,
+			Outer: numElems(in[0][:axis]), Len: numElems(in[0][axis:]), Epsilon: n.epsilon}}, nil
 	case nActivate:
 		return []Op{&Activate{Nodes: n.name, X: x, Y: y, Act: n.act}}, nil
 	case nConcat:

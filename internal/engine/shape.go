@@ -109,6 +109,17 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 			return nil, err
 		}
 		return x, nil
+	case nLayerNorm:
+		axis, err := n.normAxis(x)
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range in[1:] {
+			if c != nil && numElems(c) != numElems(x[axis:]) {
+				return nil, n.errorf("input %d has shape %v, want %d elements as X%v from axis %d", i+1, c, numElems(x[axis:]), x, axis)
+			}
+		}
+		return x, nil
 	case nPad:
 		g, err := n.padGeom(x)
 		if err != nil {
@@ -128,6 +139,16 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 		return n.viewShape(x, batch)
 	}
 	return nil, n.errorf("internal error: unknown node kind %d", n.kind)
+}
+
+// normAxis is a LayerNormalization's first normalised axis of x. The
+// batch axis may not be one of them: each item is normalised alone.
+func (n *node) normAxis(x []int) (int, error) {
+	axis, err := normAxis(n, n.axis, len(x))
+	if err == nil && axis == 0 {
+		err = n.errorf("normalising over the batch axis (axis %d of %v) is not supported", n.axis, x)
+	}
+	return axis, err
 }
 
 func normAxis(n *node, axis, rank int) (int, error) {

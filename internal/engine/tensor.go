@@ -75,6 +75,8 @@ const (
 	ActSigmoid             // 1 / (1 + e^-x)
 	ActTanh                // tanh x
 	ActLeakyRelu           // x if x ≥ 0, else Alpha·x
+	ActErf                 // erf x
+	ActGelu                // x · (1 + erf(x/√2)) / 2, as PyTorch exports nn.GELU: Div, Erf, Add, Mul, Mul
 )
 
 func (k ActKind) String() string {
@@ -95,6 +97,10 @@ func (k ActKind) String() string {
 		return "tanh"
 	case ActLeakyRelu:
 		return "leakyrelu"
+	case ActErf:
+		return "erf"
+	case ActGelu:
+		return "gelu"
 	}
 	return fmt.Sprintf("ActKind(%d)", uint8(k))
 }
@@ -127,6 +133,10 @@ func (a Activation) Apply(x float32) float32 {
 			return a.Alpha * x
 		}
 		return x
+	case ActErf:
+		return float32(math.Erf(float64(x)))
+	case ActGelu:
+		return float32(0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2)))
 	}
 	return x
 }

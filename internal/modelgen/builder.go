@@ -4,7 +4,8 @@
 // tests. Real pretrained weights cannot be downloaded where Clockwork is
 // built and tested, and latency does not depend on weight values, so
 // generated models stand in for them; they are ordinary ONNX files (opset
-// 14) that onnxruntime and PyTorch read too. Files are large (up to
+// 14, or 17 where a model needs LayerNormalization) that onnxruntime and
+// PyTorch read too. Files are large (up to
 // hundreds of MB), so they are generated at build or test time and never
 // committed.
 package modelgen
@@ -17,7 +18,8 @@ import (
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
 
-// Opset is the ONNX operator set version of generated models.
+// Opset is the ONNX operator set version of generated models unless
+// SetOpset changes it.
 const Opset = 14
 
 // BatchParam names the symbolic batch dimension of inputs and outputs.
@@ -32,18 +34,22 @@ type Builder struct {
 	name string
 	// clipBounds records that the Clip bounds of relu6 are defined.
 	clipBounds bool
+	opset      int64
 }
 
 // NewBuilder starts a graph whose random weights derive from seed.
 func NewBuilder(name string, seed uint64) *Builder {
-	return &Builder{g: &onnx.GraphProto{Name: name}, rng: rng(seed), seq: make(map[string]int), name: name}
+	return &Builder{g: &onnx.GraphProto{Name: name}, rng: rng(seed), seq: make(map[string]int), name: name, opset: Opset}
 }
 
-// Model wraps the graph in a ModelProto (IR version 8, opset 14).
+// SetOpset sets the model's operator set version (Opset by default).
+func (b *Builder) SetOpset(v int64) { b.opset = v }
+
+// Model wraps the graph in a ModelProto (IR version 8).
 func (b *Builder) Model() *onnx.ModelProto {
 	return &onnx.ModelProto{
 		IrVersion:       8,
-		OpsetImport:     []*onnx.OperatorSetIdProto{{Domain: "", Version: Opset}},
+		OpsetImport:     []*onnx.OperatorSetIdProto{{Domain: "", Version: b.opset}},
 		ProducerName:    "clockwork-go modelgen",
 		ProducerVersion: "1",
 		Graph:           b.g,

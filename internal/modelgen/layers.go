@@ -93,3 +93,11 @@ func (b *Builder) finish(last string, item ...int) {
 	}
 	b.Output("output", item...)
 }
+
+// Gelu is nn.GELU as torch.onnx.export writes it before opset 20:
+// x · (1 + erf(x / √2)) · 0.5, five nodes with scalar constants.
+func (b *Builder) Gelu(x string) string {
+	d := b.Node("Div", []string{x, b.Const(b.Fresh("sqrt2"), []float32{math.Sqrt2})})
+	e := b.Node("Add", []string{b.Node("Erf", []string{d}), b.Const(b.Fresh("one"), []float32{1})})
+	return b.Node("Mul", []string{b.Node("Mul", []string{x, e}), b.Const(b.Fresh("half"), []float32{0.5})})
+}

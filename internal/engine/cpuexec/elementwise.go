@@ -274,3 +274,44 @@ func (k *softmaxKernel) run(mem *memory, part, parts int, _ []float32) {
 		}
 	}
 }
+
+// layerNormKernel normalises one row per unit, accumulating in float64
+// with the mean subtracted before squaring.
+type layerNormKernel struct {
+	op *engine.LayerNorm
+}
+
+func newLayerNorm(o *engine.LayerNorm) (kernel, error) {
+	if o.Outer < 1 || o.Len < 1 || o.Outer*o.Len != o.X.Elems() || o.X.Elems() != o.Y.Elems() ||
+		o.Scale.Elems() != o.Len || o.Bias.Present() && o.Bias.Elems() != o.Len {
+		return nil, fmt.Errorf("bad geometry %d×%d for X%v, scale%v, bias%v", o.Outer, o.Len, o.X.Shape, o.Scale.Shape, o.Bias.Shape)
+	}
+	return &layerNormKernel{op: o}, nil
+}
+
+func (k *layerNormKernel) run(mem *memory, part, parts int, _ []float32) {
+	o := k.op
+	x, y, scale, bias := mem.f32(o.X), mem.f32(o.Y), mem.f32(o.Scale), mem.f32(o.Bias)
+	lo, hi := span(o.Outer, part, parts)
+	for r := lo; r < hi; r++ {
+		row, out := x[r*o.Len:(r+1)*o.Len], y[r*o.Len:(r+1)*o.Len]
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		mean := sum / float64(o.Len)
+		var ss float64
+		for _, v := range row {
+			d := float64(v) - mean
+			ss += d * d
+		}
+		inv := 1 / math.Sqrt(ss/float64(o.Len)+float64(o.Epsilon))
+		for j, v := range row {
+			n := (float64(v) - mean) * inv * float64(scale[j])
+			if bias != nil {
+				n += float64(bias[j])
+			}
+			out[j] = float32(n)
+		}
+	}
+}

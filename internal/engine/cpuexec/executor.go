@@ -186,6 +186,9 @@ func newKernel(op engine.Op) (kernel, int, error) {
 	case *engine.Pad:
 		k, err := newPad(o)
 		return k, 0, err
+	case *engine.LayerNorm:
+		k, err := newLayerNorm(o)
+		return k, 0, err
 	}
 	return nil, 0, fmt.Errorf("unsupported op %T", op)
 }

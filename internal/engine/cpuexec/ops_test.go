@@ -368,6 +368,31 @@ func TestOperators(t *testing.T) {
 			}
 			return b.Node("Concat", parts, num("axis", 1))
 		}},
+		// ConvNeXt's block: depthwise convolution, channels last, layer
+		// norm, pointwise MLP with GELU, channels first, layer scale,
+		// residual.
+		{name: "convnext-block-layernorm-gelu", input: []int{4, 5, 5}, opset: 17, build: func(b *modelgen.Builder, x string) string {
+			c := conv(b, x, 4, 4, 3, 4, false, ints("pads", 1, 1, 1, 1))
+			t := b.Node("Transpose", []string{c}, ints("perm", 0, 2, 3, 1))
+			n := b.Node("LayerNormalization", []string{t, b.Uniform("ln.w", 0.5, 1.5, 4), b.Normal("ln.b", 0, 0.3, 4)}, num("axis", -1), flt("epsilon", 1e-6))
+			h := b.Gelu(b.Node("Add", []string{b.Node("MatMul", []string{n, b.Normal("w1", 0, 0.5, 4, 8)}), b.Normal("b1", 0, 0.3, 8)}))
+			o := b.Node("Add", []string{b.Node("MatMul", []string{h, b.Normal("w2", 0, 0.5, 8, 4)}), b.Normal("b2", 0, 0.3, 4)})
+			s := b.Node("Mul", []string{b.Normal("gamma", 0, 1, 4, 1, 1), b.Node("Transpose", []string{o}, ints("perm", 0, 3, 1, 2))})
+			return b.Node("Add", []string{x, s})
+		}},
+		{name: "layernorm-two-axes-nobias-erf", input: []int{3, 4, 5}, opset: 17, build: func(b *modelgen.Builder, x string) string {
+			n := b.Node("LayerNormalization", []string{b.Node("Mul", []string{x, b.Const("k", []float32{3})}), b.Uniform("ln.w", -1, 1, 4, 5)}, num("axis", 2))
+			return b.Node("Erf", []string{n})
+		}},
+		// GELU whose input also feeds something else, and an unfused
+		// copy of the pattern with 0.5 applied first.
+		{name: "gelu-shared-input-and-reordered", input: []int{6}, build: func(b *modelgen.Builder, x string) string {
+			g := b.Gelu(x)
+			d := b.Node("Mul", []string{x, b.Const("rsqrt2", []float32{1 / 1.41421356})})
+			e := b.Node("Add", []string{b.Const("one", []float32{1}), b.Node("Erf", []string{d})})
+			h := b.Node("Mul", []string{b.Node("Mul", []string{b.Const("half", []float32{0.5}), x}), e})
+			return b.Node("Concat", []string{g, h, x}, num("axis", 1))
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

@@ -282,6 +282,10 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: concat(n)}, nil
 	case "Softmax":
 		return value{t: softmax(n, opset)}, nil
+	case "Erf":
+		return unary(n.x(0), math.Erf), nil
+	case "LayerNormalization":
+		return value{t: layerNorm(n)}, nil
 	}
 	return value{}, fmt.Errorf("operator not in the reference")
 }
@@ -726,6 +730,41 @@ func softmax(n node, opset int64) Tensor {
 			for j := range length {
 				y.Data[at(j)] = float32(math.Exp(float64(x.Data[at(j)])-m) / s)
 			}
+		}
+	}
+	return y
+}
+
+// layerNorm normalises over the axes from axis on, with the variance as
+// E[x²] − E[x]² (the executors subtract the mean first).
+func layerNorm(n node) Tensor {
+	x := n.x(0)
+	axis := n.i("axis", -1)
+	if axis < 0 {
+		axis += len(x.Shape)
+	}
+	eps := float64(n.f("epsilon", 1e-5))
+	scale, bias := n.x(1), Tensor{}
+	if v, ok := n.in(2); ok {
+		bias = v.t
+	}
+	length := size(x.Shape[axis:])
+	y := newTensor(x.Shape...)
+	for o := range size(x.Shape[:axis]) {
+		row := x.Data[o*length : (o+1)*length]
+		var s, s2 float64
+		for _, v := range row {
+			s += float64(v)
+			s2 += float64(v) * float64(v)
+		}
+		mean := s / float64(length)
+		sd := math.Sqrt(s2/float64(length) - mean*mean + eps)
+		for j, v := range row {
+			out := (float64(v) - mean) / sd * float64(scale.Data[j])
+			if bias.Data != nil {
+				out += float64(bias.Data[j])
+			}
+			y.Data[o*length+j] = float32(out)
 		}
 	}
 	return y
