@@ -84,3 +84,35 @@ func TestExportedModelsOnGPU(t *testing.T) {
 		})
 	}
 }
+
+// convNeXtModel writes to dir a model of ConvNeXt's operators (opset 17)
+// on a 4×6×6 input: a block (7×7 depthwise convolution, channels last,
+// LayerNormalization, Linear, GELU as PyTorch exports it, which fuses
+// into the Linear's epilogue, Linear, channels first, layer scale,
+// residual), then a standalone Erf and a LayerNormalization over two
+// axes without bias.
+func convNeXtModel(t *testing.T, dir string) string {
+	t.Helper()
+	b := modelgen.NewBuilder("convnext_ops", 17)
+	b.SetOpset(17)
+	x := b.Input("input", 4, 6, 6)
+	d := convNode(b, x, 4, 4, 7, 7, 4, modelgen.Ints("pads", 3, 3, 3, 3))
+	c := b.Node("Transpose", []string{d}, modelgen.Ints("perm", 0, 2, 3, 1))
+	n := b.Node("LayerNormalization", []string{c, b.Uniform("ln.weight", 0.5, 1.5, 4), b.Normal("ln.bias", 0, 0.3, 4)},
+		modelgen.Int("axis", -1), modelgen.Float("epsilon", 1e-6))
+	h := b.Gelu(b.Node("Add", []string{b.Node("MatMul", []string{n, b.Normal("fc1.weight", 0, 0.5, 4, 16)}), b.Normal("fc1.bias", 0, 0.3, 16)}))
+	o := b.Node("Add", []string{b.Node("MatMul", []string{h, b.Normal("fc2.weight", 0, 0.5, 16, 4)}), b.Normal("fc2.bias", 0, 0.3, 4)})
+	s := b.Node("Mul", []string{b.Normal("gamma", 0, 1, 4, 1, 1), b.Node("Transpose", []string{o}, modelgen.Ints("perm", 0, 3, 1, 2))})
+	y := b.Node("Erf", []string{b.Node("Add", []string{x, s})})
+	b.NodeOut("LayerNormalization", "output", []string{y, b.Uniform("ln2.weight", -1, 1, 6, 6)}, modelgen.Int("axis", 2))
+	b.Output("output", 4, 6, 6)
+	return writeModel(t, dir, b)
+}
+
+// TestGPUConvNeXtOps runs convNeXtModel at batch sizes 1 to 4 against the
+// CPU runtime. (engine's TestFusion checks that the GELU fuses.)
+func TestGPUConvNeXtOps(t *testing.T) {
+	path := convNeXtModel(t, t.TempDir())
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}

@@ -25,6 +25,8 @@ __device__ __forceinline__ float act(float v, int kind, float p0, float p1) {
 	case 5: return 1.f / (1.f + expf(-v));
 	case 6: return tanhf(v);
 	case 7: return v < 0.f ? p0 * v : v;
+	case 8: return erff(v);
+	case 9: return 0.5f * v * (1.f + erff(v * 0.70710678118654752f));
 	}
 	return v;
 }
@@ -332,6 +334,34 @@ extern "C" __global__ void __launch_bounds__(GEMM_ROWS_THREADS) gemm_rows(const 
 #undef GEMM_ROWS
 }
 
+// One warp normalises each row of len elements: the mean, then the mean
+// of the squared deviations from it (two passes, as the CPU executor),
+// then y = (x - mean) / sqrt(var + eps) * scale + bias; bias may be null.
+extern "C" __global__ void layer_norm(const float *__restrict__ x, float *__restrict__ y, int rows, int len,
+		const float *__restrict__ scale, const float *__restrict__ bias, float eps) {
+	const int lane = threadIdx.x & 31, warps = (gridDim.x * blockDim.x) >> 5;
+	for (int r = (blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < rows; r += warps) {
+		const float *p = x + (long long)r * len;
+		float s = 0.f;
+		for (int i = lane; i < len; i += 32) s += p[i];
+		for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+		const float mean = s / (float)len;
+		float v = 0.f;
+		for (int i = lane; i < len; i += 32) {
+			float d = p[i] - mean;
+			v += d * d;
+		}
+		for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+		const float inv = 1.f / sqrtf(v / (float)len + eps);
+		float *q = y + (long long)r * len;
+		for (int i = lane; i < len; i += 32) {
+			float out = (p[i] - mean) * inv * scale[i];
+			if (bias) out += bias[i];
+			q[i] = out;
+		}
+	}
+}
+
 // One warp averages each plane of hw elements.
 extern "C" __global__ void global_avg_pool(const float *__restrict__ x, float *__restrict__ y,
 		int planes, int hw, float scale) {
@@ -356,7 +386,7 @@ const blockSize = 256
 type kernels struct {
 	mod                                                          cu.Module
 	channelAct, gemmEpilogue, binaryOp, concat, gapFn, depthwise cu.Function
-	gemmRows, pool2d, pad2d                                      cu.Function
+	gemmRows, pool2d, pad2d, layerNorm                           cu.Function
 	maxBlocks                                                    int // grid cap: enough blocks to fill the device
 }
 
@@ -396,7 +426,7 @@ func (k *kernels) funcs() []kernelFunc {
 	return []kernelFunc{
 		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
 		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
-		{&k.gemmRows, "gemm_rows"}, {&k.pool2d, "pool2d"}, {&k.pad2d, "pad2d"},
+		{&k.gemmRows, "gemm_rows"}, {&k.pool2d, "pool2d"}, {&k.pad2d, "pad2d"}, {&k.layerNorm, "layer_norm"},
 	}
 }
 
@@ -424,6 +454,10 @@ func actArgs(a engine.Activation) (int32, float32, float32) {
 		return 6, 0, 0
 	case engine.ActLeakyRelu:
 		return 7, a.Alpha, 0
+	case engine.ActErf:
+		return 8, 0, 0
+	case engine.ActGelu:
+		return 9, 0, 0
 	}
 	return 0, 0, 0
 }
@@ -608,4 +642,11 @@ func (k *kernels) launchGemmRows(s cu.Stream, args *cu.KernelArgs, g gemmRowsArg
 		Int32(kind).Float32(p0).Float32(p1)
 	grid := cu.Dim3{X: uint32((g.n + g.cols - 1) / g.cols), Y: 1, Z: 1}
 	return k.gemmRows.Launch(grid, cu.Dim3{X: gemmRowsThreads, Y: 1, Z: 1}, 0, s, args)
+}
+
+// launchLayerNorm normalises rows×len elements of x into y, a warp per row.
+func (k *kernels) launchLayerNorm(s cu.Stream, args *cu.KernelArgs, x, y, scale, bias cu.DevicePtr, rows, length int, eps float32) error {
+	args.Reset()
+	args.Ptr(x).Ptr(y).Int32(int32(rows)).Int32(int32(length)).Ptr(scale).Ptr(bias).Float32(eps)
+	return k.layerNorm.Launch(k.grid(rows*32), threads, 0, s, args)
 }

@@ -26,6 +26,8 @@ __device__ float __shfl_xor_sync(unsigned mask, float v, int lane, int width = 3
 __device__ float __int_as_float(int);
 __device__ float expf(float);
 __device__ float tanhf(float);
+__device__ float erff(float);
+__device__ float sqrtf(float);
 `
 
 // TestKernelSourceCompiles compiles kernelSource to PTX with clang's CUDA

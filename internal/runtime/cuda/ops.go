@@ -138,6 +138,8 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 		return newSoftmaxStep(o)
 	case *engine.Pad:
 		return newPadStep(o)
+	case *engine.LayerNorm:
+		return newLayerNormStep(o)
 	case *engine.Copy:
 		if o.X.Bytes() != o.Y.Bytes() {
 			return nil, fmt.Errorf("copy of %v into %v", o.X, o.Y)
@@ -339,6 +341,24 @@ func (s *padStep) enqueue(b *builder, k *kernels, m *binding) error {
 }
 
 func (s *padStep) destroy() {}
+
+// layerNormStep is layer_norm, a warp per row.
+type layerNormStep struct{ op *engine.LayerNorm }
+
+func newLayerNormStep(o *engine.LayerNorm) (step, error) {
+	if o.Outer < 1 || o.Len < 1 || o.Outer*o.Len != o.X.Elems() || o.X.Elems() != o.Y.Elems() ||
+		o.Scale.Elems() != o.Len || o.Bias.Present() && o.Bias.Elems() != o.Len {
+		return nil, fmt.Errorf("layer norm of %d×%d over X%v, scale%v, bias%v", o.Outer, o.Len, o.X.Shape, o.Scale.Shape, o.Bias.Shape)
+	}
+	return &layerNormStep{op: o}, nil
+}
+
+func (s *layerNormStep) enqueue(b *builder, k *kernels, m *binding) error {
+	o := s.op
+	return k.launchLayerNorm(b.s, &b.args, m.addr(o.X), m.addr(o.Y), m.addr(o.Scale), m.addr(o.Bias), o.Outer, o.Len, o.Epsilon)
+}
+
+func (s *layerNormStep) destroy() {}
 
 // concatStep copies its inputs into Y, up to 32 per kernel launch.
 type concatStep struct {

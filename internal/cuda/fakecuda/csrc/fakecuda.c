@@ -1089,7 +1089,7 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_COUNT };
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_COUNT };
 
 /* The kernels the fake can run, by name, with their parameter lists: p a
  * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
@@ -1107,6 +1107,7 @@ static const struct {
 	{FN_GEMM_ROWS, "gemm_rows", "ppp" "iiiiii" "f" "p" "ii" "f" "i" "i" "ff"},
 	{FN_POOL2D, "pool2d", "pp" "iiiiiiiiiiiiiiii"},
 	{FN_PAD2D, "pad2d", "pp" "iiiiiii"},
+	{FN_LAYER_NORM, "layer_norm", "pp" "ii" "pp" "f"},
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
@@ -2007,6 +2008,8 @@ static float act_apply(int kind, float v, float p0, float p1) {
 	case 5: return 1 / (1 + expf(-v));                 /* sigmoid */
 	case 6: return tanhf(v);                           /* tanh */
 	case 7: return v < 0 ? p0 * v : v;                 /* leakyrelu(p0) */
+	case 8: return erff(v);                            /* erf */
+	case 9: return 0.5f * v * (1 + erff(v * 0.70710678118654752f)); /* gelu */
 	}
 	return v;
 }
@@ -2035,7 +2038,9 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *     pooling with any padding and dilation: mode 0 the maximum over the window's positions
  *     inside the input, 1 their average, 2 their sum over the positions inside the padded input;
  *   pad2d(x, y, planes, h, w, oh, ow, top, left): each h×w plane of x at (top, left) in an
- *     oh×ow plane of y, zeros around it. */
+ *     oh×ow plane of y, zeros around it;
+ *   layer_norm(x, y, rows, len, scale, bias, eps): each row of len elements normalised to
+ *     mean 0 and variance 1 (biased, eps added), times scale[j] plus bias[j], bias optional. */
 static void run_kernel(op *o) {
 	unsigned char *b = o->u.kernel.args;
 	size_t off = 0;
@@ -2165,6 +2170,23 @@ static void run_kernel(op *o) {
 		for (int i = 0; i < planes * oh * ow; i++) {
 			int ox = i % ow, t = i / ow, oy = t % oh, p = t / oh, iy = oy - top, ix = ox - left;
 			y[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((size_t)p * h + iy) * w + ix] : 0;
+		}
+		break;
+	}
+	case FN_LAYER_NORM: {
+		float *x = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int rows = ARG(int, b, off), len = ARG(int, b, off);
+		float *scale = F(ARG(dptr, b, off)), *bias = F(ARG(dptr, b, off));
+		float eps = ARG(float, b, off);
+		for (int r = 0; r < rows; r++) {
+			const float *p = x + (size_t)r * len;
+			float *q = y + (size_t)r * len;
+			float s = 0, v = 0;
+			for (int i = 0; i < len; i++) s += p[i];
+			float mean = s / (float)len;
+			for (int i = 0; i < len; i++) v += (p[i] - mean) * (p[i] - mean);
+			float inv = 1 / sqrtf(v / (float)len + eps);
+			for (int i = 0; i < len; i++) q[i] = (p[i] - mean) * inv * scale[i] + (bias != NULL ? bias[i] : 0);
 		}
 		break;
 	}
