@@ -27,6 +27,7 @@ var zoo = map[string]func(*Builder){
 	"squeezenet1_1":      squeezeNet11,
 	"shufflenet_v2_x1_0": shuffleNetV2,
 	"googlenet":          googLeNet,
+	"convnext_tiny":      convNeXtTiny,
 }
 
 // Names lists the models Generate knows, sorted.

@@ -2,7 +2,10 @@ package modelgen
 
 // Models written as torch.onnx.export writes them, with the shape
 // arithmetic and data movement that brings: a batch size read with
-// Shape and Gather, channels split, shuffled and sliced.
+// Shape and Gather, channels split, shuffled and sliced, layers
+// normalised channels last.
+
+import "math"
 
 // ceilPool is a MaxPool with ceil_mode, as Caffe-derived PyTorch models
 // pool.
@@ -119,4 +122,51 @@ func googLeNet(b *Builder) {
 	g := b.Node("GlobalAveragePool", []string{x})
 	f := b.Node("Dropout", []string{b.Node("Flatten", []string{g}, Int("axis", 1))})
 	b.finish(b.fc(f, 1024, 1000), 1000)
+}
+
+// convNeXtTiny follows torchvision's ConvNeXt-T as torch.onnx.export
+// writes it at opset 17: LayerNorm2d as a Transpose to channels last,
+// LayerNormalization and a Transpose back; each block's Linears as
+// MatMul and Add on channels-last tensors, nn.GELU as five nodes, and
+// the layer scale a Mul by a [C, 1, 1] constant before the residual Add
+// (stochastic depth is the identity in inference). The layer scales are
+// drawn from [0.05, 0.3), not PyTorch's initial 1e-6, so that every block
+// counts in the output.
+func convNeXtTiny(b *Builder) {
+	b.SetOpset(17)
+	layerNorm := func(x string, c int) string {
+		name := b.Fresh("norm")
+		return b.Node("LayerNormalization", []string{x, b.Uniform(name+".weight", 0.5, 1.5, c), b.Uniform(name+".bias", -0.1, 0.1, c)},
+			Int("axis", -1), Float("epsilon", 1e-6))
+	}
+	layerNorm2d := func(x string, c int) string {
+		t := b.Node("Transpose", []string{x}, Ints("perm", 0, 2, 3, 1))
+		return b.Node("Transpose", []string{layerNorm(t, c)}, Ints("perm", 0, 3, 1, 2))
+	}
+	linear := func(x string, in, out int) string {
+		name := b.Fresh("linear")
+		w := b.Normal(name+".weight", 0, math.Sqrt(1/float64(in)), in, out) // transposed at export
+		return b.Node("Add", []string{b.Node("MatMul", []string{x, w}), b.Normal(name+".bias", 0, 0.01, out)})
+	}
+	block := func(x string, c int) string {
+		y := b.conv(x, c, c, 7, 1, 3, c, true)
+		y = layerNorm(b.Node("Transpose", []string{y}, Ints("perm", 0, 2, 3, 1)), c)
+		y = linear(b.Gelu(linear(y, c, 4*c)), 4*c, c)
+		y = b.Node("Transpose", []string{y}, Ints("perm", 0, 3, 1, 2))
+		y = b.Node("Mul", []string{b.Uniform(b.Fresh("layer_scale"), 0.05, 0.3, c, 1, 1), y})
+		return b.add(y, x)
+	}
+	x := b.Input("input", 3, 224, 224)
+	x = layerNorm2d(b.conv(x, 3, 96, 4, 4, 0, 1, true), 96)
+	dims, depths := []int{96, 192, 384, 768}, []int{3, 3, 9, 3}
+	for i, c := range dims {
+		for range depths[i] {
+			x = block(x, c)
+		}
+		if i+1 < len(dims) {
+			x = b.conv(layerNorm2d(x, c), c, dims[i+1], 2, 2, 0, 1, true)
+		}
+	}
+	g := b.Node("Flatten", []string{layerNorm2d(b.Node("GlobalAveragePool", []string{x}), 768)}, Int("axis", 1))
+	b.finish(linear(g, 768, 1000), 1000)
 }

@@ -65,7 +65,8 @@ func TestGPUActivations(t *testing.T) {
 
 // TestExportedModelsOnGPU runs the zoo's models written as PyTorch
 // exports them (shape arithmetic in Reshape targets, Splits, channel
-// shuffles, transform_input's Gathers) at batch sizes 1 and 2 against the
+// shuffles, transform_input's Gathers, ConvNeXt's layer norms and GELUs)
+// at batch sizes 1 and 2 against the
 // CPU runtime, on a GPU only: on fakecuda, whose convolutions are plain
 // loops, timing every algorithm of shufflenet_v2_x1_0's convolutions at
 // batch size 1 took 91 s (it matched), and TestGPUActivations covers the
@@ -76,7 +77,7 @@ func TestExportedModelsOnGPU(t *testing.T) {
 	if strings.Contains(rt.devices[0].name, "fakecuda") {
 		t.Skip("fakecuda: minutes at 224×224")
 	}
-	for _, name := range []string{"shufflenet_v2_x1_0", "googlenet"} {
+	for _, name := range []string{"shufflenet_v2_x1_0", "googlenet", "convnext_tiny"} {
 		t.Run(name, func(t *testing.T) {
 			path := zoo(t, name)
 			m := loadPath(t, rt, path, 2)
