@@ -52,8 +52,9 @@ const (
 	nTranspose // runs as a Binary: Y = X·1, X read with its strides permuted
 	nPad
 	nLayerNorm
-	nSlice // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
-	nView  // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
+	nBatchMatMul // MatMul whose B is computed
+	nSlice       // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
+	nView        // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 
 // node is one operation. Inputs are value indices, -1 for an absent

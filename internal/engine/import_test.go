@@ -322,6 +322,16 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Add", []string{"y", "mean"})
 			}))
 		}, want: []string{`"mean"`, "output 1 of LayerNormalization"}},
+		{name: "matmul of a vector", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("MatMul", []string{b.Normal("a", 0, 1, 3), b.Node("Relu", []string{x})})
+			})
+		}, want: []string{"MatMul", "only operands of rank ≥ 2"}},
+		{name: "matmul batch broadcast", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("MatMul", []string{x, b.Node("Reshape", []string{x, b.Int64s("s", []int64{0, 1, 2, 3, 3}, 5)})})
+			})
+		}, want: []string{"MatMul", "only equal batch dimensions, or one side's all 1"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})

@@ -19,9 +19,10 @@ const (
 	KindCopy                            // *Copy
 	KindPad                             // *Pad
 	KindLayerNorm                       // *LayerNorm
+	KindBatchMatMul                     // *BatchMatMul
 )
 
-var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm"}
+var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -84,6 +85,20 @@ type Gemm struct {
 	Alpha, Beta            float32
 	CRowStride, CColStride int
 	Act                    Activation
+}
+
+// BatchMatMul multiplies Batch pairs of row-major matrices, an ONNX
+// MatMul of two computed tensors (attention's Q·Kᵀ and P·V):
+//
+//	Y[i] = A[i] · B[i] for i < Batch
+//
+// A[i] is M×K at element i·StrideA of A, B[i] K×N at i·StrideB of B (a
+// stride of 0 repeats one matrix), and Y[i] M×N at i·M·N of Y.
+type BatchMatMul struct {
+	Nodes            string
+	A, B, Y          TensorRef
+	Batch, M, N, K   int
+	StrideA, StrideB int
 }
 
 // PoolMode is max or average pooling.
@@ -242,6 +257,7 @@ func (o *Softmax) Kind() OpKind       { return KindSoftmax }
 func (o *Copy) Kind() OpKind          { return KindCopy }
 func (o *Pad) Kind() OpKind           { return KindPad }
 func (o *LayerNorm) Kind() OpKind     { return KindLayerNorm }
+func (o *BatchMatMul) Kind() OpKind   { return KindBatchMatMul }
 
 func (o *Conv) Source() string          { return o.Nodes }
 func (o *Gemm) Source() string          { return o.Nodes }
@@ -255,6 +271,7 @@ func (o *Softmax) Source() string       { return o.Nodes }
 func (o *Copy) Source() string          { return o.Nodes }
 func (o *Pad) Source() string           { return o.Nodes }
 func (o *LayerNorm) Source() string     { return o.Nodes }
+func (o *BatchMatMul) Source() string   { return o.Nodes }
 
 func (o *Conv) Reads() []TensorRef          { return present(o.X, o.W, o.B, o.Z) }
 func (o *Gemm) Reads() []TensorRef          { return present(o.A, o.B, o.C) }
@@ -268,6 +285,7 @@ func (o *Softmax) Reads() []TensorRef       { return present(o.X) }
 func (o *Copy) Reads() []TensorRef          { return present(o.X) }
 func (o *Pad) Reads() []TensorRef           { return present(o.X) }
 func (o *LayerNorm) Reads() []TensorRef     { return present(o.X, o.Scale, o.Bias) }
+func (o *BatchMatMul) Reads() []TensorRef   { return present(o.A, o.B) }
 
 func (o *Conv) Writes() TensorRef          { return o.Y }
 func (o *Gemm) Writes() TensorRef          { return o.Y }
@@ -281,3 +299,4 @@ func (o *Softmax) Writes() TensorRef       { return o.Y }
 func (o *Copy) Writes() TensorRef          { return o.Y }
 func (o *Pad) Writes() TensorRef           { return o.Y }
 func (o *LayerNorm) Writes() TensorRef     { return o.Y }
+func (o *BatchMatMul) Writes() TensorRef   { return o.Y }

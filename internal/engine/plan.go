@@ -214,6 +214,13 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 	case nBinary:
 		dims, sa, sb := broadcastStrides(in[0], in[1], pl.shapes[n.out])
 		return []Op{&Binary{Nodes: n.name, Op: n.binop, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sa, StrideB: sb, Act: n.act}}, nil
+	case nBatchMatMul:
+		g, err := n.bmmGeom(in)
+		if err != nil {
+			return nil, err
+		}
+		return []Op{&BatchMatMul{Nodes: n.name, A: x, B: pl.ref(n.in[1]), Y: y, Batch: g.batch, M: g.m, N: g.n, K: g.k,
+			StrideA: g.strideA, StrideB: g.strideB}}, nil
 	case nPad:
 		g, err := n.padGeom(in[0])
 		if err != nil {

@@ -89,6 +89,9 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 			return nil, err
 		}
 		return g.y, nil
+	case nBatchMatMul:
+		g, err := n.bmmGeom(in)
+		return g.y, err
 	case nBinary:
 		y, ok := broadcastShape(in[0], in[1])
 		if !ok {
@@ -231,6 +234,43 @@ func window1(in, k, stride, dil, padBegin, padEnd int, autoPad string, ceil bool
 		out-- // the last window would start in the end padding
 	}
 	return out, padBegin, padEnd, nil
+}
+
+// bmmShape is the resolved geometry of a MatMul of two computed tensors:
+// batch products of m×k by k×n matrices, A's and B's strideA and strideB
+// elements apart (0 where one matrix serves them all).
+type bmmShape struct {
+	batch, m, n, k   int
+	strideA, strideB int
+	y                []int
+}
+
+// bmmGeom follows numpy's matmul for operands of rank ≥ 2 whose batch
+// dimensions (all but the last two) are equal, or one side's all 1.
+func (n *node) bmmGeom(in [][]int) (bmmShape, error) {
+	a, b := in[0], in[1]
+	var g bmmShape
+	if len(a) < 2 || len(b) < 2 {
+		return g, n.errorf("a MatMul of %v and %v: only operands of rank ≥ 2 are supported", a, b)
+	}
+	g.m, g.k, g.n = a[len(a)-2], a[len(a)-1], b[len(b)-1]
+	if b[len(b)-2] != g.k {
+		return g, n.errorf("shapes %v and %v do not multiply", a, b)
+	}
+	ba, bb := a[:len(a)-2], b[:len(b)-2]
+	batch, ok := broadcastShape(ba, bb)
+	if !ok || !equalShapes(ba, bb) && numElems(ba) != 1 && numElems(bb) != 1 {
+		return g, n.errorf("a MatMul of %v and %v: only equal batch dimensions, or one side's all 1, are supported", a, b)
+	}
+	g.batch = numElems(batch)
+	if numElems(ba) > 1 {
+		g.strideA = g.m * g.k
+	}
+	if numElems(bb) > 1 {
+		g.strideB = g.k * g.n
+	}
+	g.y = append(batch, g.m, g.n)
+	return g, nil
 }
 
 // gemmShape is the resolved geometry of a Gemm or MatMul.

@@ -655,7 +655,13 @@ func (r *nodeReader) gemmNode(n *node) error {
 	p.alpha, p.beta = 1, 1
 	if r.np.GetOpType() == "MatMul" {
 		p.matmul = true
-		return r.dataInputs(n, 2, 2)
+		if err := r.dataInputs(n, 2, 2); err != nil {
+			return err
+		}
+		if r.b.m.values[n.in[1]].kind != valConst {
+			n.kind = nBatchMatMul
+		}
+		return nil
 	}
 	var err error
 	if p.alpha, err = a.float("alpha", 1); err != nil {

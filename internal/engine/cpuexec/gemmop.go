@@ -83,3 +83,35 @@ func (k *gemmKernel) run(mem *memory, part, parts int, _ []float32) {
 		}
 	}
 }
+
+// batchMatMulKernel computes a BatchMatMul a tile of up to blockM rows of
+// one product per unit.
+type batchMatMulKernel struct {
+	op         *engine.BatchMatMul
+	nMT, units int
+}
+
+func newBatchMatMul(o *engine.BatchMatMul) (kernel, error) {
+	ok := o.Batch >= 1 && o.M >= 1 && o.N >= 1 && o.K >= 1 && o.StrideA >= 0 && o.StrideB >= 0 &&
+		(o.Batch-1)*o.StrideA+o.M*o.K <= o.A.Elems() && (o.Batch-1)*o.StrideB+o.K*o.N <= o.B.Elems() &&
+		o.Batch*o.M*o.N == o.Y.Elems()
+	if !ok {
+		return nil, fmt.Errorf("inconsistent geometry %d × (%d×%d · %d×%d), strides %d, %d, for A%v B%v Y%v",
+			o.Batch, o.M, o.K, o.K, o.N, o.StrideA, o.StrideB, o.A.Shape, o.B.Shape, o.Y.Shape)
+	}
+	nMT := (o.M + blockM - 1) / blockM
+	return &batchMatMulKernel{op: o, nMT: nMT, units: o.Batch * nMT}, nil
+}
+
+func (k *batchMatMulKernel) run(mem *memory, part, parts int, _ []float32) {
+	o := k.op
+	a, b, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.Y)
+	lo, hi := span(k.units, part, parts)
+	for u := lo; u < hi; u++ {
+		i, i0 := u/k.nMT, u%k.nMT*blockM
+		mb := min(blockM, o.M-i0)
+		yt := y[(i*o.M+i0)*o.N:][:mb*o.N]
+		clear(yt)
+		gemmAcc(false, false, mb, o.N, o.K, 1, a[i*o.StrideA+i0*o.K:], o.K, b[i*o.StrideB:], o.N, yt, o.N)
+	}
+}

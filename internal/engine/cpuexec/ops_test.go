@@ -393,6 +393,26 @@ func TestOperators(t *testing.T) {
 			h := b.Node("Mul", []string{b.Node("Mul", []string{b.Const("half", []float32{0.5}), x}), e})
 			return b.Node("Concat", []string{g, h, x}, num("axis", 1))
 		}},
+		// Self-attention with two heads: Q·Kᵀ and P·V are MatMuls of
+		// computed tensors.
+		{name: "attention-batched-matmul", input: []int{5, 8}, build: func(b *modelgen.Builder, x string) string {
+			heads := func(name string, perm ...int) string {
+				p := b.Node("MatMul", []string{x, b.Normal(name, 0, 0.4, 8, 8)})
+				r := b.Node("Reshape", []string{p, b.Int64s(name+".shape", []int64{0, 5, 2, 4}, 4)})
+				return b.Node("Transpose", []string{r}, ints("perm", perm...))
+			}
+			q, k, v := heads("wq", 0, 2, 1, 3), heads("wk", 0, 2, 3, 1), heads("wv", 0, 2, 1, 3)
+			s := b.Node("Mul", []string{b.Node("MatMul", []string{q, k}), b.Const("scale", []float32{0.5})})
+			o := b.Node("MatMul", []string{b.Node("Softmax", []string{s}, num("axis", -1)), v})
+			return b.Node("Reshape", []string{b.Node("Transpose", []string{o}, ints("perm", 0, 2, 1, 3)), b.Int64s("merge", []int64{0, 5, 8}, 3)})
+		}},
+		// A constant matrix times each item's (A broadcast), and an item's
+		// matrix times itself transposed.
+		{name: "matmul-broadcast-and-gram", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			l := b.Node("MatMul", []string{b.Normal("a", 0, 1, 5, 3), x})
+			g := b.Node("MatMul", []string{x, b.Node("Transpose", []string{x}, ints("perm", 0, 1, 3, 2))})
+			return b.Node("Concat", []string{b.Node("Reshape", []string{l, b.Int64s("fl", []int64{0, -1}, 2)}), b.Node("Reshape", []string{g, b.Int64s("fg", []int64{0, -1}, 2)})}, num("axis", 1))
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

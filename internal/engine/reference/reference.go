@@ -659,17 +659,41 @@ func gemm(n node) Tensor {
 	return y
 }
 
+// matmul is numpy's matmul of operands of rank ≥ 2, the batch dimensions
+// (all but the last two) broadcast.
 func matmul(a, b Tensor) Tensor {
-	K, N := b.Shape[0], b.Shape[1]
-	M := size(a.Shape) / K
-	y := newTensor(append(append([]int{}, a.Shape[:len(a.Shape)-1]...), N)...)
-	for i := range M {
-		for j := range N {
-			var s float64
-			for k := range K {
-				s += float64(a.Data[i*K+k]) * float64(b.Data[k*N+j])
+	ra, rb := len(a.Shape), len(b.Shape)
+	M, K, N := a.Shape[ra-2], a.Shape[ra-1], b.Shape[rb-1]
+	r := max(ra, rb)
+	// Batch dimensions, each operand's left-padded with 1s.
+	pad := func(s []int) []int { return append(make([]int, r-len(s)), s[:len(s)-2]...) }
+	da, db := pad(a.Shape), pad(b.Shape)
+	out := make([]int, r-2)
+	for i := range out {
+		da[i], db[i] = max(da[i], 1), max(db[i], 1) // the padding's zeros
+		out[i] = max(da[i], db[i])
+	}
+	y := newTensor(append(out, M, N)...)
+	idx := make([]int, len(out))
+	for bi := range size(out) {
+		// idx is bi's position in out; each operand's matrix follows it,
+		// staying at 0 along the dimensions it broadcasts.
+		for i, t := len(out)-1, bi; i >= 0; i-- {
+			idx[i], t = t%out[i], t/out[i]
+		}
+		oa, ob := 0, 0
+		for i := range out {
+			oa = oa*da[i] + idx[i]%da[i]
+			ob = ob*db[i] + idx[i]%db[i]
+		}
+		for i := range M {
+			for j := range N {
+				var s float64
+				for k := range K {
+					s += float64(a.Data[(oa*M+i)*K+k]) * float64(b.Data[(ob*K+k)*N+j])
+				}
+				y.Data[(bi*M+i)*N+j] = float32(s)
 			}
-			y.Data[i*N+j] = float32(s)
 		}
 	}
 	return y

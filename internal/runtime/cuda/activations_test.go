@@ -117,3 +117,34 @@ func TestGPUConvNeXtOps(t *testing.T) {
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
+
+// attentionModel writes to dir two-head self-attention over 5 tokens of
+// 8 features: Q·Kᵀ and P·V are MatMuls of computed tensors (one
+// cublasSgemmStridedBatched each), and a constant matrix times each
+// item's tokens repeats A (stride 0).
+func attentionModel(t *testing.T, dir string) string {
+	t.Helper()
+	b := modelgen.NewBuilder("attention", 19)
+	x := b.Input("input", 5, 8)
+	heads := func(name string, perm ...int) string {
+		p := b.Node("MatMul", []string{x, b.Normal(name, 0, 0.4, 8, 8)})
+		r := b.Node("Reshape", []string{p, b.Int64s(name+".shape", []int64{0, 5, 2, 4}, 4)})
+		return b.Node("Transpose", []string{r}, modelgen.Ints("perm", perm...))
+	}
+	q, k, v := heads("wq", 0, 2, 1, 3), heads("wk", 0, 2, 3, 1), heads("wv", 0, 2, 1, 3)
+	s := b.Node("Mul", []string{b.Node("MatMul", []string{q, k}), b.Const("scale", []float32{0.5})})
+	o := b.Node("MatMul", []string{b.Node("Softmax", []string{s}, modelgen.Int("axis", -1)), v})
+	o = b.Node("Reshape", []string{b.Node("Transpose", []string{o}, modelgen.Ints("perm", 0, 2, 1, 3)), b.Int64s("merge", []int64{0, 5, 8}, 3)})
+	mixed := b.Node("MatMul", []string{b.Normal("mix", 0, 0.5, 3, 5), o})
+	b.NodeOut("Reshape", "output", []string{mixed, b.Int64s("flat", []int64{0, -1}, 2)})
+	b.Output("output", 3*8)
+	return writeModel(t, dir, b)
+}
+
+// TestGPUAttention runs attentionModel at batch sizes 1 to 4 against the
+// CPU runtime.
+func TestGPUAttention(t *testing.T) {
+	path := attentionModel(t, t.TempDir())
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}

@@ -147,3 +147,26 @@ func (s *gemmStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 }
 
 func (s *gemmStep) destroy() {}
+
+// batchMatMulStep is a BatchMatMul as one cublasSgemmStridedBatched on
+// the column-major transposes (Yᵀ[i] = B[i]ᵀ·A[i]ᵀ); a stride of 0
+// repeats a matrix, as cuBLAS allows.
+type batchMatMulStep struct{ op *engine.BatchMatMul }
+
+func newBatchMatMulStep(o *engine.BatchMatMul) (step, error) {
+	if o.Batch < 1 || o.M < 1 || o.N < 1 || o.K < 1 || o.StrideA < 0 || o.StrideB < 0 ||
+		(o.Batch-1)*o.StrideA+o.M*o.K > o.A.Elems() || (o.Batch-1)*o.StrideB+o.K*o.N > o.B.Elems() ||
+		o.Batch*o.M*o.N != o.Y.Elems() {
+		return nil, fmt.Errorf("batched matmul %d × (%d×%d · %d×%d), strides %d, %d, of A%v B%v into Y%v",
+			o.Batch, o.M, o.K, o.K, o.N, o.StrideA, o.StrideB, o.A.Shape, o.B.Shape, o.Y.Shape)
+	}
+	return &batchMatMulStep{op: o}, nil
+}
+
+func (s *batchMatMulStep) enqueue(b *builder, k *kernels, m *binding) error {
+	o := s.op
+	return b.blas.SgemmStridedBatched(cu.OpN, cu.OpN, o.N, o.M, o.K, 1, m.addr(o.B), o.N, int64(o.StrideB),
+		m.addr(o.A), o.K, int64(o.StrideA), 0, m.addr(o.Y), o.N, int64(o.M*o.N), o.Batch)
+}
+
+func (s *batchMatMulStep) destroy() {}

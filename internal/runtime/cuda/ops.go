@@ -140,6 +140,8 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 		return newPadStep(o)
 	case *engine.LayerNorm:
 		return newLayerNormStep(o)
+	case *engine.BatchMatMul:
+		return newBatchMatMulStep(o)
 	case *engine.Copy:
 		if o.X.Bytes() != o.Y.Bytes() {
 			return nil, fmt.Errorf("copy of %v into %v", o.X, o.Y)
