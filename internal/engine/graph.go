@@ -85,6 +85,7 @@ type node struct {
 	pads          []int // Pad's, as given: begins then ends, of every axis or of axes
 	slice         sliceArgs
 	gather        *gatherArgs // a Gather's (nSlice), nil for a Slice or Split
+	batchAxes     []bool      // nSlice: the axes of its input whose size depends on the batch size, which it may not cut
 	squeeze       bool        // ReduceMean with keepdims 0: the output drops them
 }
 

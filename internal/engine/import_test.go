@@ -191,6 +191,18 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Slice", []string{x, b.Int64s("s", []int64{0}, 1), b.Int64s("e", []int64{1}, 1)})
 			})
 		}, want: []string{"Slice", "slices the batch axis"}},
+		{name: "slice of the batch axis moved", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				t := b.Node("Transpose", []string{x}, ints("perm", 1, 0))
+				return b.Node("Slice", []string{t, b.Int64s("s", []int64{0}, 1), b.Int64s("e", []int64{9}, 1), b.Int64s("a", []int64{-1}, 1), b.Int64s("st", []int64{2}, 1)})
+			})
+		}, want: []string{"Slice", "slices the batch axis of [3 1] (axis 1)"}},
+		{name: "slice of the batch axis merged", model: func() *onnx.ModelProto {
+			return single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
+				r := b.Node("Reshape", []string{x, b.Int64s("s", []int64{-1, 3}, 2)})
+				return b.Node("Gather", []string{r, b.Int64s("i", []int64{1})})
+			})
+		}, want: []string{"Gather", "slices the batch axis of [2 3] (axis 0)"}},
 		{name: "slice backwards", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Slice", []string{x, b.Int64s("s", []int64{-1}, 1), b.Int64s("e", []int64{-1 << 40}, 1), b.Int64s("a", []int64{1}, 1), b.Int64s("st", []int64{-1}, 1)})

@@ -72,8 +72,23 @@ func (r *nodeReader) stridedCopy(n *node) error {
 	if err != nil {
 		return err
 	}
-	n.in = []int{x, r.b.oneValue()}
+	s, err := r.b.shapesOf(x)
+	if err != nil {
+		return err
+	}
+	n.in, n.batchAxes = []int{x, r.b.oneValue()}, batchAxes(s)
 	return nil
+}
+
+// batchAxes marks the axes whose size differs between a value's shapes
+// at batch sizes 1, 2 and 3: the batch axis, wherever transposes moved
+// it, or an axis it was merged into.
+func batchAxes(s [3][]int) []bool {
+	axes := make([]bool, len(s[0]))
+	for d := range axes {
+		axes[d] = s[0][d] != s[1][d] || s[1][d] != s[2][d]
+	}
+	return axes
 }
 
 // oneValue is the constant 1 that the strided copies multiply by, one
@@ -130,7 +145,7 @@ func (b *builder) split(r *nodeReader) error {
 		return err
 	}
 	size := s[0][d]
-	if s[1][d] != size {
+	if batchAxes(s)[d] {
 		return r.errorf("splitting the batch axis is not supported")
 	}
 	outs := r.np.GetOutput()
@@ -162,7 +177,7 @@ func (b *builder) split(r *nodeReader) error {
 	one := b.oneValue()
 	var start int64
 	for k, o := range outs {
-		part := node{op: "Split", name: r.name, kind: nSlice, in: []int{x, one},
+		part := node{op: "Split", name: r.name, kind: nSlice, in: []int{x, one}, batchAxes: batchAxes(s),
 			slice: sliceArgs{starts: []int64{start}, ends: []int64{start + sizes[k]}, axes: []int64{int64(d)}}}
 		start += sizes[k]
 		if o == "" {
@@ -398,8 +413,11 @@ func (n *node) sliceGeom(x []int) (first, step, counts, y []int, err error) {
 	if numElems(counts) == 0 {
 		return nil, nil, nil, nil, n.errorf("the slice of %v is empty", x)
 	}
-	if len(x) > 0 && (first[0] != 0 || step[0] != 1 || counts[0] != x[0] || g != nil && g.scalar && g.axis%len(x) == 0) {
-		return nil, nil, nil, nil, n.errorf("it slices the batch axis of %v", x)
+	for d := range x {
+		if d < len(n.batchAxes) && n.batchAxes[d] &&
+			(first[d] != 0 || step[d] != 1 || counts[d] != x[d] || g != nil && g.scalar && (g.axis+len(x))%len(x) == d) {
+			return nil, nil, nil, nil, n.errorf("it slices the batch axis of %v (axis %d)", x, d)
+		}
 	}
 	return first, step, counts, y, nil
 }

@@ -413,6 +413,19 @@ func TestOperators(t *testing.T) {
 			g := b.Node("MatMul", []string{x, b.Node("Transpose", []string{x}, ints("perm", 0, 1, 3, 2))})
 			return b.Node("Concat", []string{b.Node("Reshape", []string{l, b.Int64s("fl", []int64{0, -1}, 2)}), b.Node("Reshape", []string{g, b.Int64s("fg", []int64{0, -1}, 2)})}, num("axis", 1))
 		}},
+		// Multi-head attention's packed projection, as PyTorch exports
+		// it: the batch axis moved to axis 2, then the q, k and v parts
+		// taken from axis 0.
+		{name: "gather-axis0-batch-moved", input: []int{4, 6}, build: func(b *modelgen.Builder, x string) string {
+			t := b.Node("Transpose", []string{x}, ints("perm", 1, 0, 2)) // [L, N, 6]
+			p := b.Node("Reshape", []string{t, b.Int64s("unflatten", []int64{0, 0, 3, 2}, 4)})
+			p = b.Node("Squeeze", []string{b.Node("Transpose", []string{b.Node("Unsqueeze", []string{p, b.Int64s("u", []int64{0}, 1)})}, ints("perm", 3, 1, 2, 0, 4)), b.Int64s("sq", []int64{-2}, 1)})
+			var parts []string
+			for i := range 3 {
+				parts = append(parts, b.Node("Gather", []string{p, b.Int64s(b.Fresh("i"), []int64{int64(i)})}, num("axis", 0)))
+			}
+			return b.Node("Transpose", []string{b.Node("Concat", parts, num("axis", 2))}, ints("perm", 1, 0, 2))
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},
