@@ -59,6 +59,17 @@ func FuzzImport(f *testing.F) {
 			g := b.Gelu(b.Node("Add", []string{b.Node("MatMul", []string{n, b.Normal("w", 0, 1, 3, 4)}), b.Normal("c", 0, 1, 4)}))
 			return b.Node("Erf", []string{g})
 		})),
+		single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
+			n := b.Node("Unsqueeze", []string{b.Node("Gather", []string{b.Node("Shape", []string{x}), b.Int64s("z", []int64{0})}), b.Int64s("a", []int64{0}, 1)})
+			m1 := b.Int64s("m1", []int64{-1}, 1)
+			size := b.Node("Concat", []string{n, m1, m1}, num("axis", 0))
+			ones := b.Node("ConstantOfShape", []string{b.Node("Shape", []string{size})}, modelgen.Int64Tensor("value", 1))
+			w := b.Node("Where", []string{b.Node("Equal", []string{size, b.Node("Mul", []string{ones, m1})}), ones, size})
+			t := b.Node("Concat", []string{b.Node("Expand", []string{b.Normal("t", 0, 1, 1, 1, 3), w}), x}, num("axis", 1))
+			k := b.Node("Transpose", []string{t}, ints("perm", 0, 2, 1))
+			s := b.Node("Sqrt", []string{b.Node("Div", []string{b.Const("one", []float32{1}), b.Const("d", []float32{3})})})
+			return b.Node("Softmax", []string{b.Node("MatMul", []string{b.Node("Mul", []string{t, s}), k})})
+		}),
 	} {
 		data, err := proto.Marshal(m)
 		if err != nil {

@@ -53,6 +53,7 @@ const (
 	nPad
 	nLayerNorm
 	nBatchMatMul // MatMul whose B is computed
+	nExpand      // runs as a Binary: Y = X·1, X read with strides 0 where it repeats
 	nSlice       // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
 	nView        // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
@@ -76,7 +77,7 @@ type node struct {
 	axis          int     // Concat, Softmax, Flatten, LayerNormalization
 	epsilon       float32 // LayerNormalization
 	legacySoftmax bool    // Softmax before opset 13: normalise over all dims from axis
-	shape         []int   // Reshape target (0 and -1 resolved per plan), nil for Flatten
+	shape         []int   // Reshape target (0 and -1 resolved per plan), nil for Flatten; Expand's
 	shapeBatch    []int   // with shape: target[i] = shape[i] + shapeBatch[i] × batch; nil if none depends on it
 	view          viewKind
 	zero          bool  // Reshape allowzero

@@ -344,6 +344,19 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("MatMul", []string{x, b.Node("Reshape", []string{x, b.Int64s("s", []int64{0, 1, 2, 3, 3}, 5)})})
 			})
 		}, want: []string{"MatMul", "only equal batch dimensions, or one side's all 1"}},
+		{name: "comparison with the batch size", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				n := b.Node("Gather", []string{b.Node("Shape", []string{x}), b.Int64s("zero", []int64{0}, 1)})
+				two := b.Int64s("two", []int64{2}, 1)
+				s := b.Node("Where", []string{b.Node("Equal", []string{n, two}), two, b.Int64s("three", []int64{3}, 1)})
+				return b.Node("Reshape", []string{x, b.Node("Concat", []string{n, s}, modelgen.Int("axis", 0))})
+			})
+		}, want: []string{"Equal", "a comparison whose result depends on the batch size"}},
+		{name: "expand to a smaller shape", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Expand", []string{x, b.Int64s("s", []int64{1, 2}, 2)})
+			})
+		}, want: []string{"Expand", "shape [1 3] does not expand to [1 2]"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})

@@ -92,6 +92,8 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 	case nBatchMatMul:
 		g, err := n.bmmGeom(in)
 		return g.y, err
+	case nExpand:
+		return n.expandShape(x, batch)
 	case nBinary:
 		y, ok := broadcastShape(in[0], in[1])
 		if !ok {
@@ -370,6 +372,40 @@ func (n *node) concatShape(in [][]int) ([]int, error) {
 	return y, nil
 }
 
+// target is a Reshape's or Expand's target shape at batch size batch;
+// batch < 0 for a constant.
+func (n *node) target(batch int) ([]int, error) {
+	if n.shapeBatch == nil {
+		return n.shape, nil
+	}
+	if batch < 0 {
+		return nil, n.errorf("reshapes a constant to a shape that depends on the batch size")
+	}
+	target := make([]int, len(n.shape))
+	for i, d := range n.shape {
+		target[i] = d + n.shapeBatch[i]*batch
+	}
+	return target, nil
+}
+
+// expandShape is an Expand's output shape for input shape x.
+func (n *node) expandShape(x []int, batch int) ([]int, error) {
+	target, err := n.target(batch)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range target {
+		if d < 1 {
+			return nil, n.errorf("invalid shape %v to expand %v to", target, x)
+		}
+	}
+	y, ok := broadcastShape(x, target)
+	if !ok {
+		return nil, n.errorf("shape %v does not expand to %v", x, target)
+	}
+	return y, nil
+}
+
 // viewShape is a view's output shape for input shape x at batch size
 // batch; batch < 0 for a constant, which no batch size reshapes.
 func (n *node) viewShape(x []int, batch int) ([]int, error) {
@@ -384,15 +420,9 @@ func (n *node) viewShape(x []int, batch int) ([]int, error) {
 		}
 		return []int{numElems(x[:axis]), numElems(x[axis:])}, nil
 	case viewReshape:
-		target := n.shape
-		if n.shapeBatch != nil {
-			if batch < 0 {
-				return nil, n.errorf("reshapes a constant to a shape that depends on the batch size")
-			}
-			target = make([]int, len(n.shape))
-			for i, d := range n.shape {
-				target[i] = d + n.shapeBatch[i]*batch
-			}
+		target, err := n.target(batch)
+		if err != nil {
+			return nil, err
 		}
 		return reshape(n, x, target, n.zero)
 	case viewSqueeze:

@@ -74,10 +74,10 @@ func (r *nodeReader) fold() (c *tensor, ok bool, err error) {
 		return c, true, err
 	case "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Add", "Sub", "Mul", "Div":
 		if !r.constInputs(true) {
-			return nil, false, nil
+			return r.foldMore(op)
 		}
 	default:
-		return nil, false, nil
+		return r.foldMore(op)
 	}
 	switch op {
 	case "Gather":

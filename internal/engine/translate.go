@@ -93,6 +93,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.transposeNode(n)
 	case "Pad":
 		return r.padNode(n)
+	case "Expand":
+		return r.expandNode(n)
 	case "Slice":
 		return r.sliceNode(n)
 	case "Gather":
@@ -610,16 +612,27 @@ func (r *nodeReader) reshape(n *node) error {
 		return err
 	}
 	n.zero = z == 1
+	for _, d := range target {
+		if d < -1 && perBatch == nil {
+			return r.errorf("invalid shape value %d", d)
+		}
+	}
+	return r.setTarget(n, target, perBatch)
+}
+
+// setTarget sets a Reshape's or Expand's target shape, whose element i is
+// target[i] + perBatch[i] × batch (perBatch nil if none depends on the
+// batch size), resolved per plan (node.target); bounded so that it cannot
+// overflow at any batch size.
+func (r *nodeReader) setTarget(n *node, target, perBatch []int64) error {
 	n.shape = make([]int, len(target))
 	for i, d := range target {
-		if d < -1 && perBatch == nil || d < -maxElems || d > maxElems {
+		if d < -maxElems || d > maxElems {
 			return r.errorf("invalid shape value %d", d)
 		}
 		n.shape[i] = int(d)
 	}
 	if perBatch != nil {
-		// Resolved per plan (viewShape); bounded so that it cannot
-		// overflow at any batch size.
 		n.shapeBatch = make([]int, len(perBatch))
 		for i, p := range perBatch {
 			if p < -maxElems || p > maxElems {
@@ -629,6 +642,28 @@ func (r *nodeReader) reshape(n *node) error {
 		}
 	}
 	return nil
+}
+
+// expandNode reads an Expand: X broadcast to a shape, which may depend on
+// the batch size (PyTorch's class_token.expand(n, -1, -1)). It runs as a
+// Binary, X·1 with X's strides 0 along the dimensions it repeats.
+func (r *nodeReader) expandNode(n *node) error {
+	if err := r.inputs(2, 2); err != nil {
+		return err
+	}
+	c, _, err := r.constant(1)
+	if err != nil {
+		return err
+	}
+	if c == nil || c.i64 == nil || len(c.dims) != 1 {
+		return r.errorf("the shape must be a constant 1-D int64 tensor")
+	}
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	n.kind, n.in = nExpand, []int{x, r.b.oneValue()}
+	return r.setTarget(n, c.i64, c.perBatch)
 }
 
 func (r *nodeReader) dropout(n *node) error {

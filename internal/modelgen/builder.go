@@ -189,6 +189,13 @@ func String(name, v string) *onnx.AttributeProto {
 	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRING, S: []byte(v)}
 }
 
+// Int64Tensor is an INT64 attribute: ConstantOfShape's value, for
+// instance (PyTorch's ones_like).
+func Int64Tensor(name string, v int64) *onnx.AttributeProto {
+	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_TENSOR,
+		T: &onnx.TensorProto{Dims: []int64{1}, DataType: int32(onnx.TensorProto_INT64), Int64Data: []int64{v}}}
+}
+
 // rng is a splitmix64 generator: tiny, and its sequence never changes, so
 // generated weights are the same on every machine and Go version.
 type rng uint64

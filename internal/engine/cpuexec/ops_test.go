@@ -426,6 +426,22 @@ func TestOperators(t *testing.T) {
 			}
 			return b.Node("Transpose", []string{b.Node("Concat", parts, num("axis", 2))}, ints("perm", 1, 0, 2))
 		}},
+		// ViT's class token, class_token.expand(n, -1, -1) as PyTorch
+		// exports it, and the attention scale 1/√d worked out from the
+		// shape as its scaled_dot_product_attention does.
+		{name: "expand-class-token-and-attention-scale", input: []int{3, 4}, build: func(b *modelgen.Builder, x string) string {
+			n := b.Node("Unsqueeze", []string{b.Node("Gather", []string{b.Node("Shape", []string{x}), b.Int64s("zero", []int64{0})}), b.Int64s("ax", []int64{0}, 1)})
+			minus1 := b.Int64s("minus1", []int64{-1}, 1)
+			size := b.Node("Reshape", []string{b.Node("Concat", []string{n, minus1, minus1}, num("axis", 0)), minus1})
+			ones := b.Node("ConstantOfShape", []string{b.Node("Shape", []string{size})}, modelgen.Int64Tensor("value", 1))
+			eq := b.Node("Equal", []string{size, b.Node("Mul", []string{ones, b.Int64s("neg", []int64{-1})})})
+			tok := b.Node("Expand", []string{b.Normal("class_token", 0, 1, 1, 1, 4), b.Node("Where", []string{eq, ones, size})})
+			cat := b.Node("Concat", []string{tok, x}, num("axis", 1))
+			last := b.Node("Slice", []string{b.Node("Shape", []string{cat}), minus1, b.Int64s("max", []int64{1<<63 - 1}, 1)})
+			d := b.Node("Cast", []string{last}, num("to", 1))
+			scale := b.Node("Cast", []string{b.Node("Div", []string{b.Const("one", []float32{1}, 1), b.Node("Sqrt", []string{d})})}, num("to", 1))
+			return b.Node("Mul", []string{cat, b.Node("Sqrt", []string{scale})})
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

@@ -271,7 +271,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		}
 		return value{t: Tensor{Shape: []int{size(x.Shape[:axis]), size(x.Shape[axis:])}, Data: x.Data}}, nil
 	case "Reshape":
-		return value{t: reshape(n)}, nil
+		x, _ := n.in(0)
+		return value{t: reshape(n), ints: x.ints}, nil
 	case "Identity", "Dropout":
 		return value{t: n.x(0)}, nil
 	case "Gemm":
@@ -284,6 +285,10 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: softmax(n, opset)}, nil
 	case "Erf":
 		return unary(n.x(0), math.Erf), nil
+	case "Sqrt":
+		return unary(n.x(0), math.Sqrt), nil
+	case "Equal", "Where", "ConstantOfShape", "Expand":
+		return selectOp(n)
 	case "LayerNormalization":
 		return value{t: layerNorm(n)}, nil
 	}

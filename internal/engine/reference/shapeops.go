@@ -299,3 +299,76 @@ func split(n node, opset int64) []value {
 	}
 	return vals
 }
+
+// selectOp is Equal (of integers, a 0/1 integer tensor), Where,
+// ConstantOfShape and Expand.
+func selectOp(n node) (value, error) {
+	a, _ := n.in(0)
+	switch n.n.GetOpType() {
+	case "Equal":
+		b, _ := n.in(1)
+		ys, ai, bi := broadcastIndex(a.t.Shape, b.t.Shape)
+		out := value{t: Tensor{Shape: ys}, ints: make([]int64, len(ai))}
+		for k := range ai {
+			if a.ints[ai[k]] == b.ints[bi[k]] {
+				out.ints[k] = 1
+			}
+		}
+		return out, nil
+	case "Where":
+		x, _ := n.in(1)
+		y, _ := n.in(2)
+		s1, ci, xi := broadcastIndex(a.t.Shape, x.t.Shape)
+		ys, ki, yi := broadcastIndex(s1, y.t.Shape)
+		src := make([]int, len(ki)) // into x, or into y past len(x)
+		for k := range ki {
+			if a.ints[ci[ki[k]]] != 0 {
+				src[k] = xi[ki[k]]
+			} else {
+				src[k] = -1 - yi[k]
+			}
+		}
+		out := value{t: Tensor{Shape: ys}}
+		if x.ints != nil {
+			out.ints = make([]int64, len(src))
+			for k, i := range src {
+				if i >= 0 {
+					out.ints[k] = x.ints[i]
+				} else {
+					out.ints[k] = y.ints[-1-i]
+				}
+			}
+			return out, nil
+		}
+		out.t.Data = make([]float32, len(src))
+		for k, i := range src {
+			if i >= 0 {
+				out.t.Data[k] = x.t.Data[i]
+			} else {
+				out.t.Data[k] = y.t.Data[-1-i]
+			}
+		}
+		return out, nil
+	case "ConstantOfShape":
+		shape := make([]int, len(a.ints))
+		for i, d := range a.ints {
+			shape[i] = int(d)
+		}
+		fill := value{t: Tensor{Shape: []int{1}, Data: []float32{0}}}
+		if at := n.attr("value"); at != nil {
+			var err error
+			if fill, err = decode(at.GetT()); err != nil {
+				return value{}, err
+			}
+		}
+		return take(fill, shape, make([]int, size(shape))), nil
+	}
+	// Expand.
+	s, _ := n.in(1)
+	target := make([]int, len(s.ints))
+	for i, d := range s.ints {
+		target[i] = int(d)
+	}
+	ys, xi, _ := broadcastIndex(a.t.Shape, target)
+	return take(a, ys, xi), nil
+}
