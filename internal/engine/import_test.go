@@ -513,6 +513,15 @@ func TestFusion(t *testing.T) {
 		// LayerNorm between two Transposes.
 		{"convnext_tiny", map[engine.OpKind]int{engine.KindConv: 1 + 18 + 3, engine.KindLayerNorm: 18 + 5, engine.KindGemm: 2*18 + 1,
 			engine.KindBinary: 4*18 + 2*5, engine.KindGlobalAvgPool: 1}},
+		// Per layer: the in- and out-projections and the MLP's two Linears
+		// (Gemm), Q·Kᵀ and P·V, and 15 strided copies and elementwise ops
+		// (the moves of the batch axis, q, k and v from the packed
+		// projection, the heads split and merged, the scale into q and
+		// kᵀ, two residuals); then the patches' transpose, the class
+		// token's Expand, the position embedding and the class token's
+		// row.
+		{"vit_b_16", map[engine.OpKind]int{engine.KindConv: 1, engine.KindGemm: 4*12 + 1, engine.KindBatchMatMul: 2 * 12, engine.KindSoftmax: 12,
+			engine.KindLayerNorm: 2*12 + 1, engine.KindBinary: 15*12 + 4, engine.KindConcat: 1}},
 		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {

@@ -28,6 +28,7 @@ var zoo = map[string]func(*Builder){
 	"shufflenet_v2_x1_0": shuffleNetV2,
 	"googlenet":          googLeNet,
 	"convnext_tiny":      convNeXtTiny,
+	"vit_b_16":           func(b *Builder) { ViT(b, vitB16) },
 }
 
 // Names lists the models Generate knows, sorted.

@@ -170,3 +170,106 @@ func convNeXtTiny(b *Builder) {
 	g := b.Node("Flatten", []string{layerNorm2d(b.Node("GlobalAveragePool", []string{x}), 768)}, Int("axis", 1))
 	b.finish(linear(g, 768, 1000), 1000)
 }
+
+// ViTConfig sizes a Vision Transformer.
+type ViTConfig struct {
+	Image, Patch, Layers, Heads, Hidden, MLP, Classes int
+}
+
+// vitB16 is torchvision's ViT-B/16.
+var vitB16 = ViTConfig{Image: 224, Patch: 16, Layers: 12, Heads: 12, Hidden: 768, MLP: 3072, Classes: 1000}
+
+// ViT writes torchvision's VisionTransformer as torch.onnx.export writes
+// it at opset 17 (nn.MultiheadAttention's export path, grad enabled, and
+// scaled_dot_product_attention's symbolic): the class token expanded to
+// the batch size (ConstantOfShape, Equal, Where, Expand); in each encoder
+// block the packed in-projection unflattened and q, k and v taken from
+// axis 0 after the batch axis moved to axis 1; heads merged with the batch
+// axis and split again by Reshapes whose targets are shape arithmetic; the
+// scale 1/√d from the shape, its square root multiplied into q and kᵀ;
+// the MatMuls of computed tensors; the class token's row read with
+// Gather. Weights are drawn for activations of order one, not PyTorch's
+// initialisation.
+func ViT(b *Builder, c ViTConfig) {
+	b.SetOpset(17)
+	scalar := func(i int64) string { return b.Int64s(b.Fresh("i"), []int64{i}) }
+	list := func(v ...int64) string { return b.Int64s(b.Fresh("list"), v, len(v)) }
+	dim := func(t string, i int64) string { // t.shape[i], a scalar
+		return b.Node("Gather", []string{b.Node("Shape", []string{t}), scalar(i)}, Int("axis", 0))
+	}
+	unsq := func(s string) string { return b.Node("Unsqueeze", []string{s, list(0)}) }
+	concat := func(parts ...string) string { return b.Node("Concat", parts, Int("axis", 0)) }
+	transpose := func(t string, perm ...int) string { return b.Node("Transpose", []string{t}, Ints("perm", perm...)) }
+	reshape := func(t, shape string) string { return b.Node("Reshape", []string{t, shape}) }
+	layerNorm := func(x string) string {
+		name := b.Fresh("ln")
+		return b.Node("LayerNormalization", []string{x, b.Uniform(name+".weight", 0.5, 1.5, c.Hidden), b.Uniform(name+".bias", -0.1, 0.1, c.Hidden)},
+			Int("axis", -1), Float("epsilon", 1e-6))
+	}
+	linear := func(x string, in, out int) string { // on a tensor of rank 3: MatMul and Add
+		name := b.Fresh("linear")
+		w := b.Normal(name+".weight", 0, math.Sqrt(1/float64(in)), in, out)
+		return b.Node("Add", []string{b.Node("MatMul", []string{x, w}), b.Normal(name+".bias", 0, 0.01, out)})
+	}
+	gemm := func(x string, in, out int) string { // on a matrix: Gemm
+		name := b.Fresh("gemm")
+		w := b.Normal(name+".weight", 0, math.Sqrt(1/float64(in)), out, in)
+		return b.Node("Gemm", []string{x, w, b.Normal(name+".bias", 0, 0.01, out)}, Float("alpha", 1), Float("beta", 1), Int("transB", 1))
+	}
+	heads := int64(c.Heads)
+	attention := func(input string) string {
+		x := transpose(input, 1, 0, 2) // batch_first: [L, N, E]
+		tgtLen, bsz, embed := dim(x, 0), dim(x, 1), dim(x, 2)
+		headDim := b.Node("Div", []string{embed, scalar(heads)})
+		proj := linear(x, c.Hidden, 3*c.Hidden)
+		// unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
+		lead := b.Node("Slice", []string{b.Node("Shape", []string{proj}), list(0), list(2), list(0)})
+		proj = reshape(proj, concat(lead, list(3, int64(c.Hidden))))
+		proj = b.Node("Squeeze", []string{transpose(b.Node("Unsqueeze", []string{proj, list(0)}), 3, 1, 2, 0, 4), list(3)})
+		var qkv [3]string
+		for i := range qkv {
+			t := b.Node("Gather", []string{proj, scalar(int64(i))}, Int("axis", 0))
+			// t.view(t.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+			t = reshape(t, concat(unsq(dim(t, 0)), unsq(b.Node("Mul", []string{bsz, scalar(heads)})), unsq(headDim)))
+			t = transpose(t, 1, 0, 2)
+			// .view(bsz, num_heads, len, head_dim), len = tgt_len for q, k.size(1) for k and v
+			n := tgtLen
+			if i > 0 {
+				n = dim(t, 1)
+			}
+			qkv[i] = reshape(t, concat(unsq(bsz), list(heads), unsq(n), unsq(headDim)))
+		}
+		q, k, v := qkv[0], qkv[1], qkv[2]
+		last := b.Node("Slice", []string{b.Node("Shape", []string{q}), list(-1), list(math.MaxInt64)})
+		d := b.Node("Cast", []string{last}, Int("to", 1))
+		scale := b.Node("Cast", []string{b.Node("Div", []string{b.Const(b.Fresh("one"), []float32{1}, 1), b.Node("Sqrt", []string{d})})}, Int("to", 1))
+		kt := transpose(k, 0, 1, 3, 2)
+		qs := b.Node("Mul", []string{q, b.Node("Sqrt", []string{scale})})
+		ks := b.Node("Mul", []string{kt, b.Node("Sqrt", []string{scale})})
+		p := b.Node("Softmax", []string{b.Node("MatMul", []string{qs, ks})}, Int("axis", -1))
+		o := transpose(b.Node("MatMul", []string{p, v}), 2, 0, 1, 3)
+		o = reshape(o, concat(unsq(b.Node("Mul", []string{bsz, tgtLen})), unsq(embed)))
+		o = gemm(o, c.Hidden, c.Hidden)
+		o = reshape(o, concat(unsq(tgtLen), unsq(bsz), unsq(dim(o, 1))))
+		return transpose(o, 1, 0, 2)
+	}
+	x := b.Input("input", 3, c.Image, c.Image)
+	tokens := (c.Image / c.Patch) * (c.Image / c.Patch)
+	n := dim(x, 0)
+	x = b.conv(x, 3, c.Hidden, c.Patch, c.Patch, 0, 1, true)
+	x = transpose(reshape(x, concat(unsq(n), list(int64(c.Hidden), int64(tokens)))), 0, 2, 1)
+	// class_token.expand(n, -1, -1)
+	size := reshape(concat(unsq(dim(x, 0)), list(-1), list(-1)), list(-1))
+	ones := b.Node("ConstantOfShape", []string{b.Node("Shape", []string{size})}, Int64Tensor("value", 1))
+	size = b.Node("Where", []string{b.Node("Equal", []string{size, b.Node("Mul", []string{ones, scalar(-1)})}), ones, size})
+	token := b.Node("Expand", []string{b.Normal("class_token", 0, 0.5, 1, 1, c.Hidden), size})
+	x = b.Node("Concat", []string{token, x}, Int("axis", 1))
+	x = b.add(x, b.Normal("encoder.pos_embedding", 0, 0.5, 1, tokens+1, c.Hidden))
+	for range c.Layers {
+		x = b.add(attention(layerNorm(x)), x)
+		y := linear(b.Gelu(linear(layerNorm(x), c.Hidden, c.MLP)), c.MLP, c.Hidden)
+		x = b.add(x, y)
+	}
+	x = b.Node("Gather", []string{layerNorm(x), scalar(0)}, Int("axis", 1))
+	b.finish(gemm(x, c.Hidden, c.Classes), c.Classes)
+}

@@ -486,6 +486,15 @@ func TestWorkspaceReuse(t *testing.T) {
 	}
 }
 
+// TestSmallViT runs torchvision's Vision Transformer as PyTorch exports
+// it (modelgen.ViT), two layers on 8×8 images. vit_b_16 itself matched
+// the reference at batch size 1 once, in 63 s.
+func TestSmallViT(t *testing.T) {
+	b := modelgen.NewBuilder("vit-small", 5)
+	modelgen.ViT(b, modelgen.ViTConfig{Image: 8, Patch: 4, Layers: 2, Heads: 2, Hidden: 8, MLP: 16, Classes: 10})
+	checkModel(t, b.Model(), engine.Options{}, 1, 3)
+}
+
 func TestZooModels(t *testing.T) {
 	// shufflenet_v2_x1_0 is written as PyTorch exports it: shape
 	// arithmetic, Splits and channel shuffles in a real network (3 s; the

@@ -65,7 +65,8 @@ func TestGPUActivations(t *testing.T) {
 
 // TestExportedModelsOnGPU runs the zoo's models written as PyTorch
 // exports them (shape arithmetic in Reshape targets, Splits, channel
-// shuffles, transform_input's Gathers, ConvNeXt's layer norms and GELUs)
+// shuffles, transform_input's Gathers, ConvNeXt's layer norms and GELUs,
+// ViT's attention)
 // at batch sizes 1 and 2 against the
 // CPU runtime, on a GPU only: on fakecuda, whose convolutions are plain
 // loops, timing every algorithm of shufflenet_v2_x1_0's convolutions at
@@ -77,7 +78,7 @@ func TestExportedModelsOnGPU(t *testing.T) {
 	if strings.Contains(rt.devices[0].name, "fakecuda") {
 		t.Skip("fakecuda: minutes at 224×224")
 	}
-	for _, name := range []string{"shufflenet_v2_x1_0", "googlenet", "convnext_tiny"} {
+	for _, name := range []string{"shufflenet_v2_x1_0", "googlenet", "convnext_tiny", "vit_b_16"} {
 		t.Run(name, func(t *testing.T) {
 			path := zoo(t, name)
 			m := loadPath(t, rt, path, 2)
@@ -145,6 +146,19 @@ func attentionModel(t *testing.T, dir string) string {
 // CPU runtime.
 func TestGPUAttention(t *testing.T) {
 	path := attentionModel(t, t.TempDir())
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}
+
+// TestGPUViTOps runs a two-layer Vision Transformer on 8×8 images, as
+// PyTorch exports torchvision's (modelgen.ViT: the class token expanded
+// to the batch size, multi-head attention's reshapes around the batch
+// axis, batched MatMuls, LayerNorms, GELUs), at batch sizes 1 to 4
+// against the CPU runtime.
+func TestGPUViTOps(t *testing.T) {
+	b := modelgen.NewBuilder("vit_small", 23)
+	modelgen.ViT(b, modelgen.ViTConfig{Image: 8, Patch: 4, Layers: 2, Heads: 2, Hidden: 8, MLP: 16, Classes: 10})
+	path := writeModel(t, t.TempDir(), b)
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
