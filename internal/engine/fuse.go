@@ -26,6 +26,7 @@ func (m *Model) fuse() error {
 	m.fuseResidual(s1, s2)
 	m.fuseMatMulBias(s1)
 	m.fuseGelu()
+	m.fuseBatchMatMul(s1)
 	m.fuseActivations()
 	return nil
 }
@@ -289,4 +290,73 @@ func (m *Model) fuseGelu() {
 			break
 		}
 	}
+}
+
+// fuseBatchMatMul folds into a MatMul of two computed tensors what
+// PyTorch's scaled_dot_product_attention exports around Q·Kᵀ: each
+// operand multiplied by a scalar constant (√scale) becomes a factor of
+// Alpha, and a Transpose of B's last two axes (Kᵀ) becomes TransB.
+func (m *Model) fuseBatchMatMul(s1 [][]int) {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		mm := &m.nodes[c]
+		if mm.dead || mm.kind != nBatchMatMul {
+			continue
+		}
+		for i := range 2 {
+			p := m.soleProducer(mm.in[i], uses, isOutput)
+			if p < 0 {
+				continue
+			}
+			if x, s, ok := m.scaled(&m.nodes[p]); ok && equalShapes(s1[x], s1[mm.in[i]]) {
+				mm.gemm.alpha *= s
+				mm.in[i] = x
+				mm.name = m.nodes[p].name + "+" + mm.name
+				m.nodes[p] = node{dead: true}
+				uses, isOutput = m.usage()
+			}
+		}
+		p := m.soleProducer(mm.in[1], uses, isOutput)
+		if p < 0 || mm.gemm.transB || m.nodes[p].kind != nTranspose {
+			continue
+		}
+		t := &m.nodes[p]
+		if perm, err := t.permFor(len(s1[t.in[0]])); err != nil || !swapsLastTwo(perm) {
+			continue
+		}
+		mm.gemm.transB = true
+		mm.in[1] = t.in[0]
+		mm.name = t.name + "+" + mm.name
+		*t = node{dead: true}
+		uses, isOutput = m.usage()
+	}
+}
+
+// scaled is whether n multiplies a tensor by a scalar constant, and which
+// and by what.
+func (m *Model) scaled(n *node) (x int, s float32, ok bool) {
+	if n.kind != nBinary || n.binop != Mul || n.act.Kind != ActNone {
+		return 0, 0, false
+	}
+	for i := range 2 {
+		c := m.values[n.in[1-i]]
+		if c.kind == valConst && len(c.c.f32) == 1 && len(c.c.dims) <= 1 {
+			return n.in[i], c.c.f32[0], true
+		}
+	}
+	return 0, 0, false
+}
+
+// swapsLastTwo is whether perm exchanges the last two axes alone.
+func swapsLastTwo(perm []int) bool {
+	r := len(perm)
+	if r < 2 || perm[r-2] != r-1 || perm[r-1] != r-2 {
+		return false
+	}
+	for i := range r - 2 {
+		if perm[i] != i {
+			return false
+		}
+	}
+	return true
 }

@@ -454,6 +454,27 @@ func TestFusion(t *testing.T) {
 			t.Errorf("ops %v", p.Ops)
 		}
 	})
+	t.Run("attention scale and transposed key", func(t *testing.T) {
+		m := single([]int{2, 3, 4}, func(b *modelgen.Builder, x string) string {
+			s := b.Const("s", []float32{0.5})
+			q := b.Node("Mul", []string{x, s})
+			kt := b.Node("Mul", []string{b.Node("Transpose", []string{x}, ints("perm", 0, 1, 3, 2)), s})
+			return b.Node("MatMul", []string{q, kt})
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		mm, ok := p.Ops[0].(*engine.BatchMatMul)
+		if len(p.Ops) != 1 || !ok || !mm.TransB || mm.Alpha != 0.25 || mm.M != 3 || mm.N != 3 || mm.K != 4 || mm.Batch != 4 {
+			t.Errorf("ops %v", p.Ops)
+		}
+	})
+	t.Run("transpose of other axes stays", func(t *testing.T) {
+		m := single([]int{3, 3, 3}, func(b *modelgen.Builder, x string) string {
+			return b.Node("MatMul", []string{x, b.Node("Transpose", []string{x}, ints("perm", 0, 2, 1, 3))})
+		})
+		if k := kinds(mustPlan(t, mustImport(t, m, engine.Options{}), 3)); k[engine.KindBinary] != 1 || k[engine.KindBatchMatMul] != 1 {
+			t.Errorf("ops %v", k)
+		}
+	})
 	t.Run("gelu of another constant", func(t *testing.T) {
 		m := single([]int{6}, func(b *modelgen.Builder, x string) string {
 			d := b.Node("Div", []string{x, b.Const("c", []float32{1.5})})
@@ -514,14 +535,14 @@ func TestFusion(t *testing.T) {
 		{"convnext_tiny", map[engine.OpKind]int{engine.KindConv: 1 + 18 + 3, engine.KindLayerNorm: 18 + 5, engine.KindGemm: 2*18 + 1,
 			engine.KindBinary: 4*18 + 2*5, engine.KindGlobalAvgPool: 1}},
 		// Per layer: the in- and out-projections and the MLP's two Linears
-		// (Gemm), Q·Kᵀ and P·V, and 15 strided copies and elementwise ops
-		// (the moves of the batch axis, q, k and v from the packed
-		// projection, the heads split and merged, the scale into q and
-		// kᵀ, two residuals); then the patches' transpose, the class
+		// (Gemm), Q·Kᵀ (the scale and Kᵀ folded in) and P·V, and 12
+		// strided copies and elementwise ops (the moves of the batch axis,
+		// q, k and v from the packed projection, the heads split and
+		// merged, two residuals); then the patches' transpose, the class
 		// token's Expand, the position embedding and the class token's
 		// row.
 		{"vit_b_16", map[engine.OpKind]int{engine.KindConv: 1, engine.KindGemm: 4*12 + 1, engine.KindBatchMatMul: 2 * 12, engine.KindSoftmax: 12,
-			engine.KindLayerNorm: 2*12 + 1, engine.KindBinary: 15*12 + 4, engine.KindConcat: 1}},
+			engine.KindLayerNorm: 2*12 + 1, engine.KindBinary: 12*12 + 4, engine.KindConcat: 1}},
 		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {

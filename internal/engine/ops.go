@@ -90,15 +90,19 @@ type Gemm struct {
 // BatchMatMul multiplies Batch pairs of row-major matrices, an ONNX
 // MatMul of two computed tensors (attention's Q·Kᵀ and P·V):
 //
-//	Y[i] = A[i] · B[i] for i < Batch
+//	Y[i] = Alpha · A[i] · op(B[i]) for i < Batch
 //
-// A[i] is M×K at element i·StrideA of A, B[i] K×N at i·StrideB of B (a
-// stride of 0 repeats one matrix), and Y[i] M×N at i·M·N of Y.
+// A[i] is M×K at element i·StrideA of A; B[i] is K×N, or with TransB N×K
+// (op transposes it), at i·StrideB of B (a stride of 0 repeats one
+// matrix); Y[i] is M×N at i·M·N of Y. Import folds a Transpose of B's last
+// two axes into TransB and scalar factors of A and B into Alpha.
 type BatchMatMul struct {
 	Nodes            string
 	A, B, Y          TensorRef
 	Batch, M, N, K   int
 	StrideA, StrideB int
+	TransB           bool
+	Alpha            float32
 }
 
 // PoolMode is max or average pooling.

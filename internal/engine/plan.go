@@ -223,7 +223,7 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 			return nil, err
 		}
 		return []Op{&BatchMatMul{Nodes: n.name, A: x, B: pl.ref(n.in[1]), Y: y, Batch: g.batch, M: g.m, N: g.n, K: g.k,
-			StrideA: g.strideA, StrideB: g.strideB}}, nil
+			StrideA: g.strideA, StrideB: g.strideB, TransB: n.gemm.transB, Alpha: n.gemm.alpha}}, nil
 	case nPad:
 		g, err := n.padGeom(in[0])
 		if err != nil {

@@ -256,8 +256,12 @@ func (n *node) bmmGeom(in [][]int) (bmmShape, error) {
 		return g, n.errorf("a MatMul of %v and %v: only operands of rank ≥ 2 are supported", a, b)
 	}
 	g.m, g.k, g.n = a[len(a)-2], a[len(a)-1], b[len(b)-1]
-	if b[len(b)-2] != g.k {
-		return g, n.errorf("shapes %v and %v do not multiply", a, b)
+	kb := b[len(b)-2]
+	if n.gemm.transB {
+		g.n, kb = kb, g.n
+	}
+	if kb != g.k {
+		return g, n.errorf("shapes %v and %v (transB=%v) do not multiply", a, b, n.gemm.transB)
 	}
 	ba, bb := a[:len(a)-2], b[:len(b)-2]
 	batch, ok := broadcastShape(ba, bb)

@@ -85,7 +85,7 @@ func (k *gemmKernel) run(mem *memory, part, parts int, _ []float32) {
 }
 
 // batchMatMulKernel computes a BatchMatMul a tile of up to blockM rows of
-// one product per unit.
+// one product per unit. B[i] spans K·N elements either way round.
 type batchMatMulKernel struct {
 	op         *engine.BatchMatMul
 	nMT, units int
@@ -112,6 +112,10 @@ func (k *batchMatMulKernel) run(mem *memory, part, parts int, _ []float32) {
 		mb := min(blockM, o.M-i0)
 		yt := y[(i*o.M+i0)*o.N:][:mb*o.N]
 		clear(yt)
-		gemmAcc(false, false, mb, o.N, o.K, 1, a[i*o.StrideA+i0*o.K:], o.K, b[i*o.StrideB:], o.N, yt, o.N)
+		ldb := o.N
+		if o.TransB {
+			ldb = o.K
+		}
+		gemmAcc(false, o.TransB, mb, o.N, o.K, o.Alpha, a[i*o.StrideA+i0*o.K:], o.K, b[i*o.StrideB:], ldb, yt, o.N)
 	}
 }

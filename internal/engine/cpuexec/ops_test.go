@@ -408,6 +408,14 @@ func TestOperators(t *testing.T) {
 		}},
 		// A constant matrix times each item's (A broadcast), and an item's
 		// matrix times itself transposed.
+		// The same with the scale split over Q and Kᵀ, as PyTorch's
+		// scaled_dot_product_attention exports it: folded into the
+		// BatchMatMul's Alpha and TransB.
+		{name: "attention-scale-and-transposed-key-folded", input: []int{2, 5, 4}, build: func(b *modelgen.Builder, x string) string {
+			q := b.Node("Mul", []string{x, b.Const("sq", []float32{0.7})})
+			k := b.Node("Mul", []string{b.Node("Transpose", []string{b.Node("Relu", []string{x})}, ints("perm", 0, 1, 3, 2)), b.Const("sk", []float32{0.6})})
+			return b.Node("MatMul", []string{b.Node("Softmax", []string{b.Node("MatMul", []string{q, k})}, num("axis", -1)), x})
+		}},
 		{name: "matmul-broadcast-and-gram", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
 			l := b.Node("MatMul", []string{b.Normal("a", 0, 1, 5, 3), x})
 			g := b.Node("MatMul", []string{x, b.Node("Transpose", []string{x}, ints("perm", 0, 1, 3, 2))})

@@ -149,8 +149,8 @@ func (s *gemmStep) choose(d *device, b *builder, m *binding, tf32 bool) error {
 func (s *gemmStep) destroy() {}
 
 // batchMatMulStep is a BatchMatMul as one cublasSgemmStridedBatched on
-// the column-major transposes (Yᵀ[i] = B[i]ᵀ·A[i]ᵀ); a stride of 0
-// repeats a matrix, as cuBLAS allows.
+// the column-major transposes (Yᵀ[i] = Alpha·op(B[i])ᵀ·A[i]ᵀ); a stride
+// of 0 repeats a matrix, as cuBLAS allows.
 type batchMatMulStep struct{ op *engine.BatchMatMul }
 
 func newBatchMatMulStep(o *engine.BatchMatMul) (step, error) {
@@ -165,7 +165,11 @@ func newBatchMatMulStep(o *engine.BatchMatMul) (step, error) {
 
 func (s *batchMatMulStep) enqueue(b *builder, k *kernels, m *binding) error {
 	o := s.op
-	return b.blas.SgemmStridedBatched(cu.OpN, cu.OpN, o.N, o.M, o.K, 1, m.addr(o.B), o.N, int64(o.StrideB),
+	opB, ldb := cu.OpN, o.N
+	if o.TransB {
+		opB, ldb = cu.OpT, o.K
+	}
+	return b.blas.SgemmStridedBatched(opB, cu.OpN, o.N, o.M, o.K, o.Alpha, m.addr(o.B), ldb, int64(o.StrideB),
 		m.addr(o.A), o.K, int64(o.StrideA), 0, m.addr(o.Y), o.N, int64(o.M*o.N), o.Batch)
 }
 
