@@ -78,7 +78,7 @@ if [ -x "$bin/cuda.test" ] && [ "$(left)" -gt "$reserve" ]; then
 fi
 if [ -x "$bin/runtime-cuda.test" ] && [ "$(left)" -gt "$reserve" ]; then
 	section "internal/runtime/cuda tests on the GPU"
-	(cd "$root/internal/runtime/cuda" && timeout 170 "$bin/runtime-cuda.test" -test.run '^TestGPU|^TestExportedModelsOnGPU$' -test.count=1 -test.v 2>&1 |
+	(cd "$root/internal/runtime/cuda" && timeout 210 "$bin/runtime-cuda.test" -test.run '^TestGPU|^TestExportedModelsOnGPU$' -test.count=1 -test.v 2>&1 |
 		grep -E '^(--- |ok|FAIL|PASS)|_test\.go:[0-9]+:' | grep -v '_test\.go:[0-9]*: log:' | tail -40)
 fi
 if [ -x "$bin/gpuprobe" ] && [ "$(left)" -gt "$reserve" ]; then
