@@ -54,13 +54,14 @@ const (
 	nLayerNorm
 	nBatchMatMul // MatMul whose B is computed
 	nExpand      // runs as a Binary: Y = X·1, X read with strides 0 where it repeats
-	nSlice       // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
-	nView        // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
+	nResize
+	nSlice // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
+	nView  // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 
 // node is one operation. Inputs are value indices, -1 for an absent
 // optional input. Conv: X, W, B, Z. Gemm: A, B, C. Affine: X, scale,
-// shift. LayerNorm: X, scale, bias (or -1). Binary: A, B. Transpose, Slice: X, the constant 1. Others:
+// shift. LayerNorm: X, scale, bias (or -1). Resize: X, its table. Binary: A, B. Transpose, Slice: X, the constant 1. Others:
 // their data inputs.
 type node struct {
 	kind          nodeKind
@@ -87,7 +88,8 @@ type node struct {
 	slice         sliceArgs
 	gather        *gatherArgs // a Gather's (nSlice), nil for a Slice or Split
 	batchAxes     []bool      // nSlice: the axes of its input whose size depends on the batch size, which it may not cut
-	squeeze       bool        // ReduceMean with keepdims 0: the output drops them
+	resize        resizeArgs
+	squeeze       bool // ReduceMean with keepdims 0: the output drops them
 }
 
 type viewKind uint8

@@ -357,6 +357,26 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Expand", []string{x, b.Int64s("s", []int64{1, 2}, 2)})
 			})
 		}, want: []string{"Expand", "shape [1 3] does not expand to [1 2]"}},
+		{name: "resize cubic", model: func() *onnx.ModelProto {
+			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, modelgen.String("mode", "cubic"))
+			})
+		}, want: []string{"Resize", `mode "cubic" is not supported`}},
+		{name: "resize channels", model: func() *onnx.ModelProto {
+			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 2, 2, 2}, 4)})
+			})
+		}, want: []string{"Resize", "only H and W may be resized"}},
+		{name: "resize crop", model: func() *onnx.ModelProto {
+			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, modelgen.String("coordinate_transformation_mode", "tf_crop_and_resize"))
+			})
+		}, want: []string{"Resize", `coordinate_transformation_mode "tf_crop_and_resize" is not supported`}},
+		{name: "resize scales and sizes", model: func() *onnx.ModelProto {
+			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4), b.Int64s("z", []int64{1, 1, 4, 4}, 4)})
+			})
+		}, want: []string{"Resize", "exactly one of scales and sizes"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})

@@ -20,9 +20,10 @@ const (
 	KindPad                             // *Pad
 	KindLayerNorm                       // *LayerNorm
 	KindBatchMatMul                     // *BatchMatMul
+	KindResize                          // *Resize
 )
 
-var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul"}
+var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul", "Resize"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -103,6 +104,16 @@ type BatchMatMul struct {
 	StrideA, StrideB int
 	TransB           bool
 	Alpha            float32
+}
+
+// Resize scales each plane of X [N, C, H, W] to Y [N, C, OH, OW] by a
+// table of OH rows then OW columns of three floats each, (i0, i1, w):
+// output row oy reads input rows i0 and i1 of its entry with weights 1 − w
+// and w, and columns likewise; the result is the weighted sum of the four
+// elements, with w = 0 taking i0's alone (nearest).
+type Resize struct {
+	Nodes       string
+	X, Table, Y TensorRef
 }
 
 // PoolMode is max or average pooling.
@@ -262,6 +273,7 @@ func (o *Copy) Kind() OpKind          { return KindCopy }
 func (o *Pad) Kind() OpKind           { return KindPad }
 func (o *LayerNorm) Kind() OpKind     { return KindLayerNorm }
 func (o *BatchMatMul) Kind() OpKind   { return KindBatchMatMul }
+func (o *Resize) Kind() OpKind        { return KindResize }
 
 func (o *Conv) Source() string          { return o.Nodes }
 func (o *Gemm) Source() string          { return o.Nodes }
@@ -276,6 +288,7 @@ func (o *Copy) Source() string          { return o.Nodes }
 func (o *Pad) Source() string           { return o.Nodes }
 func (o *LayerNorm) Source() string     { return o.Nodes }
 func (o *BatchMatMul) Source() string   { return o.Nodes }
+func (o *Resize) Source() string        { return o.Nodes }
 
 func (o *Conv) Reads() []TensorRef          { return present(o.X, o.W, o.B, o.Z) }
 func (o *Gemm) Reads() []TensorRef          { return present(o.A, o.B, o.C) }
@@ -290,6 +303,7 @@ func (o *Copy) Reads() []TensorRef          { return present(o.X) }
 func (o *Pad) Reads() []TensorRef           { return present(o.X) }
 func (o *LayerNorm) Reads() []TensorRef     { return present(o.X, o.Scale, o.Bias) }
 func (o *BatchMatMul) Reads() []TensorRef   { return present(o.A, o.B) }
+func (o *Resize) Reads() []TensorRef        { return present(o.X, o.Table) }
 
 func (o *Conv) Writes() TensorRef          { return o.Y }
 func (o *Gemm) Writes() TensorRef          { return o.Y }
@@ -304,3 +318,4 @@ func (o *Copy) Writes() TensorRef          { return o.Y }
 func (o *Pad) Writes() TensorRef           { return o.Y }
 func (o *LayerNorm) Writes() TensorRef     { return o.Y }
 func (o *BatchMatMul) Writes() TensorRef   { return o.Y }
+func (o *Resize) Writes() TensorRef        { return o.Y }

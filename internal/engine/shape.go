@@ -94,6 +94,12 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 		return g.y, err
 	case nExpand:
 		return n.expandShape(x, batch)
+	case nResize:
+		g := n.resize
+		if len(x) != 4 || x[2] != g.h || x[3] != g.w {
+			return nil, n.errorf("input has shape %v, want [N, C, %d, %d]", x, g.h, g.w)
+		}
+		return []int{x[0], x[1], g.oh, g.ow}, nil
 	case nBinary:
 		y, ok := broadcastShape(in[0], in[1])
 		if !ok {

@@ -95,6 +95,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.padNode(n)
 	case "Expand":
 		return r.expandNode(n)
+	case "Resize", "Upsample":
+		return r.resizeNode(n, op)
 	case "Slice":
 		return r.sliceNode(n)
 	case "Gather":

@@ -192,6 +192,9 @@ func newKernel(op engine.Op) (kernel, int, error) {
 	case *engine.BatchMatMul:
 		k, err := newBatchMatMul(o)
 		return k, 0, err
+	case *engine.Resize:
+		k, err := newResize(o)
+		return k, 0, err
 	}
 	return nil, 0, fmt.Errorf("unsupported op %T", op)
 }

@@ -450,6 +450,32 @@ func TestOperators(t *testing.T) {
 			scale := b.Node("Cast", []string{b.Node("Div", []string{b.Const("one", []float32{1}, 1), b.Node("Sqrt", []string{d})})}, num("to", 1))
 			return b.Node("Mul", []string{cat, b.Node("Sqrt", []string{scale})})
 		}},
+		// F.interpolate(scale_factor=2, mode="nearest") as PyTorch exports
+		// it (YOLO's upsampling), then a tie-breaking nearest mode on the
+		// half-way points a scale of 2 makes with asymmetric coordinates.
+		{name: "resize-nearest-floor-and-round-prefer-ceil", input: []int{3, 4, 5}, build: func(b *modelgen.Builder, x string) string {
+			up := b.Node("Resize", []string{x, "", b.Const("scales", []float32{1, 1, 2, 2}, 4)},
+				str("mode", "nearest"), str("coordinate_transformation_mode", "asymmetric"), str("nearest_mode", "floor"))
+			tie := b.Node("Resize", []string{x, "", b.Const("scales2", []float32{1, 1, 2, 2}, 4)},
+				str("mode", "nearest"), str("coordinate_transformation_mode", "asymmetric"), str("nearest_mode", "round_prefer_ceil"))
+			return b.Node("Concat", []string{up, tie}, num("axis", 1))
+		}},
+		// F.interpolate(size=(7, 9), mode="bilinear"): sizes from the
+		// input's shape, pytorch_half_pixel; and align_corners shrinking.
+		{name: "resize-linear-sizes-and-align-corners", input: []int{2, 5, 6}, build: func(b *modelgen.Builder, x string) string {
+			lead := b.Node("Slice", []string{b.Node("Shape", []string{x}), b.Int64s("s0", []int64{0}, 1), b.Int64s("s2", []int64{2}, 1)})
+			sizes := b.Node("Concat", []string{lead, b.Int64s("hw", []int64{7, 9}, 2)}, num("axis", 0))
+			up := b.Node("Resize", []string{x, "", "", sizes}, str("mode", "linear"), str("coordinate_transformation_mode", "pytorch_half_pixel"))
+			down := b.Node("Resize", []string{up, "", b.Const("half", []float32{1, 1, 0.5, 0.5}, 4)}, str("mode", "linear"), str("coordinate_transformation_mode", "align_corners"))
+			hp := b.Node("Resize", []string{down, "", b.Const("x3", []float32{1, 1, 3, 1.5}, 4)}, str("mode", "linear"))
+			return b.Node("Reshape", []string{hp, b.Int64s("flat", []int64{0, -1}, 2)})
+		}},
+		{name: "upsample-opset9-and-resize-opset10", input: []int{2, 3, 3}, opset: 9, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Upsample", []string{x, b.Const("scales", []float32{1, 1, 3, 2}, 4)})
+		}},
+		{name: "resize-opset10-linear", input: []int{2, 3, 3}, opset: 10, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Resize", []string{x, b.Const("scales", []float32{1, 1, 2, 2.5}, 4)}, str("mode", "linear"))
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

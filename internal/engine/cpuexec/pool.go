@@ -110,3 +110,44 @@ func (k *gapKernel) run(mem *memory, part, parts int, _ []float32) {
 		y[u] = s / float32(k.size)
 	}
 }
+
+// resizeKernel resizes one plane per unit by the op's table.
+type resizeKernel struct {
+	op                   *engine.Resize
+	planes, h, w, oh, ow int
+}
+
+func newResize(o *engine.Resize) (kernel, error) {
+	x, y := o.X.Shape, o.Y.Shape
+	if len(x) != 4 || len(y) != 4 || x[0] != y[0] || x[1] != y[1] || o.Table.Elems() != 3*(y[2]+y[3]) {
+		return nil, fmt.Errorf("resize of X%v into Y%v with a table of %d", x, y, o.Table.Elems())
+	}
+	return &resizeKernel{op: o, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}, nil
+}
+
+// run clamps the table's indices, so that no table reads outside a plane.
+func (k *resizeKernel) run(mem *memory, part, parts int, _ []float32) {
+	x, y, t := mem.f32(k.op.X), mem.f32(k.op.Y), mem.f32(k.op.Table)
+	rows, cols := t[:3*k.oh], t[3*k.oh:]
+	idx := func(v float32, n int) int { return min(max(int(v), 0), n-1) }
+	lo, hi := span(k.planes, part, parts)
+	for p := lo; p < hi; p++ {
+		xp, yp := x[p*k.h*k.w:][:k.h*k.w], y[p*k.oh*k.ow:][:k.oh*k.ow]
+		for oy := range k.oh {
+			r0, r1, wy := idx(rows[3*oy], k.h)*k.w, idx(rows[3*oy+1], k.h)*k.w, rows[3*oy+2]
+			for ox := range k.ow {
+				c0, c1, wx := idx(cols[3*ox], k.w), idx(cols[3*ox+1], k.w), cols[3*ox+2]
+				yp[oy*k.ow+ox] = lerp(lerp(xp[r0+c0], xp[r0+c1], wx), lerp(xp[r1+c0], xp[r1+c1], wx), wy)
+			}
+		}
+	}
+}
+
+// lerp is a·(1 − w) + b·w, and a itself for w = 0 (so that nearest
+// resizing copies its element, infinities included).
+func lerp(a, b, w float32) float32 {
+	if w == 0 {
+		return a
+	}
+	return a*(1-w) + b*w
+}

@@ -289,6 +289,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return unary(n.x(0), math.Sqrt), nil
 	case "Equal", "Where", "ConstantOfShape", "Expand":
 		return selectOp(n)
+	case "Resize", "Upsample":
+		return value{t: resize(n, opset)}, nil
 	case "LayerNormalization":
 		return value{t: layerNorm(n)}, nil
 	}
@@ -794,6 +796,108 @@ func layerNorm(n node) Tensor {
 				out += float64(bias.Data[j])
 			}
 			y.Data[o*length+j] = float32(out)
+		}
+	}
+	return y
+}
+
+// resize is Resize (or Upsample) of [N, C, H, W] over H and W, nearest or
+// linear, as ONNX's reference computes it: each output coordinate mapped
+// to the input's, then the nearest element or the two around it, the
+// input padded with its edge values.
+func resize(n node, opset int64) Tensor {
+	x := n.x(0)
+	mode := n.s("mode", "nearest")
+	coord, nearest := "asymmetric", "floor"
+	var scales []float64
+	var sizes []int64
+	scaleInput := 1
+	if n.n.GetOpType() == "Resize" && opset >= 11 {
+		coord, nearest = n.s("coordinate_transformation_mode", "half_pixel"), n.s("nearest_mode", "round_prefer_floor")
+		scaleInput = 2
+		if v, ok := n.in(3); ok {
+			sizes = v.ints
+		}
+	}
+	if n.n.GetOpType() == "Upsample" && opset < 9 {
+		for _, f := range n.attr("scales").GetFloats() {
+			scales = append(scales, float64(f))
+		}
+	} else if v, ok := n.in(scaleInput); ok {
+		for _, f := range v.t.Data {
+			scales = append(scales, float64(f))
+		}
+	}
+	in := x.Shape
+	out := make([]int, 4)
+	scale := make([]float64, 4)
+	for d := range 4 {
+		if len(sizes) == 4 {
+			out[d] = int(sizes[d])
+			scale[d] = float64(out[d]) / float64(in[d])
+		} else {
+			scale[d] = scales[d]
+			out[d] = int(math.Floor(float64(in[d]) * scale[d]))
+		}
+	}
+	// source maps output coordinate o of axis d to the input's.
+	source := func(d, o int) float64 {
+		i, s, l, L := float64(o), scale[d], float64(in[d]), float64(out[d])
+		switch coord {
+		case "half_pixel":
+			return (i+0.5)/s - 0.5
+		case "pytorch_half_pixel":
+			if L > 1 {
+				return (i+0.5)/s - 0.5
+			}
+			return 0
+		case "align_corners":
+			if L > 1 {
+				return i * (l - 1) / (L - 1)
+			}
+			return 0
+		case "tf_half_pixel_for_nearest":
+			return (i + 0.5) / s
+		}
+		return i / s
+	}
+	at := func(p, iy, ix int) float64 {
+		iy, ix = min(max(iy, 0), in[2]-1), min(max(ix, 0), in[3]-1)
+		return float64(x.Data[(p*in[2]+iy)*in[3]+ix])
+	}
+	round := func(v float64) int {
+		switch nearest {
+		case "floor":
+			return int(math.Floor(v))
+		case "ceil":
+			return int(math.Ceil(v))
+		}
+		f := math.Floor(v)
+		if v-f == 0.5 {
+			if nearest == "round_prefer_ceil" {
+				return int(f) + 1
+			}
+			return int(f)
+		}
+		return int(math.Round(v))
+	}
+	y := newTensor(in[0], in[1], out[2], out[3])
+	for p := range in[0] * in[1] {
+		for oy := range out[2] {
+			sy := source(2, oy)
+			for ox := range out[3] {
+				sx := source(3, ox)
+				var v float64
+				if mode == "nearest" {
+					v = at(p, round(sy), round(sx))
+				} else {
+					fy, fx := math.Floor(sy), math.Floor(sx)
+					wy, wx := sy-fy, sx-fx
+					iy, ix := int(fy), int(fx)
+					v = (1-wy)*((1-wx)*at(p, iy, ix)+wx*at(p, iy, ix+1)) + wy*((1-wx)*at(p, iy+1, ix)+wx*at(p, iy+1, ix+1))
+				}
+				y.Data[(p*out[2]+oy)*out[3]+ox] = float32(v)
+			}
 		}
 	}
 	return y

@@ -334,6 +334,32 @@ extern "C" __global__ void __launch_bounds__(GEMM_ROWS_THREADS) gemm_rows(const 
 #undef GEMM_ROWS
 }
 
+// Planes of h×w resized to oh×ow by a table of oh rows then ow columns of
+// (i0, i1, w) as floats: the weighted sum of the four elements the output's
+// row and column entries read, w = 0 taking i0's alone (nearest), as the
+// CPU executor computes it. Indices are clamped to the plane.
+__device__ __forceinline__ float lerp(float a, float b, float w) { return w == 0.f ? a : a * (1.f - w) + b * w; }
+
+__device__ __forceinline__ int clamp_index(float v, int n) {
+	int i = (int)v;
+	return i < 0 ? 0 : i > n - 1 ? n - 1 : i;
+}
+
+extern "C" __global__ void resize2d(const float *__restrict__ x, float *__restrict__ y, int planes, int h, int w,
+		int oh, int ow, const float *__restrict__ table) {
+	int total = planes * oh * ow;
+	const float *cols = table + 3 * oh;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+		int ox = i % ow, t = i / ow;
+		int oy = t % oh, p = t / oh;
+		const float *xp = x + (long long)p * h * w;
+		int r0 = clamp_index(table[3 * oy], h) * w, r1 = clamp_index(table[3 * oy + 1], h) * w;
+		int c0 = clamp_index(cols[3 * ox], w), c1 = clamp_index(cols[3 * ox + 1], w);
+		float wy = table[3 * oy + 2], wx = cols[3 * ox + 2];
+		y[i] = lerp(lerp(xp[r0 + c0], xp[r0 + c1], wx), lerp(xp[r1 + c0], xp[r1 + c1], wx), wy);
+	}
+}
+
 // One warp normalises each row of len elements: the mean, then the mean
 // of the squared deviations from it (two passes, as the CPU executor),
 // then y = (x - mean) / sqrt(var + eps) * scale + bias; bias may be null.
@@ -386,7 +412,7 @@ const blockSize = 256
 type kernels struct {
 	mod                                                          cu.Module
 	channelAct, gemmEpilogue, binaryOp, concat, gapFn, depthwise cu.Function
-	gemmRows, pool2d, pad2d, layerNorm                           cu.Function
+	gemmRows, pool2d, pad2d, layerNorm, resize2d                 cu.Function
 	maxBlocks                                                    int // grid cap: enough blocks to fill the device
 }
 
@@ -427,6 +453,7 @@ func (k *kernels) funcs() []kernelFunc {
 		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
 		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
 		{&k.gemmRows, "gemm_rows"}, {&k.pool2d, "pool2d"}, {&k.pad2d, "pad2d"}, {&k.layerNorm, "layer_norm"},
+		{&k.resize2d, "resize2d"},
 	}
 }
 
@@ -649,4 +676,16 @@ func (k *kernels) launchLayerNorm(s cu.Stream, args *cu.KernelArgs, x, y, scale,
 	args.Reset()
 	args.Ptr(x).Ptr(y).Int32(int32(rows)).Int32(int32(length)).Ptr(scale).Ptr(bias).Float32(eps)
 	return k.layerNorm.Launch(k.grid(rows*32), threads, 0, s, args)
+}
+
+// launchResize2d resizes the planes of x [N, C, H, W] into y [N, C, OH, OW]
+// by table.
+func (k *kernels) launchResize2d(s cu.Stream, args *cu.KernelArgs, x, y, table cu.DevicePtr, xs, ys []int) error {
+	args.Reset()
+	args.Ptr(x).Ptr(y)
+	for _, v := range []int{xs[0] * xs[1], xs[2], xs[3], ys[2], ys[3]} {
+		args.Int32(int32(v))
+	}
+	args.Ptr(table)
+	return k.resize2d.Launch(k.grid(ys[0]*ys[1]*ys[2]*ys[3]), threads, 0, s, args)
 }

@@ -142,6 +142,8 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 		return newLayerNormStep(o)
 	case *engine.BatchMatMul:
 		return newBatchMatMulStep(o)
+	case *engine.Resize:
+		return newResizeStep(o)
 	case *engine.Copy:
 		if o.X.Bytes() != o.Y.Bytes() {
 			return nil, fmt.Errorf("copy of %v into %v", o.X, o.Y)
@@ -343,6 +345,24 @@ func (s *padStep) enqueue(b *builder, k *kernels, m *binding) error {
 }
 
 func (s *padStep) destroy() {}
+
+// resizeStep is resize2d, a thread per output.
+type resizeStep struct{ op *engine.Resize }
+
+func newResizeStep(o *engine.Resize) (step, error) {
+	x, y := o.X.Shape, o.Y.Shape
+	if len(x) != 4 || len(y) != 4 || x[0] != y[0] || x[1] != y[1] || o.Table.Elems() != 3*(y[2]+y[3]) {
+		return nil, fmt.Errorf("resize of X%v into Y%v with a table of %d", x, y, o.Table.Elems())
+	}
+	return &resizeStep{op: o}, nil
+}
+
+func (s *resizeStep) enqueue(b *builder, k *kernels, m *binding) error {
+	o := s.op
+	return k.launchResize2d(b.s, &b.args, m.addr(o.X), m.addr(o.Y), m.addr(o.Table), o.X.Shape, o.Y.Shape)
+}
+
+func (s *resizeStep) destroy() {}
 
 // layerNormStep is layer_norm, a warp per row.
 type layerNormStep struct{ op *engine.LayerNorm }

@@ -1089,7 +1089,7 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_COUNT };
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_RESIZE2D, FN_COUNT };
 
 /* The kernels the fake can run, by name, with their parameter lists: p a
  * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
@@ -1108,6 +1108,7 @@ static const struct {
 	{FN_POOL2D, "pool2d", "pp" "iiiiiiiiiiiiiiii"},
 	{FN_PAD2D, "pad2d", "pp" "iiiiiii"},
 	{FN_LAYER_NORM, "layer_norm", "pp" "ii" "pp" "f"},
+	{FN_RESIZE2D, "resize2d", "pp" "iiiii" "p"},
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
@@ -2040,7 +2041,9 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *   pad2d(x, y, planes, h, w, oh, ow, top, left): each h×w plane of x at (top, left) in an
  *     oh×ow plane of y, zeros around it;
  *   layer_norm(x, y, rows, len, scale, bias, eps): each row of len elements normalised to
- *     mean 0 and variance 1 (biased, eps added), times scale[j] plus bias[j], bias optional. */
+ *     mean 0 and variance 1 (biased, eps added), times scale[j] plus bias[j], bias optional;
+ *   resize2d(x, y, planes, h, w, oh, ow, table): each h×w plane resized to oh×ow by a table of
+ *     (i0, i1, w) per output row then column: the four elements' weighted sum, w = 0 taking i0's. */
 static void run_kernel(op *o) {
 	unsigned char *b = o->u.kernel.args;
 	size_t off = 0;
@@ -2171,6 +2174,28 @@ static void run_kernel(op *o) {
 			int ox = i % ow, t = i / ow, oy = t % oh, p = t / oh, iy = oy - top, ix = ox - left;
 			y[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((size_t)p * h + iy) * w + ix] : 0;
 		}
+		break;
+	}
+	case FN_RESIZE2D: {
+		float *x = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int g[5];
+		for (int k = 0; k < 5; k++) g[k] = ARG(int, b, off);
+		float *table = F(ARG(dptr, b, off));
+		int planes = g[0], h = g[1], w = g[2], oh = g[3], ow = g[4];
+		const float *cols = table + 3 * oh;
+#define CLAMPI(v, n) ((int)(v) < 0 ? 0 : (int)(v) > (n) - 1 ? (n) - 1 : (int)(v))
+#define LERP(a, b, t) ((t) == 0 ? (a) : (a) * (1 - (t)) + (b) * (t))
+		for (int i = 0; i < planes * oh * ow; i++) {
+			int ox = i % ow, t = i / ow, oy = t % oh, p = t / oh;
+			const float *xp = x + (size_t)p * h * w;
+			int r0 = CLAMPI(table[3 * oy], h) * w, r1 = CLAMPI(table[3 * oy + 1], h) * w;
+			int c0 = CLAMPI(cols[3 * ox], w), c1 = CLAMPI(cols[3 * ox + 1], w);
+			float wy = table[3 * oy + 2], wx = cols[3 * ox + 2];
+			float top = LERP(xp[r0 + c0], xp[r0 + c1], wx), bottom = LERP(xp[r1 + c0], xp[r1 + c1], wx);
+			y[i] = LERP(top, bottom, wy);
+		}
+#undef CLAMPI
+#undef LERP
 		break;
 	}
 	case FN_LAYER_NORM: {
