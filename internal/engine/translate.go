@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/clockwork-go/clockwork/internal/onnx"
@@ -65,11 +66,8 @@ func (r *nodeReader) translate(n *node) error {
 		case 1:
 			n.kind, n.view = nView, viewIdentity
 			return r.unary(n)
-		case 2:
-			n.kind, n.binop = nBinary, Add
-			return r.dataInputs(n, 2, 2)
 		}
-		return r.errorf("a sum of %d inputs is not supported (1 or 2)", len(r.np.GetInput()))
+		return r.sum(n)
 	case "MaxPool", "AveragePool":
 		return r.poolNode(n)
 	case "GlobalAveragePool":
@@ -130,6 +128,22 @@ func (r *nodeReader) translate(n *node) error {
 	default:
 		return r.errorf("unsupported operator")
 	}
+}
+
+// sum reads a Sum of two or more inputs as a chain of Adds, the partial
+// sums computed by nodes of their own before n.
+func (r *nodeReader) sum(n *node) error {
+	if err := r.dataInputs(n, 2, 1<<20); err != nil {
+		return err
+	}
+	m, acc := r.b.m, n.in[0]
+	for i, v := range n.in[1 : len(n.in)-1] {
+		m.nodes = append(m.nodes, node{op: "Sum", name: r.name, kind: nBinary, binop: Add, in: []int{acc, v}})
+		acc = m.addValue(value{name: fmt.Sprintf("%s/partial sum %d", r.np.GetOutput()[0], i+1), kind: valNode, prod: len(m.nodes) - 1})
+		m.nodes[len(m.nodes)-1].out = acc
+	}
+	n.kind, n.binop, n.in = nBinary, Add, []int{acc, n.in[len(n.in)-1]}
+	return nil
 }
 
 // byConstant reads a Sub or Div whose second input is a constant c, as

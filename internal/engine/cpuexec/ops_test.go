@@ -326,6 +326,9 @@ func TestOperators(t *testing.T) {
 		{name: "pad-opset2-attrs-output", input: []int{2, 3, 3}, opset: 2, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Pad", []string{b.Node("Relu", []string{x})}, ints("pads", 0, 0, 1, 0, 0, 0, 0, 3))
 		}},
+		{name: "sum-of-four-broadcasting", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Sum", []string{x, b.Normal("row", 0, 1, 3), b.Node("Relu", []string{x}), b.Normal("col", 0, 1, 2, 1)})
+		}},
 		{name: "sum-residual-caffe2", input: []int{3, 5, 5}, opset: 8, build: func(b *modelgen.Builder, x string) string {
 			c := conv(b, x, 3, 3, 3, 1, false, ints("pads", 1, 1, 1, 1))
 			return b.Node("Relu", []string{b.Node("Sum", []string{b.Node("Sum", []string{c}), x})})
