@@ -55,7 +55,10 @@ func startCUDAWorker(t *testing.T, env []string, args ...string) (*proc, string)
 	}
 	w := start(t, append([]string{cuda.EnvLibDir + "=" + fake.dir}, env...), "worker",
 		append([]string{"-p", "0", "--device", "cuda", "-c", cfg}, args...)...)
-	return w, w.waitFor(`IO service thread listening on 0\.0\.0\.0:(\d+)`, 30*time.Second)[1]
+	// The fake zeroes each GPU's profiling weights area (1 GiB) and pools
+	// in host memory at start-up: about 10 s for two GPUs on a 2-core
+	// machine alone, and a CI run went past 30 s with other tests beside it.
+	return w, w.waitFor(`IO service thread listening on 0\.0\.0\.0:(\d+)`, 90*time.Second)[1]
 }
 
 // TestCUDAWorkerStartup starts the real worker on the CUDA runtime, over
