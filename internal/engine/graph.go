@@ -55,6 +55,7 @@ const (
 	nBatchMatMul // MatMul whose B is computed
 	nExpand      // runs as a Binary: Y = X·1, X read with strides 0 where it repeats
 	nResize
+	nLRN
 	nSlice // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
 	nView  // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
@@ -89,6 +90,7 @@ type node struct {
 	gather        *gatherArgs // a Gather's (nSlice), nil for a Slice or Split
 	batchAxes     []bool      // nSlice: the axes of its input whose size depends on the batch size, which it may not cut
 	resize        resizeArgs
+	lrn           LRN  // its parameters (Size, Alpha, Beta, Bias)
 	squeeze       bool // ReduceMean with keepdims 0: the output drops them
 }
 

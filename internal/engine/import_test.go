@@ -32,11 +32,14 @@ func TestImportErrors(t *testing.T) {
 		{name: "garbage", data: []byte{0xff, 0xff, 0xff}, want: []string{"malformed file"}},
 		{name: "unsupported operator", model: func() *onnx.ModelProto {
 			m := single([]int{4}, func(b *modelgen.Builder, x string) string {
-				b.NodeOut("LRN", "sig", []string{x}, modelgen.Int("size", 3))
+				b.NodeOut("NonMaxSuppression", "sig", []string{x})
 				return "sig"
 			})
 			return m
-		}, want: []string{"LRN", `"sig"`, "unsupported operator"}},
+		}, want: []string{"NonMaxSuppression", `"sig"`, "unsupported operator"}},
+		{name: "lrn without size", model: func() *onnx.ModelProto {
+			return single([]int{2, 2, 2}, func(b *modelgen.Builder, x string) string { return b.Node("LRN", []string{x}) })
+		}, want: []string{"LRN", `missing attribute "size"`}},
 		{name: "sub of two tensors", model: func() *onnx.ModelProto {
 			return single([]int{4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Sub", []string{x, b.Node("Relu", []string{x})})

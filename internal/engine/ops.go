@@ -21,9 +21,10 @@ const (
 	KindLayerNorm                       // *LayerNorm
 	KindBatchMatMul                     // *BatchMatMul
 	KindResize                          // *Resize
+	KindLRN                             // *LRN
 )
 
-var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul", "Resize"}
+var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul", "Resize", "LRN"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -114,6 +115,19 @@ type BatchMatMul struct {
 type Resize struct {
 	Nodes       string
 	X, Table, Y TensorRef
+}
+
+// LRN is local response normalisation across the channels of X [N, C,
+// spatial...], as ONNX's:
+//
+//	Y[n, c, s] = X[n, c, s] / (Bias + Alpha/Size · Σ X[n, i, s]²)^Beta
+//
+// over channels i from c − ⌊(Size−1)/2⌋ to c + ⌈(Size−1)/2⌉ within [0, C).
+type LRN struct {
+	Nodes             string
+	X, Y              TensorRef
+	Size              int
+	Alpha, Beta, Bias float32
 }
 
 // PoolMode is max or average pooling.
@@ -274,6 +288,7 @@ func (o *Pad) Kind() OpKind           { return KindPad }
 func (o *LayerNorm) Kind() OpKind     { return KindLayerNorm }
 func (o *BatchMatMul) Kind() OpKind   { return KindBatchMatMul }
 func (o *Resize) Kind() OpKind        { return KindResize }
+func (o *LRN) Kind() OpKind           { return KindLRN }
 
 func (o *Conv) Source() string          { return o.Nodes }
 func (o *Gemm) Source() string          { return o.Nodes }
@@ -289,6 +304,7 @@ func (o *Pad) Source() string           { return o.Nodes }
 func (o *LayerNorm) Source() string     { return o.Nodes }
 func (o *BatchMatMul) Source() string   { return o.Nodes }
 func (o *Resize) Source() string        { return o.Nodes }
+func (o *LRN) Source() string           { return o.Nodes }
 
 func (o *Conv) Reads() []TensorRef          { return present(o.X, o.W, o.B, o.Z) }
 func (o *Gemm) Reads() []TensorRef          { return present(o.A, o.B, o.C) }
@@ -304,6 +320,7 @@ func (o *Pad) Reads() []TensorRef           { return present(o.X) }
 func (o *LayerNorm) Reads() []TensorRef     { return present(o.X, o.Scale, o.Bias) }
 func (o *BatchMatMul) Reads() []TensorRef   { return present(o.A, o.B) }
 func (o *Resize) Reads() []TensorRef        { return present(o.X, o.Table) }
+func (o *LRN) Reads() []TensorRef           { return present(o.X) }
 
 func (o *Conv) Writes() TensorRef          { return o.Y }
 func (o *Gemm) Writes() TensorRef          { return o.Y }
@@ -319,3 +336,4 @@ func (o *Pad) Writes() TensorRef           { return o.Y }
 func (o *LayerNorm) Writes() TensorRef     { return o.Y }
 func (o *BatchMatMul) Writes() TensorRef   { return o.Y }
 func (o *Resize) Writes() TensorRef        { return o.Y }
+func (o *LRN) Writes() TensorRef           { return o.Y }

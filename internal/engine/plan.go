@@ -214,6 +214,10 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 	case nBinary:
 		dims, sa, sb := broadcastStrides(in[0], in[1], pl.shapes[n.out])
 		return []Op{&Binary{Nodes: n.name, Op: n.binop, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sa, StrideB: sb, Act: n.act}}, nil
+	case nLRN:
+		op := n.lrn
+		op.Nodes, op.X, op.Y = n.name, x, y
+		return []Op{&op}, nil
 	case nResize:
 		return []Op{&Resize{Nodes: n.name, X: x, Table: pl.ref(n.in[1]), Y: y}}, nil
 	case nExpand:

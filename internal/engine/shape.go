@@ -94,6 +94,11 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 		return g.y, err
 	case nExpand:
 		return n.expandShape(x, batch)
+	case nLRN:
+		if len(x) < 3 {
+			return nil, n.errorf("input has shape %v, want [N, C, spatial...]", x)
+		}
+		return x, nil
 	case nResize:
 		g := n.resize
 		if len(x) != 4 || x[2] != g.h || x[3] != g.w {

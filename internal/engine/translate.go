@@ -95,6 +95,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.expandNode(n)
 	case "Resize", "Upsample":
 		return r.resizeNode(n, op)
+	case "LRN":
+		return r.lrnNode(n)
 	case "Slice":
 		return r.sliceNode(n)
 	case "Gather":
@@ -144,6 +146,36 @@ func (r *nodeReader) sum(n *node) error {
 	}
 	n.kind, n.binop, n.in = nBinary, Add, []int{acc, n.in[len(n.in)-1]}
 	return nil
+}
+
+// lrnNode reads an LRN: local response normalisation across channels,
+// as Caffe's AlexNet and GoogLeNet have it.
+func (r *nodeReader) lrnNode(n *node) error {
+	a := r.a
+	if !a.has("size") {
+		return r.errorf("missing attribute \"size\"")
+	}
+	size, err := a.int("size", 0, 1, maxDim)
+	if err != nil {
+		return err
+	}
+	p := LRN{Size: size}
+	if p.Alpha, err = a.float("alpha", 1e-4); err != nil {
+		return err
+	}
+	if p.Beta, err = a.float("beta", 0.75); err != nil {
+		return err
+	}
+	if p.Bias, err = a.float("bias", 1); err != nil {
+		return err
+	}
+	for _, v := range []float32{p.Alpha, p.Beta, p.Bias} {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return r.errorf("alpha %g, beta %g and bias %g must be finite", p.Alpha, p.Beta, p.Bias)
+		}
+	}
+	n.kind, n.lrn = nLRN, p
+	return r.unary(n)
 }
 
 // byConstant reads a Sub or Div whose second input is a constant c, as

@@ -315,3 +315,37 @@ func (k *layerNormKernel) run(mem *memory, part, parts int, _ []float32) {
 		}
 	}
 }
+
+// lrnKernel normalises one (image, channel) plane per unit across the
+// channels around it, accumulating in float64.
+type lrnKernel struct {
+	op                  *engine.LRN
+	chans, size, lo, hi int // the window is channels c−lo to c+hi
+}
+
+func newLRN(o *engine.LRN) (kernel, error) {
+	x := o.X.Shape
+	if len(x) < 3 || o.Y.Elems() != o.X.Elems() || o.Size < 1 {
+		return nil, fmt.Errorf("LRN of size %d over X%v into Y%v", o.Size, x, o.Y.Shape)
+	}
+	return &lrnKernel{op: o, chans: x[1], size: numElems(x[2:]), lo: (o.Size - 1) / 2, hi: o.Size / 2}, nil
+}
+
+func (k *lrnKernel) run(mem *memory, part, parts int, _ []float32) {
+	o := k.op
+	x, y := mem.f32(o.X), mem.f32(o.Y)
+	scale := float64(o.Alpha) / float64(o.Size)
+	lo, hi := span(len(x)/k.size, part, parts)
+	for p := lo; p < hi; p++ {
+		c, first := p%k.chans, p-p%k.chans // the plane's channel and its image's first plane
+		from, to := first+max(0, c-k.lo), first+min(k.chans-1, c+k.hi)
+		for s := range k.size {
+			var sq float64
+			for q := from; q <= to; q++ {
+				v := float64(x[q*k.size+s])
+				sq += v * v
+			}
+			y[p*k.size+s] = float32(float64(x[p*k.size+s]) / math.Pow(float64(o.Bias)+scale*sq, float64(o.Beta)))
+		}
+	}
+}

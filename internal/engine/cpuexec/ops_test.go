@@ -326,6 +326,15 @@ func TestOperators(t *testing.T) {
 		{name: "pad-opset2-attrs-output", input: []int{2, 3, 3}, opset: 2, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Pad", []string{b.Node("Relu", []string{x})}, ints("pads", 0, 0, 1, 0, 0, 0, 0, 3))
 		}},
+		// Caffe's AlexNet: LRN of size 5 after a ReLU'd convolution; an
+		// even size and a window wider than the channels.
+		{name: "lrn-caffe-even-and-wide", input: []int{3, 5, 5}, build: func(b *modelgen.Builder, x string) string {
+			c := b.Node("Relu", []string{conv(b, x, 3, 7, 3, 1, false, ints("pads", 1, 1, 1, 1))})
+			l := b.Node("LRN", []string{c}, num("size", 5), flt("alpha", 0.5), flt("beta", 0.75), flt("bias", 2))
+			e := b.Node("LRN", []string{c}, num("size", 4), flt("alpha", 0.3))
+			w := b.Node("LRN", []string{c}, num("size", 9), flt("beta", 1.5))
+			return b.Node("Concat", []string{l, e, w}, num("axis", 1))
+		}},
 		{name: "sum-of-four-broadcasting", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Sum", []string{x, b.Normal("row", 0, 1, 3), b.Node("Relu", []string{x}), b.Normal("col", 0, 1, 2, 1)})
 		}},

@@ -291,6 +291,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return selectOp(n)
 	case "Resize", "Upsample":
 		return value{t: resize(n, opset)}, nil
+	case "LRN":
+		return value{t: lrn(n)}, nil
 	case "LayerNormalization":
 		return value{t: layerNorm(n)}, nil
 	}
@@ -899,6 +901,28 @@ func resize(n node, opset int64) Tensor {
 				y.Data[(p*out[2]+oy)*out[3]+ox] = float32(v)
 			}
 		}
+	}
+	return y
+}
+
+// lrn is ONNX's LRN, the window's sum of squares taken afresh for every
+// element.
+func lrn(n node) Tensor {
+	x := n.x(0)
+	window := n.i("size", 1)
+	alpha, beta, bias := float64(n.f("alpha", 1e-4)), float64(n.f("beta", 0.75)), float64(n.f("bias", 1))
+	c, inner := x.Shape[1], size(x.Shape[2:])
+	y := newTensor(x.Shape...)
+	for i := range x.Data {
+		ch, img, s := i/inner%c, i/(inner*c), i%inner
+		var sq float64
+		for q := ch - (window-1)/2; q <= ch+window/2; q++ {
+			if q >= 0 && q < c {
+				v := float64(x.Data[(img*c+q)*inner+s])
+				sq += v * v
+			}
+		}
+		y.Data[i] = float32(float64(x.Data[i]) / math.Pow(bias+alpha/float64(window)*sq, beta))
 	}
 	return y
 }

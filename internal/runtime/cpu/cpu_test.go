@@ -226,7 +226,7 @@ func TestLoadErrors(t *testing.T) {
 		return prefix
 	}
 	b := modelgen.NewBuilder("bad", 1)
-	b.NodeOut("LRN", "sig", []string{b.Input("x", 4)}, modelgen.Int("size", 3))
+	b.NodeOut("NonMaxSuppression", "sig", []string{b.Input("x", 4)})
 	b.OutputAny("sig")
 	unsupported, err := proto.Marshal(b.Model())
 	if err != nil {
@@ -240,7 +240,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"missing", dir + "/nothing", runtime.LoadOptions{MaxBatch: 1}, "no model file"},
 		{"garbage", write("garbage", []byte("not an onnx file")), runtime.LoadOptions{MaxBatch: 1}, "malformed"},
-		{"unsupported", write("unsupported", unsupported), runtime.LoadOptions{MaxBatch: 1}, "LRN"},
+		{"unsupported", write("unsupported", unsupported), runtime.LoadOptions{MaxBatch: 1}, "NonMaxSuppression"},
 		{"page size", writeModel(t, "mlp"), runtime.LoadOptions{MaxBatch: 1, PageSize: 4096}, "page size"},
 	} {
 		_, err := rt.Load(tc.prefix, tc.opts)

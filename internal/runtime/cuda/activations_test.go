@@ -163,17 +163,18 @@ func TestGPUViTOps(t *testing.T) {
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
 
-// TestGPUResize runs PyTorch's F.interpolate as it exports: nearest by a
-// scale of 2 (YOLO's upsampling), bilinear to a size given (sizes from
-// the input's shape and the size), and bilinear with align_corners
-// shrinking, around a convolution, at batch sizes 1 to 4 against the CPU
-// runtime.
-func TestGPUResize(t *testing.T) {
+// TestGPUResizeLRN runs PyTorch's F.interpolate as it exports: nearest
+// by a scale of 2 (YOLO's upsampling), bilinear to a size given (sizes
+// from the input's shape and the size), and bilinear with align_corners
+// shrinking, around a convolution with Caffe's LRN (an even size), at
+// batch sizes 1 to 4 against the CPU runtime.
+func TestGPUResizeLRN(t *testing.T) {
 	b := modelgen.NewBuilder("resize", 29)
 	x := b.Input("input", 3, 5, 6)
 	up := b.Node("Resize", []string{x, "", b.Const("scales", []float32{1, 1, 2, 2}, 4)}, modelgen.String("mode", "nearest"),
 		modelgen.String("coordinate_transformation_mode", "asymmetric"), modelgen.String("nearest_mode", "floor"))
 	c := convNode(b, up, 3, 4, 3, 3, 1, modelgen.Ints("pads", 1, 1, 1, 1))
+	c = b.Node("LRN", []string{b.Node("Relu", []string{c})}, modelgen.Int("size", 4), modelgen.Float("alpha", 0.5), modelgen.Float("bias", 2))
 	lead := b.Node("Slice", []string{b.Node("Shape", []string{c}), b.Int64s("from", []int64{0}, 1), b.Int64s("to", []int64{2}, 1)})
 	sizes := b.Node("Concat", []string{lead, b.Int64s("hw", []int64{13, 17}, 2)}, modelgen.Int("axis", 0))
 	bi := b.Node("Resize", []string{c, "", "", sizes}, modelgen.String("mode", "linear"), modelgen.String("coordinate_transformation_mode", "pytorch_half_pixel"))

@@ -360,6 +360,24 @@ extern "C" __global__ void resize2d(const float *__restrict__ x, float *__restri
 	}
 }
 
+// Local response normalisation across channels, a thread per element of
+// x [n, c, inner]: the squares of channels ch − lo to ch + hi (within the
+// image) summed in float, then x / (bias + alpha/size · sum)^beta.
+extern "C" __global__ void lrn(const float *__restrict__ x, float *__restrict__ y, int n, int c, int inner,
+		int size, float alpha, float beta, float bias) {
+	int total = n * c * inner, lo = (size - 1) / 2, hi = size / 2;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+		int s = i % inner, ch = i / inner % c, img = i / (inner * c);
+		int from = ch - lo < 0 ? 0 : ch - lo, to = ch + hi > c - 1 ? c - 1 : ch + hi;
+		float sq = 0.f;
+		for (int q = from; q <= to; q++) {
+			float v = x[((long long)img * c + q) * inner + s];
+			sq += v * v;
+		}
+		y[i] = x[i] / powf(bias + alpha / (float)size * sq, beta);
+	}
+}
+
 // One warp normalises each row of len elements: the mean, then the mean
 // of the squared deviations from it (two passes, as the CPU executor),
 // then y = (x - mean) / sqrt(var + eps) * scale + bias; bias may be null.
@@ -412,7 +430,7 @@ const blockSize = 256
 type kernels struct {
 	mod                                                          cu.Module
 	channelAct, gemmEpilogue, binaryOp, concat, gapFn, depthwise cu.Function
-	gemmRows, pool2d, pad2d, layerNorm, resize2d                 cu.Function
+	gemmRows, pool2d, pad2d, layerNorm, resize2d, lrn            cu.Function
 	maxBlocks                                                    int // grid cap: enough blocks to fill the device
 }
 
@@ -453,7 +471,7 @@ func (k *kernels) funcs() []kernelFunc {
 		{&k.channelAct, "channel_act"}, {&k.gemmEpilogue, "gemm_epilogue"}, {&k.binaryOp, "binary"},
 		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
 		{&k.gemmRows, "gemm_rows"}, {&k.pool2d, "pool2d"}, {&k.pad2d, "pad2d"}, {&k.layerNorm, "layer_norm"},
-		{&k.resize2d, "resize2d"},
+		{&k.resize2d, "resize2d"}, {&k.lrn, "lrn"},
 	}
 }
 
@@ -688,4 +706,14 @@ func (k *kernels) launchResize2d(s cu.Stream, args *cu.KernelArgs, x, y, table c
 	}
 	args.Ptr(table)
 	return k.resize2d.Launch(k.grid(ys[0]*ys[1]*ys[2]*ys[3]), threads, 0, s, args)
+}
+
+// launchLRN normalises x [N, C, spatial...] into y across channels.
+func (k *kernels) launchLRN(s cu.Stream, args *cu.KernelArgs, x, y cu.DevicePtr, o *engine.LRN) error {
+	xs := o.X.Shape
+	inner := o.X.Elems() / (xs[0] * xs[1])
+	args.Reset()
+	args.Ptr(x).Ptr(y).Int32(int32(xs[0])).Int32(int32(xs[1])).Int32(int32(inner)).Int32(int32(o.Size))
+	args.Float32(o.Alpha).Float32(o.Beta).Float32(o.Bias)
+	return k.lrn.Launch(k.grid(o.X.Elems()), threads, 0, s, args)
 }

@@ -28,6 +28,7 @@ __device__ float expf(float);
 __device__ float tanhf(float);
 __device__ float erff(float);
 __device__ float sqrtf(float);
+__device__ float powf(float, float);
 `
 
 // TestKernelSourceCompiles compiles kernelSource to PTX with clang's CUDA

@@ -144,6 +144,11 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 		return newBatchMatMulStep(o)
 	case *engine.Resize:
 		return newResizeStep(o)
+	case *engine.LRN:
+		if len(o.X.Shape) < 3 || o.X.Elems() != o.Y.Elems() || o.Size < 1 {
+			return nil, fmt.Errorf("LRN of size %d over X%v into Y%v", o.Size, o.X.Shape, o.Y.Shape)
+		}
+		return &lrnStep{op: o}, nil
 	case *engine.Copy:
 		if o.X.Bytes() != o.Y.Bytes() {
 			return nil, fmt.Errorf("copy of %v into %v", o.X, o.Y)
@@ -345,6 +350,15 @@ func (s *padStep) enqueue(b *builder, k *kernels, m *binding) error {
 }
 
 func (s *padStep) destroy() {}
+
+// lrnStep is lrn, a thread per element.
+type lrnStep struct{ op *engine.LRN }
+
+func (s *lrnStep) enqueue(b *builder, k *kernels, m *binding) error {
+	return k.launchLRN(b.s, &b.args, m.addr(s.op.X), m.addr(s.op.Y), s.op)
+}
+
+func (s *lrnStep) destroy() {}
 
 // resizeStep is resize2d, a thread per output.
 type resizeStep struct{ op *engine.Resize }

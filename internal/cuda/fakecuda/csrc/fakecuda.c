@@ -1089,7 +1089,7 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_RESIZE2D, FN_COUNT };
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_RESIZE2D, FN_LRN, FN_COUNT };
 
 /* The kernels the fake can run, by name, with their parameter lists: p a
  * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
@@ -1109,6 +1109,7 @@ static const struct {
 	{FN_PAD2D, "pad2d", "pp" "iiiiiii"},
 	{FN_LAYER_NORM, "layer_norm", "pp" "ii" "pp" "f"},
 	{FN_RESIZE2D, "resize2d", "pp" "iiiii" "p"},
+	{FN_LRN, "lrn", "pp" "iiii" "fff"},
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
@@ -2043,7 +2044,9 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *   layer_norm(x, y, rows, len, scale, bias, eps): each row of len elements normalised to
  *     mean 0 and variance 1 (biased, eps added), times scale[j] plus bias[j], bias optional;
  *   resize2d(x, y, planes, h, w, oh, ow, table): each h×w plane resized to oh×ow by a table of
- *     (i0, i1, w) per output row then column: the four elements' weighted sum, w = 0 taking i0's. */
+ *     (i0, i1, w) per output row then column: the four elements' weighted sum, w = 0 taking i0's;
+ *   lrn(x, y, n, c, inner, size, alpha, beta, bias): x / (bias + alpha/size · Σ x²)^beta, the sum
+ *     over channels ch − (size−1)/2 to ch + size/2 of the image. */
 static void run_kernel(op *o) {
 	unsigned char *b = o->u.kernel.args;
 	size_t off = 0;
@@ -2173,6 +2176,22 @@ static void run_kernel(op *o) {
 		for (int i = 0; i < planes * oh * ow; i++) {
 			int ox = i % ow, t = i / ow, oy = t % oh, p = t / oh, iy = oy - top, ix = ox - left;
 			y[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((size_t)p * h + iy) * w + ix] : 0;
+		}
+		break;
+	}
+	case FN_LRN: {
+		float *x = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int n = ARG(int, b, off), c = ARG(int, b, off), inner = ARG(int, b, off), size = ARG(int, b, off);
+		float alpha = ARG(float, b, off), beta = ARG(float, b, off), bias = ARG(float, b, off);
+		for (int i = 0; i < n * c * inner; i++) {
+			int s = i % inner, ch = i / inner % c, img = i / (inner * c);
+			int from = ch - (size - 1) / 2, to = ch + size / 2;
+			float sq = 0;
+			for (int q = from < 0 ? 0 : from; q <= (to > c - 1 ? c - 1 : to); q++) {
+				float v = x[((size_t)img * c + q) * inner + s];
+				sq += v * v;
+			}
+			y[i] = x[i] / powf(bias + alpha / (float)size * sq, beta);
 		}
 		break;
 	}
