@@ -74,7 +74,8 @@ func FuzzImport(f *testing.F) {
 			lead := b.Node("Slice", []string{b.Node("Shape", []string{x}), b.Int64s("f", []int64{0}, 1), b.Int64s("t", []int64{2}, 1)})
 			up := b.Node("Resize", []string{x, "", "", b.Node("Concat", []string{lead, b.Int64s("hw", []int64{5, 4}, 2)}, num("axis", 0))},
 				modelgen.String("mode", "linear"), modelgen.String("coordinate_transformation_mode", "pytorch_half_pixel"))
-			return b.Node("Resize", []string{up, "", b.Const("s", []float32{1, 1, 2, 0.5}, 4)}, modelgen.String("nearest_mode", "round_prefer_ceil"))
+			r := b.Node("Resize", []string{up, "", b.Const("s", []float32{1, 1, 2, 0.5}, 4)}, modelgen.String("nearest_mode", "round_prefer_ceil"))
+			return b.Node("Sum", []string{b.Node("LRN", []string{r}, num("size", 3)), r, r})
 		}),
 	} {
 		data, err := proto.Marshal(m)
