@@ -40,16 +40,21 @@ func TestImportErrors(t *testing.T) {
 		{name: "lrn without size", model: func() *onnx.ModelProto {
 			return single([]int{2, 2, 2}, func(b *modelgen.Builder, x string) string { return b.Node("LRN", []string{x}) })
 		}, want: []string{"LRN", `missing attribute "size"`}},
-		{name: "sub of two tensors", model: func() *onnx.ModelProto {
+		{name: "pow by a tensor", model: func() *onnx.ModelProto {
 			return single([]int{4}, func(b *modelgen.Builder, x string) string {
-				return b.Node("Sub", []string{x, b.Node("Relu", []string{x})})
+				return b.Node("Pow", []string{x, b.Node("Relu", []string{x})})
 			})
-		}, want: []string{"Sub", "only by a constant", "must be a constant initializer"}},
-		{name: "mean over channels", model: func() *onnx.ModelProto {
+		}, want: []string{"Pow", "only a constant scalar exponent", "must be a constant initializer"}},
+		{name: "mean over the batch axis", model: func() *onnx.ModelProto {
 			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
-				return b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 1, 2, 3))
+				return b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 0, 1, 2, 3))
 			})
-		}, want: []string{"ReduceMean", "only over the spatial axes (2 to 3)"}},
+		}, want: []string{"ReduceMean", "only over the last axes, not the batch axis"}},
+		{name: "mean over middle axes", model: func() *onnx.ModelProto {
+			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 1, 2))
+			})
+		}, want: []string{"ReduceMean", "only over the last axes"}},
 		{name: "mean over everything", model: func() *onnx.ModelProto {
 			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("ReduceMean", []string{x})

@@ -164,7 +164,9 @@ type Pool struct {
 }
 
 // GlobalAvgPool averages each channel of X [N, C, spatial...] into Y
-// [N, C, 1, ...].
+// [N, C, 1, ...], or any Y of N·C elements. A ReduceMean over the last
+// axes from k is one with X viewed as [the elements before k, 1, the
+// rest].
 type GlobalAvgPool struct {
 	Nodes string
 	X, Y  TensorRef
@@ -177,13 +179,33 @@ type BinaryOp uint8
 const (
 	Add BinaryOp = iota
 	Mul
+	Sub
+	Div
 )
 
 func (o BinaryOp) String() string {
-	if o == Add {
+	switch o {
+	case Add:
 		return "add"
+	case Mul:
+		return "mul"
+	case Sub:
+		return "sub"
 	}
-	return "mul"
+	return "div"
+}
+
+// Apply computes a op b.
+func (o BinaryOp) Apply(a, b float32) float32 {
+	switch o {
+	case Add:
+		return a + b
+	case Mul:
+		return a * b
+	case Sub:
+		return a - b
+	}
+	return a / b
 }
 
 // Binary computes Y = Act(A op B) with numpy broadcasting. Dims is Y's shape

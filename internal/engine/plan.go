@@ -208,6 +208,12 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 			CountIncludePad: p.countIncludePad,
 		}}, nil
 	case nGlobalAvgPool:
+		// Viewed as [outer, 1, the averaged elements].
+		k, err := n.meanFrom(in[0])
+		if err != nil {
+			return nil, err
+		}
+		x.Shape = []int{numElems(in[0][:k]), 1, numElems(in[0][k:])}
 		return []Op{&GlobalAvgPool{Nodes: n.name, X: x, Y: y}}, nil
 	case nGemm:
 		return pl.gemm(n, in, x, y)

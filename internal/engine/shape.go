@@ -1,5 +1,7 @@
 package engine
 
+import "slices"
+
 // infer computes the shape of every value at batch size batch, checking
 // each node's operands.
 func (m *Model) infer(batch int) ([][]int, error) { return m.inferFrom(batch, nil, 0) }
@@ -70,15 +72,13 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 		}
 		return []int{x[0], x[1], g.oh, g.ow}, nil
 	case nGlobalAvgPool:
-		if len(x) < 3 {
-			return nil, n.errorf("input has shape %v, want [N, C, spatial...]", x)
+		k, err := n.meanFrom(x)
+		if err != nil {
+			return nil, err
 		}
-		if n.axes != nil && !spatialAxes(n.axes, len(x)) {
-			return nil, n.errorf("a mean over axes %v of a rank-%d input: only over the spatial axes (2 to %d) is supported", n.axes, len(x), len(x)-1)
-		}
-		y := []int{x[0], x[1]}
+		y := slices.Clone(x[:k])
 		if !n.squeeze {
-			for range x[2:] {
+			for range x[k:] {
 				y = append(y, 1)
 			}
 		}
@@ -617,20 +617,34 @@ func mergeDims(y, fa, fb []int) (dims, sa, sb []int) {
 	return dims, sa, sb
 }
 
-// spatialAxes is whether axes (negative ones counted from the end) are
-// each of 2 … rank-1 once.
-func spatialAxes(axes []int, rank int) bool {
-	seen := make([]bool, rank)
-	for _, a := range axes {
-		if a < 0 {
-			a += rank
+// meanFrom is the first axis a GlobalAveragePool or ReduceMean averages
+// x over: the spatial axes (from 2), or ReduceMean's axes, which must be
+// the last ones (from 1 at most: each item is averaged alone).
+func (n *node) meanFrom(x []int) (int, error) {
+	r := len(x)
+	if n.axes == nil {
+		if r < 3 {
+			return 0, n.errorf("input has shape %v, want [N, C, spatial...]", x)
 		}
-		if a < 2 || a >= rank || seen[a] {
-			return false
+		return 2, nil
+	}
+	seen := make([]bool, r)
+	k := r
+	for _, a := range n.axes {
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r || seen[a] {
+			k = -1
+			break
 		}
 		seen[a] = true
+		k = min(k, a)
 	}
-	return len(axes) == rank-2
+	if k < 1 || len(n.axes) != r-k {
+		return 0, n.errorf("a mean over axes %v of a rank-%d input: only over the last axes, not the batch axis, is supported", n.axes, r)
+	}
+	return k, nil
 }
 
 // padGeom is a Pad's padding of an input of shape x as top, left, bottom

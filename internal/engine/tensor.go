@@ -77,6 +77,13 @@ const (
 	ActLeakyRelu           // x if x ≥ 0, else Alpha·x
 	ActErf                 // erf x
 	ActGelu                // x · (1 + erf(x/√2)) / 2, as PyTorch exports nn.GELU: Div, Erf, Add, Mul, Mul
+	ActSqrt                // √x
+	ActPow                 // x^Alpha
+	ActExp                 // e^x
+	ActLog                 // ln x
+	ActAbs                 // |x|
+	ActNeg                 // −x
+	ActReciprocal          // 1/x
 )
 
 func (k ActKind) String() string {
@@ -101,6 +108,20 @@ func (k ActKind) String() string {
 		return "erf"
 	case ActGelu:
 		return "gelu"
+	case ActSqrt:
+		return "sqrt"
+	case ActPow:
+		return "pow"
+	case ActExp:
+		return "exp"
+	case ActLog:
+		return "log"
+	case ActAbs:
+		return "abs"
+	case ActNeg:
+		return "neg"
+	case ActReciprocal:
+		return "reciprocal"
 	}
 	return fmt.Sprintf("ActKind(%d)", uint8(k))
 }
@@ -110,7 +131,7 @@ func (k ActKind) String() string {
 type Activation struct {
 	Kind        ActKind
 	Min, Max    float32 // ActClip
-	Alpha, Beta float32 // ActHardSigmoid, ActHardSwish; Alpha also ActLeakyRelu
+	Alpha, Beta float32 // ActHardSigmoid, ActHardSwish; Alpha also ActLeakyRelu and ActPow
 }
 
 // Apply computes the activation of x.
@@ -137,6 +158,23 @@ func (a Activation) Apply(x float32) float32 {
 		return float32(math.Erf(float64(x)))
 	case ActGelu:
 		return float32(0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2)))
+	case ActSqrt:
+		return float32(math.Sqrt(float64(x)))
+	case ActPow:
+		if a.Alpha == 2 {
+			return x * x
+		}
+		return float32(math.Pow(float64(x), float64(a.Alpha)))
+	case ActExp:
+		return float32(math.Exp(float64(x)))
+	case ActLog:
+		return float32(math.Log(float64(x)))
+	case ActAbs:
+		return float32(math.Abs(float64(x)))
+	case ActNeg:
+		return -x
+	case ActReciprocal:
+		return 1 / x
 	}
 	return x
 }
@@ -147,7 +185,7 @@ func (a Activation) String() string {
 		return fmt.Sprintf("clip(%g,%g)", a.Min, a.Max)
 	case ActHardSigmoid, ActHardSwish:
 		return fmt.Sprintf("%s(%g,%g)", a.Kind, a.Alpha, a.Beta)
-	case ActLeakyRelu:
+	case ActLeakyRelu, ActPow:
 		return fmt.Sprintf("%s(%g)", a.Kind, a.Alpha)
 	}
 	return a.Kind.String()

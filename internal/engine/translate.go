@@ -39,9 +39,11 @@ func (r *nodeReader) translate(n *node) error {
 	case "Tanh":
 		n.kind, n.act = nActivate, Activation{Kind: ActTanh}
 		return r.unary(n)
-	case "Erf":
-		n.kind, n.act = nActivate, Activation{Kind: ActErf}
+	case "Erf", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal":
+		n.kind, n.act = nActivate, Activation{Kind: unaryActs[op]}
 		return r.unary(n)
+	case "Pow":
+		return r.pow(n)
 	case "LayerNormalization":
 		return r.layerNorm(n)
 	case "LeakyRelu":
@@ -132,6 +134,28 @@ func (r *nodeReader) translate(n *node) error {
 	}
 }
 
+// unaryActs are the ONNX operators that are an activation alone.
+var unaryActs = map[string]ActKind{"Erf": ActErf, "Sqrt": ActSqrt, "Exp": ActExp, "Log": ActLog, "Abs": ActAbs,
+	"Neg": ActNeg, "Reciprocal": ActReciprocal}
+
+// pow reads a Pow by a constant scalar exponent (a LayerNormalization
+// exported before opset 17 squares with it), an activation.
+func (r *nodeReader) pow(n *node) error {
+	if err := r.inputs(2, 2); err != nil {
+		return err
+	}
+	e, err := r.scalar(1, 0)
+	if err != nil {
+		return r.errorf("only a constant scalar exponent is supported: %v", err)
+	}
+	if math.IsNaN(float64(e)) || math.IsInf(float64(e), 0) {
+		return r.errorf("exponent %g is not finite", e)
+	}
+	x, err := r.required(0)
+	n.kind, n.act, n.in = nActivate, Activation{Kind: ActPow, Alpha: e}, []int{x}
+	return err
+}
+
 // sum reads a Sum of two or more inputs as a chain of Adds, the partial
 // sums computed by nodes of their own before n.
 func (r *nodeReader) sum(n *node) error {
@@ -178,10 +202,9 @@ func (r *nodeReader) lrnNode(n *node) error {
 	return r.unary(n)
 }
 
-// byConstant reads a Sub or Div whose second input is a constant c, as
-// Add of −c or Mul by 1/c (a new constant): the input normalisation some
-// models begin with. (x·(1/c) may differ from x/c in the last bit.) Sub
-// or Div of two computed tensors is not supported.
+// byConstant reads a Sub or Div: by a constant c as Add of −c or Mul by
+// 1/c (a new constant), which fuse as Add and Mul do (x·(1/c) may differ
+// from x/c in the last bit); by a computed tensor as a Binary Sub or Div.
 func (r *nodeReader) byConstant(n *node, op string) error {
 	if err := r.inputs(2, 2); err != nil {
 		return err
@@ -193,12 +216,20 @@ func (r *nodeReader) byConstant(n *node, op string) error {
 	if err != nil {
 		return err
 	}
+	v, err := r.required(1)
+	if err != nil {
+		return err
+	}
+	if r.b.m.values[v].kind != valConst {
+		n.kind, n.binop, n.in = nBinary, Sub, []int{x, v}
+		if op == "Div" {
+			n.binop = Div
+		}
+		return nil
+	}
 	c, _, err := r.floatConst(1, -1)
 	if err != nil {
-		return r.errorf("only by a constant: %v", err)
-	}
-	if c == nil {
-		return r.errorf("missing input 1")
+		return err
 	}
 	k := make([]float32, len(c.f32))
 	n.kind, n.binop = nBinary, Add
@@ -469,17 +500,18 @@ func (r *nodeReader) poolNode(n *node) error {
 	return r.unary(n)
 }
 
-// reduceMean reads a ReduceMean, which the engine computes only over the
-// spatial axes of [N, C, spatial...] (checked with the shapes): a
-// GlobalAveragePool, whose output drops those axes with keepdims 0. It is
-// how some models write global pooling (MNASNet, Keras exports).
+// reduceMean reads a ReduceMean, which the engine computes over the last
+// axes, not the batch axis (checked with the shapes): a GlobalAveragePool
+// of the spatial axes, whose output drops them with keepdims 0, as some
+// models write global pooling (MNASNet, Keras exports), or the mean of
+// the last axis that LayerNormalization exported before opset 17 takes.
 func (r *nodeReader) reduceMean(n *node) error {
 	n.kind = nGlobalAvgPool
 	if err := r.axes(n, 18); err != nil {
 		return err
 	}
 	if len(n.axes) == 0 {
-		return r.errorf("a mean over every axis is not supported (only over the spatial axes, as GlobalAveragePool)")
+		return r.errorf("a mean over every axis is not supported (only over the last axes, not the batch axis)")
 	}
 	keep, err := r.a.int("keepdims", 1, 0, 1)
 	if err != nil {

@@ -67,48 +67,40 @@ func (k *binaryKernel) run(mem *memory, part, parts int, _ []float32) {
 		out := y[row*k.inner+j0:][:n]
 		ao += j0 * sa
 		bo += j0 * sb
-		add := o.Op == engine.Add
 		switch {
-		case sa == 1 && sb == 1:
+		case o.Op == engine.Add && sa == 1 && sb == 1:
 			av, bv := a[ao:][:n], b[bo:][:n]
-			if add {
-				for j := range out {
-					out[j] = av[j] + bv[j]
-				}
-			} else {
-				for j := range out {
-					out[j] = av[j] * bv[j]
-				}
+			for j := range out {
+				out[j] = av[j] + bv[j]
 			}
-		case sa == 1 && sb == 0:
+		case o.Op == engine.Mul && sa == 1 && sb == 1:
+			av, bv := a[ao:][:n], b[bo:][:n]
+			for j := range out {
+				out[j] = av[j] * bv[j]
+			}
+		case o.Op == engine.Add && sa == 1 && sb == 0:
 			av, s := a[ao:][:n], b[bo]
-			if add {
-				for j := range out {
-					out[j] = av[j] + s
-				}
-			} else {
-				for j := range out {
-					out[j] = av[j] * s
-				}
+			for j := range out {
+				out[j] = av[j] + s
 			}
-		case sa == 0 && sb == 1:
+		case o.Op == engine.Mul && sa == 1 && sb == 0:
+			av, s := a[ao:][:n], b[bo]
+			for j := range out {
+				out[j] = av[j] * s
+			}
+		case o.Op == engine.Add && sa == 0 && sb == 1:
 			s, bv := a[ao], b[bo:][:n]
-			if add {
-				for j := range out {
-					out[j] = s + bv[j]
-				}
-			} else {
-				for j := range out {
-					out[j] = s * bv[j]
-				}
+			for j := range out {
+				out[j] = s + bv[j]
+			}
+		case o.Op == engine.Mul && sa == 0 && sb == 1:
+			s, bv := a[ao], b[bo:][:n]
+			for j := range out {
+				out[j] = s * bv[j]
 			}
 		default:
 			for j := range out {
-				if add {
-					out[j] = a[ao+j*sa] + b[bo+j*sb]
-				} else {
-					out[j] = a[ao+j*sa] * b[bo+j*sb]
-				}
+				out[j] = o.Op.Apply(a[ao+j*sa], b[bo+j*sb])
 			}
 		}
 		activate(o.Act, out)

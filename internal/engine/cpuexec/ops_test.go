@@ -335,6 +335,27 @@ func TestOperators(t *testing.T) {
 			w := b.Node("LRN", []string{c}, num("size", 9), flt("beta", 1.5))
 			return b.Node("Concat", []string{l, e, w}, num("axis", 1))
 		}},
+		// LayerNorm as PyTorch exports it before opset 17: ReduceMean over
+		// the last axis, Sub and Div of computed tensors, Pow, Sqrt.
+		{name: "layernorm-decomposed-opset14", input: []int{3, 6}, build: func(b *modelgen.Builder, x string) string {
+			mean := b.Node("ReduceMean", []string{x}, ints("axes", -1))
+			d := b.Node("Sub", []string{x, mean})
+			v := b.Node("ReduceMean", []string{b.Node("Pow", []string{d, b.Const("two", []float32{2})})}, ints("axes", -1))
+			s := b.Node("Sqrt", []string{b.Node("Add", []string{v, b.Const("eps", []float32{1e-5})})})
+			n := b.Node("Div", []string{d, s})
+			return b.Node("Add", []string{b.Node("Mul", []string{n, b.Uniform("w", 0.5, 1.5, 6)}), b.Normal("b", 0, 0.3, 6)})
+		}},
+		{name: "unary-math-and-tensor-division", input: []int{2, 5}, build: func(b *modelgen.Builder, x string) string {
+			p := b.Node("Abs", []string{x})
+			e := b.Node("Exp", []string{b.Node("Neg", []string{p})})
+			l := b.Node("Log", []string{b.Node("Add", []string{p, b.Const("one", []float32{1})})})
+			r := b.Node("Reciprocal", []string{b.Node("Add", []string{e, b.Const("half", []float32{0.5})})})
+			q := b.Node("Pow", []string{b.Node("Add", []string{p, b.Const("one2", []float32{1})}), b.Const("k", []float32{1.7})})
+			dv := b.Node("Div", []string{b.Const("three", []float32{3}), b.Node("Add", []string{q, e})})
+			m := b.Node("ReduceMean", []string{b.Node("Sub", []string{l, r})}, ints("axes", 1, 2))
+			m = b.Node("Reshape", []string{m, b.Int64s("g", []int64{0, -1}, 2)})
+			return b.Node("Concat", []string{b.Node("Reshape", []string{dv, b.Int64s("f", []int64{0, -1}, 2)}), m}, num("axis", 1))
+		}},
 		{name: "sum-of-four-broadcasting", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Sum", []string{x, b.Normal("row", 0, 1, 3), b.Node("Relu", []string{x}), b.Normal("col", 0, 1, 2, 1)})
 		}},

@@ -287,6 +287,18 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return unary(n.x(0), math.Erf), nil
 	case "Sqrt":
 		return unary(n.x(0), math.Sqrt), nil
+	case "Exp":
+		return unary(n.x(0), math.Exp), nil
+	case "Log":
+		return unary(n.x(0), math.Log), nil
+	case "Abs":
+		return unary(n.x(0), math.Abs), nil
+	case "Neg":
+		return unary(n.x(0), func(x float64) float64 { return -x }), nil
+	case "Reciprocal":
+		return unary(n.x(0), func(x float64) float64 { return 1 / x }), nil
+	case "Pow":
+		return value{t: broadcast(n.x(0), n.x(1), math.Pow)}, nil
 	case "Equal", "Where", "ConstantOfShape", "Expand":
 		return selectOp(n)
 	case "Resize", "Upsample":

@@ -185,3 +185,27 @@ func TestGPUResizeLRN(t *testing.T) {
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
+
+// TestGPUElementwiseMath runs a LayerNormalization as PyTorch exports it
+// before opset 17 (ReduceMean of the last axis, Sub and Div of computed
+// tensors, Pow, Sqrt) and the other unary operators (Abs, Neg, Exp, Log,
+// Reciprocal, Pow by 1.7) at batch sizes 1 to 4 against the CPU runtime.
+func TestGPUElementwiseMath(t *testing.T) {
+	b := modelgen.NewBuilder("math", 31)
+	x := b.Input("input", 4, 6)
+	mean := b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", -1))
+	d := b.Node("Sub", []string{x, mean})
+	v := b.Node("ReduceMean", []string{b.Node("Pow", []string{d, b.Const("two", []float32{2})})}, modelgen.Ints("axes", -1))
+	n := b.Node("Div", []string{d, b.Node("Sqrt", []string{b.Node("Add", []string{v, b.Const("eps", []float32{1e-5})})})})
+	ln := b.Node("Add", []string{b.Node("Mul", []string{n, b.Uniform("w", 0.5, 1.5, 6)}), b.Normal("b", 0, 0.3, 6)})
+	p := b.Node("Abs", []string{ln})
+	e := b.Node("Exp", []string{b.Node("Neg", []string{p})})
+	l := b.Node("Log", []string{b.Node("Add", []string{p, b.Const("one", []float32{1})})})
+	r := b.Node("Reciprocal", []string{b.Node("Add", []string{e, b.Const("half", []float32{0.5})})})
+	q := b.Node("Pow", []string{b.Node("Add", []string{p, b.Const("one2", []float32{1})}), b.Const("k", []float32{1.7})})
+	b.NodeOut("Concat", "output", []string{ln, b.Node("Sub", []string{l, r}), b.Node("Div", []string{q, b.Node("Add", []string{e, r})})}, modelgen.Int("axis", 2))
+	b.Output("output", 4, 18)
+	path := writeModel(t, t.TempDir(), b)
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}

@@ -27,6 +27,13 @@ __device__ __forceinline__ float act(float v, int kind, float p0, float p1) {
 	case 7: return v < 0.f ? p0 * v : v;
 	case 8: return erff(v);
 	case 9: return 0.5f * v * (1.f + erff(v * 0.70710678118654752f));
+	case 10: return sqrtf(v);
+	case 11: return p0 == 2.f ? v * v : powf(v, p0);
+	case 12: return expf(v);
+	case 13: return logf(v);
+	case 14: return fabsf(v);
+	case 15: return -v;
+	case 16: return 1.f / v;
 	}
 	return v;
 }
@@ -60,7 +67,7 @@ extern "C" __global__ void gemm_epilogue(float *y, int rows, int cols, int ldy,
 }
 
 // y[i] = act(a[.] op b[.]) over dims [n/(d1*d2*d3), d1, d2, d3] with element
-// strides sa, sb; op 0 adds, 1 multiplies.
+// strides sa, sb; op 0 adds, 1 multiplies, 2 subtracts, 3 divides.
 extern "C" __global__ void binary(const float *__restrict__ a, const float *__restrict__ b, float *__restrict__ y,
 		int n, int d1, int d2, int d3, int sa0, int sa1, int sa2, int sa3, int sb0, int sb1, int sb2, int sb3,
 		int op, int kind, float p0, float p1) {
@@ -72,7 +79,7 @@ extern "C" __global__ void binary(const float *__restrict__ a, const float *__re
 		int i0 = r / d1;
 		float u = a[i0 * sa0 + i1 * sa1 + i2 * sa2 + i3 * sa3];
 		float v = b[i0 * sb0 + i1 * sb1 + i2 * sb2 + i3 * sb3];
-		y[i] = act(op ? u * v : u + v, kind, p0, p1);
+		y[i] = act(op == 0 ? u + v : op == 1 ? u * v : op == 2 ? u - v : u / v, kind, p0, p1);
 	}
 }
 
@@ -503,6 +510,20 @@ func actArgs(a engine.Activation) (int32, float32, float32) {
 		return 8, 0, 0
 	case engine.ActGelu:
 		return 9, 0, 0
+	case engine.ActSqrt:
+		return 10, 0, 0
+	case engine.ActPow:
+		return 11, a.Alpha, 0
+	case engine.ActExp:
+		return 12, 0, 0
+	case engine.ActLog:
+		return 13, 0, 0
+	case engine.ActAbs:
+		return 14, 0, 0
+	case engine.ActNeg:
+		return 15, 0, 0
+	case engine.ActReciprocal:
+		return 16, 0, 0
 	}
 	return 0, 0, 0
 }
@@ -546,7 +567,7 @@ type binaryArgs struct {
 	n       int
 	dims    [4]int
 	sa, sb  [4]int
-	mul     bool
+	op      engine.BinaryOp // the kernel's op codes are engine's: add, mul, sub, div
 	act     engine.Activation
 }
 
@@ -563,11 +584,7 @@ func (k *kernels) launchBinary(s cu.Stream, args *cu.KernelArgs, b binaryArgs) e
 	for _, v := range b.sb {
 		args.Int32(int32(v))
 	}
-	op := int32(0)
-	if b.mul {
-		op = 1
-	}
-	args.Int32(op).Int32(kind).Float32(p0).Float32(p1)
+	args.Int32(int32(b.op)).Int32(kind).Float32(p0).Float32(p1)
 	return k.binaryOp.Launch(k.grid(b.n), threads, 0, s, args)
 }
 

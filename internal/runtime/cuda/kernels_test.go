@@ -8,7 +8,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
 // clangPrelude declares what NVRTC predefines and kernelSource uses, for
@@ -29,6 +32,8 @@ __device__ float tanhf(float);
 __device__ float erff(float);
 __device__ float sqrtf(float);
 __device__ float powf(float, float);
+__device__ float logf(float);
+__device__ float fabsf(float);
 `
 
 // TestKernelSourceCompiles compiles kernelSource to PTX with clang's CUDA
@@ -72,5 +77,18 @@ func TestKernelSourceCompiles(t *testing.T) {
 		if !slices.Contains(entries, f.name) {
 			t.Errorf("kernel %s is not an entry point of the compiled source (entries: %v)", f.name, entries)
 		}
+	}
+}
+
+// TestKernelCodes checks that every activation has a code in the kernels'
+// act function and that the binary kernel's op codes are engine's.
+func TestKernelCodes(t *testing.T) {
+	for k := engine.ActRelu; !strings.HasPrefix(k.String(), "ActKind("); k++ {
+		if code, _, _ := actArgs(engine.Activation{Kind: k}); code == 0 {
+			t.Errorf("activation %s has no kernel code", k)
+		}
+	}
+	if engine.Add != 0 || engine.Mul != 1 || engine.Sub != 2 || engine.Div != 3 {
+		t.Errorf("binary ops add %d, mul %d, sub %d, div %d: the binary kernel's codes are 0 to 3", engine.Add, engine.Mul, engine.Sub, engine.Div)
 	}
 }

@@ -272,7 +272,7 @@ func newBinaryStep(o *engine.Binary) (step, error) {
 	if r == 0 || r > 4 || len(o.StrideA) != r || len(o.StrideB) != r {
 		return nil, fmt.Errorf("%s over %d dimensions, merged as far as they go: %w (4 at most)", o.Op, r, errUnsupported)
 	}
-	s := &binaryStep{op: o, args: binaryArgs{n: o.Y.Elems(), mul: o.Op == engine.Mul, act: o.Act}}
+	s := &binaryStep{op: o, args: binaryArgs{n: o.Y.Elems(), op: o.Op, act: o.Act}}
 	s.args.dims = [4]int{1, 1, 1, 1}
 	lastA, lastB := 0, 0
 	for i := range r {

@@ -2012,6 +2012,13 @@ static float act_apply(int kind, float v, float p0, float p1) {
 	case 7: return v < 0 ? p0 * v : v;                 /* leakyrelu(p0) */
 	case 8: return erff(v);                            /* erf */
 	case 9: return 0.5f * v * (1 + erff(v * 0.70710678118654752f)); /* gelu */
+	case 10: return sqrtf(v);                          /* sqrt */
+	case 11: return p0 == 2 ? v * v : powf(v, p0);     /* pow(p0) */
+	case 12: return expf(v);                           /* exp */
+	case 13: return logf(v);                           /* log */
+	case 14: return fabsf(v);                          /* abs */
+	case 15: return -v;                                /* neg */
+	case 16: return 1 / v;                             /* reciprocal */
 	}
 	return v;
 }
@@ -2089,7 +2096,7 @@ static void run_kernel(op *o) {
 		for (int k = 1; k < 4; k++) d[k] = ARG(int, b, off);
 		for (int k = 0; k < 4; k++) sa[k] = ARG(int, b, off);
 		for (int k = 0; k < 4; k++) sb[k] = ARG(int, b, off);
-		int mul = ARG(int, b, off), kind = ARG(int, b, off);
+		int op = ARG(int, b, off), kind = ARG(int, b, off);
 		float p0 = ARG(float, b, off), p1 = ARG(float, b, off);
 		for (int i = 0; i < n; i++) {
 			int r = i, idx[4];
@@ -2097,7 +2104,8 @@ static void run_kernel(op *o) {
 			idx[0] = r;
 			size_t ai = 0, bi = 0;
 			for (int k = 0; k < 4; k++) ai += (size_t)idx[k] * sa[k], bi += (size_t)idx[k] * sb[k];
-			y[i] = act_apply(kind, mul ? a[ai] * bb[bi] : a[ai] + bb[bi], p0, p1);
+			float u = a[ai], v = bb[bi];
+			y[i] = act_apply(kind, op == 0 ? u + v : op == 1 ? u * v : op == 2 ? u - v : u / v, p0, p1);
 		}
 		break;
 	}
