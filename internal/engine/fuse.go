@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -9,7 +10,8 @@ import (
 // a Pad of zeros folds into the convolution or average pool after it,
 // BatchNormalization folds into the convolution before it, and Conv +
 // residual Add, MatMul + bias Add and op + activation chains become
-// single nodes; PyTorch's GELU, five nodes, becomes one activation. A fused node takes the place of the last node of its chain,
+// single nodes; PyTorch's GELU, five nodes, becomes one activation, and
+// its LayerNorm exported before opset 17 one LayerNorm. A fused node takes the place of the last node of its chain,
 // where all its inputs are available.
 func (m *Model) fuse() error {
 	m.pruneDead()
@@ -26,6 +28,7 @@ func (m *Model) fuse() error {
 	m.fuseResidual(s1, s2)
 	m.fuseMatMulBias(s1)
 	m.fuseGelu()
+	m.fuseLayerNorm(s1)
 	m.fuseBatchMatMul(s1)
 	m.fuseActivations()
 	return nil
@@ -359,4 +362,147 @@ func swapsLastTwo(perm []int) bool {
 		}
 	}
 	return true
+}
+
+// fuseLayerNorm turns LayerNorm as PyTorch exports it before opset 17,
+//
+//	d = x − ReduceMean(x), Div(d, Sqrt(ReduceMean(Pow(d, 2)) + ε)),
+//
+// both means over the last axis, and a Mul by a weight and an Add of a
+// bias of that axis' size if they follow, into one LayerNorm of x.
+func (m *Model) fuseLayerNorm(s1 [][]int) {
+	uses, isOutput := m.usage()
+	// sole is v's producer if it is of kind and v's only reader reads it,
+	// with no activation fused unless it is one.
+	sole := func(v int, kind nodeKind) *node {
+		p := m.soleProducer(v, uses, isOutput)
+		if p < 0 || m.nodes[p].kind != kind || kind != nActivate && m.nodes[p].act.Kind != ActNone {
+			return nil
+		}
+		return &m.nodes[p]
+	}
+	// lastMean is whether n averages the last axis of its input alone,
+	// keeping it.
+	lastMean := func(n *node) bool {
+		if n == nil {
+			return false
+		}
+		x := s1[n.in[0]]
+		k, err := n.meanFrom(x)
+		return err == nil && k == len(x)-1 && !n.squeeze
+	}
+	for i := range m.nodes {
+		div := &m.nodes[i]
+		if div.dead || div.kind != nBinary || div.binop != Div || div.act.Kind != ActNone {
+			continue
+		}
+		d := div.in[0]
+		sq := sole(div.in[1], nActivate)
+		if sq == nil || sq.act.Kind != ActSqrt {
+			continue
+		}
+		add := sole(sq.in[0], nBinary)
+		if add == nil || add.binop != Add {
+			continue
+		}
+		v := add.in[0]
+		eps, ok := m.scalarConst(add.in[1])
+		if !ok {
+			v = add.in[1]
+			eps, ok = m.scalarConst(add.in[0])
+		}
+		varMean := sole(v, nGlobalAvgPool)
+		if !ok || !(eps >= 0) || !lastMean(varMean) {
+			continue
+		}
+		pow := sole(varMean.in[0], nActivate)
+		if pow == nil || pow.act.Kind != ActPow || pow.act.Alpha != 2 || pow.in[0] != d {
+			continue
+		}
+		if uses[d] != 2 || isOutput[d] || m.values[d].kind != valNode { // read by pow and div
+			continue
+		}
+		sub := &m.nodes[m.values[d].prod]
+		if sub.kind != nBinary || sub.binop != Sub || sub.act.Kind != ActNone {
+			continue
+		}
+		x := sub.in[0]
+		mean := sole(sub.in[1], nGlobalAvgPool)
+		if !lastMean(mean) || mean.in[0] != x {
+			continue
+		}
+		length := s1[x][len(s1[x])-1]
+		ln := node{kind: nLayerNorm, op: "LayerNormalization", axis: -1, epsilon: eps, in: []int{x, -1, -1}, out: div.out}
+		fused := []*node{mean, sub, pow, varMean, add, sq, div}
+		last, slot := div, i
+		// The weight and the bias, if each is the sole reader before it.
+		for j, op := range []BinaryOp{Mul, Add} {
+			next := m.soleReader(last.out, uses, isOutput)
+			if next < 0 || m.nodes[next].kind != nBinary || m.nodes[next].binop != op || m.nodes[next].act.Kind != ActNone {
+				break
+			}
+			n := &m.nodes[next]
+			c := n.in[1]
+			if n.in[1] == last.out {
+				c = n.in[0]
+			}
+			if !m.lastAxisConst(c, length) {
+				break
+			}
+			ln.in[1+j], ln.out, last, slot = c, n.out, n, next
+			fused = append(fused, n)
+		}
+		if ln.in[1] < 0 {
+			ones := make([]float32, length)
+			for k := range ones {
+				ones[k] = 1
+			}
+			ln.in[1] = m.addValue(value{name: div.name + "/layer norm scale", kind: valConst, c: floatTensor(ones, length)})
+		}
+		var names []string
+		for _, n := range fused {
+			names = append(names, n.name)
+		}
+		ln.name = strings.Join(names, "+")
+		for _, n := range fused {
+			*n = node{dead: true}
+		}
+		m.nodes[slot] = ln
+		m.values[ln.out].prod = slot
+		uses, isOutput = m.usage()
+	}
+}
+
+// scalarConst is v's value if it is a one-element float constant of rank
+// 0 or 1.
+func (m *Model) scalarConst(v int) (float32, bool) {
+	c := m.values[v]
+	if c.kind != valConst || len(c.c.f32) != 1 || len(c.c.dims) > 1 {
+		return 0, false
+	}
+	return c.c.f32[0], true
+}
+
+// lastAxisConst is whether v is a float constant of n elements along the
+// last axis: [n], or [1, …, 1, n].
+func (m *Model) lastAxisConst(v, n int) bool {
+	c := m.values[v]
+	if c.kind != valConst || c.c.f32 == nil || len(c.c.f32) != n || len(c.c.dims) == 0 || c.c.dims[len(c.c.dims)-1] != n {
+		return false
+	}
+	return true
+}
+
+// soleReader is the live node that alone reads v (not a graph output),
+// else -1.
+func (m *Model) soleReader(v int, uses []int, isOutput []bool) int {
+	if uses[v] != 1 || isOutput[v] {
+		return -1
+	}
+	for i := range m.nodes {
+		if !m.nodes[i].dead && slices.Contains(m.nodes[i].in, v) {
+			return i
+		}
+	}
+	return -1
 }

@@ -500,6 +500,24 @@ func TestFusion(t *testing.T) {
 			t.Errorf("ops %v", k)
 		}
 	})
+	t.Run("layer norm exported before opset 17", func(t *testing.T) {
+		for _, affine := range []bool{true, false} {
+			m := single([]int{3, 6}, func(b *modelgen.Builder, x string) string {
+				d := b.Node("Sub", []string{x, b.Node("ReduceMean", []string{x}, ints("axes", -1))})
+				v := b.Node("ReduceMean", []string{b.Node("Pow", []string{d, b.Const("two", []float32{2})})}, ints("axes", -1))
+				n := b.Node("Div", []string{d, b.Node("Sqrt", []string{b.Node("Add", []string{b.Const("eps", []float32{1e-5}), v})})})
+				if !affine {
+					return n
+				}
+				return b.Node("Add", []string{b.Node("Mul", []string{b.Uniform("w", 0.5, 1.5, 6), n}), b.Normal("b", 0, 0.3, 1, 6)})
+			})
+			p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+			ln, ok := p.Ops[0].(*engine.LayerNorm)
+			if len(p.Ops) != 1 || !ok || ln.Epsilon != 1e-5 || ln.Len != 6 || ln.Outer != 6 || !ln.Scale.Present() || ln.Bias.Present() != affine {
+				t.Errorf("affine %v: ops %v", affine, p.Ops)
+			}
+		}
+	})
 	t.Run("gelu of another constant", func(t *testing.T) {
 		m := single([]int{6}, func(b *modelgen.Builder, x string) string {
 			d := b.Node("Div", []string{x, b.Const("c", []float32{1.5})})

@@ -354,7 +354,8 @@ func TestOperators(t *testing.T) {
 			dv := b.Node("Div", []string{b.Const("three", []float32{3}), b.Node("Add", []string{q, e})})
 			m := b.Node("ReduceMean", []string{b.Node("Sub", []string{l, r})}, ints("axes", 1, 2))
 			m = b.Node("Reshape", []string{m, b.Int64s("g", []int64{0, -1}, 2)})
-			return b.Node("Concat", []string{b.Node("Reshape", []string{dv, b.Int64s("f", []int64{0, -1}, 2)}), m}, num("axis", 1))
+			rms := b.Node("Sqrt", []string{b.Node("ReduceMean", []string{b.Node("Pow", []string{x, b.Const("sq", []float32{2})})}, ints("axes", -1), num("keepdims", 0))})
+			return b.Node("Concat", []string{b.Node("Reshape", []string{dv, b.Int64s("f", []int64{0, -1}, 2)}), m, rms}, num("axis", 1))
 		}},
 		{name: "sum-of-four-broadcasting", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Sum", []string{x, b.Normal("row", 0, 1, 3), b.Node("Relu", []string{x}), b.Normal("col", 0, 1, 2, 1)})

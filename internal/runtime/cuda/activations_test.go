@@ -187,9 +187,10 @@ func TestGPUResizeLRN(t *testing.T) {
 }
 
 // TestGPUElementwiseMath runs a LayerNormalization as PyTorch exports it
-// before opset 17 (ReduceMean of the last axis, Sub and Div of computed
-// tensors, Pow, Sqrt) and the other unary operators (Abs, Neg, Exp, Log,
-// Reciprocal, Pow by 1.7) at batch sizes 1 to 4 against the CPU runtime.
+// before opset 17 (which import fuses into a LayerNorm), a root mean square
+// (ReduceMean of the last axis, Pow 2, Sqrt), the other unary operators
+// (Abs, Neg, Exp, Log, Reciprocal, Pow by 1.7) and Sub and Div of
+// computed tensors at batch sizes 1 to 4 against the CPU runtime.
 func TestGPUElementwiseMath(t *testing.T) {
 	b := modelgen.NewBuilder("math", 31)
 	x := b.Input("input", 4, 6)
@@ -203,8 +204,9 @@ func TestGPUElementwiseMath(t *testing.T) {
 	l := b.Node("Log", []string{b.Node("Add", []string{p, b.Const("one", []float32{1})})})
 	r := b.Node("Reciprocal", []string{b.Node("Add", []string{e, b.Const("half", []float32{0.5})})})
 	q := b.Node("Pow", []string{b.Node("Add", []string{p, b.Const("one2", []float32{1})}), b.Const("k", []float32{1.7})})
-	b.NodeOut("Concat", "output", []string{ln, b.Node("Sub", []string{l, r}), b.Node("Div", []string{q, b.Node("Add", []string{e, r})})}, modelgen.Int("axis", 2))
-	b.Output("output", 4, 18)
+	rms := b.Node("Sqrt", []string{b.Node("ReduceMean", []string{b.Node("Pow", []string{x, b.Const("sq", []float32{2})})}, modelgen.Ints("axes", -1))})
+	b.NodeOut("Concat", "output", []string{ln, b.Node("Sub", []string{l, r}), b.Node("Div", []string{q, b.Node("Add", []string{e, r})}), rms}, modelgen.Int("axis", 2))
+	b.Output("output", 4, 19)
 	path := writeModel(t, t.TempDir(), b)
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
