@@ -10,9 +10,11 @@ import (
 // a Pad of zeros folds into the convolution or average pool after it,
 // BatchNormalization folds into the convolution before it, and Conv +
 // residual Add, MatMul + bias Add and op + activation chains become
-// single nodes; PyTorch's GELU, five nodes, becomes one activation, and
-// its LayerNorm exported before opset 17 one LayerNorm. A fused node takes the place of the last node of its chain,
-// where all its inputs are available.
+// single nodes. PyTorch's GELU, five nodes, becomes one activation, its
+// LayerNorm exported before opset 17 one LayerNorm, and the scaling and
+// transposing around attention's Q·Kᵀ part of the batched MatMul. A fused
+// node takes the place of the last node of its chain, where all its
+// inputs are available.
 func (m *Model) fuse() error {
 	m.pruneDead()
 	s1, err := m.infer(1)

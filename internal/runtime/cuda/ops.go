@@ -145,10 +145,7 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 	case *engine.Resize:
 		return newResizeStep(o)
 	case *engine.LRN:
-		if len(o.X.Shape) < 3 || o.X.Elems() != o.Y.Elems() || o.Size < 1 {
-			return nil, fmt.Errorf("LRN of size %d over X%v into Y%v", o.Size, o.X.Shape, o.Y.Shape)
-		}
-		return &lrnStep{op: o}, nil
+		return newLRNStep(o)
 	case *engine.Copy:
 		if o.X.Bytes() != o.Y.Bytes() {
 			return nil, fmt.Errorf("copy of %v into %v", o.X, o.Y)
@@ -353,6 +350,13 @@ func (s *padStep) destroy() {}
 
 // lrnStep is lrn, a thread per element.
 type lrnStep struct{ op *engine.LRN }
+
+func newLRNStep(o *engine.LRN) (step, error) {
+	if len(o.X.Shape) < 3 || o.X.Elems() != o.Y.Elems() || o.Size < 1 {
+		return nil, fmt.Errorf("LRN of size %d over X%v into Y%v", o.Size, o.X.Shape, o.Y.Shape)
+	}
+	return &lrnStep{op: o}, nil
+}
 
 func (s *lrnStep) enqueue(b *builder, k *kernels, m *binding) error {
 	return k.launchLRN(b.s, &b.args, m.addr(s.op.X), m.addr(s.op.Y), s.op)
