@@ -188,6 +188,17 @@ func (r *nodeReader) required(i int) (int, error) {
 	return v, err
 }
 
+// requiredShapes returns input i, which must be present, and its shapes
+// at batch sizes 1, 2 and 3.
+func (r *nodeReader) requiredShapes(i int) (int, [3][]int, error) {
+	v, err := r.required(i)
+	if err != nil {
+		return v, [3][]int{}, err
+	}
+	s, err := r.b.shapesOf(v)
+	return v, s, err
+}
+
 // constant returns input i, which must be a constant (nil if absent).
 func (r *nodeReader) constant(i int) (*tensor, int, error) {
 	v, err := r.input(i)

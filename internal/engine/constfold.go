@@ -84,20 +84,9 @@ func (r *nodeReader) floatArith(op string) (*tensor, error) {
 		}
 		return floatTensor(y, x.dims...), nil
 	}
-	if err := r.inputs(2, 2); err != nil {
-		return nil, err
-	}
-	a, err := r.constInput(0)
+	a, b, dims, err := r.twoConsts()
 	if err != nil {
 		return nil, err
-	}
-	b, err := r.constInput(1)
-	if err != nil {
-		return nil, err
-	}
-	dims, ok := broadcastShape(a.dims, b.dims)
-	if !ok {
-		return nil, r.errorf("shapes %v and %v do not broadcast", a.dims, b.dims)
 	}
 	n, err := r.foldedElems(dims, a, b)
 	if err != nil {
@@ -120,6 +109,25 @@ func (r *nodeReader) floatArith(op string) (*tensor, error) {
 	return floatTensor(y, dims...), nil
 }
 
+// twoConsts returns the node's two inputs, constants, and the shape they
+// broadcast to.
+func (r *nodeReader) twoConsts() (a, b *tensor, dims []int, err error) {
+	if err := r.inputs(2, 2); err != nil {
+		return nil, nil, nil, err
+	}
+	if a, err = r.constInput(0); err != nil {
+		return nil, nil, nil, err
+	}
+	if b, err = r.constInput(1); err != nil {
+		return nil, nil, nil, err
+	}
+	dims, ok := broadcastShape(a.dims, b.dims)
+	if !ok {
+		return nil, nil, nil, r.errorf("shapes %v and %v do not broadcast", a.dims, b.dims)
+	}
+	return a, b, dims, nil
+}
+
 // bcastIndex is the element of a tensor of shape in that element k of
 // the broadcast shape out reads.
 func bcastIndex(k int, out, in []int) int {
@@ -138,20 +146,9 @@ func bcastIndex(k int, out, in []int) int {
 // that depends on the batch size compares equal at no batch size, or
 // the comparison is refused.
 func (r *nodeReader) equal() (*tensor, error) {
-	if err := r.inputs(2, 2); err != nil {
-		return nil, err
-	}
-	a, err := r.constInput(0)
+	a, b, dims, err := r.twoConsts()
 	if err != nil {
 		return nil, err
-	}
-	b, err := r.constInput(1)
-	if err != nil {
-		return nil, err
-	}
-	dims, ok := broadcastShape(a.dims, b.dims)
-	if !ok {
-		return nil, r.errorf("shapes %v and %v do not broadcast", a.dims, b.dims)
 	}
 	out, err := newIntTensor(r, dims)
 	if err != nil {

@@ -102,11 +102,7 @@ func (r *nodeReader) resizeNode(n *node, op string) error {
 	default:
 		return r.errorf("nearest_mode %q is not supported", nearestMode)
 	}
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	s, err := r.b.shapesOf(x)
+	x, s, err := r.requiredShapes(0)
 	if err != nil {
 		return err
 	}
@@ -169,11 +165,7 @@ func (r *nodeReader) resizeSizes() ([]int64, error) {
 	if c.i64 == nil || len(c.dims) != 1 || len(c.i64) != 4 {
 		return nil, r.errorf("the sizes must be a constant int64 tensor of 4 elements")
 	}
-	x, err := r.required(0)
-	if err != nil {
-		return nil, err
-	}
-	s, err := r.b.shapesOf(x)
+	_, s, err := r.requiredShapes(0)
 	if err != nil {
 		return nil, err
 	}

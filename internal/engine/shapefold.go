@@ -144,11 +144,7 @@ func (r *nodeReader) shape() (*tensor, error) {
 	if err := r.inputs(1, 1); err != nil {
 		return nil, err
 	}
-	v, err := r.required(0)
-	if err != nil {
-		return nil, err
-	}
-	s, err := r.b.shapesOf(v)
+	v, s, err := r.requiredShapes(0)
 	if err != nil {
 		return nil, err
 	}
@@ -349,20 +345,9 @@ func (r *nodeReader) slice() (*tensor, error) {
 // division of one that does not come out whole, are not supported.
 // Division truncates, as ONNX runtimes do for integers.
 func (r *nodeReader) arith(op string) (*tensor, error) {
-	if err := r.inputs(2, 2); err != nil {
-		return nil, err
-	}
-	a, err := r.constInput(0)
+	a, b, dims, err := r.twoConsts()
 	if err != nil {
 		return nil, err
-	}
-	b, err := r.constInput(1)
-	if err != nil {
-		return nil, err
-	}
-	dims, ok := broadcastShape(a.dims, b.dims)
-	if !ok {
-		return nil, r.errorf("shapes %v and %v do not broadcast", a.dims, b.dims)
 	}
 	out, err := newIntTensor(r, dims)
 	if err != nil {

@@ -131,11 +131,7 @@ func (b *builder) split(r *nodeReader) error {
 			sizes = c.i64
 		}
 	}
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	s, err := b.shapesOf(x)
+	x, s, err := r.requiredShapes(0)
 	if err != nil {
 		return err
 	}
