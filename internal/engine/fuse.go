@@ -235,7 +235,7 @@ func (m *Model) fuseActivations() {
 			continue
 		}
 		switch m.nodes[p].kind {
-		case nConv, nGemm, nBinary, nAffine:
+		case nConv, nGemm, nBinary, nAffine, nConvTranspose:
 			m.nodes[p].act = a.act
 			m.merge(p, c)
 		}

@@ -75,7 +75,8 @@ func FuzzImport(f *testing.F) {
 			up := b.Node("Resize", []string{x, "", "", b.Node("Concat", []string{lead, b.Int64s("hw", []int64{5, 4}, 2)}, num("axis", 0))},
 				modelgen.String("mode", "linear"), modelgen.String("coordinate_transformation_mode", "pytorch_half_pixel"))
 			r := b.Node("Resize", []string{up, "", b.Const("s", []float32{1, 1, 2, 0.5}, 4)}, modelgen.String("nearest_mode", "round_prefer_ceil"))
-			return b.Node("Sum", []string{b.Node("LRN", []string{r}, num("size", 3)), r, r})
+			d := b.Node("ConvTranspose", []string{r, b.Normal("w", 0, 1, 2, 1, 2, 2)}, ints("strides", 2, 1), ints("output_shape", 11, 3))
+			return b.Node("Sum", []string{b.Node("LRN", []string{d}, num("size", 3)), d, d})
 		}),
 	} {
 		data, err := proto.Marshal(m)

@@ -56,6 +56,7 @@ const (
 	nExpand      // runs as a Binary: Y = X·1, X read with strides 0 where it repeats
 	nResize
 	nLRN
+	nConvTranspose
 	nSlice // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
 	nView  // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
@@ -71,7 +72,8 @@ type node struct {
 	in            []int
 	out           int
 	dead          bool
-	conv          convParams
+	conv          convParams // Conv's, and ConvTranspose's
+	deconv        deconvParams
 	pool          poolParams
 	gemm          gemmParams
 	act           Activation

@@ -382,6 +382,16 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4), b.Int64s("z", []int64{1, 1, 4, 4}, 4)})
 			})
 		}, want: []string{"Resize", "exactly one of scales and sizes"}},
+		{name: "convtranspose 1-D", model: func() *onnx.ModelProto {
+			return single([]int{2, 5}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 1, 2, 2, 3)})
+			})
+		}, want: []string{"ConvTranspose", "only 2-D transposed convolutions"}},
+		{name: "convtranspose output padding", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3)}, modelgen.Ints("strides", 2, 2), modelgen.Ints("output_padding", 2, 0))
+			})
+		}, want: []string{"ConvTranspose", "output_padding [2 0] must be less than the stride or the dilation"}},
 		{name: "raw data size", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Mul", []string{x, b.Const("c", []float32{1, 2, 3}, 3)})

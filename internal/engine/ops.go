@@ -22,9 +22,10 @@ const (
 	KindBatchMatMul                     // *BatchMatMul
 	KindResize                          // *Resize
 	KindLRN                             // *LRN
+	KindConvTranspose                   // *ConvTranspose
 )
 
-var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul", "Resize", "LRN"}
+var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul", "Resize", "LRN", "ConvTranspose"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -128,6 +129,26 @@ type LRN struct {
 	X, Y              TensorRef
 	Size              int
 	Alpha, Beta, Bias float32
+}
+
+// ConvTranspose is a 2-D transposed convolution with bias and activation:
+//
+//	Y[n, m, oy, ox] = Act(B[m] + Σ X[n, c, iy, ix] · W[c, m − g·M/G, ky, kx])
+//
+// over the channels c of m's group g and the (iy, ix, ky, kx) with
+// oy = iy·StrideH − PadTop + ky·DilationH (and ox likewise). X is [N, C,
+// H, W], W [C, M/Groups, KernelH, KernelW], B (optional) [M], Y [N, M, OH,
+// OW]; OH and OW (Y's) already account for the end pads and
+// output_padding.
+type ConvTranspose struct {
+	Nodes                string
+	X, W, B, Y           TensorRef
+	Groups               int
+	KernelH, KernelW     int
+	StrideH, StrideW     int
+	DilationH, DilationW int
+	PadTop, PadLeft      int
+	Act                  Activation
 }
 
 // PoolMode is max or average pooling.
@@ -311,6 +332,7 @@ func (o *LayerNorm) Kind() OpKind     { return KindLayerNorm }
 func (o *BatchMatMul) Kind() OpKind   { return KindBatchMatMul }
 func (o *Resize) Kind() OpKind        { return KindResize }
 func (o *LRN) Kind() OpKind           { return KindLRN }
+func (o *ConvTranspose) Kind() OpKind { return KindConvTranspose }
 
 func (o *Conv) Source() string          { return o.Nodes }
 func (o *Gemm) Source() string          { return o.Nodes }
@@ -327,6 +349,7 @@ func (o *LayerNorm) Source() string     { return o.Nodes }
 func (o *BatchMatMul) Source() string   { return o.Nodes }
 func (o *Resize) Source() string        { return o.Nodes }
 func (o *LRN) Source() string           { return o.Nodes }
+func (o *ConvTranspose) Source() string { return o.Nodes }
 
 func (o *Conv) Reads() []TensorRef          { return present(o.X, o.W, o.B, o.Z) }
 func (o *Gemm) Reads() []TensorRef          { return present(o.A, o.B, o.C) }
@@ -343,6 +366,7 @@ func (o *LayerNorm) Reads() []TensorRef     { return present(o.X, o.Scale, o.Bia
 func (o *BatchMatMul) Reads() []TensorRef   { return present(o.A, o.B) }
 func (o *Resize) Reads() []TensorRef        { return present(o.X, o.Table) }
 func (o *LRN) Reads() []TensorRef           { return present(o.X) }
+func (o *ConvTranspose) Reads() []TensorRef { return present(o.X, o.W, o.B) }
 
 func (o *Conv) Writes() TensorRef          { return o.Y }
 func (o *Gemm) Writes() TensorRef          { return o.Y }
@@ -359,3 +383,4 @@ func (o *LayerNorm) Writes() TensorRef     { return o.Y }
 func (o *BatchMatMul) Writes() TensorRef   { return o.Y }
 func (o *Resize) Writes() TensorRef        { return o.Y }
 func (o *LRN) Writes() TensorRef           { return o.Y }
+func (o *ConvTranspose) Writes() TensorRef { return o.Y }

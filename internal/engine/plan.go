@@ -220,6 +220,19 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 	case nBinary:
 		dims, sa, sb := broadcastStrides(in[0], in[1], pl.shapes[n.out])
 		return []Op{&Binary{Nodes: n.name, Op: n.binop, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sa, StrideB: sb, Act: n.act}}, nil
+	case nConvTranspose:
+		g, err := n.deconvGeom(in[0], in[1])
+		if err != nil {
+			return nil, err
+		}
+		w := pl.ref(n.in[1])
+		return []Op{&ConvTranspose{
+			Nodes: n.name, X: x, W: w, B: pl.ref(n.in[2]), Y: y,
+			Groups: n.conv.group, KernelH: w.Shape[2], KernelW: w.Shape[3],
+			StrideH: n.conv.strides[0], StrideW: n.conv.strides[1],
+			DilationH: n.conv.dilations[0], DilationW: n.conv.dilations[1],
+			PadTop: g.padTop, PadLeft: g.padLeft, Act: n.act,
+		}}, nil
 	case nLRN:
 		op := n.lrn
 		op.Nodes, op.X, op.Y = n.name, x, y

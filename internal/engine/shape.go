@@ -94,6 +94,12 @@ func (n *node) outShape(in [][]int, batch int) ([]int, error) {
 		return g.y, err
 	case nExpand:
 		return n.expandShape(x, batch)
+	case nConvTranspose:
+		g, err := n.deconvGeom(x, in[1])
+		if err != nil {
+			return nil, err
+		}
+		return []int{x[0], in[1][1] * n.conv.group, g.oh, g.ow}, nil
 	case nLRN:
 		if len(x) < 3 {
 			return nil, n.errorf("input has shape %v, want [N, C, spatial...]", x)

@@ -99,6 +99,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.resizeNode(n, op)
 	case "LRN":
 		return r.lrnNode(n)
+	case "ConvTranspose":
+		return r.convTransposeNode(n)
 	case "Slice":
 		return r.sliceNode(n)
 	case "Gather":

@@ -236,3 +236,62 @@ func (d *depthwiseKernel) run(mem *memory, part, parts int, _ []float32) {
 		activate(o.Act, dst)
 	}
 }
+
+// convTransposeKernel computes one output plane (image, output channel)
+// per unit, each output element gathering the inputs that reach it.
+type convTransposeKernel struct {
+	op                            *engine.ConvTranspose
+	c, h, w, m, oh, ow, cg, mg, n int
+}
+
+func newConvTranspose(o *engine.ConvTranspose) (kernel, error) {
+	x, w, y := o.X.Shape, o.W.Shape, o.Y.Shape
+	ok := len(x) == 4 && len(w) == 4 && len(y) == 4 && o.Groups >= 1 && x[1]%o.Groups == 0 && w[0] == x[1] &&
+		y[0] == x[0] && y[1] == w[1]*o.Groups && w[2] == o.KernelH && w[3] == o.KernelW &&
+		o.StrideH >= 1 && o.StrideW >= 1 && o.DilationH >= 1 && o.DilationW >= 1 &&
+		(!o.B.Present() || o.B.Elems() == y[1])
+	if !ok {
+		return nil, fmt.Errorf("transposed convolution of X%v by W%v into Y%v, %d groups", x, w, y, o.Groups)
+	}
+	return &convTransposeKernel{op: o, c: x[1], h: x[2], w: x[3], m: y[1], oh: y[2], ow: y[3],
+		cg: x[1] / o.Groups, mg: w[1], n: x[0]}, nil
+}
+
+func (k *convTransposeKernel) run(mem *memory, part, parts int, _ []float32) {
+	o := k.op
+	x, w, b, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.B), mem.f32(o.Y)
+	kh, kw := o.KernelH, o.KernelW
+	lo, hi := span(k.n*k.m, part, parts)
+	for p := lo; p < hi; p++ {
+		img, m := p/k.m, p%k.m
+		g, mi := m/k.mg, m%k.mg
+		out := y[p*k.oh*k.ow:][:k.oh*k.ow]
+		for oy := range k.oh {
+			for ox := range k.ow {
+				var s float32
+				if b != nil {
+					s = b[m]
+				}
+				for ky := range kh {
+					ty := oy + o.PadTop - ky*o.DilationH
+					if ty < 0 || ty%o.StrideH != 0 || ty/o.StrideH >= k.h {
+						continue
+					}
+					iy := ty / o.StrideH
+					for kx := range kw {
+						tx := ox + o.PadLeft - kx*o.DilationW
+						if tx < 0 || tx%o.StrideW != 0 || tx/o.StrideW >= k.w {
+							continue
+						}
+						ix := tx / o.StrideW
+						for c := g * k.cg; c < (g+1)*k.cg; c++ {
+							s += x[((img*k.c+c)*k.h+iy)*k.w+ix] * w[((c*k.mg+mi)*kh+ky)*kw+kx]
+						}
+					}
+				}
+				out[oy*k.ow+ox] = s
+			}
+		}
+		activate(o.Act, out)
+	}
+}

@@ -198,6 +198,9 @@ func newKernel(op engine.Op) (kernel, int, error) {
 	case *engine.LRN:
 		k, err := newLRN(o)
 		return k, 0, err
+	case *engine.ConvTranspose:
+		k, err := newConvTranspose(o)
+		return k, 0, err
 	}
 	return nil, 0, fmt.Errorf("unsupported op %T", op)
 }

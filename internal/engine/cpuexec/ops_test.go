@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
+	"github.com/clockwork-go/clockwork/internal/engine/cpuexec"
+	"github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
@@ -357,6 +359,24 @@ func TestOperators(t *testing.T) {
 			rms := b.Node("Sqrt", []string{b.Node("ReduceMean", []string{b.Node("Pow", []string{x, b.Const("sq", []float32{2})})}, ints("axes", -1), num("keepdims", 0))})
 			return b.Node("Concat", []string{b.Node("Reshape", []string{dv, b.Int64s("f", []int64{0, -1}, 2)}), m, rms}, num("axis", 1))
 		}},
+		// FCN's and U-Net's upsampling: a stride-2 transposed convolution
+		// with bias and ReLU; groups, dilation, asymmetric pads and
+		// output_padding; and output_shape fixing the pads.
+		{name: "convtranspose-stride2-bias-relu", input: []int{3, 4, 5}, build: func(b *modelgen.Builder, x string) string {
+			w := b.Normal("w", 0, 0.4, 3, 4, 2, 2)
+			return b.Node("Relu", []string{b.Node("ConvTranspose", []string{x, w, b.Normal("b", 0, 0.3, 4)}, ints("strides", 2, 2))})
+		}},
+		{name: "convtranspose-groups-dilation-pads-output-padding", input: []int{4, 5, 4}, build: func(b *modelgen.Builder, x string) string {
+			w := b.Normal("w", 0, 0.4, 4, 3, 3, 2)
+			return b.Node("ConvTranspose", []string{x, w}, num("group", 2), ints("strides", 3, 2), ints("dilations", 2, 1),
+				ints("pads", 1, 0, 2, 1), ints("output_padding", 1, 1))
+		}},
+		{name: "convtranspose-output-shape-and-same-upper", input: []int{2, 4, 4}, build: func(b *modelgen.Builder, x string) string {
+			w := b.Normal("w", 0, 0.4, 2, 2, 3, 3)
+			a := b.Node("ConvTranspose", []string{x, w}, ints("strides", 2, 2), ints("output_shape", 8, 9))
+			u := b.Node("ConvTranspose", []string{x, b.Normal("w2", 0, 0.4, 2, 2, 4, 4)}, ints("strides", 2, 2), str("auto_pad", "SAME_UPPER"))
+			return b.Node("Concat", []string{b.Node("Reshape", []string{a, b.Int64s("fa", []int64{0, -1}, 2)}), b.Node("Reshape", []string{u, b.Int64s("fu", []int64{0, -1}, 2)})}, num("axis", 1))
+		}},
 		{name: "sum-of-four-broadcasting", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Sum", []string{x, b.Normal("row", 0, 1, 3), b.Node("Relu", []string{x}), b.Normal("col", 0, 1, 2, 1)})
 		}},
@@ -518,6 +538,36 @@ func TestOperators(t *testing.T) {
 			checkModel(t, g.model(), g.opts, 1, 3)
 		})
 	}
+}
+
+// TestConvTransposeONNXExample checks ConvTranspose against ONNX's own
+// example, test_convtranspose_output_shape: output_shape larger than the
+// transposed convolution covers makes negative end pads, a last row and
+// column of zeros.
+func TestConvTransposeONNXExample(t *testing.T) {
+	b := modelgen.NewBuilder("deconv", 1)
+	ones := make([]float32, 18)
+	for i := range ones {
+		ones[i] = 1
+	}
+	y := b.Node("ConvTranspose", []string{b.Input("x", 1, 3, 3), b.Const("w", ones, 1, 2, 3, 3)}, ints("strides", 3, 2), ints("output_shape", 10, 8))
+	b.OutputAny(y)
+	x := reference.Tensor{Shape: []int{1, 1, 3, 3}, Data: []float32{0, 1, 2, 3, 4, 5, 6, 7, 8}}
+	w := cpuexec.NewWorkers(1)
+	defer w.Close()
+	outs, _ := runEngine(t, b.Model(), engine.Options{}, w, []reference.Tensor{x})
+	rows := [][]float32{{0, 0, 1, 1, 3, 2, 2, 0}, {3, 3, 7, 4, 9, 5, 5, 0}, {6, 6, 13, 7, 15, 8, 8, 0}}
+	var want []float32
+	for range 2 {
+		for r := range 10 {
+			if r == 9 {
+				want = append(want, make([]float32, 8)...)
+			} else {
+				want = append(want, rows[r/3]...)
+			}
+		}
+	}
+	compare(t, "ConvTranspose", outs[0], want)
 }
 
 // TestWorkspaceReuse runs a chain long enough that the planner reuses

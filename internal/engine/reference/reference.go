@@ -305,6 +305,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: resize(n, opset)}, nil
 	case "LRN":
 		return value{t: lrn(n)}, nil
+	case "ConvTranspose":
+		return value{t: convTranspose(n)}, nil
 	case "LayerNormalization":
 		return value{t: layerNorm(n)}, nil
 	}
@@ -935,6 +937,84 @@ func lrn(n node) Tensor {
 			}
 		}
 		y.Data[i] = float32(float64(x.Data[i]) / math.Pow(bias+alpha/float64(window)*sq, beta))
+	}
+	return y
+}
+
+// convTranspose scatters each input element times the kernel into the
+// output, as ONNX defines ConvTranspose (2-D), the pads from output_shape
+// or auto_pad where given.
+func convTranspose(n node) Tensor {
+	x, w := n.x(0), n.x(1)
+	group := n.i("group", 1)
+	strides, dils := n.ints("strides", 1, 1), n.ints("dilations", 1, 1)
+	outPad := n.ints("output_padding", 0, 0)
+	pads := n.ints("pads", 0, 0, 0, 0)
+	autoPad := n.s("auto_pad", "NOTSET")
+	outShape := n.ints("output_shape")
+	if len(outShape) == 4 {
+		outShape = outShape[2:]
+	}
+	cg, mg := x.Shape[1]/group, w.Shape[1]
+	var full, begin [2]int
+	for i := range 2 {
+		k := w.Shape[2+i]
+		full[i] = strides[i]*(x.Shape[2+i]-1) + outPad[i] + (k-1)*dils[i] + 1
+		b, e := pads[i], pads[2+i]
+		want := -1
+		if outShape != nil {
+			want = outShape[i]
+		} else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+			want = x.Shape[2+i] * strides[i]
+		} else if autoPad == "VALID" {
+			b, e = 0, 0
+		}
+		if want >= 0 {
+			t := full[i] - want
+			h := int(math.Floor(float64(t) / 2))
+			b, e = t-h, h
+			if autoPad == "SAME_UPPER" {
+				b, e = h, t-h
+			}
+		}
+		begin[i], full[i] = b, full[i]-b-e
+	}
+	y := newTensor(x.Shape[0], mg*group, full[0], full[1])
+	acc := make([]float64, len(y.Data))
+	if v, ok := n.in(2); ok {
+		for i := range acc {
+			acc[i] = float64(v.t.Data[i/(full[0]*full[1])%(mg*group)])
+		}
+	}
+	for img := range x.Shape[0] {
+		for c := range x.Shape[1] {
+			g := c / cg
+			for iy := range x.Shape[2] {
+				for ix := range x.Shape[3] {
+					xv := float64(x.Data[((img*x.Shape[1]+c)*x.Shape[2]+iy)*x.Shape[3]+ix])
+					for mi := range mg {
+						m := g*mg + mi
+						for ky := range w.Shape[2] {
+							oy := iy*strides[0] - begin[0] + ky*dils[0]
+							if oy < 0 || oy >= full[0] {
+								continue
+							}
+							for kx := range w.Shape[3] {
+								ox := ix*strides[1] - begin[1] + kx*dils[1]
+								if ox < 0 || ox >= full[1] {
+									continue
+								}
+								wv := float64(w.Data[((c*mg+mi)*w.Shape[2]+ky)*w.Shape[3]+kx])
+								acc[((img*mg*group+m)*full[0]+oy)*full[1]+ox] += xv * wv
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for i, v := range acc {
+		y.Data[i] = float32(v)
 	}
 	return y
 }

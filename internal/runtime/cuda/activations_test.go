@@ -211,3 +211,24 @@ func TestGPUElementwiseMath(t *testing.T) {
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
+
+// TestGPUConvTranspose runs transposed convolutions (FCN's and U-Net's
+// upsampling): stride 2 with bias and a fused ReLU; groups, dilation,
+// asymmetric pads and output_padding; and an output_shape larger than
+// the convolution covers (negative pads), at batch sizes 1 to 4 against
+// the CPU runtime.
+func TestGPUConvTranspose(t *testing.T) {
+	b := modelgen.NewBuilder("deconv", 37)
+	x := b.Input("input", 4, 5, 4)
+	up := b.Node("Relu", []string{b.Node("ConvTranspose", []string{x, b.Normal("w1", 0, 0.4, 4, 3, 2, 2), b.Normal("b1", 0, 0.3, 3)},
+		modelgen.Ints("strides", 2, 2))})
+	grouped := b.Node("ConvTranspose", []string{x, b.Normal("w2", 0, 0.4, 4, 3, 3, 2)}, modelgen.Int("group", 2),
+		modelgen.Ints("strides", 3, 2), modelgen.Ints("dilations", 2, 1), modelgen.Ints("pads", 1, 0, 2, 1), modelgen.Ints("output_padding", 1, 1))
+	shaped := b.Node("ConvTranspose", []string{x, b.Normal("w3", 0, 0.4, 4, 2, 3, 3)}, modelgen.Ints("strides", 3, 2), modelgen.Ints("output_shape", 16, 10))
+	flat := func(v string) string { return flatNode(b, v) }
+	b.NodeOut("Concat", "output", []string{flat(up), flat(grouped), flat(shaped)}, modelgen.Int("axis", 1))
+	b.Output("output", 3*10*8+6*15*8+2*16*10)
+	path := writeModel(t, t.TempDir(), b)
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}

@@ -385,6 +385,37 @@ extern "C" __global__ void lrn(const float *__restrict__ x, float *__restrict__ 
 	}
 }
 
+// A 2-D transposed convolution with bias and activation, a thread per
+// output gathering the inputs that reach it (as the CPU executor): x [n,
+// c, h, w], weights [c, mg, kh, kw] with c/groups input channels a group
+// and mg output channels, y [n, mg*groups, oh, ow]; bias may be null.
+extern "C" __global__ void conv_transpose(const float *__restrict__ x, const float *__restrict__ wt,
+		const float *__restrict__ bias, float *__restrict__ y, int n, int c, int h, int w, int groups, int mg,
+		int oh, int ow, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int kind, float p0, float p1) {
+	int m = mg * groups, cg = c / groups, total = n * m * oh * ow;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+		int ox = i % ow, t = i / ow;
+		int oy = t % oh;
+		t /= oh;
+		int oc = t % m, img = t / m;
+		int g = oc / mg, mi = oc % mg;
+		float s = bias ? bias[oc] : 0.f;
+		for (int ky = 0; ky < kh; ky++) {
+			int ty = oy + pt - ky * dh;
+			if (ty < 0 || ty % sh != 0 || ty / sh >= h) continue;
+			int iy = ty / sh;
+			for (int kx = 0; kx < kw; kx++) {
+				int tx = ox + pl - kx * dw;
+				if (tx < 0 || tx % sw != 0 || tx / sw >= w) continue;
+				int ix = tx / sw;
+				for (int ci = g * cg; ci < (g + 1) * cg; ci++)
+					s += x[(((long long)img * c + ci) * h + iy) * w + ix] * wt[(((long long)ci * mg + mi) * kh + ky) * kw + kx];
+			}
+		}
+		y[i] = act(s, kind, p0, p1);
+	}
+}
+
 // One warp normalises each row of len elements: the mean, then the mean
 // of the squared deviations from it (two passes, as the CPU executor),
 // then y = (x - mean) / sqrt(var + eps) * scale + bias; bias may be null.
@@ -437,7 +468,7 @@ const blockSize = 256
 type kernels struct {
 	mod                                                          cu.Module
 	channelAct, gemmEpilogue, binaryOp, concat, gapFn, depthwise cu.Function
-	gemmRows, pool2d, pad2d, layerNorm, resize2d, lrn            cu.Function
+	gemmRows, pool2d, pad2d, layerNorm, resize2d, lrn, deconv    cu.Function
 	maxBlocks                                                    int // grid cap: enough blocks to fill the device
 }
 
@@ -479,6 +510,7 @@ func (k *kernels) funcs() []kernelFunc {
 		{&k.concat, "concat"}, {&k.gapFn, "global_avg_pool"}, {&k.depthwise, "depthwise_conv"},
 		{&k.gemmRows, "gemm_rows"}, {&k.pool2d, "pool2d"}, {&k.pad2d, "pad2d"}, {&k.layerNorm, "layer_norm"},
 		{&k.resize2d, "resize2d"}, {&k.lrn, "lrn"},
+		{&k.deconv, "conv_transpose"},
 	}
 }
 
@@ -733,4 +765,18 @@ func (k *kernels) launchLRN(s cu.Stream, args *cu.KernelArgs, x, y cu.DevicePtr,
 	args.Ptr(x).Ptr(y).Int32(int32(xs[0])).Int32(int32(xs[1])).Int32(int32(inner)).Int32(int32(o.Size))
 	args.Float32(o.Alpha).Float32(o.Beta).Float32(o.Bias)
 	return k.lrn.Launch(k.grid(o.X.Elems()), threads, 0, s, args)
+}
+
+// launchConvTranspose computes o, a thread per output element.
+func (k *kernels) launchConvTranspose(s cu.Stream, args *cu.KernelArgs, x, w, b, y cu.DevicePtr, o *engine.ConvTranspose) error {
+	xs, ws, ys := o.X.Shape, o.W.Shape, o.Y.Shape
+	kind, p0, p1 := actArgs(o.Act)
+	args.Reset()
+	args.Ptr(x).Ptr(w).Ptr(b).Ptr(y)
+	for _, v := range []int{xs[0], xs[1], xs[2], xs[3], o.Groups, ws[1], ys[2], ys[3], o.KernelH, o.KernelW,
+		o.StrideH, o.StrideW, o.DilationH, o.DilationW, o.PadTop, o.PadLeft} {
+		args.Int32(int32(v))
+	}
+	args.Int32(kind).Float32(p0).Float32(p1)
+	return k.deconv.Launch(k.grid(o.Y.Elems()), threads, 0, s, args)
 }

@@ -146,6 +146,8 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 		return newResizeStep(o)
 	case *engine.LRN:
 		return newLRNStep(o)
+	case *engine.ConvTranspose:
+		return newConvTransposeStep(o)
 	case *engine.Copy:
 		if o.X.Bytes() != o.Y.Bytes() {
 			return nil, fmt.Errorf("copy of %v into %v", o.X, o.Y)
@@ -347,6 +349,28 @@ func (s *padStep) enqueue(b *builder, k *kernels, m *binding) error {
 }
 
 func (s *padStep) destroy() {}
+
+// convTransposeStep is conv_transpose, a thread per output. (cuDNN's
+// backward-data convolution computes the same and would be faster for
+// large layers; it needs bindings and a fakecuda twin of its own.)
+type convTransposeStep struct{ op *engine.ConvTranspose }
+
+func newConvTransposeStep(o *engine.ConvTranspose) (step, error) {
+	x, w, y := o.X.Shape, o.W.Shape, o.Y.Shape
+	if len(x) != 4 || len(w) != 4 || len(y) != 4 || o.Groups < 1 || x[1]%o.Groups != 0 || w[0] != x[1] ||
+		y[0] != x[0] || y[1] != w[1]*o.Groups || o.StrideH < 1 || o.StrideW < 1 || o.DilationH < 1 || o.DilationW < 1 ||
+		o.B.Present() && o.B.Elems() != y[1] {
+		return nil, fmt.Errorf("transposed convolution of X%v by W%v into Y%v, %d groups", x, w, y, o.Groups)
+	}
+	return &convTransposeStep{op: o}, nil
+}
+
+func (s *convTransposeStep) enqueue(b *builder, k *kernels, m *binding) error {
+	o := s.op
+	return k.launchConvTranspose(b.s, &b.args, m.addr(o.X), m.addr(o.W), m.addr(o.B), m.addr(o.Y), o)
+}
+
+func (s *convTransposeStep) destroy() {}
 
 // lrnStep is lrn, a thread per element.
 type lrnStep struct{ op *engine.LRN }

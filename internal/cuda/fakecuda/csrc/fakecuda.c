@@ -1089,7 +1089,7 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_RESIZE2D, FN_LRN, FN_COUNT };
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_RESIZE2D, FN_LRN, FN_CONV_TRANSPOSE, FN_COUNT };
 
 /* The kernels the fake can run, by name, with their parameter lists: p a
  * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
@@ -1110,6 +1110,7 @@ static const struct {
 	{FN_LAYER_NORM, "layer_norm", "pp" "ii" "pp" "f"},
 	{FN_RESIZE2D, "resize2d", "pp" "iiiii" "p"},
 	{FN_LRN, "lrn", "pp" "iiii" "fff"},
+	{FN_CONV_TRANSPOSE, "conv_transpose", "pppp" "iiiiiiiiiiiiiiii" "i" "ff"},
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
@@ -2053,7 +2054,9 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *   resize2d(x, y, planes, h, w, oh, ow, table): each h×w plane resized to oh×ow by a table of
  *     (i0, i1, w) per output row then column: the four elements' weighted sum, w = 0 taking i0's;
  *   lrn(x, y, n, c, inner, size, alpha, beta, bias): x / (bias + alpha/size · Σ x²)^beta, the sum
- *     over channels ch − (size−1)/2 to ch + size/2 of the image. */
+ *     over channels ch − (size−1)/2 to ch + size/2 of the image;
+ *   conv_transpose(x, w, bias, y, n, c, h, w, groups, mg, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl,
+ *     act, p0, p1): a 2-D transposed convolution, each output gathering the inputs that reach it. */
 static void run_kernel(op *o) {
 	unsigned char *b = o->u.kernel.args;
 	size_t off = 0;
@@ -2184,6 +2187,34 @@ static void run_kernel(op *o) {
 		for (int i = 0; i < planes * oh * ow; i++) {
 			int ox = i % ow, t = i / ow, oy = t % oh, p = t / oh, iy = oy - top, ix = ox - left;
 			y[i] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((size_t)p * h + iy) * w + ix] : 0;
+		}
+		break;
+	}
+	case FN_CONV_TRANSPOSE: {
+		float *x = F(ARG(dptr, b, off)), *wt = F(ARG(dptr, b, off)), *bias = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
+		int g[16];
+		for (int k = 0; k < 16; k++) g[k] = ARG(int, b, off);
+		int kind = ARG(int, b, off);
+		float p0 = ARG(float, b, off), p1 = ARG(float, b, off);
+		int n = g[0], c = g[1], h = g[2], w = g[3], groups = g[4], mg = g[5], oh = g[6], ow = g[7];
+		int kh = g[8], kw = g[9], sh = g[10], sw = g[11], dh = g[12], dw = g[13], pt = g[14], pl = g[15];
+		int m = mg * groups, cg = c / groups;
+		for (int i = 0; i < n * m * oh * ow; i++) {
+			int ox = i % ow, t = i / ow, oy = t % oh;
+			t /= oh;
+			int oc = t % m, img = t / m, gi = oc / mg, mi = oc % mg;
+			float s = bias != NULL ? bias[oc] : 0;
+			for (int ky = 0; ky < kh; ky++) {
+				int ty = oy + pt - ky * dh;
+				if (ty < 0 || ty % sh != 0 || ty / sh >= h) continue;
+				for (int kx = 0; kx < kw; kx++) {
+					int tx = ox + pl - kx * dw;
+					if (tx < 0 || tx % sw != 0 || tx / sw >= w) continue;
+					for (int ci = gi * cg; ci < (gi + 1) * cg; ci++)
+						s += x[(((size_t)img * c + ci) * h + ty / sh) * w + tx / sw] * wt[(((size_t)ci * mg + mi) * kh + ky) * kw + kx];
+				}
+			}
+			y[i] = act_apply(kind, s, p0, p1);
 		}
 		break;
 	}
