@@ -14,39 +14,9 @@ type deconvParams struct {
 // convTransposeNode reads a ConvTranspose: X, W [C, M/group, kH, kW] and
 // an optional bias, constants.
 func (r *nodeReader) convTransposeNode(n *node) error {
-	a := r.a
-	if err := r.inputs(2, 3); err != nil {
-		return err
-	}
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	w, wv, err := r.floatConst(1, -1)
-	if err != nil {
-		return err
-	}
-	if w == nil {
-		return r.errorf("missing weights")
-	}
-	if len(w.dims) != 4 {
-		return r.errorf("weights have shape %v: only 2-D transposed convolutions are supported", w.dims)
-	}
-	p := &n.conv
-	if p.group, err = a.int("group", 1, 1, maxGroup); err != nil {
-		return err
-	}
-	bias, bv, err := r.floatConst(2, 1)
-	if err != nil {
-		return err
-	}
-	if bias != nil && bias.dims[0] != w.dims[1]*p.group {
-		return r.errorf("bias has shape %v, want [%d]", bias.dims, w.dims[1]*p.group)
-	}
-	if p.kernel, err = a.ints("kernel_shape", 2, 1, maxDim); err != nil {
-		return err
-	}
-	if err := r.window(&p.strides, &p.dilations, &p.pads, &p.autoPad); err != nil {
+	a, p := r.a, &n.conv
+	n.kind = nConvTranspose
+	if err := r.convInputs(n, "transposed convolutions", func(w []int, group int) int { return w[1] * group }); err != nil {
 		return err
 	}
 	op, err := a.ints("output_padding", 2, 0, maxDim)
@@ -70,7 +40,6 @@ func (r *nodeReader) convTransposeNode(n *node) error {
 		}
 		n.deconv.outputShape = s[2:] // [N, M, H, W] as some exporters write it
 	}
-	n.kind, n.in = nConvTranspose, []int{x, wv, bv}
 	return nil
 }
 

@@ -268,8 +268,19 @@ func (r *nodeReader) dataInputs(n *node, lo, hi int) error {
 }
 
 func (r *nodeReader) conv(n *node) error {
-	a := r.a
 	n.kind = nConv
+	if err := r.convInputs(n, "convolutions", func(w []int, _ int) int { return w[0] }); err != nil {
+		return err
+	}
+	n.in = append(n.in, -1) // the residual fuseResidual may add
+	return nil
+}
+
+// convInputs reads what Conv and ConvTranspose share: X, constant 4-D
+// weights, group, an optional constant bias of outputs(W's shape, group)
+// elements, kernel_shape and the window attributes. n.in is X, W, B.
+func (r *nodeReader) convInputs(n *node, what string, outputs func(w []int, group int) int) error {
+	a := r.a
 	if err := r.inputs(2, 3); err != nil {
 		return err
 	}
@@ -285,20 +296,20 @@ func (r *nodeReader) conv(n *node) error {
 		return r.errorf("missing weights")
 	}
 	if len(w.dims) != 4 {
-		return r.errorf("weights have shape %v: only 2-D convolutions are supported", w.dims)
+		return r.errorf("weights have shape %v: only 2-D %s are supported", w.dims, what)
+	}
+	p := &n.conv
+	if p.group, err = a.int("group", 1, 1, maxGroup); err != nil {
+		return err
 	}
 	bias, bv, err := r.floatConst(2, 1)
 	if err != nil {
 		return err
 	}
-	if bias != nil && bias.dims[0] != w.dims[0] {
-		return r.errorf("bias has shape %v, want [%d]", bias.dims, w.dims[0])
+	if m := outputs(w.dims, p.group); bias != nil && bias.dims[0] != m {
+		return r.errorf("bias has shape %v, want [%d]", bias.dims, m)
 	}
-	n.in = []int{x, wv, bv, -1}
-	p := &n.conv
-	if p.group, err = a.int("group", 1, 1, maxGroup); err != nil {
-		return err
-	}
+	n.in = []int{x, wv, bv}
 	if p.kernel, err = a.ints("kernel_shape", 2, 1, maxDim); err != nil {
 		return err
 	}
