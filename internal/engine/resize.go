@@ -14,7 +14,8 @@ import (
 // reference does, into a constant table the executors read; so the CPU
 // and the GPU compute the same sums.
 
-// resizeArgs are a Resize's output size and table.
+// resizeArgs are a Resize's input and output sizes (its table is the
+// node's second input).
 type resizeArgs struct {
 	h, w, oh, ow int
 }
