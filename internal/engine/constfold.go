@@ -24,7 +24,7 @@ func (r *nodeReader) foldMore(op string) (c *tensor, ok bool, err error) {
 		if !r.constInputs(true) {
 			return nil, false, nil
 		}
-		c, err = r.equal()
+		c, err = r.arith(op)
 	case "Where":
 		if !r.constInputs(false) {
 			return nil, false, nil
@@ -140,32 +140,6 @@ func bcastIndex(k int, out, in []int) int {
 		stride *= in[len(in)-d]
 	}
 	return idx
-}
-
-// equal is Equal of two integer constants, a BOOL constant. An element
-// that depends on the batch size compares equal at no batch size, or
-// the comparison is refused.
-func (r *nodeReader) equal() (*tensor, error) {
-	a, b, dims, err := r.twoConsts()
-	if err != nil {
-		return nil, err
-	}
-	out, err := newIntTensor(r, dims)
-	if err != nil {
-		return nil, err
-	}
-	out.dtype = int32(onnx.TensorProto_BOOL)
-	for k := range out.i64 {
-		x, y := a.at(bcastIndex(k, dims, a.dims)), b.at(bcastIndex(k, dims, b.dims))
-		d := sym{c: x.c - y.c, n: x.n - y.n} // equal where d.c + d.n × batch = 0
-		switch {
-		case d.n == 0 && d.c == 0:
-			out.i64[k] = 1
-		case d.n != 0 && -d.c%d.n == 0 && -d.c/d.n >= 1:
-			return nil, r.errorf("a comparison whose result depends on the batch size is not supported")
-		}
-	}
-	return out, nil
 }
 
 // where is Where of constants: a condition without batch-size terms and

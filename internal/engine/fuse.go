@@ -254,8 +254,7 @@ func (m *Model) fuseGelu() {
 			return -1, -1
 		}
 		for i := range 2 {
-			c := m.values[n.in[1-i]]
-			if c.kind == valConst && len(c.c.f32) == 1 && len(c.c.dims) <= 1 && math.Abs(float64(c.c.f32[0])-want) <= rel*want {
+			if c, ok := m.scalarConst(n.in[1-i]); ok && math.Abs(float64(c)-want) <= rel*want {
 				return m.soleProducer(n.in[i], uses, isOutput), n.in[i]
 			}
 		}
@@ -344,9 +343,8 @@ func (m *Model) scaled(n *node) (x int, s float32, ok bool) {
 		return 0, 0, false
 	}
 	for i := range 2 {
-		c := m.values[n.in[1-i]]
-		if c.kind == valConst && len(c.c.f32) == 1 && len(c.c.dims) <= 1 {
-			return n.in[i], c.c.f32[0], true
+		if c, ok := m.scalarConst(n.in[1-i]); ok {
+			return n.in[i], c, true
 		}
 	}
 	return 0, 0, false

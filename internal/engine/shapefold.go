@@ -340,10 +340,12 @@ func (r *nodeReader) slice() (*tensor, error) {
 	return out, nil
 }
 
-// arith is Add, Sub, Mul or Div of two integer constants, broadcasting.
-// A product of two elements that both depend on the batch size, and a
-// division of one that does not come out whole, are not supported.
-// Division truncates, as ONNX runtimes do for integers.
+// arith is Add, Sub, Mul, Div or Equal of two integer constants,
+// broadcasting. A product of two elements that both depend on the batch
+// size, a division of one that does not come out whole, and a comparison
+// whose result would depend on the batch size are not supported.
+// Division truncates, as ONNX runtimes do for integers. Equal makes a
+// BOOL constant.
 func (r *nodeReader) arith(op string) (*tensor, error) {
 	a, b, dims, err := r.twoConsts()
 	if err != nil {
@@ -353,20 +355,15 @@ func (r *nodeReader) arith(op string) (*tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	bd, sa, sb := broadcastStrides(a.dims, b.dims, dims)
-	idx := make([]int, len(bd))
-	for k := range len(out.i64) {
-		ia, ib := 0, 0
-		for d := range idx {
-			ia += idx[d] * sa[d]
-			ib += idx[d] * sb[d]
-		}
-		y, err := r.arith1(op, a.at(ia), b.at(ib))
+	if op == "Equal" {
+		out.dtype = int32(onnx.TensorProto_BOOL)
+	}
+	for k := range out.i64 {
+		y, err := r.arith1(op, a.at(bcastIndex(k, dims, a.dims)), b.at(bcastIndex(k, dims, b.dims)))
 		if err != nil {
 			return nil, err
 		}
 		out.set(k, y)
-		advance(idx, bd)
 	}
 	return out, nil
 }
@@ -402,6 +399,15 @@ func (r *nodeReader) arith1(op string, x, y sym) (sym, error) {
 			return sym{}, r.errorf("a product of two values that depend on the batch size is not supported")
 		}
 		return sym{x.c * y.c, x.c*y.n + x.n*y.c}, nil
+	case "Equal":
+		d := sym{c: x.c - y.c, n: x.n - y.n} // equal where d.c + d.n × batch = 0
+		switch {
+		case d.n == 0 && d.c == 0:
+			return sym{c: 1}, nil
+		case d.n != 0 && -d.c%d.n == 0 && -d.c/d.n >= 1:
+			return sym{}, r.errorf("a comparison whose result depends on the batch size is not supported")
+		}
+		return sym{}, nil
 	}
 	if y.n != 0 {
 		return sym{}, r.errorf("a division by a value that depends on the batch size is not supported")
