@@ -62,7 +62,8 @@ func numElems(shape []int) int {
 	return n
 }
 
-// ActKind is an elementwise activation.
+// ActKind is an elementwise activation. Its values are the act codes of
+// the CUDA runtime's kernels (and fakecuda's): new kinds go at the end.
 type ActKind uint8
 
 // Activations.

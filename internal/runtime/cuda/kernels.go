@@ -521,43 +521,18 @@ func (k *kernels) grid(n int) cu.Dim3 {
 
 var threads = cu.Dim3{X: blockSize, Y: 1, Z: 1}
 
-// actArgs encodes an activation as the kernels' (kind, p0, p1).
+// actArgs encodes an activation as the kernels' (kind, p0, p1): the act
+// function's codes are engine's ActKind values (TestKernelCodes).
 func actArgs(a engine.Activation) (int32, float32, float32) {
 	switch a.Kind {
-	case engine.ActRelu:
-		return 1, 0, 0
 	case engine.ActClip:
-		return 2, a.Min, a.Max
-	case engine.ActHardSigmoid:
-		return 3, a.Alpha, a.Beta
-	case engine.ActHardSwish:
-		return 4, a.Alpha, a.Beta
-	case engine.ActSigmoid:
-		return 5, 0, 0
-	case engine.ActTanh:
-		return 6, 0, 0
-	case engine.ActLeakyRelu:
-		return 7, a.Alpha, 0
-	case engine.ActErf:
-		return 8, 0, 0
-	case engine.ActGelu:
-		return 9, 0, 0
-	case engine.ActSqrt:
-		return 10, 0, 0
-	case engine.ActPow:
-		return 11, a.Alpha, 0
-	case engine.ActExp:
-		return 12, 0, 0
-	case engine.ActLog:
-		return 13, 0, 0
-	case engine.ActAbs:
-		return 14, 0, 0
-	case engine.ActNeg:
-		return 15, 0, 0
-	case engine.ActReciprocal:
-		return 16, 0, 0
+		return int32(a.Kind), a.Min, a.Max
+	case engine.ActHardSigmoid, engine.ActHardSwish:
+		return int32(a.Kind), a.Alpha, a.Beta
+	case engine.ActLeakyRelu, engine.ActPow:
+		return int32(a.Kind), a.Alpha, 0
 	}
-	return 0, 0, 0
+	return int32(a.Kind), 0, 0
 }
 
 // channelActArgs are the arguments of one channel_act launch.

@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,13 +81,20 @@ func TestKernelSourceCompiles(t *testing.T) {
 	}
 }
 
-// TestKernelCodes checks that every activation has a code in the kernels'
-// act function and that the binary kernel's op codes are engine's.
+// TestKernelCodes checks that the kernels' act function has a case for
+// every activation, its ActKind value, and none beyond, and that the
+// binary kernel's op codes are engine's.
 func TestKernelCodes(t *testing.T) {
-	for k := engine.ActRelu; !strings.HasPrefix(k.String(), "ActKind("); k++ {
-		if code, _, _ := actArgs(engine.Activation{Kind: k}); code == 0 {
-			t.Errorf("activation %s has no kernel code", k)
+	body := kernelSource[strings.Index(kernelSource, "float act("):]
+	body = body[:strings.Index(body, "\n}\n")]
+	k := engine.ActRelu
+	for ; !strings.HasPrefix(k.String(), "ActKind("); k++ {
+		if !strings.Contains(body, fmt.Sprintf("case %d:", k)) {
+			t.Errorf("activation %s (%d) has no case in the kernels' act function", k, k)
 		}
+	}
+	if strings.Contains(body, fmt.Sprintf("case %d:", k)) {
+		t.Errorf("the kernels' act function has a case %d, which no activation has", k)
 	}
 	if engine.Add != 0 || engine.Mul != 1 || engine.Sub != 2 || engine.Div != 3 {
 		t.Errorf("binary ops add %d, mul %d, sub %d, div %d: the binary kernel's codes are 0 to 3", engine.Add, engine.Mul, engine.Sub, engine.Div)
