@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -147,4 +148,34 @@ func (r *rawClient) inferWith(model uint64, input []byte) int32 {
 		r.t.Fatalf("response type %d", typ)
 	}
 	return int32(decode(r.t, d[1][0].buf).u(2))
+}
+
+// TestWorkerBoundsQueuedInputs: worker_dummy --max-queued-input 1M holds
+// one ResNet-50 input (602,112 bytes) of an Infer due in an hour and
+// answers a second 74; once the connection holding the first closes, its
+// Infer is cancelled (dropped with the original's line) and a second is
+// held. The original held every input until its action ran.
+func TestWorkerBoundsQueuedInputs(t *testing.T) {
+	w, port := startWorker(t, "-n", "1", "--max-queued-input", "1M")
+	later := uint64(time.Now().Add(time.Hour).UnixNano())
+	inferLater := func(id int) []byte {
+		return encode(varint(1, uint64(id)), varint(2, 0), varint(3, 0), fixed(4, later), fixed(5, never), varint(6, 0), varint(7, 1))
+	}
+	input := make([]byte, 602112)
+	c := dialRaw(t, port)
+	c.send(1, loadModelFromDisk(1, 0, filepath.Join(zoo, "resnet50_v2", "model"), 1), nil)
+	c.expect(101, 0)
+	holder := dialRaw(t, port)
+	holder.send(3, inferLater(2), input)
+	holder.send(6, encode(varint(1, 3)), nil) // answered once Infer 2 is held
+	holder.expect(106, 0)
+	c.send(3, inferLater(4), input)
+	c.expect(100, 74)
+	holder.nc.Close()
+	w.waitFor(`Dropping result R2:Error 1: Action cancelled: its connection closed`, 10*time.Second)
+	c.send(3, inferLater(5), input)
+	c.send(6, encode(varint(1, 6)), nil)
+	if d, _ := c.expect(106, 0); d.u(1) != 6 {
+		t.Fatalf("GetWorkerState result %v", d)
+	}
 }

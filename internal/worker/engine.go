@@ -32,6 +32,12 @@ type Config struct {
 	WorkspacePoolSize   uint64 // reported
 	HostIOPoolSize      uint64 // reported
 	AllowZeroSizeInputs bool
+	// MaxQueuedInput bounds the bytes of input that the Infers the engine
+	// holds may take (0: no bound). An Infer that would pass it is
+	// answered 74 (copyInputHostAlloc) when it arrives: the original kept
+	// every input until its action ran, so a stream of Infers due far in
+	// the future grew the process until the machine ran out of memory.
+	MaxQueuedInput uint64
 	// InputStage gives Infer a copy-input stage that may start 5 ms before
 	// earliest (the real worker); without it the exec stage checks inputs
 	// and reports the exec codes (worker_dummy).
@@ -52,6 +58,9 @@ type Engine struct {
 	infoBytes      int
 	paged, unpaged int
 	maxID          int32
+	// queuedInput is the bytes of input of the Infers not yet answered
+	// (Config.MaxQueuedInput).
+	queuedInput uint64
 
 	ops       []*Op
 	results   []Outcome
@@ -91,6 +100,9 @@ type task struct {
 	action   workerapi.Action
 	tag      any
 	received int64
+	// input is the bytes its Infer's body holds, counted in
+	// Engine.queuedInput until the task is answered.
+	input uint64
 
 	// Infer pipeline state.
 	inst      *instance
@@ -182,7 +194,7 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 			g.weights.push(now, eligible(a.Earliest), t)
 		}
 	case *workerapi.Infer:
-		if g := e.gpu(t, a.GPU); g != nil {
+		if g := e.gpu(t, a.GPU); g != nil && e.holdInput(t, a) {
 			if e.cfg.InputStage {
 				lead := int64(0)
 				if a.Earliest > inputLead {
@@ -196,6 +208,21 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 	default: // unreachable: decoding knows the types
 		e.fail(t, workerapi.ErrRuntimeError, "Invalid Action")
 	}
+}
+
+// holdInput counts a's input in the engine's, or answers a with status 74
+// if it would pass Config.MaxQueuedInput.
+func (e *Engine) holdInput(t *task, a *workerapi.Infer) bool {
+	n := uint64(a.InputLen())
+	if limit := e.cfg.MaxQueuedInput; limit > 0 && e.queuedInput+n > limit {
+		e.fail(t, workerapi.CopyInputHostAlloc, fmt.Sprintf(
+			"Infer input of %d bytes: the worker holds %d bytes of inputs not yet answered, and at most %d (--max-queued-input)",
+			n, e.queuedInput, limit))
+		return false
+	}
+	t.input = n
+	e.queuedInput += n
+	return true
 }
 
 func eligible(earliest uint64) int64 { return int64(min(earliest, 1<<63-1)) }
@@ -269,20 +296,49 @@ func (e *Engine) wake() int64 {
 
 // Shutdown answers every queued action with status 1 (cancelled).
 func (e *Engine) Shutdown() {
-	cancel := func(ex *executor) {
-		for _, t := range ex.drain() {
-			e.fail(t, workerapi.ErrCancelled, "Action cancelled: worker shutting down")
+	e.cancel(func(*task) bool { return true }, "worker shutting down", true)
+}
+
+// Cancel answers with status 1 (cancelled) the queued actions whose tag
+// owned reports, of those that hold nothing: no stage of theirs has run,
+// or, for an Infer, none past its copy-input (an Infer that holds IO
+// memory or has run finishes as usual). It returns how many it answered.
+//
+// The Server cancels a connection's actions when it closes. The original
+// ran them: their results could reach nobody, an Infer due far in the
+// future held its input until then, and loads and evictions changed a
+// worker that a controller reconnecting in the meantime had already asked
+// for its state.
+func (e *Engine) Cancel(owned func(tag any) bool, reason string) int {
+	return e.cancel(func(t *task) bool { return t.io == nil && owned(t.tag) }, reason, false)
+}
+
+// cancel answers the queued tasks that match reports with status 1, from
+// every executor but the copy-output stage's unless all, and returns how
+// many.
+func (e *Engine) cancel(match func(*task) bool, reason string, all bool) int {
+	n := 0
+	drop := func(ex *executor) {
+		for _, t := range ex.remove(match) {
+			e.fail(t, workerapi.ErrCancelled, "Action cancelled: "+reason)
+			n++
 		}
 	}
-	cancel(&e.loader)
+	drop(&e.loader)
 	for _, g := range e.gpus {
-		for _, ex := range []*executor{&g.weights, &g.input, &g.exec, &g.output} {
-			cancel(ex)
+		drop(&g.weights)
+		drop(&g.input)
+		drop(&g.exec)
+		if all {
+			drop(&g.output)
 		}
 	}
+	return n
 }
 
 func (e *Engine) result(t *task, r workerapi.Result) {
+	e.queuedInput -= t.input
+	t.input = 0
 	r.SetStamps(uint64(t.received), 0)
 	e.results = append(e.results, Outcome{Result: r, Tag: t.tag})
 }

@@ -331,6 +331,57 @@ func TestShutdownCancels(t *testing.T) {
 	h.status(id, workerapi.ErrCancelled)
 }
 
+// TestCancel: Cancel answers 1 the queued actions of an owner that hold
+// nothing (a load, an eviction, an Infer before its copy-input); what
+// runs or holds IO memory (an Infer whose input is copied) finishes as
+// usual, and other owners' actions stay queued. Their inputs count no
+// more against MaxQueuedInput.
+func TestCancel(t *testing.T) {
+	h := newHarness(t, withInputStage{sim.New(1)}, Config{Pages: 5, MaxQueuedInput: 400})
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Latest: workerapi.NoLatest,
+		Copies: 1, MaxBatchSize: 8, MaxExecDuration: uint64(1000 * ms)}), workerapi.Success)
+	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
+	h.after(20 * ms)
+	later := u(h.now + 3600_000*ms)
+	tagged := func(owner string, a workerapi.Action) int32 {
+		h.e.Submit(h.now, h.now, a, owner)
+		h.settle()
+		return a.ActionID()
+	}
+	inferAt := func(owner string, earliest uint64) int32 {
+		return tagged(owner, &workerapi.Infer{ID: h.id(), BatchSize: 1, Input: make([]byte, 100), Earliest: earliest, Latest: workerapi.NoLatest})
+	}
+	running := inferAt("a", 0)            // runs at once, 1 ms
+	copied := inferAt("a", u(h.now+3*ms)) // input copied, waits for its exec with IO memory
+	queued := inferAt("a", later)
+	weights := tagged("a", &workerapi.EvictWeights{ID: h.id(), Earliest: later, Latest: workerapi.NoLatest})
+	load := tagged("a", &workerapi.LoadModelFromDisk{ID: h.id(), ModelID: 1, Path: testZoo(t), Earliest: later,
+		Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 1})
+	other := inferAt("b", later)
+	h.status(inferAt("b", later), workerapi.CopyInputHostAlloc) // 500 bytes held of 400
+	if n := h.e.Cancel(func(tag any) bool { return tag == "a" }, "test"); n != 3 {
+		t.Errorf("cancelled %d actions, want 3", n)
+	}
+	h.settle()
+	for _, id := range []int32{queued, weights, load} {
+		if r := h.status(id, workerapi.ErrCancelled).(*workerapi.ErrorResult); r.Message != "Action cancelled: test" {
+			t.Errorf("action %d: %q", id, r.Message)
+		}
+	}
+	if h.e.queuedInput != 300 {
+		t.Errorf("%d bytes of input held after the cancel, want 300", h.e.queuedInput)
+	}
+	h.after(10 * ms)
+	h.status(running, workerapi.Success)
+	h.status(copied, workerapi.Success)
+	if !h.pending(other) {
+		t.Errorf("another owner's Infer was answered: %v", h.result(other))
+	}
+	if h.e.queuedInput != 100 {
+		t.Errorf("%d bytes of input held once only one Infer is left, want 100", h.e.queuedInput)
+	}
+}
+
 func TestGetWorkerState(t *testing.T) {
 	h, p := loaded(t, 2, 5)
 	h.submit(&workerapi.LoadWeights{ID: h.id(), GPU: 1, Latest: workerapi.NoLatest})

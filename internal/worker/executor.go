@@ -55,12 +55,11 @@ func (e *executor) wake() int64 {
 	return e.queue.Min().eligible
 }
 
-// drain removes and returns every queued task.
-func (e *executor) drain() []*task {
-	out := make([]*task, 0, e.queue.Len())
-	for _, q := range e.queue.All() {
+// remove removes and returns the queued tasks that match reports.
+func (e *executor) remove(match func(*task) bool) []*task {
+	var out []*task
+	for _, q := range e.queue.Remove(func(q queued) bool { return match(q.t) }) {
 		out = append(out, q.t)
 	}
-	e.queue.Clear()
 	return out
 }

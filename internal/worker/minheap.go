@@ -39,7 +39,14 @@ func (h *minHeap[T]) Pop() T {
 	var zero T
 	h.items[n] = zero // drop what it references
 	h.items = h.items[:n]
-	for i := 0; ; {
+	h.down(0)
+	return top
+}
+
+// down moves the value at i down to its place.
+func (h *minHeap[T]) down(i int) {
+	n := len(h.items)
+	for {
 		l, m := 2*i+1, i
 		if l < n && h.items[l].before(h.items[m]) {
 			m = l
@@ -48,11 +55,31 @@ func (h *minHeap[T]) Pop() T {
 			m = r
 		}
 		if m == i {
-			return top
+			return
 		}
 		h.items[i], h.items[m] = h.items[m], h.items[i]
 		i = m
 	}
+}
+
+// Remove removes the values del reports and returns them, in no
+// particular order.
+func (h *minHeap[T]) Remove(del func(T) bool) []T {
+	var removed []T
+	kept := h.items[:0]
+	for _, x := range h.items {
+		if del(x) {
+			removed = append(removed, x)
+		} else {
+			kept = append(kept, x)
+		}
+	}
+	clear(h.items[len(kept):])
+	h.items = kept
+	for i := len(kept)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+	return removed
 }
 
 // Clear empties the heap.

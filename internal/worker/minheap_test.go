@@ -20,6 +20,23 @@ func TestMinHeap(t *testing.T) {
 			h.Push(x)
 			want = append(want, x)
 		}
+		if round%3 == 2 { // remove a residue class
+			k := num(r.IntN(3))
+			odd := func(x num) bool { return x%3 == k }
+			gone := h.Remove(odd)
+			slices.Sort(gone)
+			var wantGone []num
+			for _, x := range want {
+				if odd(x) {
+					wantGone = append(wantGone, x)
+				}
+			}
+			slices.Sort(wantGone)
+			if !slices.Equal(gone, wantGone) {
+				t.Fatalf("round %d: removed %v, want %v", round, gone, wantGone)
+			}
+			want = slices.DeleteFunc(want, odd)
+		}
 		slices.Sort(want)
 		for range r.IntN(len(want) + 1) {
 			if got := h.Pop(); got != want[0] {

@@ -24,7 +24,8 @@ const StatusInterval = 10 * time.Second
 // accepts controller connections, converts action windows into the worker
 // clock, feeds the engine, runs the runtime operations it decides, and
 // sends each result back on the connection its action came from, converted
-// into that controller's clock.
+// into that controller's clock. When a connection closes, its actions
+// still queued are cancelled (Engine.Cancel).
 type Server struct {
 	rt      runtime.Runtime
 	engine  *Engine
@@ -54,10 +55,13 @@ type Server struct {
 	firstInfer atomic.Bool
 }
 
+// incoming is an action for the engine, or the news that a connection
+// closed (action nil), which follows every action read from it.
 type incoming struct {
 	action   workerapi.Action
 	received int64 // when it finished arriving: the original's receipt stamp
 	tag      *tag
+	closed   *peer
 }
 
 // tag travels with an action through the engine.
@@ -235,6 +239,10 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 		delete(s.conns, p)
 		s.mu.Unlock()
 		s.gate.Leave()
+		select { // its queued actions are cancelled (Engine.Cancel)
+		case s.actions <- incoming{closed: p}:
+		case <-ctx.Done():
+		}
 	}()
 	for {
 		msg, err := p.conn.Receive()
@@ -336,7 +344,12 @@ func (s *Server) run(ctx context.Context) {
 	for {
 		select {
 		case in := <-s.actions:
-			s.engine.Submit(tick(), in.received, in.action, in.tag)
+			if in.closed != nil {
+				s.engine.Cancel(func(t any) bool { tg, _ := t.(*tag); return tg != nil && tg.peer == in.closed },
+					"its connection closed")
+			} else {
+				s.engine.Submit(tick(), in.received, in.action, in.tag)
+			}
 		case c := <-s.completions:
 			due.Push(c)
 		case <-alarm.C:

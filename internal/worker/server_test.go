@@ -266,27 +266,109 @@ func TestResultLinesDoNotHoldTheEngine(t *testing.T) {
 	}
 }
 
-// TestResultForAClosedConnection: a result whose connection has closed is
-// dropped with one line, as the original's ("Sending" was printed first).
+// TestResultForAClosedConnection: when a connection closes, its actions
+// in flight run to their end and their results are dropped with one line
+// each, as the original's ("Sending" was printed first); those still
+// queued are cancelled (status 1), also dropped.
 func TestResultForAClosedConnection(t *testing.T) {
 	var out console
 	_, c := serveOne(t, sim.New(1), Options{Console: &out})
-	msg, err := workerapi.EncodeAction(&workerapi.LoadModelFromDisk{ID: 7, Path: testZoo(t), Copies: 1, MaxBatchSize: 1,
-		Earliest: uint64(clock.Now() + int64(300*time.Millisecond)), Latest: workerapi.NoLatest})
-	if err != nil {
-		t.Fatal(err)
+	if r := roundTrip(t, c, &workerapi.LoadModelFromDisk{ID: 1, Path: testZoo(t), Copies: 1, MaxBatchSize: 1, Latest: workerapi.NoLatest}); r.Status() != workerapi.Success {
+		t.Fatal(r)
 	}
-	if err := c.Send(msg); err != nil {
-		t.Fatal(err)
+	for _, a := range []workerapi.Action{
+		&workerapi.LoadWeights{ID: 8, Latest: workerapi.NoLatest}, // starts at once, runs 10 ms
+		&workerapi.LoadModelFromDisk{ID: 7, ModelID: 1, Path: testZoo(t), Copies: 1, MaxBatchSize: 1,
+			Earliest: uint64(clock.Now() + int64(time.Hour)), Latest: workerapi.NoLatest},
+	} {
+		msg, err := workerapi.EncodeAction(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(msg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out.waitFor(t, "Received A7:LoadModelFromDisk")
 	c.Close()
 	out.waitFor(t, ", reason: End of file\n")
-	out.waitFor(t, "Dropping result R7:LoadModelFromDisk")
+	out.waitFor(t, "Dropping result R7:Error 1: Action cancelled: its connection closed\n")
+	out.waitFor(t, "Dropping result R8:LoadWeights")
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	if strings.Contains(out.b.String(), "Sending R7") {
 		t.Errorf("a dropped result was also sent:\n%s", out.b.String())
+	}
+}
+
+// TestClosedConnectionFreesItsInputs: the inputs of a closed connection's
+// queued Infers count no more against the worker's bound
+// (Config.MaxQueuedInput), which answers the Infer that would pass it 74.
+func TestClosedConnectionFreesItsInputs(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4, MaxQueuedInput: 250}, sim.New(1), Options{Console: io.Discard})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	dial := func() *wire.Conn {
+		nc, err := net.Dial("tcp4", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wire.NewConn(nc)
+	}
+	c := dial()
+	defer c.Close()
+	if r := roundTrip(t, c, &workerapi.LoadModelFromDisk{ID: 1, Path: testZoo(t), Copies: 1, MaxBatchSize: 2, Latest: workerapi.NoLatest}); r.Status() != workerapi.Success {
+		t.Fatal(r)
+	}
+	later := uint64(clock.Now() + int64(time.Hour))
+	send := func(c *wire.Conn, id int32) {
+		msg, err := workerapi.EncodeAction(&workerapi.Infer{ID: id, BatchSize: 2, Input: make([]byte, 200), Earliest: later, Latest: workerapi.NoLatest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := dial()
+	send(first, 2) // held: 200 of 250 bytes
+	// A connection's actions reach the engine in order: once it answers
+	// GetWorkerState, Infer 2 is held.
+	roundTrip(t, first, &workerapi.GetWorkerState{ID: 3})
+	if r := roundTrip(t, c, &workerapi.Infer{ID: 4, BatchSize: 2, Input: make([]byte, 200), Earliest: later, Latest: workerapi.NoLatest}); r.Status() != workerapi.CopyInputHostAlloc {
+		t.Fatalf("a second input past the bound: %v, want status 74", r)
+	}
+	first.Close()
+	// Once the close is noticed, an Infer of the same size is held: it
+	// has no answer before that of the GetWorkerState after it.
+	deadline := time.Now().Add(10 * time.Second)
+	for id := int32(5); ; id += 2 {
+		send(c, id)
+		r := roundTrip(t, c, &workerapi.GetWorkerState{ID: id + 1})
+		if r.ActionID() == id+1 {
+			return
+		}
+		if r.Status() != workerapi.CopyInputHostAlloc {
+			t.Fatalf("Infer %d: %v, want status 74 or no answer", id, r)
+		}
+		if _, err := c.Receive(); err != nil { // GetWorkerState's
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the closed connection's input is still held after 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -22,6 +23,7 @@ import (
 	"github.com/clockwork-go/clockwork/internal/affinity"
 	"github.com/clockwork-go/clockwork/internal/awake"
 	"github.com/clockwork-go/clockwork/internal/config"
+	"github.com/clockwork-go/clockwork/internal/hostmem"
 	"github.com/clockwork-go/clockwork/internal/promtext"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/worker"
@@ -52,6 +54,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		cpuList  string
 		awakeOn  bool
 		metrics  string
+		maxInput string
 	)
 	fs.IntVar(&port, "p", port, "")
 	fs.IntVar(&port, "port", port, "")
@@ -61,6 +64,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cpuList, "cpus", "", "")
 	fs.BoolVar(&awakeOn, "awake", false, "")
 	fs.StringVar(&metrics, "metrics", "", "")
+	fs.StringVar(&maxInput, "max-queued-input", "", "")
 	if spec.Flags != nil {
 		spec.Flags(fs)
 	}
@@ -73,6 +77,10 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "      --awake          keep the worker's CPUs from idling: a SCHED_IDLE thread spins on each\n")
 		fmt.Fprintf(w, "                       (on a virtual machine, a halted CPU wakes late; best with --cpus)\n")
 		fmt.Fprintf(w, "      --metrics ADDR   serve Prometheus metrics at http://ADDR/metrics (ADDR is host:port, such as :8003)\n")
+		fmt.Fprintf(w, "      --max-queued-input SIZE\n")
+		fmt.Fprintf(w, "                       most bytes of input the Infers not yet answered may hold, such as 8G or 512M;\n")
+		fmt.Fprintf(w, "                       an Infer past it is answered 74 (default: a quarter of the memory the\n")
+		fmt.Fprintf(w, "                       process may use, or %s where that is unknown; 0: no bound)\n", formatSize(fallbackQueuedInput))
 		fmt.Fprint(w, spec.Usage)
 		fmt.Fprintf(w, "  -h, --help           show this help\n")
 	}
@@ -96,6 +104,11 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 	}
 	if port < 0 || port > 65535 {
 		fmt.Fprintf(stderr, "Invalid port %d\n", port)
+		return 1
+	}
+	queuedInput, err := maxQueuedInput(maxInput)
+	if err != nil {
+		fmt.Fprintf(stderr, "Invalid --max-queued-input %q: %v\n", maxInput, err)
 		return 1
 	}
 	if metrics != "" {
@@ -169,6 +182,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		WorkspacePoolSize:   cfg.WorkspacePoolSize,
 		HostIOPoolSize:      cfg.HostIOPoolSize,
 		AllowZeroSizeInputs: cfg.AllowZeroSizeInputs,
+		MaxQueuedInput:      queuedInput,
 	}, rt, worker.Options{Console: stdout, SpinReads: spinReadsFromEnv(stderr), Metrics: metrics != ""})
 	served.Store(srv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -212,6 +226,66 @@ func pinCPUs(list string) ([]int, error) {
 		return nil, fmt.Errorf("Cannot run on CPUs %s: only %s of them are available here", affinity.FormatList(cpus), affinity.FormatList(got))
 	}
 	return cpus, nil
+}
+
+// fallbackQueuedInput is the default of --max-queued-input where the
+// memory the process may use is unknown.
+const fallbackQueuedInput = 4 << 30
+
+// maxQueuedInput is the bound --max-queued-input sets (worker.Config's
+// MaxQueuedInput): the flag's size, else a quarter of the memory the
+// process may use.
+func maxQueuedInput(flag string) (uint64, error) {
+	if flag != "" {
+		return parseSize(flag)
+	}
+	if m := hostmem.Limit(); m > 0 {
+		return m / 4, nil
+	}
+	return fallbackQueuedInput, nil
+}
+
+// sizeUnits are the suffixes parseSize takes, powers of 1024.
+var sizeUnits = []struct {
+	suffix string
+	shift  uint
+}{{"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}}
+
+// parseSize reads a byte count with an optional suffix K, M, G or T
+// (powers of 1024; KiB, KB and k are read alike).
+func parseSize(s string) (uint64, error) {
+	num, shift := strings.TrimSpace(s), uint(0)
+	upper := strings.ToUpper(num)
+	for _, u := range sizeUnits {
+		for _, suf := range []string{u.suffix + "IB", u.suffix + "B", u.suffix} {
+			if strings.HasSuffix(upper, suf) {
+				num, shift = num[:len(num)-len(suf)], u.shift
+				break
+			}
+		}
+		if shift != 0 {
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("want a number of bytes, such as 8G, 512M or 1048576")
+	}
+	if n > math.MaxUint64>>shift {
+		return 0, fmt.Errorf("more than 2^64 bytes")
+	}
+	return n << shift, nil
+}
+
+// formatSize writes n bytes as parseSize reads them, in the largest unit
+// that divides it.
+func formatSize(n uint64) string {
+	for i := len(sizeUnits) - 1; i >= 0; i-- {
+		if u := sizeUnits[i]; n > 0 && n%(1<<u.shift) == 0 {
+			return strconv.FormatUint(n>>u.shift, 10) + u.suffix
+		}
+	}
+	return strconv.FormatUint(n, 10)
 }
 
 // EnvSpinReads names the environment variable that makes the worker's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/clockwork-go/clockwork/internal/hostmem"
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/runtime/cpu"
 )
@@ -54,10 +55,10 @@ func Open(kind string, cfg Config, log io.Writer) (runtime.Runtime, error) {
 }
 
 // openCPU opens the CPU runtime with a weights cache of at most half the
-// memory the process may use (hostMemory): its pages are allocated as models use them, and a
+// memory the process may use (hostmem.Limit): its pages are allocated as models use them, and a
 // cache advertised larger than memory (the default 21.5 GiB, sized for a
 // GPU) would have the controller fill it until the worker was killed.
 func openCPU(cfg Config, log io.Writer) (runtime.Runtime, error) {
-	return cpu.New(cpu.Config{PageSize: cfg.PageSize, CacheBytes: cfg.WeightsCacheSize, MaxCacheBytes: hostMemory() / 2,
+	return cpu.New(cpu.Config{PageSize: cfg.PageSize, CacheBytes: cfg.WeightsCacheSize, MaxCacheBytes: hostmem.Limit() / 2,
 		Log: log, SkipMeasure: !cfg.Measure})
 }

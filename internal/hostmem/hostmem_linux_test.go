@@ -1,4 +1,4 @@
-package device
+package hostmem
 
 import (
 	"os"
@@ -26,7 +26,7 @@ func TestReadLimit(t *testing.T) {
 	if _, ok := readLimit(filepath.Join(dir, "absent")); ok {
 		t.Error("a missing file is a limit")
 	}
-	if m := hostMemory(); m == 0 {
+	if m := Limit(); m == 0 {
 		t.Error("no memory found on Linux")
 	}
 }

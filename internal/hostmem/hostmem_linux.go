@@ -1,4 +1,4 @@
-package device
+package hostmem
 
 import (
 	"os"
@@ -7,9 +7,9 @@ import (
 	"syscall"
 )
 
-// hostMemory is the memory this process may use in bytes: the machine's,
+// Limit is the memory this process may use in bytes: the machine's,
 // or its cgroup's limit where that is less (in a container); 0 if unknown.
-func hostMemory() uint64 {
+func Limit() uint64 {
 	var si syscall.Sysinfo_t
 	if syscall.Sysinfo(&si) != nil {
 		return 0
