@@ -55,9 +55,11 @@ func startCUDAWorker(t *testing.T, env []string, args ...string) (*proc, string)
 	}
 	w := start(t, append([]string{cuda.EnvLibDir + "=" + fake.dir}, env...), "worker",
 		append([]string{"-p", "0", "--device", "cuda", "-c", cfg}, args...)...)
-	// The fake zeroes each GPU's profiling weights area (1 GiB) and pools
-	// in host memory at start-up: about 10 s for two GPUs on a 2-core
-	// machine alone, and a CI run went past 30 s with other tests beside it.
+	// The worker zeroes each GPU's profiling weights area (1 GiB) and pools
+	// at start-up. The fake wrote those zeros into host memory, about 10 s
+	// for two GPUs on a 2-core machine alone, and a CI run went past 30 s
+	// with other tests beside it; it drops the pages now (1.2-1.5 s alone),
+	// and the wait stays long for a loaded machine.
 	return w, w.waitFor(`IO service thread listening on 0\.0\.0\.0:(\d+)`, 90*time.Second)[1]
 }
 

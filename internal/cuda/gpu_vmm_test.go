@@ -99,3 +99,50 @@ func TestGPUVirtualMemory(t *testing.T) {
 		check(t, h.Release())
 	}
 }
+
+// TestGPUMemsetZeroesLargeRegions zeroes the inside of 20 MiB regions,
+// plain and mapped (fakecuda drops the whole pages of plain memory rather
+// than writing them, which would not zero the memory file behind a
+// mapping), and checks every byte and the bytes around them.
+func TestGPUMemsetZeroesLargeRegions(t *testing.T) {
+	dev := gpu(t)
+	const n = 20 << 20
+	s, err := NewStream(StreamNonBlocking, 0)
+	check(t, err)
+	defer s.Destroy()
+	host := hostAlloc(t, n)
+	want := bytes.Repeat([]byte{0xCD}, n)
+	clear(want[3 : n-4])
+	zeroes := func(what string, p DevicePtr) {
+		t.Helper()
+		check(t, MemsetD8Async(p, 0xCD, n, s))
+		check(t, MemsetD8Async(p.Add(3), 0, n-7, s)) // unaligned at both ends
+		check(t, MemcpyDtoHAsync(host.Ptr(0), p, n, s))
+		check(t, s.Synchronize())
+		got := host.Bytes()[:n]
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: byte %d is %#x, want %#x", what, i, got[i], want[i])
+				return
+			}
+		}
+	}
+	zeroes("allocated", alloc(t, n))
+
+	if ok, err := dev.Attribute(AttrVirtualMemoryManagement); err != nil || ok == 0 {
+		t.Skipf("no virtual memory management (%d, %v)", ok, err)
+	}
+	g, err := AllocationGranularity(dev)
+	check(t, err)
+	size := (uint64(n) + g - 1) / g * g
+	h, err := MemCreate(dev, size)
+	check(t, err)
+	va, err := MemAddressReserve(size)
+	check(t, err)
+	check(t, MemMap(va, size, h))
+	check(t, MemSetAccess(va, size, dev))
+	zeroes("mapped", va)
+	check(t, MemUnmap(va, size))
+	check(t, MemAddressFree(va, size))
+	check(t, h.Release())
+}
