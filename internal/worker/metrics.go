@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/clockwork-go/clockwork/internal/promtext"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -21,6 +22,9 @@ type metrics struct {
 	results map[resultKey]uint64
 	gpus    []gpuMetrics // per GPU of the worker
 	models  int          // loaded from disk
+	// queuedInput is the engine's (Engine.queuedInput), taken by the
+	// engine's goroutine after each round (inputs).
+	queuedInput atomic.Uint64
 }
 
 // resultKey counts results; gpu is -1 for actions on no GPU, and len(gpus)
@@ -86,6 +90,9 @@ func (m *metrics) memory(e *Engine) {
 	m.models = len(e.models)
 }
 
+// inputs takes the bytes of input the engine holds now.
+func (m *metrics) inputs(e *Engine) { m.queuedInput.Store(e.queuedInput) }
+
 // write renders a copy of m, and the connections the server has, in
 // Prometheus's text format.
 func (m *metrics) write(w io.Writer, connections int) {
@@ -139,6 +146,8 @@ func (m *metrics) write(w io.Writer, connections int) {
 		})
 	e.Family("clockwork_worker_models", "gauge", "Models loaded from disk (each copy counts).")
 	e.Sample("clockwork_worker_models", nil, float64(models))
+	e.Family("clockwork_worker_queued_input_bytes", "gauge", "Bytes of input held by the Infers not yet answered (--max-queued-input bounds them).")
+	e.Sample("clockwork_worker_queued_input_bytes", nil, float64(m.queuedInput.Load()))
 	e.Family("clockwork_worker_connections", "gauge", "Controller connections open.")
 	e.Sample("clockwork_worker_connections", nil, float64(connections))
 	e.Flush()

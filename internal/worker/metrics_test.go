@@ -12,7 +12,8 @@ import (
 // TestMetrics counts the results of a worker's actions as Server.count
 // does: successes and failures by GPU, action and status (a GPU the worker
 // lacks under "invalid"), exec and load time, and the pages, models and
-// unusable GPUs the engine holds after them.
+// unusable GPUs the engine holds after them, and the bytes of input its
+// queued Infers hold.
 func TestMetrics(t *testing.T) {
 	h, _ := loaded(t, 2, 8) // model 0 (2 pages) on two GPUs of 8 pages
 	m := newMetrics(2)
@@ -30,6 +31,8 @@ func TestMetrics(t *testing.T) {
 	}
 	count(&workerapi.Infer{ID: h.id(), ModelID: 0, GPU: 0, BatchSize: 1, Earliest: uint64(h.now), Latest: workerapi.NoLatest}, 0) // no weights
 	count(&workerapi.Infer{ID: h.id(), ModelID: 0, GPU: 7, BatchSize: 1, Earliest: uint64(h.now), Latest: workerapi.NoLatest}, 7) // no GPU 7
+	h.submit(&workerapi.Infer{ID: h.id(), ModelID: 0, GPU: 1, BatchSize: 1, Input: make([]byte, 100), Earliest: uint64(h.now + 3600_000*ms), Latest: workerapi.NoLatest})
+	m.inputs(h.e) // held until its earliest, an hour on
 
 	var b bytes.Buffer
 	m.write(&b, 3)
@@ -52,6 +55,7 @@ func TestMetrics(t *testing.T) {
 			`clockwork_worker_weights_cache_pages{gpu="1",state="free"} 6` + "\n",
 		`clockwork_worker_gpu_unusable{gpu="1"} 0` + "\n",
 		"clockwork_worker_models 1\n",
+		"clockwork_worker_queued_input_bytes 100\n",
 		"clockwork_worker_connections 3\n",
 	} {
 		if !strings.Contains(got, want) {

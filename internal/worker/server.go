@@ -386,6 +386,9 @@ func (s *Server) run(ctx context.Context) {
 				break
 			}
 		}
+		if s.metrics != nil {
+			s.metrics.inputs(s.engine)
+		}
 		wake := out.Wake
 		if due.Len() > 0 && (wake == 0 || due.Min().Done() < wake) {
 			wake = due.Min().Done()
