@@ -414,16 +414,31 @@ func TestServerMetrics(t *testing.T) {
 	} {
 		roundTrip(t, c, a)
 	}
+	// An Infer due in an hour holds its input; the GetWorkerState after it
+	// is answered once the engine has taken it.
+	if r := roundTrip(t, c, &workerapi.LoadModelFromDisk{ID: 4, Path: testZoo(t), Copies: 1, MaxBatchSize: 1, Latest: workerapi.NoLatest}); r.Status() != workerapi.Success {
+		t.Fatal(r)
+	}
+	msg, err := workerapi.EncodeAction(&workerapi.Infer{ID: 5, BatchSize: 1, Input: make([]byte, 100),
+		Earliest: uint64(clock.Now() + int64(time.Hour)), Latest: workerapi.NoLatest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(msg); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, c, &workerapi.GetWorkerState{ID: 6})
 	var b bytes.Buffer
 	srv.WriteMetrics(&b)
 	if err := promtext.Validate(b.String()); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`clockwork_worker_actions_total{action="get_worker_state",status="0"} 1`,
+		`clockwork_worker_actions_total{action="get_worker_state",status="0"} 2`,
 		`clockwork_worker_gpu_actions_total{gpu="1",action="load_weights",status="` + strconv.Itoa(int(workerapi.LoadWeightsUnknownModel)) + `"} 1`,
 		`clockwork_worker_gpu_actions_total{gpu="invalid",action="evict_weights",status="` + strconv.Itoa(int(workerapi.ErrInvalidGPU)) + `"} 1`,
 		`clockwork_worker_weights_cache_pages{gpu="1",state="free"} 4`,
+		"clockwork_worker_queued_input_bytes 100",
 		"clockwork_worker_connections 1",
 	} {
 		if !strings.Contains(b.String(), want+"\n") {
