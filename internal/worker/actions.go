@@ -59,7 +59,7 @@ func (e *Engine) completeLoadModel(now int64, c *Completion) {
 	}
 	// The ids were free when the load started and loads run one at a time.
 	info := c.Model.Info()
-	last := (&loadedModel{id: a.ModelID + a.Copies - 1, path: a.Path, info: info}).apiInfo() // the largest id
+	last := apiInfo(a.ModelID+a.Copies-1, a.Path, info) // the largest id
 	infoBytes, paged, unpaged := e.infoBytes+int(a.Copies)*workerapi.ModelInfoSize(&last), e.paged, e.unpaged
 	if info.NumPages > 0 {
 		paged += int(a.Copies)
@@ -77,13 +77,18 @@ func (e *Engine) completeLoadModel(now int64, c *Completion) {
 		return
 	}
 	e.infoBytes, e.paged, e.unpaged, e.maxID = infoBytes, paged, unpaged, max(e.maxID, last.ID)
-	for i := int32(0); i < a.Copies; i++ {
-		m := &loadedModel{id: a.ModelID + i, path: a.Path, rt: c.Model, info: info}
+	copies := make([]*loadedModel, a.Copies)
+	for i := range copies {
+		api := last
+		api.ID = a.ModelID + int32(i)
+		m := &loadedModel{id: api.ID, api: api, rt: c.Model, info: info}
 		for g := range e.gpus {
 			m.instances = append(m.instances, &instance{m: m, gpu: g})
 		}
 		e.models[m.id] = m
+		copies[i] = m
 	}
+	e.addModels(copies)
 	r := &workerapi.LoadModelFromDiskResult{
 		ID:                 a.ID,
 		Timing:             workerapi.Timing{Begin: uint64(c.Op.Start), End: uint64(now), Duration: uint64(now - c.Op.Start)},

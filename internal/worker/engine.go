@@ -11,8 +11,9 @@
 package worker
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/runtime"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -48,6 +49,9 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	models map[int32]*loadedModel
+	// byID is the models in ascending id, as GetWorkerState lists them
+	// (models are never unloaded).
+	byID   []*loadedModel
 	gpus   []*gpu
 	loader executor
 
@@ -68,8 +72,10 @@ type Engine struct {
 }
 
 type loadedModel struct {
-	id        int32
-	path      string
+	id int32
+	// api is its part of a GetWorkerState answer, made once: a model does
+	// not change once loaded (its BatchSizes are shared with its copies').
+	api       workerapi.ModelInfo
 	rt        runtime.Model
 	info      runtime.ModelInfo
 	instances []*instance // per GPU
@@ -400,12 +406,11 @@ func (e *Engine) memoryInfo() workerapi.WorkerMemoryInfo {
 		PageSize:             e.cfg.PageSize,
 		HostWeightsCacheSize: ^uint64(0),
 		HostIOPoolSize:       e.cfg.HostIOPoolSize,
+		Models:               make([]workerapi.ModelInfo, len(e.byID)),
 	}
-	ids := make([]int32, 0, len(e.models))
-	for id := range e.models {
-		ids = append(ids, id)
+	for i, m := range e.byID {
+		w.Models[i] = m.api
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, g := range e.gpus {
 		if g.unusable {
 			continue
@@ -419,27 +424,30 @@ func (e *Engine) memoryInfo() workerapi.WorkerMemoryInfo {
 			IOPoolSize:             e.cfg.IOPoolSize,
 			WorkspacePoolSize:      e.cfg.WorkspacePoolSize,
 		}
-		for _, id := range ids {
-			if e.models[id].instances[g.id].weights != nil {
-				info.Models = append(info.Models, uint32(id))
+		for _, m := range e.byID {
+			if m.instances[g.id].weights != nil {
+				info.Models = append(info.Models, uint32(m.id))
 			}
 		}
 		w.GPUs = append(w.GPUs, info)
 	}
-	for _, id := range ids {
-		w.Models = append(w.Models, e.models[id].apiInfo())
-	}
 	return w
 }
 
-// apiInfo describes m as GetWorkerState does.
-func (m *loadedModel) apiInfo() workerapi.ModelInfo {
+// addModels adds ms, copies of consecutive ids, to byID.
+func (e *Engine) addModels(ms []*loadedModel) {
+	i, _ := slices.BinarySearchFunc(e.byID, ms[0].id, func(m *loadedModel, id int32) int { return cmp.Compare(m.id, id) })
+	e.byID = slices.Insert(e.byID, i, ms...)
+}
+
+// apiInfo is model id's part of a GetWorkerState answer.
+func apiInfo(id int32, path string, info runtime.ModelInfo) workerapi.ModelInfo {
 	mi := workerapi.ModelInfo{
-		ID: m.id, Source: m.path, InputSize: m.info.InputSize, OutputSize: m.info.OutputSize,
-		WeightsSize: m.info.WeightsSize, NumWeightsPages: uint32(m.info.NumPages),
-		WeightsLoadTime: m.info.WeightsLoadTime, ExecTimes: m.info.ExecTimes,
+		ID: id, Source: path, InputSize: info.InputSize, OutputSize: info.OutputSize,
+		WeightsSize: info.WeightsSize, NumWeightsPages: uint32(info.NumPages),
+		WeightsLoadTime: info.WeightsLoadTime, ExecTimes: info.ExecTimes,
 	}
-	for _, b := range m.info.BatchSizes {
+	for _, b := range info.BatchSizes {
 		mi.BatchSizes = append(mi.BatchSizes, uint32(b))
 	}
 	return mi

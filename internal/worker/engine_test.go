@@ -400,6 +400,24 @@ func TestGetWorkerState(t *testing.T) {
 	if !reflect.DeepEqual(st.Memory, want) {
 		t.Fatalf("state\n got %+v\nwant %+v", st.Memory, want)
 	}
+
+	// Models loaded out of order are listed by id, each copy with its own.
+	for _, first := range []int32{7, 3, 1} {
+		h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), ModelID: first, Path: p, Latest: workerapi.NoLatest, Copies: 2, MaxBatchSize: 8}), 0)
+	}
+	h.submit(&workerapi.LoadWeights{ID: h.id(), ModelID: 4, GPU: 1, Latest: workerapi.NoLatest})
+	h.after(10 * ms)
+	st = h.status(h.submit(&workerapi.GetWorkerState{ID: h.id()}), 0).(*workerapi.GetWorkerStateResult)
+	var ids []int32
+	for _, m := range st.Memory.Models {
+		ids = append(ids, m.ID)
+	}
+	if want := []int32{0, 1, 2, 3, 4, 7, 8}; !slices.Equal(ids, want) {
+		t.Errorf("models %v, want %v", ids, want)
+	}
+	if got := st.Memory.GPUs[1].Models; !slices.Equal(got, []uint32{0, 4}) {
+		t.Errorf("GPU 1 holds %v, want [0 4]", got)
+	}
 }
 
 // brokenGPU is the simulated runtime whose GPU gpu answers every exec

@@ -16,7 +16,7 @@ const ms = int64(1_000_000)
 // harness drives an Engine in virtual time the way Server does, running
 // operations on a runtime and delivering each completion at its end.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	e       *Engine
 	rt      runtime.Runtime
 	now     int64
@@ -28,7 +28,7 @@ type harness struct {
 	evictions []Eviction
 }
 
-func newHarness(t *testing.T, rt runtime.Runtime, cfg Config) *harness {
+func newHarness(t testing.TB, rt runtime.Runtime, cfg Config) *harness {
 	cfg.GPUs = rt.NumGPUs()
 	cfg.InputStage = rt.InputStage()
 	if cfg.PageSize == 0 {
@@ -136,11 +136,11 @@ func (h *harness) status(id int32, want int32) workerapi.Result {
 
 // testZoo writes a simulated model "m" (2 pages, weights 10 ms, b1 1 ms,
 // b2 2 ms, b4 4 ms, b8 8 ms) and returns its prefix.
-func testZoo(t *testing.T) string { return testZooPages(t, 2) }
+func testZoo(t testing.TB) string { return testZooPages(t, 2) }
 
 // testZooPages is testZoo's model with pages weights pages (20 MiB of
 // weights, or none).
-func testZooPages(t *testing.T, pages int) string {
+func testZooPages(t testing.TB, pages int) string {
 	spec := model.Spec{InputSize: 100, OutputSize: 10, WeightsSize: 20 << 20, WeightsPages: pages,
 		PageSize: model.PageSize, BatchSizes: []int{1, 2, 4, 8}}
 	if pages == 0 {
@@ -151,7 +151,7 @@ func testZooPages(t *testing.T, pages int) string {
 
 // testModel writes a simulated model of spec with testZoo's measurements
 // and returns its prefix.
-func testModel(t *testing.T, spec model.Spec) string {
+func testModel(t testing.TB, spec model.Spec) string {
 	dir := filepath.Join(t.TempDir(), "m")
 	os.MkdirAll(dir, 0o755)
 	p := model.Prefix(dir)

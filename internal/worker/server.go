@@ -42,6 +42,8 @@ type Server struct {
 	// operations being run.
 	ops     chan *Op
 	running sync.WaitGroup
+	// sending counts the results sent off the engine's goroutine (send).
+	sending sync.WaitGroup
 
 	mu    sync.Mutex
 	conns map[*peer]struct{}
@@ -187,6 +189,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			// Operations still running use the runtime, which the caller
 			// closes once Serve returns.
 			s.running.Wait()
+			s.sending.Wait()
 			s.closeAll()
 			s.lines.close()
 			if stopped {
@@ -465,22 +468,38 @@ func (s *Server) send(results []Outcome) {
 				s.lines.add("Sending", r)
 			}
 		}
-		msg, err := workerapi.EncodeResult(r)
-		if ir, ok := r.(*workerapi.InferResult); ok && err == nil && len(ir.Output) > 0 {
-			// The output buffer (Op.Run) is reused once written.
-			out := ir.Output
-			msg.Sent = func(error) { wire.PutBuffer(out) }
+		if _, state := r.(*workerapi.GetWorkerStateResult); state {
+			// Encoding the state of thousands of models takes
+			// milliseconds, during which no GPU would get its next
+			// operation; results are matched by id, not order.
+			s.sending.Add(1)
+			go func() {
+				defer s.sending.Done()
+				s.deliver(p, r, tg)
+			}()
+			continue
 		}
-		if err == nil {
-			err = p.conn.Send(msg)
-		}
-		if err != nil {
-			s.lines.add("Dropping result", r)
-		}
-		// After the result is on its way: nothing can read the action's
-		// body (an Infer's input) any more.
-		tg.msg.Release()
+		s.deliver(p, r, tg)
 	}
+}
+
+// deliver encodes r and sends it to p, then gives back its action's body.
+func (s *Server) deliver(p *peer, r workerapi.Result, tg *tag) {
+	msg, err := workerapi.EncodeResult(r)
+	if ir, ok := r.(*workerapi.InferResult); ok && err == nil && len(ir.Output) > 0 {
+		// The output buffer (Op.Run) is reused once written.
+		out := ir.Output
+		msg.Sent = func(error) { wire.PutBuffer(out) }
+	}
+	if err == nil {
+		err = p.conn.Send(msg)
+	}
+	if err != nil {
+		s.lines.add("Dropping result", r)
+	}
+	// After the result is on its way: nothing can read the action's
+	// body (an Infer's input) any more.
+	tg.msg.Release()
 }
 
 // count counts results in the metrics, and takes the engine's memory
