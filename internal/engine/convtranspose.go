@@ -2,24 +2,24 @@ package engine
 
 // ConvTranspose: the gradient of a convolution with respect to its input,
 // as segmentation networks (FCN, U-Net) and generators upsample with it.
-// 2-D only, with groups, strides, dilations, pads, output_padding, and an
-// output_shape or auto_pad that fix the pads.
+// 1-D and 2-D, with groups, strides, dilations, pads, output_padding, and
+// an output_shape or auto_pad that fix the pads.
 
 // deconvParams are a ConvTranspose's attributes.
 type deconvParams struct {
 	outputPadding [2]int
-	outputShape   []int // H, W; nil if not given
+	outputShape   []int // H, W (1 and L where lifted); nil if not given
 }
 
-// convTransposeNode reads a ConvTranspose: X, W [C, M/group, kH, kW] and
-// an optional bias, constants.
+// convTransposeNode reads a ConvTranspose: X, W [C, M/group, kH, kW] (or
+// [C, M/group, k], 1-D) and an optional bias, constants.
 func (r *nodeReader) convTransposeNode(n *node) error {
 	a, p := r.a, &n.conv
 	n.kind = nConvTranspose
 	if err := r.convInputs(n, "transposed convolutions", func(w []int, group int) int { return w[1] * group }); err != nil {
 		return err
 	}
-	op, err := a.ints("output_padding", 2, 0, maxDim)
+	op, err := r.spatialInts(n, "output_padding", 0, 0)
 	if err != nil {
 		return err
 	}
@@ -34,11 +34,19 @@ func (r *nodeReader) convTransposeNode(n *node) error {
 	if n.deconv.outputShape, err = a.ints("output_shape", -1, 1, maxDim); err != nil {
 		return err
 	}
-	if s := n.deconv.outputShape; s != nil && len(s) != 2 {
-		if len(s) != 4 {
-			return r.errorf("output_shape %v: give H and W", s)
+	if s := n.deconv.outputShape; s != nil {
+		rank, sizes := n.spatialRank(), "H and W"
+		if n.lifted {
+			sizes = "L"
 		}
-		n.deconv.outputShape = s[2:] // [N, M, H, W] as some exporters write it
+		switch len(s) {
+		case rank:
+		case rank + 2:
+			s = s[2:] // [N, M, H, W] as some exporters write it
+		default:
+			return r.errorf("output_shape %v: give %s", s, sizes)
+		}
+		n.deconv.outputShape = lift(s, 1)
 	}
 	return nil
 }
@@ -49,7 +57,7 @@ func (r *nodeReader) convTransposeNode(n *node) error {
 func (n *node) deconvGeom(x, w []int) (geom, error) {
 	p := &n.conv
 	if len(x) != 4 {
-		return geom{}, n.errorf("input has shape %v: only 2-D transposed convolutions ([N, C, H, W]) are supported", x)
+		return geom{}, n.errorf("input has shape %v: a 2-D transposed convolution (weights %v) takes [N, C, H, W]", x, w)
 	}
 	if w[0] != x[1] || w[0]%p.group != 0 {
 		return geom{}, n.errorf("weights %v with group %d do not match input %v", w, p.group, x)

@@ -78,6 +78,11 @@ func FuzzImport(f *testing.F) {
 			d := b.Node("ConvTranspose", []string{r, b.Normal("w", 0, 1, 2, 1, 2, 2)}, ints("strides", 2, 1), ints("output_shape", 11, 3))
 			return b.Node("Sum", []string{b.Node("LRN", []string{d}, num("size", 3)), d, d})
 		}),
+		single([]int{2, 9}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 1, 3)}, num("group", 2), ints("strides", 2), ints("pads", 1, 0))
+			p := b.Node("MaxPool", []string{c}, ints("kernel_shape", 2), num("ceil_mode", 1))
+			return b.Node("ConvTranspose", []string{p, b.Normal("w2", 0, 1, 2, 1, 2)}, ints("strides", 3), ints("output_padding", 1))
+		}),
 	} {
 		data, err := proto.Marshal(m)
 		if err != nil {

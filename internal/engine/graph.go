@@ -94,6 +94,9 @@ type node struct {
 	resize        resizeArgs
 	lrn           LRN  // its parameters (Size, Alpha, Beta, Bias)
 	squeeze       bool // ReduceMean with keepdims 0: the output drops them
+	// lifted marks a 1-D Conv, ConvTranspose or pool, read and computed
+	// as the 2-D one of height 1 (spatial.go).
+	lifted bool
 }
 
 type viewKind uint8

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,7 +163,37 @@ func TestImportErrors(t *testing.T) {
 			return single([]int{2, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3, 3)})
 			})
-		}, want: []string{"Conv", "only 2-D"}},
+		}, want: []string{"Conv", "only 1-D and 2-D convolutions"}},
+		{name: "1-D convolution of a 2-D input", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3)})
+			})
+		}, want: []string{"Conv", "a 1-D Conv takes [N, C, L]"}},
+		{name: "1-D convolution with 2-D strides", model: func() *onnx.ModelProto {
+			return single([]int{2, 8}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3)}, modelgen.Ints("strides", 2, 2))
+			})
+		}, want: []string{"Conv", `attribute "strides" has 2 values, want 1`}},
+		{name: "1-D convolution with 2-D pads", model: func() *onnx.ModelProto {
+			return single([]int{2, 8}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3)}, modelgen.Ints("pads", 1, 1, 1, 1))
+			})
+		}, want: []string{"Conv", `attribute "pads" has 4 values, want 2`}},
+		{name: "2-D convolution of a 1-D input", model: func() *onnx.ModelProto {
+			return single([]int{2, 8}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3)})
+			})
+		}, want: []string{"Conv", "a 2-D convolution (weights [2 2 3 3]) takes [N, C, H, W]"}},
+		{name: "3-D pooling", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("MaxPool", []string{x}, modelgen.Ints("kernel_shape", 2, 2, 2))
+			})
+		}, want: []string{"MaxPool", "only 1-D and 2-D pooling"}},
+		{name: "1-D pooling of a 2-D input", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("AveragePool", []string{x}, modelgen.Ints("kernel_shape", 2))
+			})
+		}, want: []string{"AveragePool", "a 1-D AveragePool takes [N, C, L]"}},
 		{name: "output not batched", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Reshape", []string{x, b.Int64s("s", []int64{1, -1}, 2)})
@@ -382,11 +413,16 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4), b.Int64s("z", []int64{1, 1, 4, 4}, 4)})
 			})
 		}, want: []string{"Resize", "exactly one of scales and sizes"}},
-		{name: "convtranspose 1-D", model: func() *onnx.ModelProto {
-			return single([]int{2, 5}, func(b *modelgen.Builder, x string) string {
-				return b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 1, 2, 2, 3)})
+		{name: "convtranspose 3-D", model: func() *onnx.ModelProto {
+			return single([]int{2, 5, 5, 5}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3, 3)})
 			})
-		}, want: []string{"ConvTranspose", "only 2-D transposed convolutions"}},
+		}, want: []string{"ConvTranspose", "only 1-D and 2-D transposed convolutions"}},
+		{name: "convtranspose 1-D output shape", model: func() *onnx.ModelProto {
+			return single([]int{2, 5}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 1, 2, 2, 3)}, modelgen.Ints("output_shape", 7, 7))
+			})
+		}, want: []string{"ConvTranspose", "output_shape [7 7]: give L"}},
 		{name: "convtranspose output padding", model: func() *onnx.ModelProto {
 			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3)}, modelgen.Ints("strides", 2, 2), modelgen.Ints("output_padding", 2, 0))
@@ -443,6 +479,31 @@ func TestFusion(t *testing.T) {
 		}
 		if strings.Count(c.Source(), "+") != 3 {
 			t.Errorf("source %q does not name the four fused nodes", c.Source())
+		}
+	})
+	// A 1-D block plans as the 2-D one of height 1: one fused Conv on
+	// [N, C, 1, L] tensors and weights [M, C, 1, k], then the pool.
+	t.Run("conv1d-bn-add-relu-pool", func(t *testing.T) {
+		m := single([]int{4, 9}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 4, 4, 3)}, ints("pads", 1, 1))
+			p := b.Const("p", []float32{1, 2, 3, 4}, 4)
+			n := b.Node("BatchNormalization", []string{c, p, p, p, p})
+			r := b.Node("Relu", []string{b.Node("Add", []string{x, n})})
+			return b.Node("MaxPool", []string{r}, ints("kernel_shape", 2), ints("strides", 2))
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		if len(p.Ops) != 2 {
+			t.Fatalf("%d ops, want a fused Conv and a Pool: %v", len(p.Ops), p.Ops)
+		}
+		c, ok := p.Ops[0].(*engine.Conv)
+		if !ok || !c.B.Present() || !c.Z.Present() || c.Act.Kind != engine.ActRelu || c.KernelH != 1 || c.KernelW != 3 ||
+			c.PadLeft != 1 || c.PadRight != 1 || c.PadTop != 0 || !slices.Equal(c.X.Shape, []int{2, 4, 1, 9}) ||
+			!slices.Equal(c.W.Shape, []int{4, 4, 1, 3}) || !slices.Equal(c.Z.Shape, []int{2, 4, 1, 9}) {
+			t.Errorf("fused op %+v", p.Ops[0])
+		}
+		if pool, ok := p.Ops[1].(*engine.Pool); !ok || pool.KernelH != 1 || pool.StrideH != 1 || pool.StrideW != 2 ||
+			!slices.Equal(pool.Y.Shape, []int{2, 4, 1, 4}) || !slices.Equal(p.Outputs[0].Shape, []int{2, 4, 4}) {
+			t.Errorf("pool %+v, output %v", p.Ops[1], p.Outputs[0].Shape)
 		}
 	})
 	t.Run("shared conv output is not fused", func(t *testing.T) {

@@ -153,6 +153,9 @@ type planner struct {
 	shapes [][]int
 	places []place
 	bufs   []buffer
+	// lifting is set while ops plans a lifted node: ref then gives its
+	// rank-3 tensors a unit height (spatial.go).
+	lifting bool
 }
 
 // read records that op idx reads value v.
@@ -167,15 +170,21 @@ func (pl *planner) ref(v int) TensorRef {
 		return TensorRef{}
 	}
 	pc := pl.places[v]
-	return TensorRef{Region: pc.region, Page: pc.page, Offset: pc.off, Shape: pl.shapes[v]}
+	shape := pl.shapes[v]
+	if pl.lifting {
+		shape = liftShape(shape)
+	}
+	return TensorRef{Region: pc.region, Page: pc.page, Offset: pc.off, Shape: shape}
 }
 
 // ops translates one node into its ops.
 func (pl *planner) ops(n *node) ([]Op, error) {
+	pl.lifting = n.lifted
+	defer func() { pl.lifting = false }()
 	in := make([][]int, len(n.in))
 	for j, v := range n.in {
 		if v >= 0 {
-			in[j] = pl.shapes[v]
+			in[j] = pl.ref(v).Shape
 		}
 	}
 	x, y := pl.ref(n.in[0]), pl.ref(n.out)

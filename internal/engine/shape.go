@@ -53,6 +53,15 @@ func (n *node) errorf(format string, args ...any) error {
 // outShape checks a node's input shapes at batch size batch and returns
 // its output shape.
 func (n *node) outShape(in [][]int, batch int) ([]int, error) {
+	if n.lifted {
+		return n.liftedShape(in, batch)
+	}
+	return n.shape2D(in, batch)
+}
+
+// shape2D is outShape of a node that is not lifted, or of a lifted one's
+// lifted inputs.
+func (n *node) shape2D(in [][]int, batch int) ([]int, error) {
 	x := in[0]
 	switch n.kind {
 	case nConv:
@@ -192,7 +201,7 @@ type geom struct {
 func (n *node) convGeom(x, w []int) (geom, error) {
 	p := &n.conv
 	if len(x) != 4 {
-		return geom{}, n.errorf("input has shape %v: only 2-D convolutions ([N, C, H, W]) are supported", x)
+		return geom{}, n.errorf("input has shape %v: a 2-D convolution (weights %v) takes [N, C, H, W]", x, w)
 	}
 	if w[1]*p.group != x[1] || w[0]%p.group != 0 {
 		return geom{}, n.errorf("weights %v with group %d do not match input %v", w, p.group, x)
@@ -206,7 +215,7 @@ func (n *node) convGeom(x, w []int) (geom, error) {
 func (n *node) poolGeom(x []int) (geom, error) {
 	p := &n.pool
 	if len(x) != 4 {
-		return geom{}, n.errorf("input has shape %v: only 2-D pooling ([N, C, H, W]) is supported", x)
+		return geom{}, n.errorf("input has shape %v: a 2-D pool (kernel_shape of two values) takes [N, C, H, W]", x)
 	}
 	return windowGeom(n, x, p.kernel, p.strides, p.dilations, p.pads, p.autoPad, p.ceil)
 }

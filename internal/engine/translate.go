@@ -295,9 +295,10 @@ func (r *nodeReader) convInputs(n *node, what string, outputs func(w []int, grou
 	if w == nil {
 		return r.errorf("missing weights")
 	}
-	if len(w.dims) != 4 {
-		return r.errorf("weights have shape %v: only 2-D %s are supported", w.dims, what)
+	if len(w.dims) != 3 && len(w.dims) != 4 {
+		return r.errorf("weights have shape %v: only 1-D and 2-D %s are supported", w.dims, what)
 	}
+	n.lifted = len(w.dims) == 3
 	p := &n.conv
 	if p.group, err = a.int("group", 1, 1, maxGroup); err != nil {
 		return err
@@ -310,32 +311,32 @@ func (r *nodeReader) convInputs(n *node, what string, outputs func(w []int, grou
 		return r.errorf("bias has shape %v, want [%d]", bias.dims, m)
 	}
 	n.in = []int{x, wv, bv}
-	if p.kernel, err = a.ints("kernel_shape", 2, 1, maxDim); err != nil {
+	if p.kernel, err = r.spatialInts(n, "kernel_shape", 1, 1); err != nil {
 		return err
 	}
-	return r.window(&p.strides, &p.dilations, &p.pads, &p.autoPad)
+	return r.window(n, &p.strides, &p.dilations, &p.pads, &p.autoPad)
 }
 
 // window reads the strides, dilations, pads and auto_pad attributes
-// shared by Conv and the pools.
-func (r *nodeReader) window(strides, dilations *[2]int, pads *[4]int, autoPad *string) error {
+// shared by Conv and the pools, of one or two spatial axes (n.lifted).
+func (r *nodeReader) window(n *node, strides, dilations *[2]int, pads *[4]int, autoPad *string) error {
 	a := r.a
 	*strides, *dilations = [2]int{1, 1}, [2]int{1, 1}
-	s, err := a.ints("strides", 2, 1, maxDim)
+	s, err := r.spatialInts(n, "strides", 1, 1)
 	if err != nil {
 		return err
 	}
 	if s != nil {
 		copy(strides[:], s)
 	}
-	d, err := a.ints("dilations", 2, 1, maxDim)
+	d, err := r.spatialInts(n, "dilations", 1, 1)
 	if err != nil {
 		return err
 	}
 	if d != nil {
 		copy(dilations[:], d)
 	}
-	p, err := a.ints("pads", 4, 0, maxDim)
+	p, err := r.spatialPads(n)
 	if err != nil {
 		return err
 	}
@@ -498,16 +499,17 @@ func (r *nodeReader) poolNode(n *node) error {
 	if err != nil {
 		return err
 	}
-	if len(k) != 2 {
-		return r.errorf("kernel_shape %v: only 2-D pooling is supported", k)
+	if len(k) != 1 && len(k) != 2 {
+		return r.errorf("kernel_shape %v: only 1-D and 2-D pooling are supported", k)
 	}
-	copy(p.kernel[:], k)
+	n.lifted = len(k) == 1
+	copy(p.kernel[:], lift(k, 1))
 	ceil, err := a.int("ceil_mode", 0, 0, 1)
 	if err != nil {
 		return err
 	}
 	p.ceil = ceil == 1
-	if err := r.window(&p.strides, &p.dilations, &p.pads, &p.autoPad); err != nil {
+	if err := r.window(n, &p.strides, &p.dilations, &p.pads, &p.autoPad); err != nil {
 		return err
 	}
 	return r.unary(n)

@@ -377,6 +377,35 @@ func TestOperators(t *testing.T) {
 			u := b.Node("ConvTranspose", []string{x, b.Normal("w2", 0, 0.4, 2, 2, 4, 4)}, ints("strides", 2, 2), str("auto_pad", "SAME_UPPER"))
 			return b.Node("Concat", []string{b.Node("Reshape", []string{a, b.Int64s("fa", []int64{0, -1}, 2)}), b.Node("Reshape", []string{u, b.Int64s("fu", []int64{0, -1}, 2)})}, num("axis", 1))
 		}},
+		// 1-D ops, as audio models (M5, wav2vec 2.0's feature encoder)
+		// and sequence models export Conv1d, BatchNorm1d, MaxPool1d,
+		// AvgPool1d and ConvTranspose1d: a block with the batch norm
+		// folded, the ReLU fused and a residual; strides, dilations,
+		// groups and asymmetric pads; SAME padding; the pools; the
+		// transposed ones with output_padding and output_shape.
+		{name: "conv1d-bn-relu-residual-maxpool", input: []int{4, 19}, build: func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 0.3, 4, 4, 3)}, ints("pads", 1, 1))
+			r := b.Node("Relu", []string{b.Node("Add", []string{bn(b, c, 4), x})})
+			return b.Node("MaxPool", []string{r}, ints("kernel_shape", 3), ints("strides", 2), ints("pads", 1, 0), num("ceil_mode", 1))
+		}},
+		{name: "conv1d-stride-dilation-groups-asym-pads", input: []int{6, 23}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Conv", []string{x, b.Normal("w", 0, 0.3, 4, 3, 5), b.Normal("b", 0, 0.3, 4)}, num("group", 2),
+				ints("strides", 3), ints("dilations", 2), ints("pads", 2, 0), ints("kernel_shape", 5))
+		}},
+		{name: "conv1d-same-avgpool-global", input: []int{3, 16}, build: func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 0.3, 5, 3, 4)}, str("auto_pad", "SAME_UPPER"), ints("strides", 2))
+			a := b.Node("AveragePool", []string{c}, ints("kernel_shape", 3), ints("pads", 1, 1), num("count_include_pad", 1))
+			g := b.Node("GlobalAveragePool", []string{a})
+			return b.Node("Concat", []string{b.Node("Reshape", []string{a, b.Int64s("fa", []int64{0, -1}, 2)}),
+				b.Node("Reshape", []string{g, b.Int64s("fg", []int64{0, -1}, 2)})}, num("axis", 1))
+		}},
+		{name: "convtranspose1d-output-padding-and-shape", input: []int{4, 7}, build: func(b *modelgen.Builder, x string) string {
+			p := b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 0.4, 4, 3, 4), b.Normal("b", 0, 0.3, 6)}, num("group", 2),
+				ints("strides", 2), ints("pads", 1, 0), ints("output_padding", 1))
+			q := b.Node("ConvTranspose", []string{x, b.Normal("w2", 0, 0.4, 4, 2, 3)}, ints("strides", 3), ints("output_shape", 22))
+			return b.Node("Concat", []string{b.Node("Reshape", []string{p, b.Int64s("fp", []int64{0, -1}, 2)}),
+				b.Node("Reshape", []string{q, b.Int64s("fq", []int64{0, -1}, 2)})}, num("axis", 1))
+		}},
 		{name: "sum-of-four-broadcasting", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Sum", []string{x, b.Normal("row", 0, 1, 3), b.Node("Relu", []string{x}), b.Normal("col", 0, 1, 2, 1)})
 		}},

@@ -197,7 +197,7 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		}
 		return value{}, fmt.Errorf("unsupported Constant attribute")
 	case "Conv":
-		return value{t: conv(n)}, nil
+		return value{t: spatial(n, conv)}, nil
 	case "BatchNormalization":
 		return value{t: batchNorm(n)}, nil
 	case "Relu":
@@ -250,7 +250,7 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 	case "Div":
 		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a / b })}, nil
 	case "MaxPool", "AveragePool":
-		return value{t: pool(n)}, nil
+		return value{t: spatial(n, pool)}, nil
 	case "Pad":
 		return value{t: pad(n, opset)}, nil
 	case "GlobalAveragePool":
@@ -306,7 +306,7 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 	case "LRN":
 		return value{t: lrn(n)}, nil
 	case "ConvTranspose":
-		return value{t: convTranspose(n)}, nil
+		return value{t: spatial(n, convTranspose)}, nil
 	case "LayerNormalization":
 		return value{t: layerNorm(n)}, nil
 	}

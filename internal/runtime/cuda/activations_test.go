@@ -232,3 +232,26 @@ func TestGPUConvTranspose(t *testing.T) {
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
+
+// TestGPUOneDimensionalOps runs the 1-D ops of audio and sequence models,
+// which the engine plans as 2-D ones of height 1: a Conv1d block (batch
+// norm folded, residual and ReLU fused) with a strided, dilated grouped
+// convolution after it, MaxPool1d and AvgPool1d, and a ConvTranspose1d,
+// at batch sizes 1 to 4 against the CPU runtime.
+func TestGPUOneDimensionalOps(t *testing.T) {
+	b := modelgen.NewBuilder("conv1d", 41)
+	x := b.Input("input", 4, 40)
+	c := b.Node("Conv", []string{x, b.Normal("w1", 0, 0.3, 4, 4, 3), b.Normal("b1", 0, 0.3, 4)}, modelgen.Ints("pads", 1, 1))
+	r := b.Node("Relu", []string{b.Node("Add", []string{c, x})})
+	d := b.Node("Conv", []string{r, b.Normal("w2", 0, 0.3, 6, 2, 5)}, modelgen.Int("group", 2),
+		modelgen.Ints("strides", 2), modelgen.Ints("dilations", 2), modelgen.Ints("pads", 3, 1)) // [6, 18]
+	mp := b.Node("MaxPool", []string{d}, modelgen.Ints("kernel_shape", 3), modelgen.Ints("strides", 2), modelgen.Ints("pads", 1, 1))              // [6, 9]
+	ap := b.Node("AveragePool", []string{d}, modelgen.Ints("kernel_shape", 4), modelgen.Ints("strides", 4))                                       // [6, 4]
+	up := b.Node("ConvTranspose", []string{ap, b.Normal("w3", 0, 0.4, 6, 2, 3)}, modelgen.Ints("strides", 2), modelgen.Ints("output_padding", 1)) // [2, 10]
+	flat := func(v string) string { return flatNode(b, v) }
+	b.NodeOut("Concat", "output", []string{flat(mp), flat(up)}, modelgen.Int("axis", 1))
+	b.Output("output", 6*9+2*10)
+	path := writeModel(t, t.TempDir(), b)
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}
