@@ -81,6 +81,7 @@ type node struct {
 	axis          int     // Concat, Softmax, Flatten, LayerNormalization
 	epsilon       float32 // LayerNormalization
 	legacySoftmax bool    // Softmax before opset 13: normalise over all dims from axis
+	logSoftmax    bool    // LogSoftmax: the log of the Softmax
 	shape         []int   // Reshape target (0 and -1 resolved per plan), nil for Flatten; Expand's
 	shapeBatch    []int   // with shape: target[i] = shape[i] + shapeBatch[i] × batch; nil if none depends on it
 	view          viewKind

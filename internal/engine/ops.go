@@ -269,11 +269,14 @@ type Concat struct {
 }
 
 // Softmax normalises X into Y over groups of Len elements Inner apart:
-// viewing X as [Outer, Len, Inner], Y[o, :, i] = softmax(X[o, :, i]).
+// viewing X as [Outer, Len, Inner], Y[o, :, i] = softmax(X[o, :, i]), or
+// its log with Log (LogSoftmax: x − max − log Σ exp(x − max), which stays
+// finite where the softmax underflows to 0).
 type Softmax struct {
 	Nodes             string
 	X, Y              TensorRef
 	Outer, Len, Inner int
+	Log               bool
 }
 
 // LayerNorm normalises each of Outer rows of Len elements of X to mean 0

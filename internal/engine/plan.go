@@ -319,7 +319,7 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 			return nil, err
 		}
 		s := in[0]
-		op := &Softmax{Nodes: n.name, X: x, Y: y, Outer: numElems(s[:axis]), Len: s[axis], Inner: numElems(s[axis+1:])}
+		op := &Softmax{Nodes: n.name, X: x, Y: y, Outer: numElems(s[:axis]), Len: s[axis], Inner: numElems(s[axis+1:]), Log: n.logSoftmax}
 		if n.legacySoftmax {
 			op.Len, op.Inner = numElems(s[axis:]), 1
 		}

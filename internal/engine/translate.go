@@ -121,8 +121,8 @@ func (r *nodeReader) translate(n *node) error {
 			return err
 		}
 		return r.dataInputs(n, 1, 1<<20)
-	case "Softmax":
-		n.kind = nSoftmax
+	case "Softmax", "LogSoftmax":
+		n.kind, n.logSoftmax = nSoftmax, r.np.GetOpType() == "LogSoftmax"
 		def := int64(-1)
 		if r.b.m.opset < 13 {
 			def, n.legacySoftmax = 1, true

@@ -261,6 +261,13 @@ func (k *softmaxKernel) run(mem *memory, part, parts int, _ []float32) {
 			y[base+j*o.Inner] = float32(e)
 			sum += e
 		}
+		if o.Log {
+			logSum := math.Log(sum)
+			for j := range o.Len {
+				y[base+j*o.Inner] = float32(float64(x[base+j*o.Inner]-m) - logSum)
+			}
+			continue
+		}
 		for j := range o.Len {
 			y[base+j*o.Inner] = float32(float64(y[base+j*o.Inner]) / sum)
 		}

@@ -243,6 +243,14 @@ func TestOperators(t *testing.T) {
 		{name: "softmax-opset11-flattens", input: []int{3, 4}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{x}, num("axis", 1))
 		}},
+		// LogSoftmax of logits thousands apart, whose softmax underflows to 0
+		// (its log would be −∞); and over the flattened axes before opset 13.
+		{name: "logsoftmax-wide-logits", input: []int{3, 7}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("LogSoftmax", []string{b.Node("Mul", []string{x, b.Const("k", []float32{1000})})}, num("axis", -1))
+		}},
+		{name: "logsoftmax-opset11-flattens", input: []int{3, 4}, opset: 11, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("LogSoftmax", []string{x}, num("axis", 1))
+		}},
 		{name: "flatten-reshape-views", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
 			f := b.Node("Flatten", []string{b.Node("Relu", []string{x})}, num("axis", 1))
 			r := b.Node("Reshape", []string{f, b.Int64s("s", []int64{0, -1, 2}, 3)})

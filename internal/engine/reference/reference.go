@@ -281,7 +281,7 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: matmul(n.x(0), n.x(1))}, nil
 	case "Concat":
 		return value{t: concat(n)}, nil
-	case "Softmax":
+	case "Softmax", "LogSoftmax":
 		return value{t: softmax(n, opset)}, nil
 	case "Erf":
 		return unary(n.x(0), math.Erf), nil
@@ -775,7 +775,12 @@ func softmax(n node, opset int64) Tensor {
 				s += math.Exp(float64(x.Data[at(j)]) - m)
 			}
 			for j := range length {
-				y.Data[at(j)] = float32(math.Exp(float64(x.Data[at(j)])-m) / s)
+				v := float64(x.Data[at(j)]) - m
+				if n.n.GetOpType() == "LogSoftmax" {
+					y.Data[at(j)] = float32(v - math.Log(s))
+				} else {
+					y.Data[at(j)] = float32(math.Exp(v) / s)
+				}
 			}
 		}
 	}

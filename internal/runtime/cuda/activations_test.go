@@ -237,7 +237,9 @@ func TestGPUConvTranspose(t *testing.T) {
 // which the engine plans as 2-D ones of height 1: a Conv1d block (batch
 // norm folded, residual and ReLU fused) with a strided, dilated grouped
 // convolution after it, MaxPool1d and AvgPool1d, and a ConvTranspose1d,
-// at batch sizes 1 to 4 against the CPU runtime.
+// then a LogSoftmax of their outputs as M5 ends (cuDNN's log mode, over
+// logits far enough apart that a softmax's smallest would underflow in
+// float32), at batch sizes 1 to 4 against the CPU runtime.
 func TestGPUOneDimensionalOps(t *testing.T) {
 	b := modelgen.NewBuilder("conv1d", 41)
 	x := b.Input("input", 4, 40)
@@ -249,7 +251,8 @@ func TestGPUOneDimensionalOps(t *testing.T) {
 	ap := b.Node("AveragePool", []string{d}, modelgen.Ints("kernel_shape", 4), modelgen.Ints("strides", 4))                                       // [6, 4]
 	up := b.Node("ConvTranspose", []string{ap, b.Normal("w3", 0, 0.4, 6, 2, 3)}, modelgen.Ints("strides", 2), modelgen.Ints("output_padding", 1)) // [2, 10]
 	flat := func(v string) string { return flatNode(b, v) }
-	b.NodeOut("Concat", "output", []string{flat(mp), flat(up)}, modelgen.Int("axis", 1))
+	cat := b.Node("Concat", []string{flat(mp), flat(up)}, modelgen.Int("axis", 1))
+	b.NodeOut("LogSoftmax", "output", []string{b.Node("Mul", []string{cat, b.Const("k", []float32{30})})}, modelgen.Int("axis", 1))
 	b.Output("output", 6*9+2*10)
 	path := writeModel(t, t.TempDir(), b)
 	m := loadPath(t, newTestRuntime(t, false), path, 4)

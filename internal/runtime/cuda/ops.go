@@ -477,7 +477,7 @@ func (s *concatStep) enqueue(b *builder, k *kernels, m *binding) error {
 func (s *concatStep) destroy() {}
 
 // softmaxStep is cudnnSoftmaxForward over the channels of an
-// [Outer, Len, Inner, 1] tensor.
+// [Outer, Len, Inner, 1] tensor (CUDNN_SOFTMAX_LOG for LogSoftmax).
 type softmaxStep struct {
 	op   *engine.Softmax
 	desc cu.TensorDesc
@@ -495,7 +495,11 @@ func newSoftmaxStep(o *engine.Softmax) (step, error) {
 }
 
 func (s *softmaxStep) enqueue(b *builder, k *kernels, m *binding) error {
-	return b.dnn.SoftmaxForward(cu.SoftmaxAccurate, cu.SoftmaxChannel, 1, s.desc, m.addr(s.op.X), 0, s.desc, m.addr(s.op.Y))
+	algo := cu.SoftmaxAccurate
+	if s.op.Log {
+		algo = cu.SoftmaxLog
+	}
+	return b.dnn.SoftmaxForward(algo, cu.SoftmaxChannel, 1, s.desc, m.addr(s.op.X), 0, s.desc, m.addr(s.op.Y))
 }
 
 func (s *softmaxStep) destroy() { s.desc.Destroy() }
