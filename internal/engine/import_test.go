@@ -657,6 +657,10 @@ func TestFusion(t *testing.T) {
 		// row.
 		{"vit_b_16", map[engine.OpKind]int{engine.KindConv: 1, engine.KindGemm: 4*12 + 1, engine.KindBatchMatMul: 2 * 12, engine.KindSoftmax: 12,
 			engine.KindLayerNorm: 2*12 + 1, engine.KindBinary: 12*12 + 4, engine.KindConcat: 1}},
+		// Four Conv1d blocks (the batch norm folded, the ReLU fused) with
+		// their pools, the global one, the Transpose to channels last (a
+		// strided copy), the Linear and the LogSoftmax.
+		{"m5", map[engine.OpKind]int{engine.KindConv: 4, engine.KindPool: 5, engine.KindBinary: 1, engine.KindGemm: 1, engine.KindSoftmax: 1}},
 		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {

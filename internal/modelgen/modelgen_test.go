@@ -14,7 +14,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"convnext_tiny", "densenet121", "googlenet", "mlp", "mobilenet_v2", "resnet152", "resnet18", "resnet50", "shufflenet_v2_x1_0",
+	want := []string{"convnext_tiny", "densenet121", "googlenet", "m5", "mlp", "mobilenet_v2", "resnet152", "resnet18", "resnet50", "shufflenet_v2_x1_0",
 		"squeezenet1_1", "tinycnn", "vgg16", "vit_b_16"}
 	if got := modelgen.Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)

@@ -29,6 +29,7 @@ var zoo = map[string]func(*Builder){
 	"googlenet":          googLeNet,
 	"convnext_tiny":      convNeXtTiny,
 	"vit_b_16":           func(b *Builder) { ViT(b, vitB16) },
+	"m5":                 m5,
 }
 
 // Names lists the models Generate knows, sorted.

@@ -654,8 +654,9 @@ func TestZooModels(t *testing.T) {
 	// shufflenet_v2_x1_0 is written as PyTorch exports it: shape
 	// arithmetic, Splits and channel shuffles in a real network (3 s; the
 	// larger export-style models, squeezenet1_1 and googlenet, take 5 and
-	// 18 s against the reference and are left out).
-	for _, name := range []string{"mlp", "tinycnn", "shufflenet_v2_x1_0"} {
+	// 18 s against the reference and are left out). m5 is the 1-D
+	// audio classifier, with its LogSoftmax.
+	for _, name := range []string{"mlp", "tinycnn", "m5", "shufflenet_v2_x1_0"} {
 		t.Run(name, func(t *testing.T) {
 			if testing.Short() && name == "shufflenet_v2_x1_0" {
 				t.Skip("slow against the reference")

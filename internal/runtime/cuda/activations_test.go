@@ -87,6 +87,15 @@ func TestExportedModelsOnGPU(t *testing.T) {
 	}
 }
 
+// TestGPUAudioModel runs m5, the 1-D audio classifier (Conv1d blocks,
+// pools, LogSoftmax), at batch sizes 1 to 4 against the CPU runtime:
+// on a GPU its convolutions are cuDNN's on tensors of height 1.
+func TestGPUAudioModel(t *testing.T) {
+	path := zoo(t, "m5")
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}
+
 // convNeXtModel writes to dir a model of ConvNeXt's operators (opset 17)
 // on a 4×6×6 input: a block (7×7 depthwise convolution, channels last,
 // LayerNormalization, Linear, GELU as PyTorch exports it, which fuses
