@@ -83,6 +83,11 @@ func FuzzImport(f *testing.F) {
 			p := b.Node("MaxPool", []string{c}, ints("kernel_shape", 2), num("ceil_mode", 1))
 			return b.Node("ConvTranspose", []string{p, b.Normal("w2", 0, 1, 2, 1, 2)}, ints("strides", 3), ints("output_padding", 1))
 		}),
+		single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+			p := b.Node("PRelu", []string{x, b.Normal("s", 0, 1, 2, 1, 1)})
+			e := b.Node("Selu", []string{b.Node("Mish", []string{p})}, modelgen.Float("gamma", 2))
+			return b.Node("LogSoftmax", []string{b.Node("Gelu", []string{e}, modelgen.String("approximate", "tanh"))}, num("axis", 1))
+		}),
 	} {
 		data, err := proto.Marshal(m)
 		if err != nil {

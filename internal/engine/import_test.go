@@ -413,6 +413,26 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4), b.Int64s("z", []int64{1, 1, 4, 4}, 4)})
 			})
 		}, want: []string{"Resize", "exactly one of scales and sizes"}},
+		{name: "gelu approximation", model: func() *onnx.ModelProto {
+			return single([]int{4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Gelu", []string{x}, modelgen.String("approximate", "erf"))
+			})
+		}, want: []string{"Gelu", `approximate "erf" (want none or tanh)`}},
+		{name: "celu alpha 0", model: func() *onnx.ModelProto {
+			return single([]int{4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Celu", []string{x}, modelgen.Float("alpha", 0))
+			})
+		}, want: []string{"Celu", "alpha 0"}},
+		{name: "prelu computed slope", model: func() *onnx.ModelProto {
+			return single([]int{4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("PRelu", []string{x, b.Node("Relu", []string{x})})
+			})
+		}, want: []string{"PRelu", "must be a constant"}},
+		{name: "prelu slope not broadcasting", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("PRelu", []string{x, b.Const("s", []float32{1, 2, 3}, 3)})
+			})
+		}, want: []string{"PRelu", "do not broadcast"}},
 		{name: "convtranspose 3-D", model: func() *onnx.ModelProto {
 			return single([]int{2, 5, 5, 5}, func(b *modelgen.Builder, x string) string {
 				return b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3, 3)})

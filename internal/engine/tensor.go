@@ -68,23 +68,30 @@ type ActKind uint8
 
 // Activations.
 const (
-	ActNone        ActKind = iota
-	ActRelu                // max(x, 0)
-	ActClip                // min(max(x, Min), Max); Relu6 is Clip(0, 6)
-	ActHardSigmoid         // max(0, min(1, Alpha·x + Beta))
-	ActHardSwish           // x · max(0, min(1, Alpha·x + Beta)), Alpha = 1/6, Beta = 0.5
-	ActSigmoid             // 1 / (1 + e^-x)
-	ActTanh                // tanh x
-	ActLeakyRelu           // x if x ≥ 0, else Alpha·x
-	ActErf                 // erf x
-	ActGelu                // x · (1 + erf(x/√2)) / 2, as PyTorch exports nn.GELU: Div, Erf, Add, Mul, Mul
-	ActSqrt                // √x
-	ActPow                 // x^Alpha
-	ActExp                 // e^x
-	ActLog                 // ln x
-	ActAbs                 // |x|
-	ActNeg                 // −x
-	ActReciprocal          // 1/x
+	ActNone            ActKind = iota
+	ActRelu                    // max(x, 0)
+	ActClip                    // min(max(x, Min), Max); Relu6 is Clip(0, 6)
+	ActHardSigmoid             // max(0, min(1, Alpha·x + Beta))
+	ActHardSwish               // x · max(0, min(1, Alpha·x + Beta)), Alpha = 1/6, Beta = 0.5
+	ActSigmoid                 // 1 / (1 + e^-x)
+	ActTanh                    // tanh x
+	ActLeakyRelu               // x if x ≥ 0, else Alpha·x
+	ActErf                     // erf x
+	ActGelu                    // x · (1 + erf(x/√2)) / 2, as PyTorch exports nn.GELU: Div, Erf, Add, Mul, Mul
+	ActSqrt                    // √x
+	ActPow                     // x^Alpha
+	ActExp                     // e^x
+	ActLog                     // ln x
+	ActAbs                     // |x|
+	ActNeg                     // −x
+	ActReciprocal              // 1/x
+	ActElu                     // x if x > 0, else Alpha·(e^x − 1); Selu is Elu scaled by Beta
+	ActSoftplus                // ln(1 + e^x)
+	ActSoftsign                // x / (1 + |x|)
+	ActMish                    // x · tanh(ln(1 + e^x))
+	ActGeluTanh                // x · (1 + tanh(√(2/π)·(x + 0.044715·x³))) / 2: Gelu with approximate "tanh"
+	ActThresholdedRelu         // x if x > Alpha, else 0
+	ActCelu                    // max(0, x) + min(0, Alpha·(e^(x/Alpha) − 1))
 )
 
 func (k ActKind) String() string {
@@ -123,6 +130,20 @@ func (k ActKind) String() string {
 		return "neg"
 	case ActReciprocal:
 		return "reciprocal"
+	case ActElu:
+		return "elu"
+	case ActSoftplus:
+		return "softplus"
+	case ActSoftsign:
+		return "softsign"
+	case ActMish:
+		return "mish"
+	case ActGeluTanh:
+		return "gelu_tanh"
+	case ActThresholdedRelu:
+		return "thresholdedrelu"
+	case ActCelu:
+		return "celu"
 	}
 	return fmt.Sprintf("ActKind(%d)", uint8(k))
 }
@@ -132,7 +153,7 @@ func (k ActKind) String() string {
 type Activation struct {
 	Kind        ActKind
 	Min, Max    float32 // ActClip
-	Alpha, Beta float32 // ActHardSigmoid, ActHardSwish; Alpha also ActLeakyRelu and ActPow
+	Alpha, Beta float32 // ActHardSigmoid, ActHardSwish, ActElu (Beta: Selu's gamma, else 1); Alpha also ActLeakyRelu, ActPow, ActThresholdedRelu and ActCelu
 }
 
 // Apply computes the activation of x.
@@ -176,8 +197,37 @@ func (a Activation) Apply(x float32) float32 {
 		return -x
 	case ActReciprocal:
 		return 1 / x
+	case ActElu:
+		if x > 0 {
+			return a.Beta * x
+		}
+		return float32(float64(a.Beta) * float64(a.Alpha) * math.Expm1(float64(x)))
+	case ActSoftplus:
+		return float32(softplus(float64(x)))
+	case ActSoftsign:
+		return x / (1 + float32(math.Abs(float64(x))))
+	case ActMish:
+		return float32(float64(x) * math.Tanh(softplus(float64(x))))
+	case ActGeluTanh:
+		v := float64(x)
+		return float32(0.5 * v * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v))))
+	case ActThresholdedRelu:
+		if x > a.Alpha {
+			return x
+		}
+		return 0
+	case ActCelu:
+		return max(0, x) + float32(min(0, float64(a.Alpha)*math.Expm1(float64(x)/float64(a.Alpha))))
 	}
 	return x
+}
+
+// softplus is ln(1 + e^x), without overflow for large x.
+func softplus(x float64) float64 {
+	if x > 20 {
+		return x
+	}
+	return math.Log1p(math.Exp(x))
 }
 
 func (a Activation) String() string {
@@ -186,8 +236,10 @@ func (a Activation) String() string {
 		return fmt.Sprintf("clip(%g,%g)", a.Min, a.Max)
 	case ActHardSigmoid, ActHardSwish:
 		return fmt.Sprintf("%s(%g,%g)", a.Kind, a.Alpha, a.Beta)
-	case ActLeakyRelu, ActPow:
+	case ActLeakyRelu, ActPow, ActThresholdedRelu, ActCelu:
 		return fmt.Sprintf("%s(%g)", a.Kind, a.Alpha)
+	case ActElu:
+		return fmt.Sprintf("%s(%g,%g)", a.Kind, a.Alpha, a.Beta)
 	}
 	return a.Kind.String()
 }

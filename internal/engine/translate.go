@@ -44,6 +44,10 @@ func (r *nodeReader) translate(n *node) error {
 		return r.unary(n)
 	case "Pow":
 		return r.pow(n)
+	case "Elu", "Selu", "Softplus", "Softsign", "Mish", "Gelu", "ThresholdedRelu", "Celu":
+		return r.activation(n, op)
+	case "PRelu":
+		return r.prelu(n)
 	case "LayerNormalization":
 		return r.layerNorm(n)
 	case "LeakyRelu":

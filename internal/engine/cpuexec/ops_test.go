@@ -414,6 +414,36 @@ func TestOperators(t *testing.T) {
 			return b.Node("Concat", []string{b.Node("Reshape", []string{p, b.Int64s("fp", []int64{0, -1}, 2)}),
 				b.Node("Reshape", []string{q, b.Int64s("fq", []int64{0, -1}, 2)})}, num("axis", 1))
 		}},
+		// Activations with parameters of their own, over both sides of
+		// their bends (x·3), each on its own and one fused into a Conv;
+		// Gelu as opset 20 writes it, exact and tanh; PRelu with a slope
+		// per channel (three ops and the Add) and one slope (a LeakyRelu).
+		{name: "activations-elu-selu-softplus-softsign-mish-thresholded-celu", input: []int{2, 9}, build: func(b *modelgen.Builder, x string) string {
+			w := b.Node("Mul", []string{x, b.Const("three", []float32{3})})
+			var outs []string
+			for _, a := range []struct {
+				op string
+				at attrs
+			}{
+				{"Elu", attrs{flt("alpha", 0.7)}}, {"Selu", nil}, {"Selu", attrs{flt("alpha", 1.5), flt("gamma", 2)}},
+				{"Softplus", nil}, {"Softsign", nil}, {"Mish", nil}, {"ThresholdedRelu", attrs{flt("alpha", 0.5)}},
+				{"Celu", attrs{flt("alpha", 2)}},
+			} {
+				outs = append(outs, b.Node(a.op, []string{w}, a.at...))
+			}
+			return b.Node("Concat", outs, num("axis", 1))
+		}},
+		{name: "conv-elu-fused", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Elu", []string{conv(b, x, 3, 4, 3, 1, false, ints("pads", 1, 1, 1, 1))})
+		}},
+		{name: "gelu-opset20-exact-and-tanh", input: []int{2, 7}, opset: 20, build: func(b *modelgen.Builder, x string) string {
+			w := b.Node("Mul", []string{x, b.Const("two", []float32{2})})
+			return b.Node("Concat", []string{b.Node("Gelu", []string{w}), b.Node("Gelu", []string{w}, str("approximate", "tanh"))}, num("axis", 1))
+		}},
+		{name: "prelu-per-channel-and-scalar", input: []int{3, 4, 4}, build: func(b *modelgen.Builder, x string) string {
+			c := b.Node("PRelu", []string{conv(b, x, 3, 3, 3, 1, false, ints("pads", 1, 1, 1, 1)), b.Uniform("slope", -0.5, 1.5, 3, 1, 1)})
+			return b.Node("Add", []string{c, b.Node("PRelu", []string{x, b.Const("s1", []float32{0.25}, 1)})})
+		}},
 		{name: "sum-of-four-broadcasting", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Sum", []string{x, b.Normal("row", 0, 1, 3), b.Node("Relu", []string{x}), b.Normal("col", 0, 1, 2, 1)})
 		}},

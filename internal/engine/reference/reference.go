@@ -227,6 +227,15 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 	case "LeakyRelu":
 		a := float64(n.f("alpha", 0.01))
 		return unary(n.x(0), func(x float64) float64 { return max(x, 0) + a*min(x, 0) }), nil
+	case "Elu", "Selu", "Softplus", "Softsign", "Mish", "Gelu", "ThresholdedRelu", "Celu":
+		return activation(n)
+	case "PRelu":
+		return value{t: broadcast(n.x(0), n.x(1), func(x, slope float64) float64 {
+			if x < 0 {
+				return slope * x
+			}
+			return x
+		})}, nil
 	case "Shape", "Gather", "Squeeze", "Unsqueeze", "Slice", "Cast", "Transpose":
 		return shapeOp(n, opset)
 	case "Add", "Sub", "Mul", "Div", "Concat":

@@ -221,6 +221,35 @@ func TestGPUElementwiseMath(t *testing.T) {
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
 
+// TestGPUParameterisedActivations runs the activations with parameters
+// of their own (Elu, Selu, Softplus, Softsign, Mish, ThresholdedRelu,
+// Celu, Gelu exact and tanh) as the activation kernel's codes 17 to 23,
+// an Elu fused into a convolution's epilogue, and PRelu with a slope per
+// channel and one slope, at batch sizes 1 to 4 against the CPU runtime.
+func TestGPUParameterisedActivations(t *testing.T) {
+	b := modelgen.NewBuilder("acts", 43)
+	x := b.Input("input", 3, 5, 5)
+	w := b.Node("Mul", []string{x, b.Const("three", []float32{3})})
+	outs := []string{
+		b.Node("Elu", []string{w}, modelgen.Float("alpha", 0.7)),
+		b.Node("Selu", []string{w}, modelgen.Float("alpha", 1.5), modelgen.Float("gamma", 2)),
+		b.Node("Softplus", []string{w}), b.Node("Softsign", []string{w}), b.Node("Mish", []string{w}),
+		b.Node("ThresholdedRelu", []string{w}, modelgen.Float("alpha", 0.5)), b.Node("Celu", []string{w}, modelgen.Float("alpha", 2)),
+		b.Node("Gelu", []string{w}), b.Node("Gelu", []string{w}, modelgen.String("approximate", "tanh")),
+		b.Node("Elu", []string{convNode(b, x, 3, 3, 3, 3, 1, modelgen.Ints("pads", 1, 1, 1, 1))}),
+		b.Node("PRelu", []string{convNode(b, x, 3, 3, 3, 3, 1, modelgen.Ints("pads", 1, 1, 1, 1)), b.Uniform("slope", -0.5, 1.5, 3, 1, 1)}),
+		b.Node("PRelu", []string{w, b.Const("s1", []float32{0.25}, 1)}),
+	}
+	for i, o := range outs {
+		outs[i] = flatNode(b, o)
+	}
+	b.NodeOut("Concat", "output", outs, modelgen.Int("axis", 1))
+	b.Output("output", len(outs)*3*5*5)
+	path := writeModel(t, t.TempDir(), b)
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}
+
 // TestGPUConvTranspose runs transposed convolutions (FCN's and U-Net's
 // upsampling): stride 2 with bias and a fused ReLU; groups, dilation,
 // asymmetric pads and output_padding; and an output_shape larger than

@@ -34,6 +34,13 @@ __device__ __forceinline__ float act(float v, int kind, float p0, float p1) {
 	case 14: return fabsf(v);
 	case 15: return -v;
 	case 16: return 1.f / v;
+	case 17: return v > 0.f ? p1 * v : p1 * p0 * expm1f(v);
+	case 18: return v > 20.f ? v : log1pf(expf(v));
+	case 19: return v / (1.f + fabsf(v));
+	case 20: return v * tanhf(v > 20.f ? v : log1pf(expf(v)));
+	case 21: return 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+	case 22: return v > p0 ? v : 0.f;
+	case 23: return fmaxf(v, 0.f) + fminf(0.f, p0 * expm1f(v / p0));
 	}
 	return v;
 }
@@ -527,9 +534,9 @@ func actArgs(a engine.Activation) (int32, float32, float32) {
 	switch a.Kind {
 	case engine.ActClip:
 		return int32(a.Kind), a.Min, a.Max
-	case engine.ActHardSigmoid, engine.ActHardSwish:
+	case engine.ActHardSigmoid, engine.ActHardSwish, engine.ActElu:
 		return int32(a.Kind), a.Alpha, a.Beta
-	case engine.ActLeakyRelu, engine.ActPow:
+	case engine.ActLeakyRelu, engine.ActPow, engine.ActThresholdedRelu, engine.ActCelu:
 		return int32(a.Kind), a.Alpha, 0
 	}
 	return int32(a.Kind), 0, 0

@@ -35,6 +35,8 @@ __device__ float sqrtf(float);
 __device__ float powf(float, float);
 __device__ float logf(float);
 __device__ float fabsf(float);
+__device__ float expm1f(float);
+__device__ float log1pf(float);
 `
 
 // TestKernelSourceCompiles compiles kernelSource to PTX with clang's CUDA

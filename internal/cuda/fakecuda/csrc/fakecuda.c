@@ -2020,6 +2020,13 @@ static float act_apply(int kind, float v, float p0, float p1) {
 	case 14: return fabsf(v);                          /* abs */
 	case 15: return -v;                                /* neg */
 	case 16: return 1 / v;                             /* reciprocal */
+	case 17: return v > 0 ? p1 * v : p1 * p0 * expm1f(v); /* elu(p0), selu's gamma p1 */
+	case 18: return v > 20 ? v : log1pf(expf(v));      /* softplus */
+	case 19: return v / (1 + fabsf(v));                /* softsign */
+	case 20: return v * tanhf(v > 20 ? v : log1pf(expf(v))); /* mish */
+	case 21: return 0.5f * v * (1 + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v))); /* gelu tanh */
+	case 22: return v > p0 ? v : 0;                    /* thresholdedrelu(p0) */
+	case 23: return fmaxf(v, 0) + fminf(0, p0 * expm1f(v / p0)); /* celu(p0) */
 	}
 	return v;
 }
