@@ -88,6 +88,9 @@ func FuzzImport(f *testing.F) {
 			e := b.Node("Selu", []string{b.Node("Mish", []string{p})}, modelgen.Float("gamma", 2))
 			return b.Node("LogSoftmax", []string{b.Node("Gelu", []string{e}, modelgen.String("approximate", "tanh"))}, num("axis", 1))
 		}),
+		single([]int{2, 3, 4}, func(b *modelgen.Builder, x string) string {
+			return b.Node("InstanceNormalization", []string{x, b.Const("s", []float32{1, 2}, 2), b.Const("b", []float32{0, 1}, 2)}, modelgen.Float("epsilon", 1e-3))
+		}),
 	} {
 		data, err := proto.Marshal(m)
 		if err != nil {

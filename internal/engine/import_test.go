@@ -413,6 +413,18 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4), b.Int64s("z", []int64{1, 1, 4, 4}, 4)})
 			})
 		}, want: []string{"Resize", "exactly one of scales and sizes"}},
+		{name: "instancenorm computed scale", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				g := b.Node("GlobalAveragePool", []string{x})
+				s := b.Node("Reshape", []string{g, b.Int64s("s", []int64{-1}, 1)})
+				return b.Node("InstanceNormalization", []string{x, s, b.Const("b", []float32{0, 0}, 2)})
+			})
+		}, want: []string{"InstanceNormalization", "must be a constant"}},
+		{name: "instancenorm of a matrix", model: func() *onnx.ModelProto {
+			return single([]int{2}, func(b *modelgen.Builder, x string) string {
+				return b.Node("InstanceNormalization", []string{x, b.Const("s", []float32{1, 1}, 2), b.Const("b", []float32{0, 0}, 2)})
+			})
+		}, want: []string{"InstanceNormalization", "axis 2 out of range for rank 2"}},
 		{name: "gelu approximation", model: func() *onnx.ModelProto {
 			return single([]int{4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Gelu", []string{x}, modelgen.String("approximate", "erf"))

@@ -285,7 +285,8 @@ type Softmax struct {
 //	Y[o, j] = (X[o, j] − mean_o) / √(var_o + Epsilon) · Scale[j] + Bias[j]
 //
 // with the variance biased (divided by Len), as ONNX's LayerNormalization.
-// Scale and Bias have Len elements; Bias is optional.
+// Scale and Bias have Len elements; either is optional (absent: 1, 0), as
+// in the instance normalisation that InstanceNormalization starts with.
 type LayerNorm struct {
 	Nodes             string
 	X, Scale, Bias, Y TensorRef

@@ -50,6 +50,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.prelu(n)
 	case "LayerNormalization":
 		return r.layerNorm(n)
+	case "InstanceNormalization":
+		return r.instanceNorm(n)
 	case "LeakyRelu":
 		n.kind, n.act.Kind = nActivate, ActLeakyRelu
 		if n.act.Alpha, err = a.float("alpha", 0.01); err != nil {
@@ -453,6 +455,44 @@ func (r *nodeReader) layerNorm(n *node) error {
 		}
 		n.in[i] = v
 	}
+	return nil
+}
+
+// instanceNorm reads an InstanceNormalization: each channel of each item
+// normalised over its spatial axes, then scaled and shifted per channel.
+// That is a LayerNorm of axis 2 without scale or bias, a node of its own
+// before n, which is the per-channel Affine (GroupNorm as PyTorch exports
+// it before opset 18 is one between two Reshapes).
+func (r *nodeReader) instanceNorm(n *node) error {
+	if err := r.inputs(3, 3); err != nil {
+		return err
+	}
+	eps, err := r.a.float("epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	if !(eps >= 0) || math.IsInf(float64(eps), 1) {
+		return r.errorf("epsilon %g is not a finite number ≥ 0", eps)
+	}
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	n.kind, n.in = nAffine, []int{-1, -1, -1}
+	for i := 1; i < 3; i++ {
+		c, v, err := r.floatConst(i, 1)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			return r.errorf("missing input %d (scale and B are constants)", i)
+		}
+		n.in[i] = v
+	}
+	m := r.b.m
+	m.nodes = append(m.nodes, node{op: "InstanceNormalization", name: r.name, kind: nLayerNorm, axis: 2, epsilon: eps, in: []int{x, -1, -1}})
+	n.in[0] = m.addValue(value{name: r.np.GetOutput()[0] + "/normalised", kind: valNode, prod: len(m.nodes) - 1})
+	m.nodes[len(m.nodes)-1].out = n.in[0]
 	return nil
 }
 

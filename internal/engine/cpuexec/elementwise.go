@@ -282,7 +282,7 @@ type layerNormKernel struct {
 
 func newLayerNorm(o *engine.LayerNorm) (kernel, error) {
 	if o.Outer < 1 || o.Len < 1 || o.Outer*o.Len != o.X.Elems() || o.X.Elems() != o.Y.Elems() ||
-		o.Scale.Elems() != o.Len || o.Bias.Present() && o.Bias.Elems() != o.Len {
+		o.Scale.Present() && o.Scale.Elems() != o.Len || o.Bias.Present() && o.Bias.Elems() != o.Len {
 		return nil, fmt.Errorf("bad geometry %d×%d for X%v, scale%v, bias%v", o.Outer, o.Len, o.X.Shape, o.Scale.Shape, o.Bias.Shape)
 	}
 	return &layerNormKernel{op: o}, nil
@@ -306,7 +306,10 @@ func (k *layerNormKernel) run(mem *memory, part, parts int, _ []float32) {
 		}
 		inv := 1 / math.Sqrt(ss/float64(o.Len)+float64(o.Epsilon))
 		for j, v := range row {
-			n := (float64(v) - mean) * inv * float64(scale[j])
+			n := (float64(v) - mean) * inv
+			if scale != nil {
+				n *= float64(scale[j])
+			}
 			if bias != nil {
 				n += float64(bias[j])
 			}

@@ -444,6 +444,18 @@ func TestOperators(t *testing.T) {
 			c := b.Node("PRelu", []string{conv(b, x, 3, 3, 3, 1, false, ints("pads", 1, 1, 1, 1)), b.Uniform("slope", -0.5, 1.5, 3, 1, 1)})
 			return b.Node("Add", []string{c, b.Node("PRelu", []string{x, b.Const("s1", []float32{0.25}, 1)})})
 		}},
+		// InstanceNormalization (fast style transfer), and GroupNorm as
+		// PyTorch exports it before opset 18: Reshape to [N, groups, -1],
+		// InstanceNormalization with unit scale, Reshape back, the
+		// affine Mul and Add per channel.
+		{name: "instancenorm-and-groupnorm", input: []int{4, 5, 3}, build: func(b *modelgen.Builder, x string) string {
+			in := b.Node("InstanceNormalization", []string{x, b.Uniform("s", 0.5, 1.5, 4), b.Normal("b", 0, 0.3, 4)}, flt("epsilon", 1e-3))
+			g := b.Node("Reshape", []string{x, b.Int64s("g", []int64{0, 2, -1}, 3)})
+			g = b.Node("InstanceNormalization", []string{g, b.Const("ones", []float32{1, 1}, 2), b.Const("zeros", []float32{0, 0}, 2)})
+			g = b.Node("Reshape", []string{g, b.Int64s("back", []int64{0, 4, 5, 3}, 4)})
+			g = b.Node("Add", []string{b.Node("Mul", []string{g, b.Uniform("gw", 0.5, 1.5, 4, 1, 1)}), b.Normal("gb", 0, 0.3, 4, 1, 1)})
+			return b.Node("Concat", []string{in, g}, num("axis", 1))
+		}},
 		{name: "sum-of-four-broadcasting", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Sum", []string{x, b.Normal("row", 0, 1, 3), b.Node("Relu", []string{x}), b.Normal("col", 0, 1, 2, 1)})
 		}},

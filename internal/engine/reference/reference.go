@@ -200,6 +200,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: spatial(n, conv)}, nil
 	case "BatchNormalization":
 		return value{t: batchNorm(n)}, nil
+	case "InstanceNormalization":
+		return value{t: instanceNorm(n)}, nil
 	case "Relu":
 		return unary(n.x(0), func(x float64) float64 { return math.Max(x, 0) }), nil
 	case "Clip":
@@ -414,6 +416,33 @@ func batchNorm(n node) Tensor {
 		c := i / inner % C
 		norm := (float64(v) - float64(mean.Data[c])) / math.Sqrt(float64(vr.Data[c])+eps)
 		y.Data[i] = float32(norm*float64(scale.Data[c]) + float64(bias.Data[c]))
+	}
+	return y
+}
+
+// instanceNorm normalises each (item, channel) plane to mean 0 and
+// variance 1 (biased, epsilon added), then scales and shifts it by the
+// channel's.
+func instanceNorm(n node) Tensor {
+	x, scale, bias := n.x(0), n.x(1), n.x(2)
+	eps := float64(n.f("epsilon", 1e-5))
+	y := newTensor(x.Shape...)
+	C, inner := x.Shape[1], size(x.Shape[2:])
+	for p := range size(x.Shape[:2]) {
+		plane := x.Data[p*inner : (p+1)*inner]
+		var mean, v float64
+		for _, e := range plane {
+			mean += float64(e)
+		}
+		mean /= float64(inner)
+		for _, e := range plane {
+			v += (float64(e) - mean) * (float64(e) - mean)
+		}
+		v /= float64(inner)
+		c := p % C
+		for i, e := range plane {
+			y.Data[p*inner+i] = float32((float64(e)-mean)/math.Sqrt(v+eps)*float64(scale.Data[c]) + float64(bias.Data[c]))
+		}
 	}
 	return y
 }

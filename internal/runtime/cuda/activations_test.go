@@ -250,6 +250,25 @@ func TestGPUParameterisedActivations(t *testing.T) {
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
 
+// TestGPUInstanceNorm runs InstanceNormalization (the layer_norm kernel
+// without scale or bias, then channel_act) and GroupNorm as PyTorch
+// exports it before opset 18, at batch sizes 1 to 4 against the CPU
+// runtime.
+func TestGPUInstanceNorm(t *testing.T) {
+	b := modelgen.NewBuilder("instancenorm", 47)
+	x := b.Input("input", 4, 5, 6)
+	in := b.Node("InstanceNormalization", []string{x, b.Uniform("s", 0.5, 1.5, 4), b.Normal("b", 0, 0.3, 4)}, modelgen.Float("epsilon", 1e-3))
+	g := b.Node("Reshape", []string{x, b.Int64s("g", []int64{0, 2, -1}, 3)})
+	g = b.Node("InstanceNormalization", []string{g, b.Const("ones", []float32{1, 1}, 2), b.Const("zeros", []float32{0, 0}, 2)})
+	g = b.Node("Reshape", []string{g, b.Int64s("back", []int64{0, 4, 5, 6}, 4)})
+	g = b.Node("Add", []string{b.Node("Mul", []string{g, b.Uniform("gw", 0.5, 1.5, 4, 1, 1)}), b.Normal("gb", 0, 0.3, 4, 1, 1)})
+	b.NodeOut("Concat", "output", []string{in, g}, modelgen.Int("axis", 1))
+	b.Output("output", 8, 5, 6)
+	path := writeModel(t, t.TempDir(), b)
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}
+
 // TestGPUConvTranspose runs transposed convolutions (FCN's and U-Net's
 // upsampling): stride 2 with bias and a fused ReLU; groups, dilation,
 // asymmetric pads and output_padding; and an output_shape larger than

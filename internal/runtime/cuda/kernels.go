@@ -425,7 +425,8 @@ extern "C" __global__ void conv_transpose(const float *__restrict__ x, const flo
 
 // One warp normalises each row of len elements: the mean, then the mean
 // of the squared deviations from it (two passes, as the CPU executor),
-// then y = (x - mean) / sqrt(var + eps) * scale + bias; bias may be null.
+// then y = (x - mean) / sqrt(var + eps) * scale + bias; scale and bias may
+// be null (1 and 0).
 extern "C" __global__ void layer_norm(const float *__restrict__ x, float *__restrict__ y, int rows, int len,
 		const float *__restrict__ scale, const float *__restrict__ bias, float eps) {
 	const int lane = threadIdx.x & 31, warps = (gridDim.x * blockDim.x) >> 5;
@@ -444,7 +445,8 @@ extern "C" __global__ void layer_norm(const float *__restrict__ x, float *__rest
 		const float inv = 1.f / sqrtf(v / (float)len + eps);
 		float *q = y + (long long)r * len;
 		for (int i = lane; i < len; i += 32) {
-			float out = (p[i] - mean) * inv * scale[i];
+			float out = (p[i] - mean) * inv;
+			if (scale) out *= scale[i];
 			if (bias) out += bias[i];
 			q[i] = out;
 		}

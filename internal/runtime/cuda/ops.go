@@ -411,7 +411,7 @@ type layerNormStep struct{ op *engine.LayerNorm }
 
 func newLayerNormStep(o *engine.LayerNorm) (step, error) {
 	if o.Outer < 1 || o.Len < 1 || o.Outer*o.Len != o.X.Elems() || o.X.Elems() != o.Y.Elems() ||
-		o.Scale.Elems() != o.Len || o.Bias.Present() && o.Bias.Elems() != o.Len {
+		o.Scale.Present() && o.Scale.Elems() != o.Len || o.Bias.Present() && o.Bias.Elems() != o.Len {
 		return nil, fmt.Errorf("layer norm of %d×%d over X%v, scale%v, bias%v", o.Outer, o.Len, o.X.Shape, o.Scale.Shape, o.Bias.Shape)
 	}
 	return &layerNormStep{op: o}, nil

@@ -2057,7 +2057,7 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *   pad2d(x, y, planes, h, w, oh, ow, top, left): each h×w plane of x at (top, left) in an
  *     oh×ow plane of y, zeros around it;
  *   layer_norm(x, y, rows, len, scale, bias, eps): each row of len elements normalised to
- *     mean 0 and variance 1 (biased, eps added), times scale[j] plus bias[j], bias optional;
+ *     mean 0 and variance 1 (biased, eps added), times scale[j] plus bias[j], each optional;
  *   resize2d(x, y, planes, h, w, oh, ow, table): each h×w plane resized to oh×ow by a table of
  *     (i0, i1, w) per output row then column: the four elements' weighted sum, w = 0 taking i0's;
  *   lrn(x, y, n, c, inner, size, alpha, beta, bias): x / (bias + alpha/size · Σ x²)^beta, the sum
@@ -2276,7 +2276,7 @@ static void run_kernel(op *o) {
 			float mean = s / (float)len;
 			for (int i = 0; i < len; i++) v += (p[i] - mean) * (p[i] - mean);
 			float inv = 1 / sqrtf(v / (float)len + eps);
-			for (int i = 0; i < len; i++) q[i] = (p[i] - mean) * inv * scale[i] + (bias != NULL ? bias[i] : 0);
+			for (int i = 0; i < len; i++) q[i] = (p[i] - mean) * inv * (scale != NULL ? scale[i] : 1) + (bias != NULL ? bias[i] : 0);
 		}
 		break;
 	}
