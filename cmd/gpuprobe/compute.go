@@ -103,10 +103,12 @@ func (p *probe) sgemm() (string, error) {
 }
 
 // gapSource is the global average pool of the test network: one warp per
-// h×w plane.
+// h×w plane. Its parameters are the CUDA runtime's kernel's, whose twin
+// fakecuda runs for this name; max (the runtime's GlobalMaxPool) is
+// always 0 here.
 const gapSource = `
 extern "C" __global__ void global_avg_pool(const float *__restrict__ x, float *__restrict__ y,
-                                           int planes, int hw, float scale) {
+                                           int planes, int hw, float scale, int max) {
 	int warp = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
 	int lane = threadIdx.x & 31;
 	if (warp >= planes) return;
@@ -121,7 +123,7 @@ extern "C" __global__ void global_avg_pool(const float *__restrict__ x, float *_
 // launchGAP queues the pool of planes h×w planes of x into y.
 func (p *probe) launchGAP(x, y cuda.DevicePtr, planes, hw int, s cuda.Stream, args *cuda.KernelArgs) error {
 	args.Reset()
-	args.Ptr(x).Ptr(y).Int32(int32(planes)).Int32(int32(hw)).Float32(1 / float32(hw))
+	args.Ptr(x).Ptr(y).Int32(int32(planes)).Int32(int32(hw)).Float32(1 / float32(hw)).Int32(0)
 	const block = 256
 	grid := (planes*32 + block - 1) / block
 	return p.gap.Launch(cuda.Dim3{X: uint32(grid), Y: 1, Z: 1}, cuda.Dim3{X: block, Y: 1, Z: 1}, 0, s, args)

@@ -384,7 +384,7 @@ func (m *Model) fuseLayerNorm(s1 [][]int) {
 	// lastMean is whether n averages the last axis of its input alone,
 	// keeping it.
 	lastMean := func(n *node) bool {
-		if n == nil {
+		if n == nil || n.pool.mode != PoolAvg {
 			return false
 		}
 		x := s1[n.in[0]]
@@ -411,7 +411,7 @@ func (m *Model) fuseLayerNorm(s1 [][]int) {
 			v = add.in[1]
 			eps, ok = m.scalarConst(add.in[0])
 		}
-		varMean := sole(v, nGlobalAvgPool)
+		varMean := sole(v, nGlobalPool)
 		if !ok || !(eps >= 0) || !lastMean(varMean) {
 			continue
 		}
@@ -427,7 +427,7 @@ func (m *Model) fuseLayerNorm(s1 [][]int) {
 			continue
 		}
 		x := sub.in[0]
-		mean := sole(sub.in[1], nGlobalAvgPool)
+		mean := sole(sub.in[1], nGlobalPool)
 		if !lastMean(mean) || mean.in[0] != x {
 			continue
 		}

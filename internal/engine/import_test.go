@@ -61,6 +61,11 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("ReduceMean", []string{x})
 			})
 		}, want: []string{"ReduceMean", "a mean over every axis is not supported"}},
+		{name: "max over everything", model: func() *onnx.ModelProto {
+			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ReduceMax", []string{x})
+			})
+		}, want: []string{"ReduceMax", "a maximum over every axis is not supported"}},
 		{name: "custom domain", model: func() *onnx.ModelProto {
 			m := single([]int{4}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
 			m.Graph.Node[0].Domain = "com.microsoft"
@@ -604,6 +609,17 @@ func TestFusion(t *testing.T) {
 		}
 	})
 	t.Run("layer norm exported before opset 17", func(t *testing.T) {
+		// With a ReduceMax in either mean's place, no LayerNorm.
+		for _, reduce := range [][2]string{{"ReduceMax", "ReduceMean"}, {"ReduceMean", "ReduceMax"}} {
+			m := single([]int{3, 6}, func(b *modelgen.Builder, x string) string {
+				d := b.Node("Sub", []string{x, b.Node(reduce[0], []string{x}, ints("axes", -1))})
+				v := b.Node(reduce[1], []string{b.Node("Pow", []string{d, b.Const("two", []float32{2})})}, ints("axes", -1))
+				return b.Node("Div", []string{d, b.Node("Sqrt", []string{b.Node("Add", []string{b.Const("eps", []float32{1e-5}), v})})})
+			})
+			if k := kinds(mustPlan(t, mustImport(t, m, engine.Options{}), 2)); k[engine.KindLayerNorm] != 0 || k[engine.KindGlobalPool] != 2 {
+				t.Errorf("%v: ops %v", reduce, k)
+			}
+		}
 		for _, affine := range []bool{true, false} {
 			m := single([]int{3, 6}, func(b *modelgen.Builder, x string) string {
 				d := b.Node("Sub", []string{x, b.Node("ReduceMean", []string{x}, ints("axes", -1))})
@@ -666,20 +682,20 @@ func TestFusion(t *testing.T) {
 		model string
 		want  map[engine.OpKind]int
 	}{
-		{"resnet18", map[engine.OpKind]int{engine.KindConv: 20, engine.KindPool: 1, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
-		{"mobilenet_v2", map[engine.OpKind]int{engine.KindConv: 52, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
-		{"squeezenet1_1", map[engine.OpKind]int{engine.KindConv: 26, engine.KindPool: 3, engine.KindGlobalAvgPool: 1, engine.KindConcat: 8, engine.KindCopy: 1}},
+		{"resnet18", map[engine.OpKind]int{engine.KindConv: 20, engine.KindPool: 1, engine.KindGlobalPool: 1, engine.KindGemm: 1}},
+		{"mobilenet_v2", map[engine.OpKind]int{engine.KindConv: 52, engine.KindGlobalPool: 1, engine.KindGemm: 1}},
+		{"squeezenet1_1", map[engine.OpKind]int{engine.KindConv: 26, engine.KindPool: 3, engine.KindGlobalPool: 1, engine.KindConcat: 8, engine.KindCopy: 1}},
 		// Its 16 channel shuffles' Transposes and 13 Splits' halves are
 		// strided copies (Binary); the Reshapes around them are views.
-		{"shufflenet_v2_x1_0", map[engine.OpKind]int{engine.KindConv: 56, engine.KindBinary: 16 + 2*13, engine.KindConcat: 16, engine.KindPool: 1, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+		{"shufflenet_v2_x1_0", map[engine.OpKind]int{engine.KindConv: 56, engine.KindBinary: 16 + 2*13, engine.KindConcat: 16, engine.KindPool: 1, engine.KindGlobalPool: 1, engine.KindGemm: 1}},
 		// transform_input: a Gather, Mul and Add per channel.
-		{"googlenet", map[engine.OpKind]int{engine.KindConv: 57, engine.KindBinary: 9, engine.KindConcat: 10, engine.KindPool: 13, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+		{"googlenet", map[engine.OpKind]int{engine.KindConv: 57, engine.KindBinary: 9, engine.KindConcat: 10, engine.KindPool: 13, engine.KindGlobalPool: 1, engine.KindGemm: 1}},
 		// Per block: the depthwise Conv, a LayerNorm, two Gemms (GELU
 		// fused into the first), two Transposes, the layer scale's Mul and
 		// the residual Add; LayerNorm2d (stem, downsamples, head) is a
 		// LayerNorm between two Transposes.
 		{"convnext_tiny", map[engine.OpKind]int{engine.KindConv: 1 + 18 + 3, engine.KindLayerNorm: 18 + 5, engine.KindGemm: 2*18 + 1,
-			engine.KindBinary: 4*18 + 2*5, engine.KindGlobalAvgPool: 1}},
+			engine.KindBinary: 4*18 + 2*5, engine.KindGlobalPool: 1}},
 		// Per layer: the in- and out-projections and the MLP's two Linears
 		// (Gemm), Q·Kᵀ (the scale and Kᵀ folded in) and P·V, and 12
 		// strided copies and elementwise ops (the moves of the batch axis,
@@ -693,7 +709,7 @@ func TestFusion(t *testing.T) {
 		// their pools, the global one, the Transpose to channels last (a
 		// strided copy), the Linear and the LogSoftmax.
 		{"m5", map[engine.OpKind]int{engine.KindConv: 4, engine.KindPool: 5, engine.KindBinary: 1, engine.KindGemm: 1, engine.KindSoftmax: 1}},
-		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalAvgPool: 1, engine.KindGemm: 1}},
+		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalPool: 1, engine.KindGemm: 1}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			if testing.Short() {

@@ -10,7 +10,7 @@ const (
 	KindConv          OpKind = iota + 1 // *Conv
 	KindGemm                            // *Gemm
 	KindPool                            // *Pool
-	KindGlobalAvgPool                   // *GlobalAvgPool
+	KindGlobalPool                      // *GlobalPool
 	KindBinary                          // *Binary
 	KindAffine                          // *Affine
 	KindActivate                        // *Activate
@@ -25,7 +25,7 @@ const (
 	KindConvTranspose                   // *ConvTranspose
 )
 
-var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalAvgPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul", "Resize", "LRN", "ConvTranspose"}
+var kindNames = [...]string{"", "Conv", "Gemm", "Pool", "GlobalPool", "Binary", "Affine", "Activate", "Concat", "Softmax", "Copy", "Pad", "LayerNorm", "BatchMatMul", "Resize", "LRN", "ConvTranspose"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -184,12 +184,13 @@ type Pool struct {
 	CountIncludePad                      bool
 }
 
-// GlobalAvgPool averages each channel of X [N, C, spatial...] into Y
-// [N, C, 1, ...], or any Y of N·C elements. A ReduceMean over the last
-// axes from k is one with X viewed as [the elements before k, 1, the
-// rest].
-type GlobalAvgPool struct {
+// GlobalPool averages each channel of X [N, C, spatial...] into Y
+// [N, C, 1, ...], or any Y of N·C elements, or takes its maximum (Mode
+// PoolMax: GlobalMaxPool). A ReduceMean or ReduceMax over the last axes
+// from k is one with X viewed as [the elements before k, 1, the rest].
+type GlobalPool struct {
 	Nodes string
+	Mode  PoolMode
 	X, Y  TensorRef
 }
 
@@ -324,7 +325,7 @@ func present(ts ...TensorRef) []TensorRef {
 func (o *Conv) Kind() OpKind          { return KindConv }
 func (o *Gemm) Kind() OpKind          { return KindGemm }
 func (o *Pool) Kind() OpKind          { return KindPool }
-func (o *GlobalAvgPool) Kind() OpKind { return KindGlobalAvgPool }
+func (o *GlobalPool) Kind() OpKind    { return KindGlobalPool }
 func (o *Binary) Kind() OpKind        { return KindBinary }
 func (o *Affine) Kind() OpKind        { return KindAffine }
 func (o *Activate) Kind() OpKind      { return KindActivate }
@@ -341,7 +342,7 @@ func (o *ConvTranspose) Kind() OpKind { return KindConvTranspose }
 func (o *Conv) Source() string          { return o.Nodes }
 func (o *Gemm) Source() string          { return o.Nodes }
 func (o *Pool) Source() string          { return o.Nodes }
-func (o *GlobalAvgPool) Source() string { return o.Nodes }
+func (o *GlobalPool) Source() string    { return o.Nodes }
 func (o *Binary) Source() string        { return o.Nodes }
 func (o *Affine) Source() string        { return o.Nodes }
 func (o *Activate) Source() string      { return o.Nodes }
@@ -358,7 +359,7 @@ func (o *ConvTranspose) Source() string { return o.Nodes }
 func (o *Conv) Reads() []TensorRef          { return present(o.X, o.W, o.B, o.Z) }
 func (o *Gemm) Reads() []TensorRef          { return present(o.A, o.B, o.C) }
 func (o *Pool) Reads() []TensorRef          { return present(o.X) }
-func (o *GlobalAvgPool) Reads() []TensorRef { return present(o.X) }
+func (o *GlobalPool) Reads() []TensorRef    { return present(o.X) }
 func (o *Binary) Reads() []TensorRef        { return present(o.A, o.B) }
 func (o *Affine) Reads() []TensorRef        { return present(o.X, o.Scale, o.Shift) }
 func (o *Activate) Reads() []TensorRef      { return present(o.X) }
@@ -375,7 +376,7 @@ func (o *ConvTranspose) Reads() []TensorRef { return present(o.X, o.W, o.B) }
 func (o *Conv) Writes() TensorRef          { return o.Y }
 func (o *Gemm) Writes() TensorRef          { return o.Y }
 func (o *Pool) Writes() TensorRef          { return o.Y }
-func (o *GlobalAvgPool) Writes() TensorRef { return o.Y }
+func (o *GlobalPool) Writes() TensorRef    { return o.Y }
 func (o *Binary) Writes() TensorRef        { return o.Y }
 func (o *Affine) Writes() TensorRef        { return o.Y }
 func (o *Activate) Writes() TensorRef      { return o.Y }

@@ -216,14 +216,14 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 			PadTop: g.padTop, PadLeft: g.padLeft, PadBottom: g.padBottom, PadRight: g.padRight,
 			CountIncludePad: p.countIncludePad,
 		}}, nil
-	case nGlobalAvgPool:
-		// Viewed as [outer, 1, the averaged elements].
+	case nGlobalPool:
+		// Viewed as [outer, 1, the pooled elements].
 		k, err := n.meanFrom(in[0])
 		if err != nil {
 			return nil, err
 		}
 		x.Shape = []int{numElems(in[0][:k]), 1, numElems(in[0][k:])}
-		return []Op{&GlobalAvgPool{Nodes: n.name, X: x, Y: y}}, nil
+		return []Op{&GlobalPool{Nodes: n.name, Mode: n.pool.mode, X: x, Y: y}}, nil
 	case nGemm:
 		return pl.gemm(n, in, x, y)
 	case nBinary:

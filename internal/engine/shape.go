@@ -80,7 +80,7 @@ func (n *node) shape2D(in [][]int, batch int) ([]int, error) {
 			return nil, err
 		}
 		return []int{x[0], x[1], g.oh, g.ow}, nil
-	case nGlobalAvgPool:
+	case nGlobalPool:
 		k, err := n.meanFrom(x)
 		if err != nil {
 			return nil, err
@@ -632,8 +632,8 @@ func mergeDims(y, fa, fb []int) (dims, sa, sb []int) {
 	return dims, sa, sb
 }
 
-// meanFrom is the first axis a GlobalAveragePool or ReduceMean averages
-// x over: the spatial axes (from 2), or ReduceMean's axes, which must be
+// meanFrom is the first axis a global pool or a ReduceMean or ReduceMax
+// pools x over: the spatial axes (from 2), or the reduction's axes, which must be
 // the last ones (from 1 at most: each item is averaged alone).
 func (n *node) meanFrom(x []int) (int, error) {
 	r := len(x)

@@ -78,11 +78,14 @@ func (r *nodeReader) translate(n *node) error {
 		return r.sum(n)
 	case "MaxPool", "AveragePool":
 		return r.poolNode(n)
-	case "GlobalAveragePool":
-		n.kind = nGlobalAvgPool
+	case "GlobalAveragePool", "GlobalMaxPool":
+		n.kind, n.pool.mode = nGlobalPool, PoolAvg
+		if op == "GlobalMaxPool" {
+			n.pool.mode = PoolMax
+		}
 		return r.unary(n)
-	case "ReduceMean":
-		return r.reduceMean(n)
+	case "ReduceMean", "ReduceMax":
+		return r.reduce(n, op)
 	case "Flatten":
 		n.kind, n.view = nView, viewFlatten
 		if n.axis, err = a.int("axis", 1, -maxDim, maxDim); err != nil {
@@ -559,18 +562,23 @@ func (r *nodeReader) poolNode(n *node) error {
 	return r.unary(n)
 }
 
-// reduceMean reads a ReduceMean, which the engine computes over the last
-// axes, not the batch axis (checked with the shapes): a GlobalAveragePool
-// of the spatial axes, whose output drops them with keepdims 0, as some
-// models write global pooling (MNASNet, Keras exports), or the mean of
-// the last axis that LayerNormalization exported before opset 17 takes.
-func (r *nodeReader) reduceMean(n *node) error {
-	n.kind = nGlobalAvgPool
+// reduce reads a ReduceMean or ReduceMax, which the engine computes over
+// the last axes, not the batch axis (checked with the shapes): a global
+// pool of the spatial axes, whose output drops them with keepdims 0, as
+// some models write global pooling (MNASNet, Keras exports), or the mean
+// of the last axis that LayerNormalization exported before opset 17
+// takes.
+func (r *nodeReader) reduce(n *node, op string) error {
+	n.kind, n.pool.mode = nGlobalPool, PoolAvg
+	what := "a mean"
+	if op == "ReduceMax" {
+		n.pool.mode, what = PoolMax, "a maximum"
+	}
 	if err := r.axes(n, 18); err != nil {
 		return err
 	}
 	if len(n.axes) == 0 {
-		return r.errorf("a mean over every axis is not supported (only over the last axes, not the batch axis)")
+		return r.errorf("%s over every axis is not supported (only over the last axes, not the batch axis)", what)
 	}
 	keep, err := r.a.int("keepdims", 1, 0, 1)
 	if err != nil {

@@ -162,8 +162,8 @@ func newKernel(op engine.Op) (kernel, int, error) {
 	case *engine.Pool:
 		k, err := newPool(o)
 		return k, 0, err
-	case *engine.GlobalAvgPool:
-		k, err := newGlobalAvgPool(o)
+	case *engine.GlobalPool:
+		k, err := newGlobalPool(o)
 		return k, 0, err
 	case *engine.Binary:
 		k, err := newBinary(o)

@@ -170,6 +170,20 @@ func TestOperators(t *testing.T) {
 		{name: "reducemean-opset18-axes-input", input: []int{2, 3, 3}, opset: 18, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("ReduceMean", []string{x, b.Int64s("axes", []int64{3, 2}, 2)}, num("keepdims", 0))
 		}},
+		// Max pooling of whole planes: GlobalMaxPool of 4-D and 3-D
+		// inputs, and ReduceMax over the last axes (squeezed, and
+		// beside a ReduceMean of the same axes, which must stay a mean).
+		{name: "globalmaxpool-2d-and-1d", input: []int{3, 5, 4}, build: func(b *modelgen.Builder, x string) string {
+			g := b.Node("GlobalMaxPool", []string{x})
+			f := b.Node("GlobalMaxPool", []string{b.Node("Reshape", []string{x, b.Int64s("l", []int64{0, 3, -1}, 3)})})
+			return b.Node("Concat", []string{b.Node("Reshape", []string{g, b.Int64s("fg", []int64{0, -1}, 2)}),
+				b.Node("Reshape", []string{f, b.Int64s("ff", []int64{0, -1}, 2)})}, num("axis", 1))
+		}},
+		{name: "reducemax-and-mean-of-last-axes", input: []int{3, 5, 4}, build: func(b *modelgen.Builder, x string) string {
+			mx := b.Node("ReduceMax", []string{x}, ints("axes", -1, -2), num("keepdims", 0))
+			mn := b.Node("ReduceMean", []string{x}, ints("axes", -1, -2), num("keepdims", 0))
+			return b.Node("Concat", []string{mx, mn}, num("axis", 1))
+		}},
 		{name: "sub-div-normalise-then-conv", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
 			mean, std := b.Const("mean", []float32{0.485, 0.456, 0.406}, 1, 3, 1, 1), b.Const("std", []float32{0.229, 0.224, 0.225}, 1, 3, 1, 1)
 			return conv(b, b.Node("Div", []string{b.Node("Sub", []string{x, mean}), std}), 3, 4, 3, 1, false)

@@ -3,6 +3,7 @@ package cpuexec
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
@@ -85,15 +86,16 @@ func count(start, k, dil, n int) int {
 	return hi - lo
 }
 
-// gapKernel averages one (image, channel) plane per unit.
+// gapKernel averages, or takes the maximum of, one (image, channel)
+// plane per unit.
 type gapKernel struct {
-	op           *engine.GlobalAvgPool
+	op           *engine.GlobalPool
 	planes, size int
 }
 
-func newGlobalAvgPool(o *engine.GlobalAvgPool) (kernel, error) {
+func newGlobalPool(o *engine.GlobalPool) (kernel, error) {
 	x := o.X.Shape
-	if len(x) < 3 || o.Y.Elems() != x[0]*x[1] {
+	if len(x) < 3 || o.Y.Elems() != x[0]*x[1] || o.X.Elems() == 0 {
 		return nil, fmt.Errorf("bad shapes X%v Y%v", x, o.Y.Shape)
 	}
 	return &gapKernel{op: o, planes: x[0] * x[1], size: o.X.Elems() / max(1, x[0]*x[1])}, nil
@@ -103,8 +105,13 @@ func (k *gapKernel) run(mem *memory, part, parts int, _ []float32) {
 	x, y := mem.f32(k.op.X), mem.f32(k.op.Y)
 	lo, hi := span(k.planes, part, parts)
 	for u := lo; u < hi; u++ {
+		plane := x[u*k.size:][:k.size]
+		if k.op.Mode == engine.PoolMax {
+			y[u] = slices.Max(plane)
+			continue
+		}
 		var s float32
-		for _, v := range x[u*k.size:][:k.size] {
+		for _, v := range plane {
 			s += v
 		}
 		y[u] = s / float32(k.size)

@@ -266,14 +266,20 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: pad(n, opset)}, nil
 	case "GlobalAveragePool":
 		return value{t: globalAvgPool(n.x(0))}, nil
-	case "ReduceMean":
+	case "GlobalMaxPool":
+		var spatial []int
+		for a := 2; a < len(n.x(0).Shape); a++ {
+			spatial = append(spatial, a)
+		}
+		return value{t: reduce(n.x(0), spatial, true, true)}, nil
+	case "ReduceMean", "ReduceMax":
 		axes := n.ints("axes")
 		if v, ok := n.in(1); ok {
 			for _, a := range v.ints {
 				axes = append(axes, int(a))
 			}
 		}
-		return value{t: reduceMean(n.x(0), axes, n.i("keepdims", 1) == 1)}, nil
+		return value{t: reduce(n.x(0), axes, n.i("keepdims", 1) == 1, p.GetOpType() == "ReduceMax")}, nil
 	case "Flatten":
 		x := n.x(0)
 		axis := n.i("axis", 1)
@@ -604,7 +610,8 @@ func globalAvgPool(x Tensor) Tensor {
 }
 
 // reduceMean averages x over axes (all if none), in float64.
-func reduceMean(x Tensor, axes []int, keep bool) Tensor {
+// reduce averages x over axes (all if none), or takes the maximum.
+func reduce(x Tensor, axes []int, keep, max bool) Tensor {
 	r := len(x.Shape)
 	reduced := make([]bool, r)
 	for _, a := range axes {
@@ -625,6 +632,11 @@ func reduceMean(x Tensor, axes []int, keep bool) Tensor {
 		}
 	}
 	sums := make([]float64, size(shape))
+	if max {
+		for i := range sums {
+			sums[i] = math.Inf(-1)
+		}
+	}
 	count := 0
 	idx := make([]int, r)
 	for _, v := range x.Data {
@@ -634,7 +646,11 @@ func reduceMean(x Tensor, axes []int, keep bool) Tensor {
 				o = o*x.Shape[i] + idx[i]
 			}
 		}
-		sums[o] += float64(v)
+		if max {
+			sums[o] = math.Max(sums[o], float64(v))
+		} else {
+			sums[o] += float64(v)
+		}
 		for i := r - 1; i >= 0; i-- { // next index, last axis fastest
 			if idx[i]++; idx[i] < x.Shape[i] {
 				break
@@ -647,7 +663,11 @@ func reduceMean(x Tensor, axes []int, keep bool) Tensor {
 	}
 	y := newTensor(shape...)
 	for i, s := range sums {
-		y.Data[i] = float32(s / float64(count))
+		if max {
+			y.Data[i] = float32(s)
+		} else {
+			y.Data[i] = float32(s / float64(count))
+		}
 	}
 	return y
 }

@@ -269,6 +269,24 @@ func TestGPUInstanceNorm(t *testing.T) {
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
 }
 
+// TestGPUGlobalMaxPool runs GlobalMaxPool of 4-D and 3-D inputs and
+// ReduceMax of the last axes (global_avg_pool in its max mode) beside a
+// GlobalAveragePool, at batch sizes 1 to 4 against the CPU runtime.
+func TestGPUGlobalMaxPool(t *testing.T) {
+	b := modelgen.NewBuilder("maxpool", 53)
+	x := b.Input("input", 6, 7, 5)
+	g := b.Node("GlobalMaxPool", []string{x})
+	l := b.Node("GlobalMaxPool", []string{b.Node("Reshape", []string{x, b.Int64s("l", []int64{0, 6, -1}, 3)})})
+	r := b.Node("ReduceMax", []string{x}, modelgen.Ints("axes", -1), modelgen.Int("keepdims", 0))
+	a := b.Node("GlobalAveragePool", []string{x})
+	outs := []string{flatNode(b, g), flatNode(b, l), flatNode(b, r), flatNode(b, a)}
+	b.NodeOut("Concat", "output", outs, modelgen.Int("axis", 1))
+	b.Output("output", 6+6+6*7+6)
+	path := writeModel(t, t.TempDir(), b)
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}
+
 // TestGPUConvTranspose runs transposed convolutions (FCN's and U-Net's
 // upsampling): stride 2 with bias and a fused ReLU; groups, dilation,
 // asymmetric pads and output_padding; and an output_shape larger than

@@ -453,17 +453,21 @@ extern "C" __global__ void layer_norm(const float *__restrict__ x, float *__rest
 	}
 }
 
-// One warp averages each plane of hw elements.
+// One warp averages each plane of hw elements (the sum times scale), or
+// with max takes its maximum.
 extern "C" __global__ void global_avg_pool(const float *__restrict__ x, float *__restrict__ y,
-		int planes, int hw, float scale) {
+		int planes, int hw, float scale, int max) {
 	int warp = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
 	int lane = threadIdx.x & 31;
 	if (warp >= planes) return;
 	const float *p = x + (long long)warp * hw;
-	float s = 0.f;
-	for (int i = lane; i < hw; i += 32) s += p[i];
-	for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
-	if (lane == 0) y[warp] = s * scale;
+	float s = max ? __int_as_float(0xff800000) : 0.f;
+	for (int i = lane; i < hw; i += 32) s = max ? fmaxf(s, p[i]) : s + p[i];
+	for (int o = 16; o > 0; o >>= 1) {
+		float t = __shfl_down_sync(0xffffffffu, s, o);
+		s = max ? fmaxf(s, t) : s + t;
+	}
+	if (lane == 0) y[warp] = max ? s : s * scale;
 }
 `
 
@@ -637,10 +641,15 @@ func (k *kernels) launchConcat(s cu.Stream, args *cu.KernelArgs, buf []byte, y c
 	return k.concat.Launch(k.grid(outer*cum), threads, 0, s, args)
 }
 
-// launchGAP averages planes planes of hw elements of x into y.
-func (k *kernels) launchGAP(s cu.Stream, args *cu.KernelArgs, x, y cu.DevicePtr, planes, hw int) error {
+// launchGAP averages planes planes of hw elements of x into y, or takes
+// their maxima.
+func (k *kernels) launchGAP(s cu.Stream, args *cu.KernelArgs, x, y cu.DevicePtr, planes, hw int, max bool) error {
+	m := int32(0)
+	if max {
+		m = 1
+	}
 	args.Reset()
-	args.Ptr(x).Ptr(y).Int32(int32(planes)).Int32(int32(hw)).Float32(1 / float32(hw))
+	args.Ptr(x).Ptr(y).Int32(int32(planes)).Int32(int32(hw)).Float32(1 / float32(hw)).Int32(m)
 	grid := (planes*32 + blockSize - 1) / blockSize
 	return k.gapFn.Launch(cu.Dim3{X: uint32(grid), Y: 1, Z: 1}, threads, 0, s, args)
 }

@@ -124,7 +124,7 @@ func newStep(op engine.Op, tf32 bool) (step, error) {
 		return &gemmStep{op: o}, nil
 	case *engine.Pool:
 		return newPoolStep(o)
-	case *engine.GlobalAvgPool:
+	case *engine.GlobalPool:
 		return newGAPStep(o)
 	case *engine.Binary:
 		return newBinaryStep(o)
@@ -238,11 +238,11 @@ func tensor4d(shape []int) (cu.TensorDesc, error) {
 
 // gapStep is the global average pool kernel, a warp per plane.
 type gapStep struct {
-	op         *engine.GlobalAvgPool
+	op         *engine.GlobalPool
 	planes, hw int
 }
 
-func newGAPStep(o *engine.GlobalAvgPool) (step, error) {
+func newGAPStep(o *engine.GlobalPool) (step, error) {
 	x := o.X.Shape
 	if len(x) < 3 || x[0]*x[1] == 0 || o.Y.Elems() != x[0]*x[1] {
 		return nil, fmt.Errorf("global average pool of X%v into Y%v", x, o.Y.Shape)
@@ -254,7 +254,7 @@ func newGAPStep(o *engine.GlobalAvgPool) (step, error) {
 }
 
 func (s *gapStep) enqueue(b *builder, k *kernels, m *binding) error {
-	return k.launchGAP(b.s, &b.args, m.addr(s.op.X), m.addr(s.op.Y), s.planes, s.hw)
+	return k.launchGAP(b.s, &b.args, m.addr(s.op.X), m.addr(s.op.Y), s.planes, s.hw, s.op.Mode == engine.PoolMax)
 }
 
 func (s *gapStep) destroy() {}

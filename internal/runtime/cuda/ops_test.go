@@ -25,7 +25,7 @@ func TestIndexLimits(t *testing.T) {
 		t.Errorf("%d elements: %v, want unsupported", maxElems+1, err)
 	}
 	gap := func(planes int) error {
-		_, err := newGAPStep(&engine.GlobalAvgPool{X: engine.TensorRef{Shape: []int{1, planes, 1, 1}},
+		_, err := newGAPStep(&engine.GlobalPool{X: engine.TensorRef{Shape: []int{1, planes, 1, 1}},
 			Y: engine.TensorRef{Shape: []int{1, planes}}})
 		return err
 	}

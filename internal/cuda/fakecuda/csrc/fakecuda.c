@@ -138,7 +138,7 @@ typedef struct {
 		} unary;
 		struct {
 			dptr x, y;
-			int planes, hw, threads;
+			int planes, hw, threads, max;
 			float scale;
 		} gap;
 		struct {
@@ -1097,7 +1097,7 @@ static const struct {
 	int id;
 	const char *name, *sig;
 } kernels[] = {
-	{FN_GAP, "global_avg_pool", "ppiif"},
+	{FN_GAP, "global_avg_pool", "ppiifi"},
 	{FN_SCALE, "scale", "pif"},
 	{FN_CHANNEL_ACT, "channel_act", "ppiiipppiff"},
 	{FN_GEMM_EPILOGUE, "gemm_epilogue", "piiipiififf"},
@@ -1177,7 +1177,8 @@ static int pack(const char *sig, void **params, unsigned char *buf) {
 }
 
 /* Kernels: global_avg_pool(const float *x, float *y, int planes, int hw,
- * float scale), one warp per plane; scale(float *x, int n, float k), one
+ * float scale, int max), one warp per plane, the sum times scale or (max)
+ * the maximum; scale(float *x, int n, float k), one
  * thread per element; and the runtime's kernels (see run_kernel). */
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
 	unsigned shared, void *s, void **params, void **extra) {
@@ -1194,6 +1195,7 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
 		memcpy(&o.u.gap.planes, params[2], 4);
 		memcpy(&o.u.gap.hw, params[3], 4);
 		memcpy(&o.u.gap.scale, params[4], 4);
+		memcpy(&o.u.gap.max, params[5], 4);
 		o.u.gap.threads = threads;
 		o.cost = 2000 + (long long)o.u.gap.planes * o.u.gap.hw / 1000;
 		break;
@@ -2380,8 +2382,15 @@ static void run(op *o) {
 		/* one warp per plane: planes beyond the launched warps are left alone */
 		int warps = o->u.gap.threads / 32;
 		for (int p = 0; p < o->u.gap.planes && p < warps; p++) {
+			const float *x = F(o->u.gap.x) + (size_t)p * o->u.gap.hw;
+			if (o->u.gap.max) {
+				float m = -INFINITY;
+				for (int i = 0; i < o->u.gap.hw; i++) m = fmaxf(m, x[i]);
+				F(o->u.gap.y)[p] = m;
+				continue;
+			}
 			double s = 0;
-			for (int i = 0; i < o->u.gap.hw; i++) s += F(o->u.gap.x)[(size_t)p * o->u.gap.hw + i];
+			for (int i = 0; i < o->u.gap.hw; i++) s += x[i];
 			F(o->u.gap.y)[p] = (float)(s * o->u.gap.scale);
 		}
 		break;
