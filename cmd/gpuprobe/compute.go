@@ -104,11 +104,11 @@ func (p *probe) sgemm() (string, error) {
 
 // gapSource is the global average pool of the test network: one warp per
 // h×w plane. Its parameters are the CUDA runtime's kernel's, whose twin
-// fakecuda runs for this name; max (the runtime's GlobalMaxPool) is
-// always 0 here.
+// fakecuda runs for this name; take_max (the runtime's GlobalMaxPool)
+// is always 0 here.
 const gapSource = `
 extern "C" __global__ void global_avg_pool(const float *__restrict__ x, float *__restrict__ y,
-                                           int planes, int hw, float scale, int max) {
+                                           int planes, int hw, float scale, int take_max) {
 	int warp = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
 	int lane = threadIdx.x & 31;
 	if (warp >= planes) return;

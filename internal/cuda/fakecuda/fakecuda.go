@@ -32,7 +32,7 @@
 // The fake NVRTC "compiles" any source with a __global__ function; its
 // cubins run the kernels the fake has CPU twins of, found by name:
 // global_avg_pool(const float *x, float *y, int planes, int hw, float
-// scale, int max), one warp per plane; scale(float *x, int n, float k), one thread
+// scale, int take_max), one warp per plane; scale(float *x, int n, float k), one thread
 // per element; and the CUDA runtime's kernels channel_act, gemm_epilogue,
 // binary, concat and depthwise_conv (internal/runtime/cuda/kernels.go),
 // whose parameter lists the twins in csrc/fakecuda.c must match.

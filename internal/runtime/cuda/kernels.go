@@ -454,20 +454,20 @@ extern "C" __global__ void layer_norm(const float *__restrict__ x, float *__rest
 }
 
 // One warp averages each plane of hw elements (the sum times scale), or
-// with max takes its maximum.
+// with take_max takes its maximum.
 extern "C" __global__ void global_avg_pool(const float *__restrict__ x, float *__restrict__ y,
-		int planes, int hw, float scale, int max) {
+		int planes, int hw, float scale, int take_max) {
 	int warp = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
 	int lane = threadIdx.x & 31;
 	if (warp >= planes) return;
 	const float *p = x + (long long)warp * hw;
-	float s = max ? __int_as_float(0xff800000) : 0.f;
-	for (int i = lane; i < hw; i += 32) s = max ? fmaxf(s, p[i]) : s + p[i];
+	float s = take_max ? __int_as_float(0xff800000) : 0.f;
+	for (int i = lane; i < hw; i += 32) s = take_max ? fmaxf(s, p[i]) : s + p[i];
 	for (int o = 16; o > 0; o >>= 1) {
 		float t = __shfl_down_sync(0xffffffffu, s, o);
-		s = max ? fmaxf(s, t) : s + t;
+		s = take_max ? fmaxf(s, t) : s + t;
 	}
-	if (lane == 0) y[warp] = max ? s : s * scale;
+	if (lane == 0) y[warp] = take_max ? s : s * scale;
 }
 `
 

@@ -1177,8 +1177,8 @@ static int pack(const char *sig, void **params, unsigned char *buf) {
 }
 
 /* Kernels: global_avg_pool(const float *x, float *y, int planes, int hw,
- * float scale, int max), one warp per plane, the sum times scale or (max)
- * the maximum; scale(float *x, int n, float k), one
+ * float scale, int take_max), one warp per plane, the sum times scale or
+ * (take_max) the maximum; scale(float *x, int n, float k), one
  * thread per element; and the runtime's kernels (see run_kernel). */
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
 	unsigned shared, void *s, void **params, void **extra) {
