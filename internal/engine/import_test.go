@@ -61,6 +61,11 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("ReduceMean", []string{x})
 			})
 		}, want: []string{"ReduceMean", "a mean over every axis is not supported"}},
+		{name: "reducesum axes attribute at opset 13", model: func() *onnx.ModelProto {
+			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ReduceSum", []string{x}, modelgen.Ints("axes", 2, 3))
+			})
+		}, want: []string{"ReduceSum", `attribute "axes": from opset 13 the axes are input 1`}},
 		{name: "max over everything", model: func() *onnx.ModelProto {
 			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("ReduceMax", []string{x})

@@ -158,11 +158,15 @@ type PoolMode uint8
 const (
 	PoolMax PoolMode = iota
 	PoolAvg
+	PoolSum // GlobalPool only: ReduceSum
 )
 
 func (m PoolMode) String() string {
-	if m == PoolMax {
+	switch m {
+	case PoolMax:
 		return "max"
+	case PoolSum:
+		return "sum"
 	}
 	return "avg"
 }
@@ -186,8 +190,9 @@ type Pool struct {
 
 // GlobalPool averages each channel of X [N, C, spatial...] into Y
 // [N, C, 1, ...], or any Y of N·C elements, or takes its maximum (Mode
-// PoolMax: GlobalMaxPool). A ReduceMean or ReduceMax over the last axes
-// from k is one with X viewed as [the elements before k, 1, the rest].
+// PoolMax: GlobalMaxPool) or sum (PoolSum). A ReduceMean, ReduceMax or
+// ReduceSum over the last axes from k is one with X viewed as [the
+// elements before k, 1, the rest].
 type GlobalPool struct {
 	Nodes string
 	Mode  PoolMode

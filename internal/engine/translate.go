@@ -84,7 +84,7 @@ func (r *nodeReader) translate(n *node) error {
 			n.pool.mode = PoolMax
 		}
 		return r.unary(n)
-	case "ReduceMean", "ReduceMax":
+	case "ReduceMean", "ReduceMax", "ReduceSum":
 		return r.reduce(n, op)
 	case "Flatten":
 		n.kind, n.view = nView, viewFlatten
@@ -562,19 +562,23 @@ func (r *nodeReader) poolNode(n *node) error {
 	return r.unary(n)
 }
 
-// reduce reads a ReduceMean or ReduceMax, which the engine computes over
-// the last axes, not the batch axis (checked with the shapes): a global
-// pool of the spatial axes, whose output drops them with keepdims 0, as
-// some models write global pooling (MNASNet, Keras exports), or the mean
-// of the last axis that LayerNormalization exported before opset 17
-// takes.
+// reduce reads a ReduceMean, ReduceMax or ReduceSum, which the engine
+// computes over the last axes, not the batch axis (checked with the
+// shapes): a global pool of the spatial axes, whose output drops them
+// with keepdims 0, as some models write global pooling (MNASNet, Keras
+// exports), or the mean of the last axis that LayerNormalization
+// exported before opset 17 takes. ReduceSum's axes became an input at
+// opset 13, the others' at 18.
 func (r *nodeReader) reduce(n *node, op string) error {
 	n.kind, n.pool.mode = nGlobalPool, PoolAvg
-	what := "a mean"
-	if op == "ReduceMax" {
+	what, since := "a mean", int64(18)
+	switch op {
+	case "ReduceMax":
 		n.pool.mode, what = PoolMax, "a maximum"
+	case "ReduceSum":
+		n.pool.mode, what, since = PoolSum, "a sum", 13
 	}
-	if err := r.axes(n, 18); err != nil {
+	if err := r.axes(n, since); err != nil {
 		return err
 	}
 	if len(n.axes) == 0 {
@@ -723,6 +727,9 @@ func (r *nodeReader) listAttrOrInput(n *node, name string, since int64) (list, p
 			return nil, nil, err
 		}
 		return at.GetInts(), nil, r.unary(n)
+	}
+	if r.a.has(name) { // ignored by the operator's definition: it would silently be "none"
+		return nil, nil, r.errorf("attribute %q: from opset %d the %s are input 1 (the model imports opset %d)", name, since, name, r.b.m.opset)
 	}
 	if err := r.inputs(1, 2); err != nil {
 		return nil, nil, err

@@ -184,6 +184,10 @@ func TestOperators(t *testing.T) {
 			mn := b.Node("ReduceMean", []string{x}, ints("axes", -1, -2), num("keepdims", 0))
 			return b.Node("Concat", []string{mx, mn}, num("axis", 1))
 		}},
+		{name: "reducesum-opset13-axes-input", input: []int{3, 5, 4}, opset: 13, build: func(b *modelgen.Builder, x string) string {
+			s := b.Node("ReduceSum", []string{x, b.Int64s("axes", []int64{-1}, 1)})
+			return b.Node("Add", []string{s, b.Node("ReduceSum", []string{x, b.Int64s("axes2", []int64{2, 3}, 2)})})
+		}},
 		{name: "sub-div-normalise-then-conv", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
 			mean, std := b.Const("mean", []float32{0.485, 0.456, 0.406}, 1, 3, 1, 1), b.Const("std", []float32{0.229, 0.224, 0.225}, 1, 3, 1, 1)
 			return conv(b, b.Node("Div", []string{b.Node("Sub", []string{x, mean}), std}), 3, 4, 3, 1, false)

@@ -86,7 +86,7 @@ func count(start, k, dil, n int) int {
 	return hi - lo
 }
 
-// gapKernel averages, or takes the maximum of, one (image, channel)
+// gapKernel averages, sums or takes the maximum of one (image, channel)
 // plane per unit.
 type gapKernel struct {
 	op           *engine.GlobalPool
@@ -113,6 +113,10 @@ func (k *gapKernel) run(mem *memory, part, parts int, _ []float32) {
 		var s float32
 		for _, v := range plane {
 			s += v
+		}
+		if k.op.Mode == engine.PoolSum {
+			y[u] = s
+			continue
 		}
 		y[u] = s / float32(k.size)
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
@@ -271,15 +272,15 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		for a := 2; a < len(n.x(0).Shape); a++ {
 			spatial = append(spatial, a)
 		}
-		return value{t: reduce(n.x(0), spatial, true, true)}, nil
-	case "ReduceMean", "ReduceMax":
+		return value{t: reduce(n.x(0), spatial, true, "max")}, nil
+	case "ReduceMean", "ReduceMax", "ReduceSum":
 		axes := n.ints("axes")
 		if v, ok := n.in(1); ok {
 			for _, a := range v.ints {
 				axes = append(axes, int(a))
 			}
 		}
-		return value{t: reduce(n.x(0), axes, n.i("keepdims", 1) == 1, p.GetOpType() == "ReduceMax")}, nil
+		return value{t: reduce(n.x(0), axes, n.i("keepdims", 1) == 1, strings.ToLower(strings.TrimPrefix(p.GetOpType(), "Reduce")))}, nil
 	case "Flatten":
 		x := n.x(0)
 		axis := n.i("axis", 1)
@@ -610,8 +611,10 @@ func globalAvgPool(x Tensor) Tensor {
 }
 
 // reduceMean averages x over axes (all if none), in float64.
-// reduce averages x over axes (all if none), or takes the maximum.
-func reduce(x Tensor, axes []int, keep, max bool) Tensor {
+// reduce averages x over axes (all if none), or with how "max" or "sum"
+// takes the maximum or the sum.
+func reduce(x Tensor, axes []int, keep bool, how string) Tensor {
+	takeMax := how == "max"
 	r := len(x.Shape)
 	reduced := make([]bool, r)
 	for _, a := range axes {
@@ -632,7 +635,7 @@ func reduce(x Tensor, axes []int, keep, max bool) Tensor {
 		}
 	}
 	sums := make([]float64, size(shape))
-	if max {
+	if takeMax {
 		for i := range sums {
 			sums[i] = math.Inf(-1)
 		}
@@ -646,7 +649,7 @@ func reduce(x Tensor, axes []int, keep, max bool) Tensor {
 				o = o*x.Shape[i] + idx[i]
 			}
 		}
-		if max {
+		if takeMax {
 			sums[o] = math.Max(sums[o], float64(v))
 		} else {
 			sums[o] += float64(v)
@@ -663,7 +666,7 @@ func reduce(x Tensor, axes []int, keep, max bool) Tensor {
 	}
 	y := newTensor(shape...)
 	for i, s := range sums {
-		if max {
+		if takeMax || how == "sum" {
 			y.Data[i] = float32(s)
 		} else {
 			y.Data[i] = float32(s / float64(count))

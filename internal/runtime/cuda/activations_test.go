@@ -271,7 +271,8 @@ func TestGPUInstanceNorm(t *testing.T) {
 
 // TestGPUGlobalMaxPool runs GlobalMaxPool of 4-D and 3-D inputs and
 // ReduceMax of the last axes (global_avg_pool in its max mode) beside a
-// GlobalAveragePool, at batch sizes 1 to 4 against the CPU runtime.
+// GlobalAveragePool and a ReduceSum, at batch sizes 1 to 4 against the
+// CPU runtime.
 func TestGPUGlobalMaxPool(t *testing.T) {
 	b := modelgen.NewBuilder("maxpool", 53)
 	x := b.Input("input", 6, 7, 5)
@@ -279,9 +280,10 @@ func TestGPUGlobalMaxPool(t *testing.T) {
 	l := b.Node("GlobalMaxPool", []string{b.Node("Reshape", []string{x, b.Int64s("l", []int64{0, 6, -1}, 3)})})
 	r := b.Node("ReduceMax", []string{x}, modelgen.Ints("axes", -1), modelgen.Int("keepdims", 0))
 	a := b.Node("GlobalAveragePool", []string{x})
-	outs := []string{flatNode(b, g), flatNode(b, l), flatNode(b, r), flatNode(b, a)}
+	s := b.Node("ReduceSum", []string{x, b.Int64s("axes", []int64{2, 3}, 2)})
+	outs := []string{flatNode(b, g), flatNode(b, l), flatNode(b, r), flatNode(b, a), flatNode(b, s)}
 	b.NodeOut("Concat", "output", outs, modelgen.Int("axis", 1))
-	b.Output("output", 6+6+6*7+6)
+	b.Output("output", 6+6+6*7+6+6)
 	path := writeModel(t, t.TempDir(), b)
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)

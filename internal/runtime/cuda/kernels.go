@@ -641,15 +641,18 @@ func (k *kernels) launchConcat(s cu.Stream, args *cu.KernelArgs, buf []byte, y c
 	return k.concat.Launch(k.grid(outer*cum), threads, 0, s, args)
 }
 
-// launchGAP averages planes planes of hw elements of x into y, or takes
-// their maxima.
-func (k *kernels) launchGAP(s cu.Stream, args *cu.KernelArgs, x, y cu.DevicePtr, planes, hw int, max bool) error {
-	m := int32(0)
-	if max {
-		m = 1
+// launchGAP averages planes planes of hw elements of x into y, or sums
+// them, or takes their maxima.
+func (k *kernels) launchGAP(s cu.Stream, args *cu.KernelArgs, x, y cu.DevicePtr, planes, hw int, mode engine.PoolMode) error {
+	scale, takeMax := 1/float32(hw), int32(0)
+	switch mode {
+	case engine.PoolSum:
+		scale = 1
+	case engine.PoolMax:
+		takeMax = 1
 	}
 	args.Reset()
-	args.Ptr(x).Ptr(y).Int32(int32(planes)).Int32(int32(hw)).Float32(1 / float32(hw)).Int32(m)
+	args.Ptr(x).Ptr(y).Int32(int32(planes)).Int32(int32(hw)).Float32(scale).Int32(takeMax)
 	grid := (planes*32 + blockSize - 1) / blockSize
 	return k.gapFn.Launch(cu.Dim3{X: uint32(grid), Y: 1, Z: 1}, threads, 0, s, args)
 }

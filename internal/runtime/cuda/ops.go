@@ -254,7 +254,7 @@ func newGAPStep(o *engine.GlobalPool) (step, error) {
 }
 
 func (s *gapStep) enqueue(b *builder, k *kernels, m *binding) error {
-	return k.launchGAP(b.s, &b.args, m.addr(s.op.X), m.addr(s.op.Y), s.planes, s.hw, s.op.Mode == engine.PoolMax)
+	return k.launchGAP(b.s, &b.args, m.addr(s.op.X), m.addr(s.op.Y), s.planes, s.hw, s.op.Mode)
 }
 
 func (s *gapStep) destroy() {}
