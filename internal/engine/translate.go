@@ -728,7 +728,8 @@ func (r *nodeReader) listAttrOrInput(n *node, name string, since int64) (list, p
 		}
 		return at.GetInts(), nil, r.unary(n)
 	}
-	if r.a.has(name) { // ignored by the operator's definition: it would silently be "none"
+	if in := r.np.GetInput(); r.a.has(name) && (len(in) < 2 || in[1] == "") {
+		// The operator's definition ignores it: it would read as none.
 		return nil, nil, r.errorf("attribute %q: from opset %d the %s are input 1 (the model imports opset %d)", name, since, name, r.b.m.opset)
 	}
 	if err := r.inputs(1, 2); err != nil {
