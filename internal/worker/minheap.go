@@ -16,9 +16,6 @@ func (h *minHeap[T]) Len() int { return len(h.items) }
 // Min is the least value; the heap must not be empty.
 func (h *minHeap[T]) Min() *T { return &h.items[0] }
 
-// All is the values in no particular order.
-func (h *minHeap[T]) All() []T { return h.items }
-
 func (h *minHeap[T]) Push(x T) {
 	h.items = append(h.items, x)
 	for i := len(h.items) - 1; i > 0; {
@@ -81,6 +78,3 @@ func (h *minHeap[T]) Remove(del func(T) bool) []T {
 	}
 	return removed
 }
-
-// Clear empties the heap.
-func (h *minHeap[T]) Clear() { clear(h.items); h.items = h.items[:0] }

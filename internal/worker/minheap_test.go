@@ -53,8 +53,7 @@ func TestMinHeap(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { h.Push(num(r.IntN(30))); h.Pop() }); n != 0 {
 		t.Errorf("%v allocations per push and pop", n)
 	}
-	h.Clear()
-	if h.Len() != 0 {
-		t.Errorf("%d left after Clear", h.Len())
+	if n := len(h.Remove(func(num) bool { return true })); n != len(want) || h.Len() != 0 {
+		t.Errorf("removed %d of %d, %d left", n, len(want), h.Len())
 	}
 }
