@@ -1,7 +1,5 @@
 package engine
 
-import "fmt"
-
 // activation reads the activations with parameters of their own: Elu and
 // Selu (one kind, Selu's gamma as Beta), Softplus, Softsign, Mish, Gelu
 // (opset 20, exact or with approximate "tanh"), ThresholdedRelu and Celu.
@@ -74,17 +72,9 @@ func (r *nodeReader) prelu(n *node) error {
 		n.kind, n.act, n.in = nActivate, Activation{Kind: ActLeakyRelu, Alpha: slope.f32[0]}, []int{x}
 		return nil
 	}
-	m, out := r.b.m, r.np.GetOutput()[0]
-	part := func(suffix string, nd node) int {
-		nd.op, nd.name = "PRelu", r.name
-		m.nodes = append(m.nodes, nd)
-		v := m.addValue(value{name: fmt.Sprintf("%s/%s", out, suffix), kind: valNode, prod: len(m.nodes) - 1})
-		m.nodes[len(m.nodes)-1].out = v
-		return v
-	}
-	pos := part("positive part", node{kind: nActivate, act: Activation{Kind: ActRelu}, in: []int{x}})
-	neg := part("negative part", node{kind: nBinary, binop: Sub, in: []int{x, pos}})
-	scaled := part("scaled negative part", node{kind: nBinary, binop: Mul, in: []int{neg, sv}})
+	pos := r.addBefore(node{kind: nActivate, act: Activation{Kind: ActRelu}, in: []int{x}}, "positive part")
+	neg := r.addBefore(node{kind: nBinary, binop: Sub, in: []int{x, pos}}, "negative part")
+	scaled := r.addBefore(node{kind: nBinary, binop: Mul, in: []int{neg, sv}}, "scaled negative part")
 	n.kind, n.binop, n.in = nBinary, Add, []int{pos, scaled}
 	return nil
 }

@@ -173,14 +173,24 @@ func (r *nodeReader) sum(n *node) error {
 	if err := r.dataInputs(n, 2, 1<<20); err != nil {
 		return err
 	}
-	m, acc := r.b.m, n.in[0]
+	acc := n.in[0]
 	for i, v := range n.in[1 : len(n.in)-1] {
-		m.nodes = append(m.nodes, node{op: "Sum", name: r.name, kind: nBinary, binop: Add, in: []int{acc, v}})
-		acc = m.addValue(value{name: fmt.Sprintf("%s/partial sum %d", r.np.GetOutput()[0], i+1), kind: valNode, prod: len(m.nodes) - 1})
-		m.nodes[len(m.nodes)-1].out = acc
+		acc = r.addBefore(node{kind: nBinary, binop: Add, in: []int{acc, v}}, fmt.Sprintf("partial sum %d", i+1))
 	}
 	n.kind, n.binop, n.in = nBinary, Add, []int{acc, n.in[len(n.in)-1]}
 	return nil
+}
+
+// addBefore adds nd, a part of the ONNX node being read that is computed
+// by a node of its own, before that node's, and returns nd's output
+// value, named after the ONNX node's output and what.
+func (r *nodeReader) addBefore(nd node, what string) int {
+	m := r.b.m
+	nd.op, nd.name = r.np.GetOpType(), r.name
+	m.nodes = append(m.nodes, nd)
+	v := m.addValue(value{name: r.np.GetOutput()[0] + "/" + what, kind: valNode, prod: len(m.nodes) - 1})
+	m.nodes[len(m.nodes)-1].out = v
+	return v
 }
 
 // lrnNode reads an LRN: local response normalisation across channels,
@@ -492,10 +502,7 @@ func (r *nodeReader) instanceNorm(n *node) error {
 		}
 		n.in[i] = v
 	}
-	m := r.b.m
-	m.nodes = append(m.nodes, node{op: "InstanceNormalization", name: r.name, kind: nLayerNorm, axis: 2, epsilon: eps, in: []int{x, -1, -1}})
-	n.in[0] = m.addValue(value{name: r.np.GetOutput()[0] + "/normalised", kind: valNode, prod: len(m.nodes) - 1})
-	m.nodes[len(m.nodes)-1].out = n.in[0]
+	n.in[0] = r.addBefore(node{kind: nLayerNorm, axis: 2, epsilon: eps, in: []int{x, -1, -1}}, "normalised")
 	return nil
 }
 
