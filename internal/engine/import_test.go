@@ -333,7 +333,12 @@ func TestImportErrors(t *testing.T) {
 			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 1, 0, 0, 0, 0, 0, 0}, 8)})
 			})
-		}, want: []string{"Pad", "only the spatial axes of [N, C, H, W] can be padded"}},
+		}, want: []string{"Pad", "only the spatial axes of [N, C, H, W] or [N, C, L] can be padded"}},
+		{name: "pad of a matrix", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 1, 0, 1}, 4)})
+			})
+		}, want: []string{"Pad", "of a rank-2 input: only the spatial axes"}},
 		{name: "pad reflecting", model: func() *onnx.ModelProto {
 			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 0, 1, 1, 0, 0, 1, 1}, 8)}, modelgen.String("mode", "reflect"))
@@ -546,6 +551,16 @@ func TestFusion(t *testing.T) {
 		if pool, ok := p.Ops[1].(*engine.Pool); !ok || pool.KernelH != 1 || pool.StrideH != 1 || pool.StrideW != 2 ||
 			!slices.Equal(pool.Y.Shape, []int{2, 4, 1, 4}) || !slices.Equal(p.Outputs[0].Shape, []int{2, 4, 4}) {
 			t.Errorf("pool %+v, output %v", p.Ops[1], p.Outputs[0].Shape)
+		}
+	})
+	t.Run("causal conv1d pad folded", func(t *testing.T) {
+		m := single([]int{3, 12}, func(b *modelgen.Builder, x string) string {
+			p := b.Node("Pad", []string{x, b.Int64s("causal", []int64{0, 0, 4, 0, 0, 0}, 6)})
+			return b.Node("Conv", []string{p, b.Normal("w", 0, 1, 3, 3, 3)}, ints("dilations", 2))
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 1)
+		if c, ok := p.Ops[0].(*engine.Conv); len(p.Ops) != 1 || !ok || c.PadLeft != 4 || c.PadRight != 0 || c.PadTop != 0 || c.PadBottom != 0 {
+			t.Errorf("ops %+v", p.Ops)
 		}
 	})
 	t.Run("shared conv output is not fused", func(t *testing.T) {

@@ -179,7 +179,7 @@ func (pl *planner) ref(v int) TensorRef {
 
 // ops translates one node into its ops.
 func (pl *planner) ops(n *node) ([]Op, error) {
-	pl.lifting = n.lifted
+	pl.lifting = n.lifted || n.kind == nPad && len(pl.shapes[n.in[0]]) == 3 // a Pad of [N, C, L]
 	defer func() { pl.lifting = false }()
 	in := make([][]int, len(n.in))
 	for j, v := range n.in {
@@ -259,7 +259,7 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 		return []Op{&BatchMatMul{Nodes: n.name, A: x, B: pl.ref(n.in[1]), Y: y, Batch: g.batch, M: g.m, N: g.n, K: g.k,
 			StrideA: g.strideA, StrideB: g.strideB, TransB: n.gemm.transB, Alpha: n.gemm.alpha}}, nil
 	case nPad:
-		g, err := n.padGeom(in[0])
+		g, err := n.padGeom(pl.shapes[n.in[0]]) // its pads name the axes of X as given
 		if err != nil {
 			return nil, err
 		}

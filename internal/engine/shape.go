@@ -156,6 +156,9 @@ func (n *node) shape2D(in [][]int, batch int) ([]int, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(x) == 3 {
+			return []int{x[0], x[1], g[1] + x[2] + g[3]}, nil
+		}
 		return []int{x[0], x[1], g[0] + x[2] + g[2], g[1] + x[3] + g[3]}, nil
 	case nSlice:
 		_, _, _, y, err := n.sliceGeom(x)
@@ -690,8 +693,11 @@ func (n *node) padGeom(x []int) ([4]int, error) {
 			return [4]int{}, n.errorf("negative pads %v (cropping) are not supported", n.pads)
 		}
 	}
-	if r != 4 || begin[0]+end[0]+begin[1]+end[1] != 0 {
-		return [4]int{}, n.errorf("pads %v of a rank-%d input: only the spatial axes of [N, C, H, W] can be padded", n.pads, r)
+	switch {
+	case begin[0]+end[0]+begin[1]+end[1] != 0 || r != 3 && r != 4:
+		return [4]int{}, n.errorf("pads %v of a rank-%d input: only the spatial axes of [N, C, H, W] or [N, C, L] can be padded", n.pads, r)
+	case r == 3: // a causal Conv1d's F.pad, say: the pad of height 1 (spatial.go)
+		return [4]int{0, begin[2], 0, end[2]}, nil
 	}
 	return [4]int{begin[2], begin[3], end[2], end[3]}, nil
 }

@@ -425,6 +425,15 @@ func TestOperators(t *testing.T) {
 			return b.Node("Concat", []string{b.Node("Reshape", []string{a, b.Int64s("fa", []int64{0, -1}, 2)}),
 				b.Node("Reshape", []string{g, b.Int64s("fg", []int64{0, -1}, 2)})}, num("axis", 1))
 		}},
+		// A causal Conv1d (WaveNet, TCN): F.pad of the left by
+		// dilation·(k−1), folded into the convolution; and a Pad of
+		// [N, C, L] left alone, before a ReLU.
+		{name: "conv1d-causal-pad-and-lone-pad", input: []int{3, 12}, opset: 13, build: func(b *modelgen.Builder, x string) string {
+			p := b.Node("Pad", []string{x, b.Int64s("causal", []int64{0, 0, 4, 0, 0, 0}, 6)})
+			c := b.Node("Conv", []string{p, b.Normal("w", 0, 0.3, 3, 3, 3)}, ints("dilations", 2))
+			l := b.Node("Relu", []string{b.Node("Pad", []string{c, b.Int64s("lone", []int64{0, 0, 1, 0, 0, 2}, 6)})})
+			return b.Node("Reshape", []string{l, b.Int64s("f", []int64{0, -1}, 2)})
+		}},
 		{name: "convtranspose1d-output-padding-and-shape", input: []int{4, 7}, build: func(b *modelgen.Builder, x string) string {
 			p := b.Node("ConvTranspose", []string{x, b.Normal("w", 0, 0.4, 4, 3, 4), b.Normal("b", 0, 0.3, 6)}, num("group", 2),
 				ints("strides", 2), ints("pads", 1, 0), ints("output_padding", 1))
