@@ -417,7 +417,22 @@ func TestImportErrors(t *testing.T) {
 			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 2, 2, 2}, 4)})
 			})
-		}, want: []string{"Resize", "only H and W may be resized"}},
+		}, want: []string{"Resize", "only the spatial axes may be resized"}},
+		{name: "resize1d of the channels", model: func() *onnx.ModelProto {
+			return single([]int{2, 5}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 2, 2}, 3)})
+			})
+		}, want: []string{"Resize", "scales [1 2 2]: only the spatial axes may be resized"}},
+		{name: "resize of a 5-D input", model: func() *onnx.ModelProto {
+			return single([]int{2, 2, 2, 2}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2, 2}, 5)})
+			})
+		}, want: []string{"Resize", "only [N, C, H, W] and [N, C, L] are supported"}},
+		{name: "resize1d sizes of four", model: func() *onnx.ModelProto {
+			return single([]int{2, 5}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", "", b.Int64s("z", []int64{1, 2, 1, 10}, 4)})
+			})
+		}, want: []string{"Resize", "the sizes must be a constant int64 tensor of 3 elements"}},
 		{name: "resize crop", model: func() *onnx.ModelProto {
 			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, modelgen.String("coordinate_transformation_mode", "tf_crop_and_resize"))

@@ -2,11 +2,12 @@ package engine
 
 import (
 	"math"
+	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
 
-// Resize and Upsample scale the spatial axes of [N, C, H, W] (nearest or
+// Resize and Upsample scale the spatial axes of [N, C, H, W] or [N, C, L] (nearest or
 // linear, with every coordinate mapping ONNX defines but
 // tf_crop_and_resize): PyTorch's F.interpolate, YOLO's and FPNs'
 // upsampling. The import works out, for each output row and column, the
@@ -107,34 +108,43 @@ func (r *nodeReader) resizeNode(n *node, op string) error {
 	if err != nil {
 		return err
 	}
-	if len(s[0]) != 4 || batchAxes(s)[1] || batchAxes(s)[2] || batchAxes(s)[3] {
-		return r.errorf("input has shape %v: only [N, C, H, W] is supported", s[0])
+	rank := len(s[0])
+	if rank != 3 && rank != 4 || slices.Contains(batchAxes(s)[1:], true) {
+		return r.errorf("input has shape %v: only [N, C, H, W] and [N, C, L] are supported", s[0])
 	}
-	h, w := s[0][2], s[0][3]
+	// [N, C, L] is resized as [N, C, 1, L] (spatial.go): its scales and
+	// sizes get a 1 for the height.
+	n.lifted = rank == 3
+	givenScales, givenSizes := scales, sizes // for the errors
+	if n.lifted {
+		scales, sizes = liftList(scales, 1), liftList(sizes, 1)
+	}
+	hw := lift(s[0][2:], 1)
+	h, w := hw[0], hw[1]
 	var oh, ow int
 	var sh, sw float64
 	if sizes != nil {
-		if sizes[1] != int64(s[0][1]) {
-			return r.errorf("sizes %v for an input of shape %v: only H and W may be resized", sizes, s[0])
+		if len(sizes) != 4 || sizes[1] != int64(s[0][1]) {
+			return r.errorf("sizes %v for an input of shape %v: only the spatial axes may be resized", givenSizes, s[0])
 		}
 		if sizes[2] < 1 || sizes[3] < 1 || sizes[2] > maxDim || sizes[3] > maxDim {
-			return r.errorf("invalid sizes %v", sizes)
+			return r.errorf("invalid sizes %v", givenSizes)
 		}
 		oh, ow = int(sizes[2]), int(sizes[3])
 		sh, sw = float64(oh)/float64(h), float64(ow)/float64(w)
 	} else {
 		if len(scales) != 4 || scales[0] != 1 || scales[1] != 1 {
-			return r.errorf("scales %v: only H and W may be resized", scales)
+			return r.errorf("scales %v: only the spatial axes may be resized", givenScales)
 		}
 		sh, sw = scales[2], scales[3]
 		for _, sc := range []float64{sh, sw} {
 			if !(sc > 0) || sc > maxDim {
-				return r.errorf("invalid scales %v", scales)
+				return r.errorf("invalid scales %v", givenScales)
 			}
 		}
 		oh, ow = int(math.Floor(float64(h)*sh)), int(math.Floor(float64(w)*sw))
 		if oh < 1 || ow < 1 || oh > maxDim || ow > maxDim {
-			return r.errorf("scales %v make an output of %d×%d", scales, oh, ow)
+			return r.errorf("scales %v make an output of %d×%d", givenScales, oh, ow)
 		}
 	}
 	if n, ok := checkedElems([]int{oh + ow, 3}); !ok || n > maxFoldElems {
@@ -163,17 +173,17 @@ func (r *nodeReader) resizeSizes() ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.i64 == nil || len(c.dims) != 1 || len(c.i64) != 4 {
-		return nil, r.errorf("the sizes must be a constant int64 tensor of 4 elements")
-	}
 	_, s, err := r.requiredShapes(0)
 	if err != nil {
 		return nil, err
 	}
+	if c.i64 == nil || len(c.dims) != 1 || len(c.i64) != len(s[0]) {
+		return nil, r.errorf("the sizes must be a constant int64 tensor of %d elements, one per axis of the input", len(s[0]))
+	}
 	for k := range c.i64 {
 		for b := range s {
 			if v := c.at(k); k == 0 && v.c+v.n*int64(b+1) != int64(s[b][0]) || k > 0 && v.n != 0 {
-				return nil, r.errorf("sizes %v: only H and W may be resized, by sizes that do not depend on the batch size", c.i64)
+				return nil, r.errorf("sizes %v: only the spatial axes may be resized, by sizes that do not depend on the batch size", c.i64)
 			}
 		}
 	}

@@ -2,10 +2,10 @@ package engine
 
 import "slices"
 
-// 1-D convolutions, transposed convolutions, pools and pads (audio and
-// sequence models: Conv1d, MaxPool1d, a causal convolution's F.pad) are
-// the 2-D ones of height 1. A Conv, ConvTranspose or pool node is marked
-// lifted: its window attributes are read with a first value that does
+// 1-D convolutions, transposed convolutions, pools, pads and resizes
+// (audio and sequence models: Conv1d, MaxPool1d, a causal convolution's
+// F.pad, nn.Upsample) are the 2-D ones of height 1. A Conv, ConvTranspose,
+// pool or Resize node is marked lifted: its window attributes are read with a first value that does
 // nothing (kernel, stride and dilation 1, no padding), and its rank-3
 // tensors ([N, C, L], the weights [M, C/group, k]) get a unit height
 // where shapes are checked and ops planned, so that every runtime runs
@@ -18,6 +18,15 @@ func lift(v []int, first int) []int {
 		return v
 	}
 	return []int{first, v[0]}
+}
+
+// liftList puts first before the last of v's three values (a Resize's
+// scales or sizes of [N, C, L]); other lists are as they are.
+func liftList[T any](v []T, first T) []T {
+	if len(v) != 3 {
+		return v
+	}
+	return slices.Insert(slices.Clone(v), 2, first)
 }
 
 // spatialRank is the number of spatial axes n's attributes give.

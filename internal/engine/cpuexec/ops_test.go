@@ -636,6 +636,19 @@ func TestOperators(t *testing.T) {
 		{name: "resize-opset10-linear", input: []int{2, 3, 3}, opset: 10, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Resize", []string{x, b.Const("scales", []float32{1, 1, 2, 2.5}, 4)}, str("mode", "linear"))
 		}},
+		// 1-D: nn.Upsample(scale_factor=2) on [N, C, L] (Wave-U-Net), and
+		// F.interpolate(size=…, mode="linear") with its sizes from the
+		// shape, and Upsample of opset 9, each the resize of height 1.
+		{name: "resize1d-nearest-linear-sizes", input: []int{3, 5}, build: func(b *modelgen.Builder, x string) string {
+			up := b.Node("Resize", []string{x, "", b.Const("scales", []float32{1, 1, 2}, 3)}, str("mode", "nearest"))
+			lead := b.Node("Slice", []string{b.Node("Shape", []string{x}), b.Int64s("s0", []int64{0}, 1), b.Int64s("s2", []int64{2}, 1)})
+			sizes := b.Node("Concat", []string{lead, b.Int64s("l", []int64{8}, 1)}, num("axis", 0))
+			li := b.Node("Resize", []string{x, "", "", sizes}, str("mode", "linear"), str("coordinate_transformation_mode", "pytorch_half_pixel"))
+			return b.Node("Concat", []string{up, li}, num("axis", 2))
+		}},
+		{name: "upsample1d-opset9", input: []int{2, 4}, opset: 9, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Upsample", []string{x, b.Const("scales", []float32{1, 1, 3}, 3)}, str("mode", "linear"))
+		}},
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},

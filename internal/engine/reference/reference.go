@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/clockwork-go/clockwork/internal/onnx"
@@ -910,6 +911,25 @@ func resize(n node, opset int64) Tensor {
 			scales = append(scales, float64(f))
 		}
 	}
+	if len(x.Shape) == 3 { // [N, C, L]: the resize of height 1
+		y := resize2D(Tensor{Shape: slices.Insert(slices.Clone(x.Shape), 2, 1), Data: x.Data},
+			liftAxis(scales, 1), liftAxis(sizes, 1), mode, coord, nearest)
+		return Tensor{Shape: slices.Delete(y.Shape, 2, 3), Data: y.Data}
+	}
+	return resize2D(x, scales, sizes, mode, coord, nearest)
+}
+
+// liftAxis puts first before the last of v's three values.
+func liftAxis[T any](v []T, first T) []T {
+	if len(v) != 3 {
+		return v
+	}
+	return slices.Insert(slices.Clone(v), 2, first)
+}
+
+// resize2D resizes the spatial axes of x [N, C, H, W] by scales or sizes
+// (one per axis, sizes taking precedence).
+func resize2D(x Tensor, scales []float64, sizes []int64, mode, coord, nearest string) Tensor {
 	in := x.Shape
 	out := make([]int, 4)
 	scale := make([]float64, 4)

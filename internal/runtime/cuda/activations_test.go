@@ -313,8 +313,9 @@ func TestGPUConvTranspose(t *testing.T) {
 // TestGPUOneDimensionalOps runs the 1-D ops of audio and sequence models,
 // which the engine plans as 2-D ones of height 1: a Conv1d block (batch
 // norm folded, residual and ReLU fused) with a strided, dilated grouped
-// convolution after it, MaxPool1d and AvgPool1d, a Pad of [N, C, L]
-// (pad2d of height 1) and a ConvTranspose1d,
+// convolution after it, MaxPool1d and AvgPool1d, a Pad and a linear
+// Resize of [N, C, L] (pad2d and resize2d of height 1) and a
+// ConvTranspose1d,
 // then a LogSoftmax of their outputs as M5 ends (cuDNN's log mode, over
 // logits far enough apart that a softmax's smallest would underflow in
 // float32), at batch sizes 1 to 4 against the CPU runtime.
@@ -328,11 +329,12 @@ func TestGPUOneDimensionalOps(t *testing.T) {
 	mp := b.Node("MaxPool", []string{d}, modelgen.Ints("kernel_shape", 3), modelgen.Ints("strides", 2), modelgen.Ints("pads", 1, 1))              // [6, 9]
 	ap := b.Node("AveragePool", []string{d}, modelgen.Ints("kernel_shape", 4), modelgen.Ints("strides", 4))                                       // [6, 4]
 	pd := b.Node("Pad", []string{ap, b.Int64s("pads", []int64{0, 0, 1, 0, 0, 2}, 6)})                                                             // [6, 7]
-	up := b.Node("ConvTranspose", []string{pd, b.Normal("w3", 0, 0.4, 6, 2, 3)}, modelgen.Ints("strides", 2), modelgen.Ints("output_padding", 1)) // [2, 16]
+	rs := b.Node("Resize", []string{pd, "", b.Const("scales", []float32{1, 1, 2}, 3)}, modelgen.String("mode", "linear"))                         // [6, 14]
+	up := b.Node("ConvTranspose", []string{rs, b.Normal("w3", 0, 0.4, 6, 2, 3)}, modelgen.Ints("strides", 2), modelgen.Ints("output_padding", 1)) // [2, 30]
 	flat := func(v string) string { return flatNode(b, v) }
 	cat := b.Node("Concat", []string{flat(mp), flat(up)}, modelgen.Int("axis", 1))
 	b.NodeOut("LogSoftmax", "output", []string{b.Node("Mul", []string{cat, b.Const("k", []float32{30})})}, modelgen.Int("axis", 1))
-	b.Output("output", 6*9+2*16)
+	b.Output("output", 6*9+2*30)
 	path := writeModel(t, t.TempDir(), b)
 	m := loadPath(t, newTestRuntime(t, false), path, 4)
 	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
