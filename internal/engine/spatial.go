@@ -5,12 +5,13 @@ import "slices"
 // 1-D convolutions, transposed convolutions, pools, pads and resizes
 // (audio and sequence models: Conv1d, MaxPool1d, a causal convolution's
 // F.pad, nn.Upsample) are the 2-D ones of height 1. A Conv, ConvTranspose,
-// pool or Resize node is marked lifted: its window attributes are read with a first value that does
-// nothing (kernel, stride and dilation 1, no padding), and its rank-3
-// tensors ([N, C, L], the weights [M, C/group, k]) get a unit height
-// where shapes are checked and ops planned, so that every runtime runs
-// them as the 2-D ops they already have, on the same bytes. A Pad, which
-// takes either rank, is planned so where its input is [N, C, L].
+// pool or Resize node is marked lifted: its window attributes are read
+// with a first value that does nothing (kernel, stride and dilation 1, no
+// padding), a Resize's scales and sizes get a 1 for the height, and its
+// rank-3 tensors ([N, C, L], the weights [M, C/group, k]) get a unit
+// height where shapes are checked and ops planned, so that every runtime
+// runs them as the 2-D ops it already has, on the same bytes. A Pad,
+// which takes either rank, is planned so where its input is [N, C, L].
 
 // lift puts first before v's only value; v of two values is as it is.
 func lift(v []int, first int) []int {
