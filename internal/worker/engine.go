@@ -34,10 +34,11 @@ type Config struct {
 	HostIOPoolSize      uint64 // reported
 	AllowZeroSizeInputs bool
 	// MaxQueuedInput bounds the bytes of input that the Infers the engine
-	// holds may take (0: no bound). An Infer that would pass it is
-	// answered 74 (copyInputHostAlloc) when it arrives: the original kept
-	// every input until its action ran, so a stream of Infers due far in
-	// the future grew the process until the machine ran out of memory.
+	// holds may take, each counting inferOverhead more (0: no bound). An
+	// Infer that would pass it is answered 74 (copyInputHostAlloc) when it
+	// arrives: the original kept every input until its action ran, so a
+	// stream of Infers due far in the future grew the process until the
+	// machine ran out of memory.
 	MaxQueuedInput uint64
 	// InputStage gives Infer a copy-input stage that may start 5 ms before
 	// earliest (the real worker); without it the exec stage checks inputs
@@ -62,8 +63,8 @@ type Engine struct {
 	infoBytes      int
 	paged, unpaged int
 	maxID          int32
-	// queuedInput is the bytes of input of the Infers not yet answered
-	// (Config.MaxQueuedInput).
+	// queuedInput is the bytes of input of the Infers not yet answered,
+	// inferOverhead more each (Config.MaxQueuedInput).
 	queuedInput uint64
 
 	ops       []*Op
@@ -106,8 +107,8 @@ type task struct {
 	action   workerapi.Action
 	tag      any
 	received int64
-	// input is the bytes its Infer's body holds, counted in
-	// Engine.queuedInput until the task is answered.
+	// input is the bytes its Infer's body holds and inferOverhead,
+	// counted in Engine.queuedInput until the task is answered.
 	input uint64
 
 	// Infer pipeline state.
@@ -216,14 +217,20 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 	}
 }
 
+// inferOverhead is what an Infer the engine holds costs beyond its input
+// (its action, task and frame), counted against Config.MaxQueuedInput so
+// that Infers without inputs are bounded too, as the controller counts a
+// client's requests.
+const inferOverhead = 512
+
 // holdInput counts a's input in the engine's, or answers a with status 74
 // if it would pass Config.MaxQueuedInput.
 func (e *Engine) holdInput(t *task, a *workerapi.Infer) bool {
-	n := uint64(a.InputLen())
+	n := uint64(a.InputLen()) + inferOverhead
 	if limit := e.cfg.MaxQueuedInput; limit > 0 && e.queuedInput+n > limit {
 		e.fail(t, workerapi.CopyInputHostAlloc, fmt.Sprintf(
-			"Infer input of %d bytes: the worker holds %d bytes of inputs not yet answered, and at most %d (--max-queued-input)",
-			n, e.queuedInput, limit))
+			"Infer input of %d bytes: the worker holds %d bytes of inputs not yet answered (%d more an Infer), and at most %d (--max-queued-input)",
+			a.InputLen(), e.queuedInput, inferOverhead, limit))
 		return false
 	}
 	t.input = n

@@ -337,7 +337,8 @@ func TestShutdownCancels(t *testing.T) {
 // usual, and other owners' actions stay queued. Their inputs count no
 // more against MaxQueuedInput.
 func TestCancel(t *testing.T) {
-	h := newHarness(t, withInputStage{sim.New(1)}, Config{Pages: 5, MaxQueuedInput: 400})
+	// Each Infer counts its 100 bytes and inferOverhead: 612 bytes.
+	h := newHarness(t, withInputStage{sim.New(1)}, Config{Pages: 5, MaxQueuedInput: 4 * 612})
 	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Latest: workerapi.NoLatest,
 		Copies: 1, MaxBatchSize: 8, MaxExecDuration: uint64(1000 * ms)}), workerapi.Success)
 	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
@@ -358,7 +359,7 @@ func TestCancel(t *testing.T) {
 	load := tagged("a", &workerapi.LoadModelFromDisk{ID: h.id(), ModelID: 1, Path: testZoo(t), Earliest: later,
 		Latest: workerapi.NoLatest, Copies: 1, MaxBatchSize: 1})
 	other := inferAt("b", later)
-	h.status(inferAt("b", later), workerapi.CopyInputHostAlloc) // 500 bytes held of 400
+	h.status(inferAt("b", later), workerapi.CopyInputHostAlloc) // a fifth Infer past the bound
 	if n := h.e.Cancel(func(tag any) bool { return tag == "a" }, "test"); n != 3 {
 		t.Errorf("cancelled %d actions, want 3", n)
 	}
@@ -368,8 +369,8 @@ func TestCancel(t *testing.T) {
 			t.Errorf("action %d: %q", id, r.Message)
 		}
 	}
-	if h.e.queuedInput != 300 {
-		t.Errorf("%d bytes of input held after the cancel, want 300", h.e.queuedInput)
+	if h.e.queuedInput != 3*612 {
+		t.Errorf("%d bytes of input held after the cancel, want %d", h.e.queuedInput, 3*612)
 	}
 	h.after(10 * ms)
 	h.status(running, workerapi.Success)
@@ -377,8 +378,27 @@ func TestCancel(t *testing.T) {
 	if !h.pending(other) {
 		t.Errorf("another owner's Infer was answered: %v", h.result(other))
 	}
-	if h.e.queuedInput != 100 {
-		t.Errorf("%d bytes of input held once only one Infer is left, want 100", h.e.queuedInput)
+	if h.e.queuedInput != 612 {
+		t.Errorf("%d bytes of input held once only one Infer is left, want 612", h.e.queuedInput)
+	}
+}
+
+// TestQueuedInfersWithoutInputAreBounded: Infers without an input (the
+// worker generates one) count inferOverhead each against MaxQueuedInput,
+// so that a stream of them due far in the future is bounded too.
+func TestQueuedInfersWithoutInputAreBounded(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	h.e.cfg.MaxQueuedInput = 2 * inferOverhead
+	later := u(h.now + 3600_000*ms)
+	for i, want := range []int32{-1, -1, workerapi.CopyInputHostAlloc} {
+		id := h.submit(&workerapi.Infer{ID: h.id(), BatchSize: 1, Earliest: later, Latest: workerapi.NoLatest})
+		if want < 0 {
+			if !h.pending(id) {
+				t.Fatalf("Infer %d answered: %v", i, h.result(id))
+			}
+			continue
+		}
+		h.status(id, want)
 	}
 }
 
