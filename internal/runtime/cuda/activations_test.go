@@ -91,9 +91,7 @@ func TestExportedModelsOnGPU(t *testing.T) {
 // pools, LogSoftmax), at batch sizes 1 to 4 against the CPU runtime:
 // on a GPU its convolutions are cuDNN's on tensors of height 1.
 func TestGPUAudioModel(t *testing.T) {
-	path := zoo(t, "m5")
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, zoo(t, "m5"))
 }
 
 // convNeXtModel writes to dir a model of ConvNeXt's operators (opset 17)
@@ -167,9 +165,7 @@ func TestGPUAttention(t *testing.T) {
 func TestGPUViTOps(t *testing.T) {
 	b := modelgen.NewBuilder("vit_small", 23)
 	modelgen.ViT(b, modelgen.ViTConfig{Image: 8, Patch: 4, Layers: 2, Heads: 2, Hidden: 8, MLP: 16, Classes: 10})
-	path := writeModel(t, t.TempDir(), b)
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
 // TestGPUResizeLRN runs PyTorch's F.interpolate as it exports: nearest
@@ -190,9 +186,7 @@ func TestGPUResizeLRN(t *testing.T) {
 	b.NodeOut("Resize", "output", []string{bi, "", b.Const("half", []float32{1, 1, 0.5, 0.5}, 4)}, modelgen.String("mode", "linear"),
 		modelgen.String("coordinate_transformation_mode", "align_corners"))
 	b.Output("output", 4, 6, 8)
-	path := writeModel(t, t.TempDir(), b)
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
 // TestGPUElementwiseMath runs a LayerNormalization as PyTorch exports it
@@ -216,9 +210,7 @@ func TestGPUElementwiseMath(t *testing.T) {
 	rms := b.Node("Sqrt", []string{b.Node("ReduceMean", []string{b.Node("Pow", []string{x, b.Const("sq", []float32{2})})}, modelgen.Ints("axes", -1))})
 	b.NodeOut("Concat", "output", []string{ln, b.Node("Sub", []string{l, r}), b.Node("Div", []string{q, b.Node("Add", []string{e, r})}), rms}, modelgen.Int("axis", 2))
 	b.Output("output", 4, 19)
-	path := writeModel(t, t.TempDir(), b)
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
 // TestGPUParameterisedActivations runs the activations with parameters
@@ -245,9 +237,7 @@ func TestGPUParameterisedActivations(t *testing.T) {
 	}
 	b.NodeOut("Concat", "output", outs, modelgen.Int("axis", 1))
 	b.Output("output", len(outs)*3*5*5)
-	path := writeModel(t, t.TempDir(), b)
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
 // TestGPUInstanceNorm runs InstanceNormalization (the layer_norm kernel
@@ -264,9 +254,7 @@ func TestGPUInstanceNorm(t *testing.T) {
 	g = b.Node("Add", []string{b.Node("Mul", []string{g, b.Uniform("gw", 0.5, 1.5, 4, 1, 1)}), b.Normal("gb", 0, 0.3, 4, 1, 1)})
 	b.NodeOut("Concat", "output", []string{in, g}, modelgen.Int("axis", 1))
 	b.Output("output", 8, 5, 6)
-	path := writeModel(t, t.TempDir(), b)
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
 // TestGPUGlobalMaxPool runs GlobalMaxPool of 4-D and 3-D inputs and
@@ -284,9 +272,7 @@ func TestGPUGlobalMaxPool(t *testing.T) {
 	outs := []string{flatNode(b, g), flatNode(b, l), flatNode(b, r), flatNode(b, a), flatNode(b, s)}
 	b.NodeOut("Concat", "output", outs, modelgen.Int("axis", 1))
 	b.Output("output", 6+6+6*7+6+6)
-	path := writeModel(t, t.TempDir(), b)
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
 // TestGPUConvTranspose runs transposed convolutions (FCN's and U-Net's
@@ -305,9 +291,7 @@ func TestGPUConvTranspose(t *testing.T) {
 	flat := func(v string) string { return flatNode(b, v) }
 	b.NodeOut("Concat", "output", []string{flat(up), flat(grouped), flat(shaped)}, modelgen.Int("axis", 1))
 	b.Output("output", 3*10*8+6*15*8+2*16*10)
-	path := writeModel(t, t.TempDir(), b)
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
 // TestGPUOneDimensionalOps runs the 1-D ops of audio and sequence models,
@@ -335,7 +319,5 @@ func TestGPUOneDimensionalOps(t *testing.T) {
 	cat := b.Node("Concat", []string{flat(mp), flat(up)}, modelgen.Int("axis", 1))
 	b.NodeOut("LogSoftmax", "output", []string{b.Node("Mul", []string{cat, b.Const("k", []float32{30})})}, modelgen.Int("axis", 1))
 	b.Output("output", 6*9+2*30)
-	path := writeModel(t, t.TempDir(), b)
-	m := loadPath(t, newTestRuntime(t, false), path, 4)
-	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }

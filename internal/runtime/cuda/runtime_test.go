@@ -164,6 +164,14 @@ func flatNode(b *modelgen.Builder, x string) string {
 	return b.Node("Reshape", []string{x, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)})
 }
 
+// matchesCPUUpTo4 loads the model at path with batch sizes up to 4 on a
+// test runtime and checks it against the CPU runtime at each (1e-4).
+func matchesCPUUpTo4(t *testing.T, path string) {
+	t.Helper()
+	m := loadPath(t, newTestRuntime(t, false), path, 4)
+	matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, upTo4)
+}
+
 // batchCase is a batch size and the one it is padded to.
 type batchCase struct{ batch, padded int }
 
