@@ -34,7 +34,7 @@ type Config struct {
 	HostIOPoolSize      uint64 // reported
 	AllowZeroSizeInputs bool
 	// MaxQueuedInput bounds the bytes of input that the Infers the engine
-	// holds may take, each counting inferOverhead more (0: no bound). An
+	// holds may take, each counting InferOverhead more (0: no bound). An
 	// Infer that would pass it is answered 74 (copyInputHostAlloc) when it
 	// arrives: the original kept every input until its action ran, so a
 	// stream of Infers due far in the future grew the process until the
@@ -64,7 +64,7 @@ type Engine struct {
 	paged, unpaged int
 	maxID          int32
 	// queuedInput is the bytes of input of the Infers not yet answered,
-	// inferOverhead more each (Config.MaxQueuedInput).
+	// InferOverhead more each (Config.MaxQueuedInput).
 	queuedInput uint64
 
 	ops       []*Op
@@ -107,7 +107,7 @@ type task struct {
 	action   workerapi.Action
 	tag      any
 	received int64
-	// input is the bytes its Infer's body holds and inferOverhead,
+	// input is the bytes its Infer's body holds and InferOverhead,
 	// counted in Engine.queuedInput until the task is answered.
 	input uint64
 
@@ -217,20 +217,20 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 	}
 }
 
-// inferOverhead is what an Infer the engine holds costs beyond its input
+// InferOverhead is what an Infer the engine holds costs beyond its input
 // (its action, task and frame), counted against Config.MaxQueuedInput so
 // that Infers without inputs are bounded too, as the controller counts a
 // client's requests.
-const inferOverhead = 512
+const InferOverhead = 512
 
 // holdInput counts a's input in the engine's, or answers a with status 74
 // if it would pass Config.MaxQueuedInput.
 func (e *Engine) holdInput(t *task, a *workerapi.Infer) bool {
-	n := uint64(a.InputLen()) + inferOverhead
+	n := uint64(a.InputLen()) + InferOverhead
 	if limit := e.cfg.MaxQueuedInput; limit > 0 && e.queuedInput+n > limit {
 		e.fail(t, workerapi.CopyInputHostAlloc, fmt.Sprintf(
 			"Infer input of %d bytes: the worker holds %d bytes of inputs not yet answered (%d more an Infer), and at most %d (--max-queued-input)",
-			a.InputLen(), e.queuedInput, inferOverhead, limit))
+			a.InputLen(), e.queuedInput, InferOverhead, limit))
 		return false
 	}
 	t.input = n

@@ -337,7 +337,7 @@ func TestShutdownCancels(t *testing.T) {
 // usual, and other owners' actions stay queued. Their inputs count no
 // more against MaxQueuedInput.
 func TestCancel(t *testing.T) {
-	// Each Infer counts its 100 bytes and inferOverhead: 612 bytes.
+	// Each Infer counts its 100 bytes and InferOverhead: 612 bytes.
 	h := newHarness(t, withInputStage{sim.New(1)}, Config{Pages: 5, MaxQueuedInput: 4 * 612})
 	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Latest: workerapi.NoLatest,
 		Copies: 1, MaxBatchSize: 8, MaxExecDuration: uint64(1000 * ms)}), workerapi.Success)
@@ -384,11 +384,11 @@ func TestCancel(t *testing.T) {
 }
 
 // TestQueuedInfersWithoutInputAreBounded: Infers without an input (the
-// worker generates one) count inferOverhead each against MaxQueuedInput,
+// worker generates one) count InferOverhead each against MaxQueuedInput,
 // so that a stream of them due far in the future is bounded too.
 func TestQueuedInfersWithoutInputAreBounded(t *testing.T) {
 	h, _ := loaded(t, 1, 3)
-	h.e.cfg.MaxQueuedInput = 2 * inferOverhead
+	h.e.cfg.MaxQueuedInput = 2 * InferOverhead
 	later := u(h.now + 3600_000*ms)
 	for i, want := range []int32{-1, -1, workerapi.CopyInputHostAlloc} {
 		id := h.submit(&workerapi.Infer{ID: h.id(), BatchSize: 1, Earliest: later, Latest: workerapi.NoLatest})

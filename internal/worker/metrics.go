@@ -146,7 +146,7 @@ func (m *metrics) write(w io.Writer, connections int) {
 		})
 	e.Family("clockwork_worker_models", "gauge", "Models loaded from disk (each copy counts).")
 	e.Sample("clockwork_worker_models", nil, float64(models))
-	e.Family("clockwork_worker_queued_input_bytes", "gauge", "Bytes of input held by the Infers not yet answered, each counting "+strconv.Itoa(inferOverhead)+" more (--max-queued-input bounds them).")
+	e.Family("clockwork_worker_queued_input_bytes", "gauge", "Bytes of input held by the Infers not yet answered, each counting "+strconv.Itoa(InferOverhead)+" more (--max-queued-input bounds them).")
 	e.Sample("clockwork_worker_queued_input_bytes", nil, float64(m.queuedInput.Load()))
 	e.Family("clockwork_worker_connections", "gauge", "Controller connections open.")
 	e.Sample("clockwork_worker_connections", nil, float64(connections))

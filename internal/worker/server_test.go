@@ -309,7 +309,7 @@ func TestClosedConnectionFreesItsInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One Infer of 200 bytes counts 712 (inferOverhead): one fits, two do not.
+	// One Infer of 200 bytes counts 712 (InferOverhead): one fits, two do not.
 	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4, MaxQueuedInput: 1000}, sim.New(1), Options{Console: io.Discard})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)

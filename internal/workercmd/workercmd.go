@@ -78,7 +78,7 @@ func Main(spec Spec, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "                       (on a virtual machine, a halted CPU wakes late; best with --cpus)\n")
 		fmt.Fprintf(w, "      --metrics ADDR   serve Prometheus metrics at http://ADDR/metrics (ADDR is host:port, such as :8003)\n")
 		fmt.Fprintf(w, "      --max-queued-input SIZE\n")
-		fmt.Fprintf(w, "                       most bytes of input the Infers not yet answered may hold (512 more counted\n")
+		fmt.Fprintf(w, "                       most bytes of input the Infers not yet answered may hold (%d more counted\n", worker.InferOverhead)
 		fmt.Fprintf(w, "                       for each), such as 8G or 512M; an Infer past it is answered 74 (default:\n")
 		fmt.Fprintf(w, "                       a quarter of the memory the process may use, or %s where that is\n", formatSize(fallbackQueuedInput))
 		fmt.Fprintf(w, "                       unknown; 0: no bound)\n")
