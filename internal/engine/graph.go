@@ -86,7 +86,7 @@ type node struct {
 	shapeBatch    []int   // with shape: target[i] = shape[i] + shapeBatch[i] × batch; nil if none depends on it
 	view          viewKind
 	zero          bool  // Reshape allowzero
-	axes          []int // ReduceMean's and ReduceMax's (the spatial ones), Squeeze's and Unsqueeze's, as given
+	axes          []int // a reduction's (the last ones, reduceLast), Squeeze's and Unsqueeze's, as given
 	perm          []int // Transpose's, nil to reverse the axes
 	pads          []int // Pad's, as given: begins then ends, of every axis or of axes
 	slice         sliceArgs
@@ -94,7 +94,7 @@ type node struct {
 	batchAxes     []bool      // nSlice: the axes of its input whose size depends on the batch size, which it may not cut
 	resize        resizeArgs
 	lrn           LRN  // its parameters (Size, Alpha, Beta, Bias)
-	squeeze       bool // ReduceMean or ReduceMax with keepdims 0: the output drops them
+	squeeze       bool // a reduction with keepdims 0: the output drops its axes
 	// lifted marks a 1-D Conv, ConvTranspose or pool, read and computed
 	// as the 2-D one of height 1 (spatial.go).
 	lifted bool

@@ -50,17 +50,23 @@ func TestImportErrors(t *testing.T) {
 			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 0, 1, 2, 3))
 			})
-		}, want: []string{"ReduceMean", "only over the last axes, not the batch axis"}},
-		{name: "mean over middle axes", model: func() *onnx.ModelProto {
+		}, want: []string{"ReduceMean", "a mean over axis 0 of [1 3 4 4], the batch axis, is not supported"}},
+		{name: "max over the batch axis moved last", model: func() *onnx.ModelProto {
 			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
-				return b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 1, 2))
+				t := b.Node("Transpose", []string{x}, modelgen.Ints("perm", 1, 2, 3, 0))
+				return b.Node("ReduceMax", []string{t}, modelgen.Ints("axes", -1))
 			})
-		}, want: []string{"ReduceMean", "only over the last axes"}},
+		}, want: []string{"ReduceMax", "a maximum over axis -1 of [3 4 4 1], the batch axis, is not supported"}},
+		{name: "mean over an axis twice", model: func() *onnx.ModelProto {
+			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 1, -3))
+			})
+		}, want: []string{"ReduceMean", "axes [1 -3] for an input of rank 4"}},
 		{name: "mean over everything", model: func() *onnx.ModelProto {
 			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("ReduceMean", []string{x})
 			})
-		}, want: []string{"ReduceMean", "a mean over every axis is not supported"}},
+		}, want: []string{"ReduceMean", "a mean over every axis is not supported (only over axes other than the batch axis)"}},
 		{name: "reducesum axes attribute at opset 13", model: func() *onnx.ModelProto {
 			return single([]int{3, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("ReduceSum", []string{x}, modelgen.Ints("axes", 2, 3))

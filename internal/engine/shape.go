@@ -635,9 +635,9 @@ func mergeDims(y, fa, fb []int) (dims, sa, sb []int) {
 	return dims, sa, sb
 }
 
-// meanFrom is the first axis a global pool or a ReduceMean or ReduceMax
-// pools x over: the spatial axes (from 2), or the reduction's axes, which must be
-// the last ones (from 1 at most: each item is averaged alone).
+// meanFrom is the first axis a global pool or a reduction pools x over:
+// the spatial axes (from 2), or the reduction's axes, which reduceLast
+// made the last ones (from 1 at most: each item is pooled alone).
 func (n *node) meanFrom(x []int) (int, error) {
 	r := len(x)
 	if n.axes == nil {

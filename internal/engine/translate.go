@@ -570,12 +570,13 @@ func (r *nodeReader) poolNode(n *node) error {
 }
 
 // reduce reads a ReduceMean, ReduceMax or ReduceSum, which the engine
-// computes over the last axes, not the batch axis (checked with the
-// shapes): a global pool of the spatial axes, whose output drops them
-// with keepdims 0, as some models write global pooling (MNASNet, Keras
-// exports), or the mean of the last axis that LayerNormalization
-// exported before opset 17 takes. ReduceSum's axes became an input at
-// opset 13, the others' at 18.
+// computes as a global pool of the last axes: global pooling as some
+// models write it (MNASNet, Keras exports; keepdims 0 drops the axes),
+// or the mean of the last axis that LayerNormalization exported before
+// opset 17 takes. Other axes, such as a ViT's mean over its tokens or
+// CBAM's over channels, are first moved last by a transpose (reduceLast).
+// The batch axis may not be one of them, wherever transposes moved it.
+// ReduceSum's axes became an input at opset 13, the others' at 18.
 func (r *nodeReader) reduce(n *node, op string) error {
 	n.kind, n.pool.mode = nGlobalPool, PoolAvg
 	what, since := "a mean", int64(18)
@@ -589,13 +590,62 @@ func (r *nodeReader) reduce(n *node, op string) error {
 		return err
 	}
 	if len(n.axes) == 0 {
-		return r.errorf("%s over every axis is not supported (only over the last axes, not the batch axis)", what)
+		return r.errorf("%s over every axis is not supported (only over axes other than the batch axis)", what)
 	}
 	keep, err := r.a.int("keepdims", 1, 0, 1)
 	if err != nil {
 		return err
 	}
 	n.squeeze = keep == 0
+	return r.reduceLast(n, what)
+}
+
+// reduceLast makes n's reduction one over the last axes of its input:
+// where the axes it names are others, a transpose before it moves them
+// last, in their order, and with keepdims an unsqueeze after it puts
+// their ones back in place (n becomes that view).
+func (r *nodeReader) reduceLast(n *node, what string) error {
+	s, err := r.b.shapesOf(n.in[0])
+	if err != nil {
+		return err
+	}
+	rank, batch := len(s[0]), batchAxes(s)
+	reduced := make([]bool, rank)
+	for _, a := range n.axes {
+		i := a
+		if i < 0 {
+			i += rank
+		}
+		if i < 0 || i >= rank || reduced[i] {
+			return r.errorf("axes %v for an input of rank %d", n.axes, rank)
+		}
+		if batch[i] {
+			return r.errorf("%s over axis %d of %v, the batch axis, is not supported", what, a, s[0])
+		}
+		reduced[i] = true
+	}
+	var kept, last []int
+	for i, red := range reduced {
+		if red {
+			last = append(last, i)
+		} else {
+			kept = append(kept, i)
+		}
+	}
+	if len(kept) == 0 || kept[len(kept)-1] < last[0] {
+		return nil // the last axes already
+	}
+	trailing := make([]int, len(last))
+	for i := range trailing {
+		trailing[i] = len(kept) + i
+	}
+	moved := r.addBefore(node{kind: nTranspose, perm: append(kept, last...), in: []int{n.in[0], r.b.oneValue()}}, "reduced axes last")
+	if n.squeeze {
+		n.in[0], n.axes = moved, trailing
+		return nil
+	}
+	pooled := r.addBefore(node{kind: nGlobalPool, pool: n.pool, axes: trailing, squeeze: true, in: []int{moved}}, "reduced")
+	*n = node{op: n.op, name: n.name, kind: nView, view: viewUnsqueeze, axes: last, in: []int{pooled}}
 	return nil
 }
 

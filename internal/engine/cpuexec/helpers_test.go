@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
@@ -65,7 +66,7 @@ func runEngine(t *testing.T, mp *onnx.ModelProto, opts engine.Options, w *cpuexe
 }
 
 // runReference evaluates mp with the reference interpreter.
-func runReference(t *testing.T, mp *onnx.ModelProto, inputs []reference.Tensor) [][]float32 {
+func runReference(t *testing.T, mp *onnx.ModelProto, inputs []reference.Tensor) []reference.Tensor {
 	t.Helper()
 	in := map[string]reference.Tensor{}
 	for i, vi := range mp.GetGraph().GetInput() {
@@ -75,9 +76,9 @@ func runReference(t *testing.T, mp *onnx.ModelProto, inputs []reference.Tensor) 
 	if err != nil {
 		t.Fatalf("reference: %v", err)
 	}
-	var outs [][]float32
+	var outs []reference.Tensor
 	for _, o := range mp.GetGraph().GetOutput() {
-		outs = append(outs, res[o.GetName()].Data)
+		outs = append(outs, res[o.GetName()])
 	}
 	return outs
 }
@@ -137,9 +138,13 @@ func checkModel(t *testing.T, mp *onnx.ModelProto, opts engine.Options, batches 
 		}
 		want := runReference(t, mp, inputs)
 		for _, w := range []*cpuexec.Workers{workers, odd} {
-			got, _ := runEngine(t, mp, opts, w, inputs)
+			got, p := runEngine(t, mp, opts, w, inputs)
 			for i := range want {
-				compare(t, mp.GetGraph().GetOutput()[i].GetName(), got[i], want[i])
+				name := mp.GetGraph().GetOutput()[i].GetName()
+				if !slices.Equal(p.Outputs[i].Shape, want[i].Shape) {
+					t.Errorf("%s at batch size %d: shape %v, want %v", name, b, p.Outputs[i].Shape, want[i].Shape)
+				}
+				compare(t, name, got[i], want[i].Data)
 			}
 		}
 	}

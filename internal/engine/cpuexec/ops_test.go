@@ -188,6 +188,23 @@ func TestOperators(t *testing.T) {
 			s := b.Node("ReduceSum", []string{x, b.Int64s("axes", []int64{-1}, 1)})
 			return b.Node("Add", []string{s, b.Node("ReduceSum", []string{x, b.Int64s("axes2", []int64{2, 3}, 2)})})
 		}},
+		// Reductions over axes that are not the last: moved last by a
+		// transpose, their ones put back with keepdims (CBAM's channel
+		// mean and max, a ViT's mean over its tokens, scattered axes).
+		{name: "reduce-over-channels-kept", input: []int{4, 5, 3}, build: func(b *modelgen.Builder, x string) string {
+			mx := b.Node("ReduceMax", []string{x}, ints("axes", 1))
+			mn := b.Node("ReduceMean", []string{x}, ints("axes", -3))
+			return b.Node("Concat", []string{mx, mn}, num("axis", 1))
+		}},
+		{name: "reducemean-over-tokens-squeezed", input: []int{6, 8}, build: func(b *modelgen.Builder, x string) string {
+			m := b.Node("ReduceMean", []string{x}, ints("axes", 1), num("keepdims", 0))
+			return b.Node("Gemm", []string{m, b.Normal("w", 0, 0.3, 3, 8)}, num("transB", 1))
+		}},
+		{name: "reducesum-scattered-axes-opset13", input: []int{3, 4, 5, 2}, opset: 13, build: func(b *modelgen.Builder, x string) string {
+			kept := b.Node("ReduceSum", []string{x, b.Int64s("axes", []int64{3, 1}, 2)})
+			dropped := b.Node("ReduceSum", []string{x, b.Int64s("axes2", []int64{1, -2}, 2)}, num("keepdims", 0))
+			return b.Node("Add", []string{kept, b.Node("Unsqueeze", []string{dropped, b.Int64s("at", []int64{1, 3}, 2)})})
+		}},
 		{name: "sub-div-normalise-then-conv", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
 			mean, std := b.Const("mean", []float32{0.485, 0.456, 0.406}, 1, 3, 1, 1), b.Const("std", []float32{0.229, 0.224, 0.225}, 1, 3, 1, 1)
 			return conv(b, b.Node("Div", []string{b.Node("Sub", []string{x, mean}), std}), 3, 4, 3, 1, false)

@@ -259,8 +259,9 @@ func TestGPUInstanceNorm(t *testing.T) {
 
 // TestGPUGlobalMaxPool runs GlobalMaxPool of 4-D and 3-D inputs and
 // ReduceMax of the last axes (global_avg_pool in its max mode) beside a
-// GlobalAveragePool and a ReduceSum, at batch sizes 1 to 4 against the
-// CPU runtime.
+// GlobalAveragePool and a ReduceSum, and reductions over other axes (a
+// transpose before the pool): CBAM's channel max and mean, kept, and a
+// sum over the height, at batch sizes 1 to 4 against the CPU runtime.
 func TestGPUGlobalMaxPool(t *testing.T) {
 	b := modelgen.NewBuilder("maxpool", 53)
 	x := b.Input("input", 6, 7, 5)
@@ -269,9 +270,12 @@ func TestGPUGlobalMaxPool(t *testing.T) {
 	r := b.Node("ReduceMax", []string{x}, modelgen.Ints("axes", -1), modelgen.Int("keepdims", 0))
 	a := b.Node("GlobalAveragePool", []string{x})
 	s := b.Node("ReduceSum", []string{x, b.Int64s("axes", []int64{2, 3}, 2)})
-	outs := []string{flatNode(b, g), flatNode(b, l), flatNode(b, r), flatNode(b, a), flatNode(b, s)}
+	cmax := b.Node("ReduceMax", []string{x}, modelgen.Ints("axes", 1))
+	cmean := b.Node("ReduceMean", []string{x}, modelgen.Ints("axes", 1))
+	hsum := b.Node("ReduceSum", []string{x, b.Int64s("h", []int64{2}, 1)}, modelgen.Int("keepdims", 0))
+	outs := []string{flatNode(b, g), flatNode(b, l), flatNode(b, r), flatNode(b, a), flatNode(b, s), flatNode(b, cmax), flatNode(b, cmean), flatNode(b, hsum)}
 	b.NodeOut("Concat", "output", outs, modelgen.Int("axis", 1))
-	b.Output("output", 6+6+6*7+6+6)
+	b.Output("output", 6+6+6*7+6+6+7*5+7*5+6*5)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
