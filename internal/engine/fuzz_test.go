@@ -54,6 +54,11 @@ func FuzzImport(f *testing.F) {
 			t := b.Node("Transpose", []string{r}, ints("perm", 0, 2, 1))
 			return b.Node("Cast", []string{b.Node("MatMul", []string{t, b.Node("Transpose", []string{b.Normal("w", 0, 1, 3, 1)})})}, num("to", 1))
 		}),
+		single([]int{4, 2, 2}, func(b *modelgen.Builder, x string) string {
+			d := b.Node("DepthToSpace", []string{x}, num("blocksize", 2), modelgen.String("mode", "CRD"))
+			s := b.Node("SpaceToDepth", []string{d}, num("blocksize", 2))
+			return b.Node("ReduceMax", []string{s}, ints("axes", 1))
+		}),
 		opset(17, single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
 			n := b.Node("LayerNormalization", []string{x, b.Normal("s", 1, 0.1, 3), b.Normal("b", 0, 0.1, 3)}, num("axis", -1))
 			g := b.Gelu(b.Node("Add", []string{b.Node("MatMul", []string{n, b.Normal("w", 0, 1, 3, 4)}), b.Normal("c", 0, 1, 4)}))

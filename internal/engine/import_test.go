@@ -77,6 +77,35 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("ReduceMax", []string{x})
 			})
 		}, want: []string{"ReduceMax", "a maximum over every axis is not supported"}},
+		{name: "depthtospace without blocksize", model: func() *onnx.ModelProto {
+			return single([]int{8, 2, 2}, func(b *modelgen.Builder, x string) string { return b.Node("DepthToSpace", []string{x}) })
+		}, want: []string{"DepthToSpace", `missing attribute "blocksize"`}},
+		{name: "depthtospace mode", model: func() *onnx.ModelProto {
+			return single([]int{8, 2, 2}, func(b *modelgen.Builder, x string) string {
+				return b.Node("DepthToSpace", []string{x}, modelgen.Int("blocksize", 2), modelgen.String("mode", "NHWC"))
+			})
+		}, want: []string{"DepthToSpace", `mode "NHWC" is not DCR or CRD`}},
+		{name: "depthtospace channels", model: func() *onnx.ModelProto {
+			return single([]int{6, 2, 2}, func(b *modelgen.Builder, x string) string {
+				return b.Node("DepthToSpace", []string{x}, modelgen.Int("blocksize", 2))
+			})
+		}, want: []string{"DepthToSpace", "6 channels must be a multiple of the blocksize squared, 4"}},
+		{name: "depthtospace rank", model: func() *onnx.ModelProto {
+			return single([]int{8, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("DepthToSpace", []string{x}, modelgen.Int("blocksize", 2))
+			})
+		}, want: []string{"DepthToSpace", "input has shape [1 8 4], want [N, C, H, W]"}},
+		{name: "spacetodepth height", model: func() *onnx.ModelProto {
+			return single([]int{2, 5, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("SpaceToDepth", []string{x}, modelgen.Int("blocksize", 2))
+			})
+		}, want: []string{"SpaceToDepth", "height 5 and width 4 must be multiples of the blocksize 2"}},
+		{name: "spacetodepth of a transposed batch axis", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
+				t := b.Node("Transpose", []string{x}, modelgen.Ints("perm", 1, 0, 2, 3))
+				return b.Node("SpaceToDepth", []string{t}, modelgen.Int("blocksize", 2))
+			})
+		}, want: []string{"SpaceToDepth", "input has shape [2 1 4 4] at batch size 1: the batch axis must be the first"}},
 		{name: "custom domain", model: func() *onnx.ModelProto {
 			m := single([]int{4}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
 			m.Graph.Node[0].Domain = "com.microsoft"

@@ -94,6 +94,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.unary(n)
 	case "Reshape":
 		return r.reshape(n)
+	case "DepthToSpace", "SpaceToDepth":
+		return r.depthToSpace(n, op)
 	case "Squeeze", "Unsqueeze":
 		return r.squeezeNode(n, op)
 	case "Cast":

@@ -1,6 +1,7 @@
 package cpuexec_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
@@ -204,6 +205,27 @@ func TestOperators(t *testing.T) {
 			kept := b.Node("ReduceSum", []string{x, b.Int64s("axes", []int64{3, 1}, 2)})
 			dropped := b.Node("ReduceSum", []string{x, b.Int64s("axes2", []int64{1, -2}, 2)}, num("keepdims", 0))
 			return b.Node("Add", []string{kept, b.Node("Unsqueeze", []string{dropped, b.Int64s("at", []int64{1, 3}, 2)})})
+		}},
+		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
+		// transposes have five dimensions once merged), SpaceToDepth back
+		// and forth, and pixel_shuffle as PyTorch exported it before
+		// opset 11 (Reshape, six-axis Transpose, Reshape), after a conv.
+		{name: "depthtospace-dcr-crd", input: []int{8, 3, 2}, build: func(b *modelgen.Builder, x string) string {
+			d := b.Node("DepthToSpace", []string{x}, num("blocksize", 2))
+			c := b.Node("DepthToSpace", []string{x}, num("blocksize", 2), str("mode", "CRD"))
+			return b.Node("Concat", []string{d, c}, num("axis", 1))
+		}},
+		{name: "spacetodepth-then-back", input: []int{3, 6, 4}, build: func(b *modelgen.Builder, x string) string {
+			s := b.Node("SpaceToDepth", []string{x}, num("blocksize", 2))
+			back := b.Node("DepthToSpace", []string{b.Node("Relu", []string{s})}, num("blocksize", 2))
+			return b.Node("Concat", []string{b.Node("Reshape", []string{s, b.Int64s("fs", []int64{0, -1}, 2)}),
+				b.Node("Reshape", []string{back, b.Int64s("fb", []int64{0, -1}, 2)})}, num("axis", 1))
+		}},
+		{name: "pixel-shuffle-reshape-transpose", input: []int{2, 4, 3}, opset: 9, build: func(b *modelgen.Builder, x string) string {
+			y := conv(b, x, 2, 18, 3, 1, false, ints("pads", 1, 1, 1, 1))
+			six := b.Node("Reshape", []string{y, b.Int64s("six", []int64{-1, 2, 3, 3, 4, 3}, 6)})
+			t := b.Node("Transpose", []string{six}, ints("perm", 0, 1, 4, 2, 5, 3))
+			return b.Node("Reshape", []string{t, b.Int64s("four", []int64{-1, 2, 12, 9}, 4)})
 		}},
 		{name: "sub-div-normalise-then-conv", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
 			mean, std := b.Const("mean", []float32{0.485, 0.456, 0.406}, 1, 3, 1, 1), b.Const("std", []float32{0.229, 0.224, 0.225}, 1, 3, 1, 1)
@@ -704,6 +726,35 @@ func TestConvTransposeONNXExample(t *testing.T) {
 		}
 	}
 	compare(t, "ConvTranspose", outs[0], want)
+}
+
+// TestDepthToSpaceONNXExample checks DepthToSpace against ONNX's own
+// examples of both modes: x[c][i][j] = 9c + 3i + j, blocksize 2.
+func TestDepthToSpaceONNXExample(t *testing.T) {
+	x := reference.Tensor{Shape: []int{1, 8, 2, 3}}
+	for c := range 8 {
+		for i := range 2 {
+			for j := range 3 {
+				x.Data = append(x.Data, float32(9*c+3*i+j))
+			}
+		}
+	}
+	for mode, want := range map[string][]float32{
+		"DCR": {0, 18, 1, 19, 2, 20, 36, 54, 37, 55, 38, 56, 3, 21, 4, 22, 5, 23, 39, 57, 40, 58, 41, 59,
+			9, 27, 10, 28, 11, 29, 45, 63, 46, 64, 47, 65, 12, 30, 13, 31, 14, 32, 48, 66, 49, 67, 50, 68},
+		"CRD": {0, 9, 1, 10, 2, 11, 18, 27, 19, 28, 20, 29, 3, 12, 4, 13, 5, 14, 21, 30, 22, 31, 23, 32,
+			36, 45, 37, 46, 38, 47, 54, 63, 55, 64, 56, 65, 39, 48, 40, 49, 41, 50, 57, 66, 58, 67, 59, 68},
+	} {
+		b := modelgen.NewBuilder("d2s", 1)
+		b.OutputAny(b.Node("DepthToSpace", []string{b.Input("x", 8, 2, 3)}, num("blocksize", 2), str("mode", mode)))
+		w := cpuexec.NewWorkers(1)
+		outs, p := runEngine(t, b.Model(), engine.Options{}, w, []reference.Tensor{x})
+		w.Close()
+		if !slices.Equal(p.Outputs[0].Shape, []int{1, 2, 4, 6}) {
+			t.Errorf("%s: shape %v, want [1 2 4 6]", mode, p.Outputs[0].Shape)
+		}
+		compare(t, "DepthToSpace "+mode, outs[0], want)
+	}
 }
 
 // TestWorkspaceReuse runs a chain long enough that the planner reuses

@@ -289,6 +289,10 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 			axis += len(x.Shape)
 		}
 		return value{t: Tensor{Shape: []int{size(x.Shape[:axis]), size(x.Shape[axis:])}, Data: x.Data}}, nil
+	case "DepthToSpace":
+		return value{t: depthToSpace(n.x(0), n.i("blocksize", 1), n.s("mode", "DCR") == "CRD", false)}, nil
+	case "SpaceToDepth":
+		return value{t: depthToSpace(n.x(0), n.i("blocksize", 1), false, true)}, nil
 	case "Reshape":
 		x, _ := n.in(0)
 		return value{t: reshape(n), ints: x.ints}, nil

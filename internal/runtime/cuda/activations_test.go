@@ -325,3 +325,20 @@ func TestGPUOneDimensionalOps(t *testing.T) {
 	b.Output("output", 6*9+2*30)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUDepthToSpace runs a super-resolution tail (a convolution, then
+// DepthToSpace in CRD order, as PyTorch's pixel_shuffle exports) and
+// DCR's, and SpaceToDepth: strided copies of five and six dimensions once
+// merged, the binary kernel's largest, at batch sizes 1 to 4 against the
+// CPU runtime.
+func TestGPUDepthToSpace(t *testing.T) {
+	b := modelgen.NewBuilder("depthtospace", 59)
+	x := b.Input("input", 3, 4, 6)
+	y := b.Node("Conv", []string{x, b.Normal("w", 0, 0.3, 12, 3, 3, 3)}, modelgen.Ints("pads", 1, 1, 1, 1))
+	crd := b.Node("DepthToSpace", []string{y}, modelgen.Int("blocksize", 2), modelgen.String("mode", "CRD"))
+	dcr := b.Node("DepthToSpace", []string{y}, modelgen.Int("blocksize", 2))
+	s2d := b.Node("SpaceToDepth", []string{x}, modelgen.Int("blocksize", 2))
+	b.NodeOut("Concat", "output", []string{flatNode(b, crd), flatNode(b, dcr), flatNode(b, s2d)}, modelgen.Int("axis", 1))
+	b.Output("output", 3*8*12+3*8*12+12*2*3)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}

@@ -73,19 +73,20 @@ extern "C" __global__ void gemm_epilogue(float *y, int rows, int cols, int ldy,
 	}
 }
 
-// y[i] = act(a[.] op b[.]) over dims [n/(d1*d2*d3), d1, d2, d3] with element
-// strides sa, sb; op 0 adds, 1 multiplies, 2 subtracts, 3 divides.
+// y[i] = act(a[.] op b[.]) over the rank dims [n/(d1·…·d[rank-1]), d1, …]
+// with element strides sa, sb (those past rank unused); op 0 adds, 1
+// multiplies, 2 subtracts, 3 divides. Each index below the outermost
+// costs a division, so lower ranks run fewer.
+#define BINARY_AXIS(k) if (rank > k) { int q = r / d##k; int j = r - q * d##k; ia += j * sa##k; ib += j * sb##k; r = q; }
 extern "C" __global__ void binary(const float *__restrict__ a, const float *__restrict__ b, float *__restrict__ y,
-		int n, int d1, int d2, int d3, int sa0, int sa1, int sa2, int sa3, int sb0, int sb1, int sb2, int sb3,
+		int n, int rank, int d1, int d2, int d3, int d4, int d5,
+		int sa0, int sa1, int sa2, int sa3, int sa4, int sa5, int sb0, int sb1, int sb2, int sb3, int sb4, int sb5,
 		int op, int kind, float p0, float p1) {
 	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-		int r = i;
-		int i3 = r % d3; r /= d3;
-		int i2 = r % d2; r /= d2;
-		int i1 = r % d1;
-		int i0 = r / d1;
-		float u = a[i0 * sa0 + i1 * sa1 + i2 * sa2 + i3 * sa3];
-		float v = b[i0 * sb0 + i1 * sb1 + i2 * sb2 + i3 * sb3];
+		int r = i, ia = 0, ib = 0;
+		BINARY_AXIS(5) BINARY_AXIS(4) BINARY_AXIS(3) BINARY_AXIS(2) BINARY_AXIS(1)
+		float u = a[ia + r * sa0];
+		float v = b[ib + r * sb0];
 		y[i] = act(op == 0 ? u + v : op == 1 ? u * v : op == 2 ? u - v : u / v, kind, p0, p1);
 	}
 }
@@ -580,13 +581,17 @@ func (k *kernels) launchGemmEpilogue(s cu.Stream, args *cu.KernelArgs, g gemmEpi
 	return k.gemmEpilogue.Launch(k.grid(g.rows*g.cols), threads, 0, s, args)
 }
 
-// binaryArgs are the arguments of one binary launch: dims and strides
-// padded on the left to four.
+// binaryRank is the most dimensions a binary launch takes, once those
+// that stay adjacent are merged: six, for a depth-to-space's transpose.
+const binaryRank = 6
+
+// binaryArgs are the arguments of one binary launch: its rank, dims and
+// strides from the outermost, those past rank unused.
 type binaryArgs struct {
 	a, b, y cu.DevicePtr
-	n       int
-	dims    [4]int
-	sa, sb  [4]int
+	n, rank int
+	dims    [binaryRank]int
+	sa, sb  [binaryRank]int
 	op      engine.BinaryOp // the kernel's op codes are engine's: add, mul, sub, div
 	act     engine.Activation
 }
@@ -594,7 +599,7 @@ type binaryArgs struct {
 func (k *kernels) launchBinary(s cu.Stream, args *cu.KernelArgs, b binaryArgs) error {
 	kind, p0, p1 := actArgs(b.act)
 	args.Reset()
-	args.Ptr(b.a).Ptr(b.b).Ptr(b.y).Int32(int32(b.n))
+	args.Ptr(b.a).Ptr(b.b).Ptr(b.y).Int32(int32(b.n)).Int32(int32(b.rank))
 	for _, d := range b.dims[1:] {
 		args.Int32(int32(d))
 	}

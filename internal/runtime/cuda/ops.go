@@ -259,8 +259,8 @@ func (s *gapStep) enqueue(b *builder, k *kernels, m *binding) error {
 
 func (s *gapStep) destroy() {}
 
-// binaryStep is the broadcasting add/mul kernel over up to four merged
-// dimensions.
+// binaryStep is the broadcasting elementwise kernel over up to
+// binaryRank merged dimensions.
 type binaryStep struct {
 	op   *engine.Binary
 	args binaryArgs
@@ -268,19 +268,18 @@ type binaryStep struct {
 
 func newBinaryStep(o *engine.Binary) (step, error) {
 	r := len(o.Dims)
-	if r == 0 || r > 4 || len(o.StrideA) != r || len(o.StrideB) != r {
-		return nil, fmt.Errorf("%s over %d dimensions, merged as far as they go: %w (4 at most)", o.Op, r, errUnsupported)
+	if r == 0 || r > binaryRank || len(o.StrideA) != r || len(o.StrideB) != r {
+		return nil, fmt.Errorf("%s over %d dimensions, merged as far as they go: %w (%d at most)", o.Op, r, errUnsupported, binaryRank)
 	}
-	s := &binaryStep{op: o, args: binaryArgs{n: o.Y.Elems(), op: o.Op, act: o.Act}}
-	s.args.dims = [4]int{1, 1, 1, 1}
-	lastA, lastB := 0, 0
+	s := &binaryStep{op: o, args: binaryArgs{n: o.Y.Elems(), rank: r, op: o.Op, act: o.Act}}
+	n, lastA, lastB := 1, 0, 0
 	for i := range r {
-		j := 4 - r + i
-		s.args.dims[j], s.args.sa[j], s.args.sb[j] = o.Dims[i], o.StrideA[i], o.StrideB[i]
+		s.args.dims[i], s.args.sa[i], s.args.sb[i] = o.Dims[i], o.StrideA[i], o.StrideB[i]
+		n *= o.Dims[i]
 		lastA += (o.Dims[i] - 1) * o.StrideA[i]
 		lastB += (o.Dims[i] - 1) * o.StrideB[i]
 	}
-	if s.args.dims[0]*s.args.dims[1]*s.args.dims[2]*s.args.dims[3] != s.args.n || lastA >= o.A.Elems() || lastB >= o.B.Elems() {
+	if n != s.args.n || lastA >= o.A.Elems() || lastB >= o.B.Elems() {
 		return nil, fmt.Errorf("dims %v, strides %v, %v for A%v B%v Y%v", o.Dims, o.StrideA, o.StrideB, o.A.Shape, o.B.Shape, o.Y.Shape)
 	}
 	return s, nil

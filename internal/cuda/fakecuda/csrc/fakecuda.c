@@ -1101,7 +1101,7 @@ static const struct {
 	{FN_SCALE, "scale", "pif"},
 	{FN_CHANNEL_ACT, "channel_act", "ppiiipppiff"},
 	{FN_GEMM_EPILOGUE, "gemm_epilogue", "piiipiififf"},
-	{FN_BINARY, "binary", "ppp" "iiiiiiiiiiiiii" "ff"},
+	{FN_BINARY, "binary", "ppp" "ii" "iiiii" "iiiiii" "iiiiii" "ii" "ff"},
 	{FN_CONCAT, "concat", "piiC"},
 	{FN_DEPTHWISE, "depthwise_conv", "ppppp" "iiiiiiiiiiiiiiii" "ff"},
 	{FN_GEMM_ROWS, "gemm_rows", "ppp" "iiiiii" "f" "p" "ii" "f" "i" "i" "ff"},
@@ -2043,8 +2043,9 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *     each of scale, shift and z optional (null);
  *   gemm_epilogue(y, rows, cols, ldy, c, cRow, cCol, beta, act, p0, p1):
  *     y[r·ldy + j] = act(y[r·ldy + j] + beta·c[r·cRow + j·cCol]), c optional;
- *   binary(a, b, y, n, d1, d2, d3, sa0..sa3, sb0..sb3, op, act, p0, p1):
- *     y[i] = act(a[Σ i_k·sa_k] op b[Σ i_k·sb_k]) over dims [n/(d1·d2·d3), d1, d2, d3], op 0 add, 1 mul;
+ *   binary(a, b, y, n, rank, d1..d5, sa0..sa5, sb0..sb5, op, act, p0, p1):
+ *     y[i] = act(a[Σ i_k·sa_k] op b[Σ i_k·sb_k]) over the rank dims [n/(d1·…·d[rank-1]), d1, …],
+ *     op 0 add, 1 mul, 2 sub, 3 div;
  *   concat(y, outer, yRow, parts): for each part k and outer index o, the
  *     block[k] elements x[k][o·block[k]:] go to y[o·yRow + start[k]:];
  *   depthwise_conv(x, w, bias, z, y, n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act, p0, p1):
@@ -2104,18 +2105,22 @@ static void run_kernel(op *o) {
 	}
 	case FN_BINARY: {
 		float *a = F(ARG(dptr, b, off)), *bb = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
-		int n = ARG(int, b, off), d[4], sa[4], sb[4];
-		for (int k = 1; k < 4; k++) d[k] = ARG(int, b, off);
-		for (int k = 0; k < 4; k++) sa[k] = ARG(int, b, off);
-		for (int k = 0; k < 4; k++) sb[k] = ARG(int, b, off);
+		int n = ARG(int, b, off), rank = ARG(int, b, off), d[6], sa[6], sb[6];
+		for (int k = 1; k < 6; k++) d[k] = ARG(int, b, off);
+		for (int k = 0; k < 6; k++) sa[k] = ARG(int, b, off);
+		for (int k = 0; k < 6; k++) sb[k] = ARG(int, b, off);
 		int op = ARG(int, b, off), kind = ARG(int, b, off);
 		float p0 = ARG(float, b, off), p1 = ARG(float, b, off);
+		if (rank < 1 || rank > 6) {
+			fprintf(stderr, "fakecuda: binary of rank %d\n", rank);
+			abort();
+		}
 		for (int i = 0; i < n; i++) {
-			int r = i, idx[4];
-			for (int k = 3; k > 0; k--) idx[k] = r % d[k], r /= d[k];
+			int r = i, idx[6];
+			for (int k = rank - 1; k > 0; k--) idx[k] = r % d[k], r /= d[k];
 			idx[0] = r;
 			size_t ai = 0, bi = 0;
-			for (int k = 0; k < 4; k++) ai += (size_t)idx[k] * sa[k], bi += (size_t)idx[k] * sb[k];
+			for (int k = 0; k < rank; k++) ai += (size_t)idx[k] * sa[k], bi += (size_t)idx[k] * sb[k];
 			float u = a[ai], v = bb[bi];
 			y[i] = act_apply(kind, op == 0 ? u + v : op == 1 ? u * v : op == 2 ? u - v : u / v, p0, p1);
 		}
