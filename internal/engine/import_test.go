@@ -106,6 +106,14 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("SpaceToDepth", []string{t}, modelgen.Int("blocksize", 2))
 			})
 		}, want: []string{"SpaceToDepth", "input has shape [2 1 4 4] at batch size 1: the batch axis must be the first"}},
+		{name: "min over everything", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string { return b.Node("ReduceMin", []string{x}) })
+		}, want: []string{"ReduceMin", "a minimum over every axis is not supported"}},
+		{name: "l2 norm over the batch axis", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ReduceL2", []string{x}, modelgen.Ints("axes", 0, 1))
+			})
+		}, want: []string{"ReduceL2", "an L2 norm over axis 0 of [1 3 4], the batch axis, is not supported"}},
 		{name: "custom domain", model: func() *onnx.ModelProto {
 			m := single([]int{4}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
 			m.Graph.Node[0].Domain = "com.microsoft"

@@ -84,7 +84,7 @@ func (r *nodeReader) translate(n *node) error {
 			n.pool.mode = PoolMax
 		}
 		return r.unary(n)
-	case "ReduceMean", "ReduceMax", "ReduceSum":
+	case "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare":
 		return r.reduce(n, op)
 	case "Flatten":
 		n.kind, n.view = nView, viewFlatten
@@ -571,35 +571,59 @@ func (r *nodeReader) poolNode(n *node) error {
 	return r.unary(n)
 }
 
-// reduce reads a ReduceMean, ReduceMax or ReduceSum, which the engine
-// computes as a global pool of the last axes: global pooling as some
-// models write it (MNASNet, Keras exports; keepdims 0 drops the axes),
-// or the mean of the last axis that LayerNormalization exported before
-// opset 17 takes. Other axes, such as a ViT's mean over its tokens or
-// CBAM's over channels, are first moved last by a transpose (reduceLast).
-// The batch axis may not be one of them, wherever transposes moved it.
-// ReduceSum's axes became an input at opset 13, the others' at 18.
+// reduce reads a Reduce operator, which the engine computes as a global
+// pool of the last axes (reductions gives its mode, and the elementwise
+// ops around it): global pooling as some models write it (MNASNet, Keras
+// exports; keepdims 0 drops the axes), the mean of the last axis that
+// LayerNormalization exported before opset 17 takes, the L2 norm of
+// F.normalize and CLIP's embeddings. Other axes, such as a ViT's mean
+// over its tokens or CBAM's over channels, are first moved last by a
+// transpose (reduceLast). The batch axis may not be one of them, wherever
+// transposes moved it.
 func (r *nodeReader) reduce(n *node, op string) error {
-	n.kind, n.pool.mode = nGlobalPool, PoolAvg
-	what, since := "a mean", int64(18)
-	switch op {
-	case "ReduceMax":
-		n.pool.mode, what = PoolMax, "a maximum"
-	case "ReduceSum":
-		n.pool.mode, what, since = PoolSum, "a sum", 13
-	}
-	if err := r.axes(n, since); err != nil {
+	rd := reductions[op]
+	n.kind, n.pool.mode = nGlobalPool, rd.mode
+	if err := r.axes(n, rd.since); err != nil {
 		return err
 	}
 	if len(n.axes) == 0 {
-		return r.errorf("%s over every axis is not supported (only over axes other than the batch axis)", what)
+		return r.errorf("%s over every axis is not supported (only over axes other than the batch axis)", rd.what)
 	}
 	keep, err := r.a.int("keepdims", 1, 0, 1)
 	if err != nil {
 		return err
 	}
 	n.squeeze = keep == 0
-	return r.reduceLast(n, what)
+	if rd.pre.Kind != ActNone {
+		n.in[0] = r.addBefore(node{kind: nActivate, act: rd.pre, in: []int{n.in[0]}}, "reduced terms")
+	}
+	if rd.post.Kind == ActNone {
+		return r.reduceLast(n, rd.what)
+	}
+	pooled := *n
+	if err := r.reduceLast(&pooled, rd.what); err != nil {
+		return err
+	}
+	v := r.addBefore(pooled, "reduced")
+	*n = node{op: n.op, name: n.name, kind: nActivate, act: rd.post, in: []int{v}}
+	return nil
+}
+
+// reductions are the Reduce operators the engine reads: the global
+// pool's mode, and an elementwise op before and after it where needed.
+var reductions = map[string]struct {
+	mode      PoolMode
+	what      string
+	since     int64 // the opset from which the axes are input 1
+	pre, post Activation
+}{
+	"ReduceMean":      {mode: PoolAvg, what: "a mean", since: 18},
+	"ReduceMax":       {mode: PoolMax, what: "a maximum", since: 18},
+	"ReduceSum":       {mode: PoolSum, what: "a sum", since: 13},
+	"ReduceMin":       {mode: PoolMax, what: "a minimum", since: 18, pre: Activation{Kind: ActNeg}, post: Activation{Kind: ActNeg}}, // −max(−x)
+	"ReduceL1":        {mode: PoolSum, what: "an L1 norm", since: 18, pre: Activation{Kind: ActAbs}},
+	"ReduceL2":        {mode: PoolSum, what: "an L2 norm", since: 18, pre: Activation{Kind: ActPow, Alpha: 2}, post: Activation{Kind: ActSqrt}},
+	"ReduceSumSquare": {mode: PoolSum, what: "a sum of squares", since: 18, pre: Activation{Kind: ActPow, Alpha: 2}},
 }
 
 // reduceLast makes n's reduction one over the last axes of its input:

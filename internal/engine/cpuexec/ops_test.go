@@ -206,6 +206,27 @@ func TestOperators(t *testing.T) {
 			dropped := b.Node("ReduceSum", []string{x, b.Int64s("axes2", []int64{1, -2}, 2)}, num("keepdims", 0))
 			return b.Node("Add", []string{kept, b.Node("Unsqueeze", []string{dropped, b.Int64s("at", []int64{1, 3}, 2)})})
 		}},
+		// The other reductions, around a global pool: ReduceMin (−max(−x)),
+		// ReduceL1, ReduceSumSquare, and ReduceL2 as F.normalize exports
+		// it (ReduceL2, Clip to eps, Expand to x's shape, Div), over the
+		// channels of an image and the last axis of an embedding.
+		{name: "reducemin-l1-sumsquare", input: []int{4, 3, 5}, build: func(b *modelgen.Builder, x string) string {
+			mn := b.Node("ReduceMin", []string{x}, ints("axes", 1), num("keepdims", 0))
+			l1 := b.Node("ReduceL1", []string{x}, ints("axes", 2, 3), num("keepdims", 0))
+			ss := b.Node("ReduceSumSquare", []string{x}, ints("axes", -1))
+			return b.Node("Concat", []string{b.Node("Reshape", []string{mn, b.Int64s("f1", []int64{0, -1}, 2)}), l1,
+				b.Node("Reshape", []string{ss, b.Int64s("f2", []int64{0, -1}, 2)})}, num("axis", 1))
+		}},
+		{name: "normalize-channels-l2", input: []int{6, 2, 3}, build: func(b *modelgen.Builder, x string) string {
+			norm := b.Node("ReduceL2", []string{x}, ints("axes", 1))
+			clipped := b.Node("Clip", []string{norm, b.Const("eps", []float32{1e-12})})
+			return b.Node("Div", []string{x, b.Node("Expand", []string{clipped, b.Node("Shape", []string{x})})})
+		}},
+		{name: "normalize-embedding-l2-opset18", input: []int{8}, opset: 18, build: func(b *modelgen.Builder, x string) string {
+			e := b.Node("MatMul", []string{x, b.Normal("w", 0, 0.5, 8, 5)})
+			norm := b.Node("ReduceL2", []string{e, b.Int64s("axes", []int64{-1}, 1)})
+			return b.Node("Div", []string{e, norm})
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

@@ -274,7 +274,7 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 			spatial = append(spatial, a)
 		}
 		return value{t: reduce(n.x(0), spatial, true, "max")}, nil
-	case "ReduceMean", "ReduceMax", "ReduceSum":
+	case "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare":
 		axes := n.ints("axes")
 		if v, ok := n.in(1); ok {
 			for _, a := range v.ints {
@@ -615,11 +615,11 @@ func globalAvgPool(x Tensor) Tensor {
 	return y
 }
 
-// reduceMean averages x over axes (all if none), in float64.
-// reduce averages x over axes (all if none), or with how "max" or "sum"
-// takes the maximum or the sum.
+// reduce averages x over axes (all if none), or with how "max", "min",
+// "sum", "l1", "l2" or "sumsquare" takes the maximum, the minimum, the
+// sum, the sum of absolute values, the L2 norm or the sum of squares, in
+// float64.
 func reduce(x Tensor, axes []int, keep bool, how string) Tensor {
-	takeMax := how == "max"
 	r := len(x.Shape)
 	reduced := make([]bool, r)
 	for _, a := range axes {
@@ -639,25 +639,35 @@ func reduce(x Tensor, axes []int, keep bool, how string) Tensor {
 			shape = append(shape, 1)
 		}
 	}
-	sums := make([]float64, size(shape))
-	if takeMax {
-		for i := range sums {
-			sums[i] = math.Inf(-1)
+	acc := make([]float64, size(shape))
+	for i := range acc {
+		switch how {
+		case "max":
+			acc[i] = math.Inf(-1)
+		case "min":
+			acc[i] = math.Inf(1)
 		}
 	}
-	count := 0
 	idx := make([]int, r)
-	for _, v := range x.Data {
+	for _, f := range x.Data {
 		o := 0
 		for i := range r {
 			if !reduced[i] {
 				o = o*x.Shape[i] + idx[i]
 			}
 		}
-		if takeMax {
-			sums[o] = math.Max(sums[o], float64(v))
-		} else {
-			sums[o] += float64(v)
+		v := float64(f)
+		switch how {
+		case "max":
+			acc[o] = math.Max(acc[o], v)
+		case "min":
+			acc[o] = math.Min(acc[o], v)
+		case "l1":
+			acc[o] += math.Abs(v)
+		case "l2", "sumsquare":
+			acc[o] += v * v
+		default:
+			acc[o] += v
 		}
 		for i := r - 1; i >= 0; i-- { // next index, last axis fastest
 			if idx[i]++; idx[i] < x.Shape[i] {
@@ -666,16 +676,19 @@ func reduce(x Tensor, axes []int, keep bool, how string) Tensor {
 			idx[i] = 0
 		}
 	}
-	if len(sums) > 0 {
-		count = len(x.Data) / len(sums)
+	count := 0
+	if len(acc) > 0 {
+		count = len(x.Data) / len(acc)
 	}
 	y := newTensor(shape...)
-	for i, s := range sums {
-		if takeMax || how == "sum" {
-			y.Data[i] = float32(s)
-		} else {
-			y.Data[i] = float32(s / float64(count))
+	for i, a := range acc {
+		switch how {
+		case "mean":
+			a /= float64(count)
+		case "l2":
+			a = math.Sqrt(a)
 		}
+		y.Data[i] = float32(a)
 	}
 	return y
 }
