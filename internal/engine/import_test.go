@@ -372,16 +372,27 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Transpose", []string{x}, ints("perm", 0, 1))
 			})
 		}, want: []string{"Transpose", "perm [0 1] for an input of rank 3"}},
-		{name: "pad of the channels", model: func() *onnx.ModelProto {
+		{name: "pad of three axes", model: func() *onnx.ModelProto {
 			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
-				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 1, 0, 0, 0, 0, 0, 0}, 8)})
+				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 1, 1, 1, 0, 0, 0, 0}, 8)})
 			})
-		}, want: []string{"Pad", "only the spatial axes of [N, C, H, W] or [N, C, L] can be padded"}},
-		{name: "pad of a matrix", model: func() *onnx.ModelProto {
+		}, want: []string{"Pad", "pads [0 1 1 1 0 0 0 0] of [1 2 3 3]: only two axes, with none but axes of size 1 between them, can be padded"}},
+		{name: "pad of axes apart", model: func() *onnx.ModelProto {
+			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 1, 0, 0, 0, 0, 0, 2}, 8)})
+			})
+		}, want: []string{"Pad", "only two axes, with none but axes of size 1 between them"}},
+		{name: "pad of the batch axis", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string {
-				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 1, 0, 1}, 4)})
+				return b.Node("Pad", []string{x, b.Int64s("p", []int64{1, 0, 0, 0}, 4)})
 			})
-		}, want: []string{"Pad", "of a rank-2 input: only the spatial axes"}},
+		}, want: []string{"Pad", "pads [1 0 0 0] pad the batch axis"}},
+		{name: "pad of the batch axis moved", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				t := b.Node("Transpose", []string{x}, modelgen.Ints("perm", 1, 0))
+				return b.Node("Pad", []string{t, b.Int64s("p", []int64{0, 1, 0, 1}, 4)})
+			})
+		}, want: []string{"Pad", "pads [0 1 0 1] pad axis 1 of [3 1], the batch axis"}},
 		{name: "pad reflecting", model: func() *onnx.ModelProto {
 			return single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 0, 1, 1, 0, 0, 1, 1}, 8)}, modelgen.String("mode", "reflect"))

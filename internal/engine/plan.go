@@ -179,7 +179,7 @@ func (pl *planner) ref(v int) TensorRef {
 
 // ops translates one node into its ops.
 func (pl *planner) ops(n *node) ([]Op, error) {
-	pl.lifting = n.lifted || n.kind == nPad && len(pl.shapes[n.in[0]]) == 3 // a Pad of [N, C, L]
+	pl.lifting = n.lifted
 	defer func() { pl.lifting = false }()
 	in := make([][]int, len(n.in))
 	for j, v := range n.in {
@@ -259,10 +259,11 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 		return []Op{&BatchMatMul{Nodes: n.name, A: x, B: pl.ref(n.in[1]), Y: y, Batch: g.batch, M: g.m, N: g.n, K: g.k,
 			StrideA: g.strideA, StrideB: g.strideB, TransB: n.gemm.transB, Alpha: n.gemm.alpha}}, nil
 	case nPad:
-		g, err := n.padGeom(pl.shapes[n.in[0]]) // its pads name the axes of X as given
+		outer, h, w, g, err := n.padPlanes(in[0])
 		if err != nil {
 			return nil, err
 		}
+		x.Shape, y.Shape = []int{outer, 1, h, w}, []int{outer, 1, g[0] + h + g[2], g[1] + w + g[3]}
 		return []Op{&Pad{Nodes: n.name, X: x, Y: y, Top: g[0], Left: g[1], Bottom: g[2], Right: g[3]}}, nil
 	case nSlice:
 		first, step, counts, _, err := n.sliceGeom(in[0])

@@ -152,14 +152,18 @@ func (n *node) shape2D(in [][]int, batch int) ([]int, error) {
 		}
 		return x, nil
 	case nPad:
-		g, err := n.padGeom(x)
+		begin, end, err := n.padEnds(x)
 		if err != nil {
 			return nil, err
 		}
-		if len(x) == 3 {
-			return []int{x[0], x[1], g[1] + x[2] + g[3]}, nil
+		if _, _, _, _, err := n.padPlanes(x); err != nil {
+			return nil, err
 		}
-		return []int{x[0], x[1], g[0] + x[2] + g[2], g[1] + x[3] + g[3]}, nil
+		y := slices.Clone(x)
+		for d := range y {
+			y[d] += begin[d] + end[d]
+		}
+		return y, nil
 	case nSlice:
 		_, _, _, y, err := n.sliceGeom(x)
 		return y, err
@@ -665,9 +669,8 @@ func (n *node) meanFrom(x []int) (int, error) {
 	return k, nil
 }
 
-// padGeom is a Pad's padding of an input of shape x as top, left, bottom
-// and right: zeros around the spatial axes of [N, C, H, W] only.
-func (n *node) padGeom(x []int) ([4]int, error) {
+// padEnds is a Pad's zeros before and after each axis of x.
+func (n *node) padEnds(x []int) (begin, end []int, err error) {
 	r := len(x)
 	axes := n.axes
 	if axes == nil {
@@ -676,28 +679,78 @@ func (n *node) padGeom(x []int) ([4]int, error) {
 		}
 	}
 	if len(n.pads) != 2*len(axes) {
-		return [4]int{}, n.errorf("pads %v for %d axes", n.pads, len(axes))
+		return nil, nil, n.errorf("pads %v for %d axes", n.pads, len(axes))
 	}
-	begin, end, seen := make([]int, r), make([]int, r), make([]bool, r)
+	begin, end = make([]int, r), make([]int, r)
+	seen := make([]bool, r)
 	for i, a := range axes {
 		d, err := normAxis(n, a, r)
 		if err != nil {
-			return [4]int{}, err
+			return nil, nil, err
 		}
 		if seen[d] {
-			return [4]int{}, n.errorf("axis %d given twice", a)
+			return nil, nil, n.errorf("axis %d given twice", a)
 		}
 		seen[d] = true
 		begin[d], end[d] = n.pads[i], n.pads[len(axes)+i]
 		if begin[d] < 0 || end[d] < 0 {
-			return [4]int{}, n.errorf("negative pads %v (cropping) are not supported", n.pads)
+			return nil, nil, n.errorf("negative pads %v (cropping) are not supported", n.pads)
 		}
 	}
+	if r > 0 && begin[0]+end[0] != 0 {
+		return nil, nil, n.errorf("pads %v pad the batch axis", n.pads)
+	}
+	return begin, end, nil
+}
+
+// padGeom is a Pad's padding of an input of shape x as top, left, bottom
+// and right where it pads the spatial axes of [N, C, H, W] or [N, C, L]
+// alone, the padding a convolution after it can take (fusePads).
+func (n *node) padGeom(x []int) ([4]int, error) {
+	begin, end, err := n.padEnds(x)
+	if err != nil {
+		return [4]int{}, err
+	}
 	switch {
-	case begin[0]+end[0]+begin[1]+end[1] != 0 || r != 3 && r != 4:
-		return [4]int{}, n.errorf("pads %v of a rank-%d input: only the spatial axes of [N, C, H, W] or [N, C, L] can be padded", n.pads, r)
-	case r == 3: // a causal Conv1d's F.pad, say: the pad of height 1 (spatial.go)
+	case len(x) != 3 && len(x) != 4 || begin[1]+end[1] != 0:
+		return [4]int{}, n.errorf("pads %v of a rank-%d input: not the spatial axes of [N, C, H, W] or [N, C, L] alone", n.pads, len(x))
+	case len(x) == 3: // a causal Conv1d's F.pad, say: the pad of height 1 (spatial.go)
 		return [4]int{0, begin[2], 0, end[2]}, nil
 	}
 	return [4]int{begin[2], begin[3], end[2], end[3]}, nil
+}
+
+// padPlanes is how the Pad op computes a Pad of x: as planes of [outer,
+// h, w], its two padded axes, or one with h = 1, the axes after them
+// merged into w (so that padding W of NHWC pads W·C by multiples of C).
+// Axes of size 1 may stand between the two; others may not.
+func (n *node) padPlanes(x []int) (outer, h, w int, g [4]int, err error) {
+	begin, end, err := n.padEnds(x)
+	if err != nil {
+		return 0, 0, 0, g, err
+	}
+	var padded []int
+	for d := range x {
+		if begin[d]+end[d] > 0 {
+			padded = append(padded, d)
+		}
+	}
+	if len(padded) == 0 {
+		return numElems(x), 1, 1, g, nil
+	}
+	a2 := padded[len(padded)-1]
+	a1 := a2
+	if len(padded) > 1 {
+		a1 = padded[len(padded)-2]
+	}
+	if len(padded) > 2 || a1 < a2 && numElems(x[a1+1:a2]) != 1 {
+		return 0, 0, 0, g, n.errorf("pads %v of %v: only two axes, with none but axes of size 1 between them, can be padded", n.pads, x)
+	}
+	inner := numElems(x[a2+1:])
+	h, w = 1, x[a2]*inner
+	g[1], g[3] = begin[a2]*inner, end[a2]*inner
+	if a1 < a2 {
+		h, g[0], g[2] = x[a1], begin[a1], end[a1]
+	}
+	return numElems(x[:a1]), h, w, g, nil
 }

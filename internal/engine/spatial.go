@@ -10,8 +10,9 @@ import "slices"
 // padding), a Resize's scales and sizes get a 1 for the height, and its
 // rank-3 tensors ([N, C, L], the weights [M, C/group, k]) get a unit
 // height where shapes are checked and ops planned, so that every runtime
-// runs them as the 2-D ops it already has, on the same bytes. A Pad,
-// which takes either rank, is planned so where its input is [N, C, L].
+// runs them as the 2-D ops it already has, on the same bytes. A Pad of
+// either rank is planned over planes of the axes it pads (padPlanes), and
+// so needs no lifting.
 
 // lift puts first before v's only value; v of two values is as it is.
 func lift(v []int, first int) []int {

@@ -692,9 +692,10 @@ func (r *nodeReader) squeezeNode(n *node, op string) error {
 	return nil
 }
 
-// padNode reads a Pad, which the engine computes for zeros around the
-// spatial axes only (checked with the shapes): pads as attributes before
-// opset 11, inputs from it, with the axes they apply to an input from 18.
+// padNode reads a Pad of zeros, which the engine computes around one or
+// two axes next to each other, not the batch axis (padPlanes; checked with
+// the shapes): pads as attributes before opset 11, inputs from it, with
+// the axes they apply to an input from 18.
 func (r *nodeReader) padNode(n *node) error {
 	n.kind = nPad
 	mode, err := r.a.str("mode", "constant")
@@ -761,6 +762,20 @@ func (r *nodeReader) padNode(n *node) error {
 			return r.errorf("pad %d out of range", p)
 		}
 		n.pads = append(n.pads, int(p))
+	}
+	// The batch axis may not be padded, wherever transposes moved it.
+	s, err := r.b.shapesOf(n.in[0])
+	if err != nil {
+		return err
+	}
+	begin, end, err := n.padEnds(s[0])
+	if err != nil {
+		return err
+	}
+	for d, batch := range batchAxes(s) {
+		if batch && begin[d]+end[d] != 0 {
+			return r.errorf("pads %v pad axis %d of %v, the batch axis", n.pads, d, s[0])
+		}
 	}
 	return nil
 }

@@ -227,6 +227,27 @@ func TestOperators(t *testing.T) {
 			norm := b.Node("ReduceL2", []string{e, b.Int64s("axes", []int64{-1}, 1)})
 			return b.Node("Div", []string{e, norm})
 		}},
+		// Pads of other axes than H and W: a CIFAR ResNet's option-A
+		// shortcut (every other pixel, channels padded with zeros), Swin's
+		// F.pad of an NHWC window grid (H and W, C merged into W), the
+		// last axis of a sequence and of a matrix, and opset 18's axes.
+		{name: "pad-channels-resnet-shortcut", input: []int{4, 6, 6}, opset: 13, build: func(b *modelgen.Builder, x string) string {
+			sub := b.Node("Slice", []string{x, b.Int64s("st", []int64{0, 0}, 2), b.Int64s("en", []int64{6, 6}, 2), b.Int64s("ax", []int64{2, 3}, 2), b.Int64s("sp", []int64{2, 2}, 2)})
+			pad := b.Node("Pad", []string{sub, b.Int64s("p", []int64{0, 2, 0, 0, 0, 2, 0, 0}, 8)})
+			return b.Node("Relu", []string{b.Node("Add", []string{pad, conv(b, x, 4, 8, 3, 1, false, ints("pads", 1, 1, 1, 1), ints("strides", 2, 2))})})
+		}},
+		{name: "pad-nhwc-window-grid", input: []int{5, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 1, 0, 0, 0, 2, 3, 0}, 8)})
+		}},
+		{name: "pad-sequence-and-matrix", input: []int{3, 4}, build: func(b *modelgen.Builder, x string) string {
+			seq := b.Node("Pad", []string{x, b.Int64s("p", []int64{0, 0, 1, 0, 0, 2}, 6)})
+			flat := b.Node("Flatten", []string{x})
+			mat := b.Node("Pad", []string{flat, b.Int64s("q", []int64{0, 3, 0, 1}, 4)})
+			return b.Node("Concat", []string{b.Node("Flatten", []string{seq}), mat}, num("axis", 1))
+		}},
+		{name: "pad-opset18-axes-between-ones", input: []int{3, 1, 4}, opset: 18, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Pad", []string{x, b.Int64s("p", []int64{2, 1, 0, 3}, 4), "", b.Int64s("axes", []int64{1, -1}, 2)})
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

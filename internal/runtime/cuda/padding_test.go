@@ -92,3 +92,19 @@ func TestGPUPadding(t *testing.T) {
 	}
 	matchesCPU(t, m, ref, resident(t, m), 1e-4, upTo4)
 }
+
+// TestGPUPadOtherAxes runs Pads of other axes than H and W, each pad2d
+// over planes of the axes it pads (those after them merged in): a CIFAR
+// ResNet's option-A shortcut (channels padded), an NHWC window grid's H
+// and W, and a matrix's columns, at batch sizes 1 to 4 against the CPU
+// runtime.
+func TestGPUPadOtherAxes(t *testing.T) {
+	b := modelgen.NewBuilder("padaxes", 13)
+	x := b.Input("input", 4, 6, 5)
+	channels := b.Node("Pad", []string{x, b.Int64s("c", []int64{0, 2, 0, 0, 0, 3, 0, 0}, 8)})
+	nhwc := b.Node("Pad", []string{b.Node("Transpose", []string{x}, modelgen.Ints("perm", 0, 2, 3, 1)), b.Int64s("hw", []int64{0, 1, 0, 0, 0, 0, 2, 0}, 8)})
+	cols := b.Node("Pad", []string{flatNode(b, x), b.Int64s("m", []int64{0, 1, 0, 2}, 4)})
+	b.NodeOut("Concat", "output", []string{flatNode(b, channels), flatNode(b, nhwc), cols}, modelgen.Int("axis", 1))
+	b.Output("output", 9*6*5+7*7*4+4*6*5+3)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
