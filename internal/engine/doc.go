@@ -36,9 +36,9 @@
 // Concat, Squeeze, Unsqueeze, Cast, Add, Sub, Mul and Div on integers, as
 // exporters write x.view(x.size(0), -1)) is folded at import into
 // constants that may grow with the batch size (shapefold.go). Transpose,
-// Slice, Split and Gather of one index run as Binary ops (Y = X·1, X read
-// from an offset with its strides permuted or stepped), which both
-// executors already have. Only float32 tensors are computed. Any malformed
+// Slice, Split and Gather (a slice for each run of its indices) run as
+// Binary ops (Y = X·1, X read from an offset with its strides permuted or
+// stepped), which both executors already have. Only float32 tensors are computed. Any malformed
 // or unsupported input yields an *Error; Import never panics, whatever the
 // bytes.
 package engine

@@ -57,7 +57,7 @@ const (
 	nResize
 	nLRN
 	nConvTranspose
-	nSlice // Slice, Split, Gather of one index: a Binary too, X·1 read from its first element with strides
+	nSlice // Slice, Split, Gather (a run of its indices): a Binary too, X·1 read from its first element with strides
 	nView  // Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast to float: the output aliases the input
 )
 

@@ -268,11 +268,25 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Softmax", []string{x}, modelgen.Float("axis", 1))
 			})
 		}, want: []string{"Softmax", `"axis"`, "FLOAT"}},
-		{name: "gather of several indices", model: func() *onnx.ModelProto {
+		{name: "gather of a matrix of indices", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string {
-				return b.Node("Gather", []string{x, b.Int64s("i", []int64{0, 2}, 2)}, num("axis", 1))
+				return b.Node("Gather", []string{x, b.Int64s("i", []int64{0, 2, 1, 0}, 2, 2)}, num("axis", 1))
 			})
-		}, want: []string{"Gather", "only a Gather of one constant index"}},
+		}, want: []string{"Gather", "only a Gather of constant indices, a scalar or a list, is supported"}},
+		{name: "gather of indices out of range", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Gather", []string{x, b.Int64s("i", []int64{2, -4}, 2)}, num("axis", 1))
+			})
+		}, want: []string{"Gather", "index -4 out of range for axis 1 of [1 3]"}},
+		{name: "gather of too many runs", model: func() *onnx.ModelProto {
+			return single([]int{100}, func(b *modelgen.Builder, x string) string {
+				rev := make([]int64, 65)
+				for i := range rev {
+					rev[i] = int64(64 - i)
+				}
+				return b.Node("Gather", []string{x, b.Int64s("i", rev, 65)}, num("axis", 1))
+			})
+		}, want: []string{"Gather", "are 65 runs of consecutive indices (64 at most)"}},
 		{name: "gather of the batch axis", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Gather", []string{x, b.Int64s("i", []int64{0})})

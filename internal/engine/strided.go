@@ -1,13 +1,14 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
 
-// Strided copies. Transpose, Slice, Split and Gather of one index copy
-// their input's elements in another order: each runs as a Binary op,
+// Strided copies. Transpose, Slice, Split and Gather (each run of its
+// indices) copy their input's elements in another order: each runs as a Binary op,
 // Y = X·1 with X read from an offset with strides permuted (Transpose) or
 // stepped (the others), so that neither executor needs a kernel of its
 // own for them; multiplying by one is exact. The 1 is a constant of the
@@ -42,9 +43,11 @@ func (r *nodeReader) sliceNode(n *node) error {
 	return r.stridedCopy(n)
 }
 
-// gatherNode reads a Gather of a computed tensor with one constant index,
-// such as x[:, 0]: a slice of one element along the axis, which a scalar
-// index drops.
+// gatherNode reads a Gather of a computed tensor by constant indices. One
+// index, such as x[:, 0], is a slice of one element along the axis, which
+// a scalar index drops; several, such as x[:, [2, 1, 0]] (RGB to BGR), are
+// the slices of their runs of consecutive indices, concatenated
+// (gatherRuns).
 func (r *nodeReader) gatherNode(n *node) error {
 	if err := r.inputs(2, 2); err != nil {
 		return err
@@ -53,15 +56,71 @@ func (r *nodeReader) gatherNode(n *node) error {
 	if err != nil {
 		return err
 	}
-	if idx == nil || len(idx.i64) != 1 {
-		return r.errorf("only a Gather of one constant index is supported")
+	if idx == nil || len(idx.i64) == 0 || len(idx.dims) > 1 {
+		return r.errorf("only a Gather of constant indices, a scalar or a list, is supported")
 	}
 	axis, err := r.a.int("axis", 0, -maxDim, maxDim)
 	if err != nil {
 		return err
 	}
+	if len(idx.dims) == 1 && len(idx.i64) > 1 {
+		return r.gatherRuns(n, idx.i64, axis)
+	}
 	n.gather = &gatherArgs{index: idx.i64[0], axis: axis, scalar: len(idx.dims) == 0}
 	return r.stridedCopy(n)
+}
+
+// maxGatherRuns bounds the slices a Gather of several indices becomes.
+const maxGatherRuns = 64
+
+// gatherRuns makes n the concatenation along axis of the slices of
+// indices' runs of consecutive indices (one slice where there is one run).
+func (r *nodeReader) gatherRuns(n *node, indices []int64, axis int) error {
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	s, err := r.b.shapesOf(x)
+	if err != nil {
+		return err
+	}
+	d, err := normAxis(n, axis, len(s[0]))
+	if err != nil {
+		return err
+	}
+	size := int64(s[0][d])
+	var runs [][2]int64 // [begin, end) of each
+	for _, i := range indices {
+		if i < -size || i >= size {
+			return r.errorf("index %d out of range for axis %d of %v", i, axis, s[0])
+		}
+		if i < 0 {
+			i += size
+		}
+		if k := len(runs) - 1; k >= 0 && runs[k][1] == i {
+			runs[k][1]++
+			continue
+		}
+		runs = append(runs, [2]int64{i, i + 1})
+	}
+	if len(runs) > maxGatherRuns {
+		return r.errorf("indices %v are %d runs of consecutive indices (%d at most)", indices, len(runs), maxGatherRuns)
+	}
+	slice := func(run [2]int64) node {
+		return node{kind: nSlice, slice: sliceArgs{starts: run[:1], ends: run[1:], axes: []int64{int64(d)}},
+			in: []int{x, r.b.oneValue()}, batchAxes: batchAxes(s)}
+	}
+	if len(runs) == 1 {
+		op, name := n.op, n.name
+		*n = slice(runs[0])
+		n.op, n.name = op, name
+		return nil
+	}
+	n.kind, n.axis, n.in = nConcat, d, nil
+	for _, run := range runs {
+		n.in = append(n.in, r.addBefore(slice(run), fmt.Sprintf("indices %d to %d", run[0], run[1]-1)))
+	}
+	return nil
 }
 
 // stridedCopy makes n an nSlice of input 0, with the constant 1 its Binary

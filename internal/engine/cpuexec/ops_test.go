@@ -248,6 +248,15 @@ func TestOperators(t *testing.T) {
 		{name: "pad-opset18-axes-between-ones", input: []int{3, 1, 4}, opset: 18, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Pad", []string{x, b.Int64s("p", []int64{2, 1, 0, 3}, 4), "", b.Int64s("axes", []int64{1, -1}, 2)})
 		}},
+		// Gather of several constant indices: RGB to BGR (three runs),
+		// rows with a gap, a negative index and a repeat, and columns of
+		// one run (a slice).
+		{name: "gather-several-indices", input: []int{3, 4, 5}, build: func(b *modelgen.Builder, x string) string {
+			bgr := b.Node("Gather", []string{x, b.Int64s("bgr", []int64{2, 1, 0}, 3)}, num("axis", 1))
+			rows := b.Node("Gather", []string{bgr, b.Int64s("rows", []int64{1, 3, -1, 0, 0}, 5)}, num("axis", 2))
+			cols := b.Node("Gather", []string{rows, b.Int64s("cols", []int64{1, 2, 3}, 3)}, num("axis", -1))
+			return b.Node("Relu", []string{cols})
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

@@ -358,3 +358,17 @@ func TestGPUNormalize(t *testing.T) {
 	b.Output("output", 5*4*3+5*3+5*4)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUGatherIndices runs Gathers of several constant indices (RGB to
+// BGR before a convolution; rows with a gap and a repeat), the slices of
+// their runs concatenated, at batch sizes 1 to 4 against the CPU runtime.
+func TestGPUGatherIndices(t *testing.T) {
+	b := modelgen.NewBuilder("gather", 67)
+	x := b.Input("input", 3, 6, 5)
+	bgr := b.Node("Gather", []string{x, b.Int64s("bgr", []int64{2, 1, 0}, 3)}, modelgen.Int("axis", 1))
+	y := b.Node("Conv", []string{bgr, b.Normal("w", 0, 0.3, 4, 3, 3, 3)})
+	rows := b.Node("Gather", []string{y, b.Int64s("rows", []int64{0, 2, 3, -1}, 4)}, modelgen.Int("axis", 2))
+	b.NodeOut("Reshape", "output", []string{rows, b.Int64s("flat", []int64{0, -1}, 2)})
+	b.Output("output", 4*4*3)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
