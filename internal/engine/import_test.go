@@ -114,6 +114,21 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("ReduceL2", []string{x}, modelgen.Ints("axes", 0, 1))
 			})
 		}, want: []string{"ReduceL2", "an L2 norm over axis 0 of [1 3 4], the batch axis, is not supported"}},
+		{name: "tile of the batch axis", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Tile", []string{x, b.Int64s("r", []int64{2, 1}, 2)})
+			})
+		}, want: []string{"Tile", "repeats [2 1] repeat axis 0 of [1 3], the batch axis"}},
+		{name: "tile repeats of another rank", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Tile", []string{x, b.Int64s("r", []int64{2}, 1)})
+			})
+		}, want: []string{"Tile", "the repeats must be a constant list of 2, one for each axis of [1 3]"}},
+		{name: "tile by zero", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Tile", []string{x, b.Int64s("r", []int64{1, 0}, 2)})
+			})
+		}, want: []string{"Tile", "repeats [1 0]: each must be in [1, 16777216]"}},
 		{name: "custom domain", model: func() *onnx.ModelProto {
 			m := single([]int{4}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
 			m.Graph.Node[0].Domain = "com.microsoft"

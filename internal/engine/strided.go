@@ -123,6 +123,60 @@ func (r *nodeReader) gatherRuns(n *node, indices []int64, axis int) error {
 	return nil
 }
 
+// tileNode reads a Tile of a computed tensor by constant repeats (not of
+// the batch axis): an Unsqueeze puts an axis of 1 before each repeated
+// axis, an Expand (a strided copy) repeats it, and a Reshape merges each
+// pair, so that y[…, r·d, …] holds x[…, d, …] r times over.
+func (r *nodeReader) tileNode(n *node) error {
+	if err := r.inputs(2, 2); err != nil {
+		return err
+	}
+	reps, err := r.intInput(1, "repeats")
+	if err != nil {
+		return err
+	}
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	s, err := r.b.shapesOf(x)
+	if err != nil {
+		return err
+	}
+	if reps == nil || len(reps.dims) != 1 || len(reps.i64) != len(s[0]) {
+		return r.errorf("the repeats must be a constant list of %d, one for each axis of %v", len(s[0]), s[0])
+	}
+	batch := batchAxes(s)
+	var at, expand []int
+	var first, growth []int64
+	for d, k := range reps.i64 {
+		if k < 1 || k > maxDim {
+			return r.errorf("repeats %v: each must be in [1, %d]", reps.i64, maxDim)
+		}
+		if batch[d] && k != 1 {
+			return r.errorf("repeats %v repeat axis %d of %v, the batch axis", reps.i64, d, s[0])
+		}
+		if k > 1 {
+			at = append(at, d+len(at))
+			expand = append(expand, int(k))
+		}
+		expand = append(expand, 1)
+		delta := int64(s[1][d] - s[0][d])
+		first, growth = append(first, k*(int64(s[0][d])-delta)), append(growth, k*delta)
+	}
+	if len(at) == 0 {
+		n.kind, n.view, n.in = nView, viewIdentity, []int{x}
+		return nil
+	}
+	spaced := r.addBefore(node{kind: nView, view: viewUnsqueeze, axes: at, in: []int{x}}, "axes to repeat along")
+	repeated := r.addBefore(node{kind: nExpand, shape: expand, in: []int{spaced, r.b.oneValue()}}, "repeated")
+	n.kind, n.view, n.in = nView, viewReshape, []int{repeated}
+	if !slices.ContainsFunc(growth, func(g int64) bool { return g != 0 }) {
+		growth = nil
+	}
+	return r.setTarget(n, first, growth)
+}
+
 // stridedCopy makes n an nSlice of input 0, with the constant 1 its Binary
 // multiplies by.
 func (r *nodeReader) stridedCopy(n *node) error {

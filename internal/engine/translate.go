@@ -104,6 +104,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.transposeNode(n)
 	case "Pad":
 		return r.padNode(n)
+	case "Tile":
+		return r.tileNode(n)
 	case "Expand":
 		return r.expandNode(n)
 	case "Resize", "Upsample":

@@ -257,6 +257,14 @@ func TestOperators(t *testing.T) {
 			cols := b.Node("Gather", []string{rows, b.Int64s("cols", []int64{1, 2, 3}, 3)}, num("axis", -1))
 			return b.Node("Relu", []string{cols})
 		}},
+		// Tile (x.repeat): H and W of an image, the last axis of a
+		// sequence with nothing repeated before it, and all ones.
+		{name: "tile-image-sequence-ones", input: []int{2, 3, 2}, build: func(b *modelgen.Builder, x string) string {
+			img := b.Node("Tile", []string{x, b.Int64s("r", []int64{1, 1, 2, 3}, 4)})
+			seq := b.Node("Tile", []string{b.Node("Reshape", []string{x, b.Int64s("s", []int64{0, 6, 2}, 3)}), b.Int64s("q", []int64{1, 1, 4}, 3)})
+			same := b.Node("Tile", []string{x, b.Int64s("o", []int64{1, 1, 1, 1}, 4)})
+			return b.Node("Concat", []string{b.Node("Flatten", []string{img}), b.Node("Flatten", []string{seq}), b.Node("Flatten", []string{same})}, num("axis", 1))
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

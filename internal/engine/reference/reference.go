@@ -291,6 +291,9 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: Tensor{Shape: []int{size(x.Shape[:axis]), size(x.Shape[axis:])}, Data: x.Data}}, nil
 	case "DepthToSpace":
 		return value{t: depthToSpace(n.x(0), n.i("blocksize", 1), n.s("mode", "DCR") == "CRD", false)}, nil
+	case "Tile":
+		r, _ := n.in(1)
+		return value{t: tile(n.x(0), r.ints)}, nil
 	case "SpaceToDepth":
 		return value{t: depthToSpace(n.x(0), n.i("blocksize", 1), false, true)}, nil
 	case "Reshape":

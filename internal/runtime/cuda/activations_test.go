@@ -372,3 +372,16 @@ func TestGPUGatherIndices(t *testing.T) {
 	b.Output("output", 4*4*3)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUTile runs Tile (x.repeat) of an image's H and W and of its
+// channels, each an Unsqueeze, an Expand and a Reshape, at batch sizes 1
+// to 4 against the CPU runtime.
+func TestGPUTile(t *testing.T) {
+	b := modelgen.NewBuilder("tile", 71)
+	x := b.Input("input", 2, 3, 4)
+	hw := b.Node("Tile", []string{x, b.Int64s("hw", []int64{1, 1, 2, 3}, 4)})
+	c := b.Node("Tile", []string{x, b.Int64s("c", []int64{1, 3, 1, 1}, 4)})
+	b.NodeOut("Concat", "output", []string{flatNode(b, hw), flatNode(b, c)}, modelgen.Int("axis", 1))
+	b.Output("output", 2*6*12+6*3*4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}

@@ -1,5 +1,8 @@
 package reference
 
+// Rearrangements of elements, each computed element by element from its
+// definition, apart from how the engine plans it.
+
 // depthToSpace moves blocks of bs×bs channels into bs×bs pixels
 // (DepthToSpace, in its DCR or CRD order) or back (toDepth, SpaceToDepth,
 // whose order is DCR's), element by element as the operators' definitions
@@ -38,6 +41,30 @@ func depthToSpace(x Tensor, bs int, crd, toDepth bool) Tensor {
 					}
 				}
 			}
+		}
+	}
+	return y
+}
+
+// tile repeats x reps[d] times along each axis d: y[i] = x[i mod shape].
+func tile(x Tensor, reps []int64) Tensor {
+	shape := make([]int, len(x.Shape))
+	for d, n := range x.Shape {
+		shape[d] = n * int(reps[d])
+	}
+	y := newTensor(shape...)
+	idx := make([]int, len(shape))
+	for i := range y.Data {
+		o := 0
+		for d, n := range x.Shape {
+			o = o*n + idx[d]%n
+		}
+		y.Data[i] = x.Data[o]
+		for d := len(shape) - 1; d >= 0; d-- { // next index, last axis fastest
+			if idx[d]++; idx[d] < shape[d] {
+				break
+			}
+			idx[d] = 0
 		}
 	}
 	return y
