@@ -231,7 +231,15 @@ func (m *Model) fuseActivations() {
 			continue
 		}
 		p := m.soleProducer(a.in[0], uses, isOutput)
-		if p < 0 || m.nodes[p].act.Kind != ActNone {
+		if p < 0 {
+			continue
+		}
+		if both, ok := clipOfClips(m.nodes[p].act, a.act); ok {
+			m.nodes[p].act = both
+			m.merge(p, c)
+			continue
+		}
+		if m.nodes[p].act.Kind != ActNone {
 			continue
 		}
 		switch m.nodes[p].kind {
@@ -240,6 +248,23 @@ func (m *Model) fuseActivations() {
 			m.merge(p, c)
 		}
 	}
+}
+
+// clipOfClips is the one Clip that computes Clip second after Clip (or
+// Relu) first, where their ranges overlap: Relu6 written as Max(x, 0)
+// and Min(·, 6), or Relu then a Clip.
+func clipOfClips(first, second Activation) (Activation, bool) {
+	if first.Kind == ActRelu {
+		first = Activation{Kind: ActClip, Min: 0, Max: math.MaxFloat32}
+	}
+	if first.Kind != ActClip || second.Kind != ActClip {
+		return Activation{}, false
+	}
+	lo, hi := max(first.Min, second.Min), min(first.Max, second.Max)
+	if lo > hi {
+		return Activation{}, false
+	}
+	return Activation{Kind: ActClip, Min: lo, Max: hi}, true
 }
 
 // fuseGelu turns GELU as PyTorch exports it, Mul(Mul(x, Add(Erf(Div(x,

@@ -626,6 +626,26 @@ func TestFusion(t *testing.T) {
 			t.Errorf("source %q does not name the four fused nodes", c.Source())
 		}
 	})
+	// Max of a tensor and a constant scalar is a Clip, which fuses into
+	// the Conv before it (Min's too, its constant of rank 2 adding no
+	// axes); of two computed tensors it is a Binary max.
+	t.Run("max-min-scalar-clip", func(t *testing.T) {
+		m := single([]int{4, 6, 6}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 4, 4, 3, 3)}, ints("pads", 1, 1, 1, 1))
+			clipped := b.Node("Min", []string{b.Const("six", []float32{6}, 1, 1), b.Node("Max", []string{c, b.Const("zero", []float32{0})})})
+			return b.Node("Max", []string{clipped, x})
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		if len(p.Ops) != 2 {
+			t.Fatalf("%d ops, want a Conv and a Binary: %v", len(p.Ops), p.Ops)
+		}
+		if c, ok := p.Ops[0].(*engine.Conv); !ok || c.Act.Kind != engine.ActClip || c.Act.Min != 0 || c.Act.Max != 6 {
+			t.Errorf("fused op %+v, want a Conv clipped to [0, 6]", p.Ops[0])
+		}
+		if b, ok := p.Ops[1].(*engine.Binary); !ok || b.Op != engine.Max {
+			t.Errorf("op %+v, want a Binary max", p.Ops[1])
+		}
+	})
 	// A 1-D block plans as the 2-D one of height 1: one fused Conv on
 	// [N, C, 1, L] tensors and weights [M, C, 1, k], then the pool.
 	t.Run("conv1d-bn-add-relu-pool", func(t *testing.T) {

@@ -208,6 +208,8 @@ const (
 	Mul
 	Sub
 	Div
+	Max // the larger, NaN where either is NaN
+	Min // the smaller, NaN where either is NaN
 )
 
 func (o BinaryOp) String() string {
@@ -218,6 +220,10 @@ func (o BinaryOp) String() string {
 		return "mul"
 	case Sub:
 		return "sub"
+	case Max:
+		return "max"
+	case Min:
+		return "min"
 	}
 	return "div"
 }
@@ -231,6 +237,16 @@ func (o BinaryOp) Apply(a, b float32) float32 {
 		return a * b
 	case Sub:
 		return a - b
+	case Max:
+		if a > b || a != a {
+			return a
+		}
+		return b
+	case Min:
+		if a < b || a != a {
+			return a
+		}
+		return b
 	}
 	return a / b
 }

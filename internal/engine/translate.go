@@ -70,12 +70,9 @@ func (r *nodeReader) translate(n *node) error {
 	case "Sub", "Div":
 		return r.byConstant(n, op)
 	case "Sum": // Caffe2's residual Add
-		switch len(r.np.GetInput()) {
-		case 1:
-			n.kind, n.view = nView, viewIdentity
-			return r.unary(n)
-		}
-		return r.sum(n)
+		return r.chain(n, Add)
+	case "Max", "Min":
+		return r.maxMin(n, op)
 	case "MaxPool", "AveragePool":
 		return r.poolNode(n)
 	case "GlobalAveragePool", "GlobalMaxPool":
@@ -171,17 +168,56 @@ func (r *nodeReader) pow(n *node) error {
 	return err
 }
 
-// sum reads a Sum of two or more inputs as a chain of Adds, the partial
-// sums computed by nodes of their own before n.
-func (r *nodeReader) sum(n *node) error {
-	if err := r.dataInputs(n, 2, 1<<20); err != nil {
+// chain reads a Sum, Max or Min of one or more inputs: one input as it
+// is, two as one Binary op, more as a chain of them, the partial results
+// computed by nodes of their own before n.
+func (r *nodeReader) chain(n *node, op BinaryOp) error {
+	if err := r.dataInputs(n, 1, 1<<20); err != nil {
 		return err
+	}
+	if len(n.in) == 1 {
+		n.kind, n.view = nView, viewIdentity
+		return nil
 	}
 	acc := n.in[0]
 	for i, v := range n.in[1 : len(n.in)-1] {
-		acc = r.addBefore(node{kind: nBinary, binop: Add, in: []int{acc, v}}, fmt.Sprintf("partial sum %d", i+1))
+		acc = r.addBefore(node{kind: nBinary, binop: op, in: []int{acc, v}}, fmt.Sprintf("partial %s %d", op, i+1))
 	}
-	n.kind, n.binop, n.in = nBinary, Add, []int{acc, n.in[len(n.in)-1]}
+	n.kind, n.binop, n.in = nBinary, op, []int{acc, n.in[len(n.in)-1]}
+	return nil
+}
+
+// maxMin reads an elementwise Max or Min: of a tensor and a constant
+// scalar, a Clip (torch.max(x, torch.tensor(0.)), which fuses into the op
+// before it); else a Binary max or min (NaN where either is NaN).
+func (r *nodeReader) maxMin(n *node, op string) error {
+	binop := Max
+	if op == "Min" {
+		binop = Min
+	}
+	if err := r.chain(n, binop); err != nil || n.kind != nBinary {
+		return err
+	}
+	for i, v := range n.in {
+		c := r.b.m.values[v].c
+		other := n.in[1-i]
+		if r.b.m.values[v].kind != valConst || len(c.f32) != 1 || r.b.m.values[other].kind == valConst {
+			continue
+		}
+		s, err := r.b.shapesOf(other)
+		if err != nil {
+			return err
+		}
+		if len(c.dims) > len(s[0]) { // the constant would add axes
+			continue
+		}
+		n.kind, n.in = nActivate, []int{other}
+		n.act = Activation{Kind: ActClip, Min: c.f32[0], Max: math.MaxFloat32}
+		if binop == Min {
+			n.act.Min, n.act.Max = -math.MaxFloat32, c.f32[0]
+		}
+		break
+	}
 	return nil
 }
 

@@ -265,6 +265,18 @@ func TestOperators(t *testing.T) {
 			same := b.Node("Tile", []string{x, b.Int64s("o", []int64{1, 1, 1, 1}, 4)})
 			return b.Node("Concat", []string{b.Node("Flatten", []string{img}), b.Node("Flatten", []string{seq}), b.Node("Flatten", []string{same})}, num("axis", 1))
 		}},
+		// Elementwise Max and Min: of a tensor and a constant scalar (a
+		// Clip, fused into the conv before it), of two computed tensors
+		// broadcasting, of three (a chain), and of one (as it is).
+		{name: "max-min-clip-binary-chain", input: []int{3, 4, 4}, build: func(b *modelgen.Builder, x string) string {
+			c := conv(b, x, 3, 4, 3, 1, false, ints("pads", 1, 1, 1, 1))
+			floor := b.Node("Max", []string{c, b.Const("zero", []float32{0})})
+			ceil := b.Node("Min", []string{b.Const("half", []float32{0.5}, 1, 1), floor})
+			pooled := b.Node("GlobalAveragePool", []string{x})
+			m := b.Node("Max", []string{x, pooled, b.Node("Neg", []string{x})})
+			n := b.Node("Min", []string{b.Node("Min", []string{m}), x})
+			return b.Node("Concat", []string{ceil, n, b.Node("Max", []string{x, b.Node("Sigmoid", []string{x})})}, num("axis", 1))
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

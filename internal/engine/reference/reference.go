@@ -248,10 +248,11 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		}
 	}
 	switch p.GetOpType() {
-	case "Sum":
+	case "Sum", "Max", "Min":
+		f := map[string]func(a, b float64) float64{"Sum": func(a, b float64) float64 { return a + b }, "Max": math.Max, "Min": math.Min}[p.GetOpType()]
 		y := n.x(0)
 		for i := 1; i < len(p.GetInput()); i++ {
-			y = broadcast(y, n.x(i), func(a, b float64) float64 { return a + b })
+			y = broadcast(y, n.x(i), f)
 		}
 		return value{t: y}, nil
 	case "Add":

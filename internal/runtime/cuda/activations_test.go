@@ -385,3 +385,21 @@ func TestGPUTile(t *testing.T) {
 	b.Output("output", 2*6*12+6*3*4)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUMaxMin runs elementwise Max and Min: Relu6 written as Max(x, 0)
+// and Min(·, 6), one Clip fused into the convolution before it, and
+// Binary max and min of computed tensors broadcasting (the binary
+// kernel's op codes 4 and 5), at batch sizes 1 to 4 against the CPU
+// runtime.
+func TestGPUMaxMin(t *testing.T) {
+	b := modelgen.NewBuilder("maxmin", 73)
+	x := b.Input("input", 3, 5, 4)
+	c := b.Node("Conv", []string{x, b.Normal("w", 0, 2, 3, 3, 3, 3)}, modelgen.Ints("pads", 1, 1, 1, 1))
+	relu6 := b.Node("Min", []string{b.Node("Max", []string{c, b.Const("zero", []float32{0})}), b.Const("six", []float32{6})})
+	g := b.Node("GlobalAveragePool", []string{x})
+	mx := b.Node("Max", []string{x, g, b.Node("Neg", []string{x})})
+	mn := b.Node("Min", []string{relu6, g})
+	b.NodeOut("Concat", "output", []string{flatNode(b, relu6), flatNode(b, mx), flatNode(b, mn)}, modelgen.Int("axis", 1))
+	b.Output("output", 3*3*5*4)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}

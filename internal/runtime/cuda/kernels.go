@@ -73,10 +73,22 @@ extern "C" __global__ void gemm_epilogue(float *y, int rows, int cols, int ldy,
 	}
 }
 
+// binop is engine's BinaryOp: 0 adds, 1 multiplies, 2 subtracts, 3
+// divides, 4 takes the larger and 5 the smaller (NaN where either is).
+__device__ __forceinline__ float binop(float u, float v, int op) {
+	switch (op) {
+	case 0: return u + v;
+	case 1: return u * v;
+	case 2: return u - v;
+	case 3: return u / v;
+	case 4: return u > v || u != u ? u : v;
+	default: return u < v || u != u ? u : v;
+	}
+}
+
 // y[i] = act(a[.] op b[.]) over the rank dims [n/(d1·…·d[rank-1]), d1, …]
-// with element strides sa, sb (those past rank unused); op 0 adds, 1
-// multiplies, 2 subtracts, 3 divides. Each index below the outermost
-// costs a division, so lower ranks run fewer.
+// with element strides sa, sb (those past rank unused). Each index below
+// the outermost costs a division, so lower ranks run fewer.
 #define BINARY_AXIS(k) if (rank > k) { int q = r / d##k; int j = r - q * d##k; ia += j * sa##k; ib += j * sb##k; r = q; }
 extern "C" __global__ void binary(const float *__restrict__ a, const float *__restrict__ b, float *__restrict__ y,
 		int n, int rank, int d1, int d2, int d3, int d4, int d5,
@@ -87,7 +99,7 @@ extern "C" __global__ void binary(const float *__restrict__ a, const float *__re
 		BINARY_AXIS(5) BINARY_AXIS(4) BINARY_AXIS(3) BINARY_AXIS(2) BINARY_AXIS(1)
 		float u = a[ia + r * sa0];
 		float v = b[ib + r * sb0];
-		y[i] = act(op == 0 ? u + v : op == 1 ? u * v : op == 2 ? u - v : u / v, kind, p0, p1);
+		y[i] = act(binop(u, v, op), kind, p0, p1);
 	}
 }
 
@@ -592,7 +604,7 @@ type binaryArgs struct {
 	n, rank int
 	dims    [binaryRank]int
 	sa, sb  [binaryRank]int
-	op      engine.BinaryOp // the kernel's op codes are engine's: add, mul, sub, div
+	op      engine.BinaryOp // the kernel's op codes are engine's: add, mul, sub, div, max, min
 	act     engine.Activation
 }
 

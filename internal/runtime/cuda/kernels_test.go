@@ -98,7 +98,8 @@ func TestKernelCodes(t *testing.T) {
 	if strings.Contains(body, fmt.Sprintf("case %d:", k)) {
 		t.Errorf("the kernels' act function has a case %d, which no activation has", k)
 	}
-	if engine.Add != 0 || engine.Mul != 1 || engine.Sub != 2 || engine.Div != 3 {
-		t.Errorf("binary ops add %d, mul %d, sub %d, div %d: the binary kernel's codes are 0 to 3", engine.Add, engine.Mul, engine.Sub, engine.Div)
+	if engine.Add != 0 || engine.Mul != 1 || engine.Sub != 2 || engine.Div != 3 || engine.Max != 4 || engine.Min != 5 {
+		t.Errorf("binary ops add %d, mul %d, sub %d, div %d, max %d, min %d: the binary kernel's codes are 0 to 5",
+			engine.Add, engine.Mul, engine.Sub, engine.Div, engine.Max, engine.Min)
 	}
 }

@@ -2045,7 +2045,7 @@ static float act_apply(int kind, float v, float p0, float p1) {
  *     y[r·ldy + j] = act(y[r·ldy + j] + beta·c[r·cRow + j·cCol]), c optional;
  *   binary(a, b, y, n, rank, d1..d5, sa0..sa5, sb0..sb5, op, act, p0, p1):
  *     y[i] = act(a[Σ i_k·sa_k] op b[Σ i_k·sb_k]) over the rank dims [n/(d1·…·d[rank-1]), d1, …],
- *     op 0 add, 1 mul, 2 sub, 3 div;
+ *     op 0 add, 1 mul, 2 sub, 3 div, 4 max, 5 min (NaN where either is NaN);
  *   concat(y, outer, yRow, parts): for each part k and outer index o, the
  *     block[k] elements x[k][o·block[k]:] go to y[o·yRow + start[k]:];
  *   depthwise_conv(x, w, bias, z, y, n, c, h, w, m, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act, p0, p1):
@@ -2122,7 +2122,9 @@ static void run_kernel(op *o) {
 			size_t ai = 0, bi = 0;
 			for (int k = 0; k < rank; k++) ai += (size_t)idx[k] * sa[k], bi += (size_t)idx[k] * sb[k];
 			float u = a[ai], v = bb[bi];
-			y[i] = act_apply(kind, op == 0 ? u + v : op == 1 ? u * v : op == 2 ? u - v : u / v, p0, p1);
+			float w = op == 0 ? u + v : op == 1 ? u * v : op == 2 ? u - v : op == 3 ? u / v
+				: op == 4 ? (u > v || u != u ? u : v) : (u < v || u != u ? u : v);
+			y[i] = act_apply(kind, w, p0, p1);
 		}
 		break;
 	}
