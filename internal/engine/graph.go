@@ -100,6 +100,13 @@ type node struct {
 	lifted bool
 }
 
+// become makes n nd, keeping n's ONNX op and name: a node that reads as
+// others added before it and one of its own.
+func (n *node) become(nd node) {
+	nd.op, nd.name = n.op, n.name
+	*n = nd
+}
+
 type viewKind uint8
 
 const (

@@ -29,18 +29,82 @@ func (r *nodeReader) transposeNode(n *node) error {
 	return nil
 }
 
-// sliceNode reads a Slice of a computed tensor (positive steps only).
+// sliceNode reads a Slice of a computed tensor.
 func (r *nodeReader) sliceNode(n *node) error {
 	var err error
 	if n.slice, err = r.readSlice(); err != nil {
 		return err
 	}
-	for _, st := range n.slice.steps {
-		if st < 1 {
-			return r.errorf("step %d: only positive steps are supported", st)
-		}
+	if slices.ContainsFunc(n.slice.steps, func(st int64) bool { return st < 0 }) {
+		return r.reversedSlice(n)
 	}
 	return r.stridedCopy(n)
+}
+
+// reversedSlice reads a Slice with negative steps, such as x[..., ::-1]
+// (RGB to BGR as tf2onnx writes it): the slice of its positive steps,
+// then for each negative one a Gather of the elements it takes, in its
+// order (gatherRuns: a few channels, not a whole image's width).
+func (r *nodeReader) reversedSlice(n *node) error {
+	x, err := r.required(0)
+	if err != nil {
+		return err
+	}
+	s, err := r.b.shapesOf(x)
+	if err != nil {
+		return err
+	}
+	first, step, counts, err := n.slice.resolve(n, s[0])
+	if err != nil {
+		return err
+	}
+	batch := batchAxes(s)
+	var forward sliceArgs
+	type reversal struct {
+		axis    int
+		indices []int64 // those the step takes, in its order
+	}
+	var reversed []reversal
+	for i, st := range n.slice.steps {
+		d := i
+		if n.slice.axes != nil {
+			d = (int(n.slice.axes[i]) + len(s[0])) % len(s[0])
+		}
+		if st > 0 {
+			forward.starts = append(forward.starts, n.slice.starts[i])
+			forward.ends = append(forward.ends, n.slice.ends[i])
+			forward.axes = append(forward.axes, int64(d))
+			forward.steps = append(forward.steps, st)
+			continue
+		}
+		if batch[d] {
+			return r.errorf("it slices the batch axis of %v (axis %d)", s[0], d)
+		}
+		if counts[d] == 0 {
+			return r.errorf("the slice of %v is empty", s[0])
+		}
+		idx := make([]int64, counts[d])
+		for k := range idx {
+			idx[k] = int64(first[d] + k*step[d])
+		}
+		reversed = append(reversed, reversal{d, idx})
+	}
+	v := x
+	if forward.starts != nil {
+		v = r.addBefore(node{kind: nSlice, slice: forward, in: []int{x, r.b.oneValue()}, batchAxes: batch}, "positive steps")
+	}
+	for k, rv := range reversed {
+		nd, err := r.gatherRuns(v, rv.indices, rv.axis)
+		if err != nil {
+			return err
+		}
+		if k == len(reversed)-1 {
+			n.become(nd)
+			break
+		}
+		v = r.addBefore(nd, fmt.Sprintf("axis %d reversed", rv.axis))
+	}
+	return nil
 }
 
 // gatherNode reads a Gather of a computed tensor by constant indices. One
@@ -64,7 +128,13 @@ func (r *nodeReader) gatherNode(n *node) error {
 		return err
 	}
 	if len(idx.dims) == 1 && len(idx.i64) > 1 {
-		return r.gatherRuns(n, idx.i64, axis)
+		x, err := r.required(0)
+		if err != nil {
+			return err
+		}
+		nd, err := r.gatherRuns(x, idx.i64, axis)
+		n.become(nd)
+		return err
 	}
 	n.gather = &gatherArgs{index: idx.i64[0], axis: axis, scalar: len(idx.dims) == 0}
 	return r.stridedCopy(n)
@@ -73,26 +143,25 @@ func (r *nodeReader) gatherNode(n *node) error {
 // maxGatherRuns bounds the slices a Gather of several indices becomes.
 const maxGatherRuns = 64
 
-// gatherRuns makes n the concatenation along axis of the slices of
-// indices' runs of consecutive indices (one slice where there is one run).
-func (r *nodeReader) gatherRuns(n *node, indices []int64, axis int) error {
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
+// gatherRuns is the node that gathers indices along axis of x: the
+// concatenation of the slices of the indices' runs of consecutive indices
+// (added before it), or the one slice where there is one run. The caller
+// names it.
+func (r *nodeReader) gatherRuns(x int, indices []int64, axis int) (node, error) {
 	s, err := r.b.shapesOf(x)
 	if err != nil {
-		return err
+		return node{}, err
 	}
-	d, err := normAxis(n, axis, len(s[0]))
-	if err != nil {
-		return err
+	rank := len(s[0])
+	if axis < -rank || axis >= rank {
+		return node{}, r.errorf("axis %d out of range for rank %d", axis, rank)
 	}
+	d := (axis + rank) % rank
 	size := int64(s[0][d])
 	var runs [][2]int64 // [begin, end) of each
 	for _, i := range indices {
 		if i < -size || i >= size {
-			return r.errorf("index %d out of range for axis %d of %v", i, axis, s[0])
+			return node{}, r.errorf("index %d out of range for axis %d of %v", i, axis, s[0])
 		}
 		if i < 0 {
 			i += size
@@ -104,23 +173,20 @@ func (r *nodeReader) gatherRuns(n *node, indices []int64, axis int) error {
 		runs = append(runs, [2]int64{i, i + 1})
 	}
 	if len(runs) > maxGatherRuns {
-		return r.errorf("indices %v are %d runs of consecutive indices (%d at most)", indices, len(runs), maxGatherRuns)
+		return node{}, r.errorf("indices %v are %d runs of consecutive indices (%d at most)", indices, len(runs), maxGatherRuns)
 	}
 	slice := func(run [2]int64) node {
 		return node{kind: nSlice, slice: sliceArgs{starts: run[:1], ends: run[1:], axes: []int64{int64(d)}},
 			in: []int{x, r.b.oneValue()}, batchAxes: batchAxes(s)}
 	}
 	if len(runs) == 1 {
-		op, name := n.op, n.name
-		*n = slice(runs[0])
-		n.op, n.name = op, name
-		return nil
+		return slice(runs[0]), nil
 	}
-	n.kind, n.axis, n.in = nConcat, d, nil
+	cat := node{kind: nConcat, axis: d}
 	for _, run := range runs {
-		n.in = append(n.in, r.addBefore(slice(run), fmt.Sprintf("indices %d to %d", run[0], run[1]-1)))
+		cat.in = append(cat.in, r.addBefore(slice(run), fmt.Sprintf("indices %d to %d", run[0], run[1]-1)))
 	}
-	return nil
+	return cat, nil
 }
 
 // tileNode reads a Tile of a computed tensor by constant repeats (not of

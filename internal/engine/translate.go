@@ -643,7 +643,7 @@ func (r *nodeReader) reduce(n *node, op string) error {
 		return err
 	}
 	v := r.addBefore(pooled, "reduced")
-	*n = node{op: n.op, name: n.name, kind: nActivate, act: rd.post, in: []int{v}}
+	n.become(node{kind: nActivate, act: rd.post, in: []int{v}})
 	return nil
 }
 
@@ -709,7 +709,7 @@ func (r *nodeReader) reduceLast(n *node, what string) error {
 		return nil
 	}
 	pooled := r.addBefore(node{kind: nGlobalPool, pool: n.pool, axes: trailing, squeeze: true, in: []int{moved}}, "reduced")
-	*n = node{op: n.op, name: n.name, kind: nView, view: viewUnsqueeze, axes: last, in: []int{pooled}}
+	n.become(node{kind: nView, view: viewUnsqueeze, axes: last, in: []int{pooled}})
 	return nil
 }
 

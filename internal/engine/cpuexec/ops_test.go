@@ -277,6 +277,14 @@ func TestOperators(t *testing.T) {
 			n := b.Node("Min", []string{b.Node("Min", []string{m}), x})
 			return b.Node("Concat", []string{ceil, n, b.Node("Max", []string{x, b.Node("Sigmoid", []string{x})})}, num("axis", 1))
 		}},
+		// Slices with negative steps: RGB to BGR of NHWC as tf2onnx writes
+		// x[..., ::-1], and a slice stepping back by two along the rows
+		// beside a forward one along the columns.
+		{name: "slice-negative-steps", input: []int{4, 5, 3}, opset: 13, build: func(b *modelgen.Builder, x string) string {
+			bgr := b.Node("Slice", []string{x, b.Int64s("s", []int64{-1}, 1), b.Int64s("e", []int64{-1 << 62}, 1), b.Int64s("a", []int64{-1}, 1), b.Int64s("st", []int64{-1}, 1)})
+			back := b.Node("Slice", []string{x, b.Int64s("s2", []int64{3, 1}, 2), b.Int64s("e2", []int64{-10, 5}, 2), b.Int64s("a2", []int64{1, 2}, 2), b.Int64s("st2", []int64{-2, 3}, 2)})
+			return b.Node("Concat", []string{b.Node("Flatten", []string{bgr}), b.Node("Flatten", []string{back})}, num("axis", 1))
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

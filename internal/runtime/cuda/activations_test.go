@@ -403,3 +403,19 @@ func TestGPUMaxMin(t *testing.T) {
 	b.Output("output", 3*3*5*4)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUNegativeSteps runs Slices with negative steps: RGB to BGR of an
+// NHWC input (x[..., ::-1]) before a transpose and a convolution, and a
+// slice stepping back by two, each a Gather of its elements, at batch
+// sizes 1 to 4 against the CPU runtime.
+func TestGPUNegativeSteps(t *testing.T) {
+	b := modelgen.NewBuilder("negsteps", 79)
+	x := b.Input("input", 6, 5, 3)
+	bgr := b.Node("Slice", []string{x, b.Int64s("s", []int64{-1}, 1), b.Int64s("e", []int64{-1 << 62}, 1), b.Int64s("a", []int64{-1}, 1), b.Int64s("st", []int64{-1}, 1)})
+	nchw := b.Node("Transpose", []string{bgr}, modelgen.Ints("perm", 0, 3, 1, 2))
+	y := b.Node("Conv", []string{nchw, b.Normal("w", 0, 0.3, 2, 3, 3, 3)})
+	back := b.Node("Slice", []string{y, b.Int64s("s2", []int64{3}, 1), b.Int64s("e2", []int64{-10}, 1), b.Int64s("a2", []int64{2}, 1), b.Int64s("st2", []int64{-2}, 1)})
+	b.NodeOut("Reshape", "output", []string{back, b.Int64s("flat", []int64{0, -1}, 2)})
+	b.Output("output", 2*2*3)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
