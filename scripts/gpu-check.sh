@@ -40,6 +40,7 @@ section() { printf '\n== %s\n' "$*"; }
 deadline=$((SECONDS + ${GPU_CHECK_SECONDS:-540}))
 left() { echo $((deadline - SECONDS)); }
 max() { echo $(($1 > $2 ? $1 : $2)); }
+min() { echo $(($1 < $2 ? $1 : $2)); }
 # The optional parts before the main run start only while this much is
 # left for it.
 reserve=240
@@ -77,9 +78,14 @@ if [ -x "$bin/cuda.test" ] && [ "$(left)" -gt "$reserve" ]; then
 	(cd "$root/internal/cuda" && timeout 60 "$bin/cuda.test" -test.run '^TestGPU' -test.count=1 -test.v 2>&1 | grep -E '^(---|ok|FAIL|PASS)|_test\.go:[0-9]+:|Error|error' | tail -30)
 fi
 if [ -x "$bin/runtime-cuda.test" ] && [ "$(left)" -gt "$reserve" ]; then
+	# About 40 tests, most of them 3-4 s on an H100 (each makes a runtime
+	# and loads at four batch sizes); bounded so that the main run keeps
+	# its reserve.
 	section "internal/runtime/cuda tests on the GPU"
-	(cd "$root/internal/runtime/cuda" && timeout 210 "$bin/runtime-cuda.test" -test.run '^TestGPU|^TestExportedModelsOnGPU$' -test.count=1 -test.v 2>&1 |
-		grep -E '^(--- |ok|FAIL|PASS)|_test\.go:[0-9]+:' | grep -v '_test\.go:[0-9]*: log:' | tail -40)
+	start=$SECONDS
+	(cd "$root/internal/runtime/cuda" && timeout "$(min 300 $(($(left) - reserve)))" "$bin/runtime-cuda.test" -test.run '^TestGPU|^TestExportedModelsOnGPU$' -test.count=1 -test.v 2>&1 |
+		grep -E '^(--- |ok|FAIL|PASS)|_test\.go:[0-9]+:' | grep -v '_test\.go:[0-9]*: log:' | tail -60)
+	echo "(the section took $((SECONDS - start)) s)"
 fi
 if [ -x "$bin/gpuprobe" ] && [ "$(left)" -gt "$reserve" ]; then
 	section "gpuprobe -quick"
