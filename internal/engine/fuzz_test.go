@@ -59,6 +59,9 @@ func FuzzImport(f *testing.F) {
 			s := b.Node("SpaceToDepth", []string{d}, num("blocksize", 2))
 			return b.Node("ReduceMax", []string{s}, ints("axes", 1))
 		}),
+		single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+			return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 0.5}, 4)}, modelgen.String("mode", "cubic"), num("exclude_outside", 1))
+		}),
 		opset(17, single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
 			n := b.Node("LayerNormalization", []string{x, b.Normal("s", 1, 0.1, 3), b.Normal("b", 0, 0.1, 3)}, num("axis", -1))
 			g := b.Gelu(b.Node("Add", []string{b.Node("MatMul", []string{n, b.Normal("w", 0, 1, 3, 4)}), b.Normal("c", 0, 1, 4)}))

@@ -496,11 +496,16 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Expand", []string{x, b.Int64s("s", []int64{1, 2}, 2)})
 			})
 		}, want: []string{"Expand", "shape [1 3] does not expand to [1 2]"}},
-		{name: "resize cubic", model: func() *onnx.ModelProto {
+		{name: "resize mode", model: func() *onnx.ModelProto {
 			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
-				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, modelgen.String("mode", "cubic"))
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, modelgen.String("mode", "lanczos"))
 			})
-		}, want: []string{"Resize", `mode "cubic" is not supported`}},
+		}, want: []string{"Resize", `mode "lanczos" is not supported (nearest, linear and cubic)`}},
+		{name: "resize cubic too large", model: func() *onnx.ModelProto {
+			return single([]int{1, 2, 3000}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 1, 2}, 4)}, modelgen.String("mode", "cubic"))
+			})
+		}, want: []string{"Resize", "resizing 3000 elements to 6000 takes a matrix of more than 4194304 elements"}},
 		{name: "resize channels", model: func() *onnx.ModelProto {
 			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 2, 2, 2}, 4)})

@@ -7,13 +7,15 @@ import (
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
 
-// Resize and Upsample scale the spatial axes of [N, C, H, W] or [N, C, L] (nearest or
-// linear, with every coordinate mapping ONNX defines but
+// Resize and Upsample scale the spatial axes of [N, C, H, W] or [N, C, L] (nearest,
+// linear or cubic, with every coordinate mapping ONNX defines but
 // tf_crop_and_resize): PyTorch's F.interpolate, YOLO's and FPNs'
-// upsampling. The import works out, for each output row and column, the
-// input rows or columns it reads and their weight, in float64 as ONNX's
-// reference does, into a constant table the executors read; so the CPU
-// and the GPU compute the same sums.
+// upsampling. For nearest and linear the import works out, for each
+// output row and column, the input rows or columns it reads and their
+// weight, in float64 as ONNX's reference does, into a constant table the
+// executors read; so the CPU and the GPU compute the same sums. Cubic
+// ones, and linear ones with antialias or exclude_outside, read more
+// elements than the table holds: MatMuls by weights (resizematrix.go).
 
 // resizeArgs are a Resize's input and output sizes (its table is the
 // node's second input).
@@ -29,6 +31,7 @@ func (r *nodeReader) resizeNode(n *node, op string) error {
 		return err
 	}
 	coord, nearestMode := "asymmetric", "floor" // Upsample's, and Resize's in opset 10
+	f := resizeFilter{cubicA: -0.75}
 	var scales []float64
 	var sizes []int64
 	opset := r.b.m.opset
@@ -61,12 +64,20 @@ func (r *nodeReader) resizeNode(n *node, op string) error {
 		if nearestMode, err = a.str("nearest_mode", "round_prefer_floor"); err != nil {
 			return err
 		}
-		if aa, err := a.int("antialias", 0, 0, 1); err != nil || aa != 0 {
-			if err == nil {
-				err = r.errorf("antialias is not supported")
-			}
+		aa, err := a.int("antialias", 0, 0, 1)
+		if err != nil {
 			return err
 		}
+		ex, err := a.int("exclude_outside", 0, 0, 1)
+		if err != nil {
+			return err
+		}
+		f.antialias, f.exclude = aa == 1, ex == 1
+		cubicA, err := a.float("cubic_coeff_a", -0.75)
+		if err != nil {
+			return err
+		}
+		f.cubicA = float64(cubicA)
 		if a.has("axes") {
 			return r.errorf("the axes attribute is not supported")
 		}
@@ -90,10 +101,11 @@ func (r *nodeReader) resizeNode(n *node, op string) error {
 		}
 	}
 	switch mode {
-	case "nearest", "linear":
+	case "nearest", "linear", "cubic":
 	default:
-		return r.errorf("mode %q is not supported (nearest and linear)", mode)
+		return r.errorf("mode %q is not supported (nearest, linear and cubic)", mode)
 	}
+	f.mode = mode
 	switch coord {
 	case "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest":
 	default:
@@ -146,6 +158,9 @@ func (r *nodeReader) resizeNode(n *node, op string) error {
 		if oh < 1 || ow < 1 || oh > maxDim || ow > maxDim {
 			return r.errorf("scales %v make an output of %d×%d", givenScales, oh, ow)
 		}
+	}
+	if mode == "cubic" || mode == "linear" && (f.antialias || f.exclude) {
+		return r.resizeByMatrices(n, x, f, coord, [2][3]float64{{float64(h), float64(oh), sh}, {float64(w), float64(ow), sw}})
 	}
 	if n, ok := checkedElems([]int{oh + ow, 3}); !ok || n > maxFoldElems {
 		return r.errorf("an output of %d×%d is too large", oh, ow)
@@ -207,29 +222,35 @@ func (r *nodeReader) resizeScales(i int) ([]float64, error) {
 	return out, nil
 }
 
+// resizeCoord maps output coordinate o along an axis of in elements
+// resized to out (by scale) to the input's.
+func resizeCoord(o, in, out, scale float64, coord string) float64 {
+	switch coord {
+	case "half_pixel":
+		return (o+0.5)/scale - 0.5
+	case "pytorch_half_pixel":
+		if out > 1 {
+			return (o+0.5)/scale - 0.5
+		}
+		return 0
+	case "align_corners":
+		if out > 1 {
+			return o * (in - 1) / (out - 1)
+		}
+		return 0
+	case "tf_half_pixel_for_nearest":
+		return (o + 0.5) / scale
+	}
+	return o / scale // asymmetric
+}
+
 // resizeSource is output coordinate o's input coordinates along an axis
 // of in elements resized to out: linear reads i0 and i1 with weights
 // 1 − w and w, nearest reads i0 (= i1, w = 0). Coordinates outside the
 // input are clamped to its edge, as ONNX's reference pads with edge
 // values.
 func resizeSource(o, in, out, scale float64, mode, coord, nearestMode string) (i0, i1 int, w float64) {
-	var x float64
-	switch coord {
-	case "half_pixel":
-		x = (o+0.5)/scale - 0.5
-	case "pytorch_half_pixel":
-		if out > 1 {
-			x = (o+0.5)/scale - 0.5
-		}
-	case "align_corners":
-		if out > 1 {
-			x = o * (in - 1) / (out - 1)
-		}
-	case "asymmetric":
-		x = o / scale
-	case "tf_half_pixel_for_nearest":
-		x = (o + 0.5) / scale
-	}
+	x := resizeCoord(o, in, out, scale, coord)
 	clamp := func(i float64) int { return int(max(0, min(i, in-1))) }
 	if mode == "nearest" {
 		var i float64

@@ -285,6 +285,31 @@ func TestOperators(t *testing.T) {
 			back := b.Node("Slice", []string{x, b.Int64s("s2", []int64{3, 1}, 2), b.Int64s("e2", []int64{-10, 5}, 2), b.Int64s("a2", []int64{1, 2}, 2), b.Int64s("st2", []int64{-2, 3}, 2)})
 			return b.Node("Concat", []string{b.Node("Flatten", []string{bgr}), b.Node("Flatten", []string{back})}, num("axis", 1))
 		}},
+		// Cubic resizes, and linear ones with antialias or exclude_outside:
+		// MatMuls by each axis's weights. PyTorch's bicubic (A −0.75,
+		// pytorch_half_pixel), Keras' (A −0.5, half_pixel, exclude_outside)
+		// downscaling one axis, antialiased linear and cubic downscales
+		// (opset 18), a 1-D cubic, and a resize of W alone.
+		{name: "resize-cubic-pytorch", input: []int{2, 5, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, str("mode", "cubic"),
+				str("coordinate_transformation_mode", "pytorch_half_pixel"))
+		}},
+		{name: "resize-cubic-keras-exclude", input: []int{2, 6, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 0.5, 1.5}, 4)}, str("mode", "cubic"),
+				flt("cubic_coeff_a", -0.5), num("exclude_outside", 1))
+		}},
+		{name: "resize-antialias-opset18", input: []int{2, 9, 8}, opset: 18, build: func(b *modelgen.Builder, x string) string {
+			lin := b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 0.5, 0.5}, 4)}, str("mode", "linear"), num("antialias", 1))
+			cub := b.Node("Resize", []string{x, "", b.Const("s2", []float32{1, 1, 0.4, 0.5}, 4)}, str("mode", "cubic"), num("antialias", 1))
+			up := b.Node("Resize", []string{x, "", b.Const("s3", []float32{1, 1, 1.5, 0.75}, 4)}, str("mode", "cubic"), num("antialias", 1))
+			return b.Node("Concat", []string{b.Node("Flatten", []string{lin}), b.Node("Flatten", []string{cub}), b.Node("Flatten", []string{up})}, num("axis", 1))
+		}},
+		{name: "resize-cubic-1d-and-width-only", input: []int{3, 7}, build: func(b *modelgen.Builder, x string) string {
+			l := b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 3}, 3)}, str("mode", "cubic"), str("coordinate_transformation_mode", "align_corners"))
+			img := b.Node("Unsqueeze", []string{x, b.Int64s("h", []int64{2}, 1)})
+			wide := b.Node("Resize", []string{img, "", b.Const("s2", []float32{1, 1, 1, 2}, 4)}, str("mode", "linear"), num("exclude_outside", 1))
+			return b.Node("Concat", []string{b.Node("Flatten", []string{l}), b.Node("Flatten", []string{wide})}, num("axis", 1))
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before
@@ -834,6 +859,22 @@ func TestDepthToSpaceONNXExample(t *testing.T) {
 		}
 		compare(t, "DepthToSpace "+mode, outs[0], want)
 	}
+}
+
+// TestResizeCubicONNXExample checks a cubic Resize against ONNX's own
+// example, resize_upsample_scales_cubic: 1 to 16 in a 4×4 plane, scales
+// 2, half_pixel, A −0.75; its first output row.
+func TestResizeCubicONNXExample(t *testing.T) {
+	x := reference.Tensor{Shape: []int{1, 1, 4, 4}}
+	for i := range 16 {
+		x.Data = append(x.Data, float32(i+1))
+	}
+	b := modelgen.NewBuilder("cubic", 1)
+	b.OutputAny(b.Node("Resize", []string{b.Input("x", 1, 4, 4), "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, str("mode", "cubic")))
+	w := cpuexec.NewWorkers(1)
+	defer w.Close()
+	outs, _ := runEngine(t, b.Model(), engine.Options{}, w, []reference.Tensor{x})
+	compare(t, "Resize cubic", outs[0][:8], []float32{0.47265625, 0.76953125, 1.24609375, 1.875, 2.28125, 2.91015625, 3.38671875, 3.68359375})
 }
 
 // TestWorkspaceReuse runs a chain long enough that the planner reuses

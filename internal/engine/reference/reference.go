@@ -916,8 +916,10 @@ func resize(n node, opset int64) Tensor {
 	var scales []float64
 	var sizes []int64
 	scaleInput := 1
+	f := filter{mode: mode, a: -0.75}
 	if n.n.GetOpType() == "Resize" && opset >= 11 {
 		coord, nearest = n.s("coordinate_transformation_mode", "half_pixel"), n.s("nearest_mode", "round_prefer_floor")
+		f.a, f.antialias, f.exclude = float64(n.f("cubic_coeff_a", -0.75)), n.i("antialias", 0) == 1, n.i("exclude_outside", 0) == 1
 		scaleInput = 2
 		if v, ok := n.in(3); ok {
 			sizes = v.ints
@@ -934,10 +936,10 @@ func resize(n node, opset int64) Tensor {
 	}
 	if len(x.Shape) == 3 { // [N, C, L]: the resize of height 1
 		y := resize2D(Tensor{Shape: slices.Insert(slices.Clone(x.Shape), 2, 1), Data: x.Data},
-			liftAxis(scales, 1), liftAxis(sizes, 1), mode, coord, nearest)
+			liftAxis(scales, 1), liftAxis(sizes, 1), f, coord, nearest)
 		return Tensor{Shape: slices.Delete(y.Shape, 2, 3), Data: y.Data}
 	}
-	return resize2D(x, scales, sizes, mode, coord, nearest)
+	return resize2D(x, scales, sizes, f, coord, nearest)
 }
 
 // liftAxis puts first before the last of v's three values.
@@ -950,7 +952,8 @@ func liftAxis[T any](v []T, first T) []T {
 
 // resize2D resizes the spatial axes of x [N, C, H, W] by scales or sizes
 // (one per axis, sizes taking precedence).
-func resize2D(x Tensor, scales []float64, sizes []int64, mode, coord, nearest string) Tensor {
+func resize2D(x Tensor, scales []float64, sizes []int64, f filter, coord, nearest string) Tensor {
+	mode := f.mode
 	in := x.Shape
 	out := make([]int, 4)
 	scale := make([]float64, 4)
@@ -983,6 +986,9 @@ func resize2D(x Tensor, scales []float64, sizes []int64, mode, coord, nearest st
 			return (i + 0.5) / s
 		}
 		return i / s
+	}
+	if mode == "cubic" || mode == "linear" && (f.antialias || f.exclude) {
+		return f.resize(x, out, scale, source)
 	}
 	at := func(p, iy, ix int) float64 {
 		iy, ix = min(max(iy, 0), in[2]-1), min(max(ix, 0), in[3]-1)

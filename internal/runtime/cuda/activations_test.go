@@ -419,3 +419,21 @@ func TestGPUNegativeSteps(t *testing.T) {
 	b.Output("output", 2*2*3)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUCubicResize runs resizes the resize table cannot hold, each a
+// MatMul by an axis's weights (H between two transposes): PyTorch's
+// bicubic upsampling, an antialiased linear downscale and a 1-D cubic
+// one, at batch sizes 1 to 4 against the CPU runtime.
+func TestGPUCubicResize(t *testing.T) {
+	b := modelgen.NewBuilder("cubic", 83)
+	b.SetOpset(18) // antialias
+	x := b.Input("input", 3, 6, 5)
+	up := b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, modelgen.String("mode", "cubic"),
+		modelgen.String("coordinate_transformation_mode", "pytorch_half_pixel"))
+	down := b.Node("Resize", []string{x, "", b.Const("d", []float32{1, 1, 0.5, 0.4}, 4)}, modelgen.String("mode", "linear"), modelgen.Int("antialias", 1))
+	line := b.Node("Resize", []string{b.Node("Reshape", []string{x, b.Int64s("l", []int64{0, 3, 30}, 3)}), "", b.Const("c", []float32{1, 1, 0.5}, 3)},
+		modelgen.String("mode", "cubic"))
+	b.NodeOut("Concat", "output", []string{flatNode(b, up), flatNode(b, down), flatNode(b, line)}, modelgen.Int("axis", 1))
+	b.Output("output", 3*12*10+3*3*2+3*15)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
