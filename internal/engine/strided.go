@@ -46,11 +46,7 @@ func (r *nodeReader) sliceNode(n *node) error {
 // then for each negative one a Gather of the elements it takes, in its
 // order (gatherRuns: a few channels, not a whole image's width).
 func (r *nodeReader) reversedSlice(n *node) error {
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	s, err := r.b.shapesOf(x)
+	x, s, err := r.requiredShapes(0)
 	if err != nil {
 		return err
 	}
@@ -201,11 +197,7 @@ func (r *nodeReader) tileNode(n *node) error {
 	if err != nil {
 		return err
 	}
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	s, err := r.b.shapesOf(x)
+	x, s, err := r.requiredShapes(0)
 	if err != nil {
 		return err
 	}
@@ -247,11 +239,7 @@ func (r *nodeReader) tileNode(n *node) error {
 // multiplies by.
 func (r *nodeReader) stridedCopy(n *node) error {
 	n.kind = nSlice
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	s, err := r.b.shapesOf(x)
+	x, s, err := r.requiredShapes(0)
 	if err != nil {
 		return err
 	}
