@@ -16,7 +16,7 @@ type deconvParams struct {
 func (r *nodeReader) convTransposeNode(n *node) error {
 	a, p := r.a, &n.conv
 	n.kind = nConvTranspose
-	if err := r.convInputs(n, "transposed convolutions", func(w []int, group int) int { return w[1] * group }); err != nil {
+	if err := r.convInputs(n, "1-D and 2-D transposed convolutions", func(w []int, group int) int { return w[1] * group }); err != nil {
 		return err
 	}
 	op, err := r.spatialInts(n, "output_padding", 0, 0)

@@ -227,11 +227,26 @@ func TestImportErrors(t *testing.T) {
 				return "r"
 			})
 		}, want: []string{`"r"`, "already defined"}},
-		{name: "3-D convolution", model: func() *onnx.ModelProto {
-			return single([]int{2, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
+		{name: "4-D convolution", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3, 3, 3)})
+			})
+		}, want: []string{"Conv", "only 1-D, 2-D and 3-D convolutions are supported"}},
+		{name: "3-D convolution of a 2-D input", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3, 3)})
 			})
-		}, want: []string{"Conv", "only 1-D and 2-D convolutions"}},
+		}, want: []string{"Conv", "input has shape [1 2 4 4], want [N, C, D, H, W] for weights [2 2 3 3 3]"}},
+		{name: "3-D convolution deeper than its input", model: func() *onnx.ModelProto {
+			return single([]int{2, 2, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3, 3)})
+			})
+		}, want: []string{"Conv", "the kernel's depth 3 (dilated 1) is deeper than the padded input"}},
+		{name: "3-D convolution groups", model: func() *onnx.ModelProto {
+			return single([]int{3, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3, 3)}, modelgen.Int("group", 2))
+			})
+		}, want: []string{"Conv", "weights [2 2 3 3 3] with group 2 for an input of 3 channels"}},
 		{name: "1-D convolution of a 2-D input", model: func() *onnx.ModelProto {
 			return single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3)})
@@ -252,11 +267,21 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 3, 3)})
 			})
 		}, want: []string{"Conv", "a 2-D convolution (weights [2 2 3 3]) takes [N, C, H, W]"}},
-		{name: "3-D pooling", model: func() *onnx.ModelProto {
-			return single([]int{2, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
+		{name: "4-D pooling", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("MaxPool", []string{x}, modelgen.Ints("kernel_shape", 2, 2, 2, 2))
+			})
+		}, want: []string{"MaxPool", "only 1-D, 2-D and 3-D pooling"}},
+		{name: "3-D pooling of a 2-D input", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("MaxPool", []string{x}, modelgen.Ints("kernel_shape", 2, 2, 2))
 			})
-		}, want: []string{"MaxPool", "only 1-D and 2-D pooling"}},
+		}, want: []string{"MaxPool", "input has shape [1 2 4 4], want [N, C, D, H, W]"}},
+		{name: "3-D pooling pads", model: func() *onnx.ModelProto {
+			return single([]int{2, 4, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("MaxPool", []string{x}, modelgen.Ints("kernel_shape", 2, 2, 2), modelgen.Ints("pads", 1, 1, 1, 1))
+			})
+		}, want: []string{"MaxPool", `attribute "pads" has 4 values, want 6`}},
 		{name: "1-D pooling of a 2-D input", model: func() *onnx.ModelProto {
 			return single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
 				return b.Node("AveragePool", []string{x}, modelgen.Ints("kernel_shape", 2))
@@ -654,6 +679,27 @@ func TestFusion(t *testing.T) {
 		}
 		if b, ok := p.Ops[1].(*engine.Binary); !ok || b.Op != engine.Max {
 			t.Errorf("op %+v, want a Binary max", p.Ops[1])
+		}
+	})
+	// A 3-D convolution of depth 3, padded in depth, is a transpose, a
+	// Pad, and for each depth a strided copy of the frames and a 2-D Conv
+	// (the sum so far its residual), then a transpose back; a 3-D pool is
+	// two 2-D pools and views (a view the output is copied out, as for any
+	// model whose output is a view).
+	t.Run("conv3d-pool3d", func(t *testing.T) {
+		m := single([]int{2, 4, 5, 5}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 3, 2, 3, 3, 3), b.Normal("b", 0, 1, 3)}, ints("pads", 1, 1, 1, 1, 1, 1))
+			return b.Node("MaxPool", []string{c}, ints("kernel_shape", 2, 2, 2), ints("strides", 2, 2, 2))
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		k := kinds(p)
+		if len(p.Ops) != 12 || k[engine.KindBinary] != 5 || k[engine.KindPad] != 1 || k[engine.KindConv] != 3 || k[engine.KindPool] != 2 || k[engine.KindCopy] != 1 {
+			t.Fatalf("%d ops %v, want 5 Binary, 1 Pad, 3 Conv, 2 Pool and 1 Copy", len(p.Ops), k)
+		}
+		for i, op := range p.Ops[2:8] {
+			if c, ok := op.(*engine.Conv); ok && c.B.Present() != (i == 1) || ok && c.Z.Present() != (i > 1) {
+				t.Errorf("Conv %d: bias %v, residual %v; want the bias on the first, the sum so far on the others", i, c.B.Present(), c.Z.Present())
+			}
 		}
 	})
 	// A 1-D block plans as the 2-D one of height 1: one fused Conv on

@@ -327,8 +327,11 @@ func (r *nodeReader) dataInputs(n *node, lo, hi int) error {
 }
 
 func (r *nodeReader) conv(n *node) error {
+	if w, wv, err := r.floatConst(1, -1); err == nil && w != nil && len(w.dims) == 5 {
+		return r.volumeConv(n, w, wv)
+	}
 	n.kind = nConv
-	if err := r.convInputs(n, "convolutions", func(w []int, _ int) int { return w[0] }); err != nil {
+	if err := r.convInputs(n, "1-D, 2-D and 3-D convolutions", func(w []int, _ int) int { return w[0] }); err != nil {
 		return err
 	}
 	n.in = append(n.in, -1) // the residual fuseResidual may add
@@ -355,7 +358,7 @@ func (r *nodeReader) convInputs(n *node, what string, outputs func(w []int, grou
 		return r.errorf("missing weights")
 	}
 	if len(w.dims) != 3 && len(w.dims) != 4 {
-		return r.errorf("weights have shape %v: only 1-D and 2-D %s are supported", w.dims, what)
+		return r.errorf("weights have shape %v: only %s are supported", w.dims, what)
 	}
 	n.lifted = len(w.dims) == 3
 	p := &n.conv
@@ -593,16 +596,19 @@ func (r *nodeReader) poolNode(n *node) error {
 	if err != nil {
 		return err
 	}
-	if len(k) != 1 && len(k) != 2 {
-		return r.errorf("kernel_shape %v: only 1-D and 2-D pooling are supported", k)
+	if len(k) < 1 || len(k) > 3 {
+		return r.errorf("kernel_shape %v: only 1-D, 2-D and 3-D pooling are supported", k)
 	}
-	n.lifted = len(k) == 1
-	copy(p.kernel[:], lift(k, 1))
 	ceil, err := a.int("ceil_mode", 0, 0, 1)
 	if err != nil {
 		return err
 	}
 	p.ceil = ceil == 1
+	if len(k) == 3 {
+		return r.volumePool(n, *p, k)
+	}
+	n.lifted = len(k) == 1
+	copy(p.kernel[:], lift(k, 1))
 	if err := r.window(n, &p.strides, &p.dilations, &p.pads, &p.autoPad); err != nil {
 		return err
 	}

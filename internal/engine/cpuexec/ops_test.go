@@ -310,6 +310,27 @@ func TestOperators(t *testing.T) {
 			wide := b.Node("Resize", []string{img, "", b.Const("s2", []float32{1, 1, 1, 2}, 4)}, str("mode", "linear"), num("exclude_outside", 1))
 			return b.Node("Concat", []string{b.Node("Flatten", []string{l}), b.Node("Flatten", []string{wide})}, num("axis", 1))
 		}},
+		// 3-D convolutions and pools of [N, C, D, H, W] (video models):
+		// R3D's stem (depth 3, the plane strided, padded in D), a grouped,
+		// dilated and depth-strided one with bias, R(2+1)D's temporal
+		// (3, 1, 1) one, SAME_UPPER and SAME_LOWER padding (odd in depth
+		// and width), then max and average pools
+		// (ceil_mode, count_include_pad, depth strides and pads).
+		{name: "conv3d-r3d-stem-grouped-temporal", input: []int{3, 5, 6, 6}, build: func(b *modelgen.Builder, x string) string {
+			stem := b.Node("Conv", []string{x, b.Normal("w1", 0, 0.3, 4, 3, 3, 3, 3)}, ints("strides", 1, 2, 2), ints("pads", 1, 1, 1, 1, 1, 1))
+			grouped := b.Node("Conv", []string{stem, b.Normal("w2", 0, 0.3, 4, 2, 2, 3, 1), b.Normal("b2", 0, 0.3, 4)}, num("group", 2),
+				ints("strides", 2, 1, 1), ints("dilations", 2, 1, 1), ints("pads", 1, 0, 1, 0, 2, 0))
+			temporal := b.Node("Conv", []string{b.Node("Relu", []string{grouped}), b.Normal("w3", 0, 0.3, 2, 4, 3, 1, 1)}, str("auto_pad", "SAME_UPPER"))
+			lower := b.Node("Conv", []string{temporal, b.Normal("w4", 0, 0.3, 2, 2, 2, 1, 2)}, str("auto_pad", "SAME_LOWER"))
+			return b.Node("Concat", []string{temporal, lower}, num("axis", 1))
+		}},
+		{name: "pool3d-max-avg", input: []int{2, 5, 7, 6}, build: func(b *modelgen.Builder, x string) string {
+			mx := b.Node("MaxPool", []string{x}, ints("kernel_shape", 2, 3, 3), ints("strides", 2, 2, 2), ints("pads", 1, 1, 0, 0, 1, 1), num("ceil_mode", 1))
+			avg := b.Node("AveragePool", []string{x}, ints("kernel_shape", 3, 2, 2), ints("strides", 1, 2, 2), ints("pads", 1, 0, 1, 1, 1, 0))
+			inc := b.Node("AveragePool", []string{x}, ints("kernel_shape", 3, 3, 2), ints("pads", 1, 1, 0, 1, 1, 1), num("count_include_pad", 1), num("ceil_mode", 1), ints("strides", 2, 2, 2))
+			same := b.Node("MaxPool", []string{x}, ints("kernel_shape", 2, 2, 2), ints("strides", 2, 2, 2), str("auto_pad", "SAME_LOWER"))
+			return b.Node("Concat", []string{b.Node("Flatten", []string{mx}), b.Node("Flatten", []string{avg}), b.Node("Flatten", []string{inc}), b.Node("Flatten", []string{same})}, num("axis", 1))
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

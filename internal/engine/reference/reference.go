@@ -199,6 +199,9 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		}
 		return value{}, fmt.Errorf("unsupported Constant attribute")
 	case "Conv":
+		if len(n.x(0).Shape) == 5 {
+			return value{t: conv3D(n)}, nil
+		}
 		return value{t: spatial(n, conv)}, nil
 	case "BatchNormalization":
 		return value{t: batchNorm(n)}, nil
@@ -264,6 +267,9 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 	case "Div":
 		return value{t: broadcast(n.x(0), n.x(1), func(a, b float64) float64 { return a / b })}, nil
 	case "MaxPool", "AveragePool":
+		if len(n.x(0).Shape) == 5 {
+			return value{t: pool3D(n)}, nil
+		}
 		return value{t: spatial(n, pool)}, nil
 	case "Pad":
 		return value{t: pad(n, opset)}, nil

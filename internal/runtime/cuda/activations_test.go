@@ -437,3 +437,21 @@ func TestGPUCubicResize(t *testing.T) {
 	b.Output("output", 3*12*10+3*3*2+3*15)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUVideoOps runs a video model's 3-D ops, each 2-D ops: an R3D
+// block (a 3-D convolution strided in the plane, batch norm and ReLU, a
+// temporal one with bias), a 3-D max pool with ceil_mode and an average
+// pool strided in depth, at batch sizes 1 to 4 against the CPU runtime.
+func TestGPUVideoOps(t *testing.T) {
+	b := modelgen.NewBuilder("video", 89)
+	x := b.Input("input", 3, 4, 8, 8)
+	c := b.Node("Conv", []string{x, b.Normal("w1", 0, 0.3, 4, 3, 3, 3, 3)}, modelgen.Ints("strides", 1, 2, 2), modelgen.Ints("pads", 1, 1, 1, 1, 1, 1))
+	p := b.Const("p", []float32{0.9, 1.1, 1, 1.2}, 4)
+	r := b.Node("Relu", []string{b.Node("BatchNormalization", []string{c, p, p, p, p})})
+	t3 := b.Node("Conv", []string{r, b.Normal("w2", 0, 0.3, 4, 4, 3, 1, 1), b.Normal("b2", 0, 0.3, 4)}, modelgen.Ints("pads", 1, 0, 0, 1, 0, 0))
+	mx := b.Node("MaxPool", []string{t3}, modelgen.Ints("kernel_shape", 2, 3, 3), modelgen.Ints("strides", 2, 2, 2), modelgen.Int("ceil_mode", 1))
+	avg := b.Node("AveragePool", []string{t3}, modelgen.Ints("kernel_shape", 2, 2, 2), modelgen.Ints("strides", 2, 2, 2))
+	b.NodeOut("Concat", "output", []string{flatNode(b, mx), flatNode(b, avg)}, modelgen.Int("axis", 1))
+	b.Output("output", 4*2*2*2+4*2*2*2)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
