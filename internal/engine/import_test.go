@@ -129,6 +129,26 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Tile", []string{x, b.Int64s("r", []int64{1, 0}, 2)})
 			})
 		}, want: []string{"Tile", "repeats [1 0]: each must be in [1, 16777216]"}},
+		{name: "groupnorm groups", model: func() *onnx.ModelProto {
+			return opset(21, single([]int{6, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("GroupNormalization", []string{x, b.Normal("s", 1, 0.3, 6), b.Normal("b", 0, 0.3, 6)}, num("num_groups", 4))
+			}))
+		}, want: []string{"GroupNormalization", "input has shape [1 6 4]: want [N, C, ...] with C a multiple of num_groups 4"}},
+		{name: "groupnorm per-group scale at opset 21", model: func() *onnx.ModelProto {
+			return opset(21, single([]int{6, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("GroupNormalization", []string{x, b.Normal("s", 1, 0.3, 3), b.Normal("b", 0, 0.3, 3)}, num("num_groups", 3))
+			}))
+		}, want: []string{"GroupNormalization", "input 1 has 3 elements, want 6 (one per channel)"}},
+		{name: "groupnorm without groups", model: func() *onnx.ModelProto {
+			return opset(18, single([]int{6, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("GroupNormalization", []string{x, b.Normal("s", 1, 0.3, 6), b.Normal("b", 0, 0.3, 6)})
+			}))
+		}, want: []string{"GroupNormalization", `missing attribute "num_groups"`}},
+		{name: "groupnorm before opset 18", model: func() *onnx.ModelProto {
+			return single([]int{6, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("GroupNormalization", []string{x, b.Normal("s", 1, 0.3, 6), b.Normal("b", 0, 0.3, 6)}, num("num_groups", 3))
+			})
+		}, want: []string{"GroupNormalization", "an operator of opset 18"}},
 		{name: "custom domain", model: func() *onnx.ModelProto {
 			m := single([]int{4}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
 			m.Graph.Node[0].Domain = "com.microsoft"

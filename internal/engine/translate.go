@@ -50,6 +50,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.prelu(n)
 	case "LayerNormalization":
 		return r.layerNorm(n)
+	case "GroupNormalization":
+		return r.groupNorm(n)
 	case "InstanceNormalization":
 		return r.instanceNorm(n)
 	case "LeakyRelu":
@@ -470,82 +472,6 @@ func (r *nodeReader) batchNorm(n *node) error {
 	tv := m.addValue(value{name: out + ".bn_shift", kind: valConst, c: floatTensor(shift, len(shift))})
 	n.kind = nAffine
 	n.in = []int{x, sv, tv}
-	return nil
-}
-
-// layerNorm reads a LayerNormalization (opset 17): X normalised over its
-// axes from axis on, then scaled and shifted elementwise by constants of
-// that many elements. Its Mean and InvStdDev outputs are not computed.
-func (r *nodeReader) layerNorm(n *node) error {
-	if r.b.m.opset < 17 {
-		return r.errorf("LayerNormalization is an operator of opset 17, the model imports opset %d", r.b.m.opset)
-	}
-	if err := r.inputs(2, 3); err != nil {
-		return err
-	}
-	var err error
-	if n.axis, err = r.a.int("axis", -1, -maxDim, maxDim); err != nil {
-		return err
-	}
-	if n.epsilon, err = r.a.float("epsilon", 1e-5); err != nil {
-		return err
-	}
-	if !(n.epsilon >= 0) || math.IsInf(float64(n.epsilon), 1) {
-		return r.errorf("epsilon %g is not a finite number ≥ 0", n.epsilon)
-	}
-	if _, err := r.a.int("stash_type", 1, 1, 1); err != nil {
-		return err
-	}
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	n.kind, n.in = nLayerNorm, []int{x, -1, -1}
-	for i := 1; i < len(r.np.GetInput()); i++ {
-		c, v, err := r.floatConst(i, -1)
-		if err != nil {
-			return err
-		}
-		if c == nil && i == 1 {
-			return r.errorf("missing input 1 (scale)")
-		}
-		n.in[i] = v
-	}
-	return nil
-}
-
-// instanceNorm reads an InstanceNormalization: each channel of each item
-// normalised over its spatial axes, then scaled and shifted per channel.
-// That is a LayerNorm of axis 2 without scale or bias, a node of its own
-// before n, which is the per-channel Affine (GroupNorm as PyTorch exports
-// it before opset 18 is one between two Reshapes).
-func (r *nodeReader) instanceNorm(n *node) error {
-	if err := r.inputs(3, 3); err != nil {
-		return err
-	}
-	eps, err := r.a.float("epsilon", 1e-5)
-	if err != nil {
-		return err
-	}
-	if !(eps >= 0) || math.IsInf(float64(eps), 1) {
-		return r.errorf("epsilon %g is not a finite number ≥ 0", eps)
-	}
-	x, err := r.required(0)
-	if err != nil {
-		return err
-	}
-	n.kind, n.in = nAffine, []int{-1, -1, -1}
-	for i := 1; i < 3; i++ {
-		c, v, err := r.floatConst(i, 1)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			return r.errorf("missing input %d (scale and B are constants)", i)
-		}
-		n.in[i] = v
-	}
-	n.in[0] = r.addBefore(node{kind: nLayerNorm, axis: 2, epsilon: eps, in: []int{x, -1, -1}}, "normalised")
 	return nil
 }
 

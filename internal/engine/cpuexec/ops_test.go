@@ -331,6 +331,14 @@ func TestOperators(t *testing.T) {
 			same := b.Node("MaxPool", []string{x}, ints("kernel_shape", 2, 2, 2), ints("strides", 2, 2, 2), str("auto_pad", "SAME_LOWER"))
 			return b.Node("Concat", []string{b.Node("Flatten", []string{mx}), b.Node("Flatten", []string{avg}), b.Node("Flatten", []string{inc}), b.Node("Flatten", []string{same})}, num("axis", 1))
 		}},
+		// GroupNormalization: opset 21's scale and bias per channel, and
+		// opset 18's per group, of 4-D and 3-D inputs.
+		{name: "groupnorm-opset21-per-channel", input: []int{6, 3, 4}, opset: 21, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("GroupNormalization", []string{x, b.Normal("s", 1, 0.3, 6), b.Normal("b", 0, 0.3, 6)}, num("num_groups", 3))
+		}},
+		{name: "groupnorm-opset18-per-group", input: []int{8, 5}, opset: 18, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("GroupNormalization", []string{x, b.Normal("s", 1, 0.3, 2), b.Normal("b", 0, 0.3, 2)}, num("num_groups", 2), flt("epsilon", 1e-3))
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

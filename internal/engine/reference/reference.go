@@ -207,6 +207,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: batchNorm(n)}, nil
 	case "InstanceNormalization":
 		return value{t: instanceNorm(n)}, nil
+	case "GroupNormalization":
+		return value{t: groupNorm(n, opset)}, nil
 	case "Relu":
 		return unary(n.x(0), func(x float64) float64 { return math.Max(x, 0) }), nil
 	case "Clip":
@@ -464,6 +466,39 @@ func instanceNorm(n node) Tensor {
 		c := p % C
 		for i, e := range plane {
 			y.Data[p*inner+i] = float32((float64(e)-mean)/math.Sqrt(v+eps)*float64(scale.Data[c]) + float64(bias.Data[c]))
+		}
+	}
+	return y
+}
+
+// groupNorm is GroupNormalization: the statistics of each group of
+// num_groups of an item's channels, over them and the spatial axes; scale
+// and bias per channel, or per group before opset 21 where there are that
+// many.
+func groupNorm(n node, opset int64) Tensor {
+	x, scale, bias := n.x(0), n.x(1), n.x(2)
+	eps, G := float64(n.f("epsilon", 1e-5)), n.i("num_groups", 1)
+	C, inner := x.Shape[1], size(x.Shape[2:])
+	span := C / G * inner // a group's elements
+	y := newTensor(x.Shape...)
+	for g := range size(x.Shape[:1]) * G {
+		part := x.Data[g*span : (g+1)*span]
+		var mean, v float64
+		for _, e := range part {
+			mean += float64(e)
+		}
+		mean /= float64(span)
+		for _, e := range part {
+			v += (float64(e) - mean) * (float64(e) - mean)
+		}
+		v /= float64(span)
+		for i, e := range part {
+			c := (g%G)*(C/G) + i/inner
+			k := c
+			if len(scale.Data) == G && opset < 21 {
+				k = g % G
+			}
+			y.Data[g*span+i] = float32((float64(e)-mean)/math.Sqrt(v+eps)*float64(scale.Data[k]) + float64(bias.Data[k]))
 		}
 	}
 	return y

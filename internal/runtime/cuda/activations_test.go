@@ -455,3 +455,18 @@ func TestGPUVideoOps(t *testing.T) {
 	b.Output("output", 4*2*2*2+4*2*2*2)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUGroupNorm runs GroupNormalization (opset 21, scale and bias per
+// channel) after a convolution, as diffusion U-Nets have it: a LayerNorm
+// of X viewed as [N, groups, the rest], then the per-channel Affine, at
+// batch sizes 1 to 4 against the CPU runtime.
+func TestGPUGroupNorm(t *testing.T) {
+	b := modelgen.NewBuilder("groupnorm", 97)
+	b.SetOpset(21)
+	x := b.Input("input", 3, 6, 5)
+	c := b.Node("Conv", []string{x, b.Normal("w", 0, 0.3, 8, 3, 3, 3)}, modelgen.Ints("pads", 1, 1, 1, 1))
+	g := b.Node("GroupNormalization", []string{c, b.Normal("s", 1, 0.3, 8), b.Normal("bias", 0, 0.3, 8)}, modelgen.Int("num_groups", 4))
+	b.NodeOut("Reshape", "output", []string{g, b.Int64s("flat", []int64{0, -1}, 2)})
+	b.Output("output", 8*6*5)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
