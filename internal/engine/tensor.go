@@ -92,6 +92,12 @@ const (
 	ActGeluTanh                // x · (1 + tanh(√(2/π)·(x + 0.044715·x³))) / 2: Gelu with approximate "tanh"
 	ActThresholdedRelu         // x if x > Alpha, else 0
 	ActCelu                    // max(0, x) + min(0, Alpha·(e^(x/Alpha) − 1))
+	ActFloor                   // ⌊x⌋
+	ActCeil                    // ⌈x⌉
+	ActRound                   // x rounded to the nearest integer, halves to even
+	ActSign                    // 1, −1 or 0 (NaN for NaN)
+	ActSin                     // sin x
+	ActCos                     // cos x
 )
 
 func (k ActKind) String() string {
@@ -144,6 +150,18 @@ func (k ActKind) String() string {
 		return "thresholdedrelu"
 	case ActCelu:
 		return "celu"
+	case ActFloor:
+		return "floor"
+	case ActCeil:
+		return "ceil"
+	case ActRound:
+		return "round"
+	case ActSign:
+		return "sign"
+	case ActSin:
+		return "sin"
+	case ActCos:
+		return "cos"
 	}
 	return fmt.Sprintf("ActKind(%d)", uint8(k))
 }
@@ -218,6 +236,24 @@ func (a Activation) Apply(x float32) float32 {
 		return 0
 	case ActCelu:
 		return max(0, x) + float32(min(0, float64(a.Alpha)*math.Expm1(float64(x)/float64(a.Alpha))))
+	case ActFloor:
+		return float32(math.Floor(float64(x)))
+	case ActCeil:
+		return float32(math.Ceil(float64(x)))
+	case ActRound:
+		return float32(math.RoundToEven(float64(x)))
+	case ActSign:
+		switch {
+		case x > 0:
+			return 1
+		case x < 0:
+			return -1
+		}
+		return x // 0, −0 or NaN
+	case ActSin:
+		return float32(math.Sin(float64(x)))
+	case ActCos:
+		return float32(math.Cos(float64(x)))
 	}
 	return x
 }

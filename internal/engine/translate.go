@@ -39,7 +39,7 @@ func (r *nodeReader) translate(n *node) error {
 	case "Tanh":
 		n.kind, n.act = nActivate, Activation{Kind: ActTanh}
 		return r.unary(n)
-	case "Erf", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal":
+	case "Erf", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos":
 		n.kind, n.act = nActivate, Activation{Kind: unaryActs[op]}
 		return r.unary(n)
 	case "Pow":
@@ -150,7 +150,8 @@ func (r *nodeReader) translate(n *node) error {
 
 // unaryActs are the ONNX operators that are an activation alone.
 var unaryActs = map[string]ActKind{"Erf": ActErf, "Sqrt": ActSqrt, "Exp": ActExp, "Log": ActLog, "Abs": ActAbs,
-	"Neg": ActNeg, "Reciprocal": ActReciprocal}
+	"Neg": ActNeg, "Reciprocal": ActReciprocal, "Floor": ActFloor, "Ceil": ActCeil, "Round": ActRound, "Sign": ActSign,
+	"Sin": ActSin, "Cos": ActCos}
 
 // pow reads a Pow by a constant scalar exponent (a LayerNormalization
 // exported before opset 17 squares with it), an activation.

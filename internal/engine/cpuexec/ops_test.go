@@ -339,6 +339,15 @@ func TestOperators(t *testing.T) {
 		{name: "groupnorm-opset18-per-group", input: []int{8, 5}, opset: 18, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("GroupNormalization", []string{x, b.Normal("s", 1, 0.3, 2), b.Normal("b", 0, 0.3, 2)}, num("num_groups", 2), flt("epsilon", 1e-3))
 		}},
+		// Floor, Ceil, Round (halves to even: Floor(4x)/2 makes halves),
+		// Sign (of integers too, so zeros), Sin and Cos.
+		{name: "floor-ceil-round-sign-sin-cos", input: []int{4, 6}, build: func(b *modelgen.Builder, x string) string {
+			k := b.Node("Floor", []string{b.Node("Mul", []string{x, b.Const("four", []float32{4})})})
+			halves := b.Node("Mul", []string{k, b.Const("half", []float32{0.5})})
+			parts := []string{k, b.Node("Ceil", []string{x}), b.Node("Round", []string{halves}), b.Node("Sign", []string{x}),
+				b.Node("Sign", []string{b.Node("Round", []string{x})}), b.Node("Sin", []string{b.Node("Mul", []string{x, b.Const("three", []float32{3})})}), b.Node("Cos", []string{x})}
+			return b.Node("Concat", parts, num("axis", 1))
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

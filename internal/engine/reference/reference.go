@@ -328,6 +328,26 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return unary(n.x(0), math.Log), nil
 	case "Abs":
 		return unary(n.x(0), math.Abs), nil
+	case "Floor":
+		return unary(n.x(0), math.Floor), nil
+	case "Ceil":
+		return unary(n.x(0), math.Ceil), nil
+	case "Round":
+		return unary(n.x(0), math.RoundToEven), nil
+	case "Sign":
+		return unary(n.x(0), func(x float64) float64 {
+			switch {
+			case x > 0:
+				return 1
+			case x < 0:
+				return -1
+			}
+			return x
+		}), nil
+	case "Sin":
+		return unary(n.x(0), math.Sin), nil
+	case "Cos":
+		return unary(n.x(0), math.Cos), nil
 	case "Neg":
 		return unary(n.x(0), func(x float64) float64 { return -x }), nil
 	case "Reciprocal":

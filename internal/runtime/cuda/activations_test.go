@@ -470,3 +470,19 @@ func TestGPUGroupNorm(t *testing.T) {
 	b.Output("output", 8*6*5)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPURoundingAndTrig runs Floor (fused into the Mul before it), Ceil,
+// Round of exact halves (to even, as rintf does), Sign (zeros too), Sin
+// and Cos (act codes 24-29), at batch sizes 1 to 4 against the CPU
+// runtime.
+func TestGPURoundingAndTrig(t *testing.T) {
+	b := modelgen.NewBuilder("rounding", 101)
+	x := b.Input("input", 4, 6)
+	k := b.Node("Floor", []string{b.Node("Mul", []string{x, b.Const("four", []float32{4})})})
+	halves := b.Node("Mul", []string{k, b.Const("half", []float32{0.5})})
+	parts := []string{k, b.Node("Ceil", []string{x}), b.Node("Round", []string{halves}), b.Node("Sign", []string{b.Node("Round", []string{x})}),
+		b.Node("Sin", []string{b.Node("Mul", []string{x, b.Const("three", []float32{3})})}), b.Node("Cos", []string{x})}
+	b.NodeOut("Concat", "output", parts, modelgen.Int("axis", 2))
+	b.Output("output", 4, 36)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}

@@ -41,6 +41,12 @@ __device__ __forceinline__ float act(float v, int kind, float p0, float p1) {
 	case 21: return 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
 	case 22: return v > p0 ? v : 0.f;
 	case 23: return fmaxf(v, 0.f) + fminf(0.f, p0 * expm1f(v / p0));
+	case 24: return floorf(v);
+	case 25: return ceilf(v);
+	case 26: return rintf(v);
+	case 27: return v > 0.f ? 1.f : v < 0.f ? -1.f : v;
+	case 28: return sinf(v);
+	case 29: return cosf(v);
 	}
 	return v;
 }

@@ -37,6 +37,11 @@ __device__ float logf(float);
 __device__ float fabsf(float);
 __device__ float expm1f(float);
 __device__ float log1pf(float);
+__device__ float floorf(float);
+__device__ float ceilf(float);
+__device__ float rintf(float);
+__device__ float sinf(float);
+__device__ float cosf(float);
 `
 
 // TestKernelSourceCompiles compiles kernelSource to PTX with clang's CUDA

@@ -2029,6 +2029,12 @@ static float act_apply(int kind, float v, float p0, float p1) {
 	case 21: return 0.5f * v * (1 + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v))); /* gelu tanh */
 	case 22: return v > p0 ? v : 0;                    /* thresholdedrelu(p0) */
 	case 23: return fmaxf(v, 0) + fminf(0, p0 * expm1f(v / p0)); /* celu(p0) */
+	case 24: return floorf(v);                         /* floor */
+	case 25: return ceilf(v);                          /* ceil */
+	case 26: return rintf(v);                          /* round, halves to even */
+	case 27: return v > 0 ? 1 : v < 0 ? -1 : v;        /* sign */
+	case 28: return sinf(v);                           /* sin */
+	case 29: return cosf(v);                           /* cos */
 	}
 	return v;
 }
