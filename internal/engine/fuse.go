@@ -243,7 +243,7 @@ func (m *Model) fuseActivations() {
 			continue
 		}
 		switch m.nodes[p].kind {
-		case nConv, nGemm, nBinary, nAffine, nConvTranspose:
+		case nConv, nGemm, nBinary, nAffine, nConvTranspose, nTranspose, nSlice, nExpand: // the last three are Binary ops too
 			m.nodes[p].act = a.act
 			m.merge(p, c)
 		}
@@ -346,7 +346,7 @@ func (m *Model) fuseBatchMatMul(s1 [][]int) {
 			}
 		}
 		p := m.soleProducer(mm.in[1], uses, isOutput)
-		if p < 0 || mm.gemm.transB || m.nodes[p].kind != nTranspose {
+		if p < 0 || mm.gemm.transB || m.nodes[p].kind != nTranspose || m.nodes[p].act.Kind != ActNone {
 			continue
 		}
 		t := &m.nodes[p]

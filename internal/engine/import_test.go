@@ -701,6 +701,24 @@ func TestFusion(t *testing.T) {
 			t.Errorf("op %+v, want a Binary max", p.Ops[1])
 		}
 	})
+	// An activation after a strided copy (Transpose, Slice, Expand: Binary
+	// ops) fuses into it, as into any Binary.
+	t.Run("strided-copy-activation", func(t *testing.T) {
+		m := single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+			t := b.Node("Relu", []string{b.Node("Transpose", []string{x}, ints("perm", 0, 2, 1))})
+			s := b.Node("Sigmoid", []string{b.Node("Slice", []string{x, b.Int64s("s", []int64{1}, 1), b.Int64s("e", []int64{4}, 1), b.Int64s("a", []int64{2}, 1)})})
+			return b.Node("Concat", []string{b.Node("Flatten", []string{t}), b.Node("Flatten", []string{s})}, num("axis", 1))
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		if k := kinds(p); k[engine.KindBinary] != 2 || k[engine.KindActivate] != 0 {
+			t.Fatalf("ops %v, want 2 Binary and no Activate", k)
+		}
+		for i, want := range []engine.ActKind{engine.ActRelu, engine.ActSigmoid} {
+			if b := p.Ops[i].(*engine.Binary); b.Act.Kind != want {
+				t.Errorf("op %d: %s, want %s fused", i, b.Act.Kind, want)
+			}
+		}
+	})
 	// A 3-D convolution of depth 3, padded in depth, is a transpose, a
 	// Pad, and for each depth a strided copy of the frames and a 2-D Conv
 	// (the sum so far its residual), then a transpose back; a 3-D pool is

@@ -250,7 +250,7 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 		return []Op{&Resize{Nodes: n.name, X: x, Table: pl.ref(n.in[1]), Y: y}}, nil
 	case nExpand:
 		dims, sx, sOne := broadcastStrides(in[0], in[1], pl.shapes[n.out])
-		return []Op{&Binary{Nodes: n.name, Op: Mul, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne}}, nil
+		return []Op{&Binary{Nodes: n.name, Op: Mul, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne, Act: n.act}}, nil
 	case nBatchMatMul:
 		g, err := n.bmmGeom(in)
 		if err != nil {
@@ -285,14 +285,14 @@ func (pl *planner) ops(n *node) ([]Op, error) {
 		a := x
 		a.Offset += 4 * int64(off)
 		a.Shape = []int{span}
-		return []Op{&Binary{Nodes: n.name, Op: Mul, A: a, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne}}, nil
+		return []Op{&Binary{Nodes: n.name, Op: Mul, A: a, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne, Act: n.act}}, nil
 	case nTranspose:
 		perm, err := n.permFor(len(in[0]))
 		if err != nil {
 			return nil, err
 		}
 		dims, sx, sOne := transposeStrides(in[0], perm, pl.shapes[n.out])
-		return []Op{&Binary{Nodes: n.name, Op: Mul, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne}}, nil
+		return []Op{&Binary{Nodes: n.name, Op: Mul, A: x, B: pl.ref(n.in[1]), Y: y, Dims: dims, StrideA: sx, StrideB: sOne, Act: n.act}}, nil
 	case nAffine:
 		return []Op{&Affine{Nodes: n.name, X: x, Scale: pl.ref(n.in[1]), Shift: pl.ref(n.in[2]), Y: y, Act: n.act}}, nil
 	case nLayerNorm:

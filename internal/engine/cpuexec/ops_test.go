@@ -348,6 +348,14 @@ func TestOperators(t *testing.T) {
 				b.Node("Sign", []string{b.Node("Round", []string{x})}), b.Node("Sin", []string{b.Node("Mul", []string{x, b.Const("three", []float32{3})})}), b.Node("Cos", []string{x})}
 			return b.Node("Concat", parts, num("axis", 1))
 		}},
+		// Activations fused into strided copies: a Transpose, a Slice and
+		// an Expand.
+		{name: "strided-copies-activated", input: []int{3, 4}, build: func(b *modelgen.Builder, x string) string {
+			t := b.Node("Relu", []string{b.Node("Transpose", []string{x}, ints("perm", 0, 2, 1))})
+			s := b.Node("Sigmoid", []string{b.Node("Slice", []string{x, b.Int64s("s", []int64{1}, 1), b.Int64s("e", []int64{4}, 1), b.Int64s("a", []int64{2}, 1)})})
+			e := b.Node("Tanh", []string{b.Node("Expand", []string{b.Node("ReduceMean", []string{x}, ints("axes", 2)), b.Int64s("to", []int64{1, 3, 4}, 3)})})
+			return b.Node("Concat", []string{b.Node("Flatten", []string{t}), b.Node("Flatten", []string{s}), b.Node("Flatten", []string{e})}, num("axis", 1))
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before
