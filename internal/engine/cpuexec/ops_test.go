@@ -356,6 +356,12 @@ func TestOperators(t *testing.T) {
 			e := b.Node("Tanh", []string{b.Node("Expand", []string{b.Node("ReduceMean", []string{x}, ints("axes", 2)), b.Int64s("to", []int64{1, 3, 4}, 3)})})
 			return b.Node("Concat", []string{b.Node("Flatten", []string{t}), b.Node("Flatten", []string{s}), b.Node("Flatten", []string{e})}, num("axis", 1))
 		}},
+		// Two Swin Transformer blocks (the second's windows shifted): the
+		// strided copies and views of a real model (six-axis transposes,
+		// rolls, heads gathered from a five-axis transpose) at opset 17.
+		{name: "swin-blocks", input: []int{8, 8, 8}, opset: 17, build: func(b *modelgen.Builder, x string) string {
+			return b.SwinBlock(b.SwinBlock(x, 8, 8, 4, 2, 0), 8, 8, 4, 2, 2)
+		}},
 		// Pixel shuffle and unshuffle: DepthToSpace in both orders (the
 		// transposes have five dimensions once merged), SpaceToDepth back
 		// and forth, and pixel_shuffle as PyTorch exported it before

@@ -486,3 +486,20 @@ func TestGPURoundingAndTrig(t *testing.T) {
 	b.Output("output", 4, 36)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUSwinBlocks runs two Swin Transformer blocks (modelgen.SwinBlock,
+// the second shifted) after a patch embedding (a strided convolution, its
+// output moved to NHWC): six-axis transposes into and out of windows,
+// rolls, heads gathered from a five-axis transpose, batched MatMuls, at
+// batch sizes 1 to 4 against the CPU runtime.
+func TestGPUSwinBlocks(t *testing.T) {
+	b := modelgen.NewBuilder("swin", 103)
+	b.SetOpset(17)
+	x := b.Input("input", 3, 32, 32)
+	p := b.Node("Conv", []string{x, b.Normal("patch", 0, 0.2, 8, 3, 4, 4), b.Normal("patch_bias", 0, 0.1, 8)}, modelgen.Ints("strides", 4, 4))
+	y := b.Node("Transpose", []string{p}, modelgen.Ints("perm", 0, 2, 3, 1))
+	y = b.SwinBlock(b.SwinBlock(y, 8, 8, 4, 2, 0), 8, 8, 4, 2, 2)
+	b.NodeOut("Reshape", "output", []string{y, b.Int64s("flat", []int64{0, -1}, 2)})
+	b.Output("output", 8*8*8)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
