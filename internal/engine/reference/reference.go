@@ -474,21 +474,25 @@ func instanceNorm(n node) Tensor {
 	C, inner := x.Shape[1], size(x.Shape[2:])
 	for p := range size(x.Shape[:2]) {
 		plane := x.Data[p*inner : (p+1)*inner]
-		var mean, v float64
-		for _, e := range plane {
-			mean += float64(e)
-		}
-		mean /= float64(inner)
-		for _, e := range plane {
-			v += (float64(e) - mean) * (float64(e) - mean)
-		}
-		v /= float64(inner)
+		mean, v := moments(plane)
 		c := p % C
 		for i, e := range plane {
 			y.Data[p*inner+i] = float32((float64(e)-mean)/math.Sqrt(v+eps)*float64(scale.Data[c]) + float64(bias.Data[c]))
 		}
 	}
 	return y
+}
+
+// moments are the mean and the (biased) variance of v, in float64.
+func moments(v []float32) (mean, variance float64) {
+	for _, e := range v {
+		mean += float64(e)
+	}
+	mean /= float64(len(v))
+	for _, e := range v {
+		variance += (float64(e) - mean) * (float64(e) - mean)
+	}
+	return mean, variance / float64(len(v))
 }
 
 // groupNorm is GroupNormalization: the statistics of each group of
@@ -503,15 +507,7 @@ func groupNorm(n node, opset int64) Tensor {
 	y := newTensor(x.Shape...)
 	for g := range size(x.Shape[:1]) * G {
 		part := x.Data[g*span : (g+1)*span]
-		var mean, v float64
-		for _, e := range part {
-			mean += float64(e)
-		}
-		mean /= float64(span)
-		for _, e := range part {
-			v += (float64(e) - mean) * (float64(e) - mean)
-		}
-		v /= float64(span)
+		mean, v := moments(part)
 		for i, e := range part {
 			c := (g%G)*(C/G) + i/inner
 			k := c
