@@ -33,6 +33,7 @@ func (m *Model) fuse() error {
 	m.fuseLayerNorm(s1)
 	m.fuseBatchMatMul(s1)
 	m.fuseActivations()
+	m.composeTransposes(s1)
 	return nil
 }
 
@@ -247,6 +248,55 @@ func (m *Model) fuseActivations() {
 			m.nodes[p].act = a.act
 			m.merge(p, c)
 		}
+	}
+}
+
+// composeTransposes makes a Transpose of a Transpose that alone reads it
+// one Transpose of the first's input, their perms composed, or where they
+// undo each other the first's input itself, activated if either was: a
+// 3-D convolution's transpose back, its ReLU fused, and the next one's
+// transpose in (volume.go). Runs after fuseActivations.
+func (m *Model) composeTransposes(s1 [][]int) {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		t2 := &m.nodes[c]
+		if t2.dead || t2.kind != nTranspose {
+			continue
+		}
+		p := m.soleProducer(t2.in[0], uses, isOutput)
+		if p < 0 || m.nodes[p].kind != nTranspose {
+			continue
+		}
+		t1 := &m.nodes[p]
+		if t1.act.Kind != ActNone && t2.act.Kind != ActNone {
+			continue
+		}
+		rank := len(s1[t1.in[0]])
+		p1, err1 := t1.permFor(rank)
+		p2, err2 := t2.permFor(rank)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		perm, identity := make([]int, rank), true
+		for d := range perm {
+			perm[d] = p1[p2[d]]
+			identity = identity && perm[d] == d
+		}
+		act := t1.act
+		if act.Kind == ActNone {
+			act = t2.act
+		}
+		nd := node{kind: nTranspose, perm: perm, act: act, in: t1.in}
+		switch {
+		case identity && act.Kind != ActNone:
+			nd = node{kind: nActivate, act: act, in: t1.in[:1]}
+		case identity:
+			nd = node{kind: nView, view: viewIdentity, in: t1.in[:1]}
+		}
+		nd.op, nd.name, nd.out = t2.op, t1.name+"+"+t2.name, t2.out
+		*t2 = nd
+		*t1 = node{dead: true}
+		uses, isOutput = m.usage()
 	}
 }
 

@@ -701,6 +701,28 @@ func TestFusion(t *testing.T) {
 			t.Errorf("op %+v, want a Binary max", p.Ops[1])
 		}
 	})
+	// Two 3-D convolutions with a ReLU between: the first's transpose back
+	// (the ReLU fused) and the second's transpose in undo each other, so
+	// an Activate of the first's sum replaces both. A Transpose of a
+	// Transpose is one Transpose.
+	t.Run("transposes-composed", func(t *testing.T) {
+		m := single([]int{2, 3, 4, 4}, func(b *modelgen.Builder, x string) string {
+			c1 := b.Node("Conv", []string{x, b.Normal("w1", 0, 1, 2, 2, 1, 3, 3)}, ints("pads", 0, 1, 1, 0, 1, 1))
+			c2 := b.Node("Conv", []string{b.Node("Relu", []string{c1}), b.Normal("w2", 0, 1, 2, 2, 1, 3, 3)}, ints("pads", 0, 1, 1, 0, 1, 1))
+			t := b.Node("Transpose", []string{b.Node("Transpose", []string{c2}, ints("perm", 0, 2, 3, 4, 1))}, ints("perm", 0, 4, 1, 2, 3))
+			return b.Node("Transpose", []string{t}, ints("perm", 0, 1, 3, 4, 2))
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		k := kinds(p)
+		// Transpose in, Conv, Activate, Conv, one Transpose for the last
+		// four (the 3-D conv's back and the model's three, composed).
+		if len(p.Ops) != 5 || k[engine.KindBinary] != 2 || k[engine.KindConv] != 2 || k[engine.KindActivate] != 1 {
+			t.Fatalf("%d ops %v, want 2 Binary, 2 Conv and 1 Activate", len(p.Ops), k)
+		}
+		if a := p.Ops[2].(*engine.Activate); a.Act.Kind != engine.ActRelu {
+			t.Errorf("op 2: %s, want the ReLU", a.Act.Kind)
+		}
+	})
 	// An activation after a strided copy (Transpose, Slice, Expand: Binary
 	// ops) fuses into it, as into any Binary.
 	t.Run("strided-copy-activation", func(t *testing.T) {

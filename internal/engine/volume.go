@@ -17,7 +17,9 @@ import "fmt"
 // padded in D; for each k, the frames that slice reads are a strided copy,
 // [N·OD, C, H, W], convolved with the sum so far as the convolution's
 // residual; the sum, [N, OD, M, OH, OW], is transposed back. The
-// multiply-adds are the 3-D convolution's; the copies are the price.
+// multiply-adds are the 3-D convolution's; the copies are the price, less
+// where one 3-D convolution feeds the next (composeTransposes cancels the
+// transposes between them).
 
 // volumeAxis is a 3-D window's geometry along one axis.
 type volumeAxis struct{ k, s, d, p0, p1 int }

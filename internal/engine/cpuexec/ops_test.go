@@ -324,6 +324,12 @@ func TestOperators(t *testing.T) {
 			lower := b.Node("Conv", []string{temporal, b.Normal("w4", 0, 0.3, 2, 2, 2, 1, 2)}, str("auto_pad", "SAME_LOWER"))
 			return b.Node("Concat", []string{temporal, lower}, num("axis", 1))
 		}},
+		{name: "conv3d-chain-transposes-composed", input: []int{2, 3, 4, 4}, build: func(b *modelgen.Builder, x string) string {
+			c1 := b.Node("Conv", []string{x, b.Normal("w1", 0, 0.3, 3, 2, 1, 3, 3)}, ints("pads", 0, 1, 1, 0, 1, 1))
+			c2 := b.Node("Conv", []string{b.Node("Relu", []string{c1}), b.Normal("w2", 0, 0.3, 2, 3, 3, 1, 1)}, ints("pads", 1, 0, 0, 1, 0, 0))
+			t := b.Node("Transpose", []string{b.Node("Transpose", []string{c2}, ints("perm", 0, 2, 3, 4, 1))}, ints("perm", 0, 4, 1, 2, 3))
+			return b.Node("Sigmoid", []string{b.Node("Transpose", []string{t}, ints("perm", 0, 1, 3, 4, 2))})
+		}},
 		{name: "pool3d-max-avg", input: []int{2, 5, 7, 6}, build: func(b *modelgen.Builder, x string) string {
 			mx := b.Node("MaxPool", []string{x}, ints("kernel_shape", 2, 3, 3), ints("strides", 2, 2, 2), ints("pads", 1, 1, 0, 0, 1, 1), num("ceil_mode", 1))
 			avg := b.Node("AveragePool", []string{x}, ints("kernel_shape", 3, 2, 2), ints("strides", 1, 2, 2), ints("pads", 1, 0, 1, 1, 1, 0))
