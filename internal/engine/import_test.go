@@ -541,6 +541,11 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Expand", []string{x, b.Int64s("s", []int64{1, 2}, 2)})
 			})
 		}, want: []string{"Expand", "shape [1 3] does not expand to [1 2]"}},
+		{name: "resize 1-D by four scales", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 11, 11}, 4)})
+			})
+		}, want: []string{"Resize", "scales [1 1 11 11] for an input of rank 3"}},
 		{name: "resize mode", model: func() *onnx.ModelProto {
 			return single([]int{1, 2, 2}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 2}, 4)}, modelgen.String("mode", "lanczos"))

@@ -128,6 +128,9 @@ func (r *nodeReader) resizeNode(n *node, op string) error {
 	// sizes get a 1 for the height.
 	n.lifted = rank == 3
 	givenScales, givenSizes := scales, sizes // for the errors
+	if sizes == nil && len(scales) != rank {
+		return r.errorf("scales %v for an input of rank %d", givenScales, rank)
+	}
 	if n.lifted {
 		scales, sizes = liftList(scales, 1), liftList(sizes, 1)
 	}
