@@ -92,9 +92,9 @@ func (r *nodeReader) instanceNorm(n *node) error {
 
 // groupNorm reads a GroupNormalization (opset 18): each item's channels
 // in num_groups groups, each group normalised over its channels and
-// spatial axes, then scaled and shifted per channel (opset 21; opset 18
-// and 19 gave scale and bias per group, which are repeated for each of
-// the group's channels here). The LayerNorm runs on a view of X as [N,
+// spatial axes, then scaled and shifted per channel (opset 21; opsets 18
+// to 20 gave scale and bias per group, which are repeated for each of the
+// group's channels here). The LayerNorm runs on a view of X as [N,
 // groups, the rest]; n is the Affine of the normalised X.
 func (r *nodeReader) groupNorm(n *node) error {
 	if r.b.m.opset < 18 {
