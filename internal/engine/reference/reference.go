@@ -318,40 +318,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: concat(n)}, nil
 	case "Softmax", "LogSoftmax":
 		return value{t: softmax(n, opset)}, nil
-	case "Erf":
-		return unary(n.x(0), math.Erf), nil
-	case "Sqrt":
-		return unary(n.x(0), math.Sqrt), nil
-	case "Exp":
-		return unary(n.x(0), math.Exp), nil
-	case "Log":
-		return unary(n.x(0), math.Log), nil
-	case "Abs":
-		return unary(n.x(0), math.Abs), nil
-	case "Floor":
-		return unary(n.x(0), math.Floor), nil
-	case "Ceil":
-		return unary(n.x(0), math.Ceil), nil
-	case "Round":
-		return unary(n.x(0), math.RoundToEven), nil
-	case "Sign":
-		return unary(n.x(0), func(x float64) float64 {
-			switch {
-			case x > 0:
-				return 1
-			case x < 0:
-				return -1
-			}
-			return x
-		}), nil
-	case "Sin":
-		return unary(n.x(0), math.Sin), nil
-	case "Cos":
-		return unary(n.x(0), math.Cos), nil
-	case "Neg":
-		return unary(n.x(0), func(x float64) float64 { return -x }), nil
-	case "Reciprocal":
-		return unary(n.x(0), func(x float64) float64 { return 1 / x }), nil
+	case "Erf", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos":
+		return unary(n.x(0), elementwise[p.GetOpType()]), nil
 	case "Pow":
 		return value{t: broadcast(n.x(0), n.x(1), math.Pow)}, nil
 	case "Equal", "Where", "ConstantOfShape", "Expand":
@@ -366,6 +334,25 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: layerNorm(n)}, nil
 	}
 	return value{}, fmt.Errorf("operator not in the reference")
+}
+
+// elementwise are the unary operators whose definitions are a function
+// of one element.
+var elementwise = map[string]func(float64) float64{
+	"Erf": math.Erf, "Sqrt": math.Sqrt, "Exp": math.Exp, "Log": math.Log, "Abs": math.Abs,
+	"Neg":        func(x float64) float64 { return -x },
+	"Reciprocal": func(x float64) float64 { return 1 / x },
+	"Floor":      math.Floor, "Ceil": math.Ceil, "Round": math.RoundToEven,
+	"Sign": func(x float64) float64 {
+		switch {
+		case x > 0:
+			return 1
+		case x < 0:
+			return -1
+		}
+		return x // 0, −0 or NaN
+	},
+	"Sin": math.Sin, "Cos": math.Cos,
 }
 
 func unary(x Tensor, f func(float64) float64) value {
