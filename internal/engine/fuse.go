@@ -10,7 +10,8 @@ import (
 // a Pad of zeros folds into the convolution or average pool after it,
 // BatchNormalization folds into the convolution before it, and Conv +
 // residual Add, MatMul + bias Add and op + activation chains become
-// single nodes. PyTorch's GELU, five nodes, becomes one activation, its
+// single nodes. PyTorch's GELU, five nodes, and SiLU, two, become one
+// activation each, its
 // LayerNorm exported before opset 17 one LayerNorm, and the scaling and
 // transposing around attention's Q·Kᵀ part of the batched MatMul. A fused
 // node takes the place of the last node of its chain, where all its
@@ -30,6 +31,7 @@ func (m *Model) fuse() error {
 	m.fuseResidual(s1, s2)
 	m.fuseMatMulBias(s1)
 	m.fuseGelu()
+	m.fuseSilu()
 	m.fuseLayerNorm(s1)
 	m.fuseBatchMatMul(s1)
 	m.fuseActivations()
@@ -366,6 +368,31 @@ func (m *Model) fuseGelu() {
 			for _, k := range []int{d, e, f, g} {
 				m.nodes[k] = node{dead: true}
 			}
+			break
+		}
+	}
+}
+
+// fuseSilu turns SiLU (swish) as PyTorch exports it, Mul(x, Sigmoid(x)),
+// into one activation of x, which fuseActivations may then fold into x's
+// producer: every convolution of EfficientNet and YOLOv5 is followed by
+// one.
+func (m *Model) fuseSilu() {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		mul := &m.nodes[c]
+		if mul.dead || mul.kind != nBinary || mul.binop != Mul || mul.act.Kind != ActNone {
+			continue
+		}
+		for i := range 2 {
+			x := mul.in[i]
+			s := m.soleProducer(mul.in[1-i], uses, isOutput)
+			if s < 0 || m.nodes[s].kind != nActivate || m.nodes[s].act.Kind != ActSigmoid || m.nodes[s].in[0] != x {
+				continue
+			}
+			*mul = node{kind: nActivate, op: mul.op, name: m.nodes[s].name + "+" + mul.name, in: []int{x}, out: mul.out,
+				act: Activation{Kind: ActSilu}}
+			m.nodes[s] = node{dead: true}
 			break
 		}
 	}

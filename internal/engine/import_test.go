@@ -199,11 +199,18 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Reshape", []string{x, b.Node("Relu", []string{x})})
 			})
 		}, want: []string{"Reshape", "must be a constant"}},
-		{name: "weight larger than page", opts: engine.Options{PageSize: 1024}, model: func() *onnx.ModelProto {
-			return single([]int{3, 8, 8}, func(b *modelgen.Builder, x string) string {
-				return conv(b, x, b.Normal("bigw", 0, 1, 16, 3, 3, 3))
+		// A convolution's weights larger than a page are split by output
+		// channels, but not below one channel, nor a grouped one's.
+		{name: "conv output channel larger than page", opts: engine.Options{PageSize: 1024}, model: func() *onnx.ModelProto {
+			return single([]int{64, 8, 8}, func(b *modelgen.Builder, x string) string {
+				return conv(b, x, b.Normal("bigw", 0, 1, 2, 64, 3, 3))
 			})
 		}, want: []string{`"bigw"`, "larger than a page"}},
+		{name: "grouped conv larger than page", opts: engine.Options{PageSize: 1024}, model: func() *onnx.ModelProto {
+			return single([]int{8, 8, 8}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Conv", []string{x, b.Normal("groupw", 0, 1, 16, 4, 3, 3)}, num("group", 2))
+			})
+		}, want: []string{`"groupw"`, "larger than a page"}},
 		{name: "no opset", model: func() *onnx.ModelProto {
 			m := single([]int{3}, func(b *modelgen.Builder, x string) string { return b.Node("Relu", []string{x}) })
 			m.OpsetImport = nil
@@ -744,6 +751,68 @@ func TestFusion(t *testing.T) {
 			if b := p.Ops[i].(*engine.Binary); b.Act.Kind != want {
 				t.Errorf("op %d: %s, want %s fused", i, b.Act.Kind, want)
 			}
+		}
+	})
+	// SiLU as PyTorch exports it, Mul(x, Sigmoid(x)), is one activation,
+	// fused into the convolution (in either operand order); a Mul of a
+	// Sigmoid of another tensor is not.
+	t.Run("silu", func(t *testing.T) {
+		m := single([]int{4, 6, 6}, func(b *modelgen.Builder, x string) string {
+			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 4, 4, 3, 3)}, ints("pads", 1, 1, 1, 1))
+			s := b.Node("Mul", []string{b.Node("Sigmoid", []string{c}), c})
+			return b.Node("Mul", []string{s, b.Node("Sigmoid", []string{x})})
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		if len(p.Ops) != 3 {
+			t.Fatalf("%d ops %v, want a Conv, an Activate and a Binary", len(p.Ops), kinds(p))
+		}
+		if c, ok := p.Ops[0].(*engine.Conv); !ok || c.Act.Kind != engine.ActSilu {
+			t.Errorf("op 0: %+v, want a Conv with SiLU", p.Ops[0])
+		}
+		if a, ok := p.Ops[1].(*engine.Activate); !ok || a.Act.Kind != engine.ActSigmoid {
+			t.Errorf("op 1: %+v, want the Sigmoid of x", p.Ops[1])
+		}
+	})
+	// A convolution whose weights are larger than a page is split by
+	// output channels into convolutions whose weights fit one, each with
+	// its bias and activation, concatenated; one with a residual adds it
+	// (and activates) after the Concat (TestImportErrors: what is not
+	// split).
+	t.Run("split-large-conv", func(t *testing.T) {
+		conv := func(b *modelgen.Builder, x, name string) string {
+			w, bias := b.Normal(name+".w", 0, 1, 16, 8, 3, 3), b.Normal(name+".b", 0, 1, 16)
+			return b.Node("Conv", []string{x, w, bias}, ints("pads", 1, 1, 1, 1))
+		}
+		m := single([]int{8, 5, 5}, func(b *modelgen.Builder, x string) string {
+			y := b.Node("Relu", []string{conv(b, x, "c1")})
+			r := b.Node("Relu", []string{b.Node("Add", []string{conv(b, b.Node("Slice", []string{y, b.Int64s("s", []int64{0}, 1),
+				b.Int64s("e", []int64{8}, 1), b.Int64s("a", []int64{1}, 1)}), "c2"), y})})
+			return r
+		})
+		// 8·3·3 floats (288 bytes) an output channel: 3 in a page of 1 KiB.
+		p := mustPlan(t, mustImport(t, m, engine.Options{PageSize: 1024}), 2)
+		k := kinds(p)
+		if k[engine.KindConv] != 12 || k[engine.KindConcat] != 2 || k[engine.KindBinary] != 2 {
+			t.Fatalf("ops %v, want 12 Conv, 2 Concat and 2 Binary (the Slice, the residual)", k)
+		}
+		var outs []int
+		for _, op := range p.Ops[:6] {
+			c := op.(*engine.Conv)
+			outs = append(outs, c.W.Shape[0])
+			if c.Act.Kind != engine.ActRelu || !c.B.Present() || c.Z.Present() {
+				t.Errorf("%s: act %s, bias %v, residual %v; want ReLU and bias", c.Source(), c.Act.Kind, c.B.Present(), c.Z.Present())
+			}
+		}
+		if !slices.Equal(outs, []int{3, 3, 3, 3, 3, 1}) {
+			t.Errorf("parts of %v output channels, want 3, 3, 3, 3, 3, 1", outs)
+		}
+		for _, op := range p.Ops[8:14] {
+			if c := op.(*engine.Conv); c.Act.Kind != engine.ActNone || c.Z.Present() {
+				t.Errorf("%s: act %s, residual %v; want neither before the Concat", c.Source(), c.Act.Kind, c.Z.Present())
+			}
+		}
+		if add, ok := p.Ops[15].(*engine.Binary); !ok || add.Op != engine.Add || add.Act.Kind != engine.ActRelu {
+			t.Errorf("last op %+v, want the residual Add with ReLU", p.Ops[15])
 		}
 	})
 	// A 3-D convolution of depth 3, padded in depth, is a transpose, a

@@ -89,6 +89,7 @@ func ImportProto(mp *onnx.ModelProto, opts Options) (*Model, error) {
 	if err := m.fuse(); err != nil {
 		return nil, err
 	}
+	m.splitLargeConvs(pageSize)
 	if err := m.layoutWeights(pageSize); err != nil {
 		return nil, err
 	}

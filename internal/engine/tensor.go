@@ -98,6 +98,7 @@ const (
 	ActSign                    // 1, −1 or 0 (NaN for NaN)
 	ActSin                     // sin x
 	ActCos                     // cos x
+	ActSilu                    // x / (1 + e^-x): SiLU (swish), as PyTorch exports nn.SiLU: Sigmoid, Mul
 )
 
 func (k ActKind) String() string {
@@ -162,6 +163,8 @@ func (k ActKind) String() string {
 		return "sin"
 	case ActCos:
 		return "cos"
+	case ActSilu:
+		return "silu"
 	}
 	return fmt.Sprintf("ActKind(%d)", uint8(k))
 }
@@ -254,6 +257,8 @@ func (a Activation) Apply(x float32) float32 {
 		return float32(math.Sin(float64(x)))
 	case ActCos:
 		return float32(math.Cos(float64(x)))
+	case ActSilu:
+		return float32(float64(x) / (1 + math.Exp(-float64(x))))
 	}
 	return x
 }

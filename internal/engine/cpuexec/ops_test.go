@@ -442,6 +442,15 @@ func TestOperators(t *testing.T) {
 		{name: "matmul-split", input: []int{40}, opts: engine.Options{PageSize: 4096}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("MatMul", []string{x, b.Normal("w", 0, 0.3, 40, 50)})
 		}},
+		// 6·3·3 floats an output channel, 4 in a page of 1 KiB: the
+		// convolutions are split in three, the second's residual and ReLU
+		// after the Concat; SiLU fuses into the first.
+		{name: "conv-split-by-pages", input: []int{6, 5, 5}, opts: engine.Options{PageSize: 1024}, build: func(b *modelgen.Builder, x string) string {
+			c := bn(b, conv(b, x, 6, 10, 3, 1, false, ints("pads", 1, 1, 1, 1)), 10)
+			s := b.Node("Mul", []string{c, b.Node("Sigmoid", []string{c})})
+			y := conv(b, b.Node("Slice", []string{s, b.Int64s("s", []int64{2}, 1), b.Int64s("e", []int64{8}, 1), b.Int64s("a", []int64{1}, 1)}), 6, 10, 3, 1, false, ints("pads", 1, 1, 1, 1))
+			return b.Node("Relu", []string{b.Node("Add", []string{s, y})})
+		}},
 		{name: "matmul-3d-bias", input: []int{5, 8}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Add", []string{b.Node("MatMul", []string{x, b.Normal("w", 0, 0.3, 8, 3)}), b.Normal("c", 0, 1, 3)})
 		}},

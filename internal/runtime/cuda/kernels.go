@@ -47,6 +47,7 @@ __device__ __forceinline__ float act(float v, int kind, float p0, float p1) {
 	case 27: return v > 0.f ? 1.f : v < 0.f ? -1.f : v;
 	case 28: return sinf(v);
 	case 29: return cosf(v);
+	case 30: return v / (1.f + expf(-v));
 	}
 	return v;
 }

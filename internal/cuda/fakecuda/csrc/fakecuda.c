@@ -2035,6 +2035,7 @@ static float act_apply(int kind, float v, float p0, float p1) {
 	case 27: return v > 0 ? 1 : v < 0 ? -1 : v;        /* sign */
 	case 28: return sinf(v);                           /* sin */
 	case 29: return cosf(v);                           /* cos */
+	case 30: return v / (1 + expf(-v));                /* silu */
 	}
 	return v;
 }
