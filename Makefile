@@ -16,9 +16,10 @@ binaries:
 zoo: binaries
 	$(BUILD)/genzoo -out $(BUILD)/zoo
 
-# ONNX models with deterministic random weights for the real worker.
+# ONNX models with deterministic random weights for the real worker: all
+# 35 (5.5 GB; `build/genmodels -list` lists them), or MODELS=a,b,...
 models: binaries
-	$(BUILD)/genmodels -out $(BUILD)/models
+	$(BUILD)/genmodels -out $(BUILD)/models $(if $(MODELS),-only $(MODELS))
 
 vet:
 	$(GO) vet ./...

@@ -1037,6 +1037,11 @@ func TestFusion(t *testing.T) {
 		// their pools, the global one, the Transpose to channels last (a
 		// strided copy), the Linear and the LogSoftmax.
 		{"m5", map[engine.OpKind]int{engine.KindConv: 4, engine.KindPool: 5, engine.KindBinary: 1, engine.KindGemm: 1, engine.KindSoftmax: 1}},
+		// SiLU fused into every convolution but the projections and the
+		// squeeze-and-excitation gates (a Sigmoid fused), the residuals
+		// into the projections; left are each block's mean and its
+		// scaling Mul.
+		{"efficientnet_b0", map[engine.OpKind]int{engine.KindConv: 81, engine.KindGlobalPool: 16 + 1, engine.KindBinary: 16, engine.KindGemm: 1}},
 		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalPool: 1, engine.KindGemm: 1}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {

@@ -35,6 +35,10 @@ type Builder struct {
 	// clipBounds records that the Clip bounds of relu6 are defined.
 	clipBounds bool
 	opset      int64
+	// bnEpsilon is the batch norms' epsilon, PyTorch's 1e-5 if zero.
+	bnEpsilon float32
+	// skeleton leaves the random initializers' values out (Skeleton).
+	skeleton bool
 }
 
 // NewBuilder starts a graph whose random weights derive from seed.
@@ -121,6 +125,9 @@ func (b *Builder) Int64s(name string, data []int64, dims ...int) string {
 
 // Normal adds an initializer of normally distributed values.
 func (b *Builder) Normal(name string, mean, std float64, dims ...int) string {
+	if b.skeleton {
+		return b.shapeOnly(name, dims)
+	}
 	data := make([]float32, count(dims))
 	for i := range data {
 		data[i] = float32(mean + std*b.rng.normal())
@@ -130,11 +137,24 @@ func (b *Builder) Normal(name string, mean, std float64, dims ...int) string {
 
 // Uniform adds an initializer of values uniform in [lo, hi).
 func (b *Builder) Uniform(name string, lo, hi float64, dims ...int) string {
+	if b.skeleton {
+		return b.shapeOnly(name, dims)
+	}
 	data := make([]float32, count(dims))
 	for i := range data {
 		data[i] = float32(lo + (hi-lo)*b.rng.float())
 	}
 	return b.Const(name, data, dims...)
+}
+
+// shapeOnly adds a float32 initializer with dims and no values.
+func (b *Builder) shapeOnly(name string, dims []int) string {
+	t := &onnx.TensorProto{Name: name, DataType: int32(onnx.TensorProto_FLOAT)}
+	for _, d := range dims {
+		t.Dims = append(t.Dims, int64(d))
+	}
+	b.g.Initializer = append(b.g.Initializer, t)
+	return name
 }
 
 func count(dims []int) int {

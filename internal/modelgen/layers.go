@@ -9,14 +9,20 @@ import "math"
 
 // conv adds a 2-D convolution with square kernel k.
 func (b *Builder) conv(x string, cin, cout, k, stride, pad, group int, bias bool) string {
+	return b.convRect(x, cin, cout, [2]int{k, k}, stride, [2]int{pad, pad}, group, bias)
+}
+
+// convRect adds a 2-D convolution with kernel k (height, width) and pads
+// pad (height, width) on both sides: Inception's 1×7 and 7×1.
+func (b *Builder) convRect(x string, cin, cout int, k [2]int, stride int, pad [2]int, group int, bias bool) string {
 	name := b.Fresh("conv")
-	fanIn := cin / group * k * k
-	in := []string{x, b.Normal(name+".weight", 0, math.Sqrt(2/float64(fanIn)), cout, cin/group, k, k)}
+	fanIn := cin / group * k[0] * k[1]
+	in := []string{x, b.Normal(name+".weight", 0, math.Sqrt(2/float64(fanIn)), cout, cin/group, k[0], k[1])}
 	if bias {
 		in = append(in, b.Normal(name+".bias", 0, 0.01, cout))
 	}
 	b.NodeOut("Conv", name, in,
-		Ints("kernel_shape", k, k), Ints("strides", stride, stride), Ints("pads", pad, pad, pad, pad),
+		Ints("kernel_shape", k[0], k[1]), Ints("strides", stride, stride), Ints("pads", pad[0], pad[1], pad[0], pad[1]),
 		Ints("dilations", 1, 1), Int("group", group))
 	return name
 }
@@ -30,7 +36,11 @@ func (b *Builder) bn(x string, c int, lo, hi float64) string {
 		b.Uniform(name+".running_mean", -0.1, 0.1, c),
 		b.Uniform(name+".running_var", 0.5, 1.5, c),
 	}
-	b.NodeOut("BatchNormalization", name, in, Float("epsilon", 1e-5), Float("momentum", 0.9))
+	eps := b.bnEpsilon
+	if eps == 0 {
+		eps = 1e-5
+	}
+	b.NodeOut("BatchNormalization", name, in, Float("epsilon", eps), Float("momentum", 0.9))
 	return name
 }
 

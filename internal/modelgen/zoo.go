@@ -13,23 +13,46 @@ import (
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
 
-// zoo maps model names to their generators.
+// zoo maps model names to their generators: the 32 models of the
+// measured profiles (internal/model/profiles), each with torchvision's
+// parameters (TestZooParameters), and small networks for tests.
 var zoo = map[string]func(*Builder){
-	"mlp":          mlp,
-	"tinycnn":      tinyCNN,
-	"resnet18":     func(b *Builder) { resnet(b, false, []int{2, 2, 2, 2}) },
-	"resnet50":     func(b *Builder) { resnet(b, true, []int{3, 4, 6, 3}) },
-	"resnet152":    func(b *Builder) { resnet(b, true, []int{3, 8, 36, 3}) },
-	"mobilenet_v2": mobileNetV2,
-	"vgg16":        vgg16,
-	"densenet121":  denseNet121,
+	"mlp":                mlp,
+	"tinycnn":            tinyCNN,
+	"m5":                 m5,
+	"resnet18":           resnetOf(false, 1, 64, 2, 2, 2, 2),
+	"resnet34":           resnetOf(false, 1, 64, 3, 4, 6, 3),
+	"resnet50":           resnetOf(true, 1, 64, 3, 4, 6, 3),
+	"resnet101":          resnetOf(true, 1, 64, 3, 4, 23, 3),
+	"resnet152":          resnetOf(true, 1, 64, 3, 8, 36, 3),
+	"wide_resnet50_2":    resnetOf(true, 1, 128, 3, 4, 6, 3),
+	"resnext50_32x4d":    resnetOf(true, 32, 4, 3, 4, 6, 3),
+	"resnext101_32x8d":   resnetOf(true, 32, 8, 3, 4, 23, 3),
+	"vgg11":              func(b *Builder) { vgg(b, vggA, false) },
+	"vgg13":              func(b *Builder) { vgg(b, vggB, false) },
+	"vgg16":              func(b *Builder) { vgg(b, vggD, false) },
+	"vgg16_bn":           func(b *Builder) { vgg(b, vggD, true) },
+	"vgg19":              func(b *Builder) { vgg(b, vggE, false) },
+	"alexnet":            alexNet,
+	"densenet121":        func(b *Builder) { denseNet(b, 32, 64, []int{6, 12, 24, 16}) },
+	"densenet161":        func(b *Builder) { denseNet(b, 48, 96, []int{6, 12, 36, 24}) },
+	"densenet169":        func(b *Builder) { denseNet(b, 32, 64, []int{6, 12, 32, 32}) },
+	"densenet201":        func(b *Builder) { denseNet(b, 32, 64, []int{6, 12, 48, 32}) },
+	"inception_v3":       inceptionV3,
+	"mobilenet_v2":       mobileNetV2,
+	"mobilenet_v3_large": func(b *Builder) { mobileNetV3(b, true) },
+	"mobilenet_v3_small": func(b *Builder) { mobileNetV3(b, false) },
+	"mnasnet1_0":         mnasNet10,
+	"efficientnet_b0":    func(b *Builder) { efficientNet(b, 1.0, 1.0) },
+	"efficientnet_b4":    func(b *Builder) { efficientNet(b, 1.4, 1.8) },
+	"regnet_y_800mf":     regNetY800MF,
 	// Written as torch.onnx.export writes them (zoo_export.go).
-	"squeezenet1_1":      squeezeNet11,
+	"squeezenet1_0":      func(b *Builder) { squeezeNet(b, false) },
+	"squeezenet1_1":      func(b *Builder) { squeezeNet(b, true) },
 	"shufflenet_v2_x1_0": shuffleNetV2,
 	"googlenet":          googLeNet,
 	"convnext_tiny":      convNeXtTiny,
 	"vit_b_16":           func(b *Builder) { ViT(b, vitB16) },
-	"m5":                 m5,
 }
 
 // Names lists the models Generate knows, sorted.
@@ -50,12 +73,21 @@ func Seed(name string) uint64 {
 }
 
 // Generate builds the named model.
-func Generate(name string) (*onnx.ModelProto, error) {
+func Generate(name string) (*onnx.ModelProto, error) { return build(name, false) }
+
+// Skeleton builds the named model with its random weights' shapes but
+// not their values: its layers and their sizes (a model's parameter count,
+// as genmodels -list prints it) without the time and memory that drawing
+// hundreds of MB of values takes. No runtime can load it.
+func Skeleton(name string) (*onnx.ModelProto, error) { return build(name, true) }
+
+func build(name string, skeleton bool) (*onnx.ModelProto, error) {
 	gen, ok := zoo[name]
 	if !ok {
 		return nil, fmt.Errorf("modelgen: unknown model %q (have %v)", name, Names())
 	}
 	b := NewBuilder(name, Seed(name))
+	b.skeleton = skeleton
 	gen(b)
 	return b.Model(), nil
 }
@@ -119,8 +151,15 @@ func tinyCNN(b *Builder) {
 	b.finish(b.fc(f, 48, 10), 10)
 }
 
+// resnetOf is a torchvision ResNet: basic blocks or bottlenecks, a
+// bottleneck's groups and width per group (ResNeXt, Wide ResNet; 1 and
+// 64 otherwise), and the blocks of each stage.
+func resnetOf(bottleneck bool, groups, widthPerGroup int, layers ...int) func(*Builder) {
+	return func(b *Builder) { resnet(b, bottleneck, groups, widthPerGroup, layers) }
+}
+
 // resnet follows torchvision's ResNet (v1.5: stride on the 3×3 conv).
-func resnet(b *Builder, bottleneck bool, layers []int) {
+func resnet(b *Builder, bottleneck bool, groups, widthPerGroup int, layers []int) {
 	x := b.Input("input", 3, 224, 224)
 	x = b.relu(b.convBN(x, 3, 64, 7, 2, 3, 1))
 	x = b.maxPool(x, 3, 2, 1)
@@ -133,22 +172,23 @@ func resnet(b *Builder, bottleneck bool, layers []int) {
 	}
 	g := math.Min(1, math.Sqrt(8/float64(blocks)))
 	for stage, n := range layers {
-		width := 64 << stage
+		planes := 64 << stage
 		for i := range n {
 			stride := 1
 			if i == 0 && stage > 0 {
 				stride = 2
 			}
-			cout := width
+			cout := planes
 			var y string
 			if bottleneck {
-				cout = width * 4
+				cout = planes * 4
+				width := planes * widthPerGroup / 64 * groups
 				y = b.relu(b.convBN(x, cin, width, 1, 1, 0, 1))
-				y = b.relu(b.convBN(y, width, width, 3, stride, 1, 1))
+				y = b.relu(b.convBN(y, width, width, 3, stride, 1, groups))
 				y = b.bn(b.conv(y, width, cout, 1, 1, 0, 1, false), cout, 0.2*g, 0.5*g)
 			} else {
-				y = b.relu(b.convBN(x, cin, width, 3, stride, 1, 1))
-				y = b.bn(b.conv(y, width, cout, 3, 1, 1, 1, false), cout, 0.2*g, 0.5*g)
+				y = b.relu(b.convBN(x, cin, planes, 3, stride, 1, 1))
+				y = b.bn(b.conv(y, planes, cout, 3, 1, 1, 1, false), cout, 0.2*g, 0.5*g)
 			}
 			shortcut := x
 			if stride != 1 || cin != cout {
@@ -193,35 +233,67 @@ func mobileNetV2(b *Builder) {
 	b.finish(b.fc(f, 1280, 1000), 1000)
 }
 
-// vgg16 follows torchvision's VGG-16 (configuration D, no batch norm).
-func vgg16(b *Builder) {
+// VGG's configurations: output channels of each 3×3 convolution, 0 for a
+// 2×2 max pool.
+var (
+	vggA = []int{64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}
+	vggB = []int{64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}
+	vggD = []int{64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0}
+	vggE = []int{64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0}
+)
+
+// vgg follows torchvision's VGG of configuration cfg (A: VGG-11, B: 13,
+// D: 16, E: 19), with a batch norm after each convolution if bn.
+func vgg(b *Builder, cfg []int, bn bool) {
 	x := b.Input("input", 3, 224, 224)
 	cin := 3
-	for _, v := range []int{64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0} {
+	for _, v := range cfg {
 		if v == 0 {
 			x = b.maxPool(x, 2, 2, 0)
 			continue
 		}
-		x = b.relu(b.conv(x, cin, v, 3, 1, 1, 1, true))
-		cin = v
+		x = b.conv(x, cin, v, 3, 1, 1, 1, true)
+		if bn {
+			x = b.bn(x, v, 0.5, 1.5)
+		}
+		x, cin = b.relu(x), v
 	}
-	x = b.Node("Flatten", []string{x}, Int("axis", 1))
-	x = b.Node("Dropout", []string{b.relu(b.fc(x, 512*7*7, 4096))})
-	x = b.Node("Dropout", []string{b.relu(b.fc(x, 4096, 4096))})
-	b.finish(b.fc(x, 4096, 1000), 1000)
+	b.finish(b.classifier(x, 512*7*7, 4096), 1000)
 }
 
-// denseNet121 follows torchvision's DenseNet-121 (growth 32, blocks 6, 12,
-// 24, 16, bottleneck 4×): pre-activation batch norms that cannot be
-// folded, and a Concat per layer.
-func denseNet121(b *Builder) {
-	const growth, bnSize = 32, 4
+// classifier is VGG's and AlexNet's: Flatten, then Linear, ReLU and
+// Dropout twice, and the last Linear to 1000 classes.
+func (b *Builder) classifier(x string, in, hidden int) string {
+	x = b.Node("Flatten", []string{x}, Int("axis", 1))
+	x = b.Node("Dropout", []string{b.relu(b.fc(x, in, hidden))})
+	x = b.Node("Dropout", []string{b.relu(b.fc(x, hidden, hidden))})
+	return b.fc(x, hidden, 1000)
+}
+
+// alexNet follows torchvision's AlexNet: five convolutions, three max
+// pools, and VGG's classifier on 256×6×6 (its adaptive pool to 6×6 is
+// the identity on 224×224 inputs).
+func alexNet(b *Builder) {
 	x := b.Input("input", 3, 224, 224)
-	x = b.relu(b.convBN(x, 3, 64, 7, 2, 3, 1))
+	x = b.maxPool(b.relu(b.conv(x, 3, 64, 11, 4, 2, 1, true)), 3, 2, 0)
+	x = b.maxPool(b.relu(b.conv(x, 64, 192, 5, 1, 2, 1, true)), 3, 2, 0)
+	x = b.relu(b.conv(x, 192, 384, 3, 1, 1, 1, true))
+	x = b.relu(b.conv(x, 384, 256, 3, 1, 1, 1, true))
+	x = b.maxPool(b.relu(b.conv(x, 256, 256, 3, 1, 1, 1, true)), 3, 2, 0)
+	b.finish(b.classifier(x, 256*6*6, 4096), 1000)
+}
+
+// denseNet follows torchvision's DenseNet of the given growth rate,
+// stem width and layers per block (bottleneck 4×): pre-activation batch
+// norms that cannot be folded, and a Concat per layer.
+func denseNet(b *Builder, growth, stem int, blocks []int) {
+	const bnSize = 4
+	x := b.Input("input", 3, 224, 224)
+	x = b.relu(b.convBN(x, 3, stem, 7, 2, 3, 1))
 	x = b.maxPool(x, 3, 2, 1)
 	features := []string{x}
-	nf := 64
-	for i, n := range []int{6, 12, 24, 16} {
+	nf := stem
+	for i, n := range blocks {
 		for range n {
 			in := features[0]
 			if len(features) > 1 {
@@ -234,7 +306,7 @@ func denseNet121(b *Builder) {
 			nf += growth
 		}
 		x = b.Node("Concat", features, Int("axis", 1))
-		if i == 3 {
+		if i == len(blocks)-1 {
 			break
 		}
 		x = b.relu(b.bn(x, nf, 0.5, 1.5))

@@ -23,8 +23,8 @@ func (b *Builder) batchTarget(x string, dims ...int64) string {
 	return b.Node("Concat", []string{n, b.Int64s(b.Fresh("dims"), dims, len(dims))}, Int("axis", 0))
 }
 
-// squeezeNet11 follows torchvision's SqueezeNet 1.1.
-func squeezeNet11(b *Builder) {
+// squeezeNet follows torchvision's SqueezeNet 1.0, or 1.1 if v11.
+func squeezeNet(b *Builder, v11 bool) {
 	fire := func(x string, cin, s, e int) string {
 		sq := b.relu(b.conv(x, cin, s, 1, 1, 0, 1, true))
 		e1 := b.relu(b.conv(sq, s, e, 1, 1, 0, 1, true))
@@ -32,10 +32,17 @@ func squeezeNet11(b *Builder) {
 		return b.Node("Concat", []string{e1, e3}, Int("axis", 1))
 	}
 	x := b.Input("input", 3, 224, 224)
-	x = b.ceilPool(b.relu(b.conv(x, 3, 64, 3, 2, 0, 1, true)), 3, 2, 0)
-	x = b.ceilPool(fire(fire(x, 64, 16, 64), 128, 16, 64), 3, 2, 0)
-	x = b.ceilPool(fire(fire(x, 128, 32, 128), 256, 32, 128), 3, 2, 0)
-	x = fire(fire(fire(fire(x, 256, 48, 192), 384, 48, 192), 384, 64, 256), 512, 64, 256)
+	if v11 {
+		x = b.ceilPool(b.relu(b.conv(x, 3, 64, 3, 2, 0, 1, true)), 3, 2, 0)
+		x = b.ceilPool(fire(fire(x, 64, 16, 64), 128, 16, 64), 3, 2, 0)
+		x = b.ceilPool(fire(fire(x, 128, 32, 128), 256, 32, 128), 3, 2, 0)
+		x = fire(fire(fire(fire(x, 256, 48, 192), 384, 48, 192), 384, 64, 256), 512, 64, 256)
+	} else {
+		x = b.ceilPool(b.relu(b.conv(x, 3, 96, 7, 2, 0, 1, true)), 3, 2, 0)
+		x = b.ceilPool(fire(fire(fire(x, 96, 16, 64), 128, 16, 64), 128, 32, 128), 3, 2, 0)
+		x = fire(fire(fire(fire(x, 256, 32, 128), 256, 48, 192), 384, 48, 192), 384, 64, 256)
+		x = fire(b.ceilPool(x, 3, 2, 0), 512, 64, 256)
+	}
 	x = b.relu(b.conv(b.Node("Dropout", []string{x}), 512, 1000, 1, 1, 0, 1, true))
 	g := b.Node("GlobalAveragePool", []string{x})
 	b.finish(b.Node("Flatten", []string{g}, Int("axis", 1)), 1000)

@@ -992,10 +992,11 @@ func TestZooModels(t *testing.T) {
 	// arithmetic, Splits and channel shuffles in a real network (3 s; the
 	// larger export-style models, squeezenet1_1 and googlenet, take 5 and
 	// 18 s against the reference and are left out). m5 is the 1-D
-	// audio classifier, with its LogSoftmax.
-	for _, name := range []string{"mlp", "tinycnn", "m5", "shufflenet_v2_x1_0"} {
+	// audio classifier, with its LogSoftmax. mobilenet_v3_small has hard
+	// swish and squeeze-and-excitation gated by hard sigmoids.
+	for _, name := range []string{"mlp", "tinycnn", "m5", "shufflenet_v2_x1_0", "mobilenet_v3_small"} {
 		t.Run(name, func(t *testing.T) {
-			if testing.Short() && name == "shufflenet_v2_x1_0" {
+			if testing.Short() && (name == "shufflenet_v2_x1_0" || name == "mobilenet_v3_small") {
 				t.Skip("slow against the reference")
 			}
 			m, err := modelgen.Generate(name)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clockwork-go/clockwork/internal/engine"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 )
 
@@ -66,23 +67,29 @@ func TestGPUActivations(t *testing.T) {
 // TestExportedModelsOnGPU runs the zoo's models written as PyTorch
 // exports them (shape arithmetic in Reshape targets, Splits, channel
 // shuffles, transform_input's Gathers, ConvNeXt's layer norms and GELUs,
-// ViT's attention)
-// at batch sizes 1 and 2 against the
-// CPU runtime, on a GPU only: on fakecuda, whose convolutions are plain
+// ViT's attention), EfficientNet-B0 (SiLU, squeeze-and-excitation) and
+// Wide ResNet-50-2 (convolutions of 36 MiB of weights, split by pages) at
+// batch sizes 1 and 2 against the CPU runtime, with the worker's 16 MiB
+// pages and a cache and pools that hold the largest (ViT-B/16, 346 MB of
+// weights), on a GPU only: on fakecuda, whose convolutions are plain
 // loops, timing every algorithm of shufflenet_v2_x1_0's convolutions at
-// batch size 1 took 91 s (it matched), and TestGPUActivations covers the
-// same ops there. (So it is not a TestGPU test, which TestFakeCUDA runs;
-// scripts/gpu-check.sh runs it.)
+// batch size 1 took 91 s (it matched), and TestGPUActivations and
+// TestGPUSplitConvs cover the same ops there. (So it is not a TestGPU
+// test, which TestFakeCUDA runs; scripts/gpu-check.sh runs it.)
 func TestExportedModelsOnGPU(t *testing.T) {
-	rt := newTestRuntime(t, false)
+	const page, pages = engine.DefaultPageSize, 32
+	rt := newRuntimeWith(t, func(cfg *Config) {
+		cfg.PageSize, cfg.WeightsCacheSize = page, pages*page
+		cfg.IOPoolSize, cfg.WorkspacePoolSize = 512<<20, 256<<20
+	})
 	if strings.Contains(rt.devices[0].name, "fakecuda") {
 		t.Skip("fakecuda: minutes at 224×224")
 	}
-	for _, name := range []string{"shufflenet_v2_x1_0", "googlenet", "convnext_tiny", "vit_b_16"} {
+	for _, name := range []string{"shufflenet_v2_x1_0", "googlenet", "convnext_tiny", "vit_b_16", "efficientnet_b0", "wide_resnet50_2"} {
 		t.Run(name, func(t *testing.T) {
 			path := zoo(t, name)
-			m := loadPath(t, rt, path, 2)
-			matchesCPU(t, m, newReference(t, path), resident(t, m), 1e-4, []batchCase{{1, 1}, {2, 2}})
+			m := loadPaged(t, rt, path, 2, page)
+			matchesCPU(t, m, newPagedReference(t, path, page, pages), resident(t, m), 1e-4, []batchCase{{1, 1}, {2, 2}})
 		})
 	}
 }

@@ -82,10 +82,18 @@ func TestFakeCUDA(t *testing.T) {
 // no GPU (or fake).
 func newTestRuntime(t *testing.T, tf32 bool) *Runtime {
 	t.Helper()
+	return newRuntimeWith(t, func(cfg *Config) { cfg.TF32 = tf32 })
+}
+
+// newRuntimeWith opens the CUDA runtime of newTestRuntime, with tf32 off,
+// as set changes its configuration.
+func newRuntimeWith(t *testing.T, set func(*Config)) *Runtime {
+	t.Helper()
 	var log bytes.Buffer
 	cfg := smallConfig(&log)
 	cfg.WeightsCacheSize, cfg.WorkspacePoolSize, cfg.ProfilePages = 16*testPage, 64<<20, 2
-	cfg.TF32, cfg.Verbose = tf32, true
+	cfg.Verbose = true
+	set(&cfg)
 	rt := openRuntime(t, cfg)
 	t.Cleanup(func() {
 		t.Logf("log:\n%s", log.String())
@@ -106,7 +114,13 @@ func load(t *testing.T, rt *Runtime, name string, maxBatch int) runtime.Model {
 // loadPath loads the model at path likewise.
 func loadPath(t *testing.T, rt *Runtime, path string, maxBatch int) runtime.Model {
 	t.Helper()
-	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: maxBatch, MaxExec: math.MaxUint64, PageSize: testPage})
+	return loadPaged(t, rt, path, maxBatch, testPage)
+}
+
+// loadPaged loads the model at path with weights pages of page bytes.
+func loadPaged(t *testing.T, rt *Runtime, path string, maxBatch int, page uint64) runtime.Model {
+	t.Helper()
+	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: maxBatch, MaxExec: math.MaxUint64, PageSize: page})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,12 +216,19 @@ type reference struct {
 
 func newReference(t *testing.T, path string) *reference {
 	t.Helper()
-	rt, err := cpu.New(cpu.Config{PageSize: testPage, CacheBytes: 64 * testPage, SkipMeasure: true})
+	return newPagedReference(t, path, testPage, 64)
+}
+
+// newPagedReference is newReference with pages of page bytes, a cache of
+// cached of them.
+func newPagedReference(t *testing.T, path string, page uint64, cached int) *reference {
+	t.Helper()
+	rt, err := cpu.New(cpu.Config{PageSize: page, CacheBytes: uint64(cached) * page, SkipMeasure: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close() })
-	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 16, MaxExec: math.MaxUint64, PageSize: testPage})
+	m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 16, MaxExec: math.MaxUint64, PageSize: page})
 	if err != nil {
 		t.Fatal(err)
 	}
