@@ -51,13 +51,19 @@ sim-fig5: binaries
 	$(BUILD)/clockwork-bench sim fig5
 
 # What scripts/gpu-check.sh runs on a GPU host, which has no Go: built
-# here into the git-ignored .devcarry/ and carried there (about 61 MB with
-# the tree's 3; the device tool carries at most 64 MiB).
+# here, stripped, into build/devcarry/ and packed into the git-ignored
+# .devcarry/bin.tar.gz, which is carried there (the device tool carries at
+# most 64 MiB with the tree; the binaries alone had grown to 61 MiB, the
+# archive is about 25 MB) and unpacked by gpu-check.sh.
 devcarry:
-	CGO_ENABLED=1 $(GO) build -ldflags=-s\ -w -o .devcarry/ ./cmd/worker ./cmd/genmodels ./cmd/gpucheck ./cmd/controller ./cmd/client ./cmd/gpuprobe ./cmd/check_model
-	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o .devcarry/runtime-cuda.test ./internal/runtime/cuda
-	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o .devcarry/cuda.test ./internal/cuda
-	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o .devcarry/worker.test ./internal/worker
+	rm -rf $(BUILD)/devcarry .devcarry
+	CGO_ENABLED=1 $(GO) build -ldflags=-s\ -w -o $(BUILD)/devcarry/ ./cmd/worker ./cmd/genmodels ./cmd/gpucheck ./cmd/controller ./cmd/client ./cmd/gpuprobe ./cmd/check_model
+	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o $(BUILD)/devcarry/runtime-cuda.test ./internal/runtime/cuda
+	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o $(BUILD)/devcarry/cuda.test ./internal/cuda
+	CGO_ENABLED=1 $(GO) test -c -ldflags=-s\ -w -o $(BUILD)/devcarry/worker.test ./internal/worker
+	mkdir -p .devcarry
+	tar -C $(BUILD)/devcarry -czf .devcarry/bin.tar.gz .
+	@du -h .devcarry/bin.tar.gz
 
 proto:
 	protoc --go_out=. --go_opt=module=github.com/clockwork-go/clockwork api/clockwork.proto internal/onnx/onnx.proto

@@ -10,8 +10,10 @@
 #
 # The host has no Go: build on the development machine and carry the
 # binaries in the git-ignored folder .devcarry/ (`make devcarry` builds
-# them all; worker, genmodels, gpucheck, controller and client are needed,
-# the tests, the worker's benchmark binary and gpuprobe optional).
+# them all and packs them into .devcarry/bin.tar.gz, which this script
+# unpacks into a temporary folder; worker, genmodels, gpucheck, controller
+# and client are needed, the tests, the worker's benchmark binary and
+# gpuprobe optional).
 #
 # Usage: scripts/gpu-check.sh [gpucheck flags, e.g. -quick]
 # (GPU_CHECK_SECONDS bounds the whole run; gpucheck's -budget follows
@@ -25,6 +27,14 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
 bin=${GPUCHECK_BIN:-$root/.devcarry}
+if [ -f "$bin/bin.tar.gz" ]; then
+	unpacked=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-bin.XXXXXX") && tar -C "$unpacked" -xzf "$bin/bin.tar.gz" || {
+		echo "gpu-check.sh: cannot unpack $bin/bin.tar.gz" >&2
+		exit 2
+	}
+	trap 'rm -rf "$unpacked"' EXIT
+	bin=$unpacked
+fi
 for b in gpucheck worker genmodels; do
 	if [ ! -x "$bin/$b" ]; then
 		echo "gpu-check.sh: no $b in $bin (build them into .devcarry/, see the top of this script)" >&2
