@@ -11,11 +11,11 @@ import (
 // BatchNormalization folds into the convolution before it, and Conv +
 // residual Add, MatMul + bias Add and op + activation chains become
 // single nodes. PyTorch's GELU, five nodes, and SiLU, two, become one
-// activation each, its
-// LayerNorm exported before opset 17 one LayerNorm, and the scaling and
-// transposing around attention's Q·Kᵀ part of the batched MatMul. A fused
-// node takes the place of the last node of its chain, where all its
-// inputs are available.
+// activation each, its LayerNorm exported before opset 17 one LayerNorm,
+// the scaling and transposing around attention's Q·Kᵀ part of the batched
+// MatMul, transposes of transposes one, and concatenations of
+// concatenations one. A fused node takes the place of the last node of
+// its chain, where all its inputs are available.
 func (m *Model) fuse() error {
 	m.pruneDead()
 	s1, err := m.infer(1)
@@ -36,6 +36,7 @@ func (m *Model) fuse() error {
 	m.fuseBatchMatMul(s1)
 	m.fuseActivations()
 	m.composeTransposes(s1)
+	m.flattenConcats(s1)
 	return nil
 }
 
@@ -370,6 +371,39 @@ func (m *Model) fuseGelu() {
 			}
 			break
 		}
+	}
+}
+
+// flattenConcats makes a Concat of a Concat along the same axis, which
+// alone reads it, one Concat of the inner one's inputs in its place:
+// Inception v3's last blocks concatenate two concatenations, each copied
+// twice before.
+func (m *Model) flattenConcats(s1 [][]int) {
+	uses, isOutput := m.usage()
+	for c := range m.nodes {
+		outer := &m.nodes[c]
+		if outer.dead || outer.kind != nConcat {
+			continue
+		}
+		rank := len(s1[outer.out])
+		axis, err := normAxis(outer, outer.axis, rank)
+		if err != nil {
+			continue
+		}
+		var in []int
+		for _, v := range outer.in {
+			p := m.soleProducer(v, uses, isOutput)
+			if p >= 0 && m.nodes[p].kind == nConcat {
+				if a, err := normAxis(&m.nodes[p], m.nodes[p].axis, rank); err == nil && a == axis {
+					in = append(in, m.nodes[p].in...)
+					outer.name = m.nodes[p].name + "+" + outer.name
+					m.nodes[p] = node{dead: true}
+					continue
+				}
+			}
+			in = append(in, v)
+		}
+		outer.in = in
 	}
 }
 

@@ -773,6 +773,32 @@ func TestFusion(t *testing.T) {
 			t.Errorf("op 1: %+v, want the Sigmoid of x", p.Ops[1])
 		}
 	})
+	// A Concat of Concats along the same axis (Inception v3's last blocks)
+	// is one Concat; along another axis, or read twice, they stay.
+	t.Run("concat-of-concats", func(t *testing.T) {
+		m := single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
+			r, s := b.Node("Relu", []string{x}), b.Node("Sigmoid", []string{x})
+			inner := b.Node("Concat", []string{r, s}, num("axis", 1))  // [N, 4, 3, 3]
+			other := b.Node("Concat", []string{r, s}, num("axis", -1)) // [N, 2, 3, 6]
+			twice := b.Node("Concat", []string{x, r}, num("axis", -3)) // [N, 4, 3, 3]
+			flat := b.Node("Concat", []string{x, inner, twice}, num("axis", 1))
+			wide := b.Node("Concat", []string{twice, twice}, num("axis", 3)) // [N, 4, 3, 6]
+			mix := b.Node("Concat", []string{other, wide}, num("axis", 1))
+			return b.Node("Concat", []string{b.Node("Flatten", []string{flat}), b.Node("Flatten", []string{mix})}, num("axis", 1))
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		var arity []int
+		for _, op := range p.Ops {
+			if c, ok := op.(*engine.Concat); ok {
+				arity = append(arity, len(c.Xs))
+			}
+		}
+		// inner goes into flat (x, r, s, twice); twice, read three times,
+		// and other and wide, along other axes than mix's, stay.
+		if !slices.Equal(arity, []int{2, 2, 4, 2, 2, 2}) {
+			t.Errorf("Concats of %v inputs, want 2, 2, 4, 2, 2 and 2", arity)
+		}
+	})
 	// A convolution whose weights are larger than a page is split by
 	// output channels into convolutions whose weights fit one, each with
 	// its bias and activation, concatenated; one with a residual adds it
@@ -1042,6 +1068,11 @@ func TestFusion(t *testing.T) {
 		// into the projections; left are each block's mean and its
 		// scaling Mul.
 		{"efficientnet_b0", map[engine.OpKind]int{engine.KindConv: 81, engine.KindGlobalPool: 16 + 1, engine.KindBinary: 16, engine.KindGemm: 1}},
+		// Two max pools in the stem, one in each reduction block, an
+		// average pool in each of the eleven others; a Concat a block,
+		// InceptionE's two inner ones flattened into it.
+		{"inception_v3", map[engine.OpKind]int{engine.KindConv: 94, engine.KindPool: 2 + 2 + 9, engine.KindConcat: 11,
+			engine.KindGlobalPool: 1, engine.KindGemm: 1}},
 		{"densenet121", map[engine.OpKind]int{engine.KindConv: 121 - 1, engine.KindAffine: 58 + 3 + 1, engine.KindConcat: 54 + 4, engine.KindPool: 4, engine.KindGlobalPool: 1, engine.KindGemm: 1}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {

@@ -451,6 +451,10 @@ func TestOperators(t *testing.T) {
 			y := conv(b, b.Node("Slice", []string{s, b.Int64s("s", []int64{2}, 1), b.Int64s("e", []int64{8}, 1), b.Int64s("a", []int64{1}, 1)}), 6, 10, 3, 1, false, ints("pads", 1, 1, 1, 1))
 			return b.Node("Relu", []string{b.Node("Add", []string{s, y})})
 		}},
+		{name: "concat-of-concats", input: []int{2, 3, 3}, build: func(b *modelgen.Builder, x string) string {
+			inner := b.Node("Concat", []string{b.Node("Relu", []string{x}), b.Node("Sigmoid", []string{x})}, num("axis", 1))
+			return b.Node("Concat", []string{x, inner, b.Node("Tanh", []string{x})}, num("axis", -3))
+		}},
 		{name: "matmul-3d-bias", input: []int{5, 8}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Add", []string{b.Node("MatMul", []string{x, b.Normal("w", 0, 0.3, 8, 3)}), b.Normal("c", 0, 1, 3)})
 		}},
