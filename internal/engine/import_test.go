@@ -199,6 +199,51 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Reshape", []string{x, b.Node("Relu", []string{x})})
 			})
 		}, want: []string{"Reshape", "must be a constant"}},
+		{name: "einsum diagonal", model: func() *onnx.ModelProto {
+			return single([]int{3, 3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x}, modelgen.String("equation", "bii->bi"))
+			})
+		}, want: []string{"Einsum node", "appears twice"}},
+		{name: "einsum three operands", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x, x, x}, modelgen.String("equation", "bi,bi,bi->bi"))
+			})
+		}, want: []string{"Einsum node", "has 3 inputs"}},
+		{name: "einsum sums the batch", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x}, modelgen.String("equation", "bi->i"))
+			})
+		}, want: []string{"Einsum node", "sums over the batch axis"}},
+		{name: "einsum contracts the batch", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x, x}, modelgen.String("equation", "bi,bj->ij"))
+			})
+		}, want: []string{"Einsum node", "sums over the batch axis"}},
+		{name: "einsum broadcasts", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x, b.Normal("w", 0, 1, 1, 5)}, modelgen.String("equation", "bij,jk->bik"))
+			})
+		}, want: []string{"Einsum node", "broadcasting is not supported"}},
+		{name: "einsum term rank", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x}, modelgen.String("equation", "bi->b"))
+			})
+		}, want: []string{"Einsum node", "has 2 labels for input 0 of rank 3"}},
+		{name: "einsum output label", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x}, modelgen.String("equation", "bi->bk"))
+			})
+		}, want: []string{"Einsum node", "in no input"}},
+		{name: "einsum bad character", model: func() *onnx.ModelProto {
+			return single([]int{3}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x}, modelgen.String("equation", "b1->b"))
+			})
+		}, want: []string{"Einsum node", "unexpected"}},
+		{name: "einsum constant with batch labels", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", []string{x, b.Normal("w", 0, 1, 3, 4, 2)}, modelgen.String("equation", "bij,ijk->bik"))
+			})
+		}, want: []string{"Einsum node", "constant operand"}},
 		// A convolution's weights larger than a page are split by output
 		// channels, but not below one channel, nor a grouped one's.
 		{name: "conv output channel larger than page", opts: engine.Options{PageSize: 1024}, model: func() *onnx.ModelProto {
@@ -771,6 +816,43 @@ func TestFusion(t *testing.T) {
 		}
 		if a, ok := p.Ops[1].(*engine.Activate); !ok || a.Act.Kind != engine.ActSigmoid {
 			t.Errorf("op 1: %+v, want the Sigmoid of x", p.Ops[1])
+		}
+	})
+	// Einsum: attention's scores are one batched MatMul (reading K
+	// transposed, or not, as it is laid out); a Linear by a constant one
+	// Gemm, the weights transposed at import; with the constant first the
+	// product is transposed to the output's order. (A product viewed with
+	// the output's labels is the model's output here, so it is copied
+	// out.)
+	t.Run("einsum", func(t *testing.T) {
+		relu := func(b *modelgen.Builder, x string) []string { return []string{x, b.Node("Relu", []string{x})} }
+		for _, tc := range []struct {
+			eq     string
+			inputs func(b *modelgen.Builder, x string) []string
+			want   []engine.OpKind
+			transB bool
+		}{
+			{"bhqd,bhkd->bhqk", relu, []engine.OpKind{engine.KindActivate, engine.KindBatchMatMul, engine.KindCopy}, true},
+			{"bhqd,bhdk->bhqk", relu, []engine.OpKind{engine.KindActivate, engine.KindBatchMatMul, engine.KindCopy}, false},
+			{"bcij,kj->bcik", func(b *modelgen.Builder, x string) []string { return []string{x, b.Normal("w", 0, 1, 3, 4)} },
+				[]engine.OpKind{engine.KindGemm, engine.KindCopy}, false},
+			{"kj,bcij->bkci", func(b *modelgen.Builder, x string) []string { return []string{b.Normal("w", 0, 1, 3, 4), x} },
+				[]engine.OpKind{engine.KindGemm, engine.KindBinary}, false},
+		} {
+			m := single([]int{2, 4, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("Einsum", tc.inputs(b, x), modelgen.String("equation", tc.eq))
+			})
+			p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+			var got []engine.OpKind
+			for _, op := range p.Ops {
+				got = append(got, op.Kind())
+				if bmm, ok := op.(*engine.BatchMatMul); ok && bmm.TransB != tc.transB {
+					t.Errorf("%s: TransB %v, want %v", tc.eq, bmm.TransB, tc.transB)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("%s: ops %v, want %v", tc.eq, got, tc.want)
+			}
 		}
 	})
 	// A Concat of Concats along the same axis (Inception v3's last blocks)

@@ -124,6 +124,8 @@ func (r *nodeReader) translate(n *node) error {
 		return r.dropout(n)
 	case "Gemm", "MatMul":
 		return r.gemmNode(n)
+	case "Einsum":
+		return r.einsum(n)
 	case "Concat":
 		n.kind = nConcat
 		if !a.has("axis") {

@@ -455,6 +455,40 @@ func TestOperators(t *testing.T) {
 			inner := b.Node("Concat", []string{b.Node("Relu", []string{x}), b.Node("Sigmoid", []string{x})}, num("axis", 1))
 			return b.Node("Concat", []string{x, inner, b.Node("Tanh", []string{x})}, num("axis", -3))
 		}},
+		// Einsum: attention's scores (B read transposed, no transposes),
+		// a Linear by a constant, the constant first (the product
+		// transposed to the output's order), a sum and transpose of one
+		// operand, an outer product, an ellipsis, two contracted labels,
+		// the implicit output, a label summed before the product.
+		{name: "einsum-attention", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Einsum", []string{b.Node("Relu", []string{x}), b.Node("Sigmoid", []string{x})}, str("equation", "bhqd,bhkd->bhqk"))
+		}},
+		{name: "einsum-linear", input: []int{3, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Einsum", []string{x, b.Normal("w", 0, 0.5, 5, 4)}, str("equation", "bij,kj->bik"))
+		}},
+		{name: "einsum-constant-first", input: []int{3, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Einsum", []string{b.Normal("w", 0, 0.5, 5, 4), x}, str("equation", "kj,bij->bki"))
+		}},
+		{name: "einsum-sum-transpose", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Einsum", []string{x}, str("equation", "nchw->nhc"))
+		}},
+		{name: "einsum-outer", input: []int{3}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Einsum", []string{x, b.Node("Sigmoid", []string{x})}, str("equation", "bi,bj->bij"))
+		}},
+		{name: "einsum-ellipsis", input: []int{2, 3}, build: func(b *modelgen.Builder, x string) string {
+			t := b.Node("Transpose", []string{x}, ints("perm", 0, 2, 1))
+			return b.Node("Einsum", []string{x, t}, str("equation", "...ij,...jk->...ik"))
+		}},
+		{name: "einsum-two-contracted", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			t := b.Node("Transpose", []string{b.Node("Tanh", []string{x})}, ints("perm", 0, 1, 3, 2))
+			return b.Node("Einsum", []string{x, t}, str("equation", "bcij,bcjk->bik"))
+		}},
+		{name: "einsum-implicit", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Einsum", []string{x, b.Normal("w", 0, 0.5, 4, 2)}, str("equation", "bcij,jk"))
+		}},
+		{name: "einsum-summed-first", input: []int{2, 3, 4}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Einsum", []string{x, b.Node("Sigmoid", []string{x})}, str("equation", "bcij,bdij->bci"))
+		}},
 		{name: "matmul-3d-bias", input: []int{5, 8}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Add", []string{b.Node("MatMul", []string{x, b.Normal("w", 0, 0.3, 8, 3)}), b.Normal("c", 0, 1, 3)})
 		}},

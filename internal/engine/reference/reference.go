@@ -314,6 +314,13 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 		return value{t: gemm(n)}, nil
 	case "MatMul":
 		return value{t: matmul(n.x(0), n.x(1))}, nil
+	case "Einsum":
+		xs := make([]Tensor, len(p.GetInput()))
+		for i := range xs {
+			xs[i] = n.x(i)
+		}
+		y, err := einsum(n.s("equation", ""), xs)
+		return value{t: y}, err
 	case "Concat":
 		return value{t: concat(n)}, nil
 	case "Softmax", "LogSoftmax":

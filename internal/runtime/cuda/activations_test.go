@@ -527,3 +527,23 @@ func TestGPUSplitConvs(t *testing.T) {
 	b.Output("output", 128, 1, 1)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPUEinsum runs Einsums (attention's scores and their product with
+// V, a Linear by a constant, the constant first, a sum over one axis)
+// as the engine plans them, batched MatMuls, Gemms, transposes and a
+// reduction, at batch sizes 1 to 4 against the CPU runtime.
+func TestGPUEinsum(t *testing.T) {
+	b := modelgen.NewBuilder("einsum", 109)
+	x := b.Input("input", 2, 5, 4)
+	eq := func(e string, in ...string) string { return b.Node("Einsum", in, modelgen.String("equation", e)) }
+	k := b.Node("Sigmoid", []string{x})
+	p := b.Node("Softmax", []string{eq("bhqd,bhkd->bhqk", x, k)}, modelgen.Int("axis", -1))
+	o := eq("bhqk,bhkd->bqhd", p, k)                         // [N, 5, 2, 4]
+	l := eq("bqhd,ed->bqhe", o, b.Normal("w", 0, 0.5, 3, 4)) // [N, 5, 2, 3]
+	f := eq("ed,bqhd->beqh", b.Normal("v", 0, 0.5, 3, 4), o) // [N, 3, 5, 2]
+	s := eq("beqh->bqe", f)                                  // [N, 5, 3]
+	flat := func(v string) string { return b.Node("Flatten", []string{v}) }
+	b.NodeOut("Concat", "output", []string{flat(l), flat(s)}, modelgen.Int("axis", 1))
+	b.Output("output", 5*2*3+5*3)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
