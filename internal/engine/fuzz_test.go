@@ -66,6 +66,12 @@ func FuzzImport(f *testing.F) {
 		single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
 			return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 0.5}, 4)}, modelgen.String("mode", "cubic"), num("exclude_outside", 1))
 		}),
+		single([]int{2, 3, 4}, func(b *modelgen.Builder, x string) string {
+			s := b.Node("Einsum", []string{x, b.Node("Sigmoid", []string{x})}, modelgen.String("equation", "bhqd,bhkd->bhqk"))
+			c := b.Node("Concat", []string{b.Node("Concat", []string{s, s}, num("axis", 1)), s}, num("axis", 1))
+			m := b.Node("Mul", []string{c, b.Node("Sigmoid", []string{c})})
+			return b.Node("Einsum", []string{m, b.Normal("w", 0, 1, 2, 3)}, modelgen.String("equation", "...ij,kj"))
+		}),
 		opset(17, single([]int{2, 3}, func(b *modelgen.Builder, x string) string {
 			n := b.Node("LayerNormalization", []string{x, b.Normal("s", 1, 0.1, 3), b.Normal("b", 0, 0.1, 3)}, num("axis", -1))
 			g := b.Gelu(b.Node("Add", []string{b.Node("MatMul", []string{n, b.Normal("w", 0, 1, 3, 4)}), b.Normal("c", 0, 1, 4)}))
