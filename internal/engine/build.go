@@ -250,14 +250,17 @@ func (r *nodeReader) inputs(lo, hi int) error {
 // node translates one ONNX node.
 func (b *builder) node(np *onnx.NodeProto) error {
 	name := np.GetName()
-	if name == "" && len(np.GetOutput()) > 0 {
-		name = np.GetOutput()[0]
+	for _, o := range np.GetOutput() {
+		if name == "" {
+			name = o // the first output that has a name
+		}
 	}
 	op := np.GetOpType()
 	if d := np.GetDomain(); d != "" && d != "ai.onnx" {
 		return nodeErrorf(d+"."+op, name, "unsupported operator")
 	}
-	if len(np.GetOutput()) == 0 || np.GetOutput()[0] == "" {
+	_, recurrent := recurrentKinds[op]
+	if len(np.GetOutput()) == 0 || np.GetOutput()[0] == "" && !(recurrent && name != "") {
 		return nodeErrorf(op, name, "node has no output")
 	}
 	a, err := newAttrs(np)
@@ -265,6 +268,9 @@ func (b *builder) node(np *onnx.NodeProto) error {
 		return err
 	}
 	r := &nodeReader{b: b, np: np, a: a, name: name}
+	if recurrent {
+		return b.recurrent(r)
+	}
 	n := node{op: op, name: name}
 	if op == "Constant" {
 		c, err := r.constantNode()

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -244,6 +245,51 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("Einsum", []string{x, b.Normal("w", 0, 1, 3, 4, 2)}, modelgen.String("equation", "bij,ijk->bik"))
 			})
 		}, want: []string{"Einsum node", "constant operand"}},
+		{name: "lstm sequence_lens", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, x, "LSTM", func(in []string) []string { return append(in, "", b.Int64s("lens", []int64{3}, 1)) })
+			})
+		}, want: []string{`node "rnn"`, `sequence_lens is not supported`}},
+		{name: "lstm clip", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, x, "LSTM", nil, modelgen.Float("clip", 3))
+			})
+		}, want: []string{`node "rnn"`, `"clip" is not supported`}},
+		{name: "lstm peepholes", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, x, "LSTM", func(in []string) []string { return append(in, "", "", "", "", b.Normal("P", 0, 1, 1, 6)) })
+			})
+		}, want: []string{`node "rnn"`, `peepholes`}},
+		{name: "gru activation", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, x, "GRU", nil, strAttrs("activations", "Sigmoid", "Affine"))
+			})
+		}, want: []string{`node "rnn"`, `activation "Affine" is not supported`}},
+		{name: "rnn activations count", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, x, "RNN", nil, strAttrs("activations", "Tanh", "Tanh"))
+			})
+		}, want: []string{`node "rnn"`, `2 activations for 1 direction`}},
+		{name: "lstm batch axis", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, b.Node("Transpose", []string{x}, ints("perm", 1, 0, 2)), "LSTM", nil)
+			})
+		}, want: []string{`node "rnn"`, `must be the model's batch axis`}},
+		{name: "lstm constant initial state", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, x, "LSTM", func(in []string) []string { return append(in, "", "", b.Const("h0", []float32{1, 1}, 1, 1, 2)) })
+			})
+		}, want: []string{`node "rnn"`, `is not zeros`}},
+		{name: "gru weights shape", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, x, "GRU", func(in []string) []string { in[1] = b.Normal("W2", 0, 1, 1, 5, 4); return in })
+			})
+		}, want: []string{`node "rnn"`, `W [1 5 4]`}},
+		{name: "lstm input_forget", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return rnnNode(b, x, "LSTM", nil, num("input_forget", 1))
+			})
+		}, want: []string{`node "rnn"`, `input_forget is not supported`}},
 		// A convolution's weights larger than a page are split by output
 		// channels, but not below one channel, nor a grouped one's.
 		{name: "conv output channel larger than page", opts: engine.Options{PageSize: 1024}, model: func() *onnx.ModelProto {
@@ -855,6 +901,31 @@ func TestFusion(t *testing.T) {
 			}
 		}
 	})
+	// An LSTM unrolled over 3 steps: the input's part of the gates is one
+	// Gemm; a step is a strided copy of its part, the Gemm by R (none at
+	// the first, the state being zeros), four strided copies of the gates
+	// (activations fused), three Binary ops for c, an Activate and a Mul
+	// for h (at the last step h(c) fuses into c's Add, c being read by
+	// nothing else); Y is a Concat of the steps' states, moved batch
+	// first.
+	t.Run("lstm-unrolled", func(t *testing.T) {
+		m := single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+			x = b.Node("Transpose", []string{x}, ints("perm", 1, 0, 2))
+			b.NodeOuts("LSTM", []string{"y"}, []string{x, b.Normal("W", 0, 1, 1, 20, 4), b.Normal("R", 0, 1, 1, 20, 5)}, num("hidden_size", 5))
+			return b.Node("Transpose", []string{"y"}, ints("perm", 2, 0, 1, 3))
+		})
+		p := mustPlan(t, mustImport(t, m, engine.Options{}), 2)
+		k := kinds(p)
+		want := map[engine.OpKind]int{engine.KindBinary: 1 + 3*9 + 1, engine.KindGemm: 1 + 2, engine.KindActivate: 2, engine.KindConcat: 1}
+		if !maps.Equal(k, want) {
+			t.Errorf("ops %v, want %v", k, want)
+		}
+		for _, op := range p.Ops {
+			if g, ok := op.(*engine.Gemm); ok && g.K == 5 && (!g.TransB || !g.C.Present() || g.Act.Kind != engine.ActNone) {
+				t.Errorf("step Gemm %+v: want R read transposed, the input's part as C, no activation", g)
+			}
+		}
+	})
 	// A Concat of Concats along the same axis (Inception v3's last blocks)
 	// is one Concat; along another axis, or read twice, they stay.
 	t.Run("concat-of-concats", func(t *testing.T) {
@@ -1283,4 +1354,25 @@ func TestBatchDimension(t *testing.T) {
 			t.Errorf("%s: output %v at batch 4", name, p.Outputs[0])
 		}
 	}
+}
+
+// rnnNode adds an LSTM, GRU or RNN of 2 hidden units over x, [N, 3, 4]
+// moved to [3, N, 4], and returns its Y_h moved batch first; more (if not
+// nil) changes its inputs.
+func rnnNode(b *modelgen.Builder, x, op string, more func([]string) []string, attrs ...*onnx.AttributeProto) string {
+	gates := map[string]int{"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+	in := []string{b.Node("Transpose", []string{x}, ints("perm", 1, 0, 2)), b.Normal("W", 0, 1, 1, 2*gates, 4), b.Normal("R", 0, 1, 1, 2*gates, 2)}
+	if more != nil {
+		in = more(in)
+	}
+	b.NodeOuts(op, []string{"", "rnn"}, in, append(attrs, num("hidden_size", 2))...)
+	return b.Node("Transpose", []string{"rnn"}, ints("perm", 1, 0, 2))
+}
+
+func strAttrs(name string, v ...string) *onnx.AttributeProto {
+	a := &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRINGS}
+	for _, s := range v {
+		a.Strings = append(a.Strings, []byte(s))
+	}
+	return a
 }

@@ -233,7 +233,11 @@ func (r *nodeReader) addBefore(nd node, what string) int {
 	m := r.b.m
 	nd.op, nd.name = r.np.GetOpType(), r.name
 	m.nodes = append(m.nodes, nd)
-	v := m.addValue(value{name: r.np.GetOutput()[0] + "/" + what, kind: valNode, prod: len(m.nodes) - 1})
+	prefix := r.np.GetOutput()[0]
+	if prefix == "" { // an LSTM's Y, unused
+		prefix = r.name
+	}
+	v := m.addValue(value{name: prefix + "/" + what, kind: valNode, prod: len(m.nodes) - 1})
 	m.nodes[len(m.nodes)-1].out = v
 	return v
 }

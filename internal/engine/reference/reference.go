@@ -66,6 +66,18 @@ func Run(m *onnx.ModelProto, inputs map[string]Tensor) (map[string]Tensor, error
 			}
 			continue
 		}
+		if op := n.GetOpType(); op == "LSTM" || op == "GRU" || op == "RNN" {
+			outs, err := recurrent(node{n: n, env: env}, op)
+			if err != nil {
+				return nil, fmt.Errorf("reference: %s node %q: %v", op, n.GetName(), err)
+			}
+			for i, o := range n.GetOutput() {
+				if o != "" && i < len(outs) {
+					env[o] = value{t: outs[i]}
+				}
+			}
+			continue
+		}
 		out, err := evalNode(n, env, opset)
 		if err != nil {
 			return nil, fmt.Errorf("reference: %s node %q: %v", n.GetOpType(), n.GetName(), err)
@@ -141,6 +153,19 @@ func (n node) f(name string, def float32) float32 {
 		return a.GetF()
 	}
 	return def
+}
+
+// strs is a STRINGS attribute, nil if absent.
+func (n node) strs(name string) []string {
+	a := n.attr(name)
+	if a == nil {
+		return nil
+	}
+	out := make([]string, len(a.GetStrings()))
+	for i, v := range a.GetStrings() {
+		out[i] = string(v)
+	}
+	return out
 }
 
 func (n node) s(name, def string) string {

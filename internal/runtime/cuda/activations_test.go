@@ -547,3 +547,23 @@ func TestGPUEinsum(t *testing.T) {
 	b.Output("output", 5*2*3+5*3)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
+
+// TestGPURecurrent runs a bidirectional LSTM over a GRU (PyTorch's,
+// linear_before_reset), both unrolled over 4 steps into Gemms by R,
+// strided copies of the gates with their activations fused, and the
+// cells' elementwise ops, at batch sizes 1 to 4 against the CPU runtime.
+func TestGPURecurrent(t *testing.T) {
+	const seq, in, hidden = 4, 6, 8
+	b := modelgen.NewBuilder("recurrent", 113)
+	x := b.Node("Transpose", []string{b.Input("input", seq, in)}, modelgen.Ints("perm", 1, 0, 2)) // [seq, N, in]
+	b.NodeOuts("GRU", []string{"gru_y", ""}, []string{x, b.Normal("gru.W", 0, 0.4, 1, 3*hidden, in), b.Normal("gru.R", 0, 0.4, 1, 3*hidden, hidden),
+		b.Normal("gru.B", 0, 0.3, 1, 6*hidden)}, modelgen.Int("hidden_size", hidden), modelgen.Int("linear_before_reset", 1))
+	y := b.Node("Squeeze", []string{"gru_y", b.Int64s("dir_axis", []int64{1}, 1)}) // [seq, N, hidden]
+	b.NodeOuts("LSTM", []string{"lstm_y", "lstm_h", ""}, []string{y, b.Normal("lstm.W", 0, 0.4, 2, 4*hidden, hidden), b.Normal("lstm.R", 0, 0.4, 2, 4*hidden, hidden),
+		b.Normal("lstm.B", 0, 0.3, 2, 8*hidden)}, modelgen.Int("hidden_size", hidden), modelgen.String("direction", "bidirectional"))
+	ys := b.Node("Flatten", []string{b.Node("Transpose", []string{"lstm_y"}, modelgen.Ints("perm", 2, 0, 1, 3))})
+	hs := b.Node("Flatten", []string{b.Node("Transpose", []string{"lstm_h"}, modelgen.Ints("perm", 1, 0, 2))})
+	b.NodeOut("Concat", "output", []string{ys, hs}, modelgen.Int("axis", 1))
+	b.Output("output", seq*2*hidden+2*hidden)
+	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
+}
