@@ -6,7 +6,7 @@ GO      ?= go
 BUILD   := build
 FUZZTIME ?= 5s
 
-.PHONY: all binaries zoo models test vet fuzz demo bench fig5 sim-fig5 devcarry proto clean
+.PHONY: all binaries zoo models test vet fuzz demo bench fig5 sim-fig5 devcarry proto clean ort
 
 all: binaries zoo
 
@@ -27,9 +27,18 @@ vet:
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
+# TestOnnxruntime runs where `make ort` installed onnxruntime-node.
+ORT_DIR := $(CURDIR)/$(BUILD)/ort
+export CLOCKWORK_ORT_DIR ?= $(if $(wildcard $(ORT_DIR)/node_modules/onnxruntime-node),$(ORT_DIR))
+
 test: vet
 	$(GO) test -race -timeout 30m ./...
 	$(MAKE) fuzz
+
+# onnxruntime's npm package, its CPU library alone (its install script
+# would download a GPU build), for TestOnnxruntime: node and npm needed.
+ort:
+	timeout 600 npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(ORT_DIR) onnxruntime-node@1.20.1
 
 # Every fuzz target, briefly (scripts/fuzz.sh).
 fuzz:

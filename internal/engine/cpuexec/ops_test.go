@@ -56,8 +56,10 @@ func bn(b *modelgen.Builder, x string, c int) string {
 		b.Uniform(b.Fresh("mean"), -1, 1, c), b.Uniform(b.Fresh("var"), 0.5, 2, c)}, flt("epsilon", 1e-3))
 }
 
-func TestOperators(t *testing.T) {
-	for _, g := range []graph{
+// operatorGraphs are the operators' cases, each a small graph run against
+// the reference (TestOperators) and onnxruntime (TestOnnxruntime).
+func operatorGraphs() []graph {
+	return []graph{
 		{name: "conv3x3", input: []int{3, 9, 9}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 3, 5, 3, 1, false, ints("pads", 1, 1, 1, 1))
 		}},
@@ -900,7 +902,11 @@ func TestOperators(t *testing.T) {
 		{name: "unsqueeze-opset11-attr", input: []int{5}, opset: 11, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Softmax", []string{b.Node("Unsqueeze", []string{x}, ints("axes", 2))}, num("axis", 1))
 		}},
-	} {
+	}
+}
+
+func TestOperators(t *testing.T) {
+	for _, g := range operatorGraphs() {
 		t.Run(g.name, func(t *testing.T) {
 			checkModel(t, g.model(), g.opts, 1, 3)
 		})

@@ -84,11 +84,11 @@ func recurrentModel(c recurrentCase) *onnx.ModelProto {
 	return b.Model()
 }
 
-// TestRecurrent runs LSTMs, GRUs and RNNs, unrolled, against the
-// reference at batch sizes 1 and 3.
-func TestRecurrent(t *testing.T) {
+// recurrentCases are TestRecurrent's: LSTMs, GRUs and RNNs of either
+// layout and direction, with and without biases and initial states.
+func recurrentCases() map[string]recurrentCase {
 	all := [3]bool{true, true, true}
-	for name, c := range map[string]recurrentCase{
+	return map[string]recurrentCase{
 		"lstm":                    {op: "LSTM", dirs: 1, outs: all},
 		"lstm-bidirectional":      {op: "LSTM", dirs: 2, bias: true, initial: true, outs: all},
 		"lstm-reverse-layout1":    {op: "LSTM", dirs: 1, layout: 1, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{modelgen.String("direction", "reverse")}},
@@ -97,10 +97,17 @@ func TestRecurrent(t *testing.T) {
 		"gru-linear-before-reset": {op: "GRU", dirs: 2, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{num("linear_before_reset", 1)}},
 		"gru-lbr-zero-state":      {op: "GRU", dirs: 1, bias: true, outs: all, attrs: []*onnx.AttributeProto{num("linear_before_reset", 1)}},
 		"gru":                     {op: "GRU", dirs: 1, bias: true, outs: all},
+		"gru-initial":             {op: "GRU", dirs: 2, bias: true, initial: true, outs: all},
 		"gru-initial-layout1":     {op: "GRU", dirs: 2, layout: 1, bias: true, initial: true, outs: all},
 		"rnn-relu-bidirectional":  {op: "RNN", dirs: 2, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{strs("activations", "Relu", "Tanh")}},
 		"rnn-no-bias-no-state":    {op: "RNN", dirs: 1, outs: all},
-	} {
+	}
+}
+
+// TestRecurrent runs recurrentCases, unrolled, against the reference at
+// batch sizes 1 and 3.
+func TestRecurrent(t *testing.T) {
+	for name, c := range recurrentCases() {
 		t.Run(name, func(t *testing.T) {
 			checkModel(t, recurrentModel(c), engine.Options{}, 1, 3)
 		})
