@@ -60,9 +60,10 @@ func TestOnnxruntime(t *testing.T) {
 		Outputs []string `json:"outputs"`
 	}
 	named := map[string]*onnx.ModelProto{}
+	opts := map[string]engine.Options{}
 	for _, g := range operatorGraphs() {
-		if _, differs := ortDiffers[g.name]; !differs && g.opts == (engine.Options{}) {
-			named[g.name] = g.model()
+		if _, differs := ortDiffers[g.name]; !differs {
+			named[g.name], opts[g.name] = g.model(), g.opts
 		}
 	}
 	for name, c := range recurrentCases() {
@@ -110,7 +111,7 @@ func TestOnnxruntime(t *testing.T) {
 		for _, o := range mp.GetGraph().GetOutput() {
 			c.Outputs = append(c.Outputs, o.GetName())
 		}
-		engineOuts[name], _ = runEngine(t, mp, engine.Options{}, w, inputs)
+		engineOuts[name], _ = runEngine(t, mp, opts[name], w, inputs)
 		cases = append(cases, c)
 		ran = append(ran, name)
 	}
