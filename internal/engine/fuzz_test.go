@@ -66,6 +66,9 @@ func FuzzImport(f *testing.F) {
 		single([]int{2, 3, 3}, func(b *modelgen.Builder, x string) string {
 			return b.Node("Resize", []string{x, "", b.Const("s", []float32{1, 1, 2, 0.5}, 4)}, modelgen.String("mode", "cubic"), num("exclude_outside", 1))
 		}),
+		single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+			return rnnNode(b, x, "LSTM", func(in []string) []string { return append(in, b.Normal("B", 0, 1, 1, 16)) })
+		}),
 		single([]int{2, 3, 4}, func(b *modelgen.Builder, x string) string {
 			s := b.Node("Einsum", []string{x, b.Node("Sigmoid", []string{x})}, modelgen.String("equation", "bhqd,bhkd->bhqk"))
 			c := b.Node("Concat", []string{b.Node("Concat", []string{s, s}, num("axis", 1)), s}, num("axis", 1))
