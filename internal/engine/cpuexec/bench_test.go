@@ -66,3 +66,7 @@ func benchmarkModel(b *testing.B, name string) {
 
 func BenchmarkResNet18(b *testing.B) { benchmarkModel(b, "resnet18") }
 func BenchmarkResNet50(b *testing.B) { benchmarkModel(b, "resnet50") }
+
+// BenchmarkEfficientNetB0: depthwise convolutions, SiLU after most
+// convolutions, squeeze-and-excitation.
+func BenchmarkEfficientNetB0(b *testing.B) { benchmarkModel(b, "efficientnet_b0") }
