@@ -38,7 +38,11 @@
 // constants that may grow with the batch size (shapefold.go). Transpose,
 // Slice, Split and Gather (a slice for each run of its indices) run as
 // Binary ops (Y = X·1, X read from an offset with its strides permuted or
-// stepped), which both executors already have. Only float32 tensors are computed. Any malformed
+// stepped), which both executors already have. Operators beyond the op
+// list are planned as its ops: 3-D convolutions and pools (volume.go),
+// Einsum (einsum.go), LSTM, GRU and RNN unrolled over their sequence
+// (recurrent.go), a convolution whose weights exceed a page split by
+// output channels (splitconv.go). Only float32 tensors are computed. Any malformed
 // or unsupported input yields an *Error; Import never panics, whatever the
 // bytes.
 package engine
