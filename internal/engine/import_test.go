@@ -262,12 +262,12 @@ func TestImportErrors(t *testing.T) {
 		}, want: []string{`node "rnn"`, `peepholes`}},
 		{name: "gru activation", model: func() *onnx.ModelProto {
 			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
-				return rnnNode(b, x, "GRU", nil, strAttrs("activations", "Sigmoid", "Affine"))
+				return rnnNode(b, x, "GRU", nil, modelgen.Strings("activations", "Sigmoid", "Affine"))
 			})
 		}, want: []string{`node "rnn"`, `activation "Affine" is not supported`}},
 		{name: "rnn activations count", model: func() *onnx.ModelProto {
 			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
-				return rnnNode(b, x, "RNN", nil, strAttrs("activations", "Tanh", "Tanh"))
+				return rnnNode(b, x, "RNN", nil, modelgen.Strings("activations", "Tanh", "Tanh"))
 			})
 		}, want: []string{`node "rnn"`, `2 activations for 1 direction`}},
 		{name: "lstm batch axis", model: func() *onnx.ModelProto {
@@ -1367,12 +1367,4 @@ func rnnNode(b *modelgen.Builder, x, op string, more func([]string) []string, at
 	}
 	b.NodeOuts(op, []string{"", "rnn"}, in, append(attrs, num("hidden_size", 2))...)
 	return b.Node("Transpose", []string{"rnn"}, ints("perm", 1, 0, 2))
-}
-
-func strAttrs(name string, v ...string) *onnx.AttributeProto {
-	a := &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRINGS}
-	for _, s := range v {
-		a.Strings = append(a.Strings, []byte(s))
-	}
-	return a
 }

@@ -209,6 +209,15 @@ func String(name, v string) *onnx.AttributeProto {
 	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRING, S: []byte(v)}
 }
 
+// Strings is a STRINGS attribute: an LSTM's activations, for instance.
+func Strings(name string, v ...string) *onnx.AttributeProto {
+	a := &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRINGS}
+	for _, x := range v {
+		a.Strings = append(a.Strings, []byte(x))
+	}
+	return a
+}
+
 // Int64Tensor is an INT64 attribute: ConstantOfShape's value, for
 // instance (PyTorch's ones_like).
 func Int64Tensor(name string, v int64) *onnx.AttributeProto {

@@ -93,13 +93,13 @@ func recurrentCases() map[string]recurrentCase {
 		"lstm-bidirectional":      {op: "LSTM", dirs: 2, bias: true, initial: true, outs: all},
 		"lstm-reverse-layout1":    {op: "LSTM", dirs: 1, layout: 1, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{modelgen.String("direction", "reverse")}},
 		"lstm-last-state-only":    {op: "LSTM", dirs: 2, bias: true, outs: [3]bool{false, true, false}},
-		"lstm-activations":        {op: "LSTM", dirs: 1, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{strs("activations", "HardSigmoid", "Softsign", "Relu")}},
+		"lstm-activations":        {op: "LSTM", dirs: 1, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{modelgen.Strings("activations", "HardSigmoid", "Softsign", "Relu")}},
 		"gru-linear-before-reset": {op: "GRU", dirs: 2, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{num("linear_before_reset", 1)}},
 		"gru-lbr-zero-state":      {op: "GRU", dirs: 1, bias: true, outs: all, attrs: []*onnx.AttributeProto{num("linear_before_reset", 1)}},
 		"gru":                     {op: "GRU", dirs: 1, bias: true, outs: all},
 		"gru-initial":             {op: "GRU", dirs: 2, bias: true, initial: true, outs: all},
 		"gru-initial-layout1":     {op: "GRU", dirs: 2, layout: 1, bias: true, initial: true, outs: all},
-		"rnn-relu-bidirectional":  {op: "RNN", dirs: 2, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{strs("activations", "Relu", "Tanh")}},
+		"rnn-relu-bidirectional":  {op: "RNN", dirs: 2, bias: true, initial: true, outs: all, attrs: []*onnx.AttributeProto{modelgen.Strings("activations", "Relu", "Tanh")}},
 		"rnn-no-bias-no-state":    {op: "RNN", dirs: 1, outs: all},
 	}
 }
@@ -112,12 +112,4 @@ func TestRecurrent(t *testing.T) {
 			checkModel(t, recurrentModel(c), engine.Options{}, 1, 3)
 		})
 	}
-}
-
-func strs(name string, v ...string) *onnx.AttributeProto {
-	a := &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRINGS}
-	for _, s := range v {
-		a.Strings = append(a.Strings, []byte(s))
-	}
-	return a
 }

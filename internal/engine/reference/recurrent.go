@@ -65,16 +65,13 @@ func recurrent(n node, op string) ([]Tensor, error) {
 	ys := make([][][]float32, dirs) // [dir][t] → h [batch·hidden]
 	hs, cs := make([][]float32, dirs), make([][]float32, dirs)
 	for d := range dirs {
-		f, g, h := act(names[d*per]), act(names[d*per]), act(names[d*per])
-		if per > 1 {
-			g = act(names[d*per+1])
+		var fs [3]func(float64) float64 // f, g, h; the operator's last for those it lacks
+		for i := range fs {
+			if fs[i] = act(names[d*per+min(i, per-1)]); fs[i] == nil {
+				return nil, fmt.Errorf("activations %v: unsupported", names)
+			}
 		}
-		if per > 2 {
-			h = act(names[d*per+2])
-		}
-		if f == nil || g == nil || h == nil {
-			return nil, fmt.Errorf("activations %v: unsupported", names)
-		}
+		f, g, h := fs[0], fs[1], fs[2]
 		// pre is gate k's input part for item b, unit j at step t:
 		// X·Wᵀ + Wb, and hid its part from the hidden state s: s·Rᵀ + Rb.
 		wb := func(k, j int) float64 {
@@ -111,7 +108,15 @@ func recurrent(n node, op string) ([]Tensor, error) {
 				t = seq - 1 - step
 			}
 			hNew, cNew := make([]float32, batch*hidden), make([]float32, batch*hidden)
+			// reset is r·h of the item, which a GRU resetting before its
+			// linear transformation multiplies by Rₕ.
+			reset := make([]float32, batch*hidden)
 			for b := range batch {
+				if op == "GRU" && !lbr {
+					for q := range hidden {
+						reset[b*hidden+q] = float32(f(pre(1, t, b, q)+hid(1, hPrev, b, q))) * hPrev[b*hidden+q]
+					}
+				}
 				for j := range hidden {
 					o := b*hidden + j
 					switch op {
@@ -129,10 +134,6 @@ func recurrent(n node, op string) ([]Tensor, error) {
 						if lbr {
 							hh = g(pre(2, t, b, j) + rt*hid(2, hPrev, b, j))
 						} else {
-							reset := make([]float32, batch*hidden)
-							for q := range hidden {
-								reset[b*hidden+q] = float32(f(pre(1, t, b, q)+hid(1, hPrev, b, q))) * hPrev[b*hidden+q]
-							}
 							hh = g(pre(2, t, b, j) + hid(2, reset, b, j))
 						}
 						hNew[o] = float32((1-z)*hh + z*float64(hPrev[o]))
