@@ -33,9 +33,17 @@
 // cubins run the kernels the fake has CPU twins of, found by name:
 // global_avg_pool(const float *x, float *y, int planes, int hw, float
 // scale, int take_max), one warp per plane; scale(float *x, int n, float k), one thread
-// per element; and the CUDA runtime's kernels channel_act, gemm_epilogue,
-// binary, concat and depthwise_conv (internal/runtime/cuda/kernels.go),
+// per element; and the CUDA runtime's kernels (internal/runtime/cuda/kernels.go),
 // whose parameter lists the twins in csrc/fakecuda.c must match.
+//
+// FAKECUDA_KERNELS=source runs the kernels' CUDA source itself instead
+// of the twins: the fake NVRTC compiles it with the host's C++ compiler
+// (g++, or FAKECUDA_CXX) and csrc/kernelemu.h, which runs each GPU thread
+// as a fiber so that barriers, shared memory and warp shuffles work as
+// CUDA defines them, and which reports a deadlock at a barrier or a
+// shuffle with ended lanes. Tests then check the very code a GPU compiles,
+// not a twin written apart from it. The compiled source is kept in the
+// library's directory for later processes.
 package fakecuda
 
 import (
@@ -49,6 +57,9 @@ import (
 //go:embed csrc/fakecuda.c
 var source []byte
 
+//go:embed csrc/kernelemu.h
+var emulator []byte
+
 // Libraries are the sonames the fake stands for.
 var Libraries = []string{"libcuda.so.1", "libnvidia-ml.so.1", "libcudnn.so.9", "libcublas.so.13", "libnvrtc.so.13"}
 
@@ -60,8 +71,11 @@ func Build(dir string) error {
 	if err := os.WriteFile(src, source, 0o644); err != nil {
 		return err
 	}
+	if err := os.WriteFile(filepath.Join(dir, "kernelemu.h"), emulator, 0o644); err != nil {
+		return err
+	}
 	lib := filepath.Join(dir, "libfakecuda.so")
-	out, err := exec.Command("gcc", "-shared", "-fPIC", "-O2", "-o", lib, src, "-lm", "-lpthread").CombinedOutput()
+	out, err := exec.Command("gcc", "-shared", "-fPIC", "-O2", "-o", lib, src, "-lm", "-lpthread", "-ldl").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("fakecuda: gcc: %v\n%s", err, out)
 	}
@@ -94,6 +108,13 @@ type TB interface {
 // is no gcc.
 func RunTests(t TB, pattern string, env ...string) ([]byte, error) {
 	t.Helper()
+	return RunTestsSkipping(t, pattern, "", env...)
+}
+
+// RunTestsSkipping is RunTests leaving out the tests that match skip
+// (-test.skip), where it is not empty.
+func RunTestsSkipping(t TB, pattern, skip string, env ...string) ([]byte, error) {
+	t.Helper()
 	if os.Getenv(EnvLibDir) != "" {
 		t.Skip("a library directory is set")
 	}
@@ -104,7 +125,7 @@ func RunTests(t TB, pattern string, env ...string) ([]byte, error) {
 	if err := Build(dir); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run="+pattern, "-test.v")
+	cmd := exec.Command(os.Args[0], "-test.run="+pattern, "-test.skip="+skip, "-test.v")
 	cmd.Env = append(append(os.Environ(), EnvLibDir+"="+dir), env...)
 	return cmd.CombinedOutput()
 }

@@ -13,7 +13,9 @@ import (
 // kernelSource holds the small kernels cuDNN and cuBLAS lack, compiled
 // with NVRTC once per device architecture at start-up. Each has a CPU twin
 // in internal/cuda/fakecuda (same name and parameter list), so that tests
-// run the runtime end to end without a GPU. Every kernel is a grid-stride
+// run the runtime end to end without a GPU; TestFakeCUDAKernelSource runs
+// this source itself on the fake instead, compiled as C++ with a thread a
+// fiber (fakecuda's FAKECUDA_KERNELS=source). Every kernel is a grid-stride
 // loop over 32-bit indices (Load rejects larger tensors).
 const kernelSource = `
 __device__ __forceinline__ float act(float v, int kind, float p0, float p1) {

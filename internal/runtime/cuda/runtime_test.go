@@ -5,12 +5,11 @@ package cuda
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/clockwork-go/clockwork/internal/engine"
-	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +21,8 @@ import (
 	"github.com/clockwork-go/clockwork/internal/clock"
 	cu "github.com/clockwork-go/clockwork/internal/cuda"
 	"github.com/clockwork-go/clockwork/internal/cuda/fakecuda"
+	"github.com/clockwork-go/clockwork/internal/engine"
+	onnxref "github.com/clockwork-go/clockwork/internal/engine/reference"
 	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/onnx"
 	"github.com/clockwork-go/clockwork/internal/runtime"
@@ -74,6 +75,30 @@ func TestFakeCUDA(t *testing.T) {
 	out, err := fakecuda.RunTests(t, "^TestGPU", "FAKECUDA_DEVICES=2")
 	if err != nil || strings.Contains(string(out), "--- SKIP") || !strings.Contains(string(out), "--- PASS") {
 		t.Fatalf("GPU tests on fakecuda: %v\n%s", err, out)
+	}
+	t.Logf("\n%s", out)
+}
+
+// sourceSkipped are the TestGPU tests TestFakeCUDAKernelSource leaves out:
+// they test the runtime's copies, gates, waits, pools and choices rather
+// than operators, and run long there (TestGPUModels 76 s, TestGPUGates
+// 61 s on the 2-core machine), or, for TestGPUGemmModes, launch gemm_rows
+// over 4,112 columns, whose 80 shuffles a thread take minutes as fibers.
+// The operator tests it runs launch every kernel of kernelSource.
+const sourceSkipped = `^TestGPU(Models|Gates|HostInput|Copies|ServingPathAllocations|EvictedSetReused|RemapWaitsForExec|` +
+	`SpinningWaits|TF32|ChoicesFile|GemmModes|EveryDevice|Errors|WorkspaceShort)$`
+
+// TestFakeCUDAKernelSource runs the operator tests of TestFakeCUDA with
+// fakecuda running kernelSource itself (FAKECUDA_KERNELS=source: compiled
+// with g++ and run a fiber per GPU thread) instead of its CPU twins, so
+// that what they check is the code NVRTC compiles on a GPU host.
+func TestFakeCUDAKernelSource(t *testing.T) {
+	if _, err := exec.LookPath("g++"); err != nil {
+		t.Skip("no g++ to compile the kernels' source with")
+	}
+	out, err := fakecuda.RunTestsSkipping(t, "^TestGPU", sourceSkipped, "FAKECUDA_DEVICES=2", "FAKECUDA_KERNELS=source")
+	if err != nil || strings.Contains(string(out), "--- SKIP") || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("GPU tests on fakecuda, kernels from their source: %v\n%s", err, out)
 	}
 	t.Logf("\n%s", out)
 }

@@ -33,15 +33,30 @@
  * FAKECUDA_FAULT=D@CODE:PATH faults with CODE instead; 701 and 720 (a
  * launch out of resources, a cooperative launch too large) are refused
  * by that launch itself, once, as a GPU refuses them, and break nothing.
+ *
+ * Kernels run as CPU twins written in this file (found by name), unless
+ * FAKECUDA_KERNELS=source: then the fake NVRTC compiles the source it is
+ * given with the host's C++ compiler (FAKECUDA_CXX, default g++) and
+ * kernelemu.h, which Build writes beside this library, and every launch
+ * runs the source's own code on the CPU, a fiber per GPU thread (see
+ * kernelemu.h). The compiled source is kept beside this library, named by
+ * a hash of the source and the header, for later processes. A kernel that
+ * fails there (a deadlock at a barrier, a shuffle with ended lanes) stops
+ * the process with a message on stderr.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +169,9 @@ typedef struct {
 		struct {
 			int fn;
 			unsigned char args[KERNEL_ARGS];
+			/* the compiled source's launcher (FAKECUDA_KERNELS=source), or NULL */
+			int (*launch)(const unsigned char *, const unsigned *, const unsigned *, char *, size_t);
+			unsigned grid[3], block[3];
 		} kernel;
 	} u;
 } op;
@@ -199,6 +217,9 @@ static int fault_dev = -1, fault_code = CU_ILLEGAL_ADDRESS;
 static char fault_path[4096];
 static int faulted[MAXDEV], broken[MAXDEV];
 
+/* emulate_source: FAKECUDA_KERNELS=source, kernels run their CUDA source. */
+static int emulate_source;
+
 static void count_devices(void) {
 	const char *v = getenv("FAKECUDA_DEVICES");
 	int n = v != NULL ? atoi(v) : 1;
@@ -212,6 +233,11 @@ static void count_devices(void) {
 		strcpy(fault_path, f + at);
 	} else if (f != NULL && *f != 0) {
 		fprintf(stderr, "fakecuda: ignoring FAKECUDA_FAULT=%s (want GPU[@CODE]:PATH, as 1:/tmp/fault)\n", f);
+	}
+	const char *k = getenv("FAKECUDA_KERNELS");
+	emulate_source = k != NULL && strcmp(k, "source") == 0;
+	if (k != NULL && *k != 0 && !emulate_source && strcmp(k, "twins") != 0) {
+		fprintf(stderr, "fakecuda: ignoring FAKECUDA_KERNELS=%s (want source or twins)\n", k);
 	}
 }
 
@@ -1089,7 +1115,7 @@ int cuGraphDestroy(void *g) {
 
 /* Modules are the fake NVRTC's cubins: "FAKECUBIN" and the source. */
 #define CUBIN_MAGIC "FAKECUBIN\n"
-enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_RESIZE2D, FN_LRN, FN_CONV_TRANSPOSE, FN_COUNT };
+enum { FN_GAP = 1, FN_SCALE = 2, FN_CHANNEL_ACT, FN_GEMM_EPILOGUE, FN_BINARY, FN_CONCAT, FN_DEPTHWISE, FN_GEMM_ROWS, FN_POOL2D, FN_PAD2D, FN_LAYER_NORM, FN_RESIZE2D, FN_LRN, FN_CONV_TRANSPOSE, FN_COUNT, FN_SOURCE };
 
 /* The kernels the fake can run, by name, with their parameter lists: p a
  * pointer, i an int, f a float, C the concat kernel's parts (a struct). */
@@ -1114,45 +1140,6 @@ static const struct {
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 
-int cuModuleLoadData(void **m, const void *image) {
-	NEED_CTX();
-	if (strncmp(image, CUBIN_MAGIC, strlen(CUBIN_MAGIC)) != 0) return CU_INVALID_IMAGE;
-	*m = strdup((const char *)image + strlen(CUBIN_MAGIC));
-	return CU_OK;
-}
-
-int cuModuleGetFunction(void **f, void *m, const char *name) {
-	NEED_CTX();
-	/* An entry point: " name(" on a line declaring a __global__ function
-	 * (after "void" and any __launch_bounds__). */
-	char decl[128];
-	snprintf(decl, sizeof decl, " %s(", name);
-	int declared = 0;
-	for (const char *p = m; m != NULL && !declared && (p = strstr(p, decl)) != NULL; p++) {
-		const char *line = p;
-		while (line > (const char *)m && line[-1] != '\n') line--;
-		char head[256];
-		size_t n = (size_t)(p - line) < sizeof head - 1 ? (size_t)(p - line) : sizeof head - 1;
-		memcpy(head, line, n);
-		head[n] = 0;
-		declared = strstr(head, "__global__") != NULL && strstr(head, "void") != NULL;
-	}
-	if (!declared) return CU_NOT_FOUND;
-	for (int i = 0; i < NKERNELS; i++) {
-		if (strcmp(name, kernels[i].name) == 0) {
-			*f = (void *)&kernels[i].id;
-			return CU_OK;
-		}
-	}
-	return CU_NOT_FOUND;
-}
-
-int cuModuleUnload(void *m) {
-	NEED_CTX();
-	free(m);
-	return CU_OK;
-}
-
 /* The concat kernel's parts: up to 32 inputs copied into Y in one launch. */
 #define CONCAT_PARTS 32
 typedef struct {
@@ -1161,13 +1148,284 @@ typedef struct {
 	int count, pad;
 } concat_parts;
 
-/* pack copies the parameters of a kernel with signature sig into buf,
- * each at its natural alignment; it returns the bytes used, or -1. */
-static int pack(const char *sig, void **params, unsigned char *buf) {
+/* ------------------------------------------- kernels from their source */
+
+typedef int (*emu_launch)(const unsigned char *, const unsigned *, const unsigned *, char *, size_t);
+typedef int (*emu_params)(int *, int *, int);
+
+static pthread_mutex_t emu_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* lib_dir writes the directory of this library (where Build put
+ * kernelemu.h) into dir. */
+static int lib_dir(char *dir, size_t n) {
+	Dl_info info;
+	if (dladdr((void *)lib_dir, &info) == 0 || info.dli_fname == NULL || strlen(info.dli_fname) >= n) return -1;
+	strcpy(dir, info.dli_fname);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		strcpy(dir, ".");
+	} else {
+		*slash = 0;
+	}
+	return 0;
+}
+
+/* read_file returns the contents of path (malloc'd, NUL-terminated), or NULL. */
+static char *read_file(const char *path) {
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) return NULL;
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap);
+	for (size_t k; (k = fread(b + n, 1, cap - n - 1, f)) > 0;) {
+		n += k;
+		if (cap - n - 1 == 0) b = realloc(b, cap *= 2);
+	}
+	fclose(f);
+	b[n] = 0;
+	return b;
+}
+
+static unsigned long long fnv(unsigned long long h, const char *s) {
+	for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* global_name reads, from p at "__global__" on a line that declares an
+ * extern "C" kernel, the kernel's name into name; 0 where it is none. */
+static int global_name(const char *src, const char *p, char *name, size_t n) {
+	const char *line = p;
+	while (line > src && line[-1] != '\n') line--;
+	const char *ext = strstr(line, "extern \"C\"");
+	if (ext == NULL || ext > p) return 0;
+	p += strlen("__global__");
+	while (*p == ' ' || *p == '\t') p++;
+	if (strncmp(p, "void", 4) != 0) return 0;
+	p += 4;
+	while (*p == ' ' || *p == '\t') p++;
+	if (strncmp(p, "__launch_bounds__", 17) == 0) {
+		p = strchr(p, ')');
+		if (p == NULL) return 0;
+		for (p++; *p == ' ' || *p == '\t'; p++) {
+		}
+	}
+	size_t k = 0;
+	while ((p[k] == '_' || (p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' && p[k] <= 'Z') || (k > 0 && p[k] >= '0' && p[k] <= '9')) && k + 1 < n) {
+		name[k] = p[k];
+		k++;
+	}
+	name[k] = 0;
+	return k > 0 && p[k] == '(';
+}
+
+/* emu_build compiles src with kernelemu.h and a launcher for each of its
+ * extern "C" kernels into a library beside this one (once: the file is
+ * named by a hash of both) and writes its path into so. It returns 0, or
+ * -1 with the compiler's output (malloc'd) in *log. */
+static int emu_build(const char *src, char *so, size_t n, char **log) {
+	char dir[3500], hdr[3600], base[3600], cc[3700], tmp[3700], out[3700];
+	*log = NULL;
+	if (lib_dir(dir, sizeof dir) != 0) {
+		*log = strdup("fakecuda: cannot find the directory of libfakecuda.so");
+		return -1;
+	}
+	snprintf(hdr, sizeof hdr, "%s/kernelemu.h", dir);
+	char *h = read_file(hdr);
+	if (h == NULL) {
+		*log = malloc(strlen(hdr) + 64);
+		sprintf(*log, "fakecuda: cannot read %s (fakecuda.Build writes it)", hdr);
+		return -1;
+	}
+	snprintf(base, sizeof base, "%s/kernels-%016llx", dir, fnv(fnv(14695981039346656037ULL, h), src));
+	free(h);
+	snprintf(so, n, "%s.so", base);
+	pthread_mutex_lock(&emu_mu);
+	if (access(so, R_OK) == 0) {
+		pthread_mutex_unlock(&emu_mu);
+		return 0;
+	}
+	snprintf(cc, sizeof cc, "%s.%d.cc", base, (int)getpid());
+	snprintf(tmp, sizeof tmp, "%s.%d.so", base, (int)getpid());
+	snprintf(out, sizeof out, "%s.%d.log", base, (int)getpid());
+	FILE *f = fopen(cc, "w");
+	if (f == NULL) {
+		pthread_mutex_unlock(&emu_mu);
+		*log = strdup("fakecuda: cannot write the kernels' C++ source");
+		return -1;
+	}
+	fputs(src, f);
+	fputs("\n", f);
+	for (const char *p = src; (p = strstr(p, "__global__")) != NULL; p++) {
+		char name[128];
+		if (global_name(src, p, name, sizeof name)) fprintf(f, "FAKECUDA_KERNEL(%s)\n", name);
+	}
+	fclose(f);
+	const char *cxx = getenv("FAKECUDA_CXX");
+	if (cxx == NULL || *cxx == 0) cxx = "g++";
+	char *argv[] = {(char *)cxx, "-std=c++17", "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall",
+		"-Wno-unknown-pragmas", "-Wno-unused-function", "-Wno-unused-variable", "-include", hdr, "-x", "c++", cc,
+		"-o", tmp, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	extern char **environ;
+	pid_t pid;
+	int status = -1, rc = posix_spawnp(&pid, cxx, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc == 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+		}
+	}
+	int ok = rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && rename(tmp, so) == 0;
+	if (!ok) {
+		char *text = read_file(out);
+		size_t len = strlen(cxx) + (text != NULL ? strlen(text) : 0) + 128;
+		*log = malloc(len);
+		snprintf(*log, len, "fakecuda: %s%s could not compile the kernels:\n%s", cxx, rc != 0 ? " (not found)" : "",
+			text != NULL ? text : "");
+		free(text);
+		unlink(tmp);
+	}
+	unlink(cc);
+	unlink(out);
+	pthread_mutex_unlock(&emu_mu);
+	return ok ? 0 : -1;
+}
+
+/* A function of a module: its twin's id (FN_SOURCE where only the source
+ * has it), the source's launcher where kernels run as source, and its
+ * parameters' sizes and alignments. */
+#define MAX_PARAMS 64
+typedef struct function {
+	int id; /* first: cuLaunchKernel reads it */
+	emu_launch launch;
+	int nparams, size[MAX_PARAMS], align[MAX_PARAMS];
+	struct function *next;
+} function;
+
+typedef struct {
+	char *src;
+	void *emu; /* the compiled source (FAKECUDA_KERNELS=source), or NULL */
+	function *fns;
+} module;
+
+int cuModuleLoadData(void **m, const void *image) {
+	NEED_CTX();
+	if (strncmp(image, CUBIN_MAGIC, strlen(CUBIN_MAGIC)) != 0) return CU_INVALID_IMAGE;
+	module *mod = calloc(1, sizeof(module));
+	mod->src = strdup((const char *)image + strlen(CUBIN_MAGIC));
+	devices(); /* reads FAKECUDA_KERNELS */
+	if (emulate_source) {
+		char so[4096], *log;
+		if (emu_build(mod->src, so, sizeof so, &log) != 0 || (mod->emu = dlopen(so, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+			fprintf(stderr, "fakecuda: loading the kernels' source: %s\n", log != NULL ? log : dlerror());
+			free(log);
+			free(mod->src);
+			free(mod);
+			return CU_INVALID_IMAGE;
+		}
+	}
+	*m = mod;
+	return CU_OK;
+}
+
+/* declared says whether src declares name as a __global__ function: " name(" on a
+ * line with __global__ and void (and any __launch_bounds__ between). */
+static int declared(const char *src, const char *name) {
+	char decl[128];
+	snprintf(decl, sizeof decl, " %s(", name);
+	for (const char *p = src; (p = strstr(p, decl)) != NULL; p++) {
+		const char *line = p;
+		while (line > src && line[-1] != '\n') line--;
+		char head[256];
+		size_t n = (size_t)(p - line) < sizeof head - 1 ? (size_t)(p - line) : sizeof head - 1;
+		memcpy(head, line, n);
+		head[n] = 0;
+		if (strstr(head, "__global__") != NULL && strstr(head, "void") != NULL) return 1;
+	}
+	return 0;
+}
+
+/* layout sets fn's parameters from a twin's signature. */
+static void layout(function *fn, const char *sig) {
+	fn->nparams = (int)strlen(sig);
+	for (int i = 0; i < fn->nparams; i++) {
+		fn->size[i] = sig[i] == 'p' ? 8 : sig[i] == 'C' ? (int)sizeof(concat_parts) : 4;
+		fn->align[i] = fn->size[i] >= 8 ? 8 : 4;
+	}
+}
+
+int cuModuleGetFunction(void **f, void *m, const char *name) {
+	NEED_CTX();
+	module *mod = m;
+	if (mod == NULL || name == NULL || strlen(name) > 100 || !declared(mod->src, name)) return CU_NOT_FOUND;
+	function *fn = calloc(1, sizeof(function));
+	fn->id = FN_SOURCE;
+	for (int i = 0; i < NKERNELS; i++) {
+		if (strcmp(name, kernels[i].name) == 0) {
+			fn->id = kernels[i].id;
+			layout(fn, kernels[i].sig);
+		}
+	}
+	if (mod->emu != NULL) {
+		char sym[160];
+		snprintf(sym, sizeof sym, "fakecuda_launch_%s", name);
+		fn->launch = (emu_launch)dlsym(mod->emu, sym);
+		snprintf(sym, sizeof sym, "fakecuda_params_%s", name);
+		emu_params params = (emu_params)dlsym(mod->emu, sym);
+		function src = {0};
+		if (fn->launch == NULL || params == NULL ||
+		    (src.nparams = params(src.size, src.align, MAX_PARAMS)) < 0) {
+			free(fn);
+			return CU_NOT_FOUND;
+		}
+		/* The twin's parameters, where there is one, must be the source's:
+		 * the runtime packs what the twin and the GPU both read. */
+		int same = fn->id == FN_SOURCE || src.nparams == fn->nparams;
+		for (int i = 0; same && fn->id != FN_SOURCE && i < src.nparams; i++) {
+			same = src.size[i] == fn->size[i] && src.align[i] == fn->align[i];
+		}
+		if (!same) {
+			fprintf(stderr, "fakecuda: kernel %s: the source's %d parameters are not its twin's (%d)\n", name,
+				src.nparams, fn->nparams);
+			free(fn);
+			return CU_NOT_FOUND;
+		}
+		fn->nparams = src.nparams;
+		memcpy(fn->size, src.size, sizeof src.size);
+		memcpy(fn->align, src.align, sizeof src.align);
+	} else if (fn->id == FN_SOURCE) {
+		free(fn);
+		return CU_NOT_FOUND; /* no twin */
+	}
+	pthread_mutex_lock(&emu_mu);
+	fn->next = mod->fns;
+	mod->fns = fn;
+	pthread_mutex_unlock(&emu_mu);
+	*f = fn;
+	return CU_OK;
+}
+
+int cuModuleUnload(void *m) {
+	NEED_CTX();
+	module *mod = m;
+	if (mod == NULL) return CU_INVALID_HANDLE;
+	/* The compiled source stays loaded: graphs may still hold its launchers. */
+	for (function *fn = mod->fns, *next; fn != NULL; fn = next) {
+		next = fn->next;
+		free(fn);
+	}
+	free(mod->src);
+	free(mod);
+	return CU_OK;
+}
+
+/* pack copies the parameters of fn into buf, each at its alignment; it
+ * returns the bytes used, or -1. */
+static int pack(const function *fn, void **params, unsigned char *buf) {
 	size_t off = 0;
-	for (int i = 0; sig[i]; i++) {
-		size_t size = sig[i] == 'p' ? 8 : sig[i] == 'C' ? sizeof(concat_parts) : 4;
-		size_t align = size >= 8 ? 8 : 4;
+	for (int i = 0; i < fn->nparams; i++) {
+		size_t size = (size_t)fn->size[i], align = (size_t)fn->align[i];
 		off = (off + align - 1) / align * align;
 		if (off + size > KERNEL_ARGS) return -1;
 		memcpy(buf + off, params[i], size);
@@ -1179,15 +1437,32 @@ static int pack(const char *sig, void **params, unsigned char *buf) {
 /* Kernels: global_avg_pool(const float *x, float *y, int planes, int hw,
  * float scale, int take_max), one warp per plane, the sum times scale or
  * (take_max) the maximum; scale(float *x, int n, float k), one
- * thread per element; and the runtime's kernels (see run_kernel). */
+ * thread per element; and the runtime's kernels (see run_kernel). Where
+ * kernels run as source, every launch runs the source's launcher. */
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
 	unsigned shared, void *s, void **params, void **extra) {
 	NEED_CTX();
 	if (f == NULL || params == NULL || extra != NULL || bx * by * bz > 1024 || shared > 48 * 1024) return CU_INVALID_VALUE;
+	const function *fn = f;
 	int threads = (int)(gx * gy * gz * bx * by * bz);
 	op o;
 	memset(&o, 0, sizeof o);
-	switch (*(int *)f) {
+	if (fn->launch != NULL) {
+		if (shared != 0) {
+			fprintf(stderr, "fakecuda: dynamic shared memory is not emulated\n");
+			return CU_INVALID_VALUE;
+		}
+		o.kind = OP_KERNEL;
+		o.u.kernel.fn = fn->id;
+		o.u.kernel.launch = fn->launch;
+		unsigned g[3] = {gx, gy, gz}, b[3] = {bx, by, bz};
+		memcpy(o.u.kernel.grid, g, sizeof g);
+		memcpy(o.u.kernel.block, b, sizeof b);
+		if (pack(fn, params, o.u.kernel.args) < 0) return CU_INVALID_VALUE;
+		o.cost = 2000 + (long long)threads / 1000;
+		return submit(s, &o);
+	}
+	switch (fn->id) {
 	case FN_GAP:
 		o.kind = OP_GAP;
 		memcpy(&o.u.gap.x, params[0], 8);
@@ -1207,19 +1482,13 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
 		o.u.scale.threads = threads;
 		o.cost = 2000;
 		break;
-	default: {
-		int id = *(int *)f;
-		if (id <= FN_SCALE || id >= FN_COUNT) return CU_INVALID_HANDLE;
+	default:
+		if (fn->id <= FN_SCALE || fn->id >= FN_COUNT) return CU_INVALID_HANDLE;
 		o.kind = OP_KERNEL;
-		o.u.kernel.fn = id;
-		int n = -1;
-		for (int i = 0; i < NKERNELS; i++) {
-			if (kernels[i].id == id) n = pack(kernels[i].sig, params, o.u.kernel.args);
-		}
-		if (n < 0) return CU_INVALID_VALUE;
+		o.u.kernel.fn = fn->id;
+		if (pack(fn, params, o.u.kernel.args) < 0) return CU_INVALID_VALUE;
 		o.cost = 2000 + (long long)threads / 1000;
 		break;
-	}
 	}
 	return submit(s, &o);
 }
@@ -1695,6 +1964,13 @@ int nvrtcCompileProgram(void *p, int n, const char *const *opts) {
 		pr->log = strdup("fake.cu: error: no __global__ function");
 		return 6;
 	}
+	devices(); /* reads FAKECUDA_KERNELS */
+	char so[4096], *log;
+	if (emulate_source && emu_build(pr->src, so, sizeof so, &log) != 0) {
+		free(pr->log);
+		pr->log = log;
+		return 6;
+	}
 	pr->compiled = 1;
 	return 0;
 }
@@ -2077,6 +2353,14 @@ static float act_apply(int kind, float v, float p0, float p1) {
 static void run_kernel(op *o) {
 	unsigned char *b = o->u.kernel.args;
 	size_t off = 0;
+	if (o->u.kernel.launch != NULL) {
+		char err[512];
+		if (o->u.kernel.launch(b, o->u.kernel.grid, o->u.kernel.block, err, sizeof err) != 0) {
+			fprintf(stderr, "fakecuda: kernel %s\n", err);
+			abort();
+		}
+		return;
+	}
 	switch (o->u.kernel.fn) {
 	case FN_CHANNEL_ACT: {
 		float *x = F(ARG(dptr, b, off)), *y = F(ARG(dptr, b, off));
