@@ -30,6 +30,13 @@ extern "C" __global__ void rotate(const float *x, float *y) {
 	y[base + t] = buf[(t + 1) % n];
 }
 
+extern "C" __global__ void racy(const float *x, float *y) {
+	__shared__ float buf[1024];
+	const int n = blockDim.x, t = threadIdx.x, base = blockIdx.x * n;
+	buf[t] = x[base + t];
+	y[base + t] = buf[(t + n - 1) % n]; // no __syncthreads
+}
+
 extern "C" __global__ void block_sum(const float *x, float *y, int n) {
 	__shared__ float part[32];
 	const int t = threadIdx.x + threadIdx.y * blockDim.x, threads = blockDim.x * blockDim.y;
@@ -197,6 +204,20 @@ func TestKernelSourceChild(t *testing.T) {
 				t.Fatalf("rotate: y[%d] = %v, want %v", b*48+i, got[b*48+i], want)
 			}
 		}
+	}
+
+	// Without a barrier, a thread's left neighbour has not yet written in
+	// a block whose threads run backwards.
+	args.Reset()
+	got = run("racy", cuda.Dim3{X: 2, Y: 1, Z: 1}, cuda.Dim3{X: 64, Y: 1, Z: 1}, args.Ptr(x).Ptr(y))
+	stale := 0
+	for i := 64; i < 128; i++ {
+		if got[i] != h[64+(i+63)%64] {
+			stale++
+		}
+	}
+	if stale < 32 {
+		t.Errorf("racy: %d of the second block's 64 threads read their left neighbour's value before it was written, want most", stale)
 	}
 
 	// Five blocks of 16×8 threads sum a grid-strided share each.

@@ -9,7 +9,9 @@
  * kernel's own code: each thread of a block is a fiber (a stack of its
  * own), run until it ends or waits at a barrier, so __syncthreads, shared
  * memory and warp shuffles behave as on a GPU for code that uses them as
- * CUDA defines them. Errors a GPU would leave undefined are reported
+ * CUDA defines them, and every other block runs its threads in reverse
+ * order, so that a missing barrier shows. Errors a GPU would leave
+ * undefined are reported
  * instead: a barrier not every running thread reaches (a deadlock), a
  * shuffle whose mask names a lane that has ended, a parameter list that
  * differs from the twin's. Reading a lane that did not take part in a
@@ -270,9 +272,12 @@ static bool run_block() {
 	}
 	nready = nthreads;
 	/* Rounds: each runs the fibers made ready during the one before, in
-	 * the order they were; a round with none while some have not ended
-	 * is a deadlock. */
+	 * the order they were, or, in every other block, the reverse order,
+	 * so that a thread reading what another writes with no barrier
+	 * between reads it too early in one block or the other; a round with
+	 * none while some have not ended is a deadlock. */
 	static int running[max_threads];
+	const bool backwards = ((blockIdx.x + blockIdx.y + blockIdx.z) & 1) != 0;
 	while (live > 0) {
 		int n = nready;
 		if (n == 0) {
@@ -289,7 +294,7 @@ static bool run_block() {
 		memcpy(running, ready, (size_t)n * sizeof ready[0]);
 		nready = 0;
 		for (int k = 0; k < n; k++) {
-			resume(running[k]);
+			resume(running[backwards ? n - 1 - k : k]);
 			if (failure[0] != 0) return false;
 		}
 	}
