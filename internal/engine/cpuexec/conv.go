@@ -53,7 +53,7 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 		return nil, 0, fmt.Errorf("residual %v for output %v", o.Z.Shape, y)
 	}
 	if k.cg == 1 && k.mg == 1 {
-		return &depthwiseKernel{conv: k}, 0, nil
+		return newDepthwise(k), 0, nil
 	}
 	k.pt = min(k.p, max(minTileP, min(tileP, tileBytes/4/max(1, k.kdim))))
 	k.nPT = (k.p + k.pt - 1) / k.pt
@@ -170,9 +170,28 @@ func (k *convKernel) im2row(xg, rows []float32, p0, np int) {
 }
 
 // depthwiseKernel computes a convolution with one input and one output
-// channel per group directly, one (image, channel) plane per unit.
+// channel per group directly, one (image, channel) plane per unit. Each
+// output row adds one input row per kernel row, every tap of it at once
+// (one read and write of the output a kernel row, not one a tap); columns
+// lo to hi, whose taps are all inside the input, run without bounds
+// tests, in loops of their own for 3- and 5-wide kernels.
 type depthwiseKernel struct {
-	conv *convKernel
+	conv   *convKernel
+	lo, hi int // output columns whose every tap reads inside the row
+}
+
+func newDepthwise(k *convKernel) *depthwiseKernel {
+	o := k.op
+	first, last := -o.PadLeft, (o.KernelW-1)*o.DilationW-o.PadLeft // the taps' offsets from ow·stride
+	lo := 0
+	if first < 0 {
+		lo = (-first + o.StrideW - 1) / o.StrideW
+	}
+	hi := 0
+	if k.w-1-last >= 0 {
+		hi = min(k.ow, (k.w-1-last)/o.StrideW+1)
+	}
+	return &depthwiseKernel{conv: k, lo: min(lo, hi), hi: hi}
 }
 
 func (d *depthwiseKernel) run(mem *memory, part, parts int, _ []float32) {
@@ -204,36 +223,74 @@ func (d *depthwiseKernel) run(mem *memory, part, parts int, _ []float32) {
 			out := dst[oh*k.ow:][:k.ow]
 			for kh := range o.KernelH {
 				ih := oh*o.StrideH - o.PadTop + kh*o.DilationH
-				if ih < 0 || ih >= k.h {
-					continue
-				}
-				in := src[ih*k.w:][:k.w]
-				for kw := range o.KernelW {
-					wv := w[kh*o.KernelW+kw]
-					off := kw*o.DilationW - o.PadLeft
-					// Output columns whose input column ow·s + off is inside.
-					owLo := 0
-					if off < 0 {
-						owLo = (-off + o.StrideW - 1) / o.StrideW
-					}
-					owHi := min(k.ow, (k.w-1-off)/o.StrideW+1)
-					if k.w-1-off < 0 || owLo >= owHi {
-						continue
-					}
-					if o.StrideW == 1 {
-						seg := in[owLo+off : owHi+off]
-						for t, xv := range seg {
-							out[owLo+t] += wv * xv
-						}
-						continue
-					}
-					for ow := owLo; ow < owHi; ow++ {
-						out[ow] += wv * in[ow*o.StrideW+off]
-					}
+				if ih >= 0 && ih < k.h {
+					d.row(out, src[ih*k.w:][:k.w], w[kh*o.KernelW:][:o.KernelW])
 				}
 			}
 		}
 		activate(o.Act, dst)
+	}
+}
+
+// row adds to each out[ow] the taps of one kernel row, wr, over the
+// input row in: Σ wr[kw]·in[ow·stride + kw·dilation − padLeft], taps
+// outside the row left out.
+func (d *depthwiseKernel) row(out, in, wr []float32) {
+	o := d.conv.op
+	s, dil, first := o.StrideW, o.DilationW, -o.PadLeft
+	edge := func(ow int) {
+		v := out[ow]
+		for kw, wv := range wr {
+			if ix := ow*s + kw*dil + first; ix >= 0 && ix < len(in) {
+				v += wv * in[ix]
+			}
+		}
+		out[ow] = v
+	}
+	for ow := range d.lo {
+		edge(ow)
+	}
+	n := d.hi - d.lo
+	if n > 0 {
+		seg := in[d.lo*s+first:]
+		o := out[d.lo:d.hi]
+		switch {
+		case len(wr) == 3 && dil == 1 && s == 1:
+			w0, w1, w2 := wr[0], wr[1], wr[2]
+			x0, x1, x2 := seg[:n], seg[1:][:n], seg[2:][:n]
+			for t := range o {
+				o[t] += w0*x0[t] + w1*x1[t] + w2*x2[t]
+			}
+		case len(wr) == 5 && dil == 1 && s == 1:
+			w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
+			x0, x1, x2, x3, x4 := seg[:n], seg[1:][:n], seg[2:][:n], seg[3:][:n], seg[4:][:n]
+			for t := range o {
+				o[t] += w0*x0[t] + w1*x1[t] + w2*x2[t] + w3*x3[t] + w4*x4[t]
+			}
+		case len(wr) == 3 && dil == 1:
+			w0, w1, w2 := wr[0], wr[1], wr[2]
+			for t := range o {
+				x := seg[t*s:][:3]
+				o[t] += w0*x[0] + w1*x[1] + w2*x[2]
+			}
+		case len(wr) == 5 && dil == 1:
+			w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
+			for t := range o {
+				x := seg[t*s:][:5]
+				o[t] += w0*x[0] + w1*x[1] + w2*x[2] + w3*x[3] + w4*x[4]
+			}
+		default:
+			for t := range o {
+				v := o[t]
+				for kw, wv := range wr {
+					v += wv * seg[t*s+kw*dil]
+				}
+				o[t] = v
+			}
+		}
+	}
+	for ow := d.hi; ow < len(out); ow++ {
+		edge(ow)
 	}
 }
 

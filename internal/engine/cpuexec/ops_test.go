@@ -79,6 +79,24 @@ func operatorGraphs() []graph {
 		{name: "conv-depthwise-stride2-dilated", input: []int{4, 13, 12}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 4, 4, 3, 4, true, ints("pads", 2, 1, 0, 2), ints("strides", 2, 2), ints("dilations", 2, 1))
 		}},
+		// The depthwise kernel's loops: 5-wide at strides 1 and 2, 7-wide
+		// (the general loop), dilated across, and inputs narrower than
+		// the kernel, where no column has all its taps inside.
+		{name: "conv-depthwise-5x5", input: []int{3, 11, 12}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 3, 5, 3, false, ints("pads", 2, 2, 2, 2))
+		}},
+		{name: "conv-depthwise-5x5-stride2", input: []int{3, 12, 13}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 3, 5, 3, false, ints("pads", 1, 2, 2, 1), ints("strides", 2, 2))
+		}},
+		{name: "conv-depthwise-7x7", input: []int{2, 10, 9}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 2, 2, 7, 2, false, ints("pads", 3, 3, 3, 3))
+		}},
+		{name: "conv-depthwise-dilated-across", input: []int{2, 9, 10}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 2, 2, 3, 2, false, ints("pads", 2, 2, 2, 2), ints("dilations", 1, 2))
+		}},
+		{name: "conv-depthwise-narrow", input: []int{2, 3, 2}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 2, 2, 5, 2, false, ints("pads", 2, 2, 2, 2))
+		}},
 		{name: "conv-depthwise-multiplier", input: []int{3, 6, 6}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 3, 6, 3, 3, false, ints("pads", 1, 1, 1, 1))
 		}},
