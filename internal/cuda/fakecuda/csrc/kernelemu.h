@@ -99,6 +99,7 @@ static int nthreads, live, cur, block_waiting;
 static unsigned warp_running[max_warps]; /* lanes not ended, a bit each */
 static unsigned warp_waiting[max_warps]; /* lanes waiting in a shuffle */
 static int ready[max_threads], nready; /* fibers to run, in order */
+static uint3 thread_index[max_threads]; /* threadIdx of each fiber */
 static char *stacks;
 static void (*body)(void *);
 static void *body_arg;
@@ -150,8 +151,7 @@ static void start(int i) {
 /* resume runs fiber i until it ends or waits. */
 static void resume(int i) {
 	cur = i;
-	unsigned bx = blockDim.x, by = blockDim.y;
-	threadIdx = uint3{i % bx, i / bx % by, i / (bx * by)};
+	threadIdx = thread_index[i];
 #if FCEMU_ASM
 	fcemu_switch(&sched_sp, fibers[i].sp);
 #else
@@ -201,10 +201,9 @@ static void fiber_main() {
 	fibers[cur].state = DONE;
 	live--;
 	warp_running[w] &= ~bit;
-	for (int l = 0; l < 32; l++) {
-		if ((warp_waiting[w] >> l & 1) != 0 && (fibers[w * 32 + l].mask & bit) != 0) {
-			fail("ended while lanes wait for it in a shuffle with mask ", fibers[w * 32 + l].mask);
-		}
+	for (unsigned waiting = warp_waiting[w]; waiting != 0; waiting &= waiting - 1) {
+		const Fiber &g = fibers[w * 32 + __builtin_ctz(waiting)];
+		if ((g.mask & bit) != 0) fail("ended while lanes wait for it in a shuffle with mask ", g.mask);
 	}
 	release_block();
 	yield();
@@ -352,6 +351,7 @@ static int launch(const char *name, void (*kernel)(A...), const unsigned char *a
 	gridDim = dim3{g[0], g[1], g[2]};
 	blockDim = dim3{b[0], b[1], b[2]};
 	nthreads = (int)threads;
+	for (int i = 0; i < nthreads; i++) thread_index[i] = uint3{i % b[0], i / b[0] % b[1], i / (b[0] * b[1])};
 	body = Call<A...>::run;
 	body_arg = &call;
 	failure[0] = 0;
