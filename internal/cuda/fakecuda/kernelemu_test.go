@@ -16,10 +16,13 @@ import (
 
 // emuSource exercises what kernelemu.h emulates: a block-wide barrier
 // over a partial warp, a 3-D block and a 2-D grid, shuffles of every kind
-// with widths below 32, lanes of one warp shuffling apart, and a reduction
-// as the runtime's kernels write them; and, launched alone, kernels that
-// hang or misuse shuffles on a GPU.
+// with widths below 32, lanes of one warp shuffling apart, a reduction as
+// the runtime's kernels write them, a kernel declared before its
+// definition; and, launched alone, kernels that hang or misuse shuffles
+// on a GPU.
 const emuSource = `
+extern "C" __global__ void rotate(const float *x, float *y); // declared before its definition
+
 extern "C" __global__ void rotate(const float *x, float *y) {
 	__shared__ float buf[1024];
 	const int n = blockDim.x * blockDim.y * blockDim.z;

@@ -1254,10 +1254,17 @@ static int emu_build(const char *src, char *so, size_t n, char **log) {
 	}
 	fputs(src, f);
 	fputs("\n", f);
+	char *seen = calloc(1, strlen(src) + 3); /* ",name,name," of the kernels given launchers */
+	strcpy(seen, ",");
 	for (const char *p = src; (p = strstr(p, "__global__")) != NULL; p++) {
-		char name[128];
-		if (global_name(src, p, name, sizeof name)) fprintf(f, "FAKECUDA_KERNEL(%s)\n", name);
+		char name[128], key[131];
+		if (!global_name(src, p, name, sizeof name)) continue;
+		snprintf(key, sizeof key, ",%s,", name);
+		if (strstr(seen, key) != NULL) continue; /* declared before its definition */
+		strcat(strcat(seen, name), ",");
+		fprintf(f, "FAKECUDA_KERNEL(%s)\n", name);
 	}
+	free(seen);
 	fclose(f);
 	const char *cxx = getenv("FAKECUDA_CXX");
 	if (cxx == NULL || *cxx == 0) cxx = "g++";
