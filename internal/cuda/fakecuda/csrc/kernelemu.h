@@ -10,12 +10,12 @@
  * own), run until it ends or waits at a barrier, so __syncthreads, shared
  * memory and warp shuffles behave as on a GPU for code that uses them as
  * CUDA defines them, and every other block runs its threads in reverse
- * order, so that a missing barrier shows. Errors a GPU would leave
- * undefined are reported
- * instead: a barrier not every running thread reaches (a deadlock), a
- * shuffle whose mask names a lane that has ended, a parameter list that
- * differs from the twin's. Reading a lane that did not take part in a
- * shuffle gives NaN (all bits set).
+ * order, so that a missing barrier shows. What a GPU would hang on or
+ * leave undefined is reported instead: threads waiting on each other (at
+ * __syncthreads and in a shuffle), a shuffle whose mask names a lane that
+ * has ended or leaves out its own, a lane ending while others wait for it
+ * in a shuffle, a parameter list that differs from the twin's. Reading a
+ * lane outside the shuffle's mask gives NaN (all bits set).
  *
  * The fake writes, after the source, one FAKECUDA_KERNEL(name) line for
  * each extern "C" __global__ function: its launcher unpacks the launch's
@@ -369,7 +369,7 @@ static int launch(const char *name, void (*kernel)(A...), const unsigned char *a
 	return rc;
 }
 
-/* Param describes one parameter: its size and alignment in bytes. */
+/* describe records one parameter: its size and alignment in bytes. */
 template <class T>
 static void describe(int *sizes, int *aligns, int &n) {
 	sizes[n] = (int)sizeof(T);
