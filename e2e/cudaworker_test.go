@@ -117,8 +117,15 @@ func TestCUDAWorkerProtocol(t *testing.T) {
 // fake ones: the start-up lines name both, the worker's state lists
 // both, and the model's weights loaded onto each give each GPU's Infers
 // the reference's outputs; evicted from one, the other still serves.
+// Where g++ is installed, the fake runs the runtime's kernels from their
+// CUDA source (FAKECUDA_KERNELS=source), so that the worker serves with
+// the code a GPU runs.
 func TestCUDAWorkerTwoGPUs(t *testing.T) {
-	w, port := startCUDAWorker(t, []string{"FAKECUDA_DEVICES=2", "CLOCKWORK_CUDA_VERBOSE=1"})
+	env := []string{"FAKECUDA_DEVICES=2", "CLOCKWORK_CUDA_VERBOSE=1"}
+	if _, err := exec.LookPath("g++"); err == nil {
+		env = append(env, "FAKECUDA_KERNELS=source")
+	}
+	w, port := startCUDAWorker(t, env)
 	out := w.Output()
 	for _, line := range []string{"Runtime: cuda (2 × Fake GPU (fakecuda)", "GPU1-GPU-0 started", "GPU1-PCIe_H2D_Weights-0 started", "AsyncTaskChecker-0 started"} {
 		if !strings.Contains(out, line) {
