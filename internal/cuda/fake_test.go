@@ -143,9 +143,23 @@ func TestFakeCUDARunsGPUTests(t *testing.T) {
 	if fakecuda.EnvLibDir != EnvLibDir {
 		t.Fatalf("fakecuda.EnvLibDir %q, want %q", fakecuda.EnvLibDir, EnvLibDir)
 	}
-	out, err := fakecuda.RunTests(t, "^TestGPU")
+	out, err := fakecuda.RunTestsSkipping(t, "^TestGPU", "^TestGPUWarpsAndBarriers$")
 	if err != nil || strings.Contains(string(out), "--- SKIP") {
 		t.Fatalf("GPU tests on fakecuda: %v\n%s", err, out)
+	}
+	t.Logf("\n%s", out)
+}
+
+// TestFakeCUDARunsGPUTestsOnSource runs them again with the fake running
+// kernels from their source (FAKECUDA_KERNELS=source), as a GPU does,
+// TestGPUWarpsAndBarriers among them.
+func TestFakeCUDARunsGPUTestsOnSource(t *testing.T) {
+	if _, err := exec.LookPath("g++"); err != nil {
+		t.Skip("no g++ to compile kernel source with")
+	}
+	out, err := fakecuda.RunTests(t, "^TestGPU", "FAKECUDA_KERNELS=source")
+	if err != nil || strings.Contains(string(out), "--- SKIP") || !strings.Contains(string(out), "--- PASS: TestGPUWarpsAndBarriers") {
+		t.Fatalf("GPU tests on fakecuda, kernels from their source: %v\n%s", err, out)
 	}
 	t.Logf("\n%s", out)
 }
