@@ -11,7 +11,8 @@ import (
 // warpSource uses what kernels share within a block: a barrier over a
 // warp and a half of a 3-D block in a 2-D grid, a block reduction through
 // shuffles and shared memory, and shuffles of every kind with widths
-// below 32 and with two halves of a warp shuffling apart.
+// below 32 (a butterfly reading an earlier segment, as PTX defines it)
+// and with two halves of a warp shuffling apart.
 const warpSource = `
 extern "C" __global__ void rotate(const float *x, float *y) {
 	__shared__ float buf[1024];
@@ -47,6 +48,7 @@ extern "C" __global__ void lanes(float *y) {
 	y[96 + l] = __shfl_xor_sync(0xffffffffu, v, 9, 16);
 	if (l < 16) y[128 + l] = __shfl_xor_sync(0x0000ffffu, v, 1);
 	else y[128 + l] = __shfl_sync(0xffff0000u, v, 16);
+	y[160 + l] = __shfl_xor_sync(0xffffffffu, v, 16, 16); // an earlier segment's lane, or a later one's: its own
 }
 `
 
@@ -128,11 +130,11 @@ func TestGPUWarpsAndBarriers(t *testing.T) {
 		if l%16 < 5 {
 			up = l
 		}
-		apart := l ^ 1
+		apart, back := l^1, l
 		if l >= 16 {
-			apart = 16
+			apart, back = 16, l-16
 		}
-		for k, w := range []int{down, up, l&^7 + 7, l ^ 9, apart} {
+		for k, w := range []int{down, up, l&^7 + 7, l ^ 9, apart, back} {
 			if got[32*k+l] != float32(w) {
 				t.Errorf("lanes: shuffle %d, lane %d took %v, want lane %d's", k, l, got[32*k+l], w)
 			}

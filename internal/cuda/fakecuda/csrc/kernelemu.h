@@ -395,10 +395,12 @@ static inline T __shfl_sync(unsigned mask, T v, int src, int width = 32) {
 	return fcemu::shuffle(mask, v, (lane & ~(width - 1)) + (src & (width - 1)));
 }
 
+/* As PTX's shfl.bfly: a lane of an earlier segment may be read, one of a
+ * later segment gives the caller's own value. */
 template <class T>
 static inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
-	int lane = fcemu::cur & 31, src = lane ^ lane_mask;
-	return fcemu::shuffle(mask, v, (src & ~(width - 1)) == (lane & ~(width - 1)) ? src : -1);
+	int lane = fcemu::cur & 31, src = lane ^ (lane_mask & 31);
+	return fcemu::shuffle(mask, v, src <= (lane | (width - 1)) ? src : -1);
 }
 
 template <class T>
