@@ -15,25 +15,33 @@ import (
 // scalar path), then 52 and 4112 (its vector path; 4112 long enough for
 // its loop of four steps at once, and a remainder), with ReLU and a bias.
 func gemmModel(t *testing.T, dir string) string {
+	return gemmLayers(t, dir, 30, 52, 4112, 9)
+}
+
+// gemmLayers writes a model of fully connected layers of these widths,
+// input first, as gemmModel.
+func gemmLayers(t *testing.T, dir string, widths ...int) string {
 	t.Helper()
 	b := modelgen.NewBuilder("gemms", 7)
-	x := b.Input("input", 30)
-	for i, l := range []struct{ in, out int }{{30, 52}, {52, 4112}, {4112, 9}} {
+	x := b.Input("input", widths[0])
+	last := len(widths) - 2
+	for i := range last + 1 {
+		l := struct{ in, out int }{widths[i], widths[i+1]}
 		name := b.Fresh("fc")
 		w := b.Normal(name+".weight", 0, math.Sqrt(1/float64(l.in)), l.out, l.in)
 		bias := b.Normal(name+".bias", 0, 0.1, l.out)
 		out := name
-		if i == 2 {
+		if i == last {
 			out = "output"
 		}
 		b.NodeOut("Gemm", out, []string{x, w, bias}, modelgen.Float("alpha", 1), modelgen.Float("beta", 1),
 			modelgen.Int("transB", 1))
 		x = out
-		if i < 2 {
+		if i < last {
 			x = b.Node("Relu", []string{x})
 		}
 	}
-	b.Output("output", 9)
+	b.Output("output", widths[last+1])
 	return writeModel(t, dir, b)
 }
 
@@ -41,13 +49,26 @@ func gemmModel(t *testing.T, dir string) string {
 // alone (cuBLAS, gemm_rows with one and four columns per block) at batch
 // sizes 1 to 16 against the CPU runtime.
 func TestGPUGemmModes(t *testing.T) {
-	path := gemmModel(t, t.TempDir())
+	testGemmModes(t, gemmModel(t, t.TempDir()))
+}
+
+// TestGPUGemmRowsPaths is TestGPUGemmModes with the same paths of
+// gemm_rows (the loop of four steps and its remainder, k 4112; the vector
+// path, k 52; the scalar one, k 9) but few output columns, so that it
+// runs in seconds where the fake runs kernelSource itself, a fiber per
+// GPU thread (TestFakeCUDAKernelSource leaves TestGPUGemmModes out).
+func TestGPUGemmRowsPaths(t *testing.T) {
+	testGemmModes(t, gemmLayers(t, t.TempDir(), 4112, 9, 52, 6))
+}
+
+func testGemmModes(t *testing.T, path string) {
 	ref := newReference(t, path)
 	defer func(w []gemmMode) { gemmWays = w }(gemmWays)
 	for _, mode := range []gemmMode{gemmBLAS, gemmRows1, gemmRows4} {
 		t.Run(mode.String(), func(t *testing.T) {
 			gemmWays = []gemmMode{mode}
-			rt := newTestRuntime(t, false)
+			// Outputs are what is checked: no timing of each batch size.
+			rt := newRuntimeWith(t, func(cfg *Config) { cfg.Measure = false })
 			m, err := rt.Load(path, runtime.LoadOptions{MaxBatch: 16, MaxExec: math.MaxUint64, PageSize: testPage})
 			if err != nil {
 				t.Fatal(err)

@@ -83,7 +83,8 @@ func TestFakeCUDA(t *testing.T) {
 // they test the runtime's copies, gates, waits, pools and choices rather
 // than operators, and run long there (TestGPUModels 76 s, TestGPUGates
 // 61 s on the 2-core machine), or, for TestGPUGemmModes, launch gemm_rows
-// over 4,112 columns, whose 80 shuffles a thread take minutes as fibers.
+// over 4,112 columns, whose 80 shuffles a thread take minutes as fibers
+// (TestGPUGemmRowsPaths, 24 s there, runs its paths with few columns).
 // The operator tests it runs launch every kernel of kernelSource.
 const sourceSkipped = `^TestGPU(Models|Gates|HostInput|Copies|ServingPathAllocations|EvictedSetReused|RemapWaitsForExec|` +
 	`SpinningWaits|TF32|ChoicesFile|GemmModes|EveryDevice|Errors|WorkspaceShort)$`
