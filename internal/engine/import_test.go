@@ -115,6 +115,14 @@ func TestImportErrors(t *testing.T) {
 				return b.Node("ReduceL2", []string{x}, modelgen.Ints("axes", 0, 1))
 			})
 		}, want: []string{"ReduceL2", "an L2 norm over axis 0 of [1 3 4], the batch axis, is not supported"}},
+		{name: "log-sum-exp over the batch axis", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string {
+				return b.Node("ReduceLogSumExp", []string{x}, modelgen.Ints("axes", 0))
+			})
+		}, want: []string{"ReduceLogSumExp", "a log-sum-exp over axis 0 of [1 3 4], the batch axis, is not supported"}},
+		{name: "log-sum over everything", model: func() *onnx.ModelProto {
+			return single([]int{3, 4}, func(b *modelgen.Builder, x string) string { return b.Node("ReduceLogSum", []string{x}) })
+		}, want: []string{"ReduceLogSum", "a log-sum over every axis is not supported"}},
 		{name: "tile of the batch axis", model: func() *onnx.ModelProto {
 			return single([]int{3}, func(b *modelgen.Builder, x string) string {
 				return b.Node("Tile", []string{x, b.Int64s("r", []int64{2, 1}, 2)})

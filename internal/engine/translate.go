@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/onnx"
 )
@@ -83,7 +84,8 @@ func (r *nodeReader) translate(n *node) error {
 			n.pool.mode = PoolMax
 		}
 		return r.unary(n)
-	case "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare":
+	case "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
+		"ReduceLogSumExp":
 		return r.reduce(n, op)
 	case "Flatten":
 		n.kind, n.view = nView, viewFlatten
@@ -571,6 +573,9 @@ func (r *nodeReader) reduce(n *node, op string) error {
 		return err
 	}
 	n.squeeze = keep == 0
+	if op == "ReduceLogSumExp" {
+		return r.reduceLogSumExp(n)
+	}
 	if rd.pre.Kind != ActNone {
 		n.in[0] = r.addBefore(node{kind: nActivate, act: rd.pre, in: []int{n.in[0]}}, "reduced terms")
 	}
@@ -601,6 +606,44 @@ var reductions = map[string]struct {
 	"ReduceL1":        {mode: PoolSum, what: "an L1 norm", since: 18, pre: Activation{Kind: ActAbs}},
 	"ReduceL2":        {mode: PoolSum, what: "an L2 norm", since: 18, pre: Activation{Kind: ActPow, Alpha: 2}, post: Activation{Kind: ActSqrt}},
 	"ReduceSumSquare": {mode: PoolSum, what: "a sum of squares", since: 18, pre: Activation{Kind: ActPow, Alpha: 2}},
+	"ReduceLogSum":    {mode: PoolSum, what: "a log-sum", since: 18, post: Activation{Kind: ActLog}},
+	"ReduceLogSumExp": {mode: PoolSum, what: "a log-sum-exp", since: 18}, // reduceLogSumExp
+}
+
+// reduceLogSumExp computes log Σ exp(x) over n's axes as m + log Σ
+// exp(x − m), m the maximum over them, as onnxruntime does: exp(x) alone
+// overflows float32 from x = 88.8 on. Both reductions keep the reduced
+// axes (as ones) so that m broadcasts against x; keepdims 0 then drops
+// them from the sum.
+func (r *nodeReader) reduceLogSumExp(n *node) error {
+	const what = "a log-sum-exp"
+	x, squeeze := n.in[0], n.squeeze
+	kept := func(mode PoolMode, in int, role string) (int, error) {
+		p := node{kind: nGlobalPool, pool: n.pool, axes: slices.Clone(n.axes), in: []int{in}}
+		p.pool.mode = mode
+		if err := r.reduceLast(&p, what); err != nil {
+			return 0, err
+		}
+		return r.addBefore(p, role), nil
+	}
+	m, err := kept(PoolMax, x, "maximum")
+	if err != nil {
+		return err
+	}
+	d := r.addBefore(node{kind: nBinary, binop: Sub, in: []int{x, m}}, "less the maximum")
+	e := r.addBefore(node{kind: nActivate, act: Activation{Kind: ActExp}, in: []int{d}}, "exponentials")
+	sum, err := kept(PoolSum, e, "sum")
+	if err != nil {
+		return err
+	}
+	l := r.addBefore(node{kind: nActivate, act: Activation{Kind: ActLog}, in: []int{sum}}, "log-sum")
+	if !squeeze {
+		n.become(node{kind: nBinary, binop: Add, in: []int{l, m}})
+		return nil
+	}
+	y := r.addBefore(node{kind: nBinary, binop: Add, in: []int{l, m}}, "log-sum-exp")
+	n.become(node{kind: nView, view: viewSqueeze, axes: slices.Clone(n.axes), in: []int{y}})
+	return nil
 }
 
 // reduceLast makes n's reduction one over the last axes of its input:

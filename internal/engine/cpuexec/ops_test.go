@@ -237,6 +237,22 @@ func operatorGraphs() []graph {
 			return b.Node("Concat", []string{b.Node("Reshape", []string{mn, b.Int64s("f1", []int64{0, -1}, 2)}), l1,
 				b.Node("Reshape", []string{ss, b.Int64s("f2", []int64{0, -1}, 2)})}, num("axis", 1))
 		}},
+		// ReduceLogSum of |x|, and ReduceLogSumExp of 60·x, whose
+		// exponentials overflow float32 (the engine subtracts the maximum
+		// first), over the channels without keepdims and over the last axis
+		// with; and opset 18's axes input.
+		{name: "reduce-logsum-logsumexp", input: []int{4, 3, 5}, build: func(b *modelgen.Builder, x string) string {
+			flat := func(v string) string { return b.Node("Reshape", []string{v, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)}) }
+			ls := b.Node("ReduceLogSum", []string{b.Node("Abs", []string{x})}, ints("axes", 1), num("keepdims", 0))
+			big := b.Node("Mul", []string{x, b.Const("sixty", []float32{60})})
+			lse := b.Node("ReduceLogSumExp", []string{big}, ints("axes", 1), num("keepdims", 0))
+			last := b.Node("ReduceLogSumExp", []string{big}, ints("axes", -1))
+			return b.Node("Concat", []string{flat(ls), flat(lse), flat(last)}, num("axis", 1))
+		}},
+		{name: "reducelogsumexp-opset18", input: []int{3, 7}, opset: 18, build: func(b *modelgen.Builder, x string) string {
+			big := b.Node("Mul", []string{x, b.Const("thirty", []float32{30})})
+			return b.Node("ReduceLogSumExp", []string{big, b.Int64s("axes", []int64{-1}, 1)}, num("keepdims", 0))
+		}},
 		{name: "normalize-channels-l2", input: []int{6, 2, 3}, build: func(b *modelgen.Builder, x string) string {
 			norm := b.Node("ReduceL2", []string{x}, ints("axes", 1))
 			clipped := b.Node("Clip", []string{norm, b.Const("eps", []float32{1e-12})})

@@ -308,7 +308,8 @@ func evalNode(p *onnx.NodeProto, env map[string]value, opset int64) (value, erro
 			spatial = append(spatial, a)
 		}
 		return value{t: reduce(n.x(0), spatial, true, "max")}, nil
-	case "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare":
+	case "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
+		"ReduceLogSumExp":
 		axes := n.ints("axes")
 		if v, ok := n.in(1); ok {
 			for _, a := range v.ints {
@@ -746,6 +747,8 @@ func reduce(x Tensor, axes []int, keep bool, how string) Tensor {
 			acc[o] += math.Abs(v)
 		case "l2", "sumsquare":
 			acc[o] += v * v
+		case "logsumexp": // in float64, which overflows only past 709
+			acc[o] += math.Exp(v)
 		default:
 			acc[o] += v
 		}
@@ -767,6 +770,8 @@ func reduce(x Tensor, axes []int, keep bool, how string) Tensor {
 			a /= float64(count)
 		case "l2":
 			a = math.Sqrt(a)
+		case "logsum", "logsumexp":
+			a = math.Log(a)
 		}
 		y.Data[i] = float32(a)
 	}

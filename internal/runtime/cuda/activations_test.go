@@ -353,7 +353,9 @@ func TestGPUDepthToSpace(t *testing.T) {
 // TestGPUNormalize runs the reductions that are a global pool between two
 // elementwise ops: F.normalize's ReduceL2 over the channels (then Clip,
 // Expand and Div), ReduceMin over the height and ReduceL1 over the width,
-// at batch sizes 1 to 4 against the CPU runtime.
+// and ReduceLogSumExp of 40·x over the channels (less the maximum, then
+// exponentials, a sum, a logarithm and the maximum back), at batch sizes
+// 1 to 4 against the CPU runtime.
 func TestGPUNormalize(t *testing.T) {
 	b := modelgen.NewBuilder("normalize", 61)
 	x := b.Input("input", 5, 4, 3)
@@ -361,8 +363,11 @@ func TestGPUNormalize(t *testing.T) {
 	unit := b.Node("Div", []string{x, b.Node("Expand", []string{norm, b.Node("Shape", []string{x})})})
 	mn := b.Node("ReduceMin", []string{x}, modelgen.Ints("axes", 2), modelgen.Int("keepdims", 0))
 	l1 := b.Node("ReduceL1", []string{x}, modelgen.Ints("axes", -1))
-	b.NodeOut("Concat", "output", []string{flatNode(b, unit), flatNode(b, mn), flatNode(b, l1)}, modelgen.Int("axis", 1))
-	b.Output("output", 5*4*3+5*3+5*4)
+	lse := b.Node("ReduceLogSumExp", []string{b.Node("Mul", []string{x, b.Const("forty", []float32{40})})},
+		modelgen.Ints("axes", 1), modelgen.Int("keepdims", 0))
+	b.NodeOut("Concat", "output", []string{flatNode(b, unit), flatNode(b, mn), flatNode(b, l1), flatNode(b, lse)},
+		modelgen.Int("axis", 1))
+	b.Output("output", 5*4*3+5*3+5*4+4*3)
 	matchesCPUUpTo4(t, writeModel(t, t.TempDir(), b))
 }
 
