@@ -242,7 +242,9 @@ func operatorGraphs() []graph {
 		// first), over the channels without keepdims and over the last axis
 		// with; and opset 18's axes input.
 		{name: "reduce-logsum-logsumexp", input: []int{4, 3, 5}, build: func(b *modelgen.Builder, x string) string {
-			flat := func(v string) string { return b.Node("Reshape", []string{v, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)}) }
+			flat := func(v string) string {
+				return b.Node("Reshape", []string{v, b.Int64s(b.Fresh("flat"), []int64{0, -1}, 2)})
+			}
 			ls := b.Node("ReduceLogSum", []string{b.Node("Abs", []string{x})}, ints("axes", 1), num("keepdims", 0))
 			big := b.Node("Mul", []string{x, b.Const("sixty", []float32{60})})
 			lse := b.Node("ReduceLogSumExp", []string{big}, ints("axes", 1), num("keepdims", 0))
