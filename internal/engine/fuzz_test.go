@@ -59,6 +59,9 @@ func FuzzImport(f *testing.F) {
 			s := b.Node("SpaceToDepth", []string{d}, num("blocksize", 2))
 			return b.Node("ReduceMax", []string{s}, ints("axes", 1))
 		}),
+		single([]int{3, 2, 4}, func(b *modelgen.Builder, x string) string {
+			return b.Node("ReduceLogSumExp", []string{x}, ints("axes", 1, -1), num("keepdims", 0))
+		}),
 		single([]int{2, 3, 3, 3}, func(b *modelgen.Builder, x string) string {
 			c := b.Node("Conv", []string{x, b.Normal("w", 0, 1, 2, 2, 2, 3, 1)}, ints("pads", 1, 1, 0, 0, 1, 0), ints("strides", 2, 1, 1))
 			return b.Node("AveragePool", []string{c}, ints("kernel_shape", 2, 2, 2), num("ceil_mode", 1))
