@@ -1336,19 +1336,13 @@ int cuModuleLoadData(void **m, const void *image) {
 	return CU_OK;
 }
 
-/* declared says whether src declares name as a __global__ function: " name(" on a
- * line with __global__ and void (and any __launch_bounds__ between). */
+/* declared says whether src declares name as an extern "C" __global__
+ * function, the only kind a cubin's functions are found by plain name
+ * (global_name reads them, as emu_build's launchers do). */
 static int declared(const char *src, const char *name) {
-	char decl[128];
-	snprintf(decl, sizeof decl, " %s(", name);
-	for (const char *p = src; (p = strstr(p, decl)) != NULL; p++) {
-		const char *line = p;
-		while (line > src && line[-1] != '\n') line--;
-		char head[256];
-		size_t n = (size_t)(p - line) < sizeof head - 1 ? (size_t)(p - line) : sizeof head - 1;
-		memcpy(head, line, n);
-		head[n] = 0;
-		if (strstr(head, "__global__") != NULL && strstr(head, "void") != NULL) return 1;
+	for (const char *p = src; (p = strstr(p, "__global__")) != NULL; p++) {
+		char found[128];
+		if (global_name(src, p, found, sizeof found) && strcmp(found, name) == 0) return 1;
 	}
 	return 0;
 }
