@@ -2,33 +2,38 @@ package cpuexec
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
 // Conv tiles: each unit computes up to tileM output channels × a tile of
 // output positions of one image and group. The position tile is sized so
-// that its patch matrix (positions × kdim floats) stays within about
+// that its patch matrix (kdim × positions floats) stays within about
 // tileBytes, in L2.
 const (
 	tileM     = 64
-	tileP     = 128
-	minTileP  = 16
-	tileBytes = 256 << 10
+	tileP     = 256
+	minTileP  = 32
+	tileBytes = 1 << 20
 )
 
 // convKernel computes a convolution as GEMMs. For each unit: the patches
-// of its positions are gathered into scratch as rows (patches[j] is the
-// receptive field of position j, kdim floats: "im2row"), the output is
-// initialised with bias + residual, the GEMM W · patchesᵀ is accumulated
-// (a dot product per output, which gonum runs fastest), and the activation
-// applied.
+// of its positions are gathered into scratch as columns (column j is the
+// receptive field of position j, kdim floats: "im2col"), and the GEMM
+// writes W · patches + bias + residual, clipped where the activation is a
+// ReLU or Clip (another activation is applied after). A 1×1 convolution of unit stride without
+// padding needs no patches: its input is the patch matrix.
 type convKernel struct {
 	op                   *engine.Conv
 	n, c, h, w           int
 	m, oh, ow, p         int
 	groups, cg, mg, kdim int
-	pt, nPT, nMT, units  int
+	pt, nPT, units       int
+	mt, nMT              int     // output channels a unit computes, and units a group's channels take
+	direct               bool    // 1×1, unit stride, no padding
+	lo, hi               float32 // the GEMM\'s clip: the activation where it is ReLU or Clip
+	act                  bool    // another activation, applied after
 }
 
 func newConv(o *engine.Conv) (kernel, int, error) {
@@ -55,18 +60,38 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 	if k.cg == 1 && k.mg == 1 {
 		return newDepthwise(k), 0, nil
 	}
+	k.lo, k.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	switch o.Act.Kind {
+	case engine.ActNone:
+	case engine.ActRelu:
+		k.lo = 0
+	case engine.ActClip:
+		k.lo, k.hi = o.Act.Min, o.Act.Max
+	default:
+		k.act = true
+	}
+	k.direct = o.KernelH == 1 && o.KernelW == 1 && o.StrideH == 1 && o.StrideW == 1 &&
+		o.PadTop == 0 && o.PadLeft == 0 && k.oh == k.h && k.ow == k.w
 	k.pt = min(k.p, max(minTileP, min(tileP, tileBytes/4/max(1, k.kdim))))
 	k.nPT = (k.p + k.pt - 1) / k.pt
 	k.pt = (k.p + k.nPT - 1) / k.nPT // even tiles: no sliver at the end
 	k.nMT = (k.mg + tileM - 1) / tileM
 	k.units = k.n * k.groups * k.nPT * k.nMT
-	return k, k.kdim * k.pt, nil
+	if k.direct {
+		return k, gemmWork, nil
+	}
+	return k, k.kdim*k.pt + gemmWork, nil
 }
 
 func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 	o := k.op
 	x, wt, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.Y)
 	bias, z := mem.f32(o.B), mem.f32(o.Z)
+	var patches []float32
+	work := scratch
+	if !k.direct {
+		patches, work = scratch[:k.kdim*k.pt], scratch[k.kdim*k.pt:]
+	}
 	lo, hi := span(k.units, part, parts)
 	built := -1 // the (image, group, position tile) whose patches are in scratch
 	for u := lo; u < hi; u++ {
@@ -79,29 +104,25 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 		np := min(k.pt, k.p-p0)
 		m0 := g*k.mg + mt*tileM
 		nm := min(tileM, k.mg-mt*tileM)
-		if built != colTile {
-			k.im2row(x[(n*k.c+g*k.cg)*k.h*k.w:], scratch, p0, np)
-			built = colTile
+		xg := x[(n*k.c+g*k.cg)*k.h*k.w:]
+		b, ldb := xg[p0:], k.p
+		if !k.direct {
+			if built != colTile {
+				k.im2col(xg, patches, p0, np)
+				built = colTile
+			}
+			b, ldb = patches, np
 		}
 		ybase := (n*k.m+m0)*k.p + p0
-		for i := range nm {
-			row := y[ybase+i*k.p:][:np]
-			var b float32
-			if bias != nil {
-				b = bias[m0+i]
-			}
-			if z != nil {
-				for j, zv := range z[ybase+i*k.p:][:np] {
-					row[j] = zv + b
-				}
-			} else {
-				for j := range row {
-					row[j] = b
-				}
-			}
+		e := epilogue{lo: k.lo, hi: k.hi}
+		if bias != nil {
+			e.bias = bias[m0:][:nm]
 		}
-		gemmAcc(false, true, nm, np, k.kdim, 1, wt[m0*k.kdim:], k.kdim, scratch, k.kdim, y[ybase:], k.p)
-		if o.Act.Kind != engine.ActNone {
+		if z != nil {
+			e.z = z[ybase:]
+		}
+		gemmInto(nm, np, k.kdim, wt[m0*k.kdim:], k.kdim, b, ldb, y[ybase:], k.p, e, work)
+		if k.act {
 			for i := range nm {
 				activate(o.Act, y[ybase+i*k.p:][:np])
 			}
@@ -109,60 +130,44 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 	}
 }
 
-// im2row writes the patches of positions [p0, p0+np) of one group's input
-// xg into rows ([np, kdim]), patch element (c, kh, kw) at c·KH·KW + kh·KW + kw
-// as in W.
-func (k *convKernel) im2row(xg, rows []float32, p0, np int) {
+// im2col writes the patches of positions [p0, p0+np) of one group's input
+// xg as the columns of cols ([kdim, np]), patch element (c, kh, kw) in row
+// c·KH·KW + kh·KW + kw as in W. Each row is filled an output row's run of
+// positions at a time: a copy of an input row's segment at unit stride.
+func (k *convKernel) im2col(xg, cols []float32, p0, np int) {
 	o := k.op
-	kk := o.KernelH * o.KernelW
-	if kk == 1 && o.StrideH == 1 && o.StrideW == 1 && o.PadTop == 0 && o.PadLeft == 0 {
-		// 1×1 unit stride: the patch of position p is x[:, p], so this
-		// is a transpose, done a few channels at a time so that each
-		// write is a short contiguous run.
-		const block = 16
-		hw := k.h * k.w
-		for c0 := 0; c0 < k.cg; c0 += block {
-			cb := min(block, k.cg-c0)
-			for j := range np {
-				d := rows[j*k.kdim+c0:][:cb]
-				src := xg[c0*hw+p0+j:]
-				for c := range d {
-					d[c] = src[c*hw]
-				}
-			}
-		}
-		return
-	}
-	for j := range np {
-		p := p0 + j
-		oh, ow := p/k.ow, p%k.ow
-		dst := rows[j*k.kdim:][:k.kdim]
-		h0, w0 := oh*o.StrideH-o.PadTop, ow*o.StrideW-o.PadLeft
-		for c := range k.cg {
-			plane := xg[c*k.h*k.w:][:k.h*k.w]
-			for kh := range o.KernelH {
-				d := dst[(c*o.KernelH+kh)*o.KernelW:][:o.KernelW]
-				ih := h0 + kh*o.DilationH
-				if ih < 0 || ih >= k.h {
-					clear(d)
-					continue
-				}
-				src := plane[ih*k.w:][:k.w]
-				iw := w0
-				if o.DilationW == 1 && iw >= 0 && iw+len(d) <= k.w {
-					s := src[iw:][:len(d)] // the whole kernel row is inside
-					for t := range d {
-						d[t] = s[t]
+	s := o.StrideW
+	for c := range k.cg {
+		plane := xg[c*k.h*k.w:][:k.h*k.w]
+		for kh := range o.KernelH {
+			for kw := range o.KernelW {
+				d := cols[((c*o.KernelH+kh)*o.KernelW+kw)*np:][:np]
+				for j := 0; j < np; {
+					oh, ow := (p0+j)/k.ow, (p0+j)%k.ow
+					seg := d[j:][:min(np-j, k.ow-ow)]
+					j += len(seg)
+					ih := oh*o.StrideH - o.PadTop + kh*o.DilationH
+					if ih < 0 || ih >= k.h {
+						clear(seg)
+						continue
 					}
-					continue
-				}
-				for t := range d {
-					if iw >= 0 && iw < k.w {
-						d[t] = src[iw]
-					} else {
-						d[t] = 0
+					src := plane[ih*k.w:][:k.w]
+					iw := ow*s - o.PadLeft + kw*o.DilationW // the input column of seg[0]
+					// seg[t] reads src[iw + t·s]: inside for t in [lo, hi).
+					lo, hi := 0, len(seg)
+					if iw < 0 {
+						lo = min(hi, (-iw+s-1)/s)
 					}
-					iw += o.DilationW
+					hi = max(lo, min(hi, (k.w-iw+s-1)/s))
+					clear(seg[:lo])
+					clear(seg[hi:])
+					if s == 1 {
+						copy(seg[lo:hi], src[iw+lo:])
+						continue
+					}
+					for t := lo; t < hi; t++ {
+						seg[t] = src[iw+t*s]
+					}
 				}
 			}
 		}

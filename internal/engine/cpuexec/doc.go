@@ -1,15 +1,21 @@
-// Package cpuexec runs an engine.Plan on the CPU in pure Go. It is the
-// numerical reference for the GPU engine and what serves models where
-// there is no GPU (tests, CI, laptops).
+// Package cpuexec runs an engine.Plan on the CPU. It is the numerical
+// reference for the GPU engine and what serves models where there is no
+// GPU (tests, CI, laptops).
 //
 // Convolutions are lowered to matrix products (im2col, skipped for 1×1
 // stride-1 convolutions whose input already is the column matrix; direct
-// loops for depthwise convolutions) and multiplied with gonum's SGEMM.
+// loops for depthwise convolutions). The products run in sgemm.c, a GEMM in
+// the manner of BLIS with a micro-kernel compiled for AVX-512, AVX2 + FMA
+// and the compiler's baseline vectors, the widest the CPU has chosen at
+// start-up; it writes a convolution's bias, residual and ReLU or Clip with
+// its last block of the sum. Built without cgo, gonum's SGEMM does the
+// products, several times slower (BenchmarkGemm runs both).
+//
 // Each op's work is cut into independent tiles shared out among a fixed set
 // of worker goroutines (Workers), so one inference uses every core at any
 // batch size. Nothing is allocated per run: tensors are bound to the
-// caller's IO, workspace and weights page buffers, and im2col tiles use
-// per-worker scratch owned by the Workers. That scratch is the only memory
-// the CPU needs beyond the plan's workspace; it is kept separate because
-// it is a property of this executor, not of the model.
+// caller's IO, workspace and weights page buffers, and im2col tiles and
+// packed panels use per-worker scratch owned by the Workers. That scratch
+// is the only memory the CPU needs beyond the plan's workspace; it is kept
+// separate because it is a property of this executor, not of the model.
 package cpuexec

@@ -159,7 +159,7 @@ func newKernel(op engine.Op) (kernel, int, error) {
 		return newConv(o)
 	case *engine.Gemm:
 		k, err := newGemm(o)
-		return k, 0, err
+		return k, gemmWork, err
 	case *engine.Pool:
 		k, err := newPool(o)
 		return k, 0, err
@@ -192,7 +192,7 @@ func newKernel(op engine.Op) (kernel, int, error) {
 		return k, 0, err
 	case *engine.BatchMatMul:
 		k, err := newBatchMatMul(o)
-		return k, 0, err
+		return k, gemmWork, err
 	case *engine.Resize:
 		k, err := newResize(o)
 		return k, 0, err

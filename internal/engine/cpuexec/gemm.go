@@ -5,45 +5,104 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Block sizes of gemmAcc. gonum's Sgemm goes parallel (spawning goroutines)
-// once a call covers 4 blocks of 64×64; calls of at most blockM × blockN
-// stay serial, so the parallelism is ours. blockK bounds the panels of A
-// and B a call walks.
+// An epilogue is what gemmInto adds to a product before writing it, and
+// how it clips it: a convolution's bias, residual and ReLU or Clip.
+type epilogue struct {
+	bias   []float32 // one a row of C, or nil
+	z      []float32 // a matrix of C's shape and row stride, or nil
+	lo, hi float32   // the result clipped to [lo, hi]
+}
+
+// start writes bias + Z into the m×n matrix C (row stride ldc).
+func (e *epilogue) start(m, n int, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc:][:n]
+		var b float32
+		if e.bias != nil {
+			b = e.bias[i]
+		}
+		if e.z != nil {
+			for j, zv := range e.z[i*ldc:][:n] {
+				row[j] = zv + b
+			}
+			continue
+		}
+		for j := range row {
+			row[j] = b
+		}
+	}
+}
+
+// finish clips the m×n matrix C (row stride ldc) to [lo, hi].
+func (e *epilogue) finish(m, n int, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc:][:n]
+		for j, v := range row {
+			row[j] = min(max(v, e.lo), e.hi)
+		}
+	}
+}
+
+// gemmIntoGonum writes A·B + the epilogue into C with gemmGonum.
+func gemmIntoGonum(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+	e.start(m, n, c, ldc)
+	gemmGonum(false, false, m, n, k, 1, a, lda, b, ldb, c, ldc, work)
+	e.finish(m, n, c, ldc)
+}
+
+// Block sizes of the Gemm kernels' units, and of gemmGonum's calls.
+// gonum's Sgemm goes parallel (spawning goroutines) once a call covers 4
+// blocks of 64×64; calls of at most blockM × blockN stay serial, so the
+// parallelism is ours. blockK bounds the blocks of B gemmGonum transposes.
 const (
 	blockM = 64
 	blockN = 128
 	blockK = 2048
 )
 
+// gonumWork is the floats of work memory gemmGonum needs: a block of B
+// transposed.
+const gonumWork = blockN * blockK
+
 var blas32 gonum.Implementation
 
-func transpose(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
+// gemmGonum adds alpha·op(A)·op(B) to the m×n matrix C (row stride ldc), on
+// the calling goroutine, with gonum's Sgemm: the GEMM of builds without cgo.
+// op(A) is m×k: A (row stride lda) or, with tA, the transpose of a k×m A.
+// op(B) is k×n likewise. work holds gonumWork floats. Each block of B is
+// transposed first where it is not: gonum's products of rows by rows, dot
+// products, ran twice as fast as its rows by columns, and sum in parts
+// (each product by columns is added to C in turn, a long sum's error
+// growing with its length).
+func gemmGonum(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, work []float32) {
+	ta := blas.NoTrans
+	if tA {
+		ta = blas.Trans
 	}
-	return blas.NoTrans
-}
-
-// gemmAcc adds alpha·op(A)·op(B) to the m×n matrix C (row stride ldc), on
-// the calling goroutine. op(A) is m×k: A (row stride lda) or, with tA, the
-// transpose of a k×m A. op(B) is k×n likewise.
-func gemmAcc(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	ta, tb := transpose(tA), transpose(tB)
-	for k0 := 0; k0 < k; k0 += blockK {
-		kb := min(blockK, k-k0)
-		for i0 := 0; i0 < m; i0 += blockM {
-			mb := min(blockM, m-i0)
-			ao := i0*lda + k0
-			if tA {
-				ao = k0*lda + i0
-			}
-			for j0 := 0; j0 < n; j0 += blockN {
-				nb := min(blockN, n-j0)
-				bo := k0*ldb + j0
-				if tB {
-					bo = j0*ldb + k0
+	for j0 := 0; j0 < n; j0 += blockN {
+		nb := min(blockN, n-j0)
+		for k0 := 0; k0 < k; k0 += blockK {
+			kb := min(blockK, k-k0)
+			bb, ldbb := work, kb
+			if tB {
+				bb, ldbb = b[j0*ldb+k0:], ldb
+			} else {
+				// 8 columns at a time: 8 rows of work written in turn.
+				for jb := 0; jb < nb; jb += 8 {
+					w := min(8, nb-jb)
+					for p := range kb {
+						for j, v := range b[(k0+p)*ldb+j0+jb:][:w] {
+							work[(jb+j)*kb+p] = v
+						}
+					}
 				}
-				blas32.Sgemm(ta, tb, mb, nb, kb, alpha, a[ao:], lda, b[bo:], ldb, 1, c[i0*ldc+j0:], ldc)
+			}
+			for i0 := 0; i0 < m; i0 += blockM {
+				ao := i0*lda + k0
+				if tA {
+					ao = k0*lda + i0
+				}
+				blas32.Sgemm(ta, blas.Trans, min(blockM, m-i0), nb, kb, alpha, a[ao:], lda, bb, ldbb, 1, c[i0*ldc+j0:], ldc)
 			}
 		}
 	}

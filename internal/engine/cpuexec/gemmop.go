@@ -46,7 +46,7 @@ func need(rows, cols, ld int) int {
 	return (rows-1)*ld + cols
 }
 
-func (k *gemmKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
 	o := k.op
 	a, b, c, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.C), mem.f32(o.Y)
 	lo, hi := span(k.units, part, parts)
@@ -74,7 +74,7 @@ func (k *gemmKernel) run(mem *memory, part, parts int, _ []float32) {
 			if o.TransB {
 				bo = j0 * o.LDB
 			}
-			gemmAcc(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, y[i0*o.LDY+o.N0+j0:], o.LDY)
+			gemmAcc(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, y[i0*o.LDY+o.N0+j0:], o.LDY, work)
 		}
 		if o.Act.Kind != engine.ActNone {
 			for i := i0; i < i0+mb; i++ {
@@ -103,7 +103,7 @@ func newBatchMatMul(o *engine.BatchMatMul) (kernel, error) {
 	return &batchMatMulKernel{op: o, nMT: nMT, units: o.Batch * nMT}, nil
 }
 
-func (k *batchMatMulKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *batchMatMulKernel) run(mem *memory, part, parts int, work []float32) {
 	o := k.op
 	a, b, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.Y)
 	lo, hi := span(k.units, part, parts)
@@ -116,6 +116,6 @@ func (k *batchMatMulKernel) run(mem *memory, part, parts int, _ []float32) {
 		if o.TransB {
 			ldb = o.K
 		}
-		gemmAcc(false, o.TransB, mb, o.N, o.K, o.Alpha, a[i*o.StrideA+i0*o.K:], o.K, b[i*o.StrideB:], ldb, yt, o.N)
+		gemmAcc(false, o.TransB, mb, o.N, o.K, o.Alpha, a[i*o.StrideA+i0*o.K:], o.K, b[i*o.StrideB:], ldb, yt, o.N, work)
 	}
 }

@@ -8,7 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -32,6 +35,20 @@ var ortDiffers = map[string]string{
 	"pool3d-max-avg":           "a ceil-mode window starting in the right padding kept",
 }
 
+// onnxruntimeNode is node and the environment that finds onnxruntime-node,
+// or a reason to skip.
+func onnxruntimeNode(tb testing.TB) (node string, env []string) {
+	dir := os.Getenv("CLOCKWORK_ORT_DIR")
+	if dir == "" {
+		tb.Skip("CLOCKWORK_ORT_DIR is unset (.ci/run sets it where npm installed onnxruntime-node)")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		tb.Skip("no node")
+	}
+	return node, append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+}
+
 // TestOnnxruntime runs TestOperators' and TestRecurrent's graphs, and two
 // of the zoo's models, in onnxruntime, an implementation of ONNX that
 // shares nothing with ours, and checks that the engine's outputs agree
@@ -42,14 +59,7 @@ var ortDiffers = map[string]string{
 // refuses (it runs no LSTM of layout 1) is logged, not failed, but most
 // must run.
 func TestOnnxruntime(t *testing.T) {
-	dir := os.Getenv("CLOCKWORK_ORT_DIR")
-	if dir == "" {
-		t.Skip("CLOCKWORK_ORT_DIR is unset (.ci/run sets it where npm installed onnxruntime-node)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("no node")
-	}
+	node, env := onnxruntimeNode(t)
 	type tensor struct {
 		Name string    `json:"name,omitempty"`
 		Dims []int     `json:"dims"`
@@ -71,6 +81,7 @@ func TestOnnxruntime(t *testing.T) {
 		named[name] = recurrentModel(c)
 	}
 	for _, name := range []string{"mobilenet_v3_small", "efficientnet_b0"} {
+		var err error
 		if named[name], err = modelgen.Generate(name); err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +128,7 @@ func TestOnnxruntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(node, "testdata/ort.js", in, out)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	cmd.Env = env
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("node testdata/ort.js: %v\n%s", err, msg)
 	}
@@ -146,5 +157,50 @@ func TestOnnxruntime(t *testing.T) {
 	t.Logf("%d models, %d run by onnxruntime", len(names), len(names)-refused)
 	if refused > len(names)/10 {
 		t.Errorf("onnxruntime refused %d of %d models", refused, len(names))
+	}
+}
+
+// BenchmarkVersusOnnxruntime times zoo models at batch size 1 in the engine
+// and in onnxruntime 1.20 (onnxruntime-node, as TestOnnxruntime finds it)
+// on as many threads, in turns. Compare their ms/inference: the ns/op of
+// an onnxruntime row also counts starting node and loading the model.
+func BenchmarkVersusOnnxruntime(b *testing.B) {
+	node, env := onnxruntimeNode(b)
+	for _, name := range []string{"resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0"} {
+		b.Run(name+"/engine", func(b *testing.B) { runPlan(b, benchModel(b, name), 1) })
+		b.Run(name+"/onnxruntime", func(b *testing.B) {
+			mp, err := modelgen.Generate(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, err := proto.Marshal(mp)
+			if err != nil {
+				b.Fatal(err)
+			}
+			file := filepath.Join(b.TempDir(), name+".onnx")
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			dims := []string{"1"}
+			for _, d := range mp.GetGraph().GetInput()[0].GetType().GetTensorType().GetShape().GetDim()[1:] {
+				dims = append(dims, strconv.FormatInt(d.GetDimValue(), 10))
+			}
+			cmd := exec.Command(node, "testdata/ort-bench.js", file, strings.Join(dims, ","),
+				strconv.Itoa(runtime.GOMAXPROCS(0)), "1", strconv.Itoa(b.N))
+			cmd.Env = env
+			out, err := cmd.Output()
+			var ms []float64
+			if err == nil {
+				err = json.Unmarshal(out, &ms)
+			}
+			if err != nil || len(ms) != b.N {
+				b.Fatalf("node testdata/ort-bench.js: %v, %d times of %d (%s)", err, len(ms), b.N, out)
+			}
+			var sum float64
+			for _, v := range ms {
+				sum += v
+			}
+			b.ReportMetric(sum/float64(b.N), "ms/inference")
+		})
 	}
 }

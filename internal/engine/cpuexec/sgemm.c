@@ -1,0 +1,318 @@
+//go:build cgo
+
+// Single-precision GEMM for the CPU executor: C += alpha·op(A)·op(B), or
+// C = clip(op(A)·op(B) + bias + Z) with an epilogue (a convolution's).
+//
+// The product runs as in BLIS and GotoBLAS: KC-deep slices of op(B) are
+// packed into panels NR columns wide (zero-padded at the edge), and a
+// micro-kernel holds an MR × NR tile of C in vector registers while it
+// walks MR rows of A against a panel, one fused multiply-add per element
+// of A and vector of B; A is read in place where it is not transposed
+// (only a last panel of fewer than MR rows is packed). The micro-kernel is
+// written once with GCC's vector extensions and compiled for three
+// instruction sets; the Go side picks the widest the CPU has. Each block
+// of KC is summed in registers before it is added to C, which keeps the
+// rounding error of long sums down.
+//
+// A few rows of A by a transposed B (a fully connected layer at a small
+// batch size) are dot products instead, B unpacked. Otherwise each element
+// of C is the same sum in the same order whatever its place in a tile.
+
+#include <stdint.h>
+#include <string.h>
+
+#include "sgemm.h"
+
+enum { KC = 128, MC = 96, NC = 512 };
+_Static_assert(CW_SGEMM_WORK >= (MC + CW_SGEMM_MAX_MR) * KC + (NC + CW_SGEMM_MAX_NR) * KC + 16, "work");
+
+// pack_a writes rows [0, mc) and columns [0, kc) of op(A) (starting at a)
+// as panels of mr rows, each panel kc steps of mr floats; rows past mc are
+// zero.
+static void pack_a(int tA, long mc, long kc, const float *a, long lda, float *dst, int mr) {
+	for (long i0 = 0; i0 < mc; i0 += mr) {
+		long rows = mc - i0 < mr ? mc - i0 : mr;
+		for (long p = 0; p < kc; p++) {
+			float *d = dst + p * mr;
+			for (long i = 0; i < rows; i++)
+				d[i] = tA ? a[p * lda + i0 + i] : a[(i0 + i) * lda + p];
+			for (long i = rows; i < mr; i++)
+				d[i] = 0;
+		}
+		dst += kc * mr;
+	}
+}
+
+// pack_b writes rows [0, kc) and columns [0, nc) of op(B) as panels of nr
+// columns, each panel kc steps of nr floats; columns past nc are zero. Each
+// instruction set's pack_b copies whole panels of an untransposed B itself.
+static void pack_b(int tB, long kc, long nc, const float *b, long ldb, float *dst, int nr) {
+	for (long j0 = 0; j0 < nc; j0 += nr) {
+		long cols = nc - j0 < nr ? nc - j0 : nr;
+		if (tB) {
+			for (long j = 0; j < cols; j++) {
+				const float *s = b + (j0 + j) * ldb;
+				for (long p = 0; p < kc; p++)
+					dst[p * nr + j] = s[p];
+			}
+			for (long j = cols; j < nr; j++)
+				for (long p = 0; p < kc; p++)
+					dst[p * nr + j] = 0;
+		} else {
+			for (long p = 0; p < kc; p++) {
+				memcpy(dst + p * nr, b + p * ldb + j0, cols * sizeof(float));
+				memset(dst + p * nr + cols, 0, (nr - cols) * sizeof(float));
+			}
+		}
+		dst += kc * nr;
+	}
+}
+
+// What a micro-kernel does with its sum at a tile of C: with no epilogue,
+// adds alpha times it to C; with one, the first block of a product's depth
+// starts C from the row's bias and the matching element of Z instead (C's
+// previous content unread), and the last clips the result to [lo, hi].
+struct tile_end {
+	const float *bias; // one per row of the tile, or NULL
+	const float *z;    // the tile of Z, or NULL
+	long ldz;
+	float lo, hi;
+	int epilogue, first, last;
+};
+
+// A micro-kernel adds alpha × (an mr × kc block of A times a kc × nr panel
+// of B) to the mr × nr corner of an MR × NR tile of C, as e says. Element
+// (i, p) of the block of A is a[i·rs + p·cs]: a packed panel (rs 1, cs MR)
+// or the rows of an untransposed A in place (rs lda, cs 1), which needs no
+// packing: each step broadcasts MR floats of A either way.
+typedef void micro_kernel(long kc, const float *a, long rs, long cs, const float *b, float *c, long ldc, float alpha,
+                          int mr, int nr, const struct tile_end *e);
+
+// A panel packer writes an untransposed B's rows [0, kc) and columns [0, nc)
+// as pack_b does.
+typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst);
+
+// clip is min(max(v, lo), hi) as Go computes it (NaN stays NaN, max(-0, 0)
+// is 0).
+static inline float clip(float v, float lo, float hi) {
+	if (v <= lo)
+		v = lo;
+	if (v >= hi)
+		v = hi;
+	return v;
+}
+
+// MICRO_KERNEL defines NAME for vectors of W floats, MR rows and NR = 2W
+// columns: 2·MR accumulators, two loads of B and MR broadcasts of A a step;
+// and NAME_pack, its panel packer.
+#define MICRO_KERNEL(NAME, ATTR, W, MR)                                                      \
+	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));   \
+	typedef int NAME##_mask __attribute__((vector_size(4 * (W))));                           \
+	ATTR static inline NAME##_vec NAME##_clip(NAME##_vec v, float lo, float hi) {            \
+		NAME##_mask below = v <= lo, above = v >= hi;                                         \
+		NAME##_vec l = (NAME##_vec){0} + lo, h = (NAME##_vec){0} + hi;                        \
+		v = (NAME##_vec)((below & (NAME##_mask)l) | (~below & (NAME##_mask)v));              \
+		return (NAME##_vec)((above & (NAME##_mask)h) | (~above & (NAME##_mask)v));           \
+	}                                                                                       \
+	ATTR static void NAME(long kc, const float *a, long rs, long cs, const float *b,        \
+	                      float *c, long ldc, float alpha, int mr, int nr,                  \
+	                      const struct tile_end *e) {                                       \
+		NAME##_vec acc[MR][2];                                                              \
+		_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++) {                           \
+			acc[i][0] = (NAME##_vec){0};                                                    \
+			acc[i][1] = (NAME##_vec){0};                                                    \
+		}                                                                                   \
+		for (long p = 0; p < kc; p++, a += cs, b += 2 * (W)) {                             \
+			NAME##_vec b0 = *(const NAME##_vec *)b, b1 = *(const NAME##_vec *)(b + (W));    \
+			_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++) {                       \
+				acc[i][0] += a[i * rs] * b0;                                                \
+				acc[i][1] += a[i * rs] * b1;                                                \
+			}                                                                               \
+		}                                                                                   \
+		int start = e->epilogue && e->first, end = e->epilogue && e->last;                  \
+		if (mr == (MR) && nr == 2 * (W)) {                                                  \
+			for (int i = 0; i < (MR); i++) {                                                \
+				NAME##_vec c0, c1;                                                          \
+				if (start) {                                                                \
+					c0 = c1 = (NAME##_vec){0} + (e->bias ? e->bias[i] : 0);                 \
+					if (e->z) {                                                             \
+						c0 += *(const NAME##_vec *)(e->z + i * e->ldz);                     \
+						c1 += *(const NAME##_vec *)(e->z + i * e->ldz + (W));               \
+					}                                                                       \
+				} else {                                                                    \
+					c0 = *(NAME##_vec *)(c + i * ldc);                                      \
+					c1 = *(NAME##_vec *)(c + i * ldc + (W));                                \
+				}                                                                           \
+				c0 += alpha * acc[i][0];                                                    \
+				c1 += alpha * acc[i][1];                                                    \
+				if (end) {                                                                  \
+					c0 = NAME##_clip(c0, e->lo, e->hi);                                     \
+					c1 = NAME##_clip(c1, e->lo, e->hi);                                     \
+				}                                                                           \
+				*(NAME##_vec *)(c + i * ldc) = c0;                                          \
+				*(NAME##_vec *)(c + i * ldc + (W)) = c1;                                    \
+			}                                                                               \
+			return;                                                                         \
+		}                                                                                   \
+		float t[(MR) * 2 * (W)];                                                            \
+		_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++) {                           \
+			*(NAME##_vec *)(t + i * 2 * (W)) = acc[i][0];                                   \
+			*(NAME##_vec *)(t + i * 2 * (W) + (W)) = acc[i][1];                             \
+		}                                                                                   \
+		for (int i = 0; i < mr; i++)                                                        \
+			for (int j = 0; j < nr; j++) {                                                  \
+				float v = c[i * ldc + j];                                                   \
+				if (start)                                                                  \
+					v = (e->bias ? e->bias[i] : 0) + (e->z ? e->z[i * e->ldz + j] : 0);     \
+				v += alpha * t[i * 2 * (W) + j];                                            \
+				c[i * ldc + j] = end ? clip(v, e->lo, e->hi) : v;                           \
+			}                                                                               \
+	}                                                                                       \
+	ATTR static void NAME##_pack(long kc, long nc, const float *b, long ldb, float *dst) {   \
+		long j0 = 0;                                                                        \
+		for (; j0 + 2 * (W) <= nc; j0 += 2 * (W), dst += kc * 2 * (W))                     \
+			for (long p = 0; p < kc; p++) {                                                 \
+				const float *s = b + p * ldb + j0;                                          \
+				*(NAME##_vec *)(dst + p * 2 * (W)) = *(const NAME##_vec *)s;                \
+				*(NAME##_vec *)(dst + p * 2 * (W) + (W)) = *(const NAME##_vec *)(s + (W));  \
+			}                                                                               \
+		if (j0 < nc)                                                                        \
+			pack_b(0, kc, nc - j0, b + j0, ldb, dst, 2 * (W));                              \
+	}
+
+// A few rows of A by a B given as rows of k (a fully connected layer's
+// weights at a small batch size) are dot products: packing B would cost
+// more than the product, which reads each of B's floats once.
+enum { DOT_M = 8 };
+
+// A dot kernel adds alpha·A·Bᵀ to C for m ≤ DOT_M rows of A.
+typedef void dot_kernel(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
+                        float *c, long ldc);
+
+// DOT_KERNEL defines NAME for vectors of W floats: one accumulator a row of
+// A, one load of B a step for all rows.
+#define DOT_KERNEL(NAME, ATTR, W)                                                                   \
+	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));          \
+	ATTR static void NAME(long m, long n, long k, float alpha, const float *a, long lda,           \
+	                      const float *b, long ldb, float *c, long ldc) {                          \
+		for (long j = 0; j < n; j++) {                                                             \
+			const float *bj = b + j * ldb;                                                         \
+			NAME##_vec acc[DOT_M];                                                                 \
+			_Pragma("GCC unroll 8") for (int i = 0; i < DOT_M; i++) acc[i] = (NAME##_vec){0};      \
+			long p = 0;                                                                            \
+			for (; p + (W) <= k; p += (W)) {                                                       \
+				NAME##_vec bv = *(const NAME##_vec *)(bj + p);                                     \
+				_Pragma("GCC unroll 8") for (int i = 0; i < DOT_M; i++) if (i < m) acc[i] +=       \
+				    *(const NAME##_vec *)(a + i * lda + p) * bv;                                   \
+			}                                                                                      \
+			for (int i = 0; i < m; i++) {                                                          \
+				float sum = 0;                                                                     \
+				for (int l = 0; l < (W); l++)                                                      \
+					sum += acc[i][l];                                                              \
+				for (long q = p; q < k; q++)                                                       \
+					sum += a[i * lda + q] * bj[q];                                                 \
+				c[i * ldc + j] += alpha * sum;                                                     \
+			}                                                                                      \
+		}                                                                                          \
+	}
+
+MICRO_KERNEL(kernel_base, , 4, 6)
+DOT_KERNEL(dot_base, , 4)
+#if defined(__x86_64__)
+MICRO_KERNEL(kernel_avx2, __attribute__((target("avx2,fma"))), 8, 6)
+DOT_KERNEL(dot_avx2, __attribute__((target("avx2,fma"))), 8)
+MICRO_KERNEL(kernel_avx512, __attribute__((target("avx512f"))), 16, 8)
+DOT_KERNEL(dot_avx512, __attribute__((target("avx512f"))), 16)
+#endif
+
+struct isa {
+	const char *name;
+	micro_kernel *micro;
+	panel_packer *pack;
+	dot_kernel *dot;
+	int mr, nr;
+};
+
+static const struct isa isas[] = {
+	[CW_SGEMM_BASE] = {"base", kernel_base, kernel_base_pack, dot_base, 6, 8},
+#if defined(__x86_64__)
+	[CW_SGEMM_AVX2] = {"avx2", kernel_avx2, kernel_avx2_pack, dot_avx2, 6, 16},
+	[CW_SGEMM_AVX512] = {"avx512", kernel_avx512, kernel_avx512_pack, dot_avx512, 8, 32},
+#endif
+};
+
+int cw_sgemm_supported(int isa) {
+	switch (isa) {
+	case CW_SGEMM_BASE:
+		return 1;
+#if defined(__x86_64__)
+	case CW_SGEMM_AVX2:
+		__builtin_cpu_init();
+		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	case CW_SGEMM_AVX512:
+		__builtin_cpu_init();
+		return __builtin_cpu_supports("avx512f");
+#endif
+	}
+	return 0;
+}
+
+const char *cw_sgemm_name(int isa) {
+	return cw_sgemm_supported(isa) ? isas[isa].name : "";
+}
+
+int cw_sgemm_best(void) {
+	for (int isa = CW_SGEMM_AVX512; isa > CW_SGEMM_BASE; isa--)
+		if (cw_sgemm_supported(isa))
+			return isa;
+	return CW_SGEMM_BASE;
+}
+
+void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, const float *a, long lda,
+              const float *b, long ldb, float *c, long ldc, const struct cw_epilogue *ep, float *work) {
+	const struct isa *s = &isas[isa];
+	if (!ep && tB && !tA && m <= DOT_M) {
+		s->dot(m, n, k, alpha, a, lda, b, ldb, c, ldc);
+		return;
+	}
+	int mr = s->mr, nr = s->nr;
+	float *pa = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
+	float *pb = pa + (MC + CW_SGEMM_MAX_MR) * KC;
+	struct tile_end e = {.epilogue = ep != NULL};
+	if (ep)
+		e.lo = ep->lo, e.hi = ep->hi, e.ldz = ep->ldz;
+	for (long jc = 0; jc < n; jc += NC) {
+		long nc = n - jc < NC ? n - jc : NC;
+		for (long pc = 0; pc < k; pc += KC) {
+			long kc = k - pc < KC ? k - pc : KC;
+			e.first = pc == 0, e.last = pc + kc == k;
+			if (tB)
+				pack_b(1, kc, nc, b + jc * ldb + pc, ldb, pb, nr);
+			else
+				s->pack(kc, nc, b + pc * ldb + jc, ldb, pb);
+			for (long ic = 0; ic < m; ic += MC) {
+				long mc = m - ic < MC ? m - ic : MC;
+				// An untransposed A is read in place but for a last panel
+				// of fewer than mr rows, which is packed with zeros below
+				// (the micro-kernel reads mr rows); a transposed A, whose
+				// rows are columns, is packed whole.
+				long full = tA ? 0 : mc / mr * mr;
+				if (full < mc)
+					pack_a(tA, mc - full, kc, tA ? a + pc * lda + ic + full : a + (ic + full) * lda + pc, lda, pa, mr);
+				for (long jr = 0; jr < nc; jr += nr)
+					for (long ir = 0; ir < mc; ir += mr) {
+						const float *ap = a + (ic + ir) * lda + pc;
+						long rs = lda, cs = 1;
+						if (ir >= full)
+							ap = pa + (ir - full) * kc, rs = 1, cs = mr;
+						if (ep) {
+							e.bias = ep->bias ? ep->bias + ic + ir : NULL;
+							e.z = ep->z ? ep->z + (ic + ir) * ep->ldz + jc + jr : NULL;
+						}
+						s->micro(kc, ap, rs, cs, pb + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, alpha,
+						         mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr, &e);
+					}
+			}
+		}
+	}
+}

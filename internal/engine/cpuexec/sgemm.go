@@ -1,0 +1,135 @@
+//go:build cgo
+
+package cpuexec
+
+// #cgo CFLAGS: -O3
+// #cgo noescape cw_sgemm
+// #cgo nocallback cw_sgemm
+// #cgo noescape cw_sgemm_into
+// #cgo nocallback cw_sgemm_into
+// #include "sgemm.h"
+//
+// // cw_sgemm_into is cw_sgemm of untransposed operands with an epilogue,
+// // whose fields Go passes one by one (Go memory passed to C may not hold
+// // Go pointers).
+// static void cw_sgemm_into(int isa, long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+//                           float *c, long ldc, const float *bias, const float *z, float lo, float hi, float *work) {
+// 	struct cw_epilogue ep = {bias, z, ldc, lo, hi};
+// 	cw_sgemm(isa, 0, 0, m, n, k, 1, a, lda, b, ldb, c, ldc, &ep, work);
+// }
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// A gemmISA is the instruction set of sgemm.c's micro-kernel, or gonum's
+// Sgemm instead.
+type gemmISA int
+
+const (
+	isaGonum  gemmISA = -1
+	isaBase   gemmISA = C.CW_SGEMM_BASE
+	isaAVX2   gemmISA = C.CW_SGEMM_AVX2
+	isaAVX512 gemmISA = C.CW_SGEMM_AVX512
+	numISAs   gemmISA = C.CW_SGEMM_ISAS
+)
+
+// gemmWork is the floats of work memory gemmAcc needs (gemmAccWith with
+// isaGonum needs gonumWork).
+const gemmWork = C.CW_SGEMM_WORK
+
+// gemmWith is the GEMM gemmAcc runs: the widest the CPU has.
+var gemmWith = gemmISA(C.cw_sgemm_best())
+
+func (i gemmISA) String() string {
+	if i == isaGonum {
+		return "gonum"
+	}
+	if s := C.GoString(C.cw_sgemm_name(C.int(i))); s != "" {
+		return s
+	}
+	return fmt.Sprintf("gemmISA(%d)", int(i))
+}
+
+// supported says whether the CPU runs i.
+func (i gemmISA) supported() bool {
+	return i == isaGonum || i >= 0 && i < numISAs && C.cw_sgemm_supported(C.int(i)) != 0
+}
+
+// gemmAcc adds alpha·op(A)·op(B) to the m×n matrix C (row stride ldc), on
+// the calling goroutine. op(A) is m×k: A (row stride lda) or, with tA, the
+// transpose of a k×m A. op(B) is k×n likewise. work holds gemmWork floats.
+func gemmAcc(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, work []float32) {
+	gemmAccWith(gemmWith, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
+}
+
+func gemmAccWith(isa gemmISA, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, work []float32) {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	if isa == isaGonum {
+		gemmGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
+		return
+	}
+	checkGemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc, work)
+	C.cw_sgemm(C.int(isa), cbool(tA), cbool(tB), C.long(m), C.long(n), C.long(k), C.float(alpha),
+		cfloats(a), C.long(lda), cfloats(b), C.long(ldb), cfloats(c), C.long(ldc), nil, cfloats(work))
+}
+
+// gemmInto writes clip(A·B + bias + Z) into the m×n matrix C (row stride
+// ldc), as e says, on the calling goroutine. A is m×k (row stride lda), B
+// k×n (row stride ldb). work holds gemmWork floats.
+func gemmInto(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+	gemmIntoWith(gemmWith, m, n, k, a, lda, b, ldb, c, ldc, e, work)
+}
+
+func gemmIntoWith(isa gemmISA, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if isa == isaGonum || k <= 0 {
+		gemmIntoGonum(m, n, k, a, lda, b, ldb, c, ldc, e, work)
+		return
+	}
+	checkGemm(false, false, m, n, k, a, lda, b, ldb, c, ldc, work)
+	if e.bias != nil && len(e.bias) < m || e.z != nil && len(e.z) < need(m, n, ldc) {
+		panic(fmt.Sprintf("cpuexec: gemm %d×%d beyond its epilogue (%d biases, %d floats of Z)", m, n, len(e.bias), len(e.z)))
+	}
+	C.cw_sgemm_into(C.int(isa), C.long(m), C.long(n), C.long(k), cfloats(a), C.long(lda), cfloats(b), C.long(ldb),
+		cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z), C.float(e.lo), C.float(e.hi), cfloats(work))
+}
+
+// checkGemm panics unless the operands span what a GEMM of their shapes
+// reads and writes: C reads and writes without bounds checks.
+func checkGemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, work []float32) {
+	rowsA, colsA := m, k
+	if tA {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if tB {
+		rowsB, colsB = n, k
+	}
+	if need(rowsA, colsA, lda) > len(a) || need(rowsB, colsB, ldb) > len(b) || need(m, n, ldc) > len(c) ||
+		lda < colsA || ldb < colsB || ldc < n || len(work) < gemmWork {
+		panic(fmt.Sprintf("cpuexec: gemm %d×%d×%d beyond its operands (%d, %d, %d floats; lda %d, ldb %d, ldc %d; work %d)",
+			m, n, k, len(a), len(b), len(c), lda, ldb, ldc, len(work)))
+	}
+}
+
+// cfloats is the address of f's first float, or NULL for none.
+func cfloats(f []float32) *C.float {
+	if len(f) == 0 {
+		return nil
+	}
+	return (*C.float)(unsafe.Pointer(&f[0]))
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,187 @@
+//go:build cgo
+
+package cpuexec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// isas are the GEMMs this CPU runs.
+func isas() []gemmISA {
+	var l []gemmISA
+	for i := isaGonum; i < numISAs; i++ {
+		if i.supported() {
+			l = append(l, i)
+		}
+	}
+	return l
+}
+
+// TestGemmISAs checks every GEMM the CPU runs against a float64 product,
+// over shapes around the micro-kernels' tiles and the packed blocks'
+// edges, all four transposes, strided operands and an alpha, and that
+// the floats around C stay as they were.
+func TestGemmISAs(t *testing.T) {
+	if len(isas()) < 3 {
+		t.Errorf("GEMMs %v: want gonum, base and more on any CPU cgo builds for", isas())
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 9}, {7, 33, 17}, {13, 65, 256}, {64, 128, 257}, {97, 31, 600}, {100, 530, 40}, {2, 1000, 5}}
+	work := make([]float32, max(gemmWork, gonumWork))
+	for _, isa := range isas() {
+		for _, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			for tr := range 4 {
+				tA, tB := tr&1 != 0, tr&2 != 0
+				name := fmt.Sprintf("%v/%dx%dx%d/tA=%v,tB=%v", isa, m, n, k, tA, tB)
+				lda, ldb, ldc := k+3, n+1, n+5
+				if tA {
+					lda = m + 2
+				}
+				if tB {
+					ldb = k
+				}
+				a := randoms(rng, need(rows(m, k, tA), cols(m, k, tA), lda))
+				b := randoms(rng, need(rows(k, n, tB), cols(k, n, tB), ldb))
+				c := randoms(rng, need(m, n, ldc)+ldc) // a row past the end
+				want := make([]float64, len(c))
+				for i := range want {
+					want[i] = float64(c[i])
+				}
+				const alpha = 0.75
+				for i := range m {
+					for j := range n {
+						var sum float64
+						for p := range k {
+							ai, bi := i*lda+p, p*ldb+j
+							if tA {
+								ai = p*lda + i
+							}
+							if tB {
+								bi = j*ldb + p
+							}
+							av, bv := a[ai], b[bi]
+							sum += float64(av) * float64(bv)
+						}
+						want[i*ldc+j] += alpha * sum
+					}
+				}
+				gemmAccWith(isa, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
+				for i, w := range want {
+					inside := i/ldc < m && i%ldc < n
+					if got := float64(c[i]); !inside && got != w || math.Abs(got-w) > 1e-5*(1+math.Sqrt(float64(k))) {
+						t.Fatalf("%s: C[%d][%d] = %g, want %g (inside %v)", name, i/ldc, i%ldc, got, w, inside)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmEpilogue checks every GEMM the CPU runs writing a product with
+// an epilogue: bias, residual and clip, each present or not, over depths of
+// one block and several, against the float64 product.
+func TestGemmEpilogue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	work := make([]float32, max(gemmWork, gonumWork))
+	inf := float32(math.Inf(1))
+	for _, isa := range isas() {
+		for _, s := range [][3]int{{1, 1, 1}, {8, 32, 5}, {13, 70, 300}, {64, 98, 128}} {
+			for variant := range 8 {
+				m, n, k := s[0], s[1], s[2]
+				name := fmt.Sprintf("%v/%dx%dx%d/variant %d", isa, m, n, k, variant)
+				ldc := n + 3
+				a, b := randoms(rng, m*k), randoms(rng, k*n)
+				c := randoms(rng, need(m, n, ldc)) // overwritten
+				e := epilogue{lo: -inf, hi: inf}
+				if variant&1 != 0 {
+					e.bias = randoms(rng, m)
+				}
+				if variant&2 != 0 {
+					e.z = randoms(rng, need(m, n, ldc))
+				}
+				if variant&4 != 0 {
+					e.lo, e.hi = -0.5, 2
+				}
+				gemmIntoWith(isa, m, n, k, a, k, b, n, c, ldc, e, work)
+				for i := range m {
+					for j := range n {
+						var want float64
+						for p := range k {
+							want += float64(a[i*k+p]) * float64(b[p*n+j])
+						}
+						if e.bias != nil {
+							want += float64(e.bias[i])
+						}
+						if e.z != nil {
+							want += float64(e.z[i*ldc+j])
+						}
+						want = min(max(want, float64(e.lo)), float64(e.hi))
+						if got := float64(c[i*ldc+j]); math.Abs(got-want) > 1e-5*(1+math.Sqrt(float64(k))) {
+							t.Fatalf("%s: C[%d][%d] = %g, want %g", name, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func rows(r, c int, t bool) int {
+	if t {
+		return c
+	}
+	return r
+}
+
+func cols(r, c int, t bool) int {
+	if t {
+		return r
+	}
+	return c
+}
+
+func randoms(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// BenchmarkGemm times the GEMMs the CPU runs side by side on products of
+// the shapes the executor gives them: a convolution's unit (64 channels ×
+// up to 256 positions) at ResNet-50's depths, a Gemm op's block, and a
+// fully connected layer at batch size 1.
+func BenchmarkGemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	work := make([]float32, max(gemmWork, gonumWork))
+	for _, s := range []struct {
+		name    string
+		m, n, k int
+		tB      bool
+	}{
+		{"conv-k576-p256", 64, 256, 576, false},
+		{"conv-k2304-p98", 64, 98, 2304, false},
+		{"conv-k256-p256-1x1", 64, 256, 256, false},
+		{"gemm-64x128x2048", 64, 128, 2048, false},
+		{"fc-1x1000x2048", 1, 1000, 2048, true},
+	} {
+		a, bm, c := randoms(rng, s.m*s.k), randoms(rng, s.k*s.n), make([]float32, s.m*s.n)
+		ldb := s.n
+		if s.tB {
+			ldb = s.k
+		}
+		for _, isa := range isas() {
+			b.Run(s.name+"/"+isa.String(), func(b *testing.B) {
+				for b.Loop() {
+					gemmAccWith(isa, false, s.tB, s.m, s.n, s.k, 1, a, s.k, bm, ldb, c, s.n, work)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
