@@ -8,9 +8,9 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// TestActivateIsApply checks that activate's loops for the common
+// TestActivateIsApply checks that activateGo's loops for the common
 // activations compute what Activation.Apply does, to the bit, NaN and
-// infinities included.
+// infinities included (TestActivateISAs checks activate.c's).
 func TestActivateIsApply(t *testing.T) {
 	xs := []float32{0, -0, 1, -1, 0.5, -2.5, 3, 6.5, -7, 20, -20, 88, -88, 104, -104, 1e-8, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
 	n := 0
@@ -21,7 +21,7 @@ func TestActivateIsApply(t *testing.T) {
 			act.Alpha = 1.0 / 6
 		}
 		v := append([]float32(nil), xs...)
-		activate(act, v)
+		activateGo(act, v)
 		for i, x := range xs {
 			want := x
 			if k != engine.ActNone {

@@ -208,32 +208,43 @@ func (d *depthwiseKernel) run(mem *memory, part, parts int, _ []float32) {
 	lo, hi := span(k.n*k.m, part, parts)
 	for u := lo; u < hi; u++ {
 		ch := u % k.m
-		src := x[u*k.h*k.w:][:k.h*k.w]
-		dst := y[u*k.p:][:k.p]
-		w := wt[ch*kk:][:kk]
 		var b float32
 		if bias != nil {
 			b = bias[ch]
 		}
+		var zp []float32
 		if z != nil {
-			for j, zv := range z[u*k.p:][:k.p] {
-				dst[j] = zv + b
-			}
-		} else {
-			for j := range dst {
-				dst[j] = b
-			}
+			zp = z[u*k.p:][:k.p]
 		}
-		for oh := range k.oh {
-			out := dst[oh*k.ow:][:k.ow]
-			for kh := range o.KernelH {
-				ih := oh*o.StrideH - o.PadTop + kh*o.DilationH
-				if ih >= 0 && ih < k.h {
-					d.row(out, src[ih*k.w:][:k.w], w[kh*o.KernelW:][:o.KernelW])
-				}
-			}
-		}
+		dst := y[u*k.p:][:k.p]
+		d.plane(x[u*k.h*k.w:][:k.h*k.w], wt[ch*kk:][:kk], b, zp, dst)
 		activate(o.Act, dst)
+	}
+}
+
+// planeGo writes one output plane dst: bias b, plus the residual's plane z
+// unless nil, plus the taps of w (one channel's kernel) over the input
+// plane src.
+func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst []float32) {
+	k := d.conv
+	o := k.op
+	if z != nil {
+		for j, zv := range z {
+			dst[j] = zv + b
+		}
+	} else {
+		for j := range dst {
+			dst[j] = b
+		}
+	}
+	for oh := range k.oh {
+		out := dst[oh*k.ow:][:k.ow]
+		for kh := range o.KernelH {
+			ih := oh*o.StrideH - o.PadTop + kh*o.DilationH
+			if ih >= 0 && ih < k.h {
+				d.row(out, src[ih*k.w:][:k.w], w[kh*o.KernelW:][:o.KernelW])
+			}
+		}
 	}
 }
 

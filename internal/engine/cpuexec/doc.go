@@ -4,12 +4,14 @@
 //
 // Convolutions are lowered to matrix products (im2col, skipped for 1×1
 // stride-1 convolutions whose input already is the column matrix; direct
-// loops for depthwise convolutions). The products run in sgemm.c, a GEMM in
-// the manner of BLIS with a micro-kernel compiled for AVX-512, AVX2 + FMA
-// and the compiler's baseline vectors, the widest the CPU has chosen at
-// start-up; it writes a convolution's bias, residual and ReLU or Clip with
-// its last block of the sum. Built without cgo, gonum's SGEMM does the
-// products, several times slower (BenchmarkGemm runs both).
+// loops for depthwise convolutions). The hot loops are C, compiled for
+// AVX-512, AVX2 + FMA and the compiler's baseline vectors, the widest the
+// CPU has chosen at start-up (isa.go): sgemm.c, a GEMM in the manner of
+// BLIS that writes a convolution's bias, residual and ReLU or Clip with the
+// last block of each sum; depthwise.c, the depthwise planes; activate.c,
+// ReLU, Clip, sigmoid, SiLU and the hard ones over a slice. Built without
+// cgo, gonum's SGEMM and Go loops do the same, several times slower
+// (BenchmarkGemm and BenchmarkDepthwise's isa rows run both).
 //
 // Each op's work is cut into independent tiles shared out among a fixed set
 // of worker goroutines (Workers), so one inference uses every core at any

@@ -206,8 +206,9 @@ func newKernel(op engine.Op) (kernel, int, error) {
 	return nil, 0, fmt.Errorf("unsupported op %T", op)
 }
 
-// activate applies act to v in place.
-func activate(act engine.Activation, v []float32) {
+// activateGo applies act to v in place, in Go: activate where the C kernels
+// are not built or do not compute act.
+func activateGo(act engine.Activation, v []float32) {
 	switch act.Kind {
 	case engine.ActNone:
 	case engine.ActRelu:

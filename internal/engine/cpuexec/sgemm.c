@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sgemm.h"
+#include "kernels.h"
 
 enum { KC = 128, MC = 96, NC = 512 };
 _Static_assert(CW_SGEMM_WORK >= (MC + CW_SGEMM_MAX_MR) * KC + (NC + CW_SGEMM_MAX_NR) * KC + 16, "work");
@@ -71,7 +71,8 @@ static void pack_b(int tB, long kc, long nc, const float *b, long ldb, float *ds
 // What a micro-kernel does with its sum at a tile of C: with no epilogue,
 // adds alpha times it to C; with one, the first block of a product's depth
 // starts C from the row's bias and the matching element of Z instead (C's
-// previous content unread), and the last clips the result to [lo, hi].
+// previous content unread), and the last clips the result to [lo, hi] as
+// Go's min(max(v, lo), hi).
 struct tile_end {
 	const float *bias; // one per row of the tile, or NULL
 	const float *z;    // the tile of Z, or NULL
@@ -92,28 +93,11 @@ typedef void micro_kernel(long kc, const float *a, long rs, long cs, const float
 // as pack_b does.
 typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst);
 
-// clip is min(max(v, lo), hi) as Go computes it (NaN stays NaN, max(-0, 0)
-// is 0).
-static inline float clip(float v, float lo, float hi) {
-	if (v <= lo)
-		v = lo;
-	if (v >= hi)
-		v = hi;
-	return v;
-}
-
 // MICRO_KERNEL defines NAME for vectors of W floats, MR rows and NR = 2W
 // columns: 2·MR accumulators, two loads of B and MR broadcasts of A a step;
 // and NAME_pack, its panel packer.
 #define MICRO_KERNEL(NAME, ATTR, W, MR)                                                      \
-	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));   \
-	typedef int NAME##_mask __attribute__((vector_size(4 * (W))));                           \
-	ATTR static inline NAME##_vec NAME##_clip(NAME##_vec v, float lo, float hi) {            \
-		NAME##_mask below = v <= lo, above = v >= hi;                                         \
-		NAME##_vec l = (NAME##_vec){0} + lo, h = (NAME##_vec){0} + hi;                        \
-		v = (NAME##_vec)((below & (NAME##_mask)l) | (~below & (NAME##_mask)v));              \
-		return (NAME##_vec)((above & (NAME##_mask)h) | (~above & (NAME##_mask)v));           \
-	}                                                                                       \
+	GO_VEC(NAME, ATTR, W)                                                                   \
 	ATTR static void NAME(long kc, const float *a, long rs, long cs, const float *b,        \
 	                      float *c, long ldc, float alpha, int mr, int nr,                  \
 	                      const struct tile_end *e) {                                       \
@@ -134,7 +118,7 @@ static inline float clip(float v, float lo, float hi) {
 			for (int i = 0; i < (MR); i++) {                                                \
 				NAME##_vec c0, c1;                                                          \
 				if (start) {                                                                \
-					c0 = c1 = (NAME##_vec){0} + (e->bias ? e->bias[i] : 0);                 \
+					c0 = c1 = NAME##_splat(e->bias ? e->bias[i] : 0);                       \
 					if (e->z) {                                                             \
 						c0 += *(const NAME##_vec *)(e->z + i * e->ldz);                     \
 						c1 += *(const NAME##_vec *)(e->z + i * e->ldz + (W));               \
@@ -146,8 +130,8 @@ static inline float clip(float v, float lo, float hi) {
 				c0 += alpha * acc[i][0];                                                    \
 				c1 += alpha * acc[i][1];                                                    \
 				if (end) {                                                                  \
-					c0 = NAME##_clip(c0, e->lo, e->hi);                                     \
-					c1 = NAME##_clip(c1, e->lo, e->hi);                                     \
+					c0 = NAME##_min(NAME##_max(c0, NAME##_splat(e->lo)), NAME##_splat(e->hi)); \
+					c1 = NAME##_min(NAME##_max(c1, NAME##_splat(e->lo)), NAME##_splat(e->hi)); \
 				}                                                                           \
 				*(NAME##_vec *)(c + i * ldc) = c0;                                          \
 				*(NAME##_vec *)(c + i * ldc + (W)) = c1;                                    \
@@ -165,7 +149,7 @@ static inline float clip(float v, float lo, float hi) {
 				if (start)                                                                  \
 					v = (e->bias ? e->bias[i] : 0) + (e->z ? e->z[i * e->ldz + j] : 0);     \
 				v += alpha * t[i * 2 * (W) + j];                                            \
-				c[i * ldc + j] = end ? clip(v, e->lo, e->hi) : v;                           \
+				c[i * ldc + j] = end ? go_min(go_max(v, e->lo), e->hi) : v;                 \
 			}                                                                               \
 	}                                                                                       \
 	ATTR static void NAME##_pack(long kc, long nc, const float *b, long ldb, float *dst) {   \
@@ -226,7 +210,6 @@ DOT_KERNEL(dot_avx512, __attribute__((target("avx512f"))), 16)
 #endif
 
 struct isa {
-	const char *name;
 	micro_kernel *micro;
 	panel_packer *pack;
 	dot_kernel *dot;
@@ -234,39 +217,12 @@ struct isa {
 };
 
 static const struct isa isas[] = {
-	[CW_SGEMM_BASE] = {"base", kernel_base, kernel_base_pack, dot_base, 6, 8},
+	[CW_ISA_BASE] = {kernel_base, kernel_base_pack, dot_base, 6, 8},
 #if defined(__x86_64__)
-	[CW_SGEMM_AVX2] = {"avx2", kernel_avx2, kernel_avx2_pack, dot_avx2, 6, 16},
-	[CW_SGEMM_AVX512] = {"avx512", kernel_avx512, kernel_avx512_pack, dot_avx512, 8, 32},
+	[CW_ISA_AVX2] = {kernel_avx2, kernel_avx2_pack, dot_avx2, 6, 16},
+	[CW_ISA_AVX512] = {kernel_avx512, kernel_avx512_pack, dot_avx512, 8, 32},
 #endif
 };
-
-int cw_sgemm_supported(int isa) {
-	switch (isa) {
-	case CW_SGEMM_BASE:
-		return 1;
-#if defined(__x86_64__)
-	case CW_SGEMM_AVX2:
-		__builtin_cpu_init();
-		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-	case CW_SGEMM_AVX512:
-		__builtin_cpu_init();
-		return __builtin_cpu_supports("avx512f");
-#endif
-	}
-	return 0;
-}
-
-const char *cw_sgemm_name(int isa) {
-	return cw_sgemm_supported(isa) ? isas[isa].name : "";
-}
-
-int cw_sgemm_best(void) {
-	for (int isa = CW_SGEMM_AVX512; isa > CW_SGEMM_BASE; isa--)
-		if (cw_sgemm_supported(isa))
-			return isa;
-	return CW_SGEMM_BASE;
-}
 
 void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, const float *a, long lda,
               const float *b, long ldb, float *c, long ldc, const struct cw_epilogue *ep, float *work) {

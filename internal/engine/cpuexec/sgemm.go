@@ -2,12 +2,11 @@
 
 package cpuexec
 
-// #cgo CFLAGS: -O3
 // #cgo noescape cw_sgemm
 // #cgo nocallback cw_sgemm
 // #cgo noescape cw_sgemm_into
 // #cgo nocallback cw_sgemm_into
-// #include "sgemm.h"
+// #include "kernels.h"
 //
 // // cw_sgemm_into is cw_sgemm of untransposed operands with an epilogue,
 // // whose fields Go passes one by one (Go memory passed to C may not hold
@@ -24,57 +23,27 @@ import (
 	"unsafe"
 )
 
-// A gemmISA is the instruction set of sgemm.c's micro-kernel, or gonum's
-// Sgemm instead.
-type gemmISA int
-
-const (
-	isaGonum  gemmISA = -1
-	isaBase   gemmISA = C.CW_SGEMM_BASE
-	isaAVX2   gemmISA = C.CW_SGEMM_AVX2
-	isaAVX512 gemmISA = C.CW_SGEMM_AVX512
-	numISAs   gemmISA = C.CW_SGEMM_ISAS
-)
-
 // gemmWork is the floats of work memory gemmAcc needs (gemmAccWith with
-// isaGonum needs gonumWork).
+// isaGo needs gonumWork).
 const gemmWork = C.CW_SGEMM_WORK
-
-// gemmWith is the GEMM gemmAcc runs: the widest the CPU has.
-var gemmWith = gemmISA(C.cw_sgemm_best())
-
-func (i gemmISA) String() string {
-	if i == isaGonum {
-		return "gonum"
-	}
-	if s := C.GoString(C.cw_sgemm_name(C.int(i))); s != "" {
-		return s
-	}
-	return fmt.Sprintf("gemmISA(%d)", int(i))
-}
-
-// supported says whether the CPU runs i.
-func (i gemmISA) supported() bool {
-	return i == isaGonum || i >= 0 && i < numISAs && C.cw_sgemm_supported(C.int(i)) != 0
-}
 
 // gemmAcc adds alpha·op(A)·op(B) to the m×n matrix C (row stride ldc), on
 // the calling goroutine. op(A) is m×k: A (row stride lda) or, with tA, the
 // transpose of a k×m A. op(B) is k×n likewise. work holds gemmWork floats.
 func gemmAcc(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, work []float32) {
-	gemmAccWith(gemmWith, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
+	gemmAccWith(cpuISA, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
 }
 
-func gemmAccWith(isa gemmISA, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, work []float32) {
+func gemmAccWith(set isa, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, work []float32) {
 	if m <= 0 || n <= 0 || k <= 0 {
 		return
 	}
-	if isa == isaGonum {
+	if set == isaGo {
 		gemmGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
 		return
 	}
 	checkGemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc, work)
-	C.cw_sgemm(C.int(isa), cbool(tA), cbool(tB), C.long(m), C.long(n), C.long(k), C.float(alpha),
+	C.cw_sgemm(C.int(set), cbool(tA), cbool(tB), C.long(m), C.long(n), C.long(k), C.float(alpha),
 		cfloats(a), C.long(lda), cfloats(b), C.long(ldb), cfloats(c), C.long(ldc), nil, cfloats(work))
 }
 
@@ -82,14 +51,14 @@ func gemmAccWith(isa gemmISA, tA, tB bool, m, n, k int, alpha float32, a []float
 // ldc), as e says, on the calling goroutine. A is m×k (row stride lda), B
 // k×n (row stride ldb). work holds gemmWork floats.
 func gemmInto(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
-	gemmIntoWith(gemmWith, m, n, k, a, lda, b, ldb, c, ldc, e, work)
+	gemmIntoWith(cpuISA, m, n, k, a, lda, b, ldb, c, ldc, e, work)
 }
 
-func gemmIntoWith(isa gemmISA, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+func gemmIntoWith(set isa, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
 	if m <= 0 || n <= 0 {
 		return
 	}
-	if isa == isaGonum || k <= 0 {
+	if set == isaGo || k <= 0 {
 		gemmIntoGonum(m, n, k, a, lda, b, ldb, c, ldc, e, work)
 		return
 	}
@@ -97,7 +66,7 @@ func gemmIntoWith(isa gemmISA, m, n, k int, a []float32, lda int, b []float32, l
 	if e.bias != nil && len(e.bias) < m || e.z != nil && len(e.z) < need(m, n, ldc) {
 		panic(fmt.Sprintf("cpuexec: gemm %d×%d beyond its epilogue (%d biases, %d floats of Z)", m, n, len(e.bias), len(e.z)))
 	}
-	C.cw_sgemm_into(C.int(isa), C.long(m), C.long(n), C.long(k), cfloats(a), C.long(lda), cfloats(b), C.long(ldb),
+	C.cw_sgemm_into(C.int(set), C.long(m), C.long(n), C.long(k), cfloats(a), C.long(lda), cfloats(b), C.long(ldb),
 		cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z), C.float(e.lo), C.float(e.hi), cfloats(work))
 }
 

@@ -9,24 +9,13 @@ import (
 	"testing"
 )
 
-// isas are the GEMMs this CPU runs.
-func isas() []gemmISA {
-	var l []gemmISA
-	for i := isaGonum; i < numISAs; i++ {
-		if i.supported() {
-			l = append(l, i)
-		}
-	}
-	return l
-}
-
 // TestGemmISAs checks every GEMM the CPU runs against a float64 product,
 // over shapes around the micro-kernels' tiles and the packed blocks'
 // edges, all four transposes, strided operands and an alpha, and that
 // the floats around C stay as they were.
 func TestGemmISAs(t *testing.T) {
 	if len(isas()) < 3 {
-		t.Errorf("GEMMs %v: want gonum, base and more on any CPU cgo builds for", isas())
+		t.Errorf("instruction sets %v: want go, base and more on any CPU cgo builds for", isas())
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 9}, {7, 33, 17}, {13, 65, 256}, {64, 128, 257}, {97, 31, 600}, {100, 530, 40}, {2, 1000, 5}}

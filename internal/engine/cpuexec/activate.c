@@ -1,0 +1,103 @@
+//go:build cgo
+
+// Activations over a slice of floats, in vectors: what Go's loops in
+// activateGo compute, W floats at a time.
+//
+// Clip, hard sigmoid and hard swish are the same operations in the same
+// order as Go's (compiled without contracting a·x + b into a fused
+// multiply-add, as Go on amd64 computes it), so their results are Go's to
+// the bit. Sigmoid and SiLU (x · sigmoid(x)) take exp(-|x|) from a
+// polynomial (Cephes' expf: Cody-Waite reduction by ln 2, a degree-6
+// polynomial, the power of two put in the exponent bits), within a few
+// units in the last place of Go's float64 exp rounded (or within 1e-37 of
+// it, where the result is beyond float32's normal range); NaN and the
+// infinities come out as Go's.
+
+#include "kernels.h"
+
+// ACTIVATE defines NAME for vectors of W floats.
+#define ACTIVATE(NAME, ATTR, W)                                                                   \
+	GO_VEC(NAME, ATTR, W)                                                                         \
+	/* exp(x): x clamped to [-110, 89], beyond which exp is 0 or +inf in */                     \
+	/* float32 anyway; the power of two is put in as two halves, so that */                     \
+	/* results overflow to +inf and underflow through the subnormals. */                         \
+	static inline ATTR NAME##_vec NAME##_exp(NAME##_vec x) {                                      \
+		x = NAME##_pick(x < -110.0f, NAME##_splat(-110.0f), x);                                   \
+		x = NAME##_pick(x > 89.0f, NAME##_splat(89.0f), x);                                       \
+		const float magic = 12582912.0f; /* 1.5·2^23: adding it rounds to an integer */         \
+		NAME##_vec n = (x * 1.44269504088896341f + magic) - magic;                                \
+		NAME##_vec r = x - n * 0.693359375f;                                                      \
+		r = r - n * -2.12194440e-4f;                                                              \
+		NAME##_vec p = NAME##_splat(1.9875691500e-4f);                                            \
+		p = p * r + 1.3981999507e-3f;                                                             \
+		p = p * r + 8.3334519073e-3f;                                                             \
+		p = p * r + 4.1665795894e-2f;                                                             \
+		p = p * r + 1.6666665459e-1f;                                                             \
+		p = p * r + 5.0000001201e-1f;                                                             \
+		NAME##_vec y = p * (r * r) + r + 1.0f;                                                    \
+		NAME##_int k = __builtin_convertvector(n, NAME##_int), k1 = k >> 1, k2 = k - k1;          \
+		return y * (NAME##_vec)((k1 + 127) << 23) * (NAME##_vec)((k2 + 127) << 23);               \
+	}                                                                                             \
+	/* sigmoid(x) from e = exp(-|x|), which cannot overflow: 1 / (1 + e) */                    \
+	/* for x ≥ 0, e / (1 + e) below. */                                                          \
+	static inline ATTR NAME##_vec NAME##_sigmoid(NAME##_vec x) {                                  \
+		NAME##_int neg = x < 0;                                                                   \
+		NAME##_vec e = NAME##_exp(NAME##_pick(neg, x, -x));                                       \
+		return NAME##_pick(neg, e, NAME##_splat(1)) / (1.0f + e);                                 \
+	}                                                                                             \
+	static inline ATTR NAME##_vec NAME##_one(int act, NAME##_vec a, NAME##_vec b, NAME##_vec x) { \
+		switch (act) {                                                                            \
+		case CW_ACT_CLIP:                                                                         \
+			return NAME##_min(NAME##_max(x, a), b);                                               \
+		case CW_ACT_SIGMOID:                                                                      \
+			return NAME##_sigmoid(x);                                                             \
+		case CW_ACT_SILU:                                                                         \
+			return x * NAME##_sigmoid(x);                                                         \
+		case CW_ACT_HARD_SIGMOID:                                                                 \
+			return NAME##_max(NAME##_splat(0), NAME##_min(NAME##_splat(1), a * x + b));           \
+		case CW_ACT_HARD_SWISH:                                                                   \
+			return x * NAME##_max(NAME##_splat(0), NAME##_min(NAME##_splat(1), a * x + b));       \
+		}                                                                                         \
+		return x;                                                                                 \
+	}                                                                                             \
+	/* apply does one vector at v; the tail of a slice is padded into one, so */                \
+	/* that every element is computed alike. */                                                  \
+	static inline ATTR void NAME##_apply(int act, float a, float b, float *v) {                   \
+		*(NAME##_vec *)v = NAME##_one(act, NAME##_splat(a), NAME##_splat(b), *(NAME##_vec *)v);   \
+	}                                                                                             \
+	ATTR static void NAME(int act, float a, float b, float *v, long n) {                          \
+		long i = 0;                                                                               \
+		for (; i + (W) <= n; i += (W))                                                            \
+			NAME##_apply(act, a, b, v + i);                                                       \
+		if (i < n) {                                                                              \
+			float t[W] = {0};                                                                     \
+			for (long l = i; l < n; l++)                                                          \
+				t[l - i] = v[l];                                                                  \
+			NAME##_apply(act, a, b, t);                                                           \
+			for (long l = i; l < n; l++)                                                          \
+				v[l] = t[l - i];                                                                  \
+		}                                                                                         \
+	}
+
+#define NO_FMA __attribute__((optimize("fp-contract=off")))
+
+ACTIVATE(activate_base, NO_FMA, 4)
+#if defined(__x86_64__)
+ACTIVATE(activate_avx2, NO_FMA __attribute__((target("avx2,fma"))), 8)
+ACTIVATE(activate_avx512, NO_FMA __attribute__((target("avx512f"))), 16)
+#endif
+
+void cw_activate(int isa, int act, float a, float b, float *v, long n) {
+	switch (isa) {
+#if defined(__x86_64__)
+	case CW_ISA_AVX512:
+		activate_avx512(act, a, b, v, n);
+		return;
+	case CW_ISA_AVX2:
+		activate_avx2(act, a, b, v, n);
+		return;
+#endif
+	default:
+		activate_base(act, a, b, v, n);
+	}
+}

@@ -1,0 +1,49 @@
+//go:build cgo
+
+package cpuexec
+
+// #cgo noescape cw_activate
+// #cgo nocallback cw_activate
+// #include "kernels.h"
+import "C"
+
+import (
+	"math"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// minCActivate is the shortest slice activate hands to C: below it the
+// call costs more than Go's loop.
+const minCActivate = 16
+
+// activate applies act to v in place.
+func activate(act engine.Activation, v []float32) { activateWith(cpuISA, act, v) }
+
+func activateWith(set isa, act engine.Activation, v []float32) {
+	code, a, b, ok := cActivation(act)
+	if set == isaGo || !ok || len(v) < minCActivate {
+		activateGo(act, v)
+		return
+	}
+	C.cw_activate(C.int(set), code, C.float(a), C.float(b), cfloats(v), C.long(len(v)))
+}
+
+// cActivation is act as activate.c names it, if it computes it.
+func cActivation(act engine.Activation) (code C.int, a, b float32, ok bool) {
+	switch act.Kind {
+	case engine.ActRelu:
+		return C.CW_ACT_CLIP, 0, float32(math.Inf(1)), true
+	case engine.ActClip:
+		return C.CW_ACT_CLIP, act.Min, act.Max, true
+	case engine.ActSigmoid:
+		return C.CW_ACT_SIGMOID, 0, 0, true
+	case engine.ActSilu:
+		return C.CW_ACT_SILU, 0, 0, true
+	case engine.ActHardSigmoid:
+		return C.CW_ACT_HARD_SIGMOID, act.Alpha, act.Beta, true
+	case engine.ActHardSwish:
+		return C.CW_ACT_HARD_SWISH, act.Alpha, act.Beta, true
+	}
+	return 0, 0, 0, false
+}

@@ -1,0 +1,86 @@
+//go:build cgo
+
+package cpuexec
+
+import (
+	"math"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// TestActivateISAs checks activate.c against Activation.Apply on every
+// instruction set the CPU runs, over a sweep of inputs through where the
+// exponentials overflow, with the special values among them and a slice
+// length that leaves a tail: clip (ReLU, ReLU6), hard sigmoid and hard
+// swish to the bit, sigmoid and SiLU within 4 units in the last place (or
+// 1e-37, where the true value is smaller than float32 resolves).
+func TestActivateISAs(t *testing.T) {
+	var xs []float32
+	for x := -110.0; x <= 110; x += 0.0137 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-8, -1e-8, 1e-40, 87, -87, 88, -88, 89, -89, 3e38,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+	xs = xs[:len(xs)-len(xs)%16+13] // a tail of 13
+	acts := []engine.Activation{
+		{Kind: engine.ActRelu},
+		{Kind: engine.ActClip, Min: 0, Max: 6},
+		{Kind: engine.ActClip, Min: float32(math.Copysign(0, -1)), Max: 0},
+		{Kind: engine.ActSigmoid},
+		{Kind: engine.ActSilu},
+		{Kind: engine.ActHardSigmoid, Alpha: 0.2, Beta: 0.5},
+		{Kind: engine.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5},
+	}
+	for _, set := range isas() {
+		for _, act := range acts {
+			v := append([]float32(nil), xs...)
+			activateWith(set, act, v)
+			exact := act.Kind != engine.ActSigmoid && act.Kind != engine.ActSilu
+			bad := 0
+			for i, x := range xs {
+				got, want := v[i], act.Apply(x)
+				if got != got && want != want || math.Float32bits(got) == math.Float32bits(want) {
+					continue
+				}
+				if !exact && ulps(got, want) <= 4 || !exact && math.Abs(float64(got-want)) <= 1e-37 {
+					continue
+				}
+				if bad++; bad <= 5 {
+					t.Errorf("%v %v(%g) = %g (%#x), Apply gives %g (%#x)", set, act.Kind, x, got, math.Float32bits(got), want, math.Float32bits(want))
+				}
+			}
+			if bad > 5 {
+				t.Errorf("%v %v: %d of %d differ", set, act.Kind, bad, len(xs))
+			}
+		}
+	}
+}
+
+// ulps is how many floats lie between a and b, both finite and of one sign.
+func ulps(a, b float32) int64 {
+	if math.Signbit(float64(a)) != math.Signbit(float64(b)) || math.IsInf(float64(a), 0) || math.IsInf(float64(b), 0) {
+		return math.MaxInt64
+	}
+	d := int64(math.Float32bits(a)) - int64(math.Float32bits(b))
+	return max(d, -d)
+}
+
+// BenchmarkActivate times SiLU and ReLU6 over 64 Ki floats (an
+// EfficientNet activation map's size) on each instruction set the CPU runs,
+// Go's loops ("go") beside activate.c's.
+func BenchmarkActivate(b *testing.B) {
+	v := make([]float32, 64<<10)
+	for i := range v {
+		v[i] = float32(i%200)/20 - 5
+	}
+	for _, act := range []engine.Activation{{Kind: engine.ActSilu}, {Kind: engine.ActClip, Min: 0, Max: 6}} {
+		for _, set := range isas() {
+			b.Run(act.Kind.String()+"/"+set.String(), func(b *testing.B) {
+				for b.Loop() {
+					activateWith(set, act, v)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,8 @@
+//go:build !cgo
+
+package cpuexec
+
+import "github.com/clockwork-go/clockwork/internal/engine"
+
+// activate applies act to v in place.
+func activate(act engine.Activation, v []float32) { activateGo(act, v) }

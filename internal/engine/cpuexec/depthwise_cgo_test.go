@@ -1,0 +1,98 @@
+//go:build cgo
+
+package cpuexec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// TestDepthwiseISAs checks depthwise.c's plane on every instruction set the
+// CPU runs against planeGo, over the kernel widths and strides it has loops
+// for and others (dilated, wider than the input, padded asymmetrically),
+// with and without a residual.
+func TestDepthwiseISAs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ h, w, kh, kw, s, d, pt, pl, pb, pr int }{
+		{9, 17, 3, 3, 1, 1, 1, 1, 1, 1},
+		{9, 17, 3, 3, 2, 1, 1, 1, 1, 1},
+		{12, 40, 5, 5, 1, 1, 2, 2, 2, 2},
+		{12, 40, 5, 5, 2, 1, 2, 2, 2, 2},
+		{10, 33, 7, 7, 1, 1, 3, 3, 3, 3},
+		{10, 33, 3, 3, 1, 2, 2, 2, 2, 2},
+		{6, 4, 3, 9, 1, 1, 1, 4, 1, 4},
+		{7, 21, 3, 3, 3, 1, 0, 1, 2, 0},
+	} {
+		oh := (c.h+c.pt+c.pb-c.d*(c.kh-1)-1)/c.s + 1
+		ow := (c.w+c.pl+c.pr-c.d*(c.kw-1)-1)/c.s + 1
+		o := &engine.Conv{
+			X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, 1, c.h, c.w}},
+			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{1, 1, c.kh, c.kw}},
+			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{1, 1, oh, ow}},
+			KernelH: c.kh, KernelW: c.kw, StrideH: c.s, StrideW: c.s, DilationH: c.d, DilationW: c.d,
+			PadTop: c.pt, PadLeft: c.pl, PadBottom: c.pb, PadRight: c.pr, Groups: 1,
+		}
+		k, _, err := newConv(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := k.(*depthwiseKernel)
+		src, w, z := randoms(rng, c.h*c.w), randoms(rng, c.kh*c.kw), randoms(rng, oh*ow)
+		for _, withZ := range []bool{false, true} {
+			zp := z
+			if !withZ {
+				zp = nil
+			}
+			want := make([]float32, oh*ow)
+			d.planeGo(src, w, 0.25, zp, want)
+			for _, set := range isas() {
+				got := make([]float32, oh*ow)
+				d.planeWith(set, src, w, 0.25, zp, got)
+				name := fmt.Sprintf("%v %+v residual %v", set, c, withZ)
+				for i := range want {
+					if math.Abs(float64(got[i]-want[i])) > 1e-5*math.Max(1, math.Abs(float64(want[i]))) {
+						t.Fatalf("%s: [%d] = %g, Go gives %g", name, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkDepthwisePlane times one plane of MobileNetV2's and
+// EfficientNet's depthwise shapes on each instruction set the CPU runs,
+// Go's loops ("go") beside depthwise.c's.
+func BenchmarkDepthwisePlane(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct {
+		name          string
+		size, k, step int
+	}{{"3x3-s1-56", 56, 3, 1}, {"3x3-s2-56", 56, 3, 2}, {"5x5-s1-28", 28, 5, 1}, {"5x5-s2-56", 56, 5, 2}} {
+		p := c.k / 2
+		out := (c.size+2*p-c.k)/c.step + 1
+		o := &engine.Conv{
+			X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, 1, c.size, c.size}},
+			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{1, 1, c.k, c.k}},
+			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{1, 1, out, out}},
+			KernelH: c.k, KernelW: c.k, StrideH: c.step, StrideW: c.step, DilationH: 1, DilationW: 1,
+			PadTop: p, PadLeft: p, PadBottom: p, PadRight: p, Groups: 1,
+		}
+		k, _, err := newConv(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := k.(*depthwiseKernel)
+		src, w, dst := randoms(rng, c.size*c.size), randoms(rng, c.k*c.k), make([]float32, out*out)
+		for _, set := range isas() {
+			b.Run(c.name+"/"+set.String(), func(b *testing.B) {
+				for b.Loop() {
+					d.planeWith(set, src, w, 0.5, nil, dst)
+				}
+			})
+		}
+	}
+}

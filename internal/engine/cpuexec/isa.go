@@ -1,0 +1,50 @@
+//go:build cgo
+
+package cpuexec
+
+// #cgo CFLAGS: -O3
+// #include "kernels.h"
+import "C"
+
+import "fmt"
+
+// An isa is an instruction set the C kernels (sgemm.c, activate.c) are
+// compiled for, or isaGo: gonum's GEMM and the Go loops instead.
+type isa int
+
+const (
+	isaGo     isa = -1
+	isaBase   isa = C.CW_ISA_BASE
+	isaAVX2   isa = C.CW_ISA_AVX2
+	isaAVX512 isa = C.CW_ISA_AVX512
+	numISAs   isa = C.CW_ISAS
+)
+
+// cpuISA is the instruction set the kernels run: the widest the CPU has.
+var cpuISA = isa(C.cw_isa_best())
+
+func (i isa) String() string {
+	if i == isaGo {
+		return "go"
+	}
+	if s := C.GoString(C.cw_isa_name(C.int(i))); s != "" {
+		return s
+	}
+	return fmt.Sprintf("isa(%d)", int(i))
+}
+
+// supported says whether the CPU runs i.
+func (i isa) supported() bool {
+	return i == isaGo || i >= 0 && i < numISAs && C.cw_isa_supported(C.int(i)) != 0
+}
+
+// isas are the instruction sets this CPU runs, isaGo first.
+func isas() []isa {
+	var l []isa
+	for i := isaGo; i < numISAs; i++ {
+		if i.supported() {
+			l = append(l, i)
+		}
+	}
+	return l
+}

@@ -1,0 +1,122 @@
+// The CPU executor's C kernels: sgemm.c (GEMM), activate.c (activations)
+// and isa.c (which instruction sets the CPU has).
+
+// The instruction sets each kernel is compiled for.
+enum {
+	CW_ISA_BASE,   // the compiler's baseline vectors (SSE2 on x86-64)
+	CW_ISA_AVX2,   // AVX2 and FMA
+	CW_ISA_AVX512, // AVX-512F
+	CW_ISAS,
+};
+
+int cw_isa_supported(int isa);
+const char *cw_isa_name(int isa);
+int cw_isa_best(void);
+
+// go_max and go_min are Go's max and min of two floats: NaN if either is,
+// +0 the larger of the zeros (so max(-0, 0) is 0 and min(-0, 0) is -0).
+static inline float go_max(float x, float y) {
+	if (x != x || y != y)
+		return x + y;
+	if (x == y) { // equal zeros differ in sign alone: the larger has it clear
+		union {
+			float f;
+			unsigned u;
+		} a = {x}, b = {y};
+		a.u &= b.u;
+		return a.f;
+	}
+	return x < y ? y : x;
+}
+
+static inline float go_min(float x, float y) {
+	if (x != x || y != y)
+		return x + y;
+	if (x == y) {
+		union {
+			float f;
+			unsigned u;
+		} a = {x}, b = {y};
+		a.u |= b.u;
+		return a.f;
+	}
+	return x < y ? x : y;
+}
+
+// GO_VEC defines, for vectors of W floats, NAME_vec (loads and stores at
+// any float's alignment), NAME_int, NAME_splat (every lane f, -0 kept),
+// NAME_pick (lanes of a where m is set, of b elsewhere), and NAME_max and
+// NAME_min, lane by lane go_max and go_min.
+#define GO_VEC(NAME, ATTR, W)                                                                    \
+	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));       \
+	typedef int NAME##_int __attribute__((vector_size(4 * (W))));                                \
+	ATTR static inline NAME##_vec NAME##_splat(float f) {                                        \
+		NAME##_vec v;                                                                            \
+		for (int l = 0; l < (W); l++)                                                            \
+			v[l] = f;                                                                            \
+		return v;                                                                                \
+	}                                                                                            \
+	ATTR static inline NAME##_vec NAME##_pick(NAME##_int m, NAME##_vec a, NAME##_vec b) {        \
+		return (NAME##_vec)((m & (NAME##_int)a) | (~m & (NAME##_int)b));                         \
+	}                                                                                            \
+	ATTR static inline NAME##_vec NAME##_max(NAME##_vec x, NAME##_vec y) {                       \
+		NAME##_vec r = NAME##_pick(x < y, y, x);                                                 \
+		r = NAME##_pick(x == y, (NAME##_vec)((NAME##_int)x & (NAME##_int)y), r);                 \
+		return NAME##_pick((x != x) | (y != y), x + y, r);                                       \
+	}                                                                                            \
+	ATTR static inline NAME##_vec NAME##_min(NAME##_vec x, NAME##_vec y) {                       \
+		NAME##_vec r = NAME##_pick(x < y, x, y);                                                 \
+		r = NAME##_pick(x == y, (NAME##_vec)((NAME##_int)x | (NAME##_int)y), r);                 \
+		return NAME##_pick((x != x) | (y != y), x + y, r);                                       \
+	}
+
+enum { CW_SGEMM_MAX_MR = 8, CW_SGEMM_MAX_NR = 32 };
+
+// CW_SGEMM_WORK is the floats of work memory cw_sgemm needs: the packed
+// panels of A and B and 64 bytes to align them.
+#define CW_SGEMM_WORK ((96 + CW_SGEMM_MAX_MR) * 128 + (512 + CW_SGEMM_MAX_NR) * 128 + 16)
+
+// A cw_epilogue makes cw_sgemm write C = clip(alpha·op(A)·op(B) + bias + Z)
+// rather than add to C: bias one float a row of C, Z a matrix of C's shape
+// (row stride ldz), either NULL for none, clipped to [lo, hi] (±inf for
+// none) as Go's min(max(v, lo), hi).
+struct cw_epilogue {
+	const float *bias;
+	const float *z;
+	long ldz;
+	float lo, hi;
+};
+
+// cw_sgemm adds alpha·op(A)·op(B) to the m×n matrix c (row stride ldc), or
+// with an epilogue ep writes what it says. op(A) is m×k: a (row stride lda)
+// or, with tA, the transpose of a k×m a; op(B) is k×n likewise. k > 0.
+// work holds CW_SGEMM_WORK floats.
+void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, const float *a, long lda,
+              const float *b, long ldb, float *c, long ldc, const struct cw_epilogue *ep, float *work);
+
+// The activations cw_activate computes.
+enum {
+	CW_ACT_CLIP,         // min(max(x, a), b); ReLU is a = 0, b = +inf
+	CW_ACT_SIGMOID,      // 1 / (1 + exp(-x))
+	CW_ACT_SILU,         // x / (1 + exp(-x))
+	CW_ACT_HARD_SIGMOID, // max(0, min(1, a·x + b))
+	CW_ACT_HARD_SWISH,   // x · max(0, min(1, a·x + b))
+};
+
+// cw_activate applies activation act (with parameters a and b) to the n
+// floats of v in place.
+void cw_activate(int isa, int act, float a, float b, float *v, long n);
+
+// A cw_depthwise is the geometry of a depthwise convolution's plane: input
+// h × w, output oh × ow, kernel kh × kw with strides, dilations and the top
+// and left padding; lo and hi bound the output columns whose every tap
+// reads inside the input row.
+struct cw_depthwise {
+	long h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, lo, hi;
+};
+
+// cw_depthwise_plane writes one output plane y of a depthwise convolution of
+// the input plane x by the kernel wt (kh × kw): bias plus the plane z of a
+// residual (NULL for none) plus the taps inside the input.
+void cw_depthwise_plane(int isa, const struct cw_depthwise *g, const float *x, const float *wt, float bias,
+                        const float *z, float *y);
