@@ -22,17 +22,17 @@ const (
 // of its positions are gathered into scratch as columns (column j is the
 // receptive field of position j, kdim floats: "im2col"), and the GEMM
 // writes W · patches + bias + residual, clipped where the activation is a
-// ReLU or Clip (another activation is applied after). A 1×1 convolution of unit stride without
-// padding needs no patches: its input is the patch matrix.
+// ReLU or Clip (another activation is applied after). A 1×1 convolution of
+// unit stride without padding needs no patches: its input is the patch
+// matrix.
 type convKernel struct {
 	op                   *engine.Conv
 	n, c, h, w           int
 	m, oh, ow, p         int
 	groups, cg, mg, kdim int
-	pt, nPT, units       int
-	mt, nMT              int     // output channels a unit computes, and units a group's channels take
+	pt, nPT, nMT, units  int
 	direct               bool    // 1×1, unit stride, no padding
-	lo, hi               float32 // the GEMM\'s clip: the activation where it is ReLU or Clip
+	lo, hi               float32 // the GEMM's clip: the activation where it is ReLU or Clip
 	act                  bool    // another activation, applied after
 }
 
