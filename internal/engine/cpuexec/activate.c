@@ -6,12 +6,14 @@
 // Clip, hard sigmoid and hard swish are the same operations in the same
 // order as Go's (compiled without contracting a·x + b into a fused
 // multiply-add, as Go on amd64 computes it), so their results are Go's to
-// the bit. Sigmoid and SiLU (x · sigmoid(x)) take exp(-|x|) from a
-// polynomial (Cephes' expf: Cody-Waite reduction by ln 2, a degree-6
-// polynomial, the power of two put in the exponent bits), within a few
-// units in the last place of Go's float64 exp rounded (or within 1e-37 of
-// it, where the result is beyond float32's normal range); NaN and the
-// infinities come out as Go's.
+// the bit. Exp, sigmoid and SiLU (x · sigmoid(x), both from exp(-|x|))
+// take exp from a polynomial (Cephes' expf: Cody-Waite reduction by ln 2,
+// a degree-6 polynomial, the power of two put in the exponent bits),
+// within a few units in the last place of Go's float64 exp rounded (or
+// within 1e-37 of it, where the result is beyond float32's normal range);
+// NaN and the infinities come out as Go's. Erf and GELU take erf from a
+// rational approximation, within 4e-7 of Go's (6 units in the last place
+// of 1; TestActivateISAs).
 
 #include "kernels.h"
 
@@ -45,6 +47,25 @@
 		NAME##_vec e = NAME##_exp(NAME##_pick(neg, x, -x));                                       \
 		return NAME##_pick(neg, e, NAME##_splat(1)) / (1.0f + e);                                 \
 	}                                                                                             \
+	/* erf(x) as the ratio of an odd polynomial of degree 13 to an even one */                   \
+	/* of degree 8, x clamped to [-4, 4] (beyond, erf is ±1 in float32). */                     \
+	static inline ATTR NAME##_vec NAME##_erf(NAME##_vec x) {                                      \
+		NAME##_vec nan = x;                                                                       \
+		x = NAME##_pick(x < -4.0f, NAME##_splat(-4.0f), x);                                       \
+		x = NAME##_pick(x > 4.0f, NAME##_splat(4.0f), x);                                         \
+		NAME##_vec x2 = x * x;                                                                    \
+		NAME##_vec p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;                       \
+		p = p * x2 + -2.10102402082508e-06f;                                                      \
+		p = p * x2 + -5.69250639462346e-05f;                                                      \
+		p = p * x2 + -7.34990630326855e-04f;                                                      \
+		p = p * x2 + -2.95459980854025e-03f;                                                      \
+		p = p * x2 + -1.60960333262415e-02f;                                                      \
+		NAME##_vec q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;                      \
+		q = q * x2 + -1.68282697438203e-03f;                                                      \
+		q = q * x2 + -7.37332916720468e-03f;                                                      \
+		q = q * x2 + -1.42647390514189e-02f;                                                      \
+		return NAME##_pick(nan != nan, nan, x * p / q);                                           \
+	}                                                                                             \
 	static inline ATTR NAME##_vec NAME##_one(int act, NAME##_vec a, NAME##_vec b, NAME##_vec x) { \
 		switch (act) {                                                                            \
 		case CW_ACT_CLIP:                                                                         \
@@ -57,6 +78,12 @@
 			return NAME##_max(NAME##_splat(0), NAME##_min(NAME##_splat(1), a * x + b));           \
 		case CW_ACT_HARD_SWISH:                                                                   \
 			return x * NAME##_max(NAME##_splat(0), NAME##_min(NAME##_splat(1), a * x + b));       \
+		case CW_ACT_ERF:                                                                          \
+			return NAME##_erf(x);                                                                 \
+		case CW_ACT_GELU:                                                                         \
+			return 0.5f * x * (1.0f + NAME##_erf(x * 0.70710678118654752f));                      \
+		case CW_ACT_EXP:                                                                          \
+			return NAME##_exp(x);                                                                 \
 		}                                                                                         \
 		return x;                                                                                 \
 	}                                                                                             \

@@ -44,6 +44,12 @@ func cActivation(act engine.Activation) (code C.int, a, b float32, ok bool) {
 		return C.CW_ACT_HARD_SIGMOID, act.Alpha, act.Beta, true
 	case engine.ActHardSwish:
 		return C.CW_ACT_HARD_SWISH, act.Alpha, act.Beta, true
+	case engine.ActErf:
+		return C.CW_ACT_ERF, 0, 0, true
+	case engine.ActGelu:
+		return C.CW_ACT_GELU, 0, 0, true
+	case engine.ActExp:
+		return C.CW_ACT_EXP, 0, 0, true
 	}
 	return 0, 0, 0, false
 }

@@ -13,8 +13,9 @@ import (
 // instruction set the CPU runs, over a sweep of inputs through where the
 // exponentials overflow, with the special values among them and a slice
 // length that leaves a tail: clip (ReLU, ReLU6), hard sigmoid and hard
-// swish to the bit, sigmoid and SiLU within 4 units in the last place (or
-// 1e-37, where the true value is smaller than float32 resolves).
+// swish to the bit, exp, sigmoid and SiLU within 4 units in the last place (or
+// 1e-37, where the true value is smaller than float32 resolves), erf and
+// GELU within 4e-7 (times |x| beyond 1).
 func TestActivateISAs(t *testing.T) {
 	var xs []float32
 	for x := -110.0; x <= 110; x += 0.0137 {
@@ -31,19 +32,26 @@ func TestActivateISAs(t *testing.T) {
 		{Kind: engine.ActSilu},
 		{Kind: engine.ActHardSigmoid, Alpha: 0.2, Beta: 0.5},
 		{Kind: engine.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5},
+		{Kind: engine.ActErf},
+		{Kind: engine.ActGelu},
+		{Kind: engine.ActExp},
 	}
 	for _, set := range isas() {
 		for _, act := range acts {
 			v := append([]float32(nil), xs...)
 			activateWith(set, act, v)
-			exact := act.Kind != engine.ActSigmoid && act.Kind != engine.ActSilu
+			exps := act.Kind == engine.ActSigmoid || act.Kind == engine.ActSilu || act.Kind == engine.ActExp
+			erfs := act.Kind == engine.ActErf || act.Kind == engine.ActGelu
 			bad := 0
 			for i, x := range xs {
 				got, want := v[i], act.Apply(x)
 				if got != got && want != want || math.Float32bits(got) == math.Float32bits(want) {
 					continue
 				}
-				if !exact && ulps(got, want) <= 4 || !exact && math.Abs(float64(got-want)) <= 1e-37 {
+				if exps && (ulps(got, want) <= 4 || math.Abs(float64(got-want)) <= 1e-37) {
+					continue
+				}
+				if erfs && math.Abs(float64(got-want)) <= 4e-7*max(1, math.Abs(float64(x))) {
 					continue
 				}
 				if bad++; bad <= 5 {

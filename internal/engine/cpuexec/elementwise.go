@@ -233,7 +233,8 @@ func (k *padKernel) run(mem *memory, part, parts int, _ []float32) {
 	}
 }
 
-// softmaxKernel normalises one group per unit, accumulating in float64.
+// softmaxKernel normalises one group per unit, accumulating in float64; a
+// group that is a row has its exponentials taken by activate in one call.
 type softmaxKernel struct {
 	op *engine.Softmax
 }
@@ -256,10 +257,23 @@ func (k *softmaxKernel) run(mem *memory, part, parts int, _ []float32) {
 			m = max(m, x[base+j*o.Inner])
 		}
 		var sum float64
-		for j := range o.Len {
-			e := math.Exp(float64(x[base+j*o.Inner] - m))
-			y[base+j*o.Inner] = float32(e)
-			sum += e
+		if o.Inner == 1 && !o.Log {
+			// A row: its exponentials in one call (activate.c's, in
+			// vectors, where built), the sum in float64.
+			row := y[base:][:o.Len]
+			for j, v := range x[base:][:o.Len] {
+				row[j] = v - m
+			}
+			activate(engine.Activation{Kind: engine.ActExp}, row)
+			for _, e := range row {
+				sum += float64(e)
+			}
+		} else {
+			for j := range o.Len {
+				e := math.Exp(float64(x[base+j*o.Inner] - m))
+				y[base+j*o.Inner] = float32(e)
+				sum += e
+			}
 		}
 		if o.Log {
 			logSum := math.Log(sum)

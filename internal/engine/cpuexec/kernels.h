@@ -101,6 +101,9 @@ enum {
 	CW_ACT_SILU,         // x / (1 + exp(-x))
 	CW_ACT_HARD_SIGMOID, // max(0, min(1, a·x + b))
 	CW_ACT_HARD_SWISH,   // x · max(0, min(1, a·x + b))
+	CW_ACT_ERF,          // erf(x)
+	CW_ACT_GELU,         // x · (1 + erf(x/√2)) / 2
+	CW_ACT_EXP,          // exp(x)
 };
 
 // cw_activate applies activation act (with parameters a and b) to the n

@@ -166,7 +166,7 @@ func TestOnnxruntime(t *testing.T) {
 // an onnxruntime row also counts starting node and loading the model.
 func BenchmarkVersusOnnxruntime(b *testing.B) {
 	node, env := onnxruntimeNode(b)
-	for _, name := range []string{"resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0"} {
+	for _, name := range []string{"resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0", "convnext_tiny", "vit_b_16"} {
 		b.Run(name+"/engine", func(b *testing.B) { runPlan(b, benchModel(b, name), 1) })
 		b.Run(name+"/onnxruntime", func(b *testing.B) {
 			mp, err := modelgen.Generate(name)
