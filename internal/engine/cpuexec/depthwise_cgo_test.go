@@ -17,7 +17,8 @@ import (
 // with and without a residual.
 func TestDepthwiseISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, c := range []struct{ h, w, kh, kw, s, d, pt, pl, pb, pr int }{
+	type geometry struct{ h, w, kh, kw, s, d, pt, pl, pb, pr int }
+	cases := []geometry{
 		{9, 17, 3, 3, 1, 1, 1, 1, 1, 1},
 		{9, 17, 3, 3, 2, 1, 1, 1, 1, 1},
 		{12, 40, 5, 5, 1, 1, 2, 2, 2, 2},
@@ -26,7 +27,18 @@ func TestDepthwiseISAs(t *testing.T) {
 		{10, 33, 3, 3, 1, 2, 2, 2, 2, 2},
 		{6, 4, 3, 9, 1, 1, 1, 4, 1, 4},
 		{7, 21, 3, 3, 3, 1, 0, 1, 2, 0},
-	} {
+	}
+	// And 300 drawn at random: C reads without bounds checks, so a column
+	// range that let a tap stray outside the row would read what lies
+	// beside it, and differ.
+	for len(cases) < 308 {
+		c := geometry{h: 1 + rng.IntN(12), w: 1 + rng.IntN(40), kh: 1 + rng.IntN(7), kw: 1 + rng.IntN(7), s: 1 + rng.IntN(3),
+			d: 1 + rng.IntN(3), pt: rng.IntN(4), pl: rng.IntN(4), pb: rng.IntN(4), pr: rng.IntN(4)}
+		if c.h+c.pt+c.pb >= c.d*(c.kh-1)+1 && c.w+c.pl+c.pr >= c.d*(c.kw-1)+1 {
+			cases = append(cases, c)
+		}
+	}
+	for _, c := range cases {
 		oh := (c.h+c.pt+c.pb-c.d*(c.kh-1)-1)/c.s + 1
 		ow := (c.w+c.pl+c.pr-c.d*(c.kw-1)-1)/c.s + 1
 		o := &engine.Conv{
