@@ -11,14 +11,17 @@ import (
 
 // TestGemmISAs checks every GEMM the CPU runs against a float64 product,
 // over shapes around the micro-kernels' tiles and the packed blocks'
-// edges, all four transposes, strided operands and an alpha, and that
-// the floats around C stay as they were.
+// edges and shapes drawn at random, all four transposes, strided operands
+// and an alpha, and that the floats around C stay as they were.
 func TestGemmISAs(t *testing.T) {
 	if len(isas()) < 3 {
 		t.Errorf("instruction sets %v: want go, base and more on any CPU cgo builds for", isas())
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 9}, {7, 33, 17}, {13, 65, 256}, {64, 128, 257}, {97, 31, 600}, {100, 530, 40}, {2, 1000, 5}}
+	for range 40 { // and some drawn at random, the operands no larger than they must be
+		shapes = append(shapes, [3]int{1 + rng.IntN(120), 1 + rng.IntN(120), 1 + rng.IntN(300)})
+	}
 	work := make([]float32, max(gemmWork, gonumWork))
 	for _, isa := range isas() {
 		for _, s := range shapes {
