@@ -6,12 +6,18 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// gemmKernel computes a Gemm op in tiles of blockM × blockN of its block of
-// Y: initialise with Beta·C, accumulate Alpha·op(A)·op(B), activate.
+// gemmKernel computes a Gemm op in tiles of mt × blockN of its block of Y:
+// initialise with Beta·C, accumulate Alpha·op(A)·op(B), activate. mt is
+// blockM times 4, 2 or 1, the most that leaves minGemmUnits tiles: each
+// tile's GEMM packs its columns of B once for all its rows.
 type gemmKernel struct {
-	op         *engine.Gemm
-	nMT, units int
+	op             *engine.Gemm
+	mt, nMT, units int
 }
+
+// minGemmUnits is the fewest tiles a Gemm is cut into where its rows allow,
+// to keep the workers busy.
+const minGemmUnits = 8
 
 func newGemm(o *engine.Gemm) (kernel, error) {
 	rowsA, colsA := o.M, o.K
@@ -32,8 +38,14 @@ func newGemm(o *engine.Gemm) (kernel, error) {
 	if !ok {
 		return nil, fmt.Errorf("inconsistent geometry M=%d N=%d K=%d N0=%d A%v B%v C%v Y%v", o.M, o.N, o.K, o.N0, o.A.Shape, o.B.Shape, o.C.Shape, o.Y.Shape)
 	}
-	k := &gemmKernel{op: o, nMT: (o.M + blockM - 1) / blockM}
-	k.units = k.nMT * ((o.N + blockN - 1) / blockN)
+	nNT := (o.N + blockN - 1) / blockN
+	k := &gemmKernel{op: o}
+	for _, k.mt = range []int{4 * blockM, 2 * blockM, blockM} {
+		if k.nMT = (o.M + k.mt - 1) / k.mt; k.nMT*nNT >= minGemmUnits {
+			break
+		}
+	}
+	k.units = k.nMT * nNT
 	return k, nil
 }
 
@@ -51,9 +63,9 @@ func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
 	a, b, c, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.C), mem.f32(o.Y)
 	lo, hi := span(k.units, part, parts)
 	for u := lo; u < hi; u++ {
-		i0 := u % k.nMT * blockM
+		i0 := u % k.nMT * k.mt
 		j0 := u / k.nMT * blockN
-		mb, nb := min(blockM, o.M-i0), min(blockN, o.N-j0)
+		mb, nb := min(k.mt, o.M-i0), min(blockN, o.N-j0)
 		for i := i0; i < i0+mb; i++ {
 			row := y[i*o.LDY+o.N0+j0:][:nb]
 			if c == nil || o.Beta == 0 {
