@@ -33,6 +33,11 @@ func (i isa) String() string {
 	return fmt.Sprintf("isa(%d)", int(i))
 }
 
+// Kernels names the instruction set the executor's kernels run: "avx512",
+// "avx2", "base" (the compiler's baseline vectors) or "go" (built without
+// cgo).
+func Kernels() string { return cpuISA.String() }
+
 // supported says whether the CPU runs i.
 func (i isa) supported() bool {
 	return i == isaGo || i >= 0 && i < numISAs && C.cw_isa_supported(C.int(i)) != 0

@@ -1,5 +1,6 @@
-// Package cpu is the runtime that runs models on the CPU, in pure Go, as
-// one device ("GPU 0"). It is what a worker uses on a machine without a
+// Package cpu is the runtime that runs models on the CPU, with package
+// cpuexec (Go, its hot loops in C where built with cgo), as one device
+// ("GPU 0"). It is what a worker uses on a machine without a
 // GPU and the reference the CUDA runtime is checked against.
 //
 // A model path P names the ONNX file P.onnx. Load imports it with package
@@ -93,7 +94,9 @@ func New(cfg Config) (*Runtime, error) {
 }
 
 // Name implements runtime.Runtime.
-func (r *Runtime) Name() string { return fmt.Sprintf("cpu (%d threads, pure Go)", r.workers.Size()) }
+func (r *Runtime) Name() string {
+	return fmt.Sprintf("cpu (%d threads, %s kernels)", r.workers.Size(), cpuexec.Kernels())
+}
 
 // NumGPUs implements runtime.Runtime: the CPU is one device.
 func (r *Runtime) NumGPUs() int { return 1 }
