@@ -70,10 +70,10 @@ var blas32 gonum.Implementation
 // the calling goroutine, with gonum's Sgemm: the GEMM of builds without cgo.
 // op(A) is m×k: A (row stride lda) or, with tA, the transpose of a k×m A.
 // op(B) is k×n likewise. work holds gonumWork floats. Each block of B is
-// transposed first where it is not: gonum's products of rows by rows, dot
-// products, ran twice as fast as its rows by columns, and sum in parts
-// (each product by columns is added to C in turn, a long sum's error
-// growing with its length).
+// transposed first where it is not: gonum multiplies rows by rows (dot
+// products, each summed in parts) twice as fast as rows by columns, which
+// adds every product to C in turn (the error of a long sum growing with
+// its length).
 func gemmGonum(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, work []float32) {
 	ta := blas.NoTrans
 	if tA {
