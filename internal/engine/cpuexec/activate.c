@@ -104,6 +104,21 @@
 			for (long l = i; l < n; l++)                                                          \
 				v[l] = t[l - i];                                                                  \
 		}                                                                                         \
+	}                                                                                             \
+	/* softmax writes the softmax of the n floats at x to y as softmaxRowGo */                   \
+	/* does, its exponentials in vectors. */                                                      \
+	ATTR static void NAME##_softmax(const float *x, float *y, long n) {                           \
+		float m = -__builtin_inff();                                                              \
+		for (long i = 0; i < n; i++)                                                              \
+			m = go_max(m, x[i]);                                                                  \
+		for (long i = 0; i < n; i++)                                                              \
+			y[i] = x[i] - m;                                                                      \
+		NAME(CW_ACT_EXP, 0, 0, y, n);                                                             \
+		double sum = 0;                                                                           \
+		for (long i = 0; i < n; i++)                                                              \
+			sum += y[i];                                                                          \
+		for (long i = 0; i < n; i++)                                                              \
+			y[i] = (float)(y[i] / sum);                                                           \
 	}
 
 #define NO_FMA __attribute__((optimize("fp-contract=off")))
@@ -126,5 +141,20 @@ void cw_activate(int isa, int act, float a, float b, float *v, long n) {
 #endif
 	default:
 		activate_base(act, a, b, v, n);
+	}
+}
+
+void cw_softmax(int isa, const float *x, float *y, long n) {
+	switch (isa) {
+#if defined(__x86_64__)
+	case CW_ISA_AVX512:
+		activate_avx512_softmax(x, y, n);
+		return;
+	case CW_ISA_AVX2:
+		activate_avx2_softmax(x, y, n);
+		return;
+#endif
+	default:
+		activate_base_softmax(x, y, n);
 	}
 }

@@ -4,6 +4,8 @@ package cpuexec
 
 // #cgo noescape cw_activate
 // #cgo nocallback cw_activate
+// #cgo noescape cw_softmax
+// #cgo nocallback cw_softmax
 // #include "kernels.h"
 import "C"
 
@@ -27,6 +29,19 @@ func activateWith(set isa, act engine.Activation, v []float32) {
 		return
 	}
 	C.cw_activate(C.int(set), code, C.float(a), C.float(b), cfloats(v), C.long(len(v)))
+}
+
+// softmaxRow writes the softmax of x to y (as long), as softmaxRowGo does,
+// with activate.c's exponentials.
+func softmaxRow(x, y []float32) { softmaxRowWith(cpuISA, x, y) }
+
+func softmaxRowWith(set isa, x, y []float32) {
+	if set == isaGo || len(x) < minCActivate {
+		softmaxRowGo(x, y)
+		return
+	}
+	y = y[:len(x)] // C writes len(x) floats
+	C.cw_softmax(C.int(set), cfloats(x), cfloats(y), C.long(len(x)))
 }
 
 // cActivation is act as activate.c names it, if it computes it.

@@ -4,6 +4,7 @@ package cpuexec
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
@@ -89,6 +90,48 @@ func BenchmarkActivate(b *testing.B) {
 					activateWith(set, act, v)
 				}
 			})
+		}
+	}
+}
+
+// TestSoftmaxRowISAs checks activate.c's softmax of a row against
+// softmaxRowGo on every instruction set the CPU runs: rows shorter than a
+// vector and with tails, values far apart, masked (-inf) entries, and a
+// row all masked (NaN, as in Go).
+func TestSoftmaxRowISAs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	inf := float32(math.Inf(1))
+	for _, n := range []int{1, 15, 16, 17, 64, 197, 1000} {
+		for _, scale := range []float32{1, 30} {
+			x := randoms(rng, n)
+			for i := range x {
+				x[i] *= scale
+				if i%7 == 3 {
+					x[i] = -inf
+				}
+			}
+			want := make([]float32, n)
+			softmaxRowGo(x, want)
+			for _, set := range isas() {
+				got := make([]float32, n)
+				softmaxRowWith(set, x, got)
+				for i := range want {
+					if got[i] != got[i] && want[i] != want[i] {
+						continue
+					}
+					if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-6*float64(want[i]) || d <= 1e-37) {
+						t.Fatalf("%v n %d scale %g: [%d] = %g, Go gives %g", set, n, scale, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	masked := []float32{-inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf}
+	for _, set := range isas() {
+		got := make([]float32, len(masked))
+		softmaxRowWith(set, masked, got)
+		if got[0] == got[0] || got[16] == got[16] {
+			t.Errorf("%v: a row all -inf gave %v, want NaN as Go", set, got)
 		}
 	}
 }

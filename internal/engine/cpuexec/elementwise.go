@@ -234,9 +234,27 @@ func (k *padKernel) run(mem *memory, part, parts int, _ []float32) {
 }
 
 // softmaxKernel normalises one group per unit, accumulating in float64; a
-// group that is a row has its exponentials taken by activate in one call.
+// group that is a row goes to softmaxRow.
 type softmaxKernel struct {
 	op *engine.Softmax
+}
+
+// softmaxRowGo writes the softmax of x to y (as long): exp(x − max) over
+// its sum, in float64.
+func softmaxRowGo(x, y []float32) {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var sum float64
+	for j, v := range x {
+		e := math.Exp(float64(v - m))
+		y[j] = float32(e)
+		sum += e
+	}
+	for j := range x {
+		y[j] = float32(float64(y[j]) / sum)
+	}
 }
 
 func newSoftmax(o *engine.Softmax) (kernel, error) {
@@ -252,28 +270,19 @@ func (k *softmaxKernel) run(mem *memory, part, parts int, _ []float32) {
 	lo, hi := span(o.Outer*o.Inner, part, parts)
 	for u := lo; u < hi; u++ {
 		base := u/o.Inner*o.Len*o.Inner + u%o.Inner
+		if o.Inner == 1 && !o.Log {
+			softmaxRow(x[base:][:o.Len], y[base:][:o.Len])
+			continue
+		}
 		m := float32(math.Inf(-1))
 		for j := range o.Len {
 			m = max(m, x[base+j*o.Inner])
 		}
 		var sum float64
-		if o.Inner == 1 && !o.Log {
-			// A row: its exponentials in one call (activate.c's, in
-			// vectors, where built), the sum in float64.
-			row := y[base:][:o.Len]
-			for j, v := range x[base:][:o.Len] {
-				row[j] = v - m
-			}
-			activate(engine.Activation{Kind: engine.ActExp}, row)
-			for _, e := range row {
-				sum += float64(e)
-			}
-		} else {
-			for j := range o.Len {
-				e := math.Exp(float64(x[base+j*o.Inner] - m))
-				y[base+j*o.Inner] = float32(e)
-				sum += e
-			}
+		for j := range o.Len {
+			e := math.Exp(float64(x[base+j*o.Inner] - m))
+			y[base+j*o.Inner] = float32(e)
+			sum += e
 		}
 		if o.Log {
 			logSum := math.Log(sum)

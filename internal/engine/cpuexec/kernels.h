@@ -123,3 +123,7 @@ struct cw_depthwise {
 // residual (NULL for none) plus the taps inside the input.
 void cw_depthwise_plane(int isa, const struct cw_depthwise *g, const float *x, const float *wt, float bias,
                         const float *z, float *y);
+
+// cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
+// over its sum, the sum in double precision.
+void cw_softmax(int isa, const float *x, float *y, long n);

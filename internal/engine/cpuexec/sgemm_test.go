@@ -64,7 +64,7 @@ func TestGemmISAs(t *testing.T) {
 				gemmAccWith(isa, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
 				for i, w := range want {
 					inside := i/ldc < m && i%ldc < n
-					if got := float64(c[i]); !inside && got != w || math.Abs(got-w) > 1e-5*(1+math.Sqrt(float64(k))) {
+					if got := float64(c[i]); !inside && got != w || !(math.Abs(got-w) <= 1e-5*(1+math.Sqrt(float64(k)))) {
 						t.Fatalf("%s: C[%d][%d] = %g, want %g (inside %v)", name, i/ldc, i%ldc, got, w, inside)
 					}
 				}
@@ -112,7 +112,7 @@ func TestGemmEpilogue(t *testing.T) {
 							want += float64(e.z[i*ldc+j])
 						}
 						want = min(max(want, float64(e.lo)), float64(e.hi))
-						if got := float64(c[i*ldc+j]); math.Abs(got-want) > 1e-5*(1+math.Sqrt(float64(k))) {
+						if got := float64(c[i*ldc+j]); !(math.Abs(got-want) <= 1e-5*(1+math.Sqrt(float64(k)))) {
 							t.Fatalf("%s: C[%d][%d] = %g, want %g", name, i, j, got, want)
 						}
 					}
