@@ -130,11 +130,12 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 	}
 }
 
-// im2col writes the patches of positions [p0, p0+np) of one group's input
+// im2colGo writes the patches of positions [p0, p0+np) of one group's input
 // xg as the columns of cols ([kdim, np]), patch element (c, kh, kw) in row
 // c·KH·KW + kh·KW + kw as in W. Each row is filled an output row's run of
 // positions at a time: a copy of an input row's segment at unit stride.
-func (k *convKernel) im2col(xg, cols []float32, p0, np int) {
+// im2col does it, in C where built with cgo.
+func (k *convKernel) im2colGo(xg, cols []float32, p0, np int) {
 	o := k.op
 	s := o.StrideW
 	for c := range k.cg {
@@ -162,7 +163,9 @@ func (k *convKernel) im2col(xg, cols []float32, p0, np int) {
 					clear(seg[:lo])
 					clear(seg[hi:])
 					if s == 1 {
-						copy(seg[lo:hi], src[iw+lo:])
+						if lo < hi { // a run all in the padding reads nothing, iw past the row
+							copy(seg[lo:hi], src[iw+lo:])
+						}
 						continue
 					}
 					for t := lo; t < hi; t++ {

@@ -11,7 +11,7 @@
 
 // edge adds the taps of kernel row wr at output column c, those inside the
 // input row in (of w floats) alone.
-static inline float edge(const struct cw_depthwise *g, const float *in, const float *wr, long c, float v) {
+static inline float edge(const struct cw_window *g, const float *in, const float *wr, long c, float v) {
 	for (long t = 0; t < g->kw; t++) {
 		long ix = c * g->sw + t * g->dw - g->pl;
 		if (ix >= 0 && ix < g->w)
@@ -21,7 +21,7 @@ static inline float edge(const struct cw_depthwise *g, const float *in, const fl
 }
 
 #define DEPTHWISE(NAME, ATTR)                                                                         \
-	ATTR static void NAME##_row(const struct cw_depthwise *g, float *restrict out,                      \
+	ATTR static void NAME##_row(const struct cw_window *g, float *restrict out,                      \
 	                            const float *restrict in, const float *restrict wr) {                   \
 		long s = g->sw, n = g->hi - g->lo;                                                              \
 		for (long c = 0; c < g->lo; c++)                                                                \
@@ -65,7 +65,7 @@ static inline float edge(const struct cw_depthwise *g, const float *in, const fl
 		for (long c = g->hi > g->lo ? g->hi : g->lo; c < g->ow; c++)                                    \
 			out[c] = edge(g, in, wr, c, out[c]);                                                        \
 	}                                                                                                   \
-	ATTR static void NAME(const struct cw_depthwise *g, const float *x, const float *wt, float bias,    \
+	ATTR static void NAME(const struct cw_window *g, const float *x, const float *wt, float bias,    \
 	                      const float *z, float *y) {                                                   \
 		long p = g->oh * g->ow;                                                                         \
 		if (z)                                                                                          \
@@ -88,7 +88,7 @@ DEPTHWISE(depthwise_avx2, __attribute__((target("avx2,fma"))))
 DEPTHWISE(depthwise_avx512, __attribute__((target("avx512f"))))
 #endif
 
-void cw_depthwise_plane(int isa, const struct cw_depthwise *g, const float *x, const float *wt, float bias,
+void cw_depthwise_plane(int isa, const struct cw_window *g, const float *x, const float *wt, float bias,
                         const float *z, float *y) {
 	switch (isa) {
 #if defined(__x86_64__)

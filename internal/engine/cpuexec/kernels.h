@@ -110,20 +110,26 @@ enum {
 // floats of v in place.
 void cw_activate(int isa, int act, float a, float b, float *v, long n);
 
-// A cw_depthwise is the geometry of a depthwise convolution's plane: input
+// A cw_window is the geometry of a convolution's window over a plane: input
 // h × w, output oh × ow, kernel kh × kw with strides, dilations and the top
 // and left padding; lo and hi bound the output columns whose every tap
-// reads inside the input row.
-struct cw_depthwise {
+// reads inside the input row (for cw_depthwise_plane).
+struct cw_window {
 	long h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, lo, hi;
 };
 
 // cw_depthwise_plane writes one output plane y of a depthwise convolution of
 // the input plane x by the kernel wt (kh × kw): bias plus the plane z of a
 // residual (NULL for none) plus the taps inside the input.
-void cw_depthwise_plane(int isa, const struct cw_depthwise *g, const float *x, const float *wt, float bias,
+void cw_depthwise_plane(int isa, const struct cw_window *g, const float *x, const float *wt, float bias,
                         const float *z, float *y);
 
 // cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
 // over its sum, the sum in double precision.
 void cw_softmax(int isa, const float *x, float *y, long n);
+
+// cw_im2col writes the patches of output positions [p0, p0+np) of the cg
+// input planes at x (each h × w) as the columns of cols ([cg·kh·kw, np]):
+// row c·kh·kw + i·kw + j holds tap (i, j) of channel c, zero where it falls
+// in the padding.
+void cw_im2col(int isa, const struct cw_window *g, long cg, const float *x, float *cols, long p0, long np);

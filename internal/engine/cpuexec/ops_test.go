@@ -115,6 +115,13 @@ func operatorGraphs() []graph {
 		{name: "conv1x1-strided", input: []int{8, 9, 9}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 8, 12, 1, 1, false, ints("strides", 2, 2))
 		}},
+		// A 1×1 convolution padded all round: its border outputs read
+		// nothing but padding, and at this size a position tile starts in
+		// the right padding (a run starting past the row once made im2col
+		// slice beyond it).
+		{name: "conv1x1-padded", input: []int{3, 31, 53}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 4, 1, 1, false, ints("pads", 1, 2, 1, 2))
+		}},
 		{name: "conv3x3-wide", input: []int{64, 12, 12}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 64, 66, 3, 1, false, ints("pads", 1, 1, 1, 1))
 		}},
