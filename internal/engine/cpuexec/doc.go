@@ -8,11 +8,12 @@
 // AVX-512, AVX2 + FMA and the compiler's baseline vectors, the widest the
 // CPU has chosen at start-up (isa.go): sgemm.c, a GEMM in the manner of
 // BLIS that writes a convolution's bias, residual and ReLU or Clip with the
-// last block of each sum; depthwise.c, the depthwise planes; activate.c,
-// ReLU, Clip, sigmoid, SiLU, the hard ones, exp, erf and GELU over a slice,
-// and the softmax of a row. Built without cgo, gonum's SGEMM and Go loops
-// do the same, several times slower (BenchmarkGemm, BenchmarkActivate and
-// BenchmarkDepthwisePlane run both side by side).
+// last block of each sum; im2col.c, the patches; depthwise.c, the
+// depthwise planes; activate.c, ReLU, Clip, sigmoid, SiLU, the hard ones,
+// exp, erf and GELU over a slice, and the softmax of a row. Built without
+// cgo, gonum's SGEMM and Go loops do the same, several times slower
+// (BenchmarkGemm, BenchmarkActivate and BenchmarkDepthwisePlane run both
+// side by side).
 //
 // Each op's work is cut into independent tiles shared out among a fixed set
 // of worker goroutines (Workers), so one inference uses every core at any
