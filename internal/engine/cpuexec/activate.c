@@ -17,8 +17,9 @@
 
 #include "kernels.h"
 
-// ACTIVATE defines NAME for vectors of W floats.
-#define ACTIVATE(NAME, ATTR, W)                                                                   \
+// ACTIVATE defines NAME, an activation over a slice, and SOFTMAX, a row's
+// softmax, for vectors of W floats.
+#define ACTIVATE(NAME, SOFTMAX, ATTR, W)                                                          \
 	GO_VEC(NAME, ATTR, W)                                                                         \
 	/* exp(x): x clamped to [-110, 89], beyond which exp is 0 or +inf in */                     \
 	/* float32 anyway; the power of two is put in as two halves, so that */                     \
@@ -107,7 +108,7 @@
 	}                                                                                             \
 	/* softmax writes the softmax of the n floats at x to y as softmaxRowGo */                   \
 	/* does, its exponentials in vectors. */                                                      \
-	ATTR static void NAME##_softmax(const float *x, float *y, long n) {                           \
+	ATTR static void SOFTMAX(const float *x, float *y, long n) {                                  \
 		float m = -__builtin_inff();                                                              \
 		for (long i = 0; i < n; i++)                                                              \
 			m = go_max(m, x[i]);                                                                  \
@@ -123,38 +124,16 @@
 
 #define NO_FMA __attribute__((optimize("fp-contract=off")))
 
-ACTIVATE(activate_base, NO_FMA, 4)
+ACTIVATE(activate_base, softmax_base, NO_FMA, 4)
 #if defined(__x86_64__)
-ACTIVATE(activate_avx2, NO_FMA __attribute__((target("avx2,fma"))), 8)
-ACTIVATE(activate_avx512, NO_FMA __attribute__((target("avx512f"))), 16)
+ACTIVATE(activate_avx2, softmax_avx2, NO_FMA __attribute__((target("avx2,fma"))), 8)
+ACTIVATE(activate_avx512, softmax_avx512, NO_FMA __attribute__((target("avx512f"))), 16)
 #endif
 
 void cw_activate(int isa, int act, float a, float b, float *v, long n) {
-	switch (isa) {
-#if defined(__x86_64__)
-	case CW_ISA_AVX512:
-		activate_avx512(act, a, b, v, n);
-		return;
-	case CW_ISA_AVX2:
-		activate_avx2(act, a, b, v, n);
-		return;
-#endif
-	default:
-		activate_base(act, a, b, v, n);
-	}
+	CW_DISPATCH(isa, activate, act, a, b, v, n);
 }
 
 void cw_softmax(int isa, const float *x, float *y, long n) {
-	switch (isa) {
-#if defined(__x86_64__)
-	case CW_ISA_AVX512:
-		activate_avx512_softmax(x, y, n);
-		return;
-	case CW_ISA_AVX2:
-		activate_avx2_softmax(x, y, n);
-		return;
-#endif
-	default:
-		activate_base_softmax(x, y, n);
-	}
+	CW_DISPATCH(isa, softmax, x, y, n);
 }

@@ -90,16 +90,5 @@ DEPTHWISE(depthwise_avx512, __attribute__((target("avx512f"))))
 
 void cw_depthwise_plane(int isa, const struct cw_window *g, const float *x, const float *wt, float bias,
                         const float *z, float *y) {
-	switch (isa) {
-#if defined(__x86_64__)
-	case CW_ISA_AVX512:
-		depthwise_avx512(g, x, wt, bias, z, y);
-		return;
-	case CW_ISA_AVX2:
-		depthwise_avx2(g, x, wt, bias, z, y);
-		return;
-#endif
-	default:
-		depthwise_base(g, x, wt, bias, z, y);
-	}
+	CW_DISPATCH(isa, depthwise, g, x, wt, bias, z, y);
 }

@@ -58,16 +58,5 @@ IM2COL(im2col_avx512, __attribute__((target("avx512f"))))
 #endif
 
 void cw_im2col(int isa, const struct cw_window *g, long cg, const float *x, float *cols, long p0, long np) {
-	switch (isa) {
-#if defined(__x86_64__)
-	case CW_ISA_AVX512:
-		im2col_avx512(g, cg, x, cols, p0, np);
-		return;
-	case CW_ISA_AVX2:
-		im2col_avx2(g, cg, x, cols, p0, np);
-		return;
-#endif
-	default:
-		im2col_base(g, cg, x, cols, p0, np);
-	}
+	CW_DISPATCH(isa, im2col, g, cg, x, cols, p0, np);
 }

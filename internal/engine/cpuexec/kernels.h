@@ -9,6 +9,18 @@ enum {
 	CW_ISAS,
 };
 
+// CW_DISPATCH calls NAME_avx512, NAME_avx2 or NAME_base, as isa says, with
+// the arguments that follow (kernels defined once in a macro and compiled
+// for each instruction set).
+#if defined(__x86_64__)
+#define CW_DISPATCH(isa, NAME, ...)                                                                 \
+	((isa) == CW_ISA_AVX512 ? NAME##_avx512(__VA_ARGS__)                                            \
+	 : (isa) == CW_ISA_AVX2 ? NAME##_avx2(__VA_ARGS__)                                              \
+	                        : NAME##_base(__VA_ARGS__))
+#else
+#define CW_DISPATCH(isa, NAME, ...) NAME##_base(__VA_ARGS__)
+#endif
+
 int cw_isa_supported(int isa);
 const char *cw_isa_name(int isa);
 int cw_isa_best(void);
