@@ -239,24 +239,6 @@ type softmaxKernel struct {
 	op *engine.Softmax
 }
 
-// softmaxRowGo writes the softmax of x to y (as long): exp(x − max) over
-// its sum, in float64.
-func softmaxRowGo(x, y []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var sum float64
-	for j, v := range x {
-		e := math.Exp(float64(v - m))
-		y[j] = float32(e)
-		sum += e
-	}
-	for j := range x {
-		y[j] = float32(float64(y[j]) / sum)
-	}
-}
-
 func newSoftmax(o *engine.Softmax) (kernel, error) {
 	if o.Outer < 0 || o.Len < 1 || o.Inner < 1 || o.Outer*o.Len*o.Inner != o.X.Elems() || o.X.Elems() != o.Y.Elems() {
 		return nil, fmt.Errorf("bad geometry %d×%d×%d for X%v", o.Outer, o.Len, o.Inner, o.X.Shape)
@@ -274,26 +256,37 @@ func (k *softmaxKernel) run(mem *memory, part, parts int, _ []float32) {
 			softmaxRow(x[base:][:o.Len], y[base:][:o.Len])
 			continue
 		}
-		m := float32(math.Inf(-1))
-		for j := range o.Len {
-			m = max(m, x[base+j*o.Inner])
+		softmaxGo(x[base:], y[base:], o.Len, o.Inner, o.Log)
+	}
+}
+
+// softmaxRowGo writes the softmax of x to y (as long), in Go: softmaxRow
+// where activate.c is not built.
+func softmaxRowGo(x, y []float32) { softmaxGo(x, y, len(x), 1, false) }
+
+// softmaxGo writes the softmax of the n floats x[0], x[stride], … to y at
+// the same places, or with log its logarithm: x − max less the logarithm of
+// the sum of exp(x − max), accumulated in float64.
+func softmaxGo(x, y []float32, n, stride int, log bool) {
+	m := float32(math.Inf(-1))
+	for j := range n {
+		m = max(m, x[j*stride])
+	}
+	var sum float64
+	for j := range n {
+		e := math.Exp(float64(x[j*stride] - m))
+		y[j*stride] = float32(e)
+		sum += e
+	}
+	if log {
+		logSum := math.Log(sum)
+		for j := range n {
+			y[j*stride] = float32(float64(x[j*stride]-m) - logSum)
 		}
-		var sum float64
-		for j := range o.Len {
-			e := math.Exp(float64(x[base+j*o.Inner] - m))
-			y[base+j*o.Inner] = float32(e)
-			sum += e
-		}
-		if o.Log {
-			logSum := math.Log(sum)
-			for j := range o.Len {
-				y[base+j*o.Inner] = float32(float64(x[base+j*o.Inner]-m) - logSum)
-			}
-			continue
-		}
-		for j := range o.Len {
-			y[base+j*o.Inner] = float32(float64(y[base+j*o.Inner]) / sum)
-		}
+		return
+	}
+	for j := range n {
+		y[j*stride] = float32(float64(y[j*stride]) / sum)
 	}
 }
 

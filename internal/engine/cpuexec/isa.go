@@ -42,14 +42,3 @@ func Kernels() string { return cpuISA.String() }
 func (i isa) supported() bool {
 	return i == isaGo || i >= 0 && i < numISAs && C.cw_isa_supported(C.int(i)) != 0
 }
-
-// isas are the instruction sets this CPU runs, isaGo first.
-func isas() []isa {
-	var l []isa
-	for i := isaGo; i < numISAs; i++ {
-		if i.supported() {
-			l = append(l, i)
-		}
-	}
-	return l
-}
