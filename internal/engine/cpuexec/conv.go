@@ -105,13 +105,12 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 		m0 := g*k.mg + mt*tileM
 		nm := min(tileM, k.mg-mt*tileM)
 		xg := x[(n*k.c+g*k.cg)*k.h*k.w:]
-		b, ldb := xg[p0:], k.p
-		if !k.direct {
-			if built != colTile {
-				k.im2col(xg, patches, p0, np)
-				built = colTile
-			}
-			b, ldb = patches, np
+		b, ldb := patches, np
+		if k.direct { // the input is the patch matrix (p0 may pass a padded input's plane otherwise)
+			b, ldb = xg[p0:], k.p
+		} else if built != colTile {
+			k.im2col(xg, patches, p0, np)
+			built = colTile
 		}
 		ybase := (n*k.m+m0)*k.p + p0
 		e := epilogue{lo: k.lo, hi: k.hi}

@@ -122,6 +122,13 @@ func operatorGraphs() []graph {
 		{name: "conv1x1-padded", input: []int{3, 31, 53}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 3, 4, 1, 1, false, ints("pads", 1, 2, 1, 2))
 		}},
+		// Grouped, padded so wide that the output has more positions
+		// than a group's input: a tile's first position lies beyond the
+		// last group's input plane (slicing the input there panicked;
+		// FuzzImport found it).
+		{name: "conv-grouped-padded-wide", input: []int{2, 4, 4}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 2, 4, 1, 2, false, ints("pads", 0, 40, 0, 40))
+		}},
 		{name: "conv3x3-wide", input: []int{64, 12, 12}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 64, 66, 3, 1, false, ints("pads", 1, 1, 1, 1))
 		}},
