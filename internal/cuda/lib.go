@@ -13,6 +13,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
@@ -101,20 +102,20 @@ func (l *loader) noSymbol(fn string) error {
 }
 
 // fixedDirs are searched after the dynamic loader's own search.
-var fixedDirs = []string{
+var fixedDirs = archDirs(runtime.GOARCH, []string{
 	"/usr/local/cuda/lib64",
-	"/usr/local/cuda/targets/x86_64-linux/lib",
-	"/usr/lib/x86_64-linux-gnu",
+	"/usr/local/cuda/targets/$TARGET/lib",
+	"/usr/lib/$MULTIARCH",
 	"/usr/local/nvidia/lib64",
 	"/usr/lib64",
-}
+})
 
 // globDirs are searched last: CUDA toolkits of other versions and the
 // NVIDIA wheels that PyTorch installs (site-packages/nvidia/<pkg>/lib),
 // where cuDNN, cuBLAS and NVRTC may be the only copies on a GPU host.
-var globDirs = []string{
+var globDirs = archDirs(runtime.GOARCH, []string{
 	"/usr/local/cuda-*/lib64",
-	"/usr/local/cuda-*/targets/x86_64-linux/lib",
+	"/usr/local/cuda-*/targets/$TARGET/lib",
 	"/usr/local/lib/python3*/dist-packages/nvidia/*/lib",
 	"/usr/local/lib/python3*/site-packages/nvidia/*/lib",
 	"/usr/lib/python3*/dist-packages/nvidia/*/lib",
@@ -126,6 +127,36 @@ var globDirs = []string{
 	"/usr/local/lib/python3*/site-packages/torch/lib",
 	"$CONDA_PREFIX/lib",
 	"/opt/conda/lib",
+})
+
+// archDirs puts the machine's architecture into dirs: $TARGET as the
+// CUDA toolkit names it under targets/ and $MULTIARCH as Debian's and
+// Ubuntu's library directories do. An arm64 server (a Grace Hopper) has
+// the toolkit's sbsa-linux, a Jetson aarch64-linux; a directory that
+// does not exist costs one failed look-up. Other variables are left for
+// searchPath to expand from the environment.
+func archDirs(goarch string, dirs []string) []string {
+	targets, multiarch := []string{goarch + "-linux"}, goarch+"-linux-gnu"
+	switch goarch {
+	case "amd64":
+		targets, multiarch = []string{"x86_64-linux"}, "x86_64-linux-gnu"
+	case "arm64":
+		targets, multiarch = []string{"sbsa-linux", "aarch64-linux"}, "aarch64-linux-gnu"
+	case "ppc64le":
+		targets, multiarch = []string{"ppc64le-linux"}, "powerpc64le-linux-gnu"
+	}
+	var out []string
+	for _, d := range dirs {
+		switch {
+		case strings.Contains(d, "$TARGET"):
+			for _, t := range targets {
+				out = append(out, strings.ReplaceAll(d, "$TARGET", t))
+			}
+		default:
+			out = append(out, strings.ReplaceAll(d, "$MULTIARCH", multiarch))
+		}
+	}
+	return out
 }
 
 // loaderDir stands for the dynamic loader's own search (LD_LIBRARY_PATH,

@@ -99,6 +99,26 @@ func TestSearchPath(t *testing.T) {
 	}
 }
 
+// The toolkit's and the distribution's directories follow the
+// architecture the binary was built for (a worker on a Grace Hopper looks
+// in sbsa-linux and aarch64-linux-gnu).
+func TestArchDirs(t *testing.T) {
+	dirs := []string{"/usr/local/cuda/targets/$TARGET/lib", "/usr/lib/$MULTIARCH", "$HOME/lib"}
+	for goarch, want := range map[string][]string{
+		"amd64": {"/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu", "$HOME/lib"},
+		"arm64": {"/usr/local/cuda/targets/sbsa-linux/lib", "/usr/local/cuda/targets/aarch64-linux/lib", "/usr/lib/aarch64-linux-gnu", "$HOME/lib"},
+	} {
+		if got := archDirs(goarch, dirs); !slices.Equal(got, want) {
+			t.Errorf("archDirs(%s) = %q, want %q", goarch, got, want)
+		}
+	}
+	for _, d := range append(slices.Clone(fixedDirs), globDirs...) {
+		if strings.Contains(d, "$TARGET") || strings.Contains(d, "$MULTIARCH") {
+			t.Errorf("%s: an architecture left unexpanded", d)
+		}
+	}
+}
+
 // Without the libraries (this machine), every call returns an error
 // wrapping ErrNoSymbol and nothing calls a null pointer.
 func TestCallsWithoutLibraries(t *testing.T) {
