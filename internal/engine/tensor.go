@@ -184,10 +184,13 @@ func (a Activation) Apply(x float32) float32 {
 		return max(x, 0)
 	case ActClip:
 		return min(max(x, a.Min), a.Max)
+	// float32(a.Alpha*x) rounds the product before the sum: without it Go
+	// may fuse the two into one multiply-add (it does on arm64), and the
+	// result would depend on the architecture.
 	case ActHardSigmoid:
-		return max(0, min(1, a.Alpha*x+a.Beta))
+		return max(0, min(1, float32(a.Alpha*x)+a.Beta))
 	case ActHardSwish:
-		return x * max(0, min(1, a.Alpha*x+a.Beta))
+		return x * max(0, min(1, float32(a.Alpha*x)+a.Beta))
 	case ActSigmoid:
 		return float32(1 / (1 + math.Exp(-float64(x))))
 	case ActTanh:

@@ -46,7 +46,10 @@ func (w *Window) Estimate() int64 {
 		return s[down]
 	}
 	up := down + 1
-	return int64(float64(s[up])*(pos-float64(down)) + float64(s[down])*(float64(up)-pos))
+	// Each product rounded on its own: Go may fuse a product and a sum
+	// into one multiply-add (it does on arm64), and an estimate 1 ns
+	// apart would make schedules differ between machines.
+	return int64(float64(float64(s[up])*(pos-float64(down))) + float64(float64(s[down])*(float64(up)-pos)))
 }
 
 // ReferenceClock is the SM clock (MHz) INFER5 takes when a worker reports

@@ -5,8 +5,8 @@
 //
 // Clip, hard sigmoid and hard swish are the same operations in the same
 // order as Go's (compiled without contracting a·x + b into a fused
-// multiply-add, as Go on amd64 computes it), so their results are Go's to
-// the bit. Exp, sigmoid and SiLU (x · sigmoid(x), both from exp(-|x|))
+// multiply-add, as Apply rounds the product), so their results are Go's
+// to the bit. Exp, sigmoid and SiLU (x · sigmoid(x), both from exp(-|x|))
 // take exp from a polynomial (Cephes' expf: Cody-Waite reduction by ln 2,
 // a degree-6 polynomial, the power of two put in the exponent bits),
 // within a few units in the last place of Go's float64 exp rounded (or
@@ -122,7 +122,16 @@
 			y[i] = (float)(y[i] / sum);                                                           \
 	}
 
+// NO_FMA keeps a·x + b two roundings, as Go's Apply computes it: GCC
+// takes that per function; clang ignores the optimize attribute (it
+// contracts within an expression by default) and takes a pragma for what
+// follows in the file.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#define NO_FMA
+#else
 #define NO_FMA __attribute__((optimize("fp-contract=off")))
+#endif
 
 ACTIVATE(activate_base, softmax_base, NO_FMA, 4)
 #if defined(__x86_64__)

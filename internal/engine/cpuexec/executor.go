@@ -234,12 +234,12 @@ func activateGo(act engine.Activation, v []float32) {
 	case engine.ActHardSwish:
 		a, b := act.Alpha, act.Beta
 		for i, x := range v {
-			v[i] = x * max(0, min(1, a*x+b))
+			v[i] = x * max(0, min(1, float32(a*x)+b))
 		}
 	case engine.ActHardSigmoid:
 		a, b := act.Alpha, act.Beta
 		for i, x := range v {
-			v[i] = max(0, min(1, a*x+b))
+			v[i] = max(0, min(1, float32(a*x)+b))
 		}
 	default:
 		for i, x := range v {
