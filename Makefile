@@ -6,7 +6,7 @@ GO      ?= go
 BUILD   := build
 FUZZTIME ?= 5s
 
-.PHONY: all binaries zoo models test vet fuzz demo bench fig5 sim-fig5 devcarry proto clean ort
+.PHONY: all binaries zoo models test vet fuzz cross demo bench fig5 sim-fig5 devcarry proto clean ort
 
 all: binaries zoo
 
@@ -34,6 +34,12 @@ export CLOCKWORK_ORT_DIR ?= $(if $(wildcard $(ORT_DIR)/node_modules/onnxruntime-
 test: vet
 	$(GO) test -race -timeout 30m ./...
 	$(MAKE) fuzz
+	$(MAKE) cross
+
+# The results tests pin to the bit, built with clang and for arm64 under
+# qemu-user where those are installed (scripts/cross-check.sh).
+cross:
+	@GO=$(GO) scripts/cross-check.sh
 
 # onnxruntime's npm package, its CPU library alone (its install script
 # would download a GPU build), for TestOnnxruntime: node and npm needed.

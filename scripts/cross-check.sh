@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The code whose floating-point results tests pin to the bit, built as
+# other machines build it:
+#
+#   - internal/engine/cpuexec (its C kernels) with clang: cgo's compiler
+#     on macOS, and on Linux where CC=clang. Clang ignores GCC's
+#     optimize attribute and contracts a·x + b into one multiply-add by
+#     default; the activations must not.
+#   - for arm64 (a Grace Hopper's CPU, Apple silicon), run under
+#     qemu-user: the C kernels on their base vectors (NEON), and the Go
+#     code, which the compiler fuses into multiply-adds there and not on
+#     amd64 (the scheduler's estimates, the activations' reference).
+#
+# Each part runs where its tools are (clang or clang-14;
+# aarch64-linux-gnu-gcc and qemu-aarch64, Debian's gcc-aarch64-linux-gnu
+# and qemu-user) and says so where they are not. `make test` runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+
+# The tests that pin results: every kernel against Go on each instruction
+# set, and the operators and convolutions against the reference.
+kernels='ISAs|Epilogue|Geometries|IsApply|Operators'
+
+clang=$(command -v clang || command -v clang-14 || true)
+if [ -n "$clang" ]; then
+	echo "cross-check: internal/engine/cpuexec built with $clang"
+	CC=$clang $GO test -count=1 -run "$kernels" ./internal/engine/cpuexec
+else
+	echo "cross-check: no clang; the kernels were not built with it"
+fi
+
+if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
+	echo "cross-check: arm64 under qemu-user"
+	# qemu-user finds arm64's dynamic loader and libc under -L.
+	exec_arm64="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+	GOARCH=arm64 CGO_ENABLED=1 CC=aarch64-linux-gnu-gcc $GO test -count=1 -exec "$exec_arm64" \
+		-run "$kernels" ./internal/engine/cpuexec
+	GOARCH=arm64 CGO_ENABLED=1 CC=aarch64-linux-gnu-gcc $GO test -count=1 -exec "$exec_arm64" \
+		./internal/scheduler/... ./internal/simulate ./internal/runtime/cpu
+else
+	echo "cross-check: no aarch64-linux-gnu-gcc or qemu-aarch64; arm64 not run"
+fi
