@@ -7,9 +7,10 @@
 #     optimize attribute and contracts a·x + b into one multiply-add by
 #     default; the activations must not.
 #   - for arm64 (a Grace Hopper's CPU, Apple silicon), run under
-#     qemu-user: the C kernels on their base vectors (NEON), and the Go
-#     code, which the compiler fuses into multiply-adds there and not on
-#     amd64 (the scheduler's estimates, the activations' reference).
+#     qemu-user: the C kernels on their base vectors (NEON), built by GCC
+#     and by clang, and the Go code, which the compiler fuses into
+#     multiply-adds there and not on amd64 (the scheduler's estimates,
+#     the activations' reference).
 #
 # Each part runs where its tools are (clang or clang-14;
 # aarch64-linux-gnu-gcc and qemu-aarch64, Debian's gcc-aarch64-linux-gnu
@@ -38,6 +39,12 @@ if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/
 		-run "$kernels" ./internal/engine/cpuexec
 	GOARCH=arm64 CGO_ENABLED=1 CC=aarch64-linux-gnu-gcc $GO test -count=1 -exec "$exec_arm64" \
 		./internal/scheduler/... ./internal/simulate ./internal/runtime/cpu
+	if [ -n "$clang" ]; then
+		# As a Mac with Apple silicon builds the kernels: clang for arm64.
+		echo "cross-check: internal/engine/cpuexec built with $clang for arm64"
+		GOARCH=arm64 CGO_ENABLED=1 CC="$clang --target=aarch64-linux-gnu" $GO test -count=1 -exec "$exec_arm64" \
+			-run "$kernels" ./internal/engine/cpuexec
+	fi
 else
 	echo "cross-check: no aarch64-linux-gnu-gcc or qemu-aarch64; arm64 not run"
 fi
