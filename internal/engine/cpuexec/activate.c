@@ -69,8 +69,6 @@
 	}                                                                                             \
 	static inline ATTR NAME##_vec NAME##_one(int act, NAME##_vec a, NAME##_vec b, NAME##_vec x) { \
 		switch (act) {                                                                            \
-		case CW_ACT_CLIP:                                                                         \
-			return NAME##_min(NAME##_max(x, a), b);                                               \
 		case CW_ACT_SIGMOID:                                                                      \
 			return NAME##_sigmoid(x);                                                             \
 		case CW_ACT_SILU:                                                                         \
@@ -91,7 +89,12 @@
 	/* apply does one vector at v; the tail of a slice is padded into one, so */                \
 	/* that every element is computed alike. */                                                  \
 	static inline ATTR void NAME##_apply(int act, float a, float b, float *v) {                   \
-		*(NAME##_vec *)v = NAME##_one(act, NAME##_splat(a), NAME##_splat(b), *(NAME##_vec *)v);   \
+		NAME##_vec x = *(NAME##_vec *)v;                                                          \
+		if (act == CW_ACT_CLIP)                                                                   \
+			x = NAME##_clip(x, a, cw_lo_bound(a), b, cw_hi_bound(b));                             \
+		else                                                                                      \
+			x = NAME##_one(act, NAME##_splat(a), NAME##_splat(b), x);                             \
+		*(NAME##_vec *)v = x;                                                                     \
 	}                                                                                             \
 	ATTR static void NAME(int act, float a, float b, float *v, long n) {                          \
 		long i = 0;                                                                               \

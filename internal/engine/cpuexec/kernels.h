@@ -55,10 +55,38 @@ static inline float go_min(float x, float y) {
 	return x < y ? x : y;
 }
 
+// How a clip to [lo, hi], Go's min(max(v, lo), hi), applies each bound:
+// where the bound is a number, with one comparison: max(v, lo) takes lo
+// for the lanes below it (or at it, where lo is +0, so that -0 becomes
+// +0), min(v, hi) takes hi for the lanes above it (or at it, where hi is
+// -0); a NaN lane fails every comparison and stays NaN, as in Go. An
+// infinite bound that clips nothing is skipped, and a NaN bound, which
+// makes every lane NaN, takes go_max and go_min. (The general go_max and
+// go_min took 10 % of ResNet-50's GEMM time in its epilogue.)
+enum { CW_BOUND_NONE, CW_BOUND_BEYOND, CW_BOUND_AT, CW_BOUND_NAN };
+
+static inline int cw_lo_bound(float lo) {
+	if (lo != lo)
+		return CW_BOUND_NAN;
+	if (lo == -__builtin_inff())
+		return CW_BOUND_NONE;
+	return lo == 0 && !__builtin_signbit(lo) ? CW_BOUND_AT : CW_BOUND_BEYOND;
+}
+
+static inline int cw_hi_bound(float hi) {
+	if (hi != hi)
+		return CW_BOUND_NAN;
+	if (hi == __builtin_inff())
+		return CW_BOUND_NONE;
+	return hi == 0 && __builtin_signbit(hi) ? CW_BOUND_AT : CW_BOUND_BEYOND;
+}
+
 // GO_VEC defines, for vectors of W floats, NAME_vec (loads and stores at
 // any float's alignment), NAME_int, NAME_splat (every lane f, -0 kept),
-// NAME_pick (lanes of a where m is set, of b elsewhere), and NAME_max and
-// NAME_min, lane by lane go_max and go_min.
+// NAME_pick (lanes of a where m is set, of b elsewhere), NAME_max and
+// NAME_min, lane by lane go_max and go_min, and NAME_clip, lane by lane
+// go_min(go_max(v, lo), hi) with the bounds' kinds from cw_lo_bound and
+// cw_hi_bound.
 #define GO_VEC(NAME, ATTR, W)                                                                    \
 	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));       \
 	typedef int NAME##_int __attribute__((vector_size(4 * (W))));                                \
@@ -80,6 +108,22 @@ static inline float go_min(float x, float y) {
 		NAME##_vec r = NAME##_pick(x < y, x, y);                                                 \
 		r = NAME##_pick(x == y, (NAME##_vec)((NAME##_int)x | (NAME##_int)y), r);                 \
 		return NAME##_pick((x != x) | (y != y), x + y, r);                                       \
+	}                                                                                            \
+	ATTR static inline NAME##_vec NAME##_clip(NAME##_vec v, float lo, int lok, float hi, int hik) { \
+		NAME##_vec l = NAME##_splat(lo), h = NAME##_splat(hi);                                   \
+		if (lok == CW_BOUND_BEYOND)                                                              \
+			v = NAME##_pick(v < l, l, v);                                                        \
+		else if (lok == CW_BOUND_AT)                                                             \
+			v = NAME##_pick(v <= l, l, v);                                                       \
+		else if (lok == CW_BOUND_NAN)                                                            \
+			v = NAME##_max(v, l);                                                                \
+		if (hik == CW_BOUND_BEYOND)                                                              \
+			v = NAME##_pick(v > h, h, v);                                                        \
+		else if (hik == CW_BOUND_AT)                                                             \
+			v = NAME##_pick(v >= h, h, v);                                                       \
+		else if (hik == CW_BOUND_NAN)                                                            \
+			v = NAME##_min(v, h);                                                                \
+		return v;                                                                                \
 	}
 
 enum { CW_SGEMM_MAX_MR = 8, CW_SGEMM_MAX_NR = 32 };

@@ -78,6 +78,7 @@ struct tile_end {
 	const float *z;    // the tile of Z, or NULL
 	long ldz;
 	float lo, hi;
+	int lok, hik; // cw_lo_bound(lo), cw_hi_bound(hi)
 	int epilogue, first, last;
 };
 
@@ -130,8 +131,8 @@ typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst
 				c0 += alpha * acc[i][0];                                                    \
 				c1 += alpha * acc[i][1];                                                    \
 				if (end) {                                                                  \
-					c0 = NAME##_min(NAME##_max(c0, NAME##_splat(e->lo)), NAME##_splat(e->hi)); \
-					c1 = NAME##_min(NAME##_max(c1, NAME##_splat(e->lo)), NAME##_splat(e->hi)); \
+					c0 = NAME##_clip(c0, e->lo, e->lok, e->hi, e->hik);                     \
+					c1 = NAME##_clip(c1, e->lo, e->lok, e->hi, e->hik);                     \
 				}                                                                           \
 				*(NAME##_vec *)(c + i * ldc) = c0;                                          \
 				*(NAME##_vec *)(c + i * ldc + (W)) = c1;                                    \
@@ -236,7 +237,7 @@ void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, cons
 	float *pb = pa + (MC + CW_SGEMM_MAX_MR) * KC;
 	struct tile_end e = {.epilogue = ep != NULL};
 	if (ep)
-		e.lo = ep->lo, e.hi = ep->hi, e.ldz = ep->ldz;
+		e.lo = ep->lo, e.hi = ep->hi, e.ldz = ep->ldz, e.lok = cw_lo_bound(ep->lo), e.hik = cw_hi_bound(ep->hi);
 	for (long jc = 0; jc < n; jc += NC) {
 		long nc = n - jc < NC ? n - jc : NC;
 		for (long pc = 0; pc < k; pc += KC) {

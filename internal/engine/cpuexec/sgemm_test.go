@@ -123,6 +123,45 @@ func TestGemmEpilogue(t *testing.T) {
 	}
 }
 
+// TestGemmEpilogueClip checks the epilogue's clip to the bit against Go's
+// min(max(v, lo), hi), for bounds of every kind (±0, numbers, infinities,
+// NaN) and values at and around them, in whole tiles and at their edges:
+// C = A·B with A of ones and k = 1, so that C is B's values, NaN included
+// (but -0: a sum starts from +0; TestActivateISAs clips -0).
+func TestGemmEpilogueClip(t *testing.T) {
+	inf, nan, negZero := float32(math.Inf(1)), float32(math.NaN()), float32(math.Copysign(0, -1))
+	values := []float32{0, negZero, nan, inf, -inf, 0.25, -0.25, 0.5, -0.5, 1, -1, 6, 7, -2, 1e-40, -1e-40, 3e38}
+	bounds := []float32{-inf, inf, 0, negZero, -0.5, 0.25, 6, nan}
+	const m, n = 9, 70 // an 8-row tile and one row, two 32-column tiles and 6 (AVX-512)
+	a := make([]float32, m)
+	for i := range a {
+		a[i] = 1
+	}
+	b := make([]float32, n)
+	for j := range b {
+		b[j] = values[j%len(values)]
+	}
+	work := make([]float32, max(gemmWork, gonumWork))
+	for _, set := range isas() {
+		for _, lo := range bounds {
+			for _, hi := range bounds {
+				c := make([]float32, m*n)
+				gemmIntoWith(set, m, n, 1, a, 1, b, n, c, n, epilogue{lo: lo, hi: hi}, work)
+				for i := range m {
+					for j, v := range b {
+						var sum float32
+						got, want := c[i*n+j], min(max(sum+v, lo), hi)
+						if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+							t.Fatalf("%v: clip %g to [%g, %g] at C[%d][%d] = %g (%#x), Go gives %g (%#x)",
+								set, v, lo, hi, i, j, got, math.Float32bits(got), want, math.Float32bits(want))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func rows(r, c int, t bool) int {
 	if t {
 		return c
@@ -172,6 +211,17 @@ func BenchmarkGemm(b *testing.B) {
 			b.Run(s.name+"/"+isa.String(), func(b *testing.B) {
 				for b.Loop() {
 					gemmAccWith(isa, false, s.tB, s.m, s.n, s.k, 1, a, s.k, bm, ldb, c, s.n, work)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+			if s.tB {
+				continue
+			}
+			// As a convolution runs: bias and ReLU in the epilogue.
+			e := epilogue{bias: randoms(rng, s.m), hi: float32(math.Inf(1))}
+			b.Run(s.name+"-relu/"+isa.String(), func(b *testing.B) {
+				for b.Loop() {
+					gemmIntoWith(isa, s.m, s.n, s.k, a, s.k, bm, s.n, c, s.n, e, work)
 				}
 				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
