@@ -73,6 +73,10 @@ func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
 				continue
 			}
 			ci := i*o.CRowStride + (o.N0+j0)*o.CColStride
+			if o.Beta == 1 && o.CColStride == 1 { // a bias row, or a matrix
+				copy(row, c[ci:][:nb])
+				continue
+			}
 			for j := range row {
 				row[j] = o.Beta * c[ci+j*o.CColStride]
 			}
