@@ -18,13 +18,14 @@ const (
 	tileBytes = 1 << 20
 )
 
-// convKernel computes a convolution as GEMMs. For each unit: the patches
-// of its positions are gathered into scratch as columns (column j is the
-// receptive field of position j, kdim floats: "im2col"), and the GEMM
-// writes W · patches + bias + residual, clipped where the activation is a
-// ReLU or Clip (another activation is applied after). A 1×1 convolution of
-// unit stride without padding needs no patches: its input is the patch
-// matrix.
+// convKernel computes a convolution as GEMMs. For each tile of positions:
+// their patches are gathered into scratch as columns (column j is the
+// receptive field of position j, kdim floats: "im2col") and packed as the
+// GEMM reads them, once for all its units (tiles of output channels); for
+// each unit, the GEMM writes W · patches + bias + residual, clipped where
+// the activation is a ReLU or Clip (another activation is applied after).
+// A 1×1 convolution of unit stride without padding needs no patches: its
+// input is the patch matrix.
 type convKernel struct {
 	op                   *engine.Conv
 	n, c, h, w           int
@@ -77,10 +78,11 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 	k.pt = (k.p + k.nPT - 1) / k.nPT // even tiles: no sliver at the end
 	k.nMT = (k.mg + tileM - 1) / tileM
 	k.units = k.n * k.groups * k.nPT * k.nMT
-	if k.direct {
-		return k, gemmWork, nil
+	scratch := panelFloats(k.kdim, k.pt) + panelWidth + gemmWork // the panel aligned, work
+	if !k.direct {
+		scratch += k.kdim * k.pt // patches
 	}
-	return k, k.kdim*k.pt + gemmWork, nil
+	return k, scratch, nil
 }
 
 func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
@@ -88,12 +90,13 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 	x, wt, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.Y)
 	bias, z := mem.f32(o.B), mem.f32(o.Z)
 	var patches []float32
-	work := scratch
 	if !k.direct {
-		patches, work = scratch[:k.kdim*k.pt], scratch[k.kdim*k.pt:]
+		patches, scratch = scratch[:k.kdim*k.pt], scratch[k.kdim*k.pt:]
 	}
+	work := scratch[panelFloats(k.kdim, k.pt)+panelWidth:]
+	panel := cacheAligned(scratch)
 	lo, hi := span(k.units, part, parts)
-	built := -1 // the (image, group, position tile) whose patches are in scratch
+	built := -1 // the (image, group, position tile) whose patches are packed in panel
 	for u := lo; u < hi; u++ {
 		mt := u % k.nMT
 		colTile := u / k.nMT
@@ -104,12 +107,14 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 		np := min(k.pt, k.p-p0)
 		m0 := g*k.mg + mt*tileM
 		nm := min(tileM, k.mg-mt*tileM)
-		xg := x[(n*k.c+g*k.cg)*k.h*k.w:]
-		b, ldb := patches, np
-		if k.direct { // the input is the patch matrix (p0 may pass a padded input's plane otherwise)
-			b, ldb = xg[p0:], k.p
-		} else if built != colTile {
-			k.im2col(xg, patches, p0, np)
+		if built != colTile { // the units of a position tile's channel tiles follow one another
+			xg := x[(n*k.c+g*k.cg)*k.h*k.w:]
+			if k.direct { // the input is the patch matrix (p0 may pass a padded input's plane otherwise)
+				packB(k.kdim, np, xg[p0:], k.p, panel)
+			} else {
+				k.im2col(xg, patches, p0, np)
+				packB(k.kdim, np, patches, np, panel)
+			}
 			built = colTile
 		}
 		ybase := (n*k.m+m0)*k.p + p0
@@ -120,7 +125,7 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 		if z != nil {
 			e.z = z[ybase:]
 		}
-		gemmInto(nm, np, k.kdim, wt[m0*k.kdim:], k.kdim, b, ldb, y[ybase:], k.p, e, work)
+		gemmInto(nm, np, k.kdim, wt[m0*k.kdim:], k.kdim, panel, y[ybase:], k.p, e, work)
 		if k.act {
 			for i := range nm {
 				activate(o.Act, y[ybase+i*k.p:][:np])

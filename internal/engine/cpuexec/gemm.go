@@ -1,6 +1,8 @@
 package cpuexec
 
 import (
+	"unsafe"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -41,6 +43,27 @@ func (e *epilogue) finish(m, n int, c []float32, ldc int) {
 			row[j] = min(max(v, e.lo), e.hi)
 		}
 	}
+}
+
+// panelWidth bounds the width of a packed B's panels (sgemm.c's NR).
+const panelWidth = 32
+
+// panelFloats is the floats packB writes for a k×n B, whatever the
+// instruction set: k rows of n columns rounded up to whole panels.
+func panelFloats(k, n int) int { return k * ((n + panelWidth - 1) / panelWidth * panelWidth) }
+
+// packBGo is packB for gemmIntoGonum: B's rows one after another.
+func packBGo(k, n int, b []float32, ldb int, panel []float32) {
+	for p := range k {
+		copy(panel[p*n:][:n], b[p*ldb:][:n])
+	}
+}
+
+// cacheAligned returns f from its first float at a 64-byte boundary; f has
+// 15 floats to spare for it (a panel is best so aligned).
+func cacheAligned(f []float32) []float32 {
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(f))) % 64 / 4)
+	return f[(16-off)%16:]
 }
 
 // gemmIntoGonum writes A·B + the epilogue into C with gemmGonum.

@@ -150,6 +150,18 @@ struct cw_epilogue {
 void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, const float *a, long lda,
               const float *b, long ldb, float *c, long ldc, const struct cw_epilogue *ep, float *work);
 
+// cw_pack_b packs the k×n matrix b (row stride ldb) for cw_sgemm_packed
+// into dst (best 64-byte aligned): for each KC-deep block of rows, its
+// panels of the instruction set's NR columns, the last zero-padded, k ·
+// n rounded up to NR floats in all.
+void cw_pack_b(int isa, long k, long n, const float *b, long ldb, float *dst);
+
+// cw_sgemm_packed is cw_sgemm of an untransposed A by a B that cw_pack_b
+// packed with the same isa, alpha 1: a product by one B for several blocks
+// of rows packs it once.
+void cw_sgemm_packed(int isa, long m, long n, long k, const float *a, long lda, const float *pb, float *c, long ldc,
+                     const struct cw_epilogue *ep, float *work);
+
 // The activations cw_activate computes.
 enum {
 	CW_ACT_CLIP,         // min(max(x, a), b); ReLU is a = 0, b = +inf

@@ -225,6 +225,46 @@ static const struct isa isas[] = {
 #endif
 };
 
+// run_block adds a kc-deep slice of the product to C: rows [0, m) of op(A)
+// (a at the slice's first column, or row where tA) times the slice of B
+// packed at pb (columns [0, n), panels of nr), into C's m × n corner at c;
+// bias and z (at C's first column), with e, as the epilogue says. pa holds
+// A's packed panels.
+static void run_block(const struct isa *s, int tA, long m, long n, long kc, const float *a, long lda,
+                      const float *pb, float *c, long ldc, float alpha, const float *bias, const float *z, long ldz,
+                      struct tile_end *e, float *pa) {
+	int mr = s->mr, nr = s->nr;
+	for (long ic = 0; ic < m; ic += MC) {
+		long mc = m - ic < MC ? m - ic : MC;
+		// An untransposed A is read in place but for a last panel of fewer
+		// than mr rows, which is packed with zeros below (the micro-kernel
+		// reads mr rows); a transposed A, whose rows are columns, is packed
+		// whole.
+		long full = tA ? 0 : mc / mr * mr;
+		if (full < mc)
+			pack_a(tA, mc - full, kc, tA ? a + ic + full : a + (ic + full) * lda, lda, pa, mr);
+		for (long jr = 0; jr < n; jr += nr)
+			for (long ir = 0; ir < mc; ir += mr) {
+				const float *ap = a + (ic + ir) * lda;
+				long rs = lda, cs = 1;
+				if (ir >= full)
+					ap = pa + (ir - full) * kc, rs = 1, cs = mr;
+				e->bias = bias ? bias + ic + ir : NULL;
+				e->z = z ? z + (ic + ir) * ldz + jr : NULL;
+				s->micro(kc, ap, rs, cs, pb + jr * kc, c + (ic + ir) * ldc + jr, ldc, alpha, mc - ir < mr ? mc - ir : mr,
+				         n - jr < nr ? n - jr : nr, e);
+			}
+	}
+}
+
+// first_tile_end is the tile_end of a product with epilogue ep (or none).
+static struct tile_end first_tile_end(const struct cw_epilogue *ep) {
+	struct tile_end e = {.epilogue = ep != NULL};
+	if (ep)
+		e.lo = ep->lo, e.hi = ep->hi, e.ldz = ep->ldz, e.lok = cw_lo_bound(ep->lo), e.hik = cw_hi_bound(ep->hi);
+	return e;
+}
+
 void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, const float *a, long lda,
               const float *b, long ldb, float *c, long ldc, const struct cw_epilogue *ep, float *work) {
 	const struct isa *s = &isas[isa];
@@ -232,44 +272,45 @@ void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, cons
 		s->dot(m, n, k, alpha, a, lda, b, ldb, c, ldc);
 		return;
 	}
-	int mr = s->mr, nr = s->nr;
 	float *pa = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
 	float *pb = pa + (MC + CW_SGEMM_MAX_MR) * KC;
-	struct tile_end e = {.epilogue = ep != NULL};
-	if (ep)
-		e.lo = ep->lo, e.hi = ep->hi, e.ldz = ep->ldz, e.lok = cw_lo_bound(ep->lo), e.hik = cw_hi_bound(ep->hi);
+	struct tile_end e = first_tile_end(ep);
 	for (long jc = 0; jc < n; jc += NC) {
 		long nc = n - jc < NC ? n - jc : NC;
 		for (long pc = 0; pc < k; pc += KC) {
 			long kc = k - pc < KC ? k - pc : KC;
 			e.first = pc == 0, e.last = pc + kc == k;
 			if (tB)
-				pack_b(1, kc, nc, b + jc * ldb + pc, ldb, pb, nr);
+				pack_b(1, kc, nc, b + jc * ldb + pc, ldb, pb, s->nr);
 			else
 				s->pack(kc, nc, b + pc * ldb + jc, ldb, pb);
-			for (long ic = 0; ic < m; ic += MC) {
-				long mc = m - ic < MC ? m - ic : MC;
-				// An untransposed A is read in place but for a last panel
-				// of fewer than mr rows, which is packed with zeros below
-				// (the micro-kernel reads mr rows); a transposed A, whose
-				// rows are columns, is packed whole.
-				long full = tA ? 0 : mc / mr * mr;
-				if (full < mc)
-					pack_a(tA, mc - full, kc, tA ? a + pc * lda + ic + full : a + (ic + full) * lda + pc, lda, pa, mr);
-				for (long jr = 0; jr < nc; jr += nr)
-					for (long ir = 0; ir < mc; ir += mr) {
-						const float *ap = a + (ic + ir) * lda + pc;
-						long rs = lda, cs = 1;
-						if (ir >= full)
-							ap = pa + (ir - full) * kc, rs = 1, cs = mr;
-						if (ep) {
-							e.bias = ep->bias ? ep->bias + ic + ir : NULL;
-							e.z = ep->z ? ep->z + (ic + ir) * ep->ldz + jc + jr : NULL;
-						}
-						s->micro(kc, ap, rs, cs, pb + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, alpha,
-						         mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr, &e);
-					}
-			}
+			run_block(s, tA, m, nc, kc, tA ? a + pc * lda : a + pc, lda, pb, c + jc, ldc, alpha,
+			          ep ? ep->bias : NULL, ep && ep->z ? ep->z + jc : NULL, e.ldz, &e, pa);
 		}
+	}
+}
+
+// A packed B holds, for each KC-deep block of its rows, the block's
+// panels of nr columns: kc · round_up(n, nr) floats.
+static long round_up(long n, long to) { return (n + to - 1) / to * to; }
+
+void cw_pack_b(int isa, long k, long n, const float *b, long ldb, float *dst) {
+	const struct isa *s = &isas[isa];
+	for (long pc = 0; pc < k; pc += KC) {
+		long kc = k - pc < KC ? k - pc : KC;
+		s->pack(kc, n, b + pc * ldb, ldb, dst + pc * round_up(n, s->nr));
+	}
+}
+
+void cw_sgemm_packed(int isa, long m, long n, long k, const float *a, long lda, const float *pb, float *c, long ldc,
+                     const struct cw_epilogue *ep, float *work) {
+	const struct isa *s = &isas[isa];
+	float *pa = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
+	struct tile_end e = first_tile_end(ep);
+	for (long pc = 0; pc < k; pc += KC) {
+		long kc = k - pc < KC ? k - pc : KC;
+		e.first = pc == 0, e.last = pc + kc == k;
+		run_block(s, 0, m, n, kc, a + pc, lda, pb + pc * round_up(n, s->nr), c, ldc, 1, ep ? ep->bias : NULL,
+		          ep ? ep->z : NULL, e.ldz, &e, pa);
 	}
 }

@@ -6,15 +6,16 @@ package cpuexec
 // #cgo nocallback cw_sgemm
 // #cgo noescape cw_sgemm_into
 // #cgo nocallback cw_sgemm_into
+// #cgo noescape cw_pack_b
+// #cgo nocallback cw_pack_b
 // #include "kernels.h"
 //
-// // cw_sgemm_into is cw_sgemm of untransposed operands with an epilogue,
-// // whose fields Go passes one by one (Go memory passed to C may not hold
-// // Go pointers).
-// static void cw_sgemm_into(int isa, long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+// // cw_sgemm_into is cw_sgemm_packed with an epilogue, whose fields Go
+// // passes one by one (Go memory passed to C may not hold Go pointers).
+// static void cw_sgemm_into(int isa, long m, long n, long k, const float *a, long lda, const float *pb,
 //                           float *c, long ldc, const float *bias, const float *z, float lo, float hi, float *work) {
 // 	struct cw_epilogue ep = {bias, z, ldc, lo, hi};
-// 	cw_sgemm(isa, 0, 0, m, n, k, 1, a, lda, b, ldb, c, ldc, &ep, work);
+// 	cw_sgemm_packed(isa, m, n, k, a, lda, pb, c, ldc, &ep, work);
 // }
 import "C"
 
@@ -47,26 +48,55 @@ func gemmAccWith(set isa, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		cfloats(a), C.long(lda), cfloats(b), C.long(ldb), cfloats(c), C.long(ldc), nil, cfloats(work))
 }
 
-// gemmInto writes clip(A·B + bias + Z) into the m×n matrix C (row stride
-// ldc), as e says, on the calling goroutine. A is m×k (row stride lda), B
-// k×n (row stride ldb). work holds gemmWork floats.
-func gemmInto(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
-	gemmIntoWith(cpuISA, m, n, k, a, lda, b, ldb, c, ldc, e, work)
+// panelWidth is at least every instruction set's panel width.
+const _ = uint(panelWidth - C.CW_SGEMM_MAX_NR)
+
+// packB writes the k×n matrix B (row stride ldb) into panel as gemmInto
+// reads it: packed once for the products of several blocks of rows by it
+// (a convolution's output channels, 64 at a time, by one tile of its
+// patches). panel holds panelFloats(k, n) floats.
+func packB(k, n int, b []float32, ldb int, panel []float32) {
+	packBWith(cpuISA, k, n, b, ldb, panel)
 }
 
-func gemmIntoWith(set isa, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+func packBWith(set isa, k, n int, b []float32, ldb int, panel []float32) {
+	if k <= 0 || n <= 0 {
+		return
+	}
+	if set == isaGo {
+		packBGo(k, n, b, ldb, panel)
+		return
+	}
+	if need(k, n, ldb) > len(b) || ldb < n || len(panel) < panelFloats(k, n) {
+		panic(fmt.Sprintf("cpuexec: packing %d×%d beyond its operands (%d floats, ldb %d; panel %d)", k, n, len(b), ldb, len(panel)))
+	}
+	C.cw_pack_b(C.int(set), C.long(k), C.long(n), cfloats(b), C.long(ldb), cfloats(panel))
+}
+
+// gemmInto writes clip(A·B + bias + Z) into the m×n matrix C (row stride
+// ldc), as e says, on the calling goroutine. A is m×k (row stride lda), B
+// k×n as packB packed it into panel. work holds gemmWork floats.
+func gemmInto(m, n, k int, a []float32, lda int, panel []float32, c []float32, ldc int, e epilogue, work []float32) {
+	gemmIntoWith(cpuISA, m, n, k, a, lda, panel, c, ldc, e, work)
+}
+
+func gemmIntoWith(set isa, m, n, k int, a []float32, lda int, panel []float32, c []float32, ldc int, e epilogue, work []float32) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	if set == isaGo || k <= 0 {
-		gemmIntoGonum(m, n, k, a, lda, b, ldb, c, ldc, e, work)
+		gemmIntoGonum(m, n, k, a, lda, panel, n, c, ldc, e, work)
 		return
 	}
-	checkGemm(false, false, m, n, k, a, lda, b, ldb, c, ldc, work)
+	if need(m, k, lda) > len(a) || lda < k || len(panel) < panelFloats(k, n) || need(m, n, ldc) > len(c) || ldc < n ||
+		len(work) < gemmWork {
+		panic(fmt.Sprintf("cpuexec: gemm %d×%d×%d beyond its operands (%d, %d, %d floats; lda %d, ldc %d; work %d)",
+			m, n, k, len(a), len(panel), len(c), lda, ldc, len(work)))
+	}
 	if e.bias != nil && len(e.bias) < m || e.z != nil && len(e.z) < need(m, n, ldc) {
 		panic(fmt.Sprintf("cpuexec: gemm %d×%d beyond its epilogue (%d biases, %d floats of Z)", m, n, len(e.bias), len(e.z)))
 	}
-	C.cw_sgemm_into(C.int(set), C.long(m), C.long(n), C.long(k), cfloats(a), C.long(lda), cfloats(b), C.long(ldb),
+	C.cw_sgemm_into(C.int(set), C.long(m), C.long(n), C.long(k), cfloats(a), C.long(lda), cfloats(panel),
 		cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z), C.float(e.lo), C.float(e.hi), cfloats(work))
 }
 

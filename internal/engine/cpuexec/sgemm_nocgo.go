@@ -13,9 +13,13 @@ func gemmAcc(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []
 	gemmGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
 }
 
+// packB writes the k×n matrix B (row stride ldb) into panel as gemmInto
+// reads it. panel holds panelFloats(k, n) floats.
+func packB(k, n int, b []float32, ldb int, panel []float32) { packBGo(k, n, b, ldb, panel) }
+
 // gemmInto writes clip(A·B + bias + Z) into the m×n matrix C (row stride
 // ldc), as e says, on the calling goroutine. A is m×k (row stride lda), B
-// k×n (row stride ldb). work holds gemmWork floats.
-func gemmInto(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
-	gemmIntoGonum(m, n, k, a, lda, b, ldb, c, ldc, e, work)
+// k×n as packB packed it into panel. work holds gemmWork floats.
+func gemmInto(m, n, k int, a []float32, lda int, panel []float32, c []float32, ldc int, e epilogue, work []float32) {
+	gemmIntoGonum(m, n, k, a, lda, panel, n, c, ldc, e, work)
 }

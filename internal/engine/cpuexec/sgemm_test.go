@@ -87,7 +87,7 @@ func TestGemmEpilogue(t *testing.T) {
 				m, n, k := s[0], s[1], s[2]
 				name := fmt.Sprintf("%v/%dx%dx%d/variant %d", isa, m, n, k, variant)
 				ldc := n + 3
-				a, b := randoms(rng, m*k), randoms(rng, k*n)
+				a := randoms(rng, m*k)
 				c := randoms(rng, need(m, n, ldc)) // overwritten
 				e := epilogue{lo: -inf, hi: inf}
 				if variant&1 != 0 {
@@ -99,12 +99,27 @@ func TestGemmEpilogue(t *testing.T) {
 				if variant&4 != 0 {
 					e.lo, e.hi = -0.5, 2
 				}
-				gemmIntoWith(isa, m, n, k, a, k, b, n, c, ldc, e, work)
+				// B with a row stride past its width, packed into a panel
+				// off the cache line, and used for two blocks of rows.
+				ldb := n + 5
+				b := randoms(rng, need(k, n, ldb))
+				panel := make([]float32, 1+panelFloats(k, n))[1:]
+				packBWith(isa, k, n, b, ldb, panel)
+				h := m / 2
+				gemmIntoWith(isa, h, n, k, a, k, panel, c, ldc, e, work)
+				rest := e
+				if e.bias != nil {
+					rest.bias = e.bias[h:]
+				}
+				if e.z != nil {
+					rest.z = e.z[h*ldc:]
+				}
+				gemmIntoWith(isa, m-h, n, k, a[h*k:], k, panel, c[h*ldc:], ldc, rest, work)
 				for i := range m {
 					for j := range n {
 						var want float64
 						for p := range k {
-							want += float64(a[i*k+p]) * float64(b[p*n+j])
+							want += float64(a[i*k+p]) * float64(b[p*ldb+j])
 						}
 						if e.bias != nil {
 							want += float64(e.bias[i])
@@ -146,7 +161,9 @@ func TestGemmEpilogueClip(t *testing.T) {
 		for _, lo := range bounds {
 			for _, hi := range bounds {
 				c := make([]float32, m*n)
-				gemmIntoWith(set, m, n, 1, a, 1, b, n, c, n, epilogue{lo: lo, hi: hi}, work)
+				panel := make([]float32, panelFloats(1, n))
+				packBWith(set, 1, n, b, n, panel)
+				gemmIntoWith(set, m, n, 1, a, 1, panel, c, n, epilogue{lo: lo, hi: hi}, work)
 				for i := range m {
 					for j, v := range b {
 						var sum float32
@@ -217,11 +234,14 @@ func BenchmarkGemm(b *testing.B) {
 			if s.tB {
 				continue
 			}
-			// As a convolution runs: bias and ReLU in the epilogue.
+			// As a convolution runs: B packed, bias and ReLU in the
+			// epilogue.
 			e := epilogue{bias: randoms(rng, s.m), hi: float32(math.Inf(1))}
+			panel := make([]float32, panelFloats(s.k, s.n))
 			b.Run(s.name+"-relu/"+isa.String(), func(b *testing.B) {
 				for b.Loop() {
-					gemmIntoWith(isa, s.m, s.n, s.k, a, s.k, bm, s.n, c, s.n, e, work)
+					packBWith(isa, s.k, s.n, bm, s.n, panel)
+					gemmIntoWith(isa, s.m, s.n, s.k, a, s.k, panel, c, s.n, e, work)
 				}
 				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
