@@ -78,7 +78,7 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 	k.pt = (k.p + k.nPT - 1) / k.nPT // even tiles: no sliver at the end
 	k.nMT = (k.mg + tileM - 1) / tileM
 	k.units = k.n * k.groups * k.nPT * k.nMT
-	scratch := panelFloats(k.kdim, k.pt) + panelWidth + gemmWork // the panel aligned, work
+	scratch := panelFloats(k.kdim, k.pt) + lineFloats + gemmWork // the panel aligned, work
 	if !k.direct {
 		scratch += k.kdim * k.pt // patches
 	}
@@ -93,8 +93,8 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 	if !k.direct {
 		patches, scratch = scratch[:k.kdim*k.pt], scratch[k.kdim*k.pt:]
 	}
-	work := scratch[panelFloats(k.kdim, k.pt)+panelWidth:]
-	panel := cacheAligned(scratch)
+	pf := panelFloats(k.kdim, k.pt)
+	panel, work := cacheAligned(scratch, pf), scratch[pf+lineFloats:]
 	lo, hi := span(k.units, part, parts)
 	built := -1 // the (image, group, position tile) whose patches are packed in panel
 	for u := lo; u < hi; u++ {

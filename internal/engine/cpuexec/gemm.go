@@ -59,11 +59,14 @@ func packBGo(k, n int, b []float32, ldb int, panel []float32) {
 	}
 }
 
-// cacheAligned returns f from its first float at a 64-byte boundary; f has
-// 15 floats to spare for it (a panel is best so aligned).
-func cacheAligned(f []float32) []float32 {
+// lineFloats is the floats of a 64-byte cache line.
+const lineFloats = 16
+
+// cacheAligned returns the n floats of f from its first at a 64-byte
+// boundary (a panel is best so aligned); f has n + lineFloats.
+func cacheAligned(f []float32, n int) []float32 {
 	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(f))) % 64 / 4)
-	return f[(16-off)%16:]
+	return f[(lineFloats-off)%lineFloats:][:n]
 }
 
 // gemmIntoGonum writes A·B + the epilogue into C with gemmGonum.

@@ -14,6 +14,9 @@
 // of KC is summed in registers before it is added to C, which keeps the
 // rounding error of long sums down.
 //
+// A convolution packs a tile of its patches once (cw_pack_b) for the
+// products of all its output channels by it (cw_sgemm_packed).
+//
 // A few rows of A by a transposed B (a fully connected layer at a small
 // batch size) are dot products instead, B unpacked. Otherwise each element
 // of C is the same sum in the same order whatever its place in a tile.
