@@ -49,9 +49,24 @@ func numElems(d []int) int {
 func (k *binaryKernel) run(mem *memory, part, parts int, _ []float32) {
 	o := k.op
 	a, b, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.Y)
+	lo, hi := span(k.rows*k.nChunks, part, parts)
+	if lo >= hi {
+		return
+	}
+	k.binary(a, b, y, lo, hi)
+	// Units follow one another in Y.
+	activate(o.Act, y[k.start(lo):k.start(hi)])
+}
+
+// start is the index in Y of unit u's first element (Y's length for the
+// unit past the last).
+func (k *binaryKernel) start(u int) int { return u/k.nChunks*k.inner + u%k.nChunks*chunk }
+
+// binaryGo writes A op B for units [lo, hi): binary, in Go.
+func (k *binaryKernel) binaryGo(a, b, y []float32, lo, hi int) {
+	o := k.op
 	last := len(o.Dims) - 1
 	sa, sb := o.StrideA[last], o.StrideB[last]
-	lo, hi := span(k.rows*k.nChunks, part, parts)
 	for u := lo; u < hi; u++ {
 		row, c := u/k.nChunks, u%k.nChunks
 		// Offsets of the row's first element in A and B.
@@ -103,7 +118,6 @@ func (k *binaryKernel) run(mem *memory, part, parts int, _ []float32) {
 				out[j] = o.Op.Apply(a[ao+j*sa], b[bo+j*sb])
 			}
 		}
-		activate(o.Act, out)
 	}
 }
 

@@ -1,5 +1,6 @@
-// The CPU executor's C kernels: sgemm.c (GEMM), activate.c (activations)
-// and isa.c (which instruction sets the CPU has).
+// The CPU executor's C kernels: sgemm.c (GEMM), activate.c (activations),
+// depthwise.c, im2col.c, elementwise.c (binary operators) and isa.c (which
+// instruction sets the CPU has).
 
 // The instruction sets each kernel is compiled for.
 enum {
@@ -177,6 +178,16 @@ enum {
 // cw_activate applies activation act (with parameters a and b) to the n
 // floats of v in place.
 void cw_activate(int isa, int act, float a, float b, float *v, long n);
+
+// The operators cw_binary computes: engine.BinaryOp's.
+enum { CW_ADD, CW_MUL, CW_SUB, CW_DIV, CW_MAX, CW_MIN };
+
+// cw_binary writes y = a op b for units [lo, hi) of a Binary op: rows of
+// inner elements over dims (ndims of them, the last the row's) cut into
+// chunks of chunk elements, a unit a chunk; element (i0, i1, …) of y is
+// a[Σ i·sa] op b[Σ i·sb], y's rows one after another.
+void cw_binary(int isa, int op, long ndims, const long *dims, const long *sa, const long *sb, const float *a,
+               const float *b, float *y, long inner, long chunk, long lo, long hi);
 
 // A cw_window is the geometry of a convolution's window over a plane: input
 // h × w, output oh × ow, kernel kh × kw with strides, dilations and the top
