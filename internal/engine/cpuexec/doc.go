@@ -11,8 +11,9 @@
 // BLIS that writes a convolution's bias, residual and ReLU or Clip with the
 // last block of each sum (each tile of patches packed once for all the
 // output channels); im2col.c, the patches; depthwise.c, the
-// depthwise planes; activate.c, ReLU, Clip, sigmoid, SiLU, the hard ones,
-// exp, erf and GELU over a slice, and the softmax of a row. Built without
+// depthwise planes; elementwise.c, the binary operators; activate.c, ReLU,
+// Clip, sigmoid, SiLU, the hard ones, exp, erf and GELU over a slice, and
+// the softmax of a row. Built without
 // cgo, gonum's SGEMM and Go loops do the same, several times slower
 // (BenchmarkGemm, BenchmarkActivate and BenchmarkDepthwisePlane run both
 // side by side).
