@@ -13,10 +13,9 @@
 // output channels); im2col.c, the patches; depthwise.c, the
 // depthwise planes; elementwise.c, the binary operators; activate.c, ReLU,
 // Clip, sigmoid, SiLU, the hard ones, exp, erf and GELU over a slice, and
-// the softmax of a row. Built without
-// cgo, gonum's SGEMM and Go loops do the same, several times slower
-// (BenchmarkGemm, BenchmarkActivate and BenchmarkDepthwisePlane run both
-// side by side).
+// the softmax of a row. Built without cgo, gonum's SGEMM and Go loops do
+// the same, several times slower (BenchmarkGemm, BenchmarkActivate,
+// BenchmarkDepthwisePlane and BenchmarkBinary run both side by side).
 //
 // Each op's work is cut into independent tiles shared out among a fixed set
 // of worker goroutines (Workers), so one inference uses every core at any
