@@ -34,27 +34,12 @@ func (k *binaryKernel) binaryWith(set isa, a, b, y []float32, lo, hi int) {
 		panic(fmt.Sprintf("cpuexec: binary over units [%d, %d) of %d beyond its operands (%d, %d, %d floats)",
 			lo, hi, k.rows*k.nChunks, len(a), len(b), len(y)))
 	}
-	C.cw_binary(C.int(set), cBinaryOp(o.Op), C.long(len(o.Dims)), clongs(o.Dims), clongs(o.StrideA), clongs(o.StrideB),
+	C.cw_binary(C.int(set), cBinaryOps[o.Op], C.long(len(o.Dims)), clongs(o.Dims), clongs(o.StrideA), clongs(o.StrideB),
 		cfloats(a), cfloats(b), cfloats(y), C.long(k.inner), chunk, C.long(lo), C.long(hi))
 }
 
 func clongs(v []int) *C.long { return (*C.long)(unsafe.Pointer(unsafe.SliceData(v))) }
 
-// cBinaryOp is op as elementwise.c names it.
-func cBinaryOp(op engine.BinaryOp) C.int {
-	switch op {
-	case engine.Add:
-		return C.CW_ADD
-	case engine.Mul:
-		return C.CW_MUL
-	case engine.Sub:
-		return C.CW_SUB
-	case engine.Div:
-		return C.CW_DIV
-	case engine.Max:
-		return C.CW_MAX
-	case engine.Min:
-		return C.CW_MIN
-	}
-	panic(fmt.Sprintf("cpuexec: binary operator %v", op))
-}
+// cBinaryOps names engine.BinaryOp's operators as elementwise.c does.
+var cBinaryOps = [...]C.int{engine.Add: C.CW_ADD, engine.Mul: C.CW_MUL, engine.Sub: C.CW_SUB, engine.Div: C.CW_DIV,
+	engine.Max: C.CW_MAX, engine.Min: C.CW_MIN}
