@@ -260,6 +260,10 @@ static void run_block(const struct isa *s, int tA, long m, long n, long kc, cons
 	}
 }
 
+// panels is where in work a product packs its panels: A's first, from the
+// first 64-byte boundary.
+static float *panels(float *work) { return (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63); }
+
 // first_tile_end is the tile_end of a product with epilogue ep (or none).
 static struct tile_end first_tile_end(const struct cw_epilogue *ep) {
 	struct tile_end e = {.epilogue = ep != NULL};
@@ -275,7 +279,7 @@ void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, cons
 		s->dot(m, n, k, alpha, a, lda, b, ldb, c, ldc);
 		return;
 	}
-	float *pa = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
+	float *pa = panels(work);
 	float *pb = pa + (MC + CW_SGEMM_MAX_MR) * KC;
 	struct tile_end e = first_tile_end(ep);
 	for (long jc = 0; jc < n; jc += NC) {
@@ -308,7 +312,7 @@ void cw_pack_b(int isa, long k, long n, const float *b, long ldb, float *dst) {
 void cw_sgemm_packed(int isa, long m, long n, long k, const float *a, long lda, const float *pb, float *c, long ldc,
                      const struct cw_epilogue *ep, float *work) {
 	const struct isa *s = &isas[isa];
-	float *pa = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
+	float *pa = panels(work);
 	struct tile_end e = first_tile_end(ep);
 	for (long pc = 0; pc < k; pc += KC) {
 		long kc = k - pc < KC ? k - pc : KC;
