@@ -31,10 +31,11 @@ vet:
 ORT_DIR := $(CURDIR)/$(BUILD)/ort
 export CLOCKWORK_ORT_DIR ?= $(if $(wildcard $(ORT_DIR)/node_modules/onnxruntime-node),$(ORT_DIR))
 
+# The fuzz targets and the cross-builds run side by side (-O keeps each
+# one's output together): neither keeps both cores busy alone.
 test: vet
 	$(GO) test -race -timeout 30m ./...
-	$(MAKE) fuzz
-	$(MAKE) cross
+	$(MAKE) -j2 -O fuzz cross
 
 # The results tests pin to the bit, built with clang and for arm64 under
 # qemu-user where those are installed (scripts/cross-check.sh).

@@ -23,11 +23,13 @@ fuzztime=${FUZZTIME:-5s}
 minimizetime=${FUZZMINIMIZETIME:-1s}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-pkgs=$($go list ./...) || exit 1
-for pkg in $pkgs; do
-	tests=$($go test -list 'Fuzz.*' "$pkg") || exit 1
-	dir=$($go list -f '{{.Dir}}' "$pkg") || exit 1
-	for f in $(echo "$tests" | grep '^Fuzz'); do
+# The targets are found in the test files' source: `go test -list` would
+# build and link every package's test binary (24 s of a 67 s run).
+pkgs=$($go list -f '{{.ImportPath}}:{{.Dir}}' ./...) || exit 1
+for p in $pkgs; do
+	pkg=${p%%:*} dir=${p#*:}
+	tests=$(cat "$dir"/*_test.go 2>/dev/null | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p')
+	for f in $tests; do
 		echo "fuzz $pkg $f"
 		corpus="$dir/testdata/fuzz/$f"
 		for try in 1 2; do

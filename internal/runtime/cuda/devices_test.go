@@ -71,6 +71,7 @@ func TestGPUEveryDevice(t *testing.T) {
 // TestFakeCUDAFault runs TestFaultChild on two fake GPUs, with a fault
 // (fakecuda's FAKECUDA_FAULT) ready for GPU 1, or GPU 0.
 func TestFakeCUDAFault(t *testing.T) {
+	t.Parallel()
 	for _, fault := range []string{"1@700", "1@719", "1@701", "0@700"} {
 		t.Run(fault, func(t *testing.T) {
 			gpu, code, _ := strings.Cut(fault, "@")

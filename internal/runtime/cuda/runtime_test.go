@@ -71,7 +71,12 @@ func span(first, n int) []int {
 // TestFakeCUDA runs the TestGPU tests in a fresh process against
 // fakecuda, the CPU stand-in for the NVIDIA libraries, with two fake GPUs
 // (on a GPU host they also run directly, on the GPUs there).
+//
+// It, TestFakeCUDAKernelSource and TestFakeCUDAFault run side by side:
+// each child leaves much of a core idle (its fake GPUs' waits), and the
+// package took 214 s under -race one after another, 98 s so.
 func TestFakeCUDA(t *testing.T) {
+	t.Parallel()
 	out, err := fakecuda.RunTests(t, "^TestGPU", "FAKECUDA_DEVICES=2")
 	if err != nil || strings.Contains(string(out), "--- SKIP") || !strings.Contains(string(out), "--- PASS") {
 		t.Fatalf("GPU tests on fakecuda: %v\n%s", err, out)
@@ -94,6 +99,7 @@ const sourceSkipped = `^TestGPU(Models|Gates|HostInput|Copies|ServingPathAllocat
 // with g++ and run a fiber per GPU thread) instead of its CPU twins, so
 // that what they check is the code NVRTC compiles on a GPU host.
 func TestFakeCUDAKernelSource(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("g++"); err != nil {
 		t.Skip("no g++ to compile the kernels' source with")
 	}
