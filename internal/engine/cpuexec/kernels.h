@@ -82,35 +82,38 @@ static inline int cw_hi_bound(float hi) {
 	return hi == 0 && __builtin_signbit(hi) ? CW_BOUND_AT : CW_BOUND_BEYOND;
 }
 
+// CW_UNUSED marks a helper a file may not call (-Wunused-function).
+#define CW_UNUSED __attribute__((unused))
+
 // GO_VEC defines, for vectors of W floats, NAME_vec (loads and stores at
 // any float's alignment), NAME_int, NAME_splat (every lane f, -0 kept),
 // NAME_pick (lanes of a where m is set, of b elsewhere), NAME_max and
 // NAME_min, lane by lane go_max and go_min, and NAME_clip, lane by lane
 // go_min(go_max(v, lo), hi) with the bounds' kinds from cw_lo_bound and
-// cw_hi_bound.
+// cw_hi_bound. (A kernel need not use them all: they are marked unused.)
 #define GO_VEC(NAME, ATTR, W)                                                                    \
 	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));       \
 	typedef int NAME##_int __attribute__((vector_size(4 * (W))));                                \
-	ATTR static inline NAME##_vec NAME##_splat(float f) {                                        \
+	ATTR CW_UNUSED static inline NAME##_vec NAME##_splat(float f) {                             \
 		NAME##_vec v;                                                                            \
 		for (int l = 0; l < (W); l++)                                                            \
 			v[l] = f;                                                                            \
 		return v;                                                                                \
 	}                                                                                            \
-	ATTR static inline NAME##_vec NAME##_pick(NAME##_int m, NAME##_vec a, NAME##_vec b) {        \
+	ATTR CW_UNUSED static inline NAME##_vec NAME##_pick(NAME##_int m, NAME##_vec a, NAME##_vec b) { \
 		return (NAME##_vec)((m & (NAME##_int)a) | (~m & (NAME##_int)b));                         \
 	}                                                                                            \
-	ATTR static inline NAME##_vec NAME##_max(NAME##_vec x, NAME##_vec y) {                       \
+	ATTR CW_UNUSED static inline NAME##_vec NAME##_max(NAME##_vec x, NAME##_vec y) {            \
 		NAME##_vec r = NAME##_pick(x < y, y, x);                                                 \
 		r = NAME##_pick(x == y, (NAME##_vec)((NAME##_int)x & (NAME##_int)y), r);                 \
 		return NAME##_pick((x != x) | (y != y), x + y, r);                                       \
 	}                                                                                            \
-	ATTR static inline NAME##_vec NAME##_min(NAME##_vec x, NAME##_vec y) {                       \
+	ATTR CW_UNUSED static inline NAME##_vec NAME##_min(NAME##_vec x, NAME##_vec y) {            \
 		NAME##_vec r = NAME##_pick(x < y, x, y);                                                 \
 		r = NAME##_pick(x == y, (NAME##_vec)((NAME##_int)x | (NAME##_int)y), r);                 \
 		return NAME##_pick((x != x) | (y != y), x + y, r);                                       \
 	}                                                                                            \
-	ATTR static inline NAME##_vec NAME##_clip(NAME##_vec v, float lo, int lok, float hi, int hik) { \
+	ATTR CW_UNUSED static inline NAME##_vec NAME##_clip(NAME##_vec v, float lo, int lok, float hi, int hik) { \
 		NAME##_vec l = NAME##_splat(lo), h = NAME##_splat(hi);                                   \
 		if (lok == CW_BOUND_BEYOND)                                                              \
 			v = NAME##_pick(v < l, l, v);                                                        \
