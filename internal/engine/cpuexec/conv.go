@@ -59,7 +59,8 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 		return nil, 0, fmt.Errorf("residual %v for output %v", o.Z.Shape, y)
 	}
 	if k.cg == 1 && k.mg == 1 {
-		return newDepthwise(k), 0, nil
+		d, work := newDepthwise(k)
+		return d, work, nil
 	}
 	k.lo, k.hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	switch o.Act.Kind {
@@ -182,37 +183,64 @@ func (k *convKernel) im2colGo(xg, cols []float32, p0, np int) {
 }
 
 // depthwiseKernel computes a convolution with one input and one output
-// channel per group directly, one (image, channel) plane per unit. Each
-// output row adds one input row per kernel row, every tap of it at once
-// (one read and write of the output a kernel row, not one a tap); columns
-// lo to hi, whose taps are all inside the input, run without bounds
-// tests, in loops of their own for 3- and 5-wide kernels.
+// channel per group directly, one (image, channel) plane per unit. The
+// input plane is copied, padded with zeros, into sh × sw phases (phase
+// a, b: the padded rows a, a+sh, … and columns b, b+sw, …; one phase, the
+// padded plane, for unit strides), each hs × ws floats. In that layout
+// every tap of the kernel reads at a fixed offset from the output position
+// r·ws + c, so a plane is one run of positions (the ws − ow columns past
+// each output row computed and dropped), summed without bounds tests or
+// strided reads, in vectors as long as the plane rather than its rows:
+// MobileNetV2's last planes are 7 × 7. The positions are summed a block at
+// a time, each kernel row's taps over the block while it is in L1. The
+// padding is the same for every plane: it is cleared once per run.
 type depthwiseKernel struct {
 	conv   *convKernel
-	lo, hi int // output columns whose every tap reads inside the row
+	hs, ws int   // each phase's rows and columns
+	taps   []int // where tap (i, j) reads in the phases, from an output position: taps[i·kw + j]
 }
 
-func newDepthwise(k *convKernel) *depthwiseKernel {
+// dwBlock is the positions summed at a time (depthwise.c's DW_BLOCK).
+const dwBlock = 4096
+
+func newDepthwise(k *convKernel) (*depthwiseKernel, int) {
 	o := k.op
-	first, last := -o.PadLeft, (o.KernelW-1)*o.DilationW-o.PadLeft // the taps' offsets from ow·stride
-	lo := 0
-	if first < 0 {
-		lo = (-first + o.StrideW - 1) / o.StrideW
+	// The padded rows and columns the taps read, split among the phases.
+	rows := (k.oh-1)*o.StrideH + (o.KernelH-1)*o.DilationH + 1
+	cols := (k.ow-1)*o.StrideW + (o.KernelW-1)*o.DilationW + 1
+	d := &depthwiseKernel{conv: k, hs: (rows + o.StrideH - 1) / o.StrideH, ws: (cols + o.StrideW - 1) / o.StrideW}
+	for i := range o.KernelH {
+		for j := range o.KernelW {
+			di, dj := i*o.DilationH, j*o.DilationW
+			phase := (di%o.StrideH)*o.StrideW + dj%o.StrideW
+			d.taps = append(d.taps, phase*d.hs*d.ws+di/o.StrideH*d.ws+dj/o.StrideW)
+		}
 	}
-	hi := 0
-	if k.w-1-last >= 0 {
-		hi = min(k.ow, (k.w-1-last)/o.StrideW+1)
-	}
-	return &depthwiseKernel{conv: k, lo: min(lo, hi), hi: hi}
+	return d, d.work()
 }
 
-func (d *depthwiseKernel) run(mem *memory, part, parts int, _ []float32) {
+// phases is the floats of the phases.
+func (d *depthwiseKernel) phases() int { return d.conv.op.StrideH * d.conv.op.StrideW * d.hs * d.ws }
+
+// work is the floats of scratch a run takes: the phases and the sums.
+func (d *depthwiseKernel) work() int { return d.phases() + d.conv.oh*d.ws }
+
+func (d *depthwiseKernel) run(mem *memory, part, parts int, scratch []float32) {
+	o := d.conv.op
+	lo, hi := span(d.conv.n*d.conv.m, part, parts)
+	d.planes(mem.f32(o.X), mem.f32(o.W), mem.f32(o.B), mem.f32(o.Z), mem.f32(o.Y), scratch[:d.work()], lo, hi)
+}
+
+// planesGo writes the output planes of units [lo, hi) of y, (image,
+// channel) planes, with planeGo and activates each: x, w, bias, z and y
+// are the op's tensors (bias and z nil where it has none); work holds
+// d.work() floats.
+func (d *depthwiseKernel) planesGo(x, w, bias, z, y, work []float32, lo, hi int) {
 	k := d.conv
 	o := k.op
-	x, wt, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.Y)
-	bias, z := mem.f32(o.B), mem.f32(o.Z)
 	kk := o.KernelH * o.KernelW
-	lo, hi := span(k.n*k.m, part, parts)
+	q, acc := work[:d.phases()], work[d.phases():]
+	clear(q) // the padding, for every plane
 	for u := lo; u < hi; u++ {
 		ch := u % k.m
 		var b float32
@@ -224,96 +252,109 @@ func (d *depthwiseKernel) run(mem *memory, part, parts int, _ []float32) {
 			zp = z[u*k.p:][:k.p]
 		}
 		dst := y[u*k.p:][:k.p]
-		d.plane(x[u*k.h*k.w:][:k.h*k.w], wt[ch*kk:][:kk], b, zp, dst)
-		activate(o.Act, dst)
+		d.planeGo(x[u*k.h*k.w:][:k.h*k.w], w[ch*kk:][:kk], b, zp, dst, q, acc)
+		activateGo(o.Act, dst)
 	}
 }
 
 // planeGo writes one output plane dst: bias b, plus the residual's plane z
 // unless nil, plus the taps of w (one channel's kernel) over the input
-// plane src.
-func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst []float32) {
+// plane src, the padding's zeros included, each kernel row's taps summed
+// before they are added. q holds the phases, their padding zero; acc the
+// sums (oh·ws floats).
+func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst, q, acc []float32) {
 	k := d.conv
 	o := k.op
-	if z != nil {
-		for j, zv := range z {
-			dst[j] = zv + b
+	ws, ow := d.ws, k.ow
+	d.fill(src, q)
+	for r := range k.oh {
+		a := acc[r*ws:][:ow]
+		if z != nil {
+			for c, v := range z[r*ow:][:ow] {
+				a[c] = v + b
+			}
+		} else {
+			for c := range a {
+				a[c] = b
+			}
 		}
-	} else {
-		for j := range dst {
-			dst[j] = b
+		if r < k.oh-1 {
+			clear(acc[r*ws+ow:][:ws-ow]) // dropped, but kept from growing to infinities plane after plane
 		}
 	}
-	for oh := range k.oh {
-		out := dst[oh*k.ow:][:k.ow]
-		for kh := range o.KernelH {
-			ih := oh*o.StrideH - o.PadTop + kh*o.DilationH
-			if ih >= 0 && ih < k.h {
-				d.row(out, src[ih*k.w:][:k.w], w[kh*o.KernelW:][:o.KernelW])
+	n := (k.oh-1)*ws + ow
+	for f := 0; f < n; f += dwBlock {
+		m := min(dwBlock, n-f)
+		for i := range o.KernelH {
+			d.addRow(q[f:], w[i*o.KernelW:][:o.KernelW], d.taps[i*o.KernelW:][:o.KernelW], acc[f:][:m])
+		}
+	}
+	for r := range k.oh {
+		copy(dst[r*ow:][:ow], acc[r*ws:][:ow])
+	}
+}
+
+// fill copies the input plane src into the insides of the phases q.
+func (d *depthwiseKernel) fill(src, q []float32) {
+	k := d.conv
+	o := k.op
+	sh, sw, hs, ws := o.StrideH, o.StrideW, d.hs, d.ws
+	for a := range sh {
+		for b := range sw {
+			p := q[(a*sw+b)*hs*ws:][:hs*ws]
+			// Phase column j reads input column b + j·sw − pl, row i input
+			// row a + i·sh − pt: those of [jlo, jhi) and [ilo, ihi) are
+			// inside.
+			jlo := max(0, o.PadLeft-b+sw-1) / sw
+			jhi := min(ws, max(0, k.w+o.PadLeft-b+sw-1)/sw)
+			ilo := max(0, o.PadTop-a+sh-1) / sh
+			ihi := min(hs, max(0, k.h+o.PadTop-a+sh-1)/sh)
+			for i := ilo; i < ihi; i++ {
+				row := p[i*ws:][:ws]
+				in := src[(a+i*sh-o.PadTop)*k.w:][:k.w]
+				if sw == 1 {
+					copy(row[jlo:jhi], in[b+jlo-o.PadLeft:])
+					continue
+				}
+				for j := jlo; j < jhi; j++ {
+					row[j] = in[b+j*sw-o.PadLeft]
+				}
 			}
 		}
 	}
 }
 
-// row adds to each out[ow] the taps of one kernel row, wr, over the
-// input row in: Σ wr[kw]·in[ow·stride + kw·dilation − padLeft], taps
-// outside the row left out.
-func (d *depthwiseKernel) row(out, in, wr []float32) {
-	o := d.conv.op
-	s, dil, first := o.StrideW, o.DilationW, -o.PadLeft
-	edge := func(ow int) {
-		v := out[ow]
-		for kw, wv := range wr {
-			if ix := ow*s + kw*dil + first; ix >= 0 && ix < len(in) {
-				v += wv * in[ix]
+// addRow adds the taps of one kernel row, weights wr reading at offsets
+// off of q, to acc.
+func (d *depthwiseKernel) addRow(q, wr []float32, off []int, acc []float32) {
+	n := len(acc)
+	switch len(wr) {
+	case 3:
+		w0, w1, w2 := wr[0], wr[1], wr[2]
+		x0, x1, x2 := q[off[0]:][:n], q[off[1]:][:n], q[off[2]:][:n]
+		for t, v := range acc {
+			acc[t] = v + (w0*x0[t] + w1*x1[t] + w2*x2[t])
+		}
+	case 5:
+		w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
+		x0, x1, x2, x3, x4 := q[off[0]:][:n], q[off[1]:][:n], q[off[2]:][:n], q[off[3]:][:n], q[off[4]:][:n]
+		for t, v := range acc {
+			acc[t] = v + (w0*x0[t] + w1*x1[t] + w2*x2[t] + w3*x3[t] + w4*x4[t])
+		}
+	case 7:
+		w0, w1, w2, w3, w4, w5, w6 := wr[0], wr[1], wr[2], wr[3], wr[4], wr[5], wr[6]
+		x0, x1, x2, x3, x4, x5, x6 := q[off[0]:][:n], q[off[1]:][:n], q[off[2]:][:n], q[off[3]:][:n], q[off[4]:][:n],
+			q[off[5]:][:n], q[off[6]:][:n]
+		for t, v := range acc {
+			acc[t] = v + (w0*x0[t] + w1*x1[t] + w2*x2[t] + w3*x3[t] + w4*x4[t] + w5*x5[t] + w6*x6[t])
+		}
+	default:
+		for j, wj := range wr {
+			xj := q[off[j]:][:n]
+			for t := range acc {
+				acc[t] += wj * xj[t]
 			}
 		}
-		out[ow] = v
-	}
-	for ow := range d.lo {
-		edge(ow)
-	}
-	n := d.hi - d.lo
-	if n > 0 {
-		seg := in[d.lo*s+first:]
-		o := out[d.lo:d.hi]
-		switch {
-		case len(wr) == 3 && dil == 1 && s == 1:
-			w0, w1, w2 := wr[0], wr[1], wr[2]
-			x0, x1, x2 := seg[:n], seg[1:][:n], seg[2:][:n]
-			for t := range o {
-				o[t] += w0*x0[t] + w1*x1[t] + w2*x2[t]
-			}
-		case len(wr) == 5 && dil == 1 && s == 1:
-			w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
-			x0, x1, x2, x3, x4 := seg[:n], seg[1:][:n], seg[2:][:n], seg[3:][:n], seg[4:][:n]
-			for t := range o {
-				o[t] += w0*x0[t] + w1*x1[t] + w2*x2[t] + w3*x3[t] + w4*x4[t]
-			}
-		case len(wr) == 3 && dil == 1:
-			w0, w1, w2 := wr[0], wr[1], wr[2]
-			for t := range o {
-				x := seg[t*s:][:3]
-				o[t] += w0*x[0] + w1*x[1] + w2*x[2]
-			}
-		case len(wr) == 5 && dil == 1:
-			w0, w1, w2, w3, w4 := wr[0], wr[1], wr[2], wr[3], wr[4]
-			for t := range o {
-				x := seg[t*s:][:5]
-				o[t] += w0*x[0] + w1*x[1] + w2*x[2] + w3*x[3] + w4*x[4]
-			}
-		default:
-			for t := range o {
-				v := o[t]
-				for kw, wv := range wr {
-					v += wv * seg[t*s+kw*dil]
-				}
-				o[t] = v
-			}
-		}
-	}
-	for ow := d.hi; ow < len(out); ow++ {
-		edge(ow)
 	}
 }
 

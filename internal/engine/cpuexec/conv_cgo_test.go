@@ -11,60 +11,76 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// TestDepthwiseISAs checks depthwise.c's plane on every instruction set the
-// CPU runs against planeGo, over the kernel widths and strides it has loops
-// for and others (dilated, wider than the input, padded asymmetrically),
-// with and without a residual.
+// TestDepthwiseISAs checks depthwise.c on every instruction set the CPU
+// runs against planesGo, over the kernel widths it has loops for and
+// others, strides and dilations (each axis its own), kernels wider than
+// the input, asymmetric padding, with and without bias and a residual,
+// each followed by an activation or none: 3 channels of 2 images, the
+// planes of units 1 to 4 written (and those of 0 and 5 left alone).
 func TestDepthwiseISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	type geometry struct{ h, w, kh, kw, s, d, pt, pl, pb, pr int }
+	type geometry struct{ h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr int }
 	cases := []geometry{
-		{9, 17, 3, 3, 1, 1, 1, 1, 1, 1},
-		{9, 17, 3, 3, 2, 1, 1, 1, 1, 1},
-		{12, 40, 5, 5, 1, 1, 2, 2, 2, 2},
-		{12, 40, 5, 5, 2, 1, 2, 2, 2, 2},
-		{10, 33, 7, 7, 1, 1, 3, 3, 3, 3},
-		{10, 33, 3, 3, 1, 2, 2, 2, 2, 2},
-		{6, 4, 3, 9, 1, 1, 1, 4, 1, 4},
-		{7, 21, 3, 3, 3, 1, 0, 1, 2, 0},
+		{9, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+		{9, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+		{12, 40, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2},
+		{12, 40, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2},
+		{10, 33, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3},
+		{10, 33, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},
+		{6, 4, 3, 9, 1, 1, 1, 1, 1, 4, 1, 4},
+		{7, 21, 3, 3, 3, 3, 1, 1, 0, 1, 2, 0},
+		{7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, // MobileNetV2's last planes
+		{11, 13, 3, 5, 2, 1, 1, 3, 1, 2, 0, 3},
 	}
-	// And 300 drawn at random: C reads without bounds checks, so a column
-	// range that let a tap stray outside the row would read what lies
-	// beside it, and differ.
-	for len(cases) < 308 {
-		c := geometry{h: 1 + rng.IntN(12), w: 1 + rng.IntN(40), kh: 1 + rng.IntN(7), kw: 1 + rng.IntN(7), s: 1 + rng.IntN(3),
-			d: 1 + rng.IntN(3), pt: rng.IntN(4), pl: rng.IntN(4), pb: rng.IntN(4), pr: rng.IntN(4)}
-		if c.h+c.pt+c.pb >= c.d*(c.kh-1)+1 && c.w+c.pl+c.pr >= c.d*(c.kw-1)+1 {
+	// And 300 drawn at random: C reads without bounds checks, so a tap
+	// that strayed outside its phase would read what lies beside it, and
+	// differ.
+	for len(cases) < 310 {
+		c := geometry{h: 1 + rng.IntN(12), w: 1 + rng.IntN(40), kh: 1 + rng.IntN(7), kw: 1 + rng.IntN(7), sh: 1 + rng.IntN(3),
+			sw: 1 + rng.IntN(3), dh: 1 + rng.IntN(3), dw: 1 + rng.IntN(3), pt: rng.IntN(4), pl: rng.IntN(4), pb: rng.IntN(4), pr: rng.IntN(4)}
+		if c.h+c.pt+c.pb >= c.dh*(c.kh-1)+1 && c.w+c.pl+c.pr >= c.dw*(c.kw-1)+1 {
 			cases = append(cases, c)
 		}
 	}
-	for _, c := range cases {
-		oh := (c.h+c.pt+c.pb-c.d*(c.kh-1)-1)/c.s + 1
-		ow := (c.w+c.pl+c.pr-c.d*(c.kw-1)-1)/c.s + 1
+	acts := []engine.Activation{{}, {Kind: engine.ActClip, Min: 0, Max: 0.5}, {Kind: engine.ActSilu}}
+	const images, chans = 2, 3
+	for n, c := range cases {
+		oh := (c.h+c.pt+c.pb-c.dh*(c.kh-1)-1)/c.sh + 1
+		ow := (c.w+c.pl+c.pr-c.dw*(c.kw-1)-1)/c.sw + 1
 		o := &engine.Conv{
-			X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, 1, c.h, c.w}},
-			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{1, 1, c.kh, c.kw}},
-			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{1, 1, oh, ow}},
-			KernelH: c.kh, KernelW: c.kw, StrideH: c.s, StrideW: c.s, DilationH: c.d, DilationW: c.d,
-			PadTop: c.pt, PadLeft: c.pl, PadBottom: c.pb, PadRight: c.pr, Groups: 1,
+			X:       engine.TensorRef{Region: engine.IO, Shape: []int{images, chans, c.h, c.w}},
+			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{chans, 1, c.kh, c.kw}},
+			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{images, chans, oh, ow}},
+			KernelH: c.kh, KernelW: c.kw, StrideH: c.sh, StrideW: c.sw, DilationH: c.dh, DilationW: c.dw,
+			PadTop: c.pt, PadLeft: c.pl, PadBottom: c.pb, PadRight: c.pr, Groups: chans, Act: acts[n%len(acts)],
 		}
 		k, _, err := newConv(o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d := k.(*depthwiseKernel)
-		src, w, z := randoms(rng, c.h*c.w), randoms(rng, c.kh*c.kw), randoms(rng, oh*ow)
-		for _, withZ := range []bool{false, true} {
-			zp := z
-			if !withZ {
+		units, p := images*chans, oh*ow
+		x, w, bias, z := randoms(rng, units*c.h*c.w), randoms(rng, chans*c.kh*c.kw), randoms(rng, chans), randoms(rng, units*p)
+		for _, with := range []struct{ bias, z bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			bp, zp := bias, z
+			if !with.bias {
+				bp = nil
+			}
+			if !with.z {
 				zp = nil
 			}
-			want := make([]float32, oh*ow)
-			d.planeGo(src, w, 0.25, zp, want)
+			run := func(set isa) []float32 {
+				y := make([]float32, units*p)
+				for i := range y {
+					y[i] = 7 // what planes 0 and 5 keep
+				}
+				d.planesWith(set, x, w, bp, zp, y, make([]float32, d.work()), 1, units-1)
+				return y
+			}
+			want := run(isaGo)
 			for _, set := range isas() {
-				got := make([]float32, oh*ow)
-				d.planeWith(set, src, w, 0.25, zp, got)
-				name := fmt.Sprintf("%v %+v residual %v", set, c, withZ)
+				got := run(set)
+				name := fmt.Sprintf("%v %+v %v bias %v residual %v", set, c, o.Act.Kind, with.bias, with.z)
 				for i := range want {
 					if !(math.Abs(float64(got[i]-want[i])) <= 1e-5*math.Max(1, math.Abs(float64(want[i])))) { // NaN fails
 						t.Fatalf("%s: [%d] = %g, Go gives %g", name, i, got[i], want[i])
@@ -77,32 +93,36 @@ func TestDepthwiseISAs(t *testing.T) {
 
 // BenchmarkDepthwisePlane times one plane of MobileNetV2's and
 // EfficientNet's depthwise shapes on each instruction set the CPU runs,
-// Go's loops ("go") beside depthwise.c's.
+// Go's loops ("go") beside depthwise.c's, and (7x7) MobileNetV2's last
+// planes, 960 of them a call as it runs them.
 func BenchmarkDepthwisePlane(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []struct {
 		name          string
 		size, k, step int
-	}{{"3x3-s1-56", 56, 3, 1}, {"3x3-s2-56", 56, 3, 2}, {"5x5-s1-28", 28, 5, 1}, {"5x5-s2-56", 56, 5, 2}} {
+		planes        int
+	}{{"3x3-s1-56", 56, 3, 1, 1}, {"3x3-s2-56", 56, 3, 2, 1}, {"5x5-s1-28", 28, 5, 1, 1}, {"5x5-s2-56", 56, 5, 2, 1},
+		{"3x3-s1-7x960", 7, 3, 1, 960}} {
 		p := c.k / 2
 		out := (c.size+2*p-c.k)/c.step + 1
 		o := &engine.Conv{
-			X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, 1, c.size, c.size}},
-			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{1, 1, c.k, c.k}},
-			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{1, 1, out, out}},
+			X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, c.planes, c.size, c.size}},
+			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{c.planes, 1, c.k, c.k}},
+			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{1, c.planes, out, out}},
 			KernelH: c.k, KernelW: c.k, StrideH: c.step, StrideW: c.step, DilationH: 1, DilationW: 1,
-			PadTop: p, PadLeft: p, PadBottom: p, PadRight: p, Groups: 1,
+			PadTop: p, PadLeft: p, PadBottom: p, PadRight: p, Groups: c.planes,
 		}
 		k, _, err := newConv(o)
 		if err != nil {
 			b.Fatal(err)
 		}
 		d := k.(*depthwiseKernel)
-		src, w, dst := randoms(rng, c.size*c.size), randoms(rng, c.k*c.k), make([]float32, out*out)
+		x, w, y, work := randoms(rng, c.planes*c.size*c.size), randoms(rng, c.planes*c.k*c.k), make([]float32, c.planes*out*out),
+			make([]float32, d.work())
 		for _, set := range isas() {
 			b.Run(c.name+"/"+set.String(), func(b *testing.B) {
 				for b.Loop() {
-					d.planeWith(set, src, w, 0.5, nil, dst)
+					d.planesWith(set, x, w, nil, nil, y, work, 0, c.planes)
 				}
 			})
 		}

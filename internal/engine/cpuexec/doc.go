@@ -7,11 +7,13 @@
 // loops for depthwise convolutions). The hot loops are C, compiled for
 // AVX-512, AVX2 + FMA and the compiler's baseline vectors (SSE2 on x86-64,
 // NEON on arm64), the widest the CPU has chosen at start-up (isa.go), by
-// GCC or clang (make cross tests both, and arm64 under qemu-user): sgemm.c, a GEMM in the manner of
-// BLIS that writes a convolution's bias, residual and ReLU or Clip with the
-// last block of each sum (each tile of patches packed once for all the
-// output channels); im2col.c, the patches; depthwise.c, the
-// depthwise planes; elementwise.c, the binary operators; activate.c, ReLU,
+// GCC or clang (make cross tests both, and arm64 under qemu-user): sgemm.c,
+// a GEMM in the manner of BLIS that writes a convolution's bias, residual
+// and ReLU or Clip with the last block of each sum (each tile of patches
+// packed once for all the output channels); im2col.c, the patches;
+// depthwise.c, the depthwise planes, each padded and split by stride into
+// phases so that a plane is one run of vectors; elementwise.c, the binary
+// operators; activate.c, ReLU,
 // Clip, sigmoid, SiLU, the hard ones, exp, erf and GELU over a slice, and
 // the softmax of a row. Built without cgo, gonum's SGEMM and Go loops do
 // the same, several times slower (BenchmarkGemm, BenchmarkActivate,

@@ -168,6 +168,7 @@ void cw_sgemm_packed(int isa, long m, long n, long k, const float *a, long lda, 
 
 // The activations cw_activate computes.
 enum {
+	CW_ACT_NONE = -1,    // none (for cw_depthwise)
 	CW_ACT_CLIP,         // min(max(x, a), b); ReLU is a = 0, b = +inf
 	CW_ACT_SIGMOID,      // 1 / (1 + exp(-x))
 	CW_ACT_SILU,         // x / (1 + exp(-x))
@@ -194,17 +195,23 @@ void cw_binary(int isa, int op, long ndims, const long *dims, const long *sa, co
 
 // A cw_window is the geometry of a convolution's window over a plane: input
 // h × w, output oh × ow, kernel kh × kw with strides, dilations and the top
-// and left padding; lo and hi bound the output columns whose every tap
-// reads inside the input row (for cw_depthwise_plane).
+// and left padding; hs and ws are the rows and columns of each of the
+// padded input's sh × sw phases (for cw_depthwise_plane).
 struct cw_window {
-	long h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, lo, hi;
+	long h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, hs, ws;
 };
 
-// cw_depthwise_plane writes one output plane y of a depthwise convolution of
-// the input plane x by the kernel wt (kh × kw): bias plus the plane z of a
-// residual (NULL for none) plus the taps inside the input.
-void cw_depthwise_plane(int isa, const struct cw_window *g, const float *x, const float *wt, float bias,
-                        const float *z, float *y);
+// cw_depthwise writes the output planes of units [lo, hi) of a depthwise
+// convolution, unit u the plane of channel u mod m of an image: y's plane
+// u is bias[u mod m] (bias NULL for none) plus z's plane u (z NULL for
+// none) plus the taps of the channel's kernel (kh × kw floats at wt) over
+// x's plane u, the padding's zeros included (depthwise.c), then
+// activation act with parameters a and b (CW_ACT_NONE for none). Tap (i,
+// j) reads the phases at taps[i·kw + j] from an output position; work
+// holds sh·sw·hs·ws + oh·ws floats.
+void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, const float *x, const float *wt,
+                  const float *bias, const float *z, float *y, float *work, long lo, long hi, int act, float a,
+                  float b);
 
 // cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
 // over its sum, the sum in double precision.
