@@ -87,24 +87,39 @@
 		return x;                                                                                 \
 	}                                                                                             \
 	/* apply does one vector at v; the tail of a slice is padded into one, so */                \
-	/* that every element is computed alike. */                                                  \
-	static inline ATTR void NAME##_apply(int act, float a, float b, float *v) {                   \
+	/* that every element is computed alike. A clip's bounds are classified */                   \
+	/* once a slice (lok, hik), not once a vector. */                                             \
+	static inline ATTR void NAME##_apply(int act, float a, float b, int lok, int hik, float *v) { \
 		NAME##_vec x = *(NAME##_vec *)v;                                                          \
 		if (act == CW_ACT_CLIP)                                                                   \
-			x = NAME##_clip(x, a, cw_lo_bound(a), b, cw_hi_bound(b));                             \
+			x = NAME##_clip(x, a, lok, b, hik);                                                   \
 		else                                                                                      \
 			x = NAME##_one(act, NAME##_splat(a), NAME##_splat(b), x);                             \
 		*(NAME##_vec *)v = x;                                                                     \
 	}                                                                                             \
 	ATTR static void NAME(int act, float a, float b, float *v, long n) {                          \
+		int lok = cw_lo_bound(a), hik = cw_hi_bound(b);                                           \
 		long i = 0;                                                                               \
+		if (act == CW_ACT_CLIP && lok != CW_BOUND_NAN && hik != CW_BOUND_NAN) {                   \
+			/* NAME_clip without a branch: a bound at which the comparison includes */           \
+			/* equality has its lanes of at set; an infinite one clips nothing. */                \
+			NAME##_vec l = NAME##_splat(a), h = NAME##_splat(b);                                  \
+			NAME##_int atl = (NAME##_int)NAME##_splat(0) - (lok == CW_BOUND_AT);                  \
+			NAME##_int ath = (NAME##_int)NAME##_splat(0) - (hik == CW_BOUND_AT);                  \
+			for (; i + (W) <= n; i += (W)) {                                                      \
+				NAME##_vec x = *(NAME##_vec *)(v + i);                                            \
+				x = NAME##_pick((x < l) | ((x == l) & atl), l, x);                                \
+				x = NAME##_pick((x > h) | ((x == h) & ath), h, x);                                \
+				*(NAME##_vec *)(v + i) = x;                                                       \
+			}                                                                                     \
+		}                                                                                         \
 		for (; i + (W) <= n; i += (W))                                                            \
-			NAME##_apply(act, a, b, v + i);                                                       \
+			NAME##_apply(act, a, b, lok, hik, v + i);                                             \
 		if (i < n) {                                                                              \
 			float t[W] = {0};                                                                     \
 			for (long l = i; l < n; l++)                                                          \
 				t[l - i] = v[l];                                                                  \
-			NAME##_apply(act, a, b, t);                                                           \
+			NAME##_apply(act, a, b, lok, hik, t);                                                 \
 			for (long l = i; l < n; l++)                                                          \
 				v[l] = t[l - i];                                                                  \
 		}                                                                                         \
