@@ -15,8 +15,9 @@ import (
 // runs against planesGo, over the kernel widths it has loops for and
 // others, strides and dilations (each axis its own), kernels wider than
 // the input, asymmetric padding, with and without bias and a residual,
-// each followed by an activation or none: 3 channels of 2 images, the
-// planes of units 1 to 4 written (and those of 0 and 5 left alone).
+// each followed by an activation (activate.c's or Go's) or none: 3
+// channels of 2 images, the planes of units 1 to 4 written (and those of
+// 0 and 5 left alone).
 func TestDepthwiseISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	type geometry struct{ h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr int }
@@ -42,7 +43,8 @@ func TestDepthwiseISAs(t *testing.T) {
 			cases = append(cases, c)
 		}
 	}
-	acts := []engine.Activation{{}, {Kind: engine.ActClip, Min: 0, Max: 0.5}, {Kind: engine.ActSilu}}
+	// The last, not in activate.c, is applied in Go after the planes.
+	acts := []engine.Activation{{}, {Kind: engine.ActClip, Min: 0, Max: 0.5}, {Kind: engine.ActSilu}, {Kind: engine.ActLeakyRelu, Alpha: 0.1}}
 	const images, chans = 2, 3
 	for n, c := range cases {
 		oh := (c.h+c.pt+c.pb-c.dh*(c.kh-1)-1)/c.sh + 1

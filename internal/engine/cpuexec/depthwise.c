@@ -16,7 +16,7 @@
 // The padding is the same for every plane of a call: the phases are
 // cleared once and each plane writes their inside alone, in loops of its
 // own rather than memcpy's calls (a 7 × 7 plane's rows are 28 bytes; the
-// library's calls took a third of the planes' time in MobileNetV2).
+// library's calls took 30 % of the planes' time in MobileNetV2).
 
 #include <string.h>
 
