@@ -112,8 +112,8 @@ enum { DW_BLOCK = 4096 };
 	}                                                                                                     \
 	/* plane writes one output plane y from the input plane x, its channel's kernel wt. */                \
 	ATTR NO_LIBCALL static void NAME##_plane(const struct cw_window *g, const long *taps, const float *x, \
-	                              const float *wt, float bias, const float *z, float *y, float *q,        \
-	                              float *acc) {                                                           \
+	                                         const float *wt, float bias, const float *z, float *y, float *q, \
+	                                         float *acc) {                                                \
 		long ws = g->ws, ow = g->ow;                                                                      \
 		long n = (g->oh - 1) * ws + ow; /* positions: the last row's dropped columns left out */          \
 		NAME##_fill(g, x, q);                                                                             \
