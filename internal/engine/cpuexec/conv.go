@@ -183,21 +183,13 @@ func (k *convKernel) im2colGo(xg, cols []float32, p0, np int) {
 }
 
 // depthwiseKernel computes a convolution with one input and one output
-// channel per group directly, one (image, channel) plane per unit. The
-// input plane is copied, padded with zeros, into sh × sw phases (phase
-// a, b: the padded rows a, a+sh, … and columns b, b+sw, …; one phase, the
-// padded plane, for unit strides), each hs × ws floats. In that layout
-// every tap of the kernel reads at a fixed offset from the output position
-// r·ws + c, so a plane is one run of positions (the ws − ow columns past
-// each output row computed and dropped), summed without bounds tests or
-// strided reads, in vectors as long as the plane rather than its rows:
-// MobileNetV2's last planes are 7 × 7. The positions are summed a block at
-// a time, each kernel row's taps over the block while it is in L1. The
-// padding is the same for every plane: it is cleared once per run.
+// channel per group directly, one (image, channel) plane per unit, over
+// the input laid out in phases, zeros their padding (cleared once per
+// run). The positions are summed a block at a time, each kernel row's taps
+// over the block while it is in L1.
 type depthwiseKernel struct {
-	conv   *convKernel
-	hs, ws int   // each phase's rows and columns
-	taps   []int // where tap (i, j) reads in the phases, from an output position: taps[i·kw + j]
+	conv *convKernel
+	*phases
 }
 
 // dwBlock is the positions summed at a time (depthwise.c's DW_BLOCK).
@@ -205,25 +197,10 @@ const dwBlock = 4096
 
 func newDepthwise(k *convKernel) (*depthwiseKernel, int) {
 	o := k.op
-	// The padded rows and columns the taps read, split among the phases.
-	rows := (k.oh-1)*o.StrideH + (o.KernelH-1)*o.DilationH + 1
-	cols := (k.ow-1)*o.StrideW + (o.KernelW-1)*o.DilationW + 1
-	d := &depthwiseKernel{conv: k, hs: (rows + o.StrideH - 1) / o.StrideH, ws: (cols + o.StrideW - 1) / o.StrideW}
-	for i := range o.KernelH {
-		for j := range o.KernelW {
-			di, dj := i*o.DilationH, j*o.DilationW
-			phase := (di%o.StrideH)*o.StrideW + dj%o.StrideW
-			d.taps = append(d.taps, phase*d.hs*d.ws+di/o.StrideH*d.ws+dj/o.StrideW)
-		}
-	}
+	d := &depthwiseKernel{conv: k, phases: newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW,
+		o.DilationH, o.DilationW, o.PadTop, o.PadLeft)}
 	return d, d.work()
 }
-
-// phases is the floats of the phases.
-func (d *depthwiseKernel) phases() int { return d.conv.op.StrideH * d.conv.op.StrideW * d.hs * d.ws }
-
-// work is the floats of scratch a run takes: the phases and the sums.
-func (d *depthwiseKernel) work() int { return d.phases() + d.conv.oh*d.ws }
 
 func (d *depthwiseKernel) run(mem *memory, part, parts int, scratch []float32) {
 	o := d.conv.op
@@ -239,7 +216,7 @@ func (d *depthwiseKernel) planesGo(x, w, bias, z, y, work []float32, lo, hi int)
 	k := d.conv
 	o := k.op
 	kk := o.KernelH * o.KernelW
-	q, acc := work[:d.phases()], work[d.phases():]
+	q, acc := work[:d.size()], work[d.size():]
 	clear(q) // the padding, for every plane
 	for u := lo; u < hi; u++ {
 		ch := u % k.m
@@ -260,14 +237,12 @@ func (d *depthwiseKernel) planesGo(x, w, bias, z, y, work []float32, lo, hi int)
 // planeGo writes one output plane dst: bias b, plus the residual's plane z
 // unless nil, plus the taps of w (one channel's kernel) over the input
 // plane src, the padding's zeros included, each kernel row's taps summed
-// before they are added. q holds the phases, their padding zero; acc the
-// sums (oh·ws floats).
+// before they are added. q holds the phases, their padding zero; acc a
+// plane's positions.
 func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst, q, acc []float32) {
-	k := d.conv
-	o := k.op
-	ws, ow := d.ws, k.ow
+	ws, ow := d.ws, d.ow
 	d.fill(src, q)
-	for r := range k.oh {
+	for r := range d.oh {
 		a := acc[r*ws:][:ow]
 		if z != nil {
 			for c, v := range z[r*ow:][:ow] {
@@ -278,50 +253,18 @@ func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst, q, acc []
 				a[c] = b
 			}
 		}
-		if r < k.oh-1 {
+		if r < d.oh-1 {
 			clear(acc[r*ws+ow:][:ws-ow]) // dropped, but kept from growing to infinities plane after plane
 		}
 	}
-	n := (k.oh-1)*ws + ow
+	n := d.positions()
 	for f := 0; f < n; f += dwBlock {
 		m := min(dwBlock, n-f)
-		for i := range o.KernelH {
-			d.addRow(q[f:], w[i*o.KernelW:][:o.KernelW], d.taps[i*o.KernelW:][:o.KernelW], acc[f:][:m])
+		for i := range d.kh {
+			d.addRow(q[f:], w[i*d.kw:][:d.kw], d.taps[i*d.kw:][:d.kw], acc[f:][:m])
 		}
 	}
-	for r := range k.oh {
-		copy(dst[r*ow:][:ow], acc[r*ws:][:ow])
-	}
-}
-
-// fill copies the input plane src into the insides of the phases q.
-func (d *depthwiseKernel) fill(src, q []float32) {
-	k := d.conv
-	o := k.op
-	sh, sw, hs, ws := o.StrideH, o.StrideW, d.hs, d.ws
-	for a := range sh {
-		for b := range sw {
-			p := q[(a*sw+b)*hs*ws:][:hs*ws]
-			// Phase column j reads input column b + j·sw − pl, row i input
-			// row a + i·sh − pt: those of [jlo, jhi) and [ilo, ihi) are
-			// inside.
-			jlo := max(0, o.PadLeft-b+sw-1) / sw
-			jhi := min(ws, max(0, k.w+o.PadLeft-b+sw-1)/sw)
-			ilo := max(0, o.PadTop-a+sh-1) / sh
-			ihi := min(hs, max(0, k.h+o.PadTop-a+sh-1)/sh)
-			for i := ilo; i < ihi; i++ {
-				row := p[i*ws:][:ws]
-				in := src[(a+i*sh-o.PadTop)*k.w:][:k.w]
-				if sw == 1 {
-					copy(row[jlo:jhi], in[b+jlo-o.PadLeft:])
-					continue
-				}
-				for j := jlo; j < jhi; j++ {
-					row[j] = in[b+j*sw-o.PadLeft]
-				}
-			}
-		}
-	}
+	d.plane(acc, dst)
 }
 
 // addRow adds the taps of one kernel row, weights wr reading at offsets

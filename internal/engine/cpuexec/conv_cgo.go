@@ -15,15 +15,23 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// window is k's geometry as the C kernels take it, without a depthwise
-// plane's phases.
+// window is p's geometry as the C kernels take it.
+func (p *phases) window() C.struct_cw_window {
+	return C.struct_cw_window{
+		h: C.long(p.h), w: C.long(p.w), oh: C.long(p.oh), ow: C.long(p.ow),
+		kh: C.long(p.kh), kw: C.long(p.kw), sh: C.long(p.sh), sw: C.long(p.sw),
+		dh: C.long(p.dh), dw: C.long(p.dw), pt: C.long(p.pt), pl: C.long(p.pl),
+		hs: C.long(p.hs), ws: C.long(p.ws),
+	}
+}
+
+// window is k's geometry as the C kernels take it (im2col.c, which lays
+// out no phases).
 func (k *convKernel) window() C.struct_cw_window {
 	o := k.op
-	return C.struct_cw_window{
-		h: C.long(k.h), w: C.long(k.w), oh: C.long(k.oh), ow: C.long(k.ow),
-		kh: C.long(o.KernelH), kw: C.long(o.KernelW), sh: C.long(o.StrideH), sw: C.long(o.StrideW),
-		dh: C.long(o.DilationH), dw: C.long(o.DilationW), pt: C.long(o.PadTop), pl: C.long(o.PadLeft),
-	}
+	p := phases{h: k.h, w: k.w, oh: k.oh, ow: k.ow, kh: o.KernelH, kw: o.KernelW, sh: o.StrideH, sw: o.StrideW,
+		dh: o.DilationH, dw: o.DilationW, pt: o.PadTop, pl: o.PadLeft}
+	return p.window()
 }
 
 // im2col writes patches as im2colGo does, with im2col.c.
@@ -72,8 +80,7 @@ func (d *depthwiseKernel) planesWith(set isa, x, w, bias, z, y, work []float32, 
 		panic(fmt.Sprintf("cpuexec: depthwise planes %d to %d of %d, %d, %d, %d, %d, %d floats for %d channels of %d×%d → %d×%d by %d×%d",
 			lo, hi, len(x), len(w), len(bias), len(z), len(y), len(work), k.m, k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW))
 	}
-	g := k.window()
-	g.hs, g.ws = C.long(d.hs), C.long(d.ws)
+	g := d.window()
 	C.cw_depthwise(C.int(set), &g, C.long(k.m), clongs(d.taps), cfloats(x), cfloats(w), cfloats(bias), cfloats(z), cfloats(y),
 		cfloats(work), C.long(lo), C.long(hi), code, C.float(a), C.float(b))
 	if !inC && o.Act.Kind != engine.ActNone {

@@ -1,0 +1,79 @@
+package cpuexec
+
+// phases lays out the input plane of a window op (a depthwise convolution,
+// a max pool) for depthwise.c: copied, padded, into sh × sw phases (phase
+// a, b: the padded rows a, a+sh, … and columns b, b+sw, …; one phase, the
+// padded plane, for unit strides), each hs × ws floats. In that layout
+// every tap of the window reads at a fixed offset from the output position
+// r·ws + c, so a plane is one run of positions (the ws − ow columns past
+// each output row computed and dropped), without bounds tests or strided
+// reads, in vectors as long as the plane rather than its rows:
+// MobileNetV2's last planes are 7 × 7.
+type phases struct {
+	h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int // the op's geometry (input, output, window, strides, dilations, top and left padding)
+
+	hs, ws int   // each phase's rows and columns
+	taps   []int // where tap (i, j) reads, from an output position: taps[i·kw + j]
+}
+
+func newPhases(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int) *phases {
+	// The padded rows and columns the taps read, split among the phases.
+	rows := (oh-1)*sh + (kh-1)*dh + 1
+	cols := (ow-1)*sw + (kw-1)*dw + 1
+	p := &phases{h: h, w: w, oh: oh, ow: ow, kh: kh, kw: kw, sh: sh, sw: sw, dh: dh, dw: dw, pt: pt, pl: pl,
+		hs: (rows + sh - 1) / sh, ws: (cols + sw - 1) / sw}
+	for i := range kh {
+		for j := range kw {
+			di, dj := i*dh, j*dw
+			phase := (di%sh)*sw + dj%sw
+			p.taps = append(p.taps, phase*p.hs*p.ws+di/sh*p.ws+dj/sw)
+		}
+	}
+	return p
+}
+
+// size is the floats of the phases.
+func (p *phases) size() int { return p.sh * p.sw * p.hs * p.ws }
+
+// work is the floats of scratch a run takes: the phases and a plane's
+// positions.
+func (p *phases) work() int { return p.size() + p.oh*p.ws }
+
+// positions is the positions of a plane: the last row's dropped columns
+// left out.
+func (p *phases) positions() int { return (p.oh-1)*p.ws + p.ow }
+
+// fill copies the input plane src into the insides of the phases q (their
+// padding is written once for all planes).
+func (p *phases) fill(src, q []float32) {
+	for a := range p.sh {
+		for b := range p.sw {
+			ph := q[(a*p.sw+b)*p.hs*p.ws:][:p.hs*p.ws]
+			// Phase column j reads input column b + j·sw − pl, row i input
+			// row a + i·sh − pt: those of [jlo, jhi) and [ilo, ihi) are
+			// inside.
+			jlo := max(0, p.pl-b+p.sw-1) / p.sw
+			jhi := min(p.ws, max(0, p.w+p.pl-b+p.sw-1)/p.sw)
+			ilo := max(0, p.pt-a+p.sh-1) / p.sh
+			ihi := min(p.hs, max(0, p.h+p.pt-a+p.sh-1)/p.sh)
+			for i := ilo; i < ihi; i++ {
+				row := ph[i*p.ws:][:p.ws]
+				in := src[(a+i*p.sh-p.pt)*p.w:][:p.w]
+				if p.sw == 1 {
+					copy(row[jlo:jhi], in[b+jlo-p.pl:])
+					continue
+				}
+				for j := jlo; j < jhi; j++ {
+					row[j] = in[b+j*p.sw-p.pl]
+				}
+			}
+		}
+	}
+}
+
+// plane copies a plane's positions, acc, to its output plane dst.
+func (p *phases) plane(acc, dst []float32) {
+	for r := range p.oh {
+		copy(dst[r*p.ow:][:p.ow], acc[r*p.ws:][:p.ow])
+	}
+}
