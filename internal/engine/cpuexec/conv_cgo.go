@@ -4,6 +4,8 @@ package cpuexec
 
 // #cgo noescape cw_depthwise
 // #cgo nocallback cw_depthwise
+// #cgo noescape cw_maxpool
+// #cgo nocallback cw_maxpool
 // #cgo noescape cw_im2col
 // #cgo nocallback cw_im2col
 // #include "kernels.h"
@@ -88,4 +90,24 @@ func (d *depthwiseKernel) planesWith(set isa, x, w, bias, z, y, work []float32, 
 			activateGo(o.Act, y[u*k.p:][:k.p])
 		}
 	}
+}
+
+// maxPlanes pools the planes of units [lo, hi) as planesGo does, with
+// depthwise.c, bit for bit (Go's max is exact in any order).
+func (k *poolKernel) maxPlanes(x, y, work []float32, lo, hi int) {
+	k.maxPlanesWith(cpuISA, x, y, work, lo, hi)
+}
+
+func (k *poolKernel) maxPlanesWith(set isa, x, y, work []float32, lo, hi int) {
+	if set == isaGo {
+		k.planesGo(x, y, lo, hi)
+		return
+	}
+	// C reads and writes without bounds checks: the spans are checked here.
+	if lo < 0 || lo > hi || len(x) < hi*k.h*k.w || len(y) < hi*k.oh*k.ow || len(work) < k.max.work() {
+		panic(fmt.Sprintf("cpuexec: max pool planes %d to %d of %d, %d, %d floats for %d×%d → %d×%d",
+			lo, hi, len(x), len(y), len(work), k.h, k.w, k.oh, k.ow))
+	}
+	g := k.max.window()
+	C.cw_maxpool(C.int(set), &g, clongs(k.max.taps), cfloats(x), cfloats(y), cfloats(work), C.long(lo), C.long(hi))
 }

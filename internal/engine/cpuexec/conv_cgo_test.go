@@ -93,6 +93,64 @@ func TestDepthwiseISAs(t *testing.T) {
 	}
 }
 
+// TestMaxPoolISAs checks depthwise.c's max pool on every instruction set
+// the CPU runs against planesGo, to the bit, over 300 geometries drawn at
+// random (strides and dilations of each axis, asymmetric padding, windows
+// wider than the input, an output row or column more than the padded input
+// holds, as ceil_mode gives) with NaN, infinities and both zeros among the
+// inputs: 3 planes of 2 images, units 1 to 4 written.
+func TestMaxPoolISAs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	const units = 6
+	for n := 0; n < 300; {
+		h, w, kh, kw := 1+rng.IntN(12), 1+rng.IntN(40), 1+rng.IntN(5), 1+rng.IntN(5)
+		sh, sw, dh, dw := 1+rng.IntN(3), 1+rng.IntN(3), 1+rng.IntN(2), 1+rng.IntN(2)
+		pt, pl, pb, pr := rng.IntN(3), rng.IntN(3), rng.IntN(3), rng.IntN(3)
+		if h+pt+pb < dh*(kh-1)+1 || w+pl+pr < dw*(kw-1)+1 {
+			continue
+		}
+		n++
+		oh := (h+pt+pb-dh*(kh-1)-1)/sh + 1 + rng.IntN(2)
+		ow := (w+pl+pr-dw*(kw-1)-1)/sw + 1 + rng.IntN(2)
+		o := &engine.Pool{
+			Mode:    engine.PoolMax,
+			X:       engine.TensorRef{Region: engine.IO, Shape: []int{2, 3, h, w}},
+			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{2, 3, oh, ow}},
+			KernelH: kh, KernelW: kw, StrideH: sh, StrideW: sw, DilationH: dh, DilationW: dw,
+			PadTop: pt, PadLeft: pl, PadBottom: pb, PadRight: pr,
+		}
+		kern, _, err := newPool(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := kern.(*poolKernel)
+		x := randoms(rng, units*h*w)
+		for i := range x {
+			if rng.IntN(10) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			}
+		}
+		run := func(set isa) []float32 {
+			y := make([]float32, units*oh*ow)
+			for i := range y {
+				y[i] = 7 // what planes 0 and 5 keep
+			}
+			k.maxPlanesWith(set, x, y, make([]float32, k.max.work()), 1, units-1)
+			return y
+		}
+		want := run(isaGo)
+		for _, set := range isas() {
+			got := run(set)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("%v %+v: [%d] = %g, Go gives %g", set, o, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkDepthwisePlane times one plane of MobileNetV2's and
 // EfficientNet's depthwise shapes on each instruction set the CPU runs,
 // Go's loops ("go") beside depthwise.c's, and (7x7) MobileNetV2's last
@@ -174,5 +232,32 @@ func TestIm2colISAs(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkMaxPool times ResNet's max pool (3×3, stride 2, padding 1, 64
+// planes of 112 × 112) on each instruction set the CPU runs, Go's loops
+// ("go") beside depthwise.c's, on one thread.
+func BenchmarkMaxPool(b *testing.B) {
+	const planes, size = 64, 112
+	o := &engine.Pool{
+		Mode:    engine.PoolMax,
+		X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, planes, size, size}},
+		Y:       engine.TensorRef{Region: engine.IO, Shape: []int{1, planes, size / 2, size / 2}},
+		KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, DilationH: 1, DilationW: 1,
+		PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1,
+	}
+	kern, work, err := newPool(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := kern.(*poolKernel)
+	x, y, scratch := randoms(rand.New(rand.NewPCG(1, 2)), planes*size*size), make([]float32, planes*size*size/4), make([]float32, work)
+	for _, set := range isas() {
+		b.Run(set.String(), func(b *testing.B) {
+			for b.Loop() {
+				k.maxPlanesWith(set, x, y, scratch, 0, planes)
+			}
+		})
 	}
 }

@@ -10,3 +10,6 @@ func (k *convKernel) im2col(xg, cols []float32, p0, np int) { k.im2colGo(xg, col
 func (d *depthwiseKernel) planes(x, w, bias, z, y, work []float32, lo, hi int) {
 	d.planesGo(x, w, bias, z, y, work, lo, hi)
 }
+
+// maxPlanes pools the planes of units [lo, hi): planesGo, without cgo.
+func (k *poolKernel) maxPlanes(x, y, _ []float32, lo, hi int) { k.planesGo(x, y, lo, hi) }

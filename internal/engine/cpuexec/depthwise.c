@@ -1,7 +1,8 @@
 //go:build cgo
 
-// Depthwise convolution, a range of (image, channel) planes a call, as
-// depthwiseKernel.planesGo does it in Go. Each input plane is copied,
+// Depthwise convolution and max pooling, a range of (image, channel)
+// planes a call, as depthwiseKernel.planesGo and poolKernel.planesGo do
+// them in Go (phases.go lays out the planes alike). Each input plane is copied,
 // padded with zeros, into sh × sw phases (phase a, b holds the padded rows
 // a, a+sh, … and columns b, b+sw, …; a stride of 1 has one phase, the
 // padded plane). In a phase's row-major order every tap of the kernel then
@@ -13,8 +14,9 @@
 // are summed a block at a time, each kernel row's taps added over the
 // block while it is in L1, all three rows of a 3 × 3 kernel in one pass.
 //
-// The padding is the same for every plane of a call: the phases are
-// cleared once and each plane writes their inside alone, in loops of its
+// The padding (zeros; -inf for a max pool, which changes no maximum) is the
+// same for every plane of a call: it is written once and each plane writes
+// the phases' insides alone, in loops of its
 // own rather than memcpy's calls (a 7 × 7 plane's rows are 28 bytes; the
 // library's calls took 30 % of the planes' time in MobileNetV2).
 
@@ -33,9 +35,10 @@ enum { DW_BLOCK = 4096 };
 #define NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 
-#define DEPTHWISE(NAME, ATTR)                                                                             \
+#define DEPTHWISE(S, ATTR, W)                                                                             \
+	GO_VEC(dw_##S, ATTR, W)                                                                               \
 	/* fill copies the input plane x into the insides of the phases at q. */                              \
-	ATTR NO_LIBCALL static void NAME##_fill(const struct cw_window *g, const float *x, float *q) {        \
+	ATTR NO_LIBCALL static void dw_##S##_fill(const struct cw_window *g, const float *x, float *q) {      \
 		long hs = g->hs, ws = g->ws;                                                                      \
 		for (long a = 0; a < g->sh; a++)                                                                  \
 			for (long b = 0; b < g->sw; b++) {                                                            \
@@ -64,7 +67,7 @@ enum { DW_BLOCK = 4096 };
 			}                                                                                             \
 	}                                                                                                     \
 	/* taps adds kernel row i's taps (weights wr, offsets off) to acc[0, n): positions from q. */         \
-	ATTR static void NAME##_taps(long kw, const float *wr, const long *off, const float *q,               \
+	ATTR static void dw_##S##_taps(long kw, const float *wr, const long *off, const float *q,             \
 	                             float *restrict acc, long n) {                                           \
 		if (kw == 3) {                                                                                    \
 			const float *restrict p0 = q + off[0], *restrict p1 = q + off[1], *restrict p2 = q + off[2];  \
@@ -94,7 +97,7 @@ enum { DW_BLOCK = 4096 };
 			}                                                                                             \
 	}                                                                                                     \
 	/* taps3x3 adds a 3 × 3 kernel's three rows to acc[0, n) in one pass, as three of taps. */            \
-	ATTR static void NAME##_taps3x3(const float *w, const long *off, const float *q, float *restrict acc, \
+	ATTR static void dw_##S##_taps3x3(const float *w, const long *off, const float *q, float *restrict acc, \
 	                                long n) {                                                             \
 		const float *restrict p0 = q + off[0], *restrict p1 = q + off[1], *restrict p2 = q + off[2],      \
 		                      *restrict p3 = q + off[3], *restrict p4 = q + off[4],                       \
@@ -111,12 +114,12 @@ enum { DW_BLOCK = 4096 };
 		}                                                                                                 \
 	}                                                                                                     \
 	/* plane writes one output plane y from the input plane x, its channel's kernel wt. */                \
-	ATTR NO_LIBCALL static void NAME##_plane(const struct cw_window *g, const long *taps, const float *x, \
+	ATTR NO_LIBCALL static void dw_##S##_plane(const struct cw_window *g, const long *taps, const float *x, \
 	                                         const float *wt, float bias, const float *z, float *y, float *q, \
 	                                         float *acc) {                                                \
 		long ws = g->ws, ow = g->ow;                                                                      \
 		long n = (g->oh - 1) * ws + ow; /* positions: the last row's dropped columns left out */          \
-		NAME##_fill(g, x, q);                                                                             \
+		dw_##S##_fill(g, x, q);                                                                           \
 		for (long r = 0; r < g->oh; r++) {                                                                \
 			float *a = acc + r * ws;                                                                      \
 			if (z)                                                                                        \
@@ -132,16 +135,16 @@ enum { DW_BLOCK = 4096 };
 		for (long f = 0; f < n; f += DW_BLOCK) {                                                          \
 			long m = n - f < DW_BLOCK ? n - f : DW_BLOCK;                                                 \
 			if (g->kh == 3 && g->kw == 3)                                                                 \
-				NAME##_taps3x3(wt, taps, q + f, acc + f, m);                                              \
+				dw_##S##_taps3x3(wt, taps, q + f, acc + f, m);                                            \
 			else                                                                                          \
 				for (long i = 0; i < g->kh; i++)                                                          \
-					NAME##_taps(g->kw, wt + i * g->kw, taps + i * g->kw, q + f, acc + f, m);              \
+					dw_##S##_taps(g->kw, wt + i * g->kw, taps + i * g->kw, q + f, acc + f, m);            \
 		}                                                                                                 \
 		for (long r = 0; r < g->oh; r++)                                                                  \
 			for (long c = 0; c < ow; c++)                                                                 \
 				y[r * ow + c] = acc[r * ws + c];                                                          \
 	}                                                                                                     \
-	ATTR static void NAME(int isa, const struct cw_window *g, long m, const long *taps, const float *x,   \
+	ATTR static void depthwise_##S(int isa, const struct cw_window *g, long m, const long *taps, const float *x, \
 	                      const float *wt, const float *bias, const float *z, float *y, float *work,      \
 	                      long lo, long hi, int act, float a, float b) {                                  \
 		long in = g->h * g->w, out = g->oh * g->ow, kk = g->kh * g->kw;                                   \
@@ -150,21 +153,56 @@ enum { DW_BLOCK = 4096 };
 		for (long u = lo; u < hi; u++) {                                                                  \
 			long ch = u % m;                                                                              \
 			float *yu = y + u * out;                                                                      \
-			NAME##_plane(g, taps, x + u * in, wt + ch * kk, bias ? bias[ch] : 0, z ? z + u * out : 0, yu, \
+			dw_##S##_plane(g, taps, x + u * in, wt + ch * kk, bias ? bias[ch] : 0, z ? z + u * out : 0, yu, \
 			             work, work + phases);                                                            \
 			if (act != CW_ACT_NONE)                                                                       \
 				cw_activate(isa, act, a, b, yu, out);                                                     \
 		}                                                                                                 \
+	}                                                                                                     \
+	/* maxpool writes the planes of units [lo, hi) of a max pool: each output the largest of its */       \
+	/* window as Go's max finds it (NaN if any is, +0 above -0), in vectors of W. */                      \
+	ATTR NO_LIBCALL static void maxpool_##S(const struct cw_window *g, const long *taps, const float *x,  \
+	                                           float *y, float *work, long lo, long hi) {                 \
+		long in = g->h * g->w, out = g->oh * g->ow, kk = g->kh * g->kw;                                   \
+		long phases = g->sh * g->sw * g->hs * g->ws, n = (g->oh - 1) * g->ws + g->ow;                     \
+		float *q = work, *acc = work + phases;                                                            \
+		for (long i = 0; i < phases; i++)                                                                 \
+			q[i] = -__builtin_inff();                                                                     \
+		for (long u = lo; u < hi; u++) {                                                                  \
+			dw_##S##_fill(g, x + u * in, q);                                                              \
+			long f = 0;                                                                                   \
+			for (; f + (W) <= n; f += (W)) {                                                              \
+				dw_##S##_vec v = *(const dw_##S##_vec *)(q + taps[0] + f);                                \
+				for (long t = 1; t < kk; t++)                                                             \
+					v = dw_##S##_max(v, *(const dw_##S##_vec *)(q + taps[t] + f));                        \
+				*(dw_##S##_vec *)(acc + f) = v;                                                           \
+			}                                                                                             \
+			for (; f < n; f++) {                                                                          \
+				float v = q[taps[0] + f];                                                                 \
+				for (long t = 1; t < kk; t++)                                                             \
+					v = go_max(v, q[taps[t] + f]);                                                        \
+				acc[f] = v;                                                                               \
+			}                                                                                             \
+			float *yu = y + u * out;                                                                      \
+			for (long r = 0; r < g->oh; r++)                                                              \
+				for (long c = 0; c < g->ow; c++)                                                          \
+					yu[r * g->ow + c] = acc[r * g->ws + c];                                               \
+		}                                                                                                 \
 	}
 
-DEPTHWISE(depthwise_base, )
+DEPTHWISE(base, , 4)
 #if defined(__x86_64__)
-DEPTHWISE(depthwise_avx2, __attribute__((target("avx2,fma"))))
-DEPTHWISE(depthwise_avx512, __attribute__((target("avx512f"))))
+DEPTHWISE(avx2, __attribute__((target("avx2,fma"))), 8)
+DEPTHWISE(avx512, __attribute__((target("avx512f"))), 16)
 #endif
 
 void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, const float *x, const float *wt,
                   const float *bias, const float *z, float *y, float *work, long lo, long hi, int act, float a,
                   float b) {
 	CW_DISPATCH(isa, depthwise, isa, g, m, taps, x, wt, bias, z, y, work, lo, hi, act, a, b);
+}
+
+void cw_maxpool(int isa, const struct cw_window *g, const long *taps, const float *x, float *y, float *work, long lo,
+                long hi) {
+	CW_DISPATCH(isa, maxpool, g, taps, x, y, work, lo, hi);
 }

@@ -161,8 +161,7 @@ func newKernel(op engine.Op) (kernel, int, error) {
 		k, err := newGemm(o)
 		return k, gemmWork, err
 	case *engine.Pool:
-		k, err := newPool(o)
-		return k, 0, err
+		return newPool(o)
 	case *engine.GlobalPool:
 		k, err := newGlobalPool(o)
 		return k, 0, err

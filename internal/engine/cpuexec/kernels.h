@@ -213,6 +213,12 @@ void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, 
                   const float *bias, const float *z, float *y, float *work, long lo, long hi, int act, float a,
                   float b);
 
+// cw_maxpool writes the output planes of units [lo, hi) of a max pool:
+// y's plane u the maxima, as Go's max, of the windows over x's plane u,
+// the padding -inf (depthwise.c); taps and work as for cw_depthwise.
+void cw_maxpool(int isa, const struct cw_window *g, const long *taps, const float *x, float *y, float *work, long lo,
+                long hi);
+
 // cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
 // over its sum, the sum in double precision.
 void cw_softmax(int isa, const float *x, float *y, long n);

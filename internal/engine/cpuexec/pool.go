@@ -8,25 +8,43 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// poolKernel pools one (image, channel) plane per unit.
+// poolKernel pools one (image, channel) plane per unit. A max pool runs
+// over its input laid out in phases (depthwise.c), -inf their padding.
 type poolKernel struct {
 	op                   *engine.Pool
 	planes, h, w, oh, ow int
+	max                  *phases // nil but for max pools
 }
 
-func newPool(o *engine.Pool) (kernel, error) {
+func newPool(o *engine.Pool) (kernel, int, error) {
 	x, y := o.X.Shape, o.Y.Shape
 	if len(x) != 4 || len(y) != 4 || x[0] != y[0] || x[1] != y[1] || o.KernelH < 1 || o.KernelW < 1 ||
 		o.StrideH < 1 || o.StrideW < 1 || o.DilationH < 1 || o.DilationW < 1 {
-		return nil, fmt.Errorf("bad shapes X%v Y%v", x, y)
+		return nil, 0, fmt.Errorf("bad shapes X%v Y%v", x, y)
 	}
-	return &poolKernel{op: o, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}, nil
+	k := &poolKernel{op: o, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}
+	if o.Mode == engine.PoolMax && k.oh > 0 && k.ow > 0 && o.PadTop >= 0 && o.PadLeft >= 0 {
+		k.max = newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW, o.DilationH, o.DilationW,
+			o.PadTop, o.PadLeft)
+		return k, k.max.work(), nil
+	}
+	return k, 0, nil
 }
 
-func (k *poolKernel) run(mem *memory, part, parts int, _ []float32) {
-	o := k.op
-	x, y := mem.f32(o.X), mem.f32(o.Y)
+func (k *poolKernel) run(mem *memory, part, parts int, scratch []float32) {
+	x, y := mem.f32(k.op.X), mem.f32(k.op.Y)
 	lo, hi := span(k.planes, part, parts)
+	if k.max != nil {
+		k.maxPlanes(x, y, scratch[:k.max.work()], lo, hi)
+		return
+	}
+	k.planesGo(x, y, lo, hi)
+}
+
+// planesGo pools the planes of units [lo, hi) of x into y, window by
+// window.
+func (k *poolKernel) planesGo(x, y []float32, lo, hi int) {
+	o := k.op
 	for u := lo; u < hi; u++ {
 		src := x[u*k.h*k.w:][:k.h*k.w]
 		dst := y[u*k.oh*k.ow:][:k.oh*k.ow]
