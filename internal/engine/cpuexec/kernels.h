@@ -196,7 +196,7 @@ void cw_binary(int isa, int op, long ndims, const long *dims, const long *sa, co
 // A cw_window is the geometry of a convolution's window over a plane: input
 // h × w, output oh × ow, kernel kh × kw with strides, dilations and the top
 // and left padding; hs and ws are the rows and columns of each of the
-// padded input's sh × sw phases (for cw_depthwise_plane).
+// padded input's sh × sw phases (for cw_depthwise and cw_maxpool).
 struct cw_window {
 	long h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, hs, ws;
 };
