@@ -2,23 +2,23 @@
 
 // Depthwise convolution and max pooling, a range of (image, channel)
 // planes a call, as depthwiseKernel.planesGo and poolKernel.planesGo do
-// them in Go (phases.go lays out the planes alike). Each input plane is copied,
-// padded with zeros, into sh × sw phases (phase a, b holds the padded rows
-// a, a+sh, … and columns b, b+sw, …; a stride of 1 has one phase, the
-// padded plane). In a phase's row-major order every tap of the kernel then
-// reads at a fixed offset from the output position r·ws + c (taps[i·kw+j],
-// computed by newDepthwise), so a plane is one run of positions (the
-// columns past ow of each row computed and dropped): no bounds tests, no
-// gathers for strides, and vectors as long as the plane rather than its
-// rows (a 7 × 7 plane has rows of 7 floats, 61 positions). The positions
-// are summed a block at a time, each kernel row's taps added over the
-// block while it is in L1, all three rows of a 3 × 3 kernel in one pass.
+// them in Go. Each input plane is copied, padded, into sh × sw phases
+// (phases.go; phase a, b holds the padded rows a, a+sh, … and columns b,
+// b+sw, …; a stride of 1 has one phase, the padded plane). In a phase's
+// row-major order every tap of the window then reads at a fixed offset
+// from the output position r·ws + c (taps[i·kw+j], computed by
+// newPhases), so a plane is one run of positions (the columns past ow of
+// each row computed and dropped): no bounds tests, no gathers for strides,
+// and vectors as long as the plane rather than its rows (a 7 × 7 plane
+// has rows of 7 floats, 61 positions). A convolution's positions are
+// summed a block at a time, each kernel row's taps added over the block
+// while it is in L1, all three rows of a 3 × 3 kernel in one pass.
 //
-// The padding (zeros; -inf for a max pool, which changes no maximum) is the
-// same for every plane of a call: it is written once and each plane writes
-// the phases' insides alone, in loops of its
-// own rather than memcpy's calls (a 7 × 7 plane's rows are 28 bytes; the
-// library's calls took 30 % of the planes' time in MobileNetV2).
+// The padding (zeros; -inf for a max pool, which changes no maximum) is
+// the same for every plane of a call: it is written once and each plane
+// writes the phases' insides alone, in loops of its own rather than
+// memcpy's calls (a 7 × 7 plane's rows are 28 bytes; the library's calls
+// took 30 % of the planes' time in MobileNetV2).
 
 #include <string.h>
 
@@ -162,7 +162,7 @@ enum { DW_BLOCK = 4096 };
 	/* maxpool writes the planes of units [lo, hi) of a max pool: each output the largest of its */       \
 	/* window as Go's max finds it (NaN if any is, +0 above -0), in vectors of W. */                      \
 	ATTR NO_LIBCALL static void maxpool_##S(const struct cw_window *g, const long *taps, const float *x,  \
-	                                           float *y, float *work, long lo, long hi) {                 \
+	                                        float *y, float *work, long lo, long hi) {                    \
 		long in = g->h * g->w, out = g->oh * g->ow, kk = g->kh * g->kw;                                   \
 		long phases = g->sh * g->sw * g->hs * g->ws, n = (g->oh - 1) * g->ws + g->ow;                     \
 		float *q = work, *acc = work + phases;                                                            \
