@@ -59,8 +59,9 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 		return nil, 0, fmt.Errorf("residual %v for output %v", o.Z.Shape, y)
 	}
 	if k.cg == 1 && k.mg == 1 {
-		d, work := newDepthwise(k)
-		return d, work, nil
+		if d := newDepthwise(k); d.fits() {
+			return d, d.work(), nil
+		}
 	}
 	k.lo, k.hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	switch o.Act.Kind {
@@ -195,11 +196,13 @@ type depthwiseKernel struct {
 // dwBlock is the positions summed at a time (depthwise.c's DW_BLOCK).
 const dwBlock = 4096
 
-func newDepthwise(k *convKernel) (*depthwiseKernel, int) {
+// newDepthwise lays out k's planes for a depthwise kernel; where they do
+// not fit (phases.fits), k runs as the other convolutions, a GEMM per
+// group.
+func newDepthwise(k *convKernel) *depthwiseKernel {
 	o := k.op
-	d := &depthwiseKernel{conv: k, phases: newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW,
+	return &depthwiseKernel{conv: k, phases: newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW,
 		o.DilationH, o.DilationW, o.PadTop, o.PadLeft)}
-	return d, d.work()
 }
 
 func (d *depthwiseKernel) run(mem *memory, part, parts int, scratch []float32) {

@@ -129,6 +129,11 @@ func operatorGraphs() []graph {
 		{name: "conv-grouped-padded-wide", input: []int{2, 4, 4}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 2, 4, 1, 2, false, ints("pads", 0, 40, 0, 40))
 		}},
+		// Depthwise, padded far past its 1 × 1 input: its phases would not
+		// fit (TestPhasesFit), and it runs as a GEMM per group.
+		{name: "depthwise-padded-past-phases", input: []int{2, 1, 1}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 2, 2, 3, 2, false, ints("pads", 200, 200, 200, 200), ints("dilations", 150, 150))
+		}},
 		{name: "conv3x3-wide", input: []int{64, 12, 12}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 64, 66, 3, 1, false, ints("pads", 1, 1, 1, 1))
 		}},
@@ -176,6 +181,10 @@ func operatorGraphs() []graph {
 		}},
 		{name: "maxpool", input: []int{3, 9, 9}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("MaxPool", []string{x}, ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1))
+		}},
+		// A stride past the plane: one output, one phase (TestPhasesFit).
+		{name: "maxpool-stride-past-plane", input: []int{3, 8, 8}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("MaxPool", []string{x}, ints("kernel_shape", 2, 2), ints("strides", 65536, 65536))
 		}},
 		{name: "maxpool-ceil-dilated", input: []int{2, 10, 9}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("MaxPool", []string{x}, ints("kernel_shape", 2, 3), ints("strides", 2, 2), ints("dilations", 2, 1), num("ceil_mode", 1))

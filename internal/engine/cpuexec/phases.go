@@ -17,6 +17,15 @@ type phases struct {
 }
 
 func newPhases(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int) *phases {
+	// A stride past a single output row or column moves no window: one
+	// phase, not sh (a 2 × 2 pool of stride 65,536 over an 8 × 8 plane
+	// would have had 2³² phases of one float).
+	if oh == 1 {
+		sh = 1
+	}
+	if ow == 1 {
+		sw = 1
+	}
 	// The padded rows and columns the taps read, split among the phases.
 	rows := (oh-1)*sh + (kh-1)*dh + 1
 	cols := (ow-1)*sw + (kw-1)*dw + 1
@@ -30,6 +39,14 @@ func newPhases(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int) *phases {
 		}
 	}
 	return p
+}
+
+// fits reports whether the layout is of the order of the planes it serves:
+// padding far wider than the input (a 1 × 1 plane padded by 32,768 on
+// each side, dilated to match) would make it gigabytes, and such an op
+// runs another way.
+func (p *phases) fits() bool {
+	return p.size() <= 4*(p.h*p.w+p.oh*p.ow)+1<<16
 }
 
 // size is the floats of the phases.

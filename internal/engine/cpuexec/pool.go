@@ -9,11 +9,12 @@ import (
 )
 
 // poolKernel pools one (image, channel) plane per unit. A max pool runs
-// over its input laid out in phases (depthwise.c), -inf their padding.
+// over its input laid out in phases (depthwise.c), -inf their padding,
+// where they fit (phases.fits).
 type poolKernel struct {
 	op                   *engine.Pool
 	planes, h, w, oh, ow int
-	max                  *phases // nil but for max pools
+	max                  *phases // nil but for max pools whose phases fit
 }
 
 func newPool(o *engine.Pool) (kernel, int, error) {
@@ -24,9 +25,11 @@ func newPool(o *engine.Pool) (kernel, int, error) {
 	}
 	k := &poolKernel{op: o, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}
 	if o.Mode == engine.PoolMax && k.oh > 0 && k.ow > 0 && o.PadTop >= 0 && o.PadLeft >= 0 {
-		k.max = newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW, o.DilationH, o.DilationW,
-			o.PadTop, o.PadLeft)
-		return k, k.max.work(), nil
+		if p := newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW, o.DilationH, o.DilationW,
+			o.PadTop, o.PadLeft); p.fits() {
+			k.max = p
+			return k, p.work(), nil
+		}
 	}
 	return k, 0, nil
 }
