@@ -59,7 +59,7 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 		return nil, 0, fmt.Errorf("residual %v for output %v", o.Z.Shape, y)
 	}
 	if k.cg == 1 && k.mg == 1 {
-		if d := newDepthwise(k); d.fits() {
+		if d := newDepthwise(k); d != nil {
 			return d, d.work(), nil
 		}
 	}
@@ -196,13 +196,17 @@ type depthwiseKernel struct {
 // dwBlock is the positions summed at a time (depthwise.c's DW_BLOCK).
 const dwBlock = 4096
 
-// newDepthwise lays out k's planes for a depthwise kernel; where they do
-// not fit (phases.fits), k runs as the other convolutions, a GEMM per
-// group.
+// newDepthwise lays out k's planes for a depthwise kernel, or returns nil
+// where they do not fit (newPhases): k then runs as the other
+// convolutions, a GEMM per group.
 func newDepthwise(k *convKernel) *depthwiseKernel {
 	o := k.op
-	return &depthwiseKernel{conv: k, phases: newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW,
-		o.DilationH, o.DilationW, o.PadTop, o.PadLeft)}
+	p := newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW, o.DilationH, o.DilationW, o.PadTop,
+		o.PadLeft)
+	if p == nil {
+		return nil
+	}
+	return &depthwiseKernel{conv: k, phases: p}
 }
 
 func (d *depthwiseKernel) run(mem *memory, part, parts int, scratch []float32) {

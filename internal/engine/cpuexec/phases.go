@@ -16,6 +16,11 @@ type phases struct {
 	taps   []int // where tap (i, j) reads, from an output position: taps[i·kw + j]
 }
 
+// newPhases lays out an op's planes, or returns nil where the layout
+// would not be of the order of the planes it serves: padding far wider
+// than the input (a 1 × 1 plane padded by 32,768 on each side, dilated or
+// pooled to match) would make it gigabytes, and such an op runs another
+// way.
 func newPhases(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int) *phases {
 	// A stride past a single output row or column moves no window: one
 	// phase, not sh (a 2 × 2 pool of stride 65,536 over an 8 × 8 plane
@@ -31,6 +36,9 @@ func newPhases(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int) *phases {
 	cols := (ow-1)*sw + (kw-1)*dw + 1
 	p := &phases{h: h, w: w, oh: oh, ow: ow, kh: kh, kw: kw, sh: sh, sw: sw, dh: dh, dw: dw, pt: pt, pl: pl,
 		hs: (rows + sh - 1) / sh, ws: (cols + sw - 1) / sw}
+	if p.size() > 4*(h*w+oh*ow)+1<<16 { // before the taps: a window may be as large (a pool's has no weights)
+		return nil
+	}
 	for i := range kh {
 		for j := range kw {
 			di, dj := i*dh, j*dw
@@ -39,14 +47,6 @@ func newPhases(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int) *phases {
 		}
 	}
 	return p
-}
-
-// fits reports whether the layout is of the order of the planes it serves:
-// padding far wider than the input (a 1 × 1 plane padded by 32,768 on
-// each side, dilated to match) would make it gigabytes, and such an op
-// runs another way.
-func (p *phases) fits() bool {
-	return p.size() <= 4*(p.h*p.w+p.oh*p.ow)+1<<16
 }
 
 // size is the floats of the phases.

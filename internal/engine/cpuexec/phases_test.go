@@ -8,9 +8,10 @@ import (
 
 // TestPhasesFit checks that the phases' layout stays of the order of the
 // planes it serves: a stride past a single output row or column lays out
-// one phase, and a depthwise convolution padded far past its input runs
-// as a GEMM per group instead, with scratch of a tile (TestOperators runs
-// both ops against the reference).
+// one phase; a depthwise convolution padded far past its input runs as a
+// GEMM per group instead, with scratch of a tile (TestOperators runs both
+// ops against the reference); a window as large as its padding is not
+// laid out, nor its taps listed.
 func TestPhasesFit(t *testing.T) {
 	pool := &engine.Pool{
 		Mode:    engine.PoolMax,
@@ -35,8 +36,14 @@ func TestPhasesFit(t *testing.T) {
 		KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, DilationH: dil, DilationW: dil,
 		PadTop: pad, PadLeft: pad, PadBottom: pad, PadRight: pad, Groups: 2,
 	}
-	if p := newPhases(1, 1, oh, oh, 3, 3, 1, 1, dil, dil, pad, pad); p.fits() {
-		t.Fatalf("phases of %d floats fit planes of 1 and %d", p.size(), oh*oh)
+	if p := newPhases(1, 1, oh, oh, 3, 3, 1, 1, dil, dil, pad, pad); p != nil {
+		t.Fatalf("phases of %d floats laid out for planes of 1 and %d", p.size(), oh*oh)
+	}
+	// A pool's window as large as its padding, which has no weights to
+	// bound it: 2⁴⁸ taps, had they been listed.
+	const huge = 1 << 24
+	if p := newPhases(1, 1, 1, 1, huge, huge, 1, 1, 1, 1, huge/2, huge/2); p != nil {
+		t.Fatalf("phases of %d floats laid out for a %d × %d window over one float", p.size(), huge, huge)
 	}
 	kern, work, err := newConv(conv)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 
 // poolKernel pools one (image, channel) plane per unit. A max pool runs
 // over its input laid out in phases (depthwise.c), -inf their padding,
-// where they fit (phases.fits).
+// where they fit (newPhases).
 type poolKernel struct {
 	op                   *engine.Pool
 	planes, h, w, oh, ow int
@@ -26,7 +26,7 @@ func newPool(o *engine.Pool) (kernel, int, error) {
 	k := &poolKernel{op: o, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}
 	if o.Mode == engine.PoolMax && k.oh > 0 && k.ow > 0 && o.PadTop >= 0 && o.PadLeft >= 0 {
 		if p := newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW, o.DilationH, o.DilationW,
-			o.PadTop, o.PadLeft); p.fits() {
+			o.PadTop, o.PadLeft); p != nil {
 			k.max = p
 			return k, p.work(), nil
 		}
