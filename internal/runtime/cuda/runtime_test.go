@@ -74,7 +74,8 @@ func span(first, n int) []int {
 //
 // It, TestFakeCUDAKernelSource and TestFakeCUDAFault run side by side:
 // each child leaves much of a core idle (its fake GPUs' waits), and the
-// package took 214 s under -race one after another, 98 s so.
+// package alone took 224 s under -race one after another (-parallel 1),
+// 98 s so.
 func TestFakeCUDA(t *testing.T) {
 	t.Parallel()
 	out, err := fakecuda.RunTests(t, "^TestGPU", "FAKECUDA_DEVICES=2")
