@@ -268,7 +268,7 @@ func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst, q, acc []
 	for f := 0; f < n; f += dwBlock {
 		m := min(dwBlock, n-f)
 		for i := range d.kh {
-			d.addRow(q[f:], w[i*d.kw:][:d.kw], d.taps[i*d.kw:][:d.kw], acc[f:][:m])
+			addRow(q[f:], w[i*d.kw:][:d.kw], d.taps[i*d.kw:][:d.kw], acc[f:][:m])
 		}
 	}
 	d.plane(acc, dst)
@@ -276,7 +276,7 @@ func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst, q, acc []
 
 // addRow adds the taps of one kernel row, weights wr reading at offsets
 // off of q, to acc.
-func (d *depthwiseKernel) addRow(q, wr []float32, off []int, acc []float32) {
+func addRow(q, wr []float32, off []int, acc []float32) {
 	n := len(acc)
 	switch len(wr) {
 	case 3:
