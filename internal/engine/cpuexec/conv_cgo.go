@@ -4,8 +4,8 @@ package cpuexec
 
 // #cgo noescape cw_depthwise
 // #cgo nocallback cw_depthwise
-// #cgo noescape cw_maxpool
-// #cgo nocallback cw_maxpool
+// #cgo noescape cw_pool
+// #cgo nocallback cw_pool
 // #cgo noescape cw_im2col
 // #cgo nocallback cw_im2col
 // #include "kernels.h"
@@ -92,22 +92,25 @@ func (d *depthwiseKernel) planesWith(set isa, x, w, bias, z, y, work []float32, 
 	}
 }
 
-// maxPlanes pools the planes of units [lo, hi) as planesGo does, with
-// depthwise.c, bit for bit (Go's max is exact in any order).
-func (k *poolKernel) maxPlanes(x, y, work []float32, lo, hi int) {
-	k.maxPlanesWith(cpuISA, x, y, work, lo, hi)
+// phasePlanes pools the planes of units [lo, hi) as planesGo does, with
+// depthwise.c, bit for bit: Go's max is exact in any order, and an
+// average's sum adds the window's values in Go's order (NaN's payload
+// aside: which of two NaNs a sum keeps is the compiler's choice).
+func (k *poolKernel) phasePlanes(x, y, work []float32, lo, hi int) {
+	k.phasePlanesWith(cpuISA, x, y, work, lo, hi)
 }
 
-func (k *poolKernel) maxPlanesWith(set isa, x, y, work []float32, lo, hi int) {
+func (k *poolKernel) phasePlanesWith(set isa, x, y, work []float32, lo, hi int) {
 	if set == isaGo {
 		k.planesGo(x, y, lo, hi)
 		return
 	}
 	// C reads and writes without bounds checks: the spans are checked here.
-	if lo < 0 || lo > hi || len(x) < hi*k.h*k.w || len(y) < hi*k.oh*k.ow || len(work) < k.max.work() {
-		panic(fmt.Sprintf("cpuexec: max pool planes %d to %d of %d, %d, %d floats for %d×%d → %d×%d",
+	if lo < 0 || lo > hi || len(x) < hi*k.h*k.w || len(y) < hi*k.oh*k.ow || len(work) < k.ph.work() ||
+		k.div != nil && len(k.div) != k.oh*k.ow {
+		panic(fmt.Sprintf("cpuexec: pool planes %d to %d of %d, %d, %d floats for %d×%d → %d×%d",
 			lo, hi, len(x), len(y), len(work), k.h, k.w, k.oh, k.ow))
 	}
-	g := k.max.window()
-	C.cw_maxpool(C.int(set), &g, clongs(k.max.taps), cfloats(x), cfloats(y), cfloats(work), C.long(lo), C.long(hi))
+	g := k.ph.window()
+	C.cw_pool(C.int(set), &g, clongs(k.ph.taps), cfloats(k.div), cfloats(x), cfloats(y), cfloats(work), C.long(lo), C.long(hi))
 }

@@ -93,32 +93,35 @@ func TestDepthwiseISAs(t *testing.T) {
 	}
 }
 
-// TestMaxPoolISAs checks depthwise.c's max pool on every instruction set
-// the CPU runs against planesGo, to the bit, over 300 geometries drawn at
-// random (strides and dilations of each axis, asymmetric padding, windows
-// wider than the input, an output row or column more than the padded input
-// holds, as ceil_mode gives) with NaN, infinities and both zeros among the
-// inputs: 3 planes of 2 images, units 1 to 4 written.
-func TestMaxPoolISAs(t *testing.T) {
+// TestPoolISAs checks depthwise.c's max and average pools on every
+// instruction set the CPU runs against planesGo, to the bit (but for which
+// NaN a sum keeps), over 300 geometries each drawn at random (strides and
+// dilations of each axis, asymmetric padding, windows wider than the
+// input, an output row or column more than the padded input holds, as
+// ceil_mode gives; average pools counting the padding or not) with NaN,
+// infinities and both zeros among the inputs: 3 planes of 2 images, units
+// 1 to 4 written.
+func TestPoolISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
 	const units = 6
-	for n := 0; n < 300; {
+	for n := 0; n < 900; {
 		h, w, kh, kw := 1+rng.IntN(12), 1+rng.IntN(40), 1+rng.IntN(5), 1+rng.IntN(5)
 		sh, sw, dh, dw := 1+rng.IntN(3), 1+rng.IntN(3), 1+rng.IntN(2), 1+rng.IntN(2)
 		pt, pl, pb, pr := rng.IntN(3), rng.IntN(3), rng.IntN(3), rng.IntN(3)
 		if h+pt+pb < dh*(kh-1)+1 || w+pl+pr < dw*(kw-1)+1 {
 			continue
 		}
+		mode, countPad := []engine.PoolMode{engine.PoolMax, engine.PoolAvg, engine.PoolAvg}[n%3], n%3 == 2
 		n++
 		oh := (h+pt+pb-dh*(kh-1)-1)/sh + 1 + rng.IntN(2)
 		ow := (w+pl+pr-dw*(kw-1)-1)/sw + 1 + rng.IntN(2)
 		o := &engine.Pool{
-			Mode:    engine.PoolMax,
+			Mode:    mode,
 			X:       engine.TensorRef{Region: engine.IO, Shape: []int{2, 3, h, w}},
 			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{2, 3, oh, ow}},
 			KernelH: kh, KernelW: kw, StrideH: sh, StrideW: sw, DilationH: dh, DilationW: dw,
-			PadTop: pt, PadLeft: pl, PadBottom: pb, PadRight: pr,
+			PadTop: pt, PadLeft: pl, PadBottom: pb, PadRight: pr, CountIncludePad: countPad,
 		}
 		kern, _, err := newPool(o)
 		if err != nil {
@@ -136,7 +139,7 @@ func TestMaxPoolISAs(t *testing.T) {
 			for i := range y {
 				y[i] = 7 // what planes 0 and 5 keep
 			}
-			k.maxPlanesWith(set, x, y, make([]float32, k.max.work()), 1, units-1)
+			k.phasePlanesWith(set, x, y, make([]float32, k.ph.work()), 1, units-1)
 			return y
 		}
 		want := run(isaGo)
@@ -235,29 +238,37 @@ func TestIm2colISAs(t *testing.T) {
 	}
 }
 
-// BenchmarkMaxPool times ResNet's max pool (3×3, stride 2, padding 1, 64
-// planes of 112 × 112) on each instruction set the CPU runs, Go's loops
-// ("go") beside depthwise.c's, on one thread.
-func BenchmarkMaxPool(b *testing.B) {
-	const planes, size = 64, 112
-	o := &engine.Pool{
-		Mode:    engine.PoolMax,
-		X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, planes, size, size}},
-		Y:       engine.TensorRef{Region: engine.IO, Shape: []int{1, planes, size / 2, size / 2}},
-		KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, DilationH: 1, DilationW: 1,
-		PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1,
-	}
-	kern, work, err := newPool(o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	k := kern.(*poolKernel)
-	x, y, scratch := randoms(rand.New(rand.NewPCG(1, 2)), planes*size*size), make([]float32, planes*size*size/4), make([]float32, work)
-	for _, set := range isas() {
-		b.Run(set.String(), func(b *testing.B) {
-			for b.Loop() {
-				k.maxPlanesWith(set, x, y, scratch, 0, planes)
-			}
-		})
+// BenchmarkPool times ResNet's max pool (3×3, stride 2, padding 1, 64
+// planes of 112 × 112) and Inception-v3's average pool (3×3, stride 1,
+// padding 1 counted, 192 planes of 35 × 35) on each instruction set the
+// CPU runs, Go's loops ("go") beside depthwise.c's, on one thread.
+func BenchmarkPool(b *testing.B) {
+	for _, c := range []struct {
+		name                 string
+		mode                 engine.PoolMode
+		planes, size, stride int
+	}{{"max-3x3-s2-112", engine.PoolMax, 64, 112, 2}, {"avg-3x3-s1-35", engine.PoolAvg, 192, 35, 1}} {
+		out := (c.size-1)/c.stride + 1
+		o := &engine.Pool{
+			Mode:    c.mode,
+			X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, c.planes, c.size, c.size}},
+			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{1, c.planes, out, out}},
+			KernelH: 3, KernelW: 3, StrideH: c.stride, StrideW: c.stride, DilationH: 1, DilationW: 1,
+			PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, CountIncludePad: true,
+		}
+		kern, work, err := newPool(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		k := kern.(*poolKernel)
+		x, y, scratch := randoms(rand.New(rand.NewPCG(1, 2)), c.planes*c.size*c.size), make([]float32, c.planes*out*out),
+			make([]float32, work)
+		for _, set := range isas() {
+			b.Run(c.name+"/"+set.String(), func(b *testing.B) {
+				for b.Loop() {
+					k.phasePlanesWith(set, x, y, scratch, 0, c.planes)
+				}
+			})
+		}
 	}
 }

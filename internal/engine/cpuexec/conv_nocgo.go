@@ -11,5 +11,5 @@ func (d *depthwiseKernel) planes(x, w, bias, z, y, work []float32, lo, hi int) {
 	d.planesGo(x, w, bias, z, y, work, lo, hi)
 }
 
-// maxPlanes pools the planes of units [lo, hi): planesGo, without cgo.
-func (k *poolKernel) maxPlanes(x, y, _ []float32, lo, hi int) { k.planesGo(x, y, lo, hi) }
+// phasePlanes pools the planes of units [lo, hi): planesGo, without cgo.
+func (k *poolKernel) phasePlanes(x, y, _ []float32, lo, hi int) { k.planesGo(x, y, lo, hi) }

@@ -1,6 +1,6 @@
 //go:build cgo
 
-// Depthwise convolution and max pooling, a range of (image, channel)
+// Depthwise convolution and pooling, a range of (image, channel)
 // planes a call, as depthwiseKernel.planesGo and poolKernel.planesGo do
 // them in Go. Each input plane is copied, padded, into sh × sw phases
 // (phases.go; phase a, b holds the padded rows a, a+sh, … and columns b,
@@ -14,7 +14,8 @@
 // summed a block at a time, each kernel row's taps added over the block
 // while it is in L1, all three rows of a 3 × 3 kernel in one pass.
 //
-// The padding (zeros; -inf for a max pool, which changes no maximum) is
+// The padding (zeros, which change no convolution's or average's sum;
+// -inf for a max pool, which changes no maximum) is
 // the same for every plane of a call: it is written once and each plane
 // writes the phases' insides alone, in loops of its own rather than
 // memcpy's calls (a 7 × 7 plane's rows are 28 bytes; the library's calls
@@ -159,34 +160,56 @@ enum { DW_BLOCK = 4096 };
 				cw_activate(isa, act, a, b, yu, out);                                                     \
 		}                                                                                                 \
 	}                                                                                                     \
-	/* maxpool writes the planes of units [lo, hi) of a max pool: each output the largest of its */       \
-	/* window as Go's max finds it (NaN if any is, +0 above -0), in vectors of W. */                      \
-	ATTR NO_LIBCALL static void maxpool_##S(const struct cw_window *g, const long *taps, const float *x,  \
-	                                        float *y, float *work, long lo, long hi) {                    \
+	/* pool writes the planes of units [lo, hi) of a pool, in vectors of W. With div NULL, each */        \
+	/* output is the largest of its window as Go's max finds it (NaN if any is, +0 above -0), the */       \
+	/* padding -inf. Otherwise it is the sum of its window's taps in their order, from +0, the */          \
+	/* padding +0 (which changes no such sum), over div at its position. */                              \
+	ATTR NO_LIBCALL static void pool_##S(const struct cw_window *g, const long *taps, const float *div,     \
+	                                     const float *x, float *y, float *work, long lo, long hi) {        \
 		long in = g->h * g->w, out = g->oh * g->ow, kk = g->kh * g->kw;                                   \
 		long phases = g->sh * g->sw * g->hs * g->ws, n = (g->oh - 1) * g->ws + g->ow;                     \
-		float *q = work, *acc = work + phases;                                                            \
+		float *q = work, *acc = work + phases, pad = div ? 0 : -__builtin_inff();                         \
 		for (long i = 0; i < phases; i++)                                                                 \
-			q[i] = -__builtin_inff();                                                                     \
+			q[i] = pad;                                                                                   \
 		for (long u = lo; u < hi; u++) {                                                                  \
 			dw_##S##_fill(g, x + u * in, q);                                                              \
 			long f = 0;                                                                                   \
-			for (; f + (W) <= n; f += (W)) {                                                              \
-				dw_##S##_vec v = *(const dw_##S##_vec *)(q + taps[0] + f);                                \
-				for (long t = 1; t < kk; t++)                                                             \
-					v = dw_##S##_max(v, *(const dw_##S##_vec *)(q + taps[t] + f));                        \
-				*(dw_##S##_vec *)(acc + f) = v;                                                           \
-			}                                                                                             \
-			for (; f < n; f++) {                                                                          \
-				float v = q[taps[0] + f];                                                                 \
-				for (long t = 1; t < kk; t++)                                                             \
-					v = go_max(v, q[taps[t] + f]);                                                        \
-				acc[f] = v;                                                                               \
+			if (div) {                                                                                    \
+				for (; f + (W) <= n; f += (W)) {                                                          \
+					dw_##S##_vec v = dw_##S##_splat(0);                                                   \
+					for (long t = 0; t < kk; t++)                                                         \
+						v += *(const dw_##S##_vec *)(q + taps[t] + f);                                    \
+					*(dw_##S##_vec *)(acc + f) = v;                                                       \
+				}                                                                                         \
+				for (; f < n; f++) {                                                                      \
+					float v = 0;                                                                          \
+					for (long t = 0; t < kk; t++)                                                         \
+						v += q[taps[t] + f];                                                              \
+					acc[f] = v;                                                                           \
+				}                                                                                         \
+			} else {                                                                                      \
+				for (; f + (W) <= n; f += (W)) {                                                          \
+					dw_##S##_vec v = *(const dw_##S##_vec *)(q + taps[0] + f);                            \
+					for (long t = 1; t < kk; t++)                                                         \
+						v = dw_##S##_max(v, *(const dw_##S##_vec *)(q + taps[t] + f));                    \
+					*(dw_##S##_vec *)(acc + f) = v;                                                       \
+				}                                                                                         \
+				for (; f < n; f++) {                                                                      \
+					float v = q[taps[0] + f];                                                             \
+					for (long t = 1; t < kk; t++)                                                         \
+						v = go_max(v, q[taps[t] + f]);                                                    \
+					acc[f] = v;                                                                           \
+				}                                                                                         \
 			}                                                                                             \
 			float *yu = y + u * out;                                                                      \
-			for (long r = 0; r < g->oh; r++)                                                              \
-				for (long c = 0; c < g->ow; c++)                                                          \
-					yu[r * g->ow + c] = acc[r * g->ws + c];                                               \
+			if (div)                                                                                      \
+				for (long r = 0; r < g->oh; r++)                                                          \
+					for (long c = 0; c < g->ow; c++)                                                      \
+						yu[r * g->ow + c] = acc[r * g->ws + c] / div[r * g->ow + c];                      \
+			else                                                                                          \
+				for (long r = 0; r < g->oh; r++)                                                          \
+					for (long c = 0; c < g->ow; c++)                                                      \
+						yu[r * g->ow + c] = acc[r * g->ws + c];                                           \
 		}                                                                                                 \
 	}
 
@@ -202,7 +225,7 @@ void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, 
 	CW_DISPATCH(isa, depthwise, isa, g, m, taps, x, wt, bias, z, y, work, lo, hi, act, a, b);
 }
 
-void cw_maxpool(int isa, const struct cw_window *g, const long *taps, const float *x, float *y, float *work, long lo,
-                long hi) {
-	CW_DISPATCH(isa, maxpool, g, taps, x, y, work, lo, hi);
+void cw_pool(int isa, const struct cw_window *g, const long *taps, const float *div, const float *x, float *y,
+             float *work, long lo, long hi) {
+	CW_DISPATCH(isa, pool, g, taps, div, x, y, work, lo, hi);
 }

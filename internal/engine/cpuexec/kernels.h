@@ -196,7 +196,7 @@ void cw_binary(int isa, int op, long ndims, const long *dims, const long *sa, co
 // A cw_window is the geometry of a convolution's window over a plane: input
 // h × w, output oh × ow, kernel kh × kw with strides, dilations and the top
 // and left padding; hs and ws are the rows and columns of each of the
-// padded input's sh × sw phases (for cw_depthwise and cw_maxpool).
+// padded input's sh × sw phases (for cw_depthwise and cw_pool).
 struct cw_window {
 	long h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, hs, ws;
 };
@@ -213,11 +213,13 @@ void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, 
                   const float *bias, const float *z, float *y, float *work, long lo, long hi, int act, float a,
                   float b);
 
-// cw_maxpool writes the output planes of units [lo, hi) of a max pool:
-// y's plane u the maxima, as Go's max, of the windows over x's plane u,
-// the padding -inf (depthwise.c); taps and work as for cw_depthwise.
-void cw_maxpool(int isa, const struct cw_window *g, const long *taps, const float *x, float *y, float *work, long lo,
-                long hi);
+// cw_pool writes the output planes of units [lo, hi) of a pool over x's
+// planes (depthwise.c): with div NULL, the maxima, as Go's max, of the
+// windows, the padding -inf; otherwise each window's sum, its taps added in
+// their order to +0 with the padding's zeros, over div at the output's
+// position (oh × ow floats). taps and work as for cw_depthwise.
+void cw_pool(int isa, const struct cw_window *g, const long *taps, const float *div, const float *x, float *y,
+             float *work, long lo, long hi);
 
 // cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
 // over its sum, the sum in double precision.

@@ -23,7 +23,7 @@ func TestPhasesFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := k.(*poolKernel).max; p == nil || p.sh != 1 || p.sw != 1 || work > 16 {
+	if p := k.(*poolKernel).ph; p == nil || p.sh != 1 || p.sw != 1 || work > 16 {
 		t.Errorf("max pool of stride 65,536 over 8 × 8: phases %+v, %d floats of scratch; want one phase of 2 × 2", p, work)
 	}
 

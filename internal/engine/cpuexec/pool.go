@@ -8,13 +8,17 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// poolKernel pools one (image, channel) plane per unit. A max pool runs
-// over its input laid out in phases (depthwise.c), -inf their padding,
-// where they fit (newPhases).
+// poolKernel pools one (image, channel) plane per unit. Where the phases
+// fit (newPhases), a pool runs over its input laid out in them
+// (depthwise.c): a max pool's padding -inf, an average pool's +0, which
+// changes no sum Go's loop makes (it starts from +0, so no sum is ever -0,
+// and x + 0 is x for every other x), each output then divided by its
+// window's count.
 type poolKernel struct {
 	op                   *engine.Pool
 	planes, h, w, oh, ow int
-	max                  *phases // nil but for max pools whose phases fit
+	ph                   *phases   // nil but for pools whose phases fit
+	div                  []float32 // an average pool's divisor at each output position (1 for none)
 }
 
 func newPool(o *engine.Pool) (kernel, int, error) {
@@ -24,10 +28,18 @@ func newPool(o *engine.Pool) (kernel, int, error) {
 		return nil, 0, fmt.Errorf("bad shapes X%v Y%v", x, y)
 	}
 	k := &poolKernel{op: o, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}
-	if o.Mode == engine.PoolMax && k.oh > 0 && k.ow > 0 && o.PadTop >= 0 && o.PadLeft >= 0 {
+	if (o.Mode == engine.PoolMax || o.Mode == engine.PoolAvg) && k.oh > 0 && k.ow > 0 && o.PadTop >= 0 && o.PadLeft >= 0 {
 		if p := newPhases(k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW, o.StrideH, o.StrideW, o.DilationH, o.DilationW,
 			o.PadTop, o.PadLeft); p != nil {
-			k.max = p
+			k.ph = p
+			if o.Mode == engine.PoolAvg {
+				k.div = make([]float32, k.oh*k.ow)
+				for oh := range k.oh {
+					for ow := range k.ow {
+						k.div[oh*k.ow+ow] = float32(max(1, k.divisor(oh, ow)))
+					}
+				}
+			}
 			return k, p.work(), nil
 		}
 	}
@@ -37,8 +49,8 @@ func newPool(o *engine.Pool) (kernel, int, error) {
 func (k *poolKernel) run(mem *memory, part, parts int, scratch []float32) {
 	x, y := mem.f32(k.op.X), mem.f32(k.op.Y)
 	lo, hi := span(k.planes, part, parts)
-	if k.max != nil {
-		k.maxPlanes(x, y, scratch[:k.max.work()], lo, hi)
+	if k.ph != nil {
+		k.phasePlanes(x, y, scratch[:k.ph.work()], lo, hi)
 		return
 	}
 	k.planesGo(x, y, lo, hi)
@@ -73,12 +85,7 @@ func (k *poolKernel) planesGo(x, y []float32, lo, hi int) {
 					}
 				}
 				if o.Mode == engine.PoolAvg {
-					div := (khHi - khLo) * (kwHi - kwLo)
-					if o.CountIncludePad {
-						div = count(h0+o.PadTop, o.KernelH, o.DilationH, k.h+o.PadTop+o.PadBottom) *
-							count(w0+o.PadLeft, o.KernelW, o.DilationW, k.w+o.PadLeft+o.PadRight)
-					}
-					if div > 0 {
+					if div := k.divisor(oh, ow); div > 0 {
 						acc /= float32(div)
 					}
 				}
@@ -86,6 +93,19 @@ func (k *poolKernel) planesGo(x, y []float32, lo, hi int) {
 			}
 		}
 	}
+}
+
+// divisor is the count an average pool divides output (oh, ow) by: its
+// window's positions inside the input, or inside the padded input where
+// the pool counts the padding; 0 for none.
+func (k *poolKernel) divisor(oh, ow int) int {
+	o := k.op
+	h0, w0 := oh*o.StrideH-o.PadTop, ow*o.StrideW-o.PadLeft
+	if o.CountIncludePad {
+		return count(h0+o.PadTop, o.KernelH, o.DilationH, k.h+o.PadTop+o.PadBottom) *
+			count(w0+o.PadLeft, o.KernelW, o.DilationW, k.w+o.PadLeft+o.PadRight)
+	}
+	return count(h0, o.KernelH, o.DilationH, k.h) * count(w0, o.KernelW, o.DilationW, k.w)
 }
 
 // window is the range [lo, hi) of kernel indices i < k whose positions
