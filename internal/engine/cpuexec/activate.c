@@ -6,20 +6,57 @@
 // Clip, hard sigmoid and hard swish are the same operations in the same
 // order as Go's (compiled without contracting a·x + b into a fused
 // multiply-add, as Apply rounds the product), so their results are Go's
-// to the bit. Exp, sigmoid and SiLU (x · sigmoid(x), both from exp(-|x|))
-// take exp from a polynomial (Cephes' expf: Cody-Waite reduction by ln 2,
-// a degree-6 polynomial, the power of two put in the exponent bits),
-// within a few units in the last place of Go's float64 exp rounded (or
-// within 1e-37 of it, where the result is beyond float32's normal range);
-// NaN and the infinities come out as Go's. Erf and GELU take erf from a
-// rational approximation, within 4e-7 of Go's (6 units in the last place
-// of 1; TestActivateISAs).
+// to the bit. The smooth ones are compiled apart, their polynomials
+// contracted into fused multiply-adds where the instruction set has them
+// (half the operations, and a rounding fewer; SiLU in AVX-512 took 2.3
+// times as long without). Exp, sigmoid and SiLU (x · sigmoid(x), both
+// from exp(-|x|)) take exp from a polynomial (Cephes' expf: Cody-Waite
+// reduction by ln 2, a degree-6 polynomial, the power of two put in the
+// exponent bits), within a few units in the last place of Go's float64
+// exp rounded (or within 1e-37 of it, where the result is beyond
+// float32's normal range); NaN and the infinities come out as Go's. Erf
+// and GELU take erf from a rational approximation, within 4e-7 of Go's
+// (6 units in the last place of 1; TestActivateISAs).
 
 #include "kernels.h"
 
-// ACTIVATE defines NAME, an activation over a slice, and SOFTMAX, a row's
-// softmax, for vectors of W floats.
-#define ACTIVATE(NAME, SOFTMAX, ATTR, W)                                                          \
+// FMA lets the compiler contract a·x + b into a fused multiply-add; NO_FMA
+// keeps it two roundings, as Go's Apply computes it. GCC takes them per
+// function (and inlines no function into one of the other kind); clang
+// ignores the optimize attribute and takes a pragma for what follows in
+// the file.
+#if defined(__clang__)
+#define FMA
+#define NO_FMA
+#pragma clang fp contract(fast)
+#else
+#define FMA __attribute__((optimize("fp-contract=fast")))
+#define NO_FMA __attribute__((optimize("fp-contract=off")))
+#endif
+
+// EACH sets every vector x of the n floats at v to EXPR, the tail of the
+// slice padded into one, so that every element is computed alike.
+#define EACH(NAME, W, v, n, EXPR)                                                                 \
+	do {                                                                                          \
+		long i_ = 0;                                                                              \
+		for (; i_ + (W) <= (n); i_ += (W)) {                                                      \
+			NAME##_vec x = *(NAME##_vec *)((v) + i_);                                             \
+			*(NAME##_vec *)((v) + i_) = (EXPR);                                                   \
+		}                                                                                         \
+		if (i_ < (n)) {                                                                           \
+			float t_[W] = {0};                                                                    \
+			for (long l_ = i_; l_ < (n); l_++)                                                    \
+				t_[l_ - i_] = (v)[l_];                                                            \
+			NAME##_vec x = *(NAME##_vec *)t_;                                                     \
+			*(NAME##_vec *)t_ = (EXPR);                                                           \
+			for (long l_ = i_; l_ < (n); l_++)                                                    \
+				(v)[l_] = t_[l_ - i_];                                                            \
+		}                                                                                         \
+	} while (0)
+
+// SMOOTH defines NAME, the activations computed from exp or erf (sigmoid,
+// SiLU, erf, GELU, exp) over a slice, for vectors of W floats.
+#define SMOOTH(NAME, ATTR, W)                                                                     \
 	GO_VEC(NAME, ATTR, W)                                                                         \
 	/* exp(x): x clamped to [-110, 89], beyond which exp is 0 or +inf in */                     \
 	/* float32 anyway; the power of two is put in as two halves, so that */                     \
@@ -67,62 +104,69 @@
 		q = q * x2 + -1.42647390514189e-02f;                                                      \
 		return NAME##_pick(nan != nan, nan, x * p / q);                                           \
 	}                                                                                             \
-	static inline ATTR NAME##_vec NAME##_one(int act, NAME##_vec a, NAME##_vec b, NAME##_vec x) { \
+	ATTR static void NAME(int act, float *v, long n) {                                           \
 		switch (act) {                                                                            \
 		case CW_ACT_SIGMOID:                                                                      \
-			return NAME##_sigmoid(x);                                                             \
+			EACH(NAME, W, v, n, NAME##_sigmoid(x));                                               \
+			break;                                                                                \
 		case CW_ACT_SILU:                                                                         \
-			return x * NAME##_sigmoid(x);                                                         \
-		case CW_ACT_HARD_SIGMOID:                                                                 \
-			return NAME##_max(NAME##_splat(0), NAME##_min(NAME##_splat(1), a * x + b));           \
-		case CW_ACT_HARD_SWISH:                                                                   \
-			return x * NAME##_max(NAME##_splat(0), NAME##_min(NAME##_splat(1), a * x + b));       \
+			EACH(NAME, W, v, n, x * NAME##_sigmoid(x));                                           \
+			break;                                                                                \
 		case CW_ACT_ERF:                                                                          \
-			return NAME##_erf(x);                                                                 \
+			EACH(NAME, W, v, n, NAME##_erf(x));                                                   \
+			break;                                                                                \
 		case CW_ACT_GELU:                                                                         \
-			return 0.5f * x * (1.0f + NAME##_erf(x * 0.70710678118654752f));                      \
+			EACH(NAME, W, v, n, 0.5f * x * (1.0f + NAME##_erf(x * 0.70710678118654752f)));        \
+			break;                                                                                \
 		case CW_ACT_EXP:                                                                          \
-			return NAME##_exp(x);                                                                 \
+			EACH(NAME, W, v, n, NAME##_exp(x));                                                   \
+			break;                                                                                \
 		}                                                                                         \
-		return x;                                                                                 \
+	}
+
+SMOOTH(smooth_base, FMA, 4)
+#if defined(__x86_64__)
+SMOOTH(smooth_avx2, FMA __attribute__((target("avx2,fma"))), 8)
+SMOOTH(smooth_avx512, FMA __attribute__((target("avx512f"))), 16)
+#endif
+
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
+// ACTIVATE defines NAME, an activation over a slice (the smooth ones
+// SMOOTHED's), and SOFTMAX, a row's softmax, for vectors of W floats.
+#define ACTIVATE(NAME, SMOOTHED, SOFTMAX, ATTR, W)                                                \
+	GO_VEC(NAME, ATTR, W)                                                                         \
+	/* bounds clips x at bound c, from below or above: c where x is beyond */                   \
+	/* it, or at it in the lanes of at. */                                                        \
+	static inline ATTR NAME##_vec NAME##_bounds(NAME##_vec x, NAME##_vec c, NAME##_int at, int above) { \
+		NAME##_int beyond = above ? x > c : x < c;                                                \
+		return NAME##_pick(beyond | ((x == c) & at), c, x);                                       \
 	}                                                                                             \
-	/* apply does one vector at v; the tail of a slice is padded into one, so */                \
-	/* that every element is computed alike. A clip's bounds are classified */                   \
-	/* once a slice (lok, hik), not once a vector. */                                             \
-	static inline ATTR void NAME##_apply(int act, float a, float b, int lok, int hik, float *v) { \
-		NAME##_vec x = *(NAME##_vec *)v;                                                          \
-		if (act == CW_ACT_CLIP)                                                                   \
-			x = NAME##_clip(x, a, lok, b, hik);                                                   \
-		else                                                                                      \
-			x = NAME##_one(act, NAME##_splat(a), NAME##_splat(b), x);                             \
-		*(NAME##_vec *)v = x;                                                                     \
+	/* hard is the hard sigmoid max(0, min(1, a·x + b)). */                                      \
+	static inline ATTR NAME##_vec NAME##_hard(NAME##_vec a, NAME##_vec b, NAME##_vec x) {         \
+		return NAME##_max(NAME##_splat(0), NAME##_min(NAME##_splat(1), a * x + b));               \
 	}                                                                                             \
 	ATTR static void NAME(int act, float a, float b, float *v, long n) {                          \
+		if (act != CW_ACT_CLIP && act != CW_ACT_HARD_SIGMOID && act != CW_ACT_HARD_SWISH) {       \
+			SMOOTHED(act, v, n);                                                                  \
+			return;                                                                               \
+		}                                                                                         \
 		int lok = cw_lo_bound(a), hik = cw_hi_bound(b);                                           \
-		long i = 0;                                                                               \
 		if (act == CW_ACT_CLIP && lok != CW_BOUND_NAN && hik != CW_BOUND_NAN) {                   \
 			/* NAME_clip without a branch: a bound at which the comparison includes */           \
 			/* equality has its lanes of at set; an infinite one clips nothing. */                \
 			NAME##_vec l = NAME##_splat(a), h = NAME##_splat(b);                                  \
 			NAME##_int atl = (NAME##_int)NAME##_splat(0) - (lok == CW_BOUND_AT);                  \
 			NAME##_int ath = (NAME##_int)NAME##_splat(0) - (hik == CW_BOUND_AT);                  \
-			for (; i + (W) <= n; i += (W)) {                                                      \
-				NAME##_vec x = *(NAME##_vec *)(v + i);                                            \
-				x = NAME##_pick((x < l) | ((x == l) & atl), l, x);                                \
-				x = NAME##_pick((x > h) | ((x == h) & ath), h, x);                                \
-				*(NAME##_vec *)(v + i) = x;                                                       \
-			}                                                                                     \
-		}                                                                                         \
-		for (; i + (W) <= n; i += (W))                                                            \
-			NAME##_apply(act, a, b, lok, hik, v + i);                                             \
-		if (i < n) {                                                                              \
-			float t[W] = {0};                                                                     \
-			for (long l = i; l < n; l++)                                                          \
-				t[l - i] = v[l];                                                                  \
-			NAME##_apply(act, a, b, lok, hik, t);                                                 \
-			for (long l = i; l < n; l++)                                                          \
-				v[l] = t[l - i];                                                                  \
-		}                                                                                         \
+			EACH(NAME, W, v, n, NAME##_bounds(NAME##_bounds(x, l, atl, 0), h, ath, 1));           \
+		} else if (act == CW_ACT_CLIP) /* a NaN bound: Go's max and min */                        \
+			EACH(NAME, W, v, n, NAME##_clip(x, a, lok, b, hik));                                  \
+		else if (act == CW_ACT_HARD_SIGMOID)                                                      \
+			EACH(NAME, W, v, n, NAME##_hard(NAME##_splat(a), NAME##_splat(b), x));                \
+		else                                                                                      \
+			EACH(NAME, W, v, n, x * NAME##_hard(NAME##_splat(a), NAME##_splat(b), x));            \
 	}                                                                                             \
 	/* softmax writes the softmax of the n floats at x to y as softmaxRowGo */                   \
 	/* does, its exponentials in vectors. */                                                      \
@@ -132,7 +176,7 @@
 			m = go_max(m, x[i]);                                                                  \
 		for (long i = 0; i < n; i++)                                                              \
 			y[i] = x[i] - m;                                                                      \
-		NAME(CW_ACT_EXP, 0, 0, y, n);                                                             \
+		SMOOTHED(CW_ACT_EXP, y, n);                                                             \
 		double sum = 0;                                                                           \
 		for (long i = 0; i < n; i++)                                                              \
 			sum += y[i];                                                                          \
@@ -140,21 +184,10 @@
 			y[i] = (float)(y[i] / sum);                                                           \
 	}
 
-// NO_FMA keeps a·x + b two roundings, as Go's Apply computes it: GCC
-// takes that per function; clang ignores the optimize attribute (it
-// contracts within an expression by default) and takes a pragma for what
-// follows in the file.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#define NO_FMA
-#else
-#define NO_FMA __attribute__((optimize("fp-contract=off")))
-#endif
-
-ACTIVATE(activate_base, softmax_base, NO_FMA, 4)
+ACTIVATE(activate_base, smooth_base, softmax_base, NO_FMA, 4)
 #if defined(__x86_64__)
-ACTIVATE(activate_avx2, softmax_avx2, NO_FMA __attribute__((target("avx2,fma"))), 8)
-ACTIVATE(activate_avx512, softmax_avx512, NO_FMA __attribute__((target("avx512f"))), 16)
+ACTIVATE(activate_avx2, smooth_avx2, softmax_avx2, NO_FMA __attribute__((target("avx2,fma"))), 8)
+ACTIVATE(activate_avx512, smooth_avx512, softmax_avx512, NO_FMA __attribute__((target("avx512f"))), 16)
 #endif
 
 void cw_activate(int isa, int act, float a, float b, float *v, long n) {
