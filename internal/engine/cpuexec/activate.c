@@ -135,8 +135,9 @@ SMOOTH(smooth_avx512, FMA __attribute__((target("avx512f"))), 16)
 #endif
 
 // ACTIVATE defines NAME, an activation over a slice (the smooth ones
-// SMOOTHED's), and SOFTMAX, a row's softmax, for vectors of W floats.
-#define ACTIVATE(NAME, SMOOTHED, SOFTMAX, ATTR, W)                                                \
+// SMOOTHED's), AFFINE, a scale and shift, and SOFTMAX, a row's softmax,
+// for vectors of W floats.
+#define ACTIVATE(NAME, SMOOTHED, AFFINE, SOFTMAX, ATTR, W)                                          \
 	GO_VEC(NAME, ATTR, W)                                                                         \
 	/* bounds clips x at bound c, from below or above: c where x is beyond */                   \
 	/* it, or at it in the lanes of at. */                                                        \
@@ -168,6 +169,16 @@ SMOOTH(smooth_avx512, FMA __attribute__((target("avx512f"))), 16)
 		else                                                                                      \
 			EACH(NAME, W, v, n, x * NAME##_hard(NAME##_splat(a), NAME##_splat(b), x));            \
 	}                                                                                             \
+	/* AFFINE writes x·s + t of the n floats at x to y (x may be y), two */                       \
+	/* roundings, as Go's loop. */                                                                \
+	ATTR static void AFFINE(const float *x, float *y, long n, float s, float t) {          \
+		NAME##_vec sv = NAME##_splat(s), tv = NAME##_splat(t);                                    \
+		long i = 0;                                                                               \
+		for (; i + (W) <= n; i += (W))                                                            \
+			*(NAME##_vec *)(y + i) = *(const NAME##_vec *)(x + i) * sv + tv;                      \
+		for (; i < n; i++)                                                                        \
+			y[i] = x[i] * s + t;                                                                  \
+	}                                                                                             \
 	/* softmax writes the softmax of the n floats at x to y as softmaxRowGo */                   \
 	/* does, its exponentials in vectors. */                                                      \
 	ATTR static void SOFTMAX(const float *x, float *y, long n) {                                  \
@@ -184,11 +195,15 @@ SMOOTH(smooth_avx512, FMA __attribute__((target("avx512f"))), 16)
 			y[i] = (float)(y[i] / sum);                                                           \
 	}
 
-ACTIVATE(activate_base, smooth_base, softmax_base, NO_FMA, 4)
+ACTIVATE(activate_base, smooth_base, affine_base, softmax_base, NO_FMA, 4)
 #if defined(__x86_64__)
-ACTIVATE(activate_avx2, smooth_avx2, softmax_avx2, NO_FMA __attribute__((target("avx2,fma"))), 8)
-ACTIVATE(activate_avx512, smooth_avx512, softmax_avx512, NO_FMA __attribute__((target("avx512f"))), 16)
+ACTIVATE(activate_avx2, smooth_avx2, affine_avx2, softmax_avx2, NO_FMA __attribute__((target("avx2,fma"))), 8)
+ACTIVATE(activate_avx512, smooth_avx512, affine_avx512, softmax_avx512, NO_FMA __attribute__((target("avx512f"))), 16)
 #endif
+
+void cw_affine(int isa, const float *x, float *y, long n, float s, float t) {
+	CW_DISPATCH(isa, affine, x, y, n, s, t);
+}
 
 void cw_activate(int isa, int act, float a, float b, float *v, long n) {
 	CW_DISPATCH(isa, activate, act, a, b, v, n);

@@ -6,6 +6,8 @@ package cpuexec
 // #cgo nocallback cw_activate
 // #cgo noescape cw_softmax
 // #cgo nocallback cw_softmax
+// #cgo noescape cw_affine
+// #cgo nocallback cw_affine
 // #include "kernels.h"
 import "C"
 
@@ -29,6 +31,18 @@ func activateWith(set isa, act engine.Activation, v []float32) {
 		return
 	}
 	C.cw_activate(C.int(set), code, C.float(a), C.float(b), cfloats(v), C.long(len(v)))
+}
+
+// affine writes x·s + t to y (as long; x may be y), as affineGo does.
+func affine(x, y []float32, s, t float32) { affineWith(cpuISA, x, y, s, t) }
+
+func affineWith(set isa, x, y []float32, s, t float32) {
+	if set == isaGo || len(x) < minCActivate {
+		affineGo(x, y, s, t)
+		return
+	}
+	y = y[:len(x)] // C writes len(x) floats
+	C.cw_affine(C.int(set), cfloats(x), cfloats(y), C.long(len(x)), C.float(s), C.float(t))
 }
 
 // softmaxRow writes the softmax of x to y (as long), as softmaxRowGo does,

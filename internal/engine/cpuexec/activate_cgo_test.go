@@ -70,6 +70,52 @@ func TestActivateISAs(t *testing.T) {
 	}
 }
 
+// TestAffineISAs checks activate.c's scale and shift on every instruction
+// set the CPU runs against affineGo, to the bit (two roundings, not a
+// fused multiply-add), with NaN, infinities and both zeros among the
+// inputs, scales and shifts, slices with tails, into another slice and in
+// place.
+func TestAffineISAs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), 3e38, 1e-40}
+	pick := func() float32 {
+		if rng.IntN(4) == 0 {
+			return special[rng.IntN(len(special))]
+		}
+		return float32(rng.NormFloat64() * 3)
+	}
+	for range 200 {
+		n := rng.IntN(100)
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = pick()
+		}
+		s, sh := pick(), pick()
+		want := make([]float32, n)
+		affineGo(x, want, s, sh)
+		for _, set := range isas() {
+			for _, inPlace := range []bool{false, true} {
+				got := randoms(rng, n+1) // one past the slice: left alone
+				last := got[n]
+				if inPlace {
+					copy(got, x)
+					affineWith(set, got[:n], got, s, sh)
+				} else {
+					affineWith(set, x, got, s, sh)
+				}
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("%v (in place %v): %g·%g + %g = %g, Go gives %g", set, inPlace, x[i], s, sh, got[i], want[i])
+					}
+				}
+				if math.Float32bits(got[n]) != math.Float32bits(last) {
+					t.Fatalf("%v: the float past %d written", set, n)
+				}
+			}
+		}
+	}
+}
+
 // ulps is how many floats lie between a and b, both finite and of one sign.
 func ulps(a, b float32) int64 {
 	if math.Signbit(float64(a)) != math.Signbit(float64(b)) || math.IsInf(float64(a), 0) || math.IsInf(float64(b), 0) {

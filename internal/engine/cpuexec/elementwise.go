@@ -140,12 +140,17 @@ func (k *affineKernel) run(mem *memory, part, parts int, _ []float32) {
 	x, y, sc, sh := mem.f32(o.X), mem.f32(o.Y), mem.f32(o.Scale), mem.f32(o.Shift)
 	lo, hi := span(k.planes, part, parts)
 	for u := lo; u < hi; u++ {
-		s, t := sc[u%k.chans], sh[u%k.chans]
 		out := y[u*k.size:][:k.size]
-		for j, v := range x[u*k.size:][:k.size] {
-			out[j] = v*s + t
-		}
+		affine(x[u*k.size:][:k.size], out, sc[u%k.chans], sh[u%k.chans])
 		activate(o.Act, out)
+	}
+}
+
+// affineGo writes x·s + t to y (as long; x may be y).
+func affineGo(x, y []float32, s, t float32) {
+	y = y[:len(x)]
+	for j, v := range x {
+		y[j] = v*s + t
 	}
 }
 

@@ -221,6 +221,10 @@ void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, 
 void cw_pool(int isa, const struct cw_window *g, const long *taps, const float *div, const float *x, float *y,
              float *work, long lo, long hi);
 
+// cw_affine writes x·s + t, rounded after the product and after the sum
+// as Go's loop, of the n floats at x to y (which may be x).
+void cw_affine(int isa, const float *x, float *y, long n, float s, float t);
+
 // cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
 // over its sum, the sum in double precision.
 void cw_softmax(int isa, const float *x, float *y, long n);
