@@ -19,13 +19,13 @@ const (
 )
 
 // convKernel computes a convolution as GEMMs. For each tile of positions:
-// their patches are gathered into scratch as columns (column j is the
-// receptive field of position j, kdim floats: "im2col") and packed as the
-// GEMM reads them, once for all its units (tiles of output channels); for
-// each unit, the GEMM writes W · patches + bias + residual, clipped where
-// the activation is a ReLU or Clip (another activation is applied after).
-// A 1×1 convolution of unit stride without padding needs no patches: its
-// input is the patch matrix.
+// their patches, as columns (column j is the receptive field of position
+// j, kdim floats: "im2col"), are packed as the GEMM reads them, once for
+// all its units (tiles of output channels), in C straight into the panels
+// (in Go gathered into scratch first); for each unit, the GEMM writes
+// W · patches + bias + residual, clipped where the activation is a ReLU or
+// Clip (another activation is applied after). A 1×1 convolution of unit
+// stride without padding needs no patches: its input is the patch matrix.
 type convKernel struct {
 	op                   *engine.Conv
 	n, c, h, w           int
@@ -114,8 +114,7 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 			if k.direct { // the input is the patch matrix (p0 may pass a padded input's plane otherwise)
 				packB(k.kdim, np, xg[p0:], k.p, panel)
 			} else {
-				k.im2col(xg, patches, p0, np)
-				packB(k.kdim, np, patches, np, panel)
+				k.im2colPanel(xg, patches, panel, p0, np)
 			}
 			built = colTile
 		}
@@ -140,7 +139,7 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 // xg as the columns of cols ([kdim, np]), patch element (c, kh, kw) in row
 // c·KH·KW + kh·KW + kw as in W. Each row is filled an output row's run of
 // positions at a time: a copy of an input row's segment at unit stride.
-// im2col does it, in C where built with cgo.
+// im2colPanel does it in C, where built with cgo, into the panels.
 func (k *convKernel) im2colGo(xg, cols []float32, p0, np int) {
 	o := k.op
 	s := o.StrideW

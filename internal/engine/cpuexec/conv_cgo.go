@@ -6,8 +6,8 @@ package cpuexec
 // #cgo nocallback cw_depthwise
 // #cgo noescape cw_pool
 // #cgo nocallback cw_pool
-// #cgo noescape cw_im2col
-// #cgo nocallback cw_im2col
+// #cgo noescape cw_im2col_panels
+// #cgo nocallback cw_im2col_panels
 // #include "kernels.h"
 import "C"
 
@@ -36,24 +36,29 @@ func (k *convKernel) window() C.struct_cw_window {
 	return p.window()
 }
 
-// im2col writes patches as im2colGo does, with im2col.c.
-func (k *convKernel) im2col(xg, cols []float32, p0, np int) { k.im2colWith(cpuISA, xg, cols, p0, np) }
+// im2colPanel writes the patches of positions [p0, p0+np) packed as
+// packB packs them: with im2col.c straight into panel, or (the Go
+// "instruction set") with im2colGo into patches, then packed.
+func (k *convKernel) im2colPanel(xg, patches, panel []float32, p0, np int) {
+	k.im2colPanelWith(cpuISA, xg, patches, panel, p0, np)
+}
 
-func (k *convKernel) im2colWith(set isa, xg, cols []float32, p0, np int) {
+func (k *convKernel) im2colPanelWith(set isa, xg, patches, panel []float32, p0, np int) {
 	if set == isaGo {
-		k.im2colGo(xg, cols, p0, np)
+		k.im2colGo(xg, patches, p0, np)
+		packBWith(set, k.kdim, np, patches, np, panel)
 		return
 	}
 	// C reads and writes without bounds checks: the spans are checked here.
-	if len(xg) < k.cg*k.h*k.w || len(cols) < k.kdim*np || p0 < 0 || np < 0 || p0+np > k.p {
-		panic(fmt.Sprintf("cpuexec: im2col of positions %d+%d of %d from %d floats into %d (%d channels of %d×%d, %d rows)",
-			p0, np, k.p, len(xg), len(cols), k.cg, k.h, k.w, k.kdim))
+	if len(xg) < k.cg*k.h*k.w || len(panel) < panelFloats(k.kdim, np) || p0 < 0 || np < 0 || p0+np > k.p {
+		panic(fmt.Sprintf("cpuexec: im2col of positions %d+%d of %d from %d floats into a panel of %d (%d channels of %d×%d, %d rows)",
+			p0, np, k.p, len(xg), len(panel), k.cg, k.h, k.w, k.kdim))
 	}
 	if np == 0 {
 		return
 	}
 	g := k.window()
-	C.cw_im2col(C.int(set), &g, C.long(k.cg), cfloats(xg), cfloats(cols), C.long(p0), C.long(np))
+	C.cw_im2col_panels(C.int(set), &g, C.long(k.cg), cfloats(xg), cfloats(panel), C.long(p0), C.long(np))
 }
 
 // planes writes the output planes of units [lo, hi) as planesGo does, in

@@ -193,13 +193,15 @@ func BenchmarkDepthwisePlane(b *testing.B) {
 }
 
 // TestIm2colISAs checks im2col.c on every instruction set the CPU runs
-// against im2colGo over 200 convolution geometries drawn at random (strides,
-// dilations, asymmetric pads, kernels wider than the input) and position
-// tiles that start and end mid-row.
+// against im2colGo's patches packed by packB, over 200 convolution
+// geometries drawn at random (strides, dilations, asymmetric pads, kernels
+// wider than the input, up to 325 patch rows: several of the GEMM's blocks
+// of rows) and position tiles that start and end mid-row, some longer than
+// im2col.c's runs of 256.
 func TestIm2colISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for n := 0; n < 200; {
-		h, w, kh, kw := 1+rng.IntN(10), 1+rng.IntN(30), 1+rng.IntN(5), 1+rng.IntN(5)
+		h, w, kh, kw := 1+rng.IntN(12), 1+rng.IntN(40), 1+rng.IntN(5), 1+rng.IntN(5)
 		s, d := 1+rng.IntN(3), 1+rng.IntN(2)
 		pt, pl, pb, pr := rng.IntN(3), rng.IntN(3), rng.IntN(3), rng.IntN(3)
 		if h+pt+pb < d*(kh-1)+1 || w+pl+pr < d*(kw-1)+1 {
@@ -207,7 +209,7 @@ func TestIm2colISAs(t *testing.T) {
 		}
 		n++
 		oh, ow := (h+pt+pb-d*(kh-1)-1)/s+1, (w+pl+pr-d*(kw-1)-1)/s+1
-		c := 2 + rng.IntN(3)
+		c := 2 + rng.IntN(12)
 		o := &engine.Conv{
 			X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, c, h, w}},
 			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{2, c, kh, kw}},
@@ -223,15 +225,20 @@ func TestIm2colISAs(t *testing.T) {
 		x := randoms(rng, c*h*w)
 		p0 := rng.IntN(k.p)
 		np := 1 + rng.IntN(k.p-p0)
-		want := make([]float32, k.kdim*np)
-		k.im2colGo(x, want, p0, np)
+		patches := make([]float32, k.kdim*np)
+		k.im2colGo(x, patches, p0, np)
+		size := panelFloats(k.kdim, np)
 		for _, set := range isas() {
-			got := randoms(rng, k.kdim*np) // every float written
-			k.im2colWith(set, x, got, p0, np)
-			for i := range want {
+			// The same floats before: every one packB writes written, the
+			// others left alone.
+			got := randoms(rng, size+1)
+			want := append([]float32(nil), got...)
+			packBWith(set, k.kdim, np, patches, np, want[:size])
+			k.im2colPanelWith(set, x, make([]float32, k.kdim*np), got[:size], p0, np)
+			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%v: %d channels %d×%d, kernel %d×%d stride %d dilation %d pads %d %d %d %d, positions %d+%d: [%d] = %g, Go gives %g",
-						set, c, h, w, kh, kw, s, d, pt, pl, pb, pr, p0, np, i, got[i], want[i])
+					t.Fatalf("%v: %d channels %d×%d, kernel %d×%d stride %d dilation %d pads %d %d %d %d, positions %d+%d: [%d of %d] = %g, packed Go gives %g",
+						set, c, h, w, kh, kw, s, d, pt, pl, pb, pr, p0, np, i, size, got[i], want[i])
 				}
 			}
 		}

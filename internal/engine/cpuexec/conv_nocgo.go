@@ -2,8 +2,12 @@
 
 package cpuexec
 
-// im2col writes patches: im2colGo, without cgo.
-func (k *convKernel) im2col(xg, cols []float32, p0, np int) { k.im2colGo(xg, cols, p0, np) }
+// im2colPanel writes the patches of positions [p0, p0+np) into patches
+// and packs them into panel, without cgo.
+func (k *convKernel) im2colPanel(xg, patches, panel []float32, p0, np int) {
+	k.im2colGo(xg, patches, p0, np)
+	packB(k.kdim, np, patches, np, panel)
+}
 
 // planes writes the output planes of units [lo, hi): planesGo, without
 // cgo.

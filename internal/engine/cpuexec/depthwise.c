@@ -28,14 +28,6 @@
 // The positions summed at a time (16 KiB of floats).
 enum { DW_BLOCK = 4096 };
 
-// NO_LIBCALL keeps the compiler from making a loop that copies or clears
-// a call of memcpy or memset.
-#if defined(__clang__)
-#define NO_LIBCALL __attribute__((no_builtin("memcpy", "memset")))
-#else
-#define NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#endif
-
 #define DEPTHWISE(S, ATTR, W)                                                                             \
 	GO_VEC(dw_##S, ATTR, W)                                                                               \
 	/* fill copies the input plane x into the insides of the phases at q. */                              \

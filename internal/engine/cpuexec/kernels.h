@@ -82,6 +82,15 @@ static inline int cw_hi_bound(float hi) {
 	return hi == 0 && __builtin_signbit(hi) ? CW_BOUND_AT : CW_BOUND_BEYOND;
 }
 
+// NO_LIBCALL keeps the compiler from making a loop that copies or clears
+// a call of memcpy or memset (for the rows of a few floats a kernel
+// copies, the call is most of the time).
+#if defined(__clang__)
+#define NO_LIBCALL __attribute__((no_builtin("memcpy", "memset")))
+#else
+#define NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+
 // CW_UNUSED marks a helper a file may not call (-Wunused-function).
 #define CW_UNUSED __attribute__((unused))
 
@@ -130,11 +139,12 @@ static inline int cw_hi_bound(float hi) {
 		return v;                                                                                \
 	}
 
-enum { CW_SGEMM_MAX_MR = 8, CW_SGEMM_MAX_NR = 32 };
+// The GEMM's widest micro-kernel tile, and the depth of B's blocks (KC).
+enum { CW_SGEMM_MAX_MR = 8, CW_SGEMM_MAX_NR = 32, CW_SGEMM_KC = 128 };
 
 // CW_SGEMM_WORK is the floats of work memory cw_sgemm needs: the packed
 // panels of A and B and 64 bytes to align them.
-#define CW_SGEMM_WORK ((96 + CW_SGEMM_MAX_MR) * 128 + (512 + CW_SGEMM_MAX_NR) * 128 + 16)
+#define CW_SGEMM_WORK ((96 + CW_SGEMM_MAX_MR) * CW_SGEMM_KC + (512 + CW_SGEMM_MAX_NR) * CW_SGEMM_KC + 16)
 
 // A cw_epilogue makes cw_sgemm write C = clip(alpha·op(A)·op(B) + bias + Z)
 // rather than add to C: bias one float a row of C, Z a matrix of C's shape
@@ -159,6 +169,9 @@ void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, cons
 // panels of the instruction set's NR columns, the last zero-padded, k ·
 // n rounded up to NR floats in all.
 void cw_pack_b(int isa, long k, long n, const float *b, long ldb, float *dst);
+
+// cw_sgemm_nr is the width of the instruction set's panels of B.
+long cw_sgemm_nr(int isa);
 
 // cw_sgemm_packed is cw_sgemm of an untransposed A by a B that cw_pack_b
 // packed with the same isa, alpha 1: a product by one B for several blocks
@@ -229,8 +242,8 @@ void cw_affine(int isa, const float *x, float *y, long n, float s, float t);
 // over its sum, the sum in double precision.
 void cw_softmax(int isa, const float *x, float *y, long n);
 
-// cw_im2col writes the patches of output positions [p0, p0+np) of the cg
-// input planes at x (each h × w) as the columns of cols ([cg·kh·kw, np]):
-// row c·kh·kw + i·kw + j holds tap (i, j) of channel c, zero where it falls
-// in the padding.
-void cw_im2col(int isa, const struct cw_window *g, long cg, const float *x, float *cols, long p0, long np);
+// cw_im2col_panels writes the patches of output positions [p0, p0+np) of
+// the cg input planes at x (each h × w), the columns of a [cg·kh·kw, np]
+// matrix (row c·kh·kw + i·kw + j holds tap (i, j) of channel c, zero where
+// it falls in the padding), to panel as cw_pack_b packs such a matrix.
+void cw_im2col_panels(int isa, const struct cw_window *g, long cg, const float *x, float *panel, long p0, long np);

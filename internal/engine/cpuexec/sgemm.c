@@ -26,7 +26,7 @@
 
 #include "kernels.h"
 
-enum { KC = 128, MC = 96, NC = 512 };
+enum { KC = CW_SGEMM_KC, MC = 96, NC = 512 };
 _Static_assert(CW_SGEMM_WORK >= (MC + CW_SGEMM_MAX_MR) * KC + (NC + CW_SGEMM_MAX_NR) * KC + 16, "work");
 
 // pack_a writes rows [0, mc) and columns [0, kc) of op(A) (starting at a)
@@ -308,6 +308,8 @@ void cw_pack_b(int isa, long k, long n, const float *b, long ldb, float *dst) {
 		s->pack(kc, n, b + pc * ldb, ldb, dst + pc * round_up(n, s->nr));
 	}
 }
+
+long cw_sgemm_nr(int isa) { return isas[isa].nr; }
 
 void cw_sgemm_packed(int isa, long m, long n, long k, const float *a, long lda, const float *pb, float *c, long ldc,
                      const struct cw_epilogue *ep, float *work) {
