@@ -6,7 +6,7 @@ GO      ?= go
 BUILD   := build
 FUZZTIME ?= 5s
 
-.PHONY: all binaries zoo models test vet fuzz cross demo bench fig5 sim-fig5 devcarry proto clean ort
+.PHONY: all binaries zoo models test vet fuzz cross asan demo bench fig5 sim-fig5 devcarry proto clean ort
 
 all: binaries zoo
 
@@ -35,12 +35,19 @@ export CLOCKWORK_ORT_DIR ?= $(if $(wildcard $(ORT_DIR)/node_modules/onnxruntime-
 # one's output together): neither keeps both cores busy alone.
 test: vet
 	$(GO) test -race -timeout 30m ./...
-	$(MAKE) -j2 -O fuzz cross
+	$(MAKE) -j2 -O fuzz cross asan
 
 # The results tests pin to the bit, built with clang and for arm64 under
 # qemu-user where those are installed (scripts/cross-check.sh).
 cross:
 	@GO=$(GO) scripts/cross-check.sh
+
+# The C kernels' tests built with AddressSanitizer: C reads and writes
+# without bounds checks (each Go wrapper checks its spans; this checks that
+# the kernels stay inside them, stack buffers included). -short: fewer
+# random geometries in the slowest two.
+asan:
+	$(GO) test -asan -short -count=1 -run 'ISAs|Epilogue|Geometries|Layouts|Operators' ./internal/engine/cpuexec
 
 # onnxruntime's npm package, its CPU library alone (its install script
 # would download a GPU build), for TestOnnxruntime: node and npm needed.

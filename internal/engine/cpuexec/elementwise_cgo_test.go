@@ -15,7 +15,8 @@ import (
 // every instruction set the CPU runs: every operator over random
 // geometries of one to four dimensions, each operand whole, broadcast
 // (stride 0) or strided along the row, rows longer than a chunk, any range
-// of units, and values that include NaN, ±0, ±Inf and equal pairs.
+// of units, and values that include NaN, ±0, ±Inf and equal pairs: 300
+// geometries, 60 with -short (make asan, where each takes longer).
 func TestBinaryISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1, 3e38}
@@ -26,7 +27,11 @@ func TestBinaryISAs(t *testing.T) {
 		return float32(rng.IntN(7) - 3) // small integers: equal pairs are common
 	}
 	ops := []engine.BinaryOp{engine.Add, engine.Mul, engine.Sub, engine.Div, engine.Max, engine.Min}
-	for trial := range 300 {
+	trials := 300
+	if testing.Short() {
+		trials = 60
+	}
+	for trial := range trials {
 		nd := 1 + rng.IntN(4)
 		dims := make([]int, nd)
 		for d := range dims {

@@ -20,7 +20,11 @@ func TestGemmISAs(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 9}, {7, 33, 17}, {13, 65, 256}, {64, 128, 257}, {97, 31, 600}, {100, 530, 40}, {2, 1000, 5}}
-	for range 40 { // and some drawn at random, the operands no larger than they must be
+	random := 40
+	if testing.Short() { // make asan, where each takes longer
+		random = 8
+	}
+	for range random { // and some drawn at random, the operands no larger than they must be
 		shapes = append(shapes, [3]int{1 + rng.IntN(120), 1 + rng.IntN(120), 1 + rng.IntN(300)})
 	}
 	work := make([]float32, max(gemmWork, gonumWork))
