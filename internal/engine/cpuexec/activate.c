@@ -20,19 +20,7 @@
 
 #include "kernels.h"
 
-// FMA lets the compiler contract a·x + b into a fused multiply-add; NO_FMA
-// keeps it two roundings, as Go's Apply computes it. GCC takes them per
-// function (and inlines no function into one of the other kind); clang
-// ignores the optimize attribute and takes a pragma for what follows in
-// the file.
-#if defined(__clang__)
-#define FMA
-#define NO_FMA
-#pragma clang fp contract(fast)
-#else
-#define FMA __attribute__((optimize("fp-contract=fast")))
-#define NO_FMA __attribute__((optimize("fp-contract=off")))
-#endif
+CW_CONTRACT_FAST
 
 // EACH sets every vector x of the n floats at v to EXPR, the tail of the
 // slice padded into one, so that every element is computed alike.
@@ -124,15 +112,13 @@
 		}                                                                                         \
 	}
 
-SMOOTH(smooth_base, FMA, 4)
+SMOOTH(smooth_base, CW_FMA, 4)
 #if defined(__x86_64__)
-SMOOTH(smooth_avx2, FMA __attribute__((target("avx2,fma"))), 8)
-SMOOTH(smooth_avx512, FMA __attribute__((target("avx512f"))), 16)
+SMOOTH(smooth_avx2, CW_FMA __attribute__((target("avx2,fma"))), 8)
+SMOOTH(smooth_avx512, CW_FMA __attribute__((target("avx512f"))), 16)
 #endif
 
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+CW_CONTRACT_OFF
 
 // ACTIVATE defines NAME, an activation over a slice (the smooth ones
 // SMOOTHED's), AFFINE, a scale and shift, and SOFTMAX, a row's softmax,
@@ -195,10 +181,10 @@ SMOOTH(smooth_avx512, FMA __attribute__((target("avx512f"))), 16)
 			y[i] = (float)(y[i] / sum);                                                           \
 	}
 
-ACTIVATE(activate_base, smooth_base, affine_base, softmax_base, NO_FMA, 4)
+ACTIVATE(activate_base, smooth_base, affine_base, softmax_base, CW_NO_FMA, 4)
 #if defined(__x86_64__)
-ACTIVATE(activate_avx2, smooth_avx2, affine_avx2, softmax_avx2, NO_FMA __attribute__((target("avx2,fma"))), 8)
-ACTIVATE(activate_avx512, smooth_avx512, affine_avx512, softmax_avx512, NO_FMA __attribute__((target("avx512f"))), 16)
+ACTIVATE(activate_avx2, smooth_avx2, affine_avx2, softmax_avx2, CW_NO_FMA __attribute__((target("avx2,fma"))), 8)
+ACTIVATE(activate_avx512, smooth_avx512, affine_avx512, softmax_avx512, CW_NO_FMA __attribute__((target("avx512f"))), 16)
 #endif
 
 void cw_affine(int isa, const float *x, float *y, long n, float s, float t) {

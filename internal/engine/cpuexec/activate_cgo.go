@@ -8,10 +8,13 @@ package cpuexec
 // #cgo nocallback cw_softmax
 // #cgo noescape cw_affine
 // #cgo nocallback cw_affine
+// #cgo noescape cw_layernorm
+// #cgo nocallback cw_layernorm
 // #include "kernels.h"
 import "C"
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
@@ -43,6 +46,25 @@ func affineWith(set isa, x, y []float32, s, t float32) {
 	}
 	y = y[:len(x)] // C writes len(x) floats
 	C.cw_affine(C.int(set), cfloats(x), cfloats(y), C.long(len(x)), C.float(s), C.float(t))
+}
+
+// layerNormRows normalises rows [lo, hi) of n floats as layerNormRowsGo
+// does, with layernorm.c.
+func layerNormRows(x, y, scale, bias []float32, n int, eps float64, lo, hi int) {
+	layerNormRowsWith(cpuISA, x, y, scale, bias, n, eps, lo, hi)
+}
+
+func layerNormRowsWith(set isa, x, y, scale, bias []float32, n int, eps float64, lo, hi int) {
+	if set == isaGo {
+		layerNormRowsGo(x, y, scale, bias, n, eps, lo, hi)
+		return
+	}
+	// C reads and writes without bounds checks: the spans are checked here.
+	if lo < 0 || lo > hi || n < 1 || len(x) < hi*n || len(y) < hi*n || scale != nil && len(scale) < n || bias != nil && len(bias) < n {
+		panic(fmt.Sprintf("cpuexec: layer norm rows %d to %d of %d from %d floats into %d, scale %d, bias %d",
+			lo, hi, n, len(x), len(y), len(scale), len(bias)))
+	}
+	C.cw_layernorm(C.int(set), cfloats(x), cfloats(y), cfloats(scale), cfloats(bias), C.long(n), C.double(eps), C.long(lo), C.long(hi))
 }
 
 // softmaxRow writes the softmax of x to y (as long), as softmaxRowGo does,

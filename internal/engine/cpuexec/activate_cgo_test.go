@@ -116,6 +116,62 @@ func TestAffineISAs(t *testing.T) {
 	}
 }
 
+// TestLayerNormISAs checks layernorm.c on every instruction set the CPU
+// runs against layerNormRowsGo, to the bit: rows of 1 to 200 floats (the
+// eight lanes' tails), scale and bias each present or not, NaN,
+// infinities, both zeros and floats near the largest among the inputs,
+// into another slice and in place, the rows outside [lo, hi) left alone.
+func TestLayerNormISAs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), 3e38, -3e38}
+	for trial := range 300 {
+		n, rows := 1+rng.IntN(200), 1+rng.IntN(4)
+		lo := rng.IntN(rows)
+		hi := lo + rng.IntN(rows-lo+1)
+		x := make([]float32, rows*n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64()*2 + 1)
+			if trial%3 == 0 && rng.IntN(50) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			}
+		}
+		var scale, bias []float32
+		if rng.IntN(2) == 0 {
+			scale = randoms(rng, n)
+		}
+		if rng.IntN(2) == 0 {
+			bias = randoms(rng, n)
+		}
+		eps := float64(float32(1e-5))
+		for _, inPlace := range []bool{false, true} {
+			run := func(set isa) []float32 {
+				y := append([]float32(nil), x...) // the rows outside [lo, hi) as they were
+				if !inPlace {
+					for i := range y {
+						y[i] = 7
+					}
+				}
+				src := x
+				if inPlace {
+					src = y
+				}
+				layerNormRowsWith(set, src, y, scale, bias, n, eps, lo, hi)
+				return y
+			}
+			want := run(isaGo)
+			for _, set := range isas() {
+				got := run(set)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("%v (in place %v): rows [%d, %d) of %d×%d, scale %v, bias %v: [%d] = %g, Go gives %g",
+							set, inPlace, lo, hi, rows, n, scale != nil, bias != nil, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 // ulps is how many floats lie between a and b, both finite and of one sign.
 func ulps(a, b float32) int64 {
 	if math.Signbit(float64(a)) != math.Signbit(float64(b)) || math.IsInf(float64(a), 0) || math.IsInf(float64(b), 0) {

@@ -14,11 +14,11 @@
 // depthwise.c, the depthwise planes and max and average pools, each plane
 // padded and split by stride into phases so that it is one run of vectors
 // (phases.go); elementwise.c, the binary operators; activate.c, ReLU, Clip,
-// sigmoid, SiLU, the hard ones, exp, erf and GELU over a slice, and the
-// softmax of a row. Built without cgo, gonum's SGEMM and Go loops do the
-// same, several times slower (BenchmarkGemm, BenchmarkActivate,
-// BenchmarkDepthwisePlane, BenchmarkPool and BenchmarkBinary run both side
-// by side).
+// sigmoid, SiLU, the hard ones, exp, erf and GELU over a slice, a scale
+// and shift, and the softmax of a row; layernorm.c, LayerNorm's rows.
+// Built without cgo, gonum's SGEMM and Go loops do the same, several times
+// slower (BenchmarkGemm, BenchmarkActivate, BenchmarkDepthwisePlane,
+// BenchmarkPool and BenchmarkBinary run both side by side).
 //
 // Each op's work is cut into independent tiles shared out among a fixed set
 // of worker goroutines (Workers), so one inference uses every core at any

@@ -146,11 +146,13 @@ func (k *affineKernel) run(mem *memory, part, parts int, _ []float32) {
 	}
 }
 
-// affineGo writes x·s + t to y (as long; x may be y).
+// affineGo writes x·s + t to y (as long; x may be y), the product rounded
+// before the sum (the conversion keeps Go from fusing them on arm64), as
+// activate.c computes it.
 func affineGo(x, y []float32, s, t float32) {
 	y = y[:len(x)]
 	for j, v := range x {
-		y[j] = v*s + t
+		y[j] = float32(v*s) + t
 	}
 }
 
@@ -309,8 +311,10 @@ func softmaxGo(x, y []float32, n, stride int, log bool) {
 	}
 }
 
-// layerNormKernel normalises one row per unit, accumulating in float64
-// with the mean subtracted before squaring.
+// layerNormKernel normalises one row per unit in double precision: the
+// mean and the variance (of the differences from the mean) summed in eight
+// lanes, element j in lane j mod 8, the lanes added in a fixed tree, so
+// that layernorm.c's vectors make the same sums on every instruction set.
 type layerNormKernel struct {
 	op *engine.LayerNorm
 }
@@ -325,32 +329,45 @@ func newLayerNorm(o *engine.LayerNorm) (kernel, error) {
 
 func (k *layerNormKernel) run(mem *memory, part, parts int, _ []float32) {
 	o := k.op
-	x, y, scale, bias := mem.f32(o.X), mem.f32(o.Y), mem.f32(o.Scale), mem.f32(o.Bias)
 	lo, hi := span(o.Outer, part, parts)
+	layerNormRows(mem.f32(o.X), mem.f32(o.Y), mem.f32(o.Scale), mem.f32(o.Bias), o.Len, float64(o.Epsilon), lo, hi)
+}
+
+// layerNormRowsGo normalises rows [lo, hi) of n floats of x into y (which
+// may be x), scale and bias nil for none. The explicit conversions keep
+// each product rounded before it is added (Go fuses a·b + c on arm64
+// otherwise), as layernorm.c computes.
+func layerNormRowsGo(x, y, scale, bias []float32, n int, eps float64, lo, hi int) {
 	for r := lo; r < hi; r++ {
-		row, out := x[r*o.Len:(r+1)*o.Len], y[r*o.Len:(r+1)*o.Len]
-		var sum float64
-		for _, v := range row {
-			sum += float64(v)
-		}
-		mean := sum / float64(o.Len)
-		var ss float64
-		for _, v := range row {
-			d := float64(v) - mean
-			ss += d * d
-		}
-		inv := 1 / math.Sqrt(ss/float64(o.Len)+float64(o.Epsilon))
+		row, out := x[r*n:][:n], y[r*n:][:n]
+		var acc [8]float64
 		for j, v := range row {
-			n := (float64(v) - mean) * inv
+			acc[j%8] += float64(v)
+		}
+		mean := laneSum(&acc) / float64(n)
+		acc = [8]float64{}
+		for j, v := range row {
+			d := float64(v) - mean
+			acc[j%8] += float64(d * d)
+		}
+		inv := 1 / math.Sqrt(laneSum(&acc)/float64(n)+eps)
+		for j, v := range row {
+			v := (float64(v) - mean) * inv
 			if scale != nil {
-				n *= float64(scale[j])
+				v = float64(v * float64(scale[j]))
 			}
 			if bias != nil {
-				n += float64(bias[j])
+				v += float64(bias[j])
 			}
-			out[j] = float32(n)
+			out[j] = float32(v)
 		}
 	}
+}
+
+// laneSum adds eight lanes as layernorm.c does: ((0 + 4) + (2 + 6)) +
+// ((1 + 5) + (3 + 7)).
+func laneSum(a *[8]float64) float64 {
+	return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
 }
 
 // lrnKernel normalises one (image, channel) plane per unit across the

@@ -2,7 +2,10 @@
 
 package cpuexec
 
+// // -lm: layernorm.c's sqrt is the instruction, but for a negative
+// // argument the compiler calls libm's, which sets errno.
 // #cgo CFLAGS: -O3
+// #cgo LDFLAGS: -lm
 // #include "kernels.h"
 import "C"
 

@@ -91,6 +91,25 @@ static inline int cw_hi_bound(float hi) {
 #define NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 
+// CW_FMA lets the compiler contract a·x + b into a fused multiply-add in a
+// function; CW_NO_FMA keeps it two roundings, as Go computes it on amd64.
+// GCC takes them per function (and inlines no function into one of the
+// other kind); clang ignores the optimize attribute and takes
+// CW_CONTRACT_FAST or CW_CONTRACT_OFF, pragmas for what follows in the
+// file (a file that uses CW_FMA or CW_NO_FMA writes the matching one
+// before it).
+#if defined(__clang__)
+#define CW_FMA
+#define CW_NO_FMA
+#define CW_CONTRACT_FAST _Pragma("clang fp contract(fast)")
+#define CW_CONTRACT_OFF _Pragma("clang fp contract(off)")
+#else
+#define CW_FMA __attribute__((optimize("fp-contract=fast")))
+#define CW_NO_FMA __attribute__((optimize("fp-contract=off")))
+#define CW_CONTRACT_FAST
+#define CW_CONTRACT_OFF
+#endif
+
 // CW_UNUSED marks a helper a file may not call (-Wunused-function).
 #define CW_UNUSED __attribute__((unused))
 
@@ -237,6 +256,13 @@ void cw_pool(int isa, const struct cw_window *g, const long *taps, const float *
 // cw_affine writes x·s + t, rounded after the product and after the sum
 // as Go's loop, of the n floats at x to y (which may be x).
 void cw_affine(int isa, const float *x, float *y, long n, float s, float t);
+
+// cw_layernorm normalises rows [lo, hi) of len floats of x into y (which
+// may be x): (x − mean)·inv·scale + bias (scale and bias NULL for none),
+// inv = 1/√(variance + eps), in double precision, the sums in eight lanes
+// (layernorm.c).
+void cw_layernorm(int isa, const float *x, float *y, const float *scale, const float *bias, long len, double eps,
+                  long lo, long hi);
 
 // cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
 // over its sum, the sum in double precision.
