@@ -6,6 +6,8 @@ package cpuexec
 // #cgo nocallback cw_depthwise
 // #cgo noescape cw_pool
 // #cgo nocallback cw_pool
+// #cgo noescape cw_global_pool
+// #cgo nocallback cw_global_pool
 // #cgo noescape cw_im2col_panels
 // #cgo nocallback cw_im2col_panels
 // #include "kernels.h"
@@ -118,4 +120,27 @@ func (k *poolKernel) phasePlanesWith(set isa, x, y, work []float32, lo, hi int) 
 	}
 	g := k.ph.window()
 	C.cw_pool(C.int(set), &g, clongs(k.ph.taps), cfloats(k.div), cfloats(x), cfloats(y), cfloats(work), C.long(lo), C.long(hi))
+}
+
+// pool writes the pools of x's planes [lo, hi) to y as planesGo does, with
+// globalpool.c, bit for bit.
+func (k *gapKernel) pool(x, y []float32, lo, hi int) { k.poolWith(cpuISA, x, y, lo, hi) }
+
+func (k *gapKernel) poolWith(set isa, x, y []float32, lo, hi int) {
+	if set == isaGo {
+		k.planesGo(x, y, lo, hi)
+		return
+	}
+	// C reads and writes without bounds checks: the spans are checked here.
+	if lo < 0 || lo > hi || k.size < 1 || len(x) < hi*k.size || len(y) < hi {
+		panic(fmt.Sprintf("cpuexec: global pool of planes %d to %d of %d floats from %d into %d", lo, hi, k.size, len(x), len(y)))
+	}
+	mode := C.CW_GLOBAL_AVG
+	switch k.op.Mode {
+	case engine.PoolSum:
+		mode = C.CW_GLOBAL_SUM
+	case engine.PoolMax:
+		mode = C.CW_GLOBAL_MAX
+	}
+	C.cw_global_pool(C.int(set), C.int(mode), cfloats(x), cfloats(y), C.long(k.size), C.long(lo), C.long(hi))
 }

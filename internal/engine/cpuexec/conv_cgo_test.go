@@ -154,6 +154,52 @@ func TestPoolISAs(t *testing.T) {
 	}
 }
 
+// TestGlobalPoolISAs checks globalpool.c on every instruction set the CPU
+// runs against planesGo, to the bit (but for which NaN a sum keeps): the
+// mean, sum and maximum of planes of 1 to 300 floats (the lanes' tails),
+// NaN, infinities and both zeros among them, 3 planes of 2 images, units 1
+// to 4 written.
+func TestGlobalPoolISAs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	const units = 6
+	for n := range 300 {
+		size := 1 + rng.IntN(300)
+		mode := []engine.PoolMode{engine.PoolAvg, engine.PoolSum, engine.PoolMax}[n%3]
+		o := &engine.GlobalPool{
+			Mode: mode,
+			X:    engine.TensorRef{Region: engine.IO, Shape: []int{2, 3, size}},
+			Y:    engine.TensorRef{Region: engine.IO, Shape: []int{2, 3, 1}},
+		}
+		kern, err := newGlobalPool(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := kern.(*gapKernel)
+		x := make([]float32, units*size)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20))) // sums that depend on their order
+			if n%2 == 0 && rng.IntN(100) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			}
+		}
+		run := func(set isa) []float32 {
+			y := []float32{7, 7, 7, 7, 7, 7} // what planes 0 and 5 keep
+			k.poolWith(set, x, y, 1, units-1)
+			return y
+		}
+		want := run(isaGo)
+		for _, set := range isas() {
+			got := run(set)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("%v %v of %d: [%d] = %g, Go gives %g", set, mode, size, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkDepthwisePlane times one plane of MobileNetV2's and
 // EfficientNet's depthwise shapes on each instruction set the CPU runs,
 // Go's loops ("go") beside depthwise.c's, and (7x7) MobileNetV2's last

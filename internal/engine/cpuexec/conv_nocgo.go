@@ -17,3 +17,6 @@ func (d *depthwiseKernel) planes(x, w, bias, z, y, work []float32, lo, hi int) {
 
 // phasePlanes pools the planes of units [lo, hi): planesGo, without cgo.
 func (k *poolKernel) phasePlanes(x, y, _ []float32, lo, hi int) { k.planesGo(x, y, lo, hi) }
+
+// pool writes the pools of x's planes [lo, hi): planesGo, without cgo.
+func (k *gapKernel) pool(x, y []float32, lo, hi int) { k.planesGo(x, y, lo, hi) }

@@ -15,7 +15,8 @@
 // padded and split by stride into phases so that it is one run of vectors
 // (phases.go); elementwise.c, the binary operators; activate.c, ReLU, Clip,
 // sigmoid, SiLU, the hard ones, exp, erf and GELU over a slice, a scale
-// and shift, and the softmax of a row; layernorm.c, LayerNorm's rows.
+// and shift, and the softmax of a row; layernorm.c, LayerNorm's rows;
+// globalpool.c, the mean, sum or maximum of a plane.
 // Built without cgo, gonum's SGEMM and Go loops do the same, several times
 // slower (BenchmarkGemm, BenchmarkActivate, BenchmarkDepthwisePlane,
 // BenchmarkPool and BenchmarkBinary run both side by side).

@@ -264,6 +264,14 @@ void cw_affine(int isa, const float *x, float *y, long n, float s, float t);
 void cw_layernorm(int isa, const float *x, float *y, const float *scale, const float *bias, long len, double eps,
                   long lo, long hi);
 
+// What cw_global_pool computes of each plane.
+enum { CW_GLOBAL_AVG, CW_GLOBAL_SUM, CW_GLOBAL_MAX };
+
+// cw_global_pool writes the mean, sum or maximum (as Go's max) of each of
+// x's planes [lo, hi) of size floats (size > 0) to y[lo, hi): a sum in
+// sixteen lanes, folded in halves (globalpool.c).
+void cw_global_pool(int isa, int mode, const float *x, float *y, long size, long lo, long hi);
+
 // cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
 // over its sum, the sum in double precision.
 void cw_softmax(int isa, const float *x, float *y, long n);

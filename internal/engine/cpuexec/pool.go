@@ -128,7 +128,8 @@ func count(start, k, dil, n int) int {
 }
 
 // gapKernel averages, sums or takes the maximum of one (image, channel)
-// plane per unit.
+// plane per unit. A sum adds the plane in sixteen lanes, as
+// globalpool.c's vectors do.
 type gapKernel struct {
 	op           *engine.GlobalPool
 	planes, size int
@@ -143,18 +144,25 @@ func newGlobalPool(o *engine.GlobalPool) (kernel, error) {
 }
 
 func (k *gapKernel) run(mem *memory, part, parts int, _ []float32) {
-	x, y := mem.f32(k.op.X), mem.f32(k.op.Y)
 	lo, hi := span(k.planes, part, parts)
+	k.pool(mem.f32(k.op.X), mem.f32(k.op.Y), lo, hi)
+}
+
+// planesGo writes the mean, sum or maximum of x's planes [lo, hi) to y.
+func (k *gapKernel) planesGo(x, y []float32, lo, hi int) {
 	for u := lo; u < hi; u++ {
 		plane := x[u*k.size:][:k.size]
 		if k.op.Mode == engine.PoolMax {
 			y[u] = slices.Max(plane)
 			continue
 		}
-		var s float32
-		for _, v := range plane {
-			s += v
+		var acc [16]float32
+		for j, v := range plane {
+			acc[j%16] += v
 		}
+		// The lanes folded in halves: i + (i+8), then i + (i+4), i + (i+2), 0 + 1.
+		s := (((acc[0] + acc[8]) + (acc[4] + acc[12])) + ((acc[2] + acc[10]) + (acc[6] + acc[14]))) +
+			(((acc[1] + acc[9]) + (acc[5] + acc[13])) + ((acc[3] + acc[11]) + (acc[7] + acc[15])))
 		if k.op.Mode == engine.PoolSum {
 			y[u] = s
 			continue
