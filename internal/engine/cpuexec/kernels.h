@@ -1,6 +1,7 @@
 // The CPU executor's C kernels: sgemm.c (GEMM), activate.c (activations),
-// depthwise.c, im2col.c, elementwise.c (binary operators) and isa.c (which
-// instruction sets the CPU has).
+// depthwise.c (and pools), im2col.c, elementwise.c (binary operators),
+// layernorm.c, globalpool.c and isa.c (which instruction sets the CPU
+// has).
 
 // The instruction sets each kernel is compiled for.
 enum {
