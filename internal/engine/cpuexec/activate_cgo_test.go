@@ -103,10 +103,8 @@ func TestAffineISAs(t *testing.T) {
 				} else {
 					affineWith(set, x, got, s, sh)
 				}
-				for i := range want {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
-						t.Fatalf("%v (in place %v): %g·%g + %g = %g, Go gives %g", set, inPlace, x[i], s, sh, got[i], want[i])
-					}
+				if i := firstDiff(got, want); i >= 0 {
+					t.Fatalf("%v (in place %v): %g·%g + %g = %g, Go gives %g", set, inPlace, x[i], s, sh, got[i], want[i])
 				}
 				if math.Float32bits(got[n]) != math.Float32bits(last) {
 					t.Fatalf("%v: the float past %d written", set, n)
@@ -161,11 +159,9 @@ func TestLayerNormISAs(t *testing.T) {
 			want := run(isaGo)
 			for _, set := range isas() {
 				got := run(set)
-				for i := range want {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
-						t.Fatalf("%v (in place %v): rows [%d, %d) of %d×%d, scale %v, bias %v: [%d] = %g, Go gives %g",
-							set, inPlace, lo, hi, rows, n, scale != nil, bias != nil, i, got[i], want[i])
-					}
+				if i := firstDiff(got, want); i >= 0 {
+					t.Fatalf("%v (in place %v): rows [%d, %d) of %d×%d, scale %v, bias %v: [%d] = %g, Go gives %g",
+						set, inPlace, lo, hi, rows, n, scale != nil, bias != nil, i, got[i], want[i])
 				}
 			}
 		}

@@ -145,10 +145,8 @@ func TestPoolISAs(t *testing.T) {
 		want := run(isaGo)
 		for _, set := range isas() {
 			got := run(set)
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
-					t.Fatalf("%v %+v: [%d] = %g, Go gives %g", set, o, i, got[i], want[i])
-				}
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%v %+v: [%d] = %g, Go gives %g", set, o, i, got[i], want[i])
 			}
 		}
 	}
@@ -191,10 +189,8 @@ func TestGlobalPoolISAs(t *testing.T) {
 		want := run(isaGo)
 		for _, set := range isas() {
 			got := run(set)
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
-					t.Fatalf("%v %v of %d: [%d] = %g, Go gives %g", set, mode, size, i, got[i], want[i])
-				}
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%v %v of %d: [%d] = %g, Go gives %g", set, mode, size, i, got[i], want[i])
 			}
 		}
 	}

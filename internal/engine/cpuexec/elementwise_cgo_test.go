@@ -87,11 +87,9 @@ func TestBinaryISAs(t *testing.T) {
 		for _, set := range isas() {
 			got := make([]float32, len(want))
 			k.binaryWith(set, a, b, got, lo, hi)
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
-					t.Fatalf("trial %d, %v %v over dims %v, strides %v and %v, units [%d, %d): y[%d] = %g (%#x), Go gives %g (%#x)",
-						trial, set, op, dims, sa, sb, lo, hi, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
-				}
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("trial %d, %v %v over dims %v, strides %v and %v, units [%d, %d): y[%d] = %g (%#x), Go gives %g (%#x)",
+					trial, set, op, dims, sa, sb, lo, hi, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 			}
 		}
 	}
