@@ -77,7 +77,11 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 		o.PadTop == 0 && o.PadLeft == 0 && k.oh == k.h && k.ow == k.w
 	k.pt = min(k.p, max(minTileP, min(tileP, tileBytes/4/max(1, k.kdim))))
 	k.nPT = (k.p + k.pt - 1) / k.pt
-	k.pt = (k.p + k.nPT - 1) / k.nPT // even tiles: no sliver at the end
+	// Tiles of nearly even size, in whole panels but for the last: the
+	// GEMM computes a panel's every column, so 196 positions as 98 + 98
+	// computed 256 (4 + 4 panels), as 128 + 68 224.
+	k.pt = min(k.p, ((k.p+k.nPT-1)/k.nPT+panelWidth-1)/panelWidth*panelWidth)
+	k.nPT = (k.p + k.pt - 1) / k.pt
 	k.nMT = (k.mg + tileM - 1) / tileM
 	k.units = k.n * k.groups * k.nPT * k.nMT
 	scratch := panelFloats(k.kdim, k.pt) + lineFloats + gemmWork // the panel aligned, work
