@@ -97,65 +97,63 @@ typedef void micro_kernel(long kc, const float *a, long rs, long cs, const float
 // as pack_b does.
 typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst);
 
-// MICRO_KERNEL defines NAME for vectors of W floats, MR rows and NR = 2W
-// columns: 2·MR accumulators, two loads of B and MR broadcasts of A a step;
-// and NAME_pack, its panel packer.
-#define MICRO_KERNEL(NAME, ATTR, W, MR)                                                      \
-	GO_VEC(NAME, ATTR, W)                                                                   \
-	ATTR static void NAME(long kc, const float *a, long rs, long cs, const float *b,        \
-	                      float *c, long ldc, float alpha, int mr, int nr,                  \
-	                      const struct tile_end *e) {                                       \
-		NAME##_vec acc[MR][2];                                                              \
-		_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++) {                           \
-			acc[i][0] = (NAME##_vec){0};                                                    \
-			acc[i][1] = (NAME##_vec){0};                                                    \
-		}                                                                                   \
+// TILE defines FN, a micro-kernel of MR rows and V vectors of W floats
+// (NAME_vec) a row, over panels 2W wide: 2·MR or MR accumulators, V loads
+// of B and MR broadcasts of A a step.
+#define TILE(NAME, FN, ATTR, W, MR, V)                                                       \
+	ATTR static void FN(long kc, const float *a, long rs, long cs, const float *b, float *c, \
+	                    long ldc, float alpha, int mr, int nr, const struct tile_end *e) {  \
+		NAME##_vec acc[MR][V];                                                              \
+		_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++)                             \
+		    _Pragma("GCC unroll 2") for (int v = 0; v < (V); v++) acc[i][v] = (NAME##_vec){0}; \
 		for (long p = 0; p < kc; p++, a += cs, b += 2 * (W)) {                             \
-			NAME##_vec b0 = *(const NAME##_vec *)b, b1 = *(const NAME##_vec *)(b + (W));    \
-			_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++) {                       \
-				acc[i][0] += a[i * rs] * b0;                                                \
-				acc[i][1] += a[i * rs] * b1;                                                \
-			}                                                                               \
+			NAME##_vec bv[V];                                                               \
+			_Pragma("GCC unroll 2") for (int v = 0; v < (V); v++) bv[v] =                  \
+			    *(const NAME##_vec *)(b + v * (W));                                         \
+			_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++)                         \
+			    _Pragma("GCC unroll 2") for (int v = 0; v < (V); v++) acc[i][v] +=         \
+			    a[i * rs] * bv[v];                                                          \
 		}                                                                                   \
 		int start = e->epilogue && e->first, end = e->epilogue && e->last;                  \
-		if (mr == (MR) && nr == 2 * (W)) {                                                  \
-			for (int i = 0; i < (MR); i++) {                                                \
-				NAME##_vec c0, c1;                                                          \
-				if (start) {                                                                \
-					c0 = c1 = NAME##_splat(e->bias ? e->bias[i] : 0);                       \
-					if (e->z) {                                                             \
-						c0 += *(const NAME##_vec *)(e->z + i * e->ldz);                     \
-						c1 += *(const NAME##_vec *)(e->z + i * e->ldz + (W));               \
-					}                                                                       \
-				} else {                                                                    \
-					c0 = *(NAME##_vec *)(c + i * ldc);                                      \
-					c1 = *(NAME##_vec *)(c + i * ldc + (W));                                \
+		if (mr == (MR) && nr == (V) * (W)) {                                                \
+			for (int i = 0; i < (MR); i++)                                                  \
+				_Pragma("GCC unroll 2") for (int v = 0; v < (V); v++) {                    \
+					NAME##_vec cv;                                                          \
+					if (start) {                                                            \
+						cv = NAME##_splat(e->bias ? e->bias[i] : 0);                        \
+						if (e->z)                                                           \
+							cv += *(const NAME##_vec *)(e->z + i * e->ldz + v * (W));       \
+					} else                                                                  \
+						cv = *(NAME##_vec *)(c + i * ldc + v * (W));                        \
+					cv += alpha * acc[i][v];                                                \
+					if (end)                                                                \
+						cv = NAME##_clip(cv, e->lo, e->lok, e->hi, e->hik);                 \
+					*(NAME##_vec *)(c + i * ldc + v * (W)) = cv;                            \
 				}                                                                           \
-				c0 += alpha * acc[i][0];                                                    \
-				c1 += alpha * acc[i][1];                                                    \
-				if (end) {                                                                  \
-					c0 = NAME##_clip(c0, e->lo, e->lok, e->hi, e->hik);                     \
-					c1 = NAME##_clip(c1, e->lo, e->lok, e->hi, e->hik);                     \
-				}                                                                           \
-				*(NAME##_vec *)(c + i * ldc) = c0;                                          \
-				*(NAME##_vec *)(c + i * ldc + (W)) = c1;                                    \
-			}                                                                               \
 			return;                                                                         \
 		}                                                                                   \
-		float t[(MR) * 2 * (W)];                                                            \
-		_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++) {                           \
-			*(NAME##_vec *)(t + i * 2 * (W)) = acc[i][0];                                   \
-			*(NAME##_vec *)(t + i * 2 * (W) + (W)) = acc[i][1];                             \
-		}                                                                                   \
+		float t[(MR) * (V) * (W)];                                                          \
+		_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++)                             \
+		    _Pragma("GCC unroll 2") for (int v = 0; v < (V); v++)                          \
+		    *(NAME##_vec *)(t + (i * (V) + v) * (W)) = acc[i][v];                           \
 		for (int i = 0; i < mr; i++)                                                        \
 			for (int j = 0; j < nr; j++) {                                                  \
-				float v = c[i * ldc + j];                                                   \
+				float x = c[i * ldc + j];                                                   \
 				if (start)                                                                  \
-					v = (e->bias ? e->bias[i] : 0) + (e->z ? e->z[i * e->ldz + j] : 0);     \
-				v += alpha * t[i * 2 * (W) + j];                                            \
-				c[i * ldc + j] = end ? go_min(go_max(v, e->lo), e->hi) : v;                 \
+					x = (e->bias ? e->bias[i] : 0) + (e->z ? e->z[i * e->ldz + j] : 0);     \
+				x += alpha * t[i * (V) * (W) + j];                                          \
+				c[i * ldc + j] = end ? go_min(go_max(x, e->lo), e->hi) : x;                 \
 			}                                                                               \
-	}                                                                                       \
+	}
+
+// MICRO_KERNEL defines NAME for vectors of W floats, MR rows and NR = 2W
+// columns; NAME_half, the same for a last panel of W columns or fewer
+// (half the multiply-adds of NAME there: ResNet's 196 positions are six
+// panels and 4 columns); and NAME_pack, their panel packer.
+#define MICRO_KERNEL(NAME, ATTR, W, MR)                                                      \
+	GO_VEC(NAME, ATTR, W)                                                                   \
+	TILE(NAME, NAME, ATTR, W, MR, 2)                                                        \
+	TILE(NAME, NAME##_half, ATTR, W, MR, 1)                                                 \
 	ATTR static void NAME##_pack(long kc, long nc, const float *b, long ldb, float *dst) {   \
 		long j0 = 0;                                                                        \
 		for (; j0 + 2 * (W) <= nc; j0 += 2 * (W), dst += kc * 2 * (W))                     \
@@ -214,17 +212,17 @@ DOT_KERNEL(dot_avx512, __attribute__((target("avx512f"))), 16)
 #endif
 
 struct isa {
-	micro_kernel *micro;
+	micro_kernel *micro, *half;
 	panel_packer *pack;
 	dot_kernel *dot;
 	int mr, nr;
 };
 
 static const struct isa isas[] = {
-	[CW_ISA_BASE] = {kernel_base, kernel_base_pack, dot_base, 6, 8},
+	[CW_ISA_BASE] = {kernel_base, kernel_base_half, kernel_base_pack, dot_base, 6, 8},
 #if defined(__x86_64__)
-	[CW_ISA_AVX2] = {kernel_avx2, kernel_avx2_pack, dot_avx2, 6, 16},
-	[CW_ISA_AVX512] = {kernel_avx512, kernel_avx512_pack, dot_avx512, 8, 32},
+	[CW_ISA_AVX2] = {kernel_avx2, kernel_avx2_half, kernel_avx2_pack, dot_avx2, 6, 16},
+	[CW_ISA_AVX512] = {kernel_avx512, kernel_avx512_half, kernel_avx512_pack, dot_avx512, 8, 32},
 #endif
 };
 
@@ -246,7 +244,9 @@ static void run_block(const struct isa *s, int tA, long m, long n, long kc, cons
 		long full = tA ? 0 : mc / mr * mr;
 		if (full < mc)
 			pack_a(tA, mc - full, kc, tA ? a + ic + full : a + (ic + full) * lda, lda, pa, mr);
-		for (long jr = 0; jr < n; jr += nr)
+		for (long jr = 0; jr < n; jr += nr) {
+			int cols = n - jr < nr ? n - jr : nr;
+			micro_kernel *micro = cols <= nr / 2 ? s->half : s->micro;
 			for (long ir = 0; ir < mc; ir += mr) {
 				const float *ap = a + (ic + ir) * lda;
 				long rs = lda, cs = 1;
@@ -254,9 +254,10 @@ static void run_block(const struct isa *s, int tA, long m, long n, long kc, cons
 					ap = pa + (ir - full) * kc, rs = 1, cs = mr;
 				e->bias = bias ? bias + ic + ir : NULL;
 				e->z = z ? z + (ic + ir) * ldz + jr : NULL;
-				s->micro(kc, ap, rs, cs, pb + jr * kc, c + (ic + ir) * ldc + jr, ldc, alpha, mc - ir < mr ? mc - ir : mr,
-				         n - jr < nr ? n - jr : nr, e);
+				micro(kc, ap, rs, cs, pb + jr * kc, c + (ic + ir) * ldc + jr, ldc, alpha, mc - ir < mr ? mc - ir : mr, cols,
+				      e);
 			}
+		}
 	}
 }
 
