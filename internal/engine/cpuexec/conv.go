@@ -85,7 +85,7 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 	k.nMT = (k.mg + tileM - 1) / tileM
 	k.units = k.n * k.groups * k.nPT * k.nMT
 	scratch := panelFloats(k.kdim, k.pt) + lineFloats + gemmWork // the panel aligned, work
-	if !k.direct {
+	if !k.direct && gathersPatches {
 		scratch += k.kdim * k.pt // patches
 	}
 	return k, scratch, nil
@@ -96,7 +96,7 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 	x, wt, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.Y)
 	bias, z := mem.f32(o.B), mem.f32(o.Z)
 	var patches []float32
-	if !k.direct {
+	if !k.direct && gathersPatches {
 		patches, scratch = scratch[:k.kdim*k.pt], scratch[k.kdim*k.pt:]
 	}
 	pf := panelFloats(k.kdim, k.pt)

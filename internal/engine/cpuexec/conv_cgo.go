@@ -38,6 +38,11 @@ func (k *convKernel) window() C.struct_cw_window {
 	return p.window()
 }
 
+// gathersPatches says whether im2colPanel takes a patch matrix: not where
+// im2col.c writes the panels (the kernels run on the CPU's widest
+// instruction set, never Go's).
+const gathersPatches = false
+
 // im2colPanel writes the patches of positions [p0, p0+np) packed as
 // packB packs them: with im2col.c straight into panel, or (the Go
 // "instruction set") with im2colGo into patches, then packed.

@@ -2,6 +2,9 @@
 
 package cpuexec
 
+// gathersPatches says whether im2colPanel takes a patch matrix: it does.
+const gathersPatches = true
+
 // im2colPanel writes the patches of positions [p0, p0+np) into patches
 // and packs them into panel, without cgo.
 func (k *convKernel) im2colPanel(xg, patches, panel []float32, p0, np int) {
