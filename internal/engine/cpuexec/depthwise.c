@@ -31,7 +31,7 @@ enum { DW_BLOCK = 4096 };
 #define DEPTHWISE(S, ATTR, W)                                                                             \
 	GO_VEC(dw_##S, ATTR, W)                                                                               \
 	/* fill copies the input plane x into the insides of the phases at q. */                              \
-	ATTR NO_LIBCALL static void dw_##S##_fill(const struct cw_window *g, const float *x, float *q) {      \
+	ATTR CW_NO_LIBCALL static void dw_##S##_fill(const struct cw_window *g, const float *x, float *q) {      \
 		long hs = g->hs, ws = g->ws;                                                                      \
 		for (long a = 0; a < g->sh; a++)                                                                  \
 			for (long b = 0; b < g->sw; b++) {                                                            \
@@ -107,7 +107,7 @@ enum { DW_BLOCK = 4096 };
 		}                                                                                                 \
 	}                                                                                                     \
 	/* plane writes one output plane y from the input plane x, its channel's kernel wt. */                \
-	ATTR NO_LIBCALL static void dw_##S##_plane(const struct cw_window *g, const long *taps, const float *x, \
+	ATTR CW_NO_LIBCALL static void dw_##S##_plane(const struct cw_window *g, const long *taps, const float *x, \
 	                                         const float *wt, float bias, const float *z, float *y, float *q, \
 	                                         float *acc) {                                                \
 		long ws = g->ws, ow = g->ow;                                                                      \
@@ -156,7 +156,7 @@ enum { DW_BLOCK = 4096 };
 	/* output is the largest of its window as Go's max finds it (NaN if any is, +0 above -0), the */       \
 	/* padding -inf. Otherwise it is the sum of its window's taps in their order, from +0, the */          \
 	/* padding +0 (which changes no such sum), over div at its position. */                              \
-	ATTR NO_LIBCALL static void pool_##S(const struct cw_window *g, const long *taps, const float *div,     \
+	ATTR CW_NO_LIBCALL static void pool_##S(const struct cw_window *g, const long *taps, const float *div,     \
 	                                     const float *x, float *y, float *work, long lo, long hi) {        \
 		long in = g->h * g->w, out = g->oh * g->ow, kk = g->kh * g->kw;                                   \
 		long phases = g->sh * g->sw * g->hs * g->ws, n = (g->oh - 1) * g->ws + g->ow;                     \

@@ -19,7 +19,7 @@ _Static_assert(ROW_RUN % CW_SGEMM_MAX_NR == 0, "runs of whole panels");
 
 #define IM2COL(NAME, ATTR)                                                                              \
 	/* row writes tap (kh, kw) of the input plane for positions [p0, p0+np) to d. */                    \
-	ATTR NO_LIBCALL static void NAME##_row(const struct cw_window *g, const float *restrict plane, long kh, long kw,   \
+	ATTR CW_NO_LIBCALL static void NAME##_row(const struct cw_window *g, const float *restrict plane, long kh, long kw,   \
 	                            float *restrict d, long p0, long np) {                                  \
 		long s = g->sw, oh = p0 / g->ow, ow = p0 % g->ow;                                              \
 		for (long j = 0; j < np; oh++, ow = 0) { /* output row oh's positions from column ow */         \
@@ -57,7 +57,7 @@ _Static_assert(ROW_RUN % CW_SGEMM_MAX_NR == 0, "runs of whole panels");
 	/* NAME writes the patch rows of cg planes into the panels at panel: row r's */                     \
 	/* run of nr positions from column j0 at (r's block of KC rows) + j0·kc + */                        \
 	/* (r − the block's first row)·nr, zeros past np in the last panel. */                              \
-	ATTR NO_LIBCALL static void NAME(const struct cw_window *g, long cg, const float *restrict x,                  \
+	ATTR CW_NO_LIBCALL static void NAME(const struct cw_window *g, long cg, const float *restrict x,                  \
 	                      float *restrict panel, long p0, long np, long nr) {                           \
 		long kdim = cg * g->kh * g->kw, width = (np + nr - 1) / nr * nr;                                \
 		float buf[ROW_RUN];                                                                             \

@@ -83,13 +83,13 @@ static inline int cw_hi_bound(float hi) {
 	return hi == 0 && __builtin_signbit(hi) ? CW_BOUND_AT : CW_BOUND_BEYOND;
 }
 
-// NO_LIBCALL keeps the compiler from making a loop that copies or clears
+// CW_NO_LIBCALL keeps the compiler from making a loop that copies or clears
 // a call of memcpy or memset (for the rows of a few floats a kernel
 // copies, the call is most of the time).
 #if defined(__clang__)
-#define NO_LIBCALL __attribute__((no_builtin("memcpy", "memset")))
+#define CW_NO_LIBCALL __attribute__((no_builtin("memcpy", "memset")))
 #else
-#define NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#define CW_NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 
 // CW_FMA lets the compiler contract a·x + b into a fused multiply-add in a
