@@ -115,7 +115,11 @@ static inline int cw_hi_bound(float hi) {
 #define CW_UNUSED __attribute__((unused))
 
 // GO_VEC defines, for vectors of W floats, NAME_vec (loads and stores at
-// any float's alignment), NAME_int, NAME_splat (every lane f, -0 kept),
+// any float's alignment), NAME_int, NAME_splat (every lane f: f − (+0) is
+// f, -0 included, and compiles to a broadcast; a loop of lane stores let
+// GCC build the clip's two bounds in the stack, 8 bytes at a time, and read
+// them back whole, a load that waited for every store before it: half the
+// GEMM's time at small depths),
 // NAME_pick (lanes of a where m is set, of b elsewhere), NAME_max and
 // NAME_min, lane by lane go_max and go_min, and NAME_clip, lane by lane
 // go_min(go_max(v, lo), hi) with the bounds' kinds from cw_lo_bound and
@@ -124,10 +128,7 @@ static inline int cw_hi_bound(float hi) {
 	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));       \
 	typedef int NAME##_int __attribute__((vector_size(4 * (W))));                                \
 	ATTR CW_UNUSED static inline NAME##_vec NAME##_splat(float f) {                             \
-		NAME##_vec v;                                                                            \
-		for (int l = 0; l < (W); l++)                                                            \
-			v[l] = f;                                                                            \
-		return v;                                                                                \
+		return f - (NAME##_vec){0};                                                              \
 	}                                                                                            \
 	ATTR CW_UNUSED static inline NAME##_vec NAME##_pick(NAME##_int m, NAME##_vec a, NAME##_vec b) { \
 		return (NAME##_vec)((m & (NAME##_int)a) | (~m & (NAME##_int)b));                         \
