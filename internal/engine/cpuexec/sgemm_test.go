@@ -220,6 +220,7 @@ func BenchmarkGemm(b *testing.B) {
 		{"conv-k576-p256", 64, 256, 576, false},
 		{"conv-k2304-p98", 64, 98, 2304, false},
 		{"conv-k256-p256-1x1", 64, 256, 256, false},
+		{"conv-k64-p256-1x1", 64, 256, 64, false}, // the epilogue's share is largest
 		{"gemm-64x128x2048", 64, 128, 2048, false},
 		{"fc-1x1000x2048", 1, 1000, 2048, true},
 	} {
