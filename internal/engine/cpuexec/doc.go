@@ -28,4 +28,8 @@
 // packed panels use per-worker scratch owned by the Workers. That scratch
 // is the only memory the CPU needs beyond the plan's workspace; it is kept
 // separate because it is a property of this executor, not of the model.
+//
+// Executor.Profile runs a plan as Run does, timing each op apart
+// (clockwork-bench ops prints it): where a model's time goes, and how near
+// its convolutions run to the CPU's peak.
 package cpuexec

@@ -81,7 +81,11 @@ func (e *Executor) checkRef(t engine.TensorRef) error {
 
 // Run executes the plan with w. It fails only if the buffers are too small
 // or misaligned.
-func (e *Executor) Run(w *Workers, mem Memory) error {
+func (e *Executor) Run(w *Workers, mem Memory) error { return e.run(w, mem, 1, nil, nil) }
+
+// run executes the plan rounds times; with now, took[i][r] is op i's time
+// in round r, from now's readings (nanoseconds) before and after it.
+func (e *Executor) run(w *Workers, mem Memory, rounds int, now func() int64, took [][]int64) error {
 	if err := e.check(mem); err != nil {
 		return err
 	}
@@ -89,8 +93,16 @@ func (e *Executor) Run(w *Workers, mem Memory) error {
 	defer w.mu.Unlock()
 	w.reserve(e.scratch)
 	w.mem = memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages}
-	for _, k := range e.kernels {
-		w.do(k, &w.mem)
+	for r := range rounds {
+		for i, k := range e.kernels {
+			if now == nil {
+				w.do(k, &w.mem)
+				continue
+			}
+			t := now()
+			w.do(k, &w.mem)
+			took[i][r] = now() - t
+		}
 	}
 	w.mem = memory{}
 	return nil
