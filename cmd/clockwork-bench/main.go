@@ -5,9 +5,10 @@
 //	clockwork-bench sim [flags] fig5              the same sweep in the virtual-time simulator
 //	clockwork-bench sim [flags] WORKLOAD [ARGS]   any client workload in the simulator
 //	clockwork-bench replay [flags] ACTION_LOG...  a run's exec predictions again with other estimates
+//	clockwork-bench ops [flags] MODEL             each op's time in the CPU engine
 //
-// Both measure the controller's request log with the same code (package
-// bench), so their tables compare row for row.
+// fig5 and sim measure the controller's request log with the same code
+// (package bench), so their tables compare row for row.
 package main
 
 import (
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return simMain(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return replayMain(args[1:], stdout, stderr)
+	case "ops":
+		return opsMain(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
@@ -55,6 +58,7 @@ func usage(w io.Writer) {
   clockwork-bench sim [flags] fig5             Figure 5 in the virtual-time simulator
   clockwork-bench sim [flags] WORKLOAD [ARGS]  any client workload in the simulator
   clockwork-bench replay [flags] ACTION_LOG... a run's exec predictions again with other estimates
+  clockwork-bench ops [flags] MODEL            each op's time in the CPU engine
 
 Run "clockwork-bench COMMAND -h" for the flags.
 `)

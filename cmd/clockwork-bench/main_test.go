@@ -68,6 +68,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sim", "-lose", "1@5s:2s", "simple"}, 2, "want a duration after 5s"},
 		{[]string{"sim", "-lose", "x@5s", "simple"}, 2, "want W@T or W@T:R"},
 		{[]string{"sim", "-lose", "3@5s", "-duration", "12s", "simple"}, 1, "lost worker 3 of 1"},
+		{[]string{"ops"}, 2, "Usage: clockwork-bench ops"},
+		{[]string{"ops", "tinycnn", "mlp"}, 2, "one model, not 2"},
+		{[]string{"ops", "-rounds", "0", "tinycnn"}, 2, "must be positive"},
+		{[]string{"ops", "/nonexistent/model"}, 1, "no model file /nonexistent/model.onnx"},
 	} {
 		var out, errs bytes.Buffer
 		code := run(context.Background(), tc.args, &out, &errs)
