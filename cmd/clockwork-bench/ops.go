@@ -110,8 +110,14 @@ func writeOps(w io.Writer, model string, batch, threads, rounds, top int, times 
 	}
 	ms := func(s float64) string { return fmt.Sprintf("%.3f", s*1e3) }
 	share := func(s float64) string { return fmt.Sprintf("%.1f %%", 100*s/max(medians, 1e-12)) }
-	fmt.Fprintf(w, "%s at batch size %d on %d threads (%s kernels), %d rounds: %d ops, %s ms the medians' sum, %s ms the bests'\n\n",
-		model, batch, threads, cpuexec.Kernels(), rounds, len(times), ms(medians), ms(bests))
+	plural := func(n int, what string) string {
+		if n == 1 {
+			return "1 " + what
+		}
+		return fmt.Sprintf("%d %ss", n, what)
+	}
+	fmt.Fprintf(w, "%s at batch size %d on %s (%s kernels), %s: %s, %s ms the medians' sum, %s ms the bests'\n\n",
+		model, batch, plural(threads, "thread"), cpuexec.Kernels(), plural(rounds, "round"), plural(len(times), "op"), ms(medians), ms(bests))
 
 	order := make([]int, len(times))
 	for i := range order {
