@@ -121,6 +121,9 @@ SMOOTH(smooth_avx512, CW_FMA __attribute__((target("avx512f"))), 16)
 
 CW_CONTRACT_OFF
 
+// The lanes of a softmax's sum: a double vector's of AVX-512, two of AVX2.
+enum { SOFTMAX_LANES = 8 };
+
 // ACTIVATE defines NAME, an activation over a slice (the smooth ones
 // SMOOTHED's), AFFINE, a scale and shift, and SOFTMAX, a row's softmax,
 // for vectors of W floats.
@@ -167,18 +170,34 @@ CW_CONTRACT_OFF
 			y[i] = x[i] * s + t;                                                                  \
 	}                                                                                             \
 	/* softmax writes the softmax of the n floats at x to y as softmaxRowGo */                   \
-	/* does, its exponentials in vectors. */                                                      \
+	/* does, in vectors: the maximum (Go's max, whose result no order */                           \
+	/* changes), the exponentials, and the sum in double in SOFTMAX_LANES */                       \
+	/* lanes, element i in lane i mod SOFTMAX_LANES (Go sums in order: */                          \
+	/* the two differ in the last bits, as their exponentials do). */                             \
 	ATTR static void SOFTMAX(const float *x, float *y, long n) {                                  \
 		float m = -__builtin_inff();                                                              \
-		for (long i = 0; i < n; i++)                                                              \
+		long i = 0;                                                                               \
+		if (n >= (W)) {                                                                           \
+			NAME##_vec mv = *(const NAME##_vec *)x;                                               \
+			for (i = (W); i + (W) <= n; i += (W))                                                 \
+				mv = NAME##_max(mv, *(const NAME##_vec *)(x + i));                                \
+			for (int l = 0; l < (W); l++)                                                         \
+				m = go_max(m, mv[l]);                                                             \
+		}                                                                                         \
+		for (; i < n; i++)                                                                        \
 			m = go_max(m, x[i]);                                                                  \
-		for (long i = 0; i < n; i++)                                                              \
+		for (i = 0; i < n; i++)                                                                   \
 			y[i] = x[i] - m;                                                                      \
 		SMOOTHED(CW_ACT_EXP, y, n);                                                             \
-		double sum = 0;                                                                           \
-		for (long i = 0; i < n; i++)                                                              \
+		double lanes[SOFTMAX_LANES] = {0}, sum = 0;                                               \
+		for (i = 0; i + SOFTMAX_LANES <= n; i += SOFTMAX_LANES)                                   \
+			for (int l = 0; l < SOFTMAX_LANES; l++)                                               \
+				lanes[l] += y[i + l];                                                             \
+		for (int l = 0; l < SOFTMAX_LANES; l++)                                                   \
+			sum += lanes[l];                                                                      \
+		for (; i < n; i++)                                                                        \
 			sum += y[i];                                                                          \
-		for (long i = 0; i < n; i++)                                                              \
+		for (i = 0; i < n; i++)                                                                   \
 			y[i] = (float)(y[i] / sum);                                                           \
 	}
 

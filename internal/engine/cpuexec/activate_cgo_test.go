@@ -237,3 +237,19 @@ func TestSoftmaxRowISAs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSoftmaxRow times the softmax of ViT-B/16's attention rows (12
+// heads × 197 rows of 197) on each instruction set the CPU runs.
+func BenchmarkSoftmaxRow(b *testing.B) {
+	const n, rows = 197, 12 * 197
+	x, y := randoms(rand.New(rand.NewPCG(1, 2)), n*rows), make([]float32, n*rows)
+	for _, set := range isas() {
+		b.Run(set.String(), func(b *testing.B) {
+			for b.Loop() {
+				for r := range rows {
+					softmaxRowWith(set, x[r*n:][:n], y[r*n:][:n])
+				}
+			}
+		})
+	}
+}
