@@ -68,7 +68,7 @@ func layerNormRowsWith(set isa, x, y, scale, bias []float32, n int, eps float64,
 }
 
 // softmaxRow writes the softmax of x to y (as long), as softmaxRowGo does,
-// with activate.c's exponentials.
+// with activate.c's exponentials and its sum in lanes.
 func softmaxRow(x, y []float32) { softmaxRowWith(cpuISA, x, y) }
 
 func softmaxRowWith(set isa, x, y []float32) {
