@@ -1,6 +1,7 @@
 package cpuexec_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -93,6 +94,59 @@ func TestGemmLayouts(t *testing.T) {
 			}
 			compare(t, tc.name, got, want)
 		})
+	}
+}
+
+// TestBatchMatMulTiles runs BatchMatMuls of 130 rows on 2 workers: one
+// product (tiles of 64 rows, 3 units) and five (a unit a product), B
+// either way round and one B for all products (stride 0).
+func TestBatchMatMulTiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	w := cpuexec.NewWorkers(2)
+	defer w.Close()
+	const M, N, K = 130, 9, 7
+	for _, batch := range []int{1, 5} {
+		for _, transB := range []bool{false, true} {
+			for _, strideB := range []int{K * N, 0} {
+				a := randTensor(r, batch*M*K).Data
+				b := randTensor(r, max(1, batch*strideB/(K*N))*K*N).Data
+				op := &engine.BatchMatMul{
+					Batch: batch, M: M, N: N, K: K, StrideA: M * K, StrideB: strideB, TransB: transB, Alpha: 0.5,
+					A: engine.TensorRef{Region: engine.IO, Shape: []int{batch, M, K}},
+					B: engine.TensorRef{Region: engine.IO, Offset: int64(4 * len(a)), Shape: []int{len(b)}},
+					Y: engine.TensorRef{Region: engine.IO, Offset: int64(4 * (len(a) + len(b))), Shape: []int{batch, M, N}},
+				}
+				plan := &engine.Plan{Batch: 1, Ops: []engine.Op{op}, IOBytes: int64(4 * (len(a) + len(b) + batch*M*N))}
+				e, err := cpuexec.New(plan)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io := make([]byte, plan.IOBytes)
+				putFloats(io, a)
+				putFloats(io[4*len(a):], b)
+				if err := e.Run(w, cpuexec.Memory{IO: io}); err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float32, batch*M*N)
+				for p := range batch {
+					for i := range M {
+						for j := range N {
+							var s float64
+							for k := range K {
+								bv := b[p*strideB+k*N+j]
+								if transB {
+									bv = b[p*strideB+j*K+k]
+								}
+								s += float64(a[p*M*K+i*K+k]) * float64(bv)
+							}
+							want[(p*M+i)*N+j] = float32(0.5 * s)
+						}
+					}
+				}
+				name := fmt.Sprintf("batch %d transB %v strideB %d", batch, transB, strideB)
+				compare(t, name, getFloats(io[4*(len(a)+len(b)):], batch*M*N), want)
+			}
+		}
 	}
 }
 

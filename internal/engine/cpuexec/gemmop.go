@@ -100,11 +100,13 @@ func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
 	}
 }
 
-// batchMatMulKernel computes a BatchMatMul a tile of up to blockM rows of
-// one product per unit. B[i] spans K·N elements either way round.
+// batchMatMulKernel computes a BatchMatMul a tile of one product per unit:
+// the whole product where there are at least two for each worker, else
+// tiles of up to blockM rows. Each tile packs its product's B again
+// (attention's Kᵀ is transposed as it is packed), so whole products pack
+// it once. B[i] spans K·N elements either way round.
 type batchMatMulKernel struct {
-	op         *engine.BatchMatMul
-	nMT, units int
+	op *engine.BatchMatMul
 }
 
 func newBatchMatMul(o *engine.BatchMatMul) (kernel, error) {
@@ -115,17 +117,21 @@ func newBatchMatMul(o *engine.BatchMatMul) (kernel, error) {
 		return nil, fmt.Errorf("inconsistent geometry %d × (%d×%d · %d×%d), strides %d, %d, for A%v B%v Y%v",
 			o.Batch, o.M, o.K, o.K, o.N, o.StrideA, o.StrideB, o.A.Shape, o.B.Shape, o.Y.Shape)
 	}
-	nMT := (o.M + blockM - 1) / blockM
-	return &batchMatMulKernel{op: o, nMT: nMT, units: o.Batch * nMT}, nil
+	return &batchMatMulKernel{op: o}, nil
 }
 
 func (k *batchMatMulKernel) run(mem *memory, part, parts int, work []float32) {
 	o := k.op
 	a, b, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.Y)
-	lo, hi := span(k.units, part, parts)
+	mt := blockM
+	if o.Batch >= 2*parts {
+		mt = o.M
+	}
+	nMT := (o.M + mt - 1) / mt
+	lo, hi := span(o.Batch*nMT, part, parts)
 	for u := lo; u < hi; u++ {
-		i, i0 := u/k.nMT, u%k.nMT*blockM
-		mb := min(blockM, o.M-i0)
+		i, i0 := u/nMT, u%nMT*mt
+		mb := min(mt, o.M-i0)
 		yt := y[(i*o.M+i0)*o.N:][:mb*o.N]
 		clear(yt)
 		ldb := o.N
