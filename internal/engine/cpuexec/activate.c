@@ -170,22 +170,13 @@ enum { SOFTMAX_LANES = 8 };
 			y[i] = x[i] * s + t;                                                                  \
 	}                                                                                             \
 	/* softmax writes the softmax of the n floats at x to y as softmaxRowGo */                   \
-	/* does, in vectors: the maximum (Go's max, whose result no order */                           \
-	/* changes), the exponentials, and the sum in double in SOFTMAX_LANES */                       \
-	/* lanes, element i in lane i mod SOFTMAX_LANES (Go sums in order: */                          \
-	/* the two differ in the last bits, as their exponentials do). */                             \
+	/* does, in vectors: the maximum (NAME_max_of), the exponentials, and */                      \
+	/* the sum in double in SOFTMAX_LANES lanes, element i in lane i mod */                       \
+	/* SOFTMAX_LANES (Go sums in order: the two differ in the last bits, as */                    \
+	/* their exponentials do). */                                                                 \
 	ATTR static void SOFTMAX(const float *x, float *y, long n) {                                  \
-		float m = -__builtin_inff();                                                              \
-		long i = 0;                                                                               \
-		if (n >= (W)) {                                                                           \
-			NAME##_vec mv = *(const NAME##_vec *)x;                                               \
-			for (i = (W); i + (W) <= n; i += (W))                                                 \
-				mv = NAME##_max(mv, *(const NAME##_vec *)(x + i));                                \
-			for (int l = 0; l < (W); l++)                                                         \
-				m = go_max(m, mv[l]);                                                             \
-		}                                                                                         \
-		for (; i < n; i++)                                                                        \
-			m = go_max(m, x[i]);                                                                  \
+		float m = NAME##_max_of(x, n);                                                            \
+		long i;                                                                                   \
 		for (i = 0; i < n; i++)                                                                   \
 			y[i] = x[i] - m;                                                                      \
 		SMOOTHED(CW_ACT_EXP, y, n);                                                             \

@@ -155,8 +155,8 @@ func TestPoolISAs(t *testing.T) {
 // TestGlobalPoolISAs checks globalpool.c on every instruction set the CPU
 // runs against planesGo, to the bit (but for which NaN a sum keeps): the
 // mean, sum and maximum of planes of 1 to 300 floats (the lanes' tails),
-// NaN, infinities and both zeros among them, 3 planes of 2 images, units 1
-// to 4 written.
+// some all negative, NaN, infinities and both zeros among them, 3 planes
+// of 2 images, units 1 to 4 written.
 func TestGlobalPoolISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
@@ -177,6 +177,9 @@ func TestGlobalPoolISAs(t *testing.T) {
 		x := make([]float32, units*size)
 		for i := range x {
 			x[i] = float32(rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20))) // sums that depend on their order
+			if n%5 < 2 {
+				x[i] = -float32(math.Abs(float64(x[i]))) // planes all negative: a maximum not from 0
+			}
 			if n%2 == 0 && rng.IntN(100) == 0 {
 				x[i] = special[rng.IntN(len(special))]
 			}

@@ -24,21 +24,11 @@ typedef float lanes16 __attribute__((vector_size(64), aligned(4), may_alias));
 	ATTR static void NAME(int mode, const float *x, float *y, long size, long lo, long hi) {                    \
 		for (long u = lo; u < hi; u++) {                                                                        \
 			const float *p = x + u * size;                                                                      \
-			long i = 0;                                                                                         \
 			if (mode == CW_GLOBAL_MAX) {                                                                        \
-				float m = p[0];                                                                                 \
-				if (size >= (W)) {                                                                              \
-					NAME##_vec v = *(const NAME##_vec *)p;                                                      \
-					for (i = (W); i + (W) <= size; i += (W))                                                    \
-						v = NAME##_max(v, *(const NAME##_vec *)(p + i));                                        \
-					for (int l = 0; l < (W); l++)                                                               \
-						m = go_max(m, v[l]);                                                                    \
-				}                                                                                               \
-				for (; i < size; i++)                                                                           \
-					m = go_max(m, p[i]);                                                                        \
-				y[u] = m;                                                                                       \
+				y[u] = NAME##_max_of(p, size);                                                                  \
 				continue;                                                                                       \
 			}                                                                                                   \
+			long i = 0;                                                                                         \
 			lanes16 acc = {0};                                                                                  \
 			for (; i + 16 <= size; i += 16)                                                                     \
 				acc += *(const lanes16 *)(p + i);                                                               \

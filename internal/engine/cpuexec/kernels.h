@@ -123,7 +123,9 @@ static inline int cw_hi_bound(float hi) {
 // NAME_pick (lanes of a where m is set, of b elsewhere), NAME_max and
 // NAME_min, lane by lane go_max and go_min, and NAME_clip, lane by lane
 // go_min(go_max(v, lo), hi) with the bounds' kinds from cw_lo_bound and
-// cw_hi_bound. (A kernel need not use them all: they are marked unused.)
+// cw_hi_bound, and NAME_max_of, the largest of the n floats at p as Go's
+// max finds it (-inf for none; go_max gives one result in any order).
+// (A kernel need not use them all: they are marked unused.)
 #define GO_VEC(NAME, ATTR, W)                                                                    \
 	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));       \
 	typedef int NAME##_int __attribute__((vector_size(4 * (W))));                                \
@@ -158,6 +160,20 @@ static inline int cw_hi_bound(float hi) {
 		else if (hik == CW_BOUND_NAN)                                                            \
 			v = NAME##_min(v, h);                                                                \
 		return v;                                                                                \
+	}                                                                                            \
+	ATTR CW_UNUSED static inline float NAME##_max_of(const float *p, long n) {                  \
+		float m = -__builtin_inff();                                                             \
+		long i = 0;                                                                              \
+		if (n >= (W)) {                                                                          \
+			NAME##_vec v = *(const NAME##_vec *)p;                                               \
+			for (i = (W); i + (W) <= n; i += (W))                                                \
+				v = NAME##_max(v, *(const NAME##_vec *)(p + i));                                 \
+			for (int l = 0; l < (W); l++)                                                        \
+				m = go_max(m, v[l]);                                                             \
+		}                                                                                        \
+		for (; i < n; i++)                                                                       \
+			m = go_max(m, p[i]);                                                                 \
+		return m;                                                                                \
 	}
 
 // The GEMM's widest micro-kernel tile, and the depth of B's blocks (KC).
@@ -275,7 +291,7 @@ enum { CW_GLOBAL_AVG, CW_GLOBAL_SUM, CW_GLOBAL_MAX };
 void cw_global_pool(int isa, int mode, const float *x, float *y, long size, long lo, long hi);
 
 // cw_softmax writes the softmax of the n floats at x to y: exp(x - max)
-// over its sum, the sum in double precision.
+// over its sum, the sum in double precision in eight lanes.
 void cw_softmax(int isa, const float *x, float *y, long n);
 
 // cw_im2col_panels writes the patches of output positions [p0, p0+np) of

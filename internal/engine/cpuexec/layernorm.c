@@ -1,6 +1,6 @@
 //go:build cgo
 
-// LayerNorm's rows as layerNormKernel.rowsGo computes them, to the bit:
+// LayerNorm's rows as layerNormRowsGo computes them, to the bit:
 // the mean and the variance summed in double precision in eight lanes
 // (element i in lane i mod 8), the lanes added in one fixed tree, so that
 // every instruction set (whose vectors hold 8, 4 or 2 doubles: the
