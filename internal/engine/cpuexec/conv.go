@@ -33,6 +33,7 @@ type convKernel struct {
 	groups, cg, mg, kdim int
 	pt, nPT, nMT, units  int
 	direct               bool    // 1×1, unit stride, no padding
+	patchWork            int     // floats of im2colPanel's work
 	lo, hi               float32 // the GEMM's clip: the activation where it is ReLU or Clip
 	act                  bool    // another activation, applied after
 }
@@ -84,21 +85,17 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 	k.nPT = (k.p + k.pt - 1) / k.pt
 	k.nMT = (k.mg + tileM - 1) / tileM
 	k.units = k.n * k.groups * k.nPT * k.nMT
-	scratch := panelFloats(k.kdim, k.pt) + lineFloats + gemmWork // the panel aligned, work
-	if !k.direct && gathersPatches {
-		scratch += k.kdim * k.pt // patches
+	if !k.direct {
+		k.patchWork = k.im2colWork(k.pt)
 	}
-	return k, scratch, nil
+	return k, panelFloats(k.kdim, k.pt) + lineFloats + gemmWork + k.patchWork, nil // the panel aligned, work
 }
 
 func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 	o := k.op
 	x, wt, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.Y)
 	bias, z := mem.f32(o.B), mem.f32(o.Z)
-	var patches []float32
-	if !k.direct && gathersPatches {
-		patches, scratch = scratch[:k.kdim*k.pt], scratch[k.kdim*k.pt:]
-	}
+	patchWork, scratch := scratch[:k.patchWork], scratch[k.patchWork:]
 	pf := panelFloats(k.kdim, k.pt)
 	panel, work := cacheAligned(scratch, pf), scratch[pf+lineFloats:]
 	lo, hi := span(k.units, part, parts)
@@ -118,7 +115,7 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 			if k.direct { // the input is the patch matrix (p0 may pass a padded input's plane otherwise)
 				packB(k.kdim, np, xg[p0:], k.p, panel)
 			} else {
-				k.im2colPanel(xg, patches, panel, p0, np)
+				k.im2colPanel(xg, patchWork, panel, p0, np)
 			}
 			built = colTile
 		}

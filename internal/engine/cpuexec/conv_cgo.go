@@ -38,25 +38,31 @@ func (k *convKernel) window() C.struct_cw_window {
 	return p.window()
 }
 
-// gathersPatches says whether im2colPanel takes a patch matrix: not where
-// im2col.c writes the panels (the kernels run on the CPU's widest
-// instruction set, never Go's).
-const gathersPatches = false
-
-// im2colPanel writes the patches of positions [p0, p0+np) packed as
-// packB packs them: with im2col.c straight into panel, or (the Go
-// "instruction set") with im2colGo into patches, then packed.
-func (k *convKernel) im2colPanel(xg, patches, panel []float32, p0, np int) {
-	k.im2colPanelWith(cpuISA, xg, patches, panel, p0, np)
+// im2colWork is the floats of work im2colPanel needs for up to np
+// positions: a channel's input rows, padded as the window sees them.
+func (k *convKernel) im2colWork(np int) int {
+	g := k.window()
+	return int(C.cw_im2col_work(&g, C.long(np)))
 }
 
-func (k *convKernel) im2colPanelWith(set isa, xg, patches, panel []float32, p0, np int) {
+// im2colPanel writes the patches of positions [p0, p0+np) packed as
+// packB packs them, with im2col.c straight into panel; work holds
+// im2colWork(np) floats.
+func (k *convKernel) im2colPanel(xg, work, panel []float32, p0, np int) {
+	k.im2colPanelWith(cpuISA, xg, work, panel, p0, np)
+}
+
+// im2colPanelWith is im2colPanel on instruction set set; for isaGo (the
+// tests' reference), with im2colGo into work, which then holds kdim·np
+// floats, and packed.
+func (k *convKernel) im2colPanelWith(set isa, xg, work, panel []float32, p0, np int) {
 	if set == isaGo {
-		k.im2colGo(xg, patches, p0, np)
-		packBWith(set, k.kdim, np, patches, np, panel)
+		k.im2colGo(xg, work, p0, np)
+		packBWith(set, k.kdim, np, work, np, panel)
 		return
 	}
-	// C reads and writes without bounds checks: the spans are checked here.
+	// C reads and writes without bounds checks: the spans are checked here
+	// (work's by C, against its geometry).
 	if len(xg) < k.cg*k.h*k.w || len(panel) < panelFloats(k.kdim, np) || p0 < 0 || np < 0 || p0+np > k.p {
 		panic(fmt.Sprintf("cpuexec: im2col of positions %d+%d of %d from %d floats into a panel of %d (%d channels of %d×%d, %d rows)",
 			p0, np, k.p, len(xg), len(panel), k.cg, k.h, k.w, k.kdim))
@@ -65,7 +71,11 @@ func (k *convKernel) im2colPanelWith(set isa, xg, patches, panel []float32, p0, 
 		return
 	}
 	g := k.window()
-	C.cw_im2col_panels(C.int(set), &g, C.long(k.cg), cfloats(xg), cfloats(panel), C.long(p0), C.long(np))
+	if C.cw_im2col_panels(C.int(set), &g, C.long(k.cg), cfloats(xg), cfloats(panel), C.long(p0), C.long(np),
+		cfloats(work), C.long(len(work))) != 0 {
+		panic(fmt.Sprintf("cpuexec: im2col of %d positions with %d floats of work (%d channels of %d×%d)",
+			np, len(work), k.cg, k.h, k.w))
+	}
 }
 
 // planes writes the output planes of units [lo, hi) as planesGo does, in

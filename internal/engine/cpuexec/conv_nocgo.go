@@ -2,14 +2,15 @@
 
 package cpuexec
 
-// gathersPatches says whether im2colPanel takes a patch matrix: it does.
-const gathersPatches = true
+// im2colWork is the floats of work im2colPanel needs for up to np
+// positions: their patch matrix.
+func (k *convKernel) im2colWork(np int) int { return k.kdim * np }
 
-// im2colPanel writes the patches of positions [p0, p0+np) into patches
-// and packs them into panel, without cgo.
-func (k *convKernel) im2colPanel(xg, patches, panel []float32, p0, np int) {
-	k.im2colGo(xg, patches, p0, np)
-	packB(k.kdim, np, patches, np, panel)
+// im2colPanel writes the patches of positions [p0, p0+np) into work and
+// packs them into panel, without cgo.
+func (k *convKernel) im2colPanel(xg, work, panel []float32, p0, np int) {
+	k.im2colGo(xg, work, p0, np)
+	packB(k.kdim, np, work, np, panel)
 }
 
 // planes writes the output planes of units [lo, hi): planesGo, without

@@ -297,5 +297,12 @@ void cw_softmax(int isa, const float *x, float *y, long n);
 // cw_im2col_panels writes the patches of output positions [p0, p0+np) of
 // the cg input planes at x (each h × w), the columns of a [cg·kh·kw, np]
 // matrix (row c·kh·kw + i·kw + j holds tap (i, j) of channel c, zero where
-// it falls in the padding), to panel as cw_pack_b packs such a matrix.
-void cw_im2col_panels(int isa, const struct cw_window *g, long cg, const float *x, float *panel, long p0, long np);
+// it falls in the padding), to panel as cw_pack_b packs such a matrix,
+// using the nwork floats at work for a channel's padded rows. It returns 0,
+// or -1 (writing nothing) where nwork is less than cw_im2col_work(g, np).
+int cw_im2col_panels(int isa, const struct cw_window *g, long cg, const float *x, float *panel, long p0, long np,
+                     float *work, long nwork);
+
+// cw_im2col_work is the floats of work cw_im2col_panels needs for up to np
+// positions.
+long cw_im2col_work(const struct cw_window *g, long np);
