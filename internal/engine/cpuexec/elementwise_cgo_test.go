@@ -14,9 +14,11 @@ import (
 // TestBinaryISAs checks elementwise.c against binaryGo, to the bit, on
 // every instruction set the CPU runs: every operator over random
 // geometries of one to four dimensions, each operand whole, broadcast
-// (stride 0) or strided along the row, rows longer than a chunk, any range
-// of units, and values that include NaN, ±0, ±Inf and equal pairs: 300
-// geometries, 60 with -short (make asan, where each takes longer).
+// (stride 0) or strided along the row, a third of them with A read across
+// the rows as a Transpose reads it (elementwise.c's blocks of eight rows),
+// rows longer than a chunk, any range of units, and values that include
+// NaN, ±0, ±Inf and equal pairs: 300 geometries, 60 with -short (make
+// asan, where each takes longer).
 func TestBinaryISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1, 3e38}
@@ -64,6 +66,21 @@ func TestBinaryISAs(t *testing.T) {
 		}
 		sa, na := strides()
 		sb, nb := strides()
+		if trial%3 == 0 && nd >= 2 { // a Transpose's: A read across the rows, B constant over the last two dims
+			dims[nd-1] = 1 + rng.IntN(40)
+			dims[nd-2] = 1 + rng.IntN(30)
+			sa, na = make([]int, nd), 1
+			sa[nd-2], sa[nd-1] = 1, dims[nd-2]
+			na = dims[nd-2] * dims[nd-1]
+			for d := nd - 3; d >= 0; d-- {
+				sa[d] = na
+				na *= dims[d]
+			}
+			sb, nb = make([]int, nd), 1
+			if nd >= 3 && rng.IntN(2) == 0 {
+				sb[nd-3], nb = 1, dims[nd-3]
+			}
+		}
 		op := ops[rng.IntN(len(ops))]
 		o := &engine.Binary{Op: op, Dims: dims, StrideA: sa, StrideB: sb,
 			A: engine.TensorRef{Shape: []int{na}}, B: engine.TensorRef{Shape: []int{nb}}, Y: engine.TensorRef{Shape: dims}}
@@ -82,6 +99,9 @@ func TestBinaryISAs(t *testing.T) {
 		units := k.rows * k.nChunks
 		lo := rng.IntN(units)
 		hi := lo + 1 + rng.IntN(units-lo)
+		if trial%6 == 0 { // a range about a block of eight rows long
+			hi = min(units, lo+[]int{7, 8, 9, 15}[rng.IntN(4)])
+		}
 		want := make([]float32, k.rows*k.inner)
 		k.binaryGo(a, b, want, lo, hi)
 		for _, set := range isas() {
@@ -96,8 +116,9 @@ func TestBinaryISAs(t *testing.T) {
 }
 
 // BenchmarkBinary times a ConvNeXt block's layer scale (rows of 96
-// channels by one vector) and its residual Add (one long row), Go's
-// loops beside elementwise.c's.
+// channels by one vector), its residual Add (one long row) and its two
+// Transposes (channels last, and back: Y = X·1, X read across the rows),
+// Go's loops beside elementwise.c's.
 func BenchmarkBinary(b *testing.B) {
 	for _, c := range []struct {
 		name   string
@@ -108,6 +129,8 @@ func BenchmarkBinary(b *testing.B) {
 	}{
 		{"scale-3136x96", engine.Mul, []int{3136, 96}, []int{96, 1}, []int{0, 1}, 3136 * 96, 96},
 		{"residual-301056", engine.Add, []int{301056}, []int{1}, []int{1}, 301056, 301056},
+		{"transpose-96x3136", engine.Mul, []int{3136, 96}, []int{1, 3136}, []int{0, 0}, 3136 * 96, 1},
+		{"transpose-3136x96", engine.Mul, []int{96, 3136}, []int{1, 96}, []int{0, 0}, 3136 * 96, 1},
 	} {
 		o := &engine.Binary{Op: c.op, Dims: c.dims, StrideA: c.sa, StrideB: c.sb,
 			A: engine.TensorRef{Shape: []int{c.na}}, B: engine.TensorRef{Shape: []int{c.nb}}, Y: engine.TensorRef{Shape: c.dims}}
