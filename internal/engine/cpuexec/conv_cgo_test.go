@@ -306,15 +306,20 @@ func TestIm2colISAs(t *testing.T) {
 }
 
 // BenchmarkPool times ResNet's max pool (3×3, stride 2, padding 1, 64
-// planes of 112 × 112) and Inception-v3's average pool (3×3, stride 1,
-// padding 1 counted, 192 planes of 35 × 35) on each instruction set the
-// CPU runs, Go's loops ("go") beside depthwise.c's, on one thread.
+// planes of 112 × 112), Inception-v3's average pool (3×3, stride 1,
+// padding 1 counted, 192 planes of 35 × 35) and one of GoogLeNet's max
+// pools (3×3, stride 1, padding 1, 480 planes of 14 × 14) on each
+// instruction set the CPU runs, Go's loops ("go") beside depthwise.c's, on
+// one thread.
 func BenchmarkPool(b *testing.B) {
 	for _, c := range []struct {
 		name                 string
 		mode                 engine.PoolMode
 		planes, size, stride int
-	}{{"max-3x3-s2-112", engine.PoolMax, 64, 112, 2}, {"avg-3x3-s1-35", engine.PoolAvg, 192, 35, 1}} {
+	}{
+		{"max-3x3-s2-112", engine.PoolMax, 64, 112, 2}, {"avg-3x3-s1-35", engine.PoolAvg, 192, 35, 1},
+		{"max-3x3-s1-14", engine.PoolMax, 480, 14, 1},
+	} {
 		out := (c.size-1)/c.stride + 1
 		o := &engine.Pool{
 			Mode:    c.mode,

@@ -167,30 +167,18 @@ enum { DW_BLOCK = 4096 };
 			dw_##S##_fill(g, x + u * in, q);                                                              \
 			long f = 0;                                                                                   \
 			if (div) {                                                                                    \
-				for (; f + (W) <= n; f += (W)) {                                                          \
+				for (; f < n; f += (W)) { /* the last vector past n: see phases.work */                   \
 					dw_##S##_vec v = dw_##S##_splat(0);                                                   \
 					for (long t = 0; t < kk; t++)                                                         \
 						v += *(const dw_##S##_vec *)(q + taps[t] + f);                                    \
 					*(dw_##S##_vec *)(acc + f) = v;                                                       \
 				}                                                                                         \
-				for (; f < n; f++) {                                                                      \
-					float v = 0;                                                                          \
-					for (long t = 0; t < kk; t++)                                                         \
-						v += q[taps[t] + f];                                                              \
-					acc[f] = v;                                                                           \
-				}                                                                                         \
 			} else {                                                                                      \
-				for (; f + (W) <= n; f += (W)) {                                                          \
+				for (; f < n; f += (W)) {                                                                 \
 					dw_##S##_vec v = *(const dw_##S##_vec *)(q + taps[0] + f);                            \
 					for (long t = 1; t < kk; t++)                                                         \
 						v = dw_##S##_max(v, *(const dw_##S##_vec *)(q + taps[t] + f));                    \
 					*(dw_##S##_vec *)(acc + f) = v;                                                       \
-				}                                                                                         \
-				for (; f < n; f++) {                                                                      \
-					float v = q[taps[0] + f];                                                             \
-					for (long t = 1; t < kk; t++)                                                         \
-						v = go_max(v, q[taps[t] + f]);                                                    \
-					acc[f] = v;                                                                           \
 				}                                                                                         \
 			}                                                                                             \
 			float *yu = y + u * out;                                                                      \
