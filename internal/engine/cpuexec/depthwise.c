@@ -28,6 +28,10 @@
 // The positions summed at a time (16 KiB of floats).
 enum { DW_BLOCK = 4096 };
 
+// DW_AT is the vector of floats at p + t (any alignment), in a function
+// whose vectors are named vec.
+#define DW_AT(p, t) (*(vec *)((p) + (t)))
+
 #define DEPTHWISE(S, ATTR, W)                                                                             \
 	GO_VEC(dw_##S, ATTR, W)                                                                               \
 	/* fill copies the input plane x into the insides of the phases at q. */                              \
@@ -59,51 +63,54 @@ enum { DW_BLOCK = 4096 };
 				}                                                                                         \
 			}                                                                                             \
 	}                                                                                                     \
-	/* taps adds kernel row i's taps (weights wr, offsets off) to acc[0, n): positions from q. */         \
+	/* taps adds kernel row i's taps (weights wr, offsets off) to acc[0, n): positions from q, in */       \
+	/* whole vectors (past n, into the slack phases.work leaves: positions no output keeps). */           \
 	ATTR static void dw_##S##_taps(long kw, const float *wr, const long *off, const float *q,             \
 	                             float *restrict acc, long n) {                                           \
+		typedef dw_##S##_vec vec;                                                                         \
 		if (kw == 3) {                                                                                    \
-			const float *restrict p0 = q + off[0], *restrict p1 = q + off[1], *restrict p2 = q + off[2];  \
+			const float *p0 = q + off[0], *p1 = q + off[1], *p2 = q + off[2];                             \
 			float w0 = wr[0], w1 = wr[1], w2 = wr[2];                                                     \
-			for (long t = 0; t < n; t++)                                                                  \
-				acc[t] += w0 * p0[t] + w1 * p1[t] + w2 * p2[t];                                           \
+			for (long t = 0; t < n; t += (W))                                                             \
+				DW_AT(acc, t) += w0 * DW_AT(p0, t) + w1 * DW_AT(p1, t) + w2 * DW_AT(p2, t);               \
 		} else if (kw == 5) {                                                                             \
-			const float *restrict p0 = q + off[0], *restrict p1 = q + off[1], *restrict p2 = q + off[2],  \
-			                      *restrict p3 = q + off[3], *restrict p4 = q + off[4];                   \
+			const float *p0 = q + off[0], *p1 = q + off[1], *p2 = q + off[2], *p3 = q + off[3],           \
+			            *p4 = q + off[4];                                                                 \
 			float w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3], w4 = wr[4];                             \
-			for (long t = 0; t < n; t++)                                                                  \
-				acc[t] += w0 * p0[t] + w1 * p1[t] + w2 * p2[t] + w3 * p3[t] + w4 * p4[t];                 \
+			for (long t = 0; t < n; t += (W))                                                             \
+				DW_AT(acc, t) += w0 * DW_AT(p0, t) + w1 * DW_AT(p1, t) + w2 * DW_AT(p2, t) +              \
+				                 w3 * DW_AT(p3, t) + w4 * DW_AT(p4, t);                                   \
 		} else if (kw == 7) {                                                                             \
-			const float *restrict p0 = q + off[0], *restrict p1 = q + off[1], *restrict p2 = q + off[2],  \
-			                      *restrict p3 = q + off[3], *restrict p4 = q + off[4],                   \
-			                      *restrict p5 = q + off[5], *restrict p6 = q + off[6];                   \
+			const float *p0 = q + off[0], *p1 = q + off[1], *p2 = q + off[2], *p3 = q + off[3],           \
+			            *p4 = q + off[4], *p5 = q + off[5], *p6 = q + off[6];                             \
 			float w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3], w4 = wr[4], w5 = wr[5], w6 = wr[6];     \
-			for (long t = 0; t < n; t++)                                                                  \
-				acc[t] += w0 * p0[t] + w1 * p1[t] + w2 * p2[t] + w3 * p3[t] + w4 * p4[t] + w5 * p5[t] +   \
-				          w6 * p6[t];                                                                     \
+			for (long t = 0; t < n; t += (W))                                                             \
+				DW_AT(acc, t) += w0 * DW_AT(p0, t) + w1 * DW_AT(p1, t) + w2 * DW_AT(p2, t) +              \
+				                 w3 * DW_AT(p3, t) + w4 * DW_AT(p4, t) + w5 * DW_AT(p5, t) +              \
+				                 w6 * DW_AT(p6, t);                                                       \
 		} else                                                                                            \
 			for (long j = 0; j < kw; j++) {                                                               \
-				const float *restrict pj = q + off[j];                                                    \
+				const float *pj = q + off[j];                                                             \
 				float wj = wr[j];                                                                         \
-				for (long t = 0; t < n; t++)                                                              \
-					acc[t] += wj * pj[t];                                                                 \
+				for (long t = 0; t < n; t += (W))                                                         \
+					DW_AT(acc, t) += wj * DW_AT(pj, t);                                                   \
 			}                                                                                             \
 	}                                                                                                     \
 	/* taps3x3 adds a 3 × 3 kernel's three rows to acc[0, n) in one pass, as three of taps. */            \
 	ATTR static void dw_##S##_taps3x3(const float *w, const long *off, const float *q, float *restrict acc, \
 	                                long n) {                                                             \
-		const float *restrict p0 = q + off[0], *restrict p1 = q + off[1], *restrict p2 = q + off[2],      \
-		                      *restrict p3 = q + off[3], *restrict p4 = q + off[4],                       \
-		                      *restrict p5 = q + off[5], *restrict p6 = q + off[6],                       \
-		                      *restrict p7 = q + off[7], *restrict p8 = q + off[8];                       \
+		typedef dw_##S##_vec vec;                                                                         \
+		const float *p0 = q + off[0], *p1 = q + off[1], *p2 = q + off[2], *p3 = q + off[3],               \
+		            *p4 = q + off[4], *p5 = q + off[5], *p6 = q + off[6], *p7 = q + off[7],               \
+		            *p8 = q + off[8];                                                                     \
 		float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7],     \
 		      w8 = w[8];                                                                                  \
-		for (long t = 0; t < n; t++) {                                                                    \
-			float v = acc[t];                                                                             \
-			v += w0 * p0[t] + w1 * p1[t] + w2 * p2[t];                                                    \
-			v += w3 * p3[t] + w4 * p4[t] + w5 * p5[t];                                                    \
-			v += w6 * p6[t] + w7 * p7[t] + w8 * p8[t];                                                    \
-			acc[t] = v;                                                                                   \
+		for (long t = 0; t < n; t += (W)) {                                                               \
+			vec v = DW_AT(acc, t);                                                                        \
+			v += w0 * DW_AT(p0, t) + w1 * DW_AT(p1, t) + w2 * DW_AT(p2, t);                               \
+			v += w3 * DW_AT(p3, t) + w4 * DW_AT(p4, t) + w5 * DW_AT(p5, t);                               \
+			v += w6 * DW_AT(p6, t) + w7 * DW_AT(p7, t) + w8 * DW_AT(p8, t);                               \
+			DW_AT(acc, t) = v;                                                                            \
 		}                                                                                                 \
 	}                                                                                                     \
 	/* plane writes one output plane y from the input plane x, its channel's kernel wt. */                \
@@ -125,6 +132,8 @@ enum { DW_BLOCK = 4096 };
 				for (long c = ow; c < ws; c++)                                                            \
 					a[c] = 0;                                                                             \
 		}                                                                                                 \
+		for (long t = n; t < n + (W) - 1; t++) /* the last vector's lanes past n, the same */             \
+			acc[t] = 0;                                                                                   \
 		for (long f = 0; f < n; f += DW_BLOCK) {                                                          \
 			long m = n - f < DW_BLOCK ? n - f : DW_BLOCK;                                                 \
 			if (g->kh == 3 && g->kw == 3)                                                                 \

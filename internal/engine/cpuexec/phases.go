@@ -53,8 +53,9 @@ func newPhases(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int) *phases {
 func (p *phases) size() int { return p.sh * p.sw * p.hs * p.ws }
 
 // work is the floats of scratch a run takes: the phases and a plane's
-// positions, and a vector's floats (cw_pool computes its positions in
-// whole vectors: the last reads and writes up to 15 floats past them).
+// positions, and a vector's floats (cw_depthwise and cw_pool compute the
+// positions in whole vectors: the last reads and writes up to 15 floats
+// past them).
 func (p *phases) work() int { return p.size() + p.oh*p.ws + 16 }
 
 // positions is the positions of a plane: the last row's dropped columns
