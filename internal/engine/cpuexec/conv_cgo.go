@@ -128,7 +128,7 @@ func (k *poolKernel) phasePlanesWith(set isa, x, y, work []float32, lo, hi int) 
 		return
 	}
 	// C reads and writes without bounds checks: the spans are checked here.
-	if lo < 0 || lo > hi || len(x) < hi*k.h*k.w || len(y) < hi*k.oh*k.ow || len(work) < k.ph.work() ||
+	if lo < 0 || lo > hi || len(x) < hi*k.h*k.w || len(y) < hi*k.oh*k.ow || len(work) < k.work() ||
 		k.div != nil && len(k.div) != k.oh*k.ow {
 		panic(fmt.Sprintf("cpuexec: pool planes %d to %d of %d, %d, %d floats for %d×%d → %d×%d",
 			lo, hi, len(x), len(y), len(work), k.h, k.w, k.oh, k.ow))

@@ -103,7 +103,8 @@ func TestDepthwiseISAs(t *testing.T) {
 // 1 to 4 written.
 func TestPoolISAs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	special := []float32{float32(math.NaN()), math.Float32frombits(0xffc00001), math.Float32frombits(0x7fc12345),
+		float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
 	const units = 6
 	for n := 0; n < 900; {
 		h, w, kh, kw := 1+rng.IntN(12), 1+rng.IntN(40), 1+rng.IntN(5), 1+rng.IntN(5)
@@ -128,10 +129,13 @@ func TestPoolISAs(t *testing.T) {
 			t.Fatal(err)
 		}
 		k := kern.(*poolKernel)
-		x := randoms(rng, units*h*w)
+		// Specials in some planes, NaNs in half the trials (a max pool of a
+		// plane without NaN takes depthwise.c's keys), one of them negative
+		// and one with a payload of its own.
+		x, specials := randoms(rng, units*h*w), special[rng.IntN(2)*3:]
 		for i := range x {
-			if rng.IntN(10) == 0 {
-				x[i] = special[rng.IntN(len(special))]
+			if rng.IntN(10) == 0 && (i/(h*w))%2 == 0 {
+				x[i] = specials[rng.IntN(len(specials))]
 			}
 		}
 		run := func(set isa) []float32 {
@@ -139,7 +143,7 @@ func TestPoolISAs(t *testing.T) {
 			for i := range y {
 				y[i] = 7 // what planes 0 and 5 keep
 			}
-			k.phasePlanesWith(set, x, y, make([]float32, k.ph.work()), 1, units-1)
+			k.phasePlanesWith(set, x, y, make([]float32, k.work()), 1, units-1)
 			return y
 		}
 		want := run(isaGo)

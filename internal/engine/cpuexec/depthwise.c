@@ -34,6 +34,7 @@ enum { DW_BLOCK = 4096 };
 
 #define DEPTHWISE(S, ATTR, W)                                                                             \
 	GO_VEC(dw_##S, ATTR, W)                                                                               \
+	typedef int dw_##S##_ikey __attribute__((vector_size(4 * (W)), aligned(4), may_alias));               \
 	/* fill copies the input plane x into the insides of the phases at q. */                              \
 	ATTR CW_NO_LIBCALL static void dw_##S##_fill(const struct cw_window *g, const float *x, float *q) {      \
 		long hs = g->hs, ws = g->ws;                                                                      \
@@ -161,6 +162,20 @@ enum { DW_BLOCK = 4096 };
 				cw_activate(isa, act, a, b, yu, out);                                                     \
 		}                                                                                                 \
 	}                                                                                                     \
+	/* keys writes the n floats of q as keys, ints that order them as Go's max does (-0 below +0): */     \
+	/* a float's bits, those but the sign flipped where it is set (which undoes itself). It returns */   \
+	/* 0 where one is NaN, which the keys do not order so. */                                              \
+	ATTR CW_NO_LIBCALL static int dw_##S##_keys(const float *restrict q, int *restrict keys, long n) {       \
+		int nan = 0;                                                                                      \
+		for (long i = 0; i < n; i++) {                                                                    \
+			float v = q[i];                                                                               \
+			int k;                                                                                        \
+			__builtin_memcpy(&k, &v, sizeof k);                                                           \
+			keys[i] = k ^ ((k >> 31) & 0x7fffffff);                                                       \
+			nan |= v != v;                                                                                \
+		}                                                                                                 \
+		return !nan;                                                                                      \
+	}                                                                                                     \
 	/* pool writes the planes of units [lo, hi) of a pool, in vectors of W. With div NULL, each */        \
 	/* output is the largest of its window as Go's max finds it (NaN if any is, +0 above -0), the */       \
 	/* padding -inf. Otherwise it is the sum of its window's taps in their order, from +0, the */          \
@@ -170,6 +185,7 @@ enum { DW_BLOCK = 4096 };
 		long in = g->h * g->w, out = g->oh * g->ow, kk = g->kh * g->kw;                                   \
 		long phases = g->sh * g->sw * g->hs * g->ws, n = (g->oh - 1) * g->ws + g->ow;                     \
 		float *q = work, *acc = work + phases, pad = div ? 0 : -__builtin_inff();                         \
+		int *keys = (int *)(acc + g->oh * g->ws + 16); /* a max pool's */                                 \
 		for (long i = 0; i < phases; i++)                                                                 \
 			q[i] = pad;                                                                                   \
 		for (long u = lo; u < hi; u++) {                                                                  \
@@ -181,6 +197,16 @@ enum { DW_BLOCK = 4096 };
 					for (long t = 0; t < kk; t++)                                                         \
 						v += *(const dw_##S##_vec *)(q + taps[t] + f);                                    \
 					*(dw_##S##_vec *)(acc + f) = v;                                                       \
+				}                                                                                         \
+			} else if (dw_##S##_keys(q, keys, phases)) { /* no NaN: the keys' largest */                 \
+				for (; f < n; f += (W)) {                                                                 \
+					dw_##S##_ikey v = *(const dw_##S##_ikey *)(keys + taps[0] + f);                       \
+					for (long t = 1; t < kk; t++) {                                                       \
+						dw_##S##_ikey k = *(const dw_##S##_ikey *)(keys + taps[t] + f);                   \
+						dw_##S##_ikey m = v < k;                                                          \
+						v = (m & k) | (~m & v);                                                           \
+					}                                                                                     \
+					*(dw_##S##_ikey *)(acc + f) = v ^ ((v >> 31) & 0x7fffffff);                           \
 				}                                                                                         \
 			} else {                                                                                      \
 				for (; f < n; f += (W)) {                                                                 \

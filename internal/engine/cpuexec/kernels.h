@@ -258,7 +258,8 @@ struct cw_window {
 // x's plane u, the padding's zeros included (depthwise.c), then
 // activation act with parameters a and b (CW_ACT_NONE for none). Tap (i,
 // j) reads the phases at taps[i·kw + j] from an output position; work
-// holds sh·sw·hs·ws + oh·ws floats.
+// holds sh·sw·hs·ws + oh·ws + 16 floats (the positions are computed in
+// whole vectors, the last past them).
 void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, const float *x, const float *wt,
                   const float *bias, const float *z, float *y, float *work, long lo, long hi, int act, float a,
                   float b);
@@ -267,7 +268,8 @@ void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, 
 // planes (depthwise.c): with div NULL, the maxima, as Go's max, of the
 // windows, the padding -inf; otherwise each window's sum, its taps added in
 // their order to +0 with the padding's zeros, over div at the output's
-// position (oh × ow floats). taps and work as for cw_depthwise.
+// position (oh × ow floats). taps and work as for cw_depthwise, and a max
+// pool's work holds sh·sw·hs·ws + 16 floats more.
 void cw_pool(int isa, const struct cw_window *g, const long *taps, const float *div, const float *x, float *y,
              float *work, long lo, long hi);
 

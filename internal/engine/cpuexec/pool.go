@@ -40,17 +40,27 @@ func newPool(o *engine.Pool) (kernel, int, error) {
 					}
 				}
 			}
-			return k, p.work(), nil
+			return k, k.work(), nil
 		}
 	}
 	return k, 0, nil
+}
+
+// work is the floats of scratch a run over the phases takes: theirs, and a
+// max pool's keys (depthwise.c: ints that order the floats as Go's max
+// does, one integer maximum a tap), as many as the phases and a vector.
+func (k *poolKernel) work() int {
+	if k.div != nil {
+		return k.ph.work()
+	}
+	return k.ph.work() + k.ph.size() + 16
 }
 
 func (k *poolKernel) run(mem *memory, part, parts int, scratch []float32) {
 	x, y := mem.f32(k.op.X), mem.f32(k.op.Y)
 	lo, hi := span(k.planes, part, parts)
 	if k.ph != nil {
-		k.phasePlanes(x, y, scratch[:k.ph.work()], lo, hi)
+		k.phasePlanes(x, y, scratch[:k.work()], lo, hi)
 		return
 	}
 	k.planesGo(x, y, lo, hi)
