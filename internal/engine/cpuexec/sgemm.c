@@ -97,6 +97,23 @@ typedef void micro_kernel(long kc, const float *a, long rs, long cs, const float
 // as pack_b does.
 typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst);
 
+// TILE_END_VEC writes vector v of row i of a tile of C from sum, a vector
+// of the product, as the tile_end e says (in TILE's FN).
+#define TILE_END_VEC(NAME, W, i, v, sum)                                                     \
+	do {                                                                                    \
+		NAME##_vec cv;                                                                      \
+		if (start) {                                                                        \
+			cv = NAME##_splat(e->bias ? e->bias[i] : 0);                                    \
+			if (e->z)                                                                       \
+				cv += *(const NAME##_vec *)(e->z + (i) * e->ldz + (v) * (W));               \
+		} else                                                                              \
+			cv = *(NAME##_vec *)(c + (i) * ldc + (v) * (W));                                \
+		cv += alpha * (sum);                                                                \
+		if (end)                                                                            \
+			cv = NAME##_clip(cv, e->lo, e->lok, e->hi, e->hik);                             \
+		*(NAME##_vec *)(c + (i) * ldc + (v) * (W)) = cv;                                    \
+	} while (0)
+
 // TILE defines FN, a micro-kernel of MR rows and V vectors of W floats
 // (NAME_vec) a row, over panels 2W wide: 2·MR or MR accumulators, V loads
 // of B and MR broadcasts of A a step.
@@ -117,27 +134,22 @@ typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst
 		int start = e->epilogue && e->first, end = e->epilogue && e->last;                  \
 		if (mr == (MR) && nr == (V) * (W)) {                                                \
 			for (int i = 0; i < (MR); i++)                                                  \
-				_Pragma("GCC unroll 2") for (int v = 0; v < (V); v++) {                    \
-					NAME##_vec cv;                                                          \
-					if (start) {                                                            \
-						cv = NAME##_splat(e->bias ? e->bias[i] : 0);                        \
-						if (e->z)                                                           \
-							cv += *(const NAME##_vec *)(e->z + i * e->ldz + v * (W));       \
-					} else                                                                  \
-						cv = *(NAME##_vec *)(c + i * ldc + v * (W));                        \
-					cv += alpha * acc[i][v];                                                \
-					if (end)                                                                \
-						cv = NAME##_clip(cv, e->lo, e->lok, e->hi, e->hik);                 \
-					*(NAME##_vec *)(c + i * ldc + v * (W)) = cv;                            \
-				}                                                                           \
+				_Pragma("GCC unroll 2") for (int v = 0; v < (V); v++)                      \
+				    TILE_END_VEC(NAME, W, i, v, acc[i][v]);                                 \
 			return;                                                                         \
 		}                                                                                   \
+		/* An edge tile: each of its rows' whole vectors as above, the rest a float at a */ \
+		/* time (a convolution of 4 channels a group had every tile's 4 × 32 so). */        \
 		float t[(MR) * (V) * (W)];                                                          \
 		_Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++)                             \
 		    _Pragma("GCC unroll 2") for (int v = 0; v < (V); v++)                          \
 		    *(NAME##_vec *)(t + (i * (V) + v) * (W)) = acc[i][v];                           \
+		int full = nr / (W);                                                                \
 		for (int i = 0; i < mr; i++)                                                        \
-			for (int j = 0; j < nr; j++) {                                                  \
+			for (int v = 0; v < full; v++)                                                  \
+				TILE_END_VEC(NAME, W, i, v, *(NAME##_vec *)(t + (i * (V) + v) * (W)));      \
+		for (int i = 0; i < mr; i++)                                                        \
+			for (int j = full * (W); j < nr; j++) {                                         \
 				float x = c[i * ldc + j];                                                   \
 				if (start)                                                                  \
 					x = (e->bias ? e->bias[i] : 0) + (e->z ? e->z[i * e->ldz + j] : 0);     \
