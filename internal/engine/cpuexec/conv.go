@@ -2,7 +2,6 @@ package cpuexec
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
@@ -66,16 +65,9 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 			return d, d.work(), nil
 		}
 	}
-	k.lo, k.hi = float32(math.Inf(-1)), float32(math.Inf(1))
-	switch o.Act.Kind {
-	case engine.ActNone:
-	case engine.ActRelu:
-		k.lo = 0
-	case engine.ActClip:
-		k.lo, k.hi = o.Act.Min, o.Act.Max
-	default:
-		k.act = true
-	}
+	var clips bool
+	k.lo, k.hi, clips = clipOf(o.Act)
+	k.act = !clips
 	k.direct = o.KernelH == 1 && o.KernelW == 1 && o.StrideH == 1 && o.StrideW == 1 &&
 		o.PadTop == 0 && o.PadLeft == 0 && k.oh == k.h && k.ow == k.w
 	k.pt = min(k.p, max(minTileP, min(tileP, tileBytes/4/max(1, k.kdim))))
@@ -132,7 +124,7 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 				e.bias = bias[m0:][:nm]
 			}
 			if z != nil {
-				e.z = z[ybase:]
+				e.z, e.ldz = z[ybase:], k.p
 			}
 			gemmInto(nm, np, k.kdim, wt[m0*k.kdim:], k.kdim, panel, y[ybase:], k.p, e, work)
 			if k.act {

@@ -1,18 +1,39 @@
 package cpuexec
 
 import (
+	"math"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// An epilogue is what gemmInto adds to a product before writing it, and
-// how it clips it: a convolution's bias, residual and ReLU or Clip.
+// An epilogue is what a GEMM adds to a product before writing it, and how
+// it clips it: a convolution's bias, residual and ReLU or Clip, a Gemm
+// op's C (a matrix, or a row for every row: ldz 0) and ReLU or Clip.
 type epilogue struct {
 	bias   []float32 // one a row of C, or nil
-	z      []float32 // a matrix of C's shape and row stride, or nil
-	lo, hi float32   // the result clipped to [lo, hi]
+	z      []float32 // a matrix of C's shape, row stride ldz, or nil
+	ldz    int
+	lo, hi float32 // the result clipped to [lo, hi]
+}
+
+// clipOf is the clip to [lo, hi] that activation a is, where it is one
+// (ReLU, Clip, or none: ±inf).
+func clipOf(a engine.Activation) (lo, hi float32, ok bool) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	switch a.Kind {
+	case engine.ActNone:
+	case engine.ActRelu:
+		lo = 0
+	case engine.ActClip:
+		lo, hi = a.Min, a.Max
+	default:
+		return lo, hi, false
+	}
+	return lo, hi, true
 }
 
 // start writes bias + Z into the m×n matrix C (row stride ldc).
@@ -24,7 +45,7 @@ func (e *epilogue) start(m, n int, c []float32, ldc int) {
 			b = e.bias[i]
 		}
 		if e.z != nil {
-			for j, zv := range e.z[i*ldc:][:n] {
+			for j, zv := range e.z[i*e.ldz:][:n] {
 				row[j] = zv + b
 			}
 			continue
@@ -71,8 +92,14 @@ func cacheAligned(f []float32, n int) []float32 {
 
 // gemmIntoGonum writes A·B + the epilogue into C with gemmGonum.
 func gemmIntoGonum(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+	gemmEpilogueGonum(false, false, m, n, k, 1, a, lda, b, ldb, c, ldc, e, work)
+}
+
+// gemmEpilogueGonum writes clip(alpha·op(A)·op(B) + bias + Z) into C as e
+// says, with gemmGonum.
+func gemmEpilogueGonum(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
 	e.start(m, n, c, ldc)
-	gemmGonum(false, false, m, n, k, 1, a, lda, b, ldb, c, ldc, work)
+	gemmGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, work)
 	e.finish(m, n, c, ldc)
 }
 

@@ -19,6 +19,10 @@ type gemmKernel struct {
 // to keep the workers busy.
 const minGemmUnits = 8
 
+// dotRows is the most rows of A sgemm.c multiplies by a transposed B as dot
+// products (DOT_M), without packing B and without an epilogue.
+const dotRows = 8
+
 func newGemm(o *engine.Gemm) (kernel, error) {
 	rowsA, colsA := o.M, o.K
 	if o.TransA {
@@ -66,35 +70,49 @@ func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
 		i0 := u % k.nMT * k.mt
 		j0 := u / k.nMT * blockN
 		mb, nb := min(k.mt, o.M-i0), min(blockN, o.N-j0)
-		for i := i0; i < i0+mb; i++ {
-			row := y[i*o.LDY+o.N0+j0:][:nb]
-			if c == nil || o.Beta == 0 {
-				clear(row)
-				continue
-			}
-			ci := i*o.CRowStride + (o.N0+j0)*o.CColStride
-			if o.Beta == 1 && o.CColStride == 1 { // a bias row, or a matrix
-				copy(row, c[ci:][:nb])
-				continue
-			}
-			for j := range row {
-				row[j] = o.Beta * c[ci+j*o.CColStride]
-			}
+		ao := i0 * o.LDA
+		if o.TransA {
+			ao = i0
 		}
-		if o.K > 0 {
-			ao := i0 * o.LDA
-			if o.TransA {
-				ao = i0
-			}
-			bo := j0
-			if o.TransB {
-				bo = j0 * o.LDB
-			}
-			gemmAcc(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, y[i0*o.LDY+o.N0+j0:], o.LDY, work)
+		bo := j0
+		if o.TransB {
+			bo = j0 * o.LDB
 		}
-		if o.Act.Kind != engine.ActNone {
-			for i := i0; i < i0+mb; i++ {
-				activate(o.Act, y[i*o.LDY+o.N0+j0:][:nb])
+		yt := y[i0*o.LDY+o.N0+j0:]
+		// The GEMM sets Y to C (its epilogue's Z: a matrix, or a bias row of
+		// row stride 0), adds the product and clips it to a ReLU or Clip, Y
+		// written once. A C it cannot read so, Beta·C, is written first and
+		// added to, as are the rows sgemm.c takes as dot products (no
+		// epilogue there) and a product of no depth.
+		clipLo, clipHi, clips := clipOf(o.Act)
+		e := epilogue{lo: clipLo, hi: clipHi}
+		epi := o.K > 0 && !(o.TransB && !o.TransA && mb <= dotRows)
+		switch {
+		case c == nil || o.Beta == 0:
+			if !epi {
+				for i := range mb {
+					clear(yt[i*o.LDY:][:nb])
+				}
+			}
+		case o.Beta == 1 && o.CColStride == 1 && epi:
+			e.z, e.ldz = c[i0*o.CRowStride+o.N0+j0:], o.CRowStride
+		default:
+			for i := range mb {
+				row, ci := yt[i*o.LDY:][:nb], (i0+i)*o.CRowStride+(o.N0+j0)*o.CColStride
+				for j := range row {
+					row[j] = o.Beta * c[ci+j*o.CColStride]
+				}
+			}
+			e.z, e.ldz = yt, o.LDY // itself, where the epilogue runs
+		}
+		if epi {
+			gemmEpilogue(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, yt, o.LDY, e, work)
+		} else if o.K > 0 {
+			gemmAcc(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, yt, o.LDY, work)
+		}
+		if o.Act.Kind != engine.ActNone && !(epi && clips) {
+			for i := range mb {
+				activate(o.Act, yt[i*o.LDY:][:nb])
 			}
 		}
 	}

@@ -176,8 +176,10 @@ static inline int cw_hi_bound(float hi) {
 		return m;                                                                                \
 	}
 
-// The GEMM's widest micro-kernel tile, and the depth of B's blocks (KC).
-enum { CW_SGEMM_MAX_MR = 8, CW_SGEMM_MAX_NR = 32, CW_SGEMM_KC = 128 };
+// The GEMM's widest micro-kernel tile, the depth of B's blocks (KC), and
+// the most rows of A that cw_sgemm multiplies by a transposed B, without an
+// epilogue, as dot products.
+enum { CW_SGEMM_MAX_MR = 8, CW_SGEMM_MAX_NR = 32, CW_SGEMM_KC = 128, CW_SGEMM_DOT_M = 8 };
 
 // CW_SGEMM_WORK is the floats of work memory cw_sgemm needs: the packed
 // panels of A and B and 64 bytes to align them.

@@ -483,6 +483,9 @@ func operatorGraphs() []graph {
 		{name: "gemm-transB-bias", input: []int{12}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 7, 12), b.Normal("c", 0, 1, 7)}, num("transB", 1))
 		}},
+		{name: "gemm-transB-bias-relu", input: []int{12}, build: func(b *modelgen.Builder, x string) string { // dot products
+			return b.Node("Relu", []string{b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 7, 12), b.Normal("c", 0, 1, 7)}, num("transB", 1))})
+		}},
 		{name: "gemm-alpha-beta-rowC-relu", input: []int{12}, build: func(b *modelgen.Builder, x string) string {
 			g := b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 12, 9), b.Normal("c", 0, 1, 1, 9)}, flt("alpha", 0.5), flt("beta", -2))
 			return b.Node("Relu", []string{g})
@@ -492,6 +495,16 @@ func operatorGraphs() []graph {
 		}},
 		{name: "gemm-no-C", input: []int{5}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 4, 5)}, num("transB", 1))
+		}},
+		// 13 rows an image: products of more rows than sgemm.c's dot
+		// products take, their bias and ReLU in the GEMM's epilogue, and
+		// a residual as its Z.
+		{name: "matmul-rows-bias-relu", input: []int{13, 12}, build: func(b *modelgen.Builder, x string) string {
+			y := b.Node("Add", []string{b.Node("MatMul", []string{x, b.Normal("w", 0, 0.3, 12, 9)}), b.Normal("c", 0, 1, 9)})
+			return b.Node("Relu", []string{y})
+		}},
+		{name: "matmul-rows-residual", input: []int{13, 12}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Add", []string{b.Node("MatMul", []string{x, b.Normal("w", 0, 0.3, 12, 12)}), x})
 		}},
 		{name: "gemm-then-add", input: []int{6}, build: func(b *modelgen.Builder, x string) string {
 			y := b.Node("Gemm", []string{x, b.Normal("w", 0, 0.3, 6, 6)})

@@ -181,7 +181,7 @@ typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst
 // A few rows of A by a B given as rows of k (a fully connected layer's
 // weights at a small batch size) are dot products: packing B would cost
 // more than the product, which reads each of B's floats once.
-enum { DOT_M = 8 };
+enum { DOT_M = CW_SGEMM_DOT_M };
 
 // A dot kernel adds alpha·A·Bᵀ to C for m ≤ DOT_M rows of A.
 typedef void dot_kernel(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,

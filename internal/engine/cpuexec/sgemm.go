@@ -6,16 +6,26 @@ package cpuexec
 // #cgo nocallback cw_sgemm
 // #cgo noescape cw_sgemm_into
 // #cgo nocallback cw_sgemm_into
+// #cgo noescape cw_sgemm_ep
+// #cgo nocallback cw_sgemm_ep
 // #cgo noescape cw_pack_b
 // #cgo nocallback cw_pack_b
 // #include "kernels.h"
 //
-// // cw_sgemm_into is cw_sgemm_packed with an epilogue, whose fields Go
-// // passes one by one (Go memory passed to C may not hold Go pointers).
+// // cw_sgemm_into is cw_sgemm_packed with an epilogue, and cw_sgemm_ep
+// // cw_sgemm with one, whose fields Go passes one by one (Go memory passed
+// // to C may not hold Go pointers).
 // static void cw_sgemm_into(int isa, long m, long n, long k, const float *a, long lda, const float *pb,
-//                           float *c, long ldc, const float *bias, const float *z, float lo, float hi, float *work) {
-// 	struct cw_epilogue ep = {bias, z, ldc, lo, hi};
+//                           float *c, long ldc, const float *bias, const float *z, long ldz, float lo, float hi,
+//                           float *work) {
+// 	struct cw_epilogue ep = {bias, z, ldz, lo, hi};
 // 	cw_sgemm_packed(isa, m, n, k, a, lda, pb, c, ldc, &ep, work);
+// }
+// static void cw_sgemm_ep(int isa, int tA, int tB, long m, long n, long k, float alpha, const float *a, long lda,
+//                         const float *b, long ldb, float *c, long ldc, const float *bias, const float *z, long ldz,
+//                         float lo, float hi, float *work) {
+// 	struct cw_epilogue ep = {bias, z, ldz, lo, hi};
+// 	cw_sgemm(isa, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, &ep, work);
 // }
 import "C"
 
@@ -48,8 +58,11 @@ func gemmAccWith(set isa, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		cfloats(a), C.long(lda), cfloats(b), C.long(ldb), cfloats(c), C.long(ldc), nil, cfloats(work))
 }
 
-// panelWidth is at least every instruction set's panel width.
+// panelWidth is at least every instruction set's panel width; dotRows is
+// sgemm.c's.
 const _ = uint(panelWidth - C.CW_SGEMM_MAX_NR)
+const _ = uint(dotRows - C.CW_SGEMM_DOT_M)
+const _ = uint(C.CW_SGEMM_DOT_M - dotRows)
 
 // packB writes the k×n matrix B (row stride ldb) into panel as gemmInto
 // reads it: packed once for the products of several blocks of rows by it
@@ -93,11 +106,40 @@ func gemmIntoWith(set isa, m, n, k int, a []float32, lda int, panel []float32, c
 		panic(fmt.Sprintf("cpuexec: gemm %d×%d×%d beyond its operands (%d, %d, %d floats; lda %d, ldc %d; work %d)",
 			m, n, k, len(a), len(panel), len(c), lda, ldc, len(work)))
 	}
-	if e.bias != nil && len(e.bias) < m || e.z != nil && len(e.z) < need(m, n, ldc) {
-		panic(fmt.Sprintf("cpuexec: gemm %d×%d beyond its epilogue (%d biases, %d floats of Z)", m, n, len(e.bias), len(e.z)))
-	}
+	checkEpilogue(m, n, e)
 	C.cw_sgemm_into(C.int(set), C.long(m), C.long(n), C.long(k), cfloats(a), C.long(lda), cfloats(panel),
-		cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z), C.float(e.lo), C.float(e.hi), cfloats(work))
+		cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z), C.long(e.ldz), C.float(e.lo), C.float(e.hi), cfloats(work))
+}
+
+// gemmEpilogue writes clip(alpha·op(A)·op(B) + bias + Z) into the m×n
+// matrix C (row stride ldc), as e says, on the calling goroutine: gemmAcc
+// with an epilogue, which sets C from bias and Z with the first block of
+// the product's depth rather than adding to it. k > 0.
+func gemmEpilogue(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+	gemmEpilogueWith(cpuISA, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, e, work)
+}
+
+func gemmEpilogueWith(set isa, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if set == isaGo || k <= 0 {
+		gemmEpilogueGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, e, work)
+		return
+	}
+	checkGemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc, work)
+	checkEpilogue(m, n, e)
+	C.cw_sgemm_ep(C.int(set), cbool(tA), cbool(tB), C.long(m), C.long(n), C.long(k), C.float(alpha),
+		cfloats(a), C.long(lda), cfloats(b), C.long(ldb), cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z),
+		C.long(e.ldz), C.float(e.lo), C.float(e.hi), cfloats(work))
+}
+
+// checkEpilogue panics unless e's bias and Z span an m×n product's.
+func checkEpilogue(m, n int, e epilogue) {
+	if e.bias != nil && len(e.bias) < m || e.z != nil && (e.ldz < 0 || len(e.z) < need(m, n, e.ldz)) {
+		panic(fmt.Sprintf("cpuexec: gemm %d×%d beyond its epilogue (%d biases, %d floats of Z, row stride %d)",
+			m, n, len(e.bias), len(e.z), e.ldz))
+	}
 }
 
 // checkGemm panics unless the operands span what a GEMM of their shapes

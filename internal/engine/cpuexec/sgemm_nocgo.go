@@ -23,3 +23,9 @@ func packB(k, n int, b []float32, ldb int, panel []float32) { packBGo(k, n, b, l
 func gemmInto(m, n, k int, a []float32, lda int, panel []float32, c []float32, ldc int, e epilogue, work []float32) {
 	gemmIntoGonum(m, n, k, a, lda, panel, n, c, ldc, e, work)
 }
+
+// gemmEpilogue writes clip(alpha·op(A)·op(B) + bias + Z) into the m×n
+// matrix C (row stride ldc), as e says, with gonum's Sgemm. k > 0.
+func gemmEpilogue(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
+	gemmEpilogueGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, e, work)
+}

@@ -98,7 +98,7 @@ func TestGemmEpilogue(t *testing.T) {
 					e.bias = randoms(rng, m)
 				}
 				if variant&2 != 0 {
-					e.z = randoms(rng, need(m, n, ldc))
+					e.z, e.ldz = randoms(rng, need(m, n, ldc)), ldc
 				}
 				if variant&4 != 0 {
 					e.lo, e.hi = -0.5, 2
