@@ -22,11 +22,12 @@ const (
 // convKernel computes a convolution as GEMMs. For each tile of positions:
 // their patches, as columns (column j is the receptive field of position
 // j, kdim floats: "im2col"), are packed as the GEMM reads them, once for
-// all its units (tiles of output channels), in C straight into the panels
-// (in Go gathered into scratch first); for each unit, the GEMM writes
-// W · patches + bias + residual, clipped where the activation is a ReLU or
-// Clip (another activation is applied after). A 1×1 convolution of unit
-// stride without padding needs no patches: its input is the patch matrix.
+// all the tile's channels a worker computes, in C straight into the panels
+// (in Go gathered into scratch first); for each block of up to tileM
+// channels, the GEMM writes W · patches + bias + residual, clipped where
+// the activation is a ReLU or Clip (another activation is applied after).
+// A 1×1 convolution of unit stride without padding needs no patches: its
+// input is the patch matrix.
 type convKernel struct {
 	op                   *engine.Conv
 	n, c, h, w           int
