@@ -25,18 +25,13 @@
 		return NAME##_pick((a < b) | (a != a), a, b);                                              \
 	}
 
-// SHUFFLE2 picks lanes of x and y (x's 0 to 7, y's 8 to 15) by pairs: p, p + 1,
-// then q, q + 1, for four pairs.
+// SHUFFLE2 picks four pairs of lanes of the vectors of eight x and y (x's
+// lanes 0 to 7, y's 8 to 15): p0 and p0 + 1, then p1 and p1 + 1, p2…, p3…
+// (__builtin_shufflevector: clang's, and GCC's since 12).
 #define SHUFFLE2(x, y, p0, p1, p2, p3) __builtin_shufflevector(x, y, p0, p0 + 1, p1, p1 + 1, p2, p2 + 1, p3, p3 + 1)
 
-// BINARY defines NAME, an operator over n elements of a row whose
-// operands step by sa and sb (1 or 0, a broadcast value, in vectors;
-// other strides one at a time), and NAME_t8, the operator over eight rows
-// of n elements at once where A is read across them (y[j·n + c] is
-// a[c·sa + j] op s: a transpose, as Transpose runs, times one): eight
-// vectors of eight read along A's rows, transposed in registers.
-// Vectors of eight floats (and ints) for NAME_t8 on every instruction set
-// (the baseline's in two registers).
+// Vectors of eight floats (and ints) for T8 on every instruction set (the
+// baseline's in two registers).
 typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
 typedef int i8 __attribute__((vector_size(32)));
 
@@ -65,6 +60,12 @@ typedef int i8 __attribute__((vector_size(32)));
 		}                                                                                          \
 	} while (0)
 
+// BINARY defines binary_S (NAME), an operator over n elements of a row
+// whose operands step by sa and sb (1 or 0, a broadcast value, in vectors;
+// other strides one at a time), and binary_t8_S (T8), the operator over
+// eight rows of n elements at once where A is read across them (y[j·n + c]
+// is a[c·sa + j] op s: a transpose, as Transpose runs, times one): eight
+// vectors of eight read along A's rows, transposed in registers.
 #define BINARY(S, ATTR, W) BINARY_(binary_##S, binary_t8_##S, ATTR, W)
 #define BINARY_(NAME, T8, ATTR, W)                                                                  \
 	GO_VEC(NAME, ATTR, W)                                                                          \
