@@ -37,8 +37,8 @@ test: vet
 	$(GO) test -race -timeout 30m ./...
 	$(MAKE) -j2 -O fuzz cross asan
 
-# The results tests pin to the bit, built with clang and for arm64 under
-# qemu-user where those are installed (scripts/cross-check.sh).
+# The results tests pin to the bit, built with clang and GCC 11 and for
+# arm64 under qemu-user where those are installed (scripts/cross-check.sh).
 cross:
 	@GO=$(GO) scripts/cross-check.sh
 

@@ -6,13 +6,15 @@
 #     on macOS, and on Linux where CC=clang. Clang ignores GCC's
 #     optimize attribute and contracts a·x + b into one multiply-add by
 #     default; the activations must not.
+#   - internal/engine/cpuexec with GCC 11 (Ubuntu 22.04's), the oldest
+#     GCC it is built with: GCC 12 added builtins the kernels might use.
 #   - for arm64 (a Grace Hopper's CPU, Apple silicon), run under
 #     qemu-user: the C kernels on their base vectors (NEON), built by GCC
 #     and by clang, and the Go code, which the compiler fuses into
 #     multiply-adds there and not on amd64 (the scheduler's estimates,
 #     the activations' reference).
 #
-# Each part runs where its tools are (clang or clang-14;
+# Each part runs where its tools are (clang or clang-14; gcc-11;
 # aarch64-linux-gnu-gcc and qemu-aarch64, Debian's gcc-aarch64-linux-gnu
 # and qemu-user) and says so where they are not. `make test` runs it.
 set -euo pipefail
@@ -29,6 +31,13 @@ if [ -n "$clang" ]; then
 	CC=$clang $GO test -count=1 -run "$kernels" ./internal/engine/cpuexec
 else
 	echo "cross-check: no clang; the kernels were not built with it"
+fi
+
+if command -v gcc-11 >/dev/null; then
+	echo "cross-check: internal/engine/cpuexec built with gcc-11"
+	CC=gcc-11 $GO test -count=1 -run "$kernels" ./internal/engine/cpuexec
+else
+	echo "cross-check: no gcc-11; the kernels were not built with it"
 fi
 
 if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then

@@ -25,15 +25,21 @@
 		return NAME##_pick((a < b) | (a != a), a, b);                                              \
 	}
 
-// SHUFFLE2 picks four pairs of lanes of the vectors of eight x and y (x's
-// lanes 0 to 7, y's 8 to 15): p0 and p0 + 1, then p1 and p1 + 1, p2…, p3…
-// (__builtin_shufflevector: clang's, and GCC's since 12).
-#define SHUFFLE2(x, y, p0, p1, p2, p3) __builtin_shufflevector(x, y, p0, p0 + 1, p1, p1 + 1, p2, p2 + 1, p3, p3 + 1)
-
 // Vectors of eight floats (and ints) for T8 on every instruction set (the
 // baseline's in two registers).
 typedef float f8 __attribute__((vector_size(32), aligned(4), may_alias));
 typedef int i8 __attribute__((vector_size(32)));
+
+// SHUFFLE picks lanes of the vectors of eight x and y (x's lanes 0 to 7,
+// y's 8 to 15), and SHUFFLE2 four pairs of them: p0 and p0 + 1, then p1
+// and p1 + 1, p2…, p3… (__builtin_shufflevector is clang's, and GCC's
+// since 12; GCC's own __builtin_shuffle takes the lanes as a vector).
+#if defined(__clang__) || __GNUC__ >= 12
+#define SHUFFLE(x, y, ...) __builtin_shufflevector(x, y, __VA_ARGS__)
+#else
+#define SHUFFLE(x, y, ...) __builtin_shuffle(x, y, (i8){__VA_ARGS__})
+#endif
+#define SHUFFLE2(x, y, p0, p1, p2, p3) SHUFFLE(x, y, p0, p0 + 1, p1, p1 + 1, p2, p2 + 1, p3, p3 + 1)
 
 // OP8 sets x to x op b on f8s, as NAME_op: a statement, not a function, so
 // that no f8 crosses a call (GCC and clang warn where one would on the
@@ -78,8 +84,8 @@ typedef int i8 __attribute__((vector_size(32)));
 				r[i] = *(const f8 *)(a + (c + i) * sa);                                            \
 			/* t[i] (i even): r[i] and r[i+1]'s lanes 0, 2, 4, 6 in turns; t[i+1]: 1, 3, 5, 7 */   \
 			for (int i = 0; i < 8; i += 2) {                                                       \
-				t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 2, 10, 4, 12, 6, 14);         \
-				t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 1, 9, 3, 11, 5, 13, 7, 15);     \
+				t[i] = SHUFFLE(r[i], r[i + 1], 0, 8, 2, 10, 4, 12, 6, 14);         \
+				t[i + 1] = SHUFFLE(r[i], r[i + 1], 1, 9, 3, 11, 5, 13, 7, 15);     \
 			}                                                                                      \
 			/* u[k] (k < 4): lane k of r[0..3], then lane k + 4; u[k+4] the same of r[4..7] */    \
 			for (int i = 0; i < 8; i += 4)                                                         \
@@ -88,8 +94,8 @@ typedef int i8 __attribute__((vector_size(32)));
 					u[i + h + 2] = SHUFFLE2(t[i + h], t[i + h + 2], 2, 10, 6, 14);                 \
 				}                                                                                  \
 			for (int k = 0; k < 4; k++) { /* rows k and k + 4 of y: lane k, k + 4 of every r */   \
-				f8 lo = __builtin_shufflevector(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);       \
-				f8 hi = __builtin_shufflevector(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);     \
+				f8 lo = SHUFFLE(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);       \
+				f8 hi = SHUFFLE(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);     \
 				OP8(op, lo, sv);                                                                   \
 				OP8(op, hi, sv);                                                                   \
 				*(f8 *)(y + k * n + c) = lo;                                                       \
