@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
 	"github.com/clockwork-go/clockwork/internal/engine/cpuexec"
@@ -101,5 +102,36 @@ func BenchmarkDepthwise(b *testing.B) {
 			}
 			runPlan(b, m, 1)
 		})
+	}
+}
+
+// BenchmarkShares estimates how the workers' shares of each op would run on
+// as many cores as shares, on one (cpuexec.RunShares). It reports the
+// critical path and the speed-up, the shares' total time over it (of at
+// most the number of shares).
+func BenchmarkShares(b *testing.B) {
+	for _, name := range []string{"resnet50", "densenet121"} {
+		m := benchModel(b, name)
+		p, err := m.Plan(1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e, err := cpuexec.New(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mem := cpuexec.Memory{IO: make([]byte, p.IOBytes), Workspace: make([]byte, p.WorkspaceBytes), Pages: m.Weights.Pages}
+		for _, parts := range []int{2, 16} {
+			b.Run(fmt.Sprintf("%s/b1/shares=%d", name, parts), func(b *testing.B) {
+				var critical, total time.Duration
+				for b.Loop() {
+					c, t := cpuexec.RunShares(e, mem, parts)
+					critical += c
+					total += t
+				}
+				b.ReportMetric(critical.Seconds()*1e3/float64(b.N), "ms-critical")
+				b.ReportMetric(total.Seconds()/critical.Seconds(), "speed-up")
+			})
+		}
 	}
 }

@@ -3,10 +3,8 @@ package cpuexec
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
-	"github.com/clockwork-go/clockwork/internal/modelgen"
 )
 
 // TestConvTiles checks that a convolution's tiles of positions are whole
@@ -103,55 +101,6 @@ func TestConvShares(t *testing.T) {
 			if tile != k.tiles || row != 0 {
 				t.Errorf("%s: the last share ends at tile %d row %d of %d tiles", name, tile, row, k.tiles)
 			}
-		}
-	}
-}
-
-// BenchmarkShares estimates how the workers' shares of each op would run on
-// as many cores as shares, on one: each op's shares run one after another,
-// each timed, and the critical path is the sum over the ops of their
-// slowest share (memory shared between cores not counted). It reports the
-// critical path and the speed-up, the shares' total time over it (of at
-// most the number of shares).
-func BenchmarkShares(b *testing.B) {
-	for _, name := range []string{"resnet50", "densenet121"} {
-		mp, err := modelgen.Generate(name)
-		if err != nil {
-			b.Fatal(err)
-		}
-		m, err := engine.ImportProto(mp, engine.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := m.Plan(1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		e, err := New(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		mem := &memory{io: make([]byte, p.IOBytes), ws: make([]byte, p.WorkspaceBytes), pages: m.Weights.Pages}
-		scratch := make([]float32, e.scratch)
-		for _, parts := range []int{2, 16} {
-			b.Run(fmt.Sprintf("%s/b1/shares=%d", name, parts), func(b *testing.B) {
-				var critical, total time.Duration
-				for b.Loop() {
-					for _, k := range e.kernels {
-						var slowest time.Duration
-						for part := range parts {
-							start := time.Now()
-							k.run(mem, part, parts, scratch)
-							d := time.Since(start)
-							slowest = max(slowest, d)
-							total += d
-						}
-						critical += slowest
-					}
-				}
-				b.ReportMetric(critical.Seconds()*1e3/float64(b.N), "ms-critical")
-				b.ReportMetric(total.Seconds()/critical.Seconds(), "speed-up")
-			})
 		}
 	}
 }
