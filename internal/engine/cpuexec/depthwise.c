@@ -185,7 +185,7 @@ enum { DW_BLOCK = 4096 };
 		long in = g->h * g->w, out = g->oh * g->ow, kk = g->kh * g->kw;                                   \
 		long phases = g->sh * g->sw * g->hs * g->ws, n = (g->oh - 1) * g->ws + g->ow;                     \
 		float *q = work, *acc = work + phases, pad = div ? 0 : -__builtin_inff();                         \
-		int *keys = div ? 0 : (int *)(acc + g->oh * g->ws + 16); /* a max pool's, past the slack */       \
+		int *keys = div ? 0 : (int *)(acc + g->oh * g->ws + CW_SLACK); /* a max pool's, past the slack */ \
 		for (long i = 0; i < phases; i++)                                                                 \
 			q[i] = pad;                                                                                   \
 		for (long u = lo; u < hi; u++) {                                                                  \

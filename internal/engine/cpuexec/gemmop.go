@@ -65,6 +65,7 @@ func need(rows, cols, ld int) int {
 func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
 	o := k.op
 	a, b, c, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.C), mem.f32(o.Y)
+	clipLo, clipHi, clips := clipOf(o.Act)
 	lo, hi := span(k.units, part, parts)
 	for u := lo; u < hi; u++ {
 		i0 := u % k.nMT * k.mt
@@ -84,7 +85,6 @@ func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
 		// written once. A C it cannot read so, Beta·C, is written first and
 		// added to, as are the rows sgemm.c takes as dot products (no
 		// epilogue there) and a product of no depth.
-		clipLo, clipHi, clips := clipOf(o.Act)
 		e := epilogue{lo: clipLo, hi: clipHi}
 		epi := o.K > 0 && !(o.TransB && !o.TransA && mb <= dotRows)
 		switch {

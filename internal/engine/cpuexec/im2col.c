@@ -21,9 +21,8 @@
 #include "kernels.h"
 
 // The positions of a patch row made at a time: a multiple of every
-// instruction set's panel width; and the floats a copy in whole vectors may
-// read or write past its end (the widest vector's).
-enum { ROW_RUN = 256, SLACK = 16 };
+// instruction set's panel width.
+enum { ROW_RUN = 256 };
 _Static_assert(ROW_RUN % CW_SGEMM_MAX_NR == 0, "runs of whole panels");
 
 // phase_width is the floats of each of a padded input row's sw phases: an
@@ -42,7 +41,7 @@ long cw_im2col_work(const struct cw_window *g, long np) {
 	if (g->kh * g->kw == 1)
 		return 0; // gathered
 	long n = np < ROW_RUN ? np : ROW_RUN;
-	return window_rows(g, n > 0 ? n : 1) * g->sw * phase_width(g) + SLACK;
+	return window_rows(g, n > 0 ? n : 1) * g->sw * phase_width(g) + CW_SLACK;
 }
 
 #define IM2COL(NAME, ATTR, W)                                                                                   \
@@ -152,7 +151,7 @@ long cw_im2col_work(const struct cw_window *g, long np) {
 	                                    float *restrict panel, long p0, long np, long nr, float *restrict pad) { \
 		long kdim = cg * g->kh * g->kw, width = (np + nr - 1) / nr * nr;                                        \
 		long wq = phase_width(g), rs = g->sw * wq; /* a padded row's floats */                                  \
-		float buf[ROW_RUN + SLACK];                                                                             \
+		float buf[ROW_RUN + CW_SLACK];                                                                             \
 		for (long j0 = 0; j0 < width; j0 += ROW_RUN) {                                                          \
 			long n = np - j0 < ROW_RUN ? np - j0 : ROW_RUN;                                                     \
 			long m = width - j0 < ROW_RUN ? width - j0 : ROW_RUN; /* whole panels */                            \

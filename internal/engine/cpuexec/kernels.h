@@ -176,6 +176,11 @@ static inline int cw_hi_bound(float hi) {
 		return m;                                                                                \
 	}
 
+// CW_SLACK is the floats a kernel that computes in whole vectors may read
+// or write past the end of a buffer it was given room for: the widest
+// vector's (phases.go's slack).
+enum { CW_SLACK = 16 };
+
 // The GEMM's widest micro-kernel tile, the depth of B's blocks (KC), and
 // the most rows of A that cw_sgemm multiplies by a transposed B, without an
 // epilogue, as dot products.

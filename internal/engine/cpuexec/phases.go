@@ -52,11 +52,14 @@ func newPhases(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int) *phases {
 // size is the floats of the phases.
 func (p *phases) size() int { return p.sh * p.sw * p.hs * p.ws }
 
+// slack is the floats a C kernel that computes in whole vectors may read or
+// write past a buffer's end (kernels.h's CW_SLACK, the widest vector's).
+const slack = 16
+
 // work is the floats of scratch a run takes: the phases and a plane's
-// positions, and a vector's floats (cw_depthwise and cw_pool compute the
-// positions in whole vectors: the last reads and writes up to 15 floats
-// past them).
-func (p *phases) work() int { return p.size() + p.oh*p.ws + 16 }
+// positions, and slack after them (cw_depthwise and cw_pool compute the
+// positions in whole vectors, the last past them).
+func (p *phases) work() int { return p.size() + p.oh*p.ws + slack }
 
 // positions is the positions of a plane: the last row's dropped columns
 // left out.

@@ -53,7 +53,7 @@ func (k *poolKernel) work() int {
 	if k.div != nil {
 		return k.ph.work()
 	}
-	return k.ph.work() + k.ph.size() + 16
+	return k.ph.work() + k.ph.size() + slack
 }
 
 func (k *poolKernel) run(mem *memory, part, parts int, scratch []float32) {

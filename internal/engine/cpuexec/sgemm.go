@@ -64,6 +64,10 @@ const _ = uint(panelWidth - C.CW_SGEMM_MAX_NR)
 const _ = uint(dotRows - C.CW_SGEMM_DOT_M)
 const _ = uint(C.CW_SGEMM_DOT_M - dotRows)
 
+// slack is kernels.h's.
+const _ = uint(slack - C.CW_SLACK)
+const _ = uint(C.CW_SLACK - slack)
+
 // packB writes the k×n matrix B (row stride ldb) into panel as gemmInto
 // reads it: packed once for the products of several blocks of rows by it
 // (a convolution's output channels, 64 at a time, by one tile of its

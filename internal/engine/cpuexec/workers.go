@@ -81,12 +81,7 @@ func (w *Workers) Close() {
 func (h *helper) post(t task) {
 	h.task = t
 	h.posted.Add(1) // publishes task: h reads it after seeing posted move
-	if h.parked.Load() {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
-	}
+	rouse(&h.parked, h.wake)
 }
 
 func (w *Workers) loop(h *helper) {
@@ -99,12 +94,7 @@ func (w *Workers) loop(h *helper) {
 		}
 		t.k.run(t.m, t.part, len(w.scratch), w.scratch[t.part])
 		h.finished.Store(seen)
-		if w.waiting.Load() {
-			select {
-			case w.wake <- struct{}{}:
-			default:
-			}
-		}
+		rouse(&w.waiting, w.wake)
 	}
 }
 
@@ -128,6 +118,18 @@ func await(ready func() bool, parked *atomic.Bool, wake chan struct{}) {
 		}
 		parked.Store(false)
 		return
+	}
+}
+
+// rouse is await's other side, once ready has been made true: it wakes the
+// waiter where parked says it sleeps on wake (a token left over makes a
+// later await check ready once more).
+func rouse(parked *atomic.Bool, wake chan struct{}) {
+	if parked.Load() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
