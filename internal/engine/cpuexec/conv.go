@@ -85,13 +85,13 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 	return k, panelFloats(k.kdim, k.pt) + lineFloats + gemmWork + k.patchWork, nil // the panel aligned, work
 }
 
-func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
+func (k *convKernel) run(mem *memory, part, parts int, s *scratch) {
 	o := k.op
 	x, wt, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.Y)
 	bias, z := mem.f32(o.B), mem.f32(o.Z)
-	patchWork, scratch := scratch[:k.patchWork], scratch[k.patchWork:]
+	patchWork, rest := s.buf[:k.patchWork], s.buf[k.patchWork:]
 	pf := panelFloats(k.kdim, k.pt)
-	panel, work := cacheAligned(scratch, pf), scratch[pf+lineFloats:]
+	panel, work := cacheAligned(rest, pf), rest[pf+lineFloats:]
 	t0, r0 := k.share(part, parts)
 	t1, r1 := k.share(part+1, parts)
 	for tile := t0; tile <= t1 && tile < k.tiles; tile++ {
@@ -112,11 +112,14 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 		p0 := pti * k.pt
 		np := min(k.pt, k.p-p0)
 		xg := x[(n*k.c+g*k.cg)*k.h*k.w:]
-		if k.direct { // the input is the patch matrix (p0 may pass a padded input's plane otherwise)
+		switch {
+		case s.holdsOp == s.op && s.holds == tile: // packed by this worker's last part
+		case k.direct: // the input is the patch matrix (p0 may pass a padded input's plane otherwise)
 			packB(k.kdim, np, xg[p0:], k.p, panel)
-		} else {
+		default:
 			k.im2colPanel(xg, patchWork, panel, p0, np)
 		}
+		s.holds, s.holdsOp = tile, s.op
 		for r := first; r < rows; r += tileM {
 			m0, nm := g*k.mg+r, min(tileM, rows-r)
 			ybase := (n*k.m+m0)*k.p + p0
@@ -142,11 +145,12 @@ func (k *convKernel) run(mem *memory, part, parts int, scratch []float32) {
 // order, is each tile's channels in blocks of shareRows, a block costing
 // its channels times the columns the GEMM computes for the tile (its
 // positions, rounded up to half a panel); each part takes the blocks that
-// start in its equal part of the whole cost. Parts sharing a tile each pack
-// its patches. (Shares of whole 64-channel units left ResNet-50's
-// convolutions at batch size 1 with 8.5 % more than half their work on one
-// of two threads, and with 85 % more than a sixteenth on one of sixteen:
-// its last ones have a single tile of 8 units.)
+// start in its equal part of the whole cost. Workers sharing a tile each
+// pack its patches, once for the parts of it they run one after another.
+// (Shares of whole 64-channel units left ResNet-50's convolutions at batch
+// size 1 with 8.5 % more than half their work on one of two threads, and
+// with 85 % more than a sixteenth on one of sixteen: its last ones have a
+// single tile of 8 units.)
 func (k *convKernel) share(part, parts int) (tile, row int) {
 	width := func(np int) int64 { return int64((np + panelWidth/2 - 1) / (panelWidth / 2)) }
 	full := width(k.pt) * int64(k.mg)                                    // a tile but the last of its image and group
@@ -238,10 +242,10 @@ func newDepthwise(k *convKernel) *depthwiseKernel {
 	return &depthwiseKernel{conv: k, phases: p}
 }
 
-func (d *depthwiseKernel) run(mem *memory, part, parts int, scratch []float32) {
+func (d *depthwiseKernel) run(mem *memory, part, parts int, s *scratch) {
 	o := d.conv.op
 	lo, hi := span(d.conv.n*d.conv.m, part, parts)
-	d.planes(mem.f32(o.X), mem.f32(o.W), mem.f32(o.B), mem.f32(o.Z), mem.f32(o.Y), scratch[:d.work()], lo, hi)
+	d.planes(mem.f32(o.X), mem.f32(o.W), mem.f32(o.B), mem.f32(o.Z), mem.f32(o.Y), s.buf[:d.work()], lo, hi)
 }
 
 // planesGo writes the output planes of units [lo, hi) of y, (image,
@@ -357,7 +361,7 @@ func newConvTranspose(o *engine.ConvTranspose) (kernel, error) {
 		cg: x[1] / o.Groups, mg: w[1], n: x[0]}, nil
 }
 
-func (k *convTransposeKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *convTransposeKernel) run(mem *memory, part, parts int, _ *scratch) {
 	o := k.op
 	x, w, b, y := mem.f32(o.X), mem.f32(o.W), mem.f32(o.B), mem.f32(o.Y)
 	kh, kw := o.KernelH, o.KernelW

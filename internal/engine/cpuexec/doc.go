@@ -23,7 +23,9 @@
 //
 // Each op's work is cut into independent tiles shared out among a fixed set
 // of worker goroutines (Workers), so one inference uses every core at any
-// batch size. Nothing is allocated per run: tensors are bound to the
+// batch size: each worker owns a run of parts of each op and takes the
+// others' last parts when its own are done, so that a core that is slow
+// for a while delays the op by a part, not by its share. Nothing is allocated per run: tensors are bound to the
 // caller's IO, workspace and weights page buffers, and im2col tiles and
 // packed panels use per-worker scratch owned by the Workers. That scratch
 // is the only memory the CPU needs beyond the plan's workspace; it is kept

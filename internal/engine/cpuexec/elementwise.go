@@ -46,7 +46,7 @@ func numElems(d []int) int {
 	return n
 }
 
-func (k *binaryKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *binaryKernel) run(mem *memory, part, parts int, _ *scratch) {
 	o := k.op
 	a, b, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.Y)
 	lo, hi := span(k.rows*k.nChunks, part, parts)
@@ -135,7 +135,7 @@ func newAffine(o *engine.Affine) (kernel, error) {
 	return &affineKernel{op: o, planes: x[0] * x[1], chans: x[1], size: numElems(x[2:])}, nil
 }
 
-func (k *affineKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *affineKernel) run(mem *memory, part, parts int, _ *scratch) {
 	o := k.op
 	x, y, sc, sh := mem.f32(o.X), mem.f32(o.Y), mem.f32(o.Scale), mem.f32(o.Shift)
 	lo, hi := span(k.planes, part, parts)
@@ -170,7 +170,7 @@ func newUnary(x, y engine.TensorRef, act engine.Activation) (kernel, error) {
 	return &unaryKernel{x: x, y: y, act: act, n: x.Elems()}, nil
 }
 
-func (k *unaryKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *unaryKernel) run(mem *memory, part, parts int, _ *scratch) {
 	x, y := mem.f32(k.x), mem.f32(k.y)
 	lo, hi := span((k.n+chunk-1)/chunk, part, parts)
 	for u := lo; u < hi; u++ {
@@ -213,7 +213,7 @@ func newConcat(o *engine.Concat) (kernel, error) {
 	return k, nil
 }
 
-func (k *concatKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *concatKernel) run(mem *memory, part, parts int, _ *scratch) {
 	y := mem.f32(k.op.Y)
 	n := len(k.op.Xs)
 	lo, hi := span(k.outer*n, part, parts)
@@ -241,7 +241,7 @@ func newPad(o *engine.Pad) (kernel, error) {
 	return &padKernel{op: o, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}, nil
 }
 
-func (k *padKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *padKernel) run(mem *memory, part, parts int, _ *scratch) {
 	x, y := mem.f32(k.op.X), mem.f32(k.op.Y)
 	lo, hi := span(k.planes*k.oh, part, parts)
 	for u := lo; u < hi; u++ {
@@ -267,7 +267,7 @@ func newSoftmax(o *engine.Softmax) (kernel, error) {
 	return &softmaxKernel{op: o}, nil
 }
 
-func (k *softmaxKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *softmaxKernel) run(mem *memory, part, parts int, _ *scratch) {
 	o := k.op
 	x, y := mem.f32(o.X), mem.f32(o.Y)
 	lo, hi := span(o.Outer*o.Inner, part, parts)
@@ -327,7 +327,7 @@ func newLayerNorm(o *engine.LayerNorm) (kernel, error) {
 	return &layerNormKernel{op: o}, nil
 }
 
-func (k *layerNormKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *layerNormKernel) run(mem *memory, part, parts int, _ *scratch) {
 	o := k.op
 	lo, hi := span(o.Outer, part, parts)
 	layerNormRows(mem.f32(o.X), mem.f32(o.Y), mem.f32(o.Scale), mem.f32(o.Bias), o.Len, float64(o.Epsilon), lo, hi)
@@ -385,7 +385,7 @@ func newLRN(o *engine.LRN) (kernel, error) {
 	return &lrnKernel{op: o, chans: x[1], size: numElems(x[2:]), lo: (o.Size - 1) / 2, hi: o.Size / 2}, nil
 }
 
-func (k *lrnKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *lrnKernel) run(mem *memory, part, parts int, _ *scratch) {
 	o := k.op
 	x, y := mem.f32(o.X), mem.f32(o.Y)
 	scale := float64(o.Alpha) / float64(o.Size)

@@ -26,9 +26,10 @@ type Executor struct {
 }
 
 // kernel is an op prepared for the CPU. run does part part of parts of the
-// op's work with the worker's scratch.
+// op's work with a worker's scratch: parts of about equal cost, which the
+// Workers run in any order on any worker, each once, with the same result.
 type kernel interface {
-	run(m *memory, part, parts int, scratch []float32)
+	run(m *memory, part, parts int, s *scratch)
 }
 
 // New prepares a plan. It checks every op's operands, so a Run with

@@ -8,12 +8,13 @@ import "time"
 // shares would take, memory shared between cores aside) and of all shares.
 func RunShares(e *Executor, mem Memory, parts int) (critical, total time.Duration) {
 	m := &memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages}
-	scratch := make([]float32, e.scratch)
+	s := &scratch{buf: make([]float32, e.scratch)}
 	for _, k := range e.kernels {
 		var slowest time.Duration
 		for part := range parts {
+			s.op++ // as another worker's: nothing left by the last share reused
 			start := time.Now()
-			k.run(m, part, parts, scratch)
+			k.run(m, part, parts, s)
 			d := time.Since(start)
 			slowest = max(slowest, d)
 			total += d

@@ -62,7 +62,7 @@ func need(rows, cols, ld int) int {
 	return (rows-1)*ld + cols
 }
 
-func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
+func (k *gemmKernel) run(mem *memory, part, parts int, s *scratch) {
 	o := k.op
 	a, b, c, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.C), mem.f32(o.Y)
 	clipLo, clipHi, clips := clipOf(o.Act)
@@ -106,9 +106,9 @@ func (k *gemmKernel) run(mem *memory, part, parts int, work []float32) {
 			e.z, e.ldz = yt, o.LDY // itself, where the epilogue runs
 		}
 		if epi {
-			gemmEpilogue(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, yt, o.LDY, e, work)
+			gemmEpilogue(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, yt, o.LDY, e, s.buf)
 		} else if o.K > 0 {
-			gemmAcc(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, yt, o.LDY, work)
+			gemmAcc(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, yt, o.LDY, s.buf)
 		}
 		if o.Act.Kind != engine.ActNone && !(epi && clips) {
 			for i := range mb {
@@ -138,7 +138,7 @@ func newBatchMatMul(o *engine.BatchMatMul) (kernel, error) {
 	return &batchMatMulKernel{op: o}, nil
 }
 
-func (k *batchMatMulKernel) run(mem *memory, part, parts int, work []float32) {
+func (k *batchMatMulKernel) run(mem *memory, part, parts int, s *scratch) {
 	o := k.op
 	a, b, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.Y)
 	mt := blockM
@@ -156,6 +156,6 @@ func (k *batchMatMulKernel) run(mem *memory, part, parts int, work []float32) {
 		if o.TransB {
 			ldb = o.K
 		}
-		gemmAcc(false, o.TransB, mb, o.N, o.K, o.Alpha, a[i*o.StrideA+i0*o.K:], o.K, b[i*o.StrideB:], ldb, yt, o.N, work)
+		gemmAcc(false, o.TransB, mb, o.N, o.K, o.Alpha, a[i*o.StrideA+i0*o.K:], o.K, b[i*o.StrideB:], ldb, yt, o.N, s.buf)
 	}
 }

@@ -56,11 +56,11 @@ func (k *poolKernel) work() int {
 	return k.ph.work() + k.ph.size() + slack
 }
 
-func (k *poolKernel) run(mem *memory, part, parts int, scratch []float32) {
+func (k *poolKernel) run(mem *memory, part, parts int, s *scratch) {
 	x, y := mem.f32(k.op.X), mem.f32(k.op.Y)
 	lo, hi := span(k.planes, part, parts)
 	if k.ph != nil {
-		k.phasePlanes(x, y, scratch[:k.work()], lo, hi)
+		k.phasePlanes(x, y, s.buf[:k.work()], lo, hi)
 		return
 	}
 	k.planesGo(x, y, lo, hi)
@@ -153,7 +153,7 @@ func newGlobalPool(o *engine.GlobalPool) (kernel, error) {
 	return &gapKernel{op: o, planes: x[0] * x[1], size: o.X.Elems() / max(1, x[0]*x[1])}, nil
 }
 
-func (k *gapKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *gapKernel) run(mem *memory, part, parts int, _ *scratch) {
 	lo, hi := span(k.planes, part, parts)
 	k.pool(mem.f32(k.op.X), mem.f32(k.op.Y), lo, hi)
 }
@@ -196,7 +196,7 @@ func newResize(o *engine.Resize) (kernel, error) {
 }
 
 // run clamps the table's indices, so that no table reads outside a plane.
-func (k *resizeKernel) run(mem *memory, part, parts int, _ []float32) {
+func (k *resizeKernel) run(mem *memory, part, parts int, _ *scratch) {
 	x, y, t := mem.f32(k.op.X), mem.f32(k.op.Y), mem.f32(k.op.Table)
 	rows, cols := t[:3*k.oh], t[3*k.oh:]
 	idx := func(v float32, n int) int { return min(max(int(v), 0), n-1) }

@@ -2,6 +2,9 @@ package cpuexec
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
@@ -102,5 +105,91 @@ func TestConvShares(t *testing.T) {
 				t.Errorf("%s: the last share ends at tile %d row %d of %d tiles", name, tile, row, k.tiles)
 			}
 		}
+	}
+}
+
+// TestConvPartsAnyOrder checks that a convolution's parts give the same
+// output, to the bit, in whatever order and on whichever workers they run
+// within an op (a worker reuses the tile of patches its last part packed,
+// and the Workers hand parts to other workers than their own): as one
+// part, as parts taken from both ends by two workers, and shuffled among
+// three; and that a tile packed in one op is not reused in the next.
+func TestConvPartsAnyOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct {
+		size, chans, groups, k, stride int
+	}{
+		{56, 64, 1, 3, 1}, {14, 256, 1, 3, 1}, {28, 96, 1, 1, 1}, {15, 40, 1, 3, 2}, {9, 80, 2, 3, 1},
+	} {
+		oh := (c.size+2*(c.k/2)-c.k)/c.stride + 1
+		x := engine.TensorRef{Region: engine.IO, Shape: []int{1, c.chans, c.size, c.size}}
+		y := engine.TensorRef{Region: engine.IO, Offset: x.Bytes(), Shape: []int{1, c.chans, oh, oh}}
+		w := engine.TensorRef{Region: engine.Weights, Shape: []int{c.chans, c.chans / c.groups, c.k, c.k}}
+		b := engine.TensorRef{Region: engine.Weights, Offset: w.Bytes(), Shape: []int{c.chans}}
+		o := &engine.Conv{X: x, W: w, B: b, Y: y, KernelH: c.k, KernelW: c.k, StrideH: c.stride, StrideW: c.stride,
+			DilationH: 1, DilationW: 1, PadTop: c.k / 2, PadLeft: c.k / 2, PadBottom: c.k / 2, PadRight: c.k / 2,
+			Groups: c.groups, Act: engine.Activation{Kind: engine.ActRelu}}
+		k, floats, err := newConv(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &memory{io: make([]byte, y.Offset+y.Bytes()), pages: [][]byte{make([]byte, b.Offset+b.Bytes())}}
+		for _, v := range [][]float32{m.f32(x), m.f32(w), m.f32(b)} {
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+		}
+		workers := make([]*scratch, 3)
+		for i := range workers {
+			workers[i] = &scratch{buf: make([]float32, floats)}
+		}
+		op := uint64(0)
+		run := func(order []int, parts int, on func(i int) *scratch) []float32 {
+			op++
+			for _, s := range workers {
+				s.op = op
+			}
+			out := m.f32(y)
+			for i := range out {
+				out[i] = float32(math.NaN())
+			}
+			for i, part := range order {
+				k.run(m, part, parts, on(i))
+			}
+			return slices.Clone(out)
+		}
+		want := run([]int{0}, 1, func(int) *scratch { return workers[0] })
+		const parts = 16
+		ends := make([]int, parts) // 0, 15, 1, 14, …: two workers from both ends
+		for i := range ends {
+			ends[i] = i / 2
+			if i%2 == 1 {
+				ends[i] = parts - 1 - i/2
+			}
+		}
+		forward, backward := make([]int, parts), make([]int, parts)
+		for i := range parts {
+			forward[i], backward[i] = i, parts-1-i
+		}
+		check := func(name string, got []float32) {
+			t.Helper()
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v, parts %s: output %d is %v, want %v", c, name, i, got[i], want[i])
+				}
+			}
+		}
+		check("from both ends", run(ends, parts, func(i int) *scratch { return workers[i%2] }))
+		check("shuffled", run(rng.Perm(parts), parts, func(i int) *scratch { return workers[i%3] }))
+		check("backwards", run(backward, parts, func(int) *scratch { return workers[0] }))
+		// Worker 0 holds the first tile, packed in the last op; with other
+		// inputs the next op packs it again.
+		xs := m.f32(x)
+		for i := range xs {
+			xs[i] = float32(rng.NormFloat64())
+		}
+		fresh := &scratch{buf: make([]float32, floats)}
+		want = run([]int{0}, 1, func(int) *scratch { fresh.op = op; return fresh })
+		check("in the next op", run(forward, parts, func(int) *scratch { return workers[0] }))
 	}
 }
