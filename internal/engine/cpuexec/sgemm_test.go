@@ -19,7 +19,7 @@ func TestGemmISAs(t *testing.T) {
 		t.Errorf("instruction sets %v: want go, base and %v, the one the kernels run", l, cpuISA)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 9}, {7, 33, 17}, {13, 65, 256}, {64, 128, 257}, {97, 31, 600}, {100, 530, 40}, {2, 1000, 5}}
+	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 9}, {7, 33, 17}, {13, 65, 256}, {64, 128, 257}, {97, 31, 600}, {100, 530, 40}, {2, 1000, 5}, {1, 7, 19}, {1, 9, 40}}
 	random := 40
 	if testing.Short() { // make asan, where each takes longer
 		random = 8
