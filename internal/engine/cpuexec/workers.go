@@ -180,10 +180,7 @@ func (w *Workers) reserve(n int) {
 // do runs k on every worker and waits for all.
 func (w *Workers) do(k kernel, m *memory) {
 	w.ops++
-	per := uint64(1)
-	if len(w.lanes) > 1 {
-		per = partsEach
-	}
+	per := uint64(w.each())
 	for i := range w.lanes {
 		w.lanes[i].left.Store(uint64(i)*per<<32 | uint64(i+1)*per)
 	}
@@ -197,14 +194,19 @@ func (w *Workers) do(k kernel, m *memory) {
 	}
 }
 
+// each is the parts of an op each worker owns: partsEach, or one alone.
+func (w *Workers) each() int {
+	if len(w.lanes) == 1 {
+		return 1
+	}
+	return partsEach
+}
+
 // work runs worker i's parts of k, and then any the others have not
 // taken, from the back of their lanes.
 func (w *Workers) work(k kernel, m *memory, i int) {
 	n := len(w.lanes)
-	parts := n * partsEach
-	if n == 1 {
-		parts = 1
-	}
+	parts := n * w.each()
 	s := &w.lanes[i].scratch
 	s.op = w.ops // written before the helpers were posted the op
 	for j := range n {

@@ -49,7 +49,7 @@ func TestWorkersDo(t *testing.T) {
 		w := NewWorkers(n)
 		parts := n * partsEach
 		if n == 1 {
-			parts = 1
+			parts = 1 // one worker runs an op whole
 		}
 		k := newMarks(parts)
 		long := 2 * spinFor
