@@ -98,14 +98,15 @@ func TestGemmLayouts(t *testing.T) {
 }
 
 // TestBatchMatMulTiles runs BatchMatMuls of 130 rows on 2 workers: one
-// product (tiles of 64 rows, 3 units) and five (a unit a product), B
-// either way round and one B for all products (stride 0).
+// product and five (tiles of 64 rows, 3 units a product) and 64 (a unit a
+// product: one for every two of the workers' parts or more), B either way
+// round and one B for all products (stride 0).
 func TestBatchMatMulTiles(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	w := cpuexec.NewWorkers(2)
 	defer w.Close()
 	const M, N, K = 130, 9, 7
-	for _, batch := range []int{1, 5} {
+	for _, batch := range []int{1, 5, 64} {
 		for _, transB := range []bool{false, true} {
 			for _, strideB := range []int{K * N, 0} {
 				a := randTensor(r, batch*M*K).Data
