@@ -24,7 +24,7 @@ import (
 // process or, on a virtual machine, by the host, leaves its last parts to
 // the others rather than have them wait: on the 2-core development
 // machine, half of each op for each of two workers left one idle, waiting
-// for the other, for 12-38 % of a Run (ResNet-18, ResNet-50 and
+// for the other, for 12-42 % of a Run (ResNet-18, ResNet-50 and
 // MobileNetV2 at batch size 1); with parts taken so, the caller waited
 // for 2-5 %. A worker's own parts are consecutive, so a convolution packs
 // each tile of patches once where it ran alone (scratch.holds), and again
