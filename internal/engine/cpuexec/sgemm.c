@@ -195,6 +195,17 @@ typedef void dot_kernel(long m, long n, long k, float alpha, const float *a, lon
 // bounds it). Each element is the same sum either way.
 #define DOT_KERNEL(NAME, ATTR, W)                                                                   \
 	typedef float NAME##_vec __attribute__((vector_size(4 * (W)), aligned(4), may_alias));          \
+	/* NAME_sum is a dot product of k floats at a and b from acc, its sum of */                     \
+	/* the first p in lanes: the lanes in turn, then the rest. */                                   \
+	ATTR static inline float NAME##_sum(NAME##_vec acc, const float *a, const float *b, long p,    \
+	                                    long k) {                                                  \
+		float sum = 0;                                                                             \
+		for (int l = 0; l < (W); l++)                                                              \
+			sum += acc[l];                                                                         \
+		for (; p < k; p++)                                                                         \
+			sum += a[p] * b[p];                                                                    \
+		return sum;                                                                                \
+	}                                                                                              \
 	ATTR static void NAME(long m, long n, long k, float alpha, const float *a, long lda,           \
 	                      const float *b, long ldb, float *c, long ldc) {                          \
 		long j = 0;                                                                                \
@@ -208,14 +219,8 @@ typedef void dot_kernel(long m, long n, long k, float alpha, const float *a, lon
 					_Pragma("GCC unroll 4") for (int q = 0; q < 4; q++) acc[q] +=                  \
 					    av * *(const NAME##_vec *)(bj + q * ldb + p);                              \
 				}                                                                                  \
-				for (int q = 0; q < 4; q++) {                                                      \
-					float sum = 0;                                                                 \
-					for (int l = 0; l < (W); l++)                                                  \
-						sum += acc[q][l];                                                          \
-					for (long r = p; r < k; r++)                                                   \
-						sum += a[r] * bj[q * ldb + r];                                             \
-					c[j + q] += alpha * sum;                                                       \
-				}                                                                                  \
+				for (int q = 0; q < 4; q++)                                                        \
+					c[j + q] += alpha * NAME##_sum(acc[q], a, bj + q * ldb, p, k);                 \
 			}                                                                                      \
 		for (; j < n; j++) {                                                                       \
 			const float *bj = b + j * ldb;                                                         \
@@ -227,14 +232,8 @@ typedef void dot_kernel(long m, long n, long k, float alpha, const float *a, lon
 				_Pragma("GCC unroll 8") for (int i = 0; i < DOT_M; i++) if (i < m) acc[i] +=       \
 				    *(const NAME##_vec *)(a + i * lda + p) * bv;                                   \
 			}                                                                                      \
-			for (int i = 0; i < m; i++) {                                                          \
-				float sum = 0;                                                                     \
-				for (int l = 0; l < (W); l++)                                                      \
-					sum += acc[i][l];                                                              \
-				for (long q = p; q < k; q++)                                                       \
-					sum += a[i * lda + q] * bj[q];                                                 \
-				c[i * ldc + j] += alpha * sum;                                                     \
-			}                                                                                      \
+			for (int i = 0; i < m; i++)                                                            \
+				c[i * ldc + j] += alpha * NAME##_sum(acc[i], a + i * lda, bj, p, k);               \
 		}                                                                                          \
 	}
 
