@@ -217,17 +217,32 @@ func (k *convKernel) im2colGo(xg, cols []float32, p0, np int) {
 }
 
 // depthwiseKernel computes a convolution with one input and one output
-// channel per group directly, one (image, channel) plane per unit, over
-// the input laid out in phases, zeros their padding (cleared once per
-// run). The positions are summed a block at a time, each kernel row's taps
-// over the block while it is in L1.
+// channel per group directly. Its units are items of up to dwLanes
+// channels of one image and a band of output rows (run). With cgo,
+// depthwise.c computes a vector's channels at a time, each lane a channel
+// (kernels.h's cw_depthwise); the Go loops (planesGo: the tests' reference
+// and the build without cgo) compute a plane at a time over the input laid
+// out in phases, their padding zeros (cleared once per run), a block of
+// positions at a time, each kernel row's taps over the block while it is
+// in L1.
 type depthwiseKernel struct {
 	conv *convKernel
 	*phases
+
+	band, tw int // depthwise.c's: the output rows it computes at a time, its padded input's row (positions)
 }
 
-// dwBlock is the positions summed at a time (depthwise.c's DW_BLOCK).
+// dwLanes is the channels depthwise.c computes at a time at most (an
+// AVX-512 vector's floats), and dwBudget the floats of a band's padded
+// input and output positions it aims to keep within (in L2).
+const dwLanes, dwBudget = 16, 24 << 10
+
+// dwBlock is the positions the Go loops sum at a time (16 KiB of floats).
 const dwBlock = 4096
+
+// dwMinRows is the fewest output rows run cuts a plane's band to: a band
+// transposes the kh − 1 input rows above it again.
+const dwMinRows = 4
 
 // newDepthwise lays out k's planes for a depthwise kernel, or returns nil
 // where they do not fit (newPhases): k then runs as the other
@@ -239,20 +254,62 @@ func newDepthwise(k *convKernel) *depthwiseKernel {
 	if p == nil {
 		return nil
 	}
-	return &depthwiseKernel{conv: k, phases: p}
+	d := &depthwiseKernel{conv: k, phases: p}
+	d.tw = max(o.PadLeft+k.w, (k.ow-1)*o.StrideW+(o.KernelW-1)*o.DilationW+1)
+	d.band = 1
+	for d.band < k.oh && d.cFloats(d.band+1)-o.KernelH*o.KernelW*dwLanes <= dwBudget {
+		d.band++
+	}
+	return d
 }
 
-func (d *depthwiseKernel) run(mem *memory, part, parts int, s *scratch) {
+// cFloats is the floats of work depthwise.c takes with bands of band rows:
+// their padded input, output positions and weight vectors.
+func (d *depthwiseKernel) cFloats(band int) int {
 	o := d.conv.op
-	lo, hi := span(d.conv.n*d.conv.m, part, parts)
-	d.planes(mem.f32(o.X), mem.f32(o.W), mem.f32(o.B), mem.f32(o.Z), mem.f32(o.Y), s.buf[:d.work()], lo, hi)
+	rows := (band-1)*o.StrideH + (o.KernelH-1)*o.DilationH + 1
+	return dwLanes * (rows*d.tw + band*d.conv.ow + o.KernelH*o.KernelW)
 }
 
-// planesGo writes the output planes of units [lo, hi) of y, (image,
-// channel) planes, with planeGo and activates each: x, w, bias, z and y
-// are the op's tensors (bias and z nil where it has none); work holds
-// d.work() floats.
-func (d *depthwiseKernel) planesGo(x, w, bias, z, y, work []float32, lo, hi int) {
+// work is the floats of scratch the kernel takes: depthwise.c's or the Go
+// loops', whichever is more.
+func (d *depthwiseKernel) work() int { return max(d.phases.work(), d.cFloats(d.band)) }
+
+// run computes its share of the items: the planes in blocks of dwLanes
+// channels (of one image: a block does not straddle two), and, where
+// there are fewer blocks than parts (MobileNetV2's first, 32 planes of
+// 112 × 112), each block's rows in bands, as many as make the items as
+// many as the parts, of dwMinRows rows or more.
+func (d *depthwiseKernel) run(mem *memory, part, parts int, s *scratch) {
+	k, o := d.conv, d.conv.op
+	perImage := (k.m + dwLanes - 1) / dwLanes
+	blocks, bands := k.n*perImage, 1
+	if blocks < parts {
+		bands = max(1, min((parts+blocks-1)/blocks, k.oh/dwMinRows))
+	}
+	rows := (k.oh + bands - 1) / bands
+	bands = (k.oh + rows - 1) / rows
+	x, w, bias, z, y, work := mem.f32(o.X), mem.f32(o.W), mem.f32(o.B), mem.f32(o.Z), mem.f32(o.Y), s.buf[:d.work()]
+	unit := func(block int) int { return block/perImage*k.m + min(k.m, block%perImage*dwLanes) }
+	lo, hi := span(blocks*bands, part, parts)
+	if bands == 1 { // consecutive blocks are consecutive units
+		if lo < hi {
+			d.planes(x, w, bias, z, y, work, unit(lo), unit(hi-1)+min(dwLanes, k.m-(hi-1)%perImage*dwLanes), 0, k.oh)
+		}
+		return
+	}
+	for i := lo; i < hi; i++ {
+		b, r := i/bands, i%bands*rows
+		u := unit(b)
+		d.planes(x, w, bias, z, y, work, u, u+min(dwLanes, k.m-b%perImage*dwLanes), r, min(r+rows, k.oh))
+	}
+}
+
+// planesGo writes output rows [r0, r1) of the planes of units [lo, hi) of
+// y, (image, channel) planes, with planeGo and activates them: x, w, bias,
+// z and y are the op's tensors (bias and z nil where it has none); work
+// holds d.work() floats.
+func (d *depthwiseKernel) planesGo(x, w, bias, z, y, work []float32, lo, hi, r0, r1 int) {
 	k := d.conv
 	o := k.op
 	kk := o.KernelH * o.KernelW
@@ -269,20 +326,20 @@ func (d *depthwiseKernel) planesGo(x, w, bias, z, y, work []float32, lo, hi int)
 			zp = z[u*k.p:][:k.p]
 		}
 		dst := y[u*k.p:][:k.p]
-		d.planeGo(x[u*k.h*k.w:][:k.h*k.w], w[ch*kk:][:kk], b, zp, dst, q, acc)
-		activateGo(o.Act, dst)
+		d.planeGo(x[u*k.h*k.w:][:k.h*k.w], w[ch*kk:][:kk], b, zp, dst, q, acc, r0, r1)
+		activateGo(o.Act, dst[r0*k.ow:r1*k.ow])
 	}
 }
 
-// planeGo writes one output plane dst: bias b, plus the residual's plane z
-// unless nil, plus the taps of w (one channel's kernel) over the input
-// plane src, the padding's zeros included, each kernel row's taps summed
-// before they are added. q holds the phases, their padding zero; acc a
-// plane's positions.
-func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst, q, acc []float32) {
+// planeGo writes output rows [r0, r1) of one output plane dst: bias b,
+// plus the residual's plane z unless nil, plus the taps of w (one
+// channel's kernel) over the input plane src, the padding's zeros
+// included, each kernel row's taps summed before they are added. q holds
+// the phases, their padding zero; acc a plane's positions.
+func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst, q, acc []float32, r0, r1 int) {
 	ws, ow := d.ws, d.ow
-	d.fill(src, q)
-	for r := range d.oh {
+	d.fill(src, q, r0, r1)
+	for r := r0; r < r1; r++ {
 		a := acc[r*ws:][:ow]
 		if z != nil {
 			for c, v := range z[r*ow:][:ow] {
@@ -293,18 +350,22 @@ func (d *depthwiseKernel) planeGo(src, w []float32, b float32, z, dst, q, acc []
 				a[c] = b
 			}
 		}
-		if r < d.oh-1 {
+		if r < r1-1 {
 			clear(acc[r*ws+ow:][:ws-ow]) // dropped, but kept from growing to infinities plane after plane
 		}
 	}
-	n := d.positions()
-	for f := 0; f < n; f += dwBlock {
-		m := min(dwBlock, n-f)
+	// Positions [p0, p1): the rows', each but the last with its dropped
+	// columns, whose sums are dropped with them.
+	p0, p1 := r0*ws, (r1-1)*ws+ow
+	for f := p0; f < p1; f += dwBlock {
+		m := min(dwBlock, p1-f)
 		for i := range d.kh {
 			addRow(q[f:], w[i*d.kw:][:d.kw], d.taps[i*d.kw:][:d.kw], acc[f:][:m])
 		}
 	}
-	d.plane(acc, dst)
+	for r := r0; r < r1; r++ {
+		copy(dst[r*ow:][:ow], acc[r*ws:][:ow])
+	}
 }
 
 // addRow adds the taps of one kernel row, weights wr reading at offsets

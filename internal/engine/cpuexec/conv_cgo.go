@@ -78,20 +78,18 @@ func (k *convKernel) im2colPanelWith(set isa, xg, work, panel []float32, p0, np 
 	}
 }
 
-// planes writes the output planes of units [lo, hi) as planesGo does, in
-// one call of depthwise.c with their activation where activate.c computes
-// it (MobileNetV2 has 7,136 depthwise planes an image, most of 28 × 28 or
-// less; a call of C for each plane and another for its activation took
-// about 3 % of its time on one thread).
-func (d *depthwiseKernel) planes(x, w, bias, z, y, work []float32, lo, hi int) {
-	d.planesWith(cpuISA, x, w, bias, z, y, work, lo, hi)
+// planes writes output rows [r0, r1) of the planes of units [lo, hi) as
+// planesGo does, in one call of depthwise.c with their activation where
+// activate.c computes it.
+func (d *depthwiseKernel) planes(x, w, bias, z, y, work []float32, lo, hi, r0, r1 int) {
+	d.planesWith(cpuISA, x, w, bias, z, y, work, lo, hi, r0, r1)
 }
 
-func (d *depthwiseKernel) planesWith(set isa, x, w, bias, z, y, work []float32, lo, hi int) {
+func (d *depthwiseKernel) planesWith(set isa, x, w, bias, z, y, work []float32, lo, hi, r0, r1 int) {
 	k := d.conv
 	o := k.op
 	if set == isaGo {
-		d.planesGo(x, w, bias, z, y, work, lo, hi)
+		d.planesGo(x, w, bias, z, y, work, lo, hi, r0, r1)
 		return
 	}
 	code, a, b, inC := cActivation(o.Act)
@@ -99,17 +97,20 @@ func (d *depthwiseKernel) planesWith(set isa, x, w, bias, z, y, work []float32, 
 		code = C.CW_ACT_NONE
 	}
 	// C reads and writes without bounds checks: the spans are checked here.
-	if lo < 0 || lo > hi || len(x) < hi*k.h*k.w || len(w) < k.m*o.KernelH*o.KernelW || bias != nil && len(bias) < k.m ||
-		z != nil && len(z) < hi*k.p || len(y) < hi*k.p || len(work) < d.work() {
-		panic(fmt.Sprintf("cpuexec: depthwise planes %d to %d of %d, %d, %d, %d, %d, %d floats for %d channels of %d×%d → %d×%d by %d×%d",
-			lo, hi, len(x), len(w), len(bias), len(z), len(y), len(work), k.m, k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW))
+	if lo < 0 || lo > hi || r0 < 0 || r0 > r1 || r1 > k.oh || len(x) < hi*k.h*k.w || len(w) < k.m*o.KernelH*o.KernelW ||
+		bias != nil && len(bias) < k.m || z != nil && len(z) < hi*k.p || len(y) < hi*k.p || len(work) < d.cFloats(d.band) {
+		panic(fmt.Sprintf("cpuexec: depthwise planes %d to %d rows %d to %d of %d, %d, %d, %d, %d, %d floats for %d channels of %d×%d → %d×%d by %d×%d",
+			lo, hi, r0, r1, len(x), len(w), len(bias), len(z), len(y), len(work), k.m, k.h, k.w, k.oh, k.ow, o.KernelH, o.KernelW))
+	}
+	if lo == hi || r0 == r1 {
+		return
 	}
 	g := d.window()
-	C.cw_depthwise(C.int(set), &g, C.long(k.m), clongs(d.taps), cfloats(x), cfloats(w), cfloats(bias), cfloats(z), cfloats(y),
-		cfloats(work), C.long(lo), C.long(hi), code, C.float(a), C.float(b))
+	C.cw_depthwise(C.int(set), &g, C.long(k.m), C.long(d.band), C.long(d.tw), cfloats(x), cfloats(w), cfloats(bias),
+		cfloats(z), cfloats(y), cfloats(work), C.long(lo), C.long(hi), C.long(r0), C.long(r1), code, C.float(a), C.float(b))
 	if !inC && o.Act.Kind != engine.ActNone {
 		for u := lo; u < hi; u++ {
-			activateGo(o.Act, y[u*k.p:][:k.p])
+			activateGo(o.Act, y[u*k.p+r0*k.ow:][:(r1-r0)*k.ow])
 		}
 	}
 }

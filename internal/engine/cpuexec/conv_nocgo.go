@@ -13,10 +13,10 @@ func (k *convKernel) im2colPanel(xg, work, panel []float32, p0, np int) {
 	packB(k.kdim, np, work, np, panel)
 }
 
-// planes writes the output planes of units [lo, hi): planesGo, without
-// cgo.
-func (d *depthwiseKernel) planes(x, w, bias, z, y, work []float32, lo, hi int) {
-	d.planesGo(x, w, bias, z, y, work, lo, hi)
+// planes writes output rows [r0, r1) of the planes of units [lo, hi):
+// planesGo, without cgo.
+func (d *depthwiseKernel) planes(x, w, bias, z, y, work []float32, lo, hi, r0, r1 int) {
+	d.planesGo(x, w, bias, z, y, work, lo, hi, r0, r1)
 }
 
 // phasePlanes pools the planes of units [lo, hi): planesGo, without cgo.

@@ -253,30 +253,33 @@ void cw_binary(int isa, int op, long ndims, const long *dims, const long *sa, co
 // A cw_window is the geometry of a convolution's window over a plane: input
 // h × w, output oh × ow, kernel kh × kw with strides, dilations and the top
 // and left padding; hs and ws are the rows and columns of each of the
-// padded input's sh × sw phases (for cw_depthwise and cw_pool).
+// padded input's sh × sw phases (for cw_pool).
 struct cw_window {
 	long h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, hs, ws;
 };
 
-// cw_depthwise writes the output planes of units [lo, hi) of a depthwise
-// convolution, unit u the plane of channel u mod m of an image: y's plane
-// u is bias[u mod m] (bias NULL for none) plus z's plane u (z NULL for
-// none) plus the taps of the channel's kernel (kh × kw floats at wt) over
-// x's plane u, the padding's zeros included (depthwise.c), then
-// activation act with parameters a and b (CW_ACT_NONE for none). Tap (i,
-// j) reads the phases at taps[i·kw + j] from an output position; work
-// holds sh·sw·hs·ws + oh·ws + 16 floats (the positions are computed in
-// whole vectors, the last past them).
-void cw_depthwise(int isa, const struct cw_window *g, long m, const long *taps, const float *x, const float *wt,
-                  const float *bias, const float *z, float *y, float *work, long lo, long hi, int act, float a,
-                  float b);
+// cw_depthwise writes output rows [r0, r1) of the planes of units [lo,
+// hi) of a depthwise convolution, unit u the plane of channel u mod m of an
+// image: y's plane u is bias[u mod m] (bias NULL for none) plus z's plane u
+// (z NULL for none) plus the taps of the channel's kernel (kh × kw floats
+// at wt) over x's plane u, the padding's zeros included (depthwise.c),
+// then activation act with parameters a and b (CW_ACT_NONE for none). It
+// computes up to band rows at a time, over the input's rows laid out
+// padded, tw ≥ pl + w positions a row (at least the columns the windows
+// read); work holds 16·(th·tw + band·ow + kh·kw) floats, th the rows of a
+// band's windows, (band − 1)·sh + (kh − 1)·dh + 1 (depthwiseKernel.work).
+void cw_depthwise(int isa, const struct cw_window *g, long m, long band, long tw, const float *x, const float *wt,
+                  const float *bias, const float *z, float *y, float *work, long lo, long hi, long r0, long r1, int act,
+                  float a, float b);
 
 // cw_pool writes the output planes of units [lo, hi) of a pool over x's
 // planes (depthwise.c): with div NULL, the maxima, as Go's max, of the
 // windows, the padding -inf; otherwise each window's sum, its taps added in
 // their order to +0 with the padding's zeros, over div at the output's
-// position (oh × ow floats). taps and work as for cw_depthwise, and a max
-// pool's work holds sh·sw·hs·ws + 16 floats more.
+// position (oh × ow floats). Tap (i, j) reads the phases at taps[i·kw +
+// j] from an output position; work holds sh·sw·hs·ws + oh·ws + 16 floats
+// (the positions are computed in whole vectors, the last past them), and
+// a max pool's sh·sw·hs·ws + 16 more.
 void cw_pool(int isa, const struct cw_window *g, const long *taps, const float *div, const float *x, float *y,
              float *work, long lo, long hi);
 

@@ -66,8 +66,9 @@ func (p *phases) work() int { return p.size() + p.oh*p.ws + slack }
 func (p *phases) positions() int { return (p.oh-1)*p.ws + p.ow }
 
 // fill copies the input plane src into the insides of the phases q (their
-// padding is written once for all planes).
-func (p *phases) fill(src, q []float32) {
+// padding is written once for all planes): the phase rows that output rows
+// [r0, r1) read, r0 to r1 − 1 + (kh − 1)·dh / sh.
+func (p *phases) fill(src, q []float32, r0, r1 int) {
 	for a := range p.sh {
 		for b := range p.sw {
 			ph := q[(a*p.sw+b)*p.hs*p.ws:][:p.hs*p.ws]
@@ -76,8 +77,8 @@ func (p *phases) fill(src, q []float32) {
 			// inside.
 			jlo := max(0, p.pl-b+p.sw-1) / p.sw
 			jhi := min(p.ws, max(0, p.w+p.pl-b+p.sw-1)/p.sw)
-			ilo := max(0, p.pt-a+p.sh-1) / p.sh
-			ihi := min(p.hs, max(0, p.h+p.pt-a+p.sh-1)/p.sh)
+			ilo := max(r0, max(0, p.pt-a+p.sh-1)/p.sh)
+			ihi := min(p.hs, r1+(p.kh-1)*p.dh/p.sh, max(0, p.h+p.pt-a+p.sh-1)/p.sh)
 			for i := ilo; i < ihi; i++ {
 				row := ph[i*p.ws:][:p.ws]
 				in := src[(a+i*p.sh-p.pt)*p.w:][:p.w]
@@ -90,12 +91,5 @@ func (p *phases) fill(src, q []float32) {
 				}
 			}
 		}
-	}
-}
-
-// plane copies a plane's positions, acc, to its output plane dst.
-func (p *phases) plane(acc, dst []float32) {
-	for r := range p.oh {
-		copy(dst[r*p.ow:][:p.ow], acc[r*p.ws:][:p.ow])
 	}
 }

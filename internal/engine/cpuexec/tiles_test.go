@@ -113,13 +113,17 @@ func TestConvShares(t *testing.T) {
 // within an op (a worker reuses the tile of patches its last part packed,
 // and the Workers hand parts to other workers than their own): as one
 // part, as parts taken from both ends by two workers, and shuffled among
-// three; and that a tile packed in one op is not reused in the next.
+// three; and that a tile packed in one op is not reused in the next. The
+// depthwise convolutions among them have items of 16 channels, and where
+// those are fewer than the parts (32 channels of 112 × 112) bands of rows,
+// on scratch that other parts left (NaN at first).
 func TestConvPartsAnyOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct {
 		size, chans, groups, k, stride int
 	}{
 		{56, 64, 1, 3, 1}, {14, 256, 1, 3, 1}, {28, 96, 1, 1, 1}, {15, 40, 1, 3, 2}, {9, 80, 2, 3, 1},
+		{112, 32, 32, 3, 1}, {15, 40, 40, 5, 2}, {7, 96, 96, 3, 1},
 	} {
 		oh := (c.size+2*(c.k/2)-c.k)/c.stride + 1
 		x := engine.TensorRef{Region: engine.IO, Shape: []int{1, c.chans, c.size, c.size}}
@@ -142,6 +146,9 @@ func TestConvPartsAnyOrder(t *testing.T) {
 		workers := make([]*scratch, 3)
 		for i := range workers {
 			workers[i] = &scratch{buf: make([]float32, floats)}
+			for j := range workers[i].buf {
+				workers[i].buf[j] = float32(math.NaN())
+			}
 		}
 		op := uint64(0)
 		run := func(order []int, parts int, on func(i int) *scratch) []float32 {
