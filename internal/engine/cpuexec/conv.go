@@ -24,8 +24,9 @@ const (
 // j, kdim floats: "im2col"), are packed as the GEMM reads them, once for
 // all the tile's channels a worker computes, in C straight into the panels
 // (in Go gathered into scratch first); for each block of up to tileM
-// channels, the GEMM writes W · patches + bias + residual, clipped where
-// the activation is a ReLU or Clip (another activation is applied after).
+// channels, the GEMM writes W · patches + bias + residual, activated (a
+// ReLU or Clip as each tile is written, another once the block's rows
+// are).
 // A 1×1 convolution of unit stride without padding needs no patches: its
 // input is the patch matrix.
 type convKernel struct {
@@ -33,11 +34,10 @@ type convKernel struct {
 	n, c, h, w           int
 	m, oh, ow, p         int
 	groups, cg, mg, kdim int
-	pt, nPT, tiles       int     // positions a tile, tiles an image and group, tiles in all
-	direct               bool    // 1×1, unit stride, no padding
-	patchWork            int     // floats of im2colPanel's work
-	lo, hi               float32 // the GEMM's clip: the activation where it is ReLU or Clip
-	act                  bool    // another activation, applied after
+	pt, nPT, tiles       int      // positions a tile, tiles an image and group, tiles in all
+	direct               bool     // 1×1, unit stride, no padding
+	patchWork            int      // floats of im2colPanel's work
+	epi                  epilogue // the GEMM's activation (bias and residual set per block)
 }
 
 func newConv(o *engine.Conv) (kernel, int, error) {
@@ -66,9 +66,7 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 			return d, d.work(), nil
 		}
 	}
-	var clips bool
-	k.lo, k.hi, clips = clipOf(o.Act)
-	k.act = !clips
+	k.epi = epilogueOf(o.Act)
 	k.direct = o.KernelH == 1 && o.KernelW == 1 && o.StrideH == 1 && o.StrideW == 1 &&
 		o.PadTop == 0 && o.PadLeft == 0 && k.oh == k.h && k.ow == k.w
 	k.pt = min(k.p, max(minTileP, min(tileP, tileBytes/4/max(1, k.kdim))))
@@ -123,7 +121,7 @@ func (k *convKernel) run(mem *memory, part, parts int, s *scratch) {
 		for r := first; r < rows; r += tileM {
 			m0, nm := g*k.mg+r, min(tileM, rows-r)
 			ybase := (n*k.m+m0)*k.p + p0
-			e := epilogue{lo: k.lo, hi: k.hi}
+			e := k.epi
 			if bias != nil {
 				e.bias = bias[m0:][:nm]
 			}
@@ -131,11 +129,6 @@ func (k *convKernel) run(mem *memory, part, parts int, s *scratch) {
 				e.z, e.ldz = z[ybase:], k.p
 			}
 			gemmInto(nm, np, k.kdim, wt[m0*k.kdim:], k.kdim, panel, y[ybase:], k.p, e, work)
-			if k.act {
-				for i := range nm {
-					activate(o.Act, y[ybase+i*k.p:][:np])
-				}
-			}
 		}
 	}
 }

@@ -9,8 +9,9 @@
 // NEON on arm64), the widest the CPU has chosen at start-up (isa.go), by
 // GCC or clang (make cross tests both, and arm64 under qemu-user): sgemm.c,
 // a GEMM in the manner of BLIS that writes a convolution's bias, residual
-// and ReLU or Clip with the last block of each sum (each tile of patches
-// packed once for all the output channels); im2col.c, the patches;
+// and ReLU or Clip with the last block of each sum, and its other
+// activations (SiLU, GELU, …) over each block of rows it has written (each
+// tile of patches packed once for all the output channels); im2col.c, the patches;
 // depthwise.c, the depthwise convolutions, a vector's channels at a time
 // (each lane a channel, the input transposed into position vectors, so
 // that each tap is one multiply-add whatever the stride or plane size),

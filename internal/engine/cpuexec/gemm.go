@@ -17,23 +17,24 @@ type epilogue struct {
 	bias   []float32 // one a row of C, or nil
 	z      []float32 // a matrix of C's shape, row stride ldz, or nil
 	ldz    int
-	lo, hi float32 // the result clipped to [lo, hi]
+	lo, hi float32           // the result clipped to [lo, hi]
+	act    engine.Activation // then activated (one that is no clip), each row after the product's last block
 }
 
-// clipOf is the clip to [lo, hi] that activation a is, where it is one
-// (ReLU, Clip, or none: ±inf).
-func clipOf(a engine.Activation) (lo, hi float32, ok bool) {
-	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+// epilogueOf is the epilogue that applies activation a: a clip to [lo,
+// hi] where it is one (ReLU, Clip, or none: ±inf), else a itself.
+func epilogueOf(a engine.Activation) epilogue {
+	e := epilogue{lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
 	switch a.Kind {
 	case engine.ActNone:
 	case engine.ActRelu:
-		lo = 0
+		e.lo = 0
 	case engine.ActClip:
-		lo, hi = a.Min, a.Max
+		e.lo, e.hi = a.Min, a.Max
 	default:
-		return lo, hi, false
+		e.act = a
 	}
-	return lo, hi, true
+	return e
 }
 
 // start writes bias + Z into the m×n matrix C (row stride ldc).
@@ -56,13 +57,15 @@ func (e *epilogue) start(m, n int, c []float32, ldc int) {
 	}
 }
 
-// finish clips the m×n matrix C (row stride ldc) to [lo, hi].
+// finish clips the m×n matrix C (row stride ldc) to [lo, hi] and
+// activates it.
 func (e *epilogue) finish(m, n int, c []float32, ldc int) {
 	for i := range m {
 		row := c[i*ldc:][:n]
 		for j, v := range row {
 			row[j] = min(max(v, e.lo), e.hi)
 		}
+		activateGo(e.act, row)
 	}
 }
 

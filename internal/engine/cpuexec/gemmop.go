@@ -65,7 +65,6 @@ func need(rows, cols, ld int) int {
 func (k *gemmKernel) run(mem *memory, part, parts int, s *scratch) {
 	o := k.op
 	a, b, c, y := mem.f32(o.A), mem.f32(o.B), mem.f32(o.C), mem.f32(o.Y)
-	clipLo, clipHi, clips := clipOf(o.Act)
 	lo, hi := span(k.units, part, parts)
 	for u := lo; u < hi; u++ {
 		i0 := u % k.nMT * k.mt
@@ -81,11 +80,12 @@ func (k *gemmKernel) run(mem *memory, part, parts int, s *scratch) {
 		}
 		yt := y[i0*o.LDY+o.N0+j0:]
 		// The GEMM sets Y to C (its epilogue's Z: a matrix, or a bias row of
-		// row stride 0), adds the product and clips it to a ReLU or Clip, Y
-		// written once. A C it cannot read so, Beta·C, is written first and
-		// added to, as are the rows sgemm.c takes as dot products (no
-		// epilogue there) and a product of no depth.
-		e := epilogue{lo: clipLo, hi: clipHi}
+		// row stride 0), adds the product and activates it, Y written once
+		// (a ReLU or Clip with each tile, another once a block of columns
+		// is). A C it cannot read so, Beta·C, is written first and added
+		// to, as are the rows sgemm.c takes as dot products (no epilogue
+		// there, the activation applied after) and a product of no depth.
+		e := epilogueOf(o.Act)
 		epi := o.K > 0 && !(o.TransB && !o.TransA && mb <= dotRows)
 		switch {
 		case c == nil || o.Beta == 0:
@@ -110,7 +110,7 @@ func (k *gemmKernel) run(mem *memory, part, parts int, s *scratch) {
 		} else if o.K > 0 {
 			gemmAcc(o.TransA, o.TransB, mb, nb, o.K, o.Alpha, a[ao:], o.LDA, b[bo:], o.LDB, yt, o.LDY, s.buf)
 		}
-		if o.Act.Kind != engine.ActNone && !(epi && clips) {
+		if !epi && o.Act.Kind != engine.ActNone {
 			for i := range mb {
 				activate(o.Act, yt[i*o.LDY:][:nb])
 			}

@@ -193,12 +193,16 @@ enum { CW_SGEMM_MAX_MR = 8, CW_SGEMM_MAX_NR = 32, CW_SGEMM_KC = 128, CW_SGEMM_DO
 // A cw_epilogue makes cw_sgemm write C = clip(alpha·op(A)·op(B) + bias + Z)
 // rather than add to C: bias one float a row of C, Z a matrix of C's shape
 // (row stride ldz), either NULL for none, clipped to [lo, hi] (±inf for
-// none) as Go's min(max(v, lo), hi).
+// none) as Go's min(max(v, lo), hi), then activated with cw_activate's act
+// (parameters a and b; CW_ACT_NONE for none), a row of each block of
+// columns at a time once it is written.
 struct cw_epilogue {
 	const float *bias;
 	const float *z;
 	long ldz;
 	float lo, hi;
+	int act;
+	float a, b;
 };
 
 // cw_sgemm adds alpha·op(A)·op(B) to the m×n matrix c (row stride ldc), or

@@ -300,6 +300,16 @@ static void run_block(const struct isa *s, int tA, long m, long n, long kc, cons
 // first 64-byte boundary.
 static float *panels(float *work) { return (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63); }
 
+// activate_rows activates the m × n block of C at c (row stride ldc) as
+// epilogue ep says (if it says so), a row at a time: each row as long as
+// the block, however its product was tiled, so that every element is
+// computed alike.
+static void activate_rows(int isa, const struct cw_epilogue *ep, float *c, long ldc, long m, long n) {
+	if (ep && ep->act != CW_ACT_NONE)
+		for (long i = 0; i < m; i++)
+			cw_activate(isa, ep->act, ep->a, ep->b, c + i * ldc, n);
+}
+
 // first_tile_end is the tile_end of a product with epilogue ep (or none).
 static struct tile_end first_tile_end(const struct cw_epilogue *ep) {
 	struct tile_end e = {.epilogue = ep != NULL};
@@ -330,6 +340,7 @@ void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, cons
 			run_block(s, tA, m, nc, kc, tA ? a + pc * lda : a + pc, lda, pb, c + jc, ldc, alpha,
 			          ep ? ep->bias : NULL, ep && ep->z ? ep->z + jc : NULL, e.ldz, &e, pa);
 		}
+		activate_rows(isa, ep, c + jc, ldc, m, nc);
 	}
 }
 
@@ -358,4 +369,5 @@ void cw_sgemm_packed(int isa, long m, long n, long k, const float *a, long lda, 
 		run_block(s, 0, m, n, kc, a + pc, lda, pb + pc * round_up(n, s->nr), c, ldc, 1, ep ? ep->bias : NULL,
 		          ep ? ep->z : NULL, e.ldz, &e, pa);
 	}
+	activate_rows(isa, ep, c, ldc, m, n);
 }

@@ -17,14 +17,14 @@ package cpuexec
 // // to C may not hold Go pointers).
 // static void cw_sgemm_into(int isa, long m, long n, long k, const float *a, long lda, const float *pb,
 //                           float *c, long ldc, const float *bias, const float *z, long ldz, float lo, float hi,
-//                           float *work) {
-// 	struct cw_epilogue ep = {bias, z, ldz, lo, hi};
+//                           int act, float aa, float ab, float *work) {
+// 	struct cw_epilogue ep = {bias, z, ldz, lo, hi, act, aa, ab};
 // 	cw_sgemm_packed(isa, m, n, k, a, lda, pb, c, ldc, &ep, work);
 // }
 // static void cw_sgemm_ep(int isa, int tA, int tB, long m, long n, long k, float alpha, const float *a, long lda,
 //                         const float *b, long ldb, float *c, long ldc, const float *bias, const float *z, long ldz,
-//                         float lo, float hi, float *work) {
-// 	struct cw_epilogue ep = {bias, z, ldz, lo, hi};
+//                         float lo, float hi, int act, float aa, float ab, float *work) {
+// 	struct cw_epilogue ep = {bias, z, ldz, lo, hi, act, aa, ab};
 // 	cw_sgemm(isa, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, &ep, work);
 // }
 import "C"
@@ -32,6 +32,8 @@ import "C"
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
 // gemmWork is the floats of work memory gemmAcc needs (gemmAccWith with
@@ -111,8 +113,11 @@ func gemmIntoWith(set isa, m, n, k int, a []float32, lda int, panel []float32, c
 			m, n, k, len(a), len(panel), len(c), lda, ldc, len(work)))
 	}
 	checkEpilogue(m, n, e)
+	act, aa, ab := e.cActivation()
 	C.cw_sgemm_into(C.int(set), C.long(m), C.long(n), C.long(k), cfloats(a), C.long(lda), cfloats(panel),
-		cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z), C.long(e.ldz), C.float(e.lo), C.float(e.hi), cfloats(work))
+		cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z), C.long(e.ldz), C.float(e.lo), C.float(e.hi), act,
+		C.float(aa), C.float(ab), cfloats(work))
+	e.activateGo(m, n, c, ldc)
 }
 
 // gemmEpilogue writes clip(alpha·op(A)·op(B) + bias + Z) into the m×n
@@ -133,9 +138,31 @@ func gemmEpilogueWith(set isa, tA, tB bool, m, n, k int, alpha float32, a []floa
 	}
 	checkGemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc, work)
 	checkEpilogue(m, n, e)
+	act, aa, ab := e.cActivation()
 	C.cw_sgemm_ep(C.int(set), cbool(tA), cbool(tB), C.long(m), C.long(n), C.long(k), C.float(alpha),
 		cfloats(a), C.long(lda), cfloats(b), C.long(ldb), cfloats(c), C.long(ldc), cfloats(e.bias), cfloats(e.z),
-		C.long(e.ldz), C.float(e.lo), C.float(e.hi), cfloats(work))
+		C.long(e.ldz), C.float(e.lo), C.float(e.hi), act, C.float(aa), C.float(ab), cfloats(work))
+	e.activateGo(m, n, c, ldc)
+}
+
+// cActivation is e's activation as the C epilogue takes it: CW_ACT_NONE
+// where there is none or activate.c lacks it (activateGo then applies it).
+func (e *epilogue) cActivation() (act C.int, a, b float32) {
+	if code, a, b, ok := cActivation(e.act); ok && e.act.Kind != engine.ActNone {
+		return code, a, b
+	}
+	return C.CW_ACT_NONE, 0, 0
+}
+
+// activateGo applies e's activation to the m×n matrix C (row stride ldc)
+// where activate.c lacks it.
+func (e *epilogue) activateGo(m, n int, c []float32, ldc int) {
+	if _, _, _, ok := cActivation(e.act); ok || e.act.Kind == engine.ActNone {
+		return
+	}
+	for i := range m {
+		activateGo(e.act, c[i*ldc:][:n])
+	}
 }
 
 // checkEpilogue panics unless e's bias and Z span an m×n product's.

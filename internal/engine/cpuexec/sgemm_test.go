@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
 // TestGemmISAs checks every GEMM the CPU runs against a float64 product,
@@ -134,6 +136,66 @@ func TestGemmEpilogue(t *testing.T) {
 						want = min(max(want, float64(e.lo)), float64(e.hi))
 						if got := float64(c[i*ldc+j]); !(math.Abs(got-want) <= 1e-5*(1+math.Sqrt(float64(k)))) {
 							t.Fatalf("%s: C[%d][%d] = %g, want %g", name, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmEpilogueActivation checks the epilogue's activations that are
+// no clip, on every GEMM the CPU runs (gemmInto on a packed B and
+// gemmEpilogue, the latter past a block of 512 columns): each element is
+// the product without the activation, activated by Go's loop, within the
+// C activations' error (TestActivateISAs), and exactly for one activate.c
+// lacks (Go's then); C's columns past the product are left alone.
+func TestGemmEpilogueActivation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	work := make([]float32, max(gemmWork, gonumWork))
+	acts := []engine.Activation{{Kind: engine.ActSilu}, {Kind: engine.ActSigmoid}, {Kind: engine.ActGelu},
+		{Kind: engine.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5}, {Kind: engine.ActLeakyRelu, Alpha: 0.1}}
+	for _, set := range isas() {
+		for _, s := range [][3]int{{9, 70, 300}, {3, 600, 20}} {
+			m, n, k := s[0], s[1], s[2]
+			ldc := n + 3
+			a, b, bias := randoms(rng, m*k), randoms(rng, k*n), randoms(rng, m)
+			panel := make([]float32, panelFloats(k, n))
+			packBWith(set, k, n, b, n, panel)
+			for _, act := range acts {
+				for _, packed := range []bool{true, false} {
+					run := func(act engine.Activation) []float32 {
+						c := make([]float32, need(m, n, ldc))
+						for i := range c {
+							c[i] = 7 // what the columns past n keep
+						}
+						e := epilogueOf(act)
+						e.bias = bias
+						if packed {
+							gemmIntoWith(set, m, n, k, a, k, panel, c, ldc, e, work)
+						} else {
+							gemmEpilogueWith(set, false, false, m, n, k, 1, a, k, b, n, c, ldc, e, work)
+						}
+						return c
+					}
+					got, want := run(act), run(engine.Activation{})
+					for i := range m {
+						activateGo(act, want[i*ldc:][:n])
+					}
+					name := fmt.Sprintf("%v %dx%dx%d %v packed %v", set, m, n, k, act.Kind, packed)
+					for i := range got {
+						if i%ldc >= n {
+							if got[i] != 7 {
+								t.Fatalf("%s: C[%d][%d] past the product = %g", name, i/ldc, i%ldc, got[i])
+							}
+							continue
+						}
+						tol := 2e-6 * math.Max(1, math.Abs(float64(want[i])))
+						if act.Kind == engine.ActLeakyRelu {
+							tol = 0
+						}
+						if !(math.Abs(float64(got[i]-want[i])) <= tol) {
+							t.Fatalf("%s: C[%d][%d] = %g, activated after %g", name, i/ldc, i%ldc, got[i], want[i])
 						}
 					}
 				}
