@@ -472,6 +472,15 @@ func operatorGraphs() []graph {
 		{name: "mul-squeeze-excite", input: []int{4, 5, 5}, build: func(b *modelgen.Builder, x string) string {
 			return b.Node("Mul", []string{x, b.Node("GlobalAveragePool", []string{x})})
 		}},
+		// EfficientNet's squeeze and excitation: 1 × 1 convolutions of a
+		// single position (Gemms of the images by the weights), with bias
+		// and SiLU, without bias and with a sigmoid.
+		{name: "squeeze-excite-convs", input: []int{40, 3, 3}, build: func(b *modelgen.Builder, x string) string {
+			s := conv(b, b.Node("GlobalAveragePool", []string{x}), 40, 10, 1, 1, false)
+			s = b.Node("Mul", []string{s, b.Node("Sigmoid", []string{s})})
+			s = b.Node("Sigmoid", []string{conv(b, s, 10, 40, 1, 1, true)})
+			return b.Node("Mul", []string{x, s})
+		}},
 		{name: "add-two-sided-broadcast", input: []int{4, 5, 6}, build: func(b *modelgen.Builder, x string) string {
 			g := b.Node("GlobalAveragePool", []string{x}) // [N,4,1,1]
 			c := conv(b, x, 4, 1, 1, 1, false)            // [N,1,5,6]
@@ -983,6 +992,19 @@ func TestOperators(t *testing.T) {
 			checkModel(t, g.model(), g.opts, 1, 3)
 		})
 	}
+}
+
+// TestSqueezeExciteBatches runs the squeeze-and-excitation case at batch
+// sizes whose Gemms take the packed GEMM (more images than sgemm.c's dot
+// products take), where TestOperators' take the dot products.
+func TestSqueezeExciteBatches(t *testing.T) {
+	for _, g := range operatorGraphs() {
+		if g.name == "squeeze-excite-convs" {
+			checkModel(t, g.model(), g.opts, 9, 16)
+			return
+		}
+	}
+	t.Fatal("no squeeze-excite-convs case")
 }
 
 // TestConvTransposeONNXExample checks ConvTranspose against ONNX's own

@@ -53,7 +53,7 @@ func TestConvShares(t *testing.T) {
 	for _, c := range []struct {
 		n, size, chans, groups, k int
 	}{
-		{1, 7, 512, 1, 3}, {1, 14, 256, 1, 3}, {1, 56, 64, 1, 3}, {3, 9, 80, 2, 3}, {2, 5, 12, 3, 1}, {1, 1, 2048, 1, 1},
+		{1, 7, 512, 1, 3}, {1, 14, 256, 1, 3}, {1, 56, 64, 1, 3}, {3, 9, 80, 2, 3}, {2, 5, 12, 3, 1}, {1, 1, 2048, 1, 3},
 	} {
 		o := &engine.Conv{
 			X:       engine.TensorRef{Region: engine.IO, Shape: []int{c.n, c.chans, c.size, c.size}},
