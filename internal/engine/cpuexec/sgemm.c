@@ -21,8 +21,8 @@
 // batch size) are dot products instead, B unpacked. Otherwise each element
 // of C is the same sum in the same order whatever its place in a tile.
 
+#include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "kernels.h"
 
@@ -46,27 +46,21 @@ static void pack_a(int tA, long mc, long kc, const float *a, long lda, float *ds
 	}
 }
 
-// pack_b writes rows [0, kc) and columns [0, nc) of op(B) as panels of nr
-// columns, each panel kc steps of nr floats; columns past nc are zero. Each
-// instruction set's pack_b copies whole panels of an untransposed B itself.
-static void pack_b(int tB, long kc, long nc, const float *b, long ldb, float *dst, int nr) {
+// pack_bt writes rows [0, kc) and columns [0, nc) of op(B) = Bᵀ (B's rows
+// are op(B)'s columns) as panels of nr columns, each panel kc steps of nr
+// floats; columns past nc are zero. (Each instruction set's NAME_pack
+// packs an untransposed B.)
+static void pack_bt(long kc, long nc, const float *b, long ldb, float *dst, int nr) {
 	for (long j0 = 0; j0 < nc; j0 += nr) {
 		long cols = nc - j0 < nr ? nc - j0 : nr;
-		if (tB) {
-			for (long j = 0; j < cols; j++) {
-				const float *s = b + (j0 + j) * ldb;
-				for (long p = 0; p < kc; p++)
-					dst[p * nr + j] = s[p];
-			}
-			for (long j = cols; j < nr; j++)
-				for (long p = 0; p < kc; p++)
-					dst[p * nr + j] = 0;
-		} else {
-			for (long p = 0; p < kc; p++) {
-				memcpy(dst + p * nr, b + p * ldb + j0, cols * sizeof(float));
-				memset(dst + p * nr + cols, 0, (nr - cols) * sizeof(float));
-			}
+		for (long j = 0; j < cols; j++) {
+			const float *s = b + (j0 + j) * ldb;
+			for (long p = 0; p < kc; p++)
+				dst[p * nr + j] = s[p];
 		}
+		for (long j = cols; j < nr; j++)
+			for (long p = 0; p < kc; p++)
+				dst[p * nr + j] = 0;
 		dst += kc * nr;
 	}
 }
@@ -94,7 +88,8 @@ typedef void micro_kernel(long kc, const float *a, long rs, long cs, const float
                           int mr, int nr, const struct tile_end *e);
 
 // A panel packer writes an untransposed B's rows [0, kc) and columns [0, nc)
-// as pack_b does.
+// as pack_bt does a transposed one's: panels of nr columns, the last
+// zero-padded.
 typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst);
 
 // TILE_END_VEC writes vector v of row i of a tile of C from sum, a vector
@@ -166,7 +161,7 @@ typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst
 	GO_VEC(NAME, ATTR, W)                                                                   \
 	TILE(NAME, NAME, ATTR, W, MR, 2)                                                        \
 	TILE(NAME, NAME##_half, ATTR, W, MR, 1)                                                 \
-	ATTR static void NAME##_pack(long kc, long nc, const float *b, long ldb, float *dst) {   \
+	ATTR CW_NO_LIBCALL static void NAME##_pack(long kc, long nc, const float *b, long ldb, float *dst) { \
 		long j0 = 0;                                                                        \
 		for (; j0 + 2 * (W) <= nc; j0 += 2 * (W), dst += kc * 2 * (W))                     \
 			for (long p = 0; p < kc; p++) {                                                 \
@@ -174,8 +169,18 @@ typedef void panel_packer(long kc, long nc, const float *b, long ldb, float *dst
 				*(NAME##_vec *)(dst + p * 2 * (W)) = *(const NAME##_vec *)s;                \
 				*(NAME##_vec *)(dst + p * 2 * (W) + (W)) = *(const NAME##_vec *)(s + (W));  \
 			}                                                                               \
+		/* The last panel's columns a float at a time, its rest zeros: a row's */          \
+		/* memcpy and memset of a few floats (ResNet's 196 positions end in 4, */          \
+		/* 49 in 17) were rep movs, whose start-up was most of their time. */               \
 		if (j0 < nc)                                                                        \
-			pack_b(0, kc, nc - j0, b + j0, ldb, dst, 2 * (W));                              \
+			for (long p = 0, cols = nc - j0; p < kc; p++) {                                 \
+				const float *s = b + p * ldb + j0;                                          \
+				float *d = dst + p * 2 * (W);                                               \
+				*(NAME##_vec *)d = (NAME##_vec){0};                                         \
+				*(NAME##_vec *)(d + (W)) = (NAME##_vec){0};                                 \
+				for (long j = 0; j < cols; j++)                                             \
+					d[j] = s[j];                                                            \
+			}                                                                               \
 	}
 
 // A few rows of A by a B given as rows of k (a fully connected layer's
@@ -334,7 +339,7 @@ void cw_sgemm(int isa, int tA, int tB, long m, long n, long k, float alpha, cons
 			long kc = k - pc < KC ? k - pc : KC;
 			e.first = pc == 0, e.last = pc + kc == k;
 			if (tB)
-				pack_b(1, kc, nc, b + jc * ldb + pc, ldb, pb, s->nr);
+				pack_bt(kc, nc, b + jc * ldb + pc, ldb, pb, s->nr);
 			else
 				s->pack(kc, nc, b + pc * ldb + jc, ldb, pb);
 			run_block(s, tA, m, nc, kc, tA ? a + pc * lda : a + pc, lda, pb, c + jc, ldc, alpha,

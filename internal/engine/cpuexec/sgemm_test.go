@@ -267,6 +267,24 @@ func randoms(rng *rand.Rand, n int) []float32 {
 	return v
 }
 
+// BenchmarkPackB packs 2304 rows of 49, 98 and 196 positions (a 3 × 3
+// convolution's patches over 256 channels; ResNet's 7 × 7 and 14 × 14
+// stages): whole panels and a last one of 17, 2 and 4 columns.
+func BenchmarkPackB(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{49, 98, 196} {
+		const k = 2304
+		src, panel := randoms(rng, k*n), make([]float32, panelFloats(k, n))
+		for _, set := range isas() {
+			b.Run(fmt.Sprintf("%dx%d/%v", k, n, set), func(b *testing.B) {
+				for b.Loop() {
+					packBWith(set, k, n, src, n, panel)
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkGemm times the GEMMs the CPU runs side by side on products of
 // the shapes the executor gives them: a convolution's unit (64 channels ×
 // up to 256 positions) at ResNet-50's depths, a Gemm op's block, and a
