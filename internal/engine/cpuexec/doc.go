@@ -11,15 +11,16 @@
 // a GEMM in the manner of BLIS that writes a convolution's bias, residual
 // and ReLU or Clip with the last block of each sum, and its other
 // activations (SiLU, GELU, …) over each block of rows it has written (each
-// tile of patches packed once for all the output channels); im2col.c, the patches;
-// depthwise.c, the depthwise convolutions, a vector's channels at a time
-// (each lane a channel, the input transposed into position vectors, so
-// that each tap is one multiply-add whatever the stride or plane size),
+// tile of patches packed once for all the output channels); im2col.c, the
+// patches; depthwise.c, the depthwise convolutions, a vector's channels at
+// a time (each lane a channel, the input transposed into position vectors,
+// so that each tap is one multiply-add whatever the stride or plane size),
 // and max and average pools, each plane padded and split by stride into
-// phases so that it is one run of vectors (phases.go); elementwise.c, the binary operators; activate.c, ReLU, Clip,
-// sigmoid, SiLU, the hard ones, exp, erf and GELU over a slice, a scale
-// and shift, and the softmax of a row; layernorm.c, LayerNorm's rows;
-// globalpool.c, the mean, sum or maximum of a plane.
+// phases so that it is one run of vectors (phases.go); elementwise.c, the
+// binary operators; activate.c, ReLU, Clip, sigmoid, SiLU, the hard ones,
+// exp, erf and GELU over a slice, a scale and shift, and the softmax of a
+// row; layernorm.c, LayerNorm's rows; globalpool.c, the mean, sum or
+// maximum of a plane.
 // Built without cgo, gonum's SGEMM and Go loops do the same, several times
 // slower (BenchmarkGemm, BenchmarkActivate, BenchmarkDepthwiseISAs,
 // BenchmarkPool and BenchmarkBinary run both side by side).

@@ -1,14 +1,13 @@
 package cpuexec
 
-// phases lays out the input plane of a window op (a depthwise convolution,
-// a max pool) for depthwise.c: copied, padded, into sh × sw phases (phase
-// a, b: the padded rows a, a+sh, … and columns b, b+sw, …; one phase, the
-// padded plane, for unit strides), each hs × ws floats. In that layout
-// every tap of the window reads at a fixed offset from the output position
-// r·ws + c, so a plane is one run of positions (the ws − ow columns past
-// each output row computed and dropped), without bounds tests or strided
-// reads, in vectors as long as the plane rather than its rows:
-// MobileNetV2's last planes are 7 × 7.
+// phases lays out the input plane of a window op (a pool for depthwise.c,
+// a depthwise convolution for its Go loops): copied, padded, into sh × sw
+// phases (phase a, b: the padded rows a, a+sh, … and columns b, b+sw, …;
+// one phase, the padded plane, for unit strides), each hs × ws floats. In
+// that layout every tap of the window reads at a fixed offset from the
+// output position r·ws + c, so a plane is one run of positions (the ws − ow
+// columns past each output row computed and dropped), without bounds tests
+// or strided reads, in vectors as long as the plane rather than its rows.
 type phases struct {
 	h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int // the op's geometry (input, output, window, strides, dilations, top and left padding)
 
