@@ -61,7 +61,8 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 	if o.Z.Present() && o.Z.Elems() != o.Y.Elems() {
 		return nil, 0, fmt.Errorf("residual %v for output %v", o.Z.Shape, y)
 	}
-	if k.h == 1 && k.w == 1 && k.p == 1 && o.KernelH == 1 && o.KernelW == 1 && o.Groups == 1 && !o.Z.Present() {
+	if k.h == 1 && k.w == 1 && k.p == 1 && o.KernelH == 1 && o.KernelW == 1 && o.PadTop == 0 && o.PadLeft == 0 &&
+		o.Groups == 1 && !o.Z.Present() { // the one output reads the one input, not the padding
 		return newPointGemm(o, k)
 	}
 	if k.cg == 1 && k.mg == 1 {

@@ -481,6 +481,12 @@ func operatorGraphs() []graph {
 			s = b.Node("Sigmoid", []string{conv(b, s, 10, 40, 1, 1, true)})
 			return b.Node("Mul", []string{x, s})
 		}},
+		// A 1 × 1 window over a single position that reads the padding,
+		// not the position (stride 2, one row and column of padding above
+		// and left): the bias alone, not a Gemm of the input.
+		{name: "conv1x1-one-position-in-padding", input: []int{3, 1, 1}, build: func(b *modelgen.Builder, x string) string {
+			return conv(b, x, 3, 4, 1, 1, false, ints("pads", 1, 1, 0, 0), ints("strides", 2, 2))
+		}},
 		{name: "add-two-sided-broadcast", input: []int{4, 5, 6}, build: func(b *modelgen.Builder, x string) string {
 			g := b.Node("GlobalAveragePool", []string{x}) // [N,4,1,1]
 			c := conv(b, x, 4, 1, 1, 1, false)            // [N,1,5,6]
