@@ -6,13 +6,17 @@ import (
 	"github.com/clockwork-go/clockwork/internal/engine"
 )
 
-// gemmKernel computes a Gemm op in tiles of mt × blockN of its block of Y:
+// gemmKernel computes a Gemm op in tiles of mt × nt of its block of Y:
 // initialise with Beta·C, accumulate Alpha·op(A)·op(B), activate. mt is
-// blockM times 4, 2 or 1, the most that leaves minGemmUnits tiles: each
-// tile's GEMM packs its columns of B once for all its rows.
+// blockM times 4, 2 or 1, the most that leaves minGemmUnits tiles with nt
+// of blockN, 96 or 64 columns, the widest that does: each tile's GEMM
+// packs its columns of B once for all its rows, so that B is packed once
+// for each tile of rows (ViT-B/16's 197 tokens were two tiles of 128 rows
+// by 128 columns, each packing the weights, and are one of 256 by 96 or
+// 128).
 type gemmKernel struct {
-	op             *engine.Gemm
-	mt, nMT, units int
+	op                 *engine.Gemm
+	mt, nt, nMT, units int
 }
 
 // minGemmUnits is the fewest tiles a Gemm is cut into where its rows allow,
@@ -42,11 +46,15 @@ func newGemm(o *engine.Gemm) (kernel, error) {
 	if !ok {
 		return nil, fmt.Errorf("inconsistent geometry M=%d N=%d K=%d N0=%d A%v B%v C%v Y%v", o.M, o.N, o.K, o.N0, o.A.Shape, o.B.Shape, o.C.Shape, o.Y.Shape)
 	}
-	nNT := (o.N + blockN - 1) / blockN
 	k := &gemmKernel{op: o}
+	var nNT int
+search:
 	for _, k.mt = range []int{4 * blockM, 2 * blockM, blockM} {
-		if k.nMT = (o.M + k.mt - 1) / k.mt; k.nMT*nNT >= minGemmUnits {
-			break
+		k.nMT = (o.M + k.mt - 1) / k.mt
+		for _, k.nt = range []int{blockN, 96, 64} {
+			if nNT = (o.N + k.nt - 1) / k.nt; k.nMT*nNT >= minGemmUnits {
+				break search
+			}
 		}
 	}
 	k.units = k.nMT * nNT
@@ -68,8 +76,8 @@ func (k *gemmKernel) run(mem *memory, part, parts int, s *scratch) {
 	lo, hi := span(k.units, part, parts)
 	for u := lo; u < hi; u++ {
 		i0 := u % k.nMT * k.mt
-		j0 := u / k.nMT * blockN
-		mb, nb := min(k.mt, o.M-i0), min(blockN, o.N-j0)
+		j0 := u / k.nMT * k.nt
+		mb, nb := min(k.mt, o.M-i0), min(k.nt, o.N-j0)
 		ao := i0 * o.LDA
 		if o.TransA {
 			ao = i0

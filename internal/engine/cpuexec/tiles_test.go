@@ -200,3 +200,85 @@ func TestConvPartsAnyOrder(t *testing.T) {
 		check("in the next op", run(forward, parts, func(int) *scratch { return workers[0] }))
 	}
 }
+
+// TestGemmTiles checks a Gemm op's tiles: every element of Y written once,
+// the same to the bit in one part as in sixteen or five, and within the
+// float64 product's rounding, for shapes whose rows make one tile of
+// narrower columns (ViT-B/16's 197 tokens by 768 and 2304 columns), several
+// tiles of rows, and few of either; B as given and transposed, a bias row
+// as C and GELU after.
+func TestGemmTiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, c := range []struct {
+		m, n, k, mt, nt int // the shape and the tiles newGemm should choose
+	}{
+		{197, 768, 40, 256, 96}, {197, 2304, 24, 256, 128}, {300, 130, 20, 128, 64}, {64, 64, 30, 64, 64},
+		{1000, 40, 12, 128, 128},
+	} {
+		for _, transB := range []bool{false, true} {
+			a := engine.TensorRef{Region: engine.IO, Shape: []int{c.m, c.k}}
+			b := engine.TensorRef{Region: engine.Weights, Shape: []int{c.k, c.n}}
+			bias := engine.TensorRef{Region: engine.Weights, Offset: b.Bytes(), Shape: []int{c.n}}
+			y := engine.TensorRef{Region: engine.IO, Offset: a.Bytes(), Shape: []int{c.m, c.n}}
+			ldb := c.n
+			if transB {
+				b.Shape, ldb = []int{c.n, c.k}, c.k
+			}
+			o := &engine.Gemm{A: a, B: b, C: bias, Y: y, M: c.m, N: c.n, K: c.k, TransB: transB, LDA: c.k, LDB: ldb,
+				LDY: c.n, Alpha: 1, Beta: 1, CColStride: 1, Act: engine.Activation{Kind: engine.ActGelu}}
+			kern, err := newGemm(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := kern.(*gemmKernel)
+			name := fmt.Sprintf("%d×%d×%d transB %v", c.m, c.n, c.k, transB)
+			if k.mt != c.mt || k.nt != c.nt {
+				t.Errorf("%s: tiles of %d × %d, want %d × %d", name, k.mt, k.nt, c.mt, c.nt)
+			}
+			m := &memory{io: make([]byte, y.Offset+y.Bytes()), pages: [][]byte{make([]byte, bias.Offset+bias.Bytes())}}
+			for _, v := range [][]float32{m.f32(a), m.f32(b), m.f32(bias)} {
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+				}
+			}
+			s := &scratch{buf: make([]float32, gemmWork)}
+			run := func(parts int) []float32 {
+				out := m.f32(y)
+				for i := range out {
+					out[i] = float32(math.NaN())
+				}
+				for part := range parts {
+					k.run(m, part, parts, s)
+				}
+				return slices.Clone(out)
+			}
+			want := run(1)
+			for _, parts := range []int{16, 5} {
+				got := run(parts)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: %d parts: Y[%d] = %v, in one part %v", name, parts, i, got[i], want[i])
+					}
+				}
+			}
+			av, bv, cv := m.f32(a), m.f32(b), m.f32(bias)
+			for i := range c.m {
+				for j := range c.n {
+					sum := float64(cv[j])
+					for p := range c.k {
+						bij := bv[p*c.n+j]
+						if transB {
+							bij = bv[j*c.k+p]
+						}
+						sum += float64(av[i*c.k+p]) * float64(bij)
+					}
+					ref := []float32{float32(sum)}
+					activateGo(o.Act, ref)
+					if got := want[i*c.n+j]; !(math.Abs(float64(got-ref[0])) <= 1e-5*math.Max(1, math.Abs(float64(ref[0])))) {
+						t.Fatalf("%s: Y[%d][%d] = %v, want %v", name, i, j, got, ref[0])
+					}
+				}
+			}
+		}
+	}
+}
