@@ -92,7 +92,7 @@ func packBWith(set isa, k, n int, b []float32, ldb int, panel []float32) {
 	C.cw_pack_b(C.int(set), C.long(k), C.long(n), cfloats(b), C.long(ldb), cfloats(panel))
 }
 
-// gemmInto writes clip(A·B + bias + Z) into the m×n matrix C (row stride
+// gemmInto writes act(clip(A·B + bias + Z)) into the m×n matrix C (row stride
 // ldc), as e says, on the calling goroutine. A is m×k (row stride lda), B
 // k×n as packB packed it into panel. work holds gemmWork floats.
 func gemmInto(m, n, k int, a []float32, lda int, panel []float32, c []float32, ldc int, e epilogue, work []float32) {
@@ -120,7 +120,7 @@ func gemmIntoWith(set isa, m, n, k int, a []float32, lda int, panel []float32, c
 	e.activateGo(m, n, c, ldc)
 }
 
-// gemmEpilogue writes clip(alpha·op(A)·op(B) + bias + Z) into the m×n
+// gemmEpilogue writes act(clip(alpha·op(A)·op(B) + bias + Z)) into the m×n
 // matrix C (row stride ldc), as e says, on the calling goroutine: gemmAcc
 // with an epilogue, which sets C from bias and Z with the first block of
 // the product's depth rather than adding to it. k > 0.

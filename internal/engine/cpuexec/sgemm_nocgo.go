@@ -17,14 +17,14 @@ func gemmAcc(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []
 // reads it. panel holds panelFloats(k, n) floats.
 func packB(k, n int, b []float32, ldb int, panel []float32) { packBGo(k, n, b, ldb, panel) }
 
-// gemmInto writes clip(A·B + bias + Z) into the m×n matrix C (row stride
+// gemmInto writes act(clip(A·B + bias + Z)) into the m×n matrix C (row stride
 // ldc), as e says, on the calling goroutine. A is m×k (row stride lda), B
 // k×n as packB packed it into panel. work holds gemmWork floats.
 func gemmInto(m, n, k int, a []float32, lda int, panel []float32, c []float32, ldc int, e epilogue, work []float32) {
 	gemmIntoGonum(m, n, k, a, lda, panel, n, c, ldc, e, work)
 }
 
-// gemmEpilogue writes clip(alpha·op(A)·op(B) + bias + Z) into the m×n
+// gemmEpilogue writes act(clip(alpha·op(A)·op(B) + bias + Z)) into the m×n
 // matrix C (row stride ldc), as e says, with gonum's Sgemm. k > 0.
 func gemmEpilogue(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, e epilogue, work []float32) {
 	gemmEpilogueGonum(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, e, work)
