@@ -81,7 +81,7 @@ func TestDepthwiseISAs(t *testing.T) {
 			run := func(set isa) []float32 {
 				y := make([]float32, units*p)
 				for i := range y {
-					y[i] = 7 // what planes 0 and 5 keep
+					y[i] = 7 // what the units and rows not written keep
 				}
 				work := make([]float32, d.cFloats(d.band)) // exactly: make asan sees past it
 				if set == isaGo {
@@ -159,7 +159,7 @@ func TestPoolISAs(t *testing.T) {
 		run := func(set isa) []float32 {
 			y := make([]float32, units*oh*ow)
 			for i := range y {
-				y[i] = 7 // what planes 0 and 5 keep
+				y[i] = 7 // what the units and rows not written keep
 			}
 			k.phasePlanesWith(set, x, y, make([]float32, k.work()), 1, units-1)
 			return y
