@@ -70,6 +70,10 @@ func newConv(o *engine.Conv) (kernel, int, error) {
 			return d, d.work(), nil
 		}
 	}
+	if winogradFits(k) {
+		w, scratch := newWinograd(k)
+		return w, scratch, nil
+	}
 	k.epi = epilogueOf(o.Act)
 	k.direct = o.KernelH == 1 && o.KernelW == 1 && o.StrideH == 1 && o.StrideW == 1 &&
 		o.PadTop == 0 && o.PadLeft == 0 && k.oh == k.h && k.ow == k.w

@@ -296,7 +296,7 @@ func TestIm2colISAs(t *testing.T) {
 			KernelH: kh, KernelW: kw, StrideH: s, StrideW: s, DilationH: d, DilationW: d,
 			PadTop: pt, PadLeft: pl, PadBottom: pb, PadRight: pr, Groups: 1,
 		}
-		kern, _, err := newConv(o)
+		kern, _, err := newIm2colConv(o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -390,7 +390,7 @@ func BenchmarkIm2col(b *testing.B) {
 			KernelH: c.k, KernelW: c.k, StrideH: c.s, StrideW: c.s, DilationH: 1, DilationW: 1,
 			PadTop: c.p, PadLeft: c.p, PadBottom: c.p, PadRight: c.p, Groups: 1,
 		}
-		kern, _, err := newConv(o)
+		kern, _, err := newIm2colConv(o)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -33,16 +33,6 @@
 // whose vectors are named vec.
 #define DW_AT(p, t) (*(vec *)((p) + (t)))
 
-// CW_SHUFFLE is the vector of lanes idx… of a's lanes then b's (a's lane i
-// is i, b's W + i); T is the vectors' int vector type (GCC's
-// __builtin_shuffle takes the indices as one, and GCC 11 has no
-// __builtin_shufflevector).
-#if defined(__clang__)
-#define CW_SHUFFLE(T, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
-#else
-#define CW_SHUFFLE(T, a, b, ...) __builtin_shuffle(a, b, (T){__VA_ARGS__})
-#endif
-
 // DW_TRANSPOSE_W(r, T) transposes the W × W floats of the W vectors
 // r[0..W): for each bit s of a lane's index, rows k and k + s (k without
 // bit s) exchange the floats whose lane has bit s and row has not with

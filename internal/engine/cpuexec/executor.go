@@ -22,6 +22,7 @@ type Executor struct {
 	plan    *engine.Plan
 	kernels []kernel
 	scratch int     // floats of scratch each worker needs
+	shared  int     // floats of memory the workers share
 	pageEnd []int64 // bytes of each weights page the plan reads
 }
 
@@ -30,6 +31,15 @@ type Executor struct {
 // Workers run in any order on any worker, each once, with the same result.
 type kernel interface {
 	run(m *memory, part, parts int, s *scratch)
+}
+
+// A staged kernel's work comes in stages, each a kernel whose every part
+// is done before the next stage starts (a Winograd convolution transforms
+// its filters into the memory the workers share, then convolves). Its
+// own run is not called.
+type staged interface {
+	kernel
+	stages() []kernel
 }
 
 // New prepares a plan. It checks every op's operands, so a Run with
@@ -48,6 +58,9 @@ func New(plan *engine.Plan) (*Executor, error) {
 		}
 		e.kernels = append(e.kernels, k)
 		e.scratch = max(e.scratch, scratch)
+		if sk, ok := k.(interface{ sharedFloats() int }); ok {
+			e.shared = max(e.shared, sk.sharedFloats())
+		}
 	}
 	return e, nil
 }
@@ -92,8 +105,8 @@ func (e *Executor) run(w *Workers, mem Memory, rounds int, now func() int64, too
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.reserve(e.scratch)
-	w.mem = memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages}
+	w.reserve(e.scratch, e.shared)
+	w.mem = memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages, shared: w.shared}
 	for r := range rounds {
 		for i, k := range e.kernels {
 			if now == nil {
@@ -137,10 +150,11 @@ func aligned(b []byte) bool {
 	return len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%4 == 0
 }
 
-// memory is Memory during a run.
+// memory is Memory during a run, and the memory the workers share.
 type memory struct {
 	io, ws []byte
 	pages  [][]byte
+	shared []float32
 }
 
 // f32 views a tensor as float32s in place. Offsets were checked by New and

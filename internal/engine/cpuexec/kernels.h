@@ -114,6 +114,16 @@ static inline int cw_hi_bound(float hi) {
 // CW_UNUSED marks a helper a file may not call (-Wunused-function).
 #define CW_UNUSED __attribute__((unused))
 
+// CW_SHUFFLE is the vector of lanes idx… of a's lanes then b's (a's lane i
+// is i, b's W + i); T is the vectors' int vector type (GCC's
+// __builtin_shuffle takes the indices as one, and GCC 11 has no
+// __builtin_shufflevector).
+#if defined(__clang__)
+#define CW_SHUFFLE(T, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define CW_SHUFFLE(T, a, b, ...) __builtin_shuffle(a, b, (T){__VA_ARGS__})
+#endif
+
 // GO_VEC defines, for vectors of W floats, NAME_vec (loads and stores at
 // any float's alignment), NAME_int, NAME_splat (every lane f: f − (+0) is
 // f, -0 included, and compiles to a broadcast; a loop of lane stores let
@@ -322,3 +332,32 @@ int cw_im2col_panels(int isa, const struct cw_window *g, long cg, const float *x
 // cw_im2col_work is the floats of work cw_im2col_panels needs for up to np
 // positions.
 long cw_im2col_work(const struct cw_window *g, long np);
+
+// A convolution by Winograd's F(2×2, 3×3) (winograd.c, for winograd.go's
+// kernel), its outputs in tiles of 2 × 2, tw tiles a row, tile t at
+// output row 2·(t / tw) and column 2·(t mod tw). cw_winograd_filters writes
+// the transforms G g Gᵀ of 3 × 3 filters [f0, f1) of w (9 floats each, mc
+// in all) to u, element ξ of filter f at u[ξ·mc + f].
+void cw_winograd_filters(int isa, long mc, const float *w, float *u, long f0, long f1);
+
+// cw_winograd_input writes the transforms Bᵀ d B of the 4 × 4 input
+// patches d (the padding zero) of tiles [t0, t0+nt) of the c planes at x to
+// v, element ξ of channel ch's tile t at v[(ch·16 + ξ)·ld + t − t0], ld at
+// least nt + 16 (a row's last vector may write past its tiles). work holds
+// cw_winograd_work(tw) floats.
+void cw_winograd_input(int isa, const struct cw_window *g, long c, long tw, const float *x, float *v, long ld, long t0,
+                       long nt, float *work);
+
+// cw_winograd_output writes the outputs Aᵀ M A + bias + Z of tiles [t0,
+// t0+nt) of the m output planes at y (bias NULL for none, z the planes of
+// Z or NULL), M of channel ch at mo as cw_winograd_input writes an input
+// channel's (reading up to 15 floats past a row's tiles), clipped to [lo,
+// hi] as Go's min(max(v, lo), hi), then activation act with parameters a
+// and b (CW_ACT_NONE for none). work holds cw_winograd_work(tw) floats.
+void cw_winograd_output(int isa, const struct cw_window *g, long m, long tw, const float *mo, long ld,
+                        const float *bias, const float *z, float *y, long t0, long nt, float lo, float hi, int act,
+                        float a, float b, float *work);
+
+// cw_winograd_work is the floats of work the Winograd transforms take for
+// tw tiles a row.
+long cw_winograd_work(long tw);

@@ -28,7 +28,7 @@ func TestConvTiles(t *testing.T) {
 			KernelH: c.k, KernelW: c.k, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1,
 			PadTop: c.k / 2, PadLeft: c.k / 2, PadBottom: c.k / 2, PadRight: c.k / 2, Groups: 1,
 		}
-		kern, _, err := newConv(o)
+		kern, _, err := newIm2colConv(o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestConvShares(t *testing.T) {
 			KernelH: c.k, KernelW: c.k, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1,
 			PadTop: c.k / 2, PadLeft: c.k / 2, PadBottom: c.k / 2, PadRight: c.k / 2, Groups: c.groups,
 		}
-		kern, _, err := newConv(o)
+		kern, _, err := newIm2colConv(o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,6 +138,14 @@ func TestConvPartsAnyOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := &memory{io: make([]byte, y.Offset+y.Bytes()), pages: [][]byte{make([]byte, b.Offset+b.Bytes())}}
+		stages := []kernel{k}
+		if st, ok := k.(staged); ok { // Winograd's: its filters' transforms, then the tiles
+			stages = st.stages()
+			m.shared = make([]float32, k.(interface{ sharedFloats() int }).sharedFloats())
+			for i := range m.shared {
+				m.shared[i] = float32(math.NaN())
+			}
+		}
 		for _, v := range [][]float32{m.f32(x), m.f32(w), m.f32(b)} {
 			for i := range v {
 				v[i] = float32(rng.NormFloat64())
@@ -160,8 +168,10 @@ func TestConvPartsAnyOrder(t *testing.T) {
 			for i := range out {
 				out[i] = float32(math.NaN())
 			}
-			for i, part := range order {
-				k.run(m, part, parts, on(i))
+			for _, k := range stages {
+				for i, part := range order {
+					k.run(m, part, parts, on(i))
+				}
 			}
 			return slices.Clone(out)
 		}

@@ -1,0 +1,126 @@
+package cpuexec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/clockwork-go/clockwork/internal/engine"
+)
+
+// winogradConv is a 3 × 3 convolution of c channels to m over n images of
+// size × size, padded by one (ResNet's), with bias, residual and ReLU, and
+// memory for it filled at random.
+func winogradConv(rng *rand.Rand, n, c, m, size int) (*engine.Conv, *memory) {
+	x := engine.TensorRef{Region: engine.IO, Shape: []int{n, c, size, size}}
+	y := engine.TensorRef{Region: engine.IO, Offset: x.Bytes(), Shape: []int{n, m, size, size}}
+	z := engine.TensorRef{Region: engine.IO, Offset: y.Offset + y.Bytes(), Shape: []int{n, m, size, size}}
+	w := engine.TensorRef{Region: engine.Weights, Shape: []int{m, c, 3, 3}}
+	b := engine.TensorRef{Region: engine.Weights, Offset: w.Bytes(), Shape: []int{m}}
+	o := &engine.Conv{X: x, W: w, B: b, Z: z, Y: y, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1,
+		DilationH: 1, DilationW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 1,
+		Act: engine.Activation{Kind: engine.ActRelu}}
+	mem := &memory{io: make([]byte, z.Offset+z.Bytes()), pages: [][]byte{make([]byte, b.Offset+b.Bytes())}}
+	for _, t := range []engine.TensorRef{x, z, w, b} {
+		v := mem.f32(t)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+	}
+	return o, mem
+}
+
+// TestWinogradConv checks Winograd's kernel against the GEMM over the
+// patches on whole convolutions (bias, residual and ReLU; odd planes;
+// several images, units that span two), run by one worker and by three,
+// within 1e-5 of the direct sums relative to the larger of the output and
+// the outputs' root mean square (a sum of many terms that cancel to near
+// zero is as far from its exact value as the terms' rounding errors).
+func TestWinogradConv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	defer func(n int) { winogradMinTiles = n }(winogradMinTiles)
+	winogradMinTiles = 1 // and for as few tiles as 7 × 7 planes have
+	for _, c := range []struct{ n, c, m, size int }{
+		{1, 64, 64, 56}, {3, 5, 7, 13}, {2, 16, 24, 20}, {4, 40, 8, 7}, {1, 3, 200, 24},
+	} {
+		o, mem := winogradConv(rng, c.n, c.c, c.m, c.size)
+		outputs := func(newK func(*engine.Conv) (kernel, int, error), workers int) []float32 {
+			k, scratch, err := newK(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := NewWorkers(workers)
+			defer w.Close()
+			shared := 0
+			if s, ok := k.(interface{ sharedFloats() int }); ok {
+				shared = s.sharedFloats()
+			}
+			w.reserve(scratch, shared)
+			mem.shared = w.shared
+			y := mem.f32(o.Y)
+			for i := range y {
+				y[i] = float32(math.NaN())
+			}
+			w.do(k, mem)
+			if _, ok := k.(*winogradKernel); ok != (workers > 0) {
+				t.Fatalf("%+v: %T", c, k)
+			}
+			return slices.Clone(y)
+		}
+		want := outputs(newIm2colConv, 0)
+		var rms float64
+		for _, w := range want {
+			rms += float64(w) * float64(w) / float64(len(want))
+		}
+		rms = math.Sqrt(rms)
+		for _, workers := range []int{1, 3} {
+			got := outputs(newConv, workers)
+			for i := range want {
+				if g, w := float64(got[i]), float64(want[i]); !(math.Abs(g-w) <= 1e-5*max(1, math.Abs(w), rms)) {
+					t.Fatalf("%+v, %d workers: output %d = %v, want %v", c, workers, i, g, w)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkWinograd times ResNet's 3 × 3 convolutions by Winograd's
+// F(2×2, 3×3) and as GEMMs over their patches, side by side, on the
+// machine's CPUs.
+func BenchmarkWinograd(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct{ n, chans, size int }{
+		{1, 64, 56}, {1, 128, 28}, {1, 256, 14}, {4, 256, 14}, {4, 512, 7}, {16, 512, 7},
+	} {
+		o, mem := winogradConv(rng, c.n, c.chans, c.chans, c.size)
+		for _, way := range []string{"winograd", "im2col"} {
+			b.Run(fmt.Sprintf("%dx%dx%d²/%s", c.n, c.chans, c.size, way), func(b *testing.B) {
+				newK := newConv
+				if way == "im2col" {
+					newK = newIm2colConv
+				}
+				k, scratch, err := newK(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, ok := k.(*winogradKernel); ok != (way == "winograd") {
+					b.Skipf("%T", k)
+				}
+				w := NewWorkers(0)
+				defer w.Close()
+				shared := 0
+				if s, ok := k.(interface{ sharedFloats() int }); ok {
+					shared = s.sharedFloats()
+				}
+				w.reserve(scratch, shared)
+				mem.shared = w.shared
+				for b.Loop() {
+					w.do(k, mem)
+				}
+				b.ReportMetric(2*float64(c.n*c.chans*c.chans*9*c.size*c.size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
