@@ -4,7 +4,10 @@
 //
 // Convolutions are lowered to matrix products (im2col, skipped for 1×1
 // stride-1 convolutions whose input already is the column matrix; direct
-// loops for depthwise convolutions). The hot loops are C, compiled for
+// loops for depthwise convolutions); a 3 × 3 one of unit stride with
+// enough outputs takes Winograd's F(2×2, 3×3) instead (winograd.go):
+// 16 products of the filters' and the patches' transforms, 2.25 times
+// fewer multiply-adds. The hot loops are C, compiled for
 // AVX-512, AVX2 + FMA and the compiler's baseline vectors (SSE2 on x86-64,
 // NEON on arm64), the widest the CPU has chosen at start-up (isa.go), by
 // GCC or clang (make cross tests both, and arm64 under qemu-user): sgemm.c,
@@ -20,7 +23,7 @@
 // binary operators; activate.c, ReLU, Clip, sigmoid, SiLU, the hard ones,
 // exp, erf and GELU over a slice, a scale and shift, and the softmax of a
 // row; layernorm.c, LayerNorm's rows; globalpool.c, the mean, sum or
-// maximum of a plane.
+// maximum of a plane; winograd.c, Winograd's transforms.
 // Built without cgo, gonum's SGEMM and Go loops do the same, several times
 // slower (BenchmarkGemm, BenchmarkActivate, BenchmarkDepthwiseISAs,
 // BenchmarkPool and BenchmarkBinary run both side by side).
@@ -29,11 +32,14 @@
 // of worker goroutines (Workers), so one inference uses every core at any
 // batch size: each worker owns a run of parts of each op and takes the
 // others' last parts when its own are done, so that a core that is slow
-// for a while delays the op by a part, not by its share. Nothing is allocated per run: tensors are bound to the
-// caller's IO, workspace and weights page buffers, and im2col tiles and
-// packed panels use per-worker scratch owned by the Workers. That scratch
-// is the only memory the CPU needs beyond the plan's workspace; it is kept
-// separate because it is a property of this executor, not of the model.
+// for a while delays the op by a part, not by its share. Nothing is
+// allocated per run: tensors are bound to the caller's IO, workspace and
+// weights page buffers; im2col tiles and packed panels use per-worker
+// scratch owned by the Workers, and the filters of a Winograd convolution,
+// transformed at each run from the weights wherever their pages are,
+// memory the Workers share. That scratch and shared memory are all the
+// CPU needs beyond the plan's workspace; they are kept separate because
+// they are a property of this executor, not of the model.
 //
 // Executor.Profile runs a plan as Run does, timing each op apart
 // (clockwork-bench ops prints it): where a model's time goes, and how near
