@@ -47,7 +47,7 @@ cross:
 # the kernels stay inside them, stack buffers included). -short: fewer
 # random geometries in the slowest two.
 asan:
-	$(GO) test -asan -short -count=1 -run 'ISAs|Epilogue|Geometries|Layouts|Operators|ConvParts' ./internal/engine/cpuexec
+	$(GO) test -asan -short -count=1 -run 'ISAs|Epilogue|Geometries|Layouts|Operators|ConvParts|Winograd' ./internal/engine/cpuexec
 
 # onnxruntime's npm package, its CPU library alone (its install script
 # would download a GPU build), for TestOnnxruntime: node and npm needed.

@@ -33,7 +33,7 @@ func TestWinogradISAs(t *testing.T) {
 			continue
 		}
 		oh, ow := h+pt+pb-2, wd+pl+pr-2
-		c, m := 1+rng.IntN(9), 1+rng.IntN(9)
+		c, m := 2+rng.IntN(8), 1+rng.IntN(9) // one channel to one is a depthwise convolution
 		o := &engine.Conv{
 			X:       engine.TensorRef{Region: engine.IO, Shape: []int{1, c, h, wd}},
 			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{m, c, 3, 3}},
