@@ -38,16 +38,23 @@ var winogradMinTiles = 128
 
 // winogradBudget is the floats of a unit's V and M at most (in L2), and
 // minWinogradUnits the units the tiles are cut into where they allow.
+// winogradMaxFilters bounds U (ResNet's and VGG's 512 × 512 filters make
+// 4 Mi floats) and winogradMaxChannels the input and output channels
+// together (a unit's V and M take 16 floats a channel a tile): a
+// convolution past either, whose memory would grow with it, stays a GEMM.
 const (
-	winogradBudget   = 256 << 10
-	minWinogradUnits = 16
+	winogradBudget      = 256 << 10
+	minWinogradUnits    = 16
+	winogradMaxFilters  = 4 << 20
+	winogradMaxChannels = 4096
 )
 
 // winogradFits says whether k is a convolution newWinograd computes.
 func winogradFits(k *convKernel) bool {
 	o := k.op
 	return o.KernelH == 3 && o.KernelW == 3 && o.StrideH == 1 && o.StrideW == 1 && o.DilationH == 1 &&
-		o.DilationW == 1 && k.groups == 1 && k.n*((k.oh+1)/2)*((k.ow+1)/2) >= winogradMinTiles
+		o.DilationW == 1 && k.groups == 1 && k.n*((k.oh+1)/2)*((k.ow+1)/2) >= winogradMinTiles &&
+		16*k.m*k.c <= winogradMaxFilters && k.c+k.m <= winogradMaxChannels
 }
 
 func newWinograd(k *convKernel) (*winogradKernel, int) {

@@ -124,3 +124,33 @@ func BenchmarkWinograd(b *testing.B) {
 		}
 	}
 }
+
+// TestWinogradFits checks which convolutions newConv gives Winograd's
+// kernel: 3 × 3, unit stride and dilation, one group, 128 tiles or more,
+// and filters and channels within the bounds on its memory.
+func TestWinogradFits(t *testing.T) {
+	for _, c := range []struct {
+		n, c, m, size, stride, groups int
+		want                          bool
+	}{
+		{1, 64, 64, 56, 1, 1, true}, {1, 128, 128, 28, 1, 1, true}, {1, 256, 256, 14, 1, 1, false}, // 49 tiles
+		{3, 256, 256, 14, 1, 1, true}, {16, 512, 512, 7, 1, 1, true}, {8, 1024, 1024, 7, 1, 1, false}, // U of 16 Mi floats
+		{1, 8, 4090, 32, 1, 1, false}, {1, 64, 64, 56, 2, 1, false}, {1, 64, 64, 56, 1, 2, false},
+	} {
+		oh := (c.size+2-3)/c.stride + 1
+		o := &engine.Conv{
+			X:       engine.TensorRef{Region: engine.IO, Shape: []int{c.n, c.c, c.size, c.size}},
+			W:       engine.TensorRef{Region: engine.Weights, Shape: []int{c.m, c.c / c.groups, 3, 3}},
+			Y:       engine.TensorRef{Region: engine.IO, Shape: []int{c.n, c.m, oh, oh}},
+			KernelH: 3, KernelW: 3, StrideH: c.stride, StrideW: c.stride, DilationH: 1, DilationW: 1,
+			PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: c.groups,
+		}
+		k, _, err := newConv(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := k.(*winogradKernel); ok != c.want {
+			t.Errorf("%+v: %T", c, k)
+		}
+	}
+}
