@@ -17,16 +17,16 @@ import "math"
 //
 // The kernel runs in two stages: the filters' transforms (U, 16 floats for
 // every filter's 9, in the workers' shared memory), then the tiles, in
-// units of up to tb tiles of one image: their patches transformed into
-// scratch (V), the 16 GEMMs into scratch (M), and the outputs Aᵀ M A with
-// the bias and residual added and activated. U is made on every run, as
+// units of tb tiles (of all images in turn, so that a unit may take the
+// end of one image and the start of the next): their patches transformed
+// into scratch (V), the 16 GEMMs into scratch (M), and the outputs Aᵀ M A
+// with the bias and residual added and activated. U is made on every run, as
 // the weights are wherever the run's pages are; it costs 16·m·c floats
 // written against 16·m·c·tiles multiply-adds, so the kernel is chosen
 // where there are at least winogradMinTiles tiles (newConv).
 type winogradKernel struct {
 	conv       *convKernel
-	th, tw     int // tiles down and across an output plane
-	tiles      int // tiles an image
+	tw, tiles  int // tiles across an output plane, and in all
 	tb, units  int // tiles a unit (of all images' in turn: a unit may span two), units
 	stageList  []kernel
 	filtersLen int // floats of U
@@ -58,8 +58,8 @@ func winogradFits(k *convKernel) bool {
 }
 
 func newWinograd(k *convKernel) (*winogradKernel, int) {
-	w := &winogradKernel{conv: k, th: (k.oh + 1) / 2, tw: (k.ow + 1) / 2}
-	w.tiles = w.th * w.tw
+	w := &winogradKernel{conv: k, tw: (k.ow + 1) / 2}
+	w.tiles = (k.oh + 1) / 2 * w.tw
 	all := k.n * w.tiles
 	w.tb = max(panelWidth, (winogradBudget/(16*(k.c+k.m))-winogradSlack)/panelWidth*panelWidth)
 	for w.tb > panelWidth && (all+w.tb-1)/w.tb < minWinogradUnits {
