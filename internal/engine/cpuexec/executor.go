@@ -33,6 +33,15 @@ type kernel interface {
 	run(m *memory, part, parts int, s *scratch)
 }
 
+// sharedFloats is the floats of memory that all workers share that k
+// needs (a Winograd convolution's transformed filters), or 0.
+func sharedFloats(k kernel) int {
+	if s, ok := k.(interface{ sharedFloats() int }); ok {
+		return s.sharedFloats()
+	}
+	return 0
+}
+
 // A staged kernel's work comes in stages, each a kernel whose every part
 // is done before the next stage starts (a Winograd convolution transforms
 // its filters into the memory the workers share, then convolves). Its
@@ -58,9 +67,7 @@ func New(plan *engine.Plan) (*Executor, error) {
 		}
 		e.kernels = append(e.kernels, k)
 		e.scratch = max(e.scratch, scratch)
-		if sk, ok := k.(interface{ sharedFloats() int }); ok {
-			e.shared = max(e.shared, sk.sharedFloats())
-		}
+		e.shared = max(e.shared, sharedFloats(k))
 	}
 	return e, nil
 }

@@ -141,7 +141,7 @@ func TestConvPartsAnyOrder(t *testing.T) {
 		stages := []kernel{k}
 		if st, ok := k.(staged); ok { // Winograd's: its filters' transforms, then the tiles
 			stages = st.stages()
-			m.shared = make([]float32, k.(interface{ sharedFloats() int }).sharedFloats())
+			m.shared = make([]float32, sharedFloats(k))
 			for i := range m.shared {
 				m.shared[i] = float32(math.NaN())
 			}

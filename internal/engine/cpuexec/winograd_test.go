@@ -32,6 +32,13 @@ func winogradConv(rng *rand.Rand, n, c, m, size int) (*engine.Conv, *memory) {
 	return o, mem
 }
 
+// bind gives w's workers the scratch and shared memory k needs, and mem
+// the shared.
+func bind(w *Workers, k kernel, scratch int, mem *memory) {
+	w.reserve(scratch, sharedFloats(k))
+	mem.shared = w.shared
+}
+
 // TestWinogradConv checks Winograd's kernel against the GEMM over the
 // patches on whole convolutions (bias, residual and ReLU; odd planes;
 // several images, units that span two), run by one worker and by three,
@@ -53,12 +60,7 @@ func TestWinogradConv(t *testing.T) {
 			}
 			w := NewWorkers(workers)
 			defer w.Close()
-			shared := 0
-			if s, ok := k.(interface{ sharedFloats() int }); ok {
-				shared = s.sharedFloats()
-			}
-			w.reserve(scratch, shared)
-			mem.shared = w.shared
+			bind(w, k, scratch, mem)
 			y := mem.f32(o.Y)
 			for i := range y {
 				y[i] = float32(math.NaN())
@@ -110,12 +112,7 @@ func BenchmarkWinograd(b *testing.B) {
 				}
 				w := NewWorkers(0)
 				defer w.Close()
-				shared := 0
-				if s, ok := k.(interface{ sharedFloats() int }); ok {
-					shared = s.sharedFloats()
-				}
-				w.reserve(scratch, shared)
-				mem.shared = w.shared
+				bind(w, k, scratch, mem)
 				for b.Loop() {
 					w.do(k, mem)
 				}
