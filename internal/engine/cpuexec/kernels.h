@@ -344,7 +344,7 @@ void cw_winograd_filters(int isa, long mc, const float *w, float *u, long f0, lo
 // patches d (the padding zero) of tiles [t0, t0+nt) of the c planes at x to
 // v, element ξ of channel ch's tile t at v[(ch·16 + ξ)·ld + t − t0], ld at
 // least nt + 16 (a row's last vector may write past its tiles). work holds
-// cw_winograd_work(tw) floats.
+// cw_winograd_work(tw, nt) floats.
 void cw_winograd_input(int isa, const struct cw_window *g, long c, long tw, const float *x, float *v, long ld, long t0,
                        long nt, float *work);
 
@@ -353,11 +353,11 @@ void cw_winograd_input(int isa, const struct cw_window *g, long c, long tw, cons
 // Z or NULL), M of channel ch at mo as cw_winograd_input writes an input
 // channel's (reading up to 15 floats past a row's tiles), clipped to [lo,
 // hi] as Go's min(max(v, lo), hi), then activation act with parameters a
-// and b (CW_ACT_NONE for none). work holds cw_winograd_work(tw) floats.
+// and b (CW_ACT_NONE for none). work holds cw_winograd_work(tw, nt) floats.
 void cw_winograd_output(int isa, const struct cw_window *g, long m, long tw, const float *mo, long ld,
                         const float *bias, const float *z, float *y, long t0, long nt, float lo, float hi, int act,
                         float a, float b, float *work);
 
 // cw_winograd_work is the floats of work the Winograd transforms take for
-// tw tiles a row.
-long cw_winograd_work(long tw);
+// tw tiles a row, up to tb a call.
+long cw_winograd_work(long tw, long tb);

@@ -69,17 +69,21 @@ func newWinograd(k *convKernel) (*winogradKernel, int) {
 	w.units = (all + w.tb - 1) / w.tb
 	w.filtersLen = 16 * k.m * k.c
 	w.stageList = []kernel{winogradFilters{w}, w}
-	return w, 16*(k.c+k.m)*(w.tb+winogradSlack) + gemmWork + w.transformWork()
+	return w, 16*(k.c+k.m)*(w.tb+winogradSlack) + gemmWork + w.transformWork(w.tb)
 }
 
 // winogradSlack is the floats a row of V or M has past its tiles: the
 // transforms' vectors run up to 15 past a row of tiles.
 const winogradSlack = 16
 
-// transformWork is the floats of work the transforms take, winograd.c's
-// cw_winograd_work: the input's 4 padded rows and 16 rows of column sums
-// (the output's two rows are fewer).
-func (w *winogradKernel) transformWork() int { return 4*(2*w.tw+34) + 16*(w.tw+16) }
+// transformWork is the floats of work the transforms of up to nt tiles
+// take, winograd.c's cw_winograd_work: the input's padded rows (those of
+// the rows of tiles nt tiles touch, one more than they fill) and 16 rows
+// of column sums (the output's two rows are fewer; the Go loops take 4
+// padded rows).
+func (w *winogradKernel) transformWork(nt int) int {
+	return (2*((nt+w.tw-1)/w.tw+1)+2)*(2*w.tw+34) + 16*(w.tw+16)
+}
 
 func (w *winogradKernel) stages() []kernel { return w.stageList }
 
@@ -110,7 +114,7 @@ func (w *winogradKernel) run(mem *memory, part, parts int, s *scratch) {
 		ld := nt + winogradSlack // of V's and M's rows
 		v, rest := s.buf[:16*k.c*ld], s.buf[16*k.c*ld:]
 		mo, rest := rest[:16*k.m*ld], rest[16*k.m*ld:]
-		work, tw := rest[:gemmWork], rest[gemmWork:][:w.transformWork()]
+		work, tw := rest[:gemmWork], rest[gemmWork:][:w.transformWork(w.tb)]
 		w.images(g0, nt, func(n, t, nt, at int) {
 			w.input(x[n*k.c*k.h*k.w:][:k.c*k.h*k.w], v[at:], ld, t, nt, tw)
 		})
@@ -166,7 +170,7 @@ func winogradFiltersGo(mc int, w, u []float32, f0, f1 int) {
 // inputGo writes the transforms Bᵀ d B of the patches of tiles [t0,
 // t0+nt) of x's planes to v, element ξ of channel ch's tile t at
 // v[(ch·16 + ξ)·ld + t − t0], as cw_winograd_input does; work holds
-// transformWork() floats.
+// transformWork(nt) floats.
 func (w *winogradKernel) inputGo(x, v []float32, ld, t0, nt int, work []float32) {
 	k := w.conv
 	o := k.op

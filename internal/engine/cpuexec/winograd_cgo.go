@@ -52,7 +52,7 @@ func (w *winogradKernel) inputWith(set isa, x, v []float32, ld, t0, nt int, work
 	}
 	k := w.conv
 	if t0 < 0 || nt < 0 || t0+nt > w.tiles || ld < nt+winogradSlack || len(x) < k.c*k.h*k.w || len(v) < (16*k.c-1)*ld+nt+winogradSlack ||
-		len(work) < int(C.cw_winograd_work(C.long(w.tw))) {
+		len(work) < int(C.cw_winograd_work(C.long(w.tw), C.long(nt))) {
 		panic(fmt.Sprintf("cpuexec: Winograd input of tiles %d+%d of %d from %d floats into %d, work %d (%d channels of %d×%d)",
 			t0, nt, w.tiles, len(x), len(v), len(work), k.c, k.h, k.w))
 	}
@@ -78,7 +78,7 @@ func (w *winogradKernel) outputWith(set isa, mo []float32, ld int, bias, z, y []
 	o := k.op
 	if t0 < 0 || nt < 0 || t0+nt > w.tiles || ld < nt+winogradSlack || len(mo) < (16*k.m-1)*ld+nt+winogradSlack ||
 		bias != nil && len(bias) < k.m || z != nil && len(z) < k.m*k.p || len(y) < k.m*k.p ||
-		len(work) < int(C.cw_winograd_work(C.long(w.tw))) {
+		len(work) < int(C.cw_winograd_work(C.long(w.tw), C.long(nt))) {
 		panic(fmt.Sprintf("cpuexec: Winograd output of tiles %d+%d of %d from %d floats (bias %d, Z %d) into %d, work %d (%d channels of %d×%d)",
 			t0, nt, w.tiles, len(mo), len(bias), len(z), len(y), len(work), k.m, k.oh, k.ow))
 	}

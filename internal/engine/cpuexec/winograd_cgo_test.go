@@ -56,7 +56,7 @@ func TestWinogradISAs(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			z = nil
 		}
-		work := make([]float32, w.transformWork())
+		work := make([]float32, w.transformWork(nt))
 		var wantU, wantV, wantY []float32
 		for _, set := range isas() {
 			nan := func(n int) []float32 {
