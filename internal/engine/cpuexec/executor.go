@@ -44,8 +44,8 @@ func sharedFloats(k kernel) int {
 
 // A staged kernel's work comes in stages, each a kernel whose every part
 // is done before the next stage starts (a Winograd convolution transforms
-// its filters into the memory the workers share, then convolves). Its
-// own run is not called.
+// its filters into the memory the workers share, then convolves): the
+// Workers run its stages, its own run only where it is one of them.
 type staged interface {
 	kernel
 	stages() []kernel
