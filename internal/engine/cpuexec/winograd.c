@@ -82,7 +82,7 @@
 	/* row_S writes p[q] = the padded input row r's column q − pl for q in */                                       \
 	/* [0, q1), zero outside the plane. */                                                                          \
 	ATTR CW_NO_LIBCALL static inline void row_##S(const struct cw_window *g, const float *restrict plane, long r, long q1, \
-	                                       float *restrict p) {                                                     \
+	                                              float *restrict p) {                                              \
 		if (r < 0 || r >= g->h) {                                                                               \
 			for (long q = 0; q < q1; q++)                                                                   \
 				p[q] = 0;                                                                               \
