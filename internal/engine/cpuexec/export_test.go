@@ -1,6 +1,7 @@
 package cpuexec
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -41,4 +42,19 @@ func newIm2colConv(o *engine.Conv) (kernel, int, error) {
 	defer func(n int) { winogradMinTiles = n }(winogradMinTiles)
 	winogradMinTiles = math.MaxInt
 	return newConv(o)
+}
+
+// newWinogradConv is Winograd's kernel for the 3 × 3 convolution o, whether
+// or not newConv would choose it.
+func newWinogradConv(o *engine.Conv) (kernel, int, error) {
+	k, _, err := newIm2colConv(o)
+	if err != nil {
+		return nil, 0, err
+	}
+	ck, ok := k.(*convKernel)
+	if !ok {
+		return nil, 0, fmt.Errorf("%T for a 3 × 3 convolution", k)
+	}
+	w, scratch := newWinograd(ck)
+	return w, scratch, nil
 }

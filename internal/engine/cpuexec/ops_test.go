@@ -63,19 +63,19 @@ func operatorGraphs() []graph {
 		{name: "conv3x3", input: []int{3, 9, 9}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 3, 5, 3, 1, false, ints("pads", 1, 1, 1, 1))
 		}},
-		// 3 × 3 convolutions of 128 tiles of 2 × 2 outputs or more: Winograd's
-		// F(2×2, 3×3). ResNet's block (bias, residual and ReLU, odd plane);
+		// 3 × 3 convolutions of 16 channels or more to 128 tiles of 2 × 2
+		// outputs or more: Winograd's F(2×2, 3×3). ResNet's block (bias, residual and ReLU, odd plane);
 		// asymmetric padding, no bias, SiLU; no padding, Clip.
-		{name: "conv3x3-winograd-residual", input: []int{6, 21, 23}, build: func(b *modelgen.Builder, x string) string {
-			y := bn(b, conv(b, x, 6, 6, 3, 1, true, ints("pads", 1, 1, 1, 1)), 6)
+		{name: "conv3x3-winograd-residual", input: []int{16, 21, 23}, build: func(b *modelgen.Builder, x string) string {
+			y := bn(b, conv(b, x, 16, 16, 3, 1, true, ints("pads", 1, 1, 1, 1)), 16)
 			return b.Node("Relu", []string{b.Node("Add", []string{y, x})})
 		}},
-		{name: "conv3x3-winograd-asym-pads-silu", input: []int{4, 17, 30}, build: func(b *modelgen.Builder, x string) string {
-			y := conv(b, x, 4, 5, 3, 1, true, ints("pads", 2, 0, 1, 2))
+		{name: "conv3x3-winograd-asym-pads-silu", input: []int{16, 17, 30}, build: func(b *modelgen.Builder, x string) string {
+			y := conv(b, x, 16, 5, 3, 1, true, ints("pads", 2, 0, 1, 2))
 			return b.Node("Mul", []string{y, b.Node("Sigmoid", []string{y})})
 		}},
-		{name: "conv3x3-winograd-clip", input: []int{5, 26, 26}, build: func(b *modelgen.Builder, x string) string {
-			return b.Node("Clip", []string{conv(b, x, 5, 3, 3, 1, false), b.Const(b.Fresh("lo"), []float32{0}), b.Const(b.Fresh("hi"), []float32{6})})
+		{name: "conv3x3-winograd-clip", input: []int{16, 26, 26}, build: func(b *modelgen.Builder, x string) string {
+			return b.Node("Clip", []string{conv(b, x, 16, 3, 3, 1, false), b.Const(b.Fresh("lo"), []float32{0}), b.Const(b.Fresh("hi"), []float32{6})})
 		}},
 		{name: "conv-stride-asym-pads-dilation", input: []int{4, 11, 10}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 4, 6, 3, 1, false, ints("pads", 1, 0, 2, 1), ints("strides", 2, 3), ints("dilations", 2, 1))

@@ -36,6 +36,12 @@ type winogradKernel struct {
 // computes a 3 × 3 convolution by Winograd's F(2×2, 3×3).
 var winogradMinTiles = 128
 
+// winogradMinChannels is the fewest input channels for which newConv
+// does: the depth of its GEMMs (VGG-16's first convolution, of 3
+// channels, took 2.4 times as long so as by im2col's GEMM, whose depth is
+// 27).
+const winogradMinChannels = 16
+
 // winogradBudget is the floats of a unit's V and M at most (in L2), and
 // minWinogradUnits the units the tiles are cut into where they allow.
 // winogradMaxFilters bounds U (ResNet's and VGG's 512 × 512 filters make
@@ -54,7 +60,7 @@ func winogradFits(k *convKernel) bool {
 	o := k.op
 	return o.KernelH == 3 && o.KernelW == 3 && o.StrideH == 1 && o.StrideW == 1 && o.DilationH == 1 &&
 		o.DilationW == 1 && k.groups == 1 && k.n*((k.oh+1)/2)*((k.ow+1)/2) >= winogradMinTiles &&
-		16*k.m*k.c <= winogradMaxFilters && k.c+k.m <= winogradMaxChannels
+		k.c >= winogradMinChannels && 16*k.m*k.c <= winogradMaxFilters && k.c+k.m <= winogradMaxChannels
 }
 
 func newWinograd(k *convKernel) (*winogradKernel, int) {

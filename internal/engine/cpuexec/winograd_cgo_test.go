@@ -24,8 +24,6 @@ func TestWinogradISAs(t *testing.T) {
 	acts := []engine.Activation{{}, {Kind: engine.ActRelu}, {Kind: engine.ActClip, Min: -0.5, Max: 1.5},
 		{Kind: engine.ActSilu}, {Kind: engine.ActHardSwish, Alpha: 1.0 / 6, Beta: 0.5},
 		{Kind: engine.ActLeakyRelu, Alpha: 0.1}}
-	defer func(n int) { winogradMinTiles = n }(winogradMinTiles)
-	winogradMinTiles = 1
 	for i := range 100 {
 		h, wd := 1+rng.IntN(20), 1+rng.IntN(40)
 		pt, pb, pl, pr := rng.IntN(3), rng.IntN(3), rng.IntN(3), rng.IntN(3)
@@ -41,7 +39,7 @@ func TestWinogradISAs(t *testing.T) {
 			KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1,
 			PadTop: pt, PadLeft: pl, PadBottom: pb, PadRight: pr, Groups: 1, Act: acts[i%len(acts)],
 		}
-		kern, _, err := newConv(o)
+		kern, _, err := newWinogradConv(o)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,8 +47,6 @@ func bind(w *Workers, k kernel, scratch int, mem *memory) {
 // zero is as far from its exact value as the terms' rounding errors).
 func TestWinogradConv(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	defer func(n int) { winogradMinTiles = n }(winogradMinTiles)
-	winogradMinTiles = 1 // and for as few tiles as 7 × 7 planes have
 	for _, c := range []struct{ n, c, m, size int }{
 		{1, 64, 64, 56}, {3, 5, 7, 13}, {2, 16, 24, 20}, {4, 40, 8, 7}, {1, 3, 200, 24},
 	} {
@@ -78,7 +76,7 @@ func TestWinogradConv(t *testing.T) {
 		}
 		rms = math.Sqrt(rms)
 		for _, workers := range []int{1, 3} {
-			got := outputs(newConv, workers)
+			got := outputs(newWinogradConv, workers)
 			for i := range want {
 				if g, w := float64(got[i]), float64(want[i]); !(math.Abs(g-w) <= 1e-5*max(1, math.Abs(w), rms)) {
 					t.Fatalf("%+v, %d workers: output %d = %v, want %v", c, workers, i, g, w)
@@ -124,7 +122,8 @@ func BenchmarkWinograd(b *testing.B) {
 
 // TestWinogradFits checks which convolutions newConv gives Winograd's
 // kernel: 3 × 3, unit stride and dilation, one group, 128 tiles or more,
-// and filters and channels within the bounds on its memory.
+// 16 input channels or more, and filters and channels within the bounds on
+// its memory.
 func TestWinogradFits(t *testing.T) {
 	for _, c := range []struct {
 		n, c, m, size, stride, groups int
@@ -133,6 +132,7 @@ func TestWinogradFits(t *testing.T) {
 		{1, 64, 64, 56, 1, 1, true}, {1, 128, 128, 28, 1, 1, true}, {1, 256, 256, 14, 1, 1, false}, // 49 tiles
 		{3, 256, 256, 14, 1, 1, true}, {16, 512, 512, 7, 1, 1, true}, {8, 1024, 1024, 7, 1, 1, false}, // U of 16 Mi floats
 		{1, 8, 4090, 32, 1, 1, false}, {1, 64, 64, 56, 2, 1, false}, {1, 64, 64, 56, 1, 2, false},
+		{1, 3, 64, 224, 1, 1, false}, {1, 16, 64, 32, 1, 1, true}, // VGG's first, 3 channels: too shallow
 	} {
 		oh := (c.size+2-3)/c.stride + 1
 		o := &engine.Conv{
