@@ -5,9 +5,9 @@
 // Convolutions are lowered to matrix products (im2col, skipped for 1×1
 // stride-1 convolutions whose input already is the column matrix; direct
 // loops for depthwise convolutions); a 3 × 3 one of unit stride with
-// enough outputs takes Winograd's F(2×2, 3×3) instead (winograd.go):
-// 16 products of the filters' and the patches' transforms, 2.25 times
-// fewer multiply-adds. The hot loops are C, compiled for
+// enough channels and outputs takes Winograd's F(2×2, 3×3) instead
+// (winograd.go): 16 products of the filters' and the patches' transforms,
+// 2.25 times fewer multiply-adds. The hot loops are C, compiled for
 // AVX-512, AVX2 + FMA and the compiler's baseline vectors (SSE2 on x86-64,
 // NEON on arm64), the widest the CPU has chosen at start-up (isa.go), by
 // GCC or clang (make cross tests both, and arm64 under qemu-user): sgemm.c,
