@@ -154,10 +154,17 @@ func (e *epilogue) cActivation() (act C.int, a, b float32) {
 	return C.CW_ACT_NONE, 0, 0
 }
 
+// inGo says whether e has an activation that activate.c lacks, which Go
+// applies after the C (activateGo).
+func (e *epilogue) inGo() bool {
+	_, _, _, ok := cActivation(e.act)
+	return !ok && e.act.Kind != engine.ActNone
+}
+
 // activateGo applies e's activation to the m×n matrix C (row stride ldc)
 // where activate.c lacks it.
 func (e *epilogue) activateGo(m, n int, c []float32, ldc int) {
-	if _, _, _, ok := cActivation(e.act); ok || e.act.Kind == engine.ActNone {
+	if !e.inGo() {
 		return
 	}
 	for i := range m {

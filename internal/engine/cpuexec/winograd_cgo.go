@@ -13,11 +13,7 @@ package cpuexec
 // #include "kernels.h"
 import "C"
 
-import (
-	"fmt"
-
-	"github.com/clockwork-go/clockwork/internal/engine"
-)
+import "fmt"
 
 // winogradFiltersOf writes the transforms of filters [f0, f1) of w to u as
 // winogradFiltersGo does, with winograd.c.
@@ -90,17 +86,16 @@ func (w *winogradKernel) outputWith(set isa, mo []float32, ld int, bias, z, y []
 	g := k.window()
 	C.cw_winograd_output(C.int(set), &g, C.long(k.m), C.long(w.tw), cfloats(mo), C.long(ld), cfloats(bias), cfloats(z),
 		cfloats(y), C.long(t0), C.long(nt), C.float(e.lo), C.float(e.hi), code, C.float(a), C.float(b), cfloats(work))
-	if _, _, _, inC := cActivation(e.act); !inC && e.act.Kind != engine.ActNone {
-		for t := t0; t < t0+nt; {
-			ty, tx := t/w.tw, t%w.tw
-			n := min(w.tw-tx, t0+nt-t)
-			x0, x1 := 2*tx, min(2*(tx+n), k.ow)
-			for ch := range k.m {
-				for r := 2 * ty; r < min(2*ty+2, k.oh); r++ {
-					activateGo(e.act, y[(ch*k.oh+r)*k.ow+x0:][:x1-x0])
-				}
-			}
-			t += n
+	if !e.inGo() {
+		return
+	}
+	for t := t0; t < t0+nt; {
+		ty, tx := t/w.tw, t%w.tw
+		n := min(w.tw-tx, t0+nt-t)
+		x0, x1 := 2*tx, min(2*(tx+n), k.ow)
+		for ch := range k.m {
+			e.activateGo(min(2, k.oh-2*ty), x1-x0, y[(ch*k.oh+2*ty)*k.ow+x0:], k.ow)
 		}
+		t += n
 	}
 }
