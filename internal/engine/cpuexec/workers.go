@@ -129,6 +129,7 @@ func (w *Workers) loop(h *helper, i int) {
 			return
 		}
 		w.work(t.k, t.m, i)
+		h.task = task{} // holds the op's kernel no longer (an executor dropped goes)
 		h.finished.Store(seen)
 		rouse(&w.waiting, w.wake)
 	}
