@@ -65,7 +65,7 @@ than in the bests.
 		fmt.Fprintf(stderr, "ops: %v\n", err)
 		return 1
 	}
-	e, err := cpuexec.New(p)
+	e, err := cpuexec.New(p, m.Weights.Pages)
 	if err != nil {
 		fmt.Fprintf(stderr, "ops: %v\n", err)
 		return 1

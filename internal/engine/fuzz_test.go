@@ -148,7 +148,7 @@ func FuzzImport(f *testing.F) {
 			if p.IOBytes+p.WorkspaceBytes > 1<<22 || work(p) > 1e8 {
 				continue // legitimate but too slow for fuzzing
 			}
-			x, err := cpuexec.New(p)
+			x, err := cpuexec.New(p, m.Weights.Pages)
 			if err != nil {
 				t.Fatalf("executor rejects the plan: %v", err)
 			}

@@ -47,7 +47,7 @@ func runPlan(b *testing.B, m *engine.Model, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := cpuexec.New(p)
+	e, err := cpuexec.New(p, m.Weights.Pages)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func BenchmarkShares(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e, err := cpuexec.New(p)
+		e, err := cpuexec.New(p, m.Weights.Pages)
 		if err != nil {
 			b.Fatal(err)
 		}

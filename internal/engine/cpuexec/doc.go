@@ -34,12 +34,15 @@
 // others' last parts when its own are done, so that a core that is slow
 // for a while delays the op by a part, not by its share. Nothing is
 // allocated per run: tensors are bound to the caller's IO, workspace and
-// weights page buffers; im2col tiles and packed panels use per-worker
-// scratch owned by the Workers, and the filters of a Winograd convolution,
-// transformed at each run from the weights wherever their pages are,
-// memory the Workers share. That scratch and shared memory are all the
-// CPU needs beyond the plan's workspace; they are kept separate because
-// they are a property of this executor, not of the model.
+// weights page buffers; im2col tiles, packed panels and Winograd's
+// transformed patches use per-worker scratch owned by the Workers. That
+// scratch is all the CPU needs beyond the plan's workspace; it is kept
+// separate because it is a property of this executor, not of the model.
+// What New keeps of the weights is the filters of Winograd's convolutions
+// transformed (16 floats for every 9), made once rather than at each run
+// and shared by every executor of the same filters (filters.go): a
+// worker's copies of a model, and its batch sizes, hold one transform of
+// each convolution.
 //
 // Executor.Profile runs a plan as Run does, timing each op apart
 // (clockwork-bench ops prints it): where a model's time goes, and how near

@@ -22,7 +22,6 @@ type Executor struct {
 	plan    *engine.Plan
 	kernels []kernel
 	scratch int     // floats of scratch each worker needs
-	shared  int     // floats of memory the workers share
 	pageEnd []int64 // bytes of each weights page the plan reads
 }
 
@@ -33,27 +32,17 @@ type kernel interface {
 	run(m *memory, part, parts int, s *scratch)
 }
 
-// sharedFloats is the floats of memory that all workers share that k
-// needs (a Winograd convolution's transformed filters), or 0.
-func sharedFloats(k kernel) int {
-	if s, ok := k.(interface{ sharedFloats() int }); ok {
-		return s.sharedFloats()
-	}
-	return 0
-}
-
-// A staged kernel's work comes in stages, each a kernel whose every part
-// is done before the next stage starts (a Winograd convolution transforms
-// its filters into the memory the workers share, then convolves): the
-// Workers run its stages, its own run only where it is one of them.
-type staged interface {
+// A preparer is a kernel that reads its weights once, when the executor
+// is made (a Winograd convolution transforms its filters).
+type preparer interface {
 	kernel
-	stages() []kernel
+	prepare(m *memory)
 }
 
-// New prepares a plan. It checks every op's operands, so a Run with
-// buffers of the plan's sizes cannot fail or fault.
-func New(plan *engine.Plan) (*Executor, error) {
+// New prepares a plan, with its model's weights pages (the ones every Run
+// is given hold the same weights). It checks every op's operands, so a Run
+// with buffers of the plan's sizes cannot fail or fault.
+func New(plan *engine.Plan, weights [][]byte) (*Executor, error) {
 	e := &Executor{plan: plan}
 	for _, op := range plan.Ops {
 		for _, t := range append(op.Reads(), op.Writes()) {
@@ -67,7 +56,15 @@ func New(plan *engine.Plan) (*Executor, error) {
 		}
 		e.kernels = append(e.kernels, k)
 		e.scratch = max(e.scratch, scratch)
-		e.shared = max(e.shared, sharedFloats(k))
+	}
+	if err := e.checkPages(weights); err != nil {
+		return nil, err
+	}
+	mem := &memory{pages: weights}
+	for _, k := range e.kernels {
+		if p, ok := k.(preparer); ok {
+			p.prepare(mem)
+		}
 	}
 	return e, nil
 }
@@ -101,7 +98,8 @@ func (e *Executor) checkRef(t engine.TensorRef) error {
 }
 
 // Run executes the plan with w. It fails only if the buffers are too small
-// or misaligned.
+// or misaligned. Winograd's convolutions read their filters as New
+// transformed them, not from mem's pages.
 func (e *Executor) Run(w *Workers, mem Memory) error { return e.run(w, mem, 1, nil, nil) }
 
 // run executes the plan rounds times; with now, took[i][r] is op i's time
@@ -112,8 +110,8 @@ func (e *Executor) run(w *Workers, mem Memory, rounds int, now func() int64, too
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.reserve(e.scratch, e.shared)
-	w.mem = memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages, shared: w.shared}
+	w.reserve(e.scratch)
+	w.mem = memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages}
 	for r := range rounds {
 		for i, k := range e.kernels {
 			if now == nil {
@@ -136,19 +134,26 @@ func (e *Executor) check(mem Memory) error {
 	if int64(len(mem.Workspace)) < e.plan.WorkspaceBytes {
 		return fmt.Errorf("cpuexec: workspace of %d bytes, plan needs %d", len(mem.Workspace), e.plan.WorkspaceBytes)
 	}
-	if len(mem.Pages) < len(e.pageEnd) {
-		return fmt.Errorf("cpuexec: %d weights pages, plan reads %d", len(mem.Pages), len(e.pageEnd))
-	}
-	for p, end := range e.pageEnd {
-		if int64(len(mem.Pages[p])) < end {
-			return fmt.Errorf("cpuexec: weights page %d has %d bytes, plan reads %d", p, len(mem.Pages[p]), end)
-		}
-		if !aligned(mem.Pages[p]) {
-			return fmt.Errorf("cpuexec: weights page %d is not 4-byte aligned", p)
-		}
+	if err := e.checkPages(mem.Pages); err != nil {
+		return err
 	}
 	if !aligned(mem.IO) || !aligned(mem.Workspace) {
 		return fmt.Errorf("cpuexec: IO or workspace buffer is not 4-byte aligned")
+	}
+	return nil
+}
+
+func (e *Executor) checkPages(pages [][]byte) error {
+	if len(pages) < len(e.pageEnd) {
+		return fmt.Errorf("cpuexec: %d weights pages, plan reads %d", len(pages), len(e.pageEnd))
+	}
+	for p, end := range e.pageEnd {
+		if int64(len(pages[p])) < end {
+			return fmt.Errorf("cpuexec: weights page %d has %d bytes, plan reads %d", p, len(pages[p]), end)
+		}
+		if !aligned(pages[p]) {
+			return fmt.Errorf("cpuexec: weights page %d is not 4-byte aligned", p)
+		}
 	}
 	return nil
 }
@@ -157,11 +162,10 @@ func aligned(b []byte) bool {
 	return len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%4 == 0
 }
 
-// memory is Memory during a run, and the memory the workers share.
+// memory is Memory during a run.
 type memory struct {
 	io, ws []byte
 	pages  [][]byte
-	shared []float32
 }
 
 // f32 views a tensor as float32s in place. Offsets were checked by New and

@@ -58,15 +58,15 @@ func TestGemmLayouts(t *testing.T) {
 				}
 			}
 			plan := &engine.Plan{Batch: 1, Ops: []engine.Op{op}, IOBytes: 4 * (M*K + M*LDY)}
-			e, err := cpuexec.New(plan)
+			page := make([]byte, 4*(K*N+len(c)))
+			putFloats(page, b)
+			putFloats(page[4*K*N:], c)
+			e, err := cpuexec.New(plan, [][]byte{page})
 			if err != nil {
 				t.Fatal(err)
 			}
 			io := make([]byte, plan.IOBytes)
 			putFloats(io, a)
-			page := make([]byte, 4*(K*N+len(c)))
-			putFloats(page, b)
-			putFloats(page[4*K*N:], c)
 			if err := e.Run(w, cpuexec.Memory{IO: io, Pages: [][]byte{page}}); err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestBatchMatMulTiles(t *testing.T) {
 					Y: engine.TensorRef{Region: engine.IO, Offset: int64(4 * (len(a) + len(b))), Shape: []int{batch, M, N}},
 				}
 				plan := &engine.Plan{Batch: 1, Ops: []engine.Op{op}, IOBytes: int64(4 * (len(a) + len(b) + batch*M*N))}
-				e, err := cpuexec.New(plan)
+				e, err := cpuexec.New(plan, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -158,7 +158,8 @@ func TestNewRejectsInconsistentOps(t *testing.T) {
 	good := engine.Conv{X: x, W: w, Y: y, Groups: 1, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1,
 		DilationH: 1, DilationW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
 	io := x.Bytes() + y.Bytes()
-	if _, err := cpuexec.New(&engine.Plan{Ops: []engine.Op{&good}, IOBytes: io}); err != nil {
+	pages := [][]byte{make([]byte, 4096)} // room for every weight below
+	if _, err := cpuexec.New(&engine.Plan{Ops: []engine.Op{&good}, IOBytes: io}, pages); err != nil {
 		t.Fatalf("consistent conv rejected: %v", err)
 	}
 	for name, mutate := range map[string]func(*engine.Conv){
@@ -174,7 +175,7 @@ func TestNewRejectsInconsistentOps(t *testing.T) {
 	} {
 		c := good
 		mutate(&c)
-		if _, err := cpuexec.New(&engine.Plan{Ops: []engine.Op{&c}, IOBytes: io}); err == nil {
+		if _, err := cpuexec.New(&engine.Plan{Ops: []engine.Op{&c}, IOBytes: io}, pages); err == nil {
 			t.Errorf("%s: inconsistent conv accepted", name)
 		}
 	}
@@ -182,7 +183,7 @@ func TestNewRejectsInconsistentOps(t *testing.T) {
 		A: engine.TensorRef{Region: engine.IO, Shape: []int{2, 4}},
 		B: engine.TensorRef{Region: engine.IO, Shape: []int{4, 3}},
 		Y: engine.TensorRef{Region: engine.IO, Shape: []int{2, 3}}}
-	if _, err := cpuexec.New(&engine.Plan{Ops: []engine.Op{g}, IOBytes: 1 << 10}); err == nil || !strings.Contains(err.Error(), "Gemm") {
+	if _, err := cpuexec.New(&engine.Plan{Ops: []engine.Op{g}, IOBytes: 1 << 10}, nil); err == nil || !strings.Contains(err.Error(), "Gemm") {
 		t.Errorf("Gemm wider than LDY accepted (err %v)", err)
 	}
 }
@@ -196,13 +197,13 @@ func TestRunChecksBuffers(t *testing.T) {
 		&engine.Binary{Op: engine.Add, A: x, B: wt, Y: ws, Dims: []int{4}, StrideA: []int{1}, StrideB: []int{1}},
 		&engine.Activate{X: ws, Y: y, Act: engine.Activation{Kind: engine.ActRelu}},
 	}}
-	e, err := cpuexec.New(plan)
+	pages := [][]byte{nil, make([]byte, 272)}
+	e, err := cpuexec.New(plan, pages)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := cpuexec.NewWorkers(1)
 	defer w.Close()
-	pages := [][]byte{nil, make([]byte, 272)}
 	for name, mem := range map[string]cpuexec.Memory{
 		"small IO":        {IO: make([]byte, 31), Workspace: make([]byte, 16), Pages: pages},
 		"small workspace": {IO: make([]byte, 32), Workspace: make([]byte, 15), Pages: pages},

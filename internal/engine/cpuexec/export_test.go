@@ -13,25 +13,19 @@ import (
 // the sum over the ops of their slowest share (what as many cores as
 // shares would take, memory shared between cores aside) and of all shares.
 func RunShares(e *Executor, mem Memory, parts int) (critical, total time.Duration) {
-	m := &memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages, shared: make([]float32, e.shared)}
+	m := &memory{io: mem.IO, ws: mem.Workspace, pages: mem.Pages}
 	s := &scratch{buf: make([]float32, e.scratch)}
 	for _, k := range e.kernels {
-		stages := []kernel{k}
-		if st, ok := k.(staged); ok {
-			stages = st.stages()
+		var slowest time.Duration
+		for part := range parts {
+			s.op++ // as another worker's: nothing left by the last share reused
+			start := time.Now()
+			k.run(m, part, parts, s)
+			d := time.Since(start)
+			slowest = max(slowest, d)
+			total += d
 		}
-		for _, k := range stages {
-			var slowest time.Duration
-			for part := range parts {
-				s.op++ // as another worker's: nothing left by the last share reused
-				start := time.Now()
-				k.run(m, part, parts, s)
-				d := time.Since(start)
-				slowest = max(slowest, d)
-				total += d
-			}
-			critical += slowest
-		}
+		critical += slowest
 	}
 	return critical, total
 }

@@ -42,7 +42,7 @@ func runEngine(t *testing.T, mp *onnx.ModelProto, opts engine.Options, w *cpuexe
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	e, err := cpuexec.New(p)
+	e, err := cpuexec.New(p, m.Weights.Pages)
 	if err != nil {
 		t.Fatalf("executor: %v", err)
 	}

@@ -20,7 +20,7 @@ func TestProfile(t *testing.T) {
 		&engine.Activate{Nodes: "neg", X: x, Y: ws, Act: engine.Activation{Kind: engine.ActNeg}},
 		&engine.Activate{Nodes: "relu", X: ws, Y: y, Act: engine.Activation{Kind: engine.ActRelu}},
 	}}
-	e, err := cpuexec.New(plan)
+	e, err := cpuexec.New(plan, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,26 +15,35 @@ import "math"
 // are 9 times it. The transforms' coefficients are 0, ±1 and ±½, so
 // results stay within a few rounding errors of the direct sum's.
 //
-// The kernel runs in two stages: the filters' transforms (U, 16 floats for
-// every filter's 9, in the workers' shared memory), then the tiles, in
-// units of tb tiles (of all images in turn, so that a unit may take the
-// end of one image and the start of the next): their patches transformed
-// into scratch (V), the 16 GEMMs into scratch (M), and the outputs Aᵀ M A
-// with the bias and residual added and activated. U is made on every run, as
-// the weights are wherever the run's pages are; it costs 16·m·c floats
-// written against 16·m·c·tiles multiply-adds, so the kernel is chosen
-// where there are at least winogradMinTiles tiles (newConv).
+// U is made once, when the executor is (prepare), and shared by every
+// executor of the same filters (transformFilters): it is 16/9 of the
+// filters, and making it at each run cost as much as the GEMMs of a
+// convolution of few tiles. The tiles are computed in units of tb tiles
+// (of all images in turn, so that a unit may take the end of one image and
+// the start of the next): their patches transformed into scratch (V) and
+// packed as the GEMMs' panels, then, for a block of mb output channels,
+// the 16 GEMMs into scratch (M) and the outputs Aᵀ M A with the bias and
+// residual added and activated. The work is cut into units × blocks parts
+// of a block of a unit each, units first: a worker that runs a unit's
+// blocks one after another transforms its patches once (scratch.holds).
 type winogradKernel struct {
 	conv       *convKernel
 	tw, tiles  int // tiles across an output plane, and in all
 	tb, units  int // tiles a unit (of all images' in turn: a unit may span two), units
-	stageList  []kernel
-	filtersLen int // floats of U
+	mb, blocks int // output channels a block, blocks
+	pf         int // floats of each of a unit's 16 panels of V
+	filters    *transformed
 }
 
 // winogradMinTiles is the fewest tiles (of all images) for which newConv
-// computes a 3 × 3 convolution by Winograd's F(2×2, 3×3).
-var winogradMinTiles = 128
+// computes a 3 × 3 convolution by Winograd's F(2×2, 3×3). In a model the
+// filters come from memory, not the caches, and Winograd's are 16/9 of
+// im2col's: cold (BenchmarkWinograd's -cold rows), batch size 1's 256
+// channels of 14² (49 tiles) took 1.06–1.23 times im2col's time and 512
+// of 7² (16) 1.10–1.27, 2 images of 7² (32) 0.85–1.01; from 64 tiles, 4
+// images of 7², it was 0.79–0.82, and 0.70–1.00 in the other shapes (128
+// channels of 28² at batch size 1 the closest, 0.95 at the median).
+var winogradMinTiles = 64
 
 // winogradMinChannels is the fewest input channels for which newConv
 // does: the depth of its GEMMs (VGG-16's first convolution, of 3
@@ -42,15 +51,18 @@ var winogradMinTiles = 128
 // 27).
 const winogradMinChannels = 16
 
-// winogradBudget is the floats of a unit's V and M at most (in L2), and
-// minWinogradUnits the units the tiles are cut into where they allow.
-// winogradMaxFilters bounds U (ResNet's and VGG's 512 × 512 filters make
-// 4 Mi floats) and winogradMaxChannels the input and output channels
-// together (a unit's V and M take 16 floats a channel a tile): a
-// convolution past either, whose memory would grow with it, stays a GEMM.
+// winogradBudget is the floats of a unit's V, panels and M at most (in
+// L2), and minWinogradParts the parts (units × blocks) the work is cut
+// into where the tiles and channels allow, blocks of minWinogradBlock
+// output channels or more. winogradMaxFilters bounds U (ResNet's and VGG's
+// 512 × 512 filters make 4 Mi floats) and winogradMaxChannels the input
+// and output channels together (a unit's V, panels and M take 16 floats a
+// channel a tile): a convolution past either, whose memory would grow
+// with it, stays a GEMM.
 const (
 	winogradBudget      = 256 << 10
-	minWinogradUnits    = 16
+	minWinogradParts    = 16
+	minWinogradBlock    = 32
 	winogradMaxFilters  = 4 << 20
 	winogradMaxChannels = 4096
 )
@@ -67,15 +79,21 @@ func newWinograd(k *convKernel) (*winogradKernel, int) {
 	w := &winogradKernel{conv: k, tw: (k.ow + 1) / 2}
 	w.tiles = (k.oh + 1) / 2 * w.tw
 	all := k.n * w.tiles
-	w.tb = max(panelWidth, (winogradBudget/(16*(k.c+k.m))-winogradSlack)/panelWidth*panelWidth)
-	for w.tb > panelWidth && (all+w.tb-1)/w.tb < minWinogradUnits {
+	w.tb = max(panelWidth, (winogradBudget/(16*(2*k.c+k.m))-winogradSlack)/panelWidth*panelWidth)
+	for w.tb > panelWidth && (all+w.tb-1)/w.tb < minWinogradParts {
 		w.tb -= panelWidth
 	}
 	w.tb = min(w.tb, all)
 	w.units = (all + w.tb - 1) / w.tb
-	w.filtersLen = 16 * k.m * k.c
-	w.stageList = []kernel{winogradFilters{w}, w}
-	return w, 16*(k.c+k.m)*(w.tb+winogradSlack) + gemmWork + w.transformWork(w.tb)
+	w.blocks = 1
+	for w.units*w.blocks < minWinogradParts && k.m/(w.blocks+1) >= minWinogradBlock {
+		w.blocks++
+	}
+	w.mb = ((k.m+w.blocks-1)/w.blocks + 7) / 8 * 8 // whole micro-tiles of rows
+	w.blocks = (k.m + w.mb - 1) / w.mb
+	w.pf = (panelFloats(k.c, w.tb) + lineFloats - 1) / lineFloats * lineFloats
+	ld := w.tb + winogradSlack
+	return w, 16*(k.c+w.mb)*ld + 16*w.pf + lineFloats + gemmWork + w.transformWork(w.tb)
 }
 
 // winogradSlack is the floats a row of V or M has past its tiles: the
@@ -91,50 +109,57 @@ func (w *winogradKernel) transformWork(nt int) int {
 	return (2*((nt+w.tw-1)/w.tw+1)+2)*(2*w.tw+34) + 16*(w.tw+16)
 }
 
-func (w *winogradKernel) stages() []kernel { return w.stageList }
-
-func (w *winogradKernel) sharedFloats() int { return w.filtersLen }
-
-// winogradFilters is a winogradKernel's first stage: the filters'
-// transforms, U_ξ = element ξ of G g Gᵀ for every filter g, into shared
-// memory, U_ξ an m × c matrix (the GEMM's A, read in place).
-type winogradFilters struct{ w *winogradKernel }
-
-func (f winogradFilters) run(mem *memory, part, parts int, _ *scratch) {
-	k := f.w.conv
-	lo, hi := span(k.m*k.c, part, parts)
-	winogradFiltersOf(k.m*k.c, mem.f32(k.op.W), mem.shared[:f.w.filtersLen], lo, hi)
+// prepare transforms the filters, from the weights in mem's pages.
+func (w *winogradKernel) prepare(mem *memory) {
+	k := w.conv
+	w.filters = transformFilters(mem.f32(k.op.W), k.m, k.c)
 }
 
-// run computes units [lo, hi) of the tiles.
+// run computes parts [lo, hi) of units × blocks: block b of unit u is part
+// u·blocks + b.
 func (w *winogradKernel) run(mem *memory, part, parts int, s *scratch) {
 	k := w.conv
 	o := k.op
 	x, y := mem.f32(o.X), mem.f32(o.Y)
 	bias, z := mem.f32(o.B), mem.f32(o.Z)
-	u := mem.shared[:w.filtersLen]
-	lo, hi := span(w.units, part, parts)
-	for unit := lo; unit < hi; unit++ {
+	ld := w.tb + winogradSlack // of V's and M's rows
+	v, rest := s.buf[:16*k.c*ld], s.buf[16*k.c*ld:]
+	panels, rest := cacheAligned(rest, 16*w.pf), rest[16*w.pf+lineFloats:]
+	mo, rest := rest[:16*w.mb*ld], rest[16*w.mb*ld:]
+	work, tw := rest[:gemmWork], rest[gemmWork:][:w.transformWork(w.tb)]
+	none := epilogue{lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
+	lo, hi := span(w.units*w.blocks, part, parts)
+	for p := lo; p < hi; p++ {
+		unit, block := p/w.blocks, p%w.blocks
 		g0 := unit * w.tb // of all images' tiles
 		nt := min(w.tb, k.n*w.tiles-g0)
-		ld := nt + winogradSlack // of V's and M's rows
-		v, rest := s.buf[:16*k.c*ld], s.buf[16*k.c*ld:]
-		mo, rest := rest[:16*k.m*ld], rest[16*k.m*ld:]
-		work, tw := rest[:gemmWork], rest[gemmWork:][:w.transformWork(w.tb)]
-		w.images(g0, nt, func(n, t, nt, at int) {
-			w.input(x[n*k.c*k.h*k.w:][:k.c*k.h*k.w], v[at:], ld, t, nt, tw)
-		})
-		// M_ξ = U_ξ · V_ξ, V_ξ's rows and M_ξ's every 16th row of V and M.
-		none := epilogue{lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
+		if s.holdsOp != s.op || s.holds != unit {
+			w.images(g0, nt, func(n, t, nt, at int) {
+				w.input(x[n*k.c*k.h*k.w:][:k.c*k.h*k.w], v[at:], ld, t, nt, tw)
+			})
+			for xi := range 16 { // V_ξ: every 16th row of V
+				packB(k.c, nt, v[xi*ld:], 16*ld, panels[xi*w.pf:])
+			}
+			s.holds, s.holdsOp = unit, s.op
+		}
+		// M_ξ = U_ξ · V_ξ for the block's channels, M_ξ every 16th row of M.
+		m0 := block * w.mb
+		nm := min(w.mb, k.m-m0)
+		u := w.filters.u
 		for xi := range 16 {
-			gemmEpilogue(false, false, k.m, nt, k.c, 1, u[xi*k.m*k.c:], k.c, v[xi*ld:], 16*ld, mo[xi*ld:], 16*ld, none, work)
+			gemmInto(nm, nt, k.c, u[xi*k.m*k.c+m0*k.c:], k.c, panels[xi*w.pf:], mo[xi*ld:], 16*ld, none, work)
+		}
+		var bb []float32
+		if bias != nil {
+			bb = bias[m0:][:nm]
 		}
 		w.images(g0, nt, func(n, t, nt, at int) {
+			at0 := (n*k.m + m0) * k.p
 			var zn []float32
 			if z != nil {
-				zn = z[n*k.m*k.p:][:k.m*k.p]
+				zn = z[at0:][:nm*k.p]
 			}
-			w.output(mo[at:], ld, bias, zn, y[n*k.m*k.p:][:k.m*k.p], t, nt, tw)
+			w.output(nm, mo[at:], ld, bb, zn, y[at0:][:nm*k.p], t, nt, tw)
 		})
 	}
 }
@@ -222,17 +247,18 @@ func (w *winogradKernel) inputGo(x, v []float32, ld, t0, nt int, work []float32)
 	}
 }
 
-// outputGo writes the outputs Aᵀ M A + bias + Z of tiles [t0, t0+nt) to
-// y, M of channel ch at mo as inputGo writes an input channel's, and
-// activates them, as cw_winograd_output does; work holds 4·tw floats.
-func (w *winogradKernel) outputGo(mo []float32, ld int, bias, z, y []float32, t0, nt int, work []float32) {
+// outputGo writes the outputs Aᵀ M A + bias + Z of tiles [t0, t0+nt) of m
+// channels to y, M of channel ch at mo as inputGo writes an input
+// channel's, and activates them, as cw_winograd_output does; work holds
+// 4·tw floats.
+func (w *winogradKernel) outputGo(m int, mo []float32, ld int, bias, z, y []float32, t0, nt int, work []float32) {
 	k := w.conv
 	e := epilogueOf(k.op.Act)
 	for t := t0; t < t0+nt; {
 		ty, a := t/w.tw, t%w.tw
 		n := min(w.tw-a, t0+nt-t)
 		x0, x1 := 2*a, min(2*(a+n), k.ow)
-		for ch := range k.m {
+		for ch := range m {
 			var q [16][]float32
 			for kk := range q {
 				q[kk] = mo[(ch*16+kk)*ld+t-t0:][:n]

@@ -59,32 +59,32 @@ func (w *winogradKernel) inputWith(set isa, x, v []float32, ld, t0, nt int, work
 	}
 }
 
-// output writes the outputs of tiles [t0, t0+nt) to y as outputGo does,
-// with winograd.c.
-func (w *winogradKernel) output(mo []float32, ld int, bias, z, y []float32, t0, nt int, work []float32) {
-	w.outputWith(cpuISA, mo, ld, bias, z, y, t0, nt, work)
+// output writes the outputs of tiles [t0, t0+nt) of m channels to y as
+// outputGo does, with winograd.c.
+func (w *winogradKernel) output(m int, mo []float32, ld int, bias, z, y []float32, t0, nt int, work []float32) {
+	w.outputWith(cpuISA, m, mo, ld, bias, z, y, t0, nt, work)
 }
 
-func (w *winogradKernel) outputWith(set isa, mo []float32, ld int, bias, z, y []float32, t0, nt int, work []float32) {
+func (w *winogradKernel) outputWith(set isa, m int, mo []float32, ld int, bias, z, y []float32, t0, nt int, work []float32) {
 	if set == isaGo {
-		w.outputGo(mo, ld, bias, z, y, t0, nt, work)
+		w.outputGo(m, mo, ld, bias, z, y, t0, nt, work)
 		return
 	}
 	k := w.conv
 	o := k.op
-	if t0 < 0 || nt < 0 || t0+nt > w.tiles || ld < nt+winogradSlack || len(mo) < (16*k.m-1)*ld+nt+winogradSlack ||
-		bias != nil && len(bias) < k.m || z != nil && len(z) < k.m*k.p || len(y) < k.m*k.p ||
+	if m < 0 || m > k.m || t0 < 0 || nt < 0 || t0+nt > w.tiles || ld < nt+winogradSlack || len(mo) < (16*m-1)*ld+nt+winogradSlack ||
+		bias != nil && len(bias) < m || z != nil && len(z) < m*k.p || len(y) < m*k.p ||
 		len(work) < int(C.cw_winograd_work(C.long(w.tw), C.long(nt))) {
 		panic(fmt.Sprintf("cpuexec: Winograd output of tiles %d+%d of %d from %d floats (bias %d, Z %d) into %d, work %d (%d channels of %d×%d)",
-			t0, nt, w.tiles, len(mo), len(bias), len(z), len(y), len(work), k.m, k.oh, k.ow))
+			t0, nt, w.tiles, len(mo), len(bias), len(z), len(y), len(work), m, k.oh, k.ow))
 	}
-	if nt == 0 {
+	if nt == 0 || m == 0 {
 		return
 	}
 	e := epilogueOf(o.Act)
 	code, a, b := e.cActivation()
 	g := k.window()
-	C.cw_winograd_output(C.int(set), &g, C.long(k.m), C.long(w.tw), cfloats(mo), C.long(ld), cfloats(bias), cfloats(z),
+	C.cw_winograd_output(C.int(set), &g, C.long(m), C.long(w.tw), cfloats(mo), C.long(ld), cfloats(bias), cfloats(z),
 		cfloats(y), C.long(t0), C.long(nt), C.float(e.lo), C.float(e.hi), code, C.float(a), C.float(b), cfloats(work))
 	if !e.inGo() {
 		return
@@ -93,7 +93,7 @@ func (w *winogradKernel) outputWith(set isa, mo []float32, ld int, bias, z, y []
 		ty, tx := t/w.tw, t%w.tw
 		n := min(w.tw-tx, t0+nt-t)
 		x0, x1 := 2*tx, min(2*(tx+n), k.ow)
-		for ch := range k.m {
+		for ch := range m {
 			e.activateGo(min(2, k.oh-2*ty), x1-x0, y[(ch*k.oh+2*ty)*k.ow+x0:], k.ow)
 		}
 		t += n

@@ -79,7 +79,7 @@ func TestWinogradISAs(t *testing.T) {
 			}
 			mo := randoms(rand.New(rand.NewPCG(uint64(i), 1)), 16*m*ld)
 			y := randoms(rand.New(rand.NewPCG(uint64(i), 2)), m*oh*ow)
-			w.outputWith(set, mo, ld, bias, z, y, t0, nt, work)
+			w.outputWith(set, m, mo, ld, bias, z, y, t0, nt, work)
 			if set == isaGo {
 				wantU, wantV, wantY = u, owned(v, 16*c), y
 				continue

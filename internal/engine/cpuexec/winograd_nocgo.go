@@ -11,7 +11,8 @@ func (w *winogradKernel) input(x, v []float32, ld, t0, nt int, work []float32) {
 	w.inputGo(x, v, ld, t0, nt, work)
 }
 
-// output writes the outputs of tiles [t0, t0+nt): outputGo, without cgo.
-func (w *winogradKernel) output(mo []float32, ld int, bias, z, y []float32, t0, nt int, work []float32) {
-	w.outputGo(mo, ld, bias, z, y, t0, nt, work)
+// output writes the outputs of tiles [t0, t0+nt) of m channels: outputGo,
+// without cgo.
+func (w *winogradKernel) output(m int, mo []float32, ld int, bias, z, y []float32, t0, nt int, work []float32) {
+	w.outputGo(m, mo, ld, bias, z, y, t0, nt, work)
 }

@@ -34,7 +34,6 @@ type Workers struct {
 	lanes   []lane     // lanes[0] the caller's
 	helpers []*helper  // helpers[i] runs lanes[i+1]
 	mem     memory     // the buffers of the Run in progress
-	shared  []float32  // memory for all workers (staged kernels')
 	ops     uint64     // the ops run: the number of the one in progress
 	waiting atomic.Bool
 	wake    chan struct{} // the caller of do, parked waiting for the helpers
@@ -170,33 +169,17 @@ func rouse(parked *atomic.Bool, wake chan struct{}) {
 	}
 }
 
-// reserve grows every worker's scratch to n floats, and the shared memory
-// to shared.
-func (w *Workers) reserve(n, shared int) {
+// reserve grows every worker's scratch to n floats.
+func (w *Workers) reserve(n int) {
 	for i := range w.lanes {
 		if s := &w.lanes[i].scratch; len(s.buf) < n {
 			s.buf = make([]float32, n)
 		}
 	}
-	if len(w.shared) < shared {
-		w.shared = make([]float32, shared)
-	}
 }
 
-// do runs k on every worker and waits for all: each of its stages in turn
-// where it has them.
+// do runs k on every worker and waits for all.
 func (w *Workers) do(k kernel, m *memory) {
-	if s, ok := k.(staged); ok {
-		for _, st := range s.stages() {
-			w.doStage(st, m)
-		}
-		return
-	}
-	w.doStage(k, m)
-}
-
-// doStage runs k on every worker and waits for all.
-func (w *Workers) doStage(k kernel, m *memory) {
 	w.ops++
 	per := uint64(w.each())
 	for i := range w.lanes {

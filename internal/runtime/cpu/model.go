@@ -58,7 +58,7 @@ func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, er
 		if err != nil {
 			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", engine.File(path), b, err)
 		}
-		e, err := cpuexec.New(p)
+		e, err := cpuexec.New(p, em.Weights.Pages)
 		if err != nil {
 			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", engine.File(path), b, err)
 		}

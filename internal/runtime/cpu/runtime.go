@@ -9,7 +9,10 @@
 // when loading, so that the controller schedules with real figures. The
 // weights live in a PageStore cut into pages like a GPU's weights cache;
 // LoadWeights copies a model's pages into the pages the worker chose and
-// Exec reads them from there.
+// Exec reads them from there, all but the filters of the convolutions
+// computed by Winograd's algorithm, which Load transformed once from the
+// model's host copy (package cpuexec shares them among the models of one
+// file).
 package cpu
 
 import (
