@@ -128,7 +128,6 @@ func (w *Workers) loop(h *helper, i int) {
 			return
 		}
 		w.work(t.k, t.m, i)
-		h.task = task{} // holds the op's kernel no longer (an executor dropped goes)
 		h.finished.Store(seen)
 		rouse(&w.waiting, w.wake)
 	}
@@ -192,6 +191,7 @@ func (w *Workers) do(k kernel, m *memory) {
 	for _, h := range w.helpers {
 		target := h.posted.Load()
 		await(func() bool { return h.finished.Load() == target }, &w.waiting, w.wake)
+		h.task = task{} // so that an executor dropped (and what it holds) goes before the next op
 	}
 }
 
