@@ -43,13 +43,13 @@ fi
 # arm64_test runs go test for arm64 under qemu-user (which finds arm64's
 # dynamic loader and libc under -L), CC being the C compiler. Go programs
 # under qemu-user now and then hang, every goroutine asleep
-# (golang/go#70329, golang/go#67355). Here it happened once, on
-# 2026-11-29, in clang's arm64 run: TestConvGeometries's caller and its
-# one helper each asleep waiting for the other's wake-up, for 10 minutes;
-# the same run passed 7 times after it, and the Workers' hand-off, read
-# again, sound. A run that times out so is run once more, and said; a
-# test that fails fails. ARM64_TIMEOUT (5m by default) is each run's
-# timeout.
+# (golang/go#70329, golang/go#67355). Here it happened twice on
+# 2026-11-29, in clang's arm64 run: the Workers' caller and helpers each
+# asleep waiting for the other's wake-up (a store and a load that Go's
+# atomics keep in order, emulated out of order, is one way); their
+# sleepers now check again every 5 ms (cpuexec's sleeper). A run that
+# times out so is run once more, and said; a test that fails fails.
+# ARM64_TIMEOUT (5m by default) is each run's timeout.
 arm64_test() {
 	local cc=$1 out
 	shift

@@ -35,8 +35,7 @@ type Workers struct {
 	helpers []*helper  // helpers[i] runs lanes[i+1]
 	mem     memory     // the buffers of the Run in progress
 	ops     uint64     // the ops run: the number of the one in progress
-	waiting atomic.Bool
-	wake    chan struct{} // the caller of do, parked waiting for the helpers
+	caller  *sleeper   // where the caller of do waits for the helpers
 }
 
 // partsEach is the parts of an op each worker owns where there are two
@@ -71,8 +70,7 @@ const spinFor = time.Millisecond
 type helper struct {
 	posted   atomic.Uint64
 	finished atomic.Uint64
-	parked   atomic.Bool
-	wake     chan struct{}
+	sleeper  *sleeper // where it waits for ops
 	task     task
 	_        [64]byte // posted and finished of the next helper on a line of their own
 }
@@ -89,9 +87,9 @@ func NewWorkers(n int) *Workers {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	w := &Workers{lanes: make([]lane, n), wake: make(chan struct{}, 1)}
+	w := &Workers{lanes: make([]lane, n), caller: newSleeper()}
 	for i := range n - 1 {
-		h := &helper{wake: make(chan struct{}, 1)}
+		h := &helper{sleeper: newSleeper()}
 		w.helpers = append(w.helpers, h)
 		go w.loop(h, i+1)
 	}
@@ -116,12 +114,12 @@ func (w *Workers) Close() {
 func (h *helper) post(t task) {
 	h.task = t
 	h.posted.Add(1) // publishes task: h reads it after seeing posted move
-	rouse(&h.parked, h.wake)
+	h.sleeper.rouse()
 }
 
 func (w *Workers) loop(h *helper, i int) {
 	for seen := uint64(0); ; {
-		await(func() bool { return h.posted.Load() != seen }, &h.parked, h.wake)
+		h.sleeper.await(func() bool { return h.posted.Load() != seen })
 		seen++
 		t := h.task
 		if t.k == nil {
@@ -129,15 +127,38 @@ func (w *Workers) loop(h *helper, i int) {
 		}
 		w.work(t.k, t.m, i)
 		h.finished.Store(seen)
-		rouse(&w.waiting, w.wake)
+		w.caller.rouse()
 	}
+}
+
+// A sleeper is where one side waits for the other: parked says that it
+// sleeps, or is about to, on wake.
+type sleeper struct {
+	parked atomic.Bool
+	wake   chan struct{}
+	// recheck wakes a sleeper every recheckEvery whatever the other side
+	// does, so that a wake-up lost costs that long, not the process. None
+	// is lost where atomics are sequentially consistent, as Go's are; under
+	// qemu-user emulating arm64 on x86-64 the caller and its helpers twice
+	// slept for good, each waiting for the other (cross-check.sh).
+	recheck *time.Timer
+}
+
+// recheckEvery is how often a parked sleeper checks again: a lost
+// wake-up's cost, and a wait of that long's one extra wake-up.
+const recheckEvery = 5 * time.Millisecond
+
+func newSleeper() *sleeper {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &sleeper{wake: make(chan struct{}, 1), recheck: t}
 }
 
 // await returns once ready does: it polls for up to spinFor, yielding the
 // processor now and then, then announces in parked that it sleeps on wake
 // (the other side, having made ready true, sends on wake where it sees
 // parked: one of the two sees the other's write).
-func await(ready func() bool, parked *atomic.Bool, wake chan struct{}) {
+func (s *sleeper) await(ready func() bool) {
 	start := time.Now()
 	for spins := 0; !ready(); spins++ {
 		if spins%64 != 63 {
@@ -147,22 +168,27 @@ func await(ready func() bool, parked *atomic.Bool, wake chan struct{}) {
 			runtime.Gosched() // where another goroutine would run here
 			continue
 		}
-		parked.Store(true)
+		s.parked.Store(true)
 		for !ready() {
-			<-wake
+			s.recheck.Reset(recheckEvery)
+			select {
+			case <-s.wake:
+			case <-s.recheck.C:
+			}
 		}
-		parked.Store(false)
+		s.recheck.Stop()
+		s.parked.Store(false)
 		return
 	}
 }
 
 // rouse is await's other side, once ready has been made true: it wakes the
-// waiter where parked says it sleeps on wake (a token left over makes a
+// sleeper where parked says it sleeps on wake (a token left over makes a
 // later await check ready once more).
-func rouse(parked *atomic.Bool, wake chan struct{}) {
-	if parked.Load() {
+func (s *sleeper) rouse() {
+	if s.parked.Load() {
 		select {
-		case wake <- struct{}{}:
+		case s.wake <- struct{}{}:
 		default:
 		}
 	}
@@ -190,7 +216,7 @@ func (w *Workers) do(k kernel, m *memory) {
 	w.work(k, m, 0)
 	for _, h := range w.helpers {
 		target := h.posted.Load()
-		await(func() bool { return h.finished.Load() == target }, &w.waiting, w.wake)
+		w.caller.await(func() bool { return h.finished.Load() == target })
 		h.task = task{} // so that an executor dropped (and what it holds) goes before the next op
 	}
 }

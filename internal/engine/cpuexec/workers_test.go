@@ -140,3 +140,34 @@ func BenchmarkWorkersDo(b *testing.B) {
 		})
 	}
 }
+
+// TestSleeperRechecks checks that a sleeper whose wake-up is lost (ready
+// made true with no rouse, as under an emulator whose atomics reorder a
+// store and a load) still returns, by its recheck, and that a rouse wakes
+// it as before.
+func TestSleeperRechecks(t *testing.T) {
+	s := newSleeper()
+	for _, roused := range []bool{false, true} {
+		var ready atomic.Bool
+		go func() {
+			time.Sleep(2 * spinFor) // past the spinning: asleep on wake
+			ready.Store(true)
+			if roused {
+				s.rouse()
+			}
+		}()
+		done := make(chan struct{})
+		go func() {
+			s.await(ready.Load)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("roused %v: await never returned", roused)
+		}
+		if s.parked.Load() {
+			t.Errorf("roused %v: still marked parked", roused)
+		}
+	}
+}
