@@ -12,10 +12,11 @@ import (
 // time (Run serialises them).
 //
 // An op is handed to each helper, and its end awaited, through atomic
-// counters that the waiting side polls for up to spinFor before it parks:
-// a parked goroutine woken by a channel took about 50 µs to start on the
-// 2-core development machine (a 50 µs op ran in 103 µs on two workers),
-// which a model of 60 small ops paid at each of them.
+// counters that the waiting side polls for up to spinFor before it parks
+// (in a sleeper, which also checks again every recheckEvery): a parked
+// goroutine woken by a channel took about 50 µs to start on the 2-core
+// development machine (a 50 µs op ran in 103 µs on two workers), which a
+// model of 60 small ops paid at each of them.
 //
 // With more than one worker, an op's work is cut into partsEach parts a
 // worker, of about equal cost (each kernel cuts its own); each worker runs
