@@ -47,9 +47,9 @@ fi
 # 2026-11-29, in clang's arm64 run: the Workers' caller and helpers each
 # asleep waiting for the other's wake-up (a store and a load that Go's
 # atomics keep in order, emulated out of order, is one way); their
-# sleepers now check again every 5 ms (cpuexec's sleeper). A run that
-# times out so is run once more, and said; a test that fails fails.
-# ARM64_TIMEOUT (5m by default) is each run's timeout.
+# sleepers now check again now and then, from 5 ms on (cpuexec's
+# sleeper). A run that times out so is run once more, and said; a test
+# that fails fails. ARM64_TIMEOUT (5m by default) is each run's timeout.
 arm64_test() {
 	local cc=$1 out
 	shift

@@ -13,7 +13,7 @@ import (
 //
 // An op is handed to each helper, and its end awaited, through atomic
 // counters that the waiting side polls for up to spinFor before it parks
-// (in a sleeper, which also checks again every recheckEvery): a parked
+// (in a sleeper, which also checks again now and then): a parked
 // goroutine woken by a channel took about 50 µs to start on the 2-core
 // development machine (a 50 µs op ran in 103 µs on two workers), which a
 // model of 60 small ops paid at each of them.
@@ -137,17 +137,20 @@ func (w *Workers) loop(h *helper, i int) {
 type sleeper struct {
 	parked atomic.Bool
 	wake   chan struct{}
-	// recheck wakes a sleeper every recheckEvery whatever the other side
-	// does, so that a wake-up lost costs that long, not the process. None
-	// is lost where atomics are sequentially consistent, as Go's are; under
-	// qemu-user emulating arm64 on x86-64 the caller and its helpers twice
-	// slept for good, each waiting for the other (cross-check.sh).
+	// recheck wakes a parked sleeper whatever the other side does, after
+	// recheckFirst and then twice as long each time up to recheckMost, so
+	// that a wake-up lost costs that long, not the process, and a helper
+	// idle between inferences wakes 10 times a second. None is lost where
+	// atomics are sequentially consistent, as Go's are; under qemu-user
+	// emulating arm64 on x86-64 the caller and its helpers twice slept for
+	// good, each waiting for the other (cross-check.sh).
 	recheck *time.Timer
 }
 
-// recheckEvery is how often a parked sleeper checks again: a lost
-// wake-up's cost, and a wait of that long's one extra wake-up.
-const recheckEvery = 5 * time.Millisecond
+const (
+	recheckFirst = 5 * time.Millisecond
+	recheckMost  = 100 * time.Millisecond
+)
 
 func newSleeper() *sleeper {
 	t := time.NewTimer(time.Hour)
@@ -170,8 +173,8 @@ func (s *sleeper) await(ready func() bool) {
 			continue
 		}
 		s.parked.Store(true)
-		for !ready() {
-			s.recheck.Reset(recheckEvery)
+		for d := recheckFirst; !ready(); d = min(2*d, recheckMost) {
+			s.recheck.Reset(d)
 			select {
 			case <-s.wake:
 			case <-s.recheck.C:
