@@ -36,8 +36,9 @@ output's shape (after a convolution's kernel/stride, a product's M×N×K),
 its best and median time over the rounds, its share of the medians' sum
 and, for convolutions and matrix products, its rate in GFLOP/s at the
 median (a convolution's multiply-adds counted as the direct sum's, also
-where it takes Winograd's fewer); then the time of each kind of op. MODEL is a zoo model's name
-(genmodels -list) or the path of an ONNX file, with or without its .onnx.
+where it takes Winograd's fewer); then the time of each kind of op.
+MODEL is a zoo model's name (genmodels -list) or the path of an ONNX
+file, with or without its .onnx.
 The inputs are random. A shared machine's noise shows in the medians more
 than in the bests.
 

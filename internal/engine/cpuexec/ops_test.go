@@ -63,9 +63,10 @@ func operatorGraphs() []graph {
 		{name: "conv3x3", input: []int{3, 9, 9}, build: func(b *modelgen.Builder, x string) string {
 			return conv(b, x, 3, 5, 3, 1, false, ints("pads", 1, 1, 1, 1))
 		}},
-		// 3 × 3 convolutions of 16 channels or more to 128 tiles of 2 × 2
-		// outputs or more: Winograd's F(2×2, 3×3). ResNet's block (bias, residual and ReLU, odd plane);
-		// asymmetric padding, no bias, SiLU; no padding, Clip.
+		// 3 × 3 convolutions of 16 channels or more to 64 tiles of 2 × 2
+		// outputs or more: Winograd's F(2×2, 3×3). ResNet's block (bias,
+		// residual and ReLU, odd plane); asymmetric padding, no bias, SiLU;
+		// no padding, Clip.
 		{name: "conv3x3-winograd-residual", input: []int{16, 21, 23}, build: func(b *modelgen.Builder, x string) string {
 			y := bn(b, conv(b, x, 16, 16, 3, 1, true, ints("pads", 1, 1, 1, 1)), 16)
 			return b.Node("Relu", []string{b.Node("Add", []string{y, x})})
