@@ -318,3 +318,68 @@ func TestCallErrors(t *testing.T) {
 	}
 	m.Release(0, io)
 }
+
+// TestIOPool: the IO regions of the Infers between copy-input and release
+// are bounded as a GPU's IO pool (status 76 past it, again within it once
+// one is released, a second Release of one changing nothing), and Load
+// keeps the batch sizes whose region fits it, failing with 76 where batch
+// size 1's does not.
+func TestIOPool(t *testing.T) {
+	path := writeModel(t, "mlp")
+	em, err := engine.ReadFile(path, engine.DefaultPageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var io [3]uint64 // batch sizes 1, 2 and 4
+	for i := range io {
+		p, err := em.Plan(1 << i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io[i] = uint64(p.IOBytes)
+	}
+	if io[2] <= 2*io[0] {
+		t.Fatalf("IO regions of batch sizes 1, 2, 4: %v bytes; the test needs batch size 4's over twice batch size 1's", io)
+	}
+	opts := runtime.LoadOptions{MaxBatch: 16}
+
+	_, err = newRuntime(t, cpu.Config{IOPoolBytes: io[0] - 1, SkipMeasure: true}).Load(path, opts)
+	if runtime.Code(err, 0) != workerapi.CopyInputIOPoolExhausted {
+		t.Fatalf("Load with an IO pool smaller than batch size 1's region: %v, want status 76", err)
+	}
+
+	pool := max(2*io[0], io[1])
+	rt := newRuntime(t, cpu.Config{IOPoolBytes: pool, SkipMeasure: true})
+	m, err := rt.Load(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Info().BatchSizes; !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("batch sizes %v with an IO pool of %d bytes (regions %v), want [1 2]", got, pool, io)
+	}
+	a, _, err := m.CopyInput(0, 1, 1, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := m.CopyInput(0, 1, 1, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.CopyInput(0, 1, 1, nil, 0); runtime.Code(err, 0) != workerapi.CopyInputIOPoolExhausted {
+		t.Fatalf("a third copy-input into a pool that holds two: %v, want status 76", err)
+	}
+	m.Release(0, a)
+	m.Release(0, a)
+	c, _, err := m.CopyInput(0, 1, 1, nil, 0)
+	if err != nil {
+		t.Fatalf("copy-input after a release: %v", err)
+	}
+	if _, _, err := m.CopyInput(0, 1, 1, nil, 0); runtime.Code(err, 0) != workerapi.CopyInputIOPoolExhausted {
+		t.Fatalf("a region released twice counted twice: %v, want status 76", err)
+	}
+	m.Release(0, b)
+	m.Release(0, c)
+	if _, _, err := m.CopyInput(0, 2, 2, nil, 0); err != nil {
+		t.Fatalf("batch size 2 into the emptied pool: %v", err)
+	}
+}

@@ -29,15 +29,18 @@ type variant struct {
 }
 
 // ioBuf is the IO region of one batch in flight: the runtime.IO that
-// CopyInput returns.
+// CopyInput returns. live is whether it counts in the runtime's IO pool,
+// until Release.
 type ioBuf struct {
-	v   *variant
-	buf []byte
+	v    *variant
+	buf  []byte
+	live bool
 }
 
 // Load implements runtime.Runtime. Errors have status 41 (no file, a file
 // that is not a model the engine can run, or a page size other than the
-// runtime's).
+// runtime's), or 76 if batch size 1's IO region does not fit the IO pool
+// (larger batch sizes whose region does not fit are dropped, as on a GPU).
 func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, error) {
 	if opts.PageSize != 0 && opts.PageSize != r.cfg.PageSize {
 		return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "page size %d differs from the runtime's %d", opts.PageSize, r.cfg.PageSize)
@@ -57,6 +60,13 @@ func (r *Runtime) Load(path string, opts runtime.LoadOptions) (runtime.Model, er
 		p, err := em.Plan(b)
 		if err != nil {
 			return nil, runtime.Errorf(workerapi.ErrInvalidModelPath, "%s: batch size %d: %v", engine.File(path), b, err)
+		}
+		if uint64(p.IOBytes) > r.io.size {
+			if b == 1 {
+				return nil, runtime.Errorf(workerapi.CopyInputIOPoolExhausted, "%s: batch size 1 needs %d bytes of IO memory, the IO pool has %d",
+					engine.File(path), p.IOBytes, r.io.size)
+			}
+			break
 		}
 		e, err := cpuexec.New(p, em.Weights.Pages)
 		if err != nil {
@@ -181,10 +191,15 @@ func (m *Model) CopyInput(gpu, batch, padded int, input []byte, start int64) (ru
 	if len(input) != 0 && uint64(len(input)) != uint64(batch)*m.info.InputSize {
 		return nil, workerapi.Timing{}, runtime.Errorf(workerapi.CopyInputInvalidInput, "input of %d bytes for batch size %d (want %d)", len(input), batch, uint64(batch)*m.info.InputSize)
 	}
+	if !m.rt.io.take(uint64(v.plan.IOBytes)) {
+		return nil, workerapi.Timing{}, runtime.Errorf(workerapi.CopyInputIOPoolExhausted, "IO pool exhausted (%d bytes wanted, %d of %d in use)",
+			v.plan.IOBytes, m.rt.io.used.Load(), m.rt.io.size)
+	}
 	io, _ := v.ios.Get().(*ioBuf)
 	if io == nil {
 		io = &ioBuf{v: v, buf: make([]byte, v.plan.IOBytes)}
 	}
+	io.live = true
 	copy(io.buf, input)
 	return io, timing(start, t0), nil
 }
@@ -245,7 +260,9 @@ func (m *Model) CopyOutput(gpu int, x runtime.IO, output []byte, start int64) (w
 
 // Release implements runtime.Model.
 func (m *Model) Release(gpu int, x runtime.IO) {
-	if io, err := m.ioBuf(x); err == nil {
+	if io, err := m.ioBuf(x); err == nil && io.live {
+		io.live = false
+		m.rt.io.give(uint64(io.v.plan.IOBytes))
 		io.v.ios.Put(io)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/clockwork-go/clockwork/internal/engine"
 	"github.com/clockwork-go/clockwork/internal/engine/cpuexec"
@@ -49,7 +50,16 @@ type Config struct {
 	// SkipMeasure leaves exec and weights-load times 0 instead of timing
 	// them at Load; for tools that time models themselves (check_model).
 	SkipMeasure bool
+	// IOPoolBytes bounds the IO regions of the Infers between their
+	// copy-input and their release, as a GPU's IO pool does (0:
+	// DefaultIOPool): a copy-input that would pass it fails with status
+	// 76, and Load keeps only the batch sizes whose region fits.
+	IOPoolBytes uint64
 }
+
+// DefaultIOPool is the IO pool of a Config without one: the original's
+// io_pool_size.
+const DefaultIOPool = 512 << 20
 
 // Runtime runs models on the CPU.
 type Runtime struct {
@@ -62,7 +72,31 @@ type Runtime struct {
 	// PageStore.)
 	mu        sync.Mutex
 	workspace []byte
+
+	io ioPool
 }
+
+// ioPool counts the bytes of the IO regions in use (CopyInput to Release),
+// which the worker's stages take and give back on their own goroutines.
+type ioPool struct {
+	size uint64
+	used atomic.Uint64
+}
+
+// take reserves n bytes, or reports that they do not fit.
+func (p *ioPool) take(n uint64) bool {
+	for {
+		u := p.used.Load()
+		if n > p.size-u {
+			return false
+		}
+		if p.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+func (p *ioPool) give(n uint64) { p.used.Add(-n) }
 
 func gib(b uint64) float64 { return float64(b) / (1 << 30) }
 
@@ -92,8 +126,13 @@ func New(cfg Config) (*Runtime, error) {
 	if n > 1<<24 {
 		return nil, fmt.Errorf("cpu runtime: weights cache of %d pages too large", n)
 	}
+	if cfg.IOPoolBytes == 0 {
+		cfg.IOPoolBytes = DefaultIOPool
+	}
 	w := cpuexec.NewWorkers(cfg.Workers)
-	return &Runtime{cfg: cfg, pages: NewPageStore(int64(cfg.PageSize), int(n)), workers: w}, nil
+	r := &Runtime{cfg: cfg, pages: NewPageStore(int64(cfg.PageSize), int(n)), workers: w}
+	r.io.size = cfg.IOPoolBytes
+	return r, nil
 }
 
 // Name implements runtime.Runtime.

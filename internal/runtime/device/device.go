@@ -58,7 +58,8 @@ func Open(kind string, cfg Config, log io.Writer) (runtime.Runtime, error) {
 // memory the process may use (hostmem.Limit): its pages are allocated as models use them, and a
 // cache advertised larger than memory (the default 21.5 GiB, sized for a
 // GPU) would have the controller fill it until the worker was killed.
+// Its IO pool is the configured io_pool_size, in host memory.
 func openCPU(cfg Config, log io.Writer) (runtime.Runtime, error) {
 	return cpu.New(cpu.Config{PageSize: cfg.PageSize, CacheBytes: cfg.WeightsCacheSize, MaxCacheBytes: hostmem.Limit() / 2,
-		Log: log, SkipMeasure: !cfg.Measure})
+		IOPoolBytes: cfg.IOPoolSize, Log: log, SkipMeasure: !cfg.Measure})
 }
