@@ -266,7 +266,7 @@ func (c *Controller) handle(now int64, ev event) error {
 			return nil
 		}
 		if !w.answered(ev.result.ActionID()) {
-			fmt.Fprintf(c.out, "Ignoring result for unknown action from worker %d: %s\n", ev.worker, ev.result)
+			fmt.Fprintf(c.out, "Ignoring result for unknown action from worker %d: %s\n", ev.worker, workerapi.Brief(ev.result))
 			return nil
 		}
 		c.sched.Result(now, ev.at, ev.worker, ev.result)

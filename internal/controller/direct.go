@@ -91,7 +91,7 @@ func (d *direct) call(now int64, a workerapi.Action, done func(int64, workerapi.
 func (d *direct) result(now int64, worker int, res workerapi.Result) error {
 	c, ok := d.pending[res.ActionID()]
 	if worker != 0 || !ok {
-		fmt.Fprintf(d.out, "Ignoring result for unknown action from worker %d: %s\n", worker, res)
+		fmt.Fprintf(d.out, "Ignoring result for unknown action from worker %d: %s\n", worker, workerapi.Brief(res))
 		return nil
 	}
 	delete(d.pending, res.ActionID())

@@ -102,7 +102,7 @@ func (c *Controller) rejoinResult(now int64, w *workerConn, r workerapi.Result) 
 	}
 	typ, ok := rj.pending[r.ActionID()]
 	if !ok {
-		fmt.Fprintf(c.out, "Ignoring unexpected result from rejoining worker %d: %s\n", w.id, r)
+		fmt.Fprintf(c.out, "Ignoring unexpected result from rejoining worker %d: %s\n", w.id, workerapi.Brief(r))
 		return
 	}
 	delete(rj.pending, r.ActionID())

@@ -198,7 +198,7 @@ func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 	if !s.loading {
 		gws, ok := r.(*workerapi.GetWorkerStateResult)
 		if !ok || int(gws.ID) != worker || s.answered[worker] {
-			fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d while querying state: %s\n", worker, r)
+			fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d while querying state: %s\n", worker, workerapi.Brief(r))
 			return nil
 		}
 		s.state.Workers[worker] = scheduler.WorkerFromMemory(worker, &gws.Memory)
@@ -211,7 +211,7 @@ func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 	}
 	lr := s.loads[r.ActionID()]
 	if lr == nil || lr.results[worker] != nil || !loadAnswer(r) {
-		fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d: %s\n", worker, r)
+		fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d: %s\n", worker, workerapi.Brief(r))
 		return nil
 	}
 	fmt.Fprintf(s.out, "Worker  --> %s\n", r)

@@ -164,7 +164,7 @@ func (s *stress) request(_ int64, req clientapi.Request, r reply) {
 func (s *stress) result(now int64, worker int, res workerapi.Result) error {
 	c, ok := s.pending[res.ActionID()]
 	if !ok || c.worker != worker {
-		fmt.Fprintf(s.out, "Ignoring result for unknown action from worker %d: %s\n", worker, res)
+		fmt.Fprintf(s.out, "Ignoring result for unknown action from worker %d: %s\n", worker, workerapi.Brief(res))
 		return nil
 	}
 	delete(s.pending, res.ActionID())

@@ -50,8 +50,35 @@ func (a *Infer) Describe(now uint64) string {
 func (a *ClearCache) Describe(uint64) string     { return fmt.Sprintf("A%d:ClearCache", a.ID) }
 func (a *GetWorkerState) Describe(uint64) string { return fmt.Sprintf("A%d:GetWorkerState", a.ID) }
 
+// String quotes a message that holds a control character, as a model
+// path in it may (the paths a peer sends are the peer's to choose), so
+// that it stays one line of the console, and shortens one longer than
+// maxMessage bytes (a peer's, up to a header's 10 MiB) to its start.
 func (r *ErrorResult) String() string {
-	return fmt.Sprintf("R%d:Error %d: %s", r.ID, r.Code, r.Message)
+	m := r.Message
+	if len(m) > maxMessage {
+		m = fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(m[:maxMessage], ""), len(m))
+	}
+	return fmt.Sprintf("R%d:Error %d: %s", r.ID, r.Code, console.Safe(m))
+}
+
+// maxMessage is the longest error message printed whole.
+const maxMessage = 1000
+
+// Brief describes r in one short line, for results a peer sent that
+// nothing awaited: a state or a load result's String is as long as the
+// peer made its lists (a GetWorkerState answer of 10 MiB printed as 85
+// MB of text).
+func Brief(r Result) string {
+	switch r := r.(type) {
+	case *GetWorkerStateResult:
+		return fmt.Sprintf("R%d:GetWorkerState (%d GPUs, %d models)", r.ID, len(r.Memory.GPUs), len(r.Memory.Models))
+	case *LoadModelFromDiskResult:
+		if len(r.BatchSizes) > 16 || len(r.ExecTimes) > 16 {
+			return fmt.Sprintf("R%d:LoadModelFromDisk (%d batch sizes, %d exec times)", r.ID, len(r.BatchSizes), len(r.ExecTimes))
+		}
+	}
+	return r.String()
 }
 
 func batchTimes(b *strings.Builder, sizes []uint32, times []uint64) {
@@ -115,7 +142,7 @@ func (g *GPUInfo) String() string {
 func (m *ModelInfo) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "M-%d src=%s input=%d output=%d weights=%s MB (%d pages) xfer=%s",
-		m.ID, m.Source, m.InputSize, m.OutputSize, mb(m.WeightsSize), m.NumWeightsPages, ms(m.WeightsLoadTime))
+		m.ID, console.Safe(m.Source), m.InputSize, m.OutputSize, mb(m.WeightsSize), m.NumWeightsPages, ms(m.WeightsLoadTime))
 	batchTimes(&b, m.BatchSizes, m.ExecTimes)
 	return b.String()
 }

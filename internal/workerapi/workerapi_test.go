@@ -100,6 +100,16 @@ func TestRenderings(t *testing.T) {
 			Timing: Timing{Duration: 14912345}}).String(),
 			"R0:LoadModelFromDisk input=602112 output=4000 weights=112.0 MB (7 pages) xfer=8.4 b1=3.3 b2=5.3 b4=7.5 b8=12.4 duration=14.9"},
 		{(&ErrorResult{ID: 4, Code: 81, Message: "late"}).String(), "R4:Error 81: late"},
+		// A peer's path in a message stays on one line.
+		{(&ErrorResult{ID: 5, Code: 41, Message: "no model at /m\nForged line"}).String(), `R5:Error 41: "no model at /m\nForged line"`},
+		{(&ModelInfo{ID: 1, Source: "/m\rx"}).String(), `M-1 src="/m\rx" input=0 output=0 weights=0.0 MB (0 pages) xfer=0.0`},
+		// A long message (a peer's) printed by its start.
+		{(&ErrorResult{ID: 6, Code: 2, Message: strings.Repeat("é", 1000)}).String(), "R6:Error 2: " + strings.Repeat("é", 500) + "… (2000 bytes)"},
+		{(&ErrorResult{ID: 6, Code: 2, Message: "x" + strings.Repeat("é", 1000)}).String(), "R6:Error 2: x" + strings.Repeat("é", 499) + "… (2001 bytes)"},
+		// What nothing awaited is described by its size.
+		{Brief(&GetWorkerStateResult{ID: 7, Memory: WorkerMemoryInfo{GPUs: make([]GPUInfo, 3), Models: make([]ModelInfo, 5)}}), "R7:GetWorkerState (3 GPUs, 5 models)"},
+		{Brief(&LoadModelFromDiskResult{ID: 8, BatchSizes: make([]uint32, 17)}), "R8:LoadModelFromDisk (17 batch sizes, 0 exec times)"},
+		{Brief(&ErrorResult{ID: 4, Code: 81, Message: "late"}), "R4:Error 81: late"},
 		{(&InferResult{ID: 2, Exec: Timing{Duration: 3322000}, GPU: 1, GPUClock: 1380}).String(), "R2:Infer exec=3.3 input=0.0 output=0.0 gpu1=1380"},
 	} {
 		if tc.got != tc.want {

@@ -90,7 +90,7 @@ func (s *Scheduler) Result(now, received int64, worker int, res workerapi.Result
 		return
 	}
 	if a == nil || a.g.worker != worker {
-		fmt.Fprintf(s.log, "Ignoring result from worker %d for an action not awaited: %s\n", worker, res)
+		fmt.Fprintf(s.log, "Ignoring result from worker %d for an action not awaited: %s\n", worker, workerapi.Brief(res))
 		return
 	}
 	switch r := res.(type) {

@@ -43,7 +43,7 @@ func (s *Scheduler) Infer(now int64, r *scheduler.Request) {
 // Result implements scheduler.Scheduler; ECHO sends no actions.
 func (s *Scheduler) Result(now, received int64, worker int, res workerapi.Result) {
 	if s.cfg.Log != nil {
-		fmt.Fprintf(s.cfg.Log, "Unexpectedly received a result from a worker: %s\n", res)
+		fmt.Fprintf(s.cfg.Log, "Unexpectedly received a result from a worker: %s\n", workerapi.Brief(res))
 	}
 }
 

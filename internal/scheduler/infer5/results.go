@@ -24,7 +24,7 @@ func (s *Scheduler) Result(now, received int64, worker int, res workerapi.Result
 			s.lateLoad(worker, late, res)
 			return
 		}
-		fmt.Fprintf(s.log, "Ignoring result from worker %d for an action not awaited: %s\n", worker, res)
+		fmt.Fprintf(s.log, "Ignoring result from worker %d for an action not awaited: %s\n", worker, workerapi.Brief(res))
 		return
 	}
 	if a.g.worker != worker {
