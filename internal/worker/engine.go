@@ -201,6 +201,12 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 			g.weights.push(now, eligible(a.Earliest), t)
 		}
 	case *workerapi.Infer:
+		if e.cfg.InputStage && len(a.InputSizes) > int(a.BatchSize) {
+			// What its copy-input would answer, now rather than after
+			// holding the list (up to 5 M entries in a header).
+			e.fail(t, workerapi.CopyInputBadSizes, fmt.Sprintf("%d compressed inputs for batch size %d", len(a.InputSizes), a.BatchSize))
+			return
+		}
 		if g := e.gpu(t, a.GPU); g != nil && e.holdInput(t, a) {
 			if e.cfg.InputStage {
 				lead := int64(0)
@@ -223,14 +229,16 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 // client's requests.
 const InferOverhead = 512
 
-// holdInput counts a's input in the engine's, or answers a with status 74
-// if it would pass Config.MaxQueuedInput.
+// holdInput counts a's input (its body and its list of input sizes) in
+// the engine's, or answers a with status 74 if it would pass
+// Config.MaxQueuedInput.
 func (e *Engine) holdInput(t *task, a *workerapi.Infer) bool {
-	n := uint64(a.InputLen()) + InferOverhead
+	in := uint64(a.InputLen()) + 4*uint64(len(a.InputSizes))
+	n := in + InferOverhead
 	if limit := e.cfg.MaxQueuedInput; limit > 0 && e.queuedInput+n > limit {
 		e.fail(t, workerapi.CopyInputHostAlloc, fmt.Sprintf(
 			"Infer input of %d bytes: the worker holds %d bytes of inputs not yet answered (%d more an Infer), and at most %d (--max-queued-input)",
-			a.InputLen(), e.queuedInput, InferOverhead, limit))
+			in, e.queuedInput, InferOverhead, limit))
 		return false
 	}
 	t.input = n

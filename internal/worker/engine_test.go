@@ -402,6 +402,34 @@ func TestQueuedInfersWithoutInputAreBounded(t *testing.T) {
 	}
 }
 
+// TestQueuedInputSizesAreBounded: an Infer's list of input sizes counts 4
+// bytes an entry against MaxQueuedInput (a header may list 5 M of them),
+// and on the real worker a list longer than the batch is answered 77 as
+// it arrives, as its copy-input would answer it.
+func TestQueuedInputSizesAreBounded(t *testing.T) {
+	h, _ := loaded(t, 1, 3)
+	h.e.cfg.MaxQueuedInput = 2*InferOverhead + 4*1000
+	later := u(h.now + 3600_000*ms)
+	infer := func(sizes int) int32 {
+		return h.submit(&workerapi.Infer{ID: h.id(), BatchSize: 1, InputSizes: make([]uint32, sizes), Earliest: later, Latest: workerapi.NoLatest})
+	}
+	if id := infer(1000); !h.pending(id) { // worker_dummy takes what it does not check
+		t.Fatalf("an Infer within the bound answered: %v", h.result(id))
+	}
+	h.status(infer(1), workerapi.CopyInputHostAlloc)
+	if h.e.queuedInput != InferOverhead+4*1000 {
+		t.Errorf("%d bytes held, want %d", h.e.queuedInput, InferOverhead+4*1000)
+	}
+
+	h = newHarness(t, withInputStage{sim.New(1)}, Config{Pages: 5})
+	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Latest: workerapi.NoLatest,
+		Copies: 1, MaxBatchSize: 8, MaxExecDuration: uint64(1000 * ms)}), workerapi.Success)
+	h.status(infer(2), workerapi.CopyInputBadSizes)
+	if id := infer(1); !h.pending(id) {
+		t.Fatalf("an Infer with one input size for batch size 1 answered: %v", h.result(id))
+	}
+}
+
 func TestGetWorkerState(t *testing.T) {
 	h, p := loaded(t, 2, 5)
 	h.submit(&workerapi.LoadWeights{ID: h.id(), GPU: 1, Latest: workerapi.NoLatest})

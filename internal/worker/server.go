@@ -270,6 +270,13 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 			slog.Warn("bad action frame", "peer", p.conn.RemoteAddr(), "err", err)
 			return
 		}
+		// Decoded, the header is read no more, and only an Infer reads
+		// its body (its input): what a peer sent beside them is not held
+		// until the action's result.
+		msg.Header = nil
+		if _, infer := a.(*workerapi.Infer); !infer {
+			msg.Release()
+		}
 		switch a.(type) {
 		case *workerapi.LoadModelFromDisk, *workerapi.GetWorkerState:
 			fmt.Fprintf(s.out, "Received %s\n", a.Describe(uint64(s.now())))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -515,5 +516,39 @@ func TestCPUIOPool(t *testing.T) {
 	}
 	if want := map[int32]int{workerapi.Success: 1, workerapi.CopyInputIOPoolExhausted: 2}; !maps.Equal(status, want) {
 		t.Errorf("statuses (status: how many) %v, want %v", status, want)
+	}
+}
+
+// TestBodiesBesideActionsAreNotHeld: a body sent with an action that
+// reads none (all but Infer) goes back at once, not when the action,
+// here due in an hour, is answered.
+func TestBodiesBesideActionsAreNotHeld(t *testing.T) {
+	_, c := serveOne(t, sim.New(1), Options{Console: io.Discard})
+	if r := roundTrip(t, c, &workerapi.LoadModelFromDisk{ID: 1, Path: testZoo(t), Copies: 1, MaxBatchSize: 1, Latest: workerapi.NoLatest}); r.Status() != workerapi.Success {
+		t.Fatal(r)
+	}
+	heap := func() uint64 {
+		goruntime.GC()
+		var ms goruntime.MemStats
+		goruntime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	later := uint64(clock.Now() + int64(time.Hour))
+	const n, size = 16, 16 << 20
+	for i := range int32(n) {
+		msg, err := workerapi.EncodeAction(&workerapi.LoadWeights{ID: 2 + i, Earliest: later, Latest: workerapi.NoLatest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg.Body = make([]byte, size)
+		if err := c.Send(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A connection's actions reach the engine in order.
+	roundTrip(t, c, &workerapi.GetWorkerState{ID: 100})
+	if grown := int64(heap()) - int64(before); grown > n*size/2 {
+		t.Errorf("the heap grew by %d MiB with %d actions of %d MiB bodies queued", grown>>20, n, size>>20)
 	}
 }
