@@ -402,6 +402,10 @@ func (s *startup) finishLoad(lr *loadRequest) {
 			fail(fmt.Sprintf("a worker created %d copies of the %d asked for", r.CopiesCreated, lr.req.Copies))
 			return
 		}
+		if err := scheduler.CheckBatchSizes(r.BatchSizes); err != nil {
+			fail("a worker answered with " + err.Error())
+			return
+		}
 	}
 	if r0.InputSize > wire.DefaultMaxBodySize || r0.OutputSize > wire.DefaultMaxBodySize {
 		fail(fmt.Sprintf("inputs of %d bytes and outputs of %d: a message carries at most %d", r0.InputSize, r0.OutputSize, wire.DefaultMaxBodySize))

@@ -188,6 +188,25 @@ func TestStartupLoadFailures(t *testing.T) {
 		!strings.Contains(rsp.Message, "a message carries at most 268435456") {
 		t.Fatalf("2^50-byte inputs: %+v", rsp)
 	}
+	// Batch sizes a scheduler cannot take, or more than a worker
+	// prepares (each copied for every copy of the model): error answers.
+	for i, sizes := range [][]uint32{{1, 1}, {2, 1}, {0, 1}, make([]uint32, scheduler.MaxBatchSizes+1)} {
+		if len(sizes) > scheduler.MaxBatchSizes {
+			for j := range sizes {
+				sizes[j] = uint32(j + 1)
+			}
+		}
+		r.s.request(sec, &clientapi.LoadModelRequest{Path: "/p", Copies: 1}, r.reply())
+		for w := range 2 {
+			res := loadOK(int32(6+2*i+w), 1)
+			res.BatchSizes = sizes
+			r.s.result(sec, w, res)
+		}
+		if rsp := r.replies[5+i].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusError ||
+			!strings.Contains(rsp.Message, "a worker answered with") {
+			t.Fatalf("batch sizes %v: %+v", sizes, rsp)
+		}
+	}
 }
 
 // TestStartupFailedLoadGivesIDsBack: a load that every worker refused

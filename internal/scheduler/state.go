@@ -3,6 +3,7 @@ package scheduler
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/pierrec/lz4/v4"
@@ -35,19 +36,40 @@ func WorkerFromMemory(id int, m *workerapi.WorkerMemoryInfo) Worker {
 }
 
 // ModelsFromLoad are the models a LoadModelFromDisk result created, with
-// ids first, first+1, ….
+// ids first, first+1, …. They share their lists of batch sizes and exec
+// times, which nothing changes.
 func ModelsFromLoad(first int, path string, r *workerapi.LoadModelFromDiskResult) []Model {
 	out := make([]Model, 0, r.CopiesCreated)
+	bs, ts := batches(r.InputSize, r.OutputSize, r.BatchSizes, r.ExecTimes)
+	bs, ts = slices.Clip(bs), slices.Clip(ts)
 	for j := range int(r.CopiesCreated) {
-		m := Model{
+		out = append(out, Model{
 			ID: first + j, Path: path, InputSize: r.InputSize, OutputSize: r.OutputSize,
 			WeightsSize: r.WeightsSizeInCache, NumWeightsPages: int(r.NumWeightsPages),
-			WeightsTransfer: int64(r.WeightsLoadTime),
-		}
-		m.BatchSizes, m.ExecDurations = batches(r.InputSize, r.OutputSize, r.BatchSizes, r.ExecTimes)
-		out = append(out, m)
+			WeightsTransfer: int64(r.WeightsLoadTime), BatchSizes: bs, ExecDurations: ts,
+		})
 	}
 	return out
+}
+
+// MaxBatchSizes is the most batch sizes a model may have: a worker
+// prepares a handful (1, 2, 4, 8, 16), and a longer list, which a worker
+// may send, is copied for every copy of the model.
+const MaxBatchSizes = 64
+
+// CheckBatchSizes says what is wrong with a worker's list of a model's
+// batch sizes, if anything: at most MaxBatchSizes, strictly ascending
+// (the scheduler pads a batch to the next size up), each at least 1.
+func CheckBatchSizes(sizes []uint32) error {
+	if len(sizes) > MaxBatchSizes {
+		return fmt.Errorf("%d batch sizes, more than %d", len(sizes), MaxBatchSizes)
+	}
+	for i, b := range sizes {
+		if b == 0 || i > 0 && b <= sizes[i-1] {
+			return fmt.Errorf("batch sizes %v are not ascending from 1 or more", sizes)
+		}
+	}
+	return nil
 }
 
 // ModelLoads are the LoadModelFromDisk actions (model id, path and copies
