@@ -193,19 +193,23 @@ func (c *Controller) clientRequest(now int64, ev event) {
 	case *clientapi.LoadModelRequest:
 		r(&clientapi.LoadModelResponse{ResponseHeader: errHeader(h, clientapi.StatusInvalidRequest, "Controller startup phase has completed")})
 	default:
-		// The original crashed on Evict and UploadModel.
-		r(bounceResponse(ev.req, errHeader(h, clientapi.StatusInvalidRequest,
-			weightsRequest(ev.req)+" is not supported by this controller: the scheduler manages weights")))
+		r(refuseWeights(ev.req, schedulerWeights))
 	}
 }
 
-// weightsRequest names req, an Evict or UploadModel request.
-func weightsRequest(req clientapi.Request) string {
+// refuseWeights answers req, an Evict or UploadModel request, with status
+// 6: not supported by who. (The original crashed on both.)
+func refuseWeights(req clientapi.Request, who string) clientapi.Response {
+	name := "UploadModel"
 	if _, ok := req.(*clientapi.EvictRequest); ok {
-		return "Evict"
+		name = "Evict"
 	}
-	return "UploadModel"
+	return bounceResponse(req, errHeader(req.Head(), clientapi.StatusInvalidRequest, name+" is not supported by "+who))
 }
+
+// schedulerWeights is who refuses Evict and UploadModel in a controller
+// with a scheduler, before its startup is over too.
+const schedulerWeights = "this controller: the scheduler manages weights"
 
 // badInput says why input cannot be model's, or "". Inputs go to workers
 // as LZ4 blocks, each of which must decompress to the model's input size

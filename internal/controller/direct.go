@@ -149,8 +149,7 @@ func (d *direct) request(now int64, req clientapi.Request, r reply) {
 		sortModels(rsp.Models)
 		d.respond(r, rsp)
 	default:
-		d.respond(r, bounceResponse(req, errHeader(h, clientapi.StatusInvalidRequest,
-			weightsRequest(req)+" is not supported by the DIRECT controller")))
+		d.respond(r, refuseWeights(req, "the DIRECT controller"))
 	}
 }
 

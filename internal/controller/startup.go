@@ -123,6 +123,8 @@ func (s *startup) request(now int64, req clientapi.Request, r reply) {
 			return
 		}
 		s.forward(now, pendingLoad{req, r})
+	case *clientapi.EvictRequest, *clientapi.UploadModelRequest:
+		s.respond(r, refuseWeights(req, schedulerWeights))
 	default:
 		s.held = append(s.held, heldRequest{req: req, reply: r, arrived: now})
 	}

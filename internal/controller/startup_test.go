@@ -150,6 +150,26 @@ func TestStartupBouncesAfter12s(t *testing.T) {
 	}
 }
 
+// TestStartupRefusesWeightsRequests: Evict and UploadModel, which the
+// controller never serves, are answered 6 at once during the startup
+// too, not held 12 s and bounced with 5 (retry later).
+func TestStartupRefusesWeightsRequests(t *testing.T) {
+	r := newRig(t)
+	r.s.begin()
+	r.s.request(0, &clientapi.EvictRequest{ModelID: 1}, r.reply())
+	r.s.request(0, &clientapi.UploadModelRequest{}, r.reply())
+	if len(r.replies) != 2 || r.s.wake() != 0 {
+		t.Fatalf("%d answers, wake at %d", len(r.replies), r.s.wake())
+	}
+	if rsp := r.replies[0].(*clientapi.EvictResponse); rsp.Status != clientapi.StatusInvalidRequest ||
+		rsp.Message != "Evict is not supported by this controller: the scheduler manages weights" {
+		t.Errorf("Evict: %+v", rsp)
+	}
+	if rsp := r.replies[1].(*clientapi.UploadModelResponse); rsp.Status != clientapi.StatusInvalidRequest {
+		t.Errorf("UploadModel: %+v", rsp)
+	}
+}
+
 func TestStartupLoadFailures(t *testing.T) {
 	r := loadingRig(t)
 	// Mixed success and failure is an error answer, not a crash.
