@@ -42,6 +42,24 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("response round trip: %+v, %v", got, err)
 		}
 	}
+	// A frozen LS response encodes as the same response, each copy with
+	// its own header.
+	ls := &LSResponse{Models: []ModelInfo{{ModelID: 1, Path: "/p", InputSize: 2, OutputSize: 3}, {ModelID: 7, Path: "/q", InputSize: 4, OutputSize: 5}}}
+	if err := ls.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	for _, uid := range []int32{3, 9} {
+		r := *ls
+		r.ResponseHeader = ResponseHeader{UserRequestID: uid, Status: 1, Message: "m"}
+		msg, err := EncodeResponse(&r, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeResponse(&wire.Message{Type: msg.Type, ID: msg.ID, Header: msg.Header, Body: msg.Body})
+		if want := (&LSResponse{ResponseHeader: r.ResponseHeader, Models: ls.Models}); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("frozen LS response round trip: %+v, %v; want %+v", got, err, want)
+		}
+	}
 	if _, err := DecodeRequest(&wire.Message{Type: 42}); err == nil {
 		t.Error("unknown request type accepted")
 	}

@@ -30,6 +30,12 @@ type clientServer struct {
 	// inputSizes is each model's input size once the scheduler runs
 	// (nil before): the readers check inputs against it.
 	inputSizes atomic.Pointer[map[int]uint64]
+	// ls is the answer to LS once the scheduler runs (nil before), with
+	// which the readers answer LS themselves: the models never change
+	// after the startup, and a client sending LS after LS (a copy of
+	// 65,536 models' list each) would otherwise keep the loop from every
+	// other client's requests.
+	ls atomic.Pointer[clientapi.LSResponse]
 }
 
 // clientSendLimit is the most the controller queues for a client that
@@ -118,6 +124,12 @@ func (s *clientServer) read(ctx context.Context, c *clientConn) {
 			slog.Warn("closing client connection after a bad request", "peer", c.conn.RemoteAddr(), "err", err)
 			return
 		}
+		if ls := s.ls.Load(); ls != nil {
+			if req, ok := req.(*clientapi.LSRequest); ok {
+				c.send(lsAnswer(ls, req), msg.ID)
+				continue
+			}
+		}
 		ev := event{kind: evClientRequest, client: c, msgID: msg.ID, req: req,
 			held: int64(len(msg.Header)+msg.BodyLen()) + requestOverhead}
 		c.conn.Hold(ev.held) // until its answer (replier, respondInfer)
@@ -186,10 +198,8 @@ func (c *Controller) clientRequest(now int64, ev event) {
 			return
 		}
 		c.sched.Infer(now, sr)
-	case *clientapi.LSRequest:
-		rsp := *c.ls
-		rsp.UserRequestID = h.UserRequestID
-		r(&rsp)
+	case *clientapi.LSRequest: // read before the scheduler started
+		r(lsAnswer(c.ls, req))
 	case *clientapi.LoadModelRequest:
 		r(&clientapi.LoadModelResponse{ResponseHeader: errHeader(h, clientapi.StatusInvalidRequest, "Controller startup phase has completed")})
 	default:
@@ -276,7 +286,15 @@ func (c *Controller) respondInfer(r *scheduler.Response) {
 	ref.conn.conn.Unhold(ref.held)
 }
 
-// lsResponse lists every model the workers hold, each id once, ascending.
+// lsAnswer is req's answer from ls, lsResponse's.
+func lsAnswer(ls *clientapi.LSResponse, req *clientapi.LSRequest) *clientapi.LSResponse {
+	rsp := *ls
+	rsp.UserRequestID = req.UserRequestID
+	return &rsp
+}
+
+// lsResponse lists every model the workers hold, each id once, ascending,
+// encoded once for all the answers copied from it.
 func lsResponse(s *scheduler.State) *clientapi.LSResponse {
 	seen := map[int]bool{}
 	var ms []clientapi.ModelInfo
@@ -289,5 +307,9 @@ func lsResponse(s *scheduler.State) *clientapi.LSResponse {
 		}
 	}
 	sortModels(ms)
-	return &clientapi.LSResponse{Models: ms}
+	ls := &clientapi.LSResponse{Models: ms}
+	if err := ls.Freeze(); err != nil { // each answer then encodes the list
+		slog.Error("encoding the answer to LS", "err", err)
+	}
+	return ls
 }

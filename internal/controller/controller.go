@@ -374,6 +374,7 @@ func (c *Controller) transition(now int64) error {
 	}
 	c.sched = sched
 	c.ls = lsResponse(c.state)
+	c.clients.ls.Store(c.ls)
 	c.inputSizes = make(map[int]uint64)
 	if len(c.state.Workers) > 0 {
 		for _, m := range c.state.Workers[0].Models {
