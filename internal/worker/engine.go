@@ -52,9 +52,14 @@ type Engine struct {
 	models map[int32]*loadedModel
 	// byID is the models in ascending id, as GetWorkerState lists them
 	// (models are never unloaded).
-	byID   []*loadedModel
-	gpus   []*gpu
-	loader executor
+	byID []*loadedModel
+	// apiModels is byID's part of a GetWorkerState answer, made again
+	// after byID changes (nil) and shared by the answers meanwhile:
+	// nothing changes a model's part once loaded, and a copy for each
+	// answer made a worker of 65,536 models hold 7 MB an answer.
+	apiModels []workerapi.ModelInfo
+	gpus      []*gpu
+	loader    executor
 
 	// infoBytes is what the models take of a GetWorkerState answer, which
 	// must fit in one frame (workerapi.StateSize); paged and unpaged count
@@ -421,10 +426,14 @@ func (e *Engine) memoryInfo() workerapi.WorkerMemoryInfo {
 		PageSize:             e.cfg.PageSize,
 		HostWeightsCacheSize: ^uint64(0),
 		HostIOPoolSize:       e.cfg.HostIOPoolSize,
-		Models:               make([]workerapi.ModelInfo, len(e.byID)),
+		Models:               e.apiModels,
 	}
-	for i, m := range e.byID {
-		w.Models[i] = m.api
+	if w.Models == nil {
+		w.Models = make([]workerapi.ModelInfo, len(e.byID))
+		for i, m := range e.byID {
+			w.Models[i] = m.api
+		}
+		e.apiModels = w.Models
 	}
 	for _, g := range e.gpus {
 		if g.unusable {
@@ -453,6 +462,7 @@ func (e *Engine) memoryInfo() workerapi.WorkerMemoryInfo {
 func (e *Engine) addModels(ms []*loadedModel) {
 	i, _ := slices.BinarySearchFunc(e.byID, ms[0].id, func(m *loadedModel, id int32) int { return cmp.Compare(m.id, id) })
 	e.byID = slices.Insert(e.byID, i, ms...)
+	e.apiModels = nil
 }
 
 // apiInfo is model id's part of a GetWorkerState answer.

@@ -85,6 +85,25 @@ type peer struct {
 
 	loads, infers, evicts, errors atomic.Int64 // since the last status line
 	pending                       atomic.Int64
+
+	states stateQueue
+}
+
+// stateQueue is a peer's GetWorkerState answers waiting to be encoded
+// and sent, one at a time and in order, on a goroutine of their own while
+// there are any: encoding the state of thousands of models takes
+// milliseconds, during which no GPU would get its next operation, and a
+// goroutine an answer had a peer asking again and again (400 times, of
+// 65,536 models) hold as many encodings at once, 4.9 GB.
+type stateQueue struct {
+	mu      sync.Mutex
+	answers []stateAnswer
+	running bool // a goroutine is delivering them
+}
+
+type stateAnswer struct {
+	r  workerapi.Result
+	tg *tag
 }
 
 // Options configure a Server.
@@ -476,17 +495,50 @@ func (s *Server) send(results []Outcome) {
 			}
 		}
 		if _, state := r.(*workerapi.GetWorkerStateResult); state {
-			// Encoding the state of thousands of models takes
-			// milliseconds, during which no GPU would get its next
-			// operation; results are matched by id, not order.
-			s.sending.Add(1)
-			go func() {
-				defer s.sending.Done()
-				s.deliver(p, r, tg)
-			}()
+			s.queueState(p, stateAnswer{r, tg}) // results are matched by id, not order
 			continue
 		}
 		s.deliver(p, r, tg)
+	}
+}
+
+// queueState has a delivered to p after p's state answers before it.
+func (s *Server) queueState(p *peer, a stateAnswer) {
+	q := &p.states
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.answers = append(q.answers, a)
+	if !q.running {
+		q.running = true
+		s.sending.Add(1)
+		go s.deliverStates(p)
+	}
+}
+
+// deliverStates delivers p's state answers until none is left; those of a
+// closed connection are dropped without being encoded.
+func (s *Server) deliverStates(p *peer) {
+	defer s.sending.Done()
+	q := &p.states
+	for {
+		q.mu.Lock()
+		if len(q.answers) == 0 {
+			q.running = false
+			q.answers = nil
+			q.mu.Unlock()
+			return
+		}
+		a := q.answers[0]
+		q.answers[0] = stateAnswer{}
+		q.answers = q.answers[1:]
+		q.mu.Unlock()
+		select {
+		case <-p.conn.Done():
+			s.lines.add("Dropping result", a.r)
+			a.tg.msg.Release()
+		default:
+			s.deliver(p, a.r, a.tg)
+		}
 	}
 }
 

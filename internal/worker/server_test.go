@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -550,5 +551,46 @@ func TestBodiesBesideActionsAreNotHeld(t *testing.T) {
 	roundTrip(t, c, &workerapi.GetWorkerState{ID: 100})
 	if grown := int64(heap()) - int64(before); grown > n*size/2 {
 		t.Errorf("the heap grew by %d MiB with %d actions of %d MiB bodies queued", grown>>20, n, size>>20)
+	}
+}
+
+// TestUnchangedStateLines: a state answer the same as the last one printed
+// is printed as unchanged since it; one after a change in full again.
+func TestUnchangedStateLines(t *testing.T) {
+	var out console
+	_, c := serveOne(t, sim.New(1), Options{Console: &out})
+	for _, a := range []workerapi.Action{
+		&workerapi.LoadModelFromDisk{ID: 1, Path: testZoo(t), Copies: 1, MaxBatchSize: 1, Latest: workerapi.NoLatest},
+		&workerapi.GetWorkerState{ID: 2},
+		&workerapi.GetWorkerState{ID: 3},
+		&workerapi.LoadWeights{ID: 4, Latest: workerapi.NoLatest},
+		&workerapi.GetWorkerState{ID: 5},
+		&workerapi.LoadModelFromDisk{ID: 6, ModelID: 1, Path: testZoo(t), Copies: 1, MaxBatchSize: 1, Latest: workerapi.NoLatest},
+		&workerapi.GetWorkerState{ID: 7},
+		&workerapi.GetWorkerState{ID: 8},
+	} {
+		if r := roundTrip(t, c, a); r.Status() != workerapi.Success {
+			t.Fatal(r)
+		}
+	}
+	out.waitFor(t, "Sending R8:")
+	out.mu.Lock()
+	text := out.b.String()
+	out.mu.Unlock()
+	var got []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "Sending R") && strings.Contains(line, "GetWorkerState") {
+			got = append(got, line)
+		}
+	}
+	want := []string{
+		"Sending R2:GetWorkerState:",
+		"Sending R3:GetWorkerState: unchanged since R2",
+		"Sending R5:GetWorkerState:", // model 0's weights on GPU 0
+		"Sending R7:GetWorkerState:", // model 1
+		"Sending R8:GetWorkerState: unchanged since R7",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("state lines\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
