@@ -302,16 +302,29 @@ func (s *startup) misfit(w, ref int) string {
 	if s.pageSizes[w] != s.pageSizes[ref] {
 		return fmt.Sprintf("its pages are %d bytes, worker %d's %d", s.pageSizes[w], ref, s.pageSizes[ref])
 	}
+	held := paths(st.Models)
 	for _, m := range s.state.Workers[ref].Models {
-		i := slices.IndexFunc(st.Models, func(o scheduler.Model) bool { return o.ID == m.ID })
+		path, ok := held[m.ID]
 		switch {
-		case i < 0:
+		case !ok:
 			return fmt.Sprintf("it lacks model %d (%s) of worker %d", m.ID, m.Path, ref)
-		case st.Models[i].Path != m.Path:
-			return fmt.Sprintf("its model %d is %s, worker %d's %s", m.ID, st.Models[i].Path, ref, m.Path)
+		case path != m.Path:
+			return fmt.Sprintf("its model %d is %s, worker %d's %s", m.ID, path, ref, m.Path)
 		}
 	}
 	return ""
+}
+
+// paths maps the ids of ms to their paths (the first of an id listed
+// twice), for lookups in lists of up to 65,536 models.
+func paths(ms []scheduler.Model) map[int]string {
+	out := make(map[int]string, len(ms))
+	for _, m := range ms {
+		if _, ok := out[m.ID]; !ok {
+			out[m.ID] = m.Path
+		}
+	}
+	return out
 }
 
 func (s *startup) activity(now int64) {
@@ -489,13 +502,14 @@ func (s *startup) commonModels() []scheduler.Model {
 		if s.absent[w] {
 			continue
 		}
-		held := s.state.Workers[w].Models
 		if first {
-			models, first = slices.Clone(held), false
+			models, first = slices.Clone(s.state.Workers[w].Models), false
 			continue
 		}
+		held := paths(s.state.Workers[w].Models)
 		models = slices.DeleteFunc(models, func(m scheduler.Model) bool {
-			return !slices.ContainsFunc(held, func(o scheduler.Model) bool { return o.ID == m.ID && o.Path == m.Path })
+			path, ok := held[m.ID]
+			return !ok || path != m.Path
 		})
 	}
 	return models

@@ -88,8 +88,14 @@ func validate(cfg scheduler.Config, st *scheduler.State, o options) error {
 		if m.ID < 0 || m.ID >= maxModelID {
 			return fmt.Errorf("infer5: model id %d out of range", m.ID)
 		}
-		for w := 1; w < len(st.Workers); w++ {
-			if !hasModel(&st.Workers[w], m.ID) {
+	}
+	for w := 1; w < len(st.Workers); w++ {
+		has := make(map[int]bool, len(st.Workers[w].Models))
+		for _, m := range st.Workers[w].Models {
+			has[m.ID] = true
+		}
+		for _, m := range st.Workers[0].Models {
+			if !has[m.ID] {
 				return fmt.Errorf("infer5: worker %d lacks model %d of worker 0", w, m.ID)
 			}
 		}
@@ -106,15 +112,6 @@ func firstGPU(st *scheduler.State) *scheduler.GPU {
 		}
 	}
 	return nil
-}
-
-func hasModel(w *scheduler.Worker, id int) bool {
-	for i := range w.Models {
-		if w.Models[i].ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // buildModels creates the model table, indexed by id, from worker 0's
