@@ -197,7 +197,7 @@ func (c *Controller) loop(ctx context.Context) error {
 	// A worker the startup leaves out is dropped as a lost one: its reader
 	// reports the closed connection, and it is dialled again later.
 	c.startup.refuse = func(w int) { c.workers[w].conn.Close() }
-	c.startup.begin()
+	c.startup.begin(clock.Now())
 	alarm := clock.NewAlarm()
 	defer alarm.Stop()
 	for {

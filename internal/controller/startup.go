@@ -22,6 +22,19 @@ const (
 	maxStartupInFlight = 4           // LoadModelFromDisk actions in flight per worker
 )
 
+// Silences that leave a worker out of the startup: a worker that has owed
+// its state this long, or owed loads this long since its last answer (a
+// worker loads one model at a time), is taken for hung, reading but never
+// answering, and the startup goes on without it as without a worker lost,
+// where it waited for it for ever, holding every client. A worker of the
+// original's answers its state at once; a load on a GPU took up to 7 s
+// (ResNet-50, on an H200, choosing its kernels), longer on a CPU worker
+// that times each batch size.
+const (
+	stateSilence = int64(30e9)
+	loadSilence  = int64(600e9)
+)
+
 // reply routes a response to the client that asked.
 type reply func(clientapi.Response)
 
@@ -60,6 +73,10 @@ type startup struct {
 	perWorker   [][]*workerapi.LoadModelFromDisk // not yet sent
 	inFlight    []int
 	loads       map[int32]*loadRequest // by action id
+	// heard is, by worker, when its silence began: its last answer, or
+	// the action it owes if it owed nothing before (stateSilence).
+	heard  []int64
+	silent []bool // by worker: left out for its silence, its loss not yet come through
 }
 
 type heldRequest struct {
@@ -91,17 +108,45 @@ func newStartup(out io.Writer, workers int, maxBatch uint32, maxExec uint64, sen
 		absent:    make([]bool, workers),
 		pageSizes: make([]uint64, workers),
 		loads:     make(map[int32]*loadRequest),
+		heard:     make([]int64, workers),
+		silent:    make([]bool, workers),
 	}
 }
 
-// begin prints the first phases and queries the workers.
-func (s *startup) begin() {
+// begin prints the first phases and queries the workers at now.
+func (s *startup) begin(now int64) {
 	fmt.Fprintln(s.out, "(Startup) Running ControllerStartup")
 	fmt.Fprintln(s.out, "(Startup-1) Bouncing LS and Infer requests until startup is complete")
 	fmt.Fprintln(s.out, "(Startup-2) Querying current worker state")
 	s.state.Workers = make([]scheduler.Worker, s.workers)
 	for w := 0; w < s.workers; w++ {
+		s.heard[w] = now
 		s.send(w, &workerapi.GetWorkerState{ID: int32(w)})
+	}
+}
+
+// owes reports whether worker w owes the startup an answer: its state, or
+// a load's; and from when the silence that leaves it out counts.
+func (s *startup) owes(w int) (bool, int64) {
+	switch {
+	case s.absent[w] || s.silent[w]:
+		return false, 0
+	case !s.loading:
+		return !s.answered[w], s.heard[w] + stateSilence
+	}
+	return s.inFlight[w] > 0, s.heard[w] + loadSilence
+}
+
+// hush leaves out the workers silent too long at now: their connections
+// are closed, and the startup goes on without them once their loss comes
+// through (lost), as for a worker lost.
+func (s *startup) hush(now int64) {
+	for w := range s.workers {
+		if owes, until := s.owes(w); owes && now >= until && s.refuse != nil {
+			fmt.Fprintf(s.out, "(Startup) Worker %d has not answered for %d s\n", w, (now-s.heard[w])/1e9)
+			s.silent[w] = true
+			s.refuse(w)
+		}
 	}
 }
 
@@ -194,9 +239,10 @@ func bounceResponse(req clientapi.Request, hdr clientapi.ResponseHeader) clienta
 // result handles a worker result during startup. It returns an error for a
 // cluster that cannot be served (no worker's state can be, vet).
 func (s *startup) result(now int64, worker int, r workerapi.Result) error {
-	if s.absent[worker] {
+	if s.absent[worker] || s.silent[worker] {
 		return nil // what a lost worker sent before the loss came through
 	}
+	s.heard[worker] = now
 	if !s.loading {
 		gws, ok := r.(*workerapi.GetWorkerStateResult)
 		if !ok || int(gws.ID) != worker || s.answered[worker] {
@@ -364,6 +410,9 @@ func (s *startup) pump(now int64, w int) {
 	for s.inFlight[w] < maxStartupInFlight && len(s.perWorker[w]) > 0 {
 		a := s.perWorker[w][0]
 		s.perWorker[w] = s.perWorker[w][1:]
+		if s.inFlight[w] == 0 { // it owed nothing until now
+			s.heard[w] = now
+		}
 		s.inFlight[w]++
 		fmt.Fprintf(s.out, "Worker <--  %s\n", a.Describe(uint64(now)))
 		s.send(w, a)
@@ -447,6 +496,7 @@ func (s *startup) finishLoad(lr *loadRequest) {
 // tick bounces requests held 12 s, prints the countdown, and reports
 // whether the load stage is complete.
 func (s *startup) tick(now int64) bool {
+	s.hush(now)
 	n := 0
 	for _, h := range s.held {
 		if now-h.arrived >= bounceHold {
@@ -484,6 +534,11 @@ func (s *startup) wake() int64 {
 		}
 		if s.warnAt != 0 && s.warnAt+1 < end && s.warnAt+1 < w {
 			w = s.warnAt + 1
+		}
+	}
+	for worker := range s.workers {
+		if owes, until := s.owes(worker); owes && (w == 0 || until < w) {
+			w = until
 		}
 	}
 	return w

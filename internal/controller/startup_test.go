@@ -52,7 +52,7 @@ func loadOK(id int32, copies int32) *workerapi.LoadModelFromDiskResult {
 // pages each, no models): the load stage has begun.
 func loadingRig(t *testing.T) *startupRig {
 	r := newRig(t)
-	r.s.begin()
+	r.s.begin(0)
 	w1 := state(10)
 	w1.ID = 1
 	r.s.result(0, 0, state(10))
@@ -62,7 +62,7 @@ func loadingRig(t *testing.T) *startupRig {
 
 func TestStartupPhases(t *testing.T) {
 	r := newRig(t)
-	r.s.begin()
+	r.s.begin(0)
 	if len(r.sent[0]) != 1 || len(r.sent[1]) != 1 {
 		t.Fatal("GetWorkerState not sent to every worker")
 	}
@@ -135,7 +135,7 @@ func wantOutput(t *testing.T, out, want string) {
 
 func TestStartupBouncesAfter12s(t *testing.T) {
 	r := newRig(t)
-	r.s.begin()
+	r.s.begin(0)
 	r.s.request(0, &clientapi.InferRequest{ModelID: 1, BatchSize: 1}, r.reply())
 	if w := r.s.wake(); w != 12*sec {
 		t.Fatalf("wake %d", w)
@@ -155,11 +155,11 @@ func TestStartupBouncesAfter12s(t *testing.T) {
 // too, not held 12 s and bounced with 5 (retry later).
 func TestStartupRefusesWeightsRequests(t *testing.T) {
 	r := newRig(t)
-	r.s.begin()
+	r.s.begin(0)
 	r.s.request(0, &clientapi.EvictRequest{ModelID: 1}, r.reply())
 	r.s.request(0, &clientapi.UploadModelRequest{}, r.reply())
-	if len(r.replies) != 2 || r.s.wake() != 0 {
-		t.Fatalf("%d answers, wake at %d", len(r.replies), r.s.wake())
+	if len(r.replies) != 2 || len(r.s.held) != 0 {
+		t.Fatalf("%d answers, %d held", len(r.replies), len(r.s.held))
 	}
 	if rsp := r.replies[0].(*clientapi.EvictResponse); rsp.Status != clientapi.StatusInvalidRequest ||
 		rsp.Message != "Evict is not supported by this controller: the scheduler manages weights" {
@@ -269,7 +269,7 @@ func TestStartupFailedLoadGivesIDsBack(t *testing.T) {
 // console lines (a newline then "Lost connection to worker 0" did).
 func TestStartupRefusesControlCharacters(t *testing.T) {
 	r := newRig(t)
-	r.s.begin()
+	r.s.begin(0)
 	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/x\nLost connection to worker 0", Copies: 1}, r.reply())
 	if rsp := r.replies[0].(*clientapi.LoadModelResponse); rsp.Status != clientapi.StatusInvalidRequest ||
 		!strings.Contains(rsp.Message, "holds a control character") {
@@ -308,7 +308,7 @@ func TestStartupLeavesOutMisfits(t *testing.T) {
 			r := newRig(t)
 			var refused []int
 			r.s.refuse = func(w int) { refused = append(refused, w) }
-			r.s.begin()
+			r.s.begin(0)
 			r.s.request(0, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, r.reply())
 			states := []*workerapi.GetWorkerStateResult{state(10, 3), state(10, 3)}
 			for w, f := range []func(*workerapi.GetWorkerStateResult){tc.w0, tc.w1} {
@@ -372,6 +372,59 @@ func TestLoadsInFlightPerWorker(t *testing.T) {
 	}
 }
 
+// TestStartupLeavesOutSilentWorkers: a worker that owes its state 30 s
+// (stateSilence), or owes loads 600 s after its last answer
+// (loadSilence), has its connection closed, and the startup goes on
+// without it once its loss comes through, where it waited for ever; one
+// that answers within those times is waited for.
+func TestStartupLeavesOutSilentWorkers(t *testing.T) {
+	r := newRig(t)
+	var refused []int
+	r.s.refuse = func(w int) { refused = append(refused, w) }
+	r.s.begin(0)
+	w0 := state(100)
+	r.s.result(sec, 0, w0)
+	if w := r.s.wake(); w != stateSilence {
+		t.Fatalf("wake at %d, want %d, when worker 1 owes its state", w, stateSilence)
+	}
+	r.s.tick(stateSilence - 1)
+	if len(refused) != 0 {
+		t.Fatalf("refused %v before the silence was over", refused)
+	}
+	r.s.tick(stateSilence)
+	if !slices.Equal(refused, []int{1}) || !strings.Contains(r.out.String(), "(Startup) Worker 1 has not answered for 30 s\n") {
+		t.Fatalf("refused %v; output:\n%s", refused, r.out.String())
+	}
+	r.s.tick(stateSilence + sec) // once
+	if err := r.s.lost(stateSilence+sec, 1); err != nil {
+		t.Fatal(err)
+	}
+	if !r.s.loading {
+		t.Fatal("the load stage did not begin without the silent worker")
+	}
+
+	// Loads: the silence counts from the first owed, then from each answer.
+	start := stateSilence + 2*sec
+	r.s.request(start, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, r.reply())
+	r.s.request(start+sec, &clientapi.LoadModelRequest{Path: "/z/b/model", Copies: 1}, r.reply())
+	if w := r.s.wake(); w != start+loadSilence {
+		t.Fatalf("wake at %d, want %d, when worker 0 owes loads", w, start+loadSilence)
+	}
+	answered := start + loadSilence - 1
+	r.s.result(answered, 0, loadOK(r.sent[0][1].ActionID(), 1))
+	r.s.tick(answered + loadSilence - 1)
+	if len(refused) != 1 {
+		t.Fatalf("refused %v: worker 0 answered a load %d s before", refused, (loadSilence-1)/sec)
+	}
+	r.s.tick(answered + loadSilence)
+	if !slices.Equal(refused, []int{1, 0}) {
+		t.Fatalf("refused %v, want worker 0 too after %d s without an answer", refused, loadSilence/sec)
+	}
+	if err := r.s.lost(answered+loadSilence, 0); err == nil {
+		t.Fatal("no error once every worker was lost")
+	}
+}
+
 // TestStartupGoesOnWithoutALostWorker: a worker lost before it answered
 // GetWorkerState, or with a load outstanding, is left out; the loads are
 // answered from the other worker, and the lost one ends with the
@@ -383,7 +436,7 @@ func TestStartupGoesOnWithoutALostWorker(t *testing.T) {
 
 	// Lost while the state is queried.
 	r := newRig(t)
-	r.s.begin()
+	r.s.begin(0)
 	r.s.request(sec, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, r.reply())
 	r.s.result(sec, 0, w0)
 	if err := r.s.lost(2*sec, 1); err != nil {
@@ -409,7 +462,7 @@ func TestStartupGoesOnWithoutALostWorker(t *testing.T) {
 
 	// Lost with a load outstanding, after worker 0 answered it.
 	r = newRig(t)
-	r.s.begin()
+	r.s.begin(0)
 	w1 := state(100)
 	w1.ID = 1
 	r.s.result(sec, 0, w0)
@@ -439,7 +492,7 @@ func TestStartupStateServesAfterLosses(t *testing.T) {
 		var out bytes.Buffer
 		sent := make([][]workerapi.Action, 3)
 		s := newStartup(&out, 3, 8, 250e6, func(w int, a workerapi.Action) { sent[w] = append(sent[w], a) })
-		s.begin()
+		s.begin(0)
 		s.request(0, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, func(clientapi.Response) {})
 		for w, ids := range [][]int32{{3}, {3, 9}, {3}} {
 			st := state(10, ids...)
@@ -472,7 +525,7 @@ func TestStartupStateServesAfterLosses(t *testing.T) {
 // load stage has a load's id (its worker's index) but does not answer it.
 func TestStartupTakesOnlyLoadAnswers(t *testing.T) {
 	r := newRig(t)
-	r.s.begin()
+	r.s.begin(0)
 	r.s.request(0, &clientapi.LoadModelRequest{Path: "/z/a/model", Copies: 1}, r.reply())
 	for w := range 2 {
 		st := state(10, 3)
