@@ -92,6 +92,26 @@ type Request struct {
 	Tag any
 }
 
+// MaxSLO caps a request's SLO so that deadlines on a Unix clock stay far
+// from overflow: an slo_factor of +Inf (or one large enough) means
+// "whenever", about 13 days.
+const MaxSLO = 1 << 50
+
+// SLO is the SLO of a request with slo_factor factor for a model whose
+// batch-size-1 exec takes b1 (spec/controller.md §4.5): b1 × factor when
+// the factor is positive, else defaultSLO; a factor that is NaN, zero or
+// negative means the default, and SLOs beyond MaxSLO (+Inf, or a b1 of 0
+// times +Inf, NaN) are MaxSLO.
+func SLO(defaultSLO, b1 int64, factor float32) int64 {
+	if f := float64(factor); f > 0 {
+		if x := float64(b1) * f; x < MaxSLO {
+			return int64(x)
+		}
+		return MaxSLO
+	}
+	return min(defaultSLO, MaxSLO)
+}
+
 // Response answers one Request.
 type Response struct {
 	Req     *Request

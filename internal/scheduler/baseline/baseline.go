@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 
 	"github.com/clockwork-go/clockwork/internal/clientapi"
@@ -38,10 +37,6 @@ import (
 // result may be missing before the scheduler gives up on it, so that
 // requests are answered even when a worker connection dies.
 const resultTimeout = 1_000_000_000
-
-// maxSLO caps slo_factor × b1 (a factor of +Inf means "whenever") and
-// default_slo, so that deadlines on a Unix clock do not wrap.
-const maxSLO = 1 << 50
 
 // Scheduler is the baseline policy. Create it with New.
 type Scheduler struct {
@@ -218,10 +213,7 @@ func (s *Scheduler) Infer(now int64, r *scheduler.Request) {
 		if arrival == 0 {
 			arrival = s.now
 		}
-		slo := min(s.cfg.DefaultSLO, maxSLO)
-		if f := float64(r.SLOFactor); f > 0 {
-			slo = int64(math.Min(float64(m.b1)*f, maxSLO))
-		}
+		slo := scheduler.SLO(s.cfg.DefaultSLO, m.b1, r.SLOFactor)
 		q.deadline, q.arrivalCount = arrival+slo, len(m.resident)
 		s.reqSeq++
 		q.seq = s.reqSeq

@@ -42,10 +42,6 @@ const (
 	DefaultEstimatePercentile = 0.9
 )
 
-// maxSLO caps a request's SLO so that deadlines stay far from overflow: an
-// slo_factor of +Inf (or one large enough) means "whenever", about 13 days.
-const maxSLO = 1 << 50
-
 // never is the wake time of something that time alone will not bring about.
 const never = int64(^uint64(0) >> 1)
 

@@ -20,22 +20,13 @@ type request struct {
 	dequeued     bool // INFER4: taken off its model's queue
 }
 
-// slos computes a request's SLO and its internal deadlines relative to
-// arrival (spec/controller.md §4.5). The SLO is default_slo, or the model's
-// profiled b1 time × slo_factor when the factor is positive; a factor that
-// is NaN, zero or negative means the default, and products beyond maxSLO
-// (+Inf included) are capped, as is the default. The exec SLO aims buffer before the SLO and
+// slos computes a request's SLO (scheduler.SLO) and its internal
+// deadlines relative to arrival (spec/controller.md §4.5). The exec SLO aims buffer before the SLO and
 // the load-weights SLO leaves room for a load, a b1 execution, buffer and
 // schedule_ahead; both are floored at schedule_ahead + buffer, so a tight
 // SLO may be served after its reported deadline.
 func slos(defaultSLO, scheduleAhead, b1, weights int64, factor float32) (slo, execSLO, weightsSLO int64) {
-	slo = min(defaultSLO, maxSLO)
-	if f := float64(factor); f > 0 {
-		slo = maxSLO
-		if x := float64(b1) * f; x < maxSLO {
-			slo = int64(x)
-		}
-	}
+	slo = scheduler.SLO(defaultSLO, b1, factor)
 	floor := scheduleAhead + buffer
 
 	// The original computes min(slo, slo − x) in unsigned arithmetic, where
