@@ -47,7 +47,27 @@ type NetworkTotals struct {
 
 type requestKey struct {
 	model  int
-	status int32
+	status int32 // statusKey's
+}
+
+// statusKey is status as a label keeps it: the protocols' codes are below
+// 100, and any other (a worker's own, passed on to its requests) counts as
+// otherStatus, labelled "other", so that a worker answering with ever new
+// codes does not make a series of each.
+func statusKey(status int32) int32 {
+	if status < 0 || status > 99 {
+		return otherStatus
+	}
+	return status
+}
+
+const otherStatus = -1
+
+func statusLabel(status int32) string {
+	if status == otherStatus {
+		return "other"
+	}
+	return itoa(int(status))
 }
 
 type modelMetrics struct {
@@ -58,7 +78,7 @@ type modelMetrics struct {
 
 type actionKey struct {
 	worker, gpu, actionType int
-	status                  int32
+	status                  int32 // statusKey's
 }
 
 type gpuKey struct{ worker, gpu int }
@@ -93,7 +113,7 @@ func (m *Metrics) AddRequest(r *RequestRecord) {
 		m.unknown++
 		return
 	}
-	m.requests[requestKey{r.ModelID, r.Result}]++
+	m.requests[requestKey{r.ModelID, statusKey(r.Result)}]++
 	mm := m.models[r.ModelID]
 	if mm == nil {
 		mm = &modelMetrics{}
@@ -114,7 +134,7 @@ func (m *Metrics) AddRequest(r *RequestRecord) {
 func (m *Metrics) AddAction(r *ActionRecord) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.actions[actionKey{r.Worker, r.GPU, r.ActionType, r.Status}]++
+	m.actions[actionKey{r.Worker, r.GPU, r.ActionType, statusKey(r.Status)}]++
 	if r.Status != 0 {
 		return
 	}
@@ -174,7 +194,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	for _, k := range slices.SortedFunc(maps.Keys(m.requests), func(a, b requestKey) int {
 		return cmp.Or(cmp.Compare(a.model, b.model), cmp.Compare(a.status, b.status))
 	}) {
-		e.Sample("clockwork_requests_total", []string{"model", itoa(k.model), "status", itoa(int(k.status))}, float64(m.requests[k]))
+		e.Sample("clockwork_requests_total", []string{"model", itoa(k.model), "status", statusLabel(k.status)}, float64(m.requests[k]))
 	}
 	e.Family("clockwork_requests_unknown_model_total", "counter", "Requests for a model id the scheduler does not know (status 1), not counted above.")
 	e.Sample("clockwork_requests_unknown_model_total", nil, float64(m.unknown))
@@ -198,7 +218,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	for _, k := range slices.SortedFunc(maps.Keys(m.actions), func(a, b actionKey) int {
 		return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu), cmp.Compare(a.actionType, b.actionType), cmp.Compare(a.status, b.status))
 	}) {
-		e.Sample("clockwork_actions_total", []string{"worker", itoa(k.worker), "gpu", itoa(k.gpu), "action", actionName(k.actionType), "status", itoa(int(k.status))}, float64(m.actions[k]))
+		e.Sample("clockwork_actions_total", []string{"worker", itoa(k.worker), "gpu", itoa(k.gpu), "action", actionName(k.actionType), "status", statusLabel(k.status)}, float64(m.actions[k]))
 	}
 	gpus := slices.SortedFunc(maps.Keys(m.gpus), func(a, b gpuKey) int { return cmp.Or(cmp.Compare(a.worker, b.worker), cmp.Compare(a.gpu, b.gpu)) })
 	gpuFamily := func(name, typ, help string, v func(*gpuMetrics) float64) {

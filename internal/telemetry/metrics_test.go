@@ -20,6 +20,8 @@ func TestMetrics(t *testing.T) {
 		{ModelID: 3, Result: 4, Arrival: 0, Departure: 10 * ms, Deadline: 10 * ms, ArrivalCount: 1, DepartureCount: 1},    // dropped
 		{ModelID: 0, Result: 1, Arrival: 5 * ms, Departure: 5 * ms, ArrivalCount: 0, DepartureCount: 0},                   // failed
 		{ModelID: 0, Result: 0, Arrival: 5 * ms, Departure: 5*ms + 1000, Deadline: 0, ArrivalCount: 1, DepartureCount: 1}, // no deadline
+		{ModelID: 0, Result: 12345, Arrival: 5 * ms, Departure: 5 * ms},                                                   // a worker's own codes: one series
+		{ModelID: 0, Result: -7, Arrival: 5 * ms, Departure: 5 * ms},
 		{ModelID: 77, Result: 1, UnknownModel: true},
 		{ModelID: -5, Result: 1, UnknownModel: true},
 	} {
@@ -31,6 +33,8 @@ func TestMetrics(t *testing.T) {
 		{Worker: 0, GPU: 1, ActionType: ActionInfer, Status: 71, BatchSize: 2, ExpectedDuration: 2e6},
 		{Worker: 0, GPU: 0, ActionType: ActionLoadWeights, WorkerDuration: 8_000_000, GoodputFraction: 1},
 		{Worker: 0, GPU: 0, ActionType: ActionEvictWeights, GoodputFraction: 1},
+		{Worker: 0, GPU: 0, ActionType: ActionEvictWeights, Status: 5000},
+		{Worker: 0, GPU: 0, ActionType: ActionEvictWeights, Status: 6000},
 	} {
 		m.AddAction(&r)
 	}
@@ -50,6 +54,7 @@ func TestMetrics(t *testing.T) {
 	}
 	for _, want := range []string{
 		"# TYPE clockwork_requests_total counter\n" +
+			"clockwork_requests_total{model=\"0\",status=\"other\"} 2\n" +
 			"clockwork_requests_total{model=\"0\",status=\"0\"} 1\n" +
 			"clockwork_requests_total{model=\"0\",status=\"1\"} 1\n" +
 			"clockwork_requests_total{model=\"3\",status=\"0\"} 2\n" +
@@ -66,6 +71,7 @@ func TestMetrics(t *testing.T) {
 			"clockwork_request_latency_seconds_sum{model=\"3\"} 0.026\n" +
 			"clockwork_request_latency_seconds_count{model=\"3\"} 3\n",
 		"clockwork_actions_total{worker=\"0\",gpu=\"0\",action=\"load_weights\",status=\"0\"} 1\n" +
+			"clockwork_actions_total{worker=\"0\",gpu=\"0\",action=\"evict_weights\",status=\"other\"} 2\n" +
 			"clockwork_actions_total{worker=\"0\",gpu=\"0\",action=\"evict_weights\",status=\"0\"} 1\n" +
 			"clockwork_actions_total{worker=\"0\",gpu=\"1\",action=\"infer\",status=\"0\"} 2\n" +
 			"clockwork_actions_total{worker=\"0\",gpu=\"1\",action=\"infer\",status=\"71\"} 1\n",
