@@ -241,6 +241,9 @@ func (c *Controller) loop(ctx context.Context) error {
 			if len(c.gone) > 0 && (wake == 0 || c.goneAt < wake) {
 				wake = c.goneAt
 			}
+			if t := c.hushRejoins(now); t != 0 && (wake == 0 || t < wake) {
+				wake = t
+			}
 		}
 		if c.opts.Telemetry != nil && c.sched != nil {
 			if t := c.opts.Telemetry.Tick(now, c.networkStats()); t != 0 && (wake == 0 || t < wake) {
@@ -305,7 +308,7 @@ func (c *Controller) handle(now int64, ev event) error {
 		}
 		c.redialLater(ev.worker)
 	case evWorkerBack:
-		c.startRejoin(ev.worker, ev.conn)
+		c.startRejoin(now, ev.worker, ev.conn)
 	case evClientsDown:
 		return clientsDown(ev)
 	case evClientGone:

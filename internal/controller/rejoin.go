@@ -39,6 +39,40 @@ type rejoin struct {
 	pending map[int32]workerapi.ActionType // actions sent, not answered
 	state   *workerapi.WorkerMemoryInfo    // its answer to GetWorkerState
 	failed  bool                           // given up: the connection is closing
+	heard   int64                          // when it connected, or last answered
+}
+
+// silentUntil is when a rejoining worker owing answers since heard is
+// taken for hung, as in the startup (stateSilence, loadSilence), or 0 if
+// it owes none.
+func (rj *rejoin) silentUntil() int64 {
+	switch {
+	case rj.failed || len(rj.pending) == 0:
+		return 0
+	case rj.state == nil:
+		return rj.heard + stateSilence
+	}
+	return rj.heard + loadSilence
+}
+
+// hushRejoins gives up at now on the rejoining workers silent too long
+// (they are dialled again later, as any that cannot rejoin), where they
+// stayed rejoining for ever, and returns when the next one would be, or 0.
+func (c *Controller) hushRejoins(now int64) int64 {
+	next := int64(0)
+	for _, w := range c.workers {
+		if w.rejoin == nil {
+			continue
+		}
+		switch until := w.rejoin.silentUntil(); {
+		case until == 0:
+		case now >= until:
+			c.dropRejoin(w, fmt.Errorf("it has not answered for %d s", (now-w.rejoin.heard)/1e9))
+		case next == 0 || until < next:
+			next = until
+		}
+	}
+	return next
 }
 
 // redial dials worker id's address after first, then every redialPeriod,
@@ -65,9 +99,9 @@ func (c *Controller) redial(id int, addr string, first time.Duration) {
 }
 
 // startRejoin replaces lost worker id's connection with nc and asks for
-// its state.
-func (c *Controller) startRejoin(id int, nc net.Conn) {
-	w := c.reconnect(id, nc, &rejoin{pending: make(map[int32]workerapi.ActionType)})
+// its state, at now.
+func (c *Controller) startRejoin(now int64, id int, nc net.Conn) {
+	w := c.reconnect(id, nc, &rejoin{pending: make(map[int32]workerapi.ActionType), heard: now})
 	c.sendRejoin(w, &workerapi.GetWorkerState{ID: c.rejoinID()})
 }
 
@@ -106,6 +140,7 @@ func (c *Controller) rejoinResult(now int64, w *workerConn, r workerapi.Result) 
 		return
 	}
 	delete(rj.pending, r.ActionID())
+	rj.heard = now
 	switch r := r.(type) {
 	case *workerapi.GetWorkerStateResult:
 		if typ != workerapi.GetWorkerStateType {

@@ -96,6 +96,43 @@ func TestRejoinRefusesAnotherCluster(t *testing.T) {
 	}
 }
 
+// TestRejoinGivesUpOnSilence: a rejoining worker that owes its state 30 s,
+// or loads 600 s after its last answer, is given up on (dialled again
+// later), where it stayed rejoining for ever.
+func TestRejoinGivesUpOnSilence(t *testing.T) {
+	r := newRejoinRig(t)
+	go func() {
+		for {
+			if _, err := r.peer.Receive(); err != nil {
+				return
+			}
+		}
+	}()
+	r.w.rejoin.heard = 5 * sec
+	if next := r.c.hushRejoins(sec); next != 0 {
+		t.Fatalf("a worker owing nothing: next %d", next)
+	}
+	r.c.sendRejoin(r.w, &workerapi.GetWorkerState{ID: -1})
+	if next := r.c.hushRejoins(5*sec + stateSilence - 1); next != 5*sec+stateSilence || r.w.rejoin.failed {
+		t.Fatalf("next %d, failed %v, before its state was owed %d s", next, r.w.rejoin.failed, stateSilence/sec)
+	}
+	// Its state answered at 10 s, two loads owed since.
+	r.c.rejoinResult(10*sec, r.w, &workerapi.GetWorkerStateResult{ID: -1,
+		Memory: workerapi.WorkerMemoryInfo{PageSize: 16 << 20, Models: []workerapi.ModelInfo{{ID: 2, Source: "/b"}}}})
+	if len(r.w.rejoin.pending) != 2 {
+		t.Fatalf("%d actions pending, want the two loads", len(r.w.rejoin.pending))
+	}
+	if next := r.c.hushRejoins(10*sec + loadSilence - 1); next != 10*sec+loadSilence || r.w.rejoin.failed {
+		t.Fatalf("next %d, failed %v, owing loads", next, r.w.rejoin.failed)
+	}
+	if next := r.c.hushRejoins(10*sec + loadSilence); next != 0 || !r.w.rejoin.failed || r.w.refusals != 1 {
+		t.Fatalf("next %d, failed %v, refusals %d after %d s of silence", next, r.w.rejoin.failed, r.w.refusals, loadSilence/sec)
+	}
+	if !strings.Contains(r.out.String(), "Worker 0 (pipe) cannot rejoin: it has not answered for 600 s") {
+		t.Errorf("output:\n%s", r.out.String())
+	}
+}
+
 // TestTrafficSurvivesRejoins: the traffic counted for the network line
 // keeps what a replaced connection carried (a smaller total underflowed
 // the line's differences).
@@ -117,7 +154,7 @@ func TestTrafficSurvivesRejoins(t *testing.T) {
 	before := r.c.networkStats()
 	ours, theirs := net.Pipe()
 	t.Cleanup(func() { ours.Close(); theirs.Close() })
-	r.c.startRejoin(0, ours)
+	r.c.startRejoin(0, 0, ours)
 	if after := r.c.networkStats(); after.MsgsSent < before.MsgsSent || after.BytesSent < before.BytesSent {
 		t.Errorf("traffic %+v after the rejoin, %+v before", after, before)
 	}
