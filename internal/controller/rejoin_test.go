@@ -38,6 +38,17 @@ func newRejoinRig(t *testing.T) *rejoinRig {
 	return r
 }
 
+// drain has the worker end of the pipe take what it is sent, unread.
+func (r *rejoinRig) drain() {
+	go func() {
+		for {
+			if _, err := r.peer.Receive(); err != nil {
+				return
+			}
+		}
+	}()
+}
+
 // received is the next action the worker end of the pipe got.
 func (r *rejoinRig) received(t *testing.T) workerapi.Action {
 	t.Helper()
@@ -101,13 +112,7 @@ func TestRejoinRefusesAnotherCluster(t *testing.T) {
 // later), where it stayed rejoining for ever.
 func TestRejoinGivesUpOnSilence(t *testing.T) {
 	r := newRejoinRig(t)
-	go func() {
-		for {
-			if _, err := r.peer.Receive(); err != nil {
-				return
-			}
-		}
-	}()
+	r.drain()
 	r.w.rejoin.heard = 5 * sec
 	if next := r.c.hushRejoins(sec); next != 0 {
 		t.Fatalf("a worker owing nothing: next %d", next)
@@ -138,13 +143,7 @@ func TestRejoinGivesUpOnSilence(t *testing.T) {
 // the line's differences).
 func TestTrafficSurvivesRejoins(t *testing.T) {
 	r := newRejoinRig(t)
-	go func() {
-		for {
-			if _, err := r.peer.Receive(); err != nil {
-				return
-			}
-		}
-	}()
+	r.drain()
 	for id := range int32(3) {
 		r.c.sendRejoin(r.w, &workerapi.GetWorkerState{ID: -1 - id})
 	}

@@ -81,6 +81,12 @@ func serveOne(t *testing.T, rt runtime.Runtime, opts Options, connOpts ...wire.O
 // roundTrip sends a and returns its result.
 func roundTrip(t *testing.T, c *wire.Conn, a workerapi.Action) workerapi.Result {
 	t.Helper()
+	sendAction(t, c, a)
+	return receiveResult(t, c)
+}
+
+func sendAction(t *testing.T, c *wire.Conn, a workerapi.Action) {
+	t.Helper()
 	msg, err := workerapi.EncodeAction(a)
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +94,11 @@ func roundTrip(t *testing.T, c *wire.Conn, a workerapi.Action) workerapi.Result 
 	if err := c.Send(msg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// receiveResult returns the next result on c.
+func receiveResult(t *testing.T, c *wire.Conn) workerapi.Result {
+	t.Helper()
 	reply, err := c.Receive()
 	if err != nil {
 		t.Fatal(err)
@@ -495,25 +506,11 @@ func TestCPUIOPool(t *testing.T) {
 	input := make([]byte, em.InputSize())
 	soon := uint64(clock.Now() + int64(500*time.Millisecond))
 	for id := int32(3); id <= 5; id++ {
-		msg, err := workerapi.EncodeAction(&workerapi.Infer{ID: id, BatchSize: 1, Input: input, Earliest: soon, Latest: workerapi.NoLatest})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Send(msg); err != nil {
-			t.Fatal(err)
-		}
+		sendAction(t, c, &workerapi.Infer{ID: id, BatchSize: 1, Input: input, Earliest: soon, Latest: workerapi.NoLatest})
 	}
 	status := map[int32]int{} // how many of each
 	for range 3 {
-		reply, err := c.Receive()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := workerapi.DecodeResult(reply)
-		if err != nil {
-			t.Fatal(err)
-		}
-		status[r.Status()]++
+		status[receiveResult(t, c).Status()]++
 	}
 	if want := map[int32]int{workerapi.Success: 1, workerapi.CopyInputIOPoolExhausted: 2}; !maps.Equal(status, want) {
 		t.Errorf("statuses (status: how many) %v, want %v", status, want)
