@@ -73,8 +73,8 @@ type startup struct {
 	perWorker   [][]*workerapi.LoadModelFromDisk // not yet sent
 	inFlight    []int
 	loads       map[int32]*loadRequest // by action id
-	// heard is, by worker, when its silence began: its last answer, or
-	// the action it owes if it owed nothing before (stateSilence).
+	// heard is, by worker, when the silence that leaves it out began: its
+	// last answer, or the sending of what it owes if it owed nothing.
 	heard  []int64
 	silent []bool // by worker: left out for its silence, its loss not yet come through
 }

@@ -92,9 +92,9 @@ type peer struct {
 // stateQueue is a peer's GetWorkerState answers waiting to be encoded
 // and sent, one at a time and in order, on a goroutine of their own while
 // there are any: encoding the state of thousands of models takes
-// milliseconds, during which no GPU would get its next operation, and a
-// goroutine an answer had a peer asking again and again (400 times, of
-// 65,536 models) hold as many encodings at once, 4.9 GB.
+// milliseconds, during which no GPU would get its next operation, and
+// with a goroutine for each answer a peer asking again and again (400
+// times, of 65,536 models) had as many encodings made at once, 4.9 GB.
 type stateQueue struct {
 	mu      sync.Mutex
 	answers []stateAnswer
