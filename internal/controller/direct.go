@@ -33,10 +33,13 @@ import (
 // schedulers send it (the original sent the compressed input as a raw
 // body, which workers refuse); a model load has no latest start (its 10 s
 // failed loads queued behind slow ones); requests while worker 0 is lost
-// are answered status 1, and it is dialled again.
+// are answered status 1, and it is dialled again; a worker 0 that owes its
+// state 30 s (stateSilence) has its connection closed, and so counts as
+// lost, where its requests were held for ever.
 type direct struct {
 	out      io.Writer
 	send     func(worker int, a workerapi.Action)
+	refuse   func() // closes worker 0's connection (may be nil)
 	maxBatch uint32
 	maxExec  uint64
 
@@ -44,6 +47,8 @@ type direct struct {
 	state *workerapi.WorkerMemoryInfo
 	held  []heldRequest
 	down  error // worker 0's connection is lost
+	asked int64 // when its state was asked
+	hung  bool  // its connection closed for its silence, the loss not yet come through
 
 	models  map[uint32]clientapi.ModelInfo // what LS lists
 	weights map[[2]int]*directWeights      // by (model, GPU index): resident or loading
@@ -78,6 +83,7 @@ func (d *direct) begin(now int64) {
 }
 
 func (d *direct) askState(now int64) {
+	d.asked, d.hung = now, false
 	d.call(now, &workerapi.GetWorkerState{ID: d.seq.next()}, d.gotState)
 }
 
@@ -315,4 +321,17 @@ func (d *direct) back(now int64, worker int) {
 	d.askState(now)
 }
 
-func (d *direct) tick(int64) int64 { return 0 }
+// tick closes the connection of a worker 0 that has owed its state
+// stateSilence.
+func (d *direct) tick(now int64) int64 {
+	if d.state != nil || d.down != nil || d.hung || d.refuse == nil {
+		return 0
+	}
+	if until := d.asked + stateSilence; now < until {
+		return until
+	}
+	fmt.Fprintf(d.out, "DIRECT: worker 0 has not answered its state for %d s\n", (now-d.asked)/1e9)
+	d.hung = true
+	d.refuse()
+	return 0
+}

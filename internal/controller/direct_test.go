@@ -361,3 +361,33 @@ func TestDirectWorkerLost(t *testing.T) {
 		t.Errorf("unknown result not reported:\n%s", r.out.String())
 	}
 }
+
+// TestDirectGivesUpOnSilentWorker: a worker 0 that owes its state 30 s has
+// its connection closed; once the loss comes through, the requests held
+// for its state are answered, where they were held for ever.
+func TestDirectGivesUpOnSilentWorker(t *testing.T) {
+	r := newDirectRig(t)
+	refused := 0
+	r.d.refuse = func() { refused++ }
+	r.d.begin(0)
+	r.ask(sec, infer(1, 3, ""))
+	if w := r.d.tick(stateSilence - 1); w != stateSilence || refused != 0 {
+		t.Fatalf("wake %d, refused %d times before the silence was over", w, refused)
+	}
+	if w := r.d.tick(stateSilence); w != 0 || refused != 1 {
+		t.Fatalf("wake %d, refused %d times at the end of the silence", w, refused)
+	}
+	r.d.tick(stateSilence + sec)
+	if refused != 1 || !strings.Contains(r.out.String(), "DIRECT: worker 0 has not answered its state for 30 s") {
+		t.Fatalf("refused %d times; output:\n%s", refused, r.out.String())
+	}
+	r.d.lost(stateSilence+sec, 0, errors.New("closed"))
+	if len(r.replies) != 1 || r.last().Head().Status != clientapi.StatusError {
+		t.Fatalf("replies %v", r.replies)
+	}
+	// Dialled again, it owes its state anew.
+	r.d.back(stateSilence+2*sec, 0)
+	if w := r.d.tick(stateSilence + 2*sec); w != 2*stateSilence+2*sec {
+		t.Errorf("wake %d after the worker came back", w)
+	}
+}

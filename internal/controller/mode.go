@@ -51,7 +51,9 @@ func (a *actionIDs) next() int32 {
 // that it is one).
 func (c *Controller) newTestMode() testMode {
 	if c.opts.Test == TestDirect {
-		return newDirect(c.out, c.sendStartup, c.opts.MaxBatch, c.opts.MaxExec)
+		d := newDirect(c.out, c.sendStartup, c.opts.MaxBatch, c.opts.MaxExec)
+		d.refuse = func() { c.workers[0].conn.Close() }
+		return d
 	}
 	return newStress(c.out, c.sendStartup, len(c.workers), c.opts.Stress)
 }
