@@ -206,12 +206,6 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 			g.weights.push(now, eligible(a.Earliest), t)
 		}
 	case *workerapi.Infer:
-		if e.cfg.InputStage && len(a.InputSizes) > int(a.BatchSize) {
-			// What its copy-input would answer, now rather than after
-			// holding the list (up to 5 M entries in a header).
-			e.fail(t, workerapi.CopyInputBadSizes, fmt.Sprintf("%d compressed inputs for batch size %d", len(a.InputSizes), a.BatchSize))
-			return
-		}
 		if g := e.gpu(t, a.GPU); g != nil && e.holdInput(t, a) {
 			if e.cfg.InputStage {
 				lead := int64(0)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"maps"
 	"net"
 	goruntime "runtime"
 	"slices"
@@ -15,11 +14,8 @@ import (
 	"time"
 
 	"github.com/clockwork-go/clockwork/internal/clock"
-	"github.com/clockwork-go/clockwork/internal/engine"
-	"github.com/clockwork-go/clockwork/internal/modelgen"
 	"github.com/clockwork-go/clockwork/internal/promtext"
 	"github.com/clockwork-go/clockwork/internal/runtime"
-	"github.com/clockwork-go/clockwork/internal/runtime/cpu"
 	"github.com/clockwork-go/clockwork/internal/runtime/sim"
 	"github.com/clockwork-go/clockwork/internal/wire"
 	"github.com/clockwork-go/clockwork/internal/workerapi"
@@ -468,52 +464,6 @@ func TestServerMetrics(t *testing.T) {
 	NewServer(Config{PageSize: 16 << 20, Pages: 4}, sim.New(1), Options{Console: io.Discard}).WriteMetrics(&b)
 	if b.Len() != 0 {
 		t.Errorf("without Options.Metrics: %q", b.String())
-	}
-}
-
-// TestCPUIOPool: on the CPU runtime an Infer's copy-input takes an IO
-// region from the runtime's bounded pool and holds it until its exec, so
-// Infers queued ahead of their time, inputs or not, are answered 76 (the
-// GPU's IO pool full) once the pool is taken, and those holding regions
-// still run.
-func TestCPUIOPool(t *testing.T) {
-	path, err := modelgen.Write(t.TempDir(), "mlp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	em, err := engine.ReadFile(path, 16<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := em.Plan(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := cpu.New(cpu.Config{CacheBytes: 4 << 24, IOPoolBytes: uint64(p.IOBytes), SkipMeasure: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	_, c := serveOne(t, rt, Options{Console: io.Discard})
-	for _, a := range []workerapi.Action{
-		&workerapi.LoadModelFromDisk{ID: 1, Path: path, Copies: 1, MaxBatchSize: 1, Latest: workerapi.NoLatest},
-		&workerapi.LoadWeights{ID: 2, Latest: workerapi.NoLatest},
-	} {
-		if r := roundTrip(t, c, a); r.Status() != workerapi.Success {
-			t.Fatal(r)
-		}
-	}
-	input := make([]byte, em.InputSize())
-	soon := uint64(clock.Now() + int64(500*time.Millisecond))
-	for id := int32(3); id <= 5; id++ {
-		sendAction(t, c, &workerapi.Infer{ID: id, BatchSize: 1, Input: input, Earliest: soon, Latest: workerapi.NoLatest})
-	}
-	status := map[int32]int{} // how many of each
-	for range 3 {
-		status[receiveResult(t, c).Status()]++
-	}
-	if want := map[int32]int{workerapi.Success: 1, workerapi.CopyInputIOPoolExhausted: 2}; !maps.Equal(status, want) {
-		t.Errorf("statuses (status: how many) %v, want %v", status, want)
 	}
 }
 

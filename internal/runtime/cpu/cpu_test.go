@@ -321,9 +321,9 @@ func TestCallErrors(t *testing.T) {
 
 // TestIOPool: the IO regions of the Infers between copy-input and release
 // are bounded as a GPU's IO pool (status 76 past it, again within it once
-// one is released, a second Release of one changing nothing), and Load
-// keeps the batch sizes whose region fits it, failing with 76 where batch
-// size 1's does not.
+// one is released; a second Release of one not taken again since changes
+// nothing), and Load keeps the batch sizes whose region fits it, failing
+// with 76 where batch size 1's does not.
 func TestIOPool(t *testing.T) {
 	path := writeModel(t, "mlp")
 	em, err := engine.ReadFile(path, engine.DefaultPageSize)

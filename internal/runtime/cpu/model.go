@@ -258,7 +258,10 @@ func (m *Model) CopyOutput(gpu int, x runtime.IO, output []byte, start int64) (w
 	return timing(start, t0), nil
 }
 
-// Release implements runtime.Model.
+// Release implements runtime.Model. A region's buffer goes back to its
+// variant's pool, and another CopyInput may take it at once: each
+// CopyInput's IO is released once (the worker does). A second Release
+// before that changes nothing, one after it would free the new holder's.
 func (m *Model) Release(gpu int, x runtime.IO) {
 	if io, err := m.ioBuf(x); err == nil && io.live {
 		io.live = false
