@@ -200,6 +200,7 @@ func (c *Controller) loop(ctx context.Context) error {
 	c.startup.begin(clock.Now())
 	alarm := clock.NewAlarm()
 	defer alarm.Stop()
+	alarm.Set(c.startup.wake()) // the workers' silences, should nothing else come
 	for {
 		select {
 		case ev := <-c.events:

@@ -64,6 +64,7 @@ func (c *Controller) testLoop(ctx context.Context) error {
 	m.begin(clock.Now())
 	alarm := clock.NewAlarm()
 	defer alarm.Stop()
+	alarm.Set(m.tick(clock.Now()))
 	for {
 		select {
 		case ev := <-c.events:

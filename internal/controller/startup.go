@@ -242,13 +242,13 @@ func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 	if s.absent[worker] || s.silent[worker] {
 		return nil // what a lost worker sent before the loss came through
 	}
-	s.heard[worker] = now
 	if !s.loading {
 		gws, ok := r.(*workerapi.GetWorkerStateResult)
 		if !ok || int(gws.ID) != worker || s.answered[worker] {
 			fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d while querying state: %s\n", worker, workerapi.Brief(r))
-			return nil
+			return nil // nor does it end a silence
 		}
+		s.heard[worker] = now
 		s.state.Workers[worker] = scheduler.WorkerFromMemory(worker, &gws.Memory)
 		s.pageSizes[worker] = gws.Memory.PageSize
 		s.answered[worker] = true
@@ -262,7 +262,8 @@ func (s *startup) result(now int64, worker int, r workerapi.Result) error {
 		fmt.Fprintf(s.out, "Ignoring unexpected result from worker %d: %s\n", worker, workerapi.Brief(r))
 		return nil
 	}
-	fmt.Fprintf(s.out, "Worker  --> %s\n", r)
+	s.heard[worker] = now
+	fmt.Fprintf(s.out, "Worker  --> %s\n", workerapi.Brief(r))
 	s.activity(now)
 	lr.results[worker] = r
 	s.inFlight[worker]--

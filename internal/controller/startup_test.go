@@ -387,6 +387,7 @@ func TestStartupLeavesOutSilentWorkers(t *testing.T) {
 	if w := r.s.wake(); w != stateSilence {
 		t.Fatalf("wake at %d, want %d, when worker 1 owes its state", w, stateSilence)
 	}
+	r.s.result(20*sec, 1, &workerapi.InferResult{ID: 99}) // not what it owes: the silence goes on
 	r.s.tick(stateSilence - 1)
 	if len(refused) != 0 {
 		t.Fatalf("refused %v before the silence was over", refused)
