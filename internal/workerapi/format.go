@@ -32,8 +32,25 @@ func mb(b uint64) string { return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1
 func ms(ns uint64) string { return strconv.FormatFloat(float64(ns)/1e6, 'f', 1, 64) }
 
 func (a *LoadModelFromDisk) Describe(now uint64) string {
-	return fmt.Sprintf("A%d:LoadModelFromDisk model=%d %s %s", a.ID, a.ModelID, Window(a.Earliest, a.Latest, now), console.Safe(a.Path))
+	return fmt.Sprintf("A%d:LoadModelFromDisk model=%d %s %s", a.ID, a.ModelID, Window(a.Earliest, a.Latest, now), printed(a.Path, maxPath))
 }
+
+// printed is s for the console: quoted if it holds a control character
+// (a peer's path or message may hold one), and only its first max bytes
+// if it is longer, with its length.
+func printed(s string, max int) string {
+	if len(s) > max {
+		s = fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(s[:max], ""), len(s))
+	}
+	return console.Safe(s)
+}
+
+// The longest path and error message printed whole: Linux's PATH_MAX, and
+// more than any the worker writes.
+const (
+	maxPath    = 4096
+	maxMessage = 1000
+)
 
 func (a *LoadWeights) Describe(now uint64) string {
 	return fmt.Sprintf("A%d:LoadWeights model=%d gpu=%d %s", a.ID, a.ModelID, a.GPU, Window(a.Earliest, a.Latest, now))
@@ -50,20 +67,12 @@ func (a *Infer) Describe(now uint64) string {
 func (a *ClearCache) Describe(uint64) string     { return fmt.Sprintf("A%d:ClearCache", a.ID) }
 func (a *GetWorkerState) Describe(uint64) string { return fmt.Sprintf("A%d:GetWorkerState", a.ID) }
 
-// String quotes a message that holds a control character, as a model
-// path in it may (the paths a peer sends are the peer's to choose), so
-// that it stays one line of the console, and shortens one longer than
-// maxMessage bytes (a peer's, up to a header's 10 MiB) to its start.
+// String prints the message as printed has it: a model path in it is the
+// peer's to choose, and a peer's message may be as long as a header's 10
+// MiB.
 func (r *ErrorResult) String() string {
-	m := r.Message
-	if len(m) > maxMessage {
-		m = fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(m[:maxMessage], ""), len(m))
-	}
-	return fmt.Sprintf("R%d:Error %d: %s", r.ID, r.Code, console.Safe(m))
+	return fmt.Sprintf("R%d:Error %d: %s", r.ID, r.Code, printed(r.Message, maxMessage))
 }
-
-// maxMessage is the longest error message printed whole.
-const maxMessage = 1000
 
 // Brief describes r in one short line, for results a peer sent that
 // nothing awaited: a state or a load result's String is as long as the
@@ -142,7 +151,7 @@ func (g *GPUInfo) String() string {
 func (m *ModelInfo) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "M-%d src=%s input=%d output=%d weights=%s MB (%d pages) xfer=%s",
-		m.ID, console.Safe(m.Source), m.InputSize, m.OutputSize, mb(m.WeightsSize), m.NumWeightsPages, ms(m.WeightsLoadTime))
+		m.ID, printed(m.Source, maxPath), m.InputSize, m.OutputSize, mb(m.WeightsSize), m.NumWeightsPages, ms(m.WeightsLoadTime))
 	batchTimes(&b, m.BatchSizes, m.ExecTimes)
 	return b.String()
 }

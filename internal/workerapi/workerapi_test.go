@@ -106,6 +106,7 @@ func TestRenderings(t *testing.T) {
 		// A long message (a peer's) printed by its start.
 		{(&ErrorResult{ID: 6, Code: 2, Message: strings.Repeat("é", 1000)}).String(), "R6:Error 2: " + strings.Repeat("é", 500) + "… (2000 bytes)"},
 		{(&ErrorResult{ID: 6, Code: 2, Message: "x" + strings.Repeat("é", 1000)}).String(), "R6:Error 2: x" + strings.Repeat("é", 499) + "… (2001 bytes)"},
+		{(&LoadModelFromDisk{Path: strings.Repeat("a", 5000)}).Describe(0), "A0:LoadModelFromDisk model=0 [0.0, 0.0] " + strings.Repeat("a", 4096) + "… (5000 bytes)"},
 		// What nothing awaited is described by its size.
 		{Brief(&GetWorkerStateResult{ID: 7, Memory: WorkerMemoryInfo{GPUs: make([]GPUInfo, 3), Models: make([]ModelInfo, 5)}}), "R7:GetWorkerState (3 GPUs, 5 models)"},
 		{Brief(&LoadModelFromDiskResult{ID: 8, BatchSizes: make([]uint32, 17)}), "R8:LoadModelFromDisk (17 batch sizes, 0 exec times)"},
