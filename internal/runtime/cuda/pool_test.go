@@ -2,7 +2,10 @@
 
 package cuda
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 func TestPool(t *testing.T) {
 	p := newPool(4096)
@@ -50,5 +53,55 @@ func TestPool(t *testing.T) {
 	}
 	if got := big.used(); got != 0 {
 		t.Errorf("used = %d after freeing all, want 0", got)
+	}
+}
+
+// TestPoolFree: in random allocations and frees, wrapped or not, free
+// finds every live block by its offset (returning its size), refuses an
+// offset freed already or never given, and used is what the ring holds.
+// One block held from the start keeps every later one in the ring, as an
+// Infer due far ahead does.
+func TestPoolFree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 20 {
+		p := newPool(1 << 16)
+		live := map[uint64]uint64{} // offset → aligned size
+		if round%2 == 0 {
+			p.alloc(1) // held to the end
+		}
+		for range 5000 {
+			if rng.IntN(2) == 0 || len(live) == 0 {
+				n := uint64(1 + rng.IntN(3000))
+				if off, ok := p.alloc(n); ok {
+					if _, dup := live[off]; dup {
+						t.Fatalf("round %d: offset %d given twice", round, off)
+					}
+					live[off] = alignUp(n, poolAlign)
+				}
+				continue
+			}
+			var off uint64
+			for o := range live { // any live block
+				off = o
+				break
+			}
+			if got := p.free(off); got != live[off] {
+				t.Fatalf("round %d: free(%d) = %d, want %d", round, off, got, live[off])
+			}
+			delete(live, off)
+			if got := p.free(off); got != 0 {
+				t.Fatalf("round %d: a second free(%d) = %d", round, off, got)
+			}
+			if got := p.free(off + 1); got != 0 {
+				t.Fatalf("round %d: free of an offset never given = %d", round, got)
+			}
+			var held uint64
+			for i := range p.n {
+				held += p.at(i).size
+			}
+			if got := p.used(); got != held {
+				t.Fatalf("round %d: used %d, the ring holds %d", round, got, held)
+			}
+		}
 	}
 }
