@@ -2,6 +2,8 @@ package worker
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math"
 	"testing"
 
 	"github.com/clockwork-go/clockwork/internal/runtime"
@@ -18,7 +20,7 @@ func TestDecompress(t *testing.T) {
 	for i := range items {
 		want = append(want, imageItem(uint64(i))...)
 	}
-	gen := generatedInput(good.itemSize)
+	gen := generatedInput(good.itemSize, 1)
 	withSizes := func(sizes []uint32, body []byte) *Op {
 		op := *good
 		op.inputSizes, op.input = sizes, body
@@ -129,3 +131,24 @@ func (l *lender) FreeHost(b []byte) bool {
 }
 
 func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// TestGeneratedInputs: a batch's generated inputs are the start of a
+// larger batch's of the same item size, so one buffer an item size serves
+// every batch size (one a batch size held 136 items for batch sizes 1 to
+// 16); the values are floats in [1, 2).
+func TestGeneratedInputs(t *testing.T) {
+	const item = 1000
+	two := generatedInput(item, 2)
+	eight := generatedInput(item, 8)
+	if len(two) != 2*item || len(eight) != 8*item || !bytes.Equal(two, eight[:2*item]) {
+		t.Fatalf("batch 2's inputs (%d bytes) are not the start of batch 8's (%d bytes)", len(two), len(eight))
+	}
+	if again := generatedInput(item, 4); &again[0] != &eight[0] {
+		t.Error("batch 4's inputs were made again after batch 8's")
+	}
+	for i := 0; i < len(eight); i += 4 {
+		if f := math.Float32frombits(binary.LittleEndian.Uint32(eight[i:])); !(f >= 1 && f < 2) {
+			t.Fatalf("value %d is %g", i/4, f)
+		}
+	}
+}
