@@ -340,8 +340,8 @@ func TestShutdownCancels(t *testing.T) {
 // usual, and other owners' actions stay queued. Their inputs count no
 // more against MaxQueuedInput.
 func TestCancel(t *testing.T) {
-	// Each Infer counts its 100 bytes and InferOverhead: 612 bytes.
-	h := newHarness(t, withInputStage{sim.New(1)}, Config{Pages: 5, MaxQueuedInput: 4 * 612})
+	// Each Infer counts its 100 bytes and InferOverhead: 1124 bytes.
+	h := newHarness(t, withInputStage{sim.New(1)}, Config{Pages: 5, MaxQueuedInput: 4 * 1124})
 	h.status(h.submit(&workerapi.LoadModelFromDisk{ID: h.id(), Path: testZoo(t), Latest: workerapi.NoLatest,
 		Copies: 1, MaxBatchSize: 8, MaxExecDuration: uint64(1000 * ms)}), workerapi.Success)
 	h.submit(&workerapi.LoadWeights{ID: h.id(), Latest: workerapi.NoLatest})
@@ -372,8 +372,8 @@ func TestCancel(t *testing.T) {
 			t.Errorf("action %d: %q", id, r.Message)
 		}
 	}
-	if h.e.queuedInput != 3*612 {
-		t.Errorf("%d bytes of input held after the cancel, want %d", h.e.queuedInput, 3*612)
+	if h.e.queuedInput != 3*1124 {
+		t.Errorf("%d bytes of input held after the cancel, want %d", h.e.queuedInput, 3*1124)
 	}
 	h.after(10 * ms)
 	h.status(running, workerapi.Success)
@@ -381,8 +381,8 @@ func TestCancel(t *testing.T) {
 	if !h.pending(other) {
 		t.Errorf("another owner's Infer was answered: %v", h.result(other))
 	}
-	if h.e.queuedInput != 612 {
-		t.Errorf("%d bytes of input held once only one Infer is left, want 612", h.e.queuedInput)
+	if h.e.queuedInput != 1124 {
+		t.Errorf("%d bytes of input held once only one Infer is left, want 1124", h.e.queuedInput)
 	}
 }
 

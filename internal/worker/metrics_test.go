@@ -55,7 +55,7 @@ func TestMetrics(t *testing.T) {
 			`clockwork_worker_weights_cache_pages{gpu="1",state="free"} 6` + "\n",
 		`clockwork_worker_gpu_unusable{gpu="1"} 0` + "\n",
 		"clockwork_worker_models 1\n",
-		"clockwork_worker_queued_input_bytes 612\n", // 100 and InferOverhead
+		"clockwork_worker_queued_input_bytes 1124\n", // 100 and InferOverhead
 		"clockwork_worker_connections 3\n",
 	} {
 		if !strings.Contains(got, want) {

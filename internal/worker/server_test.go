@@ -322,8 +322,8 @@ func TestClosedConnectionFreesItsInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One Infer of 200 bytes counts 712 (InferOverhead): one fits, two do not.
-	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4, MaxQueuedInput: 1000}, sim.New(1), Options{Console: io.Discard})
+	// One Infer of 200 bytes counts 1224 (InferOverhead): one fits, two do not.
+	srv := NewServer(Config{PageSize: 16 << 20, Pages: 4, MaxQueuedInput: 2000}, sim.New(1), Options{Console: io.Discard})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, l) }()
@@ -356,7 +356,7 @@ func TestClosedConnectionFreesItsInputs(t *testing.T) {
 		}
 	}
 	first := dial()
-	send(first, 2) // held: 712 of 1000 bytes
+	send(first, 2) // held: 1224 of 2000 bytes
 	// A connection's actions reach the engine in order: once it answers
 	// GetWorkerState, Infer 2 is held.
 	roundTrip(t, first, &workerapi.GetWorkerState{ID: 3})
@@ -452,7 +452,7 @@ func TestServerMetrics(t *testing.T) {
 		`clockwork_worker_gpu_actions_total{gpu="1",action="load_weights",status="` + strconv.Itoa(int(workerapi.LoadWeightsUnknownModel)) + `"} 1`,
 		`clockwork_worker_gpu_actions_total{gpu="invalid",action="evict_weights",status="` + strconv.Itoa(int(workerapi.ErrInvalidGPU)) + `"} 1`,
 		`clockwork_worker_weights_cache_pages{gpu="1",state="free"} 4`,
-		"clockwork_worker_queued_input_bytes 612",
+		"clockwork_worker_queued_input_bytes 1124",
 		"clockwork_worker_connections 1",
 	} {
 		if !strings.Contains(b.String(), want+"\n") {
