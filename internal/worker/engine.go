@@ -226,8 +226,7 @@ func (e *Engine) Submit(now, received int64, a workerapi.Action, tag any) {
 // (its action, task and frame), counted against Config.MaxQueuedInput so
 // that Infers without inputs are bounded too, as the controller counts a
 // client's requests: 884 bytes measured on worker_dummy (100,000 bodiless
-// Infers due in an hour), about 960 on the real worker (an audit's), where
-// 512 were counted.
+// Infers due in an hour), where 512 were counted.
 const InferOverhead = 1024
 
 // holdInput counts a's input (its body and its list of input sizes) in

@@ -545,3 +545,25 @@ func TestUnchangedStateLines(t *testing.T) {
 		t.Errorf("state lines\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestUnchangedDroppedStateLines: a state answer dropped for a closed
+// connection is compared with the last printed too, whatever its prefix.
+func TestUnchangedDroppedStateLines(t *testing.T) {
+	var out bytes.Buffer
+	l := newResultLines(&out)
+	models := []workerapi.ModelInfo{{ID: 0, Source: "/m"}}
+	state := func(id int32) *workerapi.GetWorkerStateResult {
+		return &workerapi.GetWorkerStateResult{ID: id, Memory: workerapi.WorkerMemoryInfo{PageSize: 1, Models: models}}
+	}
+	l.add("Sending", state(1))
+	l.add("Dropping result", state(2))
+	l.add("Dropping result", state(3))
+	l.close()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if got := lines[len(lines)-2:]; !slices.Equal(got, []string{
+		"Dropping result R2:GetWorkerState: unchanged since R1",
+		"Dropping result R3:GetWorkerState: unchanged since R1",
+	}) {
+		t.Errorf("lines:\n%s", out.String())
+	}
+}
