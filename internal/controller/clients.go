@@ -199,7 +199,7 @@ func (c *Controller) clientRequest(now int64, ev event) {
 		}
 		c.sched.Infer(now, sr)
 	case *clientapi.LSRequest: // read before the scheduler started
-		r(lsAnswer(c.ls, req))
+		r(lsAnswer(c.clients.ls.Load(), req))
 	case *clientapi.LoadModelRequest:
 		r(&clientapi.LoadModelResponse{ResponseHeader: errHeader(h, clientapi.StatusInvalidRequest, "Controller startup phase has completed")})
 	default:

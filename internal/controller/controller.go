@@ -88,7 +88,6 @@ type Controller struct {
 	// refused is set when an action of the scheduler's is failed back to
 	// it while its output is carried out (sendScheduled).
 	refused bool
-	ls      *clientapi.LSResponse // answer to LS after startup
 	// inputSizes are the models' input sizes by id, after startup.
 	inputSizes map[int]uint64
 
@@ -377,8 +376,7 @@ func (c *Controller) transition(now int64) error {
 		return fmt.Errorf("controller: starting the scheduler: %w", err)
 	}
 	c.sched = sched
-	c.ls = lsResponse(c.state)
-	c.clients.ls.Store(c.ls)
+	c.clients.ls.Store(lsResponse(c.state))
 	c.inputSizes = make(map[int]uint64)
 	if len(c.state.Workers) > 0 {
 		for _, m := range c.state.Workers[0].Models {
